@@ -1,0 +1,153 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <span>
+
+#include "base/assert.h"
+
+namespace ringtail::base {
+
+// A bounded single-producer single-consumer ring of variable-length records.
+// Owner: the producer thread writes, the consumer thread reads; nothing else touches it.
+// Lifecycle: created before either thread starts, destroyed after both have stopped.
+//
+// Batching is the point: the producer reserves and fills any number of records, then
+// publishes them with one release store (publish()); the consumer reads the producer's
+// index once per batch (begin_read()), walks the records, and releases the space with one
+// store (end_read()). A full ring is reported to the producer (try_reserve() fails), never
+// waited on: the caller turns it into back-pressure.
+//
+// Layout of one record, 8-byte aligned:
+//   uint32 length of the body in bytes | uint32 kind (kPadding = wrap marker) | body | pad to 8
+// A record never wraps: when it does not fit before the end of the buffer, a padding record
+// fills the rest and the record starts again at offset 0.
+class SpscRing {
+public:
+    static constexpr uint32_t kPadding = 0xffffffffu;
+    static constexpr size_t kHeaderBytes = 8;
+
+    explicit SpscRing(size_t capacity_bytes)
+        : capacity_bytes_(capacity_bytes),
+          mask_(capacity_bytes - 1),
+          buffer_(static_cast<std::byte*>(::operator new(capacity_bytes, std::align_val_t{64}))) {
+        RT_ASSERT(capacity_bytes >= 64);
+        RT_ASSERT((capacity_bytes & (capacity_bytes - 1)) == 0);
+    }
+    ~SpscRing() { ::operator delete(buffer_, std::align_val_t{64}); }
+    SpscRing(const SpscRing&) = delete;
+    SpscRing& operator=(const SpscRing&) = delete;
+
+    // The largest body a record may carry.
+    size_t max_body_bytes() const { return capacity_bytes_ / 2 - kHeaderBytes; }
+
+    // ---- producer side ----
+
+    // Reserves a record of `body_bytes` and returns its body, or an empty span if the ring
+    // lacks room. The record is invisible to the consumer until publish().
+    std::span<std::byte> try_reserve(uint32_t kind, size_t body_bytes) {
+        RT_ASSERT(kind != kPadding);
+        RT_ASSERT(body_bytes <= max_body_bytes());
+        const size_t record_bytes = align8(kHeaderBytes + body_bytes);
+        size_t offset = tail_local_ & mask_;
+        size_t before_end = capacity_bytes_ - offset;
+        size_t needed = record_bytes + (before_end < record_bytes ? before_end : 0);
+        if (!has_room(needed)) return {};
+        if (before_end < record_bytes) {
+            write_header(offset, kPadding, static_cast<uint32_t>(before_end - kHeaderBytes));
+            tail_local_ += before_end;
+            offset = 0;
+        }
+        write_header(offset, kind, static_cast<uint32_t>(body_bytes));
+        tail_local_ += record_bytes;
+        return {buffer_ + offset + kHeaderBytes, body_bytes};
+    }
+
+    // Makes every record reserved so far visible to the consumer. Returns true if any was.
+    bool publish() {
+        if (tail_local_ == tail_published_) return false;
+        tail_published_ = tail_local_;
+        tail_.value.store(tail_local_, std::memory_order_release);
+        return true;
+    }
+
+    // True if try_reserve(body_bytes) would succeed now.
+    bool can_reserve(size_t body_bytes) {
+        const size_t record_bytes = align8(kHeaderBytes + body_bytes);
+        size_t before_end = capacity_bytes_ - (tail_local_ & mask_);
+        return has_room(record_bytes + (before_end < record_bytes ? before_end : 0));
+    }
+
+    // ---- consumer side ----
+
+    struct Record {
+        uint32_t kind;
+        std::span<const std::byte> body;
+    };
+
+    // Snapshots the producer's index; records up to it can be read with next().
+    void begin_read() { read_limit_ = tail_.value.load(std::memory_order_acquire); }
+
+    // The next published record, or nullopt-like {kPadding, {}} when the batch is exhausted.
+    bool next(Record& out) {
+        while (head_local_ < read_limit_) {
+            size_t offset = head_local_ & mask_;
+            uint32_t header[2];
+            std::memcpy(header, buffer_ + offset, sizeof header);
+            size_t record_bytes = align8(kHeaderBytes + header[0]);
+            RT_ASSERT(head_local_ + record_bytes <= read_limit_);
+            head_local_ += record_bytes;
+            if (header[1] == kPadding) continue;
+            out.kind = header[1];
+            out.body = {buffer_ + offset + kHeaderBytes, header[0]};
+            return true;
+        }
+        return false;
+    }
+
+    // Releases the space of every record read so far to the producer.
+    void end_read() { head_.value.store(head_local_, std::memory_order_release); }
+
+    bool empty_for_consumer() const {
+        return head_local_ == tail_.value.load(std::memory_order_acquire);
+    }
+
+private:
+    static size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+    bool has_room(size_t bytes) {
+        if (tail_local_ + bytes - head_cached_ <= capacity_bytes_) return true;
+        head_cached_ = head_.value.load(std::memory_order_acquire);
+        return tail_local_ + bytes - head_cached_ <= capacity_bytes_;
+    }
+
+    void write_header(size_t offset, uint32_t kind, uint32_t body_bytes) {
+        RT_DASSERT(offset % 8 == 0);
+        uint32_t header[2] = {body_bytes, kind};
+        std::memcpy(buffer_ + offset, header, sizeof header);
+    }
+
+    struct alignas(64) PaddedIndex {
+        std::atomic<uint64_t> value{0};
+    };
+
+    const size_t capacity_bytes_;
+    const size_t mask_;
+    std::byte* const buffer_;
+
+    // Producer-only state, then the shared indexes, then consumer-only state; each on its
+    // own cache line so the two threads do not share a line they write.
+    alignas(64) uint64_t tail_local_ = 0;
+    uint64_t tail_published_ = 0;
+    uint64_t head_cached_ = 0;
+    PaddedIndex tail_;
+    PaddedIndex head_;
+    alignas(64) uint64_t head_local_ = 0;
+    uint64_t read_limit_ = 0;
+};
+
+}  // namespace ringtail::base

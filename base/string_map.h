@@ -1,0 +1,26 @@
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace ringtail::base {
+
+// Hash and equality for std::string keys that also accept std::string_view, so lookups with a
+// view into a receive buffer allocate nothing. (Debian's abseil is built with its own
+// string_view type, so its default transparent hash does not take std::string_view.)
+struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+struct StringEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+
+template <class V>
+using StringMap = absl::flat_hash_map<std::string, V, StringHash, StringEq>;
+
+}  // namespace ringtail::base

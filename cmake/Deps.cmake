@@ -1,0 +1,13 @@
+# Every dependency comes from a Debian package; see README.md.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+find_package(absl REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(Threads REQUIRED)
+find_package(mimalloc QUIET)
+if(RT_BUILD_TESTS)
+    find_package(GTest REQUIRED)
+    find_library(NATS_C_LIB nats REQUIRED)
+    find_path(NATS_C_INCLUDE nats/nats.h REQUIRED)
+endif()

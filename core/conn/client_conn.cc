@@ -1,0 +1,220 @@
+#include "core/conn/client_conn.h"
+
+#include <sys/socket.h>
+
+#include "core/server/log.h"
+#include "core/server/server.h"
+#include "core/shard/shard.h"
+#include "proto/encoder.h"
+#include "proto/errors.h"
+#include "proto/subject.h"
+
+namespace ringtail::core {
+
+using proto::Flow;
+
+ClientConn::ClientConn(Shard& shard, uint32_t slot, uint32_t generation, int fd,
+                       uint64_t client_id, std::string client_ip)
+    : shard_(shard),
+      slot_(slot),
+      generation_(generation),
+      fd_(fd),
+      client_id_(client_id),
+      client_ip_(std::move(client_ip)),
+      parser_({shard.server().options().max_payload_bytes,
+               shard.server().options().max_control_line_bytes}) {
+    parser_.set_require_connect(shard.server().auth_required());
+    created_at_ = last_activity_ = Clock::now();
+    // nats-server's first client ping comes after at most 2 s, then every ping_interval.
+    auto first = std::min<Clock::duration>(shard.server().options().ping_interval,
+                                            std::chrono::seconds(2));
+    next_ping_check_ = created_at_ + first;
+}
+
+void ClientConn::on_data(std::string_view data) {
+    last_activity_ = Clock::now();
+    proto::ParseStatus status = parser_.feed(data, *this);
+    switch (status) {
+        case proto::ParseStatus::kOk:
+        case proto::ParseStatus::kPaused:
+        case proto::ParseStatus::kStopped:
+            break;
+        case proto::ParseStatus::kUnknownOp:
+            close(proto::err::kUnknownProtocol, "Parser Error");
+            break;
+        case proto::ParseStatus::kBadArgs:
+            close({}, "Protocol Violation");
+            break;
+        case proto::ParseStatus::kMaxControlLine:
+            close(proto::err::kMaxControlLine, "Maximum Control Line Exceeded");
+            break;
+        case proto::ParseStatus::kMaxPayload:
+            close(proto::err::kMaxPayload, "Maximum Message Payload Exceeded");
+            break;
+        case proto::ParseStatus::kAuthViolation:
+            close(proto::err::kAuthorizationViolation, "Authentication Failure");
+            break;
+    }
+}
+
+void ClientConn::resume() {
+    paused_ = false;
+    on_data({});
+}
+
+void ClientConn::close(std::string_view error, std::string_view reason) {
+    if (closing_) return;
+    closing_ = true;
+    if (!error.empty()) {
+        proto::append_err(out_, error);
+        shard_.mark_dirty(*this);
+    }
+    shard_.log_conn(*this, reason, reason == "Client Closed");
+    shard_.schedule_close(*this);
+}
+
+bool ClientConn::queued_output() {
+    if (closing_) return false;
+    shard_.mark_dirty(*this);
+    size_t pending = out_.size() + (sending_.size() - sending_offset_);
+    if (static_cast<int64_t>(pending) > shard_.server().options().max_pending_bytes) {
+        // As nats-server: no -ERR, the connection is closed; what is queued is dropped.
+        out_.clear();
+        // A send stuck on a peer that does not read would keep the socket forever: abort it.
+        if (send_in_flight_) ::shutdown(fd_, SHUT_RDWR);
+        close({}, "Slow Consumer Detected");
+        return false;
+    }
+    return true;
+}
+
+Flow ClientConn::on_connect(std::string_view json) {
+    if (!proto::decode_connect(json, options_)) {
+        close({}, "Protocol Violation: bad CONNECT");
+        return Flow::kStop;
+    }
+    connect_received_ = true;
+    const config::Options& server_options = shard_.server().options();
+    if (shard_.server().auth_required()) {
+        bool ok = server_options.token.empty()
+                      ? options_.user == server_options.user && options_.pass == server_options.password
+                      : options_.auth_token == server_options.token;
+        if (!ok) {
+            close(proto::err::kAuthorizationViolation, "Authentication Failure");
+            return Flow::kStop;
+        }
+    }
+    auth_ok_ = true;
+    parser_.set_require_connect(false);
+    if (options_.protocol < 0 || options_.protocol > 1) {
+        close(proto::err::kBadClientProtocol, "Bad Client Protocol Version");
+        return Flow::kStop;
+    }
+    if (options_.no_responders && !options_.headers) {
+        close(proto::err::kNoRespondersRequiresHeaders, "No Responders Requires Headers");
+        return Flow::kStop;
+    }
+    if (options_.verbose) {
+        out_.append(proto::kOk);
+        queued_output();
+    }
+    return Flow::kContinue;
+}
+
+Flow ClientConn::on_pub(const proto::PubOp& op) {
+    // Frames for this publish are appended first (as nats-server orders them: a pedantic
+    // -ERR, then +OK, then the message to ourselves); a pause takes them back.
+    size_t out_before = out_.size();
+    if (options_.pedantic && !proto::is_valid_literal_subject(op.subject)) {
+        proto::append_err(out_, proto::err::kInvalidPublishSubject);
+    }
+    if (options_.verbose) out_.append(proto::kOk);
+
+    MsgView msg{op.subject, op.reply, op.headers, op.payload, op.has_headers};
+    bool delivered = false;
+    if (!shard_.route_publish(*this, msg, delivered)) {
+        out_.resize(out_before);
+        paused_ = true;
+        return Flow::kPause;
+    }
+    if (!delivered && !op.reply.empty() && options_.no_responders) {
+        std::string_view sid = shard_.reply_sid(*this, op.reply);
+        if (!sid.empty()) proto::append_hmsg(out_, op.reply, sid, {}, proto::kNoRespondersHeaders, {});
+    }
+    if (out_.size() != out_before) queued_output();
+    return closing_ ? Flow::kStop : Flow::kContinue;
+}
+
+Flow ClientConn::on_sub(const proto::SubOp& op) {
+    const config::Options& server_options = shard_.server().options();
+    if (server_options.max_subscriptions > 0 &&
+        static_cast<int64_t>(subs_.size()) >= server_options.max_subscriptions) {
+        proto::append_err(out_, proto::err::kMaxSubscriptions);
+        queued_output();
+        return Flow::kContinue;
+    }
+    if (!proto::is_valid_subject(op.subject)) {
+        proto::append_err(out_, proto::err::kInvalidSubject);
+        queued_output();
+        return Flow::kContinue;
+    }
+    auto [it, inserted] = subs_.try_emplace(std::string(op.sid));
+    if (inserted) {
+        it->second = std::make_unique<Subscription>();
+        Subscription& sub = *it->second;
+        sub.conn = this;
+        sub.subject = op.subject;
+        sub.queue = op.queue;
+        sub.sid = op.sid;
+        shard_.add_subscription(&sub);
+        interest_seq_needed_ = shard_.interest_seq_sent();
+    }
+    if (options_.verbose) {
+        out_.append(proto::kOk);
+        queued_output();
+    }
+    return Flow::kContinue;
+}
+
+Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
+    auto it = subs_.find(op.sid);
+    if (it != subs_.end()) {
+        Subscription& sub = *it->second;
+        if (op.max_msgs > 0 && op.max_msgs > sub.delivered) {
+            sub.max_msgs = op.max_msgs;
+        } else {
+            shard_.remove_subscription(&sub);
+            subs_.erase(it);
+            interest_seq_needed_ = shard_.interest_seq_sent();
+        }
+    }
+    if (options_.verbose) {
+        out_.append(proto::kOk);
+        queued_output();
+    }
+    return Flow::kContinue;
+}
+
+Flow ClientConn::on_ping() {
+    last_ping_received_ = Clock::now();
+    // "flush returned" must mean "my subscriptions are visible on every shard".
+    if (pongs_held_ > 0 || !shard_.interest_applied(interest_seq_needed_)) {
+        shard_.hold_pong(*this);
+    } else {
+        out_.append(proto::kPong);
+        queued_output();
+    }
+    return closing_ ? Flow::kStop : Flow::kContinue;
+}
+
+Flow ClientConn::on_pong() {
+    pings_out_ = 0;
+    return Flow::kContinue;
+}
+
+Flow ClientConn::on_client_error(std::string_view text) {
+    close({}, std::string("Client Error ") + std::string(text));
+    return Flow::kStop;
+}
+
+}  // namespace ringtail::core

@@ -1,0 +1,219 @@
+#pragma once
+
+#include "base/string_map.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/assert.h"
+
+namespace ringtail::core {
+
+// The subscription index of nats-server's sublist.go, for one shard: a trie of subject tokens
+// with '*' and '>' nodes, plain and queue subscribers kept apart, and a bounded cache of match
+// results that any insert or remove invalidates.
+//
+// Owner: one shard; no locking. T is the subscriber type; the caller owns the T objects and
+// must remove() each before destroying it. Returned MatchResult references stay valid only until
+// the next insert() or remove().
+template <class T>
+class Sublist {
+public:
+    struct QueueGroup {
+        std::string_view name;
+        std::vector<T*> members;
+    };
+    struct MatchResult {
+        std::vector<T*> plain;
+        std::vector<QueueGroup> queues;  // one entry per queue name, merged across patterns
+        bool empty() const { return plain.empty() && queues.empty(); }
+    };
+
+    static constexpr size_t kCacheEntriesMax = 1024;
+
+    Sublist() : root_(std::make_unique<Level>()) {}
+
+    // `subject` must be a valid subject (proto::is_valid_subject). `queue` empty: plain.
+    void insert(std::string_view subject, std::string_view queue, T* subscriber) {
+        Node* node = find_node(subject, /*create=*/true);
+        if (queue.empty()) {
+            node->plain.push_back(subscriber);
+        } else {
+            auto& group = node->queues[std::string(queue)];
+            group.push_back(subscriber);
+        }
+        ++count_;
+        cache_.clear();
+    }
+
+    // Returns false if the subscriber was not there. Nodes left empty are freed, so subjects
+    // that come and go (reply inboxes) do not grow the trie.
+    bool remove(std::string_view subject, std::string_view queue, T* subscriber) {
+        bool removed = false;
+        remove_in(root_.get(), subject, queue, subscriber, removed);
+        if (removed) {
+            --count_;
+            cache_.clear();
+        }
+        return removed;
+    }
+
+    const MatchResult& match(std::string_view subject) {
+        auto it = cache_.find(subject);
+        if (it != cache_.end()) return it->second;
+        if (cache_.size() >= kCacheEntriesMax) cache_.clear();
+        MatchResult& result = cache_[std::string(subject)];
+        match_level(root_.get(), subject, result);
+        return result;
+    }
+
+    size_t count() const { return count_; }
+
+private:
+    struct Level;
+    struct Node {
+        std::unique_ptr<Level> next;
+        std::vector<T*> plain;
+        base::StringMap<std::vector<T*>> queues;
+    };
+    struct Level {
+        base::StringMap<std::unique_ptr<Node>> literal;
+        std::unique_ptr<Node> star;  // '*'
+        std::unique_ptr<Node> tail;  // '>'
+    };
+
+    static bool erase_one(std::vector<T*>& list, T* subscriber) {
+        auto it = std::find(list.begin(), list.end(), subscriber);
+        if (it == list.end()) return false;
+        *it = list.back();
+        list.pop_back();
+        return true;
+    }
+
+    Node* find_node(std::string_view subject, bool create) {
+        Level* level = root_.get();
+        Node* node = nullptr;
+        while (true) {
+            size_t dot = subject.find('.');
+            std::string_view token = subject.substr(0, dot);
+            std::unique_ptr<Node>* slot;
+            if (token == "*") {
+                slot = &level->star;
+            } else if (token == ">") {
+                slot = &level->tail;
+            } else {
+                auto it = level->literal.find(token);
+                if (it == level->literal.end()) {
+                    if (!create) return nullptr;
+                    it = level->literal.emplace(std::string(token), nullptr).first;
+                }
+                slot = &it->second;
+            }
+            if (*slot == nullptr) {
+                if (!create) return nullptr;
+                *slot = std::make_unique<Node>();
+            }
+            node = slot->get();
+            if (dot == std::string_view::npos) return node;
+            subject.remove_prefix(dot + 1);
+            if (node->next == nullptr) {
+                if (!create) return nullptr;
+                node->next = std::make_unique<Level>();
+            }
+            level = node->next.get();
+        }
+    }
+
+    static bool node_empty(const Node* node) {
+        return node->plain.empty() && node->queues.empty() && node->next == nullptr;
+    }
+    static bool level_empty(const Level* level) {
+        return level->literal.empty() && level->star == nullptr && level->tail == nullptr;
+    }
+
+    static void remove_in(Level* level, std::string_view subject, std::string_view queue,
+                          T* subscriber, bool& removed) {
+        size_t dot = subject.find('.');
+        std::string_view token = subject.substr(0, dot);
+        std::unique_ptr<Node>* slot = nullptr;
+        typename decltype(level->literal)::iterator literal;
+        if (token == "*") {
+            slot = &level->star;
+        } else if (token == ">") {
+            slot = &level->tail;
+        } else {
+            literal = level->literal.find(token);
+            if (literal == level->literal.end()) return;
+            slot = &literal->second;
+        }
+        Node* node = slot->get();
+        if (node == nullptr) return;
+        if (dot == std::string_view::npos) {
+            if (queue.empty()) {
+                removed = erase_one(node->plain, subscriber);
+            } else if (auto group = node->queues.find(queue); group != node->queues.end()) {
+                removed = erase_one(group->second, subscriber);
+                if (group->second.empty()) node->queues.erase(group);
+            }
+        } else if (node->next != nullptr) {
+            remove_in(node->next.get(), subject.substr(dot + 1), queue, subscriber, removed);
+            if (level_empty(node->next.get())) node->next.reset();
+        }
+        if (!node_empty(node)) return;
+        if (slot == &level->star || slot == &level->tail) {
+            slot->reset();
+        } else {
+            level->literal.erase(literal);
+        }
+    }
+
+    static void add_node(const Node* node, MatchResult& result) {
+        result.plain.insert(result.plain.end(), node->plain.begin(), node->plain.end());
+        for (const auto& [name, members] : node->queues) {
+            auto group = std::find_if(result.queues.begin(), result.queues.end(),
+                                      [&](const QueueGroup& g) { return g.name == name; });
+            if (group == result.queues.end()) {
+                result.queues.push_back({name, members});
+            } else {
+                group->members.insert(group->members.end(), members.begin(), members.end());
+            }
+        }
+    }
+
+    // Matches the literal `subject` against `level`, recursing for '*' (one token) and
+    // collecting '>' (the rest, at least one token).
+    static void match_level(const Level* level, std::string_view subject, MatchResult& result) {
+        while (level != nullptr) {
+            size_t dot = subject.find('.');
+            std::string_view token = subject.substr(0, dot);
+            bool last = dot == std::string_view::npos;
+            std::string_view rest = last ? std::string_view{} : subject.substr(dot + 1);
+            if (level->tail != nullptr) add_node(level->tail.get(), result);
+            if (level->star != nullptr) {
+                if (last) {
+                    add_node(level->star.get(), result);
+                } else {
+                    match_level(level->star->next.get(), rest, result);
+                }
+            }
+            auto it = level->literal.find(token);
+            if (it == level->literal.end()) return;
+            const Node* node = it->second.get();
+            if (last) {
+                add_node(node, result);
+                return;
+            }
+            level = node->next.get();
+            subject = rest;
+        }
+    }
+
+    std::unique_ptr<Level> root_;
+    base::StringMap<MatchResult> cache_;
+    size_t count_ = 0;
+};
+
+}  // namespace ringtail::core

@@ -1,0 +1,143 @@
+// ringtail: a NATS server. Command-line flags and config files are nats-server's.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/server/log.h"
+#include "core/server/server.h"
+#include "io/uring.h"
+#include "proto/config/flags.h"
+
+namespace {
+
+using ringtail::core::log_error;
+using ringtail::core::log_info;
+using ringtail::core::log_warn;
+
+std::string exe_name(const char* argv0) { return std::filesystem::path(argv0).filename().string(); }
+
+// <dir>/<exe>_<pid>.ports, as nats-server writes it for test harnesses.
+std::string write_ports_file(const ringtail::config::Options& options, const std::string& exe,
+                             int port) {
+    std::string host = options.host == "0.0.0.0" || options.host.empty() ? "127.0.0.1" : options.host;
+    std::string path = options.ports_file_dir + "/" + exe + "_" + std::to_string(getpid()) + ".ports";
+    std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp);
+        out << "{\"nats\":[\"nats://" << host << ":" << port << "\"]}";
+        if (!out) return {};
+    }
+    std::filesystem::rename(tmp, path);
+    return path;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ringtail::config::Options options;
+    std::vector<std::string> warnings;
+    ringtail::config::FlagOutcome outcome = ringtail::config::parse_flags(argc, argv, options, warnings);
+    switch (outcome.action) {
+        case ringtail::config::FlagOutcome::Action::kRun:
+            break;
+        case ringtail::config::FlagOutcome::Action::kShowHelp:
+            std::printf("%s\n", ringtail::config::usage_text().c_str());
+            return 0;
+        case ringtail::config::FlagOutcome::Action::kShowVersion:
+            std::printf("ringtail: v%s (nats-server compatible: v%s)\n", ringtail::core::kRingtailVersion,
+                        ringtail::core::kNatsCompatVersion);
+            return 0;
+        case ringtail::config::FlagOutcome::Action::kError:
+            std::fprintf(stderr, "%s\n%s\n", outcome.message.c_str(),
+                         ringtail::config::usage_text().c_str());
+            return 2;
+    }
+
+    std::string error = ringtail::core::logger().open(options.log_file, options.debug,
+                                                      options.trace, options.logtime);
+    if (!error.empty()) {
+        std::fprintf(stderr, "ringtail: %s\n", error.c_str());
+        return 1;
+    }
+    for (const std::string& warning : warnings) log_warn(warning);
+    if (!options.unsupported_flags.empty() || !options.unsupported_features.empty()) {
+        std::string what;
+        for (const auto& item : options.unsupported_flags) what += " " + item;
+        for (const auto& item : options.unsupported_features) what += " " + item;
+        log_error("not supported by this ringtail version:" + what);
+        return 1;
+    }
+    if (options.jetstream || options.http_port != 0) {
+        log_error("JetStream and HTTP monitoring are not available in this ringtail version yet");
+        return 1;
+    }
+    if (options.check_config) {
+        std::printf("ringtail: configuration is valid\n");
+        return 0;
+    }
+    error = ringtail::io::probe_kernel();
+    if (!error.empty()) {
+        log_error(error);
+        return 1;
+    }
+
+    // Signals are taken by this thread with sigwait; shard threads inherit the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGUSR1);
+    sigaddset(&signals, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    ringtail::core::Server server(options);
+    log_info(std::string("Starting ringtail (nats-server ") + ringtail::core::kNatsCompatVersion +
+             " compatible)");
+    log_info(std::string("  Version:  ") + ringtail::core::kRingtailVersion);
+    log_info("  Name:     " + server.options().server_name);
+    log_info("  ID:       " + server.server_id());
+    log_info("  Shards:   " + std::to_string(server.shard_count()));
+    error = server.start();
+    if (!error.empty()) {
+        log_error(error);
+        return 1;
+    }
+    if (!options.pid_file.empty()) {
+        std::ofstream(options.pid_file) << getpid();
+    }
+    std::string ports_file;
+    if (!options.ports_file_dir.empty()) {
+        ports_file = write_ports_file(options, exe_name(argv[0]), server.port());
+    }
+    log_info("Listening for client connections on " + options.host + ":" + std::to_string(server.port()));
+    log_info("Server is ready");
+
+    while (!server.stop_requested()) {
+        int signal_number = 0;
+        sigwait(&signals, &signal_number);
+        if (signal_number == SIGINT || signal_number == SIGTERM) {
+            log_info(std::string("Trapped \"") + (signal_number == SIGINT ? "interrupt" : "terminated") +
+                     "\" signal");
+            server.request_stop();
+        } else {
+            log_warn("signal " + std::to_string(signal_number) + " is not supported yet; ignored");
+        }
+    }
+    log_info("Initiating Shutdown...");
+    error = server.wait();
+    if (!ports_file.empty()) std::filesystem::remove(ports_file);
+    if (!options.pid_file.empty()) std::filesystem::remove(options.pid_file);
+    if (!error.empty()) {
+        log_error(error);
+        return 1;
+    }
+    log_info("Server Exiting..");
+    return 0;
+}

@@ -1,0 +1,139 @@
+#include "core/server/server.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <bit>
+#include <random>
+
+#include "core/server/log.h"
+#include "core/shard/shard.h"
+#include "io/listener.h"
+
+namespace ringtail::core {
+namespace {
+
+// 'N' followed by 55 base32 characters: the shape of nats-server's server id (an nkey
+// public key), which clients only display and compare.
+std::string make_server_id() {
+    static constexpr char kBase32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    std::random_device device;
+    std::mt19937_64 random(device());
+    std::string id = "N";
+    for (int i = 0; i < 55; ++i) id += kBase32[random() % 32];
+    return id;
+}
+
+std::vector<int> usable_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<int> cpus;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+            if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+        }
+    }
+    if (cpus.empty()) cpus.push_back(0);
+    return cpus;
+}
+
+}  // namespace
+
+Server::Server(config::Options options) : options_(std::move(options)) {
+    cpus_ = options_.cpus.empty() ? usable_cpus() : options_.cpus;
+    shard_count_ = options_.shards > 0 ? static_cast<uint32_t>(options_.shards)
+                                       : static_cast<uint32_t>(cpus_.size());
+    server_id_ = make_server_id();
+    if (options_.server_name.empty()) options_.server_name = server_id_;
+}
+
+Server::~Server() {
+    for (int fd : listen_fds_) {
+        if (fd >= 0) close(fd);
+    }
+}
+
+proto::Info Server::info(uint64_t client_id, const std::string& client_ip) const {
+    proto::Info info;
+    info.server_id = server_id_;
+    info.server_name = options_.server_name;
+    info.version = kNatsCompatVersion;
+    info.host = options_.host;
+    info.port = port_;
+    info.headers = true;
+    info.auth_required = auth_required();
+    info.max_payload_bytes = options_.max_payload_bytes;
+    info.jetstream = false;
+    info.client_id = client_id;
+    info.client_ip = client_ip;
+    info.ringtail_version = kRingtailVersion;
+    return info;
+}
+
+void Server::publish_ring_fd(uint32_t shard, int fd) {
+    ring_fds_[shard].store(fd, std::memory_order_release);
+    ready_->arrive_and_wait();
+}
+
+std::string Server::start() {
+    // Listeners first, on this thread, so a random port (-p -1) is chosen once and shared.
+    int port = options_.port < 0 ? 0 : options_.port;
+    for (uint32_t i = 0; i < shard_count_; ++i) {
+        io::ListenResult listener = io::listen_tcp(options_.host, port, 4096);
+        if (!listener.error.empty()) return listener.error;
+        listen_fds_.push_back(listener.fd);
+        port = listener.port;
+    }
+    port_ = port;
+
+    // Each ring must hold the largest message record: max_payload plus subject, reply and
+    // queue names (each bounded by the control line), with room for a second one in flight.
+    size_t record_bytes_max = static_cast<size_t>(options_.max_payload_bytes) +
+                              4 * static_cast<size_t>(options_.max_control_line_bytes) + 64;
+    size_t ring_bytes = std::bit_ceil(std::max<size_t>(4 * record_bytes_max, 1 << 20));
+    rings_.resize(size_t{shard_count_} * shard_count_);
+    for (uint32_t from = 0; from < shard_count_; ++from) {
+        for (uint32_t to = 0; to < shard_count_; ++to) {
+            if (from != to) rings_[from * shard_count_ + to] = std::make_unique<base::SpscRing>(ring_bytes);
+        }
+    }
+    ring_fds_ = std::make_unique<std::atomic<int>[]>(shard_count_);
+    waiting_ = std::make_unique<std::atomic<bool>[]>(size_t{shard_count_} * shard_count_);
+    ready_ = std::make_unique<std::latch>(shard_count_);
+    shard_errors_.resize(shard_count_);
+    for (uint32_t i = 0; i < shard_count_; ++i) {
+        shards_.push_back(std::make_unique<Shard>(*this, i, listen_fds_[i]));
+    }
+    for (uint32_t i = 0; i < shard_count_; ++i) {
+        int cpu = cpus_[i % cpus_.size()];
+        threads_.emplace_back([this, i, cpu] { shard_main(i, cpu); });
+    }
+    return {};
+}
+
+void Server::shard_main(uint32_t index, int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    std::string name = "ringtail-" + std::to_string(index);
+    pthread_setname_np(pthread_self(), name.c_str());
+    shard_errors_[index] = shards_[index]->run();
+    if (!shard_errors_[index].empty()) request_stop();
+}
+
+std::string Server::wait() {
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+    for (int& fd : listen_fds_) {
+        if (fd >= 0) close(fd);
+        fd = -1;
+    }
+    for (const std::string& error : shard_errors_) {
+        if (!error.empty()) return error;
+    }
+    return {};
+}
+
+}  // namespace ringtail::core

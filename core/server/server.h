@@ -1,0 +1,73 @@
+#pragma once
+
+#include <atomic>
+#include <latch>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/spsc_ring.h"
+#include "proto/config/options.h"
+#include "proto/info_connect.h"
+
+namespace ringtail::core {
+
+class Shard;
+
+inline constexpr const char* kNatsCompatVersion = "2.9.10";
+inline constexpr const char* kRingtailVersion = "0.1.0";
+
+// The process: options, listeners, shards and the rings between them.
+// Owner: the main thread creates and joins it. Shards read its immutable parts freely; the
+// only shared mutable state is atomic (connection count, stop flag, ring fds, waiting flags).
+class Server {
+public:
+    explicit Server(config::Options options);
+    ~Server();
+
+    // Binds the listeners and starts one thread per shard. Returns an error message or "".
+    std::string start();
+    void request_stop() { stop_requested_.store(true, std::memory_order_release); }
+    bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
+    // Waits for every shard to finish. Returns an error message if a shard failed.
+    std::string wait();
+
+    const config::Options& options() const { return options_; }
+    uint32_t shard_count() const { return shard_count_; }
+    int port() const { return port_; }
+    const std::string& server_id() const { return server_id_; }
+    bool auth_required() const { return !options_.user.empty() || !options_.token.empty(); }
+    proto::Info info(uint64_t client_id, const std::string& client_ip) const;
+
+    base::SpscRing* ring(uint32_t from, uint32_t to) { return rings_[from * shard_count_ + to].get(); }
+    // Doorbells: each shard publishes its io_uring fd once it has one; the latch makes every
+    // shard wait until all have, before any doorbell can be rung.
+    void publish_ring_fd(uint32_t shard, int fd);
+    int ring_fd(uint32_t shard) const { return ring_fds_[shard].load(std::memory_order_acquire); }
+    std::atomic<bool>& waiting_for_room(uint32_t from, uint32_t to) {
+        return waiting_[from * shard_count_ + to];
+    }
+
+    std::atomic<int64_t> connections{0};
+
+private:
+    void shard_main(uint32_t index, int cpu);
+
+    config::Options options_;
+    uint32_t shard_count_ = 1;
+    std::vector<int> cpus_;
+    int port_ = 0;
+    std::string server_id_;
+    std::vector<int> listen_fds_;
+    std::vector<std::unique_ptr<base::SpscRing>> rings_;
+    std::unique_ptr<std::atomic<int>[]> ring_fds_;
+    std::unique_ptr<std::atomic<bool>[]> waiting_;
+    std::unique_ptr<std::latch> ready_;
+    std::vector<std::unique_ptr<Shard>> shards_;
+    std::vector<std::thread> threads_;
+    std::vector<std::string> shard_errors_;
+    std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace ringtail::core

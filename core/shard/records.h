@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+#include "base/assert.h"
+#include "base/spsc_ring.h"
+
+namespace ringtail::core {
+
+// Records shards exchange on their SPSC rings. Plain data only: lengths and bytes, never a
+// pointer into the sender's memory. Interest changes and messages share one FIFO ring per
+// ordered pair of shards, so a message never overtakes the interest it depends on.
+enum class RecordKind : uint32_t {
+    kMsg = 1,          // a message to match against the receiver's local subscriptions
+    kInterest = 2,     // the sender's first/last reference to a (subject, queue) came or went
+    kInterestAck = 3,  // the receiver has applied the sender's interest records up to seq
+};
+
+// kMsg body:
+//   MsgHead | subject | reply | headers | payload | queue names, each as u16 length + bytes
+// `queue_count` names the queue groups the sender chose this shard to serve; the receiver
+// delivers to one member of each, and to every plain subscriber that matches.
+struct MsgHead {
+    uint32_t subject_bytes;
+    uint32_t reply_bytes;
+    uint32_t header_bytes;
+    uint32_t payload_bytes;
+    uint16_t queue_count;
+    uint8_t has_headers;
+    uint8_t reserved;
+};
+static_assert(sizeof(MsgHead) == 20);
+
+// kInterest body: InterestHead | subject | queue
+struct InterestHead {
+    uint64_t seq;
+    int32_t delta;  // +1 first reference, -1 last reference gone
+    uint16_t subject_bytes;
+    uint16_t queue_bytes;
+};
+static_assert(sizeof(InterestHead) == 16);
+
+// A message as shards see it: views into a receive buffer or a ring record.
+struct MsgView {
+    std::string_view subject;
+    std::string_view reply;
+    std::string_view headers;
+    std::string_view payload;
+    bool has_headers = false;
+};
+
+inline size_t msg_record_bytes(const MsgView& msg, std::span<const std::string_view> queues) {
+    size_t bytes = sizeof(MsgHead) + msg.subject.size() + msg.reply.size() + msg.headers.size() +
+                   msg.payload.size();
+    for (std::string_view queue : queues) bytes += 2 + queue.size();
+    return bytes;
+}
+
+class RecordWriter {
+public:
+    explicit RecordWriter(std::span<std::byte> out) : out_(out) {}
+    void put(const void* data, size_t bytes) {
+        RT_ASSERT(used_ + bytes <= out_.size());
+        if (bytes != 0) std::memcpy(out_.data() + used_, data, bytes);
+        used_ += bytes;
+    }
+    void put(std::string_view text) { put(text.data(), text.size()); }
+    size_t used() const { return used_; }
+
+private:
+    std::span<std::byte> out_;
+    size_t used_ = 0;
+};
+
+class RecordReader {
+public:
+    explicit RecordReader(std::span<const std::byte> in) : in_(in) {}
+    template <class T>
+    T get() {
+        T value;
+        RT_ASSERT(used_ + sizeof(T) <= in_.size());
+        std::memcpy(&value, in_.data() + used_, sizeof(T));
+        used_ += sizeof(T);
+        return value;
+    }
+    std::string_view text(size_t bytes) {
+        RT_ASSERT(used_ + bytes <= in_.size());
+        std::string_view view(reinterpret_cast<const char*>(in_.data()) + used_, bytes);
+        used_ += bytes;
+        return view;
+    }
+    bool done() const { return used_ == in_.size(); }
+
+private:
+    std::span<const std::byte> in_;
+    size_t used_ = 0;
+};
+
+}  // namespace ringtail::core

@@ -1,0 +1,103 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ringtail::config {
+
+// One direction (publish or subscribe) of a user's permissions (opts.go parseSubjectPermission).
+// An absent list differs from an empty one: no `allow` means "everything", an empty `allow`
+// means "nothing".
+struct SubjectPermission {
+    std::optional<std::vector<std::string>> allow;
+    std::optional<std::vector<std::string>> deny;
+};
+
+// allow_responses: a subscriber may reply to requests it received, up to `msgs_max` replies
+// within `expires` (nats-server defaults: 1 message, 2 minutes; negative means unlimited).
+struct ResponsePermission {
+    int64_t msgs_max = 1;
+    std::chrono::milliseconds expires{2 * 60 * 1000};
+};
+
+struct Permissions {
+    std::optional<SubjectPermission> publish;
+    std::optional<SubjectPermission> subscribe;
+    std::optional<ResponsePermission> allow_responses;
+};
+
+// An entry of authorization { users: [...] }. Parsed and validated now, enforced later.
+struct User {
+    std::string user;
+    std::string password;  // Plain text or a bcrypt hash ("$2a$...").
+    std::string nkey;
+    std::optional<Permissions> permissions;
+};
+
+// Everything a user can set on the command line or in a config file, with nats-server's
+// defaults (server/const.go, server/opts.go). Plain data: the server reads it at start.
+struct Options {
+    // Listener.
+    std::string host = "0.0.0.0";
+    int port = 4222;  // -1: a random free port, as nats-server does.
+    std::string server_name;
+
+    // Logging.
+    bool debug = false;
+    bool trace = false;
+    bool logtime = true;
+    std::string log_file;
+    std::string pid_file;
+    std::string ports_file_dir;
+    std::string config_file;
+    bool trace_verbose = false;        // -VV: also trace the system account.
+    bool syslog = false;               // Accepted, not implemented.
+    std::string remote_syslog;         // Accepted, not implemented.
+    int64_t log_size_limit_bytes = 0;  // 0: no rotation.
+    int32_t max_traced_msg_bytes = 0;  // 0: trace whole messages.
+    bool check_config = false;         // -t: load the config, report, exit.
+    std::string client_advertise;
+
+    // Single-user / token auth (authorization { user password token timeout }).
+    std::string user;
+    std::string password;
+    std::string token;
+    std::chrono::milliseconds auth_timeout{2000};
+    std::vector<User> users;                     // authorization { users: [...] }
+    std::optional<Permissions> default_permissions;
+
+    // Limits.
+    int64_t max_payload_bytes = 1 << 20;        // MAX_PAYLOAD_SIZE
+    int64_t max_pending_bytes = 64LL << 20;     // MAX_PENDING_SIZE
+    int32_t max_control_line_bytes = 4096;      // MAX_CONTROL_LINE_SIZE
+    int32_t max_connections = 64 * 1024;        // DEFAULT_MAX_CONNECTIONS
+    int32_t max_subscriptions = 0;              // 0: unlimited
+    std::chrono::milliseconds ping_interval{2 * 60 * 1000};
+    int32_t ping_max = 2;
+    std::chrono::milliseconds write_deadline{10 * 1000};
+
+    // Monitoring (accepted; 0 = disabled, -1 = random).
+    int http_port = 0;
+    int https_port = 0;
+    std::string http_host;  // Empty: the client listener's host.
+
+    // JetStream (accepted now, served by a later issue).
+    bool jetstream = false;
+    std::string store_dir;
+    int64_t max_memory_store_bytes = -1;
+    int64_t max_file_store_bytes = -1;
+
+    // Ringtail's own: shard count (0 = one per usable core) and the cores to pin to.
+    int shards = 0;
+    std::vector<int> cpus;
+
+    // nats-server features the input asked for that Ringtail does not provide yet. The server
+    // refuses to start when either is non-empty rather than run without, say, TLS.
+    std::vector<std::string> unsupported_flags;     // As spelled: "--tls", "-routes", ...
+    std::vector<std::string> unsupported_features;  // Config keys: "tls", "cluster", ...
+};
+
+}  // namespace ringtail::config

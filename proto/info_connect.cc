@@ -1,0 +1,58 @@
+#include "proto/info_connect.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ringtail::proto {
+
+std::string encode_info(const Info& info) {
+    // nlohmann's ordered_json keeps insertion order, so the JSON reads like nats-server's.
+    nlohmann::ordered_json json;
+    json["server_id"] = info.server_id;
+    json["server_name"] = info.server_name;
+    json["version"] = info.version;
+    json["proto"] = 1;
+    json["go"] = "n/a (ringtail, C++)";
+    json["host"] = info.host;
+    json["port"] = info.port;
+    json["headers"] = info.headers;
+    if (info.auth_required) json["auth_required"] = true;
+    json["max_payload"] = info.max_payload_bytes;
+    if (info.jetstream) json["jetstream"] = true;
+    if (info.client_id != 0) json["client_id"] = info.client_id;
+    if (!info.client_ip.empty()) json["client_ip"] = info.client_ip;
+    json["ringtail_version"] = info.ringtail_version;
+    return "INFO " + json.dump() + " \r\n";
+}
+
+namespace {
+
+template <class T>
+bool take(const nlohmann::json& json, const char* key, T& out) {
+    auto it = json.find(key);
+    if (it == json.end() || it->is_null()) return true;
+    if constexpr (std::is_same_v<T, bool>) {
+        if (!it->is_boolean()) return false;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        if (!it->is_string()) return false;
+    } else {
+        if (!it->is_number_integer()) return false;
+    }
+    out = it->get<T>();
+    return true;
+}
+
+}  // namespace
+
+bool decode_connect(std::string_view text, ConnectOptions& options) {
+    nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (json.is_discarded() || !json.is_object()) return false;
+    return take(json, "verbose", options.verbose) && take(json, "pedantic", options.pedantic) &&
+           take(json, "echo", options.echo) && take(json, "headers", options.headers) &&
+           take(json, "no_responders", options.no_responders) &&
+           take(json, "protocol", options.protocol) && take(json, "user", options.user) &&
+           take(json, "pass", options.pass) && take(json, "auth_token", options.auth_token) &&
+           take(json, "name", options.name) && take(json, "lang", options.lang) &&
+           take(json, "version", options.version);
+}
+
+}  // namespace ringtail::proto
