@@ -261,17 +261,15 @@ void Shard::on_recv(ClientConn& conn, int32_t res, uint32_t flags) {
         std::span<const char> data = buffers_.buffer(id, static_cast<size_t>(res));
         if (!conn.closing_) conn.on_data({data.data(), data.size()});
         buffers_.recycle(id);
-        if (!conn.recv_armed_ && !conn.closing_ && !conn.paused_) conn.recv_needs_rearm_ = true;
-        return;
-    }
-    if (res == 0) {
+    } else if (res == 0) {
         conn.close({}, "Client Closed");
-    } else if (res == -ENOBUFS) {
-        // Every receive buffer is in use: re-arm once this turn has given some back.
-        if (!conn.closing_ && !conn.paused_) conn.recv_needs_rearm_ = true;
-    } else if (res != -ECANCELED) {
+    } else if (res != -ENOBUFS && res != -ECANCELED) {
         conn.close({}, "Read Error");
     }
+    // A multishot recv ends on -ENOBUFS (every buffer in use), on a cancel issued by a pause
+    // that may already be over, or by itself: re-arm at the end of the turn, once buffers have
+    // been given back, unless the connection is paused (resume re-arms) or closing.
+    if (!conn.recv_armed_ && !conn.closing_ && !conn.paused_) conn.recv_needs_rearm_ = true;
 }
 
 void Shard::submit_send(ClientConn& conn) {
@@ -398,7 +396,11 @@ bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivere
             if (!target_want_[target]) continue;
             size_t bytes = msg_record_bytes(msg, target_queues_[target]);
             if (!overflow_[target].empty() || !out_[target]->can_reserve(bytes)) {
-                server_.waiting_for_room(index_, target).store(true, std::memory_order_release);
+                // Announce the wait, then look again: the consumer frees space before it
+                // checks the flag, so one of the two sees the other (no lost wake-up).
+                server_.waiting_for_room(index_, target).store(true, std::memory_order_seq_cst);
+                std::atomic_thread_fence(std::memory_order_seq_cst);
+                if (overflow_[target].empty() && out_[target]->can_reserve(bytes)) continue;
                 if (std::find(paused_.begin(), paused_.end(), &origin) == paused_.end()) {
                     paused_.push_back(&origin);
                 }
@@ -566,6 +568,7 @@ void Shard::drain_inbound() {
         }
         if (!any) continue;
         ring.end_read();
+        std::atomic_thread_fence(std::memory_order_seq_cst);
         process_closes();
         // The producer paused a connection on this ring: tell it there is room now.
         if (server_.waiting_for_room(from, index_).exchange(false, std::memory_order_acq_rel)) {

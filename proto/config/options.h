@@ -66,15 +66,15 @@ struct Options {
     std::string password;
     std::string token;
     std::chrono::milliseconds auth_timeout{2000};
-    std::vector<User> users;                     // authorization { users: [...] }
+    std::vector<User> users;  // authorization { users: [...] }
     std::optional<Permissions> default_permissions;
 
     // Limits.
-    int64_t max_payload_bytes = 1 << 20;        // MAX_PAYLOAD_SIZE
-    int64_t max_pending_bytes = 64LL << 20;     // MAX_PENDING_SIZE
-    int32_t max_control_line_bytes = 4096;      // MAX_CONTROL_LINE_SIZE
-    int32_t max_connections = 64 * 1024;        // DEFAULT_MAX_CONNECTIONS
-    int32_t max_subscriptions = 0;              // 0: unlimited
+    int64_t max_payload_bytes = 1 << 20;     // MAX_PAYLOAD_SIZE
+    int64_t max_pending_bytes = 64LL << 20;  // MAX_PENDING_SIZE
+    int32_t max_control_line_bytes = 4096;   // MAX_CONTROL_LINE_SIZE
+    int32_t max_connections = 64 * 1024;     // DEFAULT_MAX_CONNECTIONS
+    int32_t max_subscriptions = 0;           // 0: unlimited
     std::chrono::milliseconds ping_interval{2 * 60 * 1000};
     int32_t ping_max = 2;
     std::chrono::milliseconds write_deadline{10 * 1000};
@@ -95,7 +95,7 @@ struct Options {
     std::vector<int> cpus;
 
     // nats-server features the input asked for that Ringtail does not provide yet. The server
-    // refuses to start when either is non-empty rather than run without, say, TLS.
+    // should refuse to start when either is non-empty rather than run without, say, TLS.
     std::vector<std::string> unsupported_flags;     // As spelled: "--tls", "-routes", ...
     std::vector<std::string> unsupported_features;  // Config keys: "tls", "cluster", ...
 };

@@ -1,0 +1,824 @@
+#include "proto/config/options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "proto/config/conf.h"
+
+// Maps a parsed nats-conf tree onto Options, following nats-server's processConfigFileLine
+// (server/opts.go): keys are matched case-insensitively, a zero limit means "the default", and
+// every problem is collected so the user sees all of them at once.
+
+namespace ringtail::config {
+namespace {
+
+constexpr int kDefaultPort = 4222;                       // DEFAULT_PORT
+constexpr std::string_view kDefaultHost = "0.0.0.0";     // DEFAULT_HOST
+constexpr int64_t kDefaultMaxPayloadBytes = 1 << 20;     // MAX_PAYLOAD_SIZE
+constexpr int64_t kDefaultMaxPendingBytes = 64LL << 20;  // MAX_PENDING_SIZE
+constexpr int32_t kDefaultMaxControlLineBytes = 4096;    // MAX_CONTROL_LINE_SIZE
+constexpr int32_t kDefaultMaxConnections = 64 * 1024;    // DEFAULT_MAX_CONNECTIONS
+constexpr int32_t kDefaultPingMax = 2;                   // DEFAULT_PING_MAX_OUT
+constexpr std::chrono::milliseconds kDefaultPingInterval{2 * 60 * 1000};
+constexpr std::chrono::milliseconds kDefaultWriteDeadline{10 * 1000};
+constexpr std::chrono::milliseconds kDefaultAuthTimeout{2000};  // AUTH_TIMEOUT
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr std::string_view kTextLabel = "<string>";
+
+// Debian's Abseil is built with its own string_view, distinct from std::string_view, so
+// std::string_view arguments to absl::StrCat and friends go through this.
+absl::string_view av(std::string_view text) { return absl::string_view(text.data(), text.size()); }
+
+// nats-server keys for features Ringtail lacks. Recorded in Options::unsupported_features so the
+// server can refuse them; silently running without, say, TLS or accounts would be worse.
+// clang-format off
+constexpr std::string_view kUnsupportedKeys[] = {
+    "cluster", "gateway", "leaf", "leafnodes", "tls", "ocsp", "accounts", "mappings", "maps",
+    "operator", "operators", "root", "roots", "root_operator", "root_operators", "resolver",
+    "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload",
+    "resolver_pinned_accounts", "trusted", "trusted_keys", "system_account", "system",
+    "no_auth_user", "websocket", "ws", "mqtt", "default_js_domain", "prof_port",
+};
+// clang-format on
+
+// nats-server keys Ringtail can safely ignore; accepted without a warning.
+// clang-format off
+constexpr std::string_view kIgnoredKeys[] = {
+    "logtime_utc", "logfile_max_num", "log_max_num", "http_base_path", "disable_sublist_cache",
+    "no_sublist_cache", "max_sub_tokens", "max_subscription_tokens", "lame_duck_duration",
+    "lame_duck_grace_period", "connect_error_reports", "reconnect_error_reports", "server_tags",
+    "allow_non_tls", "max_closed_clients", "trace_headers", "no_system_account", "no_system",
+    "no_sys_acc",
+};
+// clang-format on
+
+template <size_t N>
+bool contains(const std::string_view (&list)[N], std::string_view key) {
+    return std::find(std::begin(list), std::end(list), key) != std::end(list);
+}
+
+// Shows a value inside an error message: its kind, and its text when it is short and scalar.
+std::string describe(const Value& value) {
+    switch (value.kind) {
+        case ValueKind::kString:
+            return absl::StrCat("string \"", value.text, "\"");
+        case ValueKind::kInteger:
+            return absl::StrCat("integer ", value.integer);
+        case ValueKind::kFloat:
+            return absl::StrCat("float ", value.real);
+        case ValueKind::kBool:
+            return value.boolean ? "boolean true" : "boolean false";
+        case ValueKind::kDatetime:
+            return absl::StrCat("datetime ", value.text);
+        case ValueKind::kArray:
+            return "an array";
+        case ValueKind::kMap:
+            return "a map";
+    }
+    return "a value";
+}
+
+struct HostPort {
+    std::string host;
+    int port = 0;
+};
+
+// Go's net.SplitHostPort: "host:port", "[v6]:port", ":port".
+std::optional<std::pair<std::string, std::string>> split_host_port(std::string_view text) {
+    if (!text.empty() && text[0] == '[') {
+        size_t close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+            return std::nullopt;
+        }
+        std::string_view port = text.substr(close + 2);
+        if (port.find_first_of("[]:") != std::string_view::npos) return std::nullopt;
+        return std::make_pair(std::string(text.substr(1, close - 1)), std::string(port));
+    }
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::string_view host = text.substr(0, colon);
+    if (host.find_first_of("[]:") != std::string_view::npos) return std::nullopt;
+    return std::make_pair(std::string(host), std::string(text.substr(colon + 1)));
+}
+
+// Applies one document's entries to a copy of the options. Owner: one load call.
+class OptionsLoader {
+ public:
+    OptionsLoader(Options& opts, std::vector<std::string>& warnings, std::string source)
+        : opts_(opts), warnings_(warnings), source_(std::move(source)) {}
+
+    void apply_root(const Value& root) {
+        for (const MapEntry& entry : root.map) apply_top(entry);
+        if (opts_.max_payload_bytes > opts_.max_pending_bytes) {
+            errors_.push_back(absl::StrCat(source_, ": max_payload (", opts_.max_payload_bytes,
+                                           ") cannot be higher than max_pending (",
+                                           opts_.max_pending_bytes, ")"));
+        }
+    }
+
+    const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+    void error(const SourcePos& pos, std::string_view reason) {
+        errors_.push_back(absl::StrCat(pos.to_string(), ": ", av(reason)));
+    }
+    void warn_unknown(const MapEntry& entry) {
+        if (entry.used_as_variable) return;  // A variable definition, not a setting.
+        warnings_.push_back(
+            absl::StrCat(entry.key_pos.to_string(), ": unknown field \"", entry.key, "\""));
+    }
+    void unsupported(std::string feature) {
+        auto& list = opts_.unsupported_features;
+        if (std::find(list.begin(), list.end(), feature) == list.end()) {
+            list.push_back(std::move(feature));
+        }
+    }
+    void wrong_kind(const MapEntry& entry, std::string_view wanted) {
+        error(entry.key_pos,
+              absl::StrCat(entry.key, ": expected ", av(wanted), ", got ", describe(entry.value)));
+    }
+
+    std::optional<std::string> get_string(const MapEntry& entry) {
+        if (entry.value.kind == ValueKind::kString) return entry.value.text;
+        wrong_kind(entry, "a string");
+        return std::nullopt;
+    }
+    std::optional<bool> get_bool(const MapEntry& entry) {
+        if (entry.value.kind == ValueKind::kBool) return entry.value.boolean;
+        wrong_kind(entry, "a boolean");
+        return std::nullopt;
+    }
+    std::optional<int64_t> get_int(const MapEntry& entry, int64_t min, int64_t max) {
+        if (entry.value.kind != ValueKind::kInteger) {
+            wrong_kind(entry, "an integer");
+            return std::nullopt;
+        }
+        int64_t value = entry.value.integer;
+        if (value > max) {
+            error(entry.key_pos, absl::StrCat(entry.key, " value is too big (", value,
+                                              ", the maximum is ", max, ")"));
+            return std::nullopt;
+        }
+        if (value < min) {
+            error(entry.key_pos, absl::StrCat(entry.key, " value ", value,
+                                              " is too small (the minimum is ", min, ")"));
+            return std::nullopt;
+        }
+        return value;
+    }
+    std::optional<int> get_port(const MapEntry& entry) {
+        std::optional<int64_t> port = get_int(entry, -1, 65535);
+        if (!port) return std::nullopt;
+        return static_cast<int>(*port);
+    }
+
+    // nats-server's parseDuration: a Go duration string, or (deprecated) an integer number of
+    // seconds, which earns a warning.
+    std::optional<std::chrono::milliseconds> get_duration(const MapEntry& entry) {
+        int64_t ns = 0;
+        if (entry.value.kind == ValueKind::kString) {
+            absl::StatusOr<int64_t> parsed = parse_go_duration_ns(entry.value.text);
+            if (!parsed.ok()) {
+                error(entry.key_pos,
+                      absl::StrCat("error parsing ", entry.key, ": ", parsed.status().message()));
+                return std::nullopt;
+            }
+            ns = *parsed;
+        } else if (entry.value.kind == ValueKind::kInteger) {
+            std::string key = absl::AsciiStrToLower(entry.key);
+            warnings_.push_back(absl::StrCat(entry.key_pos.to_string(), ": invalid use of field \"",
+                                             key, "\": ", key,
+                                             " should be converted to a duration"));
+            constexpr int64_t kSecondsMax = std::numeric_limits<int64_t>::max() / 1'000'000'000;
+            if (entry.value.integer > kSecondsMax || entry.value.integer < -kSecondsMax) {
+                error(entry.key_pos, absl::StrCat(entry.key, " value is too big"));
+                return std::nullopt;
+            }
+            ns = entry.value.integer * 1'000'000'000;
+        } else {
+            wrong_kind(entry, "a duration such as \"2m\"");
+            return std::nullopt;
+        }
+        if (ns < 0) {
+            error(entry.key_pos, absl::StrCat(entry.key, " can not be negative"));
+            return std::nullopt;
+        }
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(ns));
+    }
+
+    // parseListen: a bare port, or "host:port".
+    std::optional<HostPort> get_listen(const MapEntry& entry) {
+        HostPort result;
+        if (entry.value.kind == ValueKind::kInteger) {
+            std::optional<int> port = get_port(entry);
+            if (!port) return std::nullopt;
+            result.port = *port;
+            return result;
+        }
+        if (entry.value.kind != ValueKind::kString) {
+            wrong_kind(entry, "port or host:port");
+            return std::nullopt;
+        }
+        const std::string& text = entry.value.text;
+        auto split = split_host_port(text);
+        if (!split) {
+            error(entry.key_pos, absl::StrCat("could not parse address string \"", text, "\""));
+            return std::nullopt;
+        }
+        const std::string& port_text = split->second;
+        int port = 0;
+        std::string_view digits = port_text;
+        if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+            error(entry.key_pos, absl::StrCat("could not parse port \"", port_text, "\""));
+            return std::nullopt;
+        }
+        if (port < -1 || port > 65535) {
+            error(entry.key_pos,
+                  absl::StrCat(entry.key, ": port ", port, " is out of range (-1 to 65535)"));
+            return std::nullopt;
+        }
+        result.host = split->first;
+        result.port = port;
+        return result;
+    }
+
+    void apply_top(const MapEntry& entry);
+    void apply_authorization(const MapEntry& entry);
+    std::optional<User> parse_user(const Value& item);
+    std::optional<Permissions> parse_permissions(const MapEntry& entry);
+    std::optional<SubjectPermission> parse_subject_permission(const MapEntry& entry);
+    std::optional<std::vector<std::string>> parse_subjects(const MapEntry& entry);
+    std::optional<ResponsePermission> parse_allow_responses(const MapEntry& entry);
+    void apply_jetstream(const MapEntry& entry);
+    std::optional<int64_t> get_storage_size(const MapEntry& entry, std::string_view name);
+    void set_store_dir(const MapEntry& entry);
+
+    Options& opts_;
+    std::vector<std::string>& warnings_;
+    std::string source_;
+    std::vector<std::string> errors_;
+    bool store_dir_seen_ = false;
+};
+
+void OptionsLoader::apply_top(const MapEntry& entry) {
+    const std::string key = absl::AsciiStrToLower(entry.key);
+    if (key == "listen") {
+        if (auto listen = get_listen(entry)) {
+            opts_.host = listen->host.empty() ? std::string(kDefaultHost) : listen->host;
+            opts_.port = listen->port == 0 ? kDefaultPort : listen->port;
+        }
+    } else if (key == "port") {
+        if (auto port = get_port(entry)) opts_.port = *port == 0 ? kDefaultPort : *port;
+    } else if (key == "host" || key == "net") {
+        if (auto host = get_string(entry)) {
+            opts_.host = host->empty() ? std::string(kDefaultHost) : *host;
+        }
+    } else if (key == "server_name") {
+        if (auto name = get_string(entry)) opts_.server_name = *name;
+    } else if (key == "client_advertise") {
+        if (auto text = get_string(entry)) opts_.client_advertise = *text;
+    } else if (key == "debug") {
+        if (auto on = get_bool(entry)) opts_.debug = *on;
+    } else if (key == "trace") {
+        if (auto on = get_bool(entry)) opts_.trace = *on;
+    } else if (key == "trace_verbose") {
+        if (auto on = get_bool(entry)) {
+            opts_.trace_verbose = *on;
+            opts_.trace = *on;
+        }
+    } else if (key == "logtime") {
+        if (auto on = get_bool(entry)) opts_.logtime = *on;
+    } else if (key == "syslog") {
+        if (auto on = get_bool(entry)) opts_.syslog = *on;
+    } else if (key == "remote_syslog") {
+        if (auto text = get_string(entry)) opts_.remote_syslog = *text;
+    } else if (key == "logfile" || key == "log_file") {
+        if (auto text = get_string(entry)) opts_.log_file = *text;
+    } else if (key == "logfile_size_limit" || key == "log_size_limit") {
+        if (auto bytes = get_int(entry, 0, std::numeric_limits<int64_t>::max())) {
+            opts_.log_size_limit_bytes = *bytes;
+        }
+    } else if (key == "pidfile" || key == "pid_file") {
+        if (auto text = get_string(entry)) opts_.pid_file = *text;
+    } else if (key == "ports_file_dir") {
+        if (auto text = get_string(entry)) opts_.ports_file_dir = *text;
+    } else if (key == "max_control_line") {
+        if (auto bytes = get_int(entry, 0, kInt32Max)) {
+            opts_.max_control_line_bytes =
+                *bytes == 0 ? kDefaultMaxControlLineBytes : static_cast<int32_t>(*bytes);
+        }
+    } else if (key == "max_payload") {
+        if (auto bytes = get_int(entry, 0, kInt32Max)) {
+            opts_.max_payload_bytes = *bytes == 0 ? kDefaultMaxPayloadBytes : *bytes;
+        }
+    } else if (key == "max_pending") {
+        if (auto bytes = get_int(entry, 0, std::numeric_limits<int64_t>::max())) {
+            opts_.max_pending_bytes = *bytes == 0 ? kDefaultMaxPendingBytes : *bytes;
+        }
+    } else if (key == "max_connections" || key == "max_conn") {
+        if (auto count = get_int(entry, 0, kInt32Max)) {
+            opts_.max_connections =
+                *count == 0 ? kDefaultMaxConnections : static_cast<int32_t>(*count);
+        }
+    } else if (key == "max_subscriptions" || key == "max_subs") {
+        if (auto count = get_int(entry, 0, kInt32Max)) {
+            opts_.max_subscriptions = static_cast<int32_t>(*count);
+        }
+    } else if (key == "max_traced_msg_len") {
+        if (auto bytes = get_int(entry, 0, kInt32Max)) {
+            opts_.max_traced_msg_bytes = static_cast<int32_t>(*bytes);
+        }
+    } else if (key == "ping_interval") {
+        if (auto interval = get_duration(entry)) {
+            opts_.ping_interval = interval->count() == 0 ? kDefaultPingInterval : *interval;
+        }
+    } else if (key == "ping_max") {
+        if (auto count = get_int(entry, 0, kInt32Max)) {
+            opts_.ping_max = *count == 0 ? kDefaultPingMax : static_cast<int32_t>(*count);
+        }
+    } else if (key == "write_deadline") {
+        if (auto deadline = get_duration(entry)) {
+            opts_.write_deadline = deadline->count() == 0 ? kDefaultWriteDeadline : *deadline;
+        }
+    } else if (key == "authorization") {
+        apply_authorization(entry);
+    } else if (key == "http" || key == "https") {
+        if (auto listen = get_listen(entry)) {
+            opts_.http_host = listen->host;
+            (key == "http" ? opts_.http_port : opts_.https_port) = listen->port;
+        }
+    } else if (key == "http_port" || key == "monitor_port") {
+        if (auto port = get_port(entry)) opts_.http_port = *port;
+    } else if (key == "https_port") {
+        if (auto port = get_port(entry)) opts_.https_port = *port;
+    } else if (key == "store_dir" || key == "storedir") {
+        set_store_dir(entry);
+    } else if (key == "jetstream") {
+        apply_jetstream(entry);
+    } else if (key == "no_header_support") {
+        // Turning headers off changes what clients may send; only `false` is the default.
+        if (auto off = get_bool(entry); off && *off) unsupported(key);
+    } else if (contains(kUnsupportedKeys, key)) {
+        unsupported(key);
+    } else if (contains(kIgnoredKeys, key)) {
+        // Accepted for compatibility; has no effect here.
+    } else {
+        warn_unknown(entry);
+    }
+}
+
+void OptionsLoader::set_store_dir(const MapEntry& entry) {
+    // store_dir may be given at the top level or inside jetstream {}, but only once.
+    if (store_dir_seen_) {
+        error(entry.key_pos, "Duplicate 'store_dir' configuration");
+        return;
+    }
+    store_dir_seen_ = true;
+    if (auto dir = get_string(entry)) opts_.store_dir = *dir;
+}
+
+// parseAuthorization. Unknown keys here are errors, as in nats-server: a misspelt "pasword"
+// must not quietly leave a server open.
+void OptionsLoader::apply_authorization(const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kMap) {
+        wrong_kind(entry, "a map");
+        return;
+    }
+    std::string user;
+    std::string password;
+    std::string token;
+    std::chrono::milliseconds timeout{0};
+    std::optional<std::vector<User>> users;
+    std::optional<Permissions> default_permissions;
+    for (const MapEntry& field : entry.value.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        if (key == "user" || key == "username") {
+            if (auto text = get_string(field)) user = *text;
+        } else if (key == "pass" || key == "password") {
+            if (auto text = get_string(field)) password = *text;
+        } else if (key == "token") {
+            if (auto text = get_string(field)) token = *text;
+        } else if (key == "timeout") {
+            // Seconds as a number (nats-server 2.9), or a duration string (later versions).
+            const Value& value = field.value;
+            double seconds = 0;
+            if (value.kind == ValueKind::kInteger) {
+                seconds = static_cast<double>(value.integer);
+            } else if (value.kind == ValueKind::kFloat) {
+                seconds = value.real;
+            } else if (value.kind == ValueKind::kString) {
+                absl::StatusOr<int64_t> ns = parse_go_duration_ns(value.text);
+                if (!ns.ok()) {
+                    error(field.key_pos, absl::StrCat("error parsing authorization timeout: ",
+                                                      ns.status().message()));
+                    continue;
+                }
+                seconds = static_cast<double>(*ns) / 1e9;
+            } else {
+                wrong_kind(field, "a number of seconds");
+                continue;
+            }
+            if (seconds < 0 || seconds > 1e9 || std::isnan(seconds)) {
+                error(field.key_pos, "authorization timeout must be between 0 and 1e9 seconds");
+                continue;
+            }
+            timeout = std::chrono::milliseconds(std::llround(seconds * 1000));
+        } else if (key == "users") {
+            if (field.value.kind != ValueKind::kArray) {
+                wrong_kind(field, "an array of users");
+                continue;
+            }
+            users.emplace();
+            for (const Value& item : field.value.array) {
+                if (auto parsed = parse_user(item)) users->push_back(*std::move(parsed));
+            }
+        } else if (key == "default_permission" || key == "default_permissions" ||
+                   key == "permissions") {
+            default_permissions = parse_permissions(field);
+        } else if (!field.used_as_variable) {
+            error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
+        }
+    }
+
+    if ((!user.empty() || !password.empty()) && !token.empty()) {
+        error(entry.key_pos, "Cannot have a user/pass and token");
+        return;
+    }
+    if (users.has_value()) {
+        if (!user.empty()) {
+            error(entry.key_pos, "Can not have a single user/pass and a users array");
+            return;
+        }
+        if (!token.empty()) {
+            error(entry.key_pos, "Can not have a token and a users array");
+            return;
+        }
+        std::vector<std::string> seen;
+        for (const User& u : *users) {
+            const std::string& name = u.nkey.empty() ? u.user : u.nkey;
+            if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+                error(entry.key_pos,
+                      absl::StrCat(u.nkey.empty() ? "Duplicate user \"" : "Duplicate nkey \"", name,
+                                   "\" detected"));
+                return;
+            }
+            seen.push_back(name);
+        }
+    }
+
+    // A block replaces all single-user settings, as in nats-server.
+    opts_.user = std::move(user);
+    opts_.password = std::move(password);
+    opts_.token = std::move(token);
+    opts_.auth_timeout = timeout.count() == 0 ? kDefaultAuthTimeout : timeout;
+    if (users.has_value()) {
+        for (User& u : *users) {
+            if (!u.permissions.has_value()) u.permissions = default_permissions;
+        }
+        opts_.users = std::move(*users);
+        unsupported("authorization.users");
+    }
+    if (default_permissions.has_value()) {
+        opts_.default_permissions = std::move(default_permissions);
+        unsupported("authorization.permissions");
+    }
+}
+
+std::optional<User> OptionsLoader::parse_user(const Value& item) {
+    if (item.kind != ValueKind::kMap) {
+        error(item.pos,
+              absl::StrCat("Expected user entry to be a map/struct, got ", describe(item)));
+        return std::nullopt;
+    }
+    User user;
+    bool ok = true;
+    for (const MapEntry& field : item.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        if (key == "user" || key == "username") {
+            if (auto text = get_string(field)) user.user = *text;
+        } else if (key == "pass" || key == "password") {
+            if (auto text = get_string(field)) user.password = *text;
+        } else if (key == "nkey") {
+            if (auto text = get_string(field)) user.nkey = *text;
+        } else if (key == "permission" || key == "permissions" || key == "authorization") {
+            user.permissions = parse_permissions(field);
+        } else if (key == "allowed_connection_types" || key == "connection_types" ||
+                   key == "clients") {
+            unsupported("authorization.users.allowed_connection_types");
+        } else if (!field.used_as_variable) {
+            error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
+            ok = false;
+        }
+    }
+    if (user.nkey.empty() && user.user.empty()) {
+        error(item.pos, "User entry requires a user");
+        return std::nullopt;
+    }
+    if (!user.nkey.empty()) {
+        // A public user nkey is 56 base32 characters starting with 'U'.
+        bool shaped =
+            user.nkey.size() == 56 && user.nkey[0] == 'U' &&
+            user.nkey.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == std::string::npos;
+        if (!shaped) {
+            error(item.pos, "Not a valid public nkey for a user");
+            return std::nullopt;
+        }
+        if (!user.user.empty() || !user.password.empty()) {
+            error(item.pos, "Nkey users do not take usernames or passwords");
+            return std::nullopt;
+        }
+        unsupported("authorization.users.nkey");
+    }
+    if (!ok) return std::nullopt;
+    return user;
+}
+
+std::optional<Permissions> OptionsLoader::parse_permissions(const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kMap) {
+        error(entry.key_pos,
+              absl::StrCat("Expected permissions to be a map/struct, got ", describe(entry.value)));
+        return std::nullopt;
+    }
+    Permissions perms;
+    for (const MapEntry& field : entry.value.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        if (key == "pub" || key == "publish" || key == "import") {
+            perms.publish = parse_subject_permission(field);
+        } else if (key == "sub" || key == "subscribe" || key == "export") {
+            perms.subscribe = parse_subject_permission(field);
+        } else if (key == "publish_allow_responses" || key == "allow_responses") {
+            if (field.value.kind == ValueKind::kBool) {
+                if (field.value.boolean) perms.allow_responses = ResponsePermission{};
+            } else {
+                perms.allow_responses = parse_allow_responses(field);
+            }
+        } else if (!field.used_as_variable) {
+            error(field.key_pos,
+                  absl::StrCat("Unknown field \"", field.key, "\" parsing permissions"));
+        }
+    }
+    // Allowing responses turns off the blanket publish allowance (parseUserPermissions).
+    if (perms.allow_responses.has_value()) {
+        if (!perms.publish.has_value()) perms.publish.emplace();
+        if (!perms.publish->allow.has_value()) perms.publish->allow.emplace();
+    }
+    return perms;
+}
+
+std::optional<SubjectPermission> OptionsLoader::parse_subject_permission(const MapEntry& entry) {
+    SubjectPermission perm;
+    if (entry.value.kind != ValueKind::kMap) {
+        // Old style: a subject or a list of subjects, all allowed.
+        perm.allow = parse_subjects(entry);
+        return perm;
+    }
+    if (entry.value.map.empty()) return std::nullopt;
+    for (const MapEntry& field : entry.value.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        if (key == "allow") {
+            perm.allow = parse_subjects(field);
+        } else if (key == "deny") {
+            perm.deny = parse_subjects(field);
+        } else if (!field.used_as_variable) {
+            error(field.key_pos,
+                  absl::StrCat("Unknown field name \"", field.key,
+                               "\" parsing subject permissions, only 'allow' or 'deny' are "
+                               "permitted"));
+        }
+    }
+    return perm;
+}
+
+// A valid subject has non-empty dot-separated tokens without white space; a permission may also
+// name a queue group after one space ("foo.* workers").
+bool valid_permission_subject(std::string_view text) {
+    size_t space = text.find(' ');
+    if (space != std::string_view::npos) {
+        std::string_view queue = text.substr(space + 1);
+        if (queue.empty() || queue.find_first_of(" \t\r\n") != std::string_view::npos) return false;
+        text = text.substr(0, space);
+    }
+    if (text.empty() || text.find_first_of(" \t\r\n") != std::string_view::npos) return false;
+    size_t start = 0;
+    for (;;) {
+        size_t dot = text.find('.', start);
+        std::string_view token =
+            text.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        if (token.empty()) return false;
+        if (token == ">" && dot != std::string_view::npos) return false;
+        if (dot == std::string_view::npos) return true;
+        start = dot + 1;
+    }
+}
+
+std::optional<std::vector<std::string>> OptionsLoader::parse_subjects(const MapEntry& entry) {
+    std::vector<std::string> subjects;
+    const Value& value = entry.value;
+    if (value.kind == ValueKind::kString) {
+        subjects.push_back(value.text);
+    } else if (value.kind == ValueKind::kArray) {
+        for (const Value& item : value.array) {
+            if (item.kind != ValueKind::kString) {
+                error(item.pos, "Subject in permissions array cannot be cast to string");
+                return std::nullopt;
+            }
+            subjects.push_back(item.text);
+        }
+    } else {
+        error(entry.key_pos,
+              absl::StrCat("Expected subject permissions to be a subject, or array of subjects, "
+                           "got ",
+                           describe(value)));
+        return std::nullopt;
+    }
+    for (const std::string& subject : subjects) {
+        if (!valid_permission_subject(subject)) {
+            error(entry.key_pos, absl::StrCat("subject \"", subject, "\" is not a valid subject"));
+            return std::nullopt;
+        }
+    }
+    return subjects;
+}
+
+std::optional<ResponsePermission> OptionsLoader::parse_allow_responses(const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kMap) {
+        error(entry.key_pos, "error parsing response permissions, expected a boolean or a map");
+        return std::nullopt;
+    }
+    ResponsePermission perm;
+    for (const MapEntry& field : entry.value.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        if (key == "max" || key == "max_msgs" || key == "max_messages" || key == "max_responses") {
+            // Negative means unlimited; zero keeps the default.
+            auto max = get_int(field, std::numeric_limits<int64_t>::min(),
+                               std::numeric_limits<int64_t>::max());
+            if (max && *max != 0) perm.msgs_max = *max;
+        } else if (key == "expires" || key == "expiration" || key == "ttl") {
+            if (field.value.kind != ValueKind::kString) {
+                error(field.key_pos, "error parsing expires, not a duration string");
+                return std::nullopt;
+            }
+            absl::StatusOr<int64_t> ns = parse_go_duration_ns(field.value.text);
+            if (!ns.ok()) {
+                error(field.key_pos,
+                      absl::StrCat("error parsing expires: ", ns.status().message()));
+                return std::nullopt;
+            }
+            if (*ns != 0) {
+                perm.expires = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::nanoseconds(*ns));
+            }
+        } else if (!field.used_as_variable) {
+            error(field.key_pos,
+                  absl::StrCat("Unknown field \"", field.key, "\" parsing permissions"));
+        }
+    }
+    return perm;
+}
+
+// getStorageSize: an integer, or a string "<n>K|M|G|T" with binary multiples. Note that an
+// unquoted 1G is the conf integer 10^9 while "1G" is 2^30, exactly as in nats-server.
+std::optional<int64_t> OptionsLoader::get_storage_size(const MapEntry& entry,
+                                                       std::string_view name) {
+    const Value& value = entry.value;
+    if (value.kind == ValueKind::kInteger) return value.integer;
+    if (value.kind != ValueKind::kString) {
+        error(entry.key_pos, absl::StrCat(av(name), " must be int64 or string"));
+        return std::nullopt;
+    }
+    std::string_view text = value.text;
+    if (text.empty()) return 0;
+    int shift = 0;
+    switch (text.back()) {
+        case 'K':
+        case 'k':
+            shift = 10;
+            break;
+        case 'M':
+        case 'm':
+            shift = 20;
+            break;
+        case 'G':
+        case 'g':
+            shift = 30;
+            break;
+        case 'T':
+        case 't':
+            shift = 40;
+            break;
+        default:
+            error(entry.key_pos,
+                  absl::StrCat(av(name), " sizes defined as strings must end in K, M, G, T"));
+            return std::nullopt;
+    }
+    std::string_view digits = text.substr(0, text.size() - 1);
+    int64_t number = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || number < 0 ||
+        number > (std::numeric_limits<int64_t>::max() >> shift)) {
+        error(entry.key_pos, absl::StrCat(av(name), " invalid size \"", av(text), "\""));
+        return std::nullopt;
+    }
+    return number << shift;
+}
+
+// parseJetStream: `jetstream: true`, `jetstream: enabled`, or a map.
+void OptionsLoader::apply_jetstream(const MapEntry& entry) {
+    const Value& value = entry.value;
+    if (value.kind == ValueKind::kBool) {
+        opts_.jetstream = value.boolean;
+        return;
+    }
+    if (value.kind == ValueKind::kString) {
+        std::string word = absl::AsciiStrToLower(value.text);
+        if (word == "enabled" || word == "enable") {
+            opts_.jetstream = true;
+        } else if (word == "disabled" || word == "disable") {
+            opts_.jetstream = false;
+        } else {
+            error(entry.key_pos,
+                  absl::StrCat("Expected 'enabled' or 'disabled' for string value, got '",
+                               value.text, "'"));
+        }
+        return;
+    }
+    if (value.kind != ValueKind::kMap) {
+        error(entry.key_pos, absl::StrCat("Expected map, bool or string to define JetStream, got ",
+                                          describe(value)));
+        return;
+    }
+    bool enable = true;
+    for (const MapEntry& field : value.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        if (key == "store" || key == "store_dir" || key == "storedir") {
+            set_store_dir(field);
+        } else if (key == "max_memory_store" || key == "max_mem_store" || key == "max_mem") {
+            if (auto bytes = get_storage_size(field, "max_mem_store")) {
+                opts_.max_memory_store_bytes = *bytes;
+            }
+        } else if (key == "max_file_store" || key == "max_file") {
+            if (auto bytes = get_storage_size(field, "max_file_store")) {
+                opts_.max_file_store_bytes = *bytes;
+            }
+        } else if (key == "enable" || key == "enabled") {
+            if (auto on = get_bool(field)) enable = *on;
+        } else if (key == "domain") {
+            unsupported("jetstream.domain");
+        } else if (key == "key" || key == "ek" || key == "encryption_key" || key == "cipher") {
+            unsupported("jetstream.encryption");
+        } else if (key == "limits" || key == "unique_tag" || key == "max_outstanding_catchup" ||
+                   key == "extension_hint" || key == "sync_interval" || key == "sync") {
+            // Tuning knobs with safe defaults; accepted without effect.
+        } else {
+            // Lenient where nats-server is strict: later versions add keys here often.
+            warn_unknown(field);
+        }
+    }
+    opts_.jetstream = enable;
+}
+
+absl::Status load_tree(const absl::StatusOr<Value>& tree, const std::string& source, Options& opts,
+                       std::vector<std::string>& warnings) {
+    if (!tree.ok()) return tree.status();
+    Options updated = opts;
+    std::vector<std::string> found_warnings;
+    OptionsLoader loader(updated, found_warnings, source);
+    loader.apply_root(*tree);
+    warnings.insert(warnings.end(), found_warnings.begin(), found_warnings.end());
+    if (!loader.errors().empty()) {
+        return absl::InvalidArgumentError(absl::StrJoin(loader.errors(), "\n"));
+    }
+    opts = std::move(updated);
+    return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status load_config_file(const std::string& path, Options& opts,
+                              std::vector<std::string>& warnings) {
+    absl::Status status = load_tree(parse_conf_file(path), path, opts, warnings);
+    if (status.ok()) opts.config_file = path;
+    return status;
+}
+
+absl::Status load_config_text(std::string_view text, const std::string& base_dir, Options& opts,
+                              std::vector<std::string>& warnings) {
+    return load_tree(parse_conf_text(text, std::string(kTextLabel), base_dir),
+                     std::string(kTextLabel), opts, warnings);
+}
+
+}  // namespace ringtail::config

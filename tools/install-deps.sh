@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs Ringtail's build and test dependencies from Debian's packages (Debian 12).
+set -euo pipefail
+packages=(
+    build-essential cmake ninja-build pkg-config
+    liburing-dev libmimalloc-dev libxxhash-dev libabsl-dev nlohmann-json3-dev
+    libgtest-dev libbenchmark-dev libnats-dev nats-server
+)
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
+fi

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: dependencies, layering check, unit tests under
+# ASan+UBSan, then the release build with unit, integration and differential tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+tools/install-deps.sh
+
+echo "== layering: proto/, store/ and base/ must not include io/ or core/"
+if grep -rnE '#include "(io|core)/' base proto store 2>/dev/null; then
+    echo "layering violation" >&2
+    exit 1
+fi
+
+echo "== debug (ASan+UBSan): unit tests"
+cmake --preset debug >/dev/null
+cmake --build --preset debug -j "$jobs"
+ctest --preset debug -L 'base|proto|core' -j "$jobs"
+
+echo "== release: every test"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+ctest --preset release -j 1
