@@ -177,18 +177,22 @@ Parser::Progress Parser::parse(std::string_view buffer, ParserHandler& handler) 
             case Verb::kPub:
             case Verb::kHpub: {
                 bool hpub = verb.verb == Verb::kHpub;
+                if (hpub && !headers_allowed_) return {pos, ParseStatus::kBadArgs};
                 std::array<std::string_view, 4> args;
                 size_t n = split_args(arg, args, false);
                 PubOp pub;
-                pub.has_headers = hpub;
                 int64_t header_bytes = 0;
                 int64_t total_bytes = -1;
                 size_t sizes = hpub ? 2 : 1;
                 if (n == sizes + 1 || n == sizes + 2) {
                     pub.subject = args[0];
                     if (n == sizes + 2) pub.reply = args[1];
-                    total_bytes = parse_size(args[n - 1]);
-                    if (hpub) header_bytes = parse_size(args[n - 2]);
+                    pub.total_size_text = args[n - 1];
+                    total_bytes = parse_size(pub.total_size_text);
+                    if (hpub) {
+                        pub.header_size_text = args[n - 2];
+                        header_bytes = parse_size(pub.header_size_text);
+                    }
                 } else {
                     return {pos, ParseStatus::kBadArgs};
                 }
@@ -207,6 +211,8 @@ Parser::Progress Parser::parse(std::string_view buffer, ParserHandler& handler) 
                 std::string_view body = op.substr(line_bytes, static_cast<size_t>(total_bytes));
                 pub.headers = body.substr(0, static_cast<size_t>(header_bytes));
                 pub.payload = body.substr(static_cast<size_t>(header_bytes));
+                // An empty header block is delivered as a plain MSG, as nats-server does.
+                pub.has_headers = header_bytes > 0;
                 flow = handler.on_pub(pub);
                 line_bytes = op_bytes;
                 break;

@@ -15,7 +15,11 @@ struct PubOp {
     std::string_view reply;    // empty when the PUB has none
     std::string_view headers;  // HPUB: the header block ("NATS/1.0...\r\n\r\n"); PUB: empty
     std::string_view payload;  // the body after the headers
-    bool has_headers = false;  // HPUB
+    bool has_headers = false;  // HPUB with a non-empty header block
+    // The size fields as the client wrote them: nats-server copies them into MSG/HMSG verbatim
+    // (so "PUB foo 02" arrives as "MSG foo 1 02").
+    std::string_view total_size_text;
+    std::string_view header_size_text;
 };
 
 struct SubOp {
@@ -82,6 +86,8 @@ public:
     // While set, any op that does not start with CONNECT is an authorization violation.
     void set_require_connect(bool require) { require_connect_ = require; }
     void set_max_payload(int64_t bytes) { limits_.max_payload_bytes = bytes; }
+    // HPUB is refused (closed without -ERR, as nats-server) until CONNECT negotiated headers.
+    void set_headers_allowed(bool allowed) { headers_allowed_ = allowed; }
 
     // Parses `data`, calling `handler` for each complete op. Incomplete trailing bytes are kept.
     // After kPaused, the unconsumed bytes are kept too; call resume() to continue.
@@ -100,6 +106,7 @@ private:
 
     Limits limits_;
     bool require_connect_ = false;
+    bool headers_allowed_ = false;
     std::string pending_;
     // When the op at the start of pending_ has a known total length (control line read, payload
     // not complete), that length; 0 when still waiting for the end of the control line.

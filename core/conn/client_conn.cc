@@ -59,7 +59,7 @@ void ClientConn::on_data(std::string_view data) {
 
 void ClientConn::resume() {
     paused_ = false;
-    on_data({});
+    if (!closing_) on_data({});
 }
 
 void ClientConn::close(std::string_view error, std::string_view reason) {
@@ -106,6 +106,7 @@ Flow ClientConn::on_connect(std::string_view json) {
     }
     auth_ok_ = true;
     parser_.set_require_connect(false);
+    parser_.set_headers_allowed(options_.headers);
     if (options_.protocol < 0 || options_.protocol > 1) {
         close(proto::err::kBadClientProtocol, "Bad Client Protocol Version");
         return Flow::kStop;
@@ -130,7 +131,14 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     }
     if (options_.verbose) out_.append(proto::kOk);
 
-    MsgView msg{op.subject, op.reply, op.headers, op.payload, op.has_headers};
+    MsgView msg{op.subject, op.reply, op.headers, op.payload, op.has_headers, {}, {}};
+    // Digits with leading zeros are echoed as sent (nats-server copies them); canonical ones
+    // are re-encoded, which keeps them out of ring records.
+    auto odd = [](std::string_view digits) { return digits.size() > 1 && digits[0] == '0'; };
+    if (odd(op.total_size_text) || odd(op.header_size_text)) {
+        msg.total_size_text = op.total_size_text;
+        if (op.has_headers) msg.header_size_text = op.header_size_text;
+    }
     bool delivered = false;
     if (!shard_.route_publish(*this, msg, delivered)) {
         out_.resize(out_before);
@@ -196,14 +204,15 @@ Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
 }
 
 Flow ClientConn::on_ping() {
-    last_ping_received_ = Clock::now();
     // "flush returned" must mean "my subscriptions are visible on every shard".
-    if (pongs_held_ > 0 || !shard_.interest_applied(interest_seq_needed_)) {
-        shard_.hold_pong(*this);
-    } else {
-        out_.append(proto::kPong);
-        queued_output();
+    if (!shard_.interest_applied(interest_seq_needed_)) {
+        waiting_for_interest_ = true;
+        shard_.wait_for_interest(*this);
+        return Flow::kPause;
     }
+    last_ping_received_ = Clock::now();
+    out_.append(proto::kPong);
+    queued_output();
     return closing_ ? Flow::kStop : Flow::kContinue;
 }
 

@@ -95,9 +95,11 @@ public:
     Clock::time_point next_ping_check_;
     int32_t pings_out_ = 0;
 
-    // PONGs held until every shard has applied this connection's interest changes.
+    // A PING is answered only once every shard has applied this connection's interest changes
+    // up to interest_seq_needed_; until then parsing stops at the PING, so nothing the client
+    // sent after it is answered before the PONG.
     uint64_t interest_seq_needed_ = 0;
-    uint32_t pongs_held_ = 0;
+    bool waiting_for_interest_ = false;
 
     // Closing.
     bool closing_ = false;

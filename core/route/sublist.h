@@ -61,12 +61,14 @@ public:
         return removed;
     }
 
+    // Subjects with an empty token ("foo..bar", ".foo", "foo.") match nothing, as in
+    // nats-server, whatever the subscriptions.
     const MatchResult& match(std::string_view subject) {
         auto it = cache_.find(subject);
         if (it != cache_.end()) return it->second;
         if (cache_.size() >= kCacheEntriesMax) cache_.clear();
         MatchResult& result = cache_[std::string(subject)];
-        match_level(root_.get(), subject, result);
+        if (!has_empty_token(subject)) match_level(root_.get(), subject, result);
         return result;
     }
 
@@ -183,8 +185,15 @@ private:
         }
     }
 
+    static bool has_empty_token(std::string_view subject) {
+        return subject.empty() || subject.front() == '.' || subject.back() == '.' ||
+               subject.find("..") != std::string_view::npos;
+    }
+
     // Matches the literal `subject` against `level`, recursing for '*' (one token) and
-    // collecting '>' (the rest, at least one token).
+    // collecting '>' (the rest, at least one token). The order of results follows
+    // nats-server's matchLevel: '>' nodes as they are passed, then at the last token the
+    // literal node before the '*' node.
     static void match_level(const Level* level, std::string_view subject, MatchResult& result) {
         while (level != nullptr) {
             size_t dot = subject.find('.');
@@ -192,20 +201,16 @@ private:
             bool last = dot == std::string_view::npos;
             std::string_view rest = last ? std::string_view{} : subject.substr(dot + 1);
             if (level->tail != nullptr) add_node(level->tail.get(), result);
-            if (level->star != nullptr) {
-                if (last) {
-                    add_node(level->star.get(), result);
-                } else {
-                    match_level(level->star->next.get(), rest, result);
-                }
-            }
+            const Node* star = level->star.get();
+            if (star != nullptr && !last) match_level(star->next.get(), rest, result);
             auto it = level->literal.find(token);
-            if (it == level->literal.end()) return;
-            const Node* node = it->second.get();
+            const Node* node = it == level->literal.end() ? nullptr : it->second.get();
             if (last) {
-                add_node(node, result);
+                if (node != nullptr) add_node(node, result);
+                if (star != nullptr) add_node(star, result);
                 return;
             }
+            if (node == nullptr) return;
             level = node->next.get();
             subject = rest;
         }

@@ -21,6 +21,7 @@ enum class RecordKind : uint32_t {
 
 // kMsg body:
 //   MsgHead | subject | reply | headers | payload | queue names, each as u16 length + bytes
+//   | total size digits | header size digits   (both usually empty)
 // `queue_count` names the queue groups the sender chose this shard to serve; the receiver
 // delivers to one member of each, and to every plain subscriber that matches.
 struct MsgHead {
@@ -30,7 +31,10 @@ struct MsgHead {
     uint32_t payload_bytes;
     uint16_t queue_count;
     uint8_t has_headers;
-    uint8_t reserved;
+    // Lengths of the publisher's size digits when they are not canonical (leading zeros),
+    // carried so MSG repeats them: low nibble total, high nibble header. Digits follow the
+    // queue names.
+    uint8_t size_text_bytes;
 };
 static_assert(sizeof(MsgHead) == 20);
 
@@ -50,11 +54,13 @@ struct MsgView {
     std::string_view headers;
     std::string_view payload;
     bool has_headers = false;
+    std::string_view total_size_text;   // see proto::PubOp
+    std::string_view header_size_text;
 };
 
 inline size_t msg_record_bytes(const MsgView& msg, std::span<const std::string_view> queues) {
     size_t bytes = sizeof(MsgHead) + msg.subject.size() + msg.reply.size() + msg.headers.size() +
-                   msg.payload.size();
+                   msg.payload.size() + msg.total_size_text.size() + msg.header_size_text.size();
     for (std::string_view queue : queues) bytes += 2 + queue.size();
     return bytes;
 }

@@ -425,7 +425,8 @@ bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivere
                          static_cast<uint32_t>(msg.payload.size()),
                          static_cast<uint16_t>(queues.size()),
                          static_cast<uint8_t>(msg.has_headers),
-                         0};
+                         static_cast<uint8_t>(msg.total_size_text.size() |
+                                              (msg.header_size_text.size() << 4))};
             writer.put(&head, sizeof head);
             writer.put(msg.subject);
             writer.put(msg.reply);
@@ -436,6 +437,8 @@ bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivere
                 writer.put(&bytes, sizeof bytes);
                 writer.put(queue);
             }
+            writer.put(msg.total_size_text);
+            writer.put(msg.header_size_text);
             RT_ASSERT(writer.used() == body.size());
             any_remote = true;
         }
@@ -464,9 +467,14 @@ bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivere
 void Shard::deliver(Subscription& sub, const MsgView& msg) {
     ClientConn& conn = *sub.conn;
     if (sub.expired || conn.closing_) return;
-    if (msg.has_headers && conn.options_.headers) {
-        proto::append_hmsg(conn.out_, msg.subject, sub.sid, msg.reply, msg.headers, msg.payload);
+    if (!msg.has_headers) {
+        proto::append_msg(conn.out_, msg.subject, sub.sid, msg.reply, msg.payload,
+                          msg.total_size_text);
+    } else if (conn.options_.headers) {
+        proto::append_hmsg(conn.out_, msg.subject, sub.sid, msg.reply, msg.headers, msg.payload,
+                           msg.header_size_text, msg.total_size_text);
     } else {
+        // A subscriber without header support gets the payload alone.
         proto::append_msg(conn.out_, msg.subject, sub.sid, msg.reply, msg.payload);
     }
     ++sub.delivered;
@@ -586,18 +594,22 @@ void Shard::apply_msg(RecordReader& reader) {
     msg.payload = reader.text(head.payload_bytes);
     msg.has_headers = head.has_headers != 0;
     const Sublist<Subscription>::MatchResult& local = sublist_.match(msg.subject);
+    std::array<std::string_view, 64> names;
+    RT_ASSERT(head.queue_count <= names.size());
+    for (uint16_t i = 0; i < head.queue_count; ++i) names[i] = reader.text(reader.get<uint16_t>());
+    msg.total_size_text = reader.text(head.size_text_bytes & 0xf);
+    msg.header_size_text = reader.text(head.size_text_bytes >> 4);
+    RT_ASSERT(reader.done());
     for (Subscription* sub : local.plain) deliver(*sub, msg);
     for (uint16_t i = 0; i < head.queue_count; ++i) {
-        auto bytes = reader.get<uint16_t>();
-        std::string_view name = reader.text(bytes);
         for (const auto& group : local.queues) {
-            if (group.name != name) continue;
-            // The member left since the sender chose this shard: pick among those here now.
+            if (group.name != names[i]) continue;
+            // The sender chose this shard for the group; the member is chosen here, among
+            // those present now.
             deliver(*group.members[random_() % group.members.size()], msg);
             break;
         }
     }
-    RT_ASSERT(reader.done());
     expire_subscriptions();
 }
 
@@ -642,21 +654,25 @@ bool Shard::interest_applied(uint64_t seq) const {
     return true;
 }
 
-void Shard::hold_pong(ClientConn& conn) {
-    if (conn.pongs_held_++ == 0) pong_waiters_.push_back(&conn);
+void Shard::wait_for_interest(ClientConn& conn) {
+    if (std::find(pong_waiters_.begin(), pong_waiters_.end(), &conn) == pong_waiters_.end()) {
+        pong_waiters_.push_back(&conn);
+    }
 }
 
 void Shard::release_pongs() {
-    std::erase_if(pong_waiters_, [this](ClientConn* conn) {
-        if (conn->closing_) {
-            conn->pongs_held_ = 0;
-            return true;
-        }
+    if (pong_waiters_.empty()) return;
+    std::vector<ClientConn*> ready;
+    std::erase_if(pong_waiters_, [&](ClientConn* conn) {
+        if (conn->closing_) return true;
         if (!interest_applied(conn->interest_seq_needed_)) return false;
-        for (; conn->pongs_held_ > 0; --conn->pongs_held_) conn->out_.append(proto::kPong);
-        conn->queued_output();
+        ready.push_back(conn);
         return true;
     });
+    for (ClientConn* conn : ready) {
+        conn->waiting_for_interest_ = false;
+        conn->resume();
+    }
 }
 
 void Shard::resume_paused() {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <array>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,7 +62,8 @@ public:
     // True if every other shard has applied this shard's interest records up to `seq`.
     bool interest_applied(uint64_t seq) const;
     uint64_t interest_seq_sent() const { return interest_seq_sent_; }
-    void hold_pong(ClientConn& conn);
+    // Parks `conn` (stopped at a PING) until its interest changes are applied everywhere.
+    void wait_for_interest(ClientConn& conn);
     // The sid of a plain subscription of `conn` matching `subject`, or empty.
     std::string_view reply_sid(ClientConn& conn, std::string_view subject);
     void log_conn(ClientConn& conn, std::string_view what, bool debug_only);

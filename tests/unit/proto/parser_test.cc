@@ -80,6 +80,7 @@ const std::vector<std::string> kExpected = {
 
 TEST(Parser, WholeStreamInOneRead) {
     Parser parser({});
+    parser.set_headers_allowed(true);
     Recorder recorder;
     EXPECT_EQ(parser.feed(kStream, recorder), ParseStatus::kOk);
     EXPECT_EQ(recorder.ops, kExpected);
@@ -89,6 +90,7 @@ TEST(Parser, WholeStreamInOneRead) {
 TEST(Parser, StreamSplitAtEveryByteBoundary) {
     for (size_t split = 0; split <= kStream.size(); ++split) {
         Parser parser({});
+        parser.set_headers_allowed(true);
         Recorder recorder;
         ASSERT_EQ(parser.feed(std::string_view(kStream).substr(0, split), recorder), ParseStatus::kOk);
         ASSERT_EQ(parser.feed(std::string_view(kStream).substr(split), recorder), ParseStatus::kOk);
@@ -99,6 +101,7 @@ TEST(Parser, StreamSplitAtEveryByteBoundary) {
 
 TEST(Parser, StreamFedOneByteAtATime) {
     Parser parser({});
+    parser.set_headers_allowed(true);
     Recorder recorder;
     for (char c : kStream) ASSERT_EQ(parser.feed(std::string_view(&c, 1), recorder), ParseStatus::kOk);
     EXPECT_EQ(recorder.ops, kExpected);
@@ -108,6 +111,7 @@ TEST(Parser, StreamSplitAtEveryPairOfBoundaries) {
     for (size_t first = 0; first <= kStream.size(); first += 3) {
         for (size_t second = first; second <= kStream.size(); second += 5) {
             Parser parser({});
+            parser.set_headers_allowed(true);
             Recorder recorder;
             std::string_view all = kStream;
             ASSERT_EQ(parser.feed(all.substr(0, first), recorder), ParseStatus::kOk);
@@ -120,6 +124,7 @@ TEST(Parser, StreamSplitAtEveryPairOfBoundaries) {
 
 TEST(Parser, PauseKeepsTheOpAndResumeDeliversItOnce) {
     Parser parser({});
+    parser.set_headers_allowed(true);
     Recorder recorder;
     recorder.pause_next_pubs = 1;
     EXPECT_EQ(parser.feed("PUB a 1\r\nx\r\nPING\r\n", recorder), ParseStatus::kPaused);
@@ -132,6 +137,7 @@ TEST(Parser, LargePayloadAcrossManyReadsIsCopiedOnce) {
     std::string payload(1 << 20, 'z');
     std::string stream = "PUB big 1048576\r\n" + payload + "\r\n";
     Parser parser({});
+    parser.set_headers_allowed(true);
     Recorder recorder;
     for (size_t at = 0; at < stream.size(); at += 65536) {
         ASSERT_EQ(parser.feed(std::string_view(stream).substr(at, 65536), recorder), ParseStatus::kOk);
@@ -149,6 +155,7 @@ class ParserRejects : public testing::TestWithParam<BadInput> {};
 
 TEST_P(ParserRejects, WithTheStatusNatsServerImplies) {
     Parser parser({1024, 4096});
+    parser.set_headers_allowed(true);
     Recorder recorder;
     EXPECT_EQ(parser.feed(GetParam().input, recorder), GetParam().status) << GetParam().input;
 }
@@ -180,28 +187,58 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Parser, ControlLineOverTheLimitIsRefusedEvenBeforeItsEnd) {
     Parser parser({1024, 64});
+    parser.set_headers_allowed(true);
     Recorder recorder;
     EXPECT_EQ(parser.feed("SUB " + std::string(100, 'a') + " 1\r\n", recorder),
               ParseStatus::kMaxControlLine);
     Parser streaming({1024, 64});
+    streaming.set_headers_allowed(true);
     EXPECT_EQ(streaming.feed("SUB " + std::string(200, 'a'), recorder), ParseStatus::kMaxControlLine);
 }
 
 TEST(Parser, RequireConnectRefusesAnyOtherFirstOp) {
     Parser parser({});
+    parser.set_headers_allowed(true);
     Recorder recorder;
     parser.set_require_connect(true);
     EXPECT_EQ(parser.feed("PING\r\n", recorder), ParseStatus::kAuthViolation);
     Parser ok({});
+    ok.set_headers_allowed(true);
     ok.set_require_connect(true);
     EXPECT_EQ(ok.feed("connect {}\r\n", recorder), ParseStatus::kOk);
 }
 
 TEST(Parser, ClientErrStopsParsing) {
     Parser parser({});
+    parser.set_headers_allowed(true);
     Recorder recorder;
     EXPECT_EQ(parser.feed("-ERR 'boom'\r\nPING\r\n", recorder), ParseStatus::kStopped);
     EXPECT_EQ(recorder.ops, (std::vector<std::string>{"ERR 'boom'"}));
+}
+
+TEST(Parser, HpubIsRefusedUntilHeadersAreNegotiated) {
+    Parser parser({});
+    Recorder recorder;
+    EXPECT_EQ(parser.feed("HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n", recorder), ParseStatus::kBadArgs);
+    EXPECT_TRUE(recorder.ops.empty());
+}
+
+// Records the fields PUB carries beyond its bytes.
+class PubFields : public Recorder {
+public:
+    Flow on_pub(const PubOp& op) override {
+        ops.push_back(std::string(op.has_headers ? "H" : "-") + " " + std::string(op.header_size_text) +
+                      " " + std::string(op.total_size_text));
+        return Flow::kContinue;
+    }
+};
+
+TEST(Parser, EmptyHeaderBlockIsPlainAndSizeDigitsAreKept) {
+    Parser parser({});
+    parser.set_headers_allowed(true);
+    PubFields recorder;
+    EXPECT_EQ(parser.feed("HPUB foo 0 2\r\nhi\r\nPUB foo 002\r\nhi\r\n", recorder), ParseStatus::kOk);
+    EXPECT_EQ(recorder.ops, (std::vector<std::string>{"- 0 2", "-  002"}));
 }
 
 TEST(Parser, ParseSizeMatchesNatsServer) {
