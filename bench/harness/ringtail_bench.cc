@@ -160,14 +160,15 @@ private:
 
 int run_pubsub(const Args& args) {
     int sub_fd = handshake(args);
-    write_all(sub_fd, "SUB bench.subject 1\r\nPING\r\n");
+    std::string subject = "bench." + std::to_string(getpid());
+    write_all(sub_fd, "SUB " + subject + " 1\r\nPING\r\n");
     read_until(sub_fd, "PONG\r\n");
     int pub_fd = handshake(args);
 
     std::atomic<bool> started{false};
     Clock::time_point start{};
     std::string payload(args.size_bytes, 'x');
-    std::string frame = "PUB bench.subject " + std::to_string(args.size_bytes) + "\r\n" + payload + "\r\n";
+    std::string frame = "PUB " + subject + " " + std::to_string(args.size_bytes) + "\r\n" + payload + "\r\n";
     // Batches of about 64 KiB keep the socket full without hogging memory.
     size_t per_batch = std::max<size_t>(1, 65536 / frame.size());
     std::string batch;
