@@ -21,6 +21,7 @@ ClientConn::ClientConn(Shard& shard, uint32_t slot, uint32_t generation, int fd,
       fd_(fd),
       client_id_(client_id),
       client_ip_(std::move(client_ip)),
+      tracing_(logger().trace_enabled()),
       parser_({shard.server().options().max_payload_bytes,
                shard.server().options().max_control_line_bytes}) {
     parser_.set_require_connect(shard.server().auth_required());
@@ -66,11 +67,25 @@ void ClientConn::close(std::string_view error, std::string_view reason) {
     if (closing_) return;
     closing_ = true;
     if (!error.empty()) {
+        if (tracing_) trace("->>", "-ERR", "'" + std::string(error) + "'");
         proto::append_err(out_, error);
         shard_.mark_dirty(*this);
     }
     shard_.log_conn(*this, reason, reason == "Client Closed");
     shard_.schedule_close(*this);
+}
+
+void ClientConn::trace(std::string_view direction, std::string_view op, std::string_view arg) {
+    std::string line = client_ip_ + " - cid:" + std::to_string(client_id_) + " - \"";
+    line.append(direction);
+    line.append(" [");
+    line.append(op);
+    if (!arg.empty()) {
+        line.push_back(' ');
+        line.append(arg);
+    }
+    line.append("]\"");
+    log_trace(line);
 }
 
 bool ClientConn::queued_output() {
@@ -89,6 +104,7 @@ bool ClientConn::queued_output() {
 }
 
 Flow ClientConn::on_connect(std::string_view json) {
+    if (tracing_) trace("<<-", "CONNECT", json.find("pass") == std::string_view::npos ? json : "{...}");
     if (!proto::decode_connect(json, options_)) {
         close({}, "Protocol Violation: bad CONNECT");
         return Flow::kStop;
@@ -123,6 +139,11 @@ Flow ClientConn::on_connect(std::string_view json) {
 }
 
 Flow ClientConn::on_pub(const proto::PubOp& op) {
+    if (tracing_ && !paused_) {
+        trace("<<-", op.has_headers ? "HPUB" : "PUB",
+              std::string(op.subject) + (op.reply.empty() ? "" : " ") + std::string(op.reply) + " " +
+                  std::to_string(op.headers.size() + op.payload.size()));
+    }
     // Frames for this publish are appended first (as nats-server orders them: a pedantic
     // -ERR, then +OK, then the message to ourselves); a pause takes them back.
     size_t out_before = out_.size();
@@ -154,6 +175,10 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
 }
 
 Flow ClientConn::on_sub(const proto::SubOp& op) {
+    if (tracing_) {
+        trace("<<-", "SUB", std::string(op.subject) + " " + std::string(op.queue) +
+                                (op.queue.empty() ? "" : " ") + std::string(op.sid));
+    }
     const config::Options& server_options = shard_.server().options();
     if (server_options.max_subscriptions > 0 &&
         static_cast<int64_t>(subs_.size()) >= server_options.max_subscriptions) {
@@ -185,6 +210,9 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
 }
 
 Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
+    if (tracing_) {
+        trace("<<-", "UNSUB", std::string(op.sid) + (op.max_msgs > 0 ? " " + std::to_string(op.max_msgs) : ""));
+    }
     auto it = subs_.find(op.sid);
     if (it != subs_.end()) {
         Subscription& sub = *it->second;
@@ -211,12 +239,17 @@ Flow ClientConn::on_ping() {
         return Flow::kPause;
     }
     last_ping_received_ = Clock::now();
+    if (tracing_) {
+        trace("<<-", "PING", {});
+        trace("->>", "PONG", {});
+    }
     out_.append(proto::kPong);
     queued_output();
     return closing_ ? Flow::kStop : Flow::kContinue;
 }
 
 Flow ClientConn::on_pong() {
+    if (tracing_) trace("<<-", "PONG", {});
     pings_out_ = 0;
     return Flow::kContinue;
 }

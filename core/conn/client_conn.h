@@ -55,6 +55,10 @@ public:
     proto::Flow on_pong() override;
     proto::Flow on_client_error(std::string_view text) override;
 
+    // -V: nats-server's protocol trace lines, "<<- [OP args]" in and "->> [OP args]" out.
+    void trace(std::string_view direction, std::string_view op, std::string_view arg);
+    bool tracing() const { return tracing_; }
+
     // Output. Everything a connection sends goes through out_; the shard sends it once per turn.
     std::string& out() { return out_; }
     // Called after appending to out(): marks the connection dirty and enforces max_pending.
@@ -68,6 +72,7 @@ public:
     const uint64_t client_id_;
     const std::string client_ip_;
 
+    const bool tracing_;
     proto::Parser parser_;
     proto::ConnectOptions options_;
     bool connect_received_ = false;

@@ -477,6 +477,10 @@ void Shard::deliver(Subscription& sub, const MsgView& msg) {
         // A subscriber without header support gets the payload alone.
         proto::append_msg(conn.out_, msg.subject, sub.sid, msg.reply, msg.payload);
     }
+    if (conn.tracing()) {
+        conn.trace("->>", "MSG", std::string(msg.subject) + " " + sub.sid + " " +
+                                     std::to_string(msg.headers.size() + msg.payload.size()));
+    }
     ++sub.delivered;
     if (sub.max_msgs > 0 && sub.delivered >= sub.max_msgs) {
         sub.expired = true;
