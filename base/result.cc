@@ -1,0 +1,22 @@
+#include "base/result.h"
+
+namespace ringtail {
+
+std::string_view errc_text(Errc errc) {
+    switch (errc) {
+        case Errc::kOk: return "ok";
+        case Errc::kIo: return "I/O error";
+        case Errc::kNoSpace: return "no space left on device";
+        case Errc::kTooLarge: return "too large";
+        case Errc::kInvalid: return "invalid";
+        case Errc::kUnsupported: return "unsupported";
+        case Errc::kClosed: return "closed";
+        case Errc::kBusy: return "busy";
+        case Errc::kNotFound: return "not found";
+        case Errc::kCorruptRecord: return "corrupt record";
+        case Errc::kForeign: return "not a Ringtail stream directory";
+    }
+    return "unknown";
+}
+
+}  // namespace ringtail

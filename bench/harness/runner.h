@@ -1,0 +1,69 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/harness/options.h"
+#include "bench/harness/result.h"
+#include "bench/harness/runtime.h"
+
+namespace ringtail::bench {
+
+// Sets up and drives one run: opens connections, spreads the endpoints round-robin over
+// --threads workers (pinned per --cpus), releases them together at the epoch, shows the
+// progress line, and stops a run that overstays its time bounds.
+// Owner: the calling thread; the endpoints belong to the workers between start and join.
+class Runner {
+public:
+    explicit Runner(const Options& options);
+
+    RunControl& control() { return control_; }
+    const Options& options() const { return options_; }
+
+    [[nodiscard]] Expected<std::unique_ptr<Connection>> connect(const std::string& name);
+
+    template <class E, class... Args>
+    E* add(Args&&... args) {
+        auto endpoint = std::make_unique<E>(std::forward<Args>(args)...);
+        E* raw = endpoint.get();
+        endpoints_.push_back(std::move(endpoint));
+        return raw;
+    }
+
+    // Runs until every endpoint is done or the run aborts.
+    void execute();
+    double elapsed_s() const { return elapsed_s_; }
+    // Seconds from the epoch to a steady-clock time (0 when the time is unset).
+    double seconds_since_epoch(uint64_t ns) const;
+
+private:
+    void show_progress(uint64_t now_ns, bool final_line);
+
+    Options options_;
+    ServerUrl url_;
+    RunControl control_;
+    std::vector<std::unique_ptr<Endpoint>> endpoints_;
+    double elapsed_s_ = 0;
+    bool progress_shown_ = false;
+    uint64_t last_sent_ = 0;
+    uint64_t last_received_ = 0;
+    uint64_t last_progress_ns_ = 0;
+};
+
+// Runs one scenario as the options say, against options.url. Never throws; every failure
+// is in the result.
+RunResult run_scenario(Options options);
+
+// The server behind `url`, from its INFO.
+Expected<ServerIdentity> probe_server(const Options& options);
+
+// Scenario bodies (scenarios_core.cc, scenarios_js.cc). `result` arrives with options and
+// server filled in.
+void run_core(Runner& runner, RunResult& result);
+void run_reqrep(Runner& runner, RunResult& result);
+void run_js_pub(Runner& runner, RunResult& result);
+void run_js_consume(Runner& runner, RunResult& result);
+void run_kv(Runner& runner, RunResult& result);
+
+}  // namespace ringtail::bench

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace ringtail::store {
+
+inline constexpr size_t kPageBytes = 4096;
+
+// A write the caller owns until `done` runs. `result` is the byte count or -errno.
+struct DiskWrite {
+    void (*done)(DiskWrite* self, int32_t result) = nullptr;
+};
+
+// Everything the store does to storage goes through this interface, so tests can run the real
+// store on a simulated disk (tests/support/sim_disk.h) and the server on io/direct_disk.h.
+// Owner: one shard. Control-plane calls (open, create, recovery) are synchronous; write()
+// completes later, its callback run from the owner's loop and never from inside write().
+class Disk {
+public:
+    virtual ~Disk() = default;
+
+    // mkdir -p, then fsync of the parent so the directory entry is durable.
+    [[nodiscard]] virtual Result<bool> make_dir(const std::string& path) = 0;
+    // Names (not paths) of the regular files in `path`.
+    [[nodiscard]] virtual Result<std::vector<std::string>> list_dir(const std::string& path) = 0;
+    // Creates `path` with `bytes` allocated and zero-filled, `first_page` written at offset 0,
+    // then fsyncs the file and its directory. Fails if the file exists.
+    [[nodiscard]] virtual Result<bool> create_file(const std::string& path, uint64_t bytes,
+                                                   std::span<const std::byte> first_page) = 0;
+    // Removes `path` and fsyncs its directory.
+    [[nodiscard]] virtual Result<bool> remove_file(const std::string& path) = 0;
+    // Opens an existing file for direct I/O and fsyncs it before anything is trusted.
+    [[nodiscard]] virtual Result<int> open_file(const std::string& path) = 0;
+    [[nodiscard]] virtual Result<uint64_t> file_size(int handle) = 0;
+    // A read-only view of the whole file, coherent with completed writes.
+    [[nodiscard]] virtual Result<std::span<const std::byte>> map_file(int handle) = 0;
+    virtual void close_file(int handle) = 0;
+
+    // Writes `data` at `offset` (both multiples of kPageBytes) and completes only once the
+    // bytes are on stable storage. `data` must stay untouched until `op->done` runs.
+    virtual void write(int handle, uint64_t offset, std::span<const std::byte> data,
+                       DiskWrite* op) = 0;
+    // The same, synchronously (recovery only).
+    [[nodiscard]] virtual Result<bool> write_sync(int handle, uint64_t offset,
+                                                  std::span<const std::byte> data) = 0;
+};
+
+}  // namespace ringtail::store

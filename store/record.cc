@@ -1,0 +1,100 @@
+#include "store/record.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+#include "base/assert.h"
+
+namespace ringtail::store {
+namespace {
+
+constexpr size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+template <class T>
+T load(const std::byte* at) {
+    T value;
+    std::memcpy(&value, at, sizeof value);
+    return value;
+}
+
+template <class T>
+void store(std::byte* at, T value) {
+    std::memcpy(at, &value, sizeof value);
+}
+
+uint64_t checksum(std::span<const std::byte> bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+
+}  // namespace
+
+size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_bytes) {
+    return align8(kRecordHeaderBytes + subject_bytes + header_bytes + payload_bytes) +
+           kRecordChecksumBytes;
+}
+
+void encode_record(std::span<std::byte> out, const RecordView& record) {
+    size_t bytes = record_bytes(record.subject.size(), record.headers.size(), record.payload.size());
+    RT_ASSERT(out.size() == bytes);
+    RT_ASSERT(bytes <= UINT32_MAX);
+    std::byte* at = out.data();
+    store<uint32_t>(at + 0, static_cast<uint32_t>(bytes));
+    store<uint32_t>(at + 4, kKindMessage);
+    store<uint64_t>(at + 8, record.seq);
+    store<int64_t>(at + 16, record.timestamp_ns);
+    store<uint32_t>(at + 24, static_cast<uint32_t>(record.subject.size()));
+    store<uint32_t>(at + 28, static_cast<uint32_t>(record.headers.size()));
+    store<uint32_t>(at + 32, static_cast<uint32_t>(record.payload.size()));
+    store<uint32_t>(at + 36, 0);
+    size_t pos = kRecordHeaderBytes;
+    for (std::string_view part : {record.subject, record.headers, record.payload}) {
+        if (!part.empty()) std::memcpy(at + pos, part.data(), part.size());
+        pos += part.size();
+    }
+    std::memset(at + pos, 0, bytes - kRecordChecksumBytes - pos);
+    store<uint64_t>(at + bytes - kRecordChecksumBytes,
+                    checksum(out.first(bytes - kRecordChecksumBytes)));
+    // Pair assertion: what we hand to the disk must read back as what we were given.
+    Decoded check = decode_record(out);
+    RT_ASSERT(check.status == DecodeStatus::kOk);
+    RT_ASSERT(check.record.seq == record.seq);
+}
+
+void encode_padding(std::span<std::byte> out) {
+    RT_ASSERT(out.size() >= kPaddingMinBytes);
+    RT_ASSERT(out.size() % 8 == 0);
+    RT_ASSERT(out.size() <= UINT32_MAX);
+    std::memset(out.data(), 0, out.size());
+    store<uint32_t>(out.data(), static_cast<uint32_t>(out.size()));
+    store<uint32_t>(out.data() + 4, kKindPadding);
+}
+
+Decoded decode_record(std::span<const std::byte> in) {
+    if (in.size() < 8) return {in.empty() ? DecodeStatus::kEnd : DecodeStatus::kTorn};
+    auto bytes = load<uint32_t>(in.data());
+    auto kind = load<uint32_t>(in.data() + 4);
+    if (bytes == 0 && kind == 0) return {DecodeStatus::kEnd};
+    if (bytes % 8 != 0 || bytes < kPaddingMinBytes || bytes > in.size()) return {DecodeStatus::kTorn};
+    if (kind == kKindPadding) return {DecodeStatus::kPadding, bytes};
+    if (kind != kKindMessage || bytes < kRecordHeaderBytes + kRecordChecksumBytes) {
+        return {DecodeStatus::kCorrupt};
+    }
+    auto subject_bytes = load<uint32_t>(in.data() + 24);
+    auto header_bytes = load<uint32_t>(in.data() + 28);
+    auto payload_bytes = load<uint32_t>(in.data() + 32);
+    uint64_t body = uint64_t{subject_bytes} + header_bytes + payload_bytes;
+    if (body > bytes || record_bytes(subject_bytes, header_bytes, payload_bytes) != bytes) {
+        return {DecodeStatus::kCorrupt};
+    }
+    uint64_t stored = load<uint64_t>(in.data() + bytes - kRecordChecksumBytes);
+    if (stored != checksum(in.first(bytes - kRecordChecksumBytes))) return {DecodeStatus::kCorrupt};
+    Decoded decoded{DecodeStatus::kOk, bytes};
+    const char* text = reinterpret_cast<const char*>(in.data()) + kRecordHeaderBytes;
+    decoded.record.seq = load<uint64_t>(in.data() + 8);
+    decoded.record.timestamp_ns = load<int64_t>(in.data() + 16);
+    decoded.record.subject = {text, subject_bytes};
+    decoded.record.headers = {text + subject_bytes, header_bytes};
+    decoded.record.payload = {text + subject_bytes + header_bytes, payload_bytes};
+    return decoded;
+}
+
+}  // namespace ringtail::store

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace ringtail::store {
+
+// One stored message. Layout on disk and in memory, little-endian, 8-byte aligned:
+//
+//   offset  bytes  field
+//        0      4  record_bytes   whole record incl. padding and checksum; multiple of 8;
+//                                 0 means "nothing here" (end of log in a zero-filled segment)
+//        4      4  kind           kMessage or kPadding (padding: skip record_bytes)
+//        8      8  seq
+//       16      8  timestamp_ns   wall clock, ns since the Unix epoch
+//       24      4  subject_bytes
+//       28      4  header_bytes
+//       32      4  payload_bytes
+//       36      4  reserved (0)
+//       40      .  subject | headers | payload | zero padding to 8
+//   last 8      8  xxh3-64 of every byte before it
+//
+// A padding record is just the first 8 bytes (record_bytes, kPadding) followed by zeros; it
+// fills a page up to its end when an append must not touch a page a write is still reading.
+// Example: a 5-byte subject, no headers, 11-byte payload: 40 + 16 = 56, + 8 checksum = 64.
+inline constexpr uint32_t kKindMessage = 0x4d54'5452;  // "RTTM"
+inline constexpr uint32_t kKindPadding = 0x5054'5452;  // "RTTP"
+inline constexpr size_t kRecordHeaderBytes = 40;
+inline constexpr size_t kRecordChecksumBytes = 8;
+inline constexpr size_t kPaddingMinBytes = 8;
+
+struct RecordView {
+    uint64_t seq = 0;
+    int64_t timestamp_ns = 0;
+    std::string_view subject;
+    std::string_view headers;
+    std::string_view payload;
+};
+
+// Bytes a record with these fields occupies.
+size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_bytes);
+
+// Encodes into `out` (exactly record_bytes(...) long). Asserts its own output decodes.
+void encode_record(std::span<std::byte> out, const RecordView& record);
+
+// Writes a padding record filling `out` (at least kPaddingMinBytes, a multiple of 8).
+void encode_padding(std::span<std::byte> out);
+
+enum class DecodeStatus : uint8_t {
+    kOk,
+    kPadding,   // a padding record: skip `bytes`
+    kEnd,       // a zero header: nothing was ever written here
+    kTorn,      // not enough bytes left for the length it claims, or a bad length
+    kCorrupt,   // checksum mismatch or an unknown kind
+};
+
+struct Decoded {
+    DecodeStatus status;
+    size_t bytes = 0;  // the record's length for kOk and kPadding
+    RecordView record;
+};
+
+// Decodes the record at the start of `in`, verifying its checksum. Never reads past `in`.
+Decoded decode_record(std::span<const std::byte> in);
+
+}  // namespace ringtail::store

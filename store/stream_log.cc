@@ -1,0 +1,451 @@
+#include "store/stream_log.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/assert.h"
+
+namespace ringtail::store {
+namespace {
+
+constexpr uint64_t align_down(uint64_t n) { return n & ~uint64_t{kPageBytes - 1}; }
+constexpr uint64_t align_up(uint64_t n) { return align_down(n + kPageBytes - 1); }
+static_assert(align_up(4097) == 8192 && align_down(4097) == 4096 && align_up(4096) == 4096);
+
+// Segment header page, the first 4 KiB of every segment file:
+//   offset  bytes  field
+//        0     16  magic "RINGTAIL-SEGMENT"
+//       16      4  format version (1)
+//       20      4  page bytes (4096)
+//       24      8  first_seq: the sequence number of the segment's first record
+//       32      8  segment bytes (the file's preallocated size)
+//       40      8  xxh3-64 of bytes [0, 40)
+//   rest of the page: zero.
+constexpr char kMagic[16] = {'R', 'I', 'N', 'G', 'T', 'A', 'I', 'L', '-', 'S', 'E', 'G', 'M', 'E', 'N', 'T'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kHeaderChecked = 40;
+
+struct AlignedFree {
+    void operator()(std::byte* p) const { std::free(p); }
+};
+
+std::byte* alloc_zeroed_pages(size_t bytes) {
+    auto* p = static_cast<std::byte*>(std::aligned_alloc(kPageBytes, bytes));
+    RT_ASSERT(p != nullptr);
+    std::memset(p, 0, bytes);
+    return p;
+}
+
+std::string segment_name(uint64_t first_seq) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(first_seq));
+    return name;
+}
+
+// Parses "<20 digits>.seg"; false for anything else.
+bool parse_segment_name(const std::string& name, uint64_t& first_seq) {
+    if (name.size() != 24 || !name.ends_with(".seg")) return false;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + 20, first_seq);
+    return ec == std::errc() && end == name.data() + 20;
+}
+
+void encode_header(std::span<std::byte> page, uint64_t first_seq, uint64_t segment_bytes) {
+    std::memset(page.data(), 0, page.size());
+    std::memcpy(page.data(), kMagic, sizeof kMagic);
+    uint32_t version = kFormatVersion;
+    uint32_t page_bytes = kPageBytes;
+    std::memcpy(page.data() + 16, &version, 4);
+    std::memcpy(page.data() + 20, &page_bytes, 4);
+    std::memcpy(page.data() + 24, &first_seq, 8);
+    std::memcpy(page.data() + 32, &segment_bytes, 8);
+    uint64_t sum = XXH3_64bits(page.data(), kHeaderChecked);
+    std::memcpy(page.data() + 40, &sum, 8);
+}
+
+bool decode_header(std::span<const std::byte> page, uint64_t& first_seq, uint64_t& segment_bytes) {
+    if (page.size() < kPageBytes || std::memcmp(page.data(), kMagic, sizeof kMagic) != 0) return false;
+    uint32_t version, page_bytes;
+    uint64_t sum;
+    std::memcpy(&version, page.data() + 16, 4);
+    std::memcpy(&page_bytes, page.data() + 20, 4);
+    std::memcpy(&first_seq, page.data() + 24, 8);
+    std::memcpy(&segment_bytes, page.data() + 32, 8);
+    std::memcpy(&sum, page.data() + 40, 8);
+    return version == kFormatVersion && page_bytes == kPageBytes &&
+           sum == XXH3_64bits(page.data(), kHeaderChecked);
+}
+
+}  // namespace
+
+struct StreamLog::Segment {
+    std::string path;
+    int handle = -1;
+    uint64_t bytes = 0;  // file size
+    uint64_t first_seq = 0;
+    uint64_t last_seq = 0;           // first_seq - 1 while empty
+    uint64_t durable_last_seq = 0;   // last seq whose record is wholly on disk
+    std::vector<uint64_t> offsets;   // offsets[seq - first_seq]
+    std::span<const std::byte> map;  // the whole file, read-only
+    uint64_t write_offset = kPageBytes;    // where the next record goes
+    uint64_t durable_offset = kPageBytes;  // [0, durable_offset) is on disk
+
+    // The tail: file range [tail_base, tail_base + tail_capacity) in memory. It holds every
+    // record not yet durable (and the durable start of their first page), so the next write can
+    // be taken from it and reads of fresh records are served from it.
+    std::unique_ptr<std::byte, AlignedFree> tail;
+    size_t tail_capacity = 0;
+    uint64_t tail_base = 0;
+    std::deque<uint64_t> pending;  // seqs appended but not durable, in order
+
+    // The write in flight, if any: it reads pages [write_start, write_end) of the tail, which
+    // nothing may touch until it completes; it makes [.., write_data_end) durable.
+    bool in_flight = false;
+    uint64_t write_end = 0;
+    uint64_t write_data_end = 0;
+    // A padding record owed at [padding_at, padding_end): an append that arrived while the
+    // write covered the current page went to the next page instead.
+    uint64_t padding_at = 0;
+    uint64_t padding_end = 0;
+    WriteOp op;
+
+    uint64_t record_end(uint64_t seq) const {
+        return seq == last_seq ? write_offset : offsets[seq - first_seq + 1];
+    }
+};
+
+StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), options_(std::move(options)) {
+    RT_ASSERT(options_.segment_bytes % kPageBytes == 0);
+    RT_ASSERT(options_.flush_bytes_max % kPageBytes == 0);
+    RT_ASSERT(options_.tail_bytes_max >= 2 * options_.flush_bytes_max);
+}
+
+StreamLog::~StreamLog() {
+    // A write still in flight is abandoned (a crash, or shutdown without draining): the Disk
+    // must not call back into a destroyed log, which SimDisk::crash and DirectDisk's close
+    // both guarantee.
+    for (auto& segment : segments_) disk_.close_file(segment->handle);
+}
+
+Result<std::unique_ptr<StreamLog>> StreamLog::open(Disk& disk, StreamLogOptions options,
+                                                   RecoveryReport* report) {
+    RecoveryReport ignored;
+    if (report == nullptr) report = &ignored;
+    std::unique_ptr<StreamLog> log(new StreamLog(disk, std::move(options)));
+    if (auto ok = log->recover(report); !ok) return std::unexpected(ok.error());
+    return log;
+}
+
+Result<bool> StreamLog::recover(RecoveryReport* report) {
+    if (auto ok = disk_.make_dir(options_.dir); !ok) return ok;
+    auto names = disk_.list_dir(options_.dir);
+    if (!names) return std::unexpected(names.error());
+    std::vector<uint64_t> firsts;
+    for (const std::string& name : *names) {
+        uint64_t first_seq;
+        if (!parse_segment_name(name, first_seq)) {
+            report->detail = "refusing " + options_.dir + ": " + name + " is not a segment file";
+            return std::unexpected(Errc::kForeign);
+        }
+        firsts.push_back(first_seq);
+    }
+    std::sort(firsts.begin(), firsts.end());
+    bool cut = false;
+    for (uint64_t first_seq : firsts) {
+        std::string path = options_.dir + "/" + segment_name(first_seq);
+        if (cut || (!segments_.empty() && first_seq != last_seq_ + 1)) {
+            // Everything after a cut or a gap cannot belong to a gap-free log.
+            report->detail += (report->detail.empty() ? "" : "; ") + std::string("removed ") + path +
+                              (cut ? " (after the cut)" : " (sequence gap)");
+            if (auto ok = disk_.remove_file(path); !ok) return ok;
+            cut = true;
+            continue;
+        }
+        auto segment = std::make_unique<Segment>();
+        segment->path = path;
+        auto handle = disk_.open_file(path);
+        if (!handle) return std::unexpected(handle.error());
+        segment->handle = *handle;
+        segments_.push_back(std::move(segment));
+        Segment& s = *segments_.back();
+        auto size = disk_.file_size(s.handle);
+        auto map = disk_.map_file(s.handle);
+        if (!size) return std::unexpected(size.error());
+        if (!map) return std::unexpected(map.error());
+        s.bytes = *size;
+        s.map = *map;
+        uint64_t header_first = 0, header_bytes = 0;
+        if (!decode_header(s.map, header_first, header_bytes) || header_first != first_seq ||
+            header_bytes != s.bytes) {
+            report->detail = "refusing " + path + ": not a Ringtail segment (bad header)";
+            return std::unexpected(Errc::kForeign);
+        }
+        s.first_seq = first_seq;
+        if (auto ok = recover_segment(s, report, cut); !ok) return ok;
+        ++report->segments;
+        if (!segments_.empty() && s.last_seq >= s.first_seq) last_seq_ = s.last_seq;
+        if (s.last_seq < s.first_seq) last_seq_ = std::max(last_seq_, s.first_seq - 1);
+    }
+    durable_seq_ = last_seq_;
+    if (segments_.empty()) {
+        auto created = create_segment(1);
+        if (!created) return std::unexpected(created.error());
+        return true;
+    }
+    // The last segment takes appends: give it a tail holding the partial last page.
+    Segment& active = *segments_.back();
+    active.tail_capacity = options_.tail_bytes_max;
+    active.tail.reset(alloc_zeroed_pages(active.tail_capacity));
+    active.tail_base = align_down(active.write_offset);
+    std::memcpy(active.tail.get(), active.map.data() + active.tail_base,
+                active.write_offset - active.tail_base);
+    return true;
+}
+
+Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool& cut) {
+    uint64_t offset = kPageBytes;
+    uint64_t expected = s.first_seq;
+    const char* why = nullptr;
+    while (offset < s.bytes) {
+        Decoded decoded = decode_record(s.map.subspan(offset));
+        if (decoded.status == DecodeStatus::kEnd) break;
+        if (decoded.status == DecodeStatus::kPadding) {
+            offset += decoded.bytes;
+            continue;
+        }
+        if (decoded.status == DecodeStatus::kTorn) {
+            why = "torn record";
+        } else if (decoded.status == DecodeStatus::kCorrupt) {
+            why = "checksum mismatch";
+        } else if (decoded.record.seq != expected) {
+            why = "sequence break";
+        }
+        if (why != nullptr) break;
+        s.offsets.push_back(offset);
+        ++expected;
+        ++report->records;
+        offset += decoded.bytes;
+    }
+    s.last_seq = expected - 1;
+    s.durable_last_seq = s.last_seq;
+    s.write_offset = s.durable_offset = offset;
+
+    // Bytes past the end may hold a torn write, or (after a corrupt record) records that must
+    // never be read back: zero them. Where the scan ended cleanly, garbage can only come from
+    // the last write in flight, so a bounded window is checked; after a cut, the whole rest.
+    uint64_t window_end = why != nullptr ? s.bytes
+                                         : std::min<uint64_t>(s.bytes, align_up(offset) + options_.flush_bytes_max);
+    uint64_t dirty_end = offset;
+    for (uint64_t at = window_end; at > offset; --at) {
+        if (s.map[at - 1] != std::byte{0}) {
+            dirty_end = at;
+            break;
+        }
+    }
+    if (dirty_end > offset) {
+        uint64_t start = align_down(offset);
+        uint64_t end = align_up(dirty_end);
+        std::unique_ptr<std::byte, AlignedFree> zeros(alloc_zeroed_pages(end - start));
+        std::memcpy(zeros.get(), s.map.data() + start, offset - start);
+        if (auto ok = disk_.write_sync(s.handle, start, {zeros.get(), end - start}); !ok) return ok;
+        if (why != nullptr) {
+            cut = true;
+            report->truncated_bytes += dirty_end - offset;
+            report->detail += (report->detail.empty() ? "" : "; ") + s.path + ": " + why + " at offset " +
+                              std::to_string(offset) + ", log cut after seq " + std::to_string(s.last_seq) +
+                              ", " + std::to_string(dirty_end - offset) + " bytes zeroed";
+        }
+    }
+    if (why != nullptr && dirty_end == offset) cut = true;
+    return true;
+}
+
+Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
+    auto segment = std::make_unique<Segment>();
+    segment->path = options_.dir + "/" + segment_name(first_seq);
+    segment->first_seq = first_seq;
+    segment->last_seq = segment->durable_last_seq = first_seq - 1;
+    segment->bytes = options_.segment_bytes;
+    std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
+    encode_header({header.get(), kPageBytes}, first_seq, options_.segment_bytes);
+    if (auto ok = disk_.create_file(segment->path, options_.segment_bytes, {header.get(), kPageBytes}); !ok) {
+        return std::unexpected(ok.error());
+    }
+    auto handle = disk_.open_file(segment->path);
+    if (!handle) return std::unexpected(handle.error());
+    segment->handle = *handle;
+    auto map = disk_.map_file(segment->handle);
+    if (!map) return std::unexpected(map.error());
+    segment->map = *map;
+    segment->tail_capacity = options_.tail_bytes_max;
+    segment->tail.reset(alloc_zeroed_pages(segment->tail_capacity));
+    segment->tail_base = 0;
+    std::memcpy(segment->tail.get(), header.get(), kPageBytes);
+    segments_.push_back(std::move(segment));
+    return segments_.back().get();
+}
+
+Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view headers,
+                                   std::string_view payload, int64_t timestamp_ns) {
+    if (sticky_error_ != Errc::kOk) return std::unexpected(sticky_error_);
+    size_t bytes = record_bytes(subject.size(), headers.size(), payload.size());
+    if (bytes + kPageBytes > options_.segment_bytes || bytes > options_.flush_bytes_max) {
+        return std::unexpected(Errc::kTooLarge);
+    }
+    Segment* s = segments_.back().get();
+    uint64_t at = s->write_offset;
+    uint64_t padding_at = 0;
+    if (s->in_flight && at < s->write_end) {
+        padding_at = at;  // that page belongs to the write in flight
+        at = s->write_end;
+    }
+    if (at + bytes > s->bytes) {
+        // Roll. The old segment keeps its tail until its last write completes; one segment
+        // at a time may be in that state, which bounds the memory held for unflushed bytes.
+        if (segments_.size() > 1 && segments_[segments_.size() - 2]->tail != nullptr) {
+            return std::unexpected(Errc::kBusy);
+        }
+        auto created = create_segment(last_seq_ + 1);
+        if (!created) {
+            sticky_error_ = created.error();
+            return std::unexpected(created.error());
+        }
+        s = *created;
+        at = s->write_offset;
+        padding_at = 0;
+    }
+    if (at + bytes - s->tail_base > s->tail_capacity) return std::unexpected(Errc::kBusy);
+    if (padding_at != 0) {
+        RT_ASSERT(s->padding_end == 0);
+        s->padding_at = padding_at;
+        s->padding_end = at;
+    }
+    uint64_t seq = ++last_seq_;
+    encode_record({s->tail.get() + (at - s->tail_base), bytes},
+                  {seq, timestamp_ns, subject, headers, payload});
+    s->offsets.push_back(at);
+    s->last_seq = seq;
+    s->write_offset = at + bytes;
+    s->pending.push_back(seq);
+    return seq;
+}
+
+void StreamLog::flush() {
+    if (sticky_error_ != Errc::kOk) return;
+    for (auto& segment : segments_) flush_segment(*segment);
+}
+
+void StreamLog::flush_segment(Segment& s) {
+    if (s.in_flight || s.pending.empty()) return;
+    // Write from the page holding the first byte not yet durable to the page holding the last
+    // appended byte. Example: durable up to 10000, appended up to 13000: the write covers
+    // [8192, 16384): the start of page 8192 is rewritten unchanged, 13000..16384 is zeros.
+    uint64_t start = align_down(s.durable_offset);
+    uint64_t end = std::min<uint64_t>(align_up(s.write_offset), start + options_.flush_bytes_max);
+    RT_ASSERT(start >= s.tail_base);
+    RT_ASSERT(end > start);
+    RT_ASSERT(end - s.tail_base <= s.tail_capacity);
+    s.in_flight = true;
+    s.write_end = end;
+    s.write_data_end = std::min(s.write_offset, end);
+    s.op.done = &StreamLog::write_done;
+    s.op.log = this;
+    s.op.segment = &s;
+    disk_.write(s.handle, start, {s.tail.get() + (start - s.tail_base), end - start}, &s.op);
+}
+
+void StreamLog::write_done(DiskWrite* op, int32_t result) {
+    auto* write = static_cast<WriteOp*>(op);
+    write->log->on_write_done(*write->segment, result);
+}
+
+void StreamLog::on_write_done(Segment& s, int32_t result) {
+    RT_ASSERT(s.in_flight);
+    s.in_flight = false;
+    uint64_t expected = s.write_end - align_down(s.durable_offset);
+    if (result < 0 || static_cast<uint64_t>(result) != expected) {
+        // Sticky: never retry over a state we no longer know. What was durable stays so.
+        sticky_error_ = result == -ENOSPC ? Errc::kNoSpace : Errc::kIo;
+        if (on_durable_) on_durable_(durable_seq_);
+        return;
+    }
+    s.durable_offset = s.write_data_end;
+    while (!s.pending.empty() && s.record_end(s.pending.front()) <= s.durable_offset) {
+        s.durable_last_seq = s.pending.front();
+        s.pending.pop_front();
+    }
+    if (s.padding_end != 0) {
+        encode_padding({s.tail.get() + (s.padding_at - s.tail_base), s.padding_end - s.padding_at});
+        s.padding_at = s.padding_end = 0;
+    }
+    // Keep in memory only from the page where the first non-durable record starts.
+    uint64_t keep_from = s.pending.empty() ? s.durable_offset : s.offsets[s.pending.front() - s.first_seq];
+    uint64_t new_base = align_down(std::min(keep_from, s.durable_offset));
+    if (new_base > s.tail_base) {
+        size_t shift = new_base - s.tail_base;
+        size_t used = align_up(s.write_offset) - s.tail_base;
+        std::memmove(s.tail.get(), s.tail.get() + shift, used - shift);
+        std::memset(s.tail.get() + used - shift, 0, shift);
+        s.tail_base = new_base;
+    }
+    bool sealed = &s != segments_.back().get();
+    if (sealed && s.pending.empty()) s.tail.reset();  // reads come from the mapping now
+    advance_durable();
+}
+
+void StreamLog::advance_durable() {
+    uint64_t durable = durable_seq_;
+    for (const auto& segment : segments_) {
+        durable = std::max(durable, segment->durable_last_seq);
+        if (segment->durable_last_seq != segment->last_seq) break;
+    }
+    if (durable > durable_seq_) {
+        durable_seq_ = durable;
+        if (on_durable_) on_durable_(durable_seq_);
+    }
+}
+
+const StreamLog::Segment* StreamLog::segment_for(uint64_t seq) const {
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), seq,
+                               [](uint64_t s, const auto& segment) { return s < segment->first_seq; });
+    if (it == segments_.begin()) return nullptr;
+    const Segment* segment = std::prev(it)->get();
+    return seq <= segment->last_seq ? segment : nullptr;
+}
+
+Result<RecordView> StreamLog::load(uint64_t seq) const {
+    const Segment* s = segment_for(seq);
+    if (s == nullptr) return std::unexpected(Errc::kNotFound);
+    uint64_t offset = s->offsets[seq - s->first_seq];
+    std::span<const std::byte> bytes;
+    if (s->tail != nullptr && offset >= s->tail_base) {
+        bytes = {s->tail.get() + (offset - s->tail_base), s->write_offset - offset};
+    } else {
+        bytes = s->map.subspan(offset, s->durable_offset - offset);
+    }
+    // Pair assertion with encode: a record read back must verify; if it does not (a stale or
+    // damaged page), it is refused, never served.
+    Decoded decoded = decode_record(bytes);
+    if (decoded.status != DecodeStatus::kOk || decoded.record.seq != seq) {
+        return std::unexpected(Errc::kCorruptRecord);
+    }
+    return decoded.record;
+}
+
+uint64_t StreamLog::first_seq() const { return segments_.front()->first_seq; }
+
+uint64_t StreamLog::bytes() const {
+    uint64_t total = 0;
+    for (const auto& segment : segments_) total += segment->write_offset - kPageBytes;
+    return total;
+}
+
+bool StreamLog::writes_in_flight() const {
+    return std::any_of(segments_.begin(), segments_.end(), [](const auto& s) { return s->in_flight; });
+}
+
+}  // namespace ringtail::store

@@ -1,0 +1,560 @@
+// The command line a user of nats-server relies on: flag errors and their exit status, -v/-h,
+// -l/-P/--ports_file_dir/-n, flag spellings, -c config files, and Ringtail's --shards/--cpus.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/nats_helpers.h"
+#include "tests/support/raw_client.h"
+#include "tests/support/server_process.h"
+
+namespace ringtail::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::string server_binary() {
+    return testing_ringtail() ? ringtail_binary() : nats_server_binary();
+}
+
+// Ringtail's default is one shard per usable CPU; tests pin it as ServerProcess does.
+std::vector<std::string> default_shards() {
+    return testing_ringtail() ? std::vector<std::string>{"--shards", "2"}
+                              : std::vector<std::string>{};
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+class TempDir {
+ public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "ringtail-cli-XXXXXX").string();
+        if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        if (!path_.empty()) fs::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+    std::string path_;
+};
+
+// A server process started with exactly the given arguments (ServerProcess always adds
+// `-a 127.0.0.1 -p PORT`, which would hide a config file's `listen`), stdout and stderr captured
+// separately. Killed by the destructor if still running.
+class Child {
+ public:
+    Child() { std::filesystem::create_directory(ports_dir()); }
+    ~Child() {
+        if (pid_ > 0 && !exited_) {
+            kill(pid_, SIGKILL);
+            wait_exit(10s);
+        }
+    }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+
+    std::string ports_dir() const { return dir_.file("ports"); }
+    std::string path(const std::string& name) const { return dir_.file(name); }
+
+    bool start(std::vector<std::string> args) {
+        std::vector<std::string> argv_text = {server_binary()};
+        argv_text.insert(argv_text.end(), args.begin(), args.end());
+        std::vector<char*> argv;
+        for (std::string& arg : argv_text) argv.push_back(arg.data());
+        argv.push_back(nullptr);
+        int out_fd =
+            open(dir_.file("stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int err_fd =
+            open(dir_.file("stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (out_fd < 0 || err_fd < 0 || null_fd < 0) return false;
+        pid_t parent = getpid();
+        pid_ = fork();
+        if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) _exit(127);
+            dup2(null_fd, STDIN_FILENO);
+            dup2(out_fd, STDOUT_FILENO);
+            dup2(err_fd, STDERR_FILENO);
+            close_range(3, ~0U, 0);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+        close(out_fd);
+        close(err_fd);
+        close(null_fd);
+        return pid_ > 0;
+    }
+
+    // The exit status (WEXITSTATUS, or 128+signal), or nullopt if still running at the deadline.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+        if (exited_) return status_;
+        auto deadline = Clock::now() + timeout;
+        while (true) {
+            int status = 0;
+            pid_t result = waitpid(pid_, &status, WNOHANG);
+            if (result == pid_) {
+                exited_ = true;
+                status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                return status_;
+            }
+            if (result < 0 || Clock::now() >= deadline) return std::nullopt;
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+
+    // Waits for the ports file in ports_dir() (pass `--ports_file_dir ports_dir()`); its port or 0.
+    int wait_port(std::chrono::milliseconds timeout = 10s) {
+        auto deadline = Clock::now() + timeout;
+        while (Clock::now() < deadline) {
+            std::error_code error;
+            for (const auto& entry : fs::directory_iterator(ports_dir(), error)) {
+                if (entry.path().extension() != ".ports") continue;
+                std::string text = read_text(entry.path().string());
+                size_t end = text.find("\"]");
+                size_t colon = text.rfind(':', end);
+                if (end == std::string::npos || colon == std::string::npos) continue;
+                return std::atoi(text.substr(colon + 1, end - colon - 1).c_str());
+            }
+            if (wait_exit(0ms).has_value()) return 0;
+            std::this_thread::sleep_for(10ms);
+        }
+        return 0;
+    }
+
+    int stop(int signal) {
+        if (!exited_) kill(pid_, signal);
+        return wait_exit(10s).value_or(-1);
+    }
+
+    std::string out() const { return read_text(dir_.file("stdout")); }
+    std::string err() const { return read_text(dir_.file("stderr")); }
+
+ private:
+    TempDir dir_;
+    pid_t pid_ = -1;
+    bool exited_ = false;
+    int status_ = -1;
+};
+
+struct RunResult {
+    int status = -1;  // -1: still running after the timeout (then killed)
+    std::string out;
+    std::string err;
+};
+
+// Runs the server under test with `args` and waits (<= 5 s) for it to exit.
+RunResult run(const std::vector<std::string>& args) {
+    Child child;
+    RunResult result;
+    if (!child.start(args)) return result;
+    result.status = child.wait_exit(5s).value_or(-1);
+    result.out = child.out();
+    result.err = child.err();
+    return result;
+}
+
+// A TCP port that was free a moment ago (bound to 127.0.0.1:0 and released).
+int free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    int port = 0;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+        port = ntohs(address.sin_port);
+    }
+    close(fd);
+    return port;
+}
+
+// Connects to ip:port and returns the first line the server sends ("" if refused or silent).
+std::string first_line_from(const char* ip, int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, ip, &address.sin_addr);
+    std::string text;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+        auto deadline = Clock::now() + 5s;
+        while (text.find("\r\n") == std::string::npos && Clock::now() < deadline) {
+            pollfd entry{fd, POLLIN, 0};
+            if (poll(&entry, 1, 100) <= 0) continue;
+            char buffer[4096];
+            ssize_t got = recv(fd, buffer, sizeof(buffer), 0);
+            if (got <= 0) break;
+            text.append(buffer, static_cast<size_t>(got));
+        }
+    }
+    close(fd);
+    return text.substr(0, text.find("\r\n"));
+}
+
+std::string info_line(int port) { return first_line_from("127.0.0.1", port); }
+
+// Polls the server's output until `needle` shows up (logs may be written a moment late).
+bool log_shows(const ServerProcess& server, const std::string& needle) {
+    auto deadline = Clock::now() + 3s;
+    while (Clock::now() < deadline) {
+        if (server.log().find(needle) != std::string::npos) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
+// --- 1. Flag errors ------------------------------------------------------------------------------
+
+// Go's flag package prints the error on stderr, then nats-server's usage() prints the usage on
+// stdout and exits 0. Ringtail exits 2 (Go's own flag.ExitOnError status) with both on stderr.
+void expect_flag_error(const RunResult& result, const std::string& message) {
+    if (testing_ringtail()) {
+        EXPECT_EQ(2, result.status);
+    } else {
+        EXPECT_TRUE(result.status == 0 || result.status == 2) << "status " << result.status;
+    }
+    EXPECT_TRUE(result.err.starts_with(message + "\n")) << result.err;
+    const std::string& usage = testing_ringtail() ? result.err : result.out;
+    EXPECT_NE(std::string::npos, usage.find("Usage:")) << result.out << result.err;
+}
+
+TEST(Cli, UnknownFlagExitsWithUsage) {
+    expect_flag_error(run({"--no_such_flag"}), "flag provided but not defined: -no_such_flag");
+    expect_flag_error(run({"-no_such_flag"}), "flag provided but not defined: -no_such_flag");
+}
+
+TEST(Cli, BadFlagValueExitsWithUsage) {
+    expect_flag_error(run({"-p", "abc"}), "invalid value \"abc\" for flag -p: parse error");
+    expect_flag_error(run({"--port=abc"}), "invalid value \"abc\" for flag -port: parse error");
+}
+
+// --- 2. -v / -h ----------------------------------------------------------------------------------
+
+TEST(Cli, VersionPrintsAVersionLineAndExitsZero) {
+    for (const char* flag : {"-v", "--version"}) {
+        RunResult result = run({flag});
+        EXPECT_EQ(0, result.status) << flag;
+        std::string first = result.out.substr(0, result.out.find('\n'));
+        // "nats-server: v2.9.10" / "ringtail: v0.1.0 (nats-server compatible: v2.9.10)"
+        EXPECT_NE(std::string::npos, first.find(": v")) << flag << ": " << result.out;
+        EXPECT_EQ(std::string::npos, result.out.find("Usage:")) << flag;
+        EXPECT_EQ("", result.err) << flag;
+    }
+}
+
+TEST(Cli, HelpPrintsUsageAndExitsZero) {
+    for (const char* flag : {"-h", "--help"}) {
+        RunResult result = run({flag});
+        EXPECT_EQ(0, result.status) << flag;
+        EXPECT_NE(std::string::npos, result.out.find("Usage:")) << flag << ": " << result.out;
+        EXPECT_NE(std::string::npos, result.out.find("--ports_file_dir")) << flag;
+        EXPECT_EQ("", result.err) << flag;
+    }
+}
+
+// --- 3. -l, -P, --ports_file_dir, -n -------------------------------------------------------------
+
+TEST(Cli, LogFileReceivesTheLog) {
+    TempDir dir;
+    std::string log_path = dir.file("server.log");
+    auto server = ServerProcess::start_under_test({"-l", log_path});
+    ASSERT_NE(server, nullptr);
+    auto deadline = Clock::now() + 3s;
+    while (read_text(log_path).find("Server is ready") == std::string::npos &&
+           Clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+    }
+    std::string log = read_text(log_path);
+    EXPECT_NE(std::string::npos, log.find("Server is ready")) << log;
+    EXPECT_NE(std::string::npos, log.find("Listening for client connections on 127.0.0.1:" +
+                                          std::to_string(server->port())))
+        << log;
+    EXPECT_EQ(std::string::npos, server->log().find("Server is ready")) << server->log();
+}
+
+TEST(Cli, PidFileHoldsThePidWhileRunning) {
+    TempDir dir;
+    std::string pid_path = dir.file("server.pid");
+    auto server = ServerProcess::start_under_test({"-P", pid_path});
+    ASSERT_NE(server, nullptr);
+    std::string text = read_text(pid_path);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    EXPECT_EQ(std::to_string(server->pid()), text);
+    EXPECT_TRUE(server->running());
+}
+
+TEST(Cli, PortsFileNamesThePortWhileRunning) {
+    auto server = ServerProcess::start_under_test();
+    ASSERT_NE(server, nullptr);
+    std::string expected_name = std::string(testing_ringtail() ? "ringtail" : "nats-server") + "_" +
+                                std::to_string(server->pid()) + ".ports";
+    std::string ports_path = server->temp_path("ports") + "/" + expected_name;
+    std::string text = read_text(ports_path);
+    EXPECT_NE(std::string::npos,
+              text.find("\"nats://127.0.0.1:" + std::to_string(server->port()) + "\""))
+        << ports_path << ": " << text;
+    EXPECT_EQ(0, server->stop(SIGINT));
+    EXPECT_FALSE(fs::exists(ports_path)) << "ports file left behind after shutdown";
+}
+
+TEST(Cli, ServerNameFlagSetsInfoServerName) {
+    for (const char* flag : {"-n", "--name", "--server_name"}) {
+        auto server = ServerProcess::start_under_test({flag, "rt-named"});
+        ASSERT_NE(server, nullptr) << flag;
+        EXPECT_NE(std::string::npos, info_line(server->port()).find("\"server_name\":\"rt-named\""))
+            << flag;
+    }
+}
+
+// --- 4. Flag spellings ---------------------------------------------------------------------------
+
+// Binds a second loopback address (the whole of 127/8 is local on Linux): the listener must be
+// there and not on 127.0.0.1, which ServerProcess passed first with -a.
+void expect_listening_only_on(const ServerProcess& server, const char* ip) {
+    EXPECT_TRUE(first_line_from(ip, server.port()).starts_with("INFO ")) << ip;
+    EXPECT_EQ("", first_line_from("127.0.0.1", server.port())) << "still on 127.0.0.1";
+    EXPECT_TRUE(log_shows(server, std::string("Listening for client connections on ") + ip + ":" +
+                                      std::to_string(server.port())))
+        << server.log();
+}
+
+TEST(Cli, HostFlagSpellings) {
+    const std::array<std::array<const char*, 2>, 3> cases = {{
+        {"-a", "127.0.0.2"},
+        {"--addr", "127.0.0.3"},
+        {"--net", "127.0.0.4"},
+    }};
+    for (const auto& [flag, ip] : cases) {
+        SCOPED_TRACE(flag);
+        auto server = ServerProcess::start_under_test({flag, ip});
+        ASSERT_NE(server, nullptr);
+        expect_listening_only_on(*server, ip);
+    }
+}
+
+TEST(Cli, EqualsStyleValues) {
+    TempDir store;
+    auto server = ServerProcess::start_under_test(
+        {"-a=127.0.0.5", "--name=rt-equals", "-sd=" + store.path(), "-DV=false"});
+    ASSERT_NE(server, nullptr);
+    expect_listening_only_on(*server, "127.0.0.5");
+    EXPECT_NE(std::string::npos,
+              first_line_from("127.0.0.5", server->port()).find("\"server_name\":\"rt-equals\""));
+}
+
+TEST(Cli, PortMinusOnePicksARandomFreePort) {
+    auto first = ServerProcess::start_under_test({"-p", "-1"});
+    auto second = ServerProcess::start_under_test({"--port=-1"});
+    ASSERT_NE(first, nullptr);
+    ASSERT_NE(second, nullptr);
+    EXPECT_NE(4222, first->port());
+    EXPECT_NE(first->port(), second->port());
+    EXPECT_TRUE(info_line(first->port()).starts_with("INFO "));
+    EXPECT_TRUE(info_line(second->port()).starts_with("INFO "));
+}
+
+TEST(Cli, DebugTraceFlagStartsAndTraces) {
+    auto server = ServerProcess::start_under_test({"-DV"});
+    ASSERT_NE(server, nullptr);
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false}\r\nPING\r\n"));
+    ASSERT_TRUE(raw.read_until("PONG\r\n"));
+    EXPECT_TRUE(log_shows(*server, "[DBG]")) << server->log();
+    EXPECT_TRUE(log_shows(*server, "[TRC]")) << server->log();
+    EXPECT_TRUE(log_shows(*server, "<<- [PING]")) << server->log();
+}
+
+// --- 5. Config files -----------------------------------------------------------------------------
+
+TEST(Cli, ConfigListenIsHonoured) {
+    int port = free_port();
+    ASSERT_GT(port, 0);
+    TempFile config(".conf", "listen: 127.0.0.1:" + std::to_string(port) + "\n");
+    Child child;
+    std::vector<std::string> args = default_shards();
+    args.insert(args.end(), {"-c", config.path(), "--ports_file_dir", child.ports_dir()});
+    ASSERT_TRUE(child.start(args));
+    EXPECT_EQ(port, child.wait_port()) << child.out() << child.err();
+    EXPECT_TRUE(info_line(port).starts_with("INFO ")) << child.out() << child.err();
+}
+
+TEST(Cli, FlagOverridesConfigFile) {
+    int config_port = free_port();
+    int flag_port = free_port();
+    ASSERT_GT(config_port, 0);
+    ASSERT_GT(flag_port, 0);
+    ASSERT_NE(config_port, flag_port);
+    TempFile config(".conf", "listen: 127.0.0.1:" + std::to_string(config_port) +
+                                 "\nserver_name: from-config\n");
+    Child child;
+    std::vector<std::string> args = default_shards();
+    args.insert(args.end(), {"-c", config.path(), "-p", std::to_string(flag_port), "--name",
+                             "from-flag", "--ports_file_dir", child.ports_dir()});
+    ASSERT_TRUE(child.start(args));
+    ASSERT_EQ(flag_port, child.wait_port()) << child.out() << child.err();
+    EXPECT_NE(std::string::npos, info_line(flag_port).find("\"server_name\":\"from-flag\""));
+    EXPECT_EQ("", info_line(config_port)) << "also listening on the config file's port";
+}
+
+TEST(Cli, ConfigSyntaxErrorExitsNonZeroNamingTheProblem) {
+    TempFile config(".conf", "listen: 127.0.0.1:4222\nfoo {\n  bar: [1, \n");
+    Child child;
+    ASSERT_TRUE(child.start({"-c", config.path()}));
+    std::optional<int> status = child.wait_exit(5s);
+    ASSERT_TRUE(status.has_value()) << "server started despite the syntax error";
+    EXPECT_NE(0, *status);
+    std::string output = child.out() + child.err();
+    if (testing_ringtail()) {
+        // "<file>:4:1: unexpected EOF processing array"
+        EXPECT_NE(std::string::npos, output.find(config.path() + ":4:")) << output;
+    } else {
+        // nats-server 2.9.10 names only the line for lexer errors: "Parse error on line 4: ..."
+        EXPECT_NE(std::string::npos, output.find("line 4")) << output;
+    }
+    EXPECT_EQ(std::string::npos, output.find("Server is ready")) << output;
+}
+
+TEST(Cli, ConfigValueErrorExitsNonZeroNamingTheFile) {
+    TempFile config(".conf", "max_payload: \"abc\"\n");
+    Child child;
+    ASSERT_TRUE(child.start({"-c", config.path()}));
+    std::optional<int> status = child.wait_exit(5s);
+    ASSERT_TRUE(status.has_value()) << "server started despite the bad value";
+    EXPECT_NE(0, *status);
+    std::string output = child.out() + child.err();
+    EXPECT_NE(std::string::npos, output.find(config.path() + ":1:")) << output;
+}
+
+TEST(Cli, MissingConfigFileExitsNonZero) {
+    TempDir dir;
+    std::string missing = dir.file("missing.conf");
+    Child child;
+    ASSERT_TRUE(child.start({"-c", missing}));
+    std::optional<int> status = child.wait_exit(5s);
+    ASSERT_TRUE(status.has_value()) << "server started without its config file";
+    EXPECT_NE(0, *status);
+    EXPECT_NE(std::string::npos, (child.out() + child.err()).find(missing))
+        << child.out() << child.err();
+}
+
+// --- 11. Ringtail's --shards and --cpus ----------------------------------------------------------
+
+TEST(CliRingtail, ThreeShardsServePubSubAcrossConnections) {
+    if (!testing_ringtail()) GTEST_SKIP() << "ringtail-only flag";
+    constexpr int kShards = 3;
+    auto server = ServerProcess::start(ringtail_binary(), {"--shards", "3"});
+    ASSERT_NE(server, nullptr);
+    EXPECT_TRUE(log_shows(*server, "Shards:   3")) << server->log();
+
+    // One connection per shard: client ids encode the shard as (id - 1) % shards.
+    std::array<ConnectionPtr, kShards> connections;
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        ConnectionPtr connection = connect(server->url());
+        ASSERT_TRUE(connection);
+        uint64_t id = 0;
+        ASSERT_EQ(NATS_OK, natsConnection_GetClientID(connection.get(), &id));
+        auto shard = static_cast<size_t>((id - 1) % kShards);
+        if (!connections[shard]) connections[shard] = std::move(connection);
+    }
+    std::vector<SubscriptionPtr> subs;
+    std::string subject = fresh_subject("shards3");
+    for (const ConnectionPtr& connection : connections) {
+        ASSERT_TRUE(connection) << "no connection landed on some shard in 64 tries";
+        subs.push_back(subscribe_sync(connection.get(), subject));
+        ASSERT_TRUE(subs.back());
+        ASSERT_EQ(NATS_OK, natsConnection_Flush(connection.get()));
+    }
+    for (int from = 0; from < kShards; ++from) {
+        std::string data = "from-" + std::to_string(from);
+        ASSERT_EQ(NATS_OK,
+                  natsConnection_PublishString(connections[static_cast<size_t>(from)].get(),
+                                               subject.c_str(), data.c_str()));
+    }
+    for (int to = 0; to < kShards; ++to) {
+        std::vector<std::string> got;
+        for (int i = 0; i < kShards; ++i) {
+            MsgPtr msg = next_msg(subs[static_cast<size_t>(to)].get(), 5s);
+            ASSERT_TRUE(msg) << "subscriber on shard " << to << " got " << got.size();
+            got.emplace_back(msg_data(msg.get()));
+        }
+        std::sort(got.begin(), got.end());
+        EXPECT_EQ((std::vector<std::string>{"from-0", "from-1", "from-2"}), got);
+        EXPECT_TRUE(no_more_msgs(subs[static_cast<size_t>(to)].get(), 100ms));
+    }
+}
+
+TEST(CliRingtail, TwoShardsOnOneCpuStart) {
+    if (!testing_ringtail()) GTEST_SKIP() << "ringtail-only flag";
+    auto server = ServerProcess::start(ringtail_binary(), {"--cpus", "0", "--shards", "2"});
+    ASSERT_NE(server, nullptr);
+    EXPECT_TRUE(log_shows(*server, "Shards:   2")) << server->log();
+    ConnectionPtr client = connect(server->url());
+    ASSERT_TRUE(client);
+    std::string subject = fresh_subject("cpus0");
+    SubscriptionPtr sub = subscribe_sync(client.get(), subject);
+    ASSERT_TRUE(sub);
+    ASSERT_EQ(NATS_OK, natsConnection_PublishString(client.get(), subject.c_str(), "x"));
+    EXPECT_TRUE(next_msg(sub.get(), 5s));
+    EXPECT_EQ(0, server->stop(SIGTERM));
+}
+
+TEST(CliRingtail, BadShardsOrCpusFailWithAMessage) {
+    if (!testing_ringtail()) GTEST_SKIP() << "ringtail-only flags";
+    const std::array<std::array<const char*, 3>, 5> cases = {{
+        {"--shards", "-1",
+         "invalid value \"-1\" for flag -shards: shard count must be between 0 and 1024"},
+        {"--shards", "1025",
+         "invalid value \"1025\" for flag -shards: shard count must be between 0 and 1024"},
+        {"--shards", "two", "invalid value \"two\" for flag -shards: parse error"},
+        {"--cpus", "x", "invalid value \"x\" for flag -cpus: \"x\" is not a CPU number"},
+        {"--cpus", "", "invalid value \"\" for flag -cpus: empty CPU list"},
+    }};
+    for (const auto& [flag, value, message] : cases) {
+        SCOPED_TRACE(std::string(flag) + " '" + value + "'");
+        RunResult result = run({"-a", "127.0.0.1", "-p", "-1", flag, value});
+        EXPECT_EQ(2, result.status);
+        EXPECT_TRUE(result.err.starts_with(std::string(message) + "\n")) << result.err;
+        EXPECT_EQ(std::string::npos, (result.out + result.err).find("Server is ready"));
+    }
+}
+
+}  // namespace
+}  // namespace ringtail::test

@@ -1,0 +1,130 @@
+#include "tests/support/sim_disk.h"
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "base/assert.h"
+
+namespace ringtail::test {
+
+Result<bool> SimDisk::make_dir(const std::string& path) {
+    dirs_.insert(path);
+    return true;
+}
+
+Result<std::vector<std::string>> SimDisk::list_dir(const std::string& path) {
+    std::vector<std::string> names;
+    std::string prefix = path + "/";
+    for (const auto& [file, bytes] : files_) {
+        if (file.starts_with(prefix) && file.find('/', prefix.size()) == std::string::npos) {
+            names.push_back(file.substr(prefix.size()));
+        }
+    }
+    return names;
+}
+
+Result<bool> SimDisk::create_file(const std::string& path, uint64_t bytes,
+                                  std::span<const std::byte> first_page) {
+    if (files_.contains(path)) return std::unexpected(Errc::kInvalid);
+    std::vector<std::byte> file(bytes);
+    std::memcpy(file.data(), first_page.data(), first_page.size());
+    files_[path] = std::move(file);
+    return true;
+}
+
+Result<bool> SimDisk::remove_file(const std::string& path) {
+    files_.erase(path);
+    return true;
+}
+
+Result<int> SimDisk::open_file(const std::string& path) {
+    if (!files_.contains(path)) return std::unexpected(Errc::kNotFound);
+    int handle = next_handle_++;
+    handles_[handle] = path;
+    return handle;
+}
+
+Result<uint64_t> SimDisk::file_size(int handle) {
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return std::unexpected(Errc::kInvalid);
+    return files_[it->second].size();
+}
+
+Result<std::span<const std::byte>> SimDisk::map_file(int handle) {
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return std::unexpected(Errc::kInvalid);
+    const auto& file = files_[it->second];
+    return std::span<const std::byte>(file.data(), file.size());
+}
+
+void SimDisk::close_file(int handle) { handles_.erase(handle); }
+
+void SimDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) {
+    RT_ASSERT(offset % store::kPageBytes == 0);
+    RT_ASSERT(data.size() % store::kPageBytes == 0);
+    auto it = handles_.find(handle);
+    RT_ASSERT(it != handles_.end());
+    // The data is copied at submission: what the store does to its buffer afterwards must not
+    // matter, which is the contract (it may not touch it) checked from the other side.
+    queue_.push_back({it->second, offset, {data.begin(), data.end()}, op, std::exchange(fail_next_, 0)});
+}
+
+Result<bool> SimDisk::write_sync(int handle, uint64_t offset, std::span<const std::byte> data) {
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return std::unexpected(Errc::kInvalid);
+    auto& file = files_[it->second];
+    RT_ASSERT(offset + data.size() <= file.size());
+    std::memcpy(file.data() + offset, data.data(), data.size());
+    return true;
+}
+
+size_t SimDisk::complete(size_t count) {
+    size_t done = 0;
+    while (done < count && !queue_.empty()) {
+        Pending write = std::move(queue_.front());
+        queue_.pop_front();
+        int32_t result;
+        if (write.fail_errno != 0) {
+            result = -write.fail_errno;
+        } else {
+            auto& file = files_[write.path];
+            RT_ASSERT(write.offset + write.data.size() <= file.size());
+            std::memcpy(file.data() + write.offset, write.data.data(), write.data.size());
+            result = static_cast<int32_t>(write.data.size());
+        }
+        ++done;
+        write.op->done(write.op, result);
+    }
+    return done;
+}
+
+void SimDisk::crash() {
+    constexpr size_t kSector = 512;
+    for (Pending& write : queue_) {
+        if (write.fail_errno != 0) continue;
+        auto& file = files_[write.path];
+        for (size_t at = 0; at < write.data.size(); at += kSector) {
+            if (random_() % 2 == 0) std::memcpy(file.data() + write.offset + at, write.data.data() + at, kSector);
+        }
+    }
+    queue_.clear();
+    handles_.clear();
+    fail_next_ = 0;
+}
+
+std::string SimDisk::flip_random_bit() {
+    if (files_.empty()) return {};
+    auto it = files_.begin();
+    std::advance(it, static_cast<long>(random_() % files_.size()));
+    auto& file = it->second;
+    // Flip within the written part (the last non-zero byte bounds it), past the header page.
+    size_t end = file.size();
+    while (end > store::kPageBytes && file[end - 1] == std::byte{0}) --end;
+    if (end <= store::kPageBytes) return {};
+    size_t at = store::kPageBytes + random_() % (end - store::kPageBytes);
+    file[at] ^= static_cast<std::byte>(1u << (random_() % 8));
+    return it->first;
+}
+
+}  // namespace ringtail::test

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/disk.h"
+
+namespace ringtail::test {
+
+// A simulated disk for the store: files are byte vectors ("the media"), writes wait in a queue
+// until the test completes them, and a crash tears every write still queued: a random subset
+// of its 512-byte sectors reaches the media, the rest is lost, and no callback ever runs.
+// Faults on demand: the next write fails with an errno, and bit flips on the media.
+// Deterministic for a seed.
+class SimDisk final : public store::Disk {
+public:
+    explicit SimDisk(uint64_t seed) : random_(seed) {}
+
+    Result<bool> make_dir(const std::string& path) override;
+    Result<std::vector<std::string>> list_dir(const std::string& path) override;
+    Result<bool> create_file(const std::string& path, uint64_t bytes,
+                             std::span<const std::byte> first_page) override;
+    Result<bool> remove_file(const std::string& path) override;
+    Result<int> open_file(const std::string& path) override;
+    Result<uint64_t> file_size(int handle) override;
+    Result<std::span<const std::byte>> map_file(int handle) override;
+    void close_file(int handle) override;
+    void write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) override;
+    Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
+
+    // Completes up to `count` queued writes in submission order. Returns how many completed.
+    size_t complete(size_t count = SIZE_MAX);
+    size_t queued() const { return queue_.size(); }
+    // Power loss: tears every queued write, forgets every handle.
+    void crash();
+    // The next write completes with -errno_value and writes nothing.
+    void fail_next_write(int errno_value) { fail_next_ = errno_value; }
+    // Flips one random bit in the written part of a random file; returns the file's path.
+    std::string flip_random_bit();
+    // Writes a file that is not a segment (to test refusal of foreign directories).
+    void put_file(const std::string& path, std::vector<std::byte> bytes) { files_[path] = std::move(bytes); }
+
+private:
+    struct Pending {
+        std::string path;
+        uint64_t offset;
+        std::vector<std::byte> data;
+        store::DiskWrite* op;
+        int fail_errno;
+    };
+
+    std::mt19937_64 random_;
+    std::map<std::string, std::vector<std::byte>> files_;
+    std::set<std::string> dirs_;
+    std::map<int, std::string> handles_;
+    int next_handle_ = 1;
+    std::deque<Pending> queue_;
+    int fail_next_ = 0;
+};
+
+}  // namespace ringtail::test

@@ -1,0 +1,251 @@
+#include "store/stream_log.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "tests/support/sim_disk.h"
+
+namespace ringtail::store {
+namespace {
+
+using test::SimDisk;
+
+StreamLogOptions small_options() {
+    StreamLogOptions options;
+    options.dir = "/streams/S";
+    options.segment_bytes = 64 * 1024;
+    options.flush_bytes_max = 16 * 1024;
+    options.tail_bytes_max = 64 * 1024;
+    return options;
+}
+
+std::unique_ptr<StreamLog> open_log(SimDisk& disk, StreamLogOptions options = small_options(),
+                                    RecoveryReport* report = nullptr) {
+    auto log = StreamLog::open(disk, std::move(options), report);
+    EXPECT_TRUE(log.has_value());
+    return log ? std::move(*log) : nullptr;
+}
+
+std::string payload_for(uint64_t seq, size_t bytes) {
+    std::string payload(bytes, '\0');
+    for (size_t i = 0; i < bytes; ++i) payload[i] = static_cast<char>('a' + (seq * 7 + i) % 26);
+    return payload;
+}
+
+TEST(StreamLog, AppendIsReadableAtOnceAndDurableAfterItsWrite) {
+    SimDisk disk(1);
+    auto log = open_log(disk);
+    uint64_t durable = 0;
+    log->set_durable_callback([&](uint64_t seq) { durable = seq; });
+    auto seq = log->append("a.b", "", "hello", 5);
+    ASSERT_TRUE(seq);
+    EXPECT_EQ(*seq, 1u);
+    EXPECT_EQ(log->load(1)->payload, "hello");
+    EXPECT_EQ(log->durable_seq(), 0u);
+    log->flush();
+    EXPECT_EQ(disk.queued(), 1u);
+    EXPECT_EQ(durable, 0u);
+    disk.complete();
+    EXPECT_EQ(durable, 1u);
+    EXPECT_EQ(log->load(1)->subject, "a.b");
+}
+
+TEST(StreamLog, OneWriteCoversEveryAppendSinceTheLastFlush) {
+    SimDisk disk(2);
+    auto log = open_log(disk);
+    std::vector<uint64_t> acks;
+    log->set_durable_callback([&](uint64_t seq) { acks.push_back(seq); });
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(log->append("s", "", "x", 0));
+    log->flush();
+    log->flush();  // nothing new: no second write
+    EXPECT_EQ(disk.queued(), 1u);
+    disk.complete();
+    EXPECT_EQ(acks, (std::vector<uint64_t>{50}));
+}
+
+TEST(StreamLog, AppendsDuringAWriteNeverTouchItsPagesAndSurviveReopen) {
+    SimDisk disk(3);
+    auto options = small_options();
+    {
+        auto log = open_log(disk, options);
+        ASSERT_TRUE(log->append("s", "", "first", 0));
+        log->flush();
+        ASSERT_TRUE(log->append("s", "", "second", 0));  // goes to the next page
+        ASSERT_TRUE(log->append("s", "", "third", 0));
+        EXPECT_EQ(log->load(2)->payload, "second");
+        disk.complete();
+        log->flush();
+        disk.complete();
+        EXPECT_EQ(log->durable_seq(), 3u);
+    }
+    disk.crash();
+    auto log = open_log(disk, options);
+    ASSERT_EQ(log->last_seq(), 3u);
+    EXPECT_EQ(log->load(1)->payload, "first");
+    EXPECT_EQ(log->load(2)->payload, "second");
+    EXPECT_EQ(log->load(3)->payload, "third");
+}
+
+TEST(StreamLog, RollsSegmentsAndReadsAcrossThem) {
+    SimDisk disk(4);
+    auto options = small_options();
+    {
+        auto log = open_log(disk, options);
+        for (uint64_t seq = 1; seq <= 400; ++seq) {
+            auto appended = log->append("roll", "", payload_for(seq, 700), 0);
+            ASSERT_TRUE(appended) << seq;
+            if (seq % 10 == 0) {
+                log->flush();
+                disk.complete();
+            }
+        }
+        log->flush();
+        disk.complete();
+        log->flush();
+        disk.complete();
+        EXPECT_EQ(log->durable_seq(), 400u);
+        EXPECT_GT(disk.list_dir(options.dir)->size(), 3u);
+    }
+    disk.crash();
+    auto log = open_log(disk, options);
+    ASSERT_EQ(log->last_seq(), 400u);
+    for (uint64_t seq = 1; seq <= 400; ++seq) EXPECT_EQ(log->load(seq)->payload, payload_for(seq, 700));
+}
+
+TEST(StreamLog, CrashKeepsEveryAckedRecordAndCutsTheTornTail) {
+    SimDisk disk(5);
+    auto options = small_options();
+    uint64_t acked = 0;
+    {
+        auto log = open_log(disk, options);
+        log->set_durable_callback([&](uint64_t seq) { acked = seq; });
+        for (int i = 0; i < 20; ++i) ASSERT_TRUE(log->append("s", "", payload_for(1, 300), 0));
+        log->flush();
+        disk.complete();
+        for (int i = 0; i < 20; ++i) ASSERT_TRUE(log->append("s", "", payload_for(2, 300), 0));
+        log->flush();  // in flight at the crash
+    }
+    disk.crash();
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    EXPECT_EQ(acked, 20u);
+    EXPECT_GE(log->last_seq(), 20u);
+    EXPECT_LE(log->last_seq(), 40u);
+    for (uint64_t seq = 1; seq <= log->last_seq(); ++seq) EXPECT_TRUE(log->load(seq)) << seq;
+}
+
+TEST(StreamLog, WriteErrorsAreStickyAndLoseNothingDurable) {
+    SimDisk disk(6);
+    auto log = open_log(disk);
+    ASSERT_TRUE(log->append("s", "", "kept", 0));
+    log->flush();
+    disk.complete();
+    disk.fail_next_write(EIO);
+    ASSERT_TRUE(log->append("s", "", "lost", 0));
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(log->sticky_error(), Errc::kIo);
+    EXPECT_EQ(log->durable_seq(), 1u);
+    EXPECT_EQ(log->append("s", "", "refused", 0).error(), Errc::kIo);
+    EXPECT_EQ(log->load(1)->payload, "kept");
+}
+
+TEST(StreamLog, NoSpaceIsReportedAsSuch) {
+    SimDisk disk(7);
+    auto log = open_log(disk);
+    disk.fail_next_write(ENOSPC);
+    ASSERT_TRUE(log->append("s", "", "x", 0));
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(log->sticky_error(), Errc::kNoSpace);
+}
+
+TEST(StreamLog, OversizedRecordIsRefused) {
+    SimDisk disk(8);
+    auto log = open_log(disk);
+    EXPECT_EQ(log->append("s", "", std::string(70 * 1024, 'x'), 0).error(), Errc::kTooLarge);
+    EXPECT_EQ(log->last_seq(), 0u);
+}
+
+TEST(StreamLog, FullTailAnswersBusyUntilAWriteCompletes) {
+    SimDisk disk(9);
+    auto options = small_options();
+    options.segment_bytes = 1 << 20;
+    auto log = open_log(disk, options);
+    log->flush();
+    Result<uint64_t> appended;
+    int accepted = 0;
+    while ((appended = log->append("s", "", std::string(1000, 'x'), 0))) ++accepted;
+    EXPECT_EQ(appended.error(), Errc::kBusy);
+    EXPECT_GT(accepted, 10);
+    log->flush();
+    disk.complete();
+    EXPECT_TRUE(log->append("s", "", "again", 0));
+}
+
+TEST(StreamLog, RollWaitsWhileThePreviousSegmentIsUnflushed) {
+    SimDisk disk(13);
+    auto log = open_log(disk);
+    Result<uint64_t> appended;
+    while ((appended = log->append("s", "", std::string(1000, 'x'), 0))) {
+    }
+    EXPECT_EQ(appended.error(), Errc::kBusy);
+    EXPECT_EQ(disk.list_dir("/streams/S")->size(), 2u);
+    for (int i = 0; i < 4; ++i) {
+        log->flush();
+        disk.complete();
+    }
+    EXPECT_TRUE(log->append("s", "", "after", 0));
+}
+
+TEST(StreamLog, ForeignFilesAreRefused) {
+    SimDisk disk(10);
+    disk.put_file("/streams/S/notes.txt", std::vector<std::byte>(10));
+    RecoveryReport report;
+    auto log = StreamLog::open(disk, small_options(), &report);
+    ASSERT_FALSE(log);
+    EXPECT_EQ(log.error(), Errc::kForeign);
+    EXPECT_NE(report.detail.find("notes.txt"), std::string::npos);
+}
+
+TEST(StreamLog, SegmentWithABadHeaderIsRefused) {
+    SimDisk disk(11);
+    disk.put_file("/streams/S/00000000000000000001.seg", std::vector<std::byte>(64 * 1024));
+    auto log = StreamLog::open(disk, small_options(), nullptr);
+    ASSERT_FALSE(log);
+    EXPECT_EQ(log.error(), Errc::kForeign);
+}
+
+TEST(StreamLog, CorruptRecordIsCutAndNeverServed) {
+    SimDisk disk(12);
+    auto options = small_options();
+    {
+        auto log = open_log(disk, options);
+        for (int i = 0; i < 30; ++i) ASSERT_TRUE(log->append("s", "", payload_for(3, 100), 0));
+        log->flush();
+        disk.complete();
+    }
+    disk.crash();
+    ASSERT_FALSE(disk.flip_random_bit().empty());
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    EXPECT_LT(log->last_seq(), 30u);
+    EXPECT_FALSE(report.detail.empty());
+    for (uint64_t seq = 1; seq <= log->last_seq(); ++seq) {
+        EXPECT_EQ(log->load(seq)->payload, payload_for(3, 100));
+    }
+    // New appends continue the cut log, and a second recovery does not resurrect old records.
+    uint64_t next = log->last_seq() + 1;
+    ASSERT_EQ(*log->append("s", "", "new", 0), next);
+    log->flush();
+    disk.complete();
+    log.reset();
+    disk.crash();
+    log = open_log(disk, options);
+    EXPECT_EQ(log->last_seq(), next);
+    EXPECT_EQ(log->load(next)->payload, "new");
+}
+
+}  // namespace
+}  // namespace ringtail::store
