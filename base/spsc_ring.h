@@ -42,6 +42,7 @@ public:
     SpscRing(const SpscRing&) = delete;
     SpscRing& operator=(const SpscRing&) = delete;
 
+    size_t capacity_bytes() const { return capacity_bytes_; }
     // The largest body a record may carry.
     size_t max_body_bytes() const { return capacity_bytes_ / 2 - kHeaderBytes; }
 
@@ -73,6 +74,15 @@ public:
         tail_published_ = tail_local_;
         tail_.value.store(tail_local_, std::memory_order_release);
         return true;
+    }
+
+    // Bytes one record with this body occupies in the ring.
+    static size_t record_bytes(size_t body_bytes) { return align8(kHeaderBytes + body_bytes); }
+
+    // True if records totalling `total_bytes` (each as record_bytes()), the largest being
+    // `largest_bytes`, can all be reserved now: a wrap costs at most one record's worth.
+    bool can_reserve_batch(size_t total_bytes, size_t largest_bytes) {
+        return total_bytes + largest_bytes <= capacity_bytes_ && has_room(total_bytes + largest_bytes);
     }
 
     // True if try_reserve(body_bytes) would succeed now.

@@ -161,11 +161,14 @@ ClientReader::Progress ClientReader::parse(std::string_view buffer,
         const size_t remaining = buffer.size() - pos;
         const void* found = std::memchr(buffer.data() + pos, '\n', remaining);
         if (found == nullptr) {
-            if (remaining > limits_.max_control_line_bytes) return {pos, ClientReadStatus::kTooLarge};
+            if (remaining > limits_.max_control_line_bytes)
+                return {pos, ClientReadStatus::kTooLarge};
             break;
         }
-        const size_t line_end = static_cast<size_t>(static_cast<const char*>(found) - buffer.data());
-        if (line_end - pos > limits_.max_control_line_bytes) return {pos, ClientReadStatus::kTooLarge};
+        const size_t line_end =
+            static_cast<size_t>(static_cast<const char*>(found) - buffer.data());
+        if (line_end - pos > limits_.max_control_line_bytes)
+            return {pos, ClientReadStatus::kTooLarge};
         ControlLine control = parse_control(line_before(buffer, pos, line_end));
         switch (control.verb) {
             case Verb::kBad:

@@ -21,7 +21,7 @@ struct MsgFrame {
 };
 
 class ClientReaderHandler {
-public:
+ public:
     virtual ~ClientReaderHandler() = default;
     virtual void on_info(std::string_view json) = 0;
     virtual void on_msg(const MsgFrame& msg) = 0;
@@ -33,9 +33,9 @@ public:
 };
 
 enum class ClientReadStatus : uint8_t {
-    kOk,         // everything consumed, or a partial frame kept for the next read
-    kBadFrame,   // unknown verb, malformed arguments, or a payload not followed by \r\n
-    kTooLarge,   // a control line or payload beyond the reader's limits
+    kOk,        // everything consumed, or a partial frame kept for the next read
+    kBadFrame,  // unknown verb, malformed arguments, or a payload not followed by \r\n
+    kTooLarge,  // a control line or payload beyond the reader's limits
 };
 
 // A resumable reader of server-to-client frames. Servers write verbs in upper case with single
@@ -45,7 +45,7 @@ enum class ClientReadStatus : uint8_t {
 // only a frame that straddles two reads is copied, and only up to the bytes it needs, so the
 // copy cost is one frame per read rather than the whole stream.
 class ClientReader {
-public:
+ public:
     struct Limits {
         size_t max_control_line_bytes = 64 * 1024;  // INFO lines can be long
         size_t max_payload_bytes = 64 * 1024 * 1024;
@@ -60,7 +60,7 @@ public:
 
     size_t pending_bytes() const { return pending_.size(); }
 
-private:
+ private:
     struct Progress {
         size_t consumed_bytes;
         ClientReadStatus status;

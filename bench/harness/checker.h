@@ -16,7 +16,7 @@ namespace ringtail::bench {
 // across the group are the DeliveryLedger's job.
 // Owner: the subscriber's thread.
 class SequenceChecker {
-public:
+ public:
     enum class Mode : uint8_t { kEvery, kSubsequence };
 
     SequenceChecker(Mode mode, size_t publishers) : mode_(mode), next_(publishers, 0) {}
@@ -27,7 +27,7 @@ public:
     uint64_t received(uint32_t publisher) const { return next_[publisher]; }
     const std::string& error() const { return error_; }
 
-private:
+ private:
     Mode mode_;
     // kEvery: the next expected seq (= messages received). kSubsequence: last seq + 1.
     std::vector<uint64_t> next_;
@@ -40,7 +40,7 @@ private:
 // members' threads on every message); check_exactly_once() compares them afterwards.
 // Owner: the member's thread during the run; the runner's thread after it.
 class DeliveryBitmap {
-public:
+ public:
     explicit DeliveryBitmap(size_t publishers) : chunks_(publishers) {}
 
     // False when the bit was set already (a duplicate delivery to this member).
@@ -48,7 +48,7 @@ public:
     bool marked(uint32_t publisher, uint64_t seq) const;
     size_t publishers() const { return chunks_.size(); }
 
-private:
+ private:
     friend std::string check_exactly_once(const std::vector<const DeliveryBitmap*>& members,
                                           const std::vector<uint64_t>& sent);
     static constexpr uint64_t kChunkBits = uint64_t{1} << 20;

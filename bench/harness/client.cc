@@ -11,9 +11,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "proto/client_info.h"
 
@@ -25,7 +24,7 @@ std::string errno_text(const char* what) { return std::string(what) + ": " + std
 
 // Collects the frames of the handshake and of the blocking helpers.
 class SetupHandler : public proto::ClientReaderHandler {
-public:
+ public:
     void on_info(std::string_view json) override { info_json.assign(json); }
     void on_msg(const proto::MsgFrame& msg) override {
         if (msg.sid != sid_wanted || msg.subject != subject_wanted) return;
@@ -54,7 +53,8 @@ std::string unique_token() {
     static const uint64_t seed = std::random_device{}();
     const uint64_t value = (seed << 20) ^ (static_cast<uint64_t>(getpid()) << 40) ^
                            counter.fetch_add(1, std::memory_order_relaxed);
-    static constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static constexpr char kAlphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     std::string token;
     uint64_t rest = value;
     for (int i = 0; i < 11; ++i) {
@@ -139,9 +139,9 @@ Status Connection::handshake(const ServerUrl& url) {
         return std::unexpected("malformed INFO from " + url.text());
     }
     nlohmann::json connect = {
-        {"verbose", false},  {"pedantic", false}, {"headers", true}, {"no_responders", true},
-        {"echo", params_.echo}, {"name", params_.name}, {"lang", "c++"},
-        {"version", "ringtail-bench"}, {"protocol", 1},
+        {"verbose", false},      {"pedantic", false},           {"headers", true},
+        {"no_responders", true}, {"echo", params_.echo},        {"name", params_.name},
+        {"lang", "c++"},         {"version", "ringtail-bench"}, {"protocol", 1},
     };
     if (!url.user.empty()) {
         connect["user"] = url.user;
@@ -279,7 +279,8 @@ Expected<Reply> Connection::request_sync(std::string_view subject, std::string_v
         if (!out_.empty()) (void)flush();
         return handler.got_reply || !handler.err.empty();
     });
-    if (!status) return std::unexpected("request to " + std::string(subject) + ": " + status.error());
+    if (!status)
+        return std::unexpected("request to " + std::string(subject) + ": " + status.error());
     if (!handler.err.empty()) return std::unexpected("-ERR '" + handler.err + "'");
     return std::move(handler.reply);
 }

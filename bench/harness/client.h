@@ -42,7 +42,7 @@ struct Reply {
 // Setup helpers (ping_sync, request_sync) block and are never used while a run is measured.
 // Owner: one thread at a time.
 class Connection {
-public:
+ public:
     static constexpr size_t kReadBytes = 1 << 20;  // one read() asks for up to 1 MiB
 
     struct Params {
@@ -84,7 +84,7 @@ public:
     // Messages for other subscriptions that arrive meanwhile are dropped.
     [[nodiscard]] Expected<Reply> request_sync(std::string_view subject, std::string_view payload);
 
-private:
+ private:
     Connection(int fd, Params params) : fd_(fd), params_(std::move(params)) {}
     Status handshake(const ServerUrl& url);
     // Reads (blocking, until the deadline) until `done()` says so.
@@ -99,8 +99,8 @@ private:
     std::string out_;
     size_t out_sent_ = 0;
     std::string error_;
-    std::string scratch_;          // the blocking helpers' read buffer
-    uint64_t sync_requests_ = 0;   // request_sync() inbox tokens
+    std::string scratch_;         // the blocking helpers' read buffer
+    uint64_t sync_requests_ = 0;  // request_sync() inbox tokens
     bool sync_inbox_subscribed_ = false;
     std::string sync_inbox_;
 };

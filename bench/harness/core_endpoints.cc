@@ -12,7 +12,8 @@ namespace {
 // The number of messages a publisher at `rate_per_s` should have sent by `elapsed_ns` (the
 // first one is due at once): message seq is due at seq / rate.
 uint64_t due_by(uint64_t elapsed_ns, double rate_per_s) {
-    return static_cast<uint64_t>(std::floor(static_cast<double>(elapsed_ns) * rate_per_s / 1e9)) + 1;
+    return static_cast<uint64_t>(std::floor(static_cast<double>(elapsed_ns) * rate_per_s / 1e9)) +
+           1;
 }
 
 uint64_t intended_ns(uint64_t seq, double rate_per_s) {
@@ -37,7 +38,8 @@ uint64_t FlowBoard::delivered(size_t publisher) const {
     uint64_t total = 0;
     uint64_t slowest = UINT64_MAX;
     for (size_t s = 0; s < subscribers_; ++s) {
-        const uint64_t count = received_[s * publishers_ + publisher].value.load(std::memory_order_relaxed);
+        const uint64_t count =
+            received_[s * publishers_ + publisher].value.load(std::memory_order_relaxed);
         total += count;
         slowest = std::min(slowest, count);
     }
@@ -83,6 +85,12 @@ void Publisher::append(uint64_t n, uint64_t now_ns) {
     out.resize(at + n * frame_.size());
     // One clock read per batch: every message of the batch carries the batch's send time.
     const uint64_t sent_ns = now_ns - run_.epoch_ns;
+    if (config_.rate_per_s > 0) {
+        for (uint64_t i = 0; i < n; ++i) {
+            const uint64_t intended = intended_ns(sent_ + i, config_.rate_per_s);
+            send_lag_.record(sent_ns - std::min(sent_ns, intended));
+        }
+    }
     for (uint64_t i = 0; i < n; ++i, at += frame_.size()) {
         std::memcpy(out.data() + at, frame_.data(), frame_.size());
         write_stamp(out.data() + at + payload_offset_, config_.size_bytes, config_.id, sent_ + i,
@@ -123,14 +131,24 @@ void Publisher::tick(uint64_t now_ns) {
             }
             const uint64_t in_flight = sent_ - delivered_seen_;
             if (in_flight >= config_.window) {
+                // Deliveries stopped while the window is full: lost messages, or a stuck server.
+                if (window_blocked_since_ns_ == 0) window_blocked_since_ns_ = now_ns;
+                if (now_ns - window_blocked_since_ns_ > run_.drain_timeout_ns) {
+                    fail("LOSS or stall: no deliveries for the drain timeout with " +
+                         std::to_string(in_flight) + " messages in flight");
+                    return;
+                }
                 // Subscribers on other threads do not wake this loop: look again shortly.
                 wakeup_ns_ = now_ns + 50'000;
                 break;
             }
+            window_blocked_since_ns_ = 0;
             n = std::min(n, config_.window - in_flight);
         }
         append(n, now_ns);
     }
+    // Stopped by the queued-bytes cap only: more is ready as soon as the socket takes this.
+    if (wakeup_ns_ == kNever && sent_ < config_.count) wakeup_ns_ = 0;
 }
 
 void Publisher::on_msg(const proto::MsgFrame& msg) {
@@ -271,12 +289,18 @@ void Requester::tick(uint64_t now_ns) {
         }
         return;
     }
+    if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
+    if (sent_ > completed_ && now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
+        fail("LOSS: no reply for the drain timeout, " + std::to_string(sent_ - completed_) +
+             " request(s) outstanding");
+        return;
+    }
     const uint64_t window = send_ns_.size();
     std::string& out = conn_->out();
     const uint64_t sent_ns = now_ns - run_.epoch_ns;
+    const uint64_t sent_before = sent_;
     while (sent_ < config_.count && sent_ - oldest_ < window) {
-        if (config_.rate_per_s > 0 &&
-            due_by(now_ns - run_.epoch_ns, config_.rate_per_s) <= sent_) {
+        if (config_.rate_per_s > 0 && due_by(now_ns - run_.epoch_ns, config_.rate_per_s) <= sent_) {
             wakeup_ns_ = run_.epoch_ns + intended_ns(sent_, config_.rate_per_s);
             break;
         }
@@ -285,15 +309,22 @@ void Requester::tick(uint64_t now_ns) {
         out += body_;
         write_stamp(out.data() + at, config_.size_bytes, config_.id, sent_, sent_ns);
         send_ns_[sent_ % window] = now_ns;
+        if (config_.rate_per_s > 0) {
+            const uint64_t intended = intended_ns(sent_, config_.rate_per_s);
+            send_lag_.record(sent_ns - std::min(sent_ns, intended));
+        }
         ++sent_;
     }
+    if (sent_ != sent_before) last_progress_ns_ = now_ns;
+    if (sent_ > completed_ && wakeup_ns_ == kNever) wakeup_ns_ = now_ns + 10'000'000;
     progress_sent.store(sent_, std::memory_order_relaxed);
 }
 
 void Requester::on_msg(const proto::MsgFrame& msg) {
     if (!msg.headers.empty()) {
         // A status reply: 503 is no responders.
-        fail("status reply to a request: " + std::string(msg.headers.substr(0, msg.headers.find('\r'))));
+        fail("status reply to a request: " +
+             std::string(msg.headers.substr(0, msg.headers.find('\r'))));
         return;
     }
     const Stamp stamp = read_stamp(msg.payload);
@@ -314,6 +345,7 @@ void Requester::on_msg(const proto::MsgFrame& msg) {
     sent_at = kNever;
     ++completed_;
     last_reply_ns_ = read_ns_;
+    last_progress_ns_ = read_ns_;
     while (oldest_ < sent_ && send_ns_[oldest_ % window] == kNever) ++oldest_;
     progress_received.store(completed_, std::memory_order_relaxed);
 }

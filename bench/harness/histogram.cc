@@ -13,7 +13,7 @@ namespace ringtail::bench {
 // covering [1000, 1003]: 4 wide, 0.4% of its low end.
 size_t Histogram::bucket_of(uint64_t value) {
     if (value < kSubBuckets) return static_cast<size_t>(value);
-    const int top_bit = std::bit_width(value) - 1;  // >= kSubBucketBits
+    const int top_bit = std::bit_width(value) - 1;   // >= kSubBucketBits
     const int shift = top_bit - kSubBucketBits + 1;  // >= 1
     const uint64_t mantissa = value >> shift;        // in [kHalf, kSubBuckets)
     return static_cast<size_t>(kSubBuckets + static_cast<uint64_t>(shift - 1) * kHalf +
@@ -69,8 +69,8 @@ uint64_t Histogram::quantile(double q) const {
     if (count_ == 0) return 0;
     if (q >= 1.0) return max_;
     q = std::max(q, 0.0);
-    const auto rank = std::max<uint64_t>(
-        1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));
+    const auto rank =
+        std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));
     uint64_t seen = 0;
     for (size_t i = 0; i < kBuckets; ++i) {
         seen += counts_[i];

@@ -16,7 +16,7 @@ namespace ringtail::bench {
 //
 // Owner: one thread records; merge() the per-thread histograms after the run.
 class Histogram {
-public:
+ public:
     static constexpr int kSubBucketBits = 8;
     static constexpr uint64_t kSubBuckets = uint64_t{1} << kSubBucketBits;  // 256
     static constexpr uint64_t kHalf = kSubBuckets / 2;                      // 128
@@ -45,7 +45,7 @@ public:
     static uint64_t bucket_low(size_t bucket);
     static uint64_t bucket_high(size_t bucket);  // inclusive
 
-private:
+ private:
     std::vector<uint64_t> counts_;
     uint64_t count_ = 0;
     uint64_t min_ = UINT64_MAX;

@@ -72,7 +72,8 @@ Expected<std::vector<int>> parse_cpu_list(std::string_view text) {
         last = first;
         if (dash != std::string_view::npos) {
             std::string_view b = item.substr(dash + 1);
-            if (std::from_chars(b.data(), b.data() + b.size(), last).ec != std::errc()) return bad();
+            if (std::from_chars(b.data(), b.data() + b.size(), last).ec != std::errc())
+                return bad();
         }
         if (first < 0 || last < first || last > 4095) return bad();
         for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
@@ -95,7 +96,8 @@ Expected<Options> parse_options(std::string_view scenario, std::span<const std::
         }
         auto value = [&]() -> Expected<std::string_view> {
             if (has_inline) return inline_value;
-            if (i + 1 >= args.size()) return std::unexpected("missing value for " + std::string(flag));
+            if (i + 1 >= args.size())
+                return std::unexpected("missing value for " + std::string(flag));
             return args[++i];
         };
         auto set_int = [&](auto& out) -> Status {
@@ -103,7 +105,8 @@ Expected<Options> parse_options(std::string_view scenario, std::span<const std::
             if (!text) return std::unexpected(text.error());
             auto number = parse_count(*text);
             if (!number) return std::unexpected(number.error() + " (" + std::string(flag) + ")");
-            if (*number > 1'000'000'000'000ull) return std::unexpected("value too large for " + std::string(flag));
+            if (*number > 1'000'000'000'000ull)
+                return std::unexpected("value too large for " + std::string(flag));
             out = static_cast<std::remove_reference_t<decltype(out)>>(*number);
             return {};
         };
@@ -146,7 +149,12 @@ Expected<Options> parse_options(std::string_view scenario, std::span<const std::
         } else if (flag == "--window") {
             status = set_int(options.window);
         } else if (flag == "--rate") {
-            status = set_double(options.rate);
+            auto text = value();
+            if (!text) return std::unexpected(text.error());
+            auto scaled = parse_count(*text);  // "500k" as well as "1500.5"
+            auto plain = parse_number(*text, flag);
+            if (!scaled && !plain) return std::unexpected(plain.error());
+            options.rate = plain ? *plain : static_cast<double>(*scaled);
         } else if (flag == "--drain-timeout") {
             status = set_double(options.drain_timeout_s);
         } else if (flag == "--json") {
@@ -190,17 +198,22 @@ Status resolve_defaults(Options& o) {
     if (s == "js-consume") pubs = 0;
     if (o.pubs < 0) o.pubs = pubs;
     if (o.subs < 0) o.subs = subs;
-    if (s == "fanout" && o.pubs != 1) return std::unexpected(std::string("fanout has exactly one publisher"));
-    if (s == "pub" && o.subs != 0) return std::unexpected(std::string("pub has no subscribers (use pubsub)"));
+    if (s == "fanout" && o.pubs != 1)
+        return std::unexpected(std::string("fanout has exactly one publisher"));
+    if (s == "pub" && o.subs != 0)
+        return std::unexpected(std::string("pub has no subscribers (use pubsub)"));
     if ((s == "pubsub" || s == "fanout" || s == "queue" || s == "reqrep") && o.subs < 1) {
         return std::unexpected(s + " needs --subs >= 1");
     }
     if (s != "js-consume" && o.pubs < 1) return std::unexpected(s + " needs --pubs >= 1");
-    if (s == "js-consume" && o.subs < 1) return std::unexpected(std::string("js-consume needs --consumers >= 1"));
-    if (static_cast<uint64_t>(o.pubs) >= 65536) return std::unexpected(std::string("at most 65535 publishers"));
+    if (s == "js-consume" && o.subs < 1)
+        return std::unexpected(std::string("js-consume needs --consumers >= 1"));
+    if (static_cast<uint64_t>(o.pubs) >= 65536)
+        return std::unexpected(std::string("at most 65535 publishers"));
     if (o.count == 0) return std::unexpected(std::string("--count must be > 0"));
     if (o.duration_s <= 0) return std::unexpected(std::string("--duration must be > 0"));
-    if (o.size_bytes > 64ull * 1024 * 1024) return std::unexpected(std::string("--size is at most 64 MiB"));
+    if (o.size_bytes > 64ull * 1024 * 1024)
+        return std::unexpected(std::string("--size is at most 64 MiB"));
     if ((s == "queue" || s == "reqrep" || is_jetstream_scenario(s)) && o.size_bytes < 8) {
         return std::unexpected(s + " needs --size >= 8: the 8-byte stamp is how it checks " +
                                "exactly-once delivery");
@@ -281,8 +294,9 @@ compare flags (plus any flag above, applied to every run):
   --sizes LIST      payload sizes, each scenario runs at each (default 16,128,1024)
   --rounds K        A B alternations per case (default 3)
   --ringtail PATH   (default build/release/core/ringtail)   --nats-server PATH (default: PATH)
+  --ringtail-version TEXT  how that binary was built, for the report (default: git describe)
   --server-cpus LIST  pin both servers to these cpus       --server-args "ARGS" for both
-  --out DIR         report.md, results.json, rate_vs_size.svg (default bench-report)
+  --out DIR         report.md, results.json, rate_vs_size.svg (default build/bench-report)
 
 Every run checks what it received (counts, per-publisher order, no duplicates) and fails with
 exit status 1 on loss, duplicates, errors or a slow-consumer disconnect, instead of printing

@@ -15,18 +15,18 @@ namespace ringtail::bench {
 struct Options {
     std::string scenario;
     std::string url = "nats://127.0.0.1:4222";
-    uint64_t size_bytes = 128;     // payload bytes per message
-    uint64_t count = 1'000'000;    // messages (requests, puts) in total, across publishers
-    double duration_s = 10;        // publishing stops at count or duration, whichever is first
-    int pubs = -1;                 // publishers / requesters
-    int subs = -1;                 // subscribers / responders / consumers
-    int threads = 0;               // client threads; 0: min(connections, usable cpus)
-    std::vector<int> cpus;         // pin client thread i to cpus[i % size]
-    int64_t window = -1;           // messages in flight per publisher (see README)
-    double rate = 0;               // fixed total rate in msgs/s; 0: as fast as possible
-    double drain_timeout_s = 10;   // after publishing stops, how long deliveries may take
+    uint64_t size_bytes = 128;    // payload bytes per message
+    uint64_t count = 1'000'000;   // messages (requests, puts) in total, across publishers
+    double duration_s = 10;       // publishing stops at count or duration, whichever is first
+    int pubs = -1;                // publishers / requesters
+    int subs = -1;                // subscribers / responders / consumers
+    int threads = 0;              // client threads; 0: min(connections, usable cpus)
+    std::vector<int> cpus;        // pin client thread i to cpus[i % size]
+    int64_t window = -1;          // messages in flight per publisher (see README)
+    double rate = 0;              // fixed total rate in msgs/s; 0: as fast as possible
+    double drain_timeout_s = 10;  // after publishing stops, how long deliveries may take
     bool json = false;
-    int progress = -1;             // -1: when stderr is a terminal
+    int progress = -1;  // -1: when stderr is a terminal
     // JetStream scenarios.
     bool js_sync = false;          // js-pub: wait for each PubAck (window 1)
     std::string storage = "file";  // stream storage: file or memory
@@ -37,8 +37,8 @@ struct Options {
 };
 
 // The scenarios, in the order of the help text.
-inline constexpr std::string_view kScenarios[] = {"pub",    "pubsub",   "fanout",     "queue",
-                                                   "reqrep", "js-pub",   "js-consume", "kv"};
+inline constexpr std::string_view kScenarios[] = {"pub",    "pubsub", "fanout",     "queue",
+                                                  "reqrep", "js-pub", "js-consume", "kv"};
 bool is_scenario(std::string_view name);
 bool is_jetstream_scenario(std::string_view name);
 

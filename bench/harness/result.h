@@ -24,7 +24,7 @@ struct Throughput {
 };
 
 struct LatencyStat {
-    std::string label;  // e.g. "one-way", "one-way, CO-corrected", "round trip", "PubAck"
+    std::string label;    // e.g. "one-way", "one-way, CO-corrected", "round trip", "PubAck"
     Histogram histogram;  // nanoseconds
 };
 

@@ -7,19 +7,9 @@
 #include <latch>
 #include <thread>
 
+#include "bench/harness/report.h"
+
 namespace ringtail::bench {
-
-namespace {
-
-std::string with_commas(uint64_t value) {
-    std::string digits = std::to_string(value);
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
-        digits.insert(static_cast<size_t>(i), ",");
-    }
-    return digits;
-}
-
-}  // namespace
 
 Runner::Runner(const Options& options) : options_(options) {
     url_ = parse_url(options.url).value_or(ServerUrl{});
@@ -84,7 +74,8 @@ void Runner::execute() {
     const auto duration_ns = static_cast<uint64_t>(options_.duration_s * 1e9);
     control_.publish_deadline_ns = control_.epoch_ns + duration_ns;
     // A run that overstays publishing, draining and 30 s of slack is stuck: stop it.
-    const uint64_t watchdog_ns = control_.publish_deadline_ns + control_.drain_timeout_ns + 30'000'000'000;
+    const uint64_t watchdog_ns =
+        control_.publish_deadline_ns + control_.drain_timeout_ns + 30'000'000'000;
     last_progress_ns_ = control_.epoch_ns;
     ready.arrive_and_wait();
 
@@ -115,8 +106,8 @@ Expected<ServerIdentity> probe_server(const Options& options) {
     identity.url = url->text();
     identity.jetstream = info.jetstream;
     if (!info.ringtail_version.empty()) {
-        identity.name = "ringtail " + info.ringtail_version + " (nats-server " + info.version +
-                        " compatible)";
+        identity.name =
+            "ringtail " + info.ringtail_version + " (nats-server " + info.version + " compatible)";
     } else {
         identity.name = "nats-server " + info.version;
     }
@@ -157,7 +148,8 @@ RunResult run_scenario(Options options) {
     } else if (s == "kv") {
         run_kv(runner, result);
     }
-    if (result.status == RunStatus::kOk && result.elapsed_s == 0) result.elapsed_s = runner.elapsed_s();
+    if (result.status == RunStatus::kOk && result.elapsed_s == 0)
+        result.elapsed_s = runner.elapsed_s();
     return result;
 }
 

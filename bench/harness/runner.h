@@ -15,13 +15,23 @@ namespace ringtail::bench {
 // progress line, and stops a run that overstays its time bounds.
 // Owner: the calling thread; the endpoints belong to the workers between start and join.
 class Runner {
-public:
+ public:
     explicit Runner(const Options& options);
 
     RunControl& control() { return control_; }
     const Options& options() const { return options_; }
 
     [[nodiscard]] Expected<std::unique_ptr<Connection>> connect(const std::string& name);
+
+    // State the endpoints share (a FlowBoard, a counter), owned by the runner and destroyed
+    // after the endpoints.
+    template <class T, class... Args>
+    T& hold(Args&&... args) {
+        auto state = std::make_shared<T>(std::forward<Args>(args)...);
+        T& ref = *state;
+        shared_state_.push_back(std::move(state));
+        return ref;
+    }
 
     template <class E, class... Args>
     E* add(Args&&... args) {
@@ -37,12 +47,13 @@ public:
     // Seconds from the epoch to a steady-clock time (0 when the time is unset).
     double seconds_since_epoch(uint64_t ns) const;
 
-private:
+ private:
     void show_progress(uint64_t now_ns, bool final_line);
 
     Options options_;
     ServerUrl url_;
     RunControl control_;
+    std::vector<std::shared_ptr<void>> shared_state_;  // declared first: outlives endpoints_
     std::vector<std::unique_ptr<Endpoint>> endpoints_;
     double elapsed_s_ = 0;
     bool progress_shown_ = false;

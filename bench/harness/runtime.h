@@ -19,9 +19,9 @@ inline constexpr uint64_t kNever = UINT64_MAX;
 // Owner: the runner. Workers read the limits (written before they start) and may raise
 // abort; the first failure's message is kept.
 class RunControl {
-public:
-    uint64_t epoch_ns = 0;                  // the run's time zero, set just before the start
-    uint64_t publish_deadline_ns = kNever;  // epoch + --duration: publishing stops
+ public:
+    uint64_t epoch_ns = 0;                       // the run's time zero, set just before the start
+    uint64_t publish_deadline_ns = kNever;       // epoch + --duration: publishing stops
     uint64_t drain_timeout_ns = 10'000'000'000;  // after publishing ends, for deliveries
     std::atomic<bool> abort{false};
     std::atomic<int> workers_running{0};
@@ -29,7 +29,7 @@ public:
     void fail(const std::string& message);
     std::string first_error() const;
 
-private:
+ private:
     mutable std::mutex mutex_;
     std::string error_;
 };
@@ -39,7 +39,7 @@ private:
 // the relaxed progress counters (read by the progress line) and what the runner reads after
 // the workers have joined.
 class Endpoint : public proto::ClientReaderHandler {
-public:
+ public:
     Endpoint(std::string name, std::unique_ptr<Connection> conn, RunControl& run)
         : name_(std::move(name)), conn_(std::move(conn)), run_(run) {}
 
@@ -52,6 +52,8 @@ public:
     // Produces output and checks time limits; called every loop turn until done().
     virtual void tick(uint64_t now_ns) { (void)now_ns; }
     // The latest time at which tick() must run again, or kNever (sockets wake the loop).
+    // 0: output is ready now, limited only by the socket (the loop waits for EPOLLOUT when
+    // the socket is full, and turns again at once when it is not).
     virtual uint64_t wakeup_ns() const { return kNever; }
     // After each read that was fed to the reader: publish per-batch progress here.
     virtual void after_read() {}
@@ -72,7 +74,7 @@ public:
     void on_ok() override {}
     void on_err(std::string_view text) override;
 
-protected:
+ protected:
     void fail(const std::string& message);
 
     uint64_t read_ns_ = 0;  // when the read being parsed returned (one clock read per read)
@@ -86,7 +88,7 @@ protected:
 // Level-triggered: a readable socket is read once per loop turn (up to 1 MiB), so one busy
 // connection cannot starve the others; writes are retried on EPOLLOUT.
 class Worker {
-public:
+ public:
     explicit Worker(int cpu) : cpu_(cpu) {}
     void add(Endpoint* endpoint) { endpoints_.push_back(endpoint); }
     bool empty() const { return endpoints_.empty(); }
@@ -94,7 +96,7 @@ public:
     void start(RunControl& run, std::latch& ready);
     void join();
 
-private:
+ private:
     void run(RunControl& run, std::latch& ready);
     void loop(RunControl& run);
 

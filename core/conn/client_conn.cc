@@ -14,13 +14,14 @@ namespace ringtail::core {
 using proto::Flow;
 
 ClientConn::ClientConn(Shard& shard, uint32_t slot, uint32_t generation, int fd,
-                       uint64_t client_id, std::string client_ip)
+                       uint64_t client_id, std::string client_ip, int client_port)
     : shard_(shard),
       slot_(slot),
       generation_(generation),
       fd_(fd),
       client_id_(client_id),
       client_ip_(std::move(client_ip)),
+      log_prefix_(client_ip_ + ":" + std::to_string(client_port) + " - cid:" + std::to_string(client_id) + " - "),
       tracing_(logger().trace_enabled()),
       parser_({shard.server().options().max_payload_bytes,
                shard.server().options().max_control_line_bytes}) {
@@ -76,7 +77,7 @@ void ClientConn::close(std::string_view error, std::string_view reason) {
 }
 
 void ClientConn::trace(std::string_view direction, std::string_view op, std::string_view arg) {
-    std::string line = client_ip_ + " - cid:" + std::to_string(client_id_) + " - \"";
+    std::string line = log_prefix_;
     line.append(direction);
     line.append(" [");
     line.append(op);
@@ -84,7 +85,7 @@ void ClientConn::trace(std::string_view direction, std::string_view op, std::str
         line.push_back(' ');
         line.append(arg);
     }
-    line.append("]\"");
+    line.push_back(']');
     log_trace(line);
 }
 
@@ -104,6 +105,7 @@ bool ClientConn::queued_output() {
 }
 
 Flow ClientConn::on_connect(std::string_view json) {
+    if (closing_) return Flow::kStop;
     if (tracing_) trace("<<-", "CONNECT", json.find("pass") == std::string_view::npos ? json : "{...}");
     if (!proto::decode_connect(json, options_)) {
         close({}, "Protocol Violation: bad CONNECT");
@@ -139,6 +141,7 @@ Flow ClientConn::on_connect(std::string_view json) {
 }
 
 Flow ClientConn::on_pub(const proto::PubOp& op) {
+    if (closing_) return Flow::kStop;
     if (tracing_ && !paused_) {
         trace("<<-", op.has_headers ? "HPUB" : "PUB",
               std::string(op.subject) + (op.reply.empty() ? "" : " ") + std::string(op.reply) + " " +
@@ -175,6 +178,12 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
 }
 
 Flow ClientConn::on_sub(const proto::SubOp& op) {
+    if (closing_) return Flow::kStop;
+    if (shard_.interest_backlog_full()) {
+        shard_.pause_reading(*this);
+        paused_ = true;
+        return Flow::kPause;
+    }
     if (tracing_) {
         trace("<<-", "SUB", std::string(op.subject) + " " + std::string(op.queue) +
                                 (op.queue.empty() ? "" : " ") + std::string(op.sid));
@@ -186,7 +195,8 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         queued_output();
         return Flow::kContinue;
     }
-    if (!proto::is_valid_subject(op.subject)) {
+    // Interest records carry 16-bit lengths; only a raised max_control_line reaches this.
+    if (!proto::is_valid_subject(op.subject) || op.subject.size() > 0xffff || op.queue.size() > 0xffff) {
         proto::append_err(out_, proto::err::kInvalidSubject);
         queued_output();
         return Flow::kContinue;
@@ -210,6 +220,12 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
 }
 
 Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
+    if (closing_) return Flow::kStop;
+    if (shard_.interest_backlog_full()) {
+        shard_.pause_reading(*this);
+        paused_ = true;
+        return Flow::kPause;
+    }
     if (tracing_) {
         trace("<<-", "UNSUB", std::string(op.sid) + (op.max_msgs > 0 ? " " + std::to_string(op.max_msgs) : ""));
     }
@@ -232,10 +248,13 @@ Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
 }
 
 Flow ClientConn::on_ping() {
-    // "flush returned" must mean "my subscriptions are visible on every shard".
+    if (closing_) return Flow::kStop;
+    // "flush returned" must mean "my subscriptions are visible on every shard". Until then
+    // the connection is not read either, so what it sends meanwhile stays in the socket.
     if (!shard_.interest_applied(interest_seq_needed_)) {
         waiting_for_interest_ = true;
         shard_.wait_for_interest(*this);
+        shard_.stop_reading(*this);
         return Flow::kPause;
     }
     last_ping_received_ = Clock::now();

@@ -36,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 class ClientConn final : public proto::ParserHandler {
 public:
     ClientConn(Shard& shard, uint32_t slot, uint32_t generation, int fd, uint64_t client_id,
-               std::string client_ip);
+               std::string client_ip, int client_port);
 
     // Bytes received from the socket.
     void on_data(std::string_view data);
@@ -55,6 +55,10 @@ public:
     proto::Flow on_pong() override;
     proto::Flow on_client_error(std::string_view text) override;
 
+    // Reading stops while paused (a ring is full) or held at a PING (interest not yet applied
+    // everywhere), and for good when closing.
+    bool reading_allowed() const { return !closing_ && !paused_ && !waiting_for_interest_; }
+
     // -V: nats-server's protocol trace lines, "<<- [OP args]" in and "->> [OP args]" out.
     void trace(std::string_view direction, std::string_view op, std::string_view arg);
     bool tracing() const { return tracing_; }
@@ -71,6 +75,7 @@ public:
     const int fd_;
     const uint64_t client_id_;
     const std::string client_ip_;
+    const std::string log_prefix_;  // "ip:port - cid:N - ", as nats-server's log lines
 
     const bool tracing_;
     proto::Parser parser_;

@@ -3,6 +3,7 @@
 #include "base/string_map.h"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +12,11 @@
 #include "base/assert.h"
 
 namespace ringtail::core {
+
+// A queue group's identity across shards: a 64-bit hash of its name (equal on every shard of
+// the process). Messages name the groups a shard must serve by id, 8 bytes whatever the
+// name's length.
+inline uint64_t queue_id(std::string_view name) { return std::hash<std::string_view>{}(name); }
 
 // The subscription index of nats-server's sublist.go, for one shard: a trie of subject tokens
 // with '*' and '>' nodes, plain and queue subscribers kept apart, and a bounded cache of match
@@ -24,6 +30,7 @@ class Sublist {
 public:
     struct QueueGroup {
         std::string_view name;
+        uint64_t id;  // queue_id(name)
         std::vector<T*> members;
     };
     struct MatchResult {
@@ -178,7 +185,7 @@ private:
             auto group = std::find_if(result.queues.begin(), result.queues.end(),
                                       [&](const QueueGroup& g) { return g.name == name; });
             if (group == result.queues.end()) {
-                result.queues.push_back({name, members});
+                result.queues.push_back({name, queue_id(name), members});
             } else {
                 group->members.insert(group->members.end(), members.begin(), members.end());
             }

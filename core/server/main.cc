@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "%s\n%s\n", outcome.message.c_str(),
                          ringtail::config::usage_text().c_str());
             return 2;
+        case ringtail::config::FlagOutcome::Action::kConfigError:
+            std::fprintf(stderr, "ringtail: %s\n", outcome.message.c_str());
+            return 1;
     }
 
     std::string error = ringtail::core::logger().open(options.log_file, options.debug,
@@ -107,6 +110,8 @@ int main(int argc, char** argv) {
     error = server.start();
     if (!error.empty()) {
         log_error(error);
+        server.request_stop();
+        server.wait();
         return 1;
     }
     if (!options.pid_file.empty()) {
@@ -119,9 +124,11 @@ int main(int argc, char** argv) {
     log_info("Listening for client connections on " + options.host + ":" + std::to_string(server.port()));
     log_info("Server is ready");
 
+    // A shard that fails stops the server too, so wake up regularly to notice.
     while (!server.stop_requested()) {
-        int signal_number = 0;
-        sigwait(&signals, &signal_number);
+        timespec wake{0, 200'000'000};
+        int signal_number = sigtimedwait(&signals, nullptr, &wake);
+        if (signal_number < 0) continue;
         if (signal_number == SIGINT || signal_number == SIGTERM) {
             log_info(std::string("Trapped \"") + (signal_number == SIGINT ? "interrupt" : "terminated") +
                      "\" signal");

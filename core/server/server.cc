@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <random>
 
@@ -77,6 +78,12 @@ void Server::publish_ring_fd(uint32_t shard, int fd) {
 }
 
 std::string Server::start() {
+    std::vector<int> allowed = usable_cpus();
+    for (int cpu : cpus_) {
+        if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+            return "--cpus: CPU " + std::to_string(cpu) + " is not available to this process";
+        }
+    }
     // Listeners first, on this thread, so a random port (-p -1) is chosen once and shared.
     int port = options_.port < 0 ? 0 : options_.port;
     for (uint32_t i = 0; i < shard_count_; ++i) {
@@ -101,6 +108,7 @@ std::string Server::start() {
     ring_fds_ = std::make_unique<std::atomic<int>[]>(shard_count_);
     waiting_ = std::make_unique<std::atomic<bool>[]>(size_t{shard_count_} * shard_count_);
     ready_ = std::make_unique<std::latch>(shard_count_);
+    started_ = std::make_unique<std::latch>(shard_count_);
     shard_errors_.resize(shard_count_);
     for (uint32_t i = 0; i < shard_count_; ++i) {
         shards_.push_back(std::make_unique<Shard>(*this, i, listen_fds_[i]));
@@ -109,7 +117,17 @@ std::string Server::start() {
         int cpu = cpus_[i % cpus_.size()];
         threads_.emplace_back([this, i, cpu] { shard_main(i, cpu); });
     }
+    // "Server is ready" must mean every shard serves: wait for each to report.
+    started_->wait();
+    for (const std::string& error : shard_errors_) {
+        if (!error.empty()) return error;
+    }
     return {};
+}
+
+void Server::report_started(uint32_t shard, const std::string& error) {
+    shard_errors_[shard] = error;
+    started_->count_down();
 }
 
 void Server::shard_main(uint32_t index, int cpu) {
@@ -119,8 +137,11 @@ void Server::shard_main(uint32_t index, int cpu) {
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     std::string name = "ringtail-" + std::to_string(index);
     pthread_setname_np(pthread_self(), name.c_str());
-    shard_errors_[index] = shards_[index]->run();
-    if (!shard_errors_[index].empty()) request_stop();
+    std::string error = shards_[index]->run();
+    if (!error.empty()) {
+        if (shard_errors_[index].empty()) shard_errors_[index] = error;
+        request_stop();
+    }
 }
 
 std::string Server::wait() {

@@ -49,6 +49,9 @@ public:
         return waiting_[from * shard_count_ + to];
     }
 
+    // Each shard reports once, when it is ready to serve or has failed to start.
+    void report_started(uint32_t shard, const std::string& error);
+
     std::atomic<int64_t> connections{0};
 
 private:
@@ -63,7 +66,8 @@ private:
     std::vector<std::unique_ptr<base::SpscRing>> rings_;
     std::unique_ptr<std::atomic<int>[]> ring_fds_;
     std::unique_ptr<std::atomic<bool>[]> waiting_;
-    std::unique_ptr<std::latch> ready_;
+    std::unique_ptr<std::latch> ready_;    // every shard has its io_uring fd
+    std::unique_ptr<std::latch> started_;  // every shard has reported (report_started)
     std::vector<std::unique_ptr<Shard>> shards_;
     std::vector<std::thread> threads_;
     std::vector<std::string> shard_errors_;

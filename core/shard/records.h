@@ -20,17 +20,21 @@ enum class RecordKind : uint32_t {
 };
 
 // kMsg body:
-//   MsgHead | subject | reply | headers | payload | queue names, each as u16 length + bytes
+//   MsgHead | subject | reply | headers | payload | queue ids (u64 each, see queue_id())
 //   | total size digits | header size digits   (both usually empty)
-// `queue_count` names the queue groups the sender chose this shard to serve; the receiver
-// delivers to one member of each, and to every plain subscriber that matches.
+// `queue_count` ids name the queue groups the sender chose this shard to serve; the receiver
+// delivers to one member of each, and (kMsgPlain) to every plain subscriber that matches.
+// A message whose queue ids would not fit one record is sent as several records, the first
+// with kMsgPlain (deliver to plain subscribers too), the rest carrying only more ids.
+inline constexpr uint8_t kMsgHeaders = 1;  // the publisher sent a header block
+inline constexpr uint8_t kMsgPlain = 2;    // deliver to the receiver's plain subscribers
 struct MsgHead {
     uint32_t subject_bytes;
     uint32_t reply_bytes;
     uint32_t header_bytes;
     uint32_t payload_bytes;
     uint16_t queue_count;
-    uint8_t has_headers;
+    uint8_t flags;
     // Lengths of the publisher's size digits when they are not canonical (leading zeros),
     // carried so MSG repeats them: low nibble total, high nibble header. Digits follow the
     // queue names.
@@ -58,11 +62,10 @@ struct MsgView {
     std::string_view header_size_text;
 };
 
-inline size_t msg_record_bytes(const MsgView& msg, std::span<const std::string_view> queues) {
-    size_t bytes = sizeof(MsgHead) + msg.subject.size() + msg.reply.size() + msg.headers.size() +
-                   msg.payload.size() + msg.total_size_text.size() + msg.header_size_text.size();
-    for (std::string_view queue : queues) bytes += 2 + queue.size();
-    return bytes;
+// Body bytes of a kMsg record without its queue ids (each adds 8).
+inline size_t msg_record_base_bytes(const MsgView& msg) {
+    return sizeof(MsgHead) + msg.subject.size() + msg.reply.size() + msg.headers.size() +
+           msg.payload.size() + msg.total_size_text.size() + msg.header_size_text.size();
 }
 
 class RecordWriter {

@@ -25,23 +25,37 @@ constexpr uint32_t kRecvBufferBytes = 64 * 1024;
 constexpr unsigned kRingEntries = 4096;
 constexpr long kTickNanos = 100'000'000;  // liveness checks and stop requests: every 100 ms
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
+// Control records that may wait for ring room before SUB/UNSUB pause (each is small).
+constexpr size_t kInterestBacklogRecordsMax = 4096;
 
-std::string peer_ip(int fd) {
+struct Peer {
+    std::string ip;
+    int port = 0;
+};
+
+Peer peer_of(int fd) {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return {};
     char text[INET6_ADDRSTRLEN] = {};
     if (peer.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&peer)->sin_addr, text, sizeof text);
-    } else if (peer.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr, text, sizeof text);
+        auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+        inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+        return {text, ntohs(in->sin_port)};
     }
-    return text;
+    if (peer.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        return {text, ntohs(in6->sin6_port)};
+    }
+    return {};
 }
 
+// Unambiguous whatever bytes the subject and queue hold: "<subject length>:<subject><queue>".
 std::string interest_key(std::string_view subject, std::string_view queue) {
-    std::string key(subject);
-    key.push_back('\0');
+    std::string key = std::to_string(subject.size());
+    key.push_back(':');
+    key.append(subject);
     key.append(queue);
     return key;
 }
@@ -76,11 +90,15 @@ Shard::~Shard() = default;
 std::string Shard::run() {
     std::string error = uring_.init(kRingEntries);
     server_.publish_ring_fd(index_, error.empty() ? uring_.fd() : -1);
-    if (!error.empty()) return error;
-    for (uint32_t peer = 0; peer < shard_count_; ++peer) {
-        if (server_.ring_fd(peer) < 0) return {};  // that shard reports its own failure
+    for (uint32_t peer = 0; peer < shard_count_ && error.empty(); ++peer) {
+        if (server_.ring_fd(peer) < 0) {
+            server_.report_started(index_, {});  // that shard reports its own failure
+            return {};
+        }
     }
-    error = buffers_.init(uring_.raw(), 0, kRecvBufferCount, kRecvBufferBytes);
+    if (error.empty()) error = buffers_.init(uring_.raw(), 0, kRecvBufferCount, kRecvBufferBytes);
+    if (!error.empty()) error = "shard " + std::to_string(index_) + ": " + error;
+    server_.report_started(index_, error);
     if (!error.empty()) return error;
     buffer_bytes_ = kRecvBufferBytes;
 
@@ -121,7 +139,7 @@ std::string Shard::run() {
         flush();
         buffers_.commit();
         for (auto& conn : conns_) {
-            if (conn && conn->recv_needs_rearm_ && !conn->paused_ && !conn->closing_) {
+            if (conn && conn->recv_needs_rearm_ && conn->reading_allowed()) {
                 conn->recv_needs_rearm_ = false;
                 arm_recv(*conn);
             }
@@ -130,7 +148,9 @@ std::string Shard::run() {
         if (!stopping_ && server_.stop_requested()) {
             stopping_ = true;
             stop_deadline = Clock::now() + kShutdownGrace;
-            io_uring_prep_cancel64(uring_.sqe(), user_data(Op::kAccept, 0, 0), 0);
+            io_uring_sqe* sqe = uring_.sqe();
+            io_uring_prep_cancel64(sqe, user_data(Op::kAccept, 0, 0), 0);
+            io_uring_sqe_set_data64(sqe, user_data(Op::kCancel, 0, 0));
             for (auto& conn : conns_) {
                 if (conn) conn->close({}, "Server Shutdown");
             }
@@ -211,14 +231,29 @@ void Shard::arm_recv(ClientConn& conn) {
 }
 
 void Shard::on_accept(int32_t res, uint32_t flags) {
-    if (!(flags & IORING_CQE_F_MORE)) {
-        accepting_ = false;
-        if (!stopping_ && res != -ECANCELED) arm_accept();
-    }
+    if (!(flags & IORING_CQE_F_MORE)) accepting_ = false;
     if (res < 0) {
-        if (res != -ECANCELED) log_warn(std::string("accept: ") + std::strerror(-res));
+        if (res == -ECANCELED || stopping_) return;
+        if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
+            // Out of descriptors or memory: retrying at once would spin. Back off as
+            // nats-server does (10 ms doubling to 1 s); the timer re-arms.
+            accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                                         std::chrono::milliseconds(1000));
+            accept_retry_at_ = Clock::now() + accept_backoff_;
+            log_warn(std::string("Temporary accept error: ") + std::strerror(-res) + ", sleeping " +
+                     std::to_string(accept_backoff_.count()) + "ms");
+            if (accepting_) {
+                io_uring_sqe* sqe = uring_.sqe();
+                io_uring_prep_cancel64(sqe, user_data(Op::kAccept, 0, 0), 0);
+                io_uring_sqe_set_data64(sqe, user_data(Op::kCancel, 0, 0));
+            }
+            return;
+        }
+        if (!accepting_) arm_accept();
         return;
     }
+    accept_backoff_ = std::chrono::milliseconds(0);
+    if (!accepting_ && !stopping_) arm_accept();
     int fd = res;
     if (stopping_) {
         ::close(fd);
@@ -238,8 +273,9 @@ void Shard::on_accept(int32_t res, uint32_t flags) {
     }
     // Client ids encode the shard: (client_id - 1) % shards == shard index.
     uint64_t client_id = 1 + index_ + uint64_t{shard_count_} * client_seq_++;
+    Peer peer = peer_of(fd);
     conns_[slot] = std::make_unique<ClientConn>(*this, slot, generation_next_++, fd, client_id,
-                                                peer_ip(fd));
+                                                peer.ip, peer.port);
     ClientConn& conn = *conns_[slot];
     conn.out().append(proto::encode_info(server_.info(client_id, conn.client_ip_)));
     conn.queued_output();
@@ -269,7 +305,7 @@ void Shard::on_recv(ClientConn& conn, int32_t res, uint32_t flags) {
     // A multishot recv ends on -ENOBUFS (every buffer in use), on a cancel issued by a pause
     // that may already be over, or by itself: re-arm at the end of the turn, once buffers have
     // been given back, unless the connection is paused (resume re-arms) or closing.
-    if (!conn.recv_armed_ && !conn.closing_ && !conn.paused_) conn.recv_needs_rearm_ = true;
+    if (!conn.recv_armed_ && conn.reading_allowed()) conn.recv_needs_rearm_ = true;
 }
 
 void Shard::submit_send(ClientConn& conn) {
@@ -305,6 +341,7 @@ void Shard::on_timer() {
     arm_timer();
     const config::Options& options = server_.options();
     Clock::time_point now = Clock::now();
+    if (!accepting_ && !stopping_ && now >= accept_retry_at_) arm_accept();
     for (auto& owned : conns_) {
         if (owned == nullptr) continue;
         ClientConn& conn = *owned;
@@ -345,35 +382,56 @@ void Shard::on_timer() {
 // ---------------------------------------------------------------------------------------------
 // Routing
 
+// A queue member can take a message unless its connection is closing, or it is the
+// publisher itself with echo off (nats-server then tries another member).
+static bool can_receive(const Subscription& sub, const ClientConn* origin) {
+    if (sub.expired || sub.conn->closing_) return false;
+    return !(sub.conn == origin && !origin->options_.echo);
+}
+
+Subscription* Shard::pick_member(const std::vector<Subscription*>& members, const ClientConn* origin) {
+    // A random start, then the first member that can take it (processMsgResults' walk).
+    size_t count = members.size();
+    size_t start = random_() % count;
+    for (size_t i = 0; i < count; ++i) {
+        Subscription* sub = members[(start + i) % count];
+        if (can_receive(*sub, origin)) return sub;
+    }
+    return nullptr;
+}
+
 bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivered) {
     const Sublist<Subscription>::MatchResult& local = sublist_.match(msg.subject);
+    chosen_local_.clear();
     bool any_remote = false;
     if (shard_count_ > 1) {
         std::fill(target_want_.begin(), target_want_.end(), 0);
         for (auto& queues : target_queues_) queues.clear();
         const Sublist<RemoteInterest>::MatchResult& remote = interest_.match(msg.subject);
         for (const RemoteInterest* interest : remote.plain) target_want_[interest->shard] = 1;
-        // Queue groups: pick the member among every shard, weighted by member count; a group
-        // that exists only remotely is decided here too.
-        chosen_local_.clear();
-        auto choose = [&](std::string_view name, const std::vector<Subscription*>* members_local,
+        // Queue groups: the member is picked among every shard's members (weighted by their
+        // count); a group that exists only on other shards is decided here too.
+        auto choose = [&](uint64_t id, const std::vector<Subscription*>* members_local,
                           const std::vector<RemoteInterest*>* members_remote) {
-            int64_t total = 0;
-            if (members_local) total += static_cast<int64_t>(members_local->size());
-            if (members_remote) {
+            size_t local_count = 0;
+            if (members_local != nullptr) {
+                for (const Subscription* sub : *members_local) local_count += can_receive(*sub, &origin);
+            }
+            int64_t total = static_cast<int64_t>(local_count);
+            if (members_remote != nullptr) {
                 for (const RemoteInterest* r : *members_remote) total += r->refs;
             }
-            if (total == 0) return;
+            if (total <= 0) return;
             int64_t pick = static_cast<int64_t>(random_() % static_cast<uint64_t>(total));
-            if (members_local && pick < static_cast<int64_t>(members_local->size())) {
-                chosen_local_.push_back((*members_local)[static_cast<size_t>(pick)]);
+            if (pick < static_cast<int64_t>(local_count)) {
+                chosen_local_.push_back(members_local);
                 return;
             }
-            if (members_local) pick -= static_cast<int64_t>(members_local->size());
+            pick -= static_cast<int64_t>(local_count);
             for (const RemoteInterest* r : *members_remote) {
                 if (pick < r->refs) {
                     target_want_[r->shard] = 1;
-                    target_queues_[r->shard].push_back(name);
+                    target_queues_[r->shard].push_back(id);
                     return;
                 }
                 pick -= r->refs;
@@ -384,89 +442,127 @@ bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivere
             for (const auto& remote_group : remote.queues) {
                 if (remote_group.name == group.name) members_remote = &remote_group.members;
             }
-            choose(group.name, &group.members, members_remote);
+            choose(group.id, &group.members, members_remote);
         }
         for (const auto& remote_group : remote.queues) {
             bool seen = std::any_of(local.queues.begin(), local.queues.end(),
                                     [&](const auto& g) { return g.name == remote_group.name; });
-            if (!seen) choose(remote_group.name, nullptr, &remote_group.members);
+            if (!seen) choose(remote_group.id, nullptr, &remote_group.members);
         }
-        // Every target must have room before anything is delivered, so a pause has no effects.
+        // Every target must have room for all its records before anything is delivered, so
+        // a pause has no effects and the op is simply retried.
         for (uint32_t target = 0; target < shard_count_; ++target) {
             if (!target_want_[target]) continue;
-            size_t bytes = msg_record_bytes(msg, target_queues_[target]);
-            if (!overflow_[target].empty() || !out_[target]->can_reserve(bytes)) {
-                // Announce the wait, then look again: the consumer frees space before it
-                // checks the flag, so one of the two sees the other (no lost wake-up).
-                server_.waiting_for_room(index_, target).store(true, std::memory_order_seq_cst);
-                std::atomic_thread_fence(std::memory_order_seq_cst);
-                if (overflow_[target].empty() && out_[target]->can_reserve(bytes)) continue;
-                if (std::find(paused_.begin(), paused_.end(), &origin) == paused_.end()) {
-                    paused_.push_back(&origin);
-                }
-                if (origin.recv_armed_) {
-                    io_uring_sqe* sqe = uring_.sqe();
-                    io_uring_prep_cancel64(sqe, user_data(Op::kRecv, origin.slot_, origin.generation_), 0);
-                    io_uring_sqe_set_data64(sqe, user_data(Op::kCancel, 0, 0));
-                }
-                return false;
+            size_t total = 0;
+            size_t largest = 0;
+            for_each_msg_record(msg, target_queues_[target], target,
+                                [&](size_t body, size_t, size_t, bool) {
+                                    size_t bytes = base::SpscRing::record_bytes(body);
+                                    total += bytes;
+                                    largest = std::max(largest, bytes);
+                                });
+            auto room = [&] {
+                return overflow_[target].empty() && out_[target]->can_reserve_batch(total, largest);
+            };
+            if (room()) continue;
+            if (total + largest > out_[target]->capacity_bytes()) {
+                // Hundreds of thousands of queue groups on one subject: more ids than a ring
+                // holds. Refuse rather than wait forever.
+                log_warn("message on " + std::string(msg.subject) + " matches too many queue groups on shard " +
+                         std::to_string(target) + "; not delivered there");
+                target_want_[target] = 0;
+                continue;
             }
+            // Announce the wait, then look again: the consumer frees space before it checks
+            // the flag, so one of the two sees the other (no lost wake-up).
+            server_.waiting_for_room(index_, target).store(true, std::memory_order_seq_cst);
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+            if (room()) continue;
+            pause_reading(origin);
+            return false;
         }
         for (uint32_t target = 0; target < shard_count_; ++target) {
             if (!target_want_[target]) continue;
-            const auto& queues = target_queues_[target];
-            std::span<std::byte> body = out_[target]->try_reserve(
-                static_cast<uint32_t>(RecordKind::kMsg), msg_record_bytes(msg, queues));
-            RT_ASSERT(!body.empty());
-            RecordWriter writer(body);
-            MsgHead head{static_cast<uint32_t>(msg.subject.size()),
-                         static_cast<uint32_t>(msg.reply.size()),
-                         static_cast<uint32_t>(msg.headers.size()),
-                         static_cast<uint32_t>(msg.payload.size()),
-                         static_cast<uint16_t>(queues.size()),
-                         static_cast<uint8_t>(msg.has_headers),
-                         static_cast<uint8_t>(msg.total_size_text.size() |
-                                              (msg.header_size_text.size() << 4))};
-            writer.put(&head, sizeof head);
-            writer.put(msg.subject);
-            writer.put(msg.reply);
-            writer.put(msg.headers);
-            writer.put(msg.payload);
-            for (std::string_view queue : queues) {
-                auto bytes = static_cast<uint16_t>(queue.size());
-                writer.put(&bytes, sizeof bytes);
-                writer.put(queue);
-            }
-            writer.put(msg.total_size_text);
-            writer.put(msg.header_size_text);
-            RT_ASSERT(writer.used() == body.size());
+            write_msg_records(msg, target);
             any_remote = true;
         }
     } else {
-        chosen_local_.clear();
-        for (const auto& group : local.queues) {
-            chosen_local_.push_back(group.members[random_() % group.members.size()]);
-        }
+        for (const auto& group : local.queues) chosen_local_.push_back(&group.members);
     }
 
     size_t local_count = 0;
     for (Subscription* sub : local.plain) {
         if (sub->conn == &origin && !origin.options_.echo) continue;
-        deliver(*sub, msg);
-        ++local_count;
+        local_count += deliver(*sub, msg);
     }
-    for (Subscription* sub : chosen_local_) {
-        deliver(*sub, msg);
-        ++local_count;
+    for (const std::vector<Subscription*>* members : chosen_local_) {
+        if (Subscription* sub = pick_member(*members, &origin)) local_count += deliver(*sub, msg);
     }
     expire_subscriptions();
     delivered = local_count > 0 || any_remote;
     return true;
 }
 
-void Shard::deliver(Subscription& sub, const MsgView& msg) {
+template <class OnRecord>
+void Shard::for_each_msg_record(const MsgView& msg, const std::vector<uint64_t>& queues,
+                                uint32_t target, OnRecord on_record) {
+    // Queue ids ride with the message, at most kQueueIdsPerRecord per record; further records
+    // repeat the message with the next ids (and without plain delivery).
+    constexpr size_t kQueueIdsPerRecord = 8192;
+    size_t base = msg_record_base_bytes(msg);
+    RT_ASSERT(base + 8 * kQueueIdsPerRecord <= out_[target]->max_body_bytes());
+    size_t first = 0;
+    bool plain = true;
+    do {
+        size_t count = std::min(queues.size() - first, kQueueIdsPerRecord);
+        on_record(base + 8 * count, first, count, plain);
+        first += count;
+        plain = false;
+    } while (first < queues.size());
+}
+
+void Shard::write_msg_records(const MsgView& msg, uint32_t target) {
+    const auto& queues = target_queues_[target];
+    for_each_msg_record(msg, queues, target, [&](size_t body_bytes, size_t first, size_t count, bool plain) {
+        std::span<std::byte> body =
+            out_[target]->try_reserve(static_cast<uint32_t>(RecordKind::kMsg), body_bytes);
+        RT_ASSERT(!body.empty());
+        RecordWriter writer(body);
+        uint8_t flags = static_cast<uint8_t>((msg.has_headers ? kMsgHeaders : 0) | (plain ? kMsgPlain : 0));
+        MsgHead head{static_cast<uint32_t>(msg.subject.size()),
+                     static_cast<uint32_t>(msg.reply.size()),
+                     static_cast<uint32_t>(msg.headers.size()),
+                     static_cast<uint32_t>(msg.payload.size()),
+                     static_cast<uint16_t>(count),
+                     flags,
+                     static_cast<uint8_t>(msg.total_size_text.size() | (msg.header_size_text.size() << 4))};
+        writer.put(&head, sizeof head);
+        writer.put(msg.subject);
+        writer.put(msg.reply);
+        writer.put(msg.headers);
+        writer.put(msg.payload);
+        writer.put(queues.data() + first, 8 * count);
+        writer.put(msg.total_size_text);
+        writer.put(msg.header_size_text);
+        RT_ASSERT(writer.used() == body.size());
+    });
+}
+
+void Shard::pause_reading(ClientConn& conn) {
+    if (std::find(paused_.begin(), paused_.end(), &conn) == paused_.end()) paused_.push_back(&conn);
+    stop_reading(conn);
+}
+
+void Shard::stop_reading(ClientConn& conn) {
+    if (!conn.recv_armed_) return;
+    io_uring_sqe* sqe = uring_.sqe();
+    io_uring_prep_cancel64(sqe, user_data(Op::kRecv, conn.slot_, conn.generation_), 0);
+    io_uring_sqe_set_data64(sqe, user_data(Op::kCancel, 0, 0));
+}
+
+bool Shard::deliver(Subscription& sub, const MsgView& msg) {
     ClientConn& conn = *sub.conn;
-    if (sub.expired || conn.closing_) return;
+    if (sub.expired || conn.closing_) return false;
     if (!msg.has_headers) {
         proto::append_msg(conn.out_, msg.subject, sub.sid, msg.reply, msg.payload,
                           msg.total_size_text);
@@ -487,6 +583,7 @@ void Shard::deliver(Subscription& sub, const MsgView& msg) {
         expired_.push_back(&sub);
     }
     conn.queued_output();
+    return true;
 }
 
 void Shard::expire_subscriptions() {
@@ -523,7 +620,9 @@ void Shard::change_interest(std::string_view subject, std::string_view queue, in
     bool first = delta > 0 && refs == 1;
     bool last = refs == 0;
     if (last) local_refs_.erase(key);
-    if (!first && !last) return;
+    // Plain interest travels on its first and last reference only; queue interest on every
+    // member, because other shards weigh their choice of shard by member count.
+    if (queue.empty() && !first && !last) return;
     ++interest_seq_sent_;
     std::string body(sizeof(InterestHead) + subject.size() + queue.size(), '\0');
     InterestHead head{interest_seq_sent_, delta, static_cast<uint16_t>(subject.size()),
@@ -534,6 +633,11 @@ void Shard::change_interest(std::string_view subject, std::string_view queue, in
     for (uint32_t target = 0; target < shard_count_; ++target) {
         if (target != index_) push_control(target, RecordKind::kInterest, body);
     }
+}
+
+bool Shard::interest_backlog_full() const {
+    return std::any_of(overflow_.begin(), overflow_.end(),
+                       [](const auto& queue) { return queue.size() > kInterestBacklogRecordsMax; });
 }
 
 void Shard::push_control(uint32_t target, RecordKind kind, std::string_view body) {
@@ -596,21 +700,22 @@ void Shard::apply_msg(RecordReader& reader) {
     msg.reply = reader.text(head.reply_bytes);
     msg.headers = reader.text(head.header_bytes);
     msg.payload = reader.text(head.payload_bytes);
-    msg.has_headers = head.has_headers != 0;
-    const Sublist<Subscription>::MatchResult& local = sublist_.match(msg.subject);
-    std::array<std::string_view, 64> names;
-    RT_ASSERT(head.queue_count <= names.size());
-    for (uint16_t i = 0; i < head.queue_count; ++i) names[i] = reader.text(reader.get<uint16_t>());
+    msg.has_headers = (head.flags & kMsgHeaders) != 0;
+    queue_ids_.clear();
+    for (uint16_t i = 0; i < head.queue_count; ++i) queue_ids_.push_back(reader.get<uint64_t>());
     msg.total_size_text = reader.text(head.size_text_bytes & 0xf);
     msg.header_size_text = reader.text(head.size_text_bytes >> 4);
     RT_ASSERT(reader.done());
-    for (Subscription* sub : local.plain) deliver(*sub, msg);
-    for (uint16_t i = 0; i < head.queue_count; ++i) {
+    const Sublist<Subscription>::MatchResult& local = sublist_.match(msg.subject);
+    if (head.flags & kMsgPlain) {
+        for (Subscription* sub : local.plain) deliver(*sub, msg);
+    }
+    for (uint64_t id : queue_ids_) {
         for (const auto& group : local.queues) {
-            if (group.name != names[i]) continue;
+            if (group.id != id) continue;
             // The sender chose this shard for the group; the member is chosen here, among
-            // those present now.
-            deliver(*group.members[random_() % group.members.size()], msg);
+            // those that can take it now.
+            if (Subscription* sub = pick_member(group.members, nullptr)) deliver(*sub, msg);
             break;
         }
     }
@@ -623,9 +728,7 @@ void Shard::apply_interest(uint32_t from, RecordReader& reader) {
     std::string_view queue = reader.text(head.queue_bytes);
     RT_ASSERT(reader.done());
     interest_seq_applied_[from] = head.seq;
-    std::string key = interest_key(subject, queue);
-    key.push_back('\0');
-    key.append(std::to_string(from));
+    std::string key = std::to_string(from) + "/" + interest_key(subject, queue);
     auto it = remote_.find(key);
     if (it == remote_.end()) {
         if (head.delta < 0) return;
@@ -676,6 +779,7 @@ void Shard::release_pongs() {
     for (ClientConn* conn : ready) {
         conn->waiting_for_interest_ = false;
         conn->resume();
+        if (!conn->recv_armed_ && conn->reading_allowed()) conn->recv_needs_rearm_ = true;
     }
 }
 
@@ -686,7 +790,7 @@ void Shard::resume_paused() {
     for (ClientConn* conn : retry) {
         if (conn->closing_) continue;
         conn->resume();
-        if (!conn->paused_ && !conn->closing_ && !conn->recv_armed_) conn->recv_needs_rearm_ = true;
+        if (!conn->recv_armed_ && conn->reading_allowed()) conn->recv_needs_rearm_ = true;
     }
 }
 
@@ -746,11 +850,7 @@ void Shard::process_closes() {
             server_.connections.fetch_sub(1, std::memory_order_relaxed);
             conn->counted_ = false;
         }
-        if (conn->recv_armed_) {
-            io_uring_sqe* sqe = uring_.sqe();
-            io_uring_prep_cancel64(sqe, user_data(Op::kRecv, conn->slot_, conn->generation_), 0);
-            io_uring_sqe_set_data64(sqe, user_data(Op::kCancel, 0, 0));
-        }
+        stop_reading(*conn);
         std::erase(paused_, conn);
         mark_dirty(*conn);  // flush() sends what is queued, then maybe_free() closes
     }
@@ -774,7 +874,7 @@ void Shard::maybe_free(ClientConn& conn) {
 
 void Shard::log_conn(ClientConn& conn, std::string_view what, bool debug_only) {
     if (debug_only && !logger().debug_enabled()) return;
-    std::string line = conn.client_ip_ + " - cid:" + std::to_string(conn.client_id_) + " - ";
+    std::string line = conn.log_prefix_;
     line.append(what);
     if (debug_only) {
         log_debug(line);

@@ -58,6 +58,12 @@ public:
     void add_subscription(Subscription* sub);
     void remove_subscription(Subscription* sub);
     void mark_dirty(ClientConn& conn);
+    // Back-pressure: `conn` stops being read and is retried every turn until it gets through.
+    void pause_reading(ClientConn& conn);
+    void stop_reading(ClientConn& conn);
+    // True while control records to some shard wait for ring room in large numbers; SUB and
+    // UNSUB then pause like a publish on a full ring.
+    bool interest_backlog_full() const;
     void schedule_close(ClientConn& conn);
     // True if every other shard has applied this shard's interest records up to `seq`.
     bool interest_applied(uint64_t seq) const;
@@ -88,7 +94,13 @@ private:
     void drain_inbound();
     void apply_msg(RecordReader& reader);
     void apply_interest(uint32_t from, RecordReader& reader);
-    void deliver(Subscription& sub, const MsgView& msg);
+    // Appends the message to the subscriber's connection; false if it could not take it.
+    bool deliver(Subscription& sub, const MsgView& msg);
+    Subscription* pick_member(const std::vector<Subscription*>& members, const ClientConn* origin);
+    template <class OnRecord>
+    void for_each_msg_record(const MsgView& msg, const std::vector<uint64_t>& queues,
+                             uint32_t target, OnRecord on_record);
+    void write_msg_records(const MsgView& msg, uint32_t target);
     void expire_subscriptions();
     void flush();
     void flush_outbound_rings();
@@ -134,8 +146,9 @@ private:
     std::vector<Subscription*> expired_;
     // Scratch for route_publish, kept to avoid allocating per message.
     std::vector<uint8_t> target_want_;
-    std::vector<std::vector<std::string_view>> target_queues_;
-    std::vector<Subscription*> chosen_local_;
+    std::vector<std::vector<uint64_t>> target_queues_;  // queue ids chosen per target shard
+    std::vector<const std::vector<Subscription*>*> chosen_local_;
+    std::vector<uint64_t> queue_ids_;
 
     // Rings: out_[j] carries records to shard j, in_[j] from shard j (nullptr for j == index_).
     std::vector<base::SpscRing*> out_;
@@ -147,6 +160,8 @@ private:
     std::vector<uint64_t> interest_ack_sent_;     // per peer: the last ack we sent it
     bool rings_waiting_ = false;                  // some connection waits for ring room
 
+    std::chrono::milliseconds accept_backoff_{0};
+    Clock::time_point accept_retry_at_{};
     std::minstd_rand random_;
     bool stopping_ = false;
     __kernel_timespec tick_{};

@@ -544,7 +544,11 @@ FlagOutcome parse_flags(int argc, const char* const* argv, Options& opts,
     std::string config_path = config != nullptr ? config->text : std::string();
     if (!config_path.empty()) {
         absl::Status status = load_config_file(config_path, updated, warnings);
-        if (!status.ok()) return fail(std::string(status.message()));
+        if (!status.ok()) {
+            FlagOutcome config_error = fail(std::string(status.message()));
+            config_error.action = FlagOutcome::Action::kConfigError;
+            return config_error;
+        }
     } else if (is_on(FlagId::kCheckConfig)) {
         return fail("must specify [-c, --config] option to check configuration file syntax");
     }

@@ -8,7 +8,9 @@
 namespace ringtail::config {
 
 struct FlagOutcome {
-    enum class Action { kRun, kShowHelp, kShowVersion, kError };
+    // kConfigError: the flags were fine but the config file was not; nats-server prints one
+    // line and exits 1 (no usage), unlike a flag error (message, usage, exit 2).
+    enum class Action { kRun, kShowHelp, kShowVersion, kError, kConfigError };
     Action action = Action::kRun;
     // For kError: the text to print on stderr, e.g. "flag provided but not defined: -foo".
     std::string message;

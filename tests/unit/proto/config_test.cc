@@ -531,18 +531,19 @@ TEST(Flags, FlagCanTurnOffABooleanTheFileTurnedOn) {
     EXPECT_FALSE(opts.jetstream);
 }
 
-TEST(Flags, ConfigFileErrorBecomesFlagErrorNamingFileAndLine) {
+TEST(Flags, ConfigFileErrorIsAConfigErrorNamingFileAndLine) {
     TempDir dir;
     std::string conf = dir.write("nats.conf", "port: 4222\nmax_payload: [1]\n");
     FlagRun run = run_flags({"-c", conf, "-n", "x"});
-    EXPECT_EQ(run.outcome.action, Action::kError);
+    EXPECT_EQ(run.outcome.action, Action::kConfigError);
     EXPECT_EQ(run.outcome.message, conf + ":2:1: max_payload: expected an integer, got an array");
     EXPECT_EQ(run.opts.server_name, "");
 }
 
-TEST(Flags, MissingConfigFileIsAnError) {
-    std::string message = flags_error({"-c", "/nonexistent/dir/nats.conf"});
-    EXPECT_EQ(message,
+TEST(Flags, MissingConfigFileIsAConfigError) {
+    FlagRun run = run_flags({"-c", "/nonexistent/dir/nats.conf"});
+    EXPECT_EQ(run.outcome.action, Action::kConfigError);
+    EXPECT_EQ(run.outcome.message,
               "error opening config file: /nonexistent/dir/nats.conf: No such file or directory");
 }
 

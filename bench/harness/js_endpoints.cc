@@ -1,0 +1,359 @@
+#include "bench/harness/js_endpoints.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "bench/harness/stamp.h"
+
+namespace ringtail::bench {
+
+namespace {
+
+// A status header block ("NATS/1.0 408 Request Timeout\r\n..."): its code, or 0 for none.
+int status_code(std::string_view headers) {
+    if (!headers.starts_with("NATS/1.0")) return 0;
+    std::string_view rest = headers.substr(8);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    int code = 0;
+    std::from_chars(rest.data(), rest.data() + std::min<size_t>(rest.size(), 3), code);
+    return code;
+}
+
+std::string first_line(std::string_view text) {
+    return std::string(text.substr(0, text.find('\r')));
+}
+
+// The number after `"key":` in a small JSON object, or -1 (PubAcks are parsed by hand: they
+// come back at the publish rate, and their shape is fixed).
+int64_t json_number(std::string_view json, std::string_view key) {
+    const std::string needle = "\"" + std::string(key) + "\":";
+    size_t at = json.find(needle);
+    if (at == std::string_view::npos) return -1;
+    at += needle.size();
+    while (at < json.size() && json[at] == ' ') ++at;
+    int64_t value = -1;
+    std::from_chars(json.data() + at, json.data() + json.size(), value);
+    return value;
+}
+
+// The dot-separated tokens of a subject.
+std::vector<std::string_view> tokens(std::string_view subject) {
+    std::vector<std::string_view> out;
+    while (true) {
+        size_t dot = subject.find('.');
+        out.push_back(subject.substr(0, dot));
+        if (dot == std::string_view::npos) return out;
+        subject.remove_prefix(dot + 1);
+    }
+}
+
+}  // namespace
+
+Expected<nlohmann::json> js_api(Connection& conn, const std::string& what,
+                                const nlohmann::json& request) {
+    auto reply = conn.request_sync("$JS.API." + what, request.is_null() ? "" : request.dump());
+    if (!reply) return std::unexpected(reply.error());
+    if (int code = status_code(reply->headers); code == 503) {
+        return std::unexpected("$JS.API." + what + ": no responders (JetStream not enabled?)");
+    }
+    nlohmann::json json = nlohmann::json::parse(reply->payload, nullptr, false);
+    if (json.is_discarded()) return std::unexpected("$JS.API." + what + ": malformed response");
+    if (json.contains("error")) {
+        const nlohmann::json& error = json["error"];
+        const bool described =
+            error.is_object() && error.contains("description") && error["description"].is_string();
+        return std::unexpected(
+            "$JS.API." + what + ": " +
+            (described ? error["description"].get<std::string>() : error.dump()));
+    }
+    return json;
+}
+
+int64_t last_token_number(std::string_view subject) {
+    size_t dot = subject.rfind('.');
+    std::string_view token = dot == std::string_view::npos ? subject : subject.substr(dot + 1);
+    int64_t value = -1;
+    auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+    if (ec != std::errc() || end != token.data() + token.size()) return -1;
+    return value;
+}
+
+// ---- InFlight ----
+
+uint64_t InFlight::send(uint64_t now_ns) {
+    send_ns_[next_ % send_ns_.size()] = now_ns;
+    return next_++;
+}
+
+uint64_t InFlight::complete(uint64_t seq) {
+    if (seq < oldest_ || seq >= next_) return kNever;
+    uint64_t& slot = send_ns_[seq % send_ns_.size()];
+    const uint64_t sent_ns = slot;
+    if (sent_ns == kNever) return kNever;
+    slot = kNever;
+    ++completed_;
+    while (oldest_ < next_ && send_ns_[oldest_ % send_ns_.size()] == kNever) ++oldest_;
+    return sent_ns;
+}
+
+// ---- JsPublisher ----
+
+JsPublisher::JsPublisher(std::unique_ptr<Connection> conn, RunControl& run,
+                         JsPublisherConfig config)
+    : Endpoint("js publisher " + std::to_string(config.id), std::move(conn), run),
+      config_(std::move(config)),
+      in_flight_(config_.window),
+      payload_(config_.size_bytes, 'x') {}
+
+void JsPublisher::tick(uint64_t now_ns) {
+    wakeup_ns_ = kNever;
+    if (done_ || failed_) return;
+    if (!stopped_ && (in_flight_.sent() == config_.count || now_ns >= run_.publish_deadline_ns ||
+                      run_.abort.load(std::memory_order_relaxed))) {
+        stopped_ = true;
+        stop_ns_ = now_ns;
+    }
+    if (stopped_) {
+        if (in_flight_.completed() == in_flight_.sent()) {
+            done_ = true;
+        } else if (now_ns - stop_ns_ > run_.drain_timeout_ns) {
+            fail("LOSS: " + std::to_string(in_flight_.sent() - in_flight_.completed()) +
+                 " PubAcks never came");
+        } else {
+            wakeup_ns_ = now_ns + 1'000'000;
+        }
+        return;
+    }
+    if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
+    if (in_flight_.sent() > in_flight_.completed() &&
+        now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
+        fail("LOSS: no PubAck for the drain timeout, " +
+             std::to_string(in_flight_.sent() - in_flight_.completed()) + " outstanding");
+        return;
+    }
+    std::string& out = conn_->out();
+    const uint64_t sent_ns = now_ns - run_.epoch_ns;
+    if (in_flight_.can_send() && in_flight_.sent() < config_.count) last_progress_ns_ = now_ns;
+    wakeup_ns_ = now_ns + 10'000'000;
+    while (in_flight_.sent() < config_.count && in_flight_.can_send()) {
+        const uint64_t seq = in_flight_.send(now_ns);
+        out += "PUB ";
+        if (config_.keys > 0) {
+            out += config_.key_prefix;
+            out += std::to_string(seq % config_.keys);
+        } else {
+            out += config_.subject;
+        }
+        out += ' ';
+        out += config_.inbox;
+        out += '.';
+        out += std::to_string(seq);
+        out += ' ';
+        out += std::to_string(config_.size_bytes);
+        out += "\r\n";
+        const size_t at = out.size();
+        out += payload_;
+        out += "\r\n";
+        write_stamp(out.data() + at, config_.size_bytes, config_.id, seq, sent_ns);
+    }
+    progress_sent.store(in_flight_.sent(), std::memory_order_relaxed);
+}
+
+void JsPublisher::on_msg(const proto::MsgFrame& msg) {
+    if (int code = status_code(msg.headers); code != 0) {
+        fail("status instead of a PubAck: " + first_line(msg.headers));
+        return;
+    }
+    if (msg.payload.find("\"error\"") != std::string_view::npos) {
+        fail("PubAck error: " + std::string(msg.payload));
+        return;
+    }
+    if (json_number(msg.payload, "seq") <= 0) {
+        fail("PubAck without a stream sequence: " + std::string(msg.payload));
+        return;
+    }
+    if (msg.payload.find("\"duplicate\":true") != std::string_view::npos) {
+        fail("PubAck marked duplicate (the harness never repeats a message)");
+        return;
+    }
+    const int64_t seq = last_token_number(msg.subject);
+    const uint64_t sent_ns = seq < 0 ? kNever : in_flight_.complete(static_cast<uint64_t>(seq));
+    if (sent_ns == kNever) {
+        fail("unexpected or DUPLICATE PubAck on " + std::string(msg.subject));
+        return;
+    }
+    ack_latency_.record(read_ns_ - std::min(read_ns_, sent_ns));
+    last_ack_ns_ = read_ns_;
+    last_progress_ns_ = read_ns_;
+    progress_received.store(in_flight_.completed(), std::memory_order_relaxed);
+}
+
+// ---- PullConsumer ----
+
+PullConsumer::PullConsumer(std::unique_ptr<Connection> conn, RunControl& run, ConsumeBoard& board,
+                           PullConsumerConfig config)
+    : Endpoint("consumer " + std::to_string(config.id), std::move(conn), run),
+      board_(board),
+      config_(std::move(config)) {
+    next_subject_ = "$JS.API.CONSUMER.MSG.NEXT." + config_.stream + "." + config_.durable;
+}
+
+void PullConsumer::pull() {
+    // Expires in 1 s (in ns, as the API wants): a pull left empty then ends with a 408.
+    const std::string body =
+        "{\"batch\":" + std::to_string(config_.batch) + ",\"expires\":1000000000}";
+    const uint64_t number = pulls_++;
+    conn_->out() += "PUB " + next_subject_ + " " + config_.inbox + "." + std::to_string(number) +
+                    " " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+    open_pulls_.emplace_back(number, config_.batch);
+}
+
+void PullConsumer::tick(uint64_t now_ns) {
+    wakeup_ns_ = kNever;
+    if (done_ || failed_) return;
+    if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
+    if (board_.consumed.load(std::memory_order_relaxed) >= board_.stored ||
+        now_ns >= run_.publish_deadline_ns) {
+        done_ = true;
+        return;
+    }
+    if (now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
+        fail("LOSS: nothing delivered for the drain timeout; consumed " +
+             std::to_string(board_.consumed.load()) + " of " + std::to_string(board_.stored));
+        return;
+    }
+    // Two pulls outstanding: the server always has a request to fill while the next is on the way.
+    while (open_pulls_.size() < 2) pull();
+    wakeup_ns_ = now_ns + 10'000'000;
+}
+
+void PullConsumer::on_msg(const proto::MsgFrame& msg) {
+    if (int code = status_code(msg.headers); code != 0) {
+        // 408: the pull expired; 404: nothing to pull; either way that request is finished.
+        // Status replies come to the request's own reply subject, inbox.<request number>.
+        if (code != 408 && code != 404) {
+            fail("pull request answered with " + first_line(msg.headers));
+            return;
+        }
+        const int64_t number = last_token_number(msg.subject);
+        std::erase_if(open_pulls_,
+                      [&](const auto& item) { return static_cast<int64_t>(item.first) == number; });
+        return;
+    }
+    // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>,
+    // or with <domain>.<account hash> after ACK and a random token at the end (2.10+).
+    const std::vector<std::string_view> parts = tokens(msg.reply);
+    size_t base = parts.size() == 9 ? 4 : parts.size() >= 11 ? 6 : 0;
+    if (base == 0 || parts[0] != "$JS" || parts[1] != "ACK") {
+        fail("message without a JetStream ack subject: " + std::string(msg.reply));
+        return;
+    }
+    const int64_t delivered = last_token_number(parts[base]);
+    const int64_t stream_seq = last_token_number(parts[base + 1]);
+    if (delivered != 1) {
+        fail("REDELIVERY of stream seq " + std::string(parts[base + 1]) + " (delivered " +
+             std::string(parts[base]) + " times)");
+        return;
+    }
+    if (stream_seq < 1 || !bitmap_.mark(0, static_cast<uint64_t>(stream_seq - 1))) {
+        fail("DUPLICATE stream seq " + std::string(parts[base + 1]));
+        return;
+    }
+    if (msg.payload.size() != config_.size_bytes) {
+        fail("payload of " + std::to_string(msg.payload.size()) + " bytes, expected " +
+             std::to_string(config_.size_bytes));
+        return;
+    }
+    std::string& out = conn_->out();
+    out += "PUB ";
+    out += msg.reply;
+    out += " 0\r\n\r\n";  // an empty body is +ACK
+    ++consumed_;
+    last_msg_ns_ = read_ns_;
+    // Messages carry their stream subject, not the request's: the server fills waiting pull
+    // requests oldest first, so this one counts against the oldest open request.
+    if (!open_pulls_.empty() && --open_pulls_.front().second == 0)
+        open_pulls_.erase(open_pulls_.begin());
+}
+
+void PullConsumer::after_read() {
+    board_.consumed.fetch_add(consumed_ - published_consumed_, std::memory_order_relaxed);
+    if (consumed_ != published_consumed_) last_progress_ns_ = read_ns_;
+    published_consumed_ = consumed_;
+    progress_received.store(consumed_, std::memory_order_relaxed);
+}
+
+// ---- KvGetter ----
+
+KvGetter::KvGetter(std::unique_ptr<Connection> conn, RunControl& run, KvGetterConfig config)
+    : Endpoint("kv getter " + std::to_string(config.id), std::move(conn), run),
+      config_(std::move(config)),
+      in_flight_(config_.window) {}
+
+void KvGetter::tick(uint64_t now_ns) {
+    wakeup_ns_ = kNever;
+    if (done_ || failed_) return;
+    if (!stopped_ && (in_flight_.sent() == config_.count || now_ns >= run_.publish_deadline_ns ||
+                      run_.abort.load(std::memory_order_relaxed))) {
+        stopped_ = true;
+        stop_ns_ = now_ns;
+    }
+    if (stopped_) {
+        if (in_flight_.completed() == in_flight_.sent()) {
+            done_ = true;
+        } else if (now_ns - stop_ns_ > run_.drain_timeout_ns) {
+            fail("LOSS: " + std::to_string(in_flight_.sent() - in_flight_.completed()) +
+                 " gets never answered");
+        } else {
+            wakeup_ns_ = now_ns + 1'000'000;
+        }
+        return;
+    }
+    if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
+    if (in_flight_.sent() > in_flight_.completed() &&
+        now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
+        fail("LOSS: no get reply for the drain timeout, " +
+             std::to_string(in_flight_.sent() - in_flight_.completed()) + " outstanding");
+        return;
+    }
+    const uint64_t written = std::min(config_.keys, config_.puts);
+    std::string& out = conn_->out();
+    if (in_flight_.can_send() && in_flight_.sent() < config_.count) last_progress_ns_ = now_ns;
+    wakeup_ns_ = now_ns + 10'000'000;
+    while (in_flight_.sent() < config_.count && in_flight_.can_send()) {
+        const uint64_t seq = in_flight_.send(now_ns);
+        out += "PUB " + config_.get_prefix + std::to_string(seq % written) + " " + config_.inbox +
+               "." + std::to_string(seq) + " 0\r\n\r\n";
+    }
+    progress_sent.store(in_flight_.sent(), std::memory_order_relaxed);
+}
+
+void KvGetter::on_msg(const proto::MsgFrame& msg) {
+    if (int code = status_code(msg.headers); code != 0) {
+        fail("direct get answered with " + first_line(msg.headers));
+        return;
+    }
+    const int64_t seq = last_token_number(msg.subject);
+    const uint64_t sent_ns = seq < 0 ? kNever : in_flight_.complete(static_cast<uint64_t>(seq));
+    if (sent_ns == kNever) {
+        fail("unexpected or DUPLICATE get reply on " + std::string(msg.subject));
+        return;
+    }
+    // Key j last received put number j + m*keys, the largest such number below `puts`.
+    const uint64_t written = std::min(config_.keys, config_.puts);
+    const uint64_t key = static_cast<uint64_t>(seq) % written;
+    const uint64_t last_put = key + (config_.puts - 1 - key) / config_.keys * config_.keys;
+    const Stamp stamp = read_stamp(msg.payload);
+    if (msg.payload.size() != config_.size_bytes || !stamp.has_seq ||
+        stamp.publisher != config_.id || stamp.seq != last_put) {
+        fail("WRONG VALUE for key " + std::to_string(key) + ": expected put " +
+             std::to_string(last_put) + ", got put " + std::to_string(stamp.seq));
+        return;
+    }
+    latency_.record(read_ns_ - std::min(read_ns_, sent_ns));
+    last_reply_ns_ = read_ns_;
+    last_progress_ns_ = read_ns_;
+    progress_received.store(in_flight_.completed(), std::memory_order_relaxed);
+}
+
+}  // namespace ringtail::bench

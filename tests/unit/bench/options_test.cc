@@ -1,0 +1,79 @@
+#include "bench/harness/options.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace ringtail::bench {
+namespace {
+
+Expected<Options> parse(std::string_view scenario, std::vector<std::string_view> args) {
+    return parse_options(scenario, args);
+}
+
+TEST(Options, CountsAndSizesTakeSuffixes) {
+    EXPECT_EQ(parse_count("10k").value(), 10'000u);
+    EXPECT_EQ(parse_count("2M").value(), 2'000'000u);
+    EXPECT_EQ(parse_bytes("1KiB").value(), 1024u);
+    EXPECT_EQ(parse_bytes("64k").value(), 65536u);
+    EXPECT_FALSE(parse_count("12x").has_value());
+    EXPECT_FALSE(parse_count("").has_value());
+}
+
+TEST(Options, CpuListsExpandRanges) {
+    EXPECT_EQ(parse_cpu_list("0,2-4").value(), (std::vector<int>{0, 2, 3, 4}));
+    EXPECT_FALSE(parse_cpu_list("3-1").has_value());
+    EXPECT_FALSE(parse_cpu_list("a").has_value());
+}
+
+TEST(Options, FlagsParseWithSpaceOrEquals) {
+    auto options = parse("pubsub", {"--size", "1KiB", "--count=5k", "--pubs", "3", "--subs=2",
+                                    "--cpus", "0-1", "--rate", "1000", "--json"});
+    ASSERT_TRUE(options.has_value()) << options.error();
+    EXPECT_EQ(options->size_bytes, 1024u);
+    EXPECT_EQ(options->count, 5000u);
+    EXPECT_EQ(options->pubs, 3);
+    EXPECT_EQ(options->subs, 2);
+    EXPECT_EQ(options->cpus, (std::vector<int>{0, 1}));
+    EXPECT_EQ(options->rate, 1000.0);
+    EXPECT_TRUE(options->json);
+}
+
+TEST(Options, UnknownFlagIsAnError) {
+    auto options = parse("pub", {"--bogus"});
+    ASSERT_FALSE(options.has_value());
+    EXPECT_NE(options.error().find("unknown flag --bogus"), std::string::npos);
+}
+
+TEST(Options, DefaultsDependOnTheScenario) {
+    Options fanout = parse("fanout", {}).value();
+    ASSERT_TRUE(resolve_defaults(fanout).has_value());
+    EXPECT_EQ(fanout.pubs, 1);
+    EXPECT_EQ(fanout.subs, 4);
+    EXPECT_GT(fanout.window, 0);
+
+    Options reqrep = parse("reqrep", {}).value();
+    ASSERT_TRUE(resolve_defaults(reqrep).has_value());
+    EXPECT_EQ(reqrep.window, 1);
+
+    Options js = parse("js-pub", {"--sync"}).value();
+    ASSERT_TRUE(resolve_defaults(js).has_value());
+    EXPECT_EQ(js.window, 1);
+}
+
+TEST(Options, QueueNeedsAStampToCheckExactlyOnce) {
+    Options queue = parse("queue", {"--size", "4"}).value();
+    auto status = resolve_defaults(queue);
+    ASSERT_FALSE(status.has_value());
+    EXPECT_NE(status.error().find("--size >= 8"), std::string::npos);
+}
+
+TEST(Options, PubHasNoSubscribersAndFanoutOnePublisher) {
+    Options pub = parse("pub", {"--subs", "1"}).value();
+    EXPECT_FALSE(resolve_defaults(pub).has_value());
+    Options fanout = parse("fanout", {"--pubs", "2"}).value();
+    EXPECT_FALSE(resolve_defaults(fanout).has_value());
+}
+
+}  // namespace
+}  // namespace ringtail::bench
