@@ -1,0 +1,218 @@
+#include "io/direct_disk.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "base/assert.h"
+
+namespace ringtail::io {
+namespace {
+
+Errc errno_to_errc(int error) {
+    switch (error) {
+        case ENOSPC:
+        case EDQUOT:
+            return Errc::kNoSpace;
+        case ENOENT:
+            return Errc::kNotFound;
+        case EEXIST:
+        case EINVAL:
+            return Errc::kInvalid;
+        default:
+            return Errc::kIo;
+    }
+}
+
+std::unexpected<Errc> fail() { return std::unexpected(errno_to_errc(errno)); }
+
+Result<bool> sync_dir(const std::string& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return fail();
+    int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) return fail();
+    return true;
+}
+
+std::string parent_of(const std::string& path) {
+    std::string parent = std::filesystem::path(path).parent_path().string();
+    return parent.empty() ? "." : parent;
+}
+
+// Every byte of [offset, offset + bytes) written with zeros, so later writes into the file
+// change data only, never extent state the file system would have to journal.
+bool zero_fill(int fd, uint64_t offset, uint64_t bytes) {
+    constexpr size_t kChunkBytes = 1 << 20;
+    std::unique_ptr<std::byte, decltype(&std::free)> zeros(
+        static_cast<std::byte*>(std::aligned_alloc(store::kPageBytes, kChunkBytes)), &std::free);
+    if (zeros == nullptr) return false;
+    std::memset(zeros.get(), 0, kChunkBytes);
+    while (bytes > 0) {
+        size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes, kChunkBytes));
+        ssize_t written = ::pwrite(fd, zeros.get(), chunk, static_cast<off_t>(offset));
+        if (written <= 0) return false;
+        offset += static_cast<uint64_t>(written);
+        bytes -= static_cast<uint64_t>(written);
+    }
+    return true;
+}
+
+}  // namespace
+
+DirectDisk::~DirectDisk() {
+    while (!files_.empty()) close_file(files_.begin()->first);
+}
+
+std::string DirectDisk::init() { return ring_.init(256); }
+
+Result<bool> DirectDisk::make_dir(const std::string& path) {
+    std::error_code error;
+    bool created = std::filesystem::create_directories(path, error);
+    if (error) return std::unexpected(Errc::kIo);
+    if (created) {
+        if (auto ok = sync_dir(parent_of(path)); !ok) return ok;
+    }
+    return true;
+}
+
+Result<std::vector<std::string>> DirectDisk::list_dir(const std::string& path) {
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) return fail();
+    std::vector<std::string> names;
+    while (dirent* entry = ::readdir(dir)) {
+        std::string name = entry->d_name;
+        if (name == "." || name == "..") continue;
+        names.push_back(std::move(name));
+    }
+    ::closedir(dir);
+    return names;
+}
+
+Result<bool> DirectDisk::create_file(const std::string& path, uint64_t bytes,
+                                     std::span<const std::byte> first_page) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return fail();
+    bool ok = ::fallocate(fd, 0, 0, static_cast<off_t>(bytes)) == 0 && zero_fill(fd, 0, bytes) &&
+              ::pwrite(fd, first_page.data(), first_page.size(), 0) == static_cast<ssize_t>(first_page.size()) &&
+              ::fsync(fd) == 0;
+    int error = errno;
+    ::close(fd);
+    if (!ok) {
+        ::unlink(path.c_str());
+        return std::unexpected(errno_to_errc(error));
+    }
+    return sync_dir(parent_of(path));
+}
+
+Result<bool> DirectDisk::remove_file(const std::string& path) {
+    if (::unlink(path.c_str()) != 0) return fail();
+    return sync_dir(parent_of(path));
+}
+
+Result<int> DirectDisk::open_file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0 && errno == EINVAL) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // no O_DIRECT here
+    if (fd < 0) return fail();
+    // Trust nothing read from a file until what the kernel holds of it is on stable storage.
+    if (::fsync(fd) != 0) {
+        ::close(fd);
+        return fail();
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        ::close(fd);
+        return fail();
+    }
+    int handle = fd;
+    files_[handle] = File{fd, nullptr, static_cast<uint64_t>(st.st_size), 0};
+    return handle;
+}
+
+Result<uint64_t> DirectDisk::file_size(int handle) {
+    auto it = files_.find(handle);
+    if (it == files_.end()) return std::unexpected(Errc::kInvalid);
+    return it->second.bytes;
+}
+
+Result<std::span<const std::byte>> DirectDisk::map_file(int handle) {
+    auto it = files_.find(handle);
+    if (it == files_.end()) return std::unexpected(Errc::kInvalid);
+    File& file = it->second;
+    if (file.map == nullptr) {
+        void* map = ::mmap(nullptr, file.bytes, PROT_READ, MAP_SHARED, file.fd, 0);
+        if (map == MAP_FAILED) return fail();
+        file.map = static_cast<const std::byte*>(map);
+    }
+    return std::span<const std::byte>(file.map, file.bytes);
+}
+
+void DirectDisk::close_file(int handle) {
+    auto it = files_.find(handle);
+    if (it == files_.end()) return;
+    while (it->second.writes_in_flight > 0) reap(true, handle);
+    if (it->second.map != nullptr) ::munmap(const_cast<std::byte*>(it->second.map), it->second.bytes);
+    ::close(it->second.fd);
+    files_.erase(it);
+}
+
+void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) {
+    RT_ASSERT(offset % store::kPageBytes == 0);
+    RT_ASSERT(data.size() % store::kPageBytes == 0);
+    RT_ASSERT(reinterpret_cast<uintptr_t>(data.data()) % store::kPageBytes == 0);
+    auto it = files_.find(handle);
+    RT_ASSERT(it != files_.end());
+    io_uring_sqe* sqe = ring_.sqe();
+    io_uring_prep_write(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset);
+    sqe->rw_flags = RWF_DSYNC;
+    io_uring_sqe_set_data(sqe, op);
+    ++it->second.writes_in_flight;
+    ++in_flight_;
+    ops_handle_[op] = handle;
+}
+
+Result<bool> DirectDisk::write_sync(int handle, uint64_t offset, std::span<const std::byte> data) {
+    auto it = files_.find(handle);
+    if (it == files_.end()) return std::unexpected(Errc::kInvalid);
+    if (::pwrite(it->second.fd, data.data(), data.size(), static_cast<off_t>(offset)) !=
+        static_cast<ssize_t>(data.size())) {
+        return fail();
+    }
+    if (::fdatasync(it->second.fd) != 0) return fail();
+    return true;
+}
+
+size_t DirectDisk::poll(bool wait) { return reap(wait, -1); }
+
+size_t DirectDisk::reap(bool wait, int handle_closing) {
+    if (in_flight_ == 0) return 0;
+    int rc = wait ? io_uring_submit_and_wait(ring_.raw(), 1) : io_uring_submit_and_get_events(ring_.raw());
+    (void)rc;
+    size_t done = 0;
+    io_uring_cqe* cqe;
+    while (io_uring_peek_cqe(ring_.raw(), &cqe) == 0) {
+        auto* op = static_cast<store::DiskWrite*>(io_uring_cqe_get_data(cqe));
+        int32_t result = cqe->res;
+        io_uring_cqe_seen(ring_.raw(), cqe);
+        auto owner = ops_handle_.find(op);
+        RT_ASSERT(owner != ops_handle_.end());
+        int handle = owner->second;
+        ops_handle_.erase(owner);
+        --files_[handle].writes_in_flight;
+        --in_flight_;
+        ++done;
+        if (handle != handle_closing) op->done(op, result);
+    }
+    return done;
+}
+
+}  // namespace ringtail::io

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "io/uring.h"
+#include "store/disk.h"
+
+namespace ringtail::io {
+
+// store::Disk on real files: O_DIRECT writes submitted through io_uring with RWF_DSYNC (the
+// completion means "on stable storage"), reads through a read-only shared mapping.
+// Owner: one thread, which calls poll() to run completions.
+// Lifecycle: close_file() waits for that file's writes in flight and drops their callbacks, so
+// a log that closes its files is never called back afterwards.
+// Where the file system refuses O_DIRECT (tmpfs), files are opened without it; RWF_DSYNC still
+// makes each write durable before it completes.
+class DirectDisk final : public store::Disk {
+public:
+    DirectDisk() = default;
+    ~DirectDisk() override;
+    // Sets up the io_uring ring; empty string on success.
+    std::string init();
+
+    Result<bool> make_dir(const std::string& path) override;
+    Result<std::vector<std::string>> list_dir(const std::string& path) override;
+    Result<bool> create_file(const std::string& path, uint64_t bytes,
+                             std::span<const std::byte> first_page) override;
+    Result<bool> remove_file(const std::string& path) override;
+    Result<int> open_file(const std::string& path) override;
+    Result<uint64_t> file_size(int handle) override;
+    Result<std::span<const std::byte>> map_file(int handle) override;
+    void close_file(int handle) override;
+    void write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) override;
+    Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
+
+    // Submits queued writes and runs the callbacks of completed ones; with `wait`, blocks until
+    // at least one completes (if any is in flight). Returns the number completed.
+    size_t poll(bool wait);
+    size_t in_flight() const { return in_flight_; }
+
+private:
+    struct File {
+        int fd = -1;
+        const std::byte* map = nullptr;
+        uint64_t bytes = 0;
+        size_t writes_in_flight = 0;
+    };
+    size_t reap(bool wait, int handle_closing);
+
+    Uring ring_;
+    std::map<int, File> files_;
+    std::map<store::DiskWrite*, int> ops_handle_;  // writes in flight and their file
+    size_t in_flight_ = 0;
+};
+
+}  // namespace ringtail::io
