@@ -15,6 +15,7 @@ std::string_view errc_text(Errc errc) {
         case Errc::kNotFound: return "not found";
         case Errc::kCorruptRecord: return "corrupt record";
         case Errc::kForeign: return "not a Ringtail stream directory";
+        case Errc::kLimit: return "a stream limit refuses the message";
     }
     return "unknown";
 }

@@ -20,6 +20,7 @@ enum class Errc : uint16_t {
     kNotFound,       // no such record / file
     kCorruptRecord,  // a record failed its checksum on read; never served
     kForeign,        // a directory or file that is not Ringtail's, or not this stream's
+    kLimit,          // a retention limit refuses the message (discard new)
 };
 
 template <class T>

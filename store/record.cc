@@ -32,13 +32,14 @@ size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_by
            kRecordChecksumBytes;
 }
 
-void encode_record(std::span<std::byte> out, const RecordView& record) {
+void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t kind) {
+    RT_ASSERT(kind == kKindMessage || kind == kKindDelete || kind == kKindPurge);
     size_t bytes = record_bytes(record.subject.size(), record.headers.size(), record.payload.size());
     RT_ASSERT(out.size() == bytes);
     RT_ASSERT(bytes <= UINT32_MAX);
     std::byte* at = out.data();
     store<uint32_t>(at + 0, static_cast<uint32_t>(bytes));
-    store<uint32_t>(at + 4, kKindMessage);
+    store<uint32_t>(at + 4, kind);
     store<uint64_t>(at + 8, record.seq);
     store<int64_t>(at + 16, record.timestamp_ns);
     store<uint32_t>(at + 24, static_cast<uint32_t>(record.subject.size()));
@@ -75,7 +76,8 @@ Decoded decode_record(std::span<const std::byte> in) {
     if (bytes == 0 && kind == 0) return {DecodeStatus::kEnd};
     if (bytes % 8 != 0 || bytes < kPaddingMinBytes || bytes > in.size()) return {DecodeStatus::kTorn};
     if (kind == kKindPadding) return {DecodeStatus::kPadding, bytes};
-    if (kind != kKindMessage || bytes < kRecordHeaderBytes + kRecordChecksumBytes) {
+    bool known = kind == kKindMessage || kind == kKindDelete || kind == kKindPurge;
+    if (!known || bytes < kRecordHeaderBytes + kRecordChecksumBytes) {
         return {DecodeStatus::kCorrupt};
     }
     auto subject_bytes = load<uint32_t>(in.data() + 24);
@@ -87,7 +89,7 @@ Decoded decode_record(std::span<const std::byte> in) {
     }
     uint64_t stored = load<uint64_t>(in.data() + bytes - kRecordChecksumBytes);
     if (stored != checksum(in.first(bytes - kRecordChecksumBytes))) return {DecodeStatus::kCorrupt};
-    Decoded decoded{DecodeStatus::kOk, bytes};
+    Decoded decoded{DecodeStatus::kOk, bytes, {}, kind};
     const char* text = reinterpret_cast<const char*>(in.data()) + kRecordHeaderBytes;
     decoded.record.seq = load<uint64_t>(in.data() + 8);
     decoded.record.timestamp_ns = load<int64_t>(in.data() + 16);

@@ -12,7 +12,7 @@ namespace ringtail::store {
 //   offset  bytes  field
 //        0      4  record_bytes   whole record incl. padding and checksum; multiple of 8;
 //                                 0 means "nothing here" (end of log in a zero-filled segment)
-//        4      4  kind           kMessage or kPadding (padding: skip record_bytes)
+//        4      4  kind           kKindMessage, kKindDelete, kKindPurge or kKindPadding
 //        8      8  seq
 //       16      8  timestamp_ns   wall clock, ns since the Unix epoch
 //       24      4  subject_bytes
@@ -22,11 +22,15 @@ namespace ringtail::store {
 //       40      .  subject | headers | payload | zero padding to 8
 //   last 8      8  xxh3-64 of every byte before it
 //
+// Tombstones use the same layout with no subject, headers or payload: kKindDelete removes the
+// message `seq`; kKindPurge removes every message below `seq` (the new first sequence).
 // A padding record is just the first 8 bytes (record_bytes, kPadding) followed by zeros; it
 // fills a page up to its end when an append must not touch a page a write is still reading.
 // Example: a 5-byte subject, no headers, 11-byte payload: 40 + 16 = 56, + 8 checksum = 64.
 inline constexpr uint32_t kKindMessage = 0x4d54'5452;  // "RTTM"
 inline constexpr uint32_t kKindPadding = 0x5054'5452;  // "RTTP"
+inline constexpr uint32_t kKindDelete = 0x4454'5452;   // "RTTD"
+inline constexpr uint32_t kKindPurge = 0x5554'5452;    // "RTTU"
 inline constexpr size_t kRecordHeaderBytes = 40;
 inline constexpr size_t kRecordChecksumBytes = 8;
 inline constexpr size_t kPaddingMinBytes = 8;
@@ -43,7 +47,7 @@ struct RecordView {
 size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_bytes);
 
 // Encodes into `out` (exactly record_bytes(...) long). Asserts its own output decodes.
-void encode_record(std::span<std::byte> out, const RecordView& record);
+void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t kind = kKindMessage);
 
 // Writes a padding record filling `out` (at least kPaddingMinBytes, a multiple of 8).
 void encode_padding(std::span<std::byte> out);
@@ -60,6 +64,7 @@ struct Decoded {
     DecodeStatus status;
     size_t bytes = 0;  // the record's length for kOk and kPadding
     RecordView record;
+    uint32_t kind = 0;  // for kOk: kKindMessage, kKindDelete or kKindPurge
 };
 
 // Decodes the record at the start of `in`, verifying its checksum. Never reads past `in`.

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "base/assert.h"
+#include "base/subject_match.h"
 
 namespace ringtail::store {
 namespace {
@@ -90,6 +91,8 @@ struct StreamLog::Segment {
     uint64_t last_seq = 0;           // first_seq - 1 while empty
     uint64_t durable_last_seq = 0;   // last seq whose record is wholly on disk
     std::vector<uint64_t> offsets;   // offsets[seq - first_seq]
+    std::vector<uint8_t> deleted;    // deleted[seq - first_seq]
+    uint64_t live = 0;               // messages not deleted
     std::span<const std::byte> map;  // the whole file, read-only
     uint64_t write_offset = kPageBytes;    // where the next record goes
     uint64_t durable_offset = kPageBytes;  // [0, durable_offset) is on disk
@@ -155,6 +158,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     }
     std::sort(firsts.begin(), firsts.end());
     bool cut = false;
+    tombstones_.clear();
     for (uint64_t first_seq : firsts) {
         std::string path = options_.dir + "/" + segment_name(first_seq);
         if (cut || (!segments_.empty() && first_seq != last_seq_ + 1)) {
@@ -196,6 +200,36 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         if (!created) return std::unexpected(created.error());
         return true;
     }
+    // Deletions: tombstones first (they were written), then the limits (derived, never written:
+    // they keep the newest messages, so re-applying them gives the same result).
+    for (auto [kind, seq] : tombstones_) {
+        if (kind == kKindPurge) {
+            floor_written_ = std::max(floor_written_, seq);
+            for (auto& segment : segments_) {
+                for (uint64_t at = segment->first_seq; at <= segment->last_seq && at < seq; ++at) {
+                    segment->deleted[at - segment->first_seq] = 1;
+                }
+            }
+        } else if (Segment* segment = segment_for_mut(seq)) {
+            segment->deleted[seq - segment->first_seq] = 1;
+        }
+    }
+    tombstones_.clear();
+    first_live_ = last_seq_ + 1;
+    for (auto& segment : segments_) {
+        for (uint64_t seq = segment->first_seq; seq <= segment->last_seq; ++seq) {
+            if (segment->deleted[seq - segment->first_seq]) continue;
+            ++segment->live;
+            auto record = load(seq);
+            if (!record) return std::unexpected(record.error());
+            index_live(seq, *record);
+            first_live_ = std::min(first_live_, seq);
+        }
+    }
+    std::vector<std::string> subjects;
+    for (const auto& entry : subjects_) subjects.push_back(entry.first);
+    for (const std::string& subject : subjects) apply_limits(subject);
+    apply_limits({});
     // The last segment takes appends: give it a tail holding the partial last page.
     Segment& active = *segments_.back();
     active.tail_capacity = options_.tail_bytes_max;
@@ -221,11 +255,16 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             why = "torn record";
         } else if (decoded.status == DecodeStatus::kCorrupt) {
             why = "checksum mismatch";
+        } else if (decoded.kind != kKindMessage) {
+            tombstones_.push_back({decoded.kind, decoded.record.seq});
+            offset += decoded.bytes;
+            continue;
         } else if (decoded.record.seq != expected) {
             why = "sequence break";
         }
         if (why != nullptr) break;
         s.offsets.push_back(offset);
+        s.deleted.push_back(0);
         ++expected;
         ++report->records;
         offset += decoded.bytes;
@@ -289,10 +328,9 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
     return segments_.back().get();
 }
 
-Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view headers,
-                                   std::string_view payload, int64_t timestamp_ns) {
+Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
+                                                   uint64_t& offset) {
     if (sticky_error_ != Errc::kOk) return std::unexpected(sticky_error_);
-    size_t bytes = record_bytes(subject.size(), headers.size(), payload.size());
     if (bytes + kPageBytes > options_.segment_bytes || bytes > options_.flush_bytes_max) {
         return std::unexpected(Errc::kTooLarge);
     }
@@ -324,14 +362,238 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
         s->padding_at = padding_at;
         s->padding_end = at;
     }
-    uint64_t seq = ++last_seq_;
-    encode_record({s->tail.get() + (at - s->tail_base), bytes},
-                  {seq, timestamp_ns, subject, headers, payload});
-    s->offsets.push_back(at);
-    s->last_seq = seq;
+    encode_record({s->tail.get() + (at - s->tail_base), bytes}, record, kind);
     s->write_offset = at + bytes;
+    offset = at;
+    return s;
+}
+
+Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view headers,
+                                   std::string_view payload, int64_t timestamp_ns) {
+    const StoreLimits& limits = options_.limits;
+    if (limits.max_msg_size >= 0 &&
+        static_cast<int64_t>(headers.size() + payload.size()) > limits.max_msg_size) {
+        return std::unexpected(Errc::kTooLarge);
+    }
+    size_t bytes = record_bytes(subject.size(), headers.size(), payload.size());
+    if (limits.discard_new &&
+        ((limits.max_msgs >= 0 && static_cast<int64_t>(msgs_) + 1 > limits.max_msgs) ||
+         (limits.max_bytes >= 0 && static_cast<int64_t>(bytes_ + bytes) > limits.max_bytes))) {
+        return std::unexpected(Errc::kLimit);
+    }
+    uint64_t seq = last_seq_ + 1;
+    RecordView record{seq, timestamp_ns, subject, headers, payload};
+    uint64_t offset = 0;
+    auto segment = append_bytes(kKindMessage, record, bytes, offset);
+    if (!segment) return std::unexpected(segment.error());
+    Segment* s = *segment;
+    last_seq_ = seq;
+    if (msgs_ == 0) first_live_ = seq;
+    s->offsets.push_back(offset);
+    s->deleted.push_back(0);
+    s->last_seq = seq;
+    ++s->live;
     s->pending.push_back(seq);
+    index_live(seq, record);
+    apply_limits(subject);
     return seq;
+}
+
+Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq) {
+    uint64_t offset = 0;
+    auto segment = append_bytes(kind, {seq, 0, {}, {}, {}}, record_bytes(0, 0, 0), offset);
+    if (!segment) return std::unexpected(segment.error());
+    return true;
+}
+
+void StreamLog::index_live(uint64_t seq, const RecordView& record) {
+    ++msgs_;
+    bytes_ += record_bytes(record.subject.size(), record.headers.size(), record.payload.size());
+    SubjectInfo& info = subjects_[record.subject];
+    if (info.count == 0 || seq < info.first) info.first = seq;
+    info.last = std::max(info.last, seq);
+    ++info.count;
+}
+
+bool StreamLog::is_live(uint64_t seq) const {
+    const Segment* s = segment_for(seq);
+    return s != nullptr && !s->deleted[seq - s->first_seq];
+}
+
+StreamLog::Segment* StreamLog::segment_for_mut(uint64_t seq) {
+    return const_cast<Segment*>(segment_for(seq));
+}
+
+void StreamLog::drop(uint64_t seq) {
+    Segment* s = segment_for_mut(seq);
+    if (s == nullptr || s->deleted[seq - s->first_seq]) return;
+    auto record = load(seq);
+    RT_ASSERT(record.has_value());
+    std::string subject(record->subject);
+    bytes_ -= record_bytes(record->subject.size(), record->headers.size(), record->payload.size());
+    s->deleted[seq - s->first_seq] = 1;
+    --s->live;
+    --msgs_;
+    auto it = subjects_.find(subject);
+    RT_ASSERT(it != subjects_.end());
+    SubjectInfo& info = it->second;
+    if (--info.count == 0) {
+        subjects_.erase(it);
+    } else if (info.first == seq) {
+        uint64_t next = seq + 1;
+        while (!is_live(next) || load(next)->subject != subject) ++next;
+        info.first = next;
+    } else if (info.last == seq) {
+        uint64_t previous = seq - 1;
+        while (!is_live(previous) || load(previous)->subject != subject) --previous;
+        info.last = previous;
+    }
+    if (seq == first_live_) {
+        while (first_live_ <= last_seq_ && !is_live(first_live_)) ++first_live_;
+    }
+}
+
+void StreamLog::apply_limits(std::string_view subject_appended) {
+    const StoreLimits& limits = options_.limits;
+    if (limits.max_msgs_per_subject > 0 && !subject_appended.empty()) {
+        auto it = subjects_.find(subject_appended);
+        while (it != subjects_.end() && static_cast<int64_t>(it->second.count) > limits.max_msgs_per_subject) {
+            // Not derivable at recovery once newer messages of the subject are deleted, so it
+            // is written down. Best effort: if the tail is full, recovery re-applies the limit.
+            uint64_t seq = it->second.first;
+            (void)append_tombstone(kKindDelete, seq);
+            drop(seq);
+            it = subjects_.find(subject_appended);
+        }
+    }
+    if (!limits.discard_new) {
+        while (limits.max_msgs >= 0 && static_cast<int64_t>(msgs_) > limits.max_msgs) drop(first_live_);
+        while (limits.max_bytes >= 0 && static_cast<int64_t>(bytes_) > limits.max_bytes) drop(first_live_);
+    }
+    release_front_segments();
+}
+
+uint64_t StreamLog::expire(int64_t now_ns) {
+    if (options_.limits.max_age_ns <= 0) return 0;
+    uint64_t dropped = 0;
+    while (msgs_ > 0) {
+        auto record = load(first_live_);
+        if (!record || record->timestamp_ns > now_ns - options_.limits.max_age_ns) break;
+        drop(first_live_);
+        ++dropped;
+    }
+    release_front_segments();
+    return dropped;
+}
+
+Result<bool> StreamLog::persist_floor() {
+    // Front drops by max_msgs / max_bytes / max_age are re-derived at recovery, but only while
+    // no explicit deletion follows them: deleting the newer messages would make recovery keep
+    // older ones again. So before any explicit deletion, the current front is written down.
+    uint64_t floor = msgs_ > 0 ? first_live_ : last_seq_ + 1;
+    if (floor <= floor_written_) return true;
+    if (auto ok = append_tombstone(kKindPurge, floor); !ok) return ok;
+    floor_written_ = floor;
+    return true;
+}
+
+Result<bool> StreamLog::remove(uint64_t seq) {
+    if (!is_live(seq)) return std::unexpected(Errc::kNotFound);
+    if (auto ok = persist_floor(); !ok) return ok;
+    if (auto ok = append_tombstone(kKindDelete, seq); !ok) return ok;
+    drop(seq);
+    release_front_segments();
+    return true;
+}
+
+Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
+    uint64_t removed = 0;
+    if (auto ok = persist_floor(); !ok) return std::unexpected(ok.error());
+    if (request.subject.empty()) {
+        uint64_t floor = last_seq_ + 1;
+        if (request.up_to_seq > 0) floor = std::min(floor, request.up_to_seq);
+        if (request.keep > 0) {
+            if (msgs_ <= request.keep) return 0;
+            // The newest `keep` live messages stay: walk back from the end.
+            uint64_t kept = 0;
+            uint64_t seq = last_seq_;
+            for (; seq >= first_live_ && kept < request.keep; --seq) kept += is_live(seq);
+            floor = std::min(floor, seq + 1);
+        }
+        if (floor <= first_live_) return 0;
+        if (auto ok = append_tombstone(kKindPurge, floor); !ok) return std::unexpected(ok.error());
+        floor_written_ = std::max(floor_written_, floor);
+        for (uint64_t seq = first_live_; seq < floor && msgs_ > 0; ++seq) {
+            if (!is_live(seq)) continue;
+            drop(seq);
+            ++removed;
+        }
+        release_front_segments();
+        return removed;
+    }
+    std::vector<uint64_t> matching;
+    for (uint64_t seq = first_live_; seq <= last_seq_; ++seq) {
+        if (request.up_to_seq > 0 && seq >= request.up_to_seq) break;
+        if (!is_live(seq)) continue;
+        if (base::subject_matches(request.subject, load(seq)->subject)) matching.push_back(seq);
+    }
+    size_t keep = std::min<size_t>(request.keep, matching.size());
+    matching.resize(matching.size() - keep);
+    for (uint64_t seq : matching) {
+        if (auto ok = append_tombstone(kKindDelete, seq); !ok) {
+            release_front_segments();
+            return std::unexpected(ok.error());
+        }
+        drop(seq);
+        ++removed;
+    }
+    release_front_segments();
+    return removed;
+}
+
+void StreamLog::release_front_segments() {
+    // A front segment with no live message goes, once nothing of it is in flight or unwritten.
+    while (segments_.size() > 1) {
+        Segment& front = *segments_.front();
+        if (front.live != 0 || front.in_flight || front.write_offset != front.durable_offset) return;
+        disk_.close_file(front.handle);
+        if (auto ok = disk_.remove_file(front.path); !ok) {
+            sticky_error_ = ok.error();
+            return;
+        }
+        segments_.erase(segments_.begin());
+    }
+}
+
+Result<RecordView> StreamLog::load_last(std::string_view subject) const {
+    auto it = subjects_.find(subject);
+    if (it == subjects_.end()) return std::unexpected(Errc::kNotFound);
+    return load(it->second.last);
+}
+
+Result<uint64_t> StreamLog::next_seq(uint64_t from, std::string_view filter) const {
+    bool literal = filter.find('*') == std::string_view::npos && filter.find('>') == std::string_view::npos;
+    if (!filter.empty() && literal) {
+        auto it = subjects_.find(filter);
+        if (it == subjects_.end() || from > it->second.last) return std::unexpected(Errc::kNotFound);
+        from = std::max(from, it->second.first);
+    }
+    for (uint64_t seq = std::max(from, first_live_); seq <= last_seq_; ++seq) {
+        if (!is_live(seq)) continue;
+        if (filter.empty() || base::subject_matches(filter, load(seq)->subject)) return seq;
+    }
+    return std::unexpected(Errc::kNotFound);
+}
+
+StoreState StreamLog::state() const {
+    StoreState state;
+    state.msgs = msgs_;
+    state.bytes = bytes_;
+    state.first_seq = msgs_ > 0 ? first_live_ : last_seq_ + 1;
+    state.last_seq = last_seq_;
+    state.num_subjects = subjects_.size();
+    state.num_deleted = msgs_ > 0 ? last_seq_ - first_live_ + 1 - msgs_ : 0;
+    return state;
 }
 
 void StreamLog::flush() {
@@ -340,7 +602,7 @@ void StreamLog::flush() {
 }
 
 void StreamLog::flush_segment(Segment& s) {
-    if (s.in_flight || s.pending.empty()) return;
+    if (s.in_flight || s.write_offset == s.durable_offset) return;
     // Write from the page holding the first byte not yet durable to the page holding the last
     // appended byte. Example: durable up to 10000, appended up to 13000: the write covers
     // [8192, 16384): the start of page 8192 is rewritten unchanged, 13000..16384 is zeros.
@@ -393,7 +655,8 @@ void StreamLog::on_write_done(Segment& s, int32_t result) {
         s.tail_base = new_base;
     }
     bool sealed = &s != segments_.back().get();
-    if (sealed && s.pending.empty()) s.tail.reset();  // reads come from the mapping now
+    if (sealed && s.write_offset == s.durable_offset) s.tail.reset();  // reads come from the mapping now
+    if (sealed) release_front_segments();
     advance_durable();
 }
 
@@ -419,7 +682,7 @@ const StreamLog::Segment* StreamLog::segment_for(uint64_t seq) const {
 
 Result<RecordView> StreamLog::load(uint64_t seq) const {
     const Segment* s = segment_for(seq);
-    if (s == nullptr) return std::unexpected(Errc::kNotFound);
+    if (s == nullptr || s->deleted[seq - s->first_seq]) return std::unexpected(Errc::kNotFound);
     uint64_t offset = s->offsets[seq - s->first_seq];
     std::span<const std::byte> bytes;
     if (s->tail != nullptr && offset >= s->tail_base) {
@@ -434,14 +697,6 @@ Result<RecordView> StreamLog::load(uint64_t seq) const {
         return std::unexpected(Errc::kCorruptRecord);
     }
     return decoded.record;
-}
-
-uint64_t StreamLog::first_seq() const { return segments_.front()->first_seq; }
-
-uint64_t StreamLog::bytes() const {
-    uint64_t total = 0;
-    for (const auto& segment : segments_) total += segment->write_offset - kPageBytes;
-    return total;
 }
 
 bool StreamLog::writes_in_flight() const {

@@ -9,13 +9,41 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/string_map.h"
 #include "store/disk.h"
 #include "store/record.h"
 
 namespace ringtail::store {
 
+// Retention limits (JetStream's max_msgs, max_bytes, max_age, max_msg_size,
+// max_msgs_per_subject, discard). -1 / 0 mean unlimited as noted.
+struct StoreLimits {
+    int64_t max_msgs = -1;
+    int64_t max_bytes = -1;             // over the records' stored size
+    int64_t max_age_ns = 0;             // 0: unlimited; applied by expire()
+    int64_t max_msg_size = -1;          // payload + headers
+    int64_t max_msgs_per_subject = -1;
+    bool discard_new = false;           // refuse appends past max_msgs/max_bytes, not drop the oldest
+};
+
+struct StoreState {
+    uint64_t msgs = 0;
+    uint64_t bytes = 0;
+    uint64_t first_seq = 0;  // the first live message, or last_seq + 1 when empty
+    uint64_t last_seq = 0;
+    uint64_t num_subjects = 0;
+    uint64_t num_deleted = 0;  // deleted sequences between first_seq and last_seq
+};
+
+struct PurgeRequest {
+    std::string subject;   // filter, wildcards allowed; empty: every subject
+    uint64_t up_to_seq = 0;  // remove below this sequence (exclusive); 0: no bound
+    uint64_t keep = 0;       // keep this many newest matching messages; 0: keep none
+};
+
 struct StreamLogOptions {
     std::string dir;
+    StoreLimits limits;
     uint64_t segment_bytes = 64ull << 20;
     // The largest single write. It also bounds what a crash can leave past the durable end,
     // which recovery zeroes.
@@ -57,9 +85,23 @@ public:
     StreamLog(const StreamLog&) = delete;
     StreamLog& operator=(const StreamLog&) = delete;
 
-    // Appends one record and returns its sequence number.
+    // Appends one message and returns its sequence number, then applies the limits (dropping
+    // the oldest messages, or refusing with kLimit under discard_new). A message over
+    // max_msg_size is refused with kTooLarge.
     [[nodiscard]] Result<uint64_t> append(std::string_view subject, std::string_view headers,
                                           std::string_view payload, int64_t timestamp_ns);
+    // Removes one message. Durable with the next write (a tombstone record). kNotFound if it
+    // is not there (never was, or already removed).
+    [[nodiscard]] Result<bool> remove(uint64_t seq);
+    // Removes the messages the request selects; returns how many.
+    [[nodiscard]] Result<uint64_t> purge(const PurgeRequest& request);
+    // Drops messages older than max_age at `now_ns`. Returns how many.
+    uint64_t expire(int64_t now_ns);
+    // The newest message on a literal subject.
+    [[nodiscard]] Result<RecordView> load_last(std::string_view subject) const;
+    // The first live sequence >= from whose subject matches `filter` (wildcards; empty: any).
+    [[nodiscard]] Result<uint64_t> next_seq(uint64_t from, std::string_view filter) const;
+    StoreState state() const;
     // Submits the writes that make everything appended so far durable (where none is in flight).
     void flush();
     void set_durable_callback(DurableCallback callback) { on_durable_ = std::move(callback); }
@@ -67,10 +109,10 @@ public:
     // The record `seq`, checksum verified. Views stay valid until the next append/flush/open.
     [[nodiscard]] Result<RecordView> load(uint64_t seq) const;
 
-    uint64_t first_seq() const;
+    uint64_t first_seq() const { return first_live_; }
     uint64_t last_seq() const { return last_seq_; }
     uint64_t durable_seq() const { return durable_seq_; }
-    uint64_t bytes() const;
+    uint64_t bytes() const { return bytes_; }  // stored size of the live messages
     Errc sticky_error() const { return sticky_error_; }
     bool writes_in_flight() const;
 
@@ -85,6 +127,18 @@ private:
     [[nodiscard]] Result<bool> recover(RecoveryReport* report);
     [[nodiscard]] Result<bool> recover_segment(Segment& segment, RecoveryReport* report, bool& cut);
     [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq);
+    // Writes any record into the active segment's tail (messages and tombstones).
+    [[nodiscard]] Result<Segment*> append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
+                                                uint64_t& offset);
+    [[nodiscard]] Result<bool> append_tombstone(uint32_t kind, uint64_t seq);
+    [[nodiscard]] Result<bool> persist_floor();
+    // In-memory removal; the caller makes it durable (tombstone) or derivable (limits).
+    void drop(uint64_t seq);
+    void index_live(uint64_t seq, const RecordView& record);
+    void apply_limits(std::string_view subject_appended);
+    void release_front_segments();
+    Segment* segment_for_mut(uint64_t seq);
+    bool is_live(uint64_t seq) const;
     void flush_segment(Segment& segment);
     static void write_done(DiskWrite* op, int32_t result);
     void on_write_done(Segment& segment, int32_t result);
@@ -93,10 +147,22 @@ private:
 
     Disk& disk_;
     const StreamLogOptions options_;
+    struct SubjectInfo {
+        uint64_t first = 0;
+        uint64_t last = 0;
+        uint64_t count = 0;
+    };
+
     std::vector<std::unique_ptr<Segment>> segments_;  // by first_seq; the last one is active
     uint64_t last_seq_ = 0;
+    uint64_t first_live_ = 1;
+    uint64_t floor_written_ = 0;  // the highest purge floor on disk
+    uint64_t msgs_ = 0;
+    uint64_t bytes_ = 0;
+    base::StringMap<SubjectInfo> subjects_;
     uint64_t durable_seq_ = 0;
     Errc sticky_error_ = Errc::kOk;
+    std::vector<std::pair<uint32_t, uint64_t>> tombstones_;  // during recovery: (kind, seq)
     DurableCallback on_durable_;
 };
 

@@ -13,10 +13,10 @@ if grep -rnE '#include "(io|core)/' base proto store 2>/dev/null; then
     exit 1
 fi
 
-echo "== debug (ASan+UBSan): unit tests"
+echo "== debug (ASan+UBSan): unit tests and the store simulation"
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j "$jobs"
-ctest --preset debug -L 'base|proto|core' -j "$jobs"
+ctest --preset debug -L 'base|proto|core|store|sim' -j "$jobs"
 
 echo "== release: every test"
 cmake --preset release >/dev/null
