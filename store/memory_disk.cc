@@ -1,0 +1,102 @@
+#include "store/memory_disk.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include "base/assert.h"
+
+namespace ringtail::store {
+
+MemoryDisk::~MemoryDisk() {
+    for (auto& [path, file] : files_) ::munmap(file.bytes, file.size);
+}
+
+Result<bool> MemoryDisk::make_dir(const std::string&) { return true; }
+
+Result<std::vector<std::string>> MemoryDisk::list_dir(const std::string& path) {
+    std::vector<std::string> names;
+    std::string prefix = path + "/";
+    for (const auto& [file, bytes] : files_) {
+        if (file.starts_with(prefix) && file.find('/', prefix.size()) == std::string::npos) {
+            names.push_back(file.substr(prefix.size()));
+        }
+    }
+    return names;
+}
+
+Result<bool> MemoryDisk::create_file(const std::string& path, uint64_t bytes,
+                                     std::span<const std::byte> first_page) {
+    if (files_.contains(path)) return std::unexpected(Errc::kInvalid);
+    void* map = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) return std::unexpected(Errc::kNoSpace);
+    auto* file = static_cast<std::byte*>(map);
+    std::memcpy(file, first_page.data(), first_page.size());
+    files_[path] = File{file, bytes};
+    return true;
+}
+
+Result<bool> MemoryDisk::remove_file(const std::string& path) {
+    auto it = files_.find(path);
+    if (it == files_.end()) return std::unexpected(Errc::kNotFound);
+    ::munmap(it->second.bytes, it->second.size);
+    files_.erase(it);
+    return true;
+}
+
+Result<int> MemoryDisk::open_file(const std::string& path) {
+    if (!files_.contains(path)) return std::unexpected(Errc::kNotFound);
+    int handle = next_handle_++;
+    handles_[handle] = path;
+    return handle;
+}
+
+Result<uint64_t> MemoryDisk::file_size(int handle) {
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return std::unexpected(Errc::kInvalid);
+    return files_.at(it->second).size;
+}
+
+Result<std::span<const std::byte>> MemoryDisk::map_file(int handle) {
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return std::unexpected(Errc::kInvalid);
+    const File& file = files_.at(it->second);
+    return std::span<const std::byte>(file.bytes, file.size);
+}
+
+void MemoryDisk::close_file(int handle) {
+    // Writes still queued for it are dropped with their callbacks: the log is going away.
+    std::erase_if(pending_, [handle](const Pending& p) { return p.handle == handle; });
+    handles_.erase(handle);
+}
+
+void MemoryDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, DiskWrite* op) {
+    RT_ASSERT(handles_.contains(handle));
+    pending_.push_back({handle, offset, data, op});
+}
+
+Result<bool> MemoryDisk::write_sync(int handle, uint64_t offset, std::span<const std::byte> data) {
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return std::unexpected(Errc::kInvalid);
+    File& file = files_.at(it->second);
+    RT_ASSERT(offset + data.size() <= file.size);
+    std::memcpy(file.bytes + offset, data.data(), data.size());
+    return true;
+}
+
+size_t MemoryDisk::poll() {
+    size_t done = 0;
+    while (!pending_.empty()) {
+        Pending write = pending_.front();
+        pending_.pop_front();
+        File& file = files_.at(handles_.at(write.handle));
+        RT_ASSERT(write.offset + write.data.size() <= file.size);
+        // The data is copied now, at completion: the log does not touch it until then.
+        std::memcpy(file.bytes + write.offset, write.data.data(), write.data.size());
+        write.op->done(write.op, static_cast<int32_t>(write.data.size()));
+        ++done;
+    }
+    return done;
+}
+
+}  // namespace ringtail::store
