@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 
@@ -71,9 +73,94 @@ bool zero_fill(int fd, uint64_t offset, uint64_t bytes) {
 
 DirectDisk::~DirectDisk() {
     while (!files_.empty()) close_file(files_.begin()->first);
+    if (preparer_.joinable()) {
+        {
+            std::lock_guard lock(prepare_mutex_);
+            prepare_stop_ = true;
+        }
+        prepare_wakeup_.notify_one();
+        preparer_.join();
+    }
 }
 
-std::string DirectDisk::init() { return ring_.init(256); }
+std::string DirectDisk::init() {
+    std::string error = ring_.init(256);
+    if (error.empty()) preparer_ = std::thread([this] { preparer_main(); });
+    return error;
+}
+
+void DirectDisk::prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) {
+    {
+        std::lock_guard lock(prepare_mutex_);
+        prepare_jobs_.push_back({path, bytes, op});
+    }
+    prepare_wakeup_.notify_one();
+}
+
+void DirectDisk::preparer_main() {
+    std::unique_lock lock(prepare_mutex_);
+    while (true) {
+        prepare_wakeup_.wait(lock, [this] { return prepare_stop_ || !prepare_jobs_.empty(); });
+        if (prepare_stop_) return;
+        PrepareJob job = prepare_jobs_.front();
+        prepare_jobs_.pop_front();
+        preparing_ = job.op;
+        lock.unlock();
+        std::byte zeros[store::kPageBytes] = {};
+        ::unlink(job.path.c_str());  // a leftover from a crash is simply replaced
+        auto created = create_file(job.path, job.bytes, {zeros, store::kPageBytes});
+        job.result = created ? 0 : -EIO;
+        lock.lock();
+        preparing_ = nullptr;
+        prepare_done_.push_back(std::move(job));
+    }
+}
+
+size_t DirectDisk::run_prepared() {
+    std::deque<PrepareJob> done;
+    {
+        std::lock_guard lock(prepare_mutex_);
+        done.swap(prepare_done_);
+    }
+    for (PrepareJob& job : done) job.op->done(job.op, job.result);
+    return done.size();
+}
+
+Result<bool> DirectDisk::adopt_file(const std::string& from, const std::string& to,
+                                    std::span<const std::byte> first_page) {
+    int fd = ::open(from.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return fail();
+    bool ok = ::pwrite(fd, first_page.data(), first_page.size(), 0) == static_cast<ssize_t>(first_page.size()) &&
+              ::fdatasync(fd) == 0;
+    int error = errno;
+    ::close(fd);
+    if (!ok) return std::unexpected(errno_to_errc(error));
+    if (::rename(from.c_str(), to.c_str()) != 0) return fail();
+    return sync_dir(parent_of(to));
+}
+
+void DirectDisk::forget(store::DiskWrite* op) {
+    {
+        std::lock_guard lock(prepare_mutex_);
+        std::erase_if(prepare_jobs_, [op](const PrepareJob& job) { return job.op == op; });
+    }
+    // A job already running finishes; wait for it so its result can be dropped.
+    while (true) {
+        {
+            std::lock_guard lock(prepare_mutex_);
+            auto done = std::find_if(prepare_done_.begin(), prepare_done_.end(),
+                                     [op](const PrepareJob& job) { return job.op == op; });
+            if (done != prepare_done_.end()) {
+                prepare_done_.erase(done);
+                return;
+            }
+            bool queued = std::any_of(prepare_jobs_.begin(), prepare_jobs_.end(),
+                                      [op](const PrepareJob& job) { return job.op == op; });
+            if (!queued && preparing_ != op) return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
 
 Result<bool> DirectDisk::make_dir(const std::string& path) {
     std::error_code error;
@@ -191,7 +278,10 @@ Result<bool> DirectDisk::write_sync(int handle, uint64_t offset, std::span<const
     return true;
 }
 
-size_t DirectDisk::poll(bool wait) { return reap(wait, -1); }
+size_t DirectDisk::poll(bool wait) {
+    size_t prepared = run_prepared();
+    return prepared + reap(wait && prepared == 0, -1);
+}
 
 size_t DirectDisk::reap(bool wait, int handle_closing) {
     if (in_flight_ == 0) return 0;

@@ -1,7 +1,11 @@
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "io/uring.h"
 #include "store/disk.h"
@@ -33,6 +37,12 @@ public:
     void close_file(int handle) override;
     void write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) override;
     Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
+    // Done on a helper thread (allocation and zero-filling block); its completion is picked up
+    // by poll().
+    void prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) override;
+    Result<bool> adopt_file(const std::string& from, const std::string& to,
+                            std::span<const std::byte> first_page) override;
+    void forget(store::DiskWrite* op) override;
 
     // Submits queued writes and runs the callbacks of completed ones; with `wait`, blocks until
     // at least one completes (if any is in flight). Returns the number completed.
@@ -47,6 +57,23 @@ private:
         size_t writes_in_flight = 0;
     };
     size_t reap(bool wait, int handle_closing);
+    void preparer_main();
+    size_t run_prepared();
+
+    struct PrepareJob {
+        std::string path;
+        uint64_t bytes;
+        store::DiskWrite* op;
+        int result = 0;
+    };
+    // The helper thread's queue (jobs in, results out); the only lock here, on the control plane.
+    std::mutex prepare_mutex_;
+    std::condition_variable prepare_wakeup_;
+    std::deque<PrepareJob> prepare_jobs_;
+    std::deque<PrepareJob> prepare_done_;
+    bool prepare_stop_ = false;
+    store::DiskWrite* preparing_ = nullptr;  // the job the helper thread is running
+    std::thread preparer_;
 
     Uring ring_;
     std::map<int, File> files_;

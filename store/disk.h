@@ -42,6 +42,17 @@ public:
     [[nodiscard]] virtual Result<std::span<const std::byte>> map_file(int handle) = 0;
     virtual void close_file(int handle) = 0;
 
+    // Creates `path` like create_file() (allocated, zero-filled, durable) but off the caller's
+    // thread: `op->done` runs from the owner's loop with 0 or -errno. Used to keep the next
+    // segment ready before it is needed.
+    virtual void prepare_file(const std::string& path, uint64_t bytes, DiskWrite* op) = 0;
+    // Writes `first_page` into the prepared file `from` and makes it durable, then renames it
+    // to `to` and fsyncs the directory. A crash leaves either `from` or a complete `to`.
+    [[nodiscard]] virtual Result<bool> adopt_file(const std::string& from, const std::string& to,
+                                                  std::span<const std::byte> first_page) = 0;
+    // The caller no longer wants `op`'s completion (prepare_file or write); it is never called.
+    virtual void forget(DiskWrite* op) = 0;
+
     // Writes `data` at `offset` (both multiples of kPageBytes) and completes only once the
     // bytes are on stable storage. `data` must stay untouched until `op->done` runs.
     virtual void write(int handle, uint64_t offset, std::span<const std::byte> data,

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "base/assert.h"
@@ -84,11 +85,36 @@ Result<bool> MemoryDisk::write_sync(int handle, uint64_t offset, std::span<const
     return true;
 }
 
+void MemoryDisk::prepare_file(const std::string& path, uint64_t bytes, DiskWrite* op) {
+    std::byte zeros[kPageBytes] = {};
+    auto created = create_file(path, bytes, {zeros, kPageBytes});
+    pending_.push_back({-1, created ? 0u : 1u, {}, op});
+}
+
+Result<bool> MemoryDisk::adopt_file(const std::string& from, const std::string& to,
+                                    std::span<const std::byte> first_page) {
+    auto it = files_.find(from);
+    if (it == files_.end() || files_.contains(to)) return std::unexpected(Errc::kInvalid);
+    std::memcpy(it->second.bytes, first_page.data(), first_page.size());
+    files_[to] = it->second;
+    files_.erase(it);
+    return true;
+}
+
+void MemoryDisk::forget(DiskWrite* op) {
+    std::erase_if(pending_, [op](const Pending& p) { return p.op == op; });
+}
+
 size_t MemoryDisk::poll() {
     size_t done = 0;
     while (!pending_.empty()) {
         Pending write = pending_.front();
         pending_.pop_front();
+        if (write.handle < 0) {
+            write.op->done(write.op, write.offset == 0 ? 0 : -ENOSPC);
+            ++done;
+            continue;
+        }
         File& file = files_.at(handles_.at(write.handle));
         RT_ASSERT(write.offset + write.data.size() <= file.size);
         // The data is copied now, at completion: the log does not touch it until then.

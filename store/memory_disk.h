@@ -32,6 +32,10 @@ public:
     void close_file(int handle) override;
     void write(int handle, uint64_t offset, std::span<const std::byte> data, DiskWrite* op) override;
     Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
+    void prepare_file(const std::string& path, uint64_t bytes, DiskWrite* op) override;
+    Result<bool> adopt_file(const std::string& from, const std::string& to,
+                            std::span<const std::byte> first_page) override;
+    void forget(DiskWrite* op) override;
 
     // Runs the callbacks of the writes submitted so far. Returns how many.
     size_t poll();
@@ -42,7 +46,7 @@ private:
         uint64_t size = 0;
     };
     struct Pending {
-        int handle;
+        int handle;  // -1: a prepare_file, no data
         uint64_t offset;
         std::span<const std::byte> data;
         DiskWrite* op;

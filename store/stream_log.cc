@@ -128,6 +128,7 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
 }
 
 StreamLog::~StreamLog() {
+    if (spare_ == Spare::kPreparing) disk_.forget(&spare_op_);
     // A write still in flight is abandoned (a crash, or shutdown without draining): the Disk
     // must not call back into a destroyed log, which SimDisk::crash and DirectDisk's close
     // both guarantee.
@@ -150,6 +151,11 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     std::vector<uint64_t> firsts;
     for (const std::string& name : *names) {
         uint64_t first_seq;
+        if (name == "spare.tmp") {
+            // A segment being prepared when the process stopped: not part of the log.
+            if (auto ok = disk_.remove_file(options_.dir + "/" + name); !ok) return ok;
+            continue;
+        }
         if (!parse_segment_name(name, first_seq)) {
             report->detail = "refusing " + options_.dir + ": " + name + " is not a segment file";
             return std::unexpected(Errc::kForeign);
@@ -230,6 +236,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     for (const auto& entry : subjects_) subjects.push_back(entry.first);
     for (const std::string& subject : subjects) apply_limits(subject);
     apply_limits({});
+    prepare_spare();
     // The last segment takes appends: give it a tail holding the partial last page.
     Segment& active = *segments_.back();
     active.tail_capacity = options_.tail_bytes_max;
@@ -311,8 +318,16 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
     segment->bytes = options_.segment_bytes;
     std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
     encode_header({header.get(), kPageBytes}, first_seq, options_.segment_bytes);
-    if (auto ok = disk_.create_file(segment->path, options_.segment_bytes, {header.get(), kPageBytes}); !ok) {
-        return std::unexpected(ok.error());
+    if (spare_ == Spare::kReady) {
+        spare_ = Spare::kNone;
+        if (auto ok = disk_.adopt_file(spare_path(), segment->path, {header.get(), kPageBytes}); !ok) {
+            return std::unexpected(ok.error());
+        }
+    } else {
+        if (!segments_.empty()) ++rolls_waited_;
+        if (auto ok = disk_.create_file(segment->path, options_.segment_bytes, {header.get(), kPageBytes}); !ok) {
+            return std::unexpected(ok.error());
+        }
     }
     auto handle = disk_.open_file(segment->path);
     if (!handle) return std::unexpected(handle.error());
@@ -325,7 +340,22 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
     segment->tail_base = 0;
     std::memcpy(segment->tail.get(), header.get(), kPageBytes);
     segments_.push_back(std::move(segment));
+    prepare_spare();
     return segments_.back().get();
+}
+
+void StreamLog::prepare_spare() {
+    if (spare_ != Spare::kNone) return;
+    spare_ = Spare::kPreparing;
+    spare_op_.done = &StreamLog::spare_done;
+    spare_op_.log = this;
+    disk_.prepare_file(spare_path(), options_.segment_bytes, &spare_op_);
+}
+
+void StreamLog::spare_done(DiskWrite* op, int32_t result) {
+    StreamLog* log = static_cast<SpareOp*>(op)->log;
+    // On failure the next roll creates its segment in line (and reports any error then).
+    log->spare_ = result == 0 ? Spare::kReady : Spare::kNone;
 }
 
 Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordView& record, size_t bytes,

@@ -115,6 +115,9 @@ public:
     uint64_t bytes() const { return bytes_; }  // stored size of the live messages
     Errc sticky_error() const { return sticky_error_; }
     bool writes_in_flight() const;
+    // Rolls that had to create their segment in line because no spare was ready.
+    uint64_t rolls_without_spare() const { return rolls_waited_; }
+    bool spare_ready() const { return spare_ == Spare::kReady; }
 
 private:
     struct Segment;
@@ -141,6 +144,9 @@ private:
     bool is_live(uint64_t seq) const;
     void flush_segment(Segment& segment);
     static void write_done(DiskWrite* op, int32_t result);
+    static void spare_done(DiskWrite* op, int32_t result);
+    void prepare_spare();
+    std::string spare_path() const { return options_.dir + "/spare.tmp"; }
     void on_write_done(Segment& segment, int32_t result);
     void advance_durable();
     const Segment* segment_for(uint64_t seq) const;
@@ -164,6 +170,16 @@ private:
     Errc sticky_error_ = Errc::kOk;
     std::vector<std::pair<uint32_t, uint64_t>> tombstones_;  // during recovery: (kind, seq)
     DurableCallback on_durable_;
+
+    // The next segment file, allocated and zero-filled ahead of need by the Disk (off this
+    // thread), so a roll only writes a header and renames.
+    enum class Spare : uint8_t { kNone, kPreparing, kReady };
+    struct SpareOp : DiskWrite {
+        StreamLog* log = nullptr;
+    };
+    Spare spare_ = Spare::kNone;
+    SpareOp spare_op_;
+    uint64_t rolls_waited_ = 0;  // rolls that found no spare ready and created one in line
 };
 
 }  // namespace ringtail::store

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "io/direct_disk.h"
 #include "store/stream_log.h"
@@ -53,13 +54,18 @@ int main(int argc, char** argv) {
     options.tail_bytes_max = mib_env("RT_TAIL_MIB", 16);
     std::string payload(record_payload, 'p');
     uint64_t writes = 0;
+    uint64_t rolls_without_spare_seen = 0;
 
     auto start = Clock::now();
     {
         auto log = ringtail::store::StreamLog::open(disk, options, nullptr);
         if (!log) return 1;
         // Segment creation (preallocation + zero fill) is not what this measures: the first
-        // segment exists before the clock starts; later rolls are counted.
+        // segment and the first spare exist before the clock starts; later ones are counted.
+        while (!(*log)->spare_ready()) {
+            disk.poll(/*wait=*/false);
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
         start = Clock::now();
         uint64_t appended = 0;
         while ((*log)->durable_seq() < count) {
@@ -76,8 +82,10 @@ int main(int argc, char** argv) {
             writes += disk.poll(/*wait=*/true);
             if ((*log)->sticky_error() != ringtail::Errc::kOk) return 1;
         }
+        rolls_without_spare_seen = (*log)->rolls_without_spare();
     }
     double append_s = seconds_since(start);
+    uint64_t rolls_without_spare = rolls_without_spare_seen;
 
     ringtail::store::RecoveryReport report;
     start = Clock::now();
@@ -100,12 +108,12 @@ int main(int argc, char** argv) {
         "{\"record_payload_bytes\":%zu,\"records\":%llu,\"payload_mib\":%.0f,\"append_s\":%.3f,"
         "\"durable_records_per_s\":%.0f,\"durable_payload_mib_per_s\":%.1f,\"writes\":%llu,"
         "\"avg_write_kib\":%.0f,\"read_payload_mib_per_s\":%.0f,\"recovery_s\":%.3f,"
-        "\"recovery_s_per_gib\":%.2f}\n",
+        "\"recovery_s_per_gib\":%.2f,\"rolls_without_spare\":%llu}\n",
         record_payload, static_cast<unsigned long long>(count), mib, append_s,
         static_cast<double>(count) / append_s, mib / append_s, static_cast<unsigned long long>(writes),
         static_cast<double>(log_bytes) / 1024.0 / static_cast<double>(writes ? writes : 1),
         static_cast<double>(read_bytes) / (1 << 20) / read_s, recover_s,
-        recover_s / (static_cast<double>(log_bytes) / (1 << 30)));
+        recover_s / (static_cast<double>(log_bytes) / (1 << 30)), static_cast<unsigned long long>(rolls_without_spare));
     log->reset();
     std::filesystem::remove_all(dir);
     return 0;

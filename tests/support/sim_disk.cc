@@ -58,7 +58,20 @@ Result<std::span<const std::byte>> SimDisk::map_file(int handle) {
     return std::span<const std::byte>(file.data(), file.size());
 }
 
-void SimDisk::close_file(int handle) { handles_.erase(handle); }
+void SimDisk::close_file(int handle) {
+    // As the kernel would, writes already submitted still land; their callbacks are dropped.
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return;
+    std::string path = it->second;
+    handles_.erase(it);
+    std::erase_if(queue_, [&](Pending& write) {
+        if (write.prepare || write.path != path) return false;
+        if (write.fail_errno == 0) {
+            std::memcpy(files_[path].data() + write.offset, write.data.data(), write.data.size());
+        }
+        return true;
+    });
+}
 
 void SimDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) {
     RT_ASSERT(offset % store::kPageBytes == 0);
@@ -79,13 +92,36 @@ Result<bool> SimDisk::write_sync(int handle, uint64_t offset, std::span<const st
     return true;
 }
 
+void SimDisk::prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) {
+    // The file appears at once (a crash before the callback leaves it behind, to be cleaned
+    // up by recovery); the completion waits in the queue like a write.
+    files_[path] = std::vector<std::byte>(bytes);
+    queue_.push_back({path, 0, {}, op, 0, true});
+}
+
+Result<bool> SimDisk::adopt_file(const std::string& from, const std::string& to,
+                                 std::span<const std::byte> first_page) {
+    auto it = files_.find(from);
+    if (it == files_.end() || files_.contains(to)) return std::unexpected(Errc::kInvalid);
+    std::memcpy(it->second.data(), first_page.data(), first_page.size());
+    files_[to] = std::move(it->second);
+    files_.erase(it);
+    return true;
+}
+
+void SimDisk::forget(store::DiskWrite* op) {
+    std::erase_if(queue_, [op](const Pending& p) { return p.op == op; });
+}
+
 size_t SimDisk::complete(size_t count) {
     size_t done = 0;
     while (done < count && !queue_.empty()) {
         Pending write = std::move(queue_.front());
         queue_.pop_front();
         int32_t result;
-        if (write.fail_errno != 0) {
+        if (write.prepare) {
+            result = 0;
+        } else if (write.fail_errno != 0) {
             result = -write.fail_errno;
         } else {
             auto& file = files_[write.path];
@@ -102,7 +138,7 @@ size_t SimDisk::complete(size_t count) {
 void SimDisk::crash() {
     constexpr size_t kSector = 512;
     for (Pending& write : queue_) {
-        if (write.fail_errno != 0) continue;
+        if (write.fail_errno != 0 || write.prepare) continue;
         auto& file = files_[write.path];
         for (size_t at = 0; at < write.data.size(); at += kSector) {
             if (random_() % 2 == 0) std::memcpy(file.data() + write.offset + at, write.data.data() + at, kSector);

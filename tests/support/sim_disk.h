@@ -32,6 +32,10 @@ public:
     void close_file(int handle) override;
     void write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) override;
     Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
+    void prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) override;
+    Result<bool> adopt_file(const std::string& from, const std::string& to,
+                            std::span<const std::byte> first_page) override;
+    void forget(store::DiskWrite* op) override;
 
     // Completes up to `count` queued writes in submission order. Returns how many completed.
     size_t complete(size_t count = SIZE_MAX);
@@ -52,6 +56,7 @@ private:
         std::vector<std::byte> data;
         store::DiskWrite* op;
         int fail_errno;
+        bool prepare = false;  // a prepare_file: the file exists already; only the callback waits
     };
 
     std::mt19937_64 random_;

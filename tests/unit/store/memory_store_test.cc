@@ -44,6 +44,7 @@ TEST(MemoryStore, CallbacksNeverRunInsideWrite) {
     options.flush_bytes_max = 16 * 1024;
     options.tail_bytes_max = 64 * 1024;
     auto log = std::move(*StreamLog::open(disk, options, nullptr));
+    disk.poll();  // the spare segment
     bool called = false;
     log->set_durable_callback([&](uint64_t) { called = true; });
     ASSERT_TRUE(log->append("s", "", "x", 0));

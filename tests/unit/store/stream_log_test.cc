@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "tests/support/sim_disk.h"
@@ -24,6 +25,7 @@ std::unique_ptr<StreamLog> open_log(SimDisk& disk, StreamLogOptions options = sm
                                     RecoveryReport* report = nullptr) {
     auto log = StreamLog::open(disk, std::move(options), report);
     EXPECT_TRUE(log.has_value());
+    disk.complete();  // the spare segment's preparation; tests then count writes only
     return log ? std::move(*log) : nullptr;
 }
 
@@ -106,6 +108,7 @@ TEST(StreamLog, RollsSegmentsAndReadsAcrossThem) {
         disk.complete();
         EXPECT_EQ(log->durable_seq(), 400u);
         EXPECT_GT(disk.list_dir(options.dir)->size(), 3u);
+        EXPECT_EQ(log->rolls_without_spare(), 0u);  // every roll found its segment prepared
     }
     disk.crash();
     auto log = open_log(disk, options);
@@ -191,12 +194,26 @@ TEST(StreamLog, RollWaitsWhileThePreviousSegmentIsUnflushed) {
     while ((appended = log->append("s", "", std::string(1000, 'x'), 0))) {
     }
     EXPECT_EQ(appended.error(), Errc::kBusy);
-    EXPECT_EQ(disk.list_dir("/streams/S")->size(), 2u);
+    EXPECT_EQ(disk.list_dir("/streams/S")->size(), 3u);  // two segments and the spare
     for (int i = 0; i < 4; ++i) {
         log->flush();
         disk.complete();
     }
     EXPECT_TRUE(log->append("s", "", "after", 0));
+}
+
+TEST(StreamLog, ALeftoverSpareIsRemovedAtRecovery) {
+    SimDisk disk(14);
+    auto options = small_options();
+    {
+        auto log = StreamLog::open(disk, options, nullptr);  // the spare is being prepared
+        ASSERT_TRUE(log);
+    }
+    disk.crash();
+    auto names = disk.list_dir(options.dir);
+    EXPECT_NE(std::find(names->begin(), names->end(), "spare.tmp"), names->end());
+    auto log = open_log(disk, options);
+    EXPECT_EQ(log->last_seq(), 0u);
 }
 
 TEST(StreamLog, ForeignFilesAreRefused) {
