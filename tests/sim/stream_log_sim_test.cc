@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ namespace {
 struct Model {
     std::vector<std::string> payloads;  // payloads[seq - 1]
     uint64_t acked = 0;
+    std::set<uint64_t> removed;  // removed or purged; may come back after a crash (tombstone lost)
 };
 
 std::string random_payload(std::mt19937_64& random) {
@@ -56,11 +58,17 @@ std::string run_seed(uint64_t seed, bool flips) {
                    std::to_string(model.acked) + " (" + report.detail + ")";
         }
         if (last > model.payloads.size()) return "recovered records never appended";
+        std::set<uint64_t> still_removed;
         for (uint64_t seq = 1; seq <= last; ++seq) {
             auto record = log->load(seq);
+            if (!record && record.error() == Errc::kNotFound && model.removed.contains(seq)) {
+                still_removed.insert(seq);
+                continue;
+            }
             if (!record) return "recovered seq " + std::to_string(seq) + " unreadable: " + std::string(errc_text(record.error()));
             if (record->payload != model.payloads[seq - 1]) return "seq " + std::to_string(seq) + " has wrong content";
         }
+        model.removed = std::move(still_removed);  // the others came back: their tombstone was lost
         model.payloads.resize(last);
         model.acked = last;
         log->set_durable_callback([&model](uint64_t seq) { model.acked = std::max(model.acked, seq); });
@@ -82,6 +90,27 @@ std::string run_seed(uint64_t seed, bool flips) {
             }
         } else if (dice < 75) {
             log->flush();
+        } else if (dice < 80 && log->last_seq() > 0) {
+            if (random() % 3 == 0) {
+                PurgeRequest request;
+                request.up_to_seq = 1 + random() % (log->last_seq() + 1);
+                auto purged = log->purge(request);
+                if (purged) {
+                    for (uint64_t seq = 1; seq < request.up_to_seq; ++seq) model.removed.insert(seq);
+                } else if (purged.error() != Errc::kBusy && purged.error() != log->sticky_error()) {
+                    return "purge failed: " + std::string(errc_text(purged.error()));
+                }
+            } else {
+                uint64_t seq = 1 + random() % log->last_seq();
+                auto removed = log->remove(seq);
+                if (removed) {
+                    model.removed.insert(seq);
+                } else if (removed.error() == Errc::kNotFound) {
+                    if (!model.removed.contains(seq)) return "remove: live seq " + std::to_string(seq) + " not found";
+                } else if (removed.error() != Errc::kBusy && removed.error() != log->sticky_error()) {
+                    return "remove failed: " + std::string(errc_text(removed.error()));
+                }
+            }
         } else if (dice < 92) {
             disk.complete(1 + random() % 3);
         } else if (dice < 94) {
@@ -97,7 +126,13 @@ std::string run_seed(uint64_t seed, bool flips) {
             uint64_t seq = 1 + random() % log->last_seq();
             auto record = log->load(seq);
             if (record && record->payload != model.payloads[seq - 1]) return "served a wrong record";
-            if (!record && record.error() != Errc::kCorruptRecord) return "load failed unexpectedly";
+            if (record && model.removed.contains(seq)) return "served a removed record";
+            if (!record && record.error() == Errc::kNotFound && !model.removed.contains(seq)) {
+                return "live record " + std::to_string(seq) + " not found";
+            }
+            if (!record && record.error() != Errc::kCorruptRecord && record.error() != Errc::kNotFound) {
+                return "load failed unexpectedly";
+            }
         }
     }
     log.reset();
