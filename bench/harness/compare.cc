@@ -91,6 +91,15 @@ std::string git_describe(const std::string& executable) {
     return out;
 }
 
+// An argument as a shell would need it to reproduce the command.
+std::string shell_word(std::string_view arg) {
+    if (arg.find_first_of(" \t'\"$") == std::string_view::npos && !arg.empty())
+        return std::string(arg);
+    std::string quoted = "'";
+    for (char ch : arg) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return quoted + "'";
+}
+
 Expected<CompareOptions> parse_compare(std::span<const std::string_view> args) {
     CompareOptions c;
     c.ringtail = default_ringtail();
@@ -100,12 +109,12 @@ Expected<CompareOptions> parse_compare(std::span<const std::string_view> args) {
     bool count_given = false;
     bool duration_given = false;
     for (size_t i = 0; i < args.size(); ++i) {
-        c.command_line += " " + std::string(args[i]);
+        c.command_line += " " + shell_word(args[i]);
         const std::string_view flag = args[i];
         auto value = [&]() -> Expected<std::string_view> {
             if (i + 1 >= args.size())
                 return std::unexpected("missing value for " + std::string(flag));
-            c.command_line += " " + std::string(args[i + 1]);
+            c.command_line += " " + shell_word(args[i + 1]);
             return args[++i];
         };
         if (flag == "--scenarios") {
@@ -171,7 +180,7 @@ Expected<CompareOptions> parse_compare(std::span<const std::string_view> args) {
                 flag != "--sync" && flag.find('=') == std::string_view::npos &&
                 i + 1 < args.size()) {
                 rest.push_back(args[++i]);
-                c.command_line += " " + std::string(args[i]);
+                c.command_line += " " + shell_word(args[i]);
             }
         }
     }
@@ -485,7 +494,7 @@ void write_report(const Comparison& k, const Tables& t) {
         k.b.identity.name + (k.b.version_note.empty() ? "" : ", " + k.b.version_note);
     std::ofstream(c.out_dir + "/rate_vs_size.svg")
         << render_rate_chart(t.panels, "Message rate against message size",
-                             {"A: " + k.a.identity.name + "   B: " + b_name + "   median of " +
+                             {"A: " + k.a.identity.name + "  ·  B: " + b_name + "  ·  median of " +
                                   std::to_string(c.rounds) + " rounds",
                               machine_description()});
 

@@ -298,9 +298,9 @@ compare flags (plus any flag above, applied to every run):
   --server-cpus LIST  pin both servers to these cpus       --server-args "ARGS" for both
   --out DIR         report.md, results.json, rate_vs_size.svg (default build/bench-report)
 
-Every run checks what it received (counts, per-publisher order, no duplicates) and fails with
-exit status 1 on loss, duplicates, errors or a slow-consumer disconnect, instead of printing
-a lower number.
+Every run checks what it received (counts, per-publisher order, no duplicates) and fails on
+loss, duplicates, -ERR or a disconnect (a slow consumer) instead of printing a lower number.
+Exit status: 0 passed, 1 failed, 2 usage error, 3 skipped (JetStream not available).
 )";
 }
 
