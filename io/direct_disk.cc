@@ -106,9 +106,9 @@ void DirectDisk::preparer_main() {
         prepare_jobs_.pop_front();
         preparing_ = job.op;
         lock.unlock();
-        std::byte zeros[store::kPageBytes] = {};
+        alignas(store::kPageBytes) static constexpr std::byte kZeros[store::kPageBytes] = {};
         ::unlink(job.path.c_str());  // a leftover from a crash is simply replaced
-        auto created = create_file(job.path, job.bytes, {zeros, store::kPageBytes});
+        auto created = create_file(job.path, job.bytes, {kZeros, store::kPageBytes});
         job.result = created ? 0 : -EIO;
         lock.lock();
         preparing_ = nullptr;
@@ -187,10 +187,18 @@ Result<std::vector<std::string>> DirectDisk::list_dir(const std::string& path) {
 
 Result<bool> DirectDisk::create_file(const std::string& path, uint64_t bytes,
                                      std::span<const std::byte> first_page) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    // Zero-filled with direct writes: through the page cache, a segment's worth of zeros would
+    // cost a copy per byte and push useful pages out.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
+    if (fd < 0 && errno == EINVAL) fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return fail();
+    std::unique_ptr<std::byte, decltype(&std::free)> page(
+        static_cast<std::byte*>(std::aligned_alloc(store::kPageBytes, store::kPageBytes)), &std::free);
+    RT_ASSERT(page != nullptr);
+    RT_ASSERT(first_page.size() == store::kPageBytes);
+    std::memcpy(page.get(), first_page.data(), first_page.size());
     bool ok = ::fallocate(fd, 0, 0, static_cast<off_t>(bytes)) == 0 && zero_fill(fd, 0, bytes) &&
-              ::pwrite(fd, first_page.data(), first_page.size(), 0) == static_cast<ssize_t>(first_page.size()) &&
+              ::pwrite(fd, page.get(), store::kPageBytes, 0) == static_cast<ssize_t>(store::kPageBytes) &&
               ::fsync(fd) == 0;
     int error = errno;
     ::close(fd);
