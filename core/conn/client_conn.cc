@@ -72,7 +72,8 @@ void ClientConn::close(std::string_view error, std::string_view reason) {
         proto::append_err(out_, error);
         shard_.mark_dirty(*this);
     }
-    shard_.log_conn(*this, reason, reason == "Client Closed");
+    // Ordinary ends are debug lines, as in nats-server; anything the operator should see is not.
+    shard_.log_conn(*this, reason, reason == "Client Closed" || reason == "Server Shutdown");
     shard_.schedule_close(*this);
 }
 

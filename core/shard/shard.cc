@@ -100,7 +100,6 @@ std::string Shard::run() {
     if (!error.empty()) error = "shard " + std::to_string(index_) + ": " + error;
     server_.report_started(index_, error);
     if (!error.empty()) return error;
-    buffer_bytes_ = kRecvBufferBytes;
 
     arm_accept();
     arm_timer();
@@ -138,12 +137,13 @@ std::string Shard::run() {
         process_closes();
         flush();
         buffers_.commit();
-        for (auto& conn : conns_) {
-            if (conn && conn->recv_needs_rearm_ && conn->reading_allowed()) {
-                conn->recv_needs_rearm_ = false;
-                arm_recv(*conn);
-            }
+        // Re-arm after the buffers went back to the kernel, so a recv that ended for lack of
+        // buffers finds some.
+        for (ClientConn* conn : rearm_) {
+            conn->recv_needs_rearm_ = false;
+            if (!conn->recv_armed_ && conn->reading_allowed()) arm_recv(*conn);
         }
+        rearm_.clear();
 
         if (!stopping_ && server_.stop_requested()) {
             stopping_ = true;
@@ -305,7 +305,7 @@ void Shard::on_recv(ClientConn& conn, int32_t res, uint32_t flags) {
     // A multishot recv ends on -ENOBUFS (every buffer in use), on a cancel issued by a pause
     // that may already be over, or by itself: re-arm at the end of the turn, once buffers have
     // been given back, unless the connection is paused (resume re-arms) or closing.
-    if (!conn.recv_armed_ && conn.reading_allowed()) conn.recv_needs_rearm_ = true;
+    if (!conn.recv_armed_ && conn.reading_allowed()) request_rearm(conn);
 }
 
 void Shard::submit_send(ClientConn& conn) {
@@ -779,7 +779,7 @@ void Shard::release_pongs() {
     for (ClientConn* conn : ready) {
         conn->waiting_for_interest_ = false;
         conn->resume();
-        if (!conn->recv_armed_ && conn->reading_allowed()) conn->recv_needs_rearm_ = true;
+        if (!conn->recv_armed_ && conn->reading_allowed()) request_rearm(*conn);
     }
 }
 
@@ -790,12 +790,18 @@ void Shard::resume_paused() {
     for (ClientConn* conn : retry) {
         if (conn->closing_) continue;
         conn->resume();
-        if (!conn->recv_armed_ && conn->reading_allowed()) conn->recv_needs_rearm_ = true;
+        if (!conn->recv_armed_ && conn->reading_allowed()) request_rearm(*conn);
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // End of turn
+
+void Shard::request_rearm(ClientConn& conn) {
+    if (conn.recv_needs_rearm_) return;
+    conn.recv_needs_rearm_ = true;
+    rearm_.push_back(&conn);
+}
 
 void Shard::mark_dirty(ClientConn& conn) {
     if (conn.dirty_) return;
@@ -859,7 +865,7 @@ void Shard::process_closes() {
 void Shard::maybe_free(ClientConn& conn) {
     if (!conn.closing_) return;
     bool output_done = conn.out_.empty() && conn.sending_offset_ >= conn.sending_.size();
-    if (!conn.fd_closed_ && !conn.send_in_flight_ && (output_done || conn.fd_closed_)) {
+    if (!conn.fd_closed_ && !conn.send_in_flight_ && output_done) {
         ::close(conn.fd_);
         conn.fd_closed_ = true;
     }
@@ -867,6 +873,7 @@ void Shard::maybe_free(ClientConn& conn) {
     if (std::find(closing_.begin(), closing_.end(), &conn) != closing_.end()) return;
     std::erase(paused_, &conn);
     std::erase(pong_waiters_, &conn);
+    std::erase(rearm_, &conn);
     uint32_t slot = conn.slot_;
     conns_[slot].reset();
     free_slots_.push_back(slot);

@@ -58,6 +58,8 @@ public:
     void add_subscription(Subscription* sub);
     void remove_subscription(Subscription* sub);
     void mark_dirty(ClientConn& conn);
+    // The connection's recv ended and it may read: re-arm it at the end of this turn.
+    void request_rearm(ClientConn& conn);
     // Back-pressure: `conn` stops being read and is retried every turn until it gets through.
     void pause_reading(ClientConn& conn);
     void stop_reading(ClientConn& conn);
@@ -125,7 +127,6 @@ private:
 
     io::Uring uring_;
     io::BufferRing buffers_;
-    uint32_t buffer_bytes_ = 0;
 
     std::vector<std::unique_ptr<ClientConn>> conns_;
     std::vector<uint32_t> free_slots_;
@@ -142,6 +143,7 @@ private:
     std::vector<ClientConn*> dirty_;
     std::vector<ClientConn*> closing_;
     std::vector<ClientConn*> paused_;
+    std::vector<ClientConn*> rearm_;
     std::vector<ClientConn*> pong_waiters_;
     std::vector<Subscription*> expired_;
     // Scratch for route_publish, kept to avoid allocating per message.
