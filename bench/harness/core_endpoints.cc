@@ -263,7 +263,7 @@ Requester::Requester(std::unique_ptr<Connection> conn, RunControl& run, std::ato
     : Endpoint("requester " + std::to_string(config.id), std::move(conn), run),
       finished_(finished),
       config_(std::move(config)),
-      send_ns_(std::max<uint64_t>(1, config_.window), kNever) {
+      in_flight_(config_.window) {
     head_ = "PUB " + config_.subject + " " + config_.inbox + " " +
             std::to_string(config_.size_bytes) + "\r\n";
     body_ = payload_template(config_.size_bytes) + "\r\n";
@@ -272,52 +272,53 @@ Requester::Requester(std::unique_ptr<Connection> conn, RunControl& run, std::ato
 void Requester::tick(uint64_t now_ns) {
     wakeup_ns_ = kNever;
     if (done_ || failed_) return;
-    if (!stopped_ && (sent_ == config_.count || now_ns >= run_.publish_deadline_ns ||
+    if (!stopped_ && (in_flight_.sent() == config_.count || now_ns >= run_.publish_deadline_ns ||
                       run_.abort.load(std::memory_order_relaxed))) {
         stopped_ = true;
         stop_ns_ = now_ns;
     }
+    const uint64_t outstanding = in_flight_.sent() - in_flight_.completed();
     if (stopped_) {
-        if (completed_ == sent_) {
+        if (outstanding == 0) {
             done_ = true;
             finished_.fetch_add(1, std::memory_order_release);
         } else if (now_ns - stop_ns_ > run_.drain_timeout_ns) {
-            fail("LOSS: " + std::to_string(sent_ - completed_) + " of " + std::to_string(sent_) +
-                 " requests never answered");
+            fail("LOSS: " + std::to_string(outstanding) + " of " +
+                 std::to_string(in_flight_.sent()) + " requests never answered");
         } else {
             wakeup_ns_ = now_ns + 1'000'000;
         }
         return;
     }
     if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
-    if (sent_ > completed_ && now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
-        fail("LOSS: no reply for the drain timeout, " + std::to_string(sent_ - completed_) +
+    if (outstanding > 0 && now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
+        fail("LOSS: no reply for the drain timeout, " + std::to_string(outstanding) +
              " request(s) outstanding");
         return;
     }
-    const uint64_t window = send_ns_.size();
     std::string& out = conn_->out();
     const uint64_t sent_ns = now_ns - run_.epoch_ns;
-    const uint64_t sent_before = sent_;
-    while (sent_ < config_.count && sent_ - oldest_ < window) {
-        if (config_.rate_per_s > 0 && due_by(now_ns - run_.epoch_ns, config_.rate_per_s) <= sent_) {
-            wakeup_ns_ = run_.epoch_ns + intended_ns(sent_, config_.rate_per_s);
+    const uint64_t sent_before = in_flight_.sent();
+    while (in_flight_.sent() < config_.count && in_flight_.can_send()) {
+        if (config_.rate_per_s > 0 &&
+            due_by(now_ns - run_.epoch_ns, config_.rate_per_s) <= in_flight_.sent()) {
+            wakeup_ns_ = run_.epoch_ns + intended_ns(in_flight_.sent(), config_.rate_per_s);
             break;
         }
+        const uint64_t seq = in_flight_.send(now_ns);
         out += head_;
         const size_t at = out.size();
         out += body_;
-        write_stamp(out.data() + at, config_.size_bytes, config_.id, sent_, sent_ns);
-        send_ns_[sent_ % window] = now_ns;
+        write_stamp(out.data() + at, config_.size_bytes, config_.id, seq, sent_ns);
         if (config_.rate_per_s > 0) {
-            const uint64_t intended = intended_ns(sent_, config_.rate_per_s);
+            const uint64_t intended = intended_ns(seq, config_.rate_per_s);
             send_lag_.record(sent_ns - std::min(sent_ns, intended));
         }
-        ++sent_;
     }
-    if (sent_ != sent_before) last_progress_ns_ = now_ns;
-    if (sent_ > completed_ && wakeup_ns_ == kNever) wakeup_ns_ = now_ns + 10'000'000;
-    progress_sent.store(sent_, std::memory_order_relaxed);
+    if (in_flight_.sent() != sent_before) last_progress_ns_ = now_ns;
+    if (in_flight_.sent() > in_flight_.completed() && wakeup_ns_ == kNever)
+        wakeup_ns_ = now_ns + 10'000'000;
+    progress_sent.store(in_flight_.sent(), std::memory_order_relaxed);
 }
 
 void Requester::on_msg(const proto::MsgFrame& msg) {
@@ -328,26 +329,22 @@ void Requester::on_msg(const proto::MsgFrame& msg) {
         return;
     }
     const Stamp stamp = read_stamp(msg.payload);
-    const uint64_t window = send_ns_.size();
-    if (msg.payload.size() != config_.size_bytes || !stamp.has_seq ||
-        stamp.publisher != config_.id || stamp.seq < oldest_ || stamp.seq >= sent_ ||
-        send_ns_[stamp.seq % window] == kNever) [[unlikely]] {
+    const bool ours =
+        msg.payload.size() == config_.size_bytes && stamp.has_seq && stamp.publisher == config_.id;
+    const uint64_t sent_ns = ours ? in_flight_.complete(stamp.seq) : kNever;
+    if (sent_ns == kNever) [[unlikely]] {
         fail("unexpected or DUPLICATE reply (seq " + std::to_string(stamp.seq) + ", " +
              std::to_string(msg.payload.size()) + " bytes)");
         return;
     }
-    uint64_t& sent_at = send_ns_[stamp.seq % window];
-    round_trip_.record(read_ns_ - std::min(read_ns_, sent_at));
+    round_trip_.record(read_ns_ - std::min(read_ns_, sent_ns));
     if (config_.rate_per_s > 0) {
         const uint64_t intended = run_.epoch_ns + intended_ns(stamp.seq, config_.rate_per_s);
         round_trip_corrected_.record(read_ns_ - std::min(read_ns_, intended));
     }
-    sent_at = kNever;
-    ++completed_;
     last_reply_ns_ = read_ns_;
     last_progress_ns_ = read_ns_;
-    while (oldest_ < sent_ && send_ns_[oldest_ % window] == kNever) ++oldest_;
-    progress_received.store(completed_, std::memory_order_relaxed);
+    progress_received.store(in_flight_.completed(), std::memory_order_relaxed);
 }
 
 // ---- Responder ----

@@ -8,6 +8,7 @@
 
 #include "bench/harness/checker.h"
 #include "bench/harness/histogram.h"
+#include "bench/harness/in_flight.h"
 #include "bench/harness/runtime.h"
 
 // The roles of the Core NATS scenarios: Publisher and Subscriber (pub, pubsub, fanout, queue),
@@ -178,8 +179,8 @@ class Requester final : public Endpoint {
     bool done() const override { return done_; }
     void on_msg(const proto::MsgFrame& msg) override;
 
-    uint64_t sent() const { return sent_; }
-    uint64_t completed() const { return completed_; }
+    uint64_t sent() const { return in_flight_.sent(); }
+    uint64_t completed() const { return in_flight_.completed(); }
     uint64_t last_reply_ns() const { return last_reply_ns_; }
     const Histogram& round_trip() const { return round_trip_; }
     const Histogram& round_trip_corrected() const { return round_trip_corrected_; }
@@ -190,10 +191,7 @@ class Requester final : public Endpoint {
     RequesterConfig config_;
     std::string head_;               // "PUB subject inbox size\r\n"
     std::string body_;               // payload template + "\r\n"
-    std::vector<uint64_t> send_ns_;  // by seq % window; kNever once answered
-    uint64_t sent_ = 0;
-    uint64_t oldest_ = 0;  // the oldest unanswered seq (== sent_ when none)
-    uint64_t completed_ = 0;
+    InFlight in_flight_;             // by the seq in the stamp the responder echoes
     bool stopped_ = false;
     uint64_t stop_ns_ = 0;
     uint64_t last_progress_ns_ = 0;  // the last send or reply

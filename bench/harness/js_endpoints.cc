@@ -78,37 +78,21 @@ int64_t last_token_number(std::string_view subject) {
     return value;
 }
 
-// ---- InFlight ----
+// ---- JsRequester ----
 
-uint64_t InFlight::send(uint64_t now_ns) {
-    send_ns_[next_ % send_ns_.size()] = now_ns;
-    return next_++;
-}
+JsRequester::JsRequester(std::string name, std::unique_ptr<Connection> conn, RunControl& run,
+                         uint64_t count, uint64_t window, std::string reply_noun,
+                         std::string lost_text)
+    : Endpoint(std::move(name), std::move(conn), run),
+      count_(count),
+      reply_noun_(std::move(reply_noun)),
+      lost_text_(std::move(lost_text)),
+      in_flight_(window) {}
 
-uint64_t InFlight::complete(uint64_t seq) {
-    if (seq < oldest_ || seq >= next_) return kNever;
-    uint64_t& slot = send_ns_[seq % send_ns_.size()];
-    const uint64_t sent_ns = slot;
-    if (sent_ns == kNever) return kNever;
-    slot = kNever;
-    ++completed_;
-    while (oldest_ < next_ && send_ns_[oldest_ % send_ns_.size()] == kNever) ++oldest_;
-    return sent_ns;
-}
-
-// ---- JsPublisher ----
-
-JsPublisher::JsPublisher(std::unique_ptr<Connection> conn, RunControl& run,
-                         JsPublisherConfig config)
-    : Endpoint("js publisher " + std::to_string(config.id), std::move(conn), run),
-      config_(std::move(config)),
-      in_flight_(config_.window),
-      payload_(config_.size_bytes, 'x') {}
-
-void JsPublisher::tick(uint64_t now_ns) {
+void JsRequester::tick(uint64_t now_ns) {
     wakeup_ns_ = kNever;
     if (done_ || failed_) return;
-    if (!stopped_ && (in_flight_.sent() == config_.count || now_ns >= run_.publish_deadline_ns ||
+    if (!stopped_ && (in_flight_.sent() == count_ || now_ns >= run_.publish_deadline_ns ||
                       run_.abort.load(std::memory_order_relaxed))) {
         stopped_ = true;
         stop_ns_ = now_ns;
@@ -117,8 +101,8 @@ void JsPublisher::tick(uint64_t now_ns) {
         if (in_flight_.completed() == in_flight_.sent()) {
             done_ = true;
         } else if (now_ns - stop_ns_ > run_.drain_timeout_ns) {
-            fail("LOSS: " + std::to_string(in_flight_.sent() - in_flight_.completed()) +
-                 " PubAcks never came");
+            fail("LOSS: " + std::to_string(in_flight_.sent() - in_flight_.completed()) + " " +
+                 lost_text_);
         } else {
             wakeup_ns_ = now_ns + 1'000'000;
         }
@@ -127,36 +111,63 @@ void JsPublisher::tick(uint64_t now_ns) {
     if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
     if (in_flight_.sent() > in_flight_.completed() &&
         now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
-        fail("LOSS: no PubAck for the drain timeout, " +
+        fail("LOSS: no " + reply_noun_ + " for the drain timeout, " +
              std::to_string(in_flight_.sent() - in_flight_.completed()) + " outstanding");
         return;
     }
     std::string& out = conn_->out();
-    const uint64_t sent_ns = now_ns - run_.epoch_ns;
-    if (in_flight_.can_send() && in_flight_.sent() < config_.count) last_progress_ns_ = now_ns;
+    if (in_flight_.can_send() && in_flight_.sent() < count_) last_progress_ns_ = now_ns;
     wakeup_ns_ = now_ns + 10'000'000;
-    while (in_flight_.sent() < config_.count && in_flight_.can_send()) {
-        const uint64_t seq = in_flight_.send(now_ns);
-        out += "PUB ";
-        if (config_.keys > 0) {
-            out += config_.key_prefix;
-            out += std::to_string(seq % config_.keys);
-        } else {
-            out += config_.subject;
-        }
-        out += ' ';
-        out += config_.inbox;
-        out += '.';
-        out += std::to_string(seq);
-        out += ' ';
-        out += std::to_string(config_.size_bytes);
-        out += "\r\n";
-        const size_t at = out.size();
-        out += payload_;
-        out += "\r\n";
-        write_stamp(out.data() + at, config_.size_bytes, config_.id, seq, sent_ns);
+    while (in_flight_.sent() < count_ && in_flight_.can_send()) {
+        append_request(out, in_flight_.send(now_ns), now_ns);
     }
     progress_sent.store(in_flight_.sent(), std::memory_order_relaxed);
+}
+
+JsRequester::Answer JsRequester::complete(const proto::MsgFrame& msg) {
+    const int64_t seq = last_token_number(msg.subject);
+    const uint64_t sent_ns = seq < 0 ? kNever : in_flight_.complete(static_cast<uint64_t>(seq));
+    if (sent_ns == kNever) {
+        fail("unexpected or DUPLICATE " + reply_noun_ + " on " + std::string(msg.subject));
+    }
+    return Answer{static_cast<uint64_t>(seq), sent_ns};
+}
+
+void JsRequester::record_reply(uint64_t sent_ns) {
+    latency_.record(read_ns_ - std::min(read_ns_, sent_ns));
+    last_reply_ns_ = read_ns_;
+    last_progress_ns_ = read_ns_;
+    progress_received.store(in_flight_.completed(), std::memory_order_relaxed);
+}
+
+// ---- JsPublisher ----
+
+JsPublisher::JsPublisher(std::unique_ptr<Connection> conn, RunControl& run,
+                         JsPublisherConfig config)
+    : JsRequester("js publisher " + std::to_string(config.id), std::move(conn), run, config.count,
+                  config.window, "PubAck", "PubAcks never came"),
+      config_(std::move(config)),
+      payload_(config_.size_bytes, 'x') {}
+
+void JsPublisher::append_request(std::string& out, uint64_t seq, uint64_t now_ns) {
+    out += "PUB ";
+    if (config_.keys > 0) {
+        out += config_.key_prefix;
+        out += std::to_string(seq % config_.keys);
+    } else {
+        out += config_.subject;
+    }
+    out += ' ';
+    out += config_.inbox;
+    out += '.';
+    out += std::to_string(seq);
+    out += ' ';
+    out += std::to_string(config_.size_bytes);
+    out += "\r\n";
+    const size_t at = out.size();
+    out += payload_;
+    out += "\r\n";
+    write_stamp(out.data() + at, config_.size_bytes, config_.id, seq, now_ns - run_.epoch_ns);
 }
 
 void JsPublisher::on_msg(const proto::MsgFrame& msg) {
@@ -176,16 +187,8 @@ void JsPublisher::on_msg(const proto::MsgFrame& msg) {
         fail("PubAck marked duplicate (the harness never repeats a message)");
         return;
     }
-    const int64_t seq = last_token_number(msg.subject);
-    const uint64_t sent_ns = seq < 0 ? kNever : in_flight_.complete(static_cast<uint64_t>(seq));
-    if (sent_ns == kNever) {
-        fail("unexpected or DUPLICATE PubAck on " + std::string(msg.subject));
-        return;
-    }
-    ack_latency_.record(read_ns_ - std::min(read_ns_, sent_ns));
-    last_ack_ns_ = read_ns_;
-    last_progress_ns_ = read_ns_;
-    progress_received.store(in_flight_.completed(), std::memory_order_relaxed);
+    const uint64_t sent_ns = complete(msg).sent_ns;
+    if (sent_ns != kNever) record_reply(sent_ns);
 }
 
 // ---- PullConsumer ----
@@ -286,46 +289,15 @@ void PullConsumer::after_read() {
 // ---- KvGetter ----
 
 KvGetter::KvGetter(std::unique_ptr<Connection> conn, RunControl& run, KvGetterConfig config)
-    : Endpoint("kv getter " + std::to_string(config.id), std::move(conn), run),
-      config_(std::move(config)),
-      in_flight_(config_.window) {}
+    : JsRequester("kv getter " + std::to_string(config.id), std::move(conn), run, config.count,
+                  config.window, "get reply", "gets never answered"),
+      config_(std::move(config)) {}
 
-void KvGetter::tick(uint64_t now_ns) {
-    wakeup_ns_ = kNever;
-    if (done_ || failed_) return;
-    if (!stopped_ && (in_flight_.sent() == config_.count || now_ns >= run_.publish_deadline_ns ||
-                      run_.abort.load(std::memory_order_relaxed))) {
-        stopped_ = true;
-        stop_ns_ = now_ns;
-    }
-    if (stopped_) {
-        if (in_flight_.completed() == in_flight_.sent()) {
-            done_ = true;
-        } else if (now_ns - stop_ns_ > run_.drain_timeout_ns) {
-            fail("LOSS: " + std::to_string(in_flight_.sent() - in_flight_.completed()) +
-                 " gets never answered");
-        } else {
-            wakeup_ns_ = now_ns + 1'000'000;
-        }
-        return;
-    }
-    if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
-    if (in_flight_.sent() > in_flight_.completed() &&
-        now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
-        fail("LOSS: no get reply for the drain timeout, " +
-             std::to_string(in_flight_.sent() - in_flight_.completed()) + " outstanding");
-        return;
-    }
+void KvGetter::append_request(std::string& out, uint64_t seq, uint64_t now_ns) {
+    (void)now_ns;
     const uint64_t written = std::min(config_.keys, config_.puts);
-    std::string& out = conn_->out();
-    if (in_flight_.can_send() && in_flight_.sent() < config_.count) last_progress_ns_ = now_ns;
-    wakeup_ns_ = now_ns + 10'000'000;
-    while (in_flight_.sent() < config_.count && in_flight_.can_send()) {
-        const uint64_t seq = in_flight_.send(now_ns);
-        out += "PUB " + config_.get_prefix + std::to_string(seq % written) + " " + config_.inbox +
-               "." + std::to_string(seq) + " 0\r\n\r\n";
-    }
-    progress_sent.store(in_flight_.sent(), std::memory_order_relaxed);
+    out += "PUB " + config_.get_prefix + std::to_string(seq % written) + " " + config_.inbox + "." +
+           std::to_string(seq) + " 0\r\n\r\n";
 }
 
 void KvGetter::on_msg(const proto::MsgFrame& msg) {
@@ -333,15 +305,11 @@ void KvGetter::on_msg(const proto::MsgFrame& msg) {
         fail("direct get answered with " + first_line(msg.headers));
         return;
     }
-    const int64_t seq = last_token_number(msg.subject);
-    const uint64_t sent_ns = seq < 0 ? kNever : in_flight_.complete(static_cast<uint64_t>(seq));
-    if (sent_ns == kNever) {
-        fail("unexpected or DUPLICATE get reply on " + std::string(msg.subject));
-        return;
-    }
+    const Answer answer = complete(msg);
+    if (answer.sent_ns == kNever) return;
     // Key j last received put number j + m*keys, the largest such number below `puts`.
     const uint64_t written = std::min(config_.keys, config_.puts);
-    const uint64_t key = static_cast<uint64_t>(seq) % written;
+    const uint64_t key = answer.seq % written;
     const uint64_t last_put = key + (config_.puts - 1 - key) / config_.keys * config_.keys;
     const Stamp stamp = read_stamp(msg.payload);
     if (msg.payload.size() != config_.size_bytes || !stamp.has_seq ||
@@ -350,10 +318,7 @@ void KvGetter::on_msg(const proto::MsgFrame& msg) {
              std::to_string(last_put) + ", got put " + std::to_string(stamp.seq));
         return;
     }
-    latency_.record(read_ns_ - std::min(read_ns_, sent_ns));
-    last_reply_ns_ = read_ns_;
-    last_progress_ns_ = read_ns_;
-    progress_received.store(in_flight_.completed(), std::memory_order_relaxed);
+    record_reply(answer.sent_ns);
 }
 
 }  // namespace ringtail::bench

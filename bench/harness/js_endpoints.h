@@ -9,6 +9,7 @@
 
 #include "bench/harness/checker.h"
 #include "bench/harness/histogram.h"
+#include "bench/harness/in_flight.h"
 #include "bench/harness/runtime.h"
 
 // The roles of the JetStream scenarios: JsPublisher (js-pub, the kv puts, the js-consume
@@ -19,26 +20,6 @@ namespace ringtail::bench {
 // A JetStream API call ($JS.API.<what>): the response JSON, or its error description.
 [[nodiscard]] Expected<nlohmann::json> js_api(Connection& conn, const std::string& what,
                                               const nlohmann::json& request);
-
-// Requests in flight, identified by a seq carried in the reply subject (inbox.<seq>). The
-// span from the oldest unanswered seq to the next one is at most `window`, so the send times
-// fit a ring indexed by seq % window.
-class InFlight {
- public:
-    explicit InFlight(uint64_t window) : send_ns_(std::max<uint64_t>(window, 1), kNever) {}
-    bool can_send() const { return next_ - oldest_ < send_ns_.size(); }
-    uint64_t send(uint64_t now_ns);  // returns the seq
-    // The request's send time, or kNever when `seq` is not in flight (unknown or answered).
-    uint64_t complete(uint64_t seq);
-    uint64_t sent() const { return next_; }
-    uint64_t completed() const { return completed_; }
-
- private:
-    std::vector<uint64_t> send_ns_;
-    uint64_t next_ = 0;
-    uint64_t oldest_ = 0;
-    uint64_t completed_ = 0;
-};
 
 // The last dot-separated token of a subject as a number, or -1.
 int64_t last_token_number(std::string_view subject);
@@ -54,32 +35,66 @@ struct JsPublisherConfig {
     uint64_t window = 1;  // outstanding PubAcks; 1 is a synchronous publisher
 };
 
-// Publishes with a reply subject per message and waits for each PubAck, keeping at most
-// `window` outstanding. Every PubAck must come back once, without an error.
-class JsPublisher final : public Endpoint {
+// What JsPublisher and KvGetter share: requests that name inbox.<seq> as their reply subject,
+// at most `window` of them unanswered, each reply matched to its request by that seq. Sending
+// stops at `count`, the duration or an abort; the outstanding replies then have the drain
+// timeout to come. While sending, the drain timeout without a reply fails the endpoint too.
+// Owner: its worker, as every Endpoint.
+class JsRequester : public Endpoint {
  public:
-    JsPublisher(std::unique_ptr<Connection> conn, RunControl& run, JsPublisherConfig config);
-    void tick(uint64_t now_ns) override;
-    uint64_t wakeup_ns() const override { return wakeup_ns_; }
-    bool done() const override { return done_; }
-    void on_msg(const proto::MsgFrame& msg) override;
+    void tick(uint64_t now_ns) final;
+    uint64_t wakeup_ns() const final { return wakeup_ns_; }
+    bool done() const final { return done_; }
 
     uint64_t sent() const { return in_flight_.sent(); }
-    uint64_t acked() const { return in_flight_.completed(); }
-    uint64_t last_ack_ns() const { return last_ack_ns_; }
-    const Histogram& ack_latency() const { return ack_latency_; }
+    uint64_t answered() const { return in_flight_.completed(); }
+    uint64_t last_reply_ns() const { return last_reply_ns_; }
+    const Histogram& latency() const { return latency_; }
+
+ protected:
+    // The failures name a reply `reply_noun` ("PubAck"), and replies that never came
+    // `lost_text` ("PubAcks never came").
+    JsRequester(std::string name, std::unique_ptr<Connection> conn, RunControl& run, uint64_t count,
+                uint64_t window, std::string reply_noun, std::string lost_text);
+
+    // Appends request `seq` to `out`.
+    virtual void append_request(std::string& out, uint64_t seq, uint64_t now_ns) = 0;
+
+    struct Answer {
+        uint64_t seq = 0;
+        uint64_t sent_ns = kNever;  // kNever: not in flight, and the endpoint has failed
+    };
+    // Takes the request that `msg` answers out of flight.
+    Answer complete(const proto::MsgFrame& msg);
+    // Counts an answer that passed its checks.
+    void record_reply(uint64_t sent_ns);
 
  private:
-    JsPublisherConfig config_;
+    uint64_t count_;
+    std::string reply_noun_;
+    std::string lost_text_;
     InFlight in_flight_;
-    std::string payload_;
     bool stopped_ = false;
     uint64_t stop_ns_ = 0;
-    uint64_t last_progress_ns_ = 0;  // the last send or PubAck
-    uint64_t last_ack_ns_ = 0;
+    uint64_t last_progress_ns_ = 0;  // the last send or reply
+    uint64_t last_reply_ns_ = 0;
     uint64_t wakeup_ns_ = kNever;
     bool done_ = false;
-    Histogram ack_latency_;
+    Histogram latency_;
+};
+
+// Publishes with a reply subject per message and waits for each PubAck, keeping at most
+// `window` outstanding. Every PubAck must come back once, without an error.
+class JsPublisher final : public JsRequester {
+ public:
+    JsPublisher(std::unique_ptr<Connection> conn, RunControl& run, JsPublisherConfig config);
+    void on_msg(const proto::MsgFrame& msg) override;
+
+ private:
+    void append_request(std::string& out, uint64_t seq, uint64_t now_ns) override;
+
+    JsPublisherConfig config_;
+    std::string payload_;
 };
 
 // What the consumers of one js-consume run share.
@@ -144,29 +159,15 @@ struct KvGetterConfig {
 };
 
 // Direct-gets keys round-robin and checks each value is the last one put for that key.
-class KvGetter final : public Endpoint {
+class KvGetter final : public JsRequester {
  public:
     KvGetter(std::unique_ptr<Connection> conn, RunControl& run, KvGetterConfig config);
-    void tick(uint64_t now_ns) override;
-    uint64_t wakeup_ns() const override { return wakeup_ns_; }
-    bool done() const override { return done_; }
     void on_msg(const proto::MsgFrame& msg) override;
 
-    uint64_t sent() const { return in_flight_.sent(); }
-    uint64_t answered() const { return in_flight_.completed(); }
-    uint64_t last_reply_ns() const { return last_reply_ns_; }
-    const Histogram& latency() const { return latency_; }
-
  private:
+    void append_request(std::string& out, uint64_t seq, uint64_t now_ns) override;
+
     KvGetterConfig config_;
-    InFlight in_flight_;
-    bool stopped_ = false;
-    uint64_t stop_ns_ = 0;
-    uint64_t last_progress_ns_ = 0;  // the last send or reply
-    uint64_t last_reply_ns_ = 0;
-    uint64_t wakeup_ns_ = kNever;
-    bool done_ = false;
-    Histogram latency_;
 };
 
 }  // namespace ringtail::bench

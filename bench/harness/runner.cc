@@ -22,6 +22,26 @@ Expected<std::unique_ptr<Connection>> Runner::connect(const std::string& name) {
     return Connection::open(url_, params);
 }
 
+uint64_t share(uint64_t count, uint64_t parts, uint64_t i) {
+    return count / parts + (i < count % parts ? 1 : 0);
+}
+
+void fail_run(RunResult& result, const std::string& message) {
+    result.status = RunStatus::kFailed;
+    if (result.message.empty()) result.message = message;
+}
+
+Expected<std::unique_ptr<Connection>> subscribed(Runner& runner, const std::string& name,
+                                                 const std::string& subject,
+                                                 const std::string& queue, const std::string& sid) {
+    auto conn = runner.connect(name);
+    if (!conn) return conn;
+    (*conn)->out() += "SUB " + subject + (queue.empty() ? "" : " " + queue) + " " + sid + "\r\n";
+    if (Status status = (*conn)->ping_sync(); !status)
+        return std::unexpected(name + ": " + status.error());
+    return conn;
+}
+
 double Runner::seconds_since_epoch(uint64_t ns) const {
     if (ns == 0 || ns < control_.epoch_ns) return 0;
     return static_cast<double>(ns - control_.epoch_ns) / 1e9;

@@ -69,6 +69,19 @@ RunResult run_scenario(Options options);
 // The server behind `url`, from its INFO.
 Expected<ServerIdentity> probe_server(const Options& options);
 
+// What the scenario bodies share.
+// Client i's share of `count` over `parts` clients, spread as evenly as integers allow.
+uint64_t share(uint64_t count, uint64_t parts, uint64_t i);
+// Marks the run failed; the first failure's message is the one kept.
+void fail_run(RunResult& result, const std::string& message);
+// Connects, subscribes and waits for the PONG, so that the interest is in place on every
+// shard before any publisher starts (or a reply subject has somewhere to go).
+[[nodiscard]] Expected<std::unique_ptr<Connection>> subscribed(Runner& runner,
+                                                               const std::string& name,
+                                                               const std::string& subject,
+                                                               const std::string& queue,
+                                                               const std::string& sid);
+
 // Scenario bodies (scenarios_core.cc, scenarios_js.cc). `result` arrives with options and
 // server filled in.
 void run_core(Runner& runner, RunResult& result);

@@ -9,29 +9,6 @@ namespace ringtail::bench {
 
 namespace {
 
-// Publisher i's share of `count`, spread as evenly as integers allow.
-uint64_t share(uint64_t count, uint64_t parts, uint64_t i) {
-    return count / parts + (i < count % parts ? 1 : 0);
-}
-
-void fail_run(RunResult& result, const std::string& message) {
-    result.status = RunStatus::kFailed;
-    if (result.message.empty()) result.message = message;
-}
-
-// Subscribes and waits for the PONG, so the interest is in place on every shard before any
-// publisher starts.
-Expected<std::unique_ptr<Connection>> subscribed(Runner& runner, const std::string& name,
-                                                 const std::string& subject,
-                                                 const std::string& queue, const std::string& sid) {
-    auto conn = runner.connect(name);
-    if (!conn) return conn;
-    (*conn)->out() += "SUB " + subject + (queue.empty() ? "" : " " + queue) + " " + sid + "\r\n";
-    if (Status status = (*conn)->ping_sync(); !status)
-        return std::unexpected(name + ": " + status.error());
-    return conn;
-}
-
 std::string latency_label(const Options& options, const std::string& what) {
     if (options.rate > 0) return what;
     return what + " (at saturation: mostly queueing)";

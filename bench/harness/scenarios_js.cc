@@ -10,15 +10,6 @@ namespace ringtail::bench {
 
 namespace {
 
-uint64_t share(uint64_t count, uint64_t parts, uint64_t i) {
-    return count / parts + (i < count % parts ? 1 : 0);
-}
-
-void fail_run(RunResult& result, const std::string& message) {
-    result.status = RunStatus::kFailed;
-    if (result.message.empty()) result.message = message;
-}
-
 constexpr int64_t kSecondNs = 1'000'000'000;
 
 // A number inside an API response, e.g. "/state/messages"; 0 when absent or not a number, so
@@ -59,17 +50,6 @@ class StreamGuard {
     std::string stream_;
 };
 
-// Connects and subscribes to `inbox`.* so that replies have somewhere to go before the run.
-Expected<std::unique_ptr<Connection>> with_inbox(Runner& runner, const std::string& name,
-                                                 const std::string& inbox) {
-    auto conn = runner.connect(name);
-    if (!conn) return conn;
-    (*conn)->out() += "SUB " + inbox + ".* 1\r\n";
-    if (Status status = (*conn)->ping_sync(); !status)
-        return std::unexpected(name + ": " + status.error());
-    return conn;
-}
-
 // Adds the publishers of a js-pub run, or of a kv put phase when key_prefix is set.
 Expected<std::vector<JsPublisher*>> add_js_publishers(Runner& runner, const std::string& token,
                                                       const std::string& subject_base,
@@ -89,7 +69,8 @@ Expected<std::vector<JsPublisher*>> add_js_publishers(Runner& runner, const std:
         config.size_bytes = o.size_bytes;
         config.count = share(o.count, pubs, p);
         config.window = static_cast<uint64_t>(o.window);
-        auto conn = with_inbox(runner, "js publisher " + std::to_string(p), config.inbox);
+        auto conn =
+            subscribed(runner, "js publisher " + std::to_string(p), config.inbox + ".*", "", "1");
         if (!conn) return std::unexpected(conn.error());
         publishers.push_back(runner.add<JsPublisher>(std::move(*conn), runner.control(), config));
     }
@@ -107,9 +88,9 @@ PublishOutcome collect(const std::vector<JsPublisher*>& publishers) {
     PublishOutcome outcome;
     for (JsPublisher* publisher : publishers) {
         outcome.sent += publisher->sent();
-        outcome.acked += publisher->acked();
-        outcome.last_ack_ns = std::max(outcome.last_ack_ns, publisher->last_ack_ns());
-        outcome.latency.merge(publisher->ack_latency());
+        outcome.acked += publisher->answered();
+        outcome.last_ack_ns = std::max(outcome.last_ack_ns, publisher->last_reply_ns());
+        outcome.latency.merge(publisher->latency());
     }
     return outcome;
 }
@@ -237,7 +218,8 @@ void run_js_consume(Runner& runner, RunResult& result) {
         config.inbox = "_INBOX." + token + ".c" + std::to_string(c);
         config.batch = static_cast<uint64_t>(o.batch);
         config.size_bytes = o.size_bytes;
-        auto conn = with_inbox(runner, "consumer " + std::to_string(c), config.inbox);
+        auto conn =
+            subscribed(runner, "consumer " + std::to_string(c), config.inbox + ".*", "", "1");
         if (!conn) return fail_run(result, conn.error());
         consumers.push_back(
             runner.add<PullConsumer>(std::move(*conn), runner.control(), board, config));
@@ -329,12 +311,12 @@ void run_kv(Runner& runner, RunResult& result) {
             "$JS.API.DIRECT.GET." + stream + ".$KV." + bucket + ".k" + std::to_string(p) + "_";
         get.inbox = "_INBOX." + token + ".g" + std::to_string(p);
         get.keys = o.keys;
-        get.puts = (*putters)[p]->acked();
+        get.puts = (*putters)[p]->answered();
         get.size_bytes = o.size_bytes;
         get.count = share(o.count, clients, p);
         get.window = static_cast<uint64_t>(o.window);
         if (get.puts == 0) return fail_run(result, "put: no value was stored");
-        auto conn = with_inbox(runner, "kv getter " + std::to_string(p), get.inbox);
+        auto conn = subscribed(runner, "kv getter " + std::to_string(p), get.inbox + ".*", "", "1");
         if (!conn) return fail_run(result, conn.error());
         getters.push_back(runner.add<KvGetter>(std::move(*conn), runner.control(), get));
     }

@@ -18,33 +18,21 @@ using Sublist = ringtail::core::Sublist<int>;
 
 enum class Kind { kLiteral, kStar, kTail };
 
-// Subscription i is built from a = i / 1000 and b = i % 1000:
-//   literal: t.<a>.<b>      star: t.<a>.*.<b>      tail: t.<a>.<b>.>
-std::string pattern(Kind kind, size_t i) {
+// Subscription i is built from a = i / 1000 and b = i % 1000 (`wildcards`); the subject
+// that it, and only it among its kind, matches fills the wildcard in (`wildcards` false):
+//   literal: t.<a>.<b>        t.<a>.<b>
+//   star:    t.<a>.*.<b>      t.<a>.x.<b>
+//   tail:    t.<a>.<b>.>      t.<a>.<b>.x.y
+std::string subject(Kind kind, size_t i, bool wildcards) {
     const std::string a = std::to_string(i / 1000);
     const std::string b = std::to_string(i % 1000);
     switch (kind) {
         case Kind::kLiteral:
             return "t." + a + "." + b;
         case Kind::kStar:
-            return "t." + a + ".*." + b;
+            return "t." + a + (wildcards ? ".*." : ".x.") + b;
         case Kind::kTail:
-            return "t." + a + "." + b + ".>";
-    }
-    return "";
-}
-
-// A subject that subscription i (and only it, among its kind) matches.
-std::string subject_for(Kind kind, size_t i) {
-    const std::string a = std::to_string(i / 1000);
-    const std::string b = std::to_string(i % 1000);
-    switch (kind) {
-        case Kind::kLiteral:
-            return "t." + a + "." + b;
-        case Kind::kStar:
-            return "t." + a + ".x." + b;
-        case Kind::kTail:
-            return "t." + a + "." + b + ".x.y";
+            return "t." + a + "." + b + (wildcards ? ".>" : ".x.y");
     }
     return "";
 }
@@ -64,11 +52,11 @@ Fixture& fixture(Kind kind, size_t subscriptions) {
     slot = std::make_unique<Fixture>();
     slot->subscribers.resize(subscriptions);
     for (size_t i = 0; i < subscriptions; ++i) {
-        slot->sublist.insert(pattern(kind, i), "", &slot->subscribers[i]);
+        slot->sublist.insert(subject(kind, i, /*wildcards=*/true), "", &slot->subscribers[i]);
     }
     std::mt19937_64 rng(42);
     for (int i = 0; i < 4096; ++i)
-        slot->subjects.push_back(subject_for(kind, rng() % subscriptions));
+        slot->subjects.push_back(subject(kind, rng() % subscriptions, /*wildcards=*/false));
     return *slot;
 }
 
