@@ -109,7 +109,7 @@ void DirectDisk::preparer_main() {
         alignas(store::kPageBytes) static constexpr std::byte kZeros[store::kPageBytes] = {};
         ::unlink(job.path.c_str());  // a leftover from a crash is simply replaced
         auto created = create_file(job.path, job.bytes, {kZeros, store::kPageBytes});
-        job.result = created ? 0 : -EIO;
+        job.result = created ? 0 : (created.error() == Errc::kNoSpace ? -ENOSPC : -EIO);
         lock.lock();
         preparing_ = nullptr;
         prepare_done_.push_back(std::move(job));
@@ -135,11 +135,16 @@ Result<bool> DirectDisk::adopt_file(const std::string& from, const std::string& 
     int error = errno;
     ::close(fd);
     if (!ok) return std::unexpected(errno_to_errc(error));
-    if (::rename(from.c_str(), to.c_str()) != 0) return fail();
+    // Never over an existing file: a name clash is a bug to report, not data to replace.
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) return fail();
     return sync_dir(parent_of(to));
 }
 
 void DirectDisk::forget(store::DiskWrite* op) {
+    if (ops_handle_.contains(op)) {
+        forgotten_.insert(op);  // a write in flight: its completion is dropped in reap()
+        return;
+    }
     {
         std::lock_guard lock(prepare_mutex_);
         std::erase_if(prepare_jobs_, [op](const PrepareJob& job) { return job.op == op; });
@@ -308,7 +313,8 @@ size_t DirectDisk::reap(bool wait, int handle_closing) {
         --files_[handle].writes_in_flight;
         --in_flight_;
         ++done;
-        if (handle != handle_closing) op->done(op, result);
+        bool forgotten = forgotten_.erase(op) > 0;
+        if (handle != handle_closing && !forgotten) op->done(op, result);
     }
     return done;
 }

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -78,6 +79,7 @@ private:
     Uring ring_;
     std::map<int, File> files_;
     std::map<store::DiskWrite*, int> ops_handle_;  // writes in flight and their file
+    std::set<store::DiskWrite*> forgotten_;         // writes in flight nobody waits for
     size_t in_flight_ = 0;
 };
 

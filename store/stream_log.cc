@@ -42,18 +42,24 @@ std::byte* alloc_zeroed_pages(size_t bytes) {
     return p;
 }
 
-std::string segment_name(uint64_t first_seq) {
+// Segment files are named by a number that only grows ("<id as 20 digits>.seg"); the header
+// says which sequence the segment starts at. (Names by first sequence would repeat when a
+// segment holds tombstones only.)
+std::string segment_name(uint64_t id) {
     char name[32];
-    std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(first_seq));
+    std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(id));
     return name;
 }
 
 // Parses "<20 digits>.seg"; false for anything else.
-bool parse_segment_name(const std::string& name, uint64_t& first_seq) {
+bool parse_segment_name(const std::string& name, uint64_t& id) {
     if (name.size() != 24 || !name.ends_with(".seg")) return false;
-    auto [end, ec] = std::from_chars(name.data(), name.data() + 20, first_seq);
+    auto [end, ec] = std::from_chars(name.data(), name.data() + 20, id);
     return ec == std::errc() && end == name.data() + 20;
 }
+
+// Larger segment headers are refused as not ours (recovery maps and may scan a whole segment).
+constexpr uint64_t kSegmentBytesMax = 16ull << 30;
 
 void encode_header(std::span<std::byte> page, uint64_t first_seq, uint64_t segment_bytes) {
     std::memset(page.data(), 0, page.size());
@@ -85,6 +91,7 @@ bool decode_header(std::span<const std::byte> page, uint64_t& first_seq, uint64_
 
 struct StreamLog::Segment {
     std::string path;
+    uint64_t id = 0;  // the file name's number
     int handle = -1;
     uint64_t bytes = 0;  // file size
     uint64_t first_seq = 0;
@@ -116,8 +123,12 @@ struct StreamLog::Segment {
     uint64_t padding_end = 0;
     WriteOp op;
 
+    // Where the record of a pending `seq` ends (pending records are always in the tail).
     uint64_t record_end(uint64_t seq) const {
-        return seq == last_seq ? write_offset : offsets[seq - first_seq + 1];
+        uint64_t offset = offsets[seq - first_seq];
+        uint32_t length;
+        std::memcpy(&length, tail.get() + (offset - tail_base), sizeof length);
+        return offset + length;
     }
 };
 
@@ -129,6 +140,9 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
 
 StreamLog::~StreamLog() {
     if (spare_ == Spare::kPreparing) disk_.forget(&spare_op_);
+    for (auto& segment : segments_) {
+        if (segment->in_flight) disk_.forget(&segment->op);
+    }
     // A write still in flight is abandoned (a crash, or shutdown without draining): the Disk
     // must not call back into a destroyed log, which SimDisk::crash and DirectDisk's close
     // both guarantee.
@@ -148,37 +162,37 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     if (auto ok = disk_.make_dir(options_.dir); !ok) return ok;
     auto names = disk_.list_dir(options_.dir);
     if (!names) return std::unexpected(names.error());
-    std::vector<uint64_t> firsts;
+    std::vector<uint64_t> ids;
     for (const std::string& name : *names) {
-        uint64_t first_seq;
-        if (name == "spare.tmp") {
-            // A segment being prepared when the process stopped: not part of the log.
+        uint64_t id;
+        if (name.ends_with(".tmp")) {
+            // A segment being prepared or created when the process stopped: not part of the log.
             if (auto ok = disk_.remove_file(options_.dir + "/" + name); !ok) return ok;
             continue;
         }
-        if (!parse_segment_name(name, first_seq)) {
+        if (!parse_segment_name(name, id)) {
             report->detail = "refusing " + options_.dir + ": " + name + " is not a segment file";
             return std::unexpected(Errc::kForeign);
         }
-        firsts.push_back(first_seq);
+        ids.push_back(id);
     }
-    std::sort(firsts.begin(), firsts.end());
+    std::sort(ids.begin(), ids.end());
+    next_segment_id_ = ids.empty() ? 1 : ids.back() + 1;
     bool cut = false;
     tombstones_.clear();
-    for (uint64_t first_seq : firsts) {
-        std::string path = options_.dir + "/" + segment_name(first_seq);
-        if (cut || (!segments_.empty() && first_seq != last_seq_ + 1)) {
-            // Everything after a cut or a gap cannot belong to a gap-free log.
-            report->detail += (report->detail.empty() ? "" : "; ") + std::string("removed ") + path +
-                              (cut ? " (after the cut)" : " (sequence gap)");
+    for (uint64_t id : ids) {
+        std::string path = options_.dir + "/" + segment_name(id);
+        if (cut) {
+            // Everything after a cut cannot belong to a gap-free log.
+            report->detail += (report->detail.empty() ? "" : "; ") + std::string("removed ") + path + " (after the cut)";
             if (auto ok = disk_.remove_file(path); !ok) return ok;
-            cut = true;
             continue;
         }
-        auto segment = std::make_unique<Segment>();
-        segment->path = path;
         auto handle = disk_.open_file(path);
         if (!handle) return std::unexpected(handle.error());
+        auto segment = std::make_unique<Segment>();
+        segment->path = path;
+        segment->id = id;
         segment->handle = *handle;
         segments_.push_back(std::move(segment));
         Segment& s = *segments_.back();
@@ -189,16 +203,24 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         s.bytes = *size;
         s.map = *map;
         uint64_t header_first = 0, header_bytes = 0;
-        if (!decode_header(s.map, header_first, header_bytes) || header_first != first_seq ||
-            header_bytes != s.bytes) {
+        if (!decode_header(s.map, header_first, header_bytes) || header_first == 0 || header_bytes != s.bytes ||
+            header_bytes > kSegmentBytesMax || header_bytes % kPageBytes != 0 || header_bytes < 2 * kPageBytes) {
             report->detail = "refusing " + path + ": not a Ringtail segment (bad header)";
             return std::unexpected(Errc::kForeign);
         }
-        s.first_seq = first_seq;
+        if (segments_.size() > 1 && header_first != last_seq_ + 1) {
+            // A segment that does not continue the log: cut here.
+            report->detail += (report->detail.empty() ? "" : "; ") + std::string("removed ") + path + " (sequence gap)";
+            disk_.close_file(s.handle);
+            segments_.pop_back();
+            if (auto ok = disk_.remove_file(path); !ok) return ok;
+            cut = true;
+            continue;
+        }
+        s.first_seq = header_first;
         if (auto ok = recover_segment(s, report, cut); !ok) return ok;
         ++report->segments;
-        if (!segments_.empty() && s.last_seq >= s.first_seq) last_seq_ = s.last_seq;
-        if (s.last_seq < s.first_seq) last_seq_ = std::max(last_seq_, s.first_seq - 1);
+        last_seq_ = std::max(last_seq_, s.last_seq);
     }
     durable_seq_ = last_seq_;
     if (segments_.empty()) {
@@ -206,19 +228,27 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         if (!created) return std::unexpected(created.error());
         return true;
     }
-    // Deletions: tombstones first (they were written), then the limits (derived, never written:
-    // they keep the newest messages, so re-applying them gives the same result).
+    // The last segment takes appends: give it a tail holding the partial last page (before the
+    // limits below, which may write tombstones).
+    Segment& active = *segments_.back();
+    active.tail_capacity = options_.tail_bytes_max;
+    active.tail.reset(alloc_zeroed_pages(active.tail_capacity));
+    active.tail_base = align_down(active.write_offset);
+    std::memcpy(active.tail.get(), active.map.data() + active.tail_base, active.write_offset - active.tail_base);
+
+    // Deletions: tombstones first (they were written), then the limits. Only the highest purge
+    // floor matters; applying each one would make recovery quadratic in their number.
     for (auto [kind, seq] : tombstones_) {
-        if (kind == kKindPurge) {
-            floor_written_ = std::max(floor_written_, seq);
-            for (auto& segment : segments_) {
-                for (uint64_t at = segment->first_seq; at <= segment->last_seq && at < seq; ++at) {
-                    segment->deleted[at - segment->first_seq] = 1;
-                }
-            }
-        } else if (Segment* segment = segment_for_mut(seq)) {
+        if (kind == kKindPurge) floor_written_ = std::max(floor_written_, seq);
+    }
+    for (auto& segment : segments_) {
+        for (uint64_t seq = segment->first_seq; seq <= segment->last_seq && seq < floor_written_; ++seq) {
             segment->deleted[seq - segment->first_seq] = 1;
         }
+    }
+    for (auto [kind, seq] : tombstones_) {
+        if (kind != kKindDelete) continue;
+        if (Segment* segment = segment_for_mut(seq)) segment->deleted[seq - segment->first_seq] = 1;
     }
     tombstones_.clear();
     first_live_ = last_seq_ + 1;
@@ -232,18 +262,13 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             first_live_ = std::min(first_live_, seq);
         }
     }
+    // Limits lowered since the last run drop messages now; what they drop is written (tombstones
+    // and floor) with the first flush, like any drop.
     std::vector<std::string> subjects;
     for (const auto& entry : subjects_) subjects.push_back(entry.first);
     for (const std::string& subject : subjects) apply_limits(subject);
     apply_limits({});
     prepare_spare();
-    // The last segment takes appends: give it a tail holding the partial last page.
-    Segment& active = *segments_.back();
-    active.tail_capacity = options_.tail_bytes_max;
-    active.tail.reset(alloc_zeroed_pages(active.tail_capacity));
-    active.tail_base = align_down(active.write_offset);
-    std::memcpy(active.tail.get(), active.map.data() + active.tail_base,
-                active.write_offset - active.tail_base);
     return true;
 }
 
@@ -286,18 +311,31 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     uint64_t window_end = why != nullptr ? s.bytes
                                          : std::min<uint64_t>(s.bytes, align_up(offset) + options_.flush_bytes_max);
     uint64_t dirty_end = offset;
-    for (uint64_t at = window_end; at > offset; --at) {
-        if (s.map[at - 1] != std::byte{0}) {
-            dirty_end = at;
-            break;
+    static const std::byte kZeroPage[kPageBytes] = {};
+    for (uint64_t page_end = align_up(window_end); page_end > align_down(offset) && dirty_end == offset;
+         page_end -= kPageBytes) {
+        uint64_t page_start = std::max(page_end - kPageBytes, offset);
+        uint64_t limit = std::min(page_end, window_end);
+        if (page_start >= limit) continue;
+        if (std::memcmp(s.map.data() + page_start, kZeroPage, limit - page_start) == 0) continue;
+        for (uint64_t at = limit; at > page_start; --at) {
+            if (s.map[at - 1] != std::byte{0}) {
+                dirty_end = at;
+                break;
+            }
         }
     }
     if (dirty_end > offset) {
-        uint64_t start = align_down(offset);
+        // Zero [offset, dirty_end) in bounded chunks, keeping the bytes before `offset` in its page.
+        constexpr uint64_t kChunkBytes = 1 << 20;
+        std::unique_ptr<std::byte, AlignedFree> zeros(alloc_zeroed_pages(kChunkBytes));
         uint64_t end = align_up(dirty_end);
-        std::unique_ptr<std::byte, AlignedFree> zeros(alloc_zeroed_pages(end - start));
-        std::memcpy(zeros.get(), s.map.data() + start, offset - start);
-        if (auto ok = disk_.write_sync(s.handle, start, {zeros.get(), end - start}); !ok) return ok;
+        for (uint64_t start = align_down(offset); start < end; start += kChunkBytes) {
+            uint64_t bytes = std::min(kChunkBytes, end - start);
+            std::memset(zeros.get(), 0, kPageBytes);
+            if (start < offset) std::memcpy(zeros.get(), s.map.data() + start, offset - start);
+            if (auto ok = disk_.write_sync(s.handle, start, {zeros.get(), bytes}); !ok) return ok;
+        }
         if (why != nullptr) {
             cut = true;
             report->truncated_bytes += dirty_end - offset;
@@ -312,7 +350,8 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
 
 Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
     auto segment = std::make_unique<Segment>();
-    segment->path = options_.dir + "/" + segment_name(first_seq);
+    segment->id = next_segment_id_++;
+    segment->path = options_.dir + "/" + segment_name(segment->id);
     segment->first_seq = first_seq;
     segment->last_seq = segment->durable_last_seq = first_seq - 1;
     segment->bytes = options_.segment_bytes;
@@ -324,8 +363,13 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
             return std::unexpected(ok.error());
         }
     } else {
+        // In line, under a temporary name, so that a crash never leaves a headerless segment.
         if (!segments_.empty()) ++rolls_waited_;
-        if (auto ok = disk_.create_file(segment->path, options_.segment_bytes, {header.get(), kPageBytes}); !ok) {
+        std::string creating = options_.dir + "/create.tmp";
+        if (auto ok = disk_.create_file(creating, options_.segment_bytes, {header.get(), kPageBytes}); !ok) {
+            return std::unexpected(ok.error());
+        }
+        if (auto ok = disk_.adopt_file(creating, segment->path, {header.get(), kPageBytes}); !ok) {
             return std::unexpected(ok.error());
         }
     }
@@ -359,7 +403,7 @@ void StreamLog::spare_done(DiskWrite* op, int32_t result) {
 }
 
 Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
-                                                   uint64_t& offset) {
+                                                   uint64_t& offset, size_t reserve_bytes) {
     if (sticky_error_ != Errc::kOk) return std::unexpected(sticky_error_);
     if (bytes + kPageBytes > options_.segment_bytes || bytes > options_.flush_bytes_max) {
         return std::unexpected(Errc::kTooLarge);
@@ -371,12 +415,17 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         padding_at = at;  // that page belongs to the write in flight
         at = s->write_end;
     }
-    if (at + bytes > s->bytes) {
+    if (at + bytes + reserve_bytes > s->bytes) {
         // Roll. The old segment keeps its tail until its last write completes; one segment
         // at a time may be in that state, which bounds the memory held for unflushed bytes.
-        if (segments_.size() > 1 && segments_[segments_.size() - 2]->tail != nullptr) {
-            return std::unexpected(Errc::kBusy);
+        if (segments_.size() > 1) {
+            const Segment& sealed = *segments_[segments_.size() - 2];
+            if (sealed.in_flight || sealed.write_offset != sealed.durable_offset) {
+                return std::unexpected(Errc::kBusy);
+            }
         }
+        // The segment being sealed keeps its tail only while something of it is unwritten.
+        if (!s->in_flight && s->write_offset == s->durable_offset) s->tail.reset();
         auto created = create_segment(last_seq_ + 1);
         if (!created) {
             sticky_error_ = created.error();
@@ -386,7 +435,7 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         at = s->write_offset;
         padding_at = 0;
     }
-    if (at + bytes - s->tail_base > s->tail_capacity) return std::unexpected(Errc::kBusy);
+    if (at + bytes + reserve_bytes - s->tail_base > s->tail_capacity) return std::unexpected(Errc::kBusy);
     if (padding_at != 0) {
         RT_ASSERT(s->padding_end == 0);
         s->padding_at = padding_at;
@@ -413,8 +462,17 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     }
     uint64_t seq = last_seq_ + 1;
     RecordView record{seq, timestamp_ns, subject, headers, payload};
+    // A per-subject drop this append causes writes a floor and a tombstone: make room for them
+    // now, so the append is refused (kBusy) rather than the drop left unwritten.
+    size_t reserve = 0;
+    if (limits.max_msgs_per_subject > 0) {
+        auto it = subjects_.find(subject);
+        if (it != subjects_.end() && static_cast<int64_t>(it->second.count) >= limits.max_msgs_per_subject) {
+            reserve = 2 * record_bytes(0, 0, 0);
+        }
+    }
     uint64_t offset = 0;
-    auto segment = append_bytes(kKindMessage, record, bytes, offset);
+    auto segment = append_bytes(kKindMessage, record, bytes, offset, reserve);
     if (!segment) return std::unexpected(segment.error());
     Segment* s = *segment;
     last_seq_ = seq;
@@ -458,26 +516,37 @@ void StreamLog::drop(uint64_t seq) {
     Segment* s = segment_for_mut(seq);
     if (s == nullptr || s->deleted[seq - s->first_seq]) return;
     auto record = load(seq);
-    RT_ASSERT(record.has_value());
-    std::string subject(record->subject);
-    bytes_ -= record_bytes(record->subject.size(), record->headers.size(), record->payload.size());
     s->deleted[seq - s->first_seq] = 1;
     --s->live;
     --msgs_;
-    auto it = subjects_.find(subject);
-    RT_ASSERT(it != subjects_.end());
-    SubjectInfo& info = it->second;
-    if (--info.count == 0) {
-        subjects_.erase(it);
-    } else if (info.first == seq) {
-        uint64_t next = seq + 1;
-        while (!is_live(next) || load(next)->subject != subject) ++next;
-        info.first = next;
-    } else if (info.last == seq) {
-        uint64_t previous = seq - 1;
-        while (!is_live(previous) || load(previous)->subject != subject) --previous;
-        info.last = previous;
+    if (record) {
+        std::string subject(record->subject);
+        bytes_ -= record_bytes(record->subject.size(), record->headers.size(), record->payload.size());
+        auto it = subjects_.find(subject);
+        RT_ASSERT(it != subjects_.end());
+        SubjectInfo& info = it->second;
+        // The next (or previous) message of the subject is found by scanning: linear in the
+        // distance. TODO(store): a per-subject sequence list if KV streams with rarely
+        // updated keys show it.
+        auto same_subject = [&](uint64_t at) {
+            if (!is_live(at)) return false;
+            auto other = load(at);
+            return other && other->subject == subject;
+        };
+        if (--info.count == 0) {
+            subjects_.erase(it);
+        } else if (info.first == seq) {
+            uint64_t next = seq + 1;
+            while (next < last_seq_ && !same_subject(next)) ++next;
+            info.first = next;
+        } else if (info.last == seq) {
+            uint64_t previous = seq - 1;
+            while (previous > first_live_ && !same_subject(previous)) --previous;
+            info.last = previous;
+        }
     }
+    // else: the record no longer verifies (damaged since it was read at open); it is gone now,
+    // and its subject's count stays one too high rather than the server stopping.
     if (seq == first_live_) {
         while (first_live_ <= last_seq_ && !is_live(first_live_)) ++first_live_;
     }
@@ -491,7 +560,10 @@ void StreamLog::apply_limits(std::string_view subject_appended) {
             // Not derivable at recovery once newer messages of the subject are deleted, so it
             // is written down. Best effort: if the tail is full, recovery re-applies the limit.
             uint64_t seq = it->second.first;
-            (void)append_tombstone(kKindDelete, seq);
+            // Written in order: the current front (a floor), then the per-subject drop. append()
+            // reserved room for both; a shortfall here (limits lowered at recovery) is made
+            // good by recovery, which re-applies the limit.
+            if (persist_floor()) (void)append_tombstone(kKindDelete, seq);
             drop(seq);
             it = subjects_.find(subject_appended);
         }
@@ -565,7 +637,8 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
     for (uint64_t seq = first_live_; seq <= last_seq_; ++seq) {
         if (request.up_to_seq > 0 && seq >= request.up_to_seq) break;
         if (!is_live(seq)) continue;
-        if (base::subject_matches(request.subject, load(seq)->subject)) matching.push_back(seq);
+        auto record = load(seq);
+        if (record && base::subject_matches(request.subject, record->subject)) matching.push_back(seq);
     }
     size_t keep = std::min<size_t>(request.keep, matching.size());
     matching.resize(matching.size() - keep);
@@ -610,7 +683,9 @@ Result<uint64_t> StreamLog::next_seq(uint64_t from, std::string_view filter) con
     }
     for (uint64_t seq = std::max(from, first_live_); seq <= last_seq_; ++seq) {
         if (!is_live(seq)) continue;
-        if (filter.empty() || base::subject_matches(filter, load(seq)->subject)) return seq;
+        if (filter.empty()) return seq;
+        auto record = load(seq);
+        if (record && base::subject_matches(filter, record->subject)) return seq;
     }
     return std::unexpected(Errc::kNotFound);
 }
@@ -692,9 +767,12 @@ void StreamLog::on_write_done(Segment& s, int32_t result) {
 
 void StreamLog::advance_durable() {
     uint64_t durable = durable_seq_;
+    // Acks may pass a segment only once all of it is on disk, tombstones included: a torn
+    // tombstone would make recovery cut the log before the later segment's records.
     for (const auto& segment : segments_) {
         durable = std::max(durable, segment->durable_last_seq);
         if (segment->durable_last_seq != segment->last_seq) break;
+        if (segment->durable_offset != segment->write_offset) break;
     }
     if (durable > durable_seq_) {
         durable_seq_ = durable;

@@ -106,7 +106,8 @@ public:
     void flush();
     void set_durable_callback(DurableCallback callback) { on_durable_ = std::move(callback); }
 
-    // The record `seq`, checksum verified. Views stay valid until the next append/flush/open.
+    // The record `seq`, checksum verified. Views stay valid until the next call on this log or
+    // poll of its Disk (completions move and free the tail; drops may remove a segment).
     [[nodiscard]] Result<RecordView> load(uint64_t seq) const;
 
     uint64_t first_seq() const { return first_live_; }
@@ -132,7 +133,7 @@ private:
     [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq);
     // Writes any record into the active segment's tail (messages and tombstones).
     [[nodiscard]] Result<Segment*> append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
-                                                uint64_t& offset);
+                                                uint64_t& offset, size_t reserve_bytes = 0);
     [[nodiscard]] Result<bool> append_tombstone(uint32_t kind, uint64_t seq);
     [[nodiscard]] Result<bool> persist_floor();
     // In-memory removal; the caller makes it durable (tombstone) or derivable (limits).
@@ -163,6 +164,7 @@ private:
     uint64_t last_seq_ = 0;
     uint64_t first_live_ = 1;
     uint64_t floor_written_ = 0;  // the highest purge floor on disk
+    uint64_t next_segment_id_ = 1;
     uint64_t msgs_ = 0;
     uint64_t bytes_ = 0;
     base::StringMap<SubjectInfo> subjects_;

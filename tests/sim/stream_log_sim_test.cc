@@ -116,8 +116,8 @@ std::string run_seed(uint64_t seed, bool flips) {
         } else if (dice < 94) {
             disk.fail_next_write(random() % 2 ? EIO : ENOSPC);
         } else {
-            log.reset();  // power loss: the log's memory is gone too
-            disk.crash();
+            disk.crash();  // power loss: queued writes torn, then the log's memory is gone too
+            log.reset();
             if (flips && random() % 2 == 0) flipped |= !disk.flip_random_bit().empty();
             if (std::string error = reopen(); !error.empty()) return error;
         }
@@ -135,8 +135,8 @@ std::string run_seed(uint64_t seed, bool flips) {
             }
         }
     }
-    log.reset();
     disk.crash();
+    log.reset();
     return reopen();
 }
 

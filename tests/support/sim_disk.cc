@@ -135,6 +135,13 @@ size_t SimDisk::complete(size_t count) {
     return done;
 }
 
+void SimDisk::complete_nth(size_t index) {
+    Pending write = std::move(queue_[index]);
+    queue_.erase(queue_.begin() + static_cast<long>(index));
+    queue_.push_front(std::move(write));
+    complete(1);
+}
+
 void SimDisk::crash() {
     constexpr size_t kSector = 512;
     for (Pending& write : queue_) {

@@ -40,6 +40,9 @@ public:
     // Completes up to `count` queued writes in submission order. Returns how many completed.
     size_t complete(size_t count = SIZE_MAX);
     size_t queued() const { return queue_.size(); }
+    // Completes the queued write at `index` first: io_uring may complete writes to different
+    // files out of order.
+    void complete_nth(size_t index);
     // Power loss: tears every queued write, forgets every handle.
     void crash();
     // The next write completes with -errno_value and writes nothing.

@@ -120,16 +120,15 @@ TEST(StreamLog, CrashKeepsEveryAckedRecordAndCutsTheTornTail) {
     SimDisk disk(5);
     auto options = small_options();
     uint64_t acked = 0;
-    {
-        auto log = open_log(disk, options);
-        log->set_durable_callback([&](uint64_t seq) { acked = seq; });
-        for (int i = 0; i < 20; ++i) ASSERT_TRUE(log->append("s", "", payload_for(1, 300), 0));
-        log->flush();
-        disk.complete();
-        for (int i = 0; i < 20; ++i) ASSERT_TRUE(log->append("s", "", payload_for(2, 300), 0));
-        log->flush();  // in flight at the crash
-    }
-    disk.crash();
+    auto before = open_log(disk, options);
+    before->set_durable_callback([&](uint64_t seq) { acked = seq; });
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(before->append("s", "", payload_for(1, 300), 0));
+    before->flush();
+    disk.complete();
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(before->append("s", "", payload_for(2, 300), 0));
+    before->flush();  // in flight at the crash
+    disk.crash();     // torn, while the log is still alive
+    before.reset();
     RecoveryReport report;
     auto log = open_log(disk, options, &report);
     EXPECT_EQ(acked, 20u);
