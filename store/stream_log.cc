@@ -87,6 +87,22 @@ bool decode_header(std::span<const std::byte> page, uint64_t& first_seq, uint64_
            sum == XXH3_64bits(page.data(), kHeaderChecked);
 }
 
+// One past the last non-zero byte of map[from, to), or `from` if all are zero. Page-wise from
+// the end, so a large zero-filled region costs a memcmp per page.
+uint64_t written_end(std::span<const std::byte> map, uint64_t from, uint64_t to) {
+    static const std::byte kZeroPage[kPageBytes] = {};
+    for (uint64_t page_end = align_up(to); page_end > align_down(from); page_end -= kPageBytes) {
+        uint64_t page_start = std::max(page_end - kPageBytes, from);
+        uint64_t limit = std::min(page_end, to);
+        if (page_start >= limit) continue;
+        if (std::memcmp(map.data() + page_start, kZeroPage, limit - page_start) == 0) continue;
+        for (uint64_t at = limit; at > page_start; --at) {
+            if (map[at - 1] != std::byte{0}) return at;
+        }
+    }
+    return from;
+}
+
 }  // namespace
 
 struct StreamLog::Segment {
@@ -163,11 +179,13 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     auto names = disk_.list_dir(options_.dir);
     if (!names) return std::unexpected(names.error());
     std::vector<uint64_t> ids;
+    std::vector<std::string> leftovers;
     for (const std::string& name : *names) {
         uint64_t id;
         if (name.ends_with(".tmp")) {
-            // A segment being prepared or created when the process stopped: not part of the log.
-            if (auto ok = disk_.remove_file(options_.dir + "/" + name); !ok) return ok;
+            // A segment being prepared or created when the process stopped: not part of the log,
+            // removed once the log has opened (a refused open changes nothing).
+            leftovers.push_back(options_.dir + "/" + name);
             continue;
         }
         if (!parse_segment_name(name, id)) {
@@ -178,16 +196,9 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     }
     std::sort(ids.begin(), ids.end());
     next_segment_id_ = ids.empty() ? 1 : ids.back() + 1;
-    bool cut = false;
     tombstones_.clear();
     for (uint64_t id : ids) {
         std::string path = options_.dir + "/" + segment_name(id);
-        if (cut) {
-            // Everything after a cut cannot belong to a gap-free log.
-            report->detail += (report->detail.empty() ? "" : "; ") + std::string("removed ") + path + " (after the cut)";
-            if (auto ok = disk_.remove_file(path); !ok) return ok;
-            continue;
-        }
         auto handle = disk_.open_file(path);
         if (!handle) return std::unexpected(handle.error());
         auto segment = std::make_unique<Segment>();
@@ -209,20 +220,20 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             return std::unexpected(Errc::kForeign);
         }
         if (segments_.size() > 1 && header_first != last_seq_ + 1) {
-            // A segment that does not continue the log: cut here.
-            report->detail += (report->detail.empty() ? "" : "; ") + std::string("removed ") + path + " (sequence gap)";
-            disk_.close_file(s.handle);
-            segments_.pop_back();
-            if (auto ok = disk_.remove_file(path); !ok) return ok;
-            cut = true;
-            continue;
+            // Sealed segments are complete, so the next always continues the log: a gap is damage.
+            report->detail = path + " starts at seq " + std::to_string(header_first) + " but the log ends at " +
+                             std::to_string(last_seq_) + "; refusing to open (nothing was changed)";
+            return std::unexpected(Errc::kCorruptRecord);
         }
         s.first_seq = header_first;
-        if (auto ok = recover_segment(s, report, cut); !ok) return ok;
+        if (auto ok = recover_segment(s, report, id != ids.back()); !ok) return ok;
         ++report->segments;
         last_seq_ = std::max(last_seq_, s.last_seq);
     }
     durable_seq_ = last_seq_;
+    for (const std::string& leftover : leftovers) {
+        if (auto ok = disk_.remove_file(leftover); !ok) return ok;
+    }
     if (segments_.empty()) {
         auto created = create_segment(1);
         if (!created) return std::unexpected(created.error());
@@ -272,7 +283,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     return true;
 }
 
-Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool& cut) {
+Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool has_later) {
     uint64_t offset = kPageBytes;
     uint64_t expected = s.first_seq;
     const char* why = nullptr;
@@ -310,20 +321,16 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     // the last write in flight, so a bounded window is checked; after a cut, the whole rest.
     uint64_t window_end = why != nullptr ? s.bytes
                                          : std::min<uint64_t>(s.bytes, align_up(offset) + options_.flush_bytes_max);
-    uint64_t dirty_end = offset;
-    static const std::byte kZeroPage[kPageBytes] = {};
-    for (uint64_t page_end = align_up(window_end); page_end > align_down(offset) && dirty_end == offset;
-         page_end -= kPageBytes) {
-        uint64_t page_start = std::max(page_end - kPageBytes, offset);
-        uint64_t limit = std::min(page_end, window_end);
-        if (page_start >= limit) continue;
-        if (std::memcmp(s.map.data() + page_start, kZeroPage, limit - page_start) == 0) continue;
-        for (uint64_t at = limit; at > page_start; --at) {
-            if (s.map[at - 1] != std::byte{0}) {
-                dirty_end = at;
-                break;
-            }
-        }
+    uint64_t dirty_end = written_end(s.map, offset, window_end);
+    if (why != nullptr && has_later) {
+        // Sealed segments are wholly on disk before the next one starts, so a crash tears only
+        // the last segment: a bad record in an earlier one is damage to acknowledged data.
+        // Refuse to open and change nothing, rather than discard what follows.
+        report->detail = s.path + ": " + why + " at offset " + std::to_string(offset) +
+                         " in a sealed segment; refusing to open (nothing was changed). The log is "
+                         "intact up to seq " + std::to_string(s.last_seq) +
+                         "; move this segment and the ones after it aside to open it from there";
+        return std::unexpected(Errc::kCorruptRecord);
     }
     if (dirty_end > offset) {
         // Zero [offset, dirty_end) in bounded chunks, keeping the bytes before `offset` in its page.
@@ -337,14 +344,12 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             if (auto ok = disk_.write_sync(s.handle, start, {zeros.get(), bytes}); !ok) return ok;
         }
         if (why != nullptr) {
-            cut = true;
             report->truncated_bytes += dirty_end - offset;
             report->detail += (report->detail.empty() ? "" : "; ") + s.path + ": " + why + " at offset " +
                               std::to_string(offset) + ", log cut after seq " + std::to_string(s.last_seq) +
                               ", " + std::to_string(dirty_end - offset) + " bytes zeroed";
         }
     }
-    if (why != nullptr && dirty_end == offset) cut = true;
     return true;
 }
 
@@ -418,14 +423,11 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
     if (at + bytes + reserve_bytes > s->bytes) {
         // Roll. The old segment keeps its tail until its last write completes; one segment
         // at a time may be in that state, which bounds the memory held for unflushed bytes.
-        if (segments_.size() > 1) {
-            const Segment& sealed = *segments_[segments_.size() - 2];
-            if (sealed.in_flight || sealed.write_offset != sealed.durable_offset) {
-                return std::unexpected(Errc::kBusy);
-            }
-        }
-        // The segment being sealed keeps its tail only while something of it is unwritten.
-        if (!s->in_flight && s->write_offset == s->durable_offset) s->tail.reset();
+        // A segment is sealed only once all of it is on disk: from then on it never changes,
+        // so recovery can tell a crash (only the last segment's tail is ever torn) from
+        // damage. The roll waits for the last write (a few ms, once per segment).
+        if (s->in_flight || s->write_offset != s->durable_offset) return std::unexpected(Errc::kBusy);
+        s->tail.reset();  // reads of a sealed segment come from its mapping
         auto created = create_segment(last_seq_ + 1);
         if (!created) {
             sticky_error_ = created.error();

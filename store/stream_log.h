@@ -78,7 +78,9 @@ public:
     // Opens or creates the log in options.dir, recovering what is there: every segment is
     // scanned, the log is cut at the first torn or corrupt record (and what lies beyond is
     // zeroed on disk), and the report says what was cut. A directory holding files that are
-    // not this log's segments is refused with kForeign.
+    // not this log's segments is refused with kForeign. Damage that a crash cannot explain (a
+    // bad record with acknowledged data after it) is refused with kCorruptRecord and nothing
+    // is changed, so that no acknowledged record is discarded by recovery.
     [[nodiscard]] static Result<std::unique_ptr<StreamLog>> open(Disk& disk, StreamLogOptions options,
                                                                  RecoveryReport* report);
     ~StreamLog();
@@ -129,7 +131,7 @@ private:
 
     StreamLog(Disk& disk, StreamLogOptions options);
     [[nodiscard]] Result<bool> recover(RecoveryReport* report);
-    [[nodiscard]] Result<bool> recover_segment(Segment& segment, RecoveryReport* report, bool& cut);
+    [[nodiscard]] Result<bool> recover_segment(Segment& segment, RecoveryReport* report, bool has_later);
     [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq);
     // Writes any record into the active segment's tail (messages and tombstones).
     [[nodiscard]] Result<Segment*> append_bytes(uint32_t kind, const RecordView& record, size_t bytes,

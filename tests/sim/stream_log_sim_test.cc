@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <set>
@@ -45,11 +46,20 @@ std::string run_seed(uint64_t seed, bool flips) {
     options.tail_bytes_max = 4 * options.flush_bytes_max;
     Model model;
     bool flipped = false;
+    bool refused = false;
+    if (std::getenv("RT_SIM_TRACE")) {
+        std::fprintf(stderr, "seed %llu: segment %llu flush %zu tail %zu\n", static_cast<unsigned long long>(seed),
+                     static_cast<unsigned long long>(options.segment_bytes), options.flush_bytes_max, options.tail_bytes_max);
+    }
     std::unique_ptr<StreamLog> log;
 
     auto reopen = [&]() -> std::string {
         RecoveryReport report;
         auto opened = StreamLog::open(disk, options, &report);
+        if (!opened && flipped && opened.error() == Errc::kCorruptRecord) {
+            refused = true;  // damage in a sealed segment: refusing to open is the right answer
+            return {};
+        }
         if (!opened) return "reopen failed: " + std::string(errc_text(opened.error())) + " " + report.detail;
         log = std::move(*opened);
         uint64_t last = log->last_seq();
@@ -120,6 +130,7 @@ std::string run_seed(uint64_t seed, bool flips) {
             log.reset();
             if (flips && random() % 2 == 0) flipped |= !disk.flip_random_bit().empty();
             if (std::string error = reopen(); !error.empty()) return error;
+            if (refused) return {};
         }
         // Served records always match what was appended.
         if (log->last_seq() > 0 && dice % 7 == 0) {
@@ -137,7 +148,8 @@ std::string run_seed(uint64_t seed, bool flips) {
     }
     disk.crash();
     log.reset();
-    return reopen();
+    std::string error = reopen();
+    return error;
 }
 
 std::vector<uint64_t> seeds() {

@@ -96,7 +96,14 @@ TEST(StreamLog, RollsSegmentsAndReadsAcrossThem) {
         auto log = open_log(disk, options);
         for (uint64_t seq = 1; seq <= 400; ++seq) {
             auto appended = log->append("roll", "", payload_for(seq, 700), 0);
+            for (int turn = 0; turn < 10 && !appended && appended.error() == Errc::kBusy; ++turn) {
+                // A roll waits until the full segment is on disk.
+                log->flush();
+                disk.complete();
+                appended = log->append("roll", "", payload_for(seq, 700), 0);
+            }
             ASSERT_TRUE(appended) << seq;
+            ASSERT_EQ(*appended, seq);
             if (seq % 10 == 0) {
                 log->flush();
                 disk.complete();
@@ -186,19 +193,61 @@ TEST(StreamLog, FullTailAnswersBusyUntilAWriteCompletes) {
     EXPECT_TRUE(log->append("s", "", "again", 0));
 }
 
-TEST(StreamLog, RollWaitsWhileThePreviousSegmentIsUnflushed) {
+TEST(StreamLog, RollWaitsUntilTheFullSegmentIsOnDisk) {
     SimDisk disk(13);
-    auto log = open_log(disk);
+    auto options = small_options();
+    options.tail_bytes_max = 128 * 1024;  // more than a segment: the first refusal is the roll's
+    auto log = open_log(disk, options);
     Result<uint64_t> appended;
     while ((appended = log->append("s", "", std::string(1000, 'x'), 0))) {
     }
     EXPECT_EQ(appended.error(), Errc::kBusy);
-    EXPECT_EQ(disk.list_dir("/streams/S")->size(), 3u);  // two segments and the spare
-    for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(disk.list_dir("/streams/S")->size(), 2u);  // the segment and the spare: no roll yet
+    uint64_t full = log->last_seq();
+    for (int turn = 0; turn < 10 && !appended; ++turn) {
+        log->flush();
+        disk.complete();
+        appended = log->append("s", "", std::string(1000, 'x'), 0);
+    }
+    ASSERT_TRUE(appended);
+    EXPECT_EQ(log->durable_seq(), full);  // the whole sealed segment was durable before the roll
+}
+
+TEST(StreamLog, DamageInASealedSegmentRefusesToOpenAndChangesNothing) {
+    SimDisk disk(15);
+    auto options = small_options();
+    {
+        auto log = open_log(disk, options);
+        for (uint64_t seq = 1; seq <= 200; ++seq) {
+            auto appended = log->append("s", "", payload_for(seq, 700), 0);
+            for (int turn = 0; turn < 10 && !appended; ++turn) {
+                log->flush();
+                disk.complete();
+                appended = log->append("s", "", payload_for(seq, 700), 0);
+            }
+            ASSERT_TRUE(appended);
+        }
         log->flush();
         disk.complete();
     }
-    EXPECT_TRUE(log->append("s", "", "after", 0));
+    // Damage a record in the first (sealed) segment.
+    disk.put_file("/streams/S/00000000000000000001.seg", [&] {
+        auto names = disk.list_dir("/streams/S");
+        EXPECT_GT(names->size(), 2u);
+        auto handle = *disk.open_file("/streams/S/00000000000000000001.seg");
+        auto map = *disk.map_file(handle);
+        std::vector<std::byte> bytes(map.begin(), map.end());
+        disk.close_file(handle);
+        bytes[4096 + 100] ^= std::byte{1};
+        return bytes;
+    }());
+    auto files_before = disk.list_dir("/streams/S")->size();
+    RecoveryReport report;
+    auto log = StreamLog::open(disk, options, &report);
+    ASSERT_FALSE(log);
+    EXPECT_EQ(log.error(), Errc::kCorruptRecord);
+    EXPECT_NE(report.detail.find("refusing to open"), std::string::npos) << report.detail;
+    EXPECT_EQ(disk.list_dir("/streams/S")->size(), files_before);
 }
 
 TEST(StreamLog, ALeftoverSpareIsRemovedAtRecovery) {
