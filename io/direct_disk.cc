@@ -168,11 +168,18 @@ void DirectDisk::forget(store::DiskWrite* op) {
 }
 
 Result<bool> DirectDisk::make_dir(const std::string& path) {
+    // Every directory this creates must survive a crash: fsync the parent of each new one,
+    // from the top down.
+    std::vector<std::filesystem::path> created;
+    for (std::filesystem::path at = path; !at.empty() && !std::filesystem::exists(at); at = at.parent_path()) {
+        created.push_back(at);
+        if (at == at.parent_path()) break;
+    }
     std::error_code error;
-    bool created = std::filesystem::create_directories(path, error);
+    std::filesystem::create_directories(path, error);
     if (error) return std::unexpected(Errc::kIo);
-    if (created) {
-        if (auto ok = sync_dir(parent_of(path)); !ok) return ok;
+    for (auto it = created.rbegin(); it != created.rend(); ++it) {
+        if (auto ok = sync_dir(parent_of(it->string())); !ok) return ok;
     }
     return true;
 }

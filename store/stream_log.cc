@@ -58,6 +58,9 @@ bool parse_segment_name(const std::string& name, uint64_t& id) {
     return ec == std::errc() && end == name.data() + 20;
 }
 
+// A segment's in-memory tail starts this small and grows with the write rate.
+constexpr size_t kTailBytesInitial = 64 * 1024;
+
 // Larger segment headers are refused as not ours (recovery maps and may scan a whole segment).
 constexpr uint64_t kSegmentBytesMax = 16ull << 30;
 
@@ -152,6 +155,7 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
     RT_ASSERT(options_.segment_bytes % kPageBytes == 0);
     RT_ASSERT(options_.flush_bytes_max % kPageBytes == 0);
     RT_ASSERT(options_.tail_bytes_max >= 2 * options_.flush_bytes_max);
+    RT_ASSERT(options_.tail_bytes_max % kPageBytes == 0);
 }
 
 StreamLog::~StreamLog() {
@@ -242,7 +246,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     // The last segment takes appends: give it a tail holding the partial last page (before the
     // limits below, which may write tombstones).
     Segment& active = *segments_.back();
-    active.tail_capacity = options_.tail_bytes_max;
+    active.tail_capacity = std::min(kTailBytesInitial, options_.tail_bytes_max);
     active.tail.reset(alloc_zeroed_pages(active.tail_capacity));
     active.tail_base = align_down(active.write_offset);
     std::memcpy(active.tail.get(), active.map.data() + active.tail_base, active.write_offset - active.tail_base);
@@ -384,13 +388,27 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
     auto map = disk_.map_file(segment->handle);
     if (!map) return std::unexpected(map.error());
     segment->map = *map;
-    segment->tail_capacity = options_.tail_bytes_max;
+    segment->tail_capacity = std::min(kTailBytesInitial, options_.tail_bytes_max);
     segment->tail.reset(alloc_zeroed_pages(segment->tail_capacity));
     segment->tail_base = 0;
     std::memcpy(segment->tail.get(), header.get(), kPageBytes);
     segments_.push_back(std::move(segment));
     prepare_spare();
     return segments_.back().get();
+}
+
+bool StreamLog::grow_tail(Segment& s, uint64_t needed_bytes) {
+    // The tail starts small (an idle stream costs little) and doubles up to tail_bytes_max.
+    // It moves only while no write reads it.
+    if (s.in_flight || needed_bytes > options_.tail_bytes_max) return false;
+    size_t capacity = s.tail_capacity;
+    while (capacity < needed_bytes) capacity *= 2;
+    capacity = std::min(capacity, options_.tail_bytes_max);
+    std::unique_ptr<std::byte, AlignedFree> grown(alloc_zeroed_pages(capacity));
+    std::memcpy(grown.get(), s.tail.get(), align_up(s.write_offset) - s.tail_base);
+    s.tail = std::move(grown);
+    s.tail_capacity = capacity;
+    return true;
 }
 
 void StreamLog::prepare_spare() {
@@ -437,7 +455,8 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         at = s->write_offset;
         padding_at = 0;
     }
-    if (at + bytes + reserve_bytes - s->tail_base > s->tail_capacity) return std::unexpected(Errc::kBusy);
+    uint64_t tail_needed = at + bytes + reserve_bytes - s->tail_base;
+    if (tail_needed > s->tail_capacity && !grow_tail(*s, tail_needed)) return std::unexpected(Errc::kBusy);
     if (padding_at != 0) {
         RT_ASSERT(s->padding_end == 0);
         s->padding_at = padding_at;

@@ -49,7 +49,8 @@ struct StreamLogOptions {
     // which recovery zeroes.
     size_t flush_bytes_max = 1u << 20;
     // Appended bytes a segment may hold in memory before they are durable; beyond this,
-    // append() answers kBusy until a write completes.
+    // append() answers kBusy until a write completes. The buffer starts at 64 KiB and grows
+    // to this as the write rate needs.
     size_t tail_bytes_max = 8u << 20;
 };
 
@@ -145,6 +146,7 @@ private:
     void release_front_segments();
     Segment* segment_for_mut(uint64_t seq);
     bool is_live(uint64_t seq) const;
+    bool grow_tail(Segment& segment, uint64_t needed_bytes);
     void flush_segment(Segment& segment);
     static void write_done(DiskWrite* op, int32_t result);
     static void spare_done(DiskWrite* op, int32_t result);
