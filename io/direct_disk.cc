@@ -140,6 +140,11 @@ Result<bool> DirectDisk::adopt_file(const std::string& from, const std::string& 
     return sync_dir(parent_of(to));
 }
 
+Result<bool> DirectDisk::replace_file(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) return fail();
+    return sync_dir(parent_of(to));
+}
+
 void DirectDisk::forget(store::DiskWrite* op) {
     if (ops_handle_.contains(op)) {
         forgotten_.insert(op);  // a write in flight: its completion is dropped in reap()

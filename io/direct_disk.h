@@ -43,6 +43,7 @@ public:
     void prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) override;
     Result<bool> adopt_file(const std::string& from, const std::string& to,
                             std::span<const std::byte> first_page) override;
+    Result<bool> replace_file(const std::string& from, const std::string& to) override;
     void forget(store::DiskWrite* op) override;
 
     // Submits queued writes and runs the callbacks of completed ones; with `wait`, blocks until

@@ -50,6 +50,8 @@ public:
     // to `to` and fsyncs the directory. A crash leaves either `from` or a complete `to`.
     [[nodiscard]] virtual Result<bool> adopt_file(const std::string& from, const std::string& to,
                                                   std::span<const std::byte> first_page) = 0;
+    // Renames `from` over `to` (replacing it) and fsyncs the directory.
+    [[nodiscard]] virtual Result<bool> replace_file(const std::string& from, const std::string& to) = 0;
     // The caller no longer wants `op`'s completion (prepare_file or write); it is never called.
     virtual void forget(DiskWrite* op) = 0;
 

@@ -11,6 +11,7 @@ namespace ringtail::store {
 
 MemoryDisk::~MemoryDisk() {
     for (auto& [path, file] : files_) ::munmap(file.bytes, file.size);
+    for (File& file : retired_) ::munmap(file.bytes, file.size);
 }
 
 Result<bool> MemoryDisk::make_dir(const std::string&) { return true; }
@@ -98,6 +99,21 @@ Result<bool> MemoryDisk::adopt_file(const std::string& from, const std::string& 
     std::memcpy(it->second.bytes, first_page.data(), first_page.size());
     files_[to] = it->second;
     files_.erase(it);
+    return true;
+}
+
+Result<bool> MemoryDisk::replace_file(const std::string& from, const std::string& to) {
+    auto it = files_.find(from);
+    if (it == files_.end()) return std::unexpected(Errc::kNotFound);
+    File file = it->second;
+    files_.erase(it);
+    if (auto old = files_.find(to); old != files_.end()) {
+        // The old contents stay mapped for handles still open on it, as with a real rename;
+        // MemoryDisk keeps them until it is destroyed.
+        retired_.push_back(old->second);
+        files_.erase(old);
+    }
+    files_[to] = file;
     return true;
 }
 

@@ -35,6 +35,7 @@ public:
     void prepare_file(const std::string& path, uint64_t bytes, DiskWrite* op) override;
     Result<bool> adopt_file(const std::string& from, const std::string& to,
                             std::span<const std::byte> first_page) override;
+    Result<bool> replace_file(const std::string& from, const std::string& to) override;
     void forget(DiskWrite* op) override;
 
     // Runs the callbacks of the writes submitted so far. Returns how many.
@@ -53,6 +54,7 @@ private:
     };
 
     std::map<std::string, File> files_;
+    std::vector<File> retired_;  // replaced files, unmapped at destruction
     std::map<int, std::string> handles_;
     int next_handle_ = 1;
     std::deque<Pending> pending_;

@@ -25,11 +25,20 @@ static_assert(align_up(4097) == 8192 && align_down(4097) == 4096 && align_up(409
 //       20      4  page bytes (4096)
 //       24      8  first_seq: the sequence number of the segment's first record
 //       32      8  segment bytes (the file's preallocated size)
-//       40      8  xxh3-64 of bytes [0, 40)
+//       40      8  compacted_last_seq: 0 for a segment written by appends; for one rewritten by
+//                  compaction, the last sequence it covers (its records then skip the
+//                  sequences that were removed)
+//       48      8  xxh3-64 of bytes [0, 48)
 //   rest of the page: zero.
 constexpr char kMagic[16] = {'R', 'I', 'N', 'G', 'T', 'A', 'I', 'L', '-', 'S', 'E', 'G', 'M', 'E', 'N', 'T'};
 constexpr uint32_t kFormatVersion = 1;
-constexpr size_t kHeaderChecked = 40;
+constexpr size_t kHeaderChecked = 48;
+
+struct SegmentHeader {
+    uint64_t first_seq = 0;
+    uint64_t segment_bytes = 0;
+    uint64_t compacted_last_seq = 0;
+};
 
 struct AlignedFree {
     void operator()(std::byte* p) const { std::free(p); }
@@ -58,34 +67,39 @@ bool parse_segment_name(const std::string& name, uint64_t& id) {
     return ec == std::errc() && end == name.data() + 20;
 }
 
+// offsets[] of a sequence compaction removed from its segment.
+constexpr uint64_t kAbsent = UINT64_MAX;
+
 // A segment's in-memory tail starts this small and grows with the write rate.
 constexpr size_t kTailBytesInitial = 64 * 1024;
 
 // Larger segment headers are refused as not ours (recovery maps and may scan a whole segment).
 constexpr uint64_t kSegmentBytesMax = 16ull << 30;
 
-void encode_header(std::span<std::byte> page, uint64_t first_seq, uint64_t segment_bytes) {
+void encode_header(std::span<std::byte> page, const SegmentHeader& header) {
     std::memset(page.data(), 0, page.size());
     std::memcpy(page.data(), kMagic, sizeof kMagic);
     uint32_t version = kFormatVersion;
     uint32_t page_bytes = kPageBytes;
     std::memcpy(page.data() + 16, &version, 4);
     std::memcpy(page.data() + 20, &page_bytes, 4);
-    std::memcpy(page.data() + 24, &first_seq, 8);
-    std::memcpy(page.data() + 32, &segment_bytes, 8);
+    std::memcpy(page.data() + 24, &header.first_seq, 8);
+    std::memcpy(page.data() + 32, &header.segment_bytes, 8);
+    std::memcpy(page.data() + 40, &header.compacted_last_seq, 8);
     uint64_t sum = XXH3_64bits(page.data(), kHeaderChecked);
-    std::memcpy(page.data() + 40, &sum, 8);
+    std::memcpy(page.data() + kHeaderChecked, &sum, 8);
 }
 
-bool decode_header(std::span<const std::byte> page, uint64_t& first_seq, uint64_t& segment_bytes) {
+bool decode_header(std::span<const std::byte> page, SegmentHeader& header) {
     if (page.size() < kPageBytes || std::memcmp(page.data(), kMagic, sizeof kMagic) != 0) return false;
     uint32_t version, page_bytes;
     uint64_t sum;
     std::memcpy(&version, page.data() + 16, 4);
     std::memcpy(&page_bytes, page.data() + 20, 4);
-    std::memcpy(&first_seq, page.data() + 24, 8);
-    std::memcpy(&segment_bytes, page.data() + 32, 8);
-    std::memcpy(&sum, page.data() + 40, 8);
+    std::memcpy(&header.first_seq, page.data() + 24, 8);
+    std::memcpy(&header.segment_bytes, page.data() + 32, 8);
+    std::memcpy(&header.compacted_last_seq, page.data() + 40, 8);
+    std::memcpy(&sum, page.data() + kHeaderChecked, 8);
     return version == kFormatVersion && page_bytes == kPageBytes &&
            sum == XXH3_64bits(page.data(), kHeaderChecked);
 }
@@ -111,6 +125,7 @@ uint64_t written_end(std::span<const std::byte> map, uint64_t from, uint64_t to)
 struct StreamLog::Segment {
     std::string path;
     uint64_t id = 0;  // the file name's number
+    uint64_t compacted_last_seq = 0;  // see the header: non-zero for a compacted segment
     int handle = -1;
     uint64_t bytes = 0;  // file size
     uint64_t first_seq = 0;
@@ -217,9 +232,13 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         if (!map) return std::unexpected(map.error());
         s.bytes = *size;
         s.map = *map;
-        uint64_t header_first = 0, header_bytes = 0;
-        if (!decode_header(s.map, header_first, header_bytes) || header_first == 0 || header_bytes != s.bytes ||
-            header_bytes > kSegmentBytesMax || header_bytes % kPageBytes != 0 || header_bytes < 2 * kPageBytes) {
+        SegmentHeader header;
+        bool sane = decode_header(s.map, header);
+        uint64_t header_first = header.first_seq;
+        uint64_t header_bytes = header.segment_bytes;
+        if (!sane || header_first == 0 || header_bytes != s.bytes || header_bytes > kSegmentBytesMax ||
+            header_bytes % kPageBytes != 0 || header_bytes < 2 * kPageBytes ||
+            (header.compacted_last_seq != 0 && header.compacted_last_seq + 1 < header_first)) {
             report->detail = "refusing " + path + ": not a Ringtail segment (bad header)";
             return std::unexpected(Errc::kForeign);
         }
@@ -230,6 +249,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             return std::unexpected(Errc::kCorruptRecord);
         }
         s.first_seq = header_first;
+        s.compacted_last_seq = header.compacted_last_seq;
         if (auto ok = recover_segment(s, report, id != ids.back()); !ok) return ok;
         ++report->segments;
         last_seq_ = std::max(last_seq_, s.last_seq);
@@ -306,6 +326,13 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             tombstones_.push_back({decoded.kind, decoded.record.seq});
             offset += decoded.bytes;
             continue;
+        } else if (s.compacted_last_seq != 0 && decoded.record.seq > expected &&
+                   decoded.record.seq <= s.compacted_last_seq) {
+            // Compaction removed the sequences in between.
+            for (; expected < decoded.record.seq; ++expected) {
+                s.offsets.push_back(kAbsent);
+                s.deleted.push_back(1);
+            }
         } else if (decoded.record.seq != expected) {
             why = "sequence break";
         }
@@ -315,6 +342,10 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         ++expected;
         ++report->records;
         offset += decoded.bytes;
+    }
+    for (; s.compacted_last_seq != 0 && why == nullptr && expected <= s.compacted_last_seq; ++expected) {
+        s.offsets.push_back(kAbsent);  // removed by compaction at the end of the segment
+        s.deleted.push_back(1);
     }
     s.last_seq = expected - 1;
     s.durable_last_seq = s.last_seq;
@@ -365,7 +396,7 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
     segment->last_seq = segment->durable_last_seq = first_seq - 1;
     segment->bytes = options_.segment_bytes;
     std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
-    encode_header({header.get(), kPageBytes}, first_seq, options_.segment_bytes);
+    encode_header({header.get(), kPageBytes}, {first_seq, options_.segment_bytes, 0});
     if (spare_ == Spare::kReady) {
         spare_ = Spare::kNone;
         if (auto ok = disk_.adopt_file(spare_path(), segment->path, {header.get(), kPageBytes}); !ok) {
@@ -673,6 +704,93 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
     }
     release_front_segments();
     return removed;
+}
+
+Result<uint64_t> StreamLog::compact(size_t segments_max) {
+    uint64_t compacted = 0;
+    // Sealed segments only (never the last, which takes appends); sealed ones are wholly on disk.
+    for (size_t i = 0; i + 1 < segments_.size() && compacted < segments_max; ++i) {
+        Segment& s = *segments_[i];
+        uint64_t records = s.last_seq + 1 - s.first_seq;
+        if (records == 0 || s.live * 2 >= records) continue;
+        if (auto ok = compact_segment(s); !ok) return std::unexpected(ok.error());
+        ++compacted;
+    }
+    release_front_segments();
+    return compacted;
+}
+
+Result<bool> StreamLog::compact_segment(Segment& s) {
+    // The live messages, and the tombstones that delete messages of earlier segments, go into
+    // a new file in their order; a rename replaces the old file, so a crash leaves one or the
+    // other (a leftover compact.tmp is removed at recovery). Synchronous: the owner calls
+    // compact() when it has time (control plane).
+    std::string creating = options_.dir + "/compact.tmp";
+    std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
+    encode_header({header.get(), kPageBytes}, {s.first_seq, s.bytes, s.last_seq});
+    if (auto ok = disk_.create_file(creating, s.bytes, {header.get(), kPageBytes}); !ok) return ok;
+    auto handle = disk_.open_file(creating);
+    if (!handle) return std::unexpected(handle.error());
+
+    constexpr size_t kChunkBytes = 1 << 20;
+    std::unique_ptr<std::byte, AlignedFree> chunk(alloc_zeroed_pages(kChunkBytes));
+    uint64_t chunk_offset = kPageBytes;  // file offset of chunk[0]
+    size_t used = 0;
+    Result<bool> written = true;
+    auto put = [&](std::span<const std::byte> bytes) {
+        while (!bytes.empty() && written) {
+            size_t take = std::min(bytes.size(), kChunkBytes - used);
+            std::memcpy(chunk.get() + used, bytes.data(), take);
+            used += take;
+            bytes = bytes.subspan(take);
+            if (used == kChunkBytes) {
+                written = disk_.write_sync(*handle, chunk_offset, {chunk.get(), kChunkBytes});
+                chunk_offset += kChunkBytes;
+                used = 0;
+                std::memset(chunk.get(), 0, kChunkBytes);
+            }
+        }
+    };
+    std::vector<uint64_t> offsets(s.offsets.size(), kAbsent);
+    uint64_t offset = kPageBytes;
+    while (offset < s.write_offset && written) {
+        std::span<const std::byte> bytes = s.map.subspan(offset, s.write_offset - offset);
+        Decoded decoded = decode_record(bytes);
+        if (decoded.status == DecodeStatus::kEnd) break;
+        if (decoded.status == DecodeStatus::kTorn || decoded.status == DecodeStatus::kCorrupt) {
+            written = std::unexpected(Errc::kCorruptRecord);  // leave the segment as it is
+            break;
+        }
+        uint64_t seq = decoded.record.seq;
+        bool keep = decoded.status == DecodeStatus::kOk;  // not padding
+        if (keep && decoded.kind == kKindMessage) keep = !s.deleted[seq - s.first_seq];
+        if (keep && decoded.kind == kKindDelete) keep = seq < s.first_seq;  // earlier segments only
+        if (keep) {
+            if (decoded.kind == kKindMessage) offsets[seq - s.first_seq] = chunk_offset + used;
+            put(bytes.first(decoded.bytes));
+        }
+        offset += decoded.bytes;
+    }
+    uint64_t end = chunk_offset + used;
+    if (written && used > 0) written = disk_.write_sync(*handle, chunk_offset, {chunk.get(), align_up(used)});
+    disk_.close_file(*handle);
+    if (written) written = disk_.replace_file(creating, s.path);
+    if (!written) {
+        (void)disk_.remove_file(creating);
+        return written;
+    }
+    // Switch to the new file.
+    disk_.close_file(s.handle);
+    auto reopened = disk_.open_file(s.path);
+    if (!reopened) return std::unexpected(reopened.error());
+    auto map = disk_.map_file(*reopened);
+    if (!map) return std::unexpected(map.error());
+    s.handle = *reopened;
+    s.map = *map;
+    s.offsets = std::move(offsets);
+    s.write_offset = s.durable_offset = end;
+    s.compacted_last_seq = s.last_seq;
+    return true;
 }
 
 void StreamLog::release_front_segments() {

@@ -98,6 +98,10 @@ public:
     [[nodiscard]] Result<bool> remove(uint64_t seq);
     // Removes the messages the request selects; returns how many.
     [[nodiscard]] Result<uint64_t> purge(const PurgeRequest& request);
+    // Rewrites up to `segments_max` sealed segments in which fewer than half the messages are
+    // live, keeping only those (and the tombstones that still matter); returns how many were
+    // rewritten. Synchronous: for the owner to call when it has time.
+    [[nodiscard]] Result<uint64_t> compact(size_t segments_max = 1);
     // Drops messages older than max_age at `now_ns`. Returns how many.
     uint64_t expire(int64_t now_ns);
     // The newest message on a literal subject.
@@ -144,6 +148,7 @@ private:
     void index_live(uint64_t seq, const RecordView& record);
     void apply_limits(std::string_view subject_appended);
     void release_front_segments();
+    [[nodiscard]] Result<bool> compact_segment(Segment& segment);
     Segment* segment_for_mut(uint64_t seq);
     bool is_live(uint64_t seq) const;
     bool grow_tail(Segment& segment, uint64_t needed_bytes);

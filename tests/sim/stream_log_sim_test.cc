@@ -121,6 +121,12 @@ std::string run_seed(uint64_t seed, bool flips) {
                     return "remove failed: " + std::string(errc_text(removed.error()));
                 }
             }
+        } else if (dice < 82) {
+            auto compacted = log->compact(1);
+            if (!compacted && compacted.error() != log->sticky_error() &&
+                compacted.error() != Errc::kCorruptRecord) {
+                return "compact failed: " + std::string(errc_text(compacted.error()));
+            }
         } else if (dice < 92) {
             disk.complete(1 + random() % 3);
         } else if (dice < 94) {

@@ -109,6 +109,16 @@ Result<bool> SimDisk::adopt_file(const std::string& from, const std::string& to,
     return true;
 }
 
+Result<bool> SimDisk::replace_file(const std::string& from, const std::string& to) {
+    auto it = files_.find(from);
+    if (it == files_.end()) return std::unexpected(Errc::kNotFound);
+    // Handles open on `to` keep seeing its old bytes, as with a real rename.
+    if (auto old = files_.find(to); old != files_.end()) retired_.push_back(std::move(old->second));
+    files_[to] = std::move(it->second);
+    files_.erase(from);
+    return true;
+}
+
 void SimDisk::forget(store::DiskWrite* op) {
     std::erase_if(queue_, [op](const Pending& p) { return p.op == op; });
 }

@@ -35,6 +35,7 @@ public:
     void prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) override;
     Result<bool> adopt_file(const std::string& from, const std::string& to,
                             std::span<const std::byte> first_page) override;
+    Result<bool> replace_file(const std::string& from, const std::string& to) override;
     void forget(store::DiskWrite* op) override;
 
     // Completes up to `count` queued writes in submission order. Returns how many completed.
@@ -64,6 +65,7 @@ private:
 
     std::mt19937_64 random_;
     std::map<std::string, std::vector<std::byte>> files_;
+    std::deque<std::vector<std::byte>> retired_;  // replaced files still mapped by open handles
     std::set<std::string> dirs_;
     std::map<int, std::string> handles_;
     int next_handle_ = 1;

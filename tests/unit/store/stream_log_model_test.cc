@@ -192,6 +192,12 @@ TEST(StreamLogModel, RandomOperationsAgreeWithTheModelAcrossReopens) {
                 }
                 ASSERT_EQ(expired, expected) << seed;
                 what = "expire";
+            } else if (dice < 78) {
+                log->flush();
+                disk.complete();
+                auto compacted = log->compact(2);
+                ASSERT_TRUE(compacted) << seed << ": " << errc_text(compacted.error());
+                what = "compact";
             } else if (dice < 92) {
                 log->flush();
                 disk.complete();

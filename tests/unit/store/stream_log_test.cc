@@ -264,6 +264,56 @@ TEST(StreamLog, ALeftoverSpareIsRemovedAtRecovery) {
     EXPECT_EQ(log->last_seq(), 0u);
 }
 
+// A KV bucket: few keys, many updates, one message kept per key. Without compaction every
+// segment keeps a few live keys and disk use grows forever.
+TEST(StreamLog, CompactionKeepsLiveMessagesAndShrinksSegments) {
+    SimDisk disk(16);
+    auto options = small_options();
+    options.limits.max_msgs_per_subject = 1;
+    auto log = open_log(disk, options);
+    auto append = [&](const std::string& key, const std::string& value) {
+        auto seq = log->append(key, "", value, 0);
+        for (int turn = 0; turn < 10 && !seq; ++turn) {
+            log->flush();
+            disk.complete();
+            seq = log->append(key, "", value, 0);
+        }
+        ASSERT_TRUE(seq);
+    };
+    for (int round = 0; round < 300; ++round) {
+        append("kv.key" + std::to_string(round % 5), std::string(600, 'v') + std::to_string(round));
+    }
+    append("kv.rare", "kept");  // a key written once, early in a later segment
+    for (int round = 300; round < 600; ++round) {
+        append("kv.key" + std::to_string(round % 5), std::string(600, 'v') + std::to_string(round));
+    }
+    log->flush();
+    disk.complete();
+    StoreState before = log->state();
+    auto compacted = log->compact(100);
+    ASSERT_TRUE(compacted);
+    EXPECT_GT(*compacted, 0u);
+    StoreState after = log->state();
+    EXPECT_EQ(after.msgs, before.msgs);
+    EXPECT_EQ(after.first_seq, before.first_seq);
+    EXPECT_EQ(after.last_seq, before.last_seq);
+    EXPECT_EQ(log->load_last("kv.rare")->payload, "kept");
+    // A crash midway through a later compaction leaves compact.tmp, which recovery removes.
+    disk.put_file("/streams/S/compact.tmp", std::vector<std::byte>(64 * 1024));
+    disk.crash();
+    log.reset();
+    log = open_log(disk, options);
+    StoreState reopened = log->state();
+    EXPECT_EQ(reopened.msgs, before.msgs);
+    EXPECT_EQ(reopened.last_seq, before.last_seq);
+    EXPECT_EQ(log->load_last("kv.rare")->payload, "kept");
+    for (int key = 0; key < 5; ++key) {
+        auto last = log->load_last("kv.key" + std::to_string(key));
+        ASSERT_TRUE(last);
+        EXPECT_EQ(last->payload.substr(600), std::to_string(595 + key));
+    }
+}
+
 TEST(StreamLog, ForeignFilesAreRefused) {
     SimDisk disk(10);
     disk.put_file("/streams/S/notes.txt", std::vector<std::byte>(10));
