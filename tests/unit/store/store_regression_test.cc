@@ -53,7 +53,7 @@ void poll_until(io::DirectDisk& disk, const std::function<bool()>& done) {
 }
 
 TEST(StoreRegression, RollWithoutANewMessageClobbersAndThenUnlinksTheActiveSegmentDirect) {
-    std::string dir = "/tmp/rt-review-clobber";
+    std::string dir = "/tmp/rt-regression-clobber-" + std::to_string(::getpid());
     std::filesystem::remove_all(dir);
     uint64_t acked = 0;
     {
