@@ -64,4 +64,19 @@ public:
                                                   std::span<const std::byte> data) = 0;
 };
 
+// For in-memory Disks (MemoryDisk, tests' SimDisk): the names of the files directly in `dir`,
+// from a map keyed by full path.
+template <class FilesByPath>
+std::vector<std::string> names_in_dir(const FilesByPath& files, const std::string& dir) {
+    std::vector<std::string> names;
+    std::string prefix = dir + "/";
+    for (const auto& entry : files) {
+        const std::string& path = entry.first;
+        if (path.starts_with(prefix) && path.find('/', prefix.size()) == std::string::npos) {
+            names.push_back(path.substr(prefix.size()));
+        }
+    }
+    return names;
+}
+
 }  // namespace ringtail::store

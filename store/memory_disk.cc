@@ -17,14 +17,7 @@ MemoryDisk::~MemoryDisk() {
 Result<bool> MemoryDisk::make_dir(const std::string&) { return true; }
 
 Result<std::vector<std::string>> MemoryDisk::list_dir(const std::string& path) {
-    std::vector<std::string> names;
-    std::string prefix = path + "/";
-    for (const auto& [file, bytes] : files_) {
-        if (file.starts_with(prefix) && file.find('/', prefix.size()) == std::string::npos) {
-            names.push_back(file.substr(prefix.size()));
-        }
-    }
-    return names;
+    return names_in_dir(files_, path);
 }
 
 Result<bool> MemoryDisk::create_file(const std::string& path, uint64_t bytes,

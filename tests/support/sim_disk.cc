@@ -14,14 +14,7 @@ Result<bool> SimDisk::make_dir(const std::string& path) {
 }
 
 Result<std::vector<std::string>> SimDisk::list_dir(const std::string& path) {
-    std::vector<std::string> names;
-    std::string prefix = path + "/";
-    for (const auto& [file, bytes] : files_) {
-        if (file.starts_with(prefix) && file.find('/', prefix.size()) == std::string::npos) {
-            names.push_back(file.substr(prefix.size()));
-        }
-    }
-    return names;
+    return store::names_in_dir(files_, path);
 }
 
 Result<bool> SimDisk::create_file(const std::string& path, uint64_t bytes,

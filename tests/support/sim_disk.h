@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/disk.h"
+#include "store/stream_log.h"
 
 namespace ringtail::test {
 
@@ -72,5 +73,15 @@ private:
     std::deque<Pending> queue_;
     int fail_next_ = 0;
 };
+
+// Small segments and buffers, so that tests roll, cap flushes and fill tails quickly.
+inline store::StreamLogOptions small_log_options(std::string dir) {
+    store::StreamLogOptions options;
+    options.dir = std::move(dir);
+    options.segment_bytes = 64 * 1024;
+    options.flush_bytes_max = 16 * 1024;
+    options.tail_bytes_max = 64 * 1024;
+    return options;
+}
 
 }  // namespace ringtail::test

@@ -3,17 +3,14 @@
 
 #include "store/memory_disk.h"
 #include "store/stream_log.h"
+#include "tests/support/sim_disk.h"
 
 namespace ringtail::store {
 namespace {
 
 TEST(MemoryStore, AppendsReadsLimitsAndPurgesLikeTheFileStore) {
     MemoryDisk disk;
-    StreamLogOptions options;
-    options.dir = "memory/KV";
-    options.segment_bytes = 64 * 1024;
-    options.flush_bytes_max = 16 * 1024;
-    options.tail_bytes_max = 64 * 1024;
+    StreamLogOptions options = test::small_log_options("memory/KV");
     options.limits.max_msgs_per_subject = 1;
     auto opened = StreamLog::open(disk, options, nullptr);
     ASSERT_TRUE(opened);
@@ -38,11 +35,7 @@ TEST(MemoryStore, AppendsReadsLimitsAndPurgesLikeTheFileStore) {
 
 TEST(MemoryStore, CallbacksNeverRunInsideWrite) {
     MemoryDisk disk;
-    StreamLogOptions options;
-    options.dir = "memory/S";
-    options.segment_bytes = 64 * 1024;
-    options.flush_bytes_max = 16 * 1024;
-    options.tail_bytes_max = 64 * 1024;
+    StreamLogOptions options = test::small_log_options("memory/S");
     auto log = std::move(*StreamLog::open(disk, options, nullptr));
     disk.poll();  // the spare segment
     bool called = false;

@@ -89,11 +89,7 @@ TEST(StoreRegression, RollWithoutANewMessageClobbersAndThenUnlinksTheActiveSegme
 
 TEST(StoreRegression, PerSubjectTombstoneWithoutFloorResurrectsByteLimitDrops) {
     test::SimDisk disk(2);
-    StreamLogOptions o;
-    o.dir = "/p";
-    o.segment_bytes = 64 * 1024;
-    o.flush_bytes_max = 16 * 1024;
-    o.tail_bytes_max = 64 * 1024;
+    StreamLogOptions o = test::small_log_options("/p");
     o.limits.max_bytes = 600;
     o.limits.max_msgs_per_subject = 1;
     {
@@ -115,11 +111,7 @@ TEST(StoreRegression, PerSubjectTombstoneWithoutFloorResurrectsByteLimitDrops) {
 
 TEST(StoreRegression, PerSubjectLimitAppliedAtRecoveryIsNotWrittenAndComesBack) {
     test::SimDisk disk(3);
-    StreamLogOptions o;
-    o.dir = "/q";
-    o.segment_bytes = 64 * 1024;
-    o.flush_bytes_max = 16 * 1024;
-    o.tail_bytes_max = 64 * 1024;
+    StreamLogOptions o = test::small_log_options("/q");
     {
         auto log = std::move(*StreamLog::open(disk, o, nullptr));
         for (const char* s : {"a", "x", "x", "x"}) ASSERT_TRUE(log->append(s, "", "v", 0));
@@ -264,16 +256,9 @@ TEST(StoreRegression, HugeSegmentHeaderIsRefused) {
     std::filesystem::remove_all(dir);
 }
 
-}  // namespace
-}  // namespace ringtail::store
-namespace ringtail::store {
 TEST(StoreRegression, SegmentSealedWhileFullyDurableKeepsItsTailAndBlocksTheNextRollForever) {
     test::SimDisk disk(8);
-    StreamLogOptions o;
-    o.dir = "/b";
-    o.segment_bytes = 64 * 1024;
-    o.flush_bytes_max = 16 * 1024;
-    o.tail_bytes_max = 64 * 1024;
+    StreamLogOptions o = test::small_log_options("/b");
     auto log = std::move(*StreamLog::open(disk, o, nullptr));
     int accepted = 0;
     for (int i = 0; i < 1000; ++i) {
@@ -285,8 +270,7 @@ TEST(StoreRegression, SegmentSealedWhileFullyDurableKeepsItsTailAndBlocksTheNext
     }
     EXPECT_EQ(accepted, 1000);
 }
-}
-namespace ringtail::store {
+
 TEST(StoreRegression, KillDuringInLineCreateLeavesOnlyATempFile) {
     test::SimDisk disk(9);
     StreamLogOptions o = big_record_options("/c");
@@ -305,4 +289,6 @@ TEST(StoreRegression, KillDuringInLineCreateLeavesOnlyATempFile) {
     auto names = disk.list_dir("/c");
     EXPECT_EQ(std::find(names->begin(), names->end(), "create.tmp"), names->end());
 }
-}
+
+}  // namespace
+}  // namespace ringtail::store

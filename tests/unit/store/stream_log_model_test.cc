@@ -233,11 +233,7 @@ TEST(StreamLogModel, RandomOperationsAgreeWithTheModelAcrossReopens) {
 
 TEST(StreamLogModel, NextSeqFollowsFiltersAndSkipsDeleted) {
     test::SimDisk disk(1);
-    StreamLogOptions options;
-    options.dir = "/n";
-    options.segment_bytes = 64 * 1024;
-    options.flush_bytes_max = 16 * 1024;
-    options.tail_bytes_max = 64 * 1024;
+    StreamLogOptions options = test::small_log_options("/n");
     auto log = std::move(*StreamLog::open(disk, options, nullptr));
     for (const char* subject : {"a.1", "b.1", "a.2", "b.2", "a.1"}) ASSERT_TRUE(log->append(subject, "", "x", 0));
     EXPECT_EQ(*log->next_seq(1, ""), 1u);

@@ -12,14 +12,7 @@ namespace {
 
 using test::SimDisk;
 
-StreamLogOptions small_options() {
-    StreamLogOptions options;
-    options.dir = "/streams/S";
-    options.segment_bytes = 64 * 1024;
-    options.flush_bytes_max = 16 * 1024;
-    options.tail_bytes_max = 64 * 1024;
-    return options;
-}
+StreamLogOptions small_options() { return test::small_log_options("/streams/S"); }
 
 std::unique_ptr<StreamLog> open_log(SimDisk& disk, StreamLogOptions options = small_options(),
                                     RecoveryReport* report = nullptr) {
