@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,12 +82,18 @@ DirectDisk::~DirectDisk() {
         prepare_wakeup_.notify_one();
         preparer_.join();
     }
+    if (event_fd_ >= 0) ::close(event_fd_);
 }
 
 std::string DirectDisk::init() {
     std::string error = ring_.init(256);
-    if (error.empty()) preparer_ = std::thread([this] { preparer_main(); });
-    return error;
+    if (!error.empty()) return error;
+    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (event_fd_ < 0) return std::string("eventfd: ") + std::strerror(errno);
+    int rc = io_uring_register_eventfd(ring_.raw(), event_fd_);
+    if (rc < 0) return std::string("io_uring_register_eventfd: ") + std::strerror(-rc);
+    preparer_ = std::thread([this] { preparer_main(); });
+    return {};
 }
 
 void DirectDisk::prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) {
@@ -113,6 +120,7 @@ void DirectDisk::preparer_main() {
         lock.lock();
         preparing_ = nullptr;
         prepare_done_.push_back(std::move(job));
+        eventfd_write(event_fd_, 1);
     }
 }
 

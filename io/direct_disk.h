@@ -50,6 +50,9 @@ public:
     // at least one completes (if any is in flight). Returns the number completed.
     size_t poll(bool wait);
     size_t in_flight() const { return in_flight_; }
+    // Readable (an eventfd) whenever poll() has something to run: a write or a prepared file
+    // completed. The owner's event loop waits on it.
+    int event_fd() const { return event_fd_; }
 
 private:
     struct File {
@@ -78,6 +81,7 @@ private:
     std::thread preparer_;
 
     Uring ring_;
+    int event_fd_ = -1;
     std::map<int, File> files_;
     std::map<store::DiskWrite*, int> ops_handle_;  // writes in flight and their file
     std::set<store::DiskWrite*> forgotten_;         // writes in flight nobody waits for

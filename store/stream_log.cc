@@ -171,6 +171,9 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
     RT_ASSERT(options_.flush_bytes_max % kPageBytes == 0);
     RT_ASSERT(options_.tail_bytes_max >= 2 * options_.flush_bytes_max);
     RT_ASSERT(options_.tail_bytes_max % kPageBytes == 0);
+    uint64_t first = options_.first_segment_bytes != 0 ? options_.first_segment_bytes : options_.segment_bytes;
+    RT_ASSERT(first % kPageBytes == 0 && first <= options_.segment_bytes);
+    next_segment_bytes_ = first;
 }
 
 StreamLog::~StreamLog() {
@@ -266,6 +269,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     // The last segment takes appends: give it a tail holding the partial last page (before the
     // limits below, which may write tombstones).
     Segment& active = *segments_.back();
+    next_segment_bytes_ = std::max(next_segment_bytes_, std::min(options_.segment_bytes, 2 * active.bytes));
     active.tail_capacity = std::min(kTailBytesInitial, options_.tail_bytes_max);
     active.tail.reset(alloc_zeroed_pages(active.tail_capacity));
     active.tail_base = align_down(active.write_offset);
@@ -303,7 +307,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     for (const auto& entry : subjects_) subjects.push_back(entry.first);
     for (const std::string& subject : subjects) apply_limits(subject);
     apply_limits({});
-    prepare_spare();
+    maybe_prepare_spare(*segments_.back());
     return true;
 }
 
@@ -388,16 +392,18 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     return true;
 }
 
-Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
+Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64_t min_bytes) {
     auto segment = std::make_unique<Segment>();
     segment->id = next_segment_id_++;
     segment->path = options_.dir + "/" + segment_name(segment->id);
     segment->first_seq = first_seq;
     segment->last_seq = segment->durable_last_seq = first_seq - 1;
-    segment->bytes = options_.segment_bytes;
+    uint64_t bytes = std::max(next_segment_bytes_, (min_bytes + kPageBytes - 1) / kPageBytes * kPageBytes);
+    segment->bytes = bytes;
+    next_segment_bytes_ = std::min(options_.segment_bytes, 2 * bytes);
     std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
-    encode_header({header.get(), kPageBytes}, {first_seq, options_.segment_bytes, 0});
-    if (spare_ == Spare::kReady) {
+    encode_header({header.get(), kPageBytes}, {first_seq, bytes, 0});
+    if (spare_ == Spare::kReady && spare_bytes_ == bytes) {
         spare_ = Spare::kNone;
         if (auto ok = disk_.adopt_file(spare_path(), segment->path, {header.get(), kPageBytes}); !ok) {
             return std::unexpected(ok.error());
@@ -406,7 +412,7 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
         // In line, under a temporary name, so that a crash never leaves a headerless segment.
         if (!segments_.empty()) ++rolls_waited_;
         std::string creating = options_.dir + "/create.tmp";
-        if (auto ok = disk_.create_file(creating, options_.segment_bytes, {header.get(), kPageBytes}); !ok) {
+        if (auto ok = disk_.create_file(creating, bytes, {header.get(), kPageBytes}); !ok) {
             return std::unexpected(ok.error());
         }
         if (auto ok = disk_.adopt_file(creating, segment->path, {header.get(), kPageBytes}); !ok) {
@@ -424,7 +430,7 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq) {
     segment->tail_base = 0;
     std::memcpy(segment->tail.get(), header.get(), kPageBytes);
     segments_.push_back(std::move(segment));
-    prepare_spare();
+    maybe_prepare_spare(*segments_.back());
     return segments_.back().get();
 }
 
@@ -442,12 +448,17 @@ bool StreamLog::grow_tail(Segment& s, uint64_t needed_bytes) {
     return true;
 }
 
-void StreamLog::prepare_spare() {
-    if (spare_ != Spare::kNone) return;
+void StreamLog::maybe_prepare_spare(const Segment& active) {
+    // Segments still growing get their successor only once they are half full, so a small
+    // stream never pays for one.
+    if (next_segment_bytes_ != active.bytes && active.write_offset < active.bytes / 2) return;
+    if (spare_ == Spare::kPreparing || (spare_ == Spare::kReady && spare_bytes_ == next_segment_bytes_)) return;
+    // A spare of another size (a record larger than it came) is prepared again.
     spare_ = Spare::kPreparing;
+    spare_bytes_ = next_segment_bytes_;
     spare_op_.done = &StreamLog::spare_done;
     spare_op_.log = this;
-    disk_.prepare_file(spare_path(), options_.segment_bytes, &spare_op_);
+    disk_.prepare_file(spare_path(), spare_bytes_, &spare_op_);
 }
 
 void StreamLog::spare_done(DiskWrite* op, int32_t result) {
@@ -477,7 +488,7 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         // damage. The roll waits for the last write (a few ms, once per segment).
         if (s->in_flight || s->write_offset != s->durable_offset) return std::unexpected(Errc::kBusy);
         s->tail.reset();  // reads of a sealed segment come from its mapping
-        auto created = create_segment(last_seq_ + 1);
+        auto created = create_segment(last_seq_ + 1, bytes + reserve_bytes + kPageBytes);
         if (!created) {
             sticky_error_ = created.error();
             return std::unexpected(created.error());
@@ -496,6 +507,7 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
     encode_record({s->tail.get() + (at - s->tail_base), bytes}, record, kind);
     s->write_offset = at + bytes;
     offset = at;
+    maybe_prepare_spare(*s);
     return s;
 }
 
@@ -507,9 +519,10 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
         return std::unexpected(Errc::kTooLarge);
     }
     size_t bytes = record_bytes(subject.size(), headers.size(), payload.size());
+    uint64_t counted = message_bytes(subject.size(), headers.size(), payload.size());
     if (limits.discard_new &&
         ((limits.max_msgs >= 0 && static_cast<int64_t>(msgs_) + 1 > limits.max_msgs) ||
-         (limits.max_bytes >= 0 && static_cast<int64_t>(bytes_ + bytes) > limits.max_bytes))) {
+         (limits.max_bytes >= 0 && static_cast<int64_t>(bytes_ + counted) > limits.max_bytes))) {
         return std::unexpected(Errc::kLimit);
     }
     uint64_t seq = last_seq_ + 1;
@@ -548,7 +561,7 @@ Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq) {
 
 void StreamLog::index_live(uint64_t seq, const RecordView& record) {
     ++msgs_;
-    bytes_ += record_bytes(record.subject.size(), record.headers.size(), record.payload.size());
+    bytes_ += message_bytes(record.subject.size(), record.headers.size(), record.payload.size());
     SubjectInfo& info = subjects_[record.subject];
     if (info.count == 0 || seq < info.first) info.first = seq;
     info.last = std::max(info.last, seq);
@@ -573,7 +586,7 @@ void StreamLog::drop(uint64_t seq) {
     --msgs_;
     if (record) {
         std::string subject(record->subject);
-        bytes_ -= record_bytes(record->subject.size(), record->headers.size(), record->payload.size());
+        bytes_ -= message_bytes(record->subject.size(), record->headers.size(), record->payload.size());
         auto it = subjects_.find(subject);
         RT_ASSERT(it != subjects_.end());
         SubjectInfo& info = it->second;
@@ -624,6 +637,24 @@ void StreamLog::apply_limits(std::string_view subject_appended) {
         while (limits.max_msgs >= 0 && static_cast<int64_t>(msgs_) > limits.max_msgs) drop(first_live_);
         while (limits.max_bytes >= 0 && static_cast<int64_t>(bytes_) > limits.max_bytes) drop(first_live_);
     }
+    release_front_segments();
+}
+
+void StreamLog::set_limits(const StoreLimits& limits) {
+    options_.limits = limits;
+    if (limits.max_msgs_per_subject > 0) {
+        std::vector<std::string> over;
+        for (const auto& [subject, info] : subjects_) {
+            if (static_cast<int64_t>(info.count) > limits.max_msgs_per_subject) over.push_back(subject);
+        }
+        for (const std::string& subject : over) apply_limits(subject);
+    }
+    // Lowered limits drop the oldest whatever the discard policy (as nats-server's store
+    // does on a config update), and the new front is written down: with discard new,
+    // recovery would not derive it.
+    while (limits.max_msgs >= 0 && static_cast<int64_t>(msgs_) > limits.max_msgs) drop(first_live_);
+    while (limits.max_bytes >= 0 && static_cast<int64_t>(bytes_) > limits.max_bytes) drop(first_live_);
+    (void)persist_floor();
     release_front_segments();
 }
 

@@ -41,10 +41,18 @@ struct PurgeRequest {
     uint64_t keep = 0;       // keep this many newest matching messages; 0: keep none
 };
 
+// The size a message counts for in StoreState::bytes and max_bytes: by default the record's
+// stored size; JetStream counts as nats-server does, so that limits and stream info agree.
+using MessageBytes = uint64_t (*)(size_t subject_bytes, size_t header_bytes, size_t payload_bytes);
+
 struct StreamLogOptions {
     std::string dir;
     StoreLimits limits;
+    MessageBytes message_bytes = nullptr;
     uint64_t segment_bytes = 64ull << 20;
+    // The first segment's size (0: segment_bytes); each next one doubles up to segment_bytes,
+    // so a stream that stays small costs little disk, and creating one is quick.
+    uint64_t first_segment_bytes = 0;
     // The largest single write. It also bounds what a crash can leave past the durable end,
     // which recovery zeroes.
     size_t flush_bytes_max = 1u << 20;
@@ -104,6 +112,21 @@ public:
     [[nodiscard]] Result<uint64_t> compact(size_t segments_max = 1);
     // Drops messages older than max_age at `now_ns`. Returns how many.
     uint64_t expire(int64_t now_ns);
+    // Replaces the limits and applies them at once (a stream's config was updated).
+    void set_limits(const StoreLimits& limits);
+    const StoreLimits& limits() const { return options_.limits; }
+    // Whether message `seq` is stored (not deleted, not below the first).
+    bool contains(uint64_t seq) const { return is_live(seq); }
+    // Each subject with its message count, in no particular order.
+    template <class Fn>
+    void for_each_subject(Fn fn) const {
+        for (const auto& [subject, info] : subjects_) fn(std::string_view(subject), info.count);
+    }
+    // The number of messages on a literal subject.
+    uint64_t subject_count(std::string_view subject) const {
+        auto it = subjects_.find(subject);
+        return it == subjects_.end() ? 0 : it->second.count;
+    }
     // The newest message on a literal subject.
     [[nodiscard]] Result<RecordView> load_last(std::string_view subject) const;
     // The first live sequence >= from whose subject matches `filter` (wildcards; empty: any).
@@ -137,7 +160,8 @@ private:
     StreamLog(Disk& disk, StreamLogOptions options);
     [[nodiscard]] Result<bool> recover(RecoveryReport* report);
     [[nodiscard]] Result<bool> recover_segment(Segment& segment, RecoveryReport* report, bool has_later);
-    [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq);
+    // A segment of the next size, and at least `min_bytes`.
+    [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0);
     // Writes any record into the active segment's tail (messages and tombstones).
     [[nodiscard]] Result<Segment*> append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
                                                 uint64_t& offset, size_t reserve_bytes = 0);
@@ -155,14 +179,21 @@ private:
     void flush_segment(Segment& segment);
     static void write_done(DiskWrite* op, int32_t result);
     static void spare_done(DiskWrite* op, int32_t result);
-    void prepare_spare();
+    // Prepares the next segment in the background: at once when it has the active one's size,
+    // else once the active one is half full.
+    void maybe_prepare_spare(const Segment& active);
     std::string spare_path() const { return options_.dir + "/spare.tmp"; }
     void on_write_done(Segment& segment, int32_t result);
     void advance_durable();
     const Segment* segment_for(uint64_t seq) const;
 
+    uint64_t message_bytes(size_t subject, size_t headers, size_t payload) const {
+        return options_.message_bytes != nullptr ? options_.message_bytes(subject, headers, payload)
+                                                 : record_bytes(subject, headers, payload);
+    }
+
     Disk& disk_;
-    const StreamLogOptions options_;
+    StreamLogOptions options_;  // limits change with set_limits()
     struct SubjectInfo {
         uint64_t first = 0;
         uint64_t last = 0;
@@ -189,6 +220,8 @@ private:
         StreamLog* log = nullptr;
     };
     Spare spare_ = Spare::kNone;
+    uint64_t spare_bytes_ = 0;         // the size the spare was prepared with
+    uint64_t next_segment_bytes_ = 0;  // the size of the next segment created
     SpareOp spare_op_;
     uint64_t rolls_waited_ = 0;  // rolls that found no spare ready and created one in line
 };

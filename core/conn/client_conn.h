@@ -14,10 +14,23 @@ namespace ringtail::core {
 
 class Shard;
 class ClientConn;
+struct MsgView;
 
-// One SUB of one connection.
+// Takes the messages of a subscription the server holds itself (a JetStream stream's subjects,
+// the JetStream API). Runs on the subscription's shard, inside delivery: it must not publish
+// from there, only queue work for the end of the turn.
+class InternalHandler {
+public:
+    virtual void on_msg(const MsgView& msg) = 0;
+
+protected:
+    ~InternalHandler() = default;
+};
+
+// One SUB of one connection, or an internal subscription (conn null, internal set).
 struct Subscription {
     ClientConn* conn = nullptr;
+    InternalHandler* internal = nullptr;
     std::string subject;
     std::string queue;
     std::string sid;

@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
         log_error("not supported by this ringtail version:" + what);
         return 1;
     }
-    if (options.jetstream || options.http_port != 0) {
-        log_error("JetStream and HTTP monitoring are not available in this ringtail version yet");
+    if (options.http_port != 0) {
+        log_error("HTTP monitoring is not available in this ringtail version yet");
         return 1;
     }
     if (options.check_config) {

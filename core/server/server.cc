@@ -8,6 +8,9 @@
 #include <bit>
 #include <random>
 
+#include <filesystem>
+
+#include "core/js/catalogue.h"
 #include "core/server/log.h"
 #include "core/shard/shard.h"
 #include "io/listener.h"
@@ -50,6 +53,7 @@ Server::Server(config::Options options) : options_(std::move(options)) {
 }
 
 Server::~Server() {
+    // Shards are gone by now (wait()); the catalogue outlives them.
     for (int fd : listen_fds_) {
         if (fd >= 0) close(fd);
     }
@@ -65,7 +69,7 @@ proto::Info Server::info(uint64_t client_id, const std::string& client_ip) const
     info.headers = true;
     info.auth_required = auth_required();
     info.max_payload_bytes = options_.max_payload_bytes;
-    info.jetstream = false;
+    info.jetstream = options_.jetstream;
     info.client_id = client_id;
     info.client_ip = client_ip;
     info.ringtail_version = kRingtailVersion;
@@ -94,6 +98,11 @@ std::string Server::start() {
     }
     port_ = port;
 
+    if (options_.jetstream) {
+        std::string error = start_jetstream();
+        if (!error.empty()) return error;
+    }
+
     // Each ring must hold the largest message record: max_payload plus subject, reply and
     // queue names (each bounded by the control line), with room for a second one in flight.
     size_t record_bytes_max = static_cast<size_t>(options_.max_payload_bytes) +
@@ -109,6 +118,7 @@ std::string Server::start() {
     waiting_ = std::make_unique<std::atomic<bool>[]>(size_t{shard_count_} * shard_count_);
     ready_ = std::make_unique<std::latch>(shard_count_);
     started_ = std::make_unique<std::latch>(shard_count_);
+    js_opened_ = std::make_unique<std::latch>(shard_count_);
     shard_errors_.resize(shard_count_);
     for (uint32_t i = 0; i < shard_count_; ++i) {
         shards_.push_back(std::make_unique<Shard>(*this, i, listen_fds_[i]));
@@ -122,6 +132,32 @@ std::string Server::start() {
     for (const std::string& error : shard_errors_) {
         if (!error.empty()) return error;
     }
+    return {};
+}
+
+std::string Server::start_jetstream() {
+    // nats-server: <store_dir>/jetstream, or <temp dir>/nats/jetstream when none is given.
+    js_store_dir_ = options_.store_dir;
+    if (js_store_dir_.empty()) {
+        const char* temp = std::getenv("TMPDIR");
+        js_store_dir_ = std::string(temp != nullptr && *temp != '\0' ? temp : "/tmp") + "/nats";
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(js::streams_dir(js_store_dir_), ec);
+    if (ec) return "JetStream store directory " + js_store_dir_ + ": " + ec.message();
+    catalogue_ = std::make_unique<js::Catalogue>();
+    std::string error = js::load_catalogue(js_store_dir_, shard_count_, *catalogue_);
+    if (!error.empty()) return "JetStream: " + error;
+    log_info("Starting JetStream");
+    log_info("---------------- JETSTREAM ----------------");
+    log_info("  Max Memory:      " + (options_.max_memory_store_bytes >= 0
+                                          ? std::to_string(options_.max_memory_store_bytes) + " B"
+                                          : std::string("unlimited")));
+    log_info("  Max Storage:     " + (options_.max_file_store_bytes >= 0
+                                          ? std::to_string(options_.max_file_store_bytes) + " B"
+                                          : std::string("unlimited")));
+    log_info("  Store Directory: \"" + js_store_dir_ + "/jetstream\"");
+    log_info("-------------------------------------------");
     return {};
 }
 

@@ -14,6 +14,9 @@
 namespace ringtail::core {
 
 class Shard;
+namespace js {
+class Catalogue;
+}
 
 inline constexpr const char* kNatsCompatVersion = "2.9.10";
 inline constexpr const char* kRingtailVersion = "0.1.0";
@@ -49,6 +52,13 @@ public:
         return waiting_[from * shard_count_ + to];
     }
 
+    // JetStream (-js): the directory holding jetstream/ (-sd, or the temp dir's nats/ as
+    // nats-server picks), and the account's stream catalogue.
+    const std::string& js_store_dir() const { return js_store_dir_; }
+    js::Catalogue& catalogue() { return *catalogue_; }
+    // Every shard passes this once at start, after opening its streams.
+    void jetstream_barrier() { js_opened_->arrive_and_wait(); }
+
     // Each shard reports once, when it is ready to serve or has failed to start.
     void report_started(uint32_t shard, const std::string& error);
 
@@ -56,6 +66,7 @@ public:
 
 private:
     void shard_main(uint32_t index, int cpu);
+    std::string start_jetstream();
 
     config::Options options_;
     uint32_t shard_count_ = 1;
@@ -72,6 +83,9 @@ private:
     std::vector<std::thread> threads_;
     std::vector<std::string> shard_errors_;
     std::atomic<bool> stop_requested_{false};
+    std::string js_store_dir_;
+    std::unique_ptr<js::Catalogue> catalogue_;
+    std::unique_ptr<std::latch> js_opened_;
 };
 
 }  // namespace ringtail::core

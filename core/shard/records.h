@@ -17,6 +17,7 @@ enum class RecordKind : uint32_t {
     kMsg = 1,          // a message to match against the receiver's local subscriptions
     kInterest = 2,     // the sender's first/last reference to a (subject, queue) came or went
     kInterestAck = 3,  // the receiver has applied the sender's interest records up to seq
+    kJs = 4,           // a message for the receiver's JetStream (a forwarded API request)
 };
 
 // kMsg body:
@@ -41,6 +42,8 @@ struct MsgHead {
     uint8_t size_text_bytes;
 };
 static_assert(sizeof(MsgHead) == 20);
+
+// kJs body: a kMsg body without queue ids or size digits.
 
 // kInterest body: InterestHead | subject | queue
 struct InterestHead {

@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <poll.h>
+
+#include "core/js/jetstream.h"
 #include "core/server/log.h"
 #include "core/server/server.h"
 #include "proto/encoder.h"
@@ -97,12 +100,25 @@ std::string Shard::run() {
         }
     }
     if (error.empty()) error = buffers_.init(uring_.raw(), 0, kRecvBufferCount, kRecvBufferBytes);
+    if (server_.options().jetstream) {
+        if (error.empty()) {
+            js_ = std::make_unique<js::JetStream>(*this);
+            error = js_->start();
+            disk_event_fd_ = js_->event_fd();
+            flush_outbound_rings();
+        }
+        // Restored streams subscribed their subjects: every shard applies the others' interest
+        // before serving, so a publish right after "Server is ready" reaches its stream.
+        server_.jetstream_barrier();
+        if (error.empty()) drain_inbound();
+    }
     if (!error.empty()) error = "shard " + std::to_string(index_) + ": " + error;
     server_.report_started(index_, error);
     if (!error.empty()) return error;
 
     arm_accept();
     arm_timer();
+    if (disk_event_fd_ >= 0) arm_disk_event();
     Clock::time_point stop_deadline{};
     struct Completion {
         uint64_t data;
@@ -135,6 +151,7 @@ std::string Shard::run() {
         resume_paused();
         release_pongs();
         process_closes();
+        if (js_) js_->run_turn();
         flush();
         buffers_.commit();
         // Re-arm after the buffers went back to the kernel, so a recv that ended for lack of
@@ -163,6 +180,8 @@ std::string Shard::run() {
             if (all_freed || Clock::now() > stop_deadline) break;
         }
     }
+    // Closing the streams waits for their writes in flight, so what was acknowledged stays.
+    js_.reset();
     for (auto& conn : conns_) {
         if (conn && !conn->fd_closed_) ::close(conn->fd_);
     }
@@ -188,6 +207,12 @@ void Shard::handle_completion(uint64_t data, int32_t res, uint32_t flags) {
             return;  // waking up was the point; the rings are drained every turn
         case Op::kClose:
             return;
+        case Op::kDisk: {
+            uint64_t count;
+            [[maybe_unused]] ssize_t got = ::read(disk_event_fd_, &count, sizeof count);
+            if (!(flags & IORING_CQE_F_MORE)) arm_disk_event();
+            return;  // run_turn() polls the disks every turn
+        }
         case Op::kRecv:
         case Op::kSend:
             break;
@@ -219,6 +244,12 @@ void Shard::arm_timer() {
     io_uring_sqe* sqe = uring_.sqe();
     io_uring_prep_timeout(sqe, &tick_, 0, 0);
     io_uring_sqe_set_data64(sqe, user_data(Op::kTimer, 0, 0));
+}
+
+void Shard::arm_disk_event() {
+    io_uring_sqe* sqe = uring_.sqe();
+    io_uring_prep_poll_multishot(sqe, disk_event_fd_, POLLIN);
+    io_uring_sqe_set_data64(sqe, user_data(Op::kDisk, 0, 0));
 }
 
 void Shard::arm_recv(ClientConn& conn) {
@@ -341,6 +372,7 @@ void Shard::on_timer() {
     arm_timer();
     const config::Options& options = server_.options();
     Clock::time_point now = Clock::now();
+    if (js_) js_->on_tick();
     if (!accepting_ && !stopping_ && now >= accept_retry_at_) arm_accept();
     for (auto& owned : conns_) {
         if (owned == nullptr) continue;
@@ -385,7 +417,9 @@ void Shard::on_timer() {
 // A queue member can take a message unless its connection is closing, or it is the
 // publisher itself with echo off (nats-server then tries another member).
 static bool can_receive(const Subscription& sub, const ClientConn* origin) {
-    if (sub.expired || sub.conn->closing_) return false;
+    if (sub.expired) return false;
+    if (sub.internal != nullptr) return true;
+    if (sub.conn->closing_) return false;
     return !(sub.conn == origin && !origin->options_.echo);
 }
 
@@ -401,6 +435,31 @@ Subscription* Shard::pick_member(const std::vector<Subscription*>& members, cons
 }
 
 bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivered) {
+    return route(&origin, msg, delivered);
+}
+
+bool Shard::publish_internal(const MsgView& msg) {
+    bool delivered = false;
+    return route(nullptr, msg, delivered);
+}
+
+void Shard::forward_js(uint32_t target, const MsgView& msg) {
+    std::string body(sizeof(MsgHead) + msg.subject.size() + msg.reply.size() + msg.headers.size() +
+                         msg.payload.size(),
+                     '\0');
+    MsgHead head{static_cast<uint32_t>(msg.subject.size()), static_cast<uint32_t>(msg.reply.size()),
+                 static_cast<uint32_t>(msg.headers.size()), static_cast<uint32_t>(msg.payload.size()),
+                 0, static_cast<uint8_t>(msg.has_headers ? kMsgHeaders : 0), 0};
+    RecordWriter writer({reinterpret_cast<std::byte*>(body.data()), body.size()});
+    writer.put(&head, sizeof head);
+    writer.put(msg.subject);
+    writer.put(msg.reply);
+    writer.put(msg.headers);
+    writer.put(msg.payload);
+    push_control(target, RecordKind::kJs, body);
+}
+
+bool Shard::route(ClientConn* origin, const MsgView& msg, bool& delivered) {
     const Sublist<Subscription>::MatchResult& local = sublist_.match(msg.subject);
     chosen_local_.clear();
     bool any_remote = false;
@@ -415,7 +474,7 @@ bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivere
                           const std::vector<RemoteInterest*>* members_remote) {
             size_t local_count = 0;
             if (members_local != nullptr) {
-                for (const Subscription* sub : *members_local) local_count += can_receive(*sub, &origin);
+                for (const Subscription* sub : *members_local) local_count += can_receive(*sub, origin);
             }
             int64_t total = static_cast<int64_t>(local_count);
             if (members_remote != nullptr) {
@@ -478,7 +537,7 @@ bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivere
             server_.waiting_for_room(index_, target).store(true, std::memory_order_seq_cst);
             std::atomic_thread_fence(std::memory_order_seq_cst);
             if (room()) continue;
-            pause_reading(origin);
+            if (origin != nullptr) pause_reading(*origin);
             return false;
         }
         for (uint32_t target = 0; target < shard_count_; ++target) {
@@ -492,11 +551,11 @@ bool Shard::route_publish(ClientConn& origin, const MsgView& msg, bool& delivere
 
     size_t local_count = 0;
     for (Subscription* sub : local.plain) {
-        if (sub->conn == &origin && !origin.options_.echo) continue;
+        if (origin != nullptr && sub->conn == origin && !origin->options_.echo) continue;
         local_count += deliver(*sub, msg);
     }
     for (const std::vector<Subscription*>* members : chosen_local_) {
-        if (Subscription* sub = pick_member(*members, &origin)) local_count += deliver(*sub, msg);
+        if (Subscription* sub = pick_member(*members, origin)) local_count += deliver(*sub, msg);
     }
     expire_subscriptions();
     delivered = local_count > 0 || any_remote;
@@ -561,6 +620,10 @@ void Shard::stop_reading(ClientConn& conn) {
 }
 
 bool Shard::deliver(Subscription& sub, const MsgView& msg) {
+    if (sub.internal != nullptr) {
+        sub.internal->on_msg(msg);
+        return true;
+    }
     ClientConn& conn = *sub.conn;
     if (sub.expired || conn.closing_) return false;
     if (!msg.has_headers) {
@@ -680,6 +743,9 @@ void Shard::drain_inbound() {
                     interest_seq_acked_[from] =
                         std::max(interest_seq_acked_[from], reader.get<uint64_t>());
                     break;
+                case RecordKind::kJs:
+                    apply_js(reader);
+                    break;
             }
         }
         if (!any) continue;
@@ -720,6 +786,18 @@ void Shard::apply_msg(RecordReader& reader) {
         }
     }
     expire_subscriptions();
+}
+
+void Shard::apply_js(RecordReader& reader) {
+    auto head = reader.get<MsgHead>();
+    MsgView msg;
+    msg.subject = reader.text(head.subject_bytes);
+    msg.reply = reader.text(head.reply_bytes);
+    msg.headers = reader.text(head.header_bytes);
+    msg.payload = reader.text(head.payload_bytes);
+    msg.has_headers = (head.flags & kMsgHeaders) != 0;
+    RT_ASSERT(reader.done());
+    if (js_) js_->on_forward(msg);
 }
 
 void Shard::apply_interest(uint32_t from, RecordReader& reader) {

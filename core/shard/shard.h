@@ -20,6 +20,9 @@
 namespace ringtail::core {
 
 class Server;
+namespace js {
+class JetStream;
+}
 
 // Another shard's interest in a (subject, queue), as this shard's replica knows it.
 struct RemoteInterest {
@@ -55,6 +58,16 @@ public:
     // Routes a publish to local subscribers and to other shards. Returns false when a ring to
     // another shard is full: nothing was delivered and the caller must pause.
     bool route_publish(ClientConn& origin, const MsgView& msg, bool& delivered);
+
+    // ---- used by JetStream ----
+    // A message the server itself publishes (acks, API responses). False when a ring to
+    // another shard is full: nothing was delivered; retry on a later turn (this shard is woken
+    // when there is room).
+    bool publish_internal(const MsgView& msg);
+    // Hands `msg` to shard `target`'s JetStream, in order with everything else sent there.
+    void forward_js(uint32_t target, const MsgView& msg);
+    uint32_t shard_count() const { return shard_count_; }
+    js::JetStream* jetstream() { return js_.get(); }
     void add_subscription(Subscription* sub);
     void remove_subscription(Subscription* sub);
     void mark_dirty(ClientConn& conn);
@@ -77,7 +90,7 @@ public:
     void log_conn(ClientConn& conn, std::string_view what, bool debug_only);
 
 private:
-    enum class Op : uint8_t { kAccept = 1, kRecv, kSend, kTimer, kDoorbell, kCancel, kClose };
+    enum class Op : uint8_t { kAccept = 1, kRecv, kSend, kTimer, kDoorbell, kCancel, kClose, kDisk };
     static uint64_t user_data(Op op, uint32_t slot, uint32_t generation) {
         return (uint64_t{static_cast<uint8_t>(op)} << 56) | (uint64_t{slot} << 32) | generation;
     }
@@ -90,11 +103,14 @@ private:
     void arm_accept();
     void arm_recv(ClientConn& conn);
     void arm_timer();
+    void arm_disk_event();
+    bool route(ClientConn* origin, const MsgView& msg, bool& delivered);
     void submit_send(ClientConn& conn);
     ClientConn* conn_at(uint32_t slot, uint32_t generation);
 
     void drain_inbound();
     void apply_msg(RecordReader& reader);
+    void apply_js(RecordReader& reader);
     void apply_interest(uint32_t from, RecordReader& reader);
     // Appends the message to the subscriber's connection; false if it could not take it.
     bool deliver(Subscription& sub, const MsgView& msg);
@@ -167,6 +183,11 @@ private:
     std::minstd_rand random_;
     bool stopping_ = false;
     __kernel_timespec tick_{};
+
+    // JetStream (with -js): the streams this shard owns, and on shard 0 the API. Its disks
+    // signal completions on an eventfd this ring polls.
+    std::unique_ptr<js::JetStream> js_;
+    int disk_event_fd_ = -1;
 };
 
 }  // namespace ringtail::core

@@ -1,0 +1,89 @@
+#include "core/js/catalogue.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <xxhash.h>
+
+namespace ringtail::core::js {
+
+std::string streams_dir(const std::string& store_dir) { return store_dir + "/jetstream/$G/streams"; }
+
+uint32_t placement(std::string_view name, uint32_t shard_count) {
+    return static_cast<uint32_t>(XXH3_64bits(name.data(), name.size()) % shard_count);
+}
+
+std::string load_catalogue(const std::string& store_dir, uint32_t shard_count, Catalogue& catalogue) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path root = streams_dir(store_dir);
+    if (!fs::exists(root, ec)) return {};
+    std::lock_guard lock(catalogue.mutex);
+    for (const fs::directory_entry& entry : fs::directory_iterator(root, ec)) {
+        if (!entry.is_directory()) continue;
+        fs::path meta_path = entry.path() / "meta.json";
+        if (!fs::exists(meta_path)) continue;  // a create that crashed before its metadata
+        std::ifstream in(meta_path);
+        std::stringstream text;
+        text << in.rdbuf();
+        nlohmann::json meta = nlohmann::json::parse(text.str(), nullptr, false);
+        if (meta.is_discarded() || !meta.contains("config")) {
+            return "stream metadata " + meta_path.string() + " is not valid JSON";
+        }
+        auto config = proto::js::parse_stream_config(meta["config"].dump());
+        if (!config) return "stream metadata " + meta_path.string() + ": " + config.error().description;
+        proto::js::StreamCheckOptions options;
+        options.recovering = true;
+        options.allow_replicas = true;  // an update may have stored more than 1, as nats-server does
+        auto checked = proto::js::check_stream_config(std::move(*config), options);
+        if (!checked) return "stream metadata " + meta_path.string() + ": " + checked.error().description;
+        if (checked->name != entry.path().filename().string()) {
+            return "stream metadata " + meta_path.string() + " names another stream";
+        }
+        StreamEntry stream;
+        stream.config = std::move(*checked);
+        auto created = meta.find("created");
+        auto placed = meta.find("shard");
+        if (created == meta.end() || !created->is_number_integer() || placed == meta.end() ||
+            !placed->is_number_unsigned()) {
+            return "stream metadata " + meta_path.string() + " lacks its creation time or shard";
+        }
+        stream.created_ns = created->get<int64_t>();
+        // The shard stated on disk, unless the server now runs fewer shards.
+        uint64_t shard = placed->get<uint64_t>();
+        stream.owner = shard < shard_count ? static_cast<uint32_t>(shard) : placement(stream.config.name, shard_count);
+        std::string name = stream.config.name;
+        catalogue.streams.emplace(std::move(name), std::move(stream));
+    }
+    if (ec) return "reading " + root.string() + ": " + ec.message();
+    return {};
+}
+
+std::string write_meta(const std::string& dir, const proto::js::StreamConfig& config, int64_t created_ns,
+                       uint32_t shard) {
+    nlohmann::json meta = {{"config", proto::js::to_json(config)}, {"created", created_ns}, {"shard", shard}};
+    std::string text = meta.dump(2) + "\n";
+    std::string temp = dir + "/meta.json.tmp";
+    std::string path = dir + "/meta.json";
+    auto failed = [&](const char* what) { return std::string(what) + " " + temp + ": " + std::strerror(errno); };
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return failed("open");
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) return failed("write");
+    if (::rename(temp.c_str(), path.c_str()) != 0) return failed("rename");
+    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) return failed("open dir");
+    ok = ::fsync(dir_fd) == 0;
+    ::close(dir_fd);
+    if (!ok) return failed("fsync dir");
+    return {};
+}
+
+}  // namespace ringtail::core::js

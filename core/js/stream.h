@@ -1,0 +1,120 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/string_map.h"
+#include "core/conn/client_conn.h"
+#include "core/shard/records.h"
+#include "proto/js/api.h"
+#include "proto/js/stream_config.h"
+#include "store/stream_log.h"
+
+namespace ringtail::core::js {
+
+class JetStream;
+
+// One JetStream stream on its owner shard: publish semantics over a StreamLog (headers,
+// dedupe, limits, rollups), the acks released per completed write, and the per-stream API.
+// Owner: its shard's JetStream; never touched from another thread (the catalogue entry it
+// refreshes is locked).
+class Stream final : public InternalHandler {
+public:
+    // Opens the stream's log; with `create`, first makes its directory and metadata. Returns
+    // nullptr with an error message on failure.
+    static std::unique_ptr<Stream> open(JetStream& js, const proto::js::StreamConfig& config,
+                                        int64_t created_ns, bool create, std::string& error);
+    ~Stream();
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+
+    // A publish to one of the stream's subjects.
+    void on_msg(const MsgView& msg) override;
+
+    // Per turn: retries appends that waited for room, submits the writes. The disk's poll,
+    // which runs the durable callbacks, comes after.
+    void flush();
+    void expire(int64_t now_ns);
+    // Publishes the state to the catalogue when it changed since the last call.
+    void publish_state();
+
+    // The per-stream requests; `op` is what follows "$JS.API." up to the stream name.
+    void handle_request(std::string_view op, const MsgView& msg);
+    // Applies the catalogue's (already validated) config. Returns an error message.
+    std::string update(const proto::js::StreamConfig& config);
+    // Unsubscribes, closes the log and removes the stream's files.
+    void destroy();
+
+    const proto::js::StreamConfig& config() const { return config_; }
+    const std::string& name() const { return config_.name; }
+    // The stream_info shape ("config", "created", "state", "cluster") into `out`.
+    void info_json(nlohmann::json& out, bool deleted_details, std::string_view subjects_filter,
+                   size_t offset, size_t* subjects_total) const;
+    // Interest sequence the stream's subscriptions need applied before a reply that announces
+    // them (create, update).
+    uint64_t interest_seq() const { return interest_seq_; }
+
+private:
+    Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns);
+    std::string open_log(bool create);
+    void subscribe_subjects();
+    void unsubscribe_subjects();
+    store::StoreLimits store_limits() const;
+
+    // The publish path.
+    struct Waiting {  // a publish the log had no room for yet (kBusy)
+        std::string subject, reply, headers, payload;
+    };
+    // Returns false if the log is busy (the caller keeps the message to retry).
+    bool process(std::string_view subject, std::string_view reply, std::string_view headers,
+                 std::string_view payload);
+    void ack_error(std::string_view reply, const proto::js::ApiError& error);
+    void ack(std::string_view reply, uint64_t seq, bool duplicate);
+    void on_durable(uint64_t durable_seq);
+    void prune_dedupe(int64_t now_ns);
+    void rebuild_dedupe();
+    std::optional<proto::js::ApiError> check_discard_new(std::string_view subject, size_t size) const;
+
+    // Requests.
+    void api_info(const MsgView& msg);
+    void api_purge(const MsgView& msg);
+    void api_msg_get(const MsgView& msg);
+    void api_msg_delete(const MsgView& msg);
+    void api_direct_get(const MsgView& msg, std::string_view subject_suffix);
+    void reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
+    void reply_json(std::string_view reply, const nlohmann::json& body);
+    int64_t last_ts() const;
+
+    JetStream& js_;
+    proto::js::StreamConfig config_;
+    const int64_t created_ns_;
+    std::string dir_;  // empty for memory storage
+    std::unique_ptr<store::StreamLog> log_;
+    std::vector<std::unique_ptr<Subscription>> subs_;
+    uint64_t interest_seq_ = 0;
+
+    struct PendingAck {
+        uint64_t seq;
+        std::string reply;
+        bool duplicate;
+    };
+    std::deque<PendingAck> pending_acks_;  // by seq: released when the write covering it completes
+    std::deque<Waiting> waiting_;
+    size_t waiting_bytes_ = 0;
+
+    struct Dedupe {
+        uint64_t seq;
+        int64_t ts_ns;
+    };
+    base::StringMap<Dedupe> dedupe_;
+    std::deque<std::pair<int64_t, std::string>> dedupe_order_;  // (ts, id), oldest first
+    std::string last_msg_id_;
+    int64_t last_ts_ns_ = 0;  // the newest message's time, kept when it is removed
+    bool state_dirty_ = true;
+};
+
+}  // namespace ringtail::core::js
