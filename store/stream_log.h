@@ -117,10 +117,10 @@ public:
     const StoreLimits& limits() const { return options_.limits; }
     // Whether message `seq` is stored (not deleted, not below the first).
     bool contains(uint64_t seq) const { return is_live(seq); }
-    // Each subject with its message count, in no particular order.
+    // Each subject with its message count and last sequence, in no particular order.
     template <class Fn>
     void for_each_subject(Fn fn) const {
-        for (const auto& [subject, info] : subjects_) fn(std::string_view(subject), info.count);
+        for (const auto& [subject, info] : subjects_) fn(std::string_view(subject), info.count, info.last);
     }
     // The number of messages on a literal subject.
     uint64_t subject_count(std::string_view subject) const {

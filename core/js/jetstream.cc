@@ -175,7 +175,13 @@ void JetStream::on_tick() {
 // ---------------------------------------------------------------------------------------------
 // Shard 0: the API
 
+void JetStream::api_reply(std::string_view reply, std::string_view body, uint64_t interest_seq) {
+    catalogue().api_total.fetch_add(1, std::memory_order_relaxed);
+    if (!reply.empty()) send(reply, {}, body, interest_seq);
+}
+
 void JetStream::api_error(std::string_view reply, std::string_view type, const pjs::ApiError& error) {
+    catalogue().api_total.fetch_add(1, std::memory_order_relaxed);
     catalogue().api_errors.fetch_add(1, std::memory_order_relaxed);
     if (!reply.empty()) send(reply, {}, pjs::error_response(type, error));
 }
@@ -189,7 +195,6 @@ void JetStream::on_msg(const MsgView& msg) {
 void JetStream::handle_api(const MsgView& msg) {
     if (!msg.subject.starts_with(kApiPrefix)) return;
     std::string_view api = msg.subject.substr(kApiPrefix.size());
-    catalogue().api_total.fetch_add(1, std::memory_order_relaxed);
     if (api == "INFO") {
         api_account_info(msg.reply);
         return;
@@ -212,6 +217,10 @@ void JetStream::handle_api(const MsgView& msg) {
     }
     if (parts->op == "STREAM.UPDATE") {
         api_update(parts->name, msg);
+        return;
+    }
+    if (parts->op == "STREAM.DELETE" && !is_empty_request(msg.payload)) {
+        api_error(msg.reply, kDeleteType, pjs::NotEmptyRequest());
         return;
     }
     uint32_t owner = 0;
@@ -261,7 +270,7 @@ void JetStream::api_account_info(std::string_view reply) {
                 {"api",
                  {{"total", catalogue().api_total.load(std::memory_order_relaxed)},
                   {"errors", catalogue().api_errors.load(std::memory_order_relaxed)}}}};
-    if (!reply.empty()) send(reply, {}, out.dump());
+    api_reply(reply, out.dump());
 }
 
 void JetStream::api_create(std::string_view name, const MsgView& msg) {
@@ -275,15 +284,30 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kCreateType, *refused);
         return;
     }
-    auto checked = pjs::check_stream_config(std::move(*parsed));
-    if (!checked) {
-        api_error(msg.reply, kCreateType, checked.error());
+    if (!parsed->template_owner.empty()) {
+        api_error(msg.reply, kCreateType, pjs::StreamCreate("stream not owned by template"));
         return;
     }
     uint32_t owner = placement(name, shard_.shard_count());
     {
         std::lock_guard lock(catalogue().mutex);
         auto& streams = catalogue().streams;
+        pjs::StreamCheckOptions check_options;
+        check_options.find_stream = [&](std::string_view other) -> const pjs::StreamConfig* {
+            auto it = streams.find(std::string(other));
+            return it == streams.end() ? nullptr : &it->second.config;
+        };
+        auto checked = pjs::check_stream_config(std::move(*parsed), check_options);
+        if (!checked) {
+            api_error(msg.reply, kCreateType, checked.error());
+            return;
+        }
+        if (!checked->mirror.is_null() || (checked->sources.is_array() && !checked->sources.empty())) {
+            // Accepting the config and not mirroring would be silent data loss.
+            api_error(msg.reply, kCreateType,
+                      pjs::StreamCreate("mirrors and sources are not supported by this ringtail version yet"));
+            return;
+        }
         if (auto it = streams.find(std::string(name)); it != streams.end()) {
             if (!pjs::same_config(it->second.config, *checked) || !it->second.ready) {
                 api_error(msg.reply, kCreateType, pjs::StreamNameExist());
@@ -347,6 +371,11 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
             return;
         }
         checked = std::move(updated);
+        if (checked->sources.is_array() && !checked->sources.empty()) {
+            api_error(msg.reply, kUpdateType,
+                      pjs::StreamUpdate("mirrors and sources are not supported by this ringtail version yet"));
+            return;
+        }
         for (const auto& [other, entry] : streams) {
             if (other != name && pjs::subjects_overlap(entry.config.subjects, checked->subjects)) {
                 api_error(msg.reply, kUpdateType, pjs::StreamSubjectOverlap());
@@ -387,6 +416,7 @@ void JetStream::api_names(const MsgView& msg, bool list) {
             matching.push_back(&entry);
         }
         total = matching.size();
+        offset = std::min(offset, total);
         for (size_t i = offset; i < matching.size() && streams.size() < limit; ++i) {
             const StreamEntry& entry = *matching[i];
             if (!list) {
@@ -408,9 +438,10 @@ void JetStream::api_names(const MsgView& msg, bool list) {
                                {"state", std::move(st)}});
         }
     }
-    json out = {{"type", type}, {"total", total}, {"offset", offset}, {"limit", limit}, {"streams", streams}};
-    if (list) out["missing"] = nullptr;
-    if (!msg.reply.empty()) send(msg.reply, {}, out.dump());
+    // Go writes an empty names slice as null, the list as [].
+    json out = {{"type", type}, {"total", total}, {"offset", offset}, {"limit", limit},
+                {"streams", streams.empty() && !list ? json(nullptr) : streams}};
+    api_reply(msg.reply, out.dump());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,7 +478,7 @@ void JetStream::on_forward(const MsgView& msg) {
         }
         json out = {{"type", kUpdateType}};
         stream.info_json(out, false, {}, 0, nullptr);
-        if (!msg.reply.empty()) send(msg.reply, {}, out.dump(), stream.interest_seq());
+        api_reply(msg.reply, out.dump(), stream.interest_seq());
         return;
     }
     std::string op(parts->op);
@@ -489,7 +520,7 @@ void JetStream::open_created(std::string_view name, std::string_view reply) {
     json out = {{"type", kCreateType}, {"did_create", true}};
     stream.info_json(out, false, {}, 0, nullptr);
     // Publishes from any shard must reach the stream once the client has the answer.
-    if (!reply.empty()) send(reply, {}, out.dump(), stream.interest_seq());
+    api_reply(reply, out.dump(), stream.interest_seq());
 }
 
 void JetStream::delete_stream(std::string_view name, std::string_view reply) {
@@ -505,7 +536,7 @@ void JetStream::delete_stream(std::string_view name, std::string_view reply) {
         std::lock_guard lock(catalogue().mutex);
         catalogue().streams.erase(std::string(name));
     }
-    if (!reply.empty()) send(reply, {}, json({{"type", kDeleteType}, {"success", true}}).dump(), interest);
+    api_reply(reply, json({{"type", kDeleteType}, {"success", true}}).dump(), interest);
 }
 
 }  // namespace ringtail::core::js

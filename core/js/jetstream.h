@@ -71,6 +71,10 @@ public:
     void subscribe(Subscription& sub);
     void unsubscribe(Subscription& sub);
     uint64_t interest_seq() const;
+    // An API answer (counted in $JS.API.INFO's api totals, as nats-server counts each one it
+    // sends), and an error answer (counted as an error too).
+    void api_reply(std::string_view reply, std::string_view body, uint64_t interest_seq = 0);
+    void api_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
 
 private:
     // Shard 0: a request on $JS.API.>, answered here or forwarded to the stream's owner.
@@ -80,8 +84,6 @@ private:
     void api_create(std::string_view name, const MsgView& msg);
     void api_update(std::string_view name, const MsgView& msg);
     void api_names(const MsgView& msg, bool list);
-    // Sends an error envelope and counts it.
-    void api_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
 
     // Owner: the per-stream requests.
     void open_created(std::string_view name, std::string_view reply);

@@ -12,10 +12,17 @@ namespace ringtail::core::js {
 // an absent or null field keeps its zero value, and a field of the wrong type (or a document
 // that is not a JSON object) makes the whole request invalid: nats-server then answers
 // "invalid JSON". Never throws.
+// nats-server's isEmptyRequest: no bytes, or a JSON object without members.
+inline bool is_empty_request(std::string_view payload) {
+    if (payload.empty() || payload == "{}") return true;
+    nlohmann::json body = nlohmann::json::parse(payload, nullptr, false);
+    return !body.is_discarded() && body.is_object() && body.empty();
+}
+
 class RequestBody {
 public:
     explicit RequestBody(std::string_view payload) {
-        if (payload.find_first_not_of(" \t\r\n") == std::string_view::npos) return;  // empty: no fields
+        if (payload.empty()) return;  // no fields
         body_ = nlohmann::json::parse(payload, nullptr, false);
         valid_ = !body_.is_discarded() && body_.is_object();
     }

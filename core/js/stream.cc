@@ -30,6 +30,8 @@ constexpr std::string_view kMsgDeleteType = "io.nats.jetstream.api.v1.stream_msg
 constexpr size_t kWaitingBytesMax = 64u << 20;
 // A memory stream's segments: anonymous mappings, paid for only where written.
 constexpr uint64_t kMemorySegmentBytes = 8u << 20;
+// Every log starts with a small segment; the next ones double (store/stream_log.h).
+constexpr uint64_t kFirstSegmentBytes = 1u << 20;
 
 // The sizes nats-server counts (filestore.go fileStoreMsgSize, memstore.go memStoreMsgSize),
 // so that stream info and max_bytes agree with it.
@@ -44,6 +46,16 @@ int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+std::optional<uint64_t> parse_seq(std::string_view text) {
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    uint64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return value;
 }
 
 // nats-server's genHeader: adds "key: value" at the end of a header block.
@@ -91,11 +103,13 @@ std::string Stream::open_log(bool create) {
         options.dir = "/memory/" + config_.name;
         options.message_bytes = memory_message_bytes;
         options.segment_bytes = kMemorySegmentBytes;
+        options.first_segment_bytes = kFirstSegmentBytes;
         if (create) (void)disk->make_dir("/memory");
     } else {
         dir_ = streams_dir(js_.store_dir()) + "/" + config_.name;
         options.dir = dir_ + "/msgs";
         options.message_bytes = file_message_bytes;
+        options.first_segment_bytes = kFirstSegmentBytes;
         if (create) {
             std::error_code ec;
             std::filesystem::create_directories(dir_, ec);
@@ -270,24 +284,18 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
                 return true;
             }
         }
+        // A value that is not a number never matches (nats-server parses it as -1).
         if (auto expected = proto::header_value(headers, "Nats-Expected-Last-Subject-Sequence")) {
-            uint64_t want = 0;
-            bool parsed = !expected->empty() && std::all_of(expected->begin(), expected->end(),
-                                                             [](char c) { return c >= '0' && c <= '9'; });
-            if (parsed) want = std::stoull(std::string(*expected));
-            if (parsed) {
-                uint64_t last = 0;
-                if (auto record = log_->load_last(subject)) last = record->seq;
-                if (last != want) {
-                    ack_error(reply, pjs::StreamWrongLastSequence(last));
-                    return true;
-                }
+            std::optional<uint64_t> want = parse_seq(*expected);
+            uint64_t last = 0;
+            if (auto record = log_->load_last(subject)) last = record->seq;
+            if (want != last) {
+                ack_error(reply, pjs::StreamWrongLastSequence(last));
+                return true;
             }
         }
         if (auto expected = proto::header_value(headers, "Nats-Expected-Last-Sequence")) {
-            bool parsed = !expected->empty() && std::all_of(expected->begin(), expected->end(),
-                                                             [](char c) { return c >= '0' && c <= '9'; });
-            if (parsed && std::stoull(std::string(*expected)) != log_->last_seq()) {
+            if (parse_seq(*expected) != log_->last_seq()) {
                 ack_error(reply, pjs::StreamWrongLastSequence(log_->last_seq()));
                 return true;
             }
@@ -333,6 +341,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         return true;
     }
     state_dirty_ = true;
+    emptied_by_purge_ = false;
     last_ts_ns_ = now;
     last_msg_id_ = std::string(msg_id);
     if (!msg_id.empty()) {
@@ -384,7 +393,10 @@ void Stream::rebuild_dedupe() {
 }
 
 void Stream::expire(int64_t now) {
-    if (config_.max_age_ns > 0 && log_->expire(now) > 0) state_dirty_ = true;
+    if (config_.max_age_ns > 0 && log_->expire(now) > 0) {
+        state_dirty_ = true;
+        emptied_by_purge_ = false;
+    }
 }
 
 int64_t Stream::last_ts() const { return last_ts_ns_; }
@@ -408,13 +420,10 @@ void Stream::publish_state() {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-void Stream::reply_json(std::string_view reply, const json& body) {
-    if (!reply.empty()) js_.send(reply, {}, body.dump());
-}
+void Stream::reply_json(std::string_view reply, const json& body) { js_.api_reply(reply, body.dump()); }
 
 void Stream::reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error) {
-    js_.catalogue().api_errors.fetch_add(1, std::memory_order_relaxed);
-    if (!reply.empty()) js_.send(reply, {}, pjs::error_response(type, error));
+    js_.api_error(reply, type, error);
 }
 
 void Stream::info_json(json& out, bool deleted_details, std::string_view subjects_filter, size_t offset,
@@ -423,18 +432,14 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
     json st = json::object();
     st["messages"] = state.msgs;
     st["bytes"] = state.bytes;
-    int64_t first_ts = 0;
-    if (state.msgs > 0) {
-        if (auto first = log_->load(state.first_seq)) first_ts = first->timestamp_ns;
-    }
     st["first_seq"] = state.last_seq == 0 ? 0 : state.first_seq;
-    st["first_ts"] = pjs::rfc3339(first_ts);
+    st["first_ts"] = first_ts_text(state);
     st["last_seq"] = state.last_seq;
     st["last_ts"] = pjs::rfc3339(last_ts_ns_);
     if (state.num_subjects > 0) st["num_subjects"] = state.num_subjects;
     if (!subjects_filter.empty()) {
         std::vector<std::pair<std::string, uint64_t>> subjects;
-        log_->for_each_subject([&](std::string_view subject, uint64_t count) {
+        log_->for_each_subject([&](std::string_view subject, uint64_t count, uint64_t) {
             if (subjects_filter == ">" || base::subject_matches(subjects_filter, subject)) {
                 subjects.emplace_back(std::string(subject), count);
             }
@@ -464,6 +469,30 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
     out["config"] = pjs::to_json(config_);
     out["created"] = pjs::rfc3339(created_ns_);
     out["state"] = std::move(st);
+}
+
+Result<store::RecordView> Stream::load_last_matching(std::string_view filter) const {
+    if (filter.empty() || filter == ">") {
+        for (uint64_t seq = log_->last_seq(); seq >= log_->first_seq() && seq > 0; --seq) {
+            if (log_->contains(seq)) return log_->load(seq);
+        }
+        return std::unexpected(Errc::kNotFound);
+    }
+    if (filter.find_first_of("*>") == std::string_view::npos) return log_->load_last(filter);
+    uint64_t last = 0;
+    log_->for_each_subject([&](std::string_view subject, uint64_t, uint64_t subject_last) {
+        if (subject_last > last && base::subject_matches(filter, subject)) last = subject_last;
+    });
+    if (last == 0) return std::unexpected(Errc::kNotFound);
+    return log_->load(last);
+}
+
+std::string Stream::first_ts_text(const store::StoreState& state) const {
+    if (state.msgs > 0) {
+        if (auto first = log_->load(state.first_seq)) return pjs::rfc3339(first->timestamp_ns);
+    }
+    if (state.last_seq > 0 && !emptied_by_purge_) return "1970-01-01T00:00:00Z";
+    return pjs::rfc3339(0);
 }
 
 void Stream::handle_request(std::string_view op, const MsgView& msg) {
@@ -496,8 +525,8 @@ void Stream::api_info(const MsgView& msg) {
     size_t total = 0;
     info_json(out, details, filter, offset, &total);
     out["total"] = total;
-    out["offset"] = filter.empty() ? 0 : std::min(offset, total);
-    out["limit"] = filter.empty() ? 0 : 100'000;
+    out["offset"] = total == 0 ? 0 : std::min(offset, total);
+    out["limit"] = total == 0 ? 0 : 100'000;
     reply_json(msg.reply, out);
 }
 
@@ -535,6 +564,8 @@ void Stream::api_purge(const MsgView& msg) {
         return;
     }
     state_dirty_ = true;
+    // A filtered purge removes message by message, as a delete does.
+    emptied_by_purge_ = purge.subject.empty();
     reply_json(msg.reply, {{"type", kPurgeType}, {"success", true}, {"purged", *purged}});
 }
 
@@ -556,7 +587,7 @@ void Stream::api_msg_get(const MsgView& msg) {
     if (!next_for.empty()) {
         if (auto found = log_->next_seq(seq, next_for)) record = log_->load(*found);
     } else if (!last_for.empty()) {
-        record = log_->load_last(last_for);
+        record = load_last_matching(last_for);
     } else {
         record = log_->load(seq);
     }
@@ -572,7 +603,9 @@ void Stream::api_msg_get(const MsgView& msg) {
         message["data"] = absl::Base64Escape(absl::string_view(record->payload.data(), record->payload.size()));
     }
     message["time"] = pjs::rfc3339(record->timestamp_ns);
-    reply_json(msg.reply, {{"type", kMsgGetType}, {"message", std::move(message)}});
+    // nats-server does not count a successful MSG.GET in the api totals.
+    json out = {{"type", kMsgGetType}, {"message", std::move(message)}};
+    if (!msg.reply.empty()) js_.send(msg.reply, {}, out.dump());
 }
 
 void Stream::api_msg_delete(const MsgView& msg) {
@@ -582,6 +615,10 @@ void Stream::api_msg_delete(const MsgView& msg) {
     }
     if (config_.deny_delete) {
         reply_error(msg.reply, kMsgDeleteType, pjs::StreamMsgDeleteFailed("message delete not permitted"));
+        return;
+    }
+    if (is_empty_request(msg.payload)) {
+        reply_error(msg.reply, kMsgDeleteType, pjs::BadRequest());
         return;
     }
     RequestBody request(msg.payload);
@@ -596,15 +633,19 @@ void Stream::api_msg_delete(const MsgView& msg) {
     auto removed = log_->remove(seq);
     if (!removed) {
         if (removed.error() == Errc::kNotFound) {
-            reply_error(msg.reply, kMsgDeleteType,
-                        pjs::StreamMsgDeleteFailed(seq > log_->last_seq() ? "sequence > last sequence"
-                                                                           : "no message found"));
+            // nats-server sends these in its normal answer: counted, but not as errors.
+            js_.api_reply(msg.reply, pjs::error_response(
+                                         kMsgDeleteType, seq == 0 ? pjs::StreamMsgDeleteFailed("no message found")
+                                                         : seq > log_->last_seq()
+                                                             ? pjs::StreamMsgDeleteFailed("stream store EOF")
+                                                             : pjs::SequenceNotFound(seq)));
         } else {
             reply_error(msg.reply, kMsgDeleteType, pjs::StreamMsgDeleteFailed(errc_text(removed.error())));
         }
         return;
     }
     state_dirty_ = true;
+    emptied_by_purge_ = false;
     reply_json(msg.reply, {{"type", kMsgDeleteType}, {"success", true}});
 }
 
@@ -617,7 +658,7 @@ void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject) {
             status("NATS/1.0 408 Bad Request\r\n\r\n");
             return;
         }
-        record = log_->load_last(last_subject);
+        record = load_last_matching(last_subject);
     } else {
         if (msg.payload.empty()) {
             status("NATS/1.0 408 Empty Request\r\n\r\n");
@@ -642,7 +683,7 @@ void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject) {
         if (!next_for.empty()) {
             if (auto found = log_->next_seq(seq, next_for)) record = log_->load(*found);
         } else if (!last_for.empty()) {
-            record = log_->load_last(last_for);
+            record = load_last_matching(last_for);
         } else {
             record = log_->load(seq);
         }

@@ -88,6 +88,12 @@ private:
     void reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
     void reply_json(std::string_view reply, const nlohmann::json& body);
     int64_t last_ts() const;
+    // The newest message whose subject matches `filter` (wildcards; ">" or empty: any).
+    Result<store::RecordView> load_last_matching(std::string_view filter) const;
+    // first_ts of the state: the first message's time; when messages were removed or expired
+    // until none is left, nats-server's file store reports the Unix epoch, after a purge its
+    // zero time.
+    std::string first_ts_text(const store::StoreState& state) const;
 
     JetStream& js_;
     proto::js::StreamConfig config_;
@@ -114,6 +120,7 @@ private:
     std::deque<std::pair<int64_t, std::string>> dedupe_order_;  // (ts, id), oldest first
     std::string last_msg_id_;
     int64_t last_ts_ns_ = 0;  // the newest message's time, kept when it is removed
+    bool emptied_by_purge_ = false;
     bool state_dirty_ = true;
 };
 

@@ -803,8 +803,10 @@ std::string error_response(std::string_view type, const ApiError& error) {
     append_api_error(out, error);
     if (type == kStreamInfoResponse) {
         out += kPaged;
-    } else if (type == kStreamNamesResponse || type == kStreamListResponse ||
-               type == kStreamTemplateNamesResponse) {
+    } else if (type == kStreamListResponse) {
+        out += kPaged;
+        out += ",\"streams\":[]";  // jsStreamListRequest starts from an empty, non-nil slice
+    } else if (type == kStreamNamesResponse || type == kStreamTemplateNamesResponse) {
         out += kPaged;
         out += ",\"streams\":null";
     } else if (type == kConsumerNamesResponse || type == kConsumerListResponse) {

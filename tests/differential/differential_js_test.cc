@@ -84,6 +84,9 @@ struct JsStep {
     uint32_t sleep_ms = 0;
     int line = 0;
     std::string text;  // The corpus line, for messages.
+    // `# diverges: <why>` before the step: a nats-server 2.9.10 bug ringtail does not copy.
+    // The step still runs on both (later steps see its effects); its replies are not compared.
+    std::string diverges;
 };
 
 struct JsScenario {
@@ -201,6 +204,7 @@ std::expected<JsScenario, std::string> parse_js_scenario(std::string_view text, 
     JsScenario scenario{std::move(name), std::move(path), {}, {}, {}};
     std::istringstream lines{std::string(text)};
     int number = 0;
+    std::string diverges;
     for (std::string raw; std::getline(lines, raw);) {
         ++number;
         std::string_view line = raw;
@@ -208,7 +212,9 @@ std::expected<JsScenario, std::string> parse_js_scenario(std::string_view text, 
         if (trim(line).empty()) continue;
         if (line.front() == '#') {
             std::string_view comment = trim(line.substr(1));
-            if (comment.starts_with("args:")) {
+            if (comment.starts_with("diverges:")) {
+                diverges = std::string(trim(comment.substr(9)));
+            } else if (comment.starts_with("args:")) {
                 std::istringstream words{std::string(comment.substr(5))};
                 for (std::string word; words >> word;) scenario.server_args.push_back(word);
             } else if (scenario.summary.empty()) {
@@ -216,10 +222,13 @@ std::expected<JsScenario, std::string> parse_js_scenario(std::string_view text, 
             }
             continue;
         }
+        size_t first_new = scenario.steps.size();
         if (auto done = parse_op(line, number, scenario.steps); !done) {
             return std::unexpected(scenario.path + ":" + std::to_string(number) + ": " +
                                    done.error());
         }
+        for (size_t i = first_new; i < scenario.steps.size(); ++i) scenario.steps[i].diverges = diverges;
+        diverges.clear();
     }
     if (scenario.summary.empty()) {
         return std::unexpected(scenario.path + ": the first comment must say what it checks");
@@ -657,6 +666,11 @@ size_t report_mismatches(const JsScenario& scenario, const std::vector<StepRecor
     for (size_t i = 0; i < scenario.steps.size(); ++i) {
         std::vector<std::string> differences = diff_records(records_a[i], records_b[i]);
         if (differences.empty()) continue;
+        if (!scenario.steps[i].diverges.empty()) {
+            std::printf("%s:%d: known divergence (%s)\n", scenario.path.c_str(), scenario.steps[i].line,
+                        scenario.steps[i].diverges.c_str());
+            continue;
+        }
         if (++mismatches > kMismatchesShownMax) continue;
         std::string listed;
         for (const std::string& difference : differences) listed += "  " + difference + "\n";
