@@ -635,7 +635,7 @@ void Stream::api_msg_delete(const MsgView& msg) {
         if (removed.error() == Errc::kNotFound) {
             // nats-server sends these in its normal answer: counted, but not as errors.
             js_.api_reply(msg.reply, pjs::error_response(
-                                         kMsgDeleteType, seq == 0 ? pjs::StreamMsgDeleteFailed("no message found")
+                                         kMsgDeleteType, seq == 0 || seq < log_->first_seq() ? pjs::StreamMsgDeleteFailed("no message found")
                                                          : seq > log_->last_seq()
                                                              ? pjs::StreamMsgDeleteFailed("stream store EOF")
                                                              : pjs::SequenceNotFound(seq)));

@@ -294,8 +294,10 @@ TEST_P(JetStreamPublish, RollupReplacesTheSubjectOrTheWholeStream) {
     EXPECT_EQ(8u, info->State.FirstSeq);
     EXPECT_EQ(8u, info->State.LastSeq);
     // nats-server 2.9.10 quirk: the memory store's compaction (used by rollup all) does not
-    // prune its per-subject index, so num_subjects still counts r.a, r.b and r.c.
-    EXPECT_EQ(GetParam() == js_FileStorage ? 1 : 3, info->State.NumSubjects);
+    // prune its per-subject index, so num_subjects still counts r.a, r.b and r.c. Ringtail
+    // counts the one subject left, on both storages.
+    bool memory_quirk = !testing_ringtail() && GetParam() == js_MemoryStorage;
+    EXPECT_EQ(memory_quirk ? 3 : 1, info->State.NumSubjects);
 }
 
 TEST_P(JetStreamPublish, RollupIsRefusedUnlessAllowed) {
