@@ -227,7 +227,8 @@ std::expected<JsScenario, std::string> parse_js_scenario(std::string_view text, 
             return std::unexpected(scenario.path + ":" + std::to_string(number) + ": " +
                                    done.error());
         }
-        for (size_t i = first_new; i < scenario.steps.size(); ++i) scenario.steps[i].diverges = diverges;
+        for (size_t i = first_new; i < scenario.steps.size(); ++i)
+            scenario.steps[i].diverges = diverges;
         diverges.clear();
     }
     if (scenario.summary.empty()) {
@@ -667,8 +668,8 @@ size_t report_mismatches(const JsScenario& scenario, const std::vector<StepRecor
         std::vector<std::string> differences = diff_records(records_a[i], records_b[i]);
         if (differences.empty()) continue;
         if (!scenario.steps[i].diverges.empty()) {
-            std::printf("%s:%d: known divergence (%s)\n", scenario.path.c_str(), scenario.steps[i].line,
-                        scenario.steps[i].diverges.c_str());
+            std::printf("%s:%d: known divergence (%s)\n", scenario.path.c_str(),
+                        scenario.steps[i].line, scenario.steps[i].diverges.c_str());
             continue;
         }
         if (++mismatches > kMismatchesShownMax) continue;
