@@ -37,6 +37,11 @@ public:
     std::mutex mutex;
     std::map<std::string, StreamEntry> streams;  // by name, the order NAMES and LIST use
 
+    // Bytes held by all streams, per storage, as their owners last published them: the
+    // server-wide max_memory_store / max_file_store limits are checked against these.
+    std::atomic<int64_t> memory_used{0};
+    std::atomic<int64_t> storage_used{0};
+
     // $JS.API.INFO's api counters.
     std::atomic<uint64_t> api_total{0};
     std::atomic<uint64_t> api_errors{0};

@@ -87,6 +87,15 @@ std::string JetStream::server_name() const { return shard_.server().options().se
 
 uint64_t JetStream::interest_seq() const { return shard_.interest_seq_sent(); }
 
+bool JetStream::over_store_limit(pjs::Storage storage) {
+    const config::Options& options = shard_.server().options();
+    bool memory = storage == pjs::Storage::kMemory;
+    int64_t max = memory ? options.max_memory_store_bytes : options.max_file_store_bytes;
+    if (max < 0) return false;
+    int64_t used = (memory ? catalogue().memory_used : catalogue().storage_used).load(std::memory_order_relaxed);
+    return used > max;
+}
+
 void JetStream::subscribe(Subscription& sub) { shard_.add_subscription(&sub); }
 
 void JetStream::unsubscribe(Subscription& sub) { shard_.remove_subscription(&sub); }
@@ -251,7 +260,6 @@ void JetStream::api_account_info(std::string_view reply) {
             (entry.config.storage == pjs::Storage::kMemory ? memory : storage) += entry.state.bytes;
         }
     }
-    const config::Options& options = shard_.server().options();
     json limits = {{"max_memory", -1},
                    {"max_storage", -1},
                    {"max_streams", -1},
@@ -260,7 +268,6 @@ void JetStream::api_account_info(std::string_view reply) {
                    {"memory_max_stream_bytes", -1},
                    {"storage_max_stream_bytes", -1},
                    {"max_bytes_required", false}};
-    (void)options;
     json out = {{"type", kAccountInfoType},
                 {"memory", memory},
                 {"storage", storage},

@@ -71,6 +71,9 @@ public:
     void subscribe(Subscription& sub);
     void unsubscribe(Subscription& sub);
     uint64_t interest_seq() const;
+    // nats-server's limitsExceeded: the storage's use is already over -js's max_memory_store
+    // or max_file_store (a new message is then refused with "insufficient resources").
+    bool over_store_limit(proto::js::Storage storage);
     // An API answer (counted in $JS.API.INFO's api totals, as nats-server counts each one it
     // sends), and an error answer (counted as an error too).
     void api_reply(std::string_view reply, std::string_view body, uint64_t interest_seq = 0);

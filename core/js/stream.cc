@@ -177,6 +177,9 @@ void Stream::destroy() {
     for (PendingAck& pending : pending_acks_) ack(pending.reply, pending.seq, pending.duplicate);
     pending_acks_.clear();
     log_.reset();  // waits for writes in flight
+    auto& used = config_.storage == pjs::Storage::kMemory ? js_.catalogue().memory_used : js_.catalogue().storage_used;
+    used.fetch_sub(static_cast<int64_t>(published_bytes_), std::memory_order_relaxed);
+    published_bytes_ = 0;
     if (config_.storage == pjs::Storage::kMemory) {
         std::string dir = "/memory/" + config_.name;
         store::Disk& disk = js_.memory_disk();
@@ -328,6 +331,10 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         ack_error(reply, pjs::StreamHeaderExceedsMaximum());
         return true;
     }
+    if (js_.over_store_limit(config_.storage)) {
+        ack_error(reply, pjs::InsufficientResources());
+        return true;
+    }
     if (config_.discard == pjs::Discard::kNew) {
         if (auto refused = check_discard_new(subject, size)) {
             ack_error(reply, *refused);
@@ -409,6 +416,9 @@ void Stream::publish_state() {
     if (state.msgs > 0) {
         if (auto first = log_->load(state.first_seq)) first_ts = first->timestamp_ns;
     }
+    auto& used = config_.storage == pjs::Storage::kMemory ? js_.catalogue().memory_used : js_.catalogue().storage_used;
+    used.fetch_add(static_cast<int64_t>(state.bytes) - static_cast<int64_t>(published_bytes_), std::memory_order_relaxed);
+    published_bytes_ = state.bytes;
     std::lock_guard lock(js_.catalogue().mutex);
     auto it = js_.catalogue().streams.find(config_.name);
     if (it == js_.catalogue().streams.end()) return;

@@ -121,6 +121,7 @@ private:
     std::string last_msg_id_;
     int64_t last_ts_ns_ = 0;  // the newest message's time, kept when it is removed
     bool emptied_by_purge_ = false;
+    uint64_t published_bytes_ = 0;  // the bytes last added to the catalogue's usage
     bool state_dirty_ = true;
 };
 
