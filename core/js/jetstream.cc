@@ -15,17 +15,17 @@ namespace pjs = proto::js;
 using nlohmann::json;
 
 constexpr std::string_view kApiPrefix = "$JS.API.";
-constexpr std::string_view kAccountInfoType = "io.nats.jetstream.api.v1.account_info_response";
-constexpr std::string_view kCreateType = "io.nats.jetstream.api.v1.stream_create_response";
-constexpr std::string_view kUpdateType = "io.nats.jetstream.api.v1.stream_update_response";
-constexpr std::string_view kDeleteType = "io.nats.jetstream.api.v1.stream_delete_response";
-constexpr std::string_view kInfoType = "io.nats.jetstream.api.v1.stream_info_response";
-constexpr std::string_view kNamesType = "io.nats.jetstream.api.v1.stream_names_response";
-constexpr std::string_view kListType = "io.nats.jetstream.api.v1.stream_list_response";
-constexpr std::string_view kPurgeType = "io.nats.jetstream.api.v1.stream_purge_response";
-constexpr std::string_view kMsgGetType = "io.nats.jetstream.api.v1.stream_msg_get_response";
-constexpr std::string_view kMsgDeleteType = "io.nats.jetstream.api.v1.stream_msg_delete_response";
-constexpr std::string_view kConsumerCreateType = "io.nats.jetstream.api.v1.consumer_create_response";
+constexpr std::string_view kAccountInfoType = pjs::kAccountInfoResponse;
+constexpr std::string_view kCreateType = pjs::kStreamCreateResponse;
+constexpr std::string_view kUpdateType = pjs::kStreamUpdateResponse;
+constexpr std::string_view kDeleteType = pjs::kStreamDeleteResponse;
+constexpr std::string_view kInfoType = pjs::kStreamInfoResponse;
+constexpr std::string_view kNamesType = pjs::kStreamNamesResponse;
+constexpr std::string_view kListType = pjs::kStreamListResponse;
+constexpr std::string_view kPurgeType = pjs::kStreamPurgeResponse;
+constexpr std::string_view kMsgGetType = pjs::kStreamMsgGetResponse;
+constexpr std::string_view kMsgDeleteType = pjs::kStreamMsgDeleteResponse;
+constexpr std::string_view kConsumerCreateType = pjs::kConsumerCreateResponse;
 
 constexpr size_t kNamesLimit = 1024;
 constexpr size_t kListLimit = 256;
@@ -242,6 +242,10 @@ void JetStream::handle_api(const MsgView& msg) {
         }
         owner = it->second.owner;
     }
+    forward_to(owner, msg);
+}
+
+void JetStream::forward_to(uint32_t owner, const MsgView& msg) {
     if (owner == shard_.index()) {
         on_forward(msg);
     } else {
@@ -335,15 +339,12 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
             streams.emplace(std::string(name), std::move(entry));
         }
     }
+    // The owner reads the decided config from the catalogue: the body stays here.
     MsgView forward = msg;
     forward.payload = {};
     forward.headers = {};
     forward.has_headers = false;
-    if (owner == shard_.index()) {
-        on_forward(forward);
-    } else {
-        shard_.forward_js(owner, forward);
-    }
+    forward_to(owner, forward);
 }
 
 void JetStream::api_update(std::string_view name, const MsgView& msg) {
@@ -392,15 +393,12 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
         it->second.config = *checked;
         owner = it->second.owner;
     }
+    // The owner reads the decided config from the catalogue: the body stays here.
     MsgView forward = msg;
     forward.payload = {};
     forward.headers = {};
     forward.has_headers = false;
-    if (owner == shard_.index()) {
-        on_forward(forward);
-    } else {
-        shard_.forward_js(owner, forward);
-    }
+    forward_to(owner, forward);
 }
 
 void JetStream::api_names(const MsgView& msg, bool list) {

@@ -82,6 +82,7 @@ public:
 private:
     // Shard 0: a request on $JS.API.>, answered here or forwarded to the stream's owner.
     void handle_api(const MsgView& msg);
+    void forward_to(uint32_t owner, const MsgView& msg);
     // Shard 0: the account-wide requests.
     void api_account_info(std::string_view reply);
     void api_create(std::string_view name, const MsgView& msg);

@@ -20,10 +20,10 @@ namespace {
 namespace pjs = proto::js;
 using nlohmann::json;
 
-constexpr std::string_view kInfoType = "io.nats.jetstream.api.v1.stream_info_response";
-constexpr std::string_view kPurgeType = "io.nats.jetstream.api.v1.stream_purge_response";
-constexpr std::string_view kMsgGetType = "io.nats.jetstream.api.v1.stream_msg_get_response";
-constexpr std::string_view kMsgDeleteType = "io.nats.jetstream.api.v1.stream_msg_delete_response";
+constexpr std::string_view kInfoType = pjs::kStreamInfoResponse;
+constexpr std::string_view kPurgeType = pjs::kStreamPurgeResponse;
+constexpr std::string_view kMsgGetType = pjs::kStreamMsgGetResponse;
+constexpr std::string_view kMsgDeleteType = pjs::kStreamMsgDeleteResponse;
 
 // Publishes the log holds in memory for want of room (the tail waits for a write): beyond
 // this, a publish gets an error ack instead of waiting.
@@ -497,6 +497,16 @@ Result<store::RecordView> Stream::load_last_matching(std::string_view filter) co
     return log_->load(last);
 }
 
+Result<store::RecordView> Stream::lookup(uint64_t seq, std::string_view last_for, std::string_view next_for) const {
+    if (!next_for.empty()) {
+        auto found = log_->next_seq(seq, next_for);
+        if (!found) return std::unexpected(found.error());
+        return log_->load(*found);
+    }
+    if (!last_for.empty()) return load_last_matching(last_for);
+    return log_->load(seq);
+}
+
 std::string Stream::first_ts_text(const store::StoreState& state) const {
     if (state.msgs > 0) {
         if (auto first = log_->load(state.first_seq)) return pjs::rfc3339(first->timestamp_ns);
@@ -593,14 +603,7 @@ void Stream::api_msg_get(const MsgView& msg) {
         reply_error(msg.reply, kMsgGetType, pjs::BadRequest());
         return;
     }
-    Result<store::RecordView> record = std::unexpected(Errc::kNotFound);
-    if (!next_for.empty()) {
-        if (auto found = log_->next_seq(seq, next_for)) record = log_->load(*found);
-    } else if (!last_for.empty()) {
-        record = load_last_matching(last_for);
-    } else {
-        record = log_->load(seq);
-    }
+    Result<store::RecordView> record = lookup(seq, last_for, next_for);
     if (!record) {
         reply_error(msg.reply, kMsgGetType, pjs::NoMessageFound());
         return;
@@ -690,13 +693,7 @@ void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject) {
             status("NATS/1.0 408 Bad Request\r\n\r\n");
             return;
         }
-        if (!next_for.empty()) {
-            if (auto found = log_->next_seq(seq, next_for)) record = log_->load(*found);
-        } else if (!last_for.empty()) {
-            record = load_last_matching(last_for);
-        } else {
-            record = log_->load(seq);
-        }
+        record = lookup(seq, last_for, next_for);
     }
     if (!record) {
         status("NATS/1.0 404 Message Not Found\r\n\r\n");

@@ -88,6 +88,9 @@ private:
     void reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
     void reply_json(std::string_view reply, const nlohmann::json& body);
     int64_t last_ts() const;
+    // MSG.GET and DIRECT.GET: the message at `seq`, the newest matching `last_for`, or the
+    // first from `seq` on matching `next_for`.
+    Result<store::RecordView> lookup(uint64_t seq, std::string_view last_for, std::string_view next_for) const;
     // The newest message whose subject matches `filter` (wildcards; ">" or empty: any).
     Result<store::RecordView> load_last_matching(std::string_view filter) const;
     // first_ts of the state: the first message's time; when messages were removed or expired
