@@ -83,8 +83,6 @@ JetStream::~JetStream() {
 
 Catalogue& JetStream::catalogue() { return shard_.server().catalogue(); }
 
-std::string JetStream::server_name() const { return shard_.server().options().server_name; }
-
 uint64_t JetStream::interest_seq() const { return shard_.interest_seq_sent(); }
 
 bool JetStream::over_store_limit(pjs::Storage storage) {

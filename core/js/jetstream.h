@@ -67,7 +67,6 @@ public:
     store::Disk& file_disk() { return file_disk_; }
     store::Disk& memory_disk() { return memory_disk_; }
     const std::string& store_dir() const { return store_dir_; }
-    std::string server_name() const;
     void subscribe(Subscription& sub);
     void unsubscribe(Subscription& sub);
     uint64_t interest_seq() const;

@@ -406,8 +406,6 @@ void Stream::expire(int64_t now) {
     }
 }
 
-int64_t Stream::last_ts() const { return last_ts_ns_; }
-
 void Stream::publish_state() {
     if (!state_dirty_) return;
     state_dirty_ = false;

@@ -49,7 +49,6 @@ public:
     // Unsubscribes, closes the log and removes the stream's files.
     void destroy();
 
-    const proto::js::StreamConfig& config() const { return config_; }
     const std::string& name() const { return config_.name; }
     // The stream_info shape ("config", "created", "state", "cluster") into `out`.
     void info_json(nlohmann::json& out, bool deleted_details, std::string_view subjects_filter,
@@ -87,7 +86,6 @@ private:
     void api_direct_get(const MsgView& msg, std::string_view subject_suffix);
     void reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
     void reply_json(std::string_view reply, const nlohmann::json& body);
-    int64_t last_ts() const;
     // MSG.GET and DIRECT.GET: the message at `seq`, the newest matching `last_for`, or the
     // first from `seq` on matching `next_for`.
     Result<store::RecordView> lookup(uint64_t seq, std::string_view last_for, std::string_view next_for) const;
