@@ -27,7 +27,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -418,12 +417,28 @@ bool is_id_path(std::string_view path) {
            path == "streams[].cluster.leader";
 }
 
+// True for the shape Go's RFC3339Nano gives in UTC: "2006-01-02T15:04:05[.fraction]Z", with a
+// fraction of 1 to 9 digits. (Hand-written: std::regex trips g++ 12's -Wmaybe-uninitialized
+// under ASan at -O1.)
+bool is_rfc3339_utc(std::string_view text) {
+    constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+    if (text.size() < kShape.size() + 1 || text.back() != 'Z') return false;
+    for (size_t i = 0; i < kShape.size(); ++i) {
+        const bool digit = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+        if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
+    }
+    std::string_view fraction = text.substr(kShape.size(), text.size() - kShape.size() - 1);
+    if (fraction.empty()) return true;
+    if (fraction[0] != '.' || fraction.size() < 2 || fraction.size() > 10) return false;
+    return std::all_of(fraction.begin() + 1, fraction.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
 std::string time_class(const json& value) {
-    static const std::regex kRfc3339(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z)");
     if (!value.is_string()) return "not a string: " + value.dump();
     const std::string& text = value.get_ref<const std::string&>();
     if (text == kZeroTime) return "<zero time>";
-    if (std::regex_match(text, kRfc3339)) return "<time>";
+    if (is_rfc3339_utc(text)) return "<time>";
     return "malformed time: " + text;
 }
 
