@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/assert.h"
+#include "store/disk.h"
 
 namespace ringtail::store {
 namespace {
@@ -32,8 +33,10 @@ size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_by
            kRecordChecksumBytes;
 }
 
-void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t kind) {
+void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t kind,
+                   uint32_t skipped_from) {
     RT_ASSERT(kind == kKindMessage || kind == kKindDelete || kind == kKindPurge);
+    RT_ASSERT(skipped_from < kPageBytes);
     size_t bytes = record_bytes(record.subject.size(), record.headers.size(), record.payload.size());
     RT_ASSERT(out.size() == bytes);
     RT_ASSERT(bytes <= UINT32_MAX);
@@ -45,7 +48,7 @@ void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t 
     store<uint32_t>(at + 24, static_cast<uint32_t>(record.subject.size()));
     store<uint32_t>(at + 28, static_cast<uint32_t>(record.headers.size()));
     store<uint32_t>(at + 32, static_cast<uint32_t>(record.payload.size()));
-    store<uint32_t>(at + 36, 0);
+    store<uint32_t>(at + 36, skipped_from);
     size_t pos = kRecordHeaderBytes;
     for (std::string_view part : {record.subject, record.headers, record.payload}) {
         if (!part.empty()) std::memcpy(at + pos, part.data(), part.size());
@@ -60,22 +63,12 @@ void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t 
     RT_ASSERT(check.record.seq == record.seq);
 }
 
-void encode_padding(std::span<std::byte> out) {
-    RT_ASSERT(out.size() >= kPaddingMinBytes);
-    RT_ASSERT(out.size() % 8 == 0);
-    RT_ASSERT(out.size() <= UINT32_MAX);
-    std::memset(out.data(), 0, out.size());
-    store<uint32_t>(out.data(), static_cast<uint32_t>(out.size()));
-    store<uint32_t>(out.data() + 4, kKindPadding);
-}
-
 Decoded decode_record(std::span<const std::byte> in) {
     if (in.size() < 8) return {in.empty() ? DecodeStatus::kEnd : DecodeStatus::kTorn};
     auto bytes = load<uint32_t>(in.data());
     auto kind = load<uint32_t>(in.data() + 4);
     if (bytes == 0 && kind == 0) return {DecodeStatus::kEnd};
-    if (bytes % 8 != 0 || bytes < kPaddingMinBytes || bytes > in.size()) return {DecodeStatus::kTorn};
-    if (kind == kKindPadding) return {DecodeStatus::kPadding, bytes};
+    if (bytes % 8 != 0 || bytes > in.size()) return {DecodeStatus::kTorn};
     bool known = kind == kKindMessage || kind == kKindDelete || kind == kKindPurge;
     if (!known || bytes < kRecordHeaderBytes + kRecordChecksumBytes) {
         return {DecodeStatus::kCorrupt};
@@ -91,6 +84,7 @@ Decoded decode_record(std::span<const std::byte> in) {
     if (stored != checksum(in.first(bytes - kRecordChecksumBytes))) return {DecodeStatus::kCorrupt};
     Decoded decoded{DecodeStatus::kOk, bytes, {}, kind};
     const char* text = reinterpret_cast<const char*>(in.data()) + kRecordHeaderBytes;
+    decoded.skipped_from = load<uint32_t>(in.data() + 36);
     decoded.record.seq = load<uint64_t>(in.data() + 8);
     decoded.record.timestamp_ns = load<int64_t>(in.data() + 16);
     decoded.record.subject = {text, subject_bytes};

@@ -12,28 +12,29 @@ namespace ringtail::store {
 //   offset  bytes  field
 //        0      4  record_bytes   whole record incl. padding and checksum; multiple of 8;
 //                                 0 means "nothing here" (end of log in a zero-filled segment)
-//        4      4  kind           kKindMessage, kKindDelete, kKindPurge or kKindPadding
+//        4      4  kind           kKindMessage, kKindDelete or kKindPurge
 //        8      8  seq
 //       16      8  timestamp_ns   wall clock, ns since the Unix epoch
 //       24      4  subject_bytes
 //       28      4  header_bytes
 //       32      4  payload_bytes
-//       36      4  reserved (0)
+//       36      4  skipped_from   0, or for a record that starts a page: the in-page offset
+//                                 from which the previous page was left zero (see below)
 //       40      .  subject | headers | payload | zero padding to 8
 //   last 8      8  xxh3-64 of every byte before it
 //
 // Tombstones use the same layout with no subject, headers or payload: kKindDelete removes the
 // message `seq`; kKindPurge removes every message below `seq` (the new first sequence).
-// A padding record is just the first 8 bytes (record_bytes, kPadding) followed by zeros; it
-// fills a page up to its end when an append must not touch a page a write is still reading.
+// An append that must not touch the page a write is still reading starts on the next page
+// instead and says where the data on the previous page ended (skipped_from). Recovery follows
+// such a skip only when it leads from exactly where the scan stopped, so zeros left by a write
+// that never landed are never mistaken for one.
 // Example: a 5-byte subject, no headers, 11-byte payload: 40 + 16 = 56, + 8 checksum = 64.
 inline constexpr uint32_t kKindMessage = 0x4d54'5452;  // "RTTM"
-inline constexpr uint32_t kKindPadding = 0x5054'5452;  // "RTTP"
 inline constexpr uint32_t kKindDelete = 0x4454'5452;   // "RTTD"
 inline constexpr uint32_t kKindPurge = 0x5554'5452;    // "RTTU"
 inline constexpr size_t kRecordHeaderBytes = 40;
 inline constexpr size_t kRecordChecksumBytes = 8;
-inline constexpr size_t kPaddingMinBytes = 8;
 
 struct RecordView {
     uint64_t seq = 0;
@@ -47,14 +48,11 @@ struct RecordView {
 size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_bytes);
 
 // Encodes into `out` (exactly record_bytes(...) long). Asserts its own output decodes.
-void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t kind = kKindMessage);
-
-// Writes a padding record filling `out` (at least kPaddingMinBytes, a multiple of 8).
-void encode_padding(std::span<std::byte> out);
+void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t kind = kKindMessage,
+                   uint32_t skipped_from = 0);
 
 enum class DecodeStatus : uint8_t {
     kOk,
-    kPadding,   // a padding record: skip `bytes`
     kEnd,       // a zero header: nothing was ever written here
     kTorn,      // not enough bytes left for the length it claims, or a bad length
     kCorrupt,   // checksum mismatch or an unknown kind
@@ -62,9 +60,10 @@ enum class DecodeStatus : uint8_t {
 
 struct Decoded {
     DecodeStatus status;
-    size_t bytes = 0;  // the record's length for kOk and kPadding
+    size_t bytes = 0;  // the record's length for kOk
     RecordView record;
     uint32_t kind = 0;  // for kOk: kKindMessage, kKindDelete or kKindPurge
+    uint32_t skipped_from = 0;
 };
 
 // Decodes the record at the start of `in`, verifying its checksum. Never reads past `in`.

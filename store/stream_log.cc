@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -120,6 +121,20 @@ uint64_t written_end(std::span<const std::byte> map, uint64_t from, uint64_t to)
     return from;
 }
 
+// Where the scan of a segment found nothing at `offset` (a zero header): the next page's
+// offset if the rest of this page is zero and the record starting the next page says it was
+// appended there because a write covered this page from exactly `offset` on (skipped_from);
+// else 0, the end of the log. Zeros left by a write that never landed do not match: the
+// record after them names the offset where that write's data would have ended.
+uint64_t skipped_to(std::span<const std::byte> map, uint64_t offset, uint64_t limit) {
+    if (offset % kPageBytes == 0) return 0;
+    uint64_t next = align_up(offset);
+    if (next >= limit) return 0;
+    if (written_end(map, offset, next) != offset) return 0;
+    Decoded decoded = decode_record(map.subspan(next, limit - next));
+    return decoded.status == DecodeStatus::kOk && decoded.skipped_from == offset % kPageBytes ? next : 0;
+}
+
 }  // namespace
 
 struct StreamLog::Segment {
@@ -146,16 +161,17 @@ struct StreamLog::Segment {
     uint64_t tail_base = 0;
     std::deque<uint64_t> pending;  // seqs appended but not durable, in order
 
-    // The write in flight, if any: it reads pages [write_start, write_end) of the tail, which
-    // nothing may touch until it completes; it makes [.., write_data_end) durable.
-    bool in_flight = false;
-    uint64_t write_end = 0;
-    uint64_t write_data_end = 0;
-    // A padding record owed at [padding_at, padding_end): an append that arrived while the
-    // write covered the current page went to the next page instead.
-    uint64_t padding_at = 0;
-    uint64_t padding_end = 0;
-    WriteOp op;
+    // The writes in flight, oldest first, as a ring of writes_count from writes_first. Each
+    // reads its pages of the tail, which nothing may touch (or move) until it completes. They
+    // cover consecutive page ranges: a later one starts where the one before ends.
+    std::array<WriteOp, kWritesInFlightMax> writes;
+    size_t writes_first = 0;
+    size_t writes_count = 0;
+    WriteOp& write_at(size_t i) { return writes[(writes_first + i) % kWritesInFlightMax]; }
+    const WriteOp* newest_write() const {
+        if (writes_count == 0) return nullptr;
+        return &writes[(writes_first + writes_count - 1) % kWritesInFlightMax];
+    }
 
     // Where the record of a pending `seq` ends (pending records are always in the tail).
     uint64_t record_end(uint64_t seq) const {
@@ -171,6 +187,7 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
     RT_ASSERT(options_.flush_bytes_max % kPageBytes == 0);
     RT_ASSERT(options_.tail_bytes_max >= 2 * options_.flush_bytes_max);
     RT_ASSERT(options_.tail_bytes_max % kPageBytes == 0);
+    RT_ASSERT(options_.writes_in_flight_max >= 1 && options_.writes_in_flight_max <= kWritesInFlightMax);
     uint64_t first = options_.first_segment_bytes != 0 ? options_.first_segment_bytes : options_.segment_bytes;
     RT_ASSERT(first % kPageBytes == 0 && first <= options_.segment_bytes);
     next_segment_bytes_ = first;
@@ -179,7 +196,7 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
 StreamLog::~StreamLog() {
     if (spare_ == Spare::kPreparing) disk_.forget(&spare_op_);
     for (auto& segment : segments_) {
-        if (segment->in_flight) disk_.forget(&segment->op);
+        for (size_t i = 0; i < segment->writes_count; ++i) disk_.forget(&segment->write_at(i));
     }
     // A write still in flight is abandoned (a crash, or shutdown without draining): the Disk
     // must not call back into a destroyed log, which SimDisk::crash and DirectDisk's close
@@ -317,9 +334,10 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     const char* why = nullptr;
     while (offset < s.bytes) {
         Decoded decoded = decode_record(s.map.subspan(offset));
-        if (decoded.status == DecodeStatus::kEnd) break;
-        if (decoded.status == DecodeStatus::kPadding) {
-            offset += decoded.bytes;
+        if (decoded.status == DecodeStatus::kEnd) {
+            uint64_t next = skipped_to(s.map, offset, s.bytes);
+            if (next == 0) break;
+            offset = next;
             continue;
         }
         if (decoded.status == DecodeStatus::kTorn) {
@@ -359,7 +377,8 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     // never be read back: zero them. Where the scan ended cleanly, garbage can only come from
     // the last write in flight, so a bounded window is checked; after a cut, the whole rest.
     uint64_t window_end = why != nullptr ? s.bytes
-                                         : std::min<uint64_t>(s.bytes, align_up(offset) + options_.flush_bytes_max);
+                                         : std::min<uint64_t>(s.bytes, align_up(offset) + options_.writes_in_flight_max *
+                                                                                              options_.flush_bytes_max);
     uint64_t dirty_end = written_end(s.map, offset, window_end);
     if (why != nullptr && has_later) {
         // Sealed segments are wholly on disk before the next one starts, so a crash tears only
@@ -437,7 +456,7 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
 bool StreamLog::grow_tail(Segment& s, uint64_t needed_bytes) {
     // The tail starts small (an idle stream costs little) and doubles up to tail_bytes_max.
     // It moves only while no write reads it.
-    if (s.in_flight || needed_bytes > options_.tail_bytes_max) return false;
+    if (s.writes_count != 0 || needed_bytes > options_.tail_bytes_max) return false;
     size_t capacity = s.tail_capacity;
     while (capacity < needed_bytes) capacity *= 2;
     capacity = std::min(capacity, options_.tail_bytes_max);
@@ -475,10 +494,13 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
     }
     Segment* s = segments_.back().get();
     uint64_t at = s->write_offset;
-    uint64_t padding_at = 0;
-    if (s->in_flight && at < s->write_end) {
-        padding_at = at;  // that page belongs to the write in flight
-        at = s->write_end;
+    uint32_t skipped_from = 0;
+    if (const WriteOp* newest = s->newest_write(); newest != nullptr && at < newest->end) {
+        // That page belongs to a write in flight: start on the next one, leaving the rest of
+        // this one zero, and say so in the record for recovery.
+        skipped_from = static_cast<uint32_t>(at % kPageBytes);
+        RT_ASSERT(skipped_from != 0);
+        at = newest->end;
     }
     if (at + bytes + reserve_bytes > s->bytes) {
         // Roll. The old segment keeps its tail until its last write completes; one segment
@@ -486,7 +508,7 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         // A segment is sealed only once all of it is on disk: from then on it never changes,
         // so recovery can tell a crash (only the last segment's tail is ever torn) from
         // damage. The roll waits for the last write (a few ms, once per segment).
-        if (s->in_flight || s->write_offset != s->durable_offset) return std::unexpected(Errc::kBusy);
+        if (s->writes_count != 0 || s->write_offset != s->durable_offset) return std::unexpected(Errc::kBusy);
         s->tail.reset();  // reads of a sealed segment come from its mapping
         auto created = create_segment(last_seq_ + 1, bytes + reserve_bytes + kPageBytes);
         if (!created) {
@@ -495,16 +517,11 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         }
         s = *created;
         at = s->write_offset;
-        padding_at = 0;
+        skipped_from = 0;
     }
     uint64_t tail_needed = at + bytes + reserve_bytes - s->tail_base;
     if (tail_needed > s->tail_capacity && !grow_tail(*s, tail_needed)) return std::unexpected(Errc::kBusy);
-    if (padding_at != 0) {
-        RT_ASSERT(s->padding_end == 0);
-        s->padding_at = padding_at;
-        s->padding_end = at;
-    }
-    encode_record({s->tail.get() + (at - s->tail_base), bytes}, record, kind);
+    encode_record({s->tail.get() + (at - s->tail_base), bytes}, record, kind, skipped_from);
     s->write_offset = at + bytes;
     offset = at;
     maybe_prepare_spare(*s);
@@ -787,14 +804,19 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
     while (offset < s.write_offset && written) {
         std::span<const std::byte> bytes = s.map.subspan(offset, s.write_offset - offset);
         Decoded decoded = decode_record(bytes);
-        if (decoded.status == DecodeStatus::kEnd) break;
+        if (decoded.status == DecodeStatus::kEnd) {
+            uint64_t next = skipped_to(s.map, offset, s.write_offset);
+            if (next == 0) break;
+            offset = next;
+            continue;
+        }
         if (decoded.status == DecodeStatus::kTorn || decoded.status == DecodeStatus::kCorrupt) {
             written = std::unexpected(Errc::kCorruptRecord);  // leave the segment as it is
             break;
         }
         uint64_t seq = decoded.record.seq;
-        bool keep = decoded.status == DecodeStatus::kOk;  // not padding
-        if (keep && decoded.kind == kKindMessage) keep = !s.deleted[seq - s.first_seq];
+        bool keep = true;
+        if (decoded.kind == kKindMessage) keep = !s.deleted[seq - s.first_seq];
         if (keep && decoded.kind == kKindDelete) keep = seq < s.first_seq;  // earlier segments only
         if (keep) {
             if (decoded.kind == kKindMessage) offsets[seq - s.first_seq] = chunk_offset + used;
@@ -828,7 +850,7 @@ void StreamLog::release_front_segments() {
     // A front segment with no live message goes, once nothing of it is in flight or unwritten.
     while (segments_.size() > 1) {
         Segment& front = *segments_.front();
-        if (front.live != 0 || front.in_flight || front.write_offset != front.durable_offset) return;
+        if (front.live != 0 || front.writes_count != 0 || front.write_offset != front.durable_offset) return;
         disk_.close_file(front.handle);
         if (auto ok = disk_.remove_file(front.path); !ok) {
             sticky_error_ = ok.error();
@@ -877,60 +899,72 @@ void StreamLog::flush() {
 }
 
 void StreamLog::flush_segment(Segment& s) {
-    if (s.in_flight || s.write_offset == s.durable_offset) return;
-    // Write from the page holding the first byte not yet durable to the page holding the last
-    // appended byte. Example: durable up to 10000, appended up to 13000: the write covers
-    // [8192, 16384): the start of page 8192 is rewritten unchanged, 13000..16384 is zeros.
-    uint64_t start = align_down(s.durable_offset);
+    if (s.writes_count == options_.writes_in_flight_max) return;
+    // Write from the page holding the first byte not yet durable (or, behind writes in flight,
+    // from where the newest ends) to the page holding the last appended byte. Example: durable
+    // up to 10000, appended up to 13000, nothing in flight: the write covers [8192, 16384): the
+    // start of page 8192 is rewritten unchanged, 13000..16384 is zeros.
+    const WriteOp* newest = s.newest_write();
+    uint64_t start = newest != nullptr ? newest->end : align_down(s.durable_offset);
+    if (s.write_offset <= std::max(start, s.durable_offset)) return;
     uint64_t end = std::min<uint64_t>(align_up(s.write_offset), start + options_.flush_bytes_max);
     RT_ASSERT(start >= s.tail_base);
     RT_ASSERT(end > start);
     RT_ASSERT(end - s.tail_base <= s.tail_capacity);
-    s.in_flight = true;
-    s.write_end = end;
-    s.write_data_end = std::min(s.write_offset, end);
-    s.op.done = &StreamLog::write_done;
-    s.op.log = this;
-    s.op.segment = &s;
-    disk_.write(s.handle, start, {s.tail.get() + (start - s.tail_base), end - start}, &s.op);
+    WriteOp& write = s.write_at(s.writes_count++);
+    write.completed = false;
+    write.result = 0;
+    write.start = start;
+    write.end = end;
+    write.data_end = std::min(s.write_offset, end);
+    write.done = &StreamLog::write_done;
+    write.log = this;
+    write.segment = &s;
+    disk_.write(s.handle, start, {s.tail.get() + (start - s.tail_base), end - start}, &write);
 }
 
 void StreamLog::write_done(DiskWrite* op, int32_t result) {
     auto* write = static_cast<WriteOp*>(op);
-    write->log->on_write_done(*write->segment, result);
+    write->log->on_write_done(*write->segment, *write, result);
 }
 
-void StreamLog::on_write_done(Segment& s, int32_t result) {
-    RT_ASSERT(s.in_flight);
-    s.in_flight = false;
-    uint64_t expected = s.write_end - align_down(s.durable_offset);
-    if (result < 0 || static_cast<uint64_t>(result) != expected) {
+void StreamLog::on_write_done(Segment& s, WriteOp& write, int32_t result) {
+    RT_ASSERT(s.writes_count > 0 && !write.completed);
+    write.completed = true;
+    write.result = result;
+    if ((result < 0 || static_cast<uint64_t>(result) != write.end - write.start) && sticky_error_ == Errc::kOk) {
         // Sticky: never retry over a state we no longer know. What was durable stays so.
         sticky_error_ = result == -ENOSPC ? Errc::kNoSpace : Errc::kIo;
         if (on_durable_) on_durable_(durable_seq_);
-        return;
     }
-    s.durable_offset = s.write_data_end;
-    while (!s.pending.empty() && s.record_end(s.pending.front()) <= s.durable_offset) {
-        s.durable_last_seq = s.pending.front();
-        s.pending.pop_front();
+    // Durability advances in write order: a write that completes early waits for those before.
+    while (s.writes_count > 0 && s.writes[s.writes_first].completed) {
+        const WriteOp& oldest = s.writes[s.writes_first];
+        s.writes_first = (s.writes_first + 1) % kWritesInFlightMax;
+        --s.writes_count;
+        if (sticky_error_ != Errc::kOk) continue;
+        s.durable_offset = oldest.data_end;
+        while (!s.pending.empty() && s.record_end(s.pending.front()) <= s.durable_offset) {
+            s.durable_last_seq = s.pending.front();
+            s.pending.pop_front();
+        }
     }
-    if (s.padding_end != 0) {
-        encode_padding({s.tail.get() + (s.padding_at - s.tail_base), s.padding_end - s.padding_at});
-        s.padding_at = s.padding_end = 0;
-    }
-    // Keep in memory only from the page where the first non-durable record starts.
-    uint64_t keep_from = s.pending.empty() ? s.durable_offset : s.offsets[s.pending.front() - s.first_seq];
-    uint64_t new_base = align_down(std::min(keep_from, s.durable_offset));
-    if (new_base > s.tail_base) {
-        size_t shift = new_base - s.tail_base;
-        size_t used = align_up(s.write_offset) - s.tail_base;
-        std::memmove(s.tail.get(), s.tail.get() + shift, used - shift);
-        std::memset(s.tail.get() + used - shift, 0, shift);
-        s.tail_base = new_base;
+    if (sticky_error_ != Errc::kOk) return;
+    if (s.writes_count == 0) {
+        // No write reads the tail now: keep in memory only from the page where the first
+        // non-durable record starts.
+        uint64_t keep_from = s.pending.empty() ? s.durable_offset : s.offsets[s.pending.front() - s.first_seq];
+        uint64_t new_base = align_down(std::min(keep_from, s.durable_offset));
+        if (new_base > s.tail_base) {
+            size_t shift = new_base - s.tail_base;
+            size_t used = align_up(s.write_offset) - s.tail_base;
+            std::memmove(s.tail.get(), s.tail.get() + shift, used - shift);
+            std::memset(s.tail.get() + used - shift, 0, shift);
+            s.tail_base = new_base;
+        }
     }
     bool sealed = &s != segments_.back().get();
-    if (sealed && s.write_offset == s.durable_offset) s.tail.reset();  // reads come from the mapping now
+    if (sealed && s.writes_count == 0 && s.write_offset == s.durable_offset) s.tail.reset();  // reads come from the mapping now
     if (sealed) release_front_segments();
     advance_durable();
 }
@@ -978,7 +1012,7 @@ Result<RecordView> StreamLog::load(uint64_t seq) const {
 }
 
 bool StreamLog::writes_in_flight() const {
-    return std::any_of(segments_.begin(), segments_.end(), [](const auto& s) { return s->in_flight; });
+    return std::any_of(segments_.begin(), segments_.end(), [](const auto& s) { return s->writes_count != 0; });
 }
 
 }  // namespace ringtail::store

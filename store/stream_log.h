@@ -56,6 +56,10 @@ struct StreamLogOptions {
     // The largest single write. It also bounds what a crash can leave past the durable end,
     // which recovery zeroes.
     size_t flush_bytes_max = 1u << 20;
+    // Writes a segment may have in flight (1 to kWritesInFlightMax). A flush does not wait for
+    // the previous write: appends made while it runs start on the next page and go out in a
+    // write of their own, so a device that overlaps writes shortens the time to an ack.
+    size_t writes_in_flight_max = 2;
     // Appended bytes a segment may hold in memory before they are durable; beyond this,
     // append() answers kBusy until a write completes. The buffer starts at 64 KiB and grows
     // to this as the write rate needs.
@@ -73,15 +77,17 @@ struct RecoveryReport {
 //
 // Owner: the stream's shard; never touched from another thread.
 // Contract: append() makes a record readable at once (load()); it becomes durable when the
-// write covering it completes, which the durable callback reports, in order, once per write
-// (group commit: every record appended before a flush() rides the same write). flush() is
-// called once per loop turn and submits at most one write per segment. A failed write makes
+// write covering it completes, which the durable callback reports, in order (group commit:
+// every record appended before a flush() rides the same write). flush() is called once per
+// loop turn and submits at most one write per segment, up to writes_in_flight_max at a time;
+// writes may complete in any order, durability advances in write order. A failed write makes
 // the log refuse appends from then on (sticky); nothing already durable is affected.
 //
 // Segment file "<first_seq as 20 digits>.seg": a 4 KiB header page (see segment_header in
 // stream_log.cc), then records (store/record.h) from offset 4096, zero-filled beyond.
 class StreamLog {
 public:
+    static constexpr size_t kWritesInFlightMax = 4;
     using DurableCallback = std::function<void(uint64_t durable_seq)>;
 
     // Opens or creates the log in options.dir, recovering what is there: every segment is
@@ -152,9 +158,15 @@ public:
 
 private:
     struct Segment;
+    // One write of pages [start, end) of a segment's tail, making [.., data_end) durable.
     struct WriteOp : DiskWrite {
         StreamLog* log = nullptr;
         Segment* segment = nullptr;
+        uint64_t start = 0;
+        uint64_t end = 0;
+        uint64_t data_end = 0;
+        int32_t result = 0;
+        bool completed = false;
     };
 
     StreamLog(Disk& disk, StreamLogOptions options);
@@ -183,7 +195,7 @@ private:
     // else once the active one is half full.
     void maybe_prepare_spare(const Segment& active);
     std::string spare_path() const { return options_.dir + "/spare.tmp"; }
-    void on_write_done(Segment& segment, int32_t result);
+    void on_write_done(Segment& segment, WriteOp& write, int32_t result);
     void advance_durable();
     const Segment* segment_for(uint64_t seq) const;
 

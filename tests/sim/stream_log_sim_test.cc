@@ -1,5 +1,6 @@
 // Seeded crash simulation of the store (STYLE §9): the real StreamLog on SimDisk, driven by a
-// random mix of appends, flushes, write completions, injected write errors, crashes and (in
+// random mix of appends, flushes, write completions (in any order, with up to
+// kWritesInFlightMax writes in flight per segment), injected write errors, crashes and (in
 // one mode) bit flips on the media. After every crash the log is reopened and checked against
 // a model of everything ever appended:
 //   - every acknowledged (durable) record survives, unless a bit flip hit the media;
@@ -44,6 +45,7 @@ std::string run_seed(uint64_t seed, bool flips) {
     options.segment_bytes = (8 + random() % 24) * 4096;
     options.flush_bytes_max = (2 + random() % 6) * 4096;
     options.tail_bytes_max = 4 * options.flush_bytes_max;
+    options.writes_in_flight_max = 1 + random() % StreamLog::kWritesInFlightMax;
     Model model;
     bool flipped = false;
     bool refused = false;
@@ -127,8 +129,10 @@ std::string run_seed(uint64_t seed, bool flips) {
                 compacted.error() != Errc::kCorruptRecord) {
                 return "compact failed: " + std::string(errc_text(compacted.error()));
             }
-        } else if (dice < 92) {
+        } else if (dice < 88) {
             disk.complete(1 + random() % 3);
+        } else if (dice < 92 && disk.queued() > 0) {
+            disk.complete_nth(random() % disk.queued());  // writes complete in any order
         } else if (dice < 94) {
             disk.fail_next_write(random() % 2 ? EIO : ENOSPC);
         } else {

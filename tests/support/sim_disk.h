@@ -42,11 +42,12 @@ public:
     // Completes up to `count` queued writes in submission order. Returns how many completed.
     size_t complete(size_t count = SIZE_MAX);
     size_t queued() const { return queue_.size(); }
-    // Completes the queued write at `index` first: io_uring may complete writes to different
-    // files out of order.
+    // Completes the queued write at `index` first: io_uring completes writes out of order.
     void complete_nth(size_t index);
     // Power loss: tears every queued write, forgets every handle.
     void crash();
+    // Drops every queued write unwritten, as if none of it reached the media before a crash.
+    void lose_queued() { queue_.clear(); }
     // The next write completes with -errno_value and writes nothing.
     void fail_next_write(int errno_value) { fail_next_ = errno_value; }
     // Flips one random bit in the written part of a random file; returns the file's path.

@@ -38,12 +38,15 @@ TEST(Record, ZeroHeaderIsEndOfLog) {
     EXPECT_EQ(decode_record({}).status, DecodeStatus::kEnd);
 }
 
-TEST(Record, PaddingIsSkippable) {
-    std::vector<std::byte> pad(4096);
-    encode_padding(pad);
-    Decoded decoded = decode_record(pad);
-    EXPECT_EQ(decoded.status, DecodeStatus::kPadding);
-    EXPECT_EQ(decoded.bytes, 4096u);
+TEST(Record, SkippedFromRoundTripsUnderTheChecksum) {
+    RecordView record{7, 1, "a.b", "", "x"};
+    std::vector<std::byte> bytes(record_bytes(3, 0, 1));
+    encode_record(bytes, record, kKindMessage, 1234);
+    Decoded decoded = decode_record(bytes);
+    ASSERT_EQ(decoded.status, DecodeStatus::kOk);
+    EXPECT_EQ(decoded.skipped_from, 1234u);
+    bytes[36] ^= std::byte{1};
+    EXPECT_EQ(decode_record(bytes).status, DecodeStatus::kCorrupt);
 }
 
 TEST(Record, EveryTruncationIsTornNeverOk) {
