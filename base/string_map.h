@@ -1,6 +1,7 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <xxhash.h>
 
 #include <functional>
 #include <string>
@@ -10,10 +11,11 @@ namespace ringtail::base {
 
 // Hash and equality for std::string keys that also accept std::string_view, so lookups with a
 // view into a receive buffer allocate nothing. (Debian's abseil is built with its own
-// string_view type, so its default transparent hash does not take std::string_view.)
+// string_view type, so its default transparent hash does not take std::string_view.) XXH3:
+// several times faster than std::hash on short keys such as subjects.
 struct StringHash {
     using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+    size_t operator()(std::string_view text) const { return XXH3_64bits(text.data(), text.size()); }
 };
 struct StringEq {
     using is_transparent = void;

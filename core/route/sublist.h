@@ -3,6 +3,7 @@
 #include "base/string_map.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,7 +25,7 @@ inline uint64_t queue_id(std::string_view name) { return std::hash<std::string_v
 //
 // Owner: one shard; no locking. T is the subscriber type; the caller owns the T objects and
 // must remove() each before destroying it. Returned MatchResult references stay valid only until
-// the next insert() or remove().
+// the next match(), insert() or remove().
 template <class T>
 class Sublist {
 public:
@@ -40,6 +41,7 @@ public:
     };
 
     static constexpr size_t kCacheEntriesMax = 1024;
+    static constexpr size_t kSeenSlots = 4096;
 
     Sublist() : root_(std::make_unique<Level>()) {}
 
@@ -73,10 +75,27 @@ public:
     const MatchResult& match(std::string_view subject) {
         auto it = cache_.find(subject);
         if (it != cache_.end()) return it->second;
-        if (cache_.size() >= kCacheEntriesMax) cache_.clear();
-        MatchResult& result = cache_[std::string(subject)];
-        if (!has_empty_token(subject)) match_level(root_.get(), subject, result);
-        return result;
+        // A subject is cached the second time it misses. Most subjects seen once are seen only
+        // once (every PubAck and reply goes to its own inbox): caching them would cost an
+        // allocation each and evict the subjects that do repeat.
+        uint64_t hash = base::StringHash{}(subject);
+        uint64_t& seen = seen_[hash % kSeenSlots];
+        MatchResult* result = &scratch_;
+        if (seen == hash) {
+            if (cache_.size() >= kCacheEntriesMax) {
+                // Evict a quarter (in the table's own, arbitrary order) rather than clear:
+                // clear() frees the table, which then regrows from nothing.
+                size_t evict = kCacheEntriesMax / 4;
+                for (auto at = cache_.begin(); at != cache_.end() && evict > 0; --evict) cache_.erase(at++);
+            }
+            result = &cache_[std::string(subject)];
+        } else {
+            seen = hash;
+            scratch_.plain.clear();
+            scratch_.queues.clear();
+        }
+        if (!has_empty_token(subject)) match_level(root_.get(), subject, *result);
+        return *result;
     }
 
     size_t count() const { return count_; }
@@ -225,6 +244,8 @@ private:
 
     std::unique_ptr<Level> root_;
     base::StringMap<MatchResult> cache_;
+    std::array<uint64_t, kSeenSlots> seen_{};  // hashes of subjects that missed the cache once
+    MatchResult scratch_;                        // the result of a subject not cached
     size_t count_ = 0;
 };
 

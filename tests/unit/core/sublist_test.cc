@@ -61,6 +61,25 @@ TEST(Sublist, RemovingEverythingLeavesNoMatches) {
     EXPECT_TRUE(sublist.match("_INBOX.x.1").empty());
 }
 
+// Subjects seen once (reply inboxes) are matched without being cached, repeated ones are
+// cached, and a full cache evicts part of itself: every path gives the same answers.
+TEST(Sublist, UniqueAndRepeatedSubjectsMatchAlikePastTheCacheSize) {
+    Sublist<Sub> sublist;
+    Sub inbox{"_INBOX.abc.*", ""};
+    Sub orders{"orders.>", ""};
+    sublist.insert(inbox.subject, inbox.queue, &inbox);
+    sublist.insert(orders.subject, orders.queue, &orders);
+    for (size_t i = 0; i < 3 * Sublist<Sub>::kCacheEntriesMax; ++i) {
+        std::string unique = "_INBOX.abc." + std::to_string(i);
+        ASSERT_EQ(plain_of(sublist.match(unique)), std::set<const Sub*>{&inbox}) << i;
+        std::string repeated = "orders." + std::to_string(i % 2000);
+        ASSERT_EQ(plain_of(sublist.match(repeated)), std::set<const Sub*>{&orders}) << i;
+        ASSERT_TRUE(sublist.match("nothing." + std::to_string(i % 7)).empty());
+    }
+    sublist.remove(orders.subject, orders.queue, &orders);
+    EXPECT_TRUE(sublist.match("orders.1").empty());  // the cache never outlives a remove
+}
+
 // Random subscriptions and subjects over a small alphabet, so that many match: the trie must
 // agree with the reference matcher on every subject, through inserts, removes and the cache.
 TEST(Sublist, AgreesWithReferenceMatcherOnRandomSubjects) {
