@@ -1,6 +1,7 @@
 #include "core/js/jetstream.h"
 
 #include <chrono>
+#include <utility>
 
 #include "core/js/request_body.h"
 #include "core/js/stream.h"
@@ -131,11 +132,10 @@ std::string JetStream::start() {
 
 void JetStream::send(std::string_view subject, std::string_view headers, std::string_view payload,
                      uint64_t interest_seq) {
-    Outgoing out{std::string(subject), std::string(headers), std::string(payload), interest_seq, {}};
     if (interest_seq > 0 && !shard_.interest_applied(interest_seq)) {
-        held_.push_back(std::move(out));
+        held_.push_back({std::string(subject), std::string(headers), std::string(payload), interest_seq, {}});
     } else {
-        outbox_.push_back(std::move(out));
+        outbox_.push(0, {subject, headers, payload});
     }
 }
 
@@ -158,19 +158,22 @@ void JetStream::run_turn() {
     if (!held_.empty()) {
         std::erase_if(held_, [&](Outgoing& out) {
             if (!shard_.interest_applied(out.interest_seq)) return false;
-            outbox_.push_back(std::move(out));
+            outbox_.push(0, {out.subject, out.headers, out.payload});
             return true;
         });
     }
-    while (!outbox_.empty()) {
-        const Outgoing& out = outbox_.front();
+    // Published from sending_, never from outbox_: a publish can make an internal subscriber
+    // send() at once, which must not move the bytes being published.
+    while (!sending_.empty() || !outbox_.empty()) {
+        if (sending_.empty()) std::swap(sending_, outbox_);
+        const auto parts = sending_.front().parts;
         MsgView msg;
-        msg.subject = out.subject;
-        msg.headers = out.headers;
-        msg.payload = out.payload;
-        msg.has_headers = !out.headers.empty();
+        msg.subject = parts[0];
+        msg.headers = parts[1];
+        msg.payload = parts[2];
+        msg.has_headers = !msg.headers.empty();
         if (!shard_.publish_internal(msg)) break;  // a ring is full: the rest go next turn
-        outbox_.pop_front();
+        sending_.pop();
     }
 }
 

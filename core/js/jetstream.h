@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_fifo.h"
 #include "core/conn/client_conn.h"
 #include "core/js/catalogue.h"
 #include "proto/js/api.h"
@@ -107,7 +108,8 @@ private:
     std::map<std::string, std::unique_ptr<Stream>> streams_;
     std::unique_ptr<Subscription> api_sub_;
     std::deque<Outgoing> requests_;  // $JS.API requests received this turn (shard 0)
-    std::deque<Outgoing> outbox_;
+    base::ByteFifo<3> outbox_;   // subject, headers, payload
+    base::ByteFifo<3> sending_;  // the part of the outbox being published
     std::vector<Outgoing> held_;  // waiting for interest to be applied everywhere
 };
 

@@ -3,6 +3,7 @@
 #include <absl/strings/escaping.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 
@@ -174,8 +175,7 @@ void Stream::destroy() {
     unsubscribe_subjects();
     // Acks still pending would announce messages that are about to vanish: answer them now,
     // as nats-server's acks would have gone out already.
-    for (PendingAck& pending : pending_acks_) ack(pending.reply, pending.seq, pending.duplicate);
-    pending_acks_.clear();
+    on_durable(UINT64_MAX);
     log_.reset();  // waits for writes in flight
     auto& used = config_.storage == pjs::Storage::kMemory ? js_.catalogue().memory_used : js_.catalogue().storage_used;
     used.fetch_sub(static_cast<int64_t>(published_bytes_), std::memory_order_relaxed);
@@ -221,7 +221,17 @@ void Stream::flush() {
 
 void Stream::ack(std::string_view reply, uint64_t seq, bool duplicate) {
     if (reply.empty() || config_.no_ack) return;
-    js_.send(reply, {}, pjs::pub_ack(config_.name, seq, duplicate));
+    // pjs::pub_ack's bytes, from a per-stream prefix into a reused buffer: one per message.
+    if (ack_prefix_.empty()) {
+        ack_prefix_ = pjs::pub_ack(config_.name, 0, false);
+        ack_prefix_.resize(ack_prefix_.size() - 2);  // without "0}"
+    }
+    ack_buffer_.assign(ack_prefix_);
+    char digits[20];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
+    ack_buffer_.append(digits, end);
+    ack_buffer_.append(duplicate ? ",\"duplicate\": true}" : "}");
+    js_.send(reply, {}, ack_buffer_);
 }
 
 void Stream::ack_error(std::string_view reply, const proto::js::ApiError& error) {
@@ -230,11 +240,17 @@ void Stream::ack_error(std::string_view reply, const proto::js::ApiError& error)
 }
 
 void Stream::on_durable(uint64_t durable_seq) {
-    while (!pending_acks_.empty() && pending_acks_.front().seq <= durable_seq) {
-        PendingAck& pending = pending_acks_.front();
-        ack(pending.reply, pending.seq, pending.duplicate);
-        pending_acks_.pop_front();
+    while (!pending_acks_.empty()) {
+        auto pending = pending_acks_.front();
+        uint64_t seq = pending.tag >> 1;
+        if (seq > durable_seq) break;
+        ack(pending.parts[0], seq, (pending.tag & 1) != 0);
+        pending_acks_.pop();
     }
+}
+
+void Stream::ack_later(std::string_view reply, uint64_t seq, bool duplicate) {
+    pending_acks_.push(seq << 1 | (duplicate ? 1 : 0), {reply});
 }
 
 std::optional<proto::js::ApiError> Stream::check_discard_new(std::string_view subject, size_t size) const {
@@ -282,7 +298,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
                 if (seq <= log_->durable_seq() || config_.no_ack) {
                     ack(reply, seq, true);
                 } else if (!reply.empty()) {
-                    pending_acks_.push_back({seq, std::string(reply), true});
+                    ack_later(reply, seq, true);
                 }
                 return true;
             }
@@ -364,7 +380,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         purge.keep = 1;
         (void)log_->purge(purge);
     }
-    if (!reply.empty() && !config_.no_ack) pending_acks_.push_back({*seq, std::string(reply), false});
+    if (!reply.empty() && !config_.no_ack) ack_later(reply, *seq, false);
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_fifo.h"
 #include "base/string_map.h"
 #include "core/conn/client_conn.h"
 #include "core/shard/records.h"
@@ -73,6 +74,7 @@ private:
                  std::string_view payload);
     void ack_error(std::string_view reply, const proto::js::ApiError& error);
     void ack(std::string_view reply, uint64_t seq, bool duplicate);
+    void ack_later(std::string_view reply, uint64_t seq, bool duplicate);
     void on_durable(uint64_t durable_seq);
     void prune_dedupe(int64_t now_ns);
     void rebuild_dedupe();
@@ -104,12 +106,11 @@ private:
     std::vector<std::unique_ptr<Subscription>> subs_;
     uint64_t interest_seq_ = 0;
 
-    struct PendingAck {
-        uint64_t seq;
-        std::string reply;
-        bool duplicate;
-    };
-    std::deque<PendingAck> pending_acks_;  // by seq: released when the write covering it completes
+    // Replies awaiting their PubAck, tagged seq << 1 | duplicate, in seq order: released when
+    // the write covering the seq completes.
+    base::ByteFifo<1> pending_acks_;
+    std::string ack_prefix_;  // `{"stream":"NAME", "seq":`
+    std::string ack_buffer_;
     std::deque<Waiting> waiting_;
     size_t waiting_bytes_ = 0;
 
