@@ -608,8 +608,9 @@ void StreamLog::drop(uint64_t seq) {
         RT_ASSERT(it != subjects_.end());
         SubjectInfo& info = it->second;
         // The next (or previous) message of the subject is found by scanning: linear in the
-        // distance. TODO(store): a per-subject sequence list if KV streams with rarely
-        // updated keys show it.
+        // distance. Not when one message is left, which is then the other end: a KV put with
+        // history 1 drops the key's previous value, as far back as there are keys.
+        // TODO(store): a per-subject sequence list if subjects with longer histories show it.
         auto same_subject = [&](uint64_t at) {
             if (!is_live(at)) return false;
             auto other = load(at);
@@ -617,6 +618,8 @@ void StreamLog::drop(uint64_t seq) {
         };
         if (--info.count == 0) {
             subjects_.erase(it);
+        } else if (info.count == 1) {
+            info.first = info.last = info.first == seq ? info.last : info.first;
         } else if (info.first == seq) {
             uint64_t next = seq + 1;
             while (next < last_seq_ && !same_subject(next)) ++next;

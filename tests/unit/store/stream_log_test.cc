@@ -167,6 +167,32 @@ TEST(StreamLog, FourWritesInFlightCompletingInAnyOrder) {
     for (uint64_t seq = 1; seq <= 4; ++seq) EXPECT_EQ(log->load(seq)->payload, payload_for(seq - 1, 100));
 }
 
+// KV with history 1: every put drops the key's previous value, the subject's last message
+// moves to the put, and deleting a key's last message leaves its other one as first and last.
+TEST(StreamLog, PerSubjectLimitOfOneKeepsEachSubjectsEnds) {
+    SimDisk disk(34);
+    auto options = small_options();
+    options.limits.max_msgs_per_subject = 1;
+    auto log = open_log(disk, options);
+    for (int round = 0; round < 3; ++round) {
+        for (const char* key : {"kv.a", "kv.b", "kv.c"}) ASSERT_TRUE(log->append(key, "", std::to_string(round), 0));
+    }
+    EXPECT_EQ(log->state().msgs, 3u);
+    EXPECT_EQ(log->load_last("kv.a")->payload, "2");
+    EXPECT_EQ(*log->next_seq(1, "kv.b"), 8u);
+    EXPECT_EQ(log->subject_count("kv.c"), 1u);
+    options.limits.max_msgs_per_subject = 2;
+    log->set_limits(options.limits);
+    ASSERT_TRUE(log->append("kv.a", "", "3", 0));  // seq 10: kv.a holds 7 and 10
+    ASSERT_TRUE(log->remove(10));
+    EXPECT_EQ(log->load_last("kv.a")->payload, "2");
+    EXPECT_EQ(*log->next_seq(1, "kv.a"), 7u);
+    ASSERT_TRUE(log->append("kv.a", "", "4", 0));  // seq 11: 7 and 11
+    ASSERT_TRUE(log->remove(7));
+    EXPECT_EQ(*log->next_seq(1, "kv.a"), 11u);
+    EXPECT_EQ(log->load_last("kv.a")->payload, "4");
+}
+
 TEST(StreamLog, RollsSegmentsAndReadsAcrossThem) {
     SimDisk disk(4);
     auto options = small_options();
