@@ -375,10 +375,10 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
 
     // Bytes past the end may hold a torn write, or (after a corrupt record) records that must
     // never be read back: zero them. Where the scan ended cleanly, garbage can only come from
-    // the last write in flight, so a bounded window is checked; after a cut, the whole rest.
-    uint64_t window_end = why != nullptr ? s.bytes
-                                         : std::min<uint64_t>(s.bytes, align_up(offset) + options_.writes_in_flight_max *
-                                                                                              options_.flush_bytes_max);
+    // the writes in flight (as many as any run may have had), so a bounded window is checked;
+    // after a cut, the whole rest.
+    uint64_t in_flight_bytes = kWritesInFlightMax * options_.flush_bytes_max;
+    uint64_t window_end = why != nullptr ? s.bytes : std::min<uint64_t>(s.bytes, align_up(offset) + in_flight_bytes);
     uint64_t dirty_end = written_end(s.map, offset, window_end);
     if (why != nullptr && has_later) {
         // Sealed segments are wholly on disk before the next one starts, so a crash tears only
