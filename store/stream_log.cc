@@ -149,6 +149,7 @@ struct StreamLog::Segment {
     std::vector<uint64_t> offsets;   // offsets[seq - first_seq]
     std::vector<uint8_t> deleted;    // deleted[seq - first_seq]
     uint64_t live = 0;               // messages not deleted
+    bool erase_owed = false;         // holds a message removed with erase: to be rewritten
     std::span<const std::byte> map;  // the whole file, read-only
     uint64_t write_offset = kPageBytes;    // where the next record goes
     uint64_t durable_offset = kPageBytes;  // [0, durable_offset) is on disk
@@ -509,12 +510,8 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         // so recovery can tell a crash (only the last segment's tail is ever torn) from
         // damage. The roll waits for the last write (a few ms, once per segment).
         if (s->writes_count != 0 || s->write_offset != s->durable_offset) return std::unexpected(Errc::kBusy);
-        s->tail.reset();  // reads of a sealed segment come from its mapping
-        auto created = create_segment(last_seq_ + 1, bytes + reserve_bytes + kPageBytes);
-        if (!created) {
-            sticky_error_ = created.error();
-            return std::unexpected(created.error());
-        }
+        auto created = roll(bytes + reserve_bytes + kPageBytes);
+        if (!created) return std::unexpected(created.error());
         s = *created;
         at = s->write_offset;
         skipped_from = 0;
@@ -702,13 +699,50 @@ Result<bool> StreamLog::persist_floor() {
     return true;
 }
 
-Result<bool> StreamLog::remove(uint64_t seq) {
+Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes) {
+    Segment& sealed = *segments_.back();
+    RT_ASSERT(sealed.writes_count == 0 && sealed.write_offset == sealed.durable_offset);
+    sealed.tail.reset();  // reads of a sealed segment come from its mapping
+    auto created = create_segment(last_seq_ + 1, min_bytes);
+    if (!created) sticky_error_ = created.error();
+    return created;
+}
+
+Result<bool> StreamLog::remove(uint64_t seq, bool erase) {
     if (!is_live(seq)) return std::unexpected(Errc::kNotFound);
     if (auto ok = persist_floor(); !ok) return ok;
     if (auto ok = append_tombstone(kKindDelete, seq); !ok) return ok;
     drop(seq);
-    release_front_segments();
+    if (erase) {
+        Segment* s = segment_for_mut(seq);
+        s->erase_owed = erase_owed_ = true;
+    }
+    release_front_segments();  // a segment left with nothing live goes, and its bytes with it
     return true;
+}
+
+void StreamLog::erase_owed_segments() {
+    erase_owed_ = false;
+    for (size_t i = 0; i < segments_.size(); ++i) {
+        Segment* s = segments_[i].get();
+        if (!s->erase_owed) continue;
+        // Only a segment wholly on disk is rewritten; else it waits for a later turn.
+        if (s->writes_count != 0 || s->write_offset != s->durable_offset) {
+            erase_owed_ = true;
+            continue;
+        }
+        if (i + 1 == segments_.size()) {
+            if (!roll(kPageBytes)) return;
+        }
+        auto rewritten = compact_segment(*s);
+        if (!rewritten) {
+            // Sticky like a failed write: the bytes are still there, and the log says so.
+            if (rewritten.error() != Errc::kCorruptRecord) sticky_error_ = rewritten.error();
+            return;
+        }
+        s->erase_owed = false;
+    }
+    release_front_segments();
 }
 
 Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
@@ -897,6 +931,8 @@ StoreState StreamLog::state() const {
 }
 
 void StreamLog::flush() {
+    if (sticky_error_ != Errc::kOk) return;
+    if (erase_owed_) erase_owed_segments();
     if (sticky_error_ != Errc::kOk) return;
     for (auto& segment : segments_) flush_segment(*segment);
 }

@@ -109,8 +109,11 @@ public:
     [[nodiscard]] Result<uint64_t> append(std::string_view subject, std::string_view headers,
                                           std::string_view payload, int64_t timestamp_ns);
     // Removes one message. Durable with the next write (a tombstone record). kNotFound if it
-    // is not there (never was, or already removed).
-    [[nodiscard]] Result<bool> remove(uint64_t seq);
+    // is not there (never was, or already removed). With `erase`, its bytes are also removed
+    // from the files: by flush() of a later turn, its segment is sealed (if it is the active
+    // one, once everything in it is durable) and rewritten without it, like compact(); an
+    // in-place overwrite could be torn and leave a record recovery must refuse.
+    [[nodiscard]] Result<bool> remove(uint64_t seq, bool erase = false);
     // Removes the messages the request selects; returns how many.
     [[nodiscard]] Result<uint64_t> purge(const PurgeRequest& request);
     // Rewrites up to `segments_max` sealed segments in which fewer than half the messages are
@@ -139,7 +142,8 @@ public:
     // The first live sequence >= from whose subject matches `filter` (wildcards; empty: any).
     [[nodiscard]] Result<uint64_t> next_seq(uint64_t from, std::string_view filter) const;
     StoreState state() const;
-    // Submits the writes that make everything appended so far durable (where none is in flight).
+    // Submits the writes that make everything appended so far durable; first carries out the
+    // erases owed (see remove()), which are synchronous.
     void flush();
     void set_durable_callback(DurableCallback callback) { on_durable_ = std::move(callback); }
 
@@ -186,6 +190,10 @@ private:
     void apply_limits(std::string_view subject_appended);
     void release_front_segments();
     [[nodiscard]] Result<bool> compact_segment(Segment& segment);
+    // Seals the active segment (everything in it durable, no write in flight) by starting the
+    // next one, at least `min_bytes` large.
+    [[nodiscard]] Result<Segment*> roll(uint64_t min_bytes);
+    void erase_owed_segments();
     Segment* segment_for_mut(uint64_t seq);
     bool is_live(uint64_t seq) const;
     bool grow_tail(Segment& segment, uint64_t needed_bytes);
@@ -237,6 +245,7 @@ private:
     uint64_t next_segment_bytes_ = 0;  // the size of the next segment created
     SpareOp spare_op_;
     uint64_t rolls_waited_ = 0;  // rolls that found no spare ready and created one in line
+    bool erase_owed_ = false;    // some segment holds bytes of a message removed with erase
 };
 
 }  // namespace ringtail::store

@@ -650,14 +650,14 @@ void Stream::api_msg_delete(const MsgView& msg) {
     }
     RequestBody request(msg.payload);
     uint64_t seq = request.u64("seq");
-    (void)request.boolean("no_erase");
+    bool erase = !request.boolean("no_erase");
     if (!request.valid()) {
         reply_error(msg.reply, kMsgDeleteType, pjs::InvalidJSON());
         return;
     }
-    // no_erase:false asks for the bytes to be overwritten; the store does not erase in place
-    // yet (see store/README.md), so both forms remove the message.
-    auto removed = log_->remove(seq);
+    // Erased (the default, as in nats-server): the message's bytes also leave the files, once
+    // its segment is rewritten without it (StreamLog::remove).
+    auto removed = log_->remove(seq, erase);
     if (!removed) {
         if (removed.error() == Errc::kNotFound) {
             // nats-server sends these in its normal answer: counted, but not as errors.

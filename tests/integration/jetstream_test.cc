@@ -11,10 +11,13 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/js_helpers.h"
@@ -1044,6 +1047,46 @@ TEST_F(JetStreamTest, DeleteAndEraseMsgRemoveSingleMessages) {
     ASSERT_EQ(NATS_OK, delete_msg(js(), "DEL", 5).status);
     EXPECT_EQ((StateSummary{1, 4, 5, 1}), summary(js(), "DEL"));
     EXPECT_EQ(6u, publish(js(), "del.a", "6").seq);
+}
+
+// Whether any file under `dir` holds `text`.
+bool store_files_hold(const std::string& dir, const std::string& text) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+        if (!entry.is_regular_file()) continue;
+        std::ifstream file(entry.path(), std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        if (bytes.find(text) != std::string::npos) return true;
+    }
+    return false;
+}
+
+// js_EraseMsg (no_erase false) takes the message's bytes out of the stream's files, soon after
+// the reply; js_DeleteMsg (no_erase true) only removes the message.
+TEST(JetStreamServer, EraseMsgRemovesTheBytesFromTheStoreDeleteMsgDoesNot) {
+    StoreDir store;
+    auto server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    StreamConfig config("ERASE", {"erase.*"});
+    ASSERT_EQ(NATS_OK, add_stream(client.get(), config).status);
+    ASSERT_TRUE(publish(client.get(), "erase.a", "deleted-but-kept-7f3a").ok());
+    ASSERT_TRUE(publish(client.get(), "erase.a", "erased-secret-9c1e").ok());
+    ASSERT_TRUE(publish(client.get(), "erase.a", "live-message-2b8d").ok());
+    auto eventually = [&](auto condition) {
+        auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (!condition() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+        return condition();
+    };
+    EXPECT_TRUE(eventually([&] { return store_files_hold(store.path(), "erased-secret-9c1e"); }));
+    ASSERT_EQ(NATS_OK, delete_msg(client.get(), "ERASE", 1).status);
+    EXPECT_TRUE(store_files_hold(store.path(), "deleted-but-kept-7f3a"));
+    ASSERT_EQ(NATS_OK, erase_msg(client.get(), "ERASE", 2).status);
+    EXPECT_TRUE(eventually([&] { return !store_files_hold(store.path(), "erased-secret-9c1e"); }));
+    EXPECT_TRUE(store_files_hold(store.path(), "live-message-2b8d"));
+    EXPECT_EQ((StateSummary{1, 3, 3, 0}), summary(client.get(), "ERASE"));
+    EXPECT_EQ(4u, publish(client.get(), "erase.a", "after").seq);
 }
 
 TEST_F(JetStreamTest, DeleteMsgErrors) {

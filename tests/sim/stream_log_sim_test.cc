@@ -1,5 +1,5 @@
 // Seeded crash simulation of the store (STYLE §9): the real StreamLog on SimDisk, driven by a
-// random mix of appends, flushes, write completions (in any order, with up to
+// random mix of appends, removals (half of them erasing), flushes, write completions (in any order, with up to
 // kWritesInFlightMax writes in flight per segment), injected write errors, crashes and (in
 // one mode) bit flips on the media. After every crash the log is reopened and checked against
 // a model of everything ever appended:
@@ -114,7 +114,7 @@ std::string run_seed(uint64_t seed, bool flips) {
                 }
             } else {
                 uint64_t seq = 1 + random() % log->last_seq();
-                auto removed = log->remove(seq);
+                auto removed = log->remove(seq, /*erase=*/random() % 2 == 0);
                 if (removed) {
                     model.removed.insert(seq);
                 } else if (removed.error() == Errc::kNotFound) {

@@ -193,6 +193,87 @@ TEST(StreamLog, PerSubjectLimitOfOneKeepsEachSubjectsEnds) {
     EXPECT_EQ(log->load_last("kv.a")->payload, "4");
 }
 
+// Whether any file of the log holds `text` (what a reader of the raw files would find).
+bool files_hold(SimDisk& disk, const std::string& dir, std::string_view text) {
+    auto names = disk.list_dir(dir);
+    for (const std::string& name : *names) {
+        auto handle = disk.open_file(dir + "/" + name);
+        auto map = disk.map_file(*handle);
+        std::string_view bytes(reinterpret_cast<const char*>(map->data()), map->size());
+        bool found = bytes.find(text) != std::string_view::npos;
+        disk.close_file(*handle);
+        if (found) return true;
+    }
+    return false;
+}
+
+TEST(StreamLog, EraseRewritesTheActiveSegmentWithoutTheMessage) {
+    SimDisk disk(35);
+    auto options = small_options();
+    {
+        auto log = open_log(disk, options);
+        ASSERT_TRUE(log->append("s", "", "keep-1", 0));
+        ASSERT_TRUE(log->append("s", "", "secret-payload", 0));
+        ASSERT_TRUE(log->append("s", "", "keep-2", 0));
+        ASSERT_TRUE(log->remove(1));  // without erase: the bytes stay, until the segment is rewritten
+        ASSERT_TRUE(log->remove(2, /*erase=*/true));
+        log->flush();  // the segment is not on disk yet: the erase waits
+        disk.complete();
+        EXPECT_TRUE(files_hold(disk, options.dir, "secret-payload"));
+        EXPECT_TRUE(files_hold(disk, options.dir, "keep-1"));
+        log->flush();  // now: sealed, rewritten with its live messages only
+        disk.complete();
+        EXPECT_FALSE(files_hold(disk, options.dir, "secret-payload"));
+        EXPECT_FALSE(files_hold(disk, options.dir, "keep-1"));
+        EXPECT_TRUE(files_hold(disk, options.dir, "keep-2"));
+        EXPECT_EQ(log->load(2).error(), Errc::kNotFound);
+        EXPECT_EQ(log->load(3)->payload, "keep-2");
+        ASSERT_TRUE(log->append("s", "", "after", 0));
+        log->flush();
+        disk.complete();
+    }
+    disk.crash();
+    auto log = open_log(disk, options);
+    ASSERT_EQ(log->last_seq(), 4u);
+    EXPECT_EQ(log->state().msgs, 2u);
+    EXPECT_FALSE(log->load(2));
+    EXPECT_EQ(log->load(3)->payload, "keep-2");
+    EXPECT_EQ(log->load(4)->payload, "after");
+}
+
+TEST(StreamLog, EraseInASealedSegmentRewritesItAtOnce) {
+    SimDisk disk(36);
+    auto options = small_options();
+    auto log = open_log(disk, options);
+    for (uint64_t seq = 1; seq <= 200; ++seq) {
+        std::string payload = seq == 5 ? "secret-payload" : payload_for(seq, 700);
+        auto appended = log->append("s", "", payload, 0);
+        for (int turn = 0; turn < 10 && !appended && appended.error() == Errc::kBusy; ++turn) {
+            log->flush();
+            disk.complete();
+            appended = log->append("s", "", payload, 0);
+        }
+        ASSERT_TRUE(appended) << seq;
+    }
+    log->flush();
+    disk.complete();
+    ASSERT_GT(disk.list_dir(options.dir)->size(), 2u);  // seq 5's segment is sealed
+    ASSERT_TRUE(log->remove(5, /*erase=*/true));
+    log->flush();
+    disk.complete();
+    EXPECT_FALSE(files_hold(disk, options.dir, "secret-payload"));
+    for (uint64_t seq = 1; seq <= 200; ++seq) {
+        if (seq != 5) {
+            EXPECT_EQ(log->load(seq)->payload, payload_for(seq, 700)) << seq;
+        }
+    }
+    log.reset();
+    disk.crash();
+    log = open_log(disk, options);
+    EXPECT_EQ(log->state().msgs, 199u);
+    EXPECT_FALSE(log->load(5));
+}
+
 TEST(StreamLog, RollsSegmentsAndReadsAcrossThem) {
     SimDisk disk(4);
     auto options = small_options();
