@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include "tests/support/sim_disk.h"
 
@@ -26,6 +28,12 @@ std::string payload_for(uint64_t seq, size_t bytes) {
     std::string payload(bytes, '\0');
     for (size_t i = 0; i < bytes; ++i) payload[i] = static_cast<char>('a' + (seq * 7 + i) % 26);
     return payload;
+}
+
+// The log holds exactly `payloads`, as seqs 1, 2, ...
+void expect_payloads(StreamLog& log, const std::vector<std::string>& payloads) {
+    ASSERT_EQ(log.last_seq(), payloads.size());
+    for (uint64_t seq = 1; seq <= payloads.size(); ++seq) EXPECT_EQ(log.load(seq)->payload, payloads[seq - 1]) << seq;
 }
 
 TEST(StreamLog, AppendIsReadableAtOnceAndDurableAfterItsWrite) {
@@ -76,10 +84,7 @@ TEST(StreamLog, AppendsDuringAWriteNeverTouchItsPagesAndSurviveReopen) {
     }
     disk.crash();
     auto log = open_log(disk, options);
-    ASSERT_EQ(log->last_seq(), 3u);
-    EXPECT_EQ(log->load(1)->payload, "first");
-    EXPECT_EQ(log->load(2)->payload, "second");
-    EXPECT_EQ(log->load(3)->payload, "third");
+    expect_payloads(*log, {"first", "second", "third"});
 }
 
 TEST(StreamLog, WritesOverlapButDurabilityAdvancesInWriteOrder) {
@@ -107,10 +112,7 @@ TEST(StreamLog, WritesOverlapButDurabilityAdvancesInWriteOrder) {
     }
     disk.crash();
     auto log = open_log(disk, options);  // recovery follows the skips to the next pages
-    ASSERT_EQ(log->last_seq(), 3u);
-    EXPECT_EQ(log->load(1)->payload, "one");
-    EXPECT_EQ(log->load(2)->payload, "two");
-    EXPECT_EQ(log->load(3)->payload, "three");
+    expect_payloads(*log, {"one", "two", "three"});
 }
 
 TEST(StreamLog, ALaterWriteThatLandedWithoutTheOneBeforeIsCut) {
