@@ -41,6 +41,12 @@ struct SegmentHeader {
     uint64_t compacted_last_seq = 0;
 };
 
+// 32 bits of a subject's hash: scans for a subject's next message compare these and read
+// only the records whose tag matches.
+uint32_t subject_tag(std::string_view subject) {
+    return static_cast<uint32_t>(XXH3_64bits(subject.data(), subject.size()));
+}
+
 struct AlignedFree {
     void operator()(std::byte* p) const { std::free(p); }
 };
@@ -148,6 +154,7 @@ struct StreamLog::Segment {
     uint64_t durable_last_seq = 0;   // last seq whose record is wholly on disk
     std::vector<uint64_t> offsets;   // offsets[seq - first_seq]
     std::vector<uint8_t> deleted;    // deleted[seq - first_seq]
+    std::vector<uint32_t> subject_tags;  // [seq - first_seq]: subject_tag() of its subject
     uint64_t live = 0;               // messages not deleted
     bool erase_owed = false;         // holds a message removed with erase: to be rewritten
     std::span<const std::byte> map;  // the whole file, read-only
@@ -355,6 +362,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             for (; expected < decoded.record.seq; ++expected) {
                 s.offsets.push_back(kAbsent);
                 s.deleted.push_back(1);
+                s.subject_tags.push_back(0);
             }
         } else if (decoded.record.seq != expected) {
             why = "sequence break";
@@ -362,6 +370,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         if (why != nullptr) break;
         s.offsets.push_back(offset);
         s.deleted.push_back(0);
+        s.subject_tags.push_back(subject_tag(decoded.record.subject));
         ++expected;
         ++report->records;
         offset += decoded.bytes;
@@ -369,6 +378,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     for (; s.compacted_last_seq != 0 && why == nullptr && expected <= s.compacted_last_seq; ++expected) {
         s.offsets.push_back(kAbsent);  // removed by compaction at the end of the segment
         s.deleted.push_back(1);
+        s.subject_tags.push_back(0);
     }
     s.last_seq = expected - 1;
     s.durable_last_seq = s.last_seq;
@@ -558,6 +568,7 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     if (msgs_ == 0) first_live_ = seq;
     s->offsets.push_back(offset);
     s->deleted.push_back(0);
+    s->subject_tags.push_back(subject_tag(subject));
     s->last_seq = seq;
     ++s->live;
     s->pending.push_back(seq);
@@ -604,27 +615,15 @@ void StreamLog::drop(uint64_t seq) {
         auto it = subjects_.find(subject);
         RT_ASSERT(it != subjects_.end());
         SubjectInfo& info = it->second;
-        // The next (or previous) message of the subject is found by scanning: linear in the
-        // distance. Not when one message is left, which is then the other end: a KV put with
-        // history 1 drops the key's previous value, as far back as there are keys.
-        // TODO(store): a per-subject sequence list if subjects with longer histories show it.
-        auto same_subject = [&](uint64_t at) {
-            if (!is_live(at)) return false;
-            auto other = load(at);
-            return other && other->subject == subject;
-        };
+        // No scan when one message is left: it is the other end.
         if (--info.count == 0) {
             subjects_.erase(it);
         } else if (info.count == 1) {
             info.first = info.last = info.first == seq ? info.last : info.first;
         } else if (info.first == seq) {
-            uint64_t next = seq + 1;
-            while (next < last_seq_ && !same_subject(next)) ++next;
-            info.first = next;
+            info.first = find_subject(seq, info.last, subject);
         } else if (info.last == seq) {
-            uint64_t previous = seq - 1;
-            while (previous > first_live_ && !same_subject(previous)) --previous;
-            info.last = previous;
+            info.last = find_subject(seq, info.first, subject);
         }
     }
     // else: the record no longer verifies (damaged since it was read at open); it is gone now,
@@ -632,6 +631,26 @@ void StreamLog::drop(uint64_t seq) {
     if (seq == first_live_) {
         while (first_live_ <= last_seq_ && !is_live(first_live_)) ++first_live_;
     }
+}
+
+uint64_t StreamLog::find_subject(uint64_t from, uint64_t to, std::string_view subject) const {
+    // Linear in the distance (a KV put drops the key's oldest value, as far back as there are
+    // keys), but comparing subject tags in memory, segment by segment, and reading only the
+    // records whose tag matches.
+    const uint32_t tag = subject_tag(subject);
+    const bool forward = to > from;
+    for (uint64_t seq = forward ? from + 1 : from - 1; seq != to;) {
+        const Segment* s = segment_for(seq);
+        RT_ASSERT(s != nullptr);
+        const uint64_t end = forward ? std::min(to, s->last_seq + 1) : std::max(to, s->first_seq - 1);
+        for (; seq != end; seq = forward ? seq + 1 : seq - 1) {
+            uint64_t i = seq - s->first_seq;
+            if (s->subject_tags[i] != tag || s->deleted[i]) continue;
+            auto record = load(seq);
+            if (record && record->subject == subject) return seq;
+        }
+    }
+    return to;
 }
 
 void StreamLog::apply_limits(std::string_view subject_appended) {

@@ -186,6 +186,9 @@ private:
     [[nodiscard]] Result<bool> persist_floor();
     // In-memory removal; the caller makes it durable (tombstone) or derivable (limits).
     void drop(uint64_t seq);
+    // The first live message of `subject` strictly between `from` and `to` (either direction),
+    // else `to` (the subject's other end, known to be live).
+    uint64_t find_subject(uint64_t from, uint64_t to, std::string_view subject) const;
     void index_live(uint64_t seq, const RecordView& record);
     void apply_limits(std::string_view subject_appended);
     void release_front_segments();
