@@ -174,6 +174,8 @@ Expected<Options> parse_options(std::string_view scenario, std::span<const std::
             options.storage = std::string(*text);
         } else if (flag == "--keys") {
             status = set_int(options.keys);
+        } else if (flag == "--history") {
+            status = set_int(options.history);
         } else if (flag == "--batch") {
             status = set_int(options.batch);
         } else {
@@ -239,6 +241,7 @@ Status resolve_defaults(Options& o) {
     if ((s == "reqrep" || is_jetstream_scenario(s)) && o.window < 1) {
         return std::unexpected(s + " needs --window >= 1");
     }
+    if (o.history < 1 || o.history > 64) return std::unexpected(std::string("--history is 1 to 64, as for a KV bucket"));
     if (o.batch < 0) o.batch = std::max<int64_t>(1, std::min<int64_t>(o.window / 2, 512));
     if (o.threads <= 0) {
         const int connections = o.pubs + o.subs;
@@ -285,6 +288,7 @@ flags:
   --sync            js-pub/kv: wait for every PubAck (same as --window 1)
   --storage file|memory   JetStream storage (default file)
   --keys N          kv: distinct keys (default 1000)
+  --history N       kv: values kept per key, the bucket's history (default 1)
   --batch N         js-consume: pull batch size (default min(window/2, 512))
   --json            one JSON object per run on stdout instead of the table
   --progress / --no-progress   live progress line on stderr (default: when it is a terminal)

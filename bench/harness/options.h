@@ -31,6 +31,7 @@ struct Options {
     bool js_sync = false;          // js-pub: wait for each PubAck (window 1)
     std::string storage = "file";  // stream storage: file or memory
     uint64_t keys = 1000;          // kv: distinct keys
+    uint64_t history = 1;          // kv: values kept per key (the bucket's history)
     int64_t batch = -1;            // js-consume: pull batch size
     // Set by compare mode for its report; never a flag.
     std::string server_label;

@@ -175,6 +175,7 @@ nlohmann::json to_json(const RunResult& r) {
                        {"storage", o.storage},
                        {"js_sync", o.js_sync},
                        {"keys", o.keys},
+                       {"history", o.history},
                        {"batch", o.batch}};
     json["sent"] = r.sent;
     json["expected"] = r.expected;

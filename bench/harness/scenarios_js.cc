@@ -281,7 +281,7 @@ void run_kv(Runner& runner, RunResult& result) {
     if (!admin) return fail_run(result, admin.error());
     // The stream a KV bucket is (nats.go's CreateKeyValue): one value per key, direct gets.
     nlohmann::json config = stream_config(stream, "$KV." + bucket + ".>", o.storage);
-    config["max_msgs_per_subject"] = 1;
+    config["max_msgs_per_subject"] = o.history;
     config["allow_rollup_hdrs"] = true;
     config["deny_delete"] = true;
     config["allow_direct"] = true;

@@ -45,6 +45,19 @@ TEST(Options, UnknownFlagIsAnError) {
     EXPECT_NE(options.error().find("unknown flag --bogus"), std::string::npos);
 }
 
+TEST(Options, KvHistoryIsOneToSixtyFour) {
+    Options kv = parse("kv", {}).value();
+    ASSERT_TRUE(resolve_defaults(kv).has_value());
+    EXPECT_EQ(kv.history, 1u);
+    Options five = parse("kv", {"--history", "5"}).value();
+    ASSERT_TRUE(resolve_defaults(five).has_value());
+    EXPECT_EQ(five.history, 5u);
+    for (std::string_view bad : {"0", "65"}) {
+        Options options = parse("kv", {"--history", bad}).value();
+        EXPECT_FALSE(resolve_defaults(options).has_value()) << bad;
+    }
+}
+
 TEST(Options, DefaultsDependOnTheScenario) {
     Options fanout = parse("fanout", {}).value();
     ASSERT_TRUE(resolve_defaults(fanout).has_value());
