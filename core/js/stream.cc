@@ -366,7 +366,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     state_dirty_ = true;
     emptied_by_purge_ = false;
     last_ts_ns_ = now;
-    last_msg_id_ = std::string(msg_id);
+    last_msg_id_.assign(msg_id);
     if (!msg_id.empty()) {
         dedupe_[msg_id] = {*seq, now};
         dedupe_order_.emplace_back(now, std::string(msg_id));

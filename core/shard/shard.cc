@@ -63,6 +63,18 @@ std::string interest_key(std::string_view subject, std::string_view queue) {
     return key;
 }
 
+// The fields kMsg and kJs bodies share: MsgHead, subject, reply, headers, payload.
+MsgView read_msg_fields(RecordReader& reader, MsgHead& head) {
+    head = reader.get<MsgHead>();
+    MsgView msg;
+    msg.subject = reader.text(head.subject_bytes);
+    msg.reply = reader.text(head.reply_bytes);
+    msg.headers = reader.text(head.header_bytes);
+    msg.payload = reader.text(head.payload_bytes);
+    msg.has_headers = (head.flags & kMsgHeaders) != 0;
+    return msg;
+}
+
 }  // namespace
 
 Shard::Shard(Server& server, uint32_t index, int listen_fd)
@@ -760,13 +772,8 @@ void Shard::drain_inbound() {
 }
 
 void Shard::apply_msg(RecordReader& reader) {
-    auto head = reader.get<MsgHead>();
-    MsgView msg;
-    msg.subject = reader.text(head.subject_bytes);
-    msg.reply = reader.text(head.reply_bytes);
-    msg.headers = reader.text(head.header_bytes);
-    msg.payload = reader.text(head.payload_bytes);
-    msg.has_headers = (head.flags & kMsgHeaders) != 0;
+    MsgHead head{};
+    MsgView msg = read_msg_fields(reader, head);
     queue_ids_.clear();
     for (uint16_t i = 0; i < head.queue_count; ++i) queue_ids_.push_back(reader.get<uint64_t>());
     msg.total_size_text = reader.text(head.size_text_bytes & 0xf);
@@ -789,13 +796,8 @@ void Shard::apply_msg(RecordReader& reader) {
 }
 
 void Shard::apply_js(RecordReader& reader) {
-    auto head = reader.get<MsgHead>();
-    MsgView msg;
-    msg.subject = reader.text(head.subject_bytes);
-    msg.reply = reader.text(head.reply_bytes);
-    msg.headers = reader.text(head.header_bytes);
-    msg.payload = reader.text(head.payload_bytes);
-    msg.has_headers = (head.flags & kMsgHeaders) != 0;
+    MsgHead head{};
+    MsgView msg = read_msg_fields(reader, head);
     RT_ASSERT(reader.done());
     if (js_) js_->on_forward(msg);
 }
