@@ -73,12 +73,12 @@ public:
     // Subjects with an empty token ("foo..bar", ".foo", "foo.") match nothing, as in
     // nats-server, whatever the subscriptions.
     const MatchResult& match(std::string_view subject) {
-        auto it = cache_.find(subject);
+        const uint64_t hash = base::StringHash{}(subject);
+        auto it = cache_.find(subject, hash);
         if (it != cache_.end()) return it->second;
         // A subject is cached the second time it misses. Most subjects seen once are seen only
         // once (every PubAck and reply goes to its own inbox): caching them would cost an
         // allocation each and evict the subjects that do repeat.
-        uint64_t hash = base::StringHash{}(subject);
         uint64_t& seen = seen_[hash % kSeenSlots];
         MatchResult* result = &scratch_;
         if (seen == hash) {
