@@ -101,24 +101,29 @@ JsOutcome outcome_of(natsStatus status, jsErrCode err_code) {
     return outcome;
 }
 
-JsOutcome add_stream(jsCtx* js, StreamConfig& config, StreamInfoPtr* info) {
+namespace {
+
+// js_AddStream and js_UpdateStream take the same arguments.
+using StreamCall = natsStatus (*)(jsStreamInfo**, jsCtx*, jsStreamConfig*, jsOptions*, jsErrCode*);
+
+JsOutcome call_with_config(StreamCall call, jsCtx* js, StreamConfig& config, StreamInfoPtr* info) {
     jsStreamInfo* raw = nullptr;
     jsErrCode err_code = static_cast<jsErrCode>(0);
-    natsStatus status = js_AddStream(&raw, js, config.get(), nullptr, &err_code);
+    natsStatus status = call(&raw, js, config.get(), nullptr, &err_code);
     JsOutcome outcome = outcome_of(status, err_code);
     StreamInfoPtr owned(raw);
     if (info != nullptr) *info = std::move(owned);
     return outcome;
 }
 
+}  // namespace
+
+JsOutcome add_stream(jsCtx* js, StreamConfig& config, StreamInfoPtr* info) {
+    return call_with_config(&js_AddStream, js, config, info);
+}
+
 JsOutcome update_stream(jsCtx* js, StreamConfig& config, StreamInfoPtr* info) {
-    jsStreamInfo* raw = nullptr;
-    jsErrCode err_code = static_cast<jsErrCode>(0);
-    natsStatus status = js_UpdateStream(&raw, js, config.get(), nullptr, &err_code);
-    JsOutcome outcome = outcome_of(status, err_code);
-    StreamInfoPtr owned(raw);
-    if (info != nullptr) *info = std::move(owned);
-    return outcome;
+    return call_with_config(&js_UpdateStream, js, config, info);
 }
 
 StreamInfoPtr stream_info(jsCtx* js, const std::string& stream, jsOptions* options) {
