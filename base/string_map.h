@@ -1,11 +1,12 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
-#include <xxhash.h>
 
 #include <functional>
 #include <string>
 #include <string_view>
+
+#include "base/hash.h"
 
 namespace ringtail::base {
 
@@ -15,7 +16,7 @@ namespace ringtail::base {
 // several times faster than std::hash on short keys such as subjects.
 struct StringHash {
     using is_transparent = void;
-    size_t operator()(std::string_view text) const { return XXH3_64bits(text.data(), text.size()); }
+    size_t operator()(std::string_view text) const { return hash64(text.data(), text.size()); }
 };
 struct StringEq {
     using is_transparent = void;

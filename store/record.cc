@@ -1,10 +1,9 @@
 #include "store/record.h"
 
-#include <xxhash.h>
-
 #include <cstring>
 
 #include "base/assert.h"
+#include "base/hash.h"
 #include "store/disk.h"
 
 namespace ringtail::store {
@@ -24,7 +23,7 @@ void store(std::byte* at, T value) {
     std::memcpy(at, &value, sizeof value);
 }
 
-uint64_t checksum(std::span<const std::byte> bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+uint64_t checksum(std::span<const std::byte> bytes) { return base::hash64(bytes.data(), bytes.size()); }
 
 }  // namespace
 

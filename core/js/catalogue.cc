@@ -9,14 +9,14 @@
 #include <fstream>
 #include <sstream>
 
-#include <xxhash.h>
+#include "base/hash.h"
 
 namespace ringtail::core::js {
 
 std::string streams_dir(const std::string& store_dir) { return store_dir + "/jetstream/$G/streams"; }
 
 uint32_t placement(std::string_view name, uint32_t shard_count) {
-    return static_cast<uint32_t>(XXH3_64bits(name.data(), name.size()) % shard_count);
+    return static_cast<uint32_t>(base::hash64(name.data(), name.size()) % shard_count);
 }
 
 std::string load_catalogue(const std::string& store_dir, uint32_t shard_count, Catalogue& catalogue) {
