@@ -92,6 +92,12 @@ std::string DirectDisk::init() {
     if (event_fd_ < 0) return std::string("eventfd: ") + std::strerror(errno);
     int rc = io_uring_register_eventfd(ring_.raw(), event_fd_);
     if (rc < 0) return std::string("io_uring_register_eventfd: ") + std::strerror(-rc);
+    // A table of empty slots, filled as logs register their tails; without one (an older
+    // kernel), every write simply goes without a fixed buffer.
+    constexpr int kBufferSlots = 4096;
+    if (io_uring_register_buffers_sparse(ring_.raw(), kBufferSlots) == 0) {
+        for (int slot = kBufferSlots - 1; slot >= 0; --slot) free_buffers_.push_back(slot);
+    }
     preparer_ = std::thread([this] { preparer_main(); });
     return {};
 }
@@ -285,14 +291,41 @@ void DirectDisk::close_file(int handle) {
     files_.erase(it);
 }
 
-void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) {
+int DirectDisk::register_buffer(std::span<std::byte> memory) {
+    if (free_buffers_.empty()) return -1;
+    int slot = free_buffers_.back();
+    iovec iov{memory.data(), memory.size()};
+    __u64 tag = 0;
+    if (io_uring_register_buffers_update_tag(ring_.raw(), static_cast<unsigned>(slot), &iov, &tag, 1) != 1) {
+        return -1;
+    }
+    free_buffers_.pop_back();
+    return slot;
+}
+
+void DirectDisk::unregister_buffer(int buffer) {
+    // The slot drops its pages once no request uses them; none does (see store::Disk).
+    iovec none{nullptr, 0};
+    __u64 tag = 0;
+    int rc = io_uring_register_buffers_update_tag(ring_.raw(), static_cast<unsigned>(buffer), &none, &tag, 1);
+    RT_ASSERT(rc == 1);
+    free_buffers_.push_back(buffer);
+}
+
+void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, int buffer,
+                       store::DiskWrite* op) {
     RT_ASSERT(offset % store::kPageBytes == 0);
     RT_ASSERT(data.size() % store::kPageBytes == 0);
     RT_ASSERT(reinterpret_cast<uintptr_t>(data.data()) % store::kPageBytes == 0);
     auto it = files_.find(handle);
     RT_ASSERT(it != files_.end());
     io_uring_sqe* sqe = ring_.sqe();
-    io_uring_prep_write(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset);
+    if (buffer >= 0) {
+        io_uring_prep_write_fixed(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset,
+                                  buffer);
+    } else {
+        io_uring_prep_write(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset);
+    }
     sqe->rw_flags = RWF_DSYNC;
     io_uring_sqe_set_data(sqe, op);
     ++it->second.writes_in_flight;

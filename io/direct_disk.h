@@ -20,6 +20,9 @@ namespace ringtail::io {
 // a log that closes its files is never called back afterwards.
 // Where the file system refuses O_DIRECT (tmpfs), files are opened without it; RWF_DSYNC still
 // makes each write durable before it completes.
+// Registered buffers are io_uring fixed buffers: their pages are pinned once, not on every
+// write. Where the kernel refuses (RLIMIT_MEMLOCK for an unprivileged user, a full table),
+// register_buffer() answers -1 and writes from that memory pin it each time, as before.
 class DirectDisk final : public store::Disk {
 public:
     DirectDisk() = default;
@@ -36,7 +39,10 @@ public:
     Result<uint64_t> file_size(int handle) override;
     Result<std::span<const std::byte>> map_file(int handle) override;
     void close_file(int handle) override;
-    void write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) override;
+    int register_buffer(std::span<std::byte> memory) override;
+    void unregister_buffer(int buffer) override;
+    void write(int handle, uint64_t offset, std::span<const std::byte> data, int buffer,
+               store::DiskWrite* op) override;
     Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
     // Done on a helper thread (allocation and zero-filling block); its completion is picked up
     // by poll().
@@ -85,6 +91,7 @@ private:
     std::map<int, File> files_;
     std::map<store::DiskWrite*, int> ops_handle_;  // writes in flight and their file
     std::set<store::DiskWrite*> forgotten_;         // writes in flight nobody waits for
+    std::vector<int> free_buffers_;                  // free slots of the fixed-buffer table
     size_t in_flight_ = 0;
 };
 

@@ -55,9 +55,21 @@ public:
     // The caller no longer wants `op`'s completion (prepare_file or write); it is never called.
     virtual void forget(DiskWrite* op) = 0;
 
+    // Registers memory that writes will come from, so that the disk can prepare it once rather
+    // than on every write (DirectDisk: an io_uring fixed buffer, its pages pinned once).
+    // Returns the buffer's id, or -1 where the disk does not (writes then work the same, only
+    // slower). The memory must stay mapped until unregister_buffer(), which is called only
+    // while no write from it is in flight.
+    virtual int register_buffer(std::span<std::byte> memory) {
+        (void)memory;
+        return -1;
+    }
+    virtual void unregister_buffer(int buffer) { (void)buffer; }
+
     // Writes `data` at `offset` (both multiples of kPageBytes) and completes only once the
-    // bytes are on stable storage. `data` must stay untouched until `op->done` runs.
-    virtual void write(int handle, uint64_t offset, std::span<const std::byte> data,
+    // bytes are on stable storage. `data` must stay untouched until `op->done` runs. `buffer`
+    // is the registered buffer holding `data`, or -1.
+    virtual void write(int handle, uint64_t offset, std::span<const std::byte> data, int buffer,
                        DiskWrite* op) = 0;
     // The same, synchronously (recovery only).
     [[nodiscard]] virtual Result<bool> write_sync(int handle, uint64_t offset,

@@ -65,7 +65,8 @@ void MemoryDisk::close_file(int handle) {
     handles_.erase(handle);
 }
 
-void MemoryDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, DiskWrite* op) {
+void MemoryDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, int /*buffer*/,
+                       DiskWrite* op) {
     RT_ASSERT(handles_.contains(handle));
     pending_.push_back({handle, offset, data, op});
 }

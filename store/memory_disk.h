@@ -30,7 +30,8 @@ public:
     Result<uint64_t> file_size(int handle) override;
     Result<std::span<const std::byte>> map_file(int handle) override;
     void close_file(int handle) override;
-    void write(int handle, uint64_t offset, std::span<const std::byte> data, DiskWrite* op) override;
+    void write(int handle, uint64_t offset, std::span<const std::byte> data, int buffer,
+               DiskWrite* op) override;
     Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
     void prepare_file(const std::string& path, uint64_t bytes, DiskWrite* op) override;
     Result<bool> adopt_file(const std::string& from, const std::string& to,

@@ -1,16 +1,17 @@
 #include "store/stream_log.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
 
 #include "base/assert.h"
+#include "base/hash.h"
 #include "base/subject_match.h"
+#include "store/mirror_ring.h"
 
 namespace ringtail::store {
 namespace {
@@ -44,7 +45,7 @@ struct SegmentHeader {
 // 32 bits of a subject's hash: scans for a subject's next message compare these and read
 // only the records whose tag matches.
 uint32_t subject_tag(std::string_view subject) {
-    return static_cast<uint32_t>(XXH3_64bits(subject.data(), subject.size()));
+    return static_cast<uint32_t>(base::hash64(subject.data(), subject.size()));
 }
 
 struct AlignedFree {
@@ -93,7 +94,7 @@ void encode_header(std::span<std::byte> page, const SegmentHeader& header) {
     std::memcpy(page.data() + 24, &header.first_seq, 8);
     std::memcpy(page.data() + 32, &header.segment_bytes, 8);
     std::memcpy(page.data() + 40, &header.compacted_last_seq, 8);
-    uint64_t sum = XXH3_64bits(page.data(), kHeaderChecked);
+    uint64_t sum = base::hash64(page.data(), kHeaderChecked);
     std::memcpy(page.data() + kHeaderChecked, &sum, 8);
 }
 
@@ -108,7 +109,7 @@ bool decode_header(std::span<const std::byte> page, SegmentHeader& header) {
     std::memcpy(&header.compacted_last_seq, page.data() + 40, 8);
     std::memcpy(&sum, page.data() + kHeaderChecked, 8);
     return version == kFormatVersion && page_bytes == kPageBytes &&
-           sum == XXH3_64bits(page.data(), kHeaderChecked);
+           sum == base::hash64(page.data(), kHeaderChecked);
 }
 
 // One past the last non-zero byte of map[from, to), or `from` if all are zero. Page-wise from
@@ -161,13 +162,35 @@ struct StreamLog::Segment {
     uint64_t write_offset = kPageBytes;    // where the next record goes
     uint64_t durable_offset = kPageBytes;  // [0, durable_offset) is on disk
 
-    // The tail: file range [tail_base, tail_base + tail_capacity) in memory. It holds every
-    // record not yet durable (and the durable start of their first page), so the next write can
-    // be taken from it and reads of fresh records are served from it.
-    std::unique_ptr<std::byte, AlignedFree> tail;
-    size_t tail_capacity = 0;
+    // The tail: file range [tail_base, align_up(write_offset)) in memory, file offset o at
+    // tail.at(o). It holds every record not yet durable (and the durable start of their first
+    // page), so writes are taken from it and reads of fresh records are served from it. The ring
+    // reuses what lies below tail_base, which moves up as writes complete; nothing is ever
+    // moved. Reused memory holds old bytes: appends overwrite them record by record, and a
+    // write's last page is zeroed past the last record before it is submitted.
+    MirrorRing tail;
+    int tail_buffer = -1;  // the ring's registration with the disk, or -1
     uint64_t tail_base = 0;
-    std::deque<uint64_t> pending;  // seqs appended but not durable, in order
+    Disk* disk = nullptr;
+
+    explicit Segment(Disk& owner) : disk(&owner) {}
+    Segment(const Segment&) = delete;
+    Segment& operator=(const Segment&) = delete;
+    ~Segment() { reset_tail(); }
+    // Takes `ring` as the tail, with the window's bytes copied over from the old one.
+    void set_tail(MirrorRing ring) {
+        if (!tail.empty()) {
+            std::memcpy(ring.at(tail_base), tail.at(tail_base), align_up(write_offset) - tail_base);
+        }
+        reset_tail();
+        tail = std::move(ring);
+        tail_buffer = disk->register_buffer(tail.mappings());
+    }
+    // Drops the tail (never while a write reads it).
+    void reset_tail() {
+        if (tail_buffer != -1) disk->unregister_buffer(std::exchange(tail_buffer, -1));
+        tail = MirrorRing();
+    }
 
     // The writes in flight, oldest first, as a ring of writes_count from writes_first. Each
     // reads its pages of the tail, which nothing may touch (or move) until it completes. They
@@ -181,12 +204,19 @@ struct StreamLog::Segment {
         return &writes[(writes_first + writes_count - 1) % kWritesInFlightMax];
     }
 
-    // Where the record of a pending `seq` ends (pending records are always in the tail).
-    uint64_t record_end(uint64_t seq) const {
-        uint64_t offset = offsets[seq - first_seq];
+    // Moves durable_last_seq to the last message wholly below durable_offset. Messages
+    // lie at growing offsets (a segment that takes writes is never compacted), so this is a
+    // binary search, plus one look at the length of the record that may straddle the end (a
+    // record not yet durable is always in the tail).
+    void advance_durable_last_seq() {
+        auto from = offsets.begin() + static_cast<std::ptrdiff_t>(durable_last_seq + 1 - first_seq);
+        auto past = std::lower_bound(from, offsets.end(), durable_offset);
+        if (past == from) return;
+        uint64_t last = first_seq + static_cast<uint64_t>(past - offsets.begin()) - 1;
         uint32_t length;
-        std::memcpy(&length, tail.get() + (offset - tail_base), sizeof length);
-        return offset + length;
+        std::memcpy(&length, tail.at(offsets[last - first_seq]), sizeof length);
+        if (offsets[last - first_seq] + length > durable_offset) --last;
+        durable_last_seq = last;
     }
 };
 
@@ -248,7 +278,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         std::string path = options_.dir + "/" + segment_name(id);
         auto handle = disk_.open_file(path);
         if (!handle) return std::unexpected(handle.error());
-        auto segment = std::make_unique<Segment>();
+        auto segment = std::make_unique<Segment>(disk_);
         segment->path = path;
         segment->id = id;
         segment->handle = *handle;
@@ -295,10 +325,12 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     // limits below, which may write tombstones).
     Segment& active = *segments_.back();
     next_segment_bytes_ = std::max(next_segment_bytes_, std::min(options_.segment_bytes, 2 * active.bytes));
-    active.tail_capacity = std::min(kTailBytesInitial, options_.tail_bytes_max);
-    active.tail.reset(alloc_zeroed_pages(active.tail_capacity));
+    auto ring = MirrorRing::create(std::bit_ceil(std::min(kTailBytesInitial, options_.tail_bytes_max)));
+    if (!ring) return std::unexpected(ring.error());
     active.tail_base = align_down(active.write_offset);
-    std::memcpy(active.tail.get(), active.map.data() + active.tail_base, active.write_offset - active.tail_base);
+    active.set_tail(std::move(*ring));
+    std::memcpy(active.tail.at(active.tail_base), active.map.data() + active.tail_base,
+                active.write_offset - active.tail_base);
 
     // Deletions: tombstones first (they were written), then the limits. Only the highest purge
     // floor matters; applying each one would make recovery quadratic in their number.
@@ -423,7 +455,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
 }
 
 Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64_t min_bytes) {
-    auto segment = std::make_unique<Segment>();
+    auto segment = std::make_unique<Segment>(disk_);
     segment->id = next_segment_id_++;
     segment->path = options_.dir + "/" + segment_name(segment->id);
     segment->first_seq = first_seq;
@@ -455,26 +487,24 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
     auto map = disk_.map_file(segment->handle);
     if (!map) return std::unexpected(map.error());
     segment->map = *map;
-    segment->tail_capacity = std::min(kTailBytesInitial, options_.tail_bytes_max);
-    segment->tail.reset(alloc_zeroed_pages(segment->tail_capacity));
-    segment->tail_base = 0;
-    std::memcpy(segment->tail.get(), header.get(), kPageBytes);
+    auto ring = MirrorRing::create(std::bit_ceil(std::min(kTailBytesInitial, options_.tail_bytes_max)));
+    if (!ring) return std::unexpected(ring.error());
+    segment->tail_base = segment->write_offset;
+    segment->set_tail(std::move(*ring));
     segments_.push_back(std::move(segment));
     maybe_prepare_spare(*segments_.back());
     return segments_.back().get();
 }
 
-bool StreamLog::grow_tail(Segment& s, uint64_t needed_bytes) {
-    // The tail starts small (an idle stream costs little) and doubles up to tail_bytes_max.
-    // It moves only while no write reads it.
-    if (s.writes_count != 0 || needed_bytes > options_.tail_bytes_max) return false;
-    size_t capacity = s.tail_capacity;
-    while (capacity < needed_bytes) capacity *= 2;
-    capacity = std::min(capacity, options_.tail_bytes_max);
-    std::unique_ptr<std::byte, AlignedFree> grown(alloc_zeroed_pages(capacity));
-    std::memcpy(grown.get(), s.tail.get(), align_up(s.write_offset) - s.tail_base);
-    s.tail = std::move(grown);
-    s.tail_capacity = capacity;
+bool StreamLog::fit_tail(Segment& s, uint64_t needed_bytes) {
+    // The tail starts small (an idle stream costs little) and doubles as the write rate needs,
+    // while its window stays within tail_bytes_max. It moves only while no write reads it.
+    if (needed_bytes > options_.tail_bytes_max) return false;
+    if (needed_bytes <= s.tail.bytes()) return true;
+    if (s.writes_count != 0) return false;
+    auto ring = MirrorRing::create(std::bit_ceil(needed_bytes));
+    if (!ring) return false;
+    s.set_tail(std::move(*ring));
     return true;
 }
 
@@ -527,8 +557,8 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         skipped_from = 0;
     }
     uint64_t tail_needed = at + bytes + reserve_bytes - s->tail_base;
-    if (tail_needed > s->tail_capacity && !grow_tail(*s, tail_needed)) return std::unexpected(Errc::kBusy);
-    encode_record({s->tail.get() + (at - s->tail_base), bytes}, record, kind, skipped_from);
+    if (!fit_tail(*s, tail_needed)) return std::unexpected(Errc::kBusy);
+    encode_record({s->tail.at(at), bytes}, record, kind, skipped_from);
     s->write_offset = at + bytes;
     offset = at;
     maybe_prepare_spare(*s);
@@ -571,7 +601,6 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     s->subject_tags.push_back(subject_tag(subject));
     s->last_seq = seq;
     ++s->live;
-    s->pending.push_back(seq);
     index_live(seq, record);
     apply_limits(subject);
     return seq;
@@ -721,7 +750,7 @@ Result<bool> StreamLog::persist_floor() {
 Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes) {
     Segment& sealed = *segments_.back();
     RT_ASSERT(sealed.writes_count == 0 && sealed.write_offset == sealed.durable_offset);
-    sealed.tail.reset();  // reads of a sealed segment come from its mapping
+    sealed.reset_tail();  // reads of a sealed segment come from its mapping
     auto created = create_segment(last_seq_ + 1, min_bytes);
     if (!created) sticky_error_ = created.error();
     return created;
@@ -953,22 +982,27 @@ void StreamLog::flush() {
     if (sticky_error_ != Errc::kOk) return;
     if (erase_owed_) erase_owed_segments();
     if (sticky_error_ != Errc::kOk) return;
-    for (auto& segment : segments_) flush_segment(*segment);
+    for (auto& segment : segments_) {
+        while (flush_segment(*segment)) {
+        }
+    }
 }
 
-void StreamLog::flush_segment(Segment& s) {
-    if (s.writes_count == options_.writes_in_flight_max) return;
+bool StreamLog::flush_segment(Segment& s) {
+    if (s.writes_count == options_.writes_in_flight_max) return false;
     // Write from the page holding the first byte not yet durable (or, behind writes in flight,
     // from where the newest ends) to the page holding the last appended byte. Example: durable
     // up to 10000, appended up to 13000, nothing in flight: the write covers [8192, 16384): the
     // start of page 8192 is rewritten unchanged, 13000..16384 is zeros.
     const WriteOp* newest = s.newest_write();
     uint64_t start = newest != nullptr ? newest->end : align_down(s.durable_offset);
-    if (s.write_offset <= std::max(start, s.durable_offset)) return;
+    if (s.write_offset <= std::max(start, s.durable_offset)) return false;
     uint64_t end = std::min<uint64_t>(align_up(s.write_offset), start + options_.flush_bytes_max);
     RT_ASSERT(start >= s.tail_base);
     RT_ASSERT(end > start);
-    RT_ASSERT(end - s.tail_base <= s.tail_capacity);
+    RT_ASSERT(end - s.tail_base <= s.tail.bytes());
+    // The ring's memory past the last record holds old bytes; the file must read zeros there.
+    if (end == align_up(s.write_offset)) std::memset(s.tail.at(s.write_offset), 0, end - s.write_offset);
     WriteOp& write = s.write_at(s.writes_count++);
     write.completed = false;
     write.result = 0;
@@ -978,7 +1012,8 @@ void StreamLog::flush_segment(Segment& s) {
     write.done = &StreamLog::write_done;
     write.log = this;
     write.segment = &s;
-    disk_.write(s.handle, start, {s.tail.get() + (start - s.tail_base), end - start}, &write);
+    disk_.write(s.handle, start, {s.tail.at(start), end - start}, s.tail_buffer, &write);
+    return true;
 }
 
 void StreamLog::write_done(DiskWrite* op, int32_t result) {
@@ -1002,27 +1037,16 @@ void StreamLog::on_write_done(Segment& s, WriteOp& write, int32_t result) {
         --s.writes_count;
         if (sticky_error_ != Errc::kOk) continue;
         s.durable_offset = oldest.data_end;
-        while (!s.pending.empty() && s.record_end(s.pending.front()) <= s.durable_offset) {
-            s.durable_last_seq = s.pending.front();
-            s.pending.pop_front();
-        }
     }
     if (sticky_error_ != Errc::kOk) return;
-    if (s.writes_count == 0) {
-        // No write reads the tail now: keep in memory only from the page where the first
-        // non-durable record starts.
-        uint64_t keep_from = s.pending.empty() ? s.durable_offset : s.offsets[s.pending.front() - s.first_seq];
-        uint64_t new_base = align_down(std::min(keep_from, s.durable_offset));
-        if (new_base > s.tail_base) {
-            size_t shift = new_base - s.tail_base;
-            size_t used = align_up(s.write_offset) - s.tail_base;
-            std::memmove(s.tail.get(), s.tail.get() + shift, used - shift);
-            std::memset(s.tail.get() + used - shift, 0, shift);
-            s.tail_base = new_base;
-        }
-    }
+    s.advance_durable_last_seq();
+    // Keep in memory only from the page where the first non-durable record starts. Writes in
+    // flight read from where the last completed one ended, which is no lower.
+    uint64_t keep_from = s.durable_last_seq == s.last_seq ? s.durable_offset
+                                                           : s.offsets[s.durable_last_seq + 1 - s.first_seq];
+    s.tail_base = std::max(s.tail_base, align_down(std::min(keep_from, s.durable_offset)));
     bool sealed = &s != segments_.back().get();
-    if (sealed && s.writes_count == 0 && s.write_offset == s.durable_offset) s.tail.reset();  // reads come from the mapping now
+    if (sealed && s.writes_count == 0 && s.write_offset == s.durable_offset) s.reset_tail();  // reads come from the mapping now
     if (sealed) release_front_segments();
     advance_durable();
 }
@@ -1055,8 +1079,8 @@ Result<RecordView> StreamLog::load(uint64_t seq) const {
     if (s == nullptr || s->deleted[seq - s->first_seq]) return std::unexpected(Errc::kNotFound);
     uint64_t offset = s->offsets[seq - s->first_seq];
     std::span<const std::byte> bytes;
-    if (s->tail != nullptr && offset >= s->tail_base) {
-        bytes = {s->tail.get() + (offset - s->tail_base), s->write_offset - offset};
+    if (!s->tail.empty() && offset >= s->tail_base) {
+        bytes = {s->tail.at(offset), s->write_offset - offset};
     } else {
         bytes = s->map.subspan(offset, s->durable_offset - offset);
     }

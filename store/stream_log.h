@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -79,9 +78,10 @@ struct RecoveryReport {
 // Owner: the stream's shard; never touched from another thread.
 // Contract: append() makes a record readable at once (load()); it becomes durable when the
 // write covering it completes, which the durable callback reports, in order (group commit:
-// every record appended before a flush() rides the same write). flush() is called once per
-// loop turn and submits at most one write per segment, up to writes_in_flight_max at a time;
-// writes may complete in any order, durability advances in write order. A failed write makes
+// every record appended before a flush() rides the same writes). flush() is called once per
+// loop turn and writes everything appended, in writes of at most flush_bytes_max, up to
+// writes_in_flight_max per segment at a time (the rest waits for a later flush); writes may
+// complete in any order, durability advances in write order. A failed write makes
 // the log refuse appends from then on (sticky); nothing already durable is affected.
 //
 // Segment file "<first_seq as 20 digits>.seg": a 4 KiB header page (see segment_header in
@@ -199,8 +199,10 @@ private:
     void erase_owed_segments();
     Segment* segment_for_mut(uint64_t seq);
     bool is_live(uint64_t seq) const;
-    bool grow_tail(Segment& segment, uint64_t needed_bytes);
-    void flush_segment(Segment& segment);
+    // Whether the tail can hold a window of `needed_bytes`, growing it if it must and may.
+    bool fit_tail(Segment& segment, uint64_t needed_bytes);
+    // Submits the next write of the segment's unwritten pages, if there is one and room for it.
+    bool flush_segment(Segment& segment);
     static void write_done(DiskWrite* op, int32_t result);
     static void spare_done(DiskWrite* op, int32_t result);
     // Prepares the next segment in the background: at once when it has the active one's size,

@@ -1,5 +1,6 @@
 #include "tests/support/sim_disk.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -66,14 +67,32 @@ void SimDisk::close_file(int handle) {
     });
 }
 
-void SimDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) {
+int SimDisk::register_buffer(std::span<std::byte> memory) {
+    buffers_[next_buffer_] = memory;
+    return next_buffer_++;
+}
+
+void SimDisk::unregister_buffer(int buffer) {
+    RT_ASSERT(buffers_.erase(buffer) == 1);
+    RT_ASSERT(std::none_of(queue_.begin(), queue_.end(), [&](const Pending& p) { return p.buffer == buffer; }));
+}
+
+void SimDisk::write(int handle, uint64_t offset, std::span<const std::byte> data, int buffer,
+                    store::DiskWrite* op) {
     RT_ASSERT(offset % store::kPageBytes == 0);
     RT_ASSERT(data.size() % store::kPageBytes == 0);
     auto it = handles_.find(handle);
     RT_ASSERT(it != handles_.end());
-    // The data is copied at submission: what the store does to its buffer afterwards must not
-    // matter, which is the contract (it may not touch it) checked from the other side.
-    queue_.push_back({it->second, offset, {data.begin(), data.end()}, op, std::exchange(fail_next_, 0)});
+    if (buffer != -1) {
+        auto registered = buffers_.find(buffer);
+        RT_ASSERT(registered != buffers_.end());
+        RT_ASSERT(data.data() >= registered->second.data() &&
+                  data.data() + data.size() <= registered->second.data() + registered->second.size());
+    }
+    // The data is copied at submission, and compared with the store's bytes at completion:
+    // the store must not touch what a write in flight reads.
+    queue_.push_back({it->second, offset, {data.begin(), data.end()}, op, std::exchange(fail_next_, 0), false,
+                      data, buffer});
 }
 
 Result<bool> SimDisk::write_sync(int handle, uint64_t offset, std::span<const std::byte> data) {
@@ -121,6 +140,8 @@ size_t SimDisk::complete(size_t count) {
     while (done < count && !queue_.empty()) {
         Pending write = std::move(queue_.front());
         queue_.pop_front();
+        RT_ASSERT(write.source.empty() ||
+                  std::memcmp(write.source.data(), write.data.data(), write.data.size()) == 0);
         int32_t result;
         if (write.prepare) {
             result = 0;

@@ -31,7 +31,13 @@ public:
     Result<uint64_t> file_size(int handle) override;
     Result<std::span<const std::byte>> map_file(int handle) override;
     void close_file(int handle) override;
-    void write(int handle, uint64_t offset, std::span<const std::byte> data, store::DiskWrite* op) override;
+    // Registered buffers are only checked: a write names the buffer that holds its data, and
+    // none is unregistered while a write from it is queued.
+    int register_buffer(std::span<std::byte> memory) override;
+    void unregister_buffer(int buffer) override;
+    size_t buffers_registered() const { return buffers_.size(); }
+    void write(int handle, uint64_t offset, std::span<const std::byte> data, int buffer,
+               store::DiskWrite* op) override;
     Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
     void prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) override;
     Result<bool> adopt_file(const std::string& from, const std::string& to,
@@ -63,6 +69,8 @@ private:
         store::DiskWrite* op;
         int fail_errno;
         bool prepare = false;  // a prepare_file: the file exists already; only the callback waits
+        std::span<const std::byte> source = {};  // the store's bytes, untouched until completion
+        int buffer = -1;
     };
 
     std::mt19937_64 random_;
@@ -73,6 +81,8 @@ private:
     int next_handle_ = 1;
     std::deque<Pending> queue_;
     int fail_next_ = 0;
+    std::map<int, std::span<std::byte>> buffers_;
+    int next_buffer_ = 0;
 };
 
 // Small segments and buffers, so that tests roll, cap flushes and fill tails quickly.
