@@ -325,10 +325,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     // limits below, which may write tombstones).
     Segment& active = *segments_.back();
     next_segment_bytes_ = std::max(next_segment_bytes_, std::min(options_.segment_bytes, 2 * active.bytes));
-    auto ring = MirrorRing::create(std::bit_ceil(std::min(kTailBytesInitial, options_.tail_bytes_max)));
-    if (!ring) return std::unexpected(ring.error());
-    active.tail_base = align_down(active.write_offset);
-    active.set_tail(std::move(*ring));
+    if (auto ok = start_tail(active, align_down(active.write_offset)); !ok) return ok;
     std::memcpy(active.tail.at(active.tail_base), active.map.data() + active.tail_base,
                 active.write_offset - active.tail_base);
 
@@ -487,13 +484,18 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
     auto map = disk_.map_file(segment->handle);
     if (!map) return std::unexpected(map.error());
     segment->map = *map;
-    auto ring = MirrorRing::create(std::bit_ceil(std::min(kTailBytesInitial, options_.tail_bytes_max)));
-    if (!ring) return std::unexpected(ring.error());
-    segment->tail_base = segment->write_offset;
-    segment->set_tail(std::move(*ring));
+    if (auto ok = start_tail(*segment, segment->write_offset); !ok) return std::unexpected(ok.error());
     segments_.push_back(std::move(segment));
     maybe_prepare_spare(*segments_.back());
     return segments_.back().get();
+}
+
+Result<bool> StreamLog::start_tail(Segment& s, uint64_t base) {
+    auto ring = MirrorRing::create(std::bit_ceil(std::min(kTailBytesInitial, options_.tail_bytes_max)));
+    if (!ring) return std::unexpected(ring.error());
+    s.tail_base = base;
+    s.set_tail(std::move(*ring));
+    return true;
 }
 
 bool StreamLog::fit_tail(Segment& s, uint64_t needed_bytes) {

@@ -199,6 +199,8 @@ private:
     void erase_owed_segments();
     Segment* segment_for_mut(uint64_t seq);
     bool is_live(uint64_t seq) const;
+    // Gives the segment its first, smallest tail, holding the file from `base` on.
+    [[nodiscard]] Result<bool> start_tail(Segment& segment, uint64_t base);
     // Whether the tail can hold a window of `needed_bytes`, growing it if it must and may.
     bool fit_tail(Segment& segment, uint64_t needed_bytes);
     // Submits the next write of the segment's unwritten pages, if there is one and room for it.
