@@ -45,7 +45,10 @@ struct RecordView {
 };
 
 // Bytes a record with these fields occupies.
-size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_bytes);
+inline size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_bytes) {
+    size_t unpadded = kRecordHeaderBytes + subject_bytes + header_bytes + payload_bytes;
+    return ((unpadded + 7) & ~size_t{7}) + kRecordChecksumBytes;
+}
 
 // Encodes into `out` (exactly record_bytes(...) long). Asserts its own output decodes.
 void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t kind = kKindMessage,

@@ -44,9 +44,7 @@ struct SegmentHeader {
 
 // 32 bits of a subject's hash: scans for a subject's next message compare these and read
 // only the records whose tag matches.
-uint32_t subject_tag(std::string_view subject) {
-    return static_cast<uint32_t>(base::hash64(subject.data(), subject.size()));
-}
+uint32_t subject_tag(const base::HashedKey& subject) { return static_cast<uint32_t>(subject.hash); }
 
 struct AlignedFree {
     void operator()(std::byte* p) const { std::free(p); }
@@ -351,7 +349,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             ++segment->live;
             auto record = load(seq);
             if (!record) return std::unexpected(record.error());
-            index_live(seq, *record);
+            index_live(seq, *record, base::HashedKey(record->subject));
             first_live_ = std::min(first_live_, seq);
         }
     }
@@ -399,7 +397,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         if (why != nullptr) break;
         s.offsets.push_back(offset);
         s.deleted.push_back(0);
-        s.subject_tags.push_back(subject_tag(decoded.record.subject));
+        s.subject_tags.push_back(subject_tag(base::HashedKey(decoded.record.subject)));
         ++expected;
         ++report->records;
         offset += decoded.bytes;
@@ -586,8 +584,9 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     // A per-subject drop this append causes writes a floor and a tombstone: make room for them
     // now, so the append is refused (kBusy) rather than the drop left unwritten.
     size_t reserve = 0;
+    base::HashedKey key(subject);  // hashed once: for the subject index and the segment's tag
     if (limits.max_msgs_per_subject > 0) {
-        auto it = subjects_.find(subject);
+        auto it = subjects_.find(key);
         if (it != subjects_.end() && static_cast<int64_t>(it->second.count) >= limits.max_msgs_per_subject) {
             reserve = 2 * record_bytes(0, 0, 0);
         }
@@ -600,10 +599,10 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     if (msgs_ == 0) first_live_ = seq;
     s->offsets.push_back(offset);
     s->deleted.push_back(0);
-    s->subject_tags.push_back(subject_tag(subject));
+    s->subject_tags.push_back(subject_tag(key));
     s->last_seq = seq;
     ++s->live;
-    index_live(seq, record);
+    index_live(seq, record, key);
     apply_limits(subject);
     return seq;
 }
@@ -615,10 +614,10 @@ Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq) {
     return true;
 }
 
-void StreamLog::index_live(uint64_t seq, const RecordView& record) {
+void StreamLog::index_live(uint64_t seq, const RecordView& record, const base::HashedKey& subject) {
     ++msgs_;
     bytes_ += message_bytes(record.subject.size(), record.headers.size(), record.payload.size());
-    SubjectInfo& info = subjects_[record.subject];
+    SubjectInfo& info = subjects_[subject];
     if (info.count == 0 || seq < info.first) info.first = seq;
     info.last = std::max(info.last, seq);
     ++info.count;
@@ -668,7 +667,7 @@ uint64_t StreamLog::find_subject(uint64_t from, uint64_t to, std::string_view su
     // Linear in the distance (a KV put drops the key's oldest value, as far back as there are
     // keys), but comparing subject tags in memory, segment by segment, and reading only the
     // records whose tag matches.
-    const uint32_t tag = subject_tag(subject);
+    const uint32_t tag = subject_tag(base::HashedKey(subject));
     const bool forward = to > from;
     for (uint64_t seq = forward ? from + 1 : from - 1; seq != to;) {
         const Segment* s = segment_for(seq);

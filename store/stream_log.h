@@ -189,7 +189,8 @@ private:
     // The first live message of `subject` strictly between `from` and `to` (either direction),
     // else `to` (the subject's other end, known to be live).
     uint64_t find_subject(uint64_t from, uint64_t to, std::string_view subject) const;
-    void index_live(uint64_t seq, const RecordView& record);
+    // `subject` is record.subject, hashed.
+    void index_live(uint64_t seq, const RecordView& record, const base::HashedKey& subject);
     void apply_limits(std::string_view subject_appended);
     void release_front_segments();
     [[nodiscard]] Result<bool> compact_segment(Segment& segment);
