@@ -369,6 +369,9 @@ size_t DirectDisk::reap(bool wait, int handle_closing) {
         bool forgotten = forgotten_.erase(op) > 0;
         if (handle != handle_closing && !forgotten) op->done(op, result);
     }
+    // A completion may have queued the next write (store::StreamLog sends what waited for a
+    // free slot): submit it now rather than at the next poll.
+    if (io_uring_sq_ready(ring_.raw()) > 0) io_uring_submit(ring_.raw());
     return done;
 }
 

@@ -169,6 +169,7 @@ struct StreamLog::Segment {
     MirrorRing tail;
     int tail_buffer = -1;  // the ring's registration with the disk, or -1
     uint64_t tail_base = 0;
+    uint64_t tail_wanted = 0;  // the ring size appends have needed (see fit_tail)
     Disk* disk = nullptr;
 
     explicit Segment(Disk& owner) : disk(&owner) {}
@@ -183,6 +184,14 @@ struct StreamLog::Segment {
         reset_tail();
         tail = std::move(ring);
         tail_buffer = disk->register_buffer(tail.mappings());
+    }
+    // Takes over `from`'s tail (no write reading it), its window starting at `base`.
+    void take_tail(Segment& from, uint64_t base) {
+        reset_tail();
+        tail = std::move(from.tail);
+        tail_buffer = std::exchange(from.tail_buffer, -1);
+        tail_wanted = from.tail_wanted;
+        tail_base = base;
     }
     // Drops the tail (never while a write reads it).
     void reset_tail() {
@@ -482,7 +491,14 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
     auto map = disk_.map_file(segment->handle);
     if (!map) return std::unexpected(map.error());
     segment->map = *map;
-    if (auto ok = start_tail(*segment, segment->write_offset); !ok) return std::unexpected(ok.error());
+    if (!segments_.empty() && !segments_.back()->tail.empty()) {
+        // A roll: the sealed segment's tail is idle (all of it durable) and goes on in the new
+        // one, already as large as the write rate needed, registered and paged in. A new ring
+        // would pay all of that again (a 32 MiB one: tens of ms of page faults while it pins).
+        segment->take_tail(*segments_.back(), segment->write_offset);
+    } else if (auto ok = start_tail(*segment, segment->write_offset); !ok) {
+        return std::unexpected(ok.error());
+    }
     segments_.push_back(std::move(segment));
     maybe_prepare_spare(*segments_.back());
     return segments_.back().get();
@@ -498,12 +514,15 @@ Result<bool> StreamLog::start_tail(Segment& s, uint64_t base) {
 
 bool StreamLog::fit_tail(Segment& s, uint64_t needed_bytes) {
     // The tail starts small (an idle stream costs little) and doubles as the write rate needs,
-    // while its window stays within tail_bytes_max. It moves only while no write reads it.
+    // while its window stays within tail_bytes_max. It moves only while no write reads it, so a
+    // need that comes while writes are in flight is remembered and met the next time none is
+    // (under load that may be long after the need has passed: completions come in batches).
     if (needed_bytes > options_.tail_bytes_max) return false;
-    if (needed_bytes <= s.tail.bytes()) return true;
-    if (s.writes_count != 0) return false;
-    auto ring = MirrorRing::create(std::bit_ceil(needed_bytes));
-    if (!ring) return false;
+    s.tail_wanted = std::max<uint64_t>(s.tail_wanted, std::bit_ceil(needed_bytes));
+    if (s.tail_wanted <= s.tail.bytes()) return true;
+    if (s.writes_count != 0) return needed_bytes <= s.tail.bytes();
+    auto ring = MirrorRing::create(s.tail_wanted);
+    if (!ring) return needed_bytes <= s.tail.bytes();
     s.set_tail(std::move(*ring));
     return true;
 }
@@ -751,8 +770,8 @@ Result<bool> StreamLog::persist_floor() {
 Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes) {
     Segment& sealed = *segments_.back();
     RT_ASSERT(sealed.writes_count == 0 && sealed.write_offset == sealed.durable_offset);
-    sealed.reset_tail();  // reads of a sealed segment come from its mapping
-    auto created = create_segment(last_seq_ + 1, min_bytes);
+    auto created = create_segment(last_seq_ + 1, min_bytes);  // takes the sealed one's tail
+    sealed.reset_tail();  // if it did not; reads of a sealed segment come from its mapping
     if (!created) sticky_error_ = created.error();
     return created;
 }
@@ -1049,6 +1068,13 @@ void StreamLog::on_write_done(Segment& s, WriteOp& write, int32_t result) {
     bool sealed = &s != segments_.back().get();
     if (sealed && s.writes_count == 0 && s.write_offset == s.durable_offset) s.reset_tail();  // reads come from the mapping now
     if (sealed) release_front_segments();
+    // Appends that found every write slot taken go out now, not at the owner's next flush():
+    // that comes only after its next turn of appends, and until then the device may be idle
+    // (completions come in batches, so all slots free at once).
+    if (!sealed) {
+        while (flush_segment(s)) {
+        }
+    }
     advance_durable();
 }
 

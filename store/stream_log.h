@@ -80,7 +80,7 @@ struct RecoveryReport {
 // write covering it completes, which the durable callback reports, in order (group commit:
 // every record appended before a flush() rides the same writes). flush() is called once per
 // loop turn and writes everything appended, in writes of at most flush_bytes_max, up to
-// writes_in_flight_max per segment at a time (the rest waits for a later flush); writes may
+// writes_in_flight_max per segment at a time (the rest goes out as those complete); writes may
 // complete in any order, durability advances in write order. A failed write makes
 // the log refuse appends from then on (sticky); nothing already durable is affected.
 //

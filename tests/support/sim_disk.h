@@ -36,6 +36,7 @@ public:
     int register_buffer(std::span<std::byte> memory) override;
     void unregister_buffer(int buffer) override;
     size_t buffers_registered() const { return buffers_.size(); }
+    size_t registrations() const { return static_cast<size_t>(next_buffer_); }  // ever made
     void write(int handle, uint64_t offset, std::span<const std::byte> data, int buffer,
                store::DiskWrite* op) override;
     Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;

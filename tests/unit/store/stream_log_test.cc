@@ -205,6 +205,87 @@ TEST(StreamLog, TailRingWrapsManyTimesWithoutTouchingWritesInFlight) {
     expect_payloads(*log, payloads);
 }
 
+// Appends that find every write slot taken go out as soon as one frees, without waiting for
+// the owner's next flush().
+TEST(StreamLog, AFreedWriteSlotSendsWhatWaitedForIt) {
+    SimDisk disk(36);
+    auto options = small_options();
+    options.writes_in_flight_max = 1;
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log->append("s", "", "first", 0));
+    log->flush();
+    ASSERT_TRUE(log->append("s", "", "second", 0));
+    log->flush();  // the only slot is taken
+    EXPECT_EQ(disk.queued(), 1u);
+    disk.complete(1);
+    EXPECT_EQ(log->durable_seq(), 1u);
+    EXPECT_EQ(disk.queued(), 1u);  // the second went out from the completion
+    disk.complete(1);
+    EXPECT_EQ(log->durable_seq(), 2u);
+}
+
+// The tail grows only while no write reads it. A need for more room that comes while writes are
+// in flight is remembered: the tail grows the next time none is, though the append then fits.
+TEST(StreamLog, TailGrowsAtTheFirstChanceAfterItWasTooSmall) {
+    SimDisk disk(37);
+    auto options = small_options();
+    options.segment_bytes = 1 << 20;
+    options.flush_bytes_max = 64 * 1024;
+    options.tail_bytes_max = 256 * 1024;  // it starts at 64 KiB
+    auto log = open_log(disk, options);
+    size_t registrations = disk.registrations();
+    ASSERT_TRUE(log->append("s", "", std::string(60 * 1024, 'a'), 0));
+    log->flush();
+    auto refused = log->append("s", "", std::string(8 * 1024, 'b'), 0);  // past 64 KiB, in flight
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error(), Errc::kBusy);
+    disk.complete();
+    EXPECT_EQ(disk.registrations(), registrations);
+    ASSERT_TRUE(log->append("s", "", "small", 0));  // fits as it is, yet the tail grows now
+    EXPECT_EQ(disk.registrations(), registrations + 1);
+    ASSERT_TRUE(log->append("s", "", std::string(8 * 1024, 'b'), 0));
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(log->durable_seq(), 3u);
+    EXPECT_EQ(log->load(3)->payload, std::string(8 * 1024, 'b'));
+}
+
+// A roll hands the tail, grown and registered, to the next segment instead of starting a new
+// one. The memory holds the old segment's bytes: the new segment's files and reads show only its
+// own records, also after reopening.
+TEST(StreamLog, ARollHandsTheTailToTheNextSegment) {
+    SimDisk disk(38);
+    auto options = small_options();
+    options.segment_bytes = 256 * 1024;
+    options.flush_bytes_max = 64 * 1024;
+    options.tail_bytes_max = 128 * 1024;
+    auto log = open_log(disk, options);
+    std::vector<std::string> payloads;
+    auto append = [&](size_t bytes) {
+        auto seq = log->append("s", "", payload_for(payloads.size() + 1, bytes), 0);
+        if (seq) payloads.push_back(std::string(log->load(*seq)->payload));
+        return seq.has_value();
+    };
+    while (log->bytes() < 100 * 1024) ASSERT_TRUE(append(1000));  // no write yet: grows to 128 KiB
+    size_t registrations = disk.registrations();
+    for (int round = 0; payloads.size() < 2000; ++round) {
+        for (int i = 0; i < 40 && append(100 + (round * 37 + i) % 3000); ++i) {
+        }
+        log->flush();
+        disk.complete();
+    }
+    log->flush();
+    disk.complete();
+    ASSERT_GT(disk.list_dir(options.dir)->size(), 4u);  // several rolls
+    EXPECT_EQ(disk.registrations(), registrations);
+    expect_payloads(*log, payloads);
+    log.reset();
+    RecoveryReport report;
+    log = open_log(disk, options, &report);
+    EXPECT_EQ(report.truncated_bytes, 0u);
+    expect_payloads(*log, payloads);
+}
+
 // KV with history 1: every put drops the key's previous value, the subject's last message
 // moves to the put, and deleting a key's last message leaves its other one as first and last.
 TEST(StreamLog, PerSubjectLimitOfOneKeepsEachSubjectsEnds) {
