@@ -42,10 +42,6 @@ struct SegmentHeader {
     uint64_t compacted_last_seq = 0;
 };
 
-// 32 bits of a subject's hash: scans for a subject's next message compare these and read
-// only the records whose tag matches.
-uint32_t subject_tag(const base::HashedKey& subject) { return static_cast<uint32_t>(subject.hash); }
-
 struct AlignedFree {
     void operator()(std::byte* p) const { std::free(p); }
 };
@@ -155,7 +151,10 @@ struct StreamLog::Segment {
     uint64_t durable_last_seq = 0;   // last seq whose record is wholly on disk
     std::vector<uint64_t> offsets;   // offsets[seq - first_seq]
     std::vector<uint8_t> deleted;    // deleted[seq - first_seq]
-    std::vector<uint32_t> subject_tags;  // [seq - first_seq]: subject_tag() of its subject
+    // For live messages, [seq - first_seq]: its subject's id (subject_names_) and the bytes it
+    // counts for (message_bytes), so that dropping one reads nothing from the files.
+    std::vector<uint32_t> subject_ids;
+    std::vector<uint32_t> sizes;
     uint64_t live = 0;               // messages not deleted
     bool erase_owed = false;         // holds a message removed with erase: to be rewritten
     std::span<const std::byte> map;  // the whole file, read-only
@@ -222,7 +221,8 @@ struct StreamLog::Segment {
         records += records / 8;
         offsets.reserve(records);
         deleted.reserve(records);
-        subject_tags.reserve(records);
+        subject_ids.reserve(records);
+        sizes.reserve(records);
     }
 
     // Moves durable_last_seq to the last message wholly below durable_offset. Messages
@@ -368,11 +368,13 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     first_live_ = last_seq_ + 1;
     for (auto& segment : segments_) {
         for (uint64_t seq = segment->first_seq; seq <= segment->last_seq; ++seq) {
-            if (segment->deleted[seq - segment->first_seq]) continue;
+            uint64_t i = seq - segment->first_seq;
+            if (segment->deleted[i]) continue;
             ++segment->live;
             auto record = load(seq);
             if (!record) return std::unexpected(record.error());
-            index_live(seq, *record, base::HashedKey(record->subject));
+            segment->sizes[i] = counted_bytes(*record);
+            segment->subject_ids[i] = index_live(seq, base::HashedKey(record->subject), segment->sizes[i]);
             first_live_ = std::min(first_live_, seq);
         }
     }
@@ -412,7 +414,8 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             for (; expected < decoded.record.seq; ++expected) {
                 s.offsets.push_back(kAbsent);
                 s.deleted.push_back(1);
-                s.subject_tags.push_back(0);
+                s.subject_ids.push_back(0);
+                s.sizes.push_back(0);
             }
         } else if (decoded.record.seq != expected) {
             why = "sequence break";
@@ -420,7 +423,8 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         if (why != nullptr) break;
         s.offsets.push_back(offset);
         s.deleted.push_back(0);
-        s.subject_tags.push_back(subject_tag(base::HashedKey(decoded.record.subject)));
+        s.subject_ids.push_back(0);  // set by recover() for the messages still live
+        s.sizes.push_back(0);
         ++expected;
         ++report->records;
         offset += decoded.bytes;
@@ -428,7 +432,8 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     for (; s.compacted_last_seq != 0 && why == nullptr && expected <= s.compacted_last_seq; ++expected) {
         s.offsets.push_back(kAbsent);  // removed by compaction at the end of the segment
         s.deleted.push_back(1);
-        s.subject_tags.push_back(0);
+        s.subject_ids.push_back(0);
+        s.sizes.push_back(0);
     }
     s.last_seq = expected - 1;
     s.durable_last_seq = s.last_seq;
@@ -617,7 +622,7 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     // A per-subject drop this append causes writes a floor and a tombstone: make room for them
     // now, so the append is refused (kBusy) rather than the drop left unwritten.
     size_t reserve = 0;
-    base::HashedKey key(subject);  // hashed once: for the subject index and the segment's tag
+    base::HashedKey key(subject);  // hashed once, for every lookup of the subject index
     if (limits.max_msgs_per_subject > 0) {
         auto it = subjects_.find(key);
         if (it != subjects_.end() && static_cast<int64_t>(it->second.count) >= limits.max_msgs_per_subject) {
@@ -633,10 +638,10 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     if (s->offsets.size() == kIndexSampleRecords) s->reserve_index();
     s->offsets.push_back(offset);
     s->deleted.push_back(0);
-    s->subject_tags.push_back(subject_tag(key));
+    s->sizes.push_back(counted_bytes(record));
+    s->subject_ids.push_back(index_live(seq, key, s->sizes.back()));
     s->last_seq = seq;
     ++s->live;
-    index_live(seq, record, key);
     apply_limits(subject);
     return seq;
 }
@@ -648,13 +653,36 @@ Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq) {
     return true;
 }
 
-void StreamLog::index_live(uint64_t seq, const RecordView& record, const base::HashedKey& subject) {
+uint32_t StreamLog::counted_bytes(const RecordView& record) const {
+    uint64_t bytes = message_bytes(record.subject.size(), record.headers.size(), record.payload.size());
+    RT_ASSERT(bytes <= UINT32_MAX);  // a record's length is 32 bits
+    return static_cast<uint32_t>(bytes);
+}
+
+uint32_t StreamLog::index_live(uint64_t seq, const base::HashedKey& subject, uint32_t bytes) {
     ++msgs_;
-    bytes_ += message_bytes(record.subject.size(), record.headers.size(), record.payload.size());
-    SubjectInfo& info = subjects_[subject];
+    bytes_ += bytes;
+    auto [it, inserted] = subjects_.try_emplace(subject);
+    SubjectInfo& info = it->second;
+    if (inserted) {
+        if (free_subject_ids_.empty()) {
+            info.id = static_cast<uint32_t>(subject_names_.size());
+            subject_names_.emplace_back(subject.text);
+        } else {
+            info.id = free_subject_ids_.back();
+            free_subject_ids_.pop_back();
+            subject_names_[info.id] = subject.text;
+        }
+    }
     if (info.count == 0 || seq < info.first) info.first = seq;
     info.last = std::max(info.last, seq);
     ++info.count;
+    return info.id;
+}
+
+std::string_view StreamLog::subject_of(uint64_t seq) const {
+    const Segment* s = segment_for(seq);
+    return subject_names_[s->subject_ids[seq - s->first_seq]];
 }
 
 bool StreamLog::is_live(uint64_t seq) const {
@@ -669,39 +697,37 @@ StreamLog::Segment* StreamLog::segment_for_mut(uint64_t seq) {
 void StreamLog::drop(uint64_t seq) {
     Segment* s = segment_for_mut(seq);
     if (s == nullptr || s->deleted[seq - s->first_seq]) return;
-    auto record = load(seq);
-    s->deleted[seq - s->first_seq] = 1;
+    // From the index alone: reading the record (to learn its subject and size) would read the
+    // oldest data back from the device on every append of a stream at its limits.
+    uint64_t i = seq - s->first_seq;
+    s->deleted[i] = 1;
     --s->live;
     --msgs_;
-    if (record) {
-        std::string subject(record->subject);
-        bytes_ -= message_bytes(record->subject.size(), record->headers.size(), record->payload.size());
-        auto it = subjects_.find(subject);
-        RT_ASSERT(it != subjects_.end());
-        SubjectInfo& info = it->second;
-        // No scan when one message is left: it is the other end.
-        if (--info.count == 0) {
-            subjects_.erase(it);
-        } else if (info.count == 1) {
-            info.first = info.last = info.first == seq ? info.last : info.first;
-        } else if (info.first == seq) {
-            info.first = find_subject(seq, info.last, subject);
-        } else if (info.last == seq) {
-            info.last = find_subject(seq, info.first, subject);
-        }
+    bytes_ -= s->sizes[i];
+    uint32_t id = s->subject_ids[i];
+    auto it = subjects_.find(subject_names_[id]);
+    RT_ASSERT(it != subjects_.end() && it->second.id == id);
+    SubjectInfo& info = it->second;
+    // No scan when one message is left: it is the other end.
+    if (--info.count == 0) {
+        subjects_.erase(it);
+        subject_names_[id].clear();
+        free_subject_ids_.push_back(id);
+    } else if (info.count == 1) {
+        info.first = info.last = info.first == seq ? info.last : info.first;
+    } else if (info.first == seq) {
+        info.first = find_subject(seq, info.last, id);
+    } else if (info.last == seq) {
+        info.last = find_subject(seq, info.first, id);
     }
-    // else: the record no longer verifies (damaged since it was read at open); it is gone now,
-    // and its subject's count stays one too high rather than the server stopping.
     if (seq == first_live_) {
         while (first_live_ <= last_seq_ && !is_live(first_live_)) ++first_live_;
     }
 }
 
-uint64_t StreamLog::find_subject(uint64_t from, uint64_t to, std::string_view subject) const {
+uint64_t StreamLog::find_subject(uint64_t from, uint64_t to, uint32_t subject_id) const {
     // Linear in the distance (a KV put drops the key's oldest value, as far back as there are
-    // keys), but comparing subject tags in memory, segment by segment, and reading only the
-    // records whose tag matches.
-    const uint32_t tag = subject_tag(base::HashedKey(subject));
+    // keys), but comparing subject ids in memory, segment by segment, reading no record.
     const bool forward = to > from;
     for (uint64_t seq = forward ? from + 1 : from - 1; seq != to;) {
         const Segment* s = segment_for(seq);
@@ -709,9 +735,7 @@ uint64_t StreamLog::find_subject(uint64_t from, uint64_t to, std::string_view su
         const uint64_t end = forward ? std::min(to, s->last_seq + 1) : std::max(to, s->first_seq - 1);
         for (; seq != end; seq = forward ? seq + 1 : seq - 1) {
             uint64_t i = seq - s->first_seq;
-            if (s->subject_tags[i] != tag || s->deleted[i]) continue;
-            auto record = load(seq);
-            if (record && record->subject == subject) return seq;
+            if (s->subject_ids[i] == subject_id && !s->deleted[i]) return seq;
         }
     }
     return to;
@@ -856,9 +880,7 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
     std::vector<uint64_t> matching;
     for (uint64_t seq = first_live_; seq <= last_seq_; ++seq) {
         if (request.up_to_seq > 0 && seq >= request.up_to_seq) break;
-        if (!is_live(seq)) continue;
-        auto record = load(seq);
-        if (record && base::subject_matches(request.subject, record->subject)) matching.push_back(seq);
+        if (is_live(seq) && base::subject_matches(request.subject, subject_of(seq))) matching.push_back(seq);
     }
     size_t keep = std::min<size_t>(request.keep, matching.size());
     matching.resize(matching.size() - keep);
@@ -995,9 +1017,7 @@ Result<uint64_t> StreamLog::next_seq(uint64_t from, std::string_view filter) con
     }
     for (uint64_t seq = std::max(from, first_live_); seq <= last_seq_; ++seq) {
         if (!is_live(seq)) continue;
-        if (filter.empty()) return seq;
-        auto record = load(seq);
-        if (record && base::subject_matches(filter, record->subject)) return seq;
+        if (filter.empty() || base::subject_matches(filter, subject_of(seq))) return seq;
     }
     return std::unexpected(Errc::kNotFound);
 }

@@ -186,11 +186,15 @@ private:
     [[nodiscard]] Result<bool> persist_floor();
     // In-memory removal; the caller makes it durable (tombstone) or derivable (limits).
     void drop(uint64_t seq);
-    // The first live message of `subject` strictly between `from` and `to` (either direction),
-    // else `to` (the subject's other end, known to be live).
-    uint64_t find_subject(uint64_t from, uint64_t to, std::string_view subject) const;
-    // `subject` is record.subject, hashed.
-    void index_live(uint64_t seq, const RecordView& record, const base::HashedKey& subject);
+    // The first live message of subject `subject_id` strictly between `from` and `to` (either
+    // direction), else `to` (the subject's other end, known to be live).
+    uint64_t find_subject(uint64_t from, uint64_t to, uint32_t subject_id) const;
+    // Counts a live message in the subject index and the totals; returns its subject's id.
+    uint32_t index_live(uint64_t seq, const base::HashedKey& subject, uint32_t bytes);
+    // The bytes `record` counts for in bytes() and max_bytes.
+    uint32_t counted_bytes(const RecordView& record) const;
+    // The subject of live message `seq`, from the index.
+    std::string_view subject_of(uint64_t seq) const;
     void apply_limits(std::string_view subject_appended);
     void release_front_segments();
     [[nodiscard]] Result<bool> compact_segment(Segment& segment);
@@ -227,6 +231,7 @@ private:
         uint64_t first = 0;
         uint64_t last = 0;
         uint64_t count = 0;
+        uint32_t id = 0;  // its index in subject_names_
     };
 
     std::vector<std::unique_ptr<Segment>> segments_;  // by first_seq; the last one is active
@@ -237,6 +242,10 @@ private:
     uint64_t msgs_ = 0;
     uint64_t bytes_ = 0;
     base::StringMap<SubjectInfo> subjects_;
+    // Every subject with a live message, by id: segments keep a message's subject as its id.
+    // An id is reused once its subject has no message left.
+    std::vector<std::string> subject_names_;
+    std::vector<uint32_t> free_subject_ids_;
     uint64_t durable_seq_ = 0;
     Errc sticky_error_ = Errc::kOk;
     std::vector<std::pair<uint32_t, uint64_t>> tombstones_;  // during recovery: (kind, seq)

@@ -59,6 +59,8 @@ public:
     void fail_next_write(int errno_value) { fail_next_ = errno_value; }
     // Flips one random bit in the written part of a random file; returns the file's path.
     std::string flip_random_bit();
+    // Flips the low bit of the byte at `offset` of `path`, in place (mappings see it).
+    void flip_bit(const std::string& path, uint64_t offset) { files_.at(path).at(offset) ^= std::byte{1}; }
     // Writes a file that is not a segment (to test refusal of foreign directories).
     void put_file(const std::string& path, std::vector<std::byte> bytes) { files_[path] = std::move(bytes); }
 

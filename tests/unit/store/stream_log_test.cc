@@ -286,6 +286,33 @@ TEST(StreamLog, ARollHandsTheTailToTheNextSegment) {
     expect_payloads(*log, payloads);
 }
 
+// Limits drop a message from the index alone, reading nothing from the files (which, for a
+// stream at its limits, would read the oldest data back from the device on every append). A
+// record damaged after it was written, so that reading it fails, still leaves the counts exact.
+TEST(StreamLog, LimitsDropFromTheIndexWithoutReadingTheRecord) {
+    SimDisk disk(39);
+    auto options = small_options();
+    options.limits.max_msgs = 3;
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log->append("a", "", "first", 0));
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(log->append("b", "", std::string(3000, 'b'), 0));
+    log->flush();
+    disk.complete();  // the first page is on disk and out of the tail: reads come from the file
+    auto names = disk.list_dir(options.dir);
+    auto segment = std::find_if(names->begin(), names->end(), [](const std::string& name) {
+        return name == "00000000000000000001.seg";
+    });
+    ASSERT_NE(segment, names->end());
+    disk.flip_bit(options.dir + "/" + *segment, kPageBytes + kRecordHeaderBytes + 2);
+    ASSERT_FALSE(log->load(1));
+    uint64_t bytes_before = log->bytes();
+    ASSERT_TRUE(log->append("b", "", std::string(3000, 'b'), 0));  // drops seq 1, unreadable
+    EXPECT_EQ(log->subject_count("a"), 0u);
+    EXPECT_EQ(log->state().num_subjects, 1u);
+    EXPECT_EQ(log->state().msgs, 3u);
+    EXPECT_EQ(log->bytes(), bytes_before - record_bytes(1, 0, 5) + record_bytes(1, 0, 3000));
+}
+
 // KV with history 1: every put drops the key's previous value, the subject's last message
 // moves to the put, and deleting a key's last message leaves its other one as first and last.
 TEST(StreamLog, PerSubjectLimitOfOneKeepsEachSubjectsEnds) {
