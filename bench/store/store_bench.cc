@@ -86,6 +86,9 @@ int main(int argc, char** argv) {
     options.segment_bytes = mib_env("RT_SEGMENT_MIB", 256);
     options.flush_bytes_max = mib_env("RT_FLUSH_MIB", 8);
     options.tail_bytes_max = mib_env("RT_TAIL_MIB", 32);
+    if (uint64_t max_bytes = mib_env("RT_MAX_MIB", 0); max_bytes != 0) {
+        options.limits.max_bytes = static_cast<int64_t>(max_bytes);
+    }
     std::string payload(record_payload, 'p');
     uint64_t writes = 0;
     uint64_t rolls_without_spare = 0;
