@@ -13,7 +13,8 @@
 // means no segment is prepared while the clock runs), RT_FLUSH_MIB (largest write, 8),
 // RT_TAIL_MIB (unwritten and in-flight bytes held in memory, 32), RT_WARMUP_MIB (payload appended
 // and made durable before the clock starts, 0: the tail ring grows to what the rate needs, which
-// on the bench VM costs tens of ms of page faults once per stream). RT_APPEND_ONLY=1 stops after
+// on the bench VM costs tens of ms of page faults once per stream), RT_MAX_MIB (a max_bytes
+// limit, 0: none; at it every append drops the oldest message). RT_APPEND_ONLY=1 stops after
 // the append (for profiling it alone). device_busy_pct is the share of the append time the device
 // had a request in flight (io_ticks, what fio reports as util; fio's own 8 MiB dsync writes show
 // 70-90 on the bench VM, where flushes are not counted).
