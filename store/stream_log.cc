@@ -151,10 +151,12 @@ struct StreamLog::Segment {
     uint64_t durable_last_seq = 0;   // last seq whose record is wholly on disk
     std::vector<uint64_t> offsets;   // offsets[seq - first_seq]
     std::vector<uint8_t> deleted;    // deleted[seq - first_seq]
-    // For live messages, [seq - first_seq]: its subject's id (subject_names_) and the bytes it
-    // counts for (message_bytes), so that dropping one reads nothing from the files.
+    // For live messages, [seq - first_seq]: its subject's id (subject_names_), the bytes it
+    // counts for (message_bytes) and its timestamp, so that dropping one (limits, max_age)
+    // reads nothing from the files.
     std::vector<uint32_t> subject_ids;
     std::vector<uint32_t> sizes;
+    std::vector<int64_t> timestamps;
     uint64_t live = 0;               // messages not deleted
     bool erase_owed = false;         // holds a message removed with erase: to be rewritten
     std::span<const std::byte> map;  // the whole file, read-only
@@ -223,6 +225,7 @@ struct StreamLog::Segment {
         deleted.reserve(records);
         subject_ids.reserve(records);
         sizes.reserve(records);
+        timestamps.reserve(records);
     }
 
     // Moves durable_last_seq to the last message wholly below durable_offset. Messages
@@ -374,6 +377,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             auto record = load(seq);
             if (!record) return std::unexpected(record.error());
             segment->sizes[i] = counted_bytes(*record);
+            segment->timestamps[i] = record->timestamp_ns;
             segment->subject_ids[i] = index_live(seq, base::HashedKey(record->subject), segment->sizes[i]);
             first_live_ = std::min(first_live_, seq);
         }
@@ -416,6 +420,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
                 s.deleted.push_back(1);
                 s.subject_ids.push_back(0);
                 s.sizes.push_back(0);
+                s.timestamps.push_back(0);
             }
         } else if (decoded.record.seq != expected) {
             why = "sequence break";
@@ -425,6 +430,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         s.deleted.push_back(0);
         s.subject_ids.push_back(0);  // set by recover() for the messages still live
         s.sizes.push_back(0);
+        s.timestamps.push_back(0);
         ++expected;
         ++report->records;
         offset += decoded.bytes;
@@ -434,6 +440,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         s.deleted.push_back(1);
         s.subject_ids.push_back(0);
         s.sizes.push_back(0);
+        s.timestamps.push_back(0);
     }
     s.last_seq = expected - 1;
     s.durable_last_seq = s.last_seq;
@@ -639,6 +646,7 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     s->offsets.push_back(offset);
     s->deleted.push_back(0);
     s->sizes.push_back(counted_bytes(record));
+    s->timestamps.push_back(timestamp_ns);
     s->subject_ids.push_back(index_live(seq, key, s->sizes.back()));
     s->last_seq = seq;
     ++s->live;
@@ -785,9 +793,11 @@ void StreamLog::set_limits(const StoreLimits& limits) {
 uint64_t StreamLog::expire(int64_t now_ns) {
     if (options_.limits.max_age_ns <= 0) return 0;
     uint64_t dropped = 0;
+    // Timestamps from the index: reading each expired record would read a stream's oldest data
+    // back from the device on every tick.
     while (msgs_ > 0) {
-        auto record = load(first_live_);
-        if (!record || record->timestamp_ns > now_ns - options_.limits.max_age_ns) break;
+        const Segment* s = segment_for(first_live_);
+        if (s->timestamps[first_live_ - s->first_seq] > now_ns - options_.limits.max_age_ns) break;
         drop(first_live_);
         ++dropped;
     }

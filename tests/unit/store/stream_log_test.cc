@@ -313,6 +313,28 @@ TEST(StreamLog, LimitsDropFromTheIndexWithoutReadingTheRecord) {
     EXPECT_EQ(log->bytes(), bytes_before - record_bytes(1, 0, 5) + record_bytes(1, 0, 3000));
 }
 
+// max_age expiry takes timestamps from the index too: a damaged old record neither stops it
+// nor is read.
+TEST(StreamLog, ExpiryReadsNoRecord) {
+    SimDisk disk(40);
+    auto options = small_options();
+    options.limits.max_age_ns = 1000;
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log->append("a", "", "old", 1000));
+    ASSERT_TRUE(log->append("b", "", std::string(5000, 'b'), 2000));
+    log->flush();
+    disk.complete();  // the first page is on disk and out of the tail: reads come from the file
+    auto names = disk.list_dir(options.dir);
+    ASSERT_TRUE(std::find(names->begin(), names->end(), "00000000000000000001.seg") != names->end());
+    disk.flip_bit(options.dir + "/00000000000000000001.seg", kPageBytes + kRecordHeaderBytes + 2);
+    ASSERT_FALSE(log->load(1));
+    EXPECT_EQ(log->expire(2500), 1u);  // cut-off 1500: the first only
+    EXPECT_EQ(log->first_seq(), 2u);
+    EXPECT_EQ(log->subject_count("a"), 0u);
+    EXPECT_EQ(log->expire(3500), 1u);
+    EXPECT_EQ(log->state().msgs, 0u);
+}
+
 // KV with history 1: every put drops the key's previous value, the subject's last message
 // moves to the put, and deleting a key's last message leaves its other one as first and last.
 TEST(StreamLog, PerSubjectLimitOfOneKeepsEachSubjectsEnds) {
