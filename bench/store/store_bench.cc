@@ -14,7 +14,8 @@
 // RT_TAIL_MIB (unwritten and in-flight bytes held in memory, 32), RT_WARMUP_MIB (payload appended
 // and made durable before the clock starts, 0: the tail ring grows to what the rate needs, which
 // on the bench VM costs tens of ms of page faults once per stream), RT_MAX_MIB (a max_bytes
-// limit, 0: none; at it every append drops the oldest message). RT_APPEND_ONLY=1 stops after
+// limit, 0: none; at it every append drops the oldest message); RT_MAX_AGE_MS (max_age, with
+// expire() called every loop turn). RT_APPEND_ONLY=1 stops after
 // the append (for profiling it alone). device_busy_pct is the share of the append time the device
 // had a request in flight (io_ticks, what fio reports as util; fio's own 8 MiB dsync writes show
 // 70-90 on the bench VM, where flushes are not counted).
@@ -39,6 +40,11 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t wall_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 // The block device holding `dir`, from its /sys/dev/block stat: sectors written so far (field
@@ -90,6 +96,8 @@ int main(int argc, char** argv) {
     if (uint64_t max_bytes = mib_env("RT_MAX_MIB", 0); max_bytes != 0) {
         options.limits.max_bytes = static_cast<int64_t>(max_bytes);
     }
+    const char* max_age_ms = std::getenv("RT_MAX_AGE_MS");
+    options.limits.max_age_ns = max_age_ms != nullptr ? std::strtoll(max_age_ms, nullptr, 10) * 1'000'000 : 0;
     std::string payload(record_payload, 'p');
     uint64_t writes = 0;
     uint64_t rolls_without_spare = 0;
@@ -119,7 +127,7 @@ int main(int argc, char** argv) {
                 bool full = (*log)->last_seq() == last;
                 for (size_t turn_records = 0; (*log)->last_seq() < last && turn_records < turn_records_max;
                      ++turn_records) {
-                    auto seq = (*log)->append("bench.store", "", payload, 0);
+                    auto seq = (*log)->append("bench.store", "", payload, wall_ns());
                     if (!seq) {
                         full = seq.error() == ringtail::Errc::kBusy;
                         if (full) break;
@@ -127,6 +135,7 @@ int main(int argc, char** argv) {
                         return false;
                     }
                 }
+                if (options.limits.max_age_ns != 0) (*log)->expire(wall_ns());
                 (*log)->flush();
                 writes += disk.poll(/*wait=*/full);
                 if ((*log)->sticky_error() != ringtail::Errc::kOk) return false;
@@ -173,7 +182,7 @@ int main(int argc, char** argv) {
 
     start = Clock::now();
     uint64_t read_bytes = 0;
-    for (uint64_t seq = 1; seq <= warmup_count + count; ++seq) {
+    for (uint64_t seq = (*log)->first_seq(); seq <= warmup_count + count; ++seq) {  // limits drop the front
         auto record = (*log)->load(seq);
         if (!record) return 1;
         read_bytes += record->payload.size();
