@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -37,6 +38,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr const char* kSubject = "bench.store";
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -127,7 +129,7 @@ int main(int argc, char** argv) {
                 bool full = (*log)->last_seq() == last;
                 for (size_t turn_records = 0; (*log)->last_seq() < last && turn_records < turn_records_max;
                      ++turn_records) {
-                    auto seq = (*log)->append("bench.store", "", payload, wall_ns());
+                    auto seq = (*log)->append(kSubject, "", payload, wall_ns());
                     if (!seq) {
                         full = seq.error() == ringtail::Errc::kBusy;
                         if (full) break;
@@ -144,12 +146,11 @@ int main(int argc, char** argv) {
         };
         if (!append_durably(warmup_count)) return 1;
         writes = 0;
-        uint64_t bytes_before = (*log)->bytes();
         device_before = device_stat(dir);
         start = Clock::now();
         if (!append_durably(count)) return 1;
         append_s = seconds_since(start);
-        written_bytes = (*log)->bytes() - bytes_before;
+        written_bytes = count * ringtail::store::record_bytes(std::strlen(kSubject), 0, record_payload);
         device_after = device_stat(dir);
         rolls_without_spare = (*log)->rolls_without_spare();
         log_bytes = (*log)->bytes();
