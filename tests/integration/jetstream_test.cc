@@ -23,6 +23,7 @@
 #include "tests/integration/js_helpers.h"
 #include "tests/integration/nats_helpers.h"
 #include "tests/support/raw_client.h"
+#include "tests/support/files.h"
 #include "tests/support/server_process.h"
 
 namespace ringtail::test {
@@ -1049,18 +1050,6 @@ TEST_F(JetStreamTest, DeleteAndEraseMsgRemoveSingleMessages) {
     EXPECT_EQ(6u, publish(js(), "del.a", "6").seq);
 }
 
-// Whether any file under `dir` holds `text`.
-bool store_files_hold(const std::string& dir, const std::string& text) {
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
-        if (!entry.is_regular_file()) continue;
-        std::ifstream file(entry.path(), std::ios::binary);
-        std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-        if (bytes.find(text) != std::string::npos) return true;
-    }
-    return false;
-}
-
 // js_EraseMsg (no_erase false) takes the message's bytes out of the stream's files, soon after
 // the reply; js_DeleteMsg (no_erase true) only removes the message.
 TEST(JetStreamServer, EraseMsgRemovesTheBytesFromTheStoreDeleteMsgDoesNot) {
@@ -1079,12 +1068,12 @@ TEST(JetStreamServer, EraseMsgRemovesTheBytesFromTheStoreDeleteMsgDoesNot) {
         while (!condition() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
         return condition();
     };
-    EXPECT_TRUE(eventually([&] { return store_files_hold(store.path(), "erased-secret-9c1e"); }));
+    EXPECT_TRUE(eventually([&] { return files_hold(store.path(), "erased-secret-9c1e"); }));
     ASSERT_EQ(NATS_OK, delete_msg(client.get(), "ERASE", 1).status);
-    EXPECT_TRUE(store_files_hold(store.path(), "deleted-but-kept-7f3a"));
+    EXPECT_TRUE(files_hold(store.path(), "deleted-but-kept-7f3a"));
     ASSERT_EQ(NATS_OK, erase_msg(client.get(), "ERASE", 2).status);
-    EXPECT_TRUE(eventually([&] { return !store_files_hold(store.path(), "erased-secret-9c1e"); }));
-    EXPECT_TRUE(store_files_hold(store.path(), "live-message-2b8d"));
+    EXPECT_TRUE(eventually([&] { return !files_hold(store.path(), "erased-secret-9c1e"); }));
+    EXPECT_TRUE(files_hold(store.path(), "live-message-2b8d"));
     EXPECT_EQ((StateSummary{1, 3, 3, 0}), summary(client.get(), "ERASE"));
     EXPECT_EQ(4u, publish(client.get(), "erase.a", "after").seq);
 }

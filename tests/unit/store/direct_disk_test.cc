@@ -8,8 +8,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <thread>
@@ -17,6 +15,7 @@
 
 #include "store/mirror_ring.h"
 #include "store/stream_log.h"
+#include "tests/support/files.h"
 
 namespace ringtail::store {
 namespace {
@@ -87,16 +86,6 @@ TEST_F(DirectDiskTest, WritesFromTheTailRingAcrossItsEndLandIntact) {
     }
 }
 
-// Whether a file in `dir` holds `text`, read with plain reads (not through any poll).
-bool files_hold(const std::filesystem::path& dir, const std::string& text) {
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (bytes.find(text) != std::string::npos) return true;
-    }
-    return false;
-}
-
 // A write the store queues from a completion (appends that waited for a free slot) reaches the
 // device at once: the poll that ran the completion submits it, not the owner's next poll.
 TEST_F(DirectDiskTest, AWriteQueuedByACompletionIsSubmittedByThatPoll) {
@@ -112,7 +101,7 @@ TEST_F(DirectDiskTest, AWriteQueuedByACompletionIsSubmittedByThatPoll) {
     while (log->durable_seq() < 1) disk_.poll(/*wait=*/true);
     bool landed = false;
     for (int i = 0; i < 5000 && !landed; ++i) {
-        landed = files_hold(dir_, "the-second-record");
+        landed = test::files_hold(dir_, "the-second-record");  // plain reads, no poll
         if (!landed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     EXPECT_TRUE(landed);

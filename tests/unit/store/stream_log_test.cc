@@ -286,6 +286,12 @@ TEST(StreamLog, ARollHandsTheTailToTheNextSegment) {
     expect_payloads(*log, payloads);
 }
 
+// Damages the log's first record in its file (segment 1, just past the header page), so that
+// reading it from the file fails.
+void damage_first_record(SimDisk& disk, const std::string& dir) {
+    disk.flip_bit(dir + "/00000000000000000001.seg", kPageBytes + kRecordHeaderBytes + 2);
+}
+
 // Limits drop a message from the index alone, reading nothing from the files (which, for a
 // stream at its limits, would read the oldest data back from the device on every append). A
 // record damaged after it was written, so that reading it fails, still leaves the counts exact.
@@ -298,12 +304,7 @@ TEST(StreamLog, LimitsDropFromTheIndexWithoutReadingTheRecord) {
     for (int i = 0; i < 2; ++i) ASSERT_TRUE(log->append("b", "", std::string(3000, 'b'), 0));
     log->flush();
     disk.complete();  // the first page is on disk and out of the tail: reads come from the file
-    auto names = disk.list_dir(options.dir);
-    auto segment = std::find_if(names->begin(), names->end(), [](const std::string& name) {
-        return name == "00000000000000000001.seg";
-    });
-    ASSERT_NE(segment, names->end());
-    disk.flip_bit(options.dir + "/" + *segment, kPageBytes + kRecordHeaderBytes + 2);
+    damage_first_record(disk, options.dir);
     ASSERT_FALSE(log->load(1));
     uint64_t bytes_before = log->bytes();
     ASSERT_TRUE(log->append("b", "", std::string(3000, 'b'), 0));  // drops seq 1, unreadable
@@ -324,9 +325,7 @@ TEST(StreamLog, ExpiryReadsNoRecord) {
     ASSERT_TRUE(log->append("b", "", std::string(5000, 'b'), 2000));
     log->flush();
     disk.complete();  // the first page is on disk and out of the tail: reads come from the file
-    auto names = disk.list_dir(options.dir);
-    ASSERT_TRUE(std::find(names->begin(), names->end(), "00000000000000000001.seg") != names->end());
-    disk.flip_bit(options.dir + "/00000000000000000001.seg", kPageBytes + kRecordHeaderBytes + 2);
+    damage_first_record(disk, options.dir);
     ASSERT_FALSE(log->load(1));
     EXPECT_EQ(log->expire(2500), 1u);  // cut-off 1500: the first only
     EXPECT_EQ(log->first_seq(), 2u);
