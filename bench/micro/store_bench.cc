@@ -56,6 +56,20 @@ struct MemoryLog {
         log = std::move(*ringtail::store::StreamLog::open(disk, options, nullptr));
         disk.poll();
     }
+    // Makes everything appended durable (completes its writes).
+    void sync() {
+        log->flush();
+        disk.poll();
+    }
+    // Appends, syncing while the log is full (the tail, or a roll waiting for its last write).
+    bool append(std::string_view payload) {
+        auto seq = log->append(kSubject, {}, payload, 0);
+        while (!seq && seq.error() == ringtail::Errc::kBusy) {
+            sync();
+            seq = log->append(kSubject, {}, payload, 0);
+        }
+        return seq.has_value();
+    }
 };
 
 // Appends, flushing and completing every 8 MiB's worth, as the durable bench's loop does. With
@@ -68,29 +82,17 @@ void BM_AppendMemory(benchmark::State& state) {
         ringtail::store::StoreLimits limits;
         limits.max_bytes = 256ll << 20;
         memory.log->set_limits(limits);
-        while (memory.log->bytes() + 2 * payload.size() < (256u << 20)) {
-            if (!memory.log->append(kSubject, {}, payload, 0)) {
-                memory.log->flush();
-                memory.disk.poll();
-            }
-        }
+        while (memory.log->bytes() + 2 * payload.size() < (256u << 20)) memory.append(payload);
     }
     size_t turn = (8u << 20) / ringtail::store::record_bytes(kSubject.size(), 0, payload.size());
     size_t in_turn = 0;
     for (auto _ : state) {
-        auto seq = memory.log->append(kSubject, {}, payload, 0);
-        while (!seq && seq.error() == ringtail::Errc::kBusy) {  // the tail is full, or a roll waits
-            memory.log->flush();
-            memory.disk.poll();
-            seq = memory.log->append(kSubject, {}, payload, 0);
-        }
-        if (!seq) {
+        if (!memory.append(payload)) {
             state.SkipWithError("append refused");
             break;
         }
         if (++in_turn == turn) {
-            memory.log->flush();
-            memory.disk.poll();
+            memory.sync();
             in_turn = 0;
         }
     }
@@ -102,16 +104,13 @@ void BM_LoadMemory(benchmark::State& state) {
     std::string payload(static_cast<size_t>(state.range(0)), 'p');
     MemoryLog memory;
     uint64_t count = (64u << 20) / payload.size();
-    for (uint64_t i = 0; i < count;) {
-        if (memory.log->append(kSubject, {}, payload, 0)) {
-            ++i;
-        } else {
-            memory.log->flush();
-            memory.disk.poll();
+    for (uint64_t i = 0; i < count; ++i) {
+        if (!memory.append(payload)) {
+            state.SkipWithError("append refused");
+            return;
         }
     }
-    memory.log->flush();
-    memory.disk.poll();
+    memory.sync();
     uint64_t seq = 0;
     for (auto _ : state) {
         seq = seq % count + 1;
