@@ -15,6 +15,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "proto/utf8.h"
 
 // The nats-conf grammar (nats-server conf/lex.go, conf/parse.go), written as a recursive-descent
 // parser over the bytes instead of Go's state-function lexer. Where nats-server accepts odd input
@@ -98,24 +99,6 @@ int hex_digit(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
 }
 
 absl::StatusOr<std::string> read_whole_file(const std::string& path) {
@@ -592,7 +575,7 @@ absl::Status Parser::parse_escape(std::string& out) {
                     pos_ = saved_pos;  // Not a pair; the next escape is read on its own.
                 }
             }
-            append_utf8(out, static_cast<uint32_t>(cp));
+            proto::append_utf8(out, static_cast<uint32_t>(cp));
             return absl::OkStatus();
         }
         default:

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "proto/utf8.h"
+
 namespace ringtail::proto::js {
 namespace {
 
@@ -442,24 +444,6 @@ Rune decode_rune(std::string_view text, size_t at) {
                 4};
     }
     return {kRuneError, 1};
-}
-
-void append_utf8(std::string& out, uint32_t rune) {
-    if (rune < 0x80) {
-        out += static_cast<char>(rune);
-    } else if (rune < 0x800) {
-        out += static_cast<char>(0xC0 | (rune >> 6));
-        out += static_cast<char>(0x80 | (rune & 0x3F));
-    } else if (rune < 0x10000) {
-        out += static_cast<char>(0xE0 | (rune >> 12));
-        out += static_cast<char>(0x80 | ((rune >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (rune & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (rune >> 18));
-        out += static_cast<char>(0x80 | ((rune >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((rune >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (rune & 0x3F));
-    }
 }
 
 void append_hex(std::string& out, uint32_t value, int digits) {
