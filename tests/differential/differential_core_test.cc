@@ -23,6 +23,7 @@
 
 #include "tests/differential/player.h"
 #include "tests/differential/scenario.h"
+#include "tests/differential/servers.h"
 #include "tests/differential/transcript.h"
 #include "tests/support/server_process.h"
 
@@ -36,28 +37,6 @@ namespace {
 constexpr size_t kCorpusScenariosMin = 120;
 constexpr size_t kDisplayLineBytesMax = 600;
 constexpr size_t kDisplayLinesMax = 120;
-constexpr size_t kLogLinesShown = 30;
-
-std::string env_text(const char* name) {
-    const char* value = std::getenv(name);
-    return value == nullptr ? std::string() : std::string(value);
-}
-
-struct ServerSpec {
-    std::string label;
-    std::string binary;
-    std::vector<std::string> leading_args;
-};
-
-ServerSpec server_a() { return {"nats-server", nats_server_binary(), {}}; }
-
-ServerSpec server_b() {
-    std::string choice = env_text("RT_DIFF_B");
-    if (choice.empty()) choice = testing_ringtail() ? "ringtail" : "nats-server";
-    if (choice == "nats-server") return {"nats-server (as B)", nats_server_binary(), {}};
-    if (choice == "ringtail") return {"ringtail", ringtail_binary(), {"--shards", "2"}};
-    return {choice, choice, {}};
-}
 
 PlayOptions play_options() {
     PlayOptions options;
@@ -65,14 +44,6 @@ PlayOptions play_options() {
     if (!settle.empty())
         options.settle_quiet = std::chrono::milliseconds(std::atoi(settle.c_str()));
     return options;
-}
-
-std::string log_tail(const std::string& log) {
-    size_t at = log.size();
-    for (size_t lines = 0; at > 0 && lines <= kLogLinesShown; --at) {
-        if (log[at - 1] == '\n') ++lines;
-    }
-    return log.substr(at);
 }
 
 // First line where the two texts differ, 1-based; 0 if equal.

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "tests/differential/scenario.h"
+#include "tests/differential/servers.h"
 #include "tests/support/raw_client.h"
 #include "tests/support/server_process.h"
 
@@ -54,7 +55,6 @@ constexpr uint32_t kRepeatCountMax = 10'000;
 constexpr uint32_t kSleepMsMax = 5'000;
 constexpr uint32_t kFillBytesMax = 8 * 1024 * 1024;
 constexpr size_t kMismatchesShownMax = 8;
-constexpr size_t kLogLinesShown = 30;
 constexpr int kReplyWaitMsDefault = 1000;
 constexpr std::string_view kInboxPrefix = "_INBOX.rtjs.";
 constexpr std::string_view kZeroTime = "0001-01-01T00:00:00Z";
@@ -594,27 +594,6 @@ std::string render_all(const JsScenario& scenario, const std::vector<StepRecord>
 // ---------------------------------------------------------------------------------------------
 // Running
 
-std::string env_text(const char* name) {
-    const char* value = std::getenv(name);
-    return value == nullptr ? std::string() : std::string(value);
-}
-
-struct ServerSpec {
-    std::string label;
-    std::string binary;
-    std::vector<std::string> leading_args;
-};
-
-ServerSpec server_a() { return {"nats-server", nats_server_binary(), {}}; }
-
-ServerSpec server_b() {
-    std::string choice = env_text("RT_DIFF_B");
-    if (choice.empty()) choice = testing_ringtail() ? "ringtail" : "nats-server";
-    if (choice == "nats-server") return {"nats-server (as B)", nats_server_binary(), {}};
-    if (choice == "ringtail") return {"ringtail", ringtail_binary(), {"--shards", "2"}};
-    return {choice, choice, {}};
-}
-
 milliseconds reply_wait() {
     std::string text = env_text("RT_DIFF_JS_REPLY_MS");
     return milliseconds(text.empty() ? kReplyWaitMsDefault : std::atoi(text.c_str()));
@@ -657,14 +636,6 @@ std::vector<StepRecord> play_js(const JsScenario& scenario, int port, millisecon
         records[i] = client.request(step, wait);
     }
     return records;
-}
-
-std::string log_tail(const std::string& log) {
-    size_t at = log.size();
-    for (size_t lines = 0; at > 0 && lines <= kLogLinesShown; --at) {
-        if (log[at - 1] == '\n') ++lines;
-    }
-    return log.substr(at);
 }
 
 std::string test_name(const std::string& path) {
