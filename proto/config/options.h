@@ -84,7 +84,7 @@ struct Options {
     int https_port = 0;
     std::string http_host;  // Empty: the client listener's host.
 
-    // JetStream (accepted now, served by a later issue).
+    // JetStream: enabled by -js or a jetstream block; -1 = no storage limit.
     bool jetstream = false;
     std::string store_dir;
     int64_t max_memory_store_bytes = -1;

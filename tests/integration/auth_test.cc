@@ -29,7 +29,7 @@ natsStatus connect_as(const std::string& url, const char* user, const char* pass
     natsStatus status = NATS_OK;
     ConnectionPtr connection = connect_with(options.get(), &status);
     if (status == NATS_OK) {
-        // Prove the session is usable, not just the handshake.
+        // Prove the connection is usable, not just the handshake.
         SubscriptionPtr sub = subscribe_sync(connection.get(), "auth.check");
         if (!sub) return NATS_ERR;
         if (natsConnection_PublishString(connection.get(), "auth.check", "ok") != NATS_OK) {

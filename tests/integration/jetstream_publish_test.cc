@@ -1,4 +1,4 @@
-// JetStream streams (issue 5), publishing: PubAcks, Nats-Msg-Id dedupe, the Nats-Expected-*
+// JetStream streams, publishing: PubAcks, Nats-Msg-Id dedupe, the Nats-Expected-*
 // headers, rollups, max_msg_size, discard new and discard old limits, max_age expiry, retention
 // without consumers and js_PublishAsync. Most tests run on both file and memory storage.
 // Every expectation is nats-server 2.9.10's behaviour; where that is surprising a comment says so.

@@ -1,4 +1,4 @@
-// JetStream streams (issue 5), restarts: a server stopped with SIGTERM or killed with SIGKILL and
+// JetStream streams, restarts: a server stopped with SIGTERM or killed with SIGKILL and
 // started again on the same store directory has every file stream, its config and every
 // acknowledged message back (and deletes, purges and updates stay done); memory streams are gone.
 // Every expectation is nats-server 2.9.10's behaviour.

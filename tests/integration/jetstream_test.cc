@@ -1,4 +1,4 @@
-// JetStream streams (issue 5), the management API: enabling JetStream, $JS.API.INFO, stream
+// JetStream streams, the management API: enabling JetStream, $JS.API.INFO, stream
 // create/update/delete/info/names/list, purge, message get/delete and direct get, driven through
 // libnats (js_*) and, where libnats hides the wire, raw requests whose JSON is checked.
 // Every expectation is nats-server 2.9.10's behaviour; where that is surprising a comment says so.
