@@ -207,12 +207,14 @@ struct Summary {
     enum class Kind { kRate, kFailed, kSkipped } kind = Kind::kSkipped;
     double rate = 0;
     double spread = 0;  // (max - min) / median
+    double cpu_us_per_msg = -1;  // median of the server's CPU per message, -1 if unmeasured
     std::string why;
 };
 
 Summary summarize(const Cell& cell, const std::string& label) {
     Summary summary;
     std::vector<double> rates;
+    std::vector<double> cpus;
     for (const RunResult& run : cell.runs) {
         if (run.status == RunStatus::kFailed) {
             summary.kind = Summary::Kind::kFailed;
@@ -226,7 +228,9 @@ Summary summarize(const Cell& cell, const std::string& label) {
         for (const Throughput& rate : run.rates) {
             if (rate.label == label) rates.push_back(rate.msgs_per_s());
         }
+        if (double cpu = run.server_cpu_us_per_msg(); cpu >= 0) cpus.push_back(cpu);
     }
+    if (!cpus.empty()) summary.cpu_us_per_msg = median(cpus);
     if (rates.empty()) {
         summary.why = "no runs";
         return summary;
@@ -374,7 +378,10 @@ void run_rounds(Comparison& k) {
                 o.size_bytes = k.cases[i].size_bytes;
                 o.url = s.process.url();
                 o.server_label = s.label;
+                double cpu_before = s.process.cpu_seconds();
                 RunResult result = run_scenario(o);
+                double cpu_after = s.process.cpu_seconds();
+                if (cpu_before >= 0 && cpu_after >= cpu_before) result.server_cpu_s = cpu_after - cpu_before;
                 std::string shown;
                 if (result.status == RunStatus::kOk) {
                     const Throughput* headline = result.headline();
@@ -382,6 +389,11 @@ void run_rounds(Comparison& k) {
                                                 : with_commas(static_cast<uint64_t>(
                                                       std::llround(headline->msgs_per_s()))) +
                                                       " msgs/s";
+                    if (double cpu = result.server_cpu_us_per_msg(); cpu >= 0) {
+                        char text[48];
+                        std::snprintf(text, sizeof text, ", server %.2f us/msg", cpu);
+                        shown += text;
+                    }
                 } else {
                     shown = (result.status == RunStatus::kFailed ? "FAILED: " : "n/a: ") +
                             result.message;
@@ -422,8 +434,21 @@ void add_rate_rows(const Comparison& k, size_t i, Tables& t,
             ratio = buffer;
             spread = percent(sa.spread) + " / " + percent(sb.spread);
         }
+        // The server's CPU per message beside the rate: what decides when clients and server
+        // share cores.
+        std::string cpu = "—";
+        std::string cpu_ratio = "—";
+        if (sa.cpu_us_per_msg >= 0 && sb.cpu_us_per_msg >= 0) {
+            char buffer[64];
+            std::snprintf(buffer, sizeof buffer, "%.2f / %.2f", sa.cpu_us_per_msg, sb.cpu_us_per_msg);
+            cpu = buffer;
+            if (sa.cpu_us_per_msg > 0) {
+                std::snprintf(buffer, sizeof buffer, "%.2fx", sb.cpu_us_per_msg / sa.cpu_us_per_msg);
+                cpu_ratio = buffer;
+            }
+        }
         t.rates += "| " + name + " | " + size_label(size) + " | " + cell_text(sa) + " | " +
-                   cell_text(sb) + " | " + ratio + " | " + spread + " |\n";
+                   cell_text(sb) + " | " + ratio + " | " + spread + " | " + cpu + " | " + cpu_ratio + " |\n";
         for (const auto& [summary, side] : {std::pair{&sa, &k.a}, std::pair{&sb, &k.b}}) {
             if (summary->kind != Summary::Kind::kFailed) continue;
             t.failures += "- " + name + " " + size_label(size) + " on " + side->label + ": " +
@@ -470,8 +495,9 @@ void add_latency_row(const Comparison& k, size_t i, Tables& t) {
 Tables build_tables(const Comparison& k) {
     Tables t;
     t.rates =
-        "| scenario | size | nats-server msgs/s | ringtail msgs/s | ratio | spread A / B |\n"
-        "|---|---:|---:|---:|---:|---:|\n";
+        "| scenario | size | " + k.a.label + " msgs/s | " + k.b.label +
+        " msgs/s | ratio | spread A / B | server CPU us/msg A / B | CPU ratio |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|\n";
     std::map<std::string, size_t> panel_of;
     for (size_t i = 0; i < k.cases.size(); ++i) {
         add_rate_rows(k, i, t, panel_of);

@@ -181,6 +181,10 @@ nlohmann::json to_json(const RunResult& r) {
     json["expected"] = r.expected;
     json["received"] = r.received;
     json["elapsed_s"] = r.elapsed_s;
+    if (r.server_cpu_s >= 0) {
+        json["server_cpu_s"] = r.server_cpu_s;
+        json["server_cpu_us_per_msg"] = r.server_cpu_us_per_msg();
+    }
     json["rates"] = nlohmann::json::array();
     for (const Throughput& rate : r.rates) {
         json["rates"].push_back({{"label", rate.label},

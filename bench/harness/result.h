@@ -48,6 +48,15 @@ struct RunResult {
     uint64_t expected = 0;  // deliveries the run had to see
     uint64_t received = 0;  // deliveries it saw
     double elapsed_s = 0;
+    double server_cpu_s = -1;  // compare mode: the server's CPU time during the run
+
+    // The server's CPU time per message, in microseconds: per delivery, or per message sent
+    // where nothing is delivered (pub). -1 when not measured.
+    double server_cpu_us_per_msg() const {
+        uint64_t messages = received > 0 ? received : sent;
+        if (server_cpu_s < 0 || messages == 0) return -1;
+        return server_cpu_s * 1e6 / static_cast<double>(messages);
+    }
 
     const Throughput* headline() const {
         for (const Throughput& rate : rates) {

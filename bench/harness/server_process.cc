@@ -91,6 +91,25 @@ Status ServerProcess::start(const Spec& spec) {
     return std::unexpected(spec.label + " wrote no ports file within 10 s: " + log_tail());
 }
 
+double ServerProcess::cpu_seconds() const {
+    if (pid_ <= 0) return -1;
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the command name, which is in parentheses and may hold spaces: state is
+    // field 3, utime field 14, stime field 15.
+    size_t close = text.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    uint64_t utime = 0;
+    uint64_t stime = 0;
+    for (int number = 3; number <= 15 && fields >> field; ++number) {
+        if (number == 14) utime = std::stoull(field);
+        if (number == 15) stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 void ServerProcess::stop() {
     if (pid_ <= 0) return;
     kill(pid_, SIGTERM);

@@ -34,6 +34,10 @@ class ServerProcess {
     [[nodiscard]] Status start(const Spec& spec);
     void stop();
 
+    // CPU time the process has used so far (user + system, all threads), in seconds; -1 if
+    // it cannot be read. Clock-tick resolution (10 ms on most kernels).
+    double cpu_seconds() const;
+
     const std::string& url() const { return url_; }
     const std::string& command_line() const { return command_line_; }
     const Spec& spec() const { return spec_; }
