@@ -1,5 +1,8 @@
 #include "base/result.h"
 
+#include <cerrno>
+#include <cstring>
+
 namespace ringtail {
 
 std::string_view errc_text(Errc errc) {
@@ -18,6 +21,28 @@ std::string_view errc_text(Errc errc) {
         case Errc::kLimit: return "a stream limit refuses the message";
     }
     return "unknown";
+}
+
+Errc errc_from_errno(int error) {
+    switch (error) {
+        case ENOSPC:
+        case EDQUOT:
+            return Errc::kNoSpace;
+        case ENOENT:
+            return Errc::kNotFound;
+        case EEXIST:
+        case EINVAL:
+            return Errc::kInvalid;
+        default:
+            return Errc::kIo;
+    }
+}
+
+std::unexpected<Error> fail_errno(int error, std::string_view what) {
+    std::string text(what);
+    text.append(": ");
+    text.append(std::strerror(error));
+    return fail(errc_from_errno(error), std::move(text));
 }
 
 }  // namespace ringtail

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <string>
 #include <string_view>
 
 namespace ringtail {
@@ -23,9 +24,28 @@ enum class Errc : uint16_t {
     kLimit,          // a retention limit refuses the message (discard new)
 };
 
-template <class T>
-using Result = std::expected<T, Errc>;
+// An operating error someone will read: the code callers switch on, and the words an operator
+// needs to act (the call, the path, errno), written where the error was found. Control paths
+// (start-up, opening files, stream creation) return it; data paths return a bare Errc.
+struct Error {
+    Errc code = Errc::kIo;
+    std::string text;
+};
+
+// Result<T> carries a value or an Errc; Result<T, Error> a value or an Error.
+template <class T, class E = Errc>
+using Result = std::expected<T, E>;
 
 std::string_view errc_text(Errc errc);
+
+// An Error for `code` with `text`, ready to return from a Result<T, Error> function.
+inline std::unexpected<Error> fail(Errc code, std::string text) {
+    return std::unexpected(Error{code, std::move(text)});
+}
+
+// "what: <errno text>" with the Errc errno maps to (ENOSPC and EDQUOT kNoSpace, ENOENT
+// kNotFound, EEXIST and EINVAL kInvalid, the rest kIo).
+std::unexpected<Error> fail_errno(int error, std::string_view what);
+Errc errc_from_errno(int error);
 
 }  // namespace ringtail

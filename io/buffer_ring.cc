@@ -16,8 +16,8 @@ BufferRing::~BufferRing() {
     std::free(storage_);
 }
 
-std::string BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count,
-                             uint32_t buffer_bytes) {
+Result<void, Error> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count,
+                                     uint32_t buffer_bytes) {
     ring_ = ring;
     group_id_ = group_id;
     count_ = count;
@@ -25,7 +25,7 @@ std::string BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count,
     size_t ring_bytes = count * sizeof(io_uring_buf);
     void* mapped = mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE,
                         -1, 0);
-    if (mapped == MAP_FAILED) return std::string("mmap buffer ring: ") + std::strerror(errno);
+    if (mapped == MAP_FAILED) return fail_errno(errno, "mmap buffer ring");
     buf_ring_ = static_cast<io_uring_buf_ring*>(mapped);
     io_uring_buf_ring_init(buf_ring_);
     io_uring_buf_reg reg{};
@@ -36,11 +36,11 @@ std::string BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count,
     if (rc < 0) {
         munmap(buf_ring_, ring_bytes);
         buf_ring_ = nullptr;
-        return std::string("io_uring provided buffer rings are unavailable (") +
-               std::strerror(-rc) + "); Linux 6.1 or newer is required";
+        return fail(Errc::kUnsupported, std::string("io_uring provided buffer rings are unavailable (") +
+                                            std::strerror(-rc) + "); Linux 6.1 or newer is required");
     }
     storage_ = static_cast<char*>(std::aligned_alloc(4096, size_t{count} * buffer_bytes));
-    if (storage_ == nullptr) return "out of memory for receive buffers";
+    if (storage_ == nullptr) return fail(Errc::kNoSpace, "out of memory for receive buffers");
     for (uint32_t id = 0; id < count; ++id) recycle(static_cast<uint16_t>(id));
     commit();
     return {};

@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 
+#include "base/result.h"
+
 namespace ringtail::io {
 
 // A provided-buffer ring: the kernel picks a buffer for each multishot recv completion.
@@ -19,7 +21,8 @@ public:
     BufferRing& operator=(const BufferRing&) = delete;
 
     // Registers `count` (a power of two) buffers of `buffer_bytes` under group `group_id`.
-    std::string init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes);
+    [[nodiscard]] Result<void, Error> init(io_uring* ring, uint16_t group_id, uint32_t count,
+                                           uint32_t buffer_bytes);
 
     std::span<const char> buffer(uint16_t id, size_t bytes) const {
         return {storage_ + static_cast<size_t>(id) * buffer_bytes_, bytes};

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -21,22 +22,10 @@
 namespace ringtail::io {
 namespace {
 
-Errc errno_to_errc(int error) {
-    switch (error) {
-        case ENOSPC:
-        case EDQUOT:
-            return Errc::kNoSpace;
-        case ENOENT:
-            return Errc::kNotFound;
-        case EEXIST:
-        case EINVAL:
-            return Errc::kInvalid;
-        default:
-            return Errc::kIo;
-    }
-}
+std::unexpected<Errc> fail() { return std::unexpected(errc_from_errno(errno)); }
 
-std::unexpected<Errc> fail() { return std::unexpected(errno_to_errc(errno)); }
+// Token 0 on the loop: the poll of the helper thread's eventfd.
+constexpr uint64_t kPreparedToken = 0;
 
 Result<bool> sync_dir(const std::string& dir) {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -73,7 +62,17 @@ bool zero_fill(int fd, uint64_t offset, uint64_t bytes) {
 }  // namespace
 
 DirectDisk::~DirectDisk() {
-    while (!files_.empty()) close_file(files_.begin()->first);
+    // Writes still in flight complete into nothing: their completions are dropped.
+    if (tag_ != 0) {
+        io_uring_sqe* sqe = loop_.sqe(Loop::kNoHandler);
+        io_uring_prep_cancel64(sqe, Loop::user_data(tag_, kPreparedToken), 0);
+        loop_.detach(tag_);
+    }
+    for (auto& [handle, file] : files_) {
+        if (file.map != nullptr) ::munmap(const_cast<std::byte*>(file.map), file.bytes);
+        ::close(file.fd);
+    }
+    files_.clear();
     if (preparer_.joinable()) {
         {
             std::lock_guard lock(prepare_mutex_);
@@ -85,21 +84,38 @@ DirectDisk::~DirectDisk() {
     if (event_fd_ >= 0) ::close(event_fd_);
 }
 
-std::string DirectDisk::init() {
-    std::string error = ring_.init(256);
-    if (!error.empty()) return error;
+Result<void, Error> DirectDisk::init() {
+    tag_ = loop_.attach(*this);
     event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (event_fd_ < 0) return std::string("eventfd: ") + std::strerror(errno);
-    int rc = io_uring_register_eventfd(ring_.raw(), event_fd_);
-    if (rc < 0) return std::string("io_uring_register_eventfd: ") + std::strerror(-rc);
+    if (event_fd_ < 0) return fail_errno(errno, "eventfd");
+    arm_prepared_poll();
     // A table of empty slots, filled as logs register their tails; without one (an older
     // kernel), every write simply goes without a fixed buffer.
     constexpr int kBufferSlots = 4096;
-    if (io_uring_register_buffers_sparse(ring_.raw(), kBufferSlots) == 0) {
+    if (io_uring_register_buffers_sparse(loop_.raw(), kBufferSlots) == 0) {
         for (int slot = kBufferSlots - 1; slot >= 0; --slot) free_buffers_.push_back(slot);
     }
     preparer_ = std::thread([this] { preparer_main(); });
     return {};
+}
+
+void DirectDisk::arm_prepared_poll() {
+    io_uring_sqe* sqe = loop_.sqe(Loop::user_data(tag_, kPreparedToken));
+    io_uring_prep_poll_multishot(sqe, event_fd_, POLLIN);
+}
+
+void DirectDisk::on_completion(uint64_t token, int32_t result, uint32_t flags) {
+    if (token == kPreparedToken) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t got = ::read(event_fd_, &count, sizeof count);
+        if (!(flags & IORING_CQE_F_MORE)) arm_prepared_poll();
+        run_prepared();
+    } else {
+        on_write_done(token, result);
+    }
+    // A completion may have queued the next write (store::StreamLog sends what waited for a
+    // free slot): submit it now rather than at the end of the owner's turn.
+    if (io_uring_sq_ready(loop_.raw()) > 0) io_uring_submit(loop_.raw());
 }
 
 void DirectDisk::prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) {
@@ -107,6 +123,7 @@ void DirectDisk::prepare_file(const std::string& path, uint64_t bytes, store::Di
         std::lock_guard lock(prepare_mutex_);
         prepare_jobs_.push_back({path, bytes, op});
     }
+    ++prepare_jobs_count_;
     prepare_wakeup_.notify_one();
 }
 
@@ -130,14 +147,15 @@ void DirectDisk::preparer_main() {
     }
 }
 
-size_t DirectDisk::run_prepared() {
+void DirectDisk::run_prepared() {
     std::deque<PrepareJob> done;
     {
         std::lock_guard lock(prepare_mutex_);
         done.swap(prepare_done_);
     }
+    prepare_jobs_count_ -= done.size();
+    completed_ += done.size();
     for (PrepareJob& job : done) job.op->done(job.op, job.result);
-    return done.size();
 }
 
 Result<bool> DirectDisk::adopt_file(const std::string& from, const std::string& to,
@@ -148,7 +166,7 @@ Result<bool> DirectDisk::adopt_file(const std::string& from, const std::string& 
               ::fdatasync(fd) == 0;
     int error = errno;
     ::close(fd);
-    if (!ok) return std::unexpected(errno_to_errc(error));
+    if (!ok) return std::unexpected(errc_from_errno(error));
     // Never over an existing file: a name clash is a bug to report, not data to replace.
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) return fail();
     return sync_dir(parent_of(to));
@@ -160,13 +178,18 @@ Result<bool> DirectDisk::replace_file(const std::string& from, const std::string
 }
 
 void DirectDisk::forget(store::DiskWrite* op) {
-    if (ops_handle_.contains(op)) {
-        forgotten_.insert(op);  // a write in flight: its completion is dropped in reap()
-        return;
+    bool in_flight = false;
+    for (auto& [token, write] : writes_) {
+        if (write.op == op) {
+            write.op = nullptr;  // its completion is dropped in on_write_done()
+            in_flight = true;
+        }
     }
+    if (in_flight) return;
     {
         std::lock_guard lock(prepare_mutex_);
-        std::erase_if(prepare_jobs_, [op](const PrepareJob& job) { return job.op == op; });
+        prepare_jobs_count_ -= static_cast<size_t>(
+            std::erase_if(prepare_jobs_, [op](const PrepareJob& job) { return job.op == op; }));
     }
     // A job already running finishes; wait for it so its result can be dropped.
     while (true) {
@@ -176,6 +199,7 @@ void DirectDisk::forget(store::DiskWrite* op) {
                                      [op](const PrepareJob& job) { return job.op == op; });
             if (done != prepare_done_.end()) {
                 prepare_done_.erase(done);
+                --prepare_jobs_count_;
                 return;
             }
             bool queued = std::any_of(prepare_jobs_.begin(), prepare_jobs_.end(),
@@ -235,7 +259,7 @@ Result<bool> DirectDisk::create_file(const std::string& path, uint64_t bytes,
     ::close(fd);
     if (!ok) {
         ::unlink(path.c_str());
-        return std::unexpected(errno_to_errc(error));
+        return std::unexpected(errc_from_errno(error));
     }
     return sync_dir(parent_of(path));
 }
@@ -284,9 +308,21 @@ Result<std::span<const std::byte>> DirectDisk::map_file(int handle) {
 
 void DirectDisk::close_file(int handle) {
     auto it = files_.find(handle);
-    if (it == files_.end()) return;
-    while (it->second.writes_in_flight > 0) reap(true, handle);
-    if (it->second.map != nullptr) ::munmap(const_cast<std::byte*>(it->second.map), it->second.bytes);
+    if (it == files_.end() || it->second.closed) return;
+    File& file = it->second;
+    if (file.map != nullptr) ::munmap(const_cast<std::byte*>(file.map), file.bytes);
+    file.map = nullptr;
+    file.closed = true;
+    if (file.writes_in_flight == 0) {
+        release_file(it);
+        return;
+    }
+    for (auto& [token, write] : writes_) {
+        if (write.handle == handle) write.op = nullptr;
+    }
+}
+
+void DirectDisk::release_file(std::map<int, File>::iterator it) {
     ::close(it->second.fd);
     files_.erase(it);
 }
@@ -296,7 +332,7 @@ int DirectDisk::register_buffer(std::span<std::byte> memory) {
     int slot = free_buffers_.back();
     iovec iov{memory.data(), memory.size()};
     __u64 tag = 0;
-    if (io_uring_register_buffers_update_tag(ring_.raw(), static_cast<unsigned>(slot), &iov, &tag, 1) != 1) {
+    if (io_uring_register_buffers_update_tag(loop_.raw(), static_cast<unsigned>(slot), &iov, &tag, 1) != 1) {
         return -1;
     }
     free_buffers_.pop_back();
@@ -307,7 +343,7 @@ void DirectDisk::unregister_buffer(int buffer) {
     // The slot drops its pages once no request uses them; none does (see store::Disk).
     iovec none{nullptr, 0};
     __u64 tag = 0;
-    int rc = io_uring_register_buffers_update_tag(ring_.raw(), static_cast<unsigned>(buffer), &none, &tag, 1);
+    int rc = io_uring_register_buffers_update_tag(loop_.raw(), static_cast<unsigned>(buffer), &none, &tag, 1);
     RT_ASSERT(rc == 1);
     free_buffers_.push_back(buffer);
 }
@@ -319,7 +355,9 @@ void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> d
     RT_ASSERT(reinterpret_cast<uintptr_t>(data.data()) % store::kPageBytes == 0);
     auto it = files_.find(handle);
     RT_ASSERT(it != files_.end());
-    io_uring_sqe* sqe = ring_.sqe();
+    RT_ASSERT(!it->second.closed);
+    uint64_t token = token_next_++;
+    io_uring_sqe* sqe = loop_.sqe(Loop::user_data(tag_, token));
     if (buffer >= 0) {
         io_uring_prep_write_fixed(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset,
                                   buffer);
@@ -327,10 +365,8 @@ void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> d
         io_uring_prep_write(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset);
     }
     sqe->rw_flags = RWF_DSYNC;
-    io_uring_sqe_set_data(sqe, op);
     ++it->second.writes_in_flight;
-    ++in_flight_;
-    ops_handle_[op] = handle;
+    writes_.emplace(token, Write{op, handle});
 }
 
 Result<bool> DirectDisk::write_sync(int handle, uint64_t offset, std::span<const std::byte> data) {
@@ -344,35 +380,16 @@ Result<bool> DirectDisk::write_sync(int handle, uint64_t offset, std::span<const
     return true;
 }
 
-size_t DirectDisk::poll(bool wait) {
-    size_t prepared = run_prepared();
-    return prepared + reap(wait && prepared == 0, -1);
-}
-
-size_t DirectDisk::reap(bool wait, int handle_closing) {
-    if (in_flight_ == 0) return 0;
-    int rc = wait ? io_uring_submit_and_wait(ring_.raw(), 1) : io_uring_submit_and_get_events(ring_.raw());
-    (void)rc;
-    size_t done = 0;
-    io_uring_cqe* cqe;
-    while (io_uring_peek_cqe(ring_.raw(), &cqe) == 0) {
-        auto* op = static_cast<store::DiskWrite*>(io_uring_cqe_get_data(cqe));
-        int32_t result = cqe->res;
-        io_uring_cqe_seen(ring_.raw(), cqe);
-        auto owner = ops_handle_.find(op);
-        RT_ASSERT(owner != ops_handle_.end());
-        int handle = owner->second;
-        ops_handle_.erase(owner);
-        --files_[handle].writes_in_flight;
-        --in_flight_;
-        ++done;
-        bool forgotten = forgotten_.erase(op) > 0;
-        if (handle != handle_closing && !forgotten) op->done(op, result);
-    }
-    // A completion may have queued the next write (store::StreamLog sends what waited for a
-    // free slot): submit it now rather than at the next poll.
-    if (io_uring_sq_ready(ring_.raw()) > 0) io_uring_submit(ring_.raw());
-    return done;
+void DirectDisk::on_write_done(uint64_t token, int32_t result) {
+    auto it = writes_.find(token);
+    RT_ASSERT(it != writes_.end());
+    Write write = it->second;
+    writes_.erase(it);
+    ++completed_;
+    auto file = files_.find(write.handle);
+    RT_ASSERT(file != files_.end());
+    if (--file->second.writes_in_flight == 0 && file->second.closed) release_file(file);
+    if (write.op != nullptr) write.op->done(write.op, result);
 }
 
 }  // namespace ringtail::io

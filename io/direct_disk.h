@@ -3,32 +3,35 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
-#include <set>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include "io/uring.h"
+#include "io/loop.h"
 #include "store/disk.h"
 
 namespace ringtail::io {
 
-// store::Disk on real files: O_DIRECT writes submitted through io_uring with RWF_DSYNC (the
-// completion means "on stable storage"), reads through a read-only shared mapping.
-// Owner: one thread, which calls poll() to run completions.
-// Lifecycle: close_file() waits for that file's writes in flight and drops their callbacks, so
-// a log that closes its files is never called back afterwards.
+// store::Disk on real files: O_DIRECT writes submitted with RWF_DSYNC on the owner's io::Loop
+// (the completion means "on stable storage"), reads through a read-only shared mapping.
+// Owner: the thread that runs the loop; completions run from Loop::run_once.
+// Lifecycle: close_file() drops the callbacks of that file's writes in flight and closes the
+// descriptor once they complete, so a log that closes its files is never called back and
+// nothing waits. Destroy it once writes_in_flight() is 0: a write still in flight reads memory
+// its log may have freed.
 // Where the file system refuses O_DIRECT (tmpfs), files are opened without it; RWF_DSYNC still
 // makes each write durable before it completes.
 // Registered buffers are io_uring fixed buffers: their pages are pinned once, not on every
 // write. Where the kernel refuses (RLIMIT_MEMLOCK for an unprivileged user, a full table),
 // register_buffer() answers -1 and writes from that memory pin it each time, as before.
-class DirectDisk final : public store::Disk {
+class DirectDisk final : public store::Disk, private CompletionHandler {
 public:
-    DirectDisk() = default;
+    explicit DirectDisk(Loop& loop) : loop_(loop) {}
     ~DirectDisk() override;
-    // Sets up the io_uring ring; empty string on success.
-    std::string init();
+    DirectDisk(const DirectDisk&) = delete;
+    DirectDisk& operator=(const DirectDisk&) = delete;
+    // Attaches to the loop, sets up the fixed-buffer table and the helper thread.
+    [[nodiscard]] Result<void, Error> init();
 
     Result<bool> make_dir(const std::string& path) override;
     Result<std::vector<std::string>> list_dir(const std::string& path) override;
@@ -44,21 +47,19 @@ public:
     void write(int handle, uint64_t offset, std::span<const std::byte> data, int buffer,
                store::DiskWrite* op) override;
     Result<bool> write_sync(int handle, uint64_t offset, std::span<const std::byte> data) override;
-    // Done on a helper thread (allocation and zero-filling block); its completion is picked up
-    // by poll().
+    // Done on a helper thread (allocation and zero-filling block); its completion comes
+    // through the loop.
     void prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) override;
     Result<bool> adopt_file(const std::string& from, const std::string& to,
                             std::span<const std::byte> first_page) override;
     Result<bool> replace_file(const std::string& from, const std::string& to) override;
     void forget(store::DiskWrite* op) override;
 
-    // Submits queued writes and runs the callbacks of completed ones; with `wait`, blocks until
-    // at least one completes (if any is in flight). Returns the number completed.
-    size_t poll(bool wait);
-    size_t in_flight() const { return in_flight_; }
-    // Readable (an eventfd) whenever poll() has something to run: a write or a prepared file
-    // completed. The owner's event loop waits on it.
-    int event_fd() const { return event_fd_; }
+    // Writes submitted and not yet completed, and files being prepared.
+    size_t in_flight() const { return writes_.size() + prepare_jobs_count_; }
+    size_t writes_in_flight() const { return writes_.size(); }
+    // Completions run so far (writes and prepared files), for tests and benchmarks.
+    uint64_t completed() const { return completed_; }
 
 private:
     struct File {
@@ -66,10 +67,18 @@ private:
         const std::byte* map = nullptr;
         uint64_t bytes = 0;
         size_t writes_in_flight = 0;
+        bool closed = false;  // close_file() came while writes were in flight
     };
-    size_t reap(bool wait, int handle_closing);
+    struct Write {
+        store::DiskWrite* op;  // null once forgotten or its file closed
+        int handle;
+    };
+    void on_completion(uint64_t token, int32_t result, uint32_t flags) override;
+    void on_write_done(uint64_t token, int32_t result);
+    void arm_prepared_poll();
     void preparer_main();
-    size_t run_prepared();
+    void run_prepared();
+    void release_file(std::map<int, File>::iterator it);
 
     struct PrepareJob {
         std::string path;
@@ -86,13 +95,41 @@ private:
     store::DiskWrite* preparing_ = nullptr;  // the job the helper thread is running
     std::thread preparer_;
 
-    Uring ring_;
-    int event_fd_ = -1;
+    size_t prepare_jobs_count_ = 0;  // jobs handed to the helper and not yet run back
+
+    Loop& loop_;
+    uint8_t tag_ = 0;
+    int event_fd_ = -1;  // the helper thread's "a prepared file is done"
     std::map<int, File> files_;
-    std::map<store::DiskWrite*, int> ops_handle_;  // writes in flight and their file
-    std::set<store::DiskWrite*> forgotten_;         // writes in flight nobody waits for
-    std::vector<int> free_buffers_;                  // free slots of the fixed-buffer table
-    size_t in_flight_ = 0;
+    // Writes in flight by token (a counter, never reused, so a late completion cannot be taken
+    // for a newer write at the same address).
+    std::map<uint64_t, Write> writes_;
+    uint64_t token_next_ = 1;  // token 0 is the helper's eventfd poll
+    std::vector<int> free_buffers_;  // free slots of the fixed-buffer table
+    uint64_t completed_ = 0;
+};
+
+// A DirectDisk on a loop of its own, for programs that drive a store without a shard
+// (ringtail-store-bench, the store's tests).
+class StandaloneDisk {
+public:
+    StandaloneDisk() : disk_(loop_) {}
+    [[nodiscard]] Result<void, Error> init() {
+        if (auto ok = loop_.init(256); !ok) return ok;
+        return disk_.init();
+    }
+    DirectDisk& disk() { return disk_; }
+    // Runs the completions that are ready; with `wait`, first waits for one if anything is in
+    // flight. Returns how many ran.
+    size_t poll(bool wait) {
+        uint64_t before = disk_.completed();
+        [[maybe_unused]] auto ran = loop_.run_once(wait && disk_.in_flight() > 0);
+        return static_cast<size_t>(disk_.completed() - before);
+    }
+
+private:
+    Loop loop_;
+    DirectDisk disk_;
 };
 
 }  // namespace ringtail::io

@@ -24,26 +24,34 @@ Uring::~Uring() {
     if (initialised_) io_uring_queue_exit(&ring_);
 }
 
-std::string Uring::init(unsigned entries) {
+Result<void, Error> Uring::init(unsigned entries) {
     io_uring_params params{};
     params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
                    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
     params.cq_entries = entries * 4;
     int rc = io_uring_queue_init_params(entries, &ring_, &params);
     if (rc == -EINVAL) {
-        return "io_uring does not accept SINGLE_ISSUER|DEFER_TASKRUN: Linux 6.1 or newer is required";
+        return fail(Errc::kUnsupported,
+                    "io_uring does not accept SINGLE_ISSUER|DEFER_TASKRUN: Linux 6.1 or newer is required");
     }
     if (rc == -EPERM || rc == -ENOSYS) {
-        return std::string("io_uring is unavailable (") + std::strerror(-rc) +
-               "); check the sysctl kernel.io_uring_disabled and any seccomp profile";
+        return fail(Errc::kUnsupported, std::string("io_uring is unavailable (") + std::strerror(-rc) +
+                                            "); check the sysctl kernel.io_uring_disabled and any seccomp profile");
     }
-    if (rc < 0) return std::string("io_uring setup failed: ") + std::strerror(-rc);
+    if (rc < 0) return fail(Errc::kIo, std::string("io_uring setup failed: ") + std::strerror(-rc));
     initialised_ = true;
-    if (!(params.features & IORING_FEAT_CQE_SKIP)) {
-        return "io_uring lacks IORING_FEAT_CQE_SKIP: Linux 6.1 or newer is required";
-    }
-    if (!(params.features & IORING_FEAT_NODROP)) {
-        return "io_uring lacks IORING_FEAT_NODROP: Linux 6.1 or newer is required";
+    struct Feature {
+        unsigned bit;
+        const char* name;
+    };
+    // EXT_ARG: a wait with a timeout needs no timeout SQE (Loop::run_once).
+    for (Feature feature : {Feature{IORING_FEAT_CQE_SKIP, "IORING_FEAT_CQE_SKIP"},
+                            Feature{IORING_FEAT_NODROP, "IORING_FEAT_NODROP"},
+                            Feature{IORING_FEAT_EXT_ARG, "IORING_FEAT_EXT_ARG"}}) {
+        if (!(params.features & feature.bit)) {
+            return fail(Errc::kUnsupported,
+                        std::string("io_uring lacks ") + feature.name + ": Linux 6.1 or newer is required");
+        }
     }
     return {};
 }
@@ -57,11 +65,12 @@ io_uring_sqe* Uring::sqe() {
     return sqe;
 }
 
-std::string probe_kernel() {
+Result<void, Error> probe_kernel() {
     io_uring_probe* probe = io_uring_get_probe();
     if (probe == nullptr) {
-        return "io_uring is unavailable on this kernel (io_uring_get_probe failed); Linux 6.1 or "
-               "newer with io_uring enabled is required (sysctl kernel.io_uring_disabled=0)";
+        return fail(Errc::kUnsupported,
+                    "io_uring is unavailable on this kernel (io_uring_get_probe failed); Linux 6.1 or "
+                    "newer with io_uring enabled is required (sysctl kernel.io_uring_disabled=0)");
     }
     std::string missing;
     for (const Needed& needed : kOpcodes) {
@@ -72,8 +81,8 @@ std::string probe_kernel() {
     }
     io_uring_free_probe(probe);
     if (!missing.empty()) {
-        return "this kernel's io_uring lacks opcodes Ringtail needs (" + missing +
-               "); Linux 6.1 or newer is required";
+        return fail(Errc::kUnsupported, "this kernel's io_uring lacks opcodes Ringtail needs (" + missing +
+                                            "); Linux 6.1 or newer is required");
     }
     // Multishot accept/recv and provided buffer rings arrived in 5.19/6.0; DEFER_TASKRUN in 6.1,
     // which Uring::init checks by asking for it.

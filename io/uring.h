@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "base/result.h"
+
 namespace ringtail::io {
 
 // One io_uring instance for one shard thread.
@@ -18,8 +20,8 @@ public:
     Uring& operator=(const Uring&) = delete;
 
     // Sets the ring up with SINGLE_ISSUER | DEFER_TASKRUN and checks every opcode and feature
-    // Ringtail relies on. Returns an actionable message on failure, empty on success.
-    std::string init(unsigned entries);
+    // Ringtail relies on. The error says what the machine lacks.
+    [[nodiscard]] Result<void, Error> init(unsigned entries);
 
     // A free SQE; submits pending ones first when the submission queue is full.
     io_uring_sqe* sqe();
@@ -32,7 +34,7 @@ private:
     bool initialised_ = false;
 };
 
-// Checks, once, that this kernel offers what Ringtail needs. Empty string when it does.
-std::string probe_kernel();
+// Checks, once, that this kernel offers what Ringtail needs.
+[[nodiscard]] Result<void, Error> probe_kernel();
 
 }  // namespace ringtail::io

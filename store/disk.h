@@ -53,6 +53,8 @@ public:
     // Renames `from` over `to` (replacing it) and fsyncs the directory.
     [[nodiscard]] virtual Result<bool> replace_file(const std::string& from, const std::string& to) = 0;
     // The caller no longer wants `op`'s completion (prepare_file or write); it is never called.
+    // A forgotten write may still read its bytes: forget a write only when what it writes no
+    // longer matters (its file is being removed).
     virtual void forget(DiskWrite* op) = 0;
 
     // Registers memory that writes will come from, so that the disk can prepare it once rather

@@ -260,9 +260,10 @@ StreamLog::~StreamLog() {
     for (auto& segment : segments_) {
         for (size_t i = 0; i < segment->writes_count; ++i) disk_.forget(&segment->write_at(i));
     }
-    // A write still in flight is abandoned (a crash, or shutdown without draining): the Disk
-    // must not call back into a destroyed log, which SimDisk::crash and DirectDisk's close
-    // both guarantee.
+    // A write still in flight is abandoned: the Disk must not call back into a destroyed log,
+    // which SimDisk::crash and DirectDisk's close both guarantee. Its bytes may be freed before
+    // the device reads them, so only a log whose files are going (a deleted stream, a
+    // simulated crash) is destroyed with writes in flight; a server stopping waits for them.
     for (auto& segment : segments_) disk_.close_file(segment->handle);
 }
 

@@ -32,6 +32,7 @@
 #include <string>
 #include <thread>
 
+#include "base/clock.h"
 #include "io/direct_disk.h"
 #include "store/stream_log.h"
 
@@ -42,11 +43,6 @@ constexpr const char* kSubject = "bench.store";
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-int64_t wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // The block device holding `dir`, from its /sys/dev/block stat: sectors written so far (field
@@ -85,11 +81,12 @@ int main(int argc, char** argv) {
     uint64_t warmup_count = (mib_env("RT_WARMUP_MIB", 0)) / record_payload;
     std::filesystem::remove_all(dir);
 
-    ringtail::io::DirectDisk disk;
-    if (std::string error = disk.init(); !error.empty()) {
-        std::fprintf(stderr, "%s\n", error.c_str());
+    ringtail::io::StandaloneDisk standalone;
+    if (auto ok = standalone.init(); !ok) {
+        std::fprintf(stderr, "%s\n", ok.error().text.c_str());
         return 1;
     }
+    ringtail::io::DirectDisk& disk = standalone.disk();
     ringtail::store::StreamLogOptions options;
     options.dir = dir;
     options.segment_bytes = mib_env("RT_SEGMENT_MIB", 256);
@@ -115,7 +112,7 @@ int main(int argc, char** argv) {
         // Segment creation (preallocation + zero fill) is not what this measures: the first
         // segment and the first spare exist before the clock starts; later ones are counted.
         while (!(*log)->spare_ready()) {
-            disk.poll(/*wait=*/false);
+            standalone.poll(/*wait=*/false);
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
         // A turn appends at most about one write's worth, as a server's loop turn takes what its
@@ -129,7 +126,7 @@ int main(int argc, char** argv) {
                 bool full = (*log)->last_seq() == last;
                 for (size_t turn_records = 0; (*log)->last_seq() < last && turn_records < turn_records_max;
                      ++turn_records) {
-                    auto seq = (*log)->append(kSubject, "", payload, wall_ns());
+                    auto seq = (*log)->append(kSubject, "", payload, ringtail::base::wall_clock_ns());
                     if (!seq) {
                         full = seq.error() == ringtail::Errc::kBusy;
                         if (full) break;
@@ -137,9 +134,9 @@ int main(int argc, char** argv) {
                         return false;
                     }
                 }
-                if (options.limits.max_age_ns != 0) (*log)->expire(wall_ns());
+                if (options.limits.max_age_ns != 0) (*log)->expire(ringtail::base::wall_clock_ns());
                 (*log)->flush();
-                writes += disk.poll(/*wait=*/full);
+                writes += standalone.poll(/*wait=*/full);
                 if ((*log)->sticky_error() != ringtail::Errc::kOk) return false;
             }
             return true;

@@ -1,10 +1,6 @@
 #include "core/conn/client_conn.h"
 
-#include <sys/socket.h>
-
 #include "core/server/log.h"
-#include "core/server/server.h"
-#include "core/shard/shard.h"
 #include "proto/encoder.h"
 #include "proto/errors.h"
 #include "proto/subject.h"
@@ -13,25 +9,232 @@ namespace ringtail::core {
 
 using proto::Flow;
 
-ClientConn::ClientConn(Shard& shard, uint32_t slot, uint32_t generation, int fd,
-                       uint64_t client_id, std::string client_ip, int client_port)
-    : shard_(shard),
+ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, uint16_t buffer_group,
+                       uint64_t recv_user_data, uint64_t send_user_data, Identity identity)
+    : host_(host),
       slot_(slot),
-      generation_(generation),
-      fd_(fd),
-      client_id_(client_id),
-      client_ip_(std::move(client_ip)),
-      log_prefix_(client_ip_ + ":" + std::to_string(client_port) + " - cid:" + std::to_string(client_id) + " - "),
+      socket_(loop, fd, buffer_group, recv_user_data, send_user_data),
+      identity_(std::move(identity)),
+      log_prefix_(identity_.ip + ":" + std::to_string(identity_.port) + " - cid:" +
+                  std::to_string(identity_.client_id) + " - "),
       tracing_(logger().trace_enabled()),
-      parser_({shard.server().options().max_payload_bytes,
-               shard.server().options().max_control_line_bytes}) {
-    parser_.set_require_connect(shard.server().auth_required());
+      parser_({host.options().max_payload_bytes, host.options().max_control_line_bytes}) {
+    parser_.set_require_connect(host.auth_required());
     created_at_ = last_activity_ = Clock::now();
     // nats-server's first client ping comes after at most 2 s, then every ping_interval.
-    auto first = std::min<Clock::duration>(shard.server().options().ping_interval,
-                                            std::chrono::seconds(2));
+    auto first = std::min<Clock::duration>(host.options().ping_interval, std::chrono::seconds(2));
     next_ping_check_ = created_at_ + first;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Driven by the shard
+
+void ClientConn::start(const std::string& info_line, bool refuse) {
+    out_.append(info_line);
+    queued_output();
+    if (refuse) {
+        close(proto::err::kMaxConnections, "Maximum Connections Exceeded");
+        return;
+    }
+    socket_.start_recv();
+}
+
+void ClientConn::on_recv(int32_t result, uint32_t flags, std::string_view data) {
+    socket_.recv_completed(flags);
+    if (result > 0) {
+        if (!closing_) on_data(data);
+    } else if (result == 0) {
+        close({}, "Client Closed");
+    } else if (result != -ENOBUFS && result != -ECANCELED) {
+        close({}, "Read Error");
+    }
+    // A multishot recv ends on -ENOBUFS (every buffer in use), on a cancel issued by a pause
+    // that may already be over, or by itself: re-arm at the end of the turn, once buffers have
+    // been given back, unless the connection is paused (resume re-arms) or closing.
+    if (!socket_.recv_armed() && reading_allowed()) request_rearm();
+}
+
+void ClientConn::request_rearm() {
+    if (rearm_requested_) return;
+    rearm_requested_ = true;
+    host_.want_recv(*this);
+}
+
+void ClientConn::request_send() {
+    if (send_requested_) return;
+    send_requested_ = true;
+    host_.want_send(*this);
+}
+
+void ClientConn::rearm_recv() {
+    rearm_requested_ = false;
+    if (reading_allowed()) socket_.start_recv();
+}
+
+void ClientConn::on_sent(int32_t result) {
+    socket_.send_completed();
+    if (result < 0) {
+        sending_.clear();
+        sending_offset_ = 0;
+        out_.clear();
+        close({}, "Write Error");
+        return;
+    }
+    sending_offset_ += static_cast<size_t>(result);
+    if (sending_offset_ < sending_.size() || !out_.empty()) request_send();
+}
+
+void ClientConn::flush_output() {
+    send_requested_ = false;
+    if (socket_.send_in_flight() || socket_.closed()) return;
+    if (sending_offset_ >= sending_.size()) {
+        if (out_.empty()) return;
+        sending_.clear();
+        std::swap(out_, sending_);
+        sending_offset_ = 0;
+    }
+    socket_.send({sending_.data() + sending_offset_, sending_.size() - sending_offset_});
+}
+
+bool ClientConn::resume() {
+    if (closing_) return true;
+    if (waiting_for_interest_) {
+        if (!host_.interest_applied(interest_seq_needed_)) return false;
+        waiting_for_interest_ = false;
+    }
+    paused_ = false;
+    on_data({});
+    if (!socket_.recv_armed() && reading_allowed()) request_rearm();
+    return true;
+}
+
+void ClientConn::on_tick(Clock::time_point now) {
+    const config::Options& options = host_.options();
+    if (closing_) {
+        // Closing output the peer never reads must not keep the socket open forever.
+        if (socket_.send_in_flight() && now - socket_.send_started() > options.write_deadline) socket_.shutdown();
+        return;
+    }
+    if (!connect_received_ && host_.auth_required() && now - created_at_ > options.auth_timeout) {
+        close(proto::err::kAuthenticationTimeout, "Authentication Timeout");
+        return;
+    }
+    if (socket_.send_in_flight() && now - socket_.send_started() > options.write_deadline) {
+        out_.clear();
+        socket_.shutdown();
+        close({}, "Slow Consumer (Write Deadline)");
+        return;
+    }
+    if (now < next_ping_check_) return;
+    next_ping_check_ = now + options.ping_interval;
+    if (now - last_activity_ < options.ping_interval || now - last_ping_received_ < options.ping_interval) return;
+    if (pings_out_ + 1 > options.ping_max) {
+        close(proto::err::kStaleConnection, "Stale Connection");
+        return;
+    }
+    ++pings_out_;
+    out_.append(proto::kPing);
+    queued_output();
+}
+
+void ClientConn::release_subscriptions() {
+    for (auto& [sid, sub] : subs_) host_.unsubscribe(*sub);
+    subs_.clear();
+    socket_.stop_recv();
+    request_send();  // what is queued is sent, then can_free() closes the socket
+}
+
+bool ClientConn::can_free() {
+    if (!closing_) return false;
+    bool output_done = out_.empty() && sending_offset_ >= sending_.size();
+    if (!socket_.closed() && !socket_.send_in_flight() && output_done) socket_.close();
+    return socket_.closed() && !socket_.recv_armed() && !socket_.send_in_flight() && !send_requested_ &&
+           !rearm_requested_;
+}
+
+void ClientConn::close(std::string_view error, std::string_view reason) {
+    if (closing_) return;
+    closing_ = true;
+    if (!error.empty()) {
+        if (tracing_) trace("->>", "-ERR", "'" + std::string(error) + "'");
+        proto::append_err(out_, error);
+        request_send();
+    }
+    // Ordinary ends are debug lines, as in nats-server; anything the operator should see is not.
+    log_line(reason, reason == "Client Closed" || reason == "Server Shutdown");
+    host_.closing(*this);
+}
+
+void ClientConn::log_line(std::string_view what, bool debug_only) const {
+    if (debug_only && !logger().debug_enabled()) return;
+    std::string line = log_prefix_;
+    line.append(what);
+    if (debug_only) {
+        log_debug(line);
+    } else {
+        log_info(line);
+    }
+}
+
+void ClientConn::trace(std::string_view direction, std::string_view op, std::string_view arg) const {
+    std::string line = log_prefix_;
+    line.append(direction);
+    line.append(" [");
+    line.append(op);
+    if (!arg.empty()) {
+        line.push_back(' ');
+        line.append(arg);
+    }
+    line.push_back(']');
+    log_trace(line);
+}
+
+bool ClientConn::queued_output() {
+    if (closing_) return false;
+    request_send();
+    if (static_cast<int64_t>(pending_output_bytes()) > host_.options().max_pending_bytes) {
+        // As nats-server: no -ERR, the connection is closed; what is queued is dropped.
+        out_.clear();
+        // A send stuck on a peer that does not read would keep the socket forever: abort it.
+        if (socket_.send_in_flight()) socket_.shutdown();
+        close({}, "Slow Consumer Detected");
+        return false;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscriber
+
+Subscriber::Delivery ClientConn::deliver(Subscription& sub, const MsgView& msg) {
+    if (sub.expired || closing_) return Delivery::kRefused;
+    if (!msg.has_headers) {
+        proto::append_msg(out_, msg.subject, sub.sid, msg.reply, msg.payload, msg.total_size_text);
+    } else if (options_.headers) {
+        proto::append_hmsg(out_, msg.subject, sub.sid, msg.reply, msg.headers, msg.payload, msg.header_size_text,
+                           msg.total_size_text);
+    } else {
+        // A subscriber without header support gets the payload alone.
+        proto::append_msg(out_, msg.subject, sub.sid, msg.reply, msg.payload);
+    }
+    if (tracing_) {
+        trace("->>", "MSG",
+              std::string(msg.subject) + " " + sub.sid + " " + std::to_string(msg.headers.size() + msg.payload.size()));
+    }
+    ++sub.delivered;
+    queued_output();
+    return sub.max_msgs > 0 && sub.delivered >= sub.max_msgs ? Delivery::kDeliveredLast : Delivery::kDelivered;
+}
+
+bool ClientConn::accepts(const Subscription&, const Subscriber* origin) const {
+    if (closing_) return false;
+    return !(origin == this && !options_.echo);
+}
+
+void ClientConn::expired(Subscription& sub) { subs_.erase(sub.sid); }
+
+// ---------------------------------------------------------------------------------------------
+// Protocol
 
 void ClientConn::on_data(std::string_view data) {
     last_activity_ = Clock::now();
@@ -59,50 +262,17 @@ void ClientConn::on_data(std::string_view data) {
     }
 }
 
-void ClientConn::resume() {
-    paused_ = false;
-    if (!closing_) on_data({});
+Flow ClientConn::pause() {
+    paused_ = true;
+    socket_.stop_recv();
+    host_.retry_each_turn(*this);
+    return Flow::kPause;
 }
 
-void ClientConn::close(std::string_view error, std::string_view reason) {
-    if (closing_) return;
-    closing_ = true;
-    if (!error.empty()) {
-        if (tracing_) trace("->>", "-ERR", "'" + std::string(error) + "'");
-        proto::append_err(out_, error);
-        shard_.mark_dirty(*this);
-    }
-    // Ordinary ends are debug lines, as in nats-server; anything the operator should see is not.
-    shard_.log_conn(*this, reason, reason == "Client Closed" || reason == "Server Shutdown");
-    shard_.schedule_close(*this);
-}
-
-void ClientConn::trace(std::string_view direction, std::string_view op, std::string_view arg) {
-    std::string line = log_prefix_;
-    line.append(direction);
-    line.append(" [");
-    line.append(op);
-    if (!arg.empty()) {
-        line.push_back(' ');
-        line.append(arg);
-    }
-    line.push_back(']');
-    log_trace(line);
-}
-
-bool ClientConn::queued_output() {
-    if (closing_) return false;
-    shard_.mark_dirty(*this);
-    size_t pending = out_.size() + (sending_.size() - sending_offset_);
-    if (static_cast<int64_t>(pending) > shard_.server().options().max_pending_bytes) {
-        // As nats-server: no -ERR, the connection is closed; what is queued is dropped.
-        out_.clear();
-        // A send stuck on a peer that does not read would keep the socket forever: abort it.
-        if (send_in_flight_) ::shutdown(fd_, SHUT_RDWR);
-        close({}, "Slow Consumer Detected");
-        return false;
-    }
-    return true;
+bool ClientConn::check_auth() const {
+    const config::Options& server = host_.options();
+    if (!server.token.empty()) return options_.auth_token == server.token;
+    return options_.user == server.user && options_.pass == server.password;
 }
 
 Flow ClientConn::on_connect(std::string_view json) {
@@ -113,17 +283,10 @@ Flow ClientConn::on_connect(std::string_view json) {
         return Flow::kStop;
     }
     connect_received_ = true;
-    const config::Options& server_options = shard_.server().options();
-    if (shard_.server().auth_required()) {
-        bool ok = server_options.token.empty()
-                      ? options_.user == server_options.user && options_.pass == server_options.password
-                      : options_.auth_token == server_options.token;
-        if (!ok) {
-            close(proto::err::kAuthorizationViolation, "Authentication Failure");
-            return Flow::kStop;
-        }
+    if (host_.auth_required() && !check_auth()) {
+        close(proto::err::kAuthorizationViolation, "Authentication Failure");
+        return Flow::kStop;
     }
-    auth_ok_ = true;
     parser_.set_require_connect(false);
     parser_.set_headers_allowed(options_.headers);
     if (options_.protocol < 0 || options_.protocol > 1) {
@@ -164,15 +327,15 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
         msg.total_size_text = op.total_size_text;
         if (op.has_headers) msg.header_size_text = op.header_size_text;
     }
-    bool delivered = false;
-    if (!shard_.route_publish(*this, msg, delivered)) {
+    Routed outcome = host_.publish(msg, *this);
+    if (outcome == Routed::kFull) {
         out_.resize(out_before);
-        paused_ = true;
-        return Flow::kPause;
+        return pause();
     }
-    if (!delivered && !op.reply.empty() && options_.no_responders) {
-        std::string_view sid = shard_.reply_sid(*this, op.reply);
-        if (!sid.empty()) proto::append_hmsg(out_, op.reply, sid, {}, proto::kNoRespondersHeaders, {});
+    if (outcome == Routed::kNoInterest && !op.reply.empty() && options_.no_responders) {
+        if (const Subscription* sub = host_.find_plain(op.reply, *this)) {
+            proto::append_hmsg(out_, op.reply, sub->sid, {}, proto::kNoRespondersHeaders, {});
+        }
     }
     if (out_.size() != out_before) queued_output();
     return closing_ ? Flow::kStop : Flow::kContinue;
@@ -180,18 +343,14 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
 
 Flow ClientConn::on_sub(const proto::SubOp& op) {
     if (closing_) return Flow::kStop;
-    if (shard_.interest_backlog_full()) {
-        shard_.pause_reading(*this);
-        paused_ = true;
-        return Flow::kPause;
-    }
+    if (host_.interest_backlog_full()) return pause();
     if (tracing_) {
-        trace("<<-", "SUB", std::string(op.subject) + " " + std::string(op.queue) +
-                                (op.queue.empty() ? "" : " ") + std::string(op.sid));
+        trace("<<-", "SUB",
+              std::string(op.subject) + " " + std::string(op.queue) + (op.queue.empty() ? "" : " ") +
+                  std::string(op.sid));
     }
-    const config::Options& server_options = shard_.server().options();
-    if (server_options.max_subscriptions > 0 &&
-        static_cast<int64_t>(subs_.size()) >= server_options.max_subscriptions) {
+    const config::Options& server = host_.options();
+    if (server.max_subscriptions > 0 && static_cast<int64_t>(subs_.size()) >= server.max_subscriptions) {
         proto::append_err(out_, proto::err::kMaxSubscriptions);
         queued_output();
         return Flow::kContinue;
@@ -206,12 +365,12 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
     if (inserted) {
         it->second = std::make_unique<Subscription>();
         Subscription& sub = *it->second;
-        sub.conn = this;
+        sub.owner = this;
         sub.subject = op.subject;
         sub.queue = op.queue;
         sub.sid = op.sid;
-        shard_.add_subscription(&sub);
-        interest_seq_needed_ = shard_.interest_seq_sent();
+        host_.subscribe(sub);
+        interest_seq_needed_ = host_.interest_seq_sent();
     }
     if (options_.verbose) {
         out_.append(proto::kOk);
@@ -222,11 +381,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
 
 Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
     if (closing_) return Flow::kStop;
-    if (shard_.interest_backlog_full()) {
-        shard_.pause_reading(*this);
-        paused_ = true;
-        return Flow::kPause;
-    }
+    if (host_.interest_backlog_full()) return pause();
     if (tracing_) {
         trace("<<-", "UNSUB", std::string(op.sid) + (op.max_msgs > 0 ? " " + std::to_string(op.max_msgs) : ""));
     }
@@ -236,9 +391,9 @@ Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
         if (op.max_msgs > 0 && op.max_msgs > sub.delivered) {
             sub.max_msgs = op.max_msgs;
         } else {
-            shard_.remove_subscription(&sub);
+            host_.unsubscribe(sub);
             subs_.erase(it);
-            interest_seq_needed_ = shard_.interest_seq_sent();
+            interest_seq_needed_ = host_.interest_seq_sent();
         }
     }
     if (options_.verbose) {
@@ -252,10 +407,10 @@ Flow ClientConn::on_ping() {
     if (closing_) return Flow::kStop;
     // "flush returned" must mean "my subscriptions are visible on every shard". Until then
     // the connection is not read either, so what it sends meanwhile stays in the socket.
-    if (!shard_.interest_applied(interest_seq_needed_)) {
+    if (!host_.interest_applied(interest_seq_needed_)) {
         waiting_for_interest_ = true;
-        shard_.wait_for_interest(*this);
-        shard_.stop_reading(*this);
+        host_.wait_for_interest(*this);
+        socket_.stop_recv();
         return Flow::kPause;
     }
     last_ping_received_ = Clock::now();

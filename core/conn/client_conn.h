@@ -1,65 +1,106 @@
 #pragma once
 
-#include "base/string_map.h"
-
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "base/string_map.h"
+#include "core/route/subscription.h"
+#include "io/socket.h"
+#include "proto/config/options.h"
 #include "proto/info_connect.h"
 #include "proto/parser.h"
 
 namespace ringtail::core {
 
-class Shard;
 class ClientConn;
-struct MsgView;
+using io::Clock;
 
-// Takes the messages of a subscription the server holds itself (a JetStream stream's subjects,
-// the JetStream API). Runs on the subscription's shard, inside delivery: it must not publish
-// from there, only queue work for the end of the turn.
-class InternalHandler {
+// What a connection needs from the shard that runs it: routing, and the loop's end-of-turn
+// work. The shard implements it; a connection never reaches the shard otherwise.
+class ConnHost {
 public:
-    virtual void on_msg(const MsgView& msg) = 0;
+    virtual const config::Options& options() const = 0;
+    virtual bool auth_required() const = 0;
+
+    // Routing.
+    virtual Routed publish(const MsgView& msg, const ClientConn& origin) = 0;
+    virtual void subscribe(Subscription& sub) = 0;
+    virtual void unsubscribe(Subscription& sub) = 0;
+    // True while interest changes wait for ring room in large numbers: SUB and UNSUB pause.
+    virtual bool interest_backlog_full() const = 0;
+    virtual uint64_t interest_seq_sent() const = 0;
+    virtual bool interest_applied(uint64_t seq) const = 0;
+    virtual const Subscription* find_plain(std::string_view subject, const ClientConn& owner) = 0;
+
+    // The loop's work for this connection, done at the end of the turn or later.
+    virtual void want_send(ClientConn& conn) = 0;          // send what is queued
+    virtual void want_recv(ClientConn& conn) = 0;          // re-arm the recv
+    virtual void retry_each_turn(ClientConn& conn) = 0;    // paused: a ring was full
+    virtual void wait_for_interest(ClientConn& conn) = 0;  // held at a PING
+    virtual void closing(ClientConn& conn) = 0;            // close() was called
 
 protected:
-    ~InternalHandler() = default;
+    ~ConnHost() = default;
 };
 
-// One SUB of one connection, or an internal subscription (conn null, internal set).
-struct Subscription {
-    ClientConn* conn = nullptr;
-    InternalHandler* internal = nullptr;
-    std::string subject;
-    std::string queue;
-    std::string sid;
-    int64_t max_msgs = 0;  // 0: no auto-unsubscribe
-    int64_t delivered = 0;
-    bool expired = false;  // reached max_msgs; removed at the end of the current delivery
-};
-
-using Clock = std::chrono::steady_clock;
-
-// A client connection: drives the parser and applies each op.
+// A client connection: its socket, the parser, its subscriptions and its output.
 // Owner: the shard that accepted it; it never leaves that shard.
-// Lifecycle: created on accept; close() stops reading and removes its subscriptions at once,
-// the socket is closed once queued output has been sent, and the shard frees the object when
-// no io_uring operation refers to it any more.
-class ClientConn final : public proto::ParserHandler {
+// Lifecycle: start() sends INFO and starts reading. close() stops reading; the shard then
+// calls release_subscriptions() once, sends what is queued (flush_output()), and frees the
+// object once can_free() says nothing refers to it any more.
+//
+// Output is collected in one buffer per turn and sent once per turn by the shard
+// (flush_output()); past options().max_pending_bytes the connection is closed as a slow
+// consumer, as nats-server does, without -ERR.
+class ClientConn final : public proto::ParserHandler, public Subscriber {
 public:
-    ClientConn(Shard& shard, uint32_t slot, uint32_t generation, int fd, uint64_t client_id,
-               std::string client_ip, int client_port);
+    struct Identity {
+        uint64_t client_id = 0;
+        std::string ip;
+        int port = 0;
+    };
+    // `slot` is the shard's handle for it; the user_data values tag its socket's completions.
+    ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, uint16_t buffer_group,
+               uint64_t recv_user_data, uint64_t send_user_data, Identity identity);
 
-    // Bytes received from the socket.
-    void on_data(std::string_view data);
-    // Back-pressure ended: parse what was held back.
-    void resume();
+    // ---- driven by the shard ----
+    // Queues `info_line` (the INFO frame) and starts reading; with `refuse` (the server is at
+    // max_connections) closes with nats-server's error instead.
+    void start(const std::string& info_line, bool refuse);
+    // A recv completion: `data` is what arrived (empty for an error or end of stream).
+    void on_recv(int32_t result, uint32_t flags, std::string_view data);
+    void on_sent(int32_t result);
+    // End of turn, after want_send(): sends what is queued unless a send is in flight.
+    void flush_output();
+    // End of turn, after want_recv(): re-arms reading if it ended and is allowed.
+    void rearm_recv();
+    // A full ring drained (paused) or this connection's interest is applied everywhere (held
+    // at a PING): parse what was held back. Returns false while it still has to wait.
+    bool resume();
+    // Liveness, every tick: authentication timeout, write deadline, pings and stale
+    // connections, a stuck send of a closing connection.
+    void on_tick(Clock::time_point now);
+    // After close(): removes every subscription, once.
+    void release_subscriptions();
+    // True once nothing refers to the connection: its socket is closed and no operation is
+    // in flight. Closes the socket as soon as the output is sent.
+    bool can_free();
 
     // Starts closing. `error` (may be empty) is sent as -ERR first; `reason` is logged.
     void close(std::string_view error, std::string_view reason);
+    // The server stops without waiting any longer: both directions of the socket shut down.
+    void abort() { socket_.shutdown(); }
+    uint32_t slot() const { return slot_; }
+    void log_line(std::string_view what, bool debug_only) const;
 
-    // proto::ParserHandler
+    // ---- Subscriber ----
+    Delivery deliver(Subscription& sub, const MsgView& msg) override;
+    bool accepts(const Subscription& sub, const Subscriber* origin) const override;
+    void expired(Subscription& sub) override;
+
+    // ---- proto::ParserHandler ----
     proto::Flow on_connect(std::string_view json) override;
     proto::Flow on_pub(const proto::PubOp& op) override;
     proto::Flow on_sub(const proto::SubOp& op) override;
@@ -68,33 +109,31 @@ public:
     proto::Flow on_pong() override;
     proto::Flow on_client_error(std::string_view text) override;
 
+private:
+    void on_data(std::string_view data);
     // Reading stops while paused (a ring is full) or held at a PING (interest not yet applied
     // everywhere), and for good when closing.
     bool reading_allowed() const { return !closing_ && !paused_ && !waiting_for_interest_; }
-
-    // -V: nats-server's protocol trace lines, "<<- [OP args]" in and "->> [OP args]" out.
-    void trace(std::string_view direction, std::string_view op, std::string_view arg);
-    bool tracing() const { return tracing_; }
-
-    // Output. Everything a connection sends goes through out_; the shard sends it once per turn.
-    std::string& out() { return out_; }
-    // Called after appending to out(): marks the connection dirty and enforces max_pending.
+    // Called after appending to out_: asks for a send and enforces max_pending.
     // Returns false if the connection was closed as a slow consumer.
     bool queued_output();
+    void request_send();
+    void request_rearm();
+    size_t pending_output_bytes() const { return out_.size() + (sending_.size() - sending_offset_); }
+    proto::Flow pause();
+    // -V: nats-server's protocol trace lines, "<<- [OP args]" in and "->> [OP args]" out.
+    void trace(std::string_view direction, std::string_view op, std::string_view arg) const;
+    bool check_auth() const;
 
-    Shard& shard_;
+    ConnHost& host_;
     const uint32_t slot_;
-    const uint32_t generation_;
-    const int fd_;
-    const uint64_t client_id_;
-    const std::string client_ip_;
+    io::Socket socket_;
+    const Identity identity_;
     const std::string log_prefix_;  // "ip:port - cid:N - ", as nats-server's log lines
-
     const bool tracing_;
     proto::Parser parser_;
     proto::ConnectOptions options_;
     bool connect_received_ = false;
-    bool auth_ok_ = false;
 
     base::StringMap<std::unique_ptr<Subscription>> subs_;
 
@@ -102,14 +141,11 @@ public:
     std::string out_;
     std::string sending_;
     size_t sending_offset_ = 0;
-    bool send_in_flight_ = false;
-    Clock::time_point send_started_{};
-    bool dirty_ = false;
 
-    // Reading.
-    bool recv_armed_ = false;
-    bool recv_needs_rearm_ = false;
     bool paused_ = false;  // a ring was full; parsing stopped until it drains
+    // Already asked of the shard for this turn (each is asked once per turn).
+    bool send_requested_ = false;
+    bool rearm_requested_ = false;
 
     // Liveness.
     Clock::time_point created_at_;
@@ -124,10 +160,7 @@ public:
     uint64_t interest_seq_needed_ = 0;
     bool waiting_for_interest_ = false;
 
-    // Closing.
     bool closing_ = false;
-    bool fd_closed_ = false;
-    bool counted_ = false;  // included in Server::connections
 };
 
 }  // namespace ringtail::core

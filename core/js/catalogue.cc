@@ -19,12 +19,40 @@ uint32_t placement(std::string_view name, uint32_t shard_count) {
     return static_cast<uint32_t>(base::hash64(name.data(), name.size()) % shard_count);
 }
 
-std::string load_catalogue(const std::string& store_dir, uint32_t shard_count, Catalogue& catalogue) {
+uint32_t Catalogue::owner_for(const std::string& name, uint32_t shard_count) const {
+    auto it = placed_elsewhere.find(name);
+    return it != placed_elsewhere.end() ? it->second : placement(name, shard_count);
+}
+
+int64_t Counters::memory_bytes() const {
+    int64_t total = 0;
+    for (const ShardCounters& shard : shards_) total += shard.memory_bytes.load(std::memory_order_relaxed);
+    return total;
+}
+
+int64_t Counters::file_bytes() const {
+    int64_t total = 0;
+    for (const ShardCounters& shard : shards_) total += shard.file_bytes.load(std::memory_order_relaxed);
+    return total;
+}
+
+uint64_t Counters::api_total() const {
+    uint64_t total = 0;
+    for (const ShardCounters& shard : shards_) total += shard.api_total.load(std::memory_order_relaxed);
+    return total;
+}
+
+uint64_t Counters::api_errors() const {
+    uint64_t total = 0;
+    for (const ShardCounters& shard : shards_) total += shard.api_errors.load(std::memory_order_relaxed);
+    return total;
+}
+
+Result<void, Error> load_catalogue(const std::string& store_dir, uint32_t shard_count, Catalogue& catalogue) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::path root = streams_dir(store_dir);
     if (!fs::exists(root, ec)) return {};
-    std::lock_guard lock(catalogue.mutex);
     for (const fs::directory_entry& entry : fs::directory_iterator(root, ec)) {
         if (!entry.is_directory()) continue;
         fs::path meta_path = entry.path() / "meta.json";
@@ -33,45 +61,44 @@ std::string load_catalogue(const std::string& store_dir, uint32_t shard_count, C
         std::stringstream text;
         text << in.rdbuf();
         nlohmann::json meta = nlohmann::json::parse(text.str(), nullptr, false);
-        if (meta.is_discarded() || !meta.contains("config")) {
-            return "stream metadata " + meta_path.string() + " is not valid JSON";
-        }
+        auto bad = [&](std::string what) { return fail(Errc::kInvalid, "stream metadata " + meta_path.string() + what); };
+        if (meta.is_discarded() || !meta.contains("config")) return bad(" is not valid JSON");
         auto config = proto::js::parse_stream_config(meta["config"].dump());
-        if (!config) return "stream metadata " + meta_path.string() + ": " + config.error().description;
+        if (!config) return bad(": " + config.error().description);
         proto::js::StreamCheckOptions options;
         options.recovering = true;
         options.allow_replicas = true;  // an update may have stored more than 1, as nats-server does
         auto checked = proto::js::check_stream_config(std::move(*config), options);
-        if (!checked) return "stream metadata " + meta_path.string() + ": " + checked.error().description;
-        if (checked->name != entry.path().filename().string()) {
-            return "stream metadata " + meta_path.string() + " names another stream";
-        }
+        if (!checked) return bad(": " + checked.error().description);
+        if (checked->name != entry.path().filename().string()) return bad(" names another stream");
         StreamEntry stream;
         stream.config = std::move(*checked);
         auto created = meta.find("created");
         auto placed = meta.find("shard");
         if (created == meta.end() || !created->is_number_integer() || placed == meta.end() ||
             !placed->is_number_unsigned()) {
-            return "stream metadata " + meta_path.string() + " lacks its creation time or shard";
+            return bad(" lacks its creation time or shard");
         }
         stream.created_ns = created->get<int64_t>();
         // The shard stated on disk, unless the server now runs fewer shards.
         uint64_t shard = placed->get<uint64_t>();
         stream.owner = shard < shard_count ? static_cast<uint32_t>(shard) : placement(stream.config.name, shard_count);
+        stream.ready = true;
         std::string name = stream.config.name;
+        if (stream.owner != placement(name, shard_count)) catalogue.placed_elsewhere[name] = stream.owner;
         catalogue.streams.emplace(std::move(name), std::move(stream));
     }
-    if (ec) return "reading " + root.string() + ": " + ec.message();
+    if (ec) return fail(Errc::kIo, "reading " + root.string() + ": " + ec.message());
     return {};
 }
 
-std::string write_meta(const std::string& dir, const proto::js::StreamConfig& config, int64_t created_ns,
+Result<void, Error> write_meta(const std::string& dir, const proto::js::StreamConfig& config, int64_t created_ns,
                        uint32_t shard) {
     nlohmann::json meta = {{"config", proto::js::to_json(config)}, {"created", created_ns}, {"shard", shard}};
     std::string text = meta.dump(2) + "\n";
     std::string temp = dir + "/meta.json.tmp";
     std::string path = dir + "/meta.json";
-    auto failed = [&](const char* what) { return std::string(what) + " " + temp + ": " + std::strerror(errno); };
+    auto failed = [&](const char* what) { return fail_errno(errno, std::string(what) + " " + temp); };
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return failed("open");
     bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;

@@ -3,22 +3,23 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "proto/js/stream_config.h"
 #include "store/stream_log.h"
 
 namespace ringtail::core::js {
 
-// What the server knows of one stream, outside its owner.
+// What the account knows of one stream, outside its owner.
 struct StreamEntry {
     proto::js::StreamConfig config;
-    uint32_t owner = 0;       // the shard that holds the stream
-    int64_t created_ns = 0;   // wall clock
-    bool ready = false;       // the owner has opened it
-    // The state as the owner last published it (at the end of a turn that changed it), for
+    uint32_t owner = 0;      // the shard that holds the stream
+    int64_t created_ns = 0;  // wall clock
+    bool ready = false;      // the owner has opened it
+    // The state as the owner last reported it (at the end of a turn that changed it), for
     // STREAM.LIST and $JS.API.INFO. STREAM.INFO asks the owner instead.
     store::StoreState state;
     int64_t first_ts_ns = 0;
@@ -26,25 +27,46 @@ struct StreamEntry {
 };
 
 // The account's streams: names, configs, placement and a recent state.
-// Owner: the Server; shared by the shards under `mutex`. Only the control plane takes the lock
-// (API requests, stream creation and removal, once per turn for a stream whose state changed),
-// never the publish path.
-// Shard 0 decides what enters it (STREAM.CREATE, UPDATE: validation and the subject-overlap
-// check happen under the lock, so two creates cannot both win); the owner removes a stream
-// once it has deleted it, or failed to create it.
-class Catalogue {
-public:
-    std::mutex mutex;
+// Owner: shard 0's JetStream; no other shard touches it. Shard 0 decides what enters it
+// (STREAM.CREATE and UPDATE: validation and the subject-overlap check), and owners report to
+// it by message (core/js/jetstream.h) when a stream opened, failed to, or changed.
+struct Catalogue {
     std::map<std::string, StreamEntry> streams;  // by name, the order NAMES and LIST use
+    // Streams restored on a shard other than their name's placement (the server runs fewer
+    // shards than when they were made), by name: a re-create after a delete goes to the same
+    // shard, so the delete and the create travel one FIFO ring. Filled only at start, so it is
+    // never larger than what was restored.
+    std::map<std::string, uint32_t> placed_elsewhere;
 
-    // Bytes held by all streams, per storage, as their owners last published them: the
-    // server-wide max_memory_store / max_file_store limits are checked against these.
-    std::atomic<int64_t> memory_used{0};
-    std::atomic<int64_t> storage_used{0};
+    // The shard a new stream called `name` goes to.
+    uint32_t owner_for(const std::string& name, uint32_t shard_count) const;
+};
 
-    // $JS.API.INFO's api counters.
-    std::atomic<uint64_t> api_total{0};
+// JetStream's figures per shard: written only by their shard, read by any (relaxed loads).
+struct alignas(64) ShardCounters {
+    std::atomic<int64_t> memory_bytes{0};  // bytes held by the shard's memory streams
+    std::atomic<int64_t> file_bytes{0};    // and by its file streams
+    std::atomic<uint64_t> api_total{0};    // $JS.API answers sent (counted as nats-server does)
     std::atomic<uint64_t> api_errors{0};
+};
+
+class Counters {
+public:
+    explicit Counters(uint32_t shards) : shards_(shards) {}
+    ShardCounters& shard(uint32_t index) { return shards_[index]; }
+    int64_t memory_bytes() const;
+    int64_t file_bytes() const;
+    uint64_t api_total() const;
+    uint64_t api_errors() const;
+
+private:
+    std::vector<ShardCounters> shards_;
+};
+
+// A stream found on disk at start, for its owner to open.
+struct RestoredStream {
+    proto::js::StreamConfig config;
+    int64_t created_ns = 0;
 };
 
 // Where streams live on disk: <store_dir>/jetstream/$G/streams/<name>/ holds meta.json (the
@@ -55,12 +77,13 @@ std::string streams_dir(const std::string& store_dir);
 // same shard (a delete and a re-create travel one FIFO ring).
 uint32_t placement(std::string_view name, uint32_t shard_count);
 
-// Loads every stream's metadata from `store_dir` into `catalogue` (not ready; each owner opens
-// its own). Returns an error message for a metadata file that cannot be read.
-std::string load_catalogue(const std::string& store_dir, uint32_t shard_count, Catalogue& catalogue);
+// Loads every stream's metadata from `store_dir` into `catalogue`, ready (each owner opens its
+// own before the server serves).
+[[nodiscard]] Result<void, Error> load_catalogue(const std::string& store_dir, uint32_t shard_count,
+                                                 Catalogue& catalogue);
 
 // Writes a stream's meta.json atomically and durably (temp file, fsync, rename, fsync dir).
-std::string write_meta(const std::string& dir, const proto::js::StreamConfig& config, int64_t created_ns,
-                       uint32_t shard);
+[[nodiscard]] Result<void, Error> write_meta(const std::string& dir, const proto::js::StreamConfig& config,
+                                             int64_t created_ns, uint32_t shard);
 
 }  // namespace ringtail::core::js

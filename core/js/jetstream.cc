@@ -1,13 +1,13 @@
 #include "core/js/jetstream.h"
 
 #include <chrono>
+#include <cstring>
 #include <utility>
 
+#include "base/clock.h"
 #include "core/js/request_body.h"
 #include "core/js/stream.h"
 #include "core/server/log.h"
-#include "core/server/server.h"
-#include "core/shard/shard.h"
 
 namespace ringtail::core::js {
 namespace {
@@ -30,11 +30,39 @@ constexpr std::string_view kConsumerCreateType = pjs::kConsumerCreateResponse;
 
 constexpr size_t kNamesLimit = 1024;
 constexpr size_t kListLimit = 256;
+constexpr auto kExpiryInterval = std::chrono::milliseconds(100);
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+// An owner's reports to shard 0, as JetStream records (never routed: only the JetStream of
+// the shard they are sent to reads them). The payload starts with the stream's name and a
+// newline.
+constexpr std::string_view kReportOpened = "report.opened";   // the stream is open
+constexpr std::string_view kReportFailed = "report.failed";   // it could not be created
+constexpr std::string_view kReportConfig = "report.config";   // an update failed: the config it keeps (JSON)
+constexpr std::string_view kReportState = "report.state";     // StateReport
+struct StateReport {
+    store::StoreState state;
+    int64_t first_ts_ns;
+    int64_t last_ts_ns;
+};
+
+// A stream subscribes its subjects, and interest records carry 16-bit lengths (a client's SUB
+// is bounded by max_control_line anyway).
+std::optional<std::string> too_long_subject(const std::vector<std::string>& subjects) {
+    for (const std::string& subject : subjects) {
+        if (subject.size() > 0xffff) return "subject longer than 65535 bytes";
+    }
+    return std::nullopt;
+}
+
+// The config shard 0 decided, as the owner receives it: the same JSON meta.json keeps, read
+// back the way a restart reads it.
+std::expected<pjs::StreamConfig, pjs::ApiError> decided_config(const json& config) {
+    auto parsed = pjs::parse_stream_config(config.dump());
+    if (!parsed) return parsed;
+    pjs::StreamCheckOptions options;
+    options.recovering = true;
+    options.allow_replicas = true;
+    return pjs::check_stream_config(std::move(*parsed), options);
 }
 
 // "STREAM.INFO.ORDERS" → op "STREAM.INFO", name "ORDERS", rest "" (DIRECT.GET.<name>.<subject>
@@ -73,66 +101,46 @@ std::string_view type_of(std::string_view op) {
 
 }  // namespace
 
-JetStream::JetStream(Shard& shard) : shard_(shard), store_dir_(shard.server().js_store_dir()) {}
+JetStream::JetStream(Host& host, store::Disk& file_disk, ShardSetup setup)
+    : host_(host), file_disk_(file_disk), setup_(std::move(setup)), expiry_([this] { on_tick(); }) {}
 
 JetStream::~JetStream() {
-    // Writes in flight complete (and their acks are dropped: the connections are gone).
-    for (auto& [name, stream] : streams_) stream->flush();
     streams_.clear();
-    if (api_sub_) unsubscribe(*api_sub_);
+    if (api_sub_) host_.unsubscribe(*api_sub_);
 }
 
-Catalogue& JetStream::catalogue() { return shard_.server().catalogue(); }
-
-uint64_t JetStream::interest_seq() const { return shard_.interest_seq_sent(); }
-
-bool JetStream::over_store_limit(pjs::Storage storage) {
-    const config::Options& options = shard_.server().options();
+bool JetStream::over_store_limit(pjs::Storage storage) const {
     bool memory = storage == pjs::Storage::kMemory;
-    int64_t max = memory ? options.max_memory_store_bytes : options.max_file_store_bytes;
+    int64_t max = memory ? setup_.options->max_memory_store_bytes : setup_.options->max_file_store_bytes;
     if (max < 0) return false;
-    int64_t used = (memory ? catalogue().memory_used : catalogue().storage_used).load(std::memory_order_relaxed);
+    int64_t used = memory ? setup_.counters->memory_bytes() : setup_.counters->file_bytes();
     return used > max;
 }
 
-void JetStream::subscribe(Subscription& sub) { shard_.add_subscription(&sub); }
-
-void JetStream::unsubscribe(Subscription& sub) { shard_.remove_subscription(&sub); }
-
-std::string JetStream::start() {
-    std::string error = file_disk_.init();
-    if (!error.empty()) return "JetStream file store: " + error;
-    std::vector<std::pair<pjs::StreamConfig, int64_t>> owned;
-    {
-        std::lock_guard lock(catalogue().mutex);
-        for (const auto& [name, entry] : catalogue().streams) {
-            if (entry.owner == shard_.index()) owned.emplace_back(entry.config, entry.created_ns);
-        }
+Result<void, Error> JetStream::start() {
+    for (RestoredStream& restored : setup_.owned) {
+        auto stream = Stream::open(*this, restored.config, restored.created_ns, false);
+        if (!stream) return std::unexpected(stream.error());
+        (*stream)->publish_state();
+        log_info("  Restored stream '" + restored.config.name + "' on shard " + std::to_string(host_.shard_index()));
+        streams_.emplace(restored.config.name, std::move(*stream));
     }
-    for (auto& [config, created_ns] : owned) {
-        auto stream = Stream::open(*this, config, created_ns, false, error);
-        if (stream == nullptr) return error;
-        stream->publish_state();
-        {
-            std::lock_guard lock(catalogue().mutex);
-            catalogue().streams[config.name].ready = true;
-        }
-        log_info("  Restored stream '" + config.name + "' on shard " + std::to_string(shard_.index()));
-        streams_.emplace(config.name, std::move(stream));
-    }
-    if (shard_.index() == 0) {
+    setup_.owned.clear();
+    if (host_.shard_index() == 0) {
+        RT_ASSERT(setup_.catalogue != nullptr);
         api_sub_ = std::make_unique<Subscription>();
-        api_sub_->internal = this;
+        api_sub_->owner = this;
         api_sub_->subject = "$JS.API.>";
         api_sub_->sid = "js:api";
-        subscribe(*api_sub_);
+        host_.subscribe(*api_sub_);
     }
+    host_.loop().schedule(expiry_, io::Clock::now() + kExpiryInterval);
     return {};
 }
 
 void JetStream::send(std::string_view subject, std::string_view headers, std::string_view payload,
                      uint64_t interest_seq) {
-    if (interest_seq > 0 && !shard_.interest_applied(interest_seq)) {
+    if (interest_seq > 0 && !host_.interest_applied(interest_seq)) {
         held_.push_back({std::string(subject), std::string(headers), std::string(payload), interest_seq, {}});
     } else {
         outbox_.push(0, {subject, headers, payload});
@@ -140,6 +148,10 @@ void JetStream::send(std::string_view subject, std::string_view headers, std::st
 }
 
 void JetStream::run_turn() {
+    // With more than two shards, a client's request can come in on one ring before a stream's
+    // report on another that the client has already seen the effect of (its PubAck, say): read
+    // the rings once more, so the catalogue is at least as new as what the client saw.
+    if (!requests_.empty() && host_.shard_count() > 2) host_.drain_inbound();
     while (!requests_.empty()) {
         Outgoing request = std::move(requests_.front());
         requests_.pop_front();
@@ -152,12 +164,16 @@ void JetStream::run_turn() {
         handle_api(msg);
     }
     for (auto& [name, stream] : streams_) stream->flush();
-    file_disk_.poll(false);
     memory_disk_.poll();
     for (auto& [name, stream] : streams_) stream->publish_state();
+    // A reply must not reach a client before the report it depends on reaches the catalogue
+    // (a create's "opened", the state a PubAck implies): while reports to shard 0 wait for
+    // ring room, replies wait too. Reports still in the ring are read by shard 0 before it
+    // answers (the second drain above).
+    if (host_.shard_index() != 0 && host_.records_waiting(0)) return;
     if (!held_.empty()) {
         std::erase_if(held_, [&](Outgoing& out) {
-            if (!shard_.interest_applied(out.interest_seq)) return false;
+            if (!host_.interest_applied(out.interest_seq)) return false;
             outbox_.push(0, {out.subject, out.headers, out.payload});
             return true;
         });
@@ -172,13 +188,14 @@ void JetStream::run_turn() {
         msg.headers = parts[1];
         msg.payload = parts[2];
         msg.has_headers = !msg.headers.empty();
-        if (!shard_.publish_internal(msg)) break;  // a ring is full: the rest go next turn
+        if (!host_.publish(msg)) break;  // a ring is full: the rest go next turn
         sending_.pop();
     }
 }
 
 void JetStream::on_tick() {
-    int64_t now = now_ns();
+    host_.loop().schedule(expiry_, io::Clock::now() + kExpiryInterval);
+    int64_t now = base::wall_clock_ns();
     for (auto& [name, stream] : streams_) stream->expire(now);
 }
 
@@ -186,20 +203,29 @@ void JetStream::on_tick() {
 // Shard 0: the API
 
 void JetStream::api_reply(std::string_view reply, std::string_view body, uint64_t interest_seq) {
-    catalogue().api_total.fetch_add(1, std::memory_order_relaxed);
+    counters().api_total.fetch_add(1, std::memory_order_relaxed);
     if (!reply.empty()) send(reply, {}, body, interest_seq);
 }
 
 void JetStream::api_error(std::string_view reply, std::string_view type, const pjs::ApiError& error) {
-    catalogue().api_total.fetch_add(1, std::memory_order_relaxed);
-    catalogue().api_errors.fetch_add(1, std::memory_order_relaxed);
+    counters().api_total.fetch_add(1, std::memory_order_relaxed);
+    counters().api_errors.fetch_add(1, std::memory_order_relaxed);
     if (!reply.empty()) send(reply, {}, pjs::error_response(type, error));
 }
 
-void JetStream::on_msg(const MsgView& msg) {
+Subscriber::Delivery JetStream::deliver(Subscription&, const MsgView& msg) {
     // Inside a delivery: answering may create subscriptions, so it waits for run_turn().
     requests_.push_back({std::string(msg.subject), std::string(msg.headers), std::string(msg.payload), 0,
                          std::string(msg.reply)});
+    return Delivery::kDelivered;
+}
+
+void JetStream::on_js_record(const MsgView& msg) {
+    if (msg.subject.starts_with(kApiPrefix)) {
+        on_forward(msg);
+    } else {
+        on_report(msg);
+    }
 }
 
 void JetStream::handle_api(const MsgView& msg) {
@@ -214,7 +240,7 @@ void JetStream::handle_api(const MsgView& msg) {
         return;
     }
     if (api.starts_with("CONSUMER.")) {
-        // Consumers come with a later issue; say so rather than stay silent.
+        // Say so rather than stay silent: a client waiting out its timeout learns nothing.
         api_error(msg.reply, kConsumerCreateType,
                   pjs::StreamGeneralError("consumers are not supported by this ringtail version yet"));
         return;
@@ -229,41 +255,31 @@ void JetStream::handle_api(const MsgView& msg) {
         api_update(parts->name, msg);
         return;
     }
-    if (parts->op == "STREAM.DELETE" && !is_empty_request(msg.payload)) {
-        api_error(msg.reply, kDeleteType, pjs::NotEmptyRequest());
+    if (parts->op == "STREAM.DELETE") {
+        api_delete(parts->name, msg);
         return;
     }
-    uint32_t owner = 0;
-    {
-        std::lock_guard lock(catalogue().mutex);
-        auto it = catalogue().streams.find(std::string(parts->name));
-        if (it == catalogue().streams.end() || !it->second.ready) {
-            if (parts->op != "DIRECT.GET") api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
-            return;
-        }
-        owner = it->second.owner;
+    auto it = setup_.catalogue->streams.find(std::string(parts->name));
+    if (it == setup_.catalogue->streams.end() || !it->second.ready) {
+        if (parts->op != "DIRECT.GET") api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
+        return;
     }
-    forward_to(owner, msg);
+    forward_to(it->second.owner, msg);
 }
 
 void JetStream::forward_to(uint32_t owner, const MsgView& msg) {
-    if (owner == shard_.index()) {
+    if (owner == host_.shard_index()) {
         on_forward(msg);
     } else {
-        shard_.forward_js(owner, msg);
+        host_.send_to_shard(owner, msg);
     }
 }
 
 void JetStream::api_account_info(std::string_view reply) {
     uint64_t memory = 0;
     uint64_t storage = 0;
-    size_t streams = 0;
-    {
-        std::lock_guard lock(catalogue().mutex);
-        for (const auto& [name, entry] : catalogue().streams) {
-            ++streams;
-            (entry.config.storage == pjs::Storage::kMemory ? memory : storage) += entry.state.bytes;
-        }
+    for (const auto& [name, entry] : setup_.catalogue->streams) {
+        (entry.config.storage == pjs::Storage::kMemory ? memory : storage) += entry.state.bytes;
     }
     json limits = {{"max_memory", -1},
                    {"max_storage", -1},
@@ -276,12 +292,10 @@ void JetStream::api_account_info(std::string_view reply) {
     json out = {{"type", kAccountInfoType},
                 {"memory", memory},
                 {"storage", storage},
-                {"streams", streams},
+                {"streams", setup_.catalogue->streams.size()},
                 {"consumers", 0},
                 {"limits", limits},
-                {"api",
-                 {{"total", catalogue().api_total.load(std::memory_order_relaxed)},
-                  {"errors", catalogue().api_errors.load(std::memory_order_relaxed)}}}};
+                {"api", {{"total", setup_.counters->api_total()}, {"errors", setup_.counters->api_errors()}}}};
     api_reply(reply, out.dump());
 }
 
@@ -300,52 +314,51 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kCreateType, pjs::StreamCreate("stream not owned by template"));
         return;
     }
-    uint32_t owner = placement(name, shard_.shard_count());
-    {
-        std::lock_guard lock(catalogue().mutex);
-        auto& streams = catalogue().streams;
-        pjs::StreamCheckOptions check_options;
-        check_options.find_stream = [&](std::string_view other) -> const pjs::StreamConfig* {
-            auto it = streams.find(std::string(other));
-            return it == streams.end() ? nullptr : &it->second.config;
-        };
-        auto checked = pjs::check_stream_config(std::move(*parsed), check_options);
-        if (!checked) {
-            api_error(msg.reply, kCreateType, checked.error());
+    Catalogue& catalogue = *setup_.catalogue;
+    pjs::StreamCheckOptions check_options;
+    check_options.find_stream = [&](std::string_view other) -> const pjs::StreamConfig* {
+        auto it = catalogue.streams.find(std::string(other));
+        return it == catalogue.streams.end() ? nullptr : &it->second.config;
+    };
+    auto checked = pjs::check_stream_config(std::move(*parsed), check_options);
+    if (!checked) {
+        api_error(msg.reply, kCreateType, checked.error());
+        return;
+    }
+    if (auto refused = too_long_subject(checked->subjects)) {
+        api_error(msg.reply, kCreateType, pjs::StreamCreate(*refused));
+        return;
+    }
+    if (!checked->mirror.is_null() || (checked->sources.is_array() && !checked->sources.empty())) {
+        // Accepting the config and not mirroring would be silent data loss.
+        api_error(msg.reply, kCreateType,
+                  pjs::StreamCreate("mirrors and sources are not supported by this ringtail version yet"));
+        return;
+    }
+    std::string key(name);
+    StreamEntry* entry = nullptr;
+    if (auto it = catalogue.streams.find(key); it != catalogue.streams.end()) {
+        if (!pjs::same_config(it->second.config, *checked) || !it->second.ready) {
+            api_error(msg.reply, kCreateType, pjs::StreamNameExist());
             return;
         }
-        if (!checked->mirror.is_null() || (checked->sources.is_array() && !checked->sources.empty())) {
-            // Accepting the config and not mirroring would be silent data loss.
-            api_error(msg.reply, kCreateType,
-                      pjs::StreamCreate("mirrors and sources are not supported by this ringtail version yet"));
-            return;
-        }
-        if (auto it = streams.find(std::string(name)); it != streams.end()) {
-            if (!pjs::same_config(it->second.config, *checked) || !it->second.ready) {
-                api_error(msg.reply, kCreateType, pjs::StreamNameExist());
+        entry = &it->second;  // the same config again: the owner answers with its info
+    } else {
+        for (const auto& [other, existing] : catalogue.streams) {
+            if (pjs::subjects_overlap(existing.config.subjects, checked->subjects)) {
+                api_error(msg.reply, kCreateType, pjs::StreamSubjectOverlap());
                 return;
             }
-            owner = it->second.owner;  // the same config again: answer with its info
-        } else {
-            for (const auto& [other, entry] : streams) {
-                if (pjs::subjects_overlap(entry.config.subjects, checked->subjects)) {
-                    api_error(msg.reply, kCreateType, pjs::StreamSubjectOverlap());
-                    return;
-                }
-            }
-            StreamEntry entry;
-            entry.config = *checked;
-            entry.owner = owner;
-            entry.created_ns = now_ns();
-            streams.emplace(std::string(name), std::move(entry));
         }
+        StreamEntry created;
+        created.config = *checked;
+        created.owner = catalogue.owner_for(key, host_.shard_count());
+        created.created_ns = base::wall_clock_ns();
+        entry = &catalogue.streams.emplace(key, std::move(created)).first->second;
     }
-    // The owner reads the decided config from the catalogue: the body stays here.
-    MsgView forward = msg;
-    forward.payload = {};
-    forward.headers = {};
-    forward.has_headers = false;
-    forward_to(owner, forward);
+    // The owner opens the stream with the config decided here.
+    std::string body = json({{"config", pjs::to_json(entry->config)}, {"created", entry->created_ns}}).dump();
+    forward_to(entry->owner, {msg.subject, msg.reply, {}, body, false, {}, {}});
 }
 
 void JetStream::api_update(std::string_view name, const MsgView& msg) {
@@ -365,41 +378,54 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kUpdateType, pjs::StreamMismatch());
         return;
     }
-    uint32_t owner = 0;
-    {
-        std::lock_guard lock(catalogue().mutex);
-        auto& streams = catalogue().streams;
-        auto it = streams.find(std::string(name));
-        if (it == streams.end() || !it->second.ready) {
-            api_error(msg.reply, kUpdateType, pjs::StreamNotFound());
-            return;
-        }
-        auto updated = pjs::updated_stream_config(it->second.config, std::move(*checked));
-        if (!updated) {
-            api_error(msg.reply, kUpdateType, updated.error());
-            return;
-        }
-        checked = std::move(updated);
-        if (checked->sources.is_array() && !checked->sources.empty()) {
-            api_error(msg.reply, kUpdateType,
-                      pjs::StreamUpdate("mirrors and sources are not supported by this ringtail version yet"));
-            return;
-        }
-        for (const auto& [other, entry] : streams) {
-            if (other != name && pjs::subjects_overlap(entry.config.subjects, checked->subjects)) {
-                api_error(msg.reply, kUpdateType, pjs::StreamSubjectOverlap());
-                return;
-            }
-        }
-        it->second.config = *checked;
-        owner = it->second.owner;
+    auto& streams = setup_.catalogue->streams;
+    auto it = streams.find(std::string(name));
+    if (it == streams.end() || !it->second.ready) {
+        api_error(msg.reply, kUpdateType, pjs::StreamNotFound());
+        return;
     }
-    // The owner reads the decided config from the catalogue: the body stays here.
-    MsgView forward = msg;
-    forward.payload = {};
-    forward.headers = {};
-    forward.has_headers = false;
-    forward_to(owner, forward);
+    auto updated = pjs::updated_stream_config(it->second.config, std::move(*checked));
+    if (!updated) {
+        api_error(msg.reply, kUpdateType, updated.error());
+        return;
+    }
+    if (auto refused = too_long_subject(updated->subjects)) {
+        api_error(msg.reply, kUpdateType, pjs::StreamUpdate(*refused));
+        return;
+    }
+    if (updated->sources.is_array() && !updated->sources.empty()) {
+        api_error(msg.reply, kUpdateType,
+                  pjs::StreamUpdate("mirrors and sources are not supported by this ringtail version yet"));
+        return;
+    }
+    for (const auto& [other, entry] : streams) {
+        if (other != name && pjs::subjects_overlap(entry.config.subjects, updated->subjects)) {
+            api_error(msg.reply, kUpdateType, pjs::StreamSubjectOverlap());
+            return;
+        }
+    }
+    it->second.config = *updated;
+    // The owner applies the config decided here; if it cannot, it reports the one it keeps.
+    std::string body = pjs::to_json(*updated).dump();
+    forward_to(it->second.owner, {msg.subject, msg.reply, {}, body, false, {}, {}});
+}
+
+void JetStream::api_delete(std::string_view name, const MsgView& msg) {
+    if (!is_empty_request(msg.payload)) {
+        api_error(msg.reply, kDeleteType, pjs::NotEmptyRequest());
+        return;
+    }
+    auto& streams = setup_.catalogue->streams;
+    auto it = streams.find(std::string(name));
+    if (it == streams.end() || !it->second.ready) {
+        api_error(msg.reply, kDeleteType, pjs::StreamNotFound());
+        return;
+    }
+    // Gone from the catalogue now: a create of the same name that follows goes to the same
+    // owner, after this delete on the same ring.
+    uint32_t owner = it->second.owner;
+    streams.erase(it);
+    forward_to(owner, {msg.subject, msg.reply, {}, {}, false, {}, {}});
 }
 
 void JetStream::api_names(const MsgView& msg, bool list) {
@@ -413,41 +439,87 @@ void JetStream::api_names(const MsgView& msg, bool list) {
     }
     size_t limit = list ? kListLimit : kNamesLimit;
     json streams = json::array();
-    size_t total = 0;
-    {
-        std::lock_guard lock(catalogue().mutex);
-        std::vector<const StreamEntry*> matching;
-        for (const auto& [name, entry] : catalogue().streams) {
-            if (!subject.empty() && !pjs::subjects_overlap(entry.config.subjects, {subject})) continue;
-            matching.push_back(&entry);
+    std::vector<const StreamEntry*> matching;
+    for (const auto& [name, entry] : setup_.catalogue->streams) {
+        if (!subject.empty() && !pjs::subjects_overlap(entry.config.subjects, {subject})) continue;
+        matching.push_back(&entry);
+    }
+    size_t total = matching.size();
+    offset = std::min(offset, total);
+    for (size_t i = offset; i < matching.size() && streams.size() < limit; ++i) {
+        const StreamEntry& entry = *matching[i];
+        if (!list) {
+            streams.push_back(entry.config.name);
+            continue;
         }
-        total = matching.size();
-        offset = std::min(offset, total);
-        for (size_t i = offset; i < matching.size() && streams.size() < limit; ++i) {
-            const StreamEntry& entry = *matching[i];
-            if (!list) {
-                streams.push_back(entry.config.name);
-                continue;
-            }
-            const store::StoreState& state = entry.state;
-            json st = {{"messages", state.msgs},
-                       {"bytes", state.bytes},
-                       {"first_seq", state.last_seq == 0 ? 0 : state.first_seq},
-                       {"first_ts", pjs::rfc3339(entry.first_ts_ns)},
-                       {"last_seq", state.last_seq},
-                       {"last_ts", pjs::rfc3339(entry.last_ts_ns)},
-                       {"consumer_count", 0}};
-            if (state.num_subjects > 0) st["num_subjects"] = state.num_subjects;
-            if (state.num_deleted > 0) st["num_deleted"] = state.num_deleted;
-            streams.push_back({{"config", pjs::to_json(entry.config)},
-                               {"created", pjs::rfc3339(entry.created_ns)},
-                               {"state", std::move(st)}});
-        }
+        const store::StoreState& state = entry.state;
+        json st = {{"messages", state.msgs},
+                   {"bytes", state.bytes},
+                   {"first_seq", state.last_seq == 0 ? 0 : state.first_seq},
+                   {"first_ts", pjs::rfc3339(entry.first_ts_ns)},
+                   {"last_seq", state.last_seq},
+                   {"last_ts", pjs::rfc3339(entry.last_ts_ns)},
+                   {"consumer_count", 0}};
+        if (state.num_subjects > 0) st["num_subjects"] = state.num_subjects;
+        if (state.num_deleted > 0) st["num_deleted"] = state.num_deleted;
+        streams.push_back({{"config", pjs::to_json(entry.config)},
+                           {"created", pjs::rfc3339(entry.created_ns)},
+                           {"state", std::move(st)}});
     }
     // Go writes an empty names slice as null, the list as [].
     json out = {{"type", type}, {"total", total}, {"offset", offset}, {"limit", limit},
                 {"streams", streams.empty() && !list ? json(nullptr) : streams}};
     api_reply(msg.reply, out.dump());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Owners' reports to shard 0
+
+void JetStream::report(std::string_view what, std::string_view name, std::string_view body) {
+    std::string payload(name);
+    payload.push_back('\n');
+    payload.append(body);
+    MsgView msg{what, {}, {}, payload, false, {}, {}};
+    if (host_.shard_index() == 0) {
+        on_report(msg);
+    } else {
+        host_.send_to_shard(0, msg);
+    }
+}
+
+void JetStream::report_state(const Stream& stream, const store::StoreState& state, int64_t first_ts_ns,
+                             int64_t last_ts_ns) {
+    StateReport body{state, first_ts_ns, last_ts_ns};
+    report(kReportState, stream.name(), {reinterpret_cast<const char*>(&body), sizeof body});
+}
+
+void JetStream::on_report(const MsgView& msg) {
+    RT_ASSERT(setup_.catalogue != nullptr);
+    size_t newline = msg.payload.find('\n');
+    RT_ASSERT(newline != std::string_view::npos);
+    std::string name(msg.payload.substr(0, newline));
+    std::string_view body = msg.payload.substr(newline + 1);
+    auto& streams = setup_.catalogue->streams;
+    auto it = streams.find(name);
+    // A report about a stream deleted since, or about an earlier stream of the same name
+    // (reports come in ring order, before the new one's "opened"): nothing to do.
+    if (it == streams.end()) return;
+    StreamEntry& entry = it->second;
+    if (msg.subject == kReportOpened) {
+        entry.ready = true;
+    } else if (msg.subject == kReportFailed) {
+        if (!entry.ready) streams.erase(it);
+    } else if (msg.subject == kReportConfig && entry.ready) {
+        // Sent after every update, applied or not, so the last one is what the owner runs.
+        if (auto config = decided_config(json::parse(body, nullptr, false))) entry.config = std::move(*config);
+    } else if (msg.subject == kReportState && entry.ready) {
+        StateReport report;
+        RT_ASSERT(body.size() == sizeof report);
+        std::memcpy(&report, body.data(), sizeof report);
+        entry.state = report.state;
+        entry.first_ts_ns = report.first_ts_ns;
+        entry.last_ts_ns = report.last_ts_ns;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -458,7 +530,7 @@ void JetStream::on_forward(const MsgView& msg) {
     if (!parts) return;
     std::string name(parts->name);
     if (parts->op == "STREAM.CREATE") {
-        open_created(name, msg.reply);
+        open_created(name, msg);
         return;
     }
     if (parts->op == "STREAM.DELETE") {
@@ -472,19 +544,7 @@ void JetStream::on_forward(const MsgView& msg) {
     }
     Stream& stream = *it->second;
     if (parts->op == "STREAM.UPDATE") {
-        pjs::StreamConfig config;
-        {
-            std::lock_guard lock(catalogue().mutex);
-            config = catalogue().streams[name].config;
-        }
-        std::string error = stream.update(config);
-        if (!error.empty()) {
-            api_error(msg.reply, kUpdateType, pjs::StreamUpdate(error));
-            return;
-        }
-        json out = {{"type", kUpdateType}};
-        stream.info_json(out, false, {}, 0, nullptr);
-        api_reply(msg.reply, out.dump(), stream.interest_seq());
+        update_stream(stream, msg);
         return;
     }
     std::string op(parts->op);
@@ -492,41 +552,43 @@ void JetStream::on_forward(const MsgView& msg) {
     stream.handle_request(op, msg);
 }
 
-void JetStream::open_created(std::string_view name, std::string_view reply) {
+void JetStream::update_stream(Stream& stream, const MsgView& msg) {
+    auto config = decided_config(json::parse(msg.payload, nullptr, false));
+    Result<void, Error> updated = config ? stream.update(*config) : fail(Errc::kInvalid, config.error().description);
+    report(kReportConfig, stream.name(), pjs::to_json(stream.config()).dump());
+    if (!updated) {
+        api_error(msg.reply, kUpdateType, pjs::StreamUpdate(updated.error().text));
+        return;
+    }
+    json out = {{"type", kUpdateType}};
+    stream.info_json(out, false, {}, 0, nullptr);
+    api_reply(msg.reply, out.dump(), stream.interest_seq());
+}
+
+void JetStream::open_created(std::string_view name, const MsgView& msg) {
     auto existing = streams_.find(std::string(name));
     if (existing == streams_.end()) {
-        pjs::StreamConfig config;
-        int64_t created_ns = 0;
-        {
-            std::lock_guard lock(catalogue().mutex);
-            auto it = catalogue().streams.find(std::string(name));
-            if (it == catalogue().streams.end()) return;
-            config = it->second.config;
-            created_ns = it->second.created_ns;
-        }
-        std::string error;
-        auto stream = Stream::open(*this, config, created_ns, true, error);
-        if (stream == nullptr) {
-            log_error("JetStream could not create stream '" + std::string(name) + "': " + error);
-            {
-                std::lock_guard lock(catalogue().mutex);
-                catalogue().streams.erase(std::string(name));
-            }
-            api_error(reply, kCreateType, pjs::StreamCreate(error));
+        json body = json::parse(msg.payload, nullptr, false);
+        bool shaped = body.is_object() && body.contains("config") && body["created"].is_number_integer();
+        auto config = decided_config(shaped ? body["config"] : json());
+        Result<std::unique_ptr<Stream>, Error> stream =
+            config ? Stream::open(*this, *config, body["created"].get<int64_t>(), true)
+                   : fail(Errc::kInvalid, config.error().description);
+        if (!stream) {
+            log_error("JetStream could not create stream '" + std::string(name) + "': " + stream.error().text);
+            report(kReportFailed, name);
+            api_error(msg.reply, kCreateType, pjs::StreamCreate(stream.error().text));
             return;
         }
-        stream->publish_state();
-        {
-            std::lock_guard lock(catalogue().mutex);
-            catalogue().streams[std::string(name)].ready = true;
-        }
-        existing = streams_.emplace(std::string(name), std::move(stream)).first;
+        existing = streams_.emplace(std::string(name), std::move(*stream)).first;
+        report(kReportOpened, name);
+        existing->second->publish_state();
     }
     Stream& stream = *existing->second;
     json out = {{"type", kCreateType}, {"did_create", true}};
     stream.info_json(out, false, {}, 0, nullptr);
     // Publishes from any shard must reach the stream once the client has the answer.
-    api_reply(reply, out.dump(), stream.interest_seq());
+    api_reply(msg.reply, out.dump(), stream.interest_seq());
 }
 
 void JetStream::delete_stream(std::string_view name, std::string_view reply) {
@@ -538,10 +600,6 @@ void JetStream::delete_stream(std::string_view name, std::string_view reply) {
     it->second->destroy();
     uint64_t interest = it->second->interest_seq();
     streams_.erase(it);
-    {
-        std::lock_guard lock(catalogue().mutex);
-        catalogue().streams.erase(std::string(name));
-    }
     api_reply(reply, json({{"type", kDeleteType}, {"success", true}}).dump(), interest);
 }
 

@@ -7,11 +7,11 @@
 #include <chrono>
 #include <filesystem>
 
+#include "base/clock.h"
+#include "base/subject_match.h"
 #include "core/js/jetstream.h"
 #include "core/js/request_body.h"
-#include "base/subject_match.h"
 #include "core/server/log.h"
-#include "core/shard/shard.h"
 #include "proto/headers.h"
 #include "proto/subject.h"
 
@@ -43,12 +43,6 @@ uint64_t memory_message_bytes(size_t subject, size_t headers, size_t payload) {
     return subject + headers + payload + 16;
 }
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 std::optional<uint64_t> parse_seq(std::string_view text) {
     if (text.empty() || text.size() > 19) return std::nullopt;
     uint64_t value = 0;
@@ -74,11 +68,10 @@ Stream::Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns
 
 Stream::~Stream() { unsubscribe_subjects(); }
 
-std::unique_ptr<Stream> Stream::open(JetStream& js, const proto::js::StreamConfig& config, int64_t created_ns,
-                                     bool create, std::string& error) {
+Result<std::unique_ptr<Stream>, Error> Stream::open(JetStream& js, const proto::js::StreamConfig& config,
+                                                    int64_t created_ns, bool create) {
     std::unique_ptr<Stream> stream(new Stream(js, config, created_ns));
-    error = stream->open_log(create);
-    if (!error.empty()) return nullptr;
+    if (auto opened = stream->open_log(create); !opened) return std::unexpected(opened.error());
     stream->rebuild_dedupe();
     stream->subscribe_subjects();
     return stream;
@@ -95,7 +88,7 @@ store::StoreLimits Stream::store_limits() const {
     return limits;
 }
 
-std::string Stream::open_log(bool create) {
+Result<void, Error> Stream::open_log(bool create) {
     store::StreamLogOptions options;
     options.limits = store_limits();
     store::Disk* disk = &js_.file_disk();
@@ -114,16 +107,17 @@ std::string Stream::open_log(bool create) {
         if (create) {
             std::error_code ec;
             std::filesystem::create_directories(dir_, ec);
-            if (ec) return "creating " + dir_ + ": " + ec.message();
-            std::string error = write_meta(dir_, config_, created_ns_, js_.shard().index());
-            if (!error.empty()) return error;
+            if (ec) return fail(Errc::kIo, "creating " + dir_ + ": " + ec.message());
+            if (auto written = write_meta(dir_, config_, created_ns_, js_.host().shard_index()); !written) {
+                return written;
+            }
         }
     }
     store::RecoveryReport report;
     auto log = store::StreamLog::open(*disk, options, &report);
     if (!log) {
         std::string what = report.detail.empty() ? std::string(errc_text(log.error())) : report.detail;
-        return "stream '" + config_.name + "': " + what;
+        return fail(log.error(), "stream '" + config_.name + "': " + what);
     }
     if (!report.detail.empty()) log_warn("JetStream stream '" + config_.name + "' recovered: " + report.detail);
     log_ = std::move(*log);
@@ -137,26 +131,25 @@ std::string Stream::open_log(bool create) {
 void Stream::subscribe_subjects() {
     for (const std::string& subject : config_.subjects) {
         auto sub = std::make_unique<Subscription>();
-        sub->internal = this;
+        sub->owner = this;
         sub->subject = subject;
         sub->sid = "js:" + config_.name;
-        js_.subscribe(*sub);
+        js_.host().subscribe(*sub);
         subs_.push_back(std::move(sub));
     }
-    interest_seq_ = js_.interest_seq();
+    interest_seq_ = js_.host().interest_seq_sent();
 }
 
 void Stream::unsubscribe_subjects() {
-    for (auto& sub : subs_) js_.unsubscribe(*sub);
+    for (auto& sub : subs_) js_.host().unsubscribe(*sub);
     subs_.clear();
-    interest_seq_ = js_.interest_seq();
+    interest_seq_ = js_.host().interest_seq_sent();
 }
 
-std::string Stream::update(const proto::js::StreamConfig& config) {
+Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
     bool subjects_changed = config.subjects != config_.subjects;
     if (!dir_.empty()) {
-        std::string error = write_meta(dir_, config, created_ns_, js_.shard().index());
-        if (!error.empty()) return error;
+        if (auto written = write_meta(dir_, config, created_ns_, js_.host().shard_index()); !written) return written;
     }
     config_ = config;
     log_->set_limits(store_limits());
@@ -176,9 +169,8 @@ void Stream::destroy() {
     // Acks still pending would announce messages that are about to vanish: answer them now,
     // as nats-server's acks would have gone out already.
     on_durable(UINT64_MAX);
-    log_.reset();  // waits for writes in flight
-    auto& used = config_.storage == pjs::Storage::kMemory ? js_.catalogue().memory_used : js_.catalogue().storage_used;
-    used.fetch_sub(static_cast<int64_t>(published_bytes_), std::memory_order_relaxed);
+    log_.reset();  // writes in flight complete into nothing
+    bytes_counter().fetch_sub(static_cast<int64_t>(published_bytes_), std::memory_order_relaxed);
     published_bytes_ = 0;
     if (config_.storage == pjs::Storage::kMemory) {
         std::string dir = "/memory/" + config_.name;
@@ -197,16 +189,17 @@ void Stream::destroy() {
 // ---------------------------------------------------------------------------------------------
 // Publish
 
-void Stream::on_msg(const MsgView& msg) {
-    if (waiting_.empty() && process(msg.subject, msg.reply, msg.headers, msg.payload)) return;
+Subscriber::Delivery Stream::deliver(Subscription&, const MsgView& msg) {
+    if (waiting_.empty() && process(msg.subject, msg.reply, msg.headers, msg.payload)) return Delivery::kDelivered;
     size_t bytes = msg.subject.size() + msg.reply.size() + msg.headers.size() + msg.payload.size();
     if (waiting_bytes_ + bytes > kWaitingBytesMax) {
         ack_error(msg.reply, pjs::StreamStoreFailed("store is busy"));
-        return;
+        return Delivery::kDelivered;
     }
     waiting_.push_back({std::string(msg.subject), std::string(msg.reply), std::string(msg.headers),
                         std::string(msg.payload)});
     waiting_bytes_ += bytes;
+    return Delivery::kDelivered;
 }
 
 void Stream::flush() {
@@ -283,7 +276,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     std::string_view msg_id;
     bool rollup_subject = false;
     bool rollup_all = false;
-    int64_t now = now_ns();
+    int64_t now = base::wall_clock_ns();
     if (!headers.empty()) {
         if (auto expected = proto::header_value(headers, "Nats-Expected-Stream");
             expected && !expected->empty() && *expected != config_.name) {
@@ -372,7 +365,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         dedupe_order_.emplace_back(now, std::string(msg_id));
     }
     // Interest retention with no consumer keeps nothing (nats-server skips the message but
-    // advances the sequence); consumers come with a later issue.
+    // advances the sequence); there are no consumers yet.
     if (config_.retention == pjs::Retention::kInterest) (void)log_->remove(*seq);
     if (rollup_subject || rollup_all) {
         store::PurgeRequest purge;
@@ -397,7 +390,7 @@ void Stream::rebuild_dedupe() {
     // The ids of the messages still inside the window, newest last, as after a restart
     // nats-server's rebuildDedupe finds them.
     if (log_->last_seq() == 0 || config_.duplicate_window_ns <= 0) return;
-    int64_t since = now_ns() - config_.duplicate_window_ns;
+    int64_t since = base::wall_clock_ns() - config_.duplicate_window_ns;
     std::vector<std::pair<uint64_t, std::string>> found;
     for (uint64_t seq = log_->last_seq(); seq >= log_->first_seq() && seq > 0; --seq) {
         auto record = log_->load(seq);
@@ -430,15 +423,14 @@ void Stream::publish_state() {
     if (state.msgs > 0) {
         if (auto first = log_->load(state.first_seq)) first_ts = first->timestamp_ns;
     }
-    auto& used = config_.storage == pjs::Storage::kMemory ? js_.catalogue().memory_used : js_.catalogue().storage_used;
-    used.fetch_add(static_cast<int64_t>(state.bytes) - static_cast<int64_t>(published_bytes_), std::memory_order_relaxed);
+    bytes_counter().fetch_add(static_cast<int64_t>(state.bytes) - static_cast<int64_t>(published_bytes_),
+                              std::memory_order_relaxed);
     published_bytes_ = state.bytes;
-    std::lock_guard lock(js_.catalogue().mutex);
-    auto it = js_.catalogue().streams.find(config_.name);
-    if (it == js_.catalogue().streams.end()) return;
-    it->second.state = state;
-    it->second.first_ts_ns = first_ts;
-    it->second.last_ts_ns = last_ts_ns_;
+    js_.report_state(*this, state, first_ts, last_ts_ns_);
+}
+
+std::atomic<int64_t>& Stream::bytes_counter() {
+    return config_.storage == pjs::Storage::kMemory ? js_.counters().memory_bytes : js_.counters().file_bytes;
 }
 
 // ---------------------------------------------------------------------------------------------

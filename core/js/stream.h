@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -8,9 +9,9 @@
 #include <vector>
 
 #include "base/byte_fifo.h"
+#include "base/result.h"
 #include "base/string_map.h"
-#include "core/conn/client_conn.h"
-#include "core/shard/records.h"
+#include "core/route/subscription.h"
 #include "proto/js/api.h"
 #include "proto/js/stream_config.h"
 #include "store/stream_log.h"
@@ -21,36 +22,39 @@ class JetStream;
 
 // One JetStream stream on its owner shard: publish semantics over a StreamLog (headers,
 // dedupe, limits, rollups), the acks released per completed write, and the per-stream API.
-// Owner: its shard's JetStream; never touched from another thread (the catalogue entry it
-// refreshes is locked).
-class Stream final : public InternalHandler {
+// Owner: its shard's JetStream; never touched from another thread (it reports its state to
+// the catalogue by message).
+class Stream final : public Subscriber {
 public:
-    // Opens the stream's log; with `create`, first makes its directory and metadata. Returns
-    // nullptr with an error message on failure.
-    static std::unique_ptr<Stream> open(JetStream& js, const proto::js::StreamConfig& config,
-                                        int64_t created_ns, bool create, std::string& error);
+    // Opens the stream's log; with `create`, first makes its directory and metadata.
+    [[nodiscard]] static Result<std::unique_ptr<Stream>, Error> open(JetStream& js, const proto::js::StreamConfig& config,
+                                                                     int64_t created_ns, bool create);
     ~Stream();
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
 
-    // A publish to one of the stream's subjects.
-    void on_msg(const MsgView& msg) override;
+    // Subscriber: a publish to one of the stream's subjects.
+    Delivery deliver(Subscription& sub, const MsgView& msg) override;
+    bool accepts(const Subscription&, const Subscriber*) const override { return true; }
+    void expired(Subscription&) override {}
 
     // Per turn: retries appends that waited for room, submits the writes. The disk's poll,
     // which runs the durable callbacks, comes after.
     void flush();
     void expire(int64_t now_ns);
-    // Publishes the state to the catalogue when it changed since the last call.
+    // Reports the state to the catalogue (and its bytes to the shard's counters) when it
+    // changed since the last call.
     void publish_state();
 
     // The per-stream requests; `op` is what follows "$JS.API." up to the stream name.
     void handle_request(std::string_view op, const MsgView& msg);
-    // Applies the catalogue's (already validated) config. Returns an error message.
-    std::string update(const proto::js::StreamConfig& config);
+    // Applies a config shard 0 has validated.
+    [[nodiscard]] Result<void, Error> update(const proto::js::StreamConfig& config);
     // Unsubscribes, closes the log and removes the stream's files.
     void destroy();
 
     const std::string& name() const { return config_.name; }
+    const proto::js::StreamConfig& config() const { return config_; }
     // The stream_info shape ("config", "created", "state", "cluster") into `out`.
     void info_json(nlohmann::json& out, bool deleted_details, std::string_view subjects_filter,
                    size_t offset, size_t* subjects_total) const;
@@ -60,7 +64,8 @@ public:
 
 private:
     Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns);
-    std::string open_log(bool create);
+    [[nodiscard]] Result<void, Error> open_log(bool create);
+    std::atomic<int64_t>& bytes_counter();
     void subscribe_subjects();
     void unsubscribe_subjects();
     store::StoreLimits store_limits() const;
@@ -123,7 +128,7 @@ private:
     std::string last_msg_id_;
     int64_t last_ts_ns_ = 0;  // the newest message's time, kept when it is removed
     bool emptied_by_purge_ = false;
-    uint64_t published_bytes_ = 0;  // the bytes last added to the catalogue's usage
+    uint64_t published_bytes_ = 0;  // the bytes last added to the shard's counters
     bool state_dirty_ = true;
 };
 

@@ -167,7 +167,7 @@ private:
         size_t dot = subject.find('.');
         std::string_view token = subject.substr(0, dot);
         std::unique_ptr<Node>* slot = nullptr;
-        typename decltype(level->literal)::iterator literal;
+        auto literal = level->literal.end();
         if (token == "*") {
             slot = &level->star;
         } else if (token == ">") {

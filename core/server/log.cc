@@ -16,13 +16,13 @@ Logger& logger() {
     return instance;
 }
 
-std::string Logger::open(const std::string& path, bool debug, bool trace, bool timestamps) {
+Result<void, Error> Logger::open(const std::string& path, bool debug, bool trace, bool timestamps) {
     debug_ = debug;
     trace_ = trace;
     timestamps_ = timestamps;
     if (path.empty()) return {};
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return "cannot open log file " + path + ": " + std::strerror(errno);
+    if (fd < 0) return fail_errno(errno, "cannot open log file " + path);
     fd_ = fd;
     return {};
 }

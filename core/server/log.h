@@ -1,5 +1,7 @@
 #pragma once
 
+#include "base/result.h"
+
 #include <string>
 #include <string_view>
 
@@ -11,8 +13,8 @@ class Logger {
 public:
     enum class Level { kTrace, kDebug, kInfo, kWarn, kError, kFatal };
 
-    // `path` empty: stderr. Returns an error message if the file cannot be opened.
-    std::string open(const std::string& path, bool debug, bool trace, bool timestamps);
+    // `path` empty: stderr.
+    [[nodiscard]] Result<void, Error> open(const std::string& path, bool debug, bool trace, bool timestamps);
     void write(Level level, std::string_view message);
     bool debug_enabled() const { return debug_; }
     bool trace_enabled() const { return trace_; }

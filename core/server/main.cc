@@ -61,10 +61,9 @@ int main(int argc, char** argv) {
             return 1;
     }
 
-    std::string error = ringtail::core::logger().open(options.log_file, options.debug,
-                                                      options.trace, options.logtime);
-    if (!error.empty()) {
-        std::fprintf(stderr, "ringtail: %s\n", error.c_str());
+    if (auto opened = ringtail::core::logger().open(options.log_file, options.debug, options.trace, options.logtime);
+        !opened) {
+        std::fprintf(stderr, "ringtail: %s\n", opened.error().text.c_str());
         return 1;
     }
     for (const std::string& warning : warnings) log_warn(warning);
@@ -83,9 +82,8 @@ int main(int argc, char** argv) {
         std::printf("ringtail: configuration is valid\n");
         return 0;
     }
-    error = ringtail::io::probe_kernel();
-    if (!error.empty()) {
-        log_error(error);
+    if (auto probed = ringtail::io::probe_kernel(); !probed) {
+        log_error(probed.error().text);
         return 1;
     }
 
@@ -107,11 +105,10 @@ int main(int argc, char** argv) {
     log_info("  Name:     " + server.options().server_name);
     log_info("  ID:       " + server.server_id());
     log_info("  Shards:   " + std::to_string(server.shard_count()));
-    error = server.start();
-    if (!error.empty()) {
-        log_error(error);
+    if (auto started = server.start(); !started) {
+        log_error(started.error().text);
         server.request_stop();
-        server.wait();
+        (void)server.wait();
         return 1;
     }
     if (!options.pid_file.empty()) {
@@ -138,11 +135,11 @@ int main(int argc, char** argv) {
         }
     }
     log_info("Initiating Shutdown...");
-    error = server.wait();
+    auto ended = server.wait();
     if (!ports_file.empty()) std::filesystem::remove(ports_file);
     if (!options.pid_file.empty()) std::filesystem::remove(options.pid_file);
-    if (!error.empty()) {
-        log_error(error);
+    if (!ended) {
+        log_error(ended.error().text);
         return 1;
     }
     log_info("Server Exiting..");

@@ -10,8 +10,9 @@
 
 #include <filesystem>
 
-#include "core/js/catalogue.h"
+#include "core/js/jetstream.h"
 #include "core/server/log.h"
+#include "core/shard/mesh.h"
 #include "core/shard/shard.h"
 #include "io/listener.h"
 
@@ -53,7 +54,7 @@ Server::Server(config::Options options) : options_(std::move(options)) {
 }
 
 Server::~Server() {
-    // Shards are gone by now (wait()); the catalogue outlives them.
+    // Shards are gone by now (wait()).
     for (int fd : listen_fds_) {
         if (fd >= 0) close(fd);
     }
@@ -81,26 +82,26 @@ void Server::publish_ring_fd(uint32_t shard, int fd) {
     ready_->arrive_and_wait();
 }
 
-std::string Server::start() {
+Result<void, Error> Server::start() {
     std::vector<int> allowed = usable_cpus();
     for (int cpu : cpus_) {
         if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
-            return "--cpus: CPU " + std::to_string(cpu) + " is not available to this process";
+            return fail(Errc::kInvalid, "--cpus: CPU " + std::to_string(cpu) + " is not available to this process");
         }
     }
     // Listeners first, on this thread, so a random port (-p -1) is chosen once and shared.
     int port = options_.port < 0 ? 0 : options_.port;
     for (uint32_t i = 0; i < shard_count_; ++i) {
-        io::ListenResult listener = io::listen_tcp(options_.host, port, 4096);
-        if (!listener.error.empty()) return listener.error;
-        listen_fds_.push_back(listener.fd);
-        port = listener.port;
+        auto listener = io::listen_tcp(options_.host, port, 4096);
+        if (!listener) return std::unexpected(listener.error());
+        listen_fds_.push_back(listener->fd);
+        port = listener->port;
     }
     port_ = port;
 
+    js_setups_.resize(shard_count_);
     if (options_.jetstream) {
-        std::string error = start_jetstream();
-        if (!error.empty()) return error;
+        if (auto ok = start_jetstream(); !ok) return ok;
     }
 
     // Each ring must hold the largest message record: max_payload plus subject, reply and
@@ -108,20 +109,14 @@ std::string Server::start() {
     size_t record_bytes_max = static_cast<size_t>(options_.max_payload_bytes) +
                               4 * static_cast<size_t>(options_.max_control_line_bytes) + 64;
     size_t ring_bytes = std::bit_ceil(std::max<size_t>(4 * record_bytes_max, 1 << 20));
-    rings_.resize(size_t{shard_count_} * shard_count_);
-    for (uint32_t from = 0; from < shard_count_; ++from) {
-        for (uint32_t to = 0; to < shard_count_; ++to) {
-            if (from != to) rings_[from * shard_count_ + to] = std::make_unique<base::SpscRing>(ring_bytes);
-        }
-    }
+    links_ = std::make_unique<MeshLinks>(shard_count_, ring_bytes);
     ring_fds_ = std::make_unique<std::atomic<int>[]>(shard_count_);
-    waiting_ = std::make_unique<std::atomic<bool>[]>(size_t{shard_count_} * shard_count_);
     ready_ = std::make_unique<std::latch>(shard_count_);
     started_ = std::make_unique<std::latch>(shard_count_);
     js_opened_ = std::make_unique<std::latch>(shard_count_);
     shard_errors_.resize(shard_count_);
     for (uint32_t i = 0; i < shard_count_; ++i) {
-        shards_.push_back(std::make_unique<Shard>(*this, i, listen_fds_[i]));
+        shards_.push_back(std::make_unique<Shard>(*this, i, listen_fds_[i], *links_));
     }
     for (uint32_t i = 0; i < shard_count_; ++i) {
         int cpu = cpus_[i % cpus_.size()];
@@ -130,12 +125,12 @@ std::string Server::start() {
     // "Server is ready" must mean every shard serves: wait for each to report.
     started_->wait();
     for (const std::string& error : shard_errors_) {
-        if (!error.empty()) return error;
+        if (!error.empty()) return fail(Errc::kIo, error);
     }
     return {};
 }
 
-std::string Server::start_jetstream() {
+Result<void, Error> Server::start_jetstream() {
     // nats-server: <store_dir>/jetstream, or <temp dir>/nats/jetstream when none is given.
     js_store_dir_ = options_.store_dir;
     if (js_store_dir_.empty()) {
@@ -144,10 +139,23 @@ std::string Server::start_jetstream() {
     }
     std::error_code ec;
     std::filesystem::create_directories(js::streams_dir(js_store_dir_), ec);
-    if (ec) return "JetStream store directory " + js_store_dir_ + ": " + ec.message();
-    catalogue_ = std::make_unique<js::Catalogue>();
-    std::string error = js::load_catalogue(js_store_dir_, shard_count_, *catalogue_);
-    if (!error.empty()) return "JetStream: " + error;
+    if (ec) return fail(Errc::kIo, "JetStream store directory " + js_store_dir_ + ": " + ec.message());
+    auto catalogue = std::make_unique<js::Catalogue>();
+    if (auto loaded = js::load_catalogue(js_store_dir_, shard_count_, *catalogue); !loaded) {
+        return fail(loaded.error().code, "JetStream: " + loaded.error().text);
+    }
+    // Each shard opens the streams placed on it; shard 0 keeps the catalogue. Handed over
+    // before the threads start, so nothing here is shared afterwards.
+    js_counters_ = std::make_unique<js::Counters>(shard_count_);
+    for (uint32_t i = 0; i < shard_count_; ++i) {
+        js_setups_[i].options = &options_;
+        js_setups_[i].store_dir = js_store_dir_;
+        js_setups_[i].counters = js_counters_.get();
+    }
+    for (const auto& [name, entry] : catalogue->streams) {
+        js_setups_[entry.owner].owned.push_back({entry.config, entry.created_ns});
+    }
+    js_setups_[0].catalogue = std::move(catalogue);
     log_info("Starting JetStream");
     log_info("---------------- JETSTREAM ----------------");
     log_info("  Max Memory:      " + (options_.max_memory_store_bytes >= 0
@@ -161,8 +169,8 @@ std::string Server::start_jetstream() {
     return {};
 }
 
-void Server::report_started(uint32_t shard, const std::string& error) {
-    shard_errors_[shard] = error;
+void Server::report_started(uint32_t shard, const Result<void, Error>& started) {
+    if (!started) shard_errors_[shard] = started.error().text;
     started_->count_down();
 }
 
@@ -173,14 +181,14 @@ void Server::shard_main(uint32_t index, int cpu) {
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     std::string name = "ringtail-" + std::to_string(index);
     pthread_setname_np(pthread_self(), name.c_str());
-    std::string error = shards_[index]->run();
-    if (!error.empty()) {
-        if (shard_errors_[index].empty()) shard_errors_[index] = error;
+    auto ended = shards_[index]->run(std::move(js_setups_[index]));
+    if (!ended) {
+        if (shard_errors_[index].empty()) shard_errors_[index] = ended.error().text;
         request_stop();
     }
 }
 
-std::string Server::wait() {
+Result<void, Error> Server::wait() {
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();
     for (int& fd : listen_fds_) {
@@ -188,7 +196,7 @@ std::string Server::wait() {
         fd = -1;
     }
     for (const std::string& error : shard_errors_) {
-        if (!error.empty()) return error;
+        if (!error.empty()) return fail(Errc::kIo, error);
     }
     return {};
 }

@@ -7,34 +7,38 @@
 #include <thread>
 #include <vector>
 
-#include "base/spsc_ring.h"
+#include "base/result.h"
 #include "proto/config/options.h"
 #include "proto/info_connect.h"
 
 namespace ringtail::core {
 
+class MeshLinks;
 class Shard;
 namespace js {
-class Catalogue;
-}
+class Counters;
+struct ShardSetup;
+}  // namespace js
 
 inline constexpr const char* kNatsCompatVersion = "2.9.10";
 inline constexpr const char* kRingtailVersion = "0.1.0";
 
 // The process: options, listeners, shards and the rings between them.
 // Owner: the main thread creates and joins it. Shards read its immutable parts freely; the
-// only shared mutable state is atomic (connection count, stop flag, ring fds, waiting flags).
+// only shared mutable state is atomic (connection count, stop flag, ring fds) or belongs to
+// the mesh (MeshLinks).
 class Server {
 public:
     explicit Server(config::Options options);
     ~Server();
 
-    // Binds the listeners and starts one thread per shard. Returns an error message or "".
-    std::string start();
+    // Binds the listeners, loads the JetStream catalogue and starts one thread per shard;
+    // returns once every shard serves, or with the first shard's error.
+    [[nodiscard]] Result<void, Error> start();
     void request_stop() { stop_requested_.store(true, std::memory_order_release); }
     bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
-    // Waits for every shard to finish. Returns an error message if a shard failed.
-    std::string wait();
+    // Waits for every shard to finish.
+    [[nodiscard]] Result<void, Error> wait();
 
     const config::Options& options() const { return options_; }
     uint32_t shard_count() const { return shard_count_; }
@@ -43,30 +47,21 @@ public:
     bool auth_required() const { return !options_.user.empty() || !options_.token.empty(); }
     proto::Info info(uint64_t client_id, const std::string& client_ip) const;
 
-    base::SpscRing* ring(uint32_t from, uint32_t to) { return rings_[from * shard_count_ + to].get(); }
-    // Doorbells: each shard publishes its io_uring fd once it has one; the latch makes every
-    // shard wait until all have, before any doorbell can be rung.
+    // ---- used by shards at start ----
+    // Each shard publishes its io_uring fd (-1 if it has none) once, then waits until every
+    // shard has, so no doorbell is rung before its target exists.
     void publish_ring_fd(uint32_t shard, int fd);
     int ring_fd(uint32_t shard) const { return ring_fds_[shard].load(std::memory_order_acquire); }
-    std::atomic<bool>& waiting_for_room(uint32_t from, uint32_t to) {
-        return waiting_[from * shard_count_ + to];
-    }
-
-    // JetStream (-js): the directory holding jetstream/ (-sd, or the temp dir's nats/ as
-    // nats-server picks), and the account's stream catalogue.
-    const std::string& js_store_dir() const { return js_store_dir_; }
-    js::Catalogue& catalogue() { return *catalogue_; }
     // Every shard passes this once at start, after opening its streams.
     void jetstream_barrier() { js_opened_->arrive_and_wait(); }
-
     // Each shard reports once, when it is ready to serve or has failed to start.
-    void report_started(uint32_t shard, const std::string& error);
+    void report_started(uint32_t shard, const Result<void, Error>& started);
 
     std::atomic<int64_t> connections{0};
 
 private:
     void shard_main(uint32_t index, int cpu);
-    std::string start_jetstream();
+    [[nodiscard]] Result<void, Error> start_jetstream();
 
     config::Options options_;
     uint32_t shard_count_ = 1;
@@ -74,18 +69,19 @@ private:
     int port_ = 0;
     std::string server_id_;
     std::vector<int> listen_fds_;
-    std::vector<std::unique_ptr<base::SpscRing>> rings_;
+    std::unique_ptr<MeshLinks> links_;
     std::unique_ptr<std::atomic<int>[]> ring_fds_;
-    std::unique_ptr<std::atomic<bool>[]> waiting_;
-    std::unique_ptr<std::latch> ready_;    // every shard has its io_uring fd
+    std::unique_ptr<std::latch> ready_;    // every shard has published its io_uring fd
     std::unique_ptr<std::latch> started_;  // every shard has reported (report_started)
+    std::unique_ptr<std::latch> js_opened_;
     std::vector<std::unique_ptr<Shard>> shards_;
     std::vector<std::thread> threads_;
     std::vector<std::string> shard_errors_;
     std::atomic<bool> stop_requested_{false};
+    // JetStream (-js): what each shard starts with, handed over when its thread starts.
     std::string js_store_dir_;
-    std::unique_ptr<js::Catalogue> catalogue_;
-    std::unique_ptr<std::latch> js_opened_;
+    std::unique_ptr<js::Counters> js_counters_;
+    std::vector<js::ShardSetup> js_setups_;
 };
 
 }  // namespace ringtail::core

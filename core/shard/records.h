@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "base/assert.h"
-#include "base/spsc_ring.h"
+#include "core/route/subscription.h"
 
 namespace ringtail::core {
 
@@ -43,7 +43,8 @@ struct MsgHead {
 };
 static_assert(sizeof(MsgHead) == 20);
 
-// kJs body: a kMsg body without queue ids or size digits.
+// kJs body: a kMsg body without queue ids or size digits; the subject says what it is for
+// (core/js/ reads it).
 
 // kInterest body: InterestHead | subject | queue
 struct InterestHead {
@@ -54,22 +55,29 @@ struct InterestHead {
 };
 static_assert(sizeof(InterestHead) == 16);
 
-// A message as shards see it: views into a receive buffer or a ring record.
-struct MsgView {
-    std::string_view subject;
-    std::string_view reply;
-    std::string_view headers;
-    std::string_view payload;
-    bool has_headers = false;
-    std::string_view total_size_text;   // see proto::PubOp
-    std::string_view header_size_text;
-};
-
 // Body bytes of a kMsg record without its queue ids (each adds 8).
 inline size_t msg_record_base_bytes(const MsgView& msg) {
     return sizeof(MsgHead) + msg.subject.size() + msg.reply.size() + msg.headers.size() +
            msg.payload.size() + msg.total_size_text.size() + msg.header_size_text.size();
 }
+
+// A decoded kMsg or kJs body: views into the record.
+struct MsgRecord {
+    MsgView msg;
+    bool plain = false;
+    std::span<const std::byte> queue_ids;  // 8 bytes each, unaligned
+    uint64_t queue_id(size_t i) const {
+        uint64_t id;
+        std::memcpy(&id, queue_ids.data() + 8 * i, sizeof id);
+        return id;
+    }
+    size_t queue_count() const { return queue_ids.size() / 8; }
+};
+
+// Writes a kMsg (or, with no queue ids and no size digits, kJs) body of exactly
+// msg_record_base_bytes(msg) + 8 * queue_ids.size() bytes into `body`.
+void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const uint64_t> queue_ids, bool plain);
+MsgRecord decode_msg(std::span<const std::byte> body);
 
 class RecordWriter {
 public:

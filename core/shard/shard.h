@@ -1,193 +1,143 @@
 #pragma once
 
-#include "base/string_map.h"
-
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <array>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "base/spsc_ring.h"
 #include "core/conn/client_conn.h"
-#include "core/route/sublist.h"
-#include "core/shard/records.h"
+#include "core/js/host.h"
+#include "core/shard/mesh.h"
+#include "core/shard/switch.h"
 #include "io/buffer_ring.h"
-#include "io/uring.h"
+#include "io/direct_disk.h"
+#include "io/loop.h"
 
 namespace ringtail::core {
 
 class Server;
 namespace js {
 class JetStream;
-}
-
-// Another shard's interest in a (subject, queue), as this shard's replica knows it.
-struct RemoteInterest {
-    uint32_t shard = 0;
-    std::string subject;
-    std::string queue;
-    int64_t refs = 0;  // the number of that shard's subscriptions behind this entry
-};
+struct ShardSetup;
+}  // namespace js
 
 // One event loop pinned to one core.
 // Owner: its own thread, which creates the io_uring ring and is the only one to touch anything
-// here, except the SPSC rings (shared with exactly one peer each) and stop requests.
+// here; other shards reach it only through the mesh's rings and doorbells.
 // Lifecycle: constructed by Server before threads start; run() returns after a stop request
-// once every connection has been flushed and closed.
+// once every connection has been flushed and closed and the disk writes in flight are done.
 //
-// One loop turn: reap completions (accept, recv, send, doorbell, timer) and handle them,
-// drain the inbound rings, then flush: publish outbound rings with one doorbell per peer and
-// submit one send per dirty connection.
-class Shard {
+// One loop turn: wait for completions or the next timer and run them (accept, recv, send,
+// disk), drain what other shards sent (Switch), resume paused connections, let JetStream run
+// its turn, then flush: the mesh's rings (one doorbell per peer) and one send per connection
+// with output. The parts it runs each own their state: routing in Switch/Mesh, a connection's
+// in ClientConn, streams in JetStream; the shard only schedules them.
+class Shard final : private io::CompletionHandler, private ConnHost, private Doorbell, private js::Host {
 public:
-    Shard(Server& server, uint32_t index, int listen_fd);
+    Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links);
     ~Shard();
     Shard(const Shard&) = delete;
     Shard& operator=(const Shard&) = delete;
 
-    // The thread body. Returns an error message if the shard could not start.
-    std::string run();
+    // The thread body. Returns an error if the shard could not start or its loop failed.
+    [[nodiscard]] Result<void, Error> run(js::ShardSetup js_setup);
 
     uint32_t index() const { return index_; }
-    Server& server() { return server_; }
-
-    // ---- used by ClientConn ----
-    // Routes a publish to local subscribers and to other shards. Returns false when a ring to
-    // another shard is full: nothing was delivered and the caller must pause.
-    bool route_publish(ClientConn& origin, const MsgView& msg, bool& delivered);
-
-    // ---- used by JetStream ----
-    // A message the server itself publishes (acks, API responses). False when a ring to
-    // another shard is full: nothing was delivered; retry on a later turn (this shard is woken
-    // when there is room).
-    bool publish_internal(const MsgView& msg);
-    // Hands `msg` to shard `target`'s JetStream, in order with everything else sent there.
-    void forward_js(uint32_t target, const MsgView& msg);
-    uint32_t shard_count() const { return shard_count_; }
-    js::JetStream* jetstream() { return js_.get(); }
-    void add_subscription(Subscription* sub);
-    void remove_subscription(Subscription* sub);
-    void mark_dirty(ClientConn& conn);
-    // The connection's recv ended and it may read: re-arm it at the end of this turn.
-    void request_rearm(ClientConn& conn);
-    // Back-pressure: `conn` stops being read and is retried every turn until it gets through.
-    void pause_reading(ClientConn& conn);
-    void stop_reading(ClientConn& conn);
-    // True while control records to some shard wait for ring room in large numbers; SUB and
-    // UNSUB then pause like a publish on a full ring.
-    bool interest_backlog_full() const;
-    void schedule_close(ClientConn& conn);
-    // True if every other shard has applied this shard's interest records up to `seq`.
-    bool interest_applied(uint64_t seq) const;
-    uint64_t interest_seq_sent() const { return interest_seq_sent_; }
-    // Parks `conn` (stopped at a PING) until its interest changes are applied everywhere.
-    void wait_for_interest(ClientConn& conn);
-    // The sid of a plain subscription of `conn` matching `subject`, or empty.
-    std::string_view reply_sid(ClientConn& conn, std::string_view subject);
-    void log_conn(ClientConn& conn, std::string_view what, bool debug_only);
+    int ring_fd() const { return loop_.fd(); }
 
 private:
-    enum class Op : uint8_t { kAccept = 1, kRecv, kSend, kTimer, kDoorbell, kCancel, kClose, kDisk };
-    static uint64_t user_data(Op op, uint32_t slot, uint32_t generation) {
-        return (uint64_t{static_cast<uint8_t>(op)} << 56) | (uint64_t{slot} << 32) | generation;
+    // The shard's completion tokens: op (4 bits) | connection slot (20 bits) | generation.
+    enum class Op : uint8_t { kAccept = 1, kRecv, kSend };
+    static uint64_t token(Op op, uint32_t slot, uint32_t generation) {
+        return (uint64_t{static_cast<uint8_t>(op)} << 52) | (uint64_t{slot} << 32) | generation;
     }
+    static constexpr uint32_t kSlotsMax = 1u << 20;
 
-    void handle_completion(uint64_t data, int32_t res, uint32_t flags);
-    void on_accept(int32_t res, uint32_t flags);
-    void on_recv(ClientConn& conn, int32_t res, uint32_t flags);
-    void on_send(ClientConn& conn, int32_t res);
-    void on_timer();
+    struct Slot {
+        std::unique_ptr<ClientConn> conn;
+        uint32_t generation = 0;
+    };
+
+    Result<void, Error> start(js::ShardSetup& js_setup);
+    void turn();
+    void begin_stop();
+
+    // io::CompletionHandler
+    void on_completion(uint64_t token, int32_t result, uint32_t flags) override;
+    void on_accept(int32_t result, uint32_t flags);
     void arm_accept();
-    void arm_recv(ClientConn& conn);
-    void arm_timer();
-    void arm_disk_event();
-    bool route(ClientConn* origin, const MsgView& msg, bool& delivered);
-    void submit_send(ClientConn& conn);
-    ClientConn* conn_at(uint32_t slot, uint32_t generation);
+    void on_tick();
 
-    void drain_inbound();
-    void apply_msg(RecordReader& reader);
-    void apply_js(RecordReader& reader);
-    void apply_interest(uint32_t from, RecordReader& reader);
-    // Appends the message to the subscriber's connection; false if it could not take it.
-    bool deliver(Subscription& sub, const MsgView& msg);
-    Subscription* pick_member(const std::vector<Subscription*>& members, const ClientConn* origin);
-    template <class OnRecord>
-    void for_each_msg_record(const MsgView& msg, const std::vector<uint64_t>& queues,
-                             uint32_t target, OnRecord on_record);
-    void write_msg_records(const MsgView& msg, uint32_t target);
-    void expire_subscriptions();
-    void flush();
-    void flush_outbound_rings();
+    // ConnHost
+    const config::Options& options() const override;
+    bool auth_required() const override;
+    Routed publish(const MsgView& msg, const ClientConn& origin) override { return switch_.publish(msg, &origin); }
+    void subscribe(Subscription& sub) override { switch_.subscribe(sub); }
+    void unsubscribe(Subscription& sub) override { switch_.unsubscribe(sub); }
+    bool interest_backlog_full() const override { return mesh_.backlog_full(); }
+    uint64_t interest_seq_sent() const override { return mesh_.interest_seq_sent(); }
+    bool interest_applied(uint64_t seq) const override { return mesh_.interest_applied(seq); }
+    const Subscription* find_plain(std::string_view subject, const ClientConn& owner) override {
+        return switch_.find_plain(subject, owner);
+    }
+    void want_send(ClientConn& conn) override { dirty_.push_back(&conn); }
+    void want_recv(ClientConn& conn) override { rearm_.push_back(&conn); }
+    void retry_each_turn(ClientConn& conn) override;
+    void wait_for_interest(ClientConn& conn) override;
+    void closing(ClientConn& conn) override { closing_.push_back(&conn); }
+
+    // Doorbell: IORING_OP_MSG_RING into the other shard's ring.
+    void ring(uint32_t shard) override;
+
+    // js::Host
+    uint32_t shard_index() const override { return index_; }
+    uint32_t shard_count() const override { return mesh_.shards(); }
+    bool publish(const MsgView& msg) override;
+    void send_to_shard(uint32_t target, const MsgView& msg) override { mesh_.send_js(target, msg); }
+    bool records_waiting(uint32_t target) const override { return mesh_.control_waiting(target); }
+    void drain_inbound() override;
+    io::Loop& loop() override { return loop_; }
+
+    void resume_waiting();
     void process_closes();
+    void flush();
+    // Frees `conn` if nothing refers to it any more.
     void maybe_free(ClientConn& conn);
-    void release_pongs();
-    void resume_paused();
-    void ring_doorbell(uint32_t target);
-
-    // Interest bookkeeping: counts local references per (subject, queue) and tells the other
-    // shards on the first and the last one.
-    void change_interest(std::string_view subject, std::string_view queue, int32_t delta);
-    // Queues a control record for `target`; never fails (spills to a local queue when full).
-    void push_control(uint32_t target, RecordKind kind, std::string_view body);
-    std::span<std::byte> reserve(uint32_t target, RecordKind kind, size_t bytes);
 
     Server& server_;
     const uint32_t index_;
-    const uint32_t shard_count_;
     int listen_fd_;
     bool accepting_ = false;
-
-    io::Uring uring_;
-    io::BufferRing buffers_;
-
-    std::vector<std::unique_ptr<ClientConn>> conns_;
-    std::vector<uint32_t> free_slots_;
-    uint32_t generation_next_ = 1;
+    std::chrono::milliseconds accept_backoff_{0};
+    io::Clock::time_point accept_retry_at_{};
+    bool stopping_ = false;
+    io::Clock::time_point stop_deadline_{};
     uint64_t client_seq_ = 0;
+    uint32_t generation_next_ = 1;
+    uint8_t tag_ = 0;
 
-    Sublist<Subscription> sublist_;
-    Sublist<RemoteInterest> interest_;
-    // Per (shard, subject, queue): the replica entry.
-    base::StringMap<std::unique_ptr<RemoteInterest>> remote_;
-    // Local references per (subject, queue), to detect the first and last.
-    base::StringMap<int64_t> local_refs_;
+    // Connections are declared before the loop so they outlive it: the ring's teardown ends
+    // every socket operation before any connection's buffers are freed.
+    std::vector<Slot> slots_;
+    std::vector<uint32_t> free_slots_;
 
+    io::Loop loop_;
+    io::BufferRing buffers_;
+    Mesh mesh_;
+    Switch switch_;
+
+    // Connections the end of the turn must look at; each is listed once (ClientConn asks once).
     std::vector<ClientConn*> dirty_;
+    std::vector<ClientConn*> rearm_;
     std::vector<ClientConn*> closing_;
     std::vector<ClientConn*> paused_;
-    std::vector<ClientConn*> rearm_;
     std::vector<ClientConn*> pong_waiters_;
-    std::vector<Subscription*> expired_;
-    // Scratch for route_publish, kept to avoid allocating per message.
-    std::vector<uint8_t> target_want_;
-    std::vector<std::vector<uint64_t>> target_queues_;  // queue ids chosen per target shard
-    std::vector<const std::vector<Subscription*>*> chosen_local_;
-    std::vector<uint64_t> queue_ids_;
+    std::vector<ClientConn*> retry_;  // scratch for resume_waiting()
+    io::Timer tick_;
 
-    // Rings: out_[j] carries records to shard j, in_[j] from shard j (nullptr for j == index_).
-    std::vector<base::SpscRing*> out_;
-    std::vector<base::SpscRing*> in_;
-    std::vector<std::deque<std::string>> overflow_;  // control records waiting for ring room
-    uint64_t interest_seq_sent_ = 0;
-    std::vector<uint64_t> interest_seq_acked_;   // per peer: our records it has applied
-    std::vector<uint64_t> interest_seq_applied_;  // per peer: its records we have applied
-    std::vector<uint64_t> interest_ack_sent_;     // per peer: the last ack we sent it
-    bool rings_waiting_ = false;                  // some connection waits for ring room
-
-    std::chrono::milliseconds accept_backoff_{0};
-    Clock::time_point accept_retry_at_{};
-    std::minstd_rand random_;
-    bool stopping_ = false;
-    __kernel_timespec tick_{};
-
-    // JetStream (with -js): the streams this shard owns, and on shard 0 the API. Its disks
-    // signal completions on an eventfd this ring polls.
+    // JetStream (with -js): the file disk on this shard's ring, and the streams this shard owns.
+    std::unique_ptr<io::DirectDisk> disk_;
     std::unique_ptr<js::JetStream> js_;
-    int disk_event_fd_ = -1;
 };
 
 }  // namespace ringtail::core

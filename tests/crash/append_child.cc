@@ -12,11 +12,12 @@
 
 int main(int argc, char** argv) {
     if (argc != 2) return 2;
-    ringtail::io::DirectDisk disk;
-    if (std::string error = disk.init(); !error.empty()) {
-        std::fprintf(stderr, "%s\n", error.c_str());
+    ringtail::io::StandaloneDisk standalone;
+    if (auto ok = standalone.init(); !ok) {
+        std::fprintf(stderr, "%s\n", ok.error().text.c_str());
         return 1;
     }
+    ringtail::io::DirectDisk& disk = standalone.disk();
     ringtail::store::StreamLogOptions options;
     options.dir = argv[1];
     options.segment_bytes = 1 << 20;  // small, so crashes land around segment rolls too
@@ -42,6 +43,6 @@ int main(int argc, char** argv) {
             if (!appended) return 4;
         }
         (*log)->flush();
-        disk.poll(/*wait=*/true);
+        standalone.poll(/*wait=*/true);
     }
 }

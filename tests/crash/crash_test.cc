@@ -66,8 +66,9 @@ TEST(StoreCrash, SigkillNeverLosesAnAcknowledgedRecord) {
     for (int round = 0; round < rounds; ++round) {
         uint64_t acked = run_and_kill(dir, 20 + static_cast<int>(random() % 200));
         acked_max = std::max(acked_max, acked);
-        io::DirectDisk disk;
-        ASSERT_EQ(disk.init(), "");
+        io::StandaloneDisk standalone;
+        ASSERT_TRUE(standalone.init());
+        io::DirectDisk& disk = standalone.disk();
         store::StreamLogOptions options;
         options.dir = dir;
         options.segment_bytes = 1 << 20;

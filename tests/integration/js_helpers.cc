@@ -220,12 +220,6 @@ size_t header_block_bytes(const std::vector<std::pair<std::string, std::string>>
     return bytes;
 }
 
-int64_t unix_now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 MsgPtr get_msg(jsCtx* js, const std::string& stream, uint64_t seq, JsOutcome* outcome) {
     natsMsg* raw = nullptr;
     jsErrCode err_code = static_cast<jsErrCode>(0);

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "tests/integration/nats_helpers.h"
 #include "tests/support/server_process.h"
 
@@ -151,7 +152,7 @@ uint64_t stored_msg_bytes(jsStorageType storage, std::string_view subject, size_
 size_t header_block_bytes(const std::vector<std::pair<std::string, std::string>>& headers);
 
 // Wall-clock now in ns since the epoch (the unit of jsStreamState times).
-int64_t unix_now_ns();
+inline int64_t unix_now_ns() { return base::wall_clock_ns(); }
 
 // js_GetMsg / js_GetLastMsg; nullptr on failure with `outcome` (if given) telling why.
 MsgPtr get_msg(jsCtx* js, const std::string& stream, uint64_t seq, JsOutcome* outcome = nullptr);

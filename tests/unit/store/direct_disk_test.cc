@@ -25,12 +25,13 @@ protected:
     void SetUp() override {
         dir_ = std::filesystem::temp_directory_path() / ("rt-direct-disk-" + std::to_string(::getpid()));
         std::filesystem::remove_all(dir_);
-        ASSERT_EQ(disk_.init(), "");
+        ASSERT_TRUE(standalone_.init());
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
     std::filesystem::path dir_;
-    io::DirectDisk disk_;
+    io::StandaloneDisk standalone_;
+    io::DirectDisk& disk_ = standalone_.disk();
 };
 
 TEST(MirrorRing, ASpanPastTheEndContinuesAtTheStart) {
@@ -63,12 +64,12 @@ TEST_F(DirectDiskTest, WritesFromTheTailRingAcrossItsEndLandIntact) {
             if (!seq || random() % 8 == 0) {
                 ASSERT_TRUE(seq || seq.error() == Errc::kBusy);
                 log->flush();
-                disk_.poll(/*wait=*/!seq);
+                standalone_.poll(/*wait=*/!seq);
             }
         }
         log->flush();
         for (int i = 0; i < 10000 && log->durable_seq() < payloads.size(); ++i) {
-            disk_.poll(/*wait=*/true);
+            standalone_.poll(/*wait=*/true);
             log->flush();
         }
         ASSERT_EQ(log->durable_seq(), payloads.size());
@@ -87,8 +88,8 @@ TEST_F(DirectDiskTest, WritesFromTheTailRingAcrossItsEndLandIntact) {
 }
 
 // A write the store queues from a completion (appends that waited for a free slot) reaches the
-// device at once: the poll that ran the completion submits it, not the owner's next poll.
-TEST_F(DirectDiskTest, AWriteQueuedByACompletionIsSubmittedByThatPoll) {
+// device at once: the loop turn that ran the completion submits it, not the owner's next turn.
+TEST_F(DirectDiskTest, AWriteQueuedByACompletionIsSubmittedByThatTurn) {
     StreamLogOptions options;
     options.dir = dir_.string();
     options.segment_bytes = 1 << 20;
@@ -98,14 +99,14 @@ TEST_F(DirectDiskTest, AWriteQueuedByACompletionIsSubmittedByThatPoll) {
     log->flush();
     ASSERT_TRUE(log->append("slot.test", "", "the-second-record", 0));
     log->flush();  // the only slot is taken: this one waits for the first write
-    while (log->durable_seq() < 1) disk_.poll(/*wait=*/true);
+    while (log->durable_seq() < 1) standalone_.poll(/*wait=*/true);
     bool landed = false;
     for (int i = 0; i < 5000 && !landed; ++i) {
         landed = test::files_hold(dir_, "the-second-record");  // plain reads, no poll
         if (!landed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     EXPECT_TRUE(landed);
-    while (log->durable_seq() < 2) disk_.poll(/*wait=*/true);
+    while (log->durable_seq() < 2) standalone_.poll(/*wait=*/true);
 }
 
 TEST_F(DirectDiskTest, RegisteredBuffersAreUsableAndGiveTheirSlotBack) {

@@ -44,7 +44,7 @@ TEST(StoreRegression, RollWithoutANewMessageReusesTheSegmentNameSim) {
     EXPECT_EQ(log->sticky_error(), Errc::kOk);
 }
 
-void poll_until(io::DirectDisk& disk, const std::function<bool()>& done) {
+void poll_until(io::StandaloneDisk& disk, const std::function<bool()>& done) {
     for (int i = 0; i < 5000 && !done(); ++i) {
         disk.poll(false);
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -57,9 +57,9 @@ TEST(StoreRegression, RollWithoutANewMessageClobbersAndThenUnlinksTheActiveSegme
     std::filesystem::remove_all(dir);
     uint64_t acked = 0;
     {
-        io::DirectDisk disk;
-        ASSERT_EQ(disk.init(), "");
-        auto log = std::move(*StreamLog::open(disk, big_record_options(dir), nullptr));
+        io::StandaloneDisk disk;
+        ASSERT_TRUE(disk.init());
+        auto log = std::move(*StreamLog::open(disk.disk(), big_record_options(dir), nullptr));
         log->set_durable_callback([&](uint64_t seq) { acked = seq; });
         poll_until(disk, [&] { return log->spare_ready(); });
         ASSERT_TRUE(log->append("s", "", std::string(61351, 'a'), 0));
@@ -75,8 +75,9 @@ TEST(StoreRegression, RollWithoutANewMessageClobbersAndThenUnlinksTheActiveSegme
         log->flush();
         poll_until(disk, [&] { return acked == 3; });
     }
-    io::DirectDisk disk;
-    ASSERT_EQ(disk.init(), "");
+    io::StandaloneDisk standalone;
+    ASSERT_TRUE(standalone.init());
+    io::DirectDisk& disk = standalone.disk();
     RecoveryReport report;
     auto log = StreamLog::open(disk, big_record_options(dir), &report);
     ASSERT_TRUE(log) << report.detail;
@@ -246,8 +247,9 @@ TEST(StoreRegression, HugeSegmentHeaderIsRefused) {
     ASSERT_EQ(::pwrite(fd, &one, 1, static_cast<off_t>(bytes - 1)), 1);
     ::close(fd);
     {
-        io::DirectDisk disk;
-        ASSERT_EQ(disk.init(), "");
+        io::StandaloneDisk standalone;
+        ASSERT_TRUE(standalone.init());
+        io::DirectDisk& disk = standalone.disk();
         RecoveryReport report;
         auto log = StreamLog::open(disk, big_record_options(dir), &report);
         ASSERT_FALSE(log);

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+
+#include "core/route/subscription.h"
+#include "io/loop.h"
+
+namespace ringtail::core::js {
+
+// What JetStream needs from the shard that runs it: routing, the other shards, the loop's
+// timers. The shard implements it; JetStream never reaches the shard otherwise.
+class Host {
+public:
+    virtual uint32_t shard_index() const = 0;
+    virtual uint32_t shard_count() const = 0;
+
+    virtual void subscribe(Subscription& sub) = 0;
+    virtual void unsubscribe(Subscription& sub) = 0;
+    // Interest changes announced so far, and whether every shard has applied them up to `seq`.
+    virtual uint64_t interest_seq_sent() const = 0;
+    virtual bool interest_applied(uint64_t seq) const = 0;
+
+    // Routes a message the server sends (acks, API answers). False when a ring to another
+    // shard is full: nothing was delivered; retry on a later turn (the shard is woken when
+    // there is room).
+    virtual bool publish(const MsgView& msg) = 0;
+    // Hands `msg` to shard `target`'s JetStream (on_js_record), in order with everything else
+    // this shard sends there. Never fails.
+    virtual void send_to_shard(uint32_t target, const MsgView& msg) = 0;
+    // True while records this shard sent shard `target` wait for room in the ring.
+    virtual bool records_waiting(uint32_t target) const = 0;
+    // Runs what the other shards have sent by now.
+    virtual void drain_inbound() = 0;
+
+    virtual io::Loop& loop() = 0;
+
+protected:
+    ~Host() = default;
+};
+
+}  // namespace ringtail::core::js

@@ -1,0 +1,97 @@
+#include "core/route/router.h"
+
+#include <algorithm>
+
+namespace ringtail::core {
+namespace {
+
+bool accepts(const Subscription& sub, const Subscriber* origin) {
+    return !sub.expired && sub.owner->accepts(sub, origin);
+}
+
+}  // namespace
+
+void RouteDecision::reset(uint32_t shards) {
+    plain.clear();
+    groups.clear();
+    copy.assign(shards, 0);
+    queue_ids.resize(shards);  // the inner vectors keep their room from message to message
+    for (auto& ids : queue_ids) ids.clear();
+}
+
+Subscription* pick_member(const std::vector<Subscription*>& members, const Subscriber* origin, Random& random) {
+    size_t count = members.size();
+    size_t start = random() % count;
+    for (size_t i = 0; i < count; ++i) {
+        Subscription* sub = members[(start + i) % count];
+        if (accepts(*sub, origin)) return sub;
+    }
+    return nullptr;
+}
+
+void decide_route(const LocalMatch& local, const InterestMap::MatchResult* remote, const Subscriber* origin,
+                  Random& random, RouteDecision& out) {
+    for (Subscription* sub : local.plain) {
+        if (accepts(*sub, origin)) out.plain.push_back(sub);
+    }
+    if (remote == nullptr) {
+        for (const auto& group : local.queues) out.groups.push_back(&group.members);
+        return;
+    }
+    for (const RemoteInterest* interest : remote->plain) out.copy[interest->shard] = 1;
+    auto choose = [&](uint64_t id, const std::vector<Subscription*>* members_local,
+                      const std::vector<RemoteInterest*>* members_remote) {
+        int64_t local_count = 0;
+        if (members_local != nullptr) {
+            for (const Subscription* sub : *members_local) local_count += accepts(*sub, origin);
+        }
+        int64_t total = local_count;
+        if (members_remote != nullptr) {
+            for (const RemoteInterest* r : *members_remote) total += r->refs;
+        }
+        if (total <= 0) return;
+        auto pick = static_cast<int64_t>(random() % static_cast<uint64_t>(total));
+        if (pick < local_count) {
+            out.groups.push_back(members_local);
+            return;
+        }
+        pick -= local_count;
+        for (const RemoteInterest* r : *members_remote) {
+            if (pick < r->refs) {
+                out.copy[r->shard] = 1;
+                out.queue_ids[r->shard].push_back(id);
+                return;
+            }
+            pick -= r->refs;
+        }
+    };
+    for (const auto& group : local.queues) {
+        const std::vector<RemoteInterest*>* members_remote = nullptr;
+        for (const auto& remote_group : remote->queues) {
+            if (remote_group.name == group.name) members_remote = &remote_group.members;
+        }
+        choose(group.id, &group.members, members_remote);
+    }
+    for (const auto& remote_group : remote->queues) {
+        bool seen = std::any_of(local.queues.begin(), local.queues.end(),
+                                [&](const auto& g) { return g.name == remote_group.name; });
+        if (!seen) choose(remote_group.id, nullptr, &remote_group.members);
+    }
+}
+
+void decide_arrival(const LocalMatch& local, bool plain, std::span<const uint64_t> queue_ids, RouteDecision& out) {
+    if (plain) {
+        for (Subscription* sub : local.plain) {
+            if (accepts(*sub, nullptr)) out.plain.push_back(sub);
+        }
+    }
+    for (uint64_t id : queue_ids) {
+        for (const auto& group : local.queues) {
+            if (group.id != id) continue;
+            out.groups.push_back(&group.members);
+            break;
+        }
+    }
+}
+
+}  // namespace ringtail::core

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ringtail::core {
+
+// A message as routing sees it: views into a receive buffer, a ring record or a server part's
+// own buffer, valid only for the call they are passed to.
+struct MsgView {
+    std::string_view subject;
+    std::string_view reply;
+    std::string_view headers;
+    std::string_view payload;
+    bool has_headers = false;
+    // The publisher's size digits when they are not canonical (leading zeros): MSG repeats
+    // them as nats-server does. Empty when the sizes are written afresh.
+    std::string_view total_size_text;
+    std::string_view header_size_text;
+};
+
+struct Subscription;
+
+// What routing did with a published message.
+enum class Routed : uint8_t {
+    kDelivered,   // at least one local subscriber took it, or another shard got a copy
+    kNoInterest,  // nobody wanted it
+    kFull,        // a ring to another shard is full: nothing was delivered; retry when woken
+};
+
+// Whoever a subscription delivers to: a client connection, or a part of the server that
+// subscribes itself (a JetStream stream, the JetStream API).
+// Runs on the subscription's shard, inside routing: deliver() must not publish or change
+// subscriptions; it queues work for later in the turn.
+class Subscriber {
+public:
+    enum class Delivery : uint8_t {
+        kDelivered,
+        kDeliveredLast,  // delivered, and the subscription reached its max: unsubscribe it
+        kRefused,        // not taken (the connection is closing, the subscription expired)
+    };
+
+    virtual Delivery deliver(Subscription& sub, const MsgView& msg) = 0;
+    // Whether a message published by `origin` (null: by the server) may go to `sub`: false
+    // for a connection that is closing, or for the publisher itself with echo off.
+    virtual bool accepts(const Subscription& sub, const Subscriber* origin) const = 0;
+    // `sub` reached its max and routing has removed it: forget it (it may be destroyed).
+    virtual void expired(Subscription& sub) = 0;
+
+protected:
+    ~Subscriber() = default;
+};
+
+// One subscription: a client's SUB, or one the server holds itself.
+// Owner: its subscriber, on the shard the subscriber lives on.
+struct Subscription {
+    Subscriber* owner = nullptr;
+    std::string subject;
+    std::string queue;  // empty: a plain subscription
+    std::string sid;
+    int64_t max_msgs = 0;  // 0: no auto-unsubscribe
+    int64_t delivered = 0;
+    bool expired = false;  // reached max_msgs; removed right after the current delivery
+};
+
+}  // namespace ringtail::core

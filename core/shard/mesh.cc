@@ -1,0 +1,254 @@
+#include "core/shard/mesh.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ringtail::core {
+namespace {
+
+// Control records that may wait for ring room before SUB/UNSUB pause (each is small).
+constexpr size_t kBacklogRecordsMax = 4096;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Record codec
+
+void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const uint64_t> queue_ids, bool plain) {
+    RecordWriter writer(body);
+    auto flags = static_cast<uint8_t>((msg.has_headers ? kMsgHeaders : 0) | (plain ? kMsgPlain : 0));
+    MsgHead head{static_cast<uint32_t>(msg.subject.size()),
+                 static_cast<uint32_t>(msg.reply.size()),
+                 static_cast<uint32_t>(msg.headers.size()),
+                 static_cast<uint32_t>(msg.payload.size()),
+                 static_cast<uint16_t>(queue_ids.size()),
+                 flags,
+                 static_cast<uint8_t>(msg.total_size_text.size() | (msg.header_size_text.size() << 4))};
+    writer.put(&head, sizeof head);
+    writer.put(msg.subject);
+    writer.put(msg.reply);
+    writer.put(msg.headers);
+    writer.put(msg.payload);
+    writer.put(queue_ids.data(), 8 * queue_ids.size());
+    writer.put(msg.total_size_text);
+    writer.put(msg.header_size_text);
+    RT_ASSERT(writer.used() == body.size());
+}
+
+MsgRecord decode_msg(std::span<const std::byte> body) {
+    RecordReader reader(body);
+    auto head = reader.get<MsgHead>();
+    MsgRecord record;
+    record.msg.subject = reader.text(head.subject_bytes);
+    record.msg.reply = reader.text(head.reply_bytes);
+    record.msg.headers = reader.text(head.header_bytes);
+    record.msg.payload = reader.text(head.payload_bytes);
+    record.msg.has_headers = (head.flags & kMsgHeaders) != 0;
+    record.plain = (head.flags & kMsgPlain) != 0;
+    std::string_view ids = reader.text(size_t{8} * head.queue_count);
+    record.queue_ids = {reinterpret_cast<const std::byte*>(ids.data()), ids.size()};
+    record.msg.total_size_text = reader.text(head.size_text_bytes & 0xf);
+    record.msg.header_size_text = reader.text(head.size_text_bytes >> 4);
+    RT_ASSERT(reader.done());
+    return record;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Links
+
+MeshLinks::MeshLinks(uint32_t shards, size_t ring_bytes)
+    : shards_(shards), waiting_(std::make_unique<std::atomic<bool>[]>(size_t{shards} * shards)) {
+    rings_.resize(size_t{shards} * shards);
+    for (uint32_t from = 0; from < shards; ++from) {
+        for (uint32_t to = 0; to < shards; ++to) {
+            if (from != to) rings_[from * shards + to] = std::make_unique<base::SpscRing>(ring_bytes);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mesh
+
+Mesh::Mesh(uint32_t self, MeshLinks& links, Doorbell& doorbell)
+    : self_(self),
+      shards_(links.shards()),
+      links_(links),
+      doorbell_(doorbell),
+      overflow_(shards_),
+      interest_seq_acked_(shards_, 0),
+      interest_seq_applied_(shards_, 0),
+      interest_ack_sent_(shards_, 0) {
+    RT_ASSERT(self < shards_);
+}
+
+template <class OnRecord>
+void Mesh::for_each_msg_record(const MsgView& msg, size_t queue_count, OnRecord on_record) const {
+    // Queue ids ride with the message, at most kQueueIdsPerRecord per record; further records
+    // repeat the message with the next ids (and without plain delivery).
+    size_t base = msg_record_base_bytes(msg);
+    size_t first = 0;
+    bool plain = true;
+    do {
+        size_t count = std::min(queue_count - first, kQueueIdsPerRecord);
+        on_record(base + 8 * count, first, count, plain);
+        first += count;
+        plain = false;
+    } while (first < queue_count);
+}
+
+Mesh::Room Mesh::room_for_msg(uint32_t target, const MsgView& msg, size_t queue_count) {
+    base::SpscRing& ring = links_.ring(self_, target);
+    RT_ASSERT(msg_record_base_bytes(msg) + 8 * kQueueIdsPerRecord <= ring.max_body_bytes());
+    size_t total = 0;
+    size_t largest = 0;
+    for_each_msg_record(msg, queue_count, [&](size_t body, size_t, size_t, bool) {
+        size_t bytes = base::SpscRing::record_bytes(body);
+        total += bytes;
+        largest = std::max(largest, bytes);
+    });
+    auto room = [&] { return overflow_[target].empty() && ring.can_reserve_batch(total, largest); };
+    if (room()) return Room::kYes;
+    if (total + largest > ring.capacity_bytes()) return Room::kNever;
+    // Announce the wait, then look again: the consumer frees space before it checks the flag,
+    // so one of the two sees the other (no lost wake-up).
+    links_.waiting(self_, target).store(true, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return room() ? Room::kYes : Room::kFull;
+}
+
+void Mesh::send_msg(uint32_t target, const MsgView& msg, std::span<const uint64_t> queue_ids) {
+    base::SpscRing& ring = links_.ring(self_, target);
+    for_each_msg_record(msg, queue_ids.size(), [&](size_t body_bytes, size_t first, size_t count, bool plain) {
+        std::span<std::byte> body = ring.try_reserve(static_cast<uint32_t>(RecordKind::kMsg), body_bytes);
+        RT_ASSERT(!body.empty());
+        encode_msg(body, msg, queue_ids.subspan(first, count), plain);
+    });
+}
+
+uint64_t Mesh::send_interest(std::string_view subject, std::string_view queue, int32_t delta) {
+    RT_ASSERT(subject.size() <= 0xffff);
+    RT_ASSERT(queue.size() <= 0xffff);
+    ++interest_seq_sent_;
+    std::string body(sizeof(InterestHead) + subject.size() + queue.size(), '\0');
+    InterestHead head{interest_seq_sent_, delta, static_cast<uint16_t>(subject.size()),
+                      static_cast<uint16_t>(queue.size())};
+    RecordWriter writer({reinterpret_cast<std::byte*>(body.data()), body.size()});
+    writer.put(&head, sizeof head);
+    writer.put(subject);
+    writer.put(queue);
+    for (uint32_t target = 0; target < shards_; ++target) {
+        if (target != self_) push_control(target, RecordKind::kInterest, body);
+    }
+    return interest_seq_sent_;
+}
+
+void Mesh::send_js(uint32_t target, const MsgView& msg) {
+    RT_ASSERT(target != self_);
+    MsgView plain_fields{msg.subject, msg.reply, msg.headers, msg.payload, msg.has_headers, {}, {}};
+    std::string body(msg_record_base_bytes(plain_fields), '\0');
+    encode_msg({reinterpret_cast<std::byte*>(body.data()), body.size()}, plain_fields, {}, false);
+    push_control(target, RecordKind::kJs, body);
+}
+
+bool Mesh::backlog_full() const {
+    return std::any_of(overflow_.begin(), overflow_.end(),
+                       [](const auto& queue) { return queue.size() > kBacklogRecordsMax; });
+}
+
+bool Mesh::interest_applied(uint64_t seq) const {
+    for (uint32_t peer = 0; peer < shards_; ++peer) {
+        if (peer != self_ && interest_seq_acked_[peer] < seq) return false;
+    }
+    return true;
+}
+
+void Mesh::push_control(uint32_t target, RecordKind kind, std::string_view body) {
+    if (overflow_[target].empty()) {
+        std::span<std::byte> out = links_.ring(self_, target).try_reserve(static_cast<uint32_t>(kind), body.size());
+        if (!out.empty()) {
+            std::memcpy(out.data(), body.data(), body.size());
+            return;
+        }
+    }
+    std::string record(sizeof(uint32_t), '\0');
+    auto kind_value = static_cast<uint32_t>(kind);
+    std::memcpy(record.data(), &kind_value, sizeof kind_value);
+    record.append(body);
+    overflow_[target].push_back(std::move(record));
+    links_.waiting(self_, target).store(true, std::memory_order_release);
+}
+
+size_t Mesh::drain(MeshReceiver& receiver) {
+    size_t records = 0;
+    for (uint32_t from = 0; from < shards_; ++from) {
+        if (from == self_) continue;
+        base::SpscRing& ring = links_.ring(from, self_);
+        ring.begin_read();
+        base::SpscRing::Record record;
+        bool any = false;
+        while (ring.next(record)) {
+            any = true;
+            ++records;
+            switch (static_cast<RecordKind>(record.kind)) {
+                case RecordKind::kMsg:
+                    receiver.on_msg(from, decode_msg(record.body));
+                    break;
+                case RecordKind::kInterest: {
+                    RecordReader reader(record.body);
+                    auto head = reader.get<InterestHead>();
+                    std::string_view subject = reader.text(head.subject_bytes);
+                    std::string_view queue = reader.text(head.queue_bytes);
+                    RT_ASSERT(reader.done());
+                    interest_seq_applied_[from] = head.seq;
+                    receiver.on_interest(from, subject, queue, head.delta);
+                    break;
+                }
+                case RecordKind::kInterestAck: {
+                    RecordReader reader(record.body);
+                    interest_seq_acked_[from] = std::max(interest_seq_acked_[from], reader.get<uint64_t>());
+                    break;
+                }
+                case RecordKind::kJs:
+                    receiver.on_js(from, decode_msg(record.body).msg);
+                    break;
+            }
+        }
+        if (!any) continue;
+        ring.end_read();
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        // The producer waits for room on this ring: tell it there is some now.
+        if (links_.waiting(from, self_).exchange(false, std::memory_order_acq_rel)) doorbell_.ring(from);
+    }
+    return records;
+}
+
+bool Mesh::flush() {
+    bool published = false;
+    if (shards_ == 1) return published;
+    for (uint32_t peer = 0; peer < shards_; ++peer) {
+        if (peer == self_) continue;
+        if (interest_seq_applied_[peer] > interest_ack_sent_[peer]) {
+            interest_ack_sent_[peer] = interest_seq_applied_[peer];
+            uint64_t seq = interest_seq_applied_[peer];
+            push_control(peer, RecordKind::kInterestAck, {reinterpret_cast<const char*>(&seq), sizeof seq});
+        }
+        base::SpscRing& ring = links_.ring(self_, peer);
+        auto& overflow = overflow_[peer];
+        while (!overflow.empty()) {
+            const std::string& record = overflow.front();
+            uint32_t kind;
+            std::memcpy(&kind, record.data(), sizeof kind);
+            std::span<std::byte> out = ring.try_reserve(kind, record.size() - sizeof kind);
+            if (out.empty()) break;
+            std::memcpy(out.data(), record.data() + sizeof kind, out.size());
+            overflow.pop_front();
+        }
+        if (ring.publish()) {
+            doorbell_.ring(peer);
+            published = true;
+        }
+    }
+    return published;
+}
+
+}  // namespace ringtail::core

@@ -1,0 +1,115 @@
+#include "core/shard/switch.h"
+
+#include "core/server/log.h"
+
+namespace ringtail::core {
+
+Switch::Switch(Mesh& mesh, uint64_t seed) : mesh_(mesh), random_(static_cast<Random::result_type>(seed)) {}
+
+void Switch::subscribe(Subscription& sub) {
+    sublist_.insert(sub.subject, sub.queue, &sub);
+    change_interest(sub, +1);
+}
+
+void Switch::unsubscribe(Subscription& sub) {
+    if (sublist_.remove(sub.subject, sub.queue, &sub)) change_interest(sub, -1);
+}
+
+void Switch::change_interest(const Subscription& sub, int32_t delta) {
+    if (mesh_.shards() == 1) return;
+    if (local_refs_.change(sub.subject, sub.queue, delta)) mesh_.send_interest(sub.subject, sub.queue, delta);
+}
+
+Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
+    const uint32_t shards = mesh_.shards();
+    decision_.reset(shards);
+    const LocalMatch& local = sublist_.match(msg.subject);
+    const InterestMap::MatchResult* remote = shards > 1 ? &interest_.match(msg.subject) : nullptr;
+    decide_route(local, remote, origin, random_, decision_);
+    // Every target must have room for all its records before anything is delivered, so a
+    // pause has no effects and the same message is simply routed again.
+    bool any_remote = false;
+    for (uint32_t target = 0; target < shards; ++target) {
+        if (!decision_.copy[target]) continue;
+        switch (mesh_.room_for_msg(target, msg, decision_.queue_ids[target].size())) {
+            case Mesh::Room::kYes:
+                any_remote = true;
+                break;
+            case Mesh::Room::kFull:
+                return Routed::kFull;
+            case Mesh::Room::kNever:
+                log_warn("message on " + std::string(msg.subject) + " matches too many queue groups on shard " +
+                         std::to_string(target) + "; not delivered there");
+                decision_.copy[target] = 0;
+                break;
+        }
+    }
+    for (uint32_t target = 0; target < shards; ++target) {
+        if (decision_.copy[target]) mesh_.send_msg(target, msg, decision_.queue_ids[target]);
+    }
+    size_t delivered = deliver(msg, origin);
+    return delivered > 0 || any_remote ? Routed::kDelivered : Routed::kNoInterest;
+}
+
+bool Switch::deliver_to(Subscription& sub, const MsgView& msg) {
+    switch (sub.owner->deliver(sub, msg)) {
+        case Subscriber::Delivery::kDelivered:
+            return true;
+        case Subscriber::Delivery::kDeliveredLast:
+            sub.expired = true;
+            expired_.push_back(&sub);
+            return true;
+        case Subscriber::Delivery::kRefused:
+            return false;
+    }
+    return false;
+}
+
+size_t Switch::deliver(const MsgView& msg, const Subscriber* origin) {
+    size_t count = 0;
+    for (Subscription* sub : decision_.plain) count += deliver_to(*sub, msg);
+    for (const std::vector<Subscription*>* members : decision_.groups) {
+        if (Subscription* sub = pick_member(*members, origin, random_)) count += deliver_to(*sub, msg);
+    }
+    // Removed once the message is everywhere it goes: the subscriptions are gone from the
+    // sublist before their owners forget them.
+    for (Subscription* sub : expired_) {
+        unsubscribe(*sub);
+        sub->owner->expired(*sub);
+    }
+    expired_.clear();
+    return count;
+}
+
+const Subscription* Switch::find_plain(std::string_view subject, const Subscriber& owner) {
+    for (Subscription* sub : sublist_.match(subject).plain) {
+        if (sub->owner == &owner) return sub;
+    }
+    return nullptr;
+}
+
+size_t Switch::drain(JsRecordHandler* js) {
+    js_ = js;
+    size_t records = mesh_.drain(*this);
+    js_ = nullptr;
+    return records;
+}
+
+void Switch::on_msg(uint32_t, const MsgRecord& record) {
+    queue_ids_.clear();
+    for (size_t i = 0; i < record.queue_count(); ++i) queue_ids_.push_back(record.queue_id(i));
+    decision_.plain.clear();
+    decision_.groups.clear();
+    decide_arrival(sublist_.match(record.msg.subject), record.plain, queue_ids_, decision_);
+    deliver(record.msg, nullptr);
+}
+
+void Switch::on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) {
+    interest_.apply(from, subject, queue, delta);
+}
+
+void Switch::on_js(uint32_t, const MsgView& msg) {
+    if (js_ != nullptr) js_->on_js_record(msg);
+}
+
+}  // namespace ringtail::core

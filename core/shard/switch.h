@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/route/interest_map.h"
+#include "core/route/router.h"
+#include "core/route/sublist.h"
+#include "core/route/subscription.h"
+#include "core/shard/mesh.h"
+
+namespace ringtail::core {
+
+// Takes the JetStream records other shards send this one.
+class JsRecordHandler {
+public:
+    virtual void on_js_record(const MsgView& msg) = 0;
+
+protected:
+    ~JsRecordHandler() = default;
+};
+
+// A shard's routing: its subscriptions, its replica of the other shards' interest, and the
+// moves that carry out each routing decision (route/router.h) over the mesh. It knows nothing
+// of sockets or io_uring, so it runs the same in the server and in the multi-shard simulation
+// (tests/sim/).
+// Owner: its shard's thread.
+//
+// The rule it keeps: a subscription's interest is announced on the same FIFO rings as the
+// messages its shard sends afterwards, so nothing a connection publishes after a SUB can reach
+// another shard before the interest does; and a message either goes everywhere it must or, when
+// a ring is full, nowhere at all (kFull: the caller pauses and retries the same message).
+class Switch final : private MeshReceiver {
+public:
+    Switch(Mesh& mesh, uint64_t seed);
+    Switch(const Switch&) = delete;
+    Switch& operator=(const Switch&) = delete;
+
+    // `sub` must stay alive and unchanged until unsubscribe() (or its expiry).
+    void subscribe(Subscription& sub);
+    // Removes `sub` if it is subscribed.
+    void unsubscribe(Subscription& sub);
+
+    // Routes a message published on this shard by `origin` (null: the server itself).
+    Routed publish(const MsgView& msg, const Subscriber* origin);
+
+    // Runs what the other shards sent: messages to local subscribers, interest changes into
+    // the replica, JetStream records to `js` (dropped when null). Returns the records read.
+    size_t drain(JsRecordHandler* js);
+
+    // The first plain subscription of `owner` matching `subject`.
+    const Subscription* find_plain(std::string_view subject, const Subscriber& owner);
+
+    Mesh& mesh() { return mesh_; }
+    size_t subscriptions() const { return sublist_.count(); }
+    size_t remote_interest_entries() const { return interest_.entries(); }
+
+private:
+    void on_msg(uint32_t from, const MsgRecord& record) override;
+    void on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) override;
+    void on_js(uint32_t from, const MsgView& msg) override;
+    // Carries out `decision_` locally: the plain subscribers, then a member of each group.
+    // Returns how many took it. Removes the subscriptions that reached their max.
+    size_t deliver(const MsgView& msg, const Subscriber* origin);
+    bool deliver_to(Subscription& sub, const MsgView& msg);
+    void change_interest(const Subscription& sub, int32_t delta);
+
+    Mesh& mesh_;
+    Sublist<Subscription> sublist_;
+    InterestMap interest_;
+    LocalInterest local_refs_;
+    Random random_;
+    JsRecordHandler* js_ = nullptr;  // during drain()
+    // Scratch, kept to avoid allocating per message.
+    RouteDecision decision_;
+    std::vector<uint64_t> queue_ids_;
+    std::vector<Subscription*> expired_;
+};
+
+}  // namespace ringtail::core

@@ -1,0 +1,150 @@
+#include "io/loop.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/assert.h"
+
+namespace ringtail::io {
+
+Timer::~Timer() {
+    if (loop_ != nullptr) loop_->cancel(*this);
+}
+
+Loop::~Loop() {
+    for (Timer* timer : timers_) timer->loop_ = nullptr;
+}
+
+Result<void, Error> Loop::init(unsigned entries) {
+    if (auto ok = uring_.init(entries); !ok) return ok;
+    completions_.reserve(size_t{entries} * 4);
+    return {};
+}
+
+uint8_t Loop::attach(CompletionHandler& handler) {
+    RT_ASSERT(handlers_.size() < 256);
+    handlers_.push_back(&handler);
+    return static_cast<uint8_t>(handlers_.size() - 1);
+}
+
+void Loop::detach(uint8_t tag) {
+    RT_ASSERT(tag > 0 && tag < handlers_.size());
+    handlers_[tag] = nullptr;
+}
+
+io_uring_sqe* Loop::sqe(uint64_t user_data) {
+    io_uring_sqe* sqe = uring_.sqe();
+    io_uring_sqe_set_data64(sqe, user_data);
+    return sqe;
+}
+
+Result<void, Error> Loop::run_once(bool wait) {
+    int rc;
+    if (!wait) {
+        rc = io_uring_submit_and_get_events(uring_.raw());
+    } else if (timers_.empty()) {
+        rc = io_uring_submit_and_wait(uring_.raw(), 1);
+    } else {
+        auto until = std::max(timers_.front()->deadline_ - Clock::now(), Clock::duration::zero());
+        auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(until).count();
+        __kernel_timespec timeout{nanos / 1'000'000'000, nanos % 1'000'000'000};
+        io_uring_cqe* first = nullptr;
+        rc = io_uring_submit_and_wait_timeout(uring_.raw(), &first, 1, &timeout, nullptr);
+    }
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+        return fail(Errc::kIo, std::string("io_uring_enter: ") + std::strerror(-rc));
+    }
+    // Reaping only queues completions; handlers run afterwards, and may submit.
+    completions_.clear();
+    io_uring_cqe* cqe;
+    unsigned head;
+    unsigned seen = 0;
+    io_uring_for_each_cqe(uring_.raw(), head, cqe) {
+        completions_.push_back({cqe->user_data, cqe->res, cqe->flags});
+        ++seen;
+    }
+    io_uring_cq_advance(uring_.raw(), seen);
+    for (const Completion& c : completions_) {
+        auto tag = static_cast<uint8_t>(c.user_data >> kTagShift);
+        RT_ASSERT(tag < handlers_.size());
+        if (CompletionHandler* handler = handlers_[tag]) handler->on_completion(c.user_data & kTokenMask, c.result, c.flags);
+    }
+    fire_due_timers();
+    return {};
+}
+
+void Loop::fire_due_timers() {
+    if (timers_.empty()) return;
+    Clock::time_point now = Clock::now();
+    // A timer that reschedules itself for now or earlier waits for the next turn.
+    size_t fired_max = timers_.size();
+    while (!timers_.empty() && timers_.front()->deadline_ <= now && fired_max-- > 0) {
+        Timer& timer = *timers_.front();
+        heap_remove(0);
+        timer.fire_();
+    }
+}
+
+void Loop::schedule(Timer& timer, Clock::time_point deadline) {
+    if (timer.loop_ != nullptr) {
+        RT_ASSERT(timer.loop_ == this);
+        timer.deadline_ = deadline;
+        heap_up(timer.heap_index_);
+        heap_down(timer.heap_index_);
+        return;
+    }
+    timer.loop_ = this;
+    timer.deadline_ = deadline;
+    timer.heap_index_ = timers_.size();
+    timers_.push_back(&timer);
+    heap_up(timer.heap_index_);
+}
+
+void Loop::cancel(Timer& timer) {
+    if (timer.loop_ == nullptr) return;
+    RT_ASSERT(timer.loop_ == this);
+    heap_remove(timer.heap_index_);
+}
+
+void Loop::heap_remove(size_t index) {
+    RT_ASSERT(index < timers_.size());
+    Timer* removed = timers_[index];
+    size_t last = timers_.size() - 1;
+    if (index != last) heap_swap(index, last);
+    timers_.pop_back();
+    removed->loop_ = nullptr;
+    if (index < timers_.size()) {
+        heap_up(index);
+        heap_down(index);
+    }
+}
+
+void Loop::heap_swap(size_t a, size_t b) {
+    std::swap(timers_[a], timers_[b]);
+    timers_[a]->heap_index_ = a;
+    timers_[b]->heap_index_ = b;
+}
+
+void Loop::heap_up(size_t index) {
+    while (index > 0) {
+        size_t parent = (index - 1) / 2;
+        if (timers_[parent]->deadline_ <= timers_[index]->deadline_) return;
+        heap_swap(parent, index);
+        index = parent;
+    }
+}
+
+void Loop::heap_down(size_t index) {
+    while (true) {
+        size_t smallest = index;
+        for (size_t child = 2 * index + 1; child <= 2 * index + 2 && child < timers_.size(); ++child) {
+            if (timers_[child]->deadline_ < timers_[smallest]->deadline_) smallest = child;
+        }
+        if (smallest == index) return;
+        heap_swap(index, smallest);
+        index = smallest;
+    }
+}
+
+}  // namespace ringtail::io

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "io/loop.h"
+
+namespace ringtail::io {
+
+// One connected TCP socket on a Loop: a multishot recv whose data lands in a provided-buffer
+// ring, and at most one send in flight.
+// Owner: the connection holding it, on the loop's thread. The loop routes the completions to
+// that connection by the user_data given here; the connection reports them back with
+// recv_completed() and send_completed().
+// Lifecycle: close() (or the destructor) closes the descriptor; an operation still in flight
+// keeps the file alive in the kernel and completes with an error or a cancel.
+class Socket {
+public:
+    Socket(Loop& loop, int fd, uint16_t buffer_group, uint64_t recv_user_data, uint64_t send_user_data)
+        : loop_(loop), fd_(fd), buffer_group_(buffer_group), recv_data_(recv_user_data), send_data_(send_user_data) {}
+    ~Socket() { close(); }
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+
+    // Reading: arms a multishot recv unless one is armed; stop_recv() cancels it.
+    void start_recv();
+    void stop_recv();
+    bool recv_armed() const { return recv_armed_; }
+    // A recv completion arrived; without IORING_CQE_F_MORE the multishot recv has ended.
+    void recv_completed(uint32_t flags) {
+        if (!(flags & IORING_CQE_F_MORE)) recv_armed_ = false;
+    }
+
+    // Writing: `bytes` must stay untouched until send_completed().
+    void send(std::span<const char> bytes);
+    bool send_in_flight() const { return send_in_flight_; }
+    Clock::time_point send_started() const { return send_started_; }
+    void send_completed() { send_in_flight_ = false; }
+
+    // Both directions shut down: a send stuck on a peer that does not read ends at once.
+    void shutdown();
+    void close();
+    bool closed() const { return fd_ < 0; }
+
+private:
+    Loop& loop_;
+    int fd_;
+    const uint16_t buffer_group_;
+    const uint64_t recv_data_;
+    const uint64_t send_data_;
+    bool recv_armed_ = false;
+    bool send_in_flight_ = false;
+    Clock::time_point send_started_{};
+};
+
+}  // namespace ringtail::io

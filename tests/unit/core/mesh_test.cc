@@ -1,0 +1,177 @@
+// The mesh of rings between shards (core/shard/mesh.h), with fake doorbells and receivers: the
+// record codec, control records that wait for room, back-pressure on messages, interest acks.
+#include "core/shard/mesh.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace ringtail::core {
+namespace {
+
+struct Doorbells final : Doorbell {
+    std::vector<uint32_t> rung;
+    void ring(uint32_t shard) override { rung.push_back(shard); }
+};
+
+struct Received final : MeshReceiver {
+    struct Msg {
+        uint32_t from;
+        std::string subject, reply, headers, payload, total_text, header_text;
+        bool has_headers, plain;
+        std::vector<uint64_t> queue_ids;
+    };
+    struct Interest {
+        uint32_t from;
+        std::string subject, queue;
+        int32_t delta;
+    };
+    std::vector<Msg> msgs;
+    std::vector<Interest> interest;
+    std::vector<std::string> js;
+    void on_msg(uint32_t from, const MsgRecord& record) override {
+        Msg msg{from,
+                std::string(record.msg.subject),
+                std::string(record.msg.reply),
+                std::string(record.msg.headers),
+                std::string(record.msg.payload),
+                std::string(record.msg.total_size_text),
+                std::string(record.msg.header_size_text),
+                record.msg.has_headers,
+                record.plain,
+                {}};
+        for (size_t i = 0; i < record.queue_count(); ++i) msg.queue_ids.push_back(record.queue_id(i));
+        msgs.push_back(std::move(msg));
+    }
+    void on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) override {
+        interest.push_back({from, std::string(subject), std::string(queue), delta});
+    }
+    void on_js(uint32_t, const MsgView& msg) override { js.push_back(std::string(msg.subject) + " " + std::string(msg.payload)); }
+};
+
+constexpr size_t kRingBytes = 256 * 1024;  // the smallest that holds a record of 8192 queue ids
+
+struct Pair {
+    MeshLinks links{2, kRingBytes};
+    Doorbells bells0, bells1;
+    Mesh zero{0, links, bells0};
+    Mesh one{1, links, bells1};
+};
+
+TEST(Mesh, AMessageRecordCarriesEveryField) {
+    Pair pair;
+    MsgView msg{"orders.new", "_INBOX.1", "NATS/1.0\r\nA: b\r\n\r\n", "payload", true, "0042", "021"};
+    std::vector<uint64_t> ids{11, 22};
+    ASSERT_EQ(pair.zero.room_for_msg(1, msg, ids.size()), Mesh::Room::kYes);
+    pair.zero.send_msg(1, msg, ids);
+    pair.zero.flush();
+    EXPECT_EQ(pair.bells0.rung, (std::vector<uint32_t>{1}));
+    Received got;
+    pair.one.drain(got);
+    ASSERT_EQ(got.msgs.size(), 1u);
+    const auto& m = got.msgs[0];
+    EXPECT_EQ(m.from, 0u);
+    EXPECT_EQ(m.subject, "orders.new");
+    EXPECT_EQ(m.reply, "_INBOX.1");
+    EXPECT_EQ(m.headers, msg.headers);
+    EXPECT_EQ(m.payload, "payload");
+    EXPECT_TRUE(m.has_headers);
+    EXPECT_TRUE(m.plain);
+    EXPECT_EQ(m.total_text, "0042");
+    EXPECT_EQ(m.header_text, "021");
+    EXPECT_EQ(m.queue_ids, ids);
+}
+
+TEST(Mesh, ManyQueueGroupsSplitIntoRecordsAndOnlyTheFirstIsPlain) {
+    Pair pair;
+    std::vector<uint64_t> ids(Mesh::kQueueIdsPerRecord + 5);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+    MsgView msg{"s", {}, {}, "p", false, {}, {}};
+    ASSERT_EQ(pair.zero.room_for_msg(1, msg, ids.size()), Mesh::Room::kYes);
+    pair.zero.send_msg(1, msg, ids);
+    pair.zero.flush();
+    Received got;
+    pair.one.drain(got);
+    ASSERT_EQ(got.msgs.size(), 2u);
+    EXPECT_TRUE(got.msgs[0].plain);
+    EXPECT_FALSE(got.msgs[1].plain);
+    EXPECT_EQ(got.msgs[0].queue_ids.size(), Mesh::kQueueIdsPerRecord);
+    EXPECT_EQ(got.msgs[1].queue_ids, (std::vector<uint64_t>{8192, 8193, 8194, 8195, 8196}));
+}
+
+TEST(Mesh, AFullRingRefusesAWholeMessageAndRingsBackOnceDrained) {
+    Pair pair;
+    std::string payload(4000, 'x');
+    MsgView msg{"s", {}, {}, payload, false, {}, {}};
+    size_t sent = 0;
+    while (pair.zero.room_for_msg(1, msg, 0) == Mesh::Room::kYes) {
+        pair.zero.send_msg(1, msg, {});
+        ++sent;
+    }
+    EXPECT_GT(sent, 10u);
+    EXPECT_EQ(pair.zero.room_for_msg(1, msg, 0), Mesh::Room::kFull);
+    pair.zero.flush();
+    Received got;
+    pair.one.drain(got);
+    EXPECT_EQ(got.msgs.size(), sent) << "nothing lost, nothing partial";
+    // The consumer saw the producer waiting and rang its doorbell.
+    EXPECT_EQ(pair.bells1.rung, (std::vector<uint32_t>{0}));
+    EXPECT_EQ(pair.zero.room_for_msg(1, msg, 0), Mesh::Room::kYes);
+}
+
+TEST(Mesh, ControlRecordsWaitInOrderWhileTheRingIsFullAndNeverGetLost) {
+    Pair pair;
+    std::string payload(4000, 'x');
+    MsgView big{"s", {}, {}, payload, false, {}, {}};
+    while (pair.zero.room_for_msg(1, big, 0) == Mesh::Room::kYes) pair.zero.send_msg(1, big, {});
+    // The ring is full: these wait here, in order.
+    for (int i = 0; i < 200; ++i) pair.zero.send_interest("subject." + std::to_string(i), "", +1);
+    pair.zero.send_js(1, {"js.subject", {}, {}, "body", false, {}, {}});
+    // A message must not overtake the control records that wait.
+    MsgView small{"t", {}, {}, "p", false, {}, {}};
+    Received got;
+    for (int turn = 0; turn < 100 && got.js.empty(); ++turn) {
+        pair.zero.flush();
+        pair.one.drain(got);
+        pair.one.flush();
+        pair.zero.drain(got);
+        if (turn == 0) {
+            EXPECT_EQ(pair.zero.room_for_msg(1, small, 0), Mesh::Room::kFull);
+        }
+    }
+    ASSERT_EQ(got.interest.size(), 200u);
+    for (int i = 0; i < 200; ++i) EXPECT_EQ(got.interest[i].subject, "subject." + std::to_string(i));
+    EXPECT_EQ(got.js, (std::vector<std::string>{"js.subject body"}));
+}
+
+TEST(Mesh, InterestIsAppliedEverywhereOnlyOnceEveryPeerAcknowledgedIt) {
+    MeshLinks links(3, kRingBytes);
+    Doorbells bells[3];
+    Mesh zero(0, links, bells[0]), one(1, links, bells[1]), two(2, links, bells[2]);
+    uint64_t seq = zero.send_interest("a", "", +1);
+    EXPECT_EQ(seq, zero.interest_seq_sent());
+    EXPECT_FALSE(zero.interest_applied(seq));
+    zero.flush();
+    Received got;
+    one.drain(got);
+    one.flush();  // acks
+    zero.drain(got);
+    EXPECT_FALSE(zero.interest_applied(seq)) << "shard 2 has not applied it yet";
+    two.drain(got);
+    two.flush();
+    zero.drain(got);
+    EXPECT_TRUE(zero.interest_applied(seq));
+    EXPECT_TRUE(zero.interest_applied(0));
+}
+
+TEST(Mesh, QueueIdsBeyondWhatTheRingCanEverHoldAreRefused) {
+    MeshLinks links(2, kRingBytes);
+    Doorbells bells;
+    Mesh zero(0, links, bells);
+    MsgView msg{"s", {}, {}, "p", false, {}, {}};
+    EXPECT_EQ(zero.room_for_msg(1, msg, 5 * Mesh::kQueueIdsPerRecord), Mesh::Room::kNever);
+}
+
+}  // namespace
+}  // namespace ringtail::core

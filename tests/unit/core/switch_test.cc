@@ -1,0 +1,203 @@
+// A shard's routing end to end, several shards wired by their rings and driven by hand
+// (core/shard/switch.h): the rules the server depends on, with no sockets and no io_uring.
+#include "core/shard/switch.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "tests/support/switch_cluster.h"
+
+namespace ringtail::core {
+namespace {
+
+using test::FakeSubscriber;
+using test::SwitchCluster;
+
+MsgView msg_of(const std::string& subject, const std::string& payload, const std::string& reply = "") {
+    return {subject, reply, {}, payload, false, {}, {}};
+}
+
+TEST(Switch, AQueueGroupAcrossShardsGetsEachMessageExactlyOnce) {
+    SwitchCluster cluster(4);
+    std::vector<std::unique_ptr<FakeSubscriber>> members;
+    for (uint32_t shard = 0; shard < 4; ++shard) {
+        for (int i = 0; i < 1 + static_cast<int>(shard); ++i) {
+            members.push_back(std::make_unique<FakeSubscriber>(shard));
+            members.back()->subscribe(cluster.at(shard), "jobs.*", "workers", "q" + std::to_string(i));
+        }
+    }
+    FakeSubscriber plain(2);
+    plain.subscribe(cluster.at(2), "jobs.>", "", "p");
+    cluster.settle();
+    const int kMessages = 2000;
+    for (int i = 0; i < kMessages; ++i) {
+        uint32_t from = static_cast<uint32_t>(i % 4);
+        ASSERT_EQ(cluster.at(from).publish(msg_of("jobs.run", std::to_string(i)), nullptr), Routed::kDelivered);
+        if (i % 50 == 0) cluster.settle();
+    }
+    cluster.settle();
+    std::map<std::string, int> seen;
+    std::vector<size_t> per_shard(4, 0);
+    for (const auto& member : members) {
+        for (const auto& got : member->got) ++seen[got.payload];
+        per_shard[member->shard()] += member->got.size();
+    }
+    ASSERT_EQ(seen.size(), static_cast<size_t>(kMessages));
+    for (const auto& [payload, count] : seen) ASSERT_EQ(count, 1) << payload;
+    EXPECT_EQ(plain.got.size(), static_cast<size_t>(kMessages));
+    // Weighted by members: shard 3 has 4 of the 10 members.
+    EXPECT_GT(per_shard[3], per_shard[0]);
+}
+
+TEST(Switch, MessagesFromOnePublisherArriveInTheOrderSent) {
+    SwitchCluster cluster(3);
+    FakeSubscriber far(2), near(0);
+    far.subscribe(cluster.at(2), "seq", "", "1");
+    near.subscribe(cluster.at(0), "seq", "", "1");
+    cluster.settle();
+    for (int i = 0; i < 5000; ++i) {
+        ASSERT_EQ(cluster.at(0).publish(msg_of("seq", std::to_string(i)), nullptr), Routed::kDelivered);
+        if (i % 97 == 0) cluster.turn(0);
+        if (i % 131 == 0) cluster.turn(2);
+    }
+    cluster.settle();
+    for (FakeSubscriber* sub : {&far, &near}) {
+        ASSERT_EQ(sub->got.size(), 5000u);
+        for (int i = 0; i < 5000; ++i) ASSERT_EQ(sub->got[i].payload, std::to_string(i));
+    }
+}
+
+// A connection subscribes to its reply inbox, then publishes a request in the same turn; the
+// responder on another shard answers at once. The interest record travels ahead of the
+// request on the same ring, so the reply finds the inbox.
+TEST(Switch, ARequestSentRightAfterItsInboxSubscriptionGetsItsReply) {
+    SwitchCluster cluster(2);
+    FakeSubscriber responder(1);
+    responder.subscribe(cluster.at(1), "service", "", "s");
+    cluster.settle();
+    FakeSubscriber requester(0);
+    for (int i = 0; i < 100; ++i) {
+        std::string inbox = "_INBOX." + std::to_string(i);
+        requester.subscribe(cluster.at(0), inbox, "", inbox);
+        ASSERT_EQ(cluster.at(0).publish(msg_of("service", "q", inbox), &requester), Routed::kDelivered);
+        cluster.turn(0);
+        size_t before = responder.got.size();
+        cluster.turn(1);  // the request arrives, after the interest
+        ASSERT_EQ(responder.got.size(), before + 1);
+        ASSERT_EQ(cluster.at(1).publish(msg_of(inbox, "a"), &responder), Routed::kDelivered)
+            << "shard 1 already knows the inbox";
+        cluster.turn(1);
+        cluster.turn(0);
+        ASSERT_FALSE(requester.got.empty());
+        EXPECT_EQ(requester.got.back().subject, inbox);
+        requester.unsubscribe(cluster.at(0), inbox);
+    }
+    EXPECT_EQ(requester.got.size(), 100u);
+}
+
+// The same, when the inbox's interest record has to wait for ring room: the request waits
+// behind it (kFull) rather than overtake it, however much room the ring has meanwhile.
+TEST(Switch, ARequestNeverOvertakesItsInboxInterestWaitingForRoom) {
+    SwitchCluster cluster(2, 256 * 1024);
+    FakeSubscriber responder(1), filler(1);
+    responder.subscribe(cluster.at(1), "service", "", "s");
+    filler.subscribe(cluster.at(1), "fill", "", "f");
+    cluster.settle();
+    std::string payload(4000, 'x');
+    while (cluster.at(0).publish(msg_of("fill", payload), nullptr) == Routed::kDelivered) {
+    }
+    while (cluster.at(0).publish(msg_of("fill", ""), nullptr) == Routed::kDelivered) {
+    }
+    FakeSubscriber requester(0);
+    requester.subscribe(cluster.at(0), "_INBOX.r", "", "r");  // its interest record waits here
+    cluster.turn(1);  // shard 1 drains what was published so far: nothing yet
+    cluster.turn(0);  // publishes the fill; the interest record still does not fit
+    cluster.turn(1);  // the ring is empty again, but the interest record is still on shard 0
+    EXPECT_EQ(cluster.at(0).publish(msg_of("service", "q", "_INBOX.r"), &requester), Routed::kFull);
+    cluster.turn(0);  // the interest record goes into the ring
+    ASSERT_EQ(cluster.at(0).publish(msg_of("service", "q", "_INBOX.r"), &requester), Routed::kDelivered);
+    cluster.turn(0);
+    cluster.turn(1);
+    ASSERT_EQ(responder.got.size(), 1u);
+    EXPECT_EQ(cluster.at(1).publish(msg_of("_INBOX.r", "a"), &responder), Routed::kDelivered);
+}
+
+TEST(Switch, AMessageThatFindsARingFullIsRefusedWholeAndGoesThroughOnRetry) {
+    SwitchCluster cluster(3, 256 * 1024);
+    FakeSubscriber one(1), two(2), here(0);
+    one.subscribe(cluster.at(1), "big", "", "1");
+    two.subscribe(cluster.at(2), "big", "", "1");
+    here.subscribe(cluster.at(0), "big", "", "1");
+    cluster.settle();
+    std::string payload(3000, 'x');
+    int sent = 0;
+    int refused = 0;
+    // Only shard 2 drains: the ring to shard 1 fills, and then nothing goes anywhere until it
+    // has room again.
+    while (sent < 400) {
+        Routed routed = cluster.at(0).publish(msg_of("big", std::to_string(sent) + payload), nullptr);
+        if (routed == Routed::kFull) {
+            ++refused;
+            cluster.turn(0);
+            cluster.turn(2);
+            cluster.turn(1);  // room again
+            continue;
+        }
+        ASSERT_EQ(routed, Routed::kDelivered);
+        ++sent;
+        if (sent % 10 == 0) {
+            cluster.turn(0);
+            cluster.turn(2);
+        }
+    }
+    cluster.settle();
+    EXPECT_GT(refused, 0);
+    for (FakeSubscriber* sub : {&one, &two, &here}) {
+        ASSERT_EQ(sub->got.size(), 400u);
+        for (int i = 0; i < 400; ++i) ASSERT_EQ(sub->got[i].payload, std::to_string(i) + payload);
+    }
+    EXPECT_GT(cluster.doorbells(1, 0), 0u) << "shard 1 woke the waiting producer";
+}
+
+TEST(Switch, ASubscriptionWithAMaxIsRemovedOnItsLastMessageOnEveryShard) {
+    SwitchCluster cluster(2);
+    FakeSubscriber sub(1);
+    sub.subscribe(cluster.at(1), "m", "", "1", /*max_msgs=*/3);
+    cluster.settle();
+    for (int i = 0; i < 10; ++i) cluster.at(0).publish(msg_of("m", std::to_string(i)), nullptr);
+    cluster.settle();
+    EXPECT_EQ(sub.got.size(), 3u);
+    EXPECT_FALSE(sub.has("1"));
+    EXPECT_EQ(cluster.at(1).subscriptions(), 0u);
+    EXPECT_EQ(cluster.at(0).remote_interest_entries(), 0u) << "shard 0 heard the interest go";
+    EXPECT_EQ(cluster.at(0).publish(msg_of("m", "late"), nullptr), Routed::kNoInterest);
+}
+
+TEST(Switch, NoInterestAnywhereIsReportedForNoResponders) {
+    SwitchCluster cluster(2);
+    FakeSubscriber requester(0, /*echo=*/false);
+    requester.subscribe(cluster.at(0), "_INBOX.x", "", "9");
+    cluster.settle();
+    EXPECT_EQ(cluster.at(0).publish(msg_of("nobody", "q", "_INBOX.x"), &requester), Routed::kNoInterest);
+    const Subscription* inbox = cluster.at(0).find_plain("_INBOX.x", requester);
+    ASSERT_NE(inbox, nullptr);
+    EXPECT_EQ(inbox->sid, "9");
+    // With echo off, its own subscription is no interest either.
+    EXPECT_EQ(cluster.at(0).publish(msg_of("_INBOX.x", "self"), &requester), Routed::kNoInterest);
+}
+
+TEST(Switch, InterestIsAppliedEverywhereBeforeAPingWouldBeAnswered) {
+    SwitchCluster cluster(3);
+    FakeSubscriber sub(0);
+    sub.subscribe(cluster.at(0), "late.*", "", "1");
+    uint64_t needed = cluster.mesh(0).interest_seq_sent();
+    EXPECT_FALSE(cluster.mesh(0).interest_applied(needed));
+    cluster.settle();
+    EXPECT_TRUE(cluster.mesh(0).interest_applied(needed));
+    EXPECT_EQ(cluster.at(2).publish(msg_of("late.x", "p"), nullptr), Routed::kDelivered);
+}
+
+}  // namespace
+}  // namespace ringtail::core
