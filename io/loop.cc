@@ -39,19 +39,26 @@ io_uring_sqe* Loop::sqe(uint64_t user_data) {
     return sqe;
 }
 
-Result<void, Error> Loop::run_once(bool wait) {
-    int rc;
-    if (!wait) {
-        rc = io_uring_submit_and_get_events(uring_.raw());
-    } else if (timers_.empty()) {
-        rc = io_uring_submit_and_wait(uring_.raw(), 1);
+void Loop::arm_wakeup() {
+    if (timers_.empty()) return;
+    Clock::time_point next = timers_.front()->deadline_;
+    // An armed wake-up that comes first is enough: waking early finds nothing due and arms
+    // again for what is left.
+    if (wakeup_armed_ && armed_deadline_ <= next) return;
+    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(next.time_since_epoch()).count();
+    wakeup_at_ = {nanos / 1'000'000'000, nanos % 1'000'000'000};
+    if (wakeup_armed_) {
+        io_uring_prep_timeout_update(sqe(kNoHandler), &wakeup_at_, kWakeupUserData, IORING_TIMEOUT_ABS);
     } else {
-        auto until = std::max(timers_.front()->deadline_ - Clock::now(), Clock::duration::zero());
-        auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(until).count();
-        __kernel_timespec timeout{nanos / 1'000'000'000, nanos % 1'000'000'000};
-        io_uring_cqe* first = nullptr;
-        rc = io_uring_submit_and_wait_timeout(uring_.raw(), &first, 1, &timeout, nullptr);
+        io_uring_prep_timeout(sqe(kWakeupUserData), &wakeup_at_, 0, IORING_TIMEOUT_ABS);
+        wakeup_armed_ = true;
     }
+    armed_deadline_ = next;
+}
+
+Result<void, Error> Loop::run_once(bool wait) {
+    arm_wakeup();
+    int rc = wait ? io_uring_submit_and_wait(uring_.raw(), 1) : io_uring_submit_and_get_events(uring_.raw());
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
         return fail(Errc::kIo, std::string("io_uring_enter: ") + std::strerror(-rc));
     }
@@ -66,6 +73,10 @@ Result<void, Error> Loop::run_once(bool wait) {
     }
     io_uring_cq_advance(uring_.raw(), seen);
     for (const Completion& c : completions_) {
+        if (c.user_data == kWakeupUserData) {
+            wakeup_armed_ = false;  // it fired (or was cancelled): arm again when needed
+            continue;
+        }
         auto tag = static_cast<uint8_t>(c.user_data >> kTagShift);
         RT_ASSERT(tag < handlers_.size());
         if (CompletionHandler* handler = handlers_[tag]) handler->on_completion(c.user_data & kTokenMask, c.result, c.flags);

@@ -54,7 +54,12 @@ private:
 // run_once() submits what was queued, waits for a completion or the next timer, then reaps
 // every completion into a list before running any handler (a handler may submit more), and
 // finally fires the timers that are due. Tag 0 is for operations whose completion needs no
-// handler: wake-ups from other shards, cancels.
+// handler: wake-ups from other shards, cancels, the timer wake-up.
+//
+// The wake-up for the earliest timer is one IORING_OP_TIMEOUT at an absolute time, armed
+// when that deadline comes closer than the one armed and moved in place
+// (IORING_TIMEOUT_UPDATE), not a timeout on every wait: a busy loop waits often, and a timed
+// wait costs the kernel a timer of its own each time.
 class Loop {
 public:
     static constexpr unsigned kTagShift = 56;
@@ -97,6 +102,7 @@ private:
         uint32_t flags;
     };
     void fire_due_timers();
+    void arm_wakeup();
     void heap_up(size_t index);
     void heap_down(size_t index);
     void heap_swap(size_t a, size_t b);
@@ -106,6 +112,11 @@ private:
     std::vector<CompletionHandler*> handlers_{nullptr};  // by tag; tag 0 has none
     std::vector<Completion> completions_;
     std::vector<Timer*> timers_;  // a binary min-heap by deadline
+    // The timer wake-up: armed for armed_deadline_ until its completion comes back.
+    static constexpr uint64_t kWakeupUserData = 1;  // tag 0, so no handler
+    bool wakeup_armed_ = false;
+    Clock::time_point armed_deadline_{};
+    __kernel_timespec wakeup_at_{};  // read by the kernel when the SQE is submitted
 };
 
 }  // namespace ringtail::io

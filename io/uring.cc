@@ -44,10 +44,8 @@ Result<void, Error> Uring::init(unsigned entries) {
         unsigned bit;
         const char* name;
     };
-    // EXT_ARG: a wait with a timeout needs no timeout SQE (Loop::run_once).
     for (Feature feature : {Feature{IORING_FEAT_CQE_SKIP, "IORING_FEAT_CQE_SKIP"},
-                            Feature{IORING_FEAT_NODROP, "IORING_FEAT_NODROP"},
-                            Feature{IORING_FEAT_EXT_ARG, "IORING_FEAT_EXT_ARG"}}) {
+                            Feature{IORING_FEAT_NODROP, "IORING_FEAT_NODROP"}}) {
         if (!(params.features & feature.bit)) {
             return fail(Errc::kUnsupported,
                         std::string("io_uring lacks ") + feature.name + ": Linux 6.1 or newer is required");
