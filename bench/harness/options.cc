@@ -178,6 +178,13 @@ Expected<Options> parse_options(std::string_view scenario, std::span<const std::
             status = set_int(options.history);
         } else if (flag == "--batch") {
             status = set_int(options.batch);
+        } else if (flag == "--client") {
+            auto text = value();
+            if (!text) return std::unexpected(text.error());
+            if (*text != "ringtail-bench" && *text != "libnats") {
+                return std::unexpected(std::string("--client is ringtail-bench or libnats"));
+            }
+            options.client = std::string(*text);
         } else {
             return std::unexpected("unknown flag " + std::string(flag) + " (see --help)");
         }
@@ -241,6 +248,9 @@ Status resolve_defaults(Options& o) {
     if ((s == "reqrep" || is_jetstream_scenario(s)) && o.window < 1) {
         return std::unexpected(s + " needs --window >= 1");
     }
+    if (o.client == "libnats" && is_jetstream_scenario(s)) {
+        return std::unexpected(std::string("--client libnats drives the core scenarios (pub, pubsub, fanout, queue, reqrep)"));
+    }
     if (o.history < 1 || o.history > 64) return std::unexpected(std::string("--history is 1 to 64, as for a KV bucket"));
     if (o.batch < 0) o.batch = std::max<int64_t>(1, std::min<int64_t>(o.window / 2, 512));
     if (o.threads <= 0) {
@@ -287,6 +297,8 @@ flags:
   --drain-timeout S after publishing stops, how long deliveries may take before it is loss
   --sync            js-pub/kv: wait for every PubAck (same as --window 1)
   --storage file|memory   JetStream storage (default file)
+  --client ringtail-bench|libnats   who drives the core scenarios: this harness's own client
+                    (default) or the official C client, as users' programs do
   --keys N          kv: distinct keys (default 1000)
   --history N       kv: values kept per key, the bucket's history (default 1)
   --batch N         js-consume: pull batch size (default min(window/2, 512))

@@ -33,6 +33,9 @@ struct Options {
     uint64_t keys = 1000;          // kv: distinct keys
     uint64_t history = 1;          // kv: values kept per key (the bucket's history)
     int64_t batch = -1;            // js-consume: pull batch size
+    // Who drives the core scenarios: "ringtail-bench" (this harness's own client, the
+    // servers' ceiling) or "libnats" (the official C client, as users' programs do).
+    std::string client = "ringtail-bench";
     // Set by compare mode for its report; never a flag.
     std::string server_label;
 };

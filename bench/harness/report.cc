@@ -66,7 +66,11 @@ std::string run_line(const Options& o) {
         line +=
             std::to_string(o.pubs) + " publisher(s), " + std::to_string(o.subs) + " subscriber(s)";
     }
-    line += ", " + std::to_string(o.threads) + " client thread(s)";
+    if (o.client == "libnats") {
+        line += ", libnats client (one connection each, libnats's own threads)";
+    } else {
+        line += ", " + std::to_string(o.threads) + " client thread(s)";
+    }
     if (!o.cpus.empty()) {
         line += " pinned to";
         for (int cpu : o.cpus) line += " " + std::to_string(cpu);
@@ -176,7 +180,8 @@ nlohmann::json to_json(const RunResult& r) {
                        {"js_sync", o.js_sync},
                        {"keys", o.keys},
                        {"history", o.history},
-                       {"batch", o.batch}};
+                       {"batch", o.batch},
+                       {"client", o.client}};
     json["sent"] = r.sent;
     json["expected"] = r.expected;
     json["received"] = r.received;

@@ -1,5 +1,7 @@
 #include "bench/harness/runner.h"
 
+#include "bench/harness/libnats_driver.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -153,6 +155,10 @@ RunResult run_scenario(Options options) {
     if (is_jetstream_scenario(options.scenario) && !server->jetstream) {
         result.status = RunStatus::kSkipped;
         result.message = "JetStream not available (the server's INFO does not announce it)";
+        return result;
+    }
+    if (options.client == "libnats") {
+        run_libnats(options, result);
         return result;
     }
     Runner runner(options);
