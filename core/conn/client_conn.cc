@@ -1,5 +1,6 @@
 #include "core/conn/client_conn.h"
 
+#include "core/auth/password.h"
 #include "core/server/log.h"
 #include "proto/encoder.h"
 #include "proto/errors.h"
@@ -269,23 +270,46 @@ Flow ClientConn::pause() {
     return Flow::kPause;
 }
 
-bool ClientConn::check_auth() const {
+ClientConn::Auth ClientConn::check_auth() {
+    if (auth_ == Auth::kPassed || auth_ == Auth::kFailed) return auth_;  // a verdict that came back
     const config::Options& server = host_.options();
-    if (!server.token.empty()) return options_.auth_token == server.token;
-    return options_.user == server.user && options_.pass == server.password;
+    bool token = !server.token.empty();
+    const std::string& secret = token ? server.token : server.password;
+    const std::string& given = token ? options_.auth_token : options_.pass;
+    if (!token && !auth::secrets_equal(options_.user, server.user)) return Auth::kFailed;
+    if (!auth::is_bcrypt(secret)) return auth::secrets_equal(given, secret) ? Auth::kPassed : Auth::kFailed;
+    auth_ = Auth::kVerifying;
+    host_.verify_password(*this, secret, given);
+    return auth_;
+}
+
+void ClientConn::on_password_verified(bool ok) {
+    if (auth_ != Auth::kVerifying) return;
+    auth_ = ok ? Auth::kPassed : Auth::kFailed;
+    resume();
 }
 
 Flow ClientConn::on_connect(std::string_view json) {
     if (closing_) return Flow::kStop;
-    if (tracing_) trace("<<-", "CONNECT", json.find("pass") == std::string_view::npos ? json : "{...}");
+    bool again = auth_ == Auth::kPassed || auth_ == Auth::kFailed;  // taken up after a bcrypt check
+    if (tracing_ && !again) trace("<<-", "CONNECT", json.find("pass") == std::string_view::npos ? json : "{...}");
     if (!proto::decode_connect(json, options_)) {
         close({}, "Protocol Violation: bad CONNECT");
         return Flow::kStop;
     }
     connect_received_ = true;
-    if (host_.auth_required() && !check_auth()) {
-        close(proto::err::kAuthorizationViolation, "Authentication Failure");
-        return Flow::kStop;
+    if (host_.auth_required()) {
+        switch (check_auth()) {
+            case Auth::kVerifying:
+                socket_.stop_recv();
+                return Flow::kPause;  // the parser hands this CONNECT back once resumed
+            case Auth::kFailed:
+                close(proto::err::kAuthorizationViolation, "Authentication Failure");
+                return Flow::kStop;
+            case Auth::kUnchecked:
+            case Auth::kPassed:
+                break;
+        }
     }
     parser_.set_require_connect(false);
     parser_.set_headers_allowed(options_.headers);

@@ -34,6 +34,10 @@ public:
     virtual bool interest_applied(uint64_t seq) const = 0;
     virtual const Subscription* find_plain(std::string_view subject, const ClientConn& owner) = 0;
 
+    // Checks `password` against the bcrypt `hash` off the loop; the verdict comes back with
+    // ClientConn::on_password_verified().
+    virtual void verify_password(ClientConn& conn, std::string hash, std::string password) = 0;
+
     // The loop's work for this connection, done at the end of the turn or later.
     virtual void want_send(ClientConn& conn) = 0;          // send what is queued
     virtual void want_recv(ClientConn& conn) = 0;          // re-arm the recv
@@ -82,6 +86,8 @@ public:
     // Liveness, every tick: authentication timeout, write deadline, pings and stale
     // connections, a stuck send of a closing connection.
     void on_tick(Clock::time_point now);
+    // The verdict of verify_password(): CONNECT is taken up again.
+    void on_password_verified(bool ok);
     // After close(): removes every subscription, once.
     void release_subscriptions();
     // True once nothing refers to the connection: its socket is closed and no operation is
@@ -111,9 +117,11 @@ public:
 
 private:
     void on_data(std::string_view data);
-    // Reading stops while paused (a ring is full) or held at a PING (interest not yet applied
-    // everywhere), and for good when closing.
-    bool reading_allowed() const { return !closing_ && !paused_ && !waiting_for_interest_; }
+    // Reading stops while paused (a ring is full), held at a PING (interest not yet applied
+    // everywhere) or at a CONNECT (its password being checked), and for good when closing.
+    bool reading_allowed() const {
+        return !closing_ && !paused_ && !waiting_for_interest_ && auth_ != Auth::kVerifying;
+    }
     // Called after appending to out_: asks for a send and enforces max_pending.
     // Returns false if the connection was closed as a slow consumer.
     bool queued_output();
@@ -123,7 +131,10 @@ private:
     proto::Flow pause();
     // -V: nats-server's protocol trace lines, "<<- [OP args]" in and "->> [OP args]" out.
     void trace(std::string_view direction, std::string_view op, std::string_view arg) const;
-    bool check_auth() const;
+    // Authentication as nats-server does it: the user and a plain password or token compared
+    // in constant time; a bcrypt one checked off the loop (kVerifying until the verdict).
+    enum class Auth : uint8_t { kUnchecked, kVerifying, kPassed, kFailed };
+    Auth check_auth();
 
     ConnHost& host_;
     const uint32_t slot_;
@@ -134,6 +145,7 @@ private:
     proto::Parser parser_;
     proto::ConnectOptions options_;
     bool connect_received_ = false;
+    Auth auth_ = Auth::kUnchecked;
 
     base::StringMap<std::unique_ptr<Subscription>> subs_;
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/auth/password.h"
 #include "core/js/jetstream.h"
 #include "core/server/log.h"
 #include "core/server/server.h"
@@ -121,6 +122,11 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
         server_.jetstream_barrier();
         if (opened) drain_inbound();
     }
+    const config::Options& options = server_.options();
+    if (opened && (auth::is_bcrypt(options.password) || auth::is_bcrypt(options.token))) {
+        worker_ = std::make_unique<io::Worker>(loop_);
+        opened = worker_->start();
+    }
     if (!opened) return failed(opened.error());
     arm_accept();
     loop_.schedule(tick_, io::Clock::now() + kTick);
@@ -194,7 +200,7 @@ void Shard::arm_accept() {
 void Shard::on_accept(int32_t result, uint32_t flags) {
     if (!(flags & IORING_CQE_F_MORE)) accepting_ = false;
     if (result < 0) {
-        if (result == -ECANCELED || stopping_) return;
+        if (result == -ECANCELED || stopping_ || server_.stop_requested()) return;
         if (result == -EMFILE || result == -ENFILE || result == -ENOBUFS || result == -ENOMEM) {
             // Out of descriptors or memory: retrying at once would spin. Back off as
             // nats-server does (10 ms doubling to 1 s); the tick re-arms.
@@ -262,6 +268,21 @@ void Shard::on_tick() {
 const config::Options& Shard::options() const { return server_.options(); }
 
 bool Shard::auth_required() const { return server_.auth_required(); }
+
+void Shard::verify_password(ClientConn& conn, std::string hash, std::string password) {
+    RT_ASSERT(worker_ != nullptr);
+    uint32_t slot = conn.slot();
+    uint32_t generation = slots_[slot].generation;
+    worker_->post([hash = std::move(hash), password = std::move(password)] {
+                      return int64_t{auth::bcrypt_matches(hash, password)};
+                  },
+                  [this, slot, generation](int64_t ok) {
+                      // The connection may have gone meanwhile, its slot taken by another.
+                      if (slot < slots_.size() && slots_[slot].conn && slots_[slot].generation == generation) {
+                          slots_[slot].conn->on_password_verified(ok != 0);
+                      }
+                  });
+}
 
 bool Shard::publish(const MsgView& msg) { return switch_.publish(msg, nullptr) != Routed::kFull; }
 

@@ -12,6 +12,7 @@
 #include "io/buffer_ring.h"
 #include "io/direct_disk.h"
 #include "io/loop.h"
+#include "io/worker.h"
 
 namespace ringtail::core {
 
@@ -80,6 +81,7 @@ private:
     const Subscription* find_plain(std::string_view subject, const ClientConn& owner) override {
         return switch_.find_plain(subject, owner);
     }
+    void verify_password(ClientConn& conn, std::string hash, std::string password) override;
     void want_send(ClientConn& conn) override { dirty_.push_back(&conn); }
     void want_recv(ClientConn& conn) override { rearm_.push_back(&conn); }
     void retry_each_turn(ClientConn& conn) override;
@@ -134,6 +136,8 @@ private:
     std::vector<ClientConn*> pong_waiters_;
     std::vector<ClientConn*> retry_;  // scratch for resume_waiting()
     io::Timer tick_;
+    // Work that would block the loop (bcrypt checks), when the configuration calls for it.
+    std::unique_ptr<io::Worker> worker_;
 
     // JetStream (with -js): the file disk on this shard's ring, and the streams this shard owns.
     std::unique_ptr<io::DirectDisk> disk_;
