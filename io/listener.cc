@@ -4,12 +4,48 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 namespace ringtail::io {
+namespace {
+
+// Go's net package words an errno in lower case ("address already in use").
+std::string go_error(int error) {
+    std::string text = std::strerror(error);
+    if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+    return text;
+}
+
+}  // namespace
+
+std::string host_port(const std::string& host, int port) {
+    bool ipv6 = host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<int, Error> claim_port(const std::string& host, int port) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail_errno(errno, "socket");
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::string name = "ringtail-listens-on-port-" + std::to_string(port);
+    std::memcpy(address.sun_path + 1, name.data(), name.size());  // sun_path[0] == 0: abstract
+    auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+        int error = errno;
+        ::close(fd);
+        std::string where = host_port(host, port);
+        return fail(error == EADDRINUSE ? Errc::kInvalid : errc_from_errno(error),
+                    "listen tcp " + where + ": bind: " + go_error(error));
+    }
+    return fd;
+}
 
 Result<Listener, Error> listen_tcp(const std::string& host, int port, int backlog) {
     addrinfo hints{};
@@ -30,7 +66,7 @@ Result<Listener, Error> listen_tcp(const std::string& host, int port, int backlo
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, backlog) != 0) {
-            result = fail_errno(errno, "cannot listen on " + host + ":" + service);
+            result = fail(errc_from_errno(errno), "listen tcp " + host_port(host, port) + ": bind: " + go_error(errno));
             close(fd);
             continue;
         }

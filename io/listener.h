@@ -12,7 +12,18 @@ struct Listener {
 };
 
 // A TCP listener with SO_REUSEADDR and SO_REUSEPORT, so every shard can bind the same address
-// and the kernel spreads connections across them.
+// and the kernel spreads connections across them. The error reads as Go's net.Listen words it
+// ("listen tcp 127.0.0.1:4222: bind: address already in use"), which nats-server logs.
 [[nodiscard]] Result<Listener, Error> listen_tcp(const std::string& host, int port, int backlog);
+
+// SO_REUSEPORT would also let a second Ringtail bind the port and take half its connections.
+// claim_port() makes the port this process's among Ringtails: it binds an abstract unix
+// socket named for the port (one per network namespace, released by the kernel however the
+// process ends) and answers kInvalid, as EADDRINUSE, when another process holds it. Keep the
+// returned descriptor open while listening.
+[[nodiscard]] Result<int, Error> claim_port(const std::string& host, int port);
+
+// "host:port" as Go's net.JoinHostPort writes it (IPv6 hosts in brackets).
+std::string host_port(const std::string& host, int port);
 
 }  // namespace ringtail::io

@@ -30,6 +30,7 @@ Logger& logger();
 inline void log_info(std::string_view m) { logger().write(Logger::Level::kInfo, m); }
 inline void log_warn(std::string_view m) { logger().write(Logger::Level::kWarn, m); }
 inline void log_error(std::string_view m) { logger().write(Logger::Level::kError, m); }
+inline void log_fatal(std::string_view m) { logger().write(Logger::Level::kFatal, m); }
 inline void log_debug(std::string_view m) { logger().write(Logger::Level::kDebug, m); }
 inline void log_trace(std::string_view m) { logger().write(Logger::Level::kTrace, m); }
 

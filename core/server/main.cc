@@ -16,6 +16,7 @@
 namespace {
 
 using ringtail::core::log_error;
+using ringtail::core::log_fatal;
 using ringtail::core::log_info;
 using ringtail::core::log_warn;
 
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
     log_info("  ID:       " + server.server_id());
     log_info("  Shards:   " + std::to_string(server.shard_count()));
     if (auto started = server.start(); !started) {
-        log_error(started.error().text);
+        log_fatal(started.error().text);
         server.request_stop();
         (void)server.wait();
         return 1;

@@ -1,10 +1,14 @@
 #include "core/server/server.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <bit>
 #include <random>
 
@@ -58,6 +62,15 @@ Server::~Server() {
     for (int fd : listen_fds_) {
         if (fd >= 0) close(fd);
     }
+    if (port_claim_fd_ >= 0) close(port_claim_fd_);
+    if (js_store_lock_fd_ >= 0) close(js_store_lock_fd_);
+}
+
+void Server::request_stop() {
+    stop_requested_.store(true, std::memory_order_release);
+    for (int fd : listen_fds_) {
+        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    }
 }
 
 proto::Info Server::info(uint64_t client_id, const std::string& client_ip) const {
@@ -89,13 +102,29 @@ Result<void, Error> Server::start() {
             return fail(Errc::kInvalid, "--cpus: CPU " + std::to_string(cpu) + " is not available to this process");
         }
     }
-    // Listeners first, on this thread, so a random port (-p -1) is chosen once and shared.
+    // Listeners first, on this thread, so a random port (-p -1) is chosen once and shared. A
+    // port is claimed before it is bound (a random one once the kernel has chosen it), so a
+    // second Ringtail on it stops here as nats-server would.
     int port = options_.port < 0 ? 0 : options_.port;
+    auto listen_failed = [&](const Error& error) {
+        return fail(error.code, "Error listening on port: " + io::host_port(options_.host, port) + ", \"" +
+                                    error.text + "\"");
+    };
+    if (port != 0) {
+        auto claim = io::claim_port(options_.host, port);
+        if (!claim) return listen_failed(claim.error());
+        port_claim_fd_ = *claim;
+    }
     for (uint32_t i = 0; i < shard_count_; ++i) {
         auto listener = io::listen_tcp(options_.host, port, 4096);
-        if (!listener) return std::unexpected(listener.error());
+        if (!listener) return listen_failed(listener.error());
         listen_fds_.push_back(listener->fd);
         port = listener->port;
+    }
+    if (port_claim_fd_ < 0) {
+        auto claim = io::claim_port(options_.host, port);
+        if (!claim) return listen_failed(claim.error());
+        port_claim_fd_ = *claim;
     }
     port_ = port;
 
@@ -140,6 +169,17 @@ Result<void, Error> Server::start_jetstream() {
     std::error_code ec;
     std::filesystem::create_directories(js::streams_dir(js_store_dir_), ec);
     if (ec) return fail(Errc::kIo, "JetStream store directory " + js_store_dir_ + ": " + ec.message());
+    // Two servers writing one store corrupt it: the directory is locked for as long as this
+    // process lives (the kernel drops the lock however it ends).
+    std::string locked = js_store_dir_ + "/jetstream";
+    js_store_lock_fd_ = ::open(locked.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (js_store_lock_fd_ < 0) return fail_errno(errno, "JetStream store directory " + locked);
+    if (::flock(js_store_lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            return fail(Errc::kBusy, "JetStream store directory \"" + locked + "\" is in use by another server");
+        }
+        return fail_errno(errno, "locking JetStream store directory " + locked);
+    }
     auto catalogue = std::make_unique<js::Catalogue>();
     if (auto loaded = js::load_catalogue(js_store_dir_, shard_count_, *catalogue); !loaded) {
         return fail(loaded.error().code, "JetStream: " + loaded.error().text);

@@ -35,7 +35,9 @@ public:
     // Binds the listeners, loads the JetStream catalogue and starts one thread per shard;
     // returns once every shard serves, or with the first shard's error.
     [[nodiscard]] Result<void, Error> start();
-    void request_stop() { stop_requested_.store(true, std::memory_order_release); }
+    // Stops taking connections at once (the listeners are shut down, so a client that comes
+    // now is refused rather than accepted and reset) and asks every shard to stop.
+    void request_stop();
     bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
     // Waits for every shard to finish.
     [[nodiscard]] Result<void, Error> wait();
@@ -69,6 +71,7 @@ private:
     int port_ = 0;
     std::string server_id_;
     std::vector<int> listen_fds_;
+    int port_claim_fd_ = -1;  // io::claim_port()
     std::unique_ptr<MeshLinks> links_;
     std::unique_ptr<std::atomic<int>[]> ring_fds_;
     std::unique_ptr<std::latch> ready_;    // every shard has published its io_uring fd
@@ -80,6 +83,7 @@ private:
     std::atomic<bool> stop_requested_{false};
     // JetStream (-js): what each shard starts with, handed over when its thread starts.
     std::string js_store_dir_;
+    int js_store_lock_fd_ = -1;  // flock'd: one server per store directory
     std::unique_ptr<js::Counters> js_counters_;
     std::vector<js::ShardSetup> js_setups_;
 };

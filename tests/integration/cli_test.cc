@@ -90,8 +90,8 @@ class Child {
     std::string ports_dir() const { return dir_.file("ports"); }
     std::string path(const std::string& name) const { return dir_.file(name); }
 
-    bool start(std::vector<std::string> args) {
-        std::vector<std::string> argv_text = {server_binary()};
+    bool start(std::vector<std::string> args, const std::string& binary = server_binary()) {
+        std::vector<std::string> argv_text = {binary};
         argv_text.insert(argv_text.end(), args.begin(), args.end());
         std::vector<char*> argv;
         for (std::string& arg : argv_text) argv.push_back(arg.data());
@@ -476,6 +476,96 @@ TEST(Cli, MissingConfigFileExitsNonZero) {
 }
 
 // --- 11. Ringtail's --shards and --cpus ----------------------------------------------------------
+
+// --- Exclusive ports and store directories -------------------------------------------------------
+
+// A port has one server. Ringtail's shards share it with SO_REUSEPORT, which alone would let a
+// second Ringtail bind it too and take half of the new connections; it must stop instead, with
+// nats-server's fatal error.
+TEST(Cli, ASecondServerOnAPortInUseStopsWithTheListenError) {
+    auto first = ServerProcess::start_under_test();
+    ASSERT_NE(first, nullptr);
+    std::string port = std::to_string(first->port());
+    RunResult second = run({"-a", "127.0.0.1", "-p", port});
+    EXPECT_EQ(1, second.status) << second.err;
+    std::string expected = "[FTL] Error listening on port: 127.0.0.1:" + port + ", \"listen tcp 127.0.0.1:" + port +
+                           ": bind: address already in use\"";
+    EXPECT_NE(std::string::npos, (second.out + second.err).find(expected)) << second.out << second.err;
+    // Every new connection still reaches the first server.
+    std::string first_id = info_line(first->port());
+    ASSERT_NE(std::string::npos, first_id.find("server_id"));
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(first_id.substr(0, 70), info_line(first->port()).substr(0, 70));
+}
+
+TEST(CliRingtail, RingtailAndNatsServerDoNotShareAPort) {
+    if (!testing_ringtail()) GTEST_SKIP() << "ringtail against nats-server";
+    auto nats = ServerProcess::start(nats_server_binary());
+    ASSERT_NE(nats, nullptr);
+    RunResult ringtail = run({"-a", "127.0.0.1", "-p", std::to_string(nats->port())});
+    EXPECT_EQ(1, ringtail.status) << ringtail.err;
+    EXPECT_NE(std::string::npos, ringtail.err.find("bind: address already in use")) << ringtail.err;
+
+    auto ours = ServerProcess::start_under_test();
+    ASSERT_NE(ours, nullptr);
+    Child theirs;
+    ASSERT_TRUE(theirs.start({"-a", "127.0.0.1", "-p", std::to_string(ours->port())}, nats_server_binary()));
+    EXPECT_EQ(1, theirs.wait_exit(5s).value_or(-1)) << theirs.err();
+}
+
+// Once a server is told to stop, its port refuses new connections at once, while it still
+// drains the ones it has; it never accepts a connection only to reset it.
+TEST(Cli, AStoppingServerRefusesNewConnections) {
+    auto server = ServerProcess::start_under_test();
+    ASSERT_NE(server, nullptr);
+    // A subscriber that does not read keeps the server draining for a while.
+    RawClient stuck;
+    ASSERT_TRUE(stuck.connect(server->port()));
+    ASSERT_TRUE(stuck.read_info());
+    ASSERT_TRUE(stuck.send("CONNECT {\"verbose\":false}\r\nSUB flood 1\r\nPING\r\n"));
+    ASSERT_TRUE(stuck.read_until("PONG\r\n"));
+    RawClient publisher;
+    ASSERT_TRUE(publisher.connect(server->port()));
+    ASSERT_TRUE(publisher.read_info());
+    std::string payload(32 * 1024, 'x');
+    std::string batch = "CONNECT {\"verbose\":false}\r\n";
+    for (int i = 0; i < 256; ++i) batch += "PUB flood " + std::to_string(payload.size()) + "\r\n" + payload + "\r\n";
+    batch += "PING\r\n";
+    ASSERT_TRUE(publisher.send(batch));
+    ASSERT_TRUE(publisher.read_until("PONG\r\n", 10s));
+    ASSERT_EQ(0, kill(server->pid(), SIGTERM));
+    ASSERT_TRUE(log_shows(*server, "Initiating Shutdown...") || !server->running()) << server->log();
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(server->port()));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+        int error = errno;
+        close(fd);
+        EXPECT_NE(0, rc) << "attempt " << attempt << ": a stopping server accepted a connection";
+        if (rc != 0) {
+            EXPECT_EQ(ECONNREFUSED, error) << std::strerror(error);
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
+TEST(CliRingtail, TwoServersCannotShareAJetStreamStore) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server 2.9 does not lock its store directory";
+    TempDir store;
+    auto first = ServerProcess::start_under_test({"-js", "-sd", store.path()});
+    ASSERT_NE(first, nullptr);
+    RunResult second = run({"-a", "127.0.0.1", "-p", "-1", "-js", "-sd", store.path()});
+    EXPECT_EQ(1, second.status) << second.err;
+    EXPECT_NE(std::string::npos,
+              second.err.find("JetStream store directory \"" + store.path() + "/jetstream\" is in use by another server"))
+        << second.err;
+    // The first one still works, its store untouched.
+    ConnectionPtr client = connect(first->url());
+    ASSERT_TRUE(client);
+    EXPECT_EQ(NATS_OK, natsConnection_Flush(client.get()));
+}
 
 TEST(CliRingtail, ThreeShardsServePubSubAcrossConnections) {
     if (!testing_ringtail()) GTEST_SKIP() << "ringtail-only flag";
