@@ -399,6 +399,26 @@ ApiError TemplateNameNotMatchSubject() {
     return plain(400, 10073, "template name in subject does not match request");
 }
 
+ApiError ConsumerAlreadyExists() { return plain(400, 10148, "consumer already exists"); }
+ApiError ConsumerDoesNotExist() { return plain(400, 10149, "consumer does not exist"); }
+ApiError ConsumerDuplicateFilterSubjects() {
+    return plain(400, 10136,
+                 "consumer cannot have both FilterSubject and FilterSubjects specified");
+}
+ApiError ConsumerEmptyFilter() {
+    return plain(400, 10139, "consumer filter in FilterSubjects cannot be empty");
+}
+ApiError ConsumerMetadataLength(std::string_view limit) {
+    return formatted(400, 10135, "consumer metadata exceeds maximum size of {limit}",
+                     {{"{limit}", text(limit)}});
+}
+ApiError ConsumerMultipleFiltersNotAllowed() {
+    return plain(400, 10137, "consumer with multiple subject filters cannot use subject based API");
+}
+ApiError ConsumerOverlappingSubjectFilters() {
+    return plain(400, 10138, "consumer subject filters cannot overlap");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Go's encoding/json and strconv text rules.
 
@@ -954,16 +974,8 @@ std::optional<ParsedTime> parse_time(std::string_view text) {
     return t;
 }
 
-}  // namespace
-
-std::string rfc3339(int64_t unix_nanos) {
-    if (unix_nanos == 0) return "0001-01-01T00:00:00Z";
-    int64_t seconds = unix_nanos / kNanosPerSecond;
-    int64_t nanos = unix_nanos % kNanosPerSecond;
-    if (nanos < 0) {
-        nanos += kNanosPerSecond;
-        seconds -= 1;
-    }
+// The wall clock of Unix second `seconds` plus `nanos`: "2024-01-02T03:04:05.123", no zone.
+void append_wall_clock(std::string& out, int64_t seconds, int64_t nanos) {
     int64_t days = seconds / kSecondsPerDay;
     int64_t second_of_day = seconds % kSecondsPerDay;
     if (second_of_day < 0) {
@@ -971,8 +983,6 @@ std::string rfc3339(int64_t unix_nanos) {
         days -= 1;
     }
     Civil date = civil_from_days(days);
-    std::string out;
-    out.reserve(30);
     append_digits(out, date.year, 4);
     out += '-';
     append_digits(out, date.month, 2);
@@ -985,7 +995,46 @@ std::string rfc3339(int64_t unix_nanos) {
     out += ':';
     append_digits(out, second_of_day % 60, 2);
     append_fraction(out, nanos);
+}
+
+// Splits Unix nanoseconds into whole seconds (rounded down) and the nanoseconds past them.
+void split_nanos(int64_t unix_nanos, int64_t& seconds, int64_t& nanos) {
+    seconds = unix_nanos / kNanosPerSecond;
+    nanos = unix_nanos % kNanosPerSecond;
+    if (nanos < 0) {
+        nanos += kNanosPerSecond;
+        seconds -= 1;
+    }
+}
+
+}  // namespace
+
+std::string rfc3339(int64_t unix_nanos) {
+    if (unix_nanos == 0) return "0001-01-01T00:00:00Z";
+    int64_t seconds = 0;
+    int64_t nanos = 0;
+    split_nanos(unix_nanos, seconds, nanos);
+    std::string out;
+    out.reserve(30);
+    append_wall_clock(out, seconds, nanos);
     out += 'Z';
+    return out;
+}
+
+std::string rfc3339(int64_t unix_nanos, int32_t utc_offset_seconds) {
+    if (utc_offset_seconds == 0) return rfc3339(unix_nanos);
+    int64_t seconds = 0;
+    int64_t nanos = 0;
+    split_nanos(unix_nanos, seconds, nanos);
+    std::string out;
+    out.reserve(35);
+    // Seconds, not nanoseconds, are shifted: the wall clock may lie past what int64 ns holds.
+    append_wall_clock(out, seconds + utc_offset_seconds, nanos);
+    int64_t magnitude = utc_offset_seconds < 0 ? -int64_t{utc_offset_seconds} : utc_offset_seconds;
+    out += utc_offset_seconds < 0 ? '-' : '+';
+    append_digits(out, magnitude / 3600, 2);
+    out += ':';
+    append_digits(out, magnitude / 60 % 60, 2);
     return out;
 }
 
@@ -1006,6 +1055,14 @@ std::optional<int64_t> parse_rfc3339(std::string_view text) {
         return std::nullopt;
     }
     return static_cast<int64_t>(nanos);
+}
+
+std::optional<int64_t> parse_rfc3339(std::string_view text, int32_t& utc_offset_seconds) {
+    std::optional<int64_t> nanos = parse_rfc3339(text);
+    if (!nanos) return std::nullopt;
+    // parse_time succeeded inside parse_rfc3339; its offset is below 24 h, so it fits int32.
+    utc_offset_seconds = static_cast<int32_t>(parse_time(text)->offset_seconds);
+    return nanos;
 }
 
 std::optional<std::string> normalize_rfc3339(std::string_view text) {

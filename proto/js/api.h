@@ -296,6 +296,24 @@ ApiError TempStorageFailed();
 // 400 10073 "template name in subject does not match request"
 ApiError TemplateNameNotMatchSubject();
 
+// Errors nats-server added after 2.9.10 (texts unchanged from 2.10.0 to 2.11), for the newer
+// consumer fields ringtail accepts: filter_subjects, metadata and the create request's action.
+
+// 400 10148 "consumer already exists"
+ApiError ConsumerAlreadyExists();
+// 400 10149 "consumer does not exist"
+ApiError ConsumerDoesNotExist();
+// 400 10136 "consumer cannot have both FilterSubject and FilterSubjects specified"
+ApiError ConsumerDuplicateFilterSubjects();
+// 400 10139 "consumer filter in FilterSubjects cannot be empty"
+ApiError ConsumerEmptyFilter();
+// 400 10135 "consumer metadata exceeds maximum size of {limit}"
+ApiError ConsumerMetadataLength(std::string_view limit);
+// 400 10137 "consumer with multiple subject filters cannot use subject based API"
+ApiError ConsumerMultipleFiltersNotAllowed();
+// 400 10138 "consumer subject filters cannot overlap"
+ApiError ConsumerOverlappingSubjectFilters();
+
 // The "type" of each API reply (server/jetstream_api.go `JSApi*ResponseType`).
 inline constexpr std::string_view kAccountInfoResponse =
     "io.nats.jetstream.api.v1.account_info_response";
@@ -376,6 +394,13 @@ std::string rfc3339(int64_t unix_nanos);
 // hour, minute, second; leap seconds are refused, as Go refuses them) or if the instant does
 // not fit int64 nanoseconds. "0001-01-01T00:00:00Z" (Go's zero time) gives 0, matching rfc3339.
 std::optional<int64_t> parse_rfc3339(std::string_view text);
+// parse_rfc3339 that also gives the UTC offset the text was written with, in seconds east of
+// UTC (0 for "Z"); `utc_offset_seconds` is left alone when the text does not parse.
+std::optional<int64_t> parse_rfc3339(std::string_view text, int32_t& utc_offset_seconds);
+// rfc3339 at a UTC offset (seconds east, |offset| < 24 h): the wall clock there followed by
+// "+hh:mm", as Go writes back a time.Time it parsed from such a text. An offset of 0 gives
+// rfc3339(unix_nanos), the zero-time convention included.
+std::string rfc3339(int64_t unix_nanos, int32_t utc_offset_seconds);
 // Parses like parse_rfc3339 and writes the time back as Go re-marshals a parsed time.Time:
 // the offset is kept ("+02:00"; a zero offset becomes "Z"), the fraction is trimmed. Any year
 // 0000-9999 is accepted. nullopt if malformed. Used for opt_start_time and the like.

@@ -77,7 +77,8 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
 // sends: "storage":"any" is an error (nats-server 2.9.10 accepts it and then crashes); a null
 // element of "sources" is an error (nats-server dereferences it and crashes); "-0" is accepted
 // for opt_start_seq; enum strings and keys are compared after JSON unescaping (Go compares the
-// raw bytes of enums); key folding covers ASCII, U+017F and U+212A only.
+// raw bytes of enums); key folding covers ASCII, U+017F and U+212A only; a repeated nested
+// object (placement, mirror, ...) replaces the earlier one, where Go merges the two.
 [[nodiscard]] std::expected<StreamConfig, ApiError> parse_stream_config(std::string_view body);
 
 // The checks jsStreamCreateRequest makes before checkStreamCfg, in its order: the name in the

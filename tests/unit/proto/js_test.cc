@@ -1060,7 +1060,10 @@ TEST(JsStreamConfigParse, GoDecodingRules) {
     EXPECT_EQ(parsed("{\"\xC5\xBFubjects\":[\"x\"]}").subjects, std::vector<std::string>{"x"});
     EXPECT_TRUE(parsed("{\"no_ac\xE2\x84\xAA\":true}").no_ack);
     EXPECT_EQ(parsed(R"({"n\u0061me":"E"})").name, "E");
-    EXPECT_EQ(parsed(R"({"name":"A","name":null})").name, "");  // last key wins, null no-op
+    // Every duplicate is decoded in turn, so a later null leaves the earlier value (nats-server
+    // creates stream A for this body), and a later differently-cased key still wins.
+    EXPECT_EQ(parsed(R"({"name":"A","name":null})").name, "A");
+    EXPECT_EQ(parsed(R"({"max_msgs":5,"MAX_MSGS":6,"max_msgs":7})").max_msgs, 7);
     EXPECT_EQ(parsed(R"({"max_msgs":null})").max_msgs, -1);
     EXPECT_EQ(parsed(R"({"subjects":[null,"a"]})").subjects, (std::vector<std::string>{"", "a"}));
     EXPECT_TRUE(parsed(R"({"subjects":["a"],"subjects":null})").subjects.empty());
