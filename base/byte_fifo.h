@@ -34,6 +34,8 @@ public:
 
     bool empty() const { return count_ == 0; }
     size_t size() const { return count_; }
+    // Bytes held, entries' framing included.
+    size_t bytes() const { return buffer_.size() - start_; }
 
     Entry front() const {
         RT_ASSERT(count_ > 0);

@@ -706,6 +706,7 @@ StreamLog::Segment* StreamLog::segment_for_mut(uint64_t seq) {
 void StreamLog::drop(uint64_t seq) {
     Segment* s = segment_for_mut(seq);
     if (s == nullptr || s->deleted[seq - s->first_seq]) return;
+    if (on_removed_) on_removed_(seq, subject_names_[s->subject_ids[seq - s->first_seq]]);
     // From the index alone: reading the record (to learn its subject and size) would read the
     // oldest data back from the device on every append of a stream at its limits.
     uint64_t i = seq - s->first_seq;
@@ -1031,6 +1032,41 @@ Result<uint64_t> StreamLog::next_seq(uint64_t from, std::string_view filter) con
         if (filter.empty() || base::subject_matches(filter, subject_of(seq))) return seq;
     }
     return std::unexpected(Errc::kNotFound);
+}
+
+uint64_t StreamLog::count_from(uint64_t from, std::string_view filter) const {
+    from = std::max(from, first_live_);
+    if (from > last_seq_) return 0;
+    bool any = filter.empty() || filter == ">";
+    uint64_t count = 0;
+    for (const auto& segment : segments_) {
+        const Segment& s = *segment;
+        if (s.last_seq < from || s.last_seq < s.first_seq) continue;
+        if (any && s.first_seq >= from) {
+            count += s.live;
+            continue;
+        }
+        for (uint64_t seq = std::max(from, s.first_seq); seq <= s.last_seq; ++seq) {
+            uint64_t i = seq - s.first_seq;
+            if (s.deleted[i]) continue;
+            if (any || base::subject_matches(filter, subject_names_[s.subject_ids[i]])) ++count;
+        }
+    }
+    return count;
+}
+
+uint64_t StreamLog::seq_at_time(int64_t timestamp_ns) const {
+    for (const auto& segment : segments_) {
+        const Segment& s = *segment;
+        if (s.last_seq < s.first_seq || s.live == 0) continue;
+        // Timestamps grow with sequences (a message's time is taken when it is appended).
+        if (s.timestamps[s.last_seq - s.first_seq] < timestamp_ns && !s.deleted[s.last_seq - s.first_seq]) continue;
+        for (uint64_t seq = std::max(first_live_, s.first_seq); seq <= s.last_seq; ++seq) {
+            uint64_t i = seq - s.first_seq;
+            if (!s.deleted[i] && s.timestamps[i] >= timestamp_ns) return seq;
+        }
+    }
+    return last_seq_ + 1;
 }
 
 StoreState StreamLog::state() const {

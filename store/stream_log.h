@@ -90,6 +90,9 @@ class StreamLog {
 public:
     static constexpr size_t kWritesInFlightMax = 4;
     using DurableCallback = std::function<void(uint64_t durable_seq)>;
+    // Told of each message removed from the log after open(), whatever removed it (limits,
+    // max_age, purge, remove), with its subject, before the removal. Must not call the log.
+    using RemovedCallback = std::function<void(uint64_t seq, std::string_view subject)>;
 
     // Opens or creates the log in options.dir, recovering what is there: every segment is
     // scanned, the log is cut at the first torn or corrupt record (and what lies beyond is
@@ -141,11 +144,20 @@ public:
     [[nodiscard]] Result<RecordView> load_last(std::string_view subject) const;
     // The first live sequence >= from whose subject matches `filter` (wildcards; empty: any).
     [[nodiscard]] Result<uint64_t> next_seq(uint64_t from, std::string_view filter) const;
+    // How many live messages >= from match `filter` (wildcards; empty: any). From the index,
+    // no record read: the live counts of whole segments, a walk of the rest.
+    uint64_t count_from(uint64_t from, std::string_view filter) const;
+    // The first live sequence whose message is at least as new as `timestamp_ns`, or
+    // last_seq() + 1 when there is none.
+    uint64_t seq_at_time(int64_t timestamp_ns) const;
+    // The subject of live message `seq`, from the index (empty if it is not live).
+    std::string_view subject_at(uint64_t seq) const { return is_live(seq) ? subject_of(seq) : std::string_view{}; }
     StoreState state() const;
     // Submits the writes that make everything appended so far durable; first carries out the
     // erases owed (see remove()), which are synchronous.
     void flush();
     void set_durable_callback(DurableCallback callback) { on_durable_ = std::move(callback); }
+    void set_removed_callback(RemovedCallback callback) { on_removed_ = std::move(callback); }
 
     // The record `seq`, checksum verified. Views stay valid until the next call on this log or
     // poll of its Disk (completions move and free the tail; drops may remove a segment).
@@ -250,6 +262,7 @@ private:
     Errc sticky_error_ = Errc::kOk;
     std::vector<std::pair<uint32_t, uint64_t>> tombstones_;  // during recovery: (kind, seq)
     DurableCallback on_durable_;
+    RemovedCallback on_removed_;
 
     // The next segment file, allocated and zero-filled ahead of need by the Disk (off this
     // thread), so a roll only writes a header and renames.
