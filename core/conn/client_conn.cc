@@ -210,17 +210,17 @@ bool ClientConn::queued_output() {
 Subscriber::Delivery ClientConn::deliver(Subscription& sub, const MsgView& msg) {
     if (sub.expired || closing_) return Delivery::kRefused;
     if (!msg.has_headers) {
-        proto::append_msg(out_, msg.subject, sub.sid, msg.reply, msg.payload, msg.total_size_text);
+        proto::append_msg(out_, msg.subject_shown(), sub.sid, msg.reply, msg.payload, msg.total_size_text);
     } else if (options_.headers) {
-        proto::append_hmsg(out_, msg.subject, sub.sid, msg.reply, msg.headers, msg.payload, msg.header_size_text,
+        proto::append_hmsg(out_, msg.subject_shown(), sub.sid, msg.reply, msg.headers, msg.payload, msg.header_size_text,
                            msg.total_size_text);
     } else {
         // A subscriber without header support gets the payload alone.
-        proto::append_msg(out_, msg.subject, sub.sid, msg.reply, msg.payload);
+        proto::append_msg(out_, msg.subject_shown(), sub.sid, msg.reply, msg.payload);
     }
     if (tracing_) {
         trace("->>", "MSG",
-              std::string(msg.subject) + " " + sub.sid + " " + std::to_string(msg.headers.size() + msg.payload.size()));
+              std::string(msg.subject_shown()) + " " + sub.sid + " " + std::to_string(msg.headers.size() + msg.payload.size()));
     }
     ++sub.delivered;
     queued_output();

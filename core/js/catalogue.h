@@ -24,6 +24,7 @@ struct StreamEntry {
     store::StoreState state;
     int64_t first_ts_ns = 0;
     int64_t last_ts_ns = 0;
+    uint64_t consumers = 0;
 };
 
 // The account's streams: names, configs, placement and a recent state.

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "core/js/consumer.h"
 #include "core/js/request_body.h"
 #include "core/js/stream.h"
 #include "core/server/log.h"
@@ -43,6 +44,7 @@ struct StateReport {
     store::StoreState state;
     int64_t first_ts_ns;
     int64_t last_ts_ns;
+    uint64_t consumers;
 };
 
 // A stream subscribes its subjects, and interest records carry 16-bit lengths (a client's SUB
@@ -65,8 +67,8 @@ std::expected<pjs::StreamConfig, pjs::ApiError> decided_config(const json& confi
     return pjs::check_stream_config(std::move(*parsed), options);
 }
 
-// "STREAM.INFO.ORDERS" → op "STREAM.INFO", name "ORDERS", rest "" (DIRECT.GET.<name>.<subject>
-// leaves the subject in rest).
+// "STREAM.INFO.ORDERS" → op "STREAM.INFO", name "ORDERS", rest "". The consumer requests and
+// DIRECT.GET.<name>.<subject> leave what follows the stream name in rest.
 struct ApiSubject {
     std::string_view op;
     std::string_view name;
@@ -74,22 +76,41 @@ struct ApiSubject {
 };
 
 std::optional<ApiSubject> split_api(std::string_view api) {
-    static constexpr std::string_view kStreamOps[] = {"STREAM.CREATE", "STREAM.UPDATE", "STREAM.DELETE",
-                                                      "STREAM.INFO", "STREAM.PURGE", "STREAM.MSG.GET",
-                                                      "STREAM.MSG.DELETE", "DIRECT.GET"};
-    for (std::string_view op : kStreamOps) {
-        if (api.size() <= op.size() + 1 || !api.starts_with(op) || api[op.size()] != '.') continue;
-        std::string_view tail = api.substr(op.size() + 1);
+    struct Op {
+        std::string_view name;
+        bool rest;  // tokens may follow the stream name
+    };
+    static constexpr Op kOps[] = {
+        {"STREAM.CREATE", false},          {"STREAM.UPDATE", false},
+        {"STREAM.DELETE", false},          {"STREAM.INFO", false},
+        {"STREAM.PURGE", false},           {"STREAM.MSG.GET", false},
+        {"STREAM.MSG.DELETE", false},      {"DIRECT.GET", true},
+        {"CONSUMER.DURABLE.CREATE", true}, {"CONSUMER.CREATE", true},
+        {"CONSUMER.INFO", true},           {"CONSUMER.DELETE", true},
+        {"CONSUMER.NAMES", false},         {"CONSUMER.LIST", false},
+        {"CONSUMER.PAUSE", true},          {"CONSUMER.LEADER.STEPDOWN", true},
+        {"CONSUMER.MSG.NEXT", true},
+    };
+    for (const Op& op : kOps) {
+        if (api.size() <= op.name.size() + 1 || !api.starts_with(op.name) || api[op.name.size()] != '.') continue;
+        std::string_view tail = api.substr(op.name.size() + 1);
         size_t dot = tail.find('.');
         std::string_view name = tail.substr(0, dot);
         std::string_view rest = dot == std::string_view::npos ? std::string_view{} : tail.substr(dot + 1);
-        if (op != "DIRECT.GET" && !rest.empty()) return std::nullopt;
-        return ApiSubject{op, name, rest};
+        if (!op.rest && !rest.empty()) return std::nullopt;
+        return ApiSubject{op.name, name, rest};
     }
     return std::nullopt;
 }
 
 std::string_view type_of(std::string_view op) {
+    if (op == "CONSUMER.CREATE" || op == "CONSUMER.DURABLE.CREATE") return pjs::kConsumerCreateResponse;
+    if (op == "CONSUMER.INFO") return pjs::kConsumerInfoResponse;
+    if (op == "CONSUMER.DELETE") return pjs::kConsumerDeleteResponse;
+    if (op == "CONSUMER.NAMES") return pjs::kConsumerNamesResponse;
+    if (op == "CONSUMER.LIST") return pjs::kConsumerListResponse;
+    if (op == "CONSUMER.PAUSE") return "io.nats.jetstream.api.v1.consumer_pause_response";
+    if (op == "CONSUMER.LEADER.STEPDOWN") return pjs::kConsumerLeaderStepdownResponse;
     if (op == "STREAM.CREATE") return kCreateType;
     if (op == "STREAM.UPDATE") return kUpdateType;
     if (op == "STREAM.DELETE") return kDeleteType;
@@ -138,13 +159,23 @@ Result<void, Error> JetStream::start() {
     return {};
 }
 
-void JetStream::send(std::string_view subject, std::string_view headers, std::string_view payload,
-                     uint64_t interest_seq) {
+void JetStream::send(const OutMsg& msg, uint64_t interest_seq) {
     if (interest_seq > 0 && !host_.interest_applied(interest_seq)) {
-        held_.push_back({std::string(subject), std::string(headers), std::string(payload), interest_seq, {}});
+        held_.push_back({std::string(msg.subject), std::string(msg.headers), std::string(msg.payload), interest_seq,
+                         std::string(msg.reply), std::string(msg.shown_subject)});
     } else {
-        outbox_.push(0, {subject, headers, payload});
+        outbox_.push(0, {msg.subject, msg.shown_subject, msg.reply, msg.headers, msg.payload});
     }
+}
+
+void JetStream::pump_consumers() {
+    // Consumers that still have work after their budget are listed again: the shard then
+    // turns again without waiting (busy()).
+    pumping_.swap(ready_);
+    for (Consumer* consumer : pumping_) {
+        if (consumer->pump(kConsumerBudget)) consumer->signal();
+    }
+    pumping_.clear();
 }
 
 void JetStream::run_turn() {
@@ -163,6 +194,11 @@ void JetStream::run_turn() {
         msg.has_headers = !request.headers.empty();
         handle_api(msg);
     }
+    // Appends go out first, then consumers deliver what is durable (a memory stream's write
+    // completes in the poll), then what the deliveries and acks wrote goes out too.
+    for (auto& [name, stream] : streams_) stream->flush();
+    memory_disk_.poll();
+    pump_consumers();
     for (auto& [name, stream] : streams_) stream->flush();
     memory_disk_.poll();
     for (auto& [name, stream] : streams_) stream->publish_state();
@@ -174,7 +210,7 @@ void JetStream::run_turn() {
     if (!held_.empty()) {
         std::erase_if(held_, [&](Outgoing& out) {
             if (!host_.interest_applied(out.interest_seq)) return false;
-            outbox_.push(0, {out.subject, out.headers, out.payload});
+            outbox_.push(0, {out.subject, out.shown_subject, out.reply, out.headers, out.payload});
             return true;
         });
     }
@@ -185,8 +221,10 @@ void JetStream::run_turn() {
         const auto parts = sending_.front().parts;
         MsgView msg;
         msg.subject = parts[0];
-        msg.headers = parts[1];
-        msg.payload = parts[2];
+        msg.shown_subject = parts[1];
+        msg.reply = parts[2];
+        msg.headers = parts[3];
+        msg.payload = parts[4];
         msg.has_headers = !msg.headers.empty();
         if (!host_.publish(msg)) break;  // a ring is full: the rest go next turn
         sending_.pop();
@@ -196,7 +234,10 @@ void JetStream::run_turn() {
 void JetStream::on_tick() {
     host_.loop().schedule(expiry_, io::Clock::now() + kExpiryInterval);
     int64_t now = base::wall_clock_ns();
-    for (auto& [name, stream] : streams_) stream->expire(now);
+    for (auto& [name, stream] : streams_) {
+        stream->expire(now);
+        stream->tick_consumers();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,14 +280,15 @@ void JetStream::handle_api(const MsgView& msg) {
         api_names(msg, api == "STREAM.LIST");
         return;
     }
-    if (api.starts_with("CONSUMER.")) {
-        // Say so rather than stay silent: a client waiting out its timeout learns nothing.
-        api_error(msg.reply, kConsumerCreateType,
-                  pjs::StreamGeneralError("consumers are not supported by this ringtail version yet"));
-        return;
-    }
     std::optional<ApiSubject> parts = split_api(api);
     if (!parts) return;  // nats-server has no handler there either: no answer
+    // The consumer's own subscription takes its pull requests (nats-server's API has no
+    // handler for them either).
+    if (parts->op == "CONSUMER.MSG.NEXT") return;
+    if (parts->op == "CONSUMER.LEADER.STEPDOWN") {
+        api_error(msg.reply, type_of(parts->op), pjs::ClusterRequired());
+        return;
+    }
     if (parts->op == "STREAM.CREATE") {
         api_create(parts->name, msg);
         return;
@@ -278,8 +320,10 @@ void JetStream::forward_to(uint32_t owner, const MsgView& msg) {
 void JetStream::api_account_info(std::string_view reply) {
     uint64_t memory = 0;
     uint64_t storage = 0;
+    uint64_t consumers = 0;
     for (const auto& [name, entry] : setup_.catalogue->streams) {
         (entry.config.storage == pjs::Storage::kMemory ? memory : storage) += entry.state.bytes;
+        consumers += entry.consumers;
     }
     json limits = {{"max_memory", -1},
                    {"max_storage", -1},
@@ -293,7 +337,7 @@ void JetStream::api_account_info(std::string_view reply) {
                 {"memory", memory},
                 {"storage", storage},
                 {"streams", setup_.catalogue->streams.size()},
-                {"consumers", 0},
+                {"consumers", consumers},
                 {"limits", limits},
                 {"api", {{"total", setup_.counters->api_total()}, {"errors", setup_.counters->api_errors()}}}};
     api_reply(reply, out.dump());
@@ -459,7 +503,7 @@ void JetStream::api_names(const MsgView& msg, bool list) {
                    {"first_ts", pjs::rfc3339(entry.first_ts_ns)},
                    {"last_seq", state.last_seq},
                    {"last_ts", pjs::rfc3339(entry.last_ts_ns)},
-                   {"consumer_count", 0}};
+                   {"consumer_count", entry.consumers}};
         if (state.num_subjects > 0) st["num_subjects"] = state.num_subjects;
         if (state.num_deleted > 0) st["num_deleted"] = state.num_deleted;
         streams.push_back({{"config", pjs::to_json(entry.config)},
@@ -489,7 +533,7 @@ void JetStream::report(std::string_view what, std::string_view name, std::string
 
 void JetStream::report_state(const Stream& stream, const store::StoreState& state, int64_t first_ts_ns,
                              int64_t last_ts_ns) {
-    StateReport body{state, first_ts_ns, last_ts_ns};
+    StateReport body{state, first_ts_ns, last_ts_ns, stream.consumer_count()};
     report(kReportState, stream.name(), {reinterpret_cast<const char*>(&body), sizeof body});
 }
 
@@ -519,6 +563,7 @@ void JetStream::on_report(const MsgView& msg) {
         entry.state = report.state;
         entry.first_ts_ns = report.first_ts_ns;
         entry.last_ts_ns = report.last_ts_ns;
+        entry.consumers = report.consumers;
     }
 }
 
@@ -547,9 +592,7 @@ void JetStream::on_forward(const MsgView& msg) {
         update_stream(stream, msg);
         return;
     }
-    std::string op(parts->op);
-    if (op == "DIRECT.GET" && !parts->rest.empty()) op += "." + std::string(parts->rest);
-    stream.handle_request(op, msg);
+    stream.handle_request(parts->op, parts->rest, msg);
 }
 
 void JetStream::update_stream(Stream& stream, const MsgView& msg) {

@@ -19,7 +19,17 @@
 
 namespace ringtail::core::js {
 
+class Consumer;
 class Stream;
+
+// A message JetStream sends: views, copied into the outbox at once.
+struct OutMsg {
+    std::string_view subject;        // routed on
+    std::string_view shown_subject;  // shown in MSG when not empty (a consumer's delivery)
+    std::string_view reply;
+    std::string_view headers;
+    std::string_view payload;
+};
 
 // What one shard's JetStream starts with, handed over before the shard's thread runs.
 struct ShardSetup {
@@ -67,8 +77,20 @@ public:
     // ---- used by Stream ----
     // Queues a message for the end of the turn; with `interest_seq`, held until every shard
     // has applied this shard's interest changes up to it.
+    void send(const OutMsg& msg, uint64_t interest_seq = 0);
     void send(std::string_view subject, std::string_view headers, std::string_view payload,
-              uint64_t interest_seq = 0);
+              uint64_t interest_seq = 0) {
+        send(OutMsg{subject, {}, {}, headers, payload}, interest_seq);
+    }
+    // True while the outbox holds so much that consumers should wait (the rings to other
+    // shards are full).
+    bool outbox_full() const { return outbox_.bytes() + sending_.bytes() > kOutboxBytesMax; }
+    // Consumers have work left: the shard's next turn must not wait for an event.
+    bool busy() const { return !ready_.empty(); }
+    // `consumer` has work: pump it at the end of this turn.
+    void consumer_ready(Consumer& consumer) { ready_.push_back(&consumer); }
+    // `consumer` is going away: forget it.
+    void consumer_gone(Consumer& consumer) { std::erase(ready_, &consumer); }
     Host& host() { return host_; }
     store::Disk& file_disk() { return file_disk_; }
     store::Disk& memory_disk() { return memory_disk_; }
@@ -110,8 +132,13 @@ private:
         std::string headers;
         std::string payload;
         uint64_t interest_seq = 0;
-        std::string reply;  // requests only
+        std::string reply;
+        std::string shown_subject;
     };
+    void pump_consumers();
+    static constexpr size_t kOutboxBytesMax = 8u << 20;
+    // Deliveries one consumer makes per turn before the others get theirs.
+    static constexpr size_t kConsumerBudget = 256;
 
     Host& host_;
     store::Disk& file_disk_;
@@ -120,8 +147,10 @@ private:
     std::map<std::string, std::unique_ptr<Stream>> streams_;
     std::unique_ptr<Subscription> api_sub_;
     std::deque<Outgoing> requests_;  // $JS.API requests received this turn (shard 0)
-    base::ByteFifo<3> outbox_;       // subject, headers, payload
-    base::ByteFifo<3> sending_;      // the part of the outbox being published
+    base::ByteFifo<5> outbox_;       // subject, shown subject, reply, headers, payload
+    base::ByteFifo<5> sending_;      // the part of the outbox being published
+    std::vector<Consumer*> ready_;   // consumers with work this turn (each listed once)
+    std::vector<Consumer*> pumping_;
     std::vector<Outgoing> held_;     // waiting for interest to be applied everywhere
     io::Timer expiry_;               // max_age, every 100 ms
 };

@@ -6,9 +6,12 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <random>
 
 #include "base/clock.h"
 #include "base/subject_match.h"
+#include "core/js/consumer.h"
+#include "core/js/consumer_log.h"
 #include "core/js/jetstream.h"
 #include "core/js/request_body.h"
 #include "core/server/log.h"
@@ -66,12 +69,17 @@ std::string add_header(std::string block, std::string_view key, std::string_view
 Stream::Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns)
     : js_(js), config_(std::move(config)), created_ns_(created_ns) {}
 
-Stream::~Stream() { unsubscribe_subjects(); }
+Stream::~Stream() {
+    for (auto& [name, consumer] : consumers_) js_.consumer_gone(*consumer);
+    consumers_.clear();
+    unsubscribe_subjects();
+}
 
 Result<std::unique_ptr<Stream>, Error> Stream::open(JetStream& js, const proto::js::StreamConfig& config,
                                                     int64_t created_ns, bool create) {
     std::unique_ptr<Stream> stream(new Stream(js, config, created_ns));
     if (auto opened = stream->open_log(create); !opened) return std::unexpected(opened.error());
+    if (auto opened = stream->open_consumers(); !opened) return std::unexpected(opened.error());
     stream->rebuild_dedupe();
     stream->subscribe_subjects();
     return stream;
@@ -122,6 +130,7 @@ Result<void, Error> Stream::open_log(bool create) {
     if (!report.detail.empty()) log_warn("JetStream stream '" + config_.name + "' recovered: " + report.detail);
     log_ = std::move(*log);
     log_->set_durable_callback([this](uint64_t durable_seq) { on_durable(durable_seq); });
+    log_->set_removed_callback([this](uint64_t seq, std::string_view subject) { on_removed(seq, subject); });
     if (log_->last_seq() > 0) {
         if (auto last = log_->load(log_->last_seq())) last_ts_ns_ = last->timestamp_ns;
     }
@@ -166,6 +175,12 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
 
 void Stream::destroy() {
     unsubscribe_subjects();
+    for (auto& [name, consumer] : consumers_) {
+        consumer->destroy();
+        js_.consumer_gone(*consumer);
+    }
+    consumers_.clear();
+    consumer_log_.reset();
     // Acks still pending would announce messages that are about to vanish: answer them now,
     // as nats-server's acks would have gone out already.
     on_durable(UINT64_MAX);
@@ -203,6 +218,7 @@ Subscriber::Delivery Stream::deliver(Subscription&, const MsgView& msg) {
 }
 
 void Stream::flush() {
+    if (consumer_log_) consumer_log_->flush();
     while (!waiting_.empty()) {
         Waiting& next = waiting_.front();
         if (!process(next.subject, next.reply, next.headers, next.payload)) break;
@@ -233,6 +249,8 @@ void Stream::ack_error(std::string_view reply, const proto::js::ApiError& error)
 }
 
 void Stream::on_durable(uint64_t durable_seq) {
+    // Consumers deliver only what is on stable storage.
+    for (auto& [name, consumer] : consumers_) consumer->signal();
     while (!pending_acks_.empty()) {
         auto pending = pending_acks_.front();
         uint64_t seq = pending.tag >> 1;
@@ -364,9 +382,13 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         dedupe_[msg_id] = {*seq, now};
         dedupe_order_.emplace_back(now, std::string(msg_id));
     }
-    // Interest retention with no consumer keeps nothing (nats-server skips the message but
-    // advances the sequence); there are no consumers yet.
-    if (config_.retention == pjs::Retention::kInterest) (void)log_->remove(*seq);
+    // Interest retention keeps a message only if some consumer wants its subject (nats-server
+    // skips the message but advances the sequence).
+    if (config_.retention == pjs::Retention::kInterest && !any_consumer_wants(subject)) {
+        (void)log_->remove(*seq);
+    } else {
+        for (auto& [name, consumer] : consumers_) consumer->on_appended(*seq, subject);
+    }
     if (rollup_subject || rollup_all) {
         store::PurgeRequest purge;
         if (rollup_subject) purge.subject = std::string(subject);
@@ -436,7 +458,9 @@ std::atomic<int64_t>& Stream::bytes_counter() {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-void Stream::reply_json(std::string_view reply, const json& body) { js_.api_reply(reply, body.dump()); }
+void Stream::reply_json(std::string_view reply, const json& body, uint64_t interest_seq) {
+    js_.api_reply(reply, body.dump(), interest_seq);
+}
 
 void Stream::reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error) {
     js_.api_error(reply, type, error);
@@ -481,7 +505,7 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
             st["deleted"] = std::move(deleted);
         }
     }
-    st["consumer_count"] = 0;
+    st["consumer_count"] = consumers_.size();
     out["config"] = pjs::to_json(config_);
     out["created"] = pjs::rfc3339(created_ns_);
     out["state"] = std::move(st);
@@ -521,7 +545,7 @@ std::string Stream::first_ts_text(const store::StoreState& state) const {
     return pjs::rfc3339(0);
 }
 
-void Stream::handle_request(std::string_view op, const MsgView& msg) {
+void Stream::handle_request(std::string_view op, std::string_view rest, const MsgView& msg) {
     if (op == "STREAM.INFO") {
         api_info(msg);
     } else if (op == "STREAM.PURGE") {
@@ -530,9 +554,18 @@ void Stream::handle_request(std::string_view op, const MsgView& msg) {
         api_msg_get(msg);
     } else if (op == "STREAM.MSG.DELETE") {
         api_msg_delete(msg);
-    } else if (op.starts_with("DIRECT.GET")) {
-        std::string_view rest = op.substr(std::string_view("DIRECT.GET").size());
-        api_direct_get(msg, rest.empty() ? rest : rest.substr(1));
+    } else if (op == "DIRECT.GET") {
+        api_direct_get(msg, rest);
+    } else if (op == "CONSUMER.CREATE" || op == "CONSUMER.DURABLE.CREATE") {
+        api_consumer_create(op, msg);
+    } else if (op == "CONSUMER.INFO") {
+        api_consumer_info(rest, msg);
+    } else if (op == "CONSUMER.DELETE") {
+        api_consumer_delete(rest, msg);
+    } else if (op == "CONSUMER.NAMES" || op == "CONSUMER.LIST") {
+        api_consumer_names(msg, op == "CONSUMER.LIST");
+    } else if (op == "CONSUMER.PAUSE") {
+        api_consumer_pause(rest, msg);
     }
 }
 
@@ -590,6 +623,19 @@ void Stream::api_purge(const MsgView& msg) {
         return;
     }
     state_dirty_ = true;
+    // nats-server moves its consumers past what a purge took: all of them, or those whose
+    // filter the purge's subject covers.
+    uint64_t first = log_->first_seq();
+    if (!purge.subject.empty()) {
+        auto next = log_->next_seq(log_->first_seq(), purge.subject);
+        first = next ? *next : log_->last_seq() + 1;
+    }
+    for (auto& [name, consumer] : consumers_) {
+        const std::string& filter = consumer->config().filter_subject;
+        bool moves = purge.subject.empty() || purge.subject == filter ||
+                     (!filter.empty() && base::subject_matches(purge.subject, filter));
+        if (moves) consumer->on_purged(first);
+    }
     // A filtered purge removes message by message, as a delete does.
     emptied_by_purge_ = purge.subject.empty();
     reply_json(msg.reply, {{"type", kPurgeType}, {"success", true}, {"purged", *purged}});
@@ -711,6 +757,269 @@ void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject) {
     headers = add_header(std::move(headers), "Nats-Sequence", std::to_string(record->seq));
     headers = add_header(std::move(headers), "Nats-Time-Stamp", pjs::rfc3339(record->timestamp_ns));
     js_.send(msg.reply, headers, record->payload);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumers
+
+Result<void, Error> Stream::open_consumers() {
+    // Memory streams keep their consumers' state in memory, as they keep their messages.
+    if (dir_.empty()) return {};
+    auto log = ConsumerLog::open(js_.file_disk(), dir_ + "/consumers");
+    if (!log) return std::unexpected(log.error());
+    consumer_log_ = std::move(*log);
+    consumer_log_->set_durable_callback([this](uint64_t seq) {
+        for (auto& [name, consumer] : consumers_) consumer->on_log_durable(seq);
+    });
+    for (auto& [id, recovered] : consumer_log_->take_recovered()) {
+        auto config = recovered_consumer_config(recovered.config_json);
+        if (!config) {
+            log_warn("JetStream consumer '" + config_.name + " > " + recovered.name +
+                     "' could not be recovered: " + config.error().description);
+            continue;
+        }
+        auto consumer = std::make_unique<Consumer>(js_, *this, std::move(*config), recovered.name,
+                                                   recovered.created_ns, consumer_log_.get(), id);
+        consumer->start_recovered(std::move(recovered.state));
+        consumers_.emplace(recovered.name, std::move(consumer));
+    }
+    if (!consumers_.empty()) {
+        log_info("  Recovered " + std::to_string(consumers_.size()) + " consumers for stream '" + config_.name + "'");
+    }
+    return {};
+}
+
+uint64_t Stream::consumer_log_durable_seq() const { return consumer_log_ ? consumer_log_->durable_seq() : UINT64_MAX; }
+
+void Stream::on_removed(uint64_t seq, std::string_view subject) {
+    for (auto& [name, consumer] : consumers_) consumer->on_removed(seq, subject);
+}
+
+bool Stream::any_consumer_wants(std::string_view subject) const {
+    return std::any_of(consumers_.begin(), consumers_.end(),
+                       [&](const auto& entry) { return entry.second->wants_subject(subject); });
+}
+
+// nats-server's ackMsg and checkInterest.
+void Stream::acked_by(const Consumer& by, uint64_t seq) {
+    if (config_.retention == pjs::Retention::kLimits || !log_->contains(seq)) return;
+    std::string_view subject = log_->subject_at(seq);
+    for (const auto& [name, consumer] : consumers_) {
+        if (consumer.get() != &by && consumer->needs(seq, subject)) return;
+    }
+    if (log_->remove(seq)) state_dirty_ = true;
+}
+
+void Stream::tick_consumers() {
+    std::vector<std::string> gone;
+    for (auto& [name, consumer] : consumers_) {
+        consumer->on_tick();
+        if (consumer->inactive_expired()) gone.push_back(name);
+    }
+    for (const std::string& name : gone) {
+        log_debug("JetStream consumer '" + config_.name + " > " + name + "' deleted after inactivity");
+        delete_consumer(name);
+    }
+    if (consumer_log_ && consumer_log_->wants_compaction()) {
+        for (auto& [name, consumer] : consumers_) consumer->write_snapshot();
+        consumer_log_->purge_when_durable();
+    }
+}
+
+void Stream::delete_consumer(const std::string& name) {
+    auto it = consumers_.find(name);
+    if (it == consumers_.end()) return;
+    it->second->destroy();
+    js_.consumer_gone(*it->second);
+    consumers_.erase(it);
+    if (consumers_.empty() && consumer_log_) consumer_log_->purge_when_durable();
+    state_dirty_ = true;
+}
+
+void Stream::api_consumer_info(std::string_view name, const MsgView& msg) {
+    constexpr std::string_view kType = pjs::kConsumerInfoResponse;
+    if (!is_empty_request(msg.payload)) {
+        reply_error(msg.reply, kType, pjs::NotEmptyRequest());
+        return;
+    }
+    auto it = consumers_.find(std::string(name));
+    if (it == consumers_.end()) {
+        reply_error(msg.reply, kType, pjs::ConsumerNotFound());
+        return;
+    }
+    json out = it->second->info();
+    out["type"] = kType;
+    reply_json(msg.reply, out);
+}
+
+void Stream::api_consumer_delete(std::string_view name, const MsgView& msg) {
+    constexpr std::string_view kType = pjs::kConsumerDeleteResponse;
+    if (!is_empty_request(msg.payload)) {
+        reply_error(msg.reply, kType, pjs::NotEmptyRequest());
+        return;
+    }
+    if (!consumers_.contains(std::string(name))) {
+        reply_error(msg.reply, kType, pjs::ConsumerNotFound());
+        return;
+    }
+    delete_consumer(std::string(name));
+    reply_json(msg.reply, {{"type", kType}, {"success", true}});
+}
+
+// nats-server's jsConsumerNamesRequest and jsConsumerListRequest: sorted by name, paged.
+void Stream::api_consumer_names(const MsgView& msg, bool list) {
+    std::string_view type = list ? pjs::kConsumerListResponse : pjs::kConsumerNamesResponse;
+    int64_t offset = 0;
+    if (!is_empty_request(msg.payload)) {
+        RequestBody request(msg.payload);
+        offset = request.i64("offset");
+        if (!request.valid()) {
+            reply_error(msg.reply, type, pjs::InvalidJSON());
+            return;
+        }
+    }
+    constexpr size_t kNamesLimit = 1024;
+    constexpr size_t kListLimit = 256;
+    size_t limit = list ? kListLimit : kNamesLimit;
+    size_t total = consumers_.size();
+    size_t start = std::min(static_cast<size_t>(std::max<int64_t>(offset, 0)), total);
+    json consumers = json::array();
+    size_t index = 0;
+    for (const auto& [name, consumer] : consumers_) {
+        if (index++ < start) continue;
+        if (consumers.size() >= limit) break;
+        if (list) {
+            consumers.push_back(consumer->info());
+        } else {
+            consumers.push_back(name);
+        }
+    }
+    reply_json(msg.reply, {{"type", type}, {"total", total}, {"offset", start}, {"limit", limit},
+                           {"consumers", std::move(consumers)}});
+}
+
+// 2.11's CONSUMER.PAUSE: {"pause_until": time} pauses, an empty request resumes.
+void Stream::api_consumer_pause(std::string_view name, const MsgView& msg) {
+    constexpr std::string_view kType = "io.nats.jetstream.api.v1.consumer_pause_response";
+    int64_t until_ns = 0;
+    if (!is_empty_request(msg.payload)) {
+        RequestBody request(msg.payload);
+        std::string until = request.string("pause_until");
+        if (!request.valid()) {
+            reply_error(msg.reply, kType, pjs::InvalidJSON());
+            return;
+        }
+        if (!until.empty()) {
+            auto parsed = pjs::parse_rfc3339(until);
+            if (!parsed) {
+                reply_error(msg.reply, kType, pjs::InvalidJSON());
+                return;
+            }
+            until_ns = *parsed;
+        }
+    }
+    auto it = consumers_.find(std::string(name));
+    if (it == consumers_.end()) {
+        reply_error(msg.reply, kType, pjs::ConsumerNotFound());
+        return;
+    }
+    it->second->pause(until_ns);
+    int64_t now = base::wall_clock_ns();
+    bool paused = until_ns > now;
+    json out = {{"type", kType}, {"paused", paused}, {"pause_until", pjs::rfc3339(until_ns)}};
+    if (paused) out["pause_remaining"] = until_ns - now;
+    reply_json(msg.reply, out);
+}
+
+// A consumer's config as the log keeps it (ConsumerInfo.config's JSON), read back the way
+// nats-server recovers a consumer: parsed like a create request's, checked as when recovering.
+std::expected<pjs::ConsumerConfig, pjs::ApiError> Stream::recovered_consumer_config(std::string_view json_text) const {
+    std::string body = "{\"config\":";
+    body.append(json_text);
+    body.append("}");
+    auto request = pjs::parse_consumer_create_request(body);
+    if (!request) return std::unexpected(request.error());
+    pjs::ConsumerCheckOptions options;
+    options.recovering = true;
+    return pjs::check_consumer_config(std::move(request->config), config_, options);
+}
+
+// nats-server's jsConsumerCreateRequest then addConsumerWithAssignment, in their order (see
+// proto/js/consumer_config.h).
+void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
+    constexpr std::string_view kType = pjs::kConsumerCreateResponse;
+    auto request = pjs::parse_consumer_create_request(msg.payload);
+    if (!request) {
+        reply_error(msg.reply, kType, request.error());
+        return;
+    }
+    auto asked = pjs::check_consumer_create(msg.subject, *request);
+    if (!asked) {
+        reply_error(msg.reply, kType, asked.error());
+        return;
+    }
+    auto checked = pjs::check_consumer_config(std::move(*asked), config_);
+    if (!checked) {
+        reply_error(msg.reply, kType, checked.error());
+        return;
+    }
+    std::string name(pjs::consumer_name(*checked));
+    if (!name.empty()) {
+        if (auto existing = consumers_.find(name); existing != consumers_.end()) {
+            Consumer& consumer = *existing->second;
+            bool bound = consumer.push() && js_.host().has_interest(consumer.config().deliver_subject);
+            auto updated = pjs::updated_consumer_config(consumer.config(), std::move(*checked), request->action, bound);
+            if (!updated) {
+                reply_error(msg.reply, kType, updated.error());
+                return;
+            }
+            if (!(*updated == consumer.config())) consumer.update(std::move(*updated));
+            json out = consumer.info();
+            out["type"] = kType;
+            reply_json(msg.reply, out);
+            return;
+        }
+    }
+    if (auto refused = pjs::check_consumer_absent(request->action)) {
+        reply_error(msg.reply, kType, *refused);
+        return;
+    }
+    if (config_.max_consumers > 0 && static_cast<int64_t>(consumers_.size()) >= config_.max_consumers) {
+        reply_error(msg.reply, kType, pjs::MaximumConsumersLimit());
+        return;
+    }
+    std::vector<const pjs::ConsumerConfig*> others;
+    for (const auto& [other_name, other] : consumers_) others.push_back(&other->config());
+    if (auto refused = pjs::check_work_queue_consumer(*checked, config_, others)) {
+        reply_error(msg.reply, kType, *refused);
+        return;
+    }
+    if (auto refused = pjs::check_consumer_name(*checked)) {
+        reply_error(msg.reply, kType, *refused);
+        return;
+    }
+    pjs::ConsumerConfig config = pjs::created_consumer_config(std::move(*checked));
+    if (name.empty()) {
+        // A legacy ephemeral: nats-server makes up an 8-character name.
+        static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        thread_local std::minstd_rand random(std::random_device{}());
+        do {
+            name.clear();
+            for (int i = 0; i < 8; ++i) name.push_back(kDigits[random() % 62]);
+        } while (consumers_.contains(name));
+    }
+    // State on disk for file streams unless the consumer asks for memory (mem_storage).
+    ConsumerLog* log = consumer_log_ && !config.mem_storage ? consumer_log_.get() : nullptr;
+    uint32_t id = consumer_log_ ? consumer_log_->next_id() : 0;
+    auto consumer = std::make_unique<Consumer>(js_, *this, std::move(config), name, base::wall_clock_ns(), log, id);
+    Consumer& created = *consumer;
+    consumers_.emplace(name, std::move(consumer));
+    created.start_new();
+    state_dirty_ = true;
+    json out = created.info();
+    out["type"] = kType;
+    // Pull requests and acks from any shard must find the consumer once the client has this.
+    reply_json(msg.reply, out, js_.host().interest_seq_sent());
 }
 
 }  // namespace ringtail::core::js

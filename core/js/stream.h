@@ -8,16 +8,21 @@
 #include <string_view>
 #include <vector>
 
+#include <map>
+
 #include "base/byte_fifo.h"
 #include "base/result.h"
 #include "base/string_map.h"
 #include "core/route/subscription.h"
 #include "proto/js/api.h"
+#include "proto/js/consumer_config.h"
 #include "proto/js/stream_config.h"
 #include "store/stream_log.h"
 
 namespace ringtail::core::js {
 
+class Consumer;
+class ConsumerLog;
 class JetStream;
 
 // One JetStream stream on its owner shard: publish semantics over a StreamLog (headers,
@@ -46,8 +51,9 @@ public:
     // changed since the last call.
     void publish_state();
 
-    // The per-stream requests; `op` is what follows "$JS.API." up to the stream name.
-    void handle_request(std::string_view op, const MsgView& msg);
+    // The per-stream requests; `op` is what follows "$JS.API." up to the stream name, `rest`
+    // what follows the name (a consumer's name, a DIRECT.GET subject).
+    void handle_request(std::string_view op, std::string_view rest, const MsgView& msg);
     // Applies a config shard 0 has validated.
     [[nodiscard]] Result<void, Error> update(const proto::js::StreamConfig& config);
     // Unsubscribes, closes the log and removes the stream's files.
@@ -62,6 +68,15 @@ public:
     // them (create, update).
     uint64_t interest_seq() const { return interest_seq_; }
 
+    // ---- for its consumers ----
+    const store::StreamLog& log() const { return *log_; }
+    // Consumer `by` is done with `seq` (acked it, or delivered it without acks): interest and
+    // work-queue streams drop it once no consumer owes an ack for it.
+    void acked_by(const Consumer& by, uint64_t seq);
+    uint64_t consumer_log_durable_seq() const;
+    size_t consumer_count() const { return consumers_.size(); }
+    // JetStream's tick: the consumers' own, and ephemerals inactive long enough go.
+    void tick_consumers();
 private:
     Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns);
     [[nodiscard]] Result<void, Error> open_log(bool create);
@@ -85,6 +100,20 @@ private:
     void rebuild_dedupe();
     std::optional<proto::js::ApiError> check_discard_new(std::string_view subject, size_t size) const;
 
+    // Consumers.
+    [[nodiscard]] Result<void, Error> open_consumers();
+    void on_removed(uint64_t seq, std::string_view subject);
+    void delete_consumer(const std::string& name);
+    void api_consumer_create(std::string_view op, const MsgView& msg);
+    void api_consumer_info(std::string_view name, const MsgView& msg);
+    void api_consumer_delete(std::string_view name, const MsgView& msg);
+    void api_consumer_names(const MsgView& msg, bool list);
+    void api_consumer_pause(std::string_view name, const MsgView& msg);
+    // Whether any consumer wants messages on `subject` (interest retention stores only those).
+    bool any_consumer_wants(std::string_view subject) const;
+    std::expected<proto::js::ConsumerConfig, proto::js::ApiError> recovered_consumer_config(
+        std::string_view json_text) const;
+
     // Requests.
     void api_info(const MsgView& msg);
     void api_purge(const MsgView& msg);
@@ -92,7 +121,7 @@ private:
     void api_msg_delete(const MsgView& msg);
     void api_direct_get(const MsgView& msg, std::string_view subject_suffix);
     void reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
-    void reply_json(std::string_view reply, const nlohmann::json& body);
+    void reply_json(std::string_view reply, const nlohmann::json& body, uint64_t interest_seq = 0);
     // MSG.GET and DIRECT.GET: the message at `seq`, the newest matching `last_for`, or the
     // first from `seq` on matching `next_for`.
     Result<store::RecordView> lookup(uint64_t seq, std::string_view last_for, std::string_view next_for) const;
@@ -108,6 +137,10 @@ private:
     const int64_t created_ns_;
     std::string dir_;  // empty for memory storage
     std::unique_ptr<store::StreamLog> log_;
+    // Consumers, by name (the order NAMES and LIST use), and the log of their state (file
+    // streams only; declared first so that it outlives them).
+    std::unique_ptr<ConsumerLog> consumer_log_;
+    std::map<std::string, std::unique_ptr<Consumer>> consumers_;
     std::vector<std::unique_ptr<Subscription>> subs_;
     uint64_t interest_seq_ = 0;
 

@@ -9,7 +9,7 @@ namespace ringtail::core {
 // A message as routing sees it: views into a receive buffer, a ring record or a server part's
 // own buffer, valid only for the call they are passed to.
 struct MsgView {
-    std::string_view subject;
+    std::string_view subject;  // what the message is routed on
     std::string_view reply;
     std::string_view headers;
     std::string_view payload;
@@ -18,6 +18,12 @@ struct MsgView {
     // them as nats-server does. Empty when the sizes are written afresh.
     std::string_view total_size_text;
     std::string_view header_size_text;
+    // The subject MSG shows when it is not the one routed on: a JetStream delivery goes to
+    // its deliver subject (or a pull request's inbox) and shows the stream subject, as
+    // nats-server's deliveries do. Empty: `subject`.
+    std::string_view shown_subject;
+
+    std::string_view subject_shown() const { return shown_subject.empty() ? subject : shown_subject; }
 };
 
 struct Subscription;

@@ -23,7 +23,8 @@ void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const u
                  static_cast<uint32_t>(msg.payload.size()),
                  static_cast<uint16_t>(queue_ids.size()),
                  flags,
-                 static_cast<uint8_t>(msg.total_size_text.size() | (msg.header_size_text.size() << 4))};
+                 static_cast<uint8_t>(msg.total_size_text.size() | (msg.header_size_text.size() << 4)),
+                 static_cast<uint32_t>(msg.shown_subject.size())};
     writer.put(&head, sizeof head);
     writer.put(msg.subject);
     writer.put(msg.reply);
@@ -32,6 +33,7 @@ void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const u
     writer.put(queue_ids.data(), 8 * queue_ids.size());
     writer.put(msg.total_size_text);
     writer.put(msg.header_size_text);
+    writer.put(msg.shown_subject);
     RT_ASSERT(writer.used() == body.size());
 }
 
@@ -49,6 +51,7 @@ MsgRecord decode_msg(std::span<const std::byte> body) {
     record.queue_ids = {reinterpret_cast<const std::byte*>(ids.data()), ids.size()};
     record.msg.total_size_text = reader.text(head.size_text_bytes & 0xf);
     record.msg.header_size_text = reader.text(head.size_text_bytes >> 4);
+    record.msg.shown_subject = reader.text(head.shown_subject_bytes);
     RT_ASSERT(reader.done());
     return record;
 }
@@ -144,7 +147,7 @@ uint64_t Mesh::send_interest(std::string_view subject, std::string_view queue, i
 
 void Mesh::send_js(uint32_t target, const MsgView& msg) {
     RT_ASSERT(target != self_);
-    MsgView plain_fields{msg.subject, msg.reply, msg.headers, msg.payload, msg.has_headers, {}, {}};
+    MsgView plain_fields{msg.subject, msg.reply, msg.headers, msg.payload, msg.has_headers, {}, {}, {}};
     std::string body(msg_record_base_bytes(plain_fields), '\0');
     encode_msg({reinterpret_cast<std::byte*>(body.data()), body.size()}, plain_fields, {}, false);
     push_control(target, RecordKind::kJs, body);

@@ -22,7 +22,8 @@ enum class RecordKind : uint32_t {
 
 // kMsg body:
 //   MsgHead | subject | reply | headers | payload | queue ids (u64 each, see queue_id())
-//   | total size digits | header size digits   (both usually empty)
+//   | total size digits | header size digits   (both usually empty) | shown subject (usually
+//   empty; see MsgView::shown_subject)
 // `queue_count` ids name the queue groups the sender chose this shard to serve; the receiver
 // delivers to one member of each, and (kMsgPlain) to every plain subscriber that matches.
 // A message whose queue ids would not fit one record is sent as several records, the first
@@ -40,8 +41,9 @@ struct MsgHead {
     // carried so MSG repeats them: low nibble total, high nibble header. Digits follow the
     // queue names.
     uint8_t size_text_bytes;
+    uint32_t shown_subject_bytes;
 };
-static_assert(sizeof(MsgHead) == 20);
+static_assert(sizeof(MsgHead) == 24);
 
 // kJs body: a kMsg body without queue ids or size digits; the subject says what it is for
 // (core/js/ reads it).
@@ -58,7 +60,8 @@ static_assert(sizeof(InterestHead) == 16);
 // Body bytes of a kMsg record without its queue ids (each adds 8).
 inline size_t msg_record_base_bytes(const MsgView& msg) {
     return sizeof(MsgHead) + msg.subject.size() + msg.reply.size() + msg.headers.size() +
-           msg.payload.size() + msg.total_size_text.size() + msg.header_size_text.size();
+           msg.payload.size() + msg.total_size_text.size() + msg.header_size_text.size() +
+           msg.shown_subject.size();
 }
 
 // A decoded kMsg or kJs body: views into the record.

@@ -67,7 +67,7 @@ Result<void, Error> Shard::run(js::ShardSetup js_setup) {
 
     Result<void, Error> ended;
     while (true) {
-        if (auto ok = loop_.run_once(true); !ok) {
+        if (auto ok = loop_.run_once(!(js_ && js_->busy())); !ok) {
             ended = ok;
             break;
         }

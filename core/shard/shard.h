@@ -97,6 +97,7 @@ private:
     bool publish(const MsgView& msg) override;
     void send_to_shard(uint32_t target, const MsgView& msg) override { mesh_.send_js(target, msg); }
     bool records_waiting(uint32_t target) const override { return mesh_.control_waiting(target); }
+    bool has_interest(std::string_view subject) override { return switch_.has_interest(subject); }
     void drain_inbound() override;
     io::Loop& loop() override { return loop_; }
 

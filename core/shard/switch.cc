@@ -88,6 +88,11 @@ const Subscription* Switch::find_plain(std::string_view subject, const Subscribe
     return nullptr;
 }
 
+bool Switch::has_interest(std::string_view subject) {
+    if (!sublist_.match(subject).empty()) return true;
+    return mesh_.shards() > 1 && !interest_.match(subject).empty();
+}
+
 size_t Switch::drain(JsRecordHandler* js) {
     js_ = js;
     size_t records = mesh_.drain(*this);

@@ -51,6 +51,9 @@ public:
 
     // The first plain subscription of `owner` matching `subject`.
     const Subscription* find_plain(std::string_view subject, const Subscriber& owner);
+    // Whether anyone, on this shard or (as far as this shard knows) another, subscribes to
+    // something matching `subject`.
+    bool has_interest(std::string_view subject);
 
     Mesh& mesh() { return mesh_; }
     size_t subscriptions() const { return sublist_.count(); }

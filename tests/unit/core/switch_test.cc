@@ -110,18 +110,20 @@ TEST(Switch, ARequestNeverOvertakesItsInboxInterestWaitingForRoom) {
     }
     while (cluster.at(0).publish(msg_of("fill", ""), nullptr) == Routed::kDelivered) {
     }
+    // Longer than the room an empty fill message can leave, so its interest record cannot fit.
+    const std::string kInbox = "_INBOX.a-requester-waiting-for-room";
     FakeSubscriber requester(0);
-    requester.subscribe(cluster.at(0), "_INBOX.r", "", "r");  // its interest record waits here
+    requester.subscribe(cluster.at(0), kInbox, "", "r");  // its interest record waits here
     cluster.turn(1);  // shard 1 drains what was published so far: nothing yet
     cluster.turn(0);  // publishes the fill; the interest record still does not fit
     cluster.turn(1);  // the ring is empty again, but the interest record is still on shard 0
-    EXPECT_EQ(cluster.at(0).publish(msg_of("service", "q", "_INBOX.r"), &requester), Routed::kFull);
+    EXPECT_EQ(cluster.at(0).publish(msg_of("service", "q", kInbox), &requester), Routed::kFull);
     cluster.turn(0);  // the interest record goes into the ring
-    ASSERT_EQ(cluster.at(0).publish(msg_of("service", "q", "_INBOX.r"), &requester), Routed::kDelivered);
+    ASSERT_EQ(cluster.at(0).publish(msg_of("service", "q", kInbox), &requester), Routed::kDelivered);
     cluster.turn(0);
     cluster.turn(1);
     ASSERT_EQ(responder.got.size(), 1u);
-    EXPECT_EQ(cluster.at(1).publish(msg_of("_INBOX.r", "a"), &responder), Routed::kDelivered);
+    EXPECT_EQ(cluster.at(1).publish(msg_of(kInbox, "a"), &responder), Routed::kDelivered);
 }
 
 TEST(Switch, AMessageThatFindsARingFullIsRefusedWholeAndGoesThroughOnRetry) {

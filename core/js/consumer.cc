@@ -1,0 +1,962 @@
+#include "core/js/consumer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+
+#include "base/clock.h"
+#include "base/subject_match.h"
+#include "core/js/consumer_log.h"
+#include "core/js/jetstream.h"
+#include "core/js/request_body.h"
+#include "core/js/stream.h"
+#include "core/server/log.h"
+#include "proto/headers.h"
+
+namespace ringtail::core::js {
+namespace {
+
+namespace pjs = proto::js;
+using nlohmann::json;
+using pjs::AckPolicy;
+using pjs::DeliverPolicy;
+
+// nats-server's ackWaitDelay: a redelivery check fires a little after the deadline, so acks
+// that arrive in the same burst are seen first.
+constexpr auto kAckWaitDelay = std::chrono::milliseconds(1);
+// Flow control for push consumers (nats-server's JsFlowControlMaxPending and the window it
+// starts with, a sixteenth, doubling with each answer).
+constexpr int64_t kFlowControlMaxPendingBytes = 32ll << 20;
+
+std::optional<uint64_t> parse_number(std::string_view text) {
+    uint64_t value = 0;
+    if (text.empty()) return std::nullopt;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+// Go's time.ParseDuration for what -NAK carries ("5s", "1.5m", "300ms", "2h45m").
+std::optional<int64_t> parse_go_duration(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    bool negative = false;
+    if (text[0] == '-' || text[0] == '+') {
+        negative = text[0] == '-';
+        text.remove_prefix(1);
+    }
+    if (text == "0") return 0;
+    if (text.empty()) return std::nullopt;
+    double total = 0;
+    while (!text.empty()) {
+        size_t digits = 0;
+        while (digits < text.size() && ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.')) ++digits;
+        if (digits == 0) return std::nullopt;
+        double value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + digits, value);
+        if (ec != std::errc() || end != text.data() + digits) return std::nullopt;
+        text.remove_prefix(digits);
+        size_t unit_bytes = 0;
+        while (unit_bytes < text.size() && !((text[unit_bytes] >= '0' && text[unit_bytes] <= '9') || text[unit_bytes] == '.')) {
+            ++unit_bytes;
+        }
+        std::string_view unit = text.substr(0, unit_bytes);
+        text.remove_prefix(unit_bytes);
+        double scale;
+        if (unit == "ns") scale = 1;
+        else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") scale = 1e3;
+        else if (unit == "ms") scale = 1e6;
+        else if (unit == "s") scale = 1e9;
+        else if (unit == "m") scale = 60e9;
+        else if (unit == "h") scale = 3600e9;
+        else return std::nullopt;
+        total += value * scale;
+    }
+    return static_cast<int64_t>(negative ? -total : total);
+}
+
+// "$JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>": nats-server's
+// ackReplyInfo, which takes exactly nine tokens; anything else is (0, 0, 0).
+struct AckInfo {
+    uint64_t sseq = 0;
+    uint64_t dseq = 0;
+    uint64_t dc = 0;
+};
+AckInfo ack_info(std::string_view subject) {
+    std::string_view tokens[9];
+    size_t count = 0;
+    while (true) {
+        size_t dot = subject.find('.');
+        if (count == 9) return {};
+        tokens[count++] = subject.substr(0, dot);
+        if (dot == std::string_view::npos) break;
+        subject.remove_prefix(dot + 1);
+    }
+    if (count != 9 || tokens[0] != "$JS" || tokens[1] != "ACK") return {};
+    auto number = [](std::string_view text) { return parse_number(text).value_or(UINT64_MAX); };
+    return {number(tokens[5]), number(tokens[6]), number(tokens[4])};
+}
+
+std::string random_token(size_t length) {
+    static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    thread_local std::minstd_rand random(std::random_device{}());
+    std::string token;
+    for (size_t i = 0; i < length; ++i) token.push_back(kDigits[random() % 62]);
+    return token;
+}
+
+}  // namespace
+
+Consumer::Consumer(JetStream& js, Stream& stream, pjs::ConsumerConfig config, std::string name, int64_t created_ns,
+                   ConsumerLog* log, uint32_t log_id)
+    : js_(js),
+      stream_(stream),
+      config_(std::move(config)),
+      name_(std::move(name)),
+      created_ns_(created_ns),
+      log_(log),
+      log_id_(log_id),
+      ack_prefix_("$JS.ACK." + stream.name() + "." + name_ + "."),
+      ack_timer_([this] { on_ack_wait(); }),
+      heartbeat_timer_([this] { on_heartbeat_timer(); }),
+      waiting_timer_([this] { process_waiting(false); }) {
+    pending_bytes_max_ = kFlowControlMaxPendingBytes / 16;
+    paused_until_ns_ = config_.pause_until_ns;
+    last_request_ = io::Clock::now();
+}
+
+Consumer::~Consumer() { unsubscribe_all(); }
+
+void Consumer::subscribe_all() {
+    auto add = [&](std::string subject) {
+        auto sub = std::make_unique<Subscription>();
+        sub->owner = this;
+        sub->subject = std::move(subject);
+        sub->sid = "js:" + stream_.name() + ":" + name_;
+        js_.host().subscribe(*sub);
+        subs_.push_back(std::move(sub));
+    };
+    add(ack_prefix_ + "*.*.*.*.*");
+    // Push consumers listen too, to answer a pull request with "409 Consumer is push based".
+    add("$JS.API.CONSUMER.MSG.NEXT." + stream_.name() + "." + name_);
+    if (push() && config_.flow_control) add("$JS.FC." + stream_.name() + "." + name_ + ".*");
+}
+
+void Consumer::unsubscribe_all() {
+    for (auto& sub : subs_) js_.host().unsubscribe(*sub);
+    subs_.clear();
+}
+
+void Consumer::start_new() {
+    select_start();
+    write_snapshot();
+    recount_pending();
+    subscribe_all();
+    if (push()) {
+        active_ = has_interest(config_.deliver_subject);
+        if (!active_) inactive_since_ = io::Clock::now();
+        if (config_.idle_heartbeat_ns > 0) {
+            js_.host().loop().schedule(heartbeat_timer_,
+                                       io::Clock::now() + std::chrono::nanoseconds(config_.idle_heartbeat_ns));
+        }
+    }
+    signal();
+}
+
+void Consumer::start_recovered(ConsumerState state) {
+    state_ = std::move(state);
+    // nats-server's readStoredState: delivery resumes after what was delivered; what is still
+    // owed is sent again once its ack wait runs out.
+    dseq_ = state_.delivered_consumer + 1;
+    sseq_ = std::max(state_.delivered_stream + 1, stream_.log().first_seq());
+    state_.on_stream_floor(stream_.log().first_seq());
+    recount_pending();
+    subscribe_all();
+    if (push()) {
+        active_ = has_interest(config_.deliver_subject);
+        if (!active_) inactive_since_ = io::Clock::now();
+        if (config_.idle_heartbeat_ns > 0) {
+            js_.host().loop().schedule(heartbeat_timer_,
+                                       io::Clock::now() + std::chrono::nanoseconds(config_.idle_heartbeat_ns));
+        }
+    }
+    if (!state_.pending.empty()) arm_ack_timer();
+    signal();
+}
+
+// nats-server's selectStartingSeqNo.
+void Consumer::select_start() {
+    const store::StreamLog& log = stream_.log();
+    store::StoreState state = log.state();
+    if (config_.opt_start_seq == 0) {
+        switch (config_.deliver_policy) {
+            case DeliverPolicy::kAll:
+                sseq_ = state.first_seq;
+                break;
+            case DeliverPolicy::kLast:
+                sseq_ = state.last_seq;
+                if (!config_.filter_subject.empty() || !config_.filter_subjects.empty()) {
+                    uint64_t last = 0;
+                    log.for_each_subject([&](std::string_view subject, uint64_t, uint64_t seq) {
+                        if (wants_subject(subject)) last = std::max(last, seq);
+                    });
+                    sseq_ = last;
+                }
+                break;
+            case DeliverPolicy::kLastPerSubject: {
+                log.for_each_subject([&](std::string_view subject, uint64_t, uint64_t seq) {
+                    if (wants_subject(subject)) skip_list_.push_back(seq);
+                });
+                std::sort(skip_list_.begin(), skip_list_.end());
+                if (!skip_list_.empty()) {
+                    skip_resume_ = state.last_seq;
+                    sseq_ = skip_list_.front();
+                } else {
+                    sseq_ = state.last_seq;
+                }
+                break;
+            }
+            case DeliverPolicy::kByStartTime:
+                sseq_ = log.seq_at_time(config_.opt_start_time_ns);
+                break;
+            case DeliverPolicy::kNew:
+            case DeliverPolicy::kByStartSequence:
+                sseq_ = state.last_seq + 1;
+                break;
+        }
+    } else {
+        sseq_ = config_.opt_start_seq;
+    }
+    if (state.msgs == 0 && state.last_seq == 0) {
+        sseq_ = 1;
+    } else if (sseq_ < state.first_seq) {
+        sseq_ = state.first_seq;
+    } else if (sseq_ > state.last_seq) {
+        sseq_ = state.last_seq + 1;
+    }
+    dseq_ = 1;
+    // As in nats-server the ack floor starts at zero, whatever the start: what lies before
+    // the start is not owed because it is below sseq_ and not pending (see needs()).
+    state_.ack_floor_consumer = 0;
+    state_.ack_floor_stream = 0;
+    state_.delivered_consumer = 0;
+    state_.delivered_stream = sseq_ - 1;
+}
+
+bool Consumer::wants_subject(std::string_view subject) const {
+    if (config_.filter_subjects.empty()) {
+        return config_.filter_subject.empty() || base::subject_matches(config_.filter_subject, subject);
+    }
+    return std::any_of(config_.filter_subjects.begin(), config_.filter_subjects.end(),
+                       [&](const std::string& filter) { return base::subject_matches(filter, subject); });
+}
+
+void Consumer::signal() {
+    if (signalled_ || destroyed_) return;
+    signalled_ = true;
+    js_.consumer_ready(*this);
+}
+
+bool Consumer::has_interest(std::string_view subject) const { return js_.host().has_interest(subject); }
+
+// ---------------------------------------------------------------------------------------------
+// What arrives on its subscriptions
+
+Subscriber::Delivery Consumer::deliver(Subscription& sub, const MsgView& msg) {
+    if (destroyed_) return Delivery::kRefused;
+    if (sub.subject.starts_with("$JS.ACK.")) {
+        on_ack(msg.subject, msg.reply, msg.payload);
+    } else if (sub.subject.starts_with("$JS.FC.")) {
+        on_flow_control(msg.subject);
+    } else if (!msg.reply.empty()) {
+        on_next_request(msg.reply, msg.payload);
+    }
+    return Delivery::kDelivered;
+}
+
+// nats-server's processAck.
+void Consumer::on_ack(std::string_view subject, std::string_view reply, std::string_view body) {
+    AckInfo info = ack_info(subject);
+    bool confirm = !reply.empty() && info.sseq != 0 && info.sseq != UINT64_MAX;
+    if (body.empty() || body == "+ACK" || body == "+OK") {
+        ack(info.sseq, info.dseq, confirm ? reply : std::string_view{}, true);
+        return;
+    }
+    if (body.starts_with("+NXT")) {
+        ack(info.sseq, info.dseq, {}, true);
+        if (!reply.empty()) on_next_request(reply, body.substr(4));
+        return;
+    }
+    if (body.starts_with("-NAK")) {
+        nak(info.sseq, info.dseq, body.substr(4));
+    } else if (body == "+WPI") {
+        progress(info.sseq);
+    } else if (body.starts_with("+TERM")) {
+        ack(info.sseq, info.dseq, {}, false);
+    }
+    if (confirm) js_.send({reply, {}, {}, {}, {}});
+}
+
+void Consumer::ack(uint64_t sseq, uint64_t dseq, std::string_view reply, bool) {
+    if (sseq == 0 || sseq == UINT64_MAX || config_.ack_policy == AckPolicy::kNone) {
+        if (!reply.empty()) js_.send({std::string(reply), {}, {}, {}, {}});
+        return;
+    }
+    bool was_full = config_.max_ack_pending > 0 &&
+                    static_cast<int64_t>(state_.pending.size()) >= config_.max_ack_pending;
+    uint64_t floor_before = state_.ack_floor_stream;
+    if (!state_.on_acked(config_.ack_policy, sseq, dseq)) {
+        // Not owed: acked already or never delivered. Confirmed all the same.
+        if (!reply.empty()) js_.send({std::string(reply), {}, {}, {}, {}});
+        return;
+    }
+    if (config_.ack_policy == AckPolicy::kExplicit) {
+        if (redeliver_set_.erase(sseq) > 0) std::erase(redeliver_, sseq);
+    } else {
+        while (!redeliver_.empty() && redeliver_.front() <= sseq) {
+            redeliver_set_.erase(redeliver_.front());
+            redeliver_.pop_front();
+        }
+    }
+    uint64_t log_seq = log_acked(sseq, dseq);
+    if (!reply.empty()) {
+        if (log_seq == 0 || log_seq <= stream_.consumer_log_durable_seq()) {
+            js_.send({std::string(reply), {}, {}, {}, {}});
+        } else {
+            ack_confirms_.emplace_back(log_seq, std::string(reply));
+        }
+    }
+    // Interest and work-queue streams drop what nobody owes an ack for any more.
+    if (stream_.config().retention != pjs::Retention::kLimits) {
+        if (config_.ack_policy == AckPolicy::kAll) {
+            uint64_t first = std::max(floor_before + 1, stream_.log().first_seq());
+            for (uint64_t seq = first; seq <= sseq; ++seq) stream_.acked_by(*this, seq);
+        } else {
+            stream_.acked_by(*this, sseq);
+        }
+    }
+    if (was_full) signal();
+}
+
+// nats-server's processNak.
+void Consumer::nak(uint64_t sseq, uint64_t dseq, std::string_view arg) {
+    if (dseq <= state_.ack_floor_consumer || dseq >= dseq_) return;
+    auto pending = state_.pending.find(sseq);
+    if (pending == state_.pending.end()) return;
+    while (!arg.empty() && (arg.front() == ' ' || arg.front() == '\t')) arg.remove_prefix(1);
+    while (!arg.empty() && (arg.back() == ' ' || arg.back() == '\t' || arg.back() == '\r' || arg.back() == '\n')) {
+        arg.remove_suffix(1);
+    }
+    if (!arg.empty()) {
+        std::optional<int64_t> delay;
+        if (arg.front() == '{') {
+            RequestBody body(arg);
+            int64_t value = body.i64("delay");
+            if (body.valid()) delay = value;
+        } else {
+            delay = parse_go_duration(arg);
+        }
+        if (!delay) {
+            log_warn("JetStream consumer '$G > " + stream_.name() + " > " + name_ + "' bad NAK delay value: \"" +
+                     std::string(arg) + "\"");
+        } else {
+            // Redelivered once the delay is over: its delivery time moves so that ack wait
+            // ends then.
+            if (redeliver_set_.erase(sseq) > 0) std::erase(redeliver_, sseq);
+            pending->second.timestamp_ns = base::wall_clock_ns() - config_.ack_wait_ns + *delay;
+            js_.host().loop().schedule(ack_timer_, io::Clock::now() + std::chrono::milliseconds(10));
+            return;
+        }
+    }
+    if (redeliver_set_.emplace(sseq, true).second) redeliver_.push_back(sseq);
+    signal();
+}
+
+void Consumer::progress(uint64_t sseq) {
+    auto pending = state_.pending.find(sseq);
+    if (pending == state_.pending.end()) return;
+    pending->second.timestamp_ns = base::wall_clock_ns();
+    if (redeliver_set_.erase(sseq) > 0) std::erase(redeliver_, sseq);
+}
+
+void Consumer::on_flow_control(std::string_view subject) {
+    if (subject != fc_reply_) return;
+    pending_bytes_max_ = std::min(pending_bytes_max_ * 2, kFlowControlMaxPendingBytes);
+    pending_bytes_ = std::max<int64_t>(0, pending_bytes_ - fc_bytes_);
+    fc_reply_.clear();
+    fc_bytes_ = 0;
+    signal();
+}
+
+// nats-server's processNextMsgRequest.
+void Consumer::on_next_request(std::string_view reply, std::string_view body) {
+    if (push()) {
+        send_status(reply, "409 Consumer is push based");
+        return;
+    }
+    while (!body.empty() && (body.front() == ' ' || body.front() == '\t' || body.front() == '\r' || body.front() == '\n')) {
+        body.remove_prefix(1);
+    }
+    while (!body.empty() && (body.back() == ' ' || body.back() == '\t' || body.back() == '\r' || body.back() == '\n')) {
+        body.remove_suffix(1);
+    }
+    WaitingRequest request;
+    request.reply = reply;
+    request.received = io::Clock::now();
+    int64_t expires_ns = 0;
+    if (!body.empty() && body.front() == '{') {
+        RequestBody json_body(body);
+        request.batch = json_body.i64("batch");
+        expires_ns = json_body.i64("expires");
+        request.no_wait = json_body.boolean("no_wait");
+        request.max_bytes = json_body.i64("max_bytes");
+        int64_t heartbeat_ns = json_body.i64("idle_heartbeat");
+        if (!json_body.valid()) {
+            // nats-server adds Go's json.Unmarshal error text here, which is not mirrored.
+            send_status(reply, "400 Bad Request - invalid JSON");
+            return;
+        }
+        if (heartbeat_ns > 0) {
+            if (heartbeat_ns * 2 > expires_ns) {
+                send_status(reply, "400 Bad Request - heartbeat value too large");
+                return;
+            }
+            request.heartbeat = std::chrono::nanoseconds(heartbeat_ns);
+            request.next_heartbeat = request.received + request.heartbeat;
+        }
+    } else if (!body.empty()) {
+        auto number = parse_number(body);
+        request.batch = number && *number <= INT64_MAX ? static_cast<int64_t>(*number) : 1;
+    }
+    if (expires_ns > 0) request.expires = request.received + std::chrono::nanoseconds(expires_ns);
+    if (config_.max_batch > 0 && request.batch > config_.max_batch) {
+        send_status(reply, "409 Exceeded MaxRequestBatch of " + std::to_string(config_.max_batch));
+        return;
+    }
+    if (expires_ns > 0 && config_.max_expires_ns > 0 && expires_ns > config_.max_expires_ns) {
+        send_status(reply, "409 Exceeded MaxRequestExpires of " + pjs::go_duration(config_.max_expires_ns));
+        return;
+    }
+    if (request.max_bytes > 0 && config_.max_bytes > 0 && request.max_bytes > config_.max_bytes) {
+        send_status(reply, "409 Exceeded MaxRequestMaxBytes of " + std::to_string(config_.max_bytes));
+        return;
+    }
+    if (static_cast<int64_t>(waiting_.size()) >= config_.max_waiting) process_waiting(false);
+    if (request.no_wait) {
+        uint64_t available = num_pending() + redeliver_.size();
+        if (available == 0 && expires_ns == 0) {
+            last_request_ = io::Clock::now();
+            send_status(reply, "404 No Messages");
+            return;
+        }
+        if (available > 0) {
+            int64_t asked = 0;
+            for (const WaitingRequest& waiting : waiting_) asked += waiting.batch;
+            if (available < static_cast<uint64_t>(asked)) {
+                last_request_ = io::Clock::now();
+                send_status(reply, "408 Requests Pending");
+                return;
+            }
+        }
+    }
+    if (static_cast<int64_t>(waiting_.size()) >= config_.max_waiting) {
+        send_status(reply, "409 Exceeded MaxWaiting");
+        return;
+    }
+    if (request.batch <= 0) request.batch = 1;
+    last_request_ = request.received;
+    waiting_.push_back(std::move(request));
+    arm_waiting_timer();
+    signal();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery
+
+uint64_t Consumer::next_matching(uint64_t from) const {
+    const store::StreamLog& log = stream_.log();
+    if (config_.filter_subjects.empty()) {
+        auto seq = log.next_seq(from, config_.filter_subject);
+        return seq ? *seq : 0;
+    }
+    uint64_t best = 0;
+    for (const std::string& filter : config_.filter_subjects) {
+        auto seq = log.next_seq(from, filter);
+        if (seq && (best == 0 || *seq < best)) best = *seq;
+    }
+    return best;
+}
+
+// nats-server's getNextMsg: redeliveries first, then the skip list of last_per_subject, then
+// the next message after the cursor, unless max_ack_pending is reached.
+Consumer::Next Consumer::next_message() {
+    while (!redeliver_.empty()) {
+        uint64_t seq = redeliver_.front();
+        redeliver_.pop_front();
+        redeliver_set_.erase(seq);
+        if (!state_.pending.contains(seq) || !stream_.log().contains(seq)) {
+            state_.pending.erase(seq);
+            continue;
+        }
+        uint64_t dc = ++state_.redelivered[seq] + 1;
+        if (config_.max_deliver > 0 && dc > static_cast<uint64_t>(config_.max_deliver)) {
+            // Delivered as often as allowed: it stays owed but is not sent again.
+            if (dc == static_cast<uint64_t>(config_.max_deliver) + 1) {
+                json advisory = {{"type", "io.nats.jetstream.advisory.v1.max_deliver"},
+                                 {"id", random_token(22)},
+                                 {"timestamp", pjs::rfc3339(base::wall_clock_ns())},
+                                 {"stream", stream_.name()},
+                                 {"consumer", name_},
+                                 {"stream_seq", seq},
+                                 {"deliveries", dc - 1}};
+                js_.send({"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + stream_.name() + "." + name_, {}, {}, {},
+                          advisory.dump()});
+            }
+            state_.pending.erase(seq);
+            --state_.redelivered[seq];
+            continue;
+        }
+        return {seq, dc};
+    }
+    if (skip_next_ < skip_list_.size()) {
+        uint64_t seq = skip_list_[skip_next_++];
+        if (skip_next_ == skip_list_.size()) {
+            sseq_ = skip_resume_ + 1;
+            skip_list_.clear();
+            skip_next_ = 0;
+        }
+        if (config_.max_ack_pending > 0 && static_cast<int64_t>(state_.pending.size()) >= config_.max_ack_pending) {
+            give_back({seq, 1, true});
+            return {};
+        }
+        if (stream_.log().contains(seq)) return {seq, 1, true};
+    }
+    if (config_.max_ack_pending > 0 && static_cast<int64_t>(state_.pending.size()) >= config_.max_ack_pending) {
+        return {};
+    }
+    uint64_t seq = next_matching(sseq_);
+    if (seq == 0) {
+        sseq_ = std::max(sseq_, stream_.log().last_seq() + 1);
+        return {};
+    }
+    // Only what is on stable storage goes out: a message a crash could still lose is never
+    // shown to a consumer. Its durable callback signals the consumers.
+    if (seq > stream_.log().durable_seq()) return {};
+    sseq_ = seq + 1;
+    if (npc_ > 0) --npc_;
+    return {seq, 1};
+}
+
+void Consumer::give_back(const Next& next) {
+    if (next.dc > 1) {
+        --state_.redelivered[next.seq];
+        if (redeliver_set_.emplace(next.seq, true).second) redeliver_.push_front(next.seq);
+    } else if (next.from_skip_list) {
+        if (skip_list_.empty()) {
+            skip_list_.push_back(next.seq);
+            skip_next_ = 0;
+        } else {
+            --skip_next_;
+        }
+    } else {
+        sseq_ = std::min(sseq_, next.seq);
+        ++npc_;
+    }
+}
+
+Consumer::WaitingRequest* Consumer::next_waiting(size_t bytes) {
+    while (!waiting_.empty()) {
+        WaitingRequest& request = waiting_.front();
+        if (request.max_bytes > 0) {
+            if (static_cast<int64_t>(bytes) <= request.max_bytes) {
+                request.max_bytes -= static_cast<int64_t>(bytes);
+                if (request.max_bytes == 0) request.batch = 1;  // this one, then done
+            } else {
+                send_status(request.reply, "409 Message Size Exceeds MaxBytes",
+                            "Nats-Pending-Messages: " + std::to_string(request.batch) +
+                                "\r\nNats-Pending-Bytes: " + std::to_string(request.max_bytes) + "\r\n");
+                waiting_.pop_front();
+                continue;
+            }
+        }
+        bool live = request.expires == io::Clock::time_point{} || io::Clock::now() < request.expires;
+        if (live && has_interest(request.reply)) return &request;
+        waiting_.pop_front();
+    }
+    return nullptr;
+}
+
+bool Consumer::pump(size_t budget) {
+    signalled_ = false;
+    if (destroyed_) return false;
+    int64_t now_ns = base::wall_clock_ns();
+    if (paused_until_ns_ > now_ns) return false;
+    bool more = false;
+    bool stalled_on_acks = false;
+    for (; budget > 0; --budget) {
+        if (js_.outbox_full()) {
+            more = true;
+            break;
+        }
+        if (push()) {
+            if (!active_ || (pending_bytes_max_ > 0 && config_.flow_control && pending_bytes_ > pending_bytes_max_)) break;
+        } else if (waiting_.empty()) {
+            break;
+        }
+        Next next = next_message();
+        if (next.dc == 0) {
+            stalled_on_acks = config_.max_ack_pending > 0 &&
+                              static_cast<int64_t>(state_.pending.size()) >= config_.max_ack_pending;
+            break;
+        }
+        auto record = stream_.log().load(next.seq);
+        if (!record) continue;
+        size_t reply_bytes = ack_prefix_.size() + 60;
+        size_t bytes = record->subject.size() + reply_bytes + record->headers.size() + record->payload.size();
+        if (push()) {
+            send_message(*record, next.dc, config_.deliver_subject);
+        } else if (WaitingRequest* request = next_waiting(bytes)) {
+            std::string target = request->reply;
+            send_message(*record, next.dc, target);
+            ++request->delivered;
+            if (--request->batch <= 0) {
+                waiting_.pop_front();
+            } else if (request->heartbeat.count() > 0) {
+                request->next_heartbeat = io::Clock::now() + request->heartbeat;
+            }
+        } else {
+            give_back(next);  // nobody to send it to after all
+            break;
+        }
+    }
+    if (budget == 0) more = true;
+    if (!push() && !stalled_on_acks) process_waiting(true);
+    return more;
+}
+
+// nats-server's deliverMsg, with the ack reply ackReply builds.
+void Consumer::send_message(const store::RecordView& message, uint64_t dc, std::string_view target) {
+    const store::RecordView* record = &message;
+    uint64_t seq = message.seq;
+    uint64_t dseq = dseq_++;
+    std::string reply = ack_prefix_;
+    reply += std::to_string(dc);
+    reply += '.';
+    reply += std::to_string(seq);
+    reply += '.';
+    reply += std::to_string(dseq);
+    reply += '.';
+    reply += std::to_string(record->timestamp_ns);
+    reply += '.';
+    reply += std::to_string(num_pending());
+    std::string headers;
+    std::string_view payload = record->payload;
+    if (config_.headers_only) {
+        // nats-server's convertToHeadersOnly: the headers, plus the payload's size.
+        headers = record->headers.empty() ? std::string("NATS/1.0\r\n") : std::string(record->headers);
+        if (headers.ends_with("\r\n\r\n")) headers.resize(headers.size() - 2);
+        headers += "Nats-Msg-Size: " + std::to_string(record->payload.size()) + "\r\n\r\n";
+        payload = {};
+    } else {
+        headers = record->headers;
+    }
+    int64_t size = static_cast<int64_t>(record->subject.size() + reply.size() + headers.size() + payload.size());
+    js_.send({std::string(target), std::string(record->subject), reply, headers, std::string(payload)});
+    int64_t now_ns = base::wall_clock_ns();
+    state_.on_delivered(config_.ack_policy, seq, dseq, dc, now_ns);
+    if (config_.ack_policy != AckPolicy::kNone && !ack_timer_.scheduled()) arm_ack_timer();
+    log_delivered(seq, dseq, dc, now_ns);
+    if (push() && config_.flow_control) {
+        pending_bytes_ += size;
+        if (fc_reply_.empty() && pending_bytes_ > pending_bytes_max_ / 2) {
+            fc_reply_ = "$JS.FC." + stream_.name() + "." + name_ + "." + random_token(4);
+            fc_bytes_ = pending_bytes_;
+            js_.send({config_.deliver_subject, {}, fc_reply_, "NATS/1.0 100 FlowControl Request\r\n\r\n", {}});
+        } else if (!fc_reply_.empty() && pending_bytes_ - fc_bytes_ >= pending_bytes_max_) {
+            fc_bytes_ += size;
+        }
+    }
+    if (push() && config_.idle_heartbeat_ns > 0) {
+        js_.host().loop().schedule(heartbeat_timer_, io::Clock::now() + std::chrono::nanoseconds(config_.idle_heartbeat_ns));
+    }
+    if (!push()) last_request_ = io::Clock::now();
+    if (config_.ack_policy == AckPolicy::kNone && stream_.config().retention != pjs::Retention::kLimits) {
+        stream_.acked_by(*this, seq);
+    }
+}
+
+void Consumer::send_status(std::string_view subject, std::string_view status_line, std::string_view extra_headers) {
+    std::string headers = "NATS/1.0 ";
+    headers.append(status_line);
+    headers.append("\r\n");
+    headers.append(extra_headers);
+    headers.append("\r\n");
+    js_.send({std::string(subject), {}, {}, std::move(headers), {}});
+}
+
+// nats-server's sendIdleHeartbeat.
+void Consumer::send_heartbeat(std::string_view subject) {
+    std::string extra = "Nats-Last-Consumer: " + std::to_string(dseq_ - 1) +
+                        "\r\nNats-Last-Stream: " + std::to_string(sseq_ - 1) + "\r\n";
+    if (!fc_reply_.empty()) extra += "Nats-Consumer-Stalled: " + fc_reply_ + "\r\n";
+    send_status(subject, "100 Idle Heartbeat", extra);
+}
+
+void Consumer::on_heartbeat_timer() {
+    if (destroyed_ || !push() || config_.idle_heartbeat_ns <= 0) return;
+    if (active_) send_heartbeat(config_.deliver_subject);
+    js_.host().loop().schedule(heartbeat_timer_, io::Clock::now() + std::chrono::nanoseconds(config_.idle_heartbeat_ns));
+}
+
+// nats-server's processWaiting: 408 for the requests that expired (or no_wait ones that got
+// something, at the end of what is there), heartbeats, and requests whose reply lost interest.
+void Consumer::process_waiting(bool end_of_stream) {
+    if (destroyed_) return;
+    io::Clock::time_point now = io::Clock::now();
+    std::erase_if(waiting_, [&](WaitingRequest& request) {
+        bool expired = request.expires != io::Clock::time_point{} && now >= request.expires;
+        if ((end_of_stream && request.no_wait && request.delivered > 0) || expired) {
+            send_status(request.reply, "408 Request Timeout",
+                        "Nats-Pending-Messages: " + std::to_string(request.batch) +
+                            "\r\nNats-Pending-Bytes: " + std::to_string(request.max_bytes) + "\r\n");
+            return true;
+        }
+        if (!has_interest(request.reply)) return true;
+        if (request.heartbeat.count() > 0 && now >= request.next_heartbeat) {
+            send_heartbeat(request.reply);
+            request.next_heartbeat = now + request.heartbeat;
+        }
+        return false;
+    });
+    arm_waiting_timer();
+}
+
+void Consumer::arm_waiting_timer() {
+    io::Clock::time_point next{};
+    for (const WaitingRequest& request : waiting_) {
+        for (io::Clock::time_point at : {request.expires, request.heartbeat.count() > 0 ? request.next_heartbeat
+                                                                                       : io::Clock::time_point{}}) {
+            if (at != io::Clock::time_point{} && (next == io::Clock::time_point{} || at < next)) next = at;
+        }
+    }
+    if (next == io::Clock::time_point{}) {
+        js_.host().loop().cancel(waiting_timer_);
+    } else {
+        js_.host().loop().schedule(waiting_timer_, next);
+    }
+}
+
+// nats-server's checkPending: every delivery whose ack wait (or backoff step) is over goes
+// on the redelivery queue, oldest first.
+void Consumer::on_ack_wait() {
+    if (destroyed_) return;
+    int64_t now = base::wall_clock_ns();
+    int64_t next = config_.ack_wait_ns;
+    if (!config_.backoff_ns.empty()) next = config_.backoff_ns.back();
+    uint64_t first = stream_.log().first_seq();
+    std::vector<uint64_t> expired;
+    for (auto it = state_.pending.begin(); it != state_.pending.end();) {
+        uint64_t seq = it->first;
+        if (seq < first) {
+            state_.redelivered.erase(seq);
+            if (redeliver_set_.erase(seq) > 0) std::erase(redeliver_, seq);
+            it = state_.pending.erase(it);
+            continue;
+        }
+        int64_t elapsed = now - it->second.timestamp_ns;
+        int64_t deadline = config_.ack_wait_ns;
+        if (!config_.backoff_ns.empty()) {
+            auto rdc = state_.redelivered.find(seq);
+            size_t dc = rdc == state_.redelivered.end() ? 0 : rdc->second;
+            size_t index = std::min(dc, config_.backoff_ns.size() - 1);
+            size_t next_index = std::min(dc + 1, config_.backoff_ns.size() - 1);
+            deadline = config_.backoff_ns[index];
+            next = std::min(next, config_.backoff_ns[next_index]);
+        }
+        if (elapsed >= deadline) {
+            if (!redeliver_set_.contains(seq)) expired.push_back(seq);
+        } else {
+            next = std::min(next, deadline - elapsed);
+        }
+        ++it;
+    }
+    if (!expired.empty()) {
+        int64_t offset = now - state_.pending[expired.front()].timestamp_ns;
+        for (uint64_t seq : expired) {
+            redeliver_set_.emplace(seq, true);
+            redeliver_.push_back(seq);
+            state_.pending[seq].timestamp_ns += offset;
+        }
+        signal();
+    }
+    if (!state_.pending.empty()) {
+        js_.host().loop().schedule(ack_timer_, io::Clock::now() + std::chrono::nanoseconds(next) + kAckWaitDelay);
+    }
+}
+
+void Consumer::arm_ack_timer() {
+    int64_t wait = config_.backoff_ns.empty() ? config_.ack_wait_ns : config_.backoff_ns.front();
+    js_.host().loop().schedule(ack_timer_, io::Clock::now() + std::chrono::nanoseconds(wait) + kAckWaitDelay);
+}
+
+void Consumer::on_tick() {
+    if (destroyed_) return;
+    io::Clock::time_point now = io::Clock::now();
+    if (push()) {
+        bool interest = has_interest(config_.deliver_subject);
+        if (interest != active_) {
+            active_ = interest;
+            if (active_) {
+                signal();
+            } else {
+                inactive_since_ = now;
+            }
+        }
+        if (!active_ && !durable() && config_.inactive_threshold_ns > 0 &&
+            now - inactive_since_ >= std::chrono::nanoseconds(config_.inactive_threshold_ns)) {
+            inactive_expired_ = true;
+        }
+    } else if (config_.inactive_threshold_ns > 0 && waiting_.empty() &&
+               now - last_request_ >= std::chrono::nanoseconds(config_.inactive_threshold_ns)) {
+        inactive_expired_ = true;
+    }
+    if (paused_until_ns_ > 0 && paused_until_ns_ <= base::wall_clock_ns()) {
+        paused_until_ns_ = 0;
+        signal();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stream's events
+
+void Consumer::on_appended(uint64_t seq, std::string_view subject) {
+    if (seq >= sseq_ && wants_subject(subject)) ++npc_;
+    signal();
+}
+
+void Consumer::on_removed(uint64_t seq, std::string_view subject) {
+    if (seq >= sseq_ && npc_ > 0 && wants_subject(subject)) --npc_;
+}
+
+void Consumer::on_purged(uint64_t first_seq) {
+    // nats-server's consumer purge: nothing below the new first message is owed any more.
+    if (sseq_ < first_seq) sseq_ = first_seq;
+    if (state_.ack_floor_stream < first_seq) {
+        state_.ack_floor_stream = first_seq - 1;
+        state_.ack_floor_consumer = dseq_ - 1;
+    }
+    state_.pending.clear();
+    state_.redelivered.clear();
+    std::erase_if(redeliver_, [&](uint64_t seq) { return seq < sseq_; });
+    redeliver_set_.clear();
+    for (uint64_t seq : redeliver_) redeliver_set_.emplace(seq, true);
+    skip_list_.clear();
+    skip_next_ = 0;
+    recount_pending();
+    write_snapshot();
+    signal();
+}
+
+void Consumer::on_log_durable(uint64_t log_seq) {
+    while (!ack_confirms_.empty() && ack_confirms_.front().first <= log_seq) {
+        js_.send({ack_confirms_.front().second, {}, {}, {}, {}});
+        ack_confirms_.pop_front();
+    }
+}
+
+// nats-server's needAck: not yet delivered, or delivered and still owed an ack. (nats-server
+// also holds what lies between an ack-all or ack-none consumer's zero ack floor and its
+// start; nothing is owed there, so here it is not held.)
+bool Consumer::needs(uint64_t seq, std::string_view subject) const {
+    if (!wants_subject(subject) || seq <= state_.ack_floor_stream) return false;
+    return seq >= sseq_ || state_.pending.contains(seq);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counting and durability
+
+uint64_t Consumer::num_pending() const { return npc_ + (skip_list_.size() - skip_next_); }
+
+void Consumer::recount_pending() {
+    const store::StreamLog& log = stream_.log();
+    // With a skip list (last_per_subject starting), it counts itself; what follows it here.
+    uint64_t from = skip_next_ < skip_list_.size() ? skip_resume_ + 1 : sseq_;
+    if (config_.filter_subjects.empty()) {
+        npc_ = log.count_from(from, config_.filter_subject);
+        return;
+    }
+    npc_ = 0;
+    for (const std::string& filter : config_.filter_subjects) npc_ += log.count_from(from, filter);
+}
+
+void Consumer::log_delivered(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t ts_ns) {
+    if (log_ != nullptr) log_->write_delivered(log_id_, sseq, dseq, dc, ts_ns);
+}
+
+uint64_t Consumer::log_acked(uint64_t sseq, uint64_t dseq) {
+    return log_ == nullptr ? 0 : log_->write_acked(log_id_, sseq, dseq);
+}
+
+void Consumer::write_snapshot() {
+    if (log_ != nullptr) {
+        log_->write_consumer(log_id_, name_, config_.ack_policy, created_ns_, pjs::to_json(config_).dump(), state_);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+json Consumer::info() const {
+    json delivered = {{"consumer_seq", state_.delivered_consumer}, {"stream_seq", state_.delivered_stream}};
+    json ack_floor = {{"consumer_seq", state_.ack_floor_consumer}, {"stream_seq", state_.ack_floor_stream}};
+    json out = {{"stream_name", stream_.name()},
+                {"name", name_},
+                {"created", pjs::rfc3339(created_ns_)},
+                {"config", pjs::to_json(config_)},
+                {"delivered", delivered},
+                {"ack_floor", ack_floor},
+                {"num_ack_pending", state_.pending.size()},
+                {"num_redelivered", state_.redelivered.size()},
+                {"num_waiting", push() ? 0 : waiting_.size()},
+                {"num_pending", num_pending()}};
+    if (push()) out["push_bound"] = active_;
+    if (paused_until_ns_ > base::wall_clock_ns()) {
+        out["paused"] = true;
+        out["pause_remaining"] = paused_until_ns_ - base::wall_clock_ns();
+    }
+    return out;
+}
+
+void Consumer::update(pjs::ConsumerConfig config) {
+    bool deliver_changed = config.deliver_subject != config_.deliver_subject;
+    config_ = std::move(config);
+    paused_until_ns_ = config_.pause_until_ns;
+    if (deliver_changed) {
+        unsubscribe_all();
+        subscribe_all();
+        active_ = has_interest(config_.deliver_subject);
+    }
+    write_snapshot();
+    signal();
+}
+
+void Consumer::pause(int64_t until_ns) {
+    paused_until_ns_ = until_ns;
+    config_.pause_until_ns = until_ns;
+    write_snapshot();
+    signal();
+}
+
+void Consumer::destroy() {
+    if (destroyed_) return;
+    for (const WaitingRequest& request : waiting_) send_status(request.reply, "409 Consumer Deleted");
+    waiting_.clear();
+    on_log_durable(UINT64_MAX);
+    unsubscribe_all();
+    js_.host().loop().cancel(ack_timer_);
+    js_.host().loop().cancel(heartbeat_timer_);
+    js_.host().loop().cancel(waiting_timer_);
+    if (log_ != nullptr) log_->write_deleted(log_id_);
+    destroyed_ = true;
+}
+
+}  // namespace ringtail::core::js

@@ -1,0 +1,201 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "core/js/consumer_state.h"
+#include "core/route/subscription.h"
+#include "io/loop.h"
+#include "proto/js/api.h"
+#include "proto/js/consumer_config.h"
+#include "store/record.h"
+
+namespace ringtail::core::js {
+
+class JetStream;
+class Stream;
+class ConsumerLog;
+
+// One JetStream consumer: a cursor over its stream that delivers messages, push (to its
+// deliver subject) or pull (to the requests on $JS.API.CONSUMER.MSG.NEXT.<stream>.<name>),
+// and takes acks on $JS.ACK.<stream>.<name>.> as nats-server's consumer.go does.
+// Owner: its stream, on the stream's shard. It subscribes there to its ack, next-message and
+// flow-control subjects, so clients on any shard reach it by ordinary routing, and it sends
+// through JetStream's outbox, in order with everything else the shard's JetStream sends.
+//
+// Work happens in pump(), which JetStream calls at the end of the turn for the consumers that
+// said they have some (a new message, an ack that freed room under max_ack_pending, a pull
+// request, a redelivery due): nothing is sent from inside a delivery to it.
+//
+// State: ConsumerState (delivered, ack floor, pending, redelivery counts) with every change
+// also written to the stream's ConsumerLog when the consumer is durable on disk; an ack sent
+// with a reply subject (AckSync) is confirmed only once its record is on stable storage.
+// Memory is bounded by max_ack_pending (pending), max_waiting (pull requests) and the outbox.
+class Consumer final : public Subscriber {
+public:
+    // `log` is null when the state is kept in memory only (memory streams, mem_storage).
+    Consumer(JetStream& js, Stream& stream, proto::js::ConsumerConfig config, std::string name, int64_t created_ns,
+             ConsumerLog* log, uint32_t log_id);
+    ~Consumer();
+    Consumer(const Consumer&) = delete;
+    Consumer& operator=(const Consumer&) = delete;
+
+    // A new consumer: picks its starting sequence, writes its first record, subscribes.
+    void start_new();
+    // A consumer recovered from the log: takes up `state` where it was.
+    void start_recovered(ConsumerState state);
+
+    const std::string& name() const { return name_; }
+    const proto::js::ConsumerConfig& config() const { return config_; }
+    bool push() const { return !config_.deliver_subject.empty(); }
+    bool durable() const { return !config_.durable_name.empty(); }
+
+    // Subscriber: acks, pull requests and flow-control answers.
+    Delivery deliver(Subscription& sub, const MsgView& msg) override;
+    bool accepts(const Subscription&, const Subscriber*) const override { return true; }
+    void expired(Subscription&) override {}
+
+    // ---- the stream's events ----
+    void on_appended(uint64_t seq, std::string_view subject);
+    void on_removed(uint64_t seq, std::string_view subject);
+    // The stream was purged: it now starts at `first_seq` (nats-server's consumer purge).
+    void on_purged(uint64_t first_seq);
+    // The consumer log made its records up to `log_seq` durable.
+    void on_log_durable(uint64_t log_seq);
+    // Writes the whole config and state to the log (its "S" record), so older records of
+    // this consumer are no longer needed.
+    void write_snapshot();
+    // Interest and work-queue retention: whether this consumer still owes an ack for `seq`.
+    bool needs(uint64_t seq, std::string_view subject) const;
+    bool wants_subject(std::string_view subject) const;
+
+    // ---- work ----
+    // Delivers what it can, at most `budget` messages. Returns true if it has more to do.
+    bool pump(size_t budget);
+    // JetStream's tick (every 100 ms): push interest, heartbeats, pull requests that expired,
+    // and whether an ephemeral consumer has been inactive long enough to go.
+    void on_tick();
+    bool inactive_expired() const { return inactive_expired_; }
+    // There may be work: JetStream calls pump() at the end of the turn.
+    void signal();
+
+    // ---- the API ----
+    nlohmann::json info() const;
+    // Applies an updated config (check_consumer_update has accepted it).
+    void update(proto::js::ConsumerConfig config);
+    // The consumer is deleted: waiting pull requests are told, its record is dropped.
+    void destroy();
+    // 2.11's PAUSE: until `until_ns` (0: resume).
+    void pause(int64_t until_ns);
+
+private:
+    struct WaitingRequest {
+        std::string reply;
+        int64_t batch = 1;      // messages still to send
+        int64_t max_bytes = 0;  // bytes still allowed (0: no limit)
+        int64_t delivered = 0;  // messages sent to it so far
+        io::Clock::time_point expires{};   // zero: none
+        io::Clock::time_point received{};
+        std::chrono::nanoseconds heartbeat{0};
+        io::Clock::time_point next_heartbeat{};
+        bool no_wait = false;
+    };
+
+    void subscribe_all();
+    void unsubscribe_all();
+    void select_start();
+
+    // Acks and requests.
+    void on_ack(std::string_view subject, std::string_view reply, std::string_view body);
+    void ack(uint64_t sseq, uint64_t dseq, std::string_view reply, bool sample);
+    void nak(uint64_t sseq, uint64_t dseq, std::string_view arg);
+    void progress(uint64_t sseq);
+    void on_next_request(std::string_view reply, std::string_view body);
+    void on_flow_control(std::string_view subject);
+
+    // Delivery.
+    struct Next {
+        uint64_t seq = 0;
+        uint64_t dc = 0;  // 0: nothing to send
+        bool from_skip_list = false;
+    };
+    Next next_message();
+    uint64_t next_matching(uint64_t from) const;
+    void send_message(const store::RecordView& record, uint64_t dc, std::string_view target);
+    // Puts back a message next_message() gave that could not be sent.
+    void give_back(const Next& next);
+    WaitingRequest* next_waiting(size_t bytes);
+    // Pull requests: expiries, heartbeats, lost interest. With `end_of_stream`, no_wait
+    // requests that got something are done.
+    void process_waiting(bool end_of_stream);
+    void send_status(std::string_view subject, std::string_view status_line, std::string_view extra_headers = {});
+    void send_heartbeat(std::string_view subject);
+    void arm_waiting_timer();
+    void on_ack_wait();
+    void arm_ack_timer();
+    void on_heartbeat_timer();
+    bool has_interest(std::string_view subject) const;
+
+    // Counting what is left to deliver (num_pending).
+    uint64_t num_pending() const;
+    void recount_pending();
+
+    // Durability.
+    void log_delivered(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t ts_ns);
+    uint64_t log_acked(uint64_t sseq, uint64_t dseq);
+
+    JetStream& js_;
+    Stream& stream_;
+    proto::js::ConsumerConfig config_;
+    const std::string name_;
+    const int64_t created_ns_;
+    ConsumerLog* log_;
+    const uint32_t log_id_;
+
+    std::vector<std::unique_ptr<Subscription>> subs_;
+    std::string ack_prefix_;  // "$JS.ACK.<stream>.<name>."
+
+    ConsumerState state_;
+    uint64_t sseq_ = 1;  // the next stream sequence to consider
+    uint64_t dseq_ = 1;  // the next consumer (delivery) sequence
+    std::deque<uint64_t> redeliver_;        // stream sequences to send again, in order
+    std::map<uint64_t, bool> redeliver_set_;  // the same, to look up
+    // deliver_policy last_per_subject: the last message of each subject, then the rest.
+    std::vector<uint64_t> skip_list_;
+    size_t skip_next_ = 0;
+    uint64_t skip_resume_ = 0;
+    uint64_t npc_ = 0;  // matching messages from sseq_ on (num_pending, without redeliveries)
+
+    std::deque<WaitingRequest> waiting_;  // pull requests, oldest first
+    io::Clock::time_point last_request_{};  // when the last pull request came (inactivity)
+
+    // Push: whether the deliver subject has interest, and flow control.
+    bool active_ = true;
+    io::Clock::time_point inactive_since_{};
+    bool inactive_expired_ = false;
+    int64_t pending_bytes_ = 0;   // delivered and not yet covered by a flow-control answer
+    int64_t pending_bytes_max_ = 0;
+    std::string fc_reply_;        // the flow-control request awaiting its answer
+    int64_t fc_bytes_ = 0;
+    int64_t paused_until_ns_ = 0;
+
+    // AckSync: replies to send once the log records up to a seq are durable.
+    std::deque<std::pair<uint64_t, std::string>> ack_confirms_;
+
+    io::Timer ack_timer_;        // ack wait and backoff redeliveries
+    io::Timer heartbeat_timer_;  // push idle heartbeats
+    io::Timer waiting_timer_;    // pull request expiry and heartbeats
+    bool signalled_ = false;
+    bool destroyed_ = false;
+    friend class JetStream;
+};
+
+}  // namespace ringtail::core::js
