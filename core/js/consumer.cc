@@ -118,8 +118,10 @@ Consumer::Consumer(JetStream& js, Stream& stream, pjs::ConsumerConfig config, st
       ack_prefix_("$JS.ACK." + stream.name() + "." + name_ + "."),
       ack_timer_([this] { on_ack_wait(); }),
       heartbeat_timer_([this] { on_heartbeat_timer(); }),
-      waiting_timer_([this] { process_waiting(false); }) {
+      waiting_timer_([this] { process_waiting(false); }),
+      pace_timer_([this] { signal(); }) {
     pending_bytes_max_ = kFlowControlMaxPendingBytes / 16;
+    sample_percent_ = pjs::sample_percent(config_);
     paused_until_ns_ = config_.pause_until_ns;
     last_request_ = io::Clock::now();
 }
@@ -150,16 +152,7 @@ void Consumer::start_new() {
     select_start();
     write_snapshot();
     recount_pending();
-    subscribe_all();
-    if (push()) {
-        active_ = has_interest(config_.deliver_subject);
-        if (!active_) inactive_since_ = io::Clock::now();
-        if (config_.idle_heartbeat_ns > 0) {
-            js_.host().loop().schedule(heartbeat_timer_,
-                                       io::Clock::now() + std::chrono::nanoseconds(config_.idle_heartbeat_ns));
-        }
-    }
-    signal();
+    go_live();
 }
 
 void Consumer::start_recovered(ConsumerState state) {
@@ -170,6 +163,11 @@ void Consumer::start_recovered(ConsumerState state) {
     sseq_ = std::max(state_.delivered_stream + 1, stream_.log().first_seq());
     state_.on_stream_floor(stream_.log().first_seq());
     recount_pending();
+    if (!state_.pending.empty()) arm_ack_timer();
+    go_live();
+}
+
+void Consumer::go_live() {
     subscribe_all();
     if (push()) {
         active_ = has_interest(config_.deliver_subject);
@@ -179,7 +177,9 @@ void Consumer::start_recovered(ConsumerState state) {
                                        io::Clock::now() + std::chrono::nanoseconds(config_.idle_heartbeat_ns));
         }
     }
-    if (!state_.pending.empty()) arm_ack_timer();
+    // As nats-server's setLeader: replay_policy original paces what was stored by now.
+    replaying_ = config_.replay_policy == pjs::ReplayPolicy::kOriginal;
+    replay_last_seq_ = stream_.log().last_seq();
     signal();
 }
 
@@ -278,11 +278,11 @@ void Consumer::on_ack(std::string_view subject, std::string_view reply, std::str
     AckInfo info = ack_info(subject);
     bool confirm = !reply.empty() && info.sseq != 0 && info.sseq != UINT64_MAX;
     if (body.empty() || body == "+ACK" || body == "+OK") {
-        ack(info.sseq, info.dseq, confirm ? reply : std::string_view{}, true);
+        ack(info.sseq, info.dseq, info.dc, confirm ? reply : std::string_view{}, true);
         return;
     }
     if (body.starts_with("+NXT")) {
-        ack(info.sseq, info.dseq, {}, true);
+        ack(info.sseq, info.dseq, info.dc, {}, true);
         if (!reply.empty()) on_next_request(reply, body.substr(4));
         return;
     }
@@ -291,22 +291,29 @@ void Consumer::on_ack(std::string_view subject, std::string_view reply, std::str
     } else if (body == "+WPI") {
         progress(info.sseq);
     } else if (body.starts_with("+TERM")) {
-        ack(info.sseq, info.dseq, {}, false);
+        ack(info.sseq, info.dseq, info.dc, {}, false);
     }
     if (confirm) js_.send({reply, {}, {}, {}, {}});
 }
 
-void Consumer::ack(uint64_t sseq, uint64_t dseq, std::string_view reply, bool) {
+void Consumer::ack(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view reply, bool sample) {
     if (sseq == 0 || sseq == UINT64_MAX || config_.ack_policy == AckPolicy::kNone) {
-        if (!reply.empty()) js_.send({std::string(reply), {}, {}, {}, {}});
+        if (!reply.empty()) js_.send({reply, {}, {}, {}, {}});
         return;
     }
     bool was_full = config_.max_ack_pending > 0 &&
                     static_cast<int64_t>(state_.pending.size()) >= config_.max_ack_pending;
     uint64_t floor_before = state_.ack_floor_stream;
+    if (sample && sample_percent_ > 0 && config_.ack_policy == AckPolicy::kExplicit) {
+        if (auto it = state_.pending.find(sseq); it != state_.pending.end()) {
+            sample_ack(sseq, dseq, dc, it->second.timestamp_ns);
+        }
+    }
+    // nats-server's updateAcks marks activity for every explicit ack, owed or not.
+    if (config_.ack_policy == AckPolicy::kExplicit) last_acked_ns_ = base::wall_clock_ns();
     if (!state_.on_acked(config_.ack_policy, sseq, dseq)) {
         // Not owed: acked already or never delivered. Confirmed all the same.
-        if (!reply.empty()) js_.send({std::string(reply), {}, {}, {}, {}});
+        if (!reply.empty()) js_.send({reply, {}, {}, {}, {}});
         return;
     }
     if (config_.ack_policy == AckPolicy::kExplicit) {
@@ -317,10 +324,14 @@ void Consumer::ack(uint64_t sseq, uint64_t dseq, std::string_view reply, bool) {
             redeliver_.pop_front();
         }
     }
+    last_acked_ns_ = base::wall_clock_ns();
     uint64_t log_seq = log_acked(sseq, dseq);
-    if (!reply.empty()) {
-        if (log_seq == 0 || log_seq <= stream_.consumer_log_durable_seq()) {
-            js_.send({std::string(reply), {}, {}, {}, {}});
+    // With the consumer log failed the ack is not durable, and AckSync has no answer that
+    // says so: it is left unanswered, and the client's AckSync times out.
+    bool recorded = log_ == nullptr || log_seq != 0;
+    if (!reply.empty() && recorded) {
+        if (log_seq <= stream_.consumer_log_durable_seq()) {
+            js_.send({reply, {}, {}, {}, {}});
         } else {
             ack_confirms_.emplace_back(log_seq, std::string(reply));
         }
@@ -335,6 +346,24 @@ void Consumer::ack(uint64_t sseq, uint64_t dseq, std::string_view reply, bool) {
         }
     }
     if (was_full) signal();
+}
+
+// nats-server's sampleAck: sample_freq percent of explicit acks are reported, with how long
+// the message waited for its ack.
+void Consumer::sample_ack(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t delivered_ns) {
+    thread_local std::minstd_rand random(std::random_device{}());
+    if (sample_percent_ < 100 && static_cast<int64_t>(random() % 100) > sample_percent_) return;
+    int64_t now_ns = base::wall_clock_ns();
+    json metric = {{"type", "io.nats.jetstream.metric.v1.consumer_ack"},
+                   {"id", random_token(22)},
+                   {"timestamp", pjs::rfc3339(now_ns)},
+                   {"stream", stream_.name()},
+                   {"consumer", name_},
+                   {"consumer_seq", dseq},
+                   {"stream_seq", sseq},
+                   {"ack_time", now_ns - delivered_ns},
+                   {"deliveries", dc}};
+    js_.send({"$JS.EVENT.METRIC.CONSUMER.ACK." + stream_.name() + "." + name_, {}, {}, {}, metric.dump()});
 }
 
 // nats-server's processNak.
@@ -427,7 +456,9 @@ void Consumer::on_next_request(std::string_view reply, std::string_view body) {
         auto number = parse_number(body);
         request.batch = number && *number <= INT64_MAX ? static_cast<int64_t>(*number) : 1;
     }
-    if (expires_ns > 0) request.expires = request.received + std::chrono::nanoseconds(expires_ns);
+    // A negative expires is already over: the request times out at once (or goes unanswered
+    // if a message is there to take it, as nats-server's nextWaiting drops it).
+    if (expires_ns != 0) request.expires = request.received + std::chrono::nanoseconds(expires_ns);
     if (config_.max_batch > 0 && request.batch > config_.max_batch) {
         send_status(reply, "409 Exceeded MaxRequestBatch of " + std::to_string(config_.max_batch));
         return;
@@ -592,6 +623,7 @@ bool Consumer::pump(size_t budget) {
     if (paused_until_ns_ > now_ns) return false;
     bool more = false;
     bool stalled_on_acks = false;
+    bool held = false;  // by hold_until: pull requests wait for it as for a new message
     for (; budget > 0; --budget) {
         if (js_.outbox_full()) {
             more = true;
@@ -610,13 +642,17 @@ bool Consumer::pump(size_t budget) {
         }
         auto record = stream_.log().load(next.seq);
         if (!record) continue;
-        size_t reply_bytes = ack_prefix_.size() + 60;
-        size_t bytes = record->subject.size() + reply_bytes + record->headers.size() + record->payload.size();
+        Prepared out = prepare(*record, next.dc);
+        if (auto due = hold_until(*record, out.bytes)) {
+            give_back(next);
+            js_.host().loop().schedule(pace_timer_, *due);
+            held = true;
+            break;
+        }
         if (push()) {
-            send_message(*record, next.dc, config_.deliver_subject);
-        } else if (WaitingRequest* request = next_waiting(bytes)) {
-            std::string target = request->reply;
-            send_message(*record, next.dc, target);
+            send_message(*record, out, next.dc, config_.deliver_subject);
+        } else if (WaitingRequest* request = next_waiting(out.bytes)) {
+            send_message(*record, out, next.dc, request->reply);
             ++request->delivered;
             if (--request->batch <= 0) {
                 waiting_.pop_front();
@@ -629,39 +665,76 @@ bool Consumer::pump(size_t budget) {
         }
     }
     if (budget == 0) more = true;
-    if (!push() && !stalled_on_acks) process_waiting(true);
+    if (!push() && !stalled_on_acks && !held) process_waiting(true);
     return more;
 }
 
-// nats-server's deliverMsg, with the ack reply ackReply builds.
-void Consumer::send_message(const store::RecordView& message, uint64_t dc, std::string_view target) {
-    const store::RecordView* record = &message;
-    uint64_t seq = message.seq;
-    uint64_t dseq = dseq_++;
-    std::string reply = ack_prefix_;
-    reply += std::to_string(dc);
-    reply += '.';
-    reply += std::to_string(seq);
-    reply += '.';
-    reply += std::to_string(dseq);
-    reply += '.';
-    reply += std::to_string(record->timestamp_ns);
-    reply += '.';
-    reply += std::to_string(num_pending());
-    std::string headers;
-    std::string_view payload = record->payload;
-    if (config_.headers_only) {
-        // nats-server's convertToHeadersOnly: the headers, plus the payload's size.
-        headers = record->headers.empty() ? std::string("NATS/1.0\r\n") : std::string(record->headers);
-        if (headers.ends_with("\r\n\r\n")) headers.resize(headers.size() - 2);
-        headers += "Nats-Msg-Size: " + std::to_string(record->payload.size()) + "\r\n\r\n";
-        payload = {};
-    } else {
-        headers = record->headers;
+// The pacing of loopAndGatherMsgs: replay_policy original keeps the stream's gaps between
+// messages until the consumer has caught up with what was stored when it started, and
+// rate_limit_bps lets a burst of one maximal message through, then bps/8 bytes a second.
+// Returns when `record` may go; nothing when it may go now, and then counts it as sent.
+std::optional<io::Clock::time_point> Consumer::hold_until(const store::RecordView& record, size_t bytes) {
+    io::Clock::time_point now = io::Clock::now();
+    if (replaying_ && record.seq > replay_last_seq_) replaying_ = false;
+    if (replaying_ && replay_last_ts_ns_ > 0) {
+        auto gap = std::chrono::nanoseconds(record.timestamp_ns - replay_last_ts_ns_);
+        if (gap > std::chrono::milliseconds(1) && now < replay_sent_at_ + gap) return replay_sent_at_ + gap;
     }
-    int64_t size = static_cast<int64_t>(record->subject.size() + reply.size() + headers.size() + payload.size());
-    js_.send({std::string(target), std::string(record->subject), reply, headers, std::string(payload)});
+    if (config_.rate_limit_bps > 0) {
+        double per_ns = static_cast<double>(config_.rate_limit_bps) / 8 / 1e9;
+        double burst = static_cast<double>(stream_.config().max_msg_size > 0 ? stream_.config().max_msg_size
+                                                                             : js_.max_payload());
+        double elapsed = std::chrono::duration<double, std::nano>(now - rate_refilled_).count();
+        rate_tokens_ = std::min(burst, rate_tokens_ + elapsed * per_ns);
+        rate_refilled_ = now;
+        double need = std::min(static_cast<double>(bytes), burst);
+        if (rate_tokens_ < need) {
+            return now + std::chrono::nanoseconds(static_cast<int64_t>((need - rate_tokens_) / per_ns) + 1);
+        }
+        rate_tokens_ -= need;
+    }
+    replay_last_ts_ns_ = record.timestamp_ns;
+    replay_sent_at_ = now;
+    return std::nullopt;
+}
+
+// What loopAndGatherMsgs works out before it picks where a message goes: the ack reply
+// ackReply builds, the headers (convertToHeadersOnly adds the payload's size) and the size
+// that max_bytes and the rate limit count.
+Consumer::Prepared Consumer::prepare(const store::RecordView& record, uint64_t dc) const {
+    Prepared out;
+    out.reply = ack_prefix_;
+    out.reply += std::to_string(dc);
+    out.reply += '.';
+    out.reply += std::to_string(record.seq);
+    out.reply += '.';
+    out.reply += std::to_string(dseq_);
+    out.reply += '.';
+    out.reply += std::to_string(record.timestamp_ns);
+    out.reply += '.';
+    out.reply += std::to_string(num_pending());
+    out.record_headers = record.headers;
+    out.payload = record.payload;
+    if (config_.headers_only) {
+        std::string& headers = out.headers_only;
+        headers = record.headers.empty() ? std::string("NATS/1.0\r\n") : std::string(record.headers);
+        if (headers.ends_with("\r\n\r\n")) headers.resize(headers.size() - 2);
+        headers += "Nats-Msg-Size: " + std::to_string(record.payload.size()) + "\r\n\r\n";
+        out.payload = {};
+    }
+    out.bytes = record.subject.size() + out.reply.size() + out.headers().size() + out.payload.size();
+    return out;
+}
+
+// nats-server's deliverMsg.
+void Consumer::send_message(const store::RecordView& record, const Prepared& out, uint64_t dc,
+                            std::string_view target) {
+    uint64_t seq = record.seq;
+    uint64_t dseq = dseq_++;
+    auto size = static_cast<int64_t>(out.bytes);
+    js_.send({target, record.subject, out.reply, out.headers(), out.payload});
     int64_t now_ns = base::wall_clock_ns();
+    last_delivered_ns_ = now_ns;
     state_.on_delivered(config_.ack_policy, seq, dseq, dc, now_ns);
     if (config_.ack_policy != AckPolicy::kNone && !ack_timer_.scheduled()) arm_ack_timer();
     log_delivered(seq, dseq, dc, now_ns);
@@ -690,7 +763,7 @@ void Consumer::send_status(std::string_view subject, std::string_view status_lin
     headers.append("\r\n");
     headers.append(extra_headers);
     headers.append("\r\n");
-    js_.send({std::string(subject), {}, {}, std::move(headers), {}});
+    js_.send({subject, {}, {}, headers, {}});
 }
 
 // nats-server's sendIdleHeartbeat.
@@ -906,8 +979,14 @@ void Consumer::write_snapshot() {
 // The API
 
 json Consumer::info() const {
-    json delivered = {{"consumer_seq", state_.delivered_consumer}, {"stream_seq", state_.delivered_stream}};
+    // nats-server shows the stream sequence it has scanned up to (o.sseq - 1), past messages a
+    // filter skipped; while last_per_subject's list is sent, that is the last one delivered.
+    uint64_t scanned = skip_next_ < skip_list_.size() ? state_.delivered_stream
+                                                      : std::max(state_.delivered_stream, sseq_ - 1);
+    json delivered = {{"consumer_seq", state_.delivered_consumer}, {"stream_seq", scanned}};
     json ack_floor = {{"consumer_seq", state_.ack_floor_consumer}, {"stream_seq", state_.ack_floor_stream}};
+    if (last_delivered_ns_ != 0) delivered["last_active"] = pjs::rfc3339(last_delivered_ns_);
+    if (last_acked_ns_ != 0) ack_floor["last_active"] = pjs::rfc3339(last_acked_ns_);
     json out = {{"stream_name", stream_.name()},
                 {"name", name_},
                 {"created", pjs::rfc3339(created_ns_)},
@@ -918,7 +997,7 @@ json Consumer::info() const {
                 {"num_redelivered", state_.redelivered.size()},
                 {"num_waiting", push() ? 0 : waiting_.size()},
                 {"num_pending", num_pending()}};
-    if (push()) out["push_bound"] = active_;
+    if (push() && active_) out["push_bound"] = true;
     if (paused_until_ns_ > base::wall_clock_ns()) {
         out["paused"] = true;
         out["pause_remaining"] = paused_until_ns_ - base::wall_clock_ns();
@@ -930,6 +1009,8 @@ void Consumer::update(pjs::ConsumerConfig config) {
     bool deliver_changed = config.deliver_subject != config_.deliver_subject;
     config_ = std::move(config);
     paused_until_ns_ = config_.pause_until_ns;
+    sample_percent_ = pjs::sample_percent(config_);
+    rate_tokens_ = kBucketFull;
     if (deliver_changed) {
         unsubscribe_all();
         subscribe_all();
@@ -955,6 +1036,7 @@ void Consumer::destroy() {
     js_.host().loop().cancel(ack_timer_);
     js_.host().loop().cancel(heartbeat_timer_);
     js_.host().loop().cancel(waiting_timer_);
+    js_.host().loop().cancel(pace_timer_);
     if (log_ != nullptr) log_->write_deleted(log_id_);
     destroyed_ = true;
 }

@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +78,7 @@ public:
     // Interest and work-queue retention: whether this consumer still owes an ack for `seq`.
     bool needs(uint64_t seq, std::string_view subject) const;
     bool wants_subject(std::string_view subject) const;
+    uint64_t ack_floor_stream() const { return state_.ack_floor_stream; }
 
     // ---- work ----
     // Delivers what it can, at most `budget` messages. Returns true if it has more to do.
@@ -112,10 +115,14 @@ private:
     void subscribe_all();
     void unsubscribe_all();
     void select_start();
+    // Subscribes and starts delivering (both starts end here).
+    void go_live();
 
     // Acks and requests.
     void on_ack(std::string_view subject, std::string_view reply, std::string_view body);
-    void ack(uint64_t sseq, uint64_t dseq, std::string_view reply, bool sample);
+    // `sample`: counts for sample_freq (+ACK, +NXT and AckSync do, +TERM does not).
+    void ack(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view reply, bool sample);
+    void sample_ack(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t delivered_ns);
     void nak(uint64_t sseq, uint64_t dseq, std::string_view arg);
     void progress(uint64_t sseq);
     void on_next_request(std::string_view reply, std::string_view body);
@@ -129,7 +136,18 @@ private:
     };
     Next next_message();
     uint64_t next_matching(uint64_t from) const;
-    void send_message(const store::RecordView& record, uint64_t dc, std::string_view target);
+    struct Prepared {
+        std::string reply;
+        std::string headers_only;        // the headers sent when config headers_only is set
+        std::string_view record_headers;  // otherwise, the stored ones
+        std::string_view payload;
+        size_t bytes = 0;  // subject, reply, headers and payload, as nats-server counts them
+        std::string_view headers() const { return headers_only.empty() ? record_headers : headers_only; }
+    };
+    Prepared prepare(const store::RecordView& record, uint64_t dc) const;
+    void send_message(const store::RecordView& record, const Prepared& out, uint64_t dc, std::string_view target);
+    // replay_policy original and rate_limit_bps: when `record` (`bytes` on the wire) may go.
+    std::optional<io::Clock::time_point> hold_until(const store::RecordView& record, size_t bytes);
     // Puts back a message next_message() gave that could not be sent.
     void give_back(const Next& next);
     WaitingRequest* next_waiting(size_t bytes);
@@ -187,12 +205,26 @@ private:
     int64_t fc_bytes_ = 0;
     int64_t paused_until_ns_ = 0;
 
+    // Pacing (hold_until) and ack sampling.
+    bool replaying_ = false;
+    uint64_t replay_last_seq_ = 0;   // the stream's last message when delivery started
+    int64_t replay_last_ts_ns_ = 0;  // the stored time of the last message sent
+    io::Clock::time_point replay_sent_at_{};
+    static constexpr double kBucketFull = std::numeric_limits<double>::infinity();  // clamped to the burst
+    double rate_tokens_ = kBucketFull;  // bytes rate_limit_bps lets through now
+    io::Clock::time_point rate_refilled_{};
+    int64_t sample_percent_ = 0;
+    // For info's last_active: the last delivery, the last ack (wall clock; 0: none yet).
+    int64_t last_delivered_ns_ = 0;
+    int64_t last_acked_ns_ = 0;
+
     // AckSync: replies to send once the log records up to a seq are durable.
     std::deque<std::pair<uint64_t, std::string>> ack_confirms_;
 
     io::Timer ack_timer_;        // ack wait and backoff redeliveries
     io::Timer heartbeat_timer_;  // push idle heartbeats
     io::Timer waiting_timer_;    // pull request expiry and heartbeats
+    io::Timer pace_timer_;       // a message held back by hold_until
     bool signalled_ = false;
     bool destroyed_ = false;
     friend class JetStream;

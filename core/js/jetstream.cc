@@ -76,20 +76,22 @@ struct ApiSubject {
 };
 
 std::optional<ApiSubject> split_api(std::string_view api) {
+    // What may follow the stream name, as nats-server's API subscriptions allow it.
+    enum class Rest : uint8_t { kNone, kOneToken, kAny };
     struct Op {
         std::string_view name;
-        bool rest;  // tokens may follow the stream name
+        Rest rest;
     };
     static constexpr Op kOps[] = {
-        {"STREAM.CREATE", false},          {"STREAM.UPDATE", false},
-        {"STREAM.DELETE", false},          {"STREAM.INFO", false},
-        {"STREAM.PURGE", false},           {"STREAM.MSG.GET", false},
-        {"STREAM.MSG.DELETE", false},      {"DIRECT.GET", true},
-        {"CONSUMER.DURABLE.CREATE", true}, {"CONSUMER.CREATE", true},
-        {"CONSUMER.INFO", true},           {"CONSUMER.DELETE", true},
-        {"CONSUMER.NAMES", false},         {"CONSUMER.LIST", false},
-        {"CONSUMER.PAUSE", true},          {"CONSUMER.LEADER.STEPDOWN", true},
-        {"CONSUMER.MSG.NEXT", true},
+        {"STREAM.CREATE", Rest::kNone},          {"STREAM.UPDATE", Rest::kNone},
+        {"STREAM.DELETE", Rest::kNone},          {"STREAM.INFO", Rest::kNone},
+        {"STREAM.PURGE", Rest::kNone},           {"STREAM.MSG.GET", Rest::kNone},
+        {"STREAM.MSG.DELETE", Rest::kNone},      {"DIRECT.GET", Rest::kAny},
+        {"CONSUMER.DURABLE.CREATE", Rest::kOneToken}, {"CONSUMER.CREATE", Rest::kAny},
+        {"CONSUMER.INFO", Rest::kOneToken},      {"CONSUMER.DELETE", Rest::kOneToken},
+        {"CONSUMER.NAMES", Rest::kNone},         {"CONSUMER.LIST", Rest::kNone},
+        {"CONSUMER.PAUSE", Rest::kOneToken},     {"CONSUMER.LEADER.STEPDOWN", Rest::kOneToken},
+        {"CONSUMER.MSG.NEXT", Rest::kAny},
     };
     for (const Op& op : kOps) {
         if (api.size() <= op.name.size() + 1 || !api.starts_with(op.name) || api[op.name.size()] != '.') continue;
@@ -97,7 +99,10 @@ std::optional<ApiSubject> split_api(std::string_view api) {
         size_t dot = tail.find('.');
         std::string_view name = tail.substr(0, dot);
         std::string_view rest = dot == std::string_view::npos ? std::string_view{} : tail.substr(dot + 1);
-        if (!op.rest && !rest.empty()) return std::nullopt;
+        if (op.rest == Rest::kNone && !rest.empty()) return std::nullopt;
+        if (op.rest == Rest::kOneToken && (rest.empty() || rest.find('.') != std::string_view::npos)) {
+            return std::nullopt;
+        }
         return ApiSubject{op.name, name, rest};
     }
     return std::nullopt;

@@ -95,6 +95,7 @@ public:
     store::Disk& file_disk() { return file_disk_; }
     store::Disk& memory_disk() { return memory_disk_; }
     const std::string& store_dir() const { return setup_.store_dir; }
+    int64_t max_payload() const { return setup_.options->max_payload_bytes; }
     ShardCounters& counters() { return setup_.counters->shard(host_.shard_index()); }
     // nats-server's limitsExceeded: the storage's use is already over -js's max_memory_store
     // or max_file_store (a new message is then refused with "insufficient resources").

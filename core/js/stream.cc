@@ -829,6 +829,13 @@ void Stream::tick_consumers() {
 void Stream::delete_consumer(const std::string& name) {
     auto it = consumers_.find(name);
     if (it == consumers_.end()) return;
+    if (config_.retention == pjs::Retention::kInterest) {
+        // nats-server's stopWithFlags: what only this consumer still wanted goes with it.
+        uint64_t last = log_->last_seq();
+        for (uint64_t seq = std::max(it->second->ack_floor_stream(), log_->first_seq()); seq <= last && seq != 0; ++seq) {
+            acked_by(*it->second, seq);
+        }
+    }
     it->second->destroy();
     js_.consumer_gone(*it->second);
     consumers_.erase(it);

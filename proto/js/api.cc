@@ -815,7 +815,7 @@ std::string error_response(std::string_view type, const ApiError& error) {
         out += ",\"streams\":null";
     } else if (type == kConsumerNamesResponse || type == kConsumerListResponse) {
         out += kPaged;
-        out += ",\"consumers\":null";
+        out += ",\"consumers\":[]";  // both requests start from an empty, non-nil slice
     } else if (type == kStreamPurgeResponse) {
         out += ",\"purged\":0";
     } else if (type == kStreamRestoreResponse) {

@@ -718,6 +718,12 @@ std::string_view consumer_name(const ConsumerConfig& config) {
     return is_durable(config) ? config.durable_name : config.name;
 }
 
+int64_t sample_percent(const ConsumerConfig& config) {
+    std::string_view text = config.sample_freq;
+    if (text.ends_with('%')) text.remove_suffix(1);
+    return internal::go_atoi(text).value_or(0);
+}
+
 std::optional<ApiError> check_consumer_absent(ConsumerAction action) {
     if (action == ConsumerAction::kUpdate) return ConsumerDoesNotExist();
     return std::nullopt;

@@ -185,6 +185,9 @@ void set_consumer_defaults(ConsumerConfig& config, const ConsumerCheckOptions& o
 // the config without it, as ConsumerInfo.config shows).
 std::string_view consumer_name(const ConsumerConfig& config);
 
+// sample_freq as the percentage of acks sampled ("50%" or "50"; 0 when empty or not a number).
+int64_t sample_percent(const ConsumerConfig& config);
+
 // 2.10's "action" when no consumer named consumer_name(config) exists: "update" gives
 // ConsumerDoesNotExist.
 [[nodiscard]] std::optional<ApiError> check_consumer_absent(ConsumerAction action);

@@ -20,6 +20,7 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -1267,6 +1268,91 @@ TEST_F(JetStreamConsumer, HeadersOnlyDeliversTheSizeInsteadOfThePayload) {
     EXPECT_EQ(2u, meta.stream_seq);
     EXPECT_EQ(2u, meta.consumer_seq);
     EXPECT_EQ(0u, meta.pending);
+}
+
+// --- Pacing and ack sampling ------------------------------------------------------------------
+
+TEST_F(JetStreamConsumer, ReplayOriginalKeepsTheGapsBetweenStoredMessages) {
+    create_stream("REPLAY", {"replay"});
+    ASSERT_TRUE(publish_numbered("replay", 1));
+    std::this_thread::sleep_for(500ms);
+    ASSERT_TRUE(publish_numbered("replay", 2, 2));
+    SubscriptionPtr deliver = subscribe_sync(nc(), "deliver.replay");
+    ASSERT_NE(nullptr, deliver);
+    ConsumerConfig config("R");
+    config.deliver_subject("deliver.replay");
+    config.raw.ReplayPolicy = js_ReplayOriginal;
+    ASSERT_EQ(NATS_OK, add_consumer("REPLAY", config).status);
+
+    std::vector<std::chrono::steady_clock::time_point> arrived;
+    std::vector<MsgPtr> msgs;
+    for (int i = 0; i < 3; ++i) {
+        MsgPtr msg = next_msg(deliver.get(), 3s);
+        ASSERT_NE(nullptr, msg) << "message " << i + 1;
+        arrived.push_back(std::chrono::steady_clock::now());
+        msgs.push_back(std::move(msg));
+    }
+    EXPECT_EQ(numbered(1, 3), data_of(msgs));
+    // The second message was stored half a second after the first, and is delivered so.
+    EXPECT_GE(arrived[1] - arrived[0], 400ms);
+    // Once caught up, a new message goes out as it is stored.
+    ASSERT_TRUE(publish_numbered("replay", 1, 4));
+    MsgPtr live = next_msg(deliver.get(), 2s);
+    ASSERT_NE(nullptr, live);
+    EXPECT_EQ("m4", msg_data(live.get()));
+}
+
+TEST_F(JetStreamConsumer, RateLimitSpreadsPushDeliveriesOverTime) {
+    // Bursts are one maximal message: the stream's max_msg_size when it has one.
+    StreamConfig stream("RATE", {"rate"});
+    stream.raw.MaxMsgSize = 1000;
+    ASSERT_EQ(NATS_OK, add_stream(js(), stream).status);
+    const std::string payload(900, 'x');
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(publish(js(), "rate", payload).ok());
+    SubscriptionPtr deliver = subscribe_sync(nc(), "deliver.rate");
+    ASSERT_NE(nullptr, deliver);
+    ConsumerConfig config("RL");
+    config.deliver_subject("deliver.rate");
+    config.raw.RateLimit = 8 * 4000;  // bits a second: 4000 bytes a second
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(NATS_OK, add_consumer("RATE", config).status);
+    std::vector<MsgPtr> msgs = next_msgs(deliver.get(), 8, 3s);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_EQ(8u, msgs.size());
+    // Seven messages of more than 900 bytes beyond the first burst take 1.6 s at 4000 B/s.
+    EXPECT_GE(elapsed, 1400ms);
+    EXPECT_EQ((std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8}), stream_seqs_of(msgs));
+}
+
+TEST_F(JetStreamConsumer, SampledAcksPublishAnAckMetric) {
+    create_stream("SMPL", {"smpl"});
+    ASSERT_TRUE(publish_numbered("smpl", 2));
+    SubscriptionPtr metrics = subscribe_sync(nc(), "$JS.EVENT.METRIC.CONSUMER.ACK.SMPL.C");
+    ASSERT_NE(nullptr, metrics);
+    ConsumerConfig config("C");
+    config.raw.SampleFrequency = "100%";
+    SubscriptionPtr sub = pull_consumer("SMPL", config);
+    ASSERT_NE(nullptr, sub);
+    Fetched fetched = fetch(sub.get(), 2, 2s);
+    ASSERT_EQ(2u, fetched.msgs.size()) << fetched;
+    ASSERT_EQ(NATS_OK, natsMsg_AckSync(fetched.msgs[1].get(), nullptr, nullptr));
+
+    MsgPtr metric = next_msg(metrics.get(), 2s);
+    ASSERT_NE(nullptr, metric);
+    json body = json::parse(msg_data(metric.get()), nullptr, false);
+    ASSERT_TRUE(body.is_object()) << msg_data(metric.get());
+    EXPECT_EQ("io.nats.jetstream.metric.v1.consumer_ack", body.value("type", ""));
+    EXPECT_EQ("SMPL", body.value("stream", ""));
+    EXPECT_EQ("C", body.value("consumer", ""));
+    EXPECT_EQ(2u, body.value("stream_seq", 0u));
+    EXPECT_EQ(2u, body.value("consumer_seq", 0u));
+    EXPECT_EQ(1u, body.value("deliveries", 0u));
+    EXPECT_GE(body.value("ack_time", int64_t{-1}), 0);
+    EXPECT_FALSE(body.value("id", "").empty());
+    EXPECT_FALSE(body.value("timestamp", "").empty());
+    // A terminated message is not an ack that is sampled.
+    ASSERT_EQ(NATS_OK, natsMsg_Term(fetched.msgs[0].get(), nullptr));
+    EXPECT_EQ(nullptr, next_msg(metrics.get(), 300ms));
 }
 
 // --- The consumer management API, raw ----------------------------------------------------------

@@ -195,9 +195,9 @@ TEST(JsApiError, ErrorResponsesKeepTheNonOmitemptyFieldsOfTheirType) {
     EXPECT_TRUE(error_response(kStreamListResponse, BadRequest()).ends_with(R"(,"streams":[]})"));
     // These three follow from the Go types (ApiPaged / non-omitempty fields), not from a capture.
     EXPECT_TRUE(
-        error_response(kConsumerNamesResponse, BadRequest()).ends_with(R"(,"consumers":null})"));
+        error_response(kConsumerNamesResponse, BadRequest()).ends_with(R"(,"consumers":[]})"));
     EXPECT_TRUE(
-        error_response(kConsumerListResponse, BadRequest()).ends_with(R"(,"consumers":null})"));
+        error_response(kConsumerListResponse, BadRequest()).ends_with(R"(,"consumers":[]})"));
     EXPECT_TRUE(error_response(kStreamRestoreResponse, BadRequest())
                     .ends_with(R"(,"deliver_subject":""})"));
 }
