@@ -12,6 +12,7 @@
 #include "core/js/stream.h"
 #include "core/server/log.h"
 #include "proto/headers.h"
+#include "proto/js/next_request.h"
 
 namespace ringtail::core::js {
 namespace {
@@ -422,39 +423,21 @@ void Consumer::on_next_request(std::string_view reply, std::string_view body) {
         send_status(reply, "409 Consumer is push based");
         return;
     }
-    while (!body.empty() && (body.front() == ' ' || body.front() == '\t' || body.front() == '\r' || body.front() == '\n')) {
-        body.remove_prefix(1);
-    }
-    while (!body.empty() && (body.back() == ' ' || body.back() == '\t' || body.back() == '\r' || body.back() == '\n')) {
-        body.remove_suffix(1);
+    auto parsed = pjs::parse_next_request(body);
+    if (!parsed) {
+        send_status(reply, "400 Bad Request - " + parsed.error());
+        return;
     }
     WaitingRequest request;
     request.reply = reply;
     request.received = io::Clock::now();
-    int64_t expires_ns = 0;
-    if (!body.empty() && body.front() == '{') {
-        RequestBody json_body(body);
-        request.batch = json_body.i64("batch");
-        expires_ns = json_body.i64("expires");
-        request.no_wait = json_body.boolean("no_wait");
-        request.max_bytes = json_body.i64("max_bytes");
-        int64_t heartbeat_ns = json_body.i64("idle_heartbeat");
-        if (!json_body.valid()) {
-            // nats-server adds Go's json.Unmarshal error text here, which is not mirrored.
-            send_status(reply, "400 Bad Request - invalid JSON");
-            return;
-        }
-        if (heartbeat_ns > 0) {
-            if (heartbeat_ns * 2 > expires_ns) {
-                send_status(reply, "400 Bad Request - heartbeat value too large");
-                return;
-            }
-            request.heartbeat = std::chrono::nanoseconds(heartbeat_ns);
-            request.next_heartbeat = request.received + request.heartbeat;
-        }
-    } else if (!body.empty()) {
-        auto number = parse_number(body);
-        request.batch = number && *number <= INT64_MAX ? static_cast<int64_t>(*number) : 1;
+    request.batch = parsed->batch;
+    request.max_bytes = parsed->max_bytes;
+    request.no_wait = parsed->no_wait;
+    int64_t expires_ns = parsed->expires_ns;
+    if (parsed->idle_heartbeat_ns > 0) {
+        request.heartbeat = std::chrono::nanoseconds(parsed->idle_heartbeat_ns);
+        request.next_heartbeat = request.received + request.heartbeat;
     }
     // A negative expires is already over: the request times out at once (or goes unanswered
     // if a message is there to take it, as nats-server's nextWaiting drops it).
