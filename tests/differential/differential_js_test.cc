@@ -3,6 +3,8 @@
 // under test ("B", ringtail by default), both started with `-js -sd <fresh dir>`, and the
 // replies must match after normalisation: JSON payloads field by field with times reduced to
 // "zero or a well-formed time", raw replies (DIRECT.GET) by status line, header set and bytes.
+// Consumer deliveries (pull batches, push subscriptions, +NXT) are recorded message by
+// message with their subjects, ack subjects normalised to drop only the delivery time.
 // The corpus format and the ignore list are documented in README.md.
 //
 // Environment:
@@ -12,6 +14,8 @@
 //   RT_DIFF_SHOW=1                          print both renderings even when they match.
 //   RT_DIFF_JS_REPLY_MS=<ms>                how long to wait for a reply (default 1000); a
 //                                           step with no reply by then records "no reply".
+//   RT_DIFF_JS_SETTLE_MS=<ms>               the silence that ends a FETCH/ACKSYNC step
+//                                           (default 300).
 
 #include <gtest/gtest.h>
 
@@ -24,9 +28,11 @@
 #include <expected>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -56,15 +62,23 @@ constexpr uint32_t kSleepMsMax = 5'000;
 constexpr uint32_t kFillBytesMax = 8 * 1024 * 1024;
 constexpr size_t kMismatchesShownMax = 8;
 constexpr int kReplyWaitMsDefault = 1000;
+constexpr int kSettleMsDefault = 300;
+constexpr int kCollectMsMax = 5000;
+constexpr int kDrainMsMax = 3000;
 constexpr std::string_view kInboxPrefix = "_INBOX.rtjs.";
 constexpr std::string_view kZeroTime = "0001-01-01T00:00:00Z";
+constexpr std::string_view kAckPrefix = "$JS.ACK.";
+constexpr std::string_view kFlowControlPrefix = "$JS.FC.";
 
 // ---------------------------------------------------------------------------------------------
 // Scenario
 
 enum class JsStepKind : uint8_t {
-    kPublish,  // REQ, PUB, HPUB, PUBFILL: a message with a reply subject; the reply is compared.
-    kSleep,    // SLEEP ms.
+    kPublish,    // REQ, PUB, HPUB, PUBFILL: a message with a reply subject; the first reply.
+    kFetch,      // FETCH: a request whose inbox keeps every message it is sent (pull batches).
+    kSubscribe,  // SUB: the connection subscribes; every message on the subject is recorded.
+    kAck,        // ACK, ACKSYNC: a body sent to the ack subject of a delivered message.
+    kSleep,      // SLEEP ms: frames are still read meanwhile (flow control is answered).
 };
 
 struct Header {
@@ -81,12 +95,31 @@ struct JsStep {
     std::vector<Header> headers;
     std::string payload;
     uint32_t sleep_ms = 0;
+    // kAck: the message acked is the `ack_index`-th (from 1; 0 is the last) one carrying an
+    // ack subject among those recorded by step `ack_source`. `ack_sync` sends a reply inbox
+    // and records everything sent to it (the empty AckSync reply, or +NXT deliveries).
+    size_t ack_source = 0;
+    uint32_t ack_index = 0;
+    bool ack_sync = false;
     int line = 0;
     std::string text;  // The corpus line, for messages.
     // `# diverges: <why>` before the step: a nats-server 2.9.10 bug ringtail does not copy.
     // The step still runs on both (later steps see its effects); its replies are not compared.
     std::string diverges;
 };
+
+// Steps whose record is every message sent to their inbox or subscription, for the whole
+// scenario, rather than the first reply.
+bool collects(const JsStep& step) {
+    return step.kind == JsStepKind::kFetch || step.kind == JsStepKind::kSubscribe ||
+           (step.kind == JsStepKind::kAck && step.ack_sync);
+}
+
+// Steps whose messages an ACK line can refer to: those that receive stream messages.
+bool delivers(const JsStep& step) {
+    return step.kind == JsStepKind::kFetch || step.kind == JsStepKind::kSubscribe ||
+           (step.kind == JsStepKind::kAck && step.ack_sync && step.payload.starts_with("+NXT"));
+}
 
 struct JsScenario {
     std::string name;
@@ -149,6 +182,28 @@ std::expected<std::string, std::string> parse_subject(std::string_view word) {
     return *subject;
 }
 
+// `ACK <n|last> [body]`: the message is chosen among those of the latest delivering step
+// before this line, so that a corpus reads top to bottom.
+std::expected<void, std::string> parse_ack(std::string_view rest, bool sync, JsStep& step,
+                                           std::vector<JsStep>& steps) {
+    step.kind = JsStepKind::kAck;
+    step.ack_sync = sync;
+    std::string_view which = take_word(rest);
+    if (which != "last") {
+        auto index = parse_number(which, kRepeatCountMax);
+        if (!index || *index == 0) return std::unexpected("ACK wants n >= 1 or 'last'");
+        step.ack_index = *index;
+    }
+    auto source = std::find_if(steps.rbegin(), steps.rend(), delivers);
+    if (source == steps.rend()) return std::unexpected(std::string("ACK before any delivery"));
+    step.ack_source = static_cast<size_t>(steps.rend() - source) - 1;
+    auto payload = decode_escapes(rest);
+    if (!payload) return std::unexpected(payload.error());
+    step.payload = std::move(*payload);
+    steps.push_back(std::move(step));
+    return {};
+}
+
 // Parses one op line (no comment, no blank) into `steps`; REPEAT recurses on its tail.
 std::expected<void, std::string> parse_op(std::string_view line, int number,
                                           std::vector<JsStep>& steps) {
@@ -173,12 +228,21 @@ std::expected<void, std::string> parse_op(std::string_view line, int number,
         steps.push_back(std::move(step));
         return {};
     }
-    if (op != "REQ" && op != "PUB" && op != "HPUB" && op != "PUBFILL") {
+    if (op == "ACK" || op == "ACKSYNC") return parse_ack(rest, op == "ACKSYNC", step, steps);
+    if (op != "REQ" && op != "PUB" && op != "HPUB" && op != "PUBFILL" && op != "FETCH" &&
+        op != "SUB") {
         return std::unexpected("unknown op '" + op + "'");
     }
     auto subject = parse_subject(take_word(rest));
     if (!subject) return std::unexpected(subject.error());
     step.subject = *subject;
+    if (op == "FETCH") step.kind = JsStepKind::kFetch;
+    if (op == "SUB") {
+        if (!rest.empty()) return std::unexpected(std::string("SUB takes only a subject"));
+        step.kind = JsStepKind::kSubscribe;
+        steps.push_back(std::move(step));
+        return {};
+    }
     if (op == "HPUB") {
         auto headers = parse_headers(take_word(rest));
         if (!headers) return std::unexpected(headers.error());
@@ -248,14 +312,23 @@ std::expected<JsScenario, std::string> load_js_scenario(const std::string& path)
 // ---------------------------------------------------------------------------------------------
 // Client
 
-// What one step got back. A reply is the first MSG/HMSG on the step's own inbox.
-struct StepRecord {
-    bool sent = false;
-    bool replied = false;
+// One message received: a reply, a pull delivery, a push delivery or a status message.
+struct Message {
+    std::string subject;
+    std::string reply;
     std::string status;           // First header line ("NATS/1.0 404 ..."); empty for MSG.
     std::vector<Header> headers;  // In arrival order.
     std::string payload;
+};
+
+// What one step got back. A publish step keeps the first reply on its own inbox; a collecting
+// step (collects()) every message sent to its inbox or subscription until the scenario ends.
+struct StepRecord {
+    bool sent = false;
+    std::string ack_subject;  // kAck: where the body went.
+    std::vector<Message> messages;
     std::vector<std::string> notes;  // -ERR lines, a closed connection, a protocol error.
+    bool replied() const { return !messages.empty(); }
 };
 
 milliseconds remaining(Clock::time_point deadline) {
@@ -278,9 +351,9 @@ std::optional<size_t> parse_size(const std::string& text) {
 }
 
 // Splits a received header block into its status line and headers.
-void parse_header_block(std::string_view block, StepRecord& record) {
+void parse_header_block(std::string_view block, Message& message) {
     size_t eol = block.find("\r\n");
-    record.status = std::string(block.substr(0, eol));
+    message.status = std::string(block.substr(0, eol));
     if (eol == std::string_view::npos) return;
     block.remove_prefix(eol + 2);
     while (!block.empty()) {
@@ -290,14 +363,32 @@ void parse_header_block(std::string_view block, StepRecord& record) {
         if (line.empty()) continue;
         size_t colon = line.find(':');
         std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
-        record.headers.push_back({std::string(line.substr(0, colon)), std::string(trim(value))});
+        message.headers.push_back({std::string(line.substr(0, colon)), std::string(trim(value))});
     }
 }
 
-// One raw NATS connection that sends each step with a fresh reply inbox and waits for the
-// reply. Owner: one player thread. Lifecycle: connect() once, then request() per step.
-class JsClient {
+bool is_flow_control_request(const Message& message) {
+    return message.status == "NATS/1.0 100 FlowControl Request";
+}
+
+bool is_idle_heartbeat(const Message& message) {
+    return message.status == "NATS/1.0 100 Idle Heartbeat";
+}
+
+// Plays a scenario over one raw NATS connection and records what each step gets back.
+// Every step that sends a message with a reply uses a fresh inbox `_INBOX.rtjs.<n>` (with
+// `.all` for collecting steps); the numbering follows the steps, so it is the same on both
+// servers. Owner: one player thread. Lifecycle:
+// connect() once, then play() once.
+class JsPlayer {
  public:
+    JsPlayer(const JsScenario& scenario, milliseconds wait, milliseconds settle)
+        : scenario_(scenario),
+          wait_(wait),
+          settle_(settle),
+          records_(scenario.steps.size()),
+          last_arrival_(scenario.steps.size()) {}
+
     bool connect(int port) {
         if (!client_.connect(port) || !client_.read_info()) return false;
         offset_ = client_.received().find("\r\n") + 2;
@@ -305,7 +396,7 @@ class JsClient {
             "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,"
             "\"no_responders\":true,\"protocol\":1,\"lang\":\"rt-diff-js\",\"version\":\"0\"}\r\n"
             "SUB " +
-            std::string(kInboxPrefix) + "* 1\r\nPING\r\n";
+            std::string(kInboxPrefix) + "* " + std::string(kInboxSid) + "\r\nPING\r\n";
         if (!client_.send(hello) || !client_.read_until("PONG\r\n", std::chrono::seconds(5))) {
             return false;
         }
@@ -313,60 +404,192 @@ class JsClient {
         return true;
     }
 
-    StepRecord request(const JsStep& step, milliseconds wait) {
-        StepRecord record;
-        std::string inbox = std::string(kInboxPrefix) + std::to_string(++requests_);
-        record.sent = !client_.closed() && client_.send(encode(step, inbox));
-        if (!record.sent) {
-            record.notes.push_back("not sent: connection closed");
-            return record;
+    std::vector<StepRecord> play() {
+        for (current_ = 0; current_ < scenario_.steps.size(); ++current_) run_step(current_);
+        if (std::any_of(scenario_.steps.begin(), scenario_.steps.end(), collects)) {
+            // Late deliveries (a pull request's 408 after its step moved on) belong to the
+            // record too: read until the connection is quiet.
+            auto hard = Clock::now() + milliseconds(kDrainMsMax);
+            while (pump(std::min(Clock::now() + settle_, hard))) {
+            }
         }
-        await_reply(inbox, Clock::now() + wait, record);
-        return record;
+        return std::move(records_);
     }
 
  private:
-    static std::string encode(const JsStep& step, const std::string& inbox) {
+    void run_step(size_t index) {
+        const JsStep& step = scenario_.steps[index];
+        StepRecord& record = records_[index];
+        switch (step.kind) {
+            case JsStepKind::kSleep: {
+                auto until = Clock::now() + milliseconds(step.sleep_ms);
+                while (Clock::now() < until) pump(until);
+                return;
+            }
+            case JsStepKind::kPublish:
+                if (send(record, encode(step.subject, new_inbox(index), step))) {
+                    await_first_reply(index);
+                }
+                return;
+            case JsStepKind::kFetch: {
+                std::string inbox = new_collecting_inbox(index);
+                if (send(record, subscribe(inbox, index) + encode(step.subject, inbox, step))) {
+                    settle(index);
+                }
+                return;
+            }
+            case JsStepKind::kSubscribe: {
+                uint64_t pongs = pongs_;
+                if (send(record, subscribe(step.subject, index) + "PING\r\n")) {
+                    auto deadline = Clock::now() + wait_;
+                    while (pongs_ == pongs && pump(deadline)) {
+                    }
+                }
+                return;
+            }
+            case JsStepKind::kAck:
+                run_ack(index);
+                return;
+        }
+    }
+
+    void run_ack(size_t index) {
+        const JsStep& step = scenario_.steps[index];
+        StepRecord& record = records_[index];
+        std::optional<std::string> target = ack_target(step);
+        if (!target.has_value()) {
+            record.notes.push_back("no delivered message " + std::to_string(step.ack_index) +
+                                   " to ack");
+            return;
+        }
+        record.ack_subject = *target;
+        if (!step.ack_sync) {
+            send(record, encode(*target, "", step));
+            return;
+        }
+        std::string inbox = new_collecting_inbox(index);
+        if (!send(record, subscribe(inbox, index) + encode(*target, inbox, step))) return;
+        // Only +NXT has more than the one empty reply to wait for; anything else that comes
+        // later is still recorded.
+        if (delivers(step)) {
+            settle(index);
+        } else {
+            await_first_reply(index);
+        }
+    }
+
+    // The ack subject of the message an ACK line names, waiting for a push delivery that has
+    // not arrived yet.
+    std::optional<std::string> ack_target(const JsStep& step) {
+        const StepRecord& source = records_[step.ack_source];
+        auto acked = [&] {
+            std::vector<const Message*> out;
+            for (const Message& message : source.messages) {
+                if (message.reply.starts_with(kAckPrefix)) out.push_back(&message);
+            }
+            return out;
+        };
+        auto deadline = Clock::now() + wait_;
+        size_t needed = std::max<size_t>(step.ack_index, 1);
+        while (acked().size() < needed && pump(deadline)) {
+        }
+        std::vector<const Message*> candidates = acked();
+        if (candidates.size() < needed) return std::nullopt;
+        return step.ack_index == 0 ? candidates.back()->reply
+                                   : candidates[step.ack_index - 1]->reply;
+    }
+
+    std::string new_inbox(size_t index) {
+        std::string inbox = std::string(kInboxPrefix) + std::to_string(++inboxes_);
+        inbox_owner_.emplace(inbox, index);
+        last_arrival_[index] = Clock::now();
+        return inbox;
+    }
+
+    // Deliveries to an inbox carry the stream message's subject, so a collecting step's inbox
+    // gets a subscription of its own and its messages are told apart by sid. The extra token
+    // keeps it out of the `_INBOX.rtjs.*` subscription.
+    std::string new_collecting_inbox(size_t index) {
+        last_arrival_[index] = Clock::now();
+        return std::string(kInboxPrefix) + std::to_string(++inboxes_) + ".all";
+    }
+
+    // The SUB line for `subject`, whose messages become step `index`'s record.
+    std::string subscribe(const std::string& subject, size_t index) {
+        sid_owner_.push_back(index);
+        return "SUB " + subject + " " + std::to_string(sid_owner_.size() + 1) + "\r\n";
+    }
+
+    bool send(StepRecord& record, const std::string& bytes) {
+        record.sent = !client_.closed() && client_.send(bytes);
+        if (!record.sent) record.notes.push_back("not sent: connection closed");
+        return record.sent;
+    }
+
+    static std::string encode(const std::string& subject, const std::string& reply,
+                              const JsStep& step) {
+        std::string head = subject + (reply.empty() ? "" : " " + reply) + " ";
         if (!step.has_headers) {
-            return "PUB " + step.subject + " " + inbox + " " + std::to_string(step.payload.size()) +
-                   "\r\n" + step.payload + "\r\n";
+            return "PUB " + head + std::to_string(step.payload.size()) + "\r\n" + step.payload +
+                   "\r\n";
         }
         std::string block = "NATS/1.0\r\n";
         for (const Header& header : step.headers) {
             block += header.key + ": " + header.value + "\r\n";
         }
         block += "\r\n";
-        return "HPUB " + step.subject + " " + inbox + " " + std::to_string(block.size()) + " " +
+        return "HPUB " + head + std::to_string(block.size()) + " " +
                std::to_string(block.size() + step.payload.size()) + "\r\n" + block + step.payload +
                "\r\n";
     }
 
-    // Reads frames until the reply on `inbox` arrives, the connection closes or the deadline
-    // passes. Replies to other inboxes (late replies to earlier steps) are skipped.
-    void await_reply(const std::string& inbox, Clock::time_point deadline, StepRecord& record) {
-        while (true) {
-            if (!client_.read_until("\r\n", remaining(deadline), offset_)) {
-                if (client_.closed()) record.notes.push_back("connection closed by server");
-                return;
-            }
-            const std::string& text = client_.received();
-            size_t eol = text.find("\r\n", offset_);
-            std::string line = text.substr(offset_, eol - offset_);
-            if (!line.starts_with("MSG ") && !line.starts_with("HMSG ")) {
-                offset_ = eol + 2;
-                if (line == "PING") client_.send("PONG\r\n");
-                if (line.starts_with("-ERR")) record.notes.push_back(line);
-                continue;
-            }
-            std::optional<bool> done = read_msg(line, eol + 2, inbox, deadline, record);
-            if (!done.has_value() || *done) return;
+    void await_first_reply(size_t index) {
+        auto deadline = Clock::now() + wait_;
+        while (records_[index].messages.empty() && pump(deadline)) {
         }
     }
 
-    // Reads the body of the MSG/HMSG whose control line is `line`; returns true when it was the
-    // reply, false when it was for another inbox, nullopt when it could not be read.
-    std::optional<bool> read_msg(const std::string& line, size_t body_at, const std::string& inbox,
-                                 Clock::time_point deadline, StepRecord& record) {
+    // Waits until `settle_` has passed without a message for step `index` (at most
+    // kCollectMsMax): a pull batch arrives back to back, so silence ends it.
+    void settle(size_t index) {
+        auto hard = Clock::now() + milliseconds(kCollectMsMax);
+        while (true) {
+            auto until = std::min(last_arrival_[index] + settle_, hard);
+            if (Clock::now() >= until || client_.closed()) return;
+            pump(until);
+        }
+    }
+
+    // Reads and handles one frame; false when none was complete by `deadline` or the
+    // connection is closed.
+    bool pump(Clock::time_point deadline) {
+        if (!client_.read_until("\r\n", remaining(deadline), offset_)) {
+            if (client_.closed() && !close_noted_) {
+                close_noted_ = true;
+                note("connection closed by server");
+            }
+            return false;
+        }
+        const std::string& text = client_.received();
+        size_t eol = text.find("\r\n", offset_);
+        std::string line = text.substr(offset_, eol - offset_);
+        if (!line.starts_with("MSG ") && !line.starts_with("HMSG ")) {
+            offset_ = eol + 2;
+            if (line == "PING") client_.send("PONG\r\n");
+            if (line == "PONG") ++pongs_;
+            if (line.starts_with("-ERR")) note(line);
+            return true;
+        }
+        return read_msg(line, eol + 2, deadline);
+    }
+
+    void note(const std::string& text) {
+        records_[std::min(current_, records_.size() - 1)].notes.push_back(text);
+    }
+
+    // Reads the body of the MSG/HMSG whose control line is `line` and files the message
+    // under the step that owns its inbox or subscription.
+    bool read_msg(const std::string& line, size_t body_at, Clock::time_point deadline) {
         std::vector<std::string> words = split_words(line);
         bool with_headers = words[0] == "HMSG";
         size_t arity = with_headers ? 5 : 4;
@@ -375,29 +598,67 @@ class JsClient {
             with_headers && words.size() >= arity ? parse_size(words[words.size() - 2]) : 0;
         if (words.size() < arity || words.size() > arity + 1 || !total || !header_bytes ||
             *header_bytes > *total) {
-            record.notes.push_back("protocol error: bad control line '" + line + "'");
-            return std::nullopt;
+            note("protocol error: bad control line '" + line + "'");
+            client_.close();
+            return false;
         }
         size_t end = body_at + *total;
-        if (!client_.read_until("\r\n", remaining(deadline), end)) return std::nullopt;
+        if (!client_.read_until("\r\n", remaining(deadline), end)) return false;
         const std::string& text = client_.received();
         if (text.compare(end, 2, "\r\n") != 0) {
-            record.notes.push_back("protocol error: payload not followed by CRLF");
-            return std::nullopt;
+            note("protocol error: payload not followed by CRLF");
+            client_.close();
+            return false;
         }
         offset_ = end + 2;
-        if (words[1] != inbox) return false;
-        record.replied = true;
+        Message message;
+        message.subject = words[1];
+        if (words.size() == arity + 1) message.reply = words[3];
         if (with_headers) {
-            parse_header_block(std::string_view(text).substr(body_at, *header_bytes), record);
+            parse_header_block(std::string_view(text).substr(body_at, *header_bytes), message);
         }
-        record.payload = text.substr(body_at + *header_bytes, *total - *header_bytes);
+        message.payload = text.substr(body_at + *header_bytes, *total - *header_bytes);
+        file_message(words[2], std::move(message));
         return true;
     }
 
+    void file_message(const std::string& sid, Message message) {
+        std::optional<size_t> owner;
+        if (sid == kInboxSid) {
+            auto found = inbox_owner_.find(message.subject);
+            // A publish step keeps only a reply that came while it was the current step.
+            if (found != inbox_owner_.end() && found->second == current_ &&
+                records_[current_].messages.empty()) {
+                owner = found->second;
+            }
+        } else if (std::optional<size_t> number = parse_size(sid);
+                   number && *number >= 2 && *number - 2 < sid_owner_.size()) {
+            owner = sid_owner_[*number - 2];
+            // Answered as clients do, or the server stops delivering.
+            if (is_flow_control_request(message) && !message.reply.empty()) {
+                client_.send("PUB " + message.reply + " 0\r\n\r\n");
+            }
+        }
+        if (!owner.has_value()) return;
+        last_arrival_[*owner] = Clock::now();
+        records_[*owner].messages.push_back(std::move(message));
+    }
+
+    static constexpr std::string_view kInboxSid = "1";
+
+    const JsScenario& scenario_;
+    milliseconds wait_;
+    milliseconds settle_;
+    std::vector<StepRecord> records_;
+    std::vector<Clock::time_point> last_arrival_;  // Per step: send time, then last message.
+    std::map<std::string, size_t> inbox_owner_;    // Inbox subject -> step.
+    std::vector<size_t> sid_owner_;                // Sid 2, 3, ... -> step.
     RawClient client_;
     size_t offset_ = 0;  // Start of the first frame not yet consumed in client_.received().
-    uint64_t requests_ = 0;
+    size_t current_ = 0;
+    uint64_t inboxes_ = 0;
+    uint64_t pongs_ = 0;
+    bool close_noted_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +668,7 @@ class JsClient {
 // well-formed RFC 3339 UTC time; the instant itself is not compared.
 bool is_time_key(std::string_view key) {
     return key == "created" || key == "ts" || key == "first_ts" || key == "last_ts" ||
-           key == "time";
+           key == "time" || key == "last_active";
 }
 
 // Paths (with array indexes written as []) whose values are server identities. Neither server
@@ -504,15 +765,113 @@ std::optional<json> parse_json_payload(const std::string& payload) {
     return value;
 }
 
+bool is_base62(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0;
+    });
+}
+
+bool is_digits(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+    });
+}
+
+// Ack and flow-control subjects as compared; every token but a time or a random one stays,
+// so a different token count is still a difference.
+// `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` is nats-server
+// 2.9's ack subject (7 tokens after $JS.ACK); 2.10 puts a domain and an account hash first
+// (9 tokens, sometimes a 10th random one). <ts> is the delivery time in ns: "<ts>".
+// `$JS.FC.<stream>.<consumer>.<4 random [0-9A-Za-z]>`: the last token becomes "<rand>".
+std::string normalized_subject(std::string_view subject) {
+    std::vector<std::string> tokens;
+    for (size_t at = 0; at <= subject.size();) {
+        size_t dot = std::min(subject.find('.', at), subject.size());
+        tokens.emplace_back(subject.substr(at, dot - at));
+        at = dot + 1;
+    }
+    if (subject.starts_with(kAckPrefix)) {
+        size_t after = tokens.size() - 2;
+        size_t ts_at = after == 7 ? 7 : (after >= 9 ? 9 : 0);
+        if (ts_at != 0 && is_digits(tokens[ts_at])) tokens[ts_at] = "<ts>";
+    } else if (subject.starts_with(kFlowControlPrefix) && tokens.size() == 5 &&
+               tokens[4].size() == 4 && is_base62(tokens[4])) {
+        tokens[4] = "<rand>";
+    }
+    std::string out;
+    for (const std::string& token : tokens) out += (out.empty() ? "" : ".") + token;
+    return out;
+}
+
 // Headers as compared: sorted (clients read them as a map; nats-server's order is not part
-// of the contract) and with the Nats-Time-Stamp instant reduced to its time class.
+// of the contract), the Nats-Time-Stamp instant reduced to its time class and a stalled
+// heartbeat's flow-control subject normalised.
 std::vector<Header> normalized_headers(const std::vector<Header>& headers) {
     std::vector<Header> out = headers;
     for (Header& header : out) {
         if (header.key == "Nats-Time-Stamp") header.value = time_class(json(header.value));
+        if (header.key == "Nats-Consumer-Stalled") header.value = normalized_subject(header.value);
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
+        text.replace(at, from.size(), to);
+        at += to.size();
+    }
+}
+
+// The name the server chose for an ephemeral consumer, when `step` created one: a
+// CONSUMER.CREATE.<stream> request whose config names no consumer, answered with a name of
+// nats-server's shape (8 random [0-9A-Za-z]).
+std::optional<std::string> chosen_consumer_name(const JsStep& step, const StepRecord& record) {
+    constexpr std::string_view kCreate = "$JS.API.CONSUMER.CREATE.";
+    if (step.kind != JsStepKind::kPublish || !step.subject.starts_with(kCreate) ||
+        step.subject.find('.', kCreate.size()) != std::string::npos || !record.replied()) {
+        return std::nullopt;
+    }
+    std::optional<json> request = parse_json_payload(step.payload);
+    if (request.has_value() && request->is_object() && request->contains("config")) {
+        const json& config = request->at("config");
+        for (const char* key : {"name", "durable_name"}) {
+            if (config.is_object() && config.contains(key) && config[key] != "")
+                return std::nullopt;
+        }
+    }
+    std::optional<json> reply = parse_json_payload(record.messages.front().payload);
+    if (!reply.has_value() || !reply->is_object() || !reply->contains("name")) return std::nullopt;
+    const json& name = reply->at("name");
+    if (!name.is_string() || name.get_ref<const std::string&>().size() != 8 ||
+        !is_base62(name.get_ref<const std::string&>())) {
+        return std::nullopt;
+    }
+    return name.get<std::string>();
+}
+
+// Ephemeral consumer names are random: each side's are learnt from its create replies and
+// replaced everywhere (JSON, subjects, headers) by "<ephemeral-N>", N counting creations,
+// so A's Nth ephemeral meets B's Nth. A name of another shape stays and shows as a difference.
+void name_ephemerals(const JsScenario& scenario, std::vector<StepRecord>& records) {
+    std::vector<std::pair<std::string, std::string>> names;
+    for (size_t i = 0; i < scenario.steps.size(); ++i) {
+        std::optional<std::string> name = chosen_consumer_name(scenario.steps[i], records[i]);
+        if (name.has_value()) {
+            names.emplace_back(*name, "<ephemeral-" + std::to_string(names.size() + 1) + ">");
+        }
+    }
+    for (const auto& [name, label] : names) {
+        for (StepRecord& record : records) {
+            replace_all(record.ack_subject, name, label);
+            for (Message& message : record.messages) {
+                for (std::string* text : {&message.subject, &message.reply, &message.payload}) {
+                    replace_all(*text, name, label);
+                }
+                for (Header& header : message.headers) replace_all(header.value, name, label);
+            }
+        }
+    }
 }
 
 std::string escape_bytes(std::string_view bytes) {
@@ -532,51 +891,117 @@ std::string escape_bytes(std::string_view bytes) {
     return out;
 }
 
-// Differences between the two records of one step; empty when they match.
-std::vector<std::string> diff_records(const StepRecord& a, const StepRecord& b) {
-    std::vector<std::string> out;
-    if (a.replied != b.replied) {
-        out.push_back(std::string("reply: A ") + (a.replied ? "replied" : "no reply") + ", B " +
-                      (b.replied ? "replied" : "no reply"));
-    }
-    if (a.notes != b.notes) out.push_back("notes (-ERR, close) differ");
-    if (a.status != b.status)
-        out.push_back("status line: A '" + a.status + "', B '" + b.status + "'");
-    std::vector<Header> headers_a = normalized_headers(a.headers);
-    std::vector<Header> headers_b = normalized_headers(b.headers);
-    if (headers_a != headers_b) out.push_back("headers differ");
-    std::optional<json> json_a = parse_json_payload(a.payload);
-    std::optional<json> json_b = parse_json_payload(b.payload);
-    if (json_a.has_value() && json_b.has_value()) {
-        diff_json(*json_a, *json_b, "", "", "", out);
-    } else if (json_a.has_value() != json_b.has_value()) {
-        out.push_back(std::string("payload: JSON on ") + (json_a ? "A" : "B") + " only");
-    } else if (a.payload != b.payload) {
-        out.push_back("payload bytes differ");
+// The idle heartbeats of a record as a set: their number and their place among deliveries
+// follow wall time, what they say does not.
+std::set<std::string> heartbeat_set(const StepRecord& record) {
+    std::set<std::string> out;
+    for (const Message& message : record.messages) {
+        if (!is_idle_heartbeat(message)) continue;
+        std::string text = message.subject + " " + message.status;
+        for (const Header& header : normalized_headers(message.headers)) {
+            text += "; " + header.key + ": " + header.value;
+        }
+        out.insert(text);
     }
     return out;
 }
 
-std::string render_record(const StepRecord& record) {
-    std::string out;
-    if (!record.replied) out += "  <no reply>\n";
-    for (const std::string& note : record.notes) out += "  note: " + note + "\n";
-    if (!record.replied) return out;
-    if (!record.status.empty()) out += "  status: " + record.status + "\n";
-    for (const Header& header : normalized_headers(record.headers)) {
-        out += "  header: " + header.key + ": " + header.value + "\n";
+std::vector<const Message*> deliveries(const StepRecord& record) {
+    std::vector<const Message*> out;
+    for (const Message& message : record.messages) {
+        if (!is_idle_heartbeat(message)) out.push_back(&message);
     }
-    if (std::optional<json> value = parse_json_payload(record.payload)) {
+    return out;
+}
+
+void diff_message(const Message& a, const Message& b, const std::string& label,
+                  std::vector<std::string>& out) {
+    if (a.subject != b.subject)
+        out.push_back(label + "subject: A '" + a.subject + "', B '" + b.subject + "'");
+    std::string reply_a = normalized_subject(a.reply);
+    std::string reply_b = normalized_subject(b.reply);
+    if (reply_a != reply_b)
+        out.push_back(label + "reply: A '" + reply_a + "', B '" + reply_b + "'");
+    if (a.status != b.status)
+        out.push_back(label + "status line: A '" + a.status + "', B '" + b.status + "'");
+    if (normalized_headers(a.headers) != normalized_headers(b.headers))
+        out.push_back(label + "headers differ");
+    std::optional<json> json_a = parse_json_payload(a.payload);
+    std::optional<json> json_b = parse_json_payload(b.payload);
+    if (json_a.has_value() && json_b.has_value()) {
+        std::vector<std::string> fields;
+        diff_json(*json_a, *json_b, "", "", "", fields);
+        for (const std::string& field : fields) out.push_back(label + field);
+    } else if (json_a.has_value() != json_b.has_value()) {
+        out.push_back(label + "payload: JSON on " + (json_a ? "A" : "B") + " only");
+    } else if (a.payload != b.payload) {
+        out.push_back(label + "payload bytes differ");
+    }
+}
+
+// Differences between the two records of one step; empty when they match.
+std::vector<std::string> diff_records(const StepRecord& a, const StepRecord& b) {
+    std::vector<std::string> out;
+    if (a.notes != b.notes) out.push_back("notes (-ERR, close) differ");
+    std::string ack_a = normalized_subject(a.ack_subject);
+    std::string ack_b = normalized_subject(b.ack_subject);
+    if (ack_a != ack_b) out.push_back("acked: A '" + ack_a + "', B '" + ack_b + "'");
+    std::vector<const Message*> messages_a = deliveries(a);
+    std::vector<const Message*> messages_b = deliveries(b);
+    if (messages_a.empty() != messages_b.empty()) {
+        out.push_back(std::string("reply: A ") + (messages_a.empty() ? "no reply" : "replied") +
+                      ", B " + (messages_b.empty() ? "no reply" : "replied"));
+    } else if (messages_a.size() != messages_b.size()) {
+        out.push_back("messages: A " + std::to_string(messages_a.size()) + ", B " +
+                      std::to_string(messages_b.size()));
+    }
+    bool several = messages_a.size() > 1 || messages_b.size() > 1;
+    for (size_t i = 0; i < std::min(messages_a.size(), messages_b.size()); ++i) {
+        std::string label = several ? "message " + std::to_string(i + 1) + ": " : "";
+        diff_message(*messages_a[i], *messages_b[i], label, out);
+    }
+    if (heartbeat_set(a) != heartbeat_set(b)) out.push_back("idle heartbeats differ");
+    return out;
+}
+
+void render_body(const Message& message, const std::string& indent, std::string& out) {
+    if (!message.status.empty()) out += indent + "status: " + message.status + "\n";
+    for (const Header& header : normalized_headers(message.headers)) {
+        out += indent + "header: " + header.key + ": " + header.value + "\n";
+    }
+    if (std::optional<json> value = parse_json_payload(message.payload)) {
         std::string pretty = value->dump(2);
         for (size_t at = 0; at < pretty.size();) {
             size_t eol = pretty.find('\n', at);
-            out += "  " + pretty.substr(at, eol - at) + "\n";
+            out += indent + pretty.substr(at, eol - at) + "\n";
             at = eol == std::string::npos ? pretty.size() : eol + 1;
         }
     } else {
-        out += "  payload (" + std::to_string(record.payload.size()) + " bytes): \"" +
-               escape_bytes(record.payload.substr(0, 400)) + "\"\n";
+        out += indent + "payload (" + std::to_string(message.payload.size()) + " bytes): \"" +
+               escape_bytes(message.payload.substr(0, 400)) + "\"\n";
     }
+}
+
+// A publish step shows its one reply; a collecting step each message with its subjects, then
+// its distinct heartbeats.
+std::string render_record(const JsStep& step, const StepRecord& record) {
+    std::string out;
+    if (!record.ack_subject.empty())
+        out += "  acked: " + normalized_subject(record.ack_subject) + "\n";
+    std::vector<const Message*> messages = deliveries(record);
+    if (messages.empty()) out += "  <no reply>\n";
+    for (const std::string& note : record.notes) out += "  note: " + note + "\n";
+    if (!collects(step)) {
+        if (!messages.empty()) render_body(*messages.front(), "  ", out);
+        return out;
+    }
+    for (const Message* message : messages) {
+        out += "  msg " + message->subject;
+        if (!message->reply.empty()) out += " reply " + normalized_subject(message->reply);
+        out += "\n";
+        render_body(*message, "    ", out);
+    }
+    for (const std::string& beat : heartbeat_set(record)) out += "  heartbeat: " + beat + "\n";
     return out;
 }
 
@@ -586,7 +1011,7 @@ std::string render_all(const JsScenario& scenario, const std::vector<StepRecord>
         const JsStep& step = scenario.steps[i];
         if (step.kind == JsStepKind::kSleep) continue;
         out += "line " + std::to_string(step.line) + ": " + step.text.substr(0, 200) + "\n";
-        out += render_record(records[i]);
+        out += render_record(step, records[i]);
     }
     return out;
 }
@@ -594,9 +1019,9 @@ std::string render_all(const JsScenario& scenario, const std::vector<StepRecord>
 // ---------------------------------------------------------------------------------------------
 // Running
 
-milliseconds reply_wait() {
-    std::string text = env_text("RT_DIFF_JS_REPLY_MS");
-    return milliseconds(text.empty() ? kReplyWaitMsDefault : std::atoi(text.c_str()));
+milliseconds env_ms(const char* name, int fallback) {
+    std::string text = env_text(name);
+    return milliseconds(text.empty() ? fallback : std::atoi(text.c_str()));
 }
 
 // A fresh store directory for one server, removed with this object.
@@ -620,21 +1045,16 @@ class StoreDir {
 };
 
 // Plays every step against `port`; records one entry per step (sleeps get an empty one).
-std::vector<StepRecord> play_js(const JsScenario& scenario, int port, milliseconds wait) {
-    std::vector<StepRecord> records(scenario.steps.size());
-    JsClient client;
-    if (!client.connect(port)) {
+std::vector<StepRecord> play_js(const JsScenario& scenario, int port, milliseconds wait,
+                                milliseconds settle) {
+    JsPlayer player(scenario, wait, settle);
+    if (!player.connect(port)) {
+        std::vector<StepRecord> records(scenario.steps.size());
         for (StepRecord& record : records) record.notes.push_back("could not connect");
         return records;
     }
-    for (size_t i = 0; i < scenario.steps.size(); ++i) {
-        const JsStep& step = scenario.steps[i];
-        if (step.kind == JsStepKind::kSleep) {
-            std::this_thread::sleep_for(milliseconds(step.sleep_ms));
-            continue;
-        }
-        records[i] = client.request(step, wait);
-    }
+    std::vector<StepRecord> records = player.play();
+    name_ephemerals(scenario, records);
     return records;
 }
 
@@ -665,8 +1085,8 @@ size_t report_mismatches(const JsScenario& scenario, const std::vector<StepRecor
         ADD_FAILURE() << scenario.path << ":" << step.line << ": " << step.text.substr(0, 200)
                       << "\ndifferences:\n"
                       << listed << "=== A: nats-server\n"
-                      << render_record(records_a[i]) << "=== B: " << label_b << "\n"
-                      << render_record(records_b[i]);
+                      << render_record(step, records_a[i]) << "=== B: " << label_b << "\n"
+                      << render_record(step, records_b[i]);
     }
     if (mismatches > kMismatchesShownMax) {
         ADD_FAILURE() << (mismatches - kMismatchesShownMax) << " more differing steps not shown";
@@ -700,11 +1120,12 @@ TEST_P(DifferentialJs, SameReplies) {
     ASSERT_NE(process_b, nullptr) << "could not start " << spec_b.label << " (" << spec_b.binary
                                   << ") with -js; set RINGTAIL_BIN, or RT_DIFF_B=nats-server";
 
-    milliseconds wait = reply_wait();
+    milliseconds wait = env_ms("RT_DIFF_JS_REPLY_MS", kReplyWaitMsDefault);
+    milliseconds settle = env_ms("RT_DIFF_JS_SETTLE_MS", kSettleMsDefault);
     std::vector<StepRecord> records_a;
     std::vector<StepRecord> records_b;
-    std::thread player_a([&] { records_a = play_js(*scenario, process_a->port(), wait); });
-    std::thread player_b([&] { records_b = play_js(*scenario, process_b->port(), wait); });
+    std::thread player_a([&] { records_a = play_js(*scenario, process_a->port(), wait, settle); });
+    std::thread player_b([&] { records_b = play_js(*scenario, process_b->port(), wait, settle); });
     player_a.join();
     player_b.join();
 
@@ -810,29 +1231,101 @@ TEST(DifferentialJsCorpus, JsonDiffMasksTimesOnly) {
     EXPECT_EQ(out.size(), 1u) << "a malformed time never matches";
 }
 
+StepRecord reply_record(std::string_view header_block) {
+    StepRecord record;
+    record.messages.emplace_back();
+    parse_header_block(header_block, record.messages.back());
+    return record;
+}
+
 TEST(DifferentialJsCorpus, RecordsCompareHeadersAsSet) {
-    StepRecord a;
-    a.replied = true;
-    parse_header_block(
+    StepRecord a = reply_record(
         "NATS/1.0\r\nNats-Stream: S\r\nNats-Time-Stamp: 2024-01-02T03:04:05Z\r\n"
-        "Nats-Sequence: 1\r\n\r\n",
-        a);
-    StepRecord b;
-    b.replied = true;
-    parse_header_block(
+        "Nats-Sequence: 1\r\n\r\n");
+    StepRecord b = reply_record(
         "NATS/1.0\r\nNats-Sequence: 1\r\nNats-Stream: S\r\n"
-        "Nats-Time-Stamp: 2030-01-02T03:04:05.5Z\r\n\r\n",
-        b);
-    EXPECT_EQ(a.status, "NATS/1.0");
+        "Nats-Time-Stamp: 2030-01-02T03:04:05.5Z\r\n\r\n");
+    EXPECT_EQ(a.messages[0].status, "NATS/1.0");
     EXPECT_TRUE(diff_records(a, b).empty());
-    b.headers[0].value = "2";
+    b.messages[0].headers[0].value = "2";
     EXPECT_FALSE(diff_records(a, b).empty());
-    StepRecord c;
-    c.replied = true;
-    parse_header_block("NATS/1.0 404 Message Not Found\r\n\r\n", c);
-    EXPECT_EQ(c.status, "NATS/1.0 404 Message Not Found");
-    EXPECT_TRUE(c.headers.empty());
+    StepRecord c = reply_record("NATS/1.0 404 Message Not Found\r\n\r\n");
+    EXPECT_EQ(c.messages[0].status, "NATS/1.0 404 Message Not Found");
+    EXPECT_TRUE(c.messages[0].headers.empty());
     EXPECT_FALSE(diff_records(a, c).empty());
+}
+
+TEST(DifferentialJsCorpus, ParsesConsumerOps) {
+    auto scenario = parse_js_scenario(
+        "# What it checks.\n"
+        "FETCH $JS.API.CONSUMER.MSG.NEXT.S.C {\"batch\":2}\n"
+        "ACK 2 +ACK\n"
+        "ACKSYNC last +NXT {\"batch\":2}\n"
+        "ACK last -NAK {\"delay\":\"1s\"}\n"
+        "SUB push.c\n"
+        "ACK 1\n",
+        "inline", "inline.txt");
+    ASSERT_TRUE(scenario.has_value()) << scenario.error();
+    ASSERT_EQ(scenario->steps.size(), 6u);
+    EXPECT_EQ(scenario->steps[0].kind, JsStepKind::kFetch);
+    EXPECT_EQ(scenario->steps[1].kind, JsStepKind::kAck);
+    EXPECT_EQ(scenario->steps[1].ack_source, 0u);
+    EXPECT_EQ(scenario->steps[1].ack_index, 2u);
+    EXPECT_FALSE(scenario->steps[1].ack_sync);
+    EXPECT_EQ(scenario->steps[2].ack_index, 0u);
+    EXPECT_TRUE(scenario->steps[2].ack_sync);
+    EXPECT_EQ(scenario->steps[2].payload, "+NXT {\"batch\":2}");
+    EXPECT_EQ(scenario->steps[3].ack_source, 2u) << "+NXT deliveries are ackable";
+    EXPECT_EQ(scenario->steps[4].kind, JsStepKind::kSubscribe);
+    EXPECT_EQ(scenario->steps[5].ack_source, 4u);
+    EXPECT_EQ(scenario->steps[5].payload, "");
+    EXPECT_FALSE(parse_js_scenario("# x\nACK 1 +ACK\n", "x", "x.txt").has_value());
+    EXPECT_FALSE(parse_js_scenario("# x\nSUB a\nACK 0 +ACK\n", "x", "x.txt").has_value());
+    EXPECT_FALSE(parse_js_scenario("# x\nSUB a b\n", "x", "x.txt").has_value());
+}
+
+TEST(DifferentialJsCorpus, SubjectsMaskTimeAndRandomTokensOnly) {
+    EXPECT_EQ(normalized_subject("$JS.ACK.S.C.1.2.3.1700000000123456789.4"),
+              "$JS.ACK.S.C.1.2.3.<ts>.4");
+    EXPECT_EQ(normalized_subject("$JS.ACK._.ABC.S.C.1.2.3.1700000000123456789.4.xyz"),
+              "$JS.ACK._.ABC.S.C.1.2.3.<ts>.4.xyz");
+    EXPECT_NE(normalized_subject("$JS.ACK.S.C.1.2.3.17.4"),
+              normalized_subject("$JS.ACK._.ABC.S.C.1.2.3.17.4"));
+    EXPECT_EQ(normalized_subject("$JS.ACK.S.C.1.2.3.late.4"), "$JS.ACK.S.C.1.2.3.late.4");
+    EXPECT_EQ(normalized_subject("$JS.FC.S.C.a9Z0"), "$JS.FC.S.C.<rand>");
+    EXPECT_EQ(normalized_subject("$JS.FC.S.C.a9Z0x"), "$JS.FC.S.C.a9Z0x");
+    EXPECT_EQ(normalized_subject("push.c"), "push.c");
+}
+
+TEST(DifferentialJsCorpus, HeartbeatsCompareAsSet) {
+    Message data;
+    data.subject = "push.c";
+    data.reply = "$JS.ACK.S.C.1.1.1.1700000000000000000.0";
+    Message beat;
+    beat.subject = "push.c";
+    parse_header_block("NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 1\r\n\r\n", beat);
+    StepRecord a;
+    a.messages = {beat, data, beat, beat};
+    StepRecord b;
+    b.messages = {data, beat};
+    b.messages[0].reply = "$JS.ACK.S.C.1.1.1.1800000000000000000.0";
+    EXPECT_TRUE(diff_records(a, b).empty());
+    b.messages[1].headers[0].value = "2";
+    EXPECT_FALSE(diff_records(a, b).empty());
+}
+
+TEST(DifferentialJsCorpus, EphemeralNamesLearntFromCreateReplies) {
+    auto scenario = parse_js_scenario(
+        "# x\nREQ $JS.API.CONSUMER.CREATE.S {\"stream_name\":\"S\",\"config\":{}}\n"
+        "FETCH $JS.API.CONSUMER.MSG.NEXT.S.Ab3dE6g8\n",
+        "x", "x.txt");
+    ASSERT_TRUE(scenario.has_value()) << scenario.error();
+    std::vector<StepRecord> records(2);
+    records[0].messages.push_back({"_INBOX.rtjs.1", "", "", {}, R"({"name":"Ab3dE6g8"})"});
+    records[1].messages.push_back({"s.a", "$JS.ACK.S.Ab3dE6g8.1.1.1.17.0", "", {}, "x"});
+    name_ephemerals(*scenario, records);
+    EXPECT_EQ(records[0].messages[0].payload, R"({"name":"<ephemeral-1>"})");
+    EXPECT_EQ(records[1].messages[0].reply, "$JS.ACK.S.<ephemeral-1>.1.1.1.17.0");
 }
 
 }  // namespace
