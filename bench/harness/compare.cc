@@ -177,7 +177,7 @@ Expected<CompareOptions> parse_compare(std::span<const std::string_view> args) {
             rest.push_back(flag);
             // Flags with a value: keep the value with its flag.
             if (flag != "--json" && flag != "--progress" && flag != "--no-progress" &&
-                flag != "--sync" && flag.find('=') == std::string_view::npos &&
+                flag != "--sync" && flag != "--live" && flag.find('=') == std::string_view::npos &&
                 i + 1 < args.size()) {
                 rest.push_back(args[++i]);
                 c.command_line += " " + shell_word(args[i]);
@@ -310,6 +310,9 @@ std::string run_description(const CompareOptions& c) {
     }
     if (o.window >= 0) text += "; --window " + std::to_string(o.window);
     if (o.rate > 0) text += "; --rate " + with_commas(static_cast<uint64_t>(o.rate));
+    if (o.batch >= 0) text += "; --batch " + std::to_string(o.batch);
+    if (o.live) text += "; --live (JetStream publishing runs beside the consumers)";
+    if (o.client != "ringtail-bench") text += "; client " + o.client;
     return text;
 }
 
@@ -378,10 +381,13 @@ void run_rounds(Comparison& k) {
                 o.size_bytes = k.cases[i].size_bytes;
                 o.url = s.process.url();
                 o.server_label = s.label;
+                o.server_cpu_seconds = [&s] { return s.process.cpu_seconds(); };
                 double cpu_before = s.process.cpu_seconds();
                 RunResult result = run_scenario(o);
                 double cpu_after = s.process.cpu_seconds();
-                if (cpu_before >= 0 && cpu_after >= cpu_before) result.server_cpu_s = cpu_after - cpu_before;
+                // A scenario that measured its own phase (js-consume, js-push) keeps its figure.
+                if (result.server_cpu_s < 0 && cpu_before >= 0 && cpu_after >= cpu_before)
+                    result.server_cpu_s = cpu_after - cpu_before;
                 std::string shown;
                 if (result.status == RunStatus::kOk) {
                     const Throughput* headline = result.headline();
@@ -544,7 +550,10 @@ void write_report(const Comparison& k, const Tables& t) {
           "deliveries/s summed "
        << "over subscribers, first publish to last delivery; reqrep = completed requests/s; js-pub "
           "= PubAcks/s; "
-       << "js-consume = acked messages/s; kv = puts/s and gets/s. Every run checks what it "
+       << "js-consume, js-push = consumed (and acked) messages/s; kv = puts/s and gets/s. "
+          "Server CPU is per message delivered (per PUB for pub); for js-consume and js-push it "
+          "covers the consume phase only, without the prefill (with --live: publishing and "
+          "consuming). Every run checks what it "
           "received (counts, "
        << "per-publisher order, exactly-once for queue groups and consumers); a run that loses or "
           "duplicates a "

@@ -2,22 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "bench/harness/stamp.h"
 
 namespace ringtail::bench {
 
 namespace {
-
-// A status header block ("NATS/1.0 408 Request Timeout\r\n..."): its code, or 0 for none.
-int status_code(std::string_view headers) {
-    if (!headers.starts_with("NATS/1.0")) return 0;
-    std::string_view rest = headers.substr(8);
-    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-    int code = 0;
-    std::from_chars(rest.data(), rest.data() + std::min<size_t>(rest.size(), 3), code);
-    return code;
-}
 
 std::string first_line(std::string_view text) {
     return std::string(text.substr(0, text.find('\r')));
@@ -47,7 +38,31 @@ std::vector<std::string_view> tokens(std::string_view subject) {
     }
 }
 
+// The value of header `name` in a header block, or "".
+std::string_view header_value(std::string_view headers, std::string_view name) {
+    size_t at = 0;
+    while ((at = headers.find("\r\n", at)) != std::string_view::npos) {
+        at += 2;
+        std::string_view line = headers.substr(at, headers.find("\r\n", at) - at);
+        if (line.size() > name.size() && line.starts_with(name) && line[name.size()] == ':') {
+            std::string_view value = line.substr(name.size() + 1);
+            while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+            return value;
+        }
+    }
+    return {};
+}
+
 }  // namespace
+
+int status_code(std::string_view headers) {
+    if (!headers.starts_with("NATS/1.0")) return 0;
+    std::string_view rest = headers.substr(8);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    int code = 0;
+    std::from_chars(rest.data(), rest.data() + std::min<size_t>(rest.size(), 3), code);
+    return code;
+}
 
 Expected<nlohmann::json> js_api(Connection& conn, const std::string& what,
                                 const nlohmann::json& request) {
@@ -82,9 +97,10 @@ int64_t last_token_number(std::string_view subject) {
 
 JsRequester::JsRequester(std::string name, std::unique_ptr<Connection> conn, RunControl& run,
                          uint64_t count, uint64_t window, std::string reply_noun,
-                         std::string lost_text)
+                         std::string lost_text, double rate_per_s)
     : Endpoint(std::move(name), std::move(conn), run),
       count_(count),
+      rate_per_s_(rate_per_s),
       reply_noun_(std::move(reply_noun)),
       lost_text_(std::move(lost_text)),
       in_flight_(window) {}
@@ -100,6 +116,7 @@ void JsRequester::tick(uint64_t now_ns) {
     if (stopped_) {
         if (in_flight_.completed() == in_flight_.sent()) {
             done_ = true;
+            on_finished();
         } else if (now_ns - stop_ns_ > run_.drain_timeout_ns) {
             fail("LOSS: " + std::to_string(in_flight_.sent() - in_flight_.completed()) + " " +
                  lost_text_);
@@ -119,6 +136,19 @@ void JsRequester::tick(uint64_t now_ns) {
     if (in_flight_.can_send() && in_flight_.sent() < count_) last_progress_ns_ = now_ns;
     wakeup_ns_ = now_ns + 10'000'000;
     while (in_flight_.sent() < count_ && in_flight_.can_send()) {
+        if (rate_per_s_ > 0) {
+            // Request seq is due at seq / rate after the epoch.
+            const auto due = static_cast<uint64_t>(std::floor(
+                                 static_cast<double>(now_ns - run_.epoch_ns) * rate_per_s_ / 1e9)) +
+                             1;
+            if (due <= in_flight_.sent()) {
+                wakeup_ns_ = std::min(
+                    wakeup_ns_,
+                    run_.epoch_ns + static_cast<uint64_t>(static_cast<double>(in_flight_.sent()) *
+                                                          1e9 / rate_per_s_));
+                break;
+            }
+        }
         append_request(out, in_flight_.send(now_ns), now_ns);
     }
     progress_sent.store(in_flight_.sent(), std::memory_order_relaxed);
@@ -145,7 +175,7 @@ void JsRequester::record_reply(uint64_t sent_ns) {
 JsPublisher::JsPublisher(std::unique_ptr<Connection> conn, RunControl& run,
                          JsPublisherConfig config)
     : JsRequester("js publisher " + std::to_string(config.id), std::move(conn), run, config.count,
-                  config.window, "PubAck", "PubAcks never came"),
+                  config.window, "PubAck", "PubAcks never came", config.rate_per_s),
       config_(std::move(config)),
       payload_(config_.size_bytes, 'x') {}
 
@@ -187,17 +217,105 @@ void JsPublisher::on_msg(const proto::MsgFrame& msg) {
         fail("PubAck marked duplicate (the harness never repeats a message)");
         return;
     }
-    const uint64_t sent_ns = complete(msg).sent_ns;
-    if (sent_ns != kNever) record_reply(sent_ns);
+    const Answer answer = complete(msg);
+    if (answer.sent_ns == kNever) return;
+    record_reply(answer.sent_ns);
+    if (config_.board != nullptr) acked_ns_.set(answer.seq, read_ns_);
+}
+
+void JsPublisher::on_finished() {
+    if (config_.board != nullptr) config_.board->publisher_finished(answered());
+}
+
+// ---- JsConsumer ----
+
+JsConsumer::JsConsumer(std::string name, std::unique_ptr<Connection> conn, RunControl& run,
+                       ConsumeBoard& board, JsConsumerConfig config)
+    : Endpoint(std::move(name), std::move(conn), run),
+      board_(board),
+      config_(std::move(config)),
+      delivered_ns_(config_.live_publishers) {}
+
+bool JsConsumer::keep_going(uint64_t now_ns) {
+    wakeup_ns_ = kNever;
+    if (done_ || failed_) return false;
+    if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
+    // Without --live the duration bounds the consumption itself; with it, the duration bounds
+    // the publishing and the consumers then take what was stored.
+    if (board_.complete() || (!board_.live && now_ns >= run_.publish_deadline_ns)) {
+        done_ = true;
+        return false;
+    }
+    if (now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
+        fail("LOSS: nothing delivered for the drain timeout; consumed " +
+             std::to_string(board_.consumed.load()) + " of " +
+             std::to_string(board_.stored.load()) +
+             (board_.publishers_running.load() > 0 ? " stored so far" : ""));
+        return false;
+    }
+    return true;
+}
+
+bool JsConsumer::consume(const proto::MsgFrame& msg) {
+    // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>,
+    // or with <domain>.<account hash> after ACK and a random token at the end (2.10+).
+    const std::vector<std::string_view> parts = tokens(msg.reply);
+    size_t base = parts.size() == 9 ? 4 : parts.size() >= 11 ? 6 : 0;
+    if (base == 0 || parts[0] != "$JS" || parts[1] != "ACK") {
+        fail("message without a JetStream ack subject: " + std::string(msg.reply));
+        return false;
+    }
+    const int64_t delivered = last_token_number(parts[base]);
+    const int64_t stream_seq = last_token_number(parts[base + 1]);
+    if (delivered != 1) {
+        fail("REDELIVERY of stream seq " + std::string(parts[base + 1]) + " (delivered " +
+             std::string(parts[base]) + " times)");
+        return false;
+    }
+    if (stream_seq < 1 || !bitmap_.mark(0, static_cast<uint64_t>(stream_seq - 1))) {
+        fail("DUPLICATE stream seq " + std::string(parts[base + 1]));
+        return false;
+    }
+    if (msg.payload.size() != config_.size_bytes) {
+        fail("payload of " + std::to_string(msg.payload.size()) + " bytes, expected " +
+             std::to_string(config_.size_bytes));
+        return false;
+    }
+    if (config_.live_publishers > 0) {
+        const Stamp stamp = read_stamp(msg.payload);
+        if (!stamp.has_seq || stamp.publisher >= config_.live_publishers) {
+            fail("payload without a stamp of this run at stream seq " +
+                 std::string(parts[base + 1]));
+            return false;
+        }
+        if (stamp.has_time) {
+            const uint64_t received_ns = read_ns_ - run_.epoch_ns;
+            from_send_.record(received_ns - std::min(received_ns, stamp.sent_ns));
+        }
+        delivered_ns_[stamp.publisher].set(stamp.seq, read_ns_);
+    }
+    std::string& out = conn_->out();
+    out += "PUB ";
+    out += msg.reply;
+    out += " 0\r\n\r\n";  // an empty body is +ACK
+    ++consumed_;
+    last_msg_ns_ = read_ns_;
+    return true;
+}
+
+void JsConsumer::after_read() {
+    board_.consumed.fetch_add(consumed_ - published_consumed_, std::memory_order_relaxed);
+    if (consumed_ != published_consumed_) last_progress_ns_ = read_ns_;
+    published_consumed_ = consumed_;
+    progress_received.store(consumed_, std::memory_order_relaxed);
 }
 
 // ---- PullConsumer ----
 
 PullConsumer::PullConsumer(std::unique_ptr<Connection> conn, RunControl& run, ConsumeBoard& board,
-                           PullConsumerConfig config)
-    : Endpoint("consumer " + std::to_string(config.id), std::move(conn), run),
-      board_(board),
-      config_(std::move(config)) {
+                           JsConsumerConfig config)
+    : JsConsumer("consumer " + std::to_string(config.id), std::move(conn), run, board,
+                 std::move(config)) {
     next_subject_ = "$JS.API.CONSUMER.MSG.NEXT." + config_.stream + "." + config_.durable;
 }
 
@@ -212,19 +330,7 @@ void PullConsumer::pull() {
 }
 
 void PullConsumer::tick(uint64_t now_ns) {
-    wakeup_ns_ = kNever;
-    if (done_ || failed_) return;
-    if (last_progress_ns_ == 0) last_progress_ns_ = now_ns;
-    if (board_.consumed.load(std::memory_order_relaxed) >= board_.stored ||
-        now_ns >= run_.publish_deadline_ns) {
-        done_ = true;
-        return;
-    }
-    if (now_ns - last_progress_ns_ > run_.drain_timeout_ns) {
-        fail("LOSS: nothing delivered for the drain timeout; consumed " +
-             std::to_string(board_.consumed.load()) + " of " + std::to_string(board_.stored));
-        return;
-    }
+    if (!keep_going(now_ns)) return;
     // Two pulls outstanding: the server always has a request to fill while the next is on the way.
     while (open_pulls_.size() < 2) pull();
     wakeup_ns_ = now_ns + 10'000'000;
@@ -243,47 +349,63 @@ void PullConsumer::on_msg(const proto::MsgFrame& msg) {
                       [&](const auto& item) { return static_cast<int64_t>(item.first) == number; });
         return;
     }
-    // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>,
-    // or with <domain>.<account hash> after ACK and a random token at the end (2.10+).
-    const std::vector<std::string_view> parts = tokens(msg.reply);
-    size_t base = parts.size() == 9 ? 4 : parts.size() >= 11 ? 6 : 0;
-    if (base == 0 || parts[0] != "$JS" || parts[1] != "ACK") {
-        fail("message without a JetStream ack subject: " + std::string(msg.reply));
-        return;
-    }
-    const int64_t delivered = last_token_number(parts[base]);
-    const int64_t stream_seq = last_token_number(parts[base + 1]);
-    if (delivered != 1) {
-        fail("REDELIVERY of stream seq " + std::string(parts[base + 1]) + " (delivered " +
-             std::string(parts[base]) + " times)");
-        return;
-    }
-    if (stream_seq < 1 || !bitmap_.mark(0, static_cast<uint64_t>(stream_seq - 1))) {
-        fail("DUPLICATE stream seq " + std::string(parts[base + 1]));
-        return;
-    }
-    if (msg.payload.size() != config_.size_bytes) {
-        fail("payload of " + std::to_string(msg.payload.size()) + " bytes, expected " +
-             std::to_string(config_.size_bytes));
-        return;
-    }
-    std::string& out = conn_->out();
-    out += "PUB ";
-    out += msg.reply;
-    out += " 0\r\n\r\n";  // an empty body is +ACK
-    ++consumed_;
-    last_msg_ns_ = read_ns_;
+    if (!consume(msg)) return;
     // Messages carry their stream subject, not the request's: the server fills waiting pull
     // requests oldest first, so this one counts against the oldest open request.
     if (!open_pulls_.empty() && --open_pulls_.front().second == 0)
         open_pulls_.erase(open_pulls_.begin());
 }
 
-void PullConsumer::after_read() {
-    board_.consumed.fetch_add(consumed_ - published_consumed_, std::memory_order_relaxed);
-    if (consumed_ != published_consumed_) last_progress_ns_ = read_ns_;
-    published_consumed_ = consumed_;
-    progress_received.store(consumed_, std::memory_order_relaxed);
+// ---- PushConsumer ----
+
+PushConsumer::PushConsumer(std::unique_ptr<Connection> conn, RunControl& run, ConsumeBoard& board,
+                           JsConsumerConfig config)
+    : JsConsumer("push consumer " + std::to_string(config.id), std::move(conn), run, board,
+                 std::move(config)) {}
+
+void PushConsumer::start(uint64_t now_ns) {
+    (void)now_ns;
+    const std::string& body = config_.create_request;
+    conn_->out() += "PUB $JS.API.CONSUMER.DURABLE.CREATE." + config_.stream + "." +
+                    config_.durable + " " + config_.inbox + ".create " +
+                    std::to_string(body.size()) + "\r\n" + body + "\r\n";
+}
+
+void PushConsumer::tick(uint64_t now_ns) {
+    if (!keep_going(now_ns)) return;
+    wakeup_ns_ = now_ns + 10'000'000;
+}
+
+void PushConsumer::on_status(const proto::MsgFrame& msg, int code) {
+    if (code != 100) {
+        fail("push consumer sent " + first_line(msg.headers));
+        return;
+    }
+    // 100 is a flow-control request when it has a reply subject, else an idle heartbeat.
+    std::string_view reply = msg.reply;
+    if (reply.empty()) reply = header_value(msg.headers, "Nats-Consumer-Stalled");
+    if (reply.empty()) return;
+    std::string& out = conn_->out();
+    out += "PUB ";
+    out += reply;
+    out += " 0\r\n\r\n";
+    if (!msg.reply.empty()) ++flow_control_answered_;
+}
+
+void PushConsumer::on_msg(const proto::MsgFrame& msg) {
+    if (msg.subject.ends_with(".create")) {
+        if (int code = status_code(msg.headers); code != 0) {
+            fail("consumer create answered with " + first_line(msg.headers));
+        } else if (msg.payload.find("\"error\"") != std::string_view::npos) {
+            fail("consumer create: " + std::string(msg.payload));
+        }
+        return;
+    }
+    if (int code = status_code(msg.headers); code != 0) {
+        on_status(msg, code);
+        return;
+    }
+    (void)consume(msg);
 }
 
 // ---- KvGetter ----

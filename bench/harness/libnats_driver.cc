@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -318,6 +319,360 @@ void run_libnats(const Options& options, RunResult& result) {
     } else {
         run_core_libnats(options, result, errors);
     }
+}
+
+namespace {
+
+// ---- js-consume and js-push ----
+
+struct JsCtxDeleter {
+    void operator()(jsCtx* js) const { jsCtx_Destroy(js); }
+};
+using JsPtr = std::unique_ptr<jsCtx, JsCtxDeleter>;
+
+// One consumer's view of the run. Touched by the thread that receives its messages (the fetch
+// loop, or the subscription's delivery thread); by the run's thread once the subscription is gone.
+struct JsReceiver {
+    JsReceiver(const Options& o, ConsumeBoard& shared, Errors& errors_out)
+        : size_bytes(o.size_bytes),
+          publishers(o.live ? static_cast<uint32_t>(o.pubs) : 0),
+          board(shared),
+          errors(errors_out),
+          delivered_ns(publishers) {}
+    uint64_t size_bytes;
+    uint32_t publishers;  // --live: stamped by this many publishers
+    uint64_t start_ns = 0;
+    ConsumeBoard& board;
+    Errors& errors;
+    DeliveryBitmap bitmap{1};
+    Histogram from_send;
+    std::vector<SeqTimes> delivered_ns;
+    std::atomic<uint64_t> consumed{0};
+    std::atomic<uint64_t> last_ns{0};
+    // Push: the delivery thread holds this while it handles a message; the run's thread sets
+    // `stopped` under it, and from then on owns the state above while the subscription still
+    // exists (unsubscribing would delete the consumer the acks are checked on).
+    std::mutex mutex;
+    bool stopped = false;
+};
+
+// The same checks as JsConsumer::consume(), then natsMsg_Ack. The caller destroys `msg`.
+void receive(JsReceiver& r, natsMsg* msg) {
+    const uint64_t now = now_ns();
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
+        return r.errors.add("message without JetStream metadata");
+    const uint64_t delivered = meta->NumDelivered;
+    const uint64_t stream_seq = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    if (delivered != 1) {
+        return r.errors.add("REDELIVERY of stream seq " + std::to_string(stream_seq) +
+                            " (delivered " + std::to_string(delivered) + " times)");
+    }
+    if (stream_seq < 1 || !r.bitmap.mark(0, stream_seq - 1)) {
+        return r.errors.add("DUPLICATE stream seq " + std::to_string(stream_seq));
+    }
+    std::string_view payload(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+    if (payload.size() != r.size_bytes) {
+        return r.errors.add("payload of " + std::to_string(payload.size()) + " bytes, expected " +
+                            std::to_string(r.size_bytes));
+    }
+    if (r.publishers > 0) {
+        const Stamp stamp = read_stamp(payload);
+        if (!stamp.has_seq || stamp.publisher >= r.publishers) {
+            return r.errors.add("payload without a stamp of this run at stream seq " +
+                                std::to_string(stream_seq));
+        }
+        const uint64_t received_ns = now - r.start_ns;
+        if (stamp.has_time) r.from_send.record(received_ns - std::min(received_ns, stamp.sent_ns));
+        r.delivered_ns[stamp.publisher].set(stamp.seq, now);
+    }
+    if (natsStatus status = natsMsg_Ack(msg, nullptr); status != NATS_OK) {
+        return r.errors.add(std::string("ack: ") + natsStatus_GetText(status));
+    }
+    r.consumed.fetch_add(1, std::memory_order_relaxed);
+    r.board.consumed.fetch_add(1, std::memory_order_relaxed);
+    r.last_ns.store(now, std::memory_order_relaxed);
+}
+
+void on_js_delivery(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    auto& r = *static_cast<JsReceiver*>(closure);
+    std::lock_guard lock(r.mutex);
+    if (!r.stopped) receive(r, msg);
+    natsMsg_Destroy(msg);
+}
+
+// A --live publisher. The PubAck handler runs on libnats's reply thread for this connection.
+struct JsSender {
+    uint32_t id = 0;
+    uint64_t start_ns = 0;
+    Errors* errors = nullptr;
+    std::atomic<uint64_t> acked{0};
+    std::atomic<uint64_t> last_ack_ns{0};
+    SeqTimes acked_ns;
+    Histogram round_trip;
+    uint64_t sent = 0;
+};
+
+void on_pub_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto& sender = *static_cast<JsSender*>(closure);
+    const uint64_t now = now_ns();
+    if (pa == nullptr) {
+        sender.errors->add(std::string("PubAck error: ") +
+                           (pae != nullptr && pae->ErrText != nullptr ? pae->ErrText : "unknown"));
+    } else if (pa->Duplicate) {
+        sender.errors->add("PubAck marked duplicate (the harness never repeats a message)");
+    } else {
+        std::string_view payload(natsMsg_GetData(msg),
+                                 static_cast<size_t>(natsMsg_GetDataLength(msg)));
+        const Stamp stamp = read_stamp(payload);
+        sender.acked_ns.set(stamp.seq, now);
+        const uint64_t sent_ns = sender.start_ns + stamp.sent_ns;
+        sender.round_trip.record(now - std::min(now, sent_ns));
+        sender.last_ack_ns.store(now, std::memory_order_relaxed);
+        sender.acked.fetch_add(1, std::memory_order_release);
+    }
+    natsMsg_Destroy(msg);
+}
+
+// Publishes its share of --count with js_PublishAsync (at most --window unacknowledged), paced
+// by --rate, then waits for the outstanding PubAcks and posts its count to the board.
+void publish_live(const Options& o, const std::string& subject, jsCtx* js, JsSender& sender,
+                  ConsumeBoard& board, uint64_t deadline_ns) {
+    const auto pubs = static_cast<uint64_t>(o.pubs);
+    const uint64_t count = share(o.count, pubs, sender.id);
+    const double rate = o.rate / static_cast<double>(pubs);
+    std::string payload(o.size_bytes, 'x');
+    for (uint64_t i = 0; i < count && sender.errors->get().empty(); ++i) {
+        if (rate > 0) {
+            const uint64_t due_ns =
+                sender.start_ns + static_cast<uint64_t>(static_cast<double>(i) * 1e9 / rate);
+            while (now_ns() < due_ns)
+                std::this_thread::sleep_for(std::chrono::nanoseconds(due_ns - now_ns()));
+        }
+        const uint64_t now = now_ns();
+        if (now >= deadline_ns) break;
+        write_stamp(payload.data(), payload.size(), sender.id, i, now - sender.start_ns);
+        if (natsStatus status = js_PublishAsync(js, subject.c_str(), payload.data(),
+                                                static_cast<int>(payload.size()), nullptr);
+            status != NATS_OK) {
+            sender.errors->add(std::string("js_PublishAsync: ") + natsStatus_GetText(status));
+            break;
+        }
+        sender.sent = i + 1;
+    }
+    jsPubOptions wait;
+    jsPubOptions_Init(&wait);
+    wait.MaxWait = static_cast<int64_t>(o.drain_timeout_s * 1000);
+    if (natsStatus status = js_PublishAsyncComplete(js, &wait); status != NATS_OK) {
+        sender.errors->add("LOSS: PubAcks never came (" + std::string(natsStatus_GetText(status)) +
+                           ")");
+    }
+    // The handler of the last PubAck may still be running when the wait above returns.
+    const uint64_t give_up_ns = now_ns() + 1'000'000'000;
+    while (sender.acked.load(std::memory_order_acquire) < sender.sent && now_ns() < give_up_ns) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    board.publisher_finished(sender.acked.load(std::memory_order_acquire));
+}
+
+// Fetches until the board is complete (or, without --live, the duration ends), never asking for
+// more than is left so that the last Fetch does not wait out its timeout.
+void fetch_loop(const Options& o, natsSubscription* sub, JsReceiver& r, uint64_t deadline_ns) {
+    uint64_t last_progress_ns = now_ns();
+    while (!r.board.complete() && r.errors.get().empty()) {
+        const uint64_t now = now_ns();
+        if (!r.board.live && now >= deadline_ns) return;
+        if (now - last_progress_ns > static_cast<uint64_t>(o.drain_timeout_s * 1e9)) {
+            return r.errors.add("LOSS: nothing delivered for the drain timeout; consumed " +
+                                std::to_string(r.board.consumed.load()) + " of " +
+                                std::to_string(r.board.stored.load()));
+        }
+        int batch = static_cast<int>(o.batch);
+        if (r.board.publishers_running.load(std::memory_order_acquire) == 0) {
+            const uint64_t left =
+                r.board.stored.load() - std::min(r.board.stored.load(), r.board.consumed.load());
+            batch = static_cast<int>(std::clamp<uint64_t>(left, 1, static_cast<uint64_t>(batch)));
+        }
+        natsMsgList list{};
+        jsErrCode code = static_cast<jsErrCode>(0);
+        natsStatus status = natsSubscription_Fetch(&list, sub, batch, 1000, &code);
+        // A timeout is an empty or short fetch, not an error: the loop's bounds decide.
+        for (int i = 0; i < list.Count; ++i) receive(r, list.Msgs[i]);
+        if (list.Count > 0) last_progress_ns = now_ns();
+        natsMsgList_Destroy(&list);
+        if (status != NATS_OK && status != NATS_TIMEOUT) {
+            return r.errors.add(std::string("natsSubscription_Fetch: ") +
+                                natsStatus_GetText(status));
+        }
+    }
+}
+
+// js_PullSubscribe or js_Subscribe for consumer c, with the consumer config the harness's own
+// client uses (scenarios_js.cc).
+Expected<SubPtr> subscribe_consumer(const Options& o, const LibnatsConsumeSetup& setup, jsCtx* js,
+                                    JsReceiver& r) {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = setup.stream.c_str();
+    so.Config.Durable = setup.durable.c_str();
+    so.Config.AckPolicy = js_AckExplicit;
+    so.Config.DeliverPolicy = js_DeliverAll;
+    so.Config.MaxAckPending = o.window;
+    so.Config.AckWait = 30'000'000'000;
+    so.Config.ReplayPolicy = js_ReplayInstant;
+    const std::string filter = setup.subject + ".>";
+    natsSubscription* sub = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus status;
+    if (o.scenario == "js-push") {
+        so.ManualAck = true;
+        so.Config.FlowControl = true;
+        so.Config.Heartbeat = PushConsumer::kIdleHeartbeatNs;
+        status = js_Subscribe(&sub, js, filter.c_str(), on_js_delivery, &r, nullptr, &so, &code);
+    } else {
+        so.Config.MaxWaiting = 512;
+        status =
+            js_PullSubscribe(&sub, js, filter.c_str(), setup.durable.c_str(), nullptr, &so, &code);
+    }
+    if (status != NATS_OK) {
+        return std::unexpected(
+            std::string(o.scenario == "js-push" ? "js_Subscribe: " : "js_PullSubscribe: ") +
+            natsStatus_GetText(status) + " (" + nats_GetLastError(nullptr) + ")");
+    }
+    return SubPtr(sub);
+}
+
+struct JsClient {
+    ConnPtr conn;
+    JsPtr js;
+};
+
+Expected<JsClient> js_client(const Options& o, const std::string& name, Errors& errors,
+                             JsSender* sender) {
+    auto conn = connect(o, name, errors);
+    if (!conn) return std::unexpected(conn.error());
+    jsOptions options;
+    jsOptions_Init(&options);
+    if (sender != nullptr) {
+        options.PublishAsync.MaxPending = o.window;
+        options.PublishAsync.AckHandler = on_pub_ack;
+        options.PublishAsync.AckHandlerClosure = sender;
+        // A publisher at its window waits this long for a PubAck before the publish fails.
+        options.PublishAsync.StallWait = static_cast<int64_t>(o.drain_timeout_s * 1000);
+    }
+    jsCtx* js = nullptr;
+    if (natsStatus status = natsConnection_JetStream(&js, conn->get(), &options);
+        status != NATS_OK) {
+        return std::unexpected(name + ": natsConnection_JetStream: " + natsStatus_GetText(status));
+    }
+    return JsClient{std::move(*conn), JsPtr(js)};
+}
+
+// Waits for the push consumer's deliveries, with the fetch loop's end conditions.
+void wait_for_push(const Options& o, JsReceiver& r, uint64_t deadline_ns) {
+    uint64_t seen = 0;
+    uint64_t last_progress_ns = now_ns();
+    while (!r.board.complete() && r.errors.get().empty()) {
+        const uint64_t now = now_ns();
+        if (!r.board.live && now >= deadline_ns) return;
+        if (const uint64_t consumed = r.consumed.load(std::memory_order_relaxed);
+            consumed != seen) {
+            seen = consumed;
+            last_progress_ns = now;
+        } else if (now - last_progress_ns > static_cast<uint64_t>(o.drain_timeout_s * 1e9)) {
+            return r.errors.add("LOSS: nothing delivered for the drain timeout; consumed " +
+                                std::to_string(seen) + " of " +
+                                std::to_string(r.board.stored.load()));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+}  // namespace
+
+Status consume_libnats(const Options& o, const LibnatsConsumeSetup& setup, ConsumeBoard& board,
+                       ConsumeOutcome& out) {
+    Errors errors;
+    const bool push = o.scenario == "js-push";
+    const auto pubs = o.live ? static_cast<size_t>(o.pubs) : 0;
+    std::vector<std::unique_ptr<JsSender>> senders;
+    std::vector<JsClient> publisher_clients;
+    for (size_t p = 0; p < pubs; ++p) {
+        senders.push_back(std::make_unique<JsSender>());
+        senders.back()->id = static_cast<uint32_t>(p);
+        senders.back()->errors = &errors;
+        auto client =
+            js_client(o, "libnats js publisher " + std::to_string(p), errors, senders.back().get());
+        if (!client) return std::unexpected(client.error());
+        publisher_clients.push_back(std::move(*client));
+    }
+    std::vector<std::unique_ptr<JsReceiver>> receivers;
+    std::vector<JsClient> consumer_clients;
+    std::vector<SubPtr> subscriptions;
+    for (int c = 0; c < o.subs; ++c) {
+        auto client = js_client(o, "libnats consumer " + std::to_string(c), errors, nullptr);
+        if (!client) return std::unexpected(client.error());
+        consumer_clients.push_back(std::move(*client));
+    }
+    // Time zero: before a push consumer exists (js_Subscribe creates it and deliveries start),
+    // after a pull consumer's (created by js_PullSubscribe, as the harness's own client does
+    // before its run).
+    out.start_ns = now_ns();
+    for (int c = 0; c < o.subs; ++c) {
+        // Set again below for a pull consumer; a push consumer may deliver at once.
+        receivers.push_back(std::make_unique<JsReceiver>(o, board, errors));
+        auto sub = subscribe_consumer(o, setup, consumer_clients[static_cast<size_t>(c)].js.get(),
+                                      *receivers.back());
+        if (!sub) return std::unexpected(sub.error());
+        subscriptions.push_back(std::move(*sub));
+    }
+    if (!push) out.start_ns = now_ns();
+    for (auto& receiver : receivers) receiver->start_ns = out.start_ns;
+    for (auto& sender : senders) sender->start_ns = out.start_ns;
+    const uint64_t deadline_ns = out.start_ns + static_cast<uint64_t>(o.duration_s * 1e9);
+    std::vector<std::thread> threads;
+    for (size_t p = 0; p < pubs; ++p) {
+        threads.emplace_back([&, p] {
+            publish_live(o, setup.subject + "." + std::to_string(p), publisher_clients[p].js.get(),
+                         *senders[p], board, deadline_ns);
+        });
+    }
+    if (push) {
+        wait_for_push(o, *receivers.front(), deadline_ns);
+    } else {
+        for (size_t c = 0; c < receivers.size(); ++c) {
+            threads.emplace_back(
+                [&, c] { fetch_loop(o, subscriptions[c].get(), *receivers[c], deadline_ns); });
+        }
+    }
+    for (std::thread& thread : threads) thread.join();
+    if (push) {
+        std::lock_guard lock(receivers.front()->mutex);
+        receivers.front()->stopped = true;
+    }
+    for (JsClient& client : consumer_clients) {
+        if (natsConnection_FlushTimeout(client.conn.get(), 5000) != NATS_OK)
+            errors.add("consumer flush failed");
+    }
+    out.delivered_ns.resize(pubs);
+    for (auto& r : receivers) {
+        out.consumed += r->consumed.load();
+        out.last_msg_ns = std::max(out.last_msg_ns, r->last_ns.load());
+        out.bitmaps.push_back(std::move(r->bitmap));
+        out.from_send.merge(r->from_send);
+        for (size_t p = 0; p < r->delivered_ns.size(); ++p)
+            out.delivered_ns[p].merge(r->delivered_ns[p]);
+    }
+    for (auto& sender : senders) {
+        out.published += sender->sent;
+        out.acked += sender->acked.load();
+        out.last_ack_ns = std::max(out.last_ack_ns, sender->last_ack_ns.load());
+        out.puback_round_trip.merge(sender->round_trip);
+        out.acked_ns.push_back(std::move(sender->acked_ns));
+    }
+    if (std::string error = errors.get(); !error.empty()) return std::unexpected(error);
+    return setup.settle();
 }
 
 }  // namespace ringtail::bench

@@ -51,7 +51,11 @@ bool is_scenario(std::string_view name) {
 }
 
 bool is_jetstream_scenario(std::string_view name) {
-    return name == "js-pub" || name == "js-consume" || name == "kv";
+    return name == "js-pub" || is_consume_scenario(name) || name == "kv";
+}
+
+bool is_consume_scenario(std::string_view name) {
+    return name == "js-consume" || name == "js-push";
 }
 
 Expected<uint64_t> parse_count(std::string_view text) { return parse_scaled(text, false); }
@@ -165,6 +169,8 @@ Expected<Options> parse_options(std::string_view scenario, std::span<const std::
             options.progress = 0;
         } else if (flag == "--sync") {
             options.js_sync = true;
+        } else if (flag == "--live") {
+            options.live = true;
         } else if (flag == "--storage") {
             auto text = value();
             if (!text) return std::unexpected(text.error());
@@ -204,7 +210,7 @@ Status resolve_defaults(Options& o) {
     if (s == "fanout") subs = 4;
     if (s == "queue") subs = 2;
     if (s == "js-pub" || s == "kv") subs = 0;
-    if (s == "js-consume") pubs = 0;
+    if (is_consume_scenario(s)) pubs = o.live ? 1 : 0;
     if (o.pubs < 0) o.pubs = pubs;
     if (o.subs < 0) o.subs = subs;
     if (s == "fanout" && o.pubs != 1)
@@ -214,9 +220,16 @@ Status resolve_defaults(Options& o) {
     if ((s == "pubsub" || s == "fanout" || s == "queue" || s == "reqrep") && o.subs < 1) {
         return std::unexpected(s + " needs --subs >= 1");
     }
-    if (s != "js-consume" && o.pubs < 1) return std::unexpected(s + " needs --pubs >= 1");
+    if ((!is_consume_scenario(s) || o.live) && o.pubs < 1)
+        return std::unexpected(s + (o.live ? " --live" : "") + " needs --pubs >= 1");
+    if (o.live && !is_consume_scenario(s))
+        return std::unexpected(std::string("--live is for js-consume and js-push"));
     if (s == "js-consume" && o.subs < 1)
         return std::unexpected(std::string("js-consume needs --consumers >= 1"));
+    // A deliver group would be the only way to share a push consumer, and neither server
+    // allows flow control or heartbeats on one.
+    if (s == "js-push" && o.subs != 1)
+        return std::unexpected(std::string("js-push has exactly one consumer"));
     if (static_cast<uint64_t>(o.pubs) >= 65536)
         return std::unexpected(std::string("at most 65535 publishers"));
     if (o.count == 0) return std::unexpected(std::string("--count must be > 0"));
@@ -232,7 +245,7 @@ Status resolve_defaults(Options& o) {
             o.window = 1;  // closed loop: each requester waits for its reply
         } else if (s == "js-pub" || s == "kv") {
             o.window = o.js_sync ? 1 : 256;
-        } else if (s == "js-consume") {
+        } else if (is_consume_scenario(s)) {
             o.window = 1024;
         } else if (s == "pub") {
             o.window = 0;  // nothing to wait for but the socket
@@ -248,8 +261,9 @@ Status resolve_defaults(Options& o) {
     if ((s == "reqrep" || is_jetstream_scenario(s)) && o.window < 1) {
         return std::unexpected(s + " needs --window >= 1");
     }
-    if (o.client == "libnats" && is_jetstream_scenario(s)) {
-        return std::unexpected(std::string("--client libnats drives the core scenarios (pub, pubsub, fanout, queue, reqrep)"));
+    if (o.client == "libnats" && is_jetstream_scenario(s) && !is_consume_scenario(s)) {
+        return std::unexpected(std::string(
+            "--client libnats drives pub, pubsub, fanout, queue, reqrep, js-consume and js-push"));
     }
     if (o.history < 1 || o.history > 64) return std::unexpected(std::string("--history is 1 to 64, as for a KV bucket"));
     if (o.batch < 0) o.batch = std::max<int64_t>(1, std::min<int64_t>(o.window / 2, 512));
@@ -278,7 +292,9 @@ scenarios:
   queue       N publishers, a queue group of M members; checks exactly-once delivery
   reqrep      K requesters (--pubs), M responders; round-trip latency and throughput
   js-pub      JetStream publish; async with --window outstanding acks, or --sync
-  js-consume  pull consumer with explicit acks over a prefilled stream
+  js-consume  pull consumer(s) with explicit acks over a prefilled stream (or --live)
+  js-push     durable push consumer with explicit acks, flow control and 5 s idle heartbeats,
+              over a prefilled stream (or --live); exactly one consumer
   kv          key-value put, then get (direct get), over --keys keys
 
 flags:
@@ -291,22 +307,32 @@ flags:
   --cpus LIST       pin client threads to these cpus, e.g. 0,2-3
   --window W        messages in flight per publisher: publish-to-delivery for Core scenarios
                     (keeps subscribers clear of the slow-consumer limit), outstanding requests
-                    for reqrep, outstanding PubAcks for js-pub/kv, max ack pending for js-consume
-  --rate R          fixed total rate in msgs/s (latency is then also reported corrected for
-                    coordinated omission, measured from each message's intended send time)
+                    for reqrep, outstanding PubAcks for js-pub/kv, max ack pending for
+                    js-consume/js-push (and outstanding PubAcks of their --live publishers)
+  --rate R          fixed total rate in msgs/s (core scenarios then also report latency
+                    corrected for coordinated omission, measured from each message's intended
+                    send time); js-consume/js-push --live: the publishers' total rate
   --drain-timeout S after publishing stops, how long deliveries may take before it is loss
   --sync            js-pub/kv: wait for every PubAck (same as --window 1)
   --storage file|memory   JetStream storage (default file)
-  --client ringtail-bench|libnats   who drives the core scenarios: this harness's own client
-                    (default) or the official C client, as users' programs do
+  --client ringtail-bench|libnats   who drives the core scenarios, js-consume and js-push:
+                    this harness's own client (default) or the official C client, as users'
+                    programs do (js_PullSubscribe + Fetch, js_Subscribe with manual acks,
+                    js_PublishAsync); the prefill always uses the harness's own client
   --keys N          kv: distinct keys (default 1000)
   --history N       kv: values kept per key, the bucket's history (default 1)
   --batch N         js-consume: pull batch size (default min(window/2, 512))
+  --live            js-consume/js-push: --pubs publishers (default 1) publish --count
+                    messages (at --rate, if given) while the consumers consume; reports
+                    publish-to-delivery latency from each message's send time (its stamp) and
+                    from the arrival of its PubAck
   --json            one JSON object per run on stdout instead of the table
   --progress / --no-progress   live progress line on stderr (default: when it is a terminal)
 
 compare flags (plus any flag above, applied to every run):
-  --scenarios LIST  default pub,pubsub,fanout,queue,reqrep
+  --scenarios LIST  default pub,pubsub,fanout,queue,reqrep; JetStream ones: js-pub,
+                    js-consume, js-push, kv (server CPU for js-consume/js-push: the consume
+                    phase only, without the prefill)
   --sizes LIST      payload sizes, each scenario runs at each (default 16,128,1024)
   --rounds K        A B alternations per case (default 3)
   --ringtail PATH   (default build/release/core/ringtail)   --nats-server PATH (default: PATH)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,18 +34,27 @@ struct Options {
     uint64_t keys = 1000;          // kv: distinct keys
     uint64_t history = 1;          // kv: values kept per key (the bucket's history)
     int64_t batch = -1;            // js-consume: pull batch size
+    // js-consume, js-push: publish (--pubs publishers, --window PubAcks outstanding, --rate)
+    // while the consumers consume, instead of consuming a prefilled stream, and report
+    // publish-to-delivery latency.
+    bool live = false;
     // Who drives the core scenarios: "ringtail-bench" (this harness's own client, the
     // servers' ceiling) or "libnats" (the official C client, as users' programs do).
     std::string client = "ringtail-bench";
     // Set by compare mode for its report; never a flag.
     std::string server_label;
+    // Set by compare mode: the server's CPU seconds so far, so that a scenario with a setup
+    // phase (the prefill of js-consume and js-push) can measure only what it reports on.
+    std::function<double()> server_cpu_seconds;
 };
 
 // The scenarios, in the order of the help text.
-inline constexpr std::string_view kScenarios[] = {"pub",    "pubsub", "fanout",     "queue",
-                                                  "reqrep", "js-pub", "js-consume", "kv"};
+inline constexpr std::string_view kScenarios[] = {
+    "pub", "pubsub", "fanout", "queue", "reqrep", "js-pub", "js-consume", "js-push", "kv"};
 bool is_scenario(std::string_view name);
 bool is_jetstream_scenario(std::string_view name);
+// js-consume and js-push: a stream read by a durable consumer.
+bool is_consume_scenario(std::string_view name);
 
 // Parses the flags that follow the scenario name. Unknown flags are errors.
 [[nodiscard]] Expected<Options> parse_options(std::string_view scenario,

@@ -61,7 +61,9 @@ std::string run_line(const Options& o) {
         line +=
             std::to_string(o.pubs) + " requester(s), " + std::to_string(o.subs) + " responder(s)";
     } else if (s == "js-consume") {
-        line += std::to_string(o.subs) + " consumer(s), batch " + std::to_string(o.batch);
+        line += std::to_string(o.subs) + " pull consumer(s), batch " + std::to_string(o.batch);
+    } else if (s == "js-push") {
+        line += "1 push consumer (flow control, 5 s idle heartbeat)";
     } else {
         line +=
             std::to_string(o.pubs) + " publisher(s), " + std::to_string(o.subs) + " subscriber(s)";
@@ -80,6 +82,11 @@ std::string run_line(const Options& o) {
     line += ", rate " + (o.rate > 0 ? with_commas(static_cast<uint64_t>(o.rate)) + " msgs/s"
                                     : std::string("unlimited"));
     if (is_jetstream_scenario(s)) line += ", storage " + o.storage;
+    if (o.live) {
+        line += ", live: " + std::to_string(o.pubs) + " publisher(s) beside the consumers";
+    } else if (is_consume_scenario(s)) {
+        line += ", prefilled stream";
+    }
     return line;
 }
 
@@ -181,7 +188,8 @@ nlohmann::json to_json(const RunResult& r) {
                        {"keys", o.keys},
                        {"history", o.history},
                        {"batch", o.batch},
-                       {"client", o.client}};
+                       {"client", o.client},
+                       {"live", o.live}};
     json["sent"] = r.sent;
     json["expected"] = r.expected;
     json["received"] = r.received;

@@ -157,7 +157,8 @@ RunResult run_scenario(Options options) {
         result.message = "JetStream not available (the server's INFO does not announce it)";
         return result;
     }
-    if (options.client == "libnats") {
+    // The consume scenarios set up with the harness's own client and consume with libnats.
+    if (options.client == "libnats" && !is_consume_scenario(options.scenario)) {
         run_libnats(options, result);
         return result;
     }
@@ -169,8 +170,8 @@ RunResult run_scenario(Options options) {
         run_reqrep(runner, result);
     } else if (s == "js-pub") {
         run_js_pub(runner, result);
-    } else if (s == "js-consume") {
-        run_js_consume(runner, result);
+    } else if (is_consume_scenario(s)) {
+        run_js_consumption(runner, result);
     } else if (s == "kv") {
         run_kv(runner, result);
     }

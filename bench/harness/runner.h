@@ -87,7 +87,7 @@ void fail_run(RunResult& result, const std::string& message);
 void run_core(Runner& runner, RunResult& result);
 void run_reqrep(Runner& runner, RunResult& result);
 void run_js_pub(Runner& runner, RunResult& result);
-void run_js_consume(Runner& runner, RunResult& result);
+void run_js_consumption(Runner& runner, RunResult& result);  // js-consume, js-push
 void run_kv(Runner& runner, RunResult& result);
 
 }  // namespace ringtail::bench

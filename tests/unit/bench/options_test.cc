@@ -88,5 +88,60 @@ TEST(Options, PubHasNoSubscribersAndFanoutOnePublisher) {
     EXPECT_FALSE(resolve_defaults(fanout).has_value());
 }
 
+TEST(Options, JsPushHasExactlyOneConsumer) {
+    Options push = parse("js-push", {}).value();
+    ASSERT_TRUE(resolve_defaults(push).has_value());
+    EXPECT_EQ(push.subs, 1);
+    EXPECT_EQ(push.pubs, 0);
+    EXPECT_EQ(push.window, 1024);
+    EXPECT_TRUE(is_jetstream_scenario("js-push"));
+    Options two = parse("js-push", {"--consumers", "2"}).value();
+    auto status = resolve_defaults(two);
+    ASSERT_FALSE(status.has_value());
+    EXPECT_NE(status.error().find("exactly one consumer"), std::string::npos);
+}
+
+TEST(Options, LiveRunsPublishersBesideTheConsumers) {
+    for (std::string_view scenario : {"js-consume", "js-push"}) {
+        Options live = parse(scenario, {"--live", "--rate", "20k"}).value();
+        ASSERT_TRUE(resolve_defaults(live).has_value()) << scenario;
+        EXPECT_TRUE(live.live);
+        EXPECT_EQ(live.pubs, 1) << scenario;
+        EXPECT_EQ(live.rate, 20'000.0);
+        Options none = parse(scenario, {"--live", "--pubs", "0"}).value();
+        EXPECT_FALSE(resolve_defaults(none).has_value()) << scenario;
+    }
+    Options consume = parse("js-consume", {}).value();
+    ASSERT_TRUE(resolve_defaults(consume).has_value());
+    EXPECT_FALSE(consume.live);
+    EXPECT_EQ(consume.pubs, 0);
+    for (std::string_view scenario : {"pubsub", "js-pub", "kv"}) {
+        Options other = parse(scenario, {"--live"}).value();
+        auto status = resolve_defaults(other);
+        ASSERT_FALSE(status.has_value()) << scenario;
+        EXPECT_NE(status.error().find("--live is for js-consume and js-push"), std::string::npos);
+    }
+}
+
+TEST(Options, LibnatsDrivesTheConsumeScenariosButNotJsPubOrKv) {
+    for (std::string_view scenario : {"pubsub", "js-consume", "js-push"}) {
+        Options options = parse(scenario, {"--client", "libnats"}).value();
+        EXPECT_TRUE(resolve_defaults(options).has_value()) << scenario;
+    }
+    for (std::string_view scenario : {"js-pub", "kv"}) {
+        Options options = parse(scenario, {"--client", "libnats"}).value();
+        EXPECT_FALSE(resolve_defaults(options).has_value()) << scenario;
+    }
+}
+
+TEST(Options, HelpNamesTheConsumeScenariosAndLive) {
+    const std::string help = usage_text();
+    EXPECT_NE(help.find("js-push"), std::string::npos);
+    EXPECT_NE(help.find("--live"), std::string::npos);
+    for (std::string_view scenario : kScenarios) {
+        EXPECT_NE(help.find("  " + std::string(scenario) + " "), std::string::npos) << scenario;
+    }
+}
+
 }  // namespace
 }  // namespace ringtail::bench

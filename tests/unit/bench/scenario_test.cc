@@ -147,6 +147,21 @@ TEST(Scenario, JetStreamScenariosSayWhenJetStreamIsMissing) {
     EXPECT_NE(format_table(result).find("SKIPPED"), std::string::npos);
 }
 
+TEST(Scenario, ConsumeScenariosSayWhenJetStreamIsMissingWithEitherClient) {
+    for (const char* scenario : {"js-consume", "js-push"}) {
+        for (const char* client : {"ringtail-bench", "libnats"}) {
+            FakeServer server({});
+            ASSERT_TRUE(server.start().has_value());
+            Options options = quick(scenario, server);
+            options.client = client;
+            options.live = true;
+            RunResult result = run_scenario(options);
+            EXPECT_EQ(result.status, RunStatus::kSkipped) << scenario << " " << client;
+            EXPECT_NE(result.message.find("JetStream not available"), std::string::npos);
+        }
+    }
+}
+
 TEST(Scenario, TimeBoundStopsPublishingAndStillChecksEverything) {
     RunResult result = run({}, "pubsub", [](Options& o) {
         o.count = 1'000'000'000;
