@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Memory for many durable consumers: starts a server on a fresh store directory, creates a
+file stream holding MSGS messages, then CONSUMERS durable pull consumers on it (explicit acks),
+and prints the server's resident memory (VmRSS) before and after, with the growth per consumer.
+Each consumer then gets a batch of DELIVER messages delivered and left unacked, so its pending
+state is not empty.
+
+  tools/consumer_memory.py ringtail    [CONSUMERS] [MSGS] [DELIVER]
+  tools/consumer_memory.py nats-server [CONSUMERS] [MSGS] [DELIVER]
+
+Speaks the client protocol over one raw connection, so it needs nothing beyond Python.
+Ringtail is build/release/core/ringtail with --shards 2; nats-server is the one on PATH.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PORT = 14999
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Conn:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.buf = b""
+        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\n'
+                          b"SUB _INBOX.mem.* 1\r\nPING\r\n")
+        self.wait_for(b"PONG\r\n")
+        self.buf = b""
+
+    def wait_for(self, marker, count=1):
+        while self.buf.count(marker) < count:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("server closed the connection")
+            self.buf += chunk
+            if b"PING\r\n" in chunk:  # a long run must answer the server's keepalive
+                self.sock.sendall(b"PONG\r\n")
+
+    def requests(self, items, marker=b"MSG _INBOX.mem.", per_request=1):
+        """Sends (subject, body) requests in windows of 256 and waits for `per_request`
+        messages containing `marker` for each."""
+        for start in range(0, len(items), 256):
+            window = items[start:start + 256]
+            out = []
+            for i, (subject, body) in enumerate(window):
+                data = body.encode()
+                out.append(f"PUB {subject} _INBOX.mem.{i} {len(data)}\r\n".encode() + data + b"\r\n")
+            self.sock.sendall(b"".join(out))
+            self.wait_for(marker, len(window) * per_request)
+            if b'"error"' in self.buf:
+                raise RuntimeError(self.buf[:400].decode(errors="replace"))
+            self.buf = b""
+
+
+def main():
+    server = sys.argv[1] if len(sys.argv) > 1 else "ringtail"
+    consumers = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+    msgs = int(sys.argv[3]) if len(sys.argv) > 3 else 100000
+    deliver = int(sys.argv[4]) if len(sys.argv) > 4 else 10
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    store = tempfile.mkdtemp(prefix="consumer-memory-")
+    if server == "ringtail":
+        cmd = [os.path.join(root, "build/release/core/ringtail"), "--shards", "2"]
+    else:
+        cmd = [shutil.which("nats-server") or "nats-server"]
+    cmd += ["-p", str(PORT), "-js", "-sd", store]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("SERVER_LOG", os.devnull), "w"))
+    try:
+        time.sleep(1.0)
+        conn = Conn(PORT)
+        conn.requests([("$JS.API.STREAM.CREATE.MEM", '{"name":"MEM","subjects":["mem.>"]}')])
+        payload = "x" * 128
+        conn.requests([("mem.a", payload)] * msgs)
+        time.sleep(1.0)
+        before = rss_kib(proc.pid)
+        start = time.time()
+        conn.requests([(f"$JS.API.CONSUMER.DURABLE.CREATE.MEM.d{i}",
+                        f'{{"stream_name":"MEM","config":{{"durable_name":"d{i}","ack_policy":"explicit",'
+                        f'"max_ack_pending":1000}}}}')
+                       for i in range(consumers)])
+        created = time.time() - start
+        time.sleep(2.0)
+        after_create = rss_kib(proc.pid)
+        if deliver > 0:
+            conn.requests([(f"$JS.API.CONSUMER.MSG.NEXT.MEM.d{i}", f'{{"batch":{deliver}}}')
+                           for i in range(consumers)], b"MSG mem.a ", deliver)
+            time.sleep(2.0)
+        after_deliver = rss_kib(proc.pid)
+        print(f"{server}: stream of {msgs} x 128 B; {consumers} durable consumers created in {created:.1f} s")
+        print(f"  RSS before consumers   {before / 1024:8.1f} MiB")
+        print(f"  RSS after creating     {after_create / 1024:8.1f} MiB  "
+              f"(+{(after_create - before) / consumers:.2f} KiB per consumer)")
+        print(f"  RSS after {deliver} unacked deliveries each {after_deliver / 1024:8.1f} MiB  "
+              f"(+{(after_deliver - before) / consumers:.2f} KiB per consumer)")
+    finally:
+        proc.terminate()
+        proc.wait()
+        shutil.rmtree(store, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
