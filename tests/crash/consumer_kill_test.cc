@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "tests/integration/nats_helpers.h"
+#include "tests/crash/kill_test.h"
 #include "tests/support/server_process.h"
 
 namespace ringtail::test {
@@ -64,14 +65,6 @@ int64_t wall_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-uint64_t choose_seed() {
-    if (const char* text = std::getenv("RT_SEED"); text != nullptr && text[0] != '\0') {
-        return std::strtoull(text, nullptr, 10);
-    }
-    return std::random_device{}() ^
-           static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
 int rounds_from_env() {
@@ -114,31 +107,9 @@ std::optional<AckSubject> parse_ack_subject(std::string_view subject) {
     return out;
 }
 
-class ConsumerKill : public ::testing::Test {
+class ConsumerKill : public KillTest {
  protected:
-    void SetUp() override {
-        seed_ = choose_seed();
-        std::printf("consumer_kill: RT_SEED=%llu replays this run\n",
-                    static_cast<unsigned long long>(seed_));
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ringtail-consumerkill-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        store_dir_ = pattern;
-    }
-
-    void TearDown() override {
-        std::error_code ignored;
-        if (HasFailure()) {
-            std::printf("consumer_kill: keeping the store at %s (seed %llu)\n",
-                        store_dir_.c_str(), static_cast<unsigned long long>(seed_));
-            return;
-        }
-        std::filesystem::remove_all(store_dir_, ignored);
-    }
-
-    std::unique_ptr<ServerProcess> start() {
-        return ServerProcess::start_under_test({"-js", "-sd", store_dir_});
-    }
+    ConsumerKill() : KillTest("consumer_kill") {}
 
     void create(natsConnection* connection);
     void check_consumer(natsConnection* connection, int after_round);
@@ -150,8 +121,6 @@ class ConsumerKill : public ::testing::Test {
                        std::chrono::steady_clock::time_point::max());
     void on_delivery(const AckSubject& delivery);
 
-    uint64_t seed_ = 0;
-    std::string store_dir_;
     // By stream sequence: when the client received the confirmation of its ack (wall ns).
     std::map<uint64_t, int64_t> confirmed_;
     std::set<uint64_t> delivered_;  // every stream sequence delivered at least once

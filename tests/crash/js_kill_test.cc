@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "tests/integration/nats_helpers.h"
+#include "tests/crash/kill_test.h"
 #include "tests/support/server_process.h"
 
 namespace ringtail::test {
@@ -385,52 +386,20 @@ ScanResult scan_stream(natsConnection* connection, uint64_t first, uint64_t last
 // ---------------------------------------------------------------------------------------------
 // The test
 
-uint64_t choose_seed() {
-    if (const char* text = std::getenv("RT_SEED"); text != nullptr && text[0] != '\0') {
-        return std::strtoull(text, nullptr, 10);
-    }
-    return std::random_device{}() ^
-           static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-}
-
 int rounds_from_env() {
     const char* text = std::getenv("RT_JS_KILL_ROUNDS");
     return text == nullptr || text[0] == '\0' ? kRoundsDefault : std::atoi(text);
 }
 
-class JsKill : public ::testing::Test {
+class JsKill : public KillTest {
  protected:
-    void SetUp() override {
-        seed_ = choose_seed();
-        std::printf("js_kill: RT_SEED=%llu replays this run's kill moments and payloads\n",
-                    static_cast<unsigned long long>(seed_));
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ringtail-jskill-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        store_dir_ = pattern;
-    }
-
-    void TearDown() override {
-        std::error_code ignored;
-        if (HasFailure() && !std::filesystem::is_empty(store_dir_, ignored)) {
-            std::printf("js_kill: keeping the store at %s (seed %llu)\n", store_dir_.c_str(),
-                        static_cast<unsigned long long>(seed_));
-            return;
-        }
-        std::filesystem::remove_all(store_dir_, ignored);
-    }
-
-    std::unique_ptr<ServerProcess> start() {
-        return ServerProcess::start_under_test({"-js", "-sd", store_dir_});
-    }
+    JsKill() : KillTest("js_kill") {}
 
     void create_stream(natsConnection* connection);
     void publish_and_kill(ServerProcess& server, int round, std::mt19937_64& random);
     void verify(natsConnection* connection, int after_round);
     void check_scan(const ScanResult& scan, int after_round);
 
-    uint64_t seed_ = 0;
-    std::string store_dir_;
     std::vector<Acked> acked_;  // Every ack of every round so far.
     uint64_t acked_seq_max_ = 0;
 };

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/support/sim_disk.h"
+#include "tests/unit/core/consumer_state_text.h"
 
 namespace ringtail::core::js {
 namespace {
@@ -45,21 +46,6 @@ std::unique_ptr<ConsumerLog> restart(SimDisk& disk, std::unique_ptr<ConsumerLog>
     return open_log(disk);
 }
 
-// Every field, so that two states compare with a readable difference.
-std::string describe(const ConsumerState& state) {
-    std::string out = "delivered " + std::to_string(state.delivered_consumer) + "/" +
-                      std::to_string(state.delivered_stream) + " floor " +
-                      std::to_string(state.ack_floor_consumer) + "/" +
-                      std::to_string(state.ack_floor_stream) + " pending";
-    for (const auto& [sseq, pending] : state.pending) {
-        out += " " + std::to_string(sseq) + ":" + std::to_string(pending.consumer_seq) + "@" +
-               std::to_string(pending.timestamp_ns);
-    }
-    out += " redelivered";
-    for (const auto& [sseq, count] : state.redelivered)
-        out += " " + std::to_string(sseq) + "x" + std::to_string(count);
-    return out;
-}
 
 // A consumer as its stream drives it: every event changes its state and is written to the
 // log, as the live consumer does (an ack only when it changed something).

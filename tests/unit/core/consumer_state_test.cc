@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/core/consumer_state_text.h"
+
 namespace ringtail::core::js {
 namespace {
 
@@ -39,21 +41,6 @@ void expect_floor(const ConsumerState& state, uint64_t consumer_seq, uint64_t st
     EXPECT_EQ(state.ack_floor_stream, stream_seq);
 }
 
-// Every field, so that two states can be compared with a readable difference.
-std::string describe(const ConsumerState& state) {
-    std::string out = "delivered " + std::to_string(state.delivered_consumer) + "/" +
-                      std::to_string(state.delivered_stream) + " floor " +
-                      std::to_string(state.ack_floor_consumer) + "/" +
-                      std::to_string(state.ack_floor_stream) + " pending";
-    for (const auto& [sseq, pending] : state.pending) {
-        out += " " + std::to_string(sseq) + ":" + std::to_string(pending.consumer_seq) + "@" +
-               std::to_string(pending.timestamp_ns);
-    }
-    out += " redelivered";
-    for (const auto& [sseq, count] : state.redelivered)
-        out += " " + std::to_string(sseq) + "x" + std::to_string(count);
-    return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Deliveries
