@@ -142,6 +142,11 @@ public:
     }
     // The newest message on a literal subject.
     [[nodiscard]] Result<RecordView> load_last(std::string_view subject) const;
+    // Its sequence, from the index (0: none).
+    uint64_t last_seq_of(std::string_view subject) const {
+        auto it = subjects_.find(subject);
+        return it == subjects_.end() ? 0 : it->second.last;
+    }
     // The first live sequence >= from whose subject matches `filter` (wildcards; empty: any).
     [[nodiscard]] Result<uint64_t> next_seq(uint64_t from, std::string_view filter) const;
     // How many live messages >= from match `filter` (wildcards; empty: any). From the index,

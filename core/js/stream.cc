@@ -67,7 +67,29 @@ std::string add_header(std::string block, std::string_view key, std::string_view
 }  // namespace
 
 Stream::Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns)
-    : js_(js), config_(std::move(config)), created_ns_(created_ns) {}
+    : js_(js), config_(std::move(config)), created_ns_(created_ns) {
+    // Updates cannot change republish: it is set up once.
+    if (const json& republish = config_.republish; republish.is_object()) {
+        republish_ = pjs::SubjectTransform::make(republish.value("src", ""), republish.value("dest", ""));
+        republish_headers_only_ = republish.value("headers_only", false);
+    }
+}
+
+// nats-server's processJetStreamMsg: a stored message goes on to its republish subject with
+// where it came from (Nats-Stream, Nats-Subject, Nats-Sequence and the previous sequence of
+// its subject, Nats-Last-Sequence), as it is stored, not once it is durable.
+void Stream::republish(std::string_view subject, std::string_view headers, std::string_view payload, uint64_t seq,
+                       uint64_t subject_last) {
+    std::optional<std::string> target = republish_->apply(subject);
+    if (!target) return;
+    std::string out = headers.size() > 2 ? std::string(headers.substr(0, headers.size() - 2)) : "NATS/1.0\r\n";
+    out += "Nats-Stream: " + config_.name + "\r\nNats-Subject: " + std::string(subject) +
+           "\r\nNats-Sequence: " + std::to_string(seq) + "\r\nNats-Last-Sequence: " + std::to_string(subject_last) +
+           "\r\n";
+    if (republish_headers_only_) out += "Nats-Msg-Size: " + std::to_string(payload.size()) + "\r\n";
+    out += "\r\n";
+    js_.send(*target, out, republish_headers_only_ ? std::string_view{} : payload);
+}
 
 Stream::~Stream() {
     for (auto& [name, consumer] : consumers_) js_.consumer_gone(*consumer);
@@ -317,8 +339,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         // A value that is not a number never matches (nats-server parses it as -1).
         if (auto expected = proto::header_value(headers, "Nats-Expected-Last-Subject-Sequence")) {
             std::optional<uint64_t> want = parse_seq(*expected);
-            uint64_t last = 0;
-            if (auto record = log_->load_last(subject)) last = record->seq;
+            uint64_t last = log_->last_seq_of(subject);
             if (want != last) {
                 ack_error(reply, pjs::StreamWrongLastSequence(last));
                 return true;
@@ -368,12 +389,14 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
             return true;
         }
     }
+    uint64_t subject_last = republish_ ? log_->last_seq_of(subject) : 0;
     auto seq = log_->append(subject, headers, payload, now);
     if (!seq) {
         if (seq.error() == Errc::kBusy) return false;
         ack_error(reply, pjs::StreamStoreFailed(errc_text(seq.error())));
         return true;
     }
+    if (republish_) republish(subject, headers, payload, *seq, subject_last);
     state_dirty_ = true;
     emptied_by_purge_ = false;
     last_ts_ns_ = now;

@@ -99,6 +99,8 @@ private:
     void prune_dedupe(int64_t now_ns);
     void rebuild_dedupe();
     std::optional<proto::js::ApiError> check_discard_new(std::string_view subject, size_t size) const;
+    void republish(std::string_view subject, std::string_view headers, std::string_view payload, uint64_t seq,
+                   uint64_t subject_last);
 
     // Consumers.
     [[nodiscard]] Result<void, Error> open_consumers();
@@ -134,6 +136,8 @@ private:
 
     JetStream& js_;
     proto::js::StreamConfig config_;
+    std::optional<proto::js::SubjectTransform> republish_;
+    bool republish_headers_only_ = false;
     const int64_t created_ns_;
     std::string dir_;  // empty for memory storage
     std::unique_ptr<store::StreamLog> log_;

@@ -133,10 +133,15 @@ std::optional<std::vector<std::string_view>> mapping_args(std::string_view token
 }
 
 enum class Placeholder : uint8_t { kNone, kTransform, kBad };
+// The mapping functions of nats-server 2.9's transforms ($N is kWildcard).
+using MappingFunction = SubjectTransform::Function;
 
 struct PlaceholderInfo {
     Placeholder kind = Placeholder::kNone;
     std::vector<int64_t> wildcard_indexes;
+    MappingFunction function = MappingFunction::kWildcard;
+    int64_t int_arg = 0;  // partitions, split position, slice size
+    std::string string_arg;  // split's delimiter
 };
 
 // indexPlaceHolders: what a destination token of a transform refers to.
@@ -157,8 +162,9 @@ PlaceholderInfo index_placeholders(std::string_view token) {
         return {Placeholder::kTransform, {*index}};
     }
     if (auto args = mapping_args(token, "Partition")) {
-        if (args->size() < 2 || !go_atoi(trim_spaces((*args)[0]))) return bad;
-        PlaceholderInfo info{Placeholder::kTransform, {}};
+        std::optional<int64_t> partitions;
+        if (args->size() < 2 || !(partitions = go_atoi(trim_spaces((*args)[0])))) return bad;
+        PlaceholderInfo info{Placeholder::kTransform, {}, MappingFunction::kPartition, *partitions, {}};
         for (size_t i = 1; i < args->size(); ++i) {
             std::optional<int64_t> index = go_atoi(trim_spaces((*args)[i]));
             if (!index) return bad;
@@ -166,13 +172,19 @@ PlaceholderInfo index_placeholders(std::string_view token) {
         }
         return info;
     }
-    for (std::string_view name :
-         {"SplitFromLeft", "SplitFromRight", "SliceFromLeft", "SliceFromRight"}) {
+    static constexpr std::pair<std::string_view, MappingFunction> kPositional[] = {
+        {"SplitFromLeft", MappingFunction::kSplitFromLeft},
+        {"SplitFromRight", MappingFunction::kSplitFromRight},
+        {"SliceFromLeft", MappingFunction::kSliceFromLeft},
+        {"SliceFromRight", MappingFunction::kSliceFromRight},
+    };
+    for (const auto& [name, function] : kPositional) {
         if (auto args = mapping_args(token, name)) {
             if (args->size() != 2) return bad;
             std::optional<int64_t> index = go_atoi(trim_spaces((*args)[0]));
-            if (!index || !go_atoi(trim_spaces((*args)[1]))) return bad;
-            return {Placeholder::kTransform, {*index}};
+            std::optional<int64_t> position = go_atoi(trim_spaces((*args)[1]));
+            if (!index || !position) return bad;
+            return {Placeholder::kTransform, {*index}, function, *position, {}};
         }
     }
     if (auto args = mapping_args(token, "Split")) {
@@ -181,7 +193,7 @@ PlaceholderInfo index_placeholders(std::string_view token) {
         if (!index) return bad;
         std::string_view delimiter = (*args)[1];
         if (delimiter.find_first_of(" .") != std::string_view::npos) return bad;
-        return {Placeholder::kTransform, {*index}};
+        return {Placeholder::kTransform, {*index}, MappingFunction::kSplit, 0, std::string(delimiter)};
     }
     return bad;  // an unknown mapping function
 }
@@ -1012,6 +1024,133 @@ bool same_config(const StreamConfig& a, const StreamConfig& b) {
            canonical_sources(a.sources) == canonical_sources(b.sources) &&
            canonical_republish(a.republish) == canonical_republish(b.republish) &&
            a.metadata == b.metadata;
+}
+
+std::optional<SubjectTransform> SubjectTransform::make(std::string_view source, std::string_view destination) {
+    if (!is_valid_transform(source, destination)) return std::nullopt;
+    SubjectTransform transform;
+    transform.source_ = source;
+    transform.destination_ = destination;
+    SubjectInfo from = subject_info(source);
+    transform.source_token_count_ = from.tokens.size();
+    transform.full_wildcard_ = from.full_wildcard;
+    if (from.partial_wildcards == 0 && !from.full_wildcard) return transform;
+    std::vector<size_t> wildcard_at;  // by wildcard number - 1: its token position
+    for (size_t i = 0; i < from.tokens.size(); ++i) {
+        if (from.tokens[i] == "*") wildcard_at.push_back(i);
+    }
+    for (std::string_view text : subject_info(destination).tokens) {
+        PlaceholderInfo info = index_placeholders(text);
+        Token token;
+        if (info.kind == Placeholder::kNone) {
+            token.text = text;
+        } else {
+            token.literal = false;
+            token.function = info.function;
+            token.int_arg = info.int_arg;
+            token.string_arg = info.string_arg;
+            for (int64_t index : info.wildcard_indexes) {
+                // nats-server reads a missing index as position 0.
+                token.source_indexes.push_back(index >= 1 && static_cast<size_t>(index) <= wildcard_at.size()
+                                                   ? wildcard_at[static_cast<size_t>(index) - 1]
+                                                   : 0);
+            }
+        }
+        transform.tokens_.push_back(std::move(token));
+    }
+    return transform;
+}
+
+std::optional<std::string> SubjectTransform::apply(std::string_view subject) const {
+    bool any = source_.empty() || source_ == ">";
+    if (any && (destination_.empty() || destination_ == ">")) return std::string(subject);
+    std::vector<std::string_view> tokens = tokenize(subject);
+    for (std::string_view token : tokens) {
+        if (token.empty() || is_pwc(token) || is_fwc(token)) return std::nullopt;
+    }
+    if (!any && !is_subset_match(tokens, tokenize(source_))) return std::nullopt;
+    if (tokens_.empty()) return destination_;
+    std::string out;
+    for (size_t i = 0; i < tokens_.size(); ++i) {
+        const Token& token = tokens_[i];
+        if (token.literal) {
+            if (token.text == ">") break;
+            out += token.text;
+        } else {
+            std::string_view source = tokens[token.source_indexes.front()];
+            auto size = static_cast<int64_t>(source.size());
+            switch (token.function) {
+                case Function::kWildcard:
+                    out += source;
+                    break;
+                case Function::kPartition: {
+                    uint32_t hash = 2166136261u;  // FNV-1a, 32 bits
+                    for (size_t index : token.source_indexes) {
+                        for (char c : tokens[index]) hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+                    }
+                    // nats-server panics on zero partitions; here they all map to 0.
+                    out += std::to_string(token.int_arg > 0 ? hash % static_cast<uint32_t>(token.int_arg) : 0);
+                    break;
+                }
+                case Function::kSplitFromLeft:
+                case Function::kSplitFromRight: {
+                    int64_t at = token.function == Function::kSplitFromLeft ? token.int_arg : size - token.int_arg;
+                    if (token.int_arg > 0 && token.int_arg < size) {
+                        out += source.substr(0, static_cast<size_t>(at));
+                        out += '.';
+                        out += source.substr(static_cast<size_t>(at));
+                    } else {
+                        out += source;
+                    }
+                    break;
+                }
+                case Function::kSliceFromLeft:
+                case Function::kSliceFromRight: {
+                    int64_t slice = token.int_arg;
+                    if (slice <= 0 || slice >= size) {
+                        out += source;
+                        break;
+                    }
+                    // From the left the short piece ends the token, from the right it starts it.
+                    int64_t first = token.function == Function::kSliceFromLeft ? 0 : size % slice;
+                    if (first > 0) out.append(source.substr(0, static_cast<size_t>(first))).append(".");
+                    for (int64_t at = first; at < size; at += slice) {
+                        if (at != first) out += '.';
+                        out += source.substr(static_cast<size_t>(at), static_cast<size_t>(std::min(slice, size - at)));
+                    }
+                    break;
+                }
+                case Function::kSplit: {
+                    // strings.Split, empty pieces dropped with the separators around them.
+                    std::vector<std::string_view> pieces;
+                    if (token.string_arg.empty()) {
+                        for (size_t at = 0; at < source.size(); ++at) pieces.push_back(source.substr(at, 1));
+                    } else {
+                        size_t from = 0;
+                        while (true) {
+                            size_t at = source.find(token.string_arg, from);
+                            pieces.push_back(source.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
+                            if (at == std::string_view::npos) break;
+                            from = at + token.string_arg.size();
+                        }
+                    }
+                    for (size_t j = 0; j < pieces.size(); ++j) {
+                        out += pieces[j];
+                        if (j + 1 < pieces.size() && !pieces[j + 1].empty() && !(j == 0 && pieces[j].empty())) out += '.';
+                    }
+                    break;
+                }
+            }
+        }
+        if (i + 1 < tokens_.size()) out += '.';
+    }
+    if (!tokens_.empty() && tokens_.back().literal && tokens_.back().text == ">") {
+        for (size_t i = source_token_count_ - 1; i < tokens.size(); ++i) {
+            out += tokens[i];
+            if (i + 1 < tokens.size()) out += '.';
+        }
+    }
+    return out;
 }
 
 bool subjects_collide(std::string_view subject_a, std::string_view subject_b) {

@@ -150,4 +150,36 @@ bool subjects_overlap(const std::vector<std::string>& a, const std::vector<std::
 // nats-server's SubjectsCollide: could one literal subject match both?
 bool subjects_collide(std::string_view subject_a, std::string_view subject_b);
 
+// A subject transform as nats-server's newTransform builds it, for republish: each destination
+// token is a literal or maps the source's wildcards ($N, {{wildcard(N)}}, {{partition(n,...)}},
+// {{splitFromLeft(N,p)}}, {{splitFromRight}}, {{sliceFromLeft}}, {{sliceFromRight}},
+// {{split(N,delim)}}); a trailing ">" carries the rest of the subject over.
+class SubjectTransform {
+public:
+    enum class Function : uint8_t {
+        kWildcard, kPartition, kSplitFromLeft, kSplitFromRight, kSliceFromLeft, kSliceFromRight, kSplit
+    };
+
+    // Nothing when newTransform refuses the pair (check_stream_config has refused it then).
+    static std::optional<SubjectTransform> make(std::string_view source, std::string_view destination);
+    // transform.Match: the destination for literal `subject`, or nothing when it does not
+    // match the source.
+    std::optional<std::string> apply(std::string_view subject) const;
+
+private:
+    struct Token {
+        bool literal = true;
+        std::string text;                    // a literal token
+        Function function = Function::kWildcard;
+        std::vector<size_t> source_indexes;  // the subject's tokens it reads
+        int64_t int_arg = 0;
+        std::string string_arg;
+    };
+    std::string source_;
+    std::string destination_;
+    size_t source_token_count_ = 0;
+    bool full_wildcard_ = false;
+    std::vector<Token> tokens_;  // empty: the destination as it is
+};
+
 }  // namespace ringtail::proto::js

@@ -237,6 +237,60 @@ TEST_F(JetStreamKv, MaxValueSizeAndTtlAreTheBucketsLimits) {
     EXPECT_EQ(NATS_NOT_FOUND, kvStore_Get(&entry, kv.get(), "k"));
 }
 
+// RePublish is what KV's republish option sets: each stored message goes on to a subject of
+// its own, carrying where it came from.
+TEST_F(JetStreamKv, RepublishSendsEveryStoredMessageOnWithItsOrigin) {
+    jsRePublish republish;
+    jsRePublish_Init(&republish);
+    republish.Source = "rp.*.>";
+    republish.Destination = "out.{{wildcard(1)}}.>";
+    StreamConfig stream("RP", {"rp.>"});
+    stream.raw.RePublish = &republish;
+    ASSERT_EQ(NATS_OK, add_stream(js(), stream).status);
+    SubscriptionPtr out = subscribe_sync(nc(), "out.>");
+    ASSERT_NE(nullptr, out);
+    ASSERT_TRUE(publish(js(), "rp.a.x.y", "first").ok());
+    ASSERT_TRUE(publish_with_headers(js(), "rp.b.z", "second", {{"Foo", "bar"}}).ok());
+    ASSERT_TRUE(publish(js(), "rp.a.x.y", "third").ok());
+    ASSERT_TRUE(publish(js(), "rp.only", "not matched by the source").ok());
+
+    struct Seen {
+        std::string subject, data, stream, origin, seq, last, foo;
+        bool operator==(const Seen&) const = default;
+    };
+    std::vector<Seen> seen;
+    for (int i = 0; i < 3; ++i) {
+        MsgPtr msg = next_msg(out.get(), 2s);
+        ASSERT_NE(nullptr, msg) << "message " << i + 1;
+        seen.push_back({natsMsg_GetSubject(msg.get()), std::string(msg_data(msg.get())), header_value(msg.get(), "Nats-Stream"),
+                        header_value(msg.get(), "Nats-Subject"), header_value(msg.get(), "Nats-Sequence"),
+                        header_value(msg.get(), "Nats-Last-Sequence"), header_value(msg.get(), "Foo")});
+    }
+    EXPECT_TRUE(seen[0] == (Seen{"out.a.x.y", "first", "RP", "rp.a.x.y", "1", "0", "<absent>"}));
+    EXPECT_TRUE(seen[1] == (Seen{"out.b.z", "second", "RP", "rp.b.z", "2", "0", "bar"}));
+    EXPECT_TRUE(seen[2] == (Seen{"out.a.x.y", "third", "RP", "rp.a.x.y", "3", "1", "<absent>"}));
+    EXPECT_EQ(nullptr, next_msg(out.get(), 300ms));
+}
+
+TEST_F(JetStreamKv, RepublishHeadersOnlySendsTheSizeInsteadOfThePayload) {
+    jsRePublish republish;
+    jsRePublish_Init(&republish);
+    republish.Destination = "meta.>";
+    republish.HeadersOnly = true;
+    StreamConfig stream("RPH", {"rph.>"});
+    stream.raw.RePublish = &republish;
+    ASSERT_EQ(NATS_OK, add_stream(js(), stream).status);
+    SubscriptionPtr out = subscribe_sync(nc(), "meta.>");
+    ASSERT_NE(nullptr, out);
+    ASSERT_TRUE(publish(js(), "rph.k", "0123456789").ok());
+    MsgPtr msg = next_msg(out.get(), 2s);
+    ASSERT_NE(nullptr, msg);
+    EXPECT_STREQ("meta.rph.k", natsMsg_GetSubject(msg.get()));
+    EXPECT_EQ(0, natsMsg_GetDataLength(msg.get()));
+    EXPECT_EQ("10", header_value(msg.get(), "Nats-Msg-Size"));
+    EXPECT_EQ("1", header_value(msg.get(), "Nats-Sequence"));
+}
+
 TEST_F(JetStreamKv, DeletedBucketIsGone) {
     KvPtr kv = create_bucket("GONE");
     ASSERT_NE(nullptr, kv);
