@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <random>
 
 #include "base/clock.h"
 #include "base/subject_match.h"
 #include "core/js/consumer_log.h"
 #include "core/js/jetstream.h"
+#include "core/js/random.h"
 #include "core/js/request_body.h"
 #include "core/js/stream.h"
 #include "core/server/log.h"
@@ -97,13 +97,6 @@ AckInfo ack_info(std::string_view subject) {
     return {number(tokens[5]), number(tokens[6]), number(tokens[4])};
 }
 
-std::string random_token(size_t length) {
-    static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    thread_local std::minstd_rand random(std::random_device{}());
-    std::string token;
-    for (size_t i = 0; i < length; ++i) token.push_back(kDigits[random() % 62]);
-    return token;
-}
 
 }  // namespace
 
@@ -352,8 +345,7 @@ void Consumer::ack(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view r
 // nats-server's sampleAck: sample_freq percent of explicit acks are reported, with how long
 // the message waited for its ack.
 void Consumer::sample_ack(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t delivered_ns) {
-    thread_local std::minstd_rand random(std::random_device{}());
-    if (sample_percent_ < 100 && static_cast<int64_t>(random() % 100) > sample_percent_) return;
+    if (sample_percent_ < 100 && static_cast<int64_t>(shard_random()() % 100) > sample_percent_) return;
     int64_t now_ns = base::wall_clock_ns();
     json metric = {{"type", "io.nats.jetstream.metric.v1.consumer_ack"},
                    {"id", random_token(22)},

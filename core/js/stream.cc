@@ -6,12 +6,12 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
-#include <random>
 
 #include "base/clock.h"
 #include "base/subject_match.h"
 #include "core/js/consumer.h"
 #include "core/js/consumer_log.h"
+#include "core/js/random.h"
 #include "core/js/jetstream.h"
 #include "core/js/request_body.h"
 #include "core/server/log.h"
@@ -1031,11 +1031,8 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     pjs::ConsumerConfig config = pjs::created_consumer_config(std::move(*checked));
     if (name.empty()) {
         // A legacy ephemeral: nats-server makes up an 8-character name.
-        static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-        thread_local std::minstd_rand random(std::random_device{}());
         do {
-            name.clear();
-            for (int i = 0; i < 8; ++i) name.push_back(kDigits[random() % 62]);
+            name = random_token(8);
         } while (consumers_.contains(name));
     }
     // State on disk for file streams unless the consumer asks for memory (mem_storage).
