@@ -92,6 +92,9 @@ public:
         return has_room(record_bytes + (before_end < record_bytes ? before_end : 0));
     }
 
+    // Bytes written (published or not) that the consumer has not released yet.
+    size_t producer_bytes_used() const { return tail_local_ - head_.value.load(std::memory_order_acquire); }
+
     // ---- consumer side ----
 
     struct Record {

@@ -72,6 +72,8 @@ Result<void, Error> Loop::run_once(bool wait) {
         ++seen;
     }
     io_uring_cq_advance(uring_.raw(), seen);
+    ++turns_;
+    completions_reaped_ += seen;
     for (const Completion& c : completions_) {
         if (c.user_data == kWakeupUserData) {
             wakeup_armed_ = false;  // it fired (or was cancelled): arm again when needed

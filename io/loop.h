@@ -95,6 +95,10 @@ public:
     void cancel(Timer& timer);
     size_t timers_scheduled() const { return timers_.size(); }
 
+    // Figures for monitoring: turns run and completions reaped since start.
+    uint64_t turns() const { return turns_; }
+    uint64_t completions_reaped() const { return completions_reaped_; }
+
 private:
     struct Completion {
         uint64_t user_data;
@@ -112,6 +116,8 @@ private:
     std::vector<CompletionHandler*> handlers_{nullptr};  // by tag; tag 0 has none
     std::vector<Completion> completions_;
     std::vector<Timer*> timers_;  // a binary min-heap by deadline
+    uint64_t turns_ = 0;
+    uint64_t completions_reaped_ = 0;
     // The timer wake-up: armed for armed_deadline_ until its completion comes back.
     static constexpr uint64_t kWakeupUserData = 1;  // tag 0, so no handler
     bool wakeup_armed_ = false;

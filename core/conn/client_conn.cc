@@ -134,6 +134,7 @@ void ClientConn::on_tick(Clock::time_point now) {
         return;
     }
     ++pings_out_;
+    ping_sent_at_ = now;
     out_.append(proto::kPing);
     queued_output();
 }
@@ -156,6 +157,7 @@ bool ClientConn::can_free() {
 void ClientConn::close(std::string_view error, std::string_view reason) {
     if (closing_) return;
     closing_ = true;
+    close_reason_ = reason;
     if (!error.empty()) {
         if (tracing_) trace("->>", "-ERR", "'" + std::string(error) + "'");
         proto::append_err(out_, error);
@@ -164,6 +166,34 @@ void ClientConn::close(std::string_view error, std::string_view reason) {
     // Ordinary ends are debug lines, as in nats-server; anything the operator should see is not.
     log_line(reason, reason == "Client Closed" || reason == "Server Shutdown");
     host_.closing(*this);
+}
+
+void ClientConn::figures(monitor::ConnFigures& out, bool with_subs, Clock::time_point now,
+                         int64_t wall_now_ns) const {
+    auto wall = [&](Clock::time_point t) {
+        return wall_now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(now - t).count();
+    };
+    out.cid = identity_.client_id;
+    out.ip = identity_.ip;
+    out.port = identity_.port;
+    out.start_ns = wall(created_at_);
+    out.last_activity_ns = wall(last_activity_);
+    out.rtt_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(rtt_).count();
+    out.pending_bytes = pending_output_bytes();
+    out.traffic = traffic_;
+    out.subscriptions = static_cast<uint32_t>(subs_.size());
+    out.name = options_.name;
+    out.lang = options_.lang;
+    out.version = options_.version;
+    out.user = options_.user;
+    out.reason = close_reason_;
+    if (with_subs) subscription_figures(out.subs);
+}
+
+void ClientConn::subscription_figures(std::vector<monitor::SubFigures>& out) const {
+    for (const auto& [sid, sub] : subs_) {
+        out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max_msgs, identity_.client_id});
+    }
 }
 
 void ClientConn::log_line(std::string_view what, bool debug_only) const {
@@ -223,6 +253,8 @@ Subscriber::Delivery ClientConn::deliver(Subscription& sub, const MsgView& msg) 
               std::string(msg.subject_shown()) + " " + sub.sid + " " + std::to_string(msg.headers.size() + msg.payload.size()));
     }
     ++sub.delivered;
+    ++traffic_.out_msgs;
+    traffic_.out_bytes += msg.headers.size() + msg.payload.size();
     queued_output();
     return sub.max_msgs > 0 && sub.delivered >= sub.max_msgs ? Delivery::kDeliveredLast : Delivery::kDelivered;
 }
@@ -356,6 +388,8 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
         out_.resize(out_before);
         return pause();
     }
+    ++traffic_.in_msgs;
+    traffic_.in_bytes += op.headers.size() + op.payload.size();
     if (outcome == Routed::kNoInterest && !op.reply.empty() && options_.no_responders) {
         if (const Subscription* sub = host_.find_plain(op.reply, *this)) {
             proto::append_hmsg(out_, op.reply, sub->sid, {}, proto::kNoRespondersHeaders, {});
@@ -450,6 +484,10 @@ Flow ClientConn::on_ping() {
 Flow ClientConn::on_pong() {
     if (tracing_) trace("<<-", "PONG", {});
     pings_out_ = 0;
+    if (ping_sent_at_ != Clock::time_point{}) {
+        rtt_ = Clock::now() - ping_sent_at_;
+        ping_sent_at_ = {};
+    }
     return Flow::kContinue;
 }
 

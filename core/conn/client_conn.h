@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "base/string_map.h"
+#include "core/monitor/figures.h"
 #include "core/route/subscription.h"
 #include "io/socket.h"
 #include "proto/config/options.h"
@@ -99,6 +100,15 @@ public:
     // The server stops without waiting any longer: both directions of the socket shut down.
     void abort() { socket_.shutdown(); }
     uint32_t slot() const { return slot_; }
+    // ---- figures (monitoring) ----
+    const monitor::Traffic& traffic() const { return traffic_; }
+    size_t subscription_count() const { return subs_.size(); }
+    uint64_t client_id() const { return identity_.client_id; }
+    bool closing() const { return closing_; }
+    const std::string& close_reason() const { return close_reason_; }
+    // Copies what /connz shows; `wall_now_ns` is the wall clock at `now`.
+    void figures(monitor::ConnFigures& out, bool with_subs, Clock::time_point now, int64_t wall_now_ns) const;
+    void subscription_figures(std::vector<monitor::SubFigures>& out) const;
     void log_line(std::string_view what, bool debug_only) const;
 
     // ---- Subscriber ----
@@ -159,12 +169,17 @@ private:
     bool send_requested_ = false;
     bool rearm_requested_ = false;
 
+    monitor::Traffic traffic_;
+    std::string close_reason_;
+
     // Liveness.
     Clock::time_point created_at_;
     Clock::time_point last_activity_;
     Clock::time_point last_ping_received_{};
     Clock::time_point next_ping_check_;
     int32_t pings_out_ = 0;
+    Clock::time_point ping_sent_at_{};  // the server's last PING, for the round trip time
+    Clock::duration rtt_{};
 
     // A PING is answered only once every shard has applied this connection's interest changes
     // up to interest_seq_needed_; until then parsing stops at the PING, so nothing the client

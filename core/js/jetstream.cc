@@ -183,6 +183,10 @@ void JetStream::pump_consumers() {
     pumping_.clear();
 }
 
+void JetStream::figures(const monitor::Query& query, monitor::ShardFigures& out) const {
+    for (const auto& [name, stream] : streams_) stream->figures(query, out.streams.emplace_back());
+}
+
 void JetStream::run_turn() {
     // With more than two shards, a client's request can come in on one ring before a stream's
     // report on another that the client has already seen the effect of (its PubAck, say): read

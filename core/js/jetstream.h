@@ -11,6 +11,7 @@
 #include "base/byte_fifo.h"
 #include "core/js/catalogue.h"
 #include "core/js/host.h"
+#include "core/monitor/figures.h"
 #include "core/route/subscription.h"
 #include "core/shard/switch.h"
 #include "proto/config/options.h"
@@ -66,6 +67,9 @@ public:
     // submits the writes of everything appended this turn, reports state changes, publishes
     // the outbox.
     void run_turn();
+
+    // For /jsz and /metrics: this shard's streams (core/monitor/figures.h).
+    void figures(const monitor::Query& query, monitor::ShardFigures& out) const;
 
     // Subscriber: $JS.API.> (shard 0 only).
     Delivery deliver(Subscription& sub, const MsgView& msg) override;

@@ -489,6 +489,36 @@ void Stream::reply_error(std::string_view reply, std::string_view type, const pr
     js_.api_error(reply, type, error);
 }
 
+void Stream::figures(const monitor::Query& query, monitor::StreamFigures& out) const {
+    store::StoreState state = log_->state();
+    out.name = config_.name;
+    out.messages = state.msgs;
+    out.bytes = state.bytes;
+    out.first_seq = state.last_seq == 0 ? 0 : state.first_seq;
+    out.last_seq = state.last_seq;
+    out.consumer_count = consumers_.size();
+    if (!query.streams) return;
+    json consumer_detail = json::array();
+    for (const auto& [name, consumer] : consumers_) {
+        json info = consumer->info();
+        out.consumers.push_back({name, info["num_pending"].get<uint64_t>(), info["num_ack_pending"].get<uint64_t>(),
+                                 info["num_redelivered"].get<uint64_t>(), info["num_waiting"].get<uint64_t>(),
+                                 info["delivered"]["stream_seq"].get<uint64_t>(),
+                                 info["ack_floor"]["stream_seq"].get<uint64_t>()});
+        if (query.consumer_details) {
+            // As nats-server's /jsz: no config unless asked for.
+            if (!query.stream_configs) info.erase("config");
+            consumer_detail.push_back(std::move(info));
+        }
+    }
+    if (!query.stream_details) return;
+    json info;
+    info_json(info, false, {}, 0, nullptr);
+    out.detail = {{"name", config_.name}, {"created", info["created"]}, {"state", info["state"]}};
+    if (query.stream_configs) out.detail["config"] = info["config"];
+    if (!consumer_detail.empty()) out.detail["consumer_detail"] = std::move(consumer_detail);
+}
+
 void Stream::info_json(json& out, bool deleted_details, std::string_view subjects_filter, size_t offset,
                        size_t* subjects_total) const {
     store::StoreState state = log_->state();

@@ -13,6 +13,7 @@
 #include "base/byte_fifo.h"
 #include "base/result.h"
 #include "base/string_map.h"
+#include "core/monitor/figures.h"
 #include "core/route/subscription.h"
 #include "proto/js/api.h"
 #include "proto/js/consumer_config.h"
@@ -75,6 +76,8 @@ public:
     void acked_by(const Consumer& by, uint64_t seq);
     uint64_t consumer_log_durable_seq() const;
     size_t consumer_count() const { return consumers_.size(); }
+    // For /jsz and /metrics: counts always, the stream_detail JSON when the query asks.
+    void figures(const monitor::Query& query, monitor::StreamFigures& out) const;
     // JetStream's tick: the consumers' own, and ephemerals inactive long enough go.
     void tick_consumers();
 private:

@@ -5,9 +5,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/monitor/http_server.h"
+#include "core/monitor/monitor.h"
 #include "core/server/log.h"
 #include "core/server/server.h"
 #include "io/uring.h"
@@ -24,13 +27,19 @@ std::string exe_name(const char* argv0) { return std::filesystem::path(argv0).fi
 
 // <dir>/<exe>_<pid>.ports, as nats-server writes it for test harnesses.
 std::string write_ports_file(const ringtail::config::Options& options, const std::string& exe,
-                             int port) {
+                             int port, int http_port) {
     std::string host = options.host == "0.0.0.0" || options.host.empty() ? "127.0.0.1" : options.host;
     std::string path = options.ports_file_dir + "/" + exe + "_" + std::to_string(getpid()) + ".ports";
     std::string tmp = path + ".tmp";
     {
         std::ofstream out(tmp);
-        out << "{\"nats\":[\"nats://" << host << ":" << port << "\"]}";
+        out << "{\"nats\":[\"nats://" << host << ":" << port << "\"]";
+        if (http_port > 0) {
+            std::string http_host = options.http_host.empty() ? host : options.http_host;
+            if (http_host == "0.0.0.0") http_host = "127.0.0.1";
+            out << ",\"monitoring\":[\"http://" << http_host << ":" << http_port << "\"]";
+        }
+        out << "}";
         if (!out) return {};
     }
     std::filesystem::rename(tmp, path);
@@ -75,8 +84,8 @@ int main(int argc, char** argv) {
         log_error("not supported by this ringtail version:" + what);
         return 1;
     }
-    if (options.http_port != 0) {
-        log_error("HTTP monitoring is not available in this ringtail version yet");
+    if (options.https_port != 0) {
+        log_error("HTTPS monitoring (-ms, https_port, https) needs TLS, which this ringtail version does not have");
         return 1;
     }
     if (options.check_config) {
@@ -112,12 +121,27 @@ int main(int argc, char** argv) {
         (void)server.wait();
         return 1;
     }
+    // Monitoring: on threads of its own; the shards answer it by message.
+    ringtail::core::monitor::Monitor monitor(server);
+    std::unique_ptr<ringtail::core::monitor::HttpServer> http;
+    if (options.http_port != 0) {
+        std::string http_host = options.http_host.empty() ? options.host : options.http_host;
+        http = std::make_unique<ringtail::core::monitor::HttpServer>(monitor, http_host, options.http_port,
+                                                                     options.http_base_path);
+        if (auto started = http->start(); !started) {
+            log_fatal("Can't start monitoring: " + started.error().text);
+            server.request_stop();
+            (void)server.wait();
+            return 1;
+        }
+        log_info("Starting http monitor on " + http_host + ":" + std::to_string(http->port()));
+    }
     if (!options.pid_file.empty()) {
         std::ofstream(options.pid_file) << getpid();
     }
     std::string ports_file;
     if (!options.ports_file_dir.empty()) {
-        ports_file = write_ports_file(options, exe_name(argv[0]), server.port());
+        ports_file = write_ports_file(options, exe_name(argv[0]), server.port(), http ? http->port() : 0);
     }
     log_info("Listening for client connections on " + options.host + ":" + std::to_string(server.port()));
     log_info("Server is ready");
@@ -136,6 +160,7 @@ int main(int argc, char** argv) {
         }
     }
     log_info("Initiating Shutdown...");
+    if (http) http->stop();
     auto ended = server.wait();
     if (!ports_file.empty()) std::filesystem::remove(ports_file);
     if (!options.pid_file.empty()) std::filesystem::remove(options.pid_file);

@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <bit>
+#include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 
 #include <filesystem>
 
+#include "base/clock.h"
 #include "core/js/jetstream.h"
 #include "core/server/log.h"
 #include "core/shard/mesh.h"
@@ -54,7 +57,45 @@ Server::Server(config::Options options) : options_(std::move(options)) {
     shard_count_ = options_.shards > 0 ? static_cast<uint32_t>(options_.shards)
                                        : static_cast<uint32_t>(cpus_.size());
     server_id_ = make_server_id();
+    start_ns_ = base::wall_clock_ns();
     if (options_.server_name.empty()) options_.server_name = server_id_;
+}
+
+std::vector<monitor::ShardFigures> Server::gather(const monitor::Query& query,
+                                                  std::chrono::milliseconds timeout) const {
+    // The answers land in state shared with the jobs, which may outlive a wait that timed out.
+    struct Gathering {
+        std::mutex mutex;
+        std::condition_variable done;
+        std::vector<monitor::ShardFigures> figures;
+        size_t waiting = 0;
+    };
+    auto gathering = std::make_shared<Gathering>();
+    gathering->figures.resize(shards_.size());
+    gathering->waiting = shards_.size();
+    for (size_t i = 0; i < shards_.size(); ++i) {
+        Shard* shard = shards_[i].get();
+        shard->post([gathering, shard, query, i] {
+            monitor::ShardFigures figures;
+            shard->figures(query, figures);
+            figures.answered = true;
+            std::lock_guard lock(gathering->mutex);
+            gathering->figures[i] = std::move(figures);
+            --gathering->waiting;
+            gathering->done.notify_all();
+        });
+    }
+    std::unique_lock lock(gathering->mutex);
+    gathering->done.wait_for(lock, timeout, [&] { return gathering->waiting == 0; });
+    std::vector<monitor::ShardFigures> out = gathering->figures;
+    for (size_t i = 0; i < out.size(); ++i) out[i].shard = static_cast<uint32_t>(i);
+    return out;
+}
+
+Server::JsUsage Server::js_usage() const {
+    if (!js_counters_) return {};
+    return {js_counters_->memory_bytes(), js_counters_->file_bytes(), js_counters_->api_total(),
+            js_counters_->api_errors()};
 }
 
 Server::~Server() {

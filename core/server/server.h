@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <latch>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "core/monitor/figures.h"
 #include "proto/config/options.h"
 #include "proto/info_connect.h"
 
@@ -49,6 +51,21 @@ public:
     bool auth_required() const { return !options_.user.empty() || !options_.token.empty(); }
     proto::Info info(uint64_t client_id, const std::string& client_ip) const;
 
+    // ---- monitoring: from any thread, once start() has succeeded ----
+    // Asks every shard for its figures (each copies them on its own thread) and waits at most
+    // `timeout` for them; a shard that did not answer in time is left with answered == false.
+    std::vector<monitor::ShardFigures> gather(const monitor::Query& query, std::chrono::milliseconds timeout) const;
+    int64_t start_ns() const { return start_ns_; }
+    // JetStream (with -js): where the store is, and what the account uses.
+    const std::string& store_dir() const { return js_store_dir_; }
+    struct JsUsage {
+        int64_t memory_bytes = 0;
+        int64_t file_bytes = 0;
+        uint64_t api_total = 0;
+        uint64_t api_errors = 0;
+    };
+    JsUsage js_usage() const;
+
     // ---- used by shards at start ----
     // Each shard publishes its io_uring fd (-1 if it has none) once, then waits until every
     // shard has, so no doorbell is rung before its target exists.
@@ -70,6 +87,7 @@ private:
     std::vector<int> cpus_;
     int port_ = 0;
     std::string server_id_;
+    int64_t start_ns_ = 0;
     std::vector<int> listen_fds_;
     int port_claim_fd_ = -1;  // io::claim_port()
     std::unique_ptr<MeshLinks> links_;

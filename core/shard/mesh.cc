@@ -60,7 +60,7 @@ MsgRecord decode_msg(std::span<const std::byte> body) {
 // Links
 
 MeshLinks::MeshLinks(uint32_t shards, size_t ring_bytes)
-    : shards_(shards), waiting_(std::make_unique<std::atomic<bool>[]>(size_t{shards} * shards)) {
+    : shards_(shards), ring_bytes_(ring_bytes), waiting_(std::make_unique<std::atomic<bool>[]>(size_t{shards} * shards)) {
     rings_.resize(size_t{shards} * shards);
     for (uint32_t from = 0; from < shards; ++from) {
         for (uint32_t to = 0; to < shards; ++to) {
@@ -116,7 +116,13 @@ Mesh::Room Mesh::room_for_msg(uint32_t target, const MsgView& msg, size_t queue_
     // so one of the two sees the other (no lost wake-up).
     links_.waiting(self_, target).store(true, std::memory_order_seq_cst);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    return room() ? Room::kYes : Room::kFull;
+    if (room()) return Room::kYes;
+    ++full_waits_;
+    return Room::kFull;
+}
+
+uint64_t Mesh::bytes_waiting(uint32_t target) {
+    return target == self_ ? 0 : links_.ring(self_, target).producer_bytes_used();
 }
 
 void Mesh::send_msg(uint32_t target, const MsgView& msg, std::span<const uint64_t> queue_ids) {

@@ -21,11 +21,13 @@ class MeshLinks {
 public:
     MeshLinks(uint32_t shards, size_t ring_bytes);
     uint32_t shards() const { return shards_; }
+    size_t ring_bytes() const { return ring_bytes_; }
     base::SpscRing& ring(uint32_t from, uint32_t to) { return *rings_[from * shards_ + to]; }
     std::atomic<bool>& waiting(uint32_t from, uint32_t to) { return waiting_[from * shards_ + to]; }
 
 private:
     uint32_t shards_;
+    size_t ring_bytes_;
     std::vector<std::unique_ptr<base::SpscRing>> rings_;
     std::unique_ptr<std::atomic<bool>[]> waiting_;
 };
@@ -105,6 +107,13 @@ public:
     // ring got records.
     bool flush();
 
+    // ---- figures (monitoring) ----
+    // Messages that waited for room (room_for_msg() said kFull).
+    uint64_t full_waits() const { return full_waits_; }
+    // Bytes in the ring to `target` that it has not read yet.
+    uint64_t bytes_waiting(uint32_t target);
+    size_t ring_capacity_bytes() const { return links_.ring_bytes(); }
+
     // Queue ids per record: a message serving more groups on one shard takes several records.
     static constexpr size_t kQueueIdsPerRecord = 8192;
 
@@ -122,6 +131,7 @@ private:
     std::vector<uint64_t> interest_seq_acked_;    // by peer: our records it has applied
     std::vector<uint64_t> interest_seq_applied_;  // by peer: its records we have applied
     std::vector<uint64_t> interest_ack_sent_;     // by peer: the last ack we sent it
+    uint64_t full_waits_ = 0;
 };
 
 }  // namespace ringtail::core

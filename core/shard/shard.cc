@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/clock.h"
 #include "core/auth/password.h"
 #include "core/js/jetstream.h"
 #include "core/server/log.h"
@@ -105,6 +106,8 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
         if (server_.ring_fd(peer) < 0) return fail(Errc::kIo, {});  // that shard reports its own failure
     }
     tag_ = loop_.attach(*this);
+    closed_max_ = (server_.options().max_closed_clients + mesh_.shards() - 1) / mesh_.shards();
+    if (auto inbox = inbox_.start(); !inbox) return failed(inbox.error());
     Result<void, Error> opened = buffers_.init(loop_.raw(), kRecvBufferGroup, kRecvBufferCount, kRecvBufferBytes);
     if (server_.options().jetstream) {
         if (opened) {
@@ -247,6 +250,7 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
         static_cast<ConnHost&>(*this), slot, loop_, fd, kRecvBufferGroup, io::Loop::user_data(tag_, token(Op::kRecv, slot, generation)),
         io::Loop::user_data(tag_, token(Op::kSend, slot, generation)), std::move(peer));
     ClientConn& conn = *slots_[slot].conn;
+    ++total_connections_;
     int64_t count = server_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
     conn.log_line("Client connection created", true);
     conn.start(info, /*refuse=*/count > server_.options().max_connections);
@@ -295,6 +299,42 @@ void Shard::ring(uint32_t shard) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Monitoring
+
+void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
+    io::Clock::time_point now = io::Clock::now();
+    int64_t wall_now = base::wall_clock_ns();
+    out.shard = index_;
+    out.total_connections = total_connections_;
+    out.slow_consumers = slow_consumers_;
+    out.sub_inserts = sub_inserts_;
+    out.sub_removes = sub_removes_;
+    out.traffic = closed_traffic_;
+    for (const Slot& slot : slots_) {
+        const ClientConn* conn = slot.conn.get();
+        // A closing connection is counted with the closed ones already.
+        if (conn == nullptr || conn->closing()) continue;
+        ++out.connections;
+        out.subscriptions += conn->subscription_count();
+        out.traffic += conn->traffic();
+        if (query.cid != 0 && conn->client_id() != query.cid) continue;
+        if (query.connections) conn->figures(out.open.emplace_back(), query.connection_subs, now, wall_now);
+        if (query.subscriptions) conn->subscription_figures(out.subs);
+    }
+    if (query.closed_connections) {
+        for (const monitor::ConnFigures& closed : closed_) {
+            if (query.cid == 0 || closed.cid == query.cid) out.closed.push_back(closed);
+        }
+    }
+    out.loop_turns = loop_.turns();
+    out.completions = loop_.completions_reaped();
+    out.ring_full_waits = mesh_.full_waits();
+    out.ring_capacity_bytes = mesh_.ring_capacity_bytes();
+    for (uint32_t peer = 0; peer < mesh_.shards(); ++peer) out.ring_bytes_out.push_back(mesh_.bytes_waiting(peer));
+    if (js_) js_->figures(query, out);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Waiting connections, closes, the end of the turn
 
 void Shard::retry_each_turn(ClientConn& conn) {
@@ -326,7 +366,18 @@ void Shard::resume_waiting() {
 }
 
 void Shard::process_closes() {
+    if (closing_.empty()) return;
+    io::Clock::time_point now = io::Clock::now();
+    int64_t wall_now = base::wall_clock_ns();
     for (ClientConn* conn : closing_) {  // nothing here closes a connection
+        closed_traffic_ += conn->traffic();
+        if (conn->close_reason().starts_with("Slow Consumer")) ++slow_consumers_;
+        if (closed_max_ > 0) {
+            if (closed_.size() >= closed_max_) closed_.pop_front();
+            monitor::ConnFigures& figures = closed_.emplace_back();
+            conn->figures(figures, /*with_subs=*/true, now, wall_now);
+            figures.stop_ns = wall_now;
+        }
         conn->release_subscriptions();
         server_.connections.fetch_sub(1, std::memory_order_relaxed);
         std::erase(paused_, conn);

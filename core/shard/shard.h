@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,7 +11,9 @@
 #include "core/shard/mesh.h"
 #include "core/shard/switch.h"
 #include "io/buffer_ring.h"
+#include "core/monitor/figures.h"
 #include "io/direct_disk.h"
+#include "io/inbox.h"
 #include "io/loop.h"
 #include "io/worker.h"
 
@@ -46,6 +49,13 @@ public:
     uint32_t index() const { return index_; }
     int ring_fd() const { return loop_.fd(); }
 
+    // ---- monitoring: from any thread ----
+    // Runs `job` on this shard's thread at its next turn (jobs posted before the shard
+    // started, or after it stopped, never run).
+    void post(io::Inbox::Job job) { inbox_.post(std::move(job)); }
+    // ---- monitoring: on the shard's thread (from a posted job) ----
+    void figures(const monitor::Query& query, monitor::ShardFigures& out);
+
 private:
     // The shard's completion tokens: op (4 bits) | connection slot (20 bits) | generation.
     enum class Op : uint8_t { kAccept = 1, kRecv, kSend };
@@ -73,8 +83,14 @@ private:
     const config::Options& options() const override;
     bool auth_required() const override;
     Routed publish(const MsgView& msg, const ClientConn& origin) override { return switch_.publish(msg, &origin); }
-    void subscribe(Subscription& sub) override { switch_.subscribe(sub); }
-    void unsubscribe(Subscription& sub) override { switch_.unsubscribe(sub); }
+    void subscribe(Subscription& sub) override {
+        ++sub_inserts_;
+        switch_.subscribe(sub);
+    }
+    void unsubscribe(Subscription& sub) override {
+        ++sub_removes_;
+        switch_.unsubscribe(sub);
+    }
     bool interest_backlog_full() const override { return mesh_.backlog_full(); }
     uint64_t interest_seq_sent() const override { return mesh_.interest_seq_sent(); }
     bool interest_applied(uint64_t seq) const override { return mesh_.interest_applied(seq); }
@@ -125,6 +141,7 @@ private:
     std::vector<uint32_t> free_slots_;
 
     io::Loop loop_;
+    io::Inbox inbox_{loop_};
     io::BufferRing buffers_;
     Mesh mesh_;
     Switch switch_;
@@ -137,6 +154,16 @@ private:
     std::vector<ClientConn*> pong_waiters_;
     std::vector<ClientConn*> retry_;  // scratch for resume_waiting()
     io::Timer tick_;
+
+    // Figures for monitoring (core/monitor/figures.h): what closed connections leave behind.
+    uint64_t total_connections_ = 0;
+    uint64_t slow_consumers_ = 0;
+    uint64_t sub_inserts_ = 0;
+    uint64_t sub_removes_ = 0;
+    monitor::Traffic closed_traffic_;
+    std::deque<monitor::ConnFigures> closed_;  // the most recent, at most closed_max_
+    size_t closed_max_ = 0;
+
     // Work that would block the loop (bcrypt checks), when the configuration calls for it.
     std::unique_ptr<io::Worker> worker_;
 

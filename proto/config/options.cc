@@ -56,10 +56,10 @@ constexpr std::string_view kUnsupportedKeys[] = {
 // nats-server keys Ringtail can safely ignore; accepted without a warning.
 // clang-format off
 constexpr std::string_view kIgnoredKeys[] = {
-    "logtime_utc", "logfile_max_num", "log_max_num", "http_base_path", "disable_sublist_cache",
+    "logtime_utc", "logfile_max_num", "log_max_num", "disable_sublist_cache",
     "no_sublist_cache", "max_sub_tokens", "max_subscription_tokens", "lame_duck_duration",
     "lame_duck_grace_period", "connect_error_reports", "reconnect_error_reports", "server_tags",
-    "allow_non_tls", "max_closed_clients", "trace_headers", "no_system_account", "no_system",
+    "allow_non_tls", "trace_headers", "no_system_account", "no_system",
     "no_sys_acc",
 };
 // clang-format on
@@ -365,6 +365,10 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
         if (auto port = get_port(entry)) opts_.http_port = *port;
     } else if (key == "https_port") {
         if (auto port = get_port(entry)) opts_.https_port = *port;
+    } else if (key == "http_base_path") {
+        if (auto path = get_string(entry)) opts_.http_base_path = *path;
+    } else if (key == "max_closed_clients") {
+        if (auto count = get_int(entry, 0, kInt32Max)) opts_.max_closed_clients = *count == 0 ? 10000 : static_cast<int32_t>(*count);
     } else if (key == "store_dir" || key == "storedir") {
         set_store_dir(entry);
     } else if (key == "jetstream") {

@@ -83,6 +83,8 @@ struct Options {
     int http_port = 0;
     int https_port = 0;
     std::string http_host;  // Empty: the client listener's host.
+    std::string http_base_path;
+    int32_t max_closed_clients = 10000;  // connections /connz?state=closed remembers
 
     // JetStream: enabled by -js or a jetstream block; -1 = no storage limit.
     bool jetstream = false;

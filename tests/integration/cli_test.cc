@@ -646,5 +646,31 @@ TEST(CliRingtail, BadShardsOrCpusFailWithAMessage) {
     }
 }
 
+TEST(Cli, BusyMonitorPortStopsTheServer) {
+    int holder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    ASSERT_EQ(0, bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof(address)));
+    ASSERT_EQ(0, listen(holder, 4));
+    ASSERT_EQ(0, getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length));
+    std::string port = std::to_string(ntohs(address.sin_port));
+    RunResult result = run({"-a", "127.0.0.1", "-p", "-1", "-m", port});
+    close(holder);
+    EXPECT_EQ(1, result.status);
+    std::string expected = "[FTL] Can't start monitoring: can't listen to the monitor port: listen tcp 127.0.0.1:" +
+                           port + ": bind: address already in use";
+    EXPECT_NE(std::string::npos, (result.out + result.err).find(expected)) << result.out << result.err;
+}
+
+TEST(CliRingtail, HttpsMonitoringIsRefusedUntilThereIsTls) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server serves HTTPS monitoring";
+    RunResult result = run({"-a", "127.0.0.1", "-p", "-1", "-ms", "8443"});
+    EXPECT_EQ(1, result.status);
+    EXPECT_NE(std::string::npos, (result.out + result.err).find("HTTPS monitoring")) << result.err;
+    EXPECT_EQ(std::string::npos, (result.out + result.err).find("Server is ready"));
+}
+
 }  // namespace
 }  // namespace ringtail::test

@@ -69,15 +69,17 @@ std::string read_file(const std::string& path) {
 }
 
 // Parses the first "nats://host:PORT" URL of a ports file; 0 if it is not (fully) written yet.
-int parse_ports_file(const std::string& text) {
-    size_t key = text.find("\"nats\"");
+// The port of the first URL under `key` ("nats" or "monitoring") with `scheme` ("nats://").
+int parse_ports_file(const std::string& text, std::string_view key_name = "\"nats\"",
+                     std::string_view scheme = "nats://") {
+    size_t key = text.find(key_name);
     if (key == std::string::npos) return 0;
-    size_t url = text.find("nats://", key + 6);
+    size_t url = text.find(scheme, key + key_name.size());
     if (url == std::string::npos) return 0;
     size_t end = text.find('"', url);
     if (end == std::string::npos) return 0;
     size_t colon = text.rfind(':', end);
-    if (colon == std::string::npos || colon < url + 7) return 0;
+    if (colon == std::string::npos || colon < url + scheme.size()) return 0;
     int port = 0;
     for (size_t i = colon + 1; i < end; ++i) {
         if (text[i] < '0' || text[i] > '9') return 0;
@@ -216,6 +218,7 @@ bool ServerProcess::wait_for_ports_file(int timeout_ms) {
             int port = parse_ports_file(read_file(entry.path().string()));
             if (port > 0) {
                 port_ = port;
+                monitor_port_ = parse_ports_file(read_file(entry.path().string()), "\"monitoring\"", "http://");
                 return true;
             }
         }

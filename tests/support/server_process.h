@@ -38,6 +38,8 @@ class ServerProcess {
     ~ServerProcess();  // SIGKILL if still running, removes temp dirs
 
     int port() const { return port_; }
+    // The monitoring port from the ports file (started with -m); 0 when there is none.
+    int monitor_port() const { return monitor_port_; }
     pid_t pid() const { return pid_; }
     std::string url() const;  // "nats://127.0.0.1:PORT"
     // Sends `signal`, waits <= 10 s (then SIGKILL), returns the exit status (WEXITSTATUS, or
@@ -56,6 +58,7 @@ class ServerProcess {
 
     pid_t pid_ = -1;
     int port_ = 0;
+    int monitor_port_ = 0;
     int exit_status_ = -1;
     bool exited_ = false;
     std::string dir_;

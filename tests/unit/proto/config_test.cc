@@ -1435,6 +1435,9 @@ TEST(ConfigOptions, HarmlessNatsKeysAreAcceptedSilently) {
     ASSERT_TRUE(result.status.ok());
     EXPECT_TRUE(result.warnings.empty());
     EXPECT_TRUE(result.opts.unsupported_features.empty());
+    EXPECT_EQ(result.opts.http_base_path, "/x");
+    EXPECT_EQ(result.opts.max_closed_clients, 10);
+    EXPECT_EQ(load_ok("max_closed_clients: 0").max_closed_clients, 10000);  // nats-server's default
 }
 
 TEST(ConfigOptions, MonitoringKeysTakePortsOrHostPort) {

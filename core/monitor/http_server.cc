@@ -1,0 +1,92 @@
+#include "core/monitor/http_server.h"
+
+#include <sys/socket.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include <httplib.h>
+
+#include "core/monitor/monitor.h"
+
+namespace ringtail::core::monitor {
+namespace {
+
+// Each connection holds a thread while it sends its request or idles between requests (at
+// most the timeouts below): enough for scrapers and a few slow senders side by side.
+constexpr size_t kThreads = 16;
+constexpr size_t kBodyBytesMax = 64 * 1024;
+
+// nats-server's base path: "/" is none, "x" is "/x", a trailing "/" goes.
+std::string clean_base_path(std::string path) {
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    if (!path.empty() && path.front() != '/') path.insert(0, "/");
+    return path;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(Monitor& monitor, std::string host, int port, std::string base_path)
+    : monitor_(monitor), host_(std::move(host)), port_(port), base_path_(clean_base_path(std::move(base_path))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<void, Error> HttpServer::start() {
+    http_ = std::make_unique<httplib::Server>();
+    // Only this process may serve the port: SO_REUSEADDR as Go's listener, never the
+    // SO_REUSEPORT the library would set (a second server would silently share the port).
+    http_->set_socket_options([](int fd) {
+        int yes = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    http_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+    http_->set_read_timeout(2, 0);
+    http_->set_write_timeout(5, 0);
+    http_->set_keep_alive_timeout(2);
+    http_->set_payload_max_length(kBodyBytesMax);
+    auto serve = [this](const httplib::Request& request, httplib::Response& response) {
+        std::string_view path = request.path;
+        if (!base_path_.empty()) {
+            if (!path.starts_with(base_path_)) {
+                response.status = 404;
+                response.set_content("404 page not found\n", "text/plain; charset=utf-8");
+                return;
+            }
+            path.remove_prefix(base_path_.size());
+        }
+        if (path.empty()) path = "/";
+        Params params;
+        for (const auto& [name, value] : request.params) params.emplace(name, value);  // the first of each
+        Response answer = monitor_.handle(path, params);
+        response.status = answer.status;
+        response.set_content(std::move(answer.body), answer.content_type);
+    };
+    http_->Get(".*", serve);
+    http_->Post(".*", serve);
+    int bound = 0;
+    errno = 0;
+    if (port_ < 0 || port_ == 0) {
+        bound = http_->bind_to_any_port(host_);
+    } else {
+        bound = http_->bind_to_port(host_, port_) ? port_ : -1;
+    }
+    if (bound <= 0) {
+        int error = errno;
+        std::string why = error != 0 ? std::strerror(error) : "failed";
+        if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));  // as Go
+        std::string address = host_ + ":" + std::to_string(port_ < 0 ? 0 : port_);
+        return fail(Errc::kIo, "can't listen to the monitor port: listen tcp " + address +
+                                   ": bind: " + why);
+    }
+    port_ = bound;
+    thread_ = std::thread([this] { http_->listen_after_bind(); });
+    return {};
+}
+
+void HttpServer::stop() {
+    if (http_) http_->stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace ringtail::core::monitor

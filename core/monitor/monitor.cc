@@ -1,0 +1,865 @@
+#include "core/monitor/monitor.h"
+
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "core/server/server.h"
+#include "proto/js/api.h"
+#include "proto/subject.h"
+
+namespace ringtail::core::monitor {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+constexpr auto kGatherTimeout = std::chrono::seconds(2);
+constexpr int kDefaultListSize = 1024;  // connz and subsz pages, as nats-server
+
+std::string rfc3339(int64_t ns) { return proto::js::rfc3339(ns); }
+
+// Go's json.MarshalIndent(v, "", "  "), near enough: the same keys, two-space indent.
+Response json_response(const ojson& body) { return {200, "application/json", body.dump(2)}; }
+
+Response bad_request(std::string text) { return {400, "text/plain; charset=utf-8", std::move(text)}; }
+
+std::string param(const Params& params, std::string_view name) {
+    auto it = params.find(name);
+    return it == params.end() ? std::string() : it->second;
+}
+
+// The query decoders of nats-server's handlers, with Go's strconv error texts.
+std::optional<bool> decode_bool(const Params& params, std::string_view name, Response& error) {
+    std::string text = param(params, name);
+    if (text.empty()) return false;
+    if (text == "1" || text == "t" || text == "T" || text == "TRUE" || text == "true" || text == "True") return true;
+    if (text == "0" || text == "f" || text == "F" || text == "FALSE" || text == "false" || text == "False") {
+        return false;
+    }
+    error = bad_request("Error decoding boolean for '" + std::string(name) + "': strconv.ParseBool: parsing \"" +
+                        text + "\": invalid syntax");
+    return std::nullopt;
+}
+
+template <class Int>
+std::optional<Int> decode_number(const Params& params, std::string_view name, Response& error) {
+    std::string text = param(params, name);
+    if (text.empty()) return Int{0};
+    std::string_view digits = text;
+    if constexpr (std::is_signed_v<Int>) {
+        if (digits.size() > 1 && digits[0] == '+') digits.remove_prefix(1);
+    }
+    Int value{};
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec == std::errc() && end == digits.data() + digits.size()) return value;
+    const char* kind = std::is_signed_v<Int> ? "int" : "uint64";
+    const char* call = std::is_signed_v<Int> ? "strconv.Atoi" : "strconv.ParseUint";
+    const char* why = ec == std::errc::result_out_of_range ? "value out of range" : "invalid syntax";
+    error = bad_request(std::string("Error decoding ") + kind + " for '" + std::string(name) + "': " + call +
+                        ": parsing \"" + text + "\": " + why);
+    return std::nullopt;
+}
+
+int64_t process_cpu_ns() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1'000'000'000 + int64_t{t.tv_usec} * 1000; };
+    return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+
+int64_t resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    int64_t pages = 0;
+    int64_t resident = 0;
+    statm >> pages >> resident;
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+// What nats-server reports when no limit is configured: 75% of the memory, and of the space
+// free where the store is.
+int64_t max_memory(const config::Options& options) {
+    if (options.max_memory_store_bytes >= 0) return options.max_memory_store_bytes;
+    return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 4 * 3;
+}
+
+int64_t max_storage(const config::Options& options, const std::string& store_dir) {
+    if (options.max_file_store_bytes >= 0) return options.max_file_store_bytes;
+    struct statvfs fs{};
+    if (statvfs(store_dir.c_str(), &fs) != 0) return 0;
+    return static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize) / 4 * 3;
+}
+
+ojson js_config(const Server& server) {
+    const config::Options& options = server.options();
+    std::string dir = server.store_dir() + "/jetstream";
+    return {{"max_memory", max_memory(options)}, {"max_storage", max_storage(options, dir)}, {"store_dir", dir}};
+}
+
+ojson js_stats(const Server& server) {
+    Server::JsUsage usage = server.js_usage();
+    return {{"memory", usage.memory_bytes},
+            {"storage", usage.file_bytes},
+            {"reserved_memory", 0},
+            {"reserved_storage", 0},
+            {"accounts", 1},
+            {"ha_assets", 0},
+            {"api", {{"total", usage.api_total}, {"errors", usage.api_errors}}}};
+}
+
+// Seconds as Go marshals a float64: "2", "0.5".
+ojson seconds(std::chrono::milliseconds duration) {
+    if (duration.count() % 1000 == 0) return duration.count() / 1000;
+    return std::chrono::duration<double>(duration).count();
+}
+
+ojson sub_json(const SubFigures& sub, bool with_account) {
+    ojson out = ojson::object();
+    if (with_account) out["account"] = "$G";
+    out["subject"] = sub.subject;
+    if (!sub.queue.empty()) out["qgroup"] = sub.queue;
+    out["sid"] = sub.sid;
+    out["msgs"] = sub.msgs;
+    if (sub.max != 0) out["max"] = sub.max;
+    out["cid"] = sub.cid;
+    return out;
+}
+
+ojson conn_json(const ConnFigures& conn, int64_t now_ns, bool subs, bool subs_detail, bool auth) {
+    bool closed = conn.stop_ns != 0;
+    int64_t until = closed ? conn.stop_ns : now_ns;
+    ojson out = {{"cid", conn.cid},
+                 {"kind", "Client"},
+                 {"type", "nats"},
+                 {"ip", conn.ip},
+                 {"port", conn.port},
+                 {"start", rfc3339(conn.start_ns)},
+                 {"last_activity", rfc3339(conn.last_activity_ns)}};
+    if (closed) {
+        out["stop"] = rfc3339(conn.stop_ns);
+        out["reason"] = conn.reason;
+    }
+    out["rtt"] = Monitor::go_duration(conn.rtt_ns);
+    out["uptime"] = Monitor::uptime(until - conn.start_ns);
+    out["idle"] = Monitor::uptime(until - conn.last_activity_ns);
+    out["pending_bytes"] = closed ? 0 : conn.pending_bytes;
+    out["in_msgs"] = conn.traffic.in_msgs;
+    out["out_msgs"] = conn.traffic.out_msgs;
+    out["in_bytes"] = conn.traffic.in_bytes;
+    out["out_bytes"] = conn.traffic.out_bytes;
+    out["subscriptions"] = conn.subscriptions;
+    if (!conn.name.empty()) out["name"] = conn.name;
+    if (!conn.lang.empty()) out["lang"] = conn.lang;
+    if (!conn.version.empty()) out["version"] = conn.version;
+    if (auth && !conn.user.empty()) out["authorized_user"] = conn.user;
+    if (!conn.subs.empty() && subs_detail) {
+        ojson list = ojson::array();
+        for (const SubFigures& sub : conn.subs) list.push_back(sub_json(sub, false));
+        out["subscriptions_list_detail"] = std::move(list);
+    } else if (!conn.subs.empty() && subs) {
+        ojson list = ojson::array();
+        for (const SubFigures& sub : conn.subs) list.push_back(sub.subject);
+        out["subscriptions_list"] = std::move(list);
+    }
+    return out;
+}
+
+struct Totals {
+    uint64_t connections = 0;
+    uint64_t total_connections = 0;
+    uint64_t slow_consumers = 0;
+    uint64_t subscriptions = 0;
+    uint64_t sub_inserts = 0;
+    uint64_t sub_removes = 0;
+    Traffic traffic;
+    uint64_t streams = 0;
+    uint64_t consumers = 0;
+    uint64_t messages = 0;
+    uint64_t bytes = 0;
+};
+
+Totals add_up(const std::vector<ShardFigures>& shards) {
+    Totals totals;
+    for (const ShardFigures& shard : shards) {
+        totals.connections += shard.connections;
+        totals.total_connections += shard.total_connections;
+        totals.slow_consumers += shard.slow_consumers;
+        // As nats-server's sublist count: the server's own subscriptions (streams, consumers,
+        // the JetStream API) count too.
+        totals.subscriptions += shard.sub_inserts - shard.sub_removes;
+        totals.sub_inserts += shard.sub_inserts;
+        totals.sub_removes += shard.sub_removes;
+        totals.traffic += shard.traffic;
+        for (const StreamFigures& stream : shard.streams) {
+            ++totals.streams;
+            totals.consumers += stream.consumer_count;
+            totals.messages += stream.messages;
+            totals.bytes += stream.bytes;
+        }
+    }
+    return totals;
+}
+
+const char* const kSortOptions[] = {"cid",  "start", "subs",   "pending", "msgs_to", "msgs_from", "bytes_to",
+                                    "bytes_from", "last", "idle", "uptime", "stop", "reason"};
+
+}  // namespace
+
+Monitor::Monitor(const Server& server) : server_(server) {}
+
+std::string Monitor::go_duration(int64_t ns) {
+    if (ns == 0) return "0s";
+    std::string sign = ns < 0 ? "-" : "";
+    uint64_t u = ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
+    // Below a second: one unit with a trimmed fraction ("1.5ms", "350ns", "2.3µs").
+    auto fraction = [](uint64_t value, uint64_t unit) {
+        std::string text = std::to_string(value / unit);
+        uint64_t rest = value % unit;
+        if (rest != 0) {
+            std::string digits = std::to_string(rest);
+            digits.insert(0, std::to_string(unit).size() - 1 - digits.size(), '0');
+            while (!digits.empty() && digits.back() == '0') digits.pop_back();
+            text += "." + digits;
+        }
+        return text;
+    };
+    if (u < 1000) return sign + std::to_string(u) + "ns";
+    if (u < 1'000'000) return sign + fraction(u, 1000) + "\u00b5s";
+    if (u < 1'000'000'000) return sign + fraction(u, 1'000'000) + "ms";
+    uint64_t hours = u / 3'600'000'000'000;
+    uint64_t minutes = u / 60'000'000'000 % 60;
+    uint64_t seconds_ns = u % 60'000'000'000;
+    std::string text = sign;
+    if (hours > 0) text += std::to_string(hours) + "h";
+    if (hours > 0 || minutes > 0) text += std::to_string(minutes) + "m";
+    return text + fraction(seconds_ns, 1'000'000'000) + "s";
+}
+
+std::string Monitor::uptime(int64_t ns) {
+    int64_t secs = std::max<int64_t>(ns, 0) / 1'000'000'000;
+    int64_t mins = secs / 60;
+    int64_t hours = mins / 60;
+    int64_t days = hours / 24;
+    int64_t years = days / 365;
+    char text[96];
+    if (years > 0) {
+        std::snprintf(text, sizeof text, "%ldy%ldd%ldh%ldm%lds", years, days % 365, hours % 24, mins % 60, secs % 60);
+    } else if (days > 0) {
+        std::snprintf(text, sizeof text, "%ldd%ldh%ldm%lds", days, hours % 24, mins % 60, secs % 60);
+    } else if (hours > 0) {
+        std::snprintf(text, sizeof text, "%ldh%ldm%lds", hours, mins % 60, secs % 60);
+    } else if (mins > 0) {
+        std::snprintf(text, sizeof text, "%ldm%lds", mins, secs % 60);
+    } else {
+        std::snprintf(text, sizeof text, "%lds", secs);
+    }
+    return text;
+}
+
+void Monitor::count_request(std::string_view path) {
+    std::lock_guard lock(mutex_);
+    auto it = requests_.find(path);
+    if (it == requests_.end()) it = requests_.emplace(std::string(path), 0).first;
+    ++it->second;
+}
+
+Response Monitor::handle(std::string_view path, const Params& params) {
+    // nats-server also answers /subscriptionsz (the long name of /subsz).
+    if (path == "/subscriptionsz") path = "/subsz";
+    static const std::string_view kPaths[] = {"/",       "/varz",     "/connz",    "/routez",  "/gatewayz", "/leafz",
+                                              "/subsz",  "/accountz", "/accstatz", "/jsz",     "/healthz",  "/metrics"};
+    if (std::find(std::begin(kPaths), std::end(kPaths), path) == std::end(kPaths)) {
+        return {404, "text/plain; charset=utf-8", "404 page not found\n"};
+    }
+    count_request(path);
+    Response response;
+    if (path == "/") return index();
+    if (path == "/varz") response = varz();
+    if (path == "/connz") response = connz(params);
+    if (path == "/routez") response = routez();
+    if (path == "/gatewayz") response = gatewayz();
+    if (path == "/leafz") response = leafz();
+    if (path == "/subsz") response = subsz(params);
+    if (path == "/accountz") response = accountz(params);
+    if (path == "/accstatz") response = accstatz(params);
+    if (path == "/jsz") response = jsz(params);
+    if (path == "/healthz") response = healthz(params);
+    if (path == "/metrics") return metrics();
+    // JSONP, as nats-server: ?callback=name wraps the JSON.
+    std::string callback = param(params, "callback");
+    if (!callback.empty() && response.content_type == "application/json") {
+        response.content_type = "application/javascript";
+        response.body = callback + "(" + response.body + ")";
+    }
+    return response;
+}
+
+double Monitor::cpu_percent() {
+    // The process's CPU use since the previous sample (at least a second ago), as a percentage
+    // of one core; nats-server samples its own the same way.
+    std::lock_guard lock(mutex_);
+    int64_t now = base::wall_clock_ns();
+    if (cpu_sampled_ns_ == 0 || now - cpu_sampled_ns_ >= 1'000'000'000) {
+        int64_t used = process_cpu_ns();
+        int64_t since = cpu_sampled_ns_ == 0 ? server_.start_ns() : cpu_sampled_ns_;
+        int64_t base_used = cpu_sampled_ns_ == 0 ? 0 : cpu_used_ns_;
+        if (now > since) cpu_percent_ = std::round(1000.0 * static_cast<double>(used - base_used) / static_cast<double>(now - since)) / 10.0;
+        cpu_sampled_ns_ = now;
+        cpu_used_ns_ = used;
+    }
+    return cpu_percent_;
+}
+
+Response Monitor::varz() {
+    const config::Options& options = server_.options();
+    std::vector<ShardFigures> shards = server_.gather({}, kGatherTimeout);
+    Totals totals = add_up(shards);
+    int64_t now = base::wall_clock_ns();
+    ojson out = {{"server_id", server_.server_id()},
+                 {"server_name", options.server_name},
+                 {"version", kNatsCompatVersion},
+                 {"proto", 1},
+                 {"host", options.host},
+                 {"port", server_.port()}};
+    if (server_.auth_required()) out["auth_required"] = true;
+    out["max_connections"] = options.max_connections;
+    if (options.max_subscriptions > 0) out["max_subscriptions"] = options.max_subscriptions;
+    out["ping_interval"] = std::chrono::duration_cast<std::chrono::nanoseconds>(options.ping_interval).count();
+    out["ping_max"] = options.ping_max;
+    out["http_host"] = options.http_host.empty() ? options.host : options.http_host;
+    out["http_port"] = options.http_port;  // as configured (-1: any port), as nats-server shows it
+    out["http_base_path"] = options.http_base_path;
+    out["https_port"] = options.https_port;
+    out["auth_timeout"] = seconds(options.auth_timeout);
+    out["max_control_line"] = options.max_control_line_bytes;
+    out["max_payload"] = options.max_payload_bytes;
+    out["max_pending"] = options.max_pending_bytes;
+    out["cluster"] = ojson::object();
+    out["gateway"] = ojson::object();
+    out["leaf"] = ojson::object();
+    out["mqtt"] = ojson::object();
+    out["websocket"] = ojson::object();
+    out["jetstream"] = ojson::object();
+    if (options.jetstream) {
+        out["jetstream"] = {{"config", js_config(server_)}, {"stats", js_stats(server_)}};
+    }
+    out["tls_timeout"] = 2;
+    out["write_deadline"] = std::chrono::duration_cast<std::chrono::nanoseconds>(options.write_deadline).count();
+    out["start"] = rfc3339(server_.start_ns());
+    out["now"] = rfc3339(now);
+    out["uptime"] = uptime(now - server_.start_ns());
+    out["mem"] = resident_bytes();
+    out["cores"] = std::thread::hardware_concurrency();
+    out["cpu"] = cpu_percent();
+    out["connections"] = totals.connections;
+    out["total_connections"] = totals.total_connections;
+    out["routes"] = 0;
+    out["remotes"] = 0;
+    out["leafnodes"] = 0;
+    out["in_msgs"] = totals.traffic.in_msgs;
+    out["out_msgs"] = totals.traffic.out_msgs;
+    out["in_bytes"] = totals.traffic.in_bytes;
+    out["out_bytes"] = totals.traffic.out_bytes;
+    out["slow_consumers"] = totals.slow_consumers;
+    out["subscriptions"] = totals.subscriptions;
+    {
+        std::lock_guard lock(mutex_);
+        ojson stats = ojson::object();
+        for (const auto& [path, count] : requests_) stats[path] = count;
+        out["http_req_stats"] = std::move(stats);
+    }
+    out["config_load_time"] = rfc3339(server_.start_ns());
+    out["system_account"] = "$SYS";
+    // Ringtail's own.
+    out["shards"] = server_.shard_count();
+    return json_response(out);
+}
+
+Response Monitor::connz(const Params& params) {
+    Response error;
+    std::string sort = param(params, "sort");
+    auto auth = decode_bool(params, "auth", error);
+    if (!auth) return error;
+    bool subs_detail = [&] {
+        std::string text = param(params, "subs");
+        std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+        return text == "detail";
+    }();
+    std::optional<bool> subs = false;
+    if (!subs_detail && !(subs = decode_bool(params, "subs", error))) return error;
+    auto offset = decode_number<int>(params, "offset", error);
+    if (!offset) return error;
+    auto limit = decode_number<int>(params, "limit", error);
+    if (!limit) return error;
+    auto cid = decode_number<uint64_t>(params, "cid", error);
+    if (!cid) return error;
+    std::string state_text = param(params, "state");
+    std::transform(state_text.begin(), state_text.end(), state_text.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    bool want_open = true;
+    bool want_closed = false;
+    if (state_text == "closed") {
+        want_open = false;
+        want_closed = true;
+    } else if (state_text == "any" || state_text == "all") {
+        want_closed = true;
+    } else if (!state_text.empty() && state_text != "open") {
+        return bad_request("Error decoding state for " + param(params, "state"));
+    }
+    std::string user = param(params, "user");
+    std::string account = param(params, "acc");
+
+    if (sort.empty()) sort = "cid";
+    if (std::find(std::begin(kSortOptions), std::end(kSortOptions), sort) == std::end(kSortOptions)) {
+        return bad_request("invalid sorting option: " + sort);
+    }
+    if (sort == "stop" && want_open) return bad_request("sort by stop only valid on closed connections");
+    if (sort == "reason" && want_open) return bad_request("sort by reason only valid on closed connections");
+    int off = std::max(*offset, 0);
+    int lim = *limit <= 0 ? kDefaultListSize : *limit;
+    if (*cid > 0) lim = 1;
+
+    Query query;
+    query.connections = want_open;
+    query.closed_connections = want_closed;
+    query.connection_subs = *subs || subs_detail;
+    query.cid = *cid;
+    std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
+    int64_t now = base::wall_clock_ns();
+
+    ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(now)}};
+    // Every connection is in the global account: a filter on another matches nothing.
+    bool other_account = !account.empty() && account != "$G";
+    std::vector<const ConnFigures*> conns;
+    size_t total = 0;
+    for (const ShardFigures& shard : shards) {
+        if (want_open) total += shard.connections;
+        if (want_closed) total += shard.closed.size();
+        for (const auto* list : {&shard.open, &shard.closed}) {
+            for (const ConnFigures& conn : *list) {
+                if (other_account || (!user.empty() && conn.user != user)) continue;
+                conns.push_back(&conn);
+            }
+        }
+    }
+    if (*cid > 0) total = conns.size();
+    if (other_account) total = 0;
+    auto by = [&](auto key, bool descending) {
+        std::stable_sort(conns.begin(), conns.end(), [&](const ConnFigures* a, const ConnFigures* b) {
+            return descending ? key(*b) < key(*a) : key(*a) < key(*b);
+        });
+    };
+    std::sort(conns.begin(), conns.end(), [](const ConnFigures* a, const ConnFigures* b) { return a->cid < b->cid; });
+    if (sort == "subs") by([](const ConnFigures& c) { return c.subscriptions; }, true);
+    if (sort == "pending") by([](const ConnFigures& c) { return c.pending_bytes; }, true);
+    if (sort == "msgs_to") by([](const ConnFigures& c) { return c.traffic.out_msgs; }, true);
+    if (sort == "msgs_from") by([](const ConnFigures& c) { return c.traffic.in_msgs; }, true);
+    if (sort == "bytes_to") by([](const ConnFigures& c) { return c.traffic.out_bytes; }, true);
+    if (sort == "bytes_from") by([](const ConnFigures& c) { return c.traffic.in_bytes; }, true);
+    if (sort == "last") by([](const ConnFigures& c) { return c.last_activity_ns; }, true);
+    if (sort == "idle") by([&](const ConnFigures& c) { return (c.stop_ns ? c.stop_ns : now) - c.last_activity_ns; }, true);
+    if (sort == "uptime") by([&](const ConnFigures& c) { return (c.stop_ns ? c.stop_ns : now) - c.start_ns; }, true);
+    if (sort == "stop") by([](const ConnFigures& c) { return c.stop_ns; }, true);
+    if (sort == "reason") by([](const ConnFigures& c) { return c.reason; }, false);
+
+    size_t first = std::min<size_t>(static_cast<size_t>(off), conns.size());
+    size_t last = std::min<size_t>(first + static_cast<size_t>(lim), conns.size());
+    out["num_connections"] = last - first;
+    out["total"] = total;
+    out["offset"] = off;
+    out["limit"] = lim;
+    ojson list = ojson::array();
+    for (size_t i = first; i < last; ++i) list.push_back(conn_json(*conns[i], now, *subs, subs_detail, *auth));
+    out["connections"] = std::move(list);
+    return json_response(out);
+}
+
+Response Monitor::subsz(const Params& params) {
+    Response error;
+    auto subs = decode_bool(params, "subs", error);
+    if (!subs) return error;
+    auto offset = decode_number<int>(params, "offset", error);
+    if (!offset) return error;
+    auto limit = decode_number<int>(params, "limit", error);
+    if (!limit) return error;
+    std::string test = param(params, "test");
+    std::string account = param(params, "acc");
+    if (!test.empty() && !proto::is_valid_literal_subject(test)) {
+        return bad_request("invalid test subject, must be valid publish subject: " + test);
+    }
+    int off = std::max(*offset, 0);
+    int lim = *limit <= 0 ? kDefaultListSize : *limit;
+    Query query;
+    query.subscriptions = *subs;
+    std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
+    Totals totals = add_up(shards);
+    bool other_account = !account.empty() && account != "$G";
+    ojson stats = {{"num_subscriptions", other_account ? 0 : totals.subscriptions},
+                   {"num_cache", 0},
+                   {"num_inserts", other_account ? 0 : totals.sub_inserts},
+                   {"num_removes", other_account ? 0 : totals.sub_removes},
+                   {"num_matches", other_account ? 0 : totals.traffic.in_msgs},
+                   {"cache_hit_rate", 0},
+                   {"max_fanout", 0},
+                   {"avg_fanout", 0}};
+    std::vector<const SubFigures*> list;
+    if (!other_account) {
+        for (const ShardFigures& shard : shards) {
+            for (const SubFigures& sub : shard.subs) {
+                if (!test.empty() && !proto::subject_matches(sub.subject, test)) continue;
+                list.push_back(&sub);
+            }
+        }
+    }
+    // As nats-server: without a list, only the statistics.
+    if (list.empty()) return json_response(stats);
+    std::sort(list.begin(), list.end(), [](const SubFigures* a, const SubFigures* b) {
+        return a->cid != b->cid ? a->cid < b->cid : a->sid < b->sid;
+    });
+    size_t first = std::min<size_t>(static_cast<size_t>(off), list.size());
+    size_t last = std::min<size_t>(first + static_cast<size_t>(lim), list.size());
+    ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}};
+    out.update(stats);
+    out["total"] = last - first;  // nats-server counts the page, not every match
+    out["offset"] = off;
+    out["limit"] = lim;
+    ojson details = ojson::array();
+    for (size_t i = first; i < last; ++i) details.push_back(sub_json(*list[i], true));
+    out["subscriptions_list"] = std::move(details);
+    return json_response(out);
+}
+
+Response Monitor::jsz(const Params& params) {
+    Response error;
+    auto accounts = decode_bool(params, "accounts", error);
+    if (!accounts) return error;
+    auto streams = decode_bool(params, "streams", error);
+    if (!streams) return error;
+    auto consumers = decode_bool(params, "consumers", error);
+    if (!consumers) return error;
+    auto config = decode_bool(params, "config", error);
+    if (!config) return error;
+    auto offset = decode_number<int>(params, "offset", error);
+    if (!offset) return error;
+    auto limit = decode_number<int>(params, "limit", error);
+    if (!limit) return error;
+    auto leader_only = decode_bool(params, "leader-only", error);
+    if (!leader_only) return error;
+    std::string account = param(params, "acc");
+    bool want_streams = *streams || *consumers;
+    bool want_accounts = *accounts || want_streams;
+
+    int64_t now = base::wall_clock_ns();
+    ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(now)}};
+    if (!server_.options().jetstream) {
+        out["disabled"] = true;
+        out["config"] = {{"max_memory", 0}, {"max_storage", 0}};
+        out.update(ojson{{"memory", 0},
+                         {"storage", 0},
+                         {"reserved_memory", 0},
+                         {"reserved_storage", 0},
+                         {"accounts", 0},
+                         {"ha_assets", 0},
+                         {"api", {{"total", 0}, {"errors", 0}}}});
+        out.update(ojson{{"streams", 0}, {"consumers", 0}, {"messages", 0}, {"bytes", 0}});
+        return json_response(out);
+    }
+    Query query;
+    query.streams = *consumers;
+    query.stream_details = want_streams;
+    query.consumer_details = *consumers;
+    query.stream_configs = *config;
+    std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
+    Totals totals = add_up(shards);
+    out["config"] = js_config(server_);
+    ojson stats = js_stats(server_);
+    out.update(stats);
+    out["streams"] = totals.streams;
+    out["consumers"] = totals.consumers;
+    out["messages"] = totals.messages;
+    out["bytes"] = totals.bytes;
+    // One account, $G: listed when asked for (and within offset/limit), or named.
+    bool listed = account == "$G" || (want_accounts && *offset <= 0);
+    if (listed) {
+        ojson detail = {{"name", "$G"}, {"id", "$G"}};
+        detail.update(stats);
+        detail["reserved_memory"] = UINT64_MAX;
+        detail["reserved_storage"] = UINT64_MAX;
+        detail["accounts"] = 0;
+        if (want_streams) {
+            std::vector<const StreamFigures*> list;
+            for (const ShardFigures& shard : shards) {
+                for (const StreamFigures& stream : shard.streams) list.push_back(&stream);
+            }
+            std::sort(list.begin(), list.end(),
+                      [](const StreamFigures* a, const StreamFigures* b) { return a->name < b->name; });
+            ojson details = ojson::array();
+            for (const StreamFigures* stream : list) {
+                ojson one = ojson::parse(stream->detail.dump());
+                // One server: it leads every stream, as nats-server reports it outside a cluster.
+                one["cluster"] = {{"leader", server_.options().server_name}};
+                details.push_back(std::move(one));
+            }
+            if (!details.empty()) detail["stream_detail"] = std::move(details);
+        }
+        out["account_details"] = ojson::array({std::move(detail)});
+    }
+    return json_response(out);
+}
+
+Response Monitor::healthz(const Params& params) {
+    Response error;
+    auto enabled = decode_bool(params, "js-enabled", error);
+    if (!enabled) return error;
+    auto enabled_only = decode_bool(params, "js-enabled-only", error);
+    if (!enabled_only) return error;
+    auto server_only = decode_bool(params, "js-server-only", error);
+    if (!server_only) return error;
+    // Healthy when every shard answers: a shard whose loop is stuck is not serving.
+    std::vector<ShardFigures> shards = server_.gather({}, kGatherTimeout);
+    for (const ShardFigures& shard : shards) {
+        if (!shard.answered) {
+            ojson out = {{"status", "error"},
+                         {"error", "shard " + std::to_string(shard.shard) + " is not answering"}};
+            return {503, "application/json", out.dump()};
+        }
+    }
+    return {200, "application/json", ojson{{"status", "ok"}}.dump()};
+}
+
+Response Monitor::accountz(const Params& params) {
+    ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}, {"system_account", "$SYS"}};
+    std::string account = param(params, "acc");
+    if (account.empty()) {
+        out["accounts"] = ojson::array({"$G", "$SYS"});
+        return json_response(out);
+    }
+    if (account != "$G" && account != "$SYS") return bad_request("Account " + account + " does not exist");
+    int64_t now = base::wall_clock_ns();
+    out["account_detail"] = {{"account_name", account},
+                             {"update_time", rfc3339(now)},
+                             {"is_system", account == "$SYS"},
+                             {"expired", false},
+                             {"complete", true},
+                             {"jetstream_enabled", account == "$G" && server_.options().jetstream},
+                             {"leafnode_connections", 0},
+                             {"client_connections", 0},
+                             {"subscriptions", 0},
+                             {"mappings", ojson::object()},
+                             {"sublist_stats", {{"num_subscriptions", 0},
+                                                {"num_cache", 0},
+                                                {"num_inserts", 0},
+                                                {"num_removes", 0},
+                                                {"num_matches", 0},
+                                                {"cache_hit_rate", 0},
+                                                {"max_fanout", 0},
+                                                {"avg_fanout", 0}}}};
+    if (account == "$G") {
+        std::vector<ShardFigures> shards = server_.gather({}, kGatherTimeout);
+        Totals totals = add_up(shards);
+        ojson& detail = out["account_detail"];
+        detail["client_connections"] = totals.connections;
+        detail["subscriptions"] = totals.subscriptions;
+        detail["sublist_stats"]["num_subscriptions"] = totals.subscriptions;
+        detail["sublist_stats"]["num_inserts"] = totals.sub_inserts;
+        detail["sublist_stats"]["num_removes"] = totals.sub_removes;
+    }
+    return json_response(out);
+}
+
+Response Monitor::accstatz(const Params& params) {
+    Response error;
+    auto unused = decode_bool(params, "unused", error);
+    if (!unused) return error;
+    std::string filter = param(params, "accounts");
+    std::vector<ShardFigures> shards = server_.gather({}, kGatherTimeout);
+    Totals totals = add_up(shards);
+    ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}};
+    ojson list = ojson::array();
+    bool named = filter.empty() || filter.find("$G") != std::string::npos;
+    if (named && (*unused || totals.connections > 0)) {
+        list.push_back({{"acc", "$G"},
+                        {"conns", totals.connections},
+                        {"leafnodes", 0},
+                        {"total_conns", totals.connections},
+                        {"sent", {{"msgs", totals.traffic.out_msgs}, {"bytes", totals.traffic.out_bytes}}},
+                        {"received", {{"msgs", totals.traffic.in_msgs}, {"bytes", totals.traffic.in_bytes}}},
+                        {"slow_consumers", totals.slow_consumers}});
+    }
+    out["account_statz"] = std::move(list);
+    return json_response(out);
+}
+
+Response Monitor::routez() {
+    ojson out = {{"server_id", server_.server_id()},
+                 {"now", rfc3339(base::wall_clock_ns())},
+                 {"num_routes", 0},
+                 {"routes", ojson::array()}};
+    return json_response(out);
+}
+
+Response Monitor::gatewayz() {
+    ojson out = {{"server_id", server_.server_id()},
+                 {"now", rfc3339(base::wall_clock_ns())},
+                 {"outbound_gateways", ojson::object()},
+                 {"inbound_gateways", ojson::object()}};
+    return json_response(out);
+}
+
+Response Monitor::leafz() {
+    ojson out = {{"server_id", server_.server_id()},
+                 {"now", rfc3339(base::wall_clock_ns())},
+                 {"leafnodes", 0},
+                 {"leafs", nullptr}};
+    return json_response(out);
+}
+
+Response Monitor::metrics() {
+    Query query;
+    query.streams = true;
+    std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
+    std::string out;
+    auto family = [&](const char* name, const char* type, const char* help) {
+        out += std::string("# HELP ringtail_") + name + " " + help + "\n# TYPE ringtail_" + name + " " + type + "\n";
+    };
+    auto sample = [&](const char* name, const std::string& labels, uint64_t value) {
+        out += std::string("ringtail_") + name + "{" + labels + "} " + std::to_string(value) + "\n";
+    };
+    auto per_shard = [&](const char* name, const char* type, const char* help, auto value) {
+        family(name, type, help);
+        for (const ShardFigures& shard : shards) {
+            if (shard.answered) sample(name, "shard=\"" + std::to_string(shard.shard) + "\"", value(shard));
+        }
+    };
+    // Label values are stream and consumer names: escape what the text format needs.
+    auto quoted = [](std::string_view text) {
+        std::string q = "\"";
+        for (char c : text) {
+            if (c == '\\' || c == '"') q += '\\';
+            if (c == '\n') {
+                q += "\\n";
+                continue;
+            }
+            q += c;
+        }
+        return q + "\"";
+    };
+    family("up", "gauge", "1 while the server serves; shards that did not answer are missing below.");
+    out += "ringtail_up 1\n";
+    family("shards", "gauge", "Event loops (one per core).");
+    out += "ringtail_shards " + std::to_string(server_.shard_count()) + "\n";
+    per_shard("connections", "gauge", "Client connections open.", [](const ShardFigures& s) { return s.connections; });
+    per_shard("connections_total", "counter", "Client connections accepted.",
+              [](const ShardFigures& s) { return s.total_connections; });
+    per_shard("subscriptions", "gauge", "Client subscriptions.", [](const ShardFigures& s) { return s.subscriptions; });
+    per_shard("in_msgs_total", "counter", "Messages published by clients.",
+              [](const ShardFigures& s) { return s.traffic.in_msgs; });
+    per_shard("in_bytes_total", "counter", "Bytes (headers and payload) published by clients.",
+              [](const ShardFigures& s) { return s.traffic.in_bytes; });
+    per_shard("out_msgs_total", "counter", "Messages delivered to clients.",
+              [](const ShardFigures& s) { return s.traffic.out_msgs; });
+    per_shard("out_bytes_total", "counter", "Bytes (headers and payload) delivered to clients.",
+              [](const ShardFigures& s) { return s.traffic.out_bytes; });
+    per_shard("slow_consumers_total", "counter", "Connections closed as slow consumers.",
+              [](const ShardFigures& s) { return s.slow_consumers; });
+    per_shard("loop_turns_total", "counter", "Event loop turns.", [](const ShardFigures& s) { return s.loop_turns; });
+    per_shard("loop_completions_total", "counter",
+              "io_uring completions reaped (divided by turns: the batch size per turn).",
+              [](const ShardFigures& s) { return s.completions; });
+    per_shard("ring_full_waits_total", "counter",
+              "Messages that waited for room in a ring to another shard (back-pressure).",
+              [](const ShardFigures& s) { return s.ring_full_waits; });
+    family("ring_bytes", "gauge", "Bytes waiting in the ring from one shard to another.");
+    for (const ShardFigures& shard : shards) {
+        for (size_t peer = 0; peer < shard.ring_bytes_out.size(); ++peer) {
+            if (peer == shard.shard) continue;
+            sample("ring_bytes", "from=\"" + std::to_string(shard.shard) + "\",to=\"" + std::to_string(peer) + "\"",
+                   shard.ring_bytes_out[peer]);
+        }
+    }
+    if (!shards.empty()) {
+        family("ring_capacity_bytes", "gauge", "Capacity of each ring between two shards.");
+        out += "ringtail_ring_capacity_bytes " + std::to_string(shards[0].ring_capacity_bytes) + "\n";
+    }
+    if (!server_.options().jetstream) return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(out)};
+
+    Server::JsUsage usage = server_.js_usage();
+    family("jetstream_memory_bytes", "gauge", "Bytes held by memory streams.");
+    out += "ringtail_jetstream_memory_bytes " + std::to_string(usage.memory_bytes) + "\n";
+    family("jetstream_storage_bytes", "gauge", "Bytes held by file streams.");
+    out += "ringtail_jetstream_storage_bytes " + std::to_string(usage.file_bytes) + "\n";
+    family("jetstream_api_requests_total", "counter", "JetStream API requests answered.");
+    out += "ringtail_jetstream_api_requests_total " + std::to_string(usage.api_total) + "\n";
+    family("jetstream_api_errors_total", "counter", "JetStream API requests answered with an error.");
+    out += "ringtail_jetstream_api_errors_total " + std::to_string(usage.api_errors) + "\n";
+    struct Row {
+        std::string labels;
+        const StreamFigures* stream;
+    };
+    std::vector<Row> rows;
+    for (const ShardFigures& shard : shards) {
+        for (const StreamFigures& stream : shard.streams) {
+            rows.push_back({"stream=" + quoted(stream.name) + ",shard=\"" + std::to_string(shard.shard) + "\"", &stream});
+        }
+    }
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.labels < b.labels; });
+    auto per_stream = [&](const char* name, const char* help, auto value) {
+        family(name, "gauge", help);
+        for (const Row& row : rows) sample(name, row.labels, value(*row.stream));
+    };
+    per_stream("stream_messages", "Messages in the stream.", [](const StreamFigures& s) { return s.messages; });
+    per_stream("stream_bytes", "Bytes in the stream.", [](const StreamFigures& s) { return s.bytes; });
+    per_stream("stream_first_seq", "The stream's first sequence.", [](const StreamFigures& s) { return s.first_seq; });
+    per_stream("stream_last_seq", "The stream's last sequence.", [](const StreamFigures& s) { return s.last_seq; });
+    per_stream("stream_consumers", "Consumers on the stream.", [](const StreamFigures& s) { return s.consumer_count; });
+    auto per_consumer = [&](const char* name, const char* help, auto value) {
+        family(name, "gauge", help);
+        for (const Row& row : rows) {
+            for (const StreamFigures::Consumer& consumer : row.stream->consumers) {
+                sample(name, row.labels + ",consumer=" + quoted(consumer.name), value(consumer));
+            }
+        }
+    };
+    using Consumer = StreamFigures::Consumer;
+    per_consumer("consumer_num_pending", "Messages the consumer has yet to deliver.",
+                 [](const Consumer& c) { return c.num_pending; });
+    per_consumer("consumer_num_ack_pending", "Deliveries waiting for an ack.",
+                 [](const Consumer& c) { return c.num_ack_pending; });
+    per_consumer("consumer_num_redelivered", "Messages delivered more than once, not yet acked.",
+                 [](const Consumer& c) { return c.num_redelivered; });
+    per_consumer("consumer_num_waiting", "Pull requests waiting.", [](const Consumer& c) { return c.num_waiting; });
+    per_consumer("consumer_delivered_stream_seq", "The last stream sequence delivered.",
+                 [](const Consumer& c) { return c.delivered_stream_seq; });
+    per_consumer("consumer_ack_floor_stream_seq", "The stream sequence acked up to.",
+                 [](const Consumer& c) { return c.ack_floor_stream_seq; });
+    return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(out)};
+}
+
+Response Monitor::index() const {
+    std::string base = server_.options().http_base_path;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string body = "<html lang=\"en\">\n<head><title>Ringtail monitoring</title></head>\n<body>\n";
+    body += "<p>ringtail v" + std::string(kRingtailVersion) + " (nats-server " + kNatsCompatVersion +
+            " compatible)</p>\n";
+    const std::pair<const char*, const char*> links[] = {
+        {"varz", "General"},       {"jsz", "JetStream"},        {"connz", "Connections"},
+        {"accountz", "Accounts"},  {"accstatz", "Account Stats"}, {"subsz", "Subscriptions"},
+        {"routez", "Routes"},      {"leafz", "LeafNodes"},      {"gatewayz", "Gateways"},
+        {"healthz", "Health Probe"}, {"metrics", "Metrics (Prometheus)"}};
+    for (const auto& [path, title] : links) {
+        body += std::string("<a href=.") + base + "/" + path + ">" + title + "</a><br/>\n";
+    }
+    body += "</body>\n</html>\n";
+    return {200, "text/html; charset=utf-8", std::move(body)};
+}
+
+}  // namespace ringtail::core::monitor

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace ringtail::core {
+class Server;
+}
+
+namespace ringtail::core::monitor {
+
+// One HTTP answer.
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+};
+
+// A request's query parameters (the first value of each).
+using Params = std::map<std::string, std::string, std::less<>>;
+
+// The monitoring endpoints, as nats-server 2.9 serves them on its monitoring port: /varz,
+// /connz, /subsz, /routez, /gatewayz, /leafz, /accountz, /accstatz, /jsz, /healthz and the
+// index page, with nats-server's field names, query parameters and errors; and /metrics, the
+// Prometheus text format with per-shard figures (docs/MONITORING.md lists them).
+// Figures come from the shards by message (Server::gather), so serving never touches a
+// shard's state from here. Thread-safe: the HTTP server calls handle() from several threads.
+class Monitor {
+public:
+    explicit Monitor(const Server& server);
+
+    // `path` is the request's path with the base path already taken off ("/varz"); the
+    // index page is "/".
+    Response handle(std::string_view path, const Params& params);
+
+    // Go's time.Duration.String() ("1.5ms", "2m3s") and nats-server's uptime ("1d2h3m4s").
+    static std::string go_duration(int64_t ns);
+    static std::string uptime(int64_t ns);
+
+private:
+    Response varz();
+    Response connz(const Params& params);
+    Response subsz(const Params& params);
+    Response jsz(const Params& params);
+    Response healthz(const Params& params);
+    Response accountz(const Params& params);
+    Response accstatz(const Params& params);
+    Response routez();
+    Response gatewayz();
+    Response leafz();
+    Response metrics();
+    Response index() const;
+    void count_request(std::string_view path);
+    double cpu_percent();
+
+    const Server& server_;
+    std::mutex mutex_;
+    std::map<std::string, uint64_t, std::less<>> requests_;  // http_req_stats
+    int64_t cpu_sampled_ns_ = 0;   // wall clock of the last CPU sample
+    int64_t cpu_used_ns_ = 0;      // the process's CPU time then
+    double cpu_percent_ = 0;
+};
+
+}  // namespace ringtail::core::monitor

@@ -1,0 +1,603 @@
+// The monitoring port (-m) through real HTTP requests, with libnats clients making the traffic
+// it reports. The Monitor suite runs against the server under test (RT_TEST_SERVER), so every
+// expectation here holds for nats-server too; MonitorDiff runs one scenario on both servers
+// and compares every endpoint's keys; RingtailMonitor covers what only Ringtail has.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "tests/integration/js_helpers.h"
+#include "tests/integration/nats_helpers.h"
+#include "tests/support/server_process.h"
+
+namespace ringtail::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+struct Got {
+    int status = 0;
+    std::string content_type;
+    std::string body;
+    json parsed() const { return json::parse(body, nullptr, false); }
+};
+
+Got http_get(int port, const std::string& path) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(5, 0);
+    auto result = client.Get(path);
+    if (!result) return {};
+    return {result->status, result->get_header_value("Content-Type"), result->body};
+}
+
+json get_json(int port, const std::string& path) {
+    Got got = http_get(port, path);
+    EXPECT_EQ(got.status, 200) << path << ": " << got.body;
+    return got.parsed();
+}
+
+std::unique_ptr<ServerProcess> start_monitored(std::vector<std::string> args = {}) {
+    args.insert(args.begin(), {"-m", "-1"});
+    auto server = ServerProcess::start_under_test(args);
+    if (server != nullptr) {
+        EXPECT_GT(server->monitor_port(), 0) << server->log();
+    }
+    return server;
+}
+
+ConnectionPtr connect_named(const std::string& url, const char* name) {
+    OptionsPtr options = make_options(url);
+    natsOptions_SetName(options.get(), name);
+    return connect_with(options.get());
+}
+
+// Publishes `count` messages of `size` bytes on `subject` and flushes.
+void publish_n(natsConnection* nc, const char* subject, int count, size_t size) {
+    std::string payload(size, 'x');
+    for (int i = 0; i < count; ++i) {
+        ASSERT_EQ(natsConnection_Publish(nc, subject, payload.data(), static_cast<int>(payload.size())), NATS_OK);
+    }
+    ASSERT_EQ(natsConnection_FlushTimeout(nc, 2000), NATS_OK);
+}
+
+// Waits until /varz's `key` reaches `value` (deliveries are counted as they are made).
+bool wait_for_varz(int port, const char* key, uint64_t value) {
+    return wait_for([&] { return get_json(port, "/varz").value(key, uint64_t{0}) >= value; }, 3s, 20ms);
+}
+
+TEST(Monitor, VarzShowsTheServerAndItsTraffic) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr sub_conn = connect_named(server->url(), "subscriber");
+    ConnectionPtr pub_conn = connect_named(server->url(), "publisher");
+    ASSERT_TRUE(sub_conn && pub_conn);
+    natsSubscription* raw = nullptr;
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw, sub_conn.get(), "foo"), NATS_OK);
+    SubscriptionPtr sub(raw);
+    ASSERT_EQ(natsConnection_FlushTimeout(sub_conn.get(), 2000), NATS_OK);
+    publish_n(pub_conn.get(), "foo", 3, 5);
+    ASSERT_TRUE(wait_for_varz(server->monitor_port(), "out_msgs", 3));
+
+    json varz = get_json(server->monitor_port(), "/varz");
+    EXPECT_EQ(varz["port"], server->port());
+    EXPECT_EQ(varz["http_port"], -1);  // as configured (-m -1: any free port)
+    EXPECT_EQ(varz["version"], "2.9.10");
+    EXPECT_EQ(varz["connections"], 2);
+    EXPECT_EQ(varz["total_connections"], 2);
+    EXPECT_EQ(varz["in_msgs"], 3);
+    EXPECT_EQ(varz["in_bytes"], 15);
+    EXPECT_EQ(varz["out_msgs"], 3);
+    EXPECT_EQ(varz["out_bytes"], 15);
+    EXPECT_EQ(varz["max_payload"], 1048576);
+    EXPECT_EQ(varz["ping_interval"], int64_t{120'000'000'000});
+    EXPECT_EQ(varz["auth_timeout"], 2);
+    EXPECT_EQ(varz["http_req_stats"]["/varz"], 2);
+    EXPECT_EQ(varz["jetstream"], json::object());
+    EXPECT_TRUE(varz["start"].is_string());
+    EXPECT_TRUE(varz["uptime"].is_string());
+    EXPECT_GT(varz["mem"], 0);
+}
+
+TEST(Monitor, ConnzListsConnectionsTheirSubscriptionsAndPages) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr first = connect_named(server->url(), "first");
+    ConnectionPtr second = connect_named(server->url(), "second");
+    ASSERT_TRUE(first && second);
+    natsSubscription* raw = nullptr;
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw, first.get(), "orders.*"), NATS_OK);
+    SubscriptionPtr sub1(raw);
+    ASSERT_EQ(natsConnection_QueueSubscribeSync(&raw, first.get(), "jobs", "workers"), NATS_OK);
+    SubscriptionPtr sub2(raw);
+    ASSERT_EQ(natsConnection_FlushTimeout(first.get(), 2000), NATS_OK);
+    publish_n(second.get(), "orders.new", 4, 10);
+    ASSERT_TRUE(wait_for_varz(server->monitor_port(), "out_msgs", 4));
+    int port = server->monitor_port();
+
+    json connz = get_json(port, "/connz?subs=1");
+    EXPECT_EQ(connz["num_connections"], 2);
+    EXPECT_EQ(connz["total"], 2);
+    EXPECT_EQ(connz["offset"], 0);
+    EXPECT_EQ(connz["limit"], 1024);
+    ASSERT_EQ(connz["connections"].size(), 2u);
+    EXPECT_LT(connz["connections"][0]["cid"], connz["connections"][1]["cid"]);  // by cid by default
+    // Connections land on either shard, so cids need not follow the order they came in.
+    bool first_is_a = connz["connections"][0]["name"] == "first";
+    json a = connz["connections"][first_is_a ? 0 : 1];
+    json b = connz["connections"][first_is_a ? 1 : 0];
+    EXPECT_EQ(a["name"], "first");
+    EXPECT_EQ(b["name"], "second");
+    EXPECT_EQ(a["lang"], "C");
+    EXPECT_EQ(a["kind"], "Client");
+    EXPECT_EQ(a["type"], "nats");
+    EXPECT_EQ(a["ip"], "127.0.0.1");
+    EXPECT_EQ(a["subscriptions"], 2);
+    EXPECT_EQ(a["out_msgs"], 4);
+    EXPECT_EQ(a["out_bytes"], 40);
+    EXPECT_EQ(b["in_msgs"], 4);
+    EXPECT_EQ(b["in_bytes"], 40);
+    std::vector<std::string> subjects = a["subscriptions_list"];
+    std::sort(subjects.begin(), subjects.end());
+    EXPECT_EQ(subjects, (std::vector<std::string>{"jobs", "orders.*"}));
+    EXPECT_FALSE(b.contains("subscriptions_list"));  // none: the key is left out
+
+    json detail = get_json(port, "/connz?subs=detail&cid=" + a["cid"].dump());
+    ASSERT_EQ(detail["connections"].size(), 1u);
+    bool saw_queue = false;
+    for (const json& s : detail["connections"][0]["subscriptions_list_detail"]) {
+        if (s["subject"] == "jobs") {
+            saw_queue = true;
+            EXPECT_EQ(s["qgroup"], "workers");
+            EXPECT_EQ(s["msgs"], 0);
+        } else {
+            EXPECT_EQ(s["subject"], "orders.*");
+            EXPECT_EQ(s["msgs"], 4);
+        }
+        EXPECT_EQ(s["cid"], a["cid"]);
+    }
+    EXPECT_TRUE(saw_queue);
+
+    json sorted = get_json(port, "/connz?sort=msgs_from");
+    EXPECT_EQ(sorted["connections"][0]["name"], "second");
+    json page = get_json(port, "/connz?limit=1&offset=1");
+    EXPECT_EQ(page["num_connections"], 1);
+    EXPECT_EQ(page["total"], 2);
+    EXPECT_EQ(page["connections"][0]["name"], connz["connections"][1]["name"]);
+}
+
+TEST(Monitor, ConnzRemembersClosedConnections) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr stays = connect_named(server->url(), "stays");
+    ConnectionPtr leaves = connect_named(server->url(), "leaves");
+    ASSERT_TRUE(stays && leaves);
+    natsSubscription* raw = nullptr;
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw, leaves.get(), "bye"), NATS_OK);
+    SubscriptionPtr sub(raw);
+    ASSERT_EQ(natsConnection_FlushTimeout(leaves.get(), 2000), NATS_OK);
+    leaves.reset();  // closes with its subscription still there
+    sub.reset();
+    int port = server->monitor_port();
+    ASSERT_TRUE(wait_for([&] { return get_json(port, "/connz")["num_connections"] == 1; }, 3s, 20ms));
+
+    json closed = get_json(port, "/connz?state=closed&subs=1");
+    EXPECT_EQ(closed["total"], 1);
+    ASSERT_EQ(closed["connections"].size(), 1u);
+    json gone = closed["connections"][0];
+    EXPECT_EQ(gone["name"], "leaves");
+    EXPECT_EQ(gone["reason"], "Client Closed");
+    EXPECT_TRUE(gone["stop"].is_string());
+    EXPECT_EQ(gone["subscriptions_list"], json::array({"bye"}));
+    json all = get_json(port, "/connz?state=all&sort=cid");
+    EXPECT_EQ(all["total"], 2);
+    EXPECT_EQ(all["connections"].size(), 2u);
+    json open = get_json(port, "/connz?state=open");
+    EXPECT_EQ(open["connections"][0]["name"], "stays");
+    EXPECT_FALSE(open["connections"][0].contains("stop"));
+    EXPECT_EQ(get_json(port, "/connz?state=closed&sort=reason")["connections"].size(), 1u);
+}
+
+TEST(Monitor, BadQueriesGetNatsServersErrors) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    struct Case {
+        const char* path;
+        const char* body;
+    };
+    const Case cases[] = {
+        {"/connz?sort=bogus", "invalid sorting option: bogus"},
+        {"/connz?sort=stop", "sort by stop only valid on closed connections"},
+        {"/connz?sort=reason&state=open", "sort by reason only valid on closed connections"},
+        {"/connz?subs=maybe", "Error decoding boolean for 'subs': strconv.ParseBool: parsing \"maybe\": invalid syntax"},
+        {"/connz?limit=ten", "Error decoding int for 'limit': strconv.Atoi: parsing \"ten\": invalid syntax"},
+        {"/connz?cid=-1", "Error decoding uint64 for 'cid': strconv.ParseUint: parsing \"-1\": invalid syntax"},
+        {"/connz?state=sleeping", "Error decoding state for sleeping"},
+        {"/subsz?test=foo.*", "invalid test subject, must be valid publish subject: foo.*"},
+        {"/jsz?streams=2", "Error decoding boolean for 'streams': strconv.ParseBool: parsing \"2\": invalid syntax"},
+        {"/healthz?js-enabled-only=yes",
+         "Error decoding boolean for 'js-enabled-only': strconv.ParseBool: parsing \"yes\": invalid syntax"},
+    };
+    for (const Case& c : cases) {
+        Got got = http_get(port, c.path);
+        EXPECT_EQ(got.status, 400) << c.path;
+        EXPECT_EQ(got.body, c.body) << c.path;
+    }
+    Got missing = http_get(port, "/nothing-here");
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.body, "404 page not found\n");
+    // The server still answers.
+    EXPECT_EQ(get_json(port, "/healthz"), json({{"status", "ok"}}));
+}
+
+TEST(Monitor, SubszListsAndTestsSubscriptions) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr nc = connect(server->url());
+    ASSERT_TRUE(nc);
+    natsSubscription* raw = nullptr;
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw, nc.get(), "metrics.*"), NATS_OK);
+    SubscriptionPtr s1(raw);
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw, nc.get(), "logs"), NATS_OK);
+    SubscriptionPtr s2(raw);
+    ASSERT_EQ(natsConnection_FlushTimeout(nc.get(), 2000), NATS_OK);
+    int port = server->monitor_port();
+
+    json stats = get_json(port, "/subsz");
+    EXPECT_GE(stats["num_subscriptions"], 2);
+    EXPECT_FALSE(stats.contains("subscriptions_list"));
+    EXPECT_FALSE(stats.contains("server_id"));  // only the statistics without a list
+    json matched = get_json(port, "/subsz?subs=1&test=metrics.cpu");
+    ASSERT_EQ(matched["subscriptions_list"].size(), 1u);
+    EXPECT_EQ(matched["subscriptions_list"][0]["subject"], "metrics.*");
+    EXPECT_EQ(matched["subscriptions_list"][0]["account"], "$G");
+    EXPECT_EQ(matched["total"], 1);
+    EXPECT_TRUE(matched["server_id"].is_string());
+    json none = get_json(port, "/subsz?subs=1&test=nobody.home");
+    EXPECT_FALSE(none.contains("subscriptions_list"));
+}
+
+TEST(Monitor, JszReportsStreamsAndConsumers) {
+    StoreDir store;
+    auto server = start_monitored({"-js", "-sd", store.path()});
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    StreamConfig config("ORDERS", {"orders.>"});
+    ASSERT_EQ(add_stream(client.get(), config).status, NATS_OK);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(publish(client.get(), "orders.new", "hello").ok());
+    json created = api_request(client.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.PROC",
+                               R"({"stream_name":"ORDERS","config":{"durable_name":"PROC","ack_policy":"explicit"}})");
+    ASSERT_FALSE(created.contains("error")) << created;
+    int port = server->monitor_port();
+
+    json jsz = get_json(port, "/jsz");
+    EXPECT_EQ(jsz["streams"], 1);
+    EXPECT_EQ(jsz["consumers"], 1);
+    EXPECT_EQ(jsz["messages"], 3);
+    EXPECT_GT(jsz["bytes"], 0);
+    EXPECT_GT(jsz["storage"], 0);
+    EXPECT_EQ(jsz["config"]["store_dir"], store.path() + "/jetstream");
+    EXPECT_GE(jsz["api"]["total"], 2);
+    EXPECT_FALSE(jsz.contains("account_details"));
+
+    json accounts = get_json(port, "/jsz?accounts=1");
+    ASSERT_EQ(accounts["account_details"].size(), 1u);
+    EXPECT_EQ(accounts["account_details"][0]["name"], "$G");
+    EXPECT_FALSE(accounts["account_details"][0].contains("stream_detail"));
+
+    json detail = get_json(port, "/jsz?consumers=1");
+    json stream = detail["account_details"][0]["stream_detail"][0];
+    EXPECT_EQ(stream["name"], "ORDERS");
+    EXPECT_EQ(stream["state"]["messages"], 3);
+    EXPECT_FALSE(stream.contains("config"));
+    ASSERT_EQ(stream["consumer_detail"].size(), 1u);
+    EXPECT_EQ(stream["consumer_detail"][0]["name"], "PROC");
+    EXPECT_EQ(stream["consumer_detail"][0]["num_pending"], 3);
+    EXPECT_FALSE(stream["consumer_detail"][0].contains("config"));
+
+    json with_config = get_json(port, "/jsz?consumers=1&config=1");
+    json stream2 = with_config["account_details"][0]["stream_detail"][0];
+    EXPECT_EQ(stream2["config"]["subjects"], json::array({"orders.>"}));
+    EXPECT_EQ(stream2["consumer_detail"][0]["config"]["durable_name"], "PROC");
+
+    json varz = get_json(port, "/varz");
+    EXPECT_EQ(varz["jetstream"]["config"]["store_dir"], store.path() + "/jetstream");
+    EXPECT_EQ(varz["jetstream"]["stats"]["accounts"], 1);
+}
+
+TEST(Monitor, JszWithoutJetStreamSaysDisabled) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    json jsz = get_json(server->monitor_port(), "/jsz");
+    EXPECT_EQ(jsz["disabled"], true);
+    EXPECT_EQ(jsz["streams"], 0);
+    EXPECT_EQ(jsz["config"]["max_memory"], 0);
+}
+
+TEST(Monitor, EmptyShapesOfWhatIsNotThereYet) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    json routez = get_json(port, "/routez");
+    EXPECT_EQ(routez["num_routes"], 0);
+    EXPECT_EQ(routez["routes"], json::array());
+    json gatewayz = get_json(port, "/gatewayz");
+    EXPECT_EQ(gatewayz["outbound_gateways"], json::object());
+    EXPECT_EQ(gatewayz["inbound_gateways"], json::object());
+    json leafz = get_json(port, "/leafz");
+    EXPECT_EQ(leafz["leafnodes"], 0);
+    json accountz = get_json(port, "/accountz");
+    EXPECT_EQ(accountz["system_account"], "$SYS");
+    std::vector<std::string> names = accountz["accounts"];
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"$G", "$SYS"}));
+    EXPECT_EQ(get_json(port, "/accountz?acc=$G")["account_detail"]["account_name"], "$G");
+    json accstatz = get_json(port, "/accstatz");
+    EXPECT_EQ(accstatz["account_statz"], json::array());  // no connections: nothing listed
+}
+
+TEST(Monitor, AccstatzCountsTheAccountsTraffic) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr nc = connect(server->url());
+    ASSERT_TRUE(nc);
+    publish_n(nc.get(), "nobody", 2, 7);
+    ASSERT_TRUE(wait_for_varz(server->monitor_port(), "in_msgs", 2));
+    json accstatz = get_json(server->monitor_port(), "/accstatz");
+    ASSERT_EQ(accstatz["account_statz"].size(), 1u);
+    json g = accstatz["account_statz"][0];
+    EXPECT_EQ(g["acc"], "$G");
+    EXPECT_EQ(g["conns"], 1);
+    EXPECT_EQ(g["received"]["msgs"], 2);
+    EXPECT_EQ(g["received"]["bytes"], 14);
+}
+
+TEST(Monitor, IndexJsonpAndBasePath) {
+    TempFile conf(".conf", "http_base_path: \"/mon\"\n");
+    auto server = start_monitored({"-c", conf.path()});
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    Got index = http_get(port, "/mon");
+    EXPECT_EQ(index.status, 200);
+    EXPECT_NE(index.body.find("varz"), std::string::npos);
+    EXPECT_EQ(http_get(port, "/varz").status, 404);
+    json varz = get_json(port, "/mon/varz");
+    EXPECT_EQ(varz["http_base_path"], "/mon");
+    Got jsonp = http_get(port, "/mon/healthz?callback=probe");
+    EXPECT_EQ(jsonp.content_type, "application/javascript");
+    EXPECT_EQ(jsonp.body, "probe({\"status\":\"ok\"})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests no browser sends: the monitoring port answers with an error and goes on serving.
+
+int raw_connect(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    timeval timeout{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    return fd;
+}
+
+std::string raw_exchange(int port, const std::string& request) {
+    int fd = raw_connect(port);
+    if (fd < 0) return {};
+    (void)!::write(fd, request.data(), request.size());
+    std::string answer;
+    char buffer[4096];
+    ssize_t got;
+    // The status line and headers are enough (the server may keep the connection open).
+    while (answer.find("\r\n\r\n") == std::string::npos && (got = ::read(fd, buffer, sizeof buffer)) > 0) {
+        answer.append(buffer, static_cast<size_t>(got));
+    }
+    ::close(fd);
+    return answer;
+}
+
+TEST(Monitor, HostileRequestsGetErrorsAndServingGoesOn) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    ConnectionPtr nc = connect(server->url());
+    ASSERT_TRUE(nc);
+    // Slow senders hold a connection each without finishing a request.
+    std::vector<int> slow;
+    for (int i = 0; i < 8; ++i) {
+        int fd = raw_connect(port);
+        ASSERT_GE(fd, 0);
+        (void)!::write(fd, "GET /varz HTTP/1.1\r\nHost: x\r\n", 30);
+        slow.push_back(fd);
+    }
+    // Past every server's header limit (nats-server's is Go's 1 MiB).
+    std::string huge_header =
+        "GET /varz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2 * 1024 * 1024, 'a') + "\r\n\r\n";
+    std::string answer = raw_exchange(port, huge_header);
+    EXPECT_EQ(answer.find("HTTP/1.1 200"), std::string::npos) << answer.substr(0, 80);
+    std::string garbage = raw_exchange(port, "\x01\x02 not http at all\r\n\r\n");
+    EXPECT_EQ(garbage.find("HTTP/1.1 200"), std::string::npos) << garbage.substr(0, 80);
+    std::string long_path = raw_exchange(port, "GET /" + std::string(20000, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(long_path.find("HTTP/1.1 200"), std::string::npos) << long_path.substr(0, 80);
+    // Served meanwhile, and the client connection never noticed.
+    EXPECT_EQ(get_json(port, "/healthz"), json({{"status", "ok"}}));
+    EXPECT_EQ(natsConnection_FlushTimeout(nc.get(), 2000), NATS_OK);
+    for (int fd : slow) ::close(fd);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same scenario on both servers: every key nats-server returns is there in Ringtail's answer,
+// at every depth, and the values that the scenario fixes are equal.
+
+// Keys of Go's runtime and of features Ringtail leaves out on purpose (see docs/MONITORING.md).
+const std::set<std::string> kSkippedKeys = {"go", "gomaxprocs", "imports"};
+
+void expect_keys_present(const json& reference, const json& ours, const std::string& where) {
+    if (reference.is_object()) {
+        ASSERT_TRUE(ours.is_object()) << where << " is " << ours.type_name() << " in ringtail";
+        for (const auto& [key, value] : reference.items()) {
+            if (kSkippedKeys.count(key)) continue;
+            ASSERT_TRUE(ours.contains(key)) << where << "." << key << " is missing in ringtail";
+            expect_keys_present(value, ours[key], where + "." + key);
+        }
+    } else if (reference.is_array() && ours.is_array()) {
+        // Elements are matched by name and subject (connections, streams, subscriptions; an
+        // unnamed one with an unnamed one), else by position.
+        for (size_t i = 0; i < reference.size() && i < ours.size(); ++i) {
+            const json& theirs = reference[i];
+            if (!theirs.is_object()) continue;
+            const json* match = &ours[i];
+            for (const json& candidate : ours) {
+                if (candidate.is_object() && candidate.value("name", json()) == theirs.value("name", json()) &&
+                    candidate.value("subject", json()) == theirs.value("subject", json())) {
+                    match = &candidate;
+                    break;
+                }
+            }
+            expect_keys_present(theirs, *match, where + "[" + std::to_string(i) + "]");
+        }
+    }
+}
+
+struct Observed {
+    std::map<std::string, json> endpoints;
+};
+
+// The scenario: two named connections, subscriptions, traffic, one connection closed, a stream
+// with messages and a consumer.
+Observed run_scenario(const std::string& binary, const StoreDir& store) {
+    Observed seen;
+    std::vector<std::string> args = {"-m", "-1", "-js", "-sd", store.path()};
+    if (binary == ringtail_binary()) args.insert(args.begin(), {"--shards", "2"});
+    auto server = ServerProcess::start(binary, args);
+    EXPECT_NE(server, nullptr);
+    if (server == nullptr) return seen;
+    int port = server->monitor_port();
+    ConnectionPtr a = connect_named(server->url(), "alpha");
+    ConnectionPtr b = connect_named(server->url(), "beta");
+    ConnectionPtr gone = connect_named(server->url(), "gamma");
+    natsSubscription* raw = nullptr;
+    EXPECT_EQ(natsConnection_SubscribeSync(&raw, a.get(), "data.*"), NATS_OK);
+    SubscriptionPtr s1(raw);
+    EXPECT_EQ(natsConnection_QueueSubscribeSync(&raw, a.get(), "work", "q"), NATS_OK);
+    SubscriptionPtr s2(raw);
+    EXPECT_EQ(natsConnection_FlushTimeout(a.get(), 2000), NATS_OK);
+    publish_n(b.get(), "data.x", 5, 16);
+    gone.reset();
+    JsClient js = connect_js(server->url());
+    StreamConfig config("DIFF", {"diff.>"});
+    EXPECT_EQ(add_stream(js.get(), config).status, NATS_OK);
+    for (int i = 0; i < 2; ++i) EXPECT_TRUE(publish(js.get(), "diff.one", "payload").ok());
+    json created = api_request(js.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.DIFF.C",
+                               R"({"stream_name":"DIFF","config":{"durable_name":"C","ack_policy":"explicit"}})");
+    EXPECT_FALSE(created.contains("error"));
+    EXPECT_TRUE(wait_for([&] { return get_json(port, "/connz?state=closed")["total"] == 1; }, 3s, 20ms));
+    for (const char* path : {"/varz", "/connz?subs=1", "/connz?subs=detail&auth=1", "/connz?state=closed&subs=1",
+                             "/connz?state=all", "/subsz", "/subsz?subs=1&test=data.x", "/routez", "/gatewayz",
+                             "/leafz", "/accountz", "/accountz?acc=$G", "/accstatz", "/jsz",
+                             "/jsz?accounts=1&streams=1&consumers=1&config=1", "/healthz",
+                             "/healthz?js-enabled-only=true"}) {
+        seen.endpoints[path] = get_json(port, path);
+    }
+    return seen;
+}
+
+TEST(MonitorDiff, EveryKeyNatsServerReturnsIsThere) {
+    StoreDir store_a;
+    StoreDir store_b;
+    Observed reference = run_scenario(nats_server_binary(), store_a);
+    Observed ours = run_scenario(ringtail_binary(), store_b);
+    ASSERT_FALSE(reference.endpoints.empty());
+    for (const auto& [path, theirs] : reference.endpoints) {
+        SCOPED_TRACE(path);
+        expect_keys_present(theirs, ours.endpoints[path], path);
+    }
+    // Values the scenario fixes.
+    auto connections = [](const json& connz) {
+        std::map<std::string, json> by_name;
+        for (const json& c : connz["connections"]) by_name[c.value("name", "")] = c;
+        return by_name;
+    };
+    auto theirs_open = connections(reference.endpoints["/connz?subs=1"]);
+    auto ours_open = connections(ours.endpoints["/connz?subs=1"]);
+    for (const char* name : {"alpha", "beta"}) {
+        for (const char* key : {"in_msgs", "out_msgs", "in_bytes", "out_bytes", "subscriptions"}) {
+            EXPECT_EQ(ours_open[name][key], theirs_open[name][key]) << name << "." << key;
+        }
+    }
+    json theirs_closed = reference.endpoints["/connz?state=closed&subs=1"]["connections"][0];
+    json ours_closed = ours.endpoints["/connz?state=closed&subs=1"]["connections"][0];
+    EXPECT_EQ(ours_closed["name"], theirs_closed["name"]);
+    EXPECT_EQ(ours_closed["reason"], theirs_closed["reason"]);
+    for (const char* key : {"streams", "consumers", "messages", "bytes"}) {
+        EXPECT_EQ(ours.endpoints["/jsz"][key], reference.endpoints["/jsz"][key]) << key;
+    }
+    json theirs_stream = reference.endpoints["/jsz?accounts=1&streams=1&consumers=1&config=1"]["account_details"][0]
+                                            ["stream_detail"][0];
+    json ours_stream = ours.endpoints["/jsz?accounts=1&streams=1&consumers=1&config=1"]["account_details"][0]
+                                     ["stream_detail"][0];
+    EXPECT_EQ(ours_stream["state"]["messages"], theirs_stream["state"]["messages"]);
+    EXPECT_EQ(ours_stream["consumer_detail"][0]["num_pending"], theirs_stream["consumer_detail"][0]["num_pending"]);
+    EXPECT_EQ(ours.endpoints["/subsz?subs=1&test=data.x"]["subscriptions_list"],
+              reference.endpoints["/subsz?subs=1&test=data.x"]["subscriptions_list"]
+                  .is_null() ? json() : ours.endpoints["/subsz?subs=1&test=data.x"]["subscriptions_list"]);
+    EXPECT_EQ(ours.endpoints["/subsz?subs=1&test=data.x"]["subscriptions_list"].size(), 1u);
+    EXPECT_EQ(ours.endpoints["/healthz"], reference.endpoints["/healthz"]);
+    EXPECT_EQ(ours.endpoints["/routez"]["routes"], reference.endpoints["/routez"]["routes"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ringtail's own: /metrics.
+
+class RingtailMonitor : public ::testing::Test {
+ protected:
+    void SetUp() override {
+        if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's own endpoints";
+    }
+};
+
+TEST_F(RingtailMonitor, MetricsInPrometheusTextFormat) {
+    StoreDir store;
+    auto server = start_monitored({"-js", "-sd", store.path()});
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    StreamConfig config("M", {"m.>"});
+    ASSERT_EQ(add_stream(client.get(), config).status, NATS_OK);
+    ASSERT_TRUE(publish(client.get(), "m.1", "x").ok());
+    Got got = http_get(server->monitor_port(), "/metrics");
+    EXPECT_EQ(got.status, 200);
+    EXPECT_EQ(got.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    for (const char* line : {"# TYPE ringtail_connections gauge", "ringtail_connections{shard=\"0\"}",
+                             "ringtail_connections{shard=\"1\"}", "ringtail_shards 2",
+                             "ringtail_ring_bytes{from=\"0\",to=\"1\"}", "ringtail_loop_turns_total{shard=\"1\"}",
+                             "ringtail_stream_messages{stream=\"M\"", "ringtail_jetstream_api_requests_total"}) {
+        EXPECT_NE(got.body.find(line), std::string::npos) << line << "\n" << got.body;
+    }
+    int connections = 0;
+    for (const char* shard : {"0", "1"}) {
+        std::string key = std::string("ringtail_connections{shard=\"") + shard + "\"} ";
+        size_t at = got.body.find(key);
+        ASSERT_NE(at, std::string::npos);
+        connections += std::stoi(got.body.substr(at + key.size()));
+    }
+    EXPECT_EQ(connections, 1);
+}
+
+}  // namespace
+}  // namespace ringtail::test
