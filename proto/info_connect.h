@@ -20,6 +20,7 @@ struct Info {
     bool jetstream = false;
     uint64_t client_id = 0;  // omitted when 0
     std::string client_ip;   // omitted when empty
+    bool lame_duck_mode = false;  // "ldm", omitted when false
     std::string ringtail_version;
 };
 

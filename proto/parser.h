@@ -86,6 +86,7 @@ public:
     // While set, any op that does not start with CONNECT is an authorization violation.
     void set_require_connect(bool require) { require_connect_ = require; }
     void set_max_payload(int64_t bytes) { limits_.max_payload_bytes = bytes; }
+    void set_max_control_line(int64_t bytes) { limits_.max_control_line_bytes = bytes; }
     // HPUB is refused (closed without -ERR, as nats-server) until CONNECT negotiated headers.
     void set_headers_allowed(bool allowed) { headers_allowed_ = allowed; }
 

@@ -318,7 +318,48 @@ ClientConn::Auth ClientConn::check_auth() {
 void ClientConn::on_password_verified(bool ok) {
     if (auth_ != Auth::kVerifying) return;
     auth_ = ok ? Auth::kPassed : Auth::kFailed;
+    if (rechecking_) {
+        rechecking_ = false;
+        if (!ok) {
+            close(proto::err::kAuthorizationViolation, "Authentication Failure");
+            return;
+        }
+        request_rearm();  // reading stopped while the check ran
+        return;
+    }
     resume();
+}
+
+void ClientConn::send_async_info(const std::string& info_line) {
+    if (closing_ || !connect_received_ || options_.protocol < 1) return;
+    out_.append(info_line);
+    queued_output();
+}
+
+void ClientConn::options_reloaded(bool auth_changed) {
+    const config::Options& options = host_.options();
+    tracing_ = logger().trace_enabled();
+    parser_.set_max_payload(options.max_payload_bytes);
+    parser_.set_max_control_line(options.max_control_line_bytes);
+    if (!auth_changed || closing_ || !connect_received_ || auth_ == Auth::kVerifying) return;
+    if (!host_.auth_required()) {
+        auth_ = Auth::kPassed;
+        return;
+    }
+    auth_ = Auth::kUnchecked;
+    switch (check_auth()) {
+        case Auth::kFailed:
+            close(proto::err::kAuthorizationViolation, "Authentication Failure");
+            break;
+        case Auth::kVerifying:
+            rechecking_ = true;
+            socket_.stop_recv();
+            break;
+        case Auth::kUnchecked:
+        case Auth::kPassed:
+            auth_ = Auth::kPassed;
+            break;
+    }
 }
 
 Flow ClientConn::on_connect(std::string_view json) {

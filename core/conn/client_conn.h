@@ -99,6 +99,14 @@ public:
     void close(std::string_view error, std::string_view reason);
     // The server stops without waiting any longer: both directions of the socket shut down.
     void abort() { socket_.shutdown(); }
+    // An INFO the server sends on its own (lame duck mode): only to a client that has sent
+    // CONNECT with protocol 1, as nats-server does.
+    void send_async_info(const std::string& info_line);
+    // The configuration was reloaded: limits and trace level apply from now on; with
+    // `auth_changed`, the client's credentials are checked again and a client no longer
+    // allowed is closed with -ERR 'Authorization Violation', as nats-server does.
+    void options_reloaded(bool auth_changed);
+    const std::string& client_ip() const { return identity_.ip; }
     uint32_t slot() const { return slot_; }
     // ---- figures (monitoring) ----
     const monitor::Traffic& traffic() const { return traffic_; }
@@ -151,11 +159,12 @@ private:
     io::Socket socket_;
     const Identity identity_;
     const std::string log_prefix_;  // "ip:port - cid:N - ", as nats-server's log lines
-    const bool tracing_;
+    bool tracing_;
     proto::Parser parser_;
     proto::ConnectOptions options_;
     bool connect_received_ = false;
     Auth auth_ = Auth::kUnchecked;
+    bool rechecking_ = false;  // a reload asked for the credentials to be checked again
 
     base::StringMap<std::unique_ptr<Subscription>> subs_;
 

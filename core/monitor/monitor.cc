@@ -100,7 +100,7 @@ int64_t max_storage(const config::Options& options, const std::string& store_dir
 }
 
 ojson js_config(const Server& server) {
-    const config::Options& options = server.options();
+    config::Options options = server.options_snapshot();
     std::string dir = server.store_dir() + "/jetstream";
     return {{"max_memory", max_memory(options)}, {"max_storage", max_storage(options, dir)}, {"store_dir", dir}};
 }
@@ -320,7 +320,7 @@ double Monitor::cpu_percent() {
 }
 
 Response Monitor::varz() {
-    const config::Options& options = server_.options();
+    config::Options options = server_.options_snapshot();
     std::vector<ShardFigures> shards = server_.gather({}, kGatherTimeout);
     Totals totals = add_up(shards);
     int64_t now = base::wall_clock_ns();
@@ -330,7 +330,7 @@ Response Monitor::varz() {
                  {"proto", 1},
                  {"host", options.host},
                  {"port", server_.port()}};
-    if (server_.auth_required()) out["auth_required"] = true;
+    if (!options.user.empty() || !options.token.empty()) out["auth_required"] = true;
     out["max_connections"] = options.max_connections;
     if (options.max_subscriptions > 0) out["max_subscriptions"] = options.max_subscriptions;
     out["ping_interval"] = std::chrono::duration_cast<std::chrono::nanoseconds>(options.ping_interval).count();
@@ -377,7 +377,7 @@ Response Monitor::varz() {
         for (const auto& [path, count] : requests_) stats[path] = count;
         out["http_req_stats"] = std::move(stats);
     }
-    out["config_load_time"] = rfc3339(server_.start_ns());
+    out["config_load_time"] = rfc3339(server_.config_load_ns());
     out["system_account"] = "$SYS";
     // Ringtail's own.
     out["shards"] = server_.shard_count();
@@ -560,7 +560,7 @@ Response Monitor::jsz(const Params& params) {
 
     int64_t now = base::wall_clock_ns();
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(now)}};
-    if (!server_.options().jetstream) {
+    if (!server_.options_snapshot().jetstream) {
         out["disabled"] = true;
         out["config"] = {{"max_memory", 0}, {"max_storage", 0}};
         out.update(ojson{{"memory", 0},
@@ -606,7 +606,7 @@ Response Monitor::jsz(const Params& params) {
             for (const StreamFigures* stream : list) {
                 ojson one = ojson::parse(stream->detail.dump());
                 // One server: it leads every stream, as nats-server reports it outside a cluster.
-                one["cluster"] = {{"leader", server_.options().server_name}};
+                one["cluster"] = {{"leader", server_.options_snapshot().server_name}};
                 details.push_back(std::move(one));
             }
             if (!details.empty()) detail["stream_detail"] = std::move(details);
@@ -650,7 +650,7 @@ Response Monitor::accountz(const Params& params) {
                              {"is_system", account == "$SYS"},
                              {"expired", false},
                              {"complete", true},
-                             {"jetstream_enabled", account == "$G" && server_.options().jetstream},
+                             {"jetstream_enabled", account == "$G" && server_.options_snapshot().jetstream},
                              {"leafnode_connections", 0},
                              {"client_connections", 0},
                              {"subscriptions", 0},
@@ -790,7 +790,7 @@ Response Monitor::metrics() {
         family("ring_capacity_bytes", "gauge", "Capacity of each ring between two shards.");
         out += "ringtail_ring_capacity_bytes " + std::to_string(shards[0].ring_capacity_bytes) + "\n";
     }
-    if (!server_.options().jetstream) return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(out)};
+    if (!server_.options_snapshot().jetstream) return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(out)};
 
     Server::JsUsage usage = server_.js_usage();
     family("jetstream_memory_bytes", "gauge", "Bytes held by memory streams.");
@@ -845,7 +845,7 @@ Response Monitor::metrics() {
 }
 
 Response Monitor::index() const {
-    std::string base = server_.options().http_base_path;
+    std::string base = server_.options_snapshot().http_base_path;
     while (!base.empty() && base.back() == '/') base.pop_back();
     std::string body = "<html lang=\"en\">\n<head><title>Ringtail monitoring</title></head>\n<body>\n";
     body += "<p>ringtail v" + std::string(kRingtailVersion) + " (nats-server " + kNatsCompatVersion +

@@ -2,10 +2,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -13,11 +16,14 @@
 #include "core/monitor/monitor.h"
 #include "core/server/log.h"
 #include "core/server/server.h"
+#include "core/server/signal_command.h"
 #include "io/uring.h"
 #include "proto/config/flags.h"
 
 namespace {
 
+using io_clock = std::chrono::steady_clock;
+using ringtail::core::log_debug;
 using ringtail::core::log_error;
 using ringtail::core::log_fatal;
 using ringtail::core::log_info;
@@ -46,6 +52,98 @@ std::string write_ports_file(const ringtail::config::Options& options, const std
     return path;
 }
 
+// SIGHUP: the config file read again with the command line over it, applied where
+// nats-server can (Server::reload), the pid and ports files moved when they changed.
+void reload(ringtail::core::Server& server, int argc, char** argv, ringtail::config::Options& options,
+            std::string& ports_file, const std::string& exe, int http_port) {
+    if (options.config_file.empty()) {
+        log_error("Failed to reload server configuration: can only reload config when a file is provided using -c "
+                  "or --config");
+        return;
+    }
+    ringtail::config::Options fresh;
+    std::vector<std::string> warnings;
+    ringtail::config::FlagOutcome outcome = ringtail::config::parse_flags(argc, argv, fresh, warnings);
+    if (outcome.action != ringtail::config::FlagOutcome::Action::kRun) {
+        log_error("Failed to reload server configuration: " + outcome.message);
+        return;
+    }
+    if (!fresh.unsupported_flags.empty() || !fresh.unsupported_features.empty()) {
+        std::string what;
+        for (const auto& item : fresh.unsupported_flags) what += " " + item;
+        for (const auto& item : fresh.unsupported_features) what += " " + item;
+        log_error("Failed to reload server configuration: not supported by this ringtail version:" + what);
+        return;
+    }
+    auto reloaded = server.reload(fresh);
+    if (!reloaded) {
+        log_error("Failed to reload server configuration: " + reloaded.error().text);
+        return;
+    }
+    for (const std::string& line : *reloaded) log_info(line);
+    if (fresh.pid_file != options.pid_file) {
+        if (!options.pid_file.empty()) std::filesystem::remove(options.pid_file);
+        if (!fresh.pid_file.empty()) std::ofstream(fresh.pid_file) << getpid();
+    }
+    if (fresh.ports_file_dir != options.ports_file_dir) {
+        if (!ports_file.empty()) std::filesystem::remove(ports_file);
+        ports_file.clear();
+        if (!fresh.ports_file_dir.empty()) ports_file = write_ports_file(fresh, exe, server.port(), http_port);
+    }
+    options = server.options();
+    log_info("Reloaded server configuration");
+}
+
+// Lame duck mode as nats-server runs it: no new clients and an INFO with "ldm" to the connected
+// ones (Server::enter_lame_duck); after the grace period the clients are closed one at a time,
+// spread over the rest of the duration and at most a second apart; then the server stops.
+class LameDuck {
+public:
+    bool active() const { return active_; }
+
+    void start(ringtail::core::Server& server, const ringtail::config::Options& options) {
+        active_ = true;
+        log_info("Entering lame duck mode, stop accepting new clients");
+        server.enter_lame_duck();
+        uint64_t clients = 0;
+        for (const auto& shard : server.gather({}, std::chrono::seconds(2))) {
+            left_.push_back(static_cast<uint32_t>(shard.connections));
+            clients += shard.connections;
+        }
+        auto spread = std::chrono::nanoseconds(options.lame_duck_duration - options.lame_duck_grace_period);
+        if (spread <= std::chrono::nanoseconds::zero()) spread = std::chrono::seconds(1);
+        interval_ = std::clamp<std::chrono::nanoseconds>(spread / std::max<uint64_t>(clients, 1),
+                                                         std::chrono::nanoseconds(1), std::chrono::seconds(1));
+        next_ = io_clock::now() + options.lame_duck_grace_period;
+        if (clients == 0) next_ = io_clock::now();  // nobody to wait for
+    }
+
+    // Closes the next client when its time has come; true once there are none left.
+    bool step(ringtail::core::Server& server) {
+        if (io_clock::now() < next_) return false;
+        auto shard = std::find_if(left_.begin(), left_.end(), [](uint32_t n) { return n > 0; });
+        if (shard == left_.end()) return true;
+        if (!closing_) {
+            closing_ = true;
+            log_info("Closing existing clients");
+        }
+        server.close_clients(static_cast<uint32_t>(shard - left_.begin()), 1);
+        --*shard;
+        // A random pause of at least half the interval, as nats-server's.
+        auto pause = std::chrono::nanoseconds(random_() % static_cast<uint64_t>(interval_.count()));
+        next_ = io_clock::now() + std::max(pause, interval_ / 2);
+        return false;
+    }
+
+private:
+    bool active_ = false;
+    bool closing_ = false;
+    io_clock::time_point next_{};
+    std::chrono::nanoseconds interval_{1};
+    std::vector<uint32_t> left_;  // by shard: clients still to close
+    std::mt19937_64 random_{static_cast<uint64_t>(getpid())};
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,7 +169,14 @@ int main(int argc, char** argv) {
             return 1;
     }
 
-    if (auto opened = ringtail::core::logger().open(options.log_file, options.debug, options.trace, options.logtime);
+    if (!options.signal_command.empty()) {
+        if (auto sent = ringtail::core::send_signal_command(options.signal_command, exe_name(argv[0])); !sent) {
+            std::fprintf(stderr, "%s: %s\n", exe_name(argv[0]).c_str(), sent.error().text.c_str());
+            return 1;
+        }
+        return 0;
+    }
+    if (auto opened = ringtail::core::logger().open(ringtail::core::log_settings(options, exe_name(argv[0])));
         !opened) {
         std::fprintf(stderr, "ringtail: %s\n", opened.error().text.c_str());
         return 1;
@@ -146,19 +251,27 @@ int main(int argc, char** argv) {
     log_info("Listening for client connections on " + options.host + ":" + std::to_string(server.port()));
     log_info("Server is ready");
 
-    // A shard that fails stops the server too, so wake up regularly to notice.
+    // Signals, as nats-server takes them: INT and TERM stop, HUP reloads the configuration,
+    // USR1 reopens the log file, USR2 enters lame duck mode. A shard that fails stops the
+    // server too, so wake up regularly to notice.
+    LameDuck lame_duck;
     while (!server.stop_requested()) {
-        timespec wake{0, 200'000'000};
+        timespec wake{0, 50'000'000};
         int signal_number = sigtimedwait(&signals, nullptr, &wake);
-        if (signal_number < 0) continue;
-        if (signal_number == SIGINT || signal_number == SIGTERM) {
-            log_info(std::string("Trapped \"") + (signal_number == SIGINT ? "interrupt" : "terminated") +
-                     "\" signal");
-            server.request_stop();
-        } else {
-            log_warn("signal " + std::to_string(signal_number) + " is not supported yet; ignored");
+        if (signal_number == SIGINT || (signal_number == SIGTERM && !lame_duck.active())) {
+            // (In lame duck mode TERM waits for it to end, as nats-server's does.)
+            log_debug(std::string("Trapped \"") + (signal_number == SIGINT ? "interrupt" : "terminated") +
+                      "\" signal");
+            break;
         }
+        if (signal_number == SIGUSR1) log_info(ringtail::core::logger().reopen());
+        if (signal_number == SIGHUP) {
+            reload(server, argc, argv, options, ports_file, exe_name(argv[0]), http ? http->port() : 0);
+        }
+        if (signal_number == SIGUSR2 && !lame_duck.active()) lame_duck.start(server, options);
+        if (lame_duck.active() && lame_duck.step(server)) break;
     }
+    server.request_stop();
     log_info("Initiating Shutdown...");
     if (http) http->stop();
     auto ended = server.wait();

@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "core/js/jetstream.h"
 #include "core/server/log.h"
+#include "core/server/reload.h"
 #include "core/shard/mesh.h"
 #include "core/shard/shard.h"
 #include "io/listener.h"
@@ -58,6 +59,7 @@ Server::Server(config::Options options) : options_(std::move(options)) {
                                        : static_cast<uint32_t>(cpus_.size());
     server_id_ = make_server_id();
     start_ns_ = base::wall_clock_ns();
+    config_load_ns_ = start_ns_;
     if (options_.server_name.empty()) options_.server_name = server_id_;
 }
 
@@ -92,6 +94,41 @@ std::vector<monitor::ShardFigures> Server::gather(const monitor::Query& query,
     return out;
 }
 
+Result<std::vector<std::string>, Error> Server::reload(config::Options fresh) {
+    if (fresh.server_name.empty()) fresh.server_name = server_id_;
+    auto plan = plan_reload(options_, fresh);
+    if (!plan) return fail(plan.error().code, plan.error().text);
+    if (plan->logging) {
+        Logger::Settings settings = log_settings(fresh);
+        if (auto configured = logger().reconfigure(settings); !configured) return fail(configured.error().code, configured.error().text);
+    }
+    {
+        std::lock_guard lock(options_mutex_);
+        options_ = fresh;
+    }
+    config_load_ns_ = base::wall_clock_ns();
+    for (auto& shard : shards_) {
+        Shard* target = shard.get();
+        target->post([target, fresh, auth = plan->auth] { target->apply_options(fresh, auth); });
+    }
+    return std::move(plan->lines);
+}
+
+void Server::enter_lame_duck() {
+    for (int fd : listen_fds_) {
+        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& shard : shards_) {
+        Shard* target = shard.get();
+        target->post([target] { target->enter_lame_duck(); });
+    }
+}
+
+void Server::close_clients(uint32_t shard, size_t count) {
+    Shard* target = shards_[shard].get();
+    target->post([target, count] { target->close_clients(count); });
+}
+
 Server::JsUsage Server::js_usage() const {
     if (!js_counters_) return {};
     return {js_counters_->memory_bytes(), js_counters_->file_bytes(), js_counters_->api_total(),
@@ -114,19 +151,26 @@ void Server::request_stop() {
     }
 }
 
-proto::Info Server::info(uint64_t client_id, const std::string& client_ip) const {
+config::Options Server::options_snapshot() const {
+    std::lock_guard lock(options_mutex_);
+    return options_;
+}
+
+proto::Info Server::info(const config::Options& options, uint64_t client_id, const std::string& client_ip,
+                         bool lame_duck) const {
     proto::Info info;
     info.server_id = server_id_;
-    info.server_name = options_.server_name;
+    info.server_name = options.server_name;
     info.version = kNatsCompatVersion;
-    info.host = options_.host;
+    info.host = options.host;
     info.port = port_;
     info.headers = true;
-    info.auth_required = auth_required();
-    info.max_payload_bytes = options_.max_payload_bytes;
-    info.jetstream = options_.jetstream;
+    info.auth_required = !options.user.empty() || !options.token.empty();
+    info.max_payload_bytes = options.max_payload_bytes;
+    info.jetstream = options.jetstream;
     info.client_id = client_id;
     info.client_ip = client_ip;
+    info.lame_duck_mode = lame_duck;
     info.ringtail_version = kRingtailVersion;
     return info;
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <latch>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,18 +45,34 @@ public:
     // Waits for every shard to finish.
     [[nodiscard]] Result<void, Error> wait();
 
+    // The options as the main thread knows them (it is the only one that changes them, with
+    // reload()); other threads take options_snapshot().
     const config::Options& options() const { return options_; }
+    config::Options options_snapshot() const;
     uint32_t shard_count() const { return shard_count_; }
     int port() const { return port_; }
     const std::string& server_id() const { return server_id_; }
-    bool auth_required() const { return !options_.user.empty() || !options_.token.empty(); }
-    proto::Info info(uint64_t client_id, const std::string& client_ip) const;
+    // The INFO a client gets, under `options` (the caller's copy).
+    proto::Info info(const config::Options& options, uint64_t client_id, const std::string& client_ip,
+                     bool lame_duck) const;
+
+    // ---- operations: from the main thread, once start() has succeeded ----
+    // SIGHUP: `fresh` is the configuration read again (flags over the file). What nats-server
+    // reloads is applied (authorization, limits, logging); returns the "Reloaded: ..." lines,
+    // or nats-server's error for an option that cannot change while running, with nothing
+    // applied.
+    [[nodiscard]] Result<std::vector<std::string>, Error> reload(config::Options fresh);
+    // Lame duck mode: no new connections; connected clients are told (INFO with "ldm").
+    void enter_lame_duck();
+    // Asks `shard` to close up to `count` of its client connections.
+    void close_clients(uint32_t shard, size_t count);
 
     // ---- monitoring: from any thread, once start() has succeeded ----
     // Asks every shard for its figures (each copies them on its own thread) and waits at most
     // `timeout` for them; a shard that did not answer in time is left with answered == false.
     std::vector<monitor::ShardFigures> gather(const monitor::Query& query, std::chrono::milliseconds timeout) const;
     int64_t start_ns() const { return start_ns_; }
+    int64_t config_load_ns() const { return config_load_ns_.load(std::memory_order_relaxed); }
     // JetStream (with -js): where the store is, and what the account uses.
     const std::string& store_dir() const { return js_store_dir_; }
     struct JsUsage {
@@ -83,11 +100,13 @@ private:
     [[nodiscard]] Result<void, Error> start_jetstream();
 
     config::Options options_;
+    mutable std::mutex options_mutex_;  // options_ changes (main thread) against snapshots
     uint32_t shard_count_ = 1;
     std::vector<int> cpus_;
     int port_ = 0;
     std::string server_id_;
     int64_t start_ns_ = 0;
+    std::atomic<int64_t> config_load_ns_{0};  // start, then each reload
     std::vector<int> listen_fds_;
     int port_claim_fd_ = -1;  // io::claim_port()
     std::unique_ptr<MeshLinks> links_;

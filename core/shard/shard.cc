@@ -54,6 +54,7 @@ ClientConn::Identity peer_of(int fd, uint64_t client_id) {
 Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
     : server_(server),
       index_(index),
+      options_(server.options()),
       listen_fd_(listen_fd),
       mesh_(index, links, *this),
       switch_(mesh_, uint64_t{index} * 7919 + 17),
@@ -106,10 +107,11 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
         if (server_.ring_fd(peer) < 0) return fail(Errc::kIo, {});  // that shard reports its own failure
     }
     tag_ = loop_.attach(*this);
-    closed_max_ = (server_.options().max_closed_clients + mesh_.shards() - 1) / mesh_.shards();
+    closed_max_ = (options_.max_closed_clients + mesh_.shards() - 1) / mesh_.shards();
     if (auto inbox = inbox_.start(); !inbox) return failed(inbox.error());
     Result<void, Error> opened = buffers_.init(loop_.raw(), kRecvBufferGroup, kRecvBufferCount, kRecvBufferBytes);
-    if (server_.options().jetstream) {
+    js_setup.options = &options_;
+    if (options_.jetstream) {
         if (opened) {
             disk_ = std::make_unique<io::DirectDisk>(loop_);
             opened = disk_->init();
@@ -125,8 +127,7 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
         server_.jetstream_barrier();
         if (opened) drain_inbound();
     }
-    const config::Options& options = server_.options();
-    if (opened && (auth::is_bcrypt(options.password) || auth::is_bcrypt(options.token))) {
+    if (opened && (auth::is_bcrypt(options_.password) || auth::is_bcrypt(options_.token))) {
         worker_ = std::make_unique<io::Worker>(loop_);
         opened = worker_->start();
     }
@@ -203,7 +204,7 @@ void Shard::arm_accept() {
 void Shard::on_accept(int32_t result, uint32_t flags) {
     if (!(flags & IORING_CQE_F_MORE)) accepting_ = false;
     if (result < 0) {
-        if (result == -ECANCELED || stopping_ || server_.stop_requested()) return;
+        if (result == -ECANCELED || stopping_ || lame_duck_ || server_.stop_requested()) return;
         if (result == -EMFILE || result == -ENFILE || result == -ENOBUFS || result == -ENOMEM) {
             // Out of descriptors or memory: retrying at once would spin. Back off as
             // nats-server does (10 ms doubling to 1 s); the tick re-arms.
@@ -224,7 +225,7 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     accept_backoff_ = std::chrono::milliseconds(0);
     if (!accepting_ && !stopping_) arm_accept();
     int fd = result;
-    if (stopping_) {
+    if (stopping_ || lame_duck_) {
         ::close(fd);
         return;
     }
@@ -244,7 +245,7 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     uint64_t client_id = 1 + index_ + uint64_t{mesh_.shards()} * client_seq_++;
     uint32_t generation = generation_next_++;
     ClientConn::Identity peer = peer_of(fd, client_id);
-    std::string info = proto::encode_info(server_.info(client_id, peer.ip));
+    std::string info = proto::encode_info(server_.info(options_, client_id, peer.ip, /*lame_duck=*/false));
     slots_[slot].generation = generation;
     slots_[slot].conn = std::make_unique<ClientConn>(
         static_cast<ConnHost&>(*this), slot, loop_, fd, kRecvBufferGroup, io::Loop::user_data(tag_, token(Op::kRecv, slot, generation)),
@@ -253,13 +254,13 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     ++total_connections_;
     int64_t count = server_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
     conn.log_line("Client connection created", true);
-    conn.start(info, /*refuse=*/count > server_.options().max_connections);
+    conn.start(info, /*refuse=*/count > options_.max_connections);
 }
 
 void Shard::on_tick() {
     io::Clock::time_point now = io::Clock::now();
     loop_.schedule(tick_, now + kTick);
-    if (!accepting_ && !stopping_ && now >= accept_retry_at_) arm_accept();
+    if (!accepting_ && !stopping_ && !lame_duck_ && now >= accept_retry_at_) arm_accept();
     for (Slot& slot : slots_) {
         if (slot.conn) slot.conn->on_tick(now);
     }
@@ -269,9 +270,7 @@ void Shard::on_tick() {
 // ---------------------------------------------------------------------------------------------
 // Routing, for connections and for JetStream
 
-const config::Options& Shard::options() const { return server_.options(); }
-
-bool Shard::auth_required() const { return server_.auth_required(); }
+const config::Options& Shard::options() const { return options_; }
 
 void Shard::verify_password(ClientConn& conn, std::string hash, std::string password) {
     RT_ASSERT(worker_ != nullptr);
@@ -332,6 +331,41 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
     out.ring_capacity_bytes = mesh_.ring_capacity_bytes();
     for (uint32_t peer = 0; peer < mesh_.shards(); ++peer) out.ring_bytes_out.push_back(mesh_.bytes_waiting(peer));
     if (js_) js_->figures(query, out);
+}
+
+void Shard::apply_options(const config::Options& options, bool auth_changed) {
+    options_ = options;
+    if (!worker_ && (auth::is_bcrypt(options_.password) || auth::is_bcrypt(options_.token))) {
+        worker_ = std::make_unique<io::Worker>(loop_);
+        if (auto started = worker_->start(); !started) {
+            log_error("shard " + std::to_string(index_) + ": " + started.error().text);
+            worker_.reset();
+        }
+    }
+    for (Slot& slot : slots_) {
+        if (slot.conn) slot.conn->options_reloaded(auth_changed);
+    }
+    process_closes();
+}
+
+void Shard::enter_lame_duck() {
+    lame_duck_ = true;
+    for (Slot& slot : slots_) {
+        ClientConn* conn = slot.conn.get();
+        if (conn == nullptr || conn->closing()) continue;
+        conn->send_async_info(proto::encode_info(server_.info(options_, conn->client_id(), conn->client_ip(), true)));
+    }
+}
+
+void Shard::close_clients(size_t count) {
+    for (Slot& slot : slots_) {
+        if (count == 0) break;
+        ClientConn* conn = slot.conn.get();
+        if (conn == nullptr || conn->closing()) continue;
+        conn->close({}, "Server Shutdown");
+        --count;
+    }
+    process_closes();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,8 +53,14 @@ public:
     // Runs `job` on this shard's thread at its next turn (jobs posted before the shard
     // started, or after it stopped, never run).
     void post(io::Inbox::Job job) { inbox_.post(std::move(job)); }
-    // ---- monitoring: on the shard's thread (from a posted job) ----
+    // ---- on the shard's thread (from a posted job) ----
     void figures(const monitor::Query& query, monitor::ShardFigures& out);
+    // A reload: the shard's copy of the options is replaced; see ClientConn::options_reloaded.
+    void apply_options(const config::Options& options, bool auth_changed);
+    // Lame duck mode: no more connections; connected clients get an INFO with "ldm".
+    void enter_lame_duck();
+    // Closes up to `count` client connections ("Server Shutdown").
+    void close_clients(size_t count);
 
 private:
     // The shard's completion tokens: op (4 bits) | connection slot (20 bits) | generation.
@@ -81,7 +87,7 @@ private:
 
     // ConnHost
     const config::Options& options() const override;
-    bool auth_required() const override;
+    bool auth_required() const override { return !options_.user.empty() || !options_.token.empty(); }
     Routed publish(const MsgView& msg, const ClientConn& origin) override { return switch_.publish(msg, &origin); }
     void subscribe(Subscription& sub) override {
         ++sub_inserts_;
@@ -125,6 +131,9 @@ private:
 
     Server& server_;
     const uint32_t index_;
+    // This shard's copy of the options: a reload replaces it on the shard's thread.
+    config::Options options_;
+    bool lame_duck_ = false;
     int listen_fd_;
     bool accepting_ = false;
     std::chrono::milliseconds accept_backoff_{0};

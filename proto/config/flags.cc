@@ -61,6 +61,7 @@ enum class FlagId : uint8_t {
     kStoreDir,
     kShards,
     kCpus,
+    kSignal,
     kUnsupported,  // Accepted and recorded in Options::unsupported_flags.
 };
 
@@ -122,9 +123,9 @@ constexpr FlagDef kFlags[] = {
     {"store_dir", FlagId::kStoreDir, FlagKind::kString},
     {"shards", FlagId::kShards, FlagKind::kInt},
     {"cpus", FlagId::kCpus, FlagKind::kCpuList},
-    // Clustering, TLS, profiling, signals: not provided by Ringtail.
-    {"sl", FlagId::kUnsupported, FlagKind::kString},
-    {"signal", FlagId::kUnsupported, FlagKind::kString},
+    {"sl", FlagId::kSignal, FlagKind::kString},
+    {"signal", FlagId::kSignal, FlagKind::kString},
+    // Clustering, TLS, profiling: not provided by Ringtail.
     {"profile", FlagId::kUnsupported, FlagKind::kInt},
     {"routes", FlagId::kUnsupported, FlagKind::kString},
     {"cluster", FlagId::kUnsupported, FlagKind::kString},
@@ -422,6 +423,9 @@ void apply_use(const FlagUse& use, Options& opts) {
             break;
         case FlagId::kCpus:
             opts.cpus = use.cpus;
+            break;
+        case FlagId::kSignal:
+            opts.signal_command = use.text;
             break;
         case FlagId::kUnsupported: {
             // A value that leaves the feature off (--tls=false, --routes "") asks for nothing.

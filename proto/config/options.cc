@@ -56,9 +56,8 @@ constexpr std::string_view kUnsupportedKeys[] = {
 // nats-server keys Ringtail can safely ignore; accepted without a warning.
 // clang-format off
 constexpr std::string_view kIgnoredKeys[] = {
-    "logtime_utc", "logfile_max_num", "log_max_num", "disable_sublist_cache",
-    "no_sublist_cache", "max_sub_tokens", "max_subscription_tokens", "lame_duck_duration",
-    "lame_duck_grace_period", "connect_error_reports", "reconnect_error_reports", "server_tags",
+    "disable_sublist_cache",
+    "no_sublist_cache", "max_sub_tokens", "max_subscription_tokens", "connect_error_reports", "reconnect_error_reports", "server_tags",
     "allow_non_tls", "trace_headers", "no_system_account", "no_system",
     "no_sys_acc",
 };
@@ -312,6 +311,25 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
         if (auto bytes = get_int(entry, 0, std::numeric_limits<int64_t>::max())) {
             opts_.log_size_limit_bytes = *bytes;
         }
+    } else if (key == "logfile_max_num" || key == "log_max_num") {
+        if (auto count = get_int(entry, 0, kInt32Max)) opts_.log_max_files = static_cast<int32_t>(*count);
+    } else if (key == "logtime_utc") {
+        if (auto on = get_bool(entry)) opts_.log_utc = *on;
+    } else if (key == "lame_duck_duration") {
+        if (auto duration = get_duration(entry)) {
+            if (*duration < std::chrono::seconds(30)) {
+                // Go's duration text: "10s", "1.5s", "500ms".
+                int64_t ms = duration->count();
+                std::string text = ms < 1000 && ms > -1000 ? absl::StrCat(ms, "ms")
+                                   : ms % 1000 == 0        ? absl::StrCat(ms / 1000, "s")
+                                                           : absl::StrCat(static_cast<double>(ms) / 1000.0, "s");
+                error(entry.key_pos, absl::StrCat("invalid lame_duck_duration of ", text, ", minimum is 30 seconds"));
+            } else {
+                opts_.lame_duck_duration = *duration;
+            }
+        }
+    } else if (key == "lame_duck_grace_period") {
+        if (auto duration = get_duration(entry)) opts_.lame_duck_grace_period = *duration;
     } else if (key == "pidfile" || key == "pid_file") {
         if (auto text = get_string(entry)) opts_.pid_file = *text;
     } else if (key == "ports_file_dir") {

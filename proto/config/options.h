@@ -51,12 +51,16 @@ struct Options {
     bool logtime = true;
     std::string log_file;
     std::string pid_file;
+    // --signal <command>[=<pid or pid file>]: send a running server a signal and exit.
+    std::string signal_command;
     std::string ports_file_dir;
     std::string config_file;
     bool trace_verbose = false;        // -VV: also trace the system account.
-    bool syslog = false;               // Accepted, not implemented.
-    std::string remote_syslog;         // Accepted, not implemented.
+    bool syslog = false;               // -s: the local syslog
+    std::string remote_syslog;         // -r: udp://host:port, tcp://host:port, unix:///path
     int64_t log_size_limit_bytes = 0;  // 0: no rotation.
+    int32_t log_max_files = 0;         // logfile_max_num: backups kept (0: all)
+    bool log_utc = false;              // logtime_utc
     int32_t max_traced_msg_bytes = 0;  // 0: trace whole messages.
     bool check_config = false;         // -t: load the config, report, exit.
     std::string client_advertise;
@@ -85,6 +89,11 @@ struct Options {
     std::string http_host;  // Empty: the client listener's host.
     std::string http_base_path;
     int32_t max_closed_clients = 10000;  // connections /connz?state=closed remembers
+
+    // Lame duck mode (SIGUSR2, --signal ldm): after the grace period, clients are closed
+    // spread over the rest of the duration.
+    std::chrono::milliseconds lame_duck_duration{2 * 60 * 1000};
+    std::chrono::milliseconds lame_duck_grace_period{10 * 1000};
 
     // JetStream: enabled by -js or a jetstream block; -1 = no storage limit.
     bool jetstream = false;

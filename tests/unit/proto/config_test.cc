@@ -405,7 +405,7 @@ TEST(Flags, ErrorLeavesOptionsUntouched) {
 // ---------------------------------------------------------------------------------------------
 // Flags: features Ringtail does not have.
 
-TEST(Flags, ClusterTlsProfileAndSignalFlagsAreAcceptedButListedAsUnsupported) {
+TEST(Flags, ClusterTlsAndProfileFlagsAreAcceptedButListedAsUnsupported) {
     Options opts = flags_ok({"--tls",
                              "--tlscert",
                              "c.pem",
@@ -428,18 +428,20 @@ TEST(Flags, ClusterTlsProfileAndSignalFlagsAreAcceptedButListedAsUnsupported) {
                              "--connect_retries",
                              "3",
                              "--profile",
-                             "6060",
-                             "-sl",
-                             "stop",
-                             "--signal",
-                             "reload"});
+                             "6060"});
     for (const char* flag :
          {"--tls", "--tlscert", "--tlskey", "--tlsverify", "--tlscacert", "--routes", "--cluster",
           "--cluster_listen", "--cluster_name", "--no_advertise", "--cluster_advertise",
-          "--connect_retries", "--profile", "-sl", "--signal"}) {
+          "--connect_retries", "--profile"}) {
         EXPECT_TRUE(contains(opts.unsupported_flags, flag)) << flag;
     }
-    EXPECT_EQ(opts.unsupported_flags.size(), 15u);
+    EXPECT_EQ(opts.unsupported_flags.size(), 13u);
+}
+
+TEST(Flags, SignalTakesACommandAndAPid) {
+    EXPECT_EQ(flags_ok({"-sl", "stop"}).signal_command, "stop");
+    EXPECT_EQ(flags_ok({"--signal", "reload=/run/ringtail.pid"}).signal_command, "reload=/run/ringtail.pid");
+    EXPECT_TRUE(flags_ok({"--signal", "ldm=12"}).unsupported_flags.empty());
 }
 
 TEST(Flags, UnsupportedFlagThatLeavesFeatureOffIsNotListed) {
@@ -1438,6 +1440,22 @@ TEST(ConfigOptions, HarmlessNatsKeysAreAcceptedSilently) {
     EXPECT_EQ(result.opts.http_base_path, "/x");
     EXPECT_EQ(result.opts.max_closed_clients, 10);
     EXPECT_EQ(load_ok("max_closed_clients: 0").max_closed_clients, 10000);  // nats-server's default
+    EXPECT_EQ(result.opts.lame_duck_duration, std::chrono::minutes(2));
+    EXPECT_TRUE(result.opts.log_utc);
+}
+
+TEST(ConfigOptions, LameDuckAndLogRotationKeys) {
+    Options opts = load_ok("lame_duck_duration: \"45s\"\nlame_duck_grace_period: \"3s\"\n"
+                           "logfile_size_limit: 1000\nlogfile_max_num: 3\n");
+    EXPECT_EQ(opts.lame_duck_duration, std::chrono::seconds(45));
+    EXPECT_EQ(opts.lame_duck_grace_period, std::chrono::seconds(3));
+    EXPECT_EQ(opts.log_size_limit_bytes, 1000);
+    EXPECT_EQ(opts.log_max_files, 3);
+    LoadResult short_duck = load("lame_duck_duration: \"10s\"\n");
+    EXPECT_FALSE(short_duck.status.ok());
+    EXPECT_NE(std::string(short_duck.status.message()).find("invalid lame_duck_duration of 10s, minimum is 30 seconds"),
+              std::string::npos)
+        << short_duck.status.message();
 }
 
 TEST(ConfigOptions, MonitoringKeysTakePortsOrHostPort) {

@@ -1,0 +1,122 @@
+#include "core/server/reload.h"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <type_traits>
+
+namespace ringtail::core {
+namespace {
+
+// Go's %v: durations as time.Duration prints them ("2m0s", "1.5s"), the rest as they are.
+std::string text(std::chrono::milliseconds value) {
+    int64_t ms = value.count();
+    if (ms == 0) return "0s";
+    if (ms < 1000) return std::to_string(ms) + "ms";
+    int64_t hours = ms / 3'600'000;
+    int64_t minutes = ms / 60'000 % 60;
+    int64_t rest_ms = ms % 60'000;
+    std::string out;
+    if (hours > 0) out += std::to_string(hours) + "h";
+    if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
+    out += std::to_string(rest_ms / 1000);
+    if (rest_ms % 1000 != 0) {
+        char fraction[8];
+        std::snprintf(fraction, sizeof fraction, ".%03ld", static_cast<long>(rest_ms % 1000));
+        std::string digits = fraction;
+        while (digits.back() == '0') digits.pop_back();
+        out += digits;
+    }
+    return out + "s";
+}
+std::string text(bool value) { return value ? "true" : "false"; }
+std::string text(double value) {  // shortest form, as Go's %v: "2", "0.5"
+    char out[32];
+    auto [end, ec] = std::to_chars(out, out + sizeof out, value);
+    return std::string(out, ec == std::errc() ? end : out);
+}
+std::string text(const std::string& value) { return value; }
+template <class Int>
+    requires std::is_integral_v<Int>
+std::string text(Int value) {
+    return std::to_string(value);
+}
+std::string text(const std::vector<int>& value) {
+    std::string out = "[";
+    for (size_t i = 0; i < value.size(); ++i) out += (i ? " " : "") + std::to_string(value[i]);
+    return out + "]";
+}
+
+}  // namespace
+
+Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::Options& fresh) {
+    // Options that stay as they were started, by nats-server's field names.
+    Result<void, Error> refused;
+    auto fixed = [&](const char* field, const auto& old_value, const auto& new_value) {
+        if (refused && old_value != new_value) {
+            refused = fail(Errc::kUnsupported, std::string("config reload not supported for ") + field +
+                                                   ": old=" + text(old_value) + ", new=" + text(new_value));
+        }
+    };
+    fixed("Host", now.host, fresh.host);
+    fixed("Port", now.port, fresh.port);
+    fixed("ServerName", now.server_name, fresh.server_name);
+    fixed("ClientAdvertise", now.client_advertise, fresh.client_advertise);
+    fixed("HTTPHost", now.http_host, fresh.http_host);
+    fixed("HTTPPort", now.http_port, fresh.http_port);
+    fixed("HTTPSPort", now.https_port, fresh.https_port);
+    fixed("HTTPBasePath", now.http_base_path, fresh.http_base_path);
+    fixed("MaxPending", now.max_pending_bytes, fresh.max_pending_bytes);
+    fixed("MaxSubs", now.max_subscriptions, fresh.max_subscriptions);
+    fixed("MaxClosedClients", now.max_closed_clients, fresh.max_closed_clients);
+    fixed("LameDuckDuration", now.lame_duck_duration, fresh.lame_duck_duration);
+    fixed("LameDuckGracePeriod", now.lame_duck_grace_period, fresh.lame_duck_grace_period);
+    fixed("LogSizeLimit", now.log_size_limit_bytes, fresh.log_size_limit_bytes);
+    fixed("LogMaxFiles", now.log_max_files, fresh.log_max_files);
+    fixed("LogtimeUTC", now.log_utc, fresh.log_utc);
+    fixed("Syslog", now.syslog, fresh.syslog);
+    fixed("RemoteSyslog", now.remote_syslog, fresh.remote_syslog);
+    fixed("JetStream", now.jetstream, fresh.jetstream);
+    if (refused && now.store_dir != fresh.store_dir) {
+        refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage dir");
+    }
+    if (refused && (now.max_memory_store_bytes != fresh.max_memory_store_bytes ||
+                    now.max_file_store_bytes != fresh.max_file_store_bytes)) {
+        refused = fail(Errc::kUnsupported, "config reload not supported for jetstream max memory and max store");
+    }
+    // Ringtail's own: the shards and their cores are fixed for the process's life.
+    fixed("Shards", now.shards, fresh.shards);
+    fixed("Cpus", now.cpus, fresh.cpus);
+    if (!refused) return fail(refused.error().code, refused.error().text);
+
+    ReloadPlan plan;
+    auto reloaded = [&](bool changed, std::string line) {
+        if (changed) plan.lines.push_back(std::move(line));
+        return changed;
+    };
+    // The lines in nats-server's order of options.
+    plan.logging |= reloaded(now.trace_verbose != fresh.trace_verbose, "Reloaded: trace_verbose = " + text(fresh.trace_verbose));
+    plan.logging |= reloaded(now.trace != fresh.trace, "Reloaded: trace = " + text(fresh.trace));
+    plan.logging |= reloaded(now.debug != fresh.debug, "Reloaded: debug = " + text(fresh.debug));
+    plan.logging |= reloaded(now.logtime != fresh.logtime, "Reloaded: logtime = " + text(fresh.logtime));
+    plan.logging |= reloaded(now.log_file != fresh.log_file, "Reloaded: log_file = " + fresh.log_file);
+    plan.auth |= reloaded(now.user != fresh.user, "Reloaded: authorization username");
+    plan.auth |= reloaded(now.password != fresh.password, "Reloaded: authorization password");
+    plan.auth |= reloaded(now.token != fresh.token, "Reloaded: authorization token");
+    reloaded(now.auth_timeout != fresh.auth_timeout,
+             "Reloaded: authorization timeout = " + text(static_cast<double>(fresh.auth_timeout.count()) / 1000.0));
+    reloaded(now.max_connections != fresh.max_connections, "Reloaded: max_connections = " + text(fresh.max_connections));
+    reloaded(now.pid_file != fresh.pid_file, "Reloaded: pid_file = " + fresh.pid_file);
+    reloaded(now.ports_file_dir != fresh.ports_file_dir, "Reloaded: ports_file_dir = " + fresh.ports_file_dir);
+    reloaded(now.max_control_line_bytes != fresh.max_control_line_bytes,
+             "Reloaded: max_control_line = " + text(fresh.max_control_line_bytes));
+    reloaded(now.max_payload_bytes != fresh.max_payload_bytes, "Reloaded: max_payload = " + text(fresh.max_payload_bytes));
+    reloaded(now.ping_interval != fresh.ping_interval, "Reloaded: ping_interval = " + text(fresh.ping_interval));
+    reloaded(now.ping_max != fresh.ping_max, "Reloaded: ping_max = " + text(fresh.ping_max));
+    reloaded(now.write_deadline != fresh.write_deadline, "Reloaded: write_deadline = " + text(fresh.write_deadline));
+    reloaded(now.max_traced_msg_bytes != fresh.max_traced_msg_bytes,
+             "Reloaded: max_traced_msg_len = " + text(fresh.max_traced_msg_bytes));
+    return plan;
+}
+
+}  // namespace ringtail::core

@@ -1,0 +1,60 @@
+// What a SIGHUP may change: nats-server's reloadable options go into the plan with its
+// "Reloaded: ..." lines; anything else is its error and nothing is applied.
+#include <gtest/gtest.h>
+
+#include "core/server/reload.h"
+
+namespace ringtail::core {
+namespace {
+
+using config::Options;
+
+TEST(Reload, ReloadableOptionsMakeThePlan) {
+    Options now;
+    Options fresh = now;
+    fresh.debug = true;
+    fresh.password = "new";
+    fresh.max_payload_bytes = 2048;
+    fresh.ping_interval = std::chrono::seconds(90);
+    fresh.auth_timeout = std::chrono::milliseconds(500);
+    auto plan = plan_reload(now, fresh);
+    ASSERT_TRUE(plan) << plan.error().text;
+    EXPECT_TRUE(plan->logging);
+    EXPECT_TRUE(plan->auth);
+    EXPECT_EQ(plan->lines, (std::vector<std::string>{"Reloaded: debug = true", "Reloaded: authorization password",
+                                                     "Reloaded: authorization timeout = 0.5",
+                                                     "Reloaded: max_payload = 2048",
+                                                     "Reloaded: ping_interval = 1m30s"}));
+}
+
+TEST(Reload, NothingChangedIsAnEmptyPlan) {
+    Options now;
+    auto plan = plan_reload(now, now);
+    ASSERT_TRUE(plan);
+    EXPECT_TRUE(plan->lines.empty());
+    EXPECT_FALSE(plan->logging || plan->auth);
+}
+
+TEST(Reload, FixedOptionsAreRefusedWithNatsServersError) {
+    Options now;
+    Options fresh = now;
+    fresh.port = 4333;
+    fresh.debug = true;
+    auto plan = plan_reload(now, fresh);
+    ASSERT_FALSE(plan);
+    EXPECT_EQ(plan.error().text, "config reload not supported for Port: old=4222, new=4333");
+    fresh = now;
+    fresh.lame_duck_duration = std::chrono::seconds(45);
+    EXPECT_EQ(plan_reload(now, fresh).error().text,
+              "config reload not supported for LameDuckDuration: old=2m0s, new=45s");
+    fresh = now;
+    fresh.store_dir = "/elsewhere";
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for jetstream storage dir");
+    fresh = now;
+    fresh.max_file_store_bytes = 1 << 30;
+    EXPECT_EQ(plan_reload(now, fresh).error().text,
+              "config reload not supported for jetstream max memory and max store");
+}
+
+}  // namespace
+}  // namespace ringtail::core
