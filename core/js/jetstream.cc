@@ -9,6 +9,7 @@
 #include "core/js/request_body.h"
 #include "core/js/stream.h"
 #include "core/server/log.h"
+#include "proto/subject.h"
 
 namespace ringtail::core::js {
 namespace {
@@ -92,6 +93,8 @@ std::optional<ApiSubject> split_api(std::string_view api) {
         {"CONSUMER.NAMES", Rest::kNone},         {"CONSUMER.LIST", Rest::kNone},
         {"CONSUMER.PAUSE", Rest::kOneToken},     {"CONSUMER.LEADER.STEPDOWN", Rest::kOneToken},
         {"CONSUMER.MSG.NEXT", Rest::kAny},
+        {"STREAM.SNAPSHOT", Rest::kNone},        {"STREAM.RESTORE", Rest::kNone},
+        {"STREAM.LEADER.STEPDOWN", Rest::kNone}, {"STREAM.PEER.REMOVE", Rest::kNone},
     };
     for (const Op& op : kOps) {
         if (api.size() <= op.name.size() + 1 || !api.starts_with(op.name) || api[op.name.size()] != '.') continue;
@@ -122,6 +125,10 @@ std::string_view type_of(std::string_view op) {
     if (op == "STREAM.PURGE") return kPurgeType;
     if (op == "STREAM.MSG.GET") return kMsgGetType;
     if (op == "STREAM.MSG.DELETE") return kMsgDeleteType;
+    if (op == "STREAM.SNAPSHOT") return pjs::kStreamSnapshotResponse;
+    if (op == "STREAM.RESTORE") return pjs::kStreamRestoreResponse;
+    if (op == "STREAM.LEADER.STEPDOWN") return "io.nats.jetstream.api.v1.stream_leader_stepdown_response";
+    if (op == "STREAM.PEER.REMOVE") return "io.nats.jetstream.api.v1.stream_remove_peer_response";
     return kInfoType;
 }
 
@@ -289,8 +296,30 @@ void JetStream::handle_api(const MsgView& msg) {
         api_names(msg, api == "STREAM.LIST");
         return;
     }
+    // A cluster's requests: nats-server (not clustered) leaves these two unanswered; every
+    // request gets an answer here.
+    if (api == "META.LEADER.STEPDOWN") {
+        api_error(msg.reply, "io.nats.jetstream.api.v1.meta_leader_stepdown_response", pjs::ClusterRequired());
+        return;
+    }
+    if (api == "SERVER.REMOVE") {
+        api_error(msg.reply, "io.nats.jetstream.api.v1.meta_server_remove_response", pjs::ClusterRequired());
+        return;
+    }
+    if (api.starts_with("ACCOUNT.PURGE.") && api.find('.', 14) == std::string_view::npos) {
+        api_account_purge(api.substr(14), msg.reply);
+        return;
+    }
     std::optional<ApiSubject> parts = split_api(api);
     if (!parts) return;  // nats-server has no handler there either: no answer
+    if (parts->op == "STREAM.LEADER.STEPDOWN" || parts->op == "STREAM.PEER.REMOVE") {
+        api_error(msg.reply, type_of(parts->op), pjs::ClusterRequired());
+        return;
+    }
+    if (parts->op == "STREAM.SNAPSHOT" || parts->op == "STREAM.RESTORE") {
+        api_backup(parts->op, parts->name, msg);
+        return;
+    }
     // The consumer's own subscription takes its pull requests (nats-server's API has no
     // handler for them either).
     if (parts->op == "CONSUMER.MSG.NEXT") return;
@@ -479,6 +508,62 @@ void JetStream::api_delete(std::string_view name, const MsgView& msg) {
     uint32_t owner = it->second.owner;
     streams.erase(it);
     forward_to(owner, {msg.subject, msg.reply, {}, {}, false, {}, {}});
+}
+
+void JetStream::api_account_purge(std::string_view account, std::string_view reply) {
+    // nats-server (not clustered) deletes every stream of the account and its directory.
+    // Streams live in the one account there is; any other name has nothing to delete.
+    auto& streams = setup_.catalogue->streams;
+    size_t count = account == "$G" ? streams.size() : 0;
+    log_info("Purge request for account " + std::string(account) + " (streams: " + std::to_string(count) +
+             ", hasAccount: " + (account == "$G" ? "true" : "false") + ")");
+    if (account == "$G") {
+        for (auto it = streams.begin(); it != streams.end();) {
+            if (!it->second.ready) {
+                ++it;
+                continue;
+            }
+            std::string subject = std::string(kApiPrefix) + "STREAM.DELETE." + it->first;
+            uint32_t owner = it->second.owner;
+            it = streams.erase(it);
+            forward_to(owner, {subject, {}, {}, {}, false, {}, {}});
+        }
+    }
+    api_reply(reply, json{{"type", "io.nats.jetstream.api.v1.account_purge_response"}, {"initiated", true}}.dump());
+}
+
+void JetStream::api_backup(std::string_view op, std::string_view name, const MsgView& msg) {
+    // nats-server's checks, in its order; what passes them is refused with its snapshot or
+    // restore error, as this version cannot write or read its archive format.
+    std::string_view type = type_of(op);
+    if (is_empty_request(msg.payload)) {
+        api_error(msg.reply, type, pjs::BadRequest());
+        return;
+    }
+    RequestBody request(msg.payload);
+    bool exists = setup_.catalogue->streams.contains(std::string(name));
+    if (op == "STREAM.SNAPSHOT") {
+        if (!exists) {
+            api_error(msg.reply, type, pjs::StreamNotFound());
+            return;
+        }
+        std::string deliver = request.string("deliver_subject");
+        if (!request.valid()) {
+            api_error(msg.reply, type, pjs::InvalidJSON());
+        } else if (!proto::is_valid_subject(deliver)) {
+            api_error(msg.reply, type, pjs::SnapshotDeliverSubjectInvalid());
+        } else {
+            api_error(msg.reply, type, pjs::StreamSnapshot("not supported by this ringtail version"));
+        }
+        return;
+    }
+    if (!request.valid()) {
+        api_error(msg.reply, type, pjs::InvalidJSON());
+    } else if (exists) {
+        api_error(msg.reply, type, pjs::StreamNameExistRestoreFailed());
+    } else {
+        api_error(msg.reply, type, pjs::StreamRestore("not supported by this ringtail version"));
+    }
 }
 
 void JetStream::api_names(const MsgView& msg, bool list) {

@@ -121,6 +121,9 @@ private:
     void api_update(std::string_view name, const MsgView& msg);
     void api_delete(std::string_view name, const MsgView& msg);
     void api_names(const MsgView& msg, bool list);
+    void api_account_purge(std::string_view account, std::string_view reply);
+    // STREAM.SNAPSHOT and STREAM.RESTORE: nats-server's checks, then its error.
+    void api_backup(std::string_view op, std::string_view name, const MsgView& msg);
     // Shard 0: an owner's report.
     void on_report(const MsgView& msg);
     void report(std::string_view what, std::string_view name, std::string_view body = {});

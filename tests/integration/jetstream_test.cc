@@ -1240,5 +1240,17 @@ TEST_F(JetStreamTest, DirectGetIsNotAnsweredWithoutAllowDirect) {
         3s));
 }
 
+// A cluster's requests to a single server: nats-server leaves these two unanswered (the client
+// waits out its timeout); Ringtail answers with the cluster-required error.
+TEST_F(JetStreamTest, ClusterOnlyRequestsAreAnsweredWithClusterRequired) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server does not answer these outside a cluster";
+    for (const char* subject : {"$JS.API.META.LEADER.STEPDOWN", "$JS.API.SERVER.REMOVE"}) {
+        json reply = api_request(nc(), subject, "{}");
+        ASSERT_FALSE(reply.is_discarded()) << subject;
+        EXPECT_EQ(reply["error"]["err_code"], 10010) << reply;
+        EXPECT_EQ(reply["error"]["description"], "JetStream clustering support required");
+    }
+}
+
 }  // namespace
 }  // namespace ringtail::test
