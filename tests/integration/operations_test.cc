@@ -182,7 +182,9 @@ TEST(Operations, Sigusr1ReopensTheLogFile) {
 TEST(Operations, TheLogRotatesPastItsSizeLimit) {
     TempFile place(".txt", "");
     std::string log = (fs::path(place.path()).parent_path() / "rotating.log").string();
-    TempFile conf(".conf", "logfile: \"" + log + "\"\nlogfile_size_limit: 2000\ndebug: true\n");
+    // logfile_max_num came with nats-server 2.10: Ringtail only.
+    std::string keep = testing_ringtail() ? "logfile_max_num: 2\n" : "";
+    TempFile conf(".conf", "logfile: \"" + log + "\"\nlogfile_size_limit: 2000\ndebug: true\n" + keep);
     auto server = ServerProcess::start(binary(), with_shards({"-c", conf.path()}));
     ASSERT_NE(server, nullptr);
     for (int i = 0; i < 20; ++i) ConnectionPtr nc = connect(server->url());  // debug lines
@@ -196,6 +198,10 @@ TEST(Operations, TheLogRotatesPastItsSizeLimit) {
     EXPECT_TRUE(eventually([&] { return backups() >= 1; })) << read_file(log);
     EXPECT_TRUE(eventually([&] { return read_file(log).find("Rotated log, backup saved as") != std::string::npos; }));
     EXPECT_LT(fs::file_size(log), 2000u + 1000u);
+    if (testing_ringtail()) {
+        for (int i = 0; i < 40; ++i) ConnectionPtr nc = connect(server->url());
+        EXPECT_TRUE(eventually([&] { return backups() == 2; })) << backups();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
