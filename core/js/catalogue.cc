@@ -61,23 +61,44 @@ Result<void, Error> load_catalogue(const std::string& store_dir, uint32_t shard_
         std::stringstream text;
         text << in.rdbuf();
         nlohmann::json meta = nlohmann::json::parse(text.str(), nullptr, false);
-        auto bad = [&](std::string what) { return fail(Errc::kInvalid, "stream metadata " + meta_path.string() + what); };
-        if (meta.is_discarded() || !meta.contains("config")) return bad(" is not valid JSON");
+        // Metadata that cannot be read makes that one stream unavailable: its files stay as
+        // they are, its name stays taken, and every other stream opens.
+        auto bad = [&](std::string what) {
+            std::string name = entry.path().filename().string();
+            StreamEntry& stream = catalogue.streams[name];
+            stream.config.name = name;
+            stream.owner = placement(name, shard_count);
+            stream.unavailable = "stream metadata " + meta_path.string() + what;
+        };
+        if (meta.is_discarded() || !meta.contains("config")) {
+            bad(" is not valid JSON");
+            continue;
+        }
         auto config = proto::js::parse_stream_config(meta["config"].dump());
-        if (!config) return bad(": " + config.error().description);
+        if (!config) {
+            bad(": " + config.error().description);
+            continue;
+        }
         proto::js::StreamCheckOptions options;
         options.recovering = true;
         options.allow_replicas = true;  // an update may have stored more than 1, as nats-server does
         auto checked = proto::js::check_stream_config(std::move(*config), options);
-        if (!checked) return bad(": " + checked.error().description);
-        if (checked->name != entry.path().filename().string()) return bad(" names another stream");
+        if (!checked) {
+            bad(": " + checked.error().description);
+            continue;
+        }
+        if (checked->name != entry.path().filename().string()) {
+            bad(" names another stream");
+            continue;
+        }
         StreamEntry stream;
         stream.config = std::move(*checked);
         auto created = meta.find("created");
         auto placed = meta.find("shard");
         if (created == meta.end() || !created->is_number_integer() || placed == meta.end() ||
             !placed->is_number_unsigned()) {
-            return bad(" lacks its creation time or shard");
+            bad(" lacks its creation time or shard");
+            continue;
         }
         stream.created_ns = created->get<int64_t>();
         // The shard stated on disk, unless the server now runs fewer shards.

@@ -19,6 +19,9 @@ struct StreamEntry {
     uint32_t owner = 0;      // the shard that holds the stream
     int64_t created_ns = 0;  // wall clock
     bool ready = false;      // the owner has opened it
+    // Why the stream cannot be served (its metadata or log is damaged), empty when it can. Its
+    // files are kept untouched and its name stays taken; requests get "stream is offline".
+    std::string unavailable;
     // The state as the owner last reported it (at the end of a turn that changed it), for
     // STREAM.LIST and $JS.API.INFO. STREAM.INFO asks the owner instead.
     store::StoreState state;

@@ -39,6 +39,7 @@ constexpr auto kExpiryInterval = std::chrono::milliseconds(100);
 // newline.
 constexpr std::string_view kReportOpened = "report.opened";   // the stream is open
 constexpr std::string_view kReportFailed = "report.failed";   // it could not be created
+constexpr std::string_view kReportUnavailable = "report.unavailable";  // restored, but could not open
 constexpr std::string_view kReportConfig = "report.config";   // an update failed: the config it keeps (JSON)
 constexpr std::string_view kReportState = "report.state";     // StateReport
 struct StateReport {
@@ -153,7 +154,14 @@ bool JetStream::over_store_limit(pjs::Storage storage) const {
 Result<void, Error> JetStream::start() {
     for (RestoredStream& restored : setup_.owned) {
         auto stream = Stream::open(*this, restored.config, restored.created_ns, false);
-        if (!stream) return std::unexpected(stream.error());
+        if (!stream) {
+            // One damaged stream must not keep the server (and every other stream) down: it is
+            // set aside, its files untouched, and requests for it answer "stream is offline".
+            log_error("Stream '" + restored.config.name + "' is unavailable, its files are kept as they are: " +
+                      stream.error().text);
+            report(kReportUnavailable, restored.config.name, stream.error().text);
+            continue;
+        }
         (*stream)->publish_state();
         log_info("  Restored stream '" + restored.config.name + "' on shard " + std::to_string(host_.shard_index()));
         streams_.emplace(restored.config.name, std::move(*stream));
@@ -325,6 +333,12 @@ void JetStream::handle_api(const MsgView& msg) {
     if (parts->op == "CONSUMER.MSG.NEXT") return;
     if (parts->op == "CONSUMER.LEADER.STEPDOWN") {
         api_error(msg.reply, type_of(parts->op), pjs::ClusterRequired());
+        return;
+    }
+    if (auto offline = setup_.catalogue->streams.find(std::string(parts->name));
+        offline != setup_.catalogue->streams.end() && !offline->second.unavailable.empty()) {
+        // Nothing may change or remove a stream set aside as damaged; nothing is served from it.
+        if (parts->op != "DIRECT.GET") api_error(msg.reply, type_of(parts->op), pjs::StreamOffline());
         return;
     }
     if (parts->op == "STREAM.CREATE") {
@@ -645,6 +659,9 @@ void JetStream::on_report(const MsgView& msg) {
     StreamEntry& entry = it->second;
     if (msg.subject == kReportOpened) {
         entry.ready = true;
+    } else if (msg.subject == kReportUnavailable) {
+        entry.ready = false;
+        entry.unavailable = std::string(body);
     } else if (msg.subject == kReportFailed) {
         if (!entry.ready) streams.erase(it);
     } else if (msg.subject == kReportConfig && entry.ready) {

@@ -278,6 +278,10 @@ Result<void, Error> Server::start_jetstream() {
         js_setups_[i].counters = js_counters_.get();
     }
     for (const auto& [name, entry] : catalogue->streams) {
+        if (!entry.unavailable.empty()) {
+            log_error("Stream '" + name + "' is unavailable, its files are kept as they are: " + entry.unavailable);
+            continue;
+        }
         js_setups_[entry.owner].owned.push_back({entry.config, entry.created_ns});
     }
     js_setups_[0].catalogue = std::move(catalogue);

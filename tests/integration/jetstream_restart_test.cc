@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -380,6 +382,69 @@ TEST_P(JetStreamRestart, ManyUnflushedPublishesSurvive) {
     ASSERT_NO_FATAL_FAILURE(restart(GetParam()));
 
     expect_same_stream(before, snapshot(js(), "BURST"));
+}
+
+// A damaged stream must not take the server down: it is set aside ("stream is offline"), its
+// files untouched, while Core NATS and every other stream serve. (nats-server reacts to damage
+// in its own way, so this is Ringtail's behaviour alone.)
+TEST_F(JetStreamTest, DamagedStreamsAreSetAsideAndTheRestServes) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's handling of damaged files";
+    using nlohmann::json;
+    StreamConfig damaged("DAMAGED", {"damaged.>"});
+    StreamConfig healthy("HEALTHY", {"healthy.>"});
+    StreamConfig unreadable("UNREADABLE", {"unreadable.>"});
+    ASSERT_EQ(add_stream(js(), damaged).status, NATS_OK);
+    ASSERT_EQ(add_stream(js(), healthy).status, NATS_OK);
+    ASSERT_EQ(add_stream(js(), unreadable).status, NATS_OK);
+    std::string payload(4000, 'x');
+    for (int i = 0; i < 600; ++i) ASSERT_TRUE(publish(js(), "damaged.one", payload).ok());  // past one segment
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(publish(js(), "healthy.one", "fine").ok());
+    client_ = {};
+    ASSERT_EQ(server_->stop(SIGTERM), 0);
+
+    std::string streams = store_.path() + "/jetstream/$G/streams/";
+    std::string segment = streams + "DAMAGED/msgs/00000000000000000001.seg";
+    {
+        std::fstream file(segment, std::ios::in | std::ios::out | std::ios::binary);
+        file.seekg(200'000);
+        char byte = 0;
+        file.read(&byte, 1);
+        byte ^= 0x10;
+        file.seekp(200'000);
+        file.write(&byte, 1);
+    }
+    std::ofstream(streams + "UNREADABLE/meta.json") << "{ not json";
+    auto size_before = std::filesystem::file_size(segment);
+
+    server_ = start_js_server(store_);
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    EXPECT_NE(server_->log().find("[ERR] Stream 'DAMAGED' is unavailable"), std::string::npos) << server_->log();
+    EXPECT_NE(server_->log().find("[ERR] Stream 'UNREADABLE' is unavailable"), std::string::npos);
+
+    StreamInfoPtr info = stream_info(js(), "HEALTHY");
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->State.Msgs, 10u);
+    EXPECT_TRUE(publish(js(), "healthy.two", "still").ok());
+    for (const char* name : {"DAMAGED", "UNREADABLE"}) {
+        json reply = api_request(nc(), std::string("$JS.API.STREAM.INFO.") + name);
+        EXPECT_EQ(reply["error"]["err_code"], 10118) << name << ": " << reply;
+        EXPECT_EQ(reply["error"]["description"], "stream is offline");
+        json deleted = api_request(nc(), std::string("$JS.API.STREAM.DELETE.") + name);
+        EXPECT_EQ(deleted["error"]["err_code"], 10118) << name << ": " << deleted;
+        json created = api_request(nc(), std::string("$JS.API.STREAM.CREATE.") + name,
+                                   std::string(R"({"name":")") + name + R"(","subjects":["other.>"]})");
+        EXPECT_EQ(created["error"]["err_code"], 10118) << name << ": " << created;
+    }
+    // Untouched on disk.
+    EXPECT_TRUE(std::filesystem::exists(segment));
+    EXPECT_EQ(std::filesystem::file_size(segment), size_before);
+    // Core NATS serves as ever.
+    SubscriptionPtr sub = subscribe_sync(nc(), "core.check");
+    ASSERT_TRUE(sub);
+    ASSERT_EQ(natsConnection_PublishString(nc(), "core.check", "ok"), NATS_OK);
+    EXPECT_TRUE(next_msg(sub.get(), std::chrono::seconds(2)));
 }
 
 }  // namespace
