@@ -366,7 +366,7 @@ void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> d
     }
     sqe->rw_flags = RWF_DSYNC;
     ++it->second.writes_in_flight;
-    writes_.emplace(token, Write{op, handle});
+    writes_.emplace(token, Write{op, handle, Clock::now()});
 }
 
 Result<bool> DirectDisk::write_sync(int handle, uint64_t offset, std::span<const std::byte> data) {
@@ -386,6 +386,12 @@ void DirectDisk::on_write_done(uint64_t token, int32_t result) {
     Write write = it->second;
     writes_.erase(it);
     ++completed_;
+    auto took = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - write.queued).count());
+    size_t bucket = 0;
+    while (bucket < kLatencyBoundsUs.size() && took > kLatencyBoundsUs[bucket] * 1000) ++bucket;
+    ++latency_.buckets[bucket];
+    ++latency_.count;
+    latency_.sum_ns += took;
     auto file = files_.find(write.handle);
     RT_ASSERT(file != files_.end());
     if (--file->second.writes_in_flight == 0 && file->second.closed) release_file(file);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -58,6 +59,17 @@ public:
     // Writes submitted and not yet completed, and files being prepared.
     size_t in_flight() const { return writes_.size() + prepare_jobs_count_; }
     size_t writes_in_flight() const { return writes_.size(); }
+    // How long writes took, from queueing to completion (a durable write: O_DIRECT + dsync), as
+    // a histogram for monitoring: bucket i counts writes of at most kLatencyBoundsUs[i] us, the
+    // last bucket the rest.
+    static constexpr std::array<uint64_t, 12> kLatencyBoundsUs = {16,   32,   64,   128,   256,   512,
+                                                                  1024, 2048, 4096, 8192, 16384, 65536};
+    struct WriteLatency {
+        std::array<uint64_t, kLatencyBoundsUs.size() + 1> buckets{};
+        uint64_t count = 0;
+        uint64_t sum_ns = 0;
+    };
+    const WriteLatency& write_latency() const { return latency_; }
     // Completions run so far (writes and prepared files), for tests and benchmarks.
     uint64_t completed() const { return completed_; }
 
@@ -72,6 +84,7 @@ private:
     struct Write {
         store::DiskWrite* op;  // null once forgotten or its file closed
         int handle;
+        Clock::time_point queued;
     };
     void on_completion(uint64_t token, int32_t result, uint32_t flags) override;
     void on_write_done(uint64_t token, int32_t result);
@@ -107,6 +120,7 @@ private:
     uint64_t token_next_ = 1;  // token 0 is the helper's eventfd poll
     std::vector<int> free_buffers_;  // free slots of the fixed-buffer table
     uint64_t completed_ = 0;
+    WriteLatency latency_;
 };
 
 // A DirectDisk on a loop of its own, for programs that drive a store without a shard

@@ -115,6 +115,12 @@ struct ShardFigures {
     uint64_t ring_capacity_bytes = 0;
     // JetStream (with -js).
     std::vector<StreamFigures> streams;
+    // Durable writes of file streams: counts per latency bucket (upper bounds in us; the last
+    // bucket is unbounded), how many, and their total time.
+    std::vector<uint64_t> write_bounds_us;
+    std::vector<uint64_t> write_buckets;
+    uint64_t writes = 0;
+    uint64_t write_ns = 0;
 };
 
 }  // namespace ringtail::core::monitor

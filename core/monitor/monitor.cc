@@ -792,6 +792,27 @@ Response Monitor::metrics() {
     }
     if (!server_.options_snapshot().jetstream) return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(out)};
 
+    // Durable writes (O_DIRECT + dsync, each carrying a group commit) as a Prometheus histogram.
+    family("store_write_seconds", "histogram", "Time from queueing a durable write of a file stream to its completion.");
+    for (const ShardFigures& shard : shards) {
+        if (!shard.answered || shard.write_buckets.empty()) continue;
+        std::string labels = "shard=\"" + std::to_string(shard.shard) + "\"";
+        uint64_t cumulative = 0;
+        for (size_t i = 0; i < shard.write_buckets.size(); ++i) {
+            cumulative += shard.write_buckets[i];
+            char le[32];
+            if (i < shard.write_bounds_us.size()) {
+                std::snprintf(le, sizeof le, "%g", static_cast<double>(shard.write_bounds_us[i]) / 1e6);
+            } else {
+                std::snprintf(le, sizeof le, "+Inf");
+            }
+            out += "ringtail_store_write_seconds_bucket{" + labels + ",le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+        }
+        char sum[64];
+        std::snprintf(sum, sizeof sum, "%.9f", static_cast<double>(shard.write_ns) / 1e9);
+        out += "ringtail_store_write_seconds_sum{" + labels + "} " + sum + "\n";
+        out += "ringtail_store_write_seconds_count{" + labels + "} " + std::to_string(shard.writes) + "\n";
+    }
     Server::JsUsage usage = server_.js_usage();
     family("jetstream_memory_bytes", "gauge", "Bytes held by memory streams.");
     out += "ringtail_jetstream_memory_bytes " + std::to_string(usage.memory_bytes) + "\n";

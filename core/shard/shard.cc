@@ -331,6 +331,13 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
     out.ring_capacity_bytes = mesh_.ring_capacity_bytes();
     for (uint32_t peer = 0; peer < mesh_.shards(); ++peer) out.ring_bytes_out.push_back(mesh_.bytes_waiting(peer));
     if (js_) js_->figures(query, out);
+    if (disk_) {
+        const io::DirectDisk::WriteLatency& latency = disk_->write_latency();
+        out.write_bounds_us.assign(io::DirectDisk::kLatencyBoundsUs.begin(), io::DirectDisk::kLatencyBoundsUs.end());
+        out.write_buckets.assign(latency.buckets.begin(), latency.buckets.end());
+        out.writes = latency.count;
+        out.write_ns = latency.sum_ns;
+    }
 }
 
 void Shard::apply_options(const config::Options& options, bool auth_changed) {

@@ -586,7 +586,10 @@ TEST_F(RingtailMonitor, MetricsInPrometheusTextFormat) {
     for (const char* line : {"# TYPE ringtail_connections gauge", "ringtail_connections{shard=\"0\"}",
                              "ringtail_connections{shard=\"1\"}", "ringtail_shards 2",
                              "ringtail_ring_bytes{from=\"0\",to=\"1\"}", "ringtail_loop_turns_total{shard=\"1\"}",
-                             "ringtail_stream_messages{stream=\"M\"", "ringtail_jetstream_api_requests_total"}) {
+                             "ringtail_stream_messages{stream=\"M\"", "ringtail_jetstream_api_requests_total",
+                             "# TYPE ringtail_store_write_seconds histogram",
+                             "ringtail_store_write_seconds_bucket{shard=\"0\",le=\"+Inf\"}",
+                             "ringtail_store_write_seconds_count{shard=\"1\"}"}) {
         EXPECT_NE(got.body.find(line), std::string::npos) << line << "\n" << got.body;
     }
     int connections = 0;
