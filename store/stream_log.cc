@@ -129,6 +129,18 @@ uint64_t written_end(std::span<const std::byte> map, uint64_t from, uint64_t to)
 // appended there because a write covered this page from exactly `offset` on (skipped_from);
 // else 0, the end of the log. Zeros left by a write that never landed do not match: the
 // record after them names the offset where that write's data would have ended.
+// The first offset at or after `from` (8-aligned, as records are) where a whole record decodes
+// with a valid checksum: a message at `expected` or later, or a tombstone. 0 if there is none.
+uint64_t next_valid_record(std::span<const std::byte> map, uint64_t from, uint64_t expected) {
+    for (uint64_t offset = (from + 7) & ~uint64_t{7}; offset + kRecordHeaderBytes + kRecordChecksumBytes <= map.size();
+         offset += 8) {
+        Decoded decoded = decode_record(map.subspan(offset));
+        if (decoded.status != DecodeStatus::kOk) continue;
+        if (decoded.kind != kKindMessage || decoded.record.seq >= expected) return offset;
+    }
+    return 0;
+}
+
 uint64_t skipped_to(std::span<const std::byte> map, uint64_t offset, uint64_t limit) {
     if (offset % kPageBytes == 0) return 0;
     uint64_t next = align_up(offset);
@@ -144,6 +156,8 @@ struct StreamLog::Segment {
     std::string path;
     uint64_t id = 0;  // the file name's number
     uint64_t compacted_last_seq = 0;  // see the header: non-zero for a compacted segment
+    bool damaged_end = false;         // recovery found nothing valid after damage in it
+    bool damaged = false;             // recovery read past damage in it
     int handle = -1;
     uint64_t bytes = 0;  // file size
     uint64_t first_seq = 0;
@@ -326,10 +340,30 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             return std::unexpected(Errc::kForeign);
         }
         if (segments_.size() > 1 && header_first != last_seq_ + 1) {
-            // Sealed segments are complete, so the next always continues the log: a gap is damage.
-            report->detail = path + " starts at seq " + std::to_string(header_first) + " but the log ends at " +
-                             std::to_string(last_seq_) + "; refusing to open (nothing was changed)";
-            return std::unexpected(Errc::kCorruptRecord);
+            // Sealed segments are complete, so the next always continues the log. A gap is
+            // damage: the end of the previous segment, or a whole segment file, is gone. Its
+            // sequences are lost (holes in the previous segment), never reused.
+            Segment& previous = *segments_[segments_.size() - 2];
+            if (header_first <= last_seq_) {
+                report->detail = path + " starts at seq " + std::to_string(header_first) + " but the log ends at " +
+                                 std::to_string(last_seq_) + "; refusing to open (nothing was changed)";
+                return std::unexpected(Errc::kCorruptRecord);
+            }
+            report->lost.push_back({last_seq_ + 1, header_first - 1});
+            report->detail += (report->detail.empty() ? "" : "; ") +
+                              (previous.damaged_end ? previous.path + ": damaged at its end"
+                                                    : "segments missing before " + path) +
+                              ", sequences " + std::to_string(last_seq_ + 1) + "-" + std::to_string(header_first - 1) +
+                              " lost";
+            for (uint64_t seq = last_seq_ + 1; seq < header_first; ++seq) {
+                previous.offsets.push_back(kAbsent);
+                previous.deleted.push_back(1);
+                previous.subject_ids.push_back(0);
+                previous.sizes.push_back(0);
+                previous.timestamps.push_back(0);
+            }
+            previous.last_seq = previous.durable_last_seq = header_first - 1;
+            last_seq_ = header_first - 1;
         }
         s.first_seq = header_first;
         s.compacted_last_seq = header.compacted_last_seq;
@@ -350,9 +384,17 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     // limits below, which may write tombstones).
     Segment& active = *segments_.back();
     next_segment_bytes_ = std::max(next_segment_bytes_, std::min(options_.segment_bytes, 2 * active.bytes));
-    if (auto ok = start_tail(active, align_down(active.write_offset)); !ok) return ok;
-    std::memcpy(active.tail.at(active.tail_base), active.map.data() + active.tail_base,
-                active.write_offset - active.tail_base);
+    if (active.damaged) {
+        // Damage was read past in the last segment: it is sealed as it is, so that every later
+        // recovery reads it as damage again (never as a torn tail to cut), and appends go on
+        // in a new segment.
+        auto created = create_segment(last_seq_ + 1);
+        if (!created) return std::unexpected(created.error());
+    } else {
+        if (auto ok = start_tail(active, align_down(active.write_offset)); !ok) return ok;
+        std::memcpy(active.tail.at(active.tail_base), active.map.data() + active.tail_base,
+                    active.write_offset - active.tail_base);
+    }
 
     // Deletions: tombstones first (they were written), then the limits. Only the highest purge
     // floor matters; applying each one would make recovery quadratic in their number.
@@ -397,13 +439,57 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     uint64_t offset = kPageBytes;
     uint64_t expected = s.first_seq;
     const char* why = nullptr;
+    bool resynced = false;  // damage was just skipped: the next message may follow a hole
+    // Sequences [expected, seq) are lost to damage: kept as deleted holes, never served.
+    auto lose = [&](uint64_t seq, uint64_t at) {
+        if (seq <= expected) return;
+        report->lost.push_back({expected, seq - 1});
+        report->detail += (report->detail.empty() ? "" : "; ") + s.path + ": damaged at offset " + std::to_string(at) +
+                          ", sequences " + std::to_string(expected) + "-" + std::to_string(seq - 1) + " lost";
+        for (; expected < seq; ++expected) {
+            s.offsets.push_back(kAbsent);
+            s.deleted.push_back(1);
+            s.subject_ids.push_back(0);
+            s.sizes.push_back(0);
+            s.timestamps.push_back(0);
+        }
+    };
+    // At a bad record or a zeroed stretch at `offset`: damage, or the torn tail a crash leaves?
+    // A crash can tear only what the writes in flight were writing, the last
+    // kWritesInFlightMax * flush_bytes_max bytes written in the last segment. Anything else is
+    // damage to acknowledged data: the scan goes on at the next valid record, and only what
+    // lies between is lost. Returns false at a torn tail (or nothing valid after the damage).
+    auto skip_damage = [&] {
+        uint64_t next = next_valid_record(s.map, offset + 8, expected);
+        if (next == 0) return false;
+        if (!has_later) {
+            uint64_t last_end = 0;
+            for (uint64_t at = next; at != 0;) {
+                last_end = at + decode_record(s.map.subspan(at)).bytes;
+                at = next_valid_record(s.map, last_end, expected);
+            }
+            if (offset + kWritesInFlightMax * options_.flush_bytes_max >= last_end) return false;
+        }
+        report->damaged_bytes += next - offset;
+        Decoded found = decode_record(s.map.subspan(next));
+        if (found.kind == kKindMessage) lose(found.record.seq, offset);
+        ++report->resyncs;
+        resynced = true;
+        s.damaged = true;
+        offset = next;
+        return true;
+    };
     while (offset < s.bytes) {
         Decoded decoded = decode_record(s.map.subspan(offset));
         if (decoded.status == DecodeStatus::kEnd) {
             uint64_t next = skipped_to(s.map, offset, s.bytes);
-            if (next == 0) break;
-            offset = next;
-            continue;
+            if (next != 0) {
+                offset = next;
+                continue;
+            }
+            // The end of the log, unless records follow a zeroed stretch (a zeroed sector).
+            if (written_end(s.map, offset, s.bytes) > offset && skip_damage()) continue;
+            break;
         }
         if (decoded.status == DecodeStatus::kTorn) {
             why = "torn record";
@@ -413,6 +499,10 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             tombstones_.push_back({decoded.kind, decoded.record.seq});
             offset += decoded.bytes;
             continue;
+        } else if (resynced && decoded.record.seq > expected) {
+            // The first message after skipped damage: what lies between is lost (in a compacted
+            // segment some of it may have been compacted away; it is reported all the same).
+            lose(decoded.record.seq, offset);
         } else if (s.compacted_last_seq != 0 && decoded.record.seq > expected &&
                    decoded.record.seq <= s.compacted_last_seq) {
             // Compaction removed the sequences in between.
@@ -426,7 +516,12 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         } else if (decoded.record.seq != expected) {
             why = "sequence break";
         }
-        if (why != nullptr) break;
+        if (why != nullptr) {
+            if (!skip_damage()) break;
+            why = nullptr;
+            continue;
+        }
+        resynced = false;
         s.offsets.push_back(offset);
         s.deleted.push_back(0);
         s.subject_ids.push_back(0);  // set by recover() for the messages still live
@@ -435,6 +530,11 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         ++expected;
         ++report->records;
         offset += decoded.bytes;
+    }
+    // Damage skipped with no message after it in a compacted segment: what the segment still
+    // covered past the damage is lost (not compacted away, as far as anyone can tell).
+    if (resynced && s.compacted_last_seq != 0 && expected <= s.compacted_last_seq) {
+        lose(s.compacted_last_seq + 1, offset);
     }
     for (; s.compacted_last_seq != 0 && why == nullptr && expected <= s.compacted_last_seq; ++expected) {
         s.offsets.push_back(kAbsent);  // removed by compaction at the end of the segment
@@ -456,13 +556,12 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     uint64_t dirty_end = written_end(s.map, offset, window_end);
     if (why != nullptr && has_later) {
         // Sealed segments are wholly on disk before the next one starts, so a crash tears only
-        // the last segment: a bad record in an earlier one is damage to acknowledged data.
-        // Refuse to open and change nothing, rather than discard what follows.
-        report->detail = s.path + ": " + why + " at offset " + std::to_string(offset) +
-                         " in a sealed segment; refusing to open (nothing was changed). The log is "
-                         "intact up to seq " + std::to_string(s.last_seq) +
-                         "; move this segment and the ones after it aside to open it from there";
-        return std::unexpected(Errc::kCorruptRecord);
+        // the last segment: a bad record in an earlier one with nothing valid after it is
+        // damage to its end. What it held is lost (recover() counts it from the next segment's
+        // first sequence); the file is left as it is.
+        report->damaged_bytes += s.bytes - offset;
+        s.damaged_end = true;
+        return true;
     }
     if (dirty_end > offset) {
         // Zero [offset, dirty_end) in bounded chunks, keeping the bytes before `offset` in its page.
@@ -977,6 +1076,11 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
             put(bytes.first(decoded.bytes));
         }
         offset += decoded.bytes;
+    }
+    // Every live message must have been copied: a scan that stopped early (damage that
+    // recovery read past, a skip whose marker was hit) would otherwise drop live messages.
+    for (size_t i = 0; i < offsets.size() && written; ++i) {
+        if (!s.deleted[i] && offsets[i] == kAbsent) written = std::unexpected(Errc::kCorruptRecord);
     }
     uint64_t end = chunk_offset + used;
     if (written && used > 0) written = disk_.write_sync(*handle, chunk_offset, {chunk.get(), align_up(used)});

@@ -70,7 +70,13 @@ struct RecoveryReport {
     uint64_t segments = 0;
     uint64_t records = 0;
     uint64_t truncated_bytes = 0;  // bytes cut from the end of the log (torn or corrupt tail)
-    std::string detail;            // what was cut and why; empty when nothing was
+    // Damage to acknowledged data (a bad record with valid ones after it, a sealed segment's
+    // damaged end, a missing segment): the sequences lost, as inclusive ranges. They stay
+    // holes, never served and never reused; the files are not changed.
+    std::vector<std::pair<uint64_t, uint64_t>> lost;
+    uint64_t damaged_bytes = 0;  // bytes skipped as damage
+    uint64_t resyncs = 0;        // times a scan skipped damage to the next valid record
+    std::string detail;          // what was cut or lost and why; empty when nothing was
 };
 
 // The durable log of one stream: a directory of preallocated segment files.

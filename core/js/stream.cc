@@ -150,6 +150,8 @@ Result<void, Error> Stream::open_log(bool create) {
         return fail(log.error(), "stream '" + config_.name + "': " + what);
     }
     if (!report.detail.empty()) log_warn("JetStream stream '" + config_.name + "' recovered: " + report.detail);
+    lost_ = std::move(report.lost);
+    lost_bytes_ = report.damaged_bytes;
     log_ = std::move(*log);
     log_->set_durable_callback([this](uint64_t durable_seq) { on_durable(durable_seq); });
     log_->set_removed_callback([this](uint64_t seq, std::string_view subject) { on_removed(seq, subject); });
@@ -547,6 +549,15 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
             for (size_t i = offset; i < end; ++i) map[subjects[i].first] = subjects[i].second;
             st["subjects"] = std::move(map);
         }
+    }
+    if (!lost_.empty()) {
+        // What damage found at recovery took, as nats-server's state reports lost data.
+        constexpr size_t kLostListed = 100'000;
+        json msgs = json::array();
+        for (auto [first, last] : lost_) {
+            for (uint64_t seq = first; seq <= last && msgs.size() < kLostListed; ++seq) msgs.push_back(seq);
+        }
+        st["lost"] = {{"msgs", std::move(msgs)}, {"bytes", lost_bytes_}};
     }
     if (state.num_deleted > 0) {
         st["num_deleted"] = state.num_deleted;

@@ -167,6 +167,9 @@ private:
     std::deque<std::pair<int64_t, std::string>> dedupe_order_;  // (ts, id), oldest first
     std::string last_msg_id_;
     int64_t last_ts_ns_ = 0;  // the newest message's time, kept when it is removed
+    // Sequences recovery found lost to damage (inclusive ranges) and the bytes skipped.
+    std::vector<std::pair<uint64_t, uint64_t>> lost_;
+    uint64_t lost_bytes_ = 0;
     bool emptied_by_purge_ = false;
     uint64_t published_bytes_ = 0;  // the bytes last added to the shard's counters
     bool state_dirty_ = true;

@@ -384,50 +384,75 @@ TEST_P(JetStreamRestart, ManyUnflushedPublishesSurvive) {
     expect_same_stream(before, snapshot(js(), "BURST"));
 }
 
-// A damaged stream must not take the server down: it is set aside ("stream is offline"), its
-// files untouched, while Core NATS and every other stream serve. (nats-server reacts to damage
-// in its own way, so this is Ringtail's behaviour alone.)
-TEST_F(JetStreamTest, DamagedStreamsAreSetAsideAndTheRestServes) {
+// Damage never takes the server down. A flipped bit in a sealed segment loses only the record
+// it hit (reported, in the stream's state as "lost"); a stream whose files cannot be read at all
+// (a segment header or meta.json destroyed) is set aside ("stream is offline"), files untouched,
+// while Core NATS and every other stream serve. (nats-server reacts to damage in its own way,
+// so this is Ringtail's behaviour alone.)
+TEST_F(JetStreamTest, DamagedStreamsLoseOnlyTheDamageAndTheRestServes) {
     if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's handling of damaged files";
     using nlohmann::json;
     StreamConfig damaged("DAMAGED", {"damaged.>"});
-    StreamConfig healthy("HEALTHY", {"healthy.>"});
+    StreamConfig broken("BROKEN", {"broken.>"});
     StreamConfig unreadable("UNREADABLE", {"unreadable.>"});
-    ASSERT_EQ(add_stream(js(), damaged).status, NATS_OK);
-    ASSERT_EQ(add_stream(js(), healthy).status, NATS_OK);
-    ASSERT_EQ(add_stream(js(), unreadable).status, NATS_OK);
+    StreamConfig healthy("HEALTHY", {"healthy.>"});
+    for (StreamConfig* config : {&damaged, &broken, &unreadable, &healthy}) {
+        ASSERT_EQ(add_stream(js(), *config).status, NATS_OK);
+    }
     std::string payload(4000, 'x');
     for (int i = 0; i < 600; ++i) ASSERT_TRUE(publish(js(), "damaged.one", payload).ok());  // past one segment
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(publish(js(), "broken.one", "gone").ok());
     for (int i = 0; i < 10; ++i) ASSERT_TRUE(publish(js(), "healthy.one", "fine").ok());
     client_ = {};
     ASSERT_EQ(server_->stop(SIGTERM), 0);
 
     std::string streams = store_.path() + "/jetstream/$G/streams/";
     std::string segment = streams + "DAMAGED/msgs/00000000000000000001.seg";
-    {
-        std::fstream file(segment, std::ios::in | std::ios::out | std::ios::binary);
-        file.seekg(200'000);
+    auto poke = [](const std::string& path, std::streamoff at, char value, bool flip) {
+        std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
         char byte = 0;
+        file.seekg(at);
         file.read(&byte, 1);
-        byte ^= 0x10;
-        file.seekp(200'000);
+        byte = flip ? static_cast<char>(byte ^ 0x10) : value;
+        file.seekp(at);
         file.write(&byte, 1);
-    }
+    };
+    poke(segment, 200'000, 0, true);
+    std::string broken_segment = streams + "BROKEN/msgs/00000000000000000001.seg";
+    for (int i = 0; i < 64; ++i) poke(broken_segment, i, '#', false);
     std::ofstream(streams + "UNREADABLE/meta.json") << "{ not json";
-    auto size_before = std::filesystem::file_size(segment);
+    auto size_before = std::filesystem::file_size(broken_segment);
 
     server_ = start_js_server(store_);
     ASSERT_NE(server_, nullptr);
     client_ = connect_js(server_->url());
     ASSERT_TRUE(client_);
-    EXPECT_NE(server_->log().find("[ERR] Stream 'DAMAGED' is unavailable"), std::string::npos) << server_->log();
-    EXPECT_NE(server_->log().find("[ERR] Stream 'UNREADABLE' is unavailable"), std::string::npos);
+    std::string log = server_->log();
+    EXPECT_NE(log.find("[WRN] JetStream stream 'DAMAGED' recovered: "), std::string::npos) << log;
+    EXPECT_NE(log.find("lost"), std::string::npos) << log;
+    EXPECT_NE(log.find("[ERR] Stream 'BROKEN' is unavailable"), std::string::npos) << log;
+    EXPECT_NE(log.find("[ERR] Stream 'UNREADABLE' is unavailable"), std::string::npos) << log;
 
-    StreamInfoPtr info = stream_info(js(), "HEALTHY");
-    ASSERT_TRUE(info);
-    EXPECT_EQ(info->State.Msgs, 10u);
+    // One record lost, named in the state; every other one served.
+    json info = api_request(nc(), "$JS.API.STREAM.INFO.DAMAGED");
+    ASSERT_FALSE(info.contains("error")) << info;
+    ASSERT_EQ(info["state"]["lost"]["msgs"].size(), 1u) << info["state"];
+    uint64_t lost = info["state"]["lost"]["msgs"][0];
+    EXPECT_EQ(info["state"]["messages"], 599);
+    EXPECT_EQ(info["state"]["last_seq"], 600);
+    json gone = api_request(nc(), "$JS.API.STREAM.MSG.GET.DAMAGED", "{\"seq\":" + std::to_string(lost) + "}");
+    EXPECT_EQ(gone["error"]["err_code"], 10037) << gone;  // no message found
+    json next = api_request(nc(), "$JS.API.STREAM.MSG.GET.DAMAGED", "{\"seq\":" + std::to_string(lost + 1) + "}");
+    EXPECT_FALSE(next.contains("error")) << next;
+    PubOutcome after = publish(js(), "damaged.one", "after");
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after.seq, 601u);  // the lost sequence is never reused
+
+    StreamInfoPtr healthy_info = stream_info(js(), "HEALTHY");
+    ASSERT_TRUE(healthy_info);
+    EXPECT_EQ(healthy_info->State.Msgs, 10u);
     EXPECT_TRUE(publish(js(), "healthy.two", "still").ok());
-    for (const char* name : {"DAMAGED", "UNREADABLE"}) {
+    for (const char* name : {"BROKEN", "UNREADABLE"}) {
         json reply = api_request(nc(), std::string("$JS.API.STREAM.INFO.") + name);
         EXPECT_EQ(reply["error"]["err_code"], 10118) << name << ": " << reply;
         EXPECT_EQ(reply["error"]["description"], "stream is offline");
@@ -438,8 +463,8 @@ TEST_F(JetStreamTest, DamagedStreamsAreSetAsideAndTheRestServes) {
         EXPECT_EQ(created["error"]["err_code"], 10118) << name << ": " << created;
     }
     // Untouched on disk.
-    EXPECT_TRUE(std::filesystem::exists(segment));
-    EXPECT_EQ(std::filesystem::file_size(segment), size_before);
+    EXPECT_TRUE(std::filesystem::exists(broken_segment));
+    EXPECT_EQ(std::filesystem::file_size(broken_segment), size_before);
     // Core NATS serves as ever.
     SubscriptionPtr sub = subscribe_sync(nc(), "core.check");
     ASSERT_TRUE(sub);

@@ -4,7 +4,8 @@
 // one mode) bit flips on the media. After every crash the log is reopened and checked against
 // a model of everything ever appended:
 //   - every acknowledged (durable) record survives, unless a bit flip hit the media;
-//   - the recovered log is a gap-free prefix of what was appended;
+//   - the recovered log is a prefix of what was appended, with gaps only where recovery reports
+//     sequences lost to damage (and only after a bit flip); a lost sequence is never served;
 //   - no record is ever served with content other than what was appended.
 // A failure prints its seed; RT_SEED=<seed> replays exactly that one.
 #include <gtest/gtest.h>
@@ -27,6 +28,7 @@ struct Model {
     std::vector<std::string> payloads;  // payloads[seq - 1]
     uint64_t acked = 0;
     std::set<uint64_t> removed;  // removed or purged; may come back after a crash (tombstone lost)
+    std::set<uint64_t> lost;     // reported lost to damage at a recovery: never served again
 };
 
 std::string random_payload(std::mt19937_64& random) {
@@ -70,14 +72,27 @@ std::string run_seed(uint64_t seed, bool flips) {
                    std::to_string(model.acked) + " (" + report.detail + ")";
         }
         if (last > model.payloads.size()) return "recovered records never appended";
+        std::set<uint64_t> lost;
+        for (auto [first, last_lost] : report.lost) {
+            for (uint64_t seq = first; seq <= last_lost; ++seq) lost.insert(seq);
+        }
+        if (!lost.empty() && !flipped) return "sequences reported lost without damage: " + report.detail;
         std::set<uint64_t> still_removed;
         for (uint64_t seq = 1; seq <= last; ++seq) {
             auto record = log->load(seq);
+            if (lost.contains(seq) || model.lost.contains(seq)) {
+                if (record) return "lost seq " + std::to_string(seq) + " served";
+                model.lost.insert(seq);
+                continue;
+            }
             if (!record && record.error() == Errc::kNotFound && model.removed.contains(seq)) {
                 still_removed.insert(seq);
                 continue;
             }
-            if (!record) return "recovered seq " + std::to_string(seq) + " unreadable: " + std::string(errc_text(record.error()));
+            if (!record) {
+                return "recovered seq " + std::to_string(seq) + " unreadable: " + std::string(errc_text(record.error())) +
+                       " (" + report.detail + ")";
+            }
             if (record->payload != model.payloads[seq - 1]) return "seq " + std::to_string(seq) + " has wrong content";
         }
         model.removed = std::move(still_removed);  // the others came back: their tombstone was lost
@@ -118,7 +133,9 @@ std::string run_seed(uint64_t seed, bool flips) {
                 if (removed) {
                     model.removed.insert(seq);
                 } else if (removed.error() == Errc::kNotFound) {
-                    if (!model.removed.contains(seq)) return "remove: live seq " + std::to_string(seq) + " not found";
+                    if (!model.removed.contains(seq) && !model.lost.contains(seq)) {
+                        return "remove: live seq " + std::to_string(seq) + " not found";
+                    }
                 } else if (removed.error() != Errc::kBusy && removed.error() != log->sticky_error()) {
                     return "remove failed: " + std::string(errc_text(removed.error()));
                 }
@@ -148,7 +165,9 @@ std::string run_seed(uint64_t seed, bool flips) {
             auto record = log->load(seq);
             if (record && record->payload != model.payloads[seq - 1]) return "served a wrong record";
             if (record && model.removed.contains(seq)) return "served a removed record";
-            if (!record && record.error() == Errc::kNotFound && !model.removed.contains(seq)) {
+            if (record && model.lost.contains(seq)) return "served lost record " + std::to_string(seq);
+            if (!record && record.error() == Errc::kNotFound && !model.removed.contains(seq) &&
+                !model.lost.contains(seq)) {
                 return "live record " + std::to_string(seq) + " not found";
             }
             if (!record && record.error() != Errc::kCorruptRecord && record.error() != Errc::kNotFound) {

@@ -565,41 +565,137 @@ TEST(StreamLog, RollWaitsUntilTheFullSegmentIsOnDisk) {
     EXPECT_EQ(log->durable_seq(), full);  // the whole sealed segment was durable before the roll
 }
 
-TEST(StreamLog, DamageInASealedSegmentRefusesToOpenAndChangesNothing) {
+// Appends `count` messages of `bytes` (payload_for) and makes them durable.
+void fill(SimDisk& disk, const StreamLogOptions& options, uint64_t count, size_t bytes) {
+    auto log = open_log(disk, options);
+    for (uint64_t seq = 1; seq <= count; ++seq) {
+        auto appended = log->append("s", "", payload_for(seq, bytes), 0);
+        for (int turn = 0; turn < 10 && !appended; ++turn) {
+            log->flush();
+            disk.complete();
+            appended = log->append("s", "", payload_for(seq, bytes), 0);
+        }
+        ASSERT_TRUE(appended);
+    }
+    log->flush();
+    disk.complete();
+}
+
+std::vector<std::byte> file_of(SimDisk& disk, const std::string& path) {
+    auto handle = *disk.open_file(path);
+    auto map = *disk.map_file(handle);
+    std::vector<std::byte> bytes(map.begin(), map.end());
+    disk.close_file(handle);
+    return bytes;
+}
+
+// Every sequence outside `lost` in [1, last] loads with its own payload; those in it never load.
+void expect_only_lost(StreamLog& log, uint64_t last, std::pair<uint64_t, uint64_t> lost, size_t bytes) {
+    EXPECT_EQ(log.last_seq(), last);
+    for (uint64_t seq = 1; seq <= last; ++seq) {
+        auto record = log.load(seq);
+        if (seq >= lost.first && seq <= lost.second) {
+            EXPECT_FALSE(record) << seq;
+        } else {
+            ASSERT_TRUE(record) << seq;
+            EXPECT_EQ(record->payload, payload_for(seq, bytes)) << seq;
+        }
+    }
+}
+
+TEST(StreamLog, DamageInASealedSegmentLosesOnlyTheDamagedRecord) {
     SimDisk disk(15);
     auto options = small_options();
-    {
-        auto log = open_log(disk, options);
-        for (uint64_t seq = 1; seq <= 200; ++seq) {
-            auto appended = log->append("s", "", payload_for(seq, 700), 0);
-            for (int turn = 0; turn < 10 && !appended; ++turn) {
-                log->flush();
-                disk.complete();
-                appended = log->append("s", "", payload_for(seq, 700), 0);
-            }
-            ASSERT_TRUE(appended);
-        }
-        log->flush();
-        disk.complete();
-    }
-    // Damage a record in the first (sealed) segment.
-    disk.put_file("/streams/S/00000000000000000001.seg", [&] {
-        auto names = disk.list_dir("/streams/S");
-        EXPECT_GT(names->size(), 2u);
-        auto handle = *disk.open_file("/streams/S/00000000000000000001.seg");
-        auto map = *disk.map_file(handle);
-        std::vector<std::byte> bytes(map.begin(), map.end());
-        disk.close_file(handle);
-        bytes[4096 + 100] ^= std::byte{1};
-        return bytes;
-    }());
-    auto files_before = disk.list_dir("/streams/S")->size();
+    fill(disk, options, 200, 700);
+    const std::string first = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, first);
+    bytes[4096 + 100] ^= std::byte{1};  // in seq 1's payload
+    disk.put_file(first, bytes);
     RecoveryReport report;
-    auto log = StreamLog::open(disk, options, &report);
-    ASSERT_FALSE(log);
-    EXPECT_EQ(log.error(), Errc::kCorruptRecord);
-    EXPECT_NE(report.detail.find("refusing to open"), std::string::npos) << report.detail;
-    EXPECT_EQ(disk.list_dir("/streams/S")->size(), files_before);
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log);
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    EXPECT_EQ(report.lost[0], (std::pair<uint64_t, uint64_t>{1, 1}));
+    EXPECT_NE(report.detail.find("sequences 1-1 lost"), std::string::npos) << report.detail;
+    expect_only_lost(*log, 200, {1, 1}, 700);
+    EXPECT_EQ(file_of(disk, first), bytes);  // the damaged file is left as it is
+    // The sequence is never reused, and the damaged segment is never rewritten.
+    EXPECT_EQ(*log->append("s", "", "next", 0), 201u);
+    EXPECT_FALSE(log->compact(10) && file_of(disk, first) != bytes);
+}
+
+TEST(StreamLog, AZeroedSectorLosesTheRecordsItCovers) {
+    SimDisk disk(16);
+    auto options = small_options();
+    fill(disk, options, 200, 700);
+    const std::string first = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, first);
+    std::fill(bytes.begin() + 3 * 4096, bytes.begin() + 4 * 4096, std::byte{0});
+    disk.put_file(first, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log);
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    auto [lost_first, lost_last] = report.lost[0];
+    // 4 KiB holds about six 700-byte records: those touching it, and no others, are gone.
+    EXPECT_GE(lost_last - lost_first + 1, 5u);
+    EXPECT_LE(lost_last - lost_first + 1, 8u);
+    expect_only_lost(*log, 200, report.lost[0], 700);
+}
+
+TEST(StreamLog, AZeroedStretchFromARecordStartIsNotTheEndOfTheLog) {
+    SimDisk disk(19);
+    auto options = small_options();
+    fill(disk, options, 200, 700);
+    const std::string first = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, first);
+    std::fill(bytes.begin() + 4096, bytes.begin() + 2 * 4096, std::byte{0});  // from seq 1's start
+    disk.put_file(first, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log);
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    EXPECT_EQ(report.lost[0].first, 1u);
+    expect_only_lost(*log, 200, report.lost[0], 700);
+}
+
+TEST(StreamLog, AMissingOrCutSegmentLosesOnlyItsSequences) {
+    SimDisk disk(17);
+    auto options = small_options();
+    fill(disk, options, 300, 700);
+    ASSERT_GT(disk.list_dir("/streams/S")->size(), 3u);
+    // The second segment is gone; the first one's end is zeroed from its fourth page on.
+    ASSERT_TRUE(disk.remove_file("/streams/S/00000000000000000002.seg"));
+    const std::string first = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, first);
+    std::fill(bytes.begin() + 4 * 4096, bytes.end(), std::byte{0});
+    disk.put_file(first, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log) << report.detail;
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    // From the first record past the zeroed start of segment 1 to the end of segment 2.
+    EXPECT_LE(report.lost[0].first, 20u);
+    EXPECT_GE(report.lost[0].second, report.lost[0].first + 80);
+    expect_only_lost(*log, 300, report.lost[0], 700);
+}
+
+TEST(StreamLog, DamageDeepInTheActiveSegmentIsNotATornTail) {
+    SimDisk disk(18);
+    auto options = small_options();
+    options.flush_bytes_max = 4096;  // a crash can tear at most the last 16 KiB written
+    fill(disk, options, 60, 700);    // all in the first segment (64 KiB)
+    const std::string active = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, active);
+    bytes[4096 + 100] ^= std::byte{1};
+    disk.put_file(active, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log);
+    EXPECT_EQ(report.truncated_bytes, 0u) << report.detail;  // nothing acknowledged was erased
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    expect_only_lost(*log, 60, {1, 1}, 700);
+    EXPECT_EQ(*log->append("s", "", "next", 0), 61u);
 }
 
 TEST(StreamLog, ALeftoverSpareIsRemovedAtRecovery) {
