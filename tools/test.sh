@@ -13,12 +13,12 @@ if grep -rnE '#include "(io|core)/' base proto store 2>/dev/null; then
     exit 1
 fi
 
-echo "== debug (ASan+UBSan): unit tests and the store simulation"
+echo "== debug (ASan+UBSan): unit tests, the simulations and a bounded fuzz run"
 cmake --preset debug >/dev/null
 # Only what the labels below run: the integration tests and binaries are built in release.
 cmake --build --preset debug -j "$jobs" --target base_test proto_test config_test io_test core_test \
-    store_test bench_test store_sim routing_sim
-ctest --preset debug -L '^(base|proto|io|core|store|sim|bench)$' -j "$jobs"
+    store_test bench_test store_sim routing_sim parser_fuzz headers_fuzz config_fuzz js_api_fuzz recovery_fuzz
+ctest --preset debug -L '^(base|proto|io|core|store|sim|bench|fuzz)$' -j "$jobs"
 
 echo "== release: every test"
 cmake --preset release >/dev/null
