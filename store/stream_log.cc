@@ -367,7 +367,20 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         }
         s.first_seq = header_first;
         s.compacted_last_seq = header.compacted_last_seq;
-        if (auto ok = recover_segment(s, report, id != ids.back()); !ok) return ok;
+        // The next segment's first sequence says whether this one is complete, so a sealed
+        // segment's zero end is read as its end without scanning it (0: none, or unreadable).
+        uint64_t next_first_seq = 0;
+        if (id != ids.back()) {
+            auto next_id = *std::upper_bound(ids.begin(), ids.end(), id);
+            if (auto next = disk_.open_file(options_.dir + "/" + segment_name(next_id))) {
+                SegmentHeader next_header;
+                if (auto next_map = disk_.map_file(*next); next_map && decode_header(*next_map, next_header)) {
+                    next_first_seq = next_header.first_seq;
+                }
+                disk_.close_file(*next);
+            }
+        }
+        if (auto ok = recover_segment(s, report, id != ids.back(), next_first_seq); !ok) return ok;
         ++report->segments;
         last_seq_ = std::max(last_seq_, s.last_seq);
     }
@@ -435,7 +448,8 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     return true;
 }
 
-Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool has_later) {
+Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool has_later,
+                                        uint64_t next_first_seq) {
     uint64_t offset = kPageBytes;
     uint64_t expected = s.first_seq;
     const char* why = nullptr;
@@ -487,8 +501,16 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
                 offset = next;
                 continue;
             }
-            // The end of the log, unless records follow a zeroed stretch (a zeroed sector).
-            if (written_end(s.map, offset, s.bytes) > offset && skip_damage()) continue;
+            // The end of the log, unless records follow a zeroed stretch (a zeroed sector). In
+            // the last segment only the in-flight window past here is looked at: the rest of a
+            // fresh segment is zeros, and reading it all would page in the whole file.
+            bool complete = next_first_seq != 0 &&
+                            (expected >= next_first_seq || (s.compacted_last_seq != 0 && s.compacted_last_seq + 1 >= next_first_seq));
+            if (has_later && complete) break;
+            uint64_t look_until = has_later ? s.bytes
+                                            : std::min<uint64_t>(s.bytes, align_up(offset) + kPageBytes +
+                                                                              kWritesInFlightMax * options_.flush_bytes_max);
+            if (written_end(s.map, offset, look_until) > offset && skip_damage()) continue;
             break;
         }
         if (decoded.status == DecodeStatus::kTorn) {

@@ -199,7 +199,8 @@ private:
 
     StreamLog(Disk& disk, StreamLogOptions options);
     [[nodiscard]] Result<bool> recover(RecoveryReport* report);
-    [[nodiscard]] Result<bool> recover_segment(Segment& segment, RecoveryReport* report, bool has_later);
+    [[nodiscard]] Result<bool> recover_segment(Segment& segment, RecoveryReport* report, bool has_later,
+                                               uint64_t next_first_seq);
     // A segment of the next size, and at least `min_bytes`.
     [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0);
     // Writes any record into the active segment's tail (messages and tombstones).
