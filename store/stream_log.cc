@@ -190,6 +190,14 @@ struct StreamLog::Segment {
     Disk* disk = nullptr;
 
     explicit Segment(Disk& owner) : disk(&owner) {}
+    // The next sequence is absent (compacted away, or lost to damage): deleted, never served.
+    void append_hole() {
+        offsets.push_back(kAbsent);
+        deleted.push_back(1);
+        subject_ids.push_back(0);
+        sizes.push_back(0);
+        timestamps.push_back(0);
+    }
     Segment(const Segment&) = delete;
     Segment& operator=(const Segment&) = delete;
     ~Segment() { reset_tail(); }
@@ -356,11 +364,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
                               ", sequences " + std::to_string(last_seq_ + 1) + "-" + std::to_string(header_first - 1) +
                               " lost";
             for (uint64_t seq = last_seq_ + 1; seq < header_first; ++seq) {
-                previous.offsets.push_back(kAbsent);
-                previous.deleted.push_back(1);
-                previous.subject_ids.push_back(0);
-                previous.sizes.push_back(0);
-                previous.timestamps.push_back(0);
+                previous.append_hole();
             }
             previous.last_seq = previous.durable_last_seq = header_first - 1;
             last_seq_ = header_first - 1;
@@ -461,11 +465,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         report->detail += (report->detail.empty() ? "" : "; ") + s.path + ": damaged at offset " + std::to_string(at) +
                           ", sequences " + std::to_string(expected) + "-" + std::to_string(seq - 1) + " lost";
         for (; expected < seq; ++expected) {
-            s.offsets.push_back(kAbsent);
-            s.deleted.push_back(1);
-            s.subject_ids.push_back(0);
-            s.sizes.push_back(0);
-            s.timestamps.push_back(0);
+            s.append_hole();
         }
     };
     // At a bad record or a zeroed stretch at `offset`: damage, or the torn tail a crash leaves?
@@ -528,13 +528,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         } else if (s.compacted_last_seq != 0 && decoded.record.seq > expected &&
                    decoded.record.seq <= s.compacted_last_seq) {
             // Compaction removed the sequences in between.
-            for (; expected < decoded.record.seq; ++expected) {
-                s.offsets.push_back(kAbsent);
-                s.deleted.push_back(1);
-                s.subject_ids.push_back(0);
-                s.sizes.push_back(0);
-                s.timestamps.push_back(0);
-            }
+            for (; expected < decoded.record.seq; ++expected) s.append_hole();
         } else if (decoded.record.seq != expected) {
             why = "sequence break";
         }
@@ -559,11 +553,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         lose(s.compacted_last_seq + 1, offset);
     }
     for (; s.compacted_last_seq != 0 && why == nullptr && expected <= s.compacted_last_seq; ++expected) {
-        s.offsets.push_back(kAbsent);  // removed by compaction at the end of the segment
-        s.deleted.push_back(1);
-        s.subject_ids.push_back(0);
-        s.sizes.push_back(0);
-        s.timestamps.push_back(0);
+        s.append_hole();  // removed by compaction at the end of the segment
     }
     s.last_seq = expected - 1;
     s.durable_last_seq = s.last_seq;
