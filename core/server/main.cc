@@ -52,6 +52,14 @@ std::string write_ports_file(const ringtail::config::Options& options, const std
     return path;
 }
 
+// "not supported by this ringtail version: --tls cluster ..." for what the options asked for.
+std::string unsupported_text(const ringtail::config::Options& options) {
+    std::string text = "not supported by this ringtail version:";
+    for (const auto& item : options.unsupported_flags) text += " " + item;
+    for (const auto& item : options.unsupported_features) text += " " + item;
+    return text;
+}
+
 // SIGHUP: the config file read again with the command line over it, applied where
 // nats-server can (Server::reload), the pid and ports files moved when they changed.
 void reload(ringtail::core::Server& server, int argc, char** argv, ringtail::config::Options& options,
@@ -69,10 +77,7 @@ void reload(ringtail::core::Server& server, int argc, char** argv, ringtail::con
         return;
     }
     if (!fresh.unsupported_flags.empty() || !fresh.unsupported_features.empty()) {
-        std::string what;
-        for (const auto& item : fresh.unsupported_flags) what += " " + item;
-        for (const auto& item : fresh.unsupported_features) what += " " + item;
-        log_error("Failed to reload server configuration: not supported by this ringtail version:" + what);
+        log_error("Failed to reload server configuration: " + unsupported_text(fresh));
         return;
     }
     auto reloaded = server.reload(fresh);
@@ -183,10 +188,7 @@ int main(int argc, char** argv) {
     }
     for (const std::string& warning : warnings) log_warn(warning);
     if (!options.unsupported_flags.empty() || !options.unsupported_features.empty()) {
-        std::string what;
-        for (const auto& item : options.unsupported_flags) what += " " + item;
-        for (const auto& item : options.unsupported_features) what += " " + item;
-        log_error("not supported by this ringtail version:" + what);
+        log_error(unsupported_text(options));
         return 1;
     }
     if (options.https_port != 0) {
