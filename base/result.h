@@ -12,7 +12,7 @@ namespace ringtail {
 enum class Errc : uint16_t {
     kOk = 0,
     kIo,             // the device failed a read or write (EIO); sticky for a log
-    kNoSpace,        // ENOSPC; sticky for a log
+    kNoSpace,        // ENOSPC; sticky for a log's failed write, not for a segment it could not create
     kTooLarge,       // a record larger than a segment can hold
     kInvalid,        // bad argument or malformed input
     kUnsupported,

@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "base/assert.h"
+#include "io/mapping_guard.h"
 
 namespace ringtail::io {
 namespace {
@@ -69,7 +70,7 @@ DirectDisk::~DirectDisk() {
         loop_.detach(tag_);
     }
     for (auto& [handle, file] : files_) {
-        if (file.map != nullptr) ::munmap(const_cast<std::byte*>(file.map), file.bytes);
+        unmap(file);
         ::close(file.fd);
     }
     files_.clear();
@@ -85,6 +86,7 @@ DirectDisk::~DirectDisk() {
 }
 
 Result<void, Error> DirectDisk::init() {
+    mapping_guard::install();
     tag_ = loop_.attach(*this);
     event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (event_fd_ < 0) return fail_errno(errno, "eventfd");
@@ -284,7 +286,7 @@ Result<int> DirectDisk::open_file(const std::string& path) {
         return fail();
     }
     int handle = fd;
-    files_[handle] = File{fd, nullptr, static_cast<uint64_t>(st.st_size), 0};
+    files_[handle] = File{.fd = fd, .bytes = static_cast<uint64_t>(st.st_size)};
     return handle;
 }
 
@@ -302,16 +304,29 @@ Result<std::span<const std::byte>> DirectDisk::map_file(int handle) {
         void* map = ::mmap(nullptr, file.bytes, PROT_READ, MAP_SHARED, file.fd, 0);
         if (map == MAP_FAILED) return fail();
         file.map = static_cast<const std::byte*>(map);
+        file.guard = mapping_guard::add(map, file.bytes);
     }
     return std::span<const std::byte>(file.map, file.bytes);
+}
+
+uint64_t DirectDisk::read_errors(int handle) {
+    auto it = files_.find(handle);
+    return it == files_.end() ? 0 : mapping_guard::faults(it->second.guard);
+}
+
+void DirectDisk::unmap(File& file) {
+    if (file.map == nullptr) return;
+    mapping_guard::remove(file.guard);
+    ::munmap(const_cast<std::byte*>(file.map), file.bytes);
+    file.map = nullptr;
+    file.guard = -1;
 }
 
 void DirectDisk::close_file(int handle) {
     auto it = files_.find(handle);
     if (it == files_.end() || it->second.closed) return;
     File& file = it->second;
-    if (file.map != nullptr) ::munmap(const_cast<std::byte*>(file.map), file.bytes);
-    file.map = nullptr;
+    unmap(file);
     file.closed = true;
     if (file.writes_in_flight == 0) {
         release_file(it);

@@ -14,7 +14,8 @@
 namespace ringtail::io {
 
 // store::Disk on real files: O_DIRECT writes submitted with RWF_DSYNC on the owner's io::Loop
-// (the completion means "on stable storage"), reads through a read-only shared mapping.
+// (the completion means "on stable storage"), reads through a read-only shared mapping whose
+// unreadable pages read as zeros and are counted (io/mapping_guard.h), never a SIGBUS.
 // Owner: the thread that runs the loop; completions run from Loop::run_once.
 // Lifecycle: close_file() drops the callbacks of that file's writes in flight and closes the
 // descriptor once they complete, so a log that closes its files is never called back and
@@ -42,6 +43,7 @@ public:
     Result<int> open_file(const std::string& path) override;
     Result<uint64_t> file_size(int handle) override;
     Result<std::span<const std::byte>> map_file(int handle) override;
+    uint64_t read_errors(int handle) override;
     void close_file(int handle) override;
     int register_buffer(std::span<std::byte> memory) override;
     void unregister_buffer(int buffer) override;
@@ -77,6 +79,7 @@ private:
     struct File {
         int fd = -1;
         const std::byte* map = nullptr;
+        int guard = -1;  // the map's io/mapping_guard.h slot
         uint64_t bytes = 0;
         size_t writes_in_flight = 0;
         bool closed = false;  // close_file() came while writes were in flight
@@ -92,6 +95,7 @@ private:
     void preparer_main();
     void run_prepared();
     void release_file(std::map<int, File>::iterator it);
+    static void unmap(File& file);
 
     struct PrepareJob {
         std::string path;

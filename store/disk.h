@@ -40,6 +40,12 @@ public:
     [[nodiscard]] virtual Result<uint64_t> file_size(int handle) = 0;
     // A read-only view of the whole file, coherent with completed writes.
     [[nodiscard]] virtual Result<std::span<const std::byte>> map_file(int handle) = 0;
+    // Pages of the file's view that could not be read (a media error, the file cut short):
+    // they read as zeros. Anything read from the view is in doubt while this is not 0.
+    virtual uint64_t read_errors(int handle) {
+        (void)handle;
+        return 0;
+    }
     virtual void close_file(int handle) = 0;
 
     // Creates `path` like create_file() (allocated, zero-filled, durable) but off the caller's

@@ -442,6 +442,9 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             first_live_ = std::min(first_live_, seq);
         }
     }
+    for (auto& segment : segments_) {
+        if (auto ok = check_readable(*segment, report); !ok) return ok;
+    }
     // Limits lowered since the last run drop messages now; what they drop is written (tombstones
     // and floor) with the first flush, like any drop.
     std::vector<std::string> subjects;
@@ -566,6 +569,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     uint64_t in_flight_bytes = kWritesInFlightMax * options_.flush_bytes_max;
     uint64_t window_end = why != nullptr ? s.bytes : std::min<uint64_t>(s.bytes, align_up(offset) + in_flight_bytes);
     uint64_t dirty_end = written_end(s.map, offset, window_end);
+    if (auto ok = check_readable(s, report); !ok) return ok;  // before anything is changed
     if (why != nullptr && has_later) {
         // Sealed segments are wholly on disk before the next one starts, so a crash tears only
         // the last segment: a bad record in an earlier one with nothing valid after it is
@@ -596,15 +600,23 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     return true;
 }
 
+Result<bool> StreamLog::check_readable(const Segment& s, RecoveryReport* report) {
+    uint64_t errors = disk_.read_errors(s.handle);
+    if (errors == 0) return true;
+    report->detail = s.path + ": " + std::to_string(errors) +
+                     " page(s) could not be read (I/O error); refusing to open (nothing was changed)";
+    return std::unexpected(Errc::kIo);
+}
+
 Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64_t min_bytes) {
+    // Nothing of the log changes until the file exists: a full disk is retried later.
     auto segment = std::make_unique<Segment>(disk_);
-    segment->id = next_segment_id_++;
+    segment->id = next_segment_id_;
     segment->path = options_.dir + "/" + segment_name(segment->id);
     segment->first_seq = first_seq;
     segment->last_seq = segment->durable_last_seq = first_seq - 1;
     uint64_t bytes = std::max(next_segment_bytes_, (min_bytes + kPageBytes - 1) / kPageBytes * kPageBytes);
     segment->bytes = bytes;
-    next_segment_bytes_ = std::min(options_.segment_bytes, 2 * bytes);
     std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
     encode_header({header.get(), kPageBytes}, {first_seq, bytes, 0});
     if (spare_ == Spare::kReady && spare_bytes_ == bytes) {
@@ -623,6 +635,8 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
             return std::unexpected(ok.error());
         }
     }
+    ++next_segment_id_;
+    next_segment_bytes_ = std::min(options_.segment_bytes, 2 * bytes);
     auto handle = disk_.open_file(segment->path);
     if (!handle) return std::unexpected(handle.error());
     segment->handle = *handle;
@@ -933,8 +947,14 @@ Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes) {
     Segment& sealed = *segments_.back();
     RT_ASSERT(sealed.writes_count == 0 && sealed.write_offset == sealed.durable_offset);
     auto created = create_segment(last_seq_ + 1, min_bytes);  // takes the sealed one's tail
+    if (!created) {
+        // No room for the next segment: refused, not sticky. The segment stays active (all
+        // of it durable), and the next append that needs a roll tries again, so publishing
+        // resumes by itself once space is freed.
+        if (created.error() != Errc::kNoSpace) sticky_error_ = created.error();
+        return created;
+    }
     sealed.reset_tail();  // if it did not; reads of a sealed segment come from its mapping
-    if (!created) sticky_error_ = created.error();
     return created;
 }
 
@@ -961,8 +981,9 @@ void StreamLog::erase_owed_segments() {
             erase_owed_ = true;
             continue;
         }
-        if (i + 1 == segments_.size()) {
-            if (!roll(kPageBytes)) return;
+        if (i + 1 == segments_.size() && !roll(kPageBytes)) {
+            erase_owed_ = true;  // a full disk: tried again on a later turn
+            return;
         }
         auto rewritten = compact_segment(*s);
         if (!rewritten) {
@@ -1313,7 +1334,7 @@ Result<RecordView> StreamLog::load(uint64_t seq) const {
     // damaged page), it is refused, never served.
     Decoded decoded = decode_record(bytes);
     if (decoded.status != DecodeStatus::kOk || decoded.record.seq != seq) {
-        return std::unexpected(Errc::kCorruptRecord);
+        return std::unexpected(disk_.read_errors(s->handle) > 0 ? Errc::kIo : Errc::kCorruptRecord);
     }
     return decoded.record;
 }

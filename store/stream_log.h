@@ -88,7 +88,9 @@ struct RecoveryReport {
 // loop turn and writes everything appended, in writes of at most flush_bytes_max, up to
 // writes_in_flight_max per segment at a time (the rest goes out as those complete); writes may
 // complete in any order, durability advances in write order. A failed write makes
-// the log refuse appends from then on (sticky); nothing already durable is affected.
+// the log refuse appends from then on (sticky); nothing already durable is affected. No room
+// for the next segment is not sticky: that append is refused with kNoSpace, and each later one
+// that needs the segment tries again, so appends resume once space is freed.
 //
 // Segment file "<first_seq as 20 digits>.seg": a 4 KiB header page (see segment_header in
 // stream_log.cc), then records (store/record.h) from offset 4096, zero-filled beyond.
@@ -101,11 +103,12 @@ public:
     using RemovedCallback = std::function<void(uint64_t seq, std::string_view subject)>;
 
     // Opens or creates the log in options.dir, recovering what is there: every segment is
-    // scanned, the log is cut at the first torn or corrupt record (and what lies beyond is
-    // zeroed on disk), and the report says what was cut. A directory holding files that are
-    // not this log's segments is refused with kForeign. Damage that a crash cannot explain (a
-    // bad record with acknowledged data after it) is refused with kCorruptRecord and nothing
-    // is changed, so that no acknowledged record is discarded by recovery.
+    // scanned, a torn tail (what a crash leaves in the last writes) is cut and zeroed on disk,
+    // and the report says what was cut. Damage that a crash cannot explain (a bad record with
+    // valid ones after it, a missing segment) is skipped to the next valid record: only the
+    // sequences it covers are lost, reported, and kept as holes, never reused. A directory
+    // holding files that are not this log's segments is refused with kForeign; a segment with
+    // a page that cannot be read, with kIo; neither changes anything on disk.
     [[nodiscard]] static Result<std::unique_ptr<StreamLog>> open(Disk& disk, StreamLogOptions options,
                                                                  RecoveryReport* report);
     ~StreamLog();
@@ -201,6 +204,8 @@ private:
     [[nodiscard]] Result<bool> recover(RecoveryReport* report);
     [[nodiscard]] Result<bool> recover_segment(Segment& segment, RecoveryReport* report, bool has_later,
                                                uint64_t next_first_seq);
+    // Refuses (kIo, said in the report) a segment some page of which could not be read.
+    [[nodiscard]] Result<bool> check_readable(const Segment& s, RecoveryReport* report);
     // A segment of the next size, and at least `min_bytes`.
     [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0);
     // Writes any record into the active segment's tail (messages and tombstones).

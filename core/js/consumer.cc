@@ -615,7 +615,7 @@ bool Consumer::pump(size_t budget) {
                               static_cast<int64_t>(state_.pending.size()) >= config_.max_ack_pending;
             break;
         }
-        auto record = stream_.log().load(next.seq);
+        auto record = stream_.load(next.seq);
         if (!record) continue;
         Prepared out = prepare(*record, next.dc);
         if (auto due = hold_until(*record, out.bytes)) {

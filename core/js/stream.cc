@@ -395,8 +395,14 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     auto seq = log_->append(subject, headers, payload, now);
     if (!seq) {
         if (seq.error() == Errc::kBusy) return false;
+        if (seq.error() == Errc::kNoSpace) note_no_space(now);
         ack_error(reply, pjs::StreamStoreFailed(errc_text(seq.error())));
         return true;
+    }
+    if (no_space_since_ns_ != 0) {
+        log_info("JetStream stream '" + config_.name + "' has space again after " +
+                 std::to_string((now - no_space_since_ns_) / 1'000'000'000) + "s: storing messages");
+        no_space_since_ns_ = 0;
     }
     if (republish_) republish(subject, headers, payload, *seq, subject_last);
     state_dirty_ = true;
@@ -422,6 +428,21 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     }
     if (!reply.empty() && !config_.no_ack) ack_later(reply, *seq, false);
     return true;
+}
+
+void Stream::note_no_space(int64_t now) {
+    // Once when it starts, then a reminder a minute while it lasts; every publish meanwhile is
+    // answered with the error, and the first that finds room again ends it.
+    constexpr int64_t kRemindNs = 60'000'000'000;
+    if (no_space_since_ns_ == 0) {
+        no_space_since_ns_ = no_space_logged_ns_ = now;
+        log_error("JetStream stream '" + config_.name + "': no space left in " + dir_ +
+                  ": publishes are refused until space is freed, then resume by themselves");
+    } else if (now - no_space_logged_ns_ >= kRemindNs) {
+        no_space_logged_ns_ = now;
+        log_error("JetStream stream '" + config_.name + "': still no space left in " + dir_ + " (for " +
+                  std::to_string((now - no_space_since_ns_) / 1'000'000'000) + "s)");
+    }
 }
 
 void Stream::prune_dedupe(int64_t now) {
@@ -578,27 +599,37 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
 Result<store::RecordView> Stream::load_last_matching(std::string_view filter) const {
     if (filter.empty() || filter == ">") {
         for (uint64_t seq = log_->last_seq(); seq >= log_->first_seq() && seq > 0; --seq) {
-            if (log_->contains(seq)) return log_->load(seq);
+            if (log_->contains(seq)) return load(seq);
         }
         return std::unexpected(Errc::kNotFound);
     }
-    if (filter.find_first_of("*>") == std::string_view::npos) return log_->load_last(filter);
+    if (filter.find_first_of("*>") == std::string_view::npos) return load(log_->last_seq_of(filter));
     uint64_t last = 0;
     log_->for_each_subject([&](std::string_view subject, uint64_t, uint64_t subject_last) {
         if (subject_last > last && base::subject_matches(filter, subject)) last = subject_last;
     });
     if (last == 0) return std::unexpected(Errc::kNotFound);
-    return log_->load(last);
+    return load(last);
 }
 
 Result<store::RecordView> Stream::lookup(uint64_t seq, std::string_view last_for, std::string_view next_for) const {
     if (!next_for.empty()) {
         auto found = log_->next_seq(seq, next_for);
         if (!found) return std::unexpected(found.error());
-        return log_->load(*found);
+        return load(*found);
     }
     if (!last_for.empty()) return load_last_matching(last_for);
-    return log_->load(seq);
+    return load(seq);
+}
+
+Result<store::RecordView> Stream::load(uint64_t seq) const {
+    auto record = log_->load(seq);
+    if (!record && record.error() != Errc::kNotFound && !unreadable_logged_) {
+        unreadable_logged_ = true;
+        log_error("JetStream stream '" + config_.name + "': message " + std::to_string(seq) + " cannot be read (" +
+                  std::string(errc_text(record.error())) + "), not served; later ones are not logged");
+    }
+    return record;
 }
 
 std::string Stream::first_ts_text(const store::StoreState& state) const {

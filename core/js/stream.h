@@ -71,6 +71,9 @@ public:
 
     // ---- for its consumers ----
     const store::StreamLog& log() const { return *log_; }
+    // Message `seq` for a client. One that cannot be read (damage, a read error) is never
+    // served: the first such is logged.
+    Result<store::RecordView> load(uint64_t seq) const;
     // Consumer `by` is done with `seq` (acked it, or delivered it without acks): interest and
     // work-queue streams drop it once no consumer owes an ack for it.
     void acked_by(const Consumer& by, uint64_t seq);
@@ -99,6 +102,8 @@ private:
     void ack(std::string_view reply, uint64_t seq, bool duplicate);
     void ack_later(std::string_view reply, uint64_t seq, bool duplicate);
     void on_durable(uint64_t durable_seq);
+    // Logs that the store has no room (once, then a reminder).
+    void note_no_space(int64_t now);
     void prune_dedupe(int64_t now_ns);
     void rebuild_dedupe();
     std::optional<proto::js::ApiError> check_discard_new(std::string_view subject, size_t size) const;
@@ -171,6 +176,10 @@ private:
     std::vector<std::pair<uint64_t, uint64_t>> lost_;
     uint64_t lost_bytes_ = 0;
     bool emptied_by_purge_ = false;
+    // While the store has no room (kNoSpace): when that began and when it was last logged.
+    mutable bool unreadable_logged_ = false;
+    int64_t no_space_since_ns_ = 0;
+    int64_t no_space_logged_ns_ = 0;
     uint64_t published_bytes_ = 0;  // the bytes last added to the shard's counters
     bool state_dirty_ = true;
 };

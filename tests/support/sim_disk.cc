@@ -21,6 +21,7 @@ Result<std::vector<std::string>> SimDisk::list_dir(const std::string& path) {
 Result<bool> SimDisk::create_file(const std::string& path, uint64_t bytes,
                                   std::span<const std::byte> first_page) {
     if (files_.contains(path)) return std::unexpected(Errc::kInvalid);
+    if (full_) return std::unexpected(Errc::kNoSpace);
     std::vector<std::byte> file(bytes);
     std::memcpy(file.data(), first_page.data(), first_page.size());
     files_[path] = std::move(file);
@@ -50,6 +51,20 @@ Result<std::span<const std::byte>> SimDisk::map_file(int handle) {
     if (it == handles_.end()) return std::unexpected(Errc::kInvalid);
     const auto& file = files_[it->second];
     return std::span<const std::byte>(file.data(), file.size());
+}
+
+void SimDisk::fail_read(const std::string& path, uint64_t offset) {
+    auto& file = files_.at(path);
+    uint64_t page = offset / store::kPageBytes * store::kPageBytes;
+    std::memset(file.data() + page, 0, std::min<uint64_t>(store::kPageBytes, file.size() - page));
+    ++unreadable_pages_[path];
+}
+
+uint64_t SimDisk::read_errors(int handle) {
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return 0;
+    auto pages = unreadable_pages_.find(it->second);
+    return pages == unreadable_pages_.end() ? 0 : pages->second;
 }
 
 void SimDisk::close_file(int handle) {
@@ -107,6 +122,10 @@ Result<bool> SimDisk::write_sync(int handle, uint64_t offset, std::span<const st
 void SimDisk::prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) {
     // The file appears at once (a crash before the callback leaves it behind, to be cleaned
     // up by recovery); the completion waits in the queue like a write.
+    if (full_) {
+        queue_.push_back({path, 0, {}, op, ENOSPC, true});
+        return;
+    }
     files_[path] = std::vector<std::byte>(bytes);
     queue_.push_back({path, 0, {}, op, 0, true});
 }
@@ -143,10 +162,10 @@ size_t SimDisk::complete(size_t count) {
         RT_ASSERT(write.source.empty() ||
                   std::memcmp(write.source.data(), write.data.data(), write.data.size()) == 0);
         int32_t result;
-        if (write.prepare) {
-            result = 0;
-        } else if (write.fail_errno != 0) {
+        if (write.fail_errno != 0) {
             result = -write.fail_errno;
+        } else if (write.prepare) {
+            result = 0;
         } else {
             auto& file = files_[write.path];
             RT_ASSERT(write.offset + write.data.size() <= file.size());

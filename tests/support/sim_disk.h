@@ -57,10 +57,19 @@ public:
     void lose_queued() { queue_.clear(); }
     // The next write completes with -errno_value and writes nothing.
     void fail_next_write(int errno_value) { fail_next_ = errno_value; }
+    // While full, creating a file (create_file, prepare_file) fails with ENOSPC; writes into
+    // existing files, whose space is allocated, still succeed.
+    void set_full(bool full) { full_ = full; }
     // Flips one random bit in the written part of a random file; returns the file's path.
     std::string flip_random_bit();
     // Flips the low bit of the byte at `offset` of `path`, in place (mappings see it).
     void flip_bit(const std::string& path, uint64_t offset) { files_.at(path).at(offset) ^= std::byte{1}; }
+    // The page holding `offset` of `path` cannot be read from now on: views read it as zeros
+    // and read_errors() counts it, as DirectDisk's do after a media error.
+    void fail_read(const std::string& path, uint64_t offset);
+    uint64_t read_errors(int handle) override;
+    // A file's bytes on the media.
+    const std::vector<std::byte>& file(const std::string& path) const { return files_.at(path); }
     // Writes a file that is not a segment (to test refusal of foreign directories).
     void put_file(const std::string& path, std::vector<std::byte> bytes) { files_[path] = std::move(bytes); }
 
@@ -84,6 +93,8 @@ private:
     int next_handle_ = 1;
     std::deque<Pending> queue_;
     int fail_next_ = 0;
+    bool full_ = false;
+    std::map<std::string, uint64_t> unreadable_pages_;  // by path
     std::map<int, std::span<std::byte>> buffers_;
     int next_buffer_ = 0;
 };

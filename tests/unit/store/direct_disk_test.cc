@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -116,6 +117,29 @@ TEST_F(DirectDiskTest, RegisteredBuffersAreUsableAndGiveTheirSlotBack) {
     if (first < 0) GTEST_SKIP() << "io_uring refused a fixed buffer here (RLIMIT_MEMLOCK?)";
     disk_.unregister_buffer(first);
     EXPECT_EQ(disk_.register_buffer(ring->mappings()), first) << "the slot is reused";
+}
+
+TEST_F(DirectDiskTest, AnUnreadablePageReadsAsZerosAndIsCountedNotASigbus) {
+    ASSERT_TRUE(disk_.make_dir(dir_.string()));
+    std::string path = (dir_ / "file").string();
+    alignas(kPageBytes) std::byte first[kPageBytes];
+    std::memset(first, 0x5a, sizeof first);
+    ASSERT_TRUE(disk_.create_file(path, 16 * kPageBytes, {first, kPageBytes}));
+    int handle = *disk_.open_file(path);
+    auto view = *disk_.map_file(handle);
+    EXPECT_EQ(disk_.read_errors(handle), 0u);
+    // Cut short under the mapping: reading past the new end is what a media error does (SIGBUS).
+    ASSERT_EQ(::truncate(path.c_str(), kPageBytes), 0);
+    auto read = [&](size_t at) {
+        return static_cast<std::byte>(*static_cast<volatile const std::byte*>(view.data() + at));
+    };
+    EXPECT_EQ(read(5 * kPageBytes + 7), std::byte{0});
+    EXPECT_EQ(read(5 * kPageBytes + 107), std::byte{0});  // the same page: counted once
+    EXPECT_EQ(disk_.read_errors(handle), 1u);
+    EXPECT_EQ(read(10), std::byte{0x5a});  // what can be read still is
+    EXPECT_EQ(read(9 * kPageBytes), std::byte{0});
+    EXPECT_EQ(disk_.read_errors(handle), 2u);
+    disk_.close_file(handle);
 }
 
 }  // namespace

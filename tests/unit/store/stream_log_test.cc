@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <cerrno>
 #include <random>
 #include <string>
@@ -522,6 +523,45 @@ TEST(StreamLog, NoSpaceIsReportedAsSuch) {
     EXPECT_EQ(log->sticky_error(), Errc::kNoSpace);
 }
 
+TEST(StreamLog, FullDiskRefusesUntilSpaceIsFreedAndLosesNothing) {
+    SimDisk disk(7);
+    auto log = open_log(disk);
+    disk.set_full(true);
+    // Appends go on while the active segment has room, then the next segment cannot be made.
+    uint64_t acked = 0;
+    Result<uint64_t> appended = 0;
+    for (int i = 0; i < 10000; ++i) {
+        appended = log->append("s", "", std::string(500, 'a' + i % 26), 0);
+        log->flush();
+        disk.complete();
+        if (!appended) break;
+        acked = *appended;
+    }
+    ASSERT_FALSE(appended);
+    EXPECT_EQ(appended.error(), Errc::kNoSpace);
+    EXPECT_EQ(log->sticky_error(), Errc::kOk);
+    EXPECT_EQ(log->durable_seq(), acked);
+    EXPECT_EQ(log->append("s", "", std::string(500, 'x'), 0).error(), Errc::kNoSpace);
+    // Space is back: the next append makes its segment and goes on from the next sequence.
+    disk.set_full(false);
+    auto resumed = log->append("s", "", "after", 0);
+    ASSERT_TRUE(resumed);
+    EXPECT_EQ(*resumed, acked + 1);
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(log->durable_seq(), acked + 1);
+    log.reset();
+    auto reopened = open_log(disk);
+    EXPECT_EQ(reopened->last_seq(), acked + 1);
+    EXPECT_EQ(reopened->state().msgs, acked + 1);
+    for (uint64_t seq = 1; seq <= acked; ++seq) {
+        auto record = reopened->load(seq);
+        ASSERT_TRUE(record) << seq;
+        EXPECT_EQ(record->payload, std::string(500, static_cast<char>('a' + (seq - 1) % 26)));
+    }
+    EXPECT_EQ(reopened->load(acked + 1)->payload, "after");
+}
+
 TEST(StreamLog, OversizedRecordIsRefused) {
     SimDisk disk(8);
     auto log = open_log(disk);
@@ -622,6 +662,36 @@ TEST(StreamLog, DamageInASealedSegmentLosesOnlyTheDamagedRecord) {
     // The sequence is never reused, and the damaged segment is never rewritten.
     EXPECT_EQ(*log->append("s", "", "next", 0), 201u);
     EXPECT_FALSE(log->compact(10) && file_of(disk, first) != bytes);
+}
+
+TEST(StreamLog, AnUnreadablePageRefusesTheOpenAndChangesNothing) {
+    SimDisk disk(17);
+    auto options = small_options();
+    fill(disk, options, 200, 700);
+    std::vector<std::string> names = *disk.list_dir("/streams/S");
+    std::sort(names.begin(), names.end());
+    disk.fail_read("/streams/S/" + names.front(), 3 * 4096);
+    std::map<std::string, std::vector<std::byte>> before;
+    for (const std::string& name : names) before[name] = disk.file("/streams/S/" + name);
+    RecoveryReport report;
+    auto log = StreamLog::open(disk, options, &report);
+    ASSERT_FALSE(log);
+    EXPECT_EQ(log.error(), Errc::kIo);
+    EXPECT_NE(report.detail.find("could not be read"), std::string::npos) << report.detail;
+    for (const std::string& name : names) EXPECT_EQ(disk.file("/streams/S/" + name), before[name]) << name;
+}
+
+TEST(StreamLog, AReadErrorWhileServingRefusesOnlyWhatItCovers) {
+    SimDisk disk(18);
+    auto options = small_options();
+    fill(disk, options, 200, 700);
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log);
+    // Seq 1 starts at 4096 in the first segment: its page can no longer be read.
+    disk.fail_read("/streams/S/00000000000000000001.seg", 4096);
+    EXPECT_EQ(log->load(1).error(), Errc::kIo);
+    for (uint64_t seq = 10; seq <= 200; ++seq) EXPECT_EQ(log->load(seq)->payload, payload_for(seq, 700)) << seq;
+    EXPECT_EQ(*log->append("s", "", "next", 0), 201u);
 }
 
 TEST(StreamLog, AZeroedSectorLosesTheRecordsItCovers) {

@@ -1,0 +1,159 @@
+// JetStream under storage faults, as an operator meets them: a store on a file system that
+// fills up, and a segment page that can no longer be read while the server runs. The server
+// stays up, answers every publish and request with an error while the fault lasts, never
+// serves what it cannot read, and loses nothing it acknowledged. Ringtail's behaviour: on a full
+// disk nats-server 2.9 disables JetStream altogether.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/integration/js_helpers.h"
+#include "tests/integration/nats_helpers.h"
+#include "tests/support/server_process.h"
+
+namespace ringtail::test {
+namespace {
+
+using nlohmann::json;
+
+// A small tmpfs mounted on a store dir, unmounted before the dir is removed. Mounting needs
+// CAP_SYS_ADMIN; without it mounted() is false and the test is skipped.
+class SmallFileSystem {
+ public:
+    SmallFileSystem(const std::string& path, const std::string& size) : path_(path) {
+        mounted_ = ::mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+    }
+    ~SmallFileSystem() {
+        if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+    }
+    bool mounted() const { return mounted_; }
+    uint64_t free_bytes() const {
+        struct statvfs st {};
+        ::statvfs(path_.c_str(), &st);
+        return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+    }
+
+ private:
+    std::string path_;
+    bool mounted_ = false;
+};
+
+TEST(JetStreamFaults, AFullDiskRefusesPublishesThenResumesWhenSpaceIsFreed) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
+    StoreDir store;
+    SmallFileSystem fs(store.path(), "64m");
+    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+    auto server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    StreamConfig config("FULL", {"full.>"});
+    ASSERT_EQ(add_stream(client.get(), config).status, NATS_OK);
+
+    // Everything but 3 MiB taken by something else.
+    std::string filler = store.path() + "/filler";
+    {
+        std::ofstream out(filler, std::ios::binary);
+        std::string chunk(1 << 20, 'f');
+        while (fs.free_bytes() > (4u << 20))
+            out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    }
+    std::string payload(4000, 'p');
+    uint64_t acked = 0;
+    PubOutcome refused;
+    for (int i = 0; i < 5000; ++i) {
+        PubOutcome pub = publish(client.get(), "full.one", payload);
+        if (!pub.ok()) {
+            refused = pub;
+            break;
+        }
+        acked = pub.seq;
+    }
+    ASSERT_FALSE(refused.ok()) << "the file system never filled";
+    EXPECT_GT(acked, 0u);
+    EXPECT_EQ(refused.outcome.err_code, 10077) << refused;  // stream store failed
+    EXPECT_NE(refused.outcome.text.find("no space"), std::string::npos) << refused;
+    EXPECT_FALSE(publish(client.get(), "full.one", payload).ok());  // still refused, still answered
+    std::string log = server->log();
+    EXPECT_NE(log.find("[ERR] JetStream stream 'FULL': no space left in "), std::string::npos)
+        << log;
+
+    // Space is back: publishing resumes by itself, with the next sequence.
+    std::filesystem::remove(filler);
+    PubOutcome resumed = publish(client.get(), "full.one", "resumed");
+    ASSERT_TRUE(resumed.ok()) << resumed;
+    EXPECT_EQ(resumed.seq, acked + 1);
+    EXPECT_TRUE(wait_for([&] { return server->log().find("has space again") != std::string::npos; },
+                         std::chrono::seconds(2)));
+
+    // Nothing acknowledged was lost, across a restart too.
+    client = {};
+    ASSERT_EQ(server->stop(SIGTERM), 0);
+    server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    StreamInfoPtr info = stream_info(client.get(), "FULL");
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->State.Msgs, acked + 1);
+    for (uint64_t seq = 1; seq <= acked; seq += 97) {
+        MsgPtr msg = get_msg(client.get(), "FULL", seq);
+        ASSERT_TRUE(msg) << seq;
+        EXPECT_EQ(std::string(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())),
+                  payload);
+    }
+    MsgPtr last = get_msg(client.get(), "FULL", acked + 1);
+    ASSERT_TRUE(last);
+    EXPECT_EQ(std::string(natsMsg_GetData(last.get()), natsMsg_GetDataLength(last.get())),
+              "resumed");
+    client = {};
+    server.reset();
+}
+
+TEST_F(JetStreamTest, ASegmentPageThatCannotBeReadIsNotServedAndTheServerStaysUp) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's handling of read errors";
+    StreamConfig config("READS", {"reads.>"});
+    ASSERT_EQ(add_stream(js(), config).status, NATS_OK);
+    std::string payload(4000, 'r');
+    for (int i = 0; i < 600; ++i)
+        ASSERT_TRUE(publish(js(), "reads.one", payload).ok());  // past one segment
+
+    // Cut the sealed first segment short under the running server: reading its pages now fails
+    // as a media error does (SIGBUS through the mapping).
+    std::string segment =
+        store_.path() + "/jetstream/$G/streams/READS/msgs/00000000000000000001.seg";
+    ASSERT_TRUE(std::filesystem::exists(segment));
+    std::filesystem::resize_file(segment, 4096);
+
+    json gone = api_request(nc(), "$JS.API.STREAM.MSG.GET.READS", R"({"seq":2})");
+    EXPECT_EQ(gone["error"]["err_code"], 10037) << gone;  // not served
+    ASSERT_TRUE(server_->running());
+    EXPECT_TRUE(wait_for(
+        [&] {
+            return server_->log().find(
+                       "[ERR] JetStream stream 'READS': message 2 cannot be read (I/O error)") !=
+                   std::string::npos;
+        },
+        std::chrono::seconds(2)))
+        << server_->log();
+    // The rest of the stream, and the server, go on.
+    json last = api_request(nc(), "$JS.API.STREAM.MSG.GET.READS", R"({"seq":600})");
+    EXPECT_FALSE(last.contains("error")) << last;
+    PubOutcome after = publish(js(), "reads.two", "after");
+    ASSERT_TRUE(after.ok()) << after;
+    EXPECT_EQ(after.seq, 601u);
+    SubscriptionPtr sub = subscribe_sync(nc(), "core.check");
+    ASSERT_TRUE(sub);
+    ASSERT_EQ(natsConnection_PublishString(nc(), "core.check", "ok"), NATS_OK);
+    EXPECT_TRUE(next_msg(sub.get(), std::chrono::seconds(2)));
+}
+
+}  // namespace
+}  // namespace ringtail::test
