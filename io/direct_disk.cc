@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include "base/assert.h"
 #include "io/mapping_guard.h"
@@ -23,17 +24,27 @@
 namespace ringtail::io {
 namespace {
 
-std::unexpected<Errc> fail() { return std::unexpected(errc_from_errno(errno)); }
+// The last failure on this thread not yet taken: the call, the path and errno's text.
+thread_local std::string last_failure;
+
+std::unexpected<Errc> fail(const char* call, const std::string& path, int error = errno) {
+    last_failure = std::string(call) + " " + path + ": " + std::strerror(error);
+    return std::unexpected(errc_from_errno(error));
+}
+
+// Whether `error` says the file system lacks the call (or the flag), not that it failed.
+bool unsupported(int error) { return error == EOPNOTSUPP || error == ENOSYS || error == EINVAL; }
 
 // Token 0 on the loop: the poll of the helper thread's eventfd.
 constexpr uint64_t kPreparedToken = 0;
 
 Result<bool> sync_dir(const std::string& dir) {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return fail();
+    if (fd < 0) return fail("open", dir);
     int rc = ::fsync(fd);
+    int error = errno;
     ::close(fd);
-    if (rc != 0) return fail();
+    if (rc != 0) return fail("fsync", dir, error);
     return true;
 }
 
@@ -163,21 +174,42 @@ void DirectDisk::run_prepared() {
 Result<bool> DirectDisk::adopt_file(const std::string& from, const std::string& to,
                                     std::span<const std::byte> first_page) {
     int fd = ::open(from.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) return fail();
+    if (fd < 0) return fail("open", from);
+    const char* call = "pwrite";
     bool ok = ::pwrite(fd, first_page.data(), first_page.size(), 0) == static_cast<ssize_t>(first_page.size()) &&
-              ::fdatasync(fd) == 0;
+              (call = "fdatasync", ::fdatasync(fd) == 0);
     int error = errno;
     ::close(fd);
-    if (!ok) return std::unexpected(errc_from_errno(error));
-    // Never over an existing file: a name clash is a bug to report, not data to replace.
-    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) return fail();
+    if (!ok) return fail(call, from, error);
+    if (auto renamed = rename_no_replace(from, to); !renamed) return renamed;
     return sync_dir(parent_of(to));
 }
 
+Result<bool> DirectDisk::rename_no_replace(const std::string& from, const std::string& to) {
+    // Never over an existing file: a name clash is a bug to report, not data to replace.
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+    if (!unsupported(errno)) return fail("renameat2", from + " to " + to);
+    // The file system lacks RENAME_NOREPLACE (FUSE, some network file systems). A hard link
+    // fails if `to` exists and is as crash-safe: a crash leaves `from`, or both names for the
+    // same complete file (recovery removes leftover temporary names).
+    if (::link(from.c_str(), to.c_str()) == 0) {
+        if (::unlink(from.c_str()) != 0) return fail("unlink", from);
+        return true;
+    }
+    if (errno == EEXIST || !(unsupported(errno) || errno == EPERM)) return fail("link", from + " to " + to);
+    // No hard links either: the store directory has one writer (its lock), so nothing can
+    // create `to` between this check and the rename, which is atomic.
+    if (::access(to.c_str(), F_OK) == 0) return fail("rename", from + " to " + to, EEXIST);
+    if (::rename(from.c_str(), to.c_str()) != 0) return fail("rename", from + " to " + to);
+    return true;
+}
+
 Result<bool> DirectDisk::replace_file(const std::string& from, const std::string& to) {
-    if (::rename(from.c_str(), to.c_str()) != 0) return fail();
+    if (::rename(from.c_str(), to.c_str()) != 0) return fail("rename", from + " to " + to);
     return sync_dir(parent_of(to));
 }
+
+std::string DirectDisk::take_error() { return std::exchange(last_failure, {}); }
 
 void DirectDisk::forget(store::DiskWrite* op) {
     bool in_flight = false;
@@ -222,7 +254,7 @@ Result<bool> DirectDisk::make_dir(const std::string& path) {
     }
     std::error_code error;
     std::filesystem::create_directories(path, error);
-    if (error) return std::unexpected(Errc::kIo);
+    if (error) return fail("mkdir", path, error.value());
     for (auto it = created.rbegin(); it != created.rend(); ++it) {
         if (auto ok = sync_dir(parent_of(it->string())); !ok) return ok;
     }
@@ -231,7 +263,7 @@ Result<bool> DirectDisk::make_dir(const std::string& path) {
 
 Result<std::vector<std::string>> DirectDisk::list_dir(const std::string& path) {
     DIR* dir = ::opendir(path.c_str());
-    if (dir == nullptr) return fail();
+    if (dir == nullptr) return fail("opendir", path);
     std::vector<std::string> names;
     while (dirent* entry = ::readdir(dir)) {
         std::string name = entry->d_name;
@@ -248,45 +280,47 @@ Result<bool> DirectDisk::create_file(const std::string& path, uint64_t bytes,
     // cost a copy per byte and push useful pages out.
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
     if (fd < 0 && errno == EINVAL) fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return fail();
+    if (fd < 0) return fail("open", path);
     std::unique_ptr<std::byte, decltype(&std::free)> page(
         static_cast<std::byte*>(std::aligned_alloc(store::kPageBytes, store::kPageBytes)), &std::free);
     RT_ASSERT(page != nullptr);
     RT_ASSERT(first_page.size() == store::kPageBytes);
     std::memcpy(page.get(), first_page.data(), first_page.size());
-    bool ok = ::fallocate(fd, 0, 0, static_cast<off_t>(bytes)) == 0 && zero_fill(fd, 0, bytes) &&
+    // fallocate reserves the space at once (a full disk fails here, not in a later write);
+    // where the file system lacks it, writing the zeros allocates it all the same.
+    const char* call = "fallocate";
+    bool ok = (::fallocate(fd, 0, 0, static_cast<off_t>(bytes)) == 0 || unsupported(errno)) &&
+              (call = "write", zero_fill(fd, 0, bytes)) &&
               ::pwrite(fd, page.get(), store::kPageBytes, 0) == static_cast<ssize_t>(store::kPageBytes) &&
-              ::fsync(fd) == 0;
+              (call = "fsync", ::fsync(fd) == 0);
     int error = errno;
     ::close(fd);
     if (!ok) {
         ::unlink(path.c_str());
-        return std::unexpected(errc_from_errno(error));
+        return fail(call, path, error);
     }
     return sync_dir(parent_of(path));
 }
 
 Result<bool> DirectDisk::remove_file(const std::string& path) {
-    if (::unlink(path.c_str()) != 0) return fail();
+    if (::unlink(path.c_str()) != 0) return fail("unlink", path);
     return sync_dir(parent_of(path));
 }
 
 Result<int> DirectDisk::open_file(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
     if (fd < 0 && errno == EINVAL) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // no O_DIRECT here
-    if (fd < 0) return fail();
+    if (fd < 0) return fail("open", path);
     // Trust nothing read from a file until what the kernel holds of it is on stable storage.
-    if (::fsync(fd) != 0) {
-        ::close(fd);
-        return fail();
-    }
     struct stat st {};
-    if (::fstat(fd, &st) != 0) {
+    const char* call = "fsync";
+    if (::fsync(fd) != 0 || (call = "fstat", ::fstat(fd, &st) != 0)) {
+        int error = errno;
         ::close(fd);
-        return fail();
+        return fail(call, path, error);
     }
     int handle = fd;
-    files_[handle] = File{.fd = fd, .bytes = static_cast<uint64_t>(st.st_size)};
+    files_[handle] = File{.fd = fd, .bytes = static_cast<uint64_t>(st.st_size), .path = path};
     return handle;
 }
 
@@ -302,7 +336,7 @@ Result<std::span<const std::byte>> DirectDisk::map_file(int handle) {
     File& file = it->second;
     if (file.map == nullptr) {
         void* map = ::mmap(nullptr, file.bytes, PROT_READ, MAP_SHARED, file.fd, 0);
-        if (map == MAP_FAILED) return fail();
+        if (map == MAP_FAILED) return fail("mmap", file.path);
         file.map = static_cast<const std::byte*>(map);
         file.guard = mapping_guard::add(map, file.bytes);
     }
@@ -389,9 +423,9 @@ Result<bool> DirectDisk::write_sync(int handle, uint64_t offset, std::span<const
     if (it == files_.end()) return std::unexpected(Errc::kInvalid);
     if (::pwrite(it->second.fd, data.data(), data.size(), static_cast<off_t>(offset)) !=
         static_cast<ssize_t>(data.size())) {
-        return fail();
+        return fail("pwrite", it->second.path);
     }
-    if (::fdatasync(it->second.fd) != 0) return fail();
+    if (::fdatasync(it->second.fd) != 0) return fail("fdatasync", it->second.path);
     return true;
 }
 

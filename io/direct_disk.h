@@ -22,7 +22,9 @@ namespace ringtail::io {
 // nothing waits. Destroy it once writes_in_flight() is 0: a write still in flight reads memory
 // its log may have freed.
 // Where the file system refuses O_DIRECT (tmpfs), files are opened without it; RWF_DSYNC still
-// makes each write durable before it completes.
+// makes each write durable before it completes. Where it lacks fallocate, the zeros written
+// allocate the file; where it lacks renameat2(RENAME_NOREPLACE), link + unlink (or, without
+// hard links, a checked rename) stands in. A call that fails is named in take_error().
 // Registered buffers are io_uring fixed buffers: their pages are pinned once, not on every
 // write. Where the kernel refuses (RLIMIT_MEMLOCK for an unprivileged user, a full table),
 // register_buffer() answers -1 and writes from that memory pin it each time, as before.
@@ -57,6 +59,7 @@ public:
                             std::span<const std::byte> first_page) override;
     Result<bool> replace_file(const std::string& from, const std::string& to) override;
     void forget(store::DiskWrite* op) override;
+    std::string take_error() override;
 
     // Writes submitted and not yet completed, and files being prepared.
     size_t in_flight() const { return writes_.size() + prepare_jobs_count_; }
@@ -83,6 +86,7 @@ private:
         uint64_t bytes = 0;
         size_t writes_in_flight = 0;
         bool closed = false;  // close_file() came while writes were in flight
+        std::string path;
     };
     struct Write {
         store::DiskWrite* op;  // null once forgotten or its file closed
@@ -95,6 +99,8 @@ private:
     void preparer_main();
     void run_prepared();
     void release_file(std::map<int, File>::iterator it);
+    // renameat2(RENAME_NOREPLACE), or where the file system lacks it, an equally safe way.
+    [[nodiscard]] static Result<bool> rename_no_replace(const std::string& from, const std::string& to);
     static void unmap(File& file);
 
     struct PrepareJob {

@@ -62,6 +62,10 @@ public:
     // A forgotten write may still read its bytes: forget a write only when what it writes no
     // longer matters (its file is being removed).
     virtual void forget(DiskWrite* op) = 0;
+    // The last synchronous call that failed on the caller's thread since the last take, as
+    // "<call> <path>: <errno text>" (empty if none, or where the disk does not say), for error
+    // messages; taking it clears it.
+    virtual std::string take_error() { return {}; }
 
     // Registers memory that writes will come from, so that the disk can prepare it once rather
     // than on every write (DirectDisk: an io_uring fixed buffer, its pages pinned once).

@@ -144,9 +144,13 @@ Result<void, Error> Stream::open_log(bool create) {
         }
     }
     store::RecoveryReport report;
+    disk_ = disk;
+    (void)disk->take_error();  // one left from before is not this open's
     auto log = store::StreamLog::open(*disk, options, &report);
     if (!log) {
-        std::string what = report.detail.empty() ? std::string(errc_text(log.error())) : report.detail;
+        std::string what = report.detail;
+        if (what.empty()) what = disk->take_error();
+        if (what.empty()) what = errc_text(log.error());
         return fail(log.error(), "stream '" + config_.name + "': " + what);
     }
     if (!report.detail.empty()) log_warn("JetStream stream '" + config_.name + "' recovered: " + report.detail);
@@ -395,7 +399,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     auto seq = log_->append(subject, headers, payload, now);
     if (!seq) {
         if (seq.error() == Errc::kBusy) return false;
-        if (seq.error() == Errc::kNoSpace) note_no_space(now);
+        note_store_failure(seq.error(), now);
         ack_error(reply, pjs::StreamStoreFailed(errc_text(seq.error())));
         return true;
     }
@@ -430,13 +434,24 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     return true;
 }
 
-void Stream::note_no_space(int64_t now) {
+void Stream::note_store_failure(Errc error, int64_t now) {
+    std::string failed = disk_->take_error();
+    if (error != Errc::kNoSpace) {
+        // A failed write: the log refuses appends until the stream is opened again (a restart),
+        // nothing durable is affected. Logged once.
+        if (store_failure_logged_ || log_->sticky_error() == Errc::kOk) return;
+        store_failure_logged_ = true;
+        log_error("JetStream stream '" + config_.name + "': storing failed (" + std::string(errc_text(error)) +
+                  (failed.empty() ? "" : ": " + failed) + "): publishes are refused until a restart");
+        return;
+    }
     // Once when it starts, then a reminder a minute while it lasts; every publish meanwhile is
     // answered with the error, and the first that finds room again ends it.
     constexpr int64_t kRemindNs = 60'000'000'000;
     if (no_space_since_ns_ == 0) {
         no_space_since_ns_ = no_space_logged_ns_ = now;
         log_error("JetStream stream '" + config_.name + "': no space left in " + dir_ +
+                  (failed.empty() ? "" : " (" + failed + ")") +
                   ": publishes are refused until space is freed, then resume by themselves");
     } else if (now - no_space_logged_ns_ >= kRemindNs) {
         no_space_logged_ns_ = now;

@@ -102,8 +102,9 @@ private:
     void ack(std::string_view reply, uint64_t seq, bool duplicate);
     void ack_later(std::string_view reply, uint64_t seq, bool duplicate);
     void on_durable(uint64_t durable_seq);
-    // Logs that the store has no room (once, then a reminder).
-    void note_no_space(int64_t now);
+    // Logs why the store refused an append: no room (once, then a reminder) or a failed
+    // write (once).
+    void note_store_failure(Errc error, int64_t now);
     void prune_dedupe(int64_t now_ns);
     void rebuild_dedupe();
     std::optional<proto::js::ApiError> check_discard_new(std::string_view subject, size_t size) const;
@@ -178,6 +179,8 @@ private:
     bool emptied_by_purge_ = false;
     // While the store has no room (kNoSpace): when that began and when it was last logged.
     mutable bool unreadable_logged_ = false;
+    bool store_failure_logged_ = false;
+    store::Disk* disk_ = nullptr;  // the log's
     int64_t no_space_since_ns_ = 0;
     int64_t no_space_logged_ns_ = 0;
     uint64_t published_bytes_ = 0;  // the bytes last added to the shard's counters

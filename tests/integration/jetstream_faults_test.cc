@@ -155,5 +155,79 @@ TEST_F(JetStreamTest, ASegmentPageThatCannotBeReadIsNotServedAndTheServerStaysUp
     EXPECT_TRUE(next_msg(sub.get(), std::chrono::seconds(2)));
 }
 
+// A server whose file system lacks or fails the calls `shim` names (tests/support/fs_shim.c).
+std::unique_ptr<ServerProcess> start_with_shim(const StoreDir& store, const std::string& shim) {
+    ::setenv("LD_PRELOAD", RT_FS_SHIM_PATH, 1);
+    ::setenv("RT_FS_SHIM", shim.c_str(), 1);
+    auto server = start_js_server(store);
+    ::unsetenv("LD_PRELOAD");
+    ::unsetenv("RT_FS_SHIM");
+    return server;
+}
+
+TEST(JetStreamFaults, StreamsWorkOnAFileSystemWithoutFallocateOrRenameNoreplace) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's store calls";
+    // FUSE and some network file systems: no fallocate, no RENAME_NOREPLACE; some also have no
+    // hard links.
+    for (std::string shim : {"fallocate=EOPNOTSUPP,renameat2=EINVAL",
+                             "fallocate=EOPNOTSUPP,renameat2=EINVAL,link=EPERM"}) {
+        SCOPED_TRACE(shim);
+        StoreDir store;
+        auto server = start_with_shim(store, shim);
+        ASSERT_NE(server, nullptr);
+        JsClient client = connect_js(server->url());
+        ASSERT_TRUE(client);
+        StreamConfig config("PLAIN", {"plain.>"});
+        JsOutcome created = add_stream(client.get(), config);
+        ASSERT_EQ(created.status, NATS_OK) << created;
+        std::string payload(4000, 'q');
+        for (int i = 0; i < 1200; ++i)
+            ASSERT_TRUE(publish(client.get(), "plain.one", payload).ok()) << i;  // rolls
+        client = {};
+        ASSERT_EQ(server->stop(SIGTERM), 0);
+
+        server = start_with_shim(store, shim);
+        ASSERT_NE(server, nullptr);
+        client = connect_js(server->url());
+        ASSERT_TRUE(client);
+        StreamInfoPtr info = stream_info(client.get(), "PLAIN");
+        ASSERT_TRUE(info);
+        EXPECT_EQ(info->State.Msgs, 1200u);
+        for (uint64_t seq : {1u, 600u, 1200u}) {
+            MsgPtr msg = get_msg(client.get(), "PLAIN", seq);
+            ASSERT_TRUE(msg) << seq;
+            EXPECT_EQ(natsMsg_GetDataLength(msg.get()), 4000);
+        }
+        EXPECT_TRUE(publish(client.get(), "plain.one", "more").ok());
+        size_t segments = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(
+                 store.path() + "/jetstream/$G/streams/PLAIN/msgs")) {
+            std::string name = entry.path().filename().string();
+            EXPECT_TRUE(name.ends_with(".seg") || name == "spare.tmp") << name;
+            segments += name.ends_with(".seg");
+        }
+        EXPECT_GE(segments, 3u);
+        client = {};
+    }
+}
+
+TEST(JetStreamFaults, AFailingStoreCallIsNamedWithItsPathAndErrno) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's store calls";
+    StoreDir store;
+    auto server = start_with_shim(store, "fallocate=EIO");
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    StreamConfig config("NOPE", {"nope.>"});
+    JsOutcome created = add_stream(client.get(), config);
+    EXPECT_NE(created.status, NATS_OK);
+    EXPECT_NE(created.text.find("fallocate " + store.path() + "/jetstream/$G/streams/NOPE/msgs/"),
+              std::string::npos)
+        << created;
+    EXPECT_NE(created.text.find("Input/output error"), std::string::npos) << created;
+    EXPECT_TRUE(server->running());
+    client = {};
+}
+
 }  // namespace
 }  // namespace ringtail::test
