@@ -343,6 +343,21 @@ Result<std::span<const std::byte>> DirectDisk::map_file(int handle) {
     return std::span<const std::byte>(file.map, file.bytes);
 }
 
+void DirectDisk::will_read_all(int handle) {
+    auto it = files_.find(handle);
+    if (it == files_.end() || it->second.map == nullptr) return;
+    // Maps every page in one call rather than a page fault per few pages (Linux 5.14+; a
+    // kernel without it, or a page that cannot be read, just leaves the faults to the reads).
+    (void)::madvise(const_cast<std::byte*>(it->second.map), it->second.bytes, MADV_POPULATE_READ);
+}
+
+void DirectDisk::read_ahead(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);  // asynchronous: queues the reads
+    ::close(fd);
+}
+
 uint64_t DirectDisk::read_errors(int handle) {
     auto it = files_.find(handle);
     return it == files_.end() ? 0 : mapping_guard::faults(it->second.guard);

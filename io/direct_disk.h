@@ -45,6 +45,8 @@ public:
     Result<int> open_file(const std::string& path) override;
     Result<uint64_t> file_size(int handle) override;
     Result<std::span<const std::byte>> map_file(int handle) override;
+    void will_read_all(int handle) override;
+    void read_ahead(const std::string& path) override;
     uint64_t read_errors(int handle) override;
     void close_file(int handle) override;
     int register_buffer(std::span<std::byte> memory) override;

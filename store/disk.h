@@ -42,6 +42,10 @@ public:
     [[nodiscard]] virtual Result<std::span<const std::byte>> map_file(int handle) = 0;
     // Pages of the file's view that could not be read (a media error, the file cut short):
     // they read as zeros. Anything read from the view is in doubt while this is not 0.
+    // Hints for recovery: the whole view is about to be read, in order; the file at `path` will
+    // be read whole soon (start reading it in the background).
+    virtual void will_read_all(int handle) { (void)handle; }
+    virtual void read_ahead(const std::string& path) { (void)path; }
     virtual uint64_t read_errors(int handle) {
         (void)handle;
         return 0;

@@ -64,6 +64,10 @@ void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t 
 
 Decoded decode_record(std::span<const std::byte> in) { return parse_record(in, /*verify_checksum=*/true); }
 
+std::string_view peek_subject(std::span<const std::byte> verified) {
+    return {reinterpret_cast<const char*>(verified.data()) + kRecordHeaderBytes, load<uint32_t>(verified.data() + 24)};
+}
+
 namespace {
 
 Decoded parse_record(std::span<const std::byte> in, bool verify_checksum) {

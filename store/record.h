@@ -71,5 +71,8 @@ struct Decoded {
 
 // Decodes the record at the start of `in`, verifying its checksum. Never reads past `in`.
 Decoded decode_record(std::span<const std::byte> in);
+// The subject of the record at the start of `verified`, which decode_record() has accepted and
+// nothing has changed since: read without any check (recovery's second look at each record).
+std::string_view peek_subject(std::span<const std::byte> verified);
 
 }  // namespace ringtail::store

@@ -294,7 +294,9 @@ Result<std::unique_ptr<StreamLog>> StreamLog::open(Disk& disk, StreamLogOptions 
     RecoveryReport ignored;
     if (report == nullptr) report = &ignored;
     std::unique_ptr<StreamLog> log(new StreamLog(disk, std::move(options)));
-    if (auto ok = log->recover(report); !ok) return std::unexpected(ok.error());
+    auto recovered = log->recover(report);
+    log->options_.on_recovered = nullptr;  // it may refer to the caller's stack
+    if (!recovered) return std::unexpected(recovered.error());
     return log;
 }
 
@@ -323,6 +325,10 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     tombstones_.clear();
     for (uint64_t id : ids) {
         std::string path = options_.dir + "/" + segment_name(id);
+        // The device reads the next segment while this one is scanned.
+        if (auto next = std::upper_bound(ids.begin(), ids.end(), id); next != ids.end() && *next != ids.back()) {
+            disk_.read_ahead(options_.dir + "/" + segment_name(*next));
+        }
         auto handle = disk_.open_file(path);
         if (!handle) return std::unexpected(handle.error());
         auto segment = std::make_unique<Segment>(disk_);
@@ -384,6 +390,8 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
                 disk_.close_file(*next);
             }
         }
+        // Sealed segments are read whole: have the pages in before the scan asks for each.
+        if (id != ids.back()) disk_.will_read_all(s.handle);
         if (auto ok = recover_segment(s, report, id != ids.back(), next_first_seq); !ok) return ok;
         ++report->segments;
         last_seq_ = std::max(last_seq_, s.last_seq);
@@ -434,11 +442,9 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             uint64_t i = seq - segment->first_seq;
             if (segment->deleted[i]) continue;
             ++segment->live;
-            auto record = load(seq);
-            if (!record) return std::unexpected(record.error());
-            segment->sizes[i] = counted_bytes(*record);
-            segment->timestamps[i] = record->timestamp_ns;
-            segment->subject_ids[i] = index_live(seq, base::HashedKey(record->subject), segment->sizes[i]);
+            // The scan verified the record; its subject is all that is read again.
+            std::string_view subject = peek_subject(segment->map.subspan(segment->offsets[i]));
+            segment->subject_ids[i] = index_live(seq, base::HashedKey(subject), segment->sizes[i]);
             first_live_ = std::min(first_live_, seq);
         }
     }
@@ -541,11 +547,16 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             continue;
         }
         resynced = false;
+        if (s.offsets.size() == kIndexSampleRecords) {
+            s.write_offset = offset;  // for the estimate; set for good below
+            s.reserve_index();
+        }
         s.offsets.push_back(offset);
         s.deleted.push_back(0);
         s.subject_ids.push_back(0);  // set by recover() for the messages still live
-        s.sizes.push_back(0);
-        s.timestamps.push_back(0);
+        s.sizes.push_back(counted_bytes(decoded.record));
+        s.timestamps.push_back(decoded.record.timestamp_ns);
+        if (options_.on_recovered) options_.on_recovered(decoded.record);
         ++expected;
         ++report->records;
         offset += decoded.bytes;

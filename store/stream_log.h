@@ -64,6 +64,10 @@ struct StreamLogOptions {
     // append() answers kBusy until a write completes. The buffer starts at 64 KiB and grows
     // to this as the write rate needs.
     size_t tail_bytes_max = 8u << 20;
+    // Called by open() with each message record the recovery scan reads and verifies, in log
+    // order, before deletions are applied (so also with messages deleted since): what a caller
+    // would otherwise read back from the whole log after open. Not kept once open() returns.
+    std::function<void(const RecordView& record)> on_recovered;
 };
 
 struct RecoveryReport {

@@ -15,7 +15,8 @@
 // and made durable before the clock starts, 0: the tail ring grows to what the rate needs, which
 // on the bench VM costs tens of ms of page faults once per stream), RT_MAX_MIB (a max_bytes
 // limit, 0: none; at it every append drops the oldest message); RT_MAX_AGE_MS (max_age, with
-// expire() called every loop turn). RT_APPEND_ONLY=1 stops after
+// expire() called every loop turn). RT_KEEP=1 stops after the append and leaves the log in DIR
+// (tools/restart_time.py restarts a server on it). RT_APPEND_ONLY=1 stops after
 // the append (for profiling it alone). device_busy_pct is the share of the append time the device
 // had a request in flight (io_ticks, what fio reports as util; fio's own 8 MiB dsync writes show
 // 70-90 on the bench VM, where flushes are not counted).
@@ -166,6 +167,10 @@ int main(int argc, char** argv) {
             : static_cast<double>(device_after.written_bytes - device_before.written_bytes) / (1 << 20),
         device_before.busy_ms < 0 ? -1.0
                                   : static_cast<double>(device_after.busy_ms - device_before.busy_ms) / 10.0 / append_s);
+    if (std::getenv("RT_KEEP") != nullptr) {  // the log stays, for a server to restart on
+        std::printf("}\n");
+        return 0;
+    }
     if (std::getenv("RT_APPEND_ONLY") != nullptr) {
         std::printf("}\n");
         std::filesystem::remove_all(dir);

@@ -102,7 +102,6 @@ Result<std::unique_ptr<Stream>, Error> Stream::open(JetStream& js, const proto::
     std::unique_ptr<Stream> stream(new Stream(js, config, created_ns));
     if (auto opened = stream->open_log(create); !opened) return std::unexpected(opened.error());
     if (auto opened = stream->open_consumers(); !opened) return std::unexpected(opened.error());
-    stream->rebuild_dedupe();
     stream->subscribe_subjects();
     return stream;
 }
@@ -143,6 +142,18 @@ Result<void, Error> Stream::open_log(bool create) {
             }
         }
     }
+    // The message ids still inside the duplicate window, as the recovery scan reads them (one
+    // pass over the log, not a second one after it).
+    std::vector<SeenId> seen;
+    int64_t since = base::wall_clock_ns() - config_.duplicate_window_ns;
+    if (config_.duplicate_window_ns > 0) {
+        options.on_recovered = [&seen, since](const store::RecordView& record) {
+            if (record.headers.empty() || record.timestamp_ns < since) return;
+            if (auto id = proto::header_value(record.headers, "Nats-Msg-Id"); id && !id->empty()) {
+                seen.push_back({record.seq, record.timestamp_ns, std::string(*id)});
+            }
+        };
+    }
     store::RecoveryReport report;
     disk_ = disk;
     (void)disk->take_error();  // one left from before is not this open's
@@ -159,6 +170,7 @@ Result<void, Error> Stream::open_log(bool create) {
     log_ = std::move(*log);
     log_->set_durable_callback([this](uint64_t durable_seq) { on_durable(durable_seq); });
     log_->set_removed_callback([this](uint64_t seq, std::string_view subject) { on_removed(seq, subject); });
+    fill_dedupe(seen);
     if (log_->last_seq() > 0) {
         if (auto last = log_->load(log_->last_seq())) last_ts_ns_ = last->timestamp_ns;
     }
@@ -470,24 +482,30 @@ void Stream::prune_dedupe(int64_t now) {
 }
 
 void Stream::rebuild_dedupe() {
-    // The ids of the messages still inside the window, newest last, as after a restart
-    // nats-server's rebuildDedupe finds them.
+    // The ids of the messages still inside the window, read back from the newest.
     if (log_->last_seq() == 0 || config_.duplicate_window_ns <= 0) return;
     int64_t since = base::wall_clock_ns() - config_.duplicate_window_ns;
-    std::vector<std::pair<uint64_t, std::string>> found;
+    std::vector<SeenId> seen;
     for (uint64_t seq = log_->last_seq(); seq >= log_->first_seq() && seq > 0; --seq) {
         auto record = log_->load(seq);
         if (!record) continue;
         if (record->timestamp_ns < since) break;
         if (auto id = proto::header_value(record->headers, "Nats-Msg-Id"); id && !id->empty()) {
-            found.emplace_back(seq, std::string(*id));
-            if (seq == log_->last_seq()) last_msg_id_ = std::string(*id);
+            seen.push_back({seq, record->timestamp_ns, std::string(*id)});
         }
     }
-    for (auto it = found.rbegin(); it != found.rend(); ++it) {
-        auto record = log_->load(it->first);
-        dedupe_[it->second] = {it->first, record->timestamp_ns};
-        dedupe_order_.emplace_back(record->timestamp_ns, it->second);
+    std::reverse(seen.begin(), seen.end());
+    fill_dedupe(seen);
+}
+
+void Stream::fill_dedupe(const std::vector<SeenId>& seen) {
+    // Oldest first, as after a restart nats-server's rebuildDedupe finds them; only messages
+    // still stored count.
+    for (const SeenId& id : seen) {
+        if (!log_->contains(id.seq)) continue;
+        dedupe_[id.id] = {id.seq, id.timestamp_ns};
+        dedupe_order_.emplace_back(id.timestamp_ns, id.id);
+        if (id.seq == log_->last_seq()) last_msg_id_ = id.id;
     }
 }
 

@@ -106,7 +106,15 @@ private:
     // write (once).
     void note_store_failure(Errc error, int64_t now);
     void prune_dedupe(int64_t now_ns);
+    // A message id seen in the log, for the duplicate window.
+    struct SeenId {
+        uint64_t seq;
+        int64_t timestamp_ns;
+        std::string id;
+    };
+    // The duplicate window read back from the log (after an update changed it).
     void rebuild_dedupe();
+    void fill_dedupe(const std::vector<SeenId>& seen);
     std::optional<proto::js::ApiError> check_discard_new(std::string_view subject, size_t size) const;
     void republish(std::string_view subject, std::string_view headers, std::string_view payload, uint64_t seq,
                    uint64_t subject_last);
