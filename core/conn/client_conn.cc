@@ -19,7 +19,8 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
       log_prefix_(identity_.ip + ":" + std::to_string(identity_.port) + " - cid:" +
                   std::to_string(identity_.client_id) + " - "),
       tracing_(logger().trace_enabled()),
-      parser_({host.options().max_payload_bytes, host.options().max_control_line_bytes}) {
+      parser_({host.options().max_payload_bytes, host.options().max_control_line_bytes}),
+      max_pending_(host.options().max_pending_bytes) {
     parser_.set_require_connect(host.auth_required());
     created_at_ = last_activity_ = Clock::now();
     // nats-server's first client ping comes after at most 2 s, then every ping_interval.
@@ -223,7 +224,7 @@ void ClientConn::trace(std::string_view direction, std::string_view op, std::str
 bool ClientConn::queued_output() {
     if (closing_) return false;
     request_send();
-    if (static_cast<int64_t>(pending_output_bytes()) > host_.options().max_pending_bytes) {
+    if (static_cast<int64_t>(pending_output_bytes()) > max_pending_) {
         // As nats-server: no -ERR, the connection is closed; what is queued is dropped.
         out_.clear();
         // A send stuck on a peer that does not read would keep the socket forever: abort it.
@@ -265,6 +266,18 @@ bool ClientConn::accepts(const Subscription&, const Subscriber* origin) const {
 }
 
 void ClientConn::expired(Subscription& sub) { subs_.erase(sub.sid); }
+
+std::chrono::steady_clock::duration ClientConn::backed_up_for() const {
+    // nats-server's stall: from half of max_pending on, 100 ms plus 100 ms per further
+    // twentieth of it; at max_pending (where a slow consumer is cut off), 1 s.
+    using std::chrono::milliseconds;
+    auto pending = static_cast<int64_t>(pending_output_bytes());
+    int64_t max = max_pending_;
+    if (pending <= max / 2 || closing_ || max <= 0) return {};
+    if (pending >= max) return milliseconds(1000);
+    int64_t steps = (pending - max / 2) / std::max<int64_t>(1, max / 20);
+    return milliseconds(100) * (1 + steps);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Protocol
@@ -341,6 +354,7 @@ void ClientConn::options_reloaded(bool auth_changed) {
     tracing_ = logger().trace_enabled();
     parser_.set_max_payload(options.max_payload_bytes);
     parser_.set_max_control_line(options.max_control_line_bytes);
+    max_pending_ = options.max_pending_bytes;
     if (!auth_changed || closing_ || !connect_received_ || auth_ == Auth::kVerifying) return;
     if (!host_.auth_required()) {
         auth_ = Auth::kPassed;
@@ -403,6 +417,7 @@ Flow ClientConn::on_connect(std::string_view json) {
 
 Flow ClientConn::on_pub(const proto::PubOp& op) {
     if (closing_) return Flow::kStop;
+    if (host_.publish_held(*this)) return pause();  // retried each turn (the tick wakes the loop)
     if (tracing_ && !paused_) {
         trace("<<-", op.has_headers ? "HPUB" : "PUB",
               std::string(op.subject) + (op.reply.empty() ? "" : " ") + std::string(op.reply) + " " +

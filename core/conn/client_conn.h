@@ -27,6 +27,9 @@ public:
 
     // Routing.
     virtual Routed publish(const MsgView& msg, const ClientConn& origin) = 0;
+    // Whether `origin`'s next publish must wait: it fed a subscriber that is backed up
+    // (Subscriber::backed_up_for()) and has not caught up yet.
+    virtual bool publish_held(const ClientConn& origin) = 0;
     virtual void subscribe(Subscription& sub) = 0;
     virtual void unsubscribe(Subscription& sub) = 0;
     // True while interest changes wait for ring room in large numbers: SUB and UNSUB pause.
@@ -57,8 +60,9 @@ protected:
 // object once can_free() says nothing refers to it any more.
 //
 // Output is collected in one buffer per turn and sent once per turn by the shard
-// (flush_output()); past options().max_pending_bytes the connection is closed as a slow
-// consumer, as nats-server does, without -ERR.
+// (flush_output()). Past half of options().max_pending_bytes the connection is backed up and
+// publishers feeding it hold back (Subscriber::backed_up_for()); past all of it, it is closed as
+// a slow consumer, as nats-server does, without -ERR.
 class ClientConn final : public proto::ParserHandler, public Subscriber {
 public:
     struct Identity {
@@ -123,6 +127,7 @@ public:
     Delivery deliver(Subscription& sub, const MsgView& msg) override;
     bool accepts(const Subscription& sub, const Subscriber* origin) const override;
     void expired(Subscription& sub) override;
+    std::chrono::steady_clock::duration backed_up_for() const override;
 
     // ---- proto::ParserHandler ----
     proto::Flow on_connect(std::string_view json) override;
@@ -161,6 +166,7 @@ private:
     const std::string log_prefix_;  // "ip:port - cid:N - ", as nats-server's log lines
     bool tracing_;
     proto::Parser parser_;
+    int64_t max_pending_;  // the server's max_pending, as of the last reload
     proto::ConnectOptions options_;
     bool connect_received_ = false;
     Auth auth_ = Auth::kUnchecked;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -53,6 +54,11 @@ public:
     virtual bool accepts(const Subscription& sub, const Subscriber* origin) const = 0;
     // `sub` reached its max and routing has removed it: forget it (it may be destroyed).
     virtual void expired(Subscription& sub) = 0;
+    // Zero, unless this subscriber is backed up (a client with more than half its max_pending
+    // unsent): then how long whoever feeds it should hold back at most, the longer the further
+    // behind, as nats-server stalls a fast producer rather than cut off a slow reader at once.
+    // The hold ends early once it is zero again.
+    virtual std::chrono::steady_clock::duration backed_up_for() const { return {}; }
 
 protected:
     ~Subscriber() = default;

@@ -190,17 +190,18 @@ void Mesh::push_control(uint32_t target, RecordKind kind, std::string_view body)
 size_t Mesh::drain(MeshReceiver& receiver) {
     size_t records = 0;
     for (uint32_t from = 0; from < shards_; ++from) {
-        if (from == self_) continue;
+        if (from == self_ || !receiver.reading(from)) continue;
         base::SpscRing& ring = links_.ring(from, self_);
         ring.begin_read();
         base::SpscRing::Record record;
         bool any = false;
-        while (ring.next(record)) {
+        bool more = true;
+        while (more && ring.next(record)) {
             any = true;
             ++records;
             switch (static_cast<RecordKind>(record.kind)) {
                 case RecordKind::kMsg:
-                    receiver.on_msg(from, decode_msg(record.body));
+                    more = receiver.on_msg(from, decode_msg(record.body));
                     break;
                 case RecordKind::kInterest: {
                     RecordReader reader(record.body);

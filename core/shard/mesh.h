@@ -44,9 +44,12 @@ protected:
 // What the records a shard drains turn into.
 class MeshReceiver {
 public:
-    virtual void on_msg(uint32_t from, const MsgRecord& record) = 0;
+    // Returns false to stop reading `from`'s ring for now (after this record).
+    virtual bool on_msg(uint32_t from, const MsgRecord& record) = 0;
     virtual void on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) = 0;
     virtual void on_js(uint32_t from, const MsgView& msg) = 0;
+    // Whether to read `from`'s ring this time (a held ring fills and its publishers pause).
+    virtual bool reading(uint32_t from) = 0;
 
 protected:
     ~MeshReceiver() = default;

@@ -420,6 +420,7 @@ void Shard::process_closes() {
             figures.stop_ns = wall_now;
         }
         conn->release_subscriptions();
+        switch_.forget(conn);
         server_.connections.fetch_sub(1, std::memory_order_relaxed);
         std::erase(paused_, conn);
         std::erase(pong_waiters_, conn);

@@ -1,10 +1,13 @@
 #include "core/shard/switch.h"
 
+#include <algorithm>
+
 #include "core/server/log.h"
 
 namespace ringtail::core {
 
-Switch::Switch(Mesh& mesh, uint64_t seed) : mesh_(mesh), random_(static_cast<Random::result_type>(seed)) {}
+Switch::Switch(Mesh& mesh, uint64_t seed)
+    : mesh_(mesh), random_(static_cast<Random::result_type>(seed)), ring_holds_(mesh.shards()) {}
 
 void Switch::subscribe(Subscription& sub) {
     sublist_.insert(sub.subject, sub.queue, &sub);
@@ -13,6 +16,43 @@ void Switch::subscribe(Subscription& sub) {
 
 void Switch::unsubscribe(Subscription& sub) {
     if (sublist_.remove(sub.subject, sub.queue, &sub)) change_interest(sub, -1);
+    forget(sub.owner);  // a hold on it ends early: harmless
+}
+
+bool Switch::holds(Hold& hold) {
+    if (hold.on == nullptr) return false;
+    if (Clock::now() < hold.until && hold.on->backed_up_for() > Clock::duration::zero()) return true;
+    hold.on = nullptr;
+    return false;
+}
+
+bool Switch::held(const Subscriber* origin) {
+    for (auto it = publisher_holds_.begin(); it != publisher_holds_.end(); ++it) {
+        if (it->first != origin) continue;
+        if (holds(it->second)) return true;
+        publisher_holds_.erase(it);
+        return false;
+    }
+    return false;
+}
+
+bool Switch::reading(uint32_t from) {
+    Hold& hold = ring_holds_[from];
+    if (hold.on == nullptr) return true;
+    if (holds(hold)) return false;
+    --rings_held_;
+    return true;
+}
+
+void Switch::forget(const Subscriber* subscriber) {
+    std::erase_if(publisher_holds_, [subscriber](const auto& entry) {
+        return entry.first == subscriber || entry.second.on == subscriber;
+    });
+    for (Hold& hold : ring_holds_) {
+        if (hold.on != subscriber) continue;
+        hold.on = nullptr;
+        --rings_held_;
+    }
 }
 
 void Switch::change_interest(const Subscription& sub, int32_t delta) {
@@ -48,11 +88,28 @@ Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
         if (decision_.copy[target]) mesh_.send_msg(target, msg, decision_.queue_ids[target]);
     }
     size_t delivered = deliver(msg, origin);
+    if (backed_up_ != nullptr && origin != nullptr) {
+        Hold hold{backed_up_, Clock::now() + backed_up_for_};
+        auto it = std::find_if(publisher_holds_.begin(), publisher_holds_.end(),
+                               [origin](const auto& entry) { return entry.first == origin; });
+        if (it == publisher_holds_.end()) {
+            publisher_holds_.emplace_back(origin, hold);
+        } else {
+            it->second = hold;
+        }
+    }
     return delivered > 0 || any_remote ? Routed::kDelivered : Routed::kNoInterest;
 }
 
 bool Switch::deliver_to(Subscription& sub, const MsgView& msg) {
-    switch (sub.owner->deliver(sub, msg)) {
+    Subscriber::Delivery delivery = sub.owner->deliver(sub, msg);
+    if (delivery != Subscriber::Delivery::kRefused) {
+        if (Clock::duration wait = sub.owner->backed_up_for(); wait > backed_up_for_) {
+            backed_up_ = sub.owner;
+            backed_up_for_ = wait;
+        }
+    }
+    switch (delivery) {
         case Subscriber::Delivery::kDelivered:
             return true;
         case Subscriber::Delivery::kDeliveredLast:
@@ -66,6 +123,8 @@ bool Switch::deliver_to(Subscription& sub, const MsgView& msg) {
 }
 
 size_t Switch::deliver(const MsgView& msg, const Subscriber* origin) {
+    backed_up_ = nullptr;
+    backed_up_for_ = {};
     size_t count = 0;
     for (Subscription* sub : decision_.plain) count += deliver_to(*sub, msg);
     for (const std::vector<Subscription*>* members : decision_.groups) {
@@ -100,13 +159,17 @@ size_t Switch::drain(JsRecordHandler* js) {
     return records;
 }
 
-void Switch::on_msg(uint32_t, const MsgRecord& record) {
+bool Switch::on_msg(uint32_t from, const MsgRecord& record) {
     queue_ids_.clear();
     for (size_t i = 0; i < record.queue_count(); ++i) queue_ids_.push_back(record.queue_id(i));
     decision_.plain.clear();
     decision_.groups.clear();
     decide_arrival(sublist_.match(record.msg.subject), record.plain, queue_ids_, decision_);
     deliver(record.msg, nullptr);
+    if (backed_up_ == nullptr) return true;
+    if (ring_holds_[from].on == nullptr) ++rings_held_;
+    ring_holds_[from] = {backed_up_, Clock::now() + backed_up_for_};
+    return false;
 }
 
 void Switch::on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,16 @@ public:
     // the replica, JetStream records to `js` (dropped when null). Returns the records read.
     size_t drain(JsRecordHandler* js);
 
+    // Back-pressure from a subscriber that reads, only slowly (Subscriber::backed_up_for()):
+    // whoever fed it holds back until it catches up or the hold's time is up, as nats-server
+    // stalls a fast producer. A publisher on this shard: held() says its next publish waits.
+    // Another shard: its ring is not read meanwhile, so it fills and its publishers pause.
+    bool held(const Subscriber* origin);
+    // Whether a hold is waiting (the shard checks again each turn, and at least every tick).
+    bool holding() const { return !publisher_holds_.empty() || rings_held_ > 0; }
+    // `subscriber` is going away: no hold may refer to it, by it or on it.
+    void forget(const Subscriber* subscriber);
+
     // The first plain subscription of `owner` matching `subject`.
     const Subscription* find_plain(std::string_view subject, const Subscriber& owner);
     // Whether anyone, on this shard or (as far as this shard knows) another, subscribes to
@@ -60,7 +71,15 @@ public:
     size_t remote_interest_entries() const { return interest_.entries(); }
 
 private:
-    void on_msg(uint32_t from, const MsgRecord& record) override;
+    using Clock = std::chrono::steady_clock;
+    struct Hold {
+        const Subscriber* on = nullptr;  // the backed-up subscriber; null: none
+        Clock::time_point until{};
+    };
+    // Whether `hold` still holds; clears it once it does not.
+    bool holds(Hold& hold);
+    bool on_msg(uint32_t from, const MsgRecord& record) override;
+    bool reading(uint32_t from) override;
     void on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) override;
     void on_js(uint32_t from, const MsgView& msg) override;
     // Carries out `decision_` locally: the plain subscribers, then a member of each group.
@@ -75,6 +94,12 @@ private:
     LocalInterest local_refs_;
     Random random_;
     JsRecordHandler* js_ = nullptr;  // during drain()
+    // The most backed-up subscriber the current message reached, and for how long to hold.
+    const Subscriber* backed_up_ = nullptr;
+    Clock::duration backed_up_for_{};
+    std::vector<std::pair<const Subscriber*, Hold>> publisher_holds_;  // by publisher
+    std::vector<Hold> ring_holds_;                                      // by shard
+    size_t rings_held_ = 0;
     // Scratch, kept to avoid allocating per message.
     RouteDecision decision_;
     std::vector<uint64_t> queue_ids_;

@@ -1,11 +1,19 @@
 // A subscriber that stops reading is cut off once its pending bytes pass max_pending, without
-// hurting the publisher or the other subscribers of the same subject.
+// hurting the publisher or the other subscribers of the same subject. One that reads, only more
+// slowly than a publisher publishes, is not: the publisher is slowed to its pace instead.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <nats/nats.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <iostream>
 #include <string>
+#include <thread>
 
 #include "tests/integration/nats_helpers.h"
 #include "tests/support/raw_client.h"
@@ -102,6 +110,76 @@ TEST(SlowConsumer, StalledSubscriberIsDisconnectedWhileOthersKeepReceiving) {
     MsgPtr after = next_msg(healthy_sub.get(), 5s);
     ASSERT_TRUE(after);
     EXPECT_EQ("after", msg_data(after.get()));
+}
+
+// The server's peak resident memory (VmHWM), in MiB.
+double peak_rss_mib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
+    }
+    return 0;
+}
+
+TEST(SlowConsumer, ASubscriberThatReadsSteadilyGetsEverythingFromAFastPublisher) {
+    TempFile config(".conf", "max_pending: 1MB\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+
+    // The subscriber: a raw socket read at most 16 KiB at a time, every half millisecond
+    // (about 30 MB/s), far slower than the publisher below.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    int small = 16 * 1024;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(server->port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    std::string hello = "CONNECT {\"verbose\":false}\r\nSUB steady.data 1\r\nPING\r\n";
+    ASSERT_EQ(::send(fd, hello.data(), hello.size(), 0), static_cast<ssize_t>(hello.size()));
+    std::string head;
+    char buffer[16 * 1024];
+    while (head.find("PONG\r\n") == std::string::npos) {
+        ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+        ASSERT_GT(got, 0);
+        head.append(buffer, static_cast<size_t>(got));
+    }
+    constexpr int kMessages = 500'000;
+    constexpr size_t kPayload = 128;
+    const size_t frame = std::string("MSG steady.data 1 128\r\n").size() + kPayload + 2;
+    std::atomic<size_t> received_bytes{head.size() - head.find("PONG\r\n") - 6};
+    std::atomic<bool> closed{false};
+    std::thread reader([&] {
+        while (received_bytes.load() < kMessages * frame) {
+            ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+            if (got <= 0) {
+                closed = true;
+                return;
+            }
+            received_bytes += static_cast<size_t>(got);
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+        }
+    });
+
+    ConnectionPtr publisher = connect(server->url());
+    ASSERT_TRUE(publisher);
+    std::string payload(kPayload, 'x');
+    auto began = std::chrono::steady_clock::now();
+    for (int i = 0; i < kMessages; ++i) {
+        ASSERT_EQ(NATS_OK, natsConnection_Publish(publisher.get(), "steady.data", payload.data(),
+                                                  static_cast<int>(payload.size())));
+    }
+    EXPECT_EQ(NATS_OK, natsConnection_FlushTimeout(publisher.get(), 60'000));
+    reader.join();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    ::close(fd);
+    EXPECT_FALSE(closed) << "the steady subscriber was cut off after " << received_bytes.load() / frame
+                         << " messages";
+    EXPECT_GE(received_bytes.load(), kMessages * frame);  // and nats-server's PING
+    std::cout << "steady subscriber: " << received_bytes.load() / frame << " of " << kMessages << " messages in "
+              << seconds << " s; server peak RSS " << peak_rss_mib(server->pid()) << " MiB\n";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // simulation (tests/sim/).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -38,10 +39,12 @@ public:
     Delivery deliver(core::Subscription& sub, const core::MsgView& msg) override;
     bool accepts(const core::Subscription& sub, const core::Subscriber* origin) const override;
     void expired(core::Subscription& sub) override { subs_.erase(sub.sid); }
+    std::chrono::steady_clock::duration backed_up_for() const override { return backed_up; }
 
     uint32_t shard() const { return shard_; }
     std::vector<Got> got;
     bool closing = false;
+    std::chrono::steady_clock::duration backed_up{};  // what backed_up_for() answers
 
 private:
     uint32_t shard_;

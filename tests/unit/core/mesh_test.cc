@@ -30,7 +30,8 @@ struct Received final : MeshReceiver {
     std::vector<Msg> msgs;
     std::vector<Interest> interest;
     std::vector<std::string> js;
-    void on_msg(uint32_t from, const MsgRecord& record) override {
+    bool reading(uint32_t) override { return true; }
+    bool on_msg(uint32_t from, const MsgRecord& record) override {
         Msg msg{from,
                 std::string(record.msg.subject),
                 std::string(record.msg.reply),
@@ -43,6 +44,7 @@ struct Received final : MeshReceiver {
                 {}};
         for (size_t i = 0; i < record.queue_count(); ++i) msg.queue_ids.push_back(record.queue_id(i));
         msgs.push_back(std::move(msg));
+        return true;
     }
     void on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) override {
         interest.push_back({from, std::string(subject), std::string(queue), delta});

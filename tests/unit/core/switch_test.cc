@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <thread>
 
 #include "tests/support/switch_cluster.h"
 
@@ -67,6 +68,55 @@ TEST(Switch, MessagesFromOnePublisherArriveInTheOrderSent) {
         ASSERT_EQ(sub->got.size(), 5000u);
         for (int i = 0; i < 5000; ++i) ASSERT_EQ(sub->got[i].payload, std::to_string(i));
     }
+}
+
+// A subscriber that reads, only slowly: whoever feeds it holds back until it catches up or the
+// hold's time is up (a publisher on its shard: held(); another shard: its ring is not read).
+TEST(Switch, APublisherFeedingABackedUpSubscriberIsHeldUntilItCatchesUp) {
+    SwitchCluster cluster(1);
+    FakeSubscriber slow(0), publisher(0), other(0);
+    slow.subscribe(cluster.at(0), "data", "", "1");
+    ASSERT_EQ(cluster.at(0).publish(msg_of("data", "a"), &publisher), Routed::kDelivered);
+    EXPECT_FALSE(cluster.at(0).held(&publisher));
+    slow.backed_up = std::chrono::seconds(5);
+    ASSERT_EQ(cluster.at(0).publish(msg_of("data", "b"), &publisher), Routed::kDelivered);
+    EXPECT_TRUE(cluster.at(0).held(&publisher));
+    EXPECT_FALSE(cluster.at(0).held(&other));
+    slow.backed_up = {};  // caught up
+    EXPECT_FALSE(cluster.at(0).held(&publisher));
+    EXPECT_FALSE(cluster.at(0).holding());
+    // The hold's time runs out even if it never catches up.
+    slow.backed_up = std::chrono::milliseconds(1);
+    ASSERT_EQ(cluster.at(0).publish(msg_of("data", "c"), &publisher), Routed::kDelivered);
+    slow.backed_up = std::chrono::seconds(5);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_FALSE(cluster.at(0).held(&publisher));
+    // A subscriber that goes away ends the holds on it.
+    ASSERT_EQ(cluster.at(0).publish(msg_of("data", "d"), &publisher), Routed::kDelivered);
+    EXPECT_TRUE(cluster.at(0).held(&publisher));
+    cluster.at(0).forget(&slow);
+    EXPECT_FALSE(cluster.at(0).held(&publisher));
+}
+
+TEST(Switch, AnotherShardsRingIsNotReadWhileItFeedsABackedUpSubscriber) {
+    SwitchCluster cluster(2);
+    FakeSubscriber slow(1);
+    slow.subscribe(cluster.at(1), "data", "", "1");
+    cluster.settle();
+    slow.backed_up = std::chrono::seconds(5);
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_EQ(cluster.at(0).publish(msg_of("data", std::to_string(i)), nullptr), Routed::kDelivered);
+    }
+    cluster.turn(0);
+    cluster.turn(1);
+    EXPECT_EQ(slow.got.size(), 1u);  // the first one, then the ring is held
+    EXPECT_TRUE(cluster.at(1).holding());
+    cluster.turn(1);
+    EXPECT_EQ(slow.got.size(), 1u);
+    slow.backed_up = {};
+    cluster.settle();
+    EXPECT_EQ(slow.got.size(), 10u);
+    EXPECT_FALSE(cluster.at(1).holding());
 }
 
 // A connection subscribes to its reply inbox, then publishes a request in the same turn; the
