@@ -7,6 +7,31 @@
 #include "proto/subject.h"
 
 namespace ringtail::core {
+namespace {
+
+// A string as Go's %q shows it (nats-server's error texts): in double quotes, with '"' and '\\'
+// escaped and other bytes below 0x20 as \xNN.
+std::string go_quoted(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\x";
+            out.push_back(kHex[(c >> 4) & 0xf]);
+            out.push_back(kHex[c & 0xf]);
+        } else {
+            out.push_back(c);
+        }
+    }
+    out.push_back('"');
+    return out;
+}
+
+}  // namespace
+
 
 using proto::Flow;
 
@@ -240,6 +265,10 @@ bool ClientConn::queued_output() {
 
 Subscriber::Delivery ClientConn::deliver(Subscription& sub, const MsgView& msg) {
     if (sub.expired || closing_) return Delivery::kRefused;
+    if (permissions_) {
+        if (permissions_->delivery_denied(sub.subject, msg.subject)) return Delivery::kRefused;
+        permissions_->delivered(msg.reply);
+    }
     if (!msg.has_headers) {
         proto::append_msg(out_, msg.subject_shown(), sub.sid, msg.reply, msg.payload, msg.total_size_text);
     } else if (options_.headers) {
@@ -318,6 +347,8 @@ Flow ClientConn::pause() {
 ClientConn::Auth ClientConn::check_auth() {
     if (auth_ == Auth::kPassed || auth_ == Auth::kFailed) return auth_;  // a verdict that came back
     const config::Options& server = host_.options();
+    if (!server.users.empty()) return check_user(server);
+    permissions_.reset();
     bool token = !server.token.empty();
     const std::string& secret = token ? server.token : server.password;
     const std::string& given = token ? options_.auth_token : options_.pass;
@@ -328,9 +359,48 @@ ClientConn::Auth ClientConn::check_auth() {
     return auth_;
 }
 
+ClientConn::Auth ClientConn::check_user(const config::Options& server) {
+    // As nats-server: a client that sent no credentials at all is no_auth_user, if there is one.
+    bool anonymous = options_.user.empty() && options_.pass.empty() && options_.auth_token.empty() &&
+                     !server.no_auth_user.empty();
+    const std::string& name = anonymous ? server.no_auth_user : options_.user;
+    auto user = std::find_if(server.users.begin(), server.users.end(),
+                             [&name](const config::User& u) { return u.nkey.empty() && u.user == name; });
+    if (name.empty() || user == server.users.end()) return Auth::kFailed;
+    if (anonymous) {
+        options_.user = user->user;  // named so in logs and /connz, as nats-server does
+        grant(user->permissions);
+        return Auth::kPassed;
+    }
+    if (!auth::is_bcrypt(user->password)) {
+        if (!auth::secrets_equal(options_.pass, user->password)) return Auth::kFailed;
+        grant(user->permissions);
+        return Auth::kPassed;
+    }
+    granting_ = user->permissions;
+    auth_ = Auth::kVerifying;
+    host_.verify_password(*this, user->password, options_.pass);
+    return auth_;
+}
+
+void ClientConn::grant(const std::optional<config::Permissions>& permissions) {
+    permissions_.reset();
+    if (permissions.has_value()) {
+        permissions_ = std::make_unique<auth::ConnPermissions>(std::make_shared<auth::Permissions>(*permissions));
+    }
+}
+
+void ClientConn::permission_violation(std::string_view error, std::string_view log) {
+    proto::append_err(out_, error);
+    queued_output();
+    log_error(log_prefix_ + std::string(log));
+}
+
 void ClientConn::on_password_verified(bool ok) {
     if (auth_ != Auth::kVerifying) return;
     auth_ = ok ? Auth::kPassed : Auth::kFailed;
+    if (ok) grant(granting_);
+    granting_.reset();
     if (rechecking_) {
         rechecking_ = false;
         if (!ok) {
@@ -429,6 +499,15 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     if (options_.pedantic && !proto::is_valid_literal_subject(op.subject)) {
         proto::append_err(out_, proto::err::kInvalidPublishSubject);
     }
+    if (permissions_ && !permissions_->may_publish(op.subject)) {
+        // Counted as received, then dropped; the connection stays (nats-server).
+        ++traffic_.in_msgs;
+        traffic_.in_bytes += op.headers.size() + op.payload.size();
+        permission_violation("Permissions Violation for Publish to " + go_quoted(op.subject),
+                             "Publish Violation - User " + go_quoted(options_.user) + ", Subject " +
+                                 go_quoted(op.subject));
+        return Flow::kContinue;
+    }
     if (options_.verbose) out_.append(proto::kOk);
 
     MsgView msg{op.subject, op.reply, op.headers, op.payload, op.has_headers, {}, {}};
@@ -462,6 +541,17 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         trace("<<-", "SUB",
               std::string(op.subject) + " " + std::string(op.queue) + (op.queue.empty() ? "" : " ") +
                   std::string(op.sid));
+    }
+    if (permissions_ && !permissions_->may_subscribe(op.subject, op.queue)) {
+        std::string error = "Permissions Violation for Subscription to " + go_quoted(op.subject);
+        std::string log = "Subscription Violation - User " + go_quoted(options_.user) + ", Subject " +
+                          go_quoted(op.subject);
+        if (!op.queue.empty()) {
+            error += " using queue " + go_quoted(op.queue);
+            log += ", Queue: " + go_quoted(op.queue);
+        }
+        permission_violation(error, log + ", SID " + std::string(op.sid));
+        return Flow::kContinue;
     }
     const config::Options& server = host_.options();
     if (server.max_subscriptions > 0 && static_cast<int64_t>(subs_.size()) >= server.max_subscriptions) {

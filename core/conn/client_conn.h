@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "base/string_map.h"
+#include "core/auth/permissions.h"
 #include "core/monitor/figures.h"
 #include "core/route/subscription.h"
 #include "io/socket.h"
@@ -158,6 +159,12 @@ private:
     // in constant time; a bcrypt one checked off the loop (kVerifying until the verdict).
     enum class Auth : uint8_t { kUnchecked, kVerifying, kPassed, kFailed };
     Auth check_auth();
+    // With authorization { users }: the user named in CONNECT (or no_auth_user for a client
+    // that sent no credentials), its password, and its permissions once it passes.
+    Auth check_user(const config::Options& server);
+    void grant(const std::optional<config::Permissions>& permissions);
+    // -ERR and an ERR log line as nats-server's pubPermissionViolation / subPermissionViolation.
+    void permission_violation(std::string_view error, std::string_view log);
 
     ConnHost& host_;
     const uint32_t slot_;
@@ -171,6 +178,10 @@ private:
     bool connect_received_ = false;
     Auth auth_ = Auth::kUnchecked;
     bool rechecking_ = false;  // a reload asked for the credentials to be checked again
+    // The user's permissions (null: everything allowed); those of a user whose bcrypt password
+    // is being checked wait in granting_ for the verdict.
+    std::unique_ptr<auth::ConnPermissions> permissions_;
+    std::optional<config::Permissions> granting_;
 
     base::StringMap<std::unique_ptr<Subscription>> subs_;
 

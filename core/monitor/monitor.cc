@@ -330,7 +330,7 @@ Response Monitor::varz() {
                  {"proto", 1},
                  {"host", options.host},
                  {"port", server_.port()}};
-    if (!options.user.empty() || !options.token.empty()) out["auth_required"] = true;
+    if (options.auth_required()) out["auth_required"] = true;
     out["max_connections"] = options.max_connections;
     if (options.max_subscriptions > 0) out["max_subscriptions"] = options.max_subscriptions;
     out["ping_interval"] = std::chrono::duration_cast<std::chrono::nanoseconds>(options.ping_interval).count();

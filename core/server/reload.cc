@@ -77,6 +77,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("Syslog", now.syslog, fresh.syslog);
     fixed("RemoteSyslog", now.remote_syslog, fresh.remote_syslog);
     fixed("JetStream", now.jetstream, fresh.jetstream);
+    fixed("NoAuthUser", now.no_auth_user, fresh.no_auth_user);
     if (refused && now.store_dir != fresh.store_dir) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage dir");
     }
@@ -103,6 +104,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     plan.auth |= reloaded(now.user != fresh.user, "Reloaded: authorization username");
     plan.auth |= reloaded(now.password != fresh.password, "Reloaded: authorization password");
     plan.auth |= reloaded(now.token != fresh.token, "Reloaded: authorization token");
+    plan.auth |= reloaded(now.users != fresh.users, "Reloaded: authorization users");
     reloaded(now.auth_timeout != fresh.auth_timeout,
              "Reloaded: authorization timeout = " + text(static_cast<double>(fresh.auth_timeout.count()) / 1000.0));
     reloaded(now.max_connections != fresh.max_connections, "Reloaded: max_connections = " + text(fresh.max_connections));

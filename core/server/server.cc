@@ -165,7 +165,7 @@ proto::Info Server::info(const config::Options& options, uint64_t client_id, con
     info.host = options.host;
     info.port = port_;
     info.headers = true;
-    info.auth_required = !options.user.empty() || !options.token.empty();
+    info.auth_required = options.auth_required();
     info.max_payload_bytes = options.max_payload_bytes;
     info.jetstream = options.jetstream;
     info.client_id = client_id;

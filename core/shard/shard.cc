@@ -21,6 +21,13 @@
 namespace ringtail::core {
 namespace {
 
+// Whether any configured secret is a bcrypt hash: checking one needs the helper thread.
+bool has_bcrypt(const config::Options& options) {
+    return auth::is_bcrypt(options.password) || auth::is_bcrypt(options.token) ||
+           std::any_of(options.users.begin(), options.users.end(),
+                       [](const config::User& user) { return auth::is_bcrypt(user.password); });
+}
+
 // Receive buffers per shard: 128 x 64 KiB = 8 MiB, enough to keep every busy connection of a
 // shard reading while others are parsed; a connection that finds none waits for the next turn.
 constexpr uint32_t kRecvBufferCount = 128;
@@ -127,7 +134,7 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
         server_.jetstream_barrier();
         if (opened) drain_inbound();
     }
-    if (opened && (auth::is_bcrypt(options_.password) || auth::is_bcrypt(options_.token))) {
+    if (opened && has_bcrypt(options_)) {
         worker_ = std::make_unique<io::Worker>(loop_);
         opened = worker_->start();
     }
@@ -342,7 +349,7 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
 
 void Shard::apply_options(const config::Options& options, bool auth_changed) {
     options_ = options;
-    if (!worker_ && (auth::is_bcrypt(options_.password) || auth::is_bcrypt(options_.token))) {
+    if (!worker_ && has_bcrypt(options_)) {
         worker_ = std::make_unique<io::Worker>(loop_);
         if (auto started = worker_->start(); !started) {
             log_error("shard " + std::to_string(index_) + ": " + started.error().text);

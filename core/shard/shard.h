@@ -87,7 +87,7 @@ private:
 
     // ConnHost
     const config::Options& options() const override;
-    bool auth_required() const override { return !options_.user.empty() || !options_.token.empty(); }
+    bool auth_required() const override { return options_.auth_required(); }
     Routed publish(const MsgView& msg, const ClientConn& origin) override { return switch_.publish(msg, &origin); }
     bool publish_held(const ClientConn& origin) override { return switch_.held(&origin); }
     void subscribe(Subscription& sub) override {

@@ -49,7 +49,7 @@ constexpr std::string_view kUnsupportedKeys[] = {
     "operator", "operators", "root", "roots", "root_operator", "root_operators", "resolver",
     "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload",
     "resolver_pinned_accounts", "trusted", "trusted_keys", "system_account", "system",
-    "no_auth_user", "websocket", "ws", "mqtt", "default_js_domain", "prof_port",
+    "websocket", "ws", "mqtt", "default_js_domain", "prof_port",
 };
 // clang-format on
 
@@ -120,6 +120,19 @@ class OptionsLoader {
 
     void apply_root(const Value& root) {
         for (const MapEntry& entry : root.map) apply_top(entry);
+        // nats-server's validateNoAuthUser.
+        if (!opts_.no_auth_user.empty()) {
+            bool named = std::any_of(opts_.users.begin(), opts_.users.end(),
+                                     [this](const User& u) { return u.user == opts_.no_auth_user; });
+            if (opts_.users.empty()) {
+                errors_.push_back(absl::StrCat("no_auth_user: \"", opts_.no_auth_user,
+                                               "\" present, but users are not defined"));
+            } else if (!named) {
+                errors_.push_back(absl::StrCat("no_auth_user: \"", opts_.no_auth_user,
+                                               "\" not present as user in authorization block or "
+                                               "account configuration"));
+            }
+        }
         if (opts_.max_payload_bytes > opts_.max_pending_bytes) {
             errors_.push_back(absl::StrCat(source_, ": max_payload (", opts_.max_payload_bytes,
                                            ") cannot be higher than max_pending (",
@@ -286,6 +299,8 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
         if (auto host = get_string(entry)) {
             opts_.host = host->empty() ? std::string(kDefaultHost) : *host;
         }
+    } else if (key == "no_auth_user") {
+        if (auto name = get_string(entry)) opts_.no_auth_user = *name;
     } else if (key == "server_name") {
         if (auto name = get_string(entry)) opts_.server_name = *name;
     } else if (key == "client_advertise") {
@@ -512,11 +527,13 @@ void OptionsLoader::apply_authorization(const MapEntry& entry) {
             if (!u.permissions.has_value()) u.permissions = default_permissions;
         }
         opts_.users = std::move(*users);
-        unsupported("authorization.users");
+    } else {
+        opts_.users.clear();
     }
     if (default_permissions.has_value()) {
         opts_.default_permissions = std::move(default_permissions);
-        unsupported("authorization.permissions");
+        // They apply to the users of the block; a single user or token has none.
+        if (opts_.users.empty()) unsupported("authorization.permissions without users");
     }
 }
 

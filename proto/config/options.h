@@ -14,6 +14,7 @@ namespace ringtail::config {
 struct SubjectPermission {
     std::optional<std::vector<std::string>> allow;
     std::optional<std::vector<std::string>> deny;
+    bool operator==(const SubjectPermission&) const = default;
 };
 
 // allow_responses: a subscriber may reply to requests it received, up to `msgs_max` replies
@@ -21,20 +22,23 @@ struct SubjectPermission {
 struct ResponsePermission {
     int64_t msgs_max = 1;
     std::chrono::milliseconds expires{2 * 60 * 1000};
+    bool operator==(const ResponsePermission&) const = default;
 };
 
 struct Permissions {
     std::optional<SubjectPermission> publish;
     std::optional<SubjectPermission> subscribe;
     std::optional<ResponsePermission> allow_responses;
+    bool operator==(const Permissions&) const = default;
 };
 
-// An entry of authorization { users: [...] }. Parsed and validated now, enforced later.
+// An entry of authorization { users: [...] }.
 struct User {
     std::string user;
     std::string password;  // Plain text or a bcrypt hash ("$2a$...").
     std::string nkey;
     std::optional<Permissions> permissions;
+    bool operator==(const User&) const = default;
 };
 
 // Everything a user can set on the command line or in a config file, with nats-server's
@@ -71,6 +75,9 @@ struct Options {
     std::string token;
     std::chrono::milliseconds auth_timeout{2000};
     std::vector<User> users;  // authorization { users: [...] }
+    std::string no_auth_user;  // the user a client that sends no credentials is
+    // Whether clients must authenticate: a user, a token or a users list is configured.
+    bool auth_required() const { return !user.empty() || !token.empty() || !users.empty(); }
     std::optional<Permissions> default_permissions;
 
     // Limits.

@@ -1514,7 +1514,7 @@ TEST(ConfigOptions, AuthorizationRejectsContradictionsAndUnknownFields) {
               "<string>:1:17: authorization timeout must be between 0 and 1e9 seconds");
 }
 
-TEST(ConfigOptions, UsersAndPermissionsAreParsedAndMarkedUnsupported) {
+TEST(ConfigOptions, UsersAndPermissionsAreParsed) {
     Options opts = load_ok(R"(
 authorization {
   default_permissions: { publish: "public.>" }
@@ -1559,8 +1559,21 @@ authorization {
     EXPECT_EQ(dave.permissions->allow_responses->expires, milliseconds(60'000));
 
     ASSERT_TRUE(opts.default_permissions.has_value());
-    EXPECT_TRUE(contains(opts.unsupported_features, "authorization.users"));
-    EXPECT_TRUE(contains(opts.unsupported_features, "authorization.permissions"));
+    EXPECT_TRUE(opts.unsupported_features.empty());
+    EXPECT_TRUE(opts.auth_required());
+}
+
+TEST(ConfigOptions, NoAuthUserMustNameAUser) {
+    Options opts = load_ok("authorization { users: [ { user: a, password: b } ] }\nno_auth_user: a\n");
+    EXPECT_EQ(opts.no_auth_user, "a");
+    EXPECT_EQ(load_error("authorization { users: [ { user: a, password: b } ] }\nno_auth_user: ghost\n"),
+              "no_auth_user: \"ghost\" not present as user in authorization block or account configuration");
+    EXPECT_EQ(load_error("no_auth_user: ghost\n"), "no_auth_user: \"ghost\" present, but users are not defined");
+}
+
+TEST(ConfigOptions, DefaultPermissionsWithoutUsersAreRefused) {
+    Options opts = load_ok("authorization { user: a, password: b, permissions: { publish: \"x\" } }");
+    EXPECT_TRUE(contains(opts.unsupported_features, "authorization.permissions without users"));
 }
 
 TEST(ConfigOptions, NkeyUsersAreValidatedAndMarkedUnsupported) {

@@ -1,0 +1,228 @@
+// authorization { users: [...] }: each user logs in with its own password (plain or bcrypt) and
+// gets its own permissions; violations are answered as nats-server answers them
+// (-ERR 'Permissions Violation for Publish to "x"', for Subscription with and without a queue)
+// and the connection stays open. no_auth_user names the user of a client with no credentials.
+// Every expectation is nats-server 2.9's behaviour (RT_TEST_SERVER=nats-server runs them there).
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "tests/integration/nats_helpers.h"
+#include "tests/support/raw_client.h"
+#include "tests/support/server_process.h"
+
+namespace ringtail::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// bcrypt (cost 4) of "s3cr3t-password".
+constexpr const char* kBcryptOfPassword = "$2a$04$abcdefghijklmnopqrstuu2zWLgmO7dnRH9X49UEpIMVV5e9BUBWu";
+
+const std::string kUsersConfig = std::string(R"(
+authorization {
+  default_permissions: { publish: "default.>", subscribe: "default.>" }
+  users: [
+    { user: admin, password: admin-pass }
+    { user: hashed, password: ")") + kBcryptOfPassword + R"(", permissions: { publish: ">", subscribe: ">" } }
+    { user: limited, password: limited-pass, permissions: {
+        publish: { allow: ["allowed.>", "_INBOX.>"], deny: ["allowed.secret"] }
+        subscribe: { allow: ["allowed.>", "_INBOX.>", "jobs.* workers"], deny: ["allowed.hidden"] }
+    } }
+    { user: plain }
+    { user: responder, password: responder-pass, permissions: {
+        subscribe: "service.>"
+        allow_responses: { max: 1 }
+    } }
+  ]
+}
+)";
+
+// A raw connection logged in as `user`, past its first PONG.
+void login(RawClient& raw, int port, const std::string& user, const std::string& password) {
+    ASSERT_TRUE(raw.connect(port));
+    ASSERT_TRUE(raw.read_info());
+    ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false,\"user\":\"" + user + "\",\"pass\":\"" + password +
+                         "\"}\r\nPING\r\n"));
+    ASSERT_TRUE(raw.read_until("PONG\r\n")) << raw.received();
+    raw.clear_received();
+}
+
+// Sends `line` then a PING; returns what came back up to the PONG (the connection stays open).
+std::string exchange(RawClient& raw, const std::string& line) {
+    raw.clear_received();
+    EXPECT_TRUE(raw.send(line + "PING\r\n"));
+    EXPECT_TRUE(raw.read_until("PONG\r\n")) << raw.received();
+    return raw.received();
+}
+
+bool wait_for_log(ServerProcess& server, const std::string& text) {
+    for (int i = 0; i < 200; ++i) {
+        if (server.log().find(text) != std::string::npos) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
+}
+
+natsStatus connect_as(const std::string& url, const char* user, const char* password) {
+    OptionsPtr options = make_options(url);
+    if (!options) return NATS_ERR;
+    if (user != nullptr && natsOptions_SetUserInfo(options.get(), user, password) != NATS_OK) return NATS_ERR;
+    natsStatus status = NATS_OK;
+    ConnectionPtr connection = connect_with(options.get(), &status);
+    return status;
+}
+
+TEST(Permissions, EachUserLogsInWithItsOwnPassword) {
+    TempFile config(".conf", kUsersConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    EXPECT_EQ(connect_as(server->url(), "admin", "admin-pass"), NATS_OK);
+    EXPECT_EQ(connect_as(server->url(), "limited", "limited-pass"), NATS_OK);
+    EXPECT_EQ(connect_as(server->url(), "hashed", "s3cr3t-password"), NATS_OK);
+    EXPECT_EQ(connect_as(server->url(), "hashed", kBcryptOfPassword), NATS_CONNECTION_AUTH_FAILED);
+    EXPECT_EQ(connect_as(server->url(), "admin", "limited-pass"), NATS_CONNECTION_AUTH_FAILED);
+    EXPECT_EQ(connect_as(server->url(), "nobody", "admin-pass"), NATS_CONNECTION_AUTH_FAILED);
+    EXPECT_EQ(connect_as(server->url(), nullptr, nullptr), NATS_CONNECTION_AUTH_FAILED);
+}
+
+TEST(Permissions, APublishOutsideTheAllowListIsRefusedAndTheConnectionStays) {
+    TempFile config(".conf", kUsersConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient watcher;
+    login(watcher, server->port(), "hashed", "s3cr3t-password");
+    exchange(watcher, "SUB > 1\r\n");
+    RawClient limited;
+    login(limited, server->port(), "limited", "limited-pass");
+
+    EXPECT_EQ(exchange(limited, "PUB other.subject 2\r\nhi\r\n"),
+              "-ERR 'Permissions Violation for Publish to \"other.subject\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(limited, "PUB allowed.secret 2\r\nhi\r\n"),
+              "-ERR 'Permissions Violation for Publish to \"allowed.secret\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(limited, "PUB allowed.fine 2\r\nok\r\n"), "PONG\r\n");
+    // Only the allowed one got through.
+    EXPECT_TRUE(watcher.read_until("MSG allowed.fine 1 2\r\nok\r\n")) << watcher.received();
+    EXPECT_EQ(watcher.received().find("other.subject"), std::string::npos);
+    EXPECT_EQ(watcher.received().find("allowed.secret"), std::string::npos);
+}
+
+TEST(Permissions, ASubscriptionOutsideTheAllowListIsRefusedWithAndWithoutAQueue) {
+    TempFile config(".conf", kUsersConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient limited;
+    login(limited, server->port(), "limited", "limited-pass");
+    EXPECT_EQ(exchange(limited, "SUB other.subject 1\r\n"),
+              "-ERR 'Permissions Violation for Subscription to \"other.subject\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(limited, "SUB other.subject grp 2\r\n"),
+              "-ERR 'Permissions Violation for Subscription to \"other.subject\" using queue \"grp\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(limited, "SUB allowed.hidden 3\r\n"),
+              "-ERR 'Permissions Violation for Subscription to \"allowed.hidden\"'\r\nPONG\r\n");
+    // A queue named in the list: only that group may subscribe.
+    EXPECT_EQ(exchange(limited, "SUB jobs.run workers 4\r\n"), "PONG\r\n");
+    EXPECT_EQ(exchange(limited, "SUB jobs.run others 5\r\n"),
+              "-ERR 'Permissions Violation for Subscription to \"jobs.run\" using queue \"others\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(limited, "SUB jobs.run 6\r\n"),
+              "-ERR 'Permissions Violation for Subscription to \"jobs.run\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(limited, "SUB allowed.> 7\r\n"), "PONG\r\n");
+}
+
+TEST(Permissions, AWildcardSubscriptionDoesNotGetWhatADenyEntryCovers) {
+    TempFile config(".conf", kUsersConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient limited;
+    login(limited, server->port(), "limited", "limited-pass");
+    EXPECT_EQ(exchange(limited, "SUB allowed.* 1\r\n"), "PONG\r\n");
+    RawClient admin;
+    login(admin, server->port(), "hashed", "s3cr3t-password");
+    exchange(admin, "PUB allowed.hidden 6\r\nhidden\r\nPUB allowed.shown 5\r\nshown\r\n");
+    EXPECT_TRUE(limited.read_until("MSG allowed.shown 1 5\r\nshown\r\n")) << limited.received();
+    EXPECT_EQ(limited.received().find("hidden"), std::string::npos) << limited.received();
+}
+
+TEST(Permissions, DefaultPermissionsApplyToUsersWithoutTheirOwn) {
+    TempFile config(".conf", kUsersConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient admin;
+    login(admin, server->port(), "admin", "admin-pass");
+    EXPECT_EQ(exchange(admin, "PUB default.x 0\r\n\r\n"), "PONG\r\n");
+    EXPECT_EQ(exchange(admin, "PUB elsewhere 0\r\n\r\n"),
+              "-ERR 'Permissions Violation for Publish to \"elsewhere\"'\r\nPONG\r\n");
+}
+
+TEST(Permissions, AllowResponsesLetsAResponderAnswerEachRequestOnce) {
+    TempFile config(".conf", kUsersConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient responder;
+    login(responder, server->port(), "responder", "responder-pass");
+    EXPECT_EQ(exchange(responder, "SUB service.echo 1\r\n"), "PONG\r\n");
+    RawClient requester;
+    login(requester, server->port(), "hashed", "s3cr3t-password");
+    exchange(requester, "SUB reply.inbox 9\r\nPUB service.echo reply.inbox 4\r\nping\r\n");
+    ASSERT_TRUE(responder.read_until("MSG service.echo 1 reply.inbox 4\r\nping\r\n")) << responder.received();
+    // Publishing anywhere else is not allowed (allow_responses turns off the blanket allow).
+    EXPECT_EQ(exchange(responder, "PUB service.other 0\r\n\r\n"),
+              "-ERR 'Permissions Violation for Publish to \"service.other\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(responder, "PUB reply.inbox 4\r\npong\r\n"), "PONG\r\n");
+    EXPECT_EQ(exchange(responder, "PUB reply.inbox 5\r\nagain\r\n"),
+              "-ERR 'Permissions Violation for Publish to \"reply.inbox\"'\r\nPONG\r\n");
+    EXPECT_TRUE(requester.read_until("MSG reply.inbox 9 4\r\npong\r\n")) << requester.received();
+    EXPECT_EQ(requester.received().find("again"), std::string::npos);
+}
+
+TEST(Permissions, NoAuthUserIsTheUserOfAClientWithoutCredentials) {
+    TempFile config(".conf", kUsersConfig + "no_auth_user: limited\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient anonymous;
+    ASSERT_TRUE(anonymous.connect(server->port()));
+    ASSERT_TRUE(anonymous.read_info());
+    EXPECT_EQ(exchange(anonymous, "CONNECT {\"verbose\":false}\r\n"), "PONG\r\n");
+    EXPECT_EQ(exchange(anonymous, "PUB other.subject 0\r\n\r\n"),
+              "-ERR 'Permissions Violation for Publish to \"other.subject\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(anonymous, "PUB allowed.x 0\r\n\r\n"), "PONG\r\n");
+    // Credentials that are wrong are still refused.
+    EXPECT_EQ(connect_as(server->url(), "limited", "wrong"), NATS_CONNECTION_AUTH_FAILED);
+    EXPECT_EQ(connect_as(server->url(), "admin", "admin-pass"), NATS_OK);
+}
+
+TEST(Permissions, ANoAuthUserThatIsNotAUserIsAConfigError) {
+    for (const std::string& text : {kUsersConfig + "no_auth_user: ghost\n", std::string("no_auth_user: ghost\n")}) {
+        TempFile config(".conf", text);
+        auto server = ServerProcess::start_under_test({"-c", config.path()});
+        if (server == nullptr) continue;  // refused at start: what is expected
+        EXPECT_NE(server->stop(SIGTERM), 0) << "started with " << text;
+        ADD_FAILURE() << "accepted no_auth_user: ghost";
+    }
+}
+
+TEST(Permissions, AReloadGivesConnectedClientsTheirUsersNewPermissions) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server 2.9 closes every client when its users change";
+    auto users = [](const std::string& subject) {
+        return "authorization { users: [ { user: u, password: p, permissions: { publish: \"" + subject + "\" } } ] }\n";
+    };
+    TempFile config(".conf", users("before.>"));
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient client;
+    login(client, server->port(), "u", "p");
+    EXPECT_EQ(exchange(client, "PUB before.x 0\r\n\r\n"), "PONG\r\n");
+    { std::ofstream(config.path()) << users("after.>"); }
+    ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
+    ASSERT_TRUE(wait_for_log(*server, "Reloaded: authorization users"));
+    EXPECT_EQ(exchange(client, "PUB before.x 0\r\n\r\n"),
+              "-ERR 'Permissions Violation for Publish to \"before.x\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(client, "PUB after.x 0\r\n\r\n"), "PONG\r\n");
+}
+
+}  // namespace
+}  // namespace ringtail::test

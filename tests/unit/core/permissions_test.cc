@@ -1,0 +1,87 @@
+// A user's permissions as nats-server applies them (server/client.go canSubscribe,
+// pubAllowedFullCheck, checkDenySub): allow and deny lists with wildcards, queue-group
+// entries, and the replies allow_responses lets through.
+#include "core/auth/permissions.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+namespace ringtail::core::auth {
+namespace {
+
+using config::SubjectPermission;
+using Clock = ConnPermissions::Clock;
+
+config::Permissions make(std::optional<SubjectPermission> publish, std::optional<SubjectPermission> subscribe) {
+    config::Permissions permissions;
+    permissions.publish = std::move(publish);
+    permissions.subscribe = std::move(subscribe);
+    return permissions;
+}
+
+TEST(Permissions, PublishAllowsWhatTheAllowListMatchesUnlessDenied) {
+    Permissions p(make(SubjectPermission{std::vector<std::string>{"orders.*", "billing.>"},
+                                         std::vector<std::string>{"orders.secret"}},
+                       std::nullopt));
+    EXPECT_TRUE(p.may_publish("orders.new"));
+    EXPECT_TRUE(p.may_publish("billing.a.b"));
+    EXPECT_FALSE(p.may_publish("orders.secret"));
+    EXPECT_FALSE(p.may_publish("orders.new.deep"));
+    EXPECT_FALSE(p.may_publish("other"));
+    Permissions deny_only(make(SubjectPermission{std::nullopt, std::vector<std::string>{"admin.>"}}, std::nullopt));
+    EXPECT_TRUE(deny_only.may_publish("anything"));
+    EXPECT_FALSE(deny_only.may_publish("admin.x"));
+    Permissions none(make(SubjectPermission{std::vector<std::string>{}, std::nullopt}, std::nullopt));
+    EXPECT_FALSE(none.may_publish("anything"));  // an empty allow list allows nothing
+}
+
+TEST(Permissions, SubscribeMatchesTheClientsWildcardsAsTokens) {
+    Permissions p(make(std::nullopt, SubjectPermission{std::vector<std::string>{"foo.*", "bar.baz"}, std::nullopt}));
+    EXPECT_TRUE(p.may_subscribe("foo.x", ""));
+    EXPECT_TRUE(p.may_subscribe("foo.*", ""));
+    EXPECT_TRUE(p.may_subscribe("foo.>", ""));  // '>' is one token for "foo.*", as in nats-server
+    EXPECT_FALSE(p.may_subscribe("bar.*", ""));  // wider than the literal entry
+    EXPECT_FALSE(p.may_subscribe(">", ""));
+}
+
+TEST(Permissions, QueueEntriesDecideForTheirGroups) {
+    Permissions p(make(std::nullopt, SubjectPermission{std::vector<std::string>{"jobs.* workers", "jobs.* w.*", "any.>"},
+                                                       std::vector<std::string>{"any.secret", "any.q blocked"}}));
+    EXPECT_TRUE(p.may_subscribe("jobs.run", "workers"));
+    EXPECT_TRUE(p.may_subscribe("jobs.run", "w.east"));
+    EXPECT_FALSE(p.may_subscribe("jobs.run", "others"));
+    EXPECT_FALSE(p.may_subscribe("jobs.run", ""));  // only groups are listed for jobs.*
+    EXPECT_TRUE(p.may_subscribe("any.thing", "whatever"));
+    EXPECT_FALSE(p.may_subscribe("any.secret", ""));
+    EXPECT_FALSE(p.may_subscribe("any.q", "blocked"));
+    EXPECT_TRUE(p.may_subscribe("any.q", "fine"));
+    EXPECT_TRUE(p.may_subscribe("any.q", ""));
+}
+
+TEST(Permissions, AWildcardSubscriptionIsKeptFromDeniedSubjects) {
+    ConnPermissions c(std::make_shared<Permissions>(
+        make(std::nullopt, SubjectPermission{std::nullopt, std::vector<std::string>{"a.secret"}})));
+    EXPECT_TRUE(c.may_subscribe("a.*", ""));
+    EXPECT_TRUE(c.delivery_denied("a.*", "a.secret"));
+    EXPECT_FALSE(c.delivery_denied("a.*", "a.open"));
+    EXPECT_FALSE(c.delivery_denied("a.open", "a.open"));
+}
+
+TEST(Permissions, AllowResponsesLetsEachReplyThroughUpToItsCountWithinItsTime) {
+    config::Permissions config = make(SubjectPermission{std::vector<std::string>{}, std::nullopt}, std::nullopt);
+    config.allow_responses = config::ResponsePermission{2, std::chrono::milliseconds(1000)};
+    ConnPermissions c(std::make_shared<Permissions>(config));
+    Clock::time_point now = Clock::now();
+    EXPECT_FALSE(c.may_publish_at("_INBOX.1", now));
+    c.allow_reply("_INBOX.1", now);
+    EXPECT_TRUE(c.may_publish_at("_INBOX.1", now));
+    EXPECT_TRUE(c.may_publish_at("_INBOX.1", now));
+    EXPECT_FALSE(c.may_publish_at("_INBOX.1", now));  // a third reply
+    c.allow_reply("_INBOX.2", now);
+    EXPECT_FALSE(c.may_publish_at("_INBOX.2", now + std::chrono::seconds(2)));  // expired
+    EXPECT_FALSE(c.may_publish_at("elsewhere", now));
+}
+
+}  // namespace
+}  // namespace ringtail::core::auth
