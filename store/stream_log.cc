@@ -347,7 +347,10 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         bool sane = decode_header(s.map, header);
         uint64_t header_first = header.first_seq;
         uint64_t header_bytes = header.segment_bytes;
-        if (!sane || header_first == 0 || header_bytes != s.bytes || header_bytes > kSegmentBytesMax ||
+        // Shorter than its header says (cut short by a copy, a tool, a file system): what is
+        // left is read, what was cut is lost, and the segment never takes appends again.
+        bool truncated = sane && header_bytes > s.bytes && s.bytes >= kPageBytes;
+        if (!sane || header_first == 0 || (header_bytes != s.bytes && !truncated) || header_bytes > kSegmentBytesMax ||
             header_bytes % kPageBytes != 0 || header_bytes < 2 * kPageBytes ||
             (header.compacted_last_seq != 0 && header.compacted_last_seq + 1 < header_first)) {
             report->detail = "refusing " + path + ": not a Ringtail segment (bad header)";
@@ -392,7 +395,18 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         }
         // Sealed segments are read whole: have the pages in before the scan asks for each.
         if (id != ids.back()) disk_.will_read_all(s.handle);
-        if (auto ok = recover_segment(s, report, id != ids.back(), next_first_seq); !ok) return ok;
+        if (truncated) {
+            s.damaged = true;
+            report->damaged_bytes += header_bytes - s.bytes;
+            report->detail += (report->detail.empty() ? "" : "; ") + path + ": truncated to " +
+                              std::to_string(s.bytes) + " of " + std::to_string(header_bytes) + " bytes";
+        }
+        // A truncated segment is read as a sealed one: its end is damage, never a torn tail to cut.
+        if (auto ok = recover_segment(s, report, id != ids.back() || truncated, next_first_seq); !ok) return ok;
+        if (truncated && id == ids.back()) {
+            report->detail += "; " + path + " was the last segment: messages after seq " + std::to_string(s.last_seq) +
+                              " that were in the cut part are lost and their count is unknown";
+        }
         ++report->segments;
         last_seq_ = std::max(last_seq_, s.last_seq);
     }

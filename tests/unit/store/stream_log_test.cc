@@ -750,6 +750,55 @@ TEST(StreamLog, AMissingOrCutSegmentLosesOnlyItsSequences) {
     expect_only_lost(*log, 300, report.lost[0], 700);
 }
 
+TEST(StreamLog, ATruncatedSealedSegmentLosesOnlyWhatWasCut) {
+    SimDisk disk(20);
+    auto options = small_options();
+    fill(disk, options, 300, 700);
+    const std::string first = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, first);
+    bytes.resize(5 * 4096 + 123);  // cut in the middle of a record
+    disk.put_file(first, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log) << report.detail;
+    EXPECT_NE(report.detail.find("truncated to 20603 of 65536 bytes"), std::string::npos) << report.detail;
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    // The records wholly before the cut stay: about 22 of 700 B in 20 KiB.
+    EXPECT_GE(report.lost[0].first, 20u);
+    EXPECT_LE(report.lost[0].first, 30u);
+    expect_only_lost(*log, 300, report.lost[0], 700);
+    EXPECT_EQ(file_of(disk, first), bytes);  // left as it is
+    EXPECT_EQ(*log->append("s", "", "next", 0), 301u);
+}
+
+TEST(StreamLog, ATruncatedLastSegmentKeepsWhatIsLeftAndAppendsElsewhere) {
+    SimDisk disk(21);
+    auto options = small_options();
+    fill(disk, options, 60, 700);  // all in the first segment
+    const std::string only = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, only);
+    bytes.resize(8 * 4096);
+    disk.put_file(only, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log) << report.detail;
+    EXPECT_NE(report.detail.find("truncated to 32768"), std::string::npos) << report.detail;
+    uint64_t kept = log->last_seq();
+    EXPECT_GE(kept, 35u);  // 28 KiB of records of about 740 B
+    EXPECT_LT(kept, 60u);
+    for (uint64_t seq = 1; seq <= kept; ++seq) EXPECT_EQ(log->load(seq)->payload, payload_for(seq, 700)) << seq;
+    auto next = log->append("s", "", "next", 0);
+    ASSERT_TRUE(next);
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(file_of(disk, only), bytes);  // never written to again
+    log.reset();
+    auto reopened = open_log(disk, options);
+    ASSERT_TRUE(reopened);
+    EXPECT_EQ(reopened->load(*next)->payload, "next");
+    EXPECT_EQ(reopened->load(kept)->payload, payload_for(kept, 700));
+}
+
 TEST(StreamLog, DamageDeepInTheActiveSegmentIsNotATornTail) {
     SimDisk disk(18);
     auto options = small_options();
