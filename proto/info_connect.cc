@@ -20,6 +20,7 @@ std::string encode_info(const Info& info) {
     if (info.jetstream) json["jetstream"] = true;
     if (info.client_id != 0) json["client_id"] = info.client_id;
     if (!info.client_ip.empty()) json["client_ip"] = info.client_ip;
+    if (!info.nonce.empty()) json["nonce"] = info.nonce;
     if (info.lame_duck_mode) json["ldm"] = true;
     json["ringtail_version"] = info.ringtail_version;
     return "INFO " + json.dump() + " \r\n";
@@ -52,6 +53,7 @@ bool decode_connect(std::string_view text, ConnectOptions& options) {
            take(json, "no_responders", options.no_responders) &&
            take(json, "protocol", options.protocol) && take(json, "user", options.user) &&
            take(json, "pass", options.pass) && take(json, "auth_token", options.auth_token) &&
+           take(json, "nkey", options.nkey) && take(json, "sig", options.sig) &&
            take(json, "name", options.name) && take(json, "lang", options.lang) &&
            take(json, "version", options.version);
 }

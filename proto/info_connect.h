@@ -20,6 +20,7 @@ struct Info {
     bool jetstream = false;
     uint64_t client_id = 0;  // omitted when 0
     std::string client_ip;   // omitted when empty
+    std::string nonce;       // for nkey users to sign; omitted when empty
     bool lame_duck_mode = false;  // "ldm", omitted when false
     std::string ringtail_version;
 };
@@ -39,6 +40,8 @@ struct ConnectOptions {
     std::string user;
     std::string pass;
     std::string auth_token;
+    std::string nkey;  // a user's public nkey, with `sig` its signature of INFO's nonce
+    std::string sig;
     std::string name;
     std::string lang;
     std::string version;

@@ -1,5 +1,6 @@
 #include "core/conn/client_conn.h"
 
+#include "core/auth/nkey.h"
 #include "core/auth/password.h"
 #include "core/server/log.h"
 #include "proto/encoder.h"
@@ -360,6 +361,16 @@ ClientConn::Auth ClientConn::check_auth() {
 }
 
 ClientConn::Auth ClientConn::check_user(const config::Options& server) {
+    if (!options_.nkey.empty()) {
+        // An nkey user proves it holds the key by signing the nonce INFO carried.
+        auto user = std::find_if(server.users.begin(), server.users.end(),
+                                 [this](const config::User& u) { return !u.nkey.empty() && u.nkey == options_.nkey; });
+        if (user == server.users.end() || identity_.nonce.empty()) return Auth::kFailed;
+        auto key = auth::decode_user_nkey(user->nkey);
+        if (!key || !auth::signature_valid(*key, identity_.nonce, options_.sig)) return Auth::kFailed;
+        grant(user->permissions);
+        return Auth::kPassed;
+    }
     // As nats-server: a client that sent no credentials at all is no_auth_user, if there is one.
     bool anonymous = options_.user.empty() && options_.pass.empty() && options_.auth_token.empty() &&
                      !server.no_auth_user.empty();
@@ -388,6 +399,11 @@ void ClientConn::grant(const std::optional<config::Permissions>& permissions) {
     if (permissions.has_value()) {
         permissions_ = std::make_unique<auth::ConnPermissions>(std::make_shared<auth::Permissions>(*permissions));
     }
+}
+
+std::string ClientConn::auth_user() const {
+    if (!options_.nkey.empty()) return "Nkey " + go_quoted(options_.nkey);
+    return "User " + (options_.user.empty() ? std::string("\"N/A\"") : go_quoted(options_.user));
 }
 
 void ClientConn::permission_violation(std::string_view error, std::string_view log) {
@@ -504,7 +520,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
         ++traffic_.in_msgs;
         traffic_.in_bytes += op.headers.size() + op.payload.size();
         permission_violation("Permissions Violation for Publish to " + go_quoted(op.subject),
-                             "Publish Violation - User " + go_quoted(options_.user) + ", Subject " +
+                             "Publish Violation - " + auth_user() + ", Subject " +
                                  go_quoted(op.subject));
         return Flow::kContinue;
     }
@@ -544,7 +560,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
     }
     if (permissions_ && !permissions_->may_subscribe(op.subject, op.queue)) {
         std::string error = "Permissions Violation for Subscription to " + go_quoted(op.subject);
-        std::string log = "Subscription Violation - User " + go_quoted(options_.user) + ", Subject " +
+        std::string log = "Subscription Violation - " + auth_user() + ", Subject " +
                           go_quoted(op.subject);
         if (!op.queue.empty()) {
             error += " using queue " + go_quoted(op.queue);

@@ -70,6 +70,7 @@ public:
         uint64_t client_id = 0;
         std::string ip;
         int port = 0;
+        std::string nonce;  // sent in INFO for nkey users to sign; empty when none is configured
     };
     // `slot` is the shard's handle for it; the user_data values tag its socket's completions.
     ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, uint16_t buffer_group,
@@ -165,6 +166,8 @@ private:
     void grant(const std::optional<config::Permissions>& permissions);
     // -ERR and an ERR log line as nats-server's pubPermissionViolation / subPermissionViolation.
     void permission_violation(std::string_view error, std::string_view log);
+    // Who the client is in those lines: Nkey "U...", User "name" or User "N/A".
+    std::string auth_user() const;
 
     ConnHost& host_;
     const uint32_t slot_;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/clock.h"
+#include "core/auth/nkey.h"
 #include "core/auth/password.h"
 #include "core/js/jetstream.h"
 #include "core/server/log.h"
@@ -252,7 +253,11 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     uint64_t client_id = 1 + index_ + uint64_t{mesh_.shards()} * client_seq_++;
     uint32_t generation = generation_next_++;
     ClientConn::Identity peer = peer_of(fd, client_id);
-    std::string info = proto::encode_info(server_.info(options_, client_id, peer.ip, /*lame_duck=*/false));
+    proto::Info info_fields = server_.info(options_, client_id, peer.ip, /*lame_duck=*/false);
+    if (std::any_of(options_.users.begin(), options_.users.end(), [](const config::User& u) { return !u.nkey.empty(); })) {
+        info_fields.nonce = peer.nonce = auth::make_nonce();
+    }
+    std::string info = proto::encode_info(info_fields);
     slots_[slot].generation = generation;
     slots_[slot].conn = std::make_unique<ClientConn>(
         static_cast<ConnHost&>(*this), slot, loop_, fd, kRecvBufferGroup, io::Loop::user_data(tag_, token(Op::kRecv, slot, generation)),

@@ -580,7 +580,6 @@ std::optional<User> OptionsLoader::parse_user(const Value& item) {
             error(item.pos, "Nkey users do not take usernames or passwords");
             return std::nullopt;
         }
-        unsupported("authorization.users.nkey");
     }
     if (!ok) return std::nullopt;
     return user;

@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <string>
 #include <thread>
 
+#include "core/auth/nkey.h"
 #include "tests/integration/nats_helpers.h"
 #include "tests/support/raw_client.h"
 #include "tests/support/server_process.h"
@@ -222,6 +225,60 @@ TEST(Permissions, AReloadGivesConnectedClientsTheirUsersNewPermissions) {
     EXPECT_EQ(exchange(client, "PUB before.x 0\r\n\r\n"),
               "-ERR 'Permissions Violation for Publish to \"before.x\"'\r\nPONG\r\n");
     EXPECT_EQ(exchange(client, "PUB after.x 0\r\n\r\n"), "PONG\r\n");
+}
+
+TEST(Permissions, AnNkeyUserSignsTheNonceAndGetsItsPermissions) {
+    std::array<uint8_t, 32> seed{};
+    seed.fill(7);
+    core::auth::UserKeys keys = core::auth::user_keys_from_seed(seed);
+    seed.fill(8);
+    core::auth::UserKeys other = core::auth::user_keys_from_seed(seed);
+    TempFile config(".conf", "authorization { users: [\n  { nkey: " + keys.nkey +
+                                 ", permissions: { publish: \"nk.>\", subscribe: \">\" } }\n"
+                                 "  { user: admin, password: admin-pass }\n] }\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    TempFile right_seed(".nk", keys.seed + "\n");
+    TempFile wrong_seed(".nk", other.seed + "\n");
+
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    EXPECT_NE(raw.received().find("\"nonce\":\""), std::string::npos) << raw.received();
+
+    OptionsPtr options = make_options(server->url());
+    ASSERT_TRUE(options);
+    ASSERT_EQ(natsOptions_SetNKeyFromSeed(options.get(), keys.nkey.c_str(), right_seed.path().c_str()), NATS_OK);
+    static std::atomic<int> async_errors{0};
+    async_errors = 0;
+    natsOptions_SetErrorHandler(
+        options.get(),
+        [](natsConnection*, natsSubscription*, natsStatus error, void*) {
+            if (error == NATS_NOT_PERMITTED) ++async_errors;
+        },
+        nullptr);
+    natsStatus status = NATS_OK;
+    ConnectionPtr connection = connect_with(options.get(), &status);
+    ASSERT_EQ(status, NATS_OK);
+    SubscriptionPtr sub = subscribe_sync(connection.get(), "nk.>");
+    ASSERT_TRUE(sub);
+    ASSERT_EQ(natsConnection_PublishString(connection.get(), "nk.one", "signed"), NATS_OK);
+    MsgPtr msg = next_msg(sub.get(), 5s);
+    ASSERT_TRUE(msg);
+    EXPECT_EQ(msg_data(msg.get()), "signed");
+    // Outside its permissions: libnats reports the -ERR to the error handler.
+    ASSERT_EQ(natsConnection_PublishString(connection.get(), "elsewhere", "no"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(connection.get()), NATS_OK);
+    for (int i = 0; i < 100 && async_errors.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(async_errors.load(), 1);
+
+    // Another key's seed signs the nonce with the wrong key: refused.
+    OptionsPtr wrong = make_options(server->url());
+    ASSERT_TRUE(wrong);
+    ASSERT_EQ(natsOptions_SetNKeyFromSeed(wrong.get(), keys.nkey.c_str(), wrong_seed.path().c_str()), NATS_OK);
+    ConnectionPtr refused = connect_with(wrong.get(), &status);
+    EXPECT_EQ(status, NATS_CONNECTION_AUTH_FAILED);
+    EXPECT_EQ(connect_as(server->url(), "admin", "admin-pass"), NATS_OK);
 }
 
 }  // namespace

@@ -3,7 +3,12 @@
 // entries, and the replies allow_responses lets through.
 #include "core/auth/permissions.h"
 
+#include <sodium.h>
+
 #include <gtest/gtest.h>
+#include <absl/strings/escaping.h>
+
+#include "core/auth/nkey.h"
 
 #include <memory>
 
@@ -81,6 +86,37 @@ TEST(Permissions, AllowResponsesLetsEachReplyThroughUpToItsCountWithinItsTime) {
     c.allow_reply("_INBOX.2", now);
     EXPECT_FALSE(c.may_publish_at("_INBOX.2", now + std::chrono::seconds(2)));  // expired
     EXPECT_FALSE(c.may_publish_at("elsewhere", now));
+}
+
+TEST(Nkey, AUserKeyDecodesAndItsSignatureOfTheNonceVerifies) {
+    ASSERT_GE(sodium_init(), 0);
+    std::array<uint8_t, 32> seed{};
+    seed.fill(3);
+    UserKeys keys = user_keys_from_seed(seed);
+    EXPECT_EQ(keys.nkey.size(), 56u);
+    EXPECT_EQ(keys.nkey[0], 'U');
+    EXPECT_EQ(keys.seed.substr(0, 2), "SU");
+    auto key = decode_user_nkey(keys.nkey);
+    ASSERT_TRUE(key);
+    // Sign a nonce with the secret key the seed makes, as a client does.
+    unsigned char public_key[crypto_sign_PUBLICKEYBYTES], secret_key[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_seed_keypair(public_key, secret_key, seed.data());
+    std::string nonce = make_nonce();
+    EXPECT_EQ(nonce.size(), 15u);
+    unsigned char signature[crypto_sign_BYTES];
+    crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size(),
+                         secret_key);
+    std::string encoded;
+    absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(signature), sizeof signature), &encoded);
+    EXPECT_TRUE(signature_valid(*key, nonce, encoded));
+    EXPECT_FALSE(signature_valid(*key, nonce + "x", encoded));
+    EXPECT_FALSE(signature_valid(*key, nonce, "not base64!"));
+    // A changed character breaks the checksum; a seed or another kind of key is not a user key.
+    std::string tampered = keys.nkey;
+    tampered[10] = tampered[10] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(decode_user_nkey(tampered));
+    EXPECT_FALSE(decode_user_nkey(keys.seed));
+    EXPECT_FALSE(decode_user_nkey("U" + std::string(55, '1')));
 }
 
 }  // namespace

@@ -1576,12 +1576,12 @@ TEST(ConfigOptions, DefaultPermissionsWithoutUsersAreRefused) {
     EXPECT_TRUE(contains(opts.unsupported_features, "authorization.permissions without users"));
 }
 
-TEST(ConfigOptions, NkeyUsersAreValidatedAndMarkedUnsupported) {
+TEST(ConfigOptions, NkeyUsersAreValidated) {
     const std::string nkey = "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4";
     Options opts = load_ok("authorization { users: [ { nkey: " + nkey + " } ] }");
     ASSERT_EQ(opts.users.size(), 1u);
     EXPECT_EQ(opts.users[0].nkey, nkey);
-    EXPECT_TRUE(contains(opts.unsupported_features, "authorization.users.nkey"));
+    EXPECT_TRUE(opts.unsupported_features.empty());
     EXPECT_EQ(load_error("authorization { users: [ { nkey: NOTAKEY } ] }"),
               "<string>:1:26: Not a valid public nkey for a user");
     EXPECT_EQ(load_error("authorization { users: [ { nkey: " + nkey + ", user: x } ] }"),
