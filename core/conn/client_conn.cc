@@ -212,7 +212,7 @@ void ClientConn::figures(monitor::ConnFigures& out, bool with_subs, Clock::time_
     out.name = options_.name;
     out.lang = options_.lang;
     out.version = options_.version;
-    out.user = options_.user;
+    out.user = options_.nkey.empty() ? options_.user : options_.nkey;  // as nats-server names the client
     out.reason = close_reason_;
     if (with_subs) subscription_figures(out.subs);
 }

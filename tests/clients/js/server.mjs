@@ -1,0 +1,41 @@
+// Starts the server under test (RINGTAIL_BIN, or nats-server with RT_TEST_SERVER=nats-server)
+// on a random loopback port with JetStream on a fresh store directory, as the C++ integration
+// tests do, and stops it.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export async function startServer(extraArgs = []) {
+  const dir = mkdtempSync(join(tmpdir(), "ringtail-js-"));
+  const natsServer = process.env.RT_TEST_SERVER === "nats-server";
+  const binary = natsServer ? "nats-server" : process.env.RINGTAIL_BIN;
+  if (!binary) throw new Error("RINGTAIL_BIN is not set");
+  const args = [...(natsServer ? [] : ["--shards", "2"]), "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir,
+                "-js", "-sd", join(dir, "store"), ...extraArgs];
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (chunk) => { log += chunk; });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const ports = readdirSync(dir).find((name) => name.endsWith(".ports"));
+    if (ports) {
+      const text = readFileSync(join(dir, ports), "utf8");
+      if (text.trim().length > 0) {
+        const url = JSON.parse(text).nats[0];
+        return {
+          url,
+          log: () => log,
+          async stop() {
+            child.kill("SIGTERM");
+            await new Promise((resolve) => child.exitCode !== null ? resolve() : child.on("exit", resolve));
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`the server did not start: ${log}`);
+}
