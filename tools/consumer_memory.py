@@ -13,11 +13,12 @@ Ringtail is build/release/core/ringtail with --shards 2; nats-server is the one 
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from raw_nats import Conn
 
 PORT = 14999
 
@@ -28,40 +29,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-class Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.buf = b""
-        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\n'
-                          b"SUB _INBOX.mem.* 1\r\nPING\r\n")
-        self.wait_for(b"PONG\r\n")
-        self.buf = b""
-
-    def wait_for(self, marker, count=1):
-        while self.buf.count(marker) < count:
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise RuntimeError("server closed the connection")
-            self.buf += chunk
-            if b"PING\r\n" in chunk:  # a long run must answer the server's keepalive
-                self.sock.sendall(b"PONG\r\n")
-
-    def requests(self, items, marker=b"MSG _INBOX.mem.", per_request=1):
-        """Sends (subject, body) requests in windows of 256 and waits for `per_request`
-        messages containing `marker` for each."""
-        for start in range(0, len(items), 256):
-            window = items[start:start + 256]
-            out = []
-            for i, (subject, body) in enumerate(window):
-                data = body.encode()
-                out.append(f"PUB {subject} _INBOX.mem.{i} {len(data)}\r\n".encode() + data + b"\r\n")
-            self.sock.sendall(b"".join(out))
-            self.wait_for(marker, len(window) * per_request)
-            if b'"error"' in self.buf:
-                raise RuntimeError(self.buf[:400].decode(errors="replace"))
-            self.buf = b""
 
 
 def main():
@@ -95,7 +62,7 @@ def main():
         after_create = rss_kib(proc.pid)
         if deliver > 0:
             conn.requests([(f"$JS.API.CONSUMER.MSG.NEXT.MEM.d{i}", f'{{"batch":{deliver}}}')
-                           for i in range(consumers)], b"MSG mem.a ", deliver)
+                           for i in range(consumers)], marker=b"MSG mem.a ", per_request=deliver)
             time.sleep(2.0)
         after_deliver = rss_kib(proc.pid)
         print(f"{server}: stream of {msgs} x 128 B; {consumers} durable consumers created in {created:.1f} s")

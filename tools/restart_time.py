@@ -15,58 +15,17 @@ build of the server (the fill still uses this tree's ringtail-store-bench). Spea
 a raw connection, so it needs nothing beyond Python.
 """
 import glob
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from raw_nats import Conn
+
 PORT = 14998
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-
-
-class Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.buf = b""
-        self.sock.sendall(b'CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\n'
-                          b"SUB _INBOX.rt.* 1\r\nPING\r\n")
-        self.wait_for(b"PONG\r\n")
-        self.buf = b""
-
-    def wait_for(self, marker, count=1):
-        while self.buf.count(marker) < count:
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise RuntimeError("server closed the connection")
-            self.buf += chunk
-            if b"PING\r\n" in chunk:
-                self.sock.sendall(b"PONG\r\n")
-
-    def request(self, subject, body=""):
-        data = body.encode()
-        self.buf = b""
-        self.sock.sendall(f"PUB {subject} _INBOX.rt.0 {len(data)}\r\n".encode() + data + b"\r\n")
-        self.wait_for(b"MSG _INBOX.rt.")
-        header, _, rest = self.buf.partition(b"\r\n")
-        size = int(header.split()[-1])
-        while len(rest) < size:
-            rest += self.sock.recv(1 << 20)
-        return json.loads(rest[:size])
-
-    def publish_acked(self, subject, payload, count, window=1000):
-        data = payload.encode()
-        line = f"PUB {subject} _INBOX.rt.1 {len(data)}\r\n".encode() + data + b"\r\n"
-        for start in range(0, count, window):
-            n = min(window, count - start)
-            self.buf = b""
-            self.sock.sendall(line * n)
-            self.wait_for(b"MSG _INBOX.rt.", n)
-            if b'"error"' in self.buf:
-                raise RuntimeError(self.buf[:400].decode(errors="replace"))
 
 
 def start(server, store):
