@@ -402,6 +402,10 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kCreateType, parsed.error());
         return;
     }
+    if (auto refused = pjs::refuse_newer_fields(msg.payload)) {
+        api_error(msg.reply, kCreateType, *refused);
+        return;
+    }
     if (auto refused = pjs::check_stream_create(name, *parsed)) {
         api_error(msg.reply, kCreateType, *refused);
         return;
@@ -461,6 +465,10 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
     auto parsed = pjs::parse_stream_config(msg.payload);
     if (!parsed) {
         api_error(msg.reply, kUpdateType, parsed.error());
+        return;
+    }
+    if (auto refused = pjs::refuse_newer_fields(msg.payload)) {
+        api_error(msg.reply, kUpdateType, *refused);
         return;
     }
     pjs::StreamCheckOptions check_options;

@@ -869,6 +869,27 @@ std::optional<ApiError> check_all(StreamConfig& config, const StreamCheckOptions
 
 // ---------------------------------------------------------------------------------------------
 
+std::optional<ApiError> refuse_newer_fields(std::string_view body) {
+    nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!json.is_object()) return std::nullopt;  // the parser answers that
+    auto in_use = [&](const char* field) {
+        auto it = json.find(field);
+        if (it == json.end() || it->is_null()) return false;
+        if (it->is_boolean()) return it->get<bool>();
+        if (it->is_number()) return it->get<double>() != 0;
+        if (it->is_string()) return !it->get<std::string>().empty() && it->get<std::string>() != "none";
+        return !it->empty();  // an object or array with something in it
+    };
+    for (const char* field : {"compression", "first_seq", "subject_transform", "consumer_limits", "allow_msg_ttl",
+                              "subject_delete_marker_ttl", "allow_msg_counter", "allow_atomic",
+                              "allow_msg_schedules"}) {
+        if (in_use(field)) {
+            return StreamInvalidConfig(std::string(field) + " is not supported by this ringtail version yet");
+        }
+    }
+    return std::nullopt;
+}
+
 std::expected<StreamConfig, ApiError> parse_stream_config(std::string_view body) {
     std::optional<OrderedJson> document = internal::parse_go_json(body);
     if (!document) return std::unexpected(InvalidJSON());

@@ -81,6 +81,14 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
 // object (placement, mirror, ...) replaces the earlier one, where Go merges the two.
 [[nodiscard]] std::expected<StreamConfig, ApiError> parse_stream_config(std::string_view body);
 
+// Stream fields of later nats-server versions (2.10 and on) that clients now send and this
+// server does not do: compression other than "none", first_seq, subject_transform,
+// consumer_limits, allow_msg_ttl and subject_delete_marker_ttl, allow_msg_counter,
+// allow_atomic, allow_msg_schedules. nats-server 2.9 drops fields it does not know; doing so
+// here would accept a setting and not apply it, so a request that uses one is refused
+// (StreamInvalidConfig, naming the field). Returns the refusal, or none.
+[[nodiscard]] std::optional<ApiError> refuse_newer_fields(std::string_view body);
+
 // The checks jsStreamCreateRequest makes before checkStreamCfg, in its order: the name in the
 // request subject must equal config.name (StreamMismatch), no '/' or '\' in it
 // (StreamNameContainsPathSeparators), no sealed stream, no mirror_direct without a mirror

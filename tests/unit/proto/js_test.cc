@@ -47,6 +47,22 @@ std::string wire(const StreamConfig& config) { return go_marshal(to_ordered_json
 // ---------------------------------------------------------------------------------------------
 // ApiError
 
+TEST(StreamConfigNewerFields, ThoseInUseAreRefusedNamingTheField) {
+    EXPECT_FALSE(refuse_newer_fields(R"({"name":"S","subjects":["a"]})"));
+    // Defaults a client sends are not a use.
+    EXPECT_FALSE(refuse_newer_fields(
+        R"({"name":"S","compression":"none","first_seq":0,"consumer_limits":{},"allow_msg_ttl":false,"subject_transform":null})"));
+    for (const char* body : {R"({"compression":"s2"})", R"({"first_seq":5})", R"({"subject_transform":{"src":"a","dest":"b"}})",
+                             R"({"consumer_limits":{"max_ack_pending":10}})", R"({"allow_msg_ttl":true})",
+                             R"({"subject_delete_marker_ttl":1000000000})"}) {
+        auto refused = refuse_newer_fields(body);
+        ASSERT_TRUE(refused) << body;
+        EXPECT_EQ(refused->err_code, 10052) << body;
+        std::string field = std::string(body).substr(2, std::string(body).find('"', 2) - 2);
+        EXPECT_EQ(refused->description, field + " is not supported by this ringtail version yet");
+    }
+}
+
 TEST(JsApiError, StreamErrorsCarryNatsServerCodesAndTexts) {
     struct Case {
         ApiError error;
