@@ -1088,6 +1088,10 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
         reply_error(msg.reply, kType, request.error());
         return;
     }
+    if (auto refused = pjs::refuse_newer_consumer_fields(msg.payload)) {
+        reply_error(msg.reply, kType, *refused);
+        return;
+    }
     auto asked = pjs::check_consumer_create(msg.subject, *request);
     if (!asked) {
         reply_error(msg.reply, kType, asked.error());

@@ -629,6 +629,23 @@ ApiError cannot_update(std::string_view what) {
 
 // ---------------------------------------------------------------------------------------------
 
+std::optional<ApiError> refuse_newer_consumer_fields(std::string_view body) {
+    nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!json.is_object() || !json.contains("config") || !json["config"].is_object()) return std::nullopt;
+    const nlohmann::json& config = json["config"];
+    auto in_use = [&](const char* field) {
+        auto it = config.find(field);
+        if (it == config.end() || it->is_null()) return false;
+        if (it->is_string()) return !it->get<std::string>().empty() && it->get<std::string>() != "none";
+        if (it->is_number()) return it->get<double>() != 0;
+        return !it->empty();
+    };
+    for (const char* field : {"priority_groups", "priority_policy", "priority_timeout"}) {
+        if (in_use(field)) return ConsumerCreate(std::string(field) + " is not supported by this ringtail version yet");
+    }
+    return std::nullopt;
+}
+
 std::expected<ConsumerCreateRequest, ApiError> parse_consumer_create_request(
     std::string_view body) {
     std::optional<OrderedJson> document = internal::parse_go_json(body);

@@ -126,6 +126,11 @@ struct ConsumerCreateRequest {  // CreateConsumerRequest
 [[nodiscard]] std::expected<ConsumerCreateRequest, ApiError> parse_consumer_create_request(
     std::string_view body);
 
+// Consumer fields of later nats-server versions (2.11 and on) that this server does not do:
+// priority_groups, priority_policy other than "none", priority_timeout. A request using one is
+// refused (ConsumerCreate, naming the field) rather than accepted and not applied.
+[[nodiscard]] std::optional<ApiError> refuse_newer_consumer_fields(std::string_view body);
+
 // The checks jsConsumerCreateRequest makes before it looks up the stream, in its order, and
 // the config it goes on with. `subject` is one the handler subscribes to, so it has at least
 // five tokens. Its forms: $JS.API.CONSUMER.CREATE.<stream> (legacy ephemeral),

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "proto/js/api.h"
+#include "proto/js/consumer_config.h"
 #include "proto/js/stream_config.h"
 
 // Expected bytes in this file were taken from a real nats-server 2.9.10 (Debian's build, Go
@@ -61,6 +62,14 @@ TEST(StreamConfigNewerFields, ThoseInUseAreRefusedNamingTheField) {
         std::string field = std::string(body).substr(2, std::string(body).find('"', 2) - 2);
         EXPECT_EQ(refused->description, field + " is not supported by this ringtail version yet");
     }
+}
+
+TEST(ConsumerConfigNewerFields, PriorityGroupsAreRefused) {
+    EXPECT_FALSE(refuse_newer_consumer_fields(R"({"config":{"durable_name":"d","priority_policy":"none"}})"));
+    auto refused = refuse_newer_consumer_fields(R"({"config":{"priority_groups":["g"],"priority_policy":"pinned_client"}})");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->err_code, 10012);
+    EXPECT_EQ(refused->description, "priority_groups is not supported by this ringtail version yet");
 }
 
 TEST(JsApiError, StreamErrorsCarryNatsServerCodesAndTexts) {
