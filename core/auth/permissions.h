@@ -18,7 +18,7 @@ namespace ringtail::core::auth {
 // queue group ("subject queue"): such an entry decides for subscriptions in that group.
 // A subject a client gives (which may itself hold wildcards) is matched token by token, its
 // '*' and '>' as plain tokens, as nats-server's sublist matches it.
-// Read-only once built; shared by the user's connections.
+// Read-only once built.
 class Permissions {
 public:
     explicit Permissions(const config::Permissions& config);

@@ -33,7 +33,6 @@ std::string go_quoted(std::string_view text) {
 
 }  // namespace
 
-
 using proto::Flow;
 
 ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, uint16_t buffer_group,
