@@ -1,21 +1,11 @@
 // KV through nats.js's own API (ADR-8), against the server under test.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, StringCodec } from "nats";
-import { startServer } from "./server.mjs";
+import { StringCodec } from "nats";
+import { useServer } from "./server.mjs";
 
 const sc = StringCodec();
-let server, nc, js;
-
-before(async () => {
-  server = await startServer();
-  nc = await connect({ servers: server.url });
-  js = nc.jetstream();
-});
-after(async () => {
-  await nc?.close();
-  await server?.stop();
-});
+const session = useServer();
 
 async function collect(iterator, count) {
   const out = [];
@@ -27,7 +17,7 @@ async function collect(iterator, count) {
 }
 
 test("put, get, create only if absent, update with the expected revision", async () => {
-  const kv = await js.views.kv("basics", { history: 3 });
+  const kv = await session.js.views.kv("basics", { history: 3 });
   const r1 = await kv.put("color", sc.encode("red"));
   const r2 = await kv.put("color", sc.encode("blue"));
   assert.equal(r2, r1 + 1);
@@ -46,7 +36,7 @@ test("put, get, create only if absent, update with the expected revision", async
 });
 
 test("delete and purge leave markers; history keeps what the bucket allows", async () => {
-  const kv = await js.views.kv("markers", { history: 5 });
+  const kv = await session.js.views.kv("markers", { history: 5 });
   for (const value of ["1", "2", "3", "4", "5", "6"]) await kv.put("k", sc.encode(value));
   const history = await collect(await kv.history({ key: "k" }));
   assert.deepEqual(history.map((e) => sc.decode(e.value)), ["2", "3", "4", "5", "6"]);
@@ -61,7 +51,7 @@ test("delete and purge leave markers; history keeps what the bucket allows", asy
 });
 
 test("keys with a filter, and the bucket status", async () => {
-  const kv = await js.views.kv("listing", { history: 1 });
+  const kv = await session.js.views.kv("listing", { history: 1 });
   for (const key of ["a.one", "a.two", "b.one"]) await kv.put(key, sc.encode(key));
   await kv.delete("a.two");
   const all = (await collect(await kv.keys())).sort();
@@ -75,7 +65,7 @@ test("keys with a filter, and the bucket status", async () => {
 });
 
 test("watch: current values first, then updates; by key pattern, ignoring deletes", async () => {
-  const kv = await js.views.kv("watched", { history: 5 });
+  const kv = await session.js.views.kv("watched", { history: 5 });
   await kv.put("w.a", sc.encode("before"));
   await kv.put("other", sc.encode("x"));
   const watcher = await kv.watch({ key: "w.>", ignoreDeletes: true });
@@ -101,12 +91,12 @@ test("watch: current values first, then updates; by key pattern, ignoring delete
 });
 
 test("bucket names and destroy", async () => {
-  await js.views.kv("doomed");
-  const kvm = await js.jetstreamManager();
+  await session.js.views.kv("doomed");
+  const kvm = await session.js.jetstreamManager();
   const names = [];
   for await (const info of kvm.streams.list()) names.push(info.config.name);
   assert.ok(names.includes("KV_doomed"));
-  const kv = await js.views.kv("doomed");
+  const kv = await session.js.views.kv("doomed");
   assert.equal(await kv.destroy(), true);
   await assert.rejects(kvm.streams.info("KV_doomed"), /stream not found/);
 });

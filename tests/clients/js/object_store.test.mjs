@@ -1,21 +1,10 @@
 // The object store through nats.js's own API (ADR-20), against the server under test.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { connect } from "nats";
-import { startServer } from "./server.mjs";
+import { useServer } from "./server.mjs";
 
-let server, nc, js;
-
-before(async () => {
-  server = await startServer();
-  nc = await connect({ servers: server.url });
-  js = nc.jetstream();
-});
-after(async () => {
-  await nc?.close();
-  await server?.stop();
-});
+const session = useServer();
 
 function streamOf(bytes) {
   return new ReadableStream({ start(controller) { controller.enqueue(bytes); controller.close(); } });
@@ -29,7 +18,7 @@ async function read(result) {
 }
 
 test("put and get a large object in chunks, its digest checked", async () => {
-  const os = await js.views.os("files");
+  const os = await session.js.views.os("files");
   const data = randomBytes(5 * 1024 * 1024 + 123);
   const info = await os.put({ name: "big.bin", description: "five megabytes" }, streamOf(data));
   assert.equal(info.size, data.length);
@@ -43,7 +32,7 @@ test("put and get a large object in chunks, its digest checked", async () => {
 });
 
 test("list, delete, and a replaced object", async () => {
-  const os = await js.views.os("listed");
+  const os = await session.js.views.os("listed");
   await os.putBlob({ name: "a" }, new TextEncoder().encode("first"));
   await os.putBlob({ name: "b" }, new TextEncoder().encode("second"));
   await os.putBlob({ name: "a" }, new TextEncoder().encode("replaced"));
@@ -55,7 +44,7 @@ test("list, delete, and a replaced object", async () => {
 });
 
 test("links, metadata update, watch, status and seal", async () => {
-  const os = await js.views.os("linked");
+  const os = await session.js.views.os("linked");
   const watcher = await os.watch({ includeHistory: false });
   const seen = [];
   const watching = (async () => {

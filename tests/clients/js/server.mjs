@@ -2,6 +2,8 @@
 // on a random loopback port with JetStream on a fresh store directory, as the C++ integration
 // tests do, and stops it.
 import { spawn } from "node:child_process";
+import { before, after } from "node:test";
+import { connect } from "nats";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,4 +40,20 @@ export async function startServer(extraArgs = []) {
   }
   child.kill("SIGKILL");
   throw new Error(`the server did not start: ${log}`);
+}
+
+// For a test file: one server and one connection for all its tests. Returns an object whose
+// `js` (the JetStream context) is set once the server is up.
+export function useServer() {
+  const session = {};
+  before(async () => {
+    session.server = await startServer();
+    session.nc = await connect({ servers: session.server.url });
+    session.js = session.nc.jetstream();
+  });
+  after(async () => {
+    await session.nc?.close();
+    await session.server?.stop();
+  });
+  return session;
 }
