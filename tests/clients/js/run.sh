@@ -12,4 +12,4 @@ cd "$work_dir"
 if [ ! -d node_modules/nats ]; then
     npm install --no-audit --no-fund --loglevel=error
 fi
-exec node --test --test-concurrency=1 ./*.test.mjs
+exec node --test ./*.test.mjs
