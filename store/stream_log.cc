@@ -141,6 +141,17 @@ uint64_t next_valid_record(std::span<const std::byte> map, uint64_t from, uint64
     return 0;
 }
 
+// Whether the bad record at the start of `in` is, but for at most one flipped bit in its kind
+// and sequence, a message with sequence `seq` (its length and checksum are not looked at).
+bool names_seq(std::span<const std::byte> in, uint64_t seq) {
+    if (in.size() < kRecordHeaderBytes) return false;
+    uint32_t kind;
+    uint64_t claimed;
+    std::memcpy(&kind, in.data() + 4, sizeof kind);
+    std::memcpy(&claimed, in.data() + 8, sizeof claimed);
+    return std::popcount(kind ^ kKindMessage) + std::popcount(claimed ^ seq) <= 1;
+}
+
 uint64_t skipped_to(std::span<const std::byte> map, uint64_t offset, uint64_t limit) {
     if (offset % kPageBytes == 0) return 0;
     uint64_t next = align_up(offset);
@@ -491,15 +502,24 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             s.append_hole();
         }
     };
+    // Where a bad record naming the next sequence lies, at `at` or (moved there) at the start of
+    // the next page; 0 if there is none.
+    auto names_expected = [&](uint64_t at) -> uint64_t {
+        if (names_seq(s.map.subspan(at), expected)) return at;
+        uint64_t page = align_up(at);
+        bool moved = page != at && page < s.bytes && written_end(s.map, at, page) == at;
+        return moved && names_seq(s.map.subspan(page), expected) ? page : 0;
+    };
     // At a bad record or a zeroed stretch at `offset`: damage, or the torn tail a crash leaves?
-    // A crash can tear only what the writes in flight were writing, the last
-    // kWritesInFlightMax * flush_bytes_max bytes written in the last segment. Anything else is
-    // damage to acknowledged data: the scan goes on at the next valid record, and only what
-    // lies between is lost. Returns false at a torn tail (or nothing valid after the damage).
+    // A torn tail has nothing valid after it. Where valid records follow, the scan goes on at
+    // the next one and only what lies between is lost: damage to acknowledged data, or (after
+    // a crash whose later write landed before an earlier one) records never acknowledged, which
+    // are reported lost all the same. Either way nothing valid is erased and no sequence is
+    // reused. Returns false at a torn tail.
     auto skip_damage = [&] {
         uint64_t next = next_valid_record(s.map, offset + 8, expected);
         if (next == 0) return false;
-        if (!has_later) {
+        if (options_.cut_at_a_torn_write && !has_later) {
             uint64_t last_end = 0;
             for (uint64_t at = next; at != 0;) {
                 last_end = at + decode_record(s.map.subspan(at)).bytes;
@@ -509,7 +529,11 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         }
         report->damaged_bytes += next - offset;
         Decoded found = decode_record(s.map.subspan(next));
-        if (found.kind == kKindMessage) lose(found.record.seq, offset);
+        if (found.kind == kKindMessage) {
+            lose(found.record.seq, offset);
+        } else if (names_expected(offset) != 0) {
+            lose(expected + 1, offset);  // only tombstones follow the bad message
+        }
         ++report->resyncs;
         resynced = true;
         s.damaged = true;
@@ -534,6 +558,10 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
                                             : std::min<uint64_t>(s.bytes, align_up(offset) + kPageBytes +
                                                                               kWritesInFlightMax * options_.flush_bytes_max);
             if (written_end(s.map, offset, look_until) > offset && skip_damage()) continue;
+            if (uint64_t bad = options_.cut_at_a_torn_write ? 0 : names_expected(offset); bad != 0) {
+                offset = bad;  // the next message, moved to the next page, is bad there
+                why = "checksum mismatch";
+            }
             break;
         }
         if (decoded.status == DecodeStatus::kTorn) {
@@ -541,6 +569,12 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         } else if (decoded.status == DecodeStatus::kCorrupt) {
             why = "checksum mismatch";
         } else if (decoded.kind != kKindMessage) {
+            // A tombstone names a sequence the log had reached when it was written, and records
+            // go to disk in the order they were appended: one naming a sequence not seen yet
+            // follows a hole (a later write that landed without an earlier one). What the hole
+            // held is lost, its sequences never given again.
+            uint64_t reached = decoded.kind == kKindDelete ? decoded.record.seq : decoded.record.seq - 1;
+            if (reached >= expected && reached > s.compacted_last_seq) lose(reached + 1, offset);
             tombstones_.push_back({decoded.kind, decoded.record.seq});
             offset += decoded.bytes;
             continue;
@@ -602,6 +636,17 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         // first sequence); the file is left as it is.
         report->damaged_bytes += s.bytes - offset;
         s.damaged_end = true;
+        return true;
+    }
+    if (why != nullptr && !options_.cut_at_a_torn_write && names_seq(s.map.subspan(offset), expected)) {
+        // The last record is bad but its header names the next sequence: it may have been
+        // acknowledged (a flipped bit) or torn by a crash; nobody can tell. Its
+        // sequence is lost, never reused: the segment is sealed as it is (read as this same
+        // damage at every recovery) and appends go on in a new one.
+        lose(expected + 1, offset);
+        report->damaged_bytes += dirty_end - offset;
+        s.last_seq = s.durable_last_seq = expected - 1;
+        s.damaged = true;
         return true;
     }
     if (dirty_end > offset) {

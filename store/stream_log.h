@@ -64,6 +64,11 @@ struct StreamLogOptions {
     // append() answers kBusy until a write completes. The buffer starts at 64 KiB and grows
     // to this as the write rate needs.
     size_t tail_bytes_max = 8u << 20;
+    // Recovery keeps valid records past a bad stretch anywhere (a flipped bit may lie before
+    // acknowledged ones). A log of changes whose every prefix is a consistent state, and whose
+    // sequences mean nothing to anyone, asks instead for a prefix: a bad stretch within a
+    // crash's reach of the end (the writes that may have been in flight) cuts the log there.
+    bool cut_at_a_torn_write = false;
     // Called by open() with each message record the recovery scan reads and verifies, in log
     // order, before deletions are applied (so also with messages deleted since): what a caller
     // would otherwise read back from the whole log after open. Not kept once open() returns.
@@ -107,10 +112,11 @@ public:
     using RemovedCallback = std::function<void(uint64_t seq, std::string_view subject)>;
 
     // Opens or creates the log in options.dir, recovering what is there: every segment is
-    // scanned, a torn tail (what a crash leaves in the last writes) is cut and zeroed on disk,
-    // and the report says what was cut. Damage that a crash cannot explain (a bad record with
-    // valid ones after it, a missing segment) is skipped to the next valid record: only the
-    // sequences it covers are lost, reported, and kept as holes, never reused. A directory
+    // scanned, a torn tail (bad bytes with nothing valid after them, what a crash leaves in
+    // the last writes) is cut and zeroed on disk, and the report says what was cut. Damage with
+    // valid records after it, or a missing segment, is skipped to the next valid record: only
+    // the sequences it covers are lost, reported, and kept as holes, never reused; so is a last
+    // record that fails its checksum under a header naming its sequence. A directory
     // holding files that are not this log's segments is refused with kForeign; a segment with
     // a page that cannot be read, with kIo; neither changes anything on disk.
     [[nodiscard]] static Result<std::unique_ptr<StreamLog>> open(Disk& disk, StreamLogOptions options,

@@ -62,6 +62,7 @@ Result<std::unique_ptr<ConsumerLog>, Error> ConsumerLog::open(store::Disk& disk,
     options.first_segment_bytes = kFirstSegmentBytes;
     options.flush_bytes_max = 256u << 10;
     options.tail_bytes_max = 1u << 20;
+    options.cut_at_a_torn_write = true;  // a prefix of the changes is a state the consumers were in
     store::RecoveryReport report;
     auto log = store::StreamLog::open(disk, options, &report);
     if (!log) {

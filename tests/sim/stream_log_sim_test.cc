@@ -3,9 +3,10 @@
 // kWritesInFlightMax writes in flight per segment), injected write errors, crashes and (in
 // one mode) bit flips on the media. After every crash the log is reopened and checked against
 // a model of everything ever appended:
-//   - every acknowledged (durable) record survives, unless a bit flip hit the media;
+//   - every acknowledged (durable) record survives or, where a bit flip hit it, is reported lost:
+//     the log never ends before the last acknowledged sequence, so none is given twice;
 //   - the recovered log is a prefix of what was appended, with gaps only where recovery reports
-//     sequences lost to damage (and only after a bit flip); a lost sequence is never served;
+//     sequences lost (acknowledged ones only after a bit flip); a lost sequence is never served;
 //   - no record is ever served with content other than what was appended.
 // A failure prints its seed; RT_SEED=<seed> replays exactly that one.
 #include <gtest/gtest.h>
@@ -67,7 +68,7 @@ std::string run_seed(uint64_t seed, bool flips) {
         if (!opened) return "reopen failed: " + std::string(errc_text(opened.error())) + " " + report.detail;
         log = std::move(*opened);
         uint64_t last = log->last_seq();
-        if (!flipped && last < model.acked) {
+        if (last < model.acked) {
             return "lost acked records: recovered up to " + std::to_string(last) + ", acked " +
                    std::to_string(model.acked) + " (" + report.detail + ")";
         }
@@ -76,7 +77,13 @@ std::string run_seed(uint64_t seed, bool flips) {
         for (auto [first, last_lost] : report.lost) {
             for (uint64_t seq = first; seq <= last_lost; ++seq) lost.insert(seq);
         }
-        if (!lost.empty() && !flipped) return "sequences reported lost without damage: " + report.detail;
+        // Without damage only records never acknowledged can be lost (a later write that landed
+        // before an earlier one keeps its records past the hole).
+        for (uint64_t seq : lost) {
+            if (!flipped && seq <= model.acked && !model.lost.contains(seq)) {
+                return "acknowledged sequence " + std::to_string(seq) + " reported lost without damage: " + report.detail;
+            }
+        }
         std::set<uint64_t> still_removed;
         for (uint64_t seq = 1; seq <= last; ++seq) {
             auto record = log->load(seq);
@@ -198,7 +205,7 @@ TEST(StoreSimulation, CrashesNeverLoseAckedRecordsOrServeBadOnes) {
     }
 }
 
-TEST(StoreSimulation, BitFlipsAreCutNeverServed) {
+TEST(StoreSimulation, BitFlipsLoseOnlyWhatTheyHitNeverServed) {
     for (uint64_t seed : seeds()) {
         std::string error = run_seed(seed, /*flips=*/true);
         ASSERT_TRUE(error.empty()) << "seed " << seed << ": " << error << "\nreplay: RT_SEED=" << seed

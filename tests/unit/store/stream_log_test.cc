@@ -6,6 +6,7 @@
 #include <map>
 #include <cerrno>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -117,7 +118,7 @@ TEST(StreamLog, WritesOverlapButDurabilityAdvancesInWriteOrder) {
     expect_payloads(*log, {"one", "two", "three"});
 }
 
-TEST(StreamLog, ALaterWriteThatLandedWithoutTheOneBeforeIsCut) {
+TEST(StreamLog, ALaterWriteThatLandedWithoutTheOneBeforeIsKeptPastAHole) {
     SimDisk disk(32);
     auto options = small_options();
     {
@@ -134,19 +135,26 @@ TEST(StreamLog, ALaterWriteThatLandedWithoutTheOneBeforeIsCut) {
         disk.lose_queued();
         disk.crash();
     }
+    // Valid records past a gap are kept (they could as well be acknowledged ones after a
+    // flipped bit); the gap is lost and its sequence never given again.
     RecoveryReport report;
     auto log = open_log(disk, options, &report);
-    ASSERT_EQ(log->last_seq(), 1u);  // "landed" lies past a gap: never served
+    ASSERT_EQ(log->last_seq(), 3u);
+    EXPECT_EQ(report.truncated_bytes, 0u);
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    EXPECT_EQ(report.lost[0], (std::pair<uint64_t, uint64_t>{2, 2}));
     EXPECT_EQ(log->load(1)->payload, "acked");
-    // What lay past the gap was zeroed: the log grows over it and recovers cleanly again.
-    ASSERT_TRUE(log->append("s", "", "after", 0));
+    EXPECT_FALSE(log->load(2));
+    EXPECT_EQ(log->load(3)->payload, "landed");
+    ASSERT_EQ(*log->append("s", "", "after", 0), 4u);
     log->flush();
     disk.complete();
     log.reset();
     disk.crash();
-    log = open_log(disk, options);
-    ASSERT_EQ(log->last_seq(), 2u);
-    EXPECT_EQ(log->load(2)->payload, "after");
+    log = open_log(disk, options, &report);
+    ASSERT_EQ(log->last_seq(), 4u);
+    EXPECT_FALSE(log->load(2));
+    EXPECT_EQ(log->load(4)->payload, "after");
 }
 
 TEST(StreamLog, FourWritesInFlightCompletingInAnyOrder) {
@@ -494,7 +502,13 @@ TEST(StreamLog, CrashKeepsEveryAckedRecordAndCutsTheTornTail) {
     EXPECT_EQ(acked, 20u);
     EXPECT_GE(log->last_seq(), 20u);
     EXPECT_LE(log->last_seq(), 40u);
-    for (uint64_t seq = 1; seq <= log->last_seq(); ++seq) EXPECT_TRUE(log->load(seq)) << seq;
+    // Records of the torn write that landed are kept; those that did not are reported lost.
+    std::set<uint64_t> lost;
+    for (auto [first, last] : report.lost) {
+        EXPECT_GT(first, 20u) << report.detail;
+        for (uint64_t seq = first; seq <= last; ++seq) lost.insert(seq);
+    }
+    for (uint64_t seq = 1; seq <= log->last_seq(); ++seq) EXPECT_EQ(log->load(seq).has_value(), !lost.contains(seq)) << seq;
 }
 
 TEST(StreamLog, WriteErrorsAreStickyAndLoseNothingDurable) {
@@ -627,6 +641,16 @@ std::vector<std::byte> file_of(SimDisk& disk, const std::string& path) {
     std::vector<std::byte> bytes(map.begin(), map.end());
     disk.close_file(handle);
     return bytes;
+}
+
+// Where payload_for(seq, bytes) lies in a segment file (its last place: payloads repeat every 26
+// sequences).
+size_t payload_offset(const std::vector<std::byte>& file, uint64_t seq, size_t bytes) {
+    std::string payload = payload_for(seq, bytes);
+    std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+    size_t at = text.rfind(payload);
+    EXPECT_NE(at, std::string_view::npos) << seq;
+    return at;
 }
 
 // Every sequence outside `lost` in [1, last] loads with its own payload; those in it never load.
@@ -817,6 +841,48 @@ TEST(StreamLog, DamageDeepInTheActiveSegmentIsNotATornTail) {
     EXPECT_EQ(*log->append("s", "", "next", 0), 61u);
 }
 
+TEST(StreamLog, DamageNearTheEndOfTheActiveSegmentKeepsWhatFollows) {
+    SimDisk disk(19);
+    auto options = small_options();
+    fill(disk, options, 60, 700);  // all in the first segment, within a crash's reach of its end
+    const std::string active = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, active);
+    bytes[payload_offset(bytes, 56, 700) + 300] ^= std::byte{1};  // in seq 56's payload
+    disk.put_file(active, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log);
+    EXPECT_EQ(report.truncated_bytes, 0u) << report.detail;  // the acknowledged records after it stay
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    EXPECT_EQ(report.lost[0], (std::pair<uint64_t, uint64_t>{56, 56})) << report.detail;
+    expect_only_lost(*log, 60, {56, 56}, 700);
+    EXPECT_EQ(*log->append("s", "", "next", 0), 61u);
+}
+
+TEST(StreamLog, ADamagedLastRecordNeverGivesItsSequenceAgain) {
+    SimDisk disk(20);
+    auto options = small_options();
+    fill(disk, options, 60, 700);
+    const std::string active = "/streams/S/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, active);
+    bytes[payload_offset(bytes, 60, 700) + 300] ^= std::byte{1};  // seq 60's payload: nothing valid after it
+    disk.put_file(active, bytes);
+    for (int run = 0; run < 2; ++run) {  // and the same again at the next recovery
+        RecoveryReport report;
+        auto log = open_log(disk, options, &report);
+        ASSERT_TRUE(log);
+        ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+        EXPECT_EQ(report.lost[0], (std::pair<uint64_t, uint64_t>{60, 60})) << report.detail;
+        expect_only_lost(*log, 60 + run, {60, 60}, 700);
+        if (run == 0) {
+            ASSERT_EQ(*log->append("s", "", payload_for(61, 700), 0), 61u);
+            log->flush();
+            disk.complete();
+        }
+    }
+    EXPECT_EQ(file_of(disk, active), bytes);  // the damaged record is left on disk as it is
+}
+
 TEST(StreamLog, ALeftoverSpareIsRemovedAtRecovery) {
     SimDisk disk(14);
     auto options = small_options();
@@ -899,7 +965,7 @@ TEST(StreamLog, SegmentWithABadHeaderIsRefused) {
     EXPECT_EQ(log.error(), Errc::kForeign);
 }
 
-TEST(StreamLog, CorruptRecordIsCutAndNeverServed) {
+TEST(StreamLog, CorruptRecordIsNeverServedNorItsSequenceGivenAgain) {
     SimDisk disk(12);
     auto options = small_options();
     {
@@ -912,21 +978,26 @@ TEST(StreamLog, CorruptRecordIsCutAndNeverServed) {
     ASSERT_FALSE(disk.flip_random_bit().empty());
     RecoveryReport report;
     auto log = open_log(disk, options, &report);
-    EXPECT_LT(log->last_seq(), 30u);
-    EXPECT_FALSE(report.detail.empty());
-    for (uint64_t seq = 1; seq <= log->last_seq(); ++seq) {
-        EXPECT_EQ(log->load(seq)->payload, payload_for(3, 100));
+    EXPECT_EQ(log->last_seq(), 30u) << report.detail;
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    auto [first, last] = report.lost[0];
+    for (uint64_t seq = 1; seq <= 30; ++seq) {
+        if (seq >= first && seq <= last) {
+            EXPECT_FALSE(log->load(seq)) << seq;
+        } else {
+            EXPECT_EQ(log->load(seq)->payload, payload_for(3, 100)) << seq;
+        }
     }
-    // New appends continue the cut log, and a second recovery does not resurrect old records.
-    uint64_t next = log->last_seq() + 1;
-    ASSERT_EQ(*log->append("s", "", "new", 0), next);
+    // New appends continue after it, and a second recovery neither resurrects nor reuses it.
+    ASSERT_EQ(*log->append("s", "", "new", 0), 31u);
     log->flush();
     disk.complete();
     log.reset();
     disk.crash();
-    log = open_log(disk, options);
-    EXPECT_EQ(log->last_seq(), next);
-    EXPECT_EQ(log->load(next)->payload, "new");
+    log = open_log(disk, options, &report);
+    EXPECT_EQ(log->last_seq(), 31u);
+    EXPECT_FALSE(log->load(first));
+    EXPECT_EQ(log->load(31)->payload, "new");
 }
 
 }  // namespace
