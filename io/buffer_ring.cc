@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -17,7 +18,7 @@ BufferRing::~BufferRing() {
 }
 
 Result<void, Error> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count,
-                                     uint32_t buffer_bytes) {
+                                     uint32_t buffer_bytes, uint32_t initial) {
     ring_ = ring;
     group_id_ = group_id;
     count_ = count;
@@ -41,9 +42,17 @@ Result<void, Error> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t
     }
     storage_ = static_cast<char*>(std::aligned_alloc(4096, size_t{count} * buffer_bytes));
     if (storage_ == nullptr) return fail(Errc::kNoSpace, "out of memory for receive buffers");
-    for (uint32_t id = 0; id < count; ++id) recycle(static_cast<uint16_t>(id));
+    given_ = 0;
+    for (uint32_t id = 0; id < std::min(initial, count); ++id) recycle(static_cast<uint16_t>(given_++));
     commit();
     return {};
+}
+
+void BufferRing::grow() {
+    for (uint32_t more = std::max(given_, 1u); more > 0 && given_ < count_; --more) {
+        recycle(static_cast<uint16_t>(given_++));
+    }
+    commit();
 }
 
 void BufferRing::recycle(uint16_t id) {

@@ -20,9 +20,14 @@ public:
     BufferRing(const BufferRing&) = delete;
     BufferRing& operator=(const BufferRing&) = delete;
 
-    // Registers `count` (a power of two) buffers of `buffer_bytes` under group `group_id`.
+    // Registers a ring for `count` (a power of two) buffers of `buffer_bytes` under group
+    // `group_id` and gives the kernel the first `initial` of them; grow() gives it more.
     [[nodiscard]] Result<void, Error> init(io_uring* ring, uint16_t group_id, uint32_t count,
-                                           uint32_t buffer_bytes);
+                                           uint32_t buffer_bytes, uint32_t initial);
+    // Called when a receive found no buffer: doubles the buffers the kernel may pick from, up to
+    // `count`. Buffers are touched only once given, so memory follows what the load needs (the
+    // kernel takes them in turn: every buffer given is soon resident).
+    void grow();
 
     std::span<const char> buffer(uint16_t id, size_t bytes) const {
         return {storage_ + static_cast<size_t>(id) * buffer_bytes_, bytes};
@@ -38,6 +43,7 @@ private:
     io_uring_buf_ring* buf_ring_ = nullptr;
     char* storage_ = nullptr;
     uint32_t count_ = 0;
+    uint32_t given_ = 0;
     uint32_t buffer_bytes_ = 0;
     uint16_t group_id_ = 0;
     int added_ = 0;

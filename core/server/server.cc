@@ -219,10 +219,12 @@ Result<void, Error> Server::start() {
     }
 
     // Each ring must hold the largest message record: max_payload plus subject, reply and
-    // queue names (each bounded by the control line), with room for a second one in flight.
+    // queue names (each bounded by the control line). A ring takes any record up to half its
+    // size (a record never wraps), and every page of it is resident once traffic has gone
+    // round it once: twice the largest record, no more.
     size_t record_bytes_max = static_cast<size_t>(options_.max_payload_bytes) +
                               4 * static_cast<size_t>(options_.max_control_line_bytes) + 64;
-    size_t ring_bytes = std::bit_ceil(std::max<size_t>(4 * record_bytes_max, 1 << 20));
+    size_t ring_bytes = std::bit_ceil(std::max<size_t>(2 * record_bytes_max, 1 << 20));
     links_ = std::make_unique<MeshLinks>(shard_count_, ring_bytes);
     ring_fds_ = std::make_unique<std::atomic<int>[]>(shard_count_);
     ready_ = std::make_unique<std::latch>(shard_count_);
