@@ -213,12 +213,14 @@ void ClientConn::figures(monitor::ConnFigures& out, bool with_subs, Clock::time_
     out.version = options_.version;
     out.user = options_.nkey.empty() ? options_.user : options_.nkey;  // as nats-server names the client
     out.reason = close_reason_;
+    out.account = config::account_name(host_.options(), account_);
     if (with_subs) subscription_figures(out.subs);
 }
 
 void ClientConn::subscription_figures(std::vector<monitor::SubFigures>& out) const {
     for (const auto& [sid, sub] : subs_) {
-        out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max_msgs, identity_.client_id});
+        out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max_msgs, identity_.client_id,
+                       std::string(config::account_name(host_.options(), account_))});
     }
 }
 
@@ -367,8 +369,7 @@ ClientConn::Auth ClientConn::check_user(const config::Options& server) {
         if (user == server.users.end() || identity_.nonce.empty()) return Auth::kFailed;
         auto key = auth::decode_user_nkey(user->nkey);
         if (!key || !auth::signature_valid(*key, identity_.nonce, options_.sig)) return Auth::kFailed;
-        grant(user->permissions);
-        return Auth::kPassed;
+        return grant(*user);
     }
     // As nats-server: a client that sent no credentials at all is no_auth_user, if there is one.
     bool anonymous = options_.user.empty() && options_.pass.empty() && options_.auth_token.empty() &&
@@ -379,25 +380,29 @@ ClientConn::Auth ClientConn::check_user(const config::Options& server) {
     if (name.empty() || user == server.users.end()) return Auth::kFailed;
     if (anonymous) {
         options_.user = user->user;  // named so in logs and /connz, as nats-server does
-        grant(user->permissions);
-        return Auth::kPassed;
+        return grant(*user);
     }
     if (!auth::is_bcrypt(user->password)) {
         if (!auth::secrets_equal(options_.pass, user->password)) return Auth::kFailed;
-        grant(user->permissions);
-        return Auth::kPassed;
+        return grant(*user);
     }
-    granting_ = user->permissions;
+    granting_ = *user;
     auth_ = Auth::kVerifying;
     host_.verify_password(*this, user->password, options_.pass);
     return auth_;
 }
 
-void ClientConn::grant(const std::optional<config::Permissions>& permissions) {
+ClientConn::Auth ClientConn::grant(const config::User& user) {
+    uint32_t account = config::account_id(host_.options(), user.account);
+    // A connection's subscriptions live in its account: one that a reload moved elsewhere is
+    // refused (closed), as nats-server closes the clients of a changed account.
+    if (account != account_ && !subs_.empty()) return Auth::kFailed;
+    account_ = account;
     permissions_.reset();
-    if (permissions.has_value()) {
-        permissions_ = std::make_unique<auth::ConnPermissions>(std::make_shared<auth::Permissions>(*permissions));
+    if (user.permissions.has_value()) {
+        permissions_ = std::make_unique<auth::ConnPermissions>(std::make_shared<auth::Permissions>(*user.permissions));
     }
+    return Auth::kPassed;
 }
 
 std::string ClientConn::auth_user() const {
@@ -413,8 +418,8 @@ void ClientConn::permission_violation(std::string_view error, std::string_view l
 
 void ClientConn::on_password_verified(bool ok) {
     if (auth_ != Auth::kVerifying) return;
-    auth_ = ok ? Auth::kPassed : Auth::kFailed;
-    if (ok) grant(granting_);
+    auth_ = !ok ? Auth::kFailed : granting_ ? grant(*granting_) : Auth::kPassed;  // granting_: a users entry
+    ok = auth_ == Auth::kPassed;
     granting_.reset();
     if (rechecking_) {
         rechecking_ = false;
@@ -526,6 +531,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     if (options_.verbose) out_.append(proto::kOk);
 
     MsgView msg{op.subject, op.reply, op.headers, op.payload, op.has_headers, {}, {}};
+    msg.account = account_;
     // Digits with leading zeros are echoed as sent (nats-server copies them); canonical ones
     // are re-encoded, which keeps them out of ring records.
     auto odd = [](std::string_view digits) { return digits.size() > 1 && digits[0] == '0'; };
@@ -585,6 +591,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         it->second = std::make_unique<Subscription>();
         Subscription& sub = *it->second;
         sub.owner = this;
+        sub.account = account_;
         sub.subject = op.subject;
         sub.queue = op.queue;
         sub.sid = op.sid;

@@ -118,6 +118,7 @@ public:
     const monitor::Traffic& traffic() const { return traffic_; }
     size_t subscription_count() const { return subs_.size(); }
     uint64_t client_id() const { return identity_.client_id; }
+    uint32_t account() const { return account_; }  // see config::account_id()
     bool closing() const { return closing_; }
     const std::string& close_reason() const { return close_reason_; }
     // Copies what /connz shows; `wall_now_ns` is the wall clock at `now`.
@@ -163,7 +164,9 @@ private:
     // With authorization { users }: the user named in CONNECT (or no_auth_user for a client
     // that sent no credentials), its password, and its permissions once it passes.
     Auth check_user(const config::Options& server);
-    void grant(const std::optional<config::Permissions>& permissions);
+    // Takes on `user`'s account and permissions; kFailed if a reload moved a connection that
+    // has subscriptions to another account.
+    Auth grant(const config::User& user);
     // -ERR and an ERR log line as nats-server's pubPermissionViolation / subPermissionViolation.
     void permission_violation(std::string_view error, std::string_view log);
     // Who the client is in those lines: Nkey "U...", User "name" or User "N/A".
@@ -184,7 +187,8 @@ private:
     // The user's permissions (null: everything allowed); those of a user whose bcrypt password
     // is being checked wait in granting_ for the verdict.
     std::unique_ptr<auth::ConnPermissions> permissions_;
-    std::optional<config::Permissions> granting_;
+    std::optional<config::User> granting_;
+    uint32_t account_ = kGlobalAccount;  // the subject space it publishes and subscribes in
 
     base::StringMap<std::unique_ptr<Subscription>> subs_;
 

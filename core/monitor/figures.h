@@ -36,6 +36,7 @@ struct SubFigures {
     int64_t msgs = 0;
     int64_t max = 0;
     uint64_t cid = 0;
+    std::string account;
 };
 
 // One client connection, open or closed.
@@ -55,6 +56,7 @@ struct ConnFigures {
     std::string lang;
     std::string version;
     std::string user;
+    std::string account;  // "$G", or a configured account's name
     std::vector<SubFigures> subs;  // only when asked for
 };
 

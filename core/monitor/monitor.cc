@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -124,7 +125,7 @@ ojson seconds(std::chrono::milliseconds duration) {
 
 ojson sub_json(const SubFigures& sub, bool with_account) {
     ojson out = ojson::object();
-    if (with_account) out["account"] = "$G";
+    if (with_account) out["account"] = sub.account;
     out["subject"] = sub.subject;
     if (!sub.queue.empty()) out["qgroup"] = sub.queue;
     out["sid"] = sub.sid;
@@ -161,6 +162,7 @@ ojson conn_json(const ConnFigures& conn, int64_t now_ns, bool subs, bool subs_de
     if (!conn.lang.empty()) out["lang"] = conn.lang;
     if (!conn.version.empty()) out["version"] = conn.version;
     if (auth && !conn.user.empty()) out["authorized_user"] = conn.user;
+    if (auth && conn.account != "$G") out["account"] = conn.account;  // as nats-server: not the global one
     if (!conn.subs.empty() && subs_detail) {
         ojson list = ojson::array();
         for (const SubFigures& sub : conn.subs) list.push_back(sub_json(sub, false));
@@ -207,6 +209,28 @@ Totals add_up(const std::vector<ShardFigures>& shards) {
         }
     }
     return totals;
+}
+
+// One account's share of the open connections (the shards count slow consumers and
+// closed connections' traffic for the server only).
+struct AccountTotals {
+    uint64_t connections = 0;
+    uint64_t subscriptions = 0;
+    Traffic traffic;
+    uint64_t slow_consumers = 0;
+};
+
+std::map<std::string, AccountTotals> account_totals(const std::vector<ShardFigures>& shards) {
+    std::map<std::string, AccountTotals> by_account;
+    for (const ShardFigures& shard : shards) {
+        for (const ConnFigures& conn : shard.open) {
+            AccountTotals& totals = by_account[conn.account];
+            ++totals.connections;
+            totals.subscriptions += conn.subscriptions;
+            totals.traffic += conn.traffic;
+        }
+    }
+    return by_account;
 }
 
 const char* const kSortOptions[] = {"cid",  "start", "subs",   "pending", "msgs_to", "msgs_from", "bytes_to",
@@ -437,8 +461,6 @@ Response Monitor::connz(const Params& params) {
     int64_t now = base::wall_clock_ns();
 
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(now)}};
-    // Every connection is in the global account: a filter on another matches nothing.
-    bool other_account = !account.empty() && account != "$G";
     std::vector<const ConnFigures*> conns;
     size_t total = 0;
     for (const ShardFigures& shard : shards) {
@@ -446,13 +468,12 @@ Response Monitor::connz(const Params& params) {
         if (want_closed) total += shard.closed.size();
         for (const auto* list : {&shard.open, &shard.closed}) {
             for (const ConnFigures& conn : *list) {
-                if (other_account || (!user.empty() && conn.user != user)) continue;
+                if ((!account.empty() && conn.account != account) || (!user.empty() && conn.user != user)) continue;
                 conns.push_back(&conn);
             }
         }
     }
-    if (*cid > 0) total = conns.size();
-    if (other_account) total = 0;
+    if (*cid > 0 || !account.empty()) total = conns.size();
     auto by = [&](auto key, bool descending) {
         std::stable_sort(conns.begin(), conns.end(), [&](const ConnFigures* a, const ConnFigures* b) {
             return descending ? key(*b) < key(*a) : key(*a) < key(*b);
@@ -499,27 +520,30 @@ Response Monitor::subsz(const Params& params) {
     int off = std::max(*offset, 0);
     int lim = *limit <= 0 ? kDefaultListSize : *limit;
     Query query;
-    query.subscriptions = *subs;
+    query.subscriptions = *subs || !account.empty();
     std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
     Totals totals = add_up(shards);
-    bool other_account = !account.empty() && account != "$G";
-    ojson stats = {{"num_subscriptions", other_account ? 0 : totals.subscriptions},
+    // Figures for one account count its subscriptions; the sublist's own counters are the
+    // server's (every account's) as nats-server's sublist stats are without a filter.
+    bool one_account = !account.empty() && (account != "$G" || !server_.options_snapshot().accounts.empty());
+    size_t in_account = 0;
+    std::vector<const SubFigures*> list;
+    for (const ShardFigures& shard : shards) {
+        for (const SubFigures& sub : shard.subs) {
+            if (!account.empty() && sub.account != account) continue;
+            ++in_account;
+            if (!*subs || (!test.empty() && !proto::subject_matches(sub.subject, test))) continue;
+            list.push_back(&sub);
+        }
+    }
+    ojson stats = {{"num_subscriptions", one_account ? in_account : totals.subscriptions},
                    {"num_cache", 0},
-                   {"num_inserts", other_account ? 0 : totals.sub_inserts},
-                   {"num_removes", other_account ? 0 : totals.sub_removes},
-                   {"num_matches", other_account ? 0 : totals.traffic.in_msgs},
+                   {"num_inserts", one_account ? in_account : totals.sub_inserts},
+                   {"num_removes", one_account ? 0 : totals.sub_removes},
+                   {"num_matches", one_account ? 0 : totals.traffic.in_msgs},
                    {"cache_hit_rate", 0},
                    {"max_fanout", 0},
                    {"avg_fanout", 0}};
-    std::vector<const SubFigures*> list;
-    if (!other_account) {
-        for (const ShardFigures& shard : shards) {
-            for (const SubFigures& sub : shard.subs) {
-                if (!test.empty() && !proto::subject_matches(sub.subject, test)) continue;
-                list.push_back(&sub);
-            }
-        }
-    }
     // As nats-server: without a list, only the statistics.
     if (list.empty()) return json_response(stats);
     std::sort(list.begin(), list.end(), [](const SubFigures* a, const SubFigures* b) {
@@ -639,18 +663,24 @@ Response Monitor::healthz(const Params& params) {
 Response Monitor::accountz(const Params& params) {
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}, {"system_account", "$SYS"}};
     std::string account = param(params, "acc");
+    config::Options options = server_.options_snapshot();
+    std::vector<std::string> names{"$G"};
+    names.insert(names.end(), options.accounts.begin(), options.accounts.end());
+    names.push_back("$SYS");
     if (account.empty()) {
-        out["accounts"] = ojson::array({"$G", "$SYS"});
+        out["accounts"] = names;
         return json_response(out);
     }
-    if (account != "$G" && account != "$SYS") return bad_request("Account " + account + " does not exist");
+    if (std::find(names.begin(), names.end(), account) == names.end()) {
+        return bad_request("Account " + account + " does not exist");
+    }
     int64_t now = base::wall_clock_ns();
     out["account_detail"] = {{"account_name", account},
                              {"update_time", rfc3339(now)},
                              {"is_system", account == "$SYS"},
                              {"expired", false},
                              {"complete", true},
-                             {"jetstream_enabled", account == "$G" && server_.options_snapshot().jetstream},
+                             {"jetstream_enabled", account == "$G" && options.jetstream},
                              {"leafnode_connections", 0},
                              {"client_connections", 0},
                              {"subscriptions", 0},
@@ -663,16 +693,24 @@ Response Monitor::accountz(const Params& params) {
                                                 {"cache_hit_rate", 0},
                                                 {"max_fanout", 0},
                                                 {"avg_fanout", 0}}}};
-    if (account == "$G") {
-        std::vector<ShardFigures> shards = server_.gather({}, kGatherTimeout);
+    if (account == "$SYS") return json_response(out);
+    Query query;
+    query.connections = true;
+    std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
+    ojson& detail = out["account_detail"];
+    if (account == "$G" && options.accounts.empty()) {
         Totals totals = add_up(shards);
-        ojson& detail = out["account_detail"];
         detail["client_connections"] = totals.connections;
         detail["subscriptions"] = totals.subscriptions;
         detail["sublist_stats"]["num_subscriptions"] = totals.subscriptions;
         detail["sublist_stats"]["num_inserts"] = totals.sub_inserts;
         detail["sublist_stats"]["num_removes"] = totals.sub_removes;
+        return json_response(out);
     }
+    AccountTotals totals = account_totals(shards)[account];
+    detail["client_connections"] = totals.connections;
+    detail["subscriptions"] = totals.subscriptions;
+    detail["sublist_stats"]["num_subscriptions"] = totals.subscriptions;
     return json_response(out);
 }
 
@@ -681,13 +719,25 @@ Response Monitor::accstatz(const Params& params) {
     auto unused = decode_bool(params, "unused", error);
     if (!unused) return error;
     std::string filter = param(params, "accounts");
-    std::vector<ShardFigures> shards = server_.gather({}, kGatherTimeout);
-    Totals totals = add_up(shards);
+    config::Options options = server_.options_snapshot();
+    Query query;
+    query.connections = true;
+    std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
+    std::map<std::string, AccountTotals> by_account = account_totals(shards);
+    if (options.accounts.empty()) {
+        // One account: the shards' own totals count what closed connections did too.
+        Totals totals = add_up(shards);
+        by_account["$G"] = {totals.connections, totals.subscriptions, totals.traffic, totals.slow_consumers};
+    }
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}};
     ojson list = ojson::array();
-    bool named = filter.empty() || filter.find("$G") != std::string::npos;
-    if (named && (*unused || totals.connections > 0)) {
-        list.push_back({{"acc", "$G"},
+    std::vector<std::string> names{"$G"};
+    names.insert(names.end(), options.accounts.begin(), options.accounts.end());
+    for (const std::string& name : names) {
+        AccountTotals totals = by_account[name];
+        bool named = filter.empty() || filter.find(name) != std::string::npos;
+        if (!named || (!*unused && totals.connections == 0)) continue;
+        list.push_back({{"acc", name},
                         {"conns", totals.connections},
                         {"leafnodes", 0},
                         {"total_conns", totals.connections},

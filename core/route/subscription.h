@@ -24,8 +24,16 @@ struct MsgView {
     // nats-server's deliveries do. Empty: `subject`.
     std::string_view shown_subject;
 
+    // The account whose subject space the message is published in (kGlobalAccount: the
+    // server's default, $G). Subjects of one account never reach another's subscribers.
+    uint32_t account = 0;
+
     std::string_view subject_shown() const { return shown_subject.empty() ? subject : shown_subject; }
 };
+
+// Accounts are numbered by the server: 0 is the global account ($G), the others follow the
+// config's accounts block in order (config::account_id()).
+inline constexpr uint32_t kGlobalAccount = 0;
 
 struct Subscription;
 
@@ -68,6 +76,7 @@ protected:
 // Owner: its subscriber, on the shard the subscriber lives on.
 struct Subscription {
     Subscriber* owner = nullptr;
+    uint32_t account = kGlobalAccount;
     std::string subject;
     std::string queue;  // empty: a plain subscription
     std::string sid;

@@ -52,11 +52,19 @@ std::string write_ports_file(const ringtail::config::Options& options, const std
     return path;
 }
 
+// Whether the options ask for something this version cannot do. JetStream is not yet per
+// account: with accounts, nats-server gives it only to those whose config enables it.
+bool unsupported(const ringtail::config::Options& options) {
+    return !options.unsupported_flags.empty() || !options.unsupported_features.empty() ||
+           (options.jetstream && !options.accounts.empty());
+}
+
 // "not supported by this ringtail version: --tls cluster ..." for what the options asked for.
 std::string unsupported_text(const ringtail::config::Options& options) {
     std::string text = "not supported by this ringtail version:";
     for (const auto& item : options.unsupported_flags) text += " " + item;
     for (const auto& item : options.unsupported_features) text += " " + item;
+    if (options.jetstream && !options.accounts.empty()) text += " jetstream with accounts";
     return text;
 }
 
@@ -76,7 +84,7 @@ void reload(ringtail::core::Server& server, int argc, char** argv, ringtail::con
         log_error("Failed to reload server configuration: " + outcome.message);
         return;
     }
-    if (!fresh.unsupported_flags.empty() || !fresh.unsupported_features.empty()) {
+    if (unsupported(fresh)) {
         log_error("Failed to reload server configuration: " + unsupported_text(fresh));
         return;
     }
@@ -187,7 +195,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     for (const std::string& warning : warnings) log_warn(warning);
-    if (!options.unsupported_flags.empty() || !options.unsupported_features.empty()) {
+    if (unsupported(options)) {
         log_error(unsupported_text(options));
         return 1;
     }

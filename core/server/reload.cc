@@ -105,6 +105,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     plan.auth |= reloaded(now.password != fresh.password, "Reloaded: authorization password");
     plan.auth |= reloaded(now.token != fresh.token, "Reloaded: authorization token");
     plan.auth |= reloaded(now.users != fresh.users, "Reloaded: authorization users");
+    plan.auth |= reloaded(now.accounts != fresh.accounts, "Reloaded: accounts");
     reloaded(now.auth_timeout != fresh.auth_timeout,
              "Reloaded: authorization timeout = " + text(static_cast<double>(fresh.auth_timeout.count()) / 1000.0));
     reloaded(now.max_connections != fresh.max_connections, "Reloaded: max_connections = " + text(fresh.max_connections));

@@ -24,7 +24,8 @@ void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const u
                  static_cast<uint16_t>(queue_ids.size()),
                  flags,
                  static_cast<uint8_t>(msg.total_size_text.size() | (msg.header_size_text.size() << 4)),
-                 static_cast<uint32_t>(msg.shown_subject.size())};
+                 static_cast<uint32_t>(msg.shown_subject.size()),
+                 msg.account};
     writer.put(&head, sizeof head);
     writer.put(msg.subject);
     writer.put(msg.reply);
@@ -46,6 +47,7 @@ MsgRecord decode_msg(std::span<const std::byte> body) {
     record.msg.headers = reader.text(head.header_bytes);
     record.msg.payload = reader.text(head.payload_bytes);
     record.msg.has_headers = (head.flags & kMsgHeaders) != 0;
+    record.msg.account = head.account;
     record.plain = (head.flags & kMsgPlain) != 0;
     std::string_view ids = reader.text(size_t{8} * head.queue_count);
     record.queue_ids = {reinterpret_cast<const std::byte*>(ids.data()), ids.size()};
@@ -134,13 +136,13 @@ void Mesh::send_msg(uint32_t target, const MsgView& msg, std::span<const uint64_
     });
 }
 
-uint64_t Mesh::send_interest(std::string_view subject, std::string_view queue, int32_t delta) {
+uint64_t Mesh::send_interest(uint32_t account, std::string_view subject, std::string_view queue, int32_t delta) {
     RT_ASSERT(subject.size() <= 0xffff);
     RT_ASSERT(queue.size() <= 0xffff);
     ++interest_seq_sent_;
     std::string body(sizeof(InterestHead) + subject.size() + queue.size(), '\0');
     InterestHead head{interest_seq_sent_, delta, static_cast<uint16_t>(subject.size()),
-                      static_cast<uint16_t>(queue.size())};
+                      static_cast<uint16_t>(queue.size()), account, 0};
     RecordWriter writer({reinterpret_cast<std::byte*>(body.data()), body.size()});
     writer.put(&head, sizeof head);
     writer.put(subject);
@@ -153,7 +155,7 @@ uint64_t Mesh::send_interest(std::string_view subject, std::string_view queue, i
 
 void Mesh::send_js(uint32_t target, const MsgView& msg) {
     RT_ASSERT(target != self_);
-    MsgView plain_fields{msg.subject, msg.reply, msg.headers, msg.payload, msg.has_headers, {}, {}, {}};
+    MsgView plain_fields{msg.subject, msg.reply, msg.headers, msg.payload, msg.has_headers, {}, {}, {}, msg.account};
     std::string body(msg_record_base_bytes(plain_fields), '\0');
     encode_msg({reinterpret_cast<std::byte*>(body.data()), body.size()}, plain_fields, {}, false);
     push_control(target, RecordKind::kJs, body);
@@ -210,7 +212,7 @@ size_t Mesh::drain(MeshReceiver& receiver) {
                     std::string_view queue = reader.text(head.queue_bytes);
                     RT_ASSERT(reader.done());
                     interest_seq_applied_[from] = head.seq;
-                    receiver.on_interest(from, subject, queue, head.delta);
+                    receiver.on_interest(from, head.account, subject, queue, head.delta);
                     break;
                 }
                 case RecordKind::kInterestAck: {

@@ -46,7 +46,8 @@ class MeshReceiver {
 public:
     // Returns false to stop reading `from`'s ring for now (after this record).
     virtual bool on_msg(uint32_t from, const MsgRecord& record) = 0;
-    virtual void on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) = 0;
+    virtual void on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
+                             int32_t delta) = 0;
     virtual void on_js(uint32_t from, const MsgView& msg) = 0;
     // Whether to read `from`'s ring this time (a held ring fills and its publishers pause).
     virtual bool reading(uint32_t from) = 0;
@@ -88,8 +89,8 @@ public:
     void send_msg(uint32_t target, const MsgView& msg, std::span<const uint64_t> queue_ids);
 
     // ---- control records ----
-    // Announces an interest change to every other shard; returns its sequence.
-    uint64_t send_interest(std::string_view subject, std::string_view queue, int32_t delta);
+    // Announces an interest change in `account` to every other shard; returns its sequence.
+    uint64_t send_interest(uint32_t account, std::string_view subject, std::string_view queue, int32_t delta);
     void send_js(uint32_t target, const MsgView& msg);
     // True while so many control records wait for room that SUB/UNSUB should pause.
     bool backlog_full() const;

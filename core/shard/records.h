@@ -42,8 +42,9 @@ struct MsgHead {
     // queue names.
     uint8_t size_text_bytes;
     uint32_t shown_subject_bytes;
+    uint32_t account;
 };
-static_assert(sizeof(MsgHead) == 24);
+static_assert(sizeof(MsgHead) == 28);
 
 // kJs body: a kMsg body without queue ids or size digits; the subject says what it is for
 // (core/js/ reads it).
@@ -54,8 +55,10 @@ struct InterestHead {
     int32_t delta;  // +1 first reference, -1 last reference gone
     uint16_t subject_bytes;
     uint16_t queue_bytes;
+    uint32_t account;
+    uint32_t unused;
 };
-static_assert(sizeof(InterestHead) == 16);
+static_assert(sizeof(InterestHead) == 24);
 
 // Body bytes of a kMsg record without its queue ids (each adds 8).
 inline size_t msg_record_base_bytes(const MsgView& msg) {

@@ -102,7 +102,7 @@ private:
     uint64_t interest_seq_sent() const override { return mesh_.interest_seq_sent(); }
     bool interest_applied(uint64_t seq) const override { return mesh_.interest_applied(seq); }
     const Subscription* find_plain(std::string_view subject, const ClientConn& owner) override {
-        return switch_.find_plain(subject, owner);
+        return switch_.find_plain(owner.account(), subject, owner);
     }
     void verify_password(ClientConn& conn, std::string hash, std::string password) override;
     void want_send(ClientConn& conn) override { dirty_.push_back(&conn); }
@@ -120,7 +120,7 @@ private:
     bool publish(const MsgView& msg) override;
     void send_to_shard(uint32_t target, const MsgView& msg) override { mesh_.send_js(target, msg); }
     bool records_waiting(uint32_t target) const override { return mesh_.control_waiting(target); }
-    bool has_interest(std::string_view subject) override { return switch_.has_interest(subject); }
+    bool has_interest(std::string_view subject) override { return switch_.has_interest(kGlobalAccount, subject); }
     void drain_inbound() override;
     io::Loop& loop() override { return loop_; }
 

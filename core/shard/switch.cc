@@ -9,13 +9,31 @@ namespace ringtail::core {
 Switch::Switch(Mesh& mesh, uint64_t seed)
     : mesh_(mesh), random_(static_cast<Random::result_type>(seed)), ring_holds_(mesh.shards()) {}
 
+Switch::Routes& Switch::routes(uint32_t account) {
+    if (account >= routes_.size()) routes_.resize(account + 1);
+    if (!routes_[account]) routes_[account] = std::make_unique<Routes>();
+    return *routes_[account];
+}
+
+size_t Switch::subscriptions() const {
+    size_t count = 0;
+    for (const auto& routes : routes_) count += routes ? routes->sublist.count() : 0;
+    return count;
+}
+
+size_t Switch::remote_interest_entries() const {
+    size_t count = 0;
+    for (const auto& routes : routes_) count += routes ? routes->interest.entries() : 0;
+    return count;
+}
+
 void Switch::subscribe(Subscription& sub) {
-    sublist_.insert(sub.subject, sub.queue, &sub);
+    routes(sub.account).sublist.insert(sub.subject, sub.queue, &sub);
     change_interest(sub, +1);
 }
 
 void Switch::unsubscribe(Subscription& sub) {
-    if (sublist_.remove(sub.subject, sub.queue, &sub)) change_interest(sub, -1);
+    if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) change_interest(sub, -1);
     forget(sub.owner);  // a hold on it ends early: harmless
 }
 
@@ -57,14 +75,17 @@ void Switch::forget(const Subscriber* subscriber) {
 
 void Switch::change_interest(const Subscription& sub, int32_t delta) {
     if (mesh_.shards() == 1) return;
-    if (local_refs_.change(sub.subject, sub.queue, delta)) mesh_.send_interest(sub.subject, sub.queue, delta);
+    if (routes(sub.account).local_refs.change(sub.subject, sub.queue, delta)) {
+        mesh_.send_interest(sub.account, sub.subject, sub.queue, delta);
+    }
 }
 
 Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
     const uint32_t shards = mesh_.shards();
     decision_.reset(shards);
-    const LocalMatch& local = sublist_.match(msg.subject);
-    const InterestMap::MatchResult* remote = shards > 1 ? &interest_.match(msg.subject) : nullptr;
+    Routes& in = routes(msg.account);
+    const LocalMatch& local = in.sublist.match(msg.subject);
+    const InterestMap::MatchResult* remote = shards > 1 ? &in.interest.match(msg.subject) : nullptr;
     decide_route(local, remote, origin, random_, decision_);
     // Every target must have room for all its records before anything is delivered, so a
     // pause has no effects and the same message is simply routed again.
@@ -140,16 +161,17 @@ size_t Switch::deliver(const MsgView& msg, const Subscriber* origin) {
     return count;
 }
 
-const Subscription* Switch::find_plain(std::string_view subject, const Subscriber& owner) {
-    for (Subscription* sub : sublist_.match(subject).plain) {
+const Subscription* Switch::find_plain(uint32_t account, std::string_view subject, const Subscriber& owner) {
+    for (Subscription* sub : routes(account).sublist.match(subject).plain) {
         if (sub->owner == &owner) return sub;
     }
     return nullptr;
 }
 
-bool Switch::has_interest(std::string_view subject) {
-    if (!sublist_.match(subject).empty()) return true;
-    return mesh_.shards() > 1 && !interest_.match(subject).empty();
+bool Switch::has_interest(uint32_t account, std::string_view subject) {
+    Routes& in = routes(account);
+    if (!in.sublist.match(subject).empty()) return true;
+    return mesh_.shards() > 1 && !in.interest.match(subject).empty();
 }
 
 size_t Switch::drain(JsRecordHandler* js) {
@@ -164,7 +186,7 @@ bool Switch::on_msg(uint32_t from, const MsgRecord& record) {
     for (size_t i = 0; i < record.queue_count(); ++i) queue_ids_.push_back(record.queue_id(i));
     decision_.plain.clear();
     decision_.groups.clear();
-    decide_arrival(sublist_.match(record.msg.subject), record.plain, queue_ids_, decision_);
+    decide_arrival(routes(record.msg.account).sublist.match(record.msg.subject), record.plain, queue_ids_, decision_);
     deliver(record.msg, nullptr);
     if (backed_up_ == nullptr) return true;
     if (ring_holds_[from].on == nullptr) ++rings_held_;
@@ -172,8 +194,9 @@ bool Switch::on_msg(uint32_t from, const MsgRecord& record) {
     return false;
 }
 
-void Switch::on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) {
-    interest_.apply(from, subject, queue, delta);
+void Switch::on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
+                         int32_t delta) {
+    routes(account).interest.apply(from, subject, queue, delta);
 }
 
 void Switch::on_js(uint32_t, const MsgView& msg) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -22,8 +23,9 @@ protected:
     ~JsRecordHandler() = default;
 };
 
-// A shard's routing: its subscriptions, its replica of the other shards' interest, and the
-// moves that carry out each routing decision (route/router.h) over the mesh. It knows nothing
+// A shard's routing: its subscriptions, its replica of the other shards' interest (both kept
+// apart by account: a message matches only subscriptions of the account it is published in),
+// and the moves that carry out each routing decision (route/router.h) over the mesh. It knows nothing
 // of sockets or io_uring, so it runs the same in the server and in the multi-shard simulation
 // (tests/sim/).
 // Owner: its shard's thread.
@@ -60,15 +62,15 @@ public:
     // `subscriber` is going away: no hold may refer to it, by it or on it.
     void forget(const Subscriber* subscriber);
 
-    // The first plain subscription of `owner` matching `subject`.
-    const Subscription* find_plain(std::string_view subject, const Subscriber& owner);
-    // Whether anyone, on this shard or (as far as this shard knows) another, subscribes to
-    // something matching `subject`.
-    bool has_interest(std::string_view subject);
+    // The first plain subscription of `owner` in `account` matching `subject`.
+    const Subscription* find_plain(uint32_t account, std::string_view subject, const Subscriber& owner);
+    // Whether anyone in `account`, on this shard or (as far as this shard knows) another,
+    // subscribes to something matching `subject`.
+    bool has_interest(uint32_t account, std::string_view subject);
 
     Mesh& mesh() { return mesh_; }
-    size_t subscriptions() const { return sublist_.count(); }
-    size_t remote_interest_entries() const { return interest_.entries(); }
+    size_t subscriptions() const;
+    size_t remote_interest_entries() const;
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -78,9 +80,17 @@ private:
     };
     // Whether `hold` still holds; clears it once it does not.
     bool holds(Hold& hold);
+    // One account's subscriptions and interest (created at its first use).
+    struct Routes {
+        Sublist<Subscription> sublist;
+        InterestMap interest;
+        LocalInterest local_refs;
+    };
+    Routes& routes(uint32_t account);
     bool on_msg(uint32_t from, const MsgRecord& record) override;
     bool reading(uint32_t from) override;
-    void on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) override;
+    void on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
+                     int32_t delta) override;
     void on_js(uint32_t from, const MsgView& msg) override;
     // Carries out `decision_` locally: the plain subscribers, then a member of each group.
     // Returns how many took it. Removes the subscriptions that reached their max.
@@ -89,9 +99,7 @@ private:
     void change_interest(const Subscription& sub, int32_t delta);
 
     Mesh& mesh_;
-    Sublist<Subscription> sublist_;
-    InterestMap interest_;
-    LocalInterest local_refs_;
+    std::vector<std::unique_ptr<Routes>> routes_;  // by account
     Random random_;
     JsRecordHandler* js_ = nullptr;  // during drain()
     // The most backed-up subscriber the current message reached, and for how long to hold.

@@ -45,7 +45,7 @@ absl::string_view av(std::string_view text) { return absl::string_view(text.data
 // server can refuse them; silently running without, say, TLS or accounts would be worse.
 // clang-format off
 constexpr std::string_view kUnsupportedKeys[] = {
-    "cluster", "gateway", "leaf", "leafnodes", "tls", "ocsp", "accounts", "mappings", "maps",
+    "cluster", "gateway", "leaf", "leafnodes", "tls", "ocsp", "mappings", "maps",
     "operator", "operators", "root", "roots", "root_operator", "root_operators", "resolver",
     "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload",
     "resolver_pinned_accounts", "trusted", "trusted_keys", "system_account", "system",
@@ -120,6 +120,7 @@ class OptionsLoader {
 
     void apply_root(const Value& root) {
         for (const MapEntry& entry : root.map) apply_top(entry);
+        merge_account_users();
         // nats-server's validateNoAuthUser.
         if (!opts_.no_auth_user.empty()) {
             bool named = std::any_of(opts_.users.begin(), opts_.users.end(),
@@ -270,6 +271,10 @@ class OptionsLoader {
 
     void apply_top(const MapEntry& entry);
     void apply_authorization(const MapEntry& entry);
+    void apply_accounts(const MapEntry& entry);
+    // Adds the accounts' users to the authorization block's, checking them as nats-server's
+    // parseAccounts does (unique names and nkeys across both; no single user or token beside).
+    void merge_account_users();
     std::optional<User> parse_user(const Value& item);
     std::optional<Permissions> parse_permissions(const MapEntry& entry);
     std::optional<SubjectPermission> parse_subject_permission(const MapEntry& entry);
@@ -284,6 +289,8 @@ class OptionsLoader {
     std::string source_;
     std::vector<std::string> errors_;
     bool store_dir_seen_ = false;
+    std::vector<User> account_users_;
+    SourcePos account_users_pos_;
 };
 
 void OptionsLoader::apply_top(const MapEntry& entry) {
@@ -299,6 +306,8 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
         if (auto host = get_string(entry)) {
             opts_.host = host->empty() ? std::string(kDefaultHost) : *host;
         }
+    } else if (key == "accounts") {
+        apply_accounts(entry);
     } else if (key == "no_auth_user") {
         if (auto name = get_string(entry)) opts_.no_auth_user = *name;
     } else if (key == "server_name") {
@@ -535,6 +544,99 @@ void OptionsLoader::apply_authorization(const MapEntry& entry) {
         // They apply to the users of the block; a single user or token has none.
         if (opts_.users.empty()) unsupported("authorization.permissions without users");
     }
+}
+
+void OptionsLoader::apply_accounts(const MapEntry& entry) {
+    opts_.accounts.clear();
+    account_users_.clear();
+    auto declare = [&](const SourcePos& pos, const std::string& name) {
+        if (name == "$G") {
+            error(pos, "\"$G\" is a Reserved Account");
+            return false;
+        }
+        if (std::find(opts_.accounts.begin(), opts_.accounts.end(), name) != opts_.accounts.end()) {
+            error(pos, absl::StrCat("Duplicate Account Entry: ", name));
+            return false;
+        }
+        opts_.accounts.push_back(name);
+        return true;
+    };
+    if (entry.value.kind == ValueKind::kArray) {
+        // A plain list of account names.
+        for (const Value& item : entry.value.array) {
+            if (item.kind != ValueKind::kString) {
+                error(item.pos, absl::StrCat("Expected an account name, got ", describe(item)));
+                continue;
+            }
+            declare(item.pos, item.text);
+        }
+        return;
+    }
+    if (entry.value.kind != ValueKind::kMap) {
+        wrong_kind(entry, "a map of accounts");
+        return;
+    }
+    for (const MapEntry& account : entry.value.map) {
+        if (account.used_as_variable) continue;
+        if (account.value.kind != ValueKind::kMap) {
+            error(account.key_pos, "Expected map entries for accounts");
+            continue;
+        }
+        if (!declare(account.key_pos, account.key)) continue;
+        std::optional<Permissions> default_permissions;
+        std::vector<User> users;
+        for (const MapEntry& field : account.value.map) {
+            const std::string key = absl::AsciiStrToLower(field.key);
+            if (key == "users") {
+                if (field.value.kind != ValueKind::kArray) {
+                    wrong_kind(field, "an array of users");
+                    continue;
+                }
+                account_users_pos_ = field.key_pos;
+                for (const Value& item : field.value.array) {
+                    if (auto parsed = parse_user(item)) users.push_back(*std::move(parsed));
+                }
+            } else if (key == "default_permissions") {
+                default_permissions = parse_permissions(field);
+            } else if (key == "nkey" || key == "imports" || key == "exports" || key == "jetstream" ||
+                       key == "mappings" || key == "maps" || key == "limits") {
+                unsupported("accounts." + key);
+            } else if (!field.used_as_variable) {
+                error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
+            }
+        }
+        for (User& user : users) {
+            user.account = account.key;
+            if (!user.permissions.has_value()) user.permissions = default_permissions;
+            account_users_.push_back(std::move(user));
+        }
+    }
+}
+
+void OptionsLoader::merge_account_users() {
+    if (account_users_.empty()) return;
+    if (!opts_.user.empty()) {
+        error(account_users_pos_, "Can not have a single user/pass and accounts");
+        return;
+    }
+    if (!opts_.token.empty()) {
+        error(account_users_pos_, "Can not have a token and accounts");
+        return;
+    }
+    for (User& user : account_users_) {
+        bool nkey = !user.nkey.empty();
+        const std::string& name = nkey ? user.nkey : user.user;
+        bool taken = std::any_of(opts_.users.begin(), opts_.users.end(), [&](const User& u) {
+            return (u.nkey.empty() ? u.user : u.nkey) == name;
+        });
+        if (taken) {
+            error(account_users_pos_,
+                  absl::StrCat(nkey ? "Duplicate nkey \"" : "Duplicate user \"", name, "\" detected"));
+            continue;
+        }
+        opts_.users.push_back(std::move(user));
+    }
+    account_users_.clear();
 }
 
 std::optional<User> OptionsLoader::parse_user(const Value& item) {
@@ -857,6 +959,15 @@ absl::Status load_config_text(std::string_view text, const std::string& base_dir
                               std::vector<std::string>& warnings) {
     return load_tree(parse_conf_text(text, std::string(kTextLabel), base_dir),
                      std::string(kTextLabel), opts, warnings);
+}
+
+std::string_view account_name(const Options& options, uint32_t id) {
+    return id == 0 || id > options.accounts.size() ? std::string_view("$G") : std::string_view(options.accounts[id - 1]);
+}
+
+uint32_t account_id(const Options& options, std::string_view name) {
+    auto it = std::find(options.accounts.begin(), options.accounts.end(), name);
+    return it == options.accounts.end() ? 0 : static_cast<uint32_t>(it - options.accounts.begin()) + 1;
 }
 
 }  // namespace ringtail::config

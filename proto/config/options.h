@@ -32,12 +32,13 @@ struct Permissions {
     bool operator==(const Permissions&) const = default;
 };
 
-// An entry of authorization { users: [...] }.
+// An entry of authorization { users: [...] } or of an account's users.
 struct User {
     std::string user;
     std::string password;  // Plain text or a bcrypt hash ("$2a$...").
     std::string nkey;
     std::optional<Permissions> permissions;
+    std::string account;  // the account it belongs to; empty: the global account ($G)
     bool operator==(const User&) const = default;
 };
 
@@ -74,7 +75,9 @@ struct Options {
     std::string password;
     std::string token;
     std::chrono::milliseconds auth_timeout{2000};
-    std::vector<User> users;  // authorization { users: [...] }
+    std::vector<User> users;  // authorization { users: [...] } and every account's users
+    // accounts { NAME: {...} }: each account's own subject space, in the config's order.
+    std::vector<std::string> accounts;
     std::string no_auth_user;  // the user a client that sends no credentials is
     // Whether clients must authenticate: a user, a token or a users list is configured.
     bool auth_required() const { return !user.empty() || !token.empty() || !users.empty(); }
@@ -117,5 +120,11 @@ struct Options {
     std::vector<std::string> unsupported_flags;     // As spelled: "--tls", "-routes", ...
     std::vector<std::string> unsupported_features;  // Config keys: "tls", "cluster", ...
 };
+
+// The number routing knows account `name` by: 0 for the global account ($G, or empty), then
+// 1, 2, ... in the order of Options::accounts. An unknown name is the global account.
+uint32_t account_id(const Options& options, std::string_view name);
+// The name of account `id`: "$G" for 0 (and for a number a reload left without an account).
+std::string_view account_name(const Options& options, uint32_t id);
 
 }  // namespace ringtail::config

@@ -362,6 +362,61 @@ TEST(Monitor, AccstatzCountsTheAccountsTraffic) {
     EXPECT_EQ(g["received"]["bytes"], 14);
 }
 
+TEST(Monitor, AccountsShowTheirOwnConnectionsAndSubscriptions) {
+    TempFile config(".conf", R"(
+accounts {
+  A: { users: [ { user: a, password: a } ] }
+  B: { users: [ { user: b, password: b } ] }
+}
+)");
+    auto server = start_monitored({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    auto connect_user = [&](const char* user) {
+        OptionsPtr options = make_options(server->url());
+        natsOptions_SetUserInfo(options.get(), user, user);
+        return connect_with(options.get());
+    };
+    ConnectionPtr a = connect_user("a"), b = connect_user("b"), b2 = connect_user("b");
+    ASSERT_TRUE(a && b && b2);
+    SubscriptionPtr sa = subscribe_sync(a.get(), "a.only");
+    SubscriptionPtr sb = subscribe_sync(b.get(), "b.>");
+    SubscriptionPtr sb2 = subscribe_sync(b2.get(), "b.two");
+    for (auto* conn : {a.get(), b.get(), b2.get()}) ASSERT_EQ(natsConnection_Flush(conn), NATS_OK);
+
+    json accountz = get_json(port, "/accountz");
+    std::vector<std::string> names = accountz["accounts"];
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"$G", "$SYS", "A", "B"}));
+    json detail = get_json(port, "/accountz?acc=B")["account_detail"];
+    EXPECT_EQ(detail["account_name"], "B");
+    EXPECT_EQ(detail["client_connections"], 2);
+
+    json connz = get_json(port, "/connz?acc=B&auth=true");
+    ASSERT_EQ(connz["connections"].size(), 2u);
+    for (const json& conn : connz["connections"]) {
+        EXPECT_EQ(conn["account"], "B");
+        EXPECT_EQ(conn["authorized_user"], "b");
+    }
+    EXPECT_EQ(get_json(port, "/connz?acc=A")["connections"].size(), 1u);
+
+    // nats-server lists its own $SYS.REQ.ACCOUNT.PING.* subscriptions in each account too.
+    json subsz = get_json(port, "/subsz?acc=B&subs=true");
+    std::vector<std::string> subjects;
+    for (const json& sub : subsz["subscriptions_list"]) {
+        EXPECT_EQ(sub["account"], "B");
+        if (!sub["subject"].get<std::string>().starts_with("$SYS.")) subjects.push_back(sub["subject"]);
+    }
+    std::sort(subjects.begin(), subjects.end());
+    EXPECT_EQ(subjects, (std::vector<std::string>{"b.>", "b.two"}));
+
+    json accstatz = get_json(port, "/accstatz");
+    std::vector<std::string> listed;
+    for (const json& acc : accstatz["account_statz"]) listed.push_back(acc["acc"]);
+    std::sort(listed.begin(), listed.end());
+    EXPECT_EQ(listed, (std::vector<std::string>{"A", "B"}));
+}
+
 TEST(Monitor, IndexJsonpAndBasePath) {
     TempFile conf(".conf", "http_base_path: \"/mon\"\n");
     auto server = start_monitored({"-c", conf.path()});

@@ -1,8 +1,10 @@
 // Seeded simulation of routing across 2-8 shards: the real Switch and Mesh of every shard
 // (tests/support/switch_cluster.h), driven by a random mix of SUB, UNSUB, PUB (plain and queue
 // subscribers, wildcards, echo off), request-reply, and loop turns taken in random order, on
-// rings small enough to fill. What the subscribers receive is checked against a single
-// sublist holding every subscription of every shard (the oracle):
+// rings small enough to fill, with connections in three accounts. What the subscribers receive
+// is checked against one sublist per account holding every subscription of every shard (the
+// oracle):
+//   - a message never reaches a subscriber of another account;
 //   - while subscriptions churn: a delivery always matches its subscription, no subscription
 //     gets a message twice, one publisher's messages arrive in order, a queue group gets a
 //     message at most once, and a message refused for a full ring is retried, never lost;
@@ -40,10 +42,12 @@ using core::Switch;
 
 const char* const kTokens[] = {"a", "b", "c"};
 const char* const kQueues[] = {"q1", "q2"};
+constexpr uint32_t kAccounts = 3;
 
 struct Conn {
     std::unique_ptr<FakeSubscriber> sub;
     uint32_t shard = 0;
+    uint32_t account = core::kGlobalAccount;
     bool echo = true;
     uint64_t sent = 0;                       // messages published so far
     std::optional<std::string> retry;        // a subject whose publish found a ring full
@@ -91,6 +95,8 @@ public:
             conn.shard = static_cast<uint32_t>(random_() % shards_);
             conn.echo = random_() % 4 != 0;
             conn.sub = std::make_unique<FakeSubscriber>(conn.shard, conn.echo);
+            conn.account = static_cast<uint32_t>(random_() % kAccounts);
+            conn.sub->account = conn.account;
             conns_.push_back(std::move(conn));
         }
         // Responders for request-reply: settled before any request, never unsubscribed.
@@ -157,7 +163,7 @@ private:
         ever_[sid] = {pattern, queue};
         auto& oracle_sub = oracle_subs_[sid];
         oracle_sub = std::make_unique<OracleSub>(OracleSub{index, sid, pattern, queue});
-        oracle_.insert(pattern, queue, oracle_sub.get());
+        oracle_[conn.account].insert(pattern, queue, oracle_sub.get());
     }
 
     void unsubscribe(size_t index) {
@@ -168,7 +174,7 @@ private:
         conn.sub->unsubscribe(cluster_->at(conn.shard), it->first);
         conn.sids.erase(it);
         OracleSub* sub = oracle_subs_[sid].get();
-        oracle_.remove(sub->subject, sub->queue, sub);
+        oracle_[conn.account].remove(sub->subject, sub->queue, sub);
         oracle_subs_.erase(sid);
     }
 
@@ -181,7 +187,9 @@ private:
         MsgId id = msg_id(index, conn.sent);
         std::string payload = id_text(id);
         if (random_() % 8 == 0) payload += "|" + std::string(random_() % 32768, 'x');
-        Routed routed = cluster_->at(conn.shard).publish({subject, {}, {}, payload, false, {}, {}}, conn.sub.get());
+        MsgView msg{subject, {}, {}, payload, false, {}, {}};
+        msg.account = conn.account;
+        Routed routed = cluster_->at(conn.shard).publish(msg, conn.sub.get());
         if (routed == Routed::kFull) {
             conn.retry = subject;
             ++refused_;
@@ -258,7 +266,7 @@ private:
             if (had_retry) continue;  // a message from the churn phase: checked loosely there
             const std::string& subject = published_[*id];
             Expected expected;
-            const auto& match = oracle_.match(subject);
+            const auto& match = oracle_[conn.account].match(subject);
             for (const OracleSub* sub : match.plain) {
                 if (sub->conn == index && !conn.echo) continue;
                 expected.plain.insert(sub->sid);
@@ -276,6 +284,7 @@ private:
     // the time) at a later step, with turns of other shards in between.
     void request(size_t index) {
         Conn& conn = conns_[index];
+        if (conn.account != core::kGlobalAccount) return;  // the responders' account only
         if (!conn.inbox) {
             conn.inbox = "_INBOX." + std::to_string(++inbox_next_);
             conn.sub->subscribe(cluster_->at(conn.shard), *conn.inbox, "", "inbox" + conn.inbox->substr(7));
@@ -328,6 +337,11 @@ private:
                 auto published = published_.find(id);
                 if (published == published_.end()) {
                     fail("conn " + std::to_string(index) + " got " + id_text(id) + ", never published");
+                    return;
+                }
+                if (size_t from = id >> 40; conns_[from].account != conns_[index].account) {
+                    fail("conn " + std::to_string(index) + " of account " + std::to_string(conns_[index].account) +
+                         " got " + id_text(id) + " from account " + std::to_string(conns_[from].account));
                     return;
                 }
                 uint64_t sid = std::stoull(delivery.sid);
@@ -431,7 +445,7 @@ private:
     std::unique_ptr<SwitchCluster> cluster_;
     std::vector<Conn> conns_;
     std::vector<std::unique_ptr<FakeSubscriber>> responders_;
-    core::Sublist<OracleSub> oracle_;
+    core::Sublist<OracleSub> oracle_[kAccounts];
     std::unordered_map<uint64_t, std::unique_ptr<OracleSub>> oracle_subs_;  // by sid
     std::unordered_map<MsgId, std::string> published_;                     // message -> subject
     std::unordered_map<MsgId, Expected> expected_;  // messages of the current steady phase

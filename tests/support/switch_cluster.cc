@@ -8,6 +8,7 @@ core::Subscription& FakeSubscriber::subscribe(core::Switch& sw, const std::strin
                                               const std::string& sid, int64_t max_msgs) {
     auto sub = std::make_unique<core::Subscription>();
     sub->owner = this;
+    sub->account = account;
     sub->subject = subject;
     sub->queue = queue;
     sub->sid = sid;

@@ -45,6 +45,7 @@ public:
     std::vector<Got> got;
     bool closing = false;
     std::chrono::steady_clock::duration backed_up{};  // what backed_up_for() answers
+    uint32_t account = core::kGlobalAccount;           // the account its subscriptions are in
 
 private:
     uint32_t shard_;

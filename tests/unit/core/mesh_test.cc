@@ -21,9 +21,11 @@ struct Received final : MeshReceiver {
         std::string subject, reply, headers, payload, total_text, header_text;
         bool has_headers, plain;
         std::vector<uint64_t> queue_ids;
+        uint32_t account;
     };
     struct Interest {
         uint32_t from;
+        uint32_t account;
         std::string subject, queue;
         int32_t delta;
     };
@@ -41,13 +43,15 @@ struct Received final : MeshReceiver {
                 std::string(record.msg.header_size_text),
                 record.msg.has_headers,
                 record.plain,
-                {}};
+                {},
+                record.msg.account};
         for (size_t i = 0; i < record.queue_count(); ++i) msg.queue_ids.push_back(record.queue_id(i));
         msgs.push_back(std::move(msg));
         return true;
     }
-    void on_interest(uint32_t from, std::string_view subject, std::string_view queue, int32_t delta) override {
-        interest.push_back({from, std::string(subject), std::string(queue), delta});
+    void on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
+                     int32_t delta) override {
+        interest.push_back({from, account, std::string(subject), std::string(queue), delta});
     }
     void on_js(uint32_t, const MsgView& msg) override { js.push_back(std::string(msg.subject) + " " + std::string(msg.payload)); }
 };
@@ -64,6 +68,7 @@ struct Pair {
 TEST(Mesh, AMessageRecordCarriesEveryField) {
     Pair pair;
     MsgView msg{"orders.new", "_INBOX.1", "NATS/1.0\r\nA: b\r\n\r\n", "payload", true, "0042", "021"};
+    msg.account = 7;
     std::vector<uint64_t> ids{11, 22};
     ASSERT_EQ(pair.zero.room_for_msg(1, msg, ids.size()), Mesh::Room::kYes);
     pair.zero.send_msg(1, msg, ids);
@@ -83,6 +88,7 @@ TEST(Mesh, AMessageRecordCarriesEveryField) {
     EXPECT_EQ(m.total_text, "0042");
     EXPECT_EQ(m.header_text, "021");
     EXPECT_EQ(m.queue_ids, ids);
+    EXPECT_EQ(m.account, 7u);
 }
 
 TEST(Mesh, ManyQueueGroupsSplitIntoRecordsAndOnlyTheFirstIsPlain) {
@@ -128,7 +134,7 @@ TEST(Mesh, ControlRecordsWaitInOrderWhileTheRingIsFullAndNeverGetLost) {
     MsgView big{"s", {}, {}, payload, false, {}, {}};
     while (pair.zero.room_for_msg(1, big, 0) == Mesh::Room::kYes) pair.zero.send_msg(1, big, {});
     // The ring is full: these wait here, in order.
-    for (int i = 0; i < 200; ++i) pair.zero.send_interest("subject." + std::to_string(i), "", +1);
+    for (int i = 0; i < 200; ++i) pair.zero.send_interest(i % 3, "subject." + std::to_string(i), "", +1);
     pair.zero.send_js(1, {"js.subject", {}, {}, "body", false, {}, {}});
     // A message must not overtake the control records that wait.
     MsgView small{"t", {}, {}, "p", false, {}, {}};
@@ -143,7 +149,10 @@ TEST(Mesh, ControlRecordsWaitInOrderWhileTheRingIsFullAndNeverGetLost) {
         }
     }
     ASSERT_EQ(got.interest.size(), 200u);
-    for (int i = 0; i < 200; ++i) EXPECT_EQ(got.interest[i].subject, "subject." + std::to_string(i));
+    for (int i = 0; i < 200; ++i) {
+        EXPECT_EQ(got.interest[i].subject, "subject." + std::to_string(i));
+        EXPECT_EQ(got.interest[i].account, static_cast<uint32_t>(i % 3));
+    }
     EXPECT_EQ(got.js, (std::vector<std::string>{"js.subject body"}));
 }
 
@@ -151,7 +160,7 @@ TEST(Mesh, InterestIsAppliedEverywhereOnlyOnceEveryPeerAcknowledgedIt) {
     MeshLinks links(3, kRingBytes);
     Doorbells bells[3];
     Mesh zero(0, links, bells[0]), one(1, links, bells[1]), two(2, links, bells[2]);
-    uint64_t seq = zero.send_interest("a", "", +1);
+    uint64_t seq = zero.send_interest(kGlobalAccount, "a", "", +1);
     EXPECT_EQ(seq, zero.interest_seq_sent());
     EXPECT_FALSE(zero.interest_applied(seq));
     zero.flush();

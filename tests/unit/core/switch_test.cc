@@ -52,6 +52,44 @@ TEST(Switch, AQueueGroupAcrossShardsGetsEachMessageExactlyOnce) {
     EXPECT_GT(per_shard[3], per_shard[0]);
 }
 
+TEST(Switch, AccountsAreSeparateSubjectSpacesOnEveryShard) {
+    SwitchCluster cluster(3);
+    // The same subjects, wildcards and queue group in accounts 0, 1 and 2, spread over shards.
+    std::vector<std::unique_ptr<FakeSubscriber>> subs;
+    for (uint32_t account = 0; account < 3; ++account) {
+        for (uint32_t shard = 0; shard < 3; ++shard) {
+            subs.push_back(std::make_unique<FakeSubscriber>(shard));
+            subs.back()->account = account;
+            subs.back()->subscribe(cluster.at(shard), ">", "", "all");
+            subs.back()->subscribe(cluster.at(shard), "orders.*", "workers", "q");
+        }
+    }
+    cluster.settle();
+    const std::string subject = "orders.new";
+    for (int i = 0; i < 30; ++i) {
+        const std::string payload = std::to_string(i);
+        MsgView msg = msg_of(subject, payload);
+        msg.account = 1;
+        ASSERT_EQ(cluster.at(static_cast<uint32_t>(i % 3)).publish(msg, nullptr), Routed::kDelivered);
+    }
+    cluster.settle();
+    size_t queued = 0;
+    for (const auto& sub : subs) {
+        size_t all = 0;
+        for (const auto& got : sub->got) all += got.sid == "all";
+        queued += sub->got.size() - all;
+        EXPECT_EQ(all, sub->account == 1 ? 30u : 0u) << "account " << sub->account << " shard " << sub->shard();
+        if (sub->account != 1) EXPECT_TRUE(sub->got.empty());
+    }
+    EXPECT_EQ(queued, 30u);  // the group of account 1 only, each message once
+    const std::string x = "x";
+    MsgView lonely = msg_of(subject, x);
+    lonely.account = 3;  // an account nobody subscribes in
+    EXPECT_EQ(cluster.at(0).publish(lonely, nullptr), Routed::kNoInterest);
+    EXPECT_TRUE(cluster.at(2).has_interest(2, "orders.x"));
+    EXPECT_FALSE(cluster.at(2).has_interest(3, "orders.x"));
+}
+
 TEST(Switch, MessagesFromOnePublisherArriveInTheOrderSent) {
     SwitchCluster cluster(3);
     FakeSubscriber far(2), near(0);
@@ -233,7 +271,7 @@ TEST(Switch, NoInterestAnywhereIsReportedForNoResponders) {
     requester.subscribe(cluster.at(0), "_INBOX.x", "", "9");
     cluster.settle();
     EXPECT_EQ(cluster.at(0).publish(msg_of("nobody", "q", "_INBOX.x"), &requester), Routed::kNoInterest);
-    const Subscription* inbox = cluster.at(0).find_plain("_INBOX.x", requester);
+    const Subscription* inbox = cluster.at(0).find_plain(kGlobalAccount, "_INBOX.x", requester);
     ASSERT_NE(inbox, nullptr);
     EXPECT_EQ(inbox->sid, "9");
     // With echo off, its own subscription is no interest either.

@@ -1417,7 +1417,7 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     LoadResult result = load(
         "cluster { listen: 0.0.0.0:6222 }\n"
         "tls { cert_file: a }\n"
-        "accounts { A { users: [] } }\n"
+        "accounts { A { imports: [] } }\n"
         "websocket { port: 8080 }\n"
         "leafnodes { port: 7422 }\n"
         "no_header_support: true\n"
@@ -1425,7 +1425,7 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     ASSERT_TRUE(result.status.ok()) << result.status;
     EXPECT_TRUE(result.warnings.empty());
     EXPECT_EQ(result.opts.unsupported_features,
-              (std::vector<std::string>{"cluster", "tls", "accounts", "websocket", "leafnodes",
+              (std::vector<std::string>{"cluster", "tls", "accounts.imports", "websocket", "leafnodes",
                                         "no_header_support"}));
     EXPECT_TRUE(load_ok("no_header_support: false").unsupported_features.empty());
 }
@@ -1715,6 +1715,53 @@ TEST(ConfigFile, UnreadableFileIsAnError) {
     std::vector<std::string> warnings;
     absl::Status status = load_config_file(dir.path(), opts, warnings);  // A directory.
     EXPECT_EQ(status.message(), "error opening config file: " + dir.path() + ": Is a directory");
+}
+
+TEST(ConfigOptions, AccountsHoldTheirUsersAndTheirOrderNumbersThem) {
+    Options opts = load_ok(
+        "authorization { users: [ { user: g, password: x } ] }\n"
+        "accounts {\n"
+        "  A: { users: [ { user: a, password: x }, { nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4 } ] }\n"
+        "  B: { users: [ { user: b, password: x } ], default_permissions: { publish: \"b.>\" } }\n"
+        "  C: {}\n"
+        "}\n"
+        "no_auth_user: b\n");
+    EXPECT_EQ(opts.accounts, (std::vector<std::string>{"A", "B", "C"}));
+    ASSERT_EQ(opts.users.size(), 4u);
+    EXPECT_EQ(opts.users[0].account, "");
+    EXPECT_EQ(opts.users[1].account, "A");
+    EXPECT_EQ(opts.users[2].account, "A");
+    EXPECT_EQ(opts.users[3].account, "B");
+    ASSERT_TRUE(opts.users[3].permissions.has_value());  // the account's default permissions
+    EXPECT_FALSE(opts.users[1].permissions.has_value());
+    EXPECT_TRUE(opts.auth_required());
+    EXPECT_EQ(account_id(opts, ""), 0u);
+    EXPECT_EQ(account_id(opts, "$G"), 0u);
+    EXPECT_EQ(account_id(opts, "A"), 1u);
+    EXPECT_EQ(account_id(opts, "C"), 3u);
+    EXPECT_EQ(load_ok("accounts: [X, Y]").accounts, (std::vector<std::string>{"X", "Y"}));
+    EXPECT_FALSE(load_ok("accounts: { A: {} }").auth_required());  // no users, no authentication
+}
+
+TEST(ConfigOptions, BadAccountsAreRefusedAsNatsServerRefusesThem) {
+    EXPECT_EQ(load_error("accounts { $G: {} }"), "<string>:1:12: \"$G\" is a Reserved Account");
+    EXPECT_EQ(load_error("accounts: [A, A]"), "<string>:1:15: Duplicate Account Entry: A");
+    EXPECT_EQ(load_error("accounts { A: 1 }"), "<string>:1:12: Expected map entries for accounts");
+    EXPECT_EQ(load_error("accounts { A: { users: [ {user: u, password: p} ] }, B: { users: [ {user: u, password: q} ] } }"),
+              "<string>:1:59: Duplicate user \"u\" detected");
+    EXPECT_EQ(load_error("authorization { users: [ {user: u, password: p} ] }\naccounts { A: { users: [ {user: u, password: q} ] } }"),
+              "<string>:2:17: Duplicate user \"u\" detected");
+    EXPECT_EQ(load_error("authorization { user: s, password: p }\naccounts { A: { users: [ {user: u, password: q} ] } }"),
+              "<string>:2:17: Can not have a single user/pass and accounts");
+    EXPECT_EQ(load_error("authorization { token: t }\naccounts { A: { users: [ {user: u, password: q} ] } }"),
+              "<string>:2:17: Can not have a token and accounts");
+    EXPECT_EQ(load_error("accounts { A: { colour: red } }"), "<string>:1:17: unknown field \"colour\"");
+    for (const char* key : {"imports", "exports", "jetstream", "mappings", "limits"}) {
+        Options opts = load_ok(std::string("accounts { A: { ") + key + ": {} } }");
+        EXPECT_EQ(opts.unsupported_features, (std::vector<std::string>{std::string("accounts.") + key}));
+    }
+    // no_auth_user may name an account's user.
+    EXPECT_EQ(load_ok("accounts { A: { users: [ {user: u, password: p} ] } }\nno_auth_user: u").no_auth_user, "u");
 }
 
 }  // namespace

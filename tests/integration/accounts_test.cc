@@ -1,0 +1,186 @@
+// accounts { A: { users: [...] } }: each account is a subject space of its own. Clients of one
+// account never see what another publishes, whatever the subject, wildcard or queue group, on
+// whichever shard they sit; a request into another account finds no responders. Every
+// expectation is nats-server 2.9's behaviour (RT_TEST_SERVER=nats-server runs them there).
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/nats_helpers.h"
+#include "tests/support/raw_client.h"
+#include "tests/support/server_process.h"
+
+namespace ringtail::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kAccountsConfig = R"(
+authorization { users: [ { user: global, password: g } ] }
+accounts {
+  A: { users: [ { user: a1, password: a }, { user: a2, password: a } ] }
+  B: { users: [ { user: b1, password: b }, { user: b2, password: b, permissions: { publish: "orders.>" } } ] }
+}
+)";
+
+ConnectionPtr connect_user(const std::string& url, const char* user, const char* password) {
+    OptionsPtr options = make_options(url);
+    if (!options || natsOptions_SetUserInfo(options.get(), user, password) != NATS_OK) return nullptr;
+    return connect_with(options.get());
+}
+
+struct Clients {
+    ConnectionPtr global, a1, a2, b1, b2;
+};
+
+Clients connect_all(const std::string& url) {
+    return {connect_user(url, "global", "g"), connect_user(url, "a1", "a"), connect_user(url, "a2", "a"),
+            connect_user(url, "b1", "b"), connect_user(url, "b2", "b")};
+}
+
+TEST(Accounts, ClientsOfOneAccountNeverSeeAnothersMessages) {
+    TempFile config(".conf", kAccountsConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    // Several connections per account, so that on Ringtail each account spans both shards.
+    Clients c = connect_all(server->url());
+    ASSERT_TRUE(c.global && c.a1 && c.a2 && c.b1 && c.b2);
+    SubscriptionPtr global_all = subscribe_sync(c.global.get(), ">");
+    SubscriptionPtr a1_all = subscribe_sync(c.a1.get(), ">");
+    SubscriptionPtr a2_orders = subscribe_sync(c.a2.get(), "orders.*");
+    SubscriptionPtr b1_all = subscribe_sync(c.b1.get(), ">");
+    SubscriptionPtr b1_orders = subscribe_sync(c.b1.get(), "orders.new");
+    for (auto* conn : {c.global.get(), c.a1.get(), c.a2.get(), c.b1.get(), c.b2.get()}) {
+        ASSERT_EQ(natsConnection_Flush(conn), NATS_OK);
+    }
+    ASSERT_EQ(natsConnection_PublishString(c.a2.get(), "orders.new", "from A"), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(c.b2.get(), "orders.new", "from B"), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(c.global.get(), "orders.new", "from $G"), NATS_OK);
+    for (auto* conn : {c.a2.get(), c.b2.get(), c.global.get()}) ASSERT_EQ(natsConnection_Flush(conn), NATS_OK);
+
+    auto expect_only = [](natsSubscription* sub, const std::string& payload) {
+        MsgPtr msg = next_msg(sub, 2s);
+        ASSERT_NE(msg, nullptr) << "expected " << payload;
+        EXPECT_EQ(msg_data(msg.get()), payload);
+        EXPECT_EQ(natsMsg_GetSubject(msg.get()), std::string("orders.new"));
+        EXPECT_TRUE(no_more_msgs(sub, 200ms));
+    };
+    expect_only(a1_all.get(), "from A");
+    expect_only(a2_orders.get(), "from A");
+    expect_only(b1_all.get(), "from B");
+    expect_only(b1_orders.get(), "from B");
+    expect_only(global_all.get(), "from $G");
+}
+
+TEST(Accounts, QueueGroupsOfTheSameNameAreSeparatePerAccount) {
+    TempFile config(".conf", kAccountsConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    Clients c = connect_all(server->url());
+    ASSERT_TRUE(c.a1 && c.a2 && c.b1 && c.b2);
+    SubscriptionPtr a1 = queue_subscribe_sync(c.a1.get(), "jobs.run", "workers");
+    SubscriptionPtr a2 = queue_subscribe_sync(c.a2.get(), "jobs.run", "workers");
+    SubscriptionPtr b1 = queue_subscribe_sync(c.b1.get(), "jobs.run", "workers");
+    for (auto* conn : {c.a1.get(), c.a2.get(), c.b1.get()}) ASSERT_EQ(natsConnection_Flush(conn), NATS_OK);
+    constexpr int kJobs = 200;
+    for (int i = 0; i < kJobs; ++i) {
+        ASSERT_EQ(natsConnection_PublishString(c.a1.get(), "jobs.run", "a"), NATS_OK);
+    }
+    ASSERT_EQ(natsConnection_Flush(c.a1.get()), NATS_OK);
+    int in_a = 0;
+    for (natsSubscription* sub : {a1.get(), a2.get()}) {
+        while (MsgPtr msg = next_msg(sub, 300ms)) ++in_a;
+    }
+    EXPECT_EQ(in_a, kJobs);  // each job once, within account A
+    EXPECT_TRUE(no_more_msgs(b1.get(), 200ms));
+}
+
+TEST(Accounts, ARequestIntoAnotherAccountFindsNoResponders) {
+    TempFile config(".conf", kAccountsConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    Clients c = connect_all(server->url());
+    ASSERT_TRUE(c.a1 && c.a2 && c.b1);
+    SubscriptionPtr service = subscribe_sync(c.a1.get(), "service.time");
+    ASSERT_EQ(natsConnection_Flush(c.a1.get()), NATS_OK);
+    std::thread responder([&] {
+        MsgPtr request = next_msg(service.get(), 3s);
+        if (request) natsConnection_PublishString(c.a1.get(), natsMsg_GetReply(request.get()), "noon");
+        natsConnection_Flush(c.a1.get());
+    });
+    natsMsg* reply = nullptr;
+    EXPECT_EQ(natsConnection_RequestString(&reply, c.b1.get(), "service.time", "?", 1000), NATS_NO_RESPONDERS);
+    ASSERT_EQ(natsConnection_RequestString(&reply, c.a2.get(), "service.time", "?", 2000), NATS_OK);
+    EXPECT_EQ(msg_data(reply), "noon");
+    natsMsg_Destroy(reply);
+    responder.join();
+}
+
+TEST(Accounts, NoAuthUserCanBeAnAccountsUser) {
+    TempFile config(".conf", kAccountsConfig + "no_auth_user: b1\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr anonymous = connect(server->url());
+    ConnectionPtr b2 = connect_user(server->url(), "b2", "b");
+    ASSERT_TRUE(anonymous && b2);
+    SubscriptionPtr sub = subscribe_sync(anonymous.get(), "orders.>");
+    ASSERT_EQ(natsConnection_Flush(anonymous.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(b2.get(), "orders.x", "to B"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(b2.get()), NATS_OK);
+    MsgPtr msg = next_msg(sub.get(), 2s);
+    ASSERT_NE(msg, nullptr);
+    EXPECT_EQ(msg_data(msg.get()), "to B");
+}
+
+TEST(Accounts, AReloadThatMovesAUserToAnotherAccountClosesItsConnection) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server 2.9 closes every client when its users change";
+    TempFile config(".conf", "accounts {\n  A: { users: [ { user: u, password: p }, { user: v, password: p } ] }\n  B: {}\n}\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient moved, stays;
+    for (auto [raw, user] : {std::pair{&moved, "u"}, std::pair{&stays, "v"}}) {
+        ASSERT_TRUE(raw->connect(server->port()));
+        ASSERT_TRUE(raw->read_info());
+        ASSERT_TRUE(raw->send(std::string("CONNECT {\"verbose\":false,\"user\":\"") + user +
+                              "\",\"pass\":\"p\"}\r\nSUB x 1\r\nPING\r\n"));
+        ASSERT_TRUE(raw->read_until("PONG\r\n")) << raw->received();
+        raw->clear_received();
+    }
+    { std::ofstream(config.path()) << "accounts {\n  A: { users: [ { user: v, password: p } ] }\n  B: { users: [ { user: u, password: p } ] }\n}\n"; }
+    ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
+    EXPECT_TRUE(moved.read_until("-ERR 'Authorization Violation'\r\n")) << moved.received();
+    // The user that stayed keeps its connection and its subscription.
+    ASSERT_TRUE(stays.send("PUB x 2\r\nhi\r\nPING\r\n"));
+    EXPECT_TRUE(stays.read_until("PONG\r\n")) << stays.received();
+    EXPECT_NE(stays.received().find("MSG x 1 2\r\nhi\r\n"), std::string::npos) << stays.received();
+}
+
+TEST(Accounts, ABadAccountsBlockIsAConfigError) {
+    for (const std::string& text : {
+             std::string("accounts { $G: {} }\n"),
+             std::string("accounts { A: { users: [ {user: u, password: p} ] }, B: { users: [ {user: u, password: q} ] } }\n"),
+             std::string("authorization { token: t }\naccounts { A: { users: [ {user: u, password: q} ] } }\n"),
+         }) {
+        TempFile config(".conf", text);
+        auto server = ServerProcess::start_under_test({"-c", config.path()});
+        if (server == nullptr) continue;  // refused at start: what is expected
+        EXPECT_NE(server->stop(SIGTERM), 0) << "started with " << text;
+        ADD_FAILURE() << "accepted " << text;
+    }
+}
+
+TEST(Accounts, JetStreamWithAccountsIsRefusedNotRunForTheWrongAccount) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server runs JetStream only for accounts whose config enables it";
+    TempFile config(".conf", kAccountsConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path(), "-js"});
+    ASSERT_EQ(server, nullptr);
+}
+
+}  // namespace
+}  // namespace ringtail::test
