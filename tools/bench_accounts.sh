@@ -7,6 +7,7 @@
 # Every user has allow and deny lists on publish and subscribe. For each run it prints the
 # rate ringtail-bench reports and the server's CPU time (utime+stime from /proc) per message.
 #   tools/bench_accounts.sh [ROUNDS] [COUNT] [SCENARIOS...]   (defaults: 3 3000000 pubsub queue)
+# More ringtail-bench flags through BENCH_FLAGS, e.g. BENCH_FLAGS="--client libnats".
 # Needs a release build (cmake --preset release && cmake --build --preset release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,8 @@ while True:
         sleep 0.3
     fi
     local before; before=$(cpu_ticks "$pid")
-    local out; out=$("$bench" "$scenario" --url "nats://u:p@127.0.0.1:$port" --size 128 --count "$count" --json)
+    # shellcheck disable=SC2086
+    local out; out=$("$bench" "$scenario" --url "nats://u:p@127.0.0.1:$port" --size 128 --count "$count" --json ${BENCH_FLAGS:-})
     local after; after=$(cpu_ticks "$pid")
     [ -n "$listener" ] && kill "$listener" 2>/dev/null && wait "$listener" 2>/dev/null || true
     kill "$pid"; wait "$pid" 2>/dev/null || true
