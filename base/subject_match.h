@@ -1,6 +1,9 @@
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace ringtail::base {
 
@@ -20,6 +23,69 @@ inline bool subject_matches(std::string_view pattern, std::string_view subject) 
         pattern.remove_prefix(pattern_dot + 1);
         subject.remove_prefix(subject_dot + 1);
     }
+}
+
+// The tokens of a subject or pattern ("a.*.>" -> a, *, >).
+inline std::vector<std::string_view> subject_tokens(std::string_view subject) {
+    std::vector<std::string_view> tokens;
+    while (true) {
+        size_t dot = subject.find('.');
+        tokens.push_back(subject.substr(0, dot));
+        if (dot == std::string_view::npos) return tokens;
+        subject.remove_prefix(dot + 1);
+    }
+}
+
+// The pattern matching exactly the subjects both patterns match, or nullopt if none does
+// ("a.*" and "*.b": "a.b"; "a.>" and "*.b.c": "a.b.c").
+inline std::optional<std::string> pattern_intersection(std::string_view first, std::string_view second) {
+    std::vector<std::string_view> p = subject_tokens(first);
+    std::vector<std::string_view> q = subject_tokens(second);
+    std::string out;
+    auto add = [&out](std::string_view token) {
+        if (!out.empty()) out += '.';
+        out += token;
+    };
+    for (size_t i = 0;; ++i) {
+        if (i == p.size() || i == q.size()) return i == p.size() && i == q.size() ? std::optional(out) : std::nullopt;
+        if (p[i] == ">" || q[i] == ">") {
+            const auto& rest = p[i] == ">" ? q : p;
+            for (size_t j = i; j < rest.size(); ++j) add(rest[j]);
+            return out;
+        }
+        if (p[i] == "*") {
+            add(q[i]);
+        } else if (q[i] == "*" || p[i] == q[i]) {
+            add(p[i]);
+        } else {
+            return std::nullopt;
+        }
+    }
+}
+
+// Whether `to` has the wildcards `from` has, in the same order: what a subject mapping from
+// one to the other needs ("a.*.>" to "b.c.*.>").
+inline bool same_wildcards(std::string_view from, std::string_view to) {
+    std::string wild_from, wild_to;
+    for (std::string_view token : subject_tokens(from)) {
+        if (token == "*" || token == ">") wild_from += token;
+    }
+    for (std::string_view token : subject_tokens(to)) {
+        if (token == "*" || token == ">") wild_to += token;
+    }
+    return wild_from == wild_to;
+}
+
+// Whether every subject `inner` matches, `outer` matches too ("a.b" and "a.*" in "a.>").
+inline bool pattern_is_subset(std::string_view inner, std::string_view outer) {
+    std::vector<std::string_view> p = subject_tokens(inner);
+    std::vector<std::string_view> q = subject_tokens(outer);
+    for (size_t i = 0; i < q.size(); ++i) {
+        if (q[i] == ">") return i < p.size();
+        if (i == p.size() || p[i] == ">") return false;
+        if (q[i] != "*" && (p[i] == "*" || p[i] != q[i])) return false;
+    }
+    return p.size() == q.size();
 }
 
 }  // namespace ringtail::base

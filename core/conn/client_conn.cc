@@ -167,7 +167,11 @@ void ClientConn::on_tick(Clock::time_point now) {
 
 void ClientConn::release_subscriptions() {
     for (auto& [sid, sub] : subs_) host_.unsubscribe(*sub);
+    for (auto& [sid, shadows] : shadows_) {
+        for (auto& shadow : shadows) host_.unsubscribe(*shadow);
+    }
     subs_.clear();
+    shadows_.clear();
     socket_.stop_recv();
     request_send();  // what is queued is sent, then can_free() closes the socket
 }
@@ -265,30 +269,40 @@ bool ClientConn::queued_output() {
 // ---------------------------------------------------------------------------------------------
 // Subscriber
 
-Subscriber::Delivery ClientConn::deliver(Subscription& sub, const MsgView& msg) {
+Subscriber::Delivery ClientConn::deliver(Subscription& via, const MsgView& msg) {
+    // A stand-in delivers for its parent, under the subject the imports map the message to.
+    Subscription& sub = via.parent != nullptr ? *via.parent : via;
     if (sub.expired || closing_) return Delivery::kRefused;
+    std::string mapped;
+    std::string_view subject = msg.subject_shown();
+    if (!via.maps.empty()) {
+        mapped = subject;
+        for (const SubjectMap* map : via.maps) mapped = map->apply(mapped);
+        subject = mapped;
+    }
     if (permissions_) {
-        if (permissions_->delivery_denied(sub.subject, msg.subject)) return Delivery::kRefused;
+        if (permissions_->delivery_denied(sub.subject, via.maps.empty() ? msg.subject : subject)) return Delivery::kRefused;
         permissions_->delivered(msg.reply);
     }
     if (!msg.has_headers) {
-        proto::append_msg(out_, msg.subject_shown(), sub.sid, msg.reply, msg.payload, msg.total_size_text);
+        proto::append_msg(out_, subject, sub.sid, msg.reply, msg.payload, msg.total_size_text);
     } else if (options_.headers) {
-        proto::append_hmsg(out_, msg.subject_shown(), sub.sid, msg.reply, msg.headers, msg.payload, msg.header_size_text,
+        proto::append_hmsg(out_, subject, sub.sid, msg.reply, msg.headers, msg.payload, msg.header_size_text,
                            msg.total_size_text);
     } else {
         // A subscriber without header support gets the payload alone.
-        proto::append_msg(out_, msg.subject_shown(), sub.sid, msg.reply, msg.payload);
+        proto::append_msg(out_, subject, sub.sid, msg.reply, msg.payload);
     }
     if (tracing_) {
-        trace("->>", "MSG",
-              std::string(msg.subject_shown()) + " " + sub.sid + " " + std::to_string(msg.headers.size() + msg.payload.size()));
+        trace("->>", "MSG", std::string(subject) + " " + sub.sid + " " + std::to_string(msg.headers.size() + msg.payload.size()));
     }
     ++sub.delivered;
     ++traffic_.out_msgs;
     traffic_.out_bytes += msg.headers.size() + msg.payload.size();
     queued_output();
-    return sub.max_msgs > 0 && sub.delivered >= sub.max_msgs ? Delivery::kDeliveredLast : Delivery::kDelivered;
+    if (sub.max_msgs == 0 || sub.delivered < sub.max_msgs) return Delivery::kDelivered;
+    sub.expired = true;  // the parent too, when a stand-in took the last one (expired() removes it)
+    return Delivery::kDeliveredLast;
 }
 
 bool ClientConn::accepts(const Subscription&, const Subscriber* origin) const {
@@ -296,7 +310,57 @@ bool ClientConn::accepts(const Subscription&, const Subscriber* origin) const {
     return !(origin == this && !options_.echo);
 }
 
-void ClientConn::expired(Subscription& sub) { subs_.erase(sub.sid); }
+void ClientConn::expired(Subscription& sub) {
+    // Routing has removed `sub` itself; the rest of its family goes here.
+    std::string sid = sub.sid;
+    Subscription* parent = sub.parent;
+    if (parent != nullptr) {
+        host_.unsubscribe(*parent);
+    }
+    if (auto it = shadows_.find(sid); it != shadows_.end()) {
+        for (auto& shadow : it->second) {
+            if (shadow.get() != &sub) host_.unsubscribe(*shadow);
+        }
+        shadows_.erase(it);
+    }
+    subs_.erase(sid);
+}
+
+void ClientConn::add_shadows(Subscription& parent, uint32_t account, const std::string& pattern,
+                             const std::vector<const SubjectMap*>& maps, int depth) {
+    constexpr int kImportDepthMax = 8;  // the config refuses cycles; this bounds the rest
+    if (depth >= kImportDepthMax) return;
+    for (const ImportedStream& imported : host_.stream_imports(account)) {
+        std::optional<std::string> wanted = imported.map.reverse(pattern);
+        if (!wanted) continue;
+        auto shadow = std::make_unique<Subscription>();
+        shadow->owner = this;
+        shadow->account = imported.from_account;
+        shadow->subject = std::move(*wanted);
+        // One group per importing account and name, apart from the exporter's own groups (a
+        // space never appears in a queue name a client sends).
+        if (!parent.queue.empty()) shadow->queue = std::to_string(parent.account) + " " + parent.queue;
+        shadow->sid = parent.sid;
+        shadow->parent = &parent;
+        shadow->maps.push_back(&imported.map);
+        shadow->maps.insert(shadow->maps.end(), maps.begin(), maps.end());
+        Subscription& added = *shadow;
+        shadows_[parent.sid].push_back(std::move(shadow));
+        host_.subscribe(added);
+        add_shadows(parent, imported.from_account, added.subject, added.maps, depth + 1);
+    }
+}
+
+void ClientConn::remove_subscription(const std::string& sid) {
+    if (auto it = shadows_.find(sid); it != shadows_.end()) {
+        for (auto& shadow : it->second) host_.unsubscribe(*shadow);
+        shadows_.erase(it);
+    }
+    if (auto it = subs_.find(sid); it != subs_.end()) {
+        host_.unsubscribe(*it->second);
+        subs_.erase(it);
+    }
+}
 
 std::chrono::steady_clock::duration ClientConn::backed_up_for() const {
     // nats-server's stall: from half of max_pending on, 100 ms plus 100 ms per further
@@ -596,6 +660,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         sub.queue = op.queue;
         sub.sid = op.sid;
         host_.subscribe(sub);
+        add_shadows(sub, account_, sub.subject, {}, 0);
         interest_seq_needed_ = host_.interest_seq_sent();
     }
     if (options_.verbose) {
@@ -617,8 +682,7 @@ Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
         if (op.max_msgs > 0 && op.max_msgs > sub.delivered) {
             sub.max_msgs = op.max_msgs;
         } else {
-            host_.unsubscribe(sub);
-            subs_.erase(it);
+            remove_subscription(std::string(op.sid));
             interest_seq_needed_ = host_.interest_seq_sent();
         }
     }

@@ -8,6 +8,7 @@
 #include "base/string_map.h"
 #include "core/auth/permissions.h"
 #include "core/monitor/figures.h"
+#include "core/route/subject_map.h"
 #include "core/route/subscription.h"
 #include "io/socket.h"
 #include "proto/config/options.h"
@@ -38,6 +39,8 @@ public:
     virtual uint64_t interest_seq_sent() const = 0;
     virtual bool interest_applied(uint64_t seq) const = 0;
     virtual const Subscription* find_plain(std::string_view subject, const ClientConn& owner) = 0;
+    // The stream imports of `account` (fixed for the process's life).
+    virtual const std::vector<ImportedStream>& stream_imports(uint32_t account) const = 0;
 
     // Checks `password` against the bcrypt `hash` off the loop; the verdict comes back with
     // ClientConn::on_password_verified().
@@ -167,6 +170,12 @@ private:
     // Takes on `user`'s account and permissions; kFailed if a reload moved a connection that
     // has subscriptions to another account.
     Auth grant(const config::User& user);
+    // Subscribes the stand-ins `parent` needs in the accounts `account` imports streams from
+    // (and, for chained imports, theirs), `maps` being how subjects map from `account` on.
+    void add_shadows(Subscription& parent, uint32_t account, const std::string& pattern,
+                     const std::vector<const SubjectMap*>& maps, int depth);
+    // Unsubscribes `sid` and its stand-ins.
+    void remove_subscription(const std::string& sid);
     // -ERR and an ERR log line as nats-server's pubPermissionViolation / subPermissionViolation.
     void permission_violation(std::string_view error, std::string_view log);
     // Who the client is in those lines: Nkey "U...", User "name" or User "N/A".
@@ -191,6 +200,8 @@ private:
     uint32_t account_ = kGlobalAccount;  // the subject space it publishes and subscribes in
 
     base::StringMap<std::unique_ptr<Subscription>> subs_;
+    // By sid: the stand-ins the account's stream imports need for that subscription.
+    base::StringMap<std::vector<std::unique_ptr<Subscription>>> shadows_;
 
     // Output: out_ collects this turn's frames; sending_ is the buffer a send is working on.
     std::string out_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ringtail::core {
 
@@ -36,6 +37,7 @@ struct MsgView {
 inline constexpr uint32_t kGlobalAccount = 0;
 
 struct Subscription;
+class SubjectMap;
 
 // What routing did with a published message.
 enum class Routed : uint8_t {
@@ -83,6 +85,10 @@ struct Subscription {
     int64_t max_msgs = 0;  // 0: no auto-unsubscribe
     int64_t delivered = 0;
     bool expired = false;  // reached max_msgs; removed right after the current delivery
+    // A stream import's stand-in: a subscription of another account whose messages go to
+    // `parent` (same owner, sid, max and count), their subjects mapped by `maps` in order.
+    Subscription* parent = nullptr;
+    std::vector<const SubjectMap*> maps;
 };
 
 }  // namespace ringtail::core

@@ -85,6 +85,9 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
                     now.max_file_store_bytes != fresh.max_file_store_bytes)) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream max memory and max store");
     }
+    if (refused && (now.stream_exports != fresh.stream_exports || now.stream_imports != fresh.stream_imports)) {
+        refused = fail(Errc::kUnsupported, "config reload not supported for account exports and imports");
+    }
     // Ringtail's own: the shards and their cores are fixed for the process's life.
     fixed("Shards", now.shards, fresh.shards);
     fixed("Cpus", now.cpus, fresh.cpus);

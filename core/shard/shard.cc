@@ -69,9 +69,21 @@ Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
       listen_fd_(listen_fd),
       mesh_(index, links, *this),
       switch_(mesh_, uint64_t{index} * 7919 + 17),
-      tick_([this] { on_tick(); }) {}
+      tick_([this] { on_tick(); }) {
+    for (const config::StreamImport& imported : options_.stream_imports) {
+        uint32_t account = config::account_id(options_, imported.account);
+        if (account >= stream_imports_.size()) stream_imports_.resize(account + 1);
+        stream_imports_[account].push_back(
+            {config::account_id(options_, imported.from_account), SubjectMap(imported.subject, imported.to)});
+    }
+}
 
 Shard::~Shard() = default;
+
+const std::vector<ImportedStream>& Shard::stream_imports(uint32_t account) const {
+    static const std::vector<ImportedStream> kNone;
+    return account < stream_imports_.size() ? stream_imports_[account] : kNone;
+}
 
 Result<void, Error> Shard::run(js::ShardSetup js_setup) {
     Result<void, Error> started = start(js_setup);

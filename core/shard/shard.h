@@ -104,6 +104,7 @@ private:
     const Subscription* find_plain(std::string_view subject, const ClientConn& owner) override {
         return switch_.find_plain(owner.account(), subject, owner);
     }
+    const std::vector<ImportedStream>& stream_imports(uint32_t account) const override;
     void verify_password(ClientConn& conn, std::string hash, std::string password) override;
     void want_send(ClientConn& conn) override { dirty_.push_back(&conn); }
     void want_recv(ClientConn& conn) override { rearm_.push_back(&conn); }
@@ -134,6 +135,7 @@ private:
     const uint32_t index_;
     // This shard's copy of the options: a reload replaces it on the shard's thread.
     config::Options options_;
+    std::vector<std::vector<ImportedStream>> stream_imports_;  // by importing account; fixed at start
     bool lame_duck_ = false;
     int listen_fd_;
     bool accepting_ = false;

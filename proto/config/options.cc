@@ -15,7 +15,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/subject_match.h"
 #include "proto/config/conf.h"
+#include "proto/subject.h"
 
 // Maps a parsed nats-conf tree onto Options, following nats-server's processConfigFileLine
 // (server/opts.go): keys are matched case-insensitively, a zero limit means "the default", and
@@ -121,6 +123,7 @@ class OptionsLoader {
     void apply_root(const Value& root) {
         for (const MapEntry& entry : root.map) apply_top(entry);
         merge_account_users();
+        check_exports_and_imports();
         // nats-server's validateNoAuthUser.
         if (!opts_.no_auth_user.empty()) {
             bool named = std::any_of(opts_.users.begin(), opts_.users.end(),
@@ -275,6 +278,11 @@ class OptionsLoader {
     // Adds the accounts' users to the authorization block's, checking them as nats-server's
     // parseAccounts does (unique names and nkeys across both; no single user or token beside).
     void merge_account_users();
+    void parse_exports(const std::string& account, const MapEntry& entry);
+    void parse_imports(const std::string& account, const MapEntry& entry);
+    // Each import against the exports, as nats-server's parseAccounts checks them once every
+    // account is known; the imports that pass keep `to` as the full pattern.
+    void check_exports_and_imports();
     std::optional<User> parse_user(const Value& item);
     std::optional<Permissions> parse_permissions(const MapEntry& entry);
     std::optional<SubjectPermission> parse_subject_permission(const MapEntry& entry);
@@ -291,6 +299,8 @@ class OptionsLoader {
     bool store_dir_seen_ = false;
     std::vector<User> account_users_;
     SourcePos account_users_pos_;
+    std::vector<SourcePos> export_pos_;                   // by stream export
+    std::vector<std::pair<SourcePos, bool>> import_pos_;  // by stream import: where, and prefix or not
 };
 
 void OptionsLoader::apply_top(const MapEntry& entry) {
@@ -548,6 +558,10 @@ void OptionsLoader::apply_authorization(const MapEntry& entry) {
 
 void OptionsLoader::apply_accounts(const MapEntry& entry) {
     opts_.accounts.clear();
+    opts_.stream_exports.clear();
+    opts_.stream_imports.clear();
+    export_pos_.clear();
+    import_pos_.clear();
     account_users_.clear();
     auto declare = [&](const SourcePos& pos, const std::string& name) {
         if (name == "$G") {
@@ -598,8 +612,11 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
                 }
             } else if (key == "default_permissions") {
                 default_permissions = parse_permissions(field);
-            } else if (key == "nkey" || key == "imports" || key == "exports" || key == "jetstream" ||
-                       key == "mappings" || key == "maps" || key == "limits") {
+            } else if (key == "exports") {
+                parse_exports(account.key, field);
+            } else if (key == "imports") {
+                parse_imports(account.key, field);
+            } else if (key == "nkey" || key == "jetstream" || key == "mappings" || key == "maps" || key == "limits") {
                 unsupported("accounts." + key);
             } else if (!field.used_as_variable) {
                 error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
@@ -611,6 +628,196 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
             account_users_.push_back(std::move(user));
         }
     }
+}
+
+std::optional<std::vector<std::string>> string_list(const Value& value) {
+    std::vector<std::string> out;
+    if (value.kind == ValueKind::kString) return std::vector<std::string>{value.text};
+    if (value.kind != ValueKind::kArray) return std::nullopt;
+    for (const Value& item : value.array) {
+        if (item.kind != ValueKind::kString) return std::nullopt;
+        out.push_back(item.text);
+    }
+    return out;
+}
+
+void OptionsLoader::parse_exports(const std::string& account, const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kArray) {
+        error(entry.key_pos, absl::StrCat("Exports should be an array, got ", describe(entry.value)));
+        return;
+    }
+    for (const Value& item : entry.value.array) {
+        if (item.kind != ValueKind::kMap) {
+            error(item.pos, absl::StrCat("Export Items should be a map with type entry, got ", describe(item)));
+            continue;
+        }
+        StreamExport exported;
+        exported.account = account;
+        bool stream = false;
+        for (const MapEntry& field : item.map) {
+            const std::string key = absl::AsciiStrToLower(field.key);
+            if (key == "stream") {
+                if (field.value.kind != ValueKind::kString) {
+                    error(field.key_pos, absl::StrCat("Expected stream name to be string, got ", describe(field.value)));
+                    continue;
+                }
+                exported.subject = field.value.text;
+                stream = true;
+            } else if (key == "accounts") {
+                auto names = string_list(field.value);
+                if (!names) {
+                    wrong_kind(field, "a list of account names");
+                    continue;
+                }
+                exported.accounts = std::move(*names);
+            } else if (key == "service") {
+                unsupported("accounts.exports.service");
+            } else if (!field.used_as_variable) {
+                unsupported("accounts.exports." + key);
+            }
+        }
+        if (stream) {
+            export_pos_.push_back(item.pos);
+            opts_.stream_exports.push_back(std::move(exported));
+        }
+    }
+}
+
+void OptionsLoader::parse_imports(const std::string& account, const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kArray) {
+        error(entry.key_pos, absl::StrCat("Imports should be an array, got ", describe(entry.value)));
+        return;
+    }
+    for (const Value& item : entry.value.array) {
+        if (item.kind != ValueKind::kMap) {
+            error(item.pos, absl::StrCat("Import Items should be a map with type entry, got ", describe(item)));
+            continue;
+        }
+        StreamImport imported;
+        imported.account = account;
+        bool stream = false;
+        std::optional<std::string> prefix;
+        std::optional<std::string> to;
+        for (const MapEntry& field : item.map) {
+            const std::string key = absl::AsciiStrToLower(field.key);
+            if (key == "stream") {
+                if (field.value.kind != ValueKind::kMap) {
+                    error(field.key_pos, absl::StrCat("Stream entry should be an account map, got ", describe(field.value)));
+                    continue;
+                }
+                for (const MapEntry& part : field.value.map) {
+                    const std::string name = absl::AsciiStrToLower(part.key);
+                    if ((name == "account" || name == "subject") && part.value.kind == ValueKind::kString) {
+                        (name == "account" ? imported.from_account : imported.subject) = part.value.text;
+                    } else if (name != "account" && name != "subject" && !part.used_as_variable) {
+                        error(part.key_pos, absl::StrCat("unknown field \"", part.key, "\""));
+                    }
+                }
+                if (imported.from_account.empty() || imported.subject.empty()) {
+                    error(field.key_pos, "Expect an account name and a subject");
+                    continue;
+                }
+                stream = true;
+            } else if (key == "prefix" || key == "to") {
+                if (field.value.kind != ValueKind::kString) {
+                    wrong_kind(field, "a string");
+                    continue;
+                }
+                (key == "prefix" ? prefix : to) = field.value.text;
+            } else if (key == "service") {
+                unsupported("accounts.imports.service");
+            } else if (!field.used_as_variable) {
+                unsupported("accounts.imports." + key);
+            }
+        }
+        if (!stream) continue;
+        if (prefix && to) {
+            error(item.pos, "Stream import can not have a 'prefix' and a 'to' property");
+            continue;
+        }
+        imported.to = prefix ? *prefix : to ? *to : imported.subject;
+        import_pos_.push_back({item.pos, prefix.has_value()});
+        opts_.stream_imports.push_back(std::move(imported));
+    }
+}
+
+void OptionsLoader::check_exports_and_imports() {
+    auto defined = [this](const std::string& name) {
+        return std::find(opts_.accounts.begin(), opts_.accounts.end(), name) != opts_.accounts.end();
+    };
+    for (size_t i = 0; i < opts_.stream_exports.size(); ++i) {
+        for (const std::string& name : opts_.stream_exports[i].accounts) {
+            if (!defined(name)) error(export_pos_[i], absl::StrCat("\"", name, "\" account not defined for stream export"));
+        }
+    }
+    std::vector<StreamImport> kept;
+    std::vector<SourcePos> kept_pos;
+    for (size_t i = 0; i < opts_.stream_imports.size(); ++i) {
+        StreamImport imported = opts_.stream_imports[i];
+        auto [pos, prefixed] = import_pos_[i];
+        if (!defined(imported.from_account)) {
+            error(pos, absl::StrCat("\"", imported.from_account, "\" account not defined for stream import"));
+            continue;
+        }
+        auto fail = [&](std::string_view why) {
+            error(pos, absl::StrCat("Error adding stream import \"", imported.subject, "\": ", av(why)));
+        };
+        if (prefixed) {
+            if (imported.to.find_first_of("*>") != std::string::npos) {
+                fail("stream import prefix can not contain wildcard tokens");
+                continue;
+            }
+            if (!imported.to.ends_with('.')) imported.to += '.';
+            imported.to += imported.subject;
+        }
+        bool authorized = proto::is_valid_subject(imported.subject) &&
+                          std::any_of(opts_.stream_exports.begin(), opts_.stream_exports.end(), [&](const StreamExport& e) {
+                              return e.account == imported.from_account &&
+                                     base::pattern_is_subset(imported.subject, e.subject) &&
+                                     (e.accounts.empty() || std::find(e.accounts.begin(), e.accounts.end(),
+                                                                      imported.account) != e.accounts.end());
+                          });
+        if (!authorized) {
+            fail("stream import not authorized");
+            continue;
+        }
+        if (!proto::is_valid_subject(imported.to) || !base::same_wildcards(imported.subject, imported.to)) {
+            fail(absl::StrCat("failed to create mapping transform for stream import subject \"", imported.subject,
+                              "\" to \"", imported.to, "\": its wildcards must be the subject's, in order"));
+            continue;
+        }
+        bool duplicate = std::any_of(kept.begin(), kept.end(), [&](const StreamImport& other) {
+            return other.account == imported.account && other.from_account == imported.from_account &&
+                   other.subject == imported.subject;
+        });
+        if (duplicate) {
+            fail("stream import already exists");
+            continue;
+        }
+        kept.push_back(std::move(imported));
+        kept_pos.push_back(pos);
+    }
+    // A cycle: messages that an import brings in reach, through other imports, the account they
+    // came from.
+    for (size_t i = 0; i < kept.size(); ++i) {
+        const StreamImport& imported = kept[i];
+        std::vector<std::pair<std::string, std::string>> todo{{imported.from_account, imported.subject}};
+        for (size_t steps = 0; !todo.empty() && steps < 1000; ++steps) {
+            auto [account, subject] = todo.back();
+            todo.pop_back();
+            for (const StreamImport& next : kept) {
+                if (next.account != account || !base::pattern_intersection(next.to, subject)) continue;
+                if (next.from_account == imported.account) {
+                    error(kept_pos[i],
+                          absl::StrCat("Error adding stream import \"", imported.subject, "\": import forms a cycle"));
+                    opts_.stream_imports.clear();
+                    return;
+                }
+                todo.push_back({next.from_account, next.subject});
+            }
+        }
+    }
+    opts_.stream_imports = std::move(kept);
 }
 
 void OptionsLoader::merge_account_users() {

@@ -42,6 +42,27 @@ struct User {
     bool operator==(const User&) const = default;
 };
 
+// An account's exports: [{ stream: "subject", accounts: [...] }]: messages on `subject`
+// (a pattern) that the listed accounts (all, when none is listed) may import.
+struct StreamExport {
+    std::string account;  // the exporting account
+    std::string subject;
+    std::vector<std::string> accounts;
+    bool operator==(const StreamExport&) const = default;
+};
+
+// An account's imports: [{ stream: { account, subject }, prefix | to }]: messages published
+// in `from_account` on `subject` are delivered to this account's subscribers on `to` (the
+// subject itself, the prefix and a dot before it, or the `to` pattern, whose wildcards take
+// the subject's in order).
+struct StreamImport {
+    std::string account;  // the importing account
+    std::string from_account;
+    std::string subject;
+    std::string to;
+    bool operator==(const StreamImport&) const = default;
+};
+
 // Everything a user can set on the command line or in a config file, with nats-server's
 // defaults (server/const.go, server/opts.go). Plain data: the server reads it at start.
 struct Options {
@@ -78,6 +99,8 @@ struct Options {
     std::vector<User> users;  // authorization { users: [...] } and every account's users
     // accounts { NAME: {...} }: each account's own subject space, in the config's order.
     std::vector<std::string> accounts;
+    std::vector<StreamExport> stream_exports;
+    std::vector<StreamImport> stream_imports;
     std::string no_auth_user;  // the user a client that sends no credentials is
     // Whether clients must authenticate: a user, a token or a users list is configured.
     bool auth_required() const { return !user.empty() || !token.empty() || !users.empty(); }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -159,6 +160,116 @@ TEST(Accounts, AReloadThatMovesAUserToAnotherAccountClosesItsConnection) {
     ASSERT_TRUE(stays.send("PUB x 2\r\nhi\r\nPING\r\n"));
     EXPECT_TRUE(stays.read_until("PONG\r\n")) << stays.received();
     EXPECT_NE(stays.received().find("MSG x 1 2\r\nhi\r\n"), std::string::npos) << stays.received();
+}
+
+const std::string kImportsConfig = R"(
+accounts {
+  A: {
+    users: [ { user: a, password: a } ]
+    exports: [ { stream: "orders.>" }, { stream: "private.>", accounts: [B] } ]
+  }
+  B: {
+    users: [ { user: b, password: b }, { user: b2, password: b } ]
+    imports: [
+      { stream: { account: A, subject: "orders.>" }, prefix: "a" }
+      { stream: { account: A, subject: "private.>" } }
+    ]
+  }
+  C: {
+    users: [ { user: c, password: c } ]
+    imports: [ { stream: { account: A, subject: "orders.*.new" }, to: "neworders.*" } ]
+  }
+}
+)";
+
+// Next message's subject and payload, "" on a timeout.
+std::string next_of(natsSubscription* sub) {
+    MsgPtr msg = next_msg(sub, 2s);
+    return msg ? std::string(natsMsg_GetSubject(msg.get())) + " " + std::string(msg_data(msg.get())) : "";
+}
+
+TEST(Accounts, AStreamImportDeliversTheExportersMessagesUnderItsOwnSubjects) {
+    TempFile config(".conf", kImportsConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr a = connect_user(server->url(), "a", "a"), b = connect_user(server->url(), "b", "b"),
+                  c = connect_user(server->url(), "c", "c");
+    ASSERT_TRUE(a && b && c);
+    SubscriptionPtr a_orders = subscribe_sync(a.get(), "orders.>");
+    SubscriptionPtr b_prefixed = subscribe_sync(b.get(), "a.orders.*.new");
+    SubscriptionPtr b_all = subscribe_sync(b.get(), ">");
+    SubscriptionPtr c_new = subscribe_sync(c.get(), "neworders.*");
+    SubscriptionPtr c_all = subscribe_sync(c.get(), ">");
+    for (auto* conn : {a.get(), b.get(), c.get()}) ASSERT_EQ(natsConnection_Flush(conn), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "orders.eu.new", "1"), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "orders.us.paid", "2"), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "private.x", "3"), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "other", "4"), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(b.get(), "orders.b.new", "5"), NATS_OK);  // B's own space
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(b.get()), NATS_OK);
+
+    EXPECT_EQ(next_of(a_orders.get()), "orders.eu.new 1");
+    EXPECT_EQ(next_of(a_orders.get()), "orders.us.paid 2");
+    EXPECT_TRUE(no_more_msgs(a_orders.get(), 200ms));
+    EXPECT_EQ(next_of(b_prefixed.get()), "a.orders.eu.new 1");
+    EXPECT_TRUE(no_more_msgs(b_prefixed.get(), 200ms));
+    std::vector<std::string> b_got;
+    while (MsgPtr msg = next_msg(b_all.get(), 300ms)) {
+        b_got.push_back(std::string(natsMsg_GetSubject(msg.get())) + " " + std::string(msg_data(msg.get())));
+    }
+    std::sort(b_got.begin(), b_got.end());
+    EXPECT_EQ(b_got, (std::vector<std::string>{"a.orders.eu.new 1", "a.orders.us.paid 2", "orders.b.new 5", "private.x 3"}));
+    EXPECT_EQ(next_of(c_new.get()), "neworders.eu 1");
+    EXPECT_TRUE(no_more_msgs(c_new.get(), 200ms));
+    EXPECT_EQ(next_of(c_all.get()), "neworders.eu 1");
+    EXPECT_TRUE(no_more_msgs(c_all.get(), 200ms));
+}
+
+TEST(Accounts, AnImportedStreamReachesAQueueGroupOnceAndCountsTowardsAutoUnsubscribe) {
+    TempFile config(".conf", kImportsConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr a = connect_user(server->url(), "a", "a"), b = connect_user(server->url(), "b", "b"),
+                  b2 = connect_user(server->url(), "b2", "b");
+    ASSERT_TRUE(a && b && b2);
+    SubscriptionPtr w1 = queue_subscribe_sync(b.get(), "a.orders.>", "workers");
+    SubscriptionPtr w2 = queue_subscribe_sync(b2.get(), "a.orders.>", "workers");
+    SubscriptionPtr two = subscribe_sync(b.get(), "a.orders.>");
+    ASSERT_EQ(natsSubscription_AutoUnsubscribe(two.get(), 2), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(b.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(b2.get()), NATS_OK);
+    constexpr int kOrders = 100;
+    for (int i = 0; i < kOrders; ++i) ASSERT_EQ(natsConnection_PublishString(a.get(), "orders.x", "o"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    int taken = 0;
+    for (natsSubscription* sub : {w1.get(), w2.get()}) {
+        while (MsgPtr msg = next_msg(sub, 300ms)) ++taken;
+    }
+    EXPECT_EQ(taken, kOrders);
+    int counted = 0;
+    while (MsgPtr msg = next_msg(two.get(), 300ms)) ++counted;
+    EXPECT_EQ(counted, 2);
+}
+
+TEST(Accounts, ABadImportIsAConfigError) {
+    const std::string exporter = "A: { users: [ {user: a, password: a} ], exports: [ { stream: \"orders.>\", accounts: [B] } ] }\n";
+    for (const std::string& imports : {
+             std::string("imports: [ { stream: { account: Z, subject: \"orders.>\" } } ]"),      // no such account
+             std::string("imports: [ { stream: { account: A, subject: \"private.>\" } } ]"),    // not exported
+             std::string("imports: [ { stream: { account: A, subject: \"orders.>\" }, prefix: \"p.*\" } ]"),
+             std::string("imports: [ { stream: { account: A, subject: \"orders.>\" }, prefix: p, to: q } ]"),
+         }) {
+        TempFile config(".conf", "accounts {\n" + exporter + "B: { " + imports + " }\n}\n");
+        auto server = ServerProcess::start_under_test({"-c", config.path()});
+        if (server == nullptr) continue;  // refused at start: what is expected
+        EXPECT_NE(server->stop(SIGTERM), 0);
+        ADD_FAILURE() << "accepted " << imports;
+    }
+    // Only the accounts an export names may import it.
+    TempFile config(".conf", "accounts {\n" + exporter + "C: { imports: [ { stream: { account: A, subject: \"orders.>\" } } ] }\n}\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    EXPECT_EQ(server, nullptr);
 }
 
 TEST(Accounts, ABadAccountsBlockIsAConfigError) {

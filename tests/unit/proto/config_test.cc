@@ -1417,7 +1417,7 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     LoadResult result = load(
         "cluster { listen: 0.0.0.0:6222 }\n"
         "tls { cert_file: a }\n"
-        "accounts { A { imports: [] } }\n"
+        "accounts { A { jetstream: {} } }\n"
         "websocket { port: 8080 }\n"
         "leafnodes { port: 7422 }\n"
         "no_header_support: true\n"
@@ -1425,7 +1425,7 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     ASSERT_TRUE(result.status.ok()) << result.status;
     EXPECT_TRUE(result.warnings.empty());
     EXPECT_EQ(result.opts.unsupported_features,
-              (std::vector<std::string>{"cluster", "tls", "accounts.imports", "websocket", "leafnodes",
+              (std::vector<std::string>{"cluster", "tls", "accounts.jetstream", "websocket", "leafnodes",
                                         "no_header_support"}));
     EXPECT_TRUE(load_ok("no_header_support: false").unsupported_features.empty());
 }
@@ -1756,12 +1756,53 @@ TEST(ConfigOptions, BadAccountsAreRefusedAsNatsServerRefusesThem) {
     EXPECT_EQ(load_error("authorization { token: t }\naccounts { A: { users: [ {user: u, password: q} ] } }"),
               "<string>:2:17: Can not have a token and accounts");
     EXPECT_EQ(load_error("accounts { A: { colour: red } }"), "<string>:1:17: unknown field \"colour\"");
-    for (const char* key : {"imports", "exports", "jetstream", "mappings", "limits"}) {
+    for (const char* key : {"jetstream", "mappings", "limits"}) {
         Options opts = load_ok(std::string("accounts { A: { ") + key + ": {} } }");
         EXPECT_EQ(opts.unsupported_features, (std::vector<std::string>{std::string("accounts.") + key}));
     }
     // no_auth_user may name an account's user.
     EXPECT_EQ(load_ok("accounts { A: { users: [ {user: u, password: p} ] } }\nno_auth_user: u").no_auth_user, "u");
+}
+
+TEST(ConfigOptions, StreamExportsAndImportsAreCheckedAsNatsServerChecksThem) {
+    const std::string exporter =
+        "accounts {\n  A: { exports: [ { stream: \"orders.>\" }, { stream: \"private.>\", accounts: [B] } ] }\n";
+    Options opts = load_ok(exporter +
+                           "  B: { imports: [ { stream: { account: A, subject: \"orders.eu.>\" }, prefix: shop },\n"
+                           "                  { stream: { account: A, subject: \"private.>\" } } ] }\n"
+                           "  C: { imports: [ { stream: { account: A, subject: \"orders.*\" }, to: \"new.*\" } ] }\n}\n");
+    ASSERT_EQ(opts.stream_exports.size(), 2u);
+    EXPECT_EQ(opts.stream_exports[1].accounts, (std::vector<std::string>{"B"}));
+    ASSERT_EQ(opts.stream_imports.size(), 3u);
+    EXPECT_EQ(opts.stream_imports[0].to, "shop.orders.eu.>");
+    EXPECT_EQ(opts.stream_imports[1].to, "private.>");
+    EXPECT_EQ(opts.stream_imports[2].account, "C");
+    EXPECT_EQ(opts.stream_imports[2].to, "new.*");
+    auto with_b = [&](const std::string& imports) { return exporter + "  B: { imports: [ " + imports + " ] }\n}\n"; };
+    EXPECT_EQ(load_error(with_b("{ stream: { account: Z, subject: \"x\" } }")),
+              "<string>:3:19: \"Z\" account not defined for stream import");
+    EXPECT_EQ(load_error(with_b("{ stream: { account: A, subject: \"other.>\" } }")),
+              "<string>:3:19: Error adding stream import \"other.>\": stream import not authorized");
+    EXPECT_EQ(load_error(with_b("{ stream: { account: A, subject: \"orders.>\" }, prefix: \"p.*\" }")),
+              "<string>:3:19: Error adding stream import \"orders.>\": stream import prefix can not contain wildcard tokens");
+    EXPECT_EQ(load_error(with_b("{ stream: { account: A, subject: \"orders.>\" }, prefix: p, to: q }")),
+              "<string>:3:19: Stream import can not have a 'prefix' and a 'to' property");
+    EXPECT_EQ(load_error(with_b("{ stream: { account: A, subject: \"orders.>\" } }, { stream: { account: A, subject: \"orders.>\" } }")),
+              "<string>:3:68: Error adding stream import \"orders.>\": stream import already exists");
+    EXPECT_EQ(load_error(with_b("{ stream: { account: A } }")), "<string>:3:21: Expect an account name and a subject");
+    EXPECT_EQ(load_error("accounts { A: { exports: [ { stream: x, accounts: [Q] } ] } }"),
+              "<string>:1:28: \"Q\" account not defined for stream export");
+    // Only the accounts an export lists may import it.
+    EXPECT_EQ(load_error(exporter + "  B: {}\n  C: { imports: [ { stream: { account: A, subject: \"private.x\" } } ] }\n}\n"),
+              "<string>:4:19: Error adding stream import \"private.x\": stream import not authorized");
+    // Messages that would come back to where they started.
+    EXPECT_EQ(load_error("accounts {\n"
+                         "  A: { exports: [ { stream: \"x.>\" } ], imports: [ { stream: { account: B, subject: \"y.>\" }, to: \"x.>\" } ] }\n"
+                         "  B: { exports: [ { stream: \"y.>\" } ], imports: [ { stream: { account: A, subject: \"x.>\" }, to: \"y.>\" } ] }\n}\n"),
+              "<string>:2:51: Error adding stream import \"y.>\": import forms a cycle");
+    // Services are not there yet: refused, not ignored.
+    EXPECT_EQ(load_ok("accounts { A: { exports: [ { service: s } ] } }").unsupported_features,
+              (std::vector<std::string>{"accounts.exports.service"}));
 }
 
 }  // namespace

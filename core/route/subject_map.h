@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringtail::core {
+
+// A stream import's subjects: what matches `from` in the exporting account is seen as `to` in
+// the importing account, `to`'s wildcards taking the tokens `from`'s matched, in order
+// (`from` "orders.*.>" to "shop.orders.*.>": "orders.eu.new.1" is seen as
+// "shop.orders.eu.new.1"). Plain data, shared read-only by the subscriptions that use it.
+class SubjectMap {
+public:
+    // `to` has `from`'s wildcards in the same order (base::same_wildcards()).
+    SubjectMap(std::string_view from, std::string_view to);
+
+    // What `subject` (a literal that matches `from`) is in the importing account.
+    std::string apply(std::string_view subject) const;
+    // The pattern of the exporting account's subjects that are seen as subjects `pattern`
+    // matches (a subscription of the importing account), or nullopt when there are none.
+    std::optional<std::string> reverse(std::string_view pattern) const;
+
+private:
+    // Fills `out` from `pattern`, taking each wildcard's tokens from `captured` in order.
+    static std::string fill(const std::vector<std::string>& pattern, const std::vector<std::string>& captured);
+    // The tokens of `subject` at `pattern`'s wildcards ('>' takes the rest, joined).
+    static std::vector<std::string> capture(const std::vector<std::string>& pattern, std::string_view subject);
+
+    std::vector<std::string> from_;
+    std::vector<std::string> to_;
+};
+
+// One stream import of an account: the account it imports from and how subjects map.
+struct ImportedStream {
+    uint32_t from_account = 0;
+    SubjectMap map;
+};
+
+}  // namespace ringtail::core
