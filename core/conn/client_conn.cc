@@ -594,7 +594,16 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     }
     if (options_.verbose) out_.append(proto::kOk);
 
-    MsgView msg{op.subject, op.reply, op.headers, op.payload, op.has_headers, {}, {}};
+    // The account's subject mappings route the message on another subject, or drop it.
+    std::string mapped;
+    std::string_view subject = host_.has_mappings(account_) ? host_.map_subject(account_, op.subject, mapped) : op.subject;
+    if (subject.empty()) {
+        ++traffic_.in_msgs;
+        traffic_.in_bytes += op.headers.size() + op.payload.size();
+        if (out_.size() != out_before) queued_output();
+        return Flow::kContinue;
+    }
+    MsgView msg{subject, op.reply, op.headers, op.payload, op.has_headers, {}, {}};
     msg.account = account_;
     // Digits with leading zeros are echoed as sent (nats-server copies them); canonical ones
     // are re-encoded, which keeps them out of ring records.

@@ -41,6 +41,10 @@ public:
     virtual const Subscription* find_plain(std::string_view subject, const ClientConn& owner) = 0;
     // The stream imports of `account` (fixed for the process's life).
     virtual const std::vector<ImportedStream>& stream_imports(uint32_t account) const = 0;
+    // Whether `account` has subject mappings; if so, map_subject() gives the subject a message
+    // published on `subject` is routed on (in `storage` when mapped; empty: dropped).
+    virtual bool has_mappings(uint32_t account) const = 0;
+    virtual std::string_view map_subject(uint32_t account, std::string_view subject, std::string& storage) = 0;
 
     // Checks `password` against the bcrypt `hash` off the loop; the verdict comes back with
     // ClientConn::on_password_verified().

@@ -88,6 +88,9 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     if (refused && (now.stream_exports != fresh.stream_exports || now.stream_imports != fresh.stream_imports)) {
         refused = fail(Errc::kUnsupported, "config reload not supported for account exports and imports");
     }
+    if (refused && now.mappings != fresh.mappings) {
+        refused = fail(Errc::kUnsupported, "config reload not supported for subject mappings");
+    }
     // Ringtail's own: the shards and their cores are fixed for the process's life.
     fixed("Shards", now.shards, fresh.shards);
     fixed("Cpus", now.cpus, fresh.cpus);

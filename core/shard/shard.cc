@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/subject_match.h"
 #include "base/clock.h"
 #include "core/auth/nkey.h"
 #include "core/auth/password.h"
@@ -40,6 +41,17 @@ constexpr uint16_t kRecvBufferGroup = 0;
 constexpr unsigned kRingEntries = 4096;
 constexpr auto kTick = std::chrono::milliseconds(100);  // liveness checks and stop requests
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
+
+// The source as a destination that keeps the subject: each '*' becomes its own "$n".
+std::string identity_destination(std::string_view source) {
+    std::string out;
+    int wildcard = 0;
+    for (std::string_view token : base::subject_tokens(source)) {
+        if (!out.empty()) out += '.';
+        out += token == "*" ? "$" + std::to_string(++wildcard) : std::string(token);
+    }
+    return out;
+}
 
 ClientConn::Identity peer_of(int fd, uint64_t client_id) {
     ClientConn::Identity identity{client_id, {}, 0};
@@ -76,9 +88,55 @@ Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
         stream_imports_[account].push_back(
             {config::account_id(options_, imported.from_account), SubjectMap(imported.subject, imported.to)});
     }
+    // nats-server's AddWeightedMappings: what the weights leave keeps the source (unless the
+    // source is a destination itself: then it is dropped); destinations sorted by weight.
+    for (const config::SubjectMapping& configured : options_.mappings) {
+        uint32_t account = config::account_id(options_, configured.account);
+        if (account >= mappings_.size()) mappings_.resize(account + 1);
+        std::vector<std::pair<uint32_t, std::optional<base::SubjectTransform>>> choices;
+        uint32_t total = 0;
+        bool has_source = false;
+        for (const config::MappingDestination& destination : configured.destinations) {
+            auto made = base::SubjectTransform::make(configured.source, destination.subject);
+            if (auto* transform = std::get_if<base::SubjectTransform>(&made)) {
+                choices.emplace_back(destination.weight, std::move(*transform));
+            }
+            total += destination.weight;
+            has_source = has_source || destination.subject == configured.source;
+        }
+        if (total != 100 && !has_source) {
+            auto made = base::SubjectTransform::make(configured.source, identity_destination(configured.source));
+            if (auto* transform = std::get_if<base::SubjectTransform>(&made)) {
+                choices.emplace_back(choices.empty() ? 100 : 100 - total, std::move(*transform));
+            }
+        }
+        std::stable_sort(choices.begin(), choices.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        uint32_t cumulative = 0;
+        for (auto& choice : choices) choice.first = cumulative += choice.first;
+        mappings_[account].push_back({configured.source, std::move(choices)});
+    }
 }
 
 Shard::~Shard() = default;
+
+std::string_view Shard::map_subject(uint32_t account, std::string_view subject, std::string& storage) {
+    for (const Mapping& mapping : mappings_[account]) {
+        if (!base::subject_matches(mapping.source, subject)) continue;
+        // As nats-server's selectMappedSubject: one destination of weight 100 is taken as it
+        // is; otherwise a number below 100 picks the first whose cumulative weight exceeds it.
+        uint32_t pick = mapping.choices.size() == 1 && mapping.choices[0].first == 100
+                            ? 0
+                            : static_cast<uint32_t>(mapping_random_() % 100);
+        for (const auto& [weight, transform] : mapping.choices) {
+            if (pick >= weight) continue;
+            if (!transform) return {};
+            storage = transform->apply(subject);
+            return storage;
+        }
+        return {};
+    }
+    return subject;
+}
 
 const std::vector<ImportedStream>& Shard::stream_imports(uint32_t account) const {
     static const std::vector<ImportedStream> kNone;

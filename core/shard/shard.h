@@ -3,9 +3,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "base/subject_transform.h"
 #include "core/conn/client_conn.h"
 #include "core/js/host.h"
 #include "core/shard/mesh.h"
@@ -105,6 +108,10 @@ private:
         return switch_.find_plain(owner.account(), subject, owner);
     }
     const std::vector<ImportedStream>& stream_imports(uint32_t account) const override;
+    bool has_mappings(uint32_t account) const override {
+        return account < mappings_.size() && !mappings_[account].empty();
+    }
+    std::string_view map_subject(uint32_t account, std::string_view subject, std::string& storage) override;
     void verify_password(ClientConn& conn, std::string hash, std::string password) override;
     void want_send(ClientConn& conn) override { dirty_.push_back(&conn); }
     void want_recv(ClientConn& conn) override { rearm_.push_back(&conn); }
@@ -136,6 +143,14 @@ private:
     // This shard's copy of the options: a reload replaces it on the shard's thread.
     config::Options options_;
     std::vector<std::vector<ImportedStream>> stream_imports_;  // by importing account; fixed at start
+    // A subject mapping ready to pick from: its destinations by cumulative weight (of 100),
+    // nullopt where the mapping drops the message.
+    struct Mapping {
+        std::string source;
+        std::vector<std::pair<uint32_t, std::optional<base::SubjectTransform>>> choices;
+    };
+    std::vector<std::vector<Mapping>> mappings_;  // by account; fixed at start
+    std::minstd_rand mapping_random_{1};
     bool lame_duck_ = false;
     int listen_fd_;
     bool accepting_ = false;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/subject_match.h"
+#include "base/subject_transform.h"
 #include "proto/config/conf.h"
 #include "proto/subject.h"
 
@@ -47,7 +48,7 @@ absl::string_view av(std::string_view text) { return absl::string_view(text.data
 // server can refuse them; silently running without, say, TLS or accounts would be worse.
 // clang-format off
 constexpr std::string_view kUnsupportedKeys[] = {
-    "cluster", "gateway", "leaf", "leafnodes", "tls", "ocsp", "mappings", "maps",
+    "cluster", "gateway", "leaf", "leafnodes", "tls", "ocsp",
     "operator", "operators", "root", "roots", "root_operator", "root_operators", "resolver",
     "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload",
     "resolver_pinned_accounts", "trusted", "trusted_keys", "system_account", "system",
@@ -279,6 +280,8 @@ class OptionsLoader {
     // parseAccounts does (unique names and nkeys across both; no single user or token beside).
     void merge_account_users();
     void parse_exports(const std::string& account, const MapEntry& entry);
+    void parse_mappings(const std::string& account, const MapEntry& entry);
+    std::optional<MappingDestination> parse_destination(const Value& value);
     void parse_imports(const std::string& account, const MapEntry& entry);
     // Each import against the exports, as nats-server's parseAccounts checks them once every
     // account is known; the imports that pass keep `to` as the full pattern.
@@ -318,6 +321,9 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
         }
     } else if (key == "accounts") {
         apply_accounts(entry);
+    } else if (key == "mappings" || key == "maps") {
+        std::erase_if(opts_.mappings, [](const SubjectMapping& m) { return m.account.empty(); });
+        parse_mappings("", entry);
     } else if (key == "no_auth_user") {
         if (auto name = get_string(entry)) opts_.no_auth_user = *name;
     } else if (key == "server_name") {
@@ -558,6 +564,7 @@ void OptionsLoader::apply_authorization(const MapEntry& entry) {
 
 void OptionsLoader::apply_accounts(const MapEntry& entry) {
     opts_.accounts.clear();
+    std::erase_if(opts_.mappings, [](const SubjectMapping& m) { return !m.account.empty(); });
     opts_.stream_exports.clear();
     opts_.stream_imports.clear();
     export_pos_.clear();
@@ -616,7 +623,9 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
                 parse_exports(account.key, field);
             } else if (key == "imports") {
                 parse_imports(account.key, field);
-            } else if (key == "nkey" || key == "jetstream" || key == "mappings" || key == "maps" || key == "limits") {
+            } else if (key == "mappings" || key == "maps") {
+                parse_mappings(account.key, field);
+            } else if (key == "nkey" || key == "jetstream" || key == "limits") {
                 unsupported("accounts." + key);
             } else if (!field.used_as_variable) {
                 error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
@@ -680,6 +689,100 @@ void OptionsLoader::parse_exports(const std::string& account, const MapEntry& en
             export_pos_.push_back(item.pos);
             opts_.stream_exports.push_back(std::move(exported));
         }
+    }
+}
+
+std::optional<MappingDestination> OptionsLoader::parse_destination(const Value& value) {
+    if (value.kind == ValueKind::kString) return MappingDestination{value.text, 100};
+    if (value.kind != ValueKind::kMap) {
+        error(value.pos, "Expected an entry for the mapping destination");
+        return std::nullopt;
+    }
+    MappingDestination destination;
+    for (const MapEntry& field : value.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        if (key == "dest" || key == "destination") {
+            if (auto text = get_string(field)) destination.subject = *text;
+        } else if (key == "weight") {
+            int64_t weight = -1;
+            if (field.value.kind == ValueKind::kInteger) {
+                weight = field.value.integer;
+            } else if (field.value.kind == ValueKind::kString) {
+                std::string_view text = field.value.text;
+                if (text.ends_with('%')) text.remove_suffix(1);
+                auto [end, failed] = std::from_chars(text.data(), text.data() + text.size(), weight);
+                if (failed != std::errc() || end != text.data() + text.size()) {
+                    error(field.key_pos, absl::StrCat("Invalid weight \"", field.value.text, "\" for mapping destination"));
+                    return std::nullopt;
+                }
+            }
+            if (weight < 0 || weight > 100) {
+                error(field.key_pos, absl::StrCat("Invalid weight ", weight, " for mapping destination"));
+                return std::nullopt;
+            }
+            destination.weight = static_cast<uint32_t>(weight);
+        } else if (key == "cluster") {
+            unsupported("mappings.cluster");
+        } else if (!field.used_as_variable) {
+            error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
+        }
+    }
+    return destination;
+}
+
+void OptionsLoader::parse_mappings(const std::string& account, const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kMap) {
+        wrong_kind(entry, "a map of subject mappings");
+        return;
+    }
+    for (const MapEntry& field : entry.value.map) {
+        if (field.used_as_variable) continue;
+        if (!proto::is_valid_subject(field.key)) {
+            error(field.key_pos, absl::StrCat("Subject \"", field.key, "\" is not a valid subject"));
+            continue;
+        }
+        SubjectMapping mapping{account, field.key, {}};
+        std::vector<const Value*> values;
+        if (field.value.kind == ValueKind::kArray) {
+            for (const Value& item : field.value.array) values.push_back(&item);
+        } else {
+            values.push_back(&field.value);
+        }
+        bool ok = true;
+        for (const Value* value : values) {
+            auto destination = parse_destination(*value);
+            ok = ok && destination.has_value();
+            if (destination) mapping.destinations.push_back(std::move(*destination));
+        }
+        if (!ok || mapping.destinations.empty()) continue;
+        // nats-server's AddWeightedMappings.
+        auto fail = [&](std::string_view why) {
+            error(field.key_pos, absl::StrCat("Error adding mapping for \"", field.key, "\" to \"",
+                                              mapping.destinations.front().subject, "\" : ", av(why)));
+        };
+        uint32_t total = 0;
+        std::vector<std::string> seen;
+        for (const MappingDestination& destination : mapping.destinations) {
+            if (std::find(seen.begin(), seen.end(), destination.subject) != seen.end()) {
+                fail(absl::StrCat("duplicate entry for \"", destination.subject, "\""));
+                ok = false;
+                break;
+            }
+            seen.push_back(destination.subject);
+            total += destination.weight;
+            if (total > 100) {
+                fail("total weight needs to be <= 100");
+                ok = false;
+                break;
+            }
+            auto made = base::SubjectTransform::make(field.key, destination.subject);
+            if (const std::string* why = std::get_if<std::string>(&made)) {
+                fail(*why);
+                ok = false;
+                break;
+            }
+        }
+        if (ok) opts_.mappings.push_back(std::move(mapping));
     }
 }
 

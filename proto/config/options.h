@@ -63,6 +63,21 @@ struct StreamImport {
     bool operator==(const StreamImport&) const = default;
 };
 
+// mappings { "source": "destination" | { destination, weight } | [ ... ] }, at the top level
+// (the global account) or in an account: what a client publishes on `source` is routed on a
+// destination instead, picked by weight (percent; what is left keeps the source).
+struct MappingDestination {
+    std::string subject;
+    uint32_t weight = 100;
+    bool operator==(const MappingDestination&) const = default;
+};
+struct SubjectMapping {
+    std::string account;  // empty: the global account
+    std::string source;
+    std::vector<MappingDestination> destinations;
+    bool operator==(const SubjectMapping&) const = default;
+};
+
 // Everything a user can set on the command line or in a config file, with nats-server's
 // defaults (server/const.go, server/opts.go). Plain data: the server reads it at start.
 struct Options {
@@ -101,6 +116,7 @@ struct Options {
     std::vector<std::string> accounts;
     std::vector<StreamExport> stream_exports;
     std::vector<StreamImport> stream_imports;
+    std::vector<SubjectMapping> mappings;  // in the config's order: the first that matches applies
     std::string no_auth_user;  // the user a client that sends no credentials is
     // Whether clients must authenticate: a user, a token or a users list is configured.
     bool auth_required() const { return !user.empty() || !token.empty() || !users.empty(); }

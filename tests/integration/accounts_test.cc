@@ -272,6 +272,54 @@ TEST(Accounts, ABadImportIsAConfigError) {
     EXPECT_EQ(server, nullptr);
 }
 
+TEST(Accounts, SubjectMappingsRouteWhatIsPublishedOnAnotherSubject) {
+    TempFile config(".conf", R"(
+mappings {
+  "old.*": "new.{{wildcard(1)}}"
+  "p.*": "p.{{partition(3,1)}}.$1"
+  "gone": { destination: "gone", weight: 0% }
+  "half": [ { destination: "left", weight: 50% }, { destination: "right", weight: 50% } ]
+}
+authorization { users: [ { user: g, password: g } ] }
+accounts {
+  A: { users: [ { user: a, password: a } ], mappings: { "in.>": "a.in.>" } }
+}
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr g = connect_user(server->url(), "g", "g"), a = connect_user(server->url(), "a", "a");
+    ASSERT_TRUE(g && a);
+    SubscriptionPtr all = subscribe_sync(g.get(), ">");
+    SubscriptionPtr a_all = subscribe_sync(a.get(), ">");
+    ASSERT_EQ(natsConnection_Flush(g.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    for (const char* subject : {"old.x", "p.eu", "p.us", "gone", "other"}) {
+        ASSERT_EQ(natsConnection_PublishString(g.get(), subject, subject), NATS_OK);
+    }
+    constexpr int kHalves = 200;
+    for (int i = 0; i < kHalves; ++i) ASSERT_EQ(natsConnection_PublishString(g.get(), "half", "h"), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "in.x.y", "in"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(g.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    std::vector<std::string> got;
+    int left = 0, right = 0;
+    while (MsgPtr msg = next_msg(all.get(), 300ms)) {
+        std::string subject = natsMsg_GetSubject(msg.get());
+        if (subject == "left" || subject == "right") {
+            ++(subject == "left" ? left : right);
+            continue;
+        }
+        got.push_back(subject + " " + std::string(msg_data(msg.get())));
+    }
+    // FNV-1a partitions as nats-server's: "eu" is 2 of 3, "us" 0; weight 0% of the source
+    // itself drops the message.
+    EXPECT_EQ(got, (std::vector<std::string>{"new.x old.x", "p.2.eu p.eu", "p.0.us p.us", "other other"}));
+    EXPECT_EQ(left + right, kHalves);
+    EXPECT_GT(left, 0);
+    EXPECT_GT(right, 0);
+    EXPECT_EQ(next_of(a_all.get()), "a.in.x.y in");  // the account's own mappings
+}
+
 TEST(Accounts, ABadAccountsBlockIsAConfigError) {
     for (const std::string& text : {
              std::string("accounts { $G: {} }\n"),

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/subject_match.h"
+#include "base/subject_transform.h"
 
 namespace ringtail::core {
 namespace {
@@ -76,6 +77,36 @@ TEST(SubjectMap, MapsSubjectsAndFindsTheStandInPattern) {
     EXPECT_EQ(literal.apply("time.now"), "clock");
     EXPECT_EQ(literal.reverse("*"), "time.now");
     EXPECT_EQ(literal.reverse("clock.>"), std::nullopt);
+}
+
+// Subject mappings' destinations, as nats-server 2.9's transform builds and applies them.
+std::string mapped(std::string_view source, std::string_view destination, std::string_view subject) {
+    auto made = base::SubjectTransform::make(source, destination);
+    if (auto* why = std::get_if<std::string>(&made)) return "error: " + *why;
+    return std::get<base::SubjectTransform>(made).apply(subject);
+}
+
+TEST(SubjectTransform, WildcardsPartitionsAndTheTail) {
+    EXPECT_EQ(mapped("foo", "bar", "foo"), "bar");
+    EXPECT_EQ(mapped("orders.*.*", "orders.{{wildcard(2)}}.{{wildcard(1)}}", "orders.eu.new"), "orders.new.eu");
+    EXPECT_EQ(mapped("orders.*.*", "orders.$2.$1", "orders.eu.new"), "orders.new.eu");
+    EXPECT_EQ(mapped("a.>", "b.>", "a.x.y"), "b.x.y");
+    EXPECT_EQ(mapped("a.*.>", "b.$1.>", "a.x.y.z"), "b.x.y.z");
+    // FNV-1a of the tokens, modulo the partitions: "eu" is 2 of 3, "us" 0, "a" then "b": "ab".
+    EXPECT_EQ(mapped("p.*", "p.{{partition(3,1)}}.$1", "p.eu"), "p.2.eu");
+    EXPECT_EQ(mapped("p.*", "p.{{partition(3,1)}}.$1", "p.us"), "p.0.us");
+    EXPECT_EQ(mapped("p.*.*", "p.{{Partition(10,1,2)}}.$1.$2", "p.1.a"), "p.1.1.a");
+    // nats-server's refusals.
+    EXPECT_EQ(mapped("a.*", "b.*", "a.x"), "error: invalid subject");
+    EXPECT_EQ(mapped("a.>", "b", "a.x"), "error: invalid subject");
+    EXPECT_EQ(mapped("a.*.*", "b.$1", "a.x.y"), "error: invalid mapping destination: not using all of the token wildcard(s) in b.$1");
+    EXPECT_EQ(mapped("a.*", "b.{{wildcard(2)}}", "a.x"),
+              "error: invalid mapping destination: wildcard index out of range in {{wildcard(2)}}: [2]");
+    EXPECT_EQ(mapped("a.*", "b.{{nope(1)}}", "a.x"), "error: invalid mapping destination: unknown function in {{nope(1)}}");
+    EXPECT_EQ(mapped("a.*", "b.{{partition(3)}}", "a.x"),
+              "error: invalid mapping destination: not enough arguments passed to the function in {{partition(3)}}");
+    EXPECT_EQ(mapped("a.*", "b.{{split(1,-)}}", "a.x"),
+              "error: mapping function {{split(1,-)}} is not supported by this ringtail version");
 }
 
 }  // namespace

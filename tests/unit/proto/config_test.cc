@@ -1756,7 +1756,7 @@ TEST(ConfigOptions, BadAccountsAreRefusedAsNatsServerRefusesThem) {
     EXPECT_EQ(load_error("authorization { token: t }\naccounts { A: { users: [ {user: u, password: q} ] } }"),
               "<string>:2:17: Can not have a token and accounts");
     EXPECT_EQ(load_error("accounts { A: { colour: red } }"), "<string>:1:17: unknown field \"colour\"");
-    for (const char* key : {"jetstream", "mappings", "limits"}) {
+    for (const char* key : {"jetstream", "limits", "nkey"}) {
         Options opts = load_ok(std::string("accounts { A: { ") + key + ": {} } }");
         EXPECT_EQ(opts.unsupported_features, (std::vector<std::string>{std::string("accounts.") + key}));
     }
@@ -1803,6 +1803,27 @@ TEST(ConfigOptions, StreamExportsAndImportsAreCheckedAsNatsServerChecksThem) {
     // Services are not there yet: refused, not ignored.
     EXPECT_EQ(load_ok("accounts { A: { exports: [ { service: s } ] } }").unsupported_features,
               (std::vector<std::string>{"accounts.exports.service"}));
+}
+
+TEST(ConfigOptions, SubjectMappingsAreParsedAndCheckedAsNatsServerChecksThem) {
+    Options opts = load_ok(
+        "mappings { foo: bar, \"a.*\": [ { destination: \"b.$1\", weight: 40% }, { dest: \"c.$1\", weight: \"60\" } ] }\n"
+        "accounts { A: { mappings: { x: y } } }\n");
+    ASSERT_EQ(opts.mappings.size(), 3u);
+    EXPECT_EQ(opts.mappings[0].account, "");
+    EXPECT_EQ(opts.mappings[0].destinations, (std::vector<MappingDestination>{{"bar", 100}}));
+    EXPECT_EQ(opts.mappings[1].destinations, (std::vector<MappingDestination>{{"b.$1", 40}, {"c.$1", 60}}));
+    EXPECT_EQ(opts.mappings[2].account, "A");
+    EXPECT_EQ(load_error("mappings { \"a..b\": c }"), "<string>:1:12: Subject \"a..b\" is not a valid subject");
+    EXPECT_EQ(load_error("mappings { a: [ { destination: b, weight: 60 }, { destination: c, weight: 60 } ] }"),
+              "<string>:1:12: Error adding mapping for \"a\" to \"b\" : total weight needs to be <= 100");
+    EXPECT_EQ(load_error("mappings { a: { destination: b, weight: 101 } }"),
+              "<string>:1:33: Invalid weight 101 for mapping destination");
+    EXPECT_EQ(load_error("mappings { \"a.*\": \"b.{{wildcard(2)}}\" }"),
+              "<string>:1:12: Error adding mapping for \"a.*\" to \"b.{{wildcard(2)}}\" : invalid mapping destination: "
+              "wildcard index out of range in {{wildcard(2)}}: [2]");
+    EXPECT_EQ(load_ok("mappings { a: { destination: b, cluster: c1 } }").unsupported_features,
+              (std::vector<std::string>{"mappings.cluster"}));
 }
 
 }  // namespace

@@ -1,0 +1,174 @@
+#include "base/subject_transform.h"
+
+#include <cctype>
+#include <charconv>
+#include <map>
+#include <optional>
+
+#include "base/subject_match.h"
+
+namespace ringtail::base {
+namespace {
+
+bool valid_subject(std::string_view subject) {
+    if (subject.empty()) return false;
+    std::vector<std::string_view> tokens = subject_tokens(subject);
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        if (tokens[i].empty() || tokens[i].find_first_of(" \t\r\n") != std::string_view::npos) return false;
+        if (tokens[i] == ">" && i + 1 != tokens.size()) return false;
+    }
+    return true;
+}
+
+std::optional<int> number(std::string_view text) {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    int value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+// The arguments of "{{name(a,b)}}" when `token` calls `name` (case-insensitive), else nullopt.
+std::optional<std::vector<std::string_view>> call_args(std::string_view token, std::string_view name) {
+    std::string_view inner = token.substr(2, token.size() - 4);
+    while (!inner.empty() && inner.front() == ' ') inner.remove_prefix(1);
+    while (!inner.empty() && inner.back() == ' ') inner.remove_suffix(1);
+    if (inner.size() < name.size() + 2 || inner.back() != ')') return std::nullopt;
+    for (size_t i = 0; i < name.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(inner[i])) != name[i]) return std::nullopt;
+    }
+    std::string_view rest = inner.substr(name.size());
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    if (rest.empty() || rest.front() != '(') return std::nullopt;
+    rest = rest.substr(1, rest.size() - 2);
+    std::vector<std::string_view> args;
+    while (true) {
+        size_t comma = rest.find(',');
+        args.push_back(rest.substr(0, comma));
+        if (comma == std::string_view::npos) return args;
+        rest.remove_prefix(comma + 1);
+    }
+}
+
+uint32_t fnv1a(std::string_view key) {
+    uint32_t hash = 2166136261u;
+    for (char c : key) {
+        hash ^= static_cast<uint8_t>(c);
+        hash *= 16777619u;
+    }
+    return hash;
+}
+
+}  // namespace
+
+std::variant<SubjectTransform, std::string> SubjectTransform::make(std::string_view source, std::string_view destination) {
+    std::vector<std::string_view> src = subject_tokens(source);
+    std::vector<std::string_view> dest = subject_tokens(destination);
+    size_t wildcards = 0;
+    std::map<int, size_t> positions;  // wildcard number (from 1) -> source token position
+    for (size_t i = 0; i < src.size(); ++i) {
+        if (src[i] == "*") positions[static_cast<int>(++wildcards)] = i;
+    }
+    bool src_fwc = !src.empty() && src.back() == ">";
+    bool dest_fwc = !dest.empty() && dest.back() == ">";
+    bool dest_pwc = false;
+    for (std::string_view token : dest) dest_pwc = dest_pwc || token == "*";
+    if (!valid_subject(source) || !valid_subject(destination) || dest_pwc || src_fwc != dest_fwc) {
+        return std::string("invalid subject");
+    }
+    SubjectTransform transform;
+    transform.source_tokens_ = src.size();
+    transform.destination_ = destination;
+    transform.literal_ = wildcards == 0 && !src_fwc;
+    if (transform.literal_) return transform;
+    const std::string invalid = "invalid mapping destination: ";
+    size_t placeholders = 0;
+    for (std::string_view text : dest) {
+        Token token;
+        token.text = text;
+        std::vector<int> indexes;
+        if (text.size() > 1 && text[0] == '$') {
+            if (auto n = number(text.substr(1))) {
+                token.kind = Token::Kind::kWildcard;
+                indexes.push_back(*n);
+            }
+        } else if (text.size() > 4 && text.starts_with("{{") && text.ends_with("}}")) {
+            if (auto args = call_args(text, "wildcard")) {
+                if (args->size() == 1 && (*args)[0].find_first_not_of(' ') == std::string_view::npos) {
+                    return invalid + "not enough arguments passed to the function in " + std::string(text);
+                }
+                if (args->size() > 1) return invalid + "too many arguments passed to the function in " + std::string(text);
+                auto n = number((*args)[0]);
+                if (!n) return invalid + "function argument is invalid or in the wrong format in " + std::string(text);
+                token.kind = Token::Kind::kWildcard;
+                indexes.push_back(*n);
+            } else if (auto parts = call_args(text, "partition")) {
+                if (parts->size() < 2) return invalid + "not enough arguments passed to the function in " + std::string(text);
+                auto buckets = number((*parts)[0]);
+                if (!buckets) return invalid + "function argument is invalid or in the wrong format in " + std::string(text);
+                token.kind = Token::Kind::kPartition;
+                token.buckets = static_cast<uint32_t>(*buckets);
+                for (size_t i = 1; i < parts->size(); ++i) {
+                    auto n = number((*parts)[i]);
+                    if (!n) return invalid + "function argument is invalid or in the wrong format in " + std::string(text);
+                    indexes.push_back(*n);
+                }
+            } else {
+                for (std::string_view name : {"splitfromleft", "splitfromright", "slicefromleft", "slicefromright", "split"}) {
+                    if (call_args(text, name)) return "mapping function " + std::string(text) + " is not supported by this ringtail version";
+                }
+                return invalid + "unknown function in " + std::string(text);
+            }
+        }
+        if (token.kind != Token::Kind::kLiteral) {
+            ++placeholders;
+            for (int index : indexes) {
+                if (index < 1 || static_cast<size_t>(index) > wildcards) {
+                    return invalid + "wildcard index out of range in " + std::string(text) + ": [" + std::to_string(index) + "]";
+                }
+                token.sources.push_back(positions[index]);
+            }
+            if (token.kind == Token::Kind::kPartition && token.buckets == 0) {
+                return invalid + "function argument is invalid or in the wrong format in " + std::string(text);
+            }
+        }
+        transform.tokens_.push_back(std::move(token));
+    }
+    if (placeholders < wildcards) return invalid + "not using all of the token wildcard(s) in " + std::string(destination);
+    return transform;
+}
+
+std::string SubjectTransform::apply(std::string_view subject) const {
+    if (literal_) return destination_;
+    std::vector<std::string_view> tokens = subject_tokens(subject);
+    std::string out;
+    for (const Token& token : tokens_) {
+        if (!out.empty()) out += '.';
+        if (token.kind == Token::Kind::kLiteral && token.text == ">") {
+            // The source's trailing tokens, from where its own ">" stood.
+            for (size_t i = source_tokens_ - 1; i < tokens.size(); ++i) {
+                if (i != source_tokens_ - 1) out += '.';
+                out += tokens[i];
+            }
+            break;
+        }
+        switch (token.kind) {
+            case Token::Kind::kLiteral:
+                out += token.text;
+                break;
+            case Token::Kind::kWildcard:
+                out += tokens[token.sources[0]];
+                break;
+            case Token::Kind::kPartition: {
+                std::string key;
+                for (size_t position : token.sources) key += tokens[position];
+                out += std::to_string(fnv1a(key) % token.buckets);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace ringtail::base

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace ringtail::base {
+
+// A subject mapping's destination as nats-server 2.9 builds one (newTransform): literal
+// tokens, the source's wildcards by number ("$1", "{{wildcard(1)}}"), a partition number
+// ("{{partition(n,1,2)}}": FNV-1a of those wildcards' tokens, modulo n), and a trailing ">"
+// that carries the source's trailing tokens over.
+class SubjectTransform {
+public:
+    // The transform from `source` to `destination`, or nats-server's reason it is not one
+    // ("invalid subject", "invalid mapping destination: ... in <token>").
+    static std::variant<SubjectTransform, std::string> make(std::string_view source, std::string_view destination);
+
+    // `subject` (a literal that matches the source) mapped.
+    std::string apply(std::string_view subject) const;
+
+private:
+    struct Token {
+        enum class Kind : uint8_t { kLiteral, kWildcard, kPartition } kind = Kind::kLiteral;
+        std::string text;             // kLiteral
+        std::vector<size_t> sources;  // kWildcard, kPartition: the source's token positions
+        uint32_t buckets = 0;         // kPartition
+    };
+    size_t source_tokens_ = 0;
+    bool literal_ = true;  // no wildcards in the source: the destination as it is
+    std::string destination_;
+    std::vector<Token> tokens_;
+};
+
+}  // namespace ringtail::base
