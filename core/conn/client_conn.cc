@@ -45,7 +45,8 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
                   std::to_string(identity_.client_id) + " - "),
       tracing_(logger().trace_enabled()),
       parser_({host.options().max_payload_bytes, host.options().max_control_line_bytes}),
-      max_pending_(host.options().max_pending_bytes) {
+      max_pending_(host.options().max_pending_bytes),
+      mapped_(host.has_mappings(kGlobalAccount)) {
     parser_.set_require_connect(host.auth_required());
     created_at_ = last_activity_ = Clock::now();
     // nats-server's first client ping comes after at most 2 s, then every ping_interval.
@@ -462,6 +463,7 @@ ClientConn::Auth ClientConn::grant(const config::User& user) {
     // refused (closed), as nats-server closes the clients of a changed account.
     if (account != account_ && !subs_.empty()) return Auth::kFailed;
     account_ = account;
+    mapped_ = host_.has_mappings(account);
     permissions_.reset();
     if (user.permissions.has_value()) {
         permissions_ = std::make_unique<auth::ConnPermissions>(std::make_shared<auth::Permissions>(*user.permissions));
@@ -596,7 +598,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
 
     // The account's subject mappings route the message on another subject, or drop it.
     std::string mapped;
-    std::string_view subject = host_.has_mappings(account_) ? host_.map_subject(account_, op.subject, mapped) : op.subject;
+    std::string_view subject = mapped_ ? host_.map_subject(account_, op.subject, mapped) : op.subject;
     if (subject.empty()) {
         ++traffic_.in_msgs;
         traffic_.in_bytes += op.headers.size() + op.payload.size();

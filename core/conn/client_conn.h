@@ -202,6 +202,7 @@ private:
     std::unique_ptr<auth::ConnPermissions> permissions_;
     std::optional<config::User> granting_;
     uint32_t account_ = kGlobalAccount;  // the subject space it publishes and subscribes in
+    bool mapped_ = false;                // its account has subject mappings
 
     base::StringMap<std::unique_ptr<Subscription>> subs_;
     // By sid: the stand-ins the account's stream imports need for that subscription.

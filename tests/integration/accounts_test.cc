@@ -320,6 +320,19 @@ accounts {
     EXPECT_EQ(next_of(a_all.get()), "a.in.x.y in");  // the account's own mappings
 }
 
+TEST(Accounts, MappingsApplyWithoutAnyAuthentication) {
+    TempFile config(".conf", "mappings { \"old.*\": \"new.$1\" }\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr nc = connect(server->url());
+    ASSERT_TRUE(nc);
+    SubscriptionPtr sub = subscribe_sync(nc.get(), ">");
+    ASSERT_EQ(natsConnection_Flush(nc.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(nc.get(), "old.x", "m"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(nc.get()), NATS_OK);
+    EXPECT_EQ(next_of(sub.get()), "new.x m");
+}
+
 TEST(Accounts, ABadAccountsBlockIsAConfigError) {
     for (const std::string& text : {
              std::string("accounts { $G: {} }\n"),
