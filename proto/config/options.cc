@@ -279,6 +279,9 @@ class OptionsLoader {
     // Adds the accounts' users to the authorization block's, checking them as nats-server's
     // parseAccounts does (unique names and nkeys across both; no single user or token beside).
     void merge_account_users();
+    // Calls on_item with each map of the array `entry` holds; nats-server's errors name `what`.
+    template <class OnItem>
+    void for_each_item(const MapEntry& entry, std::string_view what, OnItem on_item);
     void parse_exports(const std::string& account, const MapEntry& entry);
     void parse_mappings(const std::string& account, const MapEntry& entry);
     std::optional<MappingDestination> parse_destination(const Value& value);
@@ -650,16 +653,23 @@ std::optional<std::vector<std::string>> string_list(const Value& value) {
     return out;
 }
 
-void OptionsLoader::parse_exports(const std::string& account, const MapEntry& entry) {
+template <class OnItem>
+void OptionsLoader::for_each_item(const MapEntry& entry, std::string_view what, OnItem on_item) {
     if (entry.value.kind != ValueKind::kArray) {
-        error(entry.key_pos, absl::StrCat("Exports should be an array, got ", describe(entry.value)));
+        error(entry.key_pos, absl::StrCat(av(what), "s should be an array, got ", describe(entry.value)));
         return;
     }
     for (const Value& item : entry.value.array) {
         if (item.kind != ValueKind::kMap) {
-            error(item.pos, absl::StrCat("Export Items should be a map with type entry, got ", describe(item)));
+            error(item.pos, absl::StrCat(av(what), " Items should be a map with type entry, got ", describe(item)));
             continue;
         }
+        on_item(item);
+    }
+}
+
+void OptionsLoader::parse_exports(const std::string& account, const MapEntry& entry) {
+    for_each_item(entry, "Export", [&](const Value& item) {
         StreamExport exported;
         exported.account = account;
         bool stream = false;
@@ -689,7 +699,7 @@ void OptionsLoader::parse_exports(const std::string& account, const MapEntry& en
             export_pos_.push_back(item.pos);
             opts_.stream_exports.push_back(std::move(exported));
         }
-    }
+    });
 }
 
 std::optional<MappingDestination> OptionsLoader::parse_destination(const Value& value) {
@@ -787,15 +797,7 @@ void OptionsLoader::parse_mappings(const std::string& account, const MapEntry& e
 }
 
 void OptionsLoader::parse_imports(const std::string& account, const MapEntry& entry) {
-    if (entry.value.kind != ValueKind::kArray) {
-        error(entry.key_pos, absl::StrCat("Imports should be an array, got ", describe(entry.value)));
-        return;
-    }
-    for (const Value& item : entry.value.array) {
-        if (item.kind != ValueKind::kMap) {
-            error(item.pos, absl::StrCat("Import Items should be a map with type entry, got ", describe(item)));
-            continue;
-        }
+    for_each_item(entry, "Import", [&](const Value& item) {
         StreamImport imported;
         imported.account = account;
         bool stream = false;
@@ -833,15 +835,15 @@ void OptionsLoader::parse_imports(const std::string& account, const MapEntry& en
                 unsupported("accounts.imports." + key);
             }
         }
-        if (!stream) continue;
+        if (!stream) return;
         if (prefix && to) {
             error(item.pos, "Stream import can not have a 'prefix' and a 'to' property");
-            continue;
+            return;
         }
         imported.to = prefix ? *prefix : to ? *to : imported.subject;
         import_pos_.push_back({item.pos, prefix.has_value()});
         opts_.stream_imports.push_back(std::move(imported));
-    }
+    });
 }
 
 void OptionsLoader::check_exports_and_imports() {
