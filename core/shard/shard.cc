@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "base/subject_match.h"
 #include "base/clock.h"
+#include "base/subject_match.h"
 #include "core/auth/nkey.h"
 #include "core/auth/password.h"
 #include "core/js/jetstream.h"
