@@ -25,16 +25,19 @@ inline bool subject_matches(std::string_view pattern, std::string_view subject) 
     }
 }
 
-// The tokens of a subject or pattern ("a.*.>" -> a, *, >).
-inline std::vector<std::string_view> subject_tokens(std::string_view subject) {
-    std::vector<std::string_view> tokens;
+// The parts of `text` between `separator`s (empty ones included).
+inline std::vector<std::string_view> split_on(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
     while (true) {
-        size_t dot = subject.find('.');
-        tokens.push_back(subject.substr(0, dot));
-        if (dot == std::string_view::npos) return tokens;
-        subject.remove_prefix(dot + 1);
+        size_t at = text.find(separator);
+        parts.push_back(text.substr(0, at));
+        if (at == std::string_view::npos) return parts;
+        text.remove_prefix(at + 1);
     }
 }
+
+// The tokens of a subject or pattern ("a.*.>" -> a, *, >).
+inline std::vector<std::string_view> subject_tokens(std::string_view subject) { return split_on(subject, '.'); }
 
 // The pattern matching exactly the subjects both patterns match, or nullopt if none does
 // ("a.*" and "*.b": "a.b"; "a.>" and "*.b.c": "a.b.c").

@@ -20,9 +20,14 @@ bool valid_subject(std::string_view subject) {
     return true;
 }
 
-std::optional<int> number(std::string_view text) {
+std::string_view trimmed(std::string_view text) {
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
     while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    return text;
+}
+
+std::optional<int> number(std::string_view text) {
+    text = trimmed(text);
     int value = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -31,9 +36,7 @@ std::optional<int> number(std::string_view text) {
 
 // The arguments of "{{name(a,b)}}" when `token` calls `name` (case-insensitive), else nullopt.
 std::optional<std::vector<std::string_view>> call_args(std::string_view token, std::string_view name) {
-    std::string_view inner = token.substr(2, token.size() - 4);
-    while (!inner.empty() && inner.front() == ' ') inner.remove_prefix(1);
-    while (!inner.empty() && inner.back() == ' ') inner.remove_suffix(1);
+    std::string_view inner = trimmed(token.substr(2, token.size() - 4));
     if (inner.size() < name.size() + 2 || inner.back() != ')') return std::nullopt;
     for (size_t i = 0; i < name.size(); ++i) {
         if (std::tolower(static_cast<unsigned char>(inner[i])) != name[i]) return std::nullopt;
@@ -41,14 +44,7 @@ std::optional<std::vector<std::string_view>> call_args(std::string_view token, s
     std::string_view rest = inner.substr(name.size());
     while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
     if (rest.empty() || rest.front() != '(') return std::nullopt;
-    rest = rest.substr(1, rest.size() - 2);
-    std::vector<std::string_view> args;
-    while (true) {
-        size_t comma = rest.find(',');
-        args.push_back(rest.substr(0, comma));
-        if (comma == std::string_view::npos) return args;
-        rest.remove_prefix(comma + 1);
-    }
+    return split_on(rest.substr(1, rest.size() - 2), ',');
 }
 
 uint32_t fnv1a(std::string_view key) {

@@ -24,7 +24,7 @@ public:
     std::optional<std::string> reverse(std::string_view pattern) const;
 
 private:
-    // Fills `out` from `pattern`, taking each wildcard's tokens from `captured` in order.
+    // `pattern` with each wildcard replaced by the next of `captured`, in order.
     static std::string fill(const std::vector<std::string>& pattern, const std::vector<std::string>& captured);
     // The tokens of `subject` at `pattern`'s wildcards ('>' takes the rest, joined).
     static std::vector<std::string> capture(const std::vector<std::string>& pattern, std::string_view subject);
