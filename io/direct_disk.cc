@@ -82,6 +82,7 @@ DirectDisk::~DirectDisk() {
     }
     for (auto& [handle, file] : files_) {
         unmap(file);
+        if (file.dirty) sync_now(file);
         ::close(file.fd);
     }
     files_.clear();
@@ -308,8 +309,11 @@ Result<bool> DirectDisk::remove_file(const std::string& path) {
 }
 
 Result<int> DirectDisk::open_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
-    if (fd < 0 && errno == EINVAL) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // no O_DIRECT here
+    // With a sync interval, writes go to the page cache, as nats-server's do: the kernel has
+    // the bytes when the write completes, the device once the interval's fdatasync is done.
+    const bool relaxed = sync_interval_ > Clock::duration::zero();
+    int fd = relaxed ? -1 : ::open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0 && (relaxed || errno == EINVAL)) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // no O_DIRECT here
     if (fd < 0) return fail("open", path);
     // Trust nothing read from a file until what the kernel holds of it is on stable storage.
     struct stat st {};
@@ -320,7 +324,7 @@ Result<int> DirectDisk::open_file(const std::string& path) {
         return fail(call, path, error);
     }
     int handle = fd;
-    files_[handle] = File{.fd = fd, .bytes = static_cast<uint64_t>(st.st_size), .path = path};
+    files_[handle] = File{.fd = fd, .bytes = static_cast<uint64_t>(st.st_size), .relaxed = relaxed, .path = path};
     return handle;
 }
 
@@ -387,6 +391,7 @@ void DirectDisk::close_file(int handle) {
 }
 
 void DirectDisk::release_file(std::map<int, File>::iterator it) {
+    if (it->second.dirty) sync_now(it->second);
     ::close(it->second.fd);
     files_.erase(it);
 }
@@ -428,7 +433,7 @@ void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> d
     } else {
         io_uring_prep_write(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset);
     }
-    sqe->rw_flags = RWF_DSYNC;
+    if (!it->second.relaxed) sqe->rw_flags = RWF_DSYNC;
     ++it->second.writes_in_flight;
     writes_.emplace(token, Write{op, handle, Clock::now()});
 }
@@ -444,12 +449,55 @@ Result<bool> DirectDisk::write_sync(int handle, uint64_t offset, std::span<const
     return true;
 }
 
+void DirectDisk::set_sync_interval(Clock::duration interval) {
+    sync_interval_ = interval;
+    if (interval > Clock::duration::zero()) {
+        loop_.schedule(sync_timer_, Clock::now() + interval);
+    } else {
+        loop_.cancel(sync_timer_);
+    }
+}
+
+void DirectDisk::flush_dirty() {
+    loop_.schedule(sync_timer_, Clock::now() + sync_interval_);
+    for (auto& [handle, file] : files_) {
+        if (!file.dirty || file.closed) continue;
+        uint64_t token = token_next_++;
+        io_uring_sqe* sqe = loop_.sqe(Loop::user_data(tag_, token));
+        io_uring_prep_fsync(sqe, file.fd, IORING_FSYNC_DATASYNC);
+        file.dirty = false;
+        ++file.writes_in_flight;
+        writes_.emplace(token, Write{nullptr, handle, Clock::now(), /*flush=*/true});
+    }
+}
+
+void DirectDisk::sync_now(File& file) {
+    file.dirty = false;
+    if (::fdatasync(file.fd) == 0) {
+        ++syncs_;
+    } else {
+        ++sync_failures_;
+    }
+}
+
 void DirectDisk::on_write_done(uint64_t token, int32_t result) {
     auto it = writes_.find(token);
     RT_ASSERT(it != writes_.end());
     Write write = it->second;
     writes_.erase(it);
     ++completed_;
+    if (write.flush) {
+        auto file = files_.find(write.handle);
+        RT_ASSERT(file != files_.end());
+        if (result < 0) {
+            ++sync_failures_;
+            file->second.dirty = true;  // tried again at the next interval, or at close
+        } else {
+            ++syncs_;
+        }
+        if (--file->second.writes_in_flight == 0 && file->second.closed) release_file(file);
+        return;
+    }
     auto took = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - write.queued).count());
     size_t bucket = 0;
     while (bucket < kLatencyBoundsUs.size() && took > kLatencyBoundsUs[bucket] * 1000) ++bucket;
@@ -458,6 +506,7 @@ void DirectDisk::on_write_done(uint64_t token, int32_t result) {
     latency_.sum_ns += took;
     auto file = files_.find(write.handle);
     RT_ASSERT(file != files_.end());
+    if (result >= 0 && file->second.relaxed) file->second.dirty = true;
     if (--file->second.writes_in_flight == 0 && file->second.closed) release_file(file);
     if (write.op != nullptr) write.op->done(write.op, result);
 }

@@ -25,6 +25,11 @@ namespace ringtail::io {
 // makes each write durable before it completes. Where it lacks fallocate, the zeros written
 // allocate the file; where it lacks renameat2(RENAME_NOREPLACE), link + unlink (or, without
 // hard links, a checked rename) stands in. A call that fails is named in take_error().
+// With a sync interval (set_sync_interval, before any file is opened), files are opened without
+// O_DIRECT and written without RWF_DSYNC: a write completes once the page cache has the bytes,
+// and every interval each file written since its last flush gets an fdatasync (so does such a
+// file when it is closed), as nats-server's sync_interval does. The default, 0, keeps every
+// write durable before it completes.
 // Registered buffers are io_uring fixed buffers: their pages are pinned once, not on every
 // write. Where the kernel refuses (RLIMIT_MEMLOCK for an unprivileged user, a full table),
 // register_buffer() answers -1 and writes from that memory pin it each time, as before.
@@ -63,6 +68,14 @@ public:
     void forget(store::DiskWrite* op) override;
     std::string take_error() override;
 
+    // 0: every write durable before it completes (RWF_DSYNC); otherwise writes of the files
+    // opened from now on complete once the kernel has them and are flushed this often.
+    void set_sync_interval(Clock::duration interval);
+    // Flushes (fdatasync) that failed: what was written since the file's last flush may not be
+    // on stable storage. For the owner to report.
+    uint64_t sync_failures() const { return sync_failures_; }
+    uint64_t syncs() const { return syncs_; }
+
     // Writes submitted and not yet completed, and files being prepared.
     size_t in_flight() const { return writes_.size() + prepare_jobs_count_; }
     size_t writes_in_flight() const { return writes_.size(); }
@@ -88,13 +101,19 @@ private:
         uint64_t bytes = 0;
         size_t writes_in_flight = 0;
         bool closed = false;  // close_file() came while writes were in flight
+        bool relaxed = false;  // opened under a sync interval: page cache writes, no RWF_DSYNC
+        bool dirty = false;    // written since its last flush (relaxed only)
         std::string path;
     };
     struct Write {
         store::DiskWrite* op;  // null once forgotten or its file closed
         int handle;
         Clock::time_point queued;
+        bool flush = false;  // an fdatasync of the sync interval, not a write
     };
+    // The sync interval's timer: an fdatasync of every dirty file.
+    void flush_dirty();
+    void sync_now(File& file);
     void on_completion(uint64_t token, int32_t result, uint32_t flags) override;
     void on_write_done(uint64_t token, int32_t result);
     void arm_prepared_poll();
@@ -133,6 +152,10 @@ private:
     std::vector<int> free_buffers_;  // free slots of the fixed-buffer table
     uint64_t completed_ = 0;
     WriteLatency latency_;
+    Clock::duration sync_interval_{};
+    Timer sync_timer_{[this] { flush_dirty(); }};
+    uint64_t syncs_ = 0;
+    uint64_t sync_failures_ = 0;
 };
 
 // A DirectDisk on a loop of its own, for programs that drive a store without a shard

@@ -103,7 +103,16 @@ int64_t max_storage(const config::Options& options, const std::string& store_dir
 ojson js_config(const Server& server) {
     config::Options options = server.options_snapshot();
     std::string dir = server.store_dir() + "/jetstream";
-    return {{"max_memory", max_memory(options)}, {"max_storage", max_storage(options, dir)}, {"store_dir", dir}};
+    ojson config = {{"max_memory", max_memory(options)}, {"max_storage", max_storage(options, dir)}, {"store_dir", dir}};
+    // As nats-server 2.10 shows it: with "always", sync_always and its 2 minute default interval.
+    constexpr int64_t kDefaultIntervalNs = 120'000'000'000;
+    if (options.sync_interval.count() == 0) {
+        config["sync_interval"] = kDefaultIntervalNs;
+        config["sync_always"] = true;
+    } else {
+        config["sync_interval"] = std::chrono::duration_cast<std::chrono::nanoseconds>(options.sync_interval).count();
+    }
+    return config;
 }
 
 ojson js_stats(const Server& server) {
@@ -842,7 +851,8 @@ Response Monitor::metrics() {
     }
     if (!server_.options_snapshot().jetstream) return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(out)};
 
-    // Durable writes (O_DIRECT + dsync, each carrying a group commit) as a Prometheus histogram.
+    // Store writes (O_DIRECT + dsync, each carrying a group commit; page cache writes under a
+    // sync_interval) as a Prometheus histogram.
     family("store_write_seconds", "histogram", "Time from queueing a durable write of a file stream to its completion.");
     for (const ShardFigures& shard : shards) {
         if (!shard.answered || shard.write_buckets.empty()) continue;

@@ -77,6 +77,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("Syslog", now.syslog, fresh.syslog);
     fixed("RemoteSyslog", now.remote_syslog, fresh.remote_syslog);
     fixed("JetStream", now.jetstream, fresh.jetstream);
+    fixed("SyncInterval", now.sync_interval, fresh.sync_interval);
     fixed("NoAuthUser", now.no_auth_user, fresh.no_auth_user);
     if (refused && now.store_dir != fresh.store_dir) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage dir");

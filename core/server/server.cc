@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "core/js/jetstream.h"
+#include "core/monitor/monitor.h"
 #include "core/server/log.h"
 #include "core/server/reload.h"
 #include "core/shard/mesh.h"
@@ -296,6 +297,10 @@ Result<void, Error> Server::start_jetstream() {
                                           ? std::to_string(options_.max_file_store_bytes) + " B"
                                           : std::string("unlimited")));
     log_info("  Store Directory: \"" + js_store_dir_ + "/jetstream\"");
+    log_info(options_.sync_interval.count() == 0
+                 ? std::string("  Sync:            always (each write on stable storage before its ack)")
+                 : "  Sync:            every " + monitor::Monitor::go_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(options_.sync_interval).count()) +
+                       " (acks once written; a power failure may lose what came since the last sync)");
     log_info("-------------------------------------------");
     return {};
 }

@@ -197,6 +197,7 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
         if (opened) {
             disk_ = std::make_unique<io::DirectDisk>(loop_);
             opened = disk_->init();
+            if (opened) disk_->set_sync_interval(options_.sync_interval);
         }
         if (opened) {
             js_ = std::make_unique<js::JetStream>(static_cast<js::Host&>(*this), *disk_, std::move(js_setup));
@@ -352,6 +353,12 @@ void Shard::on_tick() {
         if (slot.conn) slot.conn->on_tick(now);
     }
     process_closes();
+    if (disk_ && disk_->sync_failures() != sync_failures_logged_) {
+        sync_failures_logged_ = disk_->sync_failures();
+        log_error("JetStream: flushing the store's files to stable storage failed (" +
+                  std::to_string(sync_failures_logged_) + " times so far); writes since the last flush may be lost "
+                  "in a power failure");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -196,6 +196,7 @@ private:
 
     // JetStream (with -js): the file disk on this shard's ring, and the streams this shard owns.
     std::unique_ptr<io::DirectDisk> disk_;
+    uint64_t sync_failures_logged_ = 0;
     std::unique_ptr<js::JetStream> js_;
 };
 

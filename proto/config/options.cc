@@ -295,6 +295,7 @@ class OptionsLoader {
     std::optional<std::vector<std::string>> parse_subjects(const MapEntry& entry);
     std::optional<ResponsePermission> parse_allow_responses(const MapEntry& entry);
     void apply_jetstream(const MapEntry& entry);
+    void apply_sync_interval(const MapEntry& entry);
     std::optional<int64_t> get_storage_size(const MapEntry& entry, std::string_view name);
     void set_store_dir(const MapEntry& entry);
 
@@ -1188,6 +1189,22 @@ std::optional<int64_t> OptionsLoader::get_storage_size(const MapEntry& entry,
     return number << shift;
 }
 
+// jetstream { sync_interval }: "always" (any case) or a duration, as nats-server reads it.
+void OptionsLoader::apply_sync_interval(const MapEntry& entry) {
+    if (entry.value.kind == ValueKind::kString && absl::AsciiStrToLower(entry.value.text) == "always") {
+        opts_.sync_interval = std::chrono::milliseconds(0);
+        return;
+    }
+    auto interval = get_duration(entry);
+    if (!interval) return;
+    // nats-server takes 0 for its default; Ringtail's default is "always", so say which.
+    if (*interval <= std::chrono::milliseconds(0)) {
+        error(entry.key_pos, absl::StrCat(entry.key, " must be \"always\" or a positive duration"));
+        return;
+    }
+    opts_.sync_interval = *interval;
+}
+
 // parseJetStream: `jetstream: true`, `jetstream: enabled`, or a map.
 void OptionsLoader::apply_jetstream(const MapEntry& entry) {
     const Value& value = entry.value;
@@ -1232,8 +1249,10 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
             unsupported("jetstream.domain");
         } else if (key == "key" || key == "ek" || key == "encryption_key" || key == "cipher") {
             unsupported("jetstream.encryption");
+        } else if (key == "sync_interval" || key == "sync") {
+            apply_sync_interval(field);
         } else if (key == "limits" || key == "unique_tag" || key == "max_outstanding_catchup" ||
-                   key == "extension_hint" || key == "sync_interval" || key == "sync") {
+                   key == "extension_hint") {
             // Tuning knobs with safe defaults; accepted without effect.
         } else {
             // Lenient where nats-server is strict: later versions add keys here often.

@@ -149,6 +149,10 @@ struct Options {
     std::string store_dir;
     int64_t max_memory_store_bytes = -1;
     int64_t max_file_store_bytes = -1;
+    // jetstream { sync_interval }: 0 ("always", Ringtail's default) makes every write reach
+    // stable storage before its PubAck; an interval acks once the device has the bytes and
+    // flushes its cache that often (nats-server's default trade-off, 2 minutes there).
+    std::chrono::milliseconds sync_interval{0};
 
     // Ringtail's own: shard count (0 = one per usable core) and the cores to pin to.
     int shards = 0;

@@ -384,6 +384,36 @@ TEST_P(JetStreamRestart, ManyUnflushedPublishesSurvive) {
     expect_same_stream(before, snapshot(js(), "BURST"));
 }
 
+// With a sync interval, PubAcks go out once the kernel has the bytes; a stop (SIGTERM) or a
+// crash of the process (SIGKILL) loses none of them, as with nats-server's sync_interval.
+TEST_P(JetStreamRestart, ASyncIntervalKeepsAcknowledgedMessages) {
+    if (!testing_ringtail()) GTEST_SKIP() << "sync_interval came with nats-server 2.10";
+    TempFile config(".conf", "jetstream { store_dir: \"" + store_.path() + "\", sync_interval: \"10s\" }");
+    client_ = {};
+    server_->stop(SIGTERM);
+    server_ = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    StreamConfig stream("RELAXED", {"relaxed.*"});
+    ASSERT_EQ(NATS_OK, add_stream(js(), stream).status);
+    constexpr int kMsgs = 300;
+    for (int i = 0; i < kMsgs; ++i) {
+        PubOutcome pub = publish(js(), "relaxed." + std::to_string(i % 5), "r" + std::to_string(i));
+        ASSERT_TRUE(pub.ok()) << pub;
+    }
+    StreamSnapshot before = snapshot(js(), "RELAXED");
+    ASSERT_EQ(static_cast<size_t>(kMsgs), before.msgs.size());
+
+    client_ = {};
+    server_->stop(GetParam());
+    server_ = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    expect_same_stream(before, snapshot(js(), "RELAXED"));
+}
+
 // Damage never takes the server down. A flipped bit in a sealed segment loses only the record
 // it hit (reported, in the stream's state as "lost"); a stream whose files cannot be read at all
 // (a segment header or meta.json destroyed) is set aside ("stream is offline"), files untouched,

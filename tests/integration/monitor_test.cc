@@ -313,6 +313,24 @@ TEST(Monitor, JszReportsStreamsAndConsumers) {
     json varz = get_json(port, "/varz");
     EXPECT_EQ(varz["jetstream"]["config"]["store_dir"], store.path() + "/jetstream");
     EXPECT_EQ(varz["jetstream"]["stats"]["accounts"], 1);
+    if (testing_ringtail()) {  // nats-server 2.10's fields; Ringtail syncs every write by default
+        EXPECT_EQ(jsz["config"]["sync_always"], true);
+        EXPECT_EQ(varz["jetstream"]["config"]["sync_always"], true);
+    }
+}
+
+TEST(Monitor, JetStreamConfigShowsTheSyncInterval) {
+    if (!testing_ringtail()) GTEST_SKIP() << "sync_interval came with nats-server 2.10";
+    StoreDir store;
+    TempFile config(".conf", "jetstream { store_dir: \"" + store.path() + "\", sync_interval: \"40ms\" }");
+    auto server = start_monitored({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    json jsz = get_json(server->monitor_port(), "/jsz");
+    EXPECT_EQ(jsz["config"]["sync_interval"], 40'000'000);
+    EXPECT_FALSE(jsz["config"].contains("sync_always"));
+    json varz = get_json(server->monitor_port(), "/varz");
+    EXPECT_EQ(varz["jetstream"]["config"]["sync_interval"], 40'000'000);
+    EXPECT_NE(server->log().find("Sync:            every 40ms"), std::string::npos) << server->log();
 }
 
 TEST(Monitor, JszWithoutJetStreamSaysDisabled) {

@@ -1659,6 +1659,18 @@ TEST(ConfigOptions, JetStreamRejectsBadValues) {
               "<string>:2:13: Duplicate 'store_dir' configuration");
 }
 
+TEST(ConfigOptions, JetStreamSyncIntervalIsAlwaysOrADuration) {
+    EXPECT_EQ(load_ok("jetstream: true").sync_interval, std::chrono::milliseconds(0));  // always
+    EXPECT_EQ(load_ok("jetstream { sync_interval: always }").sync_interval, std::chrono::milliseconds(0));
+    EXPECT_EQ(load_ok("jetstream { sync: ALWAYS }").sync_interval, std::chrono::milliseconds(0));
+    EXPECT_EQ(load_ok("jetstream { sync_interval: \"2m\" }").sync_interval, std::chrono::minutes(2));
+    EXPECT_EQ(load_ok("jetstream { sync: \"250ms\" }").sync_interval, std::chrono::milliseconds(250));
+    EXPECT_EQ(load_error("jetstream { sync_interval: \"soon\" }"),
+              "<string>:1:13: error parsing sync_interval: time: invalid duration \"soon\"");
+    EXPECT_EQ(load_error("jetstream { sync_interval: \"0s\" }"),
+              "<string>:1:13: sync_interval must be \"always\" or a positive duration");
+}
+
 TEST(ConfigOptions, JetStreamUnknownKeyWarnsAndUnsupportedKeyIsRecorded) {
     LoadResult result = load("jetstream { colour: red, domain: hub, cipher: aes }");
     ASSERT_TRUE(result.status.ok());

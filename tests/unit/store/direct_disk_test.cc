@@ -90,6 +90,39 @@ TEST_F(DirectDiskTest, WritesFromTheTailRingAcrossItsEndLandIntact) {
 
 // A write the store queues from a completion (appends that waited for a free slot) reaches the
 // device at once: the loop turn that ran the completion submits it, not the owner's next turn.
+// With a sync interval, writes complete without waiting for stable storage and the files
+// written get an fdatasync each interval; a file idle since its last flush gets none, and one
+// written since is flushed when it closes.
+TEST_F(DirectDiskTest, ASyncIntervalFlushesWrittenFilesEachInterval) {
+    disk_.set_sync_interval(std::chrono::milliseconds(20));
+    StreamLogOptions options;
+    options.dir = dir_.string();
+    options.segment_bytes = 1 << 20;
+    auto log = std::move(*StreamLog::open(disk_, options, nullptr));
+    const uint64_t syncs_at_open = disk_.syncs();
+    ASSERT_TRUE(log->append("sync.test", "", "written-without-dsync", 0));
+    log->flush();
+    while (log->durable_seq() < 1) standalone_.poll(/*wait=*/true);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (disk_.syncs() == syncs_at_open && std::chrono::steady_clock::now() < deadline) {
+        standalone_.poll(/*wait=*/true);
+    }
+    EXPECT_EQ(disk_.syncs(), syncs_at_open + 1);  // the segment, once
+    EXPECT_EQ(disk_.sync_failures(), 0u);
+    for (int i = 0; i < 5; ++i) {  // nothing written since: no more flushes
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        standalone_.poll(/*wait=*/false);
+    }
+    EXPECT_EQ(disk_.syncs(), syncs_at_open + 1);
+    ASSERT_TRUE(log->append("sync.test", "", "flushed-at-close", 0));
+    log->flush();
+    while (log->durable_seq() < 2) standalone_.poll(/*wait=*/true);
+    disk_.set_sync_interval(std::chrono::hours(1));  // only the close can flush it now
+    log.reset();
+    EXPECT_EQ(disk_.syncs(), syncs_at_open + 2);
+    EXPECT_TRUE(test::files_hold(dir_, "flushed-at-close"));
+}
+
 TEST_F(DirectDiskTest, AWriteQueuedByACompletionIsSubmittedByThatTurn) {
     StreamLogOptions options;
     options.dir = dir_.string();
