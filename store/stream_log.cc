@@ -1306,6 +1306,7 @@ bool StreamLog::flush_segment(Segment& s) {
     const WriteOp* newest = s.newest_write();
     uint64_t start = newest != nullptr ? newest->end : align_down(s.durable_offset);
     if (s.write_offset <= std::max(start, s.durable_offset)) return false;
+    if (newest != nullptr && s.write_offset - start < options_.overlap_bytes_min) return false;
     uint64_t end = std::min<uint64_t>(align_up(s.write_offset), start + options_.flush_bytes_max);
     RT_ASSERT(start >= s.tail_base);
     RT_ASSERT(end > start);

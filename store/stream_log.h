@@ -60,6 +60,11 @@ struct StreamLogOptions {
     // write of their own, so a device that overlaps writes shortens the time to an ack. On the
     // bench VM, JetStream publish (window 256) gained ~1.2x going from 2 to 4 (BENCHMARKS.md).
     size_t writes_in_flight_max = 4;
+    // A write goes out beside others in flight only with at least this much to write; less
+    // waits for them to complete and goes out with what arrives meanwhile. Many publishers
+    // with an ack outstanding each then share a few large writes rather than a write each of
+    // a page barely used, and the device's rate of synchronous writes stops bounding theirs.
+    size_t overlap_bytes_min = 8u << 10;
     // Appended bytes a segment may hold in memory before they are durable; beyond this,
     // append() answers kBusy until a write completes. The buffer starts at 64 KiB and grows
     // to this as the write rate needs.

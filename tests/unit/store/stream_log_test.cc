@@ -157,6 +157,41 @@ TEST(StreamLog, ALaterWriteThatLandedWithoutTheOneBeforeIsKeptPastAHole) {
     EXPECT_EQ(log->load(4)->payload, "after");
 }
 
+// Behind a write in flight, a little waits for it and then goes out in one write with what
+// came meanwhile; enough to be worth a write of its own goes at once.
+TEST(StreamLog, LittleWaitsForTheWriteInFlightAndMuchOverlapsIt) {
+    SimDisk disk(35);
+    auto options = small_options();
+    options.writes_in_flight_max = 4;
+    options.overlap_bytes_min = 8 * 1024;
+    auto log = open_log(disk, options);
+    uint64_t durable = 0;
+    log->set_durable_callback([&](uint64_t seq) { durable = seq; });
+    ASSERT_TRUE(log->append("s", "", payload_for(1, 100), 0));
+    log->flush();
+    EXPECT_EQ(disk.queued(), 1u);  // nothing in flight: it goes at once
+    for (uint64_t seq = 2; seq <= 4; ++seq) {
+        ASSERT_TRUE(log->append("s", "", payload_for(seq, 100), 0));
+        log->flush();
+    }
+    EXPECT_EQ(disk.queued(), 1u);  // 300 bytes wait behind the first write
+    disk.complete_nth(0);
+    EXPECT_EQ(durable, 1u);
+    EXPECT_EQ(disk.queued(), 1u);  // ... and leave together from its completion
+    disk.complete_nth(0);
+    EXPECT_EQ(durable, 4u);
+    ASSERT_TRUE(log->append("s", "", payload_for(5, 100), 0));
+    log->flush();
+    ASSERT_TRUE(log->append("s", "", payload_for(6, 9000), 0));
+    log->flush();
+    EXPECT_EQ(disk.queued(), 2u);  // 9 KB behind a write in flight: a write of its own
+    disk.complete();
+    EXPECT_EQ(durable, 6u);
+    for (uint64_t seq = 1; seq <= 6; ++seq) {
+        EXPECT_EQ(log->load(seq)->payload, payload_for(seq, seq == 6 ? 9000 : 100));
+    }
+}
+
 TEST(StreamLog, FourWritesInFlightCompletingInAnyOrder) {
     SimDisk disk(33);
     auto options = small_options();
