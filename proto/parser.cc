@@ -180,22 +180,15 @@ Parser::Progress Parser::parse(std::string_view buffer, ParserHandler& handler) 
                 if (hpub && !headers_allowed_) return {pos, ParseStatus::kBadArgs};
                 std::array<std::string_view, 4> args;
                 size_t n = split_args(arg, args, false);
-                PubOp pub;
-                int64_t header_bytes = 0;
-                int64_t total_bytes = -1;
+                // The op is filled once, at the end: zeroing it up front (a rep stos) was a
+                // fifth of this function's time with small messages.
                 size_t sizes = hpub ? 2 : 1;
-                if (n == sizes + 1 || n == sizes + 2) {
-                    pub.subject = args[0];
-                    if (n == sizes + 2) pub.reply = args[1];
-                    pub.total_size_text = args[n - 1];
-                    total_bytes = parse_size(pub.total_size_text);
-                    if (hpub) {
-                        pub.header_size_text = args[n - 2];
-                        header_bytes = parse_size(pub.header_size_text);
-                    }
-                } else {
-                    return {pos, ParseStatus::kBadArgs};
-                }
+                if (n != sizes + 1 && n != sizes + 2) return {pos, ParseStatus::kBadArgs};
+                std::string_view reply = n == sizes + 2 ? args[1] : std::string_view();
+                std::string_view total_size_text = args[n - 1];
+                std::string_view header_size_text = hpub ? args[n - 2] : std::string_view();
+                int64_t total_bytes = parse_size(total_size_text);
+                int64_t header_bytes = hpub ? parse_size(header_size_text) : 0;
                 if (header_bytes < 0 || total_bytes < 0 || header_bytes > total_bytes) {
                     return {pos, ParseStatus::kBadArgs};
                 }
@@ -209,11 +202,16 @@ Parser::Progress Parser::parse(std::string_view buffer, ParserHandler& handler) 
                     return {pos, ParseStatus::kUnknownOp};
                 }
                 std::string_view body = op.substr(line_bytes, static_cast<size_t>(total_bytes));
-                pub.headers = body.substr(0, static_cast<size_t>(header_bytes));
-                pub.payload = body.substr(static_cast<size_t>(header_bytes));
-                // An empty header block is delivered as a plain MSG, as nats-server does.
-                pub.has_headers = header_bytes > 0;
-                flow = handler.on_pub(pub);
+                flow = handler.on_pub(PubOp{
+                    .subject = args[0],
+                    .reply = reply,
+                    .headers = body.substr(0, static_cast<size_t>(header_bytes)),
+                    .payload = body.substr(static_cast<size_t>(header_bytes)),
+                    // An empty header block is delivered as a plain MSG, as nats-server does.
+                    .has_headers = header_bytes > 0,
+                    .total_size_text = total_size_text,
+                    .header_size_text = header_size_text,
+                });
                 line_bytes = op_bytes;
                 break;
             }
