@@ -1251,9 +1251,11 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
             unsupported("jetstream.encryption");
         } else if (key == "sync_interval" || key == "sync") {
             apply_sync_interval(field);
-        } else if (key == "limits" || key == "unique_tag" || key == "max_outstanding_catchup" ||
-                   key == "extension_hint") {
-            // Tuning knobs with safe defaults; accepted without effect.
+        } else if (key == "limits") {
+            unsupported("jetstream.limits");
+        } else if (key == "unique_tag" || key == "max_outstanding_catchup" || key == "extension_hint") {
+            // Placement and catch-up between cluster peers, and a hint for leaf nodes: nothing
+            // they change exists on a server without a cluster, nats-server's included.
         } else {
             // Lenient where nats-server is strict: later versions add keys here often.
             warn_unknown(field);

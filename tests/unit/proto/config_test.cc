@@ -1672,12 +1672,12 @@ TEST(ConfigOptions, JetStreamSyncIntervalIsAlwaysOrADuration) {
 }
 
 TEST(ConfigOptions, JetStreamUnknownKeyWarnsAndUnsupportedKeyIsRecorded) {
-    LoadResult result = load("jetstream { colour: red, domain: hub, cipher: aes }");
+    LoadResult result = load("jetstream { colour: red, domain: hub, cipher: aes, limits: { max_ack_pending: 10 } }");
     ASSERT_TRUE(result.status.ok());
     EXPECT_EQ(result.warnings,
               (std::vector<std::string>{"<string>:1:13: unknown field \"colour\""}));
     EXPECT_EQ(result.opts.unsupported_features,
-              (std::vector<std::string>{"jetstream.domain", "jetstream.encryption"}));
+              (std::vector<std::string>{"jetstream.domain", "jetstream.encryption", "jetstream.limits"}));
 }
 
 TEST(ConfigOptions, VariablesAndEnvironmentFeedOptions) {
