@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config
     liburing-dev libmimalloc-dev libxxhash-dev libabsl-dev nlohmann-json3-dev libcrypt-dev libcpp-httplib-dev libsodium-dev
-    libgtest-dev libbenchmark-dev libnats-dev nats-server
+    libgtest-dev libbenchmark-dev libnats-dev nats-server golang-go golang-github-nats-io-go-nats-dev
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -301,9 +301,13 @@ std::string run_description(const CompareOptions& c) {
         "subscribers unless given";
     if (o.pubs >= 0) text += "; --pubs " + std::to_string(o.pubs);
     if (o.subs >= 0) text += "; --subs " + std::to_string(o.subs);
-    text += "; client threads: " + (o.threads > 0
-                                        ? std::to_string(o.threads)
-                                        : std::string("one per connection up to the cpu count"));
+    if (const std::string client = client_description(o); !client.empty()) {
+        text += "; " + client;
+    } else {
+        text += "; client threads: " +
+                (o.threads > 0 ? std::to_string(o.threads)
+                               : std::string("one per connection up to the cpu count"));
+    }
     if (!o.cpus.empty()) {
         text += " pinned to cpus";
         for (int cpu : o.cpus) text += " " + std::to_string(cpu);
@@ -312,7 +316,6 @@ std::string run_description(const CompareOptions& c) {
     if (o.rate > 0) text += "; --rate " + with_commas(static_cast<uint64_t>(o.rate));
     if (o.batch >= 0) text += "; --batch " + std::to_string(o.batch);
     if (o.live) text += "; --live (JetStream publishing runs beside the consumers)";
-    if (o.client != "ringtail-bench") text += "; client " + o.client;
     return text;
 }
 

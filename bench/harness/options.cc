@@ -187,10 +187,15 @@ Expected<Options> parse_options(std::string_view scenario, std::span<const std::
         } else if (flag == "--client") {
             auto text = value();
             if (!text) return std::unexpected(text.error());
-            if (*text != "ringtail-bench" && *text != "libnats") {
-                return std::unexpected(std::string("--client is ringtail-bench or libnats"));
+            if (*text != "ringtail-bench" && *text != "libnats" && *text != "nats.go") {
+                return std::unexpected(
+                    std::string("--client is ringtail-bench, libnats or nats.go"));
             }
             options.client = std::string(*text);
+        } else if (flag == "--natsgo") {
+            auto text = value();
+            if (!text) return std::unexpected(text.error());
+            options.natsgo = std::string(*text);
         } else {
             return std::unexpected("unknown flag " + std::string(flag) + " (see --help)");
         }
@@ -265,6 +270,15 @@ Status resolve_defaults(Options& o) {
         return std::unexpected(std::string(
             "--client libnats drives pub, pubsub, fanout, queue, reqrep, js-consume and js-push"));
     }
+    if (o.client == "nats.go" && (is_consume_scenario(s) || s == "kv")) {
+        return std::unexpected(
+            std::string("--client nats.go drives pub, pubsub, fanout, queue, reqrep and js-pub"));
+    }
+    // The nats.go driver publishes as fast as its window allows: refuse a rate rather than
+    // report an unpaced run as a paced one.
+    if (o.client == "nats.go" && o.rate > 0) {
+        return std::unexpected(std::string("--client nats.go publishes unpaced (no --rate)"));
+    }
     if (o.history < 1 || o.history > 64) return std::unexpected(std::string("--history is 1 to 64, as for a KV bucket"));
     if (o.batch < 0) o.batch = std::max<int64_t>(1, std::min<int64_t>(o.window / 2, 512));
     if (o.threads <= 0) {
@@ -315,10 +329,14 @@ flags:
   --drain-timeout S after publishing stops, how long deliveries may take before it is loss
   --sync            js-pub/kv: wait for every PubAck (same as --window 1)
   --storage file|memory   JetStream storage (default file)
-  --client ringtail-bench|libnats   who drives the core scenarios, js-consume and js-push:
-                    this harness's own client (default) or the official C client, as users'
-                    programs do (js_PullSubscribe + Fetch, js_Subscribe with manual acks,
-                    js_PublishAsync); the prefill always uses the harness's own client
+  --client ringtail-bench|libnats|nats.go   who drives the scenarios: this harness's own
+                    client (default); libnats, the official C client, as users' programs do:
+                    the core scenarios, js-consume and js-push (js_PullSubscribe + Fetch,
+                    js_Subscribe with manual acks, js_PublishAsync; the prefill always uses the
+                    harness's own client); nats.go, the official Go client, which most users
+                    run: the core scenarios and js-pub (js.Publish with --sync, else
+                    js.PublishAsync), one connection per publisher and subscriber, no --rate
+  --natsgo PATH     the nats.go driver (default: ringtail-bench-natsgo beside this binary)
   --keys N          kv: distinct keys (default 1000)
   --history N       kv: values kept per key, the bucket's history (default 1)
   --batch N         js-consume: pull batch size (default min(window/2, 512))

@@ -39,8 +39,11 @@ struct Options {
     // publish-to-delivery latency.
     bool live = false;
     // Who drives the core scenarios: "ringtail-bench" (this harness's own client, the
-    // servers' ceiling) or "libnats" (the official C client, as users' programs do).
+    // servers' ceiling), "libnats" (the official C client, as users' programs do) or
+    // "nats.go" (the official Go client, which most users run; also drives js-pub).
     std::string client = "ringtail-bench";
+    // --client nats.go: the driver program; empty: ringtail-bench-natsgo beside this binary.
+    std::string natsgo;
     // Set by compare mode for its report; never a flag.
     std::string server_label;
     // Set by compare mode: the server's CPU seconds so far, so that a scenario with a setup

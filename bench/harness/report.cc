@@ -68,8 +68,8 @@ std::string run_line(const Options& o) {
         line +=
             std::to_string(o.pubs) + " publisher(s), " + std::to_string(o.subs) + " subscriber(s)";
     }
-    if (o.client == "libnats") {
-        line += ", libnats client (one connection each, libnats's own threads)";
+    if (const std::string client = client_description(o); !client.empty()) {
+        line += ", " + client;
     } else {
         line += ", " + std::to_string(o.threads) + " client thread(s)";
     }
@@ -91,6 +91,12 @@ std::string run_line(const Options& o) {
 }
 
 }  // namespace
+
+std::string client_description(const Options& o) {
+    if (o.client == "libnats") return "libnats client (one connection each, libnats's own threads)";
+    if (o.client == "nats.go") return "nats.go client (one connection each)";
+    return "";
+}
 
 std::string with_commas(uint64_t value) {
     std::string digits = std::to_string(value);

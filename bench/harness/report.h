@@ -15,6 +15,10 @@ std::string format_table(const RunResult& result);
 // The same as one JSON object.
 nlohmann::json to_json(const RunResult& result);
 
+// Who drove the run when it was not the harness's own client, e.g. "nats.go client (one
+// connection each)"; "" for the harness's own client.
+std::string client_description(const Options& options);
+
 // 1234567 -> "1,234,567"
 std::string with_commas(uint64_t value);
 // Microseconds with a precision that suits the magnitude: "0.84", "12.3", "1,234".

@@ -1,6 +1,7 @@
 #include "bench/harness/runner.h"
 
 #include "bench/harness/libnats_driver.h"
+#include "bench/harness/natsgo_driver.h"
 
 #include <unistd.h>
 
@@ -155,6 +156,10 @@ RunResult run_scenario(Options options) {
     if (is_jetstream_scenario(options.scenario) && !server->jetstream) {
         result.status = RunStatus::kSkipped;
         result.message = "JetStream not available (the server's INFO does not announce it)";
+        return result;
+    }
+    if (options.client == "nats.go") {
+        run_natsgo(options, result);
         return result;
     }
     // The consume scenarios set up with the harness's own client and consume with libnats.

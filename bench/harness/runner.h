@@ -74,6 +74,8 @@ Expected<ServerIdentity> probe_server(const Options& options);
 uint64_t share(uint64_t count, uint64_t parts, uint64_t i);
 // Marks the run failed; the first failure's message is the one kept.
 void fail_run(RunResult& result, const std::string& message);
+// A note on what a JetStream run's PubAck means on the server that ran it (its durability).
+void note_durability(RunResult& result);
 // Connects, subscribes and waits for the PONG, so that the interest is in place on every
 // shard before any publisher starts (or a reply subject has somewhere to go).
 [[nodiscard]] Expected<std::unique_ptr<Connection>> subscribed(Runner& runner,

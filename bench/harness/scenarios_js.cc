@@ -102,21 +102,6 @@ PublishOutcome collect(const std::vector<JsPublisher*>& publishers) {
     return outcome;
 }
 
-// What a reader of the numbers needs to know about durability.
-void note_durability(RunResult& result) {
-    if (result.options.storage == "memory") {
-        result.notes.push_back("durability: memory storage, on neither server durable");
-    } else if (result.server.name.starts_with("nats-server")) {
-        result.notes.push_back(
-            "durability: file storage; nats-server sends the PubAck before "
-            "fsync (2.9 fsyncs every 2 min by default)");
-    } else {
-        result.notes.push_back(
-            "durability: file storage; Ringtail sends the PubAck once the "
-            "write is on stable storage");
-    }
-}
-
 std::string window_text(const Options& o) {
     return o.window == 1 ? "synchronous" : std::to_string(o.window) + " outstanding";
 }
@@ -136,6 +121,20 @@ Status check_stream(Connection& admin, const std::string& stream, uint64_t acked
 }
 
 }  // namespace
+
+void note_durability(RunResult& result) {
+    if (result.options.storage == "memory") {
+        result.notes.push_back("durability: memory storage, on neither server durable");
+    } else if (result.server.name.starts_with("nats-server")) {
+        result.notes.push_back(
+            "durability: file storage; nats-server sends the PubAck before "
+            "fsync (2.9 fsyncs every 2 min by default)");
+    } else {
+        result.notes.push_back(
+            "durability: file storage; Ringtail sends the PubAck once the "
+            "write is on stable storage");
+    }
+}
 
 void run_js_pub(Runner& runner, RunResult& result) {
     const Options& o = runner.options();

@@ -134,6 +134,20 @@ TEST(Options, LibnatsDrivesTheConsumeScenariosButNotJsPubOrKv) {
     }
 }
 
+TEST(Options, NatsGoDrivesTheCoreScenariosAndJsPubOnly) {
+    for (std::string_view scenario : {"pub", "pubsub", "fanout", "queue", "reqrep", "js-pub"}) {
+        Options options = parse(scenario, {"--client", "nats.go"}).value();
+        EXPECT_TRUE(resolve_defaults(options).has_value()) << scenario;
+    }
+    for (std::string_view scenario : {"js-consume", "js-push", "kv"}) {
+        Options options = parse(scenario, {"--client", "nats.go"}).value();
+        EXPECT_FALSE(resolve_defaults(options).has_value()) << scenario;
+    }
+    Options paced = parse("pubsub", {"--client", "nats.go", "--rate", "1000"}).value();
+    EXPECT_FALSE(resolve_defaults(paced).has_value());
+    EXPECT_FALSE(parse("pubsub", {"--client", "nats.js"}).has_value());
+}
+
 TEST(Options, HelpNamesTheConsumeScenariosAndLive) {
     const std::string help = usage_text();
     EXPECT_NE(help.find("js-push"), std::string::npos);
