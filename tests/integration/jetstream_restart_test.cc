@@ -389,12 +389,7 @@ TEST_P(JetStreamRestart, ManyUnflushedPublishesSurvive) {
 TEST_P(JetStreamRestart, ASyncIntervalKeepsAcknowledgedMessages) {
     if (!testing_ringtail()) GTEST_SKIP() << "sync_interval came with nats-server 2.10";
     TempFile config(".conf", "jetstream { store_dir: \"" + store_.path() + "\", sync_interval: \"10s\" }");
-    client_ = {};
-    server_->stop(SIGTERM);
-    server_ = ServerProcess::start_under_test({"-c", config.path()});
-    ASSERT_NE(server_, nullptr);
-    client_ = connect_js(server_->url());
-    ASSERT_TRUE(client_);
+    ASSERT_NO_FATAL_FAILURE(restart(SIGTERM, {"-c", config.path()}));
     StreamConfig stream("RELAXED", {"relaxed.*"});
     ASSERT_EQ(NATS_OK, add_stream(js(), stream).status);
     constexpr int kMsgs = 300;
@@ -405,12 +400,7 @@ TEST_P(JetStreamRestart, ASyncIntervalKeepsAcknowledgedMessages) {
     StreamSnapshot before = snapshot(js(), "RELAXED");
     ASSERT_EQ(static_cast<size_t>(kMsgs), before.msgs.size());
 
-    client_ = {};
-    server_->stop(GetParam());
-    server_ = ServerProcess::start_under_test({"-c", config.path()});
-    ASSERT_NE(server_, nullptr);
-    client_ = connect_js(server_->url());
-    ASSERT_TRUE(client_);
+    ASSERT_NO_FATAL_FAILURE(restart(GetParam(), {"-c", config.path()}));
     expect_same_stream(before, snapshot(js(), "RELAXED"));
 }
 

@@ -332,10 +332,10 @@ void JetStreamTest::SetUp() {
     ASSERT_TRUE(client_);
 }
 
-void JetStreamTest::restart(int signal) {
+void JetStreamTest::restart(int signal, std::vector<std::string> args) {
     client_ = {};
     server_->stop(signal);
-    server_ = start_js_server(store_);
+    server_ = args.empty() ? start_js_server(store_) : ServerProcess::start_under_test(std::move(args));
     ASSERT_NE(server_, nullptr);
     client_ = connect_js(server_->url());
     ASSERT_TRUE(client_);

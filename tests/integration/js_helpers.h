@@ -181,8 +181,9 @@ class JetStreamTest : public ::testing::Test {
  protected:
     void SetUp() override;
     // Stops the server with `signal`, starts a new one on the same store dir (the port may
-    // change) and reconnects the client.
-    void restart(int signal);
+    // change) and reconnects the client. With `args`, the new one is started with those
+    // instead (a config naming the store dir, say).
+    void restart(int signal, std::vector<std::string> args = {});
     jsCtx* js() const { return client_.get(); }
     natsConnection* nc() const { return client_.nc(); }
 
