@@ -141,6 +141,22 @@ uint64_t next_valid_record(std::span<const std::byte> map, uint64_t from, uint64
     return 0;
 }
 
+// A kKindSkip record's first sequence (its payload); it covers [from, seq].
+uint64_t skip_from(const RecordView& skip) {
+    uint64_t from = 0;
+    if (skip.payload.size() == sizeof from) std::memcpy(&from, skip.payload.data(), sizeof from);
+    return from;
+}
+
+// Whether the segment mapped as `map` starts with the skip of [from, first_seq) that a skip
+// too long to index leaves, rather than following a gap damage left.
+bool skips_to(std::span<const std::byte> map, uint64_t from, uint64_t first_seq) {
+    if (map.size() <= kPageBytes) return false;
+    Decoded decoded = decode_record(map.subspan(kPageBytes));
+    return decoded.status == DecodeStatus::kOk && decoded.kind == kKindSkip && skip_from(decoded.record) == from &&
+           decoded.record.seq == first_seq - 1;
+}
+
 // Whether the bad record at the start of `in` is, but for at most one flipped bit in its kind
 // and sequence, a message with sequence `seq` (its length and checksum are not looked at).
 bool names_seq(std::span<const std::byte> in, uint64_t seq) {
@@ -202,6 +218,14 @@ struct StreamLog::Segment {
 
     explicit Segment(Disk& owner) : disk(&owner) {}
     // The next sequence is absent (compacted away, or lost to damage): deleted, never served.
+    // The next sequence was skipped (kKindSkip): deleted, its record at `at`.
+    void append_skipped(uint64_t at) {
+        offsets.push_back(at);
+        deleted.push_back(1);
+        subject_ids.push_back(0);
+        sizes.push_back(0);
+        timestamps.push_back(0);
+    }
     void append_hole() {
         offsets.push_back(kAbsent);
         deleted.push_back(1);
@@ -272,7 +296,12 @@ struct StreamLog::Segment {
         uint64_t last = first_seq + static_cast<uint64_t>(past - offsets.begin()) - 1;
         uint32_t length;
         std::memcpy(&length, tail.at(offsets[last - first_seq]), sizeof length);
-        if (offsets[last - first_seq] + length > durable_offset) --last;
+        if (offsets[last - first_seq] + length > durable_offset) {
+            // Not wholly on disk: neither is any sequence it covers (a skip covers several).
+            last = first_seq + static_cast<uint64_t>(std::lower_bound(from, past, offsets[last - first_seq]) - offsets.begin());
+            if (last == first_seq + static_cast<uint64_t>(from - offsets.begin())) return;
+            --last;
+        }
         durable_last_seq = last;
     }
 };
@@ -367,7 +396,9 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             report->detail = "refusing " + path + ": not a Ringtail segment (bad header)";
             return std::unexpected(Errc::kForeign);
         }
-        if (segments_.size() > 1 && header_first != last_seq_ + 1) {
+        if (segments_.size() > 1 && header_first > last_seq_ + 1 && skips_to(s.map, last_seq_ + 1, header_first)) {
+            last_seq_ = header_first - 1;  // a skip too long to index: nothing was lost
+        } else if (segments_.size() > 1 && header_first != last_seq_ + 1) {
             // Sealed segments are complete, so the next always continues the log. A gap is
             // damage: the end of the previous segment, or a whole segment file, is gone. Its
             // sequences are lost (holes in the previous segment), never reused.
@@ -531,6 +562,8 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         Decoded found = decode_record(s.map.subspan(next));
         if (found.kind == kKindMessage) {
             lose(found.record.seq, offset);
+        } else if (found.kind == kKindSkip) {
+            lose(skip_from(found.record), offset);
         } else if (names_expected(offset) != 0) {
             lose(expected + 1, offset);  // only tombstones follow the bad message
         }
@@ -568,6 +601,19 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             why = "torn record";
         } else if (decoded.status == DecodeStatus::kCorrupt) {
             why = "checksum mismatch";
+        } else if (decoded.kind == kKindSkip) {
+            // Sequences [from, seq] used up with no message. One that starts a segment after a
+            // long skip covers sequences before the segment's first (nothing to index).
+            uint64_t from = skip_from(decoded.record);
+            if (from == expected && decoded.record.seq >= expected) {
+                for (; expected <= decoded.record.seq; ++expected) s.append_skipped(offset);
+            } else if (decoded.record.seq >= expected) {
+                why = "sequence break";
+            }
+            if (why == nullptr) {
+                offset += decoded.bytes;
+                continue;
+            }
         } else if (decoded.kind != kKindMessage) {
             // A tombstone names a sequence the log had reached when it was written, and records
             // go to disk in the order they were appended: one naming a sequence not seen yet
@@ -848,6 +894,48 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     ++s->live;
     apply_limits(subject);
     return seq;
+}
+
+Result<bool> StreamLog::skip(uint64_t through) {
+    if (through <= last_seq_) return true;
+    uint64_t from = last_seq_ + 1;
+    char payload[sizeof from];
+    std::memcpy(payload, &from, sizeof from);
+    RecordView record{through, 0, {}, {}, {payload, sizeof payload}};
+    size_t bytes = record_bytes(0, 0, sizeof payload);
+    if (msgs_ == 0 && through - last_seq_ > kSkipIndexedMax) {
+        // Too many to index one by one, with nothing live before them: the next segment starts
+        // past them (the earlier ones go), and its first record says the sequences between
+        // were skipped, not lost.
+        Segment& active = *segments_.back();
+        if (active.writes_count != 0 || active.write_offset != active.durable_offset) return std::unexpected(Errc::kBusy);
+        if (sticky_error_ != Errc::kOk) return std::unexpected(sticky_error_);
+        uint64_t last = last_seq_;
+        last_seq_ = through;
+        auto created = roll(bytes + kPageBytes);
+        if (!created) {
+            last_seq_ = last;
+            return std::unexpected(created.error());
+        }
+        uint64_t offset = 0;
+        if (auto segment = append_bytes(kKindSkip, record, bytes, offset); !segment) {
+            return std::unexpected(segment.error());
+        }
+        first_live_ = through + 1;
+        release_front_segments();
+        return true;
+    }
+    uint64_t offset = 0;
+    auto segment = append_bytes(kKindSkip, record, bytes, offset);
+    if (!segment) return std::unexpected(segment.error());
+    Segment* s = *segment;
+    for (uint64_t seq = from; seq <= through; ++seq) {
+        if (s->offsets.size() == kIndexSampleRecords) s->reserve_index();
+        s->append_skipped(offset);
+    }
+    s->last_seq = last_seq_ = through;
+    if (msgs_ == 0) first_live_ = through + 1;
+    return true;
 }
 
 Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq) {
@@ -1174,6 +1262,9 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
         bool keep = true;
         if (decoded.kind == kKindMessage) keep = !s.deleted[seq - s.first_seq];
         if (keep && decoded.kind == kKindDelete) keep = seq < s.first_seq;  // earlier segments only
+        // Skips within the segment are covered by the header's compacted_last_seq; one that
+        // starts it after a long skip still says the sequences before it were not lost.
+        if (decoded.kind == kKindSkip) keep = seq < s.first_seq;
         if (keep) {
             if (decoded.kind == kKindMessage) offsets[seq - s.first_seq] = chunk_offset + used;
             put(bytes.first(decoded.bytes));

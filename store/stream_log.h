@@ -135,6 +135,13 @@ public:
     // max_msg_size is refused with kTooLarge.
     [[nodiscard]] Result<uint64_t> append(std::string_view subject, std::string_view headers,
                                           std::string_view payload, int64_t timestamp_ns);
+    // Uses up the sequences after the last up to `through`, with no message in them (a mirror
+    // keeps its origin's sequences where the origin has none). Durable with the next write.
+    // Each costs its index entry, except in an empty log a skip of more than kSkipIndexedMax:
+    // that starts a new segment past them, and is refused with kBusy while a write is in
+    // flight (try again on a later turn).
+    [[nodiscard]] Result<bool> skip(uint64_t through);
+    static constexpr uint64_t kSkipIndexedMax = 1 << 16;
     // Removes one message. Durable with the next write (a tombstone record). kNotFound if it
     // is not there (never was, or already removed). With `erase`, its bytes are also removed
     // from the files: by flush() of a later turn, its segment is sealed (if it is the active

@@ -982,6 +982,123 @@ TEST(StreamLog, CompactionKeepsLiveMessagesAndShrinksSegments) {
     }
 }
 
+TEST(StreamLog, SkippedSequencesAreUsedUpAndSurviveACrash) {
+    SimDisk disk(21);
+    auto options = small_options();
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log->append("m", "", "one", 1));
+    ASSERT_TRUE(log->skip(4));  // 2-4 used up, no message in them
+    ASSERT_TRUE(log->skip(3));  // nothing: already reached
+    EXPECT_EQ(log->last_seq(), 4u);
+    auto five = log->append("m", "", "five", 5);
+    ASSERT_TRUE(five);
+    EXPECT_EQ(*five, 5u);
+    EXPECT_FALSE(log->load(3));
+    EXPECT_EQ(log->state().msgs, 2u);
+    EXPECT_EQ(log->state().num_deleted, 3u);
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(log->durable_seq(), 5u);
+    ASSERT_TRUE(log->skip(9));
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(log->durable_seq(), 9u);
+    disk.crash();
+    log.reset();
+    RecoveryReport report;
+    log = open_log(disk, options, &report);
+    EXPECT_TRUE(report.lost.empty()) << report.detail;
+    EXPECT_EQ(log->last_seq(), 9u);
+    EXPECT_EQ(log->load(1)->payload, "one");
+    EXPECT_EQ(log->load(5)->payload, "five");
+    for (uint64_t seq : {2, 3, 4, 6, 9}) EXPECT_FALSE(log->load(seq)) << seq;
+    auto ten = log->append("m", "", "ten", 10);
+    ASSERT_TRUE(ten);
+    EXPECT_EQ(*ten, 10u);
+}
+
+TEST(StreamLog, ASkipIsNotDurableBeforeItsRecord) {
+    SimDisk disk(22);
+    auto log = open_log(disk);
+    ASSERT_TRUE(log->append("m", "", "one", 1));
+    log->flush();
+    disk.complete();
+    ASSERT_TRUE(log->skip(50));
+    EXPECT_EQ(log->durable_seq(), 1u);
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(log->durable_seq(), 50u);
+}
+
+TEST(StreamLog, ALongSkipInAnEmptyLogStartsASegmentPastIt) {
+    SimDisk disk(23);
+    auto options = small_options();
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log->append("m", "", "one", 1));
+    ASSERT_TRUE(log->purge({}));
+    uint64_t through = 1'000'000'000;
+    auto skipped = log->skip(through);
+    for (int turn = 0; turn < 10 && !skipped && skipped.error() == Errc::kBusy; ++turn) {
+        log->flush();
+        disk.complete();
+        skipped = log->skip(through);
+    }
+    ASSERT_TRUE(skipped);
+    EXPECT_EQ(log->state().first_seq, through + 1);
+    auto next = log->append("m", "", "next", 2);
+    ASSERT_TRUE(next);
+    EXPECT_EQ(*next, through + 1);
+    log->flush();
+    disk.complete();
+    log->flush();
+    disk.complete();
+    disk.crash();
+    log.reset();
+    RecoveryReport report;
+    log = open_log(disk, options, &report);
+    EXPECT_TRUE(report.lost.empty()) << report.detail;
+    EXPECT_EQ(log->state().first_seq, through + 1);
+    EXPECT_EQ(log->last_seq(), through + 1);
+    EXPECT_EQ(log->load(through + 1)->payload, "next");
+    EXPECT_EQ(disk.list_dir(options.dir)->size(), 1u + log->spare_ready());  // the old segment went
+}
+
+TEST(StreamLog, CompactionKeepsWhatASkipUsedUp) {
+    SimDisk disk(24);
+    auto options = small_options();
+    auto log = open_log(disk, options);
+    uint64_t expected_last = 0;
+    for (int round = 0; round < 200; ++round) {
+        auto seq = log->append("k", "", std::string(600, 'v'), 0);
+        for (int turn = 0; turn < 10 && !seq; ++turn) {
+            log->flush();
+            disk.complete();
+            seq = log->append("k", "", std::string(600, 'v'), 0);
+        }
+        ASSERT_TRUE(seq);
+        if (round % 3 == 0) {
+            ASSERT_TRUE(log->remove(*seq));
+        }
+        if (round % 7 == 0) {
+            ASSERT_TRUE(log->skip(*seq + 3));
+        }
+        expected_last = log->last_seq();
+    }
+    log->flush();
+    disk.complete();
+    StoreState before = log->state();
+    auto compacted = log->compact(100);
+    ASSERT_TRUE(compacted);
+    EXPECT_GT(*compacted, 0u);
+    disk.crash();
+    log.reset();
+    RecoveryReport report;
+    log = open_log(disk, options, &report);
+    EXPECT_TRUE(report.lost.empty()) << report.detail;
+    EXPECT_EQ(log->last_seq(), expected_last);
+    EXPECT_EQ(log->state().msgs, before.msgs);
+}
+
 TEST(StreamLog, ForeignFilesAreRefused) {
     SimDisk disk(10);
     disk.put_file("/streams/S/notes.txt", std::vector<std::byte>(10));
