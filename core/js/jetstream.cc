@@ -429,12 +429,6 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kCreateType, pjs::StreamCreate(*refused));
         return;
     }
-    if (!checked->mirror.is_null() || (checked->sources.is_array() && !checked->sources.empty())) {
-        // Accepting the config and not mirroring would be silent data loss.
-        api_error(msg.reply, kCreateType,
-                  pjs::StreamCreate("mirrors and sources are not supported by this ringtail version yet"));
-        return;
-    }
     std::string key(name);
     StreamEntry* entry = nullptr;
     if (auto it = catalogue.streams.find(key); it != catalogue.streams.end()) {
@@ -495,11 +489,6 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
     }
     if (auto refused = too_long_subject(updated->subjects)) {
         api_error(msg.reply, kUpdateType, pjs::StreamUpdate(*refused));
-        return;
-    }
-    if (updated->sources.is_array() && !updated->sources.empty()) {
-        api_error(msg.reply, kUpdateType,
-                  pjs::StreamUpdate("mirrors and sources are not supported by this ringtail version yet"));
         return;
     }
     for (const auto& [other, entry] : streams) {

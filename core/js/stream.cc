@@ -14,6 +14,7 @@
 #include "core/js/random.h"
 #include "core/js/jetstream.h"
 #include "core/js/request_body.h"
+#include "core/js/source.h"
 #include "core/server/log.h"
 #include "proto/headers.h"
 #include "proto/subject.h"
@@ -92,6 +93,7 @@ void Stream::republish(std::string_view subject, std::string_view headers, std::
 }
 
 Stream::~Stream() {
+    origins_.clear();
     for (auto& [name, consumer] : consumers_) js_.consumer_gone(*consumer);
     consumers_.clear();
     unsubscribe_subjects();
@@ -103,6 +105,7 @@ Result<std::unique_ptr<Stream>, Error> Stream::open(JetStream& js, const proto::
     if (auto opened = stream->open_log(create); !opened) return std::unexpected(opened.error());
     if (auto opened = stream->open_consumers(); !opened) return std::unexpected(opened.error());
     stream->subscribe_subjects();
+    stream->start_origins();
     return stream;
 }
 
@@ -200,12 +203,14 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
     if (!dir_.empty()) {
         if (auto written = write_meta(dir_, config, created_ns_, js_.host().shard_index()); !written) return written;
     }
+    bool sources_changed = config.sources != config_.sources;
     config_ = config;
     log_->set_limits(store_limits());
     if (subjects_changed) {
         unsubscribe_subjects();
         subscribe_subjects();
     }
+    if (sources_changed) update_sources();
     dedupe_.clear();
     dedupe_order_.clear();
     rebuild_dedupe();
@@ -214,6 +219,7 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
 }
 
 void Stream::destroy() {
+    stop_origins();
     unsubscribe_subjects();
     for (auto& [name, consumer] : consumers_) {
         consumer->destroy();
@@ -246,24 +252,50 @@ void Stream::destroy() {
 
 Subscriber::Delivery Stream::deliver(Subscription&, const MsgView& msg) {
     if (waiting_.empty() && process(msg.subject, msg.reply, msg.headers, msg.payload)) return Delivery::kDelivered;
-    size_t bytes = msg.subject.size() + msg.reply.size() + msg.headers.size() + msg.payload.size();
-    if (waiting_bytes_ + bytes > kWaitingBytesMax) {
+    if (!queue_waiting({std::string(msg.subject), std::string(msg.reply), std::string(msg.headers),
+                        std::string(msg.payload)})) {
         ack_error(msg.reply, pjs::StreamStoreFailed("store is busy"));
-        return Delivery::kDelivered;
     }
-    waiting_.push_back({std::string(msg.subject), std::string(msg.reply), std::string(msg.headers),
-                        std::string(msg.payload)});
-    waiting_bytes_ += bytes;
     return Delivery::kDelivered;
 }
 
+bool Stream::queue_waiting(Waiting waiting) {
+    size_t bytes = waiting.subject.size() + waiting.reply.size() + waiting.headers.size() + waiting.payload.size();
+    if (waiting_bytes_ + bytes > kWaitingBytesMax) return false;
+    waiting_bytes_ += bytes;
+    waiting_.push_back(std::move(waiting));
+    return true;
+}
+
+bool Stream::take_mirrored(std::string_view subject, std::string_view headers, std::string_view payload,
+                           uint64_t seq, int64_t ts) {
+    if (waiting_.empty() && process(subject, {}, headers, payload, seq, ts)) return true;
+    return queue_waiting({std::string(subject), {}, std::string(headers), std::string(payload), seq, ts});
+}
+
+bool Stream::take_sourced(std::string_view subject, std::string_view headers, std::string_view payload) {
+    if (waiting_.empty() && process(subject, {}, headers, payload)) return true;
+    return queue_waiting({std::string(subject), {}, std::string(headers), std::string(payload)});
+}
+
+void Stream::skip_to(uint64_t seq) {
+    // Queued like a copy with no message, so that it keeps its place among them; refused only
+    // by a full queue, and then the next copy stored skips all the same.
+    if (seq > log_->last_seq()) (void)take_mirrored({}, {}, {}, seq + 1, 0);
+}
+
 void Stream::flush() {
+    for (auto& origin : origins_) origin->poll();
     if (consumer_log_) consumer_log_->flush();
+    bool waited = !waiting_.empty();
     while (!waiting_.empty()) {
         Waiting& next = waiting_.front();
-        if (!process(next.subject, next.reply, next.headers, next.payload)) break;
+        if (!process(next.subject, next.reply, next.headers, next.payload, next.mirror_seq, next.mirror_ts)) break;
         waiting_bytes_ -= next.subject.size() + next.reply.size() + next.headers.size() + next.payload.size();
         waiting_.pop_front();
+    }
+    if (waited && waiting_.empty()) {
+        for (auto& origin : origins_) origin->resume();
     }
     log_->flush();
 }
@@ -325,7 +357,8 @@ std::optional<proto::js::ApiError> Stream::check_discard_new(std::string_view su
 }
 
 bool Stream::process(std::string_view subject, std::string_view reply, std::string_view headers,
-                     std::string_view payload) {
+                     std::string_view payload, uint64_t mirror_seq, int64_t mirror_ts) {
+    if (mirror_seq != 0) return store_mirrored(subject, headers, payload, mirror_seq, mirror_ts);
     if (config_.sealed) {
         ack_error(reply, pjs::StreamSealed());
         return true;
@@ -443,6 +476,37 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         (void)log_->purge(purge);
     }
     if (!reply.empty() && !config_.no_ack) ack_later(reply, *seq, false);
+    return true;
+}
+
+bool Stream::store_mirrored(std::string_view subject, std::string_view headers, std::string_view payload,
+                            uint64_t seq, int64_t ts) {
+    if (seq <= log_->last_seq()) return true;  // had it already
+    int64_t now = base::wall_clock_ns();
+    if (auto skipped = log_->skip(seq - 1); !skipped) {
+        if (skipped.error() == Errc::kBusy) return false;
+        note_store_failure(skipped.error(), now);
+        return true;
+    }
+    state_dirty_ = true;
+    if (subject.empty()) return true;  // only the skip
+    // nats-server's processInboundMirrorMsg stores what its origin accepted, limits aside.
+    if (js_.over_store_limit(config_.storage)) {
+        log_warn("JetStream mirror '" + config_.name + "': insufficient resources, origin message " +
+                 std::to_string(seq) + " not stored");
+        return true;
+    }
+    uint64_t subject_last = republish_ ? log_->last_seq_of(subject) : 0;
+    auto stored = log_->append(subject, headers, payload, ts);
+    if (!stored) {
+        if (stored.error() == Errc::kBusy) return false;
+        note_store_failure(stored.error(), now);
+        return true;
+    }
+    if (republish_) republish(subject, headers, payload, *stored, subject_last);
+    emptied_by_purge_ = false;
+    last_ts_ns_ = ts;
+    for (auto& [name, consumer] : consumers_) consumer->on_appended(*stored, subject);
     return true;
 }
 
@@ -627,6 +691,13 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
     out["config"] = pjs::to_json(config_);
     out["created"] = pjs::rfc3339(created_ns_);
     out["state"] = std::move(st);
+    if (config_.mirror.is_object() && !origins_.empty()) {
+        out["mirror"] = origins_.front()->info();
+    } else if (!origins_.empty()) {
+        json sources = json::array();
+        for (const auto& origin : origins_) sources.push_back(origin->info());
+        out["sources"] = std::move(sources);
+    }
 }
 
 Result<store::RecordView> Stream::load_last_matching(std::string_view filter) const {
@@ -938,7 +1009,65 @@ void Stream::acked_by(const Consumer& by, uint64_t seq) {
     if (log_->remove(seq)) state_dirty_ = true;
 }
 
+void Stream::start_origins() {
+    if (config_.mirror.is_object()) {
+        origins_.push_back(std::make_unique<Origin>(*this, true, config_.mirror, 0));
+        return;
+    }
+    if (!config_.sources.is_array() || config_.sources.empty()) return;
+    // Where each source stopped: the newest Nats-Stream-Source header naming it (nats-server's
+    // startingSequenceForSources walks back the same way, until it found them all).
+    std::map<std::string, uint64_t, std::less<>> resume;
+    for (const auto& source : config_.sources) resume.emplace(source.value("name", ""), 0);
+    size_t found = 0;
+    for (uint64_t seq = log_->last_seq(); seq >= log_->first_seq() && seq > 0 && found < resume.size(); --seq) {
+        auto record = log_->load(seq);
+        if (!record || record->headers.empty()) continue;
+        auto header = proto::header_value(record->headers, "Nats-Stream-Source");
+        if (!header) continue;
+        size_t space = header->find(' ');
+        if (space == std::string_view::npos) continue;
+        auto it = resume.find(header->substr(0, space));
+        if (it == resume.end() || it->second != 0) continue;
+        it->second = parse_seq(header->substr(space + 1)).value_or(0);
+        found += it->second != 0;
+    }
+    for (const auto& source : config_.sources) {
+        origins_.push_back(std::make_unique<Origin>(*this, false, source, resume[source.value("name", "")]));
+    }
+}
+
+void Stream::update_sources() {
+    // Sources kept as they were go on as they are (messages they handed over may still wait
+    // to be stored); the others stop or start.
+    std::vector<std::unique_ptr<Origin>> kept;
+    std::vector<const json*> added;
+    if (config_.sources.is_array()) {
+        for (const json& source : config_.sources) {
+            auto it = std::find_if(origins_.begin(), origins_.end(), [&](const auto& origin) {
+                return origin != nullptr && origin->config() == source;
+            });
+            if (it != origins_.end()) {
+                kept.push_back(std::move(*it));
+            } else {
+                added.push_back(&source);
+            }
+        }
+    }
+    for (auto& origin : origins_) {
+        if (origin) origin->stop();
+    }
+    origins_ = std::move(kept);
+    for (const json* source : added) origins_.push_back(std::make_unique<Origin>(*this, false, *source, 0));
+}
+
+void Stream::stop_origins() {
+    for (auto& origin : origins_) origin->stop();
+    origins_.clear();
+}
+
 void Stream::tick_consumers() {
+    for (auto& origin : origins_) origin->tick();
     std::vector<std::string> gone;
     for (auto& [name, consumer] : consumers_) {
         consumer->on_tick();

@@ -25,6 +25,7 @@ namespace ringtail::core::js {
 class Consumer;
 class ConsumerLog;
 class JetStream;
+class Origin;
 
 // One JetStream stream on its owner shard: publish semantics over a StreamLog (headers,
 // dedupe, limits, rollups), the acks released per completed write, and the per-stream API.
@@ -81,8 +82,22 @@ public:
     size_t consumer_count() const { return consumers_.size(); }
     // For /jsz and /metrics: counts always, the stream_detail JSON when the query asks.
     void figures(const monitor::Query& query, monitor::StreamFigures& out) const;
-    // JetStream's tick: the consumers' own, and ephemerals inactive long enough go.
+    // JetStream's tick: the consumers' own, and ephemerals inactive long enough go; the
+    // mirror's and sources' health.
     void tick_consumers();
+
+    // ---- for its mirror and sources (core/js/source.h) ----
+    JetStream& jetstream() { return js_; }
+    // A copy from the mirror's origin, to store at the origin's `seq` and time, or from a
+    // source, to store as a publish (its Nats-Stream-Source header added). False when it
+    // cannot even be queued: the caller asks the origin again from it.
+    bool take_mirrored(std::string_view subject, std::string_view headers, std::string_view payload, uint64_t seq,
+                       int64_t ts);
+    bool take_sourced(std::string_view subject, std::string_view headers, std::string_view payload);
+    // The mirror's origin starts after `seq`: the sequences up to it are used up.
+    void skip_to(uint64_t seq);
+    // Messages wait for room in the log (flow control is answered once they are stored).
+    bool storing_waits() const { return !waiting_.empty(); }
 private:
     Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns);
     [[nodiscard]] Result<void, Error> open_log(bool create);
@@ -94,10 +109,21 @@ private:
     // The publish path.
     struct Waiting {  // a publish the log had no room for yet (kBusy)
         std::string subject, reply, headers, payload;
+        uint64_t mirror_seq = 0;  // from the mirror's origin: its sequence and time
+        int64_t mirror_ts = 0;
     };
-    // Returns false if the log is busy (the caller keeps the message to retry).
+    // Returns false if the log is busy (the caller keeps the message to retry). A message
+    // with `mirror_seq` is a mirror's copy: stored at that sequence (skipping to it), with its
+    // origin's time, without a publish's checks; with an empty subject, only the skip.
     bool process(std::string_view subject, std::string_view reply, std::string_view headers,
-                 std::string_view payload);
+                 std::string_view payload, uint64_t mirror_seq = 0, int64_t mirror_ts = 0);
+    bool queue_waiting(Waiting waiting);
+    bool store_mirrored(std::string_view subject, std::string_view headers, std::string_view payload, uint64_t seq,
+                        int64_t ts);
+    // The mirror or sources in the config, copying (each resumes where the log says it stopped).
+    void start_origins();
+    void stop_origins();
+    void update_sources();
     void ack_error(std::string_view reply, const proto::js::ApiError& error);
     void ack(std::string_view reply, uint64_t seq, bool duplicate);
     void ack_later(std::string_view reply, uint64_t seq, bool duplicate);
@@ -163,6 +189,7 @@ private:
     std::unique_ptr<ConsumerLog> consumer_log_;
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
     std::vector<std::unique_ptr<Subscription>> subs_;
+    std::vector<std::unique_ptr<Origin>> origins_;  // the mirror, or the sources
     uint64_t interest_seq_ = 0;
 
     // Replies awaiting their PubAck, tagged seq << 1 | duplicate, in seq order: released when

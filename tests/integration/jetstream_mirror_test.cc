@@ -1,0 +1,276 @@
+// Mirrors and sources through libnats: a stream that mirrors another keeps its origin's
+// sequences, times and gaps; a stream with sources gets each origin's messages as publishes
+// with a Nats-Stream-Source header; both find an origin that appears later, resume after a
+// restart without duplicates, and report lag and activity in stream info. Every expectation is
+// what the same calls give against nats-server 2.9.10 (RT_TEST_SERVER=nats-server runs them
+// there); on Ringtail the streams spread over two shards.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <chrono>
+#include <algorithm>
+#include <csignal>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/js_helpers.h"
+#include "tests/integration/nats_helpers.h"
+
+namespace ringtail::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class JetStreamMirror : public JetStreamTest {
+ protected:
+    void add(StreamConfig& config) { ASSERT_EQ(NATS_OK, add_stream(js(), config).status) << config.name(); }
+    void publish_n(const std::string& subject, int count, const std::string& prefix = "m") {
+        for (int i = 0; i < count; ++i) {
+            ASSERT_TRUE(publish(js(), subject, prefix + std::to_string(i)).ok()) << subject << " " << i;
+        }
+    }
+    jsStreamState state_of(const std::string& stream) {
+        StreamInfoPtr info = stream_info(js(), stream);
+        return info ? info->State : jsStreamState{};
+    }
+    // Waits until `stream` holds `count` messages; then a little longer, to see no more come.
+    bool settles_at(const std::string& stream, uint64_t count) {
+        bool reached = wait_for([&] { return state_of(stream).Msgs >= count; }, 15s);
+        std::this_thread::sleep_for(300ms);
+        return reached && state_of(stream).Msgs == count;
+    }
+};
+
+std::string data_of(natsMsg* msg) {
+    return {natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))};
+}
+
+TEST_F(JetStreamMirror, AMirrorKeepsItsOriginsSequencesTimesAndGaps) {
+    StreamConfig origin("ORIGIN", {"orders.>"});
+    add(origin);
+    publish_n("orders.new", 10);
+    ASSERT_EQ(NATS_OK, delete_msg(js(), "ORIGIN", 4).status);
+    ASSERT_EQ(NATS_OK, delete_msg(js(), "ORIGIN", 5).status);
+    jsStreamSource source;
+    jsStreamSource_Init(&source);
+    source.Name = "ORIGIN";
+    StreamConfig mirror("COPY");
+    mirror.raw.Mirror = &source;
+    add(mirror);
+    publish_n("orders.paid", 5, "p");
+    ASSERT_TRUE(settles_at("COPY", 13));
+
+    jsStreamState copy = state_of("COPY");
+    EXPECT_EQ(copy.FirstSeq, 1u);
+    EXPECT_EQ(copy.LastSeq, 15u);
+    EXPECT_EQ(copy.NumDeleted, 2);
+    for (uint64_t seq = 1; seq <= 15; ++seq) {
+        MsgPtr original = get_msg(js(), "ORIGIN", seq);
+        MsgPtr copied = get_msg(js(), "COPY", seq);
+        ASSERT_EQ(original == nullptr, copied == nullptr) << seq;
+        if (original == nullptr) continue;
+        EXPECT_STREQ(natsMsg_GetSubject(original.get()), natsMsg_GetSubject(copied.get())) << seq;
+        EXPECT_EQ(data_of(original.get()), data_of(copied.get())) << seq;
+        EXPECT_EQ(natsMsg_GetTime(original.get()), natsMsg_GetTime(copied.get())) << seq;
+    }
+    StreamInfoPtr info = stream_info(js(), "COPY");
+    ASSERT_NE(info, nullptr);
+    ASSERT_NE(info->Mirror, nullptr);
+    EXPECT_STREQ(info->Mirror->Name, "ORIGIN");
+    EXPECT_EQ(info->Mirror->Lag, 0u);
+    EXPECT_GE(info->Mirror->Active, 0);
+    EXPECT_EQ(info->SourcesLen, 0);
+}
+
+TEST_F(JetStreamMirror, AMirrorStartsWhereItIsToldAndTakesOnlyItsFilter) {
+    StreamConfig origin("EVENTS", {"ev.*"});
+    add(origin);
+    for (int i = 1; i <= 20; ++i) ASSERT_TRUE(publish(js(), i % 2 == 0 ? "ev.even" : "ev.odd", std::to_string(i)).ok());
+    jsStreamSource source;
+    jsStreamSource_Init(&source);
+    source.Name = "EVENTS";
+    source.OptStartSeq = 11;
+    source.FilterSubject = "ev.even";
+    StreamConfig mirror("EVENS");
+    mirror.raw.Mirror = &source;
+    add(mirror);
+    ASSERT_TRUE(settles_at("EVENS", 5));  // 12, 14, .., 20
+    jsStreamState evens = state_of("EVENS");
+    EXPECT_EQ(evens.FirstSeq, 12u);
+    EXPECT_EQ(evens.LastSeq, 20u);
+    MsgPtr first = get_msg(js(), "EVENS", 12);
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(data_of(first.get()), "12");
+    EXPECT_EQ(get_msg(js(), "EVENS", 13), nullptr);
+}
+
+TEST_F(JetStreamMirror, SourcesGatherSeveralOriginsWithTheirOriginInAHeader) {
+    StreamConfig east("EAST", {"east.>"});
+    StreamConfig west("WEST", {"west.>"});
+    add(east);
+    add(west);
+    publish_n("east.sale", 3, "e");
+    publish_n("west.sale", 2, "w");
+    publish_n("west.refund", 2, "r");
+    jsStreamSource from_east, from_west;
+    jsStreamSource_Init(&from_east);
+    jsStreamSource_Init(&from_west);
+    from_east.Name = "EAST";
+    from_west.Name = "WEST";
+    from_west.FilterSubject = "west.sale";
+    jsStreamSource* sources[] = {&from_east, &from_west};
+    StreamConfig all("ALL", {"all.local"});
+    all.raw.Sources = sources;
+    all.raw.SourcesLen = 2;
+    add(all);
+    ASSERT_TRUE(publish(js(), "all.local", "own").ok());  // its own subjects still take publishes
+    publish_n("east.sale", 2, "e2-");
+    ASSERT_TRUE(settles_at("ALL", 8));  // 5 from EAST, 2 from WEST, 1 of its own
+
+    int from_east_count = 0, from_west_count = 0, own = 0;
+    for (uint64_t seq = 1; seq <= state_of("ALL").LastSeq; ++seq) {
+        MsgPtr msg = get_msg(js(), "ALL", seq);
+        ASSERT_NE(msg, nullptr) << seq;
+        std::string subject = natsMsg_GetSubject(msg.get());
+        std::string header = header_value(msg.get(), "Nats-Stream-Source");
+        if (subject == "all.local") {
+            ++own;
+            EXPECT_EQ(header, "<absent>");
+            continue;
+        }
+        std::string origin_name = subject.starts_with("east.") ? "EAST" : "WEST";
+        ASSERT_TRUE(header.starts_with(origin_name + " ")) << header;
+        uint64_t origin_seq = std::stoull(header.substr(origin_name.size() + 1));
+        MsgPtr original = get_msg(js(), origin_name, origin_seq);
+        ASSERT_NE(original, nullptr) << header;
+        EXPECT_EQ(data_of(original.get()), data_of(msg.get())) << header;
+        EXPECT_EQ(subject, natsMsg_GetSubject(original.get()));
+        (origin_name == "EAST" ? from_east_count : from_west_count)++;
+        EXPECT_NE(subject, "west.refund");
+    }
+    EXPECT_EQ(from_east_count, 5);
+    EXPECT_EQ(from_west_count, 2);
+    EXPECT_EQ(own, 1);
+    StreamInfoPtr info = stream_info(js(), "ALL");
+    ASSERT_NE(info, nullptr);
+    EXPECT_EQ(info->Mirror, nullptr);
+    ASSERT_EQ(info->SourcesLen, 2);
+    std::vector<std::string> names = {info->Sources[0]->Name, info->Sources[1]->Name};
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"EAST", "WEST"}));
+}
+
+TEST_F(JetStreamMirror, AnOriginCreatedLaterIsFoundAndItsMissingIsReported) {
+    jsStreamSource source;
+    jsStreamSource_Init(&source);
+    source.Name = "LATER";
+    StreamConfig mirror("WAITING");
+    mirror.raw.Mirror = &source;
+    add(mirror);
+    // Until it exists, stream info says why nothing comes.
+    nlohmann::json info;
+    EXPECT_TRUE(wait_for([&] {
+        info = api_request(nc(), "$JS.API.STREAM.INFO.WAITING");
+        return info.contains("mirror") && info["mirror"].contains("error");
+    }, 5s)) << info.dump();
+    if (info.contains("mirror") && info["mirror"].contains("error")) {
+        EXPECT_EQ(info["mirror"]["error"]["err_code"], 10059) << info.dump();
+        EXPECT_EQ(info["mirror"]["name"], "LATER");
+    }
+    StreamConfig later("LATER", {"later.>"});
+    add(later);
+    publish_n("later.x", 4);
+    ASSERT_TRUE(settles_at("WAITING", 4));
+    EXPECT_EQ(state_of("WAITING").LastSeq, 4u);
+    info = api_request(nc(), "$JS.API.STREAM.INFO.WAITING");
+    EXPECT_FALSE(info["mirror"].contains("error")) << info.dump();
+    EXPECT_EQ(info["mirror"]["lag"], 0);
+}
+
+TEST_F(JetStreamMirror, UpdatingTheSourcesStartsTheNewOnesAndKeepsTheOld) {
+    StreamConfig first("FIRST", {"first.>"});
+    StreamConfig second("SECOND", {"second.>"});
+    add(first);
+    add(second);
+    publish_n("first.a", 3);
+    publish_n("second.a", 2);
+    jsStreamSource from_first, from_second;
+    jsStreamSource_Init(&from_first);
+    jsStreamSource_Init(&from_second);
+    from_first.Name = "FIRST";
+    from_second.Name = "SECOND";
+    jsStreamSource* one[] = {&from_first};
+    StreamConfig sink("SINK");
+    sink.raw.Sources = one;
+    sink.raw.SourcesLen = 1;
+    sink.subjects({"sink.>"});
+    add(sink);
+    ASSERT_TRUE(settles_at("SINK", 3));
+    jsStreamSource* both[] = {&from_first, &from_second};
+    sink.raw.Sources = both;
+    sink.raw.SourcesLen = 2;
+    ASSERT_EQ(NATS_OK, update_stream(js(), sink).status);
+    publish_n("first.b", 1);
+    ASSERT_TRUE(settles_at("SINK", 6));
+}
+
+TEST_F(JetStreamMirror, MirrorsAndSourcesResumeAfterARestartWithoutDuplicates) {
+    StreamConfig origin("SRC", {"src.>"});
+    add(origin);
+    jsStreamSource mirror_of, source_of;
+    jsStreamSource_Init(&mirror_of);
+    jsStreamSource_Init(&source_of);
+    mirror_of.Name = "SRC";
+    source_of.Name = "SRC";
+    StreamConfig mirror("MIR");
+    mirror.raw.Mirror = &mirror_of;
+    add(mirror);
+    jsStreamSource* sources[] = {&source_of};
+    StreamConfig aggregate("AGG", {"agg.>"});
+    aggregate.raw.Sources = sources;
+    aggregate.raw.SourcesLen = 1;
+    add(aggregate);
+    publish_n("src.a", 10);
+    ASSERT_TRUE(settles_at("MIR", 10));
+    ASSERT_TRUE(settles_at("AGG", 10));
+
+    restart(SIGTERM);
+    publish_n("src.b", 5, "after");
+    ASSERT_TRUE(settles_at("MIR", 15));
+    ASSERT_TRUE(settles_at("AGG", 15));
+    EXPECT_EQ(state_of("MIR").LastSeq, 15u);
+    MsgPtr last = get_msg(js(), "AGG", 15);
+    ASSERT_NE(last, nullptr);
+    EXPECT_EQ(header_value(last.get(), "Nats-Stream-Source"), "SRC 15");
+}
+
+TEST_F(JetStreamMirror, ASourceOfASourceNamesOnlyItsOwnOrigin) {
+    StreamConfig base("BASE", {"base.>"});
+    add(base);
+    jsStreamSource of_base, of_middle;
+    jsStreamSource_Init(&of_base);
+    jsStreamSource_Init(&of_middle);
+    of_base.Name = "BASE";
+    of_middle.Name = "MIDDLE";
+    jsStreamSource* to_middle[] = {&of_base};
+    StreamConfig middle("MIDDLE");
+    middle.subjects({"middle.>"});
+    middle.raw.Sources = to_middle;
+    middle.raw.SourcesLen = 1;
+    add(middle);
+    jsStreamSource* to_top[] = {&of_middle};
+    StreamConfig top("TOP");
+    top.subjects({"top.>"});
+    top.raw.Sources = to_top;
+    top.raw.SourcesLen = 1;
+    add(top);
+    publish_n("base.x", 2);
+    ASSERT_TRUE(settles_at("TOP", 2));
+    MsgPtr msg = get_msg(js(), "TOP", 2);
+    ASSERT_NE(msg, nullptr);
+    EXPECT_EQ(header_value(msg.get(), "Nats-Stream-Source"), "MIDDLE 2");
+}
+
+}  // namespace
+}  // namespace ringtail::test
