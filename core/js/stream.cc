@@ -171,6 +171,13 @@ Result<void, Error> Stream::open_log(bool create) {
     lost_ = std::move(report.lost);
     lost_bytes_ = report.damaged_bytes;
     log_ = std::move(*log);
+    if (create && config_.first_seq > 1) {
+        // first_seq: the sequences before it are used up, as nats-server purges up to it.
+        if (auto skipped = log_->skip(config_.first_seq - 1); !skipped) {
+            return fail(skipped.error(), "stream '" + config_.name + "': starting at first_seq " +
+                                             std::to_string(config_.first_seq) + ": " + std::string(errc_text(skipped.error())));
+        }
+    }
     log_->set_durable_callback([this](uint64_t durable_seq) { on_durable(durable_seq); });
     log_->set_removed_callback([this](uint64_t seq, std::string_view subject) { on_removed(seq, subject); });
     fill_dedupe(seen);

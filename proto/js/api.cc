@@ -227,6 +227,9 @@ ApiError MirrorMaxMessageSizeTooBig() {
 ApiError MirrorWithSources() {
     return plain(400, 10031, "stream mirrors can not also contain other sources");
 }
+ApiError MirrorWithFirstSeq() {
+    return plain(400, 10143, "stream mirrors can not have first sequence configured");
+}
 ApiError MirrorWithStartSeqAndTime() {
     return plain(400, 10032,
                  "stream mirrors can not have both start seq and start time configured");

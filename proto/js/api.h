@@ -169,6 +169,8 @@ ApiError MirrorConsumerSetupFailed(std::string_view err);
 ApiError MirrorMaxMessageSizeTooBig();
 // 400 10031 "stream mirrors can not also contain other sources"
 ApiError MirrorWithSources();
+// 400 10143 "stream mirrors can not have first sequence configured" (2.10)
+ApiError MirrorWithFirstSeq();
 // 400 10032 "stream mirrors can not have both start seq and start time configured"
 ApiError MirrorWithStartSeqAndTime();
 // 400 10033 "stream mirrors can not contain filtered subjects"

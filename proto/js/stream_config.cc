@@ -459,6 +459,7 @@ const ConfigField kConfigFields[] = {
      [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.allow_direct); }},
     {"mirror_direct",
      [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.mirror_direct); }},
+    {"first_seq", [](const OrderedJson& v, StreamConfig& c) { return get_uint64(v, c.first_seq); }},
     {"discard_new_per_subject",
      [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.discard_new_per_subject); }},
     {"sealed", [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.sealed); }},
@@ -621,6 +622,7 @@ const StreamConfig* find(const StreamCheckOptions& options, std::string_view nam
 std::optional<ApiError> check_mirror(StreamConfig& config, const StreamCheckOptions& options,
                                      Prefixes& prefixes) {
     if (config.mirror.is_null()) return std::nullopt;
+    if (config.first_seq > 0) return MirrorWithFirstSeq();  // checked first from 2.10 on
     if (!config.subjects.empty()) return MirrorWithSubjects();
     if (has_elements(config.sources)) return MirrorWithSources();
     std::string origin_name = member_string(config.mirror, "name");
@@ -880,12 +882,24 @@ std::optional<ApiError> refuse_newer_fields(std::string_view body) {
         if (it->is_string()) return !it->get<std::string>().empty() && it->get<std::string>() != "none";
         return !it->empty();  // an object or array with something in it
     };
-    for (const char* field : {"compression", "first_seq", "subject_transform", "consumer_limits", "allow_msg_ttl",
+    for (const char* field : {"compression", "subject_transform", "consumer_limits", "allow_msg_ttl",
                               "subject_delete_marker_ttl", "allow_msg_counter", "allow_atomic",
                               "allow_msg_schedules"}) {
         if (in_use(field)) {
             return StreamInvalidConfig(std::string(field) + " is not supported by this ringtail version yet");
         }
+    }
+    auto transforms = [](const nlohmann::json& source) {
+        if (!source.is_object()) return false;
+        auto it = source.find("subject_transforms");
+        return it != source.end() && it->is_array() && !it->empty();
+    };
+    bool transformed = transforms(json.value("mirror", nlohmann::json()));
+    if (auto sources = json.find("sources"); sources != json.end() && sources->is_array()) {
+        for (const auto& source : *sources) transformed = transformed || transforms(source);
+    }
+    if (transformed) {
+        return StreamInvalidConfig("subject_transforms of a mirror or source are not supported by this ringtail version yet");
     }
     return std::nullopt;
 }
@@ -1012,6 +1026,7 @@ nlohmann::ordered_json to_ordered_json(const StreamConfig& config) {
         for (const Json& source : config.sources) sources.push_back(source_to_json(source));
         out["sources"] = std::move(sources);
     }
+    if (config.first_seq != 0) out["first_seq"] = config.first_seq;
     if (!config.republish.is_null()) out["republish"] = republish_to_json(config.republish);
     out["allow_direct"] = config.allow_direct;
     out["mirror_direct"] = config.mirror_direct;
@@ -1039,7 +1054,7 @@ bool same_config(const StreamConfig& a, const StreamConfig& b) {
            a.duplicate_window_ns == b.duplicate_window_ns && a.sealed == b.sealed &&
            a.deny_delete == b.deny_delete && a.deny_purge == b.deny_purge &&
            a.allow_rollup_hdrs == b.allow_rollup_hdrs && a.allow_direct == b.allow_direct &&
-           a.mirror_direct == b.mirror_direct && a.template_owner == b.template_owner &&
+           a.mirror_direct == b.mirror_direct && a.first_seq == b.first_seq && a.template_owner == b.template_owner &&
            canonical_placement(a.placement) == canonical_placement(b.placement) &&
            canonical_source(a.mirror) == canonical_source(b.mirror) &&
            canonical_sources(a.sources) == canonical_sources(b.sources) &&

@@ -272,5 +272,46 @@ TEST_F(JetStreamMirror, ASourceOfASourceNamesOnlyItsOwnOrigin) {
     EXPECT_EQ(header_value(msg.get(), "Nats-Stream-Source"), "MIDDLE 2");
 }
 
+TEST_F(JetStreamMirror, FirstSeqStartsANewStreamThereAndAMirrorMayNotHaveIt) {
+    if (!testing_ringtail()) GTEST_SKIP() << "first_seq came in nats-server 2.10; 2.9 ignores it";
+    nlohmann::json created = api_request(nc(), "$JS.API.STREAM.CREATE.LATE",
+                                         R"({"name":"LATE","subjects":["late.>"],"first_seq":1000000})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    EXPECT_EQ(created["config"]["first_seq"], 1000000);
+    PubOutcome first = publish(js(), "late.x", "one");
+    ASSERT_TRUE(first.ok()) << first;
+    EXPECT_EQ(first.seq, 1000000u);
+    restart(SIGKILL);
+    PubOutcome second = publish(js(), "late.x", "two");
+    ASSERT_TRUE(second.ok()) << second;
+    EXPECT_EQ(second.seq, 1000001u);
+    jsStreamState late = state_of("LATE");
+    EXPECT_EQ(late.FirstSeq, 1000000u);
+    EXPECT_EQ(late.Msgs, 2u);
+
+    nlohmann::json refused = api_request(nc(), "$JS.API.STREAM.CREATE.M",
+                                         R"({"name":"M","mirror":{"name":"LATE"},"first_seq":5})");
+    EXPECT_EQ(refused["error"]["err_code"], 10143) << refused.dump();
+    EXPECT_EQ(refused["error"]["description"], "stream mirrors can not have first sequence configured");
+}
+
+TEST_F(JetStreamMirror, AMirrorOfAStreamThatStartsLateStartsThereToo) {
+    if (!testing_ringtail()) GTEST_SKIP() << "first_seq came in nats-server 2.10";
+    nlohmann::json created = api_request(nc(), "$JS.API.STREAM.CREATE.HIGH",
+                                         R"({"name":"HIGH","subjects":["high.>"],"first_seq":5000000})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    publish_n("high.x", 3);
+    jsStreamSource source;
+    jsStreamSource_Init(&source);
+    source.Name = "HIGH";
+    StreamConfig mirror("LOW");
+    mirror.raw.Mirror = &source;
+    add(mirror);
+    ASSERT_TRUE(settles_at("LOW", 3));
+    jsStreamState low = state_of("LOW");
+    EXPECT_EQ(low.FirstSeq, 5000000u);
+    EXPECT_EQ(low.LastSeq, 5000002u);
+}
+
 }  // namespace
 }  // namespace ringtail::test

@@ -53,7 +53,7 @@ TEST(StreamConfigNewerFields, ThoseInUseAreRefusedNamingTheField) {
     // Defaults a client sends are not a use.
     EXPECT_FALSE(refuse_newer_fields(
         R"({"name":"S","compression":"none","first_seq":0,"consumer_limits":{},"allow_msg_ttl":false,"subject_transform":null})"));
-    for (const char* body : {R"({"compression":"s2"})", R"({"first_seq":5})", R"({"subject_transform":{"src":"a","dest":"b"}})",
+    for (const char* body : {R"({"compression":"s2"})", R"({"subject_transform":{"src":"a","dest":"b"}})",
                              R"({"consumer_limits":{"max_ack_pending":10}})", R"({"allow_msg_ttl":true})",
                              R"({"subject_delete_marker_ttl":1000000000})"}) {
         auto refused = refuse_newer_fields(body);
@@ -62,6 +62,27 @@ TEST(StreamConfigNewerFields, ThoseInUseAreRefusedNamingTheField) {
         std::string field = std::string(body).substr(2, std::string(body).find('"', 2) - 2);
         EXPECT_EQ(refused->description, field + " is not supported by this ringtail version yet");
     }
+}
+
+TEST(StreamConfigNewerFields, SubjectTransformsOfAMirrorOrSourceAreRefused) {
+    EXPECT_FALSE(refuse_newer_fields(R"({"name":"S","sources":[{"name":"A","subject_transforms":[]}]})"));
+    for (const char* body : {R"({"name":"S","mirror":{"name":"A","subject_transforms":[{"src":"a","dest":"b"}]}})",
+                             R"({"name":"S","sources":[{"name":"A"},{"name":"B","subject_transforms":[{"src":"a","dest":"b"}]}]})"}) {
+        auto refused = refuse_newer_fields(body);
+        ASSERT_TRUE(refused) << body;
+        EXPECT_EQ(refused->err_code, 10052);
+        EXPECT_EQ(refused->description, "subject_transforms of a mirror or source are not supported by this ringtail version yet");
+    }
+}
+
+TEST(StreamConfigFirstSeq, IsKeptAndShownAndRefusedForAMirror) {
+    StreamConfig config = checked(R"({"name":"S","subjects":["a"],"first_seq":1000})");
+    EXPECT_EQ(config.first_seq, 1000u);
+    EXPECT_NE(wire(config).find(R"("first_seq":1000)"), std::string::npos) << wire(config);
+    EXPECT_EQ(wire(checked(R"({"name":"S","subjects":["a"]})")).find("first_seq"), std::string::npos);
+    ApiError error = check_error(R"({"name":"M","subjects":["a"],"mirror":{"name":"O"},"first_seq":5})");
+    EXPECT_EQ(error.err_code, 10143);
+    EXPECT_EQ(error.description, "stream mirrors can not have first sequence configured");
 }
 
 TEST(ConsumerConfigNewerFields, PriorityGroupsAreRefused) {
