@@ -738,6 +738,9 @@ void JetStream::open_created(std::string_view name, const MsgView& msg) {
     Stream& stream = *existing->second;
     json out = {{"type", kCreateType}, {"did_create", true}};
     stream.info_json(out, false, {}, 0, nullptr);
+    // nats-server's create answer has no mirror or sources info (its update answer has).
+    out.erase("mirror");
+    out.erase("sources");
     // Publishes from any shard must reach the stream once the client has the answer.
     api_reply(msg.reply, out.dump(), stream.interest_seq());
 }

@@ -94,7 +94,14 @@ Origin::Origin(Stream& stream, bool mirror, const nlohmann::json& source, uint64
       mirror_(mirror),
       name_(source.value("name", "")),
       config_(source),
-      sseq_(resume_after) {}
+      sseq_(resume_after) {
+    // An origin elsewhere (another account or domain, reached through imports): its API and
+    // deliveries go through the prefixes given, as nats-server does.
+    if (const auto external = source.find("external"); external != source.end() && external->is_object()) {
+        if (std::string api = external->value("api", ""); !api.empty()) api_prefix_ = std::move(api);
+        if (std::string deliver = external->value("deliver", ""); !deliver.empty()) deliver_prefix_ = std::move(deliver);
+    }
+}
 
 Origin::~Origin() {
     stopped_ = true;  // the server or the stream is going: nothing more is sent
@@ -114,7 +121,7 @@ void Origin::cancel() {
     answer_sub_.reset();
     if (!consumer_.empty() && !stopped_) {
         // nats-server's removeInternalConsumer: the old consumer goes at once.
-        js.send("$JS.API.CONSUMER.DELETE." + name_ + "." + consumer_, {}, {});
+        js.send(api_prefix_ + ".CONSUMER.DELETE." + name_ + "." + consumer_, {}, {});
     }
     consumer_.clear();
     waiting_answer_ = false;
@@ -168,7 +175,7 @@ void Origin::setup() {
     if (std::string filter = config_.value("filter_subject", ""); !filter.empty()) config["filter_subject"] = filter;
 
     std::string token = random_token(22);
-    deliver_ = (mirror_ ? "$JS.M." : "$JS.S.") + token;
+    deliver_ = deliver_prefix_ + (mirror_ ? ".M." : ".S.") + token;
     deliver_sub_ = std::make_unique<Subscription>();
     deliver_sub_->owner = this;
     deliver_sub_->subject = deliver_;
@@ -183,7 +190,7 @@ void Origin::setup() {
     nlohmann::json request = {{"stream_name", name_}, {"config", std::move(config)}};
     // Held until every shard knows the inbox: the origin's shard checks interest before it
     // delivers.
-    js.send({"$JS.API.CONSUMER.CREATE." + name_, {}, answer_sub_->subject, {}, request.dump()},
+    js.send({api_prefix_ + ".CONSUMER.CREATE." + name_, {}, answer_sub_->subject, {}, request.dump()},
             js.host().interest_seq_sent());
     started_ = true;
     waiting_answer_ = true;
@@ -328,6 +335,9 @@ void Origin::on_message(const MsgView& msg) {
 nlohmann::json Origin::info() const {
     nlohmann::json out = {{"name", name_}, {"lag", lag_},
                           {"active", last_heard_ns_ == 0 ? int64_t{-1} : base::wall_clock_ns() - last_heard_ns_}};
+    if (const auto external = config_.find("external"); external != config_.end() && external->is_object()) {
+        out["external"] = {{"api", external->value("api", "")}, {"deliver", external->value("deliver", "")}};
+    }
     if (error_) out["error"] = pjs::to_json(*error_);
     return out;
 }

@@ -51,7 +51,7 @@ public:
 
     const std::string& name() const { return name_; }
     const nlohmann::json& config() const { return config_; }
-    // The StreamSourceInfo shape: {"name", "lag", "active", "error"}.
+    // The StreamSourceInfo shape: {"name", "external", "lag", "active", "error"}.
     nlohmann::json info() const;
 
 private:
@@ -68,6 +68,8 @@ private:
     const bool mirror_;
     const std::string name_;  // the origin stream
     const nlohmann::json config_;
+    std::string api_prefix_ = "$JS.API";
+    std::string deliver_prefix_ = "$JS";
     uint64_t sseq_ = 0;         // the origin sequence last stored (or skipped)
     uint64_t dseq_ = 0;         // the consumer's delivery sequence last seen
     uint64_t lag_ = 0;

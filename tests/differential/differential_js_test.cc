@@ -678,6 +678,10 @@ bool is_id_path(std::string_view path) {
            path == "streams[].cluster.leader";
 }
 
+// Paths whose values are the time since a mirror or source last heard from its origin (ns,
+// -1 if never): only "never" against "some time" is compared.
+bool is_elapsed_path(std::string_view path) { return path == "mirror.active" || path == "sources[].active"; }
+
 // True for the shape Go's RFC3339Nano gives in UTC: "2006-01-02T15:04:05[.fraction]Z", with a
 // fraction of 1 to 9 digits. (Hand-written: std::regex trips g++ 12's -Wmaybe-uninitialized
 // under ASan at -O1.)
@@ -723,6 +727,11 @@ void diff_json(const json& a, const json& b, const std::string& path, const std:
     }
     if (is_id_path(shape)) {
         if (a.type() != b.type()) out.push_back(path + ": A " + a.dump() + ", B " + b.dump());
+        return;
+    }
+    if (is_elapsed_path(shape)) {
+        auto heard = [](const json& v) { return !v.is_number_integer() ? "not a number" : v.get<int64_t>() < 0 ? "never" : "some time"; };
+        if (std::string_view(heard(a)) != heard(b)) out.push_back(path + ": A " + a.dump() + ", B " + b.dump());
         return;
     }
     bool both_numbers = a.is_number() && b.is_number();
