@@ -354,7 +354,20 @@ void JetStream::handle_api(const MsgView& msg) {
         return;
     }
     auto it = setup_.catalogue->streams.find(std::string(parts->name));
-    if (it == setup_.catalogue->streams.end() || !it->second.ready) {
+    bool ready = it != setup_.catalogue->streams.end() && it->second.ready;
+    if (parts->op == "DIRECT.GET" && !(ready && it->second.config.allow_direct)) {
+        // mirror_direct: a mirror answers direct gets for its origin (nats-server's mirrors
+        // join the origin's direct get queue group), here when the origin itself does not.
+        for (const auto& [other, entry] : setup_.catalogue->streams) {
+            const pjs::StreamConfig& config = entry.config;
+            if (entry.ready && config.mirror_direct && config.mirror.is_object() &&
+                config.mirror.value("name", "") == parts->name) {
+                forward_to(entry.owner, msg);
+                return;
+            }
+        }
+    }
+    if (!ready) {
         if (parts->op != "DIRECT.GET") api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
         return;
     }
@@ -691,6 +704,14 @@ void JetStream::on_forward(const MsgView& msg) {
         return;
     }
     auto it = streams_.find(name);
+    if (parts->op == "DIRECT.GET" && (it == streams_.end() || !it->second->config().allow_direct)) {
+        for (auto& [other, mirror] : streams_) {
+            if (mirror->serves_direct_for(name)) {
+                mirror->direct_get_for_origin(parts->rest, msg);
+                return;
+            }
+        }
+    }
     if (it == streams_.end()) {
         if (parts->op != "DIRECT.GET") api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
         return;

@@ -920,8 +920,12 @@ void Stream::api_msg_delete(const MsgView& msg) {
     reply_json(msg.reply, {{"type", kMsgDeleteType}, {"success", true}});
 }
 
-void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject) {
-    if (msg.reply.empty() || !config_.allow_direct) return;
+bool Stream::serves_direct_for(std::string_view origin) const {
+    return config_.mirror_direct && config_.mirror.is_object() && config_.mirror.value("name", "") == origin;
+}
+
+void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject, bool for_origin) {
+    if (msg.reply.empty() || !(for_origin ? config_.mirror_direct : config_.allow_direct)) return;
     auto status = [&](std::string_view text) { js_.send(msg.reply, text, {}); };
     Result<store::RecordView> record = std::unexpected(Errc::kNotFound);
     if (!last_subject.empty()) {

@@ -56,6 +56,10 @@ public:
     // The per-stream requests; `op` is what follows "$JS.API." up to the stream name, `rest`
     // what follows the name (a consumer's name, a DIRECT.GET subject).
     void handle_request(std::string_view op, std::string_view rest, const MsgView& msg);
+    // mirror_direct: whether this stream answers direct gets addressed to stream `origin`
+    // (its mirror's origin), and the answer to one.
+    bool serves_direct_for(std::string_view origin) const;
+    void direct_get_for_origin(std::string_view rest, const MsgView& msg) { api_direct_get(msg, rest, true); }
     // Applies a config shard 0 has validated.
     [[nodiscard]] Result<void, Error> update(const proto::js::StreamConfig& config);
     // Unsubscribes, closes the log and removes the stream's files.
@@ -164,7 +168,7 @@ private:
     void api_purge(const MsgView& msg);
     void api_msg_get(const MsgView& msg);
     void api_msg_delete(const MsgView& msg);
-    void api_direct_get(const MsgView& msg, std::string_view subject_suffix);
+    void api_direct_get(const MsgView& msg, std::string_view subject_suffix, bool for_origin = false);
     void reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
     void reply_json(std::string_view reply, const nlohmann::json& body, uint64_t interest_seq = 0);
     // MSG.GET and DIRECT.GET: the message at `seq`, the newest matching `last_for`, or the
