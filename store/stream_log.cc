@@ -40,6 +40,10 @@ struct SegmentHeader {
     uint64_t first_seq = 0;
     uint64_t segment_bytes = 0;
     uint64_t compacted_last_seq = 0;
+    // Non-zero when the segment starts after a skip too long to index: sequences
+    // [skipped_from, first_seq) were used up with no message, not lost. After the checked part,
+    // with a checksum of its own (0 in a segment written before it existed).
+    uint64_t skipped_from = 0;
 };
 
 struct AlignedFree {
@@ -92,6 +96,9 @@ void encode_header(std::span<std::byte> page, const SegmentHeader& header) {
     std::memcpy(page.data() + 40, &header.compacted_last_seq, 8);
     uint64_t sum = base::hash64(page.data(), kHeaderChecked);
     std::memcpy(page.data() + kHeaderChecked, &sum, 8);
+    std::memcpy(page.data() + kHeaderChecked + 8, &header.skipped_from, 8);
+    uint64_t skip_sum = base::hash64(page.data(), kHeaderChecked + 16);
+    std::memcpy(page.data() + kHeaderChecked + 16, &skip_sum, 8);
 }
 
 bool decode_header(std::span<const std::byte> page, SegmentHeader& header) {
@@ -104,6 +111,10 @@ bool decode_header(std::span<const std::byte> page, SegmentHeader& header) {
     std::memcpy(&header.segment_bytes, page.data() + 32, 8);
     std::memcpy(&header.compacted_last_seq, page.data() + 40, 8);
     std::memcpy(&sum, page.data() + kHeaderChecked, 8);
+    uint64_t skip_sum;
+    std::memcpy(&header.skipped_from, page.data() + kHeaderChecked + 8, 8);
+    std::memcpy(&skip_sum, page.data() + kHeaderChecked + 16, 8);
+    if (skip_sum != base::hash64(page.data(), kHeaderChecked + 16)) header.skipped_from = 0;
     return version == kFormatVersion && page_bytes == kPageBytes &&
            sum == base::hash64(page.data(), kHeaderChecked);
 }
@@ -148,15 +159,6 @@ uint64_t skip_from(const RecordView& skip) {
     return from;
 }
 
-// Whether the segment mapped as `map` starts with the skip of [from, first_seq) that a skip
-// too long to index leaves, rather than following a gap damage left.
-bool skips_to(std::span<const std::byte> map, uint64_t from, uint64_t first_seq) {
-    if (map.size() <= kPageBytes) return false;
-    Decoded decoded = decode_record(map.subspan(kPageBytes));
-    return decoded.status == DecodeStatus::kOk && decoded.kind == kKindSkip && skip_from(decoded.record) == from &&
-           decoded.record.seq == first_seq - 1;
-}
-
 // Whether the bad record at the start of `in` is, but for at most one flipped bit in its kind
 // and sequence, a message with sequence `seq` (its length and checksum are not looked at).
 bool names_seq(std::span<const std::byte> in, uint64_t seq) {
@@ -183,6 +185,7 @@ struct StreamLog::Segment {
     std::string path;
     uint64_t id = 0;  // the file name's number
     uint64_t compacted_last_seq = 0;  // see the header: non-zero for a compacted segment
+    uint64_t skipped_from = 0;        // see the header: non-zero after a skip too long to index
     bool damaged_end = false;         // recovery found nothing valid after damage in it
     bool damaged = false;             // recovery read past damage in it
     int handle = -1;
@@ -396,7 +399,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             report->detail = "refusing " + path + ": not a Ringtail segment (bad header)";
             return std::unexpected(Errc::kForeign);
         }
-        if (segments_.size() > 1 && header_first > last_seq_ + 1 && skips_to(s.map, last_seq_ + 1, header_first)) {
+        if (segments_.size() > 1 && header_first > last_seq_ + 1 && header.skipped_from == last_seq_ + 1) {
             last_seq_ = header_first - 1;  // a skip too long to index: nothing was lost
         } else if (segments_.size() > 1 && header_first != last_seq_ + 1) {
             // Sealed segments are complete, so the next always continues the log. A gap is
@@ -422,6 +425,7 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         }
         s.first_seq = header_first;
         s.compacted_last_seq = header.compacted_last_seq;
+        s.skipped_from = header.skipped_from;
         // The next segment's first sequence says whether this one is complete, so a sealed
         // segment's zero end is read as its end without scanning it (0: none, or unreadable).
         uint64_t next_first_seq = 0;
@@ -602,12 +606,10 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         } else if (decoded.status == DecodeStatus::kCorrupt) {
             why = "checksum mismatch";
         } else if (decoded.kind == kKindSkip) {
-            // Sequences [from, seq] used up with no message. One that starts a segment after a
-            // long skip covers sequences before the segment's first (nothing to index).
-            uint64_t from = skip_from(decoded.record);
-            if (from == expected && decoded.record.seq >= expected) {
+            // Sequences [from, seq] used up with no message.
+            if (skip_from(decoded.record) == expected && decoded.record.seq >= expected) {
                 for (; expected <= decoded.record.seq; ++expected) s.append_skipped(offset);
-            } else if (decoded.record.seq >= expected) {
+            } else {
                 why = "sequence break";
             }
             if (why == nullptr) {
@@ -724,7 +726,7 @@ Result<bool> StreamLog::check_readable(const Segment& s, RecoveryReport* report)
     return std::unexpected(Errc::kIo);
 }
 
-Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64_t min_bytes) {
+Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64_t min_bytes, uint64_t skipped_from) {
     // Nothing of the log changes until the file exists: a full disk is retried later.
     auto segment = std::make_unique<Segment>(disk_);
     segment->id = next_segment_id_;
@@ -734,7 +736,8 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
     uint64_t bytes = std::max(next_segment_bytes_, (min_bytes + kPageBytes - 1) / kPageBytes * kPageBytes);
     segment->bytes = bytes;
     std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
-    encode_header({header.get(), kPageBytes}, {first_seq, bytes, 0});
+    segment->skipped_from = skipped_from;
+    encode_header({header.get(), kPageBytes}, {first_seq, bytes, 0, skipped_from});
     if (spare_ == Spare::kReady && spare_bytes_ == bytes) {
         spare_ = Spare::kNone;
         if (auto ok = disk_.adopt_file(spare_path(), segment->path, {header.get(), kPageBytes}); !ok) {
@@ -905,23 +908,20 @@ Result<bool> StreamLog::skip(uint64_t through) {
     size_t bytes = record_bytes(0, 0, sizeof payload);
     if (msgs_ == 0 && through - last_seq_ > kSkipIndexedMax) {
         // Too many to index one by one, with nothing live before them: the next segment starts
-        // past them (the earlier ones go), and its first record says the sequences between
-        // were skipped, not lost.
+        // past them (the earlier ones go), its header saying that the sequences between were
+        // skipped, not lost. Durable once the segment exists.
         Segment& active = *segments_.back();
         if (active.writes_count != 0 || active.write_offset != active.durable_offset) return std::unexpected(Errc::kBusy);
         if (sticky_error_ != Errc::kOk) return std::unexpected(sticky_error_);
         uint64_t last = last_seq_;
         last_seq_ = through;
-        auto created = roll(bytes + kPageBytes);
+        auto created = roll(kPageBytes, from);
         if (!created) {
             last_seq_ = last;
             return std::unexpected(created.error());
         }
-        uint64_t offset = 0;
-        if (auto segment = append_bytes(kKindSkip, record, bytes, offset); !segment) {
-            return std::unexpected(segment.error());
-        }
         first_live_ = through + 1;
+        advance_durable();
         release_front_segments();
         return true;
     }
@@ -1101,10 +1101,10 @@ Result<bool> StreamLog::persist_floor() {
     return true;
 }
 
-Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes) {
+Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes, uint64_t skipped_from) {
     Segment& sealed = *segments_.back();
     RT_ASSERT(sealed.writes_count == 0 && sealed.write_offset == sealed.durable_offset);
-    auto created = create_segment(last_seq_ + 1, min_bytes);  // takes the sealed one's tail
+    auto created = create_segment(last_seq_ + 1, min_bytes, skipped_from);  // takes the sealed one's tail
     if (!created) {
         // No room for the next segment: refused, not sticky. The segment stays active (all
         // of it durable), and the next append that needs a roll tries again, so publishing
@@ -1219,7 +1219,7 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
     // compact() when it has time (control plane).
     std::string creating = options_.dir + "/compact.tmp";
     std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
-    encode_header({header.get(), kPageBytes}, {s.first_seq, s.bytes, s.last_seq});
+    encode_header({header.get(), kPageBytes}, {s.first_seq, s.bytes, s.last_seq, s.skipped_from});
     if (auto ok = disk_.create_file(creating, s.bytes, {header.get(), kPageBytes}); !ok) return ok;
     auto handle = disk_.open_file(creating);
     if (!handle) return std::unexpected(handle.error());
@@ -1262,9 +1262,7 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
         bool keep = true;
         if (decoded.kind == kKindMessage) keep = !s.deleted[seq - s.first_seq];
         if (keep && decoded.kind == kKindDelete) keep = seq < s.first_seq;  // earlier segments only
-        // Skips within the segment are covered by the header's compacted_last_seq; one that
-        // starts it after a long skip still says the sequences before it were not lost.
-        if (decoded.kind == kKindSkip) keep = seq < s.first_seq;
+        if (decoded.kind == kKindSkip) keep = false;  // the header's compacted_last_seq covers them
         if (keep) {
             if (decoded.kind == kKindMessage) offsets[seq - s.first_seq] = chunk_offset + used;
             put(bytes.first(decoded.bytes));

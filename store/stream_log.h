@@ -229,7 +229,8 @@ private:
     // Refuses (kIo, said in the report) a segment some page of which could not be read.
     [[nodiscard]] Result<bool> check_readable(const Segment& s, RecoveryReport* report);
     // A segment of the next size, and at least `min_bytes`.
-    [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0);
+    // `skipped_from`: the segment starts after a skip of [skipped_from, first_seq).
+    [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0, uint64_t skipped_from = 0);
     // Writes any record into the active segment's tail (messages and tombstones).
     [[nodiscard]] Result<Segment*> append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
                                                 uint64_t& offset, size_t reserve_bytes = 0);
@@ -251,7 +252,7 @@ private:
     [[nodiscard]] Result<bool> compact_segment(Segment& segment);
     // Seals the active segment (everything in it durable, no write in flight) by starting the
     // next one, at least `min_bytes` large.
-    [[nodiscard]] Result<Segment*> roll(uint64_t min_bytes);
+    [[nodiscard]] Result<Segment*> roll(uint64_t min_bytes, uint64_t skipped_from = 0);
     void erase_owed_segments();
     Segment* segment_for_mut(uint64_t seq);
     bool is_live(uint64_t seq) const;
