@@ -208,9 +208,15 @@ std::string SimDisk::flip_random_bit() {
     size_t end = file.size();
     while (end > store::kPageBytes && file[end - 1] == std::byte{0}) --end;
     if (end <= store::kPageBytes) return {};
-    size_t at = store::kPageBytes + random_() % (end - store::kPageBytes);
-    file[at] ^= static_cast<std::byte>(1u << (random_() % 8));
-    return it->first;
+    // A second flip of the same bit would repair the damage the first one did: pick another.
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        size_t at = store::kPageBytes + random_() % (end - store::kPageBytes);
+        unsigned bit = random_() % 8;
+        if (!flipped_.insert({it->first, at * 8 + bit}).second) continue;
+        file[at] ^= static_cast<std::byte>(1u << bit);
+        return it->first;
+    }
+    return {};
 }
 
 }  // namespace ringtail::test

@@ -86,6 +86,8 @@ private:
     };
 
     std::mt19937_64 random_;
+    // Bits flip_random_bit() flipped, (path, offset * 8 + bit): never flipped back.
+    std::set<std::pair<std::string, uint64_t>> flipped_;
     std::map<std::string, std::vector<std::byte>> files_;
     std::deque<std::vector<std::byte>> retired_;  // replaced files still mapped by open handles
     std::set<std::string> dirs_;
