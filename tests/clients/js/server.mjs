@@ -8,13 +8,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export async function startServer(extraArgs = []) {
+// With `store` and `port`, the server uses that store directory (kept at stop) and port: a
+// restart of an earlier one.
+export async function startServer(extraArgs = [], { store, port } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "ringtail-js-"));
   const natsServer = process.env.RT_TEST_SERVER === "nats-server";
   const binary = natsServer ? "nats-server" : process.env.RINGTAIL_BIN;
   if (!binary) throw new Error("RINGTAIL_BIN is not set");
-  const args = [...(natsServer ? [] : ["--shards", "2"]), "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir,
-                "-js", "-sd", join(dir, "store"), ...extraArgs];
+  const args = [...(natsServer ? [] : ["--shards", "2"]), "-a", "127.0.0.1", "-p", String(port ?? -1),
+                "--ports_file_dir", dir, "-js", "-sd", store ?? join(dir, "store"), ...extraArgs];
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (chunk) => { log += chunk; });
@@ -28,9 +30,9 @@ export async function startServer(extraArgs = []) {
         return {
           url,
           log: () => log,
-          async stop() {
-            child.kill("SIGTERM");
-            await new Promise((resolve) => child.exitCode !== null ? resolve() : child.on("exit", resolve));
+          async stop(signal = "SIGTERM") {
+            child.kill(signal);
+            await new Promise((resolve) => child.exitCode !== null || child.signalCode !== null ? resolve() : child.on("exit", resolve));
             rmSync(dir, { recursive: true, force: true });
           },
         };
