@@ -455,11 +455,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         ack_error(reply, pjs::StreamStoreFailed(errc_text(seq.error())));
         return true;
     }
-    if (no_space_since_ns_ != 0) {
-        log_info("JetStream stream '" + config_.name + "' has space again after " +
-                 std::to_string((now - no_space_since_ns_) / 1'000'000'000) + "s: storing messages");
-        no_space_since_ns_ = 0;
-    }
+    note_stored(now);
     if (republish_) republish(subject, headers, payload, *seq, subject_last);
     state_dirty_ = true;
     emptied_by_purge_ = false;
@@ -510,11 +506,19 @@ bool Stream::store_mirrored(std::string_view subject, std::string_view headers, 
         note_store_failure(stored.error(), now);
         return true;
     }
+    note_stored(now);
     if (republish_) republish(subject, headers, payload, *stored, subject_last);
     emptied_by_purge_ = false;
     last_ts_ns_ = ts;
     for (auto& [name, consumer] : consumers_) consumer->on_appended(*stored, subject);
     return true;
+}
+
+void Stream::note_stored(int64_t now) {
+    if (no_space_since_ns_ == 0) return;
+    log_info("JetStream stream '" + config_.name + "' has space again after " +
+             std::to_string((now - no_space_since_ns_) / 1'000'000'000) + "s: storing messages");
+    no_space_since_ns_ = 0;
 }
 
 void Stream::note_store_failure(Errc error, int64_t now) {

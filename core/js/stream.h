@@ -135,6 +135,8 @@ private:
     // Logs why the store refused an append: no room (once, then a reminder) or a failed
     // write (once).
     void note_store_failure(Errc error, int64_t now);
+    // A message was stored: ends (and logs the end of) a stretch without space.
+    void note_stored(int64_t now);
     void prune_dedupe(int64_t now_ns);
     // A message id seen in the log, for the duplicate window.
     struct SeenId {
