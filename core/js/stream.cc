@@ -74,6 +74,15 @@ Stream::Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns
         republish_ = pjs::SubjectTransform::make(republish.value("src", ""), republish.value("dest", ""));
         republish_headers_only_ = republish.value("headers_only", false);
     }
+    set_subject_transform();
+}
+
+void Stream::set_subject_transform() {
+    subject_transform_.reset();
+    if (const json& transform = config_.subject_transform; transform.is_object()) {
+        std::string source = transform.value("src", "");
+        subject_transform_ = pjs::SubjectTransform::make(source.empty() ? ">" : source, transform.value("dest", ""));
+    }
 }
 
 // nats-server's processJetStreamMsg: a stored message goes on to its republish subject with
@@ -212,6 +221,7 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
     }
     bool sources_changed = config.sources != config_.sources;
     config_ = config;
+    set_subject_transform();
     log_->set_limits(store_limits());
     if (subjects_changed) {
         unsubscribe_subjects();
@@ -258,8 +268,12 @@ void Stream::destroy() {
 // Publish
 
 Subscriber::Delivery Stream::deliver(Subscription&, const MsgView& msg) {
-    if (waiting_.empty() && process(msg.subject, msg.reply, msg.headers, msg.payload)) return Delivery::kDelivered;
-    if (!queue_waiting({std::string(msg.subject), std::string(msg.reply), std::string(msg.headers),
+    std::string_view subject = msg.subject;
+    std::optional<std::string> transformed;
+    // subject_transform (2.10): a publish matching its source is stored under its destination.
+    if (subject_transform_ && (transformed = subject_transform_->apply(subject))) subject = *transformed;
+    if (waiting_.empty() && process(subject, msg.reply, msg.headers, msg.payload)) return Delivery::kDelivered;
+    if (!queue_waiting({std::string(subject), std::string(msg.reply), std::string(msg.headers),
                         std::string(msg.payload)})) {
         ack_error(msg.reply, pjs::StreamStoreFailed("store is busy"));
     }

@@ -108,6 +108,7 @@ private:
     std::atomic<int64_t>& bytes_counter();
     void subscribe_subjects();
     void unsubscribe_subjects();
+    void set_subject_transform();
     store::StoreLimits store_limits() const;
 
     // The publish path.
@@ -186,6 +187,7 @@ private:
     JetStream& js_;
     proto::js::StreamConfig config_;
     std::optional<proto::js::SubjectTransform> republish_;
+    std::optional<proto::js::SubjectTransform> subject_transform_;  // 2.10's subject_transform
     bool republish_headers_only_ = false;
     const int64_t created_ns_;
     std::string dir_;  // empty for memory storage

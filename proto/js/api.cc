@@ -303,6 +303,12 @@ ApiError StreamInfoMaxSubjects() {
     return plain(500, 10117, "subject details would exceed maximum allowed");
 }
 ApiError StreamInvalid() { return plain(500, 10096, "stream not valid"); }
+ApiError StreamTransformInvalidSource(std::string_view err) {
+    return formatted(400, 10155, "stream transform source: {err}", {{"{err}", text(err)}});
+}
+ApiError StreamTransformInvalidDestination(std::string_view err) {
+    return formatted(400, 10156, "stream transform: {err}", {{"{err}", text(err)}});
+}
 ApiError StreamInvalidConfig(std::string_view err) {
     return formatted(500, 10052, "{err}", {{"{err}", text(err)}});
 }

@@ -227,6 +227,10 @@ ApiError StreamInfoMaxSubjects();
 ApiError StreamInvalid();
 // 500 10052 "{err}"
 ApiError StreamInvalidConfig(std::string_view err);
+// 400 10155 "stream transform source: {err}" (2.10)
+ApiError StreamTransformInvalidSource(std::string_view err);
+// 400 10156 "stream transform: {err}" (2.10)
+ApiError StreamTransformInvalidDestination(std::string_view err);
 // 400 10024 "stream external delivery prefix {prefix} must not contain wildcards"
 ApiError StreamInvalidExternalDeliverySubj(std::string_view prefix);
 // 500 10053 "{err}"

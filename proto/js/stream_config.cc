@@ -325,6 +325,22 @@ bool decode_sources(const OrderedJson& value, Json& out) {
     return true;
 }
 
+// SubjectTransformConfig{src, dest} (2.10).
+bool decode_subject_transform(const OrderedJson& value, Json& out) {
+    if (value.is_null()) {
+        out = nullptr;
+        return true;
+    }
+    static const JsonField kFields[] = {
+        {"src", [](const OrderedJson& v, Json& t) { return decode_string_member(v, t, "src"); }},
+        {"dest", [](const OrderedJson& v, Json& t) { return decode_string_member(v, t, "dest"); }},
+    };
+    Json transform = {{"src", ""}, {"dest", ""}};
+    if (!decode_object(value, kFields, transform)) return false;
+    out = std::move(transform);
+    return true;
+}
+
 // RePublish{src, dest, headers_only}.
 bool decode_republish(const OrderedJson& value, Json& out) {
     if (value.is_null()) {
@@ -460,6 +476,8 @@ const ConfigField kConfigFields[] = {
     {"mirror_direct",
      [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.mirror_direct); }},
     {"first_seq", [](const OrderedJson& v, StreamConfig& c) { return get_uint64(v, c.first_seq); }},
+    {"subject_transform",
+     [](const OrderedJson& v, StreamConfig& c) { return decode_subject_transform(v, c.subject_transform); }},
     {"discard_new_per_subject",
      [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.discard_new_per_subject); }},
     {"sealed", [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.sealed); }},
@@ -754,6 +772,18 @@ std::optional<ApiError> check_self_overlap(const StreamConfig& config) {
     return std::nullopt;
 }
 
+// 2.10's check of the stream's subject transform (an empty source is every subject).
+std::optional<ApiError> check_subject_transform(const StreamConfig& config) {
+    if (!config.subject_transform.is_object()) return std::nullopt;
+    std::string source = member_string(config.subject_transform, "src");
+    std::string destination = member_string(config.subject_transform, "dest");
+    if (!source.empty() && !is_valid_subject(source)) return StreamTransformInvalidSource("invalid subject " + source);
+    if (!is_valid_transform(source.empty() ? ">" : source, destination)) {
+        return StreamTransformInvalidDestination("invalid mapping destination");
+    }
+    return std::nullopt;
+}
+
 std::optional<ApiError> check_republish(StreamConfig& config) {
     if (config.republish.is_null()) return std::nullopt;
     config.republish = canonical_republish(config.republish);
@@ -862,6 +892,7 @@ std::optional<ApiError> check_all(StreamConfig& config, const StreamCheckOptions
         return StreamMaxStreamBytesExceeded();
     }
     if (auto error = check_self_overlap(config)) return error;
+    if (auto error = check_subject_transform(config)) return error;
     if (auto error = check_republish(config)) return error;
     if (config.num_replicas > 1 && !options.allow_replicas) return StreamReplicasNotSupported();
     return std::nullopt;
@@ -882,7 +913,7 @@ std::optional<ApiError> refuse_newer_fields(std::string_view body) {
         if (it->is_string()) return !it->get<std::string>().empty() && it->get<std::string>() != "none";
         return !it->empty();  // an object or array with something in it
     };
-    for (const char* field : {"compression", "subject_transform", "consumer_limits", "allow_msg_ttl",
+    for (const char* field : {"compression", "consumer_limits", "allow_msg_ttl",
                               "subject_delete_marker_ttl", "allow_msg_counter", "allow_atomic",
                               "allow_msg_schedules"}) {
         if (in_use(field)) {
@@ -1027,6 +1058,12 @@ nlohmann::ordered_json to_ordered_json(const StreamConfig& config) {
         out["sources"] = std::move(sources);
     }
     if (config.first_seq != 0) out["first_seq"] = config.first_seq;
+    if (config.subject_transform.is_object()) {
+        OrderedJson transform = OrderedJson::object();
+        transform["src"] = member_string(config.subject_transform, "src");
+        transform["dest"] = member_string(config.subject_transform, "dest");
+        out["subject_transform"] = std::move(transform);
+    }
     if (!config.republish.is_null()) out["republish"] = republish_to_json(config.republish);
     out["allow_direct"] = config.allow_direct;
     out["mirror_direct"] = config.mirror_direct;
@@ -1054,7 +1091,8 @@ bool same_config(const StreamConfig& a, const StreamConfig& b) {
            a.duplicate_window_ns == b.duplicate_window_ns && a.sealed == b.sealed &&
            a.deny_delete == b.deny_delete && a.deny_purge == b.deny_purge &&
            a.allow_rollup_hdrs == b.allow_rollup_hdrs && a.allow_direct == b.allow_direct &&
-           a.mirror_direct == b.mirror_direct && a.first_seq == b.first_seq && a.template_owner == b.template_owner &&
+           a.mirror_direct == b.mirror_direct && a.first_seq == b.first_seq &&
+           a.subject_transform == b.subject_transform && a.template_owner == b.template_owner &&
            canonical_placement(a.placement) == canonical_placement(b.placement) &&
            canonical_source(a.mirror) == canonical_source(b.mirror) &&
            canonical_sources(a.sources) == canonical_sources(b.sources) &&

@@ -50,6 +50,9 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
     bool sealed = false, deny_delete = false, deny_purge = false, allow_rollup_hdrs = false,
          allow_direct = false, mirror_direct = false;
     uint64_t first_seq = 0;  // 2.10: a new stream's first sequence (0: 1)
+    // 2.10: {"src":string,"dest":string}, applied to the subject of each message published to
+    // the stream before it is stored; null when absent.
+    nlohmann::json subject_transform;
     // Fields kept as JSON. null when absent.
     // parse_stream_config stores them in a canonical shape, an image of the Go struct (every
     // field present, unknown members dropped, times normalised), so that == on them is
@@ -83,8 +86,8 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
 [[nodiscard]] std::expected<StreamConfig, ApiError> parse_stream_config(std::string_view body);
 
 // Stream fields of later nats-server versions (2.10 and on) that clients now send and this
-// server does not do: compression other than "none", subject_transform (of the stream, its
-// mirror or a source), consumer_limits, allow_msg_ttl and subject_delete_marker_ttl,
+// server does not do: compression other than "none", subject_transforms of a mirror or a
+// source, consumer_limits, allow_msg_ttl and subject_delete_marker_ttl,
 // allow_msg_counter, allow_atomic, allow_msg_schedules. nats-server 2.9 drops fields it does not know; doing so
 // here would accept a setting and not apply it, so a request that uses one is refused
 // (StreamInvalidConfig, naming the field). Returns the refusal, or none.

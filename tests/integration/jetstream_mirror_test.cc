@@ -295,6 +295,32 @@ TEST_F(JetStreamMirror, FirstSeqStartsANewStreamThereAndAMirrorMayNotHaveIt) {
     EXPECT_EQ(refused["error"]["description"], "stream mirrors can not have first sequence configured");
 }
 
+TEST_F(JetStreamMirror, ASubjectTransformStoresPublishesUnderItsDestination) {
+    if (!testing_ringtail()) GTEST_SKIP() << "subject_transform came in nats-server 2.10";
+    nlohmann::json created = api_request(
+        nc(), "$JS.API.STREAM.CREATE.T",
+        R"({"name":"T","subjects":["in.>","other"],"subject_transform":{"src":"in.*.*","dest":"out.{{wildcard(2)}}.{{wildcard(1)}}"}})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    EXPECT_EQ(created["config"]["subject_transform"]["dest"], "out.{{wildcard(2)}}.{{wildcard(1)}}");
+    ASSERT_TRUE(publish(js(), "in.eu.orders", "one").ok());
+    ASSERT_TRUE(publish(js(), "other", "two").ok());  // does not match the source: kept as it is
+    MsgPtr first = get_msg(js(), "T", 1);
+    ASSERT_NE(first, nullptr);
+    EXPECT_STREQ(natsMsg_GetSubject(first.get()), "out.orders.eu");
+    MsgPtr second = get_msg(js(), "T", 2);
+    ASSERT_NE(second, nullptr);
+    EXPECT_STREQ(natsMsg_GetSubject(second.get()), "other");
+    // An update changes it for what comes next.
+    nlohmann::json updated = api_request(
+        nc(), "$JS.API.STREAM.UPDATE.T",
+        R"({"name":"T","subjects":["in.>","other"],"subject_transform":{"src":"other","dest":"renamed"}})");
+    ASSERT_FALSE(updated.contains("error")) << updated.dump();
+    ASSERT_TRUE(publish(js(), "other", "three").ok());
+    MsgPtr third = get_msg(js(), "T", 3);
+    ASSERT_NE(third, nullptr);
+    EXPECT_STREQ(natsMsg_GetSubject(third.get()), "renamed");
+}
+
 TEST_F(JetStreamMirror, AMirrorOfAStreamThatStartsLateStartsThereToo) {
     if (!testing_ringtail()) GTEST_SKIP() << "first_seq came in nats-server 2.10";
     nlohmann::json created = api_request(nc(), "$JS.API.STREAM.CREATE.HIGH",

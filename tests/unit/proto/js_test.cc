@@ -53,7 +53,7 @@ TEST(StreamConfigNewerFields, ThoseInUseAreRefusedNamingTheField) {
     // Defaults a client sends are not a use.
     EXPECT_FALSE(refuse_newer_fields(
         R"({"name":"S","compression":"none","first_seq":0,"consumer_limits":{},"allow_msg_ttl":false,"subject_transform":null})"));
-    for (const char* body : {R"({"compression":"s2"})", R"({"subject_transform":{"src":"a","dest":"b"}})",
+    for (const char* body : {R"({"compression":"s2"})",
                              R"({"consumer_limits":{"max_ack_pending":10}})", R"({"allow_msg_ttl":true})",
                              R"({"subject_delete_marker_ttl":1000000000})"}) {
         auto refused = refuse_newer_fields(body);
@@ -83,6 +83,18 @@ TEST(StreamConfigFirstSeq, IsKeptAndShownAndRefusedForAMirror) {
     ApiError error = check_error(R"({"name":"M","subjects":["a"],"mirror":{"name":"O"},"first_seq":5})");
     EXPECT_EQ(error.err_code, 10143);
     EXPECT_EQ(error.description, "stream mirrors can not have first sequence configured");
+}
+
+TEST(StreamConfigSubjectTransform, IsKeptShownAndCheckedAs2_10ChecksIt) {
+    StreamConfig config = checked(R"({"name":"S","subjects":["in.>"],"subject_transform":{"src":"in.>","dest":"out.>"}})");
+    EXPECT_NE(wire(config).find(R"("subject_transform":{"src":"in.\u003e","dest":"out.\u003e"})"), std::string::npos) << wire(config);
+    EXPECT_EQ(wire(checked(R"({"name":"S","subjects":["a"]})")).find("subject_transform"), std::string::npos);
+    ApiError source = check_error(R"({"name":"S","subjects":["a"],"subject_transform":{"src":"a..b","dest":"c"}})");
+    EXPECT_EQ(source.err_code, 10155);
+    EXPECT_EQ(source.description, "stream transform source: invalid subject a..b");
+    ApiError destination = check_error(R"({"name":"S","subjects":["a.*"],"subject_transform":{"src":"a.*","dest":"b.{{wildcard(3)}}"}})");
+    EXPECT_EQ(destination.err_code, 10156);
+    EXPECT_EQ(destination.description, "stream transform: invalid mapping destination");
 }
 
 TEST(ConsumerConfigNewerFields, PriorityGroupsAreRefused) {
