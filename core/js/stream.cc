@@ -215,6 +215,20 @@ void Stream::unsubscribe_subjects() {
 }
 
 Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
+    // 2.10: new consumer_limits that consumers already exceed refuse the update.
+    int64_t threshold = config.consumer_limits_inactive_threshold_ns;
+    int64_t ack_pending = config.consumer_limits_max_ack_pending;
+    if ((threshold > 0 && threshold != config_.consumer_limits_inactive_threshold_ns) ||
+        (ack_pending > 0 && ack_pending != config_.consumer_limits_max_ack_pending)) {
+        std::string violating;
+        for (const auto& [name, consumer] : consumers_) {
+            const pjs::ConsumerConfig& c = consumer->config();
+            if ((threshold > 0 && c.inactive_threshold_ns > threshold) || (ack_pending > 0 && c.max_ack_pending > ack_pending)) {
+                violating += (violating.empty() ? "" : ", ") + name;
+            }
+        }
+        if (!violating.empty()) return fail(Errc::kInvalid, "change to limits violates consumers: " + violating);
+    }
     bool subjects_changed = config.subjects != config_.subjects;
     if (!dir_.empty()) {
         if (auto written = write_meta(dir_, config, created_ns_, js_.host().shard_index()); !written) return written;

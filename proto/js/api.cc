@@ -140,6 +140,10 @@ ApiError ConsumerInvalidSampling(std::string_view err) {
 ApiError ConsumerMaxDeliverBackoff() {
     return plain(400, 10116, "max deliver is required to be > length of backoff values");
 }
+ApiError ConsumerInactiveThresholdExcess(int64_t limit_ns) {
+    return formatted(400, 10153, "consumer inactive threshold exceeds system limit of {limit}",
+                     {{"{limit}", go_duration(limit_ns)}});
+}
 ApiError ConsumerMaxPendingAckExcess(int64_t limit) {
     return formatted(400, 10121, "consumer max ack pending exceeds system limit of {limit}",
                      {{"{limit}", std::to_string(limit)}});

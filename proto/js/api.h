@@ -105,6 +105,8 @@ ApiError ConsumerInvalidSampling(std::string_view err);
 ApiError ConsumerMaxDeliverBackoff();
 // 400 10121 "consumer max ack pending exceeds system limit of {limit}"
 ApiError ConsumerMaxPendingAckExcess(int64_t limit);
+// 400 10153 "consumer inactive threshold exceeds system limit of {limit}" (2.10; a Go duration)
+ApiError ConsumerInactiveThresholdExcess(int64_t limit_ns);
 // 400 10082 "consumer requires ack policy for max ack pending"
 ApiError ConsumerMaxPendingAckPolicyRequired();
 // 400 10125 "consumer max request batch exceeds server limit of {limit}"

@@ -554,8 +554,12 @@ std::optional<ApiError> check_all(const ConsumerConfig& config, const StreamConf
     auto mode_error =
         is_pull(config) ? check_pull(config, stream, options) : check_push(config, stream);
     if (mode_error) return mode_error;
-    for (int64_t limit : {options.server_max_ack_pending, options.account_max_ack_pending}) {
+    for (int64_t limit : {options.server_max_ack_pending, options.account_max_ack_pending,
+                          stream.consumer_limits_max_ack_pending}) {
         if (limit > 0 && config.max_ack_pending > limit) return ConsumerMaxPendingAckExcess(limit);
+    }
+    if (int64_t limit = stream.consumer_limits_inactive_threshold_ns; limit > 0 && config.inactive_threshold_ns > limit) {
+        return ConsumerInactiveThresholdExcess(limit);
     }
     if (config.direct) {
         if (is_pull(config)) return ConsumerDirectRequiresPush();
@@ -726,6 +730,9 @@ void set_consumer_defaults(ConsumerConfig& config, const ConsumerCheckOptions& o
 std::expected<ConsumerConfig, ApiError> check_consumer_config(ConsumerConfig config,
                                                               const StreamConfig& stream,
                                                               const ConsumerCheckOptions& options) {
+    // 2.10: the stream's consumer_limits are the defaults, before the server's own.
+    if (config.max_ack_pending == 0) config.max_ack_pending = stream.consumer_limits_max_ack_pending;
+    if (config.inactive_threshold_ns == 0) config.inactive_threshold_ns = stream.consumer_limits_inactive_threshold_ns;
     set_consumer_defaults(config, options);
     if (auto error = check_all(config, stream, options)) return std::unexpected(std::move(*error));
     return config;

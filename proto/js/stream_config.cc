@@ -478,6 +478,17 @@ const ConfigField kConfigFields[] = {
     {"first_seq", [](const OrderedJson& v, StreamConfig& c) { return get_uint64(v, c.first_seq); }},
     {"subject_transform",
      [](const OrderedJson& v, StreamConfig& c) { return decode_subject_transform(v, c.subject_transform); }},
+    {"consumer_limits",
+     [](const OrderedJson& v, StreamConfig& c) {
+         if (v.is_null()) return true;
+         static const ConfigField kLimits[] = {
+             {"inactive_threshold",
+              [](const OrderedJson& f, StreamConfig& t) { return get_int64(f, t.consumer_limits_inactive_threshold_ns); }},
+             {"max_ack_pending",
+              [](const OrderedJson& f, StreamConfig& t) { return get_int64(f, t.consumer_limits_max_ack_pending); }},
+         };
+         return decode_object(v, kLimits, c);
+     }},
     {"discard_new_per_subject",
      [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.discard_new_per_subject); }},
     {"sealed", [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.sealed); }},
@@ -913,7 +924,7 @@ std::optional<ApiError> refuse_newer_fields(std::string_view body) {
         if (it->is_string()) return !it->get<std::string>().empty() && it->get<std::string>() != "none";
         return !it->empty();  // an object or array with something in it
     };
-    for (const char* field : {"compression", "consumer_limits", "allow_msg_ttl",
+    for (const char* field : {"compression", "allow_msg_ttl",
                               "subject_delete_marker_ttl", "allow_msg_counter", "allow_atomic",
                               "allow_msg_schedules"}) {
         if (in_use(field)) {
@@ -1058,6 +1069,15 @@ nlohmann::ordered_json to_ordered_json(const StreamConfig& config) {
         out["sources"] = std::move(sources);
     }
     if (config.first_seq != 0) out["first_seq"] = config.first_seq;
+    if (config.consumer_limits_inactive_threshold_ns != 0 || config.consumer_limits_max_ack_pending != 0) {
+        // 2.10 always writes it; it is left out while empty, as 2.9 does not know it.
+        OrderedJson limits = OrderedJson::object();
+        if (config.consumer_limits_inactive_threshold_ns != 0) {
+            limits["inactive_threshold"] = config.consumer_limits_inactive_threshold_ns;
+        }
+        if (config.consumer_limits_max_ack_pending != 0) limits["max_ack_pending"] = config.consumer_limits_max_ack_pending;
+        out["consumer_limits"] = std::move(limits);
+    }
     if (config.subject_transform.is_object()) {
         OrderedJson transform = OrderedJson::object();
         transform["src"] = member_string(config.subject_transform, "src");
@@ -1092,7 +1112,9 @@ bool same_config(const StreamConfig& a, const StreamConfig& b) {
            a.deny_delete == b.deny_delete && a.deny_purge == b.deny_purge &&
            a.allow_rollup_hdrs == b.allow_rollup_hdrs && a.allow_direct == b.allow_direct &&
            a.mirror_direct == b.mirror_direct && a.first_seq == b.first_seq &&
-           a.subject_transform == b.subject_transform && a.template_owner == b.template_owner &&
+           a.subject_transform == b.subject_transform &&
+           a.consumer_limits_inactive_threshold_ns == b.consumer_limits_inactive_threshold_ns &&
+           a.consumer_limits_max_ack_pending == b.consumer_limits_max_ack_pending && a.template_owner == b.template_owner &&
            canonical_placement(a.placement) == canonical_placement(b.placement) &&
            canonical_source(a.mirror) == canonical_source(b.mirror) &&
            canonical_sources(a.sources) == canonical_sources(b.sources) &&

@@ -53,6 +53,9 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
     // 2.10: {"src":string,"dest":string}, applied to the subject of each message published to
     // the stream before it is stored; null when absent.
     nlohmann::json subject_transform;
+    // 2.10's consumer_limits: defaults and ceilings for the stream's consumers (0: none).
+    int64_t consumer_limits_inactive_threshold_ns = 0;
+    int64_t consumer_limits_max_ack_pending = 0;
     // Fields kept as JSON. null when absent.
     // parse_stream_config stores them in a canonical shape, an image of the Go struct (every
     // field present, unknown members dropped, times normalised), so that == on them is
@@ -87,7 +90,7 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
 
 // Stream fields of later nats-server versions (2.10 and on) that clients now send and this
 // server does not do: compression other than "none", subject_transforms of a mirror or a
-// source, consumer_limits, allow_msg_ttl and subject_delete_marker_ttl,
+// source, allow_msg_ttl and subject_delete_marker_ttl,
 // allow_msg_counter, allow_atomic, allow_msg_schedules. nats-server 2.9 drops fields it does not know; doing so
 // here would accept a setting and not apply it, so a request that uses one is refused
 // (StreamInvalidConfig, naming the field). Returns the refusal, or none.

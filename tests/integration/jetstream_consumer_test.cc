@@ -1848,5 +1848,31 @@ TEST_F(JetStreamConsumer, DurableConsumerStateSurvivesARestart) {
     EXPECT_EQ((Meta{"KEEP", "KEEPER", 6, 8, 1, 0}), meta_of(next.msgs[0].get()));
 }
 
+TEST_F(JetStreamConsumer, TheStreamsConsumerLimitsAreDefaultsCeilingsAndGuardUpdates) {
+    if (!testing_ringtail()) GTEST_SKIP() << "consumer_limits came in nats-server 2.10";
+    nlohmann::json created = api_request(
+        nc(), "$JS.API.STREAM.CREATE.LIM",
+        R"({"name":"LIM","subjects":["lim.>"],"consumer_limits":{"inactive_threshold":60000000000,"max_ack_pending":50}})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    EXPECT_EQ(created["config"]["consumer_limits"]["max_ack_pending"], 50);
+    nlohmann::json consumer = api_request(nc(), "$JS.API.CONSUMER.CREATE.LIM.D",
+                                          R"({"stream_name":"LIM","config":{"durable_name":"D","ack_policy":"explicit"}})");
+    ASSERT_FALSE(consumer.contains("error")) << consumer.dump();
+    EXPECT_EQ(consumer["config"]["max_ack_pending"], 50);
+    EXPECT_EQ(consumer["config"]["inactive_threshold"], 60000000000);
+    nlohmann::json over = api_request(
+        nc(), "$JS.API.CONSUMER.CREATE.LIM.E",
+        R"({"stream_name":"LIM","config":{"durable_name":"E","ack_policy":"explicit","max_ack_pending":500}})");
+    EXPECT_EQ(over["error"]["err_code"], 10121) << over.dump();
+    // Lowering the limit below what consumer D has is refused, naming it.
+    nlohmann::json lowered = api_request(
+        nc(), "$JS.API.STREAM.UPDATE.LIM",
+        R"({"name":"LIM","subjects":["lim.>"],"consumer_limits":{"inactive_threshold":60000000000,"max_ack_pending":10}})");
+    ASSERT_TRUE(lowered.contains("error")) << lowered.dump();
+    EXPECT_EQ(lowered["error"]["description"], "change to limits violates consumers: D");
+    nlohmann::json info = api_request(nc(), "$JS.API.STREAM.INFO.LIM");
+    EXPECT_EQ(info["config"]["consumer_limits"]["max_ack_pending"], 50) << info.dump();
+}
+
 }  // namespace
 }  // namespace ringtail::test

@@ -69,6 +69,22 @@ ApiError check_error(std::string_view config_json, const ConsumerCheckOptions& o
     return config.has_value() ? ApiError{} : config.error();
 }
 
+TEST(ConsumerLimits, TheStreamsAreTheDefaultsAndTheCeilings) {
+    StreamConfig limited = stream(
+        R"({"name":"L","subjects":["l.>"],"consumer_limits":{"inactive_threshold":60000000000,"max_ack_pending":50}})");
+    EXPECT_EQ(limited.consumer_limits_max_ack_pending, 50);
+    auto defaulted = check_consumer_config(parsed_config(R"({"durable_name":"d","ack_policy":"explicit"})"), limited);
+    ASSERT_TRUE(defaulted) << error_json(defaulted.error());
+    EXPECT_EQ(defaulted->max_ack_pending, 50);
+    EXPECT_EQ(defaulted->inactive_threshold_ns, 60'000'000'000);
+    ApiError pending = check_error(R"({"durable_name":"d","ack_policy":"explicit","max_ack_pending":51})", {}, limited);
+    EXPECT_EQ(pending.err_code, 10121);
+    EXPECT_EQ(pending.description, "consumer max ack pending exceeds system limit of 50");
+    ApiError threshold = check_error(R"({"durable_name":"d","inactive_threshold":120000000000})", {}, limited);
+    EXPECT_EQ(threshold.err_code, 10153);
+    EXPECT_EQ(threshold.description, "consumer inactive threshold exceeds system limit of 1m0s");
+}
+
 // ---------------------------------------------------------------------------------------------
 // CONSUMER.CREATE against nats-server: parse, the create handler's checks, defaults and
 // checkConsumerCfg, the name checks and the config nats-server stores, compared with the

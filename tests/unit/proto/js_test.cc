@@ -54,7 +54,7 @@ TEST(StreamConfigNewerFields, ThoseInUseAreRefusedNamingTheField) {
     EXPECT_FALSE(refuse_newer_fields(
         R"({"name":"S","compression":"none","first_seq":0,"consumer_limits":{},"allow_msg_ttl":false,"subject_transform":null})"));
     for (const char* body : {R"({"compression":"s2"})",
-                             R"({"consumer_limits":{"max_ack_pending":10}})", R"({"allow_msg_ttl":true})",
+                             R"({"allow_msg_ttl":true})",
                              R"({"subject_delete_marker_ttl":1000000000})"}) {
         auto refused = refuse_newer_fields(body);
         ASSERT_TRUE(refused) << body;
