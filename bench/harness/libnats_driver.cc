@@ -94,7 +94,11 @@ void on_delivery(natsConnection*, natsSubscription*, natsMsg* msg, void* closure
         r.next_seq[publisher] = stamp.seq + 1;
         if (stamp.has_time && now > stamp.sent_ns) r.one_way.record(now - stamp.sent_ns);
     }
-    r.from[publisher].fetch_add(1, std::memory_order_relaxed);
+    if (publisher < r.from.size()) {
+        r.from[publisher].fetch_add(1, std::memory_order_relaxed);
+    } else {
+        r.errors->add("a message stamped by publisher " + std::to_string(publisher) + ", which does not exist");
+    }
     r.total.fetch_add(1, std::memory_order_relaxed);
     r.last_ns.store(now, std::memory_order_relaxed);
     natsMsg_Destroy(msg);
@@ -135,11 +139,14 @@ void run_core_libnats(const Options& o, RunResult& result, Errors& errors) {
     }
 
     // In flight from publisher p: what it sent minus what the slowest subscriber got of it (a
-    // queue group: minus what the whole group got).
+    // queue group: minus what the whole group got). Payloads too small for a stamp say nothing
+    // of their publisher: each is then taken to have an equal share of what arrived.
+    const bool stamped = o.size_bytes >= kStampSeqBytes;
     auto delivered_of = [&](size_t p) {
         uint64_t value = queue ? 0 : UINT64_MAX;
         for (const auto& receiver : receivers) {
-            uint64_t got = receiver->from[p].load(std::memory_order_relaxed);
+            uint64_t got = stamped ? receiver->from[p].load(std::memory_order_relaxed)
+                                   : receiver->total.load(std::memory_order_relaxed) / pubs;
             value = queue ? value + got : std::min(value, got);
         }
         return receivers.empty() ? UINT64_MAX : value;
