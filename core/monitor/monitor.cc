@@ -158,7 +158,7 @@ ojson conn_json(const ConnFigures& conn, int64_t now_ns, bool subs, bool subs_de
         out["stop"] = rfc3339(conn.stop_ns);
         out["reason"] = conn.reason;
     }
-    out["rtt"] = Monitor::go_duration(conn.rtt_ns);
+    out["rtt"] = proto::js::go_duration(conn.rtt_ns);
     out["uptime"] = Monitor::uptime(until - conn.start_ns);
     out["idle"] = Monitor::uptime(until - conn.last_activity_ns);
     out["pending_bytes"] = closed ? 0 : conn.pending_bytes;
@@ -248,34 +248,6 @@ const char* const kSortOptions[] = {"cid",  "start", "subs",   "pending", "msgs_
 }  // namespace
 
 Monitor::Monitor(const Server& server) : server_(server) {}
-
-std::string Monitor::go_duration(int64_t ns) {
-    if (ns == 0) return "0s";
-    std::string sign = ns < 0 ? "-" : "";
-    uint64_t u = ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
-    // Below a second: one unit with a trimmed fraction ("1.5ms", "350ns", "2.3µs").
-    auto fraction = [](uint64_t value, uint64_t unit) {
-        std::string text = std::to_string(value / unit);
-        uint64_t rest = value % unit;
-        if (rest != 0) {
-            std::string digits = std::to_string(rest);
-            digits.insert(0, std::to_string(unit).size() - 1 - digits.size(), '0');
-            while (!digits.empty() && digits.back() == '0') digits.pop_back();
-            text += "." + digits;
-        }
-        return text;
-    };
-    if (u < 1000) return sign + std::to_string(u) + "ns";
-    if (u < 1'000'000) return sign + fraction(u, 1000) + "\u00b5s";
-    if (u < 1'000'000'000) return sign + fraction(u, 1'000'000) + "ms";
-    uint64_t hours = u / 3'600'000'000'000;
-    uint64_t minutes = u / 60'000'000'000 % 60;
-    uint64_t seconds_ns = u % 60'000'000'000;
-    std::string text = sign;
-    if (hours > 0) text += std::to_string(hours) + "h";
-    if (hours > 0 || minutes > 0) text += std::to_string(minutes) + "m";
-    return text + fraction(seconds_ns, 1'000'000'000) + "s";
-}
 
 std::string Monitor::uptime(int64_t ns) {
     int64_t secs = std::max<int64_t>(ns, 0) / 1'000'000'000;

@@ -36,8 +36,7 @@ public:
     // index page is "/".
     Response handle(std::string_view path, const Params& params);
 
-    // Go's time.Duration.String() ("1.5ms", "2m3s") and nats-server's uptime ("1d2h3m4s").
-    static std::string go_duration(int64_t ns);
+    // nats-server's uptime ("1d2h3m4s"); Go's durations are proto::js::go_duration.
     static std::string uptime(int64_t ns);
 
 private:

@@ -24,6 +24,7 @@
 #include "core/shard/mesh.h"
 #include "core/shard/shard.h"
 #include "io/listener.h"
+#include "proto/js/api.h"
 
 namespace ringtail::core {
 namespace {
@@ -299,7 +300,7 @@ Result<void, Error> Server::start_jetstream() {
     log_info("  Store Directory: \"" + js_store_dir_ + "/jetstream\"");
     log_info(options_.sync_interval.count() == 0
                  ? std::string("  Sync:            always (each write on stable storage before its ack)")
-                 : "  Sync:            every " + monitor::Monitor::go_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(options_.sync_interval).count()) +
+                 : "  Sync:            every " + proto::js::go_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(options_.sync_interval).count()) +
                        " (acks once written; a power failure may lose what came since the last sync)");
     log_info("-------------------------------------------");
     return {};

@@ -351,6 +351,9 @@ TEST(JsGoFormat, DurationLikeTimeDurationString) {
     EXPECT_EQ(go_duration(3'600'000'000'000), "1h0m0s");
     EXPECT_EQ(go_duration(3'723'500'000'000), "1h2m3.5s");
     EXPECT_EQ(go_duration(-1'500'000'000), "-1.5s");
+    EXPECT_EQ(go_duration(-1'500'000), "-1.5ms");
+    EXPECT_EQ(go_duration(2'285'298), "2.285298ms");
+    EXPECT_EQ(go_duration(3'600'000'000'001), "1h0m0.000000001s");
     EXPECT_EQ(go_duration(std::numeric_limits<int64_t>::min()), "-2562047h47m16.854775808s");
     EXPECT_EQ(go_duration(std::numeric_limits<int64_t>::max()), "2562047h47m16.854775807s");
 }
