@@ -1,5 +1,7 @@
 #include "proto/headers.h"
 
+#include <algorithm>
+
 namespace ringtail::proto {
 
 std::optional<std::string_view> header_value(std::string_view block, std::string_view key) {
@@ -38,6 +40,30 @@ std::string build_headers(int status, std::string_view description,
         out += "\r\n";
     }
     out += "\r\n";
+    return out;
+}
+
+std::string with_header(std::string_view block, std::string_view key, std::string_view value) {
+    std::string out;
+    if (block.empty()) {
+        out = "NATS/1.0\r\n";
+    } else {
+        size_t line_end = block.find("\r\n");
+        out.append(block.substr(0, line_end == std::string_view::npos ? block.size() : line_end + 2));
+        block.remove_prefix(std::min(block.size(), out.size()));
+        while (!block.empty()) {
+            size_t end = block.find("\r\n");
+            std::string_view line = block.substr(0, end);
+            block.remove_prefix(end == std::string_view::npos ? block.size() : end + 2);
+            if (line.empty() || line.substr(0, line.find(':')) == key) continue;
+            out.append(line);
+            out.append("\r\n");
+        }
+    }
+    out.append(key);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n\r\n");
     return out;
 }
 

@@ -25,4 +25,8 @@ std::optional<std::string_view> header_value(std::string_view block, std::string
 std::string build_headers(int status, std::string_view description,
                           std::span<const std::pair<std::string_view, std::string_view>> headers);
 
+// `block` (a header block, or empty for none) without any `key` line, with "key: value" added
+// last, as nats-server's removeHeaderIfPresent then genHeader (the key matched exactly).
+std::string with_header(std::string_view block, std::string_view key, std::string_view value);
+
 }  // namespace ringtail::proto

@@ -1351,6 +1351,12 @@ uint64_t StreamLog::count_from(uint64_t from, std::string_view filter) const {
     return count;
 }
 
+int64_t StreamLog::timestamp_at(uint64_t seq) const {
+    RT_ASSERT(is_live(seq));
+    const Segment* s = segment_for(seq);
+    return s->timestamps[seq - s->first_seq];
+}
+
 uint64_t StreamLog::seq_at_time(int64_t timestamp_ns) const {
     for (const auto& segment : segments_) {
         const Segment& s = *segment;

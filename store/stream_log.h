@@ -186,6 +186,8 @@ public:
     // The first live sequence whose message is at least as new as `timestamp_ns`, or
     // last_seq() + 1 when there is none.
     uint64_t seq_at_time(int64_t timestamp_ns) const;
+    // The time of live message `seq`, from the index.
+    int64_t timestamp_at(uint64_t seq) const;
     // The subject of live message `seq`, from the index (empty if it is not live).
     std::string_view subject_at(uint64_t seq) const { return is_live(seq) ? subject_of(seq) : std::string_view{}; }
     StoreState state() const;

@@ -60,33 +60,6 @@ std::optional<AckReply> parse_ack_reply(std::string_view reply) {
     return out;
 }
 
-// `headers` without any Nats-Stream-Source line (a source of a source), with ours added.
-std::string with_source_header(std::string_view headers, std::string_view value) {
-    std::string out;
-    if (headers.empty()) {
-        out = "NATS/1.0\r\n";
-    } else {
-        size_t line_end = headers.find("\r\n");
-        out.append(headers.substr(0, line_end == std::string_view::npos ? headers.size() : line_end + 2));
-        headers.remove_prefix(std::min(headers.size(), out.size()));
-        while (!headers.empty()) {
-            size_t end = headers.find("\r\n");
-            std::string_view line = headers.substr(0, end);
-            headers.remove_prefix(end == std::string_view::npos ? headers.size() : end + 2);
-            if (line.empty()) continue;
-            size_t colon = line.find(':');
-            std::string_view key = line.substr(0, colon);
-            if (key == "Nats-Stream-Source") continue;  // removeHeaderIfPresent matches it exactly
-            out.append(line);
-            out.append("\r\n");
-        }
-    }
-    out.append("Nats-Stream-Source: ");
-    out.append(value);
-    out.append("\r\n\r\n");
-    return out;
-}
-
 }  // namespace
 
 Origin::Origin(Stream& stream, bool mirror, const nlohmann::json& source, uint64_t resume_after)
@@ -322,7 +295,7 @@ void Origin::on_message(const MsgView& msg) {
     std::string_view subject = msg.subject_shown();
     bool taken = mirror_ ? stream_.take_mirrored(subject, msg.headers, msg.payload, reply->sseq, reply->ts)
                          : stream_.take_sourced(subject,
-                                                with_source_header(msg.headers, name_ + " " + std::to_string(reply->sseq)),
+                                                proto::with_header(msg.headers, "Nats-Stream-Source", name_ + " " + std::to_string(reply->sseq)),
                                                 msg.payload);
     if (!taken) {
         // The stream's queue is full: ask again from this message on.

@@ -154,13 +154,17 @@ Result<void, Error> Stream::open_log(bool create) {
             }
         }
     }
-    // The message ids still inside the duplicate window, as the recovery scan reads them (one
-    // pass over the log, not a second one after it).
+    // The message ids still inside the duplicate window and the messages' TTLs, as the
+    // recovery scan reads them (one pass over the log, not a second one after it).
     std::vector<SeenId> seen;
     int64_t since = base::wall_clock_ns() - config_.duplicate_window_ns;
-    if (config_.duplicate_window_ns > 0) {
-        options.on_recovered = [&seen, since](const store::RecordView& record) {
-            if (record.headers.empty() || record.timestamp_ns < since) return;
+    bool dedupe = config_.duplicate_window_ns > 0;
+    bool ttls = config_.allow_msg_ttl;
+    if (dedupe || ttls) {
+        options.on_recovered = [this, &seen, since, dedupe, ttls](const store::RecordView& record) {
+            if (record.headers.empty()) return;
+            if (ttls) ttls_.note(record.seq, record.timestamp_ns, record.headers);
+            if (!dedupe || record.timestamp_ns < since) return;
             if (auto id = proto::header_value(record.headers, "Nats-Msg-Id"); id && !id->empty()) {
                 seen.push_back({record.seq, record.timestamp_ns, std::string(*id)});
             }
@@ -180,6 +184,7 @@ Result<void, Error> Stream::open_log(bool create) {
     lost_ = std::move(report.lost);
     lost_bytes_ = report.damaged_bytes;
     log_ = std::move(*log);
+    ttls_.forget_if([this](uint64_t seq) { return !log_->contains(seq); });  // the scan saw deleted ones too
     if (create && config_.first_seq > 1) {
         // first_seq: the sequences before it are used up, as nats-server purges up to it.
         if (auto skipped = log_->skip(config_.first_seq - 1); !skipped) {
@@ -234,7 +239,9 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
         if (auto written = write_meta(dir_, config, created_ns_, js_.host().shard_index()); !written) return written;
     }
     bool sources_changed = config.sources != config_.sources;
+    bool ttls_started = config.allow_msg_ttl && !config_.allow_msg_ttl;
     config_ = config;
+    if (ttls_started) read_ttls();
     set_subject_transform();
     log_->set_limits(store_limits());
     if (subjects_changed) {
@@ -309,8 +316,8 @@ bool Stream::take_mirrored(std::string_view subject, std::string_view headers, s
 }
 
 bool Stream::take_sourced(std::string_view subject, std::string_view headers, std::string_view payload) {
-    if (waiting_.empty() && process(subject, {}, headers, payload)) return true;
-    return queue_waiting({std::string(subject), {}, std::string(headers), std::string(payload)});
+    if (waiting_.empty() && process(subject, {}, headers, payload, 0, 0, true)) return true;
+    return queue_waiting({std::string(subject), {}, std::string(headers), std::string(payload), 0, 0, true});
 }
 
 void Stream::skip_to(uint64_t seq) {
@@ -325,7 +332,10 @@ void Stream::flush() {
     bool waited = !waiting_.empty();
     while (!waiting_.empty()) {
         Waiting& next = waiting_.front();
-        if (!process(next.subject, next.reply, next.headers, next.payload, next.mirror_seq, next.mirror_ts)) break;
+        if (!process(next.subject, next.reply, next.headers, next.payload, next.mirror_seq, next.mirror_ts,
+                     next.sourced)) {
+            break;
+        }
         waiting_bytes_ -= next.subject.size() + next.reply.size() + next.headers.size() + next.payload.size();
         waiting_.pop_front();
     }
@@ -392,7 +402,7 @@ std::optional<proto::js::ApiError> Stream::check_discard_new(std::string_view su
 }
 
 bool Stream::process(std::string_view subject, std::string_view reply, std::string_view headers,
-                     std::string_view payload, uint64_t mirror_seq, int64_t mirror_ts) {
+                     std::string_view payload, uint64_t mirror_seq, int64_t mirror_ts, bool sourced) {
     if (mirror_seq != 0) return store_mirrored(subject, headers, payload, mirror_seq, mirror_ts);
     if (config_.sealed) {
         ack_error(reply, pjs::StreamSealed());
@@ -400,6 +410,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     }
     // The checks of nats-server's processJetStreamMsg, in its order.
     std::string_view msg_id;
+    std::optional<std::string_view> ttl_text;
     bool rollup_subject = false;
     bool rollup_all = false;
     int64_t now = base::wall_clock_ns();
@@ -408,6 +419,13 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
             expected && !expected->empty() && *expected != config_.name) {
             ack_error(reply, pjs::StreamNotMatch());
             return true;
+        }
+        ttl_text = proto::header_value(headers, "Nats-TTL");
+        if (ttl_text && !config_.allow_msg_ttl && !sourced) {
+            if (auto ttl = parse_message_ttl(*ttl_text); ttl && *ttl != 0) {
+                ack_error(reply, pjs::MessageTTLDisabled());
+                return true;
+            }
         }
         if (auto id = proto::header_value(headers, "Nats-Msg-Id"); id && !id->empty()) {
             msg_id = *id;
@@ -475,6 +493,24 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
             return true;
         }
     }
+    int64_t ttl = 0;
+    std::string raised_ttl_headers;
+    if (ttl_text) {
+        std::optional<int64_t> parsed = parse_message_ttl(*ttl_text);
+        if (!parsed) {
+            ack_error(reply, pjs::MessageTTLInvalid());
+            return true;
+        }
+        ttl = *parsed;
+        // A TTL shorter than the markers' could let a subject's marker go unseen: it is raised
+        // to theirs (unless a subject holds one message only).
+        int64_t marker_ttl = config_.subject_delete_marker_ttl_ns / 1'000'000'000;
+        if (ttl > 0 && ttl < marker_ttl && config_.max_msgs_per_subject != 1) {
+            ttl = marker_ttl;
+            raised_ttl_headers = proto::with_header(headers, "Nats-TTL", std::to_string(ttl));
+            headers = raised_ttl_headers;
+        }
+    }
     uint64_t subject_last = republish_ ? log_->last_seq_of(subject) : 0;
     auto seq = log_->append(subject, headers, payload, now);
     if (!seq) {
@@ -484,6 +520,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         return true;
     }
     note_stored(now);
+    if (ttl != 0 && config_.allow_msg_ttl) ttls_.add(*seq, now, ttl);
     if (republish_) republish(subject, headers, payload, *seq, subject_last);
     state_dirty_ = true;
     emptied_by_purge_ = false;
@@ -535,6 +572,7 @@ bool Stream::store_mirrored(std::string_view subject, std::string_view headers, 
         return true;
     }
     note_stored(now);
+    if (config_.allow_msg_ttl) ttls_.note(*stored, ts, headers);
     if (republish_) republish(subject, headers, payload, *stored, subject_last);
     emptied_by_purge_ = false;
     last_ts_ns_ = ts;
@@ -613,9 +651,74 @@ void Stream::fill_dedupe(const std::vector<SeenId>& seen) {
 }
 
 void Stream::expire(int64_t now) {
-    if (config_.max_age_ns > 0 && log_->expire(now) > 0) {
+    bool removed = false;
+    if (config_.max_age_ns > 0) {
+        // The log drops its oldest by their times alone, unless some must stay or leave a marker.
+        bool plain = !ttls_.any_never() && config_.subject_delete_marker_ttl_ns == 0;
+        removed = plain ? log_->expire(now) > 0 : expire_by_age(now);
+    }
+    if (config_.allow_msg_ttl) removed = expire_by_ttl(now) || removed;
+    if (removed) {
         state_dirty_ = true;
         emptied_by_purge_ = false;
+    }
+}
+
+bool Stream::expire_by_age(int64_t now) {
+    bool removed = false;
+    uint64_t seq = std::max(age_scan_from_, log_->first_seq());
+    for (auto next = log_->next_seq(seq, {}); next; next = log_->next_seq(seq, {})) {
+        seq = *next;
+        if (log_->timestamp_at(seq) > now - config_.max_age_ns) break;
+        if (!ttls_.never(seq)) {
+            if (!remove_expired(seq)) break;
+            removed = true;
+        }
+        ++seq;
+    }
+    age_scan_from_ = seq;
+    return removed;
+}
+
+bool Stream::expire_by_ttl(int64_t now) {
+    bool removed = false;
+    ttls_.take_due(now, [&](uint64_t seq) {
+        if (!log_->contains(seq)) return true;  // gone already
+        if (!remove_expired(seq)) return false;
+        removed = true;
+        return true;
+    });
+    return removed;
+}
+
+bool Stream::remove_expired(uint64_t seq) {
+    if (config_.subject_delete_marker_ttl_ns > 0) {
+        std::string subject(log_->subject_at(seq));
+        if (log_->subject_count(subject) == 1) {
+            auto record = log_->load(seq);
+            bool marker = record && (proto::header_value(record->headers, "Nats-Marker-Reason") ||
+                                     proto::header_value(record->headers, "KV-Operation") == "PURGE");
+            if (!marker) {
+                // As nats-server: published to the stream like any message, which its rollup
+                // leaves as the subject's only one.
+                std::string ttl = pjs::go_duration(config_.subject_delete_marker_ttl_ns / 1'000'000'000 * 1'000'000'000);
+                std::pair<std::string_view, std::string_view> fields[] = {
+                    {"Nats-Marker-Reason", "MaxAge"}, {"Nats-TTL", ttl}, {"Nats-Rollup", "sub"}};
+                std::string headers = proto::build_headers(0, {}, fields);
+                uint64_t last = log_->last_seq();
+                if (!process(subject, {}, headers, {})) return false;
+                if (log_->last_seq() != last) return true;
+                // The marker was refused (a limit): the message goes all the same.
+            }
+        }
+    }
+    (void)log_->remove(seq);
+    return true;
+}
+
+void Stream::read_ttls() {
+    for (auto seq = log_->next_seq(0, {}); seq; seq = log_->next_seq(*seq + 1, {})) {
+        if (auto record = log_->load(*seq)) ttls_.note(*seq, record->timestamp_ns, record->headers);
     }
 }
 
@@ -1034,6 +1137,7 @@ Result<void, Error> Stream::open_consumers() {
 uint64_t Stream::consumer_log_durable_seq() const { return consumer_log_ ? consumer_log_->durable_seq() : UINT64_MAX; }
 
 void Stream::on_removed(uint64_t seq, std::string_view subject) {
+    if (ttls_.any_never()) ttls_.forget(seq);
     for (auto& [name, consumer] : consumers_) consumer->on_removed(seq, subject);
 }
 

@@ -13,6 +13,7 @@
 #include "base/byte_fifo.h"
 #include "base/result.h"
 #include "base/string_map.h"
+#include "core/js/message_ttl.h"
 #include "core/monitor/figures.h"
 #include "core/route/subscription.h"
 #include "proto/js/api.h"
@@ -116,12 +117,14 @@ private:
         std::string subject, reply, headers, payload;
         uint64_t mirror_seq = 0;  // from the mirror's origin: its sequence and time
         int64_t mirror_ts = 0;
+        bool sourced = false;  // from a source
     };
     // Returns false if the log is busy (the caller keeps the message to retry). A message
     // with `mirror_seq` is a mirror's copy: stored at that sequence (skipping to it), with its
-    // origin's time, without a publish's checks; with an empty subject, only the skip.
+    // origin's time, without a publish's checks; with an empty subject, only the skip. A
+    // `sourced` one (from a source) may carry a Nats-TTL where TTLs are off.
     bool process(std::string_view subject, std::string_view reply, std::string_view headers,
-                 std::string_view payload, uint64_t mirror_seq = 0, int64_t mirror_ts = 0);
+                 std::string_view payload, uint64_t mirror_seq = 0, int64_t mirror_ts = 0, bool sourced = false);
     bool queue_waiting(Waiting waiting);
     bool store_mirrored(std::string_view subject, std::string_view headers, std::string_view payload, uint64_t seq,
                         int64_t ts);
@@ -139,6 +142,15 @@ private:
     // A message was stored: ends (and logs the end of) a stretch without space.
     void note_stored(int64_t now);
     void prune_dedupe(int64_t now_ns);
+    // Expiry by max_age where a message may be exempt (Nats-TTL: never) or leave a marker, and
+    // by per-message TTL; each returns whether it removed anything.
+    bool expire_by_age(int64_t now_ns);
+    bool expire_by_ttl(int64_t now_ns);
+    // Removes expired message `seq`, or with subject_delete_marker_ttl, when it is the last of
+    // its subject, stores a marker whose rollup removes it. False: the log is busy, try later.
+    bool remove_expired(uint64_t seq);
+    // The TTLs of the messages stored so far (allow_msg_ttl was just turned on).
+    void read_ttls();
     // A message id seen in the log, for the duplicate window.
     struct SeenId {
         uint64_t seq;
@@ -215,6 +227,9 @@ private:
     base::StringMap<Dedupe> dedupe_;
     std::deque<std::pair<int64_t, std::string>> dedupe_order_;  // (ts, id), oldest first
     std::string last_msg_id_;
+    MessageTtls ttls_;  // with allow_msg_ttl
+    // max_age has removed every message below this but the ones that never expire.
+    uint64_t age_scan_from_ = 0;
     int64_t last_ts_ns_ = 0;  // the newest message's time, kept when it is removed
     // Sequences recovery found lost to damage (inclusive ranges) and the bytes skipped.
     std::vector<std::pair<uint64_t, uint64_t>> lost_;

@@ -234,6 +234,8 @@ ApiError MirrorWithSources() {
 ApiError MirrorWithFirstSeq() {
     return plain(400, 10143, "stream mirrors can not have first sequence configured");
 }
+ApiError MessageTTLInvalid() { return plain(400, 10165, "invalid per-message TTL"); }
+ApiError MessageTTLDisabled() { return plain(400, 10166, "per-message TTL is disabled"); }
 ApiError MirrorWithStartSeqAndTime() {
     return plain(400, 10032,
                  "stream mirrors can not have both start seq and start time configured");

@@ -173,6 +173,10 @@ ApiError MirrorMaxMessageSizeTooBig();
 ApiError MirrorWithSources();
 // 400 10143 "stream mirrors can not have first sequence configured" (2.10)
 ApiError MirrorWithFirstSeq();
+// 400 10165 "invalid per-message TTL" (2.11)
+ApiError MessageTTLInvalid();
+// 400 10166 "per-message TTL is disabled" (2.11)
+ApiError MessageTTLDisabled();
 // 400 10032 "stream mirrors can not have both start seq and start time configured"
 ApiError MirrorWithStartSeqAndTime();
 // 400 10033 "stream mirrors can not contain filtered subjects"

@@ -31,6 +31,7 @@ constexpr size_t kMaxNameBytes = 255;          // JSMaxNameLen
 constexpr size_t kMaxDescriptionBytes = 4096;  // JSMaxDescriptionLen
 constexpr int kMaxReplicas = 5;                // StreamMaxReplicas
 constexpr int64_t kMillisecondNs = 1'000'000;
+constexpr int64_t kSecondNs = 1'000'000'000;
 constexpr int64_t kDefaultDuplicateWindowNs = 2 * 60 * 1'000'000'000LL;  // 2 minutes
 constexpr std::string_view kJsApiPrefix = "$JS.API";
 // Bound on the source-cycle walk: far more streams than an account holds.
@@ -489,6 +490,9 @@ const ConfigField kConfigFields[] = {
          };
          return decode_object(v, kLimits, c);
      }},
+    {"allow_msg_ttl", [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.allow_msg_ttl); }},
+    {"subject_delete_marker_ttl",
+     [](const OrderedJson& v, StreamConfig& c) { return get_int64(v, c.subject_delete_marker_ttl_ns); }},
     {"discard_new_per_subject",
      [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.discard_new_per_subject); }},
     {"sealed", [](const OrderedJson& v, StreamConfig& c) { return get_bool(v, c.sealed); }},
@@ -652,6 +656,10 @@ std::optional<ApiError> check_mirror(StreamConfig& config, const StreamCheckOpti
                                      Prefixes& prefixes) {
     if (config.mirror.is_null()) return std::nullopt;
     if (config.first_seq > 0) return MirrorWithFirstSeq();  // checked first from 2.10 on
+    if (config.subject_delete_marker_ttl_ns > 0) {
+        // A marker would use up a sequence the origin does not have.
+        return invalid_config("subject delete markers forbidden on mirrors");
+    }
     if (!config.subjects.empty()) return MirrorWithSubjects();
     if (has_elements(config.sources)) return MirrorWithSources();
     std::string origin_name = member_string(config.mirror, "name");
@@ -876,6 +884,17 @@ std::optional<ApiError> check_basics(StreamConfig& config, const StreamCheckOpti
             return invalid_config("discard new per subject requires max msgs per subject > 0");
         }
     }
+    // As 2.11 without pedantic mode: markers turn on what they need.
+    if (config.subject_delete_marker_ttl_ns > 0) {
+        if (config.subject_delete_marker_ttl_ns < kSecondNs) {
+            return invalid_config("subject delete marker TTL must be at least 1 second");
+        }
+        config.allow_msg_ttl = true;
+        config.allow_rollup_hdrs = true;
+        config.deny_purge = false;
+    } else if (config.subject_delete_marker_ttl_ns < 0) {
+        return invalid_config("subject delete marker TTL must not be negative");
+    }
     return std::nullopt;
 }
 
@@ -924,9 +943,7 @@ std::optional<ApiError> refuse_newer_fields(std::string_view body) {
         if (it->is_string()) return !it->get<std::string>().empty() && it->get<std::string>() != "none";
         return !it->empty();  // an object or array with something in it
     };
-    for (const char* field : {"compression", "allow_msg_ttl",
-                              "subject_delete_marker_ttl", "allow_msg_counter", "allow_atomic",
-                              "allow_msg_schedules"}) {
+    for (const char* field : {"compression", "allow_msg_counter", "allow_atomic", "allow_msg_schedules"}) {
         if (in_use(field)) {
             return StreamInvalidConfig(std::string(field) + " is not supported by this ringtail version yet");
         }
@@ -1011,6 +1028,9 @@ std::optional<ApiError> check_stream_update(const StreamConfig& old_config,
     if (!updated.deny_purge && old_config.deny_purge) {
         return invalid_config("stream configuration update can not cancel deny purge");
     }
+    if (!updated.allow_msg_ttl && old_config.allow_msg_ttl) {
+        return invalid_config("message TTL status can not be disabled");
+    }
     if (canonical_source(updated.mirror) != canonical_source(old_config.mirror)) {
         return StreamMirrorNotUpdatable();
     }
@@ -1085,6 +1105,9 @@ nlohmann::ordered_json to_ordered_json(const StreamConfig& config) {
         out["subject_transform"] = std::move(transform);
     }
     if (!config.republish.is_null()) out["republish"] = republish_to_json(config.republish);
+    // 2.11 always writes allow_msg_ttl; left out while off, as 2.9 does not know it.
+    if (config.allow_msg_ttl) out["allow_msg_ttl"] = true;
+    if (config.subject_delete_marker_ttl_ns > 0) out["subject_delete_marker_ttl"] = config.subject_delete_marker_ttl_ns;
     out["allow_direct"] = config.allow_direct;
     out["mirror_direct"] = config.mirror_direct;
     if (config.discard_new_per_subject) out["discard_new_per_subject"] = true;
@@ -1114,7 +1137,9 @@ bool same_config(const StreamConfig& a, const StreamConfig& b) {
            a.mirror_direct == b.mirror_direct && a.first_seq == b.first_seq &&
            a.subject_transform == b.subject_transform &&
            a.consumer_limits_inactive_threshold_ns == b.consumer_limits_inactive_threshold_ns &&
-           a.consumer_limits_max_ack_pending == b.consumer_limits_max_ack_pending && a.template_owner == b.template_owner &&
+           a.consumer_limits_max_ack_pending == b.consumer_limits_max_ack_pending &&
+           a.allow_msg_ttl == b.allow_msg_ttl && a.subject_delete_marker_ttl_ns == b.subject_delete_marker_ttl_ns &&
+           a.template_owner == b.template_owner &&
            canonical_placement(a.placement) == canonical_placement(b.placement) &&
            canonical_source(a.mirror) == canonical_source(b.mirror) &&
            canonical_sources(a.sources) == canonical_sources(b.sources) &&

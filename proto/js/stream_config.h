@@ -56,6 +56,12 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
     // 2.10's consumer_limits: defaults and ceilings for the stream's consumers (0: none).
     int64_t consumer_limits_inactive_threshold_ns = 0;
     int64_t consumer_limits_max_ack_pending = 0;
+    // 2.11: a Nats-TTL header on a publish sets when that message expires; once on, it cannot
+    // be turned off.
+    bool allow_msg_ttl = false;
+    // 2.11: a message that max_age or its TTL removes, the last of its subject, leaves a
+    // marker (a message with Nats-Marker-Reason: MaxAge) that lives this long (0: none).
+    int64_t subject_delete_marker_ttl_ns = 0;
     // Fields kept as JSON. null when absent.
     // parse_stream_config stores them in a canonical shape, an image of the Go struct (every
     // field present, unknown members dropped, times normalised), so that == on them is
@@ -90,8 +96,7 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
 
 // Stream fields of later nats-server versions (2.10 and on) that clients now send and this
 // server does not do: compression other than "none", subject_transforms of a mirror or a
-// source, allow_msg_ttl and subject_delete_marker_ttl,
-// allow_msg_counter, allow_atomic, allow_msg_schedules. nats-server 2.9 drops fields it does not know; doing so
+// source, allow_msg_counter, allow_atomic, allow_msg_schedules. nats-server 2.9 drops fields it does not know; doing so
 // here would accept a setting and not apply it, so a request that uses one is refused
 // (StreamInvalidConfig, naming the field). Returns the refusal, or none.
 [[nodiscard]] std::optional<ApiError> refuse_newer_fields(std::string_view body);

@@ -78,5 +78,13 @@ TEST(Headers, BuiltBlocksReadBack) {
     EXPECT_EQ(header_value(block, "B"), std::nullopt);
 }
 
+TEST(Headers, WithHeaderReplacesEveryLineOfTheKeyAndAddsItLast) {
+    EXPECT_EQ(with_header("", "Nats-TTL", "5"), "NATS/1.0\r\nNats-TTL: 5\r\n\r\n");
+    EXPECT_EQ(with_header("NATS/1.0\r\nNats-TTL: 1s\r\nA: b\r\nNats-TTL: 2s\r\nNats-TTLx: y\r\n\r\n", "Nats-TTL", "5"),
+              "NATS/1.0\r\nA: b\r\nNats-TTLx: y\r\nNats-TTL: 5\r\n\r\n");
+    // The status line is kept as it is.
+    EXPECT_EQ(with_header("NATS/1.0 100 Idle\r\n\r\n", "K", "v"), "NATS/1.0 100 Idle\r\nK: v\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace ringtail::proto

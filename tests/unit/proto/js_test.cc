@@ -53,15 +53,47 @@ TEST(StreamConfigNewerFields, ThoseInUseAreRefusedNamingTheField) {
     // Defaults a client sends are not a use.
     EXPECT_FALSE(refuse_newer_fields(
         R"({"name":"S","compression":"none","first_seq":0,"consumer_limits":{},"allow_msg_ttl":false,"subject_transform":null})"));
-    for (const char* body : {R"({"compression":"s2"})",
-                             R"({"allow_msg_ttl":true})",
-                             R"({"subject_delete_marker_ttl":1000000000})"}) {
+    for (const char* body : {R"({"compression":"s2"})", R"({"allow_msg_counter":true})",
+                             R"({"allow_atomic":true})", R"({"allow_msg_schedules":true})"}) {
         auto refused = refuse_newer_fields(body);
         ASSERT_TRUE(refused) << body;
         EXPECT_EQ(refused->err_code, 10052) << body;
         std::string field = std::string(body).substr(2, std::string(body).find('"', 2) - 2);
         EXPECT_EQ(refused->description, field + " is not supported by this ringtail version yet");
     }
+}
+
+TEST(StreamConfigMessageTtl, MarkersTurnOnTtlsAndRollupsAndAreShownOnlyWhenSet) {
+    EXPECT_FALSE(refuse_newer_fields(R"({"allow_msg_ttl":true,"subject_delete_marker_ttl":1000000000})"));
+    auto plain = check_stream_config(parsed(R"({"name":"S","subjects":["a"]})"), {});
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(wire(*plain).find("allow_msg_ttl"), std::string::npos);
+    EXPECT_EQ(wire(*plain).find("subject_delete_marker_ttl"), std::string::npos);
+    auto markers = check_stream_config(
+        parsed(R"({"name":"S","subjects":["a"],"deny_purge":true,"subject_delete_marker_ttl":5000000000})"), {});
+    ASSERT_TRUE(markers);
+    EXPECT_TRUE(markers->allow_msg_ttl);
+    EXPECT_TRUE(markers->allow_rollup_hdrs);
+    EXPECT_FALSE(markers->deny_purge);
+    EXPECT_NE(wire(*markers).find(R"("allow_msg_ttl":true,"subject_delete_marker_ttl":5000000000)"), std::string::npos)
+        << wire(*markers);
+    EXPECT_EQ(check_error(R"({"name":"S","subjects":["a"],"subject_delete_marker_ttl":999999999})").description,
+              "subject delete marker TTL must be at least 1 second");
+    EXPECT_EQ(check_error(R"({"name":"S","subjects":["a"],"subject_delete_marker_ttl":-1})").description,
+              "subject delete marker TTL must not be negative");
+    EXPECT_EQ(check_error(R"({"name":"S","mirror":{"name":"O"},"subject_delete_marker_ttl":1000000000})").description,
+              "subject delete markers forbidden on mirrors");
+}
+
+TEST(StreamConfigMessageTtl, AnUpdateMayTurnTtlsOnButNotOff) {
+    StreamConfig off = parsed(R"({"name":"S","subjects":["a"]})");
+    StreamConfig on = parsed(R"({"name":"S","subjects":["a"],"allow_msg_ttl":true})");
+    EXPECT_FALSE(check_stream_update(off, on));
+    auto refused = check_stream_update(on, off);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->err_code, 10052);
+    EXPECT_EQ(refused->description, "message TTL status can not be disabled");
+    EXPECT_FALSE(same_config(off, on));
 }
 
 TEST(StreamConfigNewerFields, SubjectTransformsOfAMirrorOrSourceAreRefused) {
