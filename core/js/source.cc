@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "base/clock.h"
+#include "base/subject_match.h"
 #include "core/js/jetstream.h"
 #include "core/js/random.h"
 #include "core/js/stream.h"
@@ -62,6 +63,25 @@ std::optional<AckReply> parse_ack_reply(std::string_view reply) {
 
 }  // namespace
 
+std::string source_identity(const nlohmann::json& source) {
+    std::string identity = source.value("name", "");
+    const auto transforms = source.find("subject_transforms");
+    if (transforms == source.end() || !transforms->is_array() || transforms->empty()) return identity;
+    std::string sources;
+    std::string destinations;
+    for (const auto& transform : *transforms) {
+        std::string from = transform.value("src", "");
+        std::string to = transform.value("dest", "");
+        if (!sources.empty()) {
+            sources += '\f';
+            destinations += '\f';
+        }
+        sources += from.empty() ? ">" : from;
+        destinations += to.empty() ? ">" : to;
+    }
+    return identity + " " + sources + " " + destinations;
+}
+
 Origin::Origin(Stream& stream, bool mirror, const nlohmann::json& source, uint64_t resume_after)
     : stream_(stream),
       mirror_(mirror),
@@ -74,6 +94,16 @@ Origin::Origin(Stream& stream, bool mirror, const nlohmann::json& source, uint64
         if (std::string api = external->value("api", ""); !api.empty()) api_prefix_ = std::move(api);
         if (std::string deliver = external->value("deliver", ""); !deliver.empty()) deliver_prefix_ = std::move(deliver);
     }
+    if (const auto transforms = source.find("subject_transforms"); transforms != source.end() && transforms->is_array()) {
+        for (const auto& transform : *transforms) {
+            std::string from = transform.value("src", "");
+            std::string to = transform.value("dest", "");
+            std::optional<proto::js::SubjectTransform> rename;
+            if (!to.empty()) rename = proto::js::SubjectTransform::make(from.empty() ? ">" : from, to);
+            transforms_.emplace_back(std::move(from), std::move(rename));
+        }
+    }
+    header_suffix_ = source_identity(source).substr(name_.size());
 }
 
 Origin::~Origin() {
@@ -146,6 +176,12 @@ void Origin::setup() {
         config["deliver_policy"] = "all";
     }
     if (std::string filter = config_.value("filter_subject", ""); !filter.empty()) config["filter_subject"] = filter;
+    if (transforms_.size() == 1 && !transforms_[0].first.empty()) config["filter_subject"] = transforms_[0].first;
+    if (transforms_.size() > 1) {
+        nlohmann::json filters = nlohmann::json::array();
+        for (const auto& [from, rename] : transforms_) filters.push_back(from.empty() ? ">" : from);
+        config["filter_subjects"] = std::move(filters);
+    }
 
     std::string token = random_token(22);
     deliver_ = deliver_prefix_ + (mirror_ ? ".M." : ".S.") + token;
@@ -293,10 +329,20 @@ void Origin::on_message(const MsgView& msg) {
     }
     lag_ = reply->pending == 0 ? 0 : reply->pending - 1;
     std::string_view subject = msg.subject_shown();
-    bool taken = mirror_ ? stream_.take_mirrored(subject, msg.headers, msg.payload, reply->sseq, reply->ts)
-                         : stream_.take_sourced(subject,
-                                                proto::with_header(msg.headers, "Nats-Stream-Source", name_ + " " + std::to_string(reply->sseq)),
-                                                msg.payload);
+    std::optional<std::string> renamed;
+    for (const auto& [from, rename] : transforms_) {
+        if (!from.empty() && !base::subject_matches(from, subject)) continue;
+        if (rename) renamed = rename->apply(subject);
+        break;
+    }
+    if (renamed) subject = *renamed;
+    bool taken = false;
+    if (mirror_) {
+        taken = stream_.take_mirrored(subject, msg.headers, msg.payload, reply->sseq, reply->ts);
+    } else {
+        std::string source = name_ + " " + std::to_string(reply->sseq) + header_suffix_;
+        taken = stream_.take_sourced(subject, proto::with_header(msg.headers, "Nats-Stream-Source", source), msg.payload);
+    }
     if (!taken) {
         // The stream's queue is full: ask again from this message on.
         sseq_ = reply->sseq - 1;

@@ -10,17 +10,25 @@
 
 #include "core/route/subscription.h"
 #include "proto/js/api.h"
+#include "proto/js/stream_config.h"
 
 namespace ringtail::core::js {
 
 class Stream;
+
+// How a source names itself in the Nats-Stream-Source headers it writes, and finds where it
+// stopped: its origin's name; with 2.10's subject_transforms, also their sources and
+// destinations (each list joined by '\f', an empty one as ">"), as nats-server's iname.
+std::string source_identity(const nlohmann::json& source);
 
 // One origin a stream copies from: its mirror, or one of its sources. As nats-server does it,
 // the copy is read through the ordinary API: a push consumer on the origin (ack none, flow
 // control, heartbeats each second) delivering to an inbox this stream subscribes on its own
 // shard, so the origin may live on any shard and may be missing for a while.
 // A mirror stores each message at its origin's sequence and time (skipping the origin's gaps);
-// a source stores it as a publish with a Nats-Stream-Source header ("<origin> <seq>").
+// a source stores it as a publish with a Nats-Stream-Source header ("<origin> <seq>", or with
+// subject transforms 2.10's "<origin> <seq> <sources> <destinations>"). subject_transforms
+// filter what the origin sends and rename it before it is stored.
 // Stalled (nothing heard for 3 heartbeats), out of order or refused, the consumer is made again
 // from the next sequence wanted, at most every 2 s.
 // Owner: its stream, on the stream's shard.
@@ -68,6 +76,11 @@ private:
     const bool mirror_;
     const std::string name_;  // the origin stream
     const nlohmann::json config_;
+    // subject_transforms: each source filter (empty: every subject) with its transform (none:
+    // the subject is kept).
+    std::vector<std::pair<std::string, std::optional<proto::js::SubjectTransform>>> transforms_;
+    // What follows "<origin> <seq>" in a Nats-Stream-Source value: the rest of the identity.
+    std::string header_suffix_;
     std::string api_prefix_ = "$JS.API";
     std::string deliver_prefix_ = "$JS";
     uint64_t sseq_ = 0;         // the origin sequence last stored (or skipped)

@@ -1164,8 +1164,10 @@ void Stream::start_origins() {
     if (!config_.sources.is_array() || config_.sources.empty()) return;
     // Where each source stopped: the newest Nats-Stream-Source header naming it (nats-server's
     // startingSequenceForSources walks back the same way, until it found them all).
+    // A header is "<origin> <seq>" or, with subject transforms, "<origin> <seq> <sources>
+    // <destinations>": without the sequence, the source's identity.
     std::map<std::string, uint64_t, std::less<>> resume;
-    for (const auto& source : config_.sources) resume.emplace(source.value("name", ""), 0);
+    for (const auto& source : config_.sources) resume.emplace(source_identity(source), 0);
     size_t found = 0;
     for (uint64_t seq = log_->last_seq(); seq >= log_->first_seq() && seq > 0 && found < resume.size(); --seq) {
         auto record = log_->load(seq);
@@ -1174,13 +1176,18 @@ void Stream::start_origins() {
         if (!header) continue;
         size_t space = header->find(' ');
         if (space == std::string_view::npos) continue;
-        auto it = resume.find(header->substr(0, space));
+        size_t seq_end = header->find(' ', space + 1);
+        std::string identity(header->substr(0, space));
+        if (seq_end != std::string_view::npos) identity += header->substr(seq_end);
+        auto it = resume.find(identity);
         if (it == resume.end() || it->second != 0) continue;
-        it->second = parse_seq(header->substr(space + 1)).value_or(0);
+        it->second = parse_seq(header->substr(space + 1, seq_end == std::string_view::npos ? std::string_view::npos
+                                                                                            : seq_end - space - 1))
+                         .value_or(0);
         found += it->second != 0;
     }
     for (const auto& source : config_.sources) {
-        origins_.push_back(std::make_unique<Origin>(*this, false, source, resume[source.value("name", "")]));
+        origins_.push_back(std::make_unique<Origin>(*this, false, source, resume[source_identity(source)]));
     }
 }
 

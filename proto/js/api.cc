@@ -309,6 +309,26 @@ ApiError StreamInfoMaxSubjects() {
     return plain(500, 10117, "subject details would exceed maximum allowed");
 }
 ApiError StreamInvalid() { return plain(500, 10096, "stream not valid"); }
+ApiError MirrorMultipleFiltersNotAllowed() {
+    return plain(400, 10150, "mirror with multiple subject transforms cannot also have a single subject filter");
+}
+ApiError MirrorInvalidSubjectFilter(std::string_view err) {
+    return formatted(400, 10151, "mirror transform source: {err}", {{"{err}", text(err)}});
+}
+ApiError MirrorOverlappingSubjectFilters() { return plain(400, 10152, "mirror subject filters can not overlap"); }
+ApiError MirrorInvalidTransformDestination(std::string_view err) {
+    return formatted(400, 10154, "mirror transform: {err}", {{"{err}", text(err)}});
+}
+ApiError SourceMultipleFiltersNotAllowed() {
+    return plain(400, 10144, "source with multiple subject transforms cannot also have a single subject filter");
+}
+ApiError SourceInvalidSubjectFilter(std::string_view err) {
+    return formatted(400, 10145, "source transform source: {err}", {{"{err}", text(err)}});
+}
+ApiError SourceInvalidTransformDestination(std::string_view err) {
+    return formatted(400, 10146, "source transform: {err}", {{"{err}", text(err)}});
+}
+ApiError SourceOverlappingSubjectFilters() { return plain(400, 10147, "source filters can not overlap"); }
 ApiError StreamTransformInvalidSource(std::string_view err) {
     return formatted(400, 10155, "stream transform source: {err}", {{"{err}", text(err)}});
 }

@@ -233,6 +233,23 @@ ApiError StreamInfoMaxSubjects();
 ApiError StreamInvalid();
 // 500 10052 "{err}"
 ApiError StreamInvalidConfig(std::string_view err);
+// 2.10's subject_transforms of a mirror or a source:
+// 400 10150 "mirror with multiple subject transforms cannot also have a single subject filter"
+ApiError MirrorMultipleFiltersNotAllowed();
+// 400 10151 "mirror transform source: {err}"
+ApiError MirrorInvalidSubjectFilter(std::string_view err);
+// 400 10152 "mirror subject filters can not overlap"
+ApiError MirrorOverlappingSubjectFilters();
+// 400 10154 "mirror transform: {err}"
+ApiError MirrorInvalidTransformDestination(std::string_view err);
+// 400 10144 "source with multiple subject transforms cannot also have a single subject filter"
+ApiError SourceMultipleFiltersNotAllowed();
+// 400 10145 "source transform source: {err}"
+ApiError SourceInvalidSubjectFilter(std::string_view err);
+// 400 10146 "source transform: {err}"
+ApiError SourceInvalidTransformDestination(std::string_view err);
+// 400 10147 "source filters can not overlap"
+ApiError SourceOverlappingSubjectFilters();
 // 400 10155 "stream transform source: {err}" (2.10)
 ApiError StreamTransformInvalidSource(std::string_view err);
 // 400 10156 "stream transform: {err}" (2.10)

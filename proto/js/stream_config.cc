@@ -220,6 +220,26 @@ bool is_valid_transform(std::string_view source, std::string_view destination) {
     return placeholders >= from.partial_wildcards;
 }
 
+// 2.10's NewSubjectTransform, not strict (stream and source transforms): the source's
+// wildcards need not all be used. A literal source takes no function (nats-server allows
+// partition() of the whole subject there, which this server does not do).
+bool is_valid_lenient_transform(std::string_view source, std::string_view destination) {
+    SubjectInfo from = subject_info(source);
+    SubjectInfo to = subject_info(destination);
+    if (!from.valid || !to.valid || to.partial_wildcards > 0 || from.full_wildcard != to.full_wildcard) return false;
+    bool literal = from.partial_wildcards == 0 && !from.full_wildcard;
+    for (std::string_view token : to.tokens) {
+        PlaceholderInfo info = index_placeholders(token);
+        if (info.kind == Placeholder::kBad) return false;
+        if (info.kind == Placeholder::kNone) continue;
+        if (literal) return false;
+        for (int64_t index : info.wildcard_indexes) {
+            if (index > from.partial_wildcards) return false;
+        }
+    }
+    return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding JSON the way Go's json.Unmarshal decodes into nats-server's structs.
 
@@ -267,6 +287,8 @@ bool decode_external(const OrderedJson& value, Json& out) {
 }
 
 // StreamSource{name, opt_start_seq, opt_start_time, filter_subject, external}.
+bool decode_subject_transform(const OrderedJson& value, Json& out);
+
 bool decode_source(const OrderedJson& value, Json& out) {
     if (value.is_null()) {
         out = nullptr;
@@ -295,6 +317,21 @@ bool decode_source(const OrderedJson& value, Json& out) {
          }},
         {"filter_subject", [](const OrderedJson& v,
                               Json& t) { return decode_string_member(v, t, "filter_subject"); }},
+        // 2.10; kept only when not empty, so that sources without it keep 2.9's shape.
+        {"subject_transforms",
+         [](const OrderedJson& v, Json& t) {
+             t.erase("subject_transforms");
+             if (v.is_null()) return true;
+             if (!v.is_array()) return false;
+             Json transforms = Json::array();
+             for (const OrderedJson& element : v) {
+                 Json transform = {{"src", ""}, {"dest", ""}};
+                 if (!element.is_null() && !decode_subject_transform(element, transform)) return false;
+                 transforms.push_back(std::move(transform));
+             }
+             if (!transforms.empty()) t["subject_transforms"] = std::move(transforms);
+             return true;
+         }},
         {"external",
          [](const OrderedJson& v, Json& t) { return decode_external(v, t["external"]); }},
     };
@@ -551,6 +588,13 @@ OrderedJson source_to_json(const Json& raw) {
     if (std::string filter = member_string(source, "filter_subject"); !filter.empty()) {
         out["filter_subject"] = filter;
     }
+    if (const Json& transforms = member(source, "subject_transforms"); transforms.is_array()) {
+        OrderedJson list = OrderedJson::array();
+        for (const Json& transform : transforms) {
+            list.push_back({{"src", member_string(transform, "src")}, {"dest", member_string(transform, "dest")}});
+        }
+        out["subject_transforms"] = std::move(list);
+    }
     if (const Json& external = member(source, "external"); external.is_object()) {
         out["external"] = {{"api", member_string(external, "api")},
                            {"deliver", member_string(external, "deliver")}};
@@ -652,16 +696,61 @@ const StreamConfig* find(const StreamCheckOptions& options, std::string_view nam
     return options.find_stream ? options.find_stream(name) : nullptr;
 }
 
+// 2.10's checks of a mirror's or a source's subject_transforms, in nats-server's order.
+std::optional<ApiError> check_origin_transforms(const Json& source, bool mirror) {
+    const Json& transforms = member(source, "subject_transforms");
+    if (!transforms.is_array() || transforms.empty()) return std::nullopt;
+    if (!member_string(source, "filter_subject").empty()) {
+        return mirror ? MirrorMultipleFiltersNotAllowed() : SourceMultipleFiltersNotAllowed();
+    }
+    auto valid = [&](const Json& transform) -> std::optional<ApiError> {
+        std::string from = member_string(transform, "src");
+        std::string to = member_string(transform, "dest");
+        if (!from.empty() && !is_valid_subject(from)) {
+            return mirror ? MirrorInvalidSubjectFilter("invalid subject " + from)
+                          : SourceInvalidSubjectFilter("invalid subject " + from);
+        }
+        if (!to.empty() && !is_valid_lenient_transform(from.empty() ? ">" : from, to)) {
+            return mirror ? MirrorInvalidTransformDestination("invalid mapping destination")
+                          : SourceInvalidTransformDestination("invalid mapping destination");
+        }
+        return std::nullopt;
+    };
+    auto overlap = [&](size_t outer) {
+        std::string a = member_string(transforms[outer], "src");
+        for (size_t inner = 0; inner < transforms.size(); ++inner) {
+            std::string b = member_string(transforms[inner], "src");
+            if (inner != outer && (mirror ? subjects_collide(a, b) : internal::subject_is_subset_match(a, b))) return true;
+        }
+        return false;
+    };
+    if (mirror) {  // each in turn: valid, then apart from the others
+        for (size_t i = 0; i < transforms.size(); ++i) {
+            if (auto error = valid(transforms[i])) return error;
+            if (overlap(i)) return MirrorOverlappingSubjectFilters();
+        }
+        return std::nullopt;
+    }
+    for (const Json& transform : transforms) {
+        if (auto error = valid(transform)) return error;
+    }
+    for (size_t i = 0; i < transforms.size(); ++i) {
+        if (overlap(i)) return SourceOverlappingSubjectFilters();
+    }
+    return std::nullopt;
+}
+
 std::optional<ApiError> check_mirror(StreamConfig& config, const StreamCheckOptions& options,
                                      Prefixes& prefixes) {
     if (config.mirror.is_null()) return std::nullopt;
     if (config.first_seq > 0) return MirrorWithFirstSeq();  // checked first from 2.10 on
+    if (!config.subjects.empty()) return MirrorWithSubjects();
+    if (has_elements(config.sources)) return MirrorWithSources();
     if (config.subject_delete_marker_ttl_ns > 0) {
         // A marker would use up a sequence the origin does not have.
         return invalid_config("subject delete markers forbidden on mirrors");
     }
-    if (!config.subjects.empty()) return MirrorWithSubjects();
-    if (has_elements(config.sources)) return MirrorWithSources();
+    if (auto error = check_origin_transforms(config.mirror, true)) return error;
     std::string origin_name = member_string(config.mirror, "name");
     const StreamConfig* origin = find(options, origin_name);
     if (origin != nullptr) {
@@ -686,6 +775,7 @@ std::optional<ApiError> check_sources(const StreamConfig& config, const StreamCh
                                       Prefixes& prefixes) {
     if (!has_elements(config.sources)) return std::nullopt;
     for (const Json& source : config.sources) {
+        if (auto error = check_origin_transforms(source, false)) return error;
         std::string origin_name = member_string(source, "name");
         const StreamConfig* origin = find(options, origin_name);
         if (origin != nullptr) {
@@ -797,7 +887,7 @@ std::optional<ApiError> check_subject_transform(const StreamConfig& config) {
     std::string source = member_string(config.subject_transform, "src");
     std::string destination = member_string(config.subject_transform, "dest");
     if (!source.empty() && !is_valid_subject(source)) return StreamTransformInvalidSource("invalid subject " + source);
-    if (!is_valid_transform(source.empty() ? ">" : source, destination)) {
+    if (!is_valid_lenient_transform(source.empty() ? ">" : source, destination)) {
         return StreamTransformInvalidDestination("invalid mapping destination");
     }
     return std::nullopt;
@@ -947,18 +1037,6 @@ std::optional<ApiError> refuse_newer_fields(std::string_view body) {
         if (in_use(field)) {
             return StreamInvalidConfig(std::string(field) + " is not supported by this ringtail version yet");
         }
-    }
-    auto transforms = [](const nlohmann::json& source) {
-        if (!source.is_object()) return false;
-        auto it = source.find("subject_transforms");
-        return it != source.end() && it->is_array() && !it->empty();
-    };
-    bool transformed = transforms(json.value("mirror", nlohmann::json()));
-    if (auto sources = json.find("sources"); sources != json.end() && sources->is_array()) {
-        for (const auto& source : *sources) transformed = transformed || transforms(source);
-    }
-    if (transformed) {
-        return StreamInvalidConfig("subject_transforms of a mirror or source are not supported by this ringtail version yet");
     }
     return std::nullopt;
 }
@@ -1148,7 +1226,7 @@ bool same_config(const StreamConfig& a, const StreamConfig& b) {
 }
 
 std::optional<SubjectTransform> SubjectTransform::make(std::string_view source, std::string_view destination) {
-    if (!is_valid_transform(source, destination)) return std::nullopt;
+    if (!is_valid_lenient_transform(source, destination)) return std::nullopt;
     SubjectTransform transform;
     transform.source_ = source;
     transform.destination_ = destination;

@@ -69,6 +69,7 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
     //   placement: {"cluster":string,"tags":[string]|null}
     //   mirror, sources[i]: {"name":string,"opt_start_seq":uint,"opt_start_time":string|null,
     //                        "filter_subject":string,"external":{"api":s,"deliver":s}|null}
+    //                       and 2.10's "subject_transforms":[{"src":s,"dest":s}] when not empty
     //   republish: {"src":string,"dest":string,"headers_only":bool}
     //   metadata: an object of strings. nats-server 2.9.10 ignores "metadata" (it came in 2.10);
     //             ringtail keeps and writes it back. Anything but an object of strings is
@@ -95,8 +96,8 @@ struct StreamConfig {  // every field of nats-server 2.9.10's StreamConfig
 [[nodiscard]] std::expected<StreamConfig, ApiError> parse_stream_config(std::string_view body);
 
 // Stream fields of later nats-server versions (2.10 and on) that clients now send and this
-// server does not do: compression other than "none", subject_transforms of a mirror or a
-// source, allow_msg_counter, allow_atomic, allow_msg_schedules. nats-server 2.9 drops fields it does not know; doing so
+// server does not do: compression other than "none", allow_msg_counter, allow_atomic,
+// allow_msg_schedules. nats-server 2.9 drops fields it does not know; doing so
 // here would accept a setting and not apply it, so a request that uses one is refused
 // (StreamInvalidConfig, naming the field). Returns the refusal, or none.
 [[nodiscard]] std::optional<ApiError> refuse_newer_fields(std::string_view body);
@@ -180,7 +181,8 @@ public:
         kWildcard, kPartition, kSplitFromLeft, kSplitFromRight, kSliceFromLeft, kSliceFromRight, kSplit
     };
 
-    // Nothing when newTransform refuses the pair (check_stream_config has refused it then).
+    // Nothing when 2.10's NewSubjectTransform refuses the pair (not strict: not every wildcard
+    // of the source need be used).
     static std::optional<SubjectTransform> make(std::string_view source, std::string_view destination);
     // transform.Match: the destination for literal `subject`, or nothing when it does not
     // match the source.

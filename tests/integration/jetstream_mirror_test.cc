@@ -10,6 +10,7 @@
 #include <chrono>
 #include <algorithm>
 #include <csignal>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -337,6 +338,88 @@ TEST_F(JetStreamMirror, AMirrorOfAStreamThatStartsLateStartsThereToo) {
     jsStreamState low = state_of("LOW");
     EXPECT_EQ(low.FirstSeq, 5000000u);
     EXPECT_EQ(low.LastSeq, 5000002u);
+}
+
+TEST_F(JetStreamMirror, SubjectTransformsOfASourceFilterAndRenameAndResumeAfterARestart) {
+    if (!testing_ringtail()) GTEST_SKIP() << "subject_transforms of a source came in nats-server 2.10";
+    StreamConfig origin("EVENTS", {"ev.>"});
+    add(origin);
+    // The same origin twice, with different transforms: two sources, each resuming on its own.
+    nlohmann::json created = api_request(nc(), "$JS.API.STREAM.CREATE.AGG", R"({"name":"AGG","sources":[
+        {"name":"EVENTS","subject_transforms":[{"src":"ev.a.*","dest":"agg.a.{{wildcard(1)}}"},{"src":"ev.b.>","dest":""}]},
+        {"name":"EVENTS","subject_transforms":[{"src":"ev.c.*","dest":"agg.c"}]}]})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    EXPECT_EQ(created["config"]["sources"][0]["subject_transforms"][0]["dest"], "agg.a.{{wildcard(1)}}");
+    for (const char* subject : {"ev.a.1", "ev.b.x.y", "ev.c.1", "ev.d.1"}) ASSERT_TRUE(publish(js(), subject, subject).ok());
+    ASSERT_TRUE(settles_at("AGG", 3));
+    std::map<std::string, std::string> stored;  // subject -> its Nats-Stream-Source
+    for (uint64_t seq = 1; seq <= 3; ++seq) {
+        MsgPtr msg = get_msg(js(), "AGG", seq);
+        ASSERT_NE(msg, nullptr) << seq;
+        stored[natsMsg_GetSubject(msg.get())] = header_value(msg.get(), "Nats-Stream-Source");
+    }
+    EXPECT_EQ(stored["agg.a.1"], "EVENTS 1 ev.a.*\fev.b.> agg.a.{{wildcard(1)}}\f>");
+    EXPECT_EQ(stored["ev.b.x.y"], "EVENTS 2 ev.a.*\fev.b.> agg.a.{{wildcard(1)}}\f>");
+    EXPECT_EQ(stored["agg.c"], "EVENTS 3 ev.c.* agg.c");
+
+    restart(SIGKILL);
+    for (const char* subject : {"ev.a.2", "ev.c.2"}) ASSERT_TRUE(publish(js(), subject, subject).ok());
+    ASSERT_TRUE(settles_at("AGG", 5));  // nothing copied twice
+    MsgPtr last_c = get_last_msg(js(), "AGG", "agg.c");
+    ASSERT_NE(last_c, nullptr);
+    EXPECT_EQ(data_of(last_c.get()), "ev.c.2");
+}
+
+TEST_F(JetStreamMirror, SubjectTransformsOfAMirrorKeepItsOriginsSequences) {
+    if (!testing_ringtail()) GTEST_SKIP() << "subject_transforms of a mirror came in nats-server 2.10";
+    StreamConfig origin("SRC", {"s.>"});
+    add(origin);
+    for (const char* subject : {"s.a.1", "s.b.1", "s.a.2"}) ASSERT_TRUE(publish(js(), subject, subject).ok());
+    nlohmann::json created = api_request(nc(), "$JS.API.STREAM.CREATE.MIR",
+                                         R"({"name":"MIR","mirror":{"name":"SRC","subject_transforms":[{"src":"s.a.*","dest":"m.{{wildcard(1)}}"}]}})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    ASSERT_TRUE(settles_at("MIR", 2));
+    MsgPtr first = get_msg(js(), "MIR", 1);
+    ASSERT_NE(first, nullptr);
+    EXPECT_STREQ(natsMsg_GetSubject(first.get()), "m.1");
+    EXPECT_EQ(get_msg(js(), "MIR", 2), nullptr);  // s.b.1 is not wanted
+    MsgPtr third = get_msg(js(), "MIR", 3);
+    ASSERT_NE(third, nullptr);
+    EXPECT_STREQ(natsMsg_GetSubject(third.get()), "m.2");
+}
+
+TEST_F(JetStreamMirror, BadSubjectTransformsOfAMirrorOrSourceGetNatsServersErrors) {
+    if (!testing_ringtail()) GTEST_SKIP() << "subject_transforms of a mirror or source came in nats-server 2.10";
+    struct Case {
+        const char* origin;  // a "mirror" or "sources" member
+        int code;
+        const char* description;
+    };
+    const Case cases[] = {
+        {R"("mirror":{"name":"O","filter_subject":"a","subject_transforms":[{"src":"a","dest":"b"}]})", 10150,
+         "mirror with multiple subject transforms cannot also have a single subject filter"},
+        {R"("mirror":{"name":"O","subject_transforms":[{"src":"a..b","dest":"b"}]})", 10151,
+         "mirror transform source: invalid subject a..b"},
+        {R"("mirror":{"name":"O","subject_transforms":[{"src":"a.*","dest":"b.{{wildcard(2)}}"}]})", 10154,
+         "mirror transform: invalid mapping destination"},
+        {R"("mirror":{"name":"O","subject_transforms":[{"src":"a.*","dest":""},{"src":"a.b","dest":""}]})", 10152,
+         "mirror subject filters can not overlap"},
+        {R"("sources":[{"name":"O","filter_subject":"a","subject_transforms":[{"src":"a","dest":"b"}]}])", 10144,
+         "source with multiple subject transforms cannot also have a single subject filter"},
+        {R"("sources":[{"name":"O","subject_transforms":[{"src":"a.>.b","dest":""}]}])", 10145,
+         "source transform source: invalid subject a.>.b"},
+        {R"("sources":[{"name":"O","subject_transforms":[{"src":"a","dest":"{{nope()}}"}]}])", 10146,
+         "source transform: invalid mapping destination"},
+        {R"("sources":[{"name":"O","subject_transforms":[{"src":"a.>","dest":""},{"src":"a.b","dest":""}]}])", 10147,
+         "source filters can not overlap"},
+    };
+    for (const Case& c : cases) {
+        nlohmann::json refused =
+            api_request(nc(), "$JS.API.STREAM.CREATE.BAD", std::string(R"({"name":"BAD",)") + c.origin + "}");
+        EXPECT_EQ(refused["error"]["err_code"], c.code) << c.origin << " " << refused.dump();
+        EXPECT_EQ(refused["error"]["description"], c.description) << c.origin;
+    }
+    EXPECT_TRUE(stream_names(js()).empty());
 }
 
 }  // namespace
