@@ -624,6 +624,8 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             uint64_t reached = decoded.kind == kKindDelete ? decoded.record.seq : decoded.record.seq - 1;
             if (reached >= expected && reached > s.compacted_last_seq) lose(reached + 1, offset);
             tombstones_.push_back({decoded.kind, decoded.record.seq});
+            // A purge carries the newest message's time then.
+            last_timestamp_ = std::max(last_timestamp_, decoded.record.timestamp_ns);
             offset += decoded.bytes;
             continue;
         } else if (resynced && decoded.record.seq > expected) {
@@ -652,6 +654,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         s.subject_ids.push_back(0);  // set by recover() for the messages still live
         s.sizes.push_back(counted_bytes(decoded.record));
         s.timestamps.push_back(decoded.record.timestamp_ns);
+        last_timestamp_ = std::max(last_timestamp_, decoded.record.timestamp_ns);
         if (options_.on_recovered) options_.on_recovered(decoded.record);
         ++expected;
         ++report->records;
@@ -886,6 +889,7 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     if (!segment) return std::unexpected(segment.error());
     Segment* s = *segment;
     last_seq_ = seq;
+    last_timestamp_ = std::max(last_timestamp_, timestamp_ns);
     if (msgs_ == 0) first_live_ = seq;
     if (s->offsets.size() == kIndexSampleRecords) s->reserve_index();
     s->offsets.push_back(offset);
@@ -938,9 +942,9 @@ Result<bool> StreamLog::skip(uint64_t through) {
     return true;
 }
 
-Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq) {
+Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq, int64_t timestamp_ns) {
     uint64_t offset = 0;
-    auto segment = append_bytes(kind, {seq, 0, {}, {}, {}}, record_bytes(0, 0, 0), offset);
+    auto segment = append_bytes(kind, {seq, timestamp_ns, {}, {}, {}}, record_bytes(0, 0, 0), offset);
     if (!segment) return std::unexpected(segment.error());
     return true;
 }
@@ -1096,7 +1100,7 @@ Result<bool> StreamLog::persist_floor() {
     // older ones again. So before any explicit deletion, the current front is written down.
     uint64_t floor = msgs_ > 0 ? first_live_ : last_seq_ + 1;
     if (floor <= floor_written_) return true;
-    if (auto ok = append_tombstone(kKindPurge, floor); !ok) return ok;
+    if (auto ok = append_tombstone(kKindPurge, floor, last_timestamp_); !ok) return ok;
     floor_written_ = floor;
     return true;
 }
@@ -1169,7 +1173,7 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
             floor = std::min(floor, seq + 1);
         }
         if (floor <= first_live_) return 0;
-        if (auto ok = append_tombstone(kKindPurge, floor); !ok) return std::unexpected(ok.error());
+        if (auto ok = append_tombstone(kKindPurge, floor, last_timestamp_); !ok) return std::unexpected(ok.error());
         floor_written_ = std::max(floor_written_, floor);
         for (uint64_t seq = first_live_; seq < floor && msgs_ > 0; ++seq) {
             if (!is_live(seq)) continue;

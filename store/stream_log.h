@@ -203,6 +203,9 @@ public:
 
     uint64_t first_seq() const { return first_live_; }
     uint64_t last_seq() const { return last_seq_; }
+    // The newest message's time, kept when it is removed (a purge writes it down, so that a
+    // purged log still knows it after a restart); 0 if the log never held one.
+    int64_t last_timestamp() const { return last_timestamp_; }
     uint64_t durable_seq() const { return durable_seq_; }
     uint64_t bytes() const { return bytes_; }  // stored size of the live messages
     Errc sticky_error() const { return sticky_error_; }
@@ -236,7 +239,7 @@ private:
     // Writes any record into the active segment's tail (messages and tombstones).
     [[nodiscard]] Result<Segment*> append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
                                                 uint64_t& offset, size_t reserve_bytes = 0);
-    [[nodiscard]] Result<bool> append_tombstone(uint32_t kind, uint64_t seq);
+    [[nodiscard]] Result<bool> append_tombstone(uint32_t kind, uint64_t seq, int64_t timestamp_ns = 0);
     [[nodiscard]] Result<bool> persist_floor();
     // In-memory removal; the caller makes it durable (tombstone) or derivable (limits).
     void drop(uint64_t seq);
@@ -290,6 +293,7 @@ private:
 
     std::vector<std::unique_ptr<Segment>> segments_;  // by first_seq; the last one is active
     uint64_t last_seq_ = 0;
+    int64_t last_timestamp_ = 0;
     uint64_t first_live_ = 1;
     uint64_t floor_written_ = 0;  // the highest purge floor on disk
     uint64_t next_segment_id_ = 1;

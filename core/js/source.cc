@@ -82,12 +82,13 @@ std::string source_identity(const nlohmann::json& source) {
     return identity + " " + sources + " " + destinations;
 }
 
-Origin::Origin(Stream& stream, bool mirror, const nlohmann::json& source, uint64_t resume_after)
+Origin::Origin(Stream& stream, bool mirror, const nlohmann::json& source, uint64_t resume_after, int64_t start_ns)
     : stream_(stream),
       mirror_(mirror),
       name_(source.value("name", "")),
       config_(source),
-      sseq_(resume_after) {
+      sseq_(resume_after),
+      start_ns_(start_ns) {
     // An origin elsewhere (another account or domain, reached through imports): its API and
     // deliveries go through the prefixes given, as nats-server does.
     if (const auto external = source.find("external"); external != source.end() && external->is_object()) {
@@ -164,6 +165,10 @@ void Origin::setup() {
             start = configured;
         } else if (const auto it = config_.find("opt_start_time"); it != config_.end() && it->is_string()) {
             start_time = it->get<std::string>();
+            auto configured_ns = proto::js::parse_rfc3339(start_time);
+            if (start_ns_ != 0 && configured_ns && *configured_ns < start_ns_) start_time = proto::js::rfc3339(start_ns_);
+        } else if (start_ns_ != 0) {
+            start_time = proto::js::rfc3339(start_ns_);
         }
     }
     if (start > 0) {

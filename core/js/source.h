@@ -36,8 +36,9 @@ class Origin final : public Subscriber {
 public:
     // `source` is the mirror or source config ({"name", "opt_start_seq", "opt_start_time",
     // "filter_subject"}). `resume_after`: for a source, the origin sequence last stored (found
-    // in the Nats-Stream-Source headers), 0 if none.
-    Origin(Stream& stream, bool mirror, const nlohmann::json& source, uint64_t resume_after);
+    // in the Nats-Stream-Source headers), 0 if none; then, unless a start sequence is
+    // configured, it starts at `start_ns` (if not 0) or the configured start time if later.
+    Origin(Stream& stream, bool mirror, const nlohmann::json& source, uint64_t resume_after, int64_t start_ns = 0);
     ~Origin();
     Origin(const Origin&) = delete;
     Origin& operator=(const Origin&) = delete;
@@ -84,6 +85,7 @@ private:
     std::string api_prefix_ = "$JS.API";
     std::string deliver_prefix_ = "$JS";
     uint64_t sseq_ = 0;         // the origin sequence last stored (or skipped)
+    const int64_t start_ns_;    // where to start when sseq_ is 0 (0: as configured)
     uint64_t dseq_ = 0;         // the consumer's delivery sequence last seen
     uint64_t lag_ = 0;
     std::string consumer_;      // the current consumer's name; empty until it answered

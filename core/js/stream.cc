@@ -195,9 +195,7 @@ Result<void, Error> Stream::open_log(bool create) {
     log_->set_durable_callback([this](uint64_t durable_seq) { on_durable(durable_seq); });
     log_->set_removed_callback([this](uint64_t seq, std::string_view subject) { on_removed(seq, subject); });
     fill_dedupe(seen);
-    if (log_->last_seq() > 0) {
-        if (auto last = log_->load(log_->last_seq())) last_ts_ns_ = last->timestamp_ns;
-    }
+    last_ts_ns_ = log_->last_timestamp();
     return {};
 }
 
@@ -1186,8 +1184,10 @@ void Stream::start_origins() {
                          .value_or(0);
         found += it->second != 0;
     }
+    // One with no header left (purged, expired) starts at the newest message's time, as
+    // nats-server's does.
     for (const auto& source : config_.sources) {
-        origins_.push_back(std::make_unique<Origin>(*this, false, source, resume[source_identity(source)]));
+        origins_.push_back(std::make_unique<Origin>(*this, false, source, resume[source_identity(source)], last_ts_ns_));
     }
 }
 

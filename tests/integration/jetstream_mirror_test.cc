@@ -340,6 +340,34 @@ TEST_F(JetStreamMirror, AMirrorOfAStreamThatStartsLateStartsThereToo) {
     EXPECT_EQ(low.LastSeq, 5000002u);
 }
 
+TEST_F(JetStreamMirror, ASourcePurgedAndRestartedGoesOnFromItsNewestTimeNotFromTheStart) {
+    StreamConfig origin("P", {"p.>"});
+    add(origin);
+    publish_n("p.x", 3);
+    jsStreamSource source;
+    jsStreamSource_Init(&source);
+    source.Name = "P";
+    jsStreamSource* sources[] = {&source};
+    StreamConfig agg("AGG");
+    agg.raw.Sources = sources;
+    agg.raw.SourcesLen = 1;
+    add(agg);
+    ASSERT_TRUE(settles_at("AGG", 3));
+    int64_t last_time = state_of("AGG").LastTime;
+    ASSERT_EQ(NATS_OK, purge(js(), "AGG").status);
+    // No Nats-Stream-Source header is left to resume from.
+    restart(SIGKILL);
+    EXPECT_EQ(state_of("AGG").LastTime, last_time);  // a purge keeps it, across a restart too
+    std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(publish(js(), "p.x", "new").ok());
+    ASSERT_TRUE(settles_at("AGG", 1));
+    jsStreamState state = state_of("AGG");
+    EXPECT_EQ(state.FirstSeq, 4u);
+    MsgPtr copied = get_msg(js(), "AGG", 4);
+    ASSERT_NE(copied, nullptr);
+    EXPECT_EQ(data_of(copied.get()), "new");
+}
+
 TEST_F(JetStreamMirror, SubjectTransformsOfASourceFilterAndRenameAndResumeAfterARestart) {
     if (!testing_ringtail()) GTEST_SKIP() << "subject_transforms of a source came in nats-server 2.10";
     StreamConfig origin("EVENTS", {"ev.>"});

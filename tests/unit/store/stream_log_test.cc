@@ -378,6 +378,25 @@ TEST(StreamLog, ExpiryReadsNoRecord) {
     EXPECT_EQ(log->state().msgs, 0u);
 }
 
+TEST(StreamLog, ThePurgedNewestMessagesTimeIsKnownAfterAReopen) {
+    SimDisk disk(41);
+    {
+        auto log = open_log(disk);
+        EXPECT_EQ(log->last_timestamp(), 0);
+        ASSERT_TRUE(log->append("a", "", "one", 1000));
+        ASSERT_TRUE(log->append("a", "", "two", 2000));
+        EXPECT_EQ(log->last_timestamp(), 2000);
+        ASSERT_TRUE(log->purge({}));
+        EXPECT_EQ(log->last_timestamp(), 2000);
+        log->flush();
+        disk.complete();
+    }
+    // Read back after a reopen (the purge record carries it, for when no message is left on disk).
+    auto log = open_log(disk);
+    EXPECT_EQ(log->state().msgs, 0u);
+    EXPECT_EQ(log->last_timestamp(), 2000);
+}
+
 // KV with history 1: every put drops the key's previous value, the subject's last message
 // moves to the put, and deleting a key's last message leaves its other one as first and last.
 TEST(StreamLog, PerSubjectLimitOfOneKeepsEachSubjectsEnds) {
