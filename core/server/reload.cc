@@ -86,7 +86,8 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
                     now.max_file_store_bytes != fresh.max_file_store_bytes)) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream max memory and max store");
     }
-    if (refused && (now.stream_exports != fresh.stream_exports || now.stream_imports != fresh.stream_imports)) {
+    if (refused && (now.stream_exports != fresh.stream_exports || now.stream_imports != fresh.stream_imports ||
+                    now.service_exports != fresh.service_exports || now.service_imports != fresh.service_imports)) {
         refused = fail(Errc::kUnsupported, "config reload not supported for account exports and imports");
     }
     if (refused && now.mappings != fresh.mappings) {

@@ -231,7 +231,7 @@ Result<void, Error> Server::start() {
     ring_fds_ = std::make_unique<std::atomic<int>[]>(shard_count_);
     ready_ = std::make_unique<std::latch>(shard_count_);
     started_ = std::make_unique<std::latch>(shard_count_);
-    js_opened_ = std::make_unique<std::latch>(shard_count_);
+    subscribed_ = std::make_unique<std::latch>(shard_count_);
     shard_errors_.resize(shard_count_);
     for (uint32_t i = 0; i < shard_count_; ++i) {
         shards_.push_back(std::make_unique<Shard>(*this, i, listen_fds_[i], *links_));

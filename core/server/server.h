@@ -88,8 +88,9 @@ public:
     // shard has, so no doorbell is rung before its target exists.
     void publish_ring_fd(uint32_t shard, int fd);
     int ring_fd(uint32_t shard) const { return ring_fds_[shard].load(std::memory_order_acquire); }
-    // Every shard passes this once at start, after opening its streams.
-    void jetstream_barrier() { js_opened_->arrive_and_wait(); }
+    // With JetStream or service imports, every shard passes this once at start, after opening
+    // its streams and subscribing its imports.
+    void start_barrier() { subscribed_->arrive_and_wait(); }
     // Each shard reports once, when it is ready to serve or has failed to start.
     void report_started(uint32_t shard, const Result<void, Error>& started);
 
@@ -113,7 +114,7 @@ private:
     std::unique_ptr<std::atomic<int>[]> ring_fds_;
     std::unique_ptr<std::latch> ready_;    // every shard has published its io_uring fd
     std::unique_ptr<std::latch> started_;  // every shard has reported (report_started)
-    std::unique_ptr<std::latch> js_opened_;
+    std::unique_ptr<std::latch> subscribed_;
     std::vector<std::unique_ptr<Shard>> shards_;
     std::vector<std::thread> threads_;
     std::vector<std::string> shard_errors_;

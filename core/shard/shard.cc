@@ -193,6 +193,10 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
     Result<void, Error> opened = buffers_.init(loop_.raw(), kRecvBufferGroup, kRecvBufferCount, kRecvBufferBytes,
                                                    kRecvBuffersFirst);
     js_setup.options = &options_;
+    if (index_ == 0 && !options_.service_imports.empty()) {
+        services_ = std::make_unique<ServiceImports>(options_);
+        services_->start([this](Subscription& sub) { subscribe(sub); });
+    }
     if (options_.jetstream) {
         if (opened) {
             disk_ = std::make_unique<io::DirectDisk>(loop_);
@@ -202,12 +206,14 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
         if (opened) {
             js_ = std::make_unique<js::JetStream>(static_cast<js::Host&>(*this), *disk_, std::move(js_setup));
             opened = js_->start();
-            mesh_.flush();
         }
-        // Restored streams subscribed their subjects: every shard applies the others' interest
-        // before serving, so a publish right after "Server is ready" reaches its stream. Every
-        // shard passes here, failed or not.
-        server_.jetstream_barrier();
+    }
+    if (options_.jetstream || !options_.service_imports.empty()) {
+        // Restored streams and service imports subscribed their subjects: every shard applies
+        // the others' interest before serving, so a publish right after "Server is ready"
+        // reaches them. Every shard passes here, failed or not.
+        mesh_.flush();
+        server_.start_barrier();
         if (opened) drain_inbound();
     }
     if (opened && has_bcrypt(options_)) {
@@ -225,6 +231,19 @@ void Shard::turn() {
     resume_waiting();
     process_closes();
     if (js_) js_->run_turn();
+    if (services_ && !services_->idle()) {
+        services_->flush([this](const MsgView& msg) {
+            // The exporting account's (or, for a response, the requester's) mappings apply, as
+            // nats-server's selectMappedSubject does on a service import.
+            MsgView mapped = msg;
+            std::string storage;
+            if (has_mappings(msg.account)) {
+                mapped.subject = map_subject(msg.account, msg.subject, storage);
+                if (mapped.subject.empty()) return Routed::kNoInterest;
+            }
+            return switch_.publish(mapped, nullptr);
+        });
+    }
     flush();
     buffers_.commit();
     // Re-armed after the buffers went back to the kernel, so a recv that ended for lack of
@@ -353,6 +372,7 @@ void Shard::on_tick() {
         if (slot.conn) slot.conn->on_tick(now);
     }
     process_closes();
+    if (services_) services_->tick(base::wall_clock_ns());
     if (disk_ && disk_->sync_failures() != sync_failures_logged_) {
         sync_failures_logged_ = disk_->sync_failures();
         log_error("JetStream: flushing the store's files to stable storage failed (" +

@@ -12,6 +12,7 @@
 #include "core/conn/client_conn.h"
 #include "core/js/host.h"
 #include "core/shard/mesh.h"
+#include "core/shard/service_imports.h"
 #include "core/shard/switch.h"
 #include "io/buffer_ring.h"
 #include "core/monitor/figures.h"
@@ -143,6 +144,7 @@ private:
     // This shard's copy of the options: a reload replaces it on the shard's thread.
     config::Options options_;
     std::vector<std::vector<ImportedStream>> stream_imports_;  // by importing account; fixed at start
+    std::unique_ptr<ServiceImports> services_;  // shard 0's, when the config has service imports
     // A subject mapping ready to pick from: its destinations by cumulative weight (of 100),
     // nullopt where the mapping drops the message.
     struct Mapping {

@@ -288,6 +288,7 @@ class OptionsLoader {
     void parse_imports(const std::string& account, const MapEntry& entry);
     // Each import against the exports, as nats-server's parseAccounts checks them once every
     // account is known; the imports that pass keep `to` as the full pattern.
+    void check_service_imports();
     void check_exports_and_imports();
     std::optional<User> parse_user(const Value& item);
     std::optional<Permissions> parse_permissions(const MapEntry& entry);
@@ -308,6 +309,8 @@ class OptionsLoader {
     SourcePos account_users_pos_;
     std::vector<SourcePos> export_pos_;                   // by stream export
     std::vector<std::pair<SourcePos, bool>> import_pos_;  // by stream import: where, and prefix or not
+    std::vector<SourcePos> service_export_pos_;
+    std::vector<SourcePos> service_import_pos_;
 };
 
 void OptionsLoader::apply_top(const MapEntry& entry) {
@@ -571,8 +574,12 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
     std::erase_if(opts_.mappings, [](const SubjectMapping& m) { return !m.account.empty(); });
     opts_.stream_exports.clear();
     opts_.stream_imports.clear();
+    opts_.service_exports.clear();
+    opts_.service_imports.clear();
     export_pos_.clear();
     import_pos_.clear();
+    service_export_pos_.clear();
+    service_import_pos_.clear();
     account_users_.clear();
     auto declare = [&](const SourcePos& pos, const std::string& name) {
         if (name == "$G") {
@@ -673,25 +680,101 @@ void OptionsLoader::parse_exports(const std::string& account, const MapEntry& en
     for_each_item(entry, "Export", [&](const Value& item) {
         StreamExport exported;
         exported.account = account;
+        ServiceExport service;
+        service.account = account;
         bool stream = false;
+        bool is_service = false;
+        bool response_seen = false;
+        bool threshold_seen = false;
+        const SourcePos* response_pos = nullptr;
         for (const MapEntry& field : item.map) {
             const std::string key = absl::AsciiStrToLower(field.key);
             if (key == "stream") {
+                if (is_service) {
+                    error(field.key_pos, absl::StrCat("Detected stream \"", field.value.text, "\" but already saw a service"));
+                    continue;
+                }
+                if (response_pos != nullptr) {
+                    error(*response_pos, "Detected response directive on non-service");
+                    continue;
+                }
                 if (field.value.kind != ValueKind::kString) {
                     error(field.key_pos, absl::StrCat("Expected stream name to be string, got ", describe(field.value)));
                     continue;
                 }
                 exported.subject = field.value.text;
                 stream = true;
+            } else if (key == "service") {
+                if (stream) {
+                    error(field.key_pos, absl::StrCat("Detected service \"", field.value.text, "\" but already saw a stream"));
+                    continue;
+                }
+                if (field.value.kind != ValueKind::kString) {
+                    error(field.key_pos, absl::StrCat("Expected service name to be string, got ", describe(field.value)));
+                    continue;
+                }
+                service.subject = field.value.text;
+                is_service = true;
+            } else if (key == "response" || key == "response_type") {
+                if (response_seen) {
+                    error(field.key_pos, "Duplicate response type definition");
+                    continue;
+                }
+                response_seen = true;
+                response_pos = &field.key_pos;
+                if (field.value.kind != ValueKind::kString) {
+                    error(field.key_pos, absl::StrCat("Expected response type to be string, got ", describe(field.value)));
+                    continue;
+                }
+                const std::string type = absl::AsciiStrToLower(field.value.text);
+                if (type == "single" || type == "singleton") {
+                    service.response_type = ResponseType::kSingleton;
+                } else if (type == "stream") {
+                    service.response_type = ResponseType::kStream;
+                } else if (type == "chunk" || type == "chunked") {
+                    service.response_type = ResponseType::kChunked;
+                } else {
+                    error(field.key_pos, absl::StrCat("Unknown response type: \"", field.value.text, "\""));
+                    continue;
+                }
+                if (stream) error(field.key_pos, "Detected response directive on non-service");
+            } else if (key == "threshold" || key == "response_threshold" || key == "response_max_time" ||
+                       key == "response_time") {
+                if (threshold_seen) {
+                    error(field.key_pos, "Duplicate response threshold detected");
+                    continue;
+                }
+                threshold_seen = true;
+                response_pos = &field.key_pos;
+                if (field.value.kind != ValueKind::kString) {
+                    error(field.key_pos, absl::StrCat("Expected response threshold to be a parseable time duration, got ",
+                                                      describe(field.value)));
+                    continue;
+                }
+                absl::StatusOr<int64_t> ns = parse_go_duration_ns(field.value.text);
+                if (!ns.ok()) {
+                    error(field.key_pos, absl::StrCat("Expected response threshold to be a parseable time duration, got \"",
+                                                      field.value.text, "\""));
+                    continue;
+                }
+                // nats-server keeps its default for 0 and refuses a negative one.
+                if (*ns < 0) {
+                    error(field.key_pos, absl::StrCat("Error adding service export response threshold for \"",
+                                                      service.subject, "\": negative thresholds not allowed"));
+                    continue;
+                }
+                if (*ns > 0) service.response_threshold_ns = *ns;
+                if (stream) error(field.key_pos, "Detected response directive on non-service");
             } else if (key == "accounts") {
                 auto names = string_list(field.value);
                 if (!names) {
                     wrong_kind(field, "a list of account names");
                     continue;
                 }
-                exported.accounts = std::move(*names);
-            } else if (key == "service") {
-                unsupported("accounts.exports.service");
+                exported.accounts = *names;
+                service.accounts = std::move(*names);
+            } else if (key == "latency") {
+                unsupported("accounts.exports.latency");
             } else if (!field.used_as_variable) {
                 unsupported("accounts.exports." + key);
             }
@@ -699,6 +782,14 @@ void OptionsLoader::parse_exports(const std::string& account, const MapEntry& en
         if (stream) {
             export_pos_.push_back(item.pos);
             opts_.stream_exports.push_back(std::move(exported));
+        }
+        if (is_service) {
+            if (!proto::is_valid_subject(service.subject)) {
+                error(item.pos, absl::StrCat("Error adding service export \"", service.subject, "\": invalid subject"));
+                return;
+            }
+            service_export_pos_.push_back(item.pos);
+            opts_.service_exports.push_back(std::move(service));
         }
     });
 }
@@ -801,12 +892,19 @@ void OptionsLoader::parse_imports(const std::string& account, const MapEntry& en
     for_each_item(entry, "Import", [&](const Value& item) {
         StreamImport imported;
         imported.account = account;
+        ServiceImport service;
+        service.account = account;
+        bool is_service = false;
         bool stream = false;
         std::optional<std::string> prefix;
         std::optional<std::string> to;
         for (const MapEntry& field : item.map) {
             const std::string key = absl::AsciiStrToLower(field.key);
             if (key == "stream") {
+                if (is_service) {
+                    error(field.key_pos, "Detected stream but already saw a service");
+                    continue;
+                }
                 if (field.value.kind != ValueKind::kMap) {
                     error(field.key_pos, absl::StrCat("Stream entry should be an account map, got ", describe(field.value)));
                     continue;
@@ -831,10 +929,49 @@ void OptionsLoader::parse_imports(const std::string& account, const MapEntry& en
                 }
                 (key == "prefix" ? prefix : to) = field.value.text;
             } else if (key == "service") {
-                unsupported("accounts.imports.service");
+                if (stream) {
+                    error(field.key_pos, "Detected service but already saw a stream");
+                    continue;
+                }
+                if (field.value.kind != ValueKind::kMap) {
+                    error(field.key_pos, absl::StrCat("Service entry should be an account map, got ", describe(field.value)));
+                    continue;
+                }
+                for (const MapEntry& part : field.value.map) {
+                    const std::string name = absl::AsciiStrToLower(part.key);
+                    if ((name == "account" || name == "subject") && part.value.kind == ValueKind::kString) {
+                        (name == "account" ? service.from_account : service.subject) = part.value.text;
+                    } else if (name != "account" && name != "subject" && !part.used_as_variable) {
+                        error(part.key_pos, absl::StrCat("unknown field \"", part.key, "\""));
+                    }
+                }
+                if (service.from_account.empty() || service.subject.empty()) {
+                    error(field.key_pos, "Expect an account name and a subject");
+                    continue;
+                }
+                is_service = true;
+            } else if (key == "share") {
+                // Sharing adds the requester's details to Nats-Request-Info; not done here.
+                if (field.value.kind != ValueKind::kBool || field.value.boolean) unsupported("accounts.imports.share");
             } else if (!field.used_as_variable) {
                 unsupported("accounts.imports." + key);
             }
+        }
+        if (is_service) {
+            // nats-server takes `to` for a service import and ignores `prefix`.
+            service.to = to ? *to : service.subject;
+            for (size_t i = 0; i < opts_.service_imports.size(); ++i) {
+                const ServiceImport& other = opts_.service_imports[i];
+                if (other.account == account && other.to == service.to) {
+                    error(item.pos, absl::StrCat("Duplicate service import subject \"", service.to,
+                                                 "\", previously used in import for account \"", other.from_account,
+                                                 "\", subject \"", other.subject, "\""));
+                    return;
+                }
+            }
+            service_import_pos_.push_back(item.pos);
+            opts_.service_imports.push_back(std::move(service));
+            return;
         }
         if (!stream) return;
         if (prefix && to) {
@@ -924,6 +1061,70 @@ void OptionsLoader::check_exports_and_imports() {
         }
     }
     opts_.stream_imports = std::move(kept);
+    check_service_imports();
+}
+
+void OptionsLoader::check_service_imports() {
+    auto defined = [this](const std::string& name) {
+        return std::find(opts_.accounts.begin(), opts_.accounts.end(), name) != opts_.accounts.end();
+    };
+    for (size_t i = 0; i < opts_.service_exports.size(); ++i) {
+        for (const std::string& name : opts_.service_exports[i].accounts) {
+            if (!defined(name)) error(service_export_pos_[i], absl::StrCat("\"", name, "\" account not defined for service export"));
+        }
+    }
+    std::vector<ServiceImport> kept;
+    std::vector<SourcePos> kept_pos;
+    for (size_t i = 0; i < opts_.service_imports.size(); ++i) {
+        const ServiceImport& imported = opts_.service_imports[i];
+        const SourcePos& pos = service_import_pos_[i];
+        if (!defined(imported.from_account)) {
+            error(pos, absl::StrCat("\"", imported.from_account, "\" account not defined for service import"));
+            continue;
+        }
+        auto fail = [&](std::string_view why) {
+            error(pos, absl::StrCat("Error adding service import \"", imported.subject, "\": ", av(why)));
+        };
+        if (!proto::is_valid_subject(imported.subject) || !proto::is_valid_subject(imported.to)) {
+            fail("sublist: invalid subject");
+            continue;
+        }
+        bool authorized = std::any_of(opts_.service_exports.begin(), opts_.service_exports.end(), [&](const ServiceExport& e) {
+            return e.account == imported.from_account && base::pattern_is_subset(imported.subject, e.subject) &&
+                   (e.accounts.empty() || std::find(e.accounts.begin(), e.accounts.end(), imported.account) != e.accounts.end());
+        });
+        if (!authorized) {
+            fail("service import not authorized");
+            continue;
+        }
+        if (imported.to != imported.subject && !base::same_wildcards(imported.to, imported.subject)) {
+            fail(absl::StrCat("failed to create mapping transform for service import subject \"", imported.to, "\" to \"",
+                              imported.subject, "\": its wildcards must be the subject's, in order"));
+            continue;
+        }
+        kept.push_back(imported);
+        kept_pos.push_back(pos);
+    }
+    // A cycle: a request that an import forwards comes back, through other imports, to the
+    // account it came from (nats-server's checkServiceImportsForCycles).
+    for (size_t i = 0; i < kept.size(); ++i) {
+        const ServiceImport& imported = kept[i];
+        std::vector<std::pair<std::string, std::string>> todo{{imported.from_account, imported.subject}};
+        for (size_t steps = 0; !todo.empty() && steps < 1000; ++steps) {
+            auto [account, subject] = todo.back();
+            todo.pop_back();
+            for (const ServiceImport& next : kept) {
+                if (next.account != account || !base::pattern_intersection(next.to, subject)) continue;
+                if (next.from_account == imported.account) {
+                    error(kept_pos[i], absl::StrCat("Error adding service import \"", imported.subject, "\": import forms a cycle"));
+                    opts_.service_imports.clear();
+                    return;
+                }
+                todo.push_back({next.from_account, next.subject});
+            }
+        }
+    }
+    opts_.service_imports = std::move(kept);
 }
 
 void OptionsLoader::merge_account_users() {

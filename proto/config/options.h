@@ -63,6 +63,33 @@ struct StreamImport {
     bool operator==(const StreamImport&) const = default;
 };
 
+// An account's service exports: [{ service: "subject", accounts: [...], response_type,
+// response_threshold }]: requests on `subject` (a pattern) that the listed accounts (all,
+// when none is listed) may send through a service import. Responses travel back through
+// reply subjects the server makes ("_R_.<prefix>.<token>" in the exporting account): one
+// response each (singleton), or any number (stream, chunked) until none came for the
+// threshold; a singleton's unanswered request is forgotten after it too.
+enum class ResponseType : uint8_t { kSingleton, kStream, kChunked };
+struct ServiceExport {
+    std::string account;  // the exporting account
+    std::string subject;
+    std::vector<std::string> accounts;
+    ResponseType response_type = ResponseType::kSingleton;
+    int64_t response_threshold_ns = 2 * 60 * 1'000'000'000LL;  // nats-server's default, 2m
+    bool operator==(const ServiceExport&) const = default;
+};
+
+// An account's service imports: [{ service: { account, subject }, to }]: what this account
+// publishes on `to` (default: the subject) goes to `from_account` on `subject`, the wildcards
+// of `to` taking the subject's in order.
+struct ServiceImport {
+    std::string account;  // the importing account
+    std::string from_account;
+    std::string subject;
+    std::string to;
+    bool operator==(const ServiceImport&) const = default;
+};
+
 // mappings { "source": "destination" | { destination, weight } | [ ... ] }, at the top level
 // (the global account) or in an account: what a client publishes on `source` is routed on a
 // destination instead, picked by weight (percent; what is left keeps the source).
@@ -116,6 +143,8 @@ struct Options {
     std::vector<std::string> accounts;
     std::vector<StreamExport> stream_exports;
     std::vector<StreamImport> stream_imports;
+    std::vector<ServiceExport> service_exports;
+    std::vector<ServiceImport> service_imports;
     std::vector<SubjectMapping> mappings;  // in the config's order: the first that matches applies
     std::string no_auth_user;  // the user a client that sends no credentials is
     // Whether clients must authenticate: a user, a token or a users list is configured.

@@ -4,11 +4,13 @@
 // expectation is nats-server 2.9's behaviour (RT_TEST_SERVER=nats-server runs them there).
 #include <gtest/gtest.h>
 #include <nats/nats.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -275,6 +277,141 @@ TEST(Accounts, ABadImportIsAConfigError) {
     TempFile config(".conf", "accounts {\n" + exporter + "C: { imports: [ { stream: { account: A, subject: \"orders.>\" } } ] }\n}\n");
     auto server = ServerProcess::start_under_test({"-c", config.path()});
     EXPECT_EQ(server, nullptr);
+}
+
+const std::string kServicesConfig = R"(
+accounts {
+  SVC: {
+    users: [ { user: s, password: s } ]
+    exports: [
+      { service: "time.>" }
+      { service: "feed", response_type: stream, response_threshold: "1s" }
+      { service: "private.>", accounts: [ OTHER ] }
+    ]
+  }
+  APP: {
+    users: [ { user: a, password: a }, { user: a2, password: a } ]
+    imports: [
+      { service: { account: SVC, subject: "time.>" } }
+      { service: { account: SVC, subject: "feed" }, to: "app.feed" }
+    ]
+  }
+  OTHER: { users: [ { user: o, password: o } ] }
+}
+)";
+
+// Answers every request on `subject` in `count` messages "<prefix><n>", and keeps what it saw.
+struct Responder {
+    natsSubscription* sub = nullptr;
+    std::vector<std::string> subjects, replies, request_infos;
+    int count = 1;
+    std::string prefix;
+    std::mutex mutex;
+
+    static void on_msg(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+        auto* self = static_cast<Responder*>(closure);
+        const char* info = nullptr;
+        {
+            std::lock_guard lock(self->mutex);
+            self->subjects.emplace_back(natsMsg_GetSubject(msg));
+            self->replies.emplace_back(natsMsg_GetReply(msg) ? natsMsg_GetReply(msg) : "");
+            self->request_infos.emplace_back(natsMsgHeader_Get(msg, "Nats-Request-Info", &info) == NATS_OK ? info : "");
+        }
+        for (int i = 0; i < self->count && natsMsg_GetReply(msg) != nullptr; ++i) {
+            std::string data = self->prefix + std::to_string(i);
+            natsConnection_Publish(nc, natsMsg_GetReply(msg), data.data(), static_cast<int>(data.size()));
+        }
+        natsConnection_Flush(nc);
+        natsMsg_Destroy(msg);
+    }
+    bool start(natsConnection* nc, const char* subject) {
+        return natsConnection_Subscribe(&sub, nc, subject, on_msg, this) == NATS_OK && natsConnection_Flush(nc) == NATS_OK;
+    }
+    ~Responder() { natsSubscription_Destroy(sub); }
+};
+
+TEST(Accounts, AServiceImportTakesARequestToTheExporterAndItsResponseBack) {
+    TempFile config(".conf", kServicesConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr s = connect_user(server->url(), "s", "s");
+    ConnectionPtr a = connect_user(server->url(), "a", "a"), a2 = connect_user(server->url(), "a2", "a");
+    ASSERT_TRUE(s && a && a2);
+    Responder responder;
+    responder.prefix = "tick ";
+    ASSERT_TRUE(responder.start(s.get(), "time.>"));
+    for (natsConnection* requester : {a.get(), a2.get(), a.get()}) {
+        natsMsg* reply = nullptr;
+        ASSERT_EQ(natsConnection_RequestString(&reply, requester, "time.now", "?", 2000), NATS_OK);
+        MsgPtr owned(reply);
+        EXPECT_EQ(msg_data(reply), "tick 0");
+    }
+    std::lock_guard lock(responder.mutex);
+    ASSERT_EQ(responder.subjects.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(responder.subjects[i], "time.now");
+        // The exporter sees a reply subject of the server's, never the requester's inbox.
+        EXPECT_TRUE(responder.replies[i].starts_with("_R_.")) << responder.replies[i];
+        nlohmann::json info = nlohmann::json::parse(responder.request_infos[i], nullptr, false);
+        EXPECT_EQ(info.value("acc", ""), "APP") << responder.request_infos[i];
+    }
+}
+
+TEST(Accounts, ASingletonServiceTakesOneResponseAndAStreamOneTakesEvery) {
+    TempFile config(".conf", kServicesConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr s = connect_user(server->url(), "s", "s"), a = connect_user(server->url(), "a", "a");
+    ASSERT_TRUE(s && a);
+    Responder time, feed;
+    time.count = feed.count = 3;
+    ASSERT_TRUE(time.start(s.get(), "time.>"));
+    ASSERT_TRUE(feed.start(s.get(), "feed"));
+    SubscriptionPtr inbox = subscribe_sync(a.get(), "my.inbox");
+    ASSERT_EQ(natsConnection_PublishRequestString(a.get(), "time.now", "my.inbox", "?"), NATS_OK);
+    EXPECT_EQ(take({inbox.get()}, 1), 1);  // singleton: the first response only
+    ASSERT_EQ(natsConnection_PublishRequestString(a.get(), "app.feed", "my.inbox", "?"), NATS_OK);
+    EXPECT_EQ(take({inbox.get()}, 3), 3);
+    std::lock_guard lock(feed.mutex);
+    EXPECT_EQ(feed.subjects, std::vector<std::string>{"feed"});  // under the exporter's subject
+}
+
+TEST(Accounts, WhatIsNotImportedStaysInItsAccount) {
+    TempFile config(".conf", kServicesConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr s = connect_user(server->url(), "s", "s"), a = connect_user(server->url(), "a", "a");
+    ASSERT_TRUE(s && a);
+    Responder priv;
+    ASSERT_TRUE(priv.start(s.get(), "private.>"));
+    natsMsg* reply = nullptr;
+    EXPECT_EQ(natsConnection_RequestString(&reply, a.get(), "private.x", "?", 1000), NATS_NO_RESPONDERS);
+    natsMsg_Destroy(reply);
+    // The exporter's own clients reach it directly, without the header.
+    ASSERT_EQ(natsConnection_RequestString(&reply, s.get(), "private.x", "?", 1000), NATS_OK);
+    natsMsg_Destroy(reply);
+    std::lock_guard lock(priv.mutex);
+    ASSERT_EQ(priv.request_infos.size(), 1u);
+    EXPECT_EQ(priv.request_infos[0], "");
+}
+
+TEST(Accounts, ABadServiceImportIsAConfigError) {
+    const std::string exporter =
+        "A: { users: [ {user: a, password: a} ], exports: [ { service: \"svc.>\", accounts: [B] } ] }\n";
+    for (const std::string& imports : {
+             std::string("imports: [ { service: { account: Z, subject: \"svc.x\" } } ]"),   // no such account
+             std::string("imports: [ { service: { account: A, subject: \"other\" } } ]"),   // not exported
+             std::string("imports: [ { service: { account: A } } ]"),                        // no subject
+         }) {
+        TempFile config(".conf", "accounts {\n" + exporter + "B: { " + imports + " }\n}\n");
+        auto server = ServerProcess::start_under_test({"-c", config.path()});
+        if (server == nullptr) continue;  // refused at start: what is expected
+        EXPECT_NE(server->stop(SIGTERM), 0);
+        ADD_FAILURE() << "accepted " << imports;
+    }
+    // Only the accounts an export names may import it.
+    TempFile config(".conf", "accounts {\n" + exporter + "C: { imports: [ { service: { account: A, subject: \"svc.x\" } } ] }\n}\n");
+    EXPECT_EQ(ServerProcess::start_under_test({"-c", config.path()}), nullptr);
 }
 
 TEST(Accounts, SubjectMappingsRouteWhatIsPublishedOnAnotherSubject) {

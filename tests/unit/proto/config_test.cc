@@ -1812,9 +1812,61 @@ TEST(ConfigOptions, StreamExportsAndImportsAreCheckedAsNatsServerChecksThem) {
                          "  A: { exports: [ { stream: \"x.>\" } ], imports: [ { stream: { account: B, subject: \"y.>\" }, to: \"x.>\" } ] }\n"
                          "  B: { exports: [ { stream: \"y.>\" } ], imports: [ { stream: { account: A, subject: \"x.>\" }, to: \"y.>\" } ] }\n}\n"),
               "<string>:2:51: Error adding stream import \"y.>\": import forms a cycle");
-    // Services are not there yet: refused, not ignored.
-    EXPECT_EQ(load_ok("accounts { A: { exports: [ { service: s } ] } }").unsupported_features,
-              (std::vector<std::string>{"accounts.exports.service"}));
+}
+
+TEST(ConfigOptions, ServiceExportsAndImportsAreCheckedAsNatsServerChecksThem) {
+    const std::string exporter =
+        "accounts {\n  A: { exports: [ { service: \"time.>\" }, { service: feed, response_type: Stream, "
+        "response_threshold: \"5s\" }, { service: \"private.>\", accounts: [B], response: chunked } ] }\n";
+    Options opts = load_ok(exporter +
+                           "  B: { imports: [ { service: { account: A, subject: \"time.*\" }, to: \"clock.*\" },\n"
+                           "                  { service: { account: A, subject: feed } },\n"
+                           "                  { service: { account: A, subject: \"private.x\" }, share: false } ] }\n}\n");
+    ASSERT_EQ(opts.service_exports.size(), 3u);
+    EXPECT_EQ(opts.service_exports[0].response_type, ResponseType::kSingleton);
+    EXPECT_EQ(opts.service_exports[0].response_threshold_ns, 120'000'000'000);  // nats-server's default
+    EXPECT_EQ(opts.service_exports[1].response_type, ResponseType::kStream);
+    EXPECT_EQ(opts.service_exports[1].response_threshold_ns, 5'000'000'000);
+    EXPECT_EQ(opts.service_exports[2].response_type, ResponseType::kChunked);
+    EXPECT_EQ(opts.service_exports[2].accounts, (std::vector<std::string>{"B"}));
+    ASSERT_EQ(opts.service_imports.size(), 3u);
+    EXPECT_EQ(opts.service_imports[0].to, "clock.*");
+    EXPECT_EQ(opts.service_imports[0].subject, "time.*");
+    EXPECT_EQ(opts.service_imports[1].to, "feed");  // the subject when not given
+    auto with_b = [&](const std::string& imports) { return exporter + "  B: { imports: [ " + imports + " ] }\n}\n"; };
+    EXPECT_EQ(load_error(with_b("{ service: { account: Z, subject: x } }")),
+              "<string>:3:19: \"Z\" account not defined for service import");
+    EXPECT_EQ(load_error(with_b("{ service: { account: A, subject: other } }")),
+              "<string>:3:19: Error adding service import \"other\": service import not authorized");
+    EXPECT_EQ(load_error(with_b("{ service: { account: A } }")), "<string>:3:21: Expect an account name and a subject");
+    EXPECT_EQ(load_error(with_b("{ service: { account: A, subject: \"time.*\" }, to: \"clock.>\" }")),
+              "<string>:3:19: Error adding service import \"time.*\": failed to create mapping transform for service import "
+              "subject \"clock.>\" to \"time.*\": its wildcards must be the subject's, in order");
+    EXPECT_EQ(load_error(with_b("{ service: { account: A, subject: feed } }, { service: { account: A, subject: \"time.x\" }, to: feed }")),
+              "<string>:3:63: Duplicate service import subject \"feed\", previously used in import for account \"A\", subject \"feed\"");
+    EXPECT_EQ(load_error(with_b("{ service: { account: A, subject: feed }, stream: { account: A, subject: feed } }")),
+              "<string>:3:61: Detected stream but already saw a service");
+    EXPECT_EQ(load_error("accounts { A: { exports: [ { service: x, accounts: [Q] } ] } }"),
+              "<string>:1:28: \"Q\" account not defined for service export");
+    EXPECT_EQ(load_error("accounts { A: { exports: [ { service: x, response_type: sometimes } ] } }"),
+              "<string>:1:42: Unknown response type: \"sometimes\"");
+    EXPECT_EQ(load_error("accounts { A: { exports: [ { service: x, threshold: soon } ] } }"),
+              "<string>:1:42: Expected response threshold to be a parseable time duration, got \"soon\"");
+    EXPECT_EQ(load_error("accounts { A: { exports: [ { stream: x, response_type: stream } ] } }"),
+              "<string>:1:41: Detected response directive on non-service");
+    // Only the accounts an export lists may import it.
+    EXPECT_EQ(load_error(exporter + "  B: {}\n  C: { imports: [ { service: { account: A, subject: \"private.x\" } } ] }\n}\n"),
+              "<string>:4:19: Error adding service import \"private.x\": service import not authorized");
+    // A request that would come back to where it started.
+    EXPECT_EQ(load_error("accounts {\n"
+                         "  A: { exports: [ { service: \"x.>\" } ], imports: [ { service: { account: B, subject: \"y.>\" }, to: \"x.>\" } ] }\n"
+                         "  B: { exports: [ { service: \"y.>\" } ], imports: [ { service: { account: A, subject: \"x.>\" }, to: \"y.>\" } ] }\n}\n"),
+              "<string>:2:52: Error adding service import \"y.>\": import forms a cycle");
+    // What is not done here is refused, not ignored.
+    EXPECT_EQ(load_ok("accounts { A: { exports: [ { service: s, latency: { sampling: 100, subject: lat } } ] } }").unsupported_features,
+              (std::vector<std::string>{"accounts.exports.latency"}));
+    EXPECT_EQ(load_ok(exporter + "  B: { imports: [ { service: { account: A, subject: feed }, share: true } ] }\n}\n").unsupported_features,
+              (std::vector<std::string>{"accounts.imports.share"}));
 }
 
 TEST(ConfigOptions, SubjectMappingsAreParsedAndCheckedAsNatsServerChecksThem) {
