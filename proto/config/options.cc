@@ -288,6 +288,9 @@ class OptionsLoader {
     void parse_imports(const std::string& account, const MapEntry& entry);
     // Each import against the exports, as nats-server's parseAccounts checks them once every
     // account is known; the imports that pass keep `to` as the full pattern.
+    // The { account, subject } of an import, into `account` and `subject`; false (reported) if
+    // either is missing.
+    bool parse_origin(const MapEntry& field, std::string& account, std::string& subject);
     void check_service_imports();
     void check_exports_and_imports();
     std::optional<User> parse_user(const Value& item);
@@ -888,6 +891,22 @@ void OptionsLoader::parse_mappings(const std::string& account, const MapEntry& e
     }
 }
 
+bool OptionsLoader::parse_origin(const MapEntry& field, std::string& account, std::string& subject) {
+    for (const MapEntry& part : field.value.map) {
+        const std::string name = absl::AsciiStrToLower(part.key);
+        if ((name == "account" || name == "subject") && part.value.kind == ValueKind::kString) {
+            (name == "account" ? account : subject) = part.value.text;
+        } else if (name != "account" && name != "subject" && !part.used_as_variable) {
+            error(part.key_pos, absl::StrCat("unknown field \"", part.key, "\""));
+        }
+    }
+    if (account.empty() || subject.empty()) {
+        error(field.key_pos, "Expect an account name and a subject");
+        return false;
+    }
+    return true;
+}
+
 void OptionsLoader::parse_imports(const std::string& account, const MapEntry& entry) {
     for_each_item(entry, "Import", [&](const Value& item) {
         StreamImport imported;
@@ -909,18 +928,7 @@ void OptionsLoader::parse_imports(const std::string& account, const MapEntry& en
                     error(field.key_pos, absl::StrCat("Stream entry should be an account map, got ", describe(field.value)));
                     continue;
                 }
-                for (const MapEntry& part : field.value.map) {
-                    const std::string name = absl::AsciiStrToLower(part.key);
-                    if ((name == "account" || name == "subject") && part.value.kind == ValueKind::kString) {
-                        (name == "account" ? imported.from_account : imported.subject) = part.value.text;
-                    } else if (name != "account" && name != "subject" && !part.used_as_variable) {
-                        error(part.key_pos, absl::StrCat("unknown field \"", part.key, "\""));
-                    }
-                }
-                if (imported.from_account.empty() || imported.subject.empty()) {
-                    error(field.key_pos, "Expect an account name and a subject");
-                    continue;
-                }
+                if (!parse_origin(field, imported.from_account, imported.subject)) continue;
                 stream = true;
             } else if (key == "prefix" || key == "to") {
                 if (field.value.kind != ValueKind::kString) {
@@ -937,18 +945,7 @@ void OptionsLoader::parse_imports(const std::string& account, const MapEntry& en
                     error(field.key_pos, absl::StrCat("Service entry should be an account map, got ", describe(field.value)));
                     continue;
                 }
-                for (const MapEntry& part : field.value.map) {
-                    const std::string name = absl::AsciiStrToLower(part.key);
-                    if ((name == "account" || name == "subject") && part.value.kind == ValueKind::kString) {
-                        (name == "account" ? service.from_account : service.subject) = part.value.text;
-                    } else if (name != "account" && name != "subject" && !part.used_as_variable) {
-                        error(part.key_pos, absl::StrCat("unknown field \"", part.key, "\""));
-                    }
-                }
-                if (service.from_account.empty() || service.subject.empty()) {
-                    error(field.key_pos, "Expect an account name and a subject");
-                    continue;
-                }
+                if (!parse_origin(field, service.from_account, service.subject)) continue;
                 is_service = true;
             } else if (key == "share") {
                 // Sharing adds the requester's details to Nats-Request-Info; not done here.
@@ -983,6 +980,29 @@ void OptionsLoader::parse_imports(const std::string& account, const MapEntry& en
         opts_.stream_imports.push_back(std::move(imported));
     });
 }
+
+namespace {
+
+// The first of `imports` (stream or service ones) whose subjects come back, through the
+// others, to the account that imports them.
+template <class Import>
+std::optional<size_t> find_cycle(const std::vector<Import>& imports) {
+    for (size_t i = 0; i < imports.size(); ++i) {
+        std::vector<std::pair<std::string, std::string>> todo{{imports[i].from_account, imports[i].subject}};
+        for (size_t steps = 0; !todo.empty() && steps < 1000; ++steps) {
+            auto [account, subject] = todo.back();
+            todo.pop_back();
+            for (const Import& next : imports) {
+                if (next.account != account || !base::pattern_intersection(next.to, subject)) continue;
+                if (next.from_account == imports[i].account) return i;
+                todo.push_back({next.from_account, next.subject});
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 void OptionsLoader::check_exports_and_imports() {
     auto defined = [this](const std::string& name) {
@@ -1042,23 +1062,10 @@ void OptionsLoader::check_exports_and_imports() {
     }
     // A cycle: messages that an import brings in reach, through other imports, the account they
     // came from.
-    for (size_t i = 0; i < kept.size(); ++i) {
-        const StreamImport& imported = kept[i];
-        std::vector<std::pair<std::string, std::string>> todo{{imported.from_account, imported.subject}};
-        for (size_t steps = 0; !todo.empty() && steps < 1000; ++steps) {
-            auto [account, subject] = todo.back();
-            todo.pop_back();
-            for (const StreamImport& next : kept) {
-                if (next.account != account || !base::pattern_intersection(next.to, subject)) continue;
-                if (next.from_account == imported.account) {
-                    error(kept_pos[i],
-                          absl::StrCat("Error adding stream import \"", imported.subject, "\": import forms a cycle"));
-                    opts_.stream_imports.clear();
-                    return;
-                }
-                todo.push_back({next.from_account, next.subject});
-            }
-        }
+    if (auto looping = find_cycle(kept)) {
+        error(kept_pos[*looping], absl::StrCat("Error adding stream import \"", kept[*looping].subject, "\": import forms a cycle"));
+        opts_.stream_imports.clear();
+        return;
     }
     opts_.stream_imports = std::move(kept);
     check_service_imports();
@@ -1107,22 +1114,10 @@ void OptionsLoader::check_service_imports() {
     }
     // A cycle: a request that an import forwards comes back, through other imports, to the
     // account it came from (nats-server's checkServiceImportsForCycles).
-    for (size_t i = 0; i < kept.size(); ++i) {
-        const ServiceImport& imported = kept[i];
-        std::vector<std::pair<std::string, std::string>> todo{{imported.from_account, imported.subject}};
-        for (size_t steps = 0; !todo.empty() && steps < 1000; ++steps) {
-            auto [account, subject] = todo.back();
-            todo.pop_back();
-            for (const ServiceImport& next : kept) {
-                if (next.account != account || !base::pattern_intersection(next.to, subject)) continue;
-                if (next.from_account == imported.account) {
-                    error(kept_pos[i], absl::StrCat("Error adding service import \"", imported.subject, "\": import forms a cycle"));
-                    opts_.service_imports.clear();
-                    return;
-                }
-                todo.push_back({next.from_account, next.subject});
-            }
-        }
+    if (auto looping = find_cycle(kept)) {
+        error(kept_pos[*looping], absl::StrCat("Error adding service import \"", kept[*looping].subject, "\": import forms a cycle"));
+        opts_.service_imports.clear();
+        return;
     }
     opts_.service_imports = std::move(kept);
 }
