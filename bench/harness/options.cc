@@ -127,6 +127,10 @@ Expected<Options> parse_options(std::string_view scenario, std::span<const std::
             auto text = value();
             if (!text) return std::unexpected(text.error());
             options.url = std::string(*text);
+        } else if (flag == "--responder-url") {
+            auto text = value();
+            if (!text) return std::unexpected(text.error());
+            options.responder_url = std::string(*text);
         } else if (flag == "--size") {
             auto text = value();
             if (!text) return std::unexpected(text.error());
@@ -229,6 +233,14 @@ Status resolve_defaults(Options& o) {
         return std::unexpected(s + (o.live ? " --live" : "") + " needs --pubs >= 1");
     if (o.live && !is_consume_scenario(s))
         return std::unexpected(std::string("--live is for js-consume and js-push"));
+    if (!o.responder_url.empty()) {
+        if (s != "reqrep") return std::unexpected(std::string("--responder-url is for reqrep"));
+        if (o.client != "ringtail-bench") {
+            return std::unexpected(std::string("--responder-url works with the harness's own client only"));
+        }
+        auto responder = parse_url(o.responder_url);
+        if (!responder) return std::unexpected(responder.error());
+    }
     if (s == "js-consume" && o.subs < 1)
         return std::unexpected(std::string("js-consume needs --consumers >= 1"));
     // A deliver group would be the only way to share a push consumer, and neither server
@@ -313,6 +325,8 @@ scenarios:
 
 flags:
   --url nats://[user:pass@]host:port   server (default nats://127.0.0.1:4222)
+  --responder-url URL   reqrep: the responders connect here instead (a user of the account
+                    that exports the service, when the requesters' account imports it)
   --size BYTES      payload size (default 128; accepts 1KiB, 64KiB)
   --count N         messages/requests in total (default 1M; accepts 10k, 2M)
   --duration SEC    time bound: publishing stops at --count or --duration (default 10)

@@ -16,6 +16,9 @@ namespace ringtail::bench {
 struct Options {
     std::string scenario;
     std::string url = "nats://127.0.0.1:4222";
+    // reqrep: where the responders connect (another account's user, answering through a
+    // service import); empty: --url.
+    std::string responder_url;
     uint64_t size_bytes = 128;    // payload bytes per message
     uint64_t count = 1'000'000;   // messages (requests, puts) in total, across publishers
     double duration_s = 10;       // publishing stops at count or duration, whichever is first

@@ -16,6 +16,7 @@ namespace ringtail::bench {
 
 Runner::Runner(const Options& options) : options_(options) {
     url_ = parse_url(options.url).value_or(ServerUrl{});
+    responder_url_ = options.responder_url.empty() ? url_ : parse_url(options.responder_url).value_or(ServerUrl{});
     control_.drain_timeout_ns = static_cast<uint64_t>(options.drain_timeout_s * 1e9);
 }
 
@@ -23,6 +24,12 @@ Expected<std::unique_ptr<Connection>> Runner::connect(const std::string& name) {
     Connection::Params params;
     params.name = "ringtail-bench " + name;
     return Connection::open(url_, params);
+}
+
+Expected<std::unique_ptr<Connection>> Runner::connect_responder(const std::string& name) {
+    Connection::Params params;
+    params.name = "ringtail-bench " + name;
+    return Connection::open(responder_url_, params);
 }
 
 uint64_t share(uint64_t count, uint64_t parts, uint64_t i) {
@@ -36,8 +43,9 @@ void fail_run(RunResult& result, const std::string& message) {
 
 Expected<std::unique_ptr<Connection>> subscribed(Runner& runner, const std::string& name,
                                                  const std::string& subject,
-                                                 const std::string& queue, const std::string& sid) {
-    auto conn = runner.connect(name);
+                                                 const std::string& queue, const std::string& sid,
+                                                 bool responder) {
+    auto conn = responder ? runner.connect_responder(name) : runner.connect(name);
     if (!conn) return conn;
     (*conn)->out() += "SUB " + subject + (queue.empty() ? "" : " " + queue) + " " + sid + "\r\n";
     if (Status status = (*conn)->ping_sync(); !status)

@@ -22,6 +22,8 @@ class Runner {
     const Options& options() const { return options_; }
 
     [[nodiscard]] Expected<std::unique_ptr<Connection>> connect(const std::string& name);
+    // As connect(), to --responder-url when it is given.
+    [[nodiscard]] Expected<std::unique_ptr<Connection>> connect_responder(const std::string& name);
 
     // State the endpoints share (a FlowBoard, a counter), owned by the runner and destroyed
     // after the endpoints.
@@ -52,6 +54,7 @@ class Runner {
 
     Options options_;
     ServerUrl url_;
+    ServerUrl responder_url_;
     RunControl control_;
     std::vector<std::shared_ptr<void>> shared_state_;  // declared first: outlives endpoints_
     std::vector<std::unique_ptr<Endpoint>> endpoints_;
@@ -77,12 +80,14 @@ void fail_run(RunResult& result, const std::string& message);
 // A note on what a JetStream run's PubAck means on the server that ran it (its durability).
 void note_durability(RunResult& result);
 // Connects, subscribes and waits for the PONG, so that the interest is in place on every
-// shard before any publisher starts (or a reply subject has somewhere to go).
+// shard before any publisher starts (or a reply subject has somewhere to go). A `responder`
+// connects to --responder-url when it is given.
 [[nodiscard]] Expected<std::unique_ptr<Connection>> subscribed(Runner& runner,
                                                                const std::string& name,
                                                                const std::string& subject,
                                                                const std::string& queue,
-                                                               const std::string& sid);
+                                                               const std::string& sid,
+                                                               bool responder = false);
 
 // Scenario bodies (scenarios_core.cc, scenarios_js.cc). `result` arrives with options and
 // server filled in.

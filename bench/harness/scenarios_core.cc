@@ -131,7 +131,7 @@ void run_reqrep(Runner& runner, RunResult& result) {
     std::vector<Responder*> responder_list;
     for (size_t r = 0; r < responders; ++r) {
         auto conn =
-            subscribed(runner, "responder " + std::to_string(r), subject, "bench.responders", "1");
+            subscribed(runner, "responder " + std::to_string(r), subject, "bench.responders", "1", true);
         if (!conn) return fail_run(result, conn.error());
         responder_list.push_back(runner.add<Responder>(std::move(*conn), runner.control(), finished,
                                                        static_cast<int>(requesters)));
