@@ -123,6 +123,16 @@ TEST(Options, LiveRunsPublishersBesideTheConsumers) {
     }
 }
 
+TEST(Options, AResponderUrlIsForReqrepWithTheHarnessOwnClient) {
+    Options reqrep = parse("reqrep", {"--responder-url", "nats://s:s@127.0.0.1:4222"}).value();
+    ASSERT_TRUE(resolve_defaults(reqrep).has_value());
+    EXPECT_EQ(reqrep.responder_url, "nats://s:s@127.0.0.1:4222");
+    Options pubsub = parse("pubsub", {"--responder-url", "nats://127.0.0.1:4222"}).value();
+    EXPECT_EQ(resolve_defaults(pubsub).error(), "--responder-url is for reqrep");
+    Options libnats = parse("reqrep", {"--responder-url", "nats://127.0.0.1:4222", "--client", "libnats"}).value();
+    EXPECT_EQ(resolve_defaults(libnats).error(), "--responder-url works with the harness's own client only");
+}
+
 TEST(Options, LibnatsDrivesTheConsumeScenariosButNotJsPubOrKv) {
     for (std::string_view scenario : {"pubsub", "js-consume", "js-push"}) {
         Options options = parse(scenario, {"--client", "libnats"}).value();

@@ -131,6 +131,21 @@ TEST(Scenario, RequestReplyAnswersEveryRequest) {
     EXPECT_EQ(result.latencies.at(0).histogram.count(), 3000u);
 }
 
+TEST(Scenario, RespondersConnectToTheResponderUrl) {
+    // Responders on another server never see the requests: the run fails as loss, which shows
+    // where they connected.
+    FakeServer elsewhere({});
+    ASSERT_TRUE(elsewhere.start().has_value());
+    static std::string responder_url;
+    responder_url = elsewhere.url();
+    RunResult result = run({}, "reqrep", [](Options& o) {
+        o.count = 200;
+        o.responder_url = responder_url;
+    });
+    ASSERT_EQ(result.status, RunStatus::kFailed);
+    EXPECT_NE(result.message.find("LOSS"), std::string::npos) << result.message;
+}
+
 TEST(Scenario, RequestReplyLossFails) {
     RunResult result = run({.drop_every = 500}, "reqrep", [](Options& o) { o.count = 2000; });
     ASSERT_EQ(result.status, RunStatus::kFailed);
