@@ -286,9 +286,9 @@ bool decode_external(const OrderedJson& value, Json& out) {
     return true;
 }
 
-// StreamSource{name, opt_start_seq, opt_start_time, filter_subject, external}.
 bool decode_subject_transform(const OrderedJson& value, Json& out);
 
+// StreamSource{name, opt_start_seq, opt_start_time, filter_subject, subject_transforms, external}.
 bool decode_source(const OrderedJson& value, Json& out) {
     if (value.is_null()) {
         out = nullptr;
