@@ -78,6 +78,7 @@ std::string ServiceImports::random_token(size_t length) {
 }
 
 Subscriber::Delivery ServiceImports::deliver(Subscription& sub, const MsgView& msg) {
+    if (queued_bytes_ > kQueuedBytesMax) return Delivery::kDelivered;  // dropped: see the class comment
     for (const auto& import : imports_) {
         if (&import->sub == &sub) {
             forward_request(*import, msg);
@@ -105,7 +106,7 @@ void ServiceImports::forward_request(const Import& import, const MsgView& msg) {
         out.reply = reply;
         out.response = std::move(reply);
     }
-    queued_.push_back(std::move(out));
+    queue(std::move(out));
 }
 
 void ServiceImports::forward_response(const MsgView& msg) {
@@ -126,6 +127,11 @@ void ServiceImports::forward_response(const MsgView& msg) {
         response.last_ns = base::wall_clock_ns();
         out.response = it->first;
     }
+    queue(std::move(out));
+}
+
+void ServiceImports::queue(Outgoing out) {
+    queued_bytes_ += out.subject.size() + out.reply.size() + out.headers.size() + out.payload.size();
     queued_.push_back(std::move(out));
 }
 
@@ -144,6 +150,7 @@ void ServiceImports::flush(const std::function<Routed(const MsgView&)>& publish)
         // Nobody took a request: its reply subject goes (nats-server's rsiNoDelivery); nobody
         // took a response: the requester is gone.
         if (routed == Routed::kNoInterest && !out.response.empty()) responses_.erase(out.response);
+        queued_bytes_ -= out.subject.size() + out.reply.size() + out.headers.size() + out.payload.size();
         queued_.pop_front();
     }
 }

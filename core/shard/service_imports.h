@@ -26,9 +26,13 @@ namespace ringtail::core {
 //
 // Owner: shard 0. It subscribes each import, and each exporting account's "_R_.<prefix>.>",
 // once at start, so publishes from every shard reach it by ordinary routing. Deliveries only
-// queue what to send (routing must not publish); flush() sends it on the shard's turn.
+// queue what to send (routing must not publish); flush() sends it on the shard's turn. While
+// full rings hold back more than kQueuedBytesMax, what arrives is dropped (a request then goes
+// unanswered and its requester times out).
 class ServiceImports final : public Subscriber {
 public:
+    static constexpr size_t kQueuedBytesMax = 64u << 20;
+
     explicit ServiceImports(const config::Options& options);
     ~ServiceImports();
     ServiceImports(const ServiceImports&) = delete;
@@ -74,6 +78,7 @@ private:
 
     void forward_request(const Import& import, const MsgView& msg);
     void forward_response(const MsgView& msg);
+    void queue(Outgoing out);
     std::string random_token(size_t length);
 
     std::vector<std::unique_ptr<Import>> imports_;
@@ -82,6 +87,7 @@ private:
     std::vector<std::unique_ptr<Subscription>> response_subs_;
     std::unordered_map<std::string, Response> responses_;  // by our reply subject
     std::deque<Outgoing> queued_;
+    size_t queued_bytes_ = 0;
     std::mt19937_64 random_;
 };
 
