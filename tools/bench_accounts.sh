@@ -4,8 +4,10 @@
 #   one:  authorization { users: [u] }            (every client in the global account)
 #   two:  accounts { A: { users: [u] }, B: { users: [w] } }, with a subscriber in B listening
 #         on the same subjects, so that routing has two subject spaces to keep apart
-# Every user has allow and deny lists on publish and subscribe. For each run it prints the
-# rate ringtail-bench reports and the server's CPU time (utime+stime from /proc) per message.
+# Every user has allow and deny lists on publish and subscribe. JetStream scenarios (js-pub,
+# js-consume, kv) run with -js on a fresh store, the global account's JetStream against account
+# A's (`jetstream: enabled`). For each run it prints the rate ringtail-bench reports and the
+# server's CPU time (utime+stime from /proc) per message.
 #   tools/bench_accounts.sh [ROUNDS] [COUNT] [SCENARIOS...]   (defaults: 3 3000000 pubsub queue)
 # More ringtail-bench flags through BENCH_FLAGS, e.g. BENCH_FLAGS="--client libnats".
 # Needs a release build (cmake --preset release && cmake --build --preset release).
@@ -23,22 +25,29 @@ perms='permissions: { publish: { allow: [">"], deny: ["never.>"] }, subscribe: {
 cat > "$work/one.conf" <<EOF
 authorization { users: [ { user: u, password: p, $perms } ] }
 EOF
-cat > "$work/two.conf" <<EOF
+for js in "" "jetstream: enabled,"; do
+    cat > "$work/two${js:+-js}.conf" <<EOF
 accounts {
-  A: { users: [ { user: u, password: p, $perms } ] }
+  A: { $js users: [ { user: u, password: p, $perms } ] }
   B: { users: [ { user: w, password: p, $perms } ] }
 }
 EOF
+done
+cp "$work/one.conf" "$work/one-js.conf"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # run SERVER CONFIG SCENARIO: one line "server config scenario rate cpu_us_per_msg".
 run() {
     local server=$1 config=$2 scenario=$3 port=$((20000 + RANDOM % 20000))
+    local conf="$work/$config.conf" js=()
+    case $scenario in js-*|kv)
+        conf="$work/$config-js.conf"; rm -rf "$work/store"; js=(-js -sd "$work/store") ;;
+    esac
     if [ "$server" = ringtail ]; then
-        "$ringtail" -p "$port" --shards 2 -c "$work/$config.conf" >"$work/server.log" 2>&1 &
+        "$ringtail" -p "$port" --shards 2 -c "$conf" "${js[@]}" >"$work/server.log" 2>&1 &
     else
-        nats-server -p "$port" -c "$work/$config.conf" >"$work/server.log" 2>&1 &
+        nats-server -p "$port" -c "$conf" "${js[@]}" >"$work/server.log" 2>&1 &
     fi
     local pid=$!
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done

@@ -13,7 +13,9 @@
 
 namespace ringtail::core::js {
 
-std::string streams_dir(const std::string& store_dir) { return store_dir + "/jetstream/$G/streams"; }
+std::string streams_dir(const std::string& store_dir, std::string_view account) {
+    return store_dir + "/jetstream/" + std::string(account) + "/streams";
+}
 
 uint32_t placement(std::string_view name, uint32_t shard_count) {
     return static_cast<uint32_t>(base::hash64(name.data(), name.size()) % shard_count);
@@ -48,10 +50,11 @@ uint64_t Counters::api_errors() const {
     return total;
 }
 
-Result<void, Error> load_catalogue(const std::string& store_dir, uint32_t shard_count, Catalogue& catalogue) {
+Result<void, Error> load_catalogue(const std::string& store_dir, std::string_view account, uint32_t shard_count,
+                                   Catalogue& catalogue) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    fs::path root = streams_dir(store_dir);
+    fs::path root = streams_dir(store_dir, account);
     if (!fs::exists(root, ec)) return {};
     for (const fs::directory_entry& entry : fs::directory_iterator(root, ec)) {
         if (!entry.is_directory()) continue;

@@ -73,18 +73,19 @@ struct RestoredStream {
     int64_t created_ns = 0;
 };
 
-// Where streams live on disk: <store_dir>/jetstream/$G/streams/<name>/ holds meta.json (the
-// config, creation time and owning shard) and msgs/ (the StreamLog).
-std::string streams_dir(const std::string& store_dir);
+// Where an account's streams live on disk, as nats-server lays them out:
+// <store_dir>/jetstream/<account>/streams/<name>/ holds meta.json (the config, creation time
+// and owning shard) and msgs/ (the StreamLog). The global account's is "$G".
+std::string streams_dir(const std::string& store_dir, std::string_view account);
 
 // The shard a new stream goes to: a hash of its name, so the same name always lands on the
 // same shard (a delete and a re-create travel one FIFO ring).
 uint32_t placement(std::string_view name, uint32_t shard_count);
 
-// Loads every stream's metadata from `store_dir` into `catalogue`, ready (each owner opens its
-// own before the server serves).
-[[nodiscard]] Result<void, Error> load_catalogue(const std::string& store_dir, uint32_t shard_count,
-                                                 Catalogue& catalogue);
+// Loads the metadata of every stream `account` has in `store_dir` into `catalogue`, ready
+// (each owner opens its own before the server serves).
+[[nodiscard]] Result<void, Error> load_catalogue(const std::string& store_dir, std::string_view account,
+                                                 uint32_t shard_count, Catalogue& catalogue);
 
 // Writes a stream's meta.json atomically and durably (temp file, fsync, rename, fsync dir).
 [[nodiscard]] Result<void, Error> write_meta(const std::string& dir, const proto::js::StreamConfig& config,

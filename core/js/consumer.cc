@@ -378,7 +378,7 @@ void Consumer::nak(uint64_t sseq, uint64_t dseq, std::string_view arg) {
             delay = parse_go_duration(arg);
         }
         if (!delay) {
-            log_warn("JetStream consumer '$G > " + stream_.name() + " > " + name_ + "' bad NAK delay value: \"" +
+            log_warn("JetStream consumer '" + js_.account_name() + " > " + stream_.name() + " > " + name_ + "' bad NAK delay value: \"" +
                      std::string(arg) + "\"");
         } else {
             // Redelivered once the delay is over: its delivery time moves so that ack wait

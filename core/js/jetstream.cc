@@ -143,12 +143,66 @@ JetStream::~JetStream() {
     if (api_sub_) host_.unsubscribe(*api_sub_);
 }
 
+bool JetStream::over_account_limit(pjs::Storage storage, uint64_t adding) const {
+    bool memory = storage == pjs::Storage::kMemory;
+    const config::AccountJetStream& limits = setup_.limits;
+    int64_t stream_max = memory ? limits.memory_max_stream_bytes : limits.store_max_stream_bytes;
+    int64_t account_max = memory ? limits.max_memory : limits.max_store;
+    if (stream_max <= 0 && account_max < 0) return false;
+    int64_t used = (memory ? setup_.counters->memory_bytes() : setup_.counters->file_bytes()) +
+                   static_cast<int64_t>(adding);
+    return (stream_max > 0 && used > stream_max) || (account_max >= 0 && used > account_max);
+}
+
 bool JetStream::over_store_limit(pjs::Storage storage) const {
     bool memory = storage == pjs::Storage::kMemory;
     int64_t max = memory ? setup_.options->max_memory_store_bytes : setup_.options->max_file_store_bytes;
     if (max < 0) return false;
-    int64_t used = memory ? setup_.counters->memory_bytes() : setup_.counters->file_bytes();
-    return used > max;
+    int64_t everyone = 0;
+    for (const Counters* account : setup_.every_account) {
+        everyone += memory ? account->memory_bytes() : account->file_bytes();
+    }
+    return everyone > max;
+}
+
+pjs::StreamCheckOptions JetStream::check_options_for_account() const {
+    pjs::StreamCheckOptions options;
+    options.max_bytes_required = setup_.limits.max_bytes_required;
+    options.memory_max_stream_bytes = std::max<int64_t>(setup_.limits.memory_max_stream_bytes, 0);
+    options.storage_max_stream_bytes = std::max<int64_t>(setup_.limits.store_max_stream_bytes, 0);
+    return options;
+}
+
+std::optional<pjs::ApiError> JetStream::over_account_limits(const pjs::StreamConfig& config,
+                                                            const pjs::StreamConfig* before) const {
+    const config::AccountJetStream& limits = setup_.limits;
+    const auto& streams = setup_.catalogue->streams;
+    if (before == nullptr && limits.max_streams > 0 && static_cast<int64_t>(streams.size()) >= limits.max_streams) {
+        return pjs::MaximumStreamsLimit();
+    }
+    if (config.max_consumers > 0 && limits.max_consumers > 0 && config.max_consumers > limits.max_consumers) {
+        return pjs::MaximumConsumersLimit();
+    }
+    // What the account's other streams of this storage reserve with their max_bytes.
+    bool memory = config.storage == pjs::Storage::kMemory;
+    int64_t account_max = memory ? limits.max_memory : limits.max_store;
+    if (account_max < 0) return std::nullopt;
+    int64_t reserved = 0;
+    for (const auto& [name, entry] : streams) {
+        if (name != config.name && entry.config.storage == config.storage && entry.config.max_bytes > 0) {
+            reserved += entry.config.max_bytes;
+        }
+    }
+    // An update reserves only what it adds to the stream's own reservation.
+    int64_t adds = config.max_bytes > 0 ? config.max_bytes : 1;
+    if (before != nullptr) {
+        reserved += before->max_bytes;  // as nats-server adds it, -1 included
+        adds = std::max<int64_t>(config.max_bytes - before->max_bytes, 0);
+    }
+    if (reserved + adds > account_max) {
+        return memory ? pjs::MemoryResourcesExceeded() : pjs::StorageResourcesExceeded();
+    }
+    return std::nullopt;
 }
 
 Result<void, Error> JetStream::start() {
@@ -199,7 +253,11 @@ void JetStream::pump_consumers() {
 }
 
 void JetStream::figures(const monitor::Query& query, monitor::ShardFigures& out) const {
-    for (const auto& [name, stream] : streams_) stream->figures(query, out.streams.emplace_back());
+    for (const auto& [name, stream] : streams_) {
+        monitor::StreamFigures& figures = out.streams.emplace_back();
+        figures.account = setup_.account_name;
+        stream->figures(query, figures);
+    }
 }
 
 void JetStream::run_turn() {
@@ -268,13 +326,15 @@ void JetStream::on_tick() {
 // Shard 0: the API
 
 void JetStream::api_reply(std::string_view reply, std::string_view body, uint64_t interest_seq) {
-    counters().api_total.fetch_add(1, std::memory_order_relaxed);
+    if (setup_.counters != nullptr) counters().api_total.fetch_add(1, std::memory_order_relaxed);
     if (!reply.empty()) send(reply, {}, body, interest_seq);
 }
 
 void JetStream::api_error(std::string_view reply, std::string_view type, const pjs::ApiError& error) {
-    counters().api_total.fetch_add(1, std::memory_order_relaxed);
-    counters().api_errors.fetch_add(1, std::memory_order_relaxed);
+    if (setup_.counters != nullptr) {
+        counters().api_total.fetch_add(1, std::memory_order_relaxed);
+        counters().api_errors.fetch_add(1, std::memory_order_relaxed);
+    }
     if (!reply.empty()) send(reply, {}, pjs::error_response(type, error));
 }
 
@@ -296,6 +356,10 @@ void JetStream::on_js_record(const MsgView& msg) {
 void JetStream::handle_api(const MsgView& msg) {
     if (!msg.subject.starts_with(kApiPrefix)) return;
     std::string_view api = msg.subject.substr(kApiPrefix.size());
+    if (!setup_.enabled) {
+        answer_not_enabled(api, msg.reply);
+        return;
+    }
     if (api == "INFO") {
         api_account_info(msg.reply);
         return;
@@ -374,6 +438,23 @@ void JetStream::handle_api(const MsgView& msg) {
     forward_to(it->second.owner, msg);
 }
 
+void JetStream::answer_not_enabled(std::string_view api, std::string_view reply) {
+    std::string_view type;
+    if (api == "INFO") {
+        type = kAccountInfoType;
+    } else if (api == "STREAM.NAMES") {
+        type = kNamesType;
+    } else if (api == "STREAM.LIST") {
+        type = kListType;
+    } else if (std::optional<ApiSubject> parts = split_api(api);
+               parts && parts->op != "DIRECT.GET" && parts->op != "CONSUMER.MSG.NEXT") {
+        type = type_of(parts->op);
+    } else {
+        return;  // nothing there for an account with JetStream either
+    }
+    api_error(reply, type, pjs::NotEnabledForAccount());
+}
+
 void JetStream::forward_to(uint32_t owner, const MsgView& msg) {
     if (owner == host_.shard_index()) {
         on_forward(msg);
@@ -390,14 +471,15 @@ void JetStream::api_account_info(std::string_view reply) {
         (entry.config.storage == pjs::Storage::kMemory ? memory : storage) += entry.state.bytes;
         consumers += entry.consumers;
     }
-    json limits = {{"max_memory", -1},
-                   {"max_storage", -1},
-                   {"max_streams", -1},
-                   {"max_consumers", -1},
+    const config::AccountJetStream& account = setup_.limits;
+    json limits = {{"max_memory", account.max_memory},
+                   {"max_storage", account.max_store},
+                   {"max_streams", account.max_streams},
+                   {"max_consumers", account.max_consumers},
                    {"max_ack_pending", -1},
-                   {"memory_max_stream_bytes", -1},
-                   {"storage_max_stream_bytes", -1},
-                   {"max_bytes_required", false}};
+                   {"memory_max_stream_bytes", account.memory_max_stream_bytes},
+                   {"storage_max_stream_bytes", account.store_max_stream_bytes},
+                   {"max_bytes_required", account.max_bytes_required}};
     json out = {{"type", kAccountInfoType},
                 {"memory", memory},
                 {"storage", storage},
@@ -427,8 +509,14 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kCreateType, pjs::StreamCreate("stream not owned by template"));
         return;
     }
+    // The account's limits before the config's own checks, and again once its defaults are
+    // filled in, as nats-server checks them.
+    if (auto refused = over_account_limits(*parsed, nullptr)) {
+        api_error(msg.reply, kCreateType, *refused);
+        return;
+    }
     Catalogue& catalogue = *setup_.catalogue;
-    pjs::StreamCheckOptions check_options;
+    pjs::StreamCheckOptions check_options = check_options_for_account();
     check_options.find_stream = [&](std::string_view other) -> const pjs::StreamConfig* {
         auto it = catalogue.streams.find(std::string(other));
         return it == catalogue.streams.end() ? nullptr : &it->second.config;
@@ -436,6 +524,10 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
     auto checked = pjs::check_stream_config(std::move(*parsed), check_options);
     if (!checked) {
         api_error(msg.reply, kCreateType, checked.error());
+        return;
+    }
+    if (auto refused = over_account_limits(*checked, nullptr)) {
+        api_error(msg.reply, kCreateType, *refused);
         return;
     }
     if (auto refused = too_long_subject(checked->subjects)) {
@@ -478,7 +570,7 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kUpdateType, *refused);
         return;
     }
-    pjs::StreamCheckOptions check_options;
+    pjs::StreamCheckOptions check_options = check_options_for_account();
     check_options.allow_replicas = true;  // nats-server accepts the number on update
     auto checked = pjs::check_stream_config(std::move(*parsed), check_options);
     if (!checked) {
@@ -498,6 +590,10 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
     auto updated = pjs::updated_stream_config(it->second.config, std::move(*checked));
     if (!updated) {
         api_error(msg.reply, kUpdateType, updated.error());
+        return;
+    }
+    if (auto refused = over_account_limits(*updated, &it->second.config)) {
+        api_error(msg.reply, kUpdateType, *refused);
         return;
     }
     if (auto refused = too_long_subject(updated->subjects)) {
@@ -536,12 +632,13 @@ void JetStream::api_delete(std::string_view name, const MsgView& msg) {
 
 void JetStream::api_account_purge(std::string_view account, std::string_view reply) {
     // nats-server (not clustered) deletes every stream of the account and its directory.
-    // Streams live in the one account there is; any other name has nothing to delete.
+    // Here an account's JetStream purges its own account; any other name has nothing to delete.
     auto& streams = setup_.catalogue->streams;
-    size_t count = account == "$G" ? streams.size() : 0;
+    bool own = account == setup_.account_name;
+    size_t count = own ? streams.size() : 0;
     log_info("Purge request for account " + std::string(account) + " (streams: " + std::to_string(count) +
-             ", hasAccount: " + (account == "$G" ? "true" : "false") + ")");
-    if (account == "$G") {
+             ", hasAccount: " + (own ? "true" : "false") + ")");
+    if (own) {
         for (auto it = streams.begin(); it != streams.end();) {
             if (!it->second.ready) {
                 ++it;

@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,16 +33,27 @@ struct OutMsg {
     std::string_view payload;
 };
 
-// What one shard's JetStream starts with, handed over before the shard's thread runs.
+// What one shard's JetStream for one account starts with, handed over before the shard's
+// thread runs.
 struct ShardSetup {
     const config::Options* options = nullptr;
     std::string store_dir;                   // holds jetstream/ (see streams_dir())
-    Counters* counters = nullptr;            // every shard's figures
+    uint32_t account = kGlobalAccount;       // whose subject space its subscriptions and messages are in
+    std::string account_name = "$G";
+    config::AccountJetStream limits;         // the account's (none for the global account)
+    // False for an account without JetStream on a server with it: shard 0 answers its API
+    // requests "JetStream not enabled for account", as nats-server does.
+    bool enabled = true;
+    Counters* counters = nullptr;            // the account's figures, every shard's (none when not enabled)
+    std::vector<const Counters*> every_account;  // every account's, for the server-wide limits
     std::vector<RestoredStream> owned;       // streams on disk this shard opens at start
     std::unique_ptr<Catalogue> catalogue;    // shard 0 only
 };
 
-// One shard's JetStream: the streams it owns, and on shard 0 the API and the catalogue.
+// One shard's JetStream for one account: the streams it owns, and on shard 0 the account's API
+// and catalogue. Each account with JetStream has its own on every shard, isolated as nats-server
+// isolates accounts: its own subject space (the Host stamps the account on everything), store
+// directory, stream names and limits.
 // Owner: the shard's thread; created when the shard starts (with -js), destroyed when it stops.
 //
 // Requests: shard 0 holds the only subscription on $JS.API.>. It answers what concerns the
@@ -99,11 +111,18 @@ public:
     store::Disk& file_disk() { return file_disk_; }
     store::Disk& memory_disk() { return memory_disk_; }
     const std::string& store_dir() const { return setup_.store_dir; }
+    const std::string& account_name() const { return setup_.account_name; }
+    const config::AccountJetStream& limits() const { return setup_.limits; }
     int64_t max_payload() const { return setup_.options->max_payload_bytes; }
     ShardCounters& counters() { return setup_.counters->shard(host_.shard_index()); }
-    // nats-server's limitsExceeded: the storage's use is already over -js's max_memory_store
-    // or max_file_store (a new message is then refused with "insufficient resources").
+    // nats-server's jetStream.limitsExceeded: the storage's use is already over -js's
+    // max_memory_store or max_file_store (a new message is then refused with "insufficient
+    // resources").
     bool over_store_limit(proto::js::Storage storage) const;
+    // jsAccount.limitsExceeded, as nats-server asks it once a message is stored: the account's
+    // use with `adding` more bytes would be over its limits ("resource limits exceeded for
+    // account").
+    bool over_account_limit(proto::js::Storage storage, uint64_t adding) const;
     // An API answer (counted in $JS.API.INFO's api totals, as nats-server counts each one it
     // sends), and an error answer (counted as an error too).
     void api_reply(std::string_view reply, std::string_view body, uint64_t interest_seq = 0);
@@ -115,6 +134,7 @@ private:
     // Shard 0: a request on $JS.API.>, answered here or forwarded to the stream's owner.
     void handle_api(const MsgView& msg);
     void forward_to(uint32_t owner, const MsgView& msg);
+    void answer_not_enabled(std::string_view api, std::string_view reply);
     // Shard 0: the account-wide requests.
     void api_account_info(std::string_view reply);
     void api_create(std::string_view name, const MsgView& msg);
@@ -122,6 +142,12 @@ private:
     void api_delete(std::string_view name, const MsgView& msg);
     void api_names(const MsgView& msg, bool list);
     void api_account_purge(std::string_view account, std::string_view reply);
+    // The account's limits on a new or changed stream (nats-server's
+    // jsNonClusteredStreamLimitsCheck and checkStreamCfg's max bytes checks), nullopt when it
+    // passes. `before`: the config the stream had (on update).
+    proto::js::StreamCheckOptions check_options_for_account() const;
+    std::optional<proto::js::ApiError> over_account_limits(const proto::js::StreamConfig& config,
+                                                           const proto::js::StreamConfig* before) const;
     // STREAM.SNAPSHOT and STREAM.RESTORE: nats-server's checks, then its error.
     void api_backup(std::string_view op, std::string_view name, const MsgView& msg);
     // Shard 0: an owner's report.

@@ -141,7 +141,7 @@ Result<void, Error> Stream::open_log(bool create) {
         options.first_segment_bytes = kFirstSegmentBytes;
         if (create) (void)disk->make_dir("/memory");
     } else {
-        dir_ = streams_dir(js_.store_dir()) + "/" + config_.name;
+        dir_ = streams_dir(js_.store_dir(), js_.account_name()) + "/" + config_.name;
         options.dir = dir_ + "/msgs";
         options.message_bytes = file_message_bytes;
         options.first_segment_bytes = kFirstSegmentBytes;
@@ -485,6 +485,12 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         ack_error(reply, pjs::InsufficientResources());
         return true;
     }
+    // nats-server stores, then takes the message back if it put the account over its limits.
+    auto stored_bytes = config_.storage == pjs::Storage::kMemory ? memory_message_bytes : file_message_bytes;
+    if (js_.over_account_limit(config_.storage, stored_bytes(subject.size(), headers.size(), payload.size()))) {
+        ack_error(reply, pjs::AccountResourcesExceeded());
+        return true;
+    }
     if (config_.discard == pjs::Discard::kNew) {
         if (auto refused = check_discard_new(subject, size)) {
             ack_error(reply, *refused);
@@ -757,9 +763,9 @@ void Stream::figures(const monitor::Query& query, monitor::StreamFigures& out) c
     out.first_seq = state.last_seq == 0 ? 0 : state.first_seq;
     out.last_seq = state.last_seq;
     out.consumer_count = consumers_.size();
-    if (!query.streams) return;
     json consumer_detail = json::array();
     for (const auto& [name, consumer] : consumers_) {
+        if (!query.streams) break;
         json info = consumer->info();
         out.consumers.push_back({name, info["num_pending"].get<uint64_t>(), info["num_ack_pending"].get<uint64_t>(),
                                  info["num_redelivered"].get<uint64_t>(), info["num_waiting"].get<uint64_t>(),
@@ -1406,7 +1412,12 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
         reply_error(msg.reply, kType, *refused);
         return;
     }
-    if (config_.max_consumers > 0 && static_cast<int64_t>(consumers_.size()) >= config_.max_consumers) {
+    // The stream's limit, or the account's when that is tighter.
+    int64_t max_consumers = config_.max_consumers;
+    if (int64_t account = js_.limits().max_consumers; max_consumers <= 0 || (account > 0 && account < max_consumers)) {
+        max_consumers = account;
+    }
+    if (max_consumers > 0 && static_cast<int64_t>(consumers_.size()) >= max_consumers) {
         reply_error(msg.reply, kType, pjs::MaximumConsumersLimit());
         return;
     }

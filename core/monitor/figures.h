@@ -62,6 +62,7 @@ struct ConnFigures {
 
 // One stream as /jsz shows it, and its figures for /metrics.
 struct StreamFigures {
+    std::string account;
     std::string name;
     uint64_t messages = 0;
     uint64_t bytes = 0;

@@ -115,13 +115,14 @@ ojson js_config(const Server& server) {
     return config;
 }
 
-ojson js_stats(const Server& server) {
-    Server::JsUsage usage = server.js_usage();
+// JetStream's usage: the server's, or with a name one account's.
+ojson js_stats(const Server& server, std::string_view account = {}) {
+    Server::JsUsage usage = server.js_usage(account);
     return {{"memory", usage.memory_bytes},
             {"storage", usage.file_bytes},
             {"reserved_memory", 0},
             {"reserved_storage", 0},
-            {"accounts", 1},
+            {"accounts", server.js_accounts().size()},
             {"ha_assets", 0},
             {"api", {{"total", usage.api_total}, {"errors", usage.api_errors}}}};
 }
@@ -592,32 +593,48 @@ Response Monitor::jsz(const Params& params) {
     out["consumers"] = totals.consumers;
     out["messages"] = totals.messages;
     out["bytes"] = totals.bytes;
-    // One account, $G: listed when asked for (and within offset/limit), or named.
-    bool listed = account == "$G" || (want_accounts && *offset <= 0);
-    if (listed) {
-        ojson detail = {{"name", "$G"}, {"id", "$G"}};
-        detail.update(stats);
+    // Each account with JetStream: listed when asked for (within offset/limit), or named.
+    // As nats-server: a named account alone if it has JetStream, else (when asked) every
+    // account by name from the offset, at most the limit.
+    std::vector<std::string> listed;
+    for (const Server::JsAccount& one : server_.js_accounts()) listed.push_back(one.name);
+    std::sort(listed.begin(), listed.end());
+    if (std::find(listed.begin(), listed.end(), account) != listed.end()) {
+        listed = {account};
+    } else if (!want_accounts) {
+        listed.clear();
+    } else {
+        listed.erase(listed.begin(), listed.begin() + std::min<size_t>(std::max(*offset, 0), listed.size()));
+        if (*limit > 0 && listed.size() > static_cast<size_t>(*limit)) listed.resize(*limit);
+    }
+    ojson account_details = ojson::array();
+    for (const std::string& name : listed) {
+        ojson detail = {{"name", name}, {"id", name}};
+        detail.update(js_stats(server_, name));
         detail["reserved_memory"] = UINT64_MAX;
         detail["reserved_storage"] = UINT64_MAX;
         detail["accounts"] = 0;
         if (want_streams) {
             std::vector<const StreamFigures*> list;
             for (const ShardFigures& shard : shards) {
-                for (const StreamFigures& stream : shard.streams) list.push_back(&stream);
+                for (const StreamFigures& stream : shard.streams) {
+                    if (stream.account == name) list.push_back(&stream);
+                }
             }
             std::sort(list.begin(), list.end(),
                       [](const StreamFigures* a, const StreamFigures* b) { return a->name < b->name; });
             ojson details = ojson::array();
             for (const StreamFigures* stream : list) {
-                ojson one = ojson::parse(stream->detail.dump());
+                ojson row = ojson::parse(stream->detail.dump());
                 // One server: it leads every stream, as nats-server reports it outside a cluster.
-                one["cluster"] = {{"leader", server_.options_snapshot().server_name}};
-                details.push_back(std::move(one));
+                row["cluster"] = {{"leader", server_.options_snapshot().server_name}};
+                details.push_back(std::move(row));
             }
             if (!details.empty()) detail["stream_detail"] = std::move(details);
         }
-        out["account_details"] = ojson::array({std::move(detail)});
+        account_details.push_back(std::move(detail));
     }
+    if (!account_details.empty()) out["account_details"] = std::move(account_details);
     return json_response(out);
 }
 
@@ -661,7 +678,8 @@ Response Monitor::accountz(const Params& params) {
                              {"is_system", account == "$SYS"},
                              {"expired", false},
                              {"complete", true},
-                             {"jetstream_enabled", account == "$G" && options.jetstream},
+                             {"jetstream_enabled", std::any_of(server_.js_accounts().begin(), server_.js_accounts().end(),
+                                                               [&](const Server::JsAccount& one) { return one.name == account; })},
                              {"leafnode_connections", 0},
                              {"client_connections", 0},
                              {"subscriptions", 0},
@@ -861,7 +879,9 @@ Response Monitor::metrics() {
     std::vector<Row> rows;
     for (const ShardFigures& shard : shards) {
         for (const StreamFigures& stream : shard.streams) {
-            rows.push_back({"stream=" + quoted(stream.name) + ",shard=\"" + std::to_string(shard.shard) + "\"", &stream});
+            rows.push_back({"account=" + quoted(stream.account) + ",stream=" + quoted(stream.name) + ",shard=\"" +
+                                std::to_string(shard.shard) + "\"",
+                            &stream});
         }
     }
     std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.labels < b.labels; });

@@ -52,11 +52,9 @@ std::string write_ports_file(const ringtail::config::Options& options, const std
     return path;
 }
 
-// Whether the options ask for something this version cannot do. JetStream is not yet per
-// account: with accounts, nats-server gives it only to those whose config enables it.
+// Whether the options ask for something this version cannot do.
 bool unsupported(const ringtail::config::Options& options) {
-    return !options.unsupported_flags.empty() || !options.unsupported_features.empty() ||
-           (options.jetstream && !options.accounts.empty());
+    return !options.unsupported_flags.empty() || !options.unsupported_features.empty();
 }
 
 // "not supported by this ringtail version: --tls cluster ..." for what the options asked for.
@@ -64,7 +62,6 @@ std::string unsupported_text(const ringtail::config::Options& options) {
     std::string text = "not supported by this ringtail version:";
     for (const auto& item : options.unsupported_flags) text += " " + item;
     for (const auto& item : options.unsupported_features) text += " " + item;
-    if (options.jetstream && !options.accounts.empty()) text += " jetstream with accounts";
     return text;
 }
 

@@ -1,5 +1,6 @@
 #include "core/server/reload.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -89,6 +90,14 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     if (refused && (now.stream_exports != fresh.stream_exports || now.stream_imports != fresh.stream_imports ||
                     now.service_exports != fresh.service_exports || now.service_imports != fresh.service_imports)) {
         refused = fail(Errc::kUnsupported, "config reload not supported for account exports and imports");
+    }
+    // Each account's JetStream is fixed at start, and keeps the number routing knows its account by.
+    if (refused && (now.account_jetstream != fresh.account_jetstream ||
+                    std::any_of(now.account_jetstream.begin(), now.account_jetstream.end(),
+                                [&](const config::AccountJetStream& js) {
+                                    return config::account_id(now, js.account) != config::account_id(fresh, js.account);
+                                }))) {
+        refused = fail(Errc::kUnsupported, "config reload not supported for account jetstream");
     }
     if (refused && now.mappings != fresh.mappings) {
         refused = fail(Errc::kUnsupported, "config reload not supported for subject mappings");

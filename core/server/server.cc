@@ -131,10 +131,16 @@ void Server::close_clients(uint32_t shard, size_t count) {
     target->post([target, count] { target->close_clients(count); });
 }
 
-Server::JsUsage Server::js_usage() const {
-    if (!js_counters_) return {};
-    return {js_counters_->memory_bytes(), js_counters_->file_bytes(), js_counters_->api_total(),
-            js_counters_->api_errors()};
+Server::JsUsage Server::js_usage(std::string_view account) const {
+    JsUsage usage;
+    for (const JsAccount& one : js_accounts_) {
+        if (!account.empty() && one.name != account) continue;
+        usage.memory_bytes += one.counters->memory_bytes();
+        usage.file_bytes += one.counters->file_bytes();
+        usage.api_total += one.counters->api_total();
+        usage.api_errors += one.counters->api_errors();
+    }
+    return usage;
 }
 
 Server::~Server() {
@@ -255,8 +261,16 @@ Result<void, Error> Server::start_jetstream() {
         const char* temp = std::getenv("TMPDIR");
         js_store_dir_ = std::string(temp != nullptr && *temp != '\0' ? temp : "/tmp") + "/nats";
     }
+    // Without accounts the global account has JetStream; with them, those whose config enables it.
+    if (options_.accounts.empty()) {
+        js_accounts_.push_back({"$G", {}, nullptr});
+    } else {
+        for (const config::AccountJetStream& limits : options_.account_jetstream) {
+            js_accounts_.push_back({limits.account, limits, nullptr});
+        }
+    }
     std::error_code ec;
-    std::filesystem::create_directories(js::streams_dir(js_store_dir_), ec);
+    std::filesystem::create_directories(js_store_dir_ + "/jetstream", ec);
     if (ec) return fail(Errc::kIo, "JetStream store directory " + js_store_dir_ + ": " + ec.message());
     // Two servers writing one store corrupt it: the directory is locked for as long as this
     // process lives (the kernel drops the lock however it ends).
@@ -269,26 +283,52 @@ Result<void, Error> Server::start_jetstream() {
         }
         return fail_errno(errno, "locking JetStream store directory " + locked);
     }
-    auto catalogue = std::make_unique<js::Catalogue>();
-    if (auto loaded = js::load_catalogue(js_store_dir_, shard_count_, *catalogue); !loaded) {
-        return fail(loaded.error().code, "JetStream: " + loaded.error().text);
+    std::vector<const js::Counters*> every_account;
+    for (JsAccount& account : js_accounts_) {
+        account.counters = std::make_unique<js::Counters>(shard_count_);
+        every_account.push_back(account.counters.get());
     }
-    // Each shard opens the streams placed on it; shard 0 keeps the catalogue. Handed over
-    // before the threads start, so nothing here is shared afterwards.
-    js_counters_ = std::make_unique<js::Counters>(shard_count_);
-    for (uint32_t i = 0; i < shard_count_; ++i) {
-        js_setups_[i].options = &options_;
-        js_setups_[i].store_dir = js_store_dir_;
-        js_setups_[i].counters = js_counters_.get();
-    }
-    for (const auto& [name, entry] : catalogue->streams) {
-        if (!entry.unavailable.empty()) {
-            log_error("Stream '" + name + "' is unavailable, its files are kept as they are: " + entry.unavailable);
-            continue;
+    // Each shard opens the streams placed on it; shard 0 keeps each account's catalogue. Handed
+    // over before the threads start, so nothing here is shared afterwards.
+    for (const JsAccount& account : js_accounts_) {
+        std::filesystem::create_directories(js::streams_dir(js_store_dir_, account.name), ec);
+        if (ec) return fail(Errc::kIo, "JetStream store directory " + js_store_dir_ + ": " + ec.message());
+        auto catalogue = std::make_unique<js::Catalogue>();
+        if (auto loaded = js::load_catalogue(js_store_dir_, account.name, shard_count_, *catalogue); !loaded) {
+            return fail(loaded.error().code, "JetStream: " + loaded.error().text);
         }
-        js_setups_[entry.owner].owned.push_back({entry.config, entry.created_ns});
+        for (uint32_t i = 0; i < shard_count_; ++i) {
+            js::ShardSetup& setup = js_setups_[i].emplace_back();
+            setup.options = &options_;
+            setup.store_dir = js_store_dir_;
+            setup.account = config::account_id(options_, account.name);
+            setup.account_name = account.name;
+            setup.limits = account.limits;
+            setup.counters = account.counters.get();
+            setup.every_account = every_account;
+        }
+        for (const auto& [name, entry] : catalogue->streams) {
+            if (!entry.unavailable.empty()) {
+                log_error("Stream '" + name + "' is unavailable, its files are kept as they are: " + entry.unavailable);
+                continue;
+            }
+            js_setups_[entry.owner].back().owned.push_back({entry.config, entry.created_ns});
+        }
+        js_setups_[0].back().catalogue = std::move(catalogue);
     }
-    js_setups_[0].catalogue = std::move(catalogue);
+    // The accounts without JetStream get its API's answer that they have none (on shard 0).
+    std::vector<std::string> without{"$G"};
+    if (!options_.accounts.empty()) without.insert(without.end(), options_.accounts.begin(), options_.accounts.end());
+    for (const std::string& name : without) {
+        bool has = std::any_of(js_accounts_.begin(), js_accounts_.end(), [&](const JsAccount& one) { return one.name == name; });
+        if (has) continue;
+        js::ShardSetup& setup = js_setups_[0].emplace_back();
+        setup.options = &options_;
+        setup.account = config::account_id(options_, name);
+        setup.account_name = name;
+        setup.enabled = false;
+        setup.catalogue = std::make_unique<js::Catalogue>();
+    }
     log_info("Starting JetStream");
     log_info("---------------- JETSTREAM ----------------");
     log_info("  Max Memory:      " + (options_.max_memory_store_bytes >= 0

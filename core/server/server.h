@@ -73,7 +73,8 @@ public:
     std::vector<monitor::ShardFigures> gather(const monitor::Query& query, std::chrono::milliseconds timeout) const;
     int64_t start_ns() const { return start_ns_; }
     int64_t config_load_ns() const { return config_load_ns_.load(std::memory_order_relaxed); }
-    // JetStream (with -js): where the store is, and what the account uses.
+    // JetStream (with -js): where the store is, the accounts that have it, and what they use
+    // (one account's, or with an empty name every account's).
     const std::string& store_dir() const { return js_store_dir_; }
     struct JsUsage {
         int64_t memory_bytes = 0;
@@ -81,7 +82,13 @@ public:
         uint64_t api_total = 0;
         uint64_t api_errors = 0;
     };
-    JsUsage js_usage() const;
+    JsUsage js_usage(std::string_view account = {}) const;
+    struct JsAccount {
+        std::string name;
+        config::AccountJetStream limits;
+        std::unique_ptr<js::Counters> counters;
+    };
+    const std::vector<JsAccount>& js_accounts() const { return js_accounts_; }
 
     // ---- used by shards at start ----
     // Each shard publishes its io_uring fd (-1 if it has none) once, then waits until every
@@ -122,8 +129,8 @@ private:
     // JetStream (-js): what each shard starts with, handed over when its thread starts.
     std::string js_store_dir_;
     int js_store_lock_fd_ = -1;  // flock'd: one server per store directory
-    std::unique_ptr<js::Counters> js_counters_;
-    std::vector<js::ShardSetup> js_setups_;
+    std::vector<JsAccount> js_accounts_;  // fixed at start
+    std::vector<std::vector<js::ShardSetup>> js_setups_;  // by shard, one per account in js_accounts_
 };
 
 }  // namespace ringtail::core

@@ -143,14 +143,59 @@ const std::vector<ImportedStream>& Shard::stream_imports(uint32_t account) const
     return account < stream_imports_.size() ? stream_imports_[account] : kNone;
 }
 
-Result<void, Error> Shard::run(js::ShardSetup js_setup) {
-    Result<void, Error> started = start(js_setup);
+// js::Host for one account's JetStream: the shard's routing, with every subscription, message
+// and record it makes put in that account.
+class Shard::JsAccountHost final : public js::Host {
+public:
+    JsAccountHost(Shard& shard, uint32_t account) : shard_(shard), account_(account) {}
+
+    uint32_t shard_index() const override { return shard_.index_; }
+    uint32_t shard_count() const override { return shard_.mesh_.shards(); }
+    void subscribe(Subscription& sub) override {
+        sub.account = account_;
+        shard_.subscribe(sub);
+    }
+    void unsubscribe(Subscription& sub) override { shard_.unsubscribe(sub); }
+    bool has_interest(std::string_view subject) override { return shard_.switch_.has_interest(account_, subject); }
+    uint64_t interest_seq_sent() const override { return shard_.mesh_.interest_seq_sent(); }
+    bool interest_applied(uint64_t seq) const override { return shard_.mesh_.interest_applied(seq); }
+    bool publish(const MsgView& msg) override {
+        MsgView in_account = msg;
+        in_account.account = account_;
+        return shard_.switch_.publish(in_account, nullptr) != Routed::kFull;
+    }
+    void send_to_shard(uint32_t target, const MsgView& msg) override {
+        MsgView in_account = msg;
+        in_account.account = account_;
+        shard_.mesh_.send_js(target, in_account);
+    }
+    bool records_waiting(uint32_t target) const override { return shard_.mesh_.control_waiting(target); }
+    void drain_inbound() override { shard_.drain_inbound(); }
+    io::Loop& loop() override { return shard_.loop_; }
+
+private:
+    Shard& shard_;
+    const uint32_t account_;
+};
+
+void Shard::on_js_record(const MsgView& msg) {
+    if (msg.account < js_by_account_.size() && js_by_account_[msg.account] != nullptr) {
+        js_by_account_[msg.account]->on_js_record(msg);
+    }
+}
+
+bool Shard::js_busy() const {
+    return std::any_of(js_.begin(), js_.end(), [](const JsAccount& account) { return account.js->busy(); });
+}
+
+Result<void, Error> Shard::run(std::vector<js::ShardSetup> js_setups) {
+    Result<void, Error> started = start(js_setups);
     server_.report_started(index_, started);
     if (!started) return started;
 
     Result<void, Error> ended;
     while (true) {
-        if (auto ok = loop_.run_once(!(js_ && js_->busy())); !ok) {
+        if (auto ok = loop_.run_once(!js_busy()); !ok) {
             ended = ok;
             break;
         }
@@ -164,7 +209,8 @@ Result<void, Error> Shard::run(js::ShardSetup js_setup) {
             if (written && (closed || io::Clock::now() > stop_deadline_)) break;
         }
     }
-    js_.reset();
+    js_by_account_.clear();
+    js_.clear();
     disk_.reset();
     loop_.cancel(tick_);
     // Connections the grace period did not see out: their peers learn now; the objects go
@@ -175,7 +221,7 @@ Result<void, Error> Shard::run(js::ShardSetup js_setup) {
     return ended;
 }
 
-Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
+Result<void, Error> Shard::start(std::vector<js::ShardSetup>& js_setups) {
     auto failed = [&](const Error& error) {
         return fail(error.code, "shard " + std::to_string(index_) + ": " + error.text);
     };
@@ -192,7 +238,6 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
     if (auto inbox = inbox_.start(); !inbox) return failed(inbox.error());
     Result<void, Error> opened = buffers_.init(loop_.raw(), kRecvBufferGroup, kRecvBufferCount, kRecvBufferBytes,
                                                    kRecvBuffersFirst);
-    js_setup.options = &options_;
     if (index_ == 0 && !options_.service_imports.empty()) {
         services_ = std::make_unique<ServiceImports>(options_);
         services_->start([this](Subscription& sub) { subscribe(sub); });
@@ -203,9 +248,16 @@ Result<void, Error> Shard::start(js::ShardSetup& js_setup) {
             opened = disk_->init();
             if (opened) disk_->set_sync_interval(options_.sync_interval);
         }
-        if (opened) {
-            js_ = std::make_unique<js::JetStream>(static_cast<js::Host&>(*this), *disk_, std::move(js_setup));
-            opened = js_->start();
+        for (js::ShardSetup& setup : js_setups) {
+            if (!opened) break;
+            setup.options = &options_;
+            const uint32_t id = setup.account;
+            JsAccount& account = js_.emplace_back();
+            account.host = std::make_unique<JsAccountHost>(*this, id);
+            account.js = std::make_unique<js::JetStream>(*account.host, *disk_, std::move(setup));
+            if (js_by_account_.size() <= id) js_by_account_.resize(id + 1);
+            js_by_account_[id] = account.js.get();
+            opened = account.js->start();
         }
     }
     if (options_.jetstream || !options_.service_imports.empty()) {
@@ -230,7 +282,7 @@ void Shard::turn() {
     drain_inbound();
     resume_waiting();
     process_closes();
-    if (js_) js_->run_turn();
+    for (JsAccount& account : js_) account.js->run_turn();
     if (services_ && !services_->idle()) {
         services_->flush([this](const MsgView& msg) {
             // The exporting account's (or, for a response, the requester's) mappings apply, as
@@ -401,9 +453,6 @@ void Shard::verify_password(ClientConn& conn, std::string hash, std::string pass
                   });
 }
 
-bool Shard::publish(const MsgView& msg) { return switch_.publish(msg, nullptr) != Routed::kFull; }
-
-void Shard::drain_inbound() { switch_.drain(js_.get()); }
 
 void Shard::ring(uint32_t shard) {
     io_uring_sqe* sqe = loop_.sqe(io::Loop::kNoHandler);
@@ -444,7 +493,7 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
     out.ring_full_waits = mesh_.full_waits();
     out.ring_capacity_bytes = mesh_.ring_capacity_bytes();
     for (uint32_t peer = 0; peer < mesh_.shards(); ++peer) out.ring_bytes_out.push_back(mesh_.bytes_waiting(peer));
-    if (js_) js_->figures(query, out);
+    for (const JsAccount& account : js_) account.js->figures(query, out);
     if (disk_) {
         const io::DirectDisk::WriteLatency& latency = disk_->write_latency();
         out.write_bounds_us.assign(io::DirectDisk::kLatencyBoundsUs.begin(), io::DirectDisk::kLatencyBoundsUs.end());

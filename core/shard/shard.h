@@ -40,7 +40,7 @@ struct ShardSetup;
 // its turn, then flush: the mesh's rings (one doorbell per peer) and one send per connection
 // with output. The parts it runs each own their state: routing in Switch/Mesh, a connection's
 // in ClientConn, streams in JetStream; the shard only schedules them.
-class Shard final : private io::CompletionHandler, private ConnHost, private Doorbell, private js::Host {
+class Shard final : private io::CompletionHandler, private ConnHost, private Doorbell, private JsRecordHandler {
 public:
     Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links);
     ~Shard();
@@ -48,7 +48,8 @@ public:
     Shard& operator=(const Shard&) = delete;
 
     // The thread body. Returns an error if the shard could not start or its loop failed.
-    [[nodiscard]] Result<void, Error> run(js::ShardSetup js_setup);
+    // `js_setups`: one per account with JetStream (none without -js).
+    [[nodiscard]] Result<void, Error> run(std::vector<js::ShardSetup> js_setups);
 
     uint32_t index() const { return index_; }
     int ring_fd() const { return loop_.fd(); }
@@ -79,7 +80,7 @@ private:
         uint32_t generation = 0;
     };
 
-    Result<void, Error> start(js::ShardSetup& js_setup);
+    Result<void, Error> start(std::vector<js::ShardSetup>& js_setups);
     void turn();
     void begin_stop();
 
@@ -123,15 +124,10 @@ private:
     // Doorbell: IORING_OP_MSG_RING into the other shard's ring.
     void ring(uint32_t shard) override;
 
-    // js::Host
-    uint32_t shard_index() const override { return index_; }
-    uint32_t shard_count() const override { return mesh_.shards(); }
-    bool publish(const MsgView& msg) override;
-    void send_to_shard(uint32_t target, const MsgView& msg) override { mesh_.send_js(target, msg); }
-    bool records_waiting(uint32_t target) const override { return mesh_.control_waiting(target); }
-    bool has_interest(std::string_view subject) override { return switch_.has_interest(kGlobalAccount, subject); }
-    void drain_inbound() override;
-    io::Loop& loop() override { return loop_; }
+    // JsRecordHandler: a record for the JetStream of the account it names.
+    void on_js_record(const MsgView& msg) override;
+    void drain_inbound() { switch_.drain(this); }
+    bool js_busy() const;
 
     void resume_waiting();
     void process_closes();
@@ -199,7 +195,15 @@ private:
     // JetStream (with -js): the file disk on this shard's ring, and the streams this shard owns.
     std::unique_ptr<io::DirectDisk> disk_;
     uint64_t sync_failures_logged_ = 0;
-    std::unique_ptr<js::JetStream> js_;
+    // One JetStream per account that has it, each with the Host that keeps what it does in
+    // that account's subject space; by account id for the records other shards send.
+    class JsAccountHost;
+    struct JsAccount {
+        std::unique_ptr<JsAccountHost> host;
+        std::unique_ptr<js::JetStream> js;
+    };
+    std::vector<JsAccount> js_;
+    std::vector<js::JetStream*> js_by_account_;
 };
 
 }  // namespace ringtail::core

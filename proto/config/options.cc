@@ -299,6 +299,7 @@ class OptionsLoader {
     std::optional<std::vector<std::string>> parse_subjects(const MapEntry& entry);
     std::optional<ResponsePermission> parse_allow_responses(const MapEntry& entry);
     void apply_jetstream(const MapEntry& entry);
+    void parse_account_jetstream(const std::string& account, const MapEntry& entry);
     void apply_sync_interval(const MapEntry& entry);
     std::optional<int64_t> get_storage_size(const MapEntry& entry, std::string_view name);
     void set_store_dir(const MapEntry& entry);
@@ -639,7 +640,9 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
                 parse_imports(account.key, field);
             } else if (key == "mappings" || key == "maps") {
                 parse_mappings(account.key, field);
-            } else if (key == "nkey" || key == "jetstream" || key == "limits") {
+            } else if (key == "jetstream") {
+                parse_account_jetstream(account.key, field);
+            } else if (key == "nkey" || key == "limits") {
                 unsupported("accounts." + key);
             } else if (!field.used_as_variable) {
                 error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
@@ -1458,6 +1461,70 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
         }
     }
     opts_.jetstream = enable;
+}
+
+// parseJetStreamForAccount: `jetstream: true`, `enabled`, or a map of limits (sizes as integers).
+void OptionsLoader::parse_account_jetstream(const std::string& account, const MapEntry& entry) {
+    const Value& value = entry.value;
+    AccountJetStream limits;
+    limits.account = account;
+    bool enable = false;
+    if (value.kind == ValueKind::kBool) {
+        enable = value.boolean;
+    } else if (value.kind == ValueKind::kString) {
+        std::string word = absl::AsciiStrToLower(value.text);
+        if (word == "enabled" || word == "enable") {
+            enable = true;
+        } else if (word != "disabled" && word != "disable") {
+            error(entry.key_pos,
+                  absl::StrCat("Expected 'enabled' or 'disabled' for string value, got '", value.text, "'"));
+            return;
+        }
+    } else if (value.kind == ValueKind::kMap) {
+        enable = true;
+        for (const MapEntry& field : value.map) {
+            const std::string key = absl::AsciiStrToLower(field.key);
+            auto size = [&](int64_t& out) {
+                if (field.value.kind != ValueKind::kInteger) {
+                    error(field.key_pos, absl::StrCat("Expected a parseable size for \"", field.key, "\", got ",
+                                                      describe(field.value)));
+                    return;
+                }
+                out = field.value.integer;
+            };
+            if (key == "max_memory" || key == "max_mem" || key == "mem" || key == "memory") {
+                size(limits.max_memory);
+            } else if (key == "max_store" || key == "max_file" || key == "max_disk" || key == "store" ||
+                       key == "disk") {
+                size(limits.max_store);
+            } else if (key == "max_streams" || key == "streams") {
+                size(limits.max_streams);
+            } else if (key == "max_consumers" || key == "consumers") {
+                size(limits.max_consumers);
+            } else if (key == "max_bytes_required" || key == "max_stream_bytes" || key == "max_bytes") {
+                if (field.value.kind != ValueKind::kBool) {
+                    error(field.key_pos, absl::StrCat("Expected a parseable bool for \"", field.key, "\", got ",
+                                                      describe(field.value)));
+                    continue;
+                }
+                limits.max_bytes_required = field.value.boolean;
+            } else if (key == "mem_max_stream_bytes" || key == "memory_max_stream_bytes") {
+                size(limits.memory_max_stream_bytes);
+            } else if (key == "disk_max_stream_bytes" || key == "store_max_stream_bytes") {
+                size(limits.store_max_stream_bytes);
+            } else if (key == "max_ack_pending") {
+                unsupported("accounts.jetstream.max_ack_pending");
+            } else if (!field.used_as_variable) {
+                error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
+            }
+        }
+    } else {
+        error(entry.key_pos,
+              absl::StrCat("Expected map, bool or string to define JetStream, got ", describe(value)));
+        return;
+    }
+    std::erase_if(opts_.account_jetstream, [&](const AccountJetStream& js) { return js.account == account; });
+    if (enable) opts_.account_jetstream.push_back(std::move(limits));
 }
 
 absl::Status load_tree(const absl::StatusOr<Value>& tree, const std::string& source, Options& opts,

@@ -105,6 +105,20 @@ struct SubjectMapping {
     bool operator==(const SubjectMapping&) const = default;
 };
 
+// accounts { NAME: { jetstream: ... } }: an account with JetStream and its limits (-1: none),
+// nats-server's JetStreamAccountLimits.
+struct AccountJetStream {
+    std::string account;
+    int64_t max_memory = -1;
+    int64_t max_store = -1;
+    int64_t max_streams = -1;
+    int64_t max_consumers = -1;
+    bool max_bytes_required = false;        // every stream must set max_bytes
+    int64_t memory_max_stream_bytes = -1;   // the largest max_bytes a memory stream may set
+    int64_t store_max_stream_bytes = -1;    // and a file stream
+    bool operator==(const AccountJetStream&) const = default;
+};
+
 // Everything a user can set on the command line or in a config file, with nats-server's
 // defaults (server/const.go, server/opts.go). Plain data: the server reads it at start.
 struct Options {
@@ -146,6 +160,10 @@ struct Options {
     std::vector<ServiceExport> service_exports;
     std::vector<ServiceImport> service_imports;
     std::vector<SubjectMapping> mappings;  // in the config's order: the first that matches applies
+    // Accounts whose config enables JetStream, in the config's order. With accounts
+    // configured, only these have JetStream (and only when the server has it); without, the
+    // global account has it.
+    std::vector<AccountJetStream> account_jetstream;
     std::string no_auth_user;  // the user a client that sends no credentials is
     // Whether clients must authenticate: a user, a token or a users list is configured.
     bool auth_required() const { return !user.empty() || !token.empty() || !users.empty(); }

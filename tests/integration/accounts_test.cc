@@ -492,12 +492,5 @@ TEST(Accounts, ABadAccountsBlockIsAConfigError) {
     }
 }
 
-TEST(Accounts, JetStreamWithAccountsIsRefusedNotRunForTheWrongAccount) {
-    if (!testing_ringtail()) GTEST_SKIP() << "nats-server runs JetStream only for accounts whose config enables it";
-    TempFile config(".conf", kAccountsConfig);
-    auto server = ServerProcess::start_under_test({"-c", config.path(), "-js"});
-    ASSERT_EQ(server, nullptr);
-}
-
 }  // namespace
 }  // namespace ringtail::test

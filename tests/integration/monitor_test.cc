@@ -435,6 +435,47 @@ accounts {
     EXPECT_EQ(listed, (std::vector<std::string>{"A", "B"}));
 }
 
+TEST(Monitor, JszAndAccountzShowJetStreamPerAccount) {
+    StoreDir store;
+    TempFile config(".conf", R"(
+accounts {
+  A: { jetstream: enabled, users: [ { user: a, password: a } ] }
+  B: { jetstream: enabled, users: [ { user: b, password: b } ] }
+  C: { users: [ { user: c, password: c } ] }
+}
+)");
+    auto server = start_monitored({"-js", "-sd", store.path(), "-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    for (const char* user : {"a", "b"}) {
+        OptionsPtr options = make_options(server->url());
+        natsOptions_SetUserInfo(options.get(), user, user);
+        ConnectionPtr nc = connect_with(options.get());
+        ASSERT_NE(nc, nullptr);
+        std::string name = std::string("S_") + user;
+        json created = api_request(nc.get(), "$JS.API.STREAM.CREATE." + name,
+                                   R"({"name":")" + name + R"(","subjects":["s"]})");
+        ASSERT_FALSE(created.contains("error")) << created;
+    }
+    json jsz = get_json(port, "/jsz?accounts=true&streams=true");
+    EXPECT_EQ(jsz["streams"], 2);
+    EXPECT_EQ(jsz["accounts"], 2);
+    ASSERT_EQ(jsz["account_details"].size(), 2u);
+    std::vector<std::pair<std::string, std::string>> listed;
+    for (const json& account : jsz["account_details"]) {
+        ASSERT_EQ(account["stream_detail"].size(), 1u) << account;
+        listed.emplace_back(account["name"], account["stream_detail"][0]["name"]);
+    }
+    std::sort(listed.begin(), listed.end());
+    EXPECT_EQ(listed, (std::vector<std::pair<std::string, std::string>>{{"A", "S_a"}, {"B", "S_b"}}));
+    json only_b = get_json(port, "/jsz?acc=B&streams=true");
+    ASSERT_EQ(only_b["account_details"].size(), 1u);
+    EXPECT_EQ(only_b["account_details"][0]["name"], "B");
+    EXPECT_EQ(get_json(port, "/accountz?acc=A")["account_detail"]["jetstream_enabled"], true);
+    EXPECT_EQ(get_json(port, "/accountz?acc=C")["account_detail"]["jetstream_enabled"], false);
+    EXPECT_EQ(get_json(port, "/accountz?acc=$G")["account_detail"]["jetstream_enabled"], false);
+}
+
 TEST(Monitor, IndexJsonpAndBasePath) {
     TempFile conf(".conf", "http_base_path: \"/mon\"\n");
     auto server = start_monitored({"-c", conf.path()});
@@ -659,7 +700,7 @@ TEST_F(RingtailMonitor, MetricsInPrometheusTextFormat) {
     for (const char* line : {"# TYPE ringtail_connections gauge", "ringtail_connections{shard=\"0\"}",
                              "ringtail_connections{shard=\"1\"}", "ringtail_shards 2",
                              "ringtail_ring_bytes{from=\"0\",to=\"1\"}", "ringtail_loop_turns_total{shard=\"1\"}",
-                             "ringtail_stream_messages{stream=\"M\"", "ringtail_jetstream_api_requests_total",
+                             "ringtail_stream_messages{account=\"$G\",stream=\"M\"", "ringtail_jetstream_api_requests_total",
                              "# TYPE ringtail_store_write_seconds histogram",
                              "ringtail_store_write_seconds_bucket{shard=\"0\",le=\"+Inf\"}",
                              "ringtail_store_write_seconds_count{shard=\"1\"}"}) {

@@ -56,5 +56,25 @@ TEST(Reload, FixedOptionsAreRefusedWithNatsServersError) {
               "config reload not supported for jetstream max memory and max store");
 }
 
+TEST(Reload, AnAccountsJetStreamStaysAsItStarted) {
+    Options now;
+    now.accounts = {"A", "B"};
+    now.account_jetstream = {{.account = "B"}};
+    Options fresh = now;
+    fresh.account_jetstream[0].max_streams = 3;
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for account jetstream");
+    fresh = now;
+    fresh.account_jetstream.clear();
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for account jetstream");
+    // B would be known by another number.
+    fresh = now;
+    fresh.accounts = {"B", "A"};
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for account jetstream");
+    // A new account after the others leaves B where it is.
+    fresh = now;
+    fresh.accounts = {"A", "B", "C"};
+    EXPECT_TRUE(plan_reload(now, fresh));
+}
+
 }  // namespace
 }  // namespace ringtail::core

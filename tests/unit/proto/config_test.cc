@@ -1417,7 +1417,7 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     LoadResult result = load(
         "cluster { listen: 0.0.0.0:6222 }\n"
         "tls { cert_file: a }\n"
-        "accounts { A { jetstream: {} } }\n"
+        "accounts { A { nkey: {} } }\n"
         "websocket { port: 8080 }\n"
         "leafnodes { port: 7422 }\n"
         "no_header_support: true\n"
@@ -1425,7 +1425,7 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     ASSERT_TRUE(result.status.ok()) << result.status;
     EXPECT_TRUE(result.warnings.empty());
     EXPECT_EQ(result.opts.unsupported_features,
-              (std::vector<std::string>{"cluster", "tls", "accounts.jetstream", "websocket", "leafnodes",
+              (std::vector<std::string>{"cluster", "tls", "accounts.nkey", "websocket", "leafnodes",
                                         "no_header_support"}));
     EXPECT_TRUE(load_ok("no_header_support: false").unsupported_features.empty());
 }
@@ -1768,12 +1768,46 @@ TEST(ConfigOptions, BadAccountsAreRefusedAsNatsServerRefusesThem) {
     EXPECT_EQ(load_error("authorization { token: t }\naccounts { A: { users: [ {user: u, password: q} ] } }"),
               "<string>:2:17: Can not have a token and accounts");
     EXPECT_EQ(load_error("accounts { A: { colour: red } }"), "<string>:1:17: unknown field \"colour\"");
-    for (const char* key : {"jetstream", "limits", "nkey"}) {
+    for (const char* key : {"limits", "nkey"}) {
         Options opts = load_ok(std::string("accounts { A: { ") + key + ": {} } }");
         EXPECT_EQ(opts.unsupported_features, (std::vector<std::string>{std::string("accounts.") + key}));
     }
     // no_auth_user may name an account's user.
     EXPECT_EQ(load_ok("accounts { A: { users: [ {user: u, password: p} ] } }\nno_auth_user: u").no_auth_user, "u");
+}
+
+TEST(ConfigOptions, AnAccountsJetStreamIsEnabledWithItsLimits) {
+    Options opts = load_ok(
+        "accounts {\n"
+        "  A: { jetstream: enabled }\n"
+        "  B: { jetstream: { max_mem: 1M, max_file: 2G, max_streams: 3, consumers: 4, max_bytes_required: true,\n"
+        "                    mem_max_stream_bytes: 5, store_max_stream_bytes: 6 } }\n"
+        "  C: { jetstream: disabled }\n"
+        "  D: { jetstream: false }\n"
+        "  E: { jetstream: true }\n"
+        "  F: {}\n"
+        "}\n");
+    ASSERT_EQ(opts.account_jetstream.size(), 3u);
+    EXPECT_EQ(opts.account_jetstream[0], (AccountJetStream{.account = "A"}));
+    EXPECT_EQ(opts.account_jetstream[1], (AccountJetStream{.account = "B",
+                                                           .max_memory = 1'000'000,  // as nats-server reads 1M and 2G
+                                                           .max_store = 2'000'000'000,
+                                                           .max_streams = 3,
+                                                           .max_consumers = 4,
+                                                           .max_bytes_required = true,
+                                                           .memory_max_stream_bytes = 5,
+                                                           .store_max_stream_bytes = 6}));
+    EXPECT_EQ(opts.account_jetstream[2].account, "E");
+    EXPECT_TRUE(opts.unsupported_features.empty());
+    EXPECT_EQ(load_ok("accounts { A: { jetstream: { max_ack_pending: 10 } } }").unsupported_features,
+              (std::vector<std::string>{"accounts.jetstream.max_ack_pending"}));
+    EXPECT_EQ(load_error("accounts { A: { jetstream: maybe } }"),
+              "<string>:1:17: Expected 'enabled' or 'disabled' for string value, got 'maybe'");
+    EXPECT_EQ(load_error("accounts { A: { jetstream: { max_mem: \"1G\" } } }"),
+              "<string>:1:30: Expected a parseable size for \"max_mem\", got string \"1G\"");
+    EXPECT_EQ(load_error("accounts { A: { jetstream: { max_bytes_required: 1 } } }"),
+              "<string>:1:30: Expected a parseable bool for \"max_bytes_required\", got integer 1");
+    EXPECT_EQ(load_error("accounts { A: { jetstream: { colour: 1 } } }"), "<string>:1:30: unknown field \"colour\"");
 }
 
 TEST(ConfigOptions, StreamExportsAndImportsAreCheckedAsNatsServerChecksThem) {
