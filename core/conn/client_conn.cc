@@ -568,6 +568,10 @@ Flow ClientConn::on_connect(std::string_view json) {
         out_.append(proto::kOk);
         queued_output();
     }
+    if (!announced_ && account_ != kGlobalAccount) {
+        announced_ = true;
+        host_.connected(*this);
+    }
     return Flow::kContinue;
 }
 

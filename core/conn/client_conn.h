@@ -56,6 +56,9 @@ public:
     virtual void retry_each_turn(ClientConn& conn) = 0;    // paused: a ring was full
     virtual void wait_for_interest(ClientConn& conn) = 0;  // held at a PING
     virtual void closing(ClientConn& conn) = 0;            // close() was called
+    // The connection was accepted into an account other than the global one: the system
+    // account's $SYS.ACCOUNT.<account>.CONNECT event.
+    virtual void connected(const ClientConn& conn) = 0;
 
 protected:
     ~ConnHost() = default;
@@ -126,6 +129,8 @@ public:
     size_t subscription_count() const { return subs_.size(); }
     uint64_t client_id() const { return identity_.client_id; }
     uint32_t account() const { return account_; }  // see config::account_id()
+    // Its connect was announced (ConnHost::connected): its close is announced too.
+    bool announced() const { return announced_; }
     bool closing() const { return closing_; }
     const std::string& close_reason() const { return close_reason_; }
     // Copies what /connz shows; `wall_now_ns` is the wall clock at `now`.
@@ -195,6 +200,7 @@ private:
     int64_t max_pending_;  // the server's max_pending, as of the last reload
     proto::ConnectOptions options_;
     bool connect_received_ = false;
+    bool announced_ = false;
     Auth auth_ = Auth::kUnchecked;
     bool rechecking_ = false;  // a reload asked for the credentials to be checked again
     // The user's permissions (null: everything allowed); those of a user whose bcrypt password

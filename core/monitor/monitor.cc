@@ -115,6 +115,10 @@ ojson js_config(const Server& server) {
     return config;
 }
 
+std::string system_account_name(const config::Options& options) {
+    return options.system_account.empty() ? std::string(config::kDefaultSystemAccount) : options.system_account;
+}
+
 // JetStream's usage: the server's, or with a name one account's.
 ojson js_stats(const Server& server, std::string_view account = {}) {
     Server::JsUsage usage = server.js_usage(account);
@@ -309,6 +313,137 @@ Response Monitor::handle(std::string_view path, const Params& params) {
     return response;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The system account's requests: the same figures as the endpoints, in nats-server's envelopes.
+
+namespace {
+
+// A request's JSON options as the endpoint's query parameters: nats-server's option field
+// names (ConnzOptions, SubszOptions, JSzOptions, ...) against its query names.
+struct OptionName {
+    std::string_view json;
+    std::string_view query;
+};
+constexpr OptionName kConnzOptions[] = {{"sort", "sort"},     {"auth", "auth"},   {"subscriptions", "subs"},
+                                        {"offset", "offset"}, {"limit", "limit"}, {"cid", "cid"},
+                                        {"user", "user"},     {"acc", "acc"}};
+constexpr OptionName kSubszOptions[] = {
+    {"offset", "offset"}, {"limit", "limit"}, {"subscriptions", "subs"}, {"account", "acc"}, {"test", "test"}};
+constexpr OptionName kJszOptions[] = {{"account", "acc"},     {"accounts", "accounts"}, {"streams", "streams"},
+                                      {"consumer", "consumers"}, {"config", "config"},  {"leader_only", "leader-only"},
+                                      {"offset", "offset"},   {"limit", "limit"}};
+constexpr OptionName kAccountzOptions[] = {{"account", "acc"}};
+constexpr OptionName kHealthzOptions[] = {
+    {"js-enabled", "js-enabled"}, {"js-enabled-only", "js-enabled-only"}, {"js-server-only", "js-server-only"}};
+
+template <size_t N>
+Params to_params(const ojson& options, const OptionName (&names)[N]) {
+    Params params;
+    for (const OptionName& name : names) {
+        auto it = options.find(std::string(name.json));
+        if (it == options.end() || it->is_null()) continue;
+        params[std::string(name.query)] = it->is_string() ? it->get<std::string>() : it->dump();
+    }
+    return params;
+}
+
+}  // namespace
+
+std::optional<std::string> Monitor::system_request(std::string_view subject, std::string_view payload) {
+    std::vector<std::string_view> tokens;
+    for (size_t start = 0;;) {
+        size_t dot = subject.find('.', start);
+        tokens.push_back(subject.substr(start, dot - start));
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+    }
+    if (tokens.size() < 4 || tokens[0] != "$SYS" || tokens[1] != "REQ") return std::nullopt;
+    bool server_scope = tokens[2] == "SERVER";
+    // $SYS.REQ.SERVER.PING is the older STATSZ ping.
+    std::string_view kind = tokens.size() == 4 ? std::string_view("STATSZ") : tokens[4];
+    if (tokens.size() > 5 || (tokens.size() == 4 && !(server_scope && tokens[3] == "PING"))) return std::nullopt;
+    std::string_view account = server_scope ? std::string_view() : tokens[3];
+
+    config::Options options = server_.options_snapshot();
+    auto server_info = [&] { return server_.system_server_info(options); };
+    ojson request = ojson::object();
+    if (!payload.empty()) {
+        request = ojson::parse(payload, nullptr, false);
+        if (request.is_discarded() || !request.is_object()) {
+            return ojson{{"server", server_info()}, {"error", {{"code", 400}, {"description", "invalid JSON request"}}}}
+                .dump();
+        }
+    }
+    // nats-server's filterRequest: a request for other servers gets no answer here.
+    auto wanted = [&](const char* field, std::string_view ours) {
+        std::string asked = request.value(field, "");
+        return asked.empty() || ours.find(asked) != std::string_view::npos;
+    };
+    if (!wanted("server_name", options.server_name) || !wanted("host", options.host) || !wanted("cluster", "") ||
+        !request.value("domain", "").empty() || !request.value("tags", ojson::array()).empty()) {
+        return std::nullopt;
+    }
+
+    Response response;
+    if (server_scope && kind == "STATSZ") {
+        ojson varz = ojson::parse(this->varz().body);
+        ojson stats = {{"start", varz["start"]},
+                       {"mem", varz["mem"]},
+                       {"cores", varz["cores"]},
+                       {"cpu", varz["cpu"]},
+                       {"connections", varz["connections"]},
+                       {"total_connections", varz["total_connections"]},
+                       {"active_accounts", 0},
+                       {"subscriptions", varz["subscriptions"]},
+                       {"sent", {{"msgs", varz["out_msgs"]}, {"bytes", varz["out_bytes"]}}},
+                       {"received", {{"msgs", varz["in_msgs"]}, {"bytes", varz["in_bytes"]}}},
+                       {"slow_consumers", varz["slow_consumers"]},
+                       {"active_servers", 1}};
+        Query query;
+        query.connections = true;
+        stats["active_accounts"] = account_totals(server_.gather(query, kGatherTimeout)).size();
+        if (options.jetstream) stats["jetstream"] = varz["jetstream"];
+        return ojson{{"server", server_info()}, {"statsz", std::move(stats)}}.dump();
+    }
+    if (server_scope) {
+        if (kind == "VARZ") response = varz();
+        else if (kind == "CONNZ") response = connz(to_params(request, kConnzOptions));
+        else if (kind == "SUBSZ") response = subsz(to_params(request, kSubszOptions));
+        else if (kind == "JSZ") response = jsz(to_params(request, kJszOptions));
+        else if (kind == "ACCOUNTZ") response = accountz(to_params(request, kAccountzOptions));
+        else if (kind == "HEALTHZ") response = healthz(to_params(request, kHealthzOptions));
+        else if (kind == "ROUTEZ") response = routez();
+        else if (kind == "GATEWAYZ") response = gatewayz();
+        else if (kind == "LEAFZ") response = leafz();
+        else return std::nullopt;
+    } else {
+        Params params;
+        if (kind == "CONNZ") {
+            params = to_params(request, kConnzOptions);
+            params["acc"] = std::string(account);
+            response = connz(params);
+        } else if (kind == "SUBSZ") {
+            params = to_params(request, kSubszOptions);
+            params["acc"] = std::string(account);
+            params["subs"] = "true";
+            response = subsz(params);
+        } else if (kind == "LEAFZ") {
+            response = leafz();
+        } else {
+            return std::nullopt;
+        }
+    }
+    ojson out = {{"server", server_info()}};
+    if (response.status == 200) {
+        out["data"] = ojson::parse(response.body, nullptr, false);
+    } else {
+        std::string text = response.body;
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        out["error"] = {{"code", response.status}, {"description", text}};
+    }
+    return out.dump();
+}
+
 double Monitor::cpu_percent() {
     // The process's CPU use since the previous sample (at least a second ago), as a percentage
     // of one core; nats-server samples its own the same way.
@@ -384,7 +519,7 @@ Response Monitor::varz() {
         out["http_req_stats"] = std::move(stats);
     }
     out["config_load_time"] = rfc3339(server_.config_load_ns());
-    out["system_account"] = "$SYS";
+    out["system_account"] = system_account_name(options);
     // Ringtail's own.
     out["shards"] = server_.shard_count();
     return json_response(out);
@@ -659,12 +794,13 @@ Response Monitor::healthz(const Params& params) {
 }
 
 Response Monitor::accountz(const Params& params) {
-    ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}, {"system_account", "$SYS"}};
-    std::string account = param(params, "acc");
     config::Options options = server_.options_snapshot();
+    const std::string system = system_account_name(options);
+    ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}, {"system_account", system}};
+    std::string account = param(params, "acc");
     std::vector<std::string> names{"$G"};
     names.insert(names.end(), options.accounts.begin(), options.accounts.end());
-    names.push_back("$SYS");
+    if (std::find(names.begin(), names.end(), system) == names.end()) names.push_back(system);
     if (account.empty()) {
         out["accounts"] = names;
         return json_response(out);
@@ -675,7 +811,7 @@ Response Monitor::accountz(const Params& params) {
     int64_t now = base::wall_clock_ns();
     out["account_detail"] = {{"account_name", account},
                              {"update_time", rfc3339(now)},
-                             {"is_system", account == "$SYS"},
+                             {"is_system", account == system},
                              {"expired", false},
                              {"complete", true},
                              {"jetstream_enabled", std::any_of(server_.js_accounts().begin(), server_.js_accounts().end(),
@@ -692,7 +828,7 @@ Response Monitor::accountz(const Params& params) {
                                                 {"cache_hit_rate", 0},
                                                 {"max_fanout", 0},
                                                 {"avg_fanout", 0}}}};
-    if (account == "$SYS") return json_response(out);
+    if (account == system && !config::system_account_id(options)) return json_response(out);
     Query query;
     query.connections = true;
     std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,12 @@ public:
     // `path` is the request's path with the base path already taken off ("/varz"); the
     // index page is "/".
     Response handle(std::string_view path, const Params& params);
+
+    // A request the system account's clients send ($SYS.REQ.SERVER.PING[.<kind>],
+    // $SYS.REQ.SERVER.<id>.<kind>, $SYS.REQ.ACCOUNT.<account>.<kind>): nats-server's answer
+    // (the endpoint's JSON in its {"server", "data"} envelope, or STATSZ's {"server", "statsz"}),
+    // or nullopt where nats-server sends none (a filter naming another server, an unknown kind).
+    std::optional<std::string> system_request(std::string_view subject, std::string_view payload);
 
     // nats-server's uptime ("1d2h3m4s"); Go's durations are proto::js::go_duration.
     static std::string uptime(int64_t ns);

@@ -14,6 +14,7 @@
 
 #include "core/monitor/http_server.h"
 #include "core/monitor/monitor.h"
+#include "core/monitor/system_requests.h"
 #include "core/server/log.h"
 #include "core/server/server.h"
 #include "core/server/signal_command.h"
@@ -227,14 +228,18 @@ int main(int argc, char** argv) {
     log_info("  Name:     " + server.options().server_name);
     log_info("  ID:       " + server.server_id());
     log_info("  Shards:   " + std::to_string(server.shard_count()));
+    // Monitoring, and the system account's requests: on threads of their own; the shards
+    // answer them by message.
+    ringtail::core::monitor::Monitor monitor(server);
+    ringtail::core::monitor::SystemRequests system_requests(server, monitor);
+    system_requests.start();
     if (auto started = server.start(); !started) {
         log_fatal(started.error().text);
         server.request_stop();
+        system_requests.stop();
         (void)server.wait();
         return 1;
     }
-    // Monitoring: on threads of its own; the shards answer it by message.
-    ringtail::core::monitor::Monitor monitor(server);
     std::unique_ptr<ringtail::core::monitor::HttpServer> http;
     if (options.http_port != 0) {
         std::string http_host = options.http_host.empty() ? options.host : options.http_host;
@@ -281,6 +286,7 @@ int main(int argc, char** argv) {
     server.request_stop();
     log_info("Initiating Shutdown...");
     if (http) http->stop();
+    system_requests.stop();
     auto ended = server.wait();
     if (!ports_file.empty()) std::filesystem::remove(ports_file);
     if (!options.pid_file.empty()) std::filesystem::remove(options.pid_file);

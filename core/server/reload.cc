@@ -80,6 +80,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("JetStream", now.jetstream, fresh.jetstream);
     fixed("SyncInterval", now.sync_interval, fresh.sync_interval);
     fixed("NoAuthUser", now.no_auth_user, fresh.no_auth_user);
+    fixed("SystemAccount", now.system_account, fresh.system_account);
     if (refused && now.store_dir != fresh.store_dir) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage dir");
     }

@@ -152,6 +152,24 @@ Server::~Server() {
     if (js_store_lock_fd_ >= 0) close(js_store_lock_fd_);
 }
 
+nlohmann::ordered_json Server::system_server_info(const config::Options& options) const {
+    return {{"name", options.server_name},
+            {"host", options.host},
+            {"id", server_id_},
+            {"ver", kNatsCompatVersion},
+            {"seq", system_seq_.fetch_add(1, std::memory_order_relaxed) + 1},
+            {"jetstream", options.jetstream},
+            {"time", proto::js::rfc3339(base::wall_clock_ns())}};
+}
+
+void Server::system_publish(std::string subject, std::string payload) {
+    if (shards_.empty()) return;
+    Shard* shard = shards_[0].get();
+    shard->post([shard, subject = std::move(subject), payload = std::move(payload)]() mutable {
+        shard->publish_system(std::move(subject), std::move(payload));
+    });
+}
+
 void Server::request_stop() {
     stop_requested_.store(true, std::memory_order_release);
     for (int fd : listen_fds_) {
@@ -265,7 +283,10 @@ Result<void, Error> Server::start_jetstream() {
     if (options_.accounts.empty()) {
         js_accounts_.push_back({"$G", {}, nullptr});
     } else {
+        std::string_view system = options_.system_account.empty() ? config::kDefaultSystemAccount
+                                                                  : std::string_view(options_.system_account);
         for (const config::AccountJetStream& limits : options_.account_jetstream) {
+            if (limits.account == system) return fail(Errc::kInvalid, "Not allowed to enable JetStream on the system account");
             js_accounts_.push_back({limits.account, limits, nullptr});
         }
     }

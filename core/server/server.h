@@ -3,11 +3,14 @@
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "core/monitor/figures.h"
@@ -90,6 +93,24 @@ public:
     };
     const std::vector<JsAccount>& js_accounts() const { return js_accounts_; }
 
+    // ---- the system account ($SYS.REQ.SERVER.>, $SYS.REQ.ACCOUNT.>) ----
+    // A request shard 0 took in the system account, for the handler set before start() (it
+    // must not block: it runs inside shard 0's delivery).
+    struct SystemRequest {
+        std::string subject;
+        std::string reply;
+        std::string payload;
+    };
+    void set_system_handler(std::function<void(SystemRequest)> handler) { system_handler_ = std::move(handler); }
+    void system_request(SystemRequest request) const {
+        if (system_handler_) system_handler_(std::move(request));
+    }
+    // Publishes `payload` on `subject` in the system account, from shard 0 (from any thread).
+    void system_publish(std::string subject, std::string payload);
+    // The "server" object of every system message, nats-server's ServerInfo, from the caller's
+    // copy of the options; each call takes the next sequence number.
+    nlohmann::ordered_json system_server_info(const config::Options& options) const;
+
     // ---- used by shards at start ----
     // Each shard publishes its io_uring fd (-1 if it has none) once, then waits until every
     // shard has, so no doorbell is rung before its target exists.
@@ -126,6 +147,8 @@ private:
     std::vector<std::thread> threads_;
     std::vector<std::string> shard_errors_;
     std::atomic<bool> stop_requested_{false};
+    std::function<void(SystemRequest)> system_handler_;
+    mutable std::atomic<uint64_t> system_seq_{0};
     // JetStream (-js): what each shard starts with, handed over when its thread starts.
     std::string js_store_dir_;
     int js_store_lock_fd_ = -1;  // flock'd: one server per store directory

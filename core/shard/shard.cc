@@ -15,10 +15,12 @@
 #include "core/auth/nkey.h"
 #include "core/auth/password.h"
 #include "core/js/jetstream.h"
+#include "core/js/random.h"
 #include "core/server/log.h"
 #include "core/server/server.h"
 #include "proto/encoder.h"
 #include "proto/errors.h"
+#include "proto/js/api.h"
 
 namespace ringtail::core {
 namespace {
@@ -178,6 +180,52 @@ private:
     const uint32_t account_;
 };
 
+// Shard 0's subscriptions in the system account to the server's requests, as nats-server
+// makes them: statsz pings, the monitoring endpoints by PING or by this server's id, and the
+// per-account ones. What they take goes to the server's handler, off the shard.
+class Shard::SystemRequests final : public Subscriber {
+public:
+    SystemRequests(Shard& shard, uint32_t account) : shard_(shard) {
+        const std::string id = shard.server_.server_id();
+        for (std::string subject : {std::string("$SYS.REQ.SERVER.PING"), std::string("$SYS.REQ.SERVER.PING.*"),
+                                    "$SYS.REQ.SERVER." + id + ".*", std::string("$SYS.REQ.ACCOUNT.*.*")}) {
+            auto& sub = subs_.emplace_back(std::make_unique<Subscription>());
+            sub->owner = this;
+            sub->subject = std::move(subject);
+            sub->sid = "sys:" + std::to_string(subs_.size());
+            sub->account = account;
+            shard.subscribe(*sub);
+        }
+    }
+    ~SystemRequests() {
+        for (auto& sub : subs_) shard_.unsubscribe(*sub);
+    }
+    Delivery deliver(Subscription&, const MsgView& msg) override {
+        if (!msg.reply.empty()) {
+            shard_.server_.system_request({std::string(msg.subject), std::string(msg.reply), std::string(msg.payload)});
+        }
+        return Delivery::kDelivered;
+    }
+    bool accepts(const Subscription&, const Subscriber*) const override { return true; }
+    void expired(Subscription&) override {}
+
+private:
+    Shard& shard_;
+    std::vector<std::unique_ptr<Subscription>> subs_;
+};
+
+void Shard::publish_system(std::string subject, std::string payload) {
+    MsgView msg;
+    msg.subject = subject;
+    msg.payload = payload;
+    msg.account = config::system_account_id(options_).value_or(kGlobalAccount);
+    if (switch_.publish(msg, nullptr) == Routed::kFull) {
+        post([this, subject = std::move(subject), payload = std::move(payload)]() mutable {
+            publish_system(std::move(subject), std::move(payload));
+        });
+    }
+}
+
 void Shard::on_js_record(const MsgView& msg) {
     if (msg.account < js_by_account_.size() && js_by_account_[msg.account] != nullptr) {
         js_by_account_[msg.account]->on_js_record(msg);
@@ -211,6 +259,7 @@ Result<void, Error> Shard::run(std::vector<js::ShardSetup> js_setups) {
     }
     js_by_account_.clear();
     js_.clear();
+    system_requests_.reset();
     disk_.reset();
     loop_.cancel(tick_);
     // Connections the grace period did not see out: their peers learn now; the objects go
@@ -238,6 +287,9 @@ Result<void, Error> Shard::start(std::vector<js::ShardSetup>& js_setups) {
     if (auto inbox = inbox_.start(); !inbox) return failed(inbox.error());
     Result<void, Error> opened = buffers_.init(loop_.raw(), kRecvBufferGroup, kRecvBufferCount, kRecvBufferBytes,
                                                    kRecvBuffersFirst);
+    if (auto system = config::system_account_id(options_); index_ == 0 && system) {
+        system_requests_ = std::make_unique<SystemRequests>(*this, *system);
+    }
     if (index_ == 0 && !options_.service_imports.empty()) {
         services_ = std::make_unique<ServiceImports>(options_);
         services_->start([this](Subscription& sub) { subscribe(sub); });
@@ -260,10 +312,10 @@ Result<void, Error> Shard::start(std::vector<js::ShardSetup>& js_setups) {
             opened = account.js->start();
         }
     }
-    if (options_.jetstream || !options_.service_imports.empty()) {
-        // Restored streams and service imports subscribed their subjects: every shard applies
-        // the others' interest before serving, so a publish right after "Server is ready"
-        // reaches them. Every shard passes here, failed or not.
+    if (options_.jetstream || !options_.service_imports.empty() || config::system_account_id(options_)) {
+        // Restored streams, service imports and system requests subscribed their subjects:
+        // every shard applies the others' interest before serving, so a publish right after
+        // "Server is ready" reaches them. Every shard passes here, failed or not.
         mesh_.flush();
         server_.start_barrier();
         if (opened) drain_inbound();
@@ -569,11 +621,54 @@ void Shard::resume_waiting() {
     }
 }
 
+void Shard::client_event(const ClientConn& conn, bool connect) {
+    std::optional<uint32_t> system = config::system_account_id(options_);
+    if (!system) return;
+    std::string account(config::account_name(options_, conn.account()));
+    std::string subject = "$SYS.ACCOUNT." + account + (connect ? ".CONNECT" : ".DISCONNECT");
+    if (!switch_.has_interest(*system, subject)) return;
+    monitor::ConnFigures figures;
+    int64_t wall_now = base::wall_clock_ns();
+    conn.figures(figures, /*with_subs=*/false, io::Clock::now(), wall_now);
+    // nats-server's ConnectEventMsg and DisconnectEventMsg.
+    nlohmann::ordered_json client = {{"start", proto::js::rfc3339(figures.start_ns)}};
+    client["host"] = figures.ip;
+    client["id"] = figures.cid;
+    client["acc"] = account;
+    if (!figures.user.empty()) client["user"] = figures.user;
+    if (!figures.name.empty()) client["name"] = figures.name;
+    if (!figures.lang.empty()) client["lang"] = figures.lang;
+    if (!figures.version.empty()) client["ver"] = figures.version;
+    if (!connect && figures.rtt_ns > 0) client["rtt"] = figures.rtt_ns;
+    if (!connect) client["stop"] = proto::js::rfc3339(wall_now);
+    client["kind"] = "Client";
+    client["client_type"] = "nats";
+    nlohmann::ordered_json event = {
+        {"type", connect ? "io.nats.server.advisory.v1.client_connect" : "io.nats.server.advisory.v1.client_disconnect"},
+        {"id", js::random_token(22)},
+        {"timestamp", proto::js::rfc3339(wall_now)},
+        {"server", server_.system_server_info(options_)},
+        {"client", std::move(client)}};
+    if (!connect) {
+        // As nats-server counts them: what the client sent is what the server took in.
+        event["sent"] = {{"msgs", figures.traffic.in_msgs}, {"bytes", figures.traffic.in_bytes}};
+        event["received"] = {{"msgs", figures.traffic.out_msgs}, {"bytes", figures.traffic.out_bytes}};
+        event["reason"] = conn.close_reason();
+    }
+    std::string payload = event.dump();
+    MsgView msg;
+    msg.subject = subject;
+    msg.payload = payload;
+    msg.account = *system;
+    (void)switch_.publish(msg, nullptr);  // an event a full ring cannot take is dropped
+}
+
 void Shard::process_closes() {
     if (closing_.empty()) return;
     io::Clock::time_point now = io::Clock::now();
     int64_t wall_now = base::wall_clock_ns();
     for (ClientConn* conn : closing_) {  // nothing here closes a connection
+        if (conn->announced()) client_event(*conn, false);
         closed_traffic_ += conn->traffic();
         if (conn->close_reason().starts_with("Slow Consumer")) ++slow_consumers_;
         if (closed_max_ > 0) {

@@ -66,6 +66,9 @@ public:
     void enter_lame_duck();
     // Closes up to `count` client connections ("Server Shutdown").
     void close_clients(size_t count);
+    // Shard 0: publishes in the system account (an answer to a $SYS request); when a ring is
+    // full, on a later turn.
+    void publish_system(std::string subject, std::string payload);
 
 private:
     // The shard's completion tokens: op (4 bits) | connection slot (20 bits) | generation.
@@ -120,6 +123,10 @@ private:
     void retry_each_turn(ClientConn& conn) override;
     void wait_for_interest(ClientConn& conn) override;
     void closing(ClientConn& conn) override { closing_.push_back(&conn); }
+    void connected(const ClientConn& conn) override { client_event(conn, true); }
+    // The system account's $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT event for `conn`,
+    // when the system account is defined and someone listens.
+    void client_event(const ClientConn& conn, bool connect);
 
     // Doorbell: IORING_OP_MSG_RING into the other shard's ring.
     void ring(uint32_t shard) override;
@@ -197,6 +204,10 @@ private:
     uint64_t sync_failures_logged_ = 0;
     // One JetStream per account that has it, each with the Host that keeps what it does in
     // that account's subject space; by account id for the records other shards send.
+    // Shard 0, when the config defines the system account: its $SYS.REQ subscriptions, which
+    // hand requests to Server::system_request.
+    class SystemRequests;
+    std::unique_ptr<SystemRequests> system_requests_;
     class JsAccountHost;
     struct JsAccount {
         std::unique_ptr<JsAccountHost> host;

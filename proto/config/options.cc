@@ -51,7 +51,7 @@ constexpr std::string_view kUnsupportedKeys[] = {
     "cluster", "gateway", "leaf", "leafnodes", "tls", "ocsp",
     "operator", "operators", "root", "roots", "root_operator", "root_operators", "resolver",
     "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload",
-    "resolver_pinned_accounts", "trusted", "trusted_keys", "system_account", "system",
+    "resolver_pinned_accounts", "trusted", "trusted_keys",
     "websocket", "ws", "mqtt", "default_js_domain", "prof_port",
 };
 // clang-format on
@@ -125,6 +125,7 @@ class OptionsLoader {
         for (const MapEntry& entry : root.map) apply_top(entry);
         merge_account_users();
         check_exports_and_imports();
+        check_system_account();
         // nats-server's validateNoAuthUser.
         if (!opts_.no_auth_user.empty()) {
             bool named = std::any_of(opts_.users.begin(), opts_.users.end(),
@@ -148,6 +149,26 @@ class OptionsLoader {
     const std::vector<std::string>& errors() const { return errors_; }
 
  private:
+    // The system account must be one the config defines (or the default, $SYS, which exists
+    // without). With only the system account defined, nats-server lets clients without
+    // credentials into the global account, as if through a no_auth_user of its own.
+    void check_system_account() {
+        const std::string& name = opts_.system_account;
+        bool defined = std::find(opts_.accounts.begin(), opts_.accounts.end(), name) != opts_.accounts.end();
+        if (!name.empty() && name != kDefaultSystemAccount && !defined) {
+            error(system_account_pos_, "error resolving system account: account missing");
+            return;
+        }
+        std::string_view system = name.empty() ? kDefaultSystemAccount : std::string_view(name);
+        if (opts_.accounts.size() == 1 && opts_.accounts[0] == system && opts_.no_auth_user.empty() &&
+            std::none_of(opts_.users.begin(), opts_.users.end(), [](const User& u) { return u.account.empty(); })) {
+            User anyone;
+            anyone.user = std::string(kSystemOnlyNoAuthUser);
+            opts_.users.push_back(std::move(anyone));
+            opts_.no_auth_user = std::string(kSystemOnlyNoAuthUser);
+        }
+    }
+
     void error(const SourcePos& pos, std::string_view reason) {
         errors_.push_back(absl::StrCat(pos.to_string(), ": ", av(reason)));
     }
@@ -315,6 +336,7 @@ class OptionsLoader {
     std::vector<std::pair<SourcePos, bool>> import_pos_;  // by stream import: where, and prefix or not
     std::vector<SourcePos> service_export_pos_;
     std::vector<SourcePos> service_import_pos_;
+    SourcePos system_account_pos_;
 };
 
 void OptionsLoader::apply_top(const MapEntry& entry) {
@@ -337,6 +359,13 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
         parse_mappings("", entry);
     } else if (key == "no_auth_user") {
         if (auto name = get_string(entry)) opts_.no_auth_user = *name;
+    } else if (key == "system_account" || key == "system") {
+        if (entry.value.kind != ValueKind::kString) {
+            error(entry.key_pos, "system account name must be a string");
+        } else {
+            opts_.system_account = entry.value.text;
+            system_account_pos_ = entry.key_pos;
+        }
     } else if (key == "server_name") {
         if (auto name = get_string(entry)) opts_.server_name = *name;
     } else if (key == "client_advertise") {
@@ -1559,6 +1588,12 @@ absl::Status load_config_text(std::string_view text, const std::string& base_dir
 
 std::string_view account_name(const Options& options, uint32_t id) {
     return id == 0 || id > options.accounts.size() ? std::string_view("$G") : std::string_view(options.accounts[id - 1]);
+}
+
+std::optional<uint32_t> system_account_id(const Options& options) {
+    std::string_view name = options.system_account.empty() ? kDefaultSystemAccount : options.system_account;
+    uint32_t id = account_id(options, name);
+    return id == 0 ? std::nullopt : std::optional<uint32_t>(id);
 }
 
 uint32_t account_id(const Options& options, std::string_view name) {

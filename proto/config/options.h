@@ -165,6 +165,9 @@ struct Options {
     // global account has it.
     std::vector<AccountJetStream> account_jetstream;
     std::string no_auth_user;  // the user a client that sends no credentials is
+    // system_account: the account of the server's own requests and events ($SYS.>); empty
+    // for the default, $SYS. Its clients reach them only when the config defines it.
+    std::string system_account;
     // Whether clients must authenticate: a user, a token or a users list is configured.
     bool auth_required() const { return !user.empty() || !token.empty() || !users.empty(); }
     std::optional<Permissions> default_permissions;
@@ -214,6 +217,13 @@ struct Options {
 // The number routing knows account `name` by: 0 for the global account ($G, or empty), then
 // 1, 2, ... in the order of Options::accounts. An unknown name is the global account.
 uint32_t account_id(const Options& options, std::string_view name);
+// The system account's number, when the config defines the system account (routing has no
+// number for one it does not define, and no client can be in it).
+std::optional<uint32_t> system_account_id(const Options& options);
+inline constexpr std::string_view kDefaultSystemAccount = "$SYS";
+// The user nats-server makes for clients without credentials when only the system account is
+// defined (they go to the global account).
+inline constexpr std::string_view kSystemOnlyNoAuthUser = "$G-no-auth-user";
 // The name of account `id`: "$G" for 0 (and for a number a reload left without an account).
 std::string_view account_name(const Options& options, uint32_t id);
 

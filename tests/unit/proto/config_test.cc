@@ -1810,6 +1810,25 @@ TEST(ConfigOptions, AnAccountsJetStreamIsEnabledWithItsLimits) {
     EXPECT_EQ(load_error("accounts { A: { jetstream: { colour: 1 } } }"), "<string>:1:30: unknown field \"colour\"");
 }
 
+TEST(ConfigOptions, TheSystemAccountIsOneTheConfigDefines) {
+    Options opts = load_ok("accounts { SYS: { users: [ { user: admin, password: s } ] }, A: {} }\nsystem_account: SYS\n");
+    EXPECT_EQ(opts.system_account, "SYS");
+    EXPECT_EQ(system_account_id(opts), std::optional<uint32_t>(1));
+    EXPECT_EQ(system_account_id(load_ok("accounts { A: {} }")), std::nullopt);  // $SYS, not defined
+    EXPECT_EQ(system_account_id(load_ok("accounts { A: {}, $SYS: {} }")), std::optional<uint32_t>(2));
+    EXPECT_EQ(load_ok("system: SYS\naccounts { SYS: {} }").system_account, "SYS");
+    EXPECT_EQ(load_error("system_account: NOPE"), "<string>:1:1: error resolving system account: account missing");
+    EXPECT_EQ(load_error("system_account: 1"), "<string>:1:1: system account name must be a string");
+    // Only the system account defined: clients without credentials go to the global account.
+    Options only = load_ok("accounts { $SYS: { users: [ { user: admin, password: s } ] } }");
+    EXPECT_EQ(only.no_auth_user, kSystemOnlyNoAuthUser);
+    ASSERT_EQ(only.users.size(), 2u);
+    EXPECT_EQ(only.users[1].account, "");
+    // Not when other accounts, global users or a no_auth_user are there.
+    EXPECT_TRUE(load_ok("accounts { $SYS: {}, A: {} }").no_auth_user.empty());
+    EXPECT_TRUE(load_ok("authorization { users: [ {user: g, password: g} ] }\naccounts { $SYS: {} }").no_auth_user.empty());
+}
+
 TEST(ConfigOptions, StreamExportsAndImportsAreCheckedAsNatsServerChecksThem) {
     const std::string exporter =
         "accounts {\n  A: { exports: [ { stream: \"orders.>\" }, { stream: \"private.>\", accounts: [B] } ] }\n";

@@ -1,0 +1,183 @@
+// The system account: its clients ask the server for its figures over NATS ($SYS.REQ.SERVER.PING
+// and its kinds, $SYS.REQ.SERVER.<id>.<kind>, $SYS.REQ.ACCOUNT.<account>.<kind>) and get
+// nats-server's envelopes; other accounts cannot reach them. Every expectation is nats-server
+// 2.9's behaviour (RT_TEST_SERVER=nats-server runs them there).
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/integration/js_helpers.h"
+#include "tests/integration/nats_helpers.h"
+#include "tests/support/server_process.h"
+
+namespace ringtail::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const std::string kConfig = R"(
+server_name: alpha
+accounts {
+  SYS: { users: [ { user: admin, password: s } ] }
+  A: { users: [ { user: a, password: a } ] }
+}
+system_account: SYS
+)";
+
+ConnectionPtr connect_user(const std::string& url, const char* user, const char* password) {
+    OptionsPtr options = make_options(url);
+    if (!options || natsOptions_SetUserInfo(options.get(), user, password) != NATS_OK) return nullptr;
+    return connect_with(options.get());
+}
+
+class SystemAccount : public ::testing::Test {
+ protected:
+    void SetUp() override {
+        config_ = std::make_unique<TempFile>(".conf", kConfig);
+        server_ = ServerProcess::start_under_test({"-c", config_->path()});
+        ASSERT_NE(server_, nullptr);
+        admin_ = connect_user(server_->url(), "admin", "s");
+        ASSERT_NE(admin_, nullptr);
+    }
+    json ask(const std::string& subject, const std::string& body = {}) {
+        return api_request(admin_.get(), subject, body, 2s);
+    }
+
+    std::unique_ptr<TempFile> config_;
+    std::unique_ptr<ServerProcess> server_;
+    ConnectionPtr admin_;
+};
+
+void expect_server_info(const json& answer) {
+    ASSERT_TRUE(answer.contains("server")) << answer.dump();
+    const json& server = answer["server"];
+    EXPECT_EQ(server["name"], "alpha");
+    EXPECT_EQ(server["ver"], "2.9.10");
+    EXPECT_EQ(server["jetstream"], false);
+    for (const char* key : {"host", "id", "seq", "time"}) EXPECT_TRUE(server.contains(key)) << key;
+}
+
+TEST_F(SystemAccount, PingAnswersWithTheServersStatistics) {
+    ConnectionPtr a = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    for (const char* subject : {"$SYS.REQ.SERVER.PING", "$SYS.REQ.SERVER.PING.STATSZ"}) {
+        json statsz = ask(subject);
+        expect_server_info(statsz);
+        ASSERT_TRUE(statsz.contains("statsz")) << statsz.dump();
+        EXPECT_EQ(statsz["statsz"]["connections"], 2);
+        EXPECT_EQ(statsz["statsz"]["total_connections"], 2);
+        EXPECT_EQ(statsz["statsz"]["active_accounts"], 2);
+        for (const char* key : {"start", "mem", "cores", "cpu", "subscriptions", "sent", "received", "slow_consumers"}) {
+            EXPECT_TRUE(statsz["statsz"].contains(key)) << key;
+        }
+    }
+}
+
+TEST_F(SystemAccount, EachEndpointByPingOrByTheServersId) {
+    json varz = ask("$SYS.REQ.SERVER.PING.VARZ");
+    expect_server_info(varz);
+    EXPECT_EQ(varz["data"]["server_name"], "alpha");
+    std::string id = varz["server"]["id"];
+    EXPECT_EQ(varz["data"]["server_id"], id);
+    json by_id = ask("$SYS.REQ.SERVER." + id + ".VARZ");
+    EXPECT_EQ(by_id["data"]["server_id"], id);
+
+    ConnectionPtr a = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    SubscriptionPtr sub = subscribe_sync(a.get(), "orders.>");
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    json connz = ask("$SYS.REQ.SERVER.PING.CONNZ", R"({"subscriptions":true,"acc":"A"})");
+    ASSERT_EQ(connz["data"]["connections"].size(), 1u) << connz.dump();
+    EXPECT_EQ(connz["data"]["connections"][0]["subscriptions_list"], json::array({"orders.>"}));
+    json account_connz = ask("$SYS.REQ.ACCOUNT.A.CONNZ");
+    EXPECT_EQ(account_connz["data"]["num_connections"], 1) << account_connz.dump();
+
+    json healthz = ask("$SYS.REQ.SERVER.PING.HEALTHZ");
+    EXPECT_EQ(healthz["data"]["status"], "ok");
+    json accountz = ask("$SYS.REQ.SERVER.PING.ACCOUNTZ");
+    EXPECT_EQ(accountz["data"]["system_account"], "SYS");
+    json jsz = ask("$SYS.REQ.SERVER.PING.JSZ");
+    EXPECT_EQ(jsz["data"]["disabled"], true);
+}
+
+TEST_F(SystemAccount, FiltersBadRequestsAndOtherAccounts) {
+    // A filter that names another server: this one stays silent.
+    EXPECT_TRUE(ask("$SYS.REQ.SERVER.PING.VARZ", R"({"server_name":"beta"})").is_discarded());
+    EXPECT_FALSE(ask("$SYS.REQ.SERVER.PING.VARZ", R"({"server_name":"alp"})").is_discarded());
+    json bad = ask("$SYS.REQ.SERVER.PING.CONNZ", "{bad");
+    expect_server_info(bad);
+    EXPECT_EQ(bad["error"]["code"], 400) << bad.dump();
+    EXPECT_FALSE(bad.contains("data"));
+    // Another account's clients have no such subjects.
+    ConnectionPtr a = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    natsStatus status = NATS_OK;
+    MsgPtr reply = raw_request(a.get(), "$SYS.REQ.SERVER.PING", "", 500ms, &status);
+    EXPECT_EQ(reply, nullptr);
+    EXPECT_EQ(status, NATS_NO_RESPONDERS);
+}
+
+TEST_F(SystemAccount, ConnectsAndDisconnectsAreAnnounced) {
+    SubscriptionPtr connects = subscribe_sync(admin_.get(), "$SYS.ACCOUNT.*.CONNECT");
+    SubscriptionPtr disconnects = subscribe_sync(admin_.get(), "$SYS.ACCOUNT.A.DISCONNECT");
+    ASSERT_EQ(natsConnection_Flush(admin_.get()), NATS_OK);
+    OptionsPtr options = make_options(server_->url());
+    ASSERT_EQ(natsOptions_SetUserInfo(options.get(), "a", "a"), NATS_OK);
+    ASSERT_EQ(natsOptions_SetName(options.get(), "orders-app"), NATS_OK);
+    ConnectionPtr a = connect_with(options.get());
+    ASSERT_NE(a, nullptr);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "orders.new", "hello"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    MsgPtr connect = next_msg(connects.get(), 2s);
+    ASSERT_NE(connect, nullptr);
+    EXPECT_STREQ(natsMsg_GetSubject(connect.get()), "$SYS.ACCOUNT.A.CONNECT");
+    json event = json::parse(std::string(natsMsg_GetData(connect.get()), natsMsg_GetDataLength(connect.get())));
+    EXPECT_EQ(event["type"], "io.nats.server.advisory.v1.client_connect");
+    EXPECT_EQ(event["id"].get<std::string>().size(), 22u);
+    expect_server_info(event);
+    EXPECT_EQ(event["client"]["acc"], "A");
+    EXPECT_EQ(event["client"]["user"], "a");
+    EXPECT_EQ(event["client"]["name"], "orders-app");
+    EXPECT_EQ(event["client"]["lang"], "C");
+    EXPECT_EQ(event["client"]["kind"], "Client");
+    EXPECT_EQ(event["client"]["client_type"], "nats");
+    uint64_t cid = event["client"]["id"];
+
+    a.reset();
+    MsgPtr disconnect = next_msg(disconnects.get(), 2s);
+    ASSERT_NE(disconnect, nullptr);
+    json gone = json::parse(std::string(natsMsg_GetData(disconnect.get()), natsMsg_GetDataLength(disconnect.get())));
+    EXPECT_EQ(gone["type"], "io.nats.server.advisory.v1.client_disconnect");
+    EXPECT_EQ(gone["client"]["id"], cid);
+    EXPECT_TRUE(gone["client"].contains("stop"));
+    EXPECT_EQ(gone["sent"]["msgs"], 1);
+    EXPECT_EQ(gone["sent"]["bytes"], 5);
+    EXPECT_EQ(gone["reason"], "Client Closed");
+    // The global account's clients are not announced (none here), nor the admin's own.
+    EXPECT_EQ(next_msg(connects.get(), 200ms), nullptr);
+}
+
+TEST(SystemAccountOnly, ClientsWithoutCredentialsGoToTheGlobalAccount) {
+    // With only the system account defined, nats-server lets everyone else in as before.
+    TempFile config(".conf", "accounts { $SYS: { users: [ { user: admin, password: s } ] } }\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr anyone = connect_with(make_options(server->url()).get());
+    ASSERT_NE(anyone, nullptr);
+    SubscriptionPtr sub = subscribe_sync(anyone.get(), "greet");
+    ASSERT_EQ(natsConnection_Flush(anyone.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(anyone.get(), "greet", "hi"), NATS_OK);
+    EXPECT_NE(next_msg(sub.get(), 2s), nullptr);
+    ConnectionPtr admin = connect_user(server->url(), "admin", "s");
+    ASSERT_NE(admin, nullptr);
+    json statsz = api_request(admin.get(), "$SYS.REQ.SERVER.PING", "", 2s);
+    EXPECT_EQ(statsz["statsz"]["connections"], 2) << statsz.dump();
+    EXPECT_EQ(connect_user(server->url(), "admin", "wrong"), nullptr);
+}
+
+}  // namespace
+}  // namespace ringtail::test
