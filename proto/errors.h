@@ -13,6 +13,7 @@ inline constexpr std::string_view kMaxPayload = "Maximum Payload Violation";
 inline constexpr std::string_view kMaxControlLine = "maximum control line exceeded";
 inline constexpr std::string_view kMaxConnections = "maximum connections exceeded";
 inline constexpr std::string_view kMaxSubscriptions = "maximum subscriptions exceeded";
+inline constexpr std::string_view kMaxAccountConnections = "maximum account active connections exceeded";
 inline constexpr std::string_view kInvalidPublishSubject = "Invalid Publish Subject";
 inline constexpr std::string_view kInvalidSubject = "Invalid Subject";
 inline constexpr std::string_view kStaleConnection = "Stale Connection";

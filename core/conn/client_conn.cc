@@ -48,6 +48,7 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
       max_pending_(host.options().max_pending_bytes),
       mapped_(host.has_mappings(kGlobalAccount)) {
     parser_.set_require_connect(host.auth_required());
+    max_subscriptions_ = host.options().max_subscriptions;
     created_at_ = last_activity_ = Clock::now();
     // nats-server's first client ping comes after at most 2 s, then every ping_interval.
     auto first = std::min<Clock::duration>(host.options().ping_interval, std::chrono::seconds(2));
@@ -464,6 +465,7 @@ ClientConn::Auth ClientConn::grant(const config::User& user) {
     if (account != account_ && !subs_.empty()) return Auth::kFailed;
     account_ = account;
     mapped_ = host_.has_mappings(account);
+    apply_limits();
     permissions_.reset();
     if (user.permissions.has_value()) {
         permissions_ = std::make_unique<auth::ConnPermissions>(std::make_shared<auth::Permissions>(*user.permissions));
@@ -505,10 +507,26 @@ void ClientConn::send_async_info(const std::string& info_line) {
     queued_output();
 }
 
+void ClientConn::apply_limits() {
+    const config::Options& options = host_.options();
+    int64_t max_payload = options.max_payload_bytes;
+    max_subscriptions_ = options.max_subscriptions;
+    // nats-server's applyAccountLimits: the lower of the server's and the account's.
+    if (const config::AccountLimits* limits = config::account_limits(options, account_)) {
+        if (limits->max_payload >= 0) max_payload = std::min(max_payload, limits->max_payload);
+        if (limits->max_subscriptions >= 0 &&
+            (max_subscriptions_ <= 0 || limits->max_subscriptions < max_subscriptions_)) {
+            // 0 allows none, as nats-server reads an account's 0.
+            max_subscriptions_ = limits->max_subscriptions == 0 ? -1 : limits->max_subscriptions;
+        }
+    }
+    parser_.set_max_payload(max_payload);
+}
+
 void ClientConn::options_reloaded(bool auth_changed) {
     const config::Options& options = host_.options();
     tracing_ = logger().trace_enabled();
-    parser_.set_max_payload(options.max_payload_bytes);
+    apply_limits();
     parser_.set_max_control_line(options.max_control_line_bytes);
     max_pending_ = options.max_pending_bytes;
     if (!auth_changed || closing_ || !connect_received_ || auth_ == Auth::kVerifying) return;
@@ -553,6 +571,14 @@ Flow ClientConn::on_connect(std::string_view json) {
             case Auth::kPassed:
                 break;
         }
+    }
+    if (const config::AccountLimits* limits = config::account_limits(host_.options(), account_);
+        !counted_in_ && limits != nullptr && limits->max_connections >= 0) {
+        if (!host_.enter_account(account_)) {
+            close(proto::err::kMaxAccountConnections, "Maximum Account Connections Exceeded");
+            return Flow::kStop;
+        }
+        counted_in_ = account_;
     }
     parser_.set_require_connect(false);
     parser_.set_headers_allowed(options_.headers);
@@ -653,8 +679,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         permission_violation(error, log + ", SID " + std::string(op.sid));
         return Flow::kContinue;
     }
-    const config::Options& server = host_.options();
-    if (server.max_subscriptions > 0 && static_cast<int64_t>(subs_.size()) >= server.max_subscriptions) {
+    if (max_subscriptions_ != 0 && static_cast<int64_t>(subs_.size()) >= std::max<int64_t>(max_subscriptions_, 0)) {
         proto::append_err(out_, proto::err::kMaxSubscriptions);
         queued_output();
         return Flow::kContinue;

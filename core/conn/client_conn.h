@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -59,6 +60,9 @@ public:
     // The connection was accepted into an account other than the global one: the system
     // account's $SYS.ACCOUNT.<account>.CONNECT event.
     virtual void connected(const ClientConn& conn) = 0;
+    // Counts a connection into its account when the account limits its connections: false
+    // when it is full. A counted connection is let go by the shard when it closes.
+    virtual bool enter_account(uint32_t account) = 0;
 
 protected:
     ~ConnHost() = default;
@@ -131,6 +135,8 @@ public:
     uint32_t account() const { return account_; }  // see config::account_id()
     // Its connect was announced (ConnHost::connected): its close is announced too.
     bool announced() const { return announced_; }
+    // The account it was counted into (ConnHost::enter_account), if any.
+    std::optional<uint32_t> counted_in() const { return counted_in_; }
     bool closing() const { return closing_; }
     const std::string& close_reason() const { return close_reason_; }
     // Copies what /connz shows; `wall_now_ns` is the wall clock at `now`.
@@ -201,6 +207,11 @@ private:
     proto::ConnectOptions options_;
     bool connect_received_ = false;
     bool announced_ = false;
+    std::optional<uint32_t> counted_in_;
+    // The server's max_subscriptions, or the account's where it is lower (0: none).
+    int64_t max_subscriptions_ = 0;
+    // Applies the server's and the account's limits on subscriptions and payload.
+    void apply_limits();
     Auth auth_ = Auth::kUnchecked;
     bool rechecking_ = false;  // a reload asked for the credentials to be checked again
     // The user's permissions (null: everything allowed); those of a user whose bcrypt password

@@ -100,6 +100,9 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
                                 }))) {
         refused = fail(Errc::kUnsupported, "config reload not supported for account jetstream");
     }
+    if (refused && now.account_limits != fresh.account_limits) {
+        refused = fail(Errc::kUnsupported, "config reload not supported for account limits");
+    }
     if (refused && now.mappings != fresh.mappings) {
         refused = fail(Errc::kUnsupported, "config reload not supported for subject mappings");
     }

@@ -63,6 +63,8 @@ Server::Server(config::Options options) : options_(std::move(options)) {
     start_ns_ = base::wall_clock_ns();
     config_load_ns_ = start_ns_;
     if (options_.server_name.empty()) options_.server_name = server_id_;
+    account_connections_count_ = static_cast<uint32_t>(options_.accounts.size()) + 1;
+    account_connections_ = std::make_unique<std::atomic<int64_t>[]>(account_connections_count_);
 }
 
 std::vector<monitor::ShardFigures> Server::gather(const monitor::Query& query,

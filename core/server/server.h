@@ -123,6 +123,11 @@ public:
     void report_started(uint32_t shard, const Result<void, Error>& started);
 
     std::atomic<int64_t> connections{0};
+    // Open connections per account (by account number) of the accounts that limit them;
+    // nullptr for a number past those the server started with.
+    std::atomic<int64_t>* account_connections(uint32_t account) {
+        return account < account_connections_count_ ? &account_connections_[account] : nullptr;
+    }
 
 private:
     void shard_main(uint32_t index, int cpu);
@@ -149,6 +154,8 @@ private:
     std::atomic<bool> stop_requested_{false};
     std::function<void(SystemRequest)> system_handler_;
     mutable std::atomic<uint64_t> system_seq_{0};
+    std::unique_ptr<std::atomic<int64_t>[]> account_connections_;
+    uint32_t account_connections_count_ = 0;
     // JetStream (-js): what each shard starts with, handed over when its thread starts.
     std::string js_store_dir_;
     int js_store_lock_fd_ = -1;  // flock'd: one server per store directory

@@ -621,6 +621,17 @@ void Shard::resume_waiting() {
     }
 }
 
+bool Shard::enter_account(uint32_t account) {
+    const config::AccountLimits* limits = config::account_limits(options_, account);
+    std::atomic<int64_t>* open = server_.account_connections(account);
+    if (limits == nullptr || open == nullptr) return true;  // (a reload cannot add limits)
+    if (open->fetch_add(1, std::memory_order_relaxed) >= limits->max_connections) {
+        open->fetch_sub(1, std::memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
 void Shard::client_event(const ClientConn& conn, bool connect) {
     std::optional<uint32_t> system = config::system_account_id(options_);
     if (!system) return;
@@ -669,6 +680,11 @@ void Shard::process_closes() {
     int64_t wall_now = base::wall_clock_ns();
     for (ClientConn* conn : closing_) {  // nothing here closes a connection
         if (conn->announced()) client_event(*conn, false);
+        if (auto account = conn->counted_in()) {
+            if (std::atomic<int64_t>* open = server_.account_connections(*account)) {
+                open->fetch_sub(1, std::memory_order_relaxed);
+            }
+        }
         closed_traffic_ += conn->traffic();
         if (conn->close_reason().starts_with("Slow Consumer")) ++slow_consumers_;
         if (closed_max_ > 0) {

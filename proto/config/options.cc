@@ -321,6 +321,7 @@ class OptionsLoader {
     std::optional<ResponsePermission> parse_allow_responses(const MapEntry& entry);
     void apply_jetstream(const MapEntry& entry);
     void parse_account_jetstream(const std::string& account, const MapEntry& entry);
+    void parse_account_limits(const std::string& account, const MapEntry& entry);
     void apply_sync_interval(const MapEntry& entry);
     std::optional<int64_t> get_storage_size(const MapEntry& entry, std::string_view name);
     void set_store_dir(const MapEntry& entry);
@@ -614,6 +615,8 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
     service_export_pos_.clear();
     service_import_pos_.clear();
     account_users_.clear();
+    opts_.account_jetstream.clear();
+    opts_.account_limits.clear();
     auto declare = [&](const SourcePos& pos, const std::string& name) {
         if (name == "$G") {
             error(pos, "\"$G\" is a Reserved Account");
@@ -671,7 +674,9 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
                 parse_mappings(account.key, field);
             } else if (key == "jetstream") {
                 parse_account_jetstream(account.key, field);
-            } else if (key == "nkey" || key == "limits") {
+            } else if (key == "limits") {
+                parse_account_limits(account.key, field);
+            } else if (key == "nkey") {
                 unsupported("accounts." + key);
             } else if (!field.used_as_variable) {
                 error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
@@ -1556,6 +1561,40 @@ void OptionsLoader::parse_account_jetstream(const std::string& account, const Ma
     if (enable) opts_.account_jetstream.push_back(std::move(limits));
 }
 
+// parseAccountLimits: max_connections, max_subscriptions and max_payload as integers.
+// max_leafnodes is taken too: Ringtail has no leaf nodes, so there is nothing over it.
+void OptionsLoader::parse_account_limits(const std::string& account, const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kMap) {
+        error(entry.key_pos, absl::StrCat("Expected account limits to be a map/struct, got ", describe(entry.value)));
+        return;
+    }
+    AccountLimits limits;
+    limits.account = account;
+    for (const MapEntry& field : entry.value.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        int64_t* target = nullptr;
+        if (key == "max_connections" || key == "max_conn") {
+            target = &limits.max_connections;
+        } else if (key == "max_subscriptions" || key == "max_subs") {
+            target = &limits.max_subscriptions;
+        } else if (key == "max_payload" || key == "max_pay") {
+            target = &limits.max_payload;
+        } else if (key != "max_leafnodes" && key != "max_leafs") {
+            if (!field.used_as_variable) {
+                error(field.key_pos, absl::StrCat("Unknown field \"", field.key, "\" parsing account limits"));
+            }
+            continue;
+        }
+        if (field.value.kind != ValueKind::kInteger) {
+            error(field.key_pos, absl::StrCat(field.key, ": expected an integer, got ", describe(field.value)));
+            continue;
+        }
+        if (target != nullptr) *target = field.value.integer;
+    }
+    std::erase_if(opts_.account_limits, [&](const AccountLimits& one) { return one.account == account; });
+    opts_.account_limits.push_back(std::move(limits));
+}
+
 absl::Status load_tree(const absl::StatusOr<Value>& tree, const std::string& source, Options& opts,
                        std::vector<std::string>& warnings) {
     if (!tree.ok()) return tree.status();
@@ -1588,6 +1627,15 @@ absl::Status load_config_text(std::string_view text, const std::string& base_dir
 
 std::string_view account_name(const Options& options, uint32_t id) {
     return id == 0 || id > options.accounts.size() ? std::string_view("$G") : std::string_view(options.accounts[id - 1]);
+}
+
+const AccountLimits* account_limits(const Options& options, uint32_t id) {
+    if (id == 0 || options.account_limits.empty()) return nullptr;
+    std::string_view name = account_name(options, id);
+    for (const AccountLimits& limits : options.account_limits) {
+        if (limits.account == name) return &limits;
+    }
+    return nullptr;
 }
 
 std::optional<uint32_t> system_account_id(const Options& options) {

@@ -119,6 +119,16 @@ struct AccountJetStream {
     bool operator==(const AccountJetStream&) const = default;
 };
 
+// accounts { NAME: { limits: {...} } }: nats-server's account limits (-1: none). Connections
+// count across the account; subscriptions and payload bound each of its connections.
+struct AccountLimits {
+    std::string account;
+    int64_t max_connections = -1;
+    int64_t max_subscriptions = -1;
+    int64_t max_payload = -1;
+    bool operator==(const AccountLimits&) const = default;
+};
+
 // Everything a user can set on the command line or in a config file, with nats-server's
 // defaults (server/const.go, server/opts.go). Plain data: the server reads it at start.
 struct Options {
@@ -164,6 +174,7 @@ struct Options {
     // configured, only these have JetStream (and only when the server has it); without, the
     // global account has it.
     std::vector<AccountJetStream> account_jetstream;
+    std::vector<AccountLimits> account_limits;  // the accounts that set any
     std::string no_auth_user;  // the user a client that sends no credentials is
     // system_account: the account of the server's own requests and events ($SYS.>); empty
     // for the default, $SYS. Its clients reach them only when the config defines it.
@@ -217,6 +228,8 @@ struct Options {
 // The number routing knows account `name` by: 0 for the global account ($G, or empty), then
 // 1, 2, ... in the order of Options::accounts. An unknown name is the global account.
 uint32_t account_id(const Options& options, std::string_view name);
+// The limits of account `id` (nullptr when it sets none).
+const AccountLimits* account_limits(const Options& options, uint32_t id);
 // The system account's number, when the config defines the system account (routing has no
 // number for one it does not define, and no client can be in it).
 std::optional<uint32_t> system_account_id(const Options& options);

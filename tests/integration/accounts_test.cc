@@ -176,6 +176,53 @@ TEST(Accounts, AReloadThatMovesAUserToAnotherAccountClosesItsConnection) {
     EXPECT_NE(stays.received().find("MSG x 1 2\r\nhi\r\n"), std::string::npos) << stays.received();
 }
 
+TEST(Accounts, AnAccountsLimitsBoundItsConnectionsSubscriptionsAndPayloads) {
+    TempFile config(".conf", R"(
+accounts {
+  L: { limits: { max_connections: 2, max_subscriptions: 1, max_payload: 10 }, users: [ { user: l, password: l } ] }
+  M: { users: [ { user: m, password: m } ] }
+}
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    auto login = [&](RawClient& raw, const char* user) {
+        ASSERT_TRUE(raw.connect(server->port()));
+        ASSERT_TRUE(raw.read_info());
+        ASSERT_TRUE(raw.send(std::string("CONNECT {\"verbose\":false,\"user\":\"") + user + "\",\"pass\":\"" + user +
+                             "\"}\r\nPING\r\n"));
+    };
+    RawClient first, second, third, other;
+    for (RawClient* raw : {&first, &second}) {
+        login(*raw, "l");
+        ASSERT_TRUE(raw->read_until("PONG\r\n")) << raw->received();
+        raw->clear_received();
+    }
+    // The account's third connection is refused and closed; another account is not counted.
+    login(third, "l");
+    EXPECT_TRUE(third.read_until("-ERR 'maximum account active connections exceeded'\r\n")) << third.received();
+    EXPECT_TRUE(third.wait_closed());
+    login(other, "m");
+    EXPECT_TRUE(other.read_until("PONG\r\n")) << other.received();
+
+    // One subscription per connection, 10 bytes per message.
+    ASSERT_TRUE(first.send("SUB x 1\r\nSUB y 2\r\nPING\r\n"));
+    EXPECT_TRUE(first.read_until("PONG\r\n"));
+    EXPECT_NE(first.received().find("-ERR 'maximum subscriptions exceeded'\r\n"), std::string::npos) << first.received();
+    ASSERT_TRUE(second.send("PUB x 10\r\n0123456789\r\nPUB x 11\r\nhello world\r\n"));
+    EXPECT_TRUE(second.read_until("-ERR 'Maximum Payload Violation'\r\n")) << second.received();
+    EXPECT_TRUE(first.read_until("MSG x 1 10\r\n0123456789\r\n")) << first.received();
+
+    // A connection that leaves makes room for another.
+    second.close();
+    bool admitted = false;
+    for (int attempt = 0; attempt < 20 && !admitted; ++attempt) {
+        RawClient again;
+        login(again, "l");
+        admitted = again.read_until("PONG\r\n", 500ms);
+    }
+    EXPECT_TRUE(admitted);
+}
+
 const std::string kImportsConfig = R"(
 accounts {
   A: {

@@ -74,6 +74,13 @@ TEST(Reload, AnAccountsJetStreamStaysAsItStarted) {
     fresh = now;
     fresh.accounts = {"A", "B", "C"};
     EXPECT_TRUE(plan_reload(now, fresh));
+    // Account limits and the system account stay as they started too.
+    fresh = now;
+    fresh.account_limits = {{.account = "A", .max_connections = 1}};
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for account limits");
+    fresh = now;
+    fresh.system_account = "A";
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for SystemAccount: old=, new=A");
 }
 
 }  // namespace

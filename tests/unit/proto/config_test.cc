@@ -1768,10 +1768,7 @@ TEST(ConfigOptions, BadAccountsAreRefusedAsNatsServerRefusesThem) {
     EXPECT_EQ(load_error("authorization { token: t }\naccounts { A: { users: [ {user: u, password: q} ] } }"),
               "<string>:2:17: Can not have a token and accounts");
     EXPECT_EQ(load_error("accounts { A: { colour: red } }"), "<string>:1:17: unknown field \"colour\"");
-    for (const char* key : {"limits", "nkey"}) {
-        Options opts = load_ok(std::string("accounts { A: { ") + key + ": {} } }");
-        EXPECT_EQ(opts.unsupported_features, (std::vector<std::string>{std::string("accounts.") + key}));
-    }
+    EXPECT_EQ(load_ok("accounts { A: { nkey: {} } }").unsupported_features, (std::vector<std::string>{"accounts.nkey"}));
     // no_auth_user may name an account's user.
     EXPECT_EQ(load_ok("accounts { A: { users: [ {user: u, password: p} ] } }\nno_auth_user: u").no_auth_user, "u");
 }
@@ -1808,6 +1805,25 @@ TEST(ConfigOptions, AnAccountsJetStreamIsEnabledWithItsLimits) {
     EXPECT_EQ(load_error("accounts { A: { jetstream: { max_bytes_required: 1 } } }"),
               "<string>:1:30: Expected a parseable bool for \"max_bytes_required\", got integer 1");
     EXPECT_EQ(load_error("accounts { A: { jetstream: { colour: 1 } } }"), "<string>:1:30: unknown field \"colour\"");
+}
+
+TEST(ConfigOptions, AnAccountsLimitsAreNatsServers) {
+    Options opts = load_ok(
+        "accounts {\n"
+        "  A: { limits: { max_connections: 2, max_subs: 3, max_pay: 4, max_leafnodes: 5 } }\n"
+        "  B: {}\n"
+        "}\n");
+    ASSERT_EQ(opts.account_limits.size(), 1u);
+    EXPECT_EQ(opts.account_limits[0], (AccountLimits{.account = "A", .max_connections = 2, .max_subscriptions = 3, .max_payload = 4}));
+    ASSERT_NE(account_limits(opts, 1), nullptr);
+    EXPECT_EQ(account_limits(opts, 2), nullptr);
+    EXPECT_EQ(account_limits(opts, 0), nullptr);
+    EXPECT_EQ(load_error("accounts { A: { limits: 1 } }"),
+              "<string>:1:17: Expected account limits to be a map/struct, got integer 1");
+    EXPECT_EQ(load_error("accounts { A: { limits: { max_cars: 1 } } }"),
+              "<string>:1:27: Unknown field \"max_cars\" parsing account limits");
+    EXPECT_EQ(load_error("accounts { A: { limits: { max_conn: x } } }"),
+              "<string>:1:27: max_conn: expected an integer, got string \"x\"");
 }
 
 TEST(ConfigOptions, TheSystemAccountIsOneTheConfigDefines) {
