@@ -429,6 +429,30 @@ std::optional<std::string> Monitor::system_request(std::string_view subject, std
             response = subsz(params);
         } else if (kind == "LEAFZ") {
             response = leafz();
+        } else if (kind == "STATZ") {
+            // One account's traffic, or with PING every account's (those the request names).
+            // An account without connections is left out unless include_unused; with nothing
+            // to report there is no answer.
+            std::vector<std::string> named_accounts;
+            if (account != "PING") {
+                named_accounts.emplace_back(account);
+            } else if (auto named = request.find("accounts"); named != request.end() && named->is_array()) {
+                for (const ojson& name : *named) {
+                    if (name.is_string()) named_accounts.push_back(name.get<std::string>());
+                }
+            }
+            bool unused = request.value("include_unused", false);
+            if (unused) params["unused"] = "true";
+            ojson statz = ojson::parse(accstatz(params).body);
+            ojson kept = ojson::array();
+            for (ojson& one : statz["account_statz"]) {
+                if (named_accounts.empty() || std::find(named_accounts.begin(), named_accounts.end(), one["acc"].get<std::string>()) != named_accounts.end()) {
+                    kept.push_back(std::move(one));
+                }
+            }
+            if (kept.empty() && !unused) return std::nullopt;
+            statz["account_statz"] = std::move(kept);
+            return ojson{{"server", server_info()}, {"data", std::move(statz)}}.dump();
         } else {
             return std::nullopt;
         }

@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/nkey_codec.h"
 #include "base/subject_match.h"
 #include "base/subject_transform.h"
 #include "proto/config/conf.h"
@@ -677,7 +678,15 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
             } else if (key == "limits") {
                 parse_account_limits(account.key, field);
             } else if (key == "nkey") {
-                unsupported("accounts." + key);
+                // The account's public nkey: checked and kept, as nats-server keeps it; nothing
+                // in a server configured by file (no JWTs) looks an account up by it.
+                if (field.value.kind != ValueKind::kString ||
+                    !base::decode_public_nkey(field.value.text, base::kNkeyPrefixAccount)) {
+                    error(field.key_pos, absl::StrCat("Not a valid public nkey for an account: \"",
+                                                      field.value.kind == ValueKind::kString ? field.value.text
+                                                                                             : describe(field.value),
+                                                      "\""));
+                }
             } else if (!field.used_as_variable) {
                 error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
             }
@@ -1216,11 +1225,8 @@ std::optional<User> OptionsLoader::parse_user(const Value& item) {
         return std::nullopt;
     }
     if (!user.nkey.empty()) {
-        // A public user nkey is 56 base32 characters starting with 'U'.
-        bool shaped =
-            user.nkey.size() == 56 && user.nkey[0] == 'U' &&
-            user.nkey.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == std::string::npos;
-        if (!shaped) {
+        // A public user nkey: "U...", checksum included, as nkeys.IsValidPublicUserKey checks it.
+        if (!base::decode_public_nkey(user.nkey, base::kNkeyPrefixUser)) {
             error(item.pos, "Not a valid public nkey for a user");
             return std::nullopt;
         }

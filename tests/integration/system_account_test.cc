@@ -96,6 +96,16 @@ TEST_F(SystemAccount, EachEndpointByPingOrByTheServersId) {
     json account_connz = ask("$SYS.REQ.ACCOUNT.A.CONNZ");
     EXPECT_EQ(account_connz["data"]["num_connections"], 1) << account_connz.dump();
 
+    json statz = ask("$SYS.REQ.ACCOUNT.A.STATZ");
+    ASSERT_EQ(statz["data"]["account_statz"].size(), 1u) << statz.dump();
+    EXPECT_EQ(statz["data"]["account_statz"][0]["acc"], "A");
+    EXPECT_EQ(statz["data"]["account_statz"][0]["conns"], 1);
+    json every = ask("$SYS.REQ.ACCOUNT.PING.STATZ");
+    bool listed = false;
+    for (const json& one : every["data"]["account_statz"]) listed |= one["acc"] == "A";
+    EXPECT_TRUE(listed) << every.dump();
+    EXPECT_TRUE(ask("$SYS.REQ.ACCOUNT.NOPE.STATZ").is_discarded());  // nothing to report: no answer
+
     json healthz = ask("$SYS.REQ.SERVER.PING.HEALTHZ");
     EXPECT_EQ(healthz["data"]["status"], "ok");
     json accountz = ask("$SYS.REQ.SERVER.PING.ACCOUNTZ");

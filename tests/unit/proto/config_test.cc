@@ -1417,7 +1417,6 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     LoadResult result = load(
         "cluster { listen: 0.0.0.0:6222 }\n"
         "tls { cert_file: a }\n"
-        "accounts { A { nkey: {} } }\n"
         "websocket { port: 8080 }\n"
         "leafnodes { port: 7422 }\n"
         "no_header_support: true\n"
@@ -1425,7 +1424,7 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     ASSERT_TRUE(result.status.ok()) << result.status;
     EXPECT_TRUE(result.warnings.empty());
     EXPECT_EQ(result.opts.unsupported_features,
-              (std::vector<std::string>{"cluster", "tls", "accounts.nkey", "websocket", "leafnodes",
+              (std::vector<std::string>{"cluster", "tls", "websocket", "leafnodes",
                                         "no_header_support"}));
     EXPECT_TRUE(load_ok("no_header_support: false").unsupported_features.empty());
 }
@@ -1768,7 +1767,10 @@ TEST(ConfigOptions, BadAccountsAreRefusedAsNatsServerRefusesThem) {
     EXPECT_EQ(load_error("authorization { token: t }\naccounts { A: { users: [ {user: u, password: q} ] } }"),
               "<string>:2:17: Can not have a token and accounts");
     EXPECT_EQ(load_error("accounts { A: { colour: red } }"), "<string>:1:17: unknown field \"colour\"");
-    EXPECT_EQ(load_ok("accounts { A: { nkey: {} } }").unsupported_features, (std::vector<std::string>{"accounts.nkey"}));
+    EXPECT_TRUE(load_ok("accounts { A: { nkey: AC5GRL36RQV7MJ2GT6WQSCKDKJKYTK4T2LGLWJ2SEJKRDHFOQQWGGFQL } }")
+                    .unsupported_features.empty());
+    EXPECT_EQ(load_error("accounts { A: { nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4 } }"),
+              "<string>:1:17: Not a valid public nkey for an account: \"UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4\"");
     // no_auth_user may name an account's user.
     EXPECT_EQ(load_ok("accounts { A: { users: [ {user: u, password: p} ] } }\nno_auth_user: u").no_auth_user, "u");
 }
