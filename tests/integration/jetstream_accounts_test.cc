@@ -74,7 +74,10 @@ TEST_F(JetStreamAccounts, EachAccountHasItsOwnStreamsAndKeepsThemOverARestart) {
     ASSERT_EQ(add_stream(a.get(), orders).status, NATS_OK);
     StreamConfig orders_b("ORDERS", {"orders.>"});
     ASSERT_EQ(add_stream(b.get(), orders_b).status, NATS_OK);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(publish(a.get(), "orders.a", "from a").ok());
+    for (int i = 0; i < 3; ++i) {
+        PubOutcome in_a = publish(a.get(), "orders.a", "from a");
+        ASSERT_TRUE(in_a.ok()) << in_a;
+    }
     PubOutcome in_b = publish(b.get(), "orders.b", "from b");
     ASSERT_TRUE(in_b.ok()) << in_b;
     EXPECT_EQ(in_b.seq, 1u);
