@@ -142,10 +142,11 @@ private:
     void api_delete(std::string_view name, const MsgView& msg);
     void api_names(const MsgView& msg, bool list);
     void api_account_purge(std::string_view account, std::string_view reply);
-    // The account's limits on a new or changed stream (nats-server's
-    // jsNonClusteredStreamLimitsCheck and checkStreamCfg's max bytes checks), nullopt when it
-    // passes. `before`: the config the stream had (on update).
+    // The account's max_bytes rules, for check_stream_config.
     proto::js::StreamCheckOptions check_options_for_account() const;
+    // The account's limits on a new or changed stream (nats-server's
+    // jsNonClusteredStreamLimitsCheck and addStream's checkAllLimits), nullopt when it passes.
+    // `before`: the config the stream had (on update).
     std::optional<proto::js::ApiError> over_account_limits(const proto::js::StreamConfig& config,
                                                            const proto::js::StreamConfig* before) const;
     // STREAM.SNAPSHOT and STREAM.RESTORE: nats-server's checks, then its error.
