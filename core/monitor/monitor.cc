@@ -350,6 +350,18 @@ Params to_params(const ojson& options, const OptionName (&names)[N]) {
 }  // namespace
 
 std::optional<std::string> Monitor::system_request(std::string_view subject, std::string_view payload) {
+    try {
+        return system_answer(subject, payload);
+    } catch (const nlohmann::json::exception& error) {
+        // An option of the wrong type (a number for a name, say): nats-server answers a
+        // request it cannot decode with a 400.
+        ojson out = {{"server", server_.system_server_info(server_.options_snapshot())},
+                     {"error", {{"code", 400}, {"description", error.what()}}}};
+        return out.dump();
+    }
+}
+
+std::optional<std::string> Monitor::system_answer(std::string_view subject, std::string_view payload) {
     std::vector<std::string_view> tokens;
     for (size_t start = 0;;) {
         size_t dot = subject.find('.', start);

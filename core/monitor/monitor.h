@@ -47,6 +47,7 @@ public:
     static std::string uptime(int64_t ns);
 
 private:
+    std::optional<std::string> system_answer(std::string_view subject, std::string_view payload);
     Response varz();
     Response connz(const Params& params);
     Response subsz(const Params& params);

@@ -122,6 +122,11 @@ TEST_F(SystemAccount, FiltersBadRequestsAndOtherAccounts) {
     expect_server_info(bad);
     EXPECT_EQ(bad["error"]["code"], 400) << bad.dump();
     EXPECT_FALSE(bad.contains("data"));
+    json wrong_type = ask("$SYS.REQ.SERVER.PING.VARZ", R"({"server_name":7})");
+    EXPECT_EQ(wrong_type["error"]["code"], 400) << wrong_type.dump();
+    json wrong_option = ask("$SYS.REQ.ACCOUNT.PING.STATZ", R"({"include_unused":"yes"})");
+    EXPECT_EQ(wrong_option["error"]["code"], 400) << wrong_option.dump();
+    EXPECT_FALSE(ask("$SYS.REQ.SERVER.PING.HEALTHZ").is_discarded());  // and the server still answers
     // Another account's clients have no such subjects.
     ConnectionPtr a = connect_user(server_->url(), "a", "a");
     ASSERT_NE(a, nullptr);
