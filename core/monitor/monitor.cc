@@ -29,8 +29,11 @@ constexpr int kDefaultListSize = 1024;  // connz and subsz pages, as nats-server
 
 std::string rfc3339(int64_t ns) { return proto::js::rfc3339(ns); }
 
-// Go's json.MarshalIndent(v, "", "  "), near enough: the same keys, two-space indent.
-Response json_response(const ojson& body) { return {200, "application/json", body.dump(2)}; }
+// Go's json.MarshalIndent(v, "", "  "), near enough: the same keys, two-space indent, and
+// bytes that are not UTF-8 (a subject may hold any) replaced by U+FFFD as Go replaces them.
+Response json_response(const ojson& body) {
+    return {200, "application/json", body.dump(2, ' ', false, ojson::error_handler_t::replace)};
+}
 
 Response bad_request(std::string text) { return {400, "text/plain; charset=utf-8", std::move(text)}; }
 

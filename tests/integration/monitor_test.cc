@@ -525,6 +525,29 @@ std::string raw_exchange(int port, const std::string& request) {
     return answer;
 }
 
+TEST(Monitor, ASubjectThatIsNotUtf8IsShownAsGoShowsIt) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    int fd = raw_connect(server->port());
+    ASSERT_GE(fd, 0);
+    std::string hello = "CONNECT {\"verbose\":false}\r\nSUB a\xff 1\r\nPING\r\n";
+    ASSERT_EQ(::write(fd, hello.data(), hello.size()), static_cast<ssize_t>(hello.size()));
+    std::string got;
+    char buffer[4096];
+    ssize_t n;
+    while (got.find("PONG") == std::string::npos && (n = ::read(fd, buffer, sizeof buffer)) > 0) got.append(buffer, n);
+    ASSERT_NE(got.find("PONG"), std::string::npos) << got;
+    // Go's encoding/json shows a byte that is not UTF-8 as U+FFFD.
+    json connz = get_json(server->monitor_port(), "/connz?subs=1");
+    ASSERT_EQ(connz["connections"].size(), 1u);
+    EXPECT_EQ(connz["connections"][0]["subscriptions_list"], json::array({"a\xef\xbf\xbd"}));
+    json subsz = get_json(server->monitor_port(), "/subsz?subs=1");
+    bool listed = false;  // (nats-server lists its own subscriptions too)
+    for (const json& sub : subsz["subscriptions_list"]) listed |= sub["subject"] == "a\xef\xbf\xbd";
+    EXPECT_TRUE(listed) << subsz.dump();
+    ::close(fd);
+}
+
 TEST(Monitor, HostileRequestsGetErrorsAndServingGoesOn) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);
