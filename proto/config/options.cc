@@ -678,8 +678,9 @@ void OptionsLoader::apply_accounts(const MapEntry& entry) {
             } else if (key == "limits") {
                 parse_account_limits(account.key, field);
             } else if (key == "nkey") {
-                // The account's public nkey: checked and kept, as nats-server keeps it; nothing
-                // in a server configured by file (no JWTs) looks an account up by it.
+                // The account's public nkey, checked as nats-server checks it. Nothing in a
+                // server configured by file (no JWTs) looks an account up by it, so nothing
+                // needs it kept.
                 if (field.value.kind != ValueKind::kString ||
                     !base::decode_public_nkey(field.value.text, base::kNkeyPrefixAccount)) {
                     error(field.key_pos, absl::StrCat("Not a valid public nkey for an account: \"",
