@@ -49,6 +49,7 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
       mapped_(host.has_mappings(kGlobalAccount)) {
     parser_.set_require_connect(host.auth_required());
     max_subscriptions_ = host.options().max_subscriptions;
+    max_payload_ = host.options().max_payload_bytes;
     created_at_ = last_activity_ = Clock::now();
     // nats-server's first client ping comes after at most 2 s, then every ping_interval.
     auto first = std::min<Clock::duration>(host.options().ping_interval, std::chrono::seconds(2));
@@ -520,6 +521,7 @@ void ClientConn::apply_limits() {
             max_subscriptions_ = limits->max_subscriptions == 0 ? -1 : limits->max_subscriptions;
         }
     }
+    max_payload_ = max_payload;
     parser_.set_max_payload(max_payload);
 }
 
@@ -749,6 +751,14 @@ Flow ClientConn::on_ping() {
         trace("->>", "PONG", {});
     }
     out_.append(proto::kPong);
+    // As nats-server: with the first PONG (clients flush after CONNECT), a client that takes
+    // async INFO learns a max_payload its account lowered.
+    if (!first_pong_sent_ && connect_received_) {
+        first_pong_sent_ = true;
+        if (options_.protocol >= 1 && max_payload_ != host_.options().max_payload_bytes) {
+            out_.append(host_.info_line(*this, max_payload_));
+        }
+    }
     queued_output();
     return closing_ ? Flow::kStop : Flow::kContinue;
 }

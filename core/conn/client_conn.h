@@ -63,6 +63,8 @@ public:
     // Counts a connection into its account when the account limits its connections: false
     // when it is full. A counted connection is let go by the shard when it closes.
     virtual bool enter_account(uint32_t account) = 0;
+    // The INFO line for this connection, with `max_payload` (its account's may be lower).
+    virtual std::string info_line(const ClientConn& conn, int64_t max_payload) = 0;
 
 protected:
     ~ConnHost() = default;
@@ -210,6 +212,8 @@ private:
     std::optional<uint32_t> counted_in_;
     // The server's max_subscriptions, or the account's where it is lower (0: none).
     int64_t max_subscriptions_ = 0;
+    int64_t max_payload_ = 0;  // the server's, or the account's where it is lower
+    bool first_pong_sent_ = false;
     // Applies the server's and the account's limits on subscriptions and payload.
     void apply_limits();
     Auth auth_ = Auth::kUnchecked;

@@ -570,6 +570,12 @@ void Shard::apply_options(const config::Options& options, bool auth_changed) {
     process_closes();
 }
 
+std::string Shard::info_line(const ClientConn& conn, int64_t max_payload) {
+    proto::Info info = server_.info(options_, conn.client_id(), conn.client_ip(), lame_duck_);
+    info.max_payload_bytes = max_payload;
+    return proto::encode_info(info);
+}
+
 void Shard::enter_lame_duck() {
     lame_duck_ = true;
     for (Slot& slot : slots_) {

@@ -125,6 +125,7 @@ private:
     void closing(ClientConn& conn) override { closing_.push_back(&conn); }
     void connected(const ClientConn& conn) override { client_event(conn, true); }
     bool enter_account(uint32_t account) override;
+    std::string info_line(const ClientConn& conn, int64_t max_payload) override;
     // The system account's $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT event for `conn`,
     // when the system account is defined and someone listens.
     void client_event(const ClientConn& conn, bool connect);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -221,6 +222,26 @@ accounts {
         admitted = again.read_until("PONG\r\n", 500ms);
     }
     EXPECT_TRUE(admitted);
+}
+
+TEST(Accounts, AClientLearnsItsAccountsMaxPayloadAndKeepsItsConnection) {
+    TempFile config(".conf", "accounts { L: { limits: { max_payload: 10 }, users: [ { user: l, password: l } ] } }\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr nc = connect_user(server->url(), "l", "l");
+    ASSERT_NE(nc, nullptr);
+    // The INFO that follows the first PONG carries the account's limit.
+    EXPECT_TRUE(std::invoke([&] {
+        for (int i = 0; i < 100; ++i) {
+            if (natsConnection_GetMaxPayload(nc.get()) == 10) return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    }));
+    EXPECT_EQ(natsConnection_PublishString(nc.get(), "x", "0123456789a"), NATS_MAX_PAYLOAD);
+    EXPECT_EQ(natsConnection_PublishString(nc.get(), "x", "0123456789"), NATS_OK);
+    EXPECT_EQ(natsConnection_Flush(nc.get()), NATS_OK);
+    EXPECT_FALSE(natsConnection_IsClosed(nc.get()));
 }
 
 const std::string kImportsConfig = R"(
