@@ -48,8 +48,7 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
       max_pending_(host.options().max_pending_bytes),
       mapped_(host.has_mappings(kGlobalAccount)) {
     parser_.set_require_connect(host.auth_required());
-    max_subscriptions_ = host.options().max_subscriptions;
-    max_payload_ = host.options().max_payload_bytes;
+    apply_limits();
     created_at_ = last_activity_ = Clock::now();
     // nats-server's first client ping comes after at most 2 s, then every ping_interval.
     auto first = std::min<Clock::duration>(host.options().ping_interval, std::chrono::seconds(2));
@@ -511,14 +510,14 @@ void ClientConn::send_async_info(const std::string& info_line) {
 void ClientConn::apply_limits() {
     const config::Options& options = host_.options();
     int64_t max_payload = options.max_payload_bytes;
-    max_subscriptions_ = options.max_subscriptions;
-    // nats-server's applyAccountLimits: the lower of the server's and the account's.
+    max_subscriptions_ = options.max_subscriptions > 0 ? options.max_subscriptions : -1;  // the server's 0: none
+    // nats-server's applyAccountLimits: the lower of the server's and the account's (whose 0
+    // allows no subscription at all).
     if (const config::AccountLimits* limits = config::account_limits(options, account_)) {
         if (limits->max_payload >= 0) max_payload = std::min(max_payload, limits->max_payload);
         if (limits->max_subscriptions >= 0 &&
-            (max_subscriptions_ <= 0 || limits->max_subscriptions < max_subscriptions_)) {
-            // 0 allows none, as nats-server reads an account's 0.
-            max_subscriptions_ = limits->max_subscriptions == 0 ? -1 : limits->max_subscriptions;
+            (max_subscriptions_ < 0 || limits->max_subscriptions < max_subscriptions_)) {
+            max_subscriptions_ = limits->max_subscriptions;
         }
     }
     max_payload_ = max_payload;
@@ -681,7 +680,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         permission_violation(error, log + ", SID " + std::string(op.sid));
         return Flow::kContinue;
     }
-    if (max_subscriptions_ != 0 && static_cast<int64_t>(subs_.size()) >= std::max<int64_t>(max_subscriptions_, 0)) {
+    if (max_subscriptions_ >= 0 && static_cast<int64_t>(subs_.size()) >= max_subscriptions_) {
         proto::append_err(out_, proto::err::kMaxSubscriptions);
         queued_output();
         return Flow::kContinue;

@@ -210,9 +210,10 @@ private:
     bool connect_received_ = false;
     bool announced_ = false;
     std::optional<uint32_t> counted_in_;
-    // The server's max_subscriptions, or the account's where it is lower (0: none).
-    int64_t max_subscriptions_ = 0;
-    int64_t max_payload_ = 0;  // the server's, or the account's where it is lower
+    // The server's max_subscriptions and max_payload, or the account's where lower (-1: no
+    // limit on subscriptions).
+    int64_t max_subscriptions_ = -1;
+    int64_t max_payload_ = 0;
     bool first_pong_sent_ = false;
     // Applies the server's and the account's limits on subscriptions and payload.
     void apply_limits();

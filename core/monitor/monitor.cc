@@ -118,10 +118,6 @@ ojson js_config(const Server& server) {
     return config;
 }
 
-std::string system_account_name(const config::Options& options) {
-    return options.system_account.empty() ? std::string(config::kDefaultSystemAccount) : options.system_account;
-}
-
 // JetStream's usage: the server's, or with a name one account's.
 ojson js_stats(const Server& server, std::string_view account = {}) {
     Server::JsUsage usage = server.js_usage(account);
@@ -558,7 +554,7 @@ Response Monitor::varz() {
         out["http_req_stats"] = std::move(stats);
     }
     out["config_load_time"] = rfc3339(server_.config_load_ns());
-    out["system_account"] = system_account_name(options);
+    out["system_account"] = std::string(config::system_account_name(options));
     // Ringtail's own.
     out["shards"] = server_.shard_count();
     return json_response(out);
@@ -834,7 +830,7 @@ Response Monitor::healthz(const Params& params) {
 
 Response Monitor::accountz(const Params& params) {
     config::Options options = server_.options_snapshot();
-    const std::string system = system_account_name(options);
+    const std::string system = std::string(config::system_account_name(options));
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}, {"system_account", system}};
     std::string account = param(params, "acc");
     std::vector<std::string> names{"$G"};

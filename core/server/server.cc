@@ -285,8 +285,7 @@ Result<void, Error> Server::start_jetstream() {
     if (options_.accounts.empty()) {
         js_accounts_.push_back({"$G", {}, nullptr});
     } else {
-        std::string_view system = options_.system_account.empty() ? config::kDefaultSystemAccount
-                                                                  : std::string_view(options_.system_account);
+        std::string_view system = config::system_account_name(options_);
         for (const config::AccountJetStream& limits : options_.account_jetstream) {
             if (limits.account == system) return fail(Errc::kInvalid, "Not allowed to enable JetStream on the system account");
             js_accounts_.push_back({limits.account, limits, nullptr});

@@ -160,7 +160,7 @@ class OptionsLoader {
             error(system_account_pos_, "error resolving system account: account missing");
             return;
         }
-        std::string_view system = name.empty() ? kDefaultSystemAccount : std::string_view(name);
+        std::string_view system = system_account_name(opts_);
         if (opts_.accounts.size() == 1 && opts_.accounts[0] == system && opts_.no_auth_user.empty() &&
             std::none_of(opts_.users.begin(), opts_.users.end(), [](const User& u) { return u.account.empty(); })) {
             User anyone;
@@ -1646,8 +1646,7 @@ const AccountLimits* account_limits(const Options& options, uint32_t id) {
 }
 
 std::optional<uint32_t> system_account_id(const Options& options) {
-    std::string_view name = options.system_account.empty() ? kDefaultSystemAccount : options.system_account;
-    uint32_t id = account_id(options, name);
+    uint32_t id = account_id(options, system_account_name(options));
     return id == 0 ? std::nullopt : std::optional<uint32_t>(id);
 }
 

@@ -234,6 +234,10 @@ const AccountLimits* account_limits(const Options& options, uint32_t id);
 // number for one it does not define, and no client can be in it).
 std::optional<uint32_t> system_account_id(const Options& options);
 inline constexpr std::string_view kDefaultSystemAccount = "$SYS";
+// The system account's name: system_account, or the default.
+inline std::string_view system_account_name(const Options& options) {
+    return options.system_account.empty() ? kDefaultSystemAccount : std::string_view(options.system_account);
+}
 // The user nats-server makes for clients without credentials when only the system account is
 // defined (they go to the global account).
 inline constexpr std::string_view kSystemOnlyNoAuthUser = "$G-no-auth-user";
