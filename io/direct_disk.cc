@@ -141,6 +141,16 @@ void DirectDisk::prepare_file(const std::string& path, uint64_t bytes, store::Di
     prepare_wakeup_.notify_one();
 }
 
+void DirectDisk::write_file_async(const std::string& temp, const std::string& path, std::span<const std::byte> data,
+                                  store::DiskWrite* op) {
+    {
+        std::lock_guard lock(prepare_mutex_);
+        prepare_jobs_.push_back({temp, 0, op, 0, data, path});
+    }
+    ++prepare_jobs_count_;
+    prepare_wakeup_.notify_one();
+}
+
 void DirectDisk::preparer_main() {
     std::unique_lock lock(prepare_mutex_);
     while (true) {
@@ -152,7 +162,11 @@ void DirectDisk::preparer_main() {
         lock.unlock();
         alignas(store::kPageBytes) static constexpr std::byte kZeros[store::kPageBytes] = {};
         ::unlink(job.path.c_str());  // a leftover from a crash is simply replaced
-        auto created = create_file(job.path, job.bytes, {kZeros, store::kPageBytes});
+        auto created = job.data.empty() ? create_file(job.path, job.bytes, {kZeros, store::kPageBytes})
+                                        : write_file(job.path, job.data);
+        if (created && !job.rename_to.empty() && ::rename(job.path.c_str(), job.rename_to.c_str()) != 0) {
+            created = fail("rename", job.path + " to " + job.rename_to);
+        }
         job.result = created ? 0 : (created.error() == Errc::kNoSpace ? -ENOSPC : -EIO);
         lock.lock();
         preparing_ = nullptr;
@@ -202,6 +216,24 @@ Result<bool> DirectDisk::rename_no_replace(const std::string& from, const std::s
     // create `to` between this check and the rename, which is atomic.
     if (::access(to.c_str(), F_OK) == 0) return fail("rename", from + " to " + to, EEXIST);
     if (::rename(from.c_str(), to.c_str()) != 0) return fail("rename", from + " to " + to);
+    return true;
+}
+
+Result<bool> DirectDisk::write_file(const std::string& path, std::span<const std::byte> data) {
+    // Written once and whole: through the page cache, not zero-filled first, and not synced
+    // (see Disk::write_file).
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return fail("open", path);
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+    }
+    int error = errno;
+    ::close(fd);
+    if (done != data.size()) return fail("pwrite", path, error);
     return true;
 }
 

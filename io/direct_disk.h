@@ -65,6 +65,9 @@ public:
     Result<bool> adopt_file(const std::string& from, const std::string& to,
                             std::span<const std::byte> first_page) override;
     Result<bool> replace_file(const std::string& from, const std::string& to) override;
+    Result<bool> write_file(const std::string& path, std::span<const std::byte> data) override;
+    void write_file_async(const std::string& temp, const std::string& path, std::span<const std::byte> data,
+                          store::DiskWrite* op) override;
     void forget(store::DiskWrite* op) override;
     std::string take_error() override;
 
@@ -124,11 +127,15 @@ private:
     [[nodiscard]] static Result<bool> rename_no_replace(const std::string& from, const std::string& to);
     static void unmap(File& file);
 
+    // Creates a zero-filled file of `bytes`, or with `data`, a file holding that, then renamed
+    // to `rename_to`.
     struct PrepareJob {
         std::string path;
         uint64_t bytes;
         store::DiskWrite* op;
         int result = 0;
+        std::span<const std::byte> data;  // the caller's, untouched until the job is done
+        std::string rename_to;
     };
     // The helper thread's queue (jobs in, results out); the only lock here, on the control plane.
     std::mutex prepare_mutex_;

@@ -60,6 +60,25 @@ public:
     // to `to` and fsyncs the directory. A crash leaves either `from` or a complete `to`.
     [[nodiscard]] virtual Result<bool> adopt_file(const std::string& from, const std::string& to,
                                                   std::span<const std::byte> first_page) = 0;
+    // Creates `path` holding `data` (whole pages), without syncing it: for a file that checks
+    // itself (a torn one is refused) and that the next start can do without. Fails if it exists.
+    // The caller renames it into place.
+    [[nodiscard]] virtual Result<bool> write_file(const std::string& path, std::span<const std::byte> data) {
+        if (data.size() < kPageBytes || data.size() % kPageBytes != 0) return std::unexpected(Errc::kInvalid);
+        if (auto ok = create_file(path, data.size(), data.first(kPageBytes)); !ok) return ok;
+        auto handle = open_file(path);
+        if (!handle) return std::unexpected(handle.error());
+        Result<bool> written = true;
+        if (data.size() > kPageBytes) written = write_sync(*handle, kPageBytes, data.subspan(kPageBytes));
+        close_file(*handle);
+        return written;
+    }
+    // Off the caller's thread: write_file() to `temp` (replacing a file left there), then
+    // renames it over `path`, syncing neither (after a crash there may be `temp`, the old
+    // `path`, or the new one, whole or torn). `op->done` runs from the owner's loop with 0 or
+    // -errno. `data` must stay untouched until then (forget() waits for a write underway).
+    virtual void write_file_async(const std::string& temp, const std::string& path, std::span<const std::byte> data,
+                                  DiskWrite* op) = 0;
     // Renames `from` over `to` (replacing it) and fsyncs the directory.
     [[nodiscard]] virtual Result<bool> replace_file(const std::string& from, const std::string& to) = 0;
     // The caller no longer wants `op`'s completion (prepare_file or write); it is never called.

@@ -111,6 +111,14 @@ Result<bool> MemoryDisk::replace_file(const std::string& from, const std::string
     return true;
 }
 
+void MemoryDisk::write_file_async(const std::string& temp, const std::string& path, std::span<const std::byte> data,
+                                  DiskWrite* op) {
+    (void)remove_file(temp);
+    auto written = write_file(temp, data);
+    if (written) written = replace_file(temp, path);
+    pending_.push_back({-1, written ? 0u : 1u, {}, op});
+}
+
 void MemoryDisk::forget(DiskWrite* op) {
     std::erase_if(pending_, [op](const Pending& p) { return p.op == op; });
 }

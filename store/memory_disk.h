@@ -37,6 +37,8 @@ public:
     Result<bool> adopt_file(const std::string& from, const std::string& to,
                             std::span<const std::byte> first_page) override;
     Result<bool> replace_file(const std::string& from, const std::string& to) override;
+    void write_file_async(const std::string& temp, const std::string& path, std::span<const std::byte> data,
+                          DiskWrite* op) override;
     void forget(DiskWrite* op) override;
 
     // Runs the callbacks of the writes submitted so far. Returns how many.

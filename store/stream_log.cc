@@ -119,6 +119,118 @@ bool decode_header(std::span<const std::byte> page, SegmentHeader& header) {
            sum == base::hash64(page.data(), kHeaderChecked);
 }
 
+// Segment index file "<id as 20 digits>.idx": what a recovery scan learns from a sealed
+// segment, written once the segment is sealed (in the background by index_sealed(), or by
+// checkpoint() at a clean stop), so that a restart reads it instead of the segment. It checks
+// itself and is not synced: a torn one is not used. Header page:
+//   offset  bytes  field
+//        0     16  magic "RINGTAIL-SEGINDX"
+//       16      4  format version (1)
+//       20      4  zero
+//       24      8  the segment's id (its file name's number)
+//       32     32  the segment header's first_seq, segment bytes, compacted_last_seq and
+//                  skipped_from: an index describes one version of one file
+//       64      8  last_seq: the last sequence the segment covers
+//       72      8  data end: the offset where its records end
+//       80      8  the newest time a record of the segment carries (messages, purges)
+//       88      8  body bytes
+//       96      8  xxh3-64 of the body
+//      104      8  xxh3-64 of bytes [0, 104)
+// Body, from offset 4096: for each sequence first_seq..last_seq 20 bytes: u32 record offset / 8
+// with the top bit set for a message with headers (kIndexNone: no record; segments are less
+// than 16 GiB, so offset / 8 fits in 31 bits), u32 subject number (kIndexNone: not a live message), u32 counted
+// bytes, i64 timestamp; then u32 tombstone count and per tombstone u32 kind, u64 seq; then u32
+// subject count and per subject u32 length and its bytes. A message deleted when the index
+// was written is written as not live: deletions never come undone.
+constexpr char kIndexMagic[16] = {'R', 'I', 'N', 'G', 'T', 'A', 'I', 'L', '-', 'S', 'E', 'G', 'I', 'N', 'D', 'X'};
+constexpr size_t kIndexHeaderChecked = 104;
+constexpr size_t kIndexEntryBytes = 20;
+constexpr uint32_t kIndexNone = UINT32_MAX;
+constexpr uint32_t kIndexHeadersBit = 1u << 31;
+static_assert(kSegmentBytesMax / 8 <= kIndexHeadersBit);
+
+struct IndexHeader {
+    uint64_t id = 0;
+    SegmentHeader segment;
+    uint64_t last_seq = 0;
+    uint64_t data_end = 0;
+    int64_t newest = 0;
+    uint64_t body_bytes = 0;
+    uint64_t body_sum = 0;
+};
+
+std::string index_name(uint64_t id) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%020llu.idx", static_cast<unsigned long long>(id));
+    return name;
+}
+
+void encode_index_header(std::span<std::byte> page, const IndexHeader& h) {
+    std::memset(page.data(), 0, kPageBytes);
+    std::memcpy(page.data(), kIndexMagic, sizeof kIndexMagic);
+    uint32_t version = 1;
+    std::memcpy(page.data() + 16, &version, 4);
+    const uint64_t fields[] = {h.id,       h.segment.first_seq, h.segment.segment_bytes, h.segment.compacted_last_seq,
+                               h.segment.skipped_from, h.last_seq, h.data_end, static_cast<uint64_t>(h.newest),
+                               h.body_bytes, h.body_sum};
+    std::memcpy(page.data() + 24, fields, sizeof fields);
+    uint64_t sum = base::hash64(page.data(), kIndexHeaderChecked);
+    std::memcpy(page.data() + kIndexHeaderChecked, &sum, 8);
+}
+
+bool decode_index_header(std::span<const std::byte> page, IndexHeader& h) {
+    if (page.size() < kPageBytes || std::memcmp(page.data(), kIndexMagic, sizeof kIndexMagic) != 0) return false;
+    uint32_t version;
+    uint64_t sum;
+    std::memcpy(&version, page.data() + 16, 4);
+    std::memcpy(&sum, page.data() + kIndexHeaderChecked, 8);
+    if (version != 1 || sum != base::hash64(page.data(), kIndexHeaderChecked)) return false;
+    uint64_t fields[10];
+    std::memcpy(fields, page.data() + 24, sizeof fields);
+    h = {fields[0], {fields[1], fields[2], fields[3], fields[4]}, fields[5], fields[6],
+         static_cast<int64_t>(fields[7]), fields[8], fields[9]};
+    return true;
+}
+
+// Little-endian fields in and out of an index body.
+struct IndexWriter {
+    std::byte* at;
+    template <class T>
+    void put(T value) {
+        std::memcpy(at, &value, sizeof value);
+        at += sizeof value;
+    }
+    void put_bytes(std::string_view bytes) {
+        std::memcpy(at, bytes.data(), bytes.size());
+        at += bytes.size();
+    }
+};
+struct IndexReader {
+    std::span<const std::byte> in;
+    size_t at = 0;
+    bool ok = true;
+    template <class T>
+    T get() {
+        T value{};
+        if (in.size() - at < sizeof value) {
+            ok = false;
+            return value;
+        }
+        std::memcpy(&value, in.data() + at, sizeof value);
+        at += sizeof value;
+        return value;
+    }
+    std::string_view bytes(size_t n) {
+        if (in.size() - at < n) {
+            ok = false;
+            return {};
+        }
+        std::string_view view(reinterpret_cast<const char*>(in.data() + at), n);
+        at += n;
+        return view;
+    }
+};
+
 // One past the last non-zero byte of map[from, to), or `from` if all are zero. Page-wise from
 // the end, so a large zero-filled region costs a memcmp per page.
 uint64_t written_end(std::span<const std::byte> map, uint64_t from, uint64_t to) {
@@ -188,6 +300,19 @@ struct StreamLog::Segment {
     uint64_t skipped_from = 0;        // see the header: non-zero after a skip too long to index
     bool damaged_end = false;         // recovery found nothing valid after damage in it
     bool damaged = false;             // recovery read past damage in it
+    bool lost_some = false;           // holds sequences lost to damage (holes)
+    uint64_t rewrites = 0;            // times compaction replaced its file
+    int64_t newest = 0;               // the newest time a record in it carries
+    // Its index file ("<id>.idx", see write_index) is on disk and describes it.
+    bool indexed = false;
+    // Read from its index at recovery: its records' checksums are checked later, by verify(),
+    // from sequence `verified_to` + 1 on (a record that fails is refused by load() meanwhile).
+    bool unverified = false;
+    uint64_t verified_to = 0;
+    // The tombstones it holds, (kind, seq), kept while it has no index file to hold them.
+    std::vector<std::pair<uint32_t, uint64_t>> tombstones;
+    // At recovery, for a segment read from its index: the subjects its entries name by number.
+    std::vector<std::string> index_subjects;
     int handle = -1;
     uint64_t bytes = 0;  // file size
     uint64_t first_seq = 0;
@@ -201,6 +326,9 @@ struct StreamLog::Segment {
     std::vector<uint32_t> subject_ids;
     std::vector<uint32_t> sizes;
     std::vector<int64_t> timestamps;
+    // [seq - first_seq]: the message has headers, so that a recovery reading this segment's
+    // index reads for on_recovered only the records that may matter to it.
+    std::vector<uint8_t> with_headers;
     uint64_t live = 0;               // messages not deleted
     bool erase_owed = false;         // holds a message removed with erase: to be rewritten
     std::span<const std::byte> map;  // the whole file, read-only
@@ -228,6 +356,7 @@ struct StreamLog::Segment {
         subject_ids.push_back(0);
         sizes.push_back(0);
         timestamps.push_back(0);
+        with_headers.push_back(0);
     }
     void append_hole() {
         offsets.push_back(kAbsent);
@@ -235,6 +364,7 @@ struct StreamLog::Segment {
         subject_ids.push_back(0);
         sizes.push_back(0);
         timestamps.push_back(0);
+        with_headers.push_back(0);
     }
     Segment(const Segment&) = delete;
     Segment& operator=(const Segment&) = delete;
@@ -286,6 +416,7 @@ struct StreamLog::Segment {
         subject_ids.reserve(records);
         sizes.reserve(records);
         timestamps.reserve(records);
+        with_headers.reserve(records);
     }
 
     // Moves durable_last_seq to the last message wholly below durable_offset. Messages
@@ -322,6 +453,7 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
 
 StreamLog::~StreamLog() {
     if (spare_ == Spare::kPreparing) disk_.forget(&spare_op_);
+    if (indexing_) disk_.forget(&index_op_);
     for (auto& segment : segments_) {
         for (size_t i = 0; i < segment->writes_count; ++i) disk_.forget(&segment->write_at(i));
     }
@@ -348,9 +480,14 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     auto names = disk_.list_dir(options_.dir);
     if (!names) return std::unexpected(names.error());
     std::vector<uint64_t> ids;
+    std::vector<uint64_t> index_ids;
     std::vector<std::string> leftovers;
     for (const std::string& name : *names) {
         uint64_t id;
+        if (name.ends_with(".idx") && parse_segment_name(name.substr(0, 20) + ".seg", id)) {
+            index_ids.push_back(id);
+            continue;
+        }
         if (name.ends_with(".tmp")) {
             // A segment being prepared or created when the process stopped: not part of the log,
             // removed once the log has opened (a refused open changes nothing).
@@ -364,12 +501,23 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         ids.push_back(id);
     }
     std::sort(ids.begin(), ids.end());
+    std::sort(index_ids.begin(), index_ids.end());
+    // A sealed segment with an index is read from it; the last one (it takes appends) is
+    // always scanned, and an index of it, or of no segment, is stale.
+    auto has_index = [&](uint64_t id) {
+        return id != ids.back() && std::binary_search(index_ids.begin(), index_ids.end(), id);
+    };
+    for (uint64_t id : index_ids) {
+        if (!std::binary_search(ids.begin(), ids.end(), id) || id == ids.back()) {
+            leftovers.push_back(options_.dir + "/" + index_name(id));
+        }
+    }
     next_segment_id_ = ids.empty() ? 1 : ids.back() + 1;
-    tombstones_.clear();
     for (uint64_t id : ids) {
         std::string path = options_.dir + "/" + segment_name(id);
         // The device reads the next segment while this one is scanned.
-        if (auto next = std::upper_bound(ids.begin(), ids.end(), id); next != ids.end() && *next != ids.back()) {
+        if (auto next = std::upper_bound(ids.begin(), ids.end(), id);
+            next != ids.end() && *next != ids.back() && !has_index(*next)) {
             disk_.read_ahead(options_.dir + "/" + segment_name(*next));
         }
         auto handle = disk_.open_file(path);
@@ -420,12 +568,23 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
             for (uint64_t seq = last_seq_ + 1; seq < header_first; ++seq) {
                 previous.append_hole();
             }
+            previous.lost_some = true;
             previous.last_seq = previous.durable_last_seq = header_first - 1;
             last_seq_ = header_first - 1;
         }
         s.first_seq = header_first;
         s.compacted_last_seq = header.compacted_last_seq;
         s.skipped_from = header.skipped_from;
+        if (has_index(id)) {
+            if (!truncated && read_index(s, report)) {
+                ++report->segments;
+                ++report->indexed_segments;
+                last_seq_ = std::max(last_seq_, s.last_seq);
+                continue;
+            }
+            // Stale: it goes, and index_sealed() writes the segment a new one.
+            leftovers.push_back(options_.dir + "/" + index_name(id));
+        }
         // The next segment's first sequence says whether this one is complete, so a sealed
         // segment's zero end is read as its end without scanning it (0: none, or unreadable).
         uint64_t next_first_seq = 0;
@@ -483,30 +642,36 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
 
     // Deletions: tombstones first (they were written), then the limits. Only the highest purge
     // floor matters; applying each one would make recovery quadratic in their number.
-    for (auto [kind, seq] : tombstones_) {
-        if (kind == kKindPurge) floor_written_ = std::max(floor_written_, seq);
+    for (auto& segment : segments_) {
+        for (auto [kind, seq] : segment->tombstones) {
+            if (kind == kKindPurge) floor_written_ = std::max(floor_written_, seq);
+        }
     }
     for (auto& segment : segments_) {
         for (uint64_t seq = segment->first_seq; seq <= segment->last_seq && seq < floor_written_; ++seq) {
             segment->deleted[seq - segment->first_seq] = 1;
         }
     }
-    for (auto [kind, seq] : tombstones_) {
-        if (kind != kKindDelete) continue;
-        if (Segment* segment = segment_for_mut(seq)) segment->deleted[seq - segment->first_seq] = 1;
+    for (auto& segment : segments_) {
+        for (auto [kind, seq] : segment->tombstones) {
+            if (kind != kKindDelete) continue;
+            if (Segment* holder = segment_for_mut(seq)) holder->deleted[seq - holder->first_seq] = 1;
+        }
     }
-    tombstones_.clear();
     first_live_ = last_seq_ + 1;
     for (auto& segment : segments_) {
         for (uint64_t seq = segment->first_seq; seq <= segment->last_seq; ++seq) {
             uint64_t i = seq - segment->first_seq;
             if (segment->deleted[i]) continue;
             ++segment->live;
-            // The scan verified the record; its subject is all that is read again.
-            std::string_view subject = peek_subject(segment->map.subspan(segment->offsets[i]));
+            // The scan verified the record; its subject is all that is read again. An index
+            // names it.
+            std::string_view subject = segment->unverified ? std::string_view(segment->index_subjects[segment->subject_ids[i]])
+                                                           : peek_subject(segment->map.subspan(segment->offsets[i]));
             segment->subject_ids[i] = index_live(seq, base::HashedKey(subject), segment->sizes[i]);
             first_live_ = std::min(first_live_, seq);
         }
+        std::vector<std::string>().swap(segment->index_subjects);
     }
     for (auto& segment : segments_) {
         if (auto ok = check_readable(*segment, report); !ok) return ok;
@@ -530,6 +695,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
     // Sequences [expected, seq) are lost to damage: kept as deleted holes, never served.
     auto lose = [&](uint64_t seq, uint64_t at) {
         if (seq <= expected) return;
+        s.lost_some = true;
         report->lost.push_back({expected, seq - 1});
         report->detail += (report->detail.empty() ? "" : "; ") + s.path + ": damaged at offset " + std::to_string(at) +
                           ", sequences " + std::to_string(expected) + "-" + std::to_string(seq - 1) + " lost";
@@ -623,8 +789,9 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             // held is lost, its sequences never given again.
             uint64_t reached = decoded.kind == kKindDelete ? decoded.record.seq : decoded.record.seq - 1;
             if (reached >= expected && reached > s.compacted_last_seq) lose(reached + 1, offset);
-            tombstones_.push_back({decoded.kind, decoded.record.seq});
+            s.tombstones.push_back({decoded.kind, decoded.record.seq});
             // A purge carries the newest message's time then.
+            s.newest = std::max(s.newest, decoded.record.timestamp_ns);
             last_timestamp_ = std::max(last_timestamp_, decoded.record.timestamp_ns);
             offset += decoded.bytes;
             continue;
@@ -654,8 +821,12 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         s.subject_ids.push_back(0);  // set by recover() for the messages still live
         s.sizes.push_back(counted_bytes(decoded.record));
         s.timestamps.push_back(decoded.record.timestamp_ns);
+        s.with_headers.push_back(!decoded.record.headers.empty());
+        s.newest = std::max(s.newest, decoded.record.timestamp_ns);
         last_timestamp_ = std::max(last_timestamp_, decoded.record.timestamp_ns);
-        if (options_.on_recovered) options_.on_recovered(decoded.record);
+        if (options_.on_recovered && decoded.record.timestamp_ns >= options_.recovered_since_ns) {
+            options_.on_recovered(decoded.record);
+        }
         ++expected;
         ++report->records;
         offset += decoded.bytes;
@@ -719,6 +890,276 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         }
     }
     return true;
+}
+
+bool StreamLog::read_index(Segment& s, RecoveryReport* report) {
+    auto handle = disk_.open_file(options_.dir + "/" + index_name(s.id));
+    if (!handle) return false;
+    bool ok = load_index(s, *handle, report);
+    disk_.close_file(*handle);
+    return ok;
+}
+
+bool StreamLog::load_index(Segment& s, int handle, RecoveryReport* report) {
+    auto size = disk_.file_size(handle);
+    auto map = disk_.map_file(handle);
+    IndexHeader h;
+    if (!size || !map || !decode_index_header(*map, h)) return false;
+    if (h.id != s.id || h.segment.first_seq != s.first_seq || h.segment.segment_bytes != s.bytes ||
+        h.segment.compacted_last_seq != s.compacted_last_seq || h.segment.skipped_from != s.skipped_from ||
+        h.last_seq + 1 < s.first_seq || h.data_end < kPageBytes || h.data_end > s.bytes ||
+        h.body_bytes > *size - kPageBytes) {
+        return false;
+    }
+    std::span<const std::byte> body = map->subspan(kPageBytes, h.body_bytes);
+    if (base::hash64(body.data(), body.size()) != h.body_sum) return false;
+    uint64_t count = h.last_seq + 1 - s.first_seq;
+    if (count > body.size() / kIndexEntryBytes) return false;
+    IndexReader in{body};
+    std::vector<uint64_t> offsets(count);
+    std::vector<uint8_t> deleted(count);
+    std::vector<uint32_t> subject_ids(count), sizes(count);
+    std::vector<int64_t> timestamps(count);
+    std::vector<uint8_t> with_headers(count);
+    uint32_t subjects_named = 0;  // one past the highest subject number an entry uses
+    for (uint64_t i = 0; i < count; ++i) {
+        uint32_t offset8 = in.get<uint32_t>();
+        uint32_t subject = in.get<uint32_t>();
+        offsets[i] = offset8 == kIndexNone ? kAbsent : uint64_t{offset8 & ~kIndexHeadersBit} * 8;
+        with_headers[i] = offset8 != kIndexNone && (offset8 & kIndexHeadersBit) != 0;
+        deleted[i] = subject == kIndexNone;
+        subject_ids[i] = deleted[i] ? 0 : subject;
+        sizes[i] = in.get<uint32_t>();
+        timestamps[i] = in.get<int64_t>();
+        if (offsets[i] != kAbsent && offsets[i] >= h.data_end) return false;
+        if (!deleted[i] && offsets[i] == kAbsent) return false;
+        if (!deleted[i]) subjects_named = std::max(subjects_named, subject + 1);
+    }
+    uint32_t tombstone_count = in.get<uint32_t>();
+    if (tombstone_count > body.size() / 12) return false;
+    std::vector<std::pair<uint32_t, uint64_t>> tombstones(tombstone_count);
+    for (auto& [kind, seq] : tombstones) {
+        kind = in.get<uint32_t>();
+        seq = in.get<uint64_t>();
+    }
+    uint32_t subject_count = in.get<uint32_t>();
+    if (subject_count > body.size() / 4 || subject_count < subjects_named) return false;
+    std::vector<std::string> subjects(subject_count);
+    for (std::string& subject : subjects) subject = in.bytes(in.get<uint32_t>());
+    if (!in.ok || disk_.read_errors(handle) != 0) return false;
+    // One look at the segment itself: its first and last live messages are where the index
+    // says, and nothing follows its end.
+    auto first = std::find(deleted.begin(), deleted.end(), 0);
+    if (first != deleted.end()) {
+        for (uint64_t i : {static_cast<uint64_t>(first - deleted.begin()),
+                           count - 1 - static_cast<uint64_t>(std::find(deleted.rbegin(), deleted.rend(), 0) - deleted.rbegin())}) {
+            Decoded decoded = decode_record(s.map.subspan(offsets[i], h.data_end - offsets[i]));
+            if (decoded.status != DecodeStatus::kOk || decoded.kind != kKindMessage || decoded.record.seq != s.first_seq + i) {
+                return false;
+            }
+        }
+    }
+    if (h.data_end < s.bytes && decode_record(s.map.subspan(h.data_end)).status != DecodeStatus::kEnd) return false;
+    s.offsets = std::move(offsets);
+    s.deleted = std::move(deleted);
+    s.subject_ids = std::move(subject_ids);
+    s.sizes = std::move(sizes);
+    s.timestamps = std::move(timestamps);
+    s.with_headers = std::move(with_headers);
+    s.tombstones = std::move(tombstones);
+    s.index_subjects = std::move(subjects);
+    s.last_seq = s.durable_last_seq = h.last_seq;
+    s.write_offset = s.durable_offset = h.data_end;
+    s.indexed = s.unverified = true;
+    s.verified_to = s.first_seq - 1;
+    s.newest = h.newest;
+    last_timestamp_ = std::max(last_timestamp_, s.newest);
+    for (uint64_t i = 0; i < count; ++i) {
+        if (s.deleted[i]) continue;
+        ++report->records;
+        // What the caller would have seen in a scan: read (and checked) only where it asks.
+        if (options_.on_recovered && s.with_headers[i] && s.timestamps[i] >= options_.recovered_since_ns) {
+            Decoded decoded = decode_record(s.map.subspan(s.offsets[i], s.write_offset - s.offsets[i]));
+            if (decoded.status == DecodeStatus::kOk && decoded.record.seq == s.first_seq + i) {
+                options_.on_recovered(decoded.record);
+            }
+        }
+    }
+    return true;
+}
+
+bool StreamLog::indexable(const Segment& s) const {
+    // Sealed segments only (the last one takes appends); one that holds damage is left to be
+    // scanned, and reported, at every start; one owed a rewrite waits for it.
+    return !s.indexed && &s != segments_.back().get() && !s.damaged && !s.damaged_end && !s.lost_some && !s.erase_owed;
+}
+
+void StreamLog::encode_index(const Segment& s, std::vector<std::byte>& file) {
+    // Runs on the shard's thread (only the write is not): one pass to number the subjects
+    // and size the file, one to fill it in place. The buffers are kept from one segment to
+    // the next: fresh ones cost more in page faults than the encoding itself.
+    uint64_t count = s.last_seq + 1 - s.first_seq;
+    // The log's subject ids, numbered again in the order the segment first names them.
+    std::vector<uint32_t>& number_of = index_numbers_;
+    number_of.resize(subject_names_.size(), kIndexNone);
+    std::vector<uint32_t> named;
+    size_t subject_bytes = 0;
+    for (uint64_t i = 0; i < count; ++i) {
+        if (s.deleted[i] || number_of[s.subject_ids[i]] != kIndexNone) continue;
+        number_of[s.subject_ids[i]] = static_cast<uint32_t>(named.size());
+        named.push_back(s.subject_ids[i]);
+        subject_bytes += 4 + subject_names_[s.subject_ids[i]].size();
+    }
+    size_t body_bytes = count * kIndexEntryBytes + 4 + s.tombstones.size() * 12 + 4 + subject_bytes;
+    file.resize(kPageBytes + align_up(body_bytes));
+    std::memset(file.data() + kPageBytes + body_bytes, 0, file.size() - kPageBytes - body_bytes);
+    IndexWriter body{file.data() + kPageBytes};
+    for (uint64_t i = 0; i < count; ++i) {
+        bool live = !s.deleted[i];
+        body.put<uint32_t>(s.offsets[i] == kAbsent
+                               ? kIndexNone
+                               : static_cast<uint32_t>(s.offsets[i] / 8) | (s.with_headers[i] ? kIndexHeadersBit : 0));
+        body.put<uint32_t>(live ? number_of[s.subject_ids[i]] : kIndexNone);
+        body.put<uint32_t>(live ? s.sizes[i] : 0);
+        body.put<int64_t>(live ? s.timestamps[i] : 0);
+    }
+    body.put<uint32_t>(static_cast<uint32_t>(s.tombstones.size()));
+    for (auto [kind, seq] : s.tombstones) {
+        body.put<uint32_t>(kind);
+        body.put<uint64_t>(seq);
+    }
+    body.put<uint32_t>(static_cast<uint32_t>(named.size()));
+    for (uint32_t id : named) {
+        body.put<uint32_t>(static_cast<uint32_t>(subject_names_[id].size()));
+        body.put_bytes(subject_names_[id]);
+        number_of[id] = kIndexNone;  // left as found, for the next segment
+    }
+    RT_ASSERT(body.at == file.data() + kPageBytes + body_bytes);
+    IndexHeader header{s.id, {s.first_seq, s.bytes, s.compacted_last_seq, s.skipped_from}, s.last_seq, s.write_offset,
+                       s.newest, body_bytes, base::hash64(file.data() + kPageBytes, body_bytes)};
+    encode_index_header({file.data(), kPageBytes}, header);
+}
+
+Result<bool> StreamLog::write_index(Segment& s) {
+    // Under a temporary name until it is whole; a crash leaves a leftover .tmp, or an index
+    // torn in the page cache, which checks itself and is not used.
+    std::string creating = options_.dir + "/index.tmp";
+    std::vector<std::byte> file;
+    encode_index(s, file);
+    Result<bool> written = disk_.write_file(creating, file);
+    if (written) written = disk_.replace_file(creating, options_.dir + "/" + index_name(s.id));
+    if (!written) {
+        (void)disk_.remove_file(creating);
+        return written;
+    }
+    indexed(s);
+    return true;
+}
+
+void StreamLog::indexed(Segment& s) {
+    s.indexed = true;
+    std::vector<std::pair<uint32_t, uint64_t>>().swap(s.tombstones);  // the index holds them
+}
+
+bool StreamLog::index_sealed() {
+    if (indexing_ || sticky_error_ != Errc::kOk) return false;
+    for (auto& segment : segments_) {
+        if (!indexable(*segment)) continue;
+        indexing_ = true;
+        index_op_.done = &StreamLog::index_done;
+        index_op_.log = this;
+        index_op_.segment_id = segment->id;
+        index_op_.rewrites = segment->rewrites;
+        encode_index(*segment, index_buffer_);
+        disk_.write_file_async(options_.dir + "/indexing.tmp", options_.dir + "/" + index_name(segment->id),
+                               index_buffer_, &index_op_);
+        return true;
+    }
+    return false;
+}
+
+void StreamLog::index_done(DiskWrite* op, int32_t result) {
+    auto* index = static_cast<IndexOp*>(op);
+    StreamLog* log = index->log;
+    log->indexing_ = false;
+    if (result != 0) {
+        (void)log->disk_.remove_file(log->options_.dir + "/indexing.tmp");
+        return;
+    }
+    // The segment may have gone, been rewritten or found damaged meanwhile: the index in place
+    // then describes nothing, and goes.
+    auto it = std::find_if(log->segments_.begin(), log->segments_.end(),
+                           [&](const auto& s) { return s->id == index->segment_id; });
+    if (it == log->segments_.end() || (*it)->rewrites != index->rewrites || (*it)->damaged || (*it)->lost_some) {
+        (void)log->disk_.remove_file(log->options_.dir + "/" + index_name(index->segment_id));
+        if (it != log->segments_.end()) (*it)->indexed = false;
+        return;
+    }
+    if (!(*it)->indexed) log->indexed(**it);
+}
+
+Result<bool> StreamLog::remove_index(Segment& s) {
+    if (!s.indexed) return true;
+    if (auto ok = disk_.remove_file(options_.dir + "/" + index_name(s.id)); !ok) return ok;
+    s.indexed = false;
+    return true;
+}
+
+Result<bool> StreamLog::checkpoint() {
+    for (auto& segment : segments_) {
+        if (!indexable(*segment)) continue;
+        if (auto ok = write_index(*segment); !ok) return ok;
+    }
+    return true;
+}
+
+bool StreamLog::verify(uint64_t budget_bytes, RecoveryReport* report) {
+    uint64_t spent = 0;
+    for (auto& segment : segments_) {
+        Segment& s = *segment;
+        if (!s.unverified) continue;
+        uint64_t lost_from = 0;  // the first of a run of bad records, or 0
+        auto report_lost = [&](uint64_t through) {
+            report->lost.push_back({lost_from, through});
+            report->detail += (report->detail.empty() ? "" : "; ") + s.path + ": damaged at offset " +
+                              std::to_string(s.offsets[lost_from - s.first_seq]) + ", sequences " +
+                              std::to_string(lost_from) + "-" + std::to_string(through) + " lost";
+            lost_from = 0;
+        };
+        for (uint64_t seq = s.verified_to + 1; seq <= s.last_seq; ++seq) {
+            uint64_t i = seq - s.first_seq;
+            if (spent >= budget_bytes && lost_from == 0) return true;
+            s.verified_to = seq;
+            if (s.deleted[i]) continue;
+            Decoded decoded = decode_record(s.map.subspan(s.offsets[i], s.write_offset - s.offsets[i]));
+            if (decoded.status == DecodeStatus::kOk && decoded.kind == kKindMessage && decoded.record.seq == seq) {
+                spent += decoded.bytes;
+                if (lost_from != 0) report_lost(seq - 1);
+                continue;
+            }
+            if (disk_.read_errors(s.handle) > 0) {
+                // Not damage: a page the device could not read. Nothing is dropped (load()
+                // refuses what it covers); the next open scans the segment and sets the log
+                // aside, as for a read error found there.
+                if (lost_from != 0) report_lost(seq - 1);
+                report->detail += (report->detail.empty() ? "" : "; ") + s.path +
+                                  ": page(s) could not be read (I/O error), the messages there are not served";
+                (void)remove_index(s);
+                break;
+            }
+            // Damage found late: the message is lost, never served; the segment is scanned
+            // (and the damage reported again) at the next start.
+            spent += kRecordHeaderBytes;
+            report->damaged_bytes += kRecordHeaderBytes;
+            if (lost_from == 0) lost_from = seq;
+            s.lost_some = true;
+            drop(seq);
+        }
+        if (lost_from != 0) report_lost(s.last_seq);
+        s.unverified = false;
+        if (s.lost_some) (void)remove_index(s);
+    }
+    return false;
 }
 
 Result<bool> StreamLog::check_readable(const Segment& s, RecoveryReport* report) {
@@ -890,12 +1331,14 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     Segment* s = *segment;
     last_seq_ = seq;
     last_timestamp_ = std::max(last_timestamp_, timestamp_ns);
+    s->newest = std::max(s->newest, timestamp_ns);
     if (msgs_ == 0) first_live_ = seq;
     if (s->offsets.size() == kIndexSampleRecords) s->reserve_index();
     s->offsets.push_back(offset);
     s->deleted.push_back(0);
     s->sizes.push_back(counted_bytes(record));
     s->timestamps.push_back(timestamp_ns);
+    s->with_headers.push_back(!headers.empty());
     s->subject_ids.push_back(index_live(seq, key, s->sizes.back()));
     s->last_seq = seq;
     ++s->live;
@@ -946,6 +1389,8 @@ Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq, int64_t ti
     uint64_t offset = 0;
     auto segment = append_bytes(kind, {seq, timestamp_ns, {}, {}, {}}, record_bytes(0, 0, 0), offset);
     if (!segment) return std::unexpected(segment.error());
+    (*segment)->tombstones.push_back({kind, seq});
+    (*segment)->newest = std::max((*segment)->newest, timestamp_ns);
     return true;
 }
 
@@ -1248,6 +1693,7 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
         }
     };
     std::vector<uint64_t> offsets(s.offsets.size(), kAbsent);
+    std::vector<std::pair<uint32_t, uint64_t>> tombstones;
     uint64_t offset = kPageBytes;
     while (offset < s.write_offset && written) {
         std::span<const std::byte> bytes = s.map.subspan(offset, s.write_offset - offset);
@@ -1268,7 +1714,11 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
         if (keep && decoded.kind == kKindDelete) keep = seq < s.first_seq;  // earlier segments only
         if (decoded.kind == kKindSkip) keep = false;  // the header's compacted_last_seq covers them
         if (keep) {
-            if (decoded.kind == kKindMessage) offsets[seq - s.first_seq] = chunk_offset + used;
+            if (decoded.kind == kKindMessage) {
+                offsets[seq - s.first_seq] = chunk_offset + used;
+            } else {
+                tombstones.push_back({decoded.kind, seq});
+            }
             put(bytes.first(decoded.bytes));
         }
         offset += decoded.bytes;
@@ -1281,6 +1731,7 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
     uint64_t end = chunk_offset + used;
     if (written && used > 0) written = disk_.write_sync(*handle, chunk_offset, {chunk.get(), align_up(used)});
     disk_.close_file(*handle);
+    if (written) written = remove_index(s);  // it describes the old file
     if (written) written = disk_.replace_file(creating, s.path);
     if (!written) {
         (void)disk_.remove_file(creating);
@@ -1295,6 +1746,8 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
     s.handle = *reopened;
     s.map = *map;
     s.offsets = std::move(offsets);
+    s.tombstones = std::move(tombstones);
+    ++s.rewrites;
     s.write_offset = s.durable_offset = end;
     s.compacted_last_seq = s.last_seq;
     return true;
@@ -1305,6 +1758,10 @@ void StreamLog::release_front_segments() {
     while (segments_.size() > 1) {
         Segment& front = *segments_.front();
         if (front.live != 0 || front.writes_count != 0 || front.write_offset != front.durable_offset) return;
+        if (auto ok = remove_index(front); !ok) {
+            sticky_error_ = ok.error();
+            return;
+        }
         disk_.close_file(front.handle);
         if (auto ok = disk_.remove_file(front.path); !ok) {
             sticky_error_ = ok.error();

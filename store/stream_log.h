@@ -75,13 +75,19 @@ struct StreamLogOptions {
     // crash's reach of the end (the writes that may have been in flight) cuts the log there.
     bool cut_at_a_torn_write = false;
     // Called by open() with each message record the recovery scan reads and verifies, in log
-    // order, before deletions are applied (so also with messages deleted since): what a caller
-    // would otherwise read back from the whole log after open. Not kept once open() returns.
+    // order, before deletions are applied (so also with some messages deleted since): what a
+    // caller would otherwise read back from the whole log after open. Not kept once open()
+    // returns.
     std::function<void(const RecordView& record)> on_recovered;
+    // on_recovered is called only for records at least this new. From a sealed segment read
+    // from its index (see checkpoint()) only the live ones are read for it, so a caller that
+    // wants only recent records should say so here.
+    int64_t recovered_since_ns = INT64_MIN;
 };
 
 struct RecoveryReport {
     uint64_t segments = 0;
+    uint64_t indexed_segments = 0;  // of those, sealed ones read from their index, not scanned
     uint64_t records = 0;
     uint64_t truncated_bytes = 0;  // bytes cut from the end of the log (torn or corrupt tail)
     // Damage to acknowledged data (a bad record with valid ones after it, a sealed segment's
@@ -117,7 +123,8 @@ public:
     using RemovedCallback = std::function<void(uint64_t seq, std::string_view subject)>;
 
     // Opens or creates the log in options.dir, recovering what is there: every segment is
-    // scanned, a torn tail (bad bytes with nothing valid after them, what a crash leaves in
+    // scanned (a sealed one with an index file that matches it is read from that instead, its
+    // records checked later by verify()), a torn tail (bad bytes with nothing valid after them, what a crash leaves in
     // the last writes) is cut and zeroed on disk, and the report says what was cut. Damage with
     // valid records after it, or a missing segment, is skipped to the next valid record: only
     // the sequences it covers are lost, reported, and kept as holes, never reused; so is a last
@@ -194,6 +201,20 @@ public:
     // Submits the writes that make everything appended so far durable; first carries out the
     // erases owed (see remove()), which are synchronous.
     void flush();
+    // Segment indexes: an index file per sealed segment (store/README.md) lets the next
+    // open() read that instead of scanning the segment. index_sealed() starts writing the
+    // index of one sealed segment that has none (and no damage) in the background, and
+    // returns whether it did: for the owner's tick, so that segments scanned at open() or
+    // sealed since get theirs. checkpoint() writes every one still missing, synchronously:
+    // at a clean stop. Without an index a segment is simply scanned.
+    bool index_sealed();
+    [[nodiscard]] Result<bool> checkpoint();
+    // Checks the records of the segments open() read from their index, about `budget_bytes`
+    // of them per call, oldest first; returns whether any are left to check. A record that
+    // fails its checksum (until then refused by load()) is damage found late: its message is
+    // removed like a loss found at open(), added to `report` (lost, detail, damaged_bytes), and
+    // its segment's index removed, so every later open() scans it and reports it again.
+    bool verify(uint64_t budget_bytes, RecoveryReport* report);
     void set_durable_callback(DurableCallback callback) { on_durable_ = std::move(callback); }
     void set_removed_callback(RemovedCallback callback) { on_removed_ = std::move(callback); }
 
@@ -233,6 +254,16 @@ private:
                                                uint64_t next_first_seq);
     // Refuses (kIo, said in the report) a segment some page of which could not be read.
     [[nodiscard]] Result<bool> check_readable(const Segment& s, RecoveryReport* report);
+    // Fills a sealed segment in from its index file; false (nothing changed) if there is none
+    // that describes this file, or it cannot be read.
+    bool read_index(Segment& s, RecoveryReport* report);
+    bool load_index(Segment& s, int handle, RecoveryReport* report);
+    bool indexable(const Segment& s) const;
+    void encode_index(const Segment& s, std::vector<std::byte>& file);
+    [[nodiscard]] Result<bool> write_index(Segment& s);
+    void indexed(Segment& s);
+    [[nodiscard]] Result<bool> remove_index(Segment& s);
+    static void index_done(DiskWrite* op, int32_t result);
     // A segment of the next size, and at least `min_bytes`.
     // `skipped_from`: the segment starts after a skip of [skipped_from, first_seq).
     [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0, uint64_t skipped_from = 0);
@@ -306,7 +337,6 @@ private:
     std::vector<uint32_t> free_subject_ids_;
     uint64_t durable_seq_ = 0;
     Errc sticky_error_ = Errc::kOk;
-    std::vector<std::pair<uint32_t, uint64_t>> tombstones_;  // during recovery: (kind, seq)
     DurableCallback on_durable_;
     RemovedCallback on_removed_;
 
@@ -321,6 +351,16 @@ private:
     uint64_t next_segment_bytes_ = 0;  // the size of the next segment created
     SpareOp spare_op_;
     uint64_t rolls_waited_ = 0;  // rolls that found no spare ready and created one in line
+    // The index of one sealed segment being written in the background (index_sealed()).
+    struct IndexOp : DiskWrite {
+        StreamLog* log = nullptr;
+        uint64_t segment_id = 0;
+        uint64_t rewrites = 0;  // the segment's, when it began: a rewrite since makes it stale
+    };
+    IndexOp index_op_;
+    bool indexing_ = false;
+    std::vector<std::byte> index_buffer_;   // what index_op_ writes; kept for the next one
+    std::vector<uint32_t> index_numbers_;   // encode_index(): by subject id, all kIndexNone between uses
     bool erase_owed_ = false;    // some segment holds bytes of a message removed with erase
 };
 

@@ -9,8 +9,11 @@ answers STREAM.INFO with every message (the server is then serving it).
 Ringtail's stream is filled fast, offline: the server creates the stream, stops, and
 ringtail-store-bench (RT_KEEP=1) writes the segments in its place, the same format a running
 server writes. nats-server's is filled through the client protocol (windows of 1000
-publishes, each acknowledged), which takes minutes per GiB. With --cold the page cache is
-dropped before the first restart (needs root), as after a reboot. RINGTAIL=PATH runs another
+publishes, each acknowledged), which takes minutes per GiB. The server is started three times:
+first on the files as filled (Ringtail scans every segment, and writes their indexes), then
+after that start's clean stop (Ringtail reads the sealed segments' indexes), then once more
+with a warm page cache. With --cold the page cache is dropped before the first two (needs
+root), as after a reboot. RINGTAIL=PATH runs another
 build of the server (the fill still uses this tree's ringtail-store-bench). Speaks the client protocol over
 a raw connection, so it needs nothing beyond Python.
 """
@@ -81,8 +84,8 @@ def main():
                                                            recursive=True) if os.path.isfile(f))
         subprocess.run(["sync"], check=True)
         gib_stored = stored / (1 << 30)
-        for label in ("cold" if cold else "first", "warm"):
-            if label == "cold":
+        for label in ("first", "again", "warm"):
+            if cold and label != "warm":
                 with open("/proc/sys/vm/drop_caches", "w") as caches:
                     caches.write("3\n")
             began = time.time()
@@ -98,6 +101,8 @@ def main():
                 fields = stat.read().rsplit(")", 1)[1].split()
                 cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
             stop(proc)
+            if cold and label != "warm":
+                label += ", cold"
             print(f"{server}: {expected} messages of {payload} B, {gib_stored:.2f} GiB on disk, {label} restart: "
                   f"serving after {took:.2f} s ({took / gib_stored:.2f} s/GiB), server CPU {cpu:.2f} s")
     finally:

@@ -313,12 +313,17 @@ void JetStream::run_turn() {
     }
 }
 
+void JetStream::checkpoint() {
+    for (auto& [name, stream] : streams_) stream->checkpoint();
+}
+
 void JetStream::on_tick() {
     host_.loop().schedule(expiry_, io::Clock::now() + kExpiryInterval);
     int64_t now = base::wall_clock_ns();
     for (auto& [name, stream] : streams_) {
         stream->expire(now);
         stream->tick_consumers();
+        stream->maintain_log();
     }
 }
 

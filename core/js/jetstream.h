@@ -103,6 +103,8 @@ public:
     bool outbox_full() const { return outbox_.bytes() + sending_.bytes() > kOutboxBytesMax; }
     // Consumers have work left: the shard's next turn must not wait for an event.
     bool busy() const { return !ready_.empty(); }
+    // At a clean stop, once every write is done: each stream indexes its sealed segments.
+    void checkpoint();
     // `consumer` has work: pump it at the end of this turn.
     void consumer_ready(Consumer& consumer) { ready_.push_back(&consumer); }
     // `consumer` is going away: forget it.

@@ -161,6 +161,8 @@ Result<void, Error> Stream::open_log(bool create) {
     bool dedupe = config_.duplicate_window_ns > 0;
     bool ttls = config_.allow_msg_ttl;
     if (dedupe || ttls) {
+        // Only the recent records are read for the duplicate window; TTLs need every one.
+        options.recovered_since_ns = ttls ? INT64_MIN : since;
         options.on_recovered = [this, &seen, since, dedupe, ttls](const store::RecordView& record) {
             if (record.headers.empty()) return;
             if (ttls) ttls_.note(record.seq, record.timestamp_ns, record.headers);
@@ -651,6 +653,29 @@ void Stream::fill_dedupe(const std::vector<SeenId>& seen) {
         dedupe_[id.id] = {id.seq, id.timestamp_ns};
         dedupe_order_.emplace_back(id.timestamp_ns, id.id);
         if (id.seq == log_->last_seq()) last_msg_id_ = id.id;
+    }
+}
+
+void Stream::maintain_log() {
+    // 2 MiB a tick: a GiB of segments checked in under a minute, in steps short enough not to
+    // hold up the shard's other work.
+    constexpr uint64_t kVerifyBytesPerTick = 2u << 20;
+    if (config_.storage == pjs::Storage::kFile) (void)log_->index_sealed();
+    if (!verifying_) return;
+    store::RecoveryReport report;
+    verifying_ = log_->verify(kVerifyBytesPerTick, &report);
+    if (report.detail.empty()) return;
+    log_warn("JetStream stream '" + config_.name + "': " + report.detail);
+    lost_.insert(lost_.end(), report.lost.begin(), report.lost.end());
+    lost_bytes_ += report.damaged_bytes;
+    state_dirty_ = true;
+}
+
+void Stream::checkpoint() {
+    if (config_.storage == pjs::Storage::kMemory) return;
+    if (auto ok = log_->checkpoint(); !ok) {
+        log_warn("JetStream stream '" + config_.name + "': writing its segment indexes: " +
+                 std::string(errc_text(ok.error())) + " (the next start reads the segments instead)");
     }
 }
 

@@ -50,6 +50,12 @@ public:
     // which runs the durable callbacks, comes after.
     void flush();
     void expire(int64_t now_ns);
+    // JetStream's tick: checks a little more of what the log's segment indexes let recovery
+    // skip reading (StreamLog::verify; damage found is reported like damage found at
+    // recovery), and has the next sealed segment without an index indexed in the background.
+    void maintain_log();
+    // At a clean stop: indexes the log's sealed segments, so the next start need not scan them.
+    void checkpoint();
     // Reports the state to the catalogue (and its bytes to the shard's counters) when it
     // changed since the last call.
     void publish_state();
@@ -234,6 +240,7 @@ private:
     // Sequences recovery found lost to damage (inclusive ranges) and the bytes skipped.
     std::vector<std::pair<uint64_t, uint64_t>> lost_;
     uint64_t lost_bytes_ = 0;
+    bool verifying_ = true;  // verify_log() has more to check
     bool emptied_by_purge_ = false;
     // While the store has no room (kNoSpace): when that began and when it was last logged.
     mutable bool unreadable_logged_ = false;

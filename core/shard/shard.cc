@@ -257,6 +257,7 @@ Result<void, Error> Shard::run(std::vector<js::ShardSetup> js_setups) {
             if (written && (closed || io::Clock::now() > stop_deadline_)) break;
         }
     }
+    for (JsAccount& account : js_) account.js->checkpoint();
     js_by_account_.clear();
     js_.clear();
     system_requests_.reset();

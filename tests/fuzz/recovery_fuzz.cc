@@ -1,6 +1,8 @@
-// Segment recovery on damaged files: a real log image (segments of known messages) has
-// bytes changed where the input says, then is opened. Whatever recovery decides, every record
+// Segment recovery on damaged files: a real log image (segments of known messages, the sealed
+// ones with their index files) has bytes changed where the input says, then is opened, and
+// the records of segments read from their index checked (verify()). Whatever recovery decides, every record
 // it serves must be exactly the one that was appended; anything else aborts.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -46,6 +48,7 @@ const Image& image() {
         }
         log->flush();
         disk.complete();
+        if (!log->checkpoint()) std::abort();
         made.last_seq = log->last_seq();
         log.reset();
         auto names = disk.list_dir("/s");
@@ -72,8 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (data[1] == 0xff) {
         (void)disk.remove_file(target);
     } else {
-        if (data[1] >= 0xf0 && bytes.size() > 4096) bytes.resize(bytes.size() - 4096 * (data[1] & 0x0f));
-        for (size_t i = 2; i + 4 <= size; i += 4) {
+        if (data[1] >= 0xf0) bytes.resize(bytes.size() - std::min<size_t>(bytes.size(), 4096 * (data[1] & 0x0f)));
+        for (size_t i = 2; i + 4 <= size && !bytes.empty(); i += 4) {
             size_t offset = (size_t{data[i]} | size_t{data[i + 1]} << 8 | size_t{data[i + 2]} << 16) % bytes.size();
             bytes[offset] ^= static_cast<std::byte>(data[i + 3]);
         }
@@ -83,6 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto log = store::StreamLog::open(disk, test::small_log_options("/s"), &report);
     if (!log) return 0;  // refused: nothing served
     disk.complete();
+    while ((*log)->verify(4096, &report)) {
+    }
     for (uint64_t seq = 1; seq <= (*log)->last_seq(); ++seq) {
         auto record = (*log)->load(seq);
         if (!record) continue;

@@ -150,6 +150,19 @@ Result<bool> SimDisk::replace_file(const std::string& from, const std::string& t
     return true;
 }
 
+void SimDisk::write_file_async(const std::string& temp, const std::string& path, std::span<const std::byte> data,
+                               store::DiskWrite* op) {
+    // Like prepare_file: the file is in place at once, whole; the completion waits in the queue.
+    (void)temp;
+    if (full_) {
+        queue_.push_back({path, 0, {}, op, ENOSPC, true});
+        return;
+    }
+    if (auto old = files_.find(path); old != files_.end()) retired_.push_back(std::move(old->second));
+    files_[path] = std::vector<std::byte>(data.begin(), data.end());
+    queue_.push_back({path, 0, {}, op, 0, true});
+}
+
 void SimDisk::forget(store::DiskWrite* op) {
     std::erase_if(queue_, [op](const Pending& p) { return p.op == op; });
 }

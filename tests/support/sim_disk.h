@@ -44,6 +44,8 @@ public:
     Result<bool> adopt_file(const std::string& from, const std::string& to,
                             std::span<const std::byte> first_page) override;
     Result<bool> replace_file(const std::string& from, const std::string& to) override;
+    void write_file_async(const std::string& temp, const std::string& path, std::span<const std::byte> data,
+                          store::DiskWrite* op) override;
     void forget(store::DiskWrite* op) override;
 
     // Completes up to `count` queued writes in submission order. Returns how many completed.

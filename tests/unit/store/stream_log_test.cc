@@ -1171,5 +1171,301 @@ TEST(StreamLog, CorruptRecordIsNeverServedNorItsSequenceGivenAgain) {
     EXPECT_EQ(log->load(31)->payload, "new");
 }
 
+// Segment index files (store/README.md): a sealed segment is read from its index at a restart.
+
+bool has_file(SimDisk& disk, const std::string& dir, const std::string& name) {
+    auto names = disk.list_dir(dir);
+    return names && std::find(names->begin(), names->end(), name) != names->end();
+}
+
+size_t count_files(SimDisk& disk, const std::string& dir, std::string_view suffix) {
+    auto names = disk.list_dir(dir);
+    return names ? std::count_if(names->begin(), names->end(), [&](const std::string& n) { return n.ends_with(suffix); }) : 0;
+}
+
+Result<uint64_t> append_retrying(SimDisk& disk, StreamLog& log, const std::string& subject, const std::string& payload) {
+    auto appended = log.append(subject, "", payload, 1000);
+    for (int turn = 0; turn < 10 && !appended && appended.error() == Errc::kBusy; ++turn) {
+        log.flush();
+        disk.complete();
+        appended = log.append(subject, "", payload, 1000);
+    }
+    return appended;
+}
+
+TEST(StreamLog, ASealedSegmentIsReadFromItsIndexWithEveryDeletionKept) {
+    SimDisk disk(40);
+    auto options = small_options();
+    StoreState before;
+    std::vector<std::string> loaded;  // [seq - 1]: the payload, or "" where nothing loads
+    {
+        auto log = open_log(disk, options);
+        for (uint64_t seq = 1; seq <= 300; ++seq) {
+            ASSERT_TRUE(append_retrying(disk, *log, seq % 2 ? "a" : "b", payload_for(seq, 700)));
+        }
+        // Tombstones in the last segments that delete from the first ones, and a purge floor.
+        ASSERT_TRUE(log->remove(5));
+        ASSERT_TRUE(log->remove(150));
+        ASSERT_TRUE(log->purge({.subject = "b", .up_to_seq = 60}));
+        ASSERT_TRUE(log->purge({.up_to_seq = 3}));
+        log->flush();
+        disk.complete();
+        ASSERT_TRUE(log->checkpoint());
+        before = log->state();
+        for (uint64_t seq = 1; seq <= 300; ++seq) {
+            auto record = log->load(seq);
+            loaded.push_back(record ? std::string(record->payload) : std::string());
+        }
+    }
+    size_t segments = count_files(disk, options.dir, ".seg");
+    ASSERT_GT(segments, 3u);
+    EXPECT_EQ(count_files(disk, options.dir, ".idx"), segments - 1);  // every sealed one
+    disk.crash();
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    EXPECT_EQ(report.indexed_segments, segments - 1);
+    StoreState after = log->state();
+    EXPECT_EQ(after.msgs, before.msgs);
+    EXPECT_EQ(after.bytes, before.bytes);
+    EXPECT_EQ(after.first_seq, before.first_seq);
+    EXPECT_EQ(after.last_seq, before.last_seq);
+    EXPECT_EQ(after.num_subjects, before.num_subjects);
+    EXPECT_EQ(after.num_deleted, before.num_deleted);
+    EXPECT_EQ(log->last_timestamp(), 1000);
+    for (uint64_t seq = 1; seq <= 300; ++seq) {
+        auto record = log->load(seq);
+        EXPECT_EQ(record ? std::string(record->payload) : std::string(), loaded[seq - 1]) << seq;
+    }
+    EXPECT_EQ(log->subject_count("b"), 120u);  // 150 less those below 60
+    EXPECT_EQ(log->next_seq(1, "b").value_or(0), 60u);
+    EXPECT_FALSE(log->verify(UINT64_MAX, &report));
+    EXPECT_TRUE(report.lost.empty()) << report.detail;
+    EXPECT_EQ(*append_retrying(disk, *log, "a", "next"), 301u);
+}
+
+TEST(StreamLog, DamageInAnIndexedSegmentIsRefusedUntilVerifyReportsItLost) {
+    SimDisk disk(41);
+    auto options = small_options();
+    fill(disk, options, 200, 700);
+    {
+        auto log = open_log(disk, options);
+        ASSERT_TRUE(log->checkpoint());  // indexes every sealed segment
+    }
+    const std::string dir = options.dir;
+    ASSERT_TRUE(has_file(disk, dir, "00000000000000000001.idx"));
+    const std::string first = dir + "/00000000000000000001.seg";
+    std::vector<std::byte> bytes = file_of(disk, first);
+    bytes[4096 + record_bytes(1, 0, 700) + 150] ^= std::byte{1};  // in seq 2's payload
+    disk.put_file(first, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    EXPECT_GT(report.indexed_segments, 0u);
+    EXPECT_TRUE(report.lost.empty()) << report.detail;  // not read at the start
+    auto record = log->load(2);
+    ASSERT_FALSE(record);
+    EXPECT_EQ(record.error(), Errc::kCorruptRecord);  // refused, never served
+    size_t calls = 1;
+    while (log->verify(4096, &report)) ++calls;
+    EXPECT_GT(calls, 10u);  // a bounded amount per call
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    EXPECT_EQ(report.lost[0], (std::pair<uint64_t, uint64_t>{2, 2}));
+    EXPECT_NE(report.detail.find("00000000000000000001.seg: damaged at offset 4848, sequences 2-2 lost"),
+              std::string::npos) << report.detail;
+    expect_only_lost(*log, 200, {2, 2}, 700);
+    EXPECT_FALSE(has_file(disk, dir, "00000000000000000001.idx"));  // so every later start scans it
+    EXPECT_EQ(file_of(disk, first), bytes);
+    log.reset();
+    RecoveryReport again;
+    log = open_log(disk, options, &again);
+    ASSERT_EQ(again.lost.size(), 1u) << again.detail;
+    EXPECT_EQ(again.lost[0], (std::pair<uint64_t, uint64_t>{2, 2}));
+    EXPECT_EQ(*log->append("s", "", "next", 0), 201u);  // never given again
+}
+
+TEST(StreamLog, AnIndexThatDoesNotMatchItsSegmentIsNotUsed) {
+    SimDisk disk(42);
+    auto options = small_options();
+    fill(disk, options, 200, 700);
+    {
+        auto log = open_log(disk, options);
+        ASSERT_TRUE(log->checkpoint());
+    }
+    const std::string index = options.dir + "/00000000000000000001.idx";
+    size_t sealed = count_files(disk, options.dir, ".idx");
+    ASSERT_GT(sealed, 1u);
+    // A flipped bit in the index: the segment is scanned, and its index written again later.
+    std::vector<std::byte> bytes = file_of(disk, index);
+    bytes[4096 + 30] ^= std::byte{4};
+    disk.put_file(index, bytes);
+    // An index left from a segment that was since replaced (another header): not used either.
+    const std::string second = options.dir + "/00000000000000000002.seg";
+    std::vector<std::byte> segment = file_of(disk, second);
+    std::vector<std::byte> old_index = file_of(disk, options.dir + "/00000000000000000002.idx");
+    (void)disk.remove_file(options.dir + "/00000000000000000002.idx");
+    disk.put_file(options.dir + "/00000000000000000002.idx", file_of(disk, index));  // segment 1's (damaged)
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    EXPECT_EQ(report.indexed_segments, sealed - 2);
+    EXPECT_TRUE(report.lost.empty()) << report.detail;
+    expect_only_lost(*log, 200, {0, 0}, 700);
+    EXPECT_FALSE(has_file(disk, options.dir, "00000000000000000001.idx"));
+    while (log->index_sealed()) disk.complete();  // in the background, as the owner's tick does
+    EXPECT_NE(file_of(disk, index), bytes);
+    EXPECT_EQ(file_of(disk, options.dir + "/00000000000000000002.idx"), old_index);
+    log.reset();
+    log = open_log(disk, options, &report);
+    EXPECT_EQ(report.indexed_segments, sealed);
+    // An index of the last segment (it takes appends) or of no segment is removed.
+    log.reset();
+    disk.put_file(options.dir + "/00000000000000000099.idx", old_index);
+    log = open_log(disk, options, &report);
+    EXPECT_FALSE(has_file(disk, options.dir, "00000000000000000099.idx"));
+}
+
+TEST(StreamLog, CompactionAndRemovalTakeTheIndexWithTheSegment) {
+    SimDisk disk(43);
+    auto options = small_options();
+    fill(disk, options, 200, 700);
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log->checkpoint());
+    ASSERT_TRUE(has_file(disk, options.dir, "00000000000000000001.idx"));
+    for (uint64_t seq = 1; seq <= 60; ++seq) {
+        if (seq != 30) {
+            ASSERT_TRUE(log->remove(seq));
+        }
+    }
+    log->flush();
+    disk.complete();
+    ASSERT_EQ(log->compact(1).value_or(0), 1u);
+    EXPECT_FALSE(has_file(disk, options.dir, "00000000000000000001.idx"));  // it described the old file
+    ASSERT_TRUE(log->checkpoint());
+    EXPECT_TRUE(has_file(disk, options.dir, "00000000000000000001.idx"));
+    log.reset();
+    disk.crash();
+    RecoveryReport report;
+    log = open_log(disk, options, &report);
+    EXPECT_EQ(report.indexed_segments, count_files(disk, options.dir, ".seg") - 1);
+    EXPECT_EQ(log->load(30)->payload, payload_for(30, 700));
+    EXPECT_FALSE(log->load(29));
+    EXPECT_FALSE(log->load(31));
+    EXPECT_EQ(log->load(61)->payload, payload_for(61, 700));
+    // A front segment with nothing live goes, and its index with it.
+    ASSERT_TRUE(log->purge({.up_to_seq = 100}));
+    log->flush();
+    disk.complete();
+    EXPECT_FALSE(has_file(disk, options.dir, "00000000000000000001.seg"));
+    EXPECT_FALSE(has_file(disk, options.dir, "00000000000000000001.idx"));
+}
+
+TEST(StreamLog, AnIndexedSegmentReadsForOnRecoveredOnlyRecentRecordsWithHeaders) {
+    SimDisk disk(44);
+    auto options = small_options();
+    {
+        auto log = open_log(disk, options);
+        for (uint64_t seq = 1; seq <= 300; ++seq) {
+            std::string headers = seq % 2 ? "NATS/1.0\r\nNats-Msg-Id: " + std::to_string(seq) + "\r\n\r\n" : "";
+            auto appended = log->append("s", headers, payload_for(seq, 700), static_cast<int64_t>(seq));
+            for (int turn = 0; turn < 10 && !appended; ++turn) {
+                log->flush();
+                disk.complete();
+                appended = log->append("s", headers, payload_for(seq, 700), static_cast<int64_t>(seq));
+            }
+            ASSERT_TRUE(appended);
+        }
+        log->flush();
+        disk.complete();
+        ASSERT_TRUE(log->checkpoint());
+    }
+    std::vector<uint64_t> seen;
+    options.recovered_since_ns = 100;
+    options.on_recovered = [&](const RecordView& record) {
+        EXPECT_EQ(record.payload, payload_for(record.seq, 700));
+        seen.push_back(record.seq);
+    };
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_GT(report.indexed_segments, 2u);
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+    ASSERT_FALSE(seen.empty());
+    EXPECT_GE(seen.front(), 100u);  // none older
+    for (uint64_t seq = 101; seq <= 300; seq += 2) {
+        EXPECT_TRUE(std::binary_search(seen.begin(), seen.end(), seq)) << seq;  // every one with headers
+    }
+    // Those without headers are read only from the last segment, which is scanned.
+    EXPECT_LT(seen.size(), 150u);
+}
+
+TEST(StreamLog, SegmentsAreIndexedInTheBackgroundAsTheyAreSealed) {
+    SimDisk disk(45);
+    auto options = small_options();
+    auto log = open_log(disk, options);
+    EXPECT_FALSE(log->index_sealed());  // nothing sealed yet
+    for (uint64_t seq = 1; seq <= 300; ++seq) {
+        ASSERT_TRUE(append_retrying(disk, *log, "s", payload_for(seq, 700)));
+        if (log->index_sealed()) {
+            // One at a time: another waits for this one's completion.
+            EXPECT_FALSE(log->index_sealed());
+            log->flush();
+            disk.complete();
+        }
+    }
+    log->flush();
+    disk.complete();
+    size_t segments = count_files(disk, options.dir, ".seg");
+    EXPECT_EQ(count_files(disk, options.dir, ".idx"), segments - 1);
+    EXPECT_FALSE(has_file(disk, options.dir, "indexing.tmp"));
+    // A crash now still finds them: no scan of the sealed segments.
+    log.reset();
+    disk.crash();
+    RecoveryReport report;
+    log = open_log(disk, options, &report);
+    EXPECT_EQ(report.indexed_segments, segments - 1);
+    expect_only_lost(*log, 300, {0, 0}, 700);
+    // An index being written when its segment is compacted describes nothing: dropped.
+    for (uint64_t seq = 1; seq <= 60; ++seq) ASSERT_TRUE(log->remove(seq));
+    log->flush();
+    disk.complete();
+    ASSERT_EQ(log->compact(1).value_or(0), 1u);
+    ASSERT_TRUE(log->index_sealed());
+    ASSERT_EQ(log->remove(61).value_or(false), true);
+    log->flush();
+    disk.complete(1);  // the tombstone's write
+    EXPECT_EQ(log->compact(1).value_or(0), 1u);  // rewritten again while its index is written
+    disk.complete();
+    EXPECT_FALSE(has_file(disk, options.dir, "00000000000000000001.idx"));
+    EXPECT_FALSE(has_file(disk, options.dir, "indexing.tmp"));
+    while (log->index_sealed()) disk.complete();
+    EXPECT_TRUE(has_file(disk, options.dir, "00000000000000000001.idx"));
+    log.reset();
+    disk.crash();
+    log = open_log(disk, options, &report);
+    EXPECT_FALSE(log->load(61));
+    EXPECT_EQ(log->load(62)->payload, payload_for(62, 700));
+}
+
+TEST(StreamLog, AReadErrorInAnIndexedSegmentIsNotTakenForDamage) {
+    SimDisk disk(46);
+    auto options = small_options();
+    fill(disk, options, 200, 700);
+    {
+        auto log = open_log(disk, options);
+        ASSERT_TRUE(log->checkpoint());
+    }
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_GT(report.indexed_segments, 0u);
+    disk.fail_read("/streams/S/00000000000000000001.seg", 8192);  // seqs 6-11
+    while (log->verify(UINT64_MAX, &report)) {
+    }
+    EXPECT_TRUE(report.lost.empty()) << report.detail;  // nothing dropped
+    EXPECT_NE(report.detail.find("could not be read"), std::string::npos) << report.detail;
+    EXPECT_EQ(log->load(7).error(), Errc::kIo);
+    EXPECT_EQ(log->load(100)->payload, payload_for(100, 700));
+    EXPECT_FALSE(has_file(disk, options.dir, "00000000000000000001.idx"));
+    log.reset();
+    // The next open scans the segment and refuses, as for any page that cannot be read.
+    EXPECT_EQ(StreamLog::open(disk, options, &report).error(), Errc::kIo);
+}
+
 }  // namespace
 }  // namespace ringtail::store
