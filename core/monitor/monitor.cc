@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "core/js/random.h"
 #include "core/server/server.h"
 #include "proto/js/api.h"
 #include "proto/subject.h"
@@ -440,6 +441,49 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
             response = subsz(params);
         } else if (kind == "LEAFZ") {
             response = leafz();
+        } else if (kind == "INFO") {
+            // nats-server's accountInfo: what /accountz says of the account.
+            params["acc"] = std::string(account);
+            response = accountz(params);
+            if (response.status == 200) {
+                response.body = ojson::parse(response.body)["account_detail"].dump();
+            } else {
+                response.status = 500;
+            }
+        } else if (kind == "JSZ") {
+            // nats-server's JszAccount: the account's entry of /jsz, or why there is none.
+            std::string name(account);
+            bool known = name == "$G" || name == config::system_account_name(options) ||
+                         std::find(options.accounts.begin(), options.accounts.end(), name) != options.accounts.end();
+            bool enabled = std::any_of(server_.js_accounts().begin(), server_.js_accounts().end(),
+                                       [&](const Server::JsAccount& one) { return one.name == name; });
+            if (!options.jetstream) {
+                response = {500, "text/plain", "jetstream not enabled"};
+            } else if (!known) {
+                response = {500, "text/plain", "account \"" + name + "\" not found"};
+            } else if (!enabled) {
+                response = {500, "text/plain", "account \"" + name + "\" not jetstream enabled"};
+            } else {
+                params = to_params(request, kJszOptions);
+                params["acc"] = name;
+                response = jsz(params);
+                if (response.status == 200) response.body = ojson::parse(response.body)["account_details"][0].dump();
+            }
+        } else if (kind == "CONNS") {
+            // nats-server's connsRequest: the account's connection counts as an advisory, sent
+            // only while it has connections here, and only for a request naming this account.
+            if (request.contains("acc") && request.value("acc", "") != account) return std::nullopt;
+            ojson statz = ojson::parse(accstatz({}).body);
+            for (ojson& one : statz["account_statz"]) {
+                if (one["acc"] != account) continue;
+                ojson event = {{"type", "io.nats.server.advisory.v1.account_connections"},
+                               {"id", js::random_token(22)},
+                               {"timestamp", rfc3339(base::wall_clock_ns())},
+                               {"server", server_info()}};
+                for (auto& [key, value] : one.items()) event[key] = std::move(value);
+                return event.dump();
+            }
+            return std::nullopt;
         } else if (kind == "STATZ") {
             // One account's traffic, or with PING every account's (those the request names).
             // An account without connections is left out unless include_unused; with nothing
@@ -844,17 +888,16 @@ Response Monitor::accountz(const Params& params) {
         return bad_request("Account " + account + " does not exist");
     }
     int64_t now = base::wall_clock_ns();
-    out["account_detail"] = {{"account_name", account},
-                             {"update_time", rfc3339(now)},
-                             {"is_system", account == system},
-                             {"expired", false},
+    // As nats-server's AccountInfo: is_system only when true, no mappings when there are none.
+    ojson account_detail = {{"account_name", account}, {"update_time", rfc3339(now)}};
+    if (account == system) account_detail["is_system"] = true;
+    account_detail.update(ojson{{"expired", false},
                              {"complete", true},
                              {"jetstream_enabled", std::any_of(server_.js_accounts().begin(), server_.js_accounts().end(),
                                                                [&](const Server::JsAccount& one) { return one.name == account; })},
                              {"leafnode_connections", 0},
                              {"client_connections", 0},
                              {"subscriptions", 0},
-                             {"mappings", ojson::object()},
                              {"sublist_stats", {{"num_subscriptions", 0},
                                                 {"num_cache", 0},
                                                 {"num_inserts", 0},
@@ -862,7 +905,8 @@ Response Monitor::accountz(const Params& params) {
                                                 {"num_matches", 0},
                                                 {"cache_hit_rate", 0},
                                                 {"max_fanout", 0},
-                                                {"avg_fanout", 0}}}};
+                                                {"avg_fanout", 0}}}});
+    out["account_detail"] = std::move(account_detail);
     if (account == system && !config::system_account_id(options)) return json_response(out);
     Query query;
     query.connections = true;

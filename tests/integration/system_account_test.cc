@@ -147,7 +147,16 @@ TEST_F(SystemAccount, ConnectsAndDisconnectsAreAnnounced) {
     ASSERT_NE(a, nullptr);
     ASSERT_EQ(natsConnection_PublishString(a.get(), "orders.new", "hello"), NATS_OK);
     ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
-    MsgPtr connect = next_msg(connects.get(), 2s);
+    // nats-server announces the admin's own connect too, at its own pace: it may come after
+    // the subscription, before or after A's.
+    auto next_connect = [&](std::chrono::milliseconds wait) {
+        MsgPtr msg = next_msg(connects.get(), wait);
+        while (msg != nullptr && std::string(natsMsg_GetSubject(msg.get())) == "$SYS.ACCOUNT.SYS.CONNECT") {
+            msg = next_msg(connects.get(), wait);
+        }
+        return msg;
+    };
+    MsgPtr connect = next_connect(2s);
     ASSERT_NE(connect, nullptr);
     EXPECT_STREQ(natsMsg_GetSubject(connect.get()), "$SYS.ACCOUNT.A.CONNECT");
     json event = json::parse(std::string(natsMsg_GetData(connect.get()), natsMsg_GetDataLength(connect.get())));
@@ -172,8 +181,8 @@ TEST_F(SystemAccount, ConnectsAndDisconnectsAreAnnounced) {
     EXPECT_EQ(gone["sent"]["msgs"], 1);
     EXPECT_EQ(gone["sent"]["bytes"], 5);
     EXPECT_EQ(gone["reason"], "Client Closed");
-    // The global account's clients are not announced (none here), nor the admin's own.
-    EXPECT_EQ(next_msg(connects.get(), 200ms), nullptr);
+    // The global account's clients are not announced (none here).
+    EXPECT_EQ(next_connect(200ms), nullptr);
 }
 
 TEST(SystemAccountOnly, ClientsWithoutCredentialsGoToTheGlobalAccount) {
@@ -192,6 +201,67 @@ TEST(SystemAccountOnly, ClientsWithoutCredentialsGoToTheGlobalAccount) {
     json statsz = api_request(admin.get(), "$SYS.REQ.SERVER.PING", "", 2s);
     EXPECT_EQ(statsz["statsz"]["connections"], 2) << statsz.dump();
     EXPECT_EQ(connect_user(server->url(), "admin", "wrong"), nullptr);
+}
+
+TEST(SystemAccountRequests, AnAccountsInfoJetStreamAndConnections) {
+    StoreDir store;
+    ASSERT_FALSE(store.path().empty());
+    TempFile config(".conf", R"(
+server_name: alpha
+accounts {
+  SYS: { users: [ { user: admin, password: s } ] }
+  A: { jetstream: enabled, users: [ { user: a, password: a } ] }
+  B: { users: [ { user: b, password: b } ] }
+}
+system_account: SYS
+)");
+    auto server = ServerProcess::start_under_test({"-js", "-sd", store.path(), "-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr admin = connect_user(server->url(), "admin", "s");
+    ASSERT_NE(admin, nullptr);
+    ConnectionPtr a = connect_user(server->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    json created = api_request(a.get(), "$JS.API.STREAM.CREATE.ORDERS", R"({"name":"ORDERS","subjects":["orders.>"]})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    auto ask = [&](const std::string& subject, const std::string& body = {}) {
+        return api_request(admin.get(), subject, body, 2s);
+    };
+
+    // INFO: what /accountz says of the account.
+    json info = ask("$SYS.REQ.ACCOUNT.A.INFO");
+    ASSERT_TRUE(info.contains("data")) << info.dump();
+    EXPECT_EQ(info["data"]["account_name"], "A");
+    EXPECT_EQ(info["data"]["jetstream_enabled"], true);
+    EXPECT_FALSE(info["data"].contains("is_system"));  // said only when true
+    EXPECT_EQ(ask("$SYS.REQ.ACCOUNT.SYS.INFO")["data"]["is_system"], true);
+    json missing = ask("$SYS.REQ.ACCOUNT.NOPE.INFO");
+    EXPECT_EQ(missing["error"]["code"], 500) << missing.dump();
+    EXPECT_EQ(missing["error"]["description"], "Account NOPE does not exist");
+
+    // JSZ: the account's entry of /jsz, with its streams when asked.
+    json jsz = ask("$SYS.REQ.ACCOUNT.A.JSZ", R"({"streams":true})");
+    ASSERT_TRUE(jsz.contains("data")) << jsz.dump();
+    EXPECT_EQ(jsz["data"]["name"], "A");
+    ASSERT_EQ(jsz["data"]["stream_detail"].size(), 1u) << jsz.dump();
+    EXPECT_EQ(jsz["data"]["stream_detail"][0]["name"], "ORDERS");
+    json no_js = ask("$SYS.REQ.ACCOUNT.B.JSZ");
+    EXPECT_EQ(no_js["error"]["code"], 500) << no_js.dump();
+    EXPECT_EQ(no_js["error"]["description"], "account \"B\" not jetstream enabled");
+    EXPECT_EQ(ask("$SYS.REQ.ACCOUNT.NOPE.JSZ")["error"]["description"], "account \"NOPE\" not found");
+
+    // CONNS: an advisory with the account's connection counts, only while it has some.
+    json conns = ask("$SYS.REQ.ACCOUNT.A.CONNS");
+    ASSERT_FALSE(conns.is_discarded());
+    EXPECT_EQ(conns["type"], "io.nats.server.advisory.v1.account_connections");
+    EXPECT_EQ(conns["id"].get<std::string>().size(), 22u);
+    EXPECT_TRUE(conns.contains("timestamp"));
+    EXPECT_EQ(conns["server"]["name"], "alpha");
+    EXPECT_EQ(conns["acc"], "A");
+    EXPECT_EQ(conns["conns"], 1);
+    EXPECT_EQ(conns["total_conns"], 1);
+    EXPECT_EQ(conns["leafnodes"], 0);
+    EXPECT_TRUE(ask("$SYS.REQ.ACCOUNT.B.CONNS").is_discarded());               // no connections
+    EXPECT_TRUE(ask("$SYS.REQ.ACCOUNT.A.CONNS", R"({"acc":"B"})").is_discarded());  // names another
 }
 
 }  // namespace
