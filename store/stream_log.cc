@@ -1100,7 +1100,8 @@ void StreamLog::index_done(DiskWrite* op, int32_t result) {
 
 Result<bool> StreamLog::remove_index(Segment& s) {
     if (!s.indexed) return true;
-    if (auto ok = disk_.remove_file(options_.dir + "/" + index_name(s.id)); !ok) return ok;
+    // Gone already (someone removed it) is as good.
+    if (auto ok = disk_.remove_file(options_.dir + "/" + index_name(s.id)); !ok && ok.error() != Errc::kNotFound) return ok;
     s.indexed = false;
     return true;
 }

@@ -1193,6 +1193,13 @@ Result<uint64_t> append_retrying(SimDisk& disk, StreamLog& log, const std::strin
     return appended;
 }
 
+// fill(), then every sealed segment indexed, as a clean stop leaves them.
+void fill_indexed(SimDisk& disk, const StreamLogOptions& options, uint64_t count, size_t bytes) {
+    fill(disk, options, count, bytes);
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log->checkpoint());
+}
+
 TEST(StreamLog, ASealedSegmentIsReadFromItsIndexWithEveryDeletionKept) {
     SimDisk disk(40);
     auto options = small_options();
@@ -1246,11 +1253,7 @@ TEST(StreamLog, ASealedSegmentIsReadFromItsIndexWithEveryDeletionKept) {
 TEST(StreamLog, DamageInAnIndexedSegmentIsRefusedUntilVerifyReportsItLost) {
     SimDisk disk(41);
     auto options = small_options();
-    fill(disk, options, 200, 700);
-    {
-        auto log = open_log(disk, options);
-        ASSERT_TRUE(log->checkpoint());  // indexes every sealed segment
-    }
+    fill_indexed(disk, options, 200, 700);
     const std::string dir = options.dir;
     ASSERT_TRUE(has_file(disk, dir, "00000000000000000001.idx"));
     const std::string first = dir + "/00000000000000000001.seg";
@@ -1285,11 +1288,7 @@ TEST(StreamLog, DamageInAnIndexedSegmentIsRefusedUntilVerifyReportsItLost) {
 TEST(StreamLog, AnIndexThatDoesNotMatchItsSegmentIsNotUsed) {
     SimDisk disk(42);
     auto options = small_options();
-    fill(disk, options, 200, 700);
-    {
-        auto log = open_log(disk, options);
-        ASSERT_TRUE(log->checkpoint());
-    }
+    fill_indexed(disk, options, 200, 700);
     const std::string index = options.dir + "/00000000000000000001.idx";
     size_t sealed = count_files(disk, options.dir, ".idx");
     ASSERT_GT(sealed, 1u);
@@ -1446,11 +1445,7 @@ TEST(StreamLog, SegmentsAreIndexedInTheBackgroundAsTheyAreSealed) {
 TEST(StreamLog, AReadErrorInAnIndexedSegmentIsNotTakenForDamage) {
     SimDisk disk(46);
     auto options = small_options();
-    fill(disk, options, 200, 700);
-    {
-        auto log = open_log(disk, options);
-        ASSERT_TRUE(log->checkpoint());
-    }
+    fill_indexed(disk, options, 200, 700);
     RecoveryReport report;
     auto log = open_log(disk, options, &report);
     ASSERT_GT(report.indexed_segments, 0u);
