@@ -240,7 +240,7 @@ private:
     // Sequences recovery found lost to damage (inclusive ranges) and the bytes skipped.
     std::vector<std::pair<uint64_t, uint64_t>> lost_;
     uint64_t lost_bytes_ = 0;
-    bool verifying_ = true;  // verify_log() has more to check
+    bool verifying_ = true;  // maintain_log() has records left to check
     bool emptied_by_purge_ = false;
     // While the store has no room (kNoSpace): when that began and when it was last logged.
     mutable bool unreadable_logged_ = false;
