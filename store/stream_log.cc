@@ -142,6 +142,37 @@ bool decode_header(std::span<const std::byte> page, SegmentHeader& header) {
 // bytes, i64 timestamp; then u32 tombstone count and per tombstone u32 kind, u64 seq; then u32
 // subject count and per subject u32 length and its bytes. A message deleted when the index
 // was written is written as not live: deletions never come undone.
+// "last.seq" (StreamLog::mark_durable()): one page, rewritten in place by durable writes.
+//   offset  bytes  field
+//        0     16  magic "RINGTAIL-LASTSEQ"
+//       16      4  format version (1)
+//       20      4  zero
+//       24      8  the log was durable through this sequence
+//       32      8  xxh3-64 of bytes [0, 32)
+// A torn or unreadable one is not used (the log then ends where its segments do).
+constexpr char kMarkMagic[16] = {'R', 'I', 'N', 'G', 'T', 'A', 'I', 'L', '-', 'L', 'A', 'S', 'T', 'S', 'E', 'Q'};
+constexpr char kMarkName[] = "last.seq";
+
+void encode_mark(std::span<std::byte> page, uint64_t seq) {
+    std::memset(page.data(), 0, kPageBytes);
+    std::memcpy(page.data(), kMarkMagic, sizeof kMarkMagic);
+    uint32_t version = 1;
+    std::memcpy(page.data() + 16, &version, 4);
+    std::memcpy(page.data() + 24, &seq, 8);
+    uint64_t sum = base::hash64(page.data(), 32);
+    std::memcpy(page.data() + 32, &sum, 8);
+}
+
+bool decode_mark(std::span<const std::byte> page, uint64_t& seq) {
+    if (page.size() < kPageBytes || std::memcmp(page.data(), kMarkMagic, sizeof kMarkMagic) != 0) return false;
+    uint32_t version;
+    uint64_t sum;
+    std::memcpy(&version, page.data() + 16, 4);
+    std::memcpy(&seq, page.data() + 24, 8);
+    std::memcpy(&sum, page.data() + 32, 8);
+    return version == 1 && sum == base::hash64(page.data(), 32);
+}
+
 constexpr char kIndexMagic[16] = {'R', 'I', 'N', 'G', 'T', 'A', 'I', 'L', '-', 'S', 'E', 'G', 'I', 'N', 'D', 'X'};
 constexpr size_t kIndexHeaderChecked = 104;
 constexpr size_t kIndexEntryBytes = 20;
@@ -454,6 +485,8 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
 StreamLog::~StreamLog() {
     if (spare_ == Spare::kPreparing) disk_.forget(&spare_op_);
     if (indexing_) disk_.forget(&index_op_);
+    if (marking_) disk_.forget(&mark_op_);
+    if (mark_handle_ >= 0) disk_.close_file(mark_handle_);
     for (auto& segment : segments_) {
         for (size_t i = 0; i < segment->writes_count; ++i) disk_.forget(&segment->write_at(i));
     }
@@ -482,8 +515,13 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     std::vector<uint64_t> ids;
     std::vector<uint64_t> index_ids;
     std::vector<std::string> leftovers;
+    bool has_mark = false;
     for (const std::string& name : *names) {
         uint64_t id;
+        if (name == kMarkName) {
+            has_mark = true;
+            continue;
+        }
         if (name.ends_with(".idx") && parse_segment_name(name.substr(0, 20) + ".seg", id)) {
             index_ids.push_back(id);
             continue;
@@ -615,12 +653,13 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         ++report->segments;
         last_seq_ = std::max(last_seq_, s.last_seq);
     }
+    if (has_mark) recover_mark(report);
     durable_seq_ = last_seq_;
     for (const std::string& leftover : leftovers) {
         if (auto ok = disk_.remove_file(leftover); !ok) return ok;
     }
     if (segments_.empty()) {
-        auto created = create_segment(1);
+        auto created = create_segment(last_seq_ + 1);
         if (!created) return std::unexpected(created.error());
         return true;
     }
@@ -1111,7 +1150,70 @@ Result<bool> StreamLog::checkpoint() {
         if (!indexable(*segment)) continue;
         if (auto ok = write_index(*segment); !ok) return ok;
     }
+    if (marking_ || durable_seq_ <= marked_seq_) return true;
+    if (mark_handle_ < 0) {
+        mark_durable();  // creates it, in line
+        return true;
+    }
+    if (!mark_page_) mark_page_.reset(alloc_zeroed_pages(kPageBytes));
+    encode_mark({mark_page_.get(), kPageBytes}, durable_seq_);
+    if (auto ok = disk_.write_sync(mark_handle_, 0, {mark_page_.get(), kPageBytes}); !ok) return ok;
+    marked_seq_ = durable_seq_;
     return true;
+}
+
+void StreamLog::recover_mark(RecoveryReport* report) {
+    std::string path = options_.dir + "/" + kMarkName;
+    auto handle = disk_.open_file(path);
+    if (!handle) return;  // as if there were none (mark_durable() cannot create it while it is there)
+    mark_handle_ = *handle;
+    auto map = disk_.map_file(*handle);
+    uint64_t seq = 0;
+    if (!map || !decode_mark(*map, seq) || disk_.read_errors(*handle) != 0) return;
+    marked_seq_ = seq;
+    if (seq <= last_seq_) return;
+    // Acknowledged sequences the segments no longer hold: lost, never given again.
+    report->lost.push_back({last_seq_ + 1, seq});
+    report->detail += (report->detail.empty() ? "" : "; ") + std::string("the log ends at seq ") +
+                      std::to_string(last_seq_) + " but was durable through " + std::to_string(seq) + " (" + path +
+                      "): its last segment, or the end of it, is gone; sequences " + std::to_string(last_seq_ + 1) +
+                      "-" + std::to_string(seq) + " lost";
+    if (!segments_.empty()) {
+        // Holes at the end of the last segment, which is sealed as it is: appends go on in a
+        // new one, and every later open() finds the gap before it.
+        Segment& last = *segments_.back();
+        for (uint64_t hole = last_seq_ + 1; hole <= seq; ++hole) last.append_hole();
+        last.last_seq = last.durable_last_seq = seq;
+        last.lost_some = true;
+        last.damaged = true;
+    }
+    last_seq_ = seq;
+}
+
+void StreamLog::mark_durable() {
+    if (marking_ || durable_seq_ <= marked_seq_ || sticky_error_ != Errc::kOk) return;
+    if (!mark_page_) mark_page_.reset(alloc_zeroed_pages(kPageBytes));
+    std::span<std::byte> page(mark_page_.get(), kPageBytes);
+    encode_mark(page, durable_seq_);
+    if (mark_handle_ < 0) {
+        // Created once, in line; rewritten in place from then on.
+        std::string path = options_.dir + "/" + kMarkName;
+        if (auto created = disk_.create_file(path, kPageBytes, page); !created) return;
+        marked_seq_ = durable_seq_;
+        if (auto handle = disk_.open_file(path)) mark_handle_ = *handle;
+        return;
+    }
+    marking_ = true;
+    mark_op_.done = &StreamLog::mark_done;
+    mark_op_.log = this;
+    mark_op_.seq = durable_seq_;
+    disk_.write(mark_handle_, 0, page, -1, &mark_op_);
+}
+
+void StreamLog::mark_done(DiskWrite* op, int32_t result) {
+    auto* mark = static_cast<MarkOp*>(op);
+    mark->log->marking_ = false;
+    if (result >= 0) mark->log->marked_seq_ = mark->seq;
 }
 
 bool StreamLog::verify(uint64_t budget_bytes, RecoveryReport* report) {

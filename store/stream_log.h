@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -209,6 +210,13 @@ public:
     // at a clean stop. Without an index a segment is simply scanned.
     bool index_sealed();
     [[nodiscard]] Result<bool> checkpoint();
+    // Writes down, in the background, how far the log is durable ("last.seq"), if that moved
+    // since it was last written: for the owner's tick (checkpoint() writes it too). An open()
+    // that finds the log ending before it (its last segment gone, or the end of that segment
+    // damaged in a way a torn write could also leave) reports the sequences between lost and
+    // goes on after them, so that none of them is ever given again. Logs whose sequences
+    // mean nothing to anyone (cut_at_a_torn_write) have no use for it.
+    void mark_durable();
     // Checks the records of the segments open() read from their index, about `budget_bytes`
     // of them per call, oldest first; returns whether any are left to check. A record that
     // fails its checksum (until then refused by load()) is damage found late: its message is
@@ -264,6 +272,9 @@ private:
     void indexed(Segment& s);
     [[nodiscard]] Result<bool> remove_index(Segment& s);
     static void index_done(DiskWrite* op, int32_t result);
+    static void mark_done(DiskWrite* op, int32_t result);
+    // Reads "last.seq" and loses what the log lacks of it (see mark_durable()).
+    void recover_mark(RecoveryReport* report);
     // A segment of the next size, and at least `min_bytes`.
     // `skipped_from`: the segment starts after a skip of [skipped_from, first_seq).
     [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0, uint64_t skipped_from = 0);
@@ -359,6 +370,17 @@ private:
     };
     IndexOp index_op_;
     bool indexing_ = false;
+    // "last.seq" (mark_durable()): its handle once created, the page being written and the
+    // sequence it holds, and the sequence the file is known to hold.
+    struct MarkOp : DiskWrite {
+        StreamLog* log = nullptr;
+        uint64_t seq = 0;
+    };
+    MarkOp mark_op_;
+    bool marking_ = false;
+    int mark_handle_ = -1;
+    std::unique_ptr<std::byte, void (*)(void*)> mark_page_{nullptr, &std::free};
+    uint64_t marked_seq_ = 0;
     std::vector<std::byte> index_buffer_;   // what index_op_ writes; kept for the next one
     std::vector<uint32_t> index_numbers_;   // encode_index(): by subject id, all kIndexNone between uses
     bool erase_owed_ = false;    // some segment holds bytes of a message removed with erase

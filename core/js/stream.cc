@@ -660,7 +660,10 @@ void Stream::maintain_log() {
     // 2 MiB a tick: a GiB of segments checked in under a minute, in steps short enough not to
     // hold up the shard's other work.
     constexpr uint64_t kVerifyBytesPerTick = 2u << 20;
-    if (config_.storage == pjs::Storage::kFile) (void)log_->index_sealed();
+    if (config_.storage == pjs::Storage::kFile) {
+        (void)log_->index_sealed();
+        log_->mark_durable();
+    }
     if (!verifying_) return;
     store::RecoveryReport report;
     verifying_ = log_->verify(kVerifyBytesPerTick, &report);

@@ -503,5 +503,44 @@ TEST_F(JetStreamTest, DamagedStreamsLoseOnlyTheDamageAndTheRestServes) {
     EXPECT_TRUE(next_msg(sub.get(), std::chrono::seconds(2)));
 }
 
+// The newest segment file gone: the stream knows how far it was durable (its last.seq), so the
+// sequences that file held are reported lost and never given again.
+TEST_F(JetStreamTest, AMissingLastSegmentIsReportedAndItsSequencesAreNeverReused) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's handling of damaged files";
+    using nlohmann::json;
+    StreamConfig cut("CUT", {"cut.>"});
+    ASSERT_EQ(add_stream(js(), cut).status, NATS_OK);
+    std::string payload(4000, 'x');
+    for (int i = 0; i < 600; ++i) ASSERT_TRUE(publish(js(), "cut.one", payload).ok());  // past one segment
+    client_ = {};
+    ASSERT_EQ(server_->stop(SIGTERM), 0);
+
+    std::string dir = store_.path() + "/jetstream/$G/streams/CUT/msgs";
+    EXPECT_TRUE(std::filesystem::exists(dir + "/last.seq"));
+    std::vector<std::string> segments;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() == ".seg") segments.push_back(entry.path().string());
+    }
+    std::sort(segments.begin(), segments.end());
+    ASSERT_GE(segments.size(), 2u);
+    std::filesystem::remove(segments.back());
+
+    server_ = start_js_server(store_);
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    EXPECT_NE(server_->log().find("but was durable through 600"), std::string::npos) << server_->log();
+    json info = api_request(nc(), "$JS.API.STREAM.INFO.CUT");
+    ASSERT_FALSE(info.contains("error")) << info;
+    EXPECT_EQ(info["state"]["last_seq"], 600);
+    ASSERT_FALSE(info["state"]["lost"]["msgs"].empty()) << info["state"];
+    EXPECT_EQ(info["state"]["lost"]["msgs"].back(), 600) << info["state"];
+    uint64_t messages = info["state"]["messages"];
+    EXPECT_EQ(messages + info["state"]["lost"]["msgs"].size(), 600u) << info["state"];
+    PubOutcome after = publish(js(), "cut.one", "after");
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after.seq, 601u);
+}
+
 }  // namespace
 }  // namespace ringtail::test

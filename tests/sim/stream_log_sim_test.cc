@@ -147,6 +147,7 @@ std::string run_seed(uint64_t seed, bool flips) {
             log->flush();
             // Sealed segments get their index now and then, as a server's tick has them written.
             if (random() % 4 == 0) (void)log->index_sealed();
+            if (random() % 4 == 0) log->mark_durable();
             if (random() % 50 == 0) (void)log->checkpoint();
         } else if (dice < 80 && log->last_seq() > 0) {
             if (random() % 3 == 0) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <cerrno>
+#include <cstring>
 #include <random>
 #include <set>
 #include <string>
@@ -1460,6 +1461,111 @@ TEST(StreamLog, AReadErrorInAnIndexedSegmentIsNotTakenForDamage) {
     log.reset();
     // The next open scans the segment and refuses, as for any page that cannot be read.
     EXPECT_EQ(StreamLog::open(disk, options, &report).error(), Errc::kIo);
+}
+
+// The log's end as last.seq records it (mark_durable()): 300 records of 700 B, the mark written
+// once in line (its file created) and once by a write.
+void fill_marked(SimDisk& disk, const StreamLogOptions& options) {
+    auto log = open_log(disk, options);
+    for (uint64_t seq = 1; seq <= 300; ++seq) {
+        ASSERT_TRUE(append_retrying(disk, *log, "s", payload_for(seq, 700)));
+        if (seq == 150) {
+            log->flush();
+            disk.complete();
+            log->mark_durable();
+        }
+    }
+    log->flush();
+    disk.complete();
+    log->mark_durable();
+    disk.complete();
+}
+
+TEST(StreamLog, AMissingLastSegmentNeverGivesItsSequencesAgain) {
+    SimDisk disk(41);
+    auto options = small_options();
+    fill_marked(disk, options);
+    ASSERT_TRUE(has_file(disk, options.dir, "last.seq"));
+    auto names = *disk.list_dir(options.dir);
+    std::sort(names.begin(), names.end());
+    std::string last_segment;
+    for (const std::string& name : names) {
+        if (name.ends_with(".seg")) last_segment = name;
+    }
+    ASSERT_NE(last_segment, "00000000000000000001.seg");
+    ASSERT_TRUE(disk.remove_file(options.dir + "/" + last_segment));
+    std::pair<uint64_t, uint64_t> lost;
+    for (int run = 0; run < 2; ++run) {  // and the same at the next start
+        RecoveryReport report;
+        auto log = open_log(disk, options, &report);
+        ASSERT_TRUE(log);
+        ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+        if (run == 0) lost = report.lost[0];
+        EXPECT_EQ(report.lost[0], lost) << report.detail;
+        EXPECT_EQ(lost.second, 300u);
+        EXPECT_GT(lost.first, 150u);
+        expect_only_lost(*log, 300 + run, lost, 700);
+        if (run == 0) {
+            EXPECT_EQ(*log->append("s", "", payload_for(301, 700), 0), 301u);
+            log->flush();
+            disk.complete();
+        }
+    }
+}
+
+TEST(StreamLog, ALastRecordWhoseHeaderIsDamagedNeverGivesItsSequenceAgain) {
+    SimDisk disk(42);
+    auto options = small_options();
+    fill_marked(disk, options);
+    auto names = *disk.list_dir(options.dir);
+    std::sort(names.begin(), names.end());
+    std::string active;
+    for (const std::string& name : names) {
+        if (name.ends_with(".seg")) active = options.dir + "/" + name;
+    }
+    // Two bits of seq 300's header: it no longer names its sequence, nothing valid follows it,
+    // and it reads as the torn write a crash leaves. The mark says it was durable.
+    std::vector<std::byte> bytes = file_of(disk, active);
+    size_t record = payload_offset(bytes, 300, 700) - kRecordHeaderBytes - 1;
+    bytes[record + 8] ^= std::byte{0x11};
+    disk.put_file(active, bytes);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log);
+    ASSERT_EQ(report.lost.size(), 1u) << report.detail;
+    EXPECT_EQ(report.lost[0], (std::pair<uint64_t, uint64_t>{300, 300})) << report.detail;
+    expect_only_lost(*log, 300, {300, 300}, 700);
+    EXPECT_EQ(*log->append("s", "", payload_for(301, 700), 0), 301u);
+}
+
+TEST(StreamLog, ATornWriteAfterTheMarkIsCutAndAnUnusableMarkIsIgnored) {
+    SimDisk disk(43);
+    auto options = small_options();
+    fill_marked(disk, options);
+    {
+        auto log = open_log(disk, options);
+        ASSERT_TRUE(append_retrying(disk, *log, "s", payload_for(301, 700)));
+        log->flush();  // never completes: a crash tears it
+    }
+    disk.crash();
+    // What was never acknowledged past the mark is cut as before, and nothing is lost.
+    {
+        RecoveryReport report;
+        auto log = open_log(disk, options, &report);
+        ASSERT_TRUE(log);
+        EXPECT_TRUE(report.lost.empty()) << report.detail;
+        EXPECT_EQ(log->last_seq(), 300u);
+    }
+    // A mark that fails its checksum is not used: the log ends where its segments do.
+    std::vector<std::byte> mark = file_of(disk, options.dir + "/last.seq");
+    uint64_t far = 1000;
+    std::memcpy(mark.data() + 24, &far, 8);
+    disk.put_file(options.dir + "/last.seq", mark);
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    ASSERT_TRUE(log);
+    EXPECT_TRUE(report.lost.empty()) << report.detail;
+    EXPECT_EQ(log->last_seq(), 300u);
 }
 
 }  // namespace
