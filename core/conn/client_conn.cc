@@ -595,7 +595,7 @@ Flow ClientConn::on_connect(std::string_view json) {
         out_.append(proto::kOk);
         queued_output();
     }
-    if (!announced_ && account_ != kGlobalAccount) {
+    if (!announced_) {
         announced_ = true;
         host_.connected(*this);
     }

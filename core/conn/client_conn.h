@@ -57,8 +57,8 @@ public:
     virtual void retry_each_turn(ClientConn& conn) = 0;    // paused: a ring was full
     virtual void wait_for_interest(ClientConn& conn) = 0;  // held at a PING
     virtual void closing(ClientConn& conn) = 0;            // close() was called
-    // The connection was accepted into an account other than the global one: the system
-    // account's $SYS.ACCOUNT.<account>.CONNECT event.
+    // The connection was accepted into its account: the system account's events (see
+    // Shard::client_event).
     virtual void connected(const ClientConn& conn) = 0;
     // Counts a connection into its account when the account limits its connections: false
     // when it is full. A counted connection is let go by the shard when it closes.

@@ -473,17 +473,9 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
             // nats-server's connsRequest: the account's connection counts as an advisory, sent
             // only while it has connections here, and only for a request naming this account.
             if (request.contains("acc") && request.value("acc", "") != account) return std::nullopt;
-            ojson statz = ojson::parse(accstatz({}).body);
-            for (ojson& one : statz["account_statz"]) {
-                if (one["acc"] != account) continue;
-                ojson event = {{"type", "io.nats.server.advisory.v1.account_connections"},
-                               {"id", js::random_token(22)},
-                               {"timestamp", rfc3339(base::wall_clock_ns())},
-                               {"server", server_info()}};
-                for (auto& [key, value] : one.items()) event[key] = std::move(value);
-                return event.dump();
-            }
-            return std::nullopt;
+            ojson event = ojson::parse(account_connections(account));
+            if (event["total_conns"] == 0) return std::nullopt;
+            return event.dump();
         } else if (kind == "STATZ") {
             // One account's traffic, or with PING every account's (those the request names).
             // An account without connections is left out unless include_unused; with nothing
@@ -961,6 +953,24 @@ Response Monitor::accstatz(const Params& params) {
     }
     out["account_statz"] = std::move(list);
     return json_response(out);
+}
+
+std::string Monitor::account_connections(std::string_view account) {
+    ojson event = {{"type", "io.nats.server.advisory.v1.account_connections"},
+                   {"id", js::random_token(22)},
+                   {"timestamp", rfc3339(base::wall_clock_ns())},
+                   {"server", server_.system_server_info(server_.options_snapshot())}};
+    ojson statz = ojson::parse(accstatz({{"unused", "true"}, {"accounts", std::string(account)}}).body);
+    for (ojson& one : statz["account_statz"]) {
+        if (one["acc"] != account) continue;
+        for (auto& [key, value] : one.items()) event[key] = std::move(value);
+        return event.dump();
+    }
+    // An account the configuration no longer has (a reload took it away): nothing is left in it.
+    event.update({{"acc", account}, {"conns", 0}, {"leafnodes", 0}, {"total_conns", 0},
+                  {"sent", {{"msgs", 0}, {"bytes", 0}}}, {"received", {{"msgs", 0}, {"bytes", 0}}},
+                  {"slow_consumers", 0}});
+    return event.dump();
 }
 
 Response Monitor::routez() {

@@ -43,6 +43,10 @@ public:
     // or nullopt where nats-server sends none (a filter naming another server, an unknown kind).
     std::optional<std::string> system_request(std::string_view subject, std::string_view payload);
 
+    // nats-server's account_connections advisory for `account`: its connections here and
+    // their traffic (zeros when it has none), as $SYS.ACCOUNT.<account>.SERVER.CONNS carries it.
+    std::string account_connections(std::string_view account);
+
     // nats-server's uptime ("1d2h3m4s"); Go's durations are proto::js::go_duration.
     static std::string uptime(int64_t ns);
 

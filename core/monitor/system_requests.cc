@@ -1,5 +1,9 @@
 #include "core/monitor/system_requests.h"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 #include "core/monitor/monitor.h"
 
 namespace ringtail::core::monitor {
@@ -11,6 +15,14 @@ void SystemRequests::start() {
         // as requests a busy nats-server drops.
         if (stopping_ || queue_.size() >= kQueueMax) return;
         queue_.push_back(std::move(request));
+        wake_.notify_one();
+    });
+    server_.set_conns_handler([this](std::string account) {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        // Changes that come faster than they are sent go out as one update, with the count
+        // at the time it is sent.
+        conns_changed_.insert(std::move(account));
         wake_.notify_one();
     });
     thread_ = std::thread([this] { run(); });
@@ -26,19 +38,56 @@ void SystemRequests::stop() {
 }
 
 void SystemRequests::run() {
+    // nats-server's statsz heartbeat: the first a quarter second after the start, then at
+    // twice the interval each time, up to every 30 s.
+    auto statsz_interval = std::chrono::milliseconds(250);
+    auto next_statsz = Clock::now() + statsz_interval;
     while (true) {
-        Server::SystemRequest request;
+        std::optional<Server::SystemRequest> request;
+        std::set<std::string> changed;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            Clock::time_point deadline = next_statsz;
+            for (const auto& [account, due] : conns_heartbeats_) deadline = std::min(deadline, due);
+            wake_.wait_until(lock, deadline, [this] { return stopping_ || !queue_.empty() || !conns_changed_.empty(); });
             if (stopping_) return;
-            request = std::move(queue_.front());
-            queue_.pop_front();
+            if (!queue_.empty()) {
+                request = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            changed.swap(conns_changed_);
         }
-        if (auto answer = monitor_.system_request(request.subject, request.payload)) {
-            server_.system_publish(std::move(request.reply), std::move(*answer));
+        if (request) {
+            if (auto answer = monitor_.system_request(request->subject, request->payload)) {
+                server_.system_publish(std::move(request->reply), std::move(*answer));
+            }
+        }
+        Clock::time_point now = Clock::now();
+        for (const auto& [account, due] : conns_heartbeats_) {
+            if (due <= now) changed.insert(account);
+        }
+        for (const std::string& account : changed) send_account_connections(account, now);
+        if (now >= next_statsz) {
+            if (auto statsz = monitor_.system_request("$SYS.REQ.SERVER.PING", "")) {
+                server_.system_publish("$SYS.SERVER." + server_.server_id() + ".STATSZ", std::move(*statsz));
+            }
+            statsz_interval = std::min<std::chrono::milliseconds>(2 * statsz_interval, kHeartbeat);
+            next_statsz = now + statsz_interval;
         }
     }
+}
+
+void SystemRequests::send_account_connections(const std::string& account, Clock::time_point now) {
+    std::string event = monitor_.account_connections(account);
+    // Sent again every 30 s while the account has connections here.
+    if (nlohmann::json::parse(event).value("total_conns", 0) == 0) {
+        conns_heartbeats_.erase(account);
+    } else {
+        conns_heartbeats_[account] = now + kHeartbeat;
+    }
+    // The older subject first, as nats-server sends both.
+    server_.system_publish("$SYS.SERVER.ACCOUNT." + account + ".CONNS", event);
+    server_.system_publish("$SYS.ACCOUNT." + account + ".SERVER.CONNS", std::move(event));
 }
 
 }  // namespace ringtail::core::monitor

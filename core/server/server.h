@@ -105,6 +105,13 @@ public:
     void system_request(SystemRequest request) const {
         if (system_handler_) system_handler_(std::move(request));
     }
+    // A connection joined or left `account` (by name), for the handler set before start(),
+    // which sends nats-server's account connection update. Called from the shards; must not
+    // block.
+    void set_conns_handler(std::function<void(std::string)> handler) { conns_handler_ = std::move(handler); }
+    void account_conns_changed(std::string account) const {
+        if (conns_handler_) conns_handler_(std::move(account));
+    }
     // Publishes `payload` on `subject` in the system account, from shard 0 (from any thread).
     void system_publish(std::string subject, std::string payload);
     // The "server" object of every system message, nats-server's ServerInfo, from the caller's
@@ -153,6 +160,7 @@ private:
     std::vector<std::string> shard_errors_;
     std::atomic<bool> stop_requested_{false};
     std::function<void(SystemRequest)> system_handler_;
+    std::function<void(std::string)> conns_handler_;
     mutable std::atomic<uint64_t> system_seq_{0};
     std::unique_ptr<std::atomic<int64_t>[]> account_connections_;
     uint32_t account_connections_count_ = 0;

@@ -643,6 +643,8 @@ void Shard::client_event(const ClientConn& conn, bool connect) {
     std::optional<uint32_t> system = config::system_account_id(options_);
     if (!system) return;
     std::string account(config::account_name(options_, conn.account()));
+    if (connect || conn.account() != kGlobalAccount) server_.account_conns_changed(account);
+    if (conn.account() == kGlobalAccount) return;
     std::string subject = "$SYS.ACCOUNT." + account + (connect ? ".CONNECT" : ".DISCONNECT");
     if (!switch_.has_interest(*system, subject)) return;
     monitor::ConnFigures figures;

@@ -126,8 +126,10 @@ private:
     void connected(const ClientConn& conn) override { client_event(conn, true); }
     bool enter_account(uint32_t account) override;
     std::string info_line(const ClientConn& conn, int64_t max_payload) override;
-    // The system account's $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT event for `conn`,
-    // when the system account is defined and someone listens.
+    // When the system account is defined: the $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT
+    // event for `conn` (not in the global account), when someone listens; and the account's
+    // connection update, sent off the shard (Server::account_conns_changed), as nats-server
+    // sends it: on every connect, and on every close outside the global account.
     void client_event(const ClientConn& conn, bool connect);
 
     // Doorbell: IORING_OP_MSG_RING into the other shard's ring.

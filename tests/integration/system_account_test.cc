@@ -185,6 +185,63 @@ TEST_F(SystemAccount, ConnectsAndDisconnectsAreAnnounced) {
     EXPECT_EQ(next_connect(200ms), nullptr);
 }
 
+json payload_of(const MsgPtr& msg) {
+    return json::parse(std::string(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())), nullptr, false);
+}
+
+// The server's statistics go out by themselves: the first a quarter second after the start,
+// then at twice the interval each time (up to every 30 s).
+TEST_F(SystemAccount, TheServersStatisticsAreSentPeriodically) {
+    SubscriptionPtr statsz = subscribe_sync(admin_.get(), "$SYS.SERVER.*.STATSZ");
+    ASSERT_EQ(natsConnection_Flush(admin_.get()), NATS_OK);
+    std::string id = ask("$SYS.REQ.SERVER.PING.VARZ")["server"]["id"];
+    MsgPtr first = next_msg(statsz.get(), 3s);
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(std::string(natsMsg_GetSubject(first.get())), "$SYS.SERVER." + id + ".STATSZ");
+    json event = payload_of(first);
+    expect_server_info(event);
+    EXPECT_GE(event["statsz"]["connections"], 1) << event.dump();
+    for (const char* key : {"start", "mem", "cores", "cpu", "subscriptions", "sent", "received", "slow_consumers"}) {
+        EXPECT_TRUE(event["statsz"].contains(key)) << key;
+    }
+    EXPECT_NE(next_msg(statsz.get(), 5s), nullptr);  // and again, a little later
+}
+
+// Each connect and close updates the account's connection count, on the current subject and
+// the older one.
+TEST_F(SystemAccount, AnAccountsConnectionCountIsSentWhenItChanges) {
+    SubscriptionPtr updates = subscribe_sync(admin_.get(), "$SYS.ACCOUNT.A.SERVER.CONNS");
+    SubscriptionPtr older = subscribe_sync(admin_.get(), "$SYS.SERVER.ACCOUNT.A.CONNS");
+    ASSERT_EQ(natsConnection_Flush(admin_.get()), NATS_OK);
+    ConnectionPtr a = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "orders.new", "hello"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    MsgPtr joined = next_msg(updates.get(), 2s);
+    ASSERT_NE(joined, nullptr);
+    json event = payload_of(joined);
+    EXPECT_EQ(event["type"], "io.nats.server.advisory.v1.account_connections");
+    EXPECT_EQ(event["id"].get<std::string>().size(), 22u);
+    expect_server_info(event);
+    EXPECT_EQ(event["acc"], "A");
+    EXPECT_EQ(event["conns"], 1);
+    EXPECT_EQ(event["leafnodes"], 0);
+    EXPECT_EQ(event["total_conns"], 1);
+    for (const char* key : {"sent", "received", "slow_consumers"}) EXPECT_TRUE(event.contains(key)) << key;
+    MsgPtr joined_older = next_msg(older.get(), 2s);
+    ASSERT_NE(joined_older, nullptr);
+    EXPECT_EQ(payload_of(joined_older)["total_conns"], 1);
+
+    a.reset();
+    MsgPtr left = next_msg(updates.get(), 2s);
+    ASSERT_NE(left, nullptr);
+    event = payload_of(left);
+    EXPECT_EQ(event["acc"], "A");
+    EXPECT_EQ(event["conns"], 0) << event.dump();
+    EXPECT_EQ(event["total_conns"], 0);
+    EXPECT_EQ(next_msg(updates.get(), 300ms), nullptr);  // nothing more while it has none
+}
+
 TEST(SystemAccountOnly, ClientsWithoutCredentialsGoToTheGlobalAccount) {
     // With only the system account defined, nats-server lets everyone else in as before.
     TempFile config(".conf", "accounts { $SYS: { users: [ { user: admin, password: s } ] } }\n");
