@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/subject_match.h"
 #include "core/js/random.h"
 #include "core/server/server.h"
 #include "proto/js/api.h"
@@ -864,6 +865,97 @@ Response Monitor::healthz(const Params& params) {
     return {200, "application/json", ojson{{"status", "ok"}}.dump()};
 }
 
+namespace {
+
+// /accountz's mappings, exports and imports of `account` (each left out when empty), as
+// nats-server's AccountInfo lists them.
+void add_imports_and_exports(const config::Options& options, const std::string& account, ojson& detail) {
+    auto in = [&](const std::string& owner) { return owner == account || (owner.empty() && account == "$G"); };
+    const std::string system(config::system_account_name(options));
+    // nats-server's ExtMap: each source's destinations in ascending weight, the source itself
+    // taking what the others leave of 100, weights summed as they go (the last is 100).
+    ojson mappings = ojson::object();
+    for (const config::SubjectMapping& mapping : options.mappings) {
+        if (!in(mapping.account)) continue;
+        std::vector<config::MappingDestination> destinations = mapping.destinations;
+        uint32_t total = 0;
+        for (const auto& destination : destinations) total += destination.weight;
+        if (total < 100) {
+            std::string source;
+            int wildcard = 0;
+            for (std::string_view token : base::subject_tokens(mapping.source)) {
+                if (!source.empty()) source += '.';
+                source += token == "*" ? "$" + std::to_string(++wildcard) : std::string(token);
+            }
+            destinations.push_back({source, 100 - total});
+        }
+        std::stable_sort(destinations.begin(), destinations.end(),
+                         [](const auto& a, const auto& b) { return a.weight < b.weight; });
+        ojson list = ojson::array();
+        uint32_t sum = 0;
+        for (const auto& destination : destinations) {
+            sum += destination.weight;
+            list.push_back({{"subject", destination.subject}, {"weight", sum}});
+        }
+        mappings[mapping.source] = std::move(list);
+    }
+    if (!mappings.empty()) detail["mappings"] = std::move(mappings);
+
+    ojson exports = ojson::array();
+    auto approved = [](ojson& out, const std::vector<std::string>& accounts) {
+        if (!accounts.empty()) out["approved_accounts"] = accounts;
+    };
+    if (account == system) {
+        for (const char* subject : {"$SYS.REQ.ACCOUNT.*.CONNZ", "$SYS.REQ.ACCOUNT.*.STATZ"}) {
+            exports.push_back({{"subject", subject}, {"type", "service"}, {"response_type", "Streamed"}});
+        }
+    }
+    for (const config::ServiceExport& service : options.service_exports) {
+        if (!in(service.account)) continue;
+        const char* type = service.response_type == config::ResponseType::kStream    ? "Streamed"
+                           : service.response_type == config::ResponseType::kChunked ? "Chunked"
+                                                                                     : "Singleton";
+        ojson one = {{"subject", service.subject}, {"type", "service"}, {"response_type", type}};
+        approved(one, service.accounts);
+        exports.push_back(std::move(one));
+    }
+    for (const config::StreamExport& stream : options.stream_exports) {
+        if (!in(stream.account)) continue;
+        ojson one = {{"subject", stream.subject}, {"type", "stream"}};
+        approved(one, stream.accounts);
+        exports.push_back(std::move(one));
+    }
+    if (!exports.empty()) detail["exports"] = std::move(exports);
+
+    ojson imports = ojson::array();
+    auto import = [&](ojson one) {
+        one.update(ojson{{"invalid", false}, {"share", false}, {"tracking", false}});
+        imports.push_back(std::move(one));
+    };
+    for (const config::StreamImport& stream : options.stream_imports) {
+        if (!in(stream.account)) continue;
+        import({{"subject", stream.subject}, {"account", stream.from_account},
+                {"local_subject", stream.to.empty() ? stream.subject : stream.to}, {"type", "stream"}});
+    }
+    // Each account but the system one imports these of the system account's (Shard::SystemRequests).
+    if (account != system) {
+        for (auto [subject, kind] : {std::pair{"$SYS.REQ.ACCOUNT.PING.CONNZ", "CONNZ"},
+                                     std::pair{"$SYS.REQ.SERVER.PING.CONNZ", "CONNZ"},
+                                     std::pair{"$SYS.REQ.ACCOUNT.PING.STATZ", "STATZ"}}) {
+            import({{"subject", subject}, {"account", system},
+                    {"to", "$SYS.REQ.ACCOUNT." + account + "." + kind}, {"type", "service"}});
+        }
+    }
+    for (const config::ServiceImport& service : options.service_imports) {
+        if (!in(service.account)) continue;
+        import({{"subject", service.to.empty() ? service.subject : service.to}, {"account", service.from_account},
+                {"to", service.subject}, {"type", "service"}});
+    }
+    if (!imports.empty()) detail["imports"] = std::move(imports);
+}
+
+}  // namespace
+
 Response Monitor::accountz(const Params& params) {
     config::Options options = server_.options_snapshot();
     const std::string system = std::string(config::system_account_name(options));
@@ -889,8 +981,9 @@ Response Monitor::accountz(const Params& params) {
                                                                [&](const Server::JsAccount& one) { return one.name == account; })},
                              {"leafnode_connections", 0},
                              {"client_connections", 0},
-                             {"subscriptions", 0},
-                             {"sublist_stats", {{"num_subscriptions", 0},
+                             {"subscriptions", 0}});
+    add_imports_and_exports(options, account, account_detail);
+    account_detail.update(ojson{{"sublist_stats", {{"num_subscriptions", 0},
                                                 {"num_cache", 0},
                                                 {"num_inserts", 0},
                                                 {"num_removes", 0},

@@ -59,7 +59,7 @@ void SystemRequests::run() {
         }
         if (request) {
             if (auto answer = monitor_.system_request(request->subject, request->payload)) {
-                server_.system_publish(std::move(request->reply), std::move(*answer));
+                server_.system_publish(std::move(request->reply), std::move(*answer), request->reply_account);
             }
         }
         Clock::time_point now = Clock::now();

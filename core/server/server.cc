@@ -164,11 +164,11 @@ nlohmann::ordered_json Server::system_server_info(const config::Options& options
             {"time", proto::js::rfc3339(base::wall_clock_ns())}};
 }
 
-void Server::system_publish(std::string subject, std::string payload) {
+void Server::system_publish(std::string subject, std::string payload, std::optional<uint32_t> account) {
     if (shards_.empty()) return;
     Shard* shard = shards_[0].get();
-    shard->post([shard, subject = std::move(subject), payload = std::move(payload)]() mutable {
-        shard->publish_system(std::move(subject), std::move(payload));
+    shard->post([shard, subject = std::move(subject), payload = std::move(payload), account]() mutable {
+        shard->publish_system(std::move(subject), std::move(payload), account);
     });
 }
 

@@ -100,6 +100,9 @@ public:
         std::string subject;
         std::string reply;
         std::string payload;
+        // The account the reply goes to: the system account, or the account whose system
+        // import took the request (see Shard::SystemRequests).
+        std::optional<uint32_t> reply_account;
     };
     void set_system_handler(std::function<void(SystemRequest)> handler) { system_handler_ = std::move(handler); }
     void system_request(SystemRequest request) const {
@@ -112,8 +115,9 @@ public:
     void account_conns_changed(std::string account) const {
         if (conns_handler_) conns_handler_(std::move(account));
     }
-    // Publishes `payload` on `subject` in the system account, from shard 0 (from any thread).
-    void system_publish(std::string subject, std::string payload);
+    // Publishes `payload` on `subject` in the system account (or `account`), from shard 0
+    // (from any thread).
+    void system_publish(std::string subject, std::string payload, std::optional<uint32_t> account = std::nullopt);
     // The "server" object of every system message, nats-server's ServerInfo, from the caller's
     // copy of the options; each call takes the next sequence number.
     nlohmann::ordered_json system_server_info(const config::Options& options) const;
@@ -123,8 +127,8 @@ public:
     // shard has, so no doorbell is rung before its target exists.
     void publish_ring_fd(uint32_t shard, int fd);
     int ring_fd(uint32_t shard) const { return ring_fds_[shard].load(std::memory_order_acquire); }
-    // With JetStream or service imports, every shard passes this once at start, after opening
-    // its streams and subscribing its imports.
+    // Every shard passes this once at start, after opening its streams and subscribing its
+    // imports and the system requests.
     void start_barrier() { subscribed_->arrive_and_wait(); }
     // Each shard reports once, when it is ready to serve or has failed to start.
     void report_started(uint32_t shard, const Result<void, Error>& started);

@@ -182,27 +182,39 @@ private:
 
 // Shard 0's subscriptions in the system account to the server's requests, as nats-server
 // makes them: statsz pings, the monitoring endpoints by PING or by this server's id, and the
-// per-account ones. What they take goes to the server's handler, off the shard.
+// per-account ones (when a system account is defined). And the system imports nats-server
+// gives every other account, the global one included, system account or not:
+// $SYS.REQ.SERVER.PING.CONNZ and $SYS.REQ.ACCOUNT.PING.CONNZ answered as
+// $SYS.REQ.ACCOUNT.<account>.CONNZ, $SYS.REQ.ACCOUNT.PING.STATZ as .<account>.STATZ, the
+// answer going back to the account. What they take goes to the server's handler, off the shard.
 class Shard::SystemRequests final : public Subscriber {
 public:
-    SystemRequests(Shard& shard, uint32_t account) : shard_(shard) {
+    SystemRequests(Shard& shard, std::optional<uint32_t> system) : shard_(shard), system_(system) {
         const std::string id = shard.server_.server_id();
         for (std::string subject : {std::string("$SYS.REQ.SERVER.PING"), std::string("$SYS.REQ.SERVER.PING.*"),
                                     "$SYS.REQ.SERVER." + id + ".*", std::string("$SYS.REQ.ACCOUNT.*.*")}) {
-            auto& sub = subs_.emplace_back(std::make_unique<Subscription>());
-            sub->owner = this;
-            sub->subject = std::move(subject);
-            sub->sid = "sys:" + std::to_string(subs_.size());
-            sub->account = account;
-            shard.subscribe(*sub);
+            if (system) add(std::move(subject), *system);
+        }
+        for (uint32_t account = 0; account <= shard.options_.accounts.size(); ++account) {
+            if (account == system) continue;
+            for (const char* subject : {"$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.CONNZ",
+                                        "$SYS.REQ.ACCOUNT.PING.STATZ"}) {
+                add(subject, account);
+            }
         }
     }
     ~SystemRequests() {
         for (auto& sub : subs_) shard_.unsubscribe(*sub);
     }
-    Delivery deliver(Subscription&, const MsgView& msg) override {
-        if (!msg.reply.empty()) {
+    Delivery deliver(Subscription& sub, const MsgView& msg) override {
+        if (msg.reply.empty()) return Delivery::kDelivered;
+        if (sub.account == system_) {
             shard_.server_.system_request({std::string(msg.subject), std::string(msg.reply), std::string(msg.payload)});
+        } else {
+            std::string_view kind = msg.subject.substr(msg.subject.rfind('.') + 1);
+            shard_.server_.system_request(
+                {"$SYS.REQ.ACCOUNT." + std::string(config::account_name(shard_.options_, sub.account)) + "." + std::string(kind),
+                 std::string(msg.reply), std::string(msg.payload), sub.account});
         }
         return Delivery::kDelivered;
     }
@@ -210,18 +222,30 @@ public:
     void expired(Subscription&) override {}
 
 private:
+    void add(std::string subject, uint32_t account) {
+        auto& sub = subs_.emplace_back(std::make_unique<Subscription>());
+        sub->owner = this;
+        sub->subject = std::move(subject);
+        sub->sid = "sys:" + std::to_string(subs_.size());
+        sub->account = account;
+        shard_.subscribe(*sub);
+    }
+
     Shard& shard_;
+    const std::optional<uint32_t> system_;
     std::vector<std::unique_ptr<Subscription>> subs_;
 };
 
-void Shard::publish_system(std::string subject, std::string payload) {
+void Shard::publish_system(std::string subject, std::string payload, std::optional<uint32_t> account) {
+    if (!account) account = config::system_account_id(options_);
+    if (!account) return;  // no system account: its messages have nowhere to go
     MsgView msg;
     msg.subject = subject;
     msg.payload = payload;
-    msg.account = config::system_account_id(options_).value_or(kGlobalAccount);
+    msg.account = *account;
     if (switch_.publish(msg, nullptr) == Routed::kFull) {
-        post([this, subject = std::move(subject), payload = std::move(payload)]() mutable {
-            publish_system(std::move(subject), std::move(payload));
+        post([this, subject = std::move(subject), payload = std::move(payload), account]() mutable {
+            publish_system(std::move(subject), std::move(payload), account);
         });
     }
 }
@@ -288,9 +312,7 @@ Result<void, Error> Shard::start(std::vector<js::ShardSetup>& js_setups) {
     if (auto inbox = inbox_.start(); !inbox) return failed(inbox.error());
     Result<void, Error> opened = buffers_.init(loop_.raw(), kRecvBufferGroup, kRecvBufferCount, kRecvBufferBytes,
                                                    kRecvBuffersFirst);
-    if (auto system = config::system_account_id(options_); index_ == 0 && system) {
-        system_requests_ = std::make_unique<SystemRequests>(*this, *system);
-    }
+    if (index_ == 0) system_requests_ = std::make_unique<SystemRequests>(*this, config::system_account_id(options_));
     if (index_ == 0 && !options_.service_imports.empty()) {
         services_ = std::make_unique<ServiceImports>(options_);
         services_->start([this](Subscription& sub) { subscribe(sub); });
@@ -313,14 +335,12 @@ Result<void, Error> Shard::start(std::vector<js::ShardSetup>& js_setups) {
             opened = account.js->start();
         }
     }
-    if (options_.jetstream || !options_.service_imports.empty() || config::system_account_id(options_)) {
-        // Restored streams, service imports and system requests subscribed their subjects:
-        // every shard applies the others' interest before serving, so a publish right after
-        // "Server is ready" reaches them. Every shard passes here, failed or not.
-        mesh_.flush();
-        server_.start_barrier();
-        if (opened) drain_inbound();
-    }
+    // Restored streams, service imports, system requests and imports subscribed their
+    // subjects: every shard applies the others' interest before serving, so a publish right
+    // after "Server is ready" reaches them. Every shard passes here, failed or not.
+    mesh_.flush();
+    server_.start_barrier();
+    if (opened) drain_inbound();
     if (opened && has_bcrypt(options_)) {
         worker_ = std::make_unique<io::Worker>(loop_);
         opened = worker_->start();
@@ -557,7 +577,13 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
 }
 
 void Shard::apply_options(const config::Options& options, bool auth_changed) {
+    bool accounts_changed = options.accounts != options_.accounts || options.system_account != options_.system_account;
     options_ = options;
+    if (index_ == 0 && accounts_changed) {
+        // The system imports follow the accounts.
+        system_requests_.reset();
+        system_requests_ = std::make_unique<SystemRequests>(*this, config::system_account_id(options_));
+    }
     if (!worker_ && has_bcrypt(options_)) {
         worker_ = std::make_unique<io::Worker>(loop_);
         if (auto started = worker_->start(); !started) {

@@ -66,9 +66,9 @@ public:
     void enter_lame_duck();
     // Closes up to `count` client connections ("Server Shutdown").
     void close_clients(size_t count);
-    // Shard 0: publishes in the system account (an answer to a $SYS request); when a ring is
-    // full, on a later turn.
-    void publish_system(std::string subject, std::string payload);
+    // Shard 0: publishes in the system account (an answer to a $SYS request), or in `account`
+    // (an answer to its system import); when a ring is full, on a later turn.
+    void publish_system(std::string subject, std::string payload, std::optional<uint32_t> account = std::nullopt);
 
 private:
     // The shard's completion tokens: op (4 bits) | connection slot (20 bits) | generation.

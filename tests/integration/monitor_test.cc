@@ -380,6 +380,75 @@ TEST(Monitor, AccstatzCountsTheAccountsTraffic) {
     EXPECT_EQ(g["received"]["bytes"], 14);
 }
 
+// /accountz lists an account's mappings, exports and imports as nats-server does, the system
+// imports every account gets included (in no particular order: nats-server keeps them in maps).
+TEST(Monitor, AccountsListTheirMappingsExportsAndImports) {
+    TempFile config(".conf", R"(
+accounts {
+  SVC: {
+    users: [ { user: s, password: s } ]
+    exports: [ { service: "help.>", response_type: stream }, { stream: "news.*", accounts: [APP] } ]
+    mappings: { "a.b": "c.d", "w.*": [ { destination: "w1.$1", weight: 60 }, { destination: "w2.$1", weight: 30 } ] }
+  }
+  APP: {
+    users: [ { user: a, password: a } ]
+    imports: [ { service: { account: SVC, subject: "help.>" }, to: "ask.>" },
+               { stream: { account: SVC, subject: "news.*" }, prefix: "svc" } ]
+  }
+  SYS: { users: [ { user: admin, password: s } ] }
+}
+system_account: SYS
+)");
+    auto server = start_monitored({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    auto sorted = [](json list) {
+        std::vector<json> items(list.begin(), list.end());
+        std::sort(items.begin(), items.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
+        return json(items);
+    };
+    auto system_imports = [](const std::string& account) {
+        json list = json::array();
+        for (auto [subject, kind] : {std::pair{"$SYS.REQ.ACCOUNT.PING.CONNZ", "CONNZ"},
+                                     std::pair{"$SYS.REQ.SERVER.PING.CONNZ", "CONNZ"},
+                                     std::pair{"$SYS.REQ.ACCOUNT.PING.STATZ", "STATZ"}}) {
+            list.push_back({{"subject", subject}, {"account", "SYS"}, {"to", "$SYS.REQ.ACCOUNT." + account + "." + kind},
+                            {"type", "service"}, {"invalid", false}, {"share", false}, {"tracking", false}});
+        }
+        return list;
+    };
+
+    json svc = get_json(port, "/accountz?acc=SVC")["account_detail"];
+    // Destinations in ascending weight, the source keeping what is left, the weights summed.
+    EXPECT_EQ(svc["mappings"], json::parse(R"({
+        "a.b": [ { "subject": "c.d", "weight": 100 } ],
+        "w.*": [ { "subject": "w.$1", "weight": 10 }, { "subject": "w2.$1", "weight": 40 },
+                 { "subject": "w1.$1", "weight": 100 } ] })")) << svc.dump();
+    EXPECT_EQ(sorted(svc["exports"]), sorted(json::parse(R"([
+        { "subject": "help.>", "type": "service", "response_type": "Streamed" },
+        { "subject": "news.*", "type": "stream", "approved_accounts": [ "APP" ] } ])"))) << svc.dump();
+    EXPECT_EQ(sorted(svc["imports"]), sorted(system_imports("SVC"))) << svc.dump();
+
+    json app = get_json(port, "/accountz?acc=APP")["account_detail"];
+    EXPECT_FALSE(app.contains("mappings"));
+    EXPECT_FALSE(app.contains("exports"));
+    json imports = system_imports("APP");
+    imports.push_back(json::parse(R"({ "subject": "ask.>", "account": "SVC", "to": "help.>", "type": "service",
+                                      "invalid": false, "share": false, "tracking": false })"));
+    imports.push_back(json::parse(R"({ "subject": "news.*", "account": "SVC", "local_subject": "svc.news.*",
+                                      "type": "stream", "invalid": false, "share": false, "tracking": false })"));
+    EXPECT_EQ(sorted(app["imports"]), sorted(imports)) << app.dump();
+    EXPECT_EQ(sorted(get_json(port, "/accountz?acc=$G")["account_detail"]["imports"]), sorted(system_imports("$G")));
+
+    json sys = get_json(port, "/accountz?acc=SYS")["account_detail"];
+    EXPECT_FALSE(sys.contains("imports"));
+    for (const char* subject : {"$SYS.REQ.ACCOUNT.*.CONNZ", "$SYS.REQ.ACCOUNT.*.STATZ"}) {
+        json expected = {{"subject", subject}, {"type", "service"}, {"response_type", "Streamed"}};
+        EXPECT_NE(std::find(sys["exports"].begin(), sys["exports"].end(), expected), sys["exports"].end())
+            << subject << ": " << sys.dump();
+    }
+}
+
 TEST(Monitor, AccountsShowTheirOwnConnectionsAndSubscriptions) {
     TempFile config(".conf", R"(
 accounts {

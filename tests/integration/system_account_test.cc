@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -240,6 +241,50 @@ TEST_F(SystemAccount, AnAccountsConnectionCountIsSentWhenItChanges) {
     EXPECT_EQ(event["conns"], 0) << event.dump();
     EXPECT_EQ(event["total_conns"], 0);
     EXPECT_EQ(next_msg(updates.get(), 300ms), nullptr);  // nothing more while it has none
+}
+
+// Every other account imports three of the system account's services, answered for that
+// account alone.
+TEST_F(SystemAccount, EveryAccountAsksForItsOwnConnectionsAndTraffic) {
+    ConnectionPtr a = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    SubscriptionPtr sub = subscribe_sync(a.get(), "orders.>");
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    for (const char* subject : {"$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.CONNZ"}) {
+        json connz = api_request(a.get(), subject, R"({"subscriptions":true})", 2s);
+        expect_server_info(connz);
+        ASSERT_TRUE(connz.contains("data")) << subject << ": " << connz.dump();
+        EXPECT_EQ(connz["data"]["num_connections"], 1) << connz.dump();
+        ASSERT_EQ(connz["data"]["connections"].size(), 1u) << connz.dump();
+        // Its own: the subscription above, and the inbox of this request.
+        const json& subs = connz["data"]["connections"][0]["subscriptions_list"];
+        EXPECT_NE(std::find(subs.begin(), subs.end(), "orders.>"), subs.end()) << subs.dump();
+    }
+    json statz = api_request(a.get(), "$SYS.REQ.ACCOUNT.PING.STATZ", "", 2s);
+    ASSERT_EQ(statz["data"]["account_statz"].size(), 1u) << statz.dump();
+    EXPECT_EQ(statz["data"]["account_statz"][0]["acc"], "A");
+    EXPECT_EQ(statz["data"]["account_statz"][0]["conns"], 1);
+    // Nothing else of the system account's is imported.
+    for (const char* subject : {"$SYS.REQ.ACCOUNT.A.CONNZ", "$SYS.REQ.SERVER.PING.VARZ"}) {
+        natsStatus status = NATS_OK;
+        MsgPtr reply = raw_request(a.get(), subject, "", 500ms, &status);
+        EXPECT_EQ(reply, nullptr) << subject;
+        EXPECT_EQ(status, NATS_NO_RESPONDERS) << subject;
+    }
+}
+
+// Without any account configured, the global account has the same three imports.
+TEST(SystemImports, TheGlobalAccountAsksForItsConnectionsWithoutAnyConfiguration) {
+    auto server = ServerProcess::start_under_test({});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr client = connect_with(make_options(server->url()).get());
+    ASSERT_NE(client, nullptr);
+    json connz = api_request(client.get(), "$SYS.REQ.SERVER.PING.CONNZ", "", 2s);
+    ASSERT_TRUE(connz.contains("data")) << connz.dump();
+    EXPECT_EQ(connz["data"]["num_connections"], 1) << connz.dump();
+    json statz = api_request(client.get(), "$SYS.REQ.ACCOUNT.PING.STATZ", "", 2s);
+    ASSERT_EQ(statz["data"]["account_statz"].size(), 1u) << statz.dump();
+    EXPECT_EQ(statz["data"]["account_statz"][0]["acc"], "$G");
 }
 
 TEST(SystemAccountOnly, ClientsWithoutCredentialsGoToTheGlobalAccount) {
