@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
-#include "base/subject_match.h"
 #include "core/js/random.h"
 #include "core/server/server.h"
 #include "proto/js/api.h"
@@ -872,30 +871,12 @@ namespace {
 void add_imports_and_exports(const config::Options& options, const std::string& account, ojson& detail) {
     auto in = [&](const std::string& owner) { return owner == account || (owner.empty() && account == "$G"); };
     const std::string system(config::system_account_name(options));
-    // nats-server's ExtMap: each source's destinations in ascending weight, the source itself
-    // taking what the others leave of 100, weights summed as they go (the last is 100).
     ojson mappings = ojson::object();
     for (const config::SubjectMapping& mapping : options.mappings) {
         if (!in(mapping.account)) continue;
-        std::vector<config::MappingDestination> destinations = mapping.destinations;
-        uint32_t total = 0;
-        for (const auto& destination : destinations) total += destination.weight;
-        if (total < 100) {
-            std::string source;
-            int wildcard = 0;
-            for (std::string_view token : base::subject_tokens(mapping.source)) {
-                if (!source.empty()) source += '.';
-                source += token == "*" ? "$" + std::to_string(++wildcard) : std::string(token);
-            }
-            destinations.push_back({source, 100 - total});
-        }
-        std::stable_sort(destinations.begin(), destinations.end(),
-                         [](const auto& a, const auto& b) { return a.weight < b.weight; });
         ojson list = ojson::array();
-        uint32_t sum = 0;
-        for (const auto& destination : destinations) {
-            sum += destination.weight;
-            list.push_back({{"subject", destination.subject}, {"weight", sum}});
+        for (const config::MappingDestination& destination : config::weighted_destinations(mapping)) {
+            list.push_back({{"subject", destination.subject}, {"weight", destination.weight}});
         }
         mappings[mapping.source] = std::move(list);
     }

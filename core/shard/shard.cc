@@ -45,16 +45,6 @@ constexpr auto kTick = std::chrono::milliseconds(100);  // liveness checks and s
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
 
 // The source as a destination that keeps the subject: each '*' becomes its own "$n".
-std::string identity_destination(std::string_view source) {
-    std::string out;
-    int wildcard = 0;
-    for (std::string_view token : base::subject_tokens(source)) {
-        if (!out.empty()) out += '.';
-        out += token == "*" ? "$" + std::to_string(++wildcard) : std::string(token);
-    }
-    return out;
-}
-
 ClientConn::Identity peer_of(int fd, uint64_t client_id) {
     ClientConn::Identity identity{client_id, {}, 0};
     sockaddr_storage peer{};
@@ -90,31 +80,16 @@ Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
         stream_imports_[account].push_back(
             {config::account_id(options_, imported.from_account), SubjectMap(imported.subject, imported.to)});
     }
-    // nats-server's AddWeightedMappings: what the weights leave keeps the source (unless the
-    // source is a destination itself: then it is dropped); destinations sorted by weight.
     for (const config::SubjectMapping& configured : options_.mappings) {
         uint32_t account = config::account_id(options_, configured.account);
         if (account >= mappings_.size()) mappings_.resize(account + 1);
         std::vector<std::pair<uint32_t, std::optional<base::SubjectTransform>>> choices;
-        uint32_t total = 0;
-        bool has_source = false;
-        for (const config::MappingDestination& destination : configured.destinations) {
+        for (const config::MappingDestination& destination : config::weighted_destinations(configured)) {
             auto made = base::SubjectTransform::make(configured.source, destination.subject);
             if (auto* transform = std::get_if<base::SubjectTransform>(&made)) {
                 choices.emplace_back(destination.weight, std::move(*transform));
             }
-            total += destination.weight;
-            has_source = has_source || destination.subject == configured.source;
         }
-        if (total != 100 && !has_source) {
-            auto made = base::SubjectTransform::make(configured.source, identity_destination(configured.source));
-            if (auto* transform = std::get_if<base::SubjectTransform>(&made)) {
-                choices.emplace_back(choices.empty() ? 100 : 100 - total, std::move(*transform));
-            }
-        }
-        std::stable_sort(choices.begin(), choices.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-        uint32_t cumulative = 0;
-        for (auto& choice : choices) choice.first = cumulative += choice.first;
         mappings_[account].push_back({configured.source, std::move(choices)});
     }
 }

@@ -1645,6 +1645,29 @@ const AccountLimits* account_limits(const Options& options, uint32_t id) {
     return nullptr;
 }
 
+std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapping) {
+    std::vector<MappingDestination> out = mapping.destinations;
+    uint32_t total = 0;
+    bool has_source = false;
+    for (const MappingDestination& destination : out) {
+        total += destination.weight;
+        has_source = has_source || destination.subject == mapping.source;
+    }
+    if (total != 100 && !has_source) {
+        std::string source;
+        int wildcard = 0;
+        for (std::string_view token : base::subject_tokens(mapping.source)) {
+            if (!source.empty()) source += '.';
+            source += token == "*" ? "$" + std::to_string(++wildcard) : std::string(token);
+        }
+        out.push_back({std::move(source), out.empty() ? 100 : 100 - total});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.weight < b.weight; });
+    uint32_t sum = 0;
+    for (MappingDestination& destination : out) destination.weight = sum += destination.weight;
+    return out;
+}
+
 std::optional<uint32_t> system_account_id(const Options& options) {
     uint32_t id = account_id(options, system_account_name(options));
     return id == 0 ? std::nullopt : std::optional<uint32_t>(id);

@@ -104,6 +104,10 @@ struct SubjectMapping {
     std::vector<MappingDestination> destinations;
     bool operator==(const SubjectMapping&) const = default;
 };
+// As nats-server's AddWeightedMappings keeps them (and /accountz lists them): what the weights
+// leave goes to the source itself (its wildcards as $1, $2, ...), unless the source is a
+// destination already; in ascending weight, each weight the sum of those up to it.
+std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapping);
 
 // accounts { NAME: { jetstream: ... } }: an account with JetStream and its limits (-1: none),
 // nats-server's JetStreamAccountLimits.
