@@ -527,6 +527,7 @@ void ClientConn::apply_limits() {
 void ClientConn::options_reloaded(bool auth_changed) {
     const config::Options& options = host_.options();
     tracing_ = logger().trace_enabled();
+    mapped_ = host_.has_mappings(account_);
     apply_limits();
     parser_.set_max_control_line(options.max_control_line_bytes);
     max_pending_ = options.max_pending_bytes;

@@ -103,9 +103,6 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     if (refused && now.account_limits != fresh.account_limits) {
         refused = fail(Errc::kUnsupported, "config reload not supported for account limits");
     }
-    if (refused && now.mappings != fresh.mappings) {
-        refused = fail(Errc::kUnsupported, "config reload not supported for subject mappings");
-    }
     // Ringtail's own: the shards and their cores are fixed for the process's life.
     fixed("Shards", now.shards, fresh.shards);
     fixed("Cpus", now.cpus, fresh.cpus);
@@ -127,6 +124,8 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     plan.auth |= reloaded(now.token != fresh.token, "Reloaded: authorization token");
     plan.auth |= reloaded(now.users != fresh.users, "Reloaded: authorization users");
     plan.auth |= reloaded(now.accounts != fresh.accounts, "Reloaded: accounts");
+    // Mappings belong to accounts (the top-level ones to the global account) in nats-server.
+    reloaded(now.accounts == fresh.accounts && now.mappings != fresh.mappings, "Reloaded: accounts");
     reloaded(now.auth_timeout != fresh.auth_timeout,
              "Reloaded: authorization timeout = " + text(static_cast<double>(fresh.auth_timeout.count()) / 1000.0));
     reloaded(now.max_connections != fresh.max_connections, "Reloaded: max_connections = " + text(fresh.max_connections));

@@ -80,6 +80,11 @@ Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
         stream_imports_[account].push_back(
             {config::account_id(options_, imported.from_account), SubjectMap(imported.subject, imported.to)});
     }
+    build_mappings();
+}
+
+void Shard::build_mappings() {
+    mappings_.clear();
     for (const config::SubjectMapping& configured : options_.mappings) {
         uint32_t account = config::account_id(options_, configured.account);
         if (account >= mappings_.size()) mappings_.resize(account + 1);
@@ -553,7 +558,9 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
 
 void Shard::apply_options(const config::Options& options, bool auth_changed) {
     bool accounts_changed = options.accounts != options_.accounts || options.system_account != options_.system_account;
+    bool mappings_changed = accounts_changed || options.mappings != options_.mappings;
     options_ = options;
+    if (mappings_changed) build_mappings();  // each connection asks again in options_reloaded()
     if (index_ == 0 && accounts_changed) {
         // The system imports follow the accounts.
         system_requests_.reset();

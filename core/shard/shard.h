@@ -158,7 +158,8 @@ private:
         std::string source;
         std::vector<std::pair<uint32_t, std::optional<base::SubjectTransform>>> choices;
     };
-    std::vector<std::vector<Mapping>> mappings_;  // by account; fixed at start
+    std::vector<std::vector<Mapping>> mappings_;  // by account; built again at a reload that changes them
+    void build_mappings();
     std::minstd_rand mapping_random_{1};
     bool lame_duck_ = false;
     int listen_fd_;

@@ -177,6 +177,36 @@ TEST(Accounts, AReloadThatMovesAUserToAnotherAccountClosesItsConnection) {
     EXPECT_NE(stays.received().find("MSG x 1 2\r\nhi\r\n"), std::string::npos) << stays.received();
 }
 
+// A reload changes an account's subject mappings for the connections already there.
+TEST(Accounts, AReloadChangesSubjectMappings) {
+    auto config_with = [](const std::string& mappings) {
+        return "accounts {\n  A: { users: [ { user: a, password: a } ]" + mappings + " }\n}\n";
+    };
+    TempFile config(".conf", config_with(R"(, mappings: { "in.>": "a.in.>" })"));
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr a = connect_user(server->url(), "a", "a");
+    ASSERT_TRUE(a);
+    SubscriptionPtr all = subscribe_sync(a.get(), ">");
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    // Publishes "in.x" until it arrives on `expected` (a reload takes effect a little later).
+    auto arrives_on = [&](const std::string& expected) {
+        for (int attempt = 0; attempt < 20; ++attempt) {
+            if (natsConnection_PublishString(a.get(), "in.x", "m") != NATS_OK) return false;
+            MsgPtr msg = next_msg(all.get(), 500ms);
+            if (msg != nullptr && natsMsg_GetSubject(msg.get()) == expected) return true;
+        }
+        return false;
+    };
+    EXPECT_TRUE(arrives_on("a.in.x"));
+    { std::ofstream(config.path()) << config_with(R"(, mappings: { "in.>": "b.in.>" })"); }
+    ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
+    EXPECT_TRUE(arrives_on("b.in.x"));
+    { std::ofstream(config.path()) << config_with(""); }
+    ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
+    EXPECT_TRUE(arrives_on("in.x"));
+}
+
 TEST(Accounts, AnAccountsLimitsBoundItsConnectionsSubscriptionsAndPayloads) {
     TempFile config(".conf", R"(
 accounts {
