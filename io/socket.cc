@@ -31,6 +31,15 @@ void Socket::send(std::span<const char> bytes) {
     send_started_ = Clock::now();
 }
 
+void Socket::send(const msghdr* message) {
+    RT_ASSERT(!send_in_flight_);
+    RT_ASSERT(fd_ >= 0);
+    io_uring_sqe* sqe = loop_.sqe(send_data_);
+    io_uring_prep_sendmsg(sqe, fd_, message, MSG_NOSIGNAL);
+    send_in_flight_ = true;
+    send_started_ = Clock::now();
+}
+
 void Socket::shutdown() {
     if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <span>
 
+#include <sys/socket.h>
+
 #include "io/loop.h"
 
 namespace ringtail::io {
@@ -31,8 +33,10 @@ public:
         if (!(flags & IORING_CQE_F_MORE)) recv_armed_ = false;
     }
 
-    // Writing: `bytes` must stay untouched until send_completed().
+    // Writing: `bytes` (or the message and what it points to) must stay untouched until
+    // send_completed().
     void send(std::span<const char> bytes);
+    void send(const msghdr* message);
     bool send_in_flight() const { return send_in_flight_; }
     Clock::time_point send_started() const { return send_started_; }
     void send_completed() { send_in_flight_ = false; }

@@ -46,7 +46,8 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
       tracing_(logger().trace_enabled()),
       parser_({host.options().max_payload_bytes, host.options().max_control_line_bytes}),
       max_pending_(host.options().max_pending_bytes),
-      mapped_(host.has_mappings(kGlobalAccount)) {
+      mapped_(host.has_mappings(kGlobalAccount)),
+      out_(host.out_blocks()) {
     parser_.set_require_connect(host.auth_required());
     apply_limits();
     created_at_ = last_activity_ = Clock::now();
@@ -59,7 +60,7 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
 // Driven by the shard
 
 void ClientConn::start(const std::string& info_line, bool refuse) {
-    out_.append(info_line);
+    out(info_line.size()).append(info_line);
     queued_output();
     if (refuse) {
         close(proto::err::kMaxConnections, "Maximum Connections Exceeded");
@@ -103,26 +104,19 @@ void ClientConn::rearm_recv() {
 void ClientConn::on_sent(int32_t result) {
     socket_.send_completed();
     if (result < 0) {
-        sending_.clear();
-        sending_offset_ = 0;
+        out_.sent(0);
         out_.clear();
         close({}, "Write Error");
         return;
     }
-    sending_offset_ += static_cast<size_t>(result);
-    if (sending_offset_ < sending_.size() || !out_.empty()) request_send();
+    out_.sent(static_cast<size_t>(result));
+    if (!out_.empty()) request_send();
 }
 
 void ClientConn::flush_output() {
     send_requested_ = false;
-    if (socket_.send_in_flight() || socket_.closed()) return;
-    if (sending_offset_ >= sending_.size()) {
-        if (out_.empty()) return;
-        sending_.clear();
-        std::swap(out_, sending_);
-        sending_offset_ = 0;
-    }
-    socket_.send({sending_.data() + sending_offset_, sending_.size() - sending_offset_});
+    if (socket_.send_in_flight() || socket_.closed() || out_.empty()) return;
+    socket_.send(out_.prepare_send());
 }
 
 bool ClientConn::resume() {
@@ -163,7 +157,7 @@ void ClientConn::on_tick(Clock::time_point now) {
     }
     ++pings_out_;
     ping_sent_at_ = now;
-    out_.append(proto::kPing);
+    out(proto::kPing.size()).append(proto::kPing);
     queued_output();
 }
 
@@ -180,7 +174,7 @@ void ClientConn::release_subscriptions() {
 
 bool ClientConn::can_free() {
     if (!closing_) return false;
-    bool output_done = out_.empty() && sending_offset_ >= sending_.size();
+    bool output_done = out_.empty();
     if (!socket_.closed() && !socket_.send_in_flight() && output_done) socket_.close();
     return socket_.closed() && !socket_.recv_armed() && !socket_.send_in_flight() && !send_requested_ &&
            !rearm_requested_;
@@ -192,7 +186,7 @@ void ClientConn::close(std::string_view error, std::string_view reason) {
     close_reason_ = reason;
     if (!error.empty()) {
         if (tracing_) trace("->>", "-ERR", "'" + std::string(error) + "'");
-        proto::append_err(out_, error);
+        proto::append_err(out(error.size() + kFrameSlack), error);
         request_send();
     }
     // Ordinary ends are debug lines, as in nats-server; anything the operator should see is not.
@@ -286,14 +280,16 @@ Subscriber::Delivery ClientConn::deliver(Subscription& via, const MsgView& msg) 
         if (permissions_->delivery_denied(sub.subject, via.maps.empty() ? msg.subject : subject)) return Delivery::kRefused;
         permissions_->delivered(msg.reply);
     }
+    std::string& out = this->out(subject.size() + sub.sid.size() + msg.reply.size() + msg.headers.size() +
+                                 msg.payload.size() + kFrameSlack);
     if (!msg.has_headers) {
-        proto::append_msg(out_, subject, sub.sid, msg.reply, msg.payload, msg.total_size_text);
+        proto::append_msg(out, subject, sub.sid, msg.reply, msg.payload, msg.total_size_text);
     } else if (options_.headers) {
-        proto::append_hmsg(out_, subject, sub.sid, msg.reply, msg.headers, msg.payload, msg.header_size_text,
+        proto::append_hmsg(out, subject, sub.sid, msg.reply, msg.headers, msg.payload, msg.header_size_text,
                            msg.total_size_text);
     } else {
         // A subscriber without header support gets the payload alone.
-        proto::append_msg(out_, subject, sub.sid, msg.reply, msg.payload);
+        proto::append_msg(out, subject, sub.sid, msg.reply, msg.payload);
     }
     if (tracing_) {
         trace("->>", "MSG", std::string(subject) + " " + sub.sid + " " + std::to_string(msg.headers.size() + msg.payload.size()));
@@ -479,7 +475,7 @@ std::string ClientConn::auth_user() const {
 }
 
 void ClientConn::permission_violation(std::string_view error, std::string_view log) {
-    proto::append_err(out_, error);
+    proto::append_err(out(error.size() + kFrameSlack), error);
     queued_output();
     log_error(log_prefix_ + std::string(log));
 }
@@ -503,7 +499,7 @@ void ClientConn::on_password_verified(bool ok) {
 
 void ClientConn::send_async_info(const std::string& info_line) {
     if (closing_ || !connect_received_ || options_.protocol < 1) return;
-    out_.append(info_line);
+    out(info_line.size()).append(info_line);
     queued_output();
 }
 
@@ -593,7 +589,7 @@ Flow ClientConn::on_connect(std::string_view json) {
         return Flow::kStop;
     }
     if (options_.verbose) {
-        out_.append(proto::kOk);
+        out(proto::kOk.size()).append(proto::kOk);
         queued_output();
     }
     if (!announced_) {
@@ -615,7 +611,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     // -ERR, then +OK, then the message to ourselves); a pause takes them back.
     size_t out_before = out_.size();
     if (options_.pedantic && !proto::is_valid_literal_subject(op.subject)) {
-        proto::append_err(out_, proto::err::kInvalidPublishSubject);
+        proto::append_err(out(proto::err::kInvalidPublishSubject.size() + kFrameSlack), proto::err::kInvalidPublishSubject);
     }
     if (permissions_ && !permissions_->may_publish(op.subject)) {
         // Counted as received, then dropped; the connection stays (nats-server).
@@ -626,7 +622,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
                                  go_quoted(op.subject));
         return Flow::kContinue;
     }
-    if (options_.verbose) out_.append(proto::kOk);
+    if (options_.verbose) out(proto::kOk.size()).append(proto::kOk);
 
     // The account's subject mappings route the message on another subject, or drop it.
     std::string mapped;
@@ -648,14 +644,15 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     }
     Routed outcome = host_.publish(msg, *this);
     if (outcome == Routed::kFull) {
-        out_.resize(out_before);
+        out_.truncate(out_before);
         return pause();
     }
     ++traffic_.in_msgs;
     traffic_.in_bytes += op.headers.size() + op.payload.size();
     if (outcome == Routed::kNoInterest && !op.reply.empty() && options_.no_responders) {
         if (const Subscription* sub = host_.find_plain(op.reply, *this)) {
-            proto::append_hmsg(out_, op.reply, sub->sid, {}, proto::kNoRespondersHeaders, {});
+            proto::append_hmsg(out(op.reply.size() + sub->sid.size() + proto::kNoRespondersHeaders.size() + kFrameSlack),
+                               op.reply, sub->sid, {}, proto::kNoRespondersHeaders, {});
         }
     }
     if (out_.size() != out_before) queued_output();
@@ -682,13 +679,13 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         return Flow::kContinue;
     }
     if (max_subscriptions_ >= 0 && static_cast<int64_t>(subs_.size()) >= max_subscriptions_) {
-        proto::append_err(out_, proto::err::kMaxSubscriptions);
+        proto::append_err(out(proto::err::kMaxSubscriptions.size() + kFrameSlack), proto::err::kMaxSubscriptions);
         queued_output();
         return Flow::kContinue;
     }
     // Interest records carry 16-bit lengths; only a raised max_control_line reaches this.
     if (!proto::is_valid_subject(op.subject) || op.subject.size() > 0xffff || op.queue.size() > 0xffff) {
-        proto::append_err(out_, proto::err::kInvalidSubject);
+        proto::append_err(out(proto::err::kInvalidSubject.size() + kFrameSlack), proto::err::kInvalidSubject);
         queued_output();
         return Flow::kContinue;
     }
@@ -706,7 +703,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         interest_seq_needed_ = host_.interest_seq_sent();
     }
     if (options_.verbose) {
-        out_.append(proto::kOk);
+        out(proto::kOk.size()).append(proto::kOk);
         queued_output();
     }
     return Flow::kContinue;
@@ -729,7 +726,7 @@ Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
         }
     }
     if (options_.verbose) {
-        out_.append(proto::kOk);
+        out(proto::kOk.size()).append(proto::kOk);
         queued_output();
     }
     return Flow::kContinue;
@@ -750,13 +747,14 @@ Flow ClientConn::on_ping() {
         trace("<<-", "PING", {});
         trace("->>", "PONG", {});
     }
-    out_.append(proto::kPong);
+    out(proto::kPong.size()).append(proto::kPong);
     // As nats-server: with the first PONG (clients flush after CONNECT), a client that takes
     // async INFO learns a max_payload its account lowered.
     if (!first_pong_sent_ && connect_received_) {
         first_pong_sent_ = true;
         if (options_.protocol >= 1 && max_payload_ != host_.options().max_payload_bytes) {
-            out_.append(host_.info_line(*this, max_payload_));
+            std::string info = host_.info_line(*this, max_payload_);
+            out(info.size()).append(info);
         }
     }
     queued_output();

@@ -8,6 +8,7 @@
 
 #include "base/string_map.h"
 #include "core/auth/permissions.h"
+#include "core/conn/out_queue.h"
 #include "core/monitor/figures.h"
 #include "core/route/subject_map.h"
 #include "core/route/subscription.h"
@@ -26,6 +27,8 @@ using io::Clock;
 class ConnHost {
 public:
     virtual const config::Options& options() const = 0;
+    // The shard's blocks for its connections' output.
+    virtual OutBlocks& out_blocks() = 0;
     virtual bool auth_required() const = 0;
 
     // Routing.
@@ -173,7 +176,7 @@ private:
     bool queued_output();
     void request_send();
     void request_rearm();
-    size_t pending_output_bytes() const { return out_.size() + (sending_.size() - sending_offset_); }
+    size_t pending_output_bytes() const { return out_.size(); }
     proto::Flow pause();
     // -V: nats-server's protocol trace lines, "<<- [OP args]" in and "->> [OP args]" out.
     void trace(std::string_view direction, std::string_view op, std::string_view arg) const;
@@ -230,10 +233,11 @@ private:
     // By sid: the stand-ins the account's stream imports need for that subscription.
     base::StringMap<std::vector<std::unique_ptr<Subscription>>> shadows_;
 
-    // Output: out_ collects this turn's frames; sending_ is the buffer a send is working on.
-    std::string out_;
-    std::string sending_;
-    size_t sending_offset_ = 0;
+    // Output, appended in place and sent from there (see OutQueue).
+    OutQueue out_;
+    // Room asked for beyond a frame's variable parts (its verb, sizes, spaces and CRLFs).
+    static constexpr size_t kFrameSlack = 64;
+    std::string& out(size_t bytes) { return out_.tail(bytes); }
 
     bool paused_ = false;  // a ring was full; parsing stopped until it drains
     // Already asked of the shard for this turn (each is asked once per turn).

@@ -124,6 +124,7 @@ private:
     void wait_for_interest(ClientConn& conn) override;
     void closing(ClientConn& conn) override { closing_.push_back(&conn); }
     void connected(const ClientConn& conn) override { client_event(conn, true); }
+    OutBlocks& out_blocks() override { return out_blocks_; }
     bool enter_account(uint32_t account) override;
     std::string info_line(const ClientConn& conn, int64_t max_payload) override;
     // When the system account is defined: the $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT
@@ -159,6 +160,7 @@ private:
         std::vector<std::pair<uint32_t, std::optional<base::SubjectTransform>>> choices;
     };
     std::vector<std::vector<Mapping>> mappings_;  // by account; built again at a reload that changes them
+    OutBlocks out_blocks_;  // before the connections (slots_), which give theirs back
     void build_mappings();
     std::minstd_rand mapping_random_{1};
     bool lame_duck_ = false;
