@@ -119,29 +119,6 @@ bool decode_header(std::span<const std::byte> page, SegmentHeader& header) {
            sum == base::hash64(page.data(), kHeaderChecked);
 }
 
-// Segment index file "<id as 20 digits>.idx": what a recovery scan learns from a sealed
-// segment, written once the segment is sealed (in the background by index_sealed(), or by
-// checkpoint() at a clean stop), so that a restart reads it instead of the segment. It checks
-// itself and is not synced: a torn one is not used. Header page:
-//   offset  bytes  field
-//        0     16  magic "RINGTAIL-SEGINDX"
-//       16      4  format version (1)
-//       20      4  zero
-//       24      8  the segment's id (its file name's number)
-//       32     32  the segment header's first_seq, segment bytes, compacted_last_seq and
-//                  skipped_from: an index describes one version of one file
-//       64      8  last_seq: the last sequence the segment covers
-//       72      8  data end: the offset where its records end
-//       80      8  the newest time a record of the segment carries (messages, purges)
-//       88      8  body bytes
-//       96      8  xxh3-64 of the body
-//      104      8  xxh3-64 of bytes [0, 104)
-// Body, from offset 4096: for each sequence first_seq..last_seq 20 bytes: u32 record offset / 8
-// with the top bit set for a message with headers (kIndexNone: no record; segments are less
-// than 16 GiB, so offset / 8 fits in 31 bits), u32 subject number (kIndexNone: not a live message), u32 counted
-// bytes, i64 timestamp; then u32 tombstone count and per tombstone u32 kind, u64 seq; then u32
-// subject count and per subject u32 length and its bytes. A message deleted when the index
-// was written is written as not live: deletions never come undone.
 // "last.seq" (StreamLog::mark_durable()): one page, rewritten in place by durable writes.
 //   offset  bytes  field
 //        0     16  magic "RINGTAIL-LASTSEQ"
@@ -173,6 +150,29 @@ bool decode_mark(std::span<const std::byte> page, uint64_t& seq) {
     return version == 1 && sum == base::hash64(page.data(), 32);
 }
 
+// Segment index file "<id as 20 digits>.idx": what a recovery scan learns from a sealed
+// segment, written once the segment is sealed (in the background by index_sealed(), or by
+// checkpoint() at a clean stop), so that a restart reads it instead of the segment. It checks
+// itself and is not synced: a torn one is not used. Header page:
+//   offset  bytes  field
+//        0     16  magic "RINGTAIL-SEGINDX"
+//       16      4  format version (1)
+//       20      4  zero
+//       24      8  the segment's id (its file name's number)
+//       32     32  the segment header's first_seq, segment bytes, compacted_last_seq and
+//                  skipped_from: an index describes one version of one file
+//       64      8  last_seq: the last sequence the segment covers
+//       72      8  data end: the offset where its records end
+//       80      8  the newest time a record of the segment carries (messages, purges)
+//       88      8  body bytes
+//       96      8  xxh3-64 of the body
+//      104      8  xxh3-64 of bytes [0, 104)
+// Body, from offset 4096: for each sequence first_seq..last_seq 20 bytes: u32 record offset / 8
+// with the top bit set for a message with headers (kIndexNone: no record; segments are less
+// than 16 GiB, so offset / 8 fits in 31 bits), u32 subject number (kIndexNone: not a live message), u32 counted
+// bytes, i64 timestamp; then u32 tombstone count and per tombstone u32 kind, u64 seq; then u32
+// subject count and per subject u32 length and its bytes. A message deleted when the index
+// was written is written as not live: deletions never come undone.
 constexpr char kIndexMagic[16] = {'R', 'I', 'N', 'G', 'T', 'A', 'I', 'L', '-', 'S', 'E', 'G', 'I', 'N', 'D', 'X'};
 constexpr size_t kIndexHeaderChecked = 104;
 constexpr size_t kIndexEntryBytes = 20;

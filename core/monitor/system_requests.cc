@@ -68,7 +68,9 @@ void SystemRequests::run() {
         }
         for (const std::string& account : changed) send_account_connections(account, now);
         if (now >= next_statsz) {
-            if (auto statsz = monitor_.system_request("$SYS.REQ.SERVER.PING", "")) {
+            // Only where a system account can hear it.
+            bool heard = config::system_account_id(server_.options_snapshot()).has_value();
+            if (auto statsz = heard ? monitor_.system_request("$SYS.REQ.SERVER.PING", "") : std::nullopt) {
                 server_.system_publish("$SYS.SERVER." + server_.server_id() + ".STATSZ", std::move(*statsz));
             }
             statsz_interval = std::min<std::chrono::milliseconds>(2 * statsz_interval, kHeartbeat);

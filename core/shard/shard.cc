@@ -44,7 +44,6 @@ constexpr unsigned kRingEntries = 4096;
 constexpr auto kTick = std::chrono::milliseconds(100);  // liveness checks and stop requests
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
 
-// The source as a destination that keeps the subject: each '*' becomes its own "$n".
 ClientConn::Identity peer_of(int fd, uint64_t client_id) {
     ClientConn::Identity identity{client_id, {}, 0};
     sockaddr_storage peer{};
