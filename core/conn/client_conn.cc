@@ -349,6 +349,15 @@ void ClientConn::add_shadows(Subscription& parent, uint32_t account, const std::
     }
 }
 
+void ClientConn::refresh_shadows() {
+    for (auto& [sid, shadows] : shadows_) {
+        for (auto& shadow : shadows) host_.unsubscribe(*shadow);
+    }
+    shadows_.clear();
+    if (closing_) return;
+    for (auto& [sid, sub] : subs_) add_shadows(*sub, account_, sub->subject, {}, 0);
+}
+
 void ClientConn::remove_subscription(const std::string& sid) {
     if (auto it = shadows_.find(sid); it != shadows_.end()) {
         for (auto& shadow : it->second) host_.unsubscribe(*shadow);

@@ -131,6 +131,9 @@ public:
     // `auth_changed`, the client's credentials are checked again and a client no longer
     // allowed is closed with -ERR 'Authorization Violation', as nats-server does.
     void options_reloaded(bool auth_changed);
+    // The account's stream imports changed (a reload): every subscription's stand-ins are
+    // made again from the shard's new table.
+    void refresh_shadows();
     const std::string& client_ip() const { return identity_.ip; }
     uint32_t slot() const { return slot_; }
     // ---- figures (monitoring) ----

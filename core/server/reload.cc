@@ -88,10 +88,6 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
                     now.max_file_store_bytes != fresh.max_file_store_bytes)) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream max memory and max store");
     }
-    if (refused && (now.stream_exports != fresh.stream_exports || now.stream_imports != fresh.stream_imports ||
-                    now.service_exports != fresh.service_exports || now.service_imports != fresh.service_imports)) {
-        refused = fail(Errc::kUnsupported, "config reload not supported for account exports and imports");
-    }
     // Each account's JetStream is fixed at start, and keeps the number routing knows its account by.
     if (refused && (now.account_jetstream != fresh.account_jetstream ||
                     std::any_of(now.account_jetstream.begin(), now.account_jetstream.end(),
@@ -124,8 +120,13 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     plan.auth |= reloaded(now.token != fresh.token, "Reloaded: authorization token");
     plan.auth |= reloaded(now.users != fresh.users, "Reloaded: authorization users");
     plan.auth |= reloaded(now.accounts != fresh.accounts, "Reloaded: accounts");
-    // Mappings belong to accounts (the top-level ones to the global account) in nats-server.
-    reloaded(now.accounts == fresh.accounts && now.mappings != fresh.mappings, "Reloaded: accounts");
+    // Mappings, exports and imports belong to accounts in nats-server (the top-level mappings
+    // to the global account).
+    reloaded(now.accounts == fresh.accounts &&
+                 (now.mappings != fresh.mappings || now.stream_exports != fresh.stream_exports ||
+                  now.stream_imports != fresh.stream_imports || now.service_exports != fresh.service_exports ||
+                  now.service_imports != fresh.service_imports),
+             "Reloaded: accounts");
     reloaded(now.auth_timeout != fresh.auth_timeout,
              "Reloaded: authorization timeout = " + text(static_cast<double>(fresh.auth_timeout.count()) / 1000.0));
     reloaded(now.max_connections != fresh.max_connections, "Reloaded: max_connections = " + text(fresh.max_connections));

@@ -67,6 +67,11 @@ void ServiceImports::start(const std::function<void(Subscription&)>& subscribe) 
     }
 }
 
+void ServiceImports::stop(const std::function<void(Subscription&)>& unsubscribe) {
+    for (auto& import : imports_) unsubscribe(import->sub);
+    for (auto& sub : response_subs_) unsubscribe(*sub);
+}
+
 std::string ServiceImports::random_token(size_t length) {
     std::string token(length, '0');
     uint64_t bits = random_();

@@ -38,8 +38,10 @@ public:
     ServiceImports(const ServiceImports&) = delete;
     ServiceImports& operator=(const ServiceImports&) = delete;
 
-    // Subscribes every import and response wildcard through `subscribe`.
+    // Subscribes every import and response wildcard through `subscribe`; stop() takes them
+    // back (before the object goes, while the shard runs: a reload).
     void start(const std::function<void(Subscription&)>& subscribe);
+    void stop(const std::function<void(Subscription&)>& unsubscribe);
     // Sends what the deliveries queued, in order, through `publish`; stops at the first that a
     // full ring refused (kFull), to go on from it on a later turn.
     void flush(const std::function<Routed(const MsgView&)>& publish);

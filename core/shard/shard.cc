@@ -73,13 +73,18 @@ Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
       mesh_(index, links, *this),
       switch_(mesh_, uint64_t{index} * 7919 + 17),
       tick_([this] { on_tick(); }) {
+    build_stream_imports();
+    build_mappings();
+}
+
+void Shard::build_stream_imports() {
+    stream_imports_.clear();
     for (const config::StreamImport& imported : options_.stream_imports) {
         uint32_t account = config::account_id(options_, imported.account);
         if (account >= stream_imports_.size()) stream_imports_.resize(account + 1);
         stream_imports_[account].push_back(
             {config::account_id(options_, imported.from_account), SubjectMap(imported.subject, imported.to)});
     }
-    build_mappings();
 }
 
 void Shard::build_mappings() {
@@ -558,8 +563,27 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
 void Shard::apply_options(const config::Options& options, bool auth_changed) {
     bool accounts_changed = options.accounts != options_.accounts || options.system_account != options_.system_account;
     bool mappings_changed = accounts_changed || options.mappings != options_.mappings;
+    bool stream_imports_changed = accounts_changed || options.stream_imports != options_.stream_imports;
+    bool services_changed = accounts_changed || options.service_imports != options_.service_imports ||
+                            options.service_exports != options_.service_exports;
     options_ = options;
     if (mappings_changed) build_mappings();  // each connection asks again in options_reloaded()
+    if (stream_imports_changed) {
+        // The connections' stand-ins point into the table: each takes its own again.
+        build_stream_imports();
+        for (Slot& slot : slots_) {
+            if (slot.conn) slot.conn->refresh_shadows();
+        }
+    }
+    if (index_ == 0 && services_changed) {
+        // Requests on their way through the old imports get no response.
+        if (services_) services_->stop([this](Subscription& sub) { unsubscribe(sub); });
+        services_.reset();
+        if (!options_.service_imports.empty()) {
+            services_ = std::make_unique<ServiceImports>(options_);
+            services_->start([this](Subscription& sub) { subscribe(sub); });
+        }
+    }
     if (index_ == 0 && accounts_changed) {
         // The system imports follow the accounts.
         system_requests_.reset();

@@ -151,7 +151,8 @@ private:
     const uint32_t index_;
     // This shard's copy of the options: a reload replaces it on the shard's thread.
     config::Options options_;
-    std::vector<std::vector<ImportedStream>> stream_imports_;  // by importing account; fixed at start
+    std::vector<std::vector<ImportedStream>> stream_imports_;  // by importing account; built again at a reload
+    void build_stream_imports();
     std::unique_ptr<ServiceImports> services_;  // shard 0's, when the config has service imports
     // A subject mapping ready to pick from: its destinations by cumulative weight (of 100),
     // nullopt where the mapping drops the message.

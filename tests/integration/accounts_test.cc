@@ -207,6 +207,60 @@ TEST(Accounts, AReloadChangesSubjectMappings) {
     EXPECT_TRUE(arrives_on("in.x"));
 }
 
+// A reload adds and removes stream and service imports; subscriptions made before it follow.
+TEST(Accounts, AReloadChangesExportsAndImports) {
+    auto config_with = [](const std::string& svc, const std::string& app) {
+        return "accounts {\n  SVC: { users: [ { user: s, password: s } ]" + svc + " }\n" +
+               "  APP: { users: [ { user: a, password: a } ]" + app + " }\n}\n";
+    };
+    TempFile config(".conf", config_with("", ""));
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr svc = connect_user(server->url(), "s", "s"), app = connect_user(server->url(), "a", "a");
+    ASSERT_TRUE(svc && app);
+    SubscriptionPtr news = subscribe_sync(app.get(), "svc.news.>");
+    SubscriptionPtr service = subscribe_sync(svc.get(), "help.>");
+    ASSERT_EQ(natsConnection_Flush(app.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(svc.get()), NATS_OK);
+    // Whether a publish of SVC's on news.today reaches APP's earlier subscription (the first
+    // tries wait for the reload to take effect).
+    auto news_arrives = [&](int tries) {
+        for (int attempt = 0; attempt < tries; ++attempt) {
+            if (natsConnection_PublishString(svc.get(), "news.today", "n") != NATS_OK) return false;
+            if (natsConnection_Flush(svc.get()) != NATS_OK) return false;
+            MsgPtr msg = next_msg(news.get(), 250ms);
+            if (msg != nullptr) return std::string(natsMsg_GetSubject(msg.get())) == "svc.news.today";
+        }
+        return false;
+    };
+    EXPECT_FALSE(news_arrives(1));
+
+    { std::ofstream(config.path()) << config_with(R"(, exports: [ { stream: "news.>" }, { service: "help.>" } ])",
+                                                  R"(, imports: [ { stream: { account: SVC, subject: "news.>" }, prefix: "svc" },
+                                                                 { service: { account: SVC, subject: "help.>" }, to: "ask.>" } ])"); }
+    ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
+    EXPECT_TRUE(news_arrives(20));
+    // The service import answers: APP asks on ask.x, SVC's responder gets help.x.
+    std::thread responder([&] {
+        MsgPtr request = next_msg(service.get(), 5s);
+        if (request != nullptr) natsConnection_PublishString(svc.get(), natsMsg_GetReply(request.get()), "answer");
+    });
+    natsMsg* reply = nullptr;
+    natsStatus asked = natsConnection_RequestString(&reply, app.get(), "ask.x", "?", 5000);
+    responder.join();
+    ASSERT_EQ(asked, NATS_OK);
+    EXPECT_EQ(std::string(natsMsg_GetData(reply), natsMsg_GetDataLength(reply)), "answer");
+    natsMsg_Destroy(reply);
+
+    { std::ofstream(config.path()) << config_with("", ""); }
+    ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
+    std::this_thread::sleep_for(500ms);
+    while (MsgPtr stale = next_msg(news.get(), 100ms)) {
+    }
+    EXPECT_FALSE(news_arrives(1));
+    EXPECT_EQ(natsConnection_RequestString(&reply, app.get(), "ask.x", "?", 1000), NATS_NO_RESPONDERS);
+}
+
 TEST(Accounts, AnAccountsLimitsBoundItsConnectionsSubscriptionsAndPayloads) {
     TempFile config(".conf", R"(
 accounts {
