@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,6 +75,7 @@ enum class ParseStatus : uint8_t {
 //
 // Owner: one connection. Ops that arrive whole are parsed in place (zero copy); only an op that
 // straddles two reads is copied into `pending_`, and then only up to the bytes the op needs.
+// While paused, the rest of the read that paused is kept in `pending_`, later reads in `held_`.
 class Parser {
 public:
     struct Limits {
@@ -96,7 +98,7 @@ public:
     ParseStatus resume(ParserHandler& handler) { return feed({}, handler); }
 
     // Bytes held across reads (a partial op, or input held back by a pause).
-    size_t pending_bytes() const { return pending_.size(); }
+    size_t pending_bytes() const { return pending_.size() + held_bytes_; }
 
 private:
     struct Progress {
@@ -104,11 +106,18 @@ private:
         ParseStatus status;
     };
     Progress parse(std::string_view buffer, ParserHandler& handler);
+    // feed() for one read, with nothing held back by a pause before it.
+    ParseStatus feed_read(std::string_view data, ParserHandler& handler);
 
     Limits limits_;
     bool require_connect_ = false;
     bool headers_allowed_ = false;
     std::string pending_;
+    // Reads that came while paused, whole and in order, not yet looked at: copies each of its
+    // own, since appending them all to pending_ would copy everything held at every
+    // reallocation and hold twice the bytes at its peak.
+    std::deque<std::string> held_;
+    size_t held_bytes_ = 0;
     // When the op at the start of pending_ has a known total length (control line read, payload
     // not complete), that length; 0 when still waiting for the end of the control line.
     size_t pending_op_bytes_ = 0;

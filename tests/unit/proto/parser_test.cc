@@ -133,6 +133,27 @@ TEST(Parser, PauseKeepsTheOpAndResumeDeliversItOnce) {
     EXPECT_EQ(recorder.ops, (std::vector<std::string>{"PUB [a] [] [] [x]", "PING", "PONG"}));
 }
 
+// Reads keep coming while a connection is paused (they were on their way): every one is kept,
+// and resuming delivers every op once, in order.
+TEST(Parser, ReadsThatArriveWhilePausedAreKeptInOrder) {
+    for (size_t read_bytes : {1u, 3u, 7u, 64u}) {
+        Parser parser({});
+        parser.set_headers_allowed(true);
+        Recorder recorder;
+        recorder.pause_next_pubs = 3;
+        for (size_t at = 0; at < kStream.size(); at += read_bytes) {
+            ParseStatus status = parser.feed(std::string_view(kStream).substr(at, read_bytes), recorder);
+            ASSERT_TRUE(status == ParseStatus::kOk || status == ParseStatus::kPaused) << read_bytes;
+        }
+        for (int resumes = 0; parser.pending_bytes() > 0 && resumes < 10; ++resumes) {
+            ParseStatus status = parser.resume(recorder);
+            ASSERT_TRUE(status == ParseStatus::kOk || status == ParseStatus::kPaused) << read_bytes;
+        }
+        EXPECT_EQ(parser.pending_bytes(), 0u) << read_bytes;
+        EXPECT_EQ(recorder.ops, kExpected) << read_bytes;
+    }
+}
+
 TEST(Parser, LargePayloadAcrossManyReadsIsCopiedOnce) {
     std::string payload(1 << 20, 'z');
     std::string stream = "PUB big 1048576\r\n" + payload + "\r\n";
