@@ -230,33 +230,46 @@ Parser::Progress Parser::parse(std::string_view buffer, ParserHandler& handler) 
 }
 
 ParseStatus Parser::feed(std::string_view data, ParserHandler& handler) {
-    if (held_.empty()) return feed_read(data, handler);
-    // Reads that came while paused go first, in order, each as it came.
-    if (!data.empty()) {
-        held_.emplace_back(data);
-        held_bytes_ += data.size();
+    size_t unparsed = 0;
+    if (held_.empty()) {
+        ParseStatus status = feed_read(data, handler, unparsed);
+        hold(data.substr(data.size() - unparsed));
+        return status;
     }
+    // Reads that came while paused go first, in order, each as it came; what a pause leaves
+    // of one stays where it is.
+    hold(data);
     while (!held_.empty()) {
-        std::string read = std::move(held_.front());
-        held_.pop_front();
+        std::string& read = held_.front();
+        ParseStatus status = feed_read(read, handler, unparsed);
+        if (unparsed != 0) {
+            held_bytes_ -= read.size() - unparsed;
+            read.erase(0, read.size() - unparsed);
+            return status;
+        }
         held_bytes_ -= read.size();
-        if (ParseStatus status = feed_read(read, handler); status != ParseStatus::kOk) return status;
+        held_.pop_front();
+        if (status != ParseStatus::kOk) return status;
     }
     return ParseStatus::kOk;
 }
 
-ParseStatus Parser::feed_read(std::string_view data, ParserHandler& handler) {
+void Parser::hold(std::string_view data) {
+    if (data.empty()) return;
+    held_.emplace_back(data);
+    held_bytes_ += data.size();
+}
+
+ParseStatus Parser::feed_read(std::string_view data, ParserHandler& handler, size_t& unparsed) {
+    unparsed = 0;
     // First finish what is held from earlier reads, taking from `data` only the bytes the
     // held op needs, so that the bulk of `data` is parsed in place.
     while (!pending_.empty()) {
         Progress progress = parse(pending_, handler);
         pending_.erase(0, progress.consumed_bytes);
         if (progress.status != ParseStatus::kOk) {
-            if (progress.status == ParseStatus::kPaused && !data.empty()) {
-                // Not a byte of it parsed: it waits, ahead of any read that came after it.
-                held_.emplace_front(data);
-                held_bytes_ += data.size();
-            }
+            // Paused before the rest of `data` was parsed: it waits, ahead of later reads.
+            if (progress.status == ParseStatus::kPaused) unparsed = data.size();
             return progress.status;
         }
         if (pending_.empty() || data.empty()) break;

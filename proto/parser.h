@@ -106,8 +106,11 @@ private:
         ParseStatus status;
     };
     Progress parse(std::string_view buffer, ParserHandler& handler);
-    // feed() for one read, with nothing held back by a pause before it.
-    ParseStatus feed_read(std::string_view data, ParserHandler& handler);
+    // feed() for one read, with nothing held back by a pause before it. `unparsed`: the bytes
+    // at the end of `data` a pause left unparsed, and not in pending_ (the caller keeps them
+    // in held_).
+    ParseStatus feed_read(std::string_view data, ParserHandler& handler, size_t& unparsed);
+    void hold(std::string_view data);  // a read to parse after those held
 
     Limits limits_;
     bool require_connect_ = false;
