@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <new>
 #include <span>
+#include <vector>
 
 #include "base/assert.h"
 
@@ -26,34 +28,49 @@ namespace ringtail::base {
 //   uint32 length of the body in bytes | uint32 kind (kPadding = wrap marker) | body | pad to 8
 // A record never wraps: when it does not fit before the end of the buffer, a padding record
 // fills the rest and the record starts again at offset 0.
+//
+// A body larger than inline_body_max() (an eighth of the ring, at most 64 KiB) travels out of
+// line: the ring holds its address and length (kind | kOutOfLine), the body a heap block that
+// the consumer frees at end_read(). So the ring need not hold the largest record, and only
+// its own pages, which traffic makes resident in turn, stay in memory.
 class SpscRing {
 public:
     static constexpr uint32_t kPadding = 0xffffffffu;
+    static constexpr uint32_t kOutOfLine = 0x80000000u;  // a kind bit: the body is elsewhere
     static constexpr size_t kHeaderBytes = 8;
+    static constexpr size_t kInlineBodyMax = 64 * 1024;
 
     explicit SpscRing(size_t capacity_bytes)
         : capacity_bytes_(capacity_bytes),
           mask_(capacity_bytes - 1),
+          inline_body_max_(std::min(capacity_bytes / 8, kInlineBodyMax)),
           buffer_(static_cast<std::byte*>(::operator new(capacity_bytes, std::align_val_t{64}))) {
-        RT_ASSERT(capacity_bytes >= 64);
+        RT_ASSERT(capacity_bytes >= 256);
         RT_ASSERT((capacity_bytes & (capacity_bytes - 1)) == 0);
     }
-    ~SpscRing() { ::operator delete(buffer_, std::align_val_t{64}); }
+    // Both threads have stopped: frees the out-of-line bodies not yet released.
+    ~SpscRing() {
+        free_released();
+        read_limit_ = tail_local_;
+        for (Record record; next(record);) {
+        }
+        free_released();
+        ::operator delete(buffer_, std::align_val_t{64});
+    }
     SpscRing(const SpscRing&) = delete;
     SpscRing& operator=(const SpscRing&) = delete;
 
     size_t capacity_bytes() const { return capacity_bytes_; }
-    // The largest body a record may carry.
-    size_t max_body_bytes() const { return capacity_bytes_ / 2 - kHeaderBytes; }
+    size_t inline_body_max() const { return inline_body_max_; }
 
     // ---- producer side ----
 
     // Reserves a record of `body_bytes` and returns its body, or an empty span if the ring
     // lacks room. The record is invisible to the consumer until publish().
     std::span<std::byte> try_reserve(uint32_t kind, size_t body_bytes) {
-        RT_ASSERT(kind != kPadding);
-        RT_ASSERT(body_bytes <= max_body_bytes());
-        const size_t record_bytes = align8(kHeaderBytes + body_bytes);
+        RT_ASSERT((kind & kOutOfLine) == 0);
+        const bool out_of_line = body_bytes > inline_body_max_;
+        const size_t record_bytes = this->record_bytes(body_bytes);
         size_t offset = tail_local_ & mask_;
         size_t before_end = capacity_bytes_ - offset;
         size_t needed = record_bytes + (before_end < record_bytes ? before_end : 0);
@@ -63,9 +80,16 @@ public:
             tail_local_ += before_end;
             offset = 0;
         }
-        write_header(offset, kind, static_cast<uint32_t>(body_bytes));
         tail_local_ += record_bytes;
-        return {buffer_ + offset + kHeaderBytes, body_bytes};
+        std::byte* body = buffer_ + offset + kHeaderBytes;
+        if (!out_of_line) {
+            write_header(offset, kind, static_cast<uint32_t>(body_bytes));
+            return {body, body_bytes};
+        }
+        OutOfLine far{static_cast<std::byte*>(::operator new(body_bytes)), body_bytes};
+        write_header(offset, kind | kOutOfLine, sizeof far);
+        std::memcpy(body, &far, sizeof far);
+        return {far.body, body_bytes};
     }
 
     // Makes every record reserved so far visible to the consumer. Returns true if any was.
@@ -77,7 +101,9 @@ public:
     }
 
     // Bytes one record with this body occupies in the ring.
-    static size_t record_bytes(size_t body_bytes) { return align8(kHeaderBytes + body_bytes); }
+    size_t record_bytes(size_t body_bytes) const {
+        return align8(kHeaderBytes + (body_bytes > inline_body_max_ ? sizeof(OutOfLine) : body_bytes));
+    }
 
     // True if records totalling `total_bytes` (each as record_bytes()), the largest being
     // `largest_bytes`, can all be reserved now: a wrap costs at most one record's worth.
@@ -87,7 +113,7 @@ public:
 
     // True if try_reserve(body_bytes) would succeed now.
     bool can_reserve(size_t body_bytes) {
-        const size_t record_bytes = align8(kHeaderBytes + body_bytes);
+        const size_t record_bytes = this->record_bytes(body_bytes);
         size_t before_end = capacity_bytes_ - (tail_local_ & mask_);
         return has_room(record_bytes + (before_end < record_bytes ? before_end : 0));
     }
@@ -115,22 +141,42 @@ public:
             RT_ASSERT(head_local_ + record_bytes <= read_limit_);
             head_local_ += record_bytes;
             if (header[1] == kPadding) continue;
-            out.kind = header[1];
+            out.kind = header[1] & ~kOutOfLine;
             out.body = {buffer_ + offset + kHeaderBytes, header[0]};
+            if (header[1] & kOutOfLine) {
+                OutOfLine far;
+                std::memcpy(&far, out.body.data(), sizeof far);
+                out.body = {far.body, far.bytes};
+                read_far_.push_back(far.body);
+            }
             return true;
         }
         return false;
     }
 
-    // Releases the space of every record read so far to the producer.
-    void end_read() { head_.value.store(head_local_, std::memory_order_release); }
+    // Releases the space of every record read so far to the producer (and frees their
+    // out-of-line bodies).
+    void end_read() {
+        head_.value.store(head_local_, std::memory_order_release);
+        free_released();
+    }
 
     bool empty_for_consumer() const {
         return head_local_ == tail_.value.load(std::memory_order_acquire);
     }
 
 private:
+    struct OutOfLine {
+        std::byte* body;
+        size_t bytes;
+    };
+
     static size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+    void free_released() {
+        for (std::byte* body : read_far_) ::operator delete(body);
+        read_far_.clear();
+    }
 
     bool has_room(size_t bytes) {
         if (tail_local_ + bytes - head_cached_ <= capacity_bytes_) return true;
@@ -150,6 +196,7 @@ private:
 
     const size_t capacity_bytes_;
     const size_t mask_;
+    const size_t inline_body_max_;
     std::byte* const buffer_;
 
     // Producer-only state, then the shared indexes, then consumer-only state; each on its
@@ -161,6 +208,7 @@ private:
     PaddedIndex head_;
     alignas(64) uint64_t head_local_ = 0;
     uint64_t read_limit_ = 0;
+    std::vector<std::byte*> read_far_;  // out-of-line bodies read, freed at end_read()
 };
 
 }  // namespace ringtail::base

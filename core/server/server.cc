@@ -29,6 +29,9 @@
 namespace ringtail::core {
 namespace {
 
+// Each ring from one shard to another (n * (n - 1) of them).
+constexpr size_t kRingBytes = 1 << 20;
+
 // 'N' followed by 55 base32 characters: the shape of nats-server's server id (an nkey
 // public key), which clients only display and compare.
 std::string make_server_id() {
@@ -246,14 +249,9 @@ Result<void, Error> Server::start() {
         if (auto ok = start_jetstream(); !ok) return ok;
     }
 
-    // Each ring must hold the largest message record: max_payload plus subject, reply and
-    // queue names (each bounded by the control line). A ring takes any record up to half its
-    // size (a record never wraps), and every page of it is resident once traffic has gone
-    // round it once: twice the largest record, no more.
-    size_t record_bytes_max = static_cast<size_t>(options_.max_payload_bytes) +
-                              4 * static_cast<size_t>(options_.max_control_line_bytes) + 64;
-    size_t ring_bytes = std::bit_ceil(std::max<size_t>(2 * record_bytes_max, 1 << 20));
-    links_ = std::make_unique<MeshLinks>(shard_count_, ring_bytes);
+    // Every page of a ring is resident once traffic has gone round it once; a large message
+    // travels out of line (see SpscRing), so the ring's size is not max_payload's.
+    links_ = std::make_unique<MeshLinks>(shard_count_, kRingBytes);
     ring_fds_ = std::make_unique<std::atomic<int>[]>(shard_count_);
     ready_ = std::make_unique<std::latch>(shard_count_);
     started_ = std::make_unique<std::latch>(shard_count_);

@@ -103,11 +103,10 @@ void Mesh::for_each_msg_record(const MsgView& msg, size_t queue_count, OnRecord 
 
 Mesh::Room Mesh::room_for_msg(uint32_t target, const MsgView& msg, size_t queue_count) {
     base::SpscRing& ring = links_.ring(self_, target);
-    RT_ASSERT(msg_record_base_bytes(msg) + 8 * kQueueIdsPerRecord <= ring.max_body_bytes());
     size_t total = 0;
     size_t largest = 0;
     for_each_msg_record(msg, queue_count, [&](size_t body, size_t, size_t, bool) {
-        size_t bytes = base::SpscRing::record_bytes(body);
+        size_t bytes = ring.record_bytes(body);
         total += bytes;
         largest = std::max(largest, bytes);
     });

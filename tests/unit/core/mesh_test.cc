@@ -56,7 +56,7 @@ struct Received final : MeshReceiver {
     void on_js(uint32_t, const MsgView& msg) override { js.push_back(std::string(msg.subject) + " " + std::string(msg.payload)); }
 };
 
-constexpr size_t kRingBytes = 256 * 1024;  // the smallest that holds a record of 8192 queue ids
+constexpr size_t kRingBytes = 256 * 1024;  // small: a few dozen 4 KB messages fill it
 
 struct Pair {
     MeshLinks links{2, kRingBytes};
@@ -176,12 +176,28 @@ TEST(Mesh, InterestIsAppliedEverywhereOnlyOnceEveryPeerAcknowledgedIt) {
     EXPECT_TRUE(zero.interest_applied(0));
 }
 
-TEST(Mesh, QueueIdsBeyondWhatTheRingCanEverHoldAreRefused) {
-    MeshLinks links(2, kRingBytes);
-    Doorbells bells;
-    Mesh zero(0, links, bells);
-    MsgView msg{"s", {}, {}, "p", false, {}, {}};
-    EXPECT_EQ(zero.room_for_msg(1, msg, 5 * Mesh::kQueueIdsPerRecord), Mesh::Room::kNever);
+// Records larger than an eighth of the ring (here a record of 8192 queue ids, 64 KiB, and a
+// payload of 1 MiB, four times the ring) travel out of line: they fit whatever their size.
+TEST(Mesh, RecordsLargerThanTheRingTravelOutOfLine) {
+    Pair pair;
+    std::vector<uint64_t> ids(5 * Mesh::kQueueIdsPerRecord);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+    std::string payload(1 << 20, 'x');
+    MsgView msg{"s", {}, {}, payload, false, {}, {}};
+    for (int round = 0; round < 3; ++round) {
+        ASSERT_EQ(pair.zero.room_for_msg(1, msg, ids.size()), Mesh::Room::kYes);
+        pair.zero.send_msg(1, msg, ids);
+        pair.zero.flush();
+        Received got;
+        pair.one.drain(got);
+        ASSERT_EQ(got.msgs.size(), 5u);
+        std::vector<uint64_t> arrived;
+        for (const auto& m : got.msgs) {
+            EXPECT_EQ(m.payload, payload);
+            arrived.insert(arrived.end(), m.queue_ids.begin(), m.queue_ids.end());
+        }
+        EXPECT_EQ(arrived, ids);
+    }
 }
 
 }  // namespace
