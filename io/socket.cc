@@ -7,10 +7,14 @@
 
 namespace ringtail::io {
 
-void Socket::start_recv() {
+void Socket::start_recv(bool multishot) {
     if (recv_armed_ || fd_ < 0) return;
     io_uring_sqe* sqe = loop_.sqe(recv_data_);
-    io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
+    if (multishot) {
+        io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
+    } else {
+        io_uring_prep_recv(sqe, fd_, nullptr, 0, 0);
+    }
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = buffer_group_;
     recv_armed_ = true;

@@ -9,8 +9,8 @@
 
 namespace ringtail::io {
 
-// One connected TCP socket on a Loop: a multishot recv whose data lands in a provided-buffer
-// ring, and at most one send in flight.
+// One connected TCP socket on a Loop: a recv (multishot, or one read at a time) whose data
+// lands in a provided-buffer ring, and at most one send in flight.
 // Owner: the connection holding it, on the loop's thread. The loop routes the completions to
 // that connection by the user_data given here; the connection reports them back with
 // recv_completed() and send_completed().
@@ -24,11 +24,12 @@ public:
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
 
-    // Reading: arms a multishot recv unless one is armed; stop_recv() cancels it.
-    void start_recv();
+    // Reading: arms a recv unless one is armed, multishot or for a single read (which bounds
+    // what arrives before a later stop_recv() takes effect); stop_recv() cancels it.
+    void start_recv(bool multishot = true);
     void stop_recv();
     bool recv_armed() const { return recv_armed_; }
-    // A recv completion arrived; without IORING_CQE_F_MORE the multishot recv has ended.
+    // A recv completion arrived; without IORING_CQE_F_MORE the recv has ended.
     void recv_completed(uint32_t flags) {
         if (!(flags & IORING_CQE_F_MORE)) recv_armed_ = false;
     }

@@ -73,6 +73,7 @@ void ClientConn::on_recv(int32_t result, uint32_t flags, std::string_view data) 
     socket_.recv_completed(flags);
     if (result > 0) {
         if (!closing_) on_data(data);
+        if (paused_ && parser_.pending_bytes() > kHeldBytesMax) single_reads_until_ = last_activity_ + kSingleReadsFor;
     } else if (result == 0) {
         close({}, "Client Closed");
     } else if (result != -ENOBUFS && result != -ECANCELED) {
@@ -98,7 +99,7 @@ void ClientConn::request_send() {
 
 void ClientConn::rearm_recv() {
     rearm_requested_ = false;
-    if (reading_allowed()) socket_.start_recv();
+    if (reading_allowed()) socket_.start_recv(last_activity_ > single_reads_until_);
 }
 
 void ClientConn::on_sent(int32_t result) {

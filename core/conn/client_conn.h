@@ -101,6 +101,11 @@ public:
     void start(const std::string& info_line, bool refuse);
     // A recv completion: `data` is what arrived (empty for an error or end of stream).
     void on_recv(int32_t result, uint32_t flags, std::string_view data);
+    // Reading stops while paused (a ring is full), held at a PING (interest not yet applied
+    // everywhere) or at a CONNECT (its password being checked), and for good when closing.
+    bool reading_allowed() const {
+        return !closing_ && !paused_ && !waiting_for_interest_ && auth_ != Auth::kVerifying;
+    }
     void on_sent(int32_t result);
     // End of turn, after want_send(): sends what is queued unless a send is in flight.
     void flush_output();
@@ -169,11 +174,6 @@ public:
 
 private:
     void on_data(std::string_view data);
-    // Reading stops while paused (a ring is full), held at a PING (interest not yet applied
-    // everywhere) or at a CONNECT (its password being checked), and for good when closing.
-    bool reading_allowed() const {
-        return !closing_ && !paused_ && !waiting_for_interest_ && auth_ != Auth::kVerifying;
-    }
     // Called after appending to out_: asks for a send and enforces max_pending.
     // Returns false if the connection was closed as a slow consumer.
     bool queued_output();
@@ -243,6 +243,13 @@ private:
     std::string& out(size_t bytes) { return out_.tail(bytes); }
 
     bool paused_ = false;  // a ring was full; parsing stopped until it drains
+    // Once reads that came during a pause piled up (a multishot recv filled buffer after
+    // buffer before the pause's cancel took effect), reads come one at a time for a while, so
+    // that what waits in the parser at the next pause is one read, not the shard's whole
+    // buffer ring.
+    static constexpr size_t kHeldBytesMax = 256 * 1024;
+    static constexpr Clock::duration kSingleReadsFor = std::chrono::seconds(1);
+    Clock::time_point single_reads_until_{};
     // Already asked of the shard for this turn (each is asked once per turn).
     bool send_requested_ = false;
     bool rearm_requested_ = false;

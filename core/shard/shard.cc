@@ -397,7 +397,9 @@ void Shard::on_completion(uint64_t data, int32_t result, uint32_t flags) {
             conn.on_recv(result, flags, {bytes.data(), bytes.size()});
             buffers_.recycle(id);
         } else {
-            if (result == -ENOBUFS) buffers_.grow();
+            // A connection that stopped reading took buffers it does not need until it goes on:
+            // that one ran out of them is no reason for more.
+            if (result == -ENOBUFS && conn.reading_allowed()) buffers_.grow();
             conn.on_recv(result, flags, {});
         }
     } else {
