@@ -174,10 +174,19 @@ private:
 class Shard::SystemRequests final : public Subscriber {
 public:
     SystemRequests(Shard& shard, std::optional<uint32_t> system) : shard_(shard), system_(system) {
-        const std::string id = shard.server_.server_id();
-        for (std::string subject : {std::string("$SYS.REQ.SERVER.PING"), std::string("$SYS.REQ.SERVER.PING.*"),
-                                    "$SYS.REQ.SERVER." + id + ".*", std::string("$SYS.REQ.ACCOUNT.*.*")}) {
-            if (system) add(std::move(subject), *system);
+        // Each kind on a subject of its own, as nats-server subscribes them: a request for a
+        // kind there is none of finds no responders.
+        if (system) {
+            const std::string id = shard.server_.server_id();
+            add("$SYS.REQ.SERVER.PING", *system);
+            for (const char* kind :
+                 {"STATSZ", "VARZ", "SUBSZ", "CONNZ", "ROUTEZ", "GATEWAYZ", "LEAFZ", "ACCOUNTZ", "JSZ", "HEALTHZ"}) {
+                add(std::string("$SYS.REQ.SERVER.PING.") + kind, *system);
+                add("$SYS.REQ.SERVER." + id + "." + kind, *system);
+            }
+            for (const char* kind : {"SUBSZ", "CONNZ", "LEAFZ", "JSZ", "INFO", "STATZ", "CONNS"}) {
+                add(std::string("$SYS.REQ.ACCOUNT.*.") + kind, *system);
+            }
         }
         for (uint32_t account = 0; account <= shard.options_.accounts.size(); ++account) {
             if (account == system) continue;

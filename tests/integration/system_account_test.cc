@@ -128,6 +128,12 @@ TEST_F(SystemAccount, FiltersBadRequestsAndOtherAccounts) {
     json wrong_option = ask("$SYS.REQ.ACCOUNT.PING.STATZ", R"({"include_unused":"yes"})");
     EXPECT_EQ(wrong_option["error"]["code"], 400) << wrong_option.dump();
     EXPECT_FALSE(ask("$SYS.REQ.SERVER.PING.HEALTHZ").is_discarded());  // and the server still answers
+    // A kind there is none of finds no responders, at once.
+    for (const char* subject : {"$SYS.REQ.SERVER.PING.FOO", "$SYS.REQ.SERVER.PING.STATZ", "$SYS.REQ.ACCOUNT.A.FOO"}) {
+        natsStatus none = NATS_OK;
+        EXPECT_EQ(raw_request(admin_.get(), subject, "", 2s, &none), nullptr) << subject;
+        EXPECT_EQ(none, NATS_NO_RESPONDERS) << subject;
+    }
     // Another account's clients have no such subjects.
     ConnectionPtr a = connect_user(server_->url(), "a", "a");
     ASSERT_NE(a, nullptr);
