@@ -919,7 +919,7 @@ void add_imports_and_exports(const config::Options& options, const std::string& 
                 {"local_subject", stream.to.empty() ? stream.subject : stream.to}, {"type", "stream"}});
     }
     // Each account but the system one imports these of the system account's (Shard::SystemRequests).
-    if (account != system) {
+    if (account != system && config::has_system_account(options)) {
         for (auto [subject, kind] : {std::pair{"$SYS.REQ.ACCOUNT.PING.CONNZ", "CONNZ"},
                                      std::pair{"$SYS.REQ.SERVER.PING.CONNZ", "CONNZ"},
                                      std::pair{"$SYS.REQ.ACCOUNT.PING.STATZ", "STATZ"}}) {

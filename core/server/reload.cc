@@ -81,6 +81,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("SyncInterval", now.sync_interval, fresh.sync_interval);
     fixed("NoAuthUser", now.no_auth_user, fresh.no_auth_user);
     fixed("SystemAccount", now.system_account, fresh.system_account);
+    fixed("NoSystemAccount", now.no_system_account, fresh.no_system_account);
     if (refused && now.store_dir != fresh.store_dir) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage dir");
     }

@@ -189,7 +189,7 @@ public:
             }
         }
         for (uint32_t account = 0; account <= shard.options_.accounts.size(); ++account) {
-            if (account == system) continue;
+            if (account == system || !config::has_system_account(shard.options_)) continue;
             for (const char* subject : {"$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.CONNZ",
                                         "$SYS.REQ.ACCOUNT.PING.STATZ"}) {
                 add(subject, account);

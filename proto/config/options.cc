@@ -62,8 +62,7 @@ constexpr std::string_view kUnsupportedKeys[] = {
 constexpr std::string_view kIgnoredKeys[] = {
     "disable_sublist_cache",
     "no_sublist_cache", "max_sub_tokens", "max_subscription_tokens", "connect_error_reports", "reconnect_error_reports", "server_tags",
-    "allow_non_tls", "trace_headers", "no_system_account", "no_system",
-    "no_sys_acc",
+    "allow_non_tls", "trace_headers",
 };
 // clang-format on
 
@@ -368,6 +367,8 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
             opts_.system_account = entry.value.text;
             system_account_pos_ = entry.key_pos;
         }
+    } else if (key == "no_system_account" || key == "no_system" || key == "no_sys_acc") {
+        if (auto on = get_bool(entry)) opts_.no_system_account = *on;
     } else if (key == "server_name") {
         if (auto name = get_string(entry)) opts_.server_name = *name;
     } else if (key == "client_advertise") {
@@ -1666,6 +1667,10 @@ std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapp
     uint32_t sum = 0;
     for (MappingDestination& destination : out) destination.weight = sum += destination.weight;
     return out;
+}
+
+bool has_system_account(const Options& options) {
+    return !options.no_system_account || !options.system_account.empty() || system_account_id(options).has_value();
 }
 
 std::optional<uint32_t> system_account_id(const Options& options) {

@@ -183,6 +183,9 @@ struct Options {
     // system_account: the account of the server's own requests and events ($SYS.>); empty
     // for the default, $SYS. Its clients reach them only when the config defines it.
     std::string system_account;
+    // no_system_account: without a system_account, and no account of the default name, there
+    // is no system account at all: no account gets its imports ($SYS.REQ.SERVER.PING.CONNZ...).
+    bool no_system_account = false;
     // Whether clients must authenticate: a user, a token or a users list is configured.
     bool auth_required() const { return !user.empty() || !token.empty() || !users.empty(); }
     std::optional<Permissions> default_permissions;
@@ -238,6 +241,9 @@ const AccountLimits* account_limits(const Options& options, uint32_t id);
 // number for one it does not define, and no client can be in it).
 std::optional<uint32_t> system_account_id(const Options& options);
 inline constexpr std::string_view kDefaultSystemAccount = "$SYS";
+// Whether the server has a system account (one the config defines, or the default one that
+// every account imports from), as no_system_account allows it.
+bool has_system_account(const Options& options);
 // The system account's name: system_account, or the default.
 inline std::string_view system_account_name(const Options& options) {
     return options.system_account.empty() ? kDefaultSystemAccount : std::string_view(options.system_account);

@@ -293,6 +293,33 @@ TEST(SystemImports, TheGlobalAccountAsksForItsConnectionsWithoutAnyConfiguration
     EXPECT_EQ(statz["data"]["account_statz"][0]["acc"], "$G");
 }
 
+// no_system_account: no system account, so no account imports from it; one the config
+// defines by name is the system account all the same.
+TEST(SystemImports, NoSystemAccountTakesThemAway) {
+    TempFile none(".conf", "no_system_account: true\n");
+    auto server = ServerProcess::start_under_test({"-c", none.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr client = connect_with(make_options(server->url()).get());
+    ASSERT_NE(client, nullptr);
+    for (const char* subject : {"$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.STATZ"}) {
+        natsStatus status = NATS_OK;
+        EXPECT_EQ(raw_request(client.get(), subject, "", 2s, &status), nullptr) << subject;
+        EXPECT_EQ(status, NATS_NO_RESPONDERS) << subject;
+    }
+
+    TempFile named(".conf", R"(no_system_account: true
+accounts { A: { users: [{user: a, password: a}] }, SYS: { users: [{user: admin, password: admin}] } }
+system_account: SYS
+)");
+    server = ServerProcess::start_under_test({"-c", named.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr a = connect_user(server->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    json connz = api_request(a.get(), "$SYS.REQ.SERVER.PING.CONNZ", "", 2s);
+    ASSERT_TRUE(connz.contains("data")) << connz.dump();
+    EXPECT_EQ(connz["data"]["num_connections"], 1) << connz.dump();
+}
+
 TEST(SystemAccountOnly, ClientsWithoutCredentialsGoToTheGlobalAccount) {
     // With only the system account defined, nats-server lets everyone else in as before.
     TempFile config(".conf", "accounts { $SYS: { users: [ { user: admin, password: s } ] } }\n");
