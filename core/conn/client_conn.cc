@@ -465,6 +465,10 @@ ClientConn::Auth ClientConn::check_user(const config::Options& server) {
 }
 
 ClientConn::Auth ClientConn::grant(const config::User& user) {
+    if (!user.connection_types.empty() &&
+        std::find(user.connection_types.begin(), user.connection_types.end(), "STANDARD") == user.connection_types.end()) {
+        return Auth::kFailed;  // a user for websocket, leaf node or MQTT connections only
+    }
     uint32_t account = config::account_id(host_.options(), user.account);
     // A connection's subscriptions live in its account: one that a reload moved elsewhere is
     // refused (closed), as nats-server closes the clients of a changed account.

@@ -1216,7 +1216,27 @@ std::optional<User> OptionsLoader::parse_user(const Value& item) {
             user.permissions = parse_permissions(field);
         } else if (key == "allowed_connection_types" || key == "connection_types" ||
                    key == "clients") {
-            unsupported("authorization.users.allowed_connection_types");
+            auto types = string_list(field.value);
+            if (!types) {
+                wrong_kind(field, "a list of connection types");
+                ok = false;
+                continue;
+            }
+            // nats-server's convertAllowedConnectionTypes.
+            std::vector<std::string> unknown;
+            for (std::string& type : *types) {
+                type = absl::AsciiStrToUpper(type);
+                if (type == "STANDARD" || type == "WEBSOCKET" || type == "LEAFNODE" || type == "LEAFNODE_WS" ||
+                    type == "MQTT" || type == "MQTT_WS") {
+                    user.connection_types.push_back(type);
+                } else {
+                    unknown.push_back(absl::StrCat("\"", type, "\""));
+                }
+            }
+            if (!unknown.empty()) {
+                error(field.key_pos, absl::StrCat("invalid connection types [", absl::StrJoin(unknown, " "), "]"));
+                ok = false;
+            }
         } else if (!field.used_as_variable) {
             error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
             ok = false;

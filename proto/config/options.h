@@ -39,6 +39,9 @@ struct User {
     std::string nkey;
     std::optional<Permissions> permissions;
     std::string account;  // the account it belongs to; empty: the global account ($G)
+    // allowed_connection_types, upper case (STANDARD, WEBSOCKET, LEAFNODE, LEAFNODE_WS, MQTT,
+    // MQTT_WS); empty: any. Ringtail's clients are all STANDARD ones.
+    std::vector<std::string> connection_types;
     bool operator==(const User&) const = default;
 };
 

@@ -94,6 +94,27 @@ TEST(Permissions, EachUserLogsInWithItsOwnPassword) {
     EXPECT_EQ(connect_as(server->url(), nullptr, nullptr), NATS_CONNECTION_AUTH_FAILED);
 }
 
+// allowed_connection_types: a user whose list lacks STANDARD cannot log in as a NATS client.
+TEST(Permissions, AUserLogsInOnlyWithTheConnectionTypesItIsAllowed) {
+    TempFile config(".conf", R"(authorization { users: [
+  { user: plain, password: p, allowed_connection_types: ["STANDARD", "WEBSOCKET"] },
+  { user: web, password: w, allowed_connection_types: ["WEBSOCKET", "MQTT"] },
+  { user: any, password: a } ] }
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    EXPECT_EQ(connect_as(server->url(), "plain", "p"), NATS_OK);
+    EXPECT_EQ(connect_as(server->url(), "web", "w"), NATS_CONNECTION_AUTH_FAILED);
+    EXPECT_EQ(connect_as(server->url(), "any", "a"), NATS_OK);
+    // An unknown type is a config error.
+    TempFile bad(".conf", "authorization { users: [ { user: u, password: p, allowed_connection_types: [TELNET] } ] }\n");
+    auto refused = ServerProcess::start_under_test({"-c", bad.path()});
+    if (refused != nullptr) {
+        refused->stop(SIGTERM);
+        ADD_FAILURE() << "an unknown connection type was accepted";
+    }
+}
+
 TEST(Permissions, APublishOutsideTheAllowListIsRefusedAndTheConnectionStays) {
     TempFile config(".conf", kUsersConfig);
     auto server = ServerProcess::start_under_test({"-c", config.path()});

@@ -1847,6 +1847,18 @@ TEST(ConfigOptions, TheSystemAccountIsOneTheConfigDefines) {
     EXPECT_TRUE(load_ok("authorization { users: [ {user: g, password: g} ] }\naccounts { $SYS: {} }").no_auth_user.empty());
 }
 
+TEST(ConfigOptions, AUsersConnectionTypesAreNatsServers) {
+    Options opts = load_ok(
+        "authorization { users: [ { user: a, password: a, allowed_connection_types: [standard, \"MQTT\"] },\n"
+        "                         { user: b, password: b, clients: WEBSOCKET }, { user: c, password: c } ] }\n");
+    ASSERT_EQ(opts.users.size(), 3u);
+    EXPECT_EQ(opts.users[0].connection_types, (std::vector<std::string>{"STANDARD", "MQTT"}));
+    EXPECT_EQ(opts.users[1].connection_types, (std::vector<std::string>{"WEBSOCKET"}));
+    EXPECT_TRUE(opts.users[2].connection_types.empty());
+    EXPECT_EQ(load_error("authorization { users: [ { user: a, password: a, connection_types: [STANDARD, foo, Bar] } ] }"),
+              "<string>:1:50: invalid connection types [\"FOO\" \"BAR\"]");
+}
+
 TEST(ConfigOptions, StreamExportsAndImportsAreCheckedAsNatsServerChecksThem) {
     const std::string exporter =
         "accounts {\n  A: { exports: [ { stream: \"orders.>\" }, { stream: \"private.>\", accounts: [B] } ] }\n";
