@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "base/subject_match.h"
 
@@ -14,7 +15,11 @@ bool valid_subject(std::string_view subject) {
     if (subject.empty()) return false;
     std::vector<std::string_view> tokens = subject_tokens(subject);
     for (size_t i = 0; i < tokens.size(); ++i) {
-        if (tokens[i].empty() || tokens[i].find_first_of(" \t\r\n") != std::string_view::npos) return false;
+        // A function may have spaces around its arguments, as nats-server's expressions allow.
+        bool function = tokens[i].starts_with("{{") && tokens[i].ends_with("}}");
+        if (tokens[i].empty() || (!function && tokens[i].find_first_of(" \t\r\n") != std::string_view::npos)) {
+            return false;
+        }
         if (tokens[i] == ">" && i + 1 != tokens.size()) return false;
     }
     return true;
@@ -111,10 +116,39 @@ std::variant<SubjectTransform, std::string> SubjectTransform::make(std::string_v
                     indexes.push_back(*n);
                 }
             } else {
-                for (std::string_view name : {"splitfromleft", "splitfromright", "slicefromleft", "slicefromright", "split"}) {
-                    if (call_args(text, name)) return "mapping function " + std::string(text) + " is not supported by this ringtail version";
+                constexpr std::pair<std::string_view, Token::Kind> kCuts[] = {
+                    {"splitfromleft", Token::Kind::kSplitFromLeft},   {"splitfromright", Token::Kind::kSplitFromRight},
+                    {"slicefromleft", Token::Kind::kSliceFromLeft},   {"slicefromright", Token::Kind::kSliceFromRight},
+                    {"split", Token::Kind::kSplit},
+                };
+                for (auto [name, kind] : kCuts) {
+                    auto cut_args = call_args(text, name);
+                    if (!cut_args) continue;
+                    if (cut_args->size() < 2) return invalid + "not enough arguments passed to the function in " + std::string(text);
+                    if (cut_args->size() > 2) return invalid + "too many arguments passed to the function in " + std::string(text);
+                    auto n = number((*cut_args)[0]);
+                    if (!n) return invalid + "function argument is invalid or in the wrong format in " + std::string(text);
+                    indexes.push_back(*n);
+                    token.kind = kind;
+                    if (kind == Token::Kind::kSplit) {
+                        // nats-server splits the arguments at ",\s*": the delimiter keeps no
+                        // leading space, and may have none inside, nor a dot.
+                        std::string_view delimiter = (*cut_args)[1];
+                        while (!delimiter.empty() && std::isspace(static_cast<unsigned char>(delimiter.front()))) {
+                            delimiter.remove_prefix(1);
+                        }
+                        if (delimiter.find_first_of(" .") != std::string_view::npos) {
+                            return invalid + "function argument is invalid or in the wrong format in " + std::string(text);
+                        }
+                        token.text = delimiter;
+                    } else {
+                        auto bytes = number((*cut_args)[1]);
+                        if (!bytes) return invalid + "function argument is invalid or in the wrong format in " + std::string(text);
+                        token.bytes = *bytes;
+                    }
+                    break;
                 }
-                return invalid + "unknown function in " + std::string(text);
+                if (token.kind == Token::Kind::kLiteral) return invalid + "unknown function in " + std::string(text);
             }
         }
         if (token.kind != Token::Kind::kLiteral) {
@@ -162,9 +196,74 @@ std::string SubjectTransform::apply(std::string_view subject) const {
                 out += std::to_string(fnv1a(key) % token.buckets);
                 break;
             }
+            default:
+                cut(token, tokens[token.sources[0]], out);
+                break;
         }
     }
     return out;
+}
+
+// A token cut into several, as nats-server's transform() cuts it (a cut that does not fit the
+// token leaves it whole).
+void SubjectTransform::cut(const Token& token, std::string_view source, std::string& out) {
+    const size_t length = source.size();
+    const bool fits = token.bytes > 0 && static_cast<size_t>(token.bytes) < length;
+    const size_t n = fits ? static_cast<size_t>(token.bytes) : 0;
+    switch (token.kind) {
+        case Token::Kind::kSplitFromLeft:
+        case Token::Kind::kSplitFromRight: {
+            if (!fits) break;
+            size_t at = token.kind == Token::Kind::kSplitFromLeft ? n : length - n;
+            out.append(source.substr(0, at)).append(".").append(source.substr(at));
+            return;
+        }
+        case Token::Kind::kSliceFromLeft: {
+            if (!fits) break;
+            for (size_t i = 0; i + n <= length; i += n) {
+                if (i != 0) out += '.';
+                out += source.substr(i, n);
+                if (i + n != length && i + 2 * n > length) {
+                    out.append(".").append(source.substr(i + n));
+                    break;
+                }
+            }
+            return;
+        }
+        case Token::Kind::kSliceFromRight: {
+            if (!fits) break;
+            size_t remainder = length % n;
+            if (remainder > 0) out.append(source.substr(0, remainder)).append(".");
+            for (size_t i = remainder; i + n <= length; i += n) {
+                out += source.substr(i, n);
+                if (i + n < length) out += '.';
+            }
+            return;
+        }
+        case Token::Kind::kSplit: {
+            // Go's strings.Split (an empty delimiter splits every byte), then the pieces
+            // joined with dots as nats-server joins them: empty pieces dropped.
+            std::vector<std::string_view> pieces;
+            if (token.text.empty()) {
+                for (size_t i = 0; i < length; ++i) pieces.push_back(source.substr(i, 1));
+            } else {
+                for (size_t start = 0;;) {
+                    size_t at = source.find(token.text, start);
+                    pieces.push_back(source.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+                    if (at == std::string_view::npos) break;
+                    start = at + token.text.size();
+                }
+            }
+            for (size_t j = 0; j < pieces.size(); ++j) {
+                out += pieces[j];
+                if (j + 1 < pieces.size() && !pieces[j + 1].empty() && !(j == 0 && pieces[j].empty())) out += '.';
+            }
+            return;
+        }
+        default:
+            break;
+    }
+    out += source;
 }
 
 }  // namespace ringtail::base

@@ -10,8 +10,11 @@ namespace ringtail::base {
 
 // A subject mapping's destination as nats-server 2.9 builds one (newTransform): literal
 // tokens, the source's wildcards by number ("$1", "{{wildcard(1)}}"), a partition number
-// ("{{partition(n,1,2)}}": FNV-1a of those wildcards' tokens, modulo n), and a trailing ">"
-// that carries the source's trailing tokens over.
+// ("{{partition(n,1,2)}}": FNV-1a of those wildcards' tokens, modulo n), a wildcard's token
+// cut into several ("{{splitFromLeft(1,n)}}", "{{splitFromRight(1,n)}}": in two, n bytes from
+// that end; "{{sliceFromLeft(1,n)}}", "{{sliceFromRight(1,n)}}": in pieces of n bytes from
+// that end; "{{split(1,-)}}": at each "-"), and a trailing ">" that carries the source's
+// trailing tokens over.
 class SubjectTransform {
 public:
     // The transform from `source` to `destination`, or nats-server's reason it is not one
@@ -23,11 +26,22 @@ public:
 
 private:
     struct Token {
-        enum class Kind : uint8_t { kLiteral, kWildcard, kPartition } kind = Kind::kLiteral;
-        std::string text;             // kLiteral
-        std::vector<size_t> sources;  // kWildcard, kPartition: the source's token positions
+        enum class Kind : uint8_t {
+            kLiteral,
+            kWildcard,
+            kPartition,
+            kSplitFromLeft,
+            kSplitFromRight,
+            kSliceFromLeft,
+            kSliceFromRight,
+            kSplit,
+        } kind = Kind::kLiteral;
+        std::string text;             // kLiteral; kSplit: the delimiter
+        std::vector<size_t> sources;  // all but kLiteral: the source's token positions
         uint32_t buckets = 0;         // kPartition
+        int bytes = 0;                // the splits' and slices' position or size
     };
+    static void cut(const Token& token, std::string_view source, std::string& out);
     size_t source_tokens_ = 0;
     bool literal_ = true;  // no wildcards in the source: the destination as it is
     std::string destination_;

@@ -571,6 +571,8 @@ TEST(Accounts, SubjectMappingsRouteWhatIsPublishedOnAnotherSubject) {
 mappings {
   "old.*": "new.{{wildcard(1)}}"
   "p.*": "p.{{partition(3,1)}}.$1"
+  "cut.*.*": "cut.{{splitFromLeft(1,2)}}.{{SliceFromRight(2,3)}}"
+  "parts.*": "parts.{{split(1,-)}}"
   "gone": { destination: "gone", weight: 0% }
   "half": [ { destination: "left", weight: 50% }, { destination: "right", weight: 50% } ]
 }
@@ -587,7 +589,7 @@ accounts {
     SubscriptionPtr a_all = subscribe_sync(a.get(), ">");
     ASSERT_EQ(natsConnection_Flush(g.get()), NATS_OK);
     ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
-    for (const char* subject : {"old.x", "p.eu", "p.us", "gone", "other"}) {
+    for (const char* subject : {"old.x", "p.eu", "p.us", "cut.abcd.1234567", "parts.-a-b--c", "gone", "other"}) {
         ASSERT_EQ(natsConnection_PublishString(g.get(), subject, subject), NATS_OK);
     }
     constexpr int kHalves = 200;
@@ -597,7 +599,7 @@ accounts {
     ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
     std::vector<std::string> got;
     int left = 0, right = 0;
-    for (int i = 0; i < 4 + kHalves; ++i) {
+    for (int i = 0; i < 6 + kHalves; ++i) {
         MsgPtr msg = next_msg(all.get(), 2s);
         ASSERT_NE(msg, nullptr) << "after " << got.size() + left + right << " messages";
         std::string subject = natsMsg_GetSubject(msg.get());
@@ -610,7 +612,9 @@ accounts {
     EXPECT_TRUE(no_more_msgs(all.get(), 200ms));  // "gone" never comes
     // FNV-1a partitions as nats-server's: "eu" is 2 of 3, "us" 0; weight 0% of the source
     // itself drops the message.
-    EXPECT_EQ(got, (std::vector<std::string>{"new.x old.x", "p.2.eu p.eu", "p.0.us p.us", "other other"}));
+    EXPECT_EQ(got, (std::vector<std::string>{"new.x old.x", "p.2.eu p.eu", "p.0.us p.us",
+                                             "cut.ab.cd.1.234.567 cut.abcd.1234567", "parts.a.b.c parts.-a-b--c",
+                                             "other other"}));
     EXPECT_EQ(left + right, kHalves);
     EXPECT_GT(left, 0);
     EXPECT_GT(right, 0);

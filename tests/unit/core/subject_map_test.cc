@@ -105,8 +105,34 @@ TEST(SubjectTransform, WildcardsPartitionsAndTheTail) {
     EXPECT_EQ(mapped("a.*", "b.{{nope(1)}}", "a.x"), "error: invalid mapping destination: unknown function in {{nope(1)}}");
     EXPECT_EQ(mapped("a.*", "b.{{partition(3)}}", "a.x"),
               "error: invalid mapping destination: not enough arguments passed to the function in {{partition(3)}}");
-    EXPECT_EQ(mapped("a.*", "b.{{split(1,-)}}", "a.x"),
-              "error: mapping function {{split(1,-)}} is not supported by this ringtail version");
+}
+
+// nats-server's own examples of the functions that cut a token into several.
+TEST(SubjectTransform, SplitsAndSlices) {
+    EXPECT_EQ(mapped("*", "{{splitfromleft(1,3)}}", "12345"), "123.45");
+    EXPECT_EQ(mapped("*", "{{SplitFromRight(1,3)}}", "12345"), "12.345");
+    EXPECT_EQ(mapped("*", "{{SliceFromLeft(1,3)}}", "1234567890"), "123.456.789.0");
+    EXPECT_EQ(mapped("*", "{{SliceFromRight(1,3)}}", "1234567890"), "1.234.567.890");
+    EXPECT_EQ(mapped("*", "{{split(1,-)}}", "-abc-def--ghi-"), "abc.def.ghi");
+    EXPECT_EQ(mapped("*", "{{split(1,-)}}", "abc-def--ghi-"), "abc.def.ghi");
+    EXPECT_EQ(mapped("*.*", "{{split(2,-)}}.{{splitfromleft(1,2)}}", "foo.-abc-def--ghij-"), "abc.def.ghij.fo.o");
+    EXPECT_EQ(mapped("*", "{{split(1, --)}}", "a--b--c"), "a.b.c");
+    // A cut that does not fit leaves the token whole.
+    EXPECT_EQ(mapped("*", "x.{{splitfromleft(1,5)}}", "12345"), "x.12345");
+    EXPECT_EQ(mapped("*", "x.{{SliceFromRight(1,0)}}", "12345"), "x.12345");
+    EXPECT_EQ(mapped("*", "{{SliceFromLeft(1,2)}}", "1234"), "12.34");
+    // nats-server's refusals.
+    EXPECT_EQ(mapped("a.*", "b.{{splitfromleft(1)}}", "a.x"),
+              "error: invalid mapping destination: not enough arguments passed to the function in {{splitfromleft(1)}}");
+    EXPECT_EQ(mapped("a.*", "b.{{slicefromright(1,2,3)}}", "a.x"),
+              "error: invalid mapping destination: too many arguments passed to the function in {{slicefromright(1,2,3)}}");
+    EXPECT_EQ(mapped("a.*", "b.{{splitfromright(1,x)}}", "a.x"),
+              "error: invalid mapping destination: function argument is invalid or in the wrong format in "
+              "{{splitfromright(1,x)}}");
+    EXPECT_EQ(mapped("a.*", "b.{{split(1,a b)}}", "a.x"),
+              "error: invalid mapping destination: function argument is invalid or in the wrong format in {{split(1,a b)}}");
+    EXPECT_EQ(mapped("a.*", "b.{{split(2,-)}}", "a.x"),
+              "error: invalid mapping destination: wildcard index out of range in {{split(2,-)}}: [2]");
 }
 
 }  // namespace
