@@ -36,6 +36,19 @@ inline std::vector<std::string_view> split_on(std::string_view text, char separa
     }
 }
 
+// The words of `text` between runs of white space, as Go's strings.Fields finds them (what a
+// permission's "subject queue" is read as).
+inline std::vector<std::string_view> fields(std::string_view text) {
+    constexpr std::string_view kSpace = " \t\n\v\f\r";
+    std::vector<std::string_view> words;
+    for (size_t start = text.find_first_not_of(kSpace); start != std::string_view::npos;) {
+        size_t end = text.find_first_of(kSpace, start);
+        words.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+        start = end == std::string_view::npos ? end : text.find_first_not_of(kSpace, end);
+    }
+    return words;
+}
+
 // The tokens of a subject or pattern ("a.*.>" -> a, *, >).
 inline std::vector<std::string_view> subject_tokens(std::string_view subject) { return split_on(subject, '.'); }
 

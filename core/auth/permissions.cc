@@ -33,15 +33,12 @@ Permissions::Permissions(const config::Permissions& config) : responses_(config.
     auto entries = [](const std::vector<std::string>& subjects) {
         std::vector<Entry> out;
         for (const std::string& text : subjects) {
-            // "subject queue": the queue group after the first space (the config parser has
-            // checked the form).
-            size_t space = text.find(' ');
+            // "subject queue": two words, however spaced (the config parser has checked the
+            // form), as nats-server's splitSubjectQueue reads them.
+            std::vector<std::string_view> words = base::fields(text);
             Entry& entry = out.emplace_back();
-            entry.subject = text.substr(0, space);
-            if (space != std::string::npos) {
-                size_t queue = text.find_first_not_of(' ', space);
-                if (queue != std::string::npos) entry.queue = text.substr(queue);
-            }
+            entry.subject = words.empty() ? text : std::string(words[0]);
+            if (words.size() == 2) entry.queue = words[1];
         }
         return out;
     };

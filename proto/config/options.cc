@@ -1317,26 +1317,28 @@ std::optional<SubjectPermission> OptionsLoader::parse_subject_permission(const M
     return perm;
 }
 
-// A valid subject has non-empty dot-separated tokens without white space; a permission may also
-// name a queue group after one space ("foo.* workers").
-bool valid_permission_subject(std::string_view text) {
-    size_t space = text.find(' ');
-    if (space != std::string_view::npos) {
-        std::string_view queue = text.substr(space + 1);
-        if (queue.empty() || queue.find_first_of(" \t\r\n") != std::string_view::npos) return false;
-        text = text.substr(0, space);
-    }
-    if (text.empty() || text.find_first_of(" \t\r\n") != std::string_view::npos) return false;
-    size_t start = 0;
-    for (;;) {
+// nats-server's IsValidSubject: non-empty dot-separated tokens without white space, ">" only
+// last.
+bool valid_subject_text(std::string_view text) {
+    if (text.empty()) return false;
+    for (size_t start = 0;;) {
         size_t dot = text.find('.', start);
-        std::string_view token =
-            text.substr(start, dot == std::string_view::npos ? dot : dot - start);
-        if (token.empty()) return false;
+        std::string_view token = text.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        if (token.empty() || token.find_first_of(" \t\n\f\r") != std::string_view::npos) return false;
         if (token == ">" && dot != std::string_view::npos) return false;
         if (dot == std::string_view::npos) return true;
         start = dot + 1;
     }
+}
+
+// What is wrong with a permission's subject, as nats-server's checkPermSubjectArray says it
+// (the subject it names is the first of two words for "subject queue"), or nothing.
+std::optional<std::string> permission_subject_error(std::string_view text) {
+    if (valid_subject_text(text)) return std::nullopt;
+    std::vector<std::string_view> words = base::fields(text);
+    if (words.size() != 2) return absl::StrCat("subject \"", av(text), "\" is not a valid subject");
+    if (!valid_subject_text(words[0])) return absl::StrCat("subject \"", av(words[0]), "\" is not a valid subject");
+    return std::nullopt;
 }
 
 std::optional<std::vector<std::string>> OptionsLoader::parse_subjects(const MapEntry& entry) {
@@ -1360,8 +1362,8 @@ std::optional<std::vector<std::string>> OptionsLoader::parse_subjects(const MapE
         return std::nullopt;
     }
     for (const std::string& subject : subjects) {
-        if (!valid_permission_subject(subject)) {
-            error(entry.key_pos, absl::StrCat("subject \"", subject, "\" is not a valid subject"));
+        if (auto why = permission_subject_error(subject)) {
+            error(entry.key_pos, *why);
             return std::nullopt;
         }
     }

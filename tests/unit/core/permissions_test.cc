@@ -64,6 +64,16 @@ TEST(Permissions, QueueEntriesDecideForTheirGroups) {
     EXPECT_TRUE(p.may_subscribe("any.q", ""));
 }
 
+TEST(Permissions, AQueueEntryIsTwoWordsHoweverSpaced) {
+    Permissions p(make(std::nullopt, SubjectPermission{std::vector<std::string>{"a.*  first", "b.*\tsecond", " c third"},
+                                                       std::nullopt}));
+    EXPECT_TRUE(p.may_subscribe("a.x", "first"));
+    EXPECT_TRUE(p.may_subscribe("b.x", "second"));
+    EXPECT_TRUE(p.may_subscribe("c", "third"));
+    EXPECT_FALSE(p.may_subscribe("a.x", " first"));
+    EXPECT_FALSE(p.may_subscribe("c", ""));
+}
+
 TEST(Permissions, AWildcardSubscriptionIsKeptFromDeniedSubjects) {
     ConnPermissions c(std::make_shared<Permissions>(
         make(std::nullopt, SubjectPermission{std::nullopt, std::vector<std::string>{"a.secret"}})));

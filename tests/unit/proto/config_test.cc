@@ -1609,6 +1609,15 @@ TEST(ConfigOptions, MalformedUsersAndPermissionsAreErrors) {
               "<string>:1:32: subject \"a..b\" is not a valid subject");
     EXPECT_EQ(load_error("authorization { permissions: { publish: \"a.>.b\" } }"),
               "<string>:1:32: subject \"a.>.b\" is not a valid subject");
+    // "subject queue" is two words however spaced; nats-server names the subject when it is the
+    // bad part, the whole text when the words are not two.
+    EXPECT_EQ(load_error("authorization { permissions: { subscribe: \"a..b q\" } }"),
+              "<string>:1:32: subject \"a..b\" is not a valid subject");
+    EXPECT_EQ(load_error("authorization { permissions: { subscribe: \"a q r\" } }"),
+              "<string>:1:32: subject \"a q r\" is not a valid subject");
+    EXPECT_EQ(load_ok("authorization { users: [ { user: u, password: p, permissions: { subscribe: [\"a  q\", \"b\\tr\", \" c s\"] } } ] }")
+                  .users[0].permissions->subscribe->allow->size(),
+              3u);
     EXPECT_EQ(load_error("authorization { permissions: { publish: { allow: a, nope: b } } }"),
               "<string>:1:53: Unknown field name \"nope\" parsing subject permissions, only "
               "'allow' or 'deny' are permitted");
