@@ -13,6 +13,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -439,6 +440,7 @@ accounts {
       { service: "time.>" }
       { service: "feed", response_type: stream, response_threshold: "1s" }
       { service: "private.>", accounts: [ OTHER ] }
+      { service: "chunks", response_type: chunked }
     ]
   }
   APP: {
@@ -446,6 +448,7 @@ accounts {
     imports: [
       { service: { account: SVC, subject: "time.>" } }
       { service: { account: SVC, subject: "feed" }, to: "app.feed" }
+      { service: { account: SVC, subject: "chunks" } }
     ]
   }
   OTHER: { users: [ { user: o, password: o } ] }
@@ -526,6 +529,44 @@ TEST(Accounts, ASingletonServiceTakesOneResponseAndAStreamOneTakesEvery) {
     EXPECT_EQ(take({inbox.get()}, 3), 3);
     std::lock_guard lock(feed.mutex);
     EXPECT_EQ(feed.subjects, std::vector<std::string>{"feed"});  // under the exporter's subject
+}
+
+// A chunked (or stream) response goes on until an empty message, which still arrives and ends
+// it: what follows on that reply subject is dropped.
+TEST(Accounts, AChunkedResponseEndsWithAnEmptyMessage) {
+    TempFile config(".conf", kServicesConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr s = connect_user(server->url(), "s", "s"), a = connect_user(server->url(), "a", "a");
+    ASSERT_TRUE(s && a);
+    Responder chunks;
+    chunks.count = 0;  // answered below, by hand
+    ASSERT_TRUE(chunks.start(s.get(), "chunks"));
+    SubscriptionPtr inbox = subscribe_sync(a.get(), "my.inbox");
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishRequestString(a.get(), "chunks", "my.inbox", "?"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    std::string reply;
+    for (int i = 0; i < 200 && reply.empty(); ++i) {
+        {
+            std::lock_guard lock(chunks.mutex);
+            if (!chunks.replies.empty()) reply = chunks.replies[0];
+        }
+        if (reply.empty()) std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(reply.starts_with("_R_.")) << reply;
+    for (const char* part : {"one", "two", "", "late"}) {
+        ASSERT_EQ(natsConnection_Publish(s.get(), reply.c_str(), part, static_cast<int>(std::strlen(part))), NATS_OK);
+        ASSERT_EQ(natsConnection_Flush(s.get()), NATS_OK);
+    }
+    std::vector<std::string> got;
+    for (int i = 0; i < 3; ++i) {
+        MsgPtr msg = next_msg(inbox.get(), 2s);
+        ASSERT_NE(msg, nullptr) << "after " << got.size();
+        got.emplace_back(natsMsg_GetData(msg.get()) ? natsMsg_GetData(msg.get()) : "", natsMsg_GetDataLength(msg.get()));
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"one", "two", ""}));
+    EXPECT_TRUE(no_more_msgs(inbox.get(), 300ms));
 }
 
 TEST(Accounts, WhatIsNotImportedStaysInItsAccount) {
