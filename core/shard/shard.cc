@@ -681,13 +681,19 @@ bool Shard::enter_account(uint32_t account) {
     return true;
 }
 
-void Shard::client_event(const ClientConn& conn, bool connect) {
+void Shard::client_event(const ClientConn& conn, ClientEvent kind) {
     std::optional<uint32_t> system = config::system_account_id(options_);
     if (!system) return;
+    const bool connect = kind == ClientEvent::kConnect;
     std::string account(config::account_name(options_, conn.account()));
-    if (connect || conn.account() != kGlobalAccount) server_.account_conns_changed(account);
-    if (conn.account() == kGlobalAccount) return;
-    std::string subject = "$SYS.ACCOUNT." + account + (connect ? ".CONNECT" : ".DISCONNECT");
+    std::string subject;
+    if (kind == ClientEvent::kAuthError) {
+        subject = "$SYS.SERVER." + server_.server_id() + ".CLIENT.AUTH.ERR";
+    } else {
+        if (connect || conn.account() != kGlobalAccount) server_.account_conns_changed(account);
+        if (conn.account() == kGlobalAccount) return;
+        subject = "$SYS.ACCOUNT." + account + (connect ? ".CONNECT" : ".DISCONNECT");
+    }
     if (!switch_.has_interest(*system, subject)) return;
     monitor::ConnFigures figures;
     int64_t wall_now = base::wall_clock_ns();
@@ -730,7 +736,11 @@ void Shard::process_closes() {
     io::Clock::time_point now = io::Clock::now();
     int64_t wall_now = base::wall_clock_ns();
     for (ClientConn* conn : closing_) {  // nothing here closes a connection
-        if (conn->announced()) client_event(*conn, false);
+        if (conn->announced()) {
+            client_event(*conn, ClientEvent::kDisconnect);
+        } else if (conn->close_reason() == "Authentication Failure") {
+            client_event(*conn, ClientEvent::kAuthError);
+        }
         if (auto account = conn->counted_in()) {
             if (std::atomic<int64_t>* open = server_.account_connections(*account)) {
                 open->fetch_sub(1, std::memory_order_relaxed);

@@ -123,15 +123,17 @@ private:
     void retry_each_turn(ClientConn& conn) override;
     void wait_for_interest(ClientConn& conn) override;
     void closing(ClientConn& conn) override { closing_.push_back(&conn); }
-    void connected(const ClientConn& conn) override { client_event(conn, true); }
+    void connected(const ClientConn& conn) override { client_event(conn, ClientEvent::kConnect); }
     OutBlocks& out_blocks() override { return out_blocks_; }
     bool enter_account(uint32_t account) override;
     std::string info_line(const ClientConn& conn, int64_t max_payload) override;
     // When the system account is defined: the $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT
     // event for `conn` (not in the global account), when someone listens; and the account's
     // connection update, sent off the shard (Server::account_conns_changed), as nats-server
-    // sends it: on every connect, and on every close outside the global account.
-    void client_event(const ClientConn& conn, bool connect);
+    // sends it: on every connect, and on every close outside the global account. A client
+    // refused at CONNECT is $SYS.SERVER.<id>.CLIENT.AUTH.ERR instead, whatever its account.
+    enum class ClientEvent : uint8_t { kConnect, kDisconnect, kAuthError };
+    void client_event(const ClientConn& conn, ClientEvent kind);
 
     // Doorbell: IORING_OP_MSG_RING into the other shard's ring.
     void ring(uint32_t shard) override;

@@ -192,6 +192,31 @@ TEST_F(SystemAccount, ConnectsAndDisconnectsAreAnnounced) {
     EXPECT_EQ(next_connect(200ms), nullptr);
 }
 
+// A client refused at CONNECT is announced on $SYS.SERVER.<id>.CLIENT.AUTH.ERR, as a
+// disconnect of the account it was in ($G), with the user it gave.
+TEST_F(SystemAccount, AClientRefusedAtConnectIsAnnounced) {
+    SubscriptionPtr errors = subscribe_sync(admin_.get(), "$SYS.SERVER.*.CLIENT.AUTH.ERR");
+    ASSERT_EQ(natsConnection_Flush(admin_.get()), NATS_OK);
+    std::string id = ask("$SYS.REQ.SERVER.PING.VARZ")["server"]["id"];
+    EXPECT_EQ(connect_user(server_->url(), "a", "wrong"), nullptr);
+    MsgPtr msg = next_msg(errors.get(), 2s);
+    ASSERT_NE(msg, nullptr);
+    EXPECT_EQ(std::string(natsMsg_GetSubject(msg.get())), "$SYS.SERVER." + id + ".CLIENT.AUTH.ERR");
+    json event = json::parse(std::string(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())));
+    EXPECT_EQ(event["type"], "io.nats.server.advisory.v1.client_disconnect");
+    expect_server_info(event);
+    EXPECT_EQ(event["client"]["acc"], "$G");
+    EXPECT_EQ(event["client"]["user"], "a");
+    EXPECT_TRUE(event["client"].contains("stop"));
+    EXPECT_EQ(event["reason"], "Authentication Failure");
+    EXPECT_EQ(event["sent"]["msgs"], 0);
+    // A client that logs in is not.
+    ConnectionPtr a = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    a.reset();
+    EXPECT_TRUE(no_more_msgs(errors.get(), 300ms));
+}
+
 json payload_of(const MsgPtr& msg) {
     return json::parse(std::string(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())), nullptr, false);
 }
