@@ -32,7 +32,10 @@ namespace ringtail::base {
 // A body larger than inline_body_max() (an eighth of the ring, at most 64 KiB) travels out of
 // line: the ring holds its address and length (kind | kOutOfLine), the body a heap block that
 // the consumer frees at end_read(). So the ring need not hold the largest record, and only
-// its own pages, which traffic makes resident in turn, stay in memory.
+// its own pages, which traffic makes resident in turn, stay in memory. Out-of-line bodies not
+// yet released count against a budget of the ring's size (one is taken whatever its size when
+// none is out): a full ring of them refuses the producer as a full ring does, so what waits
+// for a consumer that does not read stays bounded.
 class SpscRing {
 public:
     static constexpr uint32_t kPadding = 0xffffffffu;
@@ -70,6 +73,7 @@ public:
     std::span<std::byte> try_reserve(uint32_t kind, size_t body_bytes) {
         RT_ASSERT((kind & kOutOfLine) == 0);
         const bool out_of_line = body_bytes > inline_body_max_;
+        if (out_of_line && body_bytes > far_granted_ && !far_room(body_bytes)) return {};
         const size_t record_bytes = this->record_bytes(body_bytes);
         size_t offset = tail_local_ & mask_;
         size_t before_end = capacity_bytes_ - offset;
@@ -86,6 +90,8 @@ public:
             write_header(offset, kind, static_cast<uint32_t>(body_bytes));
             return {body, body_bytes};
         }
+        far_written_ += body_bytes;
+        far_granted_ -= std::min(far_granted_, body_bytes);
         OutOfLine far{static_cast<std::byte*>(::operator new(body_bytes)), body_bytes};
         write_header(offset, kind | kOutOfLine, sizeof far);
         std::memcpy(body, &far, sizeof far);
@@ -106,13 +112,20 @@ public:
     }
 
     // True if records totalling `total_bytes` (each as record_bytes()), the largest being
-    // `largest_bytes`, can all be reserved now: a wrap costs at most one record's worth.
-    bool can_reserve_batch(size_t total_bytes, size_t largest_bytes) {
-        return total_bytes + largest_bytes <= capacity_bytes_ && has_room(total_bytes + largest_bytes);
+    // `largest_bytes`, with out-of-line bodies of `far_bytes` in all, can all be reserved now:
+    // a wrap costs at most one record's worth. The bodies are then granted to the batch's
+    // try_reserve() calls, which follow at once.
+    bool can_reserve_batch(size_t total_bytes, size_t largest_bytes, size_t far_bytes) {
+        if (total_bytes + largest_bytes > capacity_bytes_ || !has_room(total_bytes + largest_bytes)) return false;
+        if (far_bytes == 0) return true;
+        if (!far_room(far_bytes)) return false;
+        far_granted_ = far_bytes;
+        return true;
     }
 
     // True if try_reserve(body_bytes) would succeed now.
     bool can_reserve(size_t body_bytes) {
+        if (body_bytes > inline_body_max_ && !far_room(body_bytes)) return false;
         const size_t record_bytes = this->record_bytes(body_bytes);
         size_t before_end = capacity_bytes_ - (tail_local_ & mask_);
         return has_room(record_bytes + (before_end < record_bytes ? before_end : 0));
@@ -148,6 +161,7 @@ public:
                 std::memcpy(&far, out.body.data(), sizeof far);
                 out.body = {far.body, far.bytes};
                 read_far_.push_back(far.body);
+                read_far_bytes_ += far.bytes;
             }
             return true;
         }
@@ -159,6 +173,10 @@ public:
     void end_read() {
         head_.value.store(head_local_, std::memory_order_release);
         free_released();
+        if (read_far_bytes_ != 0) {
+            far_released_.value.fetch_add(read_far_bytes_, std::memory_order_release);
+            read_far_bytes_ = 0;
+        }
     }
 
     bool empty_for_consumer() const {
@@ -172,6 +190,12 @@ private:
     };
 
     static size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+    // Whether out-of-line bodies of `bytes` more fit the budget (see the class comment).
+    bool far_room(size_t bytes) const {
+        uint64_t out = far_written_ - far_released_.value.load(std::memory_order_acquire);
+        return out == 0 || out + bytes <= capacity_bytes_;
+    }
 
     void free_released() {
         for (std::byte* body : read_far_) ::operator delete(body);
@@ -204,11 +228,15 @@ private:
     alignas(64) uint64_t tail_local_ = 0;
     uint64_t tail_published_ = 0;
     uint64_t head_cached_ = 0;
+    uint64_t far_written_ = 0;  // out-of-line body bytes reserved, ever
+    size_t far_granted_ = 0;    // what can_reserve_batch() let the batch's bodies take
     PaddedIndex tail_;
     PaddedIndex head_;
+    PaddedIndex far_released_;  // out-of-line body bytes the consumer freed, ever
     alignas(64) uint64_t head_local_ = 0;
     uint64_t read_limit_ = 0;
     std::vector<std::byte*> read_far_;  // out-of-line bodies read, freed at end_read()
+    uint64_t read_far_bytes_ = 0;
 };
 
 }  // namespace ringtail::base

@@ -105,12 +105,14 @@ Mesh::Room Mesh::room_for_msg(uint32_t target, const MsgView& msg, size_t queue_
     base::SpscRing& ring = links_.ring(self_, target);
     size_t total = 0;
     size_t largest = 0;
+    size_t far = 0;
     for_each_msg_record(msg, queue_count, [&](size_t body, size_t, size_t, bool) {
         size_t bytes = ring.record_bytes(body);
         total += bytes;
         largest = std::max(largest, bytes);
+        if (body > ring.inline_body_max()) far += body;
     });
-    auto room = [&] { return overflow_[target].empty() && ring.can_reserve_batch(total, largest); };
+    auto room = [&] { return overflow_[target].empty() && ring.can_reserve_batch(total, largest, far); };
     if (room()) return Room::kYes;
     if (total + largest > ring.capacity_bytes()) return Room::kNever;
     // Announce the wait, then look again: the consumer frees space before it checks the flag,

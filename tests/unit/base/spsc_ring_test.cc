@@ -77,6 +77,8 @@ TEST(SpscRing, LargeBodiesTravelOutOfLine) {
     EXPECT_LT(ring.record_bytes(100'000), 64u);
     for (int round = 0; round < 100; ++round) {
         std::vector<size_t> sizes = {5, 100'000, 129, 3'000'000, 64};
+        // A batch of several out-of-line bodies, granted together.
+        ASSERT_TRUE(ring.can_reserve_batch(5 * 32, 32, 100'000 + 129 + 3'000'000));
         for (size_t i = 0; i < sizes.size(); ++i) {
             auto body = ring.try_reserve(static_cast<uint32_t>(i + 1), sizes[i]);
             ASSERT_EQ(body.size(), sizes[i]);
@@ -95,16 +97,40 @@ TEST(SpscRing, LargeBodiesTravelOutOfLine) {
         EXPECT_FALSE(ring.next(record));
         ring.end_read();
     }
-    // Left in the ring: one read but not released, one published but not read, one reserved
+    // Left in a ring: one read but not released, one published but not read, one reserved
     // but not published.
-    ASSERT_FALSE(ring.try_reserve(1, 200'000).empty());
+    SpscRing read(1024), published(1024), reserved(1024);
+    ASSERT_FALSE(read.try_reserve(1, 200'000).empty());
+    read.publish();
+    read.begin_read();
+    SpscRing::Record record;
+    ASSERT_TRUE(read.next(record));
+    ASSERT_FALSE(published.try_reserve(2, 300'000).empty());
+    published.publish();
+    ASSERT_FALSE(reserved.try_reserve(3, 400'000).empty());
+}
+
+// Out-of-line bodies not yet released count against the ring's size: the producer is refused
+// until the consumer frees them, though the ring itself has room.
+TEST(SpscRing, OutOfLineBodiesAreBoundedByTheRingsSize) {
+    SpscRing ring(1024);
+    ASSERT_FALSE(ring.try_reserve(1, 600).empty());
+    EXPECT_TRUE(ring.can_reserve(400));
+    EXPECT_FALSE(ring.can_reserve(500));
+    EXPECT_TRUE(ring.try_reserve(1, 500).empty());
+    EXPECT_TRUE(ring.can_reserve(100));  // inline: only the ring's own room counts
+    EXPECT_FALSE(ring.can_reserve_batch(64, 32, 500));
+    EXPECT_TRUE(ring.can_reserve_batch(64, 32, 0));
     ring.publish();
     ring.begin_read();
     SpscRing::Record record;
     ASSERT_TRUE(ring.next(record));
-    ASSERT_FALSE(ring.try_reserve(2, 300'000).empty());
-    ring.publish();
-    ASSERT_FALSE(ring.try_reserve(3, 400'000).empty());
+    EXPECT_FALSE(ring.can_reserve(500)) << "read, not yet released";
+    ring.end_read();
+    EXPECT_TRUE(ring.can_reserve(500));
+    // With none out, one body of any size goes.
+    ASSERT_FALSE(ring.try_reserve(1, 5'000).empty());
+    EXPECT_FALSE(ring.can_reserve(200));
 }
 
 // A producer and a consumer thread move a million variable-length records; every record
