@@ -378,6 +378,16 @@ void Shard::begin_stop() {
     stop_deadline_ = io::Clock::now() + kShutdownGrace;
     io_uring_sqe* sqe = loop_.sqe(io::Loop::kNoHandler);
     io_uring_prep_cancel64(sqe, io::Loop::user_data(tag_, token(Op::kAccept, 0, 0)), 0);
+    // nats-server's shutdown event, before its clients go: each shard tells its own.
+    if (std::optional<uint32_t> system = config::system_account_id(options_)) {
+        std::string payload = server_.system_server_info(options_).dump();
+        std::string subject = "$SYS.SERVER." + server_.server_id() + ".SHUTDOWN";
+        MsgView msg;
+        msg.subject = subject;
+        msg.payload = payload;
+        msg.account = *system;
+        (void)switch_.publish_here(msg);
+    }
     for (Slot& slot : slots_) {
         if (slot.conn) slot.conn->close({}, "Server Shutdown");
     }

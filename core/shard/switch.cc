@@ -122,6 +122,12 @@ Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
     return delivered > 0 || any_remote ? Routed::kDelivered : Routed::kNoInterest;
 }
 
+Routed Switch::publish_here(const MsgView& msg) {
+    decision_.reset(mesh_.shards());
+    decide_route(routes(msg.account).sublist.match(msg.subject), nullptr, nullptr, random_, decision_);
+    return deliver(msg, nullptr) > 0 ? Routed::kDelivered : Routed::kNoInterest;
+}
+
 bool Switch::deliver_to(Subscription& sub, const MsgView& msg) {
     Subscriber::Delivery delivery = sub.owner->deliver(sub, msg);
     if (delivery != Subscriber::Delivery::kRefused) {

@@ -47,6 +47,9 @@ public:
 
     // Routes a message published on this shard by `origin` (null: the server itself).
     Routed publish(const MsgView& msg, const Subscriber* origin);
+    // Delivers a message of the server's to this shard's subscribers only (each shard sends
+    // its own copy: a queue group gets one per shard it has members on).
+    Routed publish_here(const MsgView& msg);
 
     // Runs what the other shards sent: messages to local subscribers, interest changes into
     // the replica, JetStream records to `js` (dropped when null). Returns the records read.

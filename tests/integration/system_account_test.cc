@@ -12,6 +12,7 @@
 
 #include "tests/integration/js_helpers.h"
 #include "tests/integration/nats_helpers.h"
+#include "tests/support/raw_client.h"
 #include "tests/support/server_process.h"
 
 namespace ringtail::test {
@@ -215,6 +216,29 @@ TEST_F(SystemAccount, AClientRefusedAtConnectIsAnnounced) {
     ASSERT_NE(a, nullptr);
     a.reset();
     EXPECT_TRUE(no_more_msgs(errors.get(), 300ms));
+}
+
+// Stopping, the server says so on $SYS.SERVER.<id>.SHUTDOWN (its ServerInfo) before its
+// clients go.
+TEST_F(SystemAccount, TheServerAnnouncesItsShutdown) {
+    std::string id = ask("$SYS.REQ.SERVER.PING.VARZ")["server"]["id"];
+    // A raw client: what came before the close stays readable after it.
+    RawClient admin;
+    ASSERT_TRUE(admin.connect(server_->port()));
+    ASSERT_TRUE(admin.read_info());
+    ASSERT_TRUE(admin.send("CONNECT {\"verbose\":false,\"user\":\"admin\",\"pass\":\"s\"}\r\n"
+                           "SUB $SYS.SERVER.*.SHUTDOWN 1\r\nPING\r\n"));
+    ASSERT_TRUE(admin.read_until("PONG\r\n"));
+    server_->stop(SIGTERM);
+    EXPECT_TRUE(admin.wait_closed(5s));
+    const std::string head = "MSG $SYS.SERVER." + id + ".SHUTDOWN 1 ";
+    size_t at = admin.received().find(head);
+    ASSERT_NE(at, std::string::npos) << admin.received();
+    size_t body = admin.received().find("\r\n", at) + 2;
+    json info = json::parse(admin.received().substr(body, admin.received().find("\r\n", body) - body), nullptr, false);
+    EXPECT_EQ(info["id"], id) << admin.received();
+    EXPECT_EQ(info["name"], "alpha");
+    EXPECT_EQ(info["ver"], "2.9.10");
 }
 
 json payload_of(const MsgPtr& msg) {
