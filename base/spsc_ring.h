@@ -1,6 +1,5 @@
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -29,24 +28,23 @@ namespace ringtail::base {
 // A record never wraps: when it does not fit before the end of the buffer, a padding record
 // fills the rest and the record starts again at offset 0.
 //
-// A body larger than inline_body_max() (an eighth of the ring, at most 64 KiB) travels out of
-// line: the ring holds its address and length (kind | kOutOfLine), the body a heap block that
-// the consumer frees at end_read(). So the ring need not hold the largest record, and only
-// its own pages, which traffic makes resident in turn, stay in memory. Out-of-line bodies not
-// yet released count against a budget of the ring's size (one is taken whatever its size when
-// none is out): a full ring of them refuses the producer as a full ring does, so what waits
-// for a consumer that does not read stays bounded.
+// A body larger than inline_body_max() (a quarter of the ring, so that a message's several
+// records always fit) travels out of line: the ring holds its address and length (kind | kOutOfLine), the
+// body a heap block that the consumer frees at end_read(). So the ring need not be sized for
+// the largest record, and only its own pages, which traffic makes resident in turn, stay in
+// memory. Out-of-line bodies not yet released count against a budget of the ring's size (one
+// is taken whatever its size when none is out): a full ring of them refuses the producer as a
+// full ring does, so what waits for a consumer that does not read stays bounded.
 class SpscRing {
 public:
     static constexpr uint32_t kPadding = 0xffffffffu;
     static constexpr uint32_t kOutOfLine = 0x80000000u;  // a kind bit: the body is elsewhere
     static constexpr size_t kHeaderBytes = 8;
-    static constexpr size_t kInlineBodyMax = 64 * 1024;
 
     explicit SpscRing(size_t capacity_bytes)
         : capacity_bytes_(capacity_bytes),
           mask_(capacity_bytes - 1),
-          inline_body_max_(std::min(capacity_bytes / 8, kInlineBodyMax)),
+          inline_body_max_(capacity_bytes / 4),
           buffer_(static_cast<std::byte*>(::operator new(capacity_bytes, std::align_val_t{64}))) {
         RT_ASSERT(capacity_bytes >= 256);
         RT_ASSERT((capacity_bytes & (capacity_bytes - 1)) == 0);

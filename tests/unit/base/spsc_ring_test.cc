@@ -36,23 +36,23 @@ TEST(SpscRing, RecordsAreInvisibleUntilPublished) {
 TEST(SpscRing, FullRingRefusesUntilConsumerReleases) {
     SpscRing ring(256);
     int accepted = 0;
-    while (!ring.try_reserve(1, 24).empty()) ++accepted;
-    EXPECT_EQ(accepted, 256 / 32);
-    EXPECT_FALSE(ring.can_reserve(24));
+    while (!ring.try_reserve(1, 40).empty()) ++accepted;
+    EXPECT_EQ(accepted, 256 / 48);
+    EXPECT_FALSE(ring.can_reserve(40));
     ring.publish();
     ring.begin_read();
     SpscRing::Record record;
     ASSERT_TRUE(ring.next(record));
     ring.end_read();
-    EXPECT_TRUE(ring.can_reserve(24));
-    EXPECT_FALSE(ring.try_reserve(1, 24).empty());
+    EXPECT_TRUE(ring.can_reserve(40));
+    EXPECT_FALSE(ring.try_reserve(1, 40).empty());
 }
 
 TEST(SpscRing, WrapsWithPaddingAndKeepsOrder) {
-    SpscRing ring(1024);
+    SpscRing ring(256);
     SpscRing::Record record;
     for (int i = 0; i < 1000; ++i) {
-        size_t bytes = static_cast<size_t>(i % 120);
+        size_t bytes = static_cast<size_t>(i % 90);
         auto body = ring.try_reserve(1, bytes);
         ASSERT_EQ(body.size(), bytes) << i;
         for (size_t b = 0; b < bytes; ++b) body[b] = static_cast<std::byte>(i);
@@ -66,19 +66,19 @@ TEST(SpscRing, WrapsWithPaddingAndKeepsOrder) {
     }
 }
 
-// A body larger than an eighth of the ring travels out of line: it takes a few bytes of the
-// ring whatever its size, arrives intact, and is freed at end_read() (or with the ring, if
-// never read: ASan's leak check sees to both).
+// A body larger than a quarter of the ring travels out of line: it takes a few bytes of the ring
+// whatever its size, arrives intact, and is freed at end_read() (or with the ring, if never
+// read: ASan's leak check sees to both).
 TEST(SpscRing, LargeBodiesTravelOutOfLine) {
     SpscRing ring(1024);
-    EXPECT_EQ(ring.inline_body_max(), 128u);
-    EXPECT_EQ(ring.record_bytes(128), 8u + 128u);
-    EXPECT_EQ(ring.record_bytes(100'000), ring.record_bytes(129));
+    EXPECT_EQ(ring.inline_body_max(), 256u);
+    EXPECT_EQ(ring.record_bytes(256), 8u + 256u);
+    EXPECT_EQ(ring.record_bytes(100'000), ring.record_bytes(257));
     EXPECT_LT(ring.record_bytes(100'000), 64u);
     for (int round = 0; round < 100; ++round) {
-        std::vector<size_t> sizes = {5, 100'000, 129, 3'000'000, 64};
+        std::vector<size_t> sizes = {5, 100'000, 257, 3'000'000, 64};
         // A batch of several out-of-line bodies, granted together.
-        ASSERT_TRUE(ring.can_reserve_batch(5 * 32, 32, 100'000 + 129 + 3'000'000));
+        ASSERT_TRUE(ring.can_reserve_batch(5 * 32 + 72, 72, 100'000 + 257 + 3'000'000));
         for (size_t i = 0; i < sizes.size(); ++i) {
             auto body = ring.try_reserve(static_cast<uint32_t>(i + 1), sizes[i]);
             ASSERT_EQ(body.size(), sizes[i]);
@@ -115,22 +115,21 @@ TEST(SpscRing, LargeBodiesTravelOutOfLine) {
 TEST(SpscRing, OutOfLineBodiesAreBoundedByTheRingsSize) {
     SpscRing ring(1024);
     ASSERT_FALSE(ring.try_reserve(1, 600).empty());
-    EXPECT_TRUE(ring.can_reserve(400));
-    EXPECT_FALSE(ring.can_reserve(500));
-    EXPECT_TRUE(ring.try_reserve(1, 500).empty());
+    EXPECT_FALSE(ring.can_reserve(505));
+    EXPECT_TRUE(ring.try_reserve(1, 505).empty());
     EXPECT_TRUE(ring.can_reserve(100));  // inline: only the ring's own room counts
-    EXPECT_FALSE(ring.can_reserve_batch(64, 32, 500));
+    EXPECT_FALSE(ring.can_reserve_batch(64, 32, 505));
     EXPECT_TRUE(ring.can_reserve_batch(64, 32, 0));
     ring.publish();
     ring.begin_read();
     SpscRing::Record record;
     ASSERT_TRUE(ring.next(record));
-    EXPECT_FALSE(ring.can_reserve(500)) << "read, not yet released";
+    EXPECT_FALSE(ring.can_reserve(505)) << "read, not yet released";
     ring.end_read();
-    EXPECT_TRUE(ring.can_reserve(500));
+    EXPECT_TRUE(ring.can_reserve(505));
     // With none out, one body of any size goes.
     ASSERT_FALSE(ring.try_reserve(1, 5'000).empty());
-    EXPECT_FALSE(ring.can_reserve(200));
+    EXPECT_FALSE(ring.can_reserve(600));
 }
 
 // A producer and a consumer thread move a million variable-length records; every record
@@ -141,7 +140,7 @@ TEST(SpscRing, TwoThreadsDeliverEveryRecordInOrder) {
     std::thread producer([&] {
         std::minstd_rand random(7);
         for (uint64_t seq = 0; seq < kRecords;) {
-            size_t bytes = sizeof(uint64_t) + (seq % 1000 == 0 ? 20'000 : random() % 200);
+            size_t bytes = sizeof(uint64_t) + (seq % 1000 == 0 ? 40'000 : random() % 200);
             auto body = ring.try_reserve(1, bytes);
             if (body.empty()) {
                 ring.publish();

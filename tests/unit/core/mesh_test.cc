@@ -176,8 +176,8 @@ TEST(Mesh, InterestIsAppliedEverywhereOnlyOnceEveryPeerAcknowledgedIt) {
     EXPECT_TRUE(zero.interest_applied(0));
 }
 
-// Records larger than an eighth of the ring (here a record of 8192 queue ids, 64 KiB, and a
-// payload of 1 MiB, four times the ring) travel out of line: they fit whatever their size.
+// Records larger than a quarter of the ring (here a payload of 1 MiB, four times the ring, in
+// each of the 5 records its queue ids take) travel out of line: they fit whatever their size.
 TEST(Mesh, RecordsLargerThanTheRingTravelOutOfLine) {
     Pair pair;
     std::vector<uint64_t> ids(5 * Mesh::kQueueIdsPerRecord);
