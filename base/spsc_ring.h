@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -29,12 +30,13 @@ namespace ringtail::base {
 // fills the rest and the record starts again at offset 0.
 //
 // A body larger than inline_body_max() (a quarter of the ring, so that a message's several
-// records always fit) travels out of line: the ring holds its address and length (kind | kOutOfLine), the
-// body a heap block that the consumer frees at end_read(). So the ring need not be sized for
-// the largest record, and only its own pages, which traffic makes resident in turn, stay in
-// memory. Out-of-line bodies not yet released count against a budget of the ring's size (one
-// is taken whatever its size when none is out): a full ring of them refuses the producer as a
-// full ring does, so what waits for a consumer that does not read stays bounded.
+// records always fit) travels out of line: the ring holds its address and length (kind |
+// kOutOfLine), the body a heap block that the consumer frees at end_read(). So the ring need
+// not be sized for the largest record, and only its own pages, which traffic makes resident in
+// turn, stay in memory. Out-of-line bodies not yet released count against a budget of the
+// ring's size (one is taken whatever its size when none is out): a full ring of them refuses
+// the producer as a full ring does, so what waits for a consumer that does not read stays
+// bounded.
 class SpscRing {
 public:
     static constexpr uint32_t kPadding = 0xffffffffu;
