@@ -1,5 +1,6 @@
 #include "base/subject_transform.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
@@ -116,12 +117,12 @@ std::variant<SubjectTransform, std::string> SubjectTransform::make(std::string_v
                     indexes.push_back(*n);
                 }
             } else {
-                constexpr std::pair<std::string_view, Token::Kind> kCuts[] = {
-                    {"splitfromleft", Token::Kind::kSplitFromLeft},   {"splitfromright", Token::Kind::kSplitFromRight},
-                    {"slicefromleft", Token::Kind::kSliceFromLeft},   {"slicefromright", Token::Kind::kSliceFromRight},
-                    {"split", Token::Kind::kSplit},
+                constexpr std::pair<std::string_view, TokenCut> kCuts[] = {
+                    {"splitfromleft", TokenCut::kSplitFromLeft}, {"splitfromright", TokenCut::kSplitFromRight},
+                    {"slicefromleft", TokenCut::kSliceFromLeft}, {"slicefromright", TokenCut::kSliceFromRight},
+                    {"split", TokenCut::kSplit},
                 };
-                for (auto [name, kind] : kCuts) {
+                for (auto [name, cut] : kCuts) {
                     auto cut_args = call_args(text, name);
                     if (!cut_args) continue;
                     if (cut_args->size() < 2) return invalid + "not enough arguments passed to the function in " + std::string(text);
@@ -129,8 +130,9 @@ std::variant<SubjectTransform, std::string> SubjectTransform::make(std::string_v
                     auto n = number((*cut_args)[0]);
                     if (!n) return invalid + "function argument is invalid or in the wrong format in " + std::string(text);
                     indexes.push_back(*n);
-                    token.kind = kind;
-                    if (kind == Token::Kind::kSplit) {
+                    token.kind = Token::Kind::kCut;
+                    token.cut = cut;
+                    if (cut == TokenCut::kSplit) {
                         // nats-server splits the arguments at ",\s*": the delimiter keeps no
                         // leading space, and may have none inside, nor a dot.
                         std::string_view delimiter = (*cut_args)[1];
@@ -196,62 +198,57 @@ std::string SubjectTransform::apply(std::string_view subject) const {
                 out += std::to_string(fnv1a(key) % token.buckets);
                 break;
             }
-            default:
-                cut(token, tokens[token.sources[0]], out);
+            case Token::Kind::kCut:
+                cut_token(token.cut, token.bytes, token.text, tokens[token.sources[0]], out);
                 break;
         }
     }
     return out;
 }
 
-// A token cut into several, as nats-server's transform() cuts it (a cut that does not fit the
-// token leaves it whole).
-void SubjectTransform::cut(const Token& token, std::string_view source, std::string& out) {
-    const size_t length = source.size();
-    const bool fits = token.bytes > 0 && static_cast<size_t>(token.bytes) < length;
-    const size_t n = fits ? static_cast<size_t>(token.bytes) : 0;
-    switch (token.kind) {
-        case Token::Kind::kSplitFromLeft:
-        case Token::Kind::kSplitFromRight: {
+void cut_token(TokenCut cut, int64_t n, std::string_view delimiter, std::string_view source, std::string& out) {
+    const auto length = static_cast<int64_t>(source.size());
+    auto piece = [&](int64_t from, int64_t bytes) {
+        out += source.substr(static_cast<size_t>(from), static_cast<size_t>(bytes));
+    };
+    const bool fits = n > 0 && n < length;
+    switch (cut) {
+        case TokenCut::kSplitFromLeft:
+        case TokenCut::kSplitFromRight: {
             if (!fits) break;
-            size_t at = token.kind == Token::Kind::kSplitFromLeft ? n : length - n;
-            out.append(source.substr(0, at)).append(".").append(source.substr(at));
+            int64_t at = cut == TokenCut::kSplitFromLeft ? n : length - n;
+            piece(0, at);
+            out += '.';
+            piece(at, length - at);
             return;
         }
-        case Token::Kind::kSliceFromLeft: {
+        case TokenCut::kSliceFromLeft:
+        case TokenCut::kSliceFromRight: {
             if (!fits) break;
-            for (size_t i = 0; i + n <= length; i += n) {
-                if (i != 0) out += '.';
-                out += source.substr(i, n);
-                if (i + n != length && i + 2 * n > length) {
-                    out.append(".").append(source.substr(i + n));
-                    break;
-                }
+            // From the left the short piece ends the token, from the right it starts it.
+            int64_t first = cut == TokenCut::kSliceFromLeft ? 0 : length % n;
+            if (first > 0) {
+                piece(0, first);
+                out += '.';
+            }
+            for (int64_t at = first; at < length; at += n) {
+                if (at != first) out += '.';
+                piece(at, std::min(n, length - at));
             }
             return;
         }
-        case Token::Kind::kSliceFromRight: {
-            if (!fits) break;
-            size_t remainder = length % n;
-            if (remainder > 0) out.append(source.substr(0, remainder)).append(".");
-            for (size_t i = remainder; i + n <= length; i += n) {
-                out += source.substr(i, n);
-                if (i + n < length) out += '.';
-            }
-            return;
-        }
-        case Token::Kind::kSplit: {
+        case TokenCut::kSplit: {
             // Go's strings.Split (an empty delimiter splits every byte), then the pieces
             // joined with dots as nats-server joins them: empty pieces dropped.
             std::vector<std::string_view> pieces;
-            if (token.text.empty()) {
-                for (size_t i = 0; i < length; ++i) pieces.push_back(source.substr(i, 1));
+            if (delimiter.empty()) {
+                for (size_t i = 0; i < source.size(); ++i) pieces.push_back(source.substr(i, 1));
             } else {
                 for (size_t start = 0;;) {
-                    size_t at = source.find(token.text, start);
+                    size_t at = source.find(delimiter, start);
                     pieces.push_back(source.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
                     if (at == std::string_view::npos) break;
-                    start = at + token.text.size();
+                    start = at + delimiter.size();
                 }
             }
             for (size_t j = 0; j < pieces.size(); ++j) {
@@ -260,8 +257,6 @@ void SubjectTransform::cut(const Token& token, std::string_view source, std::str
             }
             return;
         }
-        default:
-            break;
     }
     out += source;
 }

@@ -15,6 +15,13 @@ namespace ringtail::base {
 // that end; "{{sliceFromLeft(1,n)}}", "{{sliceFromRight(1,n)}}": in pieces of n bytes from
 // that end; "{{split(1,-)}}": at each "-"), and a trailing ">" that carries the source's
 // trailing tokens over.
+// The functions that cut one token into several, as nats-server's transform() applies them:
+// in two, n bytes from the left or the right; in pieces of n bytes from the left or the right;
+// at each `delimiter`, empty pieces dropped. A cut that does not fit the token leaves it
+// whole. Appends to `out`.
+enum class TokenCut : uint8_t { kSplitFromLeft, kSplitFromRight, kSliceFromLeft, kSliceFromRight, kSplit };
+void cut_token(TokenCut cut, int64_t n, std::string_view delimiter, std::string_view source, std::string& out);
+
 class SubjectTransform {
 public:
     // The transform from `source` to `destination`, or nats-server's reason it is not one
@@ -26,22 +33,13 @@ public:
 
 private:
     struct Token {
-        enum class Kind : uint8_t {
-            kLiteral,
-            kWildcard,
-            kPartition,
-            kSplitFromLeft,
-            kSplitFromRight,
-            kSliceFromLeft,
-            kSliceFromRight,
-            kSplit,
-        } kind = Kind::kLiteral;
-        std::string text;             // kLiteral; kSplit: the delimiter
+        enum class Kind : uint8_t { kLiteral, kWildcard, kPartition, kCut } kind = Kind::kLiteral;
+        std::string text;             // kLiteral; kCut: the delimiter of a split
         std::vector<size_t> sources;  // all but kLiteral: the source's token positions
         uint32_t buckets = 0;         // kPartition
-        int bytes = 0;                // the splits' and slices' position or size
+        TokenCut cut = TokenCut::kSplit;  // kCut
+        int bytes = 0;                // kCut: the position or size of a split or slice
     };
-    static void cut(const Token& token, std::string_view source, std::string& out);
     size_t source_tokens_ = 0;
     bool literal_ = true;  // no wildcards in the source: the destination as it is
     std::string destination_;

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "base/subject_transform.h"
 #include "proto/js/config_common.h"
 #include "proto/subject.h"
 
@@ -1277,7 +1278,6 @@ std::optional<std::string> SubjectTransform::apply(std::string_view subject) con
             out += token.text;
         } else {
             std::string_view source = tokens[token.source_indexes.front()];
-            auto size = static_cast<int64_t>(source.size());
             switch (token.function) {
                 case Function::kWildcard:
                     out += source;
@@ -1292,53 +1292,20 @@ std::optional<std::string> SubjectTransform::apply(std::string_view subject) con
                     break;
                 }
                 case Function::kSplitFromLeft:
-                case Function::kSplitFromRight: {
-                    int64_t at = token.function == Function::kSplitFromLeft ? token.int_arg : size - token.int_arg;
-                    if (token.int_arg > 0 && token.int_arg < size) {
-                        out += source.substr(0, static_cast<size_t>(at));
-                        out += '.';
-                        out += source.substr(static_cast<size_t>(at));
-                    } else {
-                        out += source;
-                    }
+                    base::cut_token(base::TokenCut::kSplitFromLeft, token.int_arg, {}, source, out);
                     break;
-                }
+                case Function::kSplitFromRight:
+                    base::cut_token(base::TokenCut::kSplitFromRight, token.int_arg, {}, source, out);
+                    break;
                 case Function::kSliceFromLeft:
-                case Function::kSliceFromRight: {
-                    int64_t slice = token.int_arg;
-                    if (slice <= 0 || slice >= size) {
-                        out += source;
-                        break;
-                    }
-                    // From the left the short piece ends the token, from the right it starts it.
-                    int64_t first = token.function == Function::kSliceFromLeft ? 0 : size % slice;
-                    if (first > 0) out.append(source.substr(0, static_cast<size_t>(first))).append(".");
-                    for (int64_t at = first; at < size; at += slice) {
-                        if (at != first) out += '.';
-                        out += source.substr(static_cast<size_t>(at), static_cast<size_t>(std::min(slice, size - at)));
-                    }
+                    base::cut_token(base::TokenCut::kSliceFromLeft, token.int_arg, {}, source, out);
                     break;
-                }
-                case Function::kSplit: {
-                    // strings.Split, empty pieces dropped with the separators around them.
-                    std::vector<std::string_view> pieces;
-                    if (token.string_arg.empty()) {
-                        for (size_t at = 0; at < source.size(); ++at) pieces.push_back(source.substr(at, 1));
-                    } else {
-                        size_t from = 0;
-                        while (true) {
-                            size_t at = source.find(token.string_arg, from);
-                            pieces.push_back(source.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
-                            if (at == std::string_view::npos) break;
-                            from = at + token.string_arg.size();
-                        }
-                    }
-                    for (size_t j = 0; j < pieces.size(); ++j) {
-                        out += pieces[j];
-                        if (j + 1 < pieces.size() && !pieces[j + 1].empty() && !(j == 0 && pieces[j].empty())) out += '.';
-                    }
+                case Function::kSliceFromRight:
+                    base::cut_token(base::TokenCut::kSliceFromRight, token.int_arg, {}, source, out);
                     break;
-                }
+                case Function::kSplit:
+                    base::cut_token(base::TokenCut::kSplit, 0, token.string_arg, source, out);
+                    break;
             }
         }
         if (i + 1 < tokens_.size()) out += '.';

@@ -21,6 +21,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <utility>
 #include <string>
 #include <thread>
 #include <vector>
@@ -463,6 +464,34 @@ TEST(Cli, ConfigValueErrorExitsNonZeroNamingTheFile) {
     EXPECT_NE(0, *status);
     std::string output = child.out() + child.err();
     EXPECT_NE(std::string::npos, output.find(config.path() + ":1:")) << output;
+}
+
+// Bad accounts and permissions: each server exits 1 naming the problem as nats-server names it.
+TEST(Cli, BadAccountsAndPermissionsExitOneWithNatsServersMessage) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"authorization { users: [ { user: u, password: p, permissions: { publish: \"a..b\" } } ] }\n",
+         "subject \"a..b\" is not a valid subject"},
+        {"authorization { users: [ { user: u, password: p, permissions: { subscribe: { allow: a, nope: b } } } ] }\n",
+         "Unknown field name \"nope\" parsing subject permissions, only 'allow' or 'deny' are permitted"},
+        {"accounts {\n"
+         "  A: { exports: [ { service: \"x.>\" } ], imports: [ { service: { account: B, subject: \"y.>\" }, to: \"x.>\" } ] }\n"
+         "  B: { exports: [ { service: \"y.>\" } ], imports: [ { service: { account: A, subject: \"x.>\" }, to: \"y.>\" } ] }\n}\n",
+         "import forms a cycle"},
+        {"accounts {\n  A: { exports: [ { service: \"svc.>\" } ] }\n"
+         "  B: { imports: [ { service: { account: A, subject: \"other\" } } ] }\n}\n",
+         "Error adding service import \"other\": service import not authorized"},
+        {"accounts { A: { users: [ { user: u, password: p, account: B } ] }, B: {} }\n", "unknown field \"account\""},
+        {"authorization { users: [ { user: u, password: p, allowed_connection_types: [TELNET] } ] }\n",
+         "invalid connection types [\"TELNET\"]"},
+    };
+    for (const auto& [text, message] : cases) {
+        TempFile config(".conf", text);
+        RunResult result = run({"-c", config.path()});
+        EXPECT_EQ(result.status, 1) << text;
+        std::string output = result.out + result.err;
+        EXPECT_NE(output.find(message), std::string::npos) << text << "\n" << output;
+        EXPECT_EQ(output.find("Server is ready"), std::string::npos) << output;
+    }
 }
 
 TEST(Cli, MissingConfigFileExitsNonZero) {
