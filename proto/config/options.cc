@@ -1317,27 +1317,13 @@ std::optional<SubjectPermission> OptionsLoader::parse_subject_permission(const M
     return perm;
 }
 
-// nats-server's IsValidSubject: non-empty dot-separated tokens without white space, ">" only
-// last.
-bool valid_subject_text(std::string_view text) {
-    if (text.empty()) return false;
-    for (size_t start = 0;;) {
-        size_t dot = text.find('.', start);
-        std::string_view token = text.substr(start, dot == std::string_view::npos ? dot : dot - start);
-        if (token.empty() || token.find_first_of(" \t\n\f\r") != std::string_view::npos) return false;
-        if (token == ">" && dot != std::string_view::npos) return false;
-        if (dot == std::string_view::npos) return true;
-        start = dot + 1;
-    }
-}
-
 // What is wrong with a permission's subject, as nats-server's checkPermSubjectArray says it
 // (the subject it names is the first of two words for "subject queue"), or nothing.
 std::optional<std::string> permission_subject_error(std::string_view text) {
-    if (valid_subject_text(text)) return std::nullopt;
+    if (proto::is_valid_subject(text)) return std::nullopt;
     std::vector<std::string_view> words = base::fields(text);
     if (words.size() != 2) return absl::StrCat("subject \"", av(text), "\" is not a valid subject");
-    if (!valid_subject_text(words[0])) return absl::StrCat("subject \"", av(words[0]), "\" is not a valid subject");
+    if (!proto::is_valid_subject(words[0])) return absl::StrCat("subject \"", av(words[0]), "\" is not a valid subject");
     return std::nullopt;
 }
 
