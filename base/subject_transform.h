@@ -8,13 +8,6 @@
 
 namespace ringtail::base {
 
-// A subject mapping's destination as nats-server 2.9 builds one (newTransform): literal
-// tokens, the source's wildcards by number ("$1", "{{wildcard(1)}}"), a partition number
-// ("{{partition(n,1,2)}}": FNV-1a of those wildcards' tokens, modulo n), a wildcard's token
-// cut into several ("{{splitFromLeft(1,n)}}", "{{splitFromRight(1,n)}}": in two, n bytes from
-// that end; "{{sliceFromLeft(1,n)}}", "{{sliceFromRight(1,n)}}": in pieces of n bytes from
-// that end; "{{split(1,-)}}": at each "-"), and a trailing ">" that carries the source's
-// trailing tokens over.
 // The functions that cut one token into several, as nats-server's transform() applies them:
 // in two, n bytes from the left or the right; in pieces of n bytes from the left or the right;
 // at each `delimiter`, empty pieces dropped. A cut that does not fit the token leaves it
@@ -22,6 +15,13 @@ namespace ringtail::base {
 enum class TokenCut : uint8_t { kSplitFromLeft, kSplitFromRight, kSliceFromLeft, kSliceFromRight, kSplit };
 void cut_token(TokenCut cut, int64_t n, std::string_view delimiter, std::string_view source, std::string& out);
 
+// A subject mapping's destination as nats-server 2.9 builds one (newTransform): literal
+// tokens, the source's wildcards by number ("$1", "{{wildcard(1)}}"), a partition number
+// ("{{partition(n,1,2)}}": FNV-1a of those wildcards' tokens, modulo n), a wildcard's token
+// cut into several ("{{splitFromLeft(1,n)}}", "{{splitFromRight(1,n)}}": in two, n bytes from
+// that end; "{{sliceFromLeft(1,n)}}", "{{sliceFromRight(1,n)}}": in pieces of n bytes from
+// that end; "{{split(1,-)}}": at each "-"), and a trailing ">" that carries the source's
+// trailing tokens over.
 class SubjectTransform {
 public:
     // The transform from `source` to `destination`, or nats-server's reason it is not one
