@@ -22,9 +22,11 @@ namespace ringtail::io {
 // nothing waits. Destroy it once writes_in_flight() is 0: a write still in flight reads memory
 // its log may have freed.
 // Where the file system refuses O_DIRECT (tmpfs), files are opened without it; RWF_DSYNC still
-// makes each write durable before it completes. Where it lacks fallocate, the zeros written
-// allocate the file; where it lacks renameat2(RENAME_NOREPLACE), link + unlink (or, without
-// hard links, a checked rename) stands in. A call that fails is named in take_error().
+// makes each write durable before it completes. A new file is allocated with fallocate and,
+// while this disk's writes are small, zero-filled too (see zero_fill_pays()); where the file
+// system lacks fallocate, the zeros written allocate the file. Where it lacks
+// renameat2(RENAME_NOREPLACE), link + unlink (or, without hard links, a checked rename) stands
+// in. A call that fails is named in take_error().
 // With a sync interval (set_sync_interval, before any file is opened), files are opened without
 // O_DIRECT and written without RWF_DSYNC: a write completes once the page cache has the bytes,
 // and every interval each file written since its last flush gets an fdatasync (so does such a
@@ -123,6 +125,12 @@ private:
     void preparer_main();
     void run_prepared();
     void release_file(std::map<int, File>::iterator it);
+    // Whether a new file gets zeros written over its allocated space, judged by the size of
+    // this disk's recent writes.
+    bool zero_fill_pays() const;
+    // create_file(), zeros written or not (where fallocate is missing, they always are).
+    [[nodiscard]] static Result<bool> make_file(const std::string& path, uint64_t bytes,
+                                                std::span<const std::byte> first_page, bool zero);
     // renameat2(RENAME_NOREPLACE), or where the file system lacks it, an equally safe way.
     [[nodiscard]] static Result<bool> rename_no_replace(const std::string& from, const std::string& to);
     static void unmap(File& file);
@@ -133,6 +141,7 @@ private:
         std::string path;
         uint64_t bytes;
         store::DiskWrite* op;
+        bool zero;  // zeros written over the allocated space (see zero_fill_pays)
         int result = 0;
         std::span<const std::byte> data;  // the caller's, untouched until the job is done
         std::string rename_to;
@@ -158,6 +167,10 @@ private:
     uint64_t token_next_ = 1;  // token 0 is the helper's eventfd poll
     std::vector<int> free_buffers_;  // free slots of the fixed-buffer table
     uint64_t completed_ = 0;
+    // The size of recent writes (each write moves it an eighth of the way to its own size).
+    // At or above kLargeWriteBytes, new files are allocated and not zero-filled.
+    static constexpr uint64_t kLargeWriteBytes = 64u << 10;
+    uint64_t write_bytes_average_ = 0;
     WriteLatency latency_;
     Clock::duration sync_interval_{};
     Timer sync_timer_{[this] { flush_dirty(); }};

@@ -29,7 +29,7 @@ public:
     [[nodiscard]] virtual Result<bool> make_dir(const std::string& path) = 0;
     // Names (not paths) of the regular files in `path`.
     [[nodiscard]] virtual Result<std::vector<std::string>> list_dir(const std::string& path) = 0;
-    // Creates `path` with `bytes` allocated and zero-filled, `first_page` written at offset 0,
+    // Creates `path` with `bytes` allocated and reading as zeros, `first_page` written at offset 0,
     // then fsyncs the file and its directory. Fails if the file exists.
     [[nodiscard]] virtual Result<bool> create_file(const std::string& path, uint64_t bytes,
                                                    std::span<const std::byte> first_page) = 0;
@@ -52,7 +52,7 @@ public:
     }
     virtual void close_file(int handle) = 0;
 
-    // Creates `path` like create_file() (allocated, zero-filled, durable) but off the caller's
+    // Creates `path` like create_file() (allocated, reading as zeros, durable) but off the caller's
     // thread: `op->done` runs from the owner's loop with 0 or -errno. Used to keep the next
     // segment ready before it is needed.
     virtual void prepare_file(const std::string& path, uint64_t bytes, DiskWrite* op) = 0;

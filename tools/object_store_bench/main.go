@@ -1,8 +1,9 @@
 // Object store put and get of one large object through nats.go's ObjectStore, against any
 // NATS server with JetStream: each round creates a bucket, puts an object of SIZE MiB of
 // random bytes, gets it back (nats.go checks its SHA-256 digest; the bytes are compared too),
-// and deletes the bucket. Prints MiB/s per put and get, and with -pid the server's CPU time
-// (utime+stime from /proc) over the whole run.
+// and deletes the bucket. Prints MiB/s per put and get, the CPU time (utime+stime from /proc)
+// each put took in this client and, with -pid, in the server, and the server's over the whole
+// run.
 //
 // Built offline in GOPATH mode against the nats.go sources Debian installs:
 //
@@ -66,11 +67,18 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		began := time.Now()
+		began, clientCPU, serverCPU := time.Now(), cpuSeconds(os.Getpid()), 0.0
+		if *pid != 0 {
+			serverCPU = cpuSeconds(*pid)
+		}
 		if _, err := obs.Put(&nats.ObjectMeta{Name: "big"}, bytes.NewReader(data)); err != nil {
 			log.Fatal(err)
 		}
 		put := time.Since(began)
+		clientCPU = cpuSeconds(os.Getpid()) - clientCPU
+		if *pid != 0 {
+			serverCPU = cpuSeconds(*pid) - serverCPU
+		}
 		began = time.Now()
 		result, err := obs.Get("big")
 		if err != nil {
@@ -88,7 +96,8 @@ func main() {
 			log.Fatal(err)
 		}
 		mib := float64(*sizeMiB)
-		fmt.Printf("round %d: put %.1f MiB/s, get %.1f MiB/s\n", round, mib/put.Seconds(), mib/get.Seconds())
+		fmt.Printf("round %d: put %.1f MiB/s (CPU: client %.2f s, server %.2f s), get %.1f MiB/s\n", round,
+			mib/put.Seconds(), clientCPU, serverCPU, mib/get.Seconds())
 	}
 	if *pid != 0 {
 		fmt.Printf("server CPU: %.2f s\n", cpuSeconds(*pid)-cpu)

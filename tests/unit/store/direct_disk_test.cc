@@ -2,13 +2,20 @@
 // the tail ring registered as a fixed buffer.
 #include "io/direct_disk.h"
 
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -173,6 +180,74 @@ TEST_F(DirectDiskTest, AnUnreadablePageReadsAsZerosAndIsCountedNotASigbus) {
     EXPECT_EQ(read(9 * kPageBytes), std::byte{0});
     EXPECT_EQ(disk_.read_errors(handle), 2u);
     disk_.close_file(handle);
+}
+
+// Whether any extent of the file at `path` is allocated but unwritten (it reads as zeros without
+// ever having been written); nothing if the file system cannot tell (no FIEMAP).
+std::optional<bool> has_unwritten_extents(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    constexpr unsigned kExtents = 64;
+    std::vector<std::byte> buffer(sizeof(fiemap) + kExtents * sizeof(fiemap_extent));
+    auto* map = reinterpret_cast<fiemap*>(buffer.data());
+    map->fm_length = FIEMAP_MAX_OFFSET;
+    map->fm_flags = FIEMAP_FLAG_SYNC;
+    map->fm_extent_count = kExtents;
+    int rc = ::ioctl(fd, FS_IOC_FIEMAP, map);
+    ::close(fd);
+    if (rc != 0 || map->fm_mapped_extents == 0) return std::nullopt;
+    for (unsigned i = 0; i < map->fm_mapped_extents; ++i) {
+        if (map->fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) return true;
+    }
+    return false;
+}
+
+// Zeros are written over a new file's allocated space while the disk's writes are small (a
+// later small durable write then commits no extent change), not once they are large (the zeros
+// would take the device time the writes need). Either way the file reads as zeros.
+TEST_F(DirectDiskTest, NewFilesAreZeroFilledOnlyWhileWritesAreSmall) {
+    ASSERT_TRUE(disk_.make_dir(dir_.string()));
+    alignas(kPageBytes) static std::byte first[kPageBytes];
+    constexpr uint64_t kFileBytes = 4 << 20;
+    auto create = [&](const char* name) {
+        std::string path = (dir_ / name).string();
+        EXPECT_TRUE(disk_.create_file(path, kFileBytes, {first, kPageBytes}));
+        return path;
+    };
+    std::string quiet = create("quiet");
+    auto unwritten = has_unwritten_extents(quiet);
+    if (!unwritten) GTEST_SKIP() << "the file system does not report extents (FIEMAP)";
+    EXPECT_FALSE(*unwritten) << "no writes yet: zero-filled";
+
+    auto* data = static_cast<std::byte*>(std::aligned_alloc(kPageBytes, 1 << 20));
+    std::memset(data, 0x33, 1 << 20);
+    int handle = *disk_.open_file(quiet);
+    struct Count : DiskWrite {
+        int done = 0;
+    } count;
+    count.DiskWrite::done = [](DiskWrite* self, int32_t) { ++static_cast<Count*>(self)->done; };
+    auto write_all = [&](size_t bytes, int times) {
+        int target = count.done + times;
+        for (int i = 0; i < times; ++i) {
+            disk_.write(handle, (static_cast<uint64_t>(i) * bytes) % kFileBytes, {data, bytes}, -1, &count);
+            standalone_.poll(/*wait=*/false);
+        }
+        while (count.done < target) standalone_.poll(/*wait=*/true);
+    };
+    write_all(1 << 20, 16);
+    std::string after_large = create("after-large");
+    EXPECT_EQ(has_unwritten_extents(after_large), true) << "large writes: allocated only";
+    write_all(kPageBytes, 64);
+    std::string after_small = create("after-small");
+    EXPECT_EQ(has_unwritten_extents(after_small), false) << "small writes again: zero-filled";
+    disk_.close_file(handle);
+    std::free(data);
+
+    int reopened = *disk_.open_file(after_large);
+    auto view = *disk_.map_file(reopened);
+    EXPECT_EQ(std::count(view.begin() + kPageBytes, view.end(), std::byte{0}),
+              static_cast<std::ptrdiff_t>(kFileBytes - kPageBytes));
+    disk_.close_file(reopened);
 }
 
 }  // namespace
