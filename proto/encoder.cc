@@ -1,55 +1,104 @@
 #include "proto/encoder.h"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <span>
 
 namespace ringtail::proto {
 namespace {
 
-void append_number(std::string& out, size_t value, std::string_view text) {
-    if (!text.empty()) {
-        out.append(text);
-        return;
+// Writes `text` at `at`; returns the end. Most pieces of a frame are a few bytes long, so up
+// to 32 bytes are copied in line, as two overlapping blocks, instead of by a call to memcpy.
+char* put(char* at, std::string_view text) {
+    const char* from = text.data();
+    const size_t n = text.size();
+    if (n > 16 && n <= 32) {
+        char head[16];
+        char tail[16];
+        std::memcpy(head, from, 16);
+        std::memcpy(tail, from + n - 16, 16);
+        std::memcpy(at, head, 16);
+        std::memcpy(at + n - 16, tail, 16);
+    } else if (n >= 8 && n <= 16) {
+        uint64_t head;
+        uint64_t tail;
+        std::memcpy(&head, from, 8);
+        std::memcpy(&tail, from + n - 8, 8);
+        std::memcpy(at, &head, 8);
+        std::memcpy(at + n - 8, &tail, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t head;
+        uint32_t tail;
+        std::memcpy(&head, from, 4);
+        std::memcpy(&tail, from + n - 4, 4);
+        std::memcpy(at, &head, 4);
+        std::memcpy(at + n - 4, &tail, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; ++i) at[i] = from[i];
+    } else {
+        std::memcpy(at, from, n);
     }
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-    out.append(digits, end);
+    return at + n;
 }
 
-void append_head(std::string& out, std::string_view verb, std::string_view subject,
-                 std::string_view sid, std::string_view reply) {
-    out.append(verb);
-    out.append(subject);
-    out.push_back(' ');
-    out.append(sid);
-    out.push_back(' ');
-    if (!reply.empty()) {
-        out.append(reply);
-        out.push_back(' ');
-    }
+// `text` if given, else the digits of `value`, written into `digits`.
+std::string_view number(size_t value, std::string_view text, std::span<char, 24> digits) {
+    if (!text.empty()) return text;
+    auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), value);
+    return {digits.data(), end};
+}
+
+// <verb><subject> <sid> [reply ]<sizes>\r\n<headers><payload>\r\n, grown once and written in
+// place: a frame is built for every delivery, and appending it piece by piece paid a capacity
+// check and a terminator for each of its nine pieces.
+void append_frame(std::string& out, std::string_view verb, std::string_view subject, std::string_view sid,
+                  std::string_view reply, std::string_view sizes_first, std::string_view sizes_second,
+                  std::string_view headers, std::string_view payload) {
+    const size_t bytes = verb.size() + subject.size() + 1 + sid.size() + 1 + (reply.empty() ? 0 : reply.size() + 1) +
+                         sizes_first.size() + (sizes_second.empty() ? 0 : 1 + sizes_second.size()) + 2 +
+                         headers.size() + payload.size() + 2;
+    // The size is taken here, not from the callback's argument: libstdc++ 12 passes the grown
+    // capacity there when the string reallocates.
+    const size_t from = out.size();
+    out.resize_and_overwrite(from + bytes, [&](char* data, size_t) {
+        char* at = put(data + from, verb);
+        at = put(at, subject);
+        *at++ = ' ';
+        at = put(at, sid);
+        *at++ = ' ';
+        if (!reply.empty()) {
+            at = put(at, reply);
+            *at++ = ' ';
+        }
+        at = put(at, sizes_first);
+        if (!sizes_second.empty()) {
+            *at++ = ' ';
+            at = put(at, sizes_second);
+        }
+        at = put(at, "\r\n");
+        at = put(at, headers);
+        at = put(at, payload);
+        put(at, "\r\n");
+        return from + bytes;
+    });
 }
 
 }  // namespace
 
 void append_msg(std::string& out, std::string_view subject, std::string_view sid,
                 std::string_view reply, std::string_view payload, std::string_view size_text) {
-    append_head(out, "MSG ", subject, sid, reply);
-    append_number(out, payload.size(), size_text);
-    out.append("\r\n");
-    out.append(payload);
-    out.append("\r\n");
+    char digits[24];
+    append_frame(out, "MSG ", subject, sid, reply, number(payload.size(), size_text, digits), {}, {}, payload);
 }
 
 void append_hmsg(std::string& out, std::string_view subject, std::string_view sid,
                  std::string_view reply, std::string_view headers, std::string_view payload,
                  std::string_view header_size_text, std::string_view total_size_text) {
-    append_head(out, "HMSG ", subject, sid, reply);
-    append_number(out, headers.size(), header_size_text);
-    out.push_back(' ');
-    append_number(out, headers.size() + payload.size(), total_size_text);
-    out.append("\r\n");
-    out.append(headers);
-    out.append(payload);
-    out.append("\r\n");
+    char header_digits[24];
+    char total_digits[24];
+    append_frame(out, "HMSG ", subject, sid, reply, number(headers.size(), header_size_text, header_digits),
+                 number(headers.size() + payload.size(), total_size_text, total_digits), headers, payload);
 }
 
 void append_err(std::string& out, std::string_view text) {
