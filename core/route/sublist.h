@@ -55,7 +55,7 @@ public:
             group.push_back(subscriber);
         }
         ++count_;
-        cache_.clear();
+        clear_cache();
     }
 
     // Returns false if the subscriber was not there. Nodes left empty are freed, so subjects
@@ -65,7 +65,7 @@ public:
         remove_in(root_.get(), subject, queue, subscriber, removed);
         if (removed) {
             --count_;
-            cache_.clear();
+            clear_cache();
         }
         return removed;
     }
@@ -73,9 +73,12 @@ public:
     // Subjects with an empty token ("foo..bar", ".foo", "foo.") match nothing, as in
     // nats-server, whatever the subscriptions.
     const MatchResult& match(std::string_view subject) {
+        // A publisher mostly publishes to the subject it published to last: that result is
+        // found without hashing.
+        if (last_ != nullptr && subject == last_subject_) return *last_;
         const uint64_t hash = base::StringHash{}(subject);
         auto it = cache_.find(subject, hash);
-        if (it != cache_.end()) return it->second;
+        if (it != cache_.end()) return remember(*it);
         // A subject is cached the second time it misses. Most subjects seen once are seen only
         // once (every PubAck and reply goes to its own inbox): caching them would cost an
         // allocation each and evict the subjects that do repeat.
@@ -88,8 +91,9 @@ public:
                 size_t evict = kCacheEntriesMax / 4;
                 for (auto at = cache_.begin(); at != cache_.end() && evict > 0; --evict) cache_.erase(at++);
             }
-            result = &cache_[std::string(subject)];
+            result = &remember(*cache_.try_emplace(std::string(subject)).first);
         } else {
+            last_ = nullptr;
             seen = hash;
             scratch_.plain.clear();
             scratch_.queues.clear();
@@ -112,6 +116,18 @@ private:
         std::unique_ptr<Node> star;  // '*'
         std::unique_ptr<Node> tail;  // '>'
     };
+
+    void clear_cache() {
+        cache_.clear();
+        last_ = nullptr;
+    }
+    // The cache entry match() returns, kept as the last result: valid until the cache changes
+    // (an insert or remove clears it; a new entry replaces it).
+    MatchResult& remember(std::pair<const std::string, MatchResult>& entry) {
+        last_subject_ = entry.first;
+        last_ = &entry.second;
+        return entry.second;
+    }
 
     static bool erase_one(std::vector<T*>& list, T* subscriber) {
         auto it = std::find(list.begin(), list.end(), subscriber);
@@ -246,6 +262,9 @@ private:
     base::StringMap<MatchResult> cache_;
     std::array<uint64_t, kSeenSlots> seen_{};  // hashes of subjects that missed the cache once
     MatchResult scratch_;                        // the result of a subject not cached
+    // The last result match() returned from the cache, and its subject (the cache's key).
+    MatchResult* last_ = nullptr;
+    std::string_view last_subject_;
     size_t count_ = 0;
 };
 

@@ -80,6 +80,33 @@ TEST(Sublist, UniqueAndRepeatedSubjectsMatchAlikePastTheCacheSize) {
     EXPECT_TRUE(sublist.match("orders.1").empty());  // the cache never outlives a remove
 }
 
+// The same subject matched again and again (one publisher's stream) is answered from the last
+// result, which no insert, remove or other subject leaves stale.
+TEST(Sublist, TheLastResultNeverOutlivesAChange) {
+    Sublist<Sub> sublist;
+    Sub exact{"orders.eu", ""}, star{"orders.*", ""}, other{"orders.us", ""};
+    sublist.insert(exact.subject, exact.queue, &exact);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(plain_of(sublist.match("orders.eu")), std::set<const Sub*>{&exact});
+    sublist.insert(star.subject, star.queue, &star);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(plain_of(sublist.match("orders.eu")), (std::set<const Sub*>{&exact, &star}));
+    }
+    sublist.insert(other.subject, other.queue, &other);
+    EXPECT_EQ(plain_of(sublist.match("orders.us")), (std::set<const Sub*>{&other, &star}));
+    EXPECT_EQ(plain_of(sublist.match("orders.eu")), (std::set<const Sub*>{&exact, &star}));
+    EXPECT_EQ(plain_of(sublist.match("orders.eu")), (std::set<const Sub*>{&exact, &star}));
+    EXPECT_EQ(plain_of(sublist.match("orders.e")), std::set<const Sub*>{&star});  // a prefix
+    EXPECT_TRUE(sublist.remove(exact.subject, exact.queue, &exact));
+    EXPECT_EQ(plain_of(sublist.match("orders.eu")), std::set<const Sub*>{&star});
+    // Past the cache's size, with evictions between two matches of the same subject.
+    for (size_t i = 0; i < 2 * Sublist<Sub>::kCacheEntriesMax; ++i) {
+        std::string subject = "orders." + std::to_string(i);
+        ASSERT_EQ(plain_of(sublist.match(subject)), std::set<const Sub*>{&star});
+        ASSERT_EQ(plain_of(sublist.match(subject)), std::set<const Sub*>{&star});
+        ASSERT_EQ(plain_of(sublist.match("orders.eu")), std::set<const Sub*>{&star});
+    }
+}
+
 // Random subscriptions and subjects over a small alphabet, so that many match: the trie must
 // agree with the reference matcher on every subject, through inserts, removes and the cache.
 TEST(Sublist, AgreesWithReferenceMatcherOnRandomSubjects) {
