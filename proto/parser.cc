@@ -48,6 +48,10 @@ struct VerbMatch {
 // Recognises the verb at the start of `op` the way parser.go's states do: it fails at the
 // first byte that cannot continue any verb, even before the line is complete.
 VerbMatch match_verb(std::string_view op) {
+    // Most ops are a PUB as clients write it: upper case, one blank.
+    if (op.size() > 4 && op[0] == 'P' && op[1] == 'U' && op[2] == 'B' && op[3] == ' ' && !is_blank(op[4])) {
+        return {Match::kFound, Verb::kPub, 4};
+    }
     // Candidates share a first letter (P: PUB, PING, PONG); the second byte picks one.
     for (const VerbSpec& spec : kVerbs) {
         size_t n = std::min(op.size(), spec.name.size());
@@ -127,7 +131,7 @@ Parser::Progress Parser::parse(std::string_view buffer, ParserHandler& handler) 
         // parser.go drops one byte from the argument if a \r was seen in it (normally the
         // \r of the \r\n line ending).
         std::string_view arg = op.substr(verb.arg_start, eol - verb.arg_start);
-        if (arg.find('\r') != std::string_view::npos) arg.remove_suffix(1);
+        if (!arg.empty() && (arg.back() == '\r' || arg.find('\r') != std::string_view::npos)) arg.remove_suffix(1);
         if (static_cast<int64_t>(arg.size()) > limits_.max_control_line_bytes) {
             return {pos, ParseStatus::kMaxControlLine};
         }
