@@ -8,36 +8,36 @@
 namespace ringtail::proto {
 namespace {
 
+// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as two words that may overlap.
+template <class Word>
+void copy_ends(char* to, const char* from, size_t n) {
+    Word head;
+    Word tail;
+    std::memcpy(&head, from, sizeof(Word));
+    std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
+    std::memcpy(to, &head, sizeof(Word));
+    std::memcpy(to + n - sizeof(Word), &tail, sizeof(Word));
+}
+
+struct Block16 {
+    char bytes[16];
+};
+
 // Writes `text` at `at`; returns the end. Most pieces of a frame are a few bytes long, so up
-// to 32 bytes are copied in line, as two overlapping blocks, instead of by a call to memcpy.
+// to 32 bytes are copied in line instead of by a call to memcpy.
 char* put(char* at, std::string_view text) {
     const char* from = text.data();
     const size_t n = text.size();
-    if (n > 16 && n <= 32) {
-        char head[16];
-        char tail[16];
-        std::memcpy(head, from, 16);
-        std::memcpy(tail, from + n - 16, 16);
-        std::memcpy(at, head, 16);
-        std::memcpy(at + n - 16, tail, 16);
-    } else if (n >= 8 && n <= 16) {
-        uint64_t head;
-        uint64_t tail;
-        std::memcpy(&head, from, 8);
-        std::memcpy(&tail, from + n - 8, 8);
-        std::memcpy(at, &head, 8);
-        std::memcpy(at + n - 8, &tail, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t head;
-        uint32_t tail;
-        std::memcpy(&head, from, 4);
-        std::memcpy(&tail, from + n - 4, 4);
-        std::memcpy(at, &head, 4);
-        std::memcpy(at + n - 4, &tail, 4);
-    } else if (n < 4) {
-        for (size_t i = 0; i < n; ++i) at[i] = from[i];
-    } else {
+    if (n > 32) {
         std::memcpy(at, from, n);
+    } else if (n > 16) {
+        copy_ends<Block16>(at, from, n);
+    } else if (n >= 8) {
+        copy_ends<uint64_t>(at, from, n);
+    } else if (n >= 4) {
+        copy_ends<uint32_t>(at, from, n);
+    } else {
+        for (size_t i = 0; i < n; ++i) at[i] = from[i];
     }
     return at + n;
 }
