@@ -135,7 +135,7 @@ void DirectDisk::on_completion(uint64_t token, int32_t result, uint32_t flags) {
 void DirectDisk::prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) {
     {
         std::lock_guard lock(prepare_mutex_);
-        prepare_jobs_.push_back({path, bytes, op, zero_fill_pays()});
+        prepare_jobs_.push_back({path, bytes, op, zero_fill_pays(path)});
     }
     ++prepare_jobs_count_;
     prepare_wakeup_.notify_one();
@@ -309,10 +309,10 @@ Result<std::vector<std::string>> DirectDisk::list_dir(const std::string& path) {
 
 Result<bool> DirectDisk::create_file(const std::string& path, uint64_t bytes,
                                      std::span<const std::byte> first_page) {
-    return make_file(path, bytes, first_page, zero_fill_pays());
+    return make_file(path, bytes, first_page, zero_fill_pays(path));
 }
 
-bool DirectDisk::zero_fill_pays() const {
+bool DirectDisk::zero_fill_pays(const std::string& path) const {
     // A durable write into allocated but unwritten space also changes extent state, which the
     // file system commits to its journal: a 4 KiB write took 190 us instead of 127 on the VM of
     // docs/BENCHMARKS.md, a 1 MiB one 1.6 ms instead of 1.2. Zeros written first spare every
@@ -320,8 +320,11 @@ bool DirectDisk::zero_fill_pays() const {
     // publisher waiting for each ack; 128 B messages with 256 acks outstanding, whose group
     // commits average about 50 KiB). Large ones would give the zeros device time they need:
     // a 100 MiB object put ran at 160-190 MiB/s zero-filled, 250-300 without. Under a sync
-    // interval no write waits for the journal.
-    return sync_interval_ == Clock::duration::zero() && write_bytes_average_ < kLargeWriteBytes;
+    // interval no write waits for the journal. Judged by directory (a stream's segments share
+    // one), so that a stream writing large batches does not decide for a small one beside it.
+    if (sync_interval_ > Clock::duration::zero()) return false;
+    auto it = directories_.find(parent_of(path));
+    return it == directories_.end() || it->second.write_bytes_average < kLargeWriteBytes;
 }
 
 Result<bool> DirectDisk::make_file(const std::string& path, uint64_t bytes, std::span<const std::byte> first_page,
@@ -374,7 +377,13 @@ Result<int> DirectDisk::open_file(const std::string& path) {
         return fail(call, path, error);
     }
     int handle = fd;
-    files_[handle] = File{.fd = fd, .bytes = static_cast<uint64_t>(st.st_size), .relaxed = relaxed, .path = path};
+    auto directory = directories_.try_emplace(parent_of(path)).first;
+    ++directory->second.files;
+    files_[handle] = File{.fd = fd,
+                          .bytes = static_cast<uint64_t>(st.st_size),
+                          .relaxed = relaxed,
+                          .path = path,
+                          .directory = directory};
     return handle;
 }
 
@@ -443,6 +452,7 @@ void DirectDisk::close_file(int handle) {
 void DirectDisk::release_file(std::map<int, File>::iterator it) {
     if (it->second.dirty) sync_now(it->second);
     ::close(it->second.fd);
+    if (--it->second.directory->second.files == 0) directories_.erase(it->second.directory);
     files_.erase(it);
 }
 
@@ -484,7 +494,8 @@ void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> d
         io_uring_prep_write(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset);
     }
     if (!it->second.relaxed) sqe->rw_flags = RWF_DSYNC;
-    write_bytes_average_ = write_bytes_average_ - write_bytes_average_ / 8 + data.size() / 8;
+    uint64_t& average = it->second.directory->second.write_bytes_average;
+    average = average - average / 8 + data.size() / 8;
     ++it->second.writes_in_flight;
     writes_.emplace(token, Write{op, handle, Clock::now()});
 }

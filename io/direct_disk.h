@@ -23,8 +23,8 @@ namespace ringtail::io {
 // its log may have freed.
 // Where the file system refuses O_DIRECT (tmpfs), files are opened without it; RWF_DSYNC still
 // makes each write durable before it completes. A new file is allocated with fallocate and,
-// while this disk's writes are small, zero-filled too (see zero_fill_pays()); where the file
-// system lacks fallocate, the zeros written allocate the file. Where it lacks
+// while the writes into its directory are small, zero-filled too (see zero_fill_pays());
+// where the file system lacks fallocate, the zeros written allocate the file. Where it lacks
 // renameat2(RENAME_NOREPLACE), link + unlink (or, without hard links, a checked rename) stands
 // in. A call that fails is named in take_error().
 // With a sync interval (set_sync_interval, before any file is opened), files are opened without
@@ -99,6 +99,14 @@ public:
     uint64_t completed() const { return completed_; }
 
 private:
+    // The files open in one directory, and the size of their recent writes (each write moves it
+    // an eighth of the way to its own size). At or above kLargeWriteBytes, new files there are
+    // allocated and not zero-filled.
+    struct Directory {
+        size_t files = 0;
+        uint64_t write_bytes_average = 0;
+    };
+    static constexpr uint64_t kLargeWriteBytes = 64u << 10;
     struct File {
         int fd = -1;
         const std::byte* map = nullptr;
@@ -109,6 +117,7 @@ private:
         bool relaxed = false;  // opened under a sync interval: page cache writes, no RWF_DSYNC
         bool dirty = false;    // written since its last flush (relaxed only)
         std::string path;
+        std::map<std::string, Directory>::iterator directory;
     };
     struct Write {
         store::DiskWrite* op;  // null once forgotten or its file closed
@@ -125,9 +134,9 @@ private:
     void preparer_main();
     void run_prepared();
     void release_file(std::map<int, File>::iterator it);
-    // Whether a new file gets zeros written over its allocated space, judged by the size of
-    // this disk's recent writes.
-    bool zero_fill_pays() const;
+    // Whether the new file `path` gets zeros written over its allocated space, judged by the
+    // size of the recent writes into its directory.
+    bool zero_fill_pays(const std::string& path) const;
     // create_file(), zeros written or not (where fallocate is missing, they always are).
     [[nodiscard]] static Result<bool> make_file(const std::string& path, uint64_t bytes,
                                                 std::span<const std::byte> first_page, bool zero);
@@ -167,10 +176,7 @@ private:
     uint64_t token_next_ = 1;  // token 0 is the helper's eventfd poll
     std::vector<int> free_buffers_;  // free slots of the fixed-buffer table
     uint64_t completed_ = 0;
-    // The size of recent writes (each write moves it an eighth of the way to its own size).
-    // At or above kLargeWriteBytes, new files are allocated and not zero-filled.
-    static constexpr uint64_t kLargeWriteBytes = 64u << 10;
-    uint64_t write_bytes_average_ = 0;
+    std::map<std::string, Directory> directories_;  // of the open files, by path
     WriteLatency latency_;
     Clock::duration sync_interval_{};
     Timer sync_timer_{[this] { flush_dirty(); }};

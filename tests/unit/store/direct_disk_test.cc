@@ -202,13 +202,15 @@ std::optional<bool> has_unwritten_extents(const std::string& path) {
     return false;
 }
 
-// Zeros are written over a new file's allocated space while the disk's writes are small (a
-// later small durable write then commits no extent change), not once they are large (the zeros
-// would take the device time the writes need). Either way the file reads as zeros.
+// Zeros are written over a new file's allocated space while the writes into its directory are
+// small (a later small durable write then commits no extent change), not once they are large
+// (the zeros would take the device time the writes need). Either way the file reads as zeros.
+// Another directory (another stream) decides by its own writes.
 TEST_F(DirectDiskTest, NewFilesAreZeroFilledOnlyWhileWritesAreSmall) {
     ASSERT_TRUE(disk_.make_dir(dir_.string()));
     alignas(kPageBytes) static std::byte first[kPageBytes];
     constexpr uint64_t kFileBytes = 4 << 20;
+    ASSERT_TRUE(disk_.make_dir((dir_ / "other").string()));
     auto create = [&](const char* name) {
         std::string path = (dir_ / name).string();
         EXPECT_TRUE(disk_.create_file(path, kFileBytes, {first, kPageBytes}));
@@ -237,6 +239,7 @@ TEST_F(DirectDiskTest, NewFilesAreZeroFilledOnlyWhileWritesAreSmall) {
     write_all(1 << 20, 16);
     std::string after_large = create("after-large");
     EXPECT_EQ(has_unwritten_extents(after_large), true) << "large writes: allocated only";
+    EXPECT_EQ(has_unwritten_extents(create("other/quiet")), false) << "no writes there: zero-filled";
     write_all(kPageBytes, 64);
     std::string after_small = create("after-small");
     EXPECT_EQ(has_unwritten_extents(after_small), false) << "small writes again: zero-filled";
