@@ -88,7 +88,10 @@ public:
     io_uring_sqe* sqe(uint64_t user_data);
 
     // One turn of waiting and running: see the class comment. With `wait` false it only looks.
-    [[nodiscard]] Result<void, Error> run_once(bool wait);
+    // With a `nap`, a loop that has nothing to do sleeps that long before it waits: arrivals
+    // in the meantime do not wake it (DEFER_TASKRUN runs their work only when the loop asks),
+    // so their senders skip the wake-up and the next turn takes them all at once.
+    [[nodiscard]] Result<void, Error> run_once(bool wait, std::chrono::nanoseconds nap = {});
 
     // Timers.
     void schedule(Timer& timer, Clock::time_point deadline);

@@ -27,7 +27,7 @@ Uring::~Uring() {
 Result<void, Error> Uring::init(unsigned entries) {
     io_uring_params params{};
     params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-                   IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+                   IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE | IORING_SETUP_TASKRUN_FLAG;
     params.cq_entries = entries * 4;
     int rc = io_uring_queue_init_params(entries, &ring_, &params);
     if (rc == -EINVAL) {

@@ -40,6 +40,12 @@ constexpr uint32_t kRecvBufferCount = 32;
 constexpr uint32_t kRecvBuffersFirst = 8;
 constexpr uint32_t kRecvBufferBytes = 64 * 1024;
 constexpr uint16_t kRecvBufferGroup = 0;
+// A wake that brought this much input (a client streaming to the shard) is followed by a nap
+// before the next wait (io::Loop::run_once): the sender's next writes then queue without waking
+// the shard, and the next turn takes them together. Request-reply and trickles bring far less
+// per wake and never nap, so their latency is untouched.
+constexpr uint64_t kNapAfterInput = 16 * 1024;
+constexpr std::chrono::microseconds kNap{15};
 constexpr unsigned kRingEntries = 4096;
 constexpr auto kTick = std::chrono::milliseconds(100);  // liveness checks and stop requests
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
@@ -260,7 +266,9 @@ Result<void, Error> Shard::run(std::vector<js::ShardSetup> js_setups) {
 
     Result<void, Error> ended;
     while (true) {
-        if (auto ok = loop_.run_once(!js_busy()); !ok) {
+        std::chrono::nanoseconds nap = wake_input_ >= kNapAfterInput ? kNap : std::chrono::nanoseconds{};
+        wake_input_ = 0;
+        if (auto ok = loop_.run_once(!js_busy(), nap); !ok) {
             ended = ok;
             break;
         }
@@ -415,6 +423,7 @@ void Shard::on_completion(uint64_t data, int32_t result, uint32_t flags) {
             std::span<const char> bytes = buffers_.buffer(id, static_cast<size_t>(result));
             conn.on_recv(result, flags, {bytes.data(), bytes.size()});
             buffers_.recycle(id);
+            wake_input_ += static_cast<uint64_t>(result);
         } else {
             // A connection that stopped reading took buffers it does not need until it goes on:
             // that one ran out of them is no reason for more.

@@ -191,6 +191,7 @@ private:
     // Connections the end of the turn must look at; each is listed once (ClientConn asks once).
     std::vector<ClientConn*> dirty_;
     std::vector<ClientConn*> rearm_;
+    uint64_t wake_input_ = 0;  // bytes received since the loop last waited
     std::vector<ClientConn*> closing_;
     std::vector<ClientConn*> paused_;
     std::vector<ClientConn*> pong_waiters_;

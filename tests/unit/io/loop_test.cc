@@ -1,10 +1,12 @@
-// io::Loop: completions reach the handler their tag names, timers fire in deadline order, and a
-// detached handler's late completions are dropped.
+// io::Loop: completions reach the handler their tag names, timers fire in deadline order, a
+// detached handler's late completions are dropped, and a turn with a nap still gets everything.
 #include "io/loop.h"
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ringtail::io {
@@ -83,6 +85,31 @@ TEST(Loop, ATimerMayRescheduleItselfAndADestroyedTimerIsForgotten) {
     }
     while (ticks < 3) ASSERT_TRUE(loop.run_once(true));
     EXPECT_EQ(loop.timers_scheduled(), 0u);
+}
+
+TEST(Loop, ATurnWithANapTakesWhatArrivedDuringItAndWaitsForWhatComesAfter) {
+    Loop loop;
+    ASSERT_TRUE(loop.init(64));
+    Recorder r;
+    uint8_t tag = loop.attach(r);
+    // Done at submission: the turn skips its nap and returns with it.
+    io_uring_prep_nop(loop.sqe(Loop::user_data(tag, 1)));
+    auto before = Clock::now();
+    ASSERT_TRUE(loop.run_once(true, std::chrono::seconds(2)));
+    EXPECT_EQ(r.seen, (std::vector<std::pair<uint64_t, int32_t>>{{1, 0}}));
+    EXPECT_LT(Clock::now() - before, std::chrono::seconds(1));
+    // Completes during the nap: the same turn reaps it.
+    __kernel_timespec soon{0, 1'000'000};
+    io_uring_prep_timeout(loop.sqe(Loop::user_data(tag, 2)), &soon, 0, 0);
+    ASSERT_TRUE(loop.run_once(true, std::chrono::milliseconds(50)));
+    ASSERT_EQ(r.seen.size(), 2u);
+    EXPECT_EQ(r.seen[1], std::make_pair(uint64_t{2}, -ETIME));
+    // Completes after the nap: the turn goes on to wait for it.
+    __kernel_timespec later{0, 50'000'000};
+    io_uring_prep_timeout(loop.sqe(Loop::user_data(tag, 3)), &later, 0, 0);
+    ASSERT_TRUE(loop.run_once(true, std::chrono::milliseconds(1)));
+    ASSERT_EQ(r.seen.size(), 3u);
+    EXPECT_EQ(r.seen[2], std::make_pair(uint64_t{3}, -ETIME));
 }
 
 }  // namespace
