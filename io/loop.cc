@@ -69,7 +69,8 @@ Result<void, Error> Loop::run_once(bool wait, std::chrono::nanoseconds nap) {
         // Nothing to nap over if completions or work for the loop (its task-run flag) wait.
         rc = io_uring_submit(ring);
         if (rc >= 0 && io_uring_cq_ready(ring) == 0 && (IO_URING_READ_ONCE(*ring->sq.kflags) & IORING_SQ_TASKRUN) == 0) {
-            timespec duration{0, static_cast<long>(nap.count())};
+            auto seconds = std::chrono::duration_cast<std::chrono::seconds>(nap);
+            timespec duration{static_cast<time_t>(seconds.count()), static_cast<long>((nap - seconds).count())};
             clock_nanosleep(CLOCK_MONOTONIC, 0, &duration, nullptr);
         }
         rc = io_uring_submit_and_get_events(ring);
