@@ -43,7 +43,8 @@ constexpr uint16_t kRecvBufferGroup = 0;
 // A wake that brought this much input (a client streaming to the shard) is followed by a nap
 // before the next wait (io::Loop::run_once): the sender's next writes then queue without waking
 // the shard, and the next turn takes them together. Request-reply with messages of ordinary
-// size and light traffic bring far less per wake and never nap, so their latency is untouched.
+// size and light traffic bring far less per wake: on their own they never make the shard nap
+// (beside a streaming client on the same shard, they wait out its naps too).
 constexpr uint64_t kNapAfterInput = 16 * 1024;
 constexpr std::chrono::microseconds kNap{15};
 constexpr unsigned kRingEntries = 4096;
