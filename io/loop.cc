@@ -64,20 +64,18 @@ void Loop::arm_wakeup() {
 Result<void, Error> Loop::run_once(bool wait, std::chrono::nanoseconds nap) {
     arm_wakeup();
     io_uring* ring = uring_.raw();
-    int rc;
     if (wait && nap.count() > 0) {
-        // Nothing to nap over if completions or work for the loop (its task-run flag) wait.
-        rc = io_uring_submit(ring);
-        if (rc >= 0 && io_uring_cq_ready(ring) == 0 && (IO_URING_READ_ONCE(*ring->sq.kflags) & IORING_SQ_TASKRUN) == 0) {
+        // What this turn queued goes out first; nothing to nap over if completions or work for
+        // the loop (its task-run flag) wait already. The wait below takes what came meanwhile.
+        int submitted = io_uring_submit(ring);
+        if (submitted >= 0 && io_uring_cq_ready(ring) == 0 &&
+            (IO_URING_READ_ONCE(*ring->sq.kflags) & IORING_SQ_TASKRUN) == 0) {
             auto seconds = std::chrono::duration_cast<std::chrono::seconds>(nap);
             timespec duration{static_cast<time_t>(seconds.count()), static_cast<long>((nap - seconds).count())};
             clock_nanosleep(CLOCK_MONOTONIC, 0, &duration, nullptr);
         }
-        rc = io_uring_submit_and_get_events(ring);
-        if (rc >= 0 && io_uring_cq_ready(ring) == 0) rc = io_uring_submit_and_wait(ring, 1);
-    } else {
-        rc = wait ? io_uring_submit_and_wait(ring, 1) : io_uring_submit_and_get_events(ring);
     }
+    int rc = wait ? io_uring_submit_and_wait(ring, 1) : io_uring_submit_and_get_events(ring);
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
         return fail(Errc::kIo, std::string("io_uring_enter: ") + std::strerror(-rc));
     }
