@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "bench/harness/chart.h"
 #include "bench/harness/report.h"
@@ -208,6 +209,7 @@ struct Summary {
     double rate = 0;
     double spread = 0;  // (max - min) / median
     double cpu_us_per_msg = -1;  // median of the server's CPU per message, -1 if unmeasured
+    double client_cpu_us_per_msg = -1;  // the same for the client
     std::string why;
 };
 
@@ -215,6 +217,7 @@ Summary summarize(const Cell& cell, const std::string& label) {
     Summary summary;
     std::vector<double> rates;
     std::vector<double> cpus;
+    std::vector<double> client_cpus;
     for (const RunResult& run : cell.runs) {
         if (run.status == RunStatus::kFailed) {
             summary.kind = Summary::Kind::kFailed;
@@ -229,8 +232,10 @@ Summary summarize(const Cell& cell, const std::string& label) {
             if (rate.label == label) rates.push_back(rate.msgs_per_s());
         }
         if (double cpu = run.server_cpu_us_per_msg(); cpu >= 0) cpus.push_back(cpu);
+        if (double cpu = run.client_cpu_us_per_msg(); cpu >= 0) client_cpus.push_back(cpu);
     }
     if (!cpus.empty()) summary.cpu_us_per_msg = median(cpus);
+    if (!client_cpus.empty()) summary.client_cpu_us_per_msg = median(client_cpus);
     if (rates.empty()) {
         summary.why = "no runs";
         return summary;
@@ -456,8 +461,26 @@ void add_rate_rows(const Comparison& k, size_t i, Tables& t,
                 cpu_ratio = buffer;
             }
         }
+        // The client's CPU per message, and the ratio B would reach if its server took no CPU
+        // at all and the client had every core: where that is below a goal, the client (on
+        // cores it shares with the server) is what stands in the way.
+        std::string client_cpu = "—";
+        std::string ceiling = "—";
+        if (sa.client_cpu_us_per_msg >= 0 && sb.client_cpu_us_per_msg >= 0) {
+            char buffer[64];
+            std::snprintf(buffer, sizeof buffer, "%.2f / %.2f", sa.client_cpu_us_per_msg,
+                          sb.client_cpu_us_per_msg);
+            client_cpu = buffer;
+            if (sb.client_cpu_us_per_msg > 0 && sa.kind == Summary::Kind::kRate && sa.rate > 0) {
+                const double cores = std::max(1u, std::thread::hardware_concurrency());
+                std::snprintf(buffer, sizeof buffer, "%.2fx",
+                              cores * 1e6 / sb.client_cpu_us_per_msg / sa.rate);
+                ceiling = buffer;
+            }
+        }
         t.rates += "| " + name + " | " + size_label(size) + " | " + cell_text(sa) + " | " +
-                   cell_text(sb) + " | " + ratio + " | " + spread + " | " + cpu + " | " + cpu_ratio + " |\n";
+                   cell_text(sb) + " | " + ratio + " | " + spread + " | " + cpu + " | " +
+                   cpu_ratio + " | " + client_cpu + " | " + ceiling + " |\n";
         for (const auto& [summary, side] : {std::pair{&sa, &k.a}, std::pair{&sb, &k.b}}) {
             if (summary->kind != Summary::Kind::kFailed) continue;
             t.failures += "- " + name + " " + size_label(size) + " on " + side->label + ": " +
@@ -505,8 +528,9 @@ Tables build_tables(const Comparison& k) {
     Tables t;
     t.rates =
         "| scenario | size | " + k.a.label + " msgs/s | " + k.b.label +
-        " msgs/s | ratio | spread A / B | server CPU us/msg A / B | CPU ratio |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+        " msgs/s | ratio | spread A / B | server CPU us/msg A / B | CPU ratio | client CPU "
+        "us/msg A / B | B's ceiling |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     std::map<std::string, size_t> panel_of;
     for (size_t i = 0; i < k.cases.size(); ++i) {
         add_rate_rows(k, i, t, panel_of);
@@ -556,7 +580,11 @@ void write_report(const Comparison& k, const Tables& t) {
        << "js-consume, js-push = consumed (and acked) messages/s; kv = puts/s and gets/s. "
           "Server CPU is per message delivered (per PUB for pub); for js-consume and js-push it "
           "covers the consume phase only, without the prefill (with --live: publishing and "
-          "consuming). Every run checks what it "
+          "consuming). Client CPU is the harness's process (its own client or libnats) plus the "
+          "nats.go driver's, per message likewise (not measured for js-consume and js-push). "
+          "B's ceiling: the ratio B would reach if its server took no CPU and the client had "
+          "every core, that is the machine's cores over B's client CPU per message, over A's "
+          "rate. Every run checks what it "
           "received (counts, "
        << "per-publisher order, exactly-once for queue groups and consumers); a run that loses or "
           "duplicates a "

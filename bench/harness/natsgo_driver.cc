@@ -135,12 +135,16 @@ bool read_all(int fd, std::string& out, uint64_t deadline_ns) {
 }
 
 // Waits for the child to exit; kills it at `deadline_ns`. Returns its wait status, or -1 if
-// it had to be killed.
-int reap(pid_t pid, uint64_t deadline_ns) {
+// it had to be killed; `cpu_s` is the CPU time it used (user and system).
+int reap(pid_t pid, uint64_t deadline_ns, double& cpu_s) {
     int status = 0;
     while (true) {
-        const pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid) return status;
+        rusage usage{};
+        const pid_t done = wait4(pid, &status, WNOHANG, &usage);
+        if (done == pid) {
+            cpu_s = cpu_seconds(usage);
+            return status;
+        }
         if (done < 0 && errno != EINTR) return status;
         if (now_ns() >= deadline_ns) {
             kill(-pid, SIGKILL);
@@ -205,7 +209,8 @@ void run_natsgo(const Options& o, RunResult& result) {
     std::string output;
     const bool finished = read_all(child->stdout_fd, output, deadline_ns);
     close(child->stdout_fd);
-    const int status = reap(child->pid, finished ? deadline_ns : 0);
+    double driver_cpu_s = 0;
+    const int status = reap(child->pid, finished ? deadline_ns : 0, driver_cpu_s);
     if (status < 0) {
         char limit[64];
         std::snprintf(limit, sizeof limit, "%g",
@@ -227,6 +232,7 @@ void run_natsgo(const Options& o, RunResult& result) {
         return fail_run(result,
                         std::string("the nats.go driver's result is malformed: ") + e.what());
     }
+    result.client_cpu_s = driver_cpu_s;
     if (o.scenario == "js-pub" && result.status == RunStatus::kOk) note_durability(result);
 }
 

@@ -164,6 +164,10 @@ std::string format_table(const RunResult& r) {
                " deliveries, received " + with_commas(r.received) + "\n";
         return out;
     }
+    if (r.client_cpu_s >= 0) {
+        out += "client CPU: " + printf_string("%.2f s, ", r.client_cpu_s) +
+               printf_string("%.2f us per message\n", r.client_cpu_us_per_msg());
+    }
     out += "checks passed:";
     for (size_t i = 0; i < r.checks.size(); ++i) out += (i == 0 ? " " : "; ") + r.checks[i];
     out += "\n";
@@ -203,6 +207,10 @@ nlohmann::json to_json(const RunResult& r) {
     if (r.server_cpu_s >= 0) {
         json["server_cpu_s"] = r.server_cpu_s;
         json["server_cpu_us_per_msg"] = r.server_cpu_us_per_msg();
+    }
+    if (r.client_cpu_s >= 0) {
+        json["client_cpu_s"] = r.client_cpu_s;
+        json["client_cpu_us_per_msg"] = r.client_cpu_us_per_msg();
     }
     json["rates"] = nlohmann::json::array();
     for (const Throughput& rate : r.rates) {

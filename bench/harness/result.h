@@ -49,13 +49,19 @@ struct RunResult {
     uint64_t received = 0;  // deliveries it saw
     double elapsed_s = 0;
     double server_cpu_s = -1;  // compare mode: the server's CPU time during the run
+    // The client's CPU time during the run: this process (the harness's own client or
+    // libnats) plus the nats.go driver's. -1 where it would mix in a setup phase (js-consume,
+    // js-push prefill with the harness's client).
+    double client_cpu_s = -1;
 
-    // The server's CPU time per message, in microseconds: per delivery, or per message sent
-    // where nothing is delivered (pub). -1 when not measured.
-    double server_cpu_us_per_msg() const {
+    // CPU time per message, in microseconds: per delivery, or per message sent where nothing
+    // is delivered (pub). -1 when not measured.
+    double server_cpu_us_per_msg() const { return per_msg_us(server_cpu_s); }
+    double client_cpu_us_per_msg() const { return per_msg_us(client_cpu_s); }
+    double per_msg_us(double cpu_s) const {
         uint64_t messages = received > 0 ? received : sent;
-        if (server_cpu_s < 0 || messages == 0) return -1;
-        return server_cpu_s * 1e6 / static_cast<double>(messages);
+        if (cpu_s < 0 || messages == 0) return -1;
+        return cpu_s * 1e6 / static_cast<double>(messages);
     }
 
     const Throughput* headline() const {

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <latch>
@@ -145,7 +146,15 @@ Expected<ServerIdentity> probe_server(const Options& options) {
     return identity;
 }
 
-RunResult run_scenario(Options options) {
+namespace {
+
+double own_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return cpu_seconds(usage);
+}
+
+RunResult run_scenario_body(Options options) {
     RunResult result;
     if (Status status = resolve_defaults(options); !status) {
         result.options = options;
@@ -190,6 +199,24 @@ RunResult run_scenario(Options options) {
     }
     if (result.status == RunStatus::kOk && result.elapsed_s == 0)
         result.elapsed_s = runner.elapsed_s();
+    return result;
+}
+
+}  // namespace
+
+double cpu_seconds(const rusage& usage) {
+    auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+RunResult run_scenario(Options options) {
+    const double before = own_cpu_seconds();
+    RunResult result = run_scenario_body(std::move(options));
+    // The consume scenarios prefill with the harness's client: that is not the consumers'.
+    if (is_consume_scenario(result.options.scenario)) return result;
+    result.client_cpu_s = std::max(result.client_cpu_s, 0.0) + own_cpu_seconds() - before;
     return result;
 }
 

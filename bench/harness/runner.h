@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/resource.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,6 +77,8 @@ Expected<ServerIdentity> probe_server(const Options& options);
 // What the scenario bodies share.
 // Client i's share of `count` over `parts` clients, spread as evenly as integers allow.
 uint64_t share(uint64_t count, uint64_t parts, uint64_t i);
+// User and system time in `usage`, in seconds.
+double cpu_seconds(const rusage& usage);
 // Marks the run failed; the first failure's message is the one kept.
 void fail_run(RunResult& result, const std::string& message);
 // A note on what a JetStream run's PubAck means on the server that ran it (its durability).

@@ -79,7 +79,10 @@ func main() {
 		if *pid != 0 {
 			serverCPU = cpuSeconds(*pid) - serverCPU
 		}
-		began = time.Now()
+		began, getClientCPU, getServerCPU := time.Now(), cpuSeconds(os.Getpid()), 0.0
+		if *pid != 0 {
+			getServerCPU = cpuSeconds(*pid)
+		}
 		result, err := obs.Get("big")
 		if err != nil {
 			log.Fatal(err)
@@ -89,6 +92,10 @@ func main() {
 			log.Fatal(err)
 		}
 		get := time.Since(began)
+		getClientCPU = cpuSeconds(os.Getpid()) - getClientCPU
+		if *pid != 0 {
+			getServerCPU = cpuSeconds(*pid) - getServerCPU
+		}
 		if !bytes.Equal(got, data) {
 			log.Fatalf("round %d: the object read back differs", round)
 		}
@@ -96,8 +103,8 @@ func main() {
 			log.Fatal(err)
 		}
 		mib := float64(*sizeMiB)
-		fmt.Printf("round %d: put %.1f MiB/s (CPU: client %.2f s, server %.2f s), get %.1f MiB/s\n", round,
-			mib/put.Seconds(), clientCPU, serverCPU, mib/get.Seconds())
+		fmt.Printf("round %d: put %.1f MiB/s (CPU: client %.2f s, server %.2f s), get %.1f MiB/s (CPU: client %.2f s, server %.2f s)\n",
+			round, mib/put.Seconds(), clientCPU, serverCPU, mib/get.Seconds(), getClientCPU, getServerCPU)
 	}
 	if *pid != 0 {
 		fmt.Printf("server CPU: %.2f s\n", cpuSeconds(*pid)-cpu)

@@ -41,6 +41,10 @@ TEST(Scenario, PubsubAgainstACorrectServerPasses) {
     ASSERT_NE(result.headline(), nullptr);
     EXPECT_EQ(result.headline()->label, "delivered");
     EXPECT_EQ(result.latencies.at(0).histogram.count(), 40'000u);
+    // The client's CPU time is measured (here the fake server's, in this process, with it).
+    EXPECT_GT(result.client_cpu_s, 0);
+    EXPECT_GT(result.client_cpu_us_per_msg(), 0);
+    EXPECT_DOUBLE_EQ(result.client_cpu_us_per_msg(), result.client_cpu_s * 1e6 / 40'000);
 }
 
 TEST(Scenario, DroppedMessagesAreLossNotALowerRate) {
