@@ -10,6 +10,7 @@ std::string OutBlocks::take(size_t bytes) {
     if (bytes <= kBlockBytes && !free_.empty()) {
         std::string block = std::move(free_.back());
         free_.pop_back();
+        unused_ = std::min(unused_, free_.size());
         return block;
     }
     std::string block;
@@ -19,9 +20,16 @@ std::string OutBlocks::take(size_t bytes) {
 
 void OutBlocks::give(std::string block) {
     // Only blocks of the usual size are kept: one grown for a large message goes.
-    if (free_.size() >= kKeptMax || block.capacity() != kBlockBytes) return;
+    if (block.capacity() != kBlockBytes) return;
     block.clear();
     free_.push_back(std::move(block));
+}
+
+void OutBlocks::trim() {
+    const size_t surplus = free_.size() > kKeptMin ? std::min(unused_, free_.size() - kKeptMin) : 0;
+    // The front was used longest ago.
+    free_.erase(free_.begin(), free_.begin() + static_cast<std::ptrdiff_t>(surplus));
+    unused_ = free_.size();
 }
 
 std::string& OutQueue::tail(size_t bytes) {

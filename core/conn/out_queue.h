@@ -12,21 +12,29 @@ namespace ringtail::core {
 
 // Blocks of outbound bytes, kept by a shard for its connections' OutQueues: a block sent is
 // taken again by the next append instead of going back to the allocator, so a busy shard
-// stops faulting in fresh pages for its output.
+// stops faulting in fresh pages for its output. Every block given back is kept, so a backlog
+// that comes again (subscribers behind a burst, burst after burst) finds its memory still
+// there: the allocator would return freed pages to the kernel, and faulting them in again
+// cost more of the server's CPU than the messages themselves. trim() lets go of what went
+// unused for a whole period, down to kKeptMin.
 // Owner: one shard; not thread-safe.
 class OutBlocks {
 public:
     static constexpr size_t kBlockBytes = 64u << 10;
-    // Free blocks kept for reuse; more go back to the allocator.
-    static constexpr size_t kKeptMax = 256;
+    // Free blocks kept however long they go unused (16 MiB).
+    static constexpr size_t kKeptMin = 256;
 
     // An empty string with room for at least `bytes` (kBlockBytes unless more is asked).
     std::string take(size_t bytes);
     void give(std::string block);
+    // Frees the blocks beyond kKeptMin that stayed free since the last call: none of them was
+    // needed in that period. The shard calls it every few seconds.
+    void trim();
     size_t kept() const { return free_.size(); }
 
 private:
-    std::vector<std::string> free_;
+    std::vector<std::string> free_;  // the back is the most recently used
+    size_t unused_ = 0;              // the fewest free blocks since the last trim()
 };
 
 // One connection's outbound bytes, in the order they go out: appended in place into the last

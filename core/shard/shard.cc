@@ -49,6 +49,8 @@ constexpr uint64_t kNapAfterInput = 16 * 1024;
 constexpr std::chrono::microseconds kNap{15};
 constexpr unsigned kRingEntries = 4096;
 constexpr auto kTick = std::chrono::milliseconds(100);  // liveness checks and stop requests
+// Output blocks left unused this long go back to the allocator (OutBlocks::trim()).
+constexpr auto kOutBlocksTrim = std::chrono::seconds(5);
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
 
 ClientConn::Identity peer_of(int fd, uint64_t client_id) {
@@ -512,6 +514,10 @@ void Shard::on_tick() {
         if (slot.conn) slot.conn->on_tick(now);
     }
     process_closes();
+    if (now >= out_blocks_trim_at_) {
+        out_blocks_.trim();
+        out_blocks_trim_at_ = now + kOutBlocksTrim;
+    }
     if (services_) services_->tick(base::wall_clock_ns());
     if (disk_ && disk_->sync_failures() != sync_failures_logged_) {
         sync_failures_logged_ = disk_->sync_failures();

@@ -164,6 +164,7 @@ private:
     };
     std::vector<std::vector<Mapping>> mappings_;  // by account; built again at a reload that changes them
     OutBlocks out_blocks_;  // before the connections (slots_), which give theirs back
+    io::Clock::time_point out_blocks_trim_at_{};
     void build_mappings();
     std::minstd_rand mapping_random_{1};
     bool lame_duck_ = false;

@@ -4,6 +4,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 namespace ringtail::core {
 namespace {
@@ -86,6 +87,37 @@ TEST(OutQueue, ClearDropsWhatNoSendHasTakenAndKeepsTheSendInFlight) {
     EXPECT_EQ(gathered(message), "taken");
     queue.sent(5);
     EXPECT_TRUE(queue.empty());
+}
+
+TEST(OutBlocks, KeepsEveryBlockGivenBackAndLetsGoOfWhatAPeriodDidNotUse) {
+    OutBlocks blocks;
+    const size_t many = OutBlocks::kKeptMin + 100;
+    auto use = [&](size_t count) {
+        std::vector<std::string> taken;
+        for (size_t i = 0; i < count; ++i) taken.push_back(blocks.take(10));
+        for (std::string& block : taken) blocks.give(std::move(block));
+    };
+    use(many);
+    EXPECT_EQ(blocks.kept(), many);  // past kKeptMin too: a backlog that comes again finds them
+    blocks.trim();
+    EXPECT_EQ(blocks.kept(), many);  // they were in use during the period
+    use(OutBlocks::kKeptMin + 44);
+    blocks.trim();
+    EXPECT_EQ(blocks.kept(), OutBlocks::kKeptMin + 44);  // 56 went unused
+    blocks.trim();
+    EXPECT_EQ(blocks.kept(), OutBlocks::kKeptMin);  // a period with none used: down to the floor
+    blocks.trim();
+    EXPECT_EQ(blocks.kept(), OutBlocks::kKeptMin);
+}
+
+TEST(OutBlocks, KeepsOnlyBlocksOfTheUsualSize) {
+    OutBlocks blocks;
+    std::string big = blocks.take(OutBlocks::kBlockBytes + 1);
+    EXPECT_GT(big.capacity(), OutBlocks::kBlockBytes);
+    blocks.give(std::move(big));
+    EXPECT_EQ(blocks.kept(), 0u);
+    blocks.give(blocks.take(1));
+    EXPECT_EQ(blocks.kept(), 1u);
 }
 
 }  // namespace
