@@ -31,8 +31,11 @@ constexpr std::string_view kMsgGetType = pjs::kStreamMsgGetResponse;
 constexpr std::string_view kMsgDeleteType = pjs::kStreamMsgDeleteResponse;
 
 // Publishes the log holds in memory for want of room (the tail waits for a write): beyond
-// this, a publish gets an error ack instead of waiting.
+// this, a publish gets an error ack instead of waiting. From kWaitingHoldBytes on, whoever
+// sends them is held back (backed_up_for()), so only a device stalled for longer than the
+// holds last gets that far.
 constexpr size_t kWaitingBytesMax = 64u << 20;
+constexpr size_t kWaitingHoldBytes = 8u << 20;
 // A memory stream's segments: anonymous mappings, paid for only where written.
 constexpr uint64_t kMemorySegmentBytes = 8u << 20;
 // Every log starts with a small segment; the next ones double (store/stream_log.h).
@@ -299,6 +302,13 @@ Subscriber::Delivery Stream::deliver(Subscription&, const MsgView& msg) {
         ack_error(msg.reply, pjs::StreamStoreFailed("store is busy"));
     }
     return Delivery::kDelivered;
+}
+
+std::chrono::steady_clock::duration Stream::backed_up_for() const {
+    // 100 ms, and 100 ms more per further kWaitingHoldBytes; the hold ends as soon as the
+    // writes have taken the queue below kWaitingHoldBytes again.
+    if (waiting_bytes_ < kWaitingHoldBytes) return {};
+    return std::chrono::milliseconds(100) * (1 + (waiting_bytes_ - kWaitingHoldBytes) / kWaitingHoldBytes);
 }
 
 bool Stream::queue_waiting(Waiting waiting) {

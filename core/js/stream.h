@@ -45,6 +45,9 @@ public:
     Delivery deliver(Subscription& sub, const MsgView& msg) override;
     bool accepts(const Subscription&, const Subscriber*) const override { return true; }
     void expired(Subscription&) override {}
+    // Publishes waiting for room in the log hold back whoever sends them, as a client that
+    // reads slowly does (core/route/subscription.h).
+    std::chrono::steady_clock::duration backed_up_for() const override;
 
     // Per turn: retries appends that waited for room, submits the writes. The disk's poll,
     // which runs the durable callbacks, comes after.

@@ -1,6 +1,7 @@
 // JetStream streams, publishing: PubAcks, Nats-Msg-Id dedupe, the Nats-Expected-*
 // headers, rollups, max_msg_size, discard new and discard old limits, max_age expiry, retention
-// without consumers and js_PublishAsync. Most tests run on both file and memory storage.
+// without consumers, js_PublishAsync, and a burst faster than the device. Most tests run on both
+// file and memory storage.
 // Every expectation is nats-server 2.9.10's behaviour; where that is surprising a comment says so.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
@@ -14,6 +15,7 @@
 
 #include "tests/integration/js_helpers.h"
 #include "tests/integration/nats_helpers.h"
+#include "tests/support/raw_client.h"
 #include "tests/support/server_process.h"
 
 namespace ringtail::test {
@@ -642,6 +644,47 @@ TEST_P(JetStreamPublish, PublishAsyncAcksEveryMessageInOrder) {
         }
     }
     EXPECT_EQ(static_cast<uint64_t>(kMsgs - kMsgs / 10), msgs("ASYNC"));
+}
+
+TEST_F(JetStreamTest, ABurstFasterThanTheDeviceIsAckedInFull) {
+    // 375 MiB of 128 KiB publishes, sent without waiting for any ack: faster than the writes
+    // go. (A raw connection: libnats's asynchronous publishing is slower than the device
+    // here.) What waits for room in the log holds the publisher back instead of being refused
+    // ("store is busy"), so every publish is acknowledged, in order, and stored.
+    StreamConfig config("BURST", {"burst"});
+    ASSERT_EQ(NATS_OK, add_stream(js(), config).status);
+    constexpr int kMsgs = 3000;
+    const std::string payload(128 * 1024, 'b');
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server_->port()));
+    ASSERT_TRUE(raw.read_info());
+    ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false}\r\nSUB acks.* 1\r\nPING\r\n"));
+    ASSERT_TRUE(raw.read_until("PONG\r\n"));
+    std::string burst;
+    for (int i = 0; i < kMsgs; ++i) {
+        burst += "PUB burst acks." + std::to_string(i) + " " + std::to_string(payload.size()) + "\r\n";
+        burst += payload;
+        burst += "\r\n";
+        if (burst.size() >= (8u << 20) || i == kMsgs - 1) {
+            ASSERT_TRUE(raw.send(burst));
+            burst.clear();
+        }
+    }
+    ASSERT_TRUE(raw.read_until("MSG acks." + std::to_string(kMsgs - 1) + " ", 60s));
+    ASSERT_TRUE(raw.read_until("}\r\n", 5s, raw.received().rfind("MSG acks.")));
+    const std::string& acks = raw.received();
+    EXPECT_EQ(acks.find("error"), std::string::npos) << acks.substr(0, 2000);
+    size_t at = 0;
+    for (int i = 0; i < kMsgs; ++i) {  // in order: publish i got sequence i + 1
+        at = acks.find("MSG acks." + std::to_string(i) + " ", at);
+        ASSERT_NE(at, std::string::npos) << i;
+        size_t body = acks.find("\r\n", at) + 2;
+        json ack = json::parse(acks.substr(body, acks.find("\r\n", body) - body), nullptr, false);
+        ASSERT_EQ(ack.value("seq", uint64_t{0}), static_cast<uint64_t>(i + 1)) << ack.dump();
+    }
+    StreamInfoPtr info = stream_info(js(), "BURST");
+    ASSERT_TRUE(info);
+    EXPECT_EQ(static_cast<uint64_t>(kMsgs), info->State.Msgs);
 }
 
 }  // namespace
