@@ -3,6 +3,7 @@
 #include <absl/strings/escaping.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -40,6 +41,10 @@ constexpr size_t kWaitingHoldBytes = 8u << 20;
 constexpr uint64_t kMemorySegmentBytes = 8u << 20;
 // Every log starts with a small segment; the next ones double (store/stream_log.h).
 constexpr uint64_t kFirstSegmentBytes = 1u << 20;
+// A record's bytes beyond its message's headers and payload (which max_payload bounds): the
+// subject (a control line's worth, 4 KiB by default), the record's fields, the headers a
+// source adds.
+constexpr size_t kRecordSlackBytes = 64u << 10;
 
 // The sizes nats-server counts (filestore.go fileStoreMsgSize, memstore.go memStoreMsgSize),
 // so that stream info and max_bytes agree with it.
@@ -157,6 +162,12 @@ Result<void, Error> Stream::open_log(bool create) {
             }
         }
     }
+    // Room for the largest message a client may publish: each record fits one write, the
+    // tail holds two, and so does a segment.
+    const auto largest = static_cast<size_t>(std::max<int64_t>(js_.max_payload(), 0)) + kRecordSlackBytes;
+    options.flush_bytes_max = std::max(options.flush_bytes_max, (largest + 4095) / 4096 * 4096);
+    options.tail_bytes_max = std::max(options.tail_bytes_max, std::bit_ceil(2 * options.flush_bytes_max));
+    options.segment_bytes = std::max<uint64_t>(options.segment_bytes, 2 * options.flush_bytes_max);
     // The message ids still inside the duplicate window and the messages' TTLs, as the
     // recovery scan reads them (one pass over the log, not a second one after it).
     std::vector<SeenId> seen;

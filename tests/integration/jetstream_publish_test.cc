@@ -330,6 +330,50 @@ TEST_P(JetStreamPublish, InvalidRollupValueGetsNoAckAndIsNotStored) {
 
 // --- max_msg_size ------------------------------------------------------------------------------
 
+TEST_P(JetStreamPublish, AMessageAsLargeAsMaxPayloadIsStoredAndServed) {
+    // max_payload is 1 MiB by default: a client may publish that much, and nats-server stores it.
+    StreamConfig config = stream("BIG", {"big"});
+    create(config);
+    std::string payload(1024 * 1024, 'p');
+    for (size_t i = 0; i < payload.size(); i += 4096) payload[i] = static_cast<char>('a' + i / 4096 % 26);
+    PubOutcome pub = publish(js(), "big", payload);
+    ASSERT_TRUE(pub.ok()) << pub;
+    EXPECT_EQ(1u, pub.seq);
+    MsgPtr got = get_msg(js(), "BIG", 1);
+    ASSERT_NE(got, nullptr);
+    EXPECT_TRUE(msg_data(got.get()) == payload);
+    EXPECT_EQ(1u, msgs("BIG"));
+}
+
+TEST_F(JetStreamTest, AMessageAsLargeAsARaisedMaxPayloadIsStored) {
+    // nats-server allows max_payload up to 64 MB; streams take what clients may publish.
+    TempFile config(".conf", "max_payload: 8388608\njetstream { store_dir: \"" + store_.path() + "\" }");
+    ASSERT_NO_FATAL_FAILURE(restart(SIGTERM, {"-c", config.path()}));
+    for (jsStorageType storage : {js_FileStorage, js_MemoryStorage}) {
+        const std::string name = storage == js_FileStorage ? "BIGFILE" : "BIGMEM";
+        StreamConfig stream(name, {name + ".x"});
+        stream.storage(storage);
+        ASSERT_EQ(NATS_OK, add_stream(js(), stream).status);
+        const std::string payload(8 * 1024 * 1024, 'q');
+        for (uint64_t seq = 1; seq <= 3; ++seq) {
+            PubOutcome pub = publish(js(), name + ".x", payload);
+            ASSERT_TRUE(pub.ok()) << name << ": " << pub;
+            EXPECT_EQ(seq, pub.seq);
+        }
+        MsgPtr got = get_msg(js(), name, 3);
+        ASSERT_NE(got, nullptr) << name;
+        EXPECT_EQ(payload.size(), msg_data(got.get()).size()) << name;
+    }
+    // Read back from the files after a restart.
+    ASSERT_NO_FATAL_FAILURE(restart(SIGTERM, {"-c", config.path()}));
+    StreamInfoPtr info = stream_info(js(), "BIGFILE");
+    ASSERT_NE(info, nullptr);
+    EXPECT_EQ(3u, info->State.Msgs);
+    MsgPtr got = get_msg(js(), "BIGFILE", 2);
+    ASSERT_NE(got, nullptr);
+    EXPECT_EQ(8u * 1024 * 1024, msg_data(got.get()).size());
+}
+
 TEST_P(JetStreamPublish, MaxMsgSizeCountsHeadersAndPayload) {
     StreamConfig config = stream("SIZE", {"size"});
     config.raw.MaxMsgSize = 40;
