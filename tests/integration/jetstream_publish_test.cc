@@ -1,7 +1,7 @@
-// JetStream streams, publishing: PubAcks, Nats-Msg-Id dedupe, the Nats-Expected-*
-// headers, rollups, max_msg_size, discard new and discard old limits, max_age expiry, retention
-// without consumers, js_PublishAsync, and a burst faster than the device. Most tests run on both
-// file and memory storage.
+// JetStream streams, publishing: PubAcks, Nats-Msg-Id dedupe, the Nats-Expected-* headers,
+// rollups, max_msg_size, messages as large as max_payload, discard new and discard old limits,
+// max_age expiry, retention without consumers, js_PublishAsync, and a burst faster than the
+// device. Most tests run on both file and memory storage.
 // Every expectation is nats-server 2.9.10's behaviour; where that is surprising a comment says so.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
