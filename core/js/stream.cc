@@ -165,7 +165,8 @@ Result<void, Error> Stream::open_log(bool create) {
     // Room for the largest message a client may publish: each record fits one write, the
     // tail holds two, and so does a segment.
     const auto largest = static_cast<size_t>(std::max<int64_t>(js_.max_payload(), 0)) + kRecordSlackBytes;
-    options.flush_bytes_max = std::max(options.flush_bytes_max, (largest + 4095) / 4096 * 4096);
+    const size_t pages = (largest + store::kPageBytes - 1) / store::kPageBytes;
+    options.flush_bytes_max = std::max(options.flush_bytes_max, pages * store::kPageBytes);
     options.tail_bytes_max = std::max(options.tail_bytes_max, std::bit_ceil(2 * options.flush_bytes_max));
     options.segment_bytes = std::max<uint64_t>(options.segment_bytes, 2 * options.flush_bytes_max);
     // The message ids still inside the duplicate window and the messages' TTLs, as the
