@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "base/hash.h"
 
@@ -21,9 +23,19 @@ uint32_t placement(std::string_view name, uint32_t shard_count) {
     return static_cast<uint32_t>(base::hash64(name.data(), name.size()) % shard_count);
 }
 
-uint32_t Catalogue::owner_for(const std::string& name, uint32_t shard_count) const {
-    auto it = placed_elsewhere.find(name);
-    return it != placed_elsewhere.end() ? it->second : placement(name, shard_count);
+uint32_t Catalogue::owner_for(const std::string& name, uint32_t shard_count, uint32_t client_shard) const {
+    if (auto it = deleting.find(name); it != deleting.end()) return it->second;
+    std::vector<size_t> owned(shard_count);
+    for (const auto& [other, entry] : streams) {
+        if (entry.owner < shard_count) ++owned[entry.owner];
+    }
+    size_t fewest = *std::min_element(owned.begin(), owned.end());
+    if (client_shard < shard_count && owned[client_shard] <= fewest + 1) return client_shard;
+    uint32_t start = placement(name, shard_count);
+    for (uint32_t i = 0;; ++i) {
+        uint32_t shard = (start + i) % shard_count;
+        if (owned[shard] == fewest) return shard;
+    }
 }
 
 int64_t Counters::memory_bytes() const {
@@ -109,7 +121,6 @@ Result<void, Error> load_catalogue(const std::string& store_dir, std::string_vie
         stream.owner = shard < shard_count ? static_cast<uint32_t>(shard) : placement(stream.config.name, shard_count);
         stream.ready = true;
         std::string name = stream.config.name;
-        if (stream.owner != placement(name, shard_count)) catalogue.placed_elsewhere[name] = stream.owner;
         catalogue.streams.emplace(std::move(name), std::move(stream));
     }
     if (ec) return fail(Errc::kIo, "reading " + root.string() + ": " + ec.message());

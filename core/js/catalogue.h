@@ -36,14 +36,16 @@ struct StreamEntry {
 // it by message (core/js/jetstream.h) when a stream opened, failed to, or changed.
 struct Catalogue {
     std::map<std::string, StreamEntry> streams;  // by name, the order NAMES and LIST use
-    // Streams restored on a shard other than their name's placement (the server runs fewer
-    // shards than when they were made), by name: a re-create after a delete goes to the same
-    // shard, so the delete and the create travel one FIFO ring. Filled only at start, so it is
-    // never larger than what was restored.
-    std::map<std::string, uint32_t> placed_elsewhere;
+    // Streams deleted whose owner has not yet reported it done, by name, with that owner: a
+    // create of the same name goes there meanwhile, so the delete and the create travel one
+    // FIFO ring and the new stream never meets the old one's files.
+    std::map<std::string, uint32_t> deleting;
 
-    // The shard a new stream called `name` goes to.
-    uint32_t owner_for(const std::string& name, uint32_t shard_count) const;
+    // The shard a new stream called `name` goes to when a client on `client_shard` creates
+    // it: that shard, so the client's publishes and their acks (a KV put, a synchronous
+    // publish) need not cross to another shard and back, unless it already owns two streams
+    // more than another shard; then one of those with fewest, by a hash of the name.
+    uint32_t owner_for(const std::string& name, uint32_t shard_count, uint32_t client_shard) const;
 };
 
 // JetStream's figures per shard: written only by their shard, read by any (relaxed loads).
@@ -78,8 +80,7 @@ struct RestoredStream {
 // and owning shard) and msgs/ (the StreamLog). The global account's is "$G".
 std::string streams_dir(const std::string& store_dir, std::string_view account);
 
-// The shard a new stream goes to: a hash of its name, so the same name always lands on the
-// same shard (a delete and a re-create travel one FIFO ring).
+// A shard picked by a hash of a stream's name.
 uint32_t placement(std::string_view name, uint32_t shard_count);
 
 // Loads the metadata of every stream `account` has in `store_dir` into `catalogue`, ready

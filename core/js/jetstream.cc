@@ -39,6 +39,7 @@ constexpr auto kExpiryInterval = std::chrono::milliseconds(100);
 // newline.
 constexpr std::string_view kReportOpened = "report.opened";   // the stream is open
 constexpr std::string_view kReportFailed = "report.failed";   // it could not be created
+constexpr std::string_view kReportDeleted = "report.deleted"; // a delete forwarded to it is done
 constexpr std::string_view kReportUnavailable = "report.unavailable";  // restored, but could not open
 constexpr std::string_view kReportConfig = "report.config";   // an update failed: the config it keeps (JSON)
 constexpr std::string_view kReportState = "report.state";     // StateReport
@@ -266,7 +267,7 @@ void JetStream::run_turn() {
     // the rings once more, so the catalogue is at least as new as what the client saw.
     if (!requests_.empty() && host_.shard_count() > 2) host_.drain_inbound();
     while (!requests_.empty()) {
-        Outgoing request = std::move(requests_.front());
+        Request request = std::move(requests_.front());
         requests_.pop_front();
         MsgView msg;
         msg.subject = request.subject;
@@ -274,6 +275,7 @@ void JetStream::run_turn() {
         msg.headers = request.headers;
         msg.payload = request.payload;
         msg.has_headers = !request.headers.empty();
+        msg.from_shard = request.from_shard;
         handle_api(msg);
     }
     // Appends go out first, then consumers deliver what is durable (a memory stream's write
@@ -345,8 +347,8 @@ void JetStream::api_error(std::string_view reply, std::string_view type, const p
 
 Subscriber::Delivery JetStream::deliver(Subscription&, const MsgView& msg) {
     // Inside a delivery: answering may create subscriptions, so it waits for run_turn().
-    requests_.push_back({std::string(msg.subject), std::string(msg.headers), std::string(msg.payload), 0,
-                         std::string(msg.reply)});
+    requests_.push_back({std::string(msg.subject), std::string(msg.reply), std::string(msg.headers),
+                         std::string(msg.payload), msg.from_shard});
     return Delivery::kDelivered;
 }
 
@@ -556,7 +558,8 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         }
         StreamEntry created;
         created.config = *checked;
-        created.owner = catalogue.owner_for(key, host_.shard_count());
+        uint32_t client_shard = msg.from_shard == MsgView::kPublishedHere ? host_.shard_index() : msg.from_shard;
+        created.owner = catalogue.owner_for(key, host_.shard_count(), client_shard);
         created.created_ns = base::wall_clock_ns();
         entry = &catalogue.streams.emplace(key, std::move(created)).first->second;
     }
@@ -629,8 +632,9 @@ void JetStream::api_delete(std::string_view name, const MsgView& msg) {
         return;
     }
     // Gone from the catalogue now: a create of the same name that follows goes to the same
-    // owner, after this delete on the same ring.
+    // owner, after this delete on the same ring, until the owner reports it done.
     uint32_t owner = it->second.owner;
+    setup_.catalogue->deleting[it->first] = owner;
     streams.erase(it);
     forward_to(owner, {msg.subject, msg.reply, {}, {}, false, {}, {}});
 }
@@ -651,6 +655,7 @@ void JetStream::api_account_purge(std::string_view account, std::string_view rep
             }
             std::string subject = std::string(kApiPrefix) + "STREAM.DELETE." + it->first;
             uint32_t owner = it->second.owner;
+            setup_.catalogue->deleting[it->first] = owner;
             it = streams.erase(it);
             forward_to(owner, {subject, {}, {}, {}, false, {}, {}});
         }
@@ -763,6 +768,10 @@ void JetStream::on_report(const MsgView& msg) {
     RT_ASSERT(newline != std::string_view::npos);
     std::string name(msg.payload.substr(0, newline));
     std::string_view body = msg.payload.substr(newline + 1);
+    if (msg.subject == kReportDeleted) {
+        setup_.catalogue->deleting.erase(name);
+        return;
+    }
     auto& streams = setup_.catalogue->streams;
     auto it = streams.find(name);
     // A report about a stream deleted since, or about an earlier stream of the same name
@@ -871,12 +880,14 @@ void JetStream::open_created(std::string_view name, const MsgView& msg) {
 void JetStream::delete_stream(std::string_view name, std::string_view reply) {
     auto it = streams_.find(std::string(name));
     if (it == streams_.end()) {
+        report(kReportDeleted, name);
         api_error(reply, kDeleteType, pjs::StreamNotFound());
         return;
     }
     it->second->destroy();
     uint64_t interest = it->second->interest_seq();
     streams_.erase(it);
+    report(kReportDeleted, name);  // from here on a stream of this name may open on any shard
     api_reply(reply, json({{"type", kDeleteType}, {"success", true}}).dump(), interest);
 }
 

@@ -172,6 +172,14 @@ private:
         std::string reply;
         std::string shown_subject;
     };
+    // A $JS.API request, kept from its delivery to run_turn().
+    struct Request {
+        std::string subject;
+        std::string reply;
+        std::string headers;
+        std::string payload;
+        uint32_t from_shard;  // as MsgView's
+    };
     void pump_consumers();
     static constexpr size_t kOutboxBytesMax = 8u << 20;
     // Deliveries one consumer makes per turn before the others get theirs.
@@ -183,7 +191,7 @@ private:
     ShardSetup setup_;
     std::map<std::string, std::unique_ptr<Stream>> streams_;
     std::unique_ptr<Subscription> api_sub_;
-    std::deque<Outgoing> requests_;  // $JS.API requests received this turn (shard 0)
+    std::deque<Request> requests_;   // $JS.API requests received this turn (shard 0)
     base::ByteFifo<5> outbox_;       // subject, shown subject, reply, headers, payload
     base::ByteFifo<5> sending_;      // the part of the outbox being published
     std::vector<Consumer*> ready_;   // consumers with work this turn (each listed once)

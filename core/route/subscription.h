@@ -28,6 +28,10 @@ struct MsgView {
     // The account whose subject space the message is published in (kGlobalAccount: the
     // server's default, $G). Subjects of one account never reach another's subscribers.
     uint32_t account = 0;
+    // The shard whose client published it, when it came over a ring from another shard;
+    // kPublishedHere when published on the shard delivering it.
+    static constexpr uint32_t kPublishedHere = UINT32_MAX;
+    uint32_t from_shard = kPublishedHere;
 
     std::string_view subject_shown() const { return shown_subject.empty() ? subject : shown_subject; }
 };

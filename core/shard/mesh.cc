@@ -203,9 +203,12 @@ size_t Mesh::drain(MeshReceiver& receiver) {
             any = true;
             ++records;
             switch (static_cast<RecordKind>(record.kind)) {
-                case RecordKind::kMsg:
-                    more = receiver.on_msg(from, decode_msg(record.body));
+                case RecordKind::kMsg: {
+                    MsgRecord msg = decode_msg(record.body);
+                    msg.msg.from_shard = from;
+                    more = receiver.on_msg(from, msg);
                     break;
+                }
                 case RecordKind::kInterest: {
                     RecordReader reader(record.body);
                     auto head = reader.get<InterestHead>();

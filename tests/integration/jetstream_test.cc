@@ -1252,5 +1252,62 @@ TEST_F(JetStreamTest, ClusterOnlyRequestsAreAnsweredWithClusterRequired) {
     }
 }
 
+// Ringtail places a stream on the shard of the client that creates it, so that client's
+// publishes and acks stay on one shard, unless that shard already owns two streams more than
+// the other (meta.json records the owner). nats-server has no shards.
+TEST_F(JetStreamTest, AStreamGoesToItsCreatorsShardWhileStreamsStaySpread) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's shards";
+    std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
+    ASSERT_TRUE(covers_all_shards(spread));
+    std::vector<JsCtxPtr> contexts;
+    for (const ShardedConnection& conn : spread) {
+        jsCtx* raw = nullptr;
+        ASSERT_EQ(NATS_OK, natsConnection_JetStream(&raw, conn.connection.get(), nullptr));
+        contexts.emplace_back(raw);
+    }
+    auto owner_of = [&](const std::string& name) {
+        std::ifstream in(store_.path() + "/jetstream/$G/streams/" + name + "/meta.json");
+        json meta = json::parse(in, nullptr, false);
+        return meta.is_object() && meta.contains("shard") ? meta["shard"].get<int>() : -1;
+    };
+    // The third from shard 1 finds it owning two more than shard 0, and goes there.
+    const std::vector<std::pair<std::string, int>> creates = {
+        {"P1", 1}, {"P2", 1}, {"P3", 1}, {"P4", 0}, {"P5", 1}};
+    const std::vector<int> owners = {1, 1, 0, 0, 1};
+    for (size_t i = 0; i < creates.size(); ++i) {
+        const auto& [name, shard] = creates[i];
+        StreamConfig config(name, {"place." + name});
+        ASSERT_EQ(NATS_OK, add_stream(contexts[shard].get(), config).status) << name;
+        EXPECT_EQ(owners[i], owner_of(name)) << name;
+        EXPECT_TRUE(publish(contexts[shard].get(), "place." + name, "x").ok()) << name;
+    }
+}
+
+// A stream deleted through a client on one shard and created again at once through a client on
+// the other is a new, empty stream each time: the delete's files never meet the create's.
+TEST_F(JetStreamTest, AStreamDeletedAndCreatedAgainFromAnotherShardStartsEmpty) {
+    std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
+    ASSERT_TRUE(covers_all_shards(spread));
+    std::vector<JsCtxPtr> contexts;
+    for (const ShardedConnection& conn : spread) {
+        jsCtx* raw = nullptr;
+        ASSERT_EQ(NATS_OK, natsConnection_JetStream(&raw, conn.connection.get(), nullptr));
+        contexts.emplace_back(raw);
+    }
+    for (int round = 0; round < 20; ++round) {
+        SCOPED_TRACE(round);
+        jsCtx* creator = contexts[round % contexts.size()].get();
+        jsCtx* deleter = contexts[(round + 1) % contexts.size()].get();
+        StreamConfig config("AGAIN", {"again"});
+        ASSERT_EQ(NATS_OK, add_stream(creator, config).status);
+        for (int i = 0; i <= round % 3; ++i) ASSERT_TRUE(publish(creator, "again", "m").ok());
+        StreamInfoPtr info = stream_info(deleter, "AGAIN");
+        ASSERT_NE(info, nullptr);
+        EXPECT_EQ(static_cast<uint64_t>(round % 3 + 1), info->State.Msgs);
+        EXPECT_EQ(static_cast<uint64_t>(round % 3 + 1), info->State.LastSeq);
+        ASSERT_EQ(NATS_OK, delete_stream(deleter, "AGAIN").status);
+    }
+}
+
 }  // namespace
 }  // namespace ringtail::test
