@@ -426,6 +426,12 @@ void JetStream::handle_api(const MsgView& msg) {
     }
     auto it = setup_.catalogue->streams.find(std::string(parts->name));
     bool ready = it != setup_.catalogue->streams.end() && it->second.ready;
+    if (parts->op == "DIRECT.GET" && ready && it->second.config.allow_direct) {
+        // Published on the stream's own shard, it reached the stream there too, which answers
+        // it (Stream::subscribe_subjects()).
+        uint32_t from = msg.from_shard == MsgView::kPublishedHere ? host_.shard_index() : msg.from_shard;
+        if (from == it->second.owner) return;
+    }
     if (parts->op == "DIRECT.GET" && !(ready && it->second.config.allow_direct)) {
         // mirror_direct: a mirror answers direct gets for its origin (nats-server's mirrors
         // join the origin's direct get queue group), here when the origin itself does not.

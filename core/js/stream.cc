@@ -226,11 +226,26 @@ void Stream::subscribe_subjects() {
         subs_.push_back(std::move(sub));
     }
     interest_seq_ = js_.host().interest_seq_sent();
+    // Direct gets from this shard's clients, answered without a trip through shard 0's API
+    // subscription (which lets them be: JetStream::handle_api). Those from other shards take
+    // that way, so a get is answered once however far the interest has spread.
+    const std::string direct = "$JS.API.DIRECT.GET." + config_.name;
+    for (std::string subject : {direct, direct + ".>"}) {
+        auto sub = std::make_unique<Subscription>();
+        sub->owner = this;
+        sub->subject = std::move(subject);
+        sub->sid = "js:direct:" + config_.name;
+        sub->local_only = true;
+        js_.host().subscribe(*sub);
+        direct_subs_.push_back(std::move(sub));
+    }
 }
 
 void Stream::unsubscribe_subjects() {
     for (auto& sub : subs_) js_.host().unsubscribe(*sub);
     subs_.clear();
+    for (auto& sub : direct_subs_) js_.host().unsubscribe(*sub);
+    direct_subs_.clear();
     interest_seq_ = js_.host().interest_seq_sent();
 }
 
@@ -303,7 +318,13 @@ void Stream::destroy() {
 // ---------------------------------------------------------------------------------------------
 // Publish
 
-Subscriber::Delivery Stream::deliver(Subscription&, const MsgView& msg) {
+Subscriber::Delivery Stream::deliver(Subscription& sub, const MsgView& msg) {
+    if (sub.local_only) {
+        // A direct get: only one published here (another shard's comes through shard 0).
+        if (msg.from_shard != MsgView::kPublishedHere) return Delivery::kDelivered;
+        api_direct_get(msg, sub.subject.ends_with(".>") ? msg.subject.substr(sub.subject.size() - 1) : "");
+        return Delivery::kDelivered;
+    }
     std::string_view subject = msg.subject;
     std::optional<std::string> transformed;
     // subject_transform (2.10): a publish matching its source is stored under its destination.

@@ -218,6 +218,7 @@ private:
     std::unique_ptr<ConsumerLog> consumer_log_;
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
     std::vector<std::unique_ptr<Subscription>> subs_;
+    std::vector<std::unique_ptr<Subscription>> direct_subs_;  // local_only: see subscribe_subjects()
     std::vector<std::unique_ptr<Origin>> origins_;  // the mirror, or the sources
     uint64_t interest_seq_ = 0;
 

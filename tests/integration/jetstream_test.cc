@@ -1309,5 +1309,52 @@ TEST_F(JetStreamTest, AStreamDeletedAndCreatedAgainFromAnotherShardStartsEmpty) 
     }
 }
 
+// A direct get is answered exactly once, whether its client sits on the stream's shard
+// (answered there) or not (answered through the API); without allow_direct, from neither.
+TEST_F(JetStreamTest, ADirectGetFromEitherShardIsAnsweredOnce) {
+    std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
+    ASSERT_TRUE(covers_all_shards(spread));
+    std::vector<JsCtxPtr> contexts;
+    for (const ShardedConnection& conn : spread) {
+        jsCtx* raw = nullptr;
+        ASSERT_EQ(NATS_OK, natsConnection_JetStream(&raw, conn.connection.get(), nullptr));
+        contexts.emplace_back(raw);
+    }
+    // One stream created from each shard (so one on each, in Ringtail), and one without
+    // allow_direct.
+    const std::vector<std::string> names = {"DG0", "DG1", "NODG"};
+    for (size_t i = 0; i < names.size(); ++i) {
+        StreamConfig config(names[i], {"dg." + names[i] + ".*"});
+        config.raw.AllowDirect = names[i] != "NODG";
+        ASSERT_EQ(NATS_OK, add_stream(contexts[i % contexts.size()].get(), config).status) << names[i];
+        ASSERT_TRUE(publish(contexts[0].get(), "dg." + names[i] + ".a", "first of " + names[i]).ok());
+        ASSERT_TRUE(publish(contexts[0].get(), "dg." + names[i] + ".b", "second of " + names[i]).ok());
+    }
+    for (const ShardedConnection& conn : spread) {
+        natsConnection* nc = conn.connection.get();
+        std::string inbox = fresh_subject("_INBOX.dg");
+        SubscriptionPtr replies = subscribe_sync(nc, inbox);
+        ASSERT_NE(replies, nullptr);
+        for (const std::string& name : names) {
+            SCOPED_TRACE(name + " from shard " + std::to_string(conn.shard));
+            const std::string prefix = "$JS.API.DIRECT.GET." + name;
+            const std::vector<std::pair<std::string, std::string>> gets = {
+                {prefix, R"({"seq":2})"}, {prefix + ".dg." + name + ".a", ""}};
+            for (const auto& [subject, body] : gets) {
+                ASSERT_EQ(NATS_OK, natsConnection_PublishRequest(nc, subject.c_str(), inbox.c_str(), body.data(),
+                                                                 static_cast<int>(body.size())));
+                if (name == "NODG") {
+                    EXPECT_TRUE(no_more_msgs(replies.get(), 300ms)) << subject;
+                    continue;
+                }
+                MsgPtr reply = next_msg(replies.get(), 2s);
+                ASSERT_NE(reply, nullptr) << subject;
+                EXPECT_EQ(body.empty() ? "first of " + name : "second of " + name, msg_data(reply.get()));
+                EXPECT_TRUE(no_more_msgs(replies.get(), 200ms)) << "a second answer to " << subject;
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace ringtail::test
