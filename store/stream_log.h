@@ -202,6 +202,10 @@ public:
     // Submits the writes that make everything appended so far durable; first carries out the
     // erases owed (see remove()), which are synchronous.
     void flush();
+    // Raises flush_bytes_max for what is appended from now on (and tail_bytes_max and
+    // segment_bytes with it, to at least two such writes); never lowers them. For a limit
+    // raised while the log is open (a reload raising max_payload).
+    void raise_write_size(size_t flush_bytes_max);
     // Segment indexes: an index file per sealed segment (store/README.md) lets the next
     // open() read that instead of scanning the segment. index_sealed() starts writing the
     // index of one sealed segment that has none (and no damage) in the background, and

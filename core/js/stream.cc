@@ -46,6 +46,12 @@ constexpr uint64_t kFirstSegmentBytes = 1u << 20;
 // source adds.
 constexpr size_t kRecordSlackBytes = 64u << 10;
 
+// The write a record of the largest message takes, in whole pages.
+size_t write_bytes_for(int64_t max_payload) {
+    const size_t largest = static_cast<size_t>(std::max<int64_t>(max_payload, 0)) + kRecordSlackBytes;
+    return (largest + store::kPageBytes - 1) / store::kPageBytes * store::kPageBytes;
+}
+
 // The sizes nats-server counts (filestore.go fileStoreMsgSize, memstore.go memStoreMsgSize),
 // so that stream info and max_bytes agree with it.
 uint64_t file_message_bytes(size_t subject, size_t headers, size_t payload) {
@@ -164,9 +170,8 @@ Result<void, Error> Stream::open_log(bool create) {
     }
     // Room for the largest message a client may publish: each record fits one write, the
     // tail holds two, and so does a segment.
-    const auto largest = static_cast<size_t>(std::max<int64_t>(js_.max_payload(), 0)) + kRecordSlackBytes;
-    const size_t pages = (largest + store::kPageBytes - 1) / store::kPageBytes;
-    options.flush_bytes_max = std::max(options.flush_bytes_max, pages * store::kPageBytes);
+    sized_for_max_payload_ = js_.max_payload();
+    options.flush_bytes_max = std::max(options.flush_bytes_max, write_bytes_for(sized_for_max_payload_));
     options.tail_bytes_max = std::max(options.tail_bytes_max, std::bit_ceil(2 * options.flush_bytes_max));
     options.segment_bytes = std::max<uint64_t>(options.segment_bytes, 2 * options.flush_bytes_max);
     // The message ids still inside the duplicate window and the messages' TTLs, as the
@@ -446,6 +451,11 @@ std::optional<proto::js::ApiError> Stream::check_discard_new(std::string_view su
 
 bool Stream::process(std::string_view subject, std::string_view reply, std::string_view headers,
                      std::string_view payload, uint64_t mirror_seq, int64_t mirror_ts, bool sourced) {
+    if (js_.max_payload() > sized_for_max_payload_) {
+        // max_payload raised by a reload since the log opened: its writes grow to match.
+        sized_for_max_payload_ = js_.max_payload();
+        log_->raise_write_size(write_bytes_for(sized_for_max_payload_));
+    }
     if (mirror_seq != 0) return store_mirrored(subject, headers, payload, mirror_seq, mirror_ts);
     if (config_.sealed) {
         ack_error(reply, pjs::StreamSealed());

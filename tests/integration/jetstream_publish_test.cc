@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -372,6 +374,56 @@ TEST_F(JetStreamTest, AMessageAsLargeAsARaisedMaxPayloadIsStored) {
     MsgPtr got = get_msg(js(), "BIGFILE", 2);
     ASSERT_NE(got, nullptr);
     EXPECT_EQ(8u * 1024 * 1024, msg_data(got.get()).size());
+}
+
+// A reload that raises max_payload reaches the streams already open: a message as large as the
+// new limit is stored and served (before any restart), and read back after one.
+TEST_F(JetStreamTest, AMaxPayloadRaisedByAReloadReachesOpenStreams) {
+    const std::string store_block = "jetstream { store_dir: \"" + store_.path() + "\" }\n";
+    TempFile config(".conf", store_block);
+    ASSERT_NO_FATAL_FAILURE(restart(SIGTERM, {"-c", config.path()}));
+    const std::vector<std::pair<std::string, jsStorageType>> streams = {{"RAISEDFILE", js_FileStorage},
+                                                                        {"RAISEDMEM", js_MemoryStorage}};
+    for (const auto& [name, storage] : streams) {
+        StreamConfig stream(name, {name + ".x"});
+        stream.storage(storage);
+        ASSERT_EQ(NATS_OK, add_stream(js(), stream).status);
+        ASSERT_TRUE(publish(js(), name + ".x", "small").ok());
+    }
+    { std::ofstream(config.path()) << "max_payload: 4194304\n" << store_block; }
+    ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+    // A client connecting after the reload is told the new limit.
+    JsClient client;
+    auto close_client = [&] {
+        client.js.reset();  // the context before its connection
+        client.connection.reset();
+    };
+    ASSERT_TRUE(wait_for(
+        [&] {
+            close_client();
+            client = connect_js(server_->url());
+            return client && natsConnection_GetMaxPayload(client.nc()) == 4194304;
+        },
+        5s));
+    const std::string payload(4 * 1024 * 1024 - 64, 'r');
+    for (const auto& [name, storage] : streams) {
+        for (uint64_t seq = 2; seq <= 3; ++seq) {
+            PubOutcome pub = publish(client.get(), name + ".x", payload);
+            ASSERT_TRUE(pub.ok()) << name << ": " << pub;
+            EXPECT_EQ(seq, pub.seq);
+        }
+        MsgPtr got = get_msg(client.get(), name, 3);
+        ASSERT_NE(got, nullptr) << name;
+        EXPECT_EQ(payload, msg_data(got.get())) << name;
+    }
+    close_client();
+    ASSERT_NO_FATAL_FAILURE(restart(SIGTERM, {"-c", config.path()}));
+    StreamInfoPtr info = stream_info(js(), "RAISEDFILE");
+    ASSERT_NE(info, nullptr);
+    EXPECT_EQ(3u, info->State.Msgs);
+    MsgPtr got = get_msg(js(), "RAISEDFILE", 2);
+    ASSERT_NE(got, nullptr);
+    EXPECT_EQ(payload, msg_data(got.get()));
 }
 
 TEST_P(JetStreamPublish, MaxMsgSizeCountsHeadersAndPayload) {

@@ -638,6 +638,41 @@ TEST(StreamLog, OversizedRecordIsRefused) {
     EXPECT_EQ(log->last_seq(), 0u);
 }
 
+TEST(StreamLog, ARaisedWriteSizeTakesLargerRecordsAndRecoversThem) {
+    SimDisk disk(8);
+    auto log = open_log(disk);
+    ASSERT_TRUE(log->append("s", "", "small", 0));
+    const std::string large(200 * 1024, 'L');
+    EXPECT_EQ(log->append("s", "", large, 0).error(), Errc::kTooLarge);
+    log->raise_write_size(256 * 1024);
+    log->raise_write_size(64 * 1024);  // never lowered
+    for (uint64_t seq = 2; seq <= 3; ++seq) {
+        Result<uint64_t> appended = log->append("s", "", large, 0);
+        for (int i = 0; i < 4 && !appended && appended.error() == Errc::kBusy; ++i) {
+            log->flush();  // a roll waits for what the segment holds to be on disk
+            disk.complete();
+            appended = log->append("s", "", large, 0);
+        }
+        ASSERT_TRUE(appended);
+        EXPECT_EQ(*appended, seq);
+    }
+    for (int i = 0; i < 4 && log->durable_seq() < 3; ++i) {
+        log->flush();
+        disk.complete();
+    }
+    EXPECT_EQ(log->durable_seq(), 3u);
+    log.reset();
+    // Reopened with the raised size, as the server reopens it with the raised limit.
+    auto options = small_options();
+    options.flush_bytes_max = 256 * 1024;
+    options.tail_bytes_max = std::max(options.tail_bytes_max, size_t{512 * 1024});
+    options.segment_bytes = std::max<uint64_t>(options.segment_bytes, 512 * 1024);
+    auto reopened = open_log(disk, options);
+    ASSERT_EQ(reopened->last_seq(), 3u);
+    EXPECT_EQ(reopened->load(1)->payload, "small");
+    EXPECT_EQ(reopened->load(3)->payload, large);
+}
+
 TEST(StreamLog, FullTailAnswersBusyUntilAWriteCompletes) {
     SimDisk disk(9);
     auto options = small_options();
