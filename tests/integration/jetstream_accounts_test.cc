@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -127,6 +128,45 @@ TEST_F(JetStreamAccounts, EachAccountHasItsOwnStreamsAndKeepsThemOverARestart) {
     info_b = stream_info(b.get(), "ORDERS");
     ASSERT_NE(info_b, nullptr);
     EXPECT_EQ(info_b->State.Msgs, 2u);
+}
+
+// Direct gets of a stream named alike in two accounts, from clients on every shard: each
+// account's clients read their own stream, answered once.
+TEST_F(JetStreamAccounts, ADirectGetReadsItsOwnAccountsStreamFromEveryShard) {
+    for (const char* name : {"a", "b"}) {
+        SCOPED_TRACE(name);
+        std::vector<JsClient> clients;  // one per shard (one in all against nats-server)
+        std::vector<int> shards;
+        for (int attempt = 0; attempt < 32 && clients.size() < static_cast<size_t>(kRingtailShards); ++attempt) {
+            JsClient client = user(name, name);
+            ASSERT_TRUE(client);
+            int shard = testing_ringtail() ? shard_of(client.nc()) : static_cast<int>(clients.size());
+            if (std::find(shards.begin(), shards.end(), shard) != shards.end()) continue;
+            shards.push_back(shard);
+            clients.push_back(std::move(client));
+        }
+        ASSERT_EQ(clients.size(), static_cast<size_t>(kRingtailShards));
+        StreamConfig config("SAME", {"same"});
+        config.raw.AllowDirect = true;
+        ASSERT_EQ(add_stream(clients[0].get(), config).status, NATS_OK);
+        ASSERT_TRUE(publish(clients[0].get(), "same", std::string("from ") + name).ok());
+        for (JsClient& client : clients) {
+            std::string inbox = fresh_subject("_INBOX.same");
+            SubscriptionPtr replies = subscribe_sync(client.nc(), inbox);
+            ASSERT_NE(replies, nullptr);
+            const std::string body = R"({"seq":1})";
+            ASSERT_EQ(NATS_OK, natsConnection_PublishRequest(client.nc(), "$JS.API.DIRECT.GET.SAME", inbox.c_str(),
+                                                             body.data(), static_cast<int>(body.size())));
+            MsgPtr reply = next_msg(replies.get(), 2s);
+            ASSERT_NE(reply, nullptr);
+            EXPECT_EQ(std::string("from ") + name, msg_data(reply.get()));
+            EXPECT_TRUE(no_more_msgs(replies.get(), 200ms));
+        }
+        while (!clients.empty()) {  // each context before its connection
+            clients.back().js.reset();
+            clients.pop_back();
+        }
+    }
 }
 
 TEST_F(JetStreamAccounts, AnAccountWithoutJetStreamIsToldSoByEveryRequest) {
