@@ -1252,6 +1252,17 @@ TEST_F(JetStreamTest, ClusterOnlyRequestsAreAnsweredWithClusterRequired) {
     }
 }
 
+// A JetStream context on each of `spread`'s connections, in order; none if one fails.
+std::vector<JsCtxPtr> contexts_on(const std::vector<ShardedConnection>& spread) {
+    std::vector<JsCtxPtr> contexts;
+    for (const ShardedConnection& conn : spread) {
+        jsCtx* raw = nullptr;
+        if (natsConnection_JetStream(&raw, conn.connection.get(), nullptr) != NATS_OK) return {};
+        contexts.emplace_back(raw);
+    }
+    return contexts;
+}
+
 // Ringtail places a stream on the shard of the client that creates it, so that client's
 // publishes and acks stay on one shard, unless that shard already owns two streams more than
 // the other (meta.json records the owner). nats-server has no shards.
@@ -1259,12 +1270,8 @@ TEST_F(JetStreamTest, AStreamGoesToItsCreatorsShardWhileStreamsStaySpread) {
     if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's shards";
     std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
     ASSERT_TRUE(covers_all_shards(spread));
-    std::vector<JsCtxPtr> contexts;
-    for (const ShardedConnection& conn : spread) {
-        jsCtx* raw = nullptr;
-        ASSERT_EQ(NATS_OK, natsConnection_JetStream(&raw, conn.connection.get(), nullptr));
-        contexts.emplace_back(raw);
-    }
+    std::vector<JsCtxPtr> contexts = contexts_on(spread);
+    ASSERT_EQ(contexts.size(), spread.size());
     auto owner_of = [&](const std::string& name) {
         std::ifstream in(store_.path() + "/jetstream/$G/streams/" + name + "/meta.json");
         json meta = json::parse(in, nullptr, false);
@@ -1288,12 +1295,8 @@ TEST_F(JetStreamTest, AStreamGoesToItsCreatorsShardWhileStreamsStaySpread) {
 TEST_F(JetStreamTest, AStreamDeletedAndCreatedAgainFromAnotherShardStartsEmpty) {
     std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
     ASSERT_TRUE(covers_all_shards(spread));
-    std::vector<JsCtxPtr> contexts;
-    for (const ShardedConnection& conn : spread) {
-        jsCtx* raw = nullptr;
-        ASSERT_EQ(NATS_OK, natsConnection_JetStream(&raw, conn.connection.get(), nullptr));
-        contexts.emplace_back(raw);
-    }
+    std::vector<JsCtxPtr> contexts = contexts_on(spread);
+    ASSERT_EQ(contexts.size(), spread.size());
     for (int round = 0; round < 20; ++round) {
         SCOPED_TRACE(round);
         jsCtx* creator = contexts[round % contexts.size()].get();
@@ -1314,12 +1317,8 @@ TEST_F(JetStreamTest, AStreamDeletedAndCreatedAgainFromAnotherShardStartsEmpty) 
 TEST_F(JetStreamTest, ADirectGetFromEitherShardIsAnsweredOnce) {
     std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
     ASSERT_TRUE(covers_all_shards(spread));
-    std::vector<JsCtxPtr> contexts;
-    for (const ShardedConnection& conn : spread) {
-        jsCtx* raw = nullptr;
-        ASSERT_EQ(NATS_OK, natsConnection_JetStream(&raw, conn.connection.get(), nullptr));
-        contexts.emplace_back(raw);
-    }
+    std::vector<JsCtxPtr> contexts = contexts_on(spread);
+    ASSERT_EQ(contexts.size(), spread.size());
     // One stream created from each shard (so one on each, in Ringtail), and one without
     // allow_direct.
     const std::vector<std::string> names = {"DG0", "DG1", "NODG"};
