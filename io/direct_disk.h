@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -30,8 +31,9 @@ namespace ringtail::io {
 // With a sync interval (set_sync_interval, before any file is opened), files are opened without
 // O_DIRECT and written without RWF_DSYNC: a write completes once the page cache has the bytes,
 // and every interval each file written since its last flush gets an fdatasync (so does such a
-// file when it is closed), as nats-server's sync_interval does. The default, 0, keeps every
-// write durable before it completes.
+// file when it is closed), as nats-server's sync_interval does; a small one is copied by the
+// loop's thread itself (see write()). The default, 0, keeps every write durable before it
+// completes.
 // Registered buffers are io_uring fixed buffers: their pages are pinned once, not on every
 // write. Where the kernel refuses (RLIMIT_MEMLOCK for an unprivileged user, a full table),
 // register_buffer() answers -1 and writes from that memory pin it each time, as before.
@@ -124,6 +126,9 @@ private:
         int handle;
         Clock::time_point queued;
         bool flush = false;  // an fdatasync of the sync interval, not a write
+        // A page-cache write made at once (see write()): its result, reported when the NOP
+        // queued for it completes.
+        std::optional<int32_t> result_now;
     };
     // The sync interval's timer: an fdatasync of every dirty file.
     void flush_dirty();
@@ -179,6 +184,13 @@ private:
     std::map<std::string, Directory> directories_;  // of the open files, by path
     WriteLatency latency_;
     Clock::duration sync_interval_{};
+    // Page-cache writes (under a sync interval) of at most this much are made by the loop's
+    // thread (see write()), unless one took longer than kWriteHereSlow: then none until
+    // write_here_from_.
+    static constexpr size_t kWriteHereBytesMax = 64 * 1024;
+    static constexpr Clock::duration kWriteHereSlow = std::chrono::milliseconds(1);
+    static constexpr Clock::duration kWriteHerePause = std::chrono::seconds(10);
+    Clock::time_point write_here_from_{};
     Timer sync_timer_{[this] { flush_dirty(); }};
     uint64_t syncs_ = 0;
     uint64_t sync_failures_ = 0;

@@ -130,6 +130,35 @@ TEST_F(DirectDiskTest, ASyncIntervalFlushesWrittenFilesEachInterval) {
     EXPECT_TRUE(test::files_hold(dir_, "flushed-at-close"));
 }
 
+// Under a sync interval a small write is copied into the page cache by flush() itself, and
+// its completion comes with the next reap; a large one goes through io_uring as before. Both
+// read back after a reopen.
+TEST_F(DirectDiskTest, UnderASyncIntervalASmallWriteIsCopiedAtOnceAndALargeOneQueued) {
+    disk_.set_sync_interval(std::chrono::hours(1));
+    StreamLogOptions options;
+    options.dir = dir_.string();
+    options.segment_bytes = 4 << 20;
+    const std::string large = std::string(200 * 1024, 'x') + "queued-for-the-ring";
+    {
+        auto log = std::move(*StreamLog::open(disk_, options, nullptr));
+        ASSERT_TRUE(log->append("small.test", "", "copied-by-the-loop", 0));
+        log->flush();
+        EXPECT_TRUE(test::files_hold(dir_, "copied-by-the-loop"));  // no poll yet
+        EXPECT_EQ(log->durable_seq(), 0u);
+        while (log->durable_seq() < 1) standalone_.poll(/*wait=*/true);
+        ASSERT_TRUE(log->append("large.test", "", large, 0));
+        log->flush();
+        EXPECT_FALSE(test::files_hold(dir_, "queued-for-the-ring"));  // submitted by the next poll
+        while (log->durable_seq() < 2) standalone_.poll(/*wait=*/true);
+        EXPECT_EQ(log->sticky_error(), Errc::kOk);
+    }
+    auto log = StreamLog::open(disk_, options, nullptr);
+    ASSERT_TRUE(log);
+    ASSERT_EQ((*log)->last_seq(), 2u);
+    EXPECT_EQ((*log)->load(1)->payload, "copied-by-the-loop");
+    EXPECT_EQ((*log)->load(2)->payload, large);
+}
+
 TEST_F(DirectDiskTest, AWriteQueuedByACompletionIsSubmittedByThatTurn) {
     StreamLogOptions options;
     options.dir = dir_.string();
