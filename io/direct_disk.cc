@@ -487,17 +487,17 @@ void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> d
     RT_ASSERT(!it->second.closed);
     uint64_t token = token_next_++;
     io_uring_sqe* sqe = loop_.sqe(Loop::user_data(tag_, token));
+    const Clock::time_point now = Clock::now();
     std::optional<int32_t> result_now;
-    if (it->second.relaxed && data.size() <= kWriteHereBytesMax && Clock::now() >= write_here_from_) {
+    if (it->second.relaxed && data.size() <= kWriteHereBytesMax && now >= write_here_from_) {
         // Under a sync interval a write only copies into the page cache, which io_uring cannot
         // do on ext4 without blocking: it hands every such write to a kernel worker, a wake-up
         // each way. A small one is copied here instead, and a NOP brings its completion at the
         // next reap, as the store expects. One the kernel made wait (dirty pages throttled)
         // sends the writes back to the worker for a while: the loop must not wait on a device.
-        Clock::time_point start = Clock::now();
         ssize_t written = ::pwrite(it->second.fd, data.data(), data.size(), static_cast<off_t>(offset));
         result_now = written < 0 ? -errno : static_cast<int32_t>(written);
-        if (Clock::time_point end = Clock::now(); end - start > kWriteHereSlow) write_here_from_ = end + kWriteHerePause;
+        if (Clock::time_point end = Clock::now(); end - now > kWriteHereSlow) write_here_from_ = end + kWriteHerePause;
         io_uring_prep_nop(sqe);
     } else if (buffer >= 0) {
         io_uring_prep_write_fixed(sqe, it->second.fd, data.data(), static_cast<unsigned>(data.size()), offset,
@@ -509,7 +509,7 @@ void DirectDisk::write(int handle, uint64_t offset, std::span<const std::byte> d
     uint64_t& average = it->second.directory->second.write_bytes_average;
     average = average - average / 8 + data.size() / 8;
     ++it->second.writes_in_flight;
-    writes_.emplace(token, Write{op, handle, Clock::now(), false, result_now});
+    writes_.emplace(token, Write{op, handle, now, false, result_now});
 }
 
 Result<bool> DirectDisk::write_sync(int handle, uint64_t offset, std::span<const std::byte> data) {

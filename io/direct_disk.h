@@ -184,9 +184,7 @@ private:
     std::map<std::string, Directory> directories_;  // of the open files, by path
     WriteLatency latency_;
     Clock::duration sync_interval_{};
-    // Page-cache writes (under a sync interval) of at most this much are made by the loop's
-    // thread (see write()), unless one took longer than kWriteHereSlow: then none until
-    // write_here_from_.
+    // Page-cache writes the loop's thread makes itself (see write()): none before write_here_from_.
     static constexpr size_t kWriteHereBytesMax = 64 * 1024;
     static constexpr Clock::duration kWriteHereSlow = std::chrono::milliseconds(1);
     static constexpr Clock::duration kWriteHerePause = std::chrono::seconds(10);
