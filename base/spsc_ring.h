@@ -133,6 +133,10 @@ public:
 
     // Bytes written (published or not) that the consumer has not released yet.
     size_t producer_bytes_used() const { return tail_local_ - head_.value.load(std::memory_order_acquire); }
+    // Where the next record will be written (bytes written ever), and whether the consumer has
+    // released everything before `position`: every record written until then was handled.
+    uint64_t producer_position() const { return tail_local_; }
+    bool released_up_to(uint64_t position) const { return head_.value.load(std::memory_order_acquire) >= position; }
 
     // ---- consumer side ----
 

@@ -19,7 +19,7 @@ namespace ringtail::io {
 class Socket {
 public:
     Socket(Loop& loop, int fd, uint16_t buffer_group, uint64_t recv_user_data, uint64_t send_user_data)
-        : loop_(loop), fd_(fd), buffer_group_(buffer_group), recv_data_(recv_user_data), send_data_(send_user_data) {}
+        : loop_(&loop), fd_(fd), buffer_group_(buffer_group), recv_data_(recv_user_data), send_data_(send_user_data) {}
     ~Socket() { close(); }
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
@@ -42,17 +42,20 @@ public:
     Clock::time_point send_started() const { return send_started_; }
     void send_completed() { send_in_flight_ = false; }
 
+    // The socket moves to another loop (its connection to another shard): nothing may be in
+    // flight on the old one, and its completions carry the new user_data from now on.
+    void move_to(Loop& loop, uint16_t buffer_group, uint64_t recv_user_data, uint64_t send_user_data);
     // Both directions shut down: a send stuck on a peer that does not read ends at once.
     void shutdown();
     void close();
     bool closed() const { return fd_ < 0; }
 
 private:
-    Loop& loop_;
+    Loop* loop_;
     int fd_;
-    const uint16_t buffer_group_;
-    const uint64_t recv_data_;
-    const uint64_t send_data_;
+    uint16_t buffer_group_;
+    uint64_t recv_data_;
+    uint64_t send_data_;
     bool recv_armed_ = false;
     bool send_in_flight_ = false;
     Clock::time_point send_started_{};

@@ -99,6 +99,9 @@ public:
 
     // Bytes held across reads (a partial op, or input held back by a pause).
     size_t pending_bytes() const { return pending_.size() + held_bytes_; }
+    // Keeps `data` unparsed, after what is already waiting, for the next feed(): a read that
+    // came while the handler wants nothing parsed (its connection is moving to another shard).
+    void keep(std::string_view data) { hold(data); }
 
 private:
     struct Progress {

@@ -37,7 +37,7 @@ using proto::Flow;
 
 ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, uint16_t buffer_group,
                        uint64_t recv_user_data, uint64_t send_user_data, Identity identity)
-    : host_(host),
+    : host_(&host),
       slot_(slot),
       socket_(loop, fd, buffer_group, recv_user_data, send_user_data),
       identity_(std::move(identity)),
@@ -72,7 +72,11 @@ void ClientConn::start(const std::string& info_line, bool refuse) {
 void ClientConn::on_recv(int32_t result, uint32_t flags, std::string_view data) {
     socket_.recv_completed(flags);
     if (result > 0) {
-        if (!closing_) on_data(data);
+        if (moving_) {
+            parser_.keep(data);  // parsed on the shard it moves to, after the waiting PUB
+        } else if (!closing_) {
+            on_data(data);
+        }
         if (paused_ && parser_.pending_bytes() > kHeldBytesMax) single_reads_until_ = last_activity_ + kSingleReadsFor;
     } else if (result == 0) {
         close({}, "Client Closed");
@@ -88,13 +92,13 @@ void ClientConn::on_recv(int32_t result, uint32_t flags, std::string_view data) 
 void ClientConn::request_rearm() {
     if (rearm_requested_) return;
     rearm_requested_ = true;
-    host_.want_recv(*this);
+    host_->want_recv(*this);
 }
 
 void ClientConn::request_send() {
     if (send_requested_) return;
     send_requested_ = true;
-    host_.want_send(*this);
+    host_->want_send(*this);
 }
 
 void ClientConn::rearm_recv() {
@@ -120,10 +124,35 @@ void ClientConn::flush_output() {
     socket_.send(out_.prepare_send());
 }
 
+bool ClientConn::may_move() const {
+    return subs_.empty() && shadows_.empty() && !paused_ && !waiting_for_interest_ && !rechecking_ &&
+           auth_ != Auth::kVerifying && Clock::now() - moved_at_ >= kMovesApart;
+}
+
+void ClientConn::arrive(ConnHost& host, uint32_t slot, io::Loop& loop, uint16_t buffer_group,
+                        uint64_t recv_user_data, uint64_t send_user_data) {
+    host_ = &host;
+    slot_ = slot;
+    socket_.move_to(loop, buffer_group, recv_user_data, send_user_data);
+    out_.move_to(host.out_blocks());
+    follow_count_ = 0;
+    moved_at_ = Clock::now();
+    // Its interest changes were all read before the handover (Shard::send_leaving): a PING
+    // here has none to wait for, and the old shard's sequence means nothing here.
+    interest_seq_needed_ = 0;
+    stay();
+}
+
+void ClientConn::stay() {
+    moving_ = false;
+    paused_ = true;  // resume() parses the waiting PUB and re-arms reading
+    host_->retry_each_turn(*this);
+}
+
 bool ClientConn::resume() {
     if (closing_) return true;
     if (waiting_for_interest_) {
-        if (!host_.interest_applied(interest_seq_needed_)) return false;
+        if (!host_->interest_applied(interest_seq_needed_)) return false;
         waiting_for_interest_ = false;
     }
     paused_ = false;
@@ -133,13 +162,13 @@ bool ClientConn::resume() {
 }
 
 void ClientConn::on_tick(Clock::time_point now) {
-    const config::Options& options = host_.options();
+    const config::Options& options = host_->options();
     if (closing_) {
         // Closing output the peer never reads must not keep the socket open forever.
         if (socket_.send_in_flight() && now - socket_.send_started() > options.write_deadline) socket_.shutdown();
         return;
     }
-    if (!connect_received_ && host_.auth_required() && now - created_at_ > options.auth_timeout) {
+    if (!connect_received_ && host_->auth_required() && now - created_at_ > options.auth_timeout) {
         close(proto::err::kAuthenticationTimeout, "Authentication Timeout");
         return;
     }
@@ -163,9 +192,9 @@ void ClientConn::on_tick(Clock::time_point now) {
 }
 
 void ClientConn::release_subscriptions() {
-    for (auto& [sid, sub] : subs_) host_.unsubscribe(*sub);
+    for (auto& [sid, sub] : subs_) host_->unsubscribe(*sub);
     for (auto& [sid, shadows] : shadows_) {
-        for (auto& shadow : shadows) host_.unsubscribe(*shadow);
+        for (auto& shadow : shadows) host_->unsubscribe(*shadow);
     }
     subs_.clear();
     shadows_.clear();
@@ -192,7 +221,7 @@ void ClientConn::close(std::string_view error, std::string_view reason) {
     }
     // Ordinary ends are debug lines, as in nats-server; anything the operator should see is not.
     log_line(reason, reason == "Client Closed" || reason == "Server Shutdown");
-    host_.closing(*this);
+    host_->closing(*this);
 }
 
 void ClientConn::figures(monitor::ConnFigures& out, bool with_subs, Clock::time_point now,
@@ -214,14 +243,14 @@ void ClientConn::figures(monitor::ConnFigures& out, bool with_subs, Clock::time_
     out.version = options_.version;
     out.user = options_.nkey.empty() ? options_.user : options_.nkey;  // as nats-server names the client
     out.reason = close_reason_;
-    out.account = config::account_name(host_.options(), account_);
+    out.account = config::account_name(host_->options(), account_);
     if (with_subs) subscription_figures(out.subs);
 }
 
 void ClientConn::subscription_figures(std::vector<monitor::SubFigures>& out) const {
     for (const auto& [sid, sub] : subs_) {
         out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max_msgs, identity_.client_id,
-                       std::string(config::account_name(host_.options(), account_))});
+                       std::string(config::account_name(host_->options(), account_))});
     }
 }
 
@@ -314,11 +343,11 @@ void ClientConn::expired(Subscription& sub) {
     std::string sid = sub.sid;
     Subscription* parent = sub.parent;
     if (parent != nullptr) {
-        host_.unsubscribe(*parent);
+        host_->unsubscribe(*parent);
     }
     if (auto it = shadows_.find(sid); it != shadows_.end()) {
         for (auto& shadow : it->second) {
-            if (shadow.get() != &sub) host_.unsubscribe(*shadow);
+            if (shadow.get() != &sub) host_->unsubscribe(*shadow);
         }
         shadows_.erase(it);
     }
@@ -329,7 +358,7 @@ void ClientConn::add_shadows(Subscription& parent, uint32_t account, const std::
                              const std::vector<const SubjectMap*>& maps, int depth) {
     constexpr int kImportDepthMax = 8;  // the config refuses cycles; this bounds the rest
     if (depth >= kImportDepthMax) return;
-    for (const ImportedStream& imported : host_.stream_imports(account)) {
+    for (const ImportedStream& imported : host_->stream_imports(account)) {
         std::optional<std::string> wanted = imported.map.reverse(pattern);
         if (!wanted) continue;
         auto shadow = std::make_unique<Subscription>();
@@ -345,14 +374,14 @@ void ClientConn::add_shadows(Subscription& parent, uint32_t account, const std::
         shadow->maps.insert(shadow->maps.end(), maps.begin(), maps.end());
         Subscription& added = *shadow;
         shadows_[parent.sid].push_back(std::move(shadow));
-        host_.subscribe(added);
+        host_->subscribe(added);
         add_shadows(parent, imported.from_account, added.subject, added.maps, depth + 1);
     }
 }
 
 void ClientConn::refresh_shadows() {
     for (auto& [sid, shadows] : shadows_) {
-        for (auto& shadow : shadows) host_.unsubscribe(*shadow);
+        for (auto& shadow : shadows) host_->unsubscribe(*shadow);
     }
     shadows_.clear();
     if (closing_) return;
@@ -361,11 +390,11 @@ void ClientConn::refresh_shadows() {
 
 void ClientConn::remove_subscription(const std::string& sid) {
     if (auto it = shadows_.find(sid); it != shadows_.end()) {
-        for (auto& shadow : it->second) host_.unsubscribe(*shadow);
+        for (auto& shadow : it->second) host_->unsubscribe(*shadow);
         shadows_.erase(it);
     }
     if (auto it = subs_.find(sid); it != subs_.end()) {
-        host_.unsubscribe(*it->second);
+        host_->unsubscribe(*it->second);
         subs_.erase(it);
     }
 }
@@ -414,13 +443,13 @@ void ClientConn::on_data(std::string_view data) {
 Flow ClientConn::pause() {
     paused_ = true;
     socket_.stop_recv();
-    host_.retry_each_turn(*this);
+    host_->retry_each_turn(*this);
     return Flow::kPause;
 }
 
 ClientConn::Auth ClientConn::check_auth() {
     if (auth_ == Auth::kPassed || auth_ == Auth::kFailed) return auth_;  // a verdict that came back
-    const config::Options& server = host_.options();
+    const config::Options& server = host_->options();
     if (!server.users.empty()) return check_user(server);
     permissions_.reset();
     bool token = !server.token.empty();
@@ -429,7 +458,7 @@ ClientConn::Auth ClientConn::check_auth() {
     if (!token && !auth::secrets_equal(options_.user, server.user)) return Auth::kFailed;
     if (!auth::is_bcrypt(secret)) return auth::secrets_equal(given, secret) ? Auth::kPassed : Auth::kFailed;
     auth_ = Auth::kVerifying;
-    host_.verify_password(*this, secret, given);
+    host_->verify_password(*this, secret, given);
     return auth_;
 }
 
@@ -460,7 +489,7 @@ ClientConn::Auth ClientConn::check_user(const config::Options& server) {
     }
     granting_ = *user;
     auth_ = Auth::kVerifying;
-    host_.verify_password(*this, user->password, options_.pass);
+    host_->verify_password(*this, user->password, options_.pass);
     return auth_;
 }
 
@@ -469,12 +498,12 @@ ClientConn::Auth ClientConn::grant(const config::User& user) {
         std::find(user.connection_types.begin(), user.connection_types.end(), "STANDARD") == user.connection_types.end()) {
         return Auth::kFailed;  // a user for websocket, leaf node or MQTT connections only
     }
-    uint32_t account = config::account_id(host_.options(), user.account);
+    uint32_t account = config::account_id(host_->options(), user.account);
     // A connection's subscriptions live in its account: one that a reload moved elsewhere is
     // refused (closed), as nats-server closes the clients of a changed account.
     if (account != account_ && !subs_.empty()) return Auth::kFailed;
     account_ = account;
-    mapped_ = host_.has_mappings(account);
+    mapped_ = host_->has_mappings(account);
     apply_limits();
     permissions_.reset();
     if (user.permissions.has_value()) {
@@ -518,7 +547,7 @@ void ClientConn::send_async_info(const std::string& info_line) {
 }
 
 void ClientConn::apply_limits() {
-    const config::Options& options = host_.options();
+    const config::Options& options = host_->options();
     int64_t max_payload = options.max_payload_bytes;
     max_subscriptions_ = options.max_subscriptions > 0 ? options.max_subscriptions : -1;  // the server's 0: none
     // nats-server's applyAccountLimits: the lower of the server's and the account's (whose 0
@@ -535,14 +564,14 @@ void ClientConn::apply_limits() {
 }
 
 void ClientConn::options_reloaded(bool auth_changed) {
-    const config::Options& options = host_.options();
+    const config::Options& options = host_->options();
     tracing_ = logger().trace_enabled();
-    mapped_ = host_.has_mappings(account_);
+    mapped_ = host_->has_mappings(account_);
     apply_limits();
     parser_.set_max_control_line(options.max_control_line_bytes);
     max_pending_ = options.max_pending_bytes;
     if (!auth_changed || closing_ || !connect_received_ || auth_ == Auth::kVerifying) return;
-    if (!host_.auth_required()) {
+    if (!host_->auth_required()) {
         auth_ = Auth::kPassed;
         return;
     }
@@ -571,7 +600,7 @@ Flow ClientConn::on_connect(std::string_view json) {
         return Flow::kStop;
     }
     connect_received_ = true;
-    if (host_.auth_required()) {
+    if (host_->auth_required()) {
         switch (check_auth()) {
             case Auth::kVerifying:
                 socket_.stop_recv();
@@ -584,9 +613,9 @@ Flow ClientConn::on_connect(std::string_view json) {
                 break;
         }
     }
-    if (const config::AccountLimits* limits = config::account_limits(host_.options(), account_);
+    if (const config::AccountLimits* limits = config::account_limits(host_->options(), account_);
         !counted_in_ && limits != nullptr && limits->max_connections >= 0) {
-        if (!host_.enter_account(account_)) {
+        if (!host_->enter_account(account_)) {
             close(proto::err::kMaxAccountConnections, "Maximum Account Connections Exceeded");
             return Flow::kStop;
         }
@@ -608,14 +637,24 @@ Flow ClientConn::on_connect(std::string_view json) {
     }
     if (!announced_) {
         announced_ = true;
-        host_.connected(*this);
+        host_->connected(*this);
     }
     return Flow::kContinue;
 }
 
 Flow ClientConn::on_pub(const proto::PubOp& op) {
     if (closing_) return Flow::kStop;
-    if (host_.publish_held(*this)) return pause();  // retried each turn (the tick wakes the loop)
+    if (move_wanted_) {
+        move_wanted_ = false;
+        if (may_move()) {
+            // This PUB waits in the parser and is taken up again on the target shard.
+            moving_ = true;
+            socket_.stop_recv();
+            host_->move(*this, follow_target_);
+            return Flow::kPause;
+        }
+    }
+    if (host_->publish_held(*this)) return pause();  // retried each turn (the tick wakes the loop)
     if (tracing_ && !paused_) {
         trace("<<-", op.has_headers ? "HPUB" : "PUB",
               std::string(op.subject) + (op.reply.empty() ? "" : " ") + std::string(op.reply) + " " +
@@ -640,7 +679,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
 
     // The account's subject mappings route the message on another subject, or drop it.
     std::string mapped;
-    std::string_view subject = mapped_ ? host_.map_subject(account_, op.subject, mapped) : op.subject;
+    std::string_view subject = mapped_ ? host_->map_subject(account_, op.subject, mapped) : op.subject;
     if (subject.empty()) {
         ++traffic_.in_msgs;
         traffic_.in_bytes += op.headers.size() + op.payload.size();
@@ -656,15 +695,25 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
         msg.total_size_text = op.total_size_text;
         if (op.has_headers) msg.header_size_text = op.header_size_text;
     }
-    Routed outcome = host_.publish(msg, *this);
+    Routed outcome = host_->publish(msg, *this);
     if (outcome == Routed::kFull) {
         out_.truncate(out_before);
         return pause();
     }
     ++traffic_.in_msgs;
     traffic_.in_bytes += op.headers.size() + op.payload.size();
+    if (std::optional<uint32_t> target = host_->sole_target()) {
+        if (*target != follow_target_) {
+            follow_target_ = *target;
+            follow_count_ = 0;
+        }
+        if (++follow_count_ >= kFollowAfter) move_wanted_ = true;
+    } else {
+        follow_count_ = 0;
+        move_wanted_ = false;
+    }
     if (outcome == Routed::kNoInterest && !op.reply.empty() && options_.no_responders) {
-        if (const Subscription* sub = host_.find_plain(op.reply, *this)) {
+        if (const Subscription* sub = host_->find_plain(op.reply, *this)) {
             proto::append_hmsg(out(op.reply.size() + sub->sid.size() + proto::kNoRespondersHeaders.size() + kFrameSlack),
                                op.reply, sub->sid, {}, proto::kNoRespondersHeaders, {});
         }
@@ -675,7 +724,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
 
 Flow ClientConn::on_sub(const proto::SubOp& op) {
     if (closing_) return Flow::kStop;
-    if (host_.interest_backlog_full()) return pause();
+    if (host_->interest_backlog_full()) return pause();
     if (tracing_) {
         trace("<<-", "SUB",
               std::string(op.subject) + " " + std::string(op.queue) + (op.queue.empty() ? "" : " ") +
@@ -712,9 +761,9 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         sub.subject = op.subject;
         sub.queue = op.queue;
         sub.sid = op.sid;
-        host_.subscribe(sub);
+        host_->subscribe(sub);
         add_shadows(sub, account_, sub.subject, {}, 0);
-        interest_seq_needed_ = host_.interest_seq_sent();
+        interest_seq_needed_ = host_->interest_seq_sent();
     }
     if (options_.verbose) {
         out(proto::kOk.size()).append(proto::kOk);
@@ -725,7 +774,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
 
 Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
     if (closing_) return Flow::kStop;
-    if (host_.interest_backlog_full()) return pause();
+    if (host_->interest_backlog_full()) return pause();
     if (tracing_) {
         trace("<<-", "UNSUB", std::string(op.sid) + (op.max_msgs > 0 ? " " + std::to_string(op.max_msgs) : ""));
     }
@@ -736,7 +785,7 @@ Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
             sub.max_msgs = op.max_msgs;
         } else {
             remove_subscription(std::string(op.sid));
-            interest_seq_needed_ = host_.interest_seq_sent();
+            interest_seq_needed_ = host_->interest_seq_sent();
         }
     }
     if (options_.verbose) {
@@ -750,9 +799,9 @@ Flow ClientConn::on_ping() {
     if (closing_) return Flow::kStop;
     // "flush returned" must mean "my subscriptions are visible on every shard". Until then
     // the connection is not read either, so what it sends meanwhile stays in the socket.
-    if (!host_.interest_applied(interest_seq_needed_)) {
+    if (!host_->interest_applied(interest_seq_needed_)) {
         waiting_for_interest_ = true;
-        host_.wait_for_interest(*this);
+        host_->wait_for_interest(*this);
         socket_.stop_recv();
         return Flow::kPause;
     }
@@ -766,8 +815,8 @@ Flow ClientConn::on_ping() {
     // async INFO learns a max_payload its account lowered.
     if (!first_pong_sent_ && connect_received_) {
         first_pong_sent_ = true;
-        if (options_.protocol >= 1 && max_payload_ != host_.options().max_payload_bytes) {
-            std::string info = host_.info_line(*this, max_payload_);
+        if (options_.protocol >= 1 && max_payload_ != host_->options().max_payload_bytes) {
+            std::string info = host_->info_line(*this, max_payload_);
             out(info.size()).append(info);
         }
     }

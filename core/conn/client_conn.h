@@ -69,12 +69,19 @@ public:
     // The INFO line for this connection, with `max_payload` (its account's may be lower).
     virtual std::string info_line(const ClientConn& conn, int64_t max_payload) = 0;
 
+    // Moving between shards (see ClientConn: "Moving"). The shard the message just published
+    // went to, when it went to exactly one other shard and to no subscriber on this one.
+    virtual std::optional<uint32_t> sole_target() const = 0;
+    // `conn` has stopped reading to move to `shard`: the host hands it over once nothing of
+    // it is in flight (ClientConn::ready_to_move()), or gives it back (ClientConn::stay()).
+    virtual void move(ClientConn& conn, uint32_t shard) = 0;
+
 protected:
     ~ConnHost() = default;
 };
 
 // A client connection: its socket, the parser, its subscriptions and its output.
-// Owner: the shard that accepted it; it never leaves that shard.
+// Owner: one shard at a time: the one that accepted it, or the one it moved to.
 // Lifecycle: start() sends INFO and starts reading. close() stops reading; the shard then
 // calls release_subscriptions() once, sends what is queued (flush_output()), and frees the
 // object once can_free() says nothing refers to it any more.
@@ -83,6 +90,14 @@ protected:
 // (flush_output()). Past half of options().max_pending_bytes the connection is backed up and
 // publishers feeding it hold back (Subscriber::backed_up_for()); past all of it, it is closed as
 // a slow consumer, as nats-server does, without -ERR.
+//
+// Moving: a connection that only publishes (no subscriptions), and whose last kFollowAfter
+// messages all went to the subscribers of one other shard and none of this one's, moves to
+// that shard, so each message is delivered where it is read instead of crossing the mesh. At
+// its next PUB it stops parsing (the PUB waits in the parser) and reading; once no send or
+// recv is in flight and no output waits, the shard hands it over on the mesh ring to the
+// target, behind the messages it published before, so they are delivered first. The target
+// takes it into a slot of its own (arrive()) and parsing goes on from that PUB.
 class ClientConn final : public proto::ParserHandler, public Subscriber {
 public:
     struct Identity {
@@ -104,7 +119,7 @@ public:
     // Reading stops while paused (a ring is full), held at a PING (interest not yet applied
     // everywhere) or at a CONNECT (its password being checked), and for good when closing.
     bool reading_allowed() const {
-        return !closing_ && !paused_ && !waiting_for_interest_ && auth_ != Auth::kVerifying;
+        return !closing_ && !paused_ && !waiting_for_interest_ && !moving_ && auth_ != Auth::kVerifying;
     }
     void on_sent(int32_t result);
     // End of turn, after want_send(): sends what is queued unless a send is in flight.
@@ -119,6 +134,20 @@ public:
     void on_tick(Clock::time_point now);
     // The verdict of verify_password(): CONNECT is taken up again.
     void on_password_verified(bool ok);
+    // ---- moving to another shard (see "Moving" above) ----
+    // Nothing in flight, nothing to send: the shard may hand it over.
+    bool ready_to_move() const {
+        return moving_ && !socket_.recv_armed() && !socket_.send_in_flight() && out_.empty() && !send_requested_ &&
+               !rearm_requested_;
+    }
+    // On the shard it leaves, just before the handover: output blocks go back to that shard.
+    void leave() { out_.clear(); }
+    // On the shard it moved to: takes `slot` there and goes on with the waiting PUB once the
+    // host resumes it (ConnHost::retry_each_turn).
+    void arrive(ConnHost& host, uint32_t slot, io::Loop& loop, uint16_t buffer_group, uint64_t recv_user_data,
+                uint64_t send_user_data);
+    // The move is off (the shard is stopping): parsing and reading go on here.
+    void stay();
     // After close(): removes every subscription, once.
     void release_subscriptions();
     // True once nothing refers to the connection: its socket is closed and no operation is
@@ -141,6 +170,8 @@ public:
     void refresh_shadows();
     const std::string& client_ip() const { return identity_.ip; }
     uint32_t slot() const { return slot_; }
+    static constexpr uint32_t kFollowAfter = 1024;
+    static constexpr Clock::duration kMovesApart = std::chrono::seconds(1);
     // ---- figures (monitoring) ----
     const monitor::Traffic& traffic() const { return traffic_; }
     size_t subscription_count() const { return subs_.size(); }
@@ -204,8 +235,8 @@ private:
     // Who the client is in those lines: Nkey "U...", User "name" or User "N/A".
     std::string auth_user() const;
 
-    ConnHost& host_;
-    const uint32_t slot_;
+    ConnHost* host_;
+    uint32_t slot_;
     io::Socket socket_;
     const Identity identity_;
     const std::string log_prefix_;  // "ip:port - cid:N - ", as nats-server's log lines
@@ -271,6 +302,15 @@ private:
     // sent after it is answered before the PONG.
     uint64_t interest_seq_needed_ = 0;
     bool waiting_for_interest_ = false;
+
+    // Moving (see above): the shard its messages have gone to alone, how many in a row, and
+    // whether the next PUB starts the move.
+    bool may_move() const;
+    uint32_t follow_target_ = 0;
+    uint32_t follow_count_ = 0;
+    bool move_wanted_ = false;
+    bool moving_ = false;
+    Clock::time_point moved_at_{};
 
     bool closing_ = false;
 };

@@ -36,7 +36,7 @@ std::string& OutQueue::tail(size_t bytes) {
     bool appendable = queue_.size() > in_flight_blocks_;
     if (appendable && queue_.back().capacity() - queue_.back().size() >= bytes) return queue_.back();
     if (!queue_.empty()) settled_ = size();
-    queue_.push_back(blocks_.take(bytes));
+    queue_.push_back(blocks_->take(bytes));
     return queue_.back();
 }
 
@@ -48,10 +48,16 @@ void OutQueue::recount() {
 void OutQueue::clear() {
     while (queue_.size() > in_flight_blocks_) {
         if (queue_.size() == 1) front_offset_ = 0;
-        blocks_.give(std::move(queue_.back()));
+        blocks_->give(std::move(queue_.back()));
         queue_.pop_back();
     }
     recount();
+}
+
+void OutQueue::move_to(OutBlocks& blocks) {
+    RT_ASSERT(in_flight_blocks_ == 0 && empty());
+    clear();
+    blocks_ = &blocks;
 }
 
 void OutQueue::truncate(size_t size) {
@@ -64,7 +70,7 @@ void OutQueue::truncate(size_t size) {
         last.resize(last.size() - drop);
         if (drop == unsent && this->size() > size) {
             if (queue_.size() == 1) front_offset_ = 0;
-            blocks_.give(std::move(last));
+            blocks_->give(std::move(last));
             queue_.pop_back();
             recount();
         }
@@ -95,7 +101,7 @@ void OutQueue::sent(size_t bytes) {
         front_offset_ += here;
         bytes -= here;
         if (front_offset_ < front.size()) break;
-        blocks_.give(std::move(front));
+        blocks_->give(std::move(front));
         queue_.pop_front();
         front_offset_ = 0;
     }

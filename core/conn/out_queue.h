@@ -46,7 +46,7 @@ class OutQueue {
 public:
     static constexpr size_t kIovecsMax = 64;  // per send: up to 4 MiB of full blocks
 
-    explicit OutQueue(OutBlocks& blocks) : blocks_(blocks) {}
+    explicit OutQueue(OutBlocks& blocks) : blocks_(&blocks) {}
     ~OutQueue() { clear(); }
     OutQueue(const OutQueue&) = delete;
     OutQueue& operator=(const OutQueue&) = delete;
@@ -61,6 +61,9 @@ public:
     bool empty() const { return size() == 0; }
     // Drops every byte not yet handed to a send; those in flight stay until sent().
     void clear();
+    // Takes its blocks from `blocks` from now on (its connection moved to another shard): the
+    // queue must be empty with no send in flight; a block it kept goes back to the old owner.
+    void move_to(OutBlocks& blocks);
     // Back to an earlier size(): drops bytes appended since, none of which a send has taken.
     void truncate(size_t size);
 
@@ -74,7 +77,7 @@ private:
     // settled_ again from the blocks (after anything but an append).
     void recount();
 
-    OutBlocks& blocks_;
+    OutBlocks* blocks_;
     std::deque<std::string> queue_;  // front: the oldest; only the last one is appended to
     size_t front_offset_ = 0;        // bytes of the front block already sent
     size_t settled_ = 0;             // unsent bytes in every block but the last

@@ -103,6 +103,7 @@ struct ShardFigures {
     uint64_t connections = 0;        // open now
     uint64_t total_connections = 0;  // accepted since start
     uint64_t slow_consumers = 0;
+    uint64_t connections_moved_in = 0;  // handed over by other shards (ClientConn: "Moving")
     uint64_t subscriptions = 0;  // client subscriptions now (open connections')
     Traffic traffic;             // every connection's, closed ones included
     uint64_t sub_inserts = 0;    // subscriptions made since start (clients' and the server's own)

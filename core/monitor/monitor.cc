@@ -1108,6 +1108,9 @@ Response Monitor::metrics() {
     per_shard("connections", "gauge", "Client connections open.", [](const ShardFigures& s) { return s.connections; });
     per_shard("connections_total", "counter", "Client connections accepted.",
               [](const ShardFigures& s) { return s.total_connections; });
+    per_shard("connections_moved_in_total", "counter",
+              "Client connections that moved here from another shard, to publish where their messages are read.",
+              [](const ShardFigures& s) { return s.connections_moved_in; });
     per_shard("subscriptions", "gauge", "Client subscriptions.", [](const ShardFigures& s) { return s.subscriptions; });
     per_shard("in_msgs_total", "counter", "Messages published by clients.",
               [](const ShardFigures& s) { return s.traffic.in_msgs; });

@@ -384,6 +384,20 @@ void Server::shard_main(uint32_t index, int cpu) {
     }
 }
 
+void Server::conn_leaving(std::unique_ptr<ClientConn> conn) {
+    std::lock_guard lock(transit_mutex_);
+    in_transit_.push_back(std::move(conn));
+}
+
+std::unique_ptr<ClientConn> Server::conn_arriving(ClientConn* conn) {
+    std::lock_guard lock(transit_mutex_);
+    auto it = std::find_if(in_transit_.begin(), in_transit_.end(), [conn](const auto& held) { return held.get() == conn; });
+    RT_ASSERT(it != in_transit_.end());
+    std::unique_ptr<ClientConn> taken = std::move(*it);
+    in_transit_.erase(it);
+    return taken;
+}
+
 Result<void, Error> Server::wait() {
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();

@@ -19,6 +19,7 @@
 
 namespace ringtail::core {
 
+class ClientConn;
 class MeshLinks;
 class Shard;
 namespace js {
@@ -140,6 +141,12 @@ public:
         return account < account_connections_count_ ? &account_connections_[account] : nullptr;
     }
 
+    // A connection moving between shards (Mesh::send_conn) is kept here from when its shard
+    // lets it go until the target takes it, so one still on its way when the shards stop is
+    // freed with the server.
+    void conn_leaving(std::unique_ptr<ClientConn> conn);
+    std::unique_ptr<ClientConn> conn_arriving(ClientConn* conn);
+
 private:
     void shard_main(uint32_t index, int cpu);
     [[nodiscard]] Result<void, Error> start_jetstream();
@@ -160,6 +167,8 @@ private:
     std::unique_ptr<std::latch> started_;  // every shard has reported (report_started)
     std::unique_ptr<std::latch> subscribed_;
     std::vector<std::unique_ptr<Shard>> shards_;
+    std::mutex transit_mutex_;
+    std::vector<std::unique_ptr<ClientConn>> in_transit_;  // see conn_leaving()
     std::vector<std::thread> threads_;
     std::vector<std::string> shard_errors_;
     std::atomic<bool> stop_requested_{false};

@@ -162,6 +162,33 @@ void Mesh::send_js(uint32_t target, const MsgView& msg) {
     push_control(target, RecordKind::kJs, body);
 }
 
+void Mesh::send_conn(uint32_t target, uint64_t handle) {
+    RT_ASSERT(target != self_);
+    push_control(target, RecordKind::kConn, {reinterpret_cast<const char*>(&handle), sizeof handle});
+}
+
+std::vector<uint64_t> Mesh::ends() {
+    std::vector<uint64_t> ends(shards_, 0);
+    for (uint32_t peer = 0; peer < shards_; ++peer) {
+        if (peer != self_) ends[peer] = links_.ring(self_, peer).producer_position();
+    }
+    return ends;
+}
+
+bool Mesh::handled_up_to(const std::vector<uint64_t>& ends, uint32_t except) {
+    for (uint32_t peer = 0; peer < shards_; ++peer) {
+        if (peer == self_ || peer == except) continue;
+        base::SpscRing& ring = links_.ring(self_, peer);
+        if (ring.released_up_to(ends[peer])) continue;
+        // Asks to be rung once it has read on (as a wait for room does), then looks again in
+        // case it did so meanwhile.
+        links_.waiting(self_, peer).store(true, std::memory_order_release);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (!ring.released_up_to(ends[peer])) return false;
+    }
+    return true;
+}
+
 bool Mesh::backlog_full() const {
     return std::any_of(overflow_.begin(), overflow_.end(),
                        [](const auto& queue) { return queue.size() > kBacklogRecordsMax; });
@@ -227,6 +254,11 @@ size_t Mesh::drain(MeshReceiver& receiver) {
                 case RecordKind::kJs:
                     receiver.on_js(from, decode_msg(record.body).msg);
                     break;
+                case RecordKind::kConn: {
+                    RecordReader reader(record.body);
+                    receiver.on_conn(from, reader.get<uint64_t>());
+                    break;
+                }
             }
         }
         if (!any) continue;

@@ -49,6 +49,8 @@ public:
     virtual void on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
                              int32_t delta) = 0;
     virtual void on_js(uint32_t from, const MsgView& msg) = 0;
+    // A connection moved here from `from` (Mesh::send_conn): the receiver owns it now.
+    virtual void on_conn(uint32_t from, uint64_t handle) = 0;
     // Whether to read `from`'s ring this time (a held ring fills and its publishers pause).
     virtual bool reading(uint32_t from) = 0;
 
@@ -92,6 +94,14 @@ public:
     // Announces an interest change in `account` to every other shard; returns its sequence.
     uint64_t send_interest(uint32_t account, std::string_view subject, std::string_view queue, int32_t delta);
     void send_js(uint32_t target, const MsgView& msg);
+    // Hands an object (a client connection, by address) over to `target`, after everything
+    // this shard sent it before: the receiver handles those records first.
+    void send_conn(uint32_t target, uint64_t handle);
+    // Where each ring from this shard ends now (by peer), and whether every peer but `except`
+    // has handled everything written to it up to there (if not, a peer behind rings this
+    // shard's doorbell once it has read on).
+    std::vector<uint64_t> ends();
+    bool handled_up_to(const std::vector<uint64_t>& ends, uint32_t except);
     // True while so many control records wait for room that SUB/UNSUB should pause.
     bool backlog_full() const;
     // True while control records for `target` wait here for room in its ring.

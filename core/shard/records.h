@@ -11,13 +11,14 @@
 namespace ringtail::core {
 
 // Records shards exchange on their SPSC rings. Plain data only: lengths and bytes, never a
-// pointer into the sender's memory. Interest changes and messages share one FIFO ring per
+// pointer into the sender's memory, but for kConn, which hands an object over. Interest changes and messages share one FIFO ring per
 // ordered pair of shards, so a message never overtakes the interest it depends on.
 enum class RecordKind : uint32_t {
     kMsg = 1,          // a message to match against the receiver's local subscriptions
     kInterest = 2,     // the sender's first/last reference to a (subject, queue) came or went
     kInterestAck = 3,  // the receiver has applied the sender's interest records up to seq
     kJs = 4,           // a message for the receiver's JetStream (a forwarded API request)
+    kConn = 5,         // a client connection moving to the receiver (see Mesh::send_conn)
 };
 
 // kMsg body:
@@ -48,6 +49,8 @@ static_assert(sizeof(MsgHead) == 28);
 
 // kJs body: a kMsg body without queue ids or size digits; the subject says what it is for
 // (core/js/ reads it).
+
+// kConn body: the address of the moving connection (u64); the record carries its ownership.
 
 // kInterest body: InterestHead | subject | queue
 struct InterestHead {

@@ -357,9 +357,15 @@ Result<void, Error> Shard::start(std::vector<js::ShardSetup>& js_setups) {
 
 void Shard::turn() {
     drain_inbound();
+    take_arrivals();
     resume_waiting();
     process_closes();
     for (JsAccount& account : js_) account.js->run_turn();
+    if (switch_.has_arrivals()) {
+        // JetStream's turn drained the rings too: a connection that came then goes on now.
+        take_arrivals();
+        resume_waiting();
+    }
     if (services_ && !services_->idle()) {
         services_->flush([this](const MsgView& msg) {
             // The exporting account's (or, for a response, the requester's) mappings apply, as
@@ -382,6 +388,8 @@ void Shard::turn() {
         maybe_free(*conn);
     }
     rearm_.clear();
+    // Last, once this turn's sends and re-arms are done: those of a leaving connection too.
+    if (!leaving_.empty() && send_leaving()) mesh_.flush();
 }
 
 void Shard::begin_stop() {
@@ -477,16 +485,9 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-    uint32_t slot;
-    if (!free_slots_.empty()) {
-        slot = free_slots_.back();
-        free_slots_.pop_back();
-    } else {
-        slot = static_cast<uint32_t>(slots_.size());
-        RT_ASSERT(slot < kSlotsMax);
-        slots_.emplace_back();
-    }
-    // Client ids encode the shard: (client_id - 1) % shards == shard index.
+    uint32_t slot = take_slot();
+    // Client ids encode the shard that accepted the connection: (client_id - 1) % shards is
+    // its index (a connection may move on; ClientConn: "Moving").
     uint64_t client_id = 1 + index_ + uint64_t{mesh_.shards()} * client_seq_++;
     uint32_t generation = generation_next_++;
     ClientConn::Identity peer = peer_of(fd, client_id);
@@ -504,6 +505,57 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     int64_t count = server_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
     conn.log_line("Client connection created", true);
     conn.start(info, /*refuse=*/count > options_.max_connections);
+}
+
+uint32_t Shard::take_slot() {
+    if (!free_slots_.empty()) {
+        uint32_t slot = free_slots_.back();
+        free_slots_.pop_back();
+        return slot;
+    }
+    auto slot = static_cast<uint32_t>(slots_.size());
+    RT_ASSERT(slot < kSlotsMax);
+    slots_.emplace_back();
+    return slot;
+}
+
+bool Shard::send_leaving() {
+    bool sent = false;
+    std::erase_if(leaving_, [this, &sent](const Leaving& leaving) {
+        ClientConn& conn = *leaving.conn;
+        if (stopping_ || lame_duck_) {
+            conn.stay();
+            return true;
+        }
+        // What it published to the other shards is handled before it publishes from the
+        // target, so no subscriber there sees its messages out of order.
+        if (!conn.ready_to_move() || !mesh_.handled_up_to(leaving.sent, leaving.target)) return false;
+        switch_.forget(&conn);
+        conn.leave();
+        uint32_t slot = conn.slot();
+        ClientConn* moving = slots_[slot].conn.get();
+        server_.conn_leaving(std::move(slots_[slot].conn));
+        free_slots_.push_back(slot);
+        mesh_.send_conn(leaving.target, reinterpret_cast<uintptr_t>(moving));
+        sent = true;
+        return true;
+    });
+    return sent;
+}
+
+void Shard::take_arrivals() {
+    for (uint64_t handle : switch_.take_arrivals()) {
+        std::unique_ptr<ClientConn> conn = server_.conn_arriving(reinterpret_cast<ClientConn*>(handle));
+        uint32_t slot = take_slot();
+        uint32_t generation = generation_next_++;
+        slots_[slot].generation = generation;
+        slots_[slot].conn = std::move(conn);
+        slots_[slot].conn->arrive(static_cast<ConnHost&>(*this), slot, loop_, kRecvBufferGroup,
+                                  io::Loop::user_data(tag_, token(Op::kRecv, slot, generation)),
+                                  io::Loop::user_data(tag_, token(Op::kSend, slot, generation)));
+        ++moved_in_;
+        if (stopping_) slots_[slot].conn->close({}, "Server Shutdown");
+    }
 }
 
 void Shard::on_tick() {
@@ -563,6 +615,7 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
     out.shard = index_;
     out.total_connections = total_connections_;
     out.slow_consumers = slow_consumers_;
+    out.connections_moved_in = moved_in_;
     out.sub_inserts = sub_inserts_;
     out.sub_removes = sub_removes_;
     out.traffic = closed_traffic_;
@@ -785,6 +838,7 @@ void Shard::process_closes() {
         server_.connections.fetch_sub(1, std::memory_order_relaxed);
         std::erase(paused_, conn);
         std::erase(pong_waiters_, conn);
+        std::erase_if(leaving_, [conn](const Leaving& leaving) { return leaving.conn == conn; });
     }
     closing_.clear();
 }

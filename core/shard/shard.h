@@ -127,6 +127,8 @@ private:
     OutBlocks& out_blocks() override { return out_blocks_; }
     bool enter_account(uint32_t account) override;
     std::string info_line(const ClientConn& conn, int64_t max_payload) override;
+    std::optional<uint32_t> sole_target() const override { return switch_.sole_target(); }
+    void move(ClientConn& conn, uint32_t shard) override { leaving_.push_back({&conn, shard, mesh_.ends()}); }
     // When the system account is defined: the $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT
     // event for `conn` (not in the global account), when someone listens; and the account's
     // connection update, sent off the shard (Server::account_conns_changed), as nats-server
@@ -142,6 +144,13 @@ private:
     void on_js_record(const MsgView& msg) override;
     void drain_inbound() { switch_.drain(this); }
     bool js_busy() const;
+
+    // Connections moving: those leaving, handed over once ready (ClientConn::ready_to_move),
+    // and those other shards handed over, taken into slots here. Returns whether any left.
+    bool send_leaving();
+    void take_arrivals();
+    // A free slot for a new or arriving connection.
+    uint32_t take_slot();
 
     void resume_waiting();
     void process_closes();
@@ -197,11 +206,18 @@ private:
     std::vector<ClientConn*> paused_;
     std::vector<ClientConn*> pong_waiters_;
     std::vector<ClientConn*> retry_;  // scratch for resume_waiting()
+    struct Leaving {
+        ClientConn* conn;
+        uint32_t target;
+        std::vector<uint64_t> sent;  // where the rings ended when it stopped (Mesh::ends())
+    };
+    std::vector<Leaving> leaving_;
     io::Timer tick_;
 
     // Figures for monitoring (core/monitor/figures.h): what closed connections leave behind.
     uint64_t total_connections_ = 0;
     uint64_t slow_consumers_ = 0;
+    uint64_t moved_in_ = 0;  // connections other shards handed over
     uint64_t sub_inserts_ = 0;
     uint64_t sub_removes_ = 0;
     monitor::Traffic closed_traffic_;

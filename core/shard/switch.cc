@@ -111,6 +111,17 @@ Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
         if (decision_.copy[target]) mesh_.send_msg(target, msg, decision_.queue_ids[target]);
     }
     size_t delivered = deliver(msg, origin);
+    sole_target_.reset();
+    if (delivered == 0 && any_remote) {
+        for (uint32_t target = 0; target < shards; ++target) {
+            if (!decision_.copy[target]) continue;
+            if (sole_target_) {
+                sole_target_.reset();
+                break;
+            }
+            sole_target_ = target;
+        }
+    }
     if (backed_up_ != nullptr && origin != nullptr) {
         Hold hold{backed_up_, Clock::now() + backed_up_for_};
         auto it = std::find_if(publisher_holds_.begin(), publisher_holds_.end(),

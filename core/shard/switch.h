@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/route/interest_map.h"
@@ -54,6 +56,13 @@ public:
     // Runs what the other shards sent: messages to local subscribers, interest changes into
     // the replica, JetStream records to `js` (dropped when null). Returns the records read.
     size_t drain(JsRecordHandler* js);
+    // The connections other shards handed over in the drains since the last call (see
+    // Mesh::send_conn), in the order they came; the caller owns them.
+    std::vector<uint64_t> take_arrivals() { return std::exchange(arrivals_, {}); }
+    bool has_arrivals() const { return !arrivals_.empty(); }
+    // The shard the last message published here went to, when it went to exactly one other
+    // shard and to no subscriber here (a publisher that might rather sit on that shard).
+    std::optional<uint32_t> sole_target() const { return sole_target_; }
 
     // Back-pressure from a subscriber that reads, only slowly (Subscriber::backed_up_for()):
     // whoever fed it holds back until it catches up or the hold's time is up, as nats-server
@@ -95,6 +104,7 @@ private:
     void on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
                      int32_t delta) override;
     void on_js(uint32_t from, const MsgView& msg) override;
+    void on_conn(uint32_t, uint64_t handle) override { arrivals_.push_back(handle); }
     // Carries out `decision_` locally: the plain subscribers, then a member of each group.
     // Returns how many took it. Removes the subscriptions that reached their max.
     size_t deliver(const MsgView& msg, const Subscriber* origin);
@@ -105,6 +115,8 @@ private:
     std::vector<std::unique_ptr<Routes>> routes_;  // by account
     Random random_;
     JsRecordHandler* js_ = nullptr;  // during drain()
+    std::vector<uint64_t> arrivals_;
+    std::optional<uint32_t> sole_target_;
     // The most backed-up subscriber the current message reached, and for how long to hold.
     const Subscriber* backed_up_ = nullptr;
     Clock::duration backed_up_for_{};

@@ -808,5 +808,103 @@ TEST_F(RingtailMonitor, MetricsInPrometheusTextFormat) {
     EXPECT_EQ(connections, 1);
 }
 
+// A sample of /metrics, e.g. metric(body, "ringtail_connections", 1); -1 if absent.
+int64_t metric(const std::string& body, const std::string& name, int shard) {
+    std::string key = name + "{shard=\"" + std::to_string(shard) + "\"} ";
+    size_t at = body.find(key);
+    return at == std::string::npos ? -1 : std::stoll(body.substr(at + key.size()));
+}
+
+// Receives `count` messages on `sub` and checks they are "first".."first + count - 1" in order.
+void expect_in_order(natsSubscription* sub, int first, int count) {
+    for (int i = first; i < first + count; ++i) {
+        MsgPtr msg = next_msg(sub, 5s);
+        ASSERT_NE(msg, nullptr) << "message " << i << " lost";
+        ASSERT_EQ(msg_data(msg.get()), std::to_string(i)) << "out of order";
+    }
+    EXPECT_TRUE(no_more_msgs(sub, 100ms));
+}
+
+TEST_F(RingtailMonitor, APublisherMovesToTheShardOfItsSubscriberAndKeepsItsOrder) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    const std::string subject = fresh_subject("moving");
+    ConnectionPtr reader = connect(server->url());
+    ASSERT_NE(reader, nullptr);
+    SubscriptionPtr sub = subscribe_sync(reader.get(), subject);
+    ASSERT_EQ(natsConnection_Flush(reader.get()), NATS_OK);
+    const int home = shard_of(reader.get());
+    // A publisher the kernel placed on the other shard.
+    ConnectionPtr writer;
+    for (int attempt = 0; attempt < 128 && writer == nullptr; ++attempt) {
+        ConnectionPtr candidate = connect(server->url());
+        ASSERT_NE(candidate, nullptr);
+        if (shard_of(candidate.get()) != home) writer = std::move(candidate);
+    }
+    ASSERT_NE(writer, nullptr);
+    const int away = shard_of(writer.get());
+
+    // Every message goes to the reader's shard alone: the writer moves there mid-stream, and
+    // the reader sees every message once, in the order sent.
+    constexpr int kCount = 20000;
+    for (int i = 0; i < kCount; ++i) {
+        ASSERT_EQ(natsConnection_PublishString(writer.get(), subject.c_str(), std::to_string(i).c_str()), NATS_OK);
+    }
+    ASSERT_EQ(natsConnection_Flush(writer.get()), NATS_OK);
+    expect_in_order(sub.get(), 0, kCount);
+    std::string body = http_get(server->monitor_port(), "/metrics").body;
+    EXPECT_EQ(metric(body, "ringtail_connections_moved_in_total", home), 1) << body;
+    EXPECT_EQ(metric(body, "ringtail_connections_moved_in_total", away), 0);
+    EXPECT_EQ(metric(body, "ringtail_connections", home), 2);
+    EXPECT_EQ(metric(body, "ringtail_connections", away), 0);
+    json connz = get_json(server->monitor_port(), "/connz");
+    EXPECT_EQ(connz["num_connections"], 2);
+
+    // The moved connection does everything a connection does: it subscribes and is delivered
+    // to, and publishes on from its new shard.
+    SubscriptionPtr back = subscribe_sync(writer.get(), subject + ".back");
+    ASSERT_EQ(natsConnection_Flush(writer.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(reader.get(), (subject + ".back").c_str(), "back"), NATS_OK);
+    MsgPtr got = next_msg(back.get(), 5s);
+    ASSERT_NE(got, nullptr);
+    EXPECT_EQ(msg_data(got.get()), "back");
+    for (int i = kCount; i < kCount + 100; ++i) {
+        ASSERT_EQ(natsConnection_PublishString(writer.get(), subject.c_str(), std::to_string(i).c_str()), NATS_OK);
+    }
+    ASSERT_EQ(natsConnection_Flush(writer.get()), NATS_OK);
+    expect_in_order(sub.get(), kCount, 100);
+    // Its figures came with it.
+    uint64_t cid = 0;
+    ASSERT_EQ(natsConnection_GetClientID(writer.get(), &cid), NATS_OK);
+    json figures = get_json(server->monitor_port(), "/connz?cid=" + std::to_string(cid));
+    ASSERT_EQ(figures["connections"].size(), 1u);
+    EXPECT_EQ(figures["connections"][0]["in_msgs"], kCount + 100);
+    EXPECT_EQ(figures["connections"][0]["subscriptions"], 1);
+}
+
+TEST_F(RingtailMonitor, APublisherWhoseSubscribersSitOnBothShardsStaysWhereItIs) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    const std::string subject = fresh_subject("staying");
+    std::vector<ShardedConnection> readers = connect_spread(server->url(), 1);
+    ASSERT_TRUE(covers_all_shards(readers));
+    std::vector<SubscriptionPtr> subs;
+    for (ShardedConnection& reader : readers) {
+        subs.push_back(subscribe_sync(reader.connection.get(), subject));
+        ASSERT_EQ(natsConnection_Flush(reader.connection.get()), NATS_OK);
+    }
+    ConnectionPtr writer = connect(server->url());
+    ASSERT_NE(writer, nullptr);
+    constexpr int kCount = 5000;
+    for (int i = 0; i < kCount; ++i) {
+        ASSERT_EQ(natsConnection_PublishString(writer.get(), subject.c_str(), std::to_string(i).c_str()), NATS_OK);
+    }
+    ASSERT_EQ(natsConnection_Flush(writer.get()), NATS_OK);
+    for (SubscriptionPtr& sub : subs) expect_in_order(sub.get(), 0, kCount);
+    std::string body = http_get(server->monitor_port(), "/metrics").body;
+    EXPECT_EQ(metric(body, "ringtail_connections_moved_in_total", 0), 0) << body;
+    EXPECT_EQ(metric(body, "ringtail_connections_moved_in_total", 1), 0);
+}
+
 }  // namespace
 }  // namespace ringtail::test

@@ -38,7 +38,8 @@ std::string_view msg_data(const natsMsg* msg);
 // True if no message arrives within `quiet` (used after everything expected was received).
 bool no_more_msgs(natsSubscription* sub, std::chrono::milliseconds quiet);
 
-// Ringtail's shard of a connection: client ids encode it as (client_id - 1) % kRingtailShards.
+// The Ringtail shard that accepted a connection: client ids encode it as (client_id - 1) %
+// kRingtailShards. (A connection that only publishes may move on: docs/DESIGN.md.)
 constexpr int kRingtailShards = 2;
 int shard_of(natsConnection* connection);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -145,6 +146,59 @@ TEST_F(PubSub, EverySubscriberSeesEveryPublisherInOrderAcrossConnections) {
         }
         EXPECT_TRUE(no_more_msgs(subs[s].get(), 50ms));
     }
+}
+
+// Publishers feeding one subscriber: with Ringtail those on the other shard move to the
+// subscriber's (docs/DESIGN.md) while they publish; a second subscriber that joins on the other
+// shard midway makes their messages cross again. Every subscriber sees each publisher's
+// messages once and in order: all of them for the first, a gapless run for the second.
+TEST_F(PubSub, PublishersKeepTheirOrderWhileMovingBetweenShards) {
+    constexpr int kPerShard = 3;
+    constexpr int kMsgsPerPublisher = 4000;
+    std::vector<ShardedConnection> publishers = connect_spread(server_->url(), kPerShard);
+    ASSERT_TRUE(covers_all_shards(publishers));
+    std::vector<ShardedConnection> readers = connect_spread(server_->url(), 1);
+    ASSERT_TRUE(covers_all_shards(readers));
+    const std::string subject = fresh_subject("moving");
+    SubscriptionPtr first = subscribe_sync(readers.front().connection.get(), subject);
+    ASSERT_EQ(NATS_OK, natsConnection_Flush(readers.front().connection.get()));
+    SubscriptionPtr second;
+    for (int seq = 0; seq < kMsgsPerPublisher; ++seq) {
+        if (seq == kMsgsPerPublisher / 2) {
+            for (ShardedConnection& entry : publishers) ASSERT_EQ(NATS_OK, natsConnection_Flush(entry.connection.get()));
+            second = subscribe_sync(readers.back().connection.get(), subject);
+            ASSERT_EQ(NATS_OK, natsConnection_Flush(readers.back().connection.get()));
+        }
+        for (size_t p = 0; p < publishers.size(); ++p) {
+            std::string payload = std::to_string(p) + ":" + std::to_string(seq);
+            ASSERT_EQ(NATS_OK, natsConnection_PublishString(publishers[p].connection.get(), subject.c_str(), payload.c_str()));
+        }
+    }
+    for (ShardedConnection& entry : publishers) ASSERT_EQ(NATS_OK, natsConnection_Flush(entry.connection.get()));
+    auto check = [&](natsSubscription* sub, bool from_start) {
+        std::vector<int> next(publishers.size(), from_start ? 0 : -1);
+        size_t received = 0;
+        auto done = [&] { return std::all_of(next.begin(), next.end(), [](int n) { return n == kMsgsPerPublisher; }); };
+        while (!done()) {
+            MsgPtr msg = next_msg(sub, 5s);
+            ASSERT_NE(msg, nullptr) << "only " << received << " received";
+            std::string payload(msg_data(msg.get()));
+            size_t p = std::stoul(payload.substr(0, payload.find(':')));
+            int seq = std::stoi(payload.substr(payload.find(':') + 1));
+            ASSERT_LT(p, publishers.size());
+            if (next[p] >= 0) {
+                ASSERT_EQ(next[p], seq) << "publisher " << p << " out of order or lost";
+            }
+            next[p] = seq + 1;
+            ++received;
+        }
+        EXPECT_TRUE(no_more_msgs(sub, 100ms));
+        if (from_start) {
+            EXPECT_EQ(received, publishers.size() * kMsgsPerPublisher);
+        }
+    };
+    check(first.get(), true);
+    check(second.get(), false);
 }
 
 TEST_F(PubSub, SubscriptionIsVisibleToOtherConnectionsOnceFlushReturns) {

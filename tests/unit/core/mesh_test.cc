@@ -54,6 +54,9 @@ struct Received final : MeshReceiver {
         interest.push_back({from, account, std::string(subject), std::string(queue), delta});
     }
     void on_js(uint32_t, const MsgView& msg) override { js.push_back(std::string(msg.subject) + " " + std::string(msg.payload)); }
+    // Handed-over objects, each with how many messages had arrived before it.
+    std::vector<std::pair<uint64_t, size_t>> conns;
+    void on_conn(uint32_t, uint64_t handle) override { conns.emplace_back(handle, msgs.size()); }
 };
 
 constexpr size_t kRingBytes = 256 * 1024;  // small: a few dozen 4 KB messages fill it
@@ -126,6 +129,43 @@ TEST(Mesh, AFullRingRefusesAWholeMessageAndRingsBackOnceDrained) {
     // The consumer saw the producer waiting and rang its doorbell.
     EXPECT_EQ(pair.bells1.rung, (std::vector<uint32_t>{0}));
     EXPECT_EQ(pair.zero.room_for_msg(1, msg, 0), Mesh::Room::kYes);
+}
+
+TEST(Mesh, AConnectionHandedOverArrivesAfterTheMessagesSentBeforeIt) {
+    MeshLinks links{3, kRingBytes};
+    Doorbells bells0, bells1, bells2;
+    Mesh zero{0, links, bells0}, one{1, links, bells1}, two{2, links, bells2};
+    std::string payload(4000, 'x');
+    MsgView msg{"s", {}, {}, payload, false, {}, {}};
+    // The ring to shard 1 fills up: the handover waits behind its messages, never ahead.
+    size_t sent = 0;
+    while (zero.room_for_msg(1, msg, 0) == Mesh::Room::kYes) {
+        zero.send_msg(1, msg, {});
+        ++sent;
+    }
+    zero.send_conn(1, 0x1234);
+    zero.flush();
+    EXPECT_TRUE(zero.handled_up_to(zero.ends(), 1)) << "nothing sent to shard 2";
+    ASSERT_EQ(zero.room_for_msg(2, msg, 0), Mesh::Room::kYes);
+    zero.send_msg(2, msg, {});
+    std::vector<uint64_t> ends = zero.ends();
+    zero.flush();
+    bells2.rung.clear();
+    EXPECT_FALSE(zero.handled_up_to(ends, 1)) << "shard 2 has not read its message";
+    Received got1, got2;
+    two.drain(got2);
+    EXPECT_EQ(bells2.rung, (std::vector<uint32_t>{0})) << "shard 2 rings back once it has read";
+    EXPECT_TRUE(zero.handled_up_to(ends, 1));
+    // Later messages to shard 2 are not waited for.
+    ASSERT_EQ(zero.room_for_msg(2, msg, 0), Mesh::Room::kYes);
+    zero.send_msg(2, msg, {});
+    zero.flush();
+    EXPECT_TRUE(zero.handled_up_to(ends, 1));
+    one.drain(got1);
+    zero.flush();  // the handover waited for room
+    one.drain(got1);
+    ASSERT_EQ(got1.conns.size(), 1u);
+    EXPECT_EQ(got1.conns[0], std::make_pair(uint64_t{0x1234}, sent));
 }
 
 TEST(Mesh, ControlRecordsWaitInOrderWhileTheRingIsFullAndNeverGetLost) {
