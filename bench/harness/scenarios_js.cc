@@ -132,7 +132,8 @@ void note_durability(RunResult& result) {
     } else {
         result.notes.push_back(
             "durability: file storage; Ringtail sends the PubAck once the "
-            "write is on stable storage");
+            "write is on stable storage (under a jetstream sync_interval, once "
+            "it is in the page cache)");
     }
 }
 
