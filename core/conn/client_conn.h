@@ -140,8 +140,15 @@ public:
         return moving_ && !socket_.recv_armed() && !socket_.send_in_flight() && out_.empty() && !send_requested_ &&
                !rearm_requested_;
     }
-    // On the shard it leaves, just before the handover: output blocks go back to that shard.
-    void leave() { out_.clear(); }
+    // On the shard it leaves, just before the handover: output blocks go back to that shard,
+    // which has applied `reloads` reloads to it (see reloads_seen()).
+    void leave(uint64_t reloads) {
+        out_.clear();
+        reloads_seen_ = reloads;
+    }
+    // How many reloads the shard it left had applied: the shard it moved to applies any it
+    // has had since (the connection was on its way during those).
+    uint64_t reloads_seen() const { return reloads_seen_; }
     // On the shard it moved to: takes `slot` there and goes on with the waiting PUB once the
     // host resumes it (ConnHost::retry_each_turn).
     void arrive(ConnHost& host, uint32_t slot, io::Loop& loop, uint16_t buffer_group, uint64_t recv_user_data,
@@ -311,6 +318,7 @@ private:
     bool move_wanted_ = false;
     bool moving_ = false;
     Clock::time_point moved_at_{};
+    uint64_t reloads_seen_ = 0;
 
     bool closing_ = false;
 };

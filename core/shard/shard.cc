@@ -531,7 +531,7 @@ bool Shard::send_leaving() {
         // target, so no subscriber there sees its messages out of order.
         if (!conn.ready_to_move() || !mesh_.handled_up_to(leaving.sent, leaving.target)) return false;
         switch_.forget(&conn);
-        conn.leave();
+        conn.leave(reloads_);
         uint32_t slot = conn.slot();
         ClientConn* moving = slots_[slot].conn.get();
         server_.conn_leaving(std::move(slots_[slot].conn));
@@ -554,7 +554,15 @@ void Shard::take_arrivals() {
                                   io::Loop::user_data(tag_, token(Op::kRecv, slot, generation)),
                                   io::Loop::user_data(tag_, token(Op::kSend, slot, generation)));
         ++moved_in_;
-        if (stopping_) slots_[slot].conn->close({}, "Server Shutdown");
+        ClientConn& arrived = *slots_[slot].conn;
+        // What happened here while it was on its way: a reload (whether its credentials changed
+        // is not known: they are checked again), lame duck mode, a stop. The shard it left had
+        // done none of them to it.
+        if (arrived.reloads_seen() < reloads_) arrived.options_reloaded(/*auth_changed=*/true);
+        if (lame_duck_) {
+            arrived.send_async_info(proto::encode_info(server_.info(options_, arrived.client_id(), arrived.client_ip(), true)));
+        }
+        if (stopping_) arrived.close({}, "Server Shutdown");
     }
 }
 
@@ -657,6 +665,7 @@ void Shard::apply_options(const config::Options& options, bool auth_changed) {
     bool services_changed = accounts_changed || options.service_imports != options_.service_imports ||
                             options.service_exports != options_.service_exports;
     options_ = options;
+    ++reloads_;
     if (mappings_changed) build_mappings();  // each connection asks again in options_reloaded()
     if (stream_imports_changed) {
         // The connections' stand-ins point into the table: each takes its own again.

@@ -218,6 +218,7 @@ private:
     uint64_t total_connections_ = 0;
     uint64_t slow_consumers_ = 0;
     uint64_t moved_in_ = 0;  // connections other shards handed over
+    uint64_t reloads_ = 0;   // reloads applied (apply_options)
     uint64_t sub_inserts_ = 0;
     uint64_t sub_removes_ = 0;
     monitor::Traffic closed_traffic_;
