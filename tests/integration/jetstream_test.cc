@@ -1290,6 +1290,41 @@ TEST_F(JetStreamTest, AStreamGoesToItsCreatorsShardWhileStreamsStaySpread) {
     }
 }
 
+// Plain publishes (no reply) into a stream: with Ringtail, the publishers on the other shard
+// move to the stream's (docs/DESIGN.md) while they publish. The stream stores each publisher's
+// messages once and in the order sent.
+TEST_F(JetStreamTest, PlainPublishersIntoAStreamKeepTheirOrderWhileMovingToItsShard) {
+    std::vector<ShardedConnection> spread = connect_spread(server_->url(), 2);
+    ASSERT_TRUE(covers_all_shards(spread));
+    std::vector<JsCtxPtr> contexts = contexts_on(spread);
+    ASSERT_EQ(contexts.size(), spread.size());
+    StreamConfig config("MOVING", {"moving.>"});
+    ASSERT_EQ(NATS_OK, add_stream(contexts[0].get(), config).status);
+    constexpr int kCount = 3000;
+    for (int i = 0; i < kCount; ++i) {
+        for (size_t p = 0; p < spread.size(); ++p) {
+            ASSERT_EQ(NATS_OK, natsConnection_PublishString(spread[p].connection.get(), ("moving." + std::to_string(p)).c_str(),
+                                                            std::to_string(i).c_str()));
+        }
+    }
+    for (ShardedConnection& conn : spread) ASSERT_EQ(NATS_OK, natsConnection_Flush(conn.connection.get()));
+    const uint64_t total = spread.size() * kCount;
+    ASSERT_TRUE(wait_for([&] {
+        StreamInfoPtr info = stream_info(contexts[0].get(), "MOVING");
+        return info && info->State.Msgs == total;
+    }, 5s, 20ms));
+    std::vector<int> next(spread.size(), 0);
+    for (uint64_t seq = 1; seq <= total; ++seq) {
+        MsgPtr msg = get_msg(contexts[0].get(), "MOVING", seq);
+        ASSERT_NE(msg, nullptr) << seq;
+        std::string subject = natsMsg_GetSubject(msg.get());
+        size_t p = std::stoul(subject.substr(subject.rfind('.') + 1));
+        ASSERT_LT(p, spread.size());
+        ASSERT_EQ(std::to_string(next[p]), msg_data(msg.get())) << "publisher " << p << " at sequence " << seq;
+        ++next[p];
+    }
+}
+
 // A stream deleted through a client on one shard and created again at once through a client on
 // the other is a new, empty stream each time: the delete's files never meet the create's.
 TEST_F(JetStreamTest, AStreamDeletedAndCreatedAgainFromAnotherShardStartsEmpty) {
