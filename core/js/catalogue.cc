@@ -24,7 +24,7 @@ uint32_t placement(std::string_view name, uint32_t shard_count) {
 }
 
 uint32_t Catalogue::owner_for(const std::string& name, uint32_t shard_count, uint32_t client_shard) const {
-    if (auto it = deleting.find(name); it != deleting.end()) return it->second;
+    if (auto it = deleting.find(name); it != deleting.end()) return it->second.owner;
     std::vector<size_t> owned(shard_count);
     for (const auto& [other, entry] : streams) {
         if (entry.owner < shard_count) ++owned[entry.owner];
@@ -36,6 +36,17 @@ uint32_t Catalogue::owner_for(const std::string& name, uint32_t shard_count, uin
         uint32_t shard = (start + i) % shard_count;
         if (owned[shard] == fewest) return shard;
     }
+}
+
+void Catalogue::delete_started(const std::string& name, uint32_t owner) {
+    Deleting& entry = deleting[name];
+    entry.owner = owner;  // a create meanwhile went to the same owner (owner_for)
+    ++entry.pending;
+}
+
+void Catalogue::delete_done(const std::string& name) {
+    auto it = deleting.find(name);
+    if (it != deleting.end() && --it->second.pending == 0) deleting.erase(it);
 }
 
 int64_t Counters::memory_bytes() const {

@@ -36,10 +36,17 @@ struct StreamEntry {
 // it by message (core/js/jetstream.h) when a stream opened, failed to, or changed.
 struct Catalogue {
     std::map<std::string, StreamEntry> streams;  // by name, the order NAMES and LIST use
-    // Streams deleted whose owner has not yet reported it done, by name, with that owner: a
-    // create of the same name goes there meanwhile, so the delete and the create travel one
-    // FIFO ring and the new stream never meets the old one's files.
-    std::map<std::string, uint32_t> deleting;
+    // Deletes forwarded to a stream's owner: until the owner has reported every one of a
+    // name's done, a create of that name goes to that owner, so the deletes and the create
+    // travel one FIFO ring and the new stream never meets an old one's files (a delete, a
+    // create and a delete again in a row leave two reports to wait for).
+    void delete_started(const std::string& name, uint32_t owner);
+    void delete_done(const std::string& name);
+    struct Deleting {
+        uint32_t owner = 0;
+        uint32_t pending = 0;  // deletes not yet reported done
+    };
+    std::map<std::string, Deleting> deleting;
 
     // The shard a new stream called `name` goes to when a client on `client_shard` creates
     // it: that shard, so the client's publishes and their acks (a KV put, a synchronous

@@ -640,7 +640,7 @@ void JetStream::api_delete(std::string_view name, const MsgView& msg) {
     // Gone from the catalogue now: a create of the same name that follows goes to the same
     // owner, after this delete on the same ring, until the owner reports it done.
     uint32_t owner = it->second.owner;
-    setup_.catalogue->deleting[it->first] = owner;
+    setup_.catalogue->delete_started(it->first, owner);
     streams.erase(it);
     forward_to(owner, {msg.subject, msg.reply, {}, {}, false, {}, {}});
 }
@@ -661,7 +661,7 @@ void JetStream::api_account_purge(std::string_view account, std::string_view rep
             }
             std::string subject = std::string(kApiPrefix) + "STREAM.DELETE." + it->first;
             uint32_t owner = it->second.owner;
-            setup_.catalogue->deleting[it->first] = owner;
+            setup_.catalogue->delete_started(it->first, owner);
             it = streams.erase(it);
             forward_to(owner, {subject, {}, {}, {}, false, {}, {}});
         }
@@ -775,7 +775,7 @@ void JetStream::on_report(const MsgView& msg) {
     std::string name(msg.payload.substr(0, newline));
     std::string_view body = msg.payload.substr(newline + 1);
     if (msg.subject == kReportDeleted) {
-        setup_.catalogue->deleting.erase(name);
+        setup_.catalogue->delete_done(name);
         return;
     }
     auto& streams = setup_.catalogue->streams;

@@ -57,11 +57,29 @@ TEST(CatalogueTest, StreamsFromOneClientEndUpSpread) {
 
 TEST(CatalogueTest, ANameBeingDeletedGoesBackToTheShardDeletingIt) {
     Catalogue catalogue;
-    catalogue.deleting["A"] = 2;
+    catalogue.delete_started("A", 2);
     EXPECT_EQ(2u, catalogue.owner_for("A", 4, 0));
     EXPECT_EQ(0u, catalogue.owner_for("B", 4, 0));
-    catalogue.deleting.erase("A");
+    catalogue.delete_done("A");
     EXPECT_EQ(0u, catalogue.owner_for("A", 4, 0));
+}
+
+// A delete, a create of the same name (on the deleting shard) and a delete of that one, with
+// the first report coming back only then: the name stays with that shard until both are done,
+// or a create could open its files on another shard while the second delete removes them.
+TEST(CatalogueTest, ANameDeletedTwiceWaitsForBothDeletes) {
+    Catalogue catalogue;
+    catalogue.delete_started("A", 2);
+    own(catalogue, "A", catalogue.owner_for("A", 4, 0));
+    EXPECT_EQ(2u, catalogue.streams["A"].owner);
+    catalogue.streams.erase("A");
+    catalogue.delete_started("A", 2);
+    catalogue.delete_done("A");
+    EXPECT_EQ(2u, catalogue.owner_for("A", 4, 0));
+    catalogue.delete_done("A");
+    EXPECT_EQ(0u, catalogue.owner_for("A", 4, 0));
+    catalogue.delete_done("A");  // a report for a name not being deleted: nothing
+    EXPECT_TRUE(catalogue.deleting.empty());
 }
 
 TEST(CatalogueTest, AClientShardUnknownOrOutOfRangeStillGetsAShard) {
