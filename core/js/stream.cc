@@ -237,7 +237,7 @@ void Stream::subscribe_subjects() {
     const std::string direct = "$JS.API.DIRECT.GET." + config_.name;
     for (std::string subject : {direct, direct + ".>"}) {
         auto sub = std::make_unique<Subscription>();
-        sub->owner = this;
+        sub->owner = &direct_gets_;
         sub->subject = std::move(subject);
         sub->sid = "js:direct:" + config_.name;
         sub->local_only = true;
@@ -323,13 +323,14 @@ void Stream::destroy() {
 // ---------------------------------------------------------------------------------------------
 // Publish
 
-Subscriber::Delivery Stream::deliver(Subscription& sub, const MsgView& msg) {
-    if (sub.local_only) {
-        // A direct get: only one published here (another shard's comes through shard 0).
-        if (msg.from_shard != MsgView::kPublishedHere) return Delivery::kDelivered;
-        api_direct_get(msg, sub.subject.ends_with(".>") ? msg.subject.substr(sub.subject.size() - 1) : "");
-        return Delivery::kDelivered;
-    }
+Subscriber::Delivery Stream::DirectGets::deliver(Subscription& sub, const MsgView& msg) {
+    // Only a get published here (another shard's comes through shard 0).
+    if (msg.from_shard != MsgView::kPublishedHere) return Delivery::kDelivered;
+    stream_.api_direct_get(msg, sub.subject.ends_with(".>") ? msg.subject.substr(sub.subject.size() - 1) : "");
+    return Delivery::kDelivered;
+}
+
+Subscriber::Delivery Stream::deliver(Subscription&, const MsgView& msg) {
     std::string_view subject = msg.subject;
     std::optional<std::string> transformed;
     // subject_transform (2.10): a publish matching its source is stored under its destination.

@@ -219,7 +219,22 @@ private:
     std::unique_ptr<ConsumerLog> consumer_log_;
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
     std::vector<std::unique_ptr<Subscription>> subs_;
-    std::vector<std::unique_ptr<Subscription>> direct_subs_;  // local_only: see subscribe_subjects()
+    // Direct gets published on this shard (local_only subscriptions: see subscribe_subjects()).
+    // Their own subscriber, so that a get is never held behind the stream's write backlog
+    // (Stream::backed_up_for()), nor holds a ring that carries other shards' gets and API
+    // requests.
+    class DirectGets final : public Subscriber {
+    public:
+        explicit DirectGets(Stream& stream) : stream_(stream) {}
+        Delivery deliver(Subscription& sub, const MsgView& msg) override;
+        bool accepts(const Subscription&, const Subscriber*) const override { return true; }
+        void expired(Subscription&) override {}
+
+    private:
+        Stream& stream_;
+    };
+    DirectGets direct_gets_{*this};
+    std::vector<std::unique_ptr<Subscription>> direct_subs_;
     std::vector<std::unique_ptr<Origin>> origins_;  // the mirror, or the sources
     uint64_t interest_seq_ = 0;
 
