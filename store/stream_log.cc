@@ -1364,18 +1364,16 @@ void StreamLog::spare_done(DiskWrite* op, int32_t result) {
     log->spare_ = result == 0 ? Spare::kReady : Spare::kNone;
 }
 
-void StreamLog::raise_write_size(size_t flush_bytes_max) {
-    RT_ASSERT(flush_bytes_max % kPageBytes == 0);
-    if (flush_bytes_max <= options_.flush_bytes_max) return;
-    options_.flush_bytes_max = flush_bytes_max;
-    options_.tail_bytes_max = std::max(options_.tail_bytes_max, std::bit_ceil(2 * flush_bytes_max));
-    options_.segment_bytes = std::max<uint64_t>(options_.segment_bytes, 2 * flush_bytes_max);
+void StreamLog::raise_record_size(size_t record_bytes) {
+    RT_ASSERT(record_bytes % kPageBytes == 0);
+    options_.tail_bytes_max = std::max(options_.tail_bytes_max, std::bit_ceil(2 * record_bytes));
+    options_.segment_bytes = std::max<uint64_t>(options_.segment_bytes, 2 * record_bytes);
 }
 
 Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
                                                    uint64_t& offset, size_t reserve_bytes) {
     if (sticky_error_ != Errc::kOk) return std::unexpected(sticky_error_);
-    if (bytes + kPageBytes > options_.segment_bytes || bytes > options_.flush_bytes_max) {
+    if (bytes + kPageBytes > options_.segment_bytes || bytes > options_.tail_bytes_max / 2) {
         return std::unexpected(Errc::kTooLarge);
     }
     Segment* s = segments_.back().get();

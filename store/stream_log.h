@@ -53,8 +53,9 @@ struct StreamLogOptions {
     // The first segment's size (0: segment_bytes); each next one doubles up to segment_bytes,
     // so a stream that stays small costs little disk, and creating one is quick.
     uint64_t first_segment_bytes = 0;
-    // The largest single write. It also bounds what a crash can leave past the durable end,
-    // which recovery zeroes.
+    // The largest single write (a record larger than that spans several). It also bounds what
+    // a crash can leave past the durable end, which recovery zeroes, so it must not shrink
+    // between runs over the same log.
     size_t flush_bytes_max = 1u << 20;
     // Writes a segment may have in flight (1 to kWritesInFlightMax). A flush does not wait for
     // the previous write: appends made while it runs start on the next page and go out in a
@@ -68,7 +69,7 @@ struct StreamLogOptions {
     size_t overlap_bytes_min = 8u << 10;
     // Appended bytes a segment may hold in memory before they are durable; beyond this,
     // append() answers kBusy until a write completes. The buffer starts at 64 KiB and grows
-    // to this as the write rate needs.
+    // to this as the write rate needs. A record takes at most half of it.
     size_t tail_bytes_max = 8u << 20;
     // Recovery keeps valid records past a bad stretch anywhere (a flipped bit may lie before
     // acknowledged ones). A log of changes whose every prefix is a consistent state, and whose
@@ -140,7 +141,8 @@ public:
 
     // Appends one message and returns its sequence number, then applies the limits (dropping
     // the oldest messages, or refusing with kLimit under discard_new). A message over
-    // max_msg_size is refused with kTooLarge.
+    // max_msg_size, or whose record would take more than half the tail or a whole segment,
+    // is refused with kTooLarge.
     [[nodiscard]] Result<uint64_t> append(std::string_view subject, std::string_view headers,
                                           std::string_view payload, int64_t timestamp_ns);
     // Uses up the sequences after the last up to `through`, with no message in them (a mirror
@@ -202,10 +204,11 @@ public:
     // Submits the writes that make everything appended so far durable; first carries out the
     // erases owed (see remove()), which are synchronous.
     void flush();
-    // Raises flush_bytes_max for what is appended from now on (and tail_bytes_max and
-    // segment_bytes with it, to at least two such writes); never lowers them. For a limit
-    // raised while the log is open (a reload raising max_payload).
-    void raise_write_size(size_t flush_bytes_max);
+    // Makes room for records of up to `record_bytes` from now on (tail_bytes_max and
+    // segment_bytes, to at least two such records); never lowers them. For a limit raised
+    // while the log is open (a reload raising max_payload). Writes keep their size, and so
+    // does what recovery looks at past the durable end.
+    void raise_record_size(size_t record_bytes);
     // Segment indexes: an index file per sealed segment (store/README.md) lets the next
     // open() read that instead of scanning the segment. index_sealed() starts writing the
     // index of one sealed segment that has none (and no damage) in the background, and

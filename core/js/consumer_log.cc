@@ -15,7 +15,7 @@ constexpr uint64_t kFirstSegmentBytes = 64u << 10;
 constexpr uint64_t kSegmentBytes = 8u << 20;
 // Records kept beyond two per live consumer before the log is compacted.
 constexpr uint64_t kSlackRecords = 8192;
-// The most of a snapshot one record carries (flush_bytes_max bounds a record).
+// The most of a snapshot one record carries (half the tail bounds a record).
 constexpr size_t kPartBytes = 128u << 10;
 
 template <class T>

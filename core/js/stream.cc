@@ -46,11 +46,14 @@ constexpr uint64_t kFirstSegmentBytes = 1u << 20;
 // source adds.
 constexpr size_t kRecordSlackBytes = 64u << 10;
 
-// The write a record of the largest message takes, in whole pages.
-size_t write_bytes_for(int64_t max_payload) {
+// The bytes a record of the largest message takes, in whole pages.
+constexpr size_t record_bytes_for(int64_t max_payload) {
     const size_t largest = static_cast<size_t>(std::max<int64_t>(max_payload, 0)) + kRecordSlackBytes;
     return (largest + store::kPageBytes - 1) / store::kPageBytes * store::kPageBytes;
 }
+
+// The largest write: a record of the largest message under the default max_payload (1 MiB).
+constexpr size_t kWriteBytes = record_bytes_for(1 << 20);
 
 // The sizes nats-server counts (filestore.go fileStoreMsgSize, memstore.go memStoreMsgSize),
 // so that stream info and max_bytes agree with it.
@@ -168,12 +171,14 @@ Result<void, Error> Stream::open_log(bool create) {
             }
         }
     }
-    // Room for the largest message a client may publish: each record fits one write, the
-    // tail holds two, and so does a segment.
+    // Room for the largest message a client may publish: the tail holds two records of it,
+    // and so does a segment. Writes keep their size whatever max_payload is (so a restart
+    // with a smaller one still zeroes all a crash can have left past the durable end).
     sized_for_max_payload_ = js_.max_payload();
-    options.flush_bytes_max = std::max(options.flush_bytes_max, write_bytes_for(sized_for_max_payload_));
-    options.tail_bytes_max = std::max(options.tail_bytes_max, std::bit_ceil(2 * options.flush_bytes_max));
-    options.segment_bytes = std::max<uint64_t>(options.segment_bytes, 2 * options.flush_bytes_max);
+    const size_t record_bytes = record_bytes_for(sized_for_max_payload_);
+    options.flush_bytes_max = kWriteBytes;
+    options.tail_bytes_max = std::max(options.tail_bytes_max, std::bit_ceil(2 * record_bytes));
+    options.segment_bytes = std::max<uint64_t>(options.segment_bytes, 2 * record_bytes);
     // The message ids still inside the duplicate window and the messages' TTLs, as the
     // recovery scan reads them (one pass over the log, not a second one after it).
     std::vector<SeenId> seen;
@@ -452,10 +457,13 @@ std::optional<proto::js::ApiError> Stream::check_discard_new(std::string_view su
 
 bool Stream::process(std::string_view subject, std::string_view reply, std::string_view headers,
                      std::string_view payload, uint64_t mirror_seq, int64_t mirror_ts, bool sourced) {
-    if (js_.max_payload() > sized_for_max_payload_) {
-        // max_payload raised by a reload since the log opened: its writes grow to match.
-        sized_for_max_payload_ = js_.max_payload();
-        log_->raise_write_size(write_bytes_for(sized_for_max_payload_));
+    // max_payload raised by a reload since the log opened: the log makes room for such
+    // records. Sized from the message too, as the client's shard may have applied the reload
+    // before this one.
+    if (int64_t largest = std::max(js_.max_payload(), static_cast<int64_t>(headers.size() + payload.size()));
+        largest > sized_for_max_payload_) {
+        sized_for_max_payload_ = largest;
+        log_->raise_record_size(record_bytes_for(sized_for_max_payload_));
     }
     if (mirror_seq != 0) return store_mirrored(subject, headers, payload, mirror_seq, mirror_ts);
     if (config_.sealed) {

@@ -213,7 +213,7 @@ private:
     const int64_t created_ns_;
     std::string dir_;  // empty for memory storage
     std::unique_ptr<store::StreamLog> log_;
-    int64_t sized_for_max_payload_ = 0;  // the max_payload the log's writes are sized for
+    int64_t sized_for_max_payload_ = 0;  // the largest message the log has room for
     // Consumers, by name (the order NAMES and LIST use), and the log of their state (file
     // streams only; declared first so that it outlives them).
     std::unique_ptr<ConsumerLog> consumer_log_;
