@@ -533,10 +533,9 @@ bool Shard::send_leaving() {
         switch_.forget(&conn);
         conn.leave(reloads_);
         uint32_t slot = conn.slot();
-        ClientConn* moving = slots_[slot].conn.get();
         server_.conn_leaving(std::move(slots_[slot].conn));
         free_slots_.push_back(slot);
-        mesh_.send_conn(leaving.target, reinterpret_cast<uintptr_t>(moving));
+        mesh_.send_conn(leaving.target, reinterpret_cast<uintptr_t>(&conn));
         sent = true;
         return true;
     });
@@ -559,9 +558,7 @@ void Shard::take_arrivals() {
         // is not known: they are checked again), lame duck mode, a stop. The shard it left had
         // done none of them to it.
         if (arrived.reloads_seen() < reloads_) arrived.options_reloaded(/*auth_changed=*/true);
-        if (lame_duck_) {
-            arrived.send_async_info(proto::encode_info(server_.info(options_, arrived.client_id(), arrived.client_ip(), true)));
-        }
+        if (lame_duck_) send_lame_duck_info(arrived);
         if (stopping_) arrived.close({}, "Server Shutdown");
     }
 }
@@ -711,9 +708,12 @@ void Shard::enter_lame_duck() {
     lame_duck_ = true;
     for (Slot& slot : slots_) {
         ClientConn* conn = slot.conn.get();
-        if (conn == nullptr || conn->closing()) continue;
-        conn->send_async_info(proto::encode_info(server_.info(options_, conn->client_id(), conn->client_ip(), true)));
+        if (conn != nullptr && !conn->closing()) send_lame_duck_info(*conn);
     }
+}
+
+void Shard::send_lame_duck_info(ClientConn& conn) {
+    conn.send_async_info(proto::encode_info(server_.info(options_, conn.client_id(), conn.client_ip(), true)));
 }
 
 void Shard::close_clients(size_t count) {

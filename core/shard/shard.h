@@ -149,6 +149,8 @@ private:
     // and those other shards handed over, taken into slots here. Returns whether any left.
     bool send_leaving();
     void take_arrivals();
+    // The INFO that tells a client of lame duck mode.
+    void send_lame_duck_info(ClientConn& conn);
     // A free slot for a new or arriving connection.
     uint32_t take_slot();
 
