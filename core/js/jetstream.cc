@@ -70,8 +70,9 @@ std::expected<pjs::StreamConfig, pjs::ApiError> decided_config(const json& confi
     return pjs::check_stream_config(std::move(*parsed), options);
 }
 
-// "STREAM.INFO.ORDERS" → op "STREAM.INFO", name "ORDERS", rest "". The consumer requests and
-// DIRECT.GET.<name>.<subject> leave what follows the stream name in rest.
+// "STREAM.INFO.ORDERS" → op "STREAM.INFO", name "ORDERS", rest "". The consumer requests
+// leave what follows the stream name in rest. Direct gets are no API request: the streams'
+// own subscriptions take them (Stream::subscribe_direct()), as nats-server's do.
 struct ApiSubject {
     std::string_view op;
     std::string_view name;
@@ -89,7 +90,7 @@ std::optional<ApiSubject> split_api(std::string_view api) {
         {"STREAM.CREATE", Rest::kNone},          {"STREAM.UPDATE", Rest::kNone},
         {"STREAM.DELETE", Rest::kNone},          {"STREAM.INFO", Rest::kNone},
         {"STREAM.PURGE", Rest::kNone},           {"STREAM.MSG.GET", Rest::kNone},
-        {"STREAM.MSG.DELETE", Rest::kNone},      {"DIRECT.GET", Rest::kAny},
+        {"STREAM.MSG.DELETE", Rest::kNone},
         {"CONSUMER.DURABLE.CREATE", Rest::kOneToken}, {"CONSUMER.CREATE", Rest::kAny},
         {"CONSUMER.INFO", Rest::kOneToken},      {"CONSUMER.DELETE", Rest::kOneToken},
         {"CONSUMER.NAMES", Rest::kNone},         {"CONSUMER.LIST", Rest::kNone},
@@ -409,7 +410,7 @@ void JetStream::handle_api(const MsgView& msg) {
     if (auto offline = setup_.catalogue->streams.find(std::string(parts->name));
         offline != setup_.catalogue->streams.end() && !offline->second.unavailable.empty()) {
         // Nothing may change or remove a stream set aside as damaged; nothing is served from it.
-        if (parts->op != "DIRECT.GET") api_error(msg.reply, type_of(parts->op), pjs::StreamOffline());
+        api_error(msg.reply, type_of(parts->op), pjs::StreamOffline());
         return;
     }
     if (parts->op == "STREAM.CREATE") {
@@ -426,26 +427,8 @@ void JetStream::handle_api(const MsgView& msg) {
     }
     auto it = setup_.catalogue->streams.find(std::string(parts->name));
     bool ready = it != setup_.catalogue->streams.end() && it->second.ready;
-    if (parts->op == "DIRECT.GET" && ready && it->second.config.allow_direct) {
-        // Published on the stream's own shard, it reached the stream there too, which answers
-        // it (Stream::subscribe_subjects()).
-        uint32_t from = msg.from_shard == MsgView::kPublishedHere ? host_.shard_index() : msg.from_shard;
-        if (from == it->second.owner) return;
-    }
-    if (parts->op == "DIRECT.GET" && !(ready && it->second.config.allow_direct)) {
-        // mirror_direct: a mirror answers direct gets for its origin (nats-server's mirrors
-        // join the origin's direct get queue group), here when the origin itself does not.
-        for (const auto& [other, entry] : setup_.catalogue->streams) {
-            const pjs::StreamConfig& config = entry.config;
-            if (entry.ready && config.mirror_direct && config.mirror.is_object() &&
-                config.mirror.value("name", "") == parts->name) {
-                forward_to(entry.owner, msg);
-                return;
-            }
-        }
-    }
     if (!ready) {
-        if (parts->op != "DIRECT.GET") api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
+        api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
         return;
     }
     forward_to(it->second.owner, msg);
@@ -460,7 +443,7 @@ void JetStream::answer_not_enabled(std::string_view api, std::string_view reply)
     } else if (api == "STREAM.LIST") {
         type = kListType;
     } else if (std::optional<ApiSubject> parts = split_api(api);
-               parts && parts->op != "DIRECT.GET" && parts->op != "CONSUMER.MSG.NEXT") {
+               parts && parts->op != "CONSUMER.MSG.NEXT") {
         type = type_of(parts->op);
     } else {
         return;  // nothing there for an account with JetStream either
@@ -821,16 +804,8 @@ void JetStream::on_forward(const MsgView& msg) {
         return;
     }
     auto it = streams_.find(name);
-    if (parts->op == "DIRECT.GET" && (it == streams_.end() || !it->second->config().allow_direct)) {
-        for (auto& [other, mirror] : streams_) {
-            if (mirror->serves_direct_for(name)) {
-                mirror->direct_get_for_origin(parts->rest, msg);
-                return;
-            }
-        }
-    }
     if (it == streams_.end()) {
-        if (parts->op != "DIRECT.GET") api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
+        api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
         return;
     }
     Stream& stream = *it->second;

@@ -41,6 +41,11 @@ constexpr size_t kWaitingHoldBytes = 8u << 20;
 constexpr uint64_t kMemorySegmentBytes = 8u << 20;
 // Every log starts with a small segment; the next ones double (store/stream_log.h).
 constexpr uint64_t kFirstSegmentBytes = 1u << 20;
+// Direct gets: "$JS.API.DIRECT.GET.<stream>[.<last subject>]", taken by a queue group (the
+// stream, and its mirrors with mirror_direct).
+constexpr std::string_view kDirectGetPrefix = "$JS.API.DIRECT.GET.";
+constexpr const char* kDirectGetQueue = "_sys_";
+
 // A record's bytes beyond its message's headers and payload (which max_payload bounds): the
 // subject (a control line's worth, 4 KiB by default), the record's fields, the headers a
 // source adds.
@@ -235,25 +240,38 @@ void Stream::subscribe_subjects() {
         js_.host().subscribe(*sub);
         subs_.push_back(std::move(sub));
     }
-    interest_seq_ = js_.host().interest_seq_sent();
-    // Direct gets from this shard's clients, answered without a trip through shard 0's API
-    // subscription (which lets them be: JetStream::handle_api). Those from other shards take
-    // that way, so a get is answered once however far the interest has spread.
-    const std::string direct = "$JS.API.DIRECT.GET." + config_.name;
-    for (std::string subject : {direct, direct + ".>"}) {
-        auto sub = std::make_unique<Subscription>();
-        sub->owner = &direct_gets_;
-        sub->subject = std::move(subject);
-        sub->sid = "js:direct:" + config_.name;
-        sub->local_only = true;
-        js_.host().subscribe(*sub);
-        direct_subs_.push_back(std::move(sub));
-    }
+    subscribe_direct();
 }
 
 void Stream::unsubscribe_subjects() {
     for (auto& sub : subs_) js_.host().unsubscribe(*sub);
     subs_.clear();
+    unsubscribe_direct();
+}
+
+void Stream::subscribe_direct() {
+    // Direct gets of this stream (allow_direct) and, for a mirror with mirror_direct, of its
+    // origin, in one queue group per stream name as nats-server's: each get, from whichever
+    // shard, is answered once, by the stream or by one of its mirrors.
+    std::vector<std::string> names;
+    if (config_.allow_direct) names.push_back(config_.name);
+    if (config_.mirror_direct && config_.mirror.is_object()) names.push_back(config_.mirror.value("name", ""));
+    for (const std::string& name : names) {
+        const std::string direct = std::string(kDirectGetPrefix) + name;
+        for (std::string subject : {direct, direct + ".>"}) {
+            auto sub = std::make_unique<Subscription>();
+            sub->owner = &direct_gets_;
+            sub->subject = std::move(subject);
+            sub->queue = kDirectGetQueue;
+            sub->sid = "js:direct:" + name;
+            js_.host().subscribe(*sub);
+            direct_subs_.push_back(std::move(sub));
+        }
+    }
+    interest_seq_ = js_.host().interest_seq_sent();
+}
+
+void Stream::unsubscribe_direct() {
     for (auto& sub : direct_subs_) js_.host().unsubscribe(*sub);
     direct_subs_.clear();
     interest_seq_ = js_.host().interest_seq_sent();
@@ -275,6 +293,7 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
         if (!violating.empty()) return fail(Errc::kInvalid, "change to limits violates consumers: " + violating);
     }
     bool subjects_changed = config.subjects != config_.subjects;
+    bool direct_changed = config.allow_direct != config_.allow_direct || config.mirror_direct != config_.mirror_direct;
     if (!dir_.empty()) {
         if (auto written = write_meta(dir_, config, created_ns_, js_.host().shard_index()); !written) return written;
     }
@@ -287,6 +306,9 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
     if (subjects_changed) {
         unsubscribe_subjects();
         subscribe_subjects();
+    } else if (direct_changed) {
+        unsubscribe_direct();
+        subscribe_direct();
     }
     if (sources_changed) update_sources();
     dedupe_.clear();
@@ -329,9 +351,15 @@ void Stream::destroy() {
 // Publish
 
 Subscriber::Delivery Stream::DirectGets::deliver(Subscription& sub, const MsgView& msg) {
-    // Only a get published here (another shard's comes through shard 0).
-    if (msg.from_shard != MsgView::kPublishedHere) return Delivery::kDelivered;
-    stream_.api_direct_get(msg, sub.subject.ends_with(".>") ? msg.subject.substr(sub.subject.size() - 1) : "");
+    // "$JS.API.DIRECT.GET.<name>" or "$JS.API.DIRECT.GET.<name>.>": the name, and the subject
+    // a get by the last subject asks for.
+    std::string_view name = std::string_view(sub.subject).substr(kDirectGetPrefix.size());
+    std::string_view last_subject;
+    if (name.ends_with(".>")) {
+        name.remove_suffix(2);
+        last_subject = msg.subject.substr(sub.subject.size() - 1);
+    }
+    stream_.api_direct_get(msg, last_subject, /*for_origin=*/name != stream_.name());
     return Delivery::kDelivered;
 }
 
@@ -989,8 +1017,6 @@ void Stream::handle_request(std::string_view op, std::string_view rest, const Ms
         api_msg_get(msg);
     } else if (op == "STREAM.MSG.DELETE") {
         api_msg_delete(msg);
-    } else if (op == "DIRECT.GET") {
-        api_direct_get(msg, rest);
     } else if (op == "CONSUMER.CREATE" || op == "CONSUMER.DURABLE.CREATE") {
         api_consumer_create(op, msg);
     } else if (op == "CONSUMER.INFO") {
@@ -1147,10 +1173,6 @@ void Stream::api_msg_delete(const MsgView& msg) {
     state_dirty_ = true;
     emptied_by_purge_ = false;
     reply_json(msg.reply, {{"type", kMsgDeleteType}, {"success", true}});
-}
-
-bool Stream::serves_direct_for(std::string_view origin) const {
-    return config_.mirror_direct && config_.mirror.is_object() && config_.mirror.value("name", "") == origin;
 }
 
 void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject, bool for_origin) {

@@ -66,10 +66,6 @@ public:
     // The per-stream requests; `op` is what follows "$JS.API." up to the stream name, `rest`
     // what follows the name (a consumer's name, a DIRECT.GET subject).
     void handle_request(std::string_view op, std::string_view rest, const MsgView& msg);
-    // mirror_direct: whether this stream answers direct gets addressed to stream `origin`
-    // (its mirror's origin), and the answer to one.
-    bool serves_direct_for(std::string_view origin) const;
-    void direct_get_for_origin(std::string_view rest, const MsgView& msg) { api_direct_get(msg, rest, true); }
     // Applies a config shard 0 has validated.
     [[nodiscard]] Result<void, Error> update(const proto::js::StreamConfig& config);
     // Unsubscribes, closes the log and removes the stream's files.
@@ -116,8 +112,11 @@ private:
     Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns);
     [[nodiscard]] Result<void, Error> open_log(bool create);
     std::atomic<int64_t>& bytes_counter();
+    // The stream's subscriptions: its subjects, and the direct gets it answers.
     void subscribe_subjects();
     void unsubscribe_subjects();
+    void subscribe_direct();
+    void unsubscribe_direct();
     void set_subject_transform();
     store::StoreLimits store_limits() const;
 
@@ -219,10 +218,9 @@ private:
     std::unique_ptr<ConsumerLog> consumer_log_;
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
     std::vector<std::unique_ptr<Subscription>> subs_;
-    // Direct gets published on this shard (local_only subscriptions: see subscribe_subjects()).
-    // Their own subscriber, so that a get is never held behind the stream's write backlog
-    // (Stream::backed_up_for()), nor holds a ring that carries other shards' gets and API
-    // requests.
+    // The direct gets the stream answers (subscribe_direct()): a subscriber of their own, so
+    // that a get is never held behind the stream's write backlog (Stream::backed_up_for()),
+    // nor holds a ring that carries other shards' gets and API requests.
     class DirectGets final : public Subscriber {
     public:
         explicit DirectGets(Stream& stream) : stream_(stream) {}

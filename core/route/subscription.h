@@ -89,8 +89,6 @@ struct Subscription {
     int64_t max_msgs = 0;  // 0: no auto-unsubscribe
     int64_t delivered = 0;
     bool expired = false;  // reached max_msgs; removed right after the current delivery
-    // Never announced to the other shards: only what is published on this shard reaches it.
-    bool local_only = false;
     // A stream import's stand-in: a subscription of another account whose messages go to
     // `parent` (same owner, sid, max and count), their subjects mapped by `maps` in order.
     Subscription* parent = nullptr;

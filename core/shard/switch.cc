@@ -29,13 +29,11 @@ size_t Switch::remote_interest_entries() const {
 
 void Switch::subscribe(Subscription& sub) {
     routes(sub.account).sublist.insert(sub.subject, sub.queue, &sub);
-    if (!sub.local_only) change_interest(sub, +1);
+    change_interest(sub, +1);
 }
 
 void Switch::unsubscribe(Subscription& sub) {
-    if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub) && !sub.local_only) {
-        change_interest(sub, -1);
-    }
+    if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) change_interest(sub, -1);
     forget(sub.owner);  // a hold on it ends early: harmless
 }
 

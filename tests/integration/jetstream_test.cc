@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1388,6 +1389,70 @@ TEST_F(JetStreamTest, ADirectGetFromEitherShardIsAnsweredOnce) {
             }
         }
     }
+}
+
+// A stream and its mirror (mirror_direct, which a mirror of a stream with allow_direct gets)
+// share the stream's direct gets, as nats-server's queue group does: from every shard each get
+// is answered once, by one or the other, while the stream turns allow_direct off and on again,
+// and by the mirror alone once the stream is deleted.
+TEST_F(JetStreamTest, DirectGetsAreAnsweredOnceByAStreamOrItsMirrorFromEveryShard) {
+    std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
+    ASSERT_TRUE(covers_all_shards(spread));
+    StreamConfig origin("DGO", {"dgo.*"});
+    origin.raw.AllowDirect = true;
+    ASSERT_EQ(NATS_OK, add_stream(js(), origin).status);
+    ASSERT_TRUE(publish(js(), "dgo.a", "one").ok());
+    jsStreamSource source;
+    jsStreamSource_Init(&source);
+    source.Name = "DGO";
+    StreamConfig mirror("DGM");
+    mirror.raw.Mirror = &source;
+    StreamInfoPtr created;
+    ASSERT_EQ(NATS_OK, add_stream(js(), mirror, &created).status);
+    ASSERT_NE(created, nullptr);
+    EXPECT_TRUE(created->Config->MirrorDirect);
+    ASSERT_TRUE(wait_for(
+        [&] {
+            StreamInfoPtr info = stream_info(js(), "DGM");
+            return info != nullptr && info->State.Msgs == 1;
+        },
+        5s));
+    auto each_answered_once = [&](const std::string& when) {
+        constexpr int kGets = 40;
+        for (const ShardedConnection& conn : spread) {
+            SCOPED_TRACE(when + ", from shard " + std::to_string(conn.shard));
+            natsConnection* nc = conn.connection.get();
+            const std::string inbox = fresh_subject("_INBOX.dgo");
+            SubscriptionPtr replies = subscribe_sync(nc, inbox + ".*");
+            ASSERT_NE(replies, nullptr);
+            for (int i = 0; i < kGets; ++i) {
+                const bool by_subject = i % 2 == 1;
+                const std::string subject = by_subject ? "$JS.API.DIRECT.GET.DGO.dgo.a" : "$JS.API.DIRECT.GET.DGO";
+                const std::string body = by_subject ? "" : R"({"seq":1})";
+                const std::string reply = inbox + "." + std::to_string(i);
+                ASSERT_EQ(NATS_OK, natsConnection_PublishRequest(nc, subject.c_str(), reply.c_str(), body.data(),
+                                                                 static_cast<int>(body.size())));
+            }
+            std::set<std::string> answered;
+            for (int i = 0; i < kGets; ++i) {
+                MsgPtr reply = next_msg(replies.get(), 2s);
+                ASSERT_NE(reply, nullptr) << answered.size() << " of " << kGets << " answered";
+                EXPECT_EQ("one", msg_data(reply.get()));
+                EXPECT_TRUE(answered.insert(natsMsg_GetSubject(reply.get())).second)
+                    << "a second answer to " << natsMsg_GetSubject(reply.get());
+            }
+            EXPECT_TRUE(no_more_msgs(replies.get(), 200ms)) << "a second answer";
+        }
+    };
+    each_answered_once("the stream and its mirror");
+    origin.raw.AllowDirect = false;
+    ASSERT_EQ(NATS_OK, update_stream(js(), origin).status);
+    each_answered_once("the mirror alone");
+    origin.raw.AllowDirect = true;
+    ASSERT_EQ(NATS_OK, update_stream(js(), origin).status);
+    each_answered_once("both again");
+    ASSERT_EQ(NATS_OK, delete_stream(js(), "DGO").status);
+    each_answered_once("the stream deleted");
 }
 
 }  // namespace
