@@ -23,13 +23,15 @@ uint32_t placement(std::string_view name, uint32_t shard_count) {
     return static_cast<uint32_t>(base::hash64(name.data(), name.size()) % shard_count);
 }
 
-uint32_t Catalogue::owner_for(const std::string& name, uint32_t shard_count, uint32_t client_shard) const {
+uint32_t Catalogue::owner_for(const std::string& name, uint32_t shard_count, uint32_t client_shard,
+                              const std::vector<int64_t>& elsewhere) const {
     if (auto it = deleting.find(name); it != deleting.end()) return it->second.owner;
-    std::vector<size_t> owned(shard_count);
+    std::vector<int64_t> owned(shard_count);
+    for (uint32_t shard = 0; shard < shard_count && shard < elsewhere.size(); ++shard) owned[shard] = elsewhere[shard];
     for (const auto& [other, entry] : streams) {
         if (entry.owner < shard_count) ++owned[entry.owner];
     }
-    size_t fewest = *std::min_element(owned.begin(), owned.end());
+    int64_t fewest = *std::min_element(owned.begin(), owned.end());
     if (client_shard < shard_count && owned[client_shard] <= fewest + 1) return client_shard;
     uint32_t start = placement(name, shard_count);
     for (uint32_t i = 0;; ++i) {
@@ -47,6 +49,12 @@ void Catalogue::delete_started(const std::string& name, uint32_t owner) {
 void Catalogue::delete_done(const std::string& name) {
     auto it = deleting.find(name);
     if (it != deleting.end() && --it->second.pending == 0) deleting.erase(it);
+}
+
+std::vector<int64_t> Counters::streams_per_shard() const {
+    std::vector<int64_t> streams;
+    for (const ShardCounters& shard : shards_) streams.push_back(shard.streams.load(std::memory_order_relaxed));
+    return streams;
 }
 
 int64_t Counters::memory_bytes() const {

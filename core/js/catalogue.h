@@ -51,8 +51,11 @@ struct Catalogue {
     // The shard a new stream called `name` goes to when a client on `client_shard` creates
     // it: that shard, so the client's publishes and their acks (a KV put, a synchronous
     // publish) need not cross to another shard and back, unless it already owns two streams
-    // more than another shard; then one of those with fewest, by a hash of the name.
-    uint32_t owner_for(const std::string& name, uint32_t shard_count, uint32_t client_shard) const;
+    // more than another shard; then one of those with fewest, by a hash of the name. Streams
+    // count server-wide: this account's from the catalogue, the other accounts' from
+    // `elsewhere` (per shard; empty: none).
+    uint32_t owner_for(const std::string& name, uint32_t shard_count, uint32_t client_shard,
+                       const std::vector<int64_t>& elsewhere = {}) const;
 };
 
 // JetStream's figures per shard: written only by their shard, read by any (relaxed loads).
@@ -61,6 +64,7 @@ struct alignas(64) ShardCounters {
     std::atomic<int64_t> file_bytes{0};    // and by its file streams
     std::atomic<uint64_t> api_total{0};    // $JS.API answers sent (counted as nats-server does)
     std::atomic<uint64_t> api_errors{0};
+    std::atomic<int64_t> streams{0};       // streams open on the shard (stream placement)
 };
 
 class Counters {
@@ -71,6 +75,8 @@ public:
     int64_t file_bytes() const;
     uint64_t api_total() const;
     uint64_t api_errors() const;
+    // The streams each shard holds open.
+    std::vector<int64_t> streams_per_shard() const;
 
 private:
     std::vector<ShardCounters> shards_;

@@ -548,7 +548,16 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         StreamEntry created;
         created.config = *checked;
         uint32_t client_shard = msg.from_shard == MsgView::kPublishedHere ? host_.shard_index() : msg.from_shard;
-        created.owner = catalogue.owner_for(key, host_.shard_count(), client_shard);
+        // Balanced with every other account's streams too.
+        std::vector<int64_t> elsewhere(host_.shard_count());
+        for (const Counters* other : setup_.every_account) {
+            if (other == setup_.counters) continue;
+            std::vector<int64_t> streams = other->streams_per_shard();
+            for (size_t shard = 0; shard < elsewhere.size() && shard < streams.size(); ++shard) {
+                elsewhere[shard] += streams[shard];
+            }
+        }
+        created.owner = catalogue.owner_for(key, host_.shard_count(), client_shard, elsewhere);
         created.created_ns = base::wall_clock_ns();
         entry = &catalogue.streams.emplace(key, std::move(created)).first->second;
     }

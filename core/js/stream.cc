@@ -91,6 +91,7 @@ std::string add_header(std::string block, std::string_view key, std::string_view
 
 Stream::Stream(JetStream& js, proto::js::StreamConfig config, int64_t created_ns)
     : js_(js), config_(std::move(config)), created_ns_(created_ns) {
+    js_.counters().streams.fetch_add(1, std::memory_order_relaxed);
     // Updates cannot change republish: it is set up once.
     if (const json& republish = config_.republish; republish.is_object()) {
         republish_ = pjs::SubjectTransform::make(republish.value("src", ""), republish.value("dest", ""));
@@ -124,6 +125,7 @@ void Stream::republish(std::string_view subject, std::string_view headers, std::
 }
 
 Stream::~Stream() {
+    js_.counters().streams.fetch_sub(1, std::memory_order_relaxed);
     origins_.clear();
     for (auto& [name, consumer] : consumers_) js_.consumer_gone(*consumer);
     consumers_.clear();

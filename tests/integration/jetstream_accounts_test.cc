@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -167,6 +168,38 @@ TEST_F(JetStreamAccounts, ADirectGetReadsItsOwnAccountsStreamFromEveryShard) {
             clients.pop_back();
         }
     }
+}
+
+// Ringtail places a new stream on its creator's shard unless that shard holds two streams
+// more than another, counting every account's: account A's two streams from shard 1 send
+// account B's first, also created from shard 1, to shard 0 (meta.json records the owner).
+TEST_F(JetStreamAccounts, StreamPlacementCountsEveryAccountsStreams) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's shards";
+    auto on_shard_1 = [&](const char* name) {
+        for (int attempt = 0; attempt < 64; ++attempt) {
+            JsClient client = user(name, name);
+            if (client && shard_of(client.nc()) == 1) return client;
+        }
+        return JsClient{};
+    };
+    auto owner_of = [&](const std::string& account, const std::string& stream) {
+        std::ifstream in(store_.path() + "/jetstream/" + account + "/streams/" + stream + "/meta.json");
+        json meta = json::parse(in, nullptr, false);
+        return meta.is_object() && meta.contains("shard") ? meta["shard"].get<int>() : -1;
+    };
+    JsClient a = on_shard_1("a");
+    JsClient b = on_shard_1("b");
+    ASSERT_TRUE(a && b);
+    for (const char* name : {"A1", "A2"}) {
+        StreamConfig config(name, {std::string("place.") + name});
+        ASSERT_EQ(NATS_OK, add_stream(a.get(), config).status) << name;
+        EXPECT_EQ(1, owner_of("A", name)) << name;
+    }
+    StreamConfig config("B1", {"place.B1"});
+    ASSERT_EQ(NATS_OK, add_stream(b.get(), config).status);
+    EXPECT_EQ(0, owner_of("B", "B1"));
+    EXPECT_TRUE(publish(b.get(), "place.B1", "x").ok());
+    for (JsClient* client : {&a, &b}) client->js.reset();  // each context before its connection
 }
 
 TEST_F(JetStreamAccounts, AnAccountWithoutJetStreamIsToldSoByEveryRequest) {

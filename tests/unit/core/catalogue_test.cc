@@ -55,6 +55,17 @@ TEST(CatalogueTest, StreamsFromOneClientEndUpSpread) {
     }
 }
 
+TEST(CatalogueTest, OtherAccountsStreamsCountTowardsAShardsShare) {
+    Catalogue catalogue;  // this account's: none yet
+    EXPECT_EQ(0u, catalogue.owner_for("A", 2, 0, {1, 0}));  // one more than shard 1: kept
+    EXPECT_EQ(1u, catalogue.owner_for("A", 2, 0, {2, 0}));  // two more: passed on
+    own(catalogue, "A", 1);
+    EXPECT_EQ(0u, catalogue.owner_for("B", 2, 0, {2, 0}));  // 2 against 1: kept
+    own(catalogue, "B", 0);
+    EXPECT_EQ(1u, catalogue.owner_for("C", 2, 0, {2, 0}));  // 3 against 1
+    EXPECT_EQ(1u, catalogue.owner_for("C", 2, 1, {2, 0}));
+}
+
 TEST(CatalogueTest, ANameBeingDeletedGoesBackToTheShardDeletingIt) {
     Catalogue catalogue;
     catalogue.delete_started("A", 2);
