@@ -1348,8 +1348,57 @@ TEST_F(JetStreamTest, AStreamDeletedAndCreatedAgainFromAnotherShardStartsEmpty) 
     }
 }
 
-// A direct get is answered exactly once, whether its client sits on the stream's shard
-// (answered there) or not (answered through the API); without allow_direct, from neither.
+// A delete and a create of one name sent back to back, without waiting for the delete's
+// answer, from a client on either shard: the new stream starts empty and takes publishes, and
+// is still there after a restart (the old one's delete never removes the new one's files).
+TEST_F(JetStreamTest, AStreamDeletedAndCreatedAgainWithoutWaitingKeepsTheNewOne) {
+    std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
+    ASSERT_TRUE(covers_all_shards(spread));
+    StreamConfig config("BACK", {"back"});
+    ASSERT_EQ(NATS_OK, add_stream(js(), config).status);
+    const std::string create = R"({"name":"BACK","subjects":["back"]})";
+    for (int round = 0; round < 10; ++round) {
+        SCOPED_TRACE(round);
+        natsConnection* nc = spread[round % spread.size()].connection.get();
+        ASSERT_TRUE(publish(js(), "back", "old").ok());
+        const std::string inbox = fresh_subject("_INBOX.back");
+        SubscriptionPtr replies = subscribe_sync(nc, inbox + ".*");
+        ASSERT_NE(replies, nullptr);
+        const std::vector<std::pair<std::string, std::string>> requests = {
+            {"$JS.API.STREAM.DELETE.BACK", ""}, {"$JS.API.STREAM.CREATE.BACK", create}};
+        for (size_t i = 0; i < requests.size(); ++i) {
+            const std::string reply = inbox + "." + std::to_string(i);
+            ASSERT_EQ(NATS_OK, natsConnection_PublishRequest(nc, requests[i].first.c_str(), reply.c_str(),
+                                                             requests[i].second.data(),
+                                                             static_cast<int>(requests[i].second.size())));
+        }
+        std::map<std::string, json> answers;
+        for (size_t i = 0; i < requests.size(); ++i) {
+            MsgPtr reply = next_msg(replies.get(), 5s);
+            ASSERT_NE(reply, nullptr);
+            answers[natsMsg_GetSubject(reply.get())] = json::parse(msg_data(reply.get()), nullptr, false);
+        }
+        EXPECT_EQ(true, answers[inbox + ".0"].value("success", false)) << answers[inbox + ".0"];
+        EXPECT_FALSE(answers[inbox + ".1"].contains("error")) << answers[inbox + ".1"];
+        PubOutcome pub = publish(js(), "back", "new");
+        ASSERT_TRUE(pub.ok()) << pub;
+        EXPECT_EQ(1u, pub.seq);  // the new stream's first: "old" went with the one deleted
+        StreamInfoPtr info = stream_info(js(), "BACK");
+        ASSERT_NE(info, nullptr);
+        EXPECT_EQ(1u, info->State.Msgs);
+    }
+    spread.clear();
+    ASSERT_NO_FATAL_FAILURE(restart(SIGTERM));
+    StreamInfoPtr info = stream_info(js(), "BACK");
+    ASSERT_NE(info, nullptr);
+    EXPECT_EQ(1u, info->State.Msgs);
+    MsgPtr last = get_msg(js(), "BACK", info->State.LastSeq);
+    ASSERT_NE(last, nullptr);
+    EXPECT_EQ("new", msg_data(last.get()));
+}
+
+// A direct get is answered exactly once, whether its client sits on the stream's shard or
+// not; without allow_direct, by nobody.
 TEST_F(JetStreamTest, ADirectGetFromEitherShardIsAnsweredOnce) {
     std::vector<ShardedConnection> spread = connect_spread(server_->url(), 1);
     ASSERT_TRUE(covers_all_shards(spread));
