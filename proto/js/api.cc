@@ -231,6 +231,8 @@ ApiError MirrorMaxMessageSizeTooBig() {
 ApiError MirrorWithSources() {
     return plain(400, 10031, "stream mirrors can not also contain other sources");
 }
+ApiError MirrorInvalidStreamName() { return plain(400, 10142, "mirrored stream name is invalid"); }
+ApiError SourceInvalidStreamName() { return plain(400, 10141, "sourced stream name is invalid"); }
 ApiError MirrorWithFirstSeq() {
     return plain(400, 10143, "stream mirrors can not have first sequence configured");
 }

@@ -171,6 +171,9 @@ ApiError MirrorConsumerSetupFailed(std::string_view err);
 ApiError MirrorMaxMessageSizeTooBig();
 // 400 10031 "stream mirrors can not also contain other sources"
 ApiError MirrorWithSources();
+// 2.10's: a mirror's or a source's stream name that no stream may have.
+ApiError MirrorInvalidStreamName();
+ApiError SourceInvalidStreamName();
 // 400 10143 "stream mirrors can not have first sequence configured" (2.10)
 ApiError MirrorWithFirstSeq();
 // 400 10165 "invalid per-message TTL" (2.11)

@@ -753,6 +753,7 @@ std::optional<ApiError> check_mirror(StreamConfig& config, const StreamCheckOpti
     }
     if (auto error = check_origin_transforms(config.mirror, true)) return error;
     std::string origin_name = member_string(config.mirror, "name");
+    if (!is_valid_stream_name(origin_name) || origin_name.size() > kMaxNameBytes) return MirrorInvalidStreamName();
     const StreamConfig* origin = find(options, origin_name);
     if (origin != nullptr) {
         prefixes.origin_subjects.insert(prefixes.origin_subjects.end(), origin->subjects.begin(),
@@ -778,6 +779,7 @@ std::optional<ApiError> check_sources(const StreamConfig& config, const StreamCh
     for (const Json& source : config.sources) {
         if (auto error = check_origin_transforms(source, false)) return error;
         std::string origin_name = member_string(source, "name");
+        if (!is_valid_stream_name(origin_name) || origin_name.size() > kMaxNameBytes) return SourceInvalidStreamName();
         const StreamConfig* origin = find(options, origin_name);
         if (origin != nullptr) {
             prefixes.origin_subjects.insert(prefixes.origin_subjects.end(),

@@ -123,6 +123,25 @@ TEST(StreamConfigFirstSeq, IsKeptAndShownAndRefusedForAMirror) {
     EXPECT_EQ(error.description, "stream mirrors can not have first sequence configured");
 }
 
+// A mirror's or a source's name no stream could have (2.10's errors): it would otherwise end
+// up in subjects the mirror subscribes (its origin's direct gets) and asks on.
+TEST(StreamConfigOrigins, ANameNoStreamCouldHaveIsRefused) {
+    const std::string too_long(256, 'x');
+    for (const std::string name : {std::string(""), std::string("a.b"), std::string("a*"), std::string(">"),
+                                   std::string("a b"), too_long}) {
+        SCOPED_TRACE("'" + name + "'");
+        nlohmann::json mirror = {{"name", "M"}, {"mirror", {{"name", name}}}};
+        ApiError error = check_error(mirror.dump());
+        EXPECT_EQ(error.err_code, 10142);
+        EXPECT_EQ(error.description, "mirrored stream name is invalid");
+        nlohmann::json source = {{"name", "S"}, {"sources", {{{"name", name}}}}};
+        error = check_error(source.dump());
+        EXPECT_EQ(error.err_code, 10141);
+        EXPECT_EQ(error.description, "sourced stream name is invalid");
+    }
+    EXPECT_TRUE(check_stream_config(parsed(R"({"name":"M","mirror":{"name":"O-1_x"}})"), {}).has_value());
+}
+
 TEST(StreamConfigSubjectTransform, IsKeptShownAndCheckedAs2_10ChecksIt) {
     StreamConfig config = checked(R"({"name":"S","subjects":["in.>"],"subject_transform":{"src":"in.>","dest":"out.>"}})");
     EXPECT_NE(wire(config).find(R"("subject_transform":{"src":"in.\u003e","dest":"out.\u003e"})"), std::string::npos) << wire(config);
