@@ -25,6 +25,9 @@ constexpr int64_t kRetryIntervalNs = 2'000'000'000;
 constexpr int64_t kAnswerWaitNs = 5'000'000'000;
 // The consumer's ack_wait: 22h, as nats-server asks for (nothing is acked).
 constexpr int64_t kAckWaitNs = 22ll * 3600 * 1'000'000'000;
+// Messages a mirror may still be behind its origin and answer the origin's direct gets
+// (nats-server's dgetCaughtUpThresh).
+constexpr uint64_t kDirectGetCaughtUp = 10;
 
 uint64_t parse_number(std::string_view text) {
     uint64_t value = 0;
@@ -353,7 +356,11 @@ void Origin::on_message(const MsgView& msg) {
         sseq_ = reply->sseq - 1;
         dseq_ = previous_dseq;
         retry();
+        return;
     }
+    // Nearly caught up (not at zero: an origin still taking publishes keeps a mirror a little
+    // behind): a mirror_direct mirror may answer its origin's direct gets from now on.
+    if (mirror_ && reply->pending < kDirectGetCaughtUp) stream_.mirror_caught_up();
 }
 
 nlohmann::json Origin::info() const {

@@ -252,25 +252,36 @@ void Stream::unsubscribe_subjects() {
 }
 
 void Stream::subscribe_direct() {
-    // Direct gets of this stream (allow_direct) and, for a mirror with mirror_direct, of its
-    // origin, in one queue group per stream name as nats-server's: each get, from whichever
-    // shard, is answered once, by the stream or by one of its mirrors.
-    std::vector<std::string> names;
-    if (config_.allow_direct) names.push_back(config_.name);
-    if (config_.mirror_direct && config_.mirror.is_object()) names.push_back(config_.mirror.value("name", ""));
-    for (const std::string& name : names) {
-        const std::string direct = std::string(kDirectGetPrefix) + name;
-        for (std::string subject : {direct, direct + ".>"}) {
-            auto sub = std::make_unique<Subscription>();
-            sub->owner = &direct_gets_;
-            sub->subject = std::move(subject);
-            sub->queue = kDirectGetQueue;
-            sub->sid = "js:direct:" + name;
-            js_.host().subscribe(*sub);
-            direct_subs_.push_back(std::move(sub));
-        }
+    // Direct gets of this stream (allow_direct) and, for a mirror with mirror_direct once it
+    // has caught up, of its origin, in one queue group per stream name as nats-server's: each
+    // get, from whichever shard, is answered once, by the stream or by one of its mirrors.
+    if (config_.allow_direct) subscribe_direct_for(config_.name);
+    if (mirror_caught_up_ && config_.mirror_direct && config_.mirror.is_object()) {
+        subscribe_direct_for(config_.mirror.value("name", ""));
     }
     interest_seq_ = js_.host().interest_seq_sent();
+}
+
+void Stream::subscribe_direct_for(const std::string& name) {
+    const std::string direct = std::string(kDirectGetPrefix) + name;
+    for (std::string subject : {direct, direct + ".>"}) {
+        auto sub = std::make_unique<Subscription>();
+        sub->owner = &direct_gets_;
+        sub->subject = std::move(subject);
+        sub->queue = kDirectGetQueue;
+        sub->sid = "js:direct:" + name;
+        js_.host().subscribe(*sub);
+        direct_subs_.push_back(std::move(sub));
+    }
+}
+
+void Stream::mirror_caught_up() {
+    if (mirror_caught_up_) return;
+    mirror_caught_up_ = true;
+    if (config_.mirror_direct && config_.mirror.is_object()) {
+        subscribe_direct_for(config_.mirror.value("name", ""));
+        interest_seq_ = js_.host().interest_seq_sent();
+    }
 }
 
 void Stream::unsubscribe_direct() {

@@ -98,6 +98,9 @@ public:
 
     // ---- for its mirror and sources (core/js/source.h) ----
     JetStream& jetstream() { return js_; }
+    // The mirror is within a few messages of its origin: with mirror_direct it joins the
+    // origin's direct gets (subscribe_direct()), and stays.
+    void mirror_caught_up();
     // A copy from the mirror's origin, to store at the origin's `seq` and time, or from a
     // source, to store as a publish (its Nats-Stream-Source header added). False when it
     // cannot even be queued: the caller asks the origin again from it.
@@ -116,6 +119,7 @@ private:
     void subscribe_subjects();
     void unsubscribe_subjects();
     void subscribe_direct();
+    void subscribe_direct_for(const std::string& name);
     void unsubscribe_direct();
     void set_subject_transform();
     store::StoreLimits store_limits() const;
@@ -232,6 +236,7 @@ private:
         Stream& stream_;
     };
     DirectGets direct_gets_{*this};
+    bool mirror_caught_up_ = false;  // a mirror within a few messages of its origin, once
     std::vector<std::unique_ptr<Subscription>> direct_subs_;
     std::vector<std::unique_ptr<Origin>> origins_;  // the mirror, or the sources
     uint64_t interest_seq_ = 0;
