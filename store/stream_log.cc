@@ -1233,7 +1233,12 @@ bool StreamLog::verify(uint64_t budget_bytes, RecoveryReport* report) {
             uint64_t i = seq - s.first_seq;
             if (spent >= budget_bytes && lost_from == 0) return true;
             s.verified_to = seq;
-            if (s.deleted[i]) continue;
+            if (s.deleted[i]) {
+                // Removed, not lost (its tombstone may yet be lost to a crash, and it served
+                // again): a run of bad records ends here.
+                if (lost_from != 0) report_lost(seq - 1);
+                continue;
+            }
             Decoded decoded = decode_record(s.map.subspan(s.offsets[i], s.write_offset - s.offsets[i]));
             if (decoded.status == DecodeStatus::kOk && decoded.kind == kKindMessage && decoded.record.seq == seq) {
                 spent += decoded.bytes;

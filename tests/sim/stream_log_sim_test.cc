@@ -34,7 +34,9 @@ struct Model {
 };
 
 std::string random_payload(std::mt19937_64& random) {
-    size_t bytes = random() % 4 == 0 ? random() % 6000 : random() % 300;
+    // Mostly small; some of several pages; a few larger than a write (8-28 KiB), up to beyond
+    // what a record may take (kTooLarge).
+    size_t bytes = random() % 16 == 0 ? random() % 40000 : random() % 4 == 0 ? random() % 6000 : random() % 300;
     std::string payload(bytes, '\0');
     for (char& c : payload) c = static_cast<char>(random());
     return payload;
