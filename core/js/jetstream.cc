@@ -18,6 +18,8 @@ namespace pjs = proto::js;
 using nlohmann::json;
 
 constexpr std::string_view kApiPrefix = "$JS.API.";
+constexpr std::string_view kDirectGetPrefix = "$JS.API.DIRECT.GET.";
+constexpr std::string_view kPullPrefix = "$JS.API.CONSUMER.MSG.NEXT.";
 constexpr std::string_view kAccountInfoType = pjs::kAccountInfoResponse;
 constexpr std::string_view kCreateType = pjs::kStreamCreateResponse;
 constexpr std::string_view kUpdateType = pjs::kStreamUpdateResponse;
@@ -347,6 +349,8 @@ void JetStream::api_error(std::string_view reply, std::string_view type, const p
 }
 
 Subscriber::Delivery JetStream::deliver(Subscription&, const MsgView& msg) {
+    // Direct gets and pull requests match $JS.API.> too; their own subscriptions take them.
+    if (msg.subject.starts_with(kDirectGetPrefix) || msg.subject.starts_with(kPullPrefix)) return Delivery::kDelivered;
     // Inside a delivery: answering may create subscriptions, so it waits for run_turn().
     requests_.push_back({std::string(msg.subject), std::string(msg.reply), std::string(msg.headers),
                          std::string(msg.payload), msg.from_shard});

@@ -61,7 +61,8 @@ struct ShardSetup {
 // there, and forwards whatever concerns one stream to the stream's owner as a JetStream record
 // (Host::send_to_shard), which answers the requester itself. Owners report back the same way
 // (a stream opened, failed to open, changed state), so the catalogue needs no lock: every
-// record for one stream travels one FIFO ring.
+// record for one stream travels one FIFO ring. Direct gets and pull requests are no API
+// requests here: the streams' and consumers' own subscriptions take them.
 // Publishes: each stream subscribes its subjects on its owner's shard, so a publish from any
 // connection is routed there like any message.
 // Sending: nothing is published from inside a delivery. Replies queue in an outbox that

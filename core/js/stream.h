@@ -64,7 +64,7 @@ public:
     void publish_state();
 
     // The per-stream requests; `op` is what follows "$JS.API." up to the stream name, `rest`
-    // what follows the name (a consumer's name, a DIRECT.GET subject).
+    // what follows the name (a consumer's name).
     void handle_request(std::string_view op, std::string_view rest, const MsgView& msg);
     // Applies a config shard 0 has validated.
     [[nodiscard]] Result<void, Error> update(const proto::js::StreamConfig& config);
@@ -195,7 +195,9 @@ private:
     void api_purge(const MsgView& msg);
     void api_msg_get(const MsgView& msg);
     void api_msg_delete(const MsgView& msg);
-    void api_direct_get(const MsgView& msg, std::string_view subject_suffix, bool for_origin = false);
+    // A direct get; `last_subject` from the subject of a get by the last subject, `for_origin`
+    // when it asks for the origin of this mirror (mirror_direct).
+    void api_direct_get(const MsgView& msg, std::string_view last_subject, bool for_origin = false);
     void reply_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
     void reply_json(std::string_view reply, const nlohmann::json& body, uint64_t interest_seq = 0);
     // MSG.GET and DIRECT.GET: the message at `seq`, the newest matching `last_for`, or the
