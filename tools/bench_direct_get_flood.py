@@ -13,35 +13,16 @@ Needs a release build; speaks the client protocol over raw connections (nothing 
 Python). RINGTAIL=PATH runs another build.
 """
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from raw_nats import Conn
+from raw_nats import Conn, start_server
 
 PORT = 14996
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 PAYLOAD = b"x" * (512 << 10)
-
-
-def start(server, store, shards):
-    if server == "ringtail":
-        cmd = [os.environ.get("RINGTAIL", os.path.join(ROOT, "build/release/core/ringtail")),
-               "--shards", str(shards)]
-    else:
-        cmd = [shutil.which("nats-server") or "nats-server"]
-    cmd += ["-p", str(PORT), "-js", "-sd", store]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(500):
-        try:
-            return proc, Conn(PORT)
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError(f"{server} never accepted a connection")
 
 
 def flood(conn, seconds):
@@ -75,7 +56,7 @@ def main():
     for round_ in range(rounds):
         for server in ("ringtail", "nats-server"):
             store = tempfile.mkdtemp(prefix="rt-direct-get-bench-")
-            proc, conn = start(server, store, shards)
+            proc, conn = start_server(server, PORT, store, ["--shards", str(shards)])
             try:
                 answer = conn.request("$JS.API.STREAM.CREATE.S", config)
                 if "error" in answer:

@@ -13,30 +13,13 @@ Python). RINGTAIL=PATH runs another build.
 """
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
-from raw_nats import Conn
+from raw_nats import start_server
 
 PORT = 14997
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-
-
-def start(server, store):
-    if server == "ringtail":
-        cmd = [os.environ.get("RINGTAIL", os.path.join(ROOT, "build/release/core/ringtail")), "--shards", "2"]
-    else:
-        cmd = [shutil.which("nats-server") or "nats-server"]
-    cmd += ["-p", str(PORT), "-js", "-sd", store]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(500):
-        try:
-            return proc, Conn(PORT)
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError(f"{server} never accepted a connection")
 
 
 def cpu_seconds(pid):
@@ -69,7 +52,7 @@ def main():
     for round_ in range(rounds):
         for server in ("ringtail", "nats-server"):
             store = tempfile.mkdtemp(prefix="rt-mirror-bench-")
-            proc, conn = start(server, store)
+            proc, conn = start_server(server, PORT, store, ["--shards", "2"])
             try:
                 conn.request("$JS.API.STREAM.CREATE.ORIGIN", '{"name":"ORIGIN","subjects":["o.>"]}')
                 conn.publish_acked("o.x", payload, count)

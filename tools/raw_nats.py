@@ -1,9 +1,32 @@
 """A raw client-protocol connection for the tools here: enough to send requests and
 publishes and wait for their answers, with nothing beyond Python."""
 import json
+import os
+import shutil
 import socket
+import subprocess
+import time
 
 INBOX = "_INBOX.tool"
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def start_server(server, port, store, ringtail_args=()):
+    """Starts "ringtail" (this tree's release build, or RINGTAIL=PATH; with `ringtail_args`)
+    or "nats-server" on `port` with JetStream on `store`, and connects: (process, Conn)."""
+    if server == "ringtail":
+        cmd = [os.environ.get("RINGTAIL", os.path.join(ROOT, "build/release/core/ringtail")), *ringtail_args]
+    else:
+        cmd = [shutil.which("nats-server") or "nats-server"]
+    cmd += ["-p", str(port), "-js", "-sd", store]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(500):
+        try:
+            return proc, Conn(port)
+        except OSError:
+            time.sleep(0.01)
+    proc.terminate()
+    raise RuntimeError(f"{server} never accepted a connection")
 
 
 class Conn:
