@@ -765,7 +765,11 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
                 last_end = at + decode_record(s.map.subspan(at)).bytes;
                 at = next_valid_record(s.map, last_end, expected);
             }
-            if (offset + kWritesInFlightMax * options_.flush_bytes_max >= last_end) return false;
+            // The writes in flight start at most one record (half the tail) past the bad one's
+            // start (its first bytes may have been on disk already).
+            if (offset + options_.tail_bytes_max / 2 + kWritesInFlightMax * options_.flush_bytes_max >= last_end) {
+                return false;
+            }
         }
         report->damaged_bytes += next - offset;
         Decoded found = decode_record(s.map.subspan(next));

@@ -709,6 +709,49 @@ TEST(StreamLog, ARaisedRecordSizeTakesLargerRecordsInWritesOfTheSameSize) {
     EXPECT_EQ(again->load(5)->payload, "after");
 }
 
+// A log that asks for a prefix (cut_at_a_torn_write, as the consumer log does): a record whose
+// first bytes were on disk before the crash, torn by a write that never landed, with records
+// after it in later writes that did. Every write in flight started after the torn record's
+// start, so those records can lie more than the writes in flight past it: still a torn tail,
+// cut, never a hole with later changes kept.
+TEST(StreamLog, UnderCutAtATornWriteRecordsPastARecordTornAcrossWritesAreCut) {
+    SimDisk disk(41);
+    auto options = small_options();  // writes of 16 KiB, four in flight
+    options.segment_bytes = 1 << 20;
+    options.tail_bytes_max = 128 * 1024;
+    options.cut_at_a_torn_write = true;
+    {
+        auto log = open_log(disk, options);
+        ASSERT_TRUE(log->append("s", "", "acked", 0));
+        log->flush();
+        disk.complete();
+        ASSERT_EQ(log->durable_seq(), 1u);
+        // 2 and 3 of 30 KiB, 4 of 10 KiB: writes [4, 20), [20, 36), [36, 52), [52, 68) KiB go
+        // out, [68, 76) waits for a slot. 4 starts in the fourth and ends in the fifth.
+        ASSERT_TRUE(log->append("s", "", std::string(30 * 1024, 'b'), 0));
+        ASSERT_TRUE(log->append("s", "", std::string(30 * 1024, 'c'), 0));
+        ASSERT_TRUE(log->append("s", "", std::string(10 * 1024, 'd'), 0));
+        log->flush();
+        ASSERT_EQ(disk.queued(), 4u);
+        disk.complete_nth(0);  // [4, 20): 2's start; the fifth write goes out
+        ASSERT_EQ(disk.queued(), 4u);
+        disk.complete_nth(1);  // [36, 52)
+        disk.complete_nth(1);  // [52, 68)
+        disk.complete_nth(1);  // [68, 76): 4 whole; [20, 36) never lands
+        ASSERT_EQ(log->durable_seq(), 1u);
+        disk.lose_queued();
+        disk.crash();
+    }
+    RecoveryReport report;
+    auto log = open_log(disk, options, &report);
+    EXPECT_EQ(log->last_seq(), 1u) << report.detail;
+    EXPECT_TRUE(report.lost.empty()) << report.detail;
+    EXPECT_GT(report.truncated_bytes, 0u);
+    EXPECT_EQ(log->load(1)->payload, "acked");
+    EXPECT_FALSE(log->load(4));
+    ASSERT_EQ(*log->append("s", "", "after", 0), 2u);
+}
+
 TEST(StreamLog, FullTailAnswersBusyUntilAWriteCompletes) {
     SimDisk disk(9);
     auto options = small_options();
