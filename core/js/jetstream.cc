@@ -73,8 +73,8 @@ std::expected<pjs::StreamConfig, pjs::ApiError> decided_config(const json& confi
 }
 
 // "STREAM.INFO.ORDERS" → op "STREAM.INFO", name "ORDERS", rest "". The consumer requests
-// leave what follows the stream name in rest. Direct gets are no API request: the streams'
-// own subscriptions take them (Stream::subscribe_direct()), as nats-server's do.
+// leave what follows the stream name in rest. Direct gets and pull requests are no API
+// requests: the streams' and consumers' own subscriptions take them, as nats-server's do.
 struct ApiSubject {
     std::string_view op;
     std::string_view name;
@@ -97,7 +97,6 @@ std::optional<ApiSubject> split_api(std::string_view api) {
         {"CONSUMER.INFO", Rest::kOneToken},      {"CONSUMER.DELETE", Rest::kOneToken},
         {"CONSUMER.NAMES", Rest::kNone},         {"CONSUMER.LIST", Rest::kNone},
         {"CONSUMER.PAUSE", Rest::kOneToken},     {"CONSUMER.LEADER.STEPDOWN", Rest::kOneToken},
-        {"CONSUMER.MSG.NEXT", Rest::kAny},
         {"STREAM.SNAPSHOT", Rest::kNone},        {"STREAM.RESTORE", Rest::kNone},
         {"STREAM.LEADER.STEPDOWN", Rest::kNone}, {"STREAM.PEER.REMOVE", Rest::kNone},
     };
@@ -404,9 +403,6 @@ void JetStream::handle_api(const MsgView& msg) {
         api_backup(parts->op, parts->name, msg);
         return;
     }
-    // The consumer's own subscription takes its pull requests (nats-server's API has no
-    // handler for them either).
-    if (parts->op == "CONSUMER.MSG.NEXT") return;
     if (parts->op == "CONSUMER.LEADER.STEPDOWN") {
         api_error(msg.reply, type_of(parts->op), pjs::ClusterRequired());
         return;
@@ -446,8 +442,7 @@ void JetStream::answer_not_enabled(std::string_view api, std::string_view reply)
         type = kNamesType;
     } else if (api == "STREAM.LIST") {
         type = kListType;
-    } else if (std::optional<ApiSubject> parts = split_api(api);
-               parts && parts->op != "CONSUMER.MSG.NEXT") {
+    } else if (std::optional<ApiSubject> parts = split_api(api)) {
         type = type_of(parts->op);
     } else {
         return;  // nothing there for an account with JetStream either
