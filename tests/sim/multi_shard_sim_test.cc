@@ -12,7 +12,8 @@
 //     once and every matching queue group exactly one copy;
 //   - a request published right after subscribing to its inbox always gets its replies back
 //     from responders on other shards (interest travels ahead of the messages sent after it).
-// A failure prints its seed; RT_SEED=<seed> replays exactly that one, RT_SIM_SEEDS=<n> runs n.
+// A failure prints its seed; RT_SEED=<seed> replays exactly that one, RT_SIM_SEEDS=<n> runs n
+// from RT_SIM_FIRST (default 1).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -471,6 +472,7 @@ public:
 TEST(MultiShardSim, RoutingMatchesASingleSublist) {
     uint64_t first = 1;
     uint64_t count = 200;
+    if (const char* from = std::getenv("RT_SIM_FIRST")) first = std::strtoull(from, nullptr, 10);
     if (const char* seeds = std::getenv("RT_SIM_SEEDS")) count = std::strtoull(seeds, nullptr, 10);
     if (const char* seed = std::getenv("RT_SEED")) {
         first = std::strtoull(seed, nullptr, 10);

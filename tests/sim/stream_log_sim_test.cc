@@ -8,7 +8,8 @@
 //   - the recovered log is a prefix of what was appended, with gaps only where recovery reports
 //     sequences lost (acknowledged ones only after a bit flip); a lost sequence is never served;
 //   - no record is ever served with content other than what was appended.
-// A failure prints its seed; RT_SEED=<seed> replays exactly that one.
+// A failure prints its seed; RT_SEED=<seed> replays exactly that one. RT_SIM_SEEDS=<n> runs n
+// seeds from RT_SIM_FIRST (default 1).
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -245,10 +246,12 @@ std::string run_seed(uint64_t seed, bool flips) {
 
 std::vector<uint64_t> seeds() {
     if (const char* one = std::getenv("RT_SEED")) return {std::strtoull(one, nullptr, 10)};
+    uint64_t first = 1;
     uint64_t count = 200;
+    if (const char* from = std::getenv("RT_SIM_FIRST")) first = std::strtoull(from, nullptr, 10);
     if (const char* many = std::getenv("RT_SIM_SEEDS")) count = std::strtoull(many, nullptr, 10);
     std::vector<uint64_t> all;
-    for (uint64_t seed = 1; seed <= count; ++seed) all.push_back(seed);
+    for (uint64_t seed = first; seed < first + count; ++seed) all.push_back(seed);
     return all;
 }
 
