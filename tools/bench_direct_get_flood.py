@@ -13,13 +13,11 @@ Needs a release build; speaks the client protocol over raw connections (nothing 
 Python). RINGTAIL=PATH runs another build.
 """
 import json
-import shutil
 import sys
-import tempfile
 import threading
 import time
 
-from raw_nats import Conn, start_server
+from raw_nats import Conn, fresh_server
 
 PORT = 14996
 PAYLOAD = b"x" * (512 << 10)
@@ -55,9 +53,7 @@ def main():
     print(f"gets answered during a {seconds:g} s flood of {len(PAYLOAD) >> 10} KiB publishes; latency in ms")
     for round_ in range(rounds):
         for server in ("ringtail", "nats-server"):
-            store = tempfile.mkdtemp(prefix="rt-direct-get-bench-")
-            proc, conn = start_server(server, PORT, store, ["--shards", str(shards)])
-            try:
+            with fresh_server(server, PORT, ["--shards", str(shards)]) as (_, conn):
                 answer = conn.request("$JS.API.STREAM.CREATE.S", config)
                 if "error" in answer:
                     raise RuntimeError(answer["error"])
@@ -76,10 +72,6 @@ def main():
                 latencies.sort()
                 print(f"round {round_ + 1} {server:12} {len(latencies):7} gets  p50 {latencies[len(latencies) // 2]:6.2f}"
                       f"  p99 {latencies[len(latencies) * 99 // 100]:6.2f}  max {latencies[-1]:6.2f}", flush=True)
-            finally:
-                proc.terminate()
-                proc.wait()
-                shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":

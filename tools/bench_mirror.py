@@ -12,12 +12,10 @@ Needs a release build; speaks the client protocol over a raw connection (nothing
 Python). RINGTAIL=PATH runs another build.
 """
 import os
-import shutil
 import sys
-import tempfile
 import time
 
-from raw_nats import start_server
+from raw_nats import fresh_server
 
 PORT = 14997
 
@@ -51,9 +49,7 @@ def main():
     print(f"{count} messages of {len(payload)} B; rate in messages/s, server CPU in us per message copied")
     for round_ in range(rounds):
         for server in ("ringtail", "nats-server"):
-            store = tempfile.mkdtemp(prefix="rt-mirror-bench-")
-            proc, conn = start_server(server, PORT, store, ["--shards", "2"])
-            try:
+            with fresh_server(server, PORT, ["--shards", "2"]) as (proc, conn):
                 conn.request("$JS.API.STREAM.CREATE.ORIGIN", '{"name":"ORIGIN","subjects":["o.>"]}')
                 conn.publish_acked("o.x", payload, count)
                 for name, config in (("COPY", '{"name":"COPY","mirror":{"name":"ORIGIN"}}'),
@@ -62,10 +58,6 @@ def main():
                     kind = "mirror" if name == "COPY" else "source"
                     print(f"round {round_ + 1} {server:12} {kind:7} {count / seconds:10,.0f} msgs/s "
                           f"{cpu * 1e6 / count:6.2f} us/msg", flush=True)
-            finally:
-                proc.terminate()
-                proc.wait()
-                shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":

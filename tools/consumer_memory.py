@@ -9,16 +9,14 @@ state is not empty.
   tools/consumer_memory.py nats-server [CONSUMERS] [MSGS] [DELIVER]
 
 Speaks the client protocol over one raw connection, so it needs nothing beyond Python.
-Ringtail is build/release/core/ringtail with --shards 2; nats-server is the one on PATH.
+Ringtail is build/release/core/ringtail (or RINGTAIL=PATH) with --shards 2; nats-server is the
+one on PATH; SERVER_LOG=FILE keeps the server's log.
 """
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
-from raw_nats import Conn
+from raw_nats import fresh_server
 
 PORT = 14999
 
@@ -36,17 +34,7 @@ def main():
     consumers = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
     msgs = int(sys.argv[3]) if len(sys.argv) > 3 else 100000
     deliver = int(sys.argv[4]) if len(sys.argv) > 4 else 10
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    store = tempfile.mkdtemp(prefix="consumer-memory-")
-    if server == "ringtail":
-        cmd = [os.path.join(root, "build/release/core/ringtail"), "--shards", "2"]
-    else:
-        cmd = [shutil.which("nats-server") or "nats-server"]
-    cmd += ["-p", str(PORT), "-js", "-sd", store]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("SERVER_LOG", os.devnull), "w"))
-    try:
-        time.sleep(1.0)
-        conn = Conn(PORT)
+    with fresh_server(server, PORT, ["--shards", "2"], log=os.environ.get("SERVER_LOG", os.devnull)) as (proc, conn):
         conn.requests([("$JS.API.STREAM.CREATE.MEM", '{"name":"MEM","subjects":["mem.>"]}')])
         payload = "x" * 128
         conn.requests([("mem.a", payload)] * msgs)
@@ -71,10 +59,6 @@ def main():
               f"(+{(after_create - before) / consumers:.2f} KiB per consumer)")
         print(f"  RSS after {deliver} unacked deliveries each {after_deliver / 1024:8.1f} MiB  "
               f"(+{(after_deliver - before) / consumers:.2f} KiB per consumer)")
-    finally:
-        proc.terminate()
-        proc.wait()
-        shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,25 +1,29 @@
 """A raw client-protocol connection for the tools here: enough to send requests and
 publishes and wait for their answers, with nothing beyond Python."""
+import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 INBOX = "_INBOX.tool"
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
-def start_server(server, port, store, ringtail_args=()):
+def start_server(server, port, store, ringtail_args=(), log=os.devnull):
     """Starts "ringtail" (this tree's release build, or RINGTAIL=PATH; with `ringtail_args`)
-    or "nats-server" on `port` with JetStream on `store`, and connects: (process, Conn)."""
+    or "nats-server" on `port` with JetStream on `store`, its log to the file `log`, and
+    connects: (process, Conn)."""
     if server == "ringtail":
         cmd = [os.environ.get("RINGTAIL", os.path.join(ROOT, "build/release/core/ringtail")), *ringtail_args]
     else:
         cmd = [shutil.which("nats-server") or "nats-server"]
     cmd += ["-p", str(port), "-js", "-sd", store]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log, "w") as log_file:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log_file)
     for _ in range(500):
         try:
             return proc, Conn(port)
@@ -27,6 +31,22 @@ def start_server(server, port, store, ringtail_args=()):
             time.sleep(0.01)
     proc.terminate()
     raise RuntimeError(f"{server} never accepted a connection")
+
+
+@contextlib.contextmanager
+def fresh_server(server, port, ringtail_args=(), log=os.devnull):
+    """start_server() on a new store directory; stops the server and removes the directory
+    when the block ends, however it ends."""
+    store = tempfile.mkdtemp(prefix=f"rt-tool-{server}-")
+    try:
+        proc, conn = start_server(server, port, store, ringtail_args, log)
+        try:
+            yield proc, conn
+        finally:
+            proc.terminate()
+            proc.wait()
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
 
 
 class Conn:
