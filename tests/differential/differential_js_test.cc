@@ -57,8 +57,7 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 
 constexpr size_t kCorpusScenariosMin = 20;
-constexpr uint32_t kRepeatCountMax = 10'000;
-constexpr uint32_t kSleepMsMax = 5'000;
+constexpr uint32_t kJsRepeatCountMax = 10'000;
 constexpr uint32_t kFillBytesMax = 8 * 1024 * 1024;
 constexpr size_t kMismatchesShownMax = 8;
 constexpr int kReplyWaitMsDefault = 1000;
@@ -129,14 +128,6 @@ struct JsScenario {
     std::vector<JsStep> steps;
 };
 
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
 // Splits off the first space-separated word of `rest`; `rest` keeps what follows the single
 // space after it (so payloads keep their inner and trailing blanks as written).
 std::string_view take_word(std::string_view& rest) {
@@ -190,7 +181,7 @@ std::expected<void, std::string> parse_ack(std::string_view rest, bool sync, JsS
     step.ack_sync = sync;
     std::string_view which = take_word(rest);
     if (which != "last") {
-        auto index = parse_number(which, kRepeatCountMax);
+        auto index = parse_number(which, kJsRepeatCountMax);
         if (!index || *index == 0) return std::unexpected("ACK wants n >= 1 or 'last'");
         step.ack_index = *index;
     }
@@ -213,7 +204,7 @@ std::expected<void, std::string> parse_op(std::string_view line, int number,
     step.line = number;
     step.text = std::string(line);
     if (op == "REPEAT") {
-        auto count = parse_number(take_word(rest), kRepeatCountMax);
+        auto count = parse_number(take_word(rest), kJsRepeatCountMax);
         if (!count) return std::unexpected(count.error());
         for (uint32_t i = 0; i < *count; ++i) {
             if (auto done = parse_op(rest, number, steps); !done) return done;
@@ -334,13 +325,6 @@ struct StepRecord {
 milliseconds remaining(Clock::time_point deadline) {
     auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     return left.count() < 0 ? milliseconds(0) : left;
-}
-
-std::vector<std::string> split_words(std::string_view text) {
-    std::vector<std::string> words;
-    std::istringstream stream{std::string(text)};
-    for (std::string word; stream >> word;) words.push_back(word);
-    return words;
 }
 
 std::optional<size_t> parse_size(const std::string& text) {

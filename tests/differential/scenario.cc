@@ -11,15 +11,6 @@ namespace {
 
 constexpr std::string_view kDefaultConnection = "c1";
 constexpr uint32_t kRepeatCountMax = 10'000'000;
-constexpr uint32_t kSleepMsMax = 5'000;
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -37,14 +28,22 @@ std::expected<uint32_t, std::string> parse_count(std::string_view text, uint32_t
     return value;
 }
 
+}  // namespace
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
 std::vector<std::string> split_words(std::string_view text) {
     std::vector<std::string> words;
     std::istringstream stream{std::string(text)};
     for (std::string word; stream >> word;) words.push_back(word);
     return words;
 }
-
-}  // namespace
 
 std::expected<std::string, std::string> decode_escapes(std::string_view text) {
     std::string out;

@@ -11,6 +11,9 @@
 
 namespace ringtail::test::differential {
 
+// The longest `SLEEP` a scenario may ask for, in milliseconds.
+inline constexpr uint32_t kSleepMsMax = 5'000;
+
 enum class StepKind : uint8_t {
     kSend,    // `> text`: one write of `bytes` on `connection`.
     kRepeat,  // `REPEAT n text`: one write of `bytes` repeated `count` times.
@@ -35,6 +38,12 @@ struct Scenario {
     std::vector<std::string> connections;  // In order of first use.
     std::vector<Step> steps;
 };
+
+// `text` without its leading blanks and tabs and its trailing blanks, tabs and carriage return.
+[[nodiscard]] std::string_view trim(std::string_view text);
+
+// The whitespace-separated words of `text`.
+[[nodiscard]] std::vector<std::string> split_words(std::string_view text);
 
 // Decodes the escapes of a corpus text: \r \n \t \\ \xHH. Anything else after a backslash
 // is an error, so that a typo does not silently change what is sent.

@@ -34,9 +34,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr int64_t kNanosPerMilli = 1'000'000;
-constexpr int64_t kNanosPerSecond = 1'000'000'000;
-
 int64_t nanos(std::chrono::milliseconds duration) { return duration.count() * kNanosPerMilli; }
 
 struct ConsumerDeleter {

@@ -27,9 +27,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-constexpr int64_t kNanosPerMilli = 1'000'000;
-constexpr int64_t kNanosPerSecond = 1'000'000'000;
-
 class JetStreamPublish : public JetStreamTest, public ::testing::WithParamInterface<jsStorageType> {
  protected:
     // A stream on the storage under test.

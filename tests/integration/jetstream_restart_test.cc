@@ -20,8 +20,6 @@
 namespace ringtail::test {
 namespace {
 
-constexpr int64_t kNanosPerSecond = 1'000'000'000;
-
 // One stored message as js_GetMsg returns it.
 struct StoredMsg {
     uint64_t seq = 0;

@@ -33,7 +33,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr int64_t kNanosPerSecond = 1'000'000'000;
 constexpr int64_t kDefaultDuplicateWindowNs = 120 * kNanosPerSecond;
 
 // The INFO line a raw client gets on connect, parsed.

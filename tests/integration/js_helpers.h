@@ -22,6 +22,10 @@
 
 namespace ringtail::test {
 
+// Durations in the JetStream API's JSON are nanoseconds.
+inline constexpr int64_t kNanosPerMilli = 1'000'000;
+inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
 // A fresh directory under /tmp (mkdtemp "ringtail-js-XXXXXX"); the destructor removes it with all
 // its contents. path() is empty if it could not be created.
 class StoreDir {

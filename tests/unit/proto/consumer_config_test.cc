@@ -14,7 +14,9 @@
 // Expected bytes in this file were taken from a real nats-server 2.9.10 (Debian's build, Go
 // 1.19) answering the same CONSUMER.CREATE requests over a raw socket, unless a test says
 // otherwise. The fields and rules newer than 2.9.10 follow nats-server 2.10/2.11's source.
-namespace ringtail::proto::js {
+// The helpers' namespace keeps them apart from the stream tests' same-named ones when both files
+// are compiled as one unit.
+namespace ringtail::proto::js::consumer_tests {
 namespace {
 
 using Json = nlohmann::json;
@@ -1945,4 +1947,4 @@ TEST(JsTime, OffsetsAreKeptLikeGo) {
 }
 
 }  // namespace
-}  // namespace ringtail::proto::js
+}  // namespace ringtail::proto::js::consumer_tests
