@@ -269,8 +269,9 @@ std::expected<JsScenario, std::string> parse_js_scenario(std::string_view text, 
             if (comment.starts_with("diverges:")) {
                 diverges = std::string(trim(comment.substr(9)));
             } else if (comment.starts_with("args:")) {
-                std::istringstream words{std::string(comment.substr(5))};
-                for (std::string word; words >> word;) scenario.server_args.push_back(word);
+                for (auto& word : split_words(comment.substr(5))) {
+                    scenario.server_args.push_back(std::move(word));
+                }
             } else if (scenario.summary.empty()) {
                 scenario.summary = std::string(comment);
             }
