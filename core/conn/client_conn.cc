@@ -1,5 +1,7 @@
 #include "core/conn/client_conn.h"
 
+#include <algorithm>
+
 #include "core/auth/nkey.h"
 #include "core/auth/password.h"
 #include "core/server/log.h"
@@ -125,8 +127,27 @@ void ClientConn::flush_output() {
 }
 
 bool ClientConn::may_move() const {
-    return subs_.empty() && shadows_.empty() && !paused_ && !waiting_for_interest_ && !rechecking_ &&
-           auth_ != Auth::kVerifying && Clock::now() - moved_at_ >= kMovesApart;
+    if (paused_ || waiting_for_interest_ || rechecking_ || auth_ == Auth::kVerifying ||
+        Clock::now() < next_move_at_ || !shadows_.empty()) {
+        return false;
+    }
+    if (subs_.empty()) return true;
+    // Subscriptions move along (Switch, "Moving a connection with subscriptions"): plain ones
+    // without a max, once; and only for a connection that gets about as much as it asks for
+    // (its answers): what else it gets would cross the mesh from then on.
+    uint64_t got = traffic_.out_msgs - follow_out_msgs_;
+    return follow_requests_ && got <= 2 * uint64_t{follow_count_} &&
+           std::all_of(subs_.begin(), subs_.end(), [](const auto& entry) {
+               const Subscription& sub = *entry.second;
+               return sub.queue.empty() && sub.max_msgs == 0 && sub.moved_from == Subscription::kNotMoved;
+           });
+}
+
+std::vector<Subscription*> ClientConn::subscription_list() const {
+    std::vector<Subscription*> list;
+    list.reserve(subs_.size());
+    for (const auto& [sid, sub] : subs_) list.push_back(sub.get());
+    return list;
 }
 
 void ClientConn::arrive(ConnHost& host, uint32_t slot, io::Loop& loop, uint16_t buffer_group,
@@ -136,14 +157,14 @@ void ClientConn::arrive(ConnHost& host, uint32_t slot, io::Loop& loop, uint16_t 
     socket_.move_to(loop, buffer_group, recv_user_data, send_user_data);
     out_.move_to(host.out_blocks());
     follow_count_ = 0;
-    moved_at_ = Clock::now();
     // Its interest changes were all read before the handover (Shard::send_leaving): a PING
     // here has none to wait for, and the old shard's sequence means nothing here.
     interest_seq_needed_ = 0;
-    stay();
+    stay(kMovesApart);
 }
 
-void ClientConn::stay() {
+void ClientConn::stay(Clock::duration retry_after) {
+    next_move_at_ = Clock::now() + retry_after;
     moving_ = false;
     paused_ = true;  // resume() parses the waiting PUB and re-arms reading
     host_->retry_each_turn(*this);
@@ -645,9 +666,12 @@ Flow ClientConn::on_connect(std::string_view json) {
 Flow ClientConn::on_pub(const proto::PubOp& op) {
     if (closing_) return Flow::kStop;
     if (move_wanted_) {
-        move_wanted_ = false;
-        if (may_move()) {
-            // This PUB waits in the parser and is taken up again on the target shard.
+        if (!may_move()) {
+            move_wanted_ = false;
+        } else if (subs_.empty() || (out_.empty() && !socket_.send_in_flight())) {
+            // This PUB waits in the parser and is taken up again on the target shard. (A
+            // subscriber starts with nothing to send, at a PUB after a quiet moment.)
+            move_wanted_ = false;
             moving_ = true;
             socket_.stop_recv();
             host_->move(*this, follow_target_);
@@ -703,10 +727,13 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     ++traffic_.in_msgs;
     traffic_.in_bytes += op.headers.size() + op.payload.size();
     if (std::optional<uint32_t> target = host_->sole_target()) {
-        if (*target != follow_target_) {
+        if (*target != follow_target_ || follow_count_ == 0) {
             follow_target_ = *target;
             follow_count_ = 0;
+            follow_requests_ = true;
+            follow_out_msgs_ = traffic_.out_msgs;
         }
+        follow_requests_ = follow_requests_ && !op.reply.empty();
         if (++follow_count_ >= kFollowAfter) move_wanted_ = true;
     } else {
         follow_count_ = 0;

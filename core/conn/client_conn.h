@@ -91,11 +91,19 @@ protected:
 // publishers feeding it hold back (Subscriber::backed_up_for()); past all of it, it is closed as
 // a slow consumer, as nats-server does, without -ERR.
 //
-// Moving: a connection that only publishes (no subscriptions), and whose last kFollowAfter
-// messages all went to the subscribers of one other shard and none of this one's, moves to
-// that shard, so each message is delivered where it is read instead of crossing the mesh. At
+// Moving: a connection whose last kFollowAfter messages all went to the subscribers of one
+// other shard and none of this one's moves to that shard, so each message is delivered where
+// it is read instead of crossing the mesh: one that only publishes, or one whose
+// subscriptions are all plain, without a max and not imported, and whose messages were all
+// requests (with a reply subject: a requester, or a JetStream publisher, whose answers then
+// come from that shard too; a responder, whose messages are replies, stays) and that got at
+// most two messages for each it sent meanwhile (its answers; what else it gets would cross
+// the mesh from then on). Its
+// subscriptions go with it (Switch, "Moving a connection with subscriptions"); it moves with
+// them once only. At
 // its next PUB it stops parsing (the PUB waits in the parser) and reading; once no send or
-// recv is in flight and no output waits, the shard hands it over on the mesh ring to the
+// recv is in flight and no output waits (a subscriber whose output does not run dry within
+// Shard::kMoveWaitMax stays), the shard hands it over on the mesh ring to the
 // target, behind the messages it published before, so they are delivered first. The target
 // takes it into a slot of its own (arrive()) and parsing goes on from that PUB.
 class ClientConn final : public proto::ParserHandler, public Subscriber {
@@ -153,8 +161,9 @@ public:
     // host resumes it (ConnHost::retry_each_turn).
     void arrive(ConnHost& host, uint32_t slot, io::Loop& loop, uint16_t buffer_group, uint64_t recv_user_data,
                 uint64_t send_user_data);
-    // The move is off (the shard is stopping): parsing and reading go on here.
-    void stay();
+    // The move is off (the shard is stopping, or its output did not run dry in time): parsing
+    // and reading go on here, and it tries again no sooner than `retry_after`.
+    void stay(Clock::duration retry_after = {});
     // After close(): removes every subscription, once.
     void release_subscriptions();
     // True once nothing refers to the connection: its socket is closed and no operation is
@@ -179,9 +188,12 @@ public:
     uint32_t slot() const { return slot_; }
     static constexpr uint32_t kFollowAfter = 1024;
     static constexpr Clock::duration kMovesApart = std::chrono::seconds(1);
+    static constexpr Clock::duration kMoveRetryAfter = std::chrono::seconds(10);  // after a move that did not happen
     // ---- figures (monitoring) ----
     const monitor::Traffic& traffic() const { return traffic_; }
     size_t subscription_count() const { return subs_.size(); }
+    // Its subscriptions (not their stand-ins in other accounts).
+    std::vector<Subscription*> subscription_list() const;
     uint64_t client_id() const { return identity_.client_id; }
     uint32_t account() const { return account_; }  // see config::account_id()
     // Its connect was announced (ConnHost::connected): its close is announced too.
@@ -315,9 +327,11 @@ private:
     bool may_move() const;
     uint32_t follow_target_ = 0;
     uint32_t follow_count_ = 0;
+    bool follow_requests_ = true;  // every message of the streak had a reply subject
+    uint64_t follow_out_msgs_ = 0;  // messages delivered to it before the streak
     bool move_wanted_ = false;
     bool moving_ = false;
-    Clock::time_point moved_at_{};
+    Clock::time_point next_move_at_{};  // no move before
     uint64_t reloads_seen_ = 0;
 
     bool closing_ = false;

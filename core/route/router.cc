@@ -15,6 +15,7 @@ void RouteDecision::reset(uint32_t shards) {
     plain.clear();
     groups.clear();
     copy.assign(shards, 0);
+    forward.assign(shards, 0);
     queue_ids.resize(shards);  // the inner vectors keep their room from message to message
     for (auto& ids : queue_ids) ids.clear();
 }
@@ -79,10 +80,12 @@ void decide_route(const LocalMatch& local, const InterestMap::MatchResult* remot
     }
 }
 
-void decide_arrival(const LocalMatch& local, bool plain, std::span<const uint64_t> queue_ids, RouteDecision& out) {
-    if (plain) {
+void decide_arrival(const LocalMatch& local, bool plain, uint32_t forwarded_from, std::span<const uint64_t> queue_ids,
+                    RouteDecision& out) {
+    if (plain || forwarded_from != Subscription::kNotMoved) {
         for (Subscription* sub : local.plain) {
-            if (accepts(*sub, nullptr)) out.plain.push_back(sub);
+            bool wanted = sub->moved_from == Subscription::kNotMoved ? plain : sub->moved_from == forwarded_from;
+            if (wanted && accepts(*sub, nullptr)) out.plain.push_back(sub);
         }
     }
     for (uint64_t id : queue_ids) {

@@ -23,6 +23,7 @@ struct RouteDecision {
     std::vector<Subscription*> plain;
     std::vector<const std::vector<Subscription*>*> groups;
     std::vector<uint8_t> copy;                     // by shard: gets a copy
+    std::vector<uint8_t> forward;                  // by shard: its copy is also for what moved there from here
     std::vector<std::vector<uint64_t>> queue_ids;  // by shard: queue groups it picks a member of
 
     void reset(uint32_t shards);
@@ -38,10 +39,12 @@ struct RouteDecision {
 void decide_route(const LocalMatch& local, const InterestMap::MatchResult* remote, const Subscriber* origin,
                   Random& random, RouteDecision& out);
 
-// A message another shard sent here: every plain subscriber when `plain`, and the queue
-// groups in `queue_ids` (the sender chose this shard for them). Fills `out.plain` and
-// `out.groups`.
-void decide_arrival(const LocalMatch& local, bool plain, std::span<const uint64_t> queue_ids, RouteDecision& out);
+// A message another shard sent here: every plain subscriber when `plain` (but those that
+// moved here: their old shard forwards what is theirs), those that moved here from
+// `forwarded_from` (Subscription::kNotMoved: none), and the queue groups in `queue_ids` (the
+// sender chose this shard for them). Fills `out.plain` and `out.groups`.
+void decide_arrival(const LocalMatch& local, bool plain, uint32_t forwarded_from, std::span<const uint64_t> queue_ids,
+                    RouteDecision& out);
 
 // One member of `members` that can take a message from `origin`: a random start, then the
 // first that accepts (nats-server's walk in processMsgResults). Null if none can.

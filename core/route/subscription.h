@@ -93,6 +93,13 @@ struct Subscription {
     // `parent` (same owner, sid, max and count), their subjects mapped by `maps` in order.
     Subscription* parent = nullptr;
     std::vector<const SubjectMap*> maps;
+    // A plain subscription whose connection moved here from shard `moved_from` (kNotMoved:
+    // subscribed here). That shard still holds its interest towards every other shard and
+    // forwards what matches it; `move_id` names the move there (core/shard/switch.h, "Moving
+    // a connection with subscriptions").
+    static constexpr uint32_t kNotMoved = UINT32_MAX;
+    uint32_t moved_from = kNotMoved;
+    uint64_t move_id = 0;
 };
 
 }  // namespace ringtail::core

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace ringtail::core {
 namespace {
@@ -14,9 +15,11 @@ constexpr size_t kBacklogRecordsMax = 4096;
 // ---------------------------------------------------------------------------------------------
 // Record codec
 
-void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const uint64_t> queue_ids, bool plain) {
+void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const uint64_t> queue_ids, bool plain,
+                bool forwarded) {
     RecordWriter writer(body);
-    auto flags = static_cast<uint8_t>((msg.has_headers ? kMsgHeaders : 0) | (plain ? kMsgPlain : 0));
+    auto flags = static_cast<uint8_t>((msg.has_headers ? kMsgHeaders : 0) | (plain ? kMsgPlain : 0) |
+                                      (forwarded ? kMsgForwarded : 0));
     MsgHead head{static_cast<uint32_t>(msg.subject.size()),
                  static_cast<uint32_t>(msg.reply.size()),
                  static_cast<uint32_t>(msg.headers.size()),
@@ -49,6 +52,7 @@ MsgRecord decode_msg(std::span<const std::byte> body) {
     record.msg.has_headers = (head.flags & kMsgHeaders) != 0;
     record.msg.account = head.account;
     record.plain = (head.flags & kMsgPlain) != 0;
+    record.forwarded = (head.flags & kMsgForwarded) != 0;
     std::string_view ids = reader.text(size_t{8} * head.queue_count);
     record.queue_ids = {reinterpret_cast<const std::byte*>(ids.data()), ids.size()};
     record.msg.total_size_text = reader.text(head.size_text_bytes & 0xf);
@@ -82,7 +86,8 @@ Mesh::Mesh(uint32_t self, MeshLinks& links, Doorbell& doorbell)
       overflow_(shards_),
       interest_seq_acked_(shards_, 0),
       interest_seq_applied_(shards_, 0),
-      interest_ack_sent_(shards_, 0) {
+      interest_ack_sent_(shards_, 0),
+      interest_seq_sent_to_(shards_, 0) {
     RT_ASSERT(self < shards_);
 }
 
@@ -128,28 +133,56 @@ uint64_t Mesh::bytes_waiting(uint32_t target) {
     return target == self_ ? 0 : links_.ring(self_, target).producer_bytes_used();
 }
 
-void Mesh::send_msg(uint32_t target, const MsgView& msg, std::span<const uint64_t> queue_ids) {
+void Mesh::send_msg(uint32_t target, const MsgView& msg, std::span<const uint64_t> queue_ids, bool forwarded) {
     base::SpscRing& ring = links_.ring(self_, target);
     for_each_msg_record(msg, queue_ids.size(), [&](size_t body_bytes, size_t first, size_t count, bool plain) {
         std::span<std::byte> body = ring.try_reserve(static_cast<uint32_t>(RecordKind::kMsg), body_bytes);
         RT_ASSERT(!body.empty());
-        encode_msg(body, msg, queue_ids.subspan(first, count), plain);
+        encode_msg(body, msg, queue_ids.subspan(first, count), plain, forwarded && plain);
     });
 }
 
-uint64_t Mesh::send_interest(uint32_t account, std::string_view subject, std::string_view queue, int32_t delta) {
+void Mesh::send_forwarded(uint32_t target, const MsgView& msg, std::span<const uint64_t> move_ids) {
+    RT_ASSERT(target != self_ && !move_ids.empty());
+    std::string body(msg_record_base_bytes(msg) + 8 * move_ids.size(), '\0');
+    encode_msg({reinterpret_cast<std::byte*>(body.data()), body.size()}, msg, move_ids, /*plain=*/false);
+    push_control(target, RecordKind::kForwarded, body);
+}
+
+void Mesh::send_move_record(uint32_t target, RecordKind kind, uint64_t move_id, uint64_t sub_id) {
+    RT_ASSERT(target != self_);
+    if (kind != RecordKind::kDrop) {
+        push_control(target, kind, {reinterpret_cast<const char*>(&move_id), sizeof move_id});
+        return;
+    }
+    // An interest change too: a PING after the UNSUB waits until the old shard applied it.
+    uint64_t body[3] = {move_id, sub_id, ++interest_seq_sent_};
+    interest_seq_sent_to_[target] = interest_seq_sent_;
+    push_control(target, kind, {reinterpret_cast<const char*>(body), sizeof body});
+}
+
+uint64_t Mesh::send_interest(uint32_t account, std::string_view subject, std::string_view queue,
+                             const InterestChange& change) {
     RT_ASSERT(subject.size() <= 0xffff);
     RT_ASSERT(queue.size() <= 0xffff);
     ++interest_seq_sent_;
     std::string body(sizeof(InterestHead) + subject.size() + queue.size(), '\0');
-    InterestHead head{interest_seq_sent_, delta, static_cast<uint16_t>(subject.size()),
-                      static_cast<uint16_t>(queue.size()), account, 0};
-    RecordWriter writer({reinterpret_cast<std::byte*>(body.data()), body.size()});
-    writer.put(&head, sizeof head);
-    writer.put(subject);
-    writer.put(queue);
+    auto send = [&](uint32_t target, int32_t delta) {
+        InterestHead head{interest_seq_sent_, delta, static_cast<uint16_t>(subject.size()),
+                          static_cast<uint16_t>(queue.size()), account, 0};
+        RecordWriter writer({reinterpret_cast<std::byte*>(body.data()), body.size()});
+        writer.put(&head, sizeof head);
+        writer.put(subject);
+        writer.put(queue);
+        push_control(target, RecordKind::kInterest, body);
+        interest_seq_sent_to_[target] = interest_seq_sent_;
+    };
     for (uint32_t target = 0; target < shards_; ++target) {
-        if (target != self_) push_control(target, RecordKind::kInterest, body);
+        if (target == self_) continue;
+        auto listed = std::find_if(change.listed.begin(), change.listed.end(),
+                                   [target](const auto& l) { return l.first == target; });
+        int32_t delta = listed == change.listed.end() ? change.others : listed->second;
+        if (delta != 0) send(target, delta);
     }
     return interest_seq_sent_;
 }
@@ -195,8 +228,10 @@ bool Mesh::backlog_full() const {
 }
 
 bool Mesh::interest_applied(uint64_t seq) const {
+    // A shard that was not sent some change (one forwarded to it) has applied it: it is
+    // enough that it acknowledged the last one it was sent (a later one may stand for it).
     for (uint32_t peer = 0; peer < shards_; ++peer) {
-        if (peer != self_ && interest_seq_acked_[peer] < seq) return false;
+        if (peer != self_ && interest_seq_acked_[peer] < std::min(seq, interest_seq_sent_to_[peer])) return false;
     }
     return true;
 }
@@ -236,6 +271,14 @@ size_t Mesh::drain(MeshReceiver& receiver) {
                     more = receiver.on_msg(from, msg);
                     break;
                 }
+                case RecordKind::kForwarded: {
+                    MsgRecord msg = decode_msg(record.body);
+                    msg.msg.from_shard = from;
+                    msg.forwarded = true;
+                    msg.move_ids = std::exchange(msg.queue_ids, {});
+                    more = receiver.on_msg(from, msg);
+                    break;
+                }
                 case RecordKind::kInterest: {
                     RecordReader reader(record.body);
                     auto head = reader.get<InterestHead>();
@@ -257,6 +300,17 @@ size_t Mesh::drain(MeshReceiver& receiver) {
                 case RecordKind::kConn: {
                     RecordReader reader(record.body);
                     receiver.on_conn(from, reader.get<uint64_t>());
+                    break;
+                }
+                case RecordKind::kFence:
+                case RecordKind::kFenceEcho:
+                case RecordKind::kDrop: {
+                    RecordReader reader(record.body);
+                    auto kind = static_cast<RecordKind>(record.kind);
+                    auto move_id = reader.get<uint64_t>();
+                    uint64_t sub_id = kind == RecordKind::kDrop ? reader.get<uint64_t>() : 0;
+                    receiver.on_move_record(from, kind, move_id, sub_id);
+                    if (kind == RecordKind::kDrop) interest_seq_applied_[from] = reader.get<uint64_t>();
                     break;
                 }
             }

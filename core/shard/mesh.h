@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/spsc_ring.h"
+#include "core/route/interest_map.h"
 #include "core/shard/records.h"
 
 namespace ringtail::core {
@@ -51,6 +52,8 @@ public:
     virtual void on_js(uint32_t from, const MsgView& msg) = 0;
     // A connection moved here from `from` (Mesh::send_conn): the receiver owns it now.
     virtual void on_conn(uint32_t from, uint64_t handle) = 0;
+    // kFence, kFenceEcho or kDrop (Mesh::send_move_record).
+    virtual void on_move_record(uint32_t from, RecordKind kind, uint64_t move_id, uint64_t sub_id) = 0;
     // Whether to read `from`'s ring this time (a held ring fills and its publishers pause).
     virtual bool reading(uint32_t from) = 0;
 
@@ -88,15 +91,24 @@ public:
     };
     Room room_for_msg(uint32_t target, const MsgView& msg, size_t queue_count);
     // Writes the message's records; room_for_msg() must have said kYes for it in this turn.
-    void send_msg(uint32_t target, const MsgView& msg, std::span<const uint64_t> queue_ids);
+    // `forwarded`: also for the subscriptions that moved from here to `target`.
+    void send_msg(uint32_t target, const MsgView& msg, std::span<const uint64_t> queue_ids, bool forwarded = false);
+    // A message another shard sent here, for the subscriptions of the moves `move_ids` from
+    // here to `target` only: a control record (it waits for room in order, never fails),
+    // since what is drained cannot wait for room.
+    void send_forwarded(uint32_t target, const MsgView& msg, std::span<const uint64_t> move_ids);
 
     // ---- control records ----
-    // Announces an interest change in `account` to every other shard; returns its sequence.
-    uint64_t send_interest(uint32_t account, std::string_view subject, std::string_view queue, int32_t delta);
+    // Announces an interest change in `account` to the other shards (each its own delta, none
+    // where it is 0); returns its sequence.
+    uint64_t send_interest(uint32_t account, std::string_view subject, std::string_view queue,
+                           const InterestChange& change);
     void send_js(uint32_t target, const MsgView& msg);
     // Hands an object (a client connection, by address) over to `target`, after everything
     // this shard sent it before: the receiver handles those records first.
     void send_conn(uint32_t target, uint64_t handle);
+    // kFence, kFenceEcho (`sub_id` unused) or kDrop about the move `move_id`.
+    void send_move_record(uint32_t target, RecordKind kind, uint64_t move_id, uint64_t sub_id = 0);
     // Where each ring from this shard ends now (by peer), and whether every peer but `except`
     // has handled everything written to it up to there (if not, a peer behind rings this
     // shard's doorbell once it has read on).
@@ -145,6 +157,7 @@ private:
     std::vector<uint64_t> interest_seq_acked_;    // by peer: our records it has applied
     std::vector<uint64_t> interest_seq_applied_;  // by peer: its records we have applied
     std::vector<uint64_t> interest_ack_sent_;     // by peer: the last ack we sent it
+    std::vector<uint64_t> interest_seq_sent_to_;   // by peer: the last of our interest records it was sent
     uint64_t full_waits_ = 0;
 };
 

@@ -19,6 +19,18 @@ enum class RecordKind : uint32_t {
     kInterestAck = 3,  // the receiver has applied the sender's interest records up to seq
     kJs = 4,           // a message for the receiver's JetStream (a forwarded API request)
     kConn = 5,         // a client connection moving to the receiver (see Mesh::send_conn)
+    // A connection with subscriptions moved from the receiver to the sender: the sender
+    // delivers its own messages to them from here on (body: the move id, u64).
+    kFence = 6,
+    // Answers kFence: what the receiver sent before its fence has all been forwarded (body: the
+    // move id, u64).
+    kFenceEcho = 7,
+    // A moved subscription is gone: the receiver stops forwarding to it (body: the move id, the
+    // subscription's id there, and an interest sequence as kInterest's, u64 each).
+    kDrop = 8,
+    // A message another shard sent the sender, for the subscriptions that moved to the
+    // receiver from the sender in the moves named: a kMsg body whose ids are move ids.
+    kForwarded = 9,
 };
 
 // kMsg body:
@@ -31,6 +43,9 @@ enum class RecordKind : uint32_t {
 // with kMsgPlain (deliver to plain subscribers too), the rest carrying only more ids.
 inline constexpr uint8_t kMsgHeaders = 1;  // the publisher sent a header block
 inline constexpr uint8_t kMsgPlain = 2;    // deliver to the receiver's plain subscribers
+// Deliver to the subscriptions that moved to the receiver from the sender, which forwards
+// what matches them (Switch, "Moving a connection with subscriptions").
+inline constexpr uint8_t kMsgForwarded = 4;
 struct MsgHead {
     uint32_t subject_bytes;
     uint32_t reply_bytes;
@@ -74,18 +89,32 @@ inline size_t msg_record_base_bytes(const MsgView& msg) {
 struct MsgRecord {
     MsgView msg;
     bool plain = false;
+    // For the subscriptions that moved here from the sender: all of them (kMsgForwarded), or
+    // those of the moves in `move_ids` (kForwarded).
+    bool forwarded = false;
     std::span<const std::byte> queue_ids;  // 8 bytes each, unaligned
+    std::span<const std::byte> move_ids;   // the same
     uint64_t queue_id(size_t i) const {
         uint64_t id;
         std::memcpy(&id, queue_ids.data() + 8 * i, sizeof id);
         return id;
     }
     size_t queue_count() const { return queue_ids.size() / 8; }
+    bool for_move(uint64_t move_id) const {
+        if (move_ids.empty()) return true;
+        for (size_t at = 0; at < move_ids.size(); at += 8) {
+            uint64_t id;
+            std::memcpy(&id, move_ids.data() + at, sizeof id);
+            if (id == move_id) return true;
+        }
+        return false;
+    }
 };
 
 // Writes a kMsg (or, with no queue ids and no size digits, kJs) body of exactly
 // msg_record_base_bytes(msg) + 8 * queue_ids.size() bytes into `body`.
-void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const uint64_t> queue_ids, bool plain);
+void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const uint64_t> queue_ids, bool plain,
+                bool forwarded = false);
 MsgRecord decode_msg(std::span<const std::byte> body);
 
 class RecordWriter {

@@ -82,6 +82,7 @@ Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
       mesh_(index, links, *this),
       switch_(mesh_, uint64_t{index} * 7919 + 17),
       tick_([this] { on_tick(); }) {
+    switch_.set_adopter(this);
     build_stream_imports();
     build_mappings();
 }
@@ -529,31 +530,42 @@ bool Shard::send_leaving() {
         }
         // What it published to the other shards is handled before it publishes from the
         // target, so no subscriber there sees its messages out of order.
-        if (!conn.ready_to_move() || !mesh_.handled_up_to(leaving.sent, leaving.target)) return false;
+        if (!conn.ready_to_move() || !mesh_.handled_up_to(leaving.sent, leaving.target)) {
+            // Deliveries may keep a subscriber's output from ever running dry: it stays then.
+            if (conn.subscription_count() == 0 || io::Clock::now() - leaving.since < kMoveWaitMax) return false;
+            conn.stay(ClientConn::kMoveRetryAfter);
+            return true;
+        }
         switch_.forget(&conn);
         conn.leave(reloads_);
         uint32_t slot = conn.slot();
         server_.conn_leaving(std::move(slots_[slot].conn));
         free_slots_.push_back(slot);
-        mesh_.send_conn(leaving.target, reinterpret_cast<uintptr_t>(&conn));
+        // Its subscriptions go with it, forwarders stay (Switch: "Moving a connection with
+        // subscriptions").
+        switch_.hand_over(reinterpret_cast<uintptr_t>(&conn), conn.subscription_list(), leaving.target);
         sent = true;
         return true;
     });
     return sent;
 }
 
+std::vector<Subscription*> Shard::adopt(uint64_t handle) {
+    std::unique_ptr<ClientConn> conn = server_.conn_arriving(reinterpret_cast<ClientConn*>(handle));
+    uint32_t slot = take_slot();
+    uint32_t generation = generation_next_++;
+    slots_[slot].generation = generation;
+    slots_[slot].conn = std::move(conn);
+    slots_[slot].conn->arrive(static_cast<ConnHost&>(*this), slot, loop_, kRecvBufferGroup,
+                              io::Loop::user_data(tag_, token(Op::kRecv, slot, generation)),
+                              io::Loop::user_data(tag_, token(Op::kSend, slot, generation)));
+    ++moved_in_;
+    return slots_[slot].conn->subscription_list();
+}
+
 void Shard::take_arrivals() {
     for (uint64_t handle : switch_.take_arrivals()) {
-        std::unique_ptr<ClientConn> conn = server_.conn_arriving(reinterpret_cast<ClientConn*>(handle));
-        uint32_t slot = take_slot();
-        uint32_t generation = generation_next_++;
-        slots_[slot].generation = generation;
-        slots_[slot].conn = std::move(conn);
-        slots_[slot].conn->arrive(static_cast<ConnHost&>(*this), slot, loop_, kRecvBufferGroup,
-                                  io::Loop::user_data(tag_, token(Op::kRecv, slot, generation)),
-                                  io::Loop::user_data(tag_, token(Op::kSend, slot, generation)));
-        ++moved_in_;
-        ClientConn& arrived = *slots_[slot].conn;
+        ClientConn& arrived = *reinterpret_cast<ClientConn*>(handle);  // adopt() took it in
         // What happened here while it was on its way: a reload (whether its credentials changed
         // is not known: they are checked again), lame duck mode, a stop. The shard it left had
         // done none of them to it.

@@ -40,7 +40,11 @@ struct ShardSetup;
 // its turn, then flush: the mesh's rings (one doorbell per peer) and one send per connection
 // with output. The parts it runs each own their state: routing in Switch/Mesh, a connection's
 // in ClientConn, streams in JetStream; the shard only schedules them.
-class Shard final : private io::CompletionHandler, private ConnHost, private Doorbell, private JsRecordHandler {
+class Shard final : private io::CompletionHandler,
+                    private ConnHost,
+                    private Doorbell,
+                    private JsRecordHandler,
+                    private MoveAdopter {
 public:
     Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links);
     ~Shard();
@@ -128,7 +132,10 @@ private:
     bool enter_account(uint32_t account) override;
     std::string info_line(const ClientConn& conn, int64_t max_payload) override;
     std::optional<uint32_t> sole_target() const override { return switch_.sole_target(); }
-    void move(ClientConn& conn, uint32_t shard) override { leaving_.push_back({&conn, shard, mesh_.ends()}); }
+    void move(ClientConn& conn, uint32_t shard) override {
+        leaving_.push_back({&conn, shard, mesh_.ends(), io::Clock::now()});
+    }
+    std::vector<Subscription*> adopt(uint64_t handle) override;
     // When the system account is defined: the $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT
     // event for `conn` (not in the global account), when someone listens; and the account's
     // connection update, sent off the shard (Server::account_conns_changed), as nats-server
@@ -212,7 +219,11 @@ private:
         ClientConn* conn;
         uint32_t target;
         std::vector<uint64_t> sent;  // where the rings ended when it stopped (Mesh::ends())
+        io::Clock::time_point since;
     };
+    // How long a connection with subscriptions may wait to move while its output keeps coming;
+    // then it stays.
+    static constexpr io::Clock::duration kMoveWaitMax = std::chrono::milliseconds(100);
     std::vector<Leaving> leaving_;
     io::Timer tick_;
 

@@ -7,7 +7,10 @@
 namespace ringtail::core {
 
 Switch::Switch(Mesh& mesh, uint64_t seed)
-    : mesh_(mesh), random_(static_cast<Random::result_type>(seed)), ring_holds_(mesh.shards()) {}
+    : mesh_(mesh),
+      random_(static_cast<Random::result_type>(seed)),
+      ring_holds_(mesh.shards()),
+      forward_ids_(mesh.shards()) {}
 
 Switch::Routes& Switch::routes(uint32_t account) {
     if (account >= routes_.size()) routes_.resize(account + 1);
@@ -18,7 +21,7 @@ Switch::Routes& Switch::routes(uint32_t account) {
 size_t Switch::subscriptions() const {
     size_t count = 0;
     for (const auto& routes : routes_) count += routes ? routes->sublist.count() : 0;
-    return count;
+    return count - forwarder_count_;  // those are the subscriptions of connections elsewhere
 }
 
 size_t Switch::remote_interest_entries() const {
@@ -33,8 +36,119 @@ void Switch::subscribe(Subscription& sub) {
 }
 
 void Switch::unsubscribe(Subscription& sub) {
-    if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) change_interest(sub, -1);
+    if (sub.moved_from != Subscription::kNotMoved) {
+        // Its interest is its old shard's, which stops forwarding to it.
+        if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) {
+            mesh_.send_move_record(sub.moved_from, RecordKind::kDrop, sub.move_id, reinterpret_cast<uintptr_t>(&sub));
+        }
+        std::erase_if(held_, [&sub](const Held& held) { return held.sub == &sub; });
+    } else if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) {
+        change_interest(sub, -1);
+    }
     forget(sub.owner);  // a hold on it ends early: harmless
+}
+
+void Switch::hand_over(uint64_t handle, std::span<Subscription* const> subs, uint32_t target) {
+    uint64_t move_id = (uint64_t{mesh_.self()} << 48) | ++moves_;
+    // The target takes the connection before it hears that the interest is no longer counted
+    // for it: a message it publishes in between goes to the connection directly and here,
+    // behind its fence, so it is not forwarded back (a record of each can wait for ring room
+    // on its own, so they may arrive in two drains).
+    std::vector<std::pair<Subscription*, InterestChange>> changes;
+    for (Subscription* sub : subs) {
+        RT_ASSERT(sub->queue.empty() && sub->parent == nullptr && sub->moved_from == Subscription::kNotMoved);
+        Routes& in = routes(sub->account);
+        if (!in.sublist.remove(sub->subject, sub->queue, sub)) continue;
+        auto forwarder = std::make_unique<Forwarder>();
+        forwarder->owner = &forwarding_;
+        forwarder->account = sub->account;
+        forwarder->subject = sub->subject;
+        forwarder->sid = sub->sid;
+        forwarder->move_id = move_id;
+        forwarder->target = target;
+        forwarder->sub_id = reinterpret_cast<uintptr_t>(sub);
+        in.sublist.insert(forwarder->subject, {}, forwarder.get());
+        changes.emplace_back(sub, in.local_refs.forward(sub->subject, target, +1));
+        forwarders_[move_id].push_back(std::move(forwarder));
+        ++forwarder_count_;
+        sub->moved_from = mesh_.self();
+        sub->move_id = move_id;
+    }
+    mesh_.send_conn(target, handle);
+    for (const auto& [sub, change] : changes) announce(sub->account, sub->subject, {}, change);
+}
+
+void Switch::on_conn(uint32_t from, uint64_t handle) {
+    arrivals_.push_back(handle);
+    if (adopter_ == nullptr) return;
+    std::vector<Subscription*> subs = adopter_->adopt(handle);
+    if (subs.empty()) return;
+    uint64_t move_id = 0;
+    for (Subscription* sub : subs) {
+        if (sub->moved_from != from) continue;
+        RT_ASSERT(move_id == 0 || sub->move_id == move_id);
+        move_id = sub->move_id;
+        routes(sub->account).sublist.insert(sub->subject, sub->queue, sub);
+    }
+    if (move_id == 0) return;
+    fences_.push_back(move_id);
+    mesh_.send_move_record(from, RecordKind::kFence, move_id);
+}
+
+void Switch::on_move_record(uint32_t from, RecordKind kind, uint64_t move_id, uint64_t sub_id) {
+    switch (kind) {
+        case RecordKind::kFence:
+            if (auto it = forwarders_.find(move_id); it != forwarders_.end()) {
+                for (auto& forwarder : it->second) forwarder->fenced = true;
+            }
+            mesh_.send_move_record(from, RecordKind::kFenceEcho, move_id);
+            return;
+        case RecordKind::kFenceEcho: {
+            std::erase(fences_, move_id);
+            // What was kept for that move, in order (the others' stay kept).
+            std::deque<Held> kept;
+            std::deque<Held> released;
+            for (Held& held : held_) (held.move_id == move_id ? released : kept).push_back(std::move(held));
+            held_ = std::move(kept);
+            while (!released.empty()) {
+                Held held = std::move(released.front());
+                released.pop_front();
+                deliver_to(*held.sub, held.view());
+                // Reaching its max, it goes (and may be destroyed): nothing more for it.
+                if (held.sub->expired) std::erase_if(released, [&held](const Held& h) { return h.sub == held.sub; });
+                remove_expired();
+            }
+            return;
+        }
+        case RecordKind::kDrop: {
+            auto move = forwarders_.find(move_id);
+            if (move == forwarders_.end()) return;
+            auto it = std::find_if(move->second.begin(), move->second.end(),
+                                   [sub_id](const auto& forwarder) { return forwarder->sub_id == sub_id; });
+            if (it == move->second.end()) return;
+            Forwarder& forwarder = **it;
+            Routes& in = routes(forwarder.account);
+            in.sublist.remove(forwarder.subject, {}, &forwarder);
+            announce(forwarder.account, forwarder.subject, {},
+                     in.local_refs.forward(forwarder.subject, forwarder.target, -1));
+            move->second.erase(it);
+            if (move->second.empty()) forwarders_.erase(move);
+            --forwarder_count_;
+            return;
+        }
+        default:
+            RT_ASSERT(false);
+    }
+}
+
+bool Switch::holding(uint64_t move_id) const {
+    return std::find(fences_.begin(), fences_.end(), move_id) != fences_.end();
+}
+
+MsgView Switch::Held::view() const {
+    MsgView msg{subject, reply, headers, payload, has_headers, total_size_text, header_size_text, shown_subject};
+    msg.account = account;
+    return msg;
 }
 
 bool Switch::holds(Hold& hold) {
@@ -75,9 +189,12 @@ void Switch::forget(const Subscriber* subscriber) {
 
 void Switch::change_interest(const Subscription& sub, int32_t delta) {
     if (mesh_.shards() == 1) return;
-    if (routes(sub.account).local_refs.change(sub.subject, sub.queue, delta)) {
-        mesh_.send_interest(sub.account, sub.subject, sub.queue, delta);
-    }
+    announce(sub.account, sub.subject, sub.queue, routes(sub.account).local_refs.change(sub.subject, sub.queue, delta));
+}
+
+void Switch::announce(uint32_t account, std::string_view subject, std::string_view queue,
+                      const InterestChange& change) {
+    if (!change.empty()) mesh_.send_interest(account, subject, queue, change);
 }
 
 Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
@@ -87,6 +204,16 @@ Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
     const LocalMatch& local = in.sublist.match(msg.subject);
     const InterestMap::MatchResult* remote = shards > 1 ? &in.interest.match(msg.subject) : nullptr;
     decide_route(local, remote, origin, random_, decision_);
+    if (forwarder_count_ > 0) {
+        // What matches a forwarder goes on to the shard its connection moved to.
+        std::erase_if(decision_.plain, [this](Subscription* sub) {
+            if (!is_forwarder(*sub)) return false;
+            uint32_t target = static_cast<Forwarder*>(sub)->target;
+            decision_.copy[target] = 1;
+            decision_.forward[target] = 1;
+            return true;
+        });
+    }
     // Every target must have room for all its records before anything is delivered, so a
     // pause has no effects and the same message is simply routed again.
     bool any_remote = false;
@@ -106,7 +233,7 @@ Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
         }
     }
     for (uint32_t target = 0; target < shards; ++target) {
-        if (decision_.copy[target]) mesh_.send_msg(target, msg, decision_.queue_ids[target]);
+        if (decision_.copy[target]) mesh_.send_msg(target, msg, decision_.queue_ids[target], decision_.forward[target]);
     }
     size_t delivered = deliver(msg, origin);
     sole_target_.reset();
@@ -136,6 +263,8 @@ Routed Switch::publish(const MsgView& msg, const Subscriber* origin) {
 Routed Switch::publish_here(const MsgView& msg) {
     decision_.reset(mesh_.shards());
     decide_route(routes(msg.account).sublist.match(msg.subject), nullptr, nullptr, random_, decision_);
+    // A moved connection gets its copy from the shard it is on.
+    if (forwarder_count_ > 0) std::erase_if(decision_.plain, [this](Subscription* sub) { return is_forwarder(*sub); });
     return deliver(msg, nullptr) > 0 ? Routed::kDelivered : Routed::kNoInterest;
 }
 
@@ -160,14 +289,55 @@ bool Switch::deliver_to(Subscription& sub, const MsgView& msg) {
     return false;
 }
 
-size_t Switch::deliver(const MsgView& msg, const Subscriber* origin) {
+size_t Switch::deliver(const MsgView& msg, const Subscriber* origin, uint32_t from) {
     backed_up_ = nullptr;
     backed_up_for_ = {};
     size_t count = 0;
-    for (Subscription* sub : decision_.plain) count += deliver_to(*sub, msg);
+    bool forward = false;
+    for (Subscription* sub : decision_.plain) {
+        if (sub->moved_from != Subscription::kNotMoved && from == MsgView::kPublishedHere && holding(sub->move_id)) {
+            // Kept until its old shard has forwarded what this shard sent it before.
+            Held& held = held_.emplace_back();
+            held.move_id = sub->move_id;
+            held.sub = sub;
+            held.subject = msg.subject;
+            held.reply = msg.reply;
+            held.headers = msg.headers;
+            held.payload = msg.payload;
+            held.total_size_text = msg.total_size_text;
+            held.header_size_text = msg.header_size_text;
+            held.shown_subject = msg.shown_subject;
+            held.has_headers = msg.has_headers;
+            held.account = msg.account;
+            ++count;
+        } else if (is_forwarder(*sub)) {
+            // Drained from another shard: forwarded, unless the target sent it after its
+            // fence (it delivered it itself).
+            auto& forwarder = static_cast<Forwarder&>(*sub);
+            if (forwarder.target == from && forwarder.fenced) continue;
+            std::vector<uint64_t>& ids = forward_ids_[forwarder.target];
+            if (std::find(ids.begin(), ids.end(), forwarder.move_id) == ids.end()) ids.push_back(forwarder.move_id);
+            forward = true;
+            ++count;
+        } else {
+            count += deliver_to(*sub, msg);
+        }
+    }
     for (const std::vector<Subscription*>* members : decision_.groups) {
         if (Subscription* sub = pick_member(*members, origin, random_)) count += deliver_to(*sub, msg);
     }
+    if (forward) {
+        for (uint32_t target = 0; target < mesh_.shards(); ++target) {
+            if (forward_ids_[target].empty()) continue;
+            mesh_.send_forwarded(target, msg, forward_ids_[target]);
+            forward_ids_[target].clear();
+        }
+    }
+    remove_expired();
+    return count;
+}
+
+void Switch::remove_expired() {
     // Removed once the message is everywhere it goes: the subscriptions are gone from the
     // sublist before their owners forget them.
     for (Subscription* sub : expired_) {
@@ -175,7 +345,6 @@ size_t Switch::deliver(const MsgView& msg, const Subscriber* origin) {
         sub->owner->expired(*sub);
     }
     expired_.clear();
-    return count;
 }
 
 const Subscription* Switch::find_plain(uint32_t account, std::string_view subject, const Subscriber& owner) {
@@ -203,8 +372,12 @@ bool Switch::on_msg(uint32_t from, const MsgRecord& record) {
     for (size_t i = 0; i < record.queue_count(); ++i) queue_ids_.push_back(record.queue_id(i));
     decision_.plain.clear();
     decision_.groups.clear();
-    decide_arrival(routes(record.msg.account).sublist.match(record.msg.subject), record.plain, queue_ids_, decision_);
-    deliver(record.msg, nullptr);
+    decide_arrival(routes(record.msg.account).sublist.match(record.msg.subject), record.plain,
+                   record.forwarded ? from : Subscription::kNotMoved, queue_ids_, decision_);
+    if (!record.move_ids.empty()) {
+        std::erase_if(decision_.plain, [&record](const Subscription* sub) { return !record.for_move(sub->move_id); });
+    }
+    deliver(record.msg, nullptr, from);
     if (backed_up_ == nullptr) return true;
     if (ring_holds_[from].on == nullptr) ++rings_held_;
     ring_holds_[from] = {backed_up_, Clock::now() + backed_up_for_};

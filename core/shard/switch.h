@@ -2,9 +2,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -25,6 +29,19 @@ protected:
     ~JsRecordHandler() = default;
 };
 
+// Takes in the connections handed over to this shard (the shard knows its connections;
+// Switch only their subscriptions).
+class MoveAdopter {
+public:
+    // Takes in the connection `handle` (Mesh::send_conn) as it arrives, before anything is
+    // delivered to it here, and returns its subscriptions (those that moved with it have
+    // moved_from set by the shard it left; none for a connection that only publishes).
+    virtual std::vector<Subscription*> adopt(uint64_t handle) = 0;
+
+protected:
+    ~MoveAdopter() = default;
+};
+
 // A shard's routing: its subscriptions, its replica of the other shards' interest (both kept
 // apart by account: a message matches only subscriptions of the account it is published in),
 // and the moves that carry out each routing decision (route/router.h) over the mesh. It knows nothing
@@ -36,6 +53,27 @@ protected:
 // messages its shard sends afterwards, so nothing a connection publishes after a SUB can reach
 // another shard before the interest does; and a message either goes everywhere it must or, when
 // a ring is full, nowhere at all (kFull: the caller pauses and retries the same message).
+//
+// Moving a connection with subscriptions (plain ones only, without a max, not imported:
+// ClientConn decides) from shard A to shard B, so that what it asks of B's clients and what
+// they answer stop crossing the mesh:
+//   1. A, handing it over (hand_over()), puts a forwarder in the place of each subscription:
+//      A keeps the interest towards every other shard, which goes on routing to A, and sends
+//      what matches a forwarder on to B (kMsgForwarded): A's own messages, other shards' and
+//      B's earlier ones, in the order A handles them. B stops counting that interest
+//      (LocalInterest::forward), so B's messages no longer go to A for it.
+//   2. B, taking the connection (on_conn()), puts its subscriptions in its sublist without
+//      announcing them, and answers kFence. B's own messages reach them directly from then on,
+//      forwarded records from A too; other records never (A forwards what is theirs). A
+//      message B sent before the fence comes back forwarded, so until A's kFenceEcho, B keeps
+//      its direct deliveries to them (copies, in order) and then delivers them: nothing of one
+//      publisher overtakes its predecessors.
+//   3. A, at kFence, stops forwarding B's messages (B delivered them) and answers kFenceEcho
+//      behind everything it forwarded.
+//   4. The subscription going on B (UNSUB, its max, the connection's close) sends kDrop to A,
+//      which removes the forwarder and announces the interest as any unsubscribe does.
+// Other shards never change their routing: what they send for the connection keeps one more
+// hop through A.
 class Switch final : private MeshReceiver {
 public:
     Switch(Mesh& mesh, uint64_t seed);
@@ -60,6 +98,16 @@ public:
     // Mesh::send_conn), in the order they came; the caller owns them.
     std::vector<uint64_t> take_arrivals() { return std::exchange(arrivals_, {}); }
     bool has_arrivals() const { return !arrivals_.empty(); }
+    // ---- moving a connection with subscriptions (see above) ----
+    // Hands the connection `handle` over to `target` (Mesh::send_conn) with `subs` (all of its
+    // subscriptions, none if it only publishes): forwarders take their place here and they are
+    // marked as moved.
+    void hand_over(uint64_t handle, std::span<Subscription* const> subs, uint32_t target);
+    // Where the subscriptions of connections handed over to this shard are found; null: none
+    // move with their connection.
+    void set_adopter(MoveAdopter* adopter) { adopter_ = adopter; }
+    size_t forwarders() const { return forwarder_count_; }
+
     // The shard the last message published here went to, when it went to exactly one other
     // shard and to no subscriber here (a publisher that might rather sit on that shard).
     std::optional<uint32_t> sole_target() const { return sole_target_; }
@@ -104,12 +152,42 @@ private:
     void on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
                      int32_t delta) override;
     void on_js(uint32_t from, const MsgView& msg) override;
-    void on_conn(uint32_t, uint64_t handle) override { arrivals_.push_back(handle); }
+    void on_conn(uint32_t from, uint64_t handle) override;
+    void on_move_record(uint32_t from, RecordKind kind, uint64_t move_id, uint64_t sub_id) override;
     // Carries out `decision_` locally: the plain subscribers, then a member of each group.
-    // Returns how many took it. Removes the subscriptions that reached their max.
-    size_t deliver(const MsgView& msg, const Subscriber* origin);
+    // Returns how many took it. Removes the subscriptions that reached their max. `from`: the
+    // shard the message came from (kPublishedHere: published here).
+    size_t deliver(const MsgView& msg, const Subscriber* origin, uint32_t from = MsgView::kPublishedHere);
     bool deliver_to(Subscription& sub, const MsgView& msg);
+    // Removes the subscriptions that reached their max in the last deliveries.
+    void remove_expired();
     void change_interest(const Subscription& sub, int32_t delta);
+    void announce(uint32_t account, std::string_view subject, std::string_view queue, const InterestChange& change);
+
+    // A subscription of a connection that moved away, as its old shard keeps it (see above).
+    struct Forwarder : Subscription {
+        uint32_t target = 0;   // the shard the connection moved to
+        uint64_t sub_id = 0;   // the subscription's address there
+        bool fenced = false;   // the target's own messages are no longer forwarded
+    };
+    // Owns forwarders in the sublist; never delivered to (deliver() forwards instead).
+    class ForwardingOwner final : public Subscriber {
+    public:
+        Delivery deliver(Subscription&, const MsgView&) override { return Delivery::kRefused; }
+        bool accepts(const Subscription&, const Subscriber*) const override { return true; }
+        void expired(Subscription&) override {}
+    };
+    // A direct delivery to a moved subscription kept until its move's kFenceEcho.
+    struct Held {
+        uint64_t move_id = 0;
+        Subscription* sub = nullptr;
+        std::string subject, reply, headers, payload, total_size_text, header_size_text, shown_subject;
+        bool has_headers = false;
+        uint32_t account = 0;
+        MsgView view() const;
+    };
+    bool is_forwarder(const Subscription& sub) const { return sub.owner == &forwarding_; }
+    bool holding(uint64_t move_id) const;
 
     Mesh& mesh_;
     std::vector<std::unique_ptr<Routes>> routes_;  // by account
@@ -123,6 +201,14 @@ private:
     std::vector<std::pair<const Subscriber*, Hold>> publisher_holds_;  // by publisher
     std::vector<Hold> ring_holds_;                                      // by shard
     size_t rings_held_ = 0;
+    MoveAdopter* adopter_ = nullptr;
+    ForwardingOwner forwarding_;
+    std::unordered_map<uint64_t, std::vector<std::unique_ptr<Forwarder>>> forwarders_;  // by move id
+    size_t forwarder_count_ = 0;
+    uint64_t moves_ = 0;                  // connections handed over from here (move ids)
+    std::vector<uint64_t> fences_;       // moves here whose kFenceEcho has not come back
+    std::deque<Held> held_;
+    std::vector<std::vector<uint64_t>> forward_ids_;  // by target: the moves a drained message goes on for
     // Scratch, kept to avoid allocating per message.
     RouteDecision decision_;
     std::vector<uint64_t> queue_ids_;

@@ -759,7 +759,7 @@ TEST_F(JetStreamTest, ABurstFasterThanTheDeviceIsAckedInFull) {
         burst += payload;
         burst += "\r\n";
         if (burst.size() >= (8u << 20) || i == kMsgs - 1) {
-            ASSERT_TRUE(raw.send(burst));
+            ASSERT_TRUE(raw.send(burst)) << server_->log();
             burst.clear();
         }
     }

@@ -882,6 +882,103 @@ TEST_F(RingtailMonitor, APublisherMovesToTheShardOfItsSubscriberAndKeepsItsOrder
     EXPECT_EQ(figures["connections"][0]["subscriptions"], 1);
 }
 
+// Answers each request with its own payload.
+void answer(natsConnection* connection, natsSubscription*, natsMsg* msg, void*) {
+    if (natsMsg_GetReply(msg) != nullptr) {
+        natsConnection_Publish(connection, natsMsg_GetReply(msg), natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    }
+    natsMsg_Destroy(msg);
+}
+
+// A connection the kernel placed on `shard`.
+ConnectionPtr connect_on(const std::string& url, int shard) {
+    for (int attempt = 0; attempt < 128; ++attempt) {
+        ConnectionPtr candidate = connect(url);
+        if (candidate != nullptr && shard_of(candidate.get()) == shard) return candidate;
+    }
+    return nullptr;
+}
+
+TEST_F(RingtailMonitor, ARequesterMovesToItsRespondersShardWithItsSubscriptions) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    const std::string service = fresh_subject("service");
+    const std::string feed = fresh_subject("feed");
+    // The server's own subscriptions.
+    const int base = get_json(server->monitor_port(), "/varz")["subscriptions"];
+    ConnectionPtr responder = connect(server->url());
+    ASSERT_NE(responder, nullptr);
+    natsSubscription* raw_sub = nullptr;
+    ASSERT_EQ(natsConnection_Subscribe(&raw_sub, responder.get(), service.c_str(), answer, nullptr), NATS_OK);
+    SubscriptionPtr answering(raw_sub);
+    ASSERT_EQ(natsConnection_Flush(responder.get()), NATS_OK);
+    const int home = shard_of(responder.get());
+    const int away = 1 - home;
+    // The requester, and a publisher that stays on the requester's first shard.
+    ConnectionPtr requester = connect_on(server->url(), away);
+    ConnectionPtr feeder = connect_on(server->url(), away);
+    ASSERT_NE(requester, nullptr);
+    ASSERT_NE(feeder, nullptr);
+    SubscriptionPtr fed = subscribe_sync(requester.get(), feed);
+    ASSERT_EQ(natsConnection_Flush(requester.get()), NATS_OK);
+
+    // Every request goes to the responder's shard: the requester moves there with its inbox
+    // and its other subscription while the feeder keeps publishing to it from the shard it left.
+    constexpr int kRequests = 3000;
+    int fed_count = 0;
+    for (int i = 0; i < kRequests; ++i) {
+        std::string payload = std::to_string(i);
+        natsMsg* raw_reply = nullptr;
+        ASSERT_EQ(natsConnection_RequestString(&raw_reply, requester.get(), service.c_str(), payload.c_str(), 5000),
+                  NATS_OK)
+            << "request " << i;
+        MsgPtr reply(raw_reply);
+        ASSERT_EQ(msg_data(reply.get()), payload);
+        if (i % 10 == 0) {
+            ASSERT_EQ(natsConnection_PublishString(feeder.get(), feed.c_str(), std::to_string(fed_count++).c_str()),
+                      NATS_OK);
+        }
+    }
+    ASSERT_EQ(natsConnection_Flush(feeder.get()), NATS_OK);
+    expect_in_order(fed.get(), 0, fed_count);
+    std::string body = http_get(server->monitor_port(), "/metrics").body;
+    EXPECT_EQ(metric(body, "ringtail_connections_moved_in_total", home), 1) << body;
+    EXPECT_EQ(metric(body, "ringtail_connections_moved_in_total", away), 0);
+    EXPECT_EQ(metric(body, "ringtail_connections", home), 2);
+    // The inbox, the feed subscription and the service: each counted once.
+    EXPECT_EQ(get_json(server->monitor_port(), "/varz")["subscriptions"], base + 3);
+
+    // From the shard it left, messages still come once each, in order; an unsubscribe stops
+    // them, and the interest is gone there too.
+    for (int i = fed_count; i < fed_count + 100; ++i) {
+        ASSERT_EQ(natsConnection_PublishString(feeder.get(), feed.c_str(), std::to_string(i).c_str()), NATS_OK);
+    }
+    ASSERT_EQ(natsConnection_Flush(feeder.get()), NATS_OK);
+    expect_in_order(fed.get(), fed_count, 100);
+    ASSERT_EQ(natsSubscription_Unsubscribe(fed.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(requester.get()), NATS_OK);
+    EXPECT_EQ(get_json(server->monitor_port(), "/varz")["subscriptions"], base + 2);
+    natsMsg* raw_reply = nullptr;
+    EXPECT_EQ(natsConnection_RequestString(&raw_reply, feeder.get(), feed.c_str(), "anyone?", 2000),
+              NATS_NO_RESPONDERS);
+    // (The feeder now has an inbox of its own.)
+    // Requests go on, now on one shard.
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_EQ(natsConnection_RequestString(&raw_reply, requester.get(), service.c_str(), "again", 5000), NATS_OK);
+        MsgPtr reply(raw_reply);
+        EXPECT_EQ(msg_data(reply.get()), "again");
+    }
+    // Closing it removes its subscriptions, and what was left of them on the shard it came from.
+    requester.reset();
+    json varz;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        varz = get_json(server->monitor_port(), "/varz");
+        if (varz["subscriptions"] == base + 2) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(varz["subscriptions"], base + 2);
+}
+
 TEST_F(RingtailMonitor, APublisherWhoseSubscribersSitOnBothShardsStaysWhereItIs) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);

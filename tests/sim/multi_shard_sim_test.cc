@@ -12,6 +12,10 @@
 //     once and every matching queue group exactly one copy;
 //   - a request published right after subscribing to its inbox always gets its replies back
 //     from responders on other shards (interest travels ahead of the messages sent after it).
+// Connections also move to another shard at random points, with their plain subscriptions
+// (Switch: "Moving a connection with subscriptions"), as the server hands them over: stopped,
+// handed over once the other shards have read what their shard sent before, then on the new
+// shard once it has taken them in. Every check above holds across the moves.
 // A failure prints its seed; RT_SEED=<seed> replays exactly that one, RT_SIM_SEEDS=<n> runs n
 // from RT_SIM_FIRST (default 1).
 #include <gtest/gtest.h>
@@ -54,6 +58,24 @@ struct Conn {
     std::optional<std::string> retry;        // a subject whose publish found a ring full
     std::map<std::string, std::string> sids;  // sid -> pattern, live plain or queue subscriptions
     std::optional<std::string> inbox;         // subscribed; its request not sent yet
+    // Moving: stopped on `shard` until the rings it fed were read as far as `ends`, then on its
+    // way to `target` until that shard has taken it in.
+    std::optional<uint32_t> moving_to;
+    std::vector<uint64_t> ends;
+    bool in_transit = false;
+    bool busy() const { return moving_to.has_value() || in_transit; }
+};
+
+// What the shard a connection moved to asks of it: its subscriptions (by its index).
+class SimAdopter final : public core::MoveAdopter {
+public:
+    explicit SimAdopter(std::vector<Conn>& conns) : conns_(conns) {}
+    std::vector<core::Subscription*> adopt(uint64_t handle) override {
+        return conns_[handle].sub->subscriptions();
+    }
+
+private:
+    std::vector<Conn>& conns_;
 };
 
 // One subscription as the oracle knows it. Subscription ids are numbers unique across
@@ -107,6 +129,7 @@ public:
             responders_.push_back(std::make_unique<FakeSubscriber>(shard));
             responders_.back()->subscribe(cluster_->at(shard), "svc", "", "svc");
         }
+        for (uint32_t shard = 0; shard < shards_; ++shard) cluster_->at(shard).set_adopter(&adopter_);
         cluster_->settle();
     }
 
@@ -154,8 +177,41 @@ private:
         if (failure_.empty()) failure_ = what;
     }
 
+    // Stops `index` to move it to another shard, when it may move: it has no publish waiting
+    // and no queue subscription, and none of its subscriptions moved before.
+    void start_move(size_t index) {
+        Conn& conn = conns_[index];
+        if (shards_ < 2 || conn.busy() || conn.retry) return;
+        for (const core::Subscription* sub : conn.sub->subscriptions()) {
+            if (!sub->queue.empty() || sub->moved_from != core::Subscription::kNotMoved) return;
+        }
+        auto target = static_cast<uint32_t>((conn.shard + 1 + random_() % (shards_ - 1)) % shards_);
+        conn.moving_to = target;
+        conn.ends = cluster_->mesh(conn.shard).ends();
+        ++moves_;
+    }
+
+    // Hands over the stopped connections whose shard's rings were read far enough (as
+    // Shard::send_leaving() does at the end of a turn), and takes in those that arrived.
+    void carry_moves() {
+        for (size_t index = 0; index < conns_.size(); ++index) {
+            Conn& conn = conns_[index];
+            if (!conn.moving_to || !cluster_->mesh(conn.shard).handled_up_to(conn.ends, *conn.moving_to)) continue;
+            uint32_t target = *conn.moving_to;
+            cluster_->at(conn.shard).hand_over(index, conn.sub->subscriptions(), target);
+            conn.moving_to.reset();
+            conn.in_transit = true;
+            conn.shard = target;
+            conn.sub->set_shard(target);
+        }
+        for (uint32_t shard = 0; shard < shards_; ++shard) {
+            for (uint64_t handle : cluster_->at(shard).take_arrivals()) conns_[handle].in_transit = false;
+        }
+    }
+
     void subscribe(size_t index) {
         Conn& conn = conns_[index];
+        if (conn.busy()) return;
         std::string pattern = random_pattern();
         std::string queue = random_() % 3 == 0 ? kQueues[random_() % 2] : "";
         uint64_t sid = ++sid_next_;
@@ -169,7 +225,7 @@ private:
 
     void unsubscribe(size_t index) {
         Conn& conn = conns_[index];
-        if (conn.sids.empty()) return;
+        if (conn.sids.empty() || conn.busy()) return;
         auto it = std::next(conn.sids.begin(), static_cast<long>(random_() % conn.sids.size()));
         uint64_t sid = std::stoull(it->first);
         conn.sub->unsubscribe(cluster_->at(conn.shard), it->first);
@@ -184,6 +240,7 @@ private:
     // '|', so that rings fill.
     std::optional<MsgId> publish(size_t index) {
         Conn& conn = conns_[index];
+        if (conn.busy()) return std::nullopt;
         std::string subject = conn.retry ? *conn.retry : random_subject();
         MsgId id = msg_id(index, conn.sent);
         std::string payload = id_text(id);
@@ -205,6 +262,7 @@ private:
     void turn(uint32_t shard) {
         cluster_->turn(shard);
         answer_requests(shard);
+        carry_moves();
     }
 
     void settle() {
@@ -215,9 +273,14 @@ private:
                 if (conns_[i].inbox) request(i);
             }
             cluster_->settle();
+            carry_moves();
+            cluster_->settle();
+            carry_moves();
             for (uint32_t shard = 0; shard < shards_; ++shard) answer_requests(shard);
             bool pending = !replies_due_.empty();
-            for (const Conn& conn : conns_) pending = pending || conn.retry.has_value() || conn.inbox.has_value();
+            for (const Conn& conn : conns_) {
+                pending = pending || conn.retry.has_value() || conn.inbox.has_value() || conn.busy();
+            }
             if (!pending) {
                 cluster_->settle();
                 return;
@@ -242,6 +305,7 @@ private:
                     break;
                 case 4:
                     turn(static_cast<uint32_t>(random_() % shards_));
+                    if (random_() % 8 == 0) start_move(index);
                     break;
                 default:
                     for (int burst = 1 + static_cast<int>(random_() % 8); burst > 0; --burst) publish(index);
@@ -259,6 +323,7 @@ private:
         for (size_t i = 0; i < count; ++i) {
             size_t index = random_() % conns_.size();
             if (random_() % 4 == 0) turn(static_cast<uint32_t>(random_() % shards_));
+            if (random_() % 64 == 0) start_move(index);
             Conn& conn = conns_[index];
             // Computed before publishing: nothing changes subscriptions in this phase.
             bool had_retry = conn.retry.has_value();
@@ -285,7 +350,7 @@ private:
     // the time) at a later step, with turns of other shards in between.
     void request(size_t index) {
         Conn& conn = conns_[index];
-        if (conn.account != core::kGlobalAccount) return;  // the responders' account only
+        if (conn.account != core::kGlobalAccount || conn.busy()) return;  // the responders' account only
         if (!conn.inbox) {
             conn.inbox = "_INBOX." + std::to_string(++inbox_next_);
             conn.sub->subscribe(cluster_->at(conn.shard), *conn.inbox, "", "inbox" + conn.inbox->substr(7));
@@ -462,11 +527,14 @@ private:
     uint64_t sid_next_ = 0;
     uint64_t inbox_next_ = 0;
     uint64_t refused_ = 0;
+    uint64_t moves_ = 0;
+    SimAdopter adopter_{conns_};
     std::string failure_;
 
 public:
     uint32_t shards() const { return shards_; }
     uint64_t refused() const { return refused_; }
+    uint64_t moves() const { return moves_; }
 };
 
 TEST(MultiShardSim, RoutingMatchesASingleSublist) {
@@ -479,16 +547,20 @@ TEST(MultiShardSim, RoutingMatchesASingleSublist) {
         count = 1;
     }
     uint64_t refused = 0;
+    uint64_t moves = 0;
     for (uint64_t seed = first; seed < first + count; ++seed) {
         Sim sim(seed);
         std::string failure = sim.run();
         ASSERT_TRUE(failure.empty()) << "seed " << seed << " (" << sim.shards() << " shards): " << failure
                                      << "\nreplay with RT_SEED=" << seed;
         refused += sim.refused();
+        moves += sim.moves();
     }
-    // The rings are small enough that some publishes find them full, so the retry path runs.
+    // The rings are small enough that some publishes find them full, so the retry path runs;
+    // connections move.
     if (count >= 20) {
         EXPECT_GT(refused, 0u);
+        EXPECT_GT(moves, 0u);
     }
 }
 

@@ -27,6 +27,12 @@ bool FakeSubscriber::unsubscribe(core::Switch& sw, const std::string& sid) {
     return true;
 }
 
+std::vector<core::Subscription*> FakeSubscriber::subscriptions() const {
+    std::vector<core::Subscription*> list;
+    for (const auto& [sid, sub] : subs_) list.push_back(sub.get());
+    return list;
+}
+
 void FakeSubscriber::unsubscribe_all(core::Switch& sw) {
     for (auto& [sid, sub] : subs_) sw.unsubscribe(*sub);
     subs_.clear();

@@ -35,6 +35,9 @@ public:
     bool unsubscribe(core::Switch& sw, const std::string& sid);
     void unsubscribe_all(core::Switch& sw);
     bool has(const std::string& sid) const { return subs_.contains(sid); }
+    // Its subscriptions, as a connection moving to another shard takes them along.
+    std::vector<core::Subscription*> subscriptions() const;
+    void set_shard(uint32_t shard) { shard_ = shard; }
 
     Delivery deliver(core::Subscription& sub, const core::MsgView& msg) override;
     bool accepts(const core::Subscription& sub, const core::Subscriber* origin) const override;

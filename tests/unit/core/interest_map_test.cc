@@ -53,19 +53,56 @@ TEST(InterestMap, SubjectAndQueueBytesCannotCollide) {
 
 TEST(LocalInterest, PlainInterestIsAnnouncedOnItsFirstAndLastReferenceOnly) {
     LocalInterest refs;
-    EXPECT_TRUE(refs.change("s", "", +1));
-    EXPECT_FALSE(refs.change("s", "", +1));
-    EXPECT_FALSE(refs.change("s", "", -1));
-    EXPECT_TRUE(refs.change("s", "", -1));
+    EXPECT_EQ(refs.change("s", "", +1).others, +1);
+    EXPECT_TRUE(refs.change("s", "", +1).empty());
+    EXPECT_TRUE(refs.change("s", "", -1).empty());
+    EXPECT_EQ(refs.change("s", "", -1).others, -1);
     EXPECT_EQ(refs.entries(), 0u);
 }
 
 TEST(LocalInterest, EveryQueueMemberIsAnnounced) {
     LocalInterest refs;
-    EXPECT_TRUE(refs.change("s", "q", +1));
-    EXPECT_TRUE(refs.change("s", "q", +1));
-    EXPECT_TRUE(refs.change("s", "q", -1));
-    EXPECT_TRUE(refs.change("s", "q", -1));
+    EXPECT_EQ(refs.change("s", "q", +1).others, +1);
+    EXPECT_EQ(refs.change("s", "q", +1).others, +1);
+    EXPECT_EQ(refs.change("s", "q", -1).others, -1);
+    EXPECT_EQ(refs.change("s", "q", -1).others, -1);
+    EXPECT_EQ(refs.entries(), 0u);
+}
+
+// The delta a change means to `shard`.
+int32_t delta_for(const InterestChange& change, uint32_t shard) {
+    for (const auto& [listed, delta] : change.listed) {
+        if (listed == shard) return delta;
+    }
+    return change.others;
+}
+
+TEST(LocalInterest, AForwardedReferenceIsNotCountedByTheShardItIsForwardedTo) {
+    LocalInterest refs;
+    EXPECT_EQ(refs.change("s", "", +1).others, +1);
+    // The only reference moves to shard 2: shard 2 loses it, the others keep it.
+    InterestChange moved = refs.forward("s", 2, +1);
+    EXPECT_EQ(delta_for(moved, 2), -1);
+    EXPECT_EQ(delta_for(moved, 1), 0);
+    // An own reference again: only shard 2 hears of it.
+    InterestChange own = refs.change("s", "", +1);
+    EXPECT_EQ(delta_for(own, 2), +1);
+    EXPECT_EQ(delta_for(own, 1), 0);
+    // The forwarder goes: nobody hears (shard 2 never counted it, the own one remains).
+    EXPECT_TRUE(refs.forward("s", 2, -1).empty());
+    InterestChange last = refs.change("s", "", -1);
+    EXPECT_EQ(delta_for(last, 2), -1);
+    EXPECT_EQ(delta_for(last, 1), -1);
+    EXPECT_EQ(refs.entries(), 0u);
+}
+
+TEST(LocalInterest, TheLastForwardedReferenceGoingIsAnnouncedToTheOthers) {
+    LocalInterest refs;
+    refs.change("s", "", +1);
+    refs.forward("s", 1, +1);
+    InterestChange gone = refs.forward("s", 1, -1);
+    EXPECT_EQ(delta_for(gone, 1), 0);
+    EXPECT_EQ(delta_for(gone, 3), -1);
     EXPECT_EQ(refs.entries(), 0u);
 }
 

@@ -57,6 +57,7 @@ struct Received final : MeshReceiver {
     // Handed-over objects, each with how many messages had arrived before it.
     std::vector<std::pair<uint64_t, size_t>> conns;
     void on_conn(uint32_t, uint64_t handle) override { conns.emplace_back(handle, msgs.size()); }
+    void on_move_record(uint32_t, RecordKind, uint64_t, uint64_t) override {}
 };
 
 constexpr size_t kRingBytes = 256 * 1024;  // small: a few dozen 4 KB messages fill it
@@ -174,7 +175,7 @@ TEST(Mesh, ControlRecordsWaitInOrderWhileTheRingIsFullAndNeverGetLost) {
     MsgView big{"s", {}, {}, payload, false, {}, {}};
     while (pair.zero.room_for_msg(1, big, 0) == Mesh::Room::kYes) pair.zero.send_msg(1, big, {});
     // The ring is full: these wait here, in order.
-    for (int i = 0; i < 200; ++i) pair.zero.send_interest(i % 3, "subject." + std::to_string(i), "", +1);
+    for (int i = 0; i < 200; ++i) pair.zero.send_interest(i % 3, "subject." + std::to_string(i), "", {.others = +1});
     pair.zero.send_js(1, {"js.subject", {}, {}, "body", false, {}, {}});
     // A message must not overtake the control records that wait.
     MsgView small{"t", {}, {}, "p", false, {}, {}};
@@ -200,7 +201,7 @@ TEST(Mesh, InterestIsAppliedEverywhereOnlyOnceEveryPeerAcknowledgedIt) {
     MeshLinks links(3, kRingBytes);
     Doorbells bells[3];
     Mesh zero(0, links, bells[0]), one(1, links, bells[1]), two(2, links, bells[2]);
-    uint64_t seq = zero.send_interest(kGlobalAccount, "a", "", +1);
+    uint64_t seq = zero.send_interest(kGlobalAccount, "a", "", {.others = +1});
     EXPECT_EQ(seq, zero.interest_seq_sent());
     EXPECT_FALSE(zero.interest_applied(seq));
     zero.flush();

@@ -150,14 +150,14 @@ TEST(Router, AnArrivalDeliversToPlainSubscribersAndOneMemberOfEachNamedGroup) {
     Subscription& other = local.add(d, "work", "q2");
     RouteDecision out;
     uint64_t q2 = queue_id("q2");
-    decide_arrival(local.sublist.match("work"), /*plain=*/true, {&q2, 1}, out);
+    decide_arrival(local.sublist.match("work"), /*plain=*/true, Subscription::kNotMoved, {&q2, 1}, out);
     EXPECT_EQ(out.plain, (std::vector<Subscription*>{&plain}));
     ASSERT_EQ(out.groups.size(), 1u);
     EXPECT_EQ(*out.groups[0], (std::vector<Subscription*>{&other}));
     // A continuation record: queue ids only.
     out.reset(1);
     uint64_t q1 = queue_id("q1");
-    decide_arrival(local.sublist.match("work"), /*plain=*/false, {&q1, 1}, out);
+    decide_arrival(local.sublist.match("work"), /*plain=*/false, Subscription::kNotMoved, {&q1, 1}, out);
     EXPECT_TRUE(out.plain.empty());
     ASSERT_EQ(out.groups.size(), 1u);
     EXPECT_EQ(out.groups[0]->size(), 2u);

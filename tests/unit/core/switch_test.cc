@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <thread>
@@ -287,6 +288,78 @@ TEST(Switch, InterestIsAppliedEverywhereBeforeAPingWouldBeAnswered) {
     cluster.settle();
     EXPECT_TRUE(cluster.mesh(0).interest_applied(needed));
     EXPECT_EQ(cluster.at(2).publish(msg_of("late.x", "p"), nullptr), Routed::kDelivered);
+}
+
+// Takes in a moved FakeSubscriber (the handle is its address).
+struct Adopter final : MoveAdopter {
+    std::vector<Subscription*> adopt(uint64_t handle) override {
+        return reinterpret_cast<FakeSubscriber*>(handle)->subscriptions();
+    }
+};
+
+std::vector<std::string> payloads(const FakeSubscriber& sub) {
+    std::vector<std::string> out;
+    for (const auto& got : sub.got) out.push_back(got.payload);
+    return out;
+}
+
+TEST(Switch, ARequesterMovesWithItsInboxAndEveryMessageStillArrivesOnceInOrder) {
+    SwitchCluster cluster(3);
+    Adopter adopter;
+    for (uint32_t shard = 0; shard < 3; ++shard) cluster.at(shard).set_adopter(&adopter);
+    FakeSubscriber requester(0);
+    requester.subscribe(cluster.at(0), "_INBOX.r.*", "", "1");
+    FakeSubscriber other(0);  // stays on shard 0, subscribed to the same subject
+    other.subscribe(cluster.at(0), "_INBOX.>", "", "2");
+    FakeSubscriber responder(1);
+    cluster.settle();
+    // Shard 1 answers before the move; its answer is still in its ring to shard 0 at the
+    // handover, as is shard 2's.
+    ASSERT_EQ(cluster.at(1).publish(msg_of("_INBOX.r.1", "1:before"), &responder), Routed::kDelivered);
+    ASSERT_EQ(cluster.at(2).publish(msg_of("_INBOX.r.1", "2:before"), nullptr), Routed::kDelivered);
+    cluster.at(0).hand_over(reinterpret_cast<uintptr_t>(&requester), requester.subscriptions(), 1);
+    requester.set_shard(1);
+    EXPECT_EQ(cluster.at(0).forwarders(), 1u);
+    EXPECT_EQ(cluster.at(0).subscriptions(), 1u);  // the forwarder is not counted
+    // Shard 1 takes it in, and answers again at once: delivered directly, but only once the
+    // first answer came back from shard 0.
+    cluster.turn(0);
+    cluster.turn(1);
+    ASSERT_EQ(cluster.at(1).take_arrivals().size(), 1u);
+    EXPECT_EQ(cluster.at(1).subscriptions(), 1u);
+    ASSERT_EQ(cluster.at(1).publish(msg_of("_INBOX.r.2", "1:after"), &responder), Routed::kDelivered);
+    ASSERT_EQ(cluster.at(0).publish(msg_of("_INBOX.r.3", "0:after"), nullptr), Routed::kDelivered);
+    ASSERT_EQ(cluster.at(2).publish(msg_of("_INBOX.r.4", "2:after"), nullptr), Routed::kDelivered);
+    EXPECT_TRUE(requester.got.empty());  // kept until shard 0's echo
+    cluster.settle();
+    std::vector<std::string> got = payloads(requester);
+    std::vector<std::string> expected = {"1:before", "2:before", "1:after", "0:after", "2:after"};
+    std::sort(got.begin(), got.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(got, expected);
+    auto at = [&](const std::string& payload) {
+        return std::find_if(requester.got.begin(), requester.got.end(), [&](const auto& g) { return g.payload == payload; }) -
+               requester.got.begin();
+    };
+    EXPECT_LT(at("1:before"), at("1:after"));
+    EXPECT_LT(at("2:before"), at("2:after"));
+    EXPECT_EQ(other.got.size(), 5u);  // the subscriber left behind got everything too
+
+    // Shard 1's answers now stay on shard 1 (shard 0 no longer counts the interest for it,
+    // unless someone else there has it: "other" does, so it still gets them).
+    other.unsubscribe(cluster.at(0), "2");
+    cluster.settle();
+    ASSERT_EQ(cluster.at(1).publish(msg_of("_INBOX.r.5", "1:local"), &responder), Routed::kDelivered);
+    EXPECT_EQ(cluster.mesh(1).bytes_waiting(0), 0u);
+    cluster.settle();
+    EXPECT_EQ(requester.got.back().payload, "1:local");
+
+    // Unsubscribing on shard 1 drops the forwarder on shard 0 and the interest everywhere.
+    ASSERT_TRUE(requester.unsubscribe(cluster.at(1), "1"));
+    cluster.settle();
+    EXPECT_EQ(cluster.at(0).forwarders(), 0u);
+    EXPECT_FALSE(cluster.at(2).has_interest(kGlobalAccount, "_INBOX.r.6"));
+    EXPECT_FALSE(cluster.at(1).has_interest(kGlobalAccount, "_INBOX.r.6"));
 }
 
 }  // namespace
