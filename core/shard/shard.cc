@@ -550,7 +550,7 @@ bool Shard::send_leaving() {
     return sent;
 }
 
-std::vector<Subscription*> Shard::adopt(uint64_t handle) {
+MoveAdopter::Adopted Shard::adopt(uint64_t handle) {
     std::unique_ptr<ClientConn> conn = server_.conn_arriving(reinterpret_cast<ClientConn*>(handle));
     uint32_t slot = take_slot();
     uint32_t generation = generation_next_++;
@@ -560,7 +560,8 @@ std::vector<Subscription*> Shard::adopt(uint64_t handle) {
                               io::Loop::user_data(tag_, token(Op::kRecv, slot, generation)),
                               io::Loop::user_data(tag_, token(Op::kSend, slot, generation)));
     ++moved_in_;
-    return slots_[slot].conn->subscription_list();
+    ClientConn& arrived = *slots_[slot].conn;
+    return {&arrived, arrived.subscription_list()};
 }
 
 void Shard::take_arrivals() {

@@ -135,7 +135,7 @@ private:
     void move(ClientConn& conn, uint32_t shard) override {
         leaving_.push_back({&conn, shard, mesh_.ends(), io::Clock::now()});
     }
-    std::vector<Subscription*> adopt(uint64_t handle) override;
+    Adopted adopt(uint64_t handle) override;
     // When the system account is defined: the $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT
     // event for `conn` (not in the global account), when someone listens; and the account's
     // connection update, sent off the shard (Server::account_conns_changed), as nats-server

@@ -10,6 +10,7 @@ Switch::Switch(Mesh& mesh, uint64_t seed)
     : mesh_(mesh),
       random_(static_cast<Random::result_type>(seed)),
       ring_holds_(mesh.shards()),
+      moved_here_(mesh.shards()),
       forward_ids_(mesh.shards()) {}
 
 Switch::Routes& Switch::routes(uint32_t account) {
@@ -39,6 +40,7 @@ void Switch::unsubscribe(Subscription& sub) {
     if (sub.moved_from != Subscription::kNotMoved) {
         // Its interest is its old shard's, which stops forwarding to it.
         if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) {
+            --moved_here_[sub.moved_from];
             mesh_.send_move_record(sub.moved_from, RecordKind::kDrop, sub.move_id, reinterpret_cast<uintptr_t>(&sub));
         }
         std::erase_if(held_, [&sub](const Held& held) { return held.sub == &sub; });
@@ -81,14 +83,23 @@ void Switch::hand_over(uint64_t handle, std::span<Subscription* const> subs, uin
 void Switch::on_conn(uint32_t from, uint64_t handle) {
     arrivals_.push_back(handle);
     if (adopter_ == nullptr) return;
-    std::vector<Subscription*> subs = adopter_->adopt(handle);
-    if (subs.empty()) return;
+    MoveAdopter::Adopted adopted = adopter_->adopt(handle);
+    // What it sent the long way to subscriptions that moved here (5. above).
+    for (uint32_t shard = 0; shard < mesh_.shards(); ++shard) {
+        if (shard == from || moved_here_[shard] == 0) continue;
+        Barrier& barrier = barriers_.emplace_back();
+        barrier.id = (uint64_t{mesh_.self()} << 48) | ++moves_;
+        barrier.publisher = adopted.subscriber;
+        barrier.shard = shard;
+        mesh_.send_move_record(shard, RecordKind::kFence, barrier.id);
+    }
     uint64_t move_id = 0;
-    for (Subscription* sub : subs) {
+    for (Subscription* sub : adopted.subs) {
         if (sub->moved_from != from) continue;
         RT_ASSERT(move_id == 0 || sub->move_id == move_id);
         move_id = sub->move_id;
         routes(sub->account).sublist.insert(sub->subject, sub->queue, sub);
+        ++moved_here_[from];
     }
     if (move_id == 0) return;
     fences_.push_back(move_id);
@@ -103,23 +114,11 @@ void Switch::on_move_record(uint32_t from, RecordKind kind, uint64_t move_id, ui
             }
             mesh_.send_move_record(from, RecordKind::kFenceEcho, move_id);
             return;
-        case RecordKind::kFenceEcho: {
+        case RecordKind::kFenceEcho:
             std::erase(fences_, move_id);
-            // What was kept for that move, in order (the others' stay kept).
-            std::deque<Held> kept;
-            std::deque<Held> released;
-            for (Held& held : held_) (held.move_id == move_id ? released : kept).push_back(std::move(held));
-            held_ = std::move(kept);
-            while (!released.empty()) {
-                Held held = std::move(released.front());
-                released.pop_front();
-                deliver_to(*held.sub, held.view());
-                // Reaching its max, it goes (and may be destroyed): nothing more for it.
-                if (held.sub->expired) std::erase_if(released, [&held](const Held& h) { return h.sub == held.sub; });
-                remove_expired();
-            }
+            std::erase_if(barriers_, [move_id](const Barrier& barrier) { return barrier.id == move_id; });
+            release_held();
             return;
-        }
         case RecordKind::kDrop: {
             auto move = forwarders_.find(move_id);
             if (move == forwarders_.end()) return;
@@ -141,8 +140,31 @@ void Switch::on_move_record(uint32_t from, RecordKind kind, uint64_t move_id, ui
     }
 }
 
-bool Switch::holding(uint64_t move_id) const {
-    return std::find(fences_.begin(), fences_.end(), move_id) != fences_.end();
+bool Switch::must_hold(const Subscription& sub, const Subscriber* origin) const {
+    if (std::find(fences_.begin(), fences_.end(), sub.move_id) != fences_.end()) return true;
+    return origin != nullptr && std::any_of(barriers_.begin(), barriers_.end(), [&](const Barrier& barrier) {
+               return barrier.publisher == origin && barrier.shard == sub.moved_from;
+           });
+}
+
+void Switch::release_held() {
+    // In order. What must still wait stays, and so does everything after it for the same
+    // subscription and publisher (whose conditions are the same).
+    for (size_t i = 0; i < held_.size();) {
+        if (must_hold(*held_[i].sub, held_[i].origin)) {
+            ++i;
+            continue;
+        }
+        Held held = std::move(held_[i]);
+        held_.erase(held_.begin() + static_cast<std::ptrdiff_t>(i));
+        deliver_to(*held.sub, held.view());
+        if (!expired_.empty()) {
+            // Reaching its max, it went (unsubscribe() dropped what else waited for it, before
+            // this entry too): look again from the start.
+            remove_expired();
+            i = 0;
+        }
+    }
 }
 
 MsgView Switch::Held::view() const {
@@ -169,6 +191,10 @@ bool Switch::held(const Subscriber* origin) {
 }
 
 bool Switch::reading(uint32_t from) {
+    // Messages forwarded to moved connections wait here while the ring to their shard is full
+    // (Mesh::send_forwarded): past a bound, no ring that feeds them is read (their shards'
+    // publishers pause) until they are through.
+    if (forwarder_count_ > 0 && mesh_.backlog_full()) return false;
     Hold& hold = ring_holds_[from];
     if (hold.on == nullptr) return true;
     if (holds(hold)) return false;
@@ -295,11 +321,11 @@ size_t Switch::deliver(const MsgView& msg, const Subscriber* origin, uint32_t fr
     size_t count = 0;
     bool forward = false;
     for (Subscription* sub : decision_.plain) {
-        if (sub->moved_from != Subscription::kNotMoved && from == MsgView::kPublishedHere && holding(sub->move_id)) {
-            // Kept until its old shard has forwarded what this shard sent it before.
+        if (sub->moved_from != Subscription::kNotMoved && from == MsgView::kPublishedHere && must_hold(*sub, origin)) {
+            // Kept until its old shard has forwarded what was sent to it the long way before.
             Held& held = held_.emplace_back();
-            held.move_id = sub->move_id;
             held.sub = sub;
+            held.origin = origin;
             held.subject = msg.subject;
             held.reply = msg.reply;
             held.headers = msg.headers;

@@ -33,10 +33,15 @@ protected:
 // Switch only their subscriptions).
 class MoveAdopter {
 public:
+    struct Adopted {
+        const Subscriber* subscriber = nullptr;  // the connection, as routing knows it
+        // Its subscriptions: those that moved with it have moved_from set by the shard it left
+        // (none for a connection that only publishes).
+        std::vector<Subscription*> subs;
+    };
     // Takes in the connection `handle` (Mesh::send_conn) as it arrives, before anything is
-    // delivered to it here, and returns its subscriptions (those that moved with it have
-    // moved_from set by the shard it left; none for a connection that only publishes).
-    virtual std::vector<Subscription*> adopt(uint64_t handle) = 0;
+    // delivered to it here or published by it.
+    virtual Adopted adopt(uint64_t handle) = 0;
 
 protected:
     ~MoveAdopter() = default;
@@ -72,6 +77,10 @@ protected:
 //      behind everything it forwarded.
 //   4. The subscription going on B (UNSUB, its max, the connection's close) sends kDrop to A,
 //      which removes the forwarder and announces the interest as any unsubscribe does.
+//   5. A publisher arriving at B from a shard C may have sent messages to B's moved
+//      subscriptions the long way (C to A to B): until each such A echoes a fence sent after
+//      the arrival (A read what C sent before the handover, and forwarded it, before that), B
+//      keeps the publisher's direct deliveries to subscriptions moved from A.
 // Other shards never change their routing: what they send for the connection keeps one more
 // hop through A.
 class Switch final : private MeshReceiver {
@@ -177,17 +186,28 @@ private:
         bool accepts(const Subscription&, const Subscriber*) const override { return true; }
         void expired(Subscription&) override {}
     };
-    // A direct delivery to a moved subscription kept until its move's kFenceEcho.
+    // A direct delivery to a moved subscription kept until the fences it waits for are echoed
+    // (must_hold()).
     struct Held {
-        uint64_t move_id = 0;
         Subscription* sub = nullptr;
+        const Subscriber* origin = nullptr;  // compared only: it may be gone by then
         std::string subject, reply, headers, payload, total_size_text, header_size_text, shown_subject;
         bool has_headers = false;
         uint32_t account = 0;
         MsgView view() const;
     };
+    // A publisher that arrived here, whose deliveries to subscriptions moved from `shard` wait
+    // for the echo of fence `id` (see 5. above).
+    struct Barrier {
+        uint64_t id = 0;
+        const Subscriber* publisher = nullptr;
+        uint32_t shard = 0;
+    };
     bool is_forwarder(const Subscription& sub) const { return sub.owner == &forwarding_; }
-    bool holding(uint64_t move_id) const;
+    // Whether a delivery to the moved `sub` by `origin` (null: the server) must wait.
+    bool must_hold(const Subscription& sub, const Subscriber* origin) const;
+    // Delivers what no longer has to wait, in order.
+    void release_held();
 
     Mesh& mesh_;
     std::vector<std::unique_ptr<Routes>> routes_;  // by account
@@ -205,8 +225,10 @@ private:
     ForwardingOwner forwarding_;
     std::unordered_map<uint64_t, std::vector<std::unique_ptr<Forwarder>>> forwarders_;  // by move id
     size_t forwarder_count_ = 0;
-    uint64_t moves_ = 0;                  // connections handed over from here (move ids)
+    uint64_t moves_ = 0;                  // fences and connections handed over from here (ids)
     std::vector<uint64_t> fences_;       // moves here whose kFenceEcho has not come back
+    std::vector<Barrier> barriers_;
+    std::vector<size_t> moved_here_;      // by shard: subscriptions here that moved from it
     std::deque<Held> held_;
     std::vector<std::vector<uint64_t>> forward_ids_;  // by target: the moves a drained message goes on for
     // Scratch, kept to avoid allocating per message.

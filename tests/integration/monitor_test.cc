@@ -979,6 +979,42 @@ TEST_F(RingtailMonitor, ARequesterMovesToItsRespondersShardWithItsSubscriptions)
     EXPECT_EQ(varz["subscriptions"], base + 2);
 }
 
+TEST_F(RingtailMonitor, ARequesterThatGetsMoreThanItAsksForStaysWhereItIs) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    const std::string service = fresh_subject("service");
+    const std::string feed = fresh_subject("feed");
+    ConnectionPtr responder = connect(server->url());
+    ASSERT_NE(responder, nullptr);
+    natsSubscription* raw_sub = nullptr;
+    ASSERT_EQ(natsConnection_Subscribe(&raw_sub, responder.get(), service.c_str(), answer, nullptr), NATS_OK);
+    SubscriptionPtr answering(raw_sub);
+    ASSERT_EQ(natsConnection_Flush(responder.get()), NATS_OK);
+    const int away = 1 - shard_of(responder.get());
+    ConnectionPtr requester = connect_on(server->url(), away);
+    ConnectionPtr feeder = connect_on(server->url(), away);
+    ASSERT_NE(requester, nullptr);
+    ASSERT_NE(feeder, nullptr);
+    SubscriptionPtr fed = subscribe_sync(requester.get(), feed);
+    ASSERT_EQ(natsConnection_Flush(requester.get()), NATS_OK);
+    // Three messages from its own shard for each request: moving would make them cross.
+    constexpr int kRequests = 2000;
+    for (int i = 0; i < kRequests; ++i) {
+        natsMsg* raw_reply = nullptr;
+        ASSERT_EQ(natsConnection_RequestString(&raw_reply, requester.get(), service.c_str(), "x", 5000), NATS_OK);
+        MsgPtr reply(raw_reply);
+        for (int j = 0; j < 3; ++j) {
+            ASSERT_EQ(natsConnection_PublishString(feeder.get(), feed.c_str(), std::to_string(3 * i + j).c_str()),
+                      NATS_OK);
+        }
+        ASSERT_EQ(natsConnection_Flush(feeder.get()), NATS_OK);
+    }
+    expect_in_order(fed.get(), 0, 3 * kRequests);
+    std::string body = http_get(server->monitor_port(), "/metrics").body;
+    EXPECT_EQ(metric(body, "ringtail_connections_moved_in_total", 0), 0) << body;
+    EXPECT_EQ(metric(body, "ringtail_connections_moved_in_total", 1), 0);
+}
+
 TEST_F(RingtailMonitor, APublisherWhoseSubscribersSitOnBothShardsStaysWhereItIs) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);

@@ -70,9 +70,7 @@ struct Conn {
 class SimAdopter final : public core::MoveAdopter {
 public:
     explicit SimAdopter(std::vector<Conn>& conns) : conns_(conns) {}
-    std::vector<core::Subscription*> adopt(uint64_t handle) override {
-        return conns_[handle].sub->subscriptions();
-    }
+    Adopted adopt(uint64_t handle) override { return {conns_[handle].sub.get(), conns_[handle].sub->subscriptions()}; }
 
 private:
     std::vector<Conn>& conns_;

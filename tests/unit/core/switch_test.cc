@@ -292,8 +292,9 @@ TEST(Switch, InterestIsAppliedEverywhereBeforeAPingWouldBeAnswered) {
 
 // Takes in a moved FakeSubscriber (the handle is its address).
 struct Adopter final : MoveAdopter {
-    std::vector<Subscription*> adopt(uint64_t handle) override {
-        return reinterpret_cast<FakeSubscriber*>(handle)->subscriptions();
+    Adopted adopt(uint64_t handle) override {
+        auto* sub = reinterpret_cast<FakeSubscriber*>(handle);
+        return {sub, sub->subscriptions()};
     }
 };
 
@@ -360,6 +361,33 @@ TEST(Switch, ARequesterMovesWithItsInboxAndEveryMessageStillArrivesOnceInOrder) 
     EXPECT_EQ(cluster.at(0).forwarders(), 0u);
     EXPECT_FALSE(cluster.at(2).has_interest(kGlobalAccount, "_INBOX.r.6"));
     EXPECT_FALSE(cluster.at(1).has_interest(kGlobalAccount, "_INBOX.r.6"));
+}
+
+TEST(Switch, APublisherArrivingBesideAMovedSubscriberDoesNotOvertakeItsForwardedMessages) {
+    SwitchCluster cluster(3);
+    Adopter adopter;
+    for (uint32_t shard = 0; shard < 3; ++shard) cluster.at(shard).set_adopter(&adopter);
+    FakeSubscriber requester(0);
+    requester.subscribe(cluster.at(0), "in.*", "", "1");
+    cluster.settle();
+    cluster.at(0).hand_over(reinterpret_cast<uintptr_t>(&requester), requester.subscriptions(), 1);
+    requester.set_shard(1);
+    cluster.settle();
+    ASSERT_EQ(cluster.at(1).take_arrivals().size(), 1u);
+    // A publisher on shard 2: its first message goes the long way, through shard 0 (which
+    // holds the interest), and is still on its way to shard 1 when the publisher arrives there.
+    FakeSubscriber publisher(2);
+    ASSERT_EQ(cluster.at(2).publish(msg_of("in.1", "first"), &publisher), Routed::kDelivered);
+    cluster.turn(2);
+    cluster.at(0).drain(nullptr);  // forwarded, not yet published to shard 1
+    cluster.at(2).hand_over(reinterpret_cast<uintptr_t>(&publisher), {}, 1);
+    cluster.turn(2);
+    cluster.turn(1);
+    ASSERT_EQ(cluster.at(1).take_arrivals().size(), 1u);
+    ASSERT_EQ(cluster.at(1).publish(msg_of("in.2", "second"), &publisher), Routed::kDelivered);
+    EXPECT_TRUE(requester.got.empty());  // kept until shard 0 has forwarded what came before
+    cluster.settle();
+    ASSERT_EQ(payloads(requester), (std::vector<std::string>{"first", "second"}));
 }
 
 }  // namespace
