@@ -899,28 +899,46 @@ ConnectionPtr connect_on(const std::string& url, int shard) {
     return nullptr;
 }
 
+// A responder answering on `service`, and on the other shard a requester subscribed to `feed`
+// and a feeder that publishes there.
+struct RequestSetup {
+    std::string service = fresh_subject("service");
+    std::string feed = fresh_subject("feed");
+    ConnectionPtr responder;
+    SubscriptionPtr answering;
+    int home = -1;  // the responder's shard
+    int away = -1;
+    ConnectionPtr requester;
+    ConnectionPtr feeder;
+    SubscriptionPtr fed;
+
+    bool start(const std::string& url) {
+        responder = connect(url);
+        natsSubscription* raw_sub = nullptr;
+        if (responder == nullptr ||
+            natsConnection_Subscribe(&raw_sub, responder.get(), service.c_str(), answer, nullptr) != NATS_OK) {
+            return false;
+        }
+        answering.reset(raw_sub);
+        if (natsConnection_Flush(responder.get()) != NATS_OK) return false;
+        home = shard_of(responder.get());
+        away = 1 - home;
+        requester = connect_on(url, away);
+        feeder = connect_on(url, away);
+        if (requester == nullptr || feeder == nullptr) return false;
+        fed = subscribe_sync(requester.get(), feed);
+        return natsConnection_Flush(requester.get()) == NATS_OK;
+    }
+};
+
 TEST_F(RingtailMonitor, ARequesterMovesToItsRespondersShardWithItsSubscriptions) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);
-    const std::string service = fresh_subject("service");
-    const std::string feed = fresh_subject("feed");
     // The server's own subscriptions.
     const int base = get_json(server->monitor_port(), "/varz")["subscriptions"];
-    ConnectionPtr responder = connect(server->url());
-    ASSERT_NE(responder, nullptr);
-    natsSubscription* raw_sub = nullptr;
-    ASSERT_EQ(natsConnection_Subscribe(&raw_sub, responder.get(), service.c_str(), answer, nullptr), NATS_OK);
-    SubscriptionPtr answering(raw_sub);
-    ASSERT_EQ(natsConnection_Flush(responder.get()), NATS_OK);
-    const int home = shard_of(responder.get());
-    const int away = 1 - home;
-    // The requester, and a publisher that stays on the requester's first shard.
-    ConnectionPtr requester = connect_on(server->url(), away);
-    ConnectionPtr feeder = connect_on(server->url(), away);
-    ASSERT_NE(requester, nullptr);
-    ASSERT_NE(feeder, nullptr);
-    SubscriptionPtr fed = subscribe_sync(requester.get(), feed);
-    ASSERT_EQ(natsConnection_Flush(requester.get()), NATS_OK);
+    RequestSetup setup;
+    ASSERT_TRUE(setup.start(server->url()));
+    auto& [service, feed, responder, answering, home, away, requester, feeder, fed] = setup;
 
     // Every request goes to the responder's shard: the requester moves there with its inbox
     // and its other subscription while the feeder keeps publishing to it from the shard it left.
@@ -982,21 +1000,9 @@ TEST_F(RingtailMonitor, ARequesterMovesToItsRespondersShardWithItsSubscriptions)
 TEST_F(RingtailMonitor, ARequesterThatGetsMoreThanItAsksForStaysWhereItIs) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);
-    const std::string service = fresh_subject("service");
-    const std::string feed = fresh_subject("feed");
-    ConnectionPtr responder = connect(server->url());
-    ASSERT_NE(responder, nullptr);
-    natsSubscription* raw_sub = nullptr;
-    ASSERT_EQ(natsConnection_Subscribe(&raw_sub, responder.get(), service.c_str(), answer, nullptr), NATS_OK);
-    SubscriptionPtr answering(raw_sub);
-    ASSERT_EQ(natsConnection_Flush(responder.get()), NATS_OK);
-    const int away = 1 - shard_of(responder.get());
-    ConnectionPtr requester = connect_on(server->url(), away);
-    ConnectionPtr feeder = connect_on(server->url(), away);
-    ASSERT_NE(requester, nullptr);
-    ASSERT_NE(feeder, nullptr);
-    SubscriptionPtr fed = subscribe_sync(requester.get(), feed);
-    ASSERT_EQ(natsConnection_Flush(requester.get()), NATS_OK);
+    RequestSetup setup;
+    ASSERT_TRUE(setup.start(server->url()));
+    auto& [service, feed, responder, answering, home, away, requester, feeder, fed] = setup;
     // Three messages from its own shard for each request: moving would make them cross.
     constexpr int kRequests = 2000;
     for (int i = 0; i < kRequests; ++i) {

@@ -298,6 +298,15 @@ struct Adopter final : MoveAdopter {
     }
 };
 
+// Three shards that take in moved FakeSubscribers.
+struct MovingCluster {
+    SwitchCluster cluster{3};
+    Adopter adopter;
+    MovingCluster() {
+        for (uint32_t shard = 0; shard < 3; ++shard) cluster.at(shard).set_adopter(&adopter);
+    }
+};
+
 std::vector<std::string> payloads(const FakeSubscriber& sub) {
     std::vector<std::string> out;
     for (const auto& got : sub.got) out.push_back(got.payload);
@@ -305,9 +314,8 @@ std::vector<std::string> payloads(const FakeSubscriber& sub) {
 }
 
 TEST(Switch, ARequesterMovesWithItsInboxAndEveryMessageStillArrivesOnceInOrder) {
-    SwitchCluster cluster(3);
-    Adopter adopter;
-    for (uint32_t shard = 0; shard < 3; ++shard) cluster.at(shard).set_adopter(&adopter);
+    MovingCluster moving;
+    SwitchCluster& cluster = moving.cluster;
     FakeSubscriber requester(0);
     requester.subscribe(cluster.at(0), "_INBOX.r.*", "", "1");
     FakeSubscriber other(0);  // stays on shard 0, subscribed to the same subject
@@ -364,9 +372,8 @@ TEST(Switch, ARequesterMovesWithItsInboxAndEveryMessageStillArrivesOnceInOrder) 
 }
 
 TEST(Switch, APublisherArrivingBesideAMovedSubscriberDoesNotOvertakeItsForwardedMessages) {
-    SwitchCluster cluster(3);
-    Adopter adopter;
-    for (uint32_t shard = 0; shard < 3; ++shard) cluster.at(shard).set_adopter(&adopter);
+    MovingCluster moving;
+    SwitchCluster& cluster = moving.cluster;
     FakeSubscriber requester(0);
     requester.subscribe(cluster.at(0), "in.*", "", "1");
     cluster.settle();
