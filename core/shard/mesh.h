@@ -157,7 +157,7 @@ private:
     std::vector<uint64_t> interest_seq_acked_;    // by peer: our records it has applied
     std::vector<uint64_t> interest_seq_applied_;  // by peer: its records we have applied
     std::vector<uint64_t> interest_ack_sent_;     // by peer: the last ack we sent it
-    std::vector<uint64_t> interest_seq_sent_to_;   // by peer: the last of our interest records it was sent
+    std::vector<uint64_t> interest_seq_sent_to_;  // by peer: the last of our records it was sent
     uint64_t full_waits_ = 0;
 };
 

@@ -19,8 +19,10 @@ enum class RecordKind : uint32_t {
     kInterestAck = 3,  // the receiver has applied the sender's interest records up to seq
     kJs = 4,           // a message for the receiver's JetStream (a forwarded API request)
     kConn = 5,         // a client connection moving to the receiver (see Mesh::send_conn)
-    // A connection with subscriptions moved from the receiver to the sender: the sender
-    // delivers its own messages to them from here on (body: the move id, u64).
+    // A connection with subscriptions moved from the receiver to the sender, which delivers
+    // its own messages to them from here on; or a publisher arrived at the sender, which has
+    // subscriptions moved from the receiver (Switch, "Moving a connection with
+    // subscriptions"). Body: the move's (or that arrival's) id, u64.
     kFence = 6,
     // Answers kFence: what the receiver sent before its fence has all been forwarded (body: the
     // move id, u64).

@@ -64,8 +64,8 @@ protected:
 // they answer stop crossing the mesh:
 //   1. A, handing it over (hand_over()), puts a forwarder in the place of each subscription:
 //      A keeps the interest towards every other shard, which goes on routing to A, and sends
-//      what matches a forwarder on to B (kMsgForwarded): A's own messages, other shards' and
-//      B's earlier ones, in the order A handles them. B stops counting that interest
+//      what matches a forwarder on to B: A's own messages (kMsgForwarded), other shards' and
+//      B's earlier ones (kForwarded), in the order A handles them. B stops counting that interest
 //      (LocalInterest::forward), so B's messages no longer go to A for it.
 //   2. B, taking the connection (on_conn()), puts its subscriptions in its sublist without
 //      announcing them, and answers kFence. B's own messages reach them directly from then on,
