@@ -336,14 +336,25 @@ bool Mesh::flush() {
         }
         base::SpscRing& ring = links_.ring(self_, peer);
         auto& overflow = overflow_[peer];
-        while (!overflow.empty()) {
-            const std::string& record = overflow.front();
-            uint32_t kind;
-            std::memcpy(&kind, record.data(), sizeof kind);
-            std::span<std::byte> out = ring.try_reserve(kind, record.size() - sizeof kind);
-            if (out.empty()) break;
-            std::memcpy(out.data(), record.data() + sizeof kind, out.size());
-            overflow.pop_front();
+        auto move_overflow = [&] {
+            while (!overflow.empty()) {
+                const std::string& record = overflow.front();
+                uint32_t kind;
+                std::memcpy(&kind, record.data(), sizeof kind);
+                std::span<std::byte> out = ring.try_reserve(kind, record.size() - sizeof kind);
+                if (out.empty()) return;
+                std::memcpy(out.data(), record.data() + sizeof kind, out.size());
+                overflow.pop_front();
+            }
+        };
+        move_overflow();
+        if (!overflow.empty()) {
+            // Still no room for the rest: the peer rings once it has read on. It cleared the
+            // flag when it rang for what just went in, so it is set again, then the ring looked
+            // at once more in case the peer read on meanwhile.
+            links_.waiting(self_, peer).store(true, std::memory_order_seq_cst);
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+            move_overflow();
         }
         if (ring.publish()) {
             doorbell_.ring(peer);

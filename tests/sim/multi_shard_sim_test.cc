@@ -12,6 +12,8 @@
 //     once and every matching queue group exactly one copy;
 //   - a request published right after subscribing to its inbox always gets its replies back
 //     from responders on other shards (interest travels ahead of the messages sent after it).
+// Every settling first turns only the shards the server would wake (their doorbells, or a
+// ring left unread: Switch::read_again()), and then finds nothing left to do anywhere.
 // Connections also move to another shard at random points, with their plain subscriptions
 // (Switch: "Moving a connection with subscriptions"), as the server hands them over: stopped,
 // handed over once the other shards have read what their shard sent before, then on the new
@@ -270,7 +272,8 @@ private:
                 if (conns_[i].retry) publish(i);
                 if (conns_[i].inbox) request(i);
             }
-            cluster_->settle();
+            // Woken as the server wakes its shards: nothing may be left waiting for a tick.
+            if (!cluster_->settle_by_wakeups()) fail("a record waited on a shard nobody woke");
             carry_moves();
             cluster_->settle();
             carry_moves();

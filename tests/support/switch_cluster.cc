@@ -1,5 +1,7 @@
 #include "tests/support/switch_cluster.h"
 
+#include <deque>
+
 #include "base/assert.h"
 
 namespace ringtail::test {
@@ -74,6 +76,32 @@ void SwitchCluster::settle() {
     }
     bool settled = false;  // a round that moves something every time is a bug
     RT_ASSERT(settled);
+}
+
+bool SwitchCluster::settle_by_wakeups() {
+    std::deque<uint32_t> woken;
+    std::vector<bool> queued(shards(), true);
+    for (uint32_t shard = 0; shard < shards(); ++shard) woken.push_back(shard);
+    auto wake = [&](uint32_t shard) {
+        if (queued[shard]) return;
+        queued[shard] = true;
+        woken.push_back(shard);
+    };
+    for (size_t turns = 0; !woken.empty(); ++turns) {
+        RT_ASSERT(turns < 1'000'000);  // turns that go on waking each other forever are a bug
+        uint32_t shard = woken.front();
+        woken.pop_front();
+        queued[shard] = false;
+        std::vector<uint64_t> rung = doorbells_[shard]->rung;
+        turn(shard);
+        for (uint32_t target = 0; target < shards(); ++target) {
+            if (doorbells_[shard]->rung[target] != rung[target]) wake(target);
+        }
+        if (switches_[shard]->read_again()) wake(shard);
+    }
+    bool quiet = true;
+    for (uint32_t shard = 0; shard < shards(); ++shard) quiet = !turn(shard) && quiet;
+    return quiet;
 }
 
 }  // namespace ringtail::test

@@ -69,6 +69,12 @@ public:
     // Turns of every shard, round and round, until everything sent has arrived and been
     // acknowledged.
     void settle();
+    // Turns only shards the server would wake: each once to begin with (its clients acted),
+    // then any whose doorbell another shard rang, or that asked to read again
+    // (Switch::read_again()), until none is woken. Returns false if a round of every shard's
+    // turns then still finds work: a record whose reader nobody woke, which in the server
+    // waits for the next tick.
+    bool settle_by_wakeups();
     // How often `shard` rang `target`'s doorbell.
     uint64_t doorbells(uint32_t shard, uint32_t target) const { return doorbells_[shard]->rung[target]; }
 

@@ -197,6 +197,33 @@ TEST(Mesh, ControlRecordsWaitInOrderWhileTheRingIsFullAndNeverGetLost) {
     EXPECT_EQ(got.js, (std::vector<std::string>{"js.subject body"}));
 }
 
+// Control records several ring-fuls deep go in a ring-ful at a time, each time the peer rings
+// back: it must ring after every read while records still wait, or the rest sits until the
+// producer happens to wake for something else.
+TEST(Mesh, ControlRecordsSeveralRingsDeepAreRungForAfterEveryRead) {
+    Pair pair;
+    std::string body(4000, 'j');
+    constexpr int kRecords = 300;  // about five ring-fuls
+    for (int i = 0; i < kRecords; ++i) pair.zero.send_js(1, {"js", {}, {}, body, false, {}, {}});
+    ASSERT_TRUE(pair.zero.control_waiting(1));
+    Received got;
+    int wakes = 0;
+    pair.zero.flush();
+    while (pair.zero.control_waiting(1)) {
+        pair.bells1.rung.clear();
+        size_t before = got.js.size();
+        pair.one.drain(got);
+        ASSERT_GT(got.js.size(), before) << "nothing new to read after wake " << wakes;
+        // Shard 0 sleeps until shard 1 rings it.
+        ASSERT_EQ(pair.bells1.rung, (std::vector<uint32_t>{0})) << "not rung back after wake " << wakes;
+        pair.zero.flush();
+        ++wakes;
+    }
+    pair.one.drain(got);
+    EXPECT_EQ(got.js.size(), static_cast<size_t>(kRecords));
+    EXPECT_GT(wakes, 2);
+}
+
 TEST(Mesh, InterestIsAppliedEverywhereOnlyOnceEveryPeerAcknowledgedIt) {
     MeshLinks links(3, kRingBytes);
     Doorbells bells[3];
