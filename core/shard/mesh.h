@@ -114,8 +114,13 @@ public:
     // shard's doorbell once it has read on).
     std::vector<uint64_t> ends();
     bool handled_up_to(const std::vector<uint64_t>& ends, uint32_t except);
-    // True while so many control records wait for room that SUB/UNSUB should pause.
+    // True while so many control records wait for room that SUB/UNSUB should pause (and
+    // rings that feed forwarders go unread: Switch).
     bool backlog_full() const;
+    // True once after backlog_full() was true and is no longer: what it held back goes on in
+    // another turn before the shard waits, since no doorbell may come for it (the backlog
+    // cleared in this shard's own flush).
+    bool backlog_cleared();
     // True while control records for `target` wait here for room in its ring.
     bool control_waiting(uint32_t target) const { return !overflow_[target].empty(); }
     uint64_t interest_seq_sent() const { return interest_seq_sent_; }
@@ -153,6 +158,7 @@ private:
     MeshLinks& links_;
     Doorbell& doorbell_;
     std::vector<std::deque<std::string>> overflow_;  // by target: kind (4 bytes) + body
+    bool backlog_was_full_ = false;  // see backlog_cleared()
     uint64_t interest_seq_sent_ = 0;
     std::vector<uint64_t> interest_seq_acked_;    // by peer: our records it has applied
     std::vector<uint64_t> interest_seq_applied_;  // by peer: its records we have applied

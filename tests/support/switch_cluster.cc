@@ -52,7 +52,8 @@ bool FakeSubscriber::accepts(const core::Subscription&, const core::Subscriber* 
     return !closing && !(origin == this && !echo_);
 }
 
-SwitchCluster::SwitchCluster(uint32_t shards, size_t ring_bytes, uint64_t seed) : links_(shards, ring_bytes) {
+SwitchCluster::SwitchCluster(uint32_t shards, size_t ring_bytes, uint64_t seed)
+    : links_(shards, ring_bytes), rung_at_drain_(shards, 0) {
     for (uint32_t i = 0; i < shards; ++i) {
         doorbells_.push_back(std::make_unique<CountingDoorbell>(shards));
         meshes_.push_back(std::make_unique<core::Mesh>(i, links_, *doorbells_[i]));
@@ -60,10 +61,21 @@ SwitchCluster::SwitchCluster(uint32_t shards, size_t ring_bytes, uint64_t seed) 
     }
 }
 
-bool SwitchCluster::turn(uint32_t shard, core::JsRecordHandler* js) {
+bool SwitchCluster::turn(uint32_t shard, core::JsRecordHandler* js) { return turn_resuming(shard, js, {}); }
+
+bool SwitchCluster::turn_resuming(uint32_t shard, core::JsRecordHandler* js,
+                                  const std::function<void(uint32_t)>& resume) {
+    rung_at_drain_[shard] = rung_for(shard);
     size_t read = switches_[shard]->drain(js);
+    if (resume) resume(shard);
     bool published = meshes_[shard]->flush();
     return read > 0 || published;
+}
+
+uint64_t SwitchCluster::rung_for(uint32_t shard) const {
+    uint64_t rung = 0;
+    for (const auto& doorbell : doorbells_) rung += doorbell->rung[shard];
+    return rung;
 }
 
 void SwitchCluster::settle() {
@@ -78,26 +90,32 @@ void SwitchCluster::settle() {
     RT_ASSERT(settled);
 }
 
-bool SwitchCluster::settle_by_wakeups() {
+bool SwitchCluster::settle_by_wakeups(const std::function<void(uint32_t shard)>& resume) {
+    for (uint32_t shard = 0; shard < shards(); ++shard) meshes_[shard]->flush();
     std::deque<uint32_t> woken;
-    std::vector<bool> queued(shards(), true);
-    for (uint32_t shard = 0; shard < shards(); ++shard) woken.push_back(shard);
+    std::vector<bool> queued(shards(), false);
     auto wake = [&](uint32_t shard) {
         if (queued[shard]) return;
         queued[shard] = true;
         woken.push_back(shard);
     };
+    auto wake_rung = [&] {
+        for (uint32_t shard = 0; shard < shards(); ++shard) {
+            if (rung_for(shard) != rung_at_drain_[shard]) wake(shard);
+        }
+    };
+    wake_rung();
+    for (uint32_t shard = 0; shard < shards(); ++shard) {
+        if (meshes_[shard]->backlog_cleared()) wake(shard);
+    }
     for (size_t turns = 0; !woken.empty(); ++turns) {
         RT_ASSERT(turns < 1'000'000);  // turns that go on waking each other forever are a bug
         uint32_t shard = woken.front();
         woken.pop_front();
         queued[shard] = false;
-        std::vector<uint64_t> rung = doorbells_[shard]->rung;
-        turn(shard);
-        for (uint32_t target = 0; target < shards(); ++target) {
-            if (doorbells_[shard]->rung[target] != rung[target]) wake(target);
-        }
-        if (switches_[shard]->read_again()) wake(shard);
+        turn_resuming(shard, nullptr, resume);
+        wake_rung();
+        if (meshes_[shard]->backlog_cleared()) wake(shard);
     }
     bool quiet = true;
     for (uint32_t shard = 0; shard < shards(); ++shard) quiet = !turn(shard) && quiet;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -69,12 +70,14 @@ public:
     // Turns of every shard, round and round, until everything sent has arrived and been
     // acknowledged.
     void settle();
-    // Turns only shards the server would wake: each once to begin with (its clients acted),
-    // then any whose doorbell another shard rang, or that asked to read again
-    // (Switch::read_again()), until none is woken. Returns false if a round of every shard's
-    // turns then still finds work: a record whose reader nobody woke, which in the server
-    // waits for the next tick.
-    bool settle_by_wakeups();
+    // Turns only shards the server would wake, until none is: each shard first flushes (the
+    // end of the turn its clients acted in), then one turns whose doorbell another shard rang
+    // since it last drained (a doorbell is kept until then), or whose backlog of control
+    // records just cleared (Mesh::backlog_cleared()). `resume`, if given, runs in those turns between the drain and
+    // the flush, where the server resumes paused connections. Returns false if a round of
+    // every shard's turns then still finds work: a record whose reader nobody woke, which in
+    // the server waits for the next tick.
+    bool settle_by_wakeups(const std::function<void(uint32_t shard)>& resume = {});
     // How often `shard` rang `target`'s doorbell.
     uint64_t doorbells(uint32_t shard, uint32_t target) const { return doorbells_[shard]->rung[target]; }
 
@@ -84,8 +87,14 @@ private:
         void ring(uint32_t shard) override { ++rung[shard]; }
         std::vector<uint64_t> rung;
     };
+    // Doorbells rung for `shard` by every other shard so far.
+    uint64_t rung_for(uint32_t shard) const;
+    // One turn, with `resume` between the drain and the flush.
+    bool turn_resuming(uint32_t shard, core::JsRecordHandler* js, const std::function<void(uint32_t)>& resume);
+
     core::MeshLinks links_;
     std::vector<std::unique_ptr<CountingDoorbell>> doorbells_;
+    std::vector<uint64_t> rung_at_drain_;  // by shard: rung_for() when it last drained
     std::vector<std::unique_ptr<core::Mesh>> meshes_;
     std::vector<std::unique_ptr<core::Switch>> switches_;
 };

@@ -397,5 +397,51 @@ TEST(Switch, APublisherArrivingBesideAMovedSubscriberDoesNotOvertakeItsForwarded
     ASSERT_EQ(payloads(requester), (std::vector<std::string>{"first", "second"}));
 }
 
+// Forwarded messages waiting for room past their bound stop the reading of every ring that
+// feeds them; once they are under it again the shard must read on without a wake-up, since
+// the doorbells for what waits in those rings have rung already.
+TEST(Switch, RingsLeftUnreadForAForwardingBacklogAreReadOnceItClears) {
+    SwitchCluster cluster(3, /*ring_bytes=*/1 << 16);
+    Adopter adopter;
+    for (uint32_t shard = 0; shard < 3; ++shard) cluster.at(shard).set_adopter(&adopter);
+    FakeSubscriber requester(0);
+    requester.subscribe(cluster.at(0), "in.*", "", "1");
+    cluster.settle();
+    cluster.at(0).hand_over(reinterpret_cast<uintptr_t>(&requester), requester.subscriptions(), 1);
+    requester.set_shard(1);
+    cluster.settle();
+    ASSERT_EQ(cluster.at(1).take_arrivals().size(), 1u);
+    // Shard 2 publishes through shard 0 (which holds the interest) while shard 1 reads
+    // nothing: shard 0's forwarded messages pile up until it stops reading shard 2.
+    int sent = 0;
+    auto publish_until_full = [&] {
+        while (cluster.at(2).publish(msg_of("in.x", std::to_string(sent)), nullptr) == Routed::kDelivered) ++sent;
+    };
+    for (int round = 0; round < 1000 && !cluster.mesh(0).backlog_full(); ++round) {
+        publish_until_full();
+        cluster.turn(2);
+        cluster.turn(0);
+    }
+    ASSERT_TRUE(cluster.mesh(0).backlog_full());
+    publish_until_full();
+    cluster.turn(2);
+    cluster.turn(0);
+    EXPECT_EQ(cluster.at(2).publish(msg_of("in.x", "late"), nullptr), Routed::kFull);  // shard 0 reads no more
+    EXPECT_FALSE(cluster.mesh(0).backlog_cleared());  // nothing to read on with yet
+    // Shard 1 reads; shard 0's turns move its backlog into the ring until it is under the bound.
+    bool again = false;
+    for (int round = 0; round < 100 && !again; ++round) {
+        cluster.turn(1);
+        cluster.turn(0);
+        again = cluster.mesh(0).backlog_cleared();
+    }
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(cluster.mesh(0).backlog_full());
+    EXPECT_FALSE(cluster.mesh(0).backlog_cleared());  // said once
+    cluster.settle();
+    ASSERT_EQ(requester.got.size(), static_cast<size_t>(sent));
+    for (int i = 0; i < sent; ++i) ASSERT_EQ(requester.got[i].payload, std::to_string(i));
+}
+
 }  // namespace
 }  // namespace ringtail::core
