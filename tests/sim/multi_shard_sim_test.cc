@@ -13,9 +13,10 @@
 //   - a request published right after subscribing to its inbox always gets its replies back
 //     from responders on other shards (interest travels ahead of the messages sent after it).
 // Every settling first turns only the shards the server would wake (their doorbells, or a
-// backlog of control records that cleared: Mesh::backlog_cleared()), a publisher paused for a full ring trying again
-// only in those turns; then no shard may have anything left to do and no publisher may still
-// be paused (either would wait for the server's tick).
+// backlog of control records that cleared: Mesh::backlog_cleared()); a publisher paused for a
+// full ring tries again, and a moving connection is handed over, only in those turns. Then no
+// shard may have anything left to do, no publisher may still be paused and no move may still
+// wait: each would wait for the server's tick.
 // Connections also move to another shard at random points, with their plain subscriptions
 // (Switch: "Moving a connection with subscriptions"), as the server hands them over: stopped,
 // handed over once the other shards have read what their shard sent before, then on the new
@@ -194,11 +195,13 @@ private:
     }
 
     // Hands over the stopped connections whose shard's rings were read far enough (as
-    // Shard::send_leaving() does at the end of a turn), and takes in those that arrived.
-    void carry_moves() {
+    // Shard::send_leaving() does at the end of a turn), and takes in those that arrived: on
+    // every shard, or on `only` (in its turn).
+    void carry_moves(std::optional<uint32_t> only = std::nullopt) {
         for (size_t index = 0; index < conns_.size(); ++index) {
             Conn& conn = conns_[index];
-            if (!conn.moving_to || !cluster_->mesh(conn.shard).handled_up_to(conn.ends, *conn.moving_to)) continue;
+            if (!conn.moving_to || (only && conn.shard != *only)) continue;
+            if (!cluster_->mesh(conn.shard).handled_up_to(conn.ends, *conn.moving_to)) continue;
             uint32_t target = *conn.moving_to;
             cluster_->at(conn.shard).hand_over(index, conn.sub->subscriptions(), target);
             conn.moving_to.reset();
@@ -207,6 +210,7 @@ private:
             conn.sub->set_shard(target);
         }
         for (uint32_t shard = 0; shard < shards_; ++shard) {
+            if (only && shard != *only) continue;
             for (uint64_t handle : cluster_->at(shard).take_arrivals()) conns_[handle].in_transit = false;
         }
     }
@@ -274,15 +278,23 @@ private:
                 if (conns_[i].inbox) request(i);
             }
             // Woken as the server wakes its shards, where a publisher that a full ring refused
-            // tries again: nothing may be left waiting for a tick.
+            // tries again and a moving connection is handed over once it may be (first at the
+            // end of the turn it stopped in): nothing may be left waiting for a tick.
+            carry_moves();
             bool quiet = cluster_->settle_by_wakeups([this](uint32_t shard) {
                 for (size_t i = 0; i < conns_.size(); ++i) {
                     if (conns_[i].retry && conns_[i].shard == shard) publish(i);
                 }
+                carry_moves(shard);
             });
             if (!quiet) fail("a record waited on a shard nobody woke");
             for (size_t i = 0; i < conns_.size() && quiet; ++i) {
-                if (conns_[i].retry && publish(i)) fail("a publisher paused for a full ring was never woken");
+                Conn& conn = conns_[i];
+                if (conn.retry && publish(i)) fail("a publisher paused for a full ring was never woken");
+                if (conn.in_transit ||
+                    (conn.moving_to && cluster_->mesh(conn.shard).handled_up_to(conn.ends, *conn.moving_to))) {
+                    fail("a moving connection waited on a shard nobody woke");
+                }
             }
             carry_moves();
             cluster_->settle();
