@@ -227,12 +227,6 @@ bool Mesh::backlog_full() const {
                        [](const auto& queue) { return queue.size() > kBacklogRecordsMax; });
 }
 
-bool Mesh::backlog_cleared() {
-    if (!backlog_was_full_ || backlog_full()) return false;
-    backlog_was_full_ = false;
-    return true;
-}
-
 bool Mesh::interest_applied(uint64_t seq) const {
     // A shard that was not sent some change (one forwarded to it) has applied it: it is
     // enough that it acknowledged the last one it was sent (a later one may stand for it).
@@ -255,7 +249,6 @@ void Mesh::push_control(uint32_t target, RecordKind kind, std::string_view body)
     std::memcpy(record.data(), &kind_value, sizeof kind_value);
     record.append(body);
     overflow_[target].push_back(std::move(record));
-    if (overflow_[target].size() > kBacklogRecordsMax) backlog_was_full_ = true;
     links_.waiting(self_, target).store(true, std::memory_order_release);
 }
 
@@ -352,6 +345,7 @@ bool Mesh::flush() {
                 if (out.empty()) return;
                 std::memcpy(out.data(), record.data() + sizeof kind, out.size());
                 overflow.pop_front();
+                waiting_moved_ = true;
             }
         };
         move_overflow();

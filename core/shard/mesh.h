@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/spsc_ring.h"
@@ -117,10 +118,11 @@ public:
     // True while so many control records wait for room that SUB/UNSUB should pause (and
     // rings that feed forwarders go unread: Switch).
     bool backlog_full() const;
-    // True once after backlog_full() was true and is no longer: what it held back goes on in
-    // another turn before the shard waits, since no doorbell may come for it (the backlog
-    // cleared in this shard's own flush).
-    bool backlog_cleared();
+    // True once after a flush moved records that waited for room into their rings. What
+    // waited on them (SUB/UNSUB and forwarders' rings behind a full backlog, JetStream replies
+    // behind reports to shard 0) was looked at earlier in the turn: it goes on in another turn
+    // before the shard waits, since no doorbell may come for it.
+    bool waiting_moved() { return std::exchange(waiting_moved_, false); }
     // True while control records for `target` wait here for room in its ring.
     bool control_waiting(uint32_t target) const { return !overflow_[target].empty(); }
     uint64_t interest_seq_sent() const { return interest_seq_sent_; }
@@ -158,7 +160,7 @@ private:
     MeshLinks& links_;
     Doorbell& doorbell_;
     std::vector<std::deque<std::string>> overflow_;  // by target: kind (4 bytes) + body
-    bool backlog_was_full_ = false;  // see backlog_cleared()
+    bool waiting_moved_ = false;  // see waiting_moved()
     uint64_t interest_seq_sent_ = 0;
     std::vector<uint64_t> interest_seq_acked_;    // by peer: our records it has applied
     std::vector<uint64_t> interest_seq_applied_;  // by peer: its records we have applied

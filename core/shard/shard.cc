@@ -272,7 +272,7 @@ Result<void, Error> Shard::run(std::vector<js::ShardSetup> js_setups) {
     while (true) {
         std::chrono::nanoseconds nap = wake_input_ >= kNapAfterInput ? kNap : std::chrono::nanoseconds{};
         wake_input_ = 0;
-        if (auto ok = loop_.run_once(!js_busy() && !mesh_.backlog_cleared(), nap); !ok) {
+        if (auto ok = loop_.run_once(!js_busy() && !mesh_.waiting_moved(), nap); !ok) {
             ended = ok;
             break;
         }

@@ -194,7 +194,7 @@ bool Switch::reading(uint32_t from) {
     // Messages forwarded to moved connections wait here while the ring to their shard is full
     // (Mesh::send_forwarded): past a bound, no ring that feeds them is read (their shards'
     // publishers pause) until they are through, and the shard then turns again before it
-    // waits (Mesh::backlog_cleared()).
+    // waits (Mesh::waiting_moved()).
     if (forwarder_count_ > 0 && mesh_.backlog_full()) return false;
     Hold& hold = ring_holds_[from];
     if (hold.on == nullptr) return true;

@@ -13,7 +13,7 @@
 //   - a request published right after subscribing to its inbox always gets its replies back
 //     from responders on other shards (interest travels ahead of the messages sent after it).
 // Every settling first turns only the shards the server would wake (their doorbells, or a
-// backlog of control records that cleared: Mesh::backlog_cleared()); a publisher paused for a
+// flush that moved records waiting for room: Mesh::waiting_moved()); a publisher paused for a
 // full ring tries again, and a moving connection is handed over, only in those turns. Then no
 // shard may have anything left to do, no publisher may still be paused and no move may still
 // wait: each would wait for the server's tick.

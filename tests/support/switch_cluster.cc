@@ -106,7 +106,7 @@ bool SwitchCluster::settle_by_wakeups(const std::function<void(uint32_t shard)>&
     };
     wake_rung();
     for (uint32_t shard = 0; shard < shards(); ++shard) {
-        if (meshes_[shard]->backlog_cleared()) wake(shard);
+        if (meshes_[shard]->waiting_moved()) wake(shard);
     }
     for (size_t turns = 0; !woken.empty(); ++turns) {
         RT_ASSERT(turns < 1'000'000);  // turns that go on waking each other forever are a bug
@@ -115,7 +115,7 @@ bool SwitchCluster::settle_by_wakeups(const std::function<void(uint32_t shard)>&
         queued[shard] = false;
         turn_resuming(shard, nullptr, resume);
         wake_rung();
-        if (meshes_[shard]->backlog_cleared()) wake(shard);
+        if (meshes_[shard]->waiting_moved()) wake(shard);
     }
     bool quiet = true;
     for (uint32_t shard = 0; shard < shards(); ++shard) quiet = !turn(shard) && quiet;

@@ -72,11 +72,11 @@ public:
     void settle();
     // Turns only shards the server would wake, until none is: each shard first flushes (the
     // end of the turn its clients acted in), then one turns whose doorbell another shard rang
-    // since it last drained (a doorbell is kept until then), or whose backlog of control
-    // records just cleared (Mesh::backlog_cleared()). `resume`, if given, runs in those turns between the drain and
-    // the flush, where the server resumes paused connections. Returns false if a round of
-    // every shard's turns then still finds work: a record whose reader nobody woke, which in
-    // the server waits for the next tick.
+    // since it last drained (a doorbell is kept until then), or whose flush just moved records
+    // that waited for room (Mesh::waiting_moved()). `resume`, if given, runs in those turns
+    // between the drain and the flush, where the server resumes paused connections. Returns
+    // false if a round of every shard's turns then still finds work: a record whose reader
+    // nobody woke, which in the server waits for the next tick.
     bool settle_by_wakeups(const std::function<void(uint32_t shard)>& resume = {});
     // How often `shard` rang `target`'s doorbell.
     uint64_t doorbells(uint32_t shard, uint32_t target) const { return doorbells_[shard]->rung[target]; }
