@@ -300,10 +300,18 @@ struct Adopter final : MoveAdopter {
 
 // Three shards that take in moved FakeSubscribers.
 struct MovingCluster {
-    SwitchCluster cluster{3};
+    SwitchCluster cluster;
     Adopter adopter;
-    MovingCluster() {
+    explicit MovingCluster(size_t ring_bytes = 1 << 20) : cluster(3, ring_bytes) {
         for (uint32_t shard = 0; shard < 3; ++shard) cluster.at(shard).set_adopter(&adopter);
+    }
+    // Moves `sub` with its subscriptions from shard `from` to `to` and settles; false unless
+    // it arrived.
+    bool move(FakeSubscriber& sub, uint32_t from, uint32_t to) {
+        cluster.at(from).hand_over(reinterpret_cast<uintptr_t>(&sub), sub.subscriptions(), to);
+        sub.set_shard(to);
+        cluster.settle();
+        return cluster.at(to).take_arrivals().size() == 1;
     }
 };
 
@@ -377,10 +385,7 @@ TEST(Switch, APublisherArrivingBesideAMovedSubscriberDoesNotOvertakeItsForwarded
     FakeSubscriber requester(0);
     requester.subscribe(cluster.at(0), "in.*", "", "1");
     cluster.settle();
-    cluster.at(0).hand_over(reinterpret_cast<uintptr_t>(&requester), requester.subscriptions(), 1);
-    requester.set_shard(1);
-    cluster.settle();
-    ASSERT_EQ(cluster.at(1).take_arrivals().size(), 1u);
+    ASSERT_TRUE(moving.move(requester, 0, 1));
     // A publisher on shard 2: its first message goes the long way, through shard 0 (which
     // holds the interest), and is still on its way to shard 1 when the publisher arrives there.
     FakeSubscriber publisher(2);
@@ -401,16 +406,12 @@ TEST(Switch, APublisherArrivingBesideAMovedSubscriberDoesNotOvertakeItsForwarded
 // feeds them; once they are under it again the shard must read on without a wake-up, since
 // the doorbells for what waits in those rings have rung already.
 TEST(Switch, RingsLeftUnreadForAForwardingBacklogAreReadOnceItClears) {
-    SwitchCluster cluster(3, /*ring_bytes=*/1 << 16);
-    Adopter adopter;
-    for (uint32_t shard = 0; shard < 3; ++shard) cluster.at(shard).set_adopter(&adopter);
+    MovingCluster moving(/*ring_bytes=*/1 << 16);
+    SwitchCluster& cluster = moving.cluster;
     FakeSubscriber requester(0);
     requester.subscribe(cluster.at(0), "in.*", "", "1");
     cluster.settle();
-    cluster.at(0).hand_over(reinterpret_cast<uintptr_t>(&requester), requester.subscriptions(), 1);
-    requester.set_shard(1);
-    cluster.settle();
-    ASSERT_EQ(cluster.at(1).take_arrivals().size(), 1u);
+    ASSERT_TRUE(moving.move(requester, 0, 1));
     // Shard 2 publishes through shard 0 (which holds the interest) while shard 1 reads
     // nothing: shard 0's forwarded messages pile up until it stops reading shard 2.
     int sent = 0;
