@@ -742,22 +742,24 @@ TEST_F(JetStreamConsumer, InProgressExtendsTheAckWait) {
     create_stream("WPI", {"wpi"});
     ASSERT_TRUE(publish_numbered("wpi", 1));
     ConsumerConfig config("C");
-    config.ack_wait(600ms);
+    // The ack wait is six times the interval between progress reports, so that a client
+    // stalled by a loaded machine does not let it lapse.
+    config.ack_wait(1500ms);
     SubscriptionPtr sub = pull_consumer("WPI", config);
     ASSERT_NE(nullptr, sub);
 
     Fetched first = fetch(sub.get(), 1, 2s);
     ASSERT_EQ(1u, first.msgs.size()) << first;
-    // Every 200 ms the worker says it is still busy: 1 s passes (more than the ack wait) without
+    // Every 250 ms the worker says it is still busy: 2 s pass (more than the ack wait) without
     // a redelivery.
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 8; ++i) {
         ASSERT_EQ(NATS_OK, natsMsg_InProgress(first.msgs[0].get(), nullptr));
-        Fetched none = fetch(sub.get(), 1, 200ms);
+        Fetched none = fetch(sub.get(), 1, 250ms);
         ASSERT_EQ(NATS_TIMEOUT, none.status) << "round " << i << ": " << none;
     }
     EXPECT_EQ(0, state("WPI", "C").num_redelivered);
     // When it stops, the message comes back one ack wait later.
-    Fetched again = fetch(sub.get(), 1, 2s);
+    Fetched again = fetch(sub.get(), 1, 4s);
     ASSERT_EQ(1u, again.msgs.size()) << again;
     EXPECT_EQ((Meta{"WPI", "C", 1, 2, 2, 0}), meta_of(again.msgs[0].get()));
 }
