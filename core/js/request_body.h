@@ -9,9 +9,9 @@
 namespace ringtail::core::js {
 
 // A JSON request body read the way Go's json.Unmarshal fills nats-server's request structs:
-// an absent or null field keeps its zero value, and a field of the wrong type (or a document
-// that is not a JSON object) makes the whole request invalid: nats-server then answers
-// "invalid JSON". Never throws.
+// an absent or null field keeps its zero value (a body of `null` is a request with every field
+// zero), and a field of the wrong type (or a document that is neither an object nor null)
+// makes the whole request invalid: nats-server then answers "invalid JSON". Never throws.
 // nats-server's isEmptyRequest: no bytes, or a JSON object without members.
 inline bool is_empty_request(std::string_view payload) {
     if (payload.empty() || payload == "{}") return true;
@@ -24,7 +24,7 @@ public:
     explicit RequestBody(std::string_view payload) {
         if (payload.empty()) return;  // no fields
         body_ = nlohmann::json::parse(payload, nullptr, false);
-        valid_ = !body_.is_discarded() && body_.is_object();
+        valid_ = !body_.is_discarded() && (body_.is_object() || body_.is_null());
     }
 
     bool valid() const { return valid_; }
