@@ -1488,6 +1488,11 @@ Result<bool> StreamLog::skip(uint64_t through) {
         first_live_ = through + 1;
         advance_durable();
         release_front_segments();
+        // The segments that knew the newest message's time are gone: this one says it.
+        if (last_timestamp_ != 0) {
+            if (auto ok = append_tombstone(kKindPurge, first_live_, last_timestamp_); !ok) return ok;
+            floor_written_ = std::max(floor_written_, first_live_);
+        }
         return true;
     }
     uint64_t offset = 0;

@@ -904,6 +904,16 @@ void Consumer::on_purged(uint64_t first_seq) {
     signal();
 }
 
+void Consumer::on_purged_some() {
+    const store::StreamLog& log = stream_.log();
+    auto gone = [&](uint64_t seq) { return !log.contains(seq); };
+    state_.forget(gone);
+    std::erase_if(redeliver_, gone);
+    std::erase_if(redeliver_set_, [&](const auto& entry) { return gone(entry.first); });
+    write_snapshot();
+    signal();
+}
+
 void Consumer::on_log_durable(uint64_t log_seq) {
     while (!ack_confirms_.empty() && ack_confirms_.front().first <= log_seq) {
         js_.send({ack_confirms_.front().second, {}, {}, {}, {}});

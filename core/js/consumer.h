@@ -70,6 +70,8 @@ public:
     void on_removed(uint64_t seq, std::string_view subject);
     // The stream was purged: it now starts at `first_seq` (nats-server's consumer purge).
     void on_purged(uint64_t first_seq);
+    // A purge took some of the messages delivered and owed an ack, not all below one point.
+    void on_purged_some();
     // The consumer log made its records up to `log_seq` durable.
     void on_log_durable(uint64_t log_seq);
     // Writes the whole config and state to the log (its "S" record), so older records of

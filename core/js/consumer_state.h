@@ -37,6 +37,14 @@ struct ConsumerState {
     // The messages below `first_seq` are gone from the stream (purge, limits): nothing there
     // is owed any more, and the floor follows the oldest delivery still owed.
     void on_stream_floor(uint64_t first_seq);
+    // Messages for which `gone(sseq)` is true left the stream: nothing is owed for them any
+    // more, and the floor follows the oldest delivery still owed.
+    template <typename Gone>
+    void forget(Gone gone) {
+        std::erase_if(pending, [&](const auto& entry) { return gone(entry.first); });
+        std::erase_if(redelivered, [&](const auto& entry) { return gone(entry.first); });
+        follow_oldest_pending();
+    }
 
     // The binary form kept in the consumer log's snapshot records.
     std::string encode() const;

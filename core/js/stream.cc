@@ -437,6 +437,10 @@ void Stream::flush() {
     if (waited && waiting_.empty()) {
         for (auto& origin : origins_) origin->resume();
     }
+    while (!held_replies_.empty() && log_->last_seq() >= held_replies_.front().last_seq) {
+        js_.api_reply(held_replies_.front().reply, held_replies_.front().body);
+        held_replies_.pop_front();
+    }
     log_->flush();
 }
 
@@ -1017,7 +1021,11 @@ std::string Stream::first_ts_text(const store::StoreState& state) const {
     if (state.msgs > 0) {
         if (auto first = log_->load(state.first_seq)) return pjs::rfc3339(first->timestamp_ns);
     }
-    if (state.last_seq > 0 && !emptied_by_purge_) return "1970-01-01T00:00:00Z";
+    // nats-server's file store, emptied other than by a purge, reports the Unix epoch; its
+    // memory store, and a purge, the zero time.
+    if (state.last_seq > 0 && !emptied_by_purge_ && config_.storage != pjs::Storage::kMemory) {
+        return "1970-01-01T00:00:00Z";
+    }
     return pjs::rfc3339(0);
 }
 
@@ -1064,15 +1072,9 @@ void Stream::api_info(const MsgView& msg) {
 }
 
 void Stream::api_purge(const MsgView& msg) {
-    if (config_.sealed) {
-        reply_error(msg.reply, kPurgeType, pjs::StreamSealed());
-        return;
-    }
-    if (config_.deny_purge) {
-        reply_error(msg.reply, kPurgeType, pjs::StreamPurgeFailed("stream purge not permitted"));
-        return;
-    }
+    // nats-server reads the request before it looks at the stream.
     store::PurgeRequest purge;
+    const bool plain = is_empty_request(msg.payload);
     {
         RequestBody request(msg.payload);
         purge.subject = request.string("filter");
@@ -1086,33 +1088,57 @@ void Stream::api_purge(const MsgView& msg) {
             reply_error(msg.reply, kPurgeType, pjs::BadRequest());
             return;
         }
-        if (!purge.subject.empty() && !proto::is_valid_subject(purge.subject)) {
-            reply_error(msg.reply, kPurgeType, pjs::StreamPurgeFailed("invalid subject"));
-            return;
-        }
     }
-    auto purged = log_->purge(purge);
+    if (config_.sealed) {
+        reply_error(msg.reply, kPurgeType, pjs::StreamSealed());
+        return;
+    }
+    if (config_.deny_purge) {
+        reply_error(msg.reply, kPurgeType, pjs::StreamPurgeFailed("stream purge not permitted"));
+        return;
+    }
+    if (purge.subject == ">") purge.subject.clear();  // everything, as nats-server reads it
+    auto purged = purge.subject.empty() || proto::is_valid_subject(purge.subject) ? log_->purge(purge)
+                                                                                  : Result<uint64_t>(0);  // matches nothing
     if (!purged) {
         reply_error(msg.reply, kPurgeType, pjs::StreamPurgeFailed(errc_text(purged.error())));
         return;
     }
     state_dirty_ = true;
-    // nats-server moves its consumers past what a purge took: all of them, or those whose
-    // filter the purge's subject covers.
     uint64_t first = log_->first_seq();
-    if (!purge.subject.empty()) {
+    if (purge.subject.empty() && purge.keep == 0 && purge.up_to_seq > log_->last_seq() + 1) {
+        // Up to a sequence past the end: the next message gets that sequence.
+        skip_to(purge.up_to_seq - 1);
+        first = purge.up_to_seq;
+    } else if (!purge.subject.empty()) {
         auto next = log_->next_seq(log_->first_seq(), purge.subject);
         first = next ? *next : log_->last_seq() + 1;
     }
+    // nats-server moves past what a purge took the consumers it picks: all of them for a
+    // request without a body; for one with a body, those without a filter, and those whose
+    // filter is the purge's subject (or, for a wildcard filter, holds it). A consumer whose
+    // subjects reach beyond the purge's would skip messages still there; it only forgets what
+    // the purge took.
     for (auto& [name, consumer] : consumers_) {
         const std::string& filter = consumer->config().filter_subject;
-        bool moves = purge.subject.empty() || purge.subject == filter ||
-                     (!filter.empty() && base::subject_matches(purge.subject, filter));
-        if (moves) consumer->on_purged(first);
+        bool picked = plain || filter.empty() ||
+                      (!purge.subject.empty() &&
+                       (proto::is_valid_literal_subject(filter) ? purge.subject == filter : base::pattern_is_subset(purge.subject, filter)));
+        if (!picked) continue;
+        if (purge.subject.empty() || (!filter.empty() && base::pattern_is_subset(filter, purge.subject))) {
+            consumer->on_purged(first);
+        } else {
+            consumer->on_purged_some();
+        }
     }
     // A filtered purge removes message by message, as a delete does.
     emptied_by_purge_ = purge.subject.empty();
-    reply_json(msg.reply, {{"type", kPurgeType}, {"success", true}, {"purged", *purged}});
+    json answer = {{"type", kPurgeType}, {"success", true}, {"purged", *purged}};
+    if (log_->last_seq() + 1 < first) {
+        held_replies_.push_back({first - 1, std::string(msg.reply), answer.dump()});
+    } else {
+        reply_json(msg.reply, answer);
+    }
 }
 
 void Stream::api_msg_get(const MsgView& msg) {
@@ -1172,12 +1198,16 @@ void Stream::api_msg_delete(const MsgView& msg) {
     auto removed = log_->remove(seq, erase);
     if (!removed) {
         if (removed.error() == Errc::kNotFound) {
-            // nats-server sends these in its normal answer: counted, but not as errors.
-            js_.api_reply(msg.reply, pjs::error_response(
-                                         kMsgDeleteType, seq == 0 || seq < log_->first_seq() ? pjs::StreamMsgDeleteFailed("no message found")
-                                                         : seq > log_->last_seq()
-                                                             ? pjs::StreamMsgDeleteFailed("stream store EOF")
-                                                             : pjs::SequenceNotFound(seq)));
+            // nats-server sends these in its normal answer: counted, but not as errors. Its
+            // memory store reports any missing message as not found; its file store tells a
+            // sequence before the first or past the last apart.
+            bool memory = config_.storage == pjs::Storage::kMemory;
+            js_.api_reply(msg.reply,
+                          pjs::error_response(kMsgDeleteType,
+                                              memory                                   ? pjs::SequenceNotFound(seq)
+                                              : seq == 0 || seq < log_->first_seq() ? pjs::StreamMsgDeleteFailed("no message found")
+                                              : seq > log_->last_seq() ? pjs::StreamMsgDeleteFailed("stream store EOF")
+                                                                       : pjs::SequenceNotFound(seq)));
         } else {
             reply_error(msg.reply, kMsgDeleteType, pjs::StreamMsgDeleteFailed(errc_text(removed.error())));
         }

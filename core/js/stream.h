@@ -250,6 +250,14 @@ private:
     std::string ack_buffer_;
     std::deque<Waiting> waiting_;
     size_t waiting_bytes_ = 0;
+    // Purge answers sent once the log's last sequence reaches `last_seq`: a purge up to a
+    // sequence past the end waits for the skip queued in waiting_.
+    struct HeldReply {
+        uint64_t last_seq;
+        std::string reply;
+        std::string body;
+    };
+    std::deque<HeldReply> held_replies_;
 
     struct Dedupe {
         uint64_t seq;

@@ -1197,6 +1197,34 @@ TEST(StreamLog, ALongSkipInAnEmptyLogStartsASegmentPastIt) {
     EXPECT_EQ(disk.list_dir(options.dir)->size(), 1u + log->spare_ready());  // the old segment went
 }
 
+TEST(StreamLog, ALongSkipKeepsTheNewestMessagesTimeThroughACrash) {
+    // The segments that held the time go with the skip; a purged stream still reports it.
+    SimDisk disk(24);
+    auto options = small_options();
+    auto log = open_log(disk, options);
+    ASSERT_TRUE(log->append("m", "", "one", 1234));
+    ASSERT_TRUE(log->purge({}));
+    uint64_t through = 5'000'000;
+    auto skipped = log->skip(through);
+    for (int turn = 0; turn < 10 && !skipped && skipped.error() == Errc::kBusy; ++turn) {
+        log->flush();
+        disk.complete();
+        skipped = log->skip(through);
+    }
+    ASSERT_TRUE(skipped);
+    log->flush();
+    disk.complete();
+    disk.crash();
+    log.reset();
+    RecoveryReport report;
+    log = open_log(disk, options, &report);
+    EXPECT_TRUE(report.lost.empty()) << report.detail;
+    EXPECT_EQ(log->last_seq(), through);
+    EXPECT_EQ(log->state().first_seq, through + 1);
+    EXPECT_EQ(log->state().msgs, 0u);
+    EXPECT_EQ(log->last_timestamp(), 1234);
+}
+
 TEST(StreamLog, CompactionKeepsWhatASkipUsedUp) {
     SimDisk disk(24);
     auto options = small_options();
