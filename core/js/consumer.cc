@@ -112,7 +112,9 @@ Consumer::Consumer(JetStream& js, Stream& stream, pjs::ConsumerConfig config, st
       ack_prefix_("$JS.ACK." + stream.name() + "." + name_ + "."),
       ack_timer_([this] { on_ack_wait(); }),
       heartbeat_timer_([this] { on_heartbeat_timer(); }),
-      waiting_timer_([this] { process_waiting(false); }),
+      // As nats-server's expiry timer: a one-shot request that got some messages and then
+      // stopped at max_ack_pending ends here too, not only at the end of the stream.
+      waiting_timer_([this] { process_waiting(true); }),
       pace_timer_([this] { signal(); }) {
     pending_bytes_max_ = kFlowControlMaxPendingBytes / 16;
     sample_percent_ = pjs::sample_percent(config_);
