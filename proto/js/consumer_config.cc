@@ -103,12 +103,19 @@ bool decode_opt_start_time(const OrderedJson& value, ConsumerConfig& config) {
         return true;
     }
     if (!value.is_string()) return false;
+    const std::string& text = value.get_ref<const std::string&>();
+    std::optional<std::string> normal = normalize_rfc3339(text);
+    if (!normal) return false;
     int32_t offset_s = 0;
-    std::optional<int64_t> time_ns = parse_rfc3339(value.get_ref<const std::string&>(), offset_s);
-    if (!time_ns) return false;
+    std::optional<int64_t> time_ns = parse_rfc3339(text, offset_s);
+    if (!time_ns) {
+        // Well formed, but beyond int64 nanoseconds of the Unix epoch either way.
+        time_ns = *normal < "1970" ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+    }
     config.has_opt_start_time = true;
     config.opt_start_time_ns = *time_ns;
     config.opt_start_time_utc_offset_s = offset_s;
+    config.opt_start_time_text = std::move(*normal);
     return true;
 }
 
@@ -767,8 +774,12 @@ std::optional<ApiError> check_consumer_update(const ConsumerConfig& old_config,
         return cannot_update("deliver policy");
     }
     if (updated.opt_start_seq != old_config.opt_start_seq) return cannot_update("start sequence");
+    auto saturated = [](int64_t ns) {
+        return ns == std::numeric_limits<int64_t>::min() || ns == std::numeric_limits<int64_t>::max();
+    };
     if (updated.has_opt_start_time != old_config.has_opt_start_time ||
-        updated.opt_start_time_ns != old_config.opt_start_time_ns) {
+        updated.opt_start_time_ns != old_config.opt_start_time_ns ||
+        (saturated(updated.opt_start_time_ns) && updated.opt_start_time_text != old_config.opt_start_time_text)) {
         return cannot_update("start time");
     }
     if (updated.ack_policy != old_config.ack_policy) return cannot_update("ack policy");
@@ -864,8 +875,9 @@ nlohmann::ordered_json to_ordered_json(const ConsumerConfig& config) {
     out["deliver_policy"] = deliver_policy_text(config.deliver_policy);
     if (config.opt_start_seq != 0) out["opt_start_seq"] = config.opt_start_seq;
     if (config.has_opt_start_time) {
-        out["opt_start_time"] =
-            rfc3339(config.opt_start_time_ns, config.opt_start_time_utc_offset_s);
+        out["opt_start_time"] = !config.opt_start_time_text.empty()
+                                    ? config.opt_start_time_text
+                                    : rfc3339(config.opt_start_time_ns, config.opt_start_time_utc_offset_s);
     }
     out["ack_policy"] = ack_policy_text(config.ack_policy);
     if (config.ack_wait_ns != 0) out["ack_wait"] = config.ack_wait_ns;

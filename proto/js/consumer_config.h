@@ -43,9 +43,9 @@
 // - The newer fields are ignored by 2.9.10. Here they are read when well formed and, like
 //   stream metadata, ignored when not (nats-server 2.10+ answers InvalidJSON), and checked as
 //   2.10/2.11 checks them (see check_consumer_config).
-// - opt_start_time must lie between the years 1678 and 2262 (int64 nanoseconds), or be Go's
-//   zero time 0001-01-01T00:00:00Z; Go accepts any year from 0000 to 9999. A start time at the
-//   Unix epoch reads back as Go's zero time.
+// - An opt_start_time after 2262 starts after every message, one before 1678 at the first
+//   (int64 nanoseconds saturate; 2.9.10's overflow delivers everything for the first and
+//   nothing for the second).
 // - Go's reflect.DeepEqual tells a nil backoff, filter_subjects or metadata from an empty one;
 //   == here does not (nats-server only sees the difference in "action":"create" after a
 //   restart).
@@ -70,11 +70,14 @@ struct ConsumerConfig {  // every field of nats-server 2.9.10's ConsumerConfig, 
     DeliverPolicy deliver_policy = DeliverPolicy::kAll;
     uint64_t opt_start_seq = 0;
     // Go's *time.Time: has_opt_start_time false is nil. The instant in Unix nanoseconds (Go's
-    // zero time is 0, as in parse_rfc3339) and the UTC offset the client wrote it with, which
-    // nats-server keeps and writes back ("2024-01-02T03:04:05+02:00").
+    // zero time is 0, as in parse_rfc3339; a year past 2262 or before 1678 the largest or
+    // smallest int64) and the UTC offset the client wrote it with, which nats-server keeps and
+    // writes back ("2024-01-02T03:04:05+02:00"). The text is that written-back form, when the
+    // time came from one (decode_consumer_config).
     bool has_opt_start_time = false;
     int64_t opt_start_time_ns = 0;
     int32_t opt_start_time_utc_offset_s = 0;
+    std::string opt_start_time_text;
     AckPolicy ack_policy = AckPolicy::kNone;
     int64_t ack_wait_ns = 0;
     int64_t max_deliver = 0;

@@ -1885,6 +1885,15 @@ TEST(JsConsumerJson, StartTimesAsGoWritesThem) {
               "1969-12-31T23:59:59.999999999-23:59");
     // The wall clock may lie past int64 nanoseconds while the instant does not.
     EXPECT_EQ(time_of("2262-04-12T01:00:00+02:00"), "2262-04-12T01:00:00+02:00");
+    EXPECT_EQ(time_of("1970-01-01T00:00:00Z"), "1970-01-01T00:00:00Z");
+    // Instants beyond int64 nanoseconds are written back as given; they start after every
+    // message, or at the first.
+    EXPECT_EQ(time_of("2999-01-01T00:00:00Z"), "2999-01-01T00:00:00Z");
+    EXPECT_EQ(time_of("1600-01-01T00:00:00-05:00"), "1600-01-01T00:00:00-05:00");
+    EXPECT_EQ(parsed_config(R"({"opt_start_time":"2999-01-01T00:00:00Z"})").opt_start_time_ns,
+              std::numeric_limits<int64_t>::max());
+    EXPECT_EQ(parsed_config(R"({"opt_start_time":"1600-01-01T00:00:00Z"})").opt_start_time_ns,
+              std::numeric_limits<int64_t>::min());
 }
 
 TEST(JsConsumerJson, RoundTrip) {
