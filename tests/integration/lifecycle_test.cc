@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <chrono>
 #include <csignal>
 #include <string>
+#include <thread>
 
 #include "tests/integration/nats_helpers.h"
 #include "tests/support/raw_client.h"
@@ -25,7 +27,14 @@ void expect_clean_sigterm_status(int status) {
 }
 
 void expect_startup_lines(const ServerProcess& server) {
+    // The ports file, which start_under_test waits for, may come before the last lines do
+    // (nats-server writes it before "Server is ready").
     std::string log = server.log();
+    for (auto deadline = std::chrono::steady_clock::now() + 5s;
+         log.find("Server is ready") == std::string::npos && std::chrono::steady_clock::now() < deadline;
+         log = server.log()) {
+        std::this_thread::sleep_for(10ms);
+    }
     EXPECT_NE(std::string::npos, log.find("Server is ready")) << log;
     EXPECT_NE(std::string::npos, log.find("Listening for client connections on 127.0.0.1:" +
                                           std::to_string(server.port())))
