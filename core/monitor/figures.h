@@ -95,6 +95,24 @@ struct Query {
     bool stream_configs = false;      // stream_detail gets config
 };
 
+// One account's sublist on one shard (nats-server's SublistStats before they are summed).
+struct SublistFigures {
+    uint64_t matches = 0;
+    uint64_t cache_hits = 0;
+    uint64_t cached = 0;        // results in the match cache now
+    uint64_t fanout_total = 0;  // of those: subscribers plus queue groups
+    uint64_t fanout_max = 0;
+
+    SublistFigures& operator+=(const SublistFigures& other) {
+        matches += other.matches;
+        cache_hits += other.cache_hits;
+        cached += other.cached;
+        fanout_total += other.fanout_total;
+        fanout_max = fanout_max > other.fanout_max ? fanout_max : other.fanout_max;
+        return *this;
+    }
+};
+
 // One shard at the moment it was asked.
 struct ShardFigures {
     uint32_t shard = 0;
@@ -108,6 +126,7 @@ struct ShardFigures {
     Traffic traffic;             // every connection's, closed ones included
     uint64_t sub_inserts = 0;    // subscriptions made since start (clients' and the server's own)
     uint64_t sub_removes = 0;    // and removed
+    std::vector<SublistFigures> sublists;  // by account id
     std::vector<ConnFigures> open;
     std::vector<ConnFigures> closed;
     std::vector<SubFigures> subs;

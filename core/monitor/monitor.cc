@@ -225,6 +225,34 @@ Totals add_up(const std::vector<ShardFigures>& shards) {
     return totals;
 }
 
+// nats-server's SublistStats fields from sublist figures: the rates are fractions, written
+// as Go writes a float64 (a whole number without a point).
+void put_sublist_stats(ojson& stats, const SublistFigures& sublist) {
+    auto number = [](double value) {
+        return value == static_cast<double>(static_cast<int64_t>(value)) ? ojson(static_cast<int64_t>(value))
+                                                                         : ojson(value);
+    };
+    stats["num_cache"] = sublist.cached;
+    stats["num_matches"] = sublist.matches;
+    stats["cache_hit_rate"] =
+        number(sublist.matches > 0 ? static_cast<double>(sublist.cache_hits) / static_cast<double>(sublist.matches) : 0);
+    stats["max_fanout"] = sublist.fanout_max;
+    stats["avg_fanout"] = number(
+        sublist.cached > 0 ? static_cast<double>(sublist.fanout_total) / static_cast<double>(sublist.cached) : 0);
+}
+
+// Every shard's sublist figures for the account named (empty: summed over all).
+SublistFigures sublist_figures(const std::vector<ShardFigures>& shards, const config::Options& options,
+                               std::string_view account) {
+    SublistFigures sum;
+    for (const ShardFigures& shard : shards) {
+        for (uint32_t id = 0; id < shard.sublists.size(); ++id) {
+            if (account.empty() || config::account_name(options, id) == account) sum += shard.sublists[id];
+        }
+    }
+    return sum;
+}
+
 // One account's share of the open connections (the shards count slow consumers and
 // closed connections' traffic for the server only).
 struct AccountTotals {
@@ -661,7 +689,9 @@ Response Monitor::connz(const Params& params) {
             }
         }
     }
-    if (*cid > 0 || !account.empty()) total = conns.size();
+    // As nats-server: the total is of the state asked for (in the account asked for), not
+    // narrowed by a cid.
+    if (!account.empty() && *cid == 0) total = conns.size();
     auto by = [&](auto key, bool descending) {
         std::stable_sort(conns.begin(), conns.end(), [&](const ConnFigures* a, const ConnFigures* b) {
             return descending ? key(*b) < key(*a) : key(*a) < key(*b);
@@ -728,10 +758,11 @@ Response Monitor::subsz(const Params& params) {
                    {"num_cache", 0},
                    {"num_inserts", one_account ? in_account : totals.sub_inserts},
                    {"num_removes", one_account ? 0 : totals.sub_removes},
-                   {"num_matches", one_account ? 0 : totals.traffic.in_msgs},
+                   {"num_matches", 0},
                    {"cache_hit_rate", 0},
                    {"max_fanout", 0},
                    {"avg_fanout", 0}};
+    put_sublist_stats(stats, sublist_figures(shards, server_.options_snapshot(), one_account ? account : ""));
     // As nats-server: without a list, only the statistics.
     if (list.empty()) return json_response(stats);
     std::sort(list.begin(), list.end(), [](const SubFigures* a, const SubFigures* b) {
@@ -868,7 +899,8 @@ namespace {
 
 // /accountz's mappings, exports and imports of `account` (each left out when empty), as
 // nats-server's AccountInfo lists them.
-void add_imports_and_exports(const config::Options& options, const std::string& account, ojson& detail) {
+void add_imports_and_exports(const config::Options& options, const std::string& account, bool jetstream,
+                             ojson& detail) {
     auto in = [&](const std::string& owner) { return owner == account || (owner.empty() && account == "$G"); };
     const std::string system(config::system_account_name(options));
     ojson mappings = ojson::object();
@@ -927,6 +959,10 @@ void add_imports_and_exports(const config::Options& options, const std::string& 
                     {"to", "$SYS.REQ.ACCOUNT." + account + "." + kind}, {"type", "service"}});
         }
     }
+    // nats-server serves an account's JetStream API through an import from its system account.
+    if (jetstream && account != system && config::has_system_account(options)) {
+        import({{"subject", "$JS.API.>"}, {"account", system}, {"to", "$JS.API.>"}, {"type", "service"}});
+    }
     for (const config::ServiceImport& service : options.service_imports) {
         if (!in(service.account)) continue;
         import({{"subject", service.to.empty() ? service.subject : service.to}, {"account", service.from_account},
@@ -956,14 +992,15 @@ Response Monitor::accountz(const Params& params) {
     // As nats-server's AccountInfo: is_system only when true, no mappings when there are none.
     ojson account_detail = {{"account_name", account}, {"update_time", rfc3339(now)}};
     if (account == system) account_detail["is_system"] = true;
+    const bool jetstream = std::any_of(server_.js_accounts().begin(), server_.js_accounts().end(),
+                                       [&](const Server::JsAccount& one) { return one.name == account; });
     account_detail.update(ojson{{"expired", false},
                              {"complete", true},
-                             {"jetstream_enabled", std::any_of(server_.js_accounts().begin(), server_.js_accounts().end(),
-                                                               [&](const Server::JsAccount& one) { return one.name == account; })},
+                             {"jetstream_enabled", jetstream},
                              {"leafnode_connections", 0},
                              {"client_connections", 0},
                              {"subscriptions", 0}});
-    add_imports_and_exports(options, account, account_detail);
+    add_imports_and_exports(options, account, jetstream, account_detail);
     account_detail.update(ojson{{"sublist_stats", {{"num_subscriptions", 0},
                                                 {"num_cache", 0},
                                                 {"num_inserts", 0},
@@ -978,6 +1015,7 @@ Response Monitor::accountz(const Params& params) {
     query.connections = true;
     std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
     ojson& detail = out["account_detail"];
+    put_sublist_stats(detail["sublist_stats"], sublist_figures(shards, options, account));
     if (account == "$G" && options.accounts.empty()) {
         Totals totals = add_up(shards);
         detail["client_connections"] = totals.connections;
@@ -1013,6 +1051,11 @@ Response Monitor::accstatz(const Params& params) {
     ojson list = ojson::array();
     std::vector<std::string> names{"$G"};
     names.insert(names.end(), options.accounts.begin(), options.accounts.end());
+    // The system account is one of nats-server's accounts even when no configuration names it.
+    if (std::string system(config::system_account_name(options));
+        config::has_system_account(options) && std::find(names.begin(), names.end(), system) == names.end()) {
+        names.push_back(system);
+    }
     for (const std::string& name : names) {
         AccountTotals totals = by_account[name];
         bool named = filter.empty() || filter.find(name) != std::string::npos;

@@ -73,12 +73,19 @@ public:
     // Subjects with an empty token ("foo..bar", ".foo", "foo.") match nothing, as in
     // nats-server, whatever the subscriptions.
     const MatchResult& match(std::string_view subject) {
+        ++matches_;
         // A publisher mostly publishes to the subject it published to last: that result is
         // found without hashing.
-        if (last_ != nullptr && subject == last_subject_) return *last_;
+        if (last_ != nullptr && subject == last_subject_) {
+            ++cache_hits_;
+            return *last_;
+        }
         const uint64_t hash = base::StringHash{}(subject);
         auto it = cache_.find(subject, hash);
-        if (it != cache_.end()) return remember(*it);
+        if (it != cache_.end()) {
+            ++cache_hits_;
+            return remember(*it);
+        }
         // A subject is cached the second time it misses. Most subjects seen once are seen only
         // once (every PubAck and reply goes to its own inbox): caching them would cost an
         // allocation each and evict the subjects that do repeat.
@@ -103,6 +110,25 @@ public:
     }
 
     size_t count() const { return count_; }
+
+    // nats-server's sublist statistics: matches and how many the cache answered, and the
+    // fan-out (subscribers plus queue groups) of the results cached now.
+    struct Stats {
+        uint64_t matches = 0;
+        uint64_t cache_hits = 0;
+        uint64_t cached = 0;
+        uint64_t fanout_total = 0;
+        uint64_t fanout_max = 0;
+    };
+    Stats stats() const {
+        Stats out{.matches = matches_, .cache_hits = cache_hits_, .cached = cache_.size()};
+        for (const auto& [subject, result] : cache_) {
+            uint64_t fanout = result.plain.size() + result.queues.size();
+            out.fanout_total += fanout;
+            out.fanout_max = std::max(out.fanout_max, fanout);
+        }
+        return out;
+    }
 
 private:
     struct Level;
@@ -260,6 +286,8 @@ private:
 
     std::unique_ptr<Level> root_;
     base::StringMap<MatchResult> cache_;
+    uint64_t matches_ = 0;
+    uint64_t cache_hits_ = 0;
     std::array<uint64_t, kSeenSlots> seen_{};  // hashes of subjects that missed the cache once
     MatchResult scratch_;                        // the result of a subject not cached
     // The last result match() returned from the cache, and its subject (the cache's key).

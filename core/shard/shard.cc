@@ -636,6 +636,7 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
     out.connections_moved_in = moved_in_;
     out.sub_inserts = sub_inserts_;
     out.sub_removes = sub_removes_;
+    out.sublists = switch_.sublist_figures();
     out.traffic = closed_traffic_;
     for (const Slot& slot : slots_) {
         const ClientConn* conn = slot.conn.get();

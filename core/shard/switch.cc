@@ -25,6 +25,16 @@ size_t Switch::subscriptions() const {
     return count - forwarder_count_;  // those are the subscriptions of connections elsewhere
 }
 
+std::vector<monitor::SublistFigures> Switch::sublist_figures() const {
+    std::vector<monitor::SublistFigures> out(routes_.size());
+    for (size_t account = 0; account < routes_.size(); ++account) {
+        if (!routes_[account]) continue;
+        auto stats = routes_[account]->sublist.stats();
+        out[account] = {stats.matches, stats.cache_hits, stats.cached, stats.fanout_total, stats.fanout_max};
+    }
+    return out;
+}
+
 size_t Switch::remote_interest_entries() const {
     size_t count = 0;
     for (const auto& routes : routes_) count += routes ? routes->interest.entries() : 0;

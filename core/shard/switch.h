@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/monitor/figures.h"
 #include "core/route/interest_map.h"
 #include "core/route/router.h"
 #include "core/route/sublist.h"
@@ -140,6 +141,8 @@ public:
     Mesh& mesh() { return mesh_; }
     size_t subscriptions() const;
     size_t remote_interest_entries() const;
+    // Each account's sublist statistics, by account id.
+    std::vector<monitor::SublistFigures> sublist_figures() const;
 
 private:
     using Clock = std::chrono::steady_clock;

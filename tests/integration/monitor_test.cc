@@ -171,6 +171,10 @@ TEST(Monitor, ConnzListsConnectionsTheirSubscriptionsAndPages) {
     json page = get_json(port, "/connz?limit=1&offset=1");
     EXPECT_EQ(page["num_connections"], 1);
     EXPECT_EQ(page["total"], 2);
+    // One connection by cid: the total is still every open connection's, as nats-server says.
+    json one = get_json(port, "/connz?cid=" + a["cid"].dump());
+    EXPECT_EQ(one["num_connections"], 1);
+    EXPECT_EQ(one["total"], 2);
     EXPECT_EQ(page["connections"][0]["name"], connz["connections"][1]["name"]);
 }
 
@@ -264,6 +268,22 @@ TEST(Monitor, SubszListsAndTestsSubscriptions) {
     EXPECT_TRUE(matched["server_id"].is_string());
     json none = get_json(port, "/subsz?subs=1&test=nobody.home");
     EXPECT_FALSE(none.contains("subscriptions_list"));
+
+    // The sublist's own statistics: a subject published to again and again is answered from
+    // its match cache.
+    publish_n(nc.get(), "metrics.cpu", 5, 10);
+    ASSERT_EQ(natsConnection_FlushTimeout(nc.get(), 2000), NATS_OK);
+    // (nats-server's clients keep results of their own too, so its sublist may see one match.)
+    ASSERT_TRUE(wait_for([&] { return get_json(port, "/subsz")["num_cache"] >= 1; }, 3s, 20ms));
+    json cached = get_json(port, "/subsz");
+    EXPECT_GE(cached["num_matches"], 1);
+    EXPECT_GE(cached["cache_hit_rate"].get<double>(), 0);
+    EXPECT_LE(cached["cache_hit_rate"].get<double>(), 1);
+    if (testing_ringtail()) {
+        EXPECT_GT(cached["cache_hit_rate"].get<double>(), 0);
+    }
+    EXPECT_GE(cached["max_fanout"], 1);
+    EXPECT_GT(cached["avg_fanout"].get<double>(), 0);
 }
 
 TEST(Monitor, JszReportsStreamsAndConsumers) {
@@ -279,6 +299,15 @@ TEST(Monitor, JszReportsStreamsAndConsumers) {
                                R"({"stream_name":"ORDERS","config":{"durable_name":"PROC","ack_policy":"explicit"}})");
     ASSERT_FALSE(created.contains("error")) << created;
     int port = server->monitor_port();
+
+    // nats-server serves the account's JetStream API through an import from its system account.
+    bool js_import = false;
+    json global = get_json(port, "/accountz?acc=$G");
+    for (const json& import : global["account_detail"]["imports"]) {
+        js_import = js_import || (import["subject"] == "$JS.API.>" && import["account"] == "$SYS" &&
+                                  import["to"] == "$JS.API.>" && import["type"] == "service");
+    }
+    EXPECT_TRUE(js_import);
 
     json jsz = get_json(port, "/jsz");
     EXPECT_EQ(jsz["streams"], 1);
@@ -362,6 +391,11 @@ TEST(Monitor, EmptyShapesOfWhatIsNotThereYet) {
     EXPECT_EQ(get_json(port, "/accountz?acc=$G")["account_detail"]["account_name"], "$G");
     json accstatz = get_json(port, "/accstatz");
     EXPECT_EQ(accstatz["account_statz"], json::array());  // no connections: nothing listed
+    std::vector<std::string> unused;
+    json all_statz = get_json(port, "/accstatz?unused=1");
+    for (const json& acc : all_statz["account_statz"]) unused.push_back(acc["acc"]);
+    std::sort(unused.begin(), unused.end());
+    EXPECT_EQ(unused, (std::vector<std::string>{"$G", "$SYS"}));
 }
 
 TEST(Monitor, AccstatzCountsTheAccountsTraffic) {
