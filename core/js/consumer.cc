@@ -883,8 +883,21 @@ void Consumer::on_appended(uint64_t seq, std::string_view subject) {
     signal();
 }
 
-void Consumer::on_removed(uint64_t seq, std::string_view subject) {
+void Consumer::on_removed(uint64_t seq, std::string_view subject, bool single) {
     if (seq >= sseq_ && npc_ > 0 && wants_subject(subject)) --npc_;
+    // nats-server's decStreamPending: a message delivered and owed an ack that leaves the
+    // stream by itself (deleted, dropped by a limit, expired) counts as acked; what a purge
+    // takes, on_purged or on_purged_some settle. Only the consumer's own state changes here:
+    // the stream is in the middle of removing it.
+    if (!single) return;
+    auto it = state_.pending.find(seq);
+    if (it == state_.pending.end()) return;
+    uint64_t dseq = it->second.consumer_seq;
+    if (!state_.on_acked(config_.ack_policy, seq, dseq)) return;
+    if (redeliver_set_.erase(seq) > 0) std::erase(redeliver_, seq);
+    last_acked_ns_ = base::wall_clock_ns();
+    (void)log_acked(seq, dseq);
+    signal();
 }
 
 void Consumer::on_purged(uint64_t first_seq) {

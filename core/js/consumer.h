@@ -67,7 +67,8 @@ public:
 
     // ---- the stream's events ----
     void on_appended(uint64_t seq, std::string_view subject);
-    void on_removed(uint64_t seq, std::string_view subject);
+    // Message `seq` left the stream; `single`: deleted, dropped by a limit or expired, not purged.
+    void on_removed(uint64_t seq, std::string_view subject, bool single);
     // The stream was purged: it now starts at `first_seq` (nats-server's consumer purge).
     void on_purged(uint64_t first_seq);
     // A purge took some of the messages delivered and owed an ack, not all below one point.

@@ -694,6 +694,11 @@ void JetStream::api_backup(std::string_view op, std::string_view name, const Msg
     }
 }
 
+const pjs::StreamConfig* JetStream::local_stream_config(std::string_view name) const {
+    auto it = streams_.find(std::string(name));
+    return it == streams_.end() ? nullptr : &it->second->config();
+}
+
 void JetStream::api_names(const MsgView& msg, bool list) {
     std::string_view type = list ? kListType : kNamesType;
     RequestBody request(msg.payload);

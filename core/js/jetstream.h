@@ -83,6 +83,8 @@ public:
 
     // For /jsz and /metrics: this shard's streams (core/monitor/figures.h).
     void figures(const monitor::Query& query, monitor::ShardFigures& out) const;
+    // The config of a stream this shard owns (nullptr for one it does not).
+    const proto::js::StreamConfig* local_stream_config(std::string_view name) const;
 
     // Subscriber: $JS.API.> (shard 0 only).
     Delivery deliver(Subscription& sub, const MsgView& msg) override;

@@ -1,6 +1,7 @@
 #include "core/js/stream.h"
 
 #include <absl/strings/escaping.h>
+#include <absl/strings/match.h>
 
 #include <algorithm>
 #include <bit>
@@ -572,9 +573,11 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
                 ack_error(reply, pjs::StreamRollupFailed("rollup not permitted"));
                 return true;
             }
-            if (*rollup == "sub") {
+            // nats-server lower-cases the value first.
+            absl::string_view value(rollup->data(), rollup->size());
+            if (absl::EqualsIgnoreCase(value, "sub")) {
                 rollup_subject = true;
-            } else if (*rollup == "all") {
+            } else if (absl::EqualsIgnoreCase(value, "all")) {
                 rollup_all = true;
             } else {
                 return true;  // nats-server drops it without an answer
@@ -654,7 +657,9 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         store::PurgeRequest purge;
         if (rollup_subject) purge.subject = std::string(subject);
         purge.keep = 1;
-        (void)log_->purge(purge);
+        purging_ = true;  // as nats-server's rollup: a purge, not deletes one by one
+        if (log_->purge(purge)) (void)purge_consumers(purge.subject, false, 0);
+        purging_ = false;
     }
     if (!reply.empty() && !config_.no_ack) ack_later(reply, *seq, false);
     return true;
@@ -1098,39 +1103,22 @@ void Stream::api_purge(const MsgView& msg) {
         return;
     }
     if (purge.subject == ">") purge.subject.clear();  // everything, as nats-server reads it
+    purging_ = true;
     auto purged = purge.subject.empty() || proto::is_valid_subject(purge.subject) ? log_->purge(purge)
                                                                                   : Result<uint64_t>(0);  // matches nothing
+    purging_ = false;
     if (!purged) {
         reply_error(msg.reply, kPurgeType, pjs::StreamPurgeFailed(errc_text(purged.error())));
         return;
     }
     state_dirty_ = true;
-    uint64_t first = log_->first_seq();
+    uint64_t first = 0;
     if (purge.subject.empty() && purge.keep == 0 && purge.up_to_seq > log_->last_seq() + 1) {
         // Up to a sequence past the end: the next message gets that sequence.
         skip_to(purge.up_to_seq - 1);
         first = purge.up_to_seq;
-    } else if (!purge.subject.empty()) {
-        auto next = log_->next_seq(log_->first_seq(), purge.subject);
-        first = next ? *next : log_->last_seq() + 1;
     }
-    // nats-server moves past what a purge took the consumers it picks: all of them for a
-    // request without a body; for one with a body, those without a filter, and those whose
-    // filter is the purge's subject (or, for a wildcard filter, holds it). A consumer whose
-    // subjects reach beyond the purge's would skip messages still there; it only forgets what
-    // the purge took.
-    for (auto& [name, consumer] : consumers_) {
-        const std::string& filter = consumer->config().filter_subject;
-        bool picked = plain || filter.empty() ||
-                      (!purge.subject.empty() &&
-                       (proto::is_valid_literal_subject(filter) ? purge.subject == filter : base::pattern_is_subset(purge.subject, filter)));
-        if (!picked) continue;
-        if (purge.subject.empty() || (!filter.empty() && base::pattern_is_subset(filter, purge.subject))) {
-            consumer->on_purged(first);
-        } else {
-            consumer->on_purged_some();
-        }
-    }
+    first = purge_consumers(purge.subject, plain, first);
     // A filtered purge removes message by message, as a delete does.
     emptied_by_purge_ = purge.subject.empty();
     json answer = {{"type", kPurgeType}, {"success", true}, {"purged", *purged}};
@@ -1139,6 +1127,34 @@ void Stream::api_purge(const MsgView& msg) {
     } else {
         reply_json(msg.reply, answer);
     }
+}
+
+uint64_t Stream::purge_consumers(const std::string& subject, bool plain, uint64_t first) {
+    if (first == 0) {
+        first = log_->first_seq();
+        if (!subject.empty()) {
+            auto next = log_->next_seq(log_->first_seq(), subject);
+            first = next ? *next : log_->last_seq() + 1;
+        }
+    }
+    // nats-server moves past what a purge took the consumers it picks: all of them for a
+    // request without a body; for one with a body, those without a filter, and those whose
+    // filter is the purge's subject (or, for a wildcard filter, holds it). A consumer whose
+    // subjects reach beyond the purge's would skip messages still there: it only forgets the
+    // acks it was owed for what the purge took.
+    for (auto& [name, consumer] : consumers_) {
+        const std::string& filter = consumer->config().filter_subject;
+        bool picked = plain || filter.empty() ||
+                      (!subject.empty() &&
+                       (proto::is_valid_literal_subject(filter) ? subject == filter : base::pattern_is_subset(subject, filter)));
+        if (!picked) continue;
+        if (subject.empty() || (!filter.empty() && base::pattern_is_subset(filter, subject))) {
+            consumer->on_purged(first);
+        } else {
+            consumer->on_purged_some();
+        }
+    }
+    return first;
 }
 
 void Stream::api_msg_get(const MsgView& msg) {
@@ -1297,7 +1313,7 @@ uint64_t Stream::consumer_log_durable_seq() const { return consumer_log_ ? consu
 
 void Stream::on_removed(uint64_t seq, std::string_view subject) {
     if (ttls_.any_never()) ttls_.forget(seq);
-    for (auto& [name, consumer] : consumers_) consumer->on_removed(seq, subject);
+    for (auto& [name, consumer] : consumers_) consumer->on_removed(seq, subject, !purging_);
 }
 
 bool Stream::any_consumer_wants(std::string_view subject) const {
@@ -1541,7 +1557,12 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
         reply_error(msg.reply, kType, asked.error());
         return;
     }
-    auto checked = pjs::check_consumer_config(std::move(*asked), config_);
+    // A filter on a mirror or a stream with sources may name its origins' subjects: those of
+    // origins on this shard are known here (a stream is placed beside its creator, so a mirror
+    // and its origin mostly share one); another shard's count as absent.
+    pjs::ConsumerCheckOptions check_options;
+    check_options.find_stream = [this](std::string_view name) { return js_.local_stream_config(name); };
+    auto checked = pjs::check_consumer_config(std::move(*asked), config_, check_options);
     if (!checked) {
         reply_error(msg.reply, kType, checked.error());
         return;

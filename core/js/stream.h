@@ -192,6 +192,10 @@ private:
 
     // Requests.
     void api_info(const MsgView& msg);
+    // Moves the consumers a purge (of `subject`, all if empty; `plain`: asked with no request
+    // body) picks past what it took, as nats-server does; returns the sequence they start
+    // from (`first`, or if 0 the stream's first after the purge, or its subject's).
+    uint64_t purge_consumers(const std::string& subject, bool plain, uint64_t first);
     void api_purge(const MsgView& msg);
     void api_msg_get(const MsgView& msg);
     void api_msg_delete(const MsgView& msg);
@@ -258,6 +262,7 @@ private:
         std::string body;
     };
     std::deque<HeldReply> held_replies_;
+    bool purging_ = false;  // the log's removals now are a purge's (Consumer::on_removed)
 
     struct Dedupe {
         uint64_t seq;
