@@ -768,6 +768,13 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         permission_violation(error, log + ", SID " + std::string(op.sid));
         return Flow::kContinue;
     }
+    if (int32_t max_tokens = host_->options().max_sub_tokens;
+        max_tokens > 0 && std::count(op.subject.begin(), op.subject.end(), '.') + 1 > max_tokens) {
+        permission_violation("Permissions Violation for Subscription to " + go_quoted(op.subject) + ", too many tokens",
+                             "Subscription Violation Too Many Tokens - " + auth_user() + ", Subject " +
+                                 go_quoted(op.subject) + ", SID " + std::string(op.sid));
+        return Flow::kContinue;
+    }
     if (max_subscriptions_ >= 0 && static_cast<int64_t>(subs_.size()) >= max_subscriptions_) {
         proto::append_err(out(proto::err::kMaxSubscriptions.size() + kFrameSlack), proto::err::kMaxSubscriptions);
         queued_output();

@@ -618,6 +618,7 @@ Response Monitor::varz() {
         out["http_req_stats"] = std::move(stats);
     }
     out["config_load_time"] = rfc3339(server_.config_load_ns());
+    if (!options.server_tags.empty()) out["tags"] = options.server_tags;
     out["system_account"] = std::string(config::system_account_name(options));
     // Ringtail's own.
     out["shards"] = server_.shard_count();

@@ -69,6 +69,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("HTTPBasePath", now.http_base_path, fresh.http_base_path);
     fixed("MaxPending", now.max_pending_bytes, fresh.max_pending_bytes);
     fixed("MaxSubs", now.max_subscriptions, fresh.max_subscriptions);
+    fixed("MaxSubTokens", now.max_sub_tokens, fresh.max_sub_tokens);
     fixed("MaxClosedClients", now.max_closed_clients, fresh.max_closed_clients);
     fixed("LameDuckDuration", now.lame_duck_duration, fresh.lame_duck_duration);
     fixed("LameDuckGracePeriod", now.lame_duck_grace_period, fresh.lame_duck_grace_period);
@@ -141,6 +142,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     reloaded(now.write_deadline != fresh.write_deadline, "Reloaded: write_deadline = " + text(fresh.write_deadline));
     reloaded(now.max_traced_msg_bytes != fresh.max_traced_msg_bytes,
              "Reloaded: max_traced_msg_len = " + text(fresh.max_traced_msg_bytes));
+    reloaded(now.server_tags != fresh.server_tags, "Reloaded: tags");
     return plan;
 }
 

@@ -57,12 +57,13 @@ constexpr std::string_view kUnsupportedKeys[] = {
 };
 // clang-format on
 
-// nats-server keys Ringtail can safely ignore; accepted without a warning.
+// nats-server keys that change nothing anyone can see here: the sublist cache switch (an
+// optimisation), and how often cluster and gateway connection errors are logged and whether
+// TLS may be skipped (this version has neither clusters nor TLS, and refuses their blocks).
 // clang-format off
 constexpr std::string_view kIgnoredKeys[] = {
     "disable_sublist_cache",
-    "no_sublist_cache", "max_sub_tokens", "max_subscription_tokens", "connect_error_reports", "reconnect_error_reports", "server_tags",
-    "allow_non_tls", "trace_headers",
+    "no_sublist_cache", "connect_error_reports", "reconnect_error_reports", "allow_non_tls",
 };
 // clang-format on
 
@@ -172,10 +173,11 @@ class OptionsLoader {
     void error(const SourcePos& pos, std::string_view reason) {
         errors_.push_back(absl::StrCat(pos.to_string(), ": ", av(reason)));
     }
-    void warn_unknown(const MapEntry& entry) {
+    // As nats-server: a key it does not know (misspelt, or from a later version) stops the
+    // load rather than being ignored.
+    void refuse_unknown(const MapEntry& entry) {
         if (entry.used_as_variable) return;  // A variable definition, not a setting.
-        warnings_.push_back(
-            absl::StrCat(entry.key_pos.to_string(), ": unknown field \"", entry.key, "\""));
+        error(entry.key_pos, absl::StrCat("unknown field \"", entry.key, "\""));
     }
     void unsupported(std::string feature) {
         auto& list = opts_.unsupported_features;
@@ -371,6 +373,27 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
         if (auto on = get_bool(entry)) opts_.no_system_account = *on;
     } else if (key == "server_name") {
         if (auto name = get_string(entry)) opts_.server_name = *name;
+    } else if (key == "server_tags") {
+        // nats-server's TagList.Add: a string or a list of strings, each lower-cased and
+        // trimmed, empty ones and repeats left out.
+        std::vector<const Value*> items;
+        if (entry.value.kind == ValueKind::kArray) {
+            for (const Value& item : entry.value.array) items.push_back(&item);
+        } else {
+            items.push_back(&entry.value);
+        }
+        for (const Value* item : items) {
+            if (item->kind != ValueKind::kString) {
+                error(entry.key_pos, absl::StrCat("error parsing tags: unsupported type ", describe(*item),
+                                                  " where string is expected"));
+                break;
+            }
+            std::string tag = absl::AsciiStrToLower(absl::StripAsciiWhitespace(item->text));
+            if (!tag.empty() && std::find(opts_.server_tags.begin(), opts_.server_tags.end(), tag) ==
+                                    opts_.server_tags.end()) {
+                opts_.server_tags.push_back(std::move(tag));
+            }
+        }
     } else if (key == "client_advertise") {
         if (auto text = get_string(entry)) opts_.client_advertise = *text;
     } else if (key == "debug") {
@@ -435,6 +458,8 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
             opts_.max_connections =
                 *count == 0 ? kDefaultMaxConnections : static_cast<int32_t>(*count);
         }
+    } else if (key == "max_sub_tokens" || key == "max_subscription_tokens") {
+        if (auto count = get_int(entry, 1, 255)) opts_.max_sub_tokens = static_cast<int32_t>(*count);
     } else if (key == "max_subscriptions" || key == "max_subs") {
         if (auto count = get_int(entry, 0, kInt32Max)) {
             opts_.max_subscriptions = static_cast<int32_t>(*count);
@@ -482,7 +507,7 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
     } else if (contains(kIgnoredKeys, key)) {
         // Accepted for compatibility; has no effect here.
     } else {
-        warn_unknown(entry);
+        refuse_unknown(entry);
     }
 }
 
@@ -1506,8 +1531,7 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
             // Placement and catch-up between cluster peers, and a hint for leaf nodes: nothing
             // they change exists on a server without a cluster, nats-server's included.
         } else {
-            // Lenient where nats-server is strict: later versions add keys here often.
-            warn_unknown(field);
+            refuse_unknown(field);
         }
     }
     opts_.jetstream = enable;

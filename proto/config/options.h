@@ -143,6 +143,7 @@ struct Options {
     std::string host = "0.0.0.0";
     int port = 4222;  // -1: a random free port, as nats-server does.
     std::string server_name;
+    std::vector<std::string> server_tags;  // lower-cased, trimmed, each once (/varz "tags")
 
     // Logging.
     bool debug = false;
@@ -199,6 +200,7 @@ struct Options {
     int32_t max_control_line_bytes = 4096;   // MAX_CONTROL_LINE_SIZE
     int32_t max_connections = 64 * 1024;     // DEFAULT_MAX_CONNECTIONS
     int32_t max_subscriptions = 0;           // 0: unlimited
+    int32_t max_sub_tokens = 0;              // tokens in a subscription's subject; 0: unlimited
     std::chrono::milliseconds ping_interval{2 * 60 * 1000};
     int32_t ping_max = 2;
     std::chrono::milliseconds write_deadline{10 * 1000};

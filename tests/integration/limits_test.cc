@@ -150,6 +150,26 @@ TEST(Limits, MaxPayloadIsAdvertisedAndEnforced) {
 
 // --- 9. max_subscriptions ------------------------------------------------------------------------
 
+TEST(Limits, MaxSubTokensRefusesADeeperSubscriptionButKeepsTheConnection) {
+    for (const char* key : {"max_sub_tokens", "max_subscription_tokens"}) {
+        SCOPED_TRACE(key);
+        TempFile config(".conf", std::string(key) + ": 3\n");
+        auto server = start_with_config(config);
+        ASSERT_NE(server, nullptr);
+        RawClient raw;
+        handshake(raw, server->port());
+        size_t start = raw.received().size();
+        ASSERT_TRUE(raw.send("SUB a.b.c 1\r\nSUB a.b.c.d 2\r\nPUB a.b.c 1\r\nx\r\nPUB a.b.c.d 1\r\ny\r\nPING\r\n"));
+        ASSERT_TRUE(raw.read_until("PONG\r\n", 5s, start)) << raw.received().substr(start);
+        std::string reply = raw.received().substr(start);
+        EXPECT_NE(std::string::npos,
+                  reply.find("-ERR 'Permissions Violation for Subscription to \"a.b.c.d\", too many tokens'\r\n"))
+            << reply;
+        EXPECT_NE(std::string::npos, reply.find("MSG a.b.c 1 1\r\nx\r\n")) << reply;
+        EXPECT_EQ(std::string::npos, reply.find("MSG a.b.c.d")) << reply;
+    }
+}
+
 TEST(Limits, MaxSubscriptionsRejectsTheThirdButKeepsTheConnection) {
     for (const char* key : {"max_subscriptions", "max_subs"}) {
         SCOPED_TRACE(key);

@@ -595,6 +595,15 @@ TEST(Monitor, IndexJsonpAndBasePath) {
     EXPECT_EQ(jsonp.body, "probe({\"status\":\"ok\"})");
 }
 
+TEST(Monitor, VarzShowsTheServerTags) {
+    TempFile conf(".conf", "server_name: n1\nserver_tags: [\"AZ:1\", \" blue \", \"az:1\"]\n");
+    auto server = start_monitored({"-c", conf.path()});
+    ASSERT_NE(server, nullptr);
+    json varz = get_json(server->monitor_port(), "/varz");
+    EXPECT_EQ(varz["tags"], json({"az:1", "blue"}));
+    EXPECT_FALSE(get_json(start_monitored()->monitor_port(), "/varz").contains("tags"));  // none: left out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests no browser sends: the monitoring port answers with an error and goes on serving.
 

@@ -549,13 +549,13 @@ TEST(Flags, MissingConfigFileIsAConfigError) {
               "error opening config file: /nonexistent/dir/nats.conf: No such file or directory");
 }
 
-TEST(Flags, ConfigWarningsAreReturnedAndDoNotStopTheRun) {
+TEST(Flags, AnUnknownConfigKeyStopsTheRun) {
+    // As nats-server: a misspelt key (or one from a later version) is not ignored.
     TempDir dir;
     std::string conf = dir.write("nats.conf", "port: 4333\nbogus: 1\n");
     FlagRun run = run_flags({"-c", conf});
-    EXPECT_EQ(run.outcome.action, Action::kRun);
-    EXPECT_EQ(run.opts.port, 4333);
-    EXPECT_EQ(run.warnings, (std::vector<std::string>{conf + ":2:1: unknown field \"bogus\""}));
+    EXPECT_EQ(run.outcome.action, Action::kConfigError);
+    EXPECT_EQ(run.outcome.message, conf + ":2:1: unknown field \"bogus\"");
 }
 
 TEST(Flags, CheckConfigNeedsAConfigFile) {
@@ -1397,20 +1397,30 @@ TEST(ConfigOptions, LoadingKeepsFieldsTheDocumentDoesNotName) {
     EXPECT_EQ(opts.port, 1);
 }
 
-TEST(ConfigOptions, UnknownTopLevelKeyIsAWarningNotAnError) {
-    LoadResult result = load("port: 1\nfoo: 2\nbar { x: 1 }");
-    ASSERT_TRUE(result.status.ok()) << result.status;
-    EXPECT_EQ(result.opts.port, 1);
-    EXPECT_EQ(result.warnings, (std::vector<std::string>{"<string>:2:1: unknown field \"foo\"",
-                                                         "<string>:3:1: unknown field \"bar\""}));
+TEST(ConfigOptions, UnknownTopLevelKeyIsAnError) {
+    EXPECT_EQ(load_error("port: 1\nfoo: 2"), "<string>:2:1: unknown field \"foo\"");
+    EXPECT_EQ(load_error("port: 1\nbar { x: 1 }"), "<string>:2:1: unknown field \"bar\"");
+    EXPECT_EQ(load_error("max_paylod: 1024"), "<string>:1:1: unknown field \"max_paylod\"");
+    // Newer than nats-server 2.9.10, which refuses them too.
+    EXPECT_EQ(load_error("trace_headers: true"), "<string>:1:1: unknown field \"trace_headers\"");
 }
 
 TEST(ConfigOptions, KeyUsedAsVariableIsNotReportedUnknown) {
-    LoadResult result = load("MY_PORT = 4555\nport: $MY_PORT\nunused_var = 1");
-    ASSERT_TRUE(result.status.ok());
-    EXPECT_EQ(result.opts.port, 4555);
-    EXPECT_EQ(result.warnings,
-              (std::vector<std::string>{"<string>:3:1: unknown field \"unused_var\""}));
+    Options opts = load_ok("MY_PORT = 4555\nport: $MY_PORT");
+    EXPECT_EQ(opts.port, 4555);
+    // A variable nothing uses is an unknown key to nats-server.
+    EXPECT_EQ(load_error("MY_PORT = 4555\nport: $MY_PORT\nunused_var = 1"),
+              "<string>:3:1: unknown field \"unused_var\"");
+}
+
+TEST(ConfigOptions, SubscriptionTokensAreLimitedAndTagsKept) {
+    EXPECT_EQ(load_ok("max_sub_tokens: 3").max_sub_tokens, 3);
+    EXPECT_EQ(load_ok("max_subscription_tokens: 255").max_sub_tokens, 255);
+    EXPECT_NE(load_error("max_sub_tokens: 256").find("max_sub_tokens value is too big"), std::string::npos);
+    EXPECT_NE(load_error("max_sub_tokens: 0").find("max_sub_tokens value 0 is too small"), std::string::npos);
+    EXPECT_EQ(load_ok("server_tags: [\"AZ:1\", \" blue \", \"az:1\", \"\"]").server_tags,
+              (std::vector<std::string>{"az:1", "blue"}));
+    EXPECT_EQ(load_ok("server_tags: Edge").server_tags, (std::vector<std::string>{"edge"}));
 }
 
 TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
@@ -1679,11 +1689,10 @@ TEST(ConfigOptions, JetStreamSyncIntervalIsAlwaysOrADuration) {
               "<string>:1:13: sync_interval must be \"always\" or a positive duration");
 }
 
-TEST(ConfigOptions, JetStreamUnknownKeyWarnsAndUnsupportedKeyIsRecorded) {
-    LoadResult result = load("jetstream { colour: red, domain: hub, cipher: aes, limits: { max_ack_pending: 10 } }");
+TEST(ConfigOptions, JetStreamUnknownKeyIsAnErrorAndUnsupportedKeyIsRecorded) {
+    EXPECT_EQ(load_error("jetstream { colour: red }"), "<string>:1:13: unknown field \"colour\"");
+    LoadResult result = load("jetstream { domain: hub, cipher: aes, limits: { max_ack_pending: 10 } }");
     ASSERT_TRUE(result.status.ok());
-    EXPECT_EQ(result.warnings,
-              (std::vector<std::string>{"<string>:1:13: unknown field \"colour\""}));
     EXPECT_EQ(result.opts.unsupported_features,
               (std::vector<std::string>{"jetstream.domain", "jetstream.encryption", "jetstream.limits"}));
 }
