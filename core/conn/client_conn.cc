@@ -12,15 +12,21 @@
 namespace ringtail::core {
 namespace {
 
-// A string as Go's %q shows it (nats-server's error texts): in double quotes, with '"' and '\\'
-// escaped and other bytes below 0x20 as \xNN.
+// A string as Go's %q shows it (nats-server's error texts and traces): in double quotes, with
+// '"' and '\\' escaped, \a \b \f \n \r \t \v as such and other bytes below 0x20 (and DEL) as
+// \xNN. (Bytes from 0x80 pass as they are: Go would escape invalid UTF-8 too.)
 std::string go_quoted(std::string_view text) {
     std::string out = "\"";
     for (char c : text) {
+        static constexpr std::string_view kControls = "\a\b\f\n\r\t\v";
+        static constexpr std::string_view kLetters = "abfnrtv";
         if (c == '"' || c == '\\') {
             out.push_back('\\');
             out.push_back(c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
+        } else if (size_t at = c == 0 ? std::string_view::npos : kControls.find(c); at != std::string_view::npos) {
+            out.push_back('\\');
+            out.push_back(kLetters[at]);
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
             static constexpr char kHex[] = "0123456789abcdef";
             out += "\\x";
             out.push_back(kHex[(c >> 4) & 0xf]);
@@ -294,6 +300,23 @@ void ClientConn::trace(std::string_view direction, std::string_view op, std::str
     if (!arg.empty()) {
         line.push_back(' ');
         line.append(arg);
+    }
+    line.push_back(']');
+    log_trace(line);
+}
+
+void ClientConn::trace_payload(std::string_view headers, std::string_view payload) const {
+    // nats-server's traceMsg: headers and payload as Go quotes them, cut after
+    // max_traced_msg_len bytes of the quoted text.
+    std::string message(headers);
+    message.append(payload);
+    int32_t max = host_->options().max_traced_msg_bytes;
+    std::string line = log_prefix_ + "<<- MSG_PAYLOAD: [";
+    if (max > 0 && message.size() > static_cast<size_t>(max)) {
+        std::string quoted = go_quoted(std::string_view(message).substr(0, static_cast<size_t>(max)));
+        line += "\"" + quoted.substr(1, static_cast<size_t>(max)) + "...\"";
+    } else {
+        line += go_quoted(message);
     }
     line.push_back(']');
     log_trace(line);
@@ -683,6 +706,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
         trace("<<-", op.has_headers ? "HPUB" : "PUB",
               std::string(op.subject) + (op.reply.empty() ? "" : " ") + std::string(op.reply) + " " +
                   std::to_string(op.headers.size() + op.payload.size()));
+        trace_payload(op.headers, op.payload);
     }
     // Frames for this publish are appended first (as nats-server orders them: a pedantic
     // -ERR, then +OK, then the message to ourselves); a pause takes them back.

@@ -232,6 +232,7 @@ private:
     size_t pending_output_bytes() const { return out_.size(); }
     proto::Flow pause();
     // -V: nats-server's protocol trace lines, "<<- [OP args]" in and "->> [OP args]" out.
+    void trace_payload(std::string_view headers, std::string_view payload) const;
     void trace(std::string_view direction, std::string_view op, std::string_view arg) const;
     // Authentication as nats-server does it: the user and a plain password or token compared
     // in constant time; a bcrypt one checked off the loop (kVerifying until the verdict).

@@ -403,6 +403,29 @@ TEST(Cli, DebugTraceFlagStartsAndTraces) {
     EXPECT_TRUE(log_shows(*server, "<<- [PING]")) << server->log();
 }
 
+TEST(Cli, TraceShowsPayloadsQuotedAndCutAtMaxTracedMsgLen) {
+    TempFile config(".conf", "max_traced_msg_len: 5\n");
+    for (bool limited : {false, true}) {
+        SCOPED_TRACE(limited);
+        std::vector<std::string> args = {"-V"};
+        if (limited) args.insert(args.end(), {"-c", config.path()});
+        auto server = ServerProcess::start_under_test(args);
+        ASSERT_NE(server, nullptr);
+        RawClient raw;
+        ASSERT_TRUE(raw.connect(server->port()));
+        ASSERT_TRUE(raw.read_info());
+        ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false,\"headers\":true}\r\nPUB x 19\r\nhello world payload\r\n"
+                             "HPUB y 18 20\r\nNATS/1.0\r\nA: b\r\n\r\nhi\r\nPUB z 5\r\na\tb\x7f\x01\r\nPING\r\n"));
+        ASSERT_TRUE(raw.read_until("PONG\r\n"));
+        // As nats-server writes them (Go's %q of headers and payload).
+        for (const char* line : {limited ? R"(<<- MSG_PAYLOAD: ["hello..."])" : R"(<<- MSG_PAYLOAD: ["hello world payload"])",
+                                 limited ? R"(<<- MSG_PAYLOAD: ["NATS/..."])" : R"(<<- MSG_PAYLOAD: ["NATS/1.0\r\nA: b\r\n\r\nhi"])",
+                                 R"(<<- MSG_PAYLOAD: ["a\tb\x7f\x01"])"}) {
+            EXPECT_TRUE(log_shows(*server, line)) << line << "\n" << server->log();
+        }
+    }
+}
+
 // --- 5. Config files -----------------------------------------------------------------------------
 
 TEST(Cli, ConfigListenIsHonoured) {
