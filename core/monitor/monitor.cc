@@ -619,7 +619,7 @@ Response Monitor::varz() {
     }
     out["config_load_time"] = rfc3339(server_.config_load_ns());
     if (!options.server_tags.empty()) out["tags"] = options.server_tags;
-    out["system_account"] = std::string(config::system_account_name(options));
+    if (config::has_system_account(options)) out["system_account"] = std::string(config::system_account_name(options));
     // Ringtail's own.
     out["shards"] = server_.shard_count();
     return json_response(out);
@@ -977,11 +977,15 @@ void add_imports_and_exports(const config::Options& options, const std::string& 
 Response Monitor::accountz(const Params& params) {
     config::Options options = server_.options_snapshot();
     const std::string system = std::string(config::system_account_name(options));
-    ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}, {"system_account", system}};
+    // With no_system_account there is none: null here, and not among the accounts.
+    const bool has_system = config::has_system_account(options);
+    ojson out = {{"server_id", server_.server_id()},
+                 {"now", rfc3339(base::wall_clock_ns())},
+                 {"system_account", has_system ? ojson(system) : ojson(nullptr)}};
     std::string account = param(params, "acc");
     std::vector<std::string> names{"$G"};
     names.insert(names.end(), options.accounts.begin(), options.accounts.end());
-    if (std::find(names.begin(), names.end(), system) == names.end()) names.push_back(system);
+    if (has_system && std::find(names.begin(), names.end(), system) == names.end()) names.push_back(system);
     if (account.empty()) {
         out["accounts"] = names;
         return json_response(out);

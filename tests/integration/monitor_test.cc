@@ -604,6 +604,17 @@ TEST(Monitor, VarzShowsTheServerTags) {
     EXPECT_FALSE(get_json(start_monitored()->monitor_port(), "/varz").contains("tags"));  // none: left out
 }
 
+TEST(Monitor, NoSystemAccountShowsNone) {
+    TempFile conf(".conf", "no_system_account: true\n");
+    auto server = start_monitored({"-c", conf.path()});
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    EXPECT_FALSE(get_json(port, "/varz").contains("system_account"));
+    json accountz = get_json(port, "/accountz");
+    EXPECT_TRUE(accountz["system_account"].is_null()) << accountz;
+    EXPECT_EQ(accountz["accounts"], json({"$G"}));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests no browser sends: the monitoring port answers with an error and goes on serving.
 
