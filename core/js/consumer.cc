@@ -922,7 +922,8 @@ void Consumer::on_purged(uint64_t first_seq) {
 void Consumer::on_purged_some() {
     const store::StreamLog& log = stream_.log();
     auto gone = [&](uint64_t seq) { return !log.contains(seq); };
-    state_.forget(gone);
+    // Redeliveries are only of messages still owed: with none forgotten, nothing changed.
+    if (!state_.forget(gone)) return;
     std::erase_if(redeliver_, gone);
     std::erase_if(redeliver_set_, [&](const auto& entry) { return gone(entry.first); });
     write_snapshot();

@@ -38,12 +38,13 @@ struct ConsumerState {
     // is owed any more, and the floor follows the oldest delivery still owed.
     void on_stream_floor(uint64_t first_seq);
     // Messages for which `gone(sseq)` is true left the stream: nothing is owed for them any
-    // more, and the floor follows the oldest delivery still owed.
+    // more, and the floor follows the oldest delivery still owed. Returns whether any was owed.
     template <typename Gone>
-    void forget(Gone gone) {
-        std::erase_if(pending, [&](const auto& entry) { return gone(entry.first); });
+    bool forget(Gone gone) {
+        if (std::erase_if(pending, [&](const auto& entry) { return gone(entry.first); }) == 0) return false;
         std::erase_if(redelivered, [&](const auto& entry) { return gone(entry.first); });
         follow_oldest_pending();
+        return true;
     }
 
     // The binary form kept in the consumer log's snapshot records.
