@@ -43,7 +43,8 @@ public:
     static constexpr size_t kCacheEntriesMax = 1024;
     static constexpr size_t kSeenSlots = 4096;
 
-    Sublist() : root_(std::make_unique<Level>()) {}
+    // `cached` false: every match walks the trie (nats-server's no_sublist_cache).
+    explicit Sublist(bool cached = true) : root_(std::make_unique<Level>()), cached_(cached) {}
 
     // `subject` must be a valid subject (proto::is_valid_subject). `queue` empty: plain.
     void insert(std::string_view subject, std::string_view queue, T* subscriber) {
@@ -91,7 +92,7 @@ public:
         // allocation each and evict the subjects that do repeat.
         uint64_t& seen = seen_[hash % kSeenSlots];
         MatchResult* result = &scratch_;
-        if (seen == hash) {
+        if (seen == hash && cached_) {
             if (cache_.size() >= kCacheEntriesMax) {
                 // Evict a quarter (in the table's own, arbitrary order) rather than clear:
                 // clear() frees the table, which then regrows from nothing.
@@ -285,6 +286,7 @@ private:
     }
 
     std::unique_ptr<Level> root_;
+    bool cached_;
     base::StringMap<MatchResult> cache_;
     uint64_t matches_ = 0;
     uint64_t cache_hits_ = 0;

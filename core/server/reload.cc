@@ -70,6 +70,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("MaxPending", now.max_pending_bytes, fresh.max_pending_bytes);
     fixed("MaxSubs", now.max_subscriptions, fresh.max_subscriptions);
     fixed("MaxSubTokens", now.max_sub_tokens, fresh.max_sub_tokens);
+    fixed("NoSublistCache", now.no_sublist_cache, fresh.no_sublist_cache);
     fixed("MaxClosedClients", now.max_closed_clients, fresh.max_closed_clients);
     fixed("LameDuckDuration", now.lame_duck_duration, fresh.lame_duck_duration);
     fixed("LameDuckGracePeriod", now.lame_duck_grace_period, fresh.lame_duck_grace_period);

@@ -6,8 +6,9 @@
 
 namespace ringtail::core {
 
-Switch::Switch(Mesh& mesh, uint64_t seed)
+Switch::Switch(Mesh& mesh, uint64_t seed, bool sublist_cache)
     : mesh_(mesh),
+      sublist_cache_(sublist_cache),
       random_(static_cast<Random::result_type>(seed)),
       ring_holds_(mesh.shards()),
       moved_here_(mesh.shards()),
@@ -15,7 +16,7 @@ Switch::Switch(Mesh& mesh, uint64_t seed)
 
 Switch::Routes& Switch::routes(uint32_t account) {
     if (account >= routes_.size()) routes_.resize(account + 1);
-    if (!routes_[account]) routes_[account] = std::make_unique<Routes>();
+    if (!routes_[account]) routes_[account] = std::make_unique<Routes>(sublist_cache_);
     return *routes_[account];
 }
 

@@ -86,7 +86,8 @@ protected:
 // hop through A.
 class Switch final : private MeshReceiver {
 public:
-    Switch(Mesh& mesh, uint64_t seed);
+    // `sublist_cache` false: no account's sublist caches match results.
+    Switch(Mesh& mesh, uint64_t seed, bool sublist_cache = true);
     Switch(const Switch&) = delete;
     Switch& operator=(const Switch&) = delete;
 
@@ -154,6 +155,7 @@ private:
     bool holds(Hold& hold);
     // One account's subscriptions and interest (created at its first use).
     struct Routes {
+        explicit Routes(bool sublist_cache) : sublist(sublist_cache) {}
         Sublist<Subscription> sublist;
         InterestMap interest;
         LocalInterest local_refs;
@@ -213,6 +215,7 @@ private:
     void release_held();
 
     Mesh& mesh_;
+    bool sublist_cache_;
     std::vector<std::unique_ptr<Routes>> routes_;  // by account
     Random random_;
     JsRecordHandler* js_ = nullptr;  // during drain()

@@ -57,13 +57,12 @@ constexpr std::string_view kUnsupportedKeys[] = {
 };
 // clang-format on
 
-// nats-server keys that change nothing anyone can see here: the sublist cache switch (an
-// optimisation), and how often cluster and gateway connection errors are logged and whether
-// TLS may be skipped (this version has neither clusters nor TLS, and refuses their blocks).
+// nats-server keys that change nothing anyone can see here: how often cluster and gateway
+// connection errors are logged and whether TLS may be skipped (this version has neither
+// clusters nor TLS, and refuses their blocks).
 // clang-format off
 constexpr std::string_view kIgnoredKeys[] = {
-    "disable_sublist_cache",
-    "no_sublist_cache", "connect_error_reports", "reconnect_error_reports", "allow_non_tls",
+    "connect_error_reports", "reconnect_error_reports", "allow_non_tls",
 };
 // clang-format on
 
@@ -458,6 +457,8 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
             opts_.max_connections =
                 *count == 0 ? kDefaultMaxConnections : static_cast<int32_t>(*count);
         }
+    } else if (key == "no_sublist_cache" || key == "disable_sublist_cache") {
+        if (auto off = get_bool(entry)) opts_.no_sublist_cache = *off;
     } else if (key == "max_sub_tokens" || key == "max_subscription_tokens") {
         if (auto count = get_int(entry, 1, 255)) opts_.max_sub_tokens = static_cast<int32_t>(*count);
     } else if (key == "max_subscriptions" || key == "max_subs") {

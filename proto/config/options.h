@@ -201,6 +201,7 @@ struct Options {
     int32_t max_connections = 64 * 1024;     // DEFAULT_MAX_CONNECTIONS
     int32_t max_subscriptions = 0;           // 0: unlimited
     int32_t max_sub_tokens = 0;              // tokens in a subscription's subject; 0: unlimited
+    bool no_sublist_cache = false;           // every publish walks the subscription trie
     std::chrono::milliseconds ping_interval{2 * 60 * 1000};
     int32_t ping_max = 2;
     std::chrono::milliseconds write_deadline{10 * 1000};

@@ -286,6 +286,30 @@ TEST(Monitor, SubszListsAndTestsSubscriptions) {
     EXPECT_GT(cached["avg_fanout"].get<double>(), 0);
 }
 
+TEST(Monitor, NoSublistCacheKeepsNothingCached) {
+    TempFile config(".conf", "no_sublist_cache: true\n");
+    auto server = start_monitored({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr nc = connect(server->url());
+    ASSERT_TRUE(nc);
+    natsSubscription* raw = nullptr;
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw, nc.get(), "metrics.*"), NATS_OK);
+    SubscriptionPtr sub(raw);
+    publish_n(nc.get(), "metrics.cpu", 5, 10);
+    // Every message still arrives; the sublist answered each match without its cache.
+    for (int i = 0; i < 5; ++i) {
+        natsMsg* msg = nullptr;
+        ASSERT_EQ(natsSubscription_NextMsg(&msg, sub.get(), 2000), NATS_OK);
+        natsMsg_Destroy(msg);
+    }
+    int port = server->monitor_port();
+    ASSERT_TRUE(wait_for([&] { return get_json(port, "/subsz")["num_matches"] >= 1; }, 3s, 20ms));
+    json stats = get_json(port, "/subsz");
+    EXPECT_EQ(stats["num_cache"], 0);
+    EXPECT_EQ(stats["cache_hit_rate"], 0);
+    EXPECT_EQ(stats["max_fanout"], 0);
+}
+
 TEST(Monitor, JszReportsStreamsAndConsumers) {
     StoreDir store;
     auto server = start_monitored({"-js", "-sd", store.path()});

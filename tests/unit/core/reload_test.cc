@@ -48,6 +48,10 @@ TEST(Reload, FixedOptionsAreRefusedWithNatsServersError) {
     EXPECT_EQ(plan_reload(now, fresh).error().text,
               "config reload not supported for LameDuckDuration: old=2m0s, new=45s");
     fresh = now;
+    fresh.no_sublist_cache = true;
+    EXPECT_EQ(plan_reload(now, fresh).error().text,
+              "config reload not supported for NoSublistCache: old=false, new=true");
+    fresh = now;
     fresh.store_dir = "/elsewhere";
     EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for jetstream storage dir");
     fresh = now;

@@ -1451,6 +1451,9 @@ TEST(ConfigOptions, HarmlessNatsKeysAreAcceptedSilently) {
     EXPECT_EQ(load_ok("max_closed_clients: 0").max_closed_clients, 10000);  // nats-server's default
     EXPECT_EQ(result.opts.lame_duck_duration, std::chrono::minutes(2));
     EXPECT_TRUE(result.opts.log_utc);
+    EXPECT_TRUE(result.opts.no_sublist_cache);
+    EXPECT_TRUE(load_ok("no_sublist_cache: true").no_sublist_cache);
+    EXPECT_FALSE(load_ok("").no_sublist_cache);
 }
 
 TEST(ConfigOptions, LameDuckAndLogRotationKeys) {
