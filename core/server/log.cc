@@ -44,6 +44,24 @@ int priority_of(Logger::Level level) {
 
 int open_log_file(const std::string& path) { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644); }
 
+// Whether a local syslog daemon takes messages, on the sockets Go's log/syslog tries (libc's
+// openlog() would start without one and drop every line).
+bool local_syslog_listens() {
+    for (const char* path : {"/dev/log", "/var/run/syslog", "/var/run/log"}) {
+        for (int type : {SOCK_DGRAM, SOCK_STREAM}) {
+            int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+            if (fd < 0) continue;
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+            bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+            ::close(fd);
+            if (connected) return true;
+        }
+    }
+    return false;
+}
+
 int64_t file_size(int fd) {
     struct stat st{};
     return fstat(fd, &st) == 0 ? st.st_size : 0;
@@ -86,6 +104,7 @@ Result<void, Error> Logger::open(const Settings& settings) {
         sink_ = Sink::kRemote;
         (void)reconfigure(settings);
     } else {
+        if (!local_syslog_listens()) return fail(Errc::kInvalid, "error connecting to syslog: \"Unix syslog delivery error\"");
         openlog(tag_.c_str(), LOG_PID, LOG_DAEMON);
         sink_ = Sink::kSyslog;
         (void)reconfigure(settings);

@@ -517,6 +517,18 @@ TEST(Cli, BadAccountsAndPermissionsExitOneWithNatsServersMessage) {
     }
 }
 
+// Logging to the local syslog with no daemon listening would lose every line: both servers stop.
+TEST(Cli, SyslogWithoutALocalDaemonStops) {
+    for (const char* path : {"/dev/log", "/var/run/syslog", "/var/run/log"}) {
+        if (fs::is_socket(path)) GTEST_SKIP() << path << " is a socket: a syslog daemon may be listening";
+    }
+    RunResult result = run({"--syslog", "-p", "-1"});
+    EXPECT_EQ(result.status, 1);
+    std::string output = result.out + result.err;
+    EXPECT_NE(output.find("error connecting to syslog: \"Unix syslog delivery error\""), std::string::npos) << output;
+    EXPECT_EQ(output.find("Server is ready"), std::string::npos) << output;
+}
+
 TEST(Cli, MissingConfigFileExitsNonZero) {
     TempDir dir;
     std::string missing = dir.file("missing.conf");
