@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -25,5 +26,10 @@ struct Listener {
 
 // "host:port" as Go's net.JoinHostPort writes it (IPv6 hosts in brackets).
 std::string host_port(const std::string& host, int port);
+
+// Where a listener on `host` can be reached, as "host:port" texts: for any address ("0.0.0.0",
+// "::" or none) every address of every interface (nats-server's ports file lists them so), by
+// interface, IPv4 before IPv6; else `host` itself.
+std::vector<std::string> reachable_at(const std::string& host, int port);
 
 }  // namespace ringtail::io

@@ -1,5 +1,6 @@
 #include "core/monitor/http_server.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cctype>
@@ -35,10 +36,13 @@ HttpServer::~HttpServer() { stop(); }
 Result<void, Error> HttpServer::start() {
     http_ = std::make_unique<httplib::Server>();
     // Only this process may serve the port: SO_REUSEADDR as Go's listener, never the
-    // SO_REUSEPORT the library would set (a second server would silently share the port).
+    // SO_REUSEPORT the library would set (a second server would silently share the port). An
+    // IPv6 socket takes IPv4 too (see bind below).
     http_->set_socket_options([](int fd) {
         int yes = 1;
+        int no = 0;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no);  // fails harmlessly on IPv4
     });
     http_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
     http_->set_read_timeout(2, 0);
@@ -64,13 +68,16 @@ Result<void, Error> HttpServer::start() {
     };
     http_->Get(".*", serve);
     http_->Post(".*", serve);
-    int bound = 0;
-    errno = 0;
-    if (port_ < 0 || port_ == 0) {
-        bound = http_->bind_to_any_port(host_);
-    } else {
-        bound = http_->bind_to_port(host_, port_) ? port_ : -1;
-    }
+    auto bind = [this](const std::string& host) {
+        errno = 0;
+        if (port_ <= 0) return http_->bind_to_any_port(host);
+        return http_->bind_to_port(host, port_) ? port_ : -1;
+    };
+    // Any address listens on IPv4 and IPv6 both, as Go's listener does for nats-server; a
+    // kernel without IPv6 gets IPv4 alone.
+    bool any = host_.empty() || host_ == "0.0.0.0" || host_ == "::";
+    int bound = bind(any ? "::" : host_);
+    if (bound <= 0 && any && errno != EADDRINUSE) bound = bind("0.0.0.0");
     if (bound <= 0) {
         int error = errno;
         std::string why = error != 0 ? std::strerror(error) : "failed";

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "core/server/log.h"
 #include "core/server/server.h"
 #include "core/server/signal_command.h"
+#include "io/listener.h"
 #include "io/uring.h"
 #include "proto/config/flags.h"
 
@@ -32,21 +34,24 @@ using ringtail::core::log_warn;
 
 std::string exe_name(const char* argv0) { return std::filesystem::path(argv0).filename().string(); }
 
-// <dir>/<exe>_<pid>.ports, as nats-server writes it for test harnesses.
+// <dir>/<exe>_<pid>.ports, as nats-server writes it for test harnesses: every address each
+// listener can be reached at.
 std::string write_ports_file(const ringtail::config::Options& options, const std::string& exe,
                              int port, int http_port) {
-    std::string host = options.host == "0.0.0.0" || options.host.empty() ? "127.0.0.1" : options.host;
     std::string path = options.ports_file_dir + "/" + exe + "_" + std::to_string(getpid()) + ".ports";
     std::string tmp = path + ".tmp";
+    auto urls = [](const char* scheme, const std::string& host, int at) {
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const std::string& address : ringtail::io::reachable_at(host, at)) list.push_back(scheme + address);
+        return list;
+    };
+    nlohmann::ordered_json ports = {{"nats", urls("nats://", options.host, port)}};
+    if (http_port > 0) {
+        ports["monitoring"] = urls("http://", options.http_host.empty() ? options.host : options.http_host, http_port);
+    }
     {
         std::ofstream out(tmp);
-        out << "{\"nats\":[\"nats://" << host << ":" << port << "\"]";
-        if (http_port > 0) {
-            std::string http_host = options.http_host.empty() ? host : options.http_host;
-            if (http_host == "0.0.0.0") http_host = "127.0.0.1";
-            out << ",\"monitoring\":[\"http://" << http_host << ":" << http_port << "\"]";
-        }
-        out << "}";
+        out << ports.dump();
         if (!out) return {};
     }
     std::filesystem::rename(tmp, path);

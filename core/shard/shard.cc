@@ -64,8 +64,13 @@ ClientConn::Identity peer_of(int fd, uint64_t client_id) {
         inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
         identity.port = ntohs(in->sin_port);
     } else if (peer.ss_family == AF_INET6) {
+        // An IPv4 client of the dual-stack listener shows as IPv4, as Go prints it.
         auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
-        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, sizeof text);
+        } else {
+            inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        }
         identity.port = ntohs(in6->sin6_port);
     }
     identity.ip = text;
@@ -80,7 +85,7 @@ Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
       options_(server.options()),
       listen_fd_(listen_fd),
       mesh_(index, links, *this),
-      switch_(mesh_, uint64_t{index} * 7919 + 17),
+      switch_(mesh_, uint64_t{index} * 7919 + 17, !options_.no_sublist_cache),
       tick_([this] { on_tick(); }) {
     switch_.set_adopter(this);
     build_stream_imports();

@@ -207,13 +207,24 @@ int free_port() {
 
 // Connects to ip:port and returns the first line the server sends ("" if refused or silent).
 std::string first_line_from(const char* ip, int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, ip, &address.sin_addr);
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    if (std::strchr(ip, ':') != nullptr) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET6, ip, &in6->sin6_addr);
+        length = sizeof *in6;
+    } else {
+        auto* in = reinterpret_cast<sockaddr_in*>(&address);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET, ip, &in->sin_addr);
+        length = sizeof *in;
+    }
+    int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     std::string text;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), length) == 0) {
         auto deadline = Clock::now() + 5s;
         while (text.find("\r\n") == std::string::npos && Clock::now() < deadline) {
             pollfd entry{fd, POLLIN, 0};
@@ -367,6 +378,33 @@ TEST(Cli, HostFlagSpellings) {
         ASSERT_NE(server, nullptr);
         expect_listening_only_on(*server, ip);
     }
+}
+
+// Any address takes IPv4 and IPv6 clients on one port, as Go's listener does for nats-server,
+// and the ports file lists the addresses of every interface.
+TEST(Cli, AnyAddressListensOnIPv4AndIPv6) {
+    if (!fs::exists("/proc/net/if_inet6") || read_text("/proc/net/if_inet6").find(" lo") == std::string::npos) {
+        GTEST_SKIP() << "no IPv6 loopback";
+    }
+    auto server = ServerProcess::start_under_test({"-a", "0.0.0.0", "-m", "-1"});
+    ASSERT_NE(server, nullptr);
+    EXPECT_TRUE(first_line_from("127.0.0.1", server->port()).starts_with("INFO ")) << server->log();
+    EXPECT_TRUE(first_line_from("::1", server->port()).starts_with("INFO ")) << server->log();
+    // Both URLs work for a client.
+    for (std::string url : {"nats://127.0.0.1:", "nats://[::1]:"}) {
+        natsConnection* nc = nullptr;
+        EXPECT_EQ(natsConnection_ConnectTo(&nc, (url + std::to_string(server->port())).c_str()), NATS_OK) << url;
+        natsConnection_Destroy(nc);
+    }
+    std::string ports_path = server->temp_path("ports") + "/" +
+                             (testing_ringtail() ? "ringtail" : "nats-server") + "_" + std::to_string(server->pid()) +
+                             ".ports";
+    std::string text = read_text(ports_path);
+    std::string port = std::to_string(server->port());
+    EXPECT_NE(text.find("\"nats://127.0.0.1:" + port + "\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"nats://[::1]:" + port + "\""), std::string::npos) << text;
+    EXPECT_LT(text.find("\"nats\""), text.find("\"monitoring\"")) << text;
+    EXPECT_NE(text.find("\"http://[::1]:" + std::to_string(server->monitor_port()) + "\""), std::string::npos) << text;
 }
 
 TEST(Cli, EqualsStyleValues) {
