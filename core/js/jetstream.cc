@@ -431,7 +431,24 @@ void JetStream::handle_api(const MsgView& msg) {
         api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
         return;
     }
+    if ((parts->op == "CONSUMER.CREATE" || parts->op == "CONSUMER.DURABLE.CREATE") &&
+        refuse_filter_elsewhere(it->second.config, msg)) {
+        return;
+    }
     forward_to(it->second.owner, msg);
+}
+
+bool JetStream::refuse_filter_elsewhere(const pjs::StreamConfig& stream, const MsgView& msg) {
+    if (!stream.mirror.is_object() && !stream.sources.is_array()) return false;
+    pjs::ConsumerCheckOptions options;
+    options.find_stream = [this](std::string_view name) -> const pjs::StreamConfig* {
+        auto it = setup_.catalogue->streams.find(std::string(name));
+        return it == setup_.catalogue->streams.end() ? nullptr : &it->second.config;
+    };
+    auto create = pjs::check_consumer_create_request(msg.subject, msg.payload, stream, options);
+    if (create || create.error() != pjs::ConsumerFilterNotSubset()) return false;
+    api_error(msg.reply, pjs::kConsumerCreateResponse, create.error());
+    return true;
 }
 
 void JetStream::answer_not_enabled(std::string_view api, std::string_view reply) {

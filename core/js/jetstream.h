@@ -139,6 +139,10 @@ private:
     // Shard 0: a request on $JS.API.>, answered here or forwarded to the stream's owner.
     void handle_api(const MsgView& msg);
     void forward_to(uint32_t owner, const MsgView& msg);
+    // A consumer create on a mirror or a stream with sources whose filter names no subject of
+    // the stream or its origins (on any shard): answered here, and true. The owner sees only
+    // its own shard's streams.
+    bool refuse_filter_elsewhere(const proto::js::StreamConfig& stream, const MsgView& msg);
     void answer_not_enabled(std::string_view api, std::string_view reply);
     // Shard 0: the account-wide requests.
     void api_account_info(std::string_view reply);

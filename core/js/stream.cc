@@ -1543,36 +1543,25 @@ std::expected<pjs::ConsumerConfig, pjs::ApiError> Stream::recovered_consumer_con
 // proto/js/consumer_config.h).
 void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     constexpr std::string_view kType = pjs::kConsumerCreateResponse;
-    auto request = pjs::parse_consumer_create_request(msg.payload);
-    if (!request) {
-        reply_error(msg.reply, kType, request.error());
-        return;
-    }
-    if (auto refused = pjs::refuse_newer_consumer_fields(msg.payload)) {
-        reply_error(msg.reply, kType, *refused);
-        return;
-    }
-    auto asked = pjs::check_consumer_create(msg.subject, *request);
-    if (!asked) {
-        reply_error(msg.reply, kType, asked.error());
-        return;
-    }
-    // A filter on a mirror or a stream with sources may name its origins' subjects: those of
-    // origins on this shard are known here (a stream is placed beside its creator, so a mirror
-    // and its origin mostly share one); another shard's count as absent.
+    // A filter on a mirror or a stream with sources may name its origins' subjects. Those on
+    // this shard are known here; shard 0 checked the request against every stream before it
+    // came here (JetStream::refuse_filter_elsewhere), so the others allow any filter.
     pjs::ConsumerCheckOptions check_options;
     check_options.find_stream = [this](std::string_view name) { return js_.local_stream_config(name); };
-    auto checked = pjs::check_consumer_config(std::move(*asked), config_, check_options);
-    if (!checked) {
-        reply_error(msg.reply, kType, checked.error());
+    check_options.unseen_origin_allows_any = true;
+    auto create = pjs::check_consumer_create_request(msg.subject, msg.payload, config_, check_options);
+    if (!create) {
+        reply_error(msg.reply, kType, create.error());
         return;
     }
-    std::string name(pjs::consumer_name(*checked));
+    pjs::ConsumerConfig& checked = create->config;
+    const pjs::ConsumerAction action = create->request.action;
+    std::string name(pjs::consumer_name(checked));
     if (!name.empty()) {
         if (auto existing = consumers_.find(name); existing != consumers_.end()) {
             Consumer& consumer = *existing->second;
             bool bound = consumer.push() && js_.host().has_interest(consumer.config().deliver_subject);
-            auto updated = pjs::updated_consumer_config(consumer.config(), std::move(*checked), request->action, bound);
+            auto updated = pjs::updated_consumer_config(consumer.config(), std::move(checked), action, bound);
             if (!updated) {
                 reply_error(msg.reply, kType, updated.error());
                 return;
@@ -1584,7 +1573,7 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
             return;
         }
     }
-    if (auto refused = pjs::check_consumer_absent(request->action)) {
+    if (auto refused = pjs::check_consumer_absent(action)) {
         reply_error(msg.reply, kType, *refused);
         return;
     }
@@ -1599,15 +1588,15 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     }
     std::vector<const pjs::ConsumerConfig*> others;
     for (const auto& [other_name, other] : consumers_) others.push_back(&other->config());
-    if (auto refused = pjs::check_work_queue_consumer(*checked, config_, others)) {
+    if (auto refused = pjs::check_work_queue_consumer(checked, config_, others)) {
         reply_error(msg.reply, kType, *refused);
         return;
     }
-    if (auto refused = pjs::check_consumer_name(*checked)) {
+    if (auto refused = pjs::check_consumer_name(checked)) {
         reply_error(msg.reply, kType, *refused);
         return;
     }
-    pjs::ConsumerConfig config = pjs::created_consumer_config(std::move(*checked));
+    pjs::ConsumerConfig config = pjs::created_consumer_config(std::move(checked));
     if (name.empty()) {
         // A legacy ephemeral: nats-server makes up an 8-character name.
         do {

@@ -320,7 +320,10 @@ void add_stream_subjects(std::string_view name, const ConsumerCheckOptions& opti
                          std::set<std::string, std::less<>>& seen, OriginSubjects& out) {
     if (seen.contains(name)) return;
     const StreamConfig* origin = options.find_stream ? options.find_stream(name) : nullptr;
-    if (origin == nullptr) return;
+    if (origin == nullptr) {
+        out.has_external = out.has_external || options.unseen_origin_allows_any;
+        return;
+    }
     seen.emplace(name);
     out.subjects.insert(out.subjects.end(), origin->subjects.begin(), origin->subjects.end());
     if (origin->mirror.is_object()) {
@@ -743,6 +746,20 @@ std::expected<ConsumerConfig, ApiError> check_consumer_config(ConsumerConfig con
     set_consumer_defaults(config, options);
     if (auto error = check_all(config, stream, options)) return std::unexpected(std::move(*error));
     return config;
+}
+
+std::expected<CheckedConsumerCreate, ApiError> check_consumer_create_request(std::string_view subject,
+                                                                             std::string_view body,
+                                                                             const StreamConfig& stream,
+                                                                             const ConsumerCheckOptions& options) {
+    auto request = parse_consumer_create_request(body);
+    if (!request) return std::unexpected(request.error());
+    if (auto refused = refuse_newer_consumer_fields(body)) return std::unexpected(*refused);
+    auto asked = check_consumer_create(subject, *request);
+    if (!asked) return std::unexpected(asked.error());
+    auto checked = check_consumer_config(std::move(*asked), stream, options);
+    if (!checked) return std::unexpected(checked.error());
+    return CheckedConsumerCreate{std::move(*request), std::move(*checked)};
 }
 
 std::string_view consumer_name(const ConsumerConfig& config) {

@@ -163,6 +163,9 @@ struct ConsumerCheckOptions {
     // stream that mirrors or sources may name the subjects of its origins (and theirs); an
     // external origin allows any filter. Without it, every origin counts as absent.
     std::function<const StreamConfig*(std::string_view name)> find_stream;
+    // An origin find_stream does not see allows any filter, as an external one: for a lookup
+    // that sees only some of the account's streams, after a check that saw them all.
+    bool unseen_origin_allows_any = false;
     // Set while recovering consumers at startup: filter subjects are not checked.
     bool recovering = false;
 };
@@ -187,6 +190,18 @@ void set_consumer_defaults(ConsumerConfig& config, const ConsumerCheckOptions& o
 // metadata is limited to 128 KB of keys and values (ConsumerMetadataLength, JSMaxMetadataLen).
 [[nodiscard]] std::expected<ConsumerConfig, ApiError> check_consumer_config(
     ConsumerConfig config, const StreamConfig& stream, const ConsumerCheckOptions& options = {});
+
+// A create request's checks up to the consumer lookup, in nats-server's order:
+// parse_consumer_create_request, refuse_newer_consumer_fields, check_consumer_create(subject),
+// check_consumer_config against its stream. The request and its checked config, or the first
+// error.
+struct CheckedConsumerCreate {
+    ConsumerCreateRequest request;
+    ConsumerConfig config;
+};
+[[nodiscard]] std::expected<CheckedConsumerCreate, ApiError> check_consumer_create_request(
+    std::string_view subject, std::string_view body, const StreamConfig& stream,
+    const ConsumerCheckOptions& options = {});
 
 // The name under which addConsumer looks the consumer up and stores it: durable_name, else
 // name; empty for a legacy ephemeral, whose name the core generates (nats-server then stores

@@ -450,5 +450,41 @@ TEST_F(JetStreamMirror, BadSubjectTransformsOfAMirrorOrSourceGetNatsServersError
     EXPECT_TRUE(stream_names(js()).empty());
 }
 
+// A filter on a mirror or a stream with sources may name its origins' subjects wherever the
+// origin lives: created from a connection on the other shard, the mirror sits apart from it.
+TEST_F(JetStreamMirror, AConsumerFilterMayNameTheSubjectsOfAnOriginOnAnotherShard) {
+    ASSERT_TRUE(api_request(nc(), "$JS.API.STREAM.CREATE.ORIGIN", R"({"name":"ORIGIN","subjects":["orders.>"]})")
+                    .contains("config"));
+    JsClient other;
+    for (int attempt = 0; attempt < 64 && !other; ++attempt) {
+        JsClient candidate = connect_js(server_->url());
+        if (candidate && (!testing_ringtail() || shard_of(candidate.nc()) != shard_of(nc()))) other = std::move(candidate);
+    }
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(api_request(other.nc(), "$JS.API.STREAM.CREATE.COPY", R"({"name":"COPY","mirror":{"name":"ORIGIN"}})")
+                    .contains("config"));
+    ASSERT_TRUE(api_request(other.nc(), "$JS.API.STREAM.CREATE.SUM",
+                            R"({"name":"SUM","subjects":["sum.>"],"sources":[{"name":"ORIGIN"}]})")
+                    .contains("config"));
+    publish_n("orders.new", 3);
+    ASSERT_TRUE(settles_at("COPY", 3));
+    for (const char* stream : {"COPY", "SUM"}) {
+        SCOPED_TRACE(stream);
+        std::string create = std::string("$JS.API.CONSUMER.DURABLE.CREATE.") + stream + ".NEW";
+        nlohmann::json made = api_request(other.nc(), create,
+                                          std::string(R"({"stream_name":")") + stream +
+                                              R"(","config":{"durable_name":"NEW","filter_subject":"orders.new"}})");
+        ASSERT_FALSE(made.contains("error")) << made;
+        EXPECT_EQ(made["config"]["filter_subject"], "orders.new");
+        create = std::string("$JS.API.CONSUMER.DURABLE.CREATE.") + stream + ".ELSE";
+        nlohmann::json refused = api_request(other.nc(), create,
+                                             std::string(R"({"stream_name":")") + stream +
+                                                 R"(","config":{"durable_name":"ELSE","filter_subject":"else.x"}})");
+        EXPECT_EQ(refused["error"]["err_code"], 10093) << refused;
+    }
+    nlohmann::json info = api_request(other.nc(), "$JS.API.CONSUMER.INFO.COPY.NEW", "");
+    EXPECT_EQ(info["num_pending"], 3) << info;
+}
+
 }  // namespace
 }  // namespace ringtail::test
