@@ -42,4 +42,12 @@ bool subject_matches(std::string_view pattern, std::string_view subject) {
     return base::subject_matches(pattern, subject);
 }
 
+bool is_reserved_reply(std::string_view reply) {
+    for (std::string_view prefix : {std::string_view("_R_."), std::string_view("$JS.ACK."), std::string_view("_GR_.")}) {
+        // "_R_." alone counts (isServiceReply); the others need more after them.
+        if (reply.starts_with(prefix) && (prefix == "_R_." || reply.size() > prefix.size())) return true;
+    }
+    return false;
+}
+
 }  // namespace ringtail::proto

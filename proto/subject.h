@@ -10,6 +10,9 @@ namespace ringtail::proto {
 bool is_valid_subject(std::string_view subject);
 // A subject a publisher may use: valid and without wildcard tokens.
 bool is_valid_literal_subject(std::string_view subject);
+// A reply subject only the server makes (nats-server's isReservedReply): a service import's
+// "_R_.", a JetStream ack's "$JS.ACK." or a gateway's "_GR_.", each with more after it.
+bool is_reserved_reply(std::string_view reply);
 // Reference matcher (no index): does literal `subject` match `pattern`?
 bool subject_matches(std::string_view pattern, std::string_view subject);
 

@@ -714,20 +714,29 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     if (options_.pedantic && !proto::is_valid_literal_subject(op.subject)) {
         proto::append_err(out(proto::err::kInvalidPublishSubject.size() + kFrameSlack), proto::err::kInvalidPublishSubject);
     }
-    if (permissions_ && !permissions_->may_publish(op.subject)) {
-        // Counted as received, then dropped; the connection stays (nats-server).
-        ++traffic_.in_msgs;
-        traffic_.in_bytes += op.headers.size() + op.payload.size();
-        permission_violation("Permissions Violation for Publish to " + go_quoted(op.subject),
-                             "Publish Violation - " + auth_user() + ", Subject " +
-                                 go_quoted(op.subject));
-        return Flow::kContinue;
-    }
-    if (options_.verbose) out(proto::kOk.size()).append(proto::kOk);
-
-    // The account's subject mappings route the message on another subject, or drop it.
+    // The account's subject mappings route the message on another subject, or drop it. As in
+    // nats-server, the permissions apply to the subject it goes on.
     std::string mapped;
     std::string_view subject = mapped_ ? host_->map_subject(account_, op.subject, mapped) : op.subject;
+    std::string_view checked = subject.empty() ? op.subject : subject;
+    // A violation is counted as received, then dropped; the connection stays (nats-server).
+    auto violation = [&](const std::string& error, const std::string& log) {
+        ++traffic_.in_msgs;
+        traffic_.in_bytes += op.headers.size() + op.payload.size();
+        permission_violation(error, log);
+        return Flow::kContinue;
+    };
+    if (permissions_ && !permissions_->may_publish(checked)) {
+        return violation("Permissions Violation for Publish to " + go_quoted(checked),
+                         "Publish Violation - " + auth_user() + ", Subject " + go_quoted(checked));
+    }
+    // Replies the server itself makes (service imports' "_R_.", JetStream acks, gateway
+    // replies) are not a client's to give.
+    if (proto::is_reserved_reply(op.reply)) {
+        return violation("Permissions Violation for Publish with Reply of " + go_quoted(op.reply),
+                         "Publish Violation - " + auth_user() + ", Reply " + go_quoted(op.reply));
+    }
+    if (options_.verbose) out(proto::kOk.size()).append(proto::kOk);
     if (subject.empty()) {
         ++traffic_.in_msgs;
         traffic_.in_bytes += op.headers.size() + op.payload.size();

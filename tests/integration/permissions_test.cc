@@ -136,6 +136,34 @@ TEST(Permissions, APublishOutsideTheAllowListIsRefusedAndTheConnectionStays) {
     EXPECT_EQ(watcher.received().find("allowed.secret"), std::string::npos);
 }
 
+// Publish permissions apply to the subject a mapping sends the message on, as nats-server maps
+// before it checks: a user allowed only the source may not reach a destination it may not
+// publish to, and one allowed the destination may publish on the source.
+TEST(Permissions, PublishPermissionsApplyToTheMappedSubject) {
+    TempFile config(".conf", R"(
+mappings: { "in.x": "out.x" }
+authorization { users: [
+  { user: src, password: s, permissions: { publish: "in.>" } }
+  { user: dst, password: d, permissions: { publish: "out.>" } }
+  { user: all, password: a }
+] }
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient watcher;
+    login(watcher, server->port(), "all", "a");
+    exchange(watcher, "SUB > 1\r\n");
+    RawClient src;
+    login(src, server->port(), "src", "s");
+    RawClient dst;
+    login(dst, server->port(), "dst", "d");
+
+    EXPECT_EQ(exchange(src, "PUB in.x 1\r\n1\r\n"), "-ERR 'Permissions Violation for Publish to \"out.x\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(dst, "PUB in.x 1\r\n2\r\n"), "PONG\r\n");
+    EXPECT_TRUE(watcher.read_until("MSG out.x 1 1\r\n2\r\n")) << watcher.received();
+    EXPECT_EQ(watcher.received().find("\r\n1\r\n"), std::string::npos) << watcher.received();
+}
+
 TEST(Permissions, ASubscriptionOutsideTheAllowListIsRefusedWithAndWithoutAQueue) {
     TempFile config(".conf", kUsersConfig);
     auto server = ServerProcess::start_under_test({"-c", config.path()});
