@@ -27,7 +27,8 @@ struct StreamEntry {
     store::StoreState state;
     int64_t first_ts_ns = 0;
     int64_t last_ts_ns = 0;
-    uint64_t consumers = 0;
+    uint64_t consumers = 0;         // all, as the account's count has them
+    uint64_t public_consumers = 0;  // without the direct ones (Stream::public_consumer_count)
 };
 
 // The account's streams: names, configs, placement and a recent state.

@@ -50,6 +50,7 @@ struct StateReport {
     int64_t first_ts_ns;
     int64_t last_ts_ns;
     uint64_t consumers;
+    uint64_t public_consumers;
 };
 
 // A stream subscribes its subjects, and interest records carry 16-bit lengths (a client's SUB
@@ -747,7 +748,7 @@ void JetStream::api_names(const MsgView& msg, bool list) {
                    {"first_ts", pjs::rfc3339(entry.first_ts_ns)},
                    {"last_seq", state.last_seq},
                    {"last_ts", pjs::rfc3339(entry.last_ts_ns)},
-                   {"consumer_count", entry.consumers}};
+                   {"consumer_count", entry.public_consumers}};
         if (state.num_subjects > 0) st["num_subjects"] = state.num_subjects;
         if (state.num_deleted > 0) st["num_deleted"] = state.num_deleted;
         streams.push_back({{"config", pjs::to_json(entry.config)},
@@ -777,7 +778,7 @@ void JetStream::report(std::string_view what, std::string_view name, std::string
 
 void JetStream::report_state(const Stream& stream, const store::StoreState& state, int64_t first_ts_ns,
                              int64_t last_ts_ns) {
-    StateReport body{state, first_ts_ns, last_ts_ns, stream.consumer_count()};
+    StateReport body{state, first_ts_ns, last_ts_ns, stream.consumer_count(), stream.public_consumer_count()};
     report(kReportState, stream.name(), {reinterpret_cast<const char*>(&body), sizeof body});
 }
 
@@ -815,6 +816,7 @@ void JetStream::on_report(const MsgView& msg) {
         entry.first_ts_ns = report.first_ts_ns;
         entry.last_ts_ns = report.last_ts_ns;
         entry.consumers = report.consumers;
+        entry.public_consumers = report.public_consumers;
     }
 }
 

@@ -895,6 +895,11 @@ void Stream::reply_error(std::string_view reply, std::string_view type, const pr
     js_.api_error(reply, type, error);
 }
 
+size_t Stream::public_consumer_count() const {
+    return static_cast<size_t>(std::count_if(consumers_.begin(), consumers_.end(),
+                                             [](const auto& entry) { return !entry.second->config().direct; }));
+}
+
 void Stream::figures(const monitor::Query& query, monitor::StreamFigures& out) const {
     store::StoreState state = log_->state();
     out.name = config_.name;
@@ -902,10 +907,11 @@ void Stream::figures(const monitor::Query& query, monitor::StreamFigures& out) c
     out.bytes = state.bytes;
     out.first_seq = state.last_seq == 0 ? 0 : state.first_seq;
     out.last_seq = state.last_seq;
-    out.consumer_count = consumers_.size();
+    out.consumer_count = public_consumer_count();
     json consumer_detail = json::array();
     for (const auto& [name, consumer] : consumers_) {
         if (!query.streams) break;
+        if (consumer->config().direct) continue;
         json info = consumer->info();
         out.consumers.push_back({name, info["num_pending"].get<uint64_t>(), info["num_ack_pending"].get<uint64_t>(),
                                  info["num_redelivered"].get<uint64_t>(), info["num_waiting"].get<uint64_t>(),
@@ -973,7 +979,7 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
             st["deleted"] = std::move(deleted);
         }
     }
-    st["consumer_count"] = consumers_.size();
+    st["consumer_count"] = public_consumer_count();
     out["config"] = pjs::to_json(config_);
     out["created"] = pjs::rfc3339(created_ns_);
     out["state"] = std::move(st);
@@ -1476,11 +1482,12 @@ void Stream::api_consumer_names(const MsgView& msg, bool list) {
     constexpr size_t kNamesLimit = 1024;
     constexpr size_t kListLimit = 256;
     size_t limit = list ? kListLimit : kNamesLimit;
-    size_t total = consumers_.size();
+    size_t total = public_consumer_count();
     size_t start = std::min(static_cast<size_t>(std::max<int64_t>(offset, 0)), total);
     json consumers = json::array();
     size_t index = 0;
     for (const auto& [name, consumer] : consumers_) {
+        if (consumer->config().direct) continue;
         if (index++ < start) continue;
         if (consumers.size() >= limit) break;
         if (list) {
@@ -1582,7 +1589,7 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     if (int64_t account = js_.limits().max_consumers; max_consumers <= 0 || (account > 0 && account < max_consumers)) {
         max_consumers = account;
     }
-    if (max_consumers > 0 && static_cast<int64_t>(consumers_.size()) >= max_consumers) {
+    if (max_consumers > 0 && static_cast<int64_t>(public_consumer_count()) >= max_consumers) {
         reply_error(msg.reply, kType, pjs::MaximumConsumersLimit());
         return;
     }

@@ -90,6 +90,9 @@ public:
     void acked_by(const Consumer& by, uint64_t seq);
     uint64_t consumer_log_durable_seq() const;
     size_t consumer_count() const { return consumers_.size(); }
+    // Those a client made: without the direct ones that copy into mirrors and sources, which
+    // nats-server keeps out of the stream's count, its listings and max_consumers.
+    size_t public_consumer_count() const;
     // For /jsz and /metrics: counts always, the stream_detail JSON when the query asks.
     void figures(const monitor::Query& query, monitor::StreamFigures& out) const;
     // JetStream's tick: the consumers' own, and ephemerals inactive long enough go; the

@@ -486,5 +486,39 @@ TEST_F(JetStreamMirror, AConsumerFilterMayNameTheSubjectsOfAnOriginOnAnotherShar
     EXPECT_EQ(info["num_pending"], 3) << info;
 }
 
+// The consumers a mirror or a source reads through are the server's own (direct): the origin's
+// consumer count, its listings and its max_consumers leave them out, as nats-server does, while
+// the account's count has them.
+TEST_F(JetStreamMirror, TheConsumersCopyingIntoMirrorsAndSourcesAreNotTheOriginsOwn) {
+    ASSERT_TRUE(api_request(nc(), "$JS.API.STREAM.CREATE.ORIGIN",
+                            R"({"name":"ORIGIN","subjects":["orders.>"],"max_consumers":1})")
+                    .contains("config"));
+    ASSERT_TRUE(api_request(nc(), "$JS.API.STREAM.CREATE.COPY", R"({"name":"COPY","mirror":{"name":"ORIGIN"}})")
+                    .contains("config"));
+    ASSERT_TRUE(api_request(nc(), "$JS.API.STREAM.CREATE.SUM", R"({"name":"SUM","sources":[{"name":"ORIGIN"}]})")
+                    .contains("config"));
+    publish_n("orders.new", 2);
+    ASSERT_TRUE(settles_at("COPY", 2));
+    ASSERT_TRUE(settles_at("SUM", 2));
+    nlohmann::json info = api_request(nc(), "$JS.API.STREAM.INFO.ORIGIN", "");
+    EXPECT_EQ(info["state"]["consumer_count"], 0) << info;
+    nlohmann::json names = api_request(nc(), "$JS.API.CONSUMER.NAMES.ORIGIN", "");
+    EXPECT_EQ(names["total"], 0) << names;
+    EXPECT_TRUE(names["consumers"].empty()) << names;
+    nlohmann::json list = api_request(nc(), "$JS.API.CONSUMER.LIST.ORIGIN", "");
+    EXPECT_TRUE(list["consumers"].empty()) << list;
+    nlohmann::json streams = api_request(nc(), "$JS.API.STREAM.LIST", "");
+    for (const auto& stream : streams["streams"]) EXPECT_EQ(stream["state"]["consumer_count"], 0) << stream;
+    nlohmann::json account = api_request(nc(), "$JS.API.INFO", "");
+    EXPECT_EQ(account["consumers"], 2) << account;
+    // max_consumers 1: the first of the user's own is allowed, a second is not.
+    nlohmann::json made = api_request(nc(), "$JS.API.CONSUMER.DURABLE.CREATE.ORIGIN.MINE",
+                                      R"({"stream_name":"ORIGIN","config":{"durable_name":"MINE"}})");
+    EXPECT_FALSE(made.contains("error")) << made;
+    nlohmann::json refused = api_request(nc(), "$JS.API.CONSUMER.DURABLE.CREATE.ORIGIN.MORE",
+                                         R"({"stream_name":"ORIGIN","config":{"durable_name":"MORE"}})");
+    EXPECT_EQ(refused["error"]["err_code"], 10026) << refused;
+}
+
 }  // namespace
 }  // namespace ringtail::test
