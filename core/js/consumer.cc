@@ -312,6 +312,7 @@ void Consumer::ack(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view r
         if (!reply.empty()) js_.send({reply, {}, {}, {}, {}});
         return;
     }
+    floor_to_scanned();
     if (config_.ack_policy == AckPolicy::kExplicit) {
         if (redeliver_set_.erase(sseq) > 0) std::erase(redeliver_, sseq);
     } else {
@@ -861,7 +862,8 @@ void Consumer::on_tick() {
                 inactive_since_ = now;
             }
         }
-        if (!active_ && !durable() && config_.inactive_threshold_ns > 0 &&
+        // A durable's inactive_threshold counts too (set for it, none by default).
+        if (!active_ && config_.inactive_threshold_ns > 0 &&
             now - inactive_since_ >= std::chrono::nanoseconds(config_.inactive_threshold_ns)) {
             inactive_expired_ = true;
         }
@@ -894,6 +896,7 @@ void Consumer::on_removed(uint64_t seq, std::string_view subject, bool single) {
     if (it == state_.pending.end()) return;
     uint64_t dseq = it->second.consumer_seq;
     if (!state_.on_acked(config_.ack_policy, seq, dseq)) return;
+    floor_to_scanned();
     if (redeliver_set_.erase(seq) > 0) std::erase(redeliver_, seq);
     last_acked_ns_ = base::wall_clock_ns();
     (void)log_acked(seq, dseq);
@@ -962,6 +965,11 @@ void Consumer::recount_pending() {
     for (const std::string& filter : config_.filter_subjects) npc_ += log.count_from(from, filter);
 }
 
+void Consumer::floor_to_scanned() {
+    if (config_.ack_policy != AckPolicy::kExplicit || !state_.pending.empty() || skip_next_ < skip_list_.size()) return;
+    state_.ack_floor_stream = std::max(state_.ack_floor_stream, sseq_ - 1);
+}
+
 void Consumer::log_delivered(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t ts_ns) {
     if (log_ != nullptr) log_->write_delivered(log_id_, sseq, dseq, dc, ts_ns);
 }
@@ -1008,7 +1016,9 @@ json Consumer::info() const {
 
 void Consumer::update(pjs::ConsumerConfig config) {
     bool deliver_changed = config.deliver_subject != config_.deliver_subject;
+    bool filter_changed = config.filter_subject != config_.filter_subject || config.filter_subjects != config_.filter_subjects;
     config_ = std::move(config);
+    if (filter_changed) recount_pending();
     paused_until_ns_ = config_.pause_until_ns;
     sample_percent_ = pjs::sample_percent(config_);
     rate_tokens_ = kBucketFull;

@@ -168,6 +168,9 @@ private:
     // Counting what is left to deliver (num_pending).
     uint64_t num_pending() const;
     void recount_pending();
+    // processAckMsg's floor with nothing owed: where the consumer has scanned to (o.sseq - 1),
+    // past the messages its filter skipped, not just the last one delivered.
+    void floor_to_scanned();
 
     // Durability.
     void log_delivered(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t ts_ns);
