@@ -849,19 +849,26 @@ void Consumer::arm_ack_timer() {
     js_.host().loop().schedule(ack_timer_, io::Clock::now() + std::chrono::nanoseconds(wait) + kAckWaitDelay);
 }
 
+void Consumer::check_interest(io::Clock::time_point now) {
+    bool interest = has_interest(config_.deliver_subject);
+    if (interest == active_) return;
+    active_ = interest;
+    if (active_) {
+        signal();
+    } else {
+        inactive_since_ = now;
+    }
+}
+
+void Consumer::interest_changed() {
+    if (!destroyed_ && push() && !active_) check_interest(io::Clock::now());
+}
+
 void Consumer::on_tick() {
     if (destroyed_) return;
     io::Clock::time_point now = io::Clock::now();
     if (push()) {
-        bool interest = has_interest(config_.deliver_subject);
-        if (interest != active_) {
-            active_ = interest;
-            if (active_) {
-                signal();
-            } else {
-                inactive_since_ = now;
-            }
-        }
+        check_interest(now);
         // A durable's inactive_threshold counts too (set for it, none by default).
         if (!active_ && config_.inactive_threshold_ns > 0 &&
             now - inactive_since_ >= std::chrono::nanoseconds(config_.inactive_threshold_ns)) {

@@ -89,6 +89,11 @@ public:
     // JetStream's tick (every 100 ms): push interest, heartbeats, pull requests that expired,
     // and whether an ephemeral consumer has been inactive long enough to go.
     void on_tick();
+    // Some interest changed on the shard: a push consumer without a subscriber looks again
+    // at once, so a new subscriber is push_bound and served in this turn. (One that had a
+    // subscriber notices its loss on the tick: looking at every one on each change would cost
+    // a trie walk per push consumer per subscription made anywhere.)
+    void interest_changed();
     bool inactive_expired() const { return inactive_expired_; }
     // There may be work: JetStream calls pump() at the end of the turn.
     void signal();
@@ -171,6 +176,8 @@ private:
     // processAckMsg's floor with nothing owed: where the consumer has scanned to (o.sseq - 1),
     // past the messages its filter skipped, not just the last one delivered.
     void floor_to_scanned();
+    // Whether the deliver subject has a subscriber now (active_), and since when it has none.
+    void check_interest(io::Clock::time_point now);
 
     // Durability.
     void log_delivered(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t ts_ns);

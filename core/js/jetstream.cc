@@ -285,6 +285,10 @@ void JetStream::run_turn() {
     // completes in the poll), then what the deliveries and acks wrote goes out too.
     for (auto& [name, stream] : streams_) stream->flush();
     memory_disk_.poll();
+    if (uint64_t changes = host_.interest_changes(); changes != interest_changes_seen_) {
+        interest_changes_seen_ = changes;
+        for (auto& [name, stream] : streams_) stream->interest_changed();
+    }
     pump_consumers();
     for (auto& [name, stream] : streams_) stream->flush();
     memory_disk_.poll();

@@ -203,6 +203,7 @@ private:
     base::ByteFifo<5> sending_;      // the part of the outbox being published
     std::vector<Consumer*> ready_;   // consumers with work this turn (each listed once)
     std::vector<Consumer*> pumping_;
+    uint64_t interest_changes_seen_ = 0;  // host_.interest_changes() when the streams last looked
     std::vector<Outgoing> held_;     // waiting for interest to be applied everywhere
     io::Timer expiry_;               // max_age, every 100 ms
 };

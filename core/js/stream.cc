@@ -1403,6 +1403,10 @@ void Stream::stop_origins() {
     origins_.clear();
 }
 
+void Stream::interest_changed() {
+    for (auto& [name, consumer] : consumers_) consumer->interest_changed();
+}
+
 void Stream::tick_consumers() {
     for (auto& origin : origins_) origin->tick();
     std::vector<std::string> gone;
@@ -1448,6 +1452,8 @@ void Stream::api_consumer_info(std::string_view name, const MsgView& msg) {
         reply_error(msg.reply, kType, pjs::ConsumerNotFound());
         return;
     }
+    // A subscriber made a moment ago shows as push_bound (clients check it before they bind).
+    it->second->interest_changed();
     json out = it->second->info();
     out["type"] = kType;
     reply_json(msg.reply, out);

@@ -95,8 +95,10 @@ public:
     size_t public_consumer_count() const;
     // For /jsz and /metrics: counts always, the stream_detail JSON when the query asks.
     void figures(const monitor::Query& query, monitor::StreamFigures& out) const;
-    // JetStream's tick: the consumers' own, and ephemerals inactive long enough go; the
-    // mirror's and sources' health.
+    // Some interest changed on the shard (Consumer::interest_changed).
+    void interest_changed();
+    // JetStream's tick: the consumers' own, and those inactive long enough go; the mirror's
+    // and sources' health.
     void tick_consumers();
 
     // ---- for its mirror and sources (core/js/source.h) ----

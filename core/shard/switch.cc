@@ -45,6 +45,7 @@ size_t Switch::remote_interest_entries() const {
 void Switch::subscribe(Subscription& sub) {
     routes(sub.account).sublist.insert(sub.subject, sub.queue, &sub);
     change_interest(sub, +1);
+    ++interest_changes_;
 }
 
 void Switch::unsubscribe(Subscription& sub) {
@@ -57,6 +58,7 @@ void Switch::unsubscribe(Subscription& sub) {
         std::erase_if(held_, [&sub](const Held& held) { return held.sub == &sub; });
     } else if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) {
         change_interest(sub, -1);
+        ++interest_changes_;
     }
     forget(sub.owner);  // a hold on it ends early: harmless
 }
@@ -425,6 +427,7 @@ bool Switch::on_msg(uint32_t from, const MsgRecord& record) {
 void Switch::on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
                          int32_t delta) {
     routes(account).interest.apply(from, subject, queue, delta);
+    ++interest_changes_;
 }
 
 void Switch::on_js(uint32_t, const MsgView& msg) {

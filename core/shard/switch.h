@@ -138,6 +138,9 @@ public:
     // Whether anyone in `account`, on this shard or (as far as this shard knows) another,
     // subscribes to something matching `subject`.
     bool has_interest(uint32_t account, std::string_view subject);
+    // Counts every subscription made or removed here and every interest change applied from
+    // another shard: has_interest() may answer otherwise once it moved.
+    uint64_t interest_changes() const { return interest_changes_; }
 
     Mesh& mesh() { return mesh_; }
     size_t subscriptions() const;
@@ -216,6 +219,7 @@ private:
 
     Mesh& mesh_;
     bool sublist_cache_;
+    uint64_t interest_changes_ = 0;
     std::vector<std::unique_ptr<Routes>> routes_;  // by account
     Random random_;
     JsRecordHandler* js_ = nullptr;  // during drain()

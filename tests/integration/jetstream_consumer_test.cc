@@ -1047,6 +1047,31 @@ TEST_F(JetStreamConsumer, PushDurableDeliversInOrderWithMetadataAndAcks) {
     EXPECT_STREQ("push.*", info->Config->FilterSubject);
 }
 
+// A push consumer takes one subscriber: a second bind right after the first is refused by the
+// client, which reads push_bound from the consumer's info, and the first one is served at once.
+TEST_F(JetStreamConsumer, APushConsumerIsBoundAsSoonAsItsSubscriberIs) {
+    create_stream("BIND", {"bind.*"});
+    ASSERT_TRUE(publish_numbered("bind.a", 1));
+    ConsumerConfig config("BOUND");
+    config.deliver_subject("deliver.bind");
+    ASSERT_EQ(NATS_OK, add_consumer("BIND", config).status);
+    jsSubOptions options;
+    jsSubOptions_Init(&options);
+    options.Stream = "BIND";
+    options.Consumer = "BOUND";
+    SubscriptionPtr first = push_subscribe("bind.*", options);
+    ASSERT_NE(nullptr, first);
+    ASSERT_EQ(NATS_OK, natsConnection_Flush(nc()));
+    JsOutcome outcome;
+    SubscriptionPtr second = push_subscribe("bind.*", options, &outcome);
+    EXPECT_EQ(nullptr, second);
+    EXPECT_NE(std::string::npos, outcome.text.find("already bound")) << outcome;
+    ConsumerInfoPtr info = consumer_info("BIND", "BOUND");
+    ASSERT_NE(nullptr, info);
+    EXPECT_TRUE(info->PushBound);
+    EXPECT_EQ(1u, next_msgs(first.get(), 1).size());
+}
+
 TEST_F(JetStreamConsumer, PushDeliverPoliciesChooseWhereDeliveryStarts) {
     create_stream("DP", {"dp.*"});
     // 1 dp.a a1, 2 dp.b b1, 3 dp.c c1, 4 dp.a a2, 5 dp.b b2, 6 dp.a a3
