@@ -55,7 +55,8 @@ bool decode_connect(std::string_view text, ConnectOptions& options) {
            take(json, "pass", options.pass) && take(json, "auth_token", options.auth_token) &&
            take(json, "nkey", options.nkey) && take(json, "sig", options.sig) &&
            take(json, "name", options.name) && take(json, "lang", options.lang) &&
-           take(json, "version", options.version);
+           take(json, "version", options.version) && take(json, "account", options.account) &&
+           take(json, "new_account", options.new_account);
 }
 
 }  // namespace ringtail::proto

@@ -45,6 +45,9 @@ struct ConnectOptions {
     std::string name;
     std::string lang;
     std::string version;
+    // An account named by the client (once a sandbox feature): nats-server refuses both.
+    std::string account;
+    bool new_account = false;
 };
 
 // Decodes CONNECT's JSON over `options`. Returns false when the JSON is malformed or a field

@@ -657,6 +657,10 @@ Flow ClientConn::on_connect(std::string_view json) {
                 break;
         }
     }
+    if (!options_.account.empty() || options_.new_account) {
+        close(proto::err::kAuthorizationViolation, "Authentication Failure");  // processConnect
+        return Flow::kStop;
+    }
     if (const config::AccountLimits* limits = config::account_limits(host_->options(), account_);
         !counted_in_ && limits != nullptr && limits->max_connections >= 0) {
         if (!host_->enter_account(account_)) {
