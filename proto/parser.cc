@@ -115,7 +115,10 @@ Parser::Progress Parser::parse(std::string_view buffer, ParserHandler& handler) 
     pending_op_bytes_ = 0;
     while (pos < buffer.size()) {
         std::string_view op = buffer.substr(pos);
-        if (require_connect_ && upper(op[0]) != 'C') return {pos, ParseStatus::kAuthViolation};
+        if (require_connect_ && upper(op[0]) != 'C') {
+            if (!handler.on_op_before_connect()) return {pos, ParseStatus::kAuthViolation};
+            require_connect_ = false;
+        }
 
         VerbMatch verb = match_verb(op);
         if (verb.match == Match::kError) return {pos, ParseStatus::kUnknownOp};

@@ -52,6 +52,9 @@ public:
     virtual Flow on_pong() = 0;
     // The client sent -ERR: nats-server logs it and closes the connection.
     virtual Flow on_client_error(std::string_view text) = 0;
+    // While a CONNECT is required, another op came first: true lets it in (the handler
+    // connected the client some other way), false makes it an authorization violation.
+    virtual bool on_op_before_connect() { return false; }
 };
 
 // Why parsing stopped. Each error has exactly one client-visible consequence (see the
@@ -85,7 +88,8 @@ public:
 
     explicit Parser(Limits limits) : limits_(limits) {}
 
-    // While set, any op that does not start with CONNECT is an authorization violation.
+    // While set, any op that does not start with CONNECT is an authorization violation, unless
+    // the handler's on_op_before_connect() lets it in (which clears it).
     void set_require_connect(bool require) { require_connect_ = require; }
     void set_max_payload(int64_t bytes) { limits_.max_payload_bytes = bytes; }
     void set_max_control_line(int64_t bytes) { limits_.max_control_line_bytes = bytes; }

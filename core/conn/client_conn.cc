@@ -690,6 +690,16 @@ Flow ClientConn::on_connect(std::string_view json) {
     return Flow::kContinue;
 }
 
+// nats-server lets in a client that skips CONNECT when there is a no_auth_user (a telnet
+// demo): it is that user, with nats-server's default options (verbose, pedantic, echo), and
+// without the +OK a verbose CONNECT would get.
+bool ClientConn::on_op_before_connect() {
+    if (host_->options().no_auth_user.empty()) return false;
+    (void)on_connect(R"({"verbose":false})");
+    options_.verbose = true;
+    return true;
+}
+
 Flow ClientConn::on_pub(const proto::PubOp& op) {
     if (closing_) return Flow::kStop;
     if (move_wanted_) {

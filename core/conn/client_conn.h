@@ -221,6 +221,7 @@ public:
     proto::Flow on_ping() override;
     proto::Flow on_pong() override;
     proto::Flow on_client_error(std::string_view text) override;
+    bool on_op_before_connect() override;
 
 private:
     void on_data(std::string_view data);

@@ -195,7 +195,10 @@ proto::Info Server::info(const config::Options& options, uint64_t client_id, con
     info.host = options.host;
     info.port = port_;
     info.headers = true;
-    info.auth_required = options.auth_required();
+    // A client that sends no credentials is let in as the no_auth_user, so INFO does not ask
+    // for any (unless that user is the implicit one of a server with only a system account).
+    info.auth_required = options.auth_required() &&
+                         (options.no_auth_user.empty() || options.no_auth_user == config::kSystemOnlyNoAuthUser);
     info.max_payload_bytes = options.max_payload_bytes;
     info.jetstream = options.jetstream;
     info.client_id = client_id;

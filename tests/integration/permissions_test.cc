@@ -238,6 +238,8 @@ TEST(Permissions, NoAuthUserIsTheUserOfAClientWithoutCredentials) {
     RawClient anonymous;
     ASSERT_TRUE(anonymous.connect(server->port()));
     ASSERT_TRUE(anonymous.read_info());
+    // INFO does not ask for credentials: a client need not give any.
+    EXPECT_EQ(anonymous.received().find("auth_required"), std::string::npos) << anonymous.received();
     EXPECT_EQ(exchange(anonymous, "CONNECT {\"verbose\":false}\r\n"), "PONG\r\n");
     EXPECT_EQ(exchange(anonymous, "PUB other.subject 0\r\n\r\n"),
               "-ERR 'Permissions Violation for Publish to \"other.subject\"'\r\nPONG\r\n");
@@ -245,6 +247,34 @@ TEST(Permissions, NoAuthUserIsTheUserOfAClientWithoutCredentials) {
     // Credentials that are wrong are still refused.
     EXPECT_EQ(connect_as(server->url(), "limited", "wrong"), NATS_CONNECTION_AUTH_FAILED);
     EXPECT_EQ(connect_as(server->url(), "admin", "admin-pass"), NATS_OK);
+}
+
+// With a no_auth_user a client may even skip CONNECT (a telnet demo): it is that user, with
+// nats-server's default options, verbose and pedantic.
+TEST(Permissions, WithANoAuthUserAClientMaySkipConnect) {
+    TempFile config(".conf", kUsersConfig + "no_auth_user: limited\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient telnet;
+    ASSERT_TRUE(telnet.connect(server->port()));
+    ASSERT_TRUE(telnet.read_info());
+    telnet.clear_received();
+    ASSERT_TRUE(telnet.send("PING\r\nSUB allowed.x 1\r\nPUB allowed.x 2\r\nhi\r\nPUB other.x 0\r\n\r\nPING\r\n"));
+    ASSERT_TRUE(telnet.read_until("PONG\r\n", std::chrono::seconds(5), 6)) << telnet.received();
+    EXPECT_EQ(telnet.received(),
+              "PONG\r\n+OK\r\n+OK\r\nMSG allowed.x 1 2\r\nhi\r\n"
+              "-ERR 'Permissions Violation for Publish to \"other.x\"'\r\nPONG\r\n");
+    EXPECT_FALSE(telnet.closed());
+    // Without a no_auth_user it is an authorization violation.
+    TempFile strict(".conf", kUsersConfig);
+    auto other = ServerProcess::start_under_test({"-c", strict.path()});
+    ASSERT_NE(other, nullptr);
+    RawClient refused;
+    ASSERT_TRUE(refused.connect(other->port()));
+    ASSERT_TRUE(refused.read_info());
+    ASSERT_TRUE(refused.send("PING\r\n"));
+    EXPECT_TRUE(refused.read_until("-ERR 'Authorization Violation'\r\n")) << refused.received();
+    EXPECT_TRUE(refused.wait_closed());
 }
 
 TEST(Permissions, ANoAuthUserThatIsNotAUserIsAConfigError) {
