@@ -1,6 +1,7 @@
 #include "core/conn/client_conn.h"
 
 #include <algorithm>
+#include <random>
 
 #include "core/auth/nkey.h"
 #include "core/auth/password.h"
@@ -11,6 +12,13 @@
 
 namespace ringtail::core {
 namespace {
+
+// A random duration below `limit` (zero if it is not positive).
+Clock::duration up_to(Clock::duration limit) {
+    static thread_local std::minstd_rand random{std::random_device{}()};
+    return limit.count() > 0 ? Clock::duration(static_cast<Clock::rep>(random() % static_cast<uint64_t>(limit.count())))
+                             : Clock::duration::zero();
+}
 
 // A string as Go's %q shows it (nats-server's error texts and traces): in double quotes, with
 // '"' and '\\' escaped, \a \b \f \n \r \t \v as such and other bytes below 0x20 (and DEL) as
@@ -58,10 +66,7 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
       out_(host.out_blocks()) {
     parser_.set_require_connect(host.auth_required());
     apply_limits();
-    created_at_ = last_activity_ = Clock::now();
-    // nats-server's first client ping comes after at most 2 s, then every ping_interval.
-    auto first = std::min<Clock::duration>(host.options().ping_interval, std::chrono::seconds(2));
-    next_ping_check_ = created_at_ + first;
+    created_at_ = last_activity_ = last_read_ = Clock::now();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,7 +90,7 @@ void ClientConn::on_recv(int32_t result, uint32_t flags, std::string_view data) 
         } else if (!closing_) {
             on_data(data);
         }
-        if (paused_ && parser_.pending_bytes() > kHeldBytesMax) single_reads_until_ = last_activity_ + kSingleReadsFor;
+        if (paused_ && parser_.pending_bytes() > kHeldBytesMax) single_reads_until_ = last_read_ + kSingleReadsFor;
     } else if (result == 0) {
         close({}, "Client Closed");
     } else if (result != -ENOBUFS && result != -ECANCELED) {
@@ -111,7 +116,7 @@ void ClientConn::request_send() {
 
 void ClientConn::rearm_recv() {
     rearm_requested_ = false;
-    if (reading_allowed()) socket_.start_recv(last_activity_ > single_reads_until_);
+    if (reading_allowed()) socket_.start_recv(last_read_ > single_reads_until_);
 }
 
 void ClientConn::on_sent(int32_t result) {
@@ -207,13 +212,19 @@ void ClientConn::on_tick(Clock::time_point now) {
     }
     if (now < next_ping_check_) return;
     next_ping_check_ = now + options.ping_interval;
-    if (now - last_activity_ < options.ping_interval || now - last_ping_received_ < options.ping_interval) return;
+    // nats-server's processPingTimer: no PING while the client is active or pings itself,
+    // unless the round trip time wants measuring (never yet, or not for an hour).
+    bool need_rtt = rtt_started_ == Clock::time_point{} || now - rtt_started_ > std::chrono::hours(1);
+    if (!need_rtt &&
+        (now - last_activity_ < options.ping_interval || now - last_ping_received_ < options.ping_interval)) {
+        return;
+    }
     if (pings_out_ + 1 > options.ping_max) {
         close(proto::err::kStaleConnection, "Stale Connection");
         return;
     }
     ++pings_out_;
-    ping_sent_at_ = now;
+    ping_sent_at_ = rtt_started_ = now;
     out(proto::kPing.size()).append(proto::kPing);
     queued_output();
 }
@@ -459,8 +470,12 @@ std::chrono::steady_clock::duration ClientConn::backed_up_for() const {
 // Protocol
 
 void ClientConn::on_data(std::string_view data) {
-    last_activity_ = Clock::now();
+    last_read_ = Clock::now();
     proto::ParseStatus status = parser_.feed(data, *this);
+    if (active_read_) {
+        active_read_ = false;
+        last_activity_ = last_read_;
+    }
     switch (status) {
         case proto::ParseStatus::kOk:
         case proto::ParseStatus::kPaused:
@@ -643,6 +658,16 @@ Flow ClientConn::on_connect(std::string_view json) {
         close({}, "Protocol Violation: bad CONNECT");
         return Flow::kStop;
     }
+    if (!connect_received_) {
+        // nats-server's processConnect: the round trip time is estimated from the accept, and
+        // the first PING comes after at most 2 s (plus up to a fifth, at random), then one
+        // every ping_interval.
+        Clock::time_point now = Clock::now();
+        last_activity_ = now;
+        rtt_ = std::max<Clock::duration>(now - created_at_, std::chrono::nanoseconds(1));
+        auto first = std::min<Clock::duration>(host_->options().ping_interval, std::chrono::seconds(2));
+        next_ping_check_ = now + first + up_to(first / 5);
+    }
     connect_received_ = true;
     if (host_->auth_required()) {
         switch (check_auth()) {
@@ -716,6 +741,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
         }
     }
     if (host_->publish_held(*this)) return pause();  // retried each turn (the tick wakes the loop)
+    active_read_ = true;  // nats-server counts a message as activity, refused or not
     if (tracing_ && !paused_) {
         trace("<<-", op.has_headers ? "HPUB" : "PUB",
               std::string(op.subject) + (op.reply.empty() ? "" : " ") + std::string(op.reply) + " " +
@@ -799,6 +825,7 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
 Flow ClientConn::on_sub(const proto::SubOp& op) {
     if (closing_) return Flow::kStop;
     if (host_->interest_backlog_full()) return pause();
+    active_read_ = true;
     if (tracing_) {
         trace("<<-", "SUB",
               std::string(op.subject) + " " + std::string(op.queue) + (op.queue.empty() ? "" : " ") +
@@ -856,6 +883,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
 Flow ClientConn::on_unsub(const proto::UnsubOp& op) {
     if (closing_) return Flow::kStop;
     if (host_->interest_backlog_full()) return pause();
+    active_read_ = true;
     if (tracing_) {
         trace("<<-", "UNSUB", std::string(op.sid) + (op.max_msgs > 0 ? " " + std::to_string(op.max_msgs) : ""));
     }

@@ -311,11 +311,15 @@ private:
 
     // Liveness.
     Clock::time_point created_at_;
+    // nats-server's c.last: the CONNECT, then each read that brought a message or a SUB.
     Clock::time_point last_activity_;
+    Clock::time_point last_read_;
+    bool active_read_ = false;  // this read brought a message or a SUB
     Clock::time_point last_ping_received_{};
-    Clock::time_point next_ping_check_;
+    Clock::time_point next_ping_check_ = Clock::time_point::max();  // none before CONNECT
     int32_t pings_out_ = 0;
     Clock::time_point ping_sent_at_{};  // the server's last PING, for the round trip time
+    Clock::time_point rtt_started_{};   // the last PING that measured the round trip time
     Clock::duration rtt_{};
 
     // A PING is answered only once every shard has applied this connection's interest changes
