@@ -6,30 +6,13 @@
 #include <cstdio>
 #include <type_traits>
 
+#include "proto/config/conf.h"
+
 namespace ringtail::core {
 namespace {
 
 // Go's %v: durations as time.Duration prints them ("2m0s", "1.5s"), the rest as they are.
-std::string text(std::chrono::milliseconds value) {
-    int64_t ms = value.count();
-    if (ms == 0) return "0s";
-    if (ms < 1000) return std::to_string(ms) + "ms";
-    int64_t hours = ms / 3'600'000;
-    int64_t minutes = ms / 60'000 % 60;
-    int64_t rest_ms = ms % 60'000;
-    std::string out;
-    if (hours > 0) out += std::to_string(hours) + "h";
-    if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
-    out += std::to_string(rest_ms / 1000);
-    if (rest_ms % 1000 != 0) {
-        char fraction[8];
-        std::snprintf(fraction, sizeof fraction, ".%03ld", static_cast<long>(rest_ms % 1000));
-        std::string digits = fraction;
-        while (digits.back() == '0') digits.pop_back();
-        out += digits;
-    }
-    return out + "s";
-}
+std::string text(std::chrono::milliseconds value) { return config::go_duration_text(value); }
 std::string text(bool value) { return value ? "true" : "false"; }
 std::string text(double value) {  // shortest form, as Go's %v: "2", "0.5"
     char out[32];

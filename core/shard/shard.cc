@@ -511,7 +511,7 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     ++total_connections_;
     int64_t count = server_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
     conn.log_line("Client connection created", true);
-    conn.start(info, /*refuse=*/count > options_.max_connections);
+    conn.start(info, /*refuse=*/options_.max_connections > 0 && count > options_.max_connections);
 }
 
 uint32_t Shard::take_slot() {

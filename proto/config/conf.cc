@@ -859,6 +859,27 @@ absl::StatusOr<Value> parse_conf_file(const std::string& path) {
     return parser.parse_document();
 }
 
+std::string go_duration_text(std::chrono::milliseconds value) {
+    int64_t ms = value.count();
+    if (ms == 0) return "0s";
+    if (ms < 1000) return std::to_string(ms) + "ms";
+    int64_t hours = ms / 3'600'000;
+    int64_t minutes = ms / 60'000 % 60;
+    int64_t rest_ms = ms % 60'000;
+    std::string out;
+    if (hours > 0) out += std::to_string(hours) + "h";
+    if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
+    out += std::to_string(rest_ms / 1000);
+    if (rest_ms % 1000 != 0) {
+        char fraction[8];
+        std::snprintf(fraction, sizeof fraction, ".%03ld", static_cast<long>(rest_ms % 1000));
+        std::string digits = fraction;
+        while (digits.back() == '0') digits.pop_back();
+        out += digits;
+    }
+    return out + "s";
+}
+
 absl::StatusOr<int64_t> parse_go_duration_ns(std::string_view text) {
     auto invalid = [text]() {
         return absl::InvalidArgumentError(

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -67,6 +68,8 @@ struct MapEntry {
 // Go's time.ParseDuration ("1h30m", "500ms", "-1.5s", "0"), in nanoseconds. Errors carry
 // Go's text, e.g. `time: missing unit in duration "10"`.
 [[nodiscard]] absl::StatusOr<int64_t> parse_go_duration_ns(std::string_view text);
+// A duration as Go's time.Duration prints it ("2m0s", "1.5s", "250ms"), to the millisecond.
+std::string go_duration_text(std::chrono::milliseconds value);
 
 // Loads a config file into `opts` (nats-server's ProcessConfigFile): values it names replace
 // what `opts` holds, other fields keep their values. On error `opts` is left unchanged and the

@@ -139,6 +139,12 @@ class OptionsLoader {
                                                "account configuration"));
             }
         }
+        // nats-server's validateOptions.
+        if (opts_.lame_duck_duration.count() > 0 && opts_.lame_duck_grace_period >= opts_.lame_duck_duration) {
+            errors_.push_back(absl::StrCat("lame duck grace period (", go_duration_text(opts_.lame_duck_grace_period),
+                                           ") should be strictly lower than lame duck duration (",
+                                           go_duration_text(opts_.lame_duck_duration), ")"));
+        }
         if (opts_.max_payload_bytes > opts_.max_pending_bytes) {
             errors_.push_back(absl::StrCat(source_, ": max_payload (", opts_.max_payload_bytes,
                                            ") cannot be higher than max_pending (",
@@ -453,7 +459,8 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
             opts_.max_pending_bytes = *bytes == 0 ? kDefaultMaxPendingBytes : *bytes;
         }
     } else if (key == "max_connections" || key == "max_conn") {
-        if (auto count = get_int(entry, 0, kInt32Max)) {
+        // Negative: no limit (nats-server checks only a positive one).
+        if (auto count = get_int(entry, std::numeric_limits<int32_t>::min(), kInt32Max)) {
             opts_.max_connections =
                 *count == 0 ? kDefaultMaxConnections : static_cast<int32_t>(*count);
         }

@@ -45,6 +45,16 @@ void expect_error_and_close(RawClient& raw, const std::string& command, const st
 
 // --- 6. max_connections --------------------------------------------------------------------------
 
+// A negative max_connections is no limit, as nats-server checks only a positive one.
+TEST(Limits, NegativeMaxConnectionsIsNoLimit) {
+    TempFile config(".conf", "max_connections: -1\n");
+    auto server = start_with_config(config);
+    ASSERT_NE(server, nullptr);
+    RawClient clients[3];
+    for (RawClient& client : clients) handshake(client, server->port());
+    for (RawClient& client : clients) EXPECT_FALSE(client.closed());
+}
+
 TEST(Limits, MaxConnectionsRejectsTheThirdAndFreesASlotOnDisconnect) {
     TempFile config(".conf", "max_connections: 2\n");
     auto server = start_with_config(config);

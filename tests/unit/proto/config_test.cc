@@ -1468,6 +1468,16 @@ TEST(ConfigOptions, LameDuckAndLogRotationKeys) {
     EXPECT_NE(std::string(short_duck.status.message()).find("invalid lame_duck_duration of 10s, minimum is 30 seconds"),
               std::string::npos)
         << short_duck.status.message();
+    // The grace period must end before lame duck mode does (nats-server's validateOptions).
+    EXPECT_NE(load_error("lame_duck_duration: \"30s\"\nlame_duck_grace_period: \"40s\"\n")
+                  .find("lame duck grace period (40s) should be strictly lower than lame duck duration (30s)"),
+              std::string::npos);
+    EXPECT_NE(load_error("lame_duck_grace_period: \"2m\"\n").find("grace period (2m0s)"), std::string::npos);
+}
+
+TEST(ConfigOptions, ANegativeMaxConnectionsIsNoLimit) {
+    EXPECT_EQ(load_ok("max_connections: -1").max_connections, -1);
+    EXPECT_EQ(load_ok("max_connections: 0").max_connections, 64 * 1024);
 }
 
 TEST(ConfigOptions, MonitoringKeysTakePortsOrHostPort) {
