@@ -658,6 +658,7 @@ Flow ClientConn::on_connect(std::string_view json) {
         close({}, "Protocol Violation: bad CONNECT");
         return Flow::kStop;
     }
+    options_.headers = options_.headers && !host_->options().no_header_support;  // both must support them
     if (!connect_received_) {
         // nats-server's processConnect: the round trip time is estimated from the accept, and
         // the first PING comes after at most 2 s (plus up to a fifth, at random), then one

@@ -54,6 +54,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("MaxSubs", now.max_subscriptions, fresh.max_subscriptions);
     fixed("MaxSubTokens", now.max_sub_tokens, fresh.max_sub_tokens);
     fixed("NoSublistCache", now.no_sublist_cache, fresh.no_sublist_cache);
+    fixed("NoHeaderSupport", now.no_header_support, fresh.no_header_support);
     fixed("MaxClosedClients", now.max_closed_clients, fresh.max_closed_clients);
     fixed("LameDuckDuration", now.lame_duck_duration, fresh.lame_duck_duration);
     fixed("LameDuckGracePeriod", now.lame_duck_grace_period, fresh.lame_duck_grace_period);

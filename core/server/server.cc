@@ -194,7 +194,7 @@ proto::Info Server::info(const config::Options& options, uint64_t client_id, con
     info.version = kNatsCompatVersion;
     info.host = options.host;
     info.port = port_;
-    info.headers = true;
+    info.headers = !options.no_header_support;
     // A client that sends no credentials is let in as the no_auth_user, so INFO does not ask
     // for any (unless that user is the implicit one of a server with only a system account).
     info.auth_required = options.auth_required() &&

@@ -508,8 +508,7 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
     } else if (key == "jetstream") {
         apply_jetstream(entry);
     } else if (key == "no_header_support") {
-        // Turning headers off changes what clients may send; only `false` is the default.
-        if (auto off = get_bool(entry); off && *off) unsupported(key);
+        if (auto off = get_bool(entry)) opts_.no_header_support = *off;
     } else if (contains(kUnsupportedKeys, key)) {
         unsupported(key);
     } else if (contains(kIgnoredKeys, key)) {

@@ -202,6 +202,7 @@ struct Options {
     int32_t max_subscriptions = 0;           // 0: unlimited
     int32_t max_sub_tokens = 0;              // tokens in a subscription's subject; 0: unlimited
     bool no_sublist_cache = false;           // every publish walks the subscription trie
+    bool no_header_support = false;          // INFO offers no headers: no client may send any
     std::chrono::milliseconds ping_interval{2 * 60 * 1000};
     int32_t ping_max = 2;
     std::chrono::milliseconds write_deadline{10 * 1000};

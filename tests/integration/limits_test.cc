@@ -45,6 +45,26 @@ void expect_error_and_close(RawClient& raw, const std::string& command, const st
 
 // --- 6. max_connections --------------------------------------------------------------------------
 
+// no_header_support: INFO offers no headers, a client asking for them gets none, and
+// no_responders, which needs them, is refused as nats-server refuses it.
+TEST(Limits, NoHeaderSupportTurnsHeadersOff) {
+    TempFile config(".conf", "no_header_support: true\n");
+    auto server = start_with_config(config);
+    ASSERT_NE(server, nullptr);
+    RawClient client;
+    ASSERT_TRUE(client.connect(server->port()));
+    ASSERT_TRUE(client.read_info());
+    EXPECT_NE(client.received().find("\"headers\":false"), std::string::npos) << client.received();
+    ASSERT_TRUE(client.send("CONNECT {\"verbose\":false,\"headers\":true}\r\nSUB a 1\r\nPUB a 1\r\nx\r\nPING\r\n"));
+    EXPECT_TRUE(client.read_until("MSG a 1 1\r\nx\r\nPONG\r\n")) << client.received();
+    RawClient asking;
+    ASSERT_TRUE(asking.connect(server->port()));
+    ASSERT_TRUE(asking.read_info());
+    ASSERT_TRUE(asking.send("CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\r\nPING\r\n"));
+    EXPECT_TRUE(asking.read_until("-ERR 'no responders requires headers support'\r\n")) << asking.received();
+    EXPECT_TRUE(asking.wait_closed(5s));
+}
+
 // A negative max_connections is no limit, as nats-server checks only a positive one.
 TEST(Limits, NegativeMaxConnectionsIsNoLimit) {
     TempFile config(".conf", "max_connections: -1\n");
