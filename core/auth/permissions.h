@@ -27,7 +27,9 @@ public:
     bool may_subscribe(std::string_view subject, std::string_view queue) const;
     // Whether a deny entry keeps a message on `subject` from this user's wildcard
     // subscriptions (a subscription to "a.*" is allowed with "a.b" denied; "a.b" is not
-    // delivered to it).
+    // delivered to it). Unlike nats-server, this holds for every deny entry: nats-server
+    // filters a subscription only by deny entries inside it, so with "foo.*.baz" denied a
+    // subscription to "foo.bar.*" still gets "foo.bar.baz" there (a leak, not copied).
     bool delivery_denied(std::string_view subject) const;
     bool has_subscribe_deny() const { return sub_deny_.has_value(); }
     const std::optional<config::ResponsePermission>& responses() const { return responses_; }
