@@ -553,12 +553,17 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
     }
     std::string key(name);
     StreamEntry* entry = nullptr;
+    bool again = false;
     if (auto it = catalogue.streams.find(key); it != catalogue.streams.end()) {
-        if (!pjs::same_config(it->second.config, *checked) || !it->second.ready) {
+        if (!pjs::same_config(it->second.config, *checked)) {
             api_error(msg.reply, kCreateType, pjs::StreamNameExist());
             return;
         }
-        entry = &it->second;  // the same config again: the owner answers with its info
+        // The same config again, perhaps while the owner still opens it (clients starting
+        // together each create the stream they need): the owner answers with its info, after
+        // the first create, which travels the same ring before it.
+        entry = &it->second;
+        again = true;
     } else {
         for (const auto& [other, existing] : catalogue.streams) {
             if (pjs::subjects_overlap(existing.config.subjects, checked->subjects)) {
@@ -583,7 +588,8 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         entry = &catalogue.streams.emplace(key, std::move(created)).first->second;
     }
     // The owner opens the stream with the config decided here.
-    std::string body = json({{"config", pjs::to_json(entry->config)}, {"created", entry->created_ns}}).dump();
+    std::string body =
+        json({{"config", pjs::to_json(entry->config)}, {"created", entry->created_ns}, {"again", again}}).dump();
     forward_to(entry->owner, {msg.subject, msg.reply, {}, body, false, {}, {}});
 }
 
@@ -869,6 +875,12 @@ void JetStream::open_created(std::string_view name, const MsgView& msg) {
     auto existing = streams_.find(std::string(name));
     if (existing == streams_.end()) {
         json body = json::parse(msg.payload, nullptr, false);
+        if (body.is_object() && body.value("again", false)) {
+            // The create before it failed to open the stream (and said why): this one is not
+            // tried again, so the catalogue stays as that failure left it.
+            api_error(msg.reply, kCreateType, pjs::StreamCreate("stream could not be opened"));
+            return;
+        }
         bool shaped = body.is_object() && body.contains("config") && body["created"].is_number_integer();
         auto config = decided_config(shaped ? body["config"] : json());
         Result<std::unique_ptr<Stream>, Error> stream =

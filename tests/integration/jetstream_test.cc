@@ -356,6 +356,30 @@ TEST_F(JetStreamTest, CreateIsIdempotentForAnIdenticalConfigOnly) {
     EXPECT_EQ(10, unchanged->Config->MaxMsgs);
 }
 
+// Applications starting together each create the stream they need, with the same config: every
+// create succeeds, also while the first one is still being opened on another shard.
+TEST_F(JetStreamTest, IdenticalCreatesAtOnceAllSucceed) {
+    std::vector<JsClient> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(connect_js(server_->url()));
+        ASSERT_TRUE(clients.back());
+    }
+    for (int round = 0; round < 8; ++round) {
+        std::string name = "AT_ONCE" + std::to_string(round);
+        std::string body = R"({"name":")" + name + R"(","subjects":["at.once.)" + std::to_string(round) + R"("]})";
+        std::vector<json> replies(clients.size());
+        std::vector<std::thread> threads;
+        for (size_t i = 0; i < clients.size(); ++i) {
+            threads.emplace_back([&, i] { replies[i] = api_request(clients[i].nc(), "$JS.API.STREAM.CREATE." + name, body); });
+        }
+        for (std::thread& thread : threads) thread.join();
+        for (const json& reply : replies) {
+            EXPECT_FALSE(reply.contains("error")) << name << ": " << reply.dump();
+            EXPECT_EQ(reply["config"]["name"], name) << reply.dump();
+        }
+    }
+}
+
 TEST_F(JetStreamTest, SubjectsOverlappingAnotherStreamAreRejected) {
     StreamConfig first("FIRST", {"a.*", "b.>"});
     ASSERT_EQ(NATS_OK, add_stream(js(), first).status);
