@@ -1099,6 +1099,8 @@ void Stream::api_purge(const MsgView& msg) {
             reply_error(msg.reply, kPurgeType, pjs::BadRequest());
             return;
         }
+        // nats-server's PurgeEx takes a sequence of 1 as none: everything (that matches) goes.
+        if (purge.up_to_seq == 1) purge.up_to_seq = 0;
     }
     if (config_.sealed) {
         reply_error(msg.reply, kPurgeType, pjs::StreamSealed());
