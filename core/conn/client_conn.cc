@@ -593,10 +593,32 @@ void ClientConn::on_password_verified(bool ok) {
             close(proto::err::kAuthorizationViolation, "Authentication Failure");
             return;
         }
+        drop_disallowed_subscriptions();
         request_rearm();  // reading stopped while the check ran
         return;
     }
     resume();
+}
+
+void ClientConn::drop_disallowed_subscriptions() {
+    if (!permissions_ || closing_) return;
+    std::vector<std::string> gone;
+    for (const auto& [sid, sub] : subs_) {
+        bool plain = permissions_->may_subscribe(sub->subject, {});
+        bool queued = !sub->queue.empty() && permissions_->may_subscribe(sub->subject, sub->queue);
+        if (!plain && !queued) gone.push_back(sid);
+    }
+    for (const std::string& sid : gone) {
+        std::string subject = subs_.at(sid)->subject;
+        remove_subscription(sid);
+        std::string error = "Permissions Violation for Subscription to " + go_quoted(subject) + " (sid " + go_quoted(sid) + ")";
+        proto::append_err(out(error.size() + kFrameSlack), error);
+        log_info("Removed sub " + go_quoted(subject) + " (sid " + go_quoted(sid) + ") for " + auth_user() + " - not authorized");
+    }
+    if (!gone.empty()) {
+        interest_seq_needed_ = host_->interest_seq_sent();
+        queued_output();
+    }
 }
 
 void ClientConn::send_async_info(const std::string& info_line) {
@@ -646,6 +668,7 @@ void ClientConn::options_reloaded(bool auth_changed) {
         case Auth::kUnchecked:
         case Auth::kPassed:
             auth_ = Auth::kPassed;
+            drop_disallowed_subscriptions();
             break;
     }
 }

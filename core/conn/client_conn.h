@@ -251,6 +251,9 @@ private:
                      const std::vector<const SubjectMap*>& maps, int depth);
     // Unsubscribes `sid` and its stand-ins.
     void remove_subscription(const std::string& sid);
+    // After a reload gave the user new permissions: nats-server's processSubsOnConfigReload
+    // removes each subscription they no longer allow, with an -ERR and a log line.
+    void drop_disallowed_subscriptions();
     // -ERR and an ERR log line as nats-server's pubPermissionViolation / subPermissionViolation.
     void permission_violation(std::string_view error, std::string_view log);
     // Who the client is in those lines: Nkey "U...", User "name" or User "N/A".

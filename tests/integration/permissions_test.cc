@@ -306,6 +306,38 @@ TEST(Permissions, AReloadGivesConnectedClientsTheirUsersNewPermissions) {
     EXPECT_EQ(exchange(client, "PUB after.x 0\r\n\r\n"), "PONG\r\n");
 }
 
+// Subscriptions a reload no longer allows are removed, each with an -ERR, as nats-server's
+// processSubsOnConfigReload does; those still allowed stay.
+TEST(Permissions, AReloadRemovesSubscriptionsNoLongerAllowed) {
+    auto users = [](const std::string& subscribe) {
+        return "authorization { users: [ { user: u, password: p, permissions: { subscribe: " + subscribe +
+               " } }, { user: admin, password: a } ] }\n";
+    };
+    TempFile config(".conf", users(R"(["foo", "bar.>", "secret.>"])"));
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient client;
+    login(client, server->port(), "u", "p");
+    EXPECT_EQ(exchange(client, "SUB foo 1\r\nSUB bar.x 2\r\nSUB bar.* q 3\r\nSUB secret.x 4\r\n"), "PONG\r\n");
+    { std::ofstream(config.path()) << users(R"({ allow: ["foo", "secret.>"], deny: ["secret.>"] })"); }
+    ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
+    ASSERT_TRUE(wait_for_log(*server, "Reloaded server configuration"));
+    EXPECT_TRUE(client.read_until("(sid \"4\")'\r\n")) << client.received();
+    for (const char* line : {"-ERR 'Permissions Violation for Subscription to \"bar.x\" (sid \"2\")'\r\n",
+                             "-ERR 'Permissions Violation for Subscription to \"bar.*\" (sid \"3\")'\r\n",
+                             "-ERR 'Permissions Violation for Subscription to \"secret.x\" (sid \"4\")'\r\n"}) {
+        EXPECT_NE(client.received().find(line), std::string::npos) << line << client.received();
+    }
+    EXPECT_TRUE(wait_for_log(*server, "Removed sub \"bar.x\" (sid \"2\") for User \"u\" - not authorized"));
+    RawClient admin;
+    login(admin, server->port(), "admin", "a");
+    client.clear_received();
+    exchange(admin, "PUB foo 1\r\nf\r\nPUB bar.x 1\r\nb\r\nPUB secret.x 1\r\ns\r\n");
+    // Only foo still arrives.
+    EXPECT_TRUE(client.read_until("MSG foo 1 1\r\nf\r\n")) << client.received();
+    EXPECT_EQ(exchange(client, ""), "PONG\r\n");
+}
+
 TEST(Permissions, AnNkeyUserSignsTheNonceAndGetsItsPermissions) {
     std::array<uint8_t, 32> seed{};
     seed.fill(7);
