@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "core/js/random.h"
+#include "core/server/log.h"
 #include "core/server/server.h"
 #include "proto/js/api.h"
 #include "proto/subject.h"
@@ -884,14 +885,16 @@ Response Monitor::healthz(const Params& params) {
     if (!enabled_only) return error;
     auto server_only = decode_bool(params, "js-server-only", error);
     if (!server_only) return error;
+    auto unhealthy = [](const std::string& why) {
+        log_warn("Healthcheck failed: \"" + why + "\"");
+        return Response{503, "application/json", ojson{{"status", "error"}, {"error", why}}.dump()};
+    };
+    // In lame duck mode the client listener is closed: nats-server's readyForConnections fails.
+    if (server_.in_lame_duck()) return unhealthy("failed to be ready for connections after 1ms: server");
     // Healthy when every shard answers: a shard whose loop is stuck is not serving.
     std::vector<ShardFigures> shards = server_.gather({}, kGatherTimeout);
     for (const ShardFigures& shard : shards) {
-        if (!shard.answered) {
-            ojson out = {{"status", "error"},
-                         {"error", "shard " + std::to_string(shard.shard) + " is not answering"}};
-            return {503, "application/json", out.dump()};
-        }
+        if (!shard.answered) return unhealthy("shard " + std::to_string(shard.shard) + " is not answering");
     }
     return {200, "application/json", ojson{{"status", "ok"}}.dump()};
 }

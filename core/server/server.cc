@@ -121,6 +121,7 @@ Result<std::vector<std::string>, Error> Server::reload(config::Options fresh) {
 }
 
 void Server::enter_lame_duck() {
+    lame_duck_.store(true, std::memory_order_relaxed);
     for (int fd : listen_fds_) {
         if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
     }

@@ -68,6 +68,8 @@ public:
     [[nodiscard]] Result<std::vector<std::string>, Error> reload(config::Options fresh);
     // Lame duck mode: no new connections; connected clients are told (INFO with "ldm").
     void enter_lame_duck();
+    // From any thread: whether lame duck mode began (the listeners are closed).
+    bool in_lame_duck() const { return lame_duck_.load(std::memory_order_relaxed); }
     // Asks `shard` to close up to `count` of its client connections.
     void close_clients(uint32_t shard, size_t count);
 
@@ -159,6 +161,7 @@ private:
     std::string server_id_;
     int64_t start_ns_ = 0;
     std::atomic<int64_t> config_load_ns_{0};  // start, then each reload
+    std::atomic<bool> lame_duck_{false};
     std::vector<int> listen_fds_;
     int port_claim_fd_ = -1;  // io::claim_port()
     std::unique_ptr<MeshLinks> links_;

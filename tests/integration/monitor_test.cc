@@ -286,6 +286,22 @@ TEST(Monitor, SubszListsAndTestsSubscriptions) {
     EXPECT_GT(cached["avg_fanout"].get<double>(), 0);
 }
 
+// In lame duck mode the server takes no new clients: /healthz says so (503), as nats-server's
+// does, so a readiness probe stops sending traffic to a server that is draining.
+TEST(Monitor, HealthzFailsInLameDuckMode) {
+    TempFile config(".conf", "lame_duck_duration: \"30s\"\nlame_duck_grace_period: \"10s\"\n");
+    auto server = start_monitored({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr nc = connect(server->url());  // with no client left, it would stop at once
+    ASSERT_TRUE(nc);
+    int port = server->monitor_port();
+    EXPECT_EQ(http_get(port, "/healthz").status, 200);
+    ASSERT_EQ(::kill(server->pid(), SIGUSR2), 0);
+    ASSERT_TRUE(wait_for([&] { return http_get(port, "/healthz").status == 503; }, 3s, 20ms));
+    EXPECT_EQ(json::parse(http_get(port, "/healthz").body),
+              json({{"status", "error"}, {"error", "failed to be ready for connections after 1ms: server"}}));
+}
+
 TEST(Monitor, NoSublistCacheKeepsNothingCached) {
     TempFile config(".conf", "no_sublist_cache: true\n");
     auto server = start_monitored({"-c", config.path()});
