@@ -58,6 +58,24 @@ std::string write_ports_file(const ringtail::config::Options& options, const std
     return path;
 }
 
+// A signal as Go's os.Signal prints it, for the "Trapped" debug line.
+const char* go_signal_name(int signal_number) {
+    switch (signal_number) {
+        case SIGINT:
+            return "interrupt";
+        case SIGTERM:
+            return "terminated";
+        case SIGHUP:
+            return "hangup";
+        case SIGUSR1:
+            return "user defined signal 1";
+        case SIGUSR2:
+            return "user defined signal 2";
+        default:
+            return strsignal(signal_number);
+    }
+}
+
 // Whether the options ask for something this version cannot do.
 bool unsupported(const ringtail::config::Options& options) {
     return !options.unsupported_flags.empty() || !options.unsupported_features.empty();
@@ -275,10 +293,10 @@ int main(int argc, char** argv) {
     while (!server.stop_requested()) {
         timespec wake{0, 50'000'000};
         int signal_number = sigtimedwait(&signals, nullptr, &wake);
+        if (signal_number > 0) log_debug(std::string("Trapped \"") + go_signal_name(signal_number) + "\" signal");
         if (signal_number == SIGINT || (signal_number == SIGTERM && !lame_duck.active())) {
-            // (In lame duck mode TERM waits for it to end, as nats-server's does.)
-            log_debug(std::string("Trapped \"") + (signal_number == SIGINT ? "interrupt" : "terminated") +
-                      "\" signal");
+            // (In lame duck mode TERM waits for it to end, as nats-server's does.) Both exit 0
+            // here; nats-server's TERM races an exit 1 against its normal exit (mostly 1).
             break;
         }
         if (signal_number == SIGUSR1) log_info(ringtail::core::logger().reopen());

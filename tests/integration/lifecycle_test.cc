@@ -54,6 +54,21 @@ TEST(Lifecycle, SigtermWithConnectedClientsShutsDownCleanly) {
     EXPECT_FALSE(server->running());
 }
 
+// With debug logging each signal the server takes is named as Go names it.
+TEST(Lifecycle, DebugLogNamesEachTrappedSignal) {
+    auto server = ServerProcess::start_under_test({"-D"});
+    ASSERT_NE(server, nullptr);
+    for (int signal_number : {SIGHUP, SIGUSR1}) ASSERT_EQ(0, ::kill(server->pid(), signal_number));
+    for (const char* line : {"Trapped \"hangup\" signal", "Trapped \"user defined signal 1\" signal"}) {
+        bool seen = false;
+        for (auto deadline = std::chrono::steady_clock::now() + 5s; !seen && std::chrono::steady_clock::now() < deadline;) {
+            seen = server->log().find(line) != std::string::npos;
+            if (!seen) std::this_thread::sleep_for(20ms);
+        }
+        EXPECT_TRUE(seen) << line << "\n" << server->log();
+    }
+}
+
 TEST(Lifecycle, SigintShutsDownWithStatusZero) {
     auto server = ServerProcess::start_under_test();
     ASSERT_NE(server, nullptr);
