@@ -809,7 +809,6 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
     }
     MsgView msg{subject, op.reply, op.headers, op.payload, op.has_headers, {}, {}};
     msg.account = account_;
-    msg.rtt_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(rtt_).count();
     // Digits with leading zeros are echoed as sent (nats-server copies them); canonical ones
     // are re-encoded, which keeps them out of ring records.
     auto odd = [](std::string_view digits) { return digits.size() > 1 && digits[0] == '0'; };

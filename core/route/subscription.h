@@ -32,9 +32,6 @@ struct MsgView {
     // kPublishedHere when published on the shard delivering it.
     static constexpr uint32_t kPublishedHere = UINT32_MAX;
     uint32_t from_shard = kPublishedHere;
-    // The publishing client's round trip time in ns (for a service import's Nats-Request-Info);
-    // 0 when unknown (published by the server, or on another shard).
-    int64_t rtt_ns = 0;
 
     std::string_view subject_shown() const { return shown_subject.empty() ? subject : shown_subject; }
 };

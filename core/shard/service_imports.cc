@@ -33,8 +33,8 @@ ServiceImports::ServiceImports(const config::Options& options) : random_(std::ra
         auto import = std::make_unique<Import>(Import{
             config::account_id(options, imported.account),
             config::account_id(options, imported.from_account),
-            // nats-server's ClientInfo of a request that is not shared: the account (the
-            // requester's RTT is added per request).
+            // nats-server's ClientInfo of a request that is not shared: the account, and the
+            // requester's RTT, which this shard does not know (omitted, as when it is zero).
             R"({"acc":")" + std::string(config::account_name(options, config::account_id(options, imported.account))) +
                 R"("})",
             SubjectMap(imported.to, imported.subject),
@@ -98,12 +98,7 @@ void ServiceImports::forward_request(const Import& import, const MsgView& msg) {
     Outgoing out;
     out.account = import.from_account;
     out.subject = import.map.apply(msg.subject);
-    std::string info = import.request_info;
-    if (msg.rtt_ns > 0) {  // Go's omitempty leaves out a zero
-        info.pop_back();
-        info += ",\"rtt\":" + std::to_string(msg.rtt_ns) + "}";
-    }
-    out.headers = proto::with_header(msg.headers, "Nats-Request-Info", info);
+    out.headers = proto::with_header(msg.headers, "Nats-Request-Info", import.request_info);
     out.payload = msg.payload;
     if (!msg.reply.empty()) {
         const std::string& prefix = prefixes_[import.from_account];

@@ -58,7 +58,7 @@ private:
     struct Import {
         uint32_t account = 0;       // the importer
         uint32_t from_account = 0;  // the exporter
-        std::string request_info;   // the Nats-Request-Info value, without the requester's RTT
+        std::string request_info;   // the Nats-Request-Info value
         SubjectMap map;             // the importer's subject -> the exporter's
         config::ResponseType response_type = config::ResponseType::kSingleton;
         int64_t threshold_ns = 0;

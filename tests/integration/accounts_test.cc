@@ -509,8 +509,6 @@ TEST(Accounts, AServiceImportTakesARequestToTheExporterAndItsResponseBack) {
         EXPECT_TRUE(responder.replies[i].starts_with("_R_.")) << responder.replies[i];
         nlohmann::json info = nlohmann::json::parse(responder.request_infos[i], nullptr, false);
         EXPECT_EQ(info.value("acc", ""), "APP") << responder.request_infos[i];
-        // and the requester's round trip time in ns, measured from its CONNECT on
-        EXPECT_GT(info.value("rtt", int64_t{0}), 0) << responder.request_infos[i];
     }
 }
 
