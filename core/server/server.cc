@@ -23,6 +23,7 @@
 #include "core/shard/mesh.h"
 #include "core/shard/shard.h"
 #include "io/listener.h"
+#include "proto/errors.h"
 #include "proto/js/api.h"
 
 namespace ringtail::core {
@@ -117,6 +118,24 @@ Result<std::vector<std::string>, Error> Server::reload(config::Options fresh) {
         Shard* target = shard.get();
         target->post([target, fresh, auth = plan->auth] { target->apply_options(fresh, auth); });
     }
+    // nats-server's maxConnOption: clients over a lowered max_connections are closed, each
+    // with the -ERR a client over the limit gets.
+    if (int64_t excess = connections.load(std::memory_order_relaxed) - fresh.max_connections;
+        fresh.max_connections > 0 && excess > 0) {
+        int64_t closed = 0;
+        for (const monitor::ShardFigures& figures : gather({}, std::chrono::seconds(2))) {
+            auto take = std::min<int64_t>(excess - closed, static_cast<int64_t>(figures.connections));
+            if (take <= 0 || !figures.answered) continue;
+            Shard* target = shards_[figures.shard].get();
+            target->post([target, take] {
+                target->close_clients(static_cast<size_t>(take), proto::err::kMaxConnections, "Maximum Connections Exceeded");
+            });
+            closed += take;
+        }
+        auto at = std::find_if(plan->lines.begin(), plan->lines.end(),
+                               [](const std::string& line) { return line.starts_with("Reloaded: max_connections"); });
+        plan->lines.insert(at, "Closed " + std::to_string(closed) + " connections to fall within max_connections");
+    }
     return std::move(plan->lines);
 }
 
@@ -133,7 +152,7 @@ void Server::enter_lame_duck() {
 
 void Server::close_clients(uint32_t shard, size_t count) {
     Shard* target = shards_[shard].get();
-    target->post([target, count] { target->close_clients(count); });
+    target->post([target, count] { target->close_clients(count, {}, "Server Shutdown"); });
 }
 
 Server::JsUsage Server::js_usage(std::string_view account) const {

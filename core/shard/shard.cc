@@ -736,12 +736,12 @@ void Shard::send_lame_duck_info(ClientConn& conn) {
     conn.send_async_info(proto::encode_info(server_.info(options_, conn.client_id(), conn.client_ip(), true)));
 }
 
-void Shard::close_clients(size_t count) {
+void Shard::close_clients(size_t count, std::string_view error, std::string_view reason) {
     for (Slot& slot : slots_) {
         if (count == 0) break;
         ClientConn* conn = slot.conn.get();
         if (conn == nullptr || conn->closing()) continue;
-        conn->close({}, "Server Shutdown");
+        conn->close(error, reason);
         --count;
     }
     process_closes();

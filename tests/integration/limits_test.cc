@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <string>
@@ -63,6 +64,29 @@ TEST(Limits, NoHeaderSupportTurnsHeadersOff) {
     ASSERT_TRUE(asking.send("CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\r\nPING\r\n"));
     EXPECT_TRUE(asking.read_until("-ERR 'no responders requires headers support'\r\n")) << asking.received();
     EXPECT_TRUE(asking.wait_closed(5s));
+}
+
+// A reload that lowers max_connections below the clients connected closes as many as are over
+// it, each with the -ERR a client over the limit gets, as nats-server's does.
+TEST(Limits, LoweringMaxConnectionsClosesTheClientsOverIt) {
+    TempFile config(".conf", "max_connections: 10\n");
+    auto server = start_with_config(config);
+    ASSERT_NE(server, nullptr);
+    RawClient clients[4];
+    for (RawClient& client : clients) handshake(client, server->port());
+    { std::ofstream(config.path()) << "max_connections: 2\n"; }
+    ASSERT_EQ(::kill(server->pid(), SIGHUP), 0);
+    int closed = 0;
+    for (RawClient& client : clients) {
+        if (client.wait_closed(2s)) {
+            ++closed;
+            EXPECT_NE(client.received().find("-ERR 'maximum connections exceeded'\r\n"), std::string::npos)
+                << client.received();
+        }
+    }
+    EXPECT_EQ(closed, 2);
+    EXPECT_NE(server->log().find("Closed 2 connections to fall within max_connections"), std::string::npos)
+        << server->log();
 }
 
 // A negative max_connections is no limit, as nats-server checks only a positive one.
