@@ -605,6 +605,13 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
     }
     pjs::StreamCheckOptions check_options = check_options_for_account();
     check_options.allow_replicas = true;  // nats-server accepts the number on update
+    // As on create, the origins are looked at again (a mirror's mirror_direct follows its
+    // origin's allow_direct).
+    const Catalogue& catalogue = *setup_.catalogue;
+    check_options.find_stream = [&](std::string_view other) -> const pjs::StreamConfig* {
+        auto it = catalogue.streams.find(std::string(other));
+        return it == catalogue.streams.end() ? nullptr : &it->second.config;
+    };
     auto checked = pjs::check_stream_config(std::move(*parsed), check_options);
     if (!checked) {
         api_error(msg.reply, kUpdateType, checked.error());
