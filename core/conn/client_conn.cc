@@ -529,6 +529,7 @@ ClientConn::Auth ClientConn::check_user(const config::Options& server) {
         if (user == server.users.end() || identity_.nonce.empty()) return Auth::kFailed;
         auto key = auth::decode_user_nkey(user->nkey);
         if (!key || !auth::signature_valid(*key, identity_.nonce, options_.sig)) return Auth::kFailed;
+        named_user_ = true;
         return grant(*user);
     }
     // As nats-server: a client that sent no credentials at all is no_auth_user, if there is one.
@@ -542,6 +543,7 @@ ClientConn::Auth ClientConn::check_user(const config::Options& server) {
         options_.user = user->user;  // named so in logs and /connz, as nats-server does
         return grant(*user);
     }
+    named_user_ = true;
     if (!auth::is_bcrypt(user->password)) {
         if (!auth::secrets_equal(options_.pass, user->password)) return Auth::kFailed;
         return grant(*user);
@@ -652,6 +654,18 @@ void ClientConn::options_reloaded(bool auth_changed) {
     parser_.set_max_control_line(options.max_control_line_bytes);
     max_pending_ = options.max_pending_bytes;
     if (!auth_changed || closing_ || !connect_received_ || auth_ == Auth::kVerifying) return;
+    // nats-server's clientHasMovedToDifferentAccount: a client logged in by name (or nkey)
+    // whose user is gone or now belongs to another account is closed without an -ERR; it
+    // reconnects into the right one (or is refused).
+    if (named_user_) {
+        auto user = std::find_if(options.users.begin(), options.users.end(), [this](const config::User& u) {
+            return options_.nkey.empty() ? u.nkey.empty() && u.user == options_.user : u.nkey == options_.nkey;
+        });
+        if (user == options.users.end() || config::account_id(options, user->account) != account_) {
+            close({}, "Client Closed");
+            return;
+        }
+    }
     if (!host_->auth_required()) {
         auth_ = Auth::kPassed;
         return;
