@@ -26,6 +26,38 @@ std::string go_error(int error) {
     return text;
 }
 
+// Binds and listens on `address`; the fd, or -1 with errno set.
+int bind_listen(const sockaddr* address, socklen_t length, int backlog, bool dual_stack) {
+    int fd = socket(address->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    int zero = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (dual_stack) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind(fd, address, length) != 0 || listen(fd, backlog) != 0) {
+        int error = errno;
+        close(fd);
+        errno = error;
+        return -1;
+    }
+    return fd;
+}
+
+Listener listener_of(int fd) {
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    int bound_port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                       : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    return Listener{fd, bound_port};
+}
+
+// Go's net.Listen error: "listen tcp <host:port>: bind: <errno text>".
+std::unexpected<Error> listen_failure(const std::string& host, int port, int error) {
+    return fail(errc_from_errno(error), "listen tcp " + host_port(host, port) + ": bind: " + go_error(error));
+}
+
 }  // namespace
 
 std::string host_port(const std::string& host, int port) {
@@ -34,7 +66,7 @@ std::string host_port(const std::string& host, int port) {
 }
 
 std::vector<std::string> reachable_at(const std::string& host, int port) {
-    if (!host.empty() && host != "0.0.0.0" && host != "::") return {host_port(host, port)};
+    if (!is_any_address(host)) return {host_port(host, port)};
     ifaddrs* list = nullptr;
     if (getifaddrs(&list) != 0) return {host_port("127.0.0.1", port)};
     std::vector<std::tuple<unsigned, int, std::string>> found;  // interface, family, address
@@ -79,41 +111,10 @@ Result<int, Error> claim_port(const std::string& host, int port) {
     return fd;
 }
 
-namespace {
-
-// Binds and listens on `address`; the fd, or -1 with errno set.
-int bind_listen(const sockaddr* address, socklen_t length, int backlog, bool dual_stack) {
-    int fd = socket(address->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    int one = 1;
-    int zero = 0;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (dual_stack) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    if (bind(fd, address, length) != 0 || listen(fd, backlog) != 0) {
-        int error = errno;
-        close(fd);
-        errno = error;
-        return -1;
-    }
-    return fd;
-}
-
-Listener listener_of(int fd) {
-    sockaddr_storage bound{};
-    socklen_t len = sizeof bound;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-    int bound_port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                                       : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-    return Listener{fd, bound_port};
-}
-
-}  // namespace
-
 Result<Listener, Error> listen_tcp(const std::string& host, int port, int backlog) {
     // Any address ("0.0.0.0", "::" or none) listens on both IPv4 and IPv6, as Go's net.Listen
     // does for nats-server; a kernel without IPv6 gets IPv4 alone.
-    if (host.empty() || host == "0.0.0.0" || host == "::") {
+    if (is_any_address(host)) {
         sockaddr_in6 any6{};
         any6.sin6_family = AF_INET6;
         any6.sin6_addr = in6addr_any;
@@ -121,7 +122,7 @@ Result<Listener, Error> listen_tcp(const std::string& host, int port, int backlo
         int fd = bind_listen(reinterpret_cast<sockaddr*>(&any6), sizeof any6, backlog, /*dual_stack=*/true);
         if (fd >= 0) return listener_of(fd);
         if (errno == EADDRINUSE || errno == EACCES) {
-            return fail(errc_from_errno(errno), "listen tcp " + host_port(host, port) + ": bind: " + go_error(errno));
+            return listen_failure(host, port, errno);
         }
         sockaddr_in any4{};
         any4.sin_family = AF_INET;
@@ -129,7 +130,7 @@ Result<Listener, Error> listen_tcp(const std::string& host, int port, int backlo
         any4.sin_port = htons(static_cast<uint16_t>(port));
         fd = bind_listen(reinterpret_cast<sockaddr*>(&any4), sizeof any4, backlog, /*dual_stack=*/false);
         if (fd >= 0) return listener_of(fd);
-        return fail(errc_from_errno(errno), "listen tcp " + host_port(host, port) + ": bind: " + go_error(errno));
+        return listen_failure(host, port, errno);
     }
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -143,7 +144,7 @@ Result<Listener, Error> listen_tcp(const std::string& host, int port, int backlo
     for (addrinfo* ai = info; ai != nullptr; ai = ai->ai_next) {
         int fd = bind_listen(ai->ai_addr, ai->ai_addrlen, backlog, /*dual_stack=*/false);
         if (fd < 0) {
-            result = fail(errc_from_errno(errno), "listen tcp " + host_port(host, port) + ": bind: " + go_error(errno));
+            result = listen_failure(host, port, errno);
             continue;
         }
         result = listener_of(fd);

@@ -13,7 +13,8 @@ struct Listener {
 };
 
 // A TCP listener with SO_REUSEADDR and SO_REUSEPORT, so every shard can bind the same address
-// and the kernel spreads connections across them. The error reads as Go's net.Listen words it
+// and the kernel spreads connections across them; any address (is_any_address) is dual-stack,
+// IPv4 alone where the kernel has no IPv6. The error reads as Go's net.Listen words it
 // ("listen tcp 127.0.0.1:4222: bind: address already in use"), which nats-server logs.
 [[nodiscard]] Result<Listener, Error> listen_tcp(const std::string& host, int port, int backlog);
 
@@ -26,6 +27,9 @@ struct Listener {
 
 // "host:port" as Go's net.JoinHostPort writes it (IPv6 hosts in brackets).
 std::string host_port(const std::string& host, int port);
+
+// "0.0.0.0", "::" or none: listen on every address, IPv4 and IPv6 (see listen_tcp).
+inline bool is_any_address(const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; }
 
 // Where a listener on `host` can be reached, as "host:port" texts: for any address ("0.0.0.0",
 // "::" or none) every address of every interface (nats-server's ports file lists them so), by

@@ -169,8 +169,16 @@ bool JetStream::over_store_limit(pjs::Storage storage) const {
     return everyone > max;
 }
 
+const pjs::StreamConfig* JetStream::catalogued_config(std::string_view name) const {
+    auto it = setup_.catalogue->streams.find(std::string(name));
+    return it == setup_.catalogue->streams.end() ? nullptr : &it->second.config;
+}
+
 pjs::StreamCheckOptions JetStream::check_options_for_account() const {
     pjs::StreamCheckOptions options;
+    // A mirror's or source's origin is looked up in the catalogue, on create and on update
+    // alike (a mirror's mirror_direct follows its origin's allow_direct).
+    options.find_stream = [this](std::string_view name) { return catalogued_config(name); };
     options.max_bytes_required = setup_.limits.max_bytes_required;
     options.memory_max_stream_bytes = std::max<int64_t>(setup_.limits.memory_max_stream_bytes, 0);
     options.storage_max_stream_bytes = std::max<int64_t>(setup_.limits.store_max_stream_bytes, 0);
@@ -446,10 +454,7 @@ void JetStream::handle_api(const MsgView& msg) {
 bool JetStream::refuse_filter_elsewhere(const pjs::StreamConfig& stream, const MsgView& msg) {
     if (!stream.mirror.is_object() && !stream.sources.is_array()) return false;
     pjs::ConsumerCheckOptions options;
-    options.find_stream = [this](std::string_view name) -> const pjs::StreamConfig* {
-        auto it = setup_.catalogue->streams.find(std::string(name));
-        return it == setup_.catalogue->streams.end() ? nullptr : &it->second.config;
-    };
+    options.find_stream = [this](std::string_view name) { return catalogued_config(name); };
     auto create = pjs::check_consumer_create_request(msg.subject, msg.payload, stream, options);
     if (create || create.error() != pjs::ConsumerFilterNotSubset()) return false;
     api_error(msg.reply, pjs::kConsumerCreateResponse, create.error());
@@ -534,10 +539,6 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
     }
     Catalogue& catalogue = *setup_.catalogue;
     pjs::StreamCheckOptions check_options = check_options_for_account();
-    check_options.find_stream = [&](std::string_view other) -> const pjs::StreamConfig* {
-        auto it = catalogue.streams.find(std::string(other));
-        return it == catalogue.streams.end() ? nullptr : &it->second.config;
-    };
     auto checked = pjs::check_stream_config(std::move(*parsed), check_options);
     if (!checked) {
         api_error(msg.reply, kCreateType, checked.error());
@@ -605,13 +606,6 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
     }
     pjs::StreamCheckOptions check_options = check_options_for_account();
     check_options.allow_replicas = true;  // nats-server accepts the number on update
-    // As on create, the origins are looked at again (a mirror's mirror_direct follows its
-    // origin's allow_direct).
-    const Catalogue& catalogue = *setup_.catalogue;
-    check_options.find_stream = [&](std::string_view other) -> const pjs::StreamConfig* {
-        auto it = catalogue.streams.find(std::string(other));
-        return it == catalogue.streams.end() ? nullptr : &it->second.config;
-    };
     auto checked = pjs::check_stream_config(std::move(*parsed), check_options);
     if (!checked) {
         api_error(msg.reply, kUpdateType, checked.error());

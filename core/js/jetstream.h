@@ -151,8 +151,10 @@ private:
     void api_delete(std::string_view name, const MsgView& msg);
     void api_names(const MsgView& msg, bool list);
     void api_account_purge(std::string_view account, std::string_view reply);
-    // The account's max_bytes rules, for check_stream_config.
+    // For check_stream_config: the account's max_bytes rules, and origins from the catalogue.
     proto::js::StreamCheckOptions check_options_for_account() const;
+    // Shard 0: the config of the account's stream `name` in the catalogue (nullptr: none).
+    const proto::js::StreamConfig* catalogued_config(std::string_view name) const;
     // The account's limits on a new or changed stream (nats-server's
     // jsNonClusteredStreamLimitsCheck and addStream's checkAllLimits), nullopt when it passes.
     // `before`: the config the stream had (on update).

@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include "core/monitor/monitor.h"
+#include "io/listener.h"
 
 namespace ringtail::core::monitor {
 namespace {
@@ -75,7 +76,7 @@ Result<void, Error> HttpServer::start() {
     };
     // Any address listens on IPv4 and IPv6 both, as Go's listener does for nats-server; a
     // kernel without IPv6 gets IPv4 alone.
-    bool any = host_.empty() || host_ == "0.0.0.0" || host_ == "::";
+    bool any = io::is_any_address(host_);
     int bound = bind(any ? "::" : host_);
     if (bound <= 0 && any && errno != EADDRINUSE) bound = bind("0.0.0.0");
     if (bound <= 0) {
