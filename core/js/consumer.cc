@@ -37,6 +37,14 @@ std::optional<uint64_t> parse_number(std::string_view text) {
     return value;
 }
 
+// Go's bytes.TrimSpace, for the arguments of -NAK and +TERM.
+std::string_view trimmed(std::string_view text) {
+    constexpr std::string_view kSpace = " \t\r\n\v\f";
+    size_t first = text.find_first_not_of(kSpace);
+    if (first == std::string_view::npos) return {};
+    return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
 // Go's time.ParseDuration for what -NAK carries ("5s", "1.5m", "300ms", "2h45m").
 std::optional<int64_t> parse_go_duration(std::string_view text) {
     if (text.empty()) return std::nullopt;
@@ -149,6 +157,7 @@ void Consumer::start_new() {
     write_snapshot();
     recount_pending();
     go_live();
+    send_action_advisory("CREATED", "create");
 }
 
 void Consumer::start_recovered(ConsumerState state) {
@@ -283,11 +292,21 @@ void Consumer::on_ack(std::string_view subject, std::string_view reply, std::str
         return;
     }
     if (body.starts_with("-NAK")) {
-        nak(info.sseq, info.dseq, body.substr(4));
+        nak(info.sseq, info.dseq, info.dc, body.substr(4));
     } else if (body == "+WPI") {
         progress(info.sseq);
     } else if (body.starts_with("+TERM")) {
         ack(info.sseq, info.dseq, info.dc, {}, false);
+        // nats-server's processTerm: the advisory goes out whether the message was owed or not.
+        std::string_view reason = trimmed(body.substr(5));
+        nlohmann::ordered_json fields = {{"stream", stream_.name()},
+                                         {"consumer", name_},
+                                         {"consumer_seq", info.dseq},
+                                         {"stream_seq", info.sseq},
+                                         {"deliveries", info.dc}};
+        if (!reason.empty()) fields["reason"] = reason;
+        js_.send_event(event_subject("ADVISORY.CONSUMER.MSG_TERMINATED"), "io.nats.jetstream.advisory.v1.terminated",
+                       fields);
     }
     if (confirm) js_.send({reply, {}, {}, {}, {}});
 }
@@ -349,28 +368,27 @@ void Consumer::ack(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view r
 // the message waited for its ack.
 void Consumer::sample_ack(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t delivered_ns) {
     if (sample_percent_ < 100 && static_cast<int64_t>(shard_random()() % 100) > sample_percent_) return;
-    int64_t now_ns = base::wall_clock_ns();
-    json metric = {{"type", "io.nats.jetstream.metric.v1.consumer_ack"},
-                   {"id", random_token(22)},
-                   {"timestamp", pjs::rfc3339(now_ns)},
-                   {"stream", stream_.name()},
-                   {"consumer", name_},
-                   {"consumer_seq", dseq},
-                   {"stream_seq", sseq},
-                   {"ack_time", now_ns - delivered_ns},
-                   {"deliveries", dc}};
-    js_.send({"$JS.EVENT.METRIC.CONSUMER.ACK." + stream_.name() + "." + name_, {}, {}, {}, metric.dump()});
+    js_.send_event(event_subject("METRIC.CONSUMER.ACK"), "io.nats.jetstream.metric.v1.consumer_ack",
+                   {{"stream", stream_.name()},
+                    {"consumer", name_},
+                    {"consumer_seq", dseq},
+                    {"stream_seq", sseq},
+                    {"ack_time", base::wall_clock_ns() - delivered_ns},
+                    {"deliveries", dc}});
 }
 
 // nats-server's processNak.
-void Consumer::nak(uint64_t sseq, uint64_t dseq, std::string_view arg) {
+void Consumer::nak(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view arg) {
     if (dseq <= state_.ack_floor_consumer || dseq >= dseq_) return;
     auto pending = state_.pending.find(sseq);
     if (pending == state_.pending.end()) return;
-    while (!arg.empty() && (arg.front() == ' ' || arg.front() == '\t')) arg.remove_prefix(1);
-    while (!arg.empty() && (arg.back() == ' ' || arg.back() == '\t' || arg.back() == '\r' || arg.back() == '\n')) {
-        arg.remove_suffix(1);
-    }
+    js_.send_event(event_subject("ADVISORY.CONSUMER.MSG_NAKED"), "io.nats.jetstream.advisory.v1.nak",
+                   {{"stream", stream_.name()},
+                    {"consumer", name_},
+                    {"consumer_seq", dseq},
+                    {"stream_seq", sseq},
+                    {"deliveries", dc}});
+    arg = trimmed(arg);
     if (!arg.empty()) {
         std::optional<int64_t> delay;
         if (arg.front() == '{') {
@@ -510,15 +528,8 @@ Consumer::Next Consumer::next_message() {
         if (config_.max_deliver > 0 && dc > static_cast<uint64_t>(config_.max_deliver)) {
             // Delivered as often as allowed: it stays owed but is not sent again.
             if (dc == static_cast<uint64_t>(config_.max_deliver) + 1) {
-                json advisory = {{"type", "io.nats.jetstream.advisory.v1.max_deliver"},
-                                 {"id", random_token(22)},
-                                 {"timestamp", pjs::rfc3339(base::wall_clock_ns())},
-                                 {"stream", stream_.name()},
-                                 {"consumer", name_},
-                                 {"stream_seq", seq},
-                                 {"deliveries", dc - 1}};
-                js_.send({"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + stream_.name() + "." + name_, {}, {}, {},
-                          advisory.dump()});
+                js_.send_event(event_subject("ADVISORY.CONSUMER.MAX_DELIVERIES"), "io.nats.jetstream.advisory.v1.max_deliver",
+                               {{"stream", stream_.name()}, {"consumer", name_}, {"stream_seq", seq}, {"deliveries", dc - 1}});
             }
             state_.pending.erase(seq);
             --state_.redelivered[seq];
@@ -1045,8 +1056,20 @@ void Consumer::pause(int64_t until_ns) {
     signal();
 }
 
+// nats-server's consumer_action advisories; those of the consumers that copy into mirrors and
+// sources too, as nats-server announces them.
+void Consumer::send_action_advisory(std::string_view event, std::string_view action) {
+    js_.send_event(event_subject("ADVISORY.CONSUMER." + std::string(event)), "io.nats.jetstream.advisory.v1.consumer_action",
+                   {{"stream", stream_.name()}, {"consumer", name_}, {"action", action}});
+}
+
+std::string Consumer::event_subject(std::string_view kind) const {
+    return "$JS.EVENT." + std::string(kind) + "." + stream_.name() + "." + name_;
+}
+
 void Consumer::destroy() {
     if (destroyed_) return;
+    send_action_advisory("DELETED", "delete");
     for (const WaitingRequest& request : waiting_) send_status(request.reply, "409 Consumer Deleted");
     waiting_.clear();
     on_log_durable(UINT64_MAX);

@@ -131,7 +131,7 @@ private:
     // `sample`: counts for sample_freq (+ACK, +NXT and AckSync do, +TERM does not).
     void ack(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view reply, bool sample);
     void sample_ack(uint64_t sseq, uint64_t dseq, uint64_t dc, int64_t delivered_ns);
-    void nak(uint64_t sseq, uint64_t dseq, std::string_view arg);
+    void nak(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view arg);
     void progress(uint64_t sseq);
     void on_next_request(std::string_view reply, std::string_view body);
     void on_flow_control(std::string_view subject);
@@ -169,6 +169,9 @@ private:
     void arm_ack_timer();
     void on_heartbeat_timer();
     bool has_interest(std::string_view subject) const;
+    // $JS.EVENT.<kind>.<stream>.<consumer>, where nats-server sends this consumer's events.
+    std::string event_subject(std::string_view kind) const;
+    void send_action_advisory(std::string_view event, std::string_view action);
 
     // Counting what is left to deliver (num_pending).
     uint64_t num_pending() const;

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "core/js/consumer.h"
+#include "core/js/random.h"
 #include "core/js/request_body.h"
 #include "core/js/stream.h"
 #include "core/server/log.h"
@@ -252,6 +253,19 @@ void JetStream::send(const OutMsg& msg, uint64_t interest_seq) {
     } else {
         outbox_.push(0, {msg.subject, msg.shown_subject, msg.reply, msg.headers, msg.payload});
     }
+}
+
+void JetStream::send_event(const std::string& subject, std::string_view type, const nlohmann::ordered_json& fields) {
+    if (!host_.has_interest(subject)) return;
+    nlohmann::ordered_json event = {{"type", type}, {"id", random_token(22)}, {"timestamp", pjs::rfc3339(base::wall_clock_ns())}};
+    for (const auto& [key, value] : fields.items()) event[key] = value;
+    send(subject, {}, pjs::go_marshal(event));
+}
+
+// nats-server's stream_action advisories, sent before the API's answer as there.
+void JetStream::send_stream_advisory(std::string_view name, std::string_view event, std::string_view action) {
+    send_event("$JS.EVENT.ADVISORY.STREAM." + std::string(event) + "." + std::string(name),
+               "io.nats.jetstream.advisory.v1.stream_action", {{"stream", name}, {"action", action}});
 }
 
 void JetStream::pump_consumers() {
@@ -867,6 +881,7 @@ void JetStream::update_stream(Stream& stream, const MsgView& msg) {
         api_error(msg.reply, kUpdateType, pjs::StreamUpdate(updated.error().text));
         return;
     }
+    send_stream_advisory(stream.name(), "UPDATED", "modify");
     json out = {{"type", kUpdateType}};
     stream.info_json(out, false, {}, 0, nullptr);
     api_reply(msg.reply, out.dump(), stream.interest_seq());
@@ -896,6 +911,7 @@ void JetStream::open_created(std::string_view name, const MsgView& msg) {
         existing = streams_.emplace(std::string(name), std::move(*stream)).first;
         report(kReportOpened, name);
         existing->second->publish_state();
+        send_stream_advisory(name, "CREATED", "create");
     }
     Stream& stream = *existing->second;
     json out = {{"type", kCreateType}, {"did_create", true}};
@@ -914,7 +930,8 @@ void JetStream::delete_stream(std::string_view name, std::string_view reply) {
         api_error(reply, kDeleteType, pjs::StreamNotFound());
         return;
     }
-    it->second->destroy();
+    it->second->destroy();  // the consumers' advisories, then the stream's
+    send_stream_advisory(name, "DELETED", "delete");
     uint64_t interest = it->second->interest_seq();
     streams_.erase(it);
     report(kReportDeleted, name);  // from here on a stream of this name may open on any shard

@@ -101,6 +101,11 @@ public:
               uint64_t interest_seq = 0) {
         send(OutMsg{subject, {}, {}, headers, payload}, interest_seq);
     }
+    // nats-server's advisories and metrics ($JS.EVENT.…): the event's type, id and time, then
+    // `fields`, as Go marshals them. Built and sent only while something listens on `subject`.
+    void send_event(const std::string& subject, std::string_view type, const nlohmann::ordered_json& fields);
+    // STREAM.<event>.<name>: CREATED create, UPDATED modify, DELETED delete.
+    void send_stream_advisory(std::string_view name, std::string_view event, std::string_view action);
     // True while the outbox holds so much that consumers should wait (the rings to other
     // shards are full).
     bool outbox_full() const { return outbox_.bytes() + sending_.bytes() > kOutboxBytesMax; }

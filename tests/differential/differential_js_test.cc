@@ -653,14 +653,15 @@ class JsPlayer {
 // well-formed RFC 3339 UTC time; the instant itself is not compared.
 bool is_time_key(std::string_view key) {
     return key == "created" || key == "ts" || key == "first_ts" || key == "last_ts" ||
-           key == "time" || key == "last_active";
+           key == "time" || key == "last_active" || key == "timestamp";
 }
 
-// Paths (with array indexes written as []) whose values are server identities. Neither server
-// runs clustered here, so they should be absent; if present only their type is compared.
+// Paths (with array indexes written as []) whose values are server identities or random: a
+// server's id (neither server runs clustered here, so they should be absent) and an advisory's
+// own id. Only their type is compared.
 bool is_id_path(std::string_view path) {
     return path == "cluster.leader" || path.ends_with("server_id") ||
-           path == "streams[].cluster.leader";
+           path == "streams[].cluster.leader" || path == "id";
 }
 
 // Paths whose values are the time since a mirror or source last heard from its origin (ns,
@@ -853,6 +854,20 @@ void name_ephemerals(const JsScenario& scenario, std::vector<StepRecord>& record
         std::optional<std::string> name = chosen_consumer_name(scenario.steps[i], records[i]);
         if (name.has_value()) {
             names.emplace_back(*name, "<ephemeral-" + std::to_string(names.size() + 1) + ">");
+        }
+    }
+    // The consumers a mirror or source makes on its origin have random names too: learnt from
+    // their CONSUMER.CREATED advisories, in the order they arrive.
+    constexpr std::string_view kCreated = "$JS.EVENT.ADVISORY.CONSUMER.CREATED.";
+    size_t internal = 0;
+    for (const StepRecord& record : records) {
+        for (const Message& message : record.messages) {
+            if (!message.subject.starts_with(kCreated)) continue;
+            std::string name = message.subject.substr(message.subject.rfind('.') + 1);
+            bool known = std::any_of(names.begin(), names.end(), [&](const auto& entry) { return entry.first == name; });
+            if (name.size() == 8 && is_base62(name) && !known) {
+                names.emplace_back(name, "<internal-" + std::to_string(++internal) + ">");
+            }
         }
     }
     for (const auto& [name, label] : names) {

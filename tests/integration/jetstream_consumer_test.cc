@@ -1379,6 +1379,58 @@ TEST_F(JetStreamConsumer, SampledAcksPublishAnAckMetric) {
     EXPECT_EQ(nullptr, next_msg(metrics.get(), 300ms));
 }
 
+TEST_F(JetStreamConsumer, StreamDeleteAnnouncesItsConsumersThenItself) {
+    // The differential corpus leaves these out: nats-server 2.9.10 loses them at times.
+    // Not $JS.EVENT.ADVISORY.API, nats-server's audit of every request.
+    SubscriptionPtr advisories = subscribe_sync(nc(), "$JS.EVENT.ADVISORY.*.*.>");
+    ASSERT_NE(nullptr, advisories);
+    create_stream("ANN", {"ann"});
+    ConsumerConfig config("C");
+    ASSERT_EQ(NATS_OK, add_consumer("ANN", config).status);
+    json deleted = api_request(nc(), "$JS.API.STREAM.DELETE.ANN");
+    ASSERT_TRUE(deleted.value("success", false)) << deleted.dump();
+
+    std::vector<std::string> seen;
+    for (MsgPtr msg = next_msg(advisories.get(), 2s); msg != nullptr && seen.size() < 4;
+         msg = seen.size() < 4 ? next_msg(advisories.get(), 2s) : nullptr) {
+        json body = json::parse(msg_data(msg.get()), nullptr, false);
+        seen.push_back(std::string(natsMsg_GetSubject(msg.get())) + " " + body.value("action", ""));
+    }
+    EXPECT_EQ((std::vector<std::string>{"$JS.EVENT.ADVISORY.STREAM.CREATED.ANN create",
+                                        "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ANN.C create",
+                                        "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ANN.C delete",
+                                        "$JS.EVENT.ADVISORY.STREAM.DELETED.ANN delete"}),
+              seen);
+}
+
+TEST_F(JetStreamConsumer, TermWithReasonAnnouncesTheReason) {
+    // nats-server 2.11's form of +TERM (the differential corpus covers the plain one).
+    create_stream("TRM", {"trm"});
+    ASSERT_TRUE(publish_numbered("trm", 1));
+    SubscriptionPtr advisories = subscribe_sync(nc(), "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.TRM.C");
+    ASSERT_NE(nullptr, advisories);
+    ConsumerConfig config("C");
+    SubscriptionPtr sub = pull_consumer("TRM", config);
+    ASSERT_NE(nullptr, sub);
+    Fetched fetched = fetch(sub.get(), 1, 2s);
+    ASSERT_EQ(1u, fetched.msgs.size()) << fetched;
+    const char* ack = natsMsg_GetReply(fetched.msgs[0].get());
+    ASSERT_EQ(NATS_OK, natsConnection_PublishString(nc(), ack, "+TERM  poison message \r\n"));
+
+    MsgPtr advisory = next_msg(advisories.get(), 2s);
+    ASSERT_NE(nullptr, advisory);
+    json body = json::parse(msg_data(advisory.get()), nullptr, false);
+    ASSERT_TRUE(body.is_object()) << msg_data(advisory.get());
+    EXPECT_EQ("io.nats.jetstream.advisory.v1.terminated", body.value("type", ""));
+    EXPECT_EQ("poison message", body.value("reason", ""));
+    EXPECT_EQ(1u, body.value("stream_seq", 0u));
+    EXPECT_EQ(1u, body.value("consumer_seq", 0u));
+    EXPECT_EQ(1u, body.value("deliveries", 0u));
+    // Terminated: not owed any more.
+    json info = api_request(nc(), "$JS.API.CONSUMER.INFO.TRM.C");
+    EXPECT_EQ(0u, info.value("num_ack_pending", 1u)) << info.dump();
+}
+
 // --- The consumer management API, raw ----------------------------------------------------------
 
 TEST_F(JetStreamConsumer, RawInfoNamesListAndDelete) {
