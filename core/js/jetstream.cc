@@ -46,6 +46,9 @@ constexpr std::string_view kReportDeleted = "report.deleted"; // a delete forwar
 constexpr std::string_view kReportUnavailable = "report.unavailable";  // restored, but could not open
 constexpr std::string_view kReportConfig = "report.config";   // an update failed: the config it keeps (JSON)
 constexpr std::string_view kReportState = "report.state";     // StateReport
+// Starts the headers of a request forwarded to its owner: the client's request follows.
+constexpr std::string_view kAuditMark = "audit:";
+
 struct StateReport {
     store::StoreState state;
     int64_t first_ts_ns;
@@ -301,7 +304,10 @@ void JetStream::run_turn() {
         msg.payload = request.payload;
         msg.has_headers = !request.headers.empty();
         msg.from_shard = request.from_shard;
+        AuditedRequest audited{msg.subject, msg.payload};
+        audited_ = &audited;
         handle_api(msg);
+        audited_ = nullptr;
     }
     // Appends go out first, then consumers deliver what is durable (a memory stream's write
     // completes in the poll), then what the deliveries and acks wrote goes out too.
@@ -364,6 +370,7 @@ void JetStream::on_tick() {
 void JetStream::api_reply(std::string_view reply, std::string_view body, uint64_t interest_seq) {
     if (setup_.counters != nullptr) counters().api_total.fetch_add(1, std::memory_order_relaxed);
     if (!reply.empty()) send(reply, {}, body, interest_seq);
+    audit(body);
 }
 
 void JetStream::api_error(std::string_view reply, std::string_view type, const pjs::ApiError& error) {
@@ -371,7 +378,23 @@ void JetStream::api_error(std::string_view reply, std::string_view type, const p
         counters().api_total.fetch_add(1, std::memory_order_relaxed);
         counters().api_errors.fetch_add(1, std::memory_order_relaxed);
     }
-    if (!reply.empty()) send(reply, {}, pjs::error_response(type, error));
+    std::string body = pjs::error_response(type, error);
+    if (!reply.empty()) send(reply, {}, body);
+    audit(body);
+}
+
+void JetStream::audit(std::string_view response) {
+    static const std::string kSubject = "$JS.EVENT.ADVISORY.API";
+    if (audited_ == nullptr || !host_.has_interest(kSubject)) return;
+    // The client as nats-server's service import describes it: its account and this server
+    // (no rtt: the owner of a stream does not know the requester's).
+    const std::string& server = setup_.options->server_name;
+    nlohmann::ordered_json fields = {{"server", server},
+                                     {"client", {{"acc", account_name()}, {"server", server}}},
+                                     {"subject", audited_->subject}};
+    if (!audited_->payload.empty()) fields["request"] = audited_->payload;
+    fields["response"] = response;
+    send_event(kSubject, "io.nats.jetstream.advisory.v1.api_audit", fields);
 }
 
 Subscriber::Delivery JetStream::deliver(Subscription&, const MsgView& msg) {
@@ -462,7 +485,7 @@ void JetStream::handle_api(const MsgView& msg) {
         refuse_filter_elsewhere(it->second.config, msg)) {
         return;
     }
-    forward_to(it->second.owner, msg);
+    forward_request(it->second.owner, msg);
 }
 
 bool JetStream::refuse_filter_elsewhere(const pjs::StreamConfig& stream, const MsgView& msg) {
@@ -497,6 +520,11 @@ void JetStream::forward_to(uint32_t owner, const MsgView& msg) {
     } else {
         host_.send_to_shard(owner, msg);
     }
+}
+
+void JetStream::forward_request(uint32_t owner, const MsgView& request, std::optional<std::string_view> body) {
+    std::string audited = std::string(kAuditMark) + std::string(request.payload);
+    forward_to(owner, {request.subject, request.reply, audited, body.value_or(request.payload), true, {}, {}});
 }
 
 void JetStream::api_account_info(std::string_view reply) {
@@ -605,7 +633,7 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
     // The owner opens the stream with the config decided here.
     std::string body =
         json({{"config", pjs::to_json(entry->config)}, {"created", entry->created_ns}, {"again", again}}).dump();
-    forward_to(entry->owner, {msg.subject, msg.reply, {}, body, false, {}, {}});
+    forward_request(entry->owner, msg, body);
 }
 
 void JetStream::api_update(std::string_view name, const MsgView& msg) {
@@ -657,7 +685,7 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
     it->second.config = *updated;
     // The owner applies the config decided here; if it cannot, it reports the one it keeps.
     std::string body = pjs::to_json(*updated).dump();
-    forward_to(it->second.owner, {msg.subject, msg.reply, {}, body, false, {}, {}});
+    forward_request(it->second.owner, msg, body);
 }
 
 void JetStream::api_delete(std::string_view name, const MsgView& msg) {
@@ -676,7 +704,7 @@ void JetStream::api_delete(std::string_view name, const MsgView& msg) {
     uint32_t owner = it->second.owner;
     setup_.catalogue->delete_started(it->first, owner);
     streams.erase(it);
-    forward_to(owner, {msg.subject, msg.reply, {}, {}, false, {}, {}});
+    forward_request(owner, msg);
 }
 
 void JetStream::api_account_purge(std::string_view account, std::string_view reply) {
@@ -849,6 +877,14 @@ void JetStream::on_report(const MsgView& msg) {
 // Owner: requests for one stream
 
 void JetStream::on_forward(const MsgView& msg) {
+    AuditedRequest audited{msg.subject, msg.headers.substr(std::min(kAuditMark.size(), msg.headers.size()))};
+    const AuditedRequest* outer = audited_;
+    audited_ = msg.headers.starts_with(kAuditMark) ? &audited : nullptr;
+    answer_forwarded(msg);
+    audited_ = outer;
+}
+
+void JetStream::answer_forwarded(const MsgView& msg) {
     std::optional<ApiSubject> parts = split_api(msg.subject.substr(kApiPrefix.size()));
     if (!parts) return;
     std::string name(parts->name);

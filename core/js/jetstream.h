@@ -144,6 +144,13 @@ private:
     // Shard 0: a request on $JS.API.>, answered here or forwarded to the stream's owner.
     void handle_api(const MsgView& msg);
     void forward_to(uint32_t owner, const MsgView& msg);
+    // A client's request for its stream's owner, with `body` in place of its payload when
+    // shard 0 decided something for it (a create's or update's config). The request as the
+    // client sent it rides in the record's headers (owners read none of an API request's),
+    // marked, so that the owner's answer is audited with it.
+    void forward_request(uint32_t owner, const MsgView& request, std::optional<std::string_view> body = std::nullopt);
+    // nats-server's API audit event ($JS.EVENT.ADVISORY.API) for the request being answered.
+    void audit(std::string_view response);
     // A consumer create on a mirror or a stream with sources whose filter names no subject of
     // the stream or its origins (on any shard): answered here, and true. The owner sees only
     // its own shard's streams.
@@ -173,6 +180,7 @@ private:
 
     // Owner: the per-stream requests.
     void on_forward(const MsgView& msg);
+    void answer_forwarded(const MsgView& msg);
     void open_created(std::string_view name, const MsgView& msg);
     void update_stream(Stream& stream, const MsgView& msg);
     void delete_stream(std::string_view name, std::string_view reply);
@@ -206,6 +214,13 @@ private:
     std::map<std::string, std::unique_ptr<Stream>> streams_;
     std::unique_ptr<Subscription> api_sub_;
     std::deque<Request> requests_;   // $JS.API requests received this turn (shard 0)
+    // The client's request being answered, for audit(); none for the server's own (an
+    // account purge's deletes).
+    struct AuditedRequest {
+        std::string_view subject;
+        std::string_view payload;
+    };
+    const AuditedRequest* audited_ = nullptr;
     base::ByteFifo<5> outbox_;       // subject, shown subject, reply, headers, payload
     base::ByteFifo<5> sending_;      // the part of the outbox being published
     std::vector<Consumer*> ready_;   // consumers with work this turn (each listed once)
