@@ -65,7 +65,12 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("RemoteSyslog", now.remote_syslog, fresh.remote_syslog);
     fixed("JetStream", now.jetstream, fresh.jetstream);
     fixed("SyncInterval", now.sync_interval, fresh.sync_interval);
-    fixed("NoAuthUser", now.no_auth_user, fresh.no_auth_user);
+    // no_auth_user may only go away with its user (nats-server's rule): the clients that came in
+    // as it are then refused as any client whose user is gone.
+    bool no_auth_user_dropped = !now.no_auth_user.empty() && fresh.no_auth_user.empty() &&
+                                std::none_of(fresh.users.begin(), fresh.users.end(),
+                                             [&](const config::User& user) { return user.user == now.no_auth_user; });
+    if (!no_auth_user_dropped) fixed("NoAuthUser", now.no_auth_user, fresh.no_auth_user);
     fixed("SystemAccount", now.system_account, fresh.system_account);
     fixed("NoSystemAccount", now.no_system_account, fresh.no_system_account);
     if (refused && now.store_dir != fresh.store_dir) {

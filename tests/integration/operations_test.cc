@@ -153,6 +153,32 @@ TEST(Operations, ReloadRefusesWhatCannotChangeAndKeepsServing) {
     EXPECT_NE(nc, nullptr);
 }
 
+TEST(Operations, ReloadDropsANoAuthUserOnlyWithItsUser) {
+    const std::string users = "authorization { users: [{user: alice, password: a}, {user: guest, password: g}] }\n";
+    TempFile conf(".conf", users + "no_auth_user: guest\n");
+    auto server = ServerProcess::start(binary(), with_shards({"-c", conf.path()}));
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr anonymous = connect(server->url());
+    ASSERT_TRUE(anonymous);
+    ConnectionPtr alice = connect_as(server->url(), "alice", "a");
+    ASSERT_TRUE(alice);
+    // Without no_auth_user but with its user: refused, as nats-server refuses it.
+    write_file(conf.path(), users);
+    ASSERT_EQ(0, kill(server->pid(), SIGHUP));
+    EXPECT_TRUE(eventually([&] {
+        return server->log().find("config reload not supported for NoAuthUser: old=guest, new=") != std::string::npos;
+    })) << server->log();
+    EXPECT_EQ(natsConnection_FlushTimeout(anonymous.get(), 2000), NATS_OK);
+    // Both gone: applied. The clients that came in as guest are refused, the others stay.
+    write_file(conf.path(), "authorization { users: [{user: alice, password: a}] }\n");
+    ASSERT_EQ(0, kill(server->pid(), SIGHUP));
+    EXPECT_TRUE(eventually([&] { return natsConnection_IsClosed(anonymous.get()); })) << server->log();
+    EXPECT_EQ(natsConnection_FlushTimeout(alice.get(), 2000), NATS_OK);
+    natsStatus status = NATS_OK;
+    EXPECT_EQ(connect(server->url(), &status), nullptr);
+    EXPECT_NE(connect_as(server->url(), "alice", "a"), nullptr);
+}
+
 TEST(Operations, ReloadWithoutAConfigFileIsAnError) {
     auto server = ServerProcess::start(binary(), with_shards({}));
     ASSERT_NE(server, nullptr);
