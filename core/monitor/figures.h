@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,12 @@ struct SublistFigures {
     }
 };
 
+// What one account's closed connections did on one shard: its statistics outlive them.
+struct ClosedAccountFigures {
+    Traffic traffic;
+    uint64_t slow_consumers = 0;
+};
+
 // One shard at the moment it was asked.
 struct ShardFigures {
     uint32_t shard = 0;
@@ -124,6 +131,7 @@ struct ShardFigures {
     uint64_t connections_moved_in = 0;  // handed over by other shards (ClientConn: "Moving")
     uint64_t subscriptions = 0;  // client subscriptions now (open connections')
     Traffic traffic;             // every connection's, closed ones included
+    std::map<std::string, ClosedAccountFigures> closed_accounts;  // by account name
     uint64_t sub_inserts = 0;    // subscriptions made since start (clients' and the server's own)
     uint64_t sub_removes = 0;    // and removed
     std::vector<SublistFigures> sublists;  // by account id

@@ -19,6 +19,7 @@
 #include "core/server/log.h"
 #include "core/server/server.h"
 #include "proto/js/api.h"
+#include "proto/js/stream_config.h"
 #include "proto/subject.h"
 
 namespace ringtail::core::monitor {
@@ -180,7 +181,8 @@ ojson conn_json(const ConnFigures& conn, int64_t now_ns, bool subs, bool subs_de
     if (auth && conn.account != "$G") out["account"] = conn.account;  // as nats-server: not the global one
     if (!conn.subs.empty() && subs_detail) {
         ojson list = ojson::array();
-        for (const SubFigures& sub : conn.subs) list.push_back(sub_json(sub, false));
+        // As nats-server: a closed connection's subscriptions name their account.
+        for (const SubFigures& sub : conn.subs) list.push_back(sub_json(sub, closed));
         out["subscriptions_list_detail"] = std::move(list);
     } else if (!conn.subs.empty() && subs) {
         ojson list = ojson::array();
@@ -254,8 +256,7 @@ SublistFigures sublist_figures(const std::vector<ShardFigures>& shards, const co
     return sum;
 }
 
-// One account's share of the open connections (the shards count slow consumers and
-// closed connections' traffic for the server only).
+// One account's share of the open connections (and, with add_closed, of what closed ones did).
 struct AccountTotals {
     uint64_t connections = 0;
     uint64_t subscriptions = 0;
@@ -274,6 +275,18 @@ std::map<std::string, AccountTotals> account_totals(const std::vector<ShardFigur
         }
     }
     return by_account;
+}
+
+// nats-server's account statistics count what every connection of the account did, closed
+// ones too: a counter that never goes back.
+void add_closed(const std::vector<ShardFigures>& shards, std::map<std::string, AccountTotals>& by_account) {
+    for (const ShardFigures& shard : shards) {
+        for (const auto& [name, closed] : shard.closed_accounts) {
+            AccountTotals& totals = by_account[name];
+            totals.traffic += closed.traffic;
+            totals.slow_consumers += closed.slow_consumers;
+        }
+    }
 }
 
 const char* const kSortOptions[] = {"cid",  "start", "subs",   "pending", "msgs_to", "msgs_from", "bytes_to",
@@ -355,7 +368,7 @@ struct OptionName {
 };
 constexpr OptionName kConnzOptions[] = {{"sort", "sort"},     {"auth", "auth"},   {"subscriptions", "subs"},
                                         {"offset", "offset"}, {"limit", "limit"}, {"cid", "cid"},
-                                        {"user", "user"},     {"acc", "acc"}};
+                                        {"user", "user"},     {"acc", "acc"},     {"mqtt_client", "mqtt_client"}};
 constexpr OptionName kSubszOptions[] = {
     {"offset", "offset"}, {"limit", "limit"}, {"subscriptions", "subs"}, {"account", "acc"}, {"test", "test"}};
 constexpr OptionName kJszOptions[] = {{"account", "acc"},     {"accounts", "accounts"}, {"streams", "streams"},
@@ -372,6 +385,20 @@ Params to_params(const ojson& options, const OptionName (&names)[N]) {
         auto it = options.find(std::string(name.json));
         if (it == options.end() || it->is_null()) continue;
         params[std::string(name.query)] = it->is_string() ? it->get<std::string>() : it->dump();
+    }
+    return params;
+}
+
+// nats-server's ConnzOptions beyond the query's names: `state` a number (0 open, 1 closed, 2
+// all), `subscriptions_detail` a flag. A value of the wrong type throws (a 400, as there).
+Params connz_params(const ojson& request) {
+    Params params = to_params(request, kConnzOptions);
+    if (auto it = request.find("state"); it != request.end() && !it->is_null()) {
+        int state = it->get<int>();
+        params["state"] = state == 1 ? "closed" : state == 2 ? "all" : "open";
+    }
+    if (auto it = request.find("subscriptions_detail"); it != request.end() && !it->is_null() && it->get<bool>()) {
+        params["subs"] = "detail";
     }
     return params;
 }
@@ -448,7 +475,7 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
     }
     if (server_scope) {
         if (kind == "VARZ") response = varz();
-        else if (kind == "CONNZ") response = connz(to_params(request, kConnzOptions));
+        else if (kind == "CONNZ") response = connz(connz_params(request), request.value("filter_subject", ""));
         else if (kind == "SUBSZ") response = subsz(to_params(request, kSubszOptions));
         else if (kind == "JSZ") response = jsz(to_params(request, kJszOptions));
         else if (kind == "ACCOUNTZ") response = accountz(to_params(request, kAccountzOptions));
@@ -460,9 +487,9 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
     } else {
         Params params;
         if (kind == "CONNZ") {
-            params = to_params(request, kConnzOptions);
+            params = connz_params(request);
             params["acc"] = std::string(account);
-            response = connz(params);
+            response = connz(params, request.value("filter_subject", ""));
         } else if (kind == "SUBSZ") {
             params = to_params(request, kSubszOptions);
             params["acc"] = std::string(account);
@@ -537,9 +564,12 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
     if (response.status == 200) {
         out["data"] = ojson::parse(response.body, nullptr, false);
     } else {
+        // nats-server's zReq: what the endpoint refuses is a 500, with its nil answer as data
+        // (a request it cannot decode is a 400, without data).
         std::string text = response.body;
         while (!text.empty() && text.back() == '\n') text.pop_back();
-        out["error"] = {{"code", response.status}, {"description", text}};
+        out["data"] = nullptr;
+        out["error"] = {{"code", 500}, {"description", text}};
     }
     return out.dump();
 }
@@ -626,7 +656,7 @@ Response Monitor::varz() {
     return json_response(out);
 }
 
-Response Monitor::connz(const Params& params) {
+Response Monitor::connz(const Params& params, std::string_view filter_subject) {
     Response error;
     std::string sort = param(params, "sort");
     auto auth = decode_bool(params, "auth", error);
@@ -659,6 +689,7 @@ Response Monitor::connz(const Params& params) {
     }
     std::string user = param(params, "user");
     std::string account = param(params, "acc");
+    std::string mqtt_client = param(params, "mqtt_client");  // no MQTT connections here: none has it
 
     if (sort.empty()) sort = "cid";
     if (std::find(std::begin(kSortOptions), std::end(kSortOptions), sort) == std::end(kSortOptions)) {
@@ -669,11 +700,15 @@ Response Monitor::connz(const Params& params) {
     int off = std::max(*offset, 0);
     int lim = *limit <= 0 ? kDefaultListSize : *limit;
     if (*cid > 0) lim = 1;
+    if (filter_subject == ">") filter_subject = {};
+    if (!filter_subject.empty() && account.empty()) {
+        return bad_request("filter by subject only valid with account filtering");
+    }
 
     Query query;
     query.connections = want_open;
     query.closed_connections = want_closed;
-    query.connection_subs = *subs || subs_detail;
+    query.connection_subs = *subs || subs_detail || !filter_subject.empty();
     query.cid = *cid;
     std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
     int64_t now = base::wall_clock_ns();
@@ -681,19 +716,29 @@ Response Monitor::connz(const Params& params) {
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(now)}};
     std::vector<const ConnFigures*> conns;
     size_t total = 0;
+    size_t in_account = 0;
     for (const ShardFigures& shard : shards) {
         if (want_open) total += shard.connections;
         if (want_closed) total += shard.closed.size();
         for (const auto* list : {&shard.open, &shard.closed}) {
             for (const ConnFigures& conn : *list) {
                 if ((!account.empty() && conn.account != account) || (!user.empty() && conn.user != user)) continue;
+                ++in_account;
+                if (!mqtt_client.empty()) continue;
+                // As nats-server: the subject narrows the open connections only.
+                if (!filter_subject.empty() && list == &shard.open &&
+                    std::none_of(conn.subs.begin(), conn.subs.end(), [&](const SubFigures& sub) {
+                        return proto::js::subjects_collide(filter_subject, sub.subject);
+                    })) {
+                    continue;
+                }
                 conns.push_back(&conn);
             }
         }
     }
     // As nats-server: the total is of the state asked for (in the account asked for), not
     // narrowed by a cid.
-    if (!account.empty() && *cid == 0) total = conns.size();
+    if (!account.empty() && *cid == 0) total = in_account;
     auto by = [&](auto key, bool descending) {
         std::stable_sort(conns.begin(), conns.end(), [&](const ConnFigures* a, const ConnFigures* b) {
             return descending ? key(*b) < key(*a) : key(*a) < key(*b);
@@ -707,8 +752,10 @@ Response Monitor::connz(const Params& params) {
     if (sort == "bytes_to") by([](const ConnFigures& c) { return c.traffic.out_bytes; }, true);
     if (sort == "bytes_from") by([](const ConnFigures& c) { return c.traffic.in_bytes; }, true);
     if (sort == "last") by([](const ConnFigures& c) { return c.last_activity_ns; }, true);
-    if (sort == "idle") by([&](const ConnFigures& c) { return (c.stop_ns ? c.stop_ns : now) - c.last_activity_ns; }, true);
-    if (sort == "uptime") by([&](const ConnFigures& c) { return (c.stop_ns ? c.stop_ns : now) - c.start_ns; }, true);
+    // nats-server's byIdle: the time from the start to the last activity, longest first; its
+    // byUptime: shortest first.
+    if (sort == "idle") by([](const ConnFigures& c) { return c.last_activity_ns - c.start_ns; }, true);
+    if (sort == "uptime") by([&](const ConnFigures& c) { return (c.stop_ns ? c.stop_ns : now) - c.start_ns; }, false);
     if (sort == "stop") by([](const ConnFigures& c) { return c.stop_ns; }, true);
     if (sort == "reason") by([](const ConnFigures& c) { return c.reason; }, false);
 
@@ -1050,11 +1097,7 @@ Response Monitor::accstatz(const Params& params) {
     query.connections = true;
     std::vector<ShardFigures> shards = server_.gather(query, kGatherTimeout);
     std::map<std::string, AccountTotals> by_account = account_totals(shards);
-    if (options.accounts.empty()) {
-        // One account: the shards' own totals count what closed connections did too.
-        Totals totals = add_up(shards);
-        by_account["$G"] = {totals.connections, totals.subscriptions, totals.traffic, totals.slow_consumers};
-    }
+    add_closed(shards, by_account);
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}};
     ojson list = ojson::array();
     std::vector<std::string> names{"$G"};

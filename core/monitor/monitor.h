@@ -53,7 +53,9 @@ public:
 private:
     std::optional<std::string> system_answer(std::string_view subject, std::string_view payload);
     Response varz();
-    Response connz(const Params& params);
+    // `filter_subject`: only open connections with a subscription that collides with it (a
+    // $SYS CONNZ option, which nats-server's /connz does not take).
+    Response connz(const Params& params, std::string_view filter_subject = {});
     Response subsz(const Params& params);
     Response jsz(const Params& params);
     Response healthz(const Params& params);

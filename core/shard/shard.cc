@@ -644,6 +644,7 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
     out.sub_removes = sub_removes_;
     out.sublists = switch_.sublist_figures();
     out.traffic = closed_traffic_;
+    out.closed_accounts = closed_accounts_;
     for (const Slot& slot : slots_) {
         const ClientConn* conn = slot.conn.get();
         // A closing connection is counted with the closed ones already.
@@ -854,8 +855,12 @@ void Shard::process_closes() {
                 open->fetch_sub(1, std::memory_order_relaxed);
             }
         }
+        bool slow = conn->close_reason().starts_with("Slow Consumer");
         closed_traffic_ += conn->traffic();
-        if (conn->close_reason().starts_with("Slow Consumer")) ++slow_consumers_;
+        if (slow) ++slow_consumers_;
+        monitor::ClosedAccountFigures& account = closed_accounts_[std::string(config::account_name(options_, conn->account()))];
+        account.traffic += conn->traffic();
+        if (slow) ++account.slow_consumers;
         if (closed_max_ > 0) {
             if (closed_.size() >= closed_max_) closed_.pop_front();
             monitor::ConnFigures& figures = closed_.emplace_back();

@@ -236,6 +236,7 @@ private:
     uint64_t sub_inserts_ = 0;
     uint64_t sub_removes_ = 0;
     monitor::Traffic closed_traffic_;
+    std::map<std::string, monitor::ClosedAccountFigures> closed_accounts_;
     std::deque<monitor::ConnFigures> closed_;  // the most recent, at most closed_max_
     size_t closed_max_ = 0;
 

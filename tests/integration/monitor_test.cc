@@ -178,6 +178,29 @@ TEST(Monitor, ConnzListsConnectionsTheirSubscriptionsAndPages) {
     EXPECT_EQ(page["connections"][0]["name"], connz["connections"][1]["name"]);
 }
 
+TEST(Monitor, ConnzSortsByUptimeAndIdleAsNatsServer) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr early = connect_named(server->url(), "early");
+    ASSERT_TRUE(early);
+    std::this_thread::sleep_for(300ms);
+    ConnectionPtr late = connect_named(server->url(), "late");
+    ASSERT_TRUE(late);
+    // The early one is active 300 ms after its start, the late one at once.
+    ASSERT_EQ(natsConnection_PublishString(early.get(), "x", "1"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(early.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(late.get(), "x", "1"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(late.get()), NATS_OK);
+    auto names = [&](const std::string& sort) {
+        std::vector<std::string> out;
+        json connz = get_json(server->monitor_port(), "/connz?sort=" + sort);
+        for (const json& conn : connz["connections"]) out.push_back(conn.value("name", ""));
+        return out;
+    };
+    EXPECT_EQ(names("uptime"), (std::vector<std::string>{"late", "early"}));  // shortest first
+    EXPECT_EQ(names("idle"), (std::vector<std::string>{"early", "late"}));    // start to last activity, longest first
+}
+
 TEST(Monitor, ConnzRemembersClosedConnections) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "tests/integration/js_helpers.h"
 #include "tests/integration/nats_helpers.h"
@@ -114,6 +115,69 @@ TEST_F(SystemAccount, EachEndpointByPingOrByTheServersId) {
     EXPECT_EQ(accountz["data"]["system_account"], "SYS");
     json jsz = ask("$SYS.REQ.SERVER.PING.JSZ");
     EXPECT_EQ(jsz["data"]["disabled"], true);
+}
+
+TEST_F(SystemAccount, ConnzTakesTheStateDetailAndSubjectOptions) {
+    ConnectionPtr a = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    SubscriptionPtr orders = subscribe_sync(a.get(), "orders.>");
+    ConnectionPtr b = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(b, nullptr);
+    SubscriptionPtr other = subscribe_sync(b.get(), "other");
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(b.get()), NATS_OK);
+    {
+        ConnectionPtr gone = connect_user(server_->url(), "a", "a");
+        ASSERT_NE(gone, nullptr);
+    }
+    std::this_thread::sleep_for(200ms);
+
+    // Only A's open connections with a subscription that collides with the subject.
+    json filtered = ask("$SYS.REQ.SERVER.PING.CONNZ", R"({"acc":"A","filter_subject":"orders.new"})");
+    ASSERT_EQ(filtered["data"]["connections"].size(), 1u) << filtered.dump();
+    EXPECT_EQ(filtered["data"]["total"], 2) << filtered.dump();  // the open ones: not narrowed by the subject
+    EXPECT_EQ(ask("$SYS.REQ.ACCOUNT.A.CONNZ", R"({"filter_subject":"none"})")["data"]["connections"], json::array());
+    json unscoped = ask("$SYS.REQ.SERVER.PING.CONNZ", R"({"filter_subject":"orders.new"})");
+    EXPECT_EQ(unscoped["error"]["code"], 500) << unscoped.dump();
+    EXPECT_EQ(unscoped["error"]["description"], "filter by subject only valid with account filtering");
+    EXPECT_TRUE(unscoped.contains("data") && unscoped["data"].is_null()) << unscoped.dump();
+
+    // state: 1 closed, 2 all; subscriptions_detail.
+    json closed = ask("$SYS.REQ.SERVER.PING.CONNZ", R"({"acc":"A","state":1})");
+    ASSERT_EQ(closed["data"]["connections"].size(), 1u) << closed.dump();
+    EXPECT_TRUE(closed["data"]["connections"][0].contains("stop")) << closed.dump();
+    EXPECT_EQ(ask("$SYS.REQ.ACCOUNT.A.CONNZ", R"({"state":2})")["data"]["connections"].size(), 3u);
+    json stop_sort = ask("$SYS.REQ.SERVER.PING.CONNZ", R"({"state":1,"sort":"stop"})");
+    EXPECT_FALSE(stop_sort.contains("error")) << stop_sort.dump();
+    json wrong_state = ask("$SYS.REQ.SERVER.PING.CONNZ", R"({"state":"closed"})");
+    EXPECT_EQ(wrong_state["error"]["code"], 400) << wrong_state.dump();
+    json detail = ask("$SYS.REQ.ACCOUNT.A.CONNZ", R"({"subscriptions_detail":true,"sort":"subs","limit":1})");
+    ASSERT_EQ(detail["data"]["connections"].size(), 1u) << detail.dump();
+    json subs = detail["data"]["connections"][0]["subscriptions_list_detail"];
+    ASSERT_EQ(subs.size(), 1u) << detail.dump();
+    EXPECT_TRUE(subs[0].contains("sid")) << detail.dump();
+    // No MQTT connections: a client id matches none.
+    EXPECT_EQ(ask("$SYS.REQ.ACCOUNT.A.CONNZ", R"({"mqtt_client":"x"})")["data"]["connections"], json::array());
+}
+
+TEST_F(SystemAccount, AccountStatisticsCountClosedConnections) {
+    {
+        ConnectionPtr a = connect_user(server_->url(), "a", "a");
+        ASSERT_NE(a, nullptr);
+        for (int i = 0; i < 3; ++i) ASSERT_EQ(natsConnection_PublishString(a.get(), "nobody", "12345"), NATS_OK);
+        ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    }
+    ConnectionPtr still = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(still, nullptr);
+    ASSERT_EQ(natsConnection_PublishString(still.get(), "nobody", "x"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(still.get()), NATS_OK);
+    std::this_thread::sleep_for(200ms);
+    json statz = ask("$SYS.REQ.ACCOUNT.A.STATZ");
+    ASSERT_EQ(statz["data"]["account_statz"].size(), 1u) << statz.dump();
+    json a = statz["data"]["account_statz"][0];
+    EXPECT_EQ(a["conns"], 1);
+    EXPECT_EQ(a["received"]["msgs"], 4) << a.dump();  // the closed connection's three as well
+    EXPECT_EQ(a["received"]["bytes"], 16) << a.dump();
 }
 
 TEST_F(SystemAccount, FiltersBadRequestsAndOtherAccounts) {
