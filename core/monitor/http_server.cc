@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include <httplib.h>
 
@@ -25,6 +26,16 @@ std::string clean_base_path(std::string path) {
     while (!path.empty() && path.back() == '/') path.pop_back();
     if (!path.empty() && path.front() != '/') path.insert(0, "/");
     return path;
+}
+
+// The Date header Go's server puts on every response ("Sun, 06 Dec 2026 13:25:00 GMT").
+std::string http_date() {
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[64];
+    size_t length = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    return std::string(text, length);
 }
 
 }  // namespace
@@ -49,12 +60,15 @@ Result<void, Error> HttpServer::start() {
     http_->set_read_timeout(2, 0);
     http_->set_write_timeout(5, 0);
     http_->set_keep_alive_timeout(2);
+    http_->set_keep_alive_max_count(1000);  // a scraper keeps its connection (Go's server sets no count)
     http_->set_payload_max_length(kBodyBytesMax);
     auto serve = [this](const httplib::Request& request, httplib::Response& response) {
+        response.set_header("Date", http_date());
         std::string_view path = request.path;
         if (!base_path_.empty()) {
             if (!path.starts_with(base_path_)) {
                 response.status = 404;
+                response.set_header("X-Content-Type-Options", "nosniff");
                 response.set_content("404 page not found\n", "text/plain; charset=utf-8");
                 return;
             }
@@ -65,10 +79,16 @@ Result<void, Error> HttpServer::start() {
         for (const auto& [name, value] : request.params) params.emplace(name, value);  // the first of each
         Response answer = monitor_.handle(path, params);
         response.status = answer.status;
+        if (answer.status == 404) response.set_header("X-Content-Type-Options", "nosniff");  // as Go's http.NotFound
         response.set_content(std::move(answer.body), answer.content_type);
     };
+    // nats-server's handlers answer whatever the method.
     http_->Get(".*", serve);
     http_->Post(".*", serve);
+    http_->Put(".*", serve);
+    http_->Delete(".*", serve);
+    http_->Options(".*", serve);
+    http_->Patch(".*", serve);
     auto bind = [this](const std::string& host) {
         errno = 0;
         if (port_ <= 0) return http_->bind_to_any_port(host);

@@ -266,6 +266,32 @@ TEST(Monitor, BadQueriesGetNatsServersErrors) {
     EXPECT_EQ(get_json(port, "/healthz"), json({{"status", "ok"}}));
 }
 
+TEST(Monitor, AnswersAnyMethodWithTheHeadersGoSends) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    httplib::Client client("127.0.0.1", server->monitor_port());
+    client.set_keep_alive(true);
+    for (const char* method : {"PUT", "DELETE", "OPTIONS", "PATCH"}) {
+        httplib::Request request;
+        request.method = method;
+        request.path = "/healthz";
+        auto result = client.send(request);
+        ASSERT_TRUE(result) << method;
+        EXPECT_EQ(result->status, 200) << method;
+        EXPECT_EQ(json::parse(result->body, nullptr, false), json({{"status", "ok"}})) << method;
+        EXPECT_FALSE(result->get_header_value("Date").empty()) << method;
+    }
+    auto missing = client.Get("/nothing-here");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->get_header_value("X-Content-Type-Options"), "nosniff");
+    // One connection serves a scraper's many requests.
+    for (int i = 0; i < 20; ++i) {
+        auto result = client.Get("/varz");
+        ASSERT_TRUE(result) << i;
+        EXPECT_NE(result->get_header_value("Connection"), "close") << i;
+    }
+}
+
 TEST(Monitor, SubszListsAndTestsSubscriptions) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);
