@@ -493,9 +493,7 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
     uint32_t slot = take_slot();
-    // Client ids encode the shard that accepted the connection: (client_id - 1) % shards is
-    // its index (a connection may move on; ClientConn: "Moving").
-    uint64_t client_id = 1 + index_ + uint64_t{mesh_.shards()} * client_seq_++;
+    uint64_t client_id = server_.next_client_id();
     uint32_t generation = generation_next_++;
     ClientConn::Identity peer = peer_of(fd, client_id);
     proto::Info info_fields = server_.info(options_, client_id, peer.ip, /*lame_duck=*/false);

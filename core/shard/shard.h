@@ -193,7 +193,6 @@ private:
     io::Clock::time_point accept_retry_at_{};
     bool stopping_ = false;
     io::Clock::time_point stop_deadline_{};
-    uint64_t client_seq_ = 0;
     uint32_t generation_next_ = 1;
     uint8_t tag_ = 0;
 
