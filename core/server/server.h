@@ -137,9 +137,9 @@ public:
     void report_started(uint32_t shard, const Result<void, Error>& started);
 
     std::atomic<int64_t> connections{0};
-    // Client ids in the order connections are accepted, whichever shard accepts them (as
-    // nats-server's: /connz sort=start and paging go by them).
-    uint64_t next_client_id() { return client_ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
+    // Counts accepted connections, whichever shard accepts them: their client ids follow it,
+    // so they rise in the order connections come in (see Shard::on_accept).
+    uint64_t next_accept_seq() { return accepts_.fetch_add(1, std::memory_order_relaxed); }
     // Open connections per account (by account number) of the accounts that limit them;
     // nullptr for a number past those the server started with.
     std::atomic<int64_t>* account_connections(uint32_t account) {
@@ -181,7 +181,7 @@ private:
     std::function<void(SystemRequest)> system_handler_;
     std::function<void(std::string)> conns_handler_;
     mutable std::atomic<uint64_t> system_seq_{0};
-    std::atomic<uint64_t> client_ids_{0};
+    std::atomic<uint64_t> accepts_{0};
     std::unique_ptr<std::atomic<int64_t>[]> account_connections_;
     uint32_t account_connections_count_ = 0;
     // JetStream (-js): what each shard starts with, handed over when its thread starts.

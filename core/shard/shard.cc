@@ -493,7 +493,10 @@ void Shard::on_accept(int32_t result, uint32_t flags) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
     uint32_t slot = take_slot();
-    uint64_t client_id = server_.next_client_id();
+    // Client ids rise in the order connections come in, as nats-server's (/connz sorts and
+    // pages by them), and encode the shard that accepted the connection: (client_id - 1) %
+    // shards is its index (a connection may move on; ClientConn: "Moving").
+    uint64_t client_id = 1 + index_ + uint64_t{mesh_.shards()} * server_.next_accept_seq();
     uint32_t generation = generation_next_++;
     ClientConn::Identity peer = peer_of(fd, client_id);
     proto::Info info_fields = server_.info(options_, client_id, peer.ip, /*lame_duck=*/false);
