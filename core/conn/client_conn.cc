@@ -6,6 +6,7 @@
 #include "core/auth/nkey.h"
 #include "core/auth/password.h"
 #include "core/server/log.h"
+#include "proto/config/conf.h"
 #include "proto/encoder.h"
 #include "proto/errors.h"
 #include "proto/subject.h"
@@ -67,6 +68,9 @@ ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, ui
     parser_.set_require_connect(host.auth_required());
     apply_limits();
     created_at_ = last_activity_ = last_read_ = Clock::now();
+    // As nats-server: a client is pinged from the start, CONNECT or not (one that never sends
+    // it is closed as stale); CONNECT brings the first PING forward.
+    next_ping_check_ = created_at_ + host.options().ping_interval;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,9 +209,14 @@ void ClientConn::on_tick(Clock::time_point now) {
         return;
     }
     if (socket_.send_in_flight() && now - socket_.send_started() > options.write_deadline) {
+        // nats-server's log line, its "chunks" being the blocks of the outbound queue here.
+        std::string detected = "Slow Consumer Detected: WriteDeadline of " + config::go_duration_text(options.write_deadline) +
+                               " exceeded with " + std::to_string(out_.blocks()) + " chunks of " +
+                               std::to_string(out_.size()) + " total bytes.";
+        dropped_at_close_ = out_.size();
         out_.clear();
         socket_.shutdown();
-        close({}, "Slow Consumer (Write Deadline)");
+        close({}, "Slow Consumer (Write Deadline)", detected);
         return;
     }
     if (now < next_ping_check_) return;
@@ -248,7 +257,7 @@ bool ClientConn::can_free() {
            !rearm_requested_;
 }
 
-void ClientConn::close(std::string_view error, std::string_view reason) {
+void ClientConn::close(std::string_view error, std::string_view reason, std::string_view log_text) {
     if (closing_) return;
     closing_ = true;
     close_reason_ = reason;
@@ -258,7 +267,7 @@ void ClientConn::close(std::string_view error, std::string_view reason) {
         request_send();
     }
     // Ordinary ends are debug lines, as in nats-server; anything the operator should see is not.
-    log_line(reason, reason == "Client Closed" || reason == "Server Shutdown");
+    log_line(log_text.empty() ? reason : log_text, reason == "Client Closed" || reason == "Server Shutdown");
     host_->closing(*this);
 }
 
@@ -273,7 +282,7 @@ void ClientConn::figures(monitor::ConnFigures& out, bool with_subs, Clock::time_
     out.start_ns = wall(created_at_);
     out.last_activity_ns = wall(last_activity_);
     out.rtt_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(rtt_).count();
-    out.pending_bytes = pending_output_bytes();
+    out.pending_bytes = std::max(pending_output_bytes(), dropped_at_close_);
     out.traffic = traffic_;
     out.subscriptions = static_cast<uint32_t>(subs_.size());
     out.name = options_.name;
@@ -338,10 +347,12 @@ bool ClientConn::queued_output() {
     request_send();
     if (static_cast<int64_t>(pending_output_bytes()) > max_pending_) {
         // As nats-server: no -ERR, the connection is closed; what is queued is dropped.
+        dropped_at_close_ = out_.size();
         out_.clear();
         // A send stuck on a peer that does not read would keep the socket forever: abort it.
         if (socket_.send_in_flight()) socket_.shutdown();
-        close({}, "Slow Consumer Detected");
+        close({}, "Slow Consumer (Pending Bytes)",
+              "Slow Consumer Detected: MaxPending of " + std::to_string(max_pending_) + " Exceeded");
         return false;
     }
     return true;

@@ -171,7 +171,9 @@ public:
     bool can_free();
 
     // Starts closing. `error` (may be empty) is sent as -ERR first; `reason` is logged.
-    void close(std::string_view error, std::string_view reason);
+    // Closes with `error` (an -ERR, when not empty) and `reason` (/connz); the log says
+    // `log_text` when given, else the reason.
+    void close(std::string_view error, std::string_view reason, std::string_view log_text = {});
     // The server stops without waiting any longer: both directions of the socket shut down.
     void abort() { socket_.shutdown(); }
     // An INFO the server sends on its own (lame duck mode): only to a client that has sent
@@ -294,6 +296,7 @@ private:
 
     // Output, appended in place and sent from there (see OutQueue).
     OutQueue out_;
+    size_t dropped_at_close_ = 0;  // output a slow consumer never got (/connz pending_bytes)
     // Room asked for beyond a frame's variable parts (its verb, sizes, spaces and CRLFs).
     static constexpr size_t kFrameSlack = 64;
     std::string& out(size_t bytes) { return out_.tail(bytes); }
@@ -320,7 +323,7 @@ private:
     Clock::time_point last_read_;
     bool active_read_ = false;  // this read brought a message or a SUB
     Clock::time_point last_ping_received_{};
-    Clock::time_point next_ping_check_ = Clock::time_point::max();  // none before CONNECT
+    Clock::time_point next_ping_check_;
     int32_t pings_out_ = 0;
     Clock::time_point ping_sent_at_{};  // the server's last PING, for the round trip time
     Clock::time_point rtt_started_{};   // the last PING that measured the round trip time

@@ -59,6 +59,7 @@ public:
         return queue_.empty() ? 0 : settled_ + queue_.back().size() - (queue_.size() == 1 ? front_offset_ : 0);
     }
     bool empty() const { return size() == 0; }
+    size_t blocks() const { return queue_.size(); }
     // Drops every byte not yet handed to a send; those in flight stay until sent().
     void clear();
     // Takes its blocks from `blocks` from now on (its connection moved to another shard): the

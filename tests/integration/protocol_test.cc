@@ -115,6 +115,20 @@ TEST(Protocol, ClientThatNeverAnswersPingsIsClosedAsStale) {
     EXPECT_GE(elapsed, 900ms) << "stale before a single ping interval passed";
 }
 
+TEST(Protocol, ClientThatNeverSendsConnectIsPingedAndClosedAsStale) {
+    // Without authorization nothing else would ever close it.
+    TempFile config(".conf", "ping_interval: \"1s\"\nping_max: 2\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    size_t start = raw.received().size();
+    ASSERT_TRUE(raw.read_until("-ERR 'Stale Connection'\r\n", 8s, start)) << raw.received();
+    EXPECT_EQ(raw.received().substr(start), "PING\r\nPING\r\n-ERR 'Stale Connection'\r\n");
+    EXPECT_TRUE(raw.wait_closed(3s));
+}
+
 TEST(Protocol, ClientThatAnswersPingsStaysConnected) {
     TempFile config(".conf", "ping_interval: \"1s\"\nping_max: 1\n");
     auto server = ServerProcess::start_under_test({"-c", config.path()});

@@ -99,6 +99,9 @@ TEST(SlowConsumer, StalledSubscriberIsDisconnectedWhileOthersKeepReceiving) {
     size_t delivered = count_occurrences(stalled.received(), "MSG slow.data 1 ");
     EXPECT_LT(delivered, static_cast<size_t>(kBatches * kBatchMsgs));
     EXPECT_LT(delivered * kPayloadBytes, 24 * kMaxPendingBytes);
+    // nats-server's notice, which says which limit it hit ("MaxPending of 1048576 Exceeded",
+    // or "WriteDeadline of 2s exceeded with ...").
+    EXPECT_NE(server->log().find("Slow Consumer Detected: "), std::string::npos) << server->log();
 
     // The publisher and healthy subscriber are untouched.
     EXPECT_EQ(0, publisher_disconnects.load());
