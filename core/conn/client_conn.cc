@@ -80,6 +80,7 @@ void ClientConn::start(const std::string& info_line, bool refuse) {
     out(info_line.size()).append(info_line);
     queued_output();
     if (refuse) {
+        error_line(proto::err::kMaxConnections);
         close(proto::err::kMaxConnections, "Maximum Connections Exceeded");
         return;
     }
@@ -266,8 +267,10 @@ void ClientConn::close(std::string_view error, std::string_view reason, std::str
         proto::append_err(out(error.size() + kFrameSlack), error);
         request_send();
     }
-    // Ordinary ends are debug lines, as in nats-server; anything the operator should see is not.
-    log_line(log_text.empty() ? reason : log_text, reason == "Client Closed" || reason == "Server Shutdown");
+    // As nats-server: the close itself is a debug line; what the operator should see was
+    // logged where it happened (error_line) or comes as `log_text`.
+    if (!log_text.empty()) log_line(log_text, false);
+    log_line("Client connection closed: " + std::string(reason), true);
     host_->closing(*this);
 }
 
@@ -492,20 +495,25 @@ void ClientConn::on_data(std::string_view data) {
         case proto::ParseStatus::kPaused:
         case proto::ParseStatus::kStopped:
             break;
+        // As nats-server's readLoop: a parse error is an error line and a protocol violation.
         case proto::ParseStatus::kUnknownOp:
-            close(proto::err::kUnknownProtocol, "Parser Error");
+            error_line("Client parser ERROR: unknown protocol operation");
+            close(proto::err::kUnknownProtocol, "Protocol Violation");
             break;
         case proto::ParseStatus::kBadArgs:
+            error_line("Client parser ERROR: bad or missing arguments");
             close({}, "Protocol Violation");
             break;
         case proto::ParseStatus::kMaxControlLine:
+            error_line(proto::err::kMaxControlLine);
             close(proto::err::kMaxControlLine, "Maximum Control Line Exceeded");
             break;
         case proto::ParseStatus::kMaxPayload:
+            error_line("maximum payload exceeded");
             close(proto::err::kMaxPayload, "Maximum Message Payload Exceeded");
             break;
         case proto::ParseStatus::kAuthViolation:
-            close(proto::err::kAuthorizationViolation, "Authentication Failure");
+            auth_violation();
             break;
     }
 }
@@ -589,6 +597,14 @@ std::string ClientConn::auth_user() const {
     return "User " + (options_.user.empty() ? std::string("\"N/A\"") : go_quoted(options_.user));
 }
 
+void ClientConn::error_line(std::string_view text) const { log_error(log_prefix_ + std::string(text)); }
+
+// nats-server's authViolation: the log names the user (or nkey) when the server has users.
+void ClientConn::auth_violation() {
+    error_line(host_->options().users.empty() ? std::string("authentication error") : "authentication error - " + auth_user());
+    close(proto::err::kAuthorizationViolation, "Authentication Failure");
+}
+
 void ClientConn::permission_violation(std::string_view error, std::string_view log) {
     proto::append_err(out(error.size() + kFrameSlack), error);
     queued_output();
@@ -603,7 +619,7 @@ void ClientConn::on_password_verified(bool ok) {
     if (rechecking_) {
         rechecking_ = false;
         if (!ok) {
-            close(proto::err::kAuthorizationViolation, "Authentication Failure");
+            auth_violation();
             return;
         }
         drop_disallowed_subscriptions();
@@ -684,7 +700,7 @@ void ClientConn::options_reloaded(bool auth_changed) {
     auth_ = Auth::kUnchecked;
     switch (check_auth()) {
         case Auth::kFailed:
-            close(proto::err::kAuthorizationViolation, "Authentication Failure");
+            auth_violation();
             break;
         case Auth::kVerifying:
             rechecking_ = true;
@@ -703,7 +719,8 @@ Flow ClientConn::on_connect(std::string_view json) {
     bool again = auth_ == Auth::kPassed || auth_ == Auth::kFailed;  // taken up after a bcrypt check
     if (tracing_ && !again) trace("<<-", "CONNECT", json.find("pass") == std::string_view::npos ? json : "{...}");
     if (!proto::decode_connect(json, options_)) {
-        close({}, "Protocol Violation: bad CONNECT");
+        error_line("invalid CONNECT: " + go_quoted(json.substr(0, 64)));
+        close({}, "Protocol Violation");
         return Flow::kStop;
     }
     options_.headers = options_.headers && !host_->options().no_header_support;  // both must support them
@@ -724,7 +741,7 @@ Flow ClientConn::on_connect(std::string_view json) {
                 socket_.stop_recv();
                 return Flow::kPause;  // the parser hands this CONNECT back once resumed
             case Auth::kFailed:
-                close(proto::err::kAuthorizationViolation, "Authentication Failure");
+                auth_violation();
                 return Flow::kStop;
             case Auth::kUnchecked:
             case Auth::kPassed:
@@ -732,12 +749,13 @@ Flow ClientConn::on_connect(std::string_view json) {
         }
     }
     if (!options_.account.empty() || options_.new_account) {
-        close(proto::err::kAuthorizationViolation, "Authentication Failure");  // processConnect
+        auth_violation();  // processConnect
         return Flow::kStop;
     }
     if (const config::AccountLimits* limits = config::account_limits(host_->options(), account_);
         !counted_in_ && limits != nullptr && limits->max_connections >= 0) {
         if (!host_->enter_account(account_)) {
+            error_line(proto::err::kMaxAccountConnections);
             close(proto::err::kMaxAccountConnections, "Maximum Account Connections Exceeded");
             return Flow::kStop;
         }
@@ -899,6 +917,9 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         return Flow::kContinue;
     }
     if (max_subscriptions_ >= 0 && static_cast<int64_t>(subs_.size()) >= max_subscriptions_) {
+        // Logged once per connection (nats-server holds it to one line per account at a time).
+        if (!max_subs_logged_) error_line(proto::err::kMaxSubscriptions);
+        max_subs_logged_ = true;
         proto::append_err(out(proto::err::kMaxSubscriptions.size() + kFrameSlack), proto::err::kMaxSubscriptions);
         queued_output();
         return Flow::kContinue;

@@ -174,6 +174,9 @@ public:
     // Closes with `error` (an -ERR, when not empty) and `reason` (/connz); the log says
     // `log_text` when given, else the reason.
     void close(std::string_view error, std::string_view reason, std::string_view log_text = {});
+    // An error line about this client, prefixed as nats-server's client lines are.
+    void error_line(std::string_view text) const;
+    void auth_violation();
     // The server stops without waiting any longer: both directions of the socket shut down.
     void abort() { socket_.shutdown(); }
     // An INFO the server sends on its own (lame duck mode): only to a client that has sent
@@ -297,6 +300,7 @@ private:
     // Output, appended in place and sent from there (see OutQueue).
     OutQueue out_;
     size_t dropped_at_close_ = 0;  // output a slow consumer never got (/connz pending_bytes)
+    bool max_subs_logged_ = false;
     // Room asked for beyond a frame's variable parts (its verb, sizes, spaces and CRLFs).
     static constexpr size_t kFrameSlack = 64;
     std::string& out(size_t bytes) { return out_.tail(bytes); }

@@ -16,6 +16,7 @@
 
 #include "tests/integration/js_helpers.h"
 #include "tests/integration/nats_helpers.h"
+#include "tests/support/raw_client.h"
 #include "tests/support/server_process.h"
 
 namespace ringtail::test {
@@ -198,6 +199,30 @@ TEST(Monitor, ConnzSortsByUptimeAndIdleAsNatsServer) {
     };
     EXPECT_EQ(names("uptime"), (std::vector<std::string>{"late", "early"}));  // shortest first
     EXPECT_EQ(names("idle"), (std::vector<std::string>{"early", "late"}));    // start to last activity, longest first
+}
+
+TEST(Monitor, ProtocolErrorsAreErrorLinesAndProtocolViolations) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    RawClient garbage;
+    ASSERT_TRUE(garbage.connect(server->port()));
+    ASSERT_TRUE(garbage.read_info());
+    ASSERT_TRUE(garbage.send("CONNECT {}\r\nGARBAGE\r\n"));
+    EXPECT_TRUE(garbage.read_until("-ERR 'Unknown Protocol Operation'\r\n")) << garbage.received();
+    EXPECT_TRUE(garbage.wait_closed(3s));
+    json closed;
+    for (auto deadline = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < deadline;) {
+        closed = get_json(server->monitor_port(), "/connz?state=closed");
+        if (!closed["connections"].empty()) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(closed["connections"].size(), 1u) << closed.dump();
+    EXPECT_EQ(closed["connections"][0]["reason"], "Protocol Violation");
+    // An error line an operator can alert on ("Client parser ERROR, state=..." in nats-server).
+    std::string log = server->log();
+    size_t line = log.find("Client parser ERROR");
+    ASSERT_NE(line, std::string::npos) << log;
+    EXPECT_NE(log.rfind("[ERR]", line), std::string::npos) << log;
 }
 
 TEST(Monitor, ConnzRemembersClosedConnections) {
