@@ -251,6 +251,7 @@ int main(int argc, char** argv) {
     log_info("  Name:     " + server.options().server_name);
     log_info("  ID:       " + server.server_id());
     log_info("  Shards:   " + std::to_string(server.shard_count()));
+    if (!options.config_file.empty()) log_info("Using configuration file: " + options.config_file);
     // Monitoring, and the system account's requests: on threads of their own; the shards
     // answer them by message.
     ringtail::core::monitor::Monitor monitor(server);

@@ -142,6 +142,7 @@ TEST(Operations, ReloadRefusesWhatCannotChangeAndKeepsServing) {
     TempFile conf(".conf", "max_pending: 10MB\n");
     auto server = ServerProcess::start(binary(), with_shards({"-c", conf.path()}));
     ASSERT_NE(server, nullptr);
+    EXPECT_NE(server->log().find("[INF] Using configuration file: " + conf.path()), std::string::npos) << server->log();
     write_file(conf.path(), "max_pending: 20MB\nmax_payload: 2048\n");
     ASSERT_EQ(0, kill(server->pid(), SIGHUP));
     std::string expected =
