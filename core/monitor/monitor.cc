@@ -630,6 +630,8 @@ Response Monitor::varz() {
     out["uptime"] = uptime(now - server_.start_ns());
     out["mem"] = resident_bytes();
     out["cores"] = std::thread::hardware_concurrency();
+    // Go's GOMAXPROCS is how many threads run the server's code at once: the shards here.
+    out["gomaxprocs"] = server_.shard_count();
     out["cpu"] = cpu_percent();
     out["connections"] = totals.connections;
     out["total_connections"] = totals.total_connections;

@@ -106,6 +106,7 @@ TEST(Monitor, VarzShowsTheServerAndItsTraffic) {
     EXPECT_TRUE(varz["start"].is_string());
     EXPECT_TRUE(varz["uptime"].is_string());
     EXPECT_GT(varz["mem"], 0);
+    EXPECT_GT(varz["gomaxprocs"], 0);  // exporters read it
 }
 
 TEST(Monitor, ConnzListsConnectionsTheirSubscriptionsAndPages) {
