@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -63,6 +64,44 @@ std::unexpected<Error> listen_failure(const std::string& host, int port, int err
 std::string host_port(const std::string& host, int port) {
     bool ipv6 = host.find(':') != std::string::npos;
     return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<HostPort, Error> parse_host_port(const std::string& text, int default_port) {
+    if (text.empty()) return fail(Errc::kInvalid, "no hostport specified");
+    // Go's SplitHostPort: the port follows the last colon; a bracketed host may hold colons.
+    auto split = [](const std::string& address) -> Result<std::pair<std::string, std::string>, Error> {
+        auto error = [&](const char* why) { return fail(Errc::kInvalid, "address " + address + ": " + why); };
+        size_t colon = address.rfind(':');
+        if (colon == std::string::npos) return error("missing port in address");
+        std::string host = address.substr(0, colon);
+        if (!address.empty() && address.front() == '[') {
+            size_t close = address.find(']');
+            if (close == std::string::npos) return error("missing ']' in address");
+            if (close + 1 != colon) return error(close + 1 == address.size() ? "missing port in address" : "too many colons in address");
+            host = address.substr(1, close - 1);
+        } else if (host.find(':') != std::string::npos) {
+            return error("too many colons in address");
+        }
+        return std::pair{host, address.substr(colon + 1)};
+    };
+    auto parts = split(text);
+    if (!parts && parts.error().text.ends_with("missing port in address")) {
+        parts = split(text + ":" + std::to_string(default_port));
+    }
+    if (!parts) return std::unexpected(parts.error());
+    auto trim = [](std::string value) {
+        size_t first = value.find_first_not_of(" \t\r\n");
+        if (first == std::string::npos) return std::string();
+        return value.substr(first, value.find_last_not_of(" \t\r\n") - first + 1);
+    };
+    std::string digits = trim(parts->second);
+    int port = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+        return fail(Errc::kInvalid, "strconv.Atoi: parsing \"" + digits + "\": invalid syntax");
+    }
+    if (port == 0 || port == -1) port = default_port;
+    return HostPort{trim(parts->first), port};
 }
 
 std::vector<std::string> reachable_at(const std::string& host, int port) {

@@ -28,6 +28,15 @@ struct Listener {
 // "host:port" as Go's net.JoinHostPort writes it (IPv6 hosts in brackets).
 std::string host_port(const std::string& host, int port);
 
+// nats-server's parseHostPort: "host:port", "[v6]:port" or a host alone (then, as for a port
+// of 0 or -1, `default_port`), split as Go's net.SplitHostPort splits it; an error text as
+// Go's when it cannot be ("address a:b:c: too many colons in address").
+struct HostPort {
+    std::string host;
+    int port = 0;
+};
+Result<HostPort, Error> parse_host_port(const std::string& text, int default_port);
+
 // "0.0.0.0", "::" or none: listen on every address, IPv4 and IPv6 (see listen_tcp).
 inline bool is_any_address(const std::string& host) { return host.empty() || host == "0.0.0.0" || host == "::"; }
 

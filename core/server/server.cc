@@ -212,8 +212,8 @@ proto::Info Server::info(const config::Options& options, uint64_t client_id, con
     info.server_id = server_id_;
     info.server_name = options.server_name;
     info.version = kNatsCompatVersion;
-    info.host = options.host;
-    info.port = port_;
+    info.host = advertised_.host;
+    info.port = advertised_.port;
     info.headers = !options.no_header_support;
     // A client that sends no credentials is let in as the no_auth_user, so INFO does not ask
     // for any (unless that user is the implicit one of a server with only a system account).
@@ -265,6 +265,16 @@ Result<void, Error> Server::start() {
         port_claim_fd_ = *claim;
     }
     port_ = port;
+    // nats-server's setInfoHostPort: clients are told the advertised address in INFO.
+    advertised_ = {options_.host, port_};
+    if (!options_.client_advertise.empty()) {
+        auto advertised = io::parse_host_port(options_.client_advertise, port_);
+        if (!advertised) {
+            return fail(Errc::kInvalid, "Error setting server INFO with ClientAdvertise value of " +
+                                            options_.client_advertise + ", err=" + advertised.error().text);
+        }
+        advertised_ = {advertised->host, advertised->port};
+    }
 
     js_setups_.resize(shard_count_);
     if (options_.jetstream) {

@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "core/monitor/figures.h"
+#include "io/listener.h"
 #include "proto/config/options.h"
 #include "proto/info_connect.h"
 
@@ -161,6 +162,7 @@ private:
     uint32_t shard_count_ = 1;
     std::vector<int> cpus_;
     int port_ = 0;
+    io::HostPort advertised_;  // what INFO tells clients: client_advertise, else the listener's
     std::string server_id_;
     int64_t start_ns_ = 0;
     std::atomic<int64_t> config_load_ns_{0};  // start, then each reload

@@ -94,6 +94,16 @@ TEST(Protocol, PublishOverConfiguredMaxPayloadGetsErrorAndClose) {
     EXPECT_TRUE(raw.wait_closed(5s));
 }
 
+TEST(Protocol, InfoAdvertisesTheClientAdvertiseAddress) {
+    TempFile config(".conf", "client_advertise: \"adv.example.com:4444\"\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    EXPECT_NE(raw.received().find("\"host\":\"adv.example.com\",\"port\":4444"), std::string::npos) << raw.received();
+}
+
 TEST(Protocol, ClientThatNeverAnswersPingsIsClosedAsStale) {
     TempFile config(".conf", "ping_interval: \"1s\"\nping_max: 1\n");
     auto server = ServerProcess::start_under_test({"-c", config.path()});
