@@ -1345,12 +1345,23 @@ void Stream::start_origins() {
         return;
     }
     if (!config_.sources.is_array() || config_.sources.empty()) return;
-    // Where each source stopped: the newest Nats-Stream-Source header naming it (nats-server's
-    // startingSequenceForSources walks back the same way, until it found them all).
-    // A header is "<origin> <seq>" or, with subject transforms, "<origin> <seq> <sources>
-    // <destinations>": without the sequence, the source's identity.
+    std::vector<const json*> sources;
+    for (const json& source : config_.sources) sources.push_back(&source);
+    auto resume = resume_points(sources);
+    // One with no header left (purged, expired) starts at the newest message's time, as
+    // nats-server's does.
+    for (const json* source : sources) {
+        origins_.push_back(std::make_unique<Origin>(*this, false, *source, resume[source_identity(*source)], last_ts_ns_));
+    }
+}
+
+// Where each of `sources` stopped: the newest Nats-Stream-Source header naming it (nats-server's
+// startingSequenceForSources walks back the same way, until it found them all); 0 for none.
+// A header is "<origin> <seq>" or, with subject transforms, "<origin> <seq> <sources>
+// <destinations>": without the sequence, the source's identity.
+std::map<std::string, uint64_t, std::less<>> Stream::resume_points(const std::vector<const json*>& sources) const {
     std::map<std::string, uint64_t, std::less<>> resume;
-    for (const auto& source : config_.sources) resume.emplace(source_identity(source), 0);
+    for (const json* source : sources) resume.emplace(source_identity(*source), 0);
     size_t found = 0;
     for (uint64_t seq = log_->last_seq(); seq >= log_->first_seq() && seq > 0 && found < resume.size(); --seq) {
         auto record = log_->load(seq);
@@ -1369,16 +1380,14 @@ void Stream::start_origins() {
                          .value_or(0);
         found += it->second != 0;
     }
-    // One with no header left (purged, expired) starts at the newest message's time, as
-    // nats-server's does.
-    for (const auto& source : config_.sources) {
-        origins_.push_back(std::make_unique<Origin>(*this, false, source, resume[source_identity(source)], last_ts_ns_));
-    }
+    return resume;
 }
 
 void Stream::update_sources() {
     // Sources kept as they were go on as they are (messages they handed over may still wait
-    // to be stored); the others stop or start.
+    // to be stored); the others stop or start. One that starts (new, or changed: another
+    // filter or start) goes on after what it copied before, if anything, as nats-server's
+    // setStartingSequenceForSource finds it: an edit never copies a message twice.
     std::vector<std::unique_ptr<Origin>> kept;
     std::vector<const json*> added;
     if (config_.sources.is_array()) {
@@ -1397,7 +1406,10 @@ void Stream::update_sources() {
         if (origin) origin->stop();
     }
     origins_ = std::move(kept);
-    for (const json* source : added) origins_.push_back(std::make_unique<Origin>(*this, false, *source, 0));
+    auto resume = resume_points(added);
+    for (const json* source : added) {
+        origins_.push_back(std::make_unique<Origin>(*this, false, *source, resume[source_identity(*source)]));
+    }
 }
 
 void Stream::stop_origins() {

@@ -149,6 +149,7 @@ private:
     void start_origins();
     void stop_origins();
     void update_sources();
+    std::map<std::string, uint64_t, std::less<>> resume_points(const std::vector<const nlohmann::json*>& sources) const;
     void ack_error(std::string_view reply, const proto::js::ApiError& error);
     void ack(std::string_view reply, uint64_t seq, bool duplicate);
     void ack_later(std::string_view reply, uint64_t seq, bool duplicate);
