@@ -653,16 +653,20 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     } else {
         for (auto& [name, consumer] : consumers_) consumer->on_appended(*seq, subject);
     }
-    if (rollup_subject || rollup_all) {
-        store::PurgeRequest purge;
-        if (rollup_subject) purge.subject = std::string(subject);
-        purge.keep = 1;
-        purging_ = true;  // as nats-server's rollup: a purge, not deletes one by one
-        if (log_->purge(purge)) (void)purge_consumers(purge.subject, false, 0);
-        purging_ = false;
-    }
+    if (rollup_subject || rollup_all) roll_up(rollup_subject ? subject : std::string_view());
     if (!reply.empty() && !config_.no_ack) ack_later(reply, *seq, false);
     return true;
+}
+
+// A rollup message just stored: everything before it on its subject (or, with an empty
+// subject, in the stream) goes.
+void Stream::roll_up(std::string_view subject) {
+    store::PurgeRequest purge;
+    purge.subject = std::string(subject);
+    purge.keep = 1;
+    purging_ = true;  // as nats-server's rollup: a purge, not deletes one by one
+    if (log_->purge(purge)) (void)purge_consumers(purge.subject, false, 0);
+    purging_ = false;
 }
 
 bool Stream::store_mirrored(std::string_view subject, std::string_view headers, std::string_view payload,
@@ -695,6 +699,14 @@ bool Stream::store_mirrored(std::string_view subject, std::string_view headers, 
     emptied_by_purge_ = false;
     last_ts_ns_ = ts;
     for (auto& [name, consumer] : consumers_) consumer->on_appended(*stored, subject);
+    // A rollup the origin applied is applied here too, where the mirror allows rollups (a KV
+    // mirror after a key's purge holds what its origin holds).
+    if (auto rollup = proto::header_value(headers, "Nats-Rollup");
+        rollup && config_.allow_rollup_hdrs && !config_.deny_purge) {
+        absl::string_view value(rollup->data(), rollup->size());
+        if (absl::EqualsIgnoreCase(value, "sub")) roll_up(subject);
+        if (absl::EqualsIgnoreCase(value, "all")) roll_up({});
+    }
     return true;
 }
 

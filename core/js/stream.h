@@ -145,6 +145,7 @@ private:
     bool queue_waiting(Waiting waiting);
     bool store_mirrored(std::string_view subject, std::string_view headers, std::string_view payload, uint64_t seq,
                         int64_t ts);
+    void roll_up(std::string_view subject);
     // The mirror or sources in the config, copying (each resumes where the log says it stopped).
     void start_origins();
     void stop_origins();
