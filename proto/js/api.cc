@@ -233,6 +233,7 @@ ApiError MirrorWithSources() {
 }
 ApiError MirrorInvalidStreamName() { return plain(400, 10142, "mirrored stream name is invalid"); }
 ApiError SourceInvalidStreamName() { return plain(400, 10141, "sourced stream name is invalid"); }
+ApiError SourceDuplicateDetected() { return plain(400, 10140, "duplicate source configuration detected"); }
 ApiError MirrorWithFirstSeq() {
     return plain(400, 10143, "stream mirrors can not have first sequence configured");
 }

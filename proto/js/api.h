@@ -174,6 +174,9 @@ ApiError MirrorWithSources();
 // 2.10's: a mirror's or a source's stream name that no stream may have.
 ApiError MirrorInvalidStreamName();
 ApiError SourceInvalidStreamName();
+// 400 10140 "duplicate source configuration detected" (2.10: the same stream, filter,
+// transforms and external API twice)
+ApiError SourceDuplicateDetected();
 // 400 10143 "stream mirrors can not have first sequence configured" (2.10)
 ApiError MirrorWithFirstSeq();
 // 400 10165 "invalid per-message TTL" (2.11)

@@ -776,10 +776,18 @@ std::optional<ApiError> check_mirror(StreamConfig& config, const StreamCheckOpti
 std::optional<ApiError> check_sources(const StreamConfig& config, const StreamCheckOptions& options,
                                       Prefixes& prefixes) {
     if (!has_elements(config.sources)) return std::nullopt;
+    std::set<std::string> seen;
     for (const Json& source : config.sources) {
         if (auto error = check_origin_transforms(source, false)) return error;
         std::string origin_name = member_string(source, "name");
         if (!is_valid_stream_name(origin_name) || origin_name.size() > kMaxNameBytes) return SourceInvalidStreamName();
+        // nats-server 2.10's composeIName: a source is its stream, filter, transforms and
+        // external API; two alike would copy every message twice.
+        const Json& external = member(source, "external");
+        std::string identity = origin_name + "\n" + member_string(source, "filter_subject") + "\n" +
+                               member(source, "subject_transforms").dump() + "\n" +
+                               (external.is_object() ? member_string(external, "api") : std::string());
+        if (!seen.insert(identity).second) return SourceDuplicateDetected();
         const StreamConfig* origin = find(options, origin_name);
         if (origin != nullptr) {
             prefixes.origin_subjects.insert(prefixes.origin_subjects.end(),

@@ -142,6 +142,19 @@ TEST(StreamConfigOrigins, ANameNoStreamCouldHaveIsRefused) {
     EXPECT_TRUE(check_stream_config(parsed(R"({"name":"M","mirror":{"name":"O-1_x"}})"), {}).has_value());
 }
 
+// Two sources alike would copy every message twice (2.10's error); another filter makes them two.
+TEST(StreamConfigOrigins, TheSameSourceTwiceIsRefused) {
+    ApiError error = check_error(R"({"name":"S","sources":[{"name":"O"},{"name":"P"},{"name":"O"}]})");
+    EXPECT_EQ(error.code, 400);
+    EXPECT_EQ(error.err_code, 10140);
+    EXPECT_EQ(error.description, "duplicate source configuration detected");
+    EXPECT_EQ(check_error(R"({"name":"S","sources":[{"name":"O","filter_subject":"a"},{"name":"O","filter_subject":"a"}]})").err_code,
+              10140);
+    EXPECT_TRUE(check_stream_config(
+                    parsed(R"({"name":"S","sources":[{"name":"O","filter_subject":"a"},{"name":"O","filter_subject":"b"}]})"), {})
+                    .has_value());
+}
+
 TEST(StreamConfigSubjectTransform, IsKeptShownAndCheckedAs2_10ChecksIt) {
     StreamConfig config = checked(R"({"name":"S","subjects":["in.>"],"subject_transform":{"src":"in.>","dest":"out.>"}})");
     EXPECT_NE(wire(config).find(R"("subject_transform":{"src":"in.\u003e","dest":"out.\u003e"})"), std::string::npos) << wire(config);
