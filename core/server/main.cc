@@ -180,6 +180,9 @@ private:
 
 }  // namespace
 
+constexpr const char* kHttpsNeedsTls =
+    "HTTPS monitoring (-ms, https_port, https) needs TLS, which this ringtail version does not have";
+
 int main(int argc, char** argv) {
     ringtail::config::Options options;
     std::vector<std::string> warnings;
@@ -210,6 +213,20 @@ int main(int argc, char** argv) {
         }
         return 0;
     }
+    if (options.check_config) {
+        // As nats-server's -t: a warning fails the check too, and nothing is opened or written
+        // but this answer on stderr.
+        std::string problem;
+        for (const std::string& warning : warnings) problem += (problem.empty() ? "" : "\n") + warning;
+        if (problem.empty() && unsupported(options)) problem = unsupported_text(options);
+        if (problem.empty() && options.https_port != 0) problem = kHttpsNeedsTls;
+        if (!problem.empty()) {
+            std::fprintf(stderr, "%s: %s\n", exe_name(argv[0]).c_str(), problem.c_str());
+            return 1;
+        }
+        std::fprintf(stderr, "%s: configuration file %s is valid\n", exe_name(argv[0]).c_str(), options.config_file.c_str());
+        return 0;
+    }
     if (auto opened = ringtail::core::logger().open(ringtail::core::log_settings(options, exe_name(argv[0])));
         !opened) {
         std::fprintf(stderr, "ringtail: %s\n", opened.error().text.c_str());
@@ -221,12 +238,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (options.https_port != 0) {
-        log_error("HTTPS monitoring (-ms, https_port, https) needs TLS, which this ringtail version does not have");
+        log_error(kHttpsNeedsTls);
         return 1;
-    }
-    if (options.check_config) {
-        std::printf("ringtail: configuration is valid\n");
-        return 0;
     }
     if (auto probed = ringtail::io::probe_kernel(); !probed) {
         log_error(probed.error().text);

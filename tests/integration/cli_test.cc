@@ -516,6 +516,24 @@ TEST(Cli, ConfigSyntaxErrorExitsNonZeroNamingTheProblem) {
     EXPECT_EQ(std::string::npos, output.find("Server is ready")) << output;
 }
 
+TEST(Cli, CheckConfigSaysValidOrFailsOnAWarning) {
+    TempFile good(".conf", "max_payload: 2048\nlog_file: \"/nonexistent-dir/x.log\"\n");
+    Child valid;
+    ASSERT_TRUE(valid.start({"-t", "-c", good.path()}));
+    std::optional<int> status = valid.wait_exit(5s);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(0, *status) << valid.err();  // the log file is not opened to check the config
+    EXPECT_NE(std::string::npos, valid.err().find("configuration file " + good.path() + " is valid")) << valid.err();
+    // A warning fails the check, as with nats-server's -t (a start goes on with it).
+    TempFile warned(".conf", "ping_interval: 90\n");
+    Child check;
+    ASSERT_TRUE(check.start({"-t", "-c", warned.path()}));
+    status = check.wait_exit(5s);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(1, *status);
+    EXPECT_NE(std::string::npos, check.err().find("ping_interval should be converted to a duration")) << check.err();
+}
+
 TEST(Cli, ConfigValueErrorExitsNonZeroNamingTheFile) {
     TempFile config(".conf", "max_payload: \"abc\"\n");
     Child child;
