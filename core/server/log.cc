@@ -42,7 +42,8 @@ int priority_of(Logger::Level level) {
     return LOG_NOTICE;
 }
 
-int open_log_file(const std::string& path) { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644); }
+// 0660 as nats-server opens it (0640 under the usual umask).
+int open_log_file(const std::string& path) { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0660); }
 
 // Whether a local syslog daemon takes messages, on the sockets Go's log/syslog tries (libc's
 // openlog() would start without one and drop every line).

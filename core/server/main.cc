@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/auth/password.h"
 #include "core/monitor/http_server.h"
 #include "core/monitor/monitor.h"
 #include "core/monitor/system_requests.h"
@@ -264,6 +265,15 @@ int main(int argc, char** argv) {
     log_info("  Name:     " + server.options().server_name);
     log_info("  ID:       " + server.server_id());
     log_info("  Shards:   " + std::to_string(server.shard_count()));
+    // nats-server's checkAuthforWarnings.
+    bool plaintext = !options.password.empty() && !ringtail::core::auth::is_bcrypt(options.password);
+    for (const ringtail::config::User& user : options.users) {
+        if (user.nkey.empty() && user.user != ringtail::config::kSystemOnlyNoAuthUser &&
+            !ringtail::core::auth::is_bcrypt(user.password)) {
+            plaintext = true;
+        }
+    }
+    if (plaintext) log_warn("Plaintext passwords detected, use nkeys or bcrypt");
     if (!options.config_file.empty()) log_info("Using configuration file: " + options.config_file);
     // Monitoring, and the system account's requests: on threads of their own; the shards
     // answer them by message.
@@ -288,7 +298,7 @@ int main(int argc, char** argv) {
             (void)server.wait();
             return 1;
         }
-        log_info("Starting http monitor on " + http_host + ":" + std::to_string(http->port()));
+        log_info("Starting http monitor on " + ringtail::io::host_port(http_host, http->port()));
     }
     if (!options.pid_file.empty()) {
         std::ofstream(options.pid_file) << getpid();
@@ -297,7 +307,7 @@ int main(int argc, char** argv) {
     if (!options.ports_file_dir.empty()) {
         ports_file = write_ports_file(options, exe_name(argv[0]), server.port(), http ? http->port() : 0);
     }
-    log_info("Listening for client connections on " + options.host + ":" + std::to_string(server.port()));
+    log_info("Listening for client connections on " + ringtail::io::host_port(options.host, server.port()));
     log_info("Server is ready");
 
     // Signals, as nats-server takes them: INT and TERM stop, HUP reloads the configuration,

@@ -64,6 +64,8 @@ TEST(Operations, ReloadUnderLoadKeepsTheClientsStillAllowed) {
     TempFile conf(".conf", "authorization { user: alice, password: secret }\n");
     auto server = ServerProcess::start(binary(), with_shards({"-c", conf.path()}));
     ASSERT_NE(server, nullptr);
+    EXPECT_NE(server->log().find("[WRN] Plaintext passwords detected, use nkeys or bcrypt"), std::string::npos)
+        << server->log();
     ConnectionPtr subscriber = connect_as(server->url(), "alice", "secret");
     ConnectionPtr publisher = connect_as(server->url(), "alice", "secret");
     ASSERT_TRUE(subscriber && publisher);
