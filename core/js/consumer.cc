@@ -414,11 +414,12 @@ void Consumer::nak(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view a
     signal();
 }
 
+// nats-server's progressUpdate: the ack wait starts again; a message already queued for
+// redelivery (its ack wait ran out before) stays queued.
 void Consumer::progress(uint64_t sseq) {
     auto pending = state_.pending.find(sseq);
     if (pending == state_.pending.end()) return;
     pending->second.timestamp_ns = base::wall_clock_ns();
-    if (redeliver_set_.erase(sseq) > 0) std::erase(redeliver_, sseq);
 }
 
 void Consumer::on_flow_control(std::string_view subject) {

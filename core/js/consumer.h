@@ -94,6 +94,11 @@ public:
     // subscriber notices its loss on the tick: looking at every one on each change would cost
     // a trie walk per push consumer per subscription made anywhere.)
     void interest_changed();
+    // Before CONSUMER.INFO, as nats-server's info: pull requests expired or whose requester
+    // is gone are dropped, so num_waiting counts only live ones.
+    void drop_dead_requests() {
+        if (!push()) process_waiting(false);
+    }
     bool inactive_expired() const { return inactive_expired_; }
     // There may be work: JetStream calls pump() at the end of the turn.
     void signal();

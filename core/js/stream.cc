@@ -1480,6 +1480,7 @@ void Stream::api_consumer_info(std::string_view name, const MsgView& msg) {
     }
     // A subscriber made a moment ago shows as push_bound (clients check it before they bind).
     it->second->interest_changed();
+    it->second->drop_dead_requests();
     json out = it->second->info();
     out["type"] = kType;
     reply_json(msg.reply, out);

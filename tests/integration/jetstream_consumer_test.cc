@@ -1841,6 +1841,22 @@ TEST_F(JetStreamConsumer, RawPullRequestBeyondMaxWaitingIsRefused) {
     EXPECT_EQ("m1", msg_data(served.get()));
 }
 
+TEST_F(JetStreamConsumer, AWaitingRequestWhoseRequesterLeftIsNotCounted) {
+    create_stream("LEFT", {"left"});
+    ConsumerConfig config("C");
+    ASSERT_EQ(NATS_OK, add_consumer("LEFT", config).status);
+    SubscriptionPtr waiting = subscribe_sync(nc(), "left.reply");
+    ASSERT_NE(nullptr, waiting);
+    ASSERT_EQ(NATS_OK, natsConnection_PublishRequestString(nc(), "$JS.API.CONSUMER.MSG.NEXT.LEFT.C", "left.reply",
+                                                           R"({"batch":1,"expires":30000000000})"));
+    ASSERT_TRUE(wait_for([&] { return state("LEFT", "C").num_waiting == 1; }, 2s));
+    // The requester gives up (a fetch abandoned, a client gone): nats-server's CONSUMER.INFO
+    // drops such requests before it counts them.
+    waiting.reset();
+    ASSERT_EQ(NATS_OK, natsConnection_Flush(nc()));
+    EXPECT_TRUE(wait_for([&] { return state("LEFT", "C").num_waiting == 0; }, 2s));
+}
+
 TEST_F(JetStreamConsumer, RawWaitingRequestIsReleasedWhenTheConsumerIsDeleted) {
     create_stream("GONE", {"gone"});
     ConsumerConfig config("C");
