@@ -477,12 +477,14 @@ void JetStream::handle_api(const MsgView& msg) {
     }
     auto it = setup_.catalogue->streams.find(std::string(parts->name));
     bool ready = it != setup_.catalogue->streams.end() && it->second.ready;
+    bool creates_consumer = parts->op == "CONSUMER.CREATE" || parts->op == "CONSUMER.DURABLE.CREATE";
     if (!ready) {
-        api_error(msg.reply, type_of(parts->op), pjs::StreamNotFound());
+        // nats-server's jsConsumerCreateRequest reads the request before it looks for the stream.
+        bool unreadable = creates_consumer && json::parse(msg.payload, nullptr, false).is_discarded();
+        api_error(msg.reply, type_of(parts->op), unreadable ? pjs::InvalidJSON() : pjs::StreamNotFound());
         return;
     }
-    if ((parts->op == "CONSUMER.CREATE" || parts->op == "CONSUMER.DURABLE.CREATE") &&
-        refuse_filter_elsewhere(it->second.config, msg)) {
+    if (creates_consumer && refuse_filter_elsewhere(it->second.config, msg)) {
         return;
     }
     forward_request(it->second.owner, msg);
