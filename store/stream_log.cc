@@ -361,6 +361,11 @@ struct StreamLog::Segment {
     // index reads for on_recovered only the records that may matter to it.
     std::vector<uint8_t> with_headers;
     uint64_t live = 0;               // messages not deleted
+    // The log's newest sequence when a message of this segment was last dropped. What caused
+    // the drop (the append that took a limit over) may still be in flight, and a crash would
+    // undo it: until the log is durable up to here, nothing may write the drop down for it
+    // (the file removed, an index or a compaction leaving the message out).
+    uint64_t dropped_at = 0;
     bool erase_owed = false;         // holds a message removed with erase: to be rewritten
     std::span<const std::byte> map;  // the whole file, read-only
     uint64_t write_offset = kPageBytes;    // where the next record goes
@@ -1034,7 +1039,8 @@ bool StreamLog::load_index(Segment& s, int handle, RecoveryReport* report) {
 bool StreamLog::indexable(const Segment& s) const {
     // Sealed segments only (the last one takes appends); one that holds damage is left to be
     // scanned, and reported, at every start; one owed a rewrite waits for it.
-    return !s.indexed && &s != segments_.back().get() && !s.damaged && !s.damaged_end && !s.lost_some && !s.erase_owed;
+    return !s.indexed && &s != segments_.back().get() && !s.damaged && !s.damaged_end && !s.lost_some && !s.erase_owed &&
+           s.dropped_at <= durable_seq_;
 }
 
 void StreamLog::encode_index(const Segment& s, std::vector<std::byte>& file) {
@@ -1380,7 +1386,7 @@ void StreamLog::raise_record_size(size_t record_bytes) {
 }
 
 Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
-                                                   uint64_t& offset, size_t reserve_bytes) {
+                                                   uint64_t& offset) {
     if (sticky_error_ != Errc::kOk) return std::unexpected(sticky_error_);
     if (bytes + kPageBytes > options_.segment_bytes || bytes > options_.tail_bytes_max / 2) {
         return std::unexpected(Errc::kTooLarge);
@@ -1395,20 +1401,20 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         RT_ASSERT(skipped_from != 0);
         at = newest->end;
     }
-    if (at + bytes + reserve_bytes > s->bytes) {
+    if (at + bytes > s->bytes) {
         // Roll. The old segment keeps its tail until its last write completes; one segment
         // at a time may be in that state, which bounds the memory held for unflushed bytes.
         // A segment is sealed only once all of it is on disk: from then on it never changes,
         // so recovery can tell a crash (only the last segment's tail is ever torn) from
         // damage. The roll waits for the last write (a few ms, once per segment).
         if (s->writes_count != 0 || s->write_offset != s->durable_offset) return std::unexpected(Errc::kBusy);
-        auto created = roll(bytes + reserve_bytes + kPageBytes);
+        auto created = roll(bytes + kPageBytes);
         if (!created) return std::unexpected(created.error());
         s = *created;
         at = s->write_offset;
         skipped_from = 0;
     }
-    uint64_t tail_needed = at + bytes + reserve_bytes - s->tail_base;
+    uint64_t tail_needed = at + bytes - s->tail_base;
     if (!fit_tail(*s, tail_needed)) return std::unexpected(Errc::kBusy);
     encode_record({s->tail.at(at), bytes}, record, kind, skipped_from);
     s->write_offset = at + bytes;
@@ -1433,18 +1439,9 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     }
     uint64_t seq = last_seq_ + 1;
     RecordView record{seq, timestamp_ns, subject, headers, payload};
-    // A per-subject drop this append causes writes a floor and a tombstone: make room for them
-    // now, so the append is refused (kBusy) rather than the drop left unwritten.
-    size_t reserve = 0;
     base::HashedKey key(subject);  // hashed once, for every lookup of the subject index
-    if (limits.max_msgs_per_subject > 0) {
-        auto it = subjects_.find(key);
-        if (it != subjects_.end() && static_cast<int64_t>(it->second.count) >= limits.max_msgs_per_subject) {
-            reserve = 2 * record_bytes(0, 0, 0);
-        }
-    }
     uint64_t offset = 0;
-    auto segment = append_bytes(kKindMessage, record, bytes, offset, reserve);
+    auto segment = append_bytes(kKindMessage, record, bytes, offset);
     if (!segment) return std::unexpected(segment.error());
     Segment* s = *segment;
     last_seq_ = seq;
@@ -1567,6 +1564,7 @@ void StreamLog::drop(uint64_t seq) {
     uint64_t i = seq - s->first_seq;
     s->deleted[i] = 1;
     --s->live;
+    s->dropped_at = last_seq_;
     --msgs_;
     bytes_ -= s->sizes[i];
     uint32_t id = s->subject_ids[i];
@@ -1612,21 +1610,46 @@ void StreamLog::apply_limits(std::string_view subject_appended) {
         auto it = subjects_.find(subject_appended);
         while (it != subjects_.end() && static_cast<int64_t>(it->second.count) > limits.max_msgs_per_subject) {
             // Not derivable at recovery once newer messages of the subject are deleted, so it
-            // is written down. Best effort: if the tail is full, recovery re-applies the limit.
-            uint64_t seq = it->second.first;
-            // Written in order: the current front (a floor), then the per-subject drop. append()
-            // reserved room for both; a shortfall here (limits lowered at recovery) is made
-            // good by recovery, which re-applies the limit.
-            if (persist_floor()) (void)append_tombstone(kKindDelete, seq);
-            drop(seq);
+            // is written down (best effort: recovery re-applies the limit).
+            drop_by_limit(it->second.first, /*tombstone=*/true);
             it = subjects_.find(subject_appended);
         }
     }
     if (!limits.discard_new) {
-        while (limits.max_msgs >= 0 && static_cast<int64_t>(msgs_) > limits.max_msgs) drop(first_live_);
-        while (limits.max_bytes >= 0 && static_cast<int64_t>(bytes_) > limits.max_bytes) drop(first_live_);
+        auto over = [&] {
+            return (limits.max_msgs >= 0 && static_cast<int64_t>(msgs_) > limits.max_msgs) ||
+                   (limits.max_bytes >= 0 && static_cast<int64_t>(bytes_) > limits.max_bytes);
+        };
+        while (over()) drop_by_limit(first_live_, /*tombstone=*/false);
     }
     release_front_segments();
+}
+
+void StreamLog::drop_by_limit(uint64_t seq, bool tombstone) {
+    drop(seq);
+    if (last_seq_ > durable_seq_) {
+        // The append that caused it is in flight: a crash, or a failed write that a later one
+        // outlives, may lose it. Nothing writes the drop down before it is durable (see
+        // write_owed_drops), so that a drop never outlives its cause.
+        drops_in_flight_.push_back({last_seq_, seq, tombstone});
+    } else if (tombstone) {
+        // Written in order: the current front (a floor), then the per-subject drop.
+        if (persist_floor()) (void)append_tombstone(kKindDelete, seq);
+    }
+}
+
+void StreamLog::write_owed_drops() {
+    // Drops whose cause is durable now (advance_durable moved them): a floor first, as for
+    // any deletion, then their tombstones. What does not fit waits for the next flush.
+    if (drops_owed_.empty() && !floor_owed_) return;
+    if (!persist_floor()) return;
+    size_t written = 0;
+    for (; written < drops_owed_.size(); ++written) {
+        uint64_t seq = drops_owed_[written];
+        if (segment_for(seq) == nullptr) continue;  // its segment has gone already
+        if (!append_tombstone(kKindDelete, seq)) break;
+    }
+    drops_owed_.erase(drops_owed_.begin(), drops_owed_.begin() + static_cast<long>(written));
 }
 
 void StreamLog::set_limits(const StoreLimits& limits) {
@@ -1667,6 +1690,11 @@ Result<bool> StreamLog::persist_floor() {
     // no explicit deletion follows them: deleting the newer messages would make recovery keep
     // older ones again. So before any explicit deletion, the current front is written down.
     uint64_t floor = msgs_ > 0 ? first_live_ : last_seq_ + 1;
+    // Not past a message dropped for an append still in flight (see drop_by_limit); the rest is
+    // written once that is durable.
+    uint64_t whole = floor;
+    for (const DropInFlight& drop : drops_in_flight_) floor = std::min(floor, drop.seq);
+    floor_owed_ = floor < whole;
     if (floor <= floor_written_) return true;
     if (auto ok = append_tombstone(kKindPurge, floor, last_timestamp_); !ok) return ok;
     floor_written_ = floor;
@@ -1706,8 +1734,9 @@ void StreamLog::erase_owed_segments() {
     for (size_t i = 0; i < segments_.size(); ++i) {
         Segment* s = segments_[i].get();
         if (!s->erase_owed) continue;
-        // Only a segment wholly on disk is rewritten; else it waits for a later turn.
-        if (s->writes_count != 0 || s->write_offset != s->durable_offset) {
+        // Only a segment wholly on disk, and whose drops are, is rewritten; else it waits for a
+        // later turn.
+        if (s->writes_count != 0 || s->write_offset != s->durable_offset || s->dropped_at > durable_seq_) {
             erase_owed_ = true;
             continue;
         }
@@ -1776,7 +1805,7 @@ Result<uint64_t> StreamLog::compact(size_t segments_max) {
     for (size_t i = 0; i + 1 < segments_.size() && compacted < segments_max; ++i) {
         Segment& s = *segments_[i];
         uint64_t records = s.last_seq + 1 - s.first_seq;
-        if (records == 0 || s.live * 2 >= records) continue;
+        if (records == 0 || s.live * 2 >= records || s.dropped_at > durable_seq_) continue;
         if (auto ok = compact_segment(s); !ok) return std::unexpected(ok.error());
         ++compacted;
     }
@@ -1877,10 +1906,12 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
 }
 
 void StreamLog::release_front_segments() {
-    // A front segment with no live message goes, once nothing of it is in flight or unwritten.
+    // A front segment with no live message goes, once nothing of it is in flight or unwritten
+    // and what emptied it is durable.
     while (segments_.size() > 1) {
         Segment& front = *segments_.front();
         if (front.live != 0 || front.writes_count != 0 || front.write_offset != front.durable_offset) return;
+        if (front.dropped_at > durable_seq_) return;
         if (auto ok = remove_index(front); !ok) {
             sticky_error_ = ok.error();
             return;
@@ -1968,6 +1999,7 @@ StoreState StreamLog::state() const {
 
 void StreamLog::flush() {
     if (sticky_error_ != Errc::kOk) return;
+    write_owed_drops();
     if (erase_owed_) erase_owed_segments();
     if (sticky_error_ != Errc::kOk) return;
     for (auto& segment : segments_) {
@@ -2058,6 +2090,11 @@ void StreamLog::advance_durable() {
     }
     if (durable > durable_seq_) {
         durable_seq_ = durable;
+        while (!drops_in_flight_.empty() && drops_in_flight_.front().cause <= durable_seq_) {
+            if (drops_in_flight_.front().tombstone) drops_owed_.push_back(drops_in_flight_.front().seq);
+            drops_in_flight_.pop_front();
+        }
+        release_front_segments();  // those a drop emptied waited for this
         if (on_durable_) on_durable_(durable_seq_);
     }
 }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -287,11 +288,15 @@ private:
     [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0, uint64_t skipped_from = 0);
     // Writes any record into the active segment's tail (messages and tombstones).
     [[nodiscard]] Result<Segment*> append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
-                                                uint64_t& offset, size_t reserve_bytes = 0);
+                                                uint64_t& offset);
     [[nodiscard]] Result<bool> append_tombstone(uint32_t kind, uint64_t seq, int64_t timestamp_ns = 0);
     [[nodiscard]] Result<bool> persist_floor();
     // In-memory removal; the caller makes it durable (tombstone) or derivable (limits).
     void drop(uint64_t seq);
+    // drop() for a limit the newest append took over; with a tombstone for a per-subject one.
+    void drop_by_limit(uint64_t seq, bool tombstone);
+    // Appends the floor and tombstones of drops whose cause has become durable.
+    void write_owed_drops();
     // The first live message of subject `subject_id` strictly between `from` and `to` (either
     // direction), else `to` (the subject's other end, known to be live).
     uint64_t find_subject(uint64_t from, uint64_t to, uint32_t subject_id) const;
@@ -345,6 +350,15 @@ private:
     int64_t last_timestamp_ = 0;
     uint64_t first_live_ = 1;
     uint64_t floor_written_ = 0;  // the highest purge floor on disk
+    // Drops by limits whose cause (the append that took the limit over) is not durable yet.
+    struct DropInFlight {
+        uint64_t cause = 0;
+        uint64_t seq = 0;
+        bool tombstone = false;
+    };
+    std::deque<DropInFlight> drops_in_flight_;  // by cause
+    std::vector<uint64_t> drops_owed_;          // their tombstones, once the cause is durable
+    bool floor_owed_ = false;                   // the last floor stopped short of the front
     uint64_t next_segment_id_ = 1;
     uint64_t msgs_ = 0;
     uint64_t bytes_ = 0;

@@ -1,13 +1,17 @@
 // Seeded crash simulation of the store (STYLE §9): the real StreamLog on SimDisk, driven by a
 // random mix of appends, removals (half of them erasing), flushes, write completions (in any order, with up to
 // kWritesInFlightMax writes in flight per segment), injected write errors, crashes and (in
-// one mode) bit flips on the media. After every crash the log is reopened and checked against
-// a model of everything ever appended:
+// one mode) bit flips on the media, or (in another) a per-subject or message-count limit
+// dropping the oldest messages as new ones come, in place of removals. After every crash the
+// log is reopened and checked against a model of everything ever appended:
 //   - every acknowledged (durable) record survives or, where a bit flip hit it, is reported lost:
 //     the log never ends before the last acknowledged sequence, so none is given twice;
 //   - the recovered log is a prefix of what was appended, with gaps only where recovery reports
 //     sequences lost (acknowledged ones only after a bit flip); a lost sequence is never served;
-//   - no record is ever served with content other than what was appended.
+//   - no record is ever served with content other than what was appended;
+//   - under a limit, each subject (or the whole log) keeps at least as many messages from the
+//     oldest of the newest acknowledged ones it was allowed to keep: a drop never outlives the
+//     append that caused it.
 // A failure prints its seed; RT_SEED=<seed> replays exactly that one. RT_SIM_SEEDS=<n> runs n
 // seeds from RT_SIM_FIRST (default 1).
 #include <gtest/gtest.h>
@@ -15,6 +19,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -32,7 +38,13 @@ struct Model {
     std::set<uint64_t> removed;  // removed or purged; may come back after a crash (tombstone lost)
     std::set<uint64_t> lost;     // reported lost to damage at a recovery: never served again
     std::set<uint64_t> skipped;  // used up by skip(): never served, never reported lost
+    // Limits mode: per group (a subject, or "" for the whole log under max_msgs), every
+    // sequence appended, and those the limit has not dropped.
+    std::map<std::string, std::vector<uint64_t>> appended;
+    std::map<std::string, std::deque<uint64_t>> kept;
 };
+
+enum class Mode { kPlain, kFlips, kLimits };
 
 std::string random_payload(std::mt19937_64& random) {
     // Mostly small; some of several pages; a few larger than a write (8-28 KiB), up to beyond
@@ -44,7 +56,8 @@ std::string random_payload(std::mt19937_64& random) {
 }
 
 // Returns an empty string on success, else what went wrong.
-std::string run_seed(uint64_t seed, bool flips) {
+std::string run_seed(uint64_t seed, Mode mode) {
+    const bool flips = mode == Mode::kFlips;
     std::mt19937_64 random(seed);
     test::SimDisk disk(seed * 31 + 7);
     StreamLogOptions options;
@@ -53,6 +66,13 @@ std::string run_seed(uint64_t seed, bool flips) {
     options.flush_bytes_max = (2 + random() % 6) * 4096;
     options.tail_bytes_max = 4 * options.flush_bytes_max;
     options.writes_in_flight_max = 1 + random() % StreamLog::kWritesInFlightMax;
+    // Limits mode: removals are left out, so every drop is the limit's.
+    const bool limits = mode == Mode::kLimits;
+    const bool per_subject = limits && seed % 2 == 0;
+    int64_t limit = 0;
+    if (limits) limit = per_subject ? 1 + random() % 3 : 1 + random() % 40;
+    if (per_subject) options.limits.max_msgs_per_subject = limit;
+    if (limits && !per_subject) options.limits.max_msgs = limit;
     Model model;
     bool flipped = false;
     bool refused = false;
@@ -106,6 +126,27 @@ std::string run_seed(uint64_t seed, bool flips) {
                 return "acknowledged sequence " + std::to_string(seq) + " reported lost without damage: " + report.detail;
             }
         }
+        // The newest `limit` acknowledged messages of a group, or newer ones that replaced them.
+        for (auto& [group, seqs] : model.appended) {
+            std::vector<uint64_t> acked;
+            for (uint64_t seq : seqs) {
+                if (seq <= model.acked && !lost.contains(seq) && !model.lost.contains(seq)) acked.push_back(seq);
+            }
+            size_t due = std::min<size_t>(acked.size(), static_cast<size_t>(limit));
+            if (due == 0) continue;
+            uint64_t from = acked[acked.size() - due];
+            size_t present = 0;
+            for (uint64_t seq : seqs) present += seq >= from && seq <= last && log->contains(seq);
+            if (present < due) {
+                for (uint64_t seq : seqs) {
+                    if (seq < from || !std::getenv("RT_SIM_TRACE")) continue;
+                    std::fprintf(stderr, "  %llu: %s%s\n", static_cast<unsigned long long>(seq),
+                                 seq <= last && log->contains(seq) ? "kept" : "gone", lost.contains(seq) ? ", lost" : "");
+                }
+                return "limit lost acked messages of '" + group + "': " + std::to_string(present) + " kept from seq " +
+                       std::to_string(from) + ", " + std::to_string(due) + " due";
+            }
+        }
         std::set<uint64_t> still_removed;
         for (uint64_t seq = 1; seq <= last; ++seq) {
             auto record = log->load(seq);
@@ -126,6 +167,13 @@ std::string run_seed(uint64_t seed, bool flips) {
             if (record->payload != model.payloads[seq - 1]) return "seq " + std::to_string(seq) + " has wrong content";
         }
         model.removed = std::move(still_removed);  // the others came back: their tombstone was lost
+        for (auto& [group, seqs] : model.appended) {
+            std::erase_if(seqs, [&](uint64_t seq) { return seq > last; });
+            model.kept[group].clear();
+            for (uint64_t seq : seqs) {
+                if (log->contains(seq)) model.kept[group].push_back(seq);
+            }
+        }
         model.payloads.resize(last);
         model.skipped.erase(model.skipped.upper_bound(last), model.skipped.end());  // a skip not on disk
         model.acked = last;
@@ -138,10 +186,22 @@ std::string run_seed(uint64_t seed, bool flips) {
         uint64_t dice = random() % 100;
         if (dice < 55) {
             std::string payload = random_payload(random);
-            auto seq = log->append("sim.subject", "", payload, step);
+            std::string subject = per_subject ? "sim.k" + std::to_string(random() % 6) : "sim.subject";
+            auto seq = log->append(subject, "", payload, step);
             if (seq) {
                 if (*seq != model.payloads.size() + 1) return "append returned a seq out of order";
+                if (std::getenv("RT_SIM_TRACE")) {
+                    std::fprintf(stderr, "step %d: append %llu to %s, durable %llu\n", step, static_cast<unsigned long long>(*seq),
+                                 subject.c_str(), static_cast<unsigned long long>(log->durable_seq()));
+                }
                 model.payloads.push_back(std::move(payload));
+                if (limits) {
+                    std::string group = per_subject ? subject : "";
+                    model.appended[group].push_back(*seq);
+                    std::deque<uint64_t>& kept = model.kept[group];
+                    kept.push_back(*seq);
+                    for (; static_cast<int64_t>(kept.size()) > limit; kept.pop_front()) model.removed.insert(kept.front());
+                }
             } else if (seq.error() != Errc::kBusy && seq.error() != Errc::kTooLarge &&
                        seq.error() != log->sticky_error()) {
                 return "append failed: " + std::string(errc_text(seq.error()));
@@ -152,7 +212,7 @@ std::string run_seed(uint64_t seed, bool flips) {
             if (random() % 4 == 0) (void)log->index_sealed();
             if (random() % 4 == 0) log->mark_durable();
             if (random() % 50 == 0) (void)log->checkpoint();
-        } else if (dice < 80 && log->last_seq() > 0) {
+        } else if (dice < 80 && log->last_seq() > 0 && !limits) {
             if (random() % 3 == 0) {
                 PurgeRequest request;
                 request.up_to_seq = 1 + random() % (log->last_seq() + 1);
@@ -257,7 +317,7 @@ std::vector<uint64_t> seeds() {
 
 TEST(StoreSimulation, CrashesNeverLoseAckedRecordsOrServeBadOnes) {
     for (uint64_t seed : seeds()) {
-        std::string error = run_seed(seed, /*flips=*/false);
+        std::string error = run_seed(seed, Mode::kPlain);
         ASSERT_TRUE(error.empty()) << "seed " << seed << ": " << error << "\nreplay: RT_SEED=" << seed
                                    << " ctest -R store_sim --output-on-failure";
     }
@@ -265,7 +325,15 @@ TEST(StoreSimulation, CrashesNeverLoseAckedRecordsOrServeBadOnes) {
 
 TEST(StoreSimulation, BitFlipsLoseOnlyWhatTheyHitNeverServed) {
     for (uint64_t seed : seeds()) {
-        std::string error = run_seed(seed, /*flips=*/true);
+        std::string error = run_seed(seed, Mode::kFlips);
+        ASSERT_TRUE(error.empty()) << "seed " << seed << ": " << error << "\nreplay: RT_SEED=" << seed
+                                   << " ctest -R store_sim --output-on-failure";
+    }
+}
+
+TEST(StoreSimulation, LimitsNeverDropAckedMessagesBeforeTheirReplacementIsDurable) {
+    for (uint64_t seed : seeds()) {
+        std::string error = run_seed(seed, Mode::kLimits);
         ASSERT_TRUE(error.empty()) << "seed " << seed << ": " << error << "\nreplay: RT_SEED=" << seed
                                    << " ctest -R store_sim --output-on-failure";
     }

@@ -292,5 +292,34 @@ TEST(StoreRegression, KillDuringInLineCreateLeavesOnlyATempFile) {
     EXPECT_EQ(std::find(names->begin(), names->end(), "create.tmp"), names->end());
 }
 
+// A limit that drops the only message of the front segment must not remove that segment's
+// file before the append that caused the drop is on disk: a crash in between kept neither the
+// acked old message nor the new one (a KV key lost its only value).
+TEST(StoreRegression, FrontSegmentEmptiedByALimitGoesBeforeItsCauseIsDurable) {
+    for (int limit = 0; limit < 2; ++limit) {
+        test::SimDisk disk(10 + limit);
+        StreamLogOptions o = big_record_options("/l");
+        if (limit == 0) o.limits.max_msgs_per_subject = 1;
+        if (limit == 1) o.limits.max_msgs = 1;
+        {
+            auto log = std::move(*StreamLog::open(disk, o, nullptr));
+            disk.complete();
+            ASSERT_TRUE(log->append("k", "", std::string(61351, 'a'), 0));  // fills segment 1
+            log->flush();
+            disk.complete();
+            ASSERT_EQ(log->durable_seq(), 1u);
+            ASSERT_TRUE(log->append("k", "", "new", 0));  // segment 2; drops the acked seq 1
+            log->flush();
+            disk.lose_queued();  // power loss before the new message reaches the media
+            disk.crash();
+        }
+        RecoveryReport report;
+        auto log = StreamLog::open(disk, o, &report);
+        ASSERT_TRUE(log) << report.detail;
+        EXPECT_TRUE((*log)->load(1) || (*log)->load(2))
+            << "limit " << limit << ": the acked message and its replacement are both gone";
+    }
+}
+
 }  // namespace
 }  // namespace ringtail::store
