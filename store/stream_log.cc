@@ -800,15 +800,19 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
                 continue;
             }
             // The end of the log, unless records follow a zeroed stretch (a zeroed sector). In
-            // the last segment only the in-flight window past here is looked at: the rest of a
-            // fresh segment is zeros, and reading it all would page in the whole file.
+            // the last segment, and in a sealed one that holds all its sequences, only the
+            // in-flight window past here is looked at: the rest is zeros, and reading it all
+            // would page in the whole file. (A last segment that a crash left with records past
+            // a write that never landed is sealed with them: read the same way later, they are
+            // found again, tombstones included.)
             bool complete = next_first_seq != 0 &&
                             (expected >= next_first_seq || (s.compacted_last_seq != 0 && s.compacted_last_seq + 1 >= next_first_seq));
-            if (has_later && complete) break;
-            uint64_t look_until = has_later ? s.bytes
-                                            : std::min<uint64_t>(s.bytes, align_up(offset) + kPageBytes +
-                                                                              kWritesInFlightMax * options_.flush_bytes_max);
+            uint64_t look_until = has_later && !complete
+                                      ? s.bytes
+                                      : std::min<uint64_t>(s.bytes, align_up(offset) + kPageBytes +
+                                                                        kWritesInFlightMax * options_.flush_bytes_max);
             if (written_end(s.map, offset, look_until) > offset && skip_damage()) continue;
+            if (has_later && complete) break;
             if (uint64_t bad = options_.cut_at_a_torn_write ? 0 : names_expected(offset); bad != 0) {
                 offset = bad;  // the next message, moved to the next page, is bad there
                 why = "checksum mismatch";
@@ -1627,29 +1631,45 @@ void StreamLog::apply_limits(std::string_view subject_appended) {
 
 void StreamLog::drop_by_limit(uint64_t seq, bool tombstone) {
     drop(seq);
-    if (last_seq_ > durable_seq_) {
-        // The append that caused it is in flight: a crash, or a failed write that a later one
-        // outlives, may lose it. Nothing writes the drop down before it is durable (see
-        // write_owed_drops), so that a drop never outlives its cause.
-        drops_in_flight_.push_back({last_seq_, seq, tombstone});
+    if (deferring()) {
+        deferred_.push_back({last_seq_, tombstone ? kKindDelete : 0, seq});
     } else if (tombstone) {
         // Written in order: the current front (a floor), then the per-subject drop.
         if (persist_floor()) (void)append_tombstone(kKindDelete, seq);
     }
 }
 
-void StreamLog::write_owed_drops() {
-    // Drops whose cause is durable now (advance_durable moved them): a floor first, as for
-    // any deletion, then their tombstones. What does not fit waits for the next flush.
-    if (drops_owed_.empty() && !floor_owed_) return;
-    if (!persist_floor()) return;
+bool StreamLog::deferring() const {
+    // A deletion made while appends are in flight may be caused by one of them (a limit it
+    // took over, a rollup): a crash, or a failed write that a later one outlives, may lose
+    // that append, and the deletion must not outlive it. So it waits until the log is durable
+    // up to where it was made; later deletions wait behind it, to keep their order.
+    return !deferred_.empty() || last_seq_ > durable_seq_;
+}
+
+void StreamLog::write_deferred() {
+    size_t ready = 0;
+    while (ready < deferred_.size() && deferred_[ready].after <= durable_seq_) ++ready;
+    if (ready == 0 && !floor_owed_) return;
+    std::vector<Deferred> writing(deferred_.begin(), deferred_.begin() + static_cast<long>(ready));
+    deferred_.erase(deferred_.begin(), deferred_.begin() + static_cast<long>(ready));
+    // Drops by max_msgs / max_bytes alone write nothing: recovery works them out again.
+    if (!floor_owed_ && std::all_of(writing.begin(), writing.end(), [](const Deferred& d) { return d.kind == 0; })) return;
+    // A floor first, as before any deletion (stopping short of what still waits), then the
+    // deletions in the order they were made. What does not fit waits for the next flush.
     size_t written = 0;
-    for (; written < drops_owed_.size(); ++written) {
-        uint64_t seq = drops_owed_[written];
-        if (segment_for(seq) == nullptr) continue;  // its segment has gone already
-        if (!append_tombstone(kKindDelete, seq)) break;
+    if (persist_floor()) {
+        for (; written < writing.size(); ++written) {
+            const Deferred& next = writing[written];
+            if (next.kind == kKindPurge && next.seq > floor_written_) {
+                if (!append_tombstone(kKindPurge, next.seq, last_timestamp_)) break;
+                floor_written_ = next.seq;
+            } else if (next.kind == kKindDelete && segment_for(next.seq) != nullptr) {
+                if (!append_tombstone(kKindDelete, next.seq)) break;
+            }
+        }
     }
-    drops_owed_.erase(drops_owed_.begin(), drops_owed_.begin() + static_cast<long>(written));
+    deferred_.insert(deferred_.begin(), writing.begin() + static_cast<long>(written), writing.end());
 }
 
 void StreamLog::set_limits(const StoreLimits& limits) {
@@ -1690,13 +1710,15 @@ Result<bool> StreamLog::persist_floor() {
     // no explicit deletion follows them: deleting the newer messages would make recovery keep
     // older ones again. So before any explicit deletion, the current front is written down.
     uint64_t floor = msgs_ > 0 ? first_live_ : last_seq_ + 1;
-    // Not past a message dropped for an append still in flight (see drop_by_limit); the rest is
-    // written once that is durable.
+    // Not past a deletion still waiting (see deferring()); the rest once it is written.
     uint64_t whole = floor;
-    for (const DropInFlight& drop : drops_in_flight_) floor = std::min(floor, drop.seq);
+    for (const Deferred& waiting : deferred_) floor = std::min(floor, waiting.seq);
     floor_owed_ = floor < whole;
     if (floor <= floor_written_) return true;
-    if (auto ok = append_tombstone(kKindPurge, floor, last_timestamp_); !ok) return ok;
+    if (auto ok = append_tombstone(kKindPurge, floor, last_timestamp_); !ok) {
+        floor_owed_ = true;
+        return ok;
+    }
     floor_written_ = floor;
     return true;
 }
@@ -1718,8 +1740,12 @@ Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes, uint64_t skipped
 
 Result<bool> StreamLog::remove(uint64_t seq, bool erase) {
     if (!is_live(seq)) return std::unexpected(Errc::kNotFound);
-    if (auto ok = persist_floor(); !ok) return ok;
-    if (auto ok = append_tombstone(kKindDelete, seq); !ok) return ok;
+    if (deferring()) {
+        deferred_.push_back({last_seq_, kKindDelete, seq});
+    } else {
+        if (auto ok = persist_floor(); !ok) return ok;
+        if (auto ok = append_tombstone(kKindDelete, seq); !ok) return ok;
+    }
     drop(seq);
     if (erase) {
         Segment* s = segment_for_mut(seq);
@@ -1757,7 +1783,10 @@ void StreamLog::erase_owed_segments() {
 
 Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
     uint64_t removed = 0;
-    if (auto ok = persist_floor(); !ok) return std::unexpected(ok.error());
+    const bool deferred = deferring();
+    if (!deferred) {
+        if (auto ok = persist_floor(); !ok) return std::unexpected(ok.error());
+    }
     if (request.subject.empty()) {
         uint64_t floor = last_seq_ + 1;
         if (request.up_to_seq > 0) floor = std::min(floor, request.up_to_seq);
@@ -1770,8 +1799,12 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
             floor = std::min(floor, seq + 1);
         }
         if (floor <= first_live_) return 0;
-        if (auto ok = append_tombstone(kKindPurge, floor, last_timestamp_); !ok) return std::unexpected(ok.error());
-        floor_written_ = std::max(floor_written_, floor);
+        if (deferred) {
+            deferred_.push_back({last_seq_, kKindPurge, floor});
+        } else {
+            if (auto ok = append_tombstone(kKindPurge, floor, last_timestamp_); !ok) return std::unexpected(ok.error());
+            floor_written_ = std::max(floor_written_, floor);
+        }
         for (uint64_t seq = first_live_; seq < floor && msgs_ > 0; ++seq) {
             if (!is_live(seq)) continue;
             drop(seq);
@@ -1788,7 +1821,9 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
     size_t keep = std::min<size_t>(request.keep, matching.size());
     matching.resize(matching.size() - keep);
     for (uint64_t seq : matching) {
-        if (auto ok = append_tombstone(kKindDelete, seq); !ok) {
+        if (deferred) {
+            deferred_.push_back({last_seq_, kKindDelete, seq});
+        } else if (auto ok = append_tombstone(kKindDelete, seq); !ok) {
             release_front_segments();
             return std::unexpected(ok.error());
         }
@@ -1852,11 +1887,14 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
         Decoded decoded = decode_record(bytes);
         if (decoded.status == DecodeStatus::kEnd) {
             uint64_t next = skipped_to(s.map, offset, s.write_offset);
-            if (next == 0) break;
-            offset = next;
-            continue;
+            if (next != 0) {
+                offset = next;
+                continue;
+            }
+            // Records past a zeroed stretch (a write that never landed, read past at recovery):
+            // left as they are, or the tombstones among them would be lost.
         }
-        if (decoded.status == DecodeStatus::kTorn || decoded.status == DecodeStatus::kCorrupt) {
+        if (decoded.status != DecodeStatus::kOk) {
             written = std::unexpected(Errc::kCorruptRecord);  // leave the segment as it is
             break;
         }
@@ -1999,7 +2037,7 @@ StoreState StreamLog::state() const {
 
 void StreamLog::flush() {
     if (sticky_error_ != Errc::kOk) return;
-    write_owed_drops();
+    write_deferred();
     if (erase_owed_) erase_owed_segments();
     if (sticky_error_ != Errc::kOk) return;
     for (auto& segment : segments_) {
@@ -2090,10 +2128,6 @@ void StreamLog::advance_durable() {
     }
     if (durable > durable_seq_) {
         durable_seq_ = durable;
-        while (!drops_in_flight_.empty() && drops_in_flight_.front().cause <= durable_seq_) {
-            if (drops_in_flight_.front().tombstone) drops_owed_.push_back(drops_in_flight_.front().seq);
-            drops_in_flight_.pop_front();
-        }
         release_front_segments();  // those a drop emptied waited for this
         if (on_durable_) on_durable_(durable_seq_);
     }

@@ -295,8 +295,10 @@ private:
     void drop(uint64_t seq);
     // drop() for a limit the newest append took over; with a tombstone for a per-subject one.
     void drop_by_limit(uint64_t seq, bool tombstone);
-    // Appends the floor and tombstones of drops whose cause has become durable.
-    void write_owed_drops();
+    // Whether a deletion made now waits in deferred_ rather than being written at once.
+    bool deferring() const;
+    // Appends the floor and the deletions that waited for the log to be durable.
+    void write_deferred();
     // The first live message of subject `subject_id` strictly between `from` and `to` (either
     // direction), else `to` (the subject's other end, known to be live).
     uint64_t find_subject(uint64_t from, uint64_t to, uint32_t subject_id) const;
@@ -350,15 +352,17 @@ private:
     int64_t last_timestamp_ = 0;
     uint64_t first_live_ = 1;
     uint64_t floor_written_ = 0;  // the highest purge floor on disk
-    // Drops by limits whose cause (the append that took the limit over) is not durable yet.
-    struct DropInFlight {
-        uint64_t cause = 0;
+    // Deletions made while appends were in flight (see deferring()), in order: each is written
+    // once the log is durable up to `after`, its newest sequence then. `kind`: kKindDelete
+    // (a tombstone for `seq`), kKindPurge (a floor at `seq`), or 0 (a drop that recovery works
+    // out again from the limits, kept only so that no floor passes it early).
+    struct Deferred {
+        uint64_t after = 0;
+        uint32_t kind = 0;
         uint64_t seq = 0;
-        bool tombstone = false;
     };
-    std::deque<DropInFlight> drops_in_flight_;  // by cause
-    std::vector<uint64_t> drops_owed_;          // their tombstones, once the cause is durable
-    bool floor_owed_ = false;                   // the last floor stopped short of the front
+    std::deque<Deferred> deferred_;
+    bool floor_owed_ = false;  // the last floor stopped short of the front
     uint64_t next_segment_id_ = 1;
     uint64_t msgs_ = 0;
     uint64_t bytes_ = 0;

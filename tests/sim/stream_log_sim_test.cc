@@ -16,6 +16,7 @@
 // seeds from RT_SIM_FIRST (default 1).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +43,7 @@ struct Model {
     // sequence appended, and those the limit has not dropped.
     std::map<std::string, std::vector<uint64_t>> appended;
     std::map<std::string, std::deque<uint64_t>> kept;
+    std::vector<std::string> groups;  // groups[seq - 1]: the group of message seq
 };
 
 enum class Mode { kPlain, kFlips, kLimits };
@@ -66,13 +68,18 @@ std::string run_seed(uint64_t seed, Mode mode) {
     options.flush_bytes_max = (2 + random() % 6) * 4096;
     options.tail_bytes_max = 4 * options.flush_bytes_max;
     options.writes_in_flight_max = 1 + random() % StreamLog::kWritesInFlightMax;
-    // Limits mode: removals are left out, so every drop is the limit's.
     const bool limits = mode == Mode::kLimits;
     const bool per_subject = limits && seed % 2 == 0;
     int64_t limit = 0;
     if (limits) limit = per_subject ? 1 + random() % 3 : 1 + random() % 40;
     if (per_subject) options.limits.max_msgs_per_subject = limit;
     if (limits && !per_subject) options.limits.max_msgs = limit;
+    // Limits mode: removals and subject purges touch only sim.k0-k2 (per subject), or (in half
+    // the max_msgs seeds) any message; the check of what a limit keeps leaves those alone.
+    const bool removals = !limits || per_subject || seed % 4 == 1;
+    auto limit_checked = [&](const std::string& group) {
+        return per_subject ? group >= "sim.k3" : !removals;
+    };
     Model model;
     bool flipped = false;
     bool refused = false;
@@ -128,6 +135,7 @@ std::string run_seed(uint64_t seed, Mode mode) {
         }
         // The newest `limit` acknowledged messages of a group, or newer ones that replaced them.
         for (auto& [group, seqs] : model.appended) {
+            if (!limit_checked(group)) continue;
             std::vector<uint64_t> acked;
             for (uint64_t seq : seqs) {
                 if (seq <= model.acked && !lost.contains(seq) && !model.lost.contains(seq)) acked.push_back(seq);
@@ -156,7 +164,10 @@ std::string run_seed(uint64_t seed, Mode mode) {
                 model.lost.insert(seq);
                 continue;
             }
-            if (!record && record.error() == Errc::kNotFound && model.removed.contains(seq)) {
+            // Under a limit, a removal the crash undid brings its message back, and the limit, applied
+            // again, may then drop an older one: what happens without that removal.
+            bool undone = limits && seq - 1 < model.groups.size() && !limit_checked(model.groups[seq - 1]);
+            if (!record && record.error() == Errc::kNotFound && (model.removed.contains(seq) || undone)) {
                 still_removed.insert(seq);
                 continue;
             }
@@ -175,9 +186,33 @@ std::string run_seed(uint64_t seed, Mode mode) {
             }
         }
         model.payloads.resize(last);
+        model.groups.resize(std::min<size_t>(model.groups.size(), last));
         model.skipped.erase(model.skipped.upper_bound(last), model.skipped.end());  // a skip not on disk
         model.acked = last;
         log->set_durable_callback([&model](uint64_t seq) { model.acked = std::max(model.acked, seq); });
+        return {};
+    };
+
+    // A clean stop (everything written, as a server stopping waits for) and a start: exactly
+    // what was live is live again, and nothing else.
+    auto clean_restart = [&]() -> std::string {
+        test::settle(*log, disk);
+        bool exact = log->sticky_error() == Errc::kOk;
+        uint64_t last = log->last_seq();
+        std::vector<uint64_t> live;
+        for (uint64_t seq = 1; seq <= last; ++seq) {
+            if (log->contains(seq)) live.push_back(seq);
+        }
+        log.reset();
+        if (std::string error = reopen(); !error.empty()) return error;
+        if (!exact) return {};
+        if (log->last_seq() != last) return "clean restart: last seq " + std::to_string(log->last_seq()) + ", was " + std::to_string(last);
+        for (uint64_t seq = 1; seq <= last; ++seq) {
+            bool was = std::binary_search(live.begin(), live.end(), seq);
+            if (log->contains(seq) != was) {
+                return "clean restart: seq " + std::to_string(seq) + (was ? " was live and is gone" : " was removed and is back");
+            }
+        }
         return {};
     };
 
@@ -195,6 +230,8 @@ std::string run_seed(uint64_t seed, Mode mode) {
                                  subject.c_str(), static_cast<unsigned long long>(log->durable_seq()));
                 }
                 model.payloads.push_back(std::move(payload));
+                model.groups.resize(*seq - 1);
+                model.groups.push_back(per_subject ? subject : "");
                 if (limits) {
                     std::string group = per_subject ? subject : "";
                     model.appended[group].push_back(*seq);
@@ -212,11 +249,40 @@ std::string run_seed(uint64_t seed, Mode mode) {
             if (random() % 4 == 0) (void)log->index_sealed();
             if (random() % 4 == 0) log->mark_durable();
             if (random() % 50 == 0) (void)log->checkpoint();
-        } else if (dice < 80 && log->last_seq() > 0 && !limits) {
+        } else if (dice < 80 && log->last_seq() > 0 && limits) {
+            if (removals) {
+                std::string group = per_subject ? "sim.k" + std::to_string(random() % 3) : "";
+                std::deque<uint64_t>& kept = model.kept[group];
+                if (per_subject && random() % 4 == 0) {
+                    // As a KV purge's rollup does: all but the newest (or all) of a subject.
+                    PurgeRequest request;
+                    request.subject = group;
+                    request.keep = random() % 2;
+                    auto purged = log->purge(request);
+                    if (!purged && purged.error() != Errc::kBusy && purged.error() != log->sticky_error()) {
+                        return "purge failed: " + std::string(errc_text(purged.error()));
+                    }
+                    for (; purged && kept.size() > request.keep; kept.pop_front()) model.removed.insert(kept.front());
+                } else if (!kept.empty()) {
+                    size_t at = random() % kept.size();
+                    auto removed = log->remove(kept[at], /*erase=*/random() % 2 == 0);
+                    if (removed) {
+                        model.removed.insert(kept[at]);
+                        kept.erase(kept.begin() + static_cast<long>(at));
+                    } else if (removed.error() != Errc::kBusy && removed.error() != log->sticky_error()) {
+                        return "remove of a live seq failed: " + std::string(errc_text(removed.error()));
+                    }
+                }
+            }
+        } else if (dice < 80 && log->last_seq() > 0) {
             if (random() % 3 == 0) {
                 PurgeRequest request;
                 request.up_to_seq = 1 + random() % (log->last_seq() + 1);
                 auto purged = log->purge(request);
+                if (std::getenv("RT_SIM_TRACE")) {
+                    std::fprintf(stderr, "step %d: purge up to %llu: %s\n", step, static_cast<unsigned long long>(request.up_to_seq),
+                                 purged ? "ok" : std::string(errc_text(purged.error())).c_str());
+                }
                 if (purged) {
                     for (uint64_t seq = 1; seq < request.up_to_seq; ++seq) model.removed.insert(seq);
                 } else if (purged.error() != Errc::kBusy && purged.error() != log->sticky_error()) {
@@ -224,7 +290,12 @@ std::string run_seed(uint64_t seed, Mode mode) {
                 }
             } else {
                 uint64_t seq = 1 + random() % log->last_seq();
-                auto removed = log->remove(seq, /*erase=*/random() % 2 == 0);
+                bool erase = random() % 2 == 0;
+                auto removed = log->remove(seq, erase);
+                if (std::getenv("RT_SIM_TRACE")) {
+                    std::fprintf(stderr, "step %d: remove %llu%s: %s\n", step, static_cast<unsigned long long>(seq),
+                                 erase ? " (erase)" : "", removed ? "ok" : std::string(errc_text(removed.error())).c_str());
+                }
                 if (removed) {
                     model.removed.insert(seq);
                 } else if (removed.error() == Errc::kNotFound) {
@@ -256,6 +327,10 @@ std::string run_seed(uint64_t seed, Mode mode) {
             }
         } else if (dice < 82) {
             auto compacted = log->compact(1);
+            if (std::getenv("RT_SIM_TRACE")) {
+                std::fprintf(stderr, "step %d: compact: %s\n", step,
+                             compacted ? std::to_string(*compacted).c_str() : std::string(errc_text(compacted.error())).c_str());
+            }
             if (!compacted && compacted.error() != log->sticky_error() &&
                 compacted.error() != Errc::kCorruptRecord) {
                 return "compact failed: " + std::string(errc_text(compacted.error()));
@@ -266,6 +341,9 @@ std::string run_seed(uint64_t seed, Mode mode) {
             disk.complete_nth(random() % disk.queued());  // writes complete in any order
         } else if (dice < 94) {
             disk.fail_next_write(random() % 2 ? EIO : ENOSPC);
+        } else if (dice == 94 && !flips) {
+            if (std::getenv("RT_SIM_TRACE")) std::fprintf(stderr, "step %d: clean restart\n", step);
+            if (std::string error = clean_restart(); !error.empty()) return error;
         } else {
             if (std::getenv("RT_SIM_TRACE")) {
                 std::fprintf(stderr, "step %d: crash, acked %llu, last %llu\n", step,

@@ -103,6 +103,14 @@ private:
     int next_buffer_ = 0;
 };
 
+// Flushes and completes until the log writes nothing more, as a server stopping does: what it
+// deferred until earlier writes were durable (deletions, see StreamLog::remove) goes out too.
+inline void settle(store::StreamLog& log, SimDisk& disk) {
+    do {
+        log.flush();
+    } while (disk.complete() > 0);
+}
+
 // Small segments and buffers, so that tests roll, cap flushes and fill tails quickly.
 inline store::StreamLogOptions small_log_options(std::string dir) {
     store::StreamLogOptions options;

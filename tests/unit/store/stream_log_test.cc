@@ -401,8 +401,7 @@ TEST(StreamLog, ThePurgedNewestMessagesTimeIsKnownAfterAReopen) {
         EXPECT_EQ(log->last_timestamp(), 2000);
         ASSERT_TRUE(log->purge({}));
         EXPECT_EQ(log->last_timestamp(), 2000);
-        log->flush();
-        disk.complete();
+        settle(*log, disk);
     }
     // Read back after a reopen (the purge record carries it, for when no message is left on disk).
     auto log = open_log(disk);
@@ -464,8 +463,7 @@ TEST(StreamLog, EraseRewritesTheActiveSegmentWithoutTheMessage) {
         disk.complete();
         EXPECT_TRUE(files_hold(disk, options.dir, "secret-payload"));
         EXPECT_TRUE(files_hold(disk, options.dir, "keep-1"));
-        log->flush();  // now: sealed, rewritten with its live messages only
-        disk.complete();
+        settle(*log, disk);  // now, with the tombstones on disk: sealed, rewritten with its live messages only
         EXPECT_FALSE(files_hold(disk, options.dir, "secret-payload"));
         EXPECT_FALSE(files_hold(disk, options.dir, "keep-1"));
         EXPECT_TRUE(files_hold(disk, options.dir, "keep-2"));
@@ -1246,8 +1244,7 @@ TEST(StreamLog, CompactionKeepsWhatASkipUsedUp) {
         }
         expected_last = log->last_seq();
     }
-    log->flush();
-    disk.complete();
+    settle(*log, disk);
     StoreState before = log->state();
     auto compacted = log->compact(100);
     ASSERT_TRUE(compacted);
