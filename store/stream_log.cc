@@ -1743,8 +1743,14 @@ Result<bool> StreamLog::remove(uint64_t seq, bool erase) {
     if (deferring()) {
         deferred_.push_back({last_seq_, kKindDelete, seq});
     } else {
-        if (auto ok = persist_floor(); !ok) return ok;
-        if (auto ok = append_tombstone(kKindDelete, seq); !ok) return ok;
+        Result<bool> written = persist_floor();
+        if (written) written = append_tombstone(kKindDelete, seq);
+        // No room in the tail until a write completes: written by a later flush instead.
+        if (!written && written.error() == Errc::kBusy) {
+            deferred_.push_back({last_seq_, kKindDelete, seq});
+        } else if (!written) {
+            return written;
+        }
     }
     drop(seq);
     if (erase) {
@@ -1783,9 +1789,14 @@ void StreamLog::erase_owed_segments() {
 
 Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
     uint64_t removed = 0;
-    const bool deferred = deferring();
+    // As in remove(): waits behind appends in flight, or for room in the tail.
+    bool deferred = deferring();
+    auto busy = [&](const Result<bool>& written) {
+        deferred = !written && written.error() == Errc::kBusy;
+        return deferred;
+    };
     if (!deferred) {
-        if (auto ok = persist_floor(); !ok) return std::unexpected(ok.error());
+        if (auto ok = persist_floor(); !ok && !busy(ok)) return std::unexpected(ok.error());
     }
     if (request.subject.empty()) {
         uint64_t floor = last_seq_ + 1;
@@ -1799,12 +1810,12 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
             floor = std::min(floor, seq + 1);
         }
         if (floor <= first_live_) return 0;
-        if (deferred) {
-            deferred_.push_back({last_seq_, kKindPurge, floor});
-        } else {
-            if (auto ok = append_tombstone(kKindPurge, floor, last_timestamp_); !ok) return std::unexpected(ok.error());
-            floor_written_ = std::max(floor_written_, floor);
+        if (!deferred) {
+            auto ok = append_tombstone(kKindPurge, floor, last_timestamp_);
+            if (ok) floor_written_ = std::max(floor_written_, floor);
+            if (!ok && !busy(ok)) return std::unexpected(ok.error());
         }
+        if (deferred) deferred_.push_back({last_seq_, kKindPurge, floor});
         for (uint64_t seq = first_live_; seq < floor && msgs_ > 0; ++seq) {
             if (!is_live(seq)) continue;
             drop(seq);
@@ -1821,12 +1832,13 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
     size_t keep = std::min<size_t>(request.keep, matching.size());
     matching.resize(matching.size() - keep);
     for (uint64_t seq : matching) {
-        if (deferred) {
-            deferred_.push_back({last_seq_, kKindDelete, seq});
-        } else if (auto ok = append_tombstone(kKindDelete, seq); !ok) {
-            release_front_segments();
-            return std::unexpected(ok.error());
+        if (!deferred) {
+            if (auto ok = append_tombstone(kKindDelete, seq); !ok && !busy(ok)) {
+                release_front_segments();
+                return std::unexpected(ok.error());
+            }
         }
+        if (deferred) deferred_.push_back({last_seq_, kKindDelete, seq});
         drop(seq);
         ++removed;
     }

@@ -89,6 +89,11 @@ Result<void, Error> load_catalogue(const std::string& store_dir, std::string_vie
     if (!fs::exists(root, ec)) return {};
     for (const fs::directory_entry& entry : fs::directory_iterator(root, ec)) {
         if (!entry.is_directory()) continue;
+        if (entry.path().filename().string().ends_with(kDeletedSuffix)) {
+            std::error_code ignored;
+            fs::remove_all(entry.path(), ignored);  // a delete a crash interrupted
+            continue;
+        }
         fs::path meta_path = entry.path() / "meta.json";
         if (!fs::exists(meta_path)) continue;  // a create that crashed before its metadata
         std::ifstream in(meta_path);

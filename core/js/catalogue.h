@@ -93,6 +93,9 @@ struct RestoredStream {
 // <store_dir>/jetstream/<account>/streams/<name>/ holds meta.json (the config, creation time
 // and owning shard) and msgs/ (the StreamLog). The global account's is "$G".
 std::string streams_dir(const std::string& store_dir, std::string_view account);
+// A deleted stream's directory is renamed with this suffix before it is removed; the catalogue
+// removes what a crash left of one (no stream name has a dot).
+inline constexpr std::string_view kDeletedSuffix = ".deleted";
 
 // A shard picked by a hash of a stream's name.
 uint32_t placement(std::string_view name, uint32_t shard_count);

@@ -355,8 +355,14 @@ void Stream::destroy() {
         }
     }
     if (!dir_.empty()) {
+        // Out of the catalogue's sight in one step, then removed: a crash midway must not leave
+        // a stream whose config is there and whose messages are not (its sequences would be
+        // given again). A name with a dot is never a stream's; the next start finishes the job.
         std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
+        std::string deleted = dir_ + std::string(kDeletedSuffix);
+        std::filesystem::remove_all(deleted, ec);
+        std::filesystem::rename(dir_, deleted, ec);
+        if (!ec) std::filesystem::remove_all(deleted, ec);
         if (ec) log_error("JetStream could not remove " + dir_ + ": " + ec.message());
     }
 }

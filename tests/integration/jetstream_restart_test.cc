@@ -540,5 +540,41 @@ TEST_F(JetStreamTest, AMissingLastSegmentIsReportedAndItsSequencesAreNeverReused
     EXPECT_EQ(after.seq, 601u);
 }
 
+// A stream delete renames the stream's directory out of the catalogue's sight before removing
+// it: a kill in between leaves that renamed directory, which the next start removes. (Before,
+// a kill during the removal could leave the config without the messages: the stream came back
+// empty and gave its sequences again.)
+TEST_F(JetStreamTest, AStreamDeleteCutShortByAKillLeavesNoHalfStream) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's store layout";
+    using nlohmann::json;
+    StreamConfig gone("GONE", {"gone.>"});
+    StreamConfig kept("KEPT", {"kept.>"});
+    ASSERT_EQ(add_stream(js(), gone).status, NATS_OK);
+    ASSERT_EQ(add_stream(js(), kept).status, NATS_OK);
+    ASSERT_TRUE(publish(js(), "gone.a", "one").ok());
+    ASSERT_TRUE(publish(js(), "kept.a", "two").ok());
+    client_ = {};
+    ASSERT_EQ(server_->stop(SIGTERM), 0);
+    // What a kill right after the rename leaves.
+    std::string streams = store_.path() + "/jetstream/$G/streams";
+    std::filesystem::rename(streams + "/GONE", streams + "/GONE.deleted");
+
+    server_ = start_js_server(store_);
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    json names = api_request(nc(), "$JS.API.STREAM.NAMES");
+    EXPECT_EQ(names["streams"], json::array({"KEPT"})) << names;
+    EXPECT_FALSE(std::filesystem::exists(streams + "/GONE.deleted"));
+    ASSERT_EQ(add_stream(js(), gone).status, NATS_OK);
+    PubOutcome again = publish(js(), "gone.a", "three");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again.seq, 1u);  // a new stream of that name
+    json deleted = api_request(nc(), "$JS.API.STREAM.DELETE.GONE");
+    EXPECT_EQ(deleted.value("success", false), true) << deleted;
+    EXPECT_FALSE(std::filesystem::exists(streams + "/GONE"));
+    EXPECT_FALSE(std::filesystem::exists(streams + "/GONE.deleted"));
+}
+
 }  // namespace
 }  // namespace ringtail::test
