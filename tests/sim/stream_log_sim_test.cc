@@ -2,8 +2,10 @@
 // random mix of appends, removals (half of them erasing), flushes, write completions (in any order, with up to
 // kWritesInFlightMax writes in flight per segment), injected write errors, crashes and (in
 // one mode) bit flips on the media, or (in another) a per-subject or message-count limit
-// dropping the oldest messages as new ones come, in place of removals. After every crash the
-// log is reopened and checked against a model of everything ever appended:
+// dropping the oldest messages as new ones come (removals and subject purges there touch only
+// some subjects), and now and then a clean stop and start, after which exactly what was live
+// must be live. After every crash the log is reopened and checked against a model of
+// everything ever appended:
 //   - every acknowledged (durable) record survives or, where a bit flip hit it, is reported lost:
 //     the log never ends before the last acknowledged sequence, so none is given twice;
 //   - the recovered log is a prefix of what was appended, with gaps only where recovery reports
