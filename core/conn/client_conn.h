@@ -170,9 +170,8 @@ public:
     // in flight. Closes the socket as soon as the output is sent.
     bool can_free();
 
-    // Starts closing. `error` (may be empty) is sent as -ERR first; `reason` is logged.
-    // Closes with `error` (an -ERR, when not empty) and `reason` (/connz); the log says
-    // `log_text` when given, else the reason.
+    // Starts closing: `error` (when not empty) is sent as -ERR first; `reason` is what /connz
+    // shows and a debug line logs; `log_text` (when given) is logged as an error line too.
     void close(std::string_view error, std::string_view reason, std::string_view log_text = {});
     // An error line about this client, prefixed as nats-server's client lines are.
     void error_line(std::string_view text) const;
