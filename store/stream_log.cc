@@ -1515,7 +1515,48 @@ Result<bool> StreamLog::append_tombstone(uint32_t kind, uint64_t seq, int64_t ti
     if (!segment) return std::unexpected(segment.error());
     (*segment)->tombstones.push_back({kind, seq});
     (*segment)->newest = std::max((*segment)->newest, timestamp_ns);
+    tombstone_segment_id_ = (*segment)->id;
+    tombstone_end_ = (*segment)->write_offset;
     return true;
+}
+
+void StreamLog::mark_ticket(uint64_t ticket) {
+    // Everything the deletions up to `ticket` wrote ends at or before the newest tombstone.
+    if (ticket <= (ticket_marks_.empty() ? marked_durable_ : ticket_marks_.back().ticket)) return;
+    ticket_marks_.push_back({ticket, tombstone_segment_id_, tombstone_end_});
+    drop_durable_marks();  // it wrote nothing, or nothing not yet durable
+}
+
+void StreamLog::drop_durable_marks() {
+    // Only the active segment has writes in flight: a sealed one is durable to its end.
+    const Segment& active = *segments_.back();
+    while (!ticket_marks_.empty()) {
+        const TicketMark& mark = ticket_marks_.front();
+        if (mark.segment_id == active.id && active.durable_offset < mark.end) break;
+        marked_durable_ = mark.ticket;
+        ticket_marks_.pop_front();
+    }
+}
+
+uint64_t StreamLog::deletions_durable() const {
+    // Each ticket is deferred or covered by the first mark at or above it.
+    uint64_t pending = ticket_marks_.empty() ? deletions_made_ + 1 : marked_durable_ + 1;
+    for (const Deferred& waiting : deferred_) {
+        if (waiting.ticket != 0) {
+            pending = std::min(pending, waiting.ticket);
+            break;
+        }
+    }
+    return pending - 1;
+}
+
+void StreamLog::report_deletions() {
+    if (sticky_error_ != Errc::kOk) return;
+    drop_durable_marks();
+    uint64_t durable = deletions_durable();
+    if (durable <= deletions_reported_) return;
+    deletions_reported_ = durable;
+    if (on_durable_) on_durable_(durable_seq_);
 }
 
 uint32_t StreamLog::counted_bytes(const RecordView& record) const {
@@ -1614,7 +1655,7 @@ void StreamLog::apply_limits(std::string_view subject_appended) {
         auto it = subjects_.find(subject_appended);
         while (it != subjects_.end() && static_cast<int64_t>(it->second.count) > limits.max_msgs_per_subject) {
             // Not derivable at recovery once newer messages of the subject are deleted, so it
-            // is written down (best effort: recovery re-applies the limit).
+            // is written down.
             drop_by_limit(it->second.first, /*tombstone=*/true);
             it = subjects_.find(subject_appended);
         }
@@ -1632,10 +1673,14 @@ void StreamLog::apply_limits(std::string_view subject_appended) {
 void StreamLog::drop_by_limit(uint64_t seq, bool tombstone) {
     drop(seq);
     if (deferring()) {
-        deferred_.push_back({last_seq_, tombstone ? kKindDelete : 0, seq});
+        deferred_.push_back({last_seq_, tombstone ? kKindDelete : 0, seq, 0});
     } else if (tombstone) {
         // Written in order: the current front (a floor), then the per-subject drop.
-        if (persist_floor()) (void)append_tombstone(kKindDelete, seq);
+        Result<bool> written = persist_floor();
+        if (written) written = append_tombstone(kKindDelete, seq);
+        // No room in the tail until a write completes (as at open(), right after recovery):
+        // written by a later flush instead, like a deletion that waits.
+        if (!written && written.error() == Errc::kBusy) deferred_.push_back({last_seq_, kKindDelete, seq, 0});
     }
 }
 
@@ -1658,6 +1703,7 @@ void StreamLog::write_deferred() {
     // A floor first, as before any deletion (stopping short of what still waits), then the
     // deletions in the order they were made. What does not fit waits for the next flush.
     size_t written = 0;
+    uint64_t ticket = 0;
     if (persist_floor()) {
         for (; written < writing.size(); ++written) {
             const Deferred& next = writing[written];
@@ -1667,9 +1713,14 @@ void StreamLog::write_deferred() {
             } else if (next.kind == kKindDelete && segment_for(next.seq) != nullptr) {
                 if (!append_tombstone(kKindDelete, next.seq)) break;
             }
+            ticket = std::max(ticket, next.ticket);
         }
     }
     deferred_.insert(deferred_.begin(), writing.begin() + static_cast<long>(written), writing.end());
+    // A ticket with entries still waiting is marked once they are written.
+    if (ticket != 0 && !deferred_.empty() && deferred_.front().ticket == ticket) --ticket;
+    mark_ticket(ticket);
+    report_deletions();
 }
 
 void StreamLog::set_limits(const StoreLimits& limits) {
@@ -1740,18 +1791,18 @@ Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes, uint64_t skipped
 
 Result<bool> StreamLog::remove(uint64_t seq, bool erase) {
     if (!is_live(seq)) return std::unexpected(Errc::kNotFound);
-    if (deferring()) {
-        deferred_.push_back({last_seq_, kKindDelete, seq});
-    } else {
+    uint64_t ticket = deletions_made_ + 1;
+    bool deferred = deferring();
+    if (!deferred) {
         Result<bool> written = persist_floor();
         if (written) written = append_tombstone(kKindDelete, seq);
         // No room in the tail until a write completes: written by a later flush instead.
-        if (!written && written.error() == Errc::kBusy) {
-            deferred_.push_back({last_seq_, kKindDelete, seq});
-        } else if (!written) {
-            return written;
-        }
+        deferred = !written && written.error() == Errc::kBusy;
+        if (!written && !deferred) return written;
     }
+    if (deferred) deferred_.push_back({last_seq_, kKindDelete, seq, ticket});
+    deletions_made_ = ticket;
+    if (!deferred) mark_ticket(ticket);
     drop(seq);
     if (erase) {
         Segment* s = segment_for_mut(seq);
@@ -1789,6 +1840,7 @@ void StreamLog::erase_owed_segments() {
 
 Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
     uint64_t removed = 0;
+    uint64_t ticket = deletions_made_ + 1;
     // As in remove(): waits behind appends in flight, or for room in the tail.
     bool deferred = deferring();
     auto busy = [&](const Result<bool>& written) {
@@ -1815,12 +1867,14 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
             if (ok) floor_written_ = std::max(floor_written_, floor);
             if (!ok && !busy(ok)) return std::unexpected(ok.error());
         }
-        if (deferred) deferred_.push_back({last_seq_, kKindPurge, floor});
+        if (deferred) deferred_.push_back({last_seq_, kKindPurge, floor, ticket});
         for (uint64_t seq = first_live_; seq < floor && msgs_ > 0; ++seq) {
             if (!is_live(seq)) continue;
             drop(seq);
             ++removed;
         }
+        deletions_made_ = ticket;
+        if (!deferred) mark_ticket(ticket);
         release_front_segments();
         return removed;
     }
@@ -1838,10 +1892,12 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
                 return std::unexpected(ok.error());
             }
         }
-        if (deferred) deferred_.push_back({last_seq_, kKindDelete, seq});
+        if (deferred) deferred_.push_back({last_seq_, kKindDelete, seq, ticket});
         drop(seq);
         ++removed;
     }
+    deletions_made_ = ticket;
+    if (!deferred) mark_ticket(ticket);
     release_front_segments();
     return removed;
 }
@@ -2127,6 +2183,7 @@ void StreamLog::on_write_done(Segment& s, WriteOp& write, int32_t result) {
         }
     }
     advance_durable();
+    report_deletions();
 }
 
 void StreamLog::advance_durable() {

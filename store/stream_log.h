@@ -153,14 +153,23 @@ public:
     // flight (try again on a later turn).
     [[nodiscard]] Result<bool> skip(uint64_t through);
     static constexpr uint64_t kSkipIndexedMax = 1 << 16;
-    // Removes one message. Durable with the next write (a tombstone record). kNotFound if it
-    // is not there (never was, or already removed). With `erase`, its bytes are also removed
+    // Removes one message. Durable with the next write (a tombstone record; see
+    // deletions_durable()). kNotFound if it is not there (never was, or already removed).
+    // With `erase`, its bytes are also removed
     // from the files: by flush() of a later turn, its segment is sealed (if it is the active
     // one, once everything in it is durable) and rewritten without it, like compact(); an
     // in-place overwrite could be torn and leave a record recovery must refuse.
     [[nodiscard]] Result<bool> remove(uint64_t seq, bool erase = false);
-    // Removes the messages the request selects; returns how many.
+    // Removes the messages the request selects; returns how many. Durable as remove().
     [[nodiscard]] Result<uint64_t> purge(const PurgeRequest& request);
+    // Each remove() and purge() that succeeds takes the next deletion ticket: this is the
+    // newest one's. deletions_durable() is the newest ticket up to which every deletion is on
+    // stable storage (its tombstones and floor written and durable); until then a crash may
+    // bring its messages back, so whoever confirms a deletion waits for it. The durable
+    // callback is called when it moves. Drops by limits and max_age take no ticket (recovery
+    // works them out again, or they wait for the append that caused them).
+    uint64_t deletion_ticket() const { return deletions_made_; }
+    uint64_t deletions_durable() const;
     // Rewrites up to `segments_max` sealed segments in which fewer than half the messages are
     // live, keeping only those (and the tombstones that still matter); returns how many were
     // rewritten. Synchronous: for the owner to call when it has time.
@@ -360,8 +369,29 @@ private:
         uint64_t after = 0;
         uint32_t kind = 0;
         uint64_t seq = 0;
+        uint64_t ticket = 0;  // of the remove() or purge() that made it; 0 for a limit's drop
     };
     std::deque<Deferred> deferred_;
+    // Deletion tickets whose writes are submitted, in ticket order: a mark stands for every
+    // ticket above the one before it up to its own, durable once the segment `segment_id` is
+    // durable up to `end` (or sealed, which only a durable one is).
+    struct TicketMark {
+        uint64_t ticket = 0;
+        uint64_t segment_id = 0;
+        uint64_t end = 0;
+    };
+    std::deque<TicketMark> ticket_marks_;
+    uint64_t deletions_made_ = 0;
+    uint64_t marked_durable_ = 0;      // the ticket of the last mark found durable
+    uint64_t deletions_reported_ = 0;  // deletions_durable() when the callback last heard it
+    // Where the newest tombstone ends: what a ticket written now waits for.
+    uint64_t tombstone_segment_id_ = 0;
+    uint64_t tombstone_end_ = 0;
+    // A deletion just made whose writes are done (none deferred) takes its ticket's mark.
+    void mark_ticket(uint64_t ticket);
+    void drop_durable_marks();
+    // Tells the durable callback when deletions_durable() moved.
+    void report_deletions();
     bool floor_owed_ = false;  // the last floor stopped short of the front
     uint64_t next_segment_id_ = 1;
     uint64_t msgs_ = 0;

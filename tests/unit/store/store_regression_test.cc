@@ -319,5 +319,45 @@ TEST(StoreRegression, FrontSegmentEmptiedByALimitGoesBeforeItsCauseIsDurable) {
     }
 }
 
+// A deletion is reported durable only once its tombstone is: one made while an append is in
+// flight waits for that append, then for its own write; a power loss before then may bring
+// the message back, after it may not. (Replies to MSG.DELETE and PURGE wait for this.)
+TEST(StoreRegression, ADeletionIsReportedDurableOnlyOnceItsTombstoneIs) {
+    test::SimDisk disk(20);
+    StreamLogOptions o = big_record_options("/d");
+    auto log = std::move(*StreamLog::open(disk, o, nullptr));
+    int told = 0;
+    log->set_durable_callback([&](uint64_t) { ++told; });
+    disk.complete();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->append("s", "", "m", 0));
+    log->flush();
+    disk.complete();
+    ASSERT_EQ(log->durable_seq(), 3u);
+    ASSERT_TRUE(log->append("s", "", "in flight", 0));
+    log->flush();  // seq 4's write is in flight
+    ASSERT_TRUE(log->remove(2));
+    EXPECT_EQ(log->deletion_ticket(), 1u);
+    EXPECT_EQ(log->deletions_durable(), 0u);
+    disk.complete();  // seq 4 durable; the tombstone is not written yet
+    EXPECT_EQ(log->durable_seq(), 4u);
+    EXPECT_EQ(log->deletions_durable(), 0u);
+    log->flush();  // now it is
+    EXPECT_EQ(log->deletions_durable(), 0u);
+    told = 0;
+    disk.complete();
+    EXPECT_EQ(log->deletions_durable(), 1u);
+    EXPECT_EQ(told, 1) << "the durable callback hears of it";
+    // A purge that finds nothing to remove is durable at once.
+    PurgeRequest none;
+    none.subject = "other";
+    ASSERT_TRUE(log->purge(none));
+    EXPECT_EQ(log->deletions_durable(), log->deletion_ticket());
+    disk.crash();
+    log.reset();
+    log = std::move(*StreamLog::open(disk, o, nullptr));
+    EXPECT_FALSE(log->contains(2)) << "a deletion reported durable came back";
+    EXPECT_TRUE(log->contains(4));
+}
+
 }  // namespace
 }  // namespace ringtail::store
