@@ -50,6 +50,14 @@ struct ShardSetup {
     std::unique_ptr<Catalogue> catalogue;    // shard 0 only
 };
 
+// A JetStream API request kept for the audit advisory of an answer sent later
+// (JetStream::keep_audit()).
+struct KeptAudit {
+    bool audited = false;
+    std::string subject;
+    std::string payload;
+};
+
 // One shard's JetStream for one account: the streams it owns, and on shard 0 the account's API
 // and catalogue. Each account with JetStream has its own on every shard, isolated as nats-server
 // isolates accounts: its own subject space (the Host stamps the account on everything), store
@@ -137,6 +145,21 @@ public:
     // sends), and an error answer (counted as an error too).
     void api_reply(std::string_view reply, std::string_view body, uint64_t interest_seq = 0);
     void api_error(std::string_view reply, std::string_view type, const proto::js::ApiError& error);
+    // The request being answered, kept by an answer that waits (a stream's held replies), so
+    // that its audit advisory still names it; answer_kept() runs the api_reply() or
+    // api_error() that sends the answer as that request's.
+    KeptAudit keep_audit() const {
+        if (audited_ == nullptr) return {};
+        return {true, std::string(audited_->subject), std::string(audited_->payload)};
+    }
+    template <class Fn>
+    void answer_kept(const KeptAudit& kept, Fn answer) {
+        AuditedRequest audited{kept.subject, kept.payload};
+        const AuditedRequest* outer = audited_;
+        audited_ = kept.audited ? &audited : nullptr;
+        answer();
+        audited_ = outer;
+    }
     // A stream's state changed: tell the catalogue.
     void report_state(const Stream& stream, const store::StoreState& state, int64_t first_ts_ns, int64_t last_ts_ns);
 

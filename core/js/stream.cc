@@ -344,6 +344,7 @@ void Stream::destroy() {
     // Acks still pending would announce messages that are about to vanish: answer them now,
     // as nats-server's acks would have gone out already.
     on_durable(UINT64_MAX);
+    release_held(true);
     log_.reset();  // writes in flight complete into nothing
     bytes_counter().fetch_sub(static_cast<int64_t>(published_bytes_), std::memory_order_relaxed);
     published_bytes_ = 0;
@@ -444,11 +445,41 @@ void Stream::flush() {
     if (waited && waiting_.empty()) {
         for (auto& origin : origins_) origin->resume();
     }
-    while (!held_replies_.empty() && log_->last_seq() >= held_replies_.front().last_seq) {
-        js_.api_reply(held_replies_.front().reply, held_replies_.front().body);
-        held_replies_.pop_front();
-    }
+    release_held(false);
     log_->flush();
+}
+
+void Stream::hold(HeldReply held) {
+    if (held.kind != Held::kPubAck) held.audit = js_.keep_audit();
+    held_replies_.push_back(std::move(held));
+    release_held(false);
+}
+
+void Stream::release_held(bool all) {
+    bool failed = log_->sticky_error() != Errc::kOk;
+    std::erase_if(held_replies_, [&](const HeldReply& held) {
+        bool due = log_->last_seq() >= held.last_seq && log_->durable_seq() >= held.durable_seq &&
+                   log_->deletions_durable() >= held.ticket;
+        if (!due && !all && !failed) return false;
+        if (held.kind == Held::kPubAck) {
+            if (due || all) {
+                js_.send(held.reply, {}, held.body);
+            } else {
+                ack_error(held.reply, pjs::StreamStoreFailed(errc_text(log_->sticky_error())));
+            }
+            return true;
+        }
+        js_.answer_kept(held.audit, [&] {
+            if (due || all) {
+                js_.api_reply(held.reply, held.body);
+            } else if (held.kind == Held::kDelete) {
+                reply_error(held.reply, kMsgDeleteType, pjs::StreamMsgDeleteFailed(errc_text(log_->sticky_error())));
+            } else {
+                reply_error(held.reply, kPurgeType, pjs::StreamPurgeFailed(errc_text(log_->sticky_error())));
+            }
+        });
+        return true;
+    });
 }
 
 void Stream::ack(std::string_view reply, uint64_t seq, bool duplicate) {
@@ -477,10 +508,16 @@ void Stream::on_durable(uint64_t durable_seq) {
     while (!pending_acks_.empty()) {
         auto pending = pending_acks_.front();
         uint64_t seq = pending.tag >> 1;
-        if (seq > durable_seq) break;
-        ack(pending.parts[0], seq, (pending.tag & 1) != 0);
+        if (seq > durable_seq) {
+            // The log failed before this one was durable: it never will be.
+            if (log_->sticky_error() == Errc::kOk) break;
+            ack_error(pending.parts[0], pjs::StreamStoreFailed(errc_text(log_->sticky_error())));
+        } else {
+            ack(pending.parts[0], seq, (pending.tag & 1) != 0);
+        }
         pending_acks_.pop();
     }
+    release_held(false);  // deletions durable now, or a failed log
 }
 
 void Stream::ack_later(std::string_view reply, uint64_t seq, bool duplicate) {
@@ -659,7 +696,18 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     } else {
         for (auto& [name, consumer] : consumers_) consumer->on_appended(*seq, subject);
     }
-    if (rollup_subject || rollup_all) roll_up(rollup_subject ? subject : std::string_view());
+    if (rollup_subject || rollup_all) {
+        roll_up(rollup_subject ? subject : std::string_view());
+        // Its PubAck waits for what it rolled up to be gone for good as well.
+        if (!reply.empty() && !config_.no_ack) {
+            hold({.kind = Held::kPubAck,
+                  .durable_seq = *seq,
+                  .ticket = log_->deletion_ticket(),
+                  .reply = std::string(reply),
+                  .body = pjs::pub_ack(config_.name, *seq, false)});
+        }
+        return true;
+    }
     if (!reply.empty() && !config_.no_ack) ack_later(reply, *seq, false);
     return true;
 }
@@ -1147,12 +1195,13 @@ void Stream::api_purge(const MsgView& msg) {
     first = purge_consumers(purge.subject, plain, first);
     // A filtered purge removes message by message, as a delete does.
     emptied_by_purge_ = purge.subject.empty();
+    // Answered once what it removed cannot come back.
     json answer = {{"type", kPurgeType}, {"success", true}, {"purged", *purged}};
-    if (log_->last_seq() + 1 < first) {
-        held_replies_.push_back({first - 1, std::string(msg.reply), answer.dump()});
-    } else {
-        reply_json(msg.reply, answer);
-    }
+    hold({.kind = Held::kPurge,
+          .last_seq = first == 0 ? 0 : first - 1,
+          .ticket = log_->deletion_ticket(),
+          .reply = std::string(msg.reply),
+          .body = answer.dump()});
 }
 
 uint64_t Stream::purge_consumers(const std::string& subject, bool plain, uint64_t first) {
@@ -1257,7 +1306,11 @@ void Stream::api_msg_delete(const MsgView& msg) {
     }
     state_dirty_ = true;
     emptied_by_purge_ = false;
-    reply_json(msg.reply, {{"type", kMsgDeleteType}, {"success", true}});
+    // Answered once its tombstone is durable: until then a crash would bring the message back.
+    hold({.kind = Held::kDelete,
+          .ticket = log_->deletion_ticket(),
+          .reply = std::string(msg.reply),
+          .body = json{{"type", kMsgDeleteType}, {"success", true}}.dump()});
 }
 
 void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject, bool for_origin) {

@@ -13,6 +13,7 @@
 #include "base/byte_fifo.h"
 #include "base/result.h"
 #include "base/string_map.h"
+#include "core/js/jetstream.h"
 #include "core/js/message_ttl.h"
 #include "core/monitor/figures.h"
 #include "core/route/subscription.h"
@@ -261,14 +262,25 @@ private:
     std::string ack_buffer_;
     std::deque<Waiting> waiting_;
     size_t waiting_bytes_ = 0;
-    // Purge answers sent once the log's last sequence reaches `last_seq`: a purge up to a
-    // sequence past the end waits for the skip queued in waiting_.
+    // Answers that wait for the log: a deletion's (MSG.DELETE, PURGE) until its tombstones
+    // are durable (`ticket`, StreamLog::deletions_durable()) and, for a purge up to a sequence
+    // past the end, until the skip queued in waiting_ reaches `last_seq`; a rollup's PubAck
+    // until its message (`durable_seq`) and its purge are durable. If the log fails first, the
+    // answer is the failure instead.
+    enum class Held : uint8_t { kDelete, kPurge, kPubAck };
     struct HeldReply {
-        uint64_t last_seq;
+        Held kind;
+        uint64_t last_seq = 0;
+        uint64_t durable_seq = 0;
+        uint64_t ticket = 0;
         std::string reply;
         std::string body;
+        KeptAudit audit;
     };
     std::deque<HeldReply> held_replies_;
+    void hold(HeldReply held);
+    // Sends the held answers that are due, in order; with `all`, every one (the stream goes).
+    void release_held(bool all);
     bool purging_ = false;  // the log's removals now are a purge's (Consumer::on_removed)
 
     struct Dedupe {
