@@ -366,7 +366,6 @@ struct StreamLog::Segment {
     // undo it: until the log is durable up to here, nothing may write the drop down for it
     // (the file removed, an index or a compaction leaving the message out).
     uint64_t dropped_at = 0;
-    bool erase_owed = false;         // holds a message removed with erase: to be rewritten
     std::span<const std::byte> map;  // the whole file, read-only
     uint64_t write_offset = kPageBytes;    // where the next record goes
     uint64_t durable_offset = kPageBytes;  // [0, durable_offset) is on disk
@@ -491,6 +490,7 @@ StreamLog::~StreamLog() {
     if (spare_ == Spare::kPreparing) disk_.forget(&spare_op_);
     if (indexing_) disk_.forget(&index_op_);
     if (marking_) disk_.forget(&mark_op_);
+    if (erasing_segment_ != 0) disk_.forget(&erase_op_);
     if (mark_handle_ >= 0) disk_.close_file(mark_handle_);
     for (auto& segment : segments_) {
         for (size_t i = 0; i < segment->writes_count; ++i) disk_.forget(&segment->write_at(i));
@@ -707,11 +707,15 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
         for (uint64_t seq = segment->first_seq; seq <= segment->last_seq; ++seq) {
             uint64_t i = seq - segment->first_seq;
             if (segment->deleted[i]) continue;
-            ++segment->live;
             // The scan verified the record; its subject is all that is read again. An index
             // names it.
             std::string_view subject = segment->unverified ? std::string_view(segment->index_subjects[segment->subject_ids[i]])
                                                            : peek_subject(segment->map.subspan(segment->offsets[i]));
+            if (subject.empty()) {
+                segment->deleted[i] = 1;  // erased (see erases_): removed even if its tombstone is not there
+                continue;
+            }
+            ++segment->live;
             segment->subject_ids[i] = index_live(seq, base::HashedKey(subject), segment->sizes[i]);
             first_live_ = std::min(first_live_, seq);
         }
@@ -1042,8 +1046,8 @@ bool StreamLog::load_index(Segment& s, int handle, RecoveryReport* report) {
 
 bool StreamLog::indexable(const Segment& s) const {
     // Sealed segments only (the last one takes appends); one that holds damage is left to be
-    // scanned, and reported, at every start; one owed a rewrite waits for it.
-    return !s.indexed && &s != segments_.back().get() && !s.damaged && !s.damaged_end && !s.lost_some && !s.erase_owed &&
+    // scanned, and reported, at every start.
+    return !s.indexed && &s != segments_.back().get() && !s.damaged && !s.damaged_end && !s.lost_some &&
            s.dropped_at <= durable_seq_;
 }
 
@@ -1257,6 +1261,7 @@ bool StreamLog::verify(uint64_t budget_bytes, RecoveryReport* report) {
             if (decoded.status == DecodeStatus::kOk && decoded.kind == kKindMessage && decoded.record.seq == seq) {
                 spent += decoded.bytes;
                 if (lost_from != 0) report_lost(seq - 1);
+                if (decoded.record.subject.empty()) drop(seq);  // erased after its index was written
                 continue;
             }
             if (disk_.read_errors(s.handle) > 0) {
@@ -1430,6 +1435,7 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
 Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view headers,
                                    std::string_view payload, int64_t timestamp_ns) {
     const StoreLimits& limits = options_.limits;
+    if (subject.empty()) return std::unexpected(Errc::kInvalid);  // what an erased record has
     if (limits.max_msg_size >= 0 &&
         static_cast<int64_t>(headers.size() + payload.size()) > limits.max_msg_size) {
         return std::unexpected(Errc::kTooLarge);
@@ -1804,38 +1810,84 @@ Result<bool> StreamLog::remove(uint64_t seq, bool erase) {
     deletions_made_ = ticket;
     if (!deferred) mark_ticket(ticket);
     drop(seq);
-    if (erase) {
-        Segment* s = segment_for_mut(seq);
-        s->erase_owed = erase_owed_ = true;
-    }
+    if (erase) erases_.push_back({seq, ticket});
     release_front_segments();  // a segment left with nothing live goes, and its bytes with it
     return true;
 }
 
-void StreamLog::erase_owed_segments() {
-    erase_owed_ = false;
-    for (size_t i = 0; i < segments_.size(); ++i) {
-        Segment* s = segments_[i].get();
-        if (!s->erase_owed) continue;
-        // Only a segment wholly on disk, and whose drops are, is rewritten; else it waits for a
-        // later turn.
-        if (s->writes_count != 0 || s->write_offset != s->durable_offset || s->dropped_at > durable_seq_) {
-            erase_owed_ = true;
+void StreamLog::erase_owed() {
+    while (!erases_.empty() && erasing_segment_ == 0 && sticky_error_ == Errc::kOk) {
+        const EraseOwed next = erases_.front();
+        if (next.ticket > deletions_durable()) return;  // its tombstone first
+        Segment* s = segment_for_mut(next.seq);
+        const bool active = s == segments_.back().get();
+        // Gone with its segment, or rewritten without it by a compaction: nothing to erase.
+        uint64_t offset = s != nullptr ? s->offsets[next.seq - s->first_seq] : 0;
+        if (s == nullptr || offset == kAbsent) {
+            erases_.pop_front();
             continue;
         }
-        if (i + 1 == segments_.size() && !roll(kPageBytes)) {
-            erase_owed_ = true;  // a full disk: tried again on a later turn
-            return;
+        // Pages below the tail are the file's alone; those in it, only while no write is in
+        // flight (the next tail write then carries the erased bytes too).
+        const bool idle = s->writes_count == 0 && s->write_offset == s->durable_offset;
+        std::span<const std::byte> bytes = !s->tail.empty() && offset >= s->tail_base
+                                               ? std::span<const std::byte>(s->tail.at(offset), s->write_offset - offset)
+                                               : s->map.subspan(offset, s->durable_offset - offset);
+        Decoded decoded = decode_record(bytes);
+        if (decoded.status != DecodeStatus::kOk || decoded.kind != kKindMessage || decoded.record.seq != next.seq) {
+            erases_.pop_front();  // damaged meanwhile: nothing readable to erase
+            continue;
         }
-        auto rewritten = compact_segment(*s);
-        if (!rewritten) {
-            // Sticky like a failed write: the bytes are still there, and the log says so.
-            if (rewritten.error() != Errc::kCorruptRecord) sticky_error_ = rewritten.error();
-            return;
+        const uint64_t first_page = align_down(offset);
+        const uint64_t end_page = align_up(offset + decoded.bytes);
+        const bool in_tail = !s->tail.empty() && end_page > s->tail_base;
+        if (in_tail && !(active && idle)) return;  // a later flush
+        const size_t length = decoded.record.subject.size() + decoded.record.headers.size() + decoded.record.payload.size();
+        RT_ASSERT(record_bytes(0, 0, length) == decoded.bytes);
+        const int64_t timestamp_ns = decoded.record.timestamp_ns;
+        // The pages as the file holds them (the tail's copy where it has one), the record
+        // encoded again over them, with nothing but zeros where its fields were.
+        const size_t pages_bytes = end_page - first_page;
+        erase_pages_.reset(alloc_zeroed_pages(pages_bytes));
+        std::byte* pages = erase_pages_.get();
+        for (uint64_t page = first_page; page < end_page; page += kPageBytes) {
+            const bool from_tail = !s->tail.empty() && page >= s->tail_base;
+            const uint64_t valid_end = from_tail ? s->write_offset : s->durable_offset;
+            if (valid_end > page) {
+                const size_t copied = static_cast<size_t>(std::min<uint64_t>(kPageBytes, valid_end - page));
+                std::memcpy(pages + (page - first_page), from_tail ? s->tail.at(page) : s->map.data() + page, copied);
+            }
         }
-        s->erase_owed = false;
+        std::string zeros(length, '\0');
+        std::span<std::byte> record(pages + (offset - first_page), decoded.bytes);
+        encode_record(record, {next.seq, timestamp_ns, {}, {}, zeros});
+        if (in_tail) {
+            std::byte* kept = s->tail.at(offset);
+            std::memcpy(kept, record.data(), record.size());
+        }
+        erases_.pop_front();
+        erasing_segment_ = s->id;
+        erasing_tail_ = in_tail;
+        erase_op_.done = &StreamLog::erase_done;
+        erase_op_.log = this;
+        disk_.write(s->handle, first_page, {pages, pages_bytes}, -1, &erase_op_);
     }
-    release_front_segments();
+}
+
+void StreamLog::erase_done(DiskWrite* op, int32_t result) {
+    StreamLog* log = static_cast<EraseOp*>(op)->log;
+    log->erasing_segment_ = 0;
+    // Sticky like a failed write: what the file holds there is no longer known.
+    if (result < 0 && log->sticky_error_ == Errc::kOk) log->sticky_error_ = result == -ENOSPC ? Errc::kNoSpace : Errc::kIo;
+    log->erase_pages_.reset();
+    if (log->erasing_tail_) {
+        // Appends that waited for it go out now, as after a tail write.
+        log->erasing_tail_ = false;
+        Segment& active = *log->segments_.back();
+        while (log->sticky_error_ == Errc::kOk && log->flush_segment(active)) {
+        }
+    }
+    log->release_front_segments();
 }
 
 Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
@@ -1909,6 +1961,7 @@ Result<uint64_t> StreamLog::compact(size_t segments_max) {
         Segment& s = *segments_[i];
         uint64_t records = s.last_seq + 1 - s.first_seq;
         if (records == 0 || s.live * 2 >= records || s.dropped_at > durable_seq_) continue;
+        if (s.id == erasing_segment_) continue;  // its file is being written
         if (auto ok = compact_segment(s); !ok) return std::unexpected(ok.error());
         ++compacted;
     }
@@ -2017,7 +2070,7 @@ void StreamLog::release_front_segments() {
     while (segments_.size() > 1) {
         Segment& front = *segments_.front();
         if (front.live != 0 || front.writes_count != 0 || front.write_offset != front.durable_offset) return;
-        if (front.dropped_at > durable_seq_) return;
+        if (front.dropped_at > durable_seq_ || front.id == erasing_segment_) return;
         if (auto ok = remove_index(front); !ok) {
             sticky_error_ = ok.error();
             return;
@@ -2106,7 +2159,7 @@ StoreState StreamLog::state() const {
 void StreamLog::flush() {
     if (sticky_error_ != Errc::kOk) return;
     write_deferred();
-    if (erase_owed_) erase_owed_segments();
+    erase_owed();
     if (sticky_error_ != Errc::kOk) return;
     for (auto& segment : segments_) {
         while (flush_segment(*segment)) {
@@ -2116,6 +2169,8 @@ void StreamLog::flush() {
 
 bool StreamLog::flush_segment(Segment& s) {
     if (s.writes_count == options_.writes_in_flight_max) return false;
+    // An erasure rewriting pages of the tail: a write of them now could land before it.
+    if (erasing_tail_ && s.id == erasing_segment_) return false;
     // Write from the page holding the first byte not yet durable (or, behind writes in flight,
     // from where the newest ends) to the page holding the last appended byte. Example: durable
     // up to 10000, appended up to 13000, nothing in flight: the write covers [8192, 16384): the
@@ -2226,10 +2281,12 @@ Result<RecordView> StreamLog::load(uint64_t seq) const {
     if (decoded.status != DecodeStatus::kOk || decoded.record.seq != seq) {
         return std::unexpected(disk_.read_errors(s->handle) > 0 ? Errc::kIo : Errc::kCorruptRecord);
     }
+    if (decoded.record.subject.empty()) return std::unexpected(Errc::kNotFound);  // erased
     return decoded.record;
 }
 
 bool StreamLog::writes_in_flight() const {
+    if (erasing_segment_ != 0) return true;
     return std::any_of(segments_.begin(), segments_.end(), [](const auto& s) { return s->writes_count != 0; });
 }
 

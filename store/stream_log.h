@@ -141,7 +141,8 @@ public:
     StreamLog& operator=(const StreamLog&) = delete;
 
     // Appends one message and returns its sequence number, then applies the limits (dropping
-    // the oldest messages, or refusing with kLimit under discard_new). A message over
+    // the oldest messages, or refusing with kLimit under discard_new). An empty subject is
+    // refused with kInvalid (it marks an erased record, see remove()). A message over
     // max_msg_size, or whose record would take more than half the tail or a whole segment,
     // is refused with kTooLarge.
     [[nodiscard]] Result<uint64_t> append(std::string_view subject, std::string_view headers,
@@ -155,10 +156,8 @@ public:
     static constexpr uint64_t kSkipIndexedMax = 1 << 16;
     // Removes one message. Durable with the next write (a tombstone record; see
     // deletions_durable()). kNotFound if it is not there (never was, or already removed).
-    // With `erase`, its bytes are also removed
-    // from the files: by flush() of a later turn, its segment is sealed (if it is the active
-    // one, once everything in it is durable) and rewritten without it, like compact(); an
-    // in-place overwrite could be torn and leave a record recovery must refuse.
+    // With `erase`, its bytes are also removed from the file, by a flush() once the tombstone
+    // is durable: its record is written again in place with its fields zeroed (see erases_).
     [[nodiscard]] Result<bool> remove(uint64_t seq, bool erase = false);
     // Removes the messages the request selects; returns how many. Durable as remove().
     [[nodiscard]] Result<uint64_t> purge(const PurgeRequest& request);
@@ -323,7 +322,9 @@ private:
     // Seals the active segment (everything in it durable, no write in flight) by starting the
     // next one, at least `min_bytes` large.
     [[nodiscard]] Result<Segment*> roll(uint64_t min_bytes, uint64_t skipped_from = 0);
-    void erase_owed_segments();
+    // Writes the owed erasures whose tombstones are durable, one write at a time (see erases_).
+    void erase_owed();
+    static void erase_done(DiskWrite* op, int32_t result);
     Segment* segment_for_mut(uint64_t seq);
     bool is_live(uint64_t seq) const;
     // Gives the segment its first, smallest tail, holding the file from `base` on.
@@ -438,7 +439,25 @@ private:
     uint64_t marked_seq_ = 0;
     std::vector<std::byte> index_buffer_;   // what index_op_ writes; kept for the next one
     std::vector<uint32_t> index_numbers_;   // encode_index(): by subject id, all kIndexNone between uses
-    bool erase_owed_ = false;    // some segment holds bytes of a message removed with erase
+    // Messages removed with erase whose bytes are still in their segment, in the order they
+    // were removed. Once its tombstone is durable (`ticket`), a message's record is written
+    // again in place as a record of the same length, the same sequence and no subject, its
+    // headers and payload zeros: recovery finds it deleted by its tombstone, and by having no
+    // subject should that tombstone be lost (to a flipped bit), so it is never served. A torn
+    // rewrite reads as damage (the sequence reported lost, never served); a crash before it
+    // leaves the bytes, as a crash before a rewrite of the segment did.
+    struct EraseOwed {
+        uint64_t seq = 0;
+        uint64_t ticket = 0;
+    };
+    std::deque<EraseOwed> erases_;
+    struct EraseOp : DiskWrite {
+        StreamLog* log = nullptr;
+    };
+    EraseOp erase_op_;
+    uint64_t erasing_segment_ = 0;  // the id of the segment erase_op_ writes to; 0: none
+    bool erasing_tail_ = false;     // and it rewrites pages of its tail: no tail write meanwhile
+    std::unique_ptr<std::byte, void (*)(void*)> erase_pages_{nullptr, &std::free};
 };
 
 }  // namespace ringtail::store

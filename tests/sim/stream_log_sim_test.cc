@@ -1,5 +1,6 @@
 // Seeded crash simulation of the store (STYLE §9): the real StreamLog on SimDisk, driven by a
-// random mix of appends, removals (half of them erasing), flushes, write completions (in any order, with up to
+// random mix of appends, removals (half of them erasing: a crash may tear the rewrite of the
+// erased record, which then reads as damage), flushes, write completions (in any order, with up to
 // kWritesInFlightMax writes in flight per segment), injected write errors, crashes and (in
 // one mode) bit flips on the media, or (in another) a per-subject or message-count limit
 // dropping the oldest messages as new ones come (removals and subject purges there touch only
@@ -41,6 +42,8 @@ struct Model {
     std::vector<std::string> payloads;  // payloads[seq - 1]
     uint64_t acked = 0;
     std::set<uint64_t> removed;  // removed or purged; may come back after a crash (tombstone lost)
+    // Removed with erase: a crash that tears the rewrite of its record leaves it damaged (reported lost).
+    std::set<uint64_t> erased;
     std::set<uint64_t> lost;     // reported lost to damage at a recovery: never served again
     std::set<uint64_t> skipped;  // used up by skip(): never served, never reported lost
     // Limits mode: per group (a subject, or "" for the whole log under max_msgs), every
@@ -137,7 +140,7 @@ std::string run_seed(uint64_t seed, Mode mode) {
         // Without damage only records never acknowledged can be lost (a later write that landed
         // before an earlier one keeps its records past the hole).
         for (uint64_t seq : lost) {
-            if (!flipped && seq <= model.acked && !model.lost.contains(seq)) {
+            if (!flipped && seq <= model.acked && !model.lost.contains(seq) && !model.erased.contains(seq)) {
                 return "acknowledged sequence " + std::to_string(seq) + " reported lost without damage: " + report.detail;
             }
         }
@@ -296,7 +299,9 @@ std::string run_seed(uint64_t seed, Mode mode) {
                     }
                 } else if (!kept.empty()) {
                     size_t at = random() % kept.size();
-                    auto removed = log->remove(kept[at], /*erase=*/random() % 2 == 0);
+                    const bool erase = random() % 2 == 0;
+                    auto removed = log->remove(kept[at], erase);
+                    if (removed && erase) model.erased.insert(kept[at]);
                     if (std::getenv("RT_SIM_TRACE")) {
                         std::fprintf(stderr, "step %d: remove %llu: %s\n", step, static_cast<unsigned long long>(kept[at]),
                                      removed ? "ok" : std::string(errc_text(removed.error())).c_str());
@@ -330,6 +335,7 @@ std::string run_seed(uint64_t seed, Mode mode) {
                 uint64_t seq = 1 + random() % log->last_seq();
                 bool erase = random() % 2 == 0;
                 auto removed = log->remove(seq, erase);
+                if (removed && erase) model.erased.insert(seq);
                 if (std::getenv("RT_SIM_TRACE")) {
                     std::fprintf(stderr, "step %d: remove %llu%s: %s\n", step, static_cast<unsigned long long>(seq),
                                  erase ? " (erase)" : "", removed ? "ok" : std::string(errc_text(removed.error())).c_str());

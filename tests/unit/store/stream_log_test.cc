@@ -449,7 +449,9 @@ bool files_hold(SimDisk& disk, const std::string& dir, std::string_view text) {
     return false;
 }
 
-TEST(StreamLog, EraseRewritesTheActiveSegmentWithoutTheMessage) {
+// An erased message's record is written again in place, its fields zeroed, once its tombstone
+// is durable; its neighbours, and the appends that follow, are untouched.
+TEST(StreamLog, EraseOverwritesTheMessageInTheActiveSegment) {
     SimDisk disk(35);
     auto options = small_options();
     {
@@ -457,16 +459,17 @@ TEST(StreamLog, EraseRewritesTheActiveSegmentWithoutTheMessage) {
         ASSERT_TRUE(log->append("s", "", "keep-1", 0));
         ASSERT_TRUE(log->append("s", "", "secret-payload", 0));
         ASSERT_TRUE(log->append("s", "", "keep-2", 0));
-        ASSERT_TRUE(log->remove(1));  // without erase: the bytes stay, until the segment is rewritten
+        ASSERT_TRUE(log->remove(1));  // without erase: the bytes stay, until the segment is compacted
         ASSERT_TRUE(log->remove(2, /*erase=*/true));
-        log->flush();  // the segment is not on disk yet: the erase waits
+        log->flush();  // the tombstones are not on disk yet: the erase waits
         disk.complete();
         EXPECT_TRUE(files_hold(disk, options.dir, "secret-payload"));
-        EXPECT_TRUE(files_hold(disk, options.dir, "keep-1"));
-        settle(*log, disk);  // now, with the tombstones on disk: sealed, rewritten with its live messages only
+        ASSERT_TRUE(log->append("s", "", "during", 0));  // appends go on meanwhile
+        settle(*log, disk);
         EXPECT_FALSE(files_hold(disk, options.dir, "secret-payload"));
-        EXPECT_FALSE(files_hold(disk, options.dir, "keep-1"));
+        EXPECT_TRUE(files_hold(disk, options.dir, "keep-1"));
         EXPECT_TRUE(files_hold(disk, options.dir, "keep-2"));
+        EXPECT_TRUE(files_hold(disk, options.dir, "during"));
         EXPECT_EQ(log->load(2).error(), Errc::kNotFound);
         EXPECT_EQ(log->load(3)->payload, "keep-2");
         ASSERT_TRUE(log->append("s", "", "after", 0));
@@ -474,15 +477,18 @@ TEST(StreamLog, EraseRewritesTheActiveSegmentWithoutTheMessage) {
         disk.complete();
     }
     disk.crash();
-    auto log = open_log(disk, options);
-    ASSERT_EQ(log->last_seq(), 4u);
-    EXPECT_EQ(log->state().msgs, 2u);
+    RecoveryReport report;
+    auto log = std::move(*StreamLog::open(disk, options, &report));
+    EXPECT_TRUE(report.detail.empty()) << report.detail;
+    ASSERT_EQ(log->last_seq(), 5u);
+    EXPECT_EQ(log->state().msgs, 3u);
     EXPECT_FALSE(log->load(2));
     EXPECT_EQ(log->load(3)->payload, "keep-2");
-    EXPECT_EQ(log->load(4)->payload, "after");
+    EXPECT_EQ(log->load(4)->payload, "during");
+    EXPECT_EQ(log->load(5)->payload, "after");
 }
 
-TEST(StreamLog, EraseInASealedSegmentRewritesItAtOnce) {
+TEST(StreamLog, EraseInASealedSegmentOverwritesTheMessage) {
     SimDisk disk(36);
     auto options = small_options();
     auto log = open_log(disk, options);
@@ -500,7 +506,10 @@ TEST(StreamLog, EraseInASealedSegmentRewritesItAtOnce) {
     disk.complete();
     ASSERT_GT(disk.list_dir(options.dir)->size(), 2u);  // seq 5's segment is sealed
     ASSERT_TRUE(log->remove(5, /*erase=*/true));
-    log->flush();
+    log->flush();  // the tombstone
+    disk.complete();
+    EXPECT_TRUE(files_hold(disk, options.dir, "secret-payload"));
+    log->flush();  // now the erasure
     disk.complete();
     EXPECT_FALSE(files_hold(disk, options.dir, "secret-payload"));
     for (uint64_t seq = 1; seq <= 200; ++seq) {
