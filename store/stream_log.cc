@@ -1545,6 +1545,7 @@ void StreamLog::drop_durable_marks() {
 }
 
 uint64_t StreamLog::deletions_durable() const {
+    if (deletions_reported_ == deletions_made_) return deletions_made_;  // nothing outstanding
     // Each ticket is deferred or covered by the first mark at or above it.
     uint64_t pending = ticket_marks_.empty() ? deletions_made_ + 1 : marked_durable_ + 1;
     for (const Deferred& waiting : deferred_) {
@@ -1557,7 +1558,7 @@ uint64_t StreamLog::deletions_durable() const {
 }
 
 void StreamLog::report_deletions() {
-    if (sticky_error_ != Errc::kOk) return;
+    if (sticky_error_ != Errc::kOk || deletions_reported_ == deletions_made_) return;
     drop_durable_marks();
     uint64_t durable = deletions_durable();
     if (durable <= deletions_reported_) return;
