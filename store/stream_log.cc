@@ -1546,6 +1546,14 @@ void StreamLog::drop_durable_marks() {
 
 uint64_t StreamLog::deletions_durable() const {
     if (deletions_reported_ == deletions_made_) return deletions_made_;  // nothing outstanding
+    const uint64_t durable = tombstones_durable();
+    // A removal with erase is done once its record is rewritten too; erasures go in ticket order.
+    const uint64_t erasing = erasing_ticket_ != 0 ? erasing_ticket_ : erases_.empty() ? 0 : erases_.front().ticket;
+    return erasing != 0 ? std::min(durable, erasing - 1) : durable;
+}
+
+uint64_t StreamLog::tombstones_durable() const {
+    if (deletions_reported_ == deletions_made_) return deletions_made_;
     // Each ticket is deferred or covered by the first mark at or above it.
     uint64_t pending = ticket_marks_.empty() ? deletions_made_ + 1 : marked_durable_ + 1;
     for (const Deferred& waiting : deferred_) {
@@ -1817,9 +1825,10 @@ Result<bool> StreamLog::remove(uint64_t seq, bool erase) {
 }
 
 void StreamLog::erase_owed() {
+    erase_draining_ = 0;
     while (!erases_.empty() && erasing_segment_ == 0 && sticky_error_ == Errc::kOk) {
         const EraseOwed next = erases_.front();
-        if (next.ticket > deletions_durable()) return;  // its tombstone first
+        if (next.ticket > tombstones_durable()) break;  // its tombstone first
         Segment* s = segment_for_mut(next.seq);
         const bool active = s == segments_.back().get();
         // Gone with its segment, or rewritten without it by a compaction: nothing to erase.
@@ -1830,7 +1839,6 @@ void StreamLog::erase_owed() {
         }
         // Pages below the tail are the file's alone; those in it, only while no write is in
         // flight (the next tail write then carries the erased bytes too).
-        const bool idle = s->writes_count == 0 && s->write_offset == s->durable_offset;
         std::span<const std::byte> bytes = !s->tail.empty() && offset >= s->tail_base
                                                ? std::span<const std::byte>(s->tail.at(offset), s->write_offset - offset)
                                                : s->map.subspan(offset, s->durable_offset - offset);
@@ -1842,7 +1850,11 @@ void StreamLog::erase_owed() {
         const uint64_t first_page = align_down(offset);
         const uint64_t end_page = align_up(offset + decoded.bytes);
         const bool in_tail = !s->tail.empty() && end_page > s->tail_base;
-        if (in_tail && !(active && idle)) return;  // a later flush
+        RT_ASSERT(!in_tail || active);  // a segment is sealed with everything durable
+        if (in_tail && s->writes_count != 0) {
+            erase_draining_ = s->id;  // a later flush, once those are done
+            break;
+        }
         const size_t length = decoded.record.subject.size() + decoded.record.headers.size() + decoded.record.payload.size();
         RT_ASSERT(record_bytes(0, 0, length) == decoded.bytes);
         const int64_t timestamp_ns = decoded.record.timestamp_ns;
@@ -1863,23 +1875,28 @@ void StreamLog::erase_owed() {
         std::span<std::byte> record(pages + (offset - first_page), decoded.bytes);
         encode_record(record, {next.seq, timestamp_ns, {}, {}, zeros});
         if (in_tail) {
-            std::byte* kept = s->tail.at(offset);
-            std::memcpy(kept, record.data(), record.size());
+            // What the tail holds of it (the record may begin on a page below the tail's).
+            const uint64_t from = std::max(offset, s->tail_base);
+            std::memcpy(s->tail.at(from), record.data() + (from - offset), record.size() - (from - offset));
         }
         erases_.pop_front();
         erasing_segment_ = s->id;
+        erasing_ticket_ = next.ticket;
         erasing_tail_ = in_tail;
         erase_op_.done = &StreamLog::erase_done;
         erase_op_.log = this;
         disk_.write(s->handle, first_page, {pages, pages_bytes}, -1, &erase_op_);
     }
+    report_deletions();  // erasures found with nothing left to erase
 }
 
 void StreamLog::erase_done(DiskWrite* op, int32_t result) {
     StreamLog* log = static_cast<EraseOp*>(op)->log;
     log->erasing_segment_ = 0;
-    // Sticky like a failed write: what the file holds there is no longer known.
+    // Sticky like a failed write: what the file holds there is no longer known. The deletion
+    // it erased is never durable.
     if (result < 0 && log->sticky_error_ == Errc::kOk) log->sticky_error_ = result == -ENOSPC ? Errc::kNoSpace : Errc::kIo;
+    if (result >= 0) log->erasing_ticket_ = 0;
     log->erase_pages_.reset();
     if (log->erasing_tail_) {
         // Appends that waited for it go out now, as after a tail write.
@@ -1889,6 +1906,7 @@ void StreamLog::erase_done(DiskWrite* op, int32_t result) {
         }
     }
     log->release_front_segments();
+    log->report_deletions();
 }
 
 Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
@@ -2171,7 +2189,7 @@ void StreamLog::flush() {
 bool StreamLog::flush_segment(Segment& s) {
     if (s.writes_count == options_.writes_in_flight_max) return false;
     // An erasure rewriting pages of the tail: a write of them now could land before it.
-    if (erasing_tail_ && s.id == erasing_segment_) return false;
+    if ((erasing_tail_ && s.id == erasing_segment_) || s.id == erase_draining_) return false;
     // Write from the page holding the first byte not yet durable (or, behind writes in flight,
     // from where the newest ends) to the page holding the last appended byte. Example: durable
     // up to 10000, appended up to 13000, nothing in flight: the write covers [8192, 16384): the

@@ -157,16 +157,18 @@ public:
     // Removes one message. Durable with the next write (a tombstone record; see
     // deletions_durable()). kNotFound if it is not there (never was, or already removed).
     // With `erase`, its bytes are also removed from the file, by a flush() once the tombstone
-    // is durable: its record is written again in place with its fields zeroed (see erases_).
+    // is durable: its record is written again in place with its fields zeroed (see erases_),
+    // and only once that write is on stable storage is the deletion durable.
     [[nodiscard]] Result<bool> remove(uint64_t seq, bool erase = false);
     // Removes the messages the request selects; returns how many. Durable as remove().
     [[nodiscard]] Result<uint64_t> purge(const PurgeRequest& request);
     // Each remove() and purge() that succeeds takes the next deletion ticket: this is the
     // newest one's. deletions_durable() is the newest ticket up to which every deletion is on
-    // stable storage (its tombstones and floor written and durable); until then a crash may
-    // bring its messages back, so whoever confirms a deletion waits for it. The durable
-    // callback is called when it moves. Drops by limits and max_age take no ticket (recovery
-    // works them out again, or they wait for the append that caused them).
+    // stable storage (its tombstones and floor written and durable, an erased record
+    // rewritten); until then a crash may bring its messages back, or leave their bytes in the
+    // file, so whoever confirms a deletion waits for it. The durable callback is called when
+    // it moves. Drops by limits and max_age take no ticket (recovery works them out again, or
+    // they wait for the append that caused them).
     uint64_t deletion_ticket() const { return deletions_made_; }
     uint64_t deletions_durable() const;
     // Rewrites up to `segments_max` sealed segments in which fewer than half the messages are
@@ -210,8 +212,8 @@ public:
     // The subject of live message `seq`, from the index (empty if it is not live).
     std::string_view subject_at(uint64_t seq) const { return is_live(seq) ? subject_of(seq) : std::string_view{}; }
     StoreState state() const;
-    // Submits the writes that make everything appended so far durable; first carries out the
-    // erases owed (see remove()), which are synchronous.
+    // Submits the writes that make everything appended so far durable; first starts the
+    // erasure owed (see remove()).
     void flush();
     // Makes room for records of up to `record_bytes` from now on (tail_bytes_max and
     // segment_bytes, to at least two such records); never lowers them. For a limit raised
@@ -393,6 +395,8 @@ private:
     void drop_durable_marks();
     // Tells the durable callback when deletions_durable() moved.
     void report_deletions();
+    // deletions_durable() but for the erasures: what an erasure waits for.
+    uint64_t tombstones_durable() const;
     bool floor_owed_ = false;  // the last floor stopped short of the front
     uint64_t next_segment_id_ = 1;
     uint64_t msgs_ = 0;
@@ -445,7 +449,10 @@ private:
     // headers and payload zeros: recovery finds it deleted by its tombstone, and by having no
     // subject should that tombstone be lost (to a flipped bit), so it is never served. A torn
     // rewrite reads as damage (the sequence reported lost, never served); a crash before it
-    // leaves the bytes, as a crash before a rewrite of the segment did.
+    // leaves the bytes, so the deletion is durable only once the rewrite is (see
+    // deletions_durable()). A rewrite of pages in the tail waits for the tail's writes in
+    // flight, and no new one starts meanwhile (`erase_draining_`): under a steady stream of
+    // appends the tail would otherwise never be idle.
     struct EraseOwed {
         uint64_t seq = 0;
         uint64_t ticket = 0;
@@ -456,7 +463,9 @@ private:
     };
     EraseOp erase_op_;
     uint64_t erasing_segment_ = 0;  // the id of the segment erase_op_ writes to; 0: none
+    uint64_t erasing_ticket_ = 0;   // and the ticket of the deletion it erases (kept if it failed)
     bool erasing_tail_ = false;     // and it rewrites pages of its tail: no tail write meanwhile
+    uint64_t erase_draining_ = 0;   // the id of the segment whose tail writes an erasure waits out
     std::unique_ptr<std::byte, void (*)(void*)> erase_pages_{nullptr, &std::free};
 };
 

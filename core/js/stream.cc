@@ -1284,8 +1284,8 @@ void Stream::api_msg_delete(const MsgView& msg) {
         reply_error(msg.reply, kMsgDeleteType, pjs::InvalidJSON());
         return;
     }
-    // Erased (the default, as in nats-server): the message's bytes also leave the files, once
-    // its segment is rewritten without it (StreamLog::remove).
+    // Erased (the default, as in nats-server): the message's bytes also leave the files, its
+    // record written again in place with nothing in it (StreamLog::remove).
     auto removed = log_->remove(seq, erase);
     if (!removed) {
         if (removed.error() == Errc::kNotFound) {
@@ -1306,7 +1306,8 @@ void Stream::api_msg_delete(const MsgView& msg) {
     }
     state_dirty_ = true;
     emptied_by_purge_ = false;
-    // Answered once its tombstone is durable: until then a crash would bring the message back.
+    // Answered once the deletion is durable (its tombstone, and an erased record's rewrite):
+    // until then a crash would bring the message back, or leave its bytes in the file.
     hold({.kind = Held::kDelete,
           .ticket = log_->deletion_ticket(),
           .reply = std::string(msg.reply),

@@ -19,9 +19,12 @@
 // A third runs a deleter beside the publishers: on a connection of its own it deletes, one
 // MSG.DELETE at a time, the newest message some publisher has had acknowledged (while the
 // others' appends are still being written), and after each restart every deletion that was
-// answered with success must still be done, and every other acknowledged message there.
-// (nats-server 2.9.10 failed it in a run here: after a kill its STREAM.INFO counted one message
-// more than MSG.GET found.)
+// answered with success must still be done, and every other acknowledged message there. The
+// kill comes right after a deletion is answered. Its MSG.DELETE erases (as it does unless asked
+// not to), so right after each kill no file in the store may still hold the bytes of a message
+// whose deletion was answered. (nats-server 2.9.10
+// failed it in a run here: after a kill its STREAM.INFO counted one message more than MSG.GET
+// found.)
 //
 // Environment: RT_SEED=<n> replays the kill moments and payloads of a run (printed at start);
 // RT_JS_KILL_ROUNDS=<n>; RT_TEST_SERVER / RINGTAIL_BIN / NATS_SERVER_BIN as for integration.
@@ -37,6 +40,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -293,6 +298,7 @@ struct DeleterLog {
     std::mutex mutex;
     std::set<uint64_t> asked;
     std::set<uint64_t> deleted;
+    std::atomic<uint64_t> answered{0};  // Successes so far: the kill follows one at once.
     std::string problem;  // A wrong answer (not an error caused by the kill).
 };
 
@@ -323,6 +329,7 @@ void run_deleter(natsConnection* connection, const std::vector<std::unique_ptr<P
         std::lock_guard lock(log->mutex);
         if (reply->value("success", false)) {
             log->deleted.insert(seq);
+            ++log->answered;
         } else if (log->problem.empty()) {
             log->problem = "MSG.DELETE " + std::to_string(seq) + ": " + reply->dump();
         }
@@ -469,6 +476,7 @@ class JsKill : public KillTest {
     void publish_and_kill(ServerProcess& server, int round, std::mt19937_64& random);
     void verify(natsConnection* connection, int after_round);
     void check_scan(const ScanResult& scan, int after_round);
+    void check_erased();
     void verify_newest(natsConnection* connection, int after_round);
     void run_rounds();
 
@@ -520,6 +528,13 @@ void JsKill::publish_and_kill(ServerProcess& server, int round, std::mt19937_64&
     int delay_ms =
         kKillDelayMsMin + static_cast<int>(random() % (kKillDelayMsMax - kKillDelayMsMin + 1));
     std::this_thread::sleep_for(milliseconds(delay_ms));
+    if (deleting_) {
+        // Right after a deletion is answered: anything the answer claims must be on disk.
+        const uint64_t answered = deleter_log.answered;
+        const auto give_up = std::chrono::steady_clock::now() + milliseconds(1000);
+        while (deleter_log.answered == answered && std::chrono::steady_clock::now() < give_up) {
+        }
+    }
     bool alive = server.running();
     int status = server.stop(SIGKILL);
     stop = true;
@@ -554,6 +569,44 @@ void JsKill::publish_and_kill(ServerProcess& server, int round, std::mt19937_64&
     std::printf("js_kill: round %d killed after %d ms, %zu acks (%zu in total, max seq %llu)\n",
                 round, delay_ms, round_acks, acked_.size(),
                 static_cast<unsigned long long>(acked_seq_max_));
+    if (deleting_) check_erased();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Every file of the store, as the kill left it, read for the self-descriptions of the payloads
+// whose (erasing) deletion was answered: none may be there.
+void JsKill::check_erased() {
+    std::map<PayloadKey, uint64_t> erased;
+    for (const Acked& ack : acked_) {
+        if (!deleted_.contains(ack.seq)) continue;
+        if (std::optional<PayloadKey> key = parse_payload(seed_, ack.payload)) erased[*key] = ack.seq;
+    }
+    size_t found = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(store_dir_)) {
+        if (!entry.is_regular_file()) continue;
+        std::string bytes = read_file(entry.path());
+        // A payload begins "r=": the filler is letters only, so every "r=" starts one.
+        for (size_t at = bytes.find("r="); at != std::string::npos; at = bytes.find("r=", at + 2)) {
+            PayloadKey key;
+            unsigned long long index = 0;
+            size_t filler = 0;
+            std::string head = bytes.substr(at, 80);
+            if (std::sscanf(head.c_str(), "r=%d p=%d k=%llu n=%zu|", &key.round, &key.publisher, &index, &filler) != 4) {
+                continue;
+            }
+            key.index = index;
+            auto it = erased.find(key);
+            if (it != erased.end() && ++found <= 5) {
+                ADD_FAILURE() << "seq " << it->second << " was deleted (erasing) with success, yet "
+                              << entry.path().filename() << " still holds its payload";
+            }
+        }
+    }
+    EXPECT_EQ(found, 0u) << "of " << erased.size() << " erased";
 }
 
 void JsKill::check_scan(const ScanResult& scan, int after_round) {

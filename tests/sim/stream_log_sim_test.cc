@@ -16,7 +16,8 @@
 //     oldest of the newest acknowledged ones it was allowed to keep: a drop never outlives the
 //     append that caused it;
 //   - a removal or purge the log reported durable (deletions_durable()) stays done, and once
-//     everything is written every deletion is reported durable (no answer waits forever).
+//     everything is written every deletion is reported durable (no answer waits forever); a
+//     removal with erase reported durable left none of the message's bytes in any file.
 // A failure prints its seed; RT_SEED=<seed> replays exactly that one. RT_SIM_SEEDS=<n> runs n
 // seeds from RT_SIM_FIRST (default 200 from 1, and a few later seeds that once found a bug).
 #include <gtest/gtest.h>
@@ -55,6 +56,7 @@ struct Model {
     // newest ticket the log had reported durable when it crashed.
     std::map<uint64_t, uint64_t> tickets;
     uint64_t deletions_durable = 0;
+    std::set<uint64_t> erasing;  // of those, the ones removed with erase
 };
 
 enum class Mode { kPlain, kFlips, kLimits };
@@ -101,6 +103,21 @@ std::string run_seed(uint64_t seed, Mode mode) {
     std::unique_ptr<StreamLog> log;
 
     auto reopen = [&]() -> std::string {
+        // A removal with erase reported durable left none of its message's bytes in any file.
+        for (uint64_t seq : model.erasing) {
+            const std::string& payload = model.payloads[seq - 1];
+            if (flipped || model.tickets.at(seq) > model.deletions_durable || payload.size() < 16) continue;
+            auto names = disk.list_dir("/s");
+            for (size_t i = 0; names && i < names->size(); ++i) {
+                const std::vector<std::byte>& file = disk.file("/s/" + (*names)[i]);
+                std::string_view bytes(reinterpret_cast<const char*>(file.data()), file.size());
+                if (bytes.find(payload) != std::string_view::npos) {
+                    return "seq " + std::to_string(seq) + " erased (ticket " + std::to_string(model.tickets.at(seq)) +
+                           ", durable up to " + std::to_string(model.deletions_durable) + ") but still in " + (*names)[i];
+                }
+            }
+        }
+        model.erasing.clear();
         RecoveryReport report;
         auto opened = StreamLog::open(disk, options, &report);
         if (!opened && flipped && opened.error() == Errc::kCorruptRecord) {
@@ -301,7 +318,10 @@ std::string run_seed(uint64_t seed, Mode mode) {
                     size_t at = random() % kept.size();
                     const bool erase = random() % 2 == 0;
                     auto removed = log->remove(kept[at], erase);
-                    if (removed && erase) model.erased.insert(kept[at]);
+                    if (removed && erase) {
+                        model.erased.insert(kept[at]);
+                        model.erasing.insert(kept[at]);
+                    }
                     if (std::getenv("RT_SIM_TRACE")) {
                         std::fprintf(stderr, "step %d: remove %llu: %s\n", step, static_cast<unsigned long long>(kept[at]),
                                      removed ? "ok" : std::string(errc_text(removed.error())).c_str());
@@ -335,7 +355,10 @@ std::string run_seed(uint64_t seed, Mode mode) {
                 uint64_t seq = 1 + random() % log->last_seq();
                 bool erase = random() % 2 == 0;
                 auto removed = log->remove(seq, erase);
-                if (removed && erase) model.erased.insert(seq);
+                if (removed && erase) {
+                    model.erased.insert(seq);
+                    model.erasing.insert(seq);
+                }
                 if (std::getenv("RT_SIM_TRACE")) {
                     std::fprintf(stderr, "step %d: remove %llu%s: %s\n", step, static_cast<unsigned long long>(seq),
                                  erase ? " (erase)" : "", removed ? "ok" : std::string(errc_text(removed.error())).c_str());

@@ -359,5 +359,41 @@ TEST(StoreRegression, ADeletionIsReportedDurableOnlyOnceItsTombstoneIs) {
     EXPECT_TRUE(log->contains(4));
 }
 
+// An erasing deletion is reported durable only once its record's rewrite is: until then a
+// power loss leaves the message's bytes in the file. A rewrite of the tail waits out the
+// tail's writes in flight, and no new one starts meanwhile (appends keep coming, so the tail
+// would otherwise never be idle). (Replies to MSG.DELETE wait for this.)
+TEST(StoreRegression, AnErasingDeletionIsReportedDurableOnlyOnceItsRecordIsRewritten) {
+    test::SimDisk disk(21);
+    StreamLogOptions o = big_record_options("/e");
+    o.overlap_bytes_min = 0;  // every flush may add a write beside the one in flight
+    auto log = std::move(*StreamLog::open(disk, o, nullptr));
+    disk.complete();
+    const std::string secret = "a secret that must leave the file";
+    ASSERT_TRUE(log->append("s", "", secret, 0));
+    log->flush();
+    disk.complete();
+    ASSERT_TRUE(log->remove(1, /*erase=*/true));
+    log->flush();  // the tombstone's write
+    ASSERT_TRUE(log->append("s", "", "two", 0));
+    log->flush();  // seq 2's, beside it
+    disk.complete(1);  // the tombstone is durable, seq 2's write still in flight
+    EXPECT_EQ(log->deletions_durable(), 0u) << "durable with the bytes still in the file";
+    // Appends keep coming, each flush finding a write in flight: the rewrite still goes out.
+    for (int i = 0; i < 8 && log->deletions_durable() == 0; ++i) {
+        ASSERT_TRUE(log->append("s", "", "more", 0));
+        log->flush();
+        disk.complete(1);
+    }
+    EXPECT_EQ(log->deletions_durable(), 1u) << "the rewrite waited for an idle tail that never came";
+    ASSERT_TRUE(log->append("s", "", "last", 0));
+    test::settle(*log, disk);
+    EXPECT_EQ(log->durable_seq(), log->last_seq());
+    const std::vector<std::byte>& file = disk.file("/e/00000000000000000001.seg");
+    std::string_view bytes(reinterpret_cast<const char*>(file.data()), file.size());
+    EXPECT_EQ(bytes.find(secret), std::string_view::npos);
+    EXPECT_NE(bytes.find("last"), std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace ringtail::store
