@@ -30,8 +30,10 @@ public:
     // there is room).
     virtual bool publish(const MsgView& msg) = 0;
     // Hands `msg` to shard `target`'s JetStream (on_js_record), in order with everything else
-    // this shard sends there. Never fails.
-    virtual void send_to_shard(uint32_t target, const MsgView& msg) = 0;
+    // this shard sends there. Never fails. Without `wake`, `target` is not woken for it: it is
+    // read at the target's next turn, which anything that depends on it (a request the target
+    // answers) brings about anyway.
+    virtual void send_to_shard(uint32_t target, const MsgView& msg, bool wake) = 0;
     // True while records this shard sent shard `target` wait for room in the ring.
     virtual bool records_waiting(uint32_t target) const = 0;
     // Runs what the other shards have sent by now.

@@ -520,7 +520,7 @@ void JetStream::forward_to(uint32_t owner, const MsgView& msg) {
     if (owner == host_.shard_index()) {
         on_forward(msg);
     } else {
-        host_.send_to_shard(owner, msg);
+        host_.send_to_shard(owner, msg, true);
     }
 }
 
@@ -819,7 +819,7 @@ void JetStream::api_names(const MsgView& msg, bool list) {
 // ---------------------------------------------------------------------------------------------
 // Owners' reports to shard 0
 
-void JetStream::report(std::string_view what, std::string_view name, std::string_view body) {
+void JetStream::report(std::string_view what, std::string_view name, std::string_view body, bool wake) {
     std::string payload(name);
     payload.push_back('\n');
     payload.append(body);
@@ -827,14 +827,16 @@ void JetStream::report(std::string_view what, std::string_view name, std::string
     if (host_.shard_index() == 0) {
         on_report(msg);
     } else {
-        host_.send_to_shard(0, msg);
+        host_.send_to_shard(0, msg, wake);
     }
 }
 
 void JetStream::report_state(const Stream& stream, const store::StoreState& state, int64_t first_ts_ns,
                              int64_t last_ts_ns) {
     StateReport body{state, first_ts_ns, last_ts_ns, stream.consumer_count(), stream.public_consumer_count()};
-    report(kReportState, stream.name(), {reinterpret_cast<const char*>(&body), sizeof body});
+    // Shard 0 reads it before it next answers a request (every request wakes it), so it is not
+    // woken for it: a stream publishing on another shard would wake it at each of its turns.
+    report(kReportState, stream.name(), {reinterpret_cast<const char*>(&body), sizeof body}, false);
 }
 
 void JetStream::on_report(const MsgView& msg) {

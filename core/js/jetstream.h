@@ -199,7 +199,7 @@ private:
     void api_backup(std::string_view op, std::string_view name, const MsgView& msg);
     // Shard 0: an owner's report.
     void on_report(const MsgView& msg);
-    void report(std::string_view what, std::string_view name, std::string_view body = {});
+    void report(std::string_view what, std::string_view name, std::string_view body = {}, bool wake = true);
 
     // Owner: the per-stream requests.
     void on_forward(const MsgView& msg);

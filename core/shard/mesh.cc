@@ -84,6 +84,8 @@ Mesh::Mesh(uint32_t self, MeshLinks& links, Doorbell& doorbell)
       links_(links),
       doorbell_(doorbell),
       overflow_(shards_),
+      belled_(shards_, 0),
+      unwoken_bytes_(shards_, 0),
       interest_seq_acked_(shards_, 0),
       interest_seq_applied_(shards_, 0),
       interest_ack_sent_(shards_, 0),
@@ -187,12 +189,15 @@ uint64_t Mesh::send_interest(uint32_t account, std::string_view subject, std::st
     return interest_seq_sent_;
 }
 
-void Mesh::send_js(uint32_t target, const MsgView& msg) {
+void Mesh::send_js(uint32_t target, const MsgView& msg, bool wake) {
     RT_ASSERT(target != self_);
     MsgView plain_fields{msg.subject, msg.reply, msg.headers, msg.payload, msg.has_headers, {}, {}, {}, msg.account};
     std::string body(msg_record_base_bytes(plain_fields), '\0');
     encode_msg({reinterpret_cast<std::byte*>(body.data()), body.size()}, plain_fields, {}, false);
+    const uint64_t before = links_.ring(self_, target).producer_position();
     push_control(target, RecordKind::kJs, body);
+    // One that waits for room goes in later as any other, with a doorbell.
+    if (!wake) unwoken_bytes_[target] += links_.ring(self_, target).producer_position() - before;
 }
 
 void Mesh::send_conn(uint32_t target, uint64_t handle) {
@@ -213,6 +218,12 @@ bool Mesh::handled_up_to(const std::vector<uint64_t>& ends, uint32_t except) {
         if (peer == self_ || peer == except) continue;
         base::SpscRing& ring = links_.ring(self_, peer);
         if (ring.released_up_to(ends[peer])) continue;
+        if (belled_[peer] < ends[peer]) {
+            // Records it was not woken for (see flush()), published by now: it is woken for them.
+            doorbell_.ring(peer);
+            belled_[peer] = ends[peer];
+            unwoken_bytes_[peer] = 0;
+        }
         // Asks to be rung once it has read on (as a wait for room does), then looks again in
         // case it did so meanwhile.
         links_.waiting(self_, peer).store(true, std::memory_order_release);
@@ -357,9 +368,13 @@ bool Mesh::flush() {
             std::atomic_thread_fence(std::memory_order_seq_cst);
             move_overflow();
         }
-        if (ring.publish()) {
+        published |= ring.publish();
+        // Records the peer need not be woken for wait for its next turn, unless they pile up.
+        const uint64_t unbelled = ring.producer_position() - belled_[peer];
+        if (unbelled > unwoken_bytes_[peer] || (unbelled > 0 && ring.producer_bytes_used() > ring.capacity_bytes() / 4)) {
             doorbell_.ring(peer);
-            published = true;
+            belled_[peer] = ring.producer_position();
+            unwoken_bytes_[peer] = 0;
         }
     }
     return published;

@@ -104,7 +104,9 @@ public:
     // where it is 0); returns its sequence.
     uint64_t send_interest(uint32_t account, std::string_view subject, std::string_view queue,
                            const InterestChange& change);
-    void send_js(uint32_t target, const MsgView& msg);
+    // Without `wake`, no doorbell is rung for it alone: `target` reads it at its next turn,
+    // whatever brings that about (see flush()).
+    void send_js(uint32_t target, const MsgView& msg, bool wake = true);
     // Hands an object (a client connection, by address) over to `target`, after everything
     // this shard sent it before: the receiver handles those records first.
     void send_conn(uint32_t target, uint64_t handle);
@@ -136,8 +138,9 @@ public:
 
     // ---- end of turn ----
     // Sends the interest acks due, moves waiting control records into the rings, publishes
-    // each ring that got records and rings that shard's doorbell once. Returns whether any
-    // ring got records.
+    // each ring that got records and rings that shard's doorbell once, unless every record
+    // since its last doorbell was sent without `wake` and they fill at most a quarter of the
+    // ring. Returns whether any ring got records.
     bool flush();
 
     // ---- figures (monitoring) ----
@@ -160,6 +163,10 @@ private:
     MeshLinks& links_;
     Doorbell& doorbell_;
     std::vector<std::deque<std::string>> overflow_;  // by target: kind (4 bytes) + body
+    // By target: where its ring stood at its last doorbell, and the bytes written since by
+    // records sent without `wake`.
+    std::vector<uint64_t> belled_;
+    std::vector<uint64_t> unwoken_bytes_;
     bool waiting_moved_ = false;  // see waiting_moved()
     uint64_t interest_seq_sent_ = 0;
     std::vector<uint64_t> interest_seq_acked_;    // by peer: our records it has applied

@@ -166,10 +166,10 @@ public:
         in_account.account = account_;
         return shard_.switch_.publish(in_account, nullptr) != Routed::kFull;
     }
-    void send_to_shard(uint32_t target, const MsgView& msg) override {
+    void send_to_shard(uint32_t target, const MsgView& msg, bool wake) override {
         MsgView in_account = msg;
         in_account.account = account_;
-        shard_.mesh_.send_js(target, in_account);
+        shard_.mesh_.send_js(target, in_account, wake);
     }
     bool records_waiting(uint32_t target) const override { return shard_.mesh_.control_waiting(target); }
     void drain_inbound() override { shard_.drain_inbound(); }

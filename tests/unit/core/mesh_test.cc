@@ -268,5 +268,44 @@ TEST(Mesh, RecordsLargerThanTheRingTravelOutOfLine) {
     }
 }
 
+// A JetStream record sent without `wake` (a stream's state report) rings no doorbell by itself:
+// it is read at the peer's next turn, with the next record that does ring, or once such records
+// fill a quarter of the ring; a move waiting for the peer to read it rings for it.
+TEST(Mesh, RecordsSentWithoutWakeRingOnlyWithOthersOrOnceTheyPileUp) {
+    Pair pair;
+    std::string body(100, 'r');
+    MsgView report{"report.state", {}, {}, body, false, {}, {}};
+    pair.one.send_js(0, report, /*wake=*/false);
+    pair.one.flush();
+    EXPECT_TRUE(pair.bells1.rung.empty());
+    MsgView request{"request", {}, {}, "x", false, {}, {}};
+    pair.one.send_js(0, request);
+    pair.one.flush();
+    EXPECT_EQ(pair.bells1.rung, (std::vector<uint32_t>{0}));
+    Received got;
+    pair.zero.drain(got);
+    EXPECT_EQ(got.js.size(), 2u) << "the report comes first, with the record that rang";
+
+    pair.bells1.rung.clear();
+    size_t sent = 0;
+    while (pair.bells1.rung.empty()) {
+        pair.one.send_js(0, report, /*wake=*/false);
+        pair.one.flush();
+        ++sent;
+        ASSERT_LT(sent, kRingBytes / 100) << "never rang";
+    }
+    EXPECT_GT(sent, kRingBytes / 4 / 200) << "rang before they filled a quarter of the ring";
+    pair.zero.drain(got);
+
+    pair.bells1.rung.clear();
+    pair.one.send_js(0, report, /*wake=*/false);
+    pair.one.flush();
+    std::vector<uint64_t> ends = pair.one.ends();
+    EXPECT_FALSE(pair.one.handled_up_to(ends, 1));
+    EXPECT_EQ(pair.bells1.rung, (std::vector<uint32_t>{0})) << "the move wakes the peer it waits for";
+    pair.zero.drain(got);
+    EXPECT_TRUE(pair.one.handled_up_to(ends, 1));
+}
+
 }  // namespace
 }  // namespace ringtail::core
