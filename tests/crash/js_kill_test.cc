@@ -22,9 +22,8 @@
 // answered with success must still be done, and every other acknowledged message there. The
 // kill comes right after a deletion is answered. Its MSG.DELETE erases (as it does unless asked
 // not to), so right after each kill no file in the store may still hold the bytes of a message
-// whose deletion was answered. (nats-server 2.9.10
-// failed it in a run here: after a kill its STREAM.INFO counted one message more than MSG.GET
-// found.)
+// whose deletion was answered. (nats-server 2.9.10 failed it in a run here: after a kill its
+// STREAM.INFO counted one message more than MSG.GET found.)
 //
 // Environment: RT_SEED=<n> replays the kill moments and payloads of a run (printed at start);
 // RT_JS_KILL_ROUNDS=<n>; RT_TEST_SERVER / RINGTAIL_BIN / NATS_SERVER_BIN as for integration.
@@ -533,6 +532,7 @@ void JsKill::publish_and_kill(ServerProcess& server, int round, std::mt19937_64&
         const uint64_t answered = deleter_log.answered;
         const auto give_up = std::chrono::steady_clock::now() + milliseconds(1000);
         while (deleter_log.answered == answered && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::yield();
         }
     }
     bool alive = server.running();
