@@ -31,7 +31,7 @@ Decoded parse_record(std::span<const std::byte> in, bool verify_checksum);
 
 void encode_record(std::span<std::byte> out, const RecordView& record, uint32_t kind,
                    uint32_t skipped_from) {
-    RT_ASSERT(kind == kKindMessage || kind == kKindDelete || kind == kKindPurge || kind == kKindSkip);
+    RT_ASSERT(kind == kKindMessage || removes_one(kind) || kind == kKindPurge || kind == kKindSkip);
     RT_ASSERT(skipped_from < kPageBytes);
     size_t bytes = record_bytes(record.subject.size(), record.headers.size(), record.payload.size());
     RT_ASSERT(out.size() == bytes);
@@ -76,7 +76,7 @@ Decoded parse_record(std::span<const std::byte> in, bool verify_checksum) {
     auto kind = load<uint32_t>(in.data() + 4);
     if (bytes == 0 && kind == 0) return {DecodeStatus::kEnd};
     if (bytes % 8 != 0 || bytes > in.size()) return {DecodeStatus::kTorn};
-    bool known = kind == kKindMessage || kind == kKindDelete || kind == kKindPurge || kind == kKindSkip;
+    bool known = kind == kKindMessage || removes_one(kind) || kind == kKindPurge || kind == kKindSkip;
     if (!known || bytes < kRecordHeaderBytes + kRecordChecksumBytes) {
         return {DecodeStatus::kCorrupt};
     }

@@ -12,7 +12,7 @@ namespace ringtail::store {
 //   offset  bytes  field
 //        0      4  record_bytes   whole record incl. padding and checksum; multiple of 8;
 //                                 0 means "nothing here" (end of log in a zero-filled segment)
-//        4      4  kind           kKindMessage, kKindDelete, kKindPurge or kKindSkip
+//        4      4  kind           kKindMessage, kKindDelete, kKindErase, kKindPurge or kKindSkip
 //        8      8  seq
 //       16      8  timestamp_ns   wall clock, ns since the Unix epoch
 //       24      4  subject_bytes
@@ -24,9 +24,11 @@ namespace ringtail::store {
 //   last 8      8  xxh3-64 of every byte before it
 //
 // Tombstones use the same layout with no subject, headers or payload: kKindDelete removes the
-// message `seq`; kKindPurge removes every message below `seq` (the new first sequence);
-// kKindSkip uses up every sequence not reached yet up to `seq`, with no message in them (a
-// mirror keeps its origin's sequences across the origin's gaps).
+// message `seq`; kKindErase does too, and says its record is to be written again with nothing
+// in it (recovery finishes an erasure a crash interrupted); kKindPurge removes every message
+// below `seq` (the new first sequence); kKindSkip uses up every sequence not reached yet up to
+// `seq`, with no message in them (a mirror keeps its origin's sequences across the origin's
+// gaps).
 // An append that must not touch the page a write is still reading starts on the next page
 // instead and says where the data on the previous page ended (skipped_from). Recovery follows
 // such a skip only when it leads from exactly where the scan stopped, so zeros left by a write
@@ -34,6 +36,7 @@ namespace ringtail::store {
 // Example: a 5-byte subject, no headers, 11-byte payload: 40 + 16 = 56, + 8 checksum = 64.
 inline constexpr uint32_t kKindMessage = 0x4d54'5452;  // "RTTM"
 inline constexpr uint32_t kKindDelete = 0x4454'5452;   // "RTTD"
+inline constexpr uint32_t kKindErase = 0x4554'5452;    // "RTTE"
 inline constexpr uint32_t kKindPurge = 0x5554'5452;    // "RTTU"
 inline constexpr uint32_t kKindSkip = 0x5354'5452;     // "RTTS"
 inline constexpr size_t kRecordHeaderBytes = 40;
@@ -46,6 +49,9 @@ struct RecordView {
     std::string_view headers;
     std::string_view payload;
 };
+
+// A tombstone that removes one message.
+inline bool removes_one(uint32_t kind) { return kind == kKindDelete || kind == kKindErase; }
 
 // Bytes a record with these fields occupies.
 inline size_t record_bytes(size_t subject_bytes, size_t header_bytes, size_t payload_bytes) {

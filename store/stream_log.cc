@@ -698,8 +698,12 @@ Result<bool> StreamLog::recover(RecoveryReport* report) {
     }
     for (auto& segment : segments_) {
         for (auto [kind, seq] : segment->tombstones) {
-            if (kind != kKindDelete) continue;
-            if (Segment* holder = segment_for_mut(seq)) holder->deleted[seq - holder->first_seq] = 1;
+            if (!removes_one(kind)) continue;
+            if (Segment* holder = segment_for_mut(seq)) {
+                holder->deleted[seq - holder->first_seq] = 1;
+                // An erasure a crash may have cut short: erase_owed() finishes it, or finds it done.
+                if (kind == kKindErase) erases_.push_back({seq, 0});
+            }
         }
     }
     first_live_ = last_seq_ + 1;
@@ -843,7 +847,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
             // go to disk in the order they were appended: one naming a sequence not seen yet
             // follows a hole (a later write that landed without an earlier one). What the hole
             // held is lost, its sequences never given again.
-            uint64_t reached = decoded.kind == kKindDelete ? decoded.record.seq : decoded.record.seq - 1;
+            uint64_t reached = removes_one(decoded.kind) ? decoded.record.seq : decoded.record.seq - 1;
             if (reached >= expected && reached > s.compacted_last_seq) lose(reached + 1, offset);
             s.tombstones.push_back({decoded.kind, decoded.record.seq});
             // A purge carries the newest message's time then.
@@ -1547,8 +1551,10 @@ void StreamLog::drop_durable_marks() {
 uint64_t StreamLog::deletions_durable() const {
     if (deletions_reported_ == deletions_made_) return deletions_made_;  // nothing outstanding
     const uint64_t durable = tombstones_durable();
-    // A removal with erase is done once its record is rewritten too; erasures go in ticket order.
-    const uint64_t erasing = erasing_ticket_ != 0 ? erasing_ticket_ : erases_.empty() ? 0 : erases_.front().ticket;
+    // A removal with erase is done once its record is rewritten too; erasures go in ticket order,
+    // after those found at open (no ticket).
+    uint64_t erasing = erasing_ticket_;
+    for (auto owed = erases_.begin(); erasing == 0 && owed != erases_.end(); ++owed) erasing = owed->ticket;
     return erasing != 0 ? std::min(durable, erasing - 1) : durable;
 }
 
@@ -1725,8 +1731,8 @@ void StreamLog::write_deferred() {
             if (next.kind == kKindPurge && next.seq > floor_written_) {
                 if (!append_tombstone(kKindPurge, next.seq, last_timestamp_)) break;
                 floor_written_ = next.seq;
-            } else if (next.kind == kKindDelete && segment_for(next.seq) != nullptr) {
-                if (!append_tombstone(kKindDelete, next.seq)) break;
+            } else if (removes_one(next.kind) && segment_for(next.seq) != nullptr) {
+                if (!append_tombstone(next.kind, next.seq)) break;
             }
             ticket = std::max(ticket, next.ticket);
         }
@@ -1807,15 +1813,16 @@ Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes, uint64_t skipped
 Result<bool> StreamLog::remove(uint64_t seq, bool erase) {
     if (!is_live(seq)) return std::unexpected(Errc::kNotFound);
     uint64_t ticket = deletions_made_ + 1;
+    const uint32_t kind = erase ? kKindErase : kKindDelete;
     bool deferred = deferring();
     if (!deferred) {
         Result<bool> written = persist_floor();
-        if (written) written = append_tombstone(kKindDelete, seq);
+        if (written) written = append_tombstone(kind, seq);
         // No room in the tail until a write completes: written by a later flush instead.
         deferred = !written && written.error() == Errc::kBusy;
         if (!written && !deferred) return written;
     }
-    if (deferred) deferred_.push_back({last_seq_, kKindDelete, seq, ticket});
+    if (deferred) deferred_.push_back({last_seq_, kind, seq, ticket});
     deletions_made_ = ticket;
     if (!deferred) mark_ticket(ticket);
     drop(seq);
@@ -1843,8 +1850,9 @@ void StreamLog::erase_owed() {
                                                ? std::span<const std::byte>(s->tail.at(offset), s->write_offset - offset)
                                                : s->map.subspan(offset, s->durable_offset - offset);
         Decoded decoded = decode_record(bytes);
-        if (decoded.status != DecodeStatus::kOk || decoded.kind != kKindMessage || decoded.record.seq != next.seq) {
-            erases_.pop_front();  // damaged meanwhile: nothing readable to erase
+        if (decoded.status != DecodeStatus::kOk || decoded.kind != kKindMessage || decoded.record.seq != next.seq ||
+            decoded.record.subject.empty()) {
+            erases_.pop_front();  // damaged meanwhile, or erased before a restart: nothing to erase
             continue;
         }
         const uint64_t first_page = align_down(offset);
@@ -2041,7 +2049,7 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
         uint64_t seq = decoded.record.seq;
         bool keep = true;
         if (decoded.kind == kKindMessage) keep = !s.deleted[seq - s.first_seq];
-        if (keep && decoded.kind == kKindDelete) keep = seq < s.first_seq;  // earlier segments only
+        if (keep && removes_one(decoded.kind)) keep = seq < s.first_seq;  // earlier segments only
         if (decoded.kind == kKindSkip) keep = false;  // the header's compacted_last_seq covers them
         if (keep) {
             if (decoded.kind == kKindMessage) {

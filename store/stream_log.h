@@ -171,6 +171,9 @@ public:
     // they wait for the append that caused them).
     uint64_t deletion_ticket() const { return deletions_made_; }
     uint64_t deletions_durable() const;
+    // The same but for the erasures' rewrites: what an erasure waits for. A removal with erase
+    // whose tombstone is durable is finished by the next open if a crash cuts it short.
+    uint64_t tombstones_durable() const;
     // Rewrites up to `segments_max` sealed segments in which fewer than half the messages are
     // live, keeping only those (and the tombstones that still matter); returns how many were
     // rewritten. Synchronous: for the owner to call when it has time.
@@ -365,9 +368,9 @@ private:
     uint64_t first_live_ = 1;
     uint64_t floor_written_ = 0;  // the highest purge floor on disk
     // Deletions made while appends were in flight (see deferring()), in order: each is written
-    // once the log is durable up to `after`, its newest sequence then. `kind`: kKindDelete
-    // (a tombstone for `seq`), kKindPurge (a floor at `seq`), or 0 (a drop that recovery works
-    // out again from the limits, kept only so that no floor passes it early).
+    // once the log is durable up to `after`, its newest sequence then. `kind`: kKindDelete or
+    // kKindErase (a tombstone for `seq`), kKindPurge (a floor at `seq`), or 0 (a drop that
+    // recovery works out again from the limits, kept only so that no floor passes it early).
     struct Deferred {
         uint64_t after = 0;
         uint32_t kind = 0;
@@ -395,8 +398,6 @@ private:
     void drop_durable_marks();
     // Tells the durable callback when deletions_durable() moved.
     void report_deletions();
-    // deletions_durable() but for the erasures: what an erasure waits for.
-    uint64_t tombstones_durable() const;
     bool floor_owed_ = false;  // the last floor stopped short of the front
     uint64_t next_segment_id_ = 1;
     uint64_t msgs_ = 0;
@@ -450,12 +451,14 @@ private:
     // subject should that tombstone be lost (to a flipped bit), so it is never served. A torn
     // rewrite reads as damage (the sequence reported lost, never served); a crash before it
     // leaves the bytes, so the deletion is durable only once the rewrite is (see
-    // deletions_durable()). A rewrite of pages in the tail waits for the tail's writes in
-    // flight, and no new one starts meanwhile (`erase_draining_`): under a steady stream of
-    // appends the tail would otherwise never be idle.
+    // deletions_durable()), and its tombstone (kKindErase) has the next open queue the
+    // erasure again (no ticket), which finds it done or does it. A rewrite of pages in the tail
+    // waits for the tail's writes in flight, and no new one starts meanwhile
+    // (`erase_draining_`): under a steady stream of appends the tail would otherwise never be
+    // idle.
     struct EraseOwed {
         uint64_t seq = 0;
-        uint64_t ticket = 0;
+        uint64_t ticket = 0;  // 0: found at open
     };
     std::deque<EraseOwed> erases_;
     struct EraseOp : DiskWrite {

@@ -17,7 +17,8 @@
 //     append that caused it;
 //   - a removal or purge the log reported durable (deletions_durable()) stays done, and once
 //     everything is written every deletion is reported durable (no answer waits forever); a
-//     removal with erase reported durable left none of the message's bytes in any file.
+//     removal with erase reported durable left none of the message's bytes in any file, and
+//     one whose tombstone was durable when a crash cut its erasure short none once settled.
 // A failure prints its seed; RT_SEED=<seed> replays exactly that one. RT_SIM_SEEDS=<n> runs n
 // seeds from RT_SIM_FIRST (default 200 from 1, and a few later seeds that once found a bug).
 #include <gtest/gtest.h>
@@ -56,7 +57,10 @@ struct Model {
     // newest ticket the log had reported durable when it crashed.
     std::map<uint64_t, uint64_t> tickets;
     uint64_t deletions_durable = 0;
+    uint64_t tombstones_durable = 0;
     std::set<uint64_t> erasing;  // of those, the ones removed with erase
+    // Removed with erase, their tombstone durable before a crash: erased by the next clean stop.
+    std::set<uint64_t> erase_owed;
 };
 
 enum class Mode { kPlain, kFlips, kLimits };
@@ -102,19 +106,27 @@ std::string run_seed(uint64_t seed, Mode mode) {
     }
     std::unique_ptr<StreamLog> log;
 
+    // The file still holding the bytes of message `seq`, or "" (also for payloads too short to tell).
+    auto holding = [&](uint64_t seq) -> std::string {
+        const std::string& payload = model.payloads[seq - 1];
+        if (payload.size() < 16) return {};
+        auto names = disk.list_dir("/s");
+        for (size_t i = 0; names && i < names->size(); ++i) {
+            const std::vector<std::byte>& file = disk.file("/s/" + (*names)[i]);
+            std::string_view bytes(reinterpret_cast<const char*>(file.data()), file.size());
+            if (bytes.find(payload) != std::string_view::npos) return (*names)[i];
+        }
+        return {};
+    };
+
     auto reopen = [&]() -> std::string {
         // A removal with erase reported durable left none of its message's bytes in any file.
         for (uint64_t seq : model.erasing) {
-            const std::string& payload = model.payloads[seq - 1];
-            if (flipped || model.tickets.at(seq) > model.deletions_durable || payload.size() < 16) continue;
-            auto names = disk.list_dir("/s");
-            for (size_t i = 0; names && i < names->size(); ++i) {
-                const std::vector<std::byte>& file = disk.file("/s/" + (*names)[i]);
-                std::string_view bytes(reinterpret_cast<const char*>(file.data()), file.size());
-                if (bytes.find(payload) != std::string_view::npos) {
-                    return "seq " + std::to_string(seq) + " erased (ticket " + std::to_string(model.tickets.at(seq)) +
-                           ", durable up to " + std::to_string(model.deletions_durable) + ") but still in " + (*names)[i];
-                }
+            if (model.tickets.at(seq) <= model.tombstones_durable) model.erase_owed.insert(seq);
+            if (flipped || model.tickets.at(seq) > model.deletions_durable) continue;
+            if (std::string file = holding(seq); !file.empty()) {
+                return "seq " + std::to_string(seq) + " erased (ticket " + std::to_string(model.tickets.at(seq)) +
+                       ", durable up to " + std::to_string(model.deletions_durable) + ") but still in " + file;
             }
         }
         model.erasing.clear();
@@ -241,6 +253,14 @@ std::string run_seed(uint64_t seed, Mode mode) {
                    std::to_string(log->deletion_ticket());
         }
         model.deletions_durable = log->deletions_durable();
+        model.tombstones_durable = log->tombstones_durable();
+        // Every erasure done, those a crash cut short included (recovery found their tombstones).
+        for (uint64_t seq : model.erase_owed) {
+            if (!exact || model.lost.contains(seq)) continue;
+            if (std::string file = holding(seq); !file.empty()) {
+                return "settled, seq " + std::to_string(seq) + " erased but still in " + file;
+            }
+        }
         uint64_t last = log->last_seq();
         std::vector<uint64_t> live;
         for (uint64_t seq = 1; seq <= last; ++seq) {
@@ -422,6 +442,7 @@ std::string run_seed(uint64_t seed, Mode mode) {
                 for (size_t i = 0; names && i < names->size(); ++i) std::fprintf(stderr, "  %s\n", (*names)[i].c_str());
             }
             model.deletions_durable = log->deletions_durable();
+            model.tombstones_durable = log->tombstones_durable();
             if (model.deletions_durable > log->deletion_ticket()) return "deletions durable past the newest";
             disk.crash();  // power loss: queued writes torn, then the log's memory is gone too
             log.reset();

@@ -395,5 +395,38 @@ TEST(StoreRegression, AnErasingDeletionIsReportedDurableOnlyOnceItsRecordIsRewri
     EXPECT_NE(bytes.find("last"), std::string_view::npos);
 }
 
+// A crash after an erasing deletion's tombstone is durable and before its record's rewrite is:
+// the next open finds the tombstone (kKindErase) and erases the record then.
+TEST(StoreRegression, AnErasureACrashCutShortIsFinishedByTheNextOpen) {
+    test::SimDisk disk(22);
+    StreamLogOptions o = big_record_options("/c");
+    const std::string secret = "a secret a crash must not keep";
+    {
+        auto log = std::move(*StreamLog::open(disk, o, nullptr));
+        disk.complete();
+        ASSERT_TRUE(log->append("s", "", secret, 0));
+        ASSERT_TRUE(log->append("s", "", "kept", 0));
+        log->flush();
+        disk.complete();
+        ASSERT_TRUE(log->remove(1, /*erase=*/true));
+        log->flush();    // the tombstone
+        disk.complete();
+        log->flush();    // the rewrite, never to land
+        disk.lose_queued();
+        disk.crash();
+        EXPECT_EQ(log->deletions_durable(), 0u);
+    }
+    auto log = std::move(*StreamLog::open(disk, o, nullptr));
+    EXPECT_FALSE(log->contains(1));
+    const std::vector<std::byte>& before = disk.file("/c/00000000000000000001.seg");
+    ASSERT_NE(std::string_view(reinterpret_cast<const char*>(before.data()), before.size()).find(secret),
+              std::string_view::npos) << "the crash did not cut the erasure short";
+    test::settle(*log, disk);
+    const std::vector<std::byte>& after = disk.file("/c/00000000000000000001.seg");
+    std::string_view bytes(reinterpret_cast<const char*>(after.data()), after.size());
+    EXPECT_EQ(bytes.find(secret), std::string_view::npos);
+    EXPECT_EQ(log->load(2)->payload, "kept");
+}
+
 }  // namespace
 }  // namespace ringtail::store
