@@ -368,15 +368,18 @@ Subscriber::Delivery ClientConn::deliver(Subscription& via, const MsgView& msg) 
     // A stand-in delivers for its parent, under the subject the imports map the message to.
     Subscription& sub = via.parent != nullptr ? *via.parent : via;
     if (sub.expired || closing_) return Delivery::kRefused;
+    // The imports map the subject the message is routed on. A JetStream delivery, routed on
+    // its deliver subject, still shows the stream subject unchanged, as nats-server's.
     std::string mapped;
-    std::string_view subject = msg.subject_shown();
+    std::string_view routed = msg.subject;
     if (!via.maps.empty()) {
-        mapped = subject;
+        mapped = msg.subject;
         for (const SubjectMap* map : via.maps) mapped = map->apply(mapped);
-        subject = mapped;
+        routed = mapped;
     }
+    std::string_view subject = msg.shown_subject.empty() ? routed : msg.shown_subject;
     if (permissions_) {
-        if (permissions_->delivery_denied(sub.subject, via.maps.empty() ? msg.subject : subject)) return Delivery::kRefused;
+        if (permissions_->delivery_denied(sub.subject, routed)) return Delivery::kRefused;
         permissions_->delivered(msg.reply);
     }
     std::string& out = this->out(subject.size() + sub.sid.size() + msg.reply.size() + msg.headers.size() +
@@ -423,28 +426,21 @@ void ClientConn::expired(Subscription& sub) {
     subs_.erase(sid);
 }
 
-void ClientConn::add_shadows(Subscription& parent, uint32_t account, const std::string& pattern,
-                             const std::vector<const SubjectMap*>& maps, int depth) {
-    constexpr int kImportDepthMax = 8;  // the config refuses cycles; this bounds the rest
-    if (depth >= kImportDepthMax) return;
-    for (const ImportedStream& imported : host_->stream_imports(account)) {
-        std::optional<std::string> wanted = imported.map.reverse(pattern);
-        if (!wanted) continue;
+void ClientConn::add_shadows(Subscription& parent) {
+    auto imports_of = [this](uint32_t account) -> const std::vector<ImportedStream>& { return host_->stream_imports(account); };
+    for (ImportPath& path : import_paths(parent.account, parent.subject, imports_of)) {
         auto shadow = std::make_unique<Subscription>();
         shadow->owner = this;
-        shadow->account = imported.from_account;
-        shadow->subject = std::move(*wanted);
+        shadow->account = path.account;
+        shadow->subject = std::move(path.pattern);
         // One group per importing account and name, apart from the exporter's own groups (a
         // space never appears in a queue name a client sends).
         if (!parent.queue.empty()) shadow->queue = std::to_string(parent.account) + " " + parent.queue;
         shadow->sid = parent.sid;
         shadow->parent = &parent;
-        shadow->maps.push_back(&imported.map);
-        shadow->maps.insert(shadow->maps.end(), maps.begin(), maps.end());
-        Subscription& added = *shadow;
+        shadow->maps = std::move(path.maps);
+        host_->subscribe(*shadow);
         shadows_[parent.sid].push_back(std::move(shadow));
-        host_->subscribe(added);
-        add_shadows(parent, imported.from_account, added.subject, added.maps, depth + 1);
     }
 }
 
@@ -454,7 +450,7 @@ void ClientConn::refresh_shadows() {
     }
     shadows_.clear();
     if (closing_) return;
-    for (auto& [sid, sub] : subs_) add_shadows(*sub, account_, sub->subject, {}, 0);
+    for (auto& [sid, sub] : subs_) add_shadows(*sub);
 }
 
 void ClientConn::remove_subscription(const std::string& sid) {
@@ -940,7 +936,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         sub.queue = op.queue;
         sub.sid = op.sid;
         host_->subscribe(sub);
-        add_shadows(sub, account_, sub.subject, {}, 0);
+        add_shadows(sub);
         interest_seq_needed_ = host_->interest_seq_sent();
     }
     if (options_.verbose) {

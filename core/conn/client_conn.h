@@ -249,10 +249,9 @@ private:
     // Takes on `user`'s account and permissions; kFailed if a reload moved a connection that
     // has subscriptions to another account.
     Auth grant(const config::User& user);
-    // Subscribes the stand-ins `parent` needs in the accounts `account` imports streams from
-    // (and, for chained imports, theirs), `maps` being how subjects map from `account` on.
-    void add_shadows(Subscription& parent, uint32_t account, const std::string& pattern,
-                     const std::vector<const SubjectMap*>& maps, int depth);
+    // Subscribes the stand-ins `parent` needs in the accounts its account imports streams
+    // from (and, for chained imports, theirs).
+    void add_shadows(Subscription& parent);
     // Unsubscribes `sid` and its stand-ins.
     void remove_subscription(const std::string& sid);
     // After a reload gave the user new permissions: nats-server's processSubsOnConfigReload

@@ -16,6 +16,7 @@
 #include <filesystem>
 
 #include "base/clock.h"
+#include "base/subject_match.h"
 #include "core/js/jetstream.h"
 #include "core/monitor/monitor.h"
 #include "core/server/log.h"
@@ -368,12 +369,21 @@ Result<void, Error> Server::start_jetstream() {
         }
         js_setups_[0].back().catalogue = std::move(catalogue);
     }
-    // The accounts without JetStream get its API's answer that they have none (on shard 0).
+    // The accounts without JetStream get its API's answer that they have none (on shard 0),
+    // unless they import a service that covers $JS.API.INFO: such an account reaches another's
+    // JetStream through its imports, and nothing here answers beside them (as nats-server).
+    auto imports_js_api = [&](const std::string& account) {
+        return std::any_of(options_.service_imports.begin(), options_.service_imports.end(),
+                           [&](const config::ServiceImport& import) {
+                               const std::string& local = import.to.empty() ? import.subject : import.to;
+                               return import.account == account && base::subject_matches(local, "$JS.API.INFO");
+                           });
+    };
     std::vector<std::string> without{"$G"};
     if (!options_.accounts.empty()) without.insert(without.end(), options_.accounts.begin(), options_.accounts.end());
     for (const std::string& name : without) {
         bool has = std::any_of(js_accounts_.begin(), js_accounts_.end(), [&](const JsAccount& one) { return one.name == name; });
-        if (has) continue;
+        if (has || imports_js_api(name)) continue;
         js::ShardSetup& setup = js_setups_[0].emplace_back();
         setup.options = &options_;
         setup.account = config::account_id(options_, name);

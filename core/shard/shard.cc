@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include "base/clock.h"
 #include "base/subject_match.h"
@@ -149,14 +150,39 @@ const std::vector<ImportedStream>& Shard::stream_imports(uint32_t account) const
 class Shard::JsAccountHost final : public js::Host {
 public:
     JsAccountHost(Shard& shard, uint32_t account) : shard_(shard), account_(account) {}
+    ~JsAccountHost() {
+        for (auto& [sub, stand_ins] : stand_ins_) {
+            for (auto& stand_in : stand_ins) shard_.unsubscribe(stand_in->sub);
+        }
+    }
+    JsAccountHost(const JsAccountHost&) = delete;
+    JsAccountHost& operator=(const JsAccountHost&) = delete;
 
     uint32_t shard_index() const override { return shard_.index_; }
     uint32_t shard_count() const override { return shard_.mesh_.shards(); }
+    // A subscription gets stand-ins in the accounts this one imports streams from, as a
+    // client's does (nats-server's shadow subscriptions, which its internal clients get too):
+    // a mirror or source reaches another account's stream through them.
     void subscribe(Subscription& sub) override {
         sub.account = account_;
         shard_.subscribe(sub);
+        add_stand_ins(sub, stand_ins_[&sub]);
     }
-    void unsubscribe(Subscription& sub) override { shard_.unsubscribe(sub); }
+    void unsubscribe(Subscription& sub) override {
+        shard_.unsubscribe(sub);
+        if (auto it = stand_ins_.find(&sub); it != stand_ins_.end()) {
+            for (auto& stand_in : it->second) shard_.unsubscribe(stand_in->sub);
+            stand_ins_.erase(it);
+        }
+    }
+    // After a reload changed the stream imports (the stand-ins point into their table).
+    void refresh_stand_ins() {
+        for (auto& [sub, stand_ins] : stand_ins_) {
+            for (auto& stand_in : stand_ins) shard_.unsubscribe(stand_in->sub);
+            stand_ins.clear();
+            add_stand_ins(*sub, stand_ins);
+        }
+    }
     bool has_interest(std::string_view subject) override { return shard_.switch_.has_interest(account_, subject); }
     uint64_t interest_changes() const override { return shard_.switch_.interest_changes(); }
     uint64_t interest_seq_sent() const override { return shard_.mesh_.interest_seq_sent(); }
@@ -176,8 +202,49 @@ public:
     io::Loop& loop() override { return shard_.loop_; }
 
 private:
+    // Delivers what its subscription in an exporting account takes to the subscription it
+    // stands in for, under the subject the imports map it to.
+    class StandIn final : public Subscriber {
+    public:
+        StandIn(Subscription& parent, ImportPath path) : parent_(parent), maps_(std::move(path.maps)) {
+            sub.owner = this;
+            sub.account = path.account;
+            sub.subject = std::move(path.pattern);
+            sub.sid = parent.sid;
+        }
+        Delivery deliver(Subscription&, const MsgView& msg) override {
+            std::string mapped(msg.subject);
+            for (const SubjectMap* map : maps_) mapped = map->apply(mapped);
+            MsgView imported = msg;
+            imported.subject = mapped;
+            imported.account = parent_.account;
+            return parent_.owner->deliver(parent_, imported);
+        }
+        bool accepts(const Subscription&, const Subscriber* origin) const override {
+            return parent_.owner->accepts(parent_, origin);
+        }
+        void expired(Subscription&) override {}
+
+        Subscription sub;
+
+    private:
+        Subscription& parent_;
+        std::vector<const SubjectMap*> maps_;
+    };
+
+    void add_stand_ins(Subscription& sub, std::vector<std::unique_ptr<StandIn>>& out) {
+        auto imports_of = [this](uint32_t account) -> const std::vector<ImportedStream>& {
+            return shard_.stream_imports(account);
+        };
+        for (ImportPath& path : import_paths(account_, sub.subject, imports_of)) {
+            auto& stand_in = out.emplace_back(std::make_unique<StandIn>(sub, std::move(path)));
+            shard_.subscribe(stand_in->sub);
+        }
+    }
+
     Shard& shard_;
     const uint32_t account_;
+    std::unordered_map<Subscription*, std::vector<std::unique_ptr<StandIn>>> stand_ins_;
 };
 
 // Shard 0's subscriptions in the system account to the server's requests, as nats-server
@@ -692,6 +759,7 @@ void Shard::apply_options(const config::Options& options, bool auth_changed) {
         for (Slot& slot : slots_) {
             if (slot.conn) slot.conn->refresh_shadows();
         }
+        for (JsAccount& account : js_) account.host->refresh_stand_ins();
     }
     if (index_ == 0 && services_changed) {
         // Requests on their way through the old imports get no response.
