@@ -94,6 +94,11 @@ public:
     // subscriber notices its loss on the tick: looking at every one on each change would cost
     // a trie walk per push consumer per subscription made anywhere.)
     void interest_changed();
+    // Before an answer that shows push_bound: whether a push consumer has a subscriber now,
+    // either way (a client that just closed is not bound, as nats-server's answer says).
+    void look_at_interest() {
+        if (!destroyed_ && push()) check_interest(io::Clock::now());
+    }
     // Before CONSUMER.INFO, as nats-server's info: pull requests expired or whose requester
     // is gone are dropped, so num_waiting counts only live ones.
     void drop_dead_requests() {

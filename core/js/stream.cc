@@ -1538,8 +1538,9 @@ void Stream::api_consumer_info(std::string_view name, const MsgView& msg) {
         reply_error(msg.reply, kType, pjs::ConsumerNotFound());
         return;
     }
-    // A subscriber made a moment ago shows as push_bound (clients check it before they bind).
-    it->second->interest_changed();
+    // A subscriber made or gone a moment ago shows in push_bound (clients check it before
+    // they bind).
+    it->second->look_at_interest();
     it->second->drop_dead_requests();
     json out = it->second->info();
     out["type"] = kType;
@@ -1584,6 +1585,7 @@ void Stream::api_consumer_names(const MsgView& msg, bool list) {
         if (index++ < start) continue;
         if (consumers.size() >= limit) break;
         if (list) {
+            consumer->look_at_interest();
             consumers.push_back(consumer->info());
         } else {
             consumers.push_back(name);

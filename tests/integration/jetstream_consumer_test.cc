@@ -1072,6 +1072,44 @@ TEST_F(JetStreamConsumer, APushConsumerIsBoundAsSoonAsItsSubscriberIs) {
     EXPECT_EQ(1u, next_msgs(first.get(), 1).size());
 }
 
+// And unbound as soon as its subscriber's connection is gone: a client binding right after
+// (the official clients check push_bound first) is not refused, and gets what comes next.
+TEST_F(JetStreamConsumer, APushConsumerIsUnboundAsSoonAsItsSubscribersConnectionCloses) {
+    create_stream("REBIND", {"rebind.*"});
+    ConsumerConfig config("AGAIN");
+    config.deliver_subject("deliver.rebind");
+    ASSERT_EQ(NATS_OK, add_consumer("REBIND", config).status);
+    jsSubOptions options;
+    jsSubOptions_Init(&options);
+    options.Stream = "REBIND";
+    options.Consumer = "AGAIN";
+    {
+        JsClient other = connect_js(server_->url());
+        ASSERT_TRUE(other);
+        natsSubscription* raw = nullptr;
+        ASSERT_EQ(NATS_OK, js_SubscribeSync(&raw, other.get(), "rebind.*", nullptr, &options, nullptr));
+        SubscriptionPtr first(raw);
+        ASSERT_EQ(NATS_OK, natsConnection_Flush(other.nc()));
+        ConsumerInfoPtr info = consumer_info("REBIND", "AGAIN");
+        ASSERT_NE(nullptr, info);
+        EXPECT_TRUE(info->PushBound);
+        natsConnection_Close(other.nc());
+    }
+    // A new connection, as a restarted application makes, binds at once.
+    JsClient again = connect_js(server_->url());
+    ASSERT_TRUE(again);
+    ConsumerInfoPtr info = consumer_info("REBIND", "AGAIN");
+    ASSERT_NE(nullptr, info);
+    EXPECT_FALSE(info->PushBound);
+    natsSubscription* raw = nullptr;
+    jsErrCode err_code = static_cast<jsErrCode>(0);
+    natsStatus status = js_SubscribeSync(&raw, again.get(), "rebind.*", nullptr, &options, &err_code);
+    ASSERT_EQ(NATS_OK, status) << outcome_of(status, err_code);
+    SubscriptionPtr second(raw);
+    ASSERT_TRUE(publish_numbered("rebind.a", 1));
+    EXPECT_EQ(1u, next_msgs(second.get(), 1).size());
+}
+
 TEST_F(JetStreamConsumer, PushDeliverPoliciesChooseWhereDeliveryStarts) {
     create_stream("DP", {"dp.*"});
     // 1 dp.a a1, 2 dp.b b1, 3 dp.c c1, 4 dp.a a2, 5 dp.b b2, 6 dp.a a3
