@@ -262,6 +262,7 @@ void JetStream::send_event(const std::string& subject, std::string_view type, co
     if (!host_.has_interest(subject)) return;
     nlohmann::ordered_json event = {{"type", type}, {"id", random_token(22)}, {"timestamp", pjs::rfc3339(base::wall_clock_ns())}};
     for (const auto& [key, value] : fields.items()) event[key] = value;
+    if (!setup_.domain.empty()) event["domain"] = setup_.domain;  // as every advisory of nats-server's
     send(subject, {}, pjs::go_marshal(event));
 }
 
@@ -492,7 +493,7 @@ void JetStream::handle_api(const MsgView& msg) {
 
 bool JetStream::refuse_filter_elsewhere(const pjs::StreamConfig& stream, const MsgView& msg) {
     if (!stream.mirror.is_object() && !stream.sources.is_array()) return false;
-    pjs::ConsumerCheckOptions options;
+    pjs::ConsumerCheckOptions options = consumer_check_options();
     options.find_stream = [this](std::string_view name) { return catalogued_config(name); };
     auto create = pjs::check_consumer_create_request(msg.subject, msg.payload, stream, options);
     if (create || create.error() != pjs::ConsumerFilterNotSubset()) return false;
@@ -542,7 +543,7 @@ void JetStream::api_account_info(std::string_view reply) {
                    {"max_storage", account.max_store},
                    {"max_streams", account.max_streams},
                    {"max_consumers", account.max_consumers},
-                   {"max_ack_pending", -1},
+                   {"max_ack_pending", account.max_ack_pending},
                    {"memory_max_stream_bytes", account.memory_max_stream_bytes},
                    {"storage_max_stream_bytes", account.store_max_stream_bytes},
                    {"max_bytes_required", account.max_bytes_required}};
@@ -551,8 +552,9 @@ void JetStream::api_account_info(std::string_view reply) {
                 {"storage", storage},
                 {"streams", setup_.catalogue->streams.size()},
                 {"consumers", consumers},
-                {"limits", limits},
-                {"api", {{"total", setup_.counters->api_total()}, {"errors", setup_.counters->api_errors()}}}};
+                {"limits", limits}};
+    if (!setup_.domain.empty()) out["domain"] = setup_.domain;
+    out["api"] = {{"total", setup_.counters->api_total()}, {"errors", setup_.counters->api_errors()}};
     api_reply(reply, out.dump());
 }
 
@@ -806,9 +808,10 @@ void JetStream::api_names(const MsgView& msg, bool list) {
                    {"consumer_count", entry.public_consumers}};
         if (state.num_subjects > 0) st["num_subjects"] = state.num_subjects;
         if (state.num_deleted > 0) st["num_deleted"] = state.num_deleted;
-        streams.push_back({{"config", pjs::to_json(entry.config)},
-                           {"created", pjs::rfc3339(entry.created_ns)},
-                           {"state", std::move(st)}});
+        json& listed = streams.emplace_back(json{{"config", pjs::to_json(entry.config)},
+                                                 {"created", pjs::rfc3339(entry.created_ns)},
+                                                 {"state", std::move(st)}});
+        if (!setup_.domain.empty()) listed["domain"] = setup_.domain;
     }
     // Go writes an empty names slice as null, the list as [].
     json out = {{"type", type}, {"total", total}, {"offset", offset}, {"limit", limit},

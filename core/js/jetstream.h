@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -17,6 +18,7 @@
 #include "core/shard/switch.h"
 #include "proto/config/options.h"
 #include "proto/js/api.h"
+#include "proto/js/consumer_config.h"
 #include "store/memory_disk.h"
 
 namespace ringtail::core::js {
@@ -40,6 +42,7 @@ struct ShardSetup {
     std::string store_dir;                   // holds jetstream/ (see streams_dir())
     uint32_t account = kGlobalAccount;       // whose subject space its subscriptions and messages are in
     std::string account_name = "$G";
+    std::string domain;                      // jetstream { domain }, fixed for the process's life
     config::AccountJetStream limits;         // the account's (none for the global account)
     // False for an account without JetStream on a server with it: shard 0 answers its API
     // requests "JetStream not enabled for account", as nats-server does.
@@ -131,6 +134,14 @@ public:
     const std::string& store_dir() const { return setup_.store_dir; }
     const std::string& account_name() const { return setup_.account_name; }
     const config::AccountJetStream& limits() const { return setup_.limits; }
+    // The JetStream domain, shown in the API's answers and PubAcks (empty: none).
+    const std::string& domain() const { return setup_.domain; }
+    // What a consumer create is checked against: the account's max_ack_pending.
+    proto::js::ConsumerCheckOptions consumer_check_options() const {
+        proto::js::ConsumerCheckOptions options;
+        options.account_max_ack_pending = std::max<int64_t>(setup_.limits.max_ack_pending, 0);
+        return options;
+    }
     int64_t max_payload() const { return setup_.options->max_payload_bytes; }
     ShardCounters& counters() { return setup_.counters->shard(host_.shard_index()); }
     // nats-server's jetStream.limitsExceeded: the storage's use is already over -js's

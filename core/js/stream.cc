@@ -486,7 +486,7 @@ void Stream::ack(std::string_view reply, uint64_t seq, bool duplicate) {
     if (reply.empty() || config_.no_ack) return;
     // pjs::pub_ack's bytes, from a per-stream prefix into a reused buffer: one per message.
     if (ack_prefix_.empty()) {
-        ack_prefix_ = pjs::pub_ack(config_.name, 0, false);
+        ack_prefix_ = pjs::pub_ack(config_.name, 0, false, js_.domain());
         ack_prefix_.resize(ack_prefix_.size() - 2);  // without "0}"
     }
     ack_buffer_.assign(ack_prefix_);
@@ -704,7 +704,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
                   .durable_seq = *seq,
                   .ticket = log_->deletion_ticket(),
                   .reply = std::string(reply),
-                  .body = pjs::pub_ack(config_.name, *seq, false)});
+                  .body = pjs::pub_ack(config_.name, *seq, false, js_.domain())});
         }
         return true;
     }
@@ -1049,6 +1049,7 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
     out["config"] = pjs::to_json(config_);
     out["created"] = pjs::rfc3339(created_ns_);
     out["state"] = std::move(st);
+    if (!js_.domain().empty()) out["domain"] = js_.domain();
     if (config_.mirror.is_object() && !origins_.empty()) {
         out["mirror"] = origins_.front()->info();
     } else if (!origins_.empty()) {
@@ -1648,7 +1649,7 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     // A filter on a mirror or a stream with sources may name its origins' subjects. Those on
     // this shard are known here; shard 0 checked the request against every stream before it
     // came here (JetStream::refuse_filter_elsewhere), so the others allow any filter.
-    pjs::ConsumerCheckOptions check_options;
+    pjs::ConsumerCheckOptions check_options = js_.consumer_check_options();
     check_options.find_stream = [this](std::string_view name) { return js_.local_stream_config(name); };
     check_options.unseen_origin_allows_any = true;
     auto create = pjs::check_consumer_create_request(msg.subject, msg.payload, config_, check_options);

@@ -118,6 +118,7 @@ ojson js_config(const Server& server) {
     } else {
         config["sync_interval"] = std::chrono::duration_cast<std::chrono::nanoseconds>(options.sync_interval).count();
     }
+    if (!options.jetstream_domain.empty()) config["domain"] = options.jetstream_domain;
     return config;
 }
 

@@ -65,6 +65,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("RemoteSyslog", now.remote_syslog, fresh.remote_syslog);
     fixed("JetStream", now.jetstream, fresh.jetstream);
     fixed("SyncInterval", now.sync_interval, fresh.sync_interval);
+    fixed("JetStreamDomain", now.jetstream_domain, fresh.jetstream_domain);
     // no_auth_user may only go away with its user (nats-server's rule): the clients that came in
     // as it are then refused as any client whose user is gone.
     bool no_auth_user_dropped = !now.no_auth_user.empty() && fresh.no_auth_user.empty() &&

@@ -16,7 +16,6 @@
 #include <filesystem>
 
 #include "base/clock.h"
-#include "base/subject_match.h"
 #include "core/js/jetstream.h"
 #include "core/monitor/monitor.h"
 #include "core/server/log.h"
@@ -222,6 +221,7 @@ proto::Info Server::info(const config::Options& options, uint64_t client_id, con
                          (options.no_auth_user.empty() || options.no_auth_user == config::kSystemOnlyNoAuthUser);
     info.max_payload_bytes = options.max_payload_bytes;
     info.jetstream = options.jetstream;
+    if (options.jetstream) info.domain = options.jetstream_domain;
     info.client_id = client_id;
     info.client_ip = client_ip;
     info.lame_duck_mode = lame_duck;
@@ -356,6 +356,7 @@ Result<void, Error> Server::start_jetstream() {
             setup.store_dir = js_store_dir_;
             setup.account = config::account_id(options_, account.name);
             setup.account_name = account.name;
+            setup.domain = options_.jetstream_domain;
             setup.limits = account.limits;
             setup.counters = account.counters.get();
             setup.every_account = every_account;
@@ -372,18 +373,11 @@ Result<void, Error> Server::start_jetstream() {
     // The accounts without JetStream get its API's answer that they have none (on shard 0),
     // unless they import a service that covers $JS.API.INFO: such an account reaches another's
     // JetStream through its imports, and nothing here answers beside them (as nats-server).
-    auto imports_js_api = [&](const std::string& account) {
-        return std::any_of(options_.service_imports.begin(), options_.service_imports.end(),
-                           [&](const config::ServiceImport& import) {
-                               const std::string& local = import.to.empty() ? import.subject : import.to;
-                               return import.account == account && base::subject_matches(local, "$JS.API.INFO");
-                           });
-    };
     std::vector<std::string> without{"$G"};
     if (!options_.accounts.empty()) without.insert(without.end(), options_.accounts.begin(), options_.accounts.end());
     for (const std::string& name : without) {
         bool has = std::any_of(js_accounts_.begin(), js_accounts_.end(), [&](const JsAccount& one) { return one.name == name; });
-        if (has || imports_js_api(name)) continue;
+        if (has || config::imports_jetstream_api(options_, name)) continue;
         js::ShardSetup& setup = js_setups_[0].emplace_back();
         setup.options = &options_;
         setup.account = config::account_id(options_, name);
@@ -400,6 +394,7 @@ Result<void, Error> Server::start_jetstream() {
                                           ? std::to_string(options_.max_file_store_bytes) + " B"
                                           : std::string("unlimited")));
     log_info("  Store Directory: \"" + js_store_dir_ + "/jetstream\"");
+    if (!options_.jetstream_domain.empty()) log_info("  Domain:          " + options_.jetstream_domain);
     log_info(options_.sync_interval.count() == 0
                  ? std::string("  Sync:            always (each write on stable storage before its ack)")
                  : "  Sync:            every " + proto::js::go_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(options_.sync_interval).count()) +

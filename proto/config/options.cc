@@ -126,6 +126,7 @@ class OptionsLoader {
         merge_account_users();
         check_exports_and_imports();
         check_system_account();
+        if (errors_.empty()) add_jetstream_domain_mappings(opts_);
         // nats-server's validateNoAuthUser.
         if (!opts_.no_auth_user.empty()) {
             bool named = std::any_of(opts_.users.begin(), opts_.users.end(),
@@ -330,6 +331,7 @@ class OptionsLoader {
     void parse_account_jetstream(const std::string& account, const MapEntry& entry);
     void parse_account_limits(const std::string& account, const MapEntry& entry);
     void apply_sync_interval(const MapEntry& entry);
+    void set_jetstream_domain(const MapEntry& field);
     std::optional<int64_t> get_storage_size(const MapEntry& entry, std::string_view name);
     void set_store_dir(const MapEntry& entry);
 
@@ -1527,7 +1529,7 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
         } else if (key == "enable" || key == "enabled") {
             if (auto on = get_bool(field)) enable = *on;
         } else if (key == "domain") {
-            unsupported("jetstream.domain");
+            set_jetstream_domain(field);
         } else if (key == "key" || key == "ek" || key == "encryption_key" || key == "cipher") {
             unsupported("jetstream.encryption");
         } else if (key == "sync_interval" || key == "sync") {
@@ -1542,6 +1544,30 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
         }
     }
     opts_.jetstream = enable;
+}
+
+// nats-server's validateJetStreamOptions: $JS.<domain>.API.> must be a valid subject, and the
+// domain a name (no '.', '*' or '>').
+void OptionsLoader::set_jetstream_domain(const MapEntry& field) {
+    if (field.value.kind != ValueKind::kString) {
+        error(field.key_pos, absl::StrCat("Expected a string for \"", field.key, "\", got ", describe(field.value)));
+        return;
+    }
+    const std::string& domain = field.value.text;
+    if (domain.empty()) return;
+    std::vector<std::string_view> tokens = base::split_on(domain, '.');
+    bool bad_token = std::any_of(tokens.begin(), tokens.end(), [](std::string_view t) { return t.empty() || t == ">"; });
+    if (bad_token ||
+        std::any_of(domain.begin(), domain.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+        error(field.key_pos, absl::StrCat("invalid domain name: derived \"$JS.", domain,
+                                          ".API.>\" is not a valid subject"));
+        return;
+    }
+    if (domain.find_first_of(".*>") != std::string::npos) {
+        error(field.key_pos, "invalid domain name: may not contain ., * or >");
+        return;
+    }
+    opts_.jetstream_domain = domain;
 }
 
 // parseJetStreamForAccount: `jetstream: true`, `enabled`, or a map of limits (sizes as integers).
@@ -1594,7 +1620,7 @@ void OptionsLoader::parse_account_jetstream(const std::string& account, const Ma
             } else if (key == "disk_max_stream_bytes" || key == "store_max_stream_bytes") {
                 size(limits.store_max_stream_bytes);
             } else if (key == "max_ack_pending") {
-                unsupported("accounts.jetstream.max_ack_pending");
+                size(limits.max_ack_pending);
             } else if (!field.used_as_variable) {
                 error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
             }
@@ -1706,6 +1732,43 @@ std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapp
     uint32_t sum = 0;
     for (MappingDestination& destination : out) destination.weight = sum += destination.weight;
     return out;
+}
+
+bool imports_jetstream_api(const Options& options, std::string_view account) {
+    return std::any_of(options.service_imports.begin(), options.service_imports.end(), [&](const ServiceImport& import) {
+        const std::string& local = import.to.empty() ? import.subject : import.to;
+        return import.account == account && base::subject_matches(local, "$JS.API.INFO");
+    });
+}
+
+void add_jetstream_domain_mappings(Options& options) {
+    if (!options.jetstream || options.jetstream_domain.empty()) return;
+    const std::string prefix = "$JS." + options.jetstream_domain + ".API.";
+    const std::pair<std::string_view, std::string_view> table[] = {
+        {"INFO", "$JS.API.INFO"},           {"STREAM.>", "$JS.API.STREAM.>"}, {"CONSUMER.>", "$JS.API.CONSUMER.>"},
+        {"DIRECT.>", "$JS.API.DIRECT.>"},   {"META.>", "$JS.API.META.>"},     {"SERVER.>", "$JS.API.SERVER.>"},
+        {"ACCOUNT.>", "$JS.API.ACCOUNT.>"}, {"$KV.>", "$KV.>"},               {"$OBJ.>", "$OBJ.>"},
+    };
+    // Without accounts, the global account is the one with JetStream.
+    std::vector<std::string> accounts{""};
+    accounts.insert(accounts.end(), options.accounts.begin(), options.accounts.end());
+    for (const std::string& account : accounts) {
+        if (!account.empty() && account == system_account_name(options)) continue;
+        bool has_jetstream = options.accounts.empty() ? account.empty()
+                                                      : std::any_of(options.account_jetstream.begin(),
+                                                                    options.account_jetstream.end(),
+                                                                    [&](const AccountJetStream& js) { return js.account == account; });
+        if (!has_jetstream && imports_jetstream_api(options, account)) continue;
+        std::vector<SubjectMapping> added;
+        for (const auto& [suffix, destination] : table) {
+            std::string source = prefix + std::string(suffix);
+            bool taken = std::any_of(options.mappings.begin(), options.mappings.end(), [&](const SubjectMapping& m) {
+                return m.account == account && m.source == source;
+            });
+            if (!taken) added.push_back({account, std::move(source), {{std::string(destination), 100}}});
+        }
+        options.mappings.insert(options.mappings.end(), added.begin(), added.end());
+    }
 }
 
 bool has_system_account(const Options& options) {

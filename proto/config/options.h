@@ -123,6 +123,7 @@ struct AccountJetStream {
     bool max_bytes_required = false;        // every stream must set max_bytes
     int64_t memory_max_stream_bytes = -1;   // the largest max_bytes a memory stream may set
     int64_t store_max_stream_bytes = -1;    // and a file stream
+    int64_t max_ack_pending = -1;           // the most a consumer may set, and the default below 1000
     bool operator==(const AccountJetStream&) const = default;
 };
 
@@ -228,6 +229,9 @@ struct Options {
     // stable storage before its PubAck; an interval acks once the device has the bytes and
     // flushes its cache that often (nats-server's default trade-off, 2 minutes there).
     std::chrono::milliseconds sync_interval{0};
+    // jetstream { domain }: named in INFO, the API's answers and PubAcks, and reachable as
+    // $JS.<domain>.API (see add_jetstream_domain_mappings). Empty: none.
+    std::string jetstream_domain;
 
     // Ringtail's own: shard count (0 = one per usable core) and the cores to pin to.
     int shards = 0;
@@ -255,6 +259,16 @@ bool has_system_account(const Options& options);
 inline std::string_view system_account_name(const Options& options) {
     return options.system_account.empty() ? kDefaultSystemAccount : std::string_view(options.system_account);
 }
+// Whether `account` imports a service whose subject there covers $JS.API.INFO: it reaches
+// another account's JetStream that way, and the server answers none of that API itself there.
+bool imports_jetstream_api(const Options& options, std::string_view account);
+// nats-server's JetStream domain mappings: with a jetstream domain D, in every account but the
+// system account and those that import the API (imports_jetstream_api) without JetStream of
+// their own, $JS.D.API.INFO, .STREAM.>, .CONSUMER.>, .DIRECT.>, .META.>, .SERVER.> and
+// .ACCOUNT.> are routed as $JS.API.<the same>, and $JS.D.API.$KV.> and .$OBJ.> as $KV.> and
+// $OBJ.>; after the config's own mappings, none replacing one with the same source.
+void add_jetstream_domain_mappings(Options& options);
+
 // The user nats-server makes for clients without credentials when only the system account is
 // defined (they go to the global account).
 inline constexpr std::string_view kSystemOnlyNoAuthUser = "$G-no-auth-user";

@@ -863,10 +863,15 @@ std::string error_response(std::string_view type, const ApiError& error) {
     return out;
 }
 
-std::string pub_ack(std::string_view stream, uint64_t seq, bool duplicate) {
-    // nats-server keeps the prefix `{"stream":%q, "seq":` per stream and appends the number.
+std::string pub_ack(std::string_view stream, uint64_t seq, bool duplicate, std::string_view domain) {
+    // nats-server keeps the prefix `{"stream":%q, "seq":` (with a domain, `{"stream":%q,
+    // "domain":%q, "seq":`) per stream and appends the number.
     std::string out = "{\"stream\":";
     out += go_quote(stream);
+    if (!domain.empty()) {
+        out += ", \"domain\":";
+        out += go_quote(domain);
+    }
     out += ", \"seq\":";
     out += std::to_string(seq);
     out += duplicate ? ",\"duplicate\": true}" : "}";

@@ -1706,7 +1706,62 @@ TEST(ConfigOptions, JetStreamUnknownKeyIsAnErrorAndUnsupportedKeyIsRecorded) {
     LoadResult result = load("jetstream { domain: hub, cipher: aes, limits: { max_ack_pending: 10 } }");
     ASSERT_TRUE(result.status.ok());
     EXPECT_EQ(result.opts.unsupported_features,
-              (std::vector<std::string>{"jetstream.domain", "jetstream.encryption", "jetstream.limits"}));
+              (std::vector<std::string>{"jetstream.encryption", "jetstream.limits"}));
+}
+
+TEST(ConfigOptions, AJetStreamDomainIsANameAndMapsItsApiInEveryAccountThatHasJetStream) {
+    Options plain = load_ok("jetstream { domain: hub }");
+    EXPECT_EQ(plain.jetstream_domain, "hub");
+    // nats-server's generateJSMappingTable, in the global account.
+    std::vector<std::pair<std::string, std::string>> mapped;
+    for (const SubjectMapping& m : plain.mappings) {
+        EXPECT_EQ(m.account, "");
+        ASSERT_EQ(m.destinations.size(), 1u);
+        mapped.emplace_back(m.source, m.destinations[0].subject);
+    }
+    EXPECT_EQ(mapped, (std::vector<std::pair<std::string, std::string>>{
+                          {"$JS.hub.API.INFO", "$JS.API.INFO"},
+                          {"$JS.hub.API.STREAM.>", "$JS.API.STREAM.>"},
+                          {"$JS.hub.API.CONSUMER.>", "$JS.API.CONSUMER.>"},
+                          {"$JS.hub.API.DIRECT.>", "$JS.API.DIRECT.>"},
+                          {"$JS.hub.API.META.>", "$JS.API.META.>"},
+                          {"$JS.hub.API.SERVER.>", "$JS.API.SERVER.>"},
+                          {"$JS.hub.API.ACCOUNT.>", "$JS.API.ACCOUNT.>"},
+                          {"$JS.hub.API.$KV.>", "$KV.>"},
+                          {"$JS.hub.API.$OBJ.>", "$OBJ.>"}}));
+    // With accounts: each but the system account, and not one that imports the API without
+    // JetStream of its own; a mapping the config has keeps its destination.
+    Options accounts = load_ok(
+        "jetstream { domain: hub }\n"
+        "accounts {\n"
+        "  A: { jetstream: enabled, mappings: { \"$JS.hub.API.INFO\": \"elsewhere\" },\n"
+        "       exports: [ { service: \"$JS.API.>\" } ] }\n"
+        "  B: {}\n"
+        "  C: { imports: [ { service: { account: A, subject: \"$JS.API.>\" } } ] }\n"
+        "  SYS: {}\n"
+        "}\n"
+        "system_account: SYS\n");
+    auto count = [&](const std::string& account) {
+        return std::count_if(accounts.mappings.begin(), accounts.mappings.end(),
+                             [&](const SubjectMapping& m) { return m.account == account; });
+    };
+    EXPECT_EQ(count("A"), 9);
+    EXPECT_EQ(count("B"), 9);
+    EXPECT_EQ(count("C"), 0);
+    EXPECT_EQ(count("SYS"), 0);
+    EXPECT_EQ(count(""), 9);
+    EXPECT_EQ(accounts.mappings[0].destinations[0].subject, "elsewhere");
+    // nats-server's validateJetStreamOptions.
+    EXPECT_EQ(load_error("jetstream { domain: \"a.b\" }"),
+              "<string>:1:13: invalid domain name: may not contain ., * or >");
+    EXPECT_EQ(load_error("jetstream { domain: \"*\" }"),
+              "<string>:1:13: invalid domain name: may not contain ., * or >");
+    EXPECT_EQ(load_error("jetstream { domain: \"a b\" }"),
+              "<string>:1:13: invalid domain name: derived \"$JS.a b.API.>\" is not a valid subject");
+    EXPECT_EQ(load_error("jetstream { domain: \">\" }"),
+              "<string>:1:13: invalid domain name: derived \"$JS.>.API.>\" is not a valid subject");
+    // Without JetStream, no mappings.
+    EXPECT_TRUE(load_ok("jetstream { domain: hub, enabled: false }").mappings.empty());
 }
 
 TEST(ConfigOptions, VariablesAndEnvironmentFeedOptions) {
@@ -1828,8 +1883,10 @@ TEST(ConfigOptions, AnAccountsJetStreamIsEnabledWithItsLimits) {
                                                            .store_max_stream_bytes = 6}));
     EXPECT_EQ(opts.account_jetstream[2].account, "E");
     EXPECT_TRUE(opts.unsupported_features.empty());
-    EXPECT_EQ(load_ok("accounts { A: { jetstream: { max_ack_pending: 10 } } }").unsupported_features,
-              (std::vector<std::string>{"accounts.jetstream.max_ack_pending"}));
+    Options pending = load_ok("accounts { A: { jetstream: { max_ack_pending: 10 } } }");
+    EXPECT_TRUE(pending.unsupported_features.empty());
+    ASSERT_EQ(pending.account_jetstream.size(), 1u);
+    EXPECT_EQ(pending.account_jetstream[0].max_ack_pending, 10);
     EXPECT_EQ(load_error("accounts { A: { jetstream: maybe } }"),
               "<string>:1:17: Expected 'enabled' or 'disabled' for string value, got 'maybe'");
     EXPECT_EQ(load_error("accounts { A: { jetstream: { max_mem: \"1G\" } } }"),
