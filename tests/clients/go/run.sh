@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs nats.go's own tests of JetStream, KV and the object store against ringtail. The tests
+# Runs nats.go's own tests (Core NATS, JetStream, KV, the object store) against ringtail. The tests
 # come with Debian's nats.go sources (golang-github-nats-io-go-nats-dev); they start their
 # server through nats-server's Go packages, which server_shim.go and test_shim.go stand in
 # for, so each test gets a ringtail of its own. Everything is built in WORK_DIR, offline, in
@@ -18,7 +18,7 @@ rm -rf "$work_dir/gopath" "$work_dir/suite"
 mkdir -p "$shim/server" "$shim/test" "$work_dir/suite"
 cp "$source_dir/server_shim.go" "$shim/server/server.go"
 cp "$source_dir/test_shim.go" "$shim/test/test.go"
-cp "$client_tests"/{helper,js,kv,object}_test.go "$work_dir/suite/"
+cp "$client_tests"/{helper,js,kv,object,basic,sub,headers,drain,context,json,enc,netchan,gob}_test.go "$work_dir/suite/"
 cp -r "$client_tests/testdata" "$work_dir/suite/"
 
 # The tests ringtail passes today; those left out need what it does not have (see README.md).

@@ -28,7 +28,7 @@ type Options struct {
 	Cluster             ClusterOpts
 	Routes              []string
 	Tags                []string
-	configFile          string
+	NoHeaderSupport     bool
 }
 
 type ClusterOpts struct {
@@ -69,6 +69,16 @@ func Start(opts *Options, configFile string) *Server {
 	args = append(args, strings.Fields(os.Getenv("RT_SUITE_ARGS"))...)
 	if opts.ServerName != "" {
 		args = append(args, "-n", opts.ServerName)
+	}
+	if opts.NoHeaderSupport {
+		// No flag says it: a config file of one line does.
+		file, err := os.CreateTemp("", "ringtail-suite-*.conf")
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintln(file, "no_header_support: true")
+		file.Close()
+		configFile = file.Name()
 	}
 	switch {
 	case configFile != "":
@@ -135,3 +145,7 @@ func (s *Server) Shutdown() {
 }
 
 func (s *Server) WaitForShutdown() {}
+
+// ClusterAddr is where a server takes routes; ringtail takes none (a test that asks for a
+// cluster has already failed in Start).
+func (s *Server) ClusterAddr() *net.TCPAddr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
