@@ -18,7 +18,7 @@ rm -rf "$work_dir/gopath" "$work_dir/suite"
 mkdir -p "$shim/server" "$shim/test" "$work_dir/suite"
 cp "$source_dir/server_shim.go" "$shim/server/server.go"
 cp "$source_dir/test_shim.go" "$shim/test/test.go"
-cp "$client_tests"/{helper,js,kv,object,basic,sub,headers,drain,context,json,enc,netchan,gob}_test.go "$work_dir/suite/"
+cp "$client_tests"/{helper,js,kv,object,basic,sub,headers,drain,context,json,enc,netchan,gob,auth,reconnect}_test.go "$work_dir/suite/"
 cp -r "$client_tests/testdata" "$work_dir/suite/"
 
 # The tests ringtail passes today; those left out need what it does not have (see README.md).

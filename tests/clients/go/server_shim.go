@@ -29,6 +29,26 @@ type Options struct {
 	Routes              []string
 	Tags                []string
 	NoHeaderSupport     bool
+	Username            string
+	Password            string
+	Authorization       string
+	Users               []*User
+}
+
+type User struct {
+	Username    string
+	Password    string
+	Permissions *Permissions
+}
+
+type Permissions struct {
+	Publish   *SubjectPermission
+	Subscribe *SubjectPermission
+}
+
+type SubjectPermission struct {
+	Allow []string
+	Deny  []string
 }
 
 type ClusterOpts struct {
@@ -70,13 +90,40 @@ func Start(opts *Options, configFile string) *Server {
 	if opts.ServerName != "" {
 		args = append(args, "-n", opts.ServerName)
 	}
+	if opts.Username != "" {
+		args = append(args, "--user", opts.Username, "--pass", opts.Password)
+	}
+	if opts.Authorization != "" {
+		args = append(args, "--auth", opts.Authorization)
+	}
+	// What no flag says goes in a config file.
+	var conf strings.Builder
 	if opts.NoHeaderSupport {
-		// No flag says it: a config file of one line does.
+		conf.WriteString("no_header_support: true\n")
+	}
+	if len(opts.Users) > 0 {
+		conf.WriteString("authorization { users: [\n")
+		for _, user := range opts.Users {
+			fmt.Fprintf(&conf, "  { user: %q, password: %q", user.Username, user.Password)
+			if p := user.Permissions; p != nil {
+				var kinds []string
+				for name, subjects := range map[string]*SubjectPermission{"publish": p.Publish, "subscribe": p.Subscribe} {
+					if subjects != nil {
+						kinds = append(kinds, fmt.Sprintf("%s: { allow: %s, deny: %s }", name, quoted(subjects.Allow), quoted(subjects.Deny)))
+					}
+				}
+				fmt.Fprintf(&conf, ", permissions: { %s }", strings.Join(kinds, ", "))
+			}
+			conf.WriteString(" }\n")
+		}
+		conf.WriteString("] }\n")
+	}
+	if conf.Len() > 0 {
 		file, err := os.CreateTemp("", "ringtail-suite-*.conf")
 		if err != nil {
 			panic(err)
 		}
-		fmt.Fprintln(file, "no_header_support: true")
+		file.WriteString(conf.String())
 		file.Close()
 		configFile = file.Name()
 	}
@@ -114,6 +161,15 @@ func Start(opts *Options, configFile string) *Server {
 	return s
 }
 
+// A config file's list of subjects: ["a", "b"].
+func quoted(subjects []string) string {
+	out := make([]string, len(subjects))
+	for i, subject := range subjects {
+		out[i] = fmt.Sprintf("%q", subject)
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
 func freePort() int {
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -149,3 +205,6 @@ func (s *Server) WaitForShutdown() {}
 // ClusterAddr is where a server takes routes; ringtail takes none (a test that asks for a
 // cluster has already failed in Start).
 func (s *Server) ClusterAddr() *net.TCPAddr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+// NumRoutes: ringtail has no routes.
+func (s *Server) NumRoutes() int { return 0 }
