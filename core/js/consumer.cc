@@ -176,7 +176,12 @@ void Consumer::go_live() {
     subscribe_all();
     if (push()) {
         active_ = has_interest(config_.deliver_subject);
-        if (!active_) inactive_since_ = io::Clock::now();
+        if (!active_) {
+            inactive_since_ = io::Clock::now();
+            if (config_.inactive_threshold_ns > 0) {
+                js_.tick_by(inactive_since_ + std::chrono::nanoseconds(config_.inactive_threshold_ns));
+            }
+        }
         if (config_.idle_heartbeat_ns > 0) {
             js_.host().loop().schedule(heartbeat_timer_,
                                        io::Clock::now() + std::chrono::nanoseconds(config_.idle_heartbeat_ns));
@@ -869,26 +874,34 @@ void Consumer::check_interest(io::Clock::time_point now) {
         signal();
     } else {
         inactive_since_ = now;
+        if (config_.inactive_threshold_ns > 0) {
+            js_.tick_by(now + std::chrono::nanoseconds(config_.inactive_threshold_ns));
+        }
     }
 }
 
-void Consumer::interest_changed() {
-    if (!destroyed_ && push() && !active_) check_interest(io::Clock::now());
+void Consumer::interest_changed(bool lost) {
+    if (!destroyed_ && push() && (lost || !active_)) check_interest(io::Clock::now());
 }
 
 void Consumer::on_tick() {
     if (destroyed_) return;
     io::Clock::time_point now = io::Clock::now();
+    // A durable's inactive_threshold counts too (set for it, none by default). One that ends
+    // before the next tick brings that tick forward.
+    const auto threshold = std::chrono::nanoseconds(config_.inactive_threshold_ns);
+    auto expire_from = [&](io::Clock::time_point since) {
+        if (now - since >= threshold) {
+            inactive_expired_ = true;
+        } else {
+            js_.tick_by(since + threshold);
+        }
+    };
     if (push()) {
         check_interest(now);
-        // A durable's inactive_threshold counts too (set for it, none by default).
-        if (!active_ && config_.inactive_threshold_ns > 0 &&
-            now - inactive_since_ >= std::chrono::nanoseconds(config_.inactive_threshold_ns)) {
-            inactive_expired_ = true;
-        }
-    } else if (config_.inactive_threshold_ns > 0 && waiting_.empty() &&
-               now - last_request_ >= std::chrono::nanoseconds(config_.inactive_threshold_ns)) {
-        inactive_expired_ = true;
+        if (!active_ && threshold.count() > 0) expire_from(inactive_since_);
+    } else if (threshold.count() > 0 && waiting_.empty()) {
+        expire_from(last_request_);
     }
     if (paused_until_ns_ > 0 && paused_until_ns_ <= base::wall_clock_ns()) {
         paused_until_ns_ = 0;

@@ -90,10 +90,10 @@ public:
     // and whether an ephemeral consumer has been inactive long enough to go.
     void on_tick();
     // Some interest changed on the shard: a push consumer without a subscriber looks again
-    // at once, so a new subscriber is push_bound and served in this turn. (One that had a
-    // subscriber notices its loss on the tick: looking at every one on each change would cost
-    // a trie walk per push consumer per subscription made anywhere.)
-    void interest_changed();
+    // at once, so a new subscriber is push_bound and served in this turn; when some was
+    // `lost`, one with a subscriber looks too, so that its inactive_threshold counts from
+    // the loss (a trie walk per push consumer, on turns that saw a subscription go).
+    void interest_changed(bool lost);
     // Before an answer that shows push_bound: whether a push consumer has a subscriber now,
     // either way (a client that just closed is not bound, as nats-server's answer says).
     void look_at_interest() {

@@ -21,6 +21,8 @@ public:
     virtual bool has_interest(std::string_view subject) = 0;
     // Moves whenever has_interest() may answer otherwise (any account's interest changed).
     virtual uint64_t interest_changes() const = 0;
+    // Moves whenever some interest went away (a part of interest_changes()).
+    virtual uint64_t interest_losses() const = 0;
     // Interest changes announced so far, and whether every shard has applied them up to `seq`.
     virtual uint64_t interest_seq_sent() const = 0;
     virtual bool interest_applied(uint64_t seq) const = 0;

@@ -245,7 +245,8 @@ Result<void, Error> JetStream::start() {
         api_sub_->sid = "js:api";
         host_.subscribe(*api_sub_);
     }
-    host_.loop().schedule(expiry_, io::Clock::now() + kExpiryInterval);
+    next_tick_ = io::Clock::now() + kExpiryInterval;
+    host_.loop().schedule(expiry_, next_tick_);
     return {};
 }
 
@@ -316,7 +317,9 @@ void JetStream::run_turn() {
     memory_disk_.poll();
     if (uint64_t changes = host_.interest_changes(); changes != interest_changes_seen_) {
         interest_changes_seen_ = changes;
-        for (auto& [name, stream] : streams_) stream->interest_changed();
+        bool lost = host_.interest_losses() != interest_losses_seen_;
+        interest_losses_seen_ = host_.interest_losses();
+        for (auto& [name, stream] : streams_) stream->interest_changed(lost);
     }
     pump_consumers();
     for (auto& [name, stream] : streams_) stream->flush();
@@ -355,8 +358,15 @@ void JetStream::checkpoint() {
     for (auto& [name, stream] : streams_) stream->checkpoint();
 }
 
+void JetStream::tick_by(io::Clock::time_point deadline) {
+    if (deadline >= next_tick_) return;
+    next_tick_ = deadline;
+    host_.loop().schedule(expiry_, next_tick_);
+}
+
 void JetStream::on_tick() {
-    host_.loop().schedule(expiry_, io::Clock::now() + kExpiryInterval);
+    next_tick_ = io::Clock::now() + kExpiryInterval;
+    host_.loop().schedule(expiry_, next_tick_);
     int64_t now = base::wall_clock_ns();
     for (auto& [name, stream] : streams_) {
         stream->expire(now);

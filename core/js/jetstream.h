@@ -134,6 +134,9 @@ public:
     const std::string& store_dir() const { return setup_.store_dir; }
     const std::string& account_name() const { return setup_.account_name; }
     const config::AccountJetStream& limits() const { return setup_.limits; }
+    // Brings the next tick (every 100 ms: max_age, the consumers' timeouts) forward to
+    // `deadline`, for a timeout shorter than the interval.
+    void tick_by(io::Clock::time_point deadline);
     // The JetStream domain, shown in the API's answers and PubAcks (empty: none).
     const std::string& domain() const { return setup_.domain; }
     // What a consumer create is checked against: the account's max_ack_pending.
@@ -260,6 +263,8 @@ private:
     std::vector<Consumer*> ready_;   // consumers with work this turn (each listed once)
     std::vector<Consumer*> pumping_;
     uint64_t interest_changes_seen_ = 0;  // host_.interest_changes() when the streams last looked
+    uint64_t interest_losses_seen_ = 0;   // and host_.interest_losses()
+    io::Clock::time_point next_tick_{};   // when expiry_ fires next
     std::vector<Outgoing> held_;     // waiting for interest to be applied everywhere
     io::Timer expiry_;               // max_age, every 100 ms
 };

@@ -1490,8 +1490,8 @@ void Stream::stop_origins() {
     origins_.clear();
 }
 
-void Stream::interest_changed() {
-    for (auto& [name, consumer] : consumers_) consumer->interest_changed();
+void Stream::interest_changed(bool lost) {
+    for (auto& [name, consumer] : consumers_) consumer->interest_changed(lost);
 }
 
 void Stream::tick_consumers() {

@@ -96,8 +96,8 @@ public:
     size_t public_consumer_count() const;
     // For /jsz and /metrics: counts always, the stream_detail JSON when the query asks.
     void figures(const monitor::Query& query, monitor::StreamFigures& out) const;
-    // Some interest changed on the shard (Consumer::interest_changed).
-    void interest_changed();
+    // Some interest changed on the shard, some was `lost` (Consumer::interest_changed).
+    void interest_changed(bool lost);
     // JetStream's tick: the consumers' own, and those inactive long enough go; the mirror's
     // and sources' health.
     void tick_consumers();

@@ -185,6 +185,7 @@ public:
     }
     bool has_interest(std::string_view subject) override { return shard_.switch_.has_interest(account_, subject); }
     uint64_t interest_changes() const override { return shard_.switch_.interest_changes(); }
+    uint64_t interest_losses() const override { return shard_.switch_.interest_losses(); }
     uint64_t interest_seq_sent() const override { return shard_.mesh_.interest_seq_sent(); }
     bool interest_applied(uint64_t seq) const override { return shard_.mesh_.interest_applied(seq); }
     bool publish(const MsgView& msg) override {

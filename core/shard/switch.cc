@@ -59,6 +59,7 @@ void Switch::unsubscribe(Subscription& sub) {
     } else if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) {
         change_interest(sub, -1);
         ++interest_changes_;
+        ++interest_losses_;
     }
     forget(sub.owner);  // a hold on it ends early: harmless
 }
@@ -428,6 +429,7 @@ void Switch::on_interest(uint32_t from, uint32_t account, std::string_view subje
                          int32_t delta) {
     routes(account).interest.apply(from, subject, queue, delta);
     ++interest_changes_;
+    if (delta < 0) ++interest_losses_;
 }
 
 void Switch::on_js(uint32_t, const MsgView& msg) {

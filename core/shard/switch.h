@@ -141,6 +141,8 @@ public:
     // Counts every subscription made or removed here and every interest change applied from
     // another shard: has_interest() may answer otherwise once it moved.
     uint64_t interest_changes() const { return interest_changes_; }
+    // Of those, the subscriptions removed and the interest other shards lost.
+    uint64_t interest_losses() const { return interest_losses_; }
 
     Mesh& mesh() { return mesh_; }
     size_t subscriptions() const;
@@ -220,6 +222,7 @@ private:
     Mesh& mesh_;
     bool sublist_cache_;
     uint64_t interest_changes_ = 0;
+    uint64_t interest_losses_ = 0;
     std::vector<std::unique_ptr<Routes>> routes_;  // by account
     Random random_;
     JsRecordHandler* js_ = nullptr;  // during drain()

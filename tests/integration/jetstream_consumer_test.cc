@@ -1072,6 +1072,36 @@ TEST_F(JetStreamConsumer, APushConsumerIsBoundAsSoonAsItsSubscriberIs) {
     EXPECT_EQ(1u, next_msgs(first.get(), 1).size());
 }
 
+// An ephemeral push consumer's inactive_threshold counts from when its subscriber went away,
+// as nats-server's: one of 50 ms is gone 90 ms after the subscriber's connection closed (not
+// at a tick of the server's after it noticed, up to 200 ms later).
+TEST_F(JetStreamConsumer, APushConsumersInactiveThresholdCountsFromItsSubscribersDeparture) {
+    create_stream("GONE", {"gone.*"});
+    std::string name;
+    {
+        JsClient other = connect_js(server_->url());
+        ASSERT_TRUE(other);
+        jsSubOptions options;
+        jsSubOptions_Init(&options);
+        options.Config.InactiveThreshold = nanos(50ms);
+        natsSubscription* raw = nullptr;
+        ASSERT_EQ(NATS_OK, js_SubscribeSync(&raw, other.get(), "gone.*", nullptr, &options, nullptr));
+        SubscriptionPtr sub(raw);
+        jsConsumerInfo* info = nullptr;
+        ASSERT_EQ(NATS_OK, natsSubscription_GetConsumerInfo(&info, sub.get(), nullptr, nullptr));
+        name = info->Name;
+        jsConsumerInfo_Destroy(info);
+        // Still there while its subscriber is, past the threshold.
+        std::this_thread::sleep_for(150ms);
+        EXPECT_NE(nullptr, consumer_info("GONE", name));
+        natsConnection_Close(other.nc());
+    }
+    std::this_thread::sleep_for(90ms);
+    JsOutcome outcome;
+    EXPECT_EQ(nullptr, consumer_info("GONE", name, &outcome));
+    EXPECT_EQ(JSConsumerNotFoundErr, outcome.err_code) << outcome;
+}
+
 // And unbound as soon as its subscriber's connection is gone: a client binding right after
 // (the official clients check push_bound first) is not refused, and gets what comes next.
 TEST_F(JetStreamConsumer, APushConsumerIsUnboundAsSoonAsItsSubscribersConnectionCloses) {
