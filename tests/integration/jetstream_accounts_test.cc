@@ -33,38 +33,14 @@ accounts {
 }
 )";
 
-class JetStreamAccounts : public ::testing::Test {
+class JetStreamAccounts : public JetStreamWithConfig {
  protected:
-    void SetUp() override {
-        ASSERT_FALSE(store_.path().empty());
-        config_ = std::make_unique<TempFile>(".conf", kConfig);
-        start();
-    }
-    void start() {
-        server_ = ServerProcess::start_under_test({"-js", "-sd", store_.path(), "-c", config_->path()});
-        ASSERT_NE(server_, nullptr);
-    }
-    JsClient user(const char* name, const char* password) {
-        OptionsPtr options = make_options(server_->url());
-        if (!options || natsOptions_SetUserInfo(options.get(), name, password) != NATS_OK) return {};
-        JsClient client;
-        client.connection = connect_with(options.get());
-        if (!client.connection) return client;
-        jsOptions js_options;
-        jsOptions_Init(&js_options);
-        js_options.Wait = 5000;
-        jsCtx* js = nullptr;
-        if (natsConnection_JetStream(&js, client.connection.get(), &js_options) == NATS_OK) client.js.reset(js);
-        return client;
-    }
+    JetStreamAccounts() : JetStreamWithConfig(kConfig) {}
+    JsClient user(const char* name, const char* password) { return connect_js_as(server_->url(), name, password); }
     // The err_code of an API answer (0 when it is no error).
     static int err_code(const json& answer) {
         return answer.contains("error") ? answer["error"].value("err_code", -1) : 0;
     }
-
-    StoreDir store_;
-    std::unique_ptr<TempFile> config_;
-    std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(JetStreamAccounts, EachAccountHasItsOwnStreamsAndKeepsThemOverARestart) {

@@ -24,33 +24,11 @@ accounts {
 }
 )";
 
-class JetStreamDomain : public ::testing::Test {
+class JetStreamDomain : public JetStreamWithConfig {
  protected:
-    void SetUp() override {
-        ASSERT_FALSE(store_.path().empty());
-        config_ = std::make_unique<TempFile>(".conf", kDomainConfig);
-        server_ = ServerProcess::start_under_test({"-js", "-sd", store_.path(), "-c", config_->path()});
-        ASSERT_NE(server_, nullptr);
-    }
+    JetStreamDomain() : JetStreamWithConfig(kDomainConfig) {}
     // User a's connection, its JetStream context bound to `domain` (none: the plain API).
-    JsClient user_a(const char* domain) {
-        OptionsPtr options = make_options(server_->url());
-        if (!options || natsOptions_SetUserInfo(options.get(), "a", "a") != NATS_OK) return {};
-        JsClient client;
-        client.connection = connect_with(options.get());
-        if (!client.connection) return client;
-        jsOptions js_options;
-        jsOptions_Init(&js_options);
-        js_options.Wait = 5000;
-        js_options.Domain = domain;
-        jsCtx* js = nullptr;
-        if (natsConnection_JetStream(&js, client.connection.get(), &js_options) == NATS_OK) client.js.reset(js);
-        return client;
-    }
-
-    StoreDir store_;
-    std::unique_ptr<TempFile> config_;
-    std::unique_ptr<ServerProcess> server_;
+    JsClient user_a(const char* domain) { return connect_js_as(server_->url(), "a", "a", domain); }
 };
 
 TEST_F(JetStreamDomain, AClientBoundToTheDomainReachesJetStreamAndEveryAnswerNamesIt) {

@@ -48,13 +48,12 @@ accounts {
 
 constexpr int kOrdersStored = 20;
 
-class JetStreamImports : public ::testing::Test {
+class JetStreamImports : public JetStreamWithConfig {
  protected:
+    JetStreamImports() : JetStreamWithConfig(kCrossAccountJsConfig) {}
     void SetUp() override {
-        ASSERT_FALSE(store_.path().empty());
-        config_ = std::make_unique<TempFile>(".conf", kCrossAccountJsConfig);
-        server_ = ServerProcess::start_under_test({"-js", "-sd", store_.path(), "-c", config_->path()});
-        ASSERT_NE(server_, nullptr);
+        JetStreamWithConfig::SetUp();
+        if (HasFatalFailure()) return;
         js_ = user("js");
         ASSERT_TRUE(js_);
         // ORDERS in JS, with messages, and a push consumer delivering to a subject U imports.
@@ -64,23 +63,9 @@ class JetStreamImports : public ::testing::Test {
             ASSERT_TRUE(publish(js_.get(), "orders." + std::to_string(i), "order " + std::to_string(i)).ok());
         }
     }
-    JsClient user(const std::string& name) {
-        OptionsPtr options = make_options(server_->url());
-        if (!options || natsOptions_SetUserInfo(options.get(), name.c_str(), name.c_str()) != NATS_OK) return {};
-        JsClient client;
-        client.connection = connect_with(options.get());
-        if (!client.connection) return client;
-        jsOptions js_options;
-        jsOptions_Init(&js_options);
-        js_options.Wait = 5000;
-        jsCtx* js = nullptr;
-        if (natsConnection_JetStream(&js, client.connection.get(), &js_options) == NATS_OK) client.js.reset(js);
-        return client;
-    }
+    // Each user's password is its name.
+    JsClient user(const std::string& name) { return connect_js_as(server_->url(), name.c_str(), name.c_str()); }
 
-    StoreDir store_;
-    std::unique_ptr<TempFile> config_;
-    std::unique_ptr<ServerProcess> server_;
     JsClient js_;
 };
 

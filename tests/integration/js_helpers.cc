@@ -55,6 +55,22 @@ JsClient connect_js(const std::string& url, jsOptions* options) {
     return client;
 }
 
+JsClient connect_js_as(const std::string& url, const char* user, const char* password, const char* domain) {
+    OptionsPtr options = make_options(url);
+    if (!options || natsOptions_SetUserInfo(options.get(), user, password) != NATS_OK) return {};
+    JsClient client;
+    client.connection = connect_with(options.get());
+    if (!client.connection) return {};
+    jsOptions js_options;
+    jsOptions_Init(&js_options);
+    js_options.Wait = 5000;
+    js_options.Domain = domain;
+    jsCtx* raw = nullptr;
+    if (natsConnection_JetStream(&raw, client.connection.get(), &js_options) != NATS_OK) return {};
+    client.js.reset(raw);
+    return client;
+}
+
 StreamConfig::StreamConfig(std::string name, std::vector<std::string> subjects)
     : name_(std::move(name)), subjects_(std::move(subjects)) {
     jsStreamConfig_Init(&raw);

@@ -72,6 +72,9 @@ JsClient connect_js(const std::string& url, int64_t wait_ms = 5000);
 // Same, with `options` (MaxPending, ack/error handlers for js_PublishAsync); its Wait is used as
 // is.
 JsClient connect_js(const std::string& url, jsOptions* options);
+// As user `user` with `password`, the context's requests waiting at most 5 s; bound to the
+// JetStream `domain` when one is given.
+JsClient connect_js_as(const std::string& url, const char* user, const char* password, const char* domain = nullptr);
 
 // Owns the strings a jsStreamConfig points at. It starts from jsStreamConfig_Init (libnats'
 // defaults: limits retention, file storage, discard old, max_consumers/max_msgs/max_bytes/
@@ -177,6 +180,28 @@ std::vector<std::string> stream_names(jsCtx* js, JsOutcome* outcome = nullptr);
 
 // Expects every stream config field nats-server 2.9 has to be equal (the strings by value).
 void expect_same_config(const jsStreamConfig& expected, const jsStreamConfig& actual);
+
+// A fresh store dir and the server under test with JetStream on it, started with the config
+// file `text` (accounts, a domain, ...); start() again after a stop restarts it on the same
+// store. Every test gets its own.
+class JetStreamWithConfig : public ::testing::Test {
+ protected:
+    explicit JetStreamWithConfig(std::string text) : text_(std::move(text)) {}
+    void SetUp() override {
+        ASSERT_FALSE(store_.path().empty());
+        config_ = std::make_unique<TempFile>(".conf", text_);
+        start();
+    }
+    void start() {
+        server_ = ServerProcess::start_under_test({"-js", "-sd", store_.path(), "-c", config_->path()});
+        ASSERT_NE(server_, nullptr);
+    }
+
+    std::string text_;
+    StoreDir store_;
+    std::unique_ptr<TempFile> config_;
+    std::unique_ptr<ServerProcess> server_;
+};
 
 // A fresh store dir, the server under test with JetStream on it and one JetStream client; every
 // test gets its own. Members are declared so that the client goes first, then the server, then
