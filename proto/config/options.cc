@@ -1,6 +1,7 @@
 #include "proto/config/options.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>

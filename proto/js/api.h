@@ -412,7 +412,8 @@ std::string error_response(std::string_view type, const ApiError& error);
 
 // The PubAck of a stored message, byte for byte as nats-server 2.9.10 builds it (by string
 // concatenation in stream.go, hence the blanks): {"stream":"S", "seq":N} and, for a duplicate
-// Nats-Msg-Id, {"stream":"S", "seq":N,"duplicate": true}. The stream name is Go-%q-quoted.
+// Nats-Msg-Id, {"stream":"S", "seq":N,"duplicate": true}; with a JetStream domain,
+// {"stream":"S", "domain":"D", "seq":N}. The stream name and the domain are Go-%q-quoted.
 std::string pub_ack(std::string_view stream, uint64_t seq, bool duplicate, std::string_view domain = {});
 // The error PubAck (json.Marshal of JSPubAckResponse):
 // {"error":{"code":..,"err_code":..,"description":".."},"stream":"S","seq":0}.

@@ -336,6 +336,7 @@ TEST(JsApiError, ErrorResponsesKeepTheNonOmitemptyFieldsOfTheirType) {
 TEST(JsPubAck, StoredAndDuplicate) {
     EXPECT_EQ(pub_ack("PA", 1, false), R"({"stream":"PA", "seq":1})");
     EXPECT_EQ(pub_ack("PA", 2, true), R"({"stream":"PA", "seq":2,"duplicate": true})");
+    EXPECT_EQ(pub_ack("PA", 3, false, "HUB"), R"({"stream":"PA", "domain":"HUB", "seq":3})");
     EXPECT_EQ(pub_ack("S", std::numeric_limits<uint64_t>::max(), false),
               R"({"stream":"S", "seq":18446744073709551615})");
     // The name goes through Go's %q, not the JSON encoder: '<' and '&' stay, '"' is escaped.
