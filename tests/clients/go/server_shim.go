@@ -85,6 +85,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	port     int
 	storeDir string // empty: JetStream off
+	ownConf  string // a config file Start wrote, removed at Shutdown
 }
 
 // Start runs RINGTAIL_BIN with the options (or configFile) and waits until it accepts
@@ -140,7 +141,8 @@ func Start(opts *Options, configFile string) *Server {
 		}
 		file.WriteString(conf.String())
 		file.Close()
-		configFile = file.Name()
+		s.ownConf = file.Name()
+		args = append(args, "-c", s.ownConf)
 	}
 	switch {
 	case configFile != "":
@@ -213,6 +215,9 @@ func (s *Server) Shutdown() {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	s.cmd.Wait()
 	s.cmd = nil
+	if s.ownConf != "" {
+		os.Remove(s.ownConf)
+	}
 }
 
 func (s *Server) WaitForShutdown() {}
