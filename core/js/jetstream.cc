@@ -186,6 +186,7 @@ pjs::StreamCheckOptions JetStream::check_options_for_account() const {
     options.max_bytes_required = setup_.limits.max_bytes_required;
     options.memory_max_stream_bytes = std::max<int64_t>(setup_.limits.memory_max_stream_bytes, 0);
     options.storage_max_stream_bytes = std::max<int64_t>(setup_.limits.store_max_stream_bytes, 0);
+    options.duplicate_window_max_ns = std::max<int64_t>(setup_.options->jetstream_limits.duplicate_window.count(), 0);
     return options;
 }
 

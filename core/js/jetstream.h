@@ -139,9 +139,13 @@ public:
     void tick_by(io::Clock::time_point deadline);
     // The JetStream domain, shown in the API's answers and PubAcks (empty: none).
     const std::string& domain() const { return setup_.domain; }
-    // What a consumer create is checked against: the account's max_ack_pending.
+    // What a consumer create is checked against: the server's jetstream limits and the
+    // account's max_ack_pending.
     proto::js::ConsumerCheckOptions consumer_check_options() const {
         proto::js::ConsumerCheckOptions options;
+        const config::JetStreamLimits& server = setup_.options->jetstream_limits;
+        options.server_max_ack_pending = std::max<int64_t>(server.max_ack_pending, 0);
+        options.server_max_request_batch = std::max<int64_t>(server.max_request_batch, 0);
         options.account_max_ack_pending = std::max<int64_t>(setup_.limits.max_ack_pending, 0);
         return options;
     }

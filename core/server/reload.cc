@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "proto/config/conf.h"
+#include "proto/js/api.h"
 
 namespace ringtail::core {
 namespace {
@@ -29,6 +30,12 @@ std::string text(const std::vector<int>& value) {
     std::string out = "[";
     for (size_t i = 0; i < value.size(); ++i) out += (i ? " " : "") + std::to_string(value[i]);
     return out + "]";
+}
+
+// Go's %v of a JSLimitOpts: its fields in order, "{0 100 0 1m0s}".
+std::string text(const config::JetStreamLimits& value) {
+    return "{" + std::to_string(value.max_request_batch) + " " + std::to_string(value.max_ack_pending) + " " +
+           std::to_string(value.max_ha_assets) + " " + proto::js::go_duration(value.duplicate_window.count()) + "}";
 }
 
 }  // namespace
@@ -66,6 +73,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("JetStream", now.jetstream, fresh.jetstream);
     fixed("SyncInterval", now.sync_interval, fresh.sync_interval);
     fixed("JetStreamDomain", now.jetstream_domain, fresh.jetstream_domain);
+    fixed("JetStreamLimits", now.jetstream_limits, fresh.jetstream_limits);
     // no_auth_user may only go away with its user (nats-server's rule): the clients that came in
     // as it are then refused as any client whose user is gone.
     bool no_auth_user_dropped = !now.no_auth_user.empty() && fresh.no_auth_user.empty() &&

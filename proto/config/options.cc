@@ -333,6 +333,7 @@ class OptionsLoader {
     void parse_account_limits(const std::string& account, const MapEntry& entry);
     void apply_sync_interval(const MapEntry& entry);
     void set_jetstream_domain(const MapEntry& field);
+    void apply_jetstream_limits(const MapEntry& entry);
     std::optional<int64_t> get_storage_size(const MapEntry& entry, std::string_view name);
     void set_store_dir(const MapEntry& entry);
 
@@ -1536,7 +1537,7 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
         } else if (key == "sync_interval" || key == "sync") {
             apply_sync_interval(field);
         } else if (key == "limits") {
-            unsupported("jetstream.limits");
+            apply_jetstream_limits(field);
         } else if (key == "unique_tag" || key == "max_outstanding_catchup" || key == "extension_hint") {
             // Placement and catch-up between cluster peers, and a hint for leaf nodes: nothing
             // they change exists on a server without a cluster, nats-server's included.
@@ -1545,6 +1546,43 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
         }
     }
     opts_.jetstream = enable;
+}
+
+// parseJetStreamLimits: integers, and duplicate_window as a duration string.
+void OptionsLoader::apply_jetstream_limits(const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kMap) {
+        error(entry.key_pos, absl::StrCat("Expected a map to define JetStreamLimits, got ", describe(entry.value)));
+        return;
+    }
+    config::JetStreamLimits limits;
+    for (const MapEntry& field : entry.value.map) {
+        const std::string key = absl::AsciiStrToLower(field.key);
+        int64_t* count = key == "max_ack_pending"     ? &limits.max_ack_pending
+                         : key == "max_ha_assets"     ? &limits.max_ha_assets
+                         : key == "max_request_batch" ? &limits.max_request_batch
+                                                      : nullptr;
+        if (count != nullptr) {
+            if (field.value.kind != ValueKind::kInteger) {
+                wrong_kind(field, "an integer");
+                continue;
+            }
+            *count = field.value.integer;
+        } else if (key == "duplicate_window") {
+            if (field.value.kind != ValueKind::kString) {
+                wrong_kind(field, "a duration string such as \"1m\"");
+                continue;
+            }
+            absl::StatusOr<int64_t> window = parse_go_duration_ns(field.value.text);
+            if (!window.ok()) {
+                error(field.key_pos, absl::StrCat("error parsing ", field.key, ": ", window.status().message()));
+                continue;
+            }
+            limits.duplicate_window = std::chrono::nanoseconds(*window);
+        } else {
+            refuse_unknown(field);
+        }
+    }
+    opts_.jetstream_limits = limits;
 }
 
 // nats-server's validateJetStreamOptions: $JS.<domain>.API.> must be a valid subject, and the

@@ -114,6 +114,20 @@ std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapp
 
 // accounts { NAME: { jetstream: ... } }: an account with JetStream and its limits (-1: none),
 // nats-server's JetStreamAccountLimits.
+// jetstream { limits }, nats-server's JSLimitOpts: what no consumer or stream may go beyond,
+// and the defaults they take under it (0: no limit).
+struct JetStreamLimits {
+    // A pull consumer's max_batch: its bound and, when it sets none, its value.
+    int64_t max_request_batch = 0;
+    // A consumer's max_ack_pending: its bound and the cap on its default.
+    int64_t max_ack_pending = 0;
+    // Replicated streams and consumers: a server without a cluster has none to count.
+    int64_t max_ha_assets = 0;
+    // A stream's duplicate_window: its bound and the cap on its default of 2 minutes.
+    std::chrono::nanoseconds duplicate_window{0};
+    bool operator==(const JetStreamLimits&) const = default;
+};
+
 struct AccountJetStream {
     std::string account;
     int64_t max_memory = -1;
@@ -232,6 +246,8 @@ struct Options {
     // jetstream { domain }: named in INFO, the API's answers and PubAcks, and reachable as
     // $JS.<domain>.API (see add_jetstream_domain_mappings). Empty: none.
     std::string jetstream_domain;
+    // jetstream { limits { ... } }: bounds on every account's streams and consumers (0: none).
+    JetStreamLimits jetstream_limits;
 
     // Ringtail's own: shard count (0 = one per usable core) and the cores to pin to.
     int shards = 0;

@@ -52,6 +52,11 @@ TEST(Reload, FixedOptionsAreRefusedWithNatsServersError) {
     EXPECT_EQ(plan_reload(now, fresh).error().text,
               "config reload not supported for NoSublistCache: old=false, new=true");
     fresh = now;
+    fresh.jetstream_limits.max_ack_pending = 100;
+    fresh.jetstream_limits.duplicate_window = std::chrono::seconds(90);
+    EXPECT_EQ(plan_reload(now, fresh).error().text,
+              "config reload not supported for JetStreamLimits: old={0 0 0 0s}, new={0 100 0 1m30s}");
+    fresh = now;
     fresh.store_dir = "/elsewhere";
     EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for jetstream storage dir");
     fresh = now;

@@ -1703,10 +1703,29 @@ TEST(ConfigOptions, JetStreamSyncIntervalIsAlwaysOrADuration) {
 
 TEST(ConfigOptions, JetStreamUnknownKeyIsAnErrorAndUnsupportedKeyIsRecorded) {
     EXPECT_EQ(load_error("jetstream { colour: red }"), "<string>:1:13: unknown field \"colour\"");
-    LoadResult result = load("jetstream { domain: hub, cipher: aes, limits: { max_ack_pending: 10 } }");
+    LoadResult result = load("jetstream { domain: hub, cipher: aes }");
     ASSERT_TRUE(result.status.ok());
-    EXPECT_EQ(result.opts.unsupported_features,
-              (std::vector<std::string>{"jetstream.encryption", "jetstream.limits"}));
+    EXPECT_EQ(result.opts.unsupported_features, (std::vector<std::string>{"jetstream.encryption"}));
+}
+
+TEST(ConfigOptions, JetStreamLimitsAreCountsAndADuplicateWindow) {
+    Options options = load_ok(
+        "jetstream { limits: { max_ack_pending: 100, max_request_batch: 10, max_ha_assets: 3, "
+        "duplicate_window: \"1m30s\" } }");
+    EXPECT_EQ(options.jetstream_limits.max_ack_pending, 100);
+    EXPECT_EQ(options.jetstream_limits.max_request_batch, 10);
+    EXPECT_EQ(options.jetstream_limits.max_ha_assets, 3);
+    EXPECT_EQ(options.jetstream_limits.duplicate_window, std::chrono::seconds(90));
+    EXPECT_TRUE(options.unsupported_features.empty());
+    EXPECT_EQ(load_ok("jetstream: true").jetstream_limits, JetStreamLimits{});
+    EXPECT_EQ(load_error("jetstream { limits: { max_batch: 5 } }"), "<string>:1:23: unknown field \"max_batch\"");
+    EXPECT_EQ(load_error("jetstream { limits: 5 }"), "<string>:1:13: Expected a map to define JetStreamLimits, got integer 5");
+    EXPECT_EQ(load_error("jetstream { limits: { max_ack_pending: \"many\" } }"),
+              "<string>:1:23: max_ack_pending: expected an integer, got string \"many\"");
+    EXPECT_EQ(load_error("jetstream { limits: { duplicate_window: \"soon\" } }"),
+              "<string>:1:23: error parsing duplicate_window: time: invalid duration \"soon\"");
+    EXPECT_EQ(load_error("jetstream { limits: { duplicate_window: 60 } }"),
+              "<string>:1:23: duplicate_window: expected a duration string such as \"1m\", got integer 60");
 }
 
 TEST(ConfigOptions, AJetStreamDomainIsANameAndMapsItsApiInEveryAccountThatHasJetStream) {
