@@ -21,6 +21,7 @@ std::string encode_info(const Info& info) {
     if (info.client_id != 0) json["client_id"] = info.client_id;
     if (!info.client_ip.empty()) json["client_ip"] = info.client_ip;
     if (!info.nonce.empty()) json["nonce"] = info.nonce;
+    if (!info.cluster.empty()) json["cluster"] = info.cluster;
     if (!info.domain.empty()) json["domain"] = info.domain;
     if (info.lame_duck_mode) json["ldm"] = true;
     json["ringtail_version"] = info.ringtail_version;

@@ -21,6 +21,7 @@ struct Info {
     uint64_t client_id = 0;  // omitted when 0
     std::string client_ip;   // omitted when empty
     std::string nonce;       // for nkey users to sign; omitted when empty
+    std::string cluster;     // the cluster's name; omitted when empty
     std::string domain;      // the JetStream domain; omitted when empty
     bool lame_duck_mode = false;  // "ldm", omitted when false
     std::string ringtail_version;

@@ -448,9 +448,22 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
         std::string asked = request.value(field, "");
         return asked.empty() || ours.find(asked) != std::string_view::npos;
     };
-    if (!wanted("server_name", options.server_name) || !wanted("host", options.host) || !wanted("cluster", "") ||
-        !request.value("domain", "").empty() || !request.value("tags", ojson::array()).empty()) {
+    if (!wanted("server_name", options.server_name) || !wanted("host", options.host) ||
+        !wanted("cluster", options.cluster_name)) {
         return std::nullopt;
+    }
+    std::string domain = request.value("domain", "");
+    if (!domain.empty() && domain != options.jetstream_domain) return std::nullopt;
+    ojson tags = request.value("tags", ojson::array());
+    for (const ojson& tag : tags.is_array() ? tags : ojson::array()) {
+        // Tags compare as the config keeps them: lower-cased and trimmed.
+        std::string wanted_tag = tag.is_string() ? tag.get<std::string>() : "";
+        wanted_tag.erase(0, wanted_tag.find_first_not_of(" \t\r\n"));
+        wanted_tag.erase(wanted_tag.find_last_not_of(" \t\r\n") + 1);
+        for (char& c : wanted_tag) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (std::find(options.server_tags.begin(), options.server_tags.end(), wanted_tag) == options.server_tags.end()) {
+            return std::nullopt;
+        }
     }
 
     Response response;
@@ -616,6 +629,7 @@ Response Monitor::varz() {
     out["max_payload"] = options.max_payload_bytes;
     out["max_pending"] = options.max_pending_bytes;
     out["cluster"] = ojson::object();
+    if (!options.cluster_name.empty()) out["cluster"]["name"] = options.cluster_name;
     out["gateway"] = ojson::object();
     out["leaf"] = ojson::object();
     out["mqtt"] = ojson::object();
@@ -913,10 +927,14 @@ Response Monitor::jsz(const Params& params) {
             std::sort(list.begin(), list.end(),
                       [](const StreamFigures* a, const StreamFigures* b) { return a->name < b->name; });
             ojson details = ojson::array();
+            const config::Options options = server_.options_snapshot();
+            // One server: it leads every stream, as nats-server reports it outside a cluster.
+            ojson cluster = ojson::object();
+            if (!options.cluster_name.empty()) cluster["name"] = options.cluster_name;
+            cluster["leader"] = options.server_name;
             for (const StreamFigures* stream : list) {
                 ojson row = ojson::parse(stream->detail.dump());
-                // One server: it leads every stream, as nats-server reports it outside a cluster.
-                row["cluster"] = {{"leader", server_.options_snapshot().server_name}};
+                row["cluster"] = cluster;
                 details.push_back(std::move(row));
             }
             if (!details.empty()) detail["stream_detail"] = std::move(details);

@@ -262,6 +262,7 @@ int main(int argc, char** argv) {
     log_info(std::string("Starting ringtail (nats-server ") + ringtail::core::kNatsCompatVersion +
              " compatible)");
     log_info(std::string("  Version:  ") + ringtail::core::kRingtailVersion);
+    if (!options.cluster_name.empty()) log_info("  Cluster:  " + options.cluster_name);
     log_info("  Name:     " + server.options().server_name);
     log_info("  ID:       " + server.server_id());
     log_info("  Shards:   " + std::to_string(server.shard_count()));

@@ -136,6 +136,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     reloaded(now.max_control_line_bytes != fresh.max_control_line_bytes,
              "Reloaded: max_control_line = " + text(fresh.max_control_line_bytes));
     reloaded(now.max_payload_bytes != fresh.max_payload_bytes, "Reloaded: max_payload = " + text(fresh.max_payload_bytes));
+    reloaded(now.cluster_name != fresh.cluster_name, "Reloaded: cluster");
     reloaded(now.ping_interval != fresh.ping_interval, "Reloaded: ping_interval = " + text(fresh.ping_interval));
     reloaded(now.ping_max != fresh.ping_max, "Reloaded: ping_max = " + text(fresh.ping_max));
     reloaded(now.write_deadline != fresh.write_deadline, "Reloaded: write_deadline = " + text(fresh.write_deadline));

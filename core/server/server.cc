@@ -103,6 +103,8 @@ std::vector<monitor::ShardFigures> Server::gather(const monitor::Query& query,
 
 Result<std::vector<std::string>, Error> Server::reload(config::Options fresh) {
     if (fresh.server_name.empty()) fresh.server_name = server_id_;
+    // As nats-server: a cluster name taken out of the config stays until the restart.
+    if (fresh.cluster_name.empty()) fresh.cluster_name = options_.cluster_name;
     auto plan = plan_reload(options_, fresh);
     if (!plan) return fail(plan.error().code, plan.error().text);
     if (plan->logging) {
@@ -177,13 +179,17 @@ Server::~Server() {
 }
 
 nlohmann::ordered_json Server::system_server_info(const config::Options& options) const {
-    return {{"name", options.server_name},
-            {"host", options.host},
-            {"id", server_id_},
-            {"ver", kNatsCompatVersion},
-            {"seq", system_seq_.fetch_add(1, std::memory_order_relaxed) + 1},
-            {"jetstream", options.jetstream},
-            {"time", proto::js::rfc3339(base::wall_clock_ns())}};
+    nlohmann::ordered_json info;
+    info["name"] = options.server_name;
+    info["host"] = options.host;
+    info["id"] = server_id_;
+    if (!options.cluster_name.empty()) info["cluster"] = options.cluster_name;
+    if (options.jetstream && !options.jetstream_domain.empty()) info["domain"] = options.jetstream_domain;
+    info["ver"] = kNatsCompatVersion;
+    info["seq"] = system_seq_.fetch_add(1, std::memory_order_relaxed) + 1;
+    info["jetstream"] = options.jetstream;
+    info["time"] = proto::js::rfc3339(base::wall_clock_ns());
+    return info;
 }
 
 void Server::system_publish(std::string subject, std::string payload, std::optional<uint32_t> account) {
@@ -221,6 +227,7 @@ proto::Info Server::info(const config::Options& options, uint64_t client_id, con
                          (options.no_auth_user.empty() || options.no_auth_user == config::kSystemOnlyNoAuthUser);
     info.max_payload_bytes = options.max_payload_bytes;
     info.jetstream = options.jetstream;
+    info.cluster = options.cluster_name;
     if (options.jetstream) info.domain = options.jetstream_domain;
     info.client_id = client_id;
     info.client_ip = client_ip;

@@ -36,6 +36,7 @@ enum class FlagId : uint8_t {
     kPort,
     kHost,
     kServerName,
+    kClusterName,
     kClientAdvertise,
     kDebug,
     kTrace,
@@ -131,7 +132,7 @@ constexpr FlagDef kFlags[] = {
     {"cluster", FlagId::kUnsupported, FlagKind::kString},
     {"cluster_listen", FlagId::kUnsupported, FlagKind::kString},
     {"cluster_advertise", FlagId::kUnsupported, FlagKind::kString},
-    {"cluster_name", FlagId::kUnsupported, FlagKind::kString},
+    {"cluster_name", FlagId::kClusterName, FlagKind::kString},
     {"no_advertise", FlagId::kUnsupported, FlagKind::kBool},
     {"connect_retries", FlagId::kUnsupported, FlagKind::kInt},
     {"tls", FlagId::kUnsupported, FlagKind::kBool},
@@ -360,6 +361,9 @@ void apply_use(const FlagUse& use, Options& opts) {
             break;
         case FlagId::kServerName:
             opts.server_name = use.text;
+            break;
+        case FlagId::kClusterName:
+            opts.cluster_name = use.text;
             break;
         case FlagId::kClientAdvertise:
             opts.client_advertise = use.text;

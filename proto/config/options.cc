@@ -50,7 +50,7 @@ absl::string_view av(std::string_view text) { return absl::string_view(text.data
 // server can refuse them; silently running without, say, TLS or accounts would be worse.
 // clang-format off
 constexpr std::string_view kUnsupportedKeys[] = {
-    "cluster", "gateway", "leaf", "leafnodes", "tls", "ocsp",
+    "gateway", "leaf", "leafnodes", "tls", "ocsp",
     "operator", "operators", "root", "roots", "root_operator", "root_operators", "resolver",
     "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload",
     "resolver_pinned_accounts", "trusted", "trusted_keys",
@@ -334,6 +334,7 @@ class OptionsLoader {
     void apply_sync_interval(const MapEntry& entry);
     void set_jetstream_domain(const MapEntry& field);
     void apply_jetstream_limits(const MapEntry& entry);
+    void apply_cluster(const MapEntry& entry);
     std::optional<int64_t> get_storage_size(const MapEntry& entry, std::string_view name);
     void set_store_dir(const MapEntry& entry);
 
@@ -513,6 +514,8 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
         apply_jetstream(entry);
     } else if (key == "no_header_support") {
         if (auto off = get_bool(entry)) opts_.no_header_support = *off;
+    } else if (key == "cluster") {
+        apply_cluster(entry);
     } else if (contains(kUnsupportedKeys, key)) {
         unsupported(key);
     } else if (contains(kIgnoredKeys, key)) {
@@ -1546,6 +1549,23 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
         }
     }
     opts_.jetstream = enable;
+}
+
+// parseCluster, for a cluster of one: a name and nothing else (routes, a listen port, cluster
+// authorization or TLS ask for clustering, which this version does not have).
+void OptionsLoader::apply_cluster(const MapEntry& entry) {
+    if (entry.value.kind != ValueKind::kMap) {
+        unsupported("cluster");
+        return;
+    }
+    for (const MapEntry& field : entry.value.map) {
+        if (field.used_as_variable) continue;
+        if (absl::AsciiStrToLower(field.key) != "name") {
+            unsupported("cluster");
+            continue;
+        }
+        if (auto name = get_string(field)) opts_.cluster_name = *name;
+    }
 }
 
 // parseJetStreamLimits: integers, and duplicate_window as a duration string.

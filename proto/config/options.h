@@ -158,6 +158,9 @@ struct Options {
     std::string host = "0.0.0.0";
     int port = 4222;  // -1: a random free port, as nats-server does.
     std::string server_name;
+    // cluster { name } or --cluster_name, with nothing else of a cluster: named in INFO, the
+    // banner, /varz and the system account's server info, as by nats-server with no routes.
+    std::string cluster_name;
     std::vector<std::string> server_tags;  // lower-cased, trimmed, each once (/varz "tags")
 
     // Logging.

@@ -512,5 +512,36 @@ system_account: SYS
     EXPECT_TRUE(ask("$SYS.REQ.ACCOUNT.A.CONNS", R"({"acc":"B"})").is_discarded());  // names another
 }
 
+// cluster { name } on a server without routes: nats-server names the cluster in INFO, /varz
+// and its server info, and a request filtered by cluster, tags or domain is answered by it
+// only when they match.
+TEST(SystemAccountClusterName, NamedWhereNatsServerNamesItAndFilteredOn) {
+    TempFile config(".conf", R"(server_name: alpha
+server_tags: [ blue ]
+cluster { name: east }
+accounts { SYS: { users: [ { user: admin, password: s } ] } }
+system_account: SYS
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    EXPECT_NE(raw.received().find(R"("cluster":"east")"), std::string::npos) << raw.received();
+
+    ConnectionPtr admin = connect_user(server->url(), "admin", "s");
+    ASSERT_NE(admin, nullptr);
+    json varz = api_request(admin.get(), "$SYS.REQ.SERVER.PING.VARZ", "", 2s);
+    EXPECT_EQ(varz["server"].value("cluster", ""), "east") << varz.dump();
+    EXPECT_EQ(varz["data"]["cluster"].value("name", ""), "east") << varz.dump();
+
+    for (const char* body : {R"({"cluster":"eas"})", R"({"tags":["BLUE"]})"}) {
+        EXPECT_FALSE(api_request(admin.get(), "$SYS.REQ.SERVER.PING.VARZ", body, 2s).is_discarded()) << body;
+    }
+    for (const char* body : {R"({"cluster":"west"})", R"({"tags":["blue","red"]})", R"({"domain":"HUB"})"}) {
+        EXPECT_TRUE(api_request(admin.get(), "$SYS.REQ.SERVER.PING.VARZ", body, 500ms).is_discarded()) << body;
+    }
+}
+
 }  // namespace
 }  // namespace ringtail::test

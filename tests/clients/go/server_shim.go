@@ -106,6 +106,9 @@ func Start(opts *Options, configFile string) *Server {
 	if opts.ServerName != "" {
 		args = append(args, "-n", opts.ServerName)
 	}
+	if opts.Cluster.Name != "" {
+		args = append(args, "--cluster_name", opts.Cluster.Name)
+	}
 	if opts.Username != "" {
 		args = append(args, "--user", opts.Username, "--pass", opts.Password)
 	}

@@ -16,6 +16,7 @@ TEST(Reload, ReloadableOptionsMakeThePlan) {
     fresh.password = "new";
     fresh.max_payload_bytes = 2048;
     fresh.ping_interval = std::chrono::seconds(90);
+    fresh.cluster_name = "east";
     fresh.auth_timeout = std::chrono::milliseconds(500);
     auto plan = plan_reload(now, fresh);
     ASSERT_TRUE(plan) << plan.error().text;
@@ -23,7 +24,7 @@ TEST(Reload, ReloadableOptionsMakeThePlan) {
     EXPECT_TRUE(plan->auth);
     EXPECT_EQ(plan->lines, (std::vector<std::string>{"Reloaded: debug = true", "Reloaded: authorization password",
                                                      "Reloaded: authorization timeout = 0.5",
-                                                     "Reloaded: max_payload = 2048",
+                                                     "Reloaded: max_payload = 2048", "Reloaded: cluster",
                                                      "Reloaded: ping_interval = 1m30s"}));
 }
 

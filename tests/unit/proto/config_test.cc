@@ -420,8 +420,6 @@ TEST(Flags, ClusterTlsAndProfileFlagsAreAcceptedButListedAsUnsupported) {
                              "nats://0.0.0.0:6222",
                              "--cluster_listen",
                              "nats://x:1",
-                             "--cluster_name",
-                             "c1",
                              "--no_advertise",
                              "--cluster_advertise",
                              "h:1",
@@ -431,11 +429,16 @@ TEST(Flags, ClusterTlsAndProfileFlagsAreAcceptedButListedAsUnsupported) {
                              "6060"});
     for (const char* flag :
          {"--tls", "--tlscert", "--tlskey", "--tlsverify", "--tlscacert", "--routes", "--cluster",
-          "--cluster_listen", "--cluster_name", "--no_advertise", "--cluster_advertise",
-          "--connect_retries", "--profile"}) {
+          "--cluster_listen", "--no_advertise", "--cluster_advertise", "--connect_retries", "--profile"}) {
         EXPECT_TRUE(contains(opts.unsupported_flags, flag)) << flag;
     }
-    EXPECT_EQ(opts.unsupported_flags.size(), 13u);
+    EXPECT_EQ(opts.unsupported_flags.size(), 12u);
+}
+
+TEST(Flags, AClusterNameAloneNamesTheServersCluster) {
+    Options opts = flags_ok({"--cluster_name", "c1"});
+    EXPECT_EQ(opts.cluster_name, "c1");
+    EXPECT_TRUE(opts.unsupported_flags.empty());
 }
 
 TEST(Flags, SignalTakesACommandAndAPid) {
@@ -1436,6 +1439,20 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
               (std::vector<std::string>{"cluster", "tls", "websocket", "leafnodes"}));
     EXPECT_TRUE(load_ok("no_header_support: true").unsupported_features.empty());
     EXPECT_TRUE(load_ok("no_header_support: true").no_header_support);
+}
+
+TEST(ConfigOptions, AClusterBlockWithOnlyANameNamesTheCluster) {
+    LoadResult named = load("cluster { name: east }");
+    ASSERT_TRUE(named.status.ok()) << named.status;
+    EXPECT_EQ(named.opts.cluster_name, "east");
+    EXPECT_TRUE(named.opts.unsupported_features.empty());
+    EXPECT_TRUE(load_ok("cluster {}").unsupported_features.empty());
+    // Anything more asks for routes between servers.
+    for (const char* text : {"cluster { name: east, port: 6222 }", "cluster { name: east, routes: [] }",
+                             "cluster: nats://0.0.0.0:6222"}) {
+        EXPECT_EQ(load_ok(text).unsupported_features, (std::vector<std::string>{"cluster"})) << text;
+    }
+    EXPECT_EQ(load_error("cluster { name: 5 }"), "<string>:1:11: name: expected a string, got integer 5");
 }
 
 TEST(ConfigOptions, HarmlessNatsKeysAreAcceptedSilently) {
