@@ -454,14 +454,10 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
     }
     std::string domain = request.value("domain", "");
     if (!domain.empty() && domain != options.jetstream_domain) return std::nullopt;
-    ojson tags = request.value("tags", ojson::array());
-    for (const ojson& tag : tags.is_array() ? tags : ojson::array()) {
-        // Tags compare as the config keeps them: lower-cased and trimmed.
-        std::string wanted_tag = tag.is_string() ? tag.get<std::string>() : "";
-        wanted_tag.erase(0, wanted_tag.find_first_not_of(" \t\r\n"));
-        wanted_tag.erase(wanted_tag.find_last_not_of(" \t\r\n") + 1);
-        for (char& c : wanted_tag) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (std::find(options.server_tags.begin(), options.server_tags.end(), wanted_tag) == options.server_tags.end()) {
+    // Tags that are not a list of strings are a request nats-server cannot decode (a 400).
+    for (const std::string& tag : request.value("tags", std::vector<std::string>{})) {
+        if (std::find(options.server_tags.begin(), options.server_tags.end(), config::server_tag(tag)) ==
+            options.server_tags.end()) {
             return std::nullopt;
         }
     }

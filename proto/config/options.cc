@@ -398,7 +398,7 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
                                                   " where string is expected"));
                 break;
             }
-            std::string tag = absl::AsciiStrToLower(absl::StripAsciiWhitespace(item->text));
+            std::string tag = server_tag(item->text);
             if (!tag.empty() && std::find(opts_.server_tags.begin(), opts_.server_tags.end(), tag) ==
                                     opts_.server_tags.end()) {
                 opts_.server_tags.push_back(std::move(tag));
@@ -1798,6 +1798,10 @@ bool imports_jetstream_api(const Options& options, std::string_view account) {
         const std::string& local = import.to.empty() ? import.subject : import.to;
         return import.account == account && base::subject_matches(local, "$JS.API.INFO");
     });
+}
+
+std::string server_tag(std::string_view text) {
+    return absl::AsciiStrToLower(absl::StripAsciiWhitespace(av(text)));
 }
 
 void add_jetstream_domain_mappings(Options& options) {

@@ -288,6 +288,9 @@ bool imports_jetstream_api(const Options& options, std::string_view account);
 // $OBJ.>; after the config's own mappings, none replacing one with the same source.
 void add_jetstream_domain_mappings(Options& options);
 
+// A server tag as nats-server's TagList keeps and compares it: lower-cased and trimmed.
+std::string server_tag(std::string_view text);
+
 // The user nats-server makes for clients without credentials when only the system account is
 // defined (they go to the global account).
 inline constexpr std::string_view kSystemOnlyNoAuthUser = "$G-no-auth-user";

@@ -541,6 +541,8 @@ system_account: SYS
     for (const char* body : {R"({"cluster":"west"})", R"({"tags":["blue","red"]})", R"({"domain":"HUB"})"}) {
         EXPECT_TRUE(api_request(admin.get(), "$SYS.REQ.SERVER.PING.VARZ", body, 500ms).is_discarded()) << body;
     }
+    json bad_tags = api_request(admin.get(), "$SYS.REQ.SERVER.PING.VARZ", R"({"tags":[1]})", 2s);
+    EXPECT_EQ(bad_tags["error"]["code"], 400) << bad_tags.dump();
 }
 
 }  // namespace
