@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+#ifdef RT_MIMALLOC
+#include <mimalloc.h>
+#endif
+
 #include "core/auth/password.h"
 #include "core/monitor/http_server.h"
 #include "core/monitor/monitor.h"
@@ -32,6 +36,18 @@ using ringtail::core::log_error;
 using ringtail::core::log_fatal;
 using ringtail::core::log_info;
 using ringtail::core::log_warn;
+
+// The allocator takes its memory from the kernel in 2 MiB pages where the kernel allows it
+// (transparent huge pages on madvise or always) unless MIMALLOC_LARGE_OS_PAGES says otherwise:
+// a backlog of output for subscribers behind their publisher is written to memory faulted in
+// for it, and in 4 KiB pages those faults, and the TLB misses of the kernel's copy out of it,
+// cost a fan-out about a third of the server's CPU (docs/BENCHMARKS.md, "Output memory in huge
+// pages"). An idle server holds a few MiB more.
+void prefer_huge_pages() {
+#ifdef RT_MIMALLOC
+    if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) mi_option_enable(mi_option_large_os_pages);
+#endif
+}
 
 std::string exe_name(const char* argv0) { return std::filesystem::path(argv0).filename().string(); }
 
@@ -185,6 +201,7 @@ constexpr const char* kHttpsNeedsTls =
     "HTTPS monitoring (-ms, https_port, https) needs TLS, which this ringtail version does not have";
 
 int main(int argc, char** argv) {
+    prefer_huge_pages();
     ringtail::config::Options options;
     std::vector<std::string> warnings;
     ringtail::config::FlagOutcome outcome = ringtail::config::parse_flags(argc, argv, options, warnings);
