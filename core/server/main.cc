@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -40,9 +41,8 @@ using ringtail::core::log_warn;
 // The allocator takes its memory from the kernel in 2 MiB pages where the kernel allows it
 // (transparent huge pages on madvise or always) unless MIMALLOC_LARGE_OS_PAGES says otherwise:
 // a backlog of output for subscribers behind their publisher is written to memory faulted in
-// for it, and in 4 KiB pages those faults, and the TLB misses of the kernel's copy out of it,
-// cost a fan-out about a third of the server's CPU (docs/BENCHMARKS.md, "Output memory in huge
-// pages"). An idle server holds a few MiB more.
+// for it, and faulting it in 4 KiB at a time cost a fan-out about a third of the server's CPU
+// (docs/BENCHMARKS.md, "Output memory in huge pages"). An idle server holds a few MiB more.
 void prefer_huge_pages() {
 #ifdef RT_MIMALLOC
     if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) mi_option_enable(mi_option_large_os_pages);
