@@ -112,8 +112,6 @@ struct SubjectMapping {
 // destination already; in ascending weight, each weight the sum of those up to it.
 std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapping);
 
-// accounts { NAME: { jetstream: ... } }: an account with JetStream and its limits (-1: none),
-// nats-server's JetStreamAccountLimits.
 // jetstream { limits }, nats-server's JSLimitOpts: what no consumer or stream may go beyond,
 // and the defaults they take under it (0: no limit).
 struct JetStreamLimits {
@@ -128,6 +126,8 @@ struct JetStreamLimits {
     bool operator==(const JetStreamLimits&) const = default;
 };
 
+// accounts { NAME: { jetstream: ... } }: an account with JetStream and its limits (-1: none),
+// nats-server's JetStreamAccountLimits.
 struct AccountJetStream {
     std::string account;
     int64_t max_memory = -1;
