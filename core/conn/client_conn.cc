@@ -9,6 +9,7 @@
 #include "proto/config/conf.h"
 #include "proto/encoder.h"
 #include "proto/errors.h"
+#include "proto/js/api.h"
 #include "proto/subject.h"
 
 namespace ringtail::core {
@@ -21,36 +22,10 @@ Clock::duration up_to(Clock::duration limit) {
                              : Clock::duration::zero();
 }
 
-// A string as Go's %q shows it (nats-server's error texts and traces): in double quotes, with
-// '"' and '\\' escaped, \a \b \f \n \r \t \v as such and other bytes below 0x20 (and DEL) as
-// \xNN. (Bytes from 0x80 pass as they are: Go would escape invalid UTF-8 too.)
-std::string go_quoted(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        static constexpr std::string_view kControls = "\a\b\f\n\r\t\v";
-        static constexpr std::string_view kLetters = "abfnrtv";
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(c);
-        } else if (size_t at = c == 0 ? std::string_view::npos : kControls.find(c); at != std::string_view::npos) {
-            out.push_back('\\');
-            out.push_back(kLetters[at]);
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out.push_back(kHex[(c >> 4) & 0xf]);
-            out.push_back(kHex[c & 0xf]);
-        } else {
-            out.push_back(c);
-        }
-    }
-    out.push_back('"');
-    return out;
-}
-
 }  // namespace
 
 using proto::Flow;
+using proto::js::go_quote;
 
 ClientConn::ClientConn(ConnHost& host, uint32_t slot, io::Loop& loop, int fd, uint16_t buffer_group,
                        uint64_t recv_user_data, uint64_t send_user_data, Identity identity)
@@ -336,10 +311,10 @@ void ClientConn::trace_payload(std::string_view headers, std::string_view payloa
     int32_t max = host_->options().max_traced_msg_bytes;
     std::string line = log_prefix_ + "<<- MSG_PAYLOAD: [";
     if (max > 0 && message.size() > static_cast<size_t>(max)) {
-        std::string quoted = go_quoted(std::string_view(message).substr(0, static_cast<size_t>(max)));
+        std::string quoted = go_quote(std::string_view(message).substr(0, static_cast<size_t>(max)));
         line += "\"" + quoted.substr(1, static_cast<size_t>(max)) + "...\"";
     } else {
-        line += go_quoted(message);
+        line += go_quote(message);
     }
     line.push_back(']');
     log_trace(line);
@@ -589,8 +564,8 @@ ClientConn::Auth ClientConn::grant(const config::User& user) {
 }
 
 std::string ClientConn::auth_user() const {
-    if (!options_.nkey.empty()) return "Nkey " + go_quoted(options_.nkey);
-    return "User " + (options_.user.empty() ? std::string("\"N/A\"") : go_quoted(options_.user));
+    if (!options_.nkey.empty()) return "Nkey " + go_quote(options_.nkey);
+    return "User " + (options_.user.empty() ? std::string("\"N/A\"") : go_quote(options_.user));
 }
 
 void ClientConn::error_line(std::string_view text) const { log_error(log_prefix_ + std::string(text)); }
@@ -636,9 +611,9 @@ void ClientConn::drop_disallowed_subscriptions() {
     for (const std::string& sid : gone) {
         std::string subject = subs_.at(sid)->subject;
         remove_subscription(sid);
-        std::string error = "Permissions Violation for Subscription to " + go_quoted(subject) + " (sid " + go_quoted(sid) + ")";
+        std::string error = "Permissions Violation for Subscription to " + go_quote(subject) + " (sid " + go_quote(sid) + ")";
         proto::append_err(out(error.size() + kFrameSlack), error);
-        log_info("Removed sub " + go_quoted(subject) + " (sid " + go_quoted(sid) + ") for " + auth_user() + " - not authorized");
+        log_info("Removed sub " + go_quote(subject) + " (sid " + go_quote(sid) + ") for " + auth_user() + " - not authorized");
     }
     if (!gone.empty()) {
         interest_seq_needed_ = host_->interest_seq_sent();
@@ -715,12 +690,22 @@ Flow ClientConn::on_connect(std::string_view json) {
     bool again = auth_ == Auth::kPassed || auth_ == Auth::kFailed;  // taken up after a bcrypt check
     if (tracing_ && !again) trace("<<-", "CONNECT", json.find("pass") == std::string_view::npos ? json : "{...}");
     if (!proto::decode_connect(json, options_)) {
-        error_line("invalid CONNECT: " + go_quoted(json.substr(0, 64)));
+        error_line("invalid CONNECT: " + go_quote(json.substr(0, 64)));
         close({}, "Protocol Violation");
         return Flow::kStop;
     }
     options_.headers = options_.headers && !host_->options().no_header_support;  // both must support them
     if (!connect_received_) {
+        // From here on the log names the client as nats-server's processConnect does:
+        // `ip:port - cid:N - "v1.2.3:go:name" - ` (version, lang and name, those given).
+        std::string names;
+        for (const std::string* part : {&options_.version, &options_.lang, &options_.name}) {
+            if (part->empty()) continue;
+            if (!names.empty()) names.push_back(':');
+            if (part == &options_.version) names.push_back('v');
+            names.append(*part);
+        }
+        if (!names.empty()) log_prefix_ += go_quote(names) + " - ";
         // nats-server's processConnect: the round trip time is estimated from the accept, and
         // the first PING comes after at most 2 s (plus up to a fifth, at random), then one
         // every ping_interval.
@@ -830,14 +815,14 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
         return Flow::kContinue;
     };
     if (permissions_ && !permissions_->may_publish(checked)) {
-        return violation("Permissions Violation for Publish to " + go_quoted(checked),
-                         "Publish Violation - " + auth_user() + ", Subject " + go_quoted(checked));
+        return violation("Permissions Violation for Publish to " + go_quote(checked),
+                         "Publish Violation - " + auth_user() + ", Subject " + go_quote(checked));
     }
     // Replies the server itself makes (service imports' "_R_.", JetStream acks, gateway
     // replies) are not a client's to give.
     if (proto::is_reserved_reply(op.reply)) {
-        return violation("Permissions Violation for Publish with Reply of " + go_quoted(op.reply),
-                         "Publish Violation - " + auth_user() + ", Reply " + go_quoted(op.reply));
+        return violation("Permissions Violation for Publish with Reply of " + go_quote(op.reply),
+                         "Publish Violation - " + auth_user() + ", Reply " + go_quote(op.reply));
     }
     if (options_.verbose) out(proto::kOk.size()).append(proto::kOk);
     if (subject.empty()) {
@@ -895,21 +880,21 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
                   std::string(op.sid));
     }
     if (permissions_ && !permissions_->may_subscribe(op.subject, op.queue)) {
-        std::string error = "Permissions Violation for Subscription to " + go_quoted(op.subject);
+        std::string error = "Permissions Violation for Subscription to " + go_quote(op.subject);
         std::string log = "Subscription Violation - " + auth_user() + ", Subject " +
-                          go_quoted(op.subject);
+                          go_quote(op.subject);
         if (!op.queue.empty()) {
-            error += " using queue " + go_quoted(op.queue);
-            log += ", Queue: " + go_quoted(op.queue);
+            error += " using queue " + go_quote(op.queue);
+            log += ", Queue: " + go_quote(op.queue);
         }
         permission_violation(error, log + ", SID " + std::string(op.sid));
         return Flow::kContinue;
     }
     if (int32_t max_tokens = host_->options().max_sub_tokens;
         max_tokens > 0 && std::count(op.subject.begin(), op.subject.end(), '.') + 1 > max_tokens) {
-        permission_violation("Permissions Violation for Subscription to " + go_quoted(op.subject) + ", too many tokens",
+        permission_violation("Permissions Violation for Subscription to " + go_quote(op.subject) + ", too many tokens",
                              "Subscription Violation Too Many Tokens - " + auth_user() + ", Subject " +
-                                 go_quoted(op.subject) + ", SID " + std::string(op.sid));
+                                 go_quote(op.subject) + ", SID " + std::string(op.sid));
         return Flow::kContinue;
     }
     if (max_subscriptions_ >= 0 && static_cast<int64_t>(subs_.size()) >= max_subscriptions_) {

@@ -266,7 +266,7 @@ private:
     uint32_t slot_;
     io::Socket socket_;
     const Identity identity_;
-    const std::string log_prefix_;  // "ip:port - cid:N - ", as nats-server's log lines
+    std::string log_prefix_;  // "ip:port - cid:N - " (and the client's names after CONNECT), as nats-server's log lines
     bool tracing_;
     proto::Parser parser_;
     int64_t max_pending_;  // the server's max_pending, as of the last reload

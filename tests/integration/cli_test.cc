@@ -441,6 +441,46 @@ TEST(Cli, DebugTraceFlagStartsAndTraces) {
     EXPECT_TRUE(log_shows(*server, "<<- [PING]")) << server->log();
 }
 
+// After its CONNECT a client's log lines carry its version, language and name, as
+// nats-server's do, so an operator can tell whose line it is.
+TEST(Cli, LogLinesNameTheClientAfterItsConnect) {
+    auto server = ServerProcess::start_under_test({"-DV"});
+    ASSERT_NE(server, nullptr);
+    struct Case {
+        const char* connect;
+        const char* shown;  // between "cid:N - " and " - <<- [PING]"
+    };
+    for (const Case& c : {Case{R"({"verbose":false,"version":"1.2.3","lang":"go","name":"my \"app\""})",
+                               R"("v1.2.3:go:my \"app\"")"},
+                          Case{R"({"verbose":false,"name":"only-name"})", R"("only-name")"}}) {
+        SCOPED_TRACE(c.connect);
+        RawClient raw;
+        ASSERT_TRUE(raw.connect(server->port()));
+        ASSERT_TRUE(raw.read_info());
+        ASSERT_TRUE(raw.send("CONNECT " + std::string(c.connect) + "\r\nPING\r\n"));
+        ASSERT_TRUE(raw.read_until("PONG\r\n"));
+        EXPECT_TRUE(log_shows(*server, std::string(" - ") + c.shown + " - <<- [PING]")) << server->log();
+    }
+    // Nothing named: the line stays "ip:port - cid:N - <<- [PING]".
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false}\r\nPING\r\n"));
+    ASSERT_TRUE(raw.read_until("PONG\r\n"));
+    auto unnamed_pings = [&] {
+        std::string log = server->log();
+        size_t count = 0;
+        for (size_t at = log.find(" - <<- [PING]"); at != std::string::npos; at = log.find(" - <<- [PING]", at + 1)) {
+            size_t line = log.rfind('\n', at);
+            if (log.substr(line, at - line).find('"') == std::string::npos) ++count;
+        }
+        return count;
+    };
+    auto deadline = Clock::now() + 3s;
+    while (unnamed_pings() == 0 && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(1u, unnamed_pings()) << server->log();
+}
+
 TEST(Cli, TraceShowsPayloadsQuotedAndCutAtMaxTracedMsgLen) {
     TempFile config(".conf", "max_traced_msg_len: 5\n");
     for (bool limited : {false, true}) {
