@@ -651,8 +651,15 @@ bool Consumer::pump(size_t budget) {
             ++request->delivered;
             if (--request->batch <= 0) {
                 waiting_.pop_front();
-            } else if (request->heartbeat.count() > 0) {
-                request->next_heartbeat = io::Clock::now() + request->heartbeat;
+            } else {
+                if (request->heartbeat.count() > 0) request->next_heartbeat = io::Clock::now() + request->heartbeat;
+                // Waiting requests take turns, one message each, as nats-server's waitQueue.pop
+                // sends one that wants more to the back: several workers fetching at once
+                // share a burst instead of the first taking its whole batch.
+                if (waiting_.size() > 1) {
+                    waiting_.push_back(std::move(waiting_.front()));
+                    waiting_.pop_front();
+                }
             }
         } else {
             give_back(next);  // nobody to send it to after all

@@ -218,7 +218,7 @@ private:
     uint64_t skip_resume_ = 0;
     uint64_t npc_ = 0;  // matching messages from sseq_ on (num_pending, without redeliveries)
 
-    std::deque<WaitingRequest> waiting_;  // pull requests, oldest first
+    std::deque<WaitingRequest> waiting_;  // pull requests, next to be served first
     io::Clock::time_point last_request_{};  // when the last pull request came (inactivity)
 
     // Push: whether the deliver subject has interest, and flow control.

@@ -1909,6 +1909,34 @@ TEST_F(JetStreamConsumer, RawPullRequestBeyondMaxWaitingIsRefused) {
     EXPECT_EQ("m1", msg_data(served.get()));
 }
 
+// Several pull requests waiting at once take turns, one message each, as nats-server serves
+// them: workers that fetch together share what arrives rather than the first taking all.
+TEST_F(JetStreamConsumer, WaitingPullRequestsTakeTurnsOneMessageEach) {
+    create_stream("TURNS", {"turns"});
+    ConsumerConfig config("C");
+    ASSERT_EQ(NATS_OK, add_consumer("TURNS", config).status);
+    std::vector<SubscriptionPtr> workers;
+    for (int i = 0; i < 3; ++i) {
+        std::string reply = "turns.reply." + std::to_string(i);
+        workers.push_back(subscribe_sync(nc(), reply.c_str()));
+        ASSERT_NE(nullptr, workers.back());
+        ASSERT_EQ(NATS_OK, natsConnection_PublishRequestString(nc(), "$JS.API.CONSUMER.MSG.NEXT.TURNS.C", reply.c_str(),
+                                                               R"({"batch":2,"expires":5000000000})"));
+        // In this order: each request is waiting before the next is sent.
+        ASSERT_TRUE(wait_for([&] { return state("TURNS", "C").num_waiting == static_cast<int64_t>(i) + 1; }, 2s));
+    }
+    ASSERT_TRUE(publish_numbered("turns", 5));
+    const std::vector<std::vector<std::string>> expected = {{"m1", "m4"}, {"m2", "m5"}, {"m3"}};
+    for (size_t i = 0; i < workers.size(); ++i) {
+        SCOPED_TRACE(i);
+        for (const std::string& want : expected[i]) {
+            MsgPtr got = next_msg(workers[i].get(), 2s);
+            ASSERT_NE(nullptr, got);
+            EXPECT_EQ(want, msg_data(got.get()));
+        }
+    }
+}
+
 TEST_F(JetStreamConsumer, AWaitingRequestWhoseRequesterLeftIsNotCounted) {
     create_stream("LEFT", {"left"});
     ConsumerConfig config("C");
