@@ -175,7 +175,7 @@ void Consumer::start_recovered(ConsumerState state) {
 void Consumer::go_live() {
     subscribe_all();
     if (push()) {
-        active_ = has_interest(config_.deliver_subject);
+        active_ = deliver_interest();
         if (!active_) {
             inactive_since_ = io::Clock::now();
             if (config_.inactive_threshold_ns > 0) {
@@ -267,6 +267,12 @@ void Consumer::signal() {
 }
 
 bool Consumer::has_interest(std::string_view subject) const { return js_.host().has_interest(subject); }
+
+// nats-server's push consumer waits for a subscriber on its deliver subject itself, in its
+// deliver group (a plain one without): a wildcard tap or another group does not start it.
+bool Consumer::deliver_interest() const {
+    return js_.host().has_literal_interest(config_.deliver_subject, config_.deliver_group);
+}
 
 // ---------------------------------------------------------------------------------------------
 // What arrives on its subscriptions
@@ -874,7 +880,7 @@ void Consumer::arm_ack_timer() {
 }
 
 void Consumer::check_interest(io::Clock::time_point now) {
-    bool interest = has_interest(config_.deliver_subject);
+    bool interest = deliver_interest();
     if (interest == active_) return;
     active_ = interest;
     if (active_) {
@@ -1064,7 +1070,7 @@ void Consumer::update(pjs::ConsumerConfig config) {
     if (deliver_changed) {
         unsubscribe_all();
         subscribe_all();
-        active_ = has_interest(config_.deliver_subject);
+        active_ = deliver_interest();
     }
     write_snapshot();
     signal();

@@ -179,6 +179,7 @@ private:
     void arm_ack_timer();
     void on_heartbeat_timer();
     bool has_interest(std::string_view subject) const;
+    bool deliver_interest() const;
     // $JS.EVENT.<kind>.<stream>.<consumer>, where nats-server sends this consumer's events.
     std::string event_subject(std::string_view kind) const;
     void send_action_advisory(std::string_view event, std::string_view action);

@@ -19,6 +19,10 @@ public:
     // Whether any subscription, here or on another shard, matches `subject` (a push
     // consumer's deliver subject, a pull request's inbox).
     virtual bool has_interest(std::string_view subject) = 0;
+    // Whether a subscription on exactly `subject` (not a wildcard that matches it) in group
+    // `queue` (empty: a plain one) is here or on another shard: what makes a push consumer
+    // active, as nats-server's interest notification for its deliver subject and group.
+    virtual bool has_literal_interest(std::string_view subject, std::string_view queue) = 0;
     // Moves whenever has_interest() may answer otherwise (any account's interest changed).
     virtual uint64_t interest_changes() const = 0;
     // Moves whenever some interest went away (a part of interest_changes()).

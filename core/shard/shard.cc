@@ -184,6 +184,9 @@ public:
         }
     }
     bool has_interest(std::string_view subject) override { return shard_.switch_.has_interest(account_, subject); }
+    bool has_literal_interest(std::string_view subject, std::string_view queue) override {
+        return shard_.switch_.has_literal_interest(account_, subject, queue);
+    }
     uint64_t interest_changes() const override { return shard_.switch_.interest_changes(); }
     uint64_t interest_losses() const override { return shard_.switch_.interest_losses(); }
     uint64_t interest_seq_sent() const override { return shard_.mesh_.interest_seq_sent(); }

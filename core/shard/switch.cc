@@ -401,6 +401,21 @@ bool Switch::has_interest(uint32_t account, std::string_view subject) {
     return mesh_.shards() > 1 && !in.interest.match(subject).empty();
 }
 
+bool Switch::has_literal_interest(uint32_t account, std::string_view subject, std::string_view queue) {
+    Routes& in = routes(account);
+    auto literal_in = [&](const auto& match) {
+        if (queue.empty()) {
+            return std::ranges::any_of(match.plain, [&](const auto* sub) { return sub->subject == subject; });
+        }
+        return std::ranges::any_of(match.queues, [&](const auto& group) {
+            return group.name == queue &&
+                   std::ranges::any_of(group.members, [&](const auto* sub) { return sub->subject == subject; });
+        });
+    };
+    if (literal_in(in.sublist.match(subject))) return true;
+    return mesh_.shards() > 1 && literal_in(in.interest.match(subject));
+}
+
 size_t Switch::drain(JsRecordHandler* js) {
     js_ = js;
     size_t records = mesh_.drain(*this);

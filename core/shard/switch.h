@@ -138,6 +138,9 @@ public:
     // Whether anyone in `account`, on this shard or (as far as this shard knows) another,
     // subscribes to something matching `subject`.
     bool has_interest(uint32_t account, std::string_view subject);
+    // Whether a subscription on exactly `subject` in group `queue` (empty: plain) is known here
+    // or on another shard; a wildcard that matches `subject` does not count.
+    bool has_literal_interest(uint32_t account, std::string_view subject, std::string_view queue);
     // Counts every subscription made or removed here and every interest change applied from
     // another shard: has_interest() may answer otherwise once it moved.
     uint64_t interest_changes() const { return interest_changes_; }

@@ -1072,6 +1072,48 @@ TEST_F(JetStreamConsumer, APushConsumerIsBoundAsSoonAsItsSubscriberIs) {
     EXPECT_EQ(1u, next_msgs(first.get(), 1).size());
 }
 
+// A push consumer starts for a subscriber on its deliver subject itself, in its deliver group
+// (a plain one when it has none), as nats-server's: a wildcard tap or a subscriber of another
+// kind neither starts it nor takes what it would deliver.
+TEST_F(JetStreamConsumer, APushConsumerStartsOnlyForASubscriberOfItsOwnSubjectAndGroup) {
+    create_stream("KIND", {"kind"});
+    ASSERT_TRUE(publish_numbered("kind", 2));
+    struct Case {
+        const char* name;
+        const char* group;      // the consumer's deliver group (null: none)
+        const char* tap_group;  // the subscriber that must not start it (null: plain)
+        const char* tap_subject;
+    };
+    for (const Case& c : {Case{"GROUPED", "g", nullptr, "kind.grouped"}, Case{"GROUPED2", "g", "other", "kind.grouped2"},
+                          Case{"PLAIN", nullptr, "g", "kind.plain"}, Case{"PLAIN2", nullptr, nullptr, "kind.>"}}) {
+        SCOPED_TRACE(c.name);
+        std::string deliver = "kind." + std::string(c.name);
+        for (char& ch : deliver) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        ConsumerConfig config(c.name);
+        config.deliver_subject(deliver);
+        config.raw.DeliverGroup = c.group;
+        ASSERT_EQ(NATS_OK, add_consumer("KIND", config).status);
+        SubscriptionPtr tap = c.tap_group != nullptr ? queue_subscribe_sync(nc(), c.tap_subject, c.tap_group)
+                                                     : subscribe_sync(nc(), c.tap_subject);
+        ASSERT_NE(nullptr, tap);
+        ASSERT_EQ(NATS_OK, natsConnection_Flush(nc()));
+        EXPECT_TRUE(no_more_msgs(tap.get(), 300ms));
+        ConsumerInfoPtr info = consumer_info("KIND", c.name);
+        ASSERT_NE(nullptr, info);
+        EXPECT_FALSE(info->PushBound);
+        EXPECT_EQ(0u, info->Delivered.Stream);
+        // Its own kind of subscriber gets both messages.
+        SubscriptionPtr own = c.group != nullptr ? queue_subscribe_sync(nc(), deliver, c.group)
+                                                 : subscribe_sync(nc(), deliver);
+        ASSERT_NE(nullptr, own);
+        for (const char* want : {"m1", "m2"}) {
+            MsgPtr got = next_msg(own.get(), 2s);
+            ASSERT_NE(nullptr, got);
+            EXPECT_EQ(want, msg_data(got.get()));
+        }
+    }
+}
+
 // An ephemeral push consumer's inactive_threshold counts from when its subscriber went away,
 // as nats-server's: one of 50 ms is gone 90 ms after the subscriber's connection closed (not
 // at a tick of the server's after it noticed, up to 200 ms later).
