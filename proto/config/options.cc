@@ -1334,18 +1334,25 @@ std::optional<Permissions> OptionsLoader::parse_permissions(const MapEntry& entr
 
 std::optional<SubjectPermission> OptionsLoader::parse_subject_permission(const MapEntry& entry) {
     SubjectPermission perm;
+    // An empty list is no list, as nats-server reads it (a nil slice): `publish: []` leaves
+    // publishing open rather than closing it.
+    auto subjects = [this](const MapEntry& list) {
+        std::optional<std::vector<std::string>> parsed = parse_subjects(list);
+        if (parsed.has_value() && parsed->empty()) parsed.reset();
+        return parsed;
+    };
     if (entry.value.kind != ValueKind::kMap) {
         // Old style: a subject or a list of subjects, all allowed.
-        perm.allow = parse_subjects(entry);
+        perm.allow = subjects(entry);
         return perm;
     }
     if (entry.value.map.empty()) return std::nullopt;
     for (const MapEntry& field : entry.value.map) {
         const std::string key = absl::AsciiStrToLower(field.key);
         if (key == "allow") {
-            perm.allow = parse_subjects(field);
+            perm.allow = subjects(field);
         } else if (key == "deny") {
-            perm.deny = parse_subjects(field);
+            perm.deny = subjects(field);
         } else if (!field.used_as_variable) {
             error(field.key_pos,
                   absl::StrCat("Unknown field name \"", field.key,

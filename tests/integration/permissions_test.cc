@@ -136,6 +136,25 @@ TEST(Permissions, APublishOutsideTheAllowListIsRefusedAndTheConnectionStays) {
     EXPECT_EQ(watcher.received().find("allowed.secret"), std::string::npos);
 }
 
+// An empty list is no list, as nats-server reads one: `publish: []` or `allow: []` leaves the
+// user free, where a list with entries would bind it.
+TEST(Permissions, AnEmptyListRestrictsNothing) {
+    TempFile config(".conf", R"(authorization { users: [
+  { user: a, password: a, permissions: { publish: [] } }
+  { user: b, password: b, permissions: { publish: { allow: [] }, subscribe: { allow: [] } } }
+  { user: c, password: c, permissions: { publish: { deny: [] }, subscribe: [] } }
+] }
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    for (const char* user : {"a", "b", "c"}) {
+        SCOPED_TRACE(user);
+        RawClient raw;
+        login(raw, server->port(), user, user);
+        EXPECT_EQ(exchange(raw, "SUB foo 1\r\nPUB foo 2\r\nhi\r\n"), "MSG foo 1 2\r\nhi\r\nPONG\r\n");
+    }
+}
+
 // Publish permissions apply to the subject a mapping sends the message on, as nats-server maps
 // before it checks: a user allowed only the source may not reach a destination it may not
 // publish to, and one allowed the destination may publish on the source.
