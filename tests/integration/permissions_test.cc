@@ -155,6 +155,21 @@ TEST(Permissions, AnEmptyListRestrictsNothing) {
     }
 }
 
+// The queue group "_sys_" is the server's own: a client may not join it, with or without
+// permissions of its own.
+TEST(Permissions, NoClientJoinsTheSystemQueueGroup) {
+    auto server = ServerProcess::start_under_test({});
+    ASSERT_NE(server, nullptr);
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false}\r\n"));
+    EXPECT_EQ(exchange(raw, "SUB foo _sys_ 1\r\nPUB foo 2\r\nhi\r\n"),
+              "-ERR 'Permissions Violation for Subscription to \"foo\" using queue \"_sys_\"'\r\nPONG\r\n");
+    // The connection stays, and another group is fine.
+    EXPECT_EQ(exchange(raw, "SUB foo workers 2\r\nPUB foo 2\r\nhi\r\n"), "MSG foo 2 2\r\nhi\r\nPONG\r\n");
+}
+
 // Publish permissions apply to the subject a mapping sends the message on, as nats-server maps
 // before it checks: a user allowed only the source may not reach a destination it may not
 // publish to, and one allowed the destination may publish on the source.
