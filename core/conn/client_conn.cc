@@ -116,6 +116,12 @@ void ClientConn::on_sent(int32_t result) {
 
 void ClientConn::flush_output() {
     send_requested_ = false;
+    // Being sent messages is activity, as nats-server's flushClients counts it: a busy
+    // subscriber is not pinged, and /connz shows when it last got one.
+    if (traffic_.out_msgs != out_msgs_at_flush_) {
+        out_msgs_at_flush_ = traffic_.out_msgs;
+        last_activity_ = Clock::now();
+    }
     if (socket_.send_in_flight() || socket_.closed() || out_.empty()) return;
     socket_.send(out_.prepare_send());
 }

@@ -322,6 +322,7 @@ private:
     Clock::time_point created_at_;
     // nats-server's c.last: the CONNECT, then each read that brought a message or a SUB.
     Clock::time_point last_activity_;
+    uint64_t out_msgs_at_flush_ = 0;  // traffic_.out_msgs at the last flush_output()
     Clock::time_point last_read_;
     bool active_read_ = false;  // this read brought a message or a SUB
     Clock::time_point last_ping_received_{};

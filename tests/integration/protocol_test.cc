@@ -139,6 +139,34 @@ TEST(Protocol, ClientThatNeverSendsConnectIsPingedAndClosedAsStale) {
     EXPECT_TRUE(raw.wait_closed(3s));
 }
 
+// Messages sent to a client are activity, as in nats-server: one that only receives, steadily,
+// is not pinged again after the first PING (which measures the round trip) and so is never
+// stale, even if it never answers.
+TEST(Protocol, ClientThatReceivesMessagesIsNotPingedAsIdle) {
+    TempFile config(".conf", "ping_interval: \"1s\"\nping_max: 1\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false}\r\nSUB feed 1\r\nPING\r\n"));
+    ASSERT_TRUE(raw.read_until("PONG\r\n"));
+    RawClient publisher;
+    ASSERT_TRUE(publisher.connect(server->port()));
+    ASSERT_TRUE(publisher.read_info());
+    ASSERT_TRUE(publisher.send("CONNECT {\"verbose\":false}\r\n"));
+    auto deadline = Clock::now() + 3500ms;
+    int sent = 0;
+    while (Clock::now() < deadline && !raw.closed()) {
+        ASSERT_TRUE(publisher.send("PUB feed 2\r\nhi\r\n"));
+        ++sent;
+        raw.read_for(250ms);  // takes in what comes, never answering a PING
+    }
+    EXPECT_FALSE(raw.closed()) << raw.received();
+    EXPECT_EQ(std::string::npos, raw.received().find("Stale Connection")) << raw.received();
+    EXPECT_GE(sent, 10);
+}
+
 TEST(Protocol, ClientThatAnswersPingsStaysConnected) {
     TempFile config(".conf", "ping_interval: \"1s\"\nping_max: 1\n");
     auto server = ServerProcess::start_under_test({"-c", config.path()});
