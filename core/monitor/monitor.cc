@@ -910,8 +910,12 @@ Response Monitor::jsz(const Params& params) {
     for (const std::string& name : listed) {
         ojson detail = {{"name", name}, {"id", name}};
         detail.update(js_stats(server_, name));
-        detail["reserved_memory"] = UINT64_MAX;
-        detail["reserved_storage"] = UINT64_MAX;
+        // The account's own limits, as nats-server reports them (-1, none, as an unsigned).
+        const auto& js_accounts = server_.js_accounts();
+        auto js_account = std::find_if(js_accounts.begin(), js_accounts.end(),
+                                       [&name](const Server::JsAccount& one) { return one.name == name; });
+        detail["reserved_memory"] = static_cast<uint64_t>(js_account->limits.max_memory);
+        detail["reserved_storage"] = static_cast<uint64_t>(js_account->limits.max_store);
         detail["accounts"] = 0;
         if (want_streams) {
             std::vector<const StreamFigures*> list;

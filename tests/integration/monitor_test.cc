@@ -657,7 +657,7 @@ TEST(Monitor, JszAndAccountzShowJetStreamPerAccount) {
     TempFile config(".conf", R"(
 accounts {
   A: { jetstream: enabled, users: [ { user: a, password: a } ] }
-  B: { jetstream: enabled, users: [ { user: b, password: b } ] }
+  B: { jetstream: { max_mem: 1MB, max_file: 2MB }, users: [ { user: b, password: b } ] }
   C: { users: [ { user: c, password: c } ] }
 }
 )");
@@ -682,6 +682,10 @@ accounts {
     for (const json& account : jsz["account_details"]) {
         ASSERT_EQ(account["stream_detail"].size(), 1u) << account;
         listed.emplace_back(account["name"], account["stream_detail"][0]["name"]);
+        // What the account may use: its limits, none (-1 as an unsigned) when it has none.
+        bool limited = account["name"] == "B";
+        EXPECT_EQ(account["reserved_memory"], limited ? 1048576u : UINT64_MAX) << account;
+        EXPECT_EQ(account["reserved_storage"], limited ? 2097152u : UINT64_MAX) << account;
     }
     std::sort(listed.begin(), listed.end());
     EXPECT_EQ(listed, (std::vector<std::pair<std::string, std::string>>{{"A", "S_a"}, {"B", "S_b"}}));
