@@ -186,6 +186,7 @@ nlohmann::ordered_json Server::system_server_info(const config::Options& options
     if (!options.cluster_name.empty()) info["cluster"] = options.cluster_name;
     if (options.jetstream && !options.jetstream_domain.empty()) info["domain"] = options.jetstream_domain;
     info["ver"] = kNatsCompatVersion;
+    if (!options.server_tags.empty()) info["tags"] = options.server_tags;
     info["seq"] = system_seq_.fetch_add(1, std::memory_order_relaxed) + 1;
     info["jetstream"] = options.jetstream;
     info["time"] = proto::js::rfc3339(base::wall_clock_ns());

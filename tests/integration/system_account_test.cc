@@ -533,6 +533,7 @@ system_account: SYS
     ASSERT_NE(admin, nullptr);
     json varz = api_request(admin.get(), "$SYS.REQ.SERVER.PING.VARZ", "", 2s);
     EXPECT_EQ(varz["server"].value("cluster", ""), "east") << varz.dump();
+    EXPECT_EQ(varz["server"]["tags"], json::array({"blue"})) << varz.dump();  // the server's tags, as nats-server's
     EXPECT_EQ(varz["data"]["cluster"].value("name", ""), "east") << varz.dump();
 
     for (const char* body : {R"({"cluster":"eas"})", R"({"tags":["BLUE"]})"}) {
