@@ -486,7 +486,7 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
     if (server_scope) {
         if (kind == "VARZ") response = varz();
         else if (kind == "CONNZ") response = connz(connz_params(request), request.value("filter_subject", ""));
-        else if (kind == "SUBSZ") response = subsz(to_params(request, kSubszOptions));
+        else if (kind == "SUBSZ") response = subsz(to_params(request, kSubszOptions), /*whole=*/true);
         else if (kind == "JSZ") response = jsz(to_params(request, kJszOptions));
         else if (kind == "ACCOUNTZ") response = accountz(to_params(request, kAccountzOptions));
         else if (kind == "HEALTHZ") response = healthz(to_params(request, kHealthzOptions));
@@ -504,7 +504,7 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
             params = to_params(request, kSubszOptions);
             params["acc"] = std::string(account);
             params["subs"] = "true";
-            response = subsz(params);
+            response = subsz(params, /*whole=*/true);
         } else if (kind == "LEAFZ") {
             response = leafz();
         } else if (kind == "INFO") {
@@ -784,7 +784,7 @@ Response Monitor::connz(const Params& params, std::string_view filter_subject) {
     return json_response(out);
 }
 
-Response Monitor::subsz(const Params& params) {
+Response Monitor::subsz(const Params& params, bool whole) {
     Response error;
     auto subs = decode_bool(params, "subs", error);
     if (!subs) return error;
@@ -825,8 +825,8 @@ Response Monitor::subsz(const Params& params) {
                    {"max_fanout", 0},
                    {"avg_fanout", 0}};
     put_sublist_stats(stats, sublist_figures(shards, server_.options_snapshot(), one_account ? account : ""));
-    // As nats-server: without a list, only the statistics.
-    if (list.empty()) return json_response(stats);
+    // As nats-server's HTTP handler: without a list, only the statistics.
+    if (list.empty() && !whole) return json_response(stats);
     std::sort(list.begin(), list.end(), [](const SubFigures* a, const SubFigures* b) {
         return a->cid != b->cid ? a->cid < b->cid : a->sid < b->sid;
     });
@@ -839,7 +839,7 @@ Response Monitor::subsz(const Params& params) {
     out["limit"] = lim;
     ojson details = ojson::array();
     for (size_t i = first; i < last; ++i) details.push_back(sub_json(*list[i], true));
-    out["subscriptions_list"] = std::move(details);
+    if (!details.empty()) out["subscriptions_list"] = std::move(details);
     return json_response(out);
 }
 

@@ -56,7 +56,8 @@ private:
     // `filter_subject`: only open connections with a subscription that collides with it (a
     // $SYS CONNZ option, which nats-server's /connz does not take).
     Response connz(const Params& params, std::string_view filter_subject = {});
-    Response subsz(const Params& params);
+    // `whole`: the full object even without a list, as a system account request gets it.
+    Response subsz(const Params& params, bool whole = false);
     Response jsz(const Params& params);
     Response healthz(const Params& params);
     Response accountz(const Params& params);

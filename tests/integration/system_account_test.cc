@@ -109,6 +109,19 @@ TEST_F(SystemAccount, EachEndpointByPingOrByTheServersId) {
     EXPECT_TRUE(listed) << every.dump();
     EXPECT_TRUE(ask("$SYS.REQ.ACCOUNT.NOPE.STATZ").is_discarded());  // nothing to report: no answer
 
+    // SUBSZ answers with the whole object (the HTTP endpoint leaves all but the statistics out
+    // when it lists nothing).
+    json subsz = ask("$SYS.REQ.SERVER.PING.SUBSZ");
+    EXPECT_EQ(subsz["data"]["server_id"], id) << subsz.dump();
+    for (const char* key : {"now", "num_subscriptions", "total", "offset", "limit"}) {
+        EXPECT_TRUE(subsz["data"].contains(key)) << key << " " << subsz.dump();
+    }
+    EXPECT_FALSE(subsz["data"].contains("subscriptions_list")) << subsz.dump();
+    json listed_subs = ask("$SYS.REQ.SERVER.PING.SUBSZ", R"({"subscriptions":true,"account":"A"})");
+    bool orders = false;  // (nats-server lists the account's imports' own subscriptions too)
+    for (const json& one : listed_subs["data"]["subscriptions_list"]) orders |= one["subject"] == "orders.>";
+    EXPECT_TRUE(orders) << listed_subs.dump();
+
     json healthz = ask("$SYS.REQ.SERVER.PING.HEALTHZ");
     EXPECT_EQ(healthz["data"]["status"], "ok");
     json accountz = ask("$SYS.REQ.SERVER.PING.ACCOUNTZ");
