@@ -825,13 +825,13 @@ Response Monitor::subsz(const Params& params, bool whole) {
                    {"max_fanout", 0},
                    {"avg_fanout", 0}};
     put_sublist_stats(stats, sublist_figures(shards, server_.options_snapshot(), one_account ? account : ""));
-    // As nats-server's HTTP handler: without a list, only the statistics.
-    if (list.empty() && !whole) return json_response(stats);
     std::sort(list.begin(), list.end(), [](const SubFigures* a, const SubFigures* b) {
         return a->cid != b->cid ? a->cid < b->cid : a->sid < b->sid;
     });
     size_t first = std::min<size_t>(static_cast<size_t>(off), list.size());
     size_t last = std::min<size_t>(first + static_cast<size_t>(lim), list.size());
+    // As nats-server's HTTP handler: with nothing to list (on this page), only the statistics.
+    if (first == last && !whole) return json_response(stats);
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(base::wall_clock_ns())}};
     out.update(stats);
     out["total"] = last - first;  // nats-server counts the page, not every match

@@ -342,6 +342,10 @@ TEST(Monitor, SubszListsAndTestsSubscriptions) {
     EXPECT_TRUE(matched["server_id"].is_string());
     json none = get_json(port, "/subsz?subs=1&test=nobody.home");
     EXPECT_FALSE(none.contains("subscriptions_list"));
+    // A page past the end lists nothing: the statistics alone again.
+    json past = get_json(port, "/subsz?subs=1&offset=100");
+    EXPECT_FALSE(past.contains("subscriptions_list"));
+    EXPECT_FALSE(past.contains("server_id"));
 
     // The sublist's own statistics: a subject published to again and again is answered from
     // its match cache.
