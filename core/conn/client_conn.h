@@ -266,7 +266,8 @@ private:
     uint32_t slot_;
     io::Socket socket_;
     const Identity identity_;
-    std::string log_prefix_;  // "ip:port - cid:N - " (and the client's names after CONNECT), as nats-server's log lines
+    // "ip:port - cid:N - ", and after CONNECT the client's names, as nats-server's log lines.
+    std::string log_prefix_;
     bool tracing_;
     proto::Parser parser_;
     int64_t max_pending_;  // the server's max_pending, as of the last reload
@@ -320,7 +321,8 @@ private:
 
     // Liveness.
     Clock::time_point created_at_;
-    // nats-server's c.last: the CONNECT, then each read that brought a message or a SUB.
+    // nats-server's c.last: the CONNECT, then each read that brought a message or a SUB, and
+    // each flush that sent messages.
     Clock::time_point last_activity_;
     uint64_t out_msgs_at_flush_ = 0;  // traffic_.out_msgs at the last flush_output()
     Clock::time_point last_read_;
