@@ -38,6 +38,10 @@ Response json_response(const ojson& body) {
     return {200, "application/json", body.dump(2, ' ', false, ojson::error_handler_t::replace)};
 }
 
+// What /jsz?leader-only=true answers where there is no JetStream leader (nats-server's
+// errSkipZreq); a system account request gets no answer then.
+constexpr std::string_view kNotLeader = "filtered response: not leader";
+
 Response bad_request(std::string text) { return {400, "text/plain; charset=utf-8", std::move(text)}; }
 
 std::string param(const Params& params, std::string_view name) {
@@ -56,6 +60,16 @@ std::optional<bool> decode_bool(const Params& params, std::string_view name, Res
     error = bad_request("Error decoding boolean for '" + std::string(name) + "': strconv.ParseBool: parsing \"" +
                         text + "\": invalid syntax");
     return std::nullopt;
+}
+
+// nats-server's decodeSubs: "detail" (any case) asks for details, else a boolean. False in
+// `detail` on a bad value (with `error` set).
+std::optional<bool> decode_subs(const Params& params, bool& detail, Response& error) {
+    std::string text = param(params, "subs");
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    detail = text == "detail";
+    if (detail) return false;
+    return decode_bool(params, "subs", error);
 }
 
 template <class Int>
@@ -338,9 +352,9 @@ Response Monitor::handle(std::string_view path, const Params& params) {
     if (path == "/") return index();
     if (path == "/varz") response = varz();
     if (path == "/connz") response = connz(params);
-    if (path == "/routez") response = routez();
-    if (path == "/gatewayz") response = gatewayz();
-    if (path == "/leafz") response = leafz();
+    if (path == "/routez") response = routez(params);
+    if (path == "/gatewayz") response = gatewayz(params);
+    if (path == "/leafz") response = leafz(params);
     if (path == "/subsz") response = subsz(params);
     if (path == "/accountz") response = accountz(params);
     if (path == "/accstatz") response = accstatz(params);
@@ -570,6 +584,8 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
             return std::nullopt;
         }
     }
+    // nats-server's zReq leaves a request for the leader alone unanswered elsewhere.
+    if (response.body == kNotLeader) return std::nullopt;
     ojson out = {{"server", server_info()}};
     if (response.status == 200) {
         out["data"] = ojson::parse(response.body, nullptr, false);
@@ -674,13 +690,9 @@ Response Monitor::connz(const Params& params, std::string_view filter_subject) {
     std::string sort = param(params, "sort");
     auto auth = decode_bool(params, "auth", error);
     if (!auth) return error;
-    bool subs_detail = [&] {
-        std::string text = param(params, "subs");
-        std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-        return text == "detail";
-    }();
-    std::optional<bool> subs = false;
-    if (!subs_detail && !(subs = decode_bool(params, "subs", error))) return error;
+    bool subs_detail = false;
+    auto subs = decode_subs(params, subs_detail, error);
+    if (!subs) return error;
     auto offset = decode_number<int>(params, "offset", error);
     if (!offset) return error;
     auto limit = decode_number<int>(params, "limit", error);
@@ -866,6 +878,8 @@ Response Monitor::jsz(const Params& params) {
     int64_t now = base::wall_clock_ns();
     ojson out = {{"server_id", server_.server_id()}, {"now", rfc3339(now)}};
     if (!server_.options_snapshot().jetstream) {
+        // Without JetStream there is no leader (one server with it leads).
+        if (*leader_only) return bad_request(std::string(kNotLeader));
         out["disabled"] = true;
         out["config"] = {{"max_memory", 0}, {"max_storage", 0}};
         out.update(ojson{{"memory", 0},
@@ -1162,7 +1176,12 @@ std::string Monitor::account_connections(std::string_view account) {
     return event.dump();
 }
 
-Response Monitor::routez() {
+// Without routes, gateways or leaf nodes these list nothing; their options are still checked
+// as nats-server checks them (a bad boolean is a 400).
+Response Monitor::routez(const Params& params) {
+    Response error;
+    bool detail = false;
+    if (!decode_subs(params, detail, error)) return error;
     ojson out = {{"server_id", server_.server_id()},
                  {"now", rfc3339(base::wall_clock_ns())},
                  {"num_routes", 0},
@@ -1170,7 +1189,9 @@ Response Monitor::routez() {
     return json_response(out);
 }
 
-Response Monitor::gatewayz() {
+Response Monitor::gatewayz(const Params& params) {
+    Response error;
+    if (!decode_bool(params, "accs", error)) return error;
     ojson out = {{"server_id", server_.server_id()},
                  {"now", rfc3339(base::wall_clock_ns())},
                  {"outbound_gateways", ojson::object()},
@@ -1178,7 +1199,9 @@ Response Monitor::gatewayz() {
     return json_response(out);
 }
 
-Response Monitor::leafz() {
+Response Monitor::leafz(const Params& params) {
+    Response error;
+    if (!decode_bool(params, "subs", error)) return error;
     ojson out = {{"server_id", server_.server_id()},
                  {"now", rfc3339(base::wall_clock_ns())},
                  {"leafnodes", 0},

@@ -62,9 +62,9 @@ private:
     Response healthz(const Params& params);
     Response accountz(const Params& params);
     Response accstatz(const Params& params);
-    Response routez();
-    Response gatewayz();
-    Response leafz();
+    Response routez(const Params& params = {});
+    Response gatewayz(const Params& params = {});
+    Response leafz(const Params& params = {});
     Response metrics();
     Response index() const;
     void count_request(std::string_view path);

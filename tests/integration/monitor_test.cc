@@ -278,6 +278,12 @@ TEST(Monitor, BadQueriesGetNatsServersErrors) {
         {"/jsz?streams=2", "Error decoding boolean for 'streams': strconv.ParseBool: parsing \"2\": invalid syntax"},
         {"/healthz?js-enabled-only=yes",
          "Error decoding boolean for 'js-enabled-only': strconv.ParseBool: parsing \"yes\": invalid syntax"},
+        // Checked even where there is nothing to list (no routes, gateways, leaf nodes or
+        // JetStream leader here).
+        {"/routez?subs=bogus", "Error decoding boolean for 'subs': strconv.ParseBool: parsing \"bogus\": invalid syntax"},
+        {"/leafz?subs=bogus", "Error decoding boolean for 'subs': strconv.ParseBool: parsing \"bogus\": invalid syntax"},
+        {"/gatewayz?accs=bogus", "Error decoding boolean for 'accs': strconv.ParseBool: parsing \"bogus\": invalid syntax"},
+        {"/jsz?leader-only=true", "filtered response: not leader"},
     };
     for (const Case& c : cases) {
         Got got = http_get(port, c.path);
@@ -493,7 +499,7 @@ TEST(Monitor, EmptyShapesOfWhatIsNotThereYet) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);
     int port = server->monitor_port();
-    json routez = get_json(port, "/routez");
+    json routez = get_json(port, "/routez?subs=DETAIL");
     EXPECT_EQ(routez["num_routes"], 0);
     EXPECT_EQ(routez["routes"], json::array());
     json gatewayz = get_json(port, "/gatewayz");

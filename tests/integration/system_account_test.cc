@@ -128,6 +128,8 @@ TEST_F(SystemAccount, EachEndpointByPingOrByTheServersId) {
     EXPECT_EQ(accountz["data"]["system_account"], "SYS");
     json jsz = ask("$SYS.REQ.SERVER.PING.JSZ");
     EXPECT_EQ(jsz["data"]["disabled"], true);
+    // A request for the JetStream leader alone: without JetStream, no answer.
+    EXPECT_TRUE(ask("$SYS.REQ.SERVER.PING.JSZ", R"({"leader_only":true})").is_discarded());
 }
 
 TEST_F(SystemAccount, ConnzTakesTheStateDetailAndSubjectOptions) {
