@@ -15,9 +15,6 @@
 namespace ringtail::core {
 namespace {
 
-// The server's own queue group (a stream's direct get answers in it); no client may join it.
-constexpr std::string_view kSystemQueueGroup = "_sys_";
-
 // A random duration below `limit` (zero if it is not positive).
 Clock::duration up_to(Clock::duration limit) {
     static thread_local std::minstd_rand random{std::random_device{}()};
@@ -889,7 +886,7 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
                   std::string(op.sid));
     }
     // As nats-server's processSub: not the system queue group either.
-    if ((permissions_ && !permissions_->may_subscribe(op.subject, op.queue)) || op.queue == kSystemQueueGroup) {
+    if ((permissions_ && !permissions_->may_subscribe(op.subject, op.queue)) || op.queue == proto::js::kSystemQueueGroup) {
         std::string error = "Permissions Violation for Subscription to " + go_quote(op.subject);
         std::string log = "Subscription Violation - " + auth_user() + ", Subject " +
                           go_quote(op.subject);

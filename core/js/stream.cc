@@ -45,7 +45,6 @@ constexpr uint64_t kFirstSegmentBytes = 1u << 20;
 // Direct gets: "$JS.API.DIRECT.GET.<stream>[.<last subject>]", taken by a queue group (the
 // stream, and its mirrors with mirror_direct).
 constexpr std::string_view kDirectGetPrefix = "$JS.API.DIRECT.GET.";
-constexpr const char* kDirectGetQueue = "_sys_";
 
 // A record's bytes beyond its message's headers and payload (which max_payload bounds): the
 // subject (a control line's worth, 4 KiB by default), the record's fields, the headers a
@@ -269,7 +268,7 @@ void Stream::subscribe_direct_for(const std::string& name) {
         auto sub = std::make_unique<Subscription>();
         sub->owner = &direct_gets_;
         sub->subject = std::move(subject);
-        sub->queue = kDirectGetQueue;
+        sub->queue = pjs::kSystemQueueGroup;
         sub->sid = "js:direct:" + name;
         js_.host().subscribe(*sub);
         direct_subs_.push_back(std::move(sub));

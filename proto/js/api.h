@@ -349,6 +349,10 @@ ApiError ConsumerMultipleFiltersNotAllowed();
 // 400 10138 "consumer subject filters cannot overlap"
 ApiError ConsumerOverlappingSubjectFilters();
 
+// The server's own queue group: a stream's direct gets are answered in it, and no client may
+// join it (nats-server's sysGroup).
+inline constexpr std::string_view kSystemQueueGroup = "_sys_";
+
 // The "type" of each API reply (server/jetstream_api.go `JSApi*ResponseType`).
 inline constexpr std::string_view kAccountInfoResponse =
     "io.nats.jetstream.api.v1.account_info_response";
