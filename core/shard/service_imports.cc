@@ -28,16 +28,20 @@ const config::ServiceExport* export_for(const config::Options& options, const co
 }  // namespace
 
 ServiceImports::ServiceImports(const config::Options& options) : random_(std::random_device{}()) {
+    auto add_prefix = [this](uint32_t account) {
+        if (prefixes_.contains(account)) return;
+        std::string prefix;
+        do {
+            prefix = "_R_." + random_token(6) + ".";
+        } while (std::any_of(prefixes_.begin(), prefixes_.end(), [&](const auto& other) { return other.second == prefix; }));
+        prefixes_[account] = std::move(prefix);
+    };
     for (const config::ServiceImport& imported : options.service_imports) {
         const config::ServiceExport* exported = export_for(options, imported);
+        uint32_t account = config::account_id(options, imported.account);
         auto import = std::make_unique<Import>(Import{
-            config::account_id(options, imported.account),
-            config::account_id(options, imported.from_account),
-            // nats-server's ClientInfo of a request that is not shared: the account, and the
-            // requester's RTT, which this shard does not know (omitted, as when it is zero).
-            R"({"acc":")" + std::string(config::account_name(options, config::account_id(options, imported.account))) +
-                R"("})",
-            SubjectMap(imported.to, imported.subject),
+            account, config::account_id(options, imported.from_account),
+            std::string(config::account_name(options, account)), SubjectMap(imported.to, imported.subject),
             exported != nullptr ? exported->response_type : config::ResponseType::kSingleton,
             exported != nullptr ? exported->response_threshold_ns : config::ServiceExport{}.response_threshold_ns,
             {}});
@@ -45,9 +49,8 @@ ServiceImports::ServiceImports(const config::Options& options) : random_(std::ra
         import->sub.account = import->account;
         import->sub.subject = imported.to;
         import->sub.sid = "svc:" + std::to_string(imports_.size());
-        if (!prefixes_.contains(import->from_account)) {
-            prefixes_[import->from_account] = "_R_." + random_token(6) + ".";
-        }
+        add_prefix(import->from_account);
+        add_prefix(import->account);
         imports_.push_back(std::move(import));
     }
 }
@@ -90,47 +93,64 @@ Subscriber::Delivery ServiceImports::deliver(Subscription& sub, const MsgView& m
             return Delivery::kDelivered;
         }
     }
-    forward_response(msg);
+    forward_response(sub, msg);
     return Delivery::kDelivered;
+}
+
+std::string ServiceImports::hand_over(uint32_t to_account, uint32_t from_account, std::string_view reply,
+                                      config::ResponseType type, int64_t threshold_ns) {
+    const std::string& prefix = prefixes_[to_account];
+    std::string ours;
+    do {
+        ours = prefix + random_token(6);
+    } while (responses_.contains(ours));
+    responses_[ours] = {from_account, std::string(reply), type, threshold_ns, base::wall_clock_ns()};
+    return ours;
 }
 
 void ServiceImports::forward_request(const Import& import, const MsgView& msg) {
     Outgoing out;
     out.account = import.from_account;
     out.subject = import.map.apply(msg.subject);
-    out.headers = proto::with_header(msg.headers, "Nats-Request-Info", import.request_info);
+    // nats-server's ClientInfo of a request that is not shared: the account (and the service
+    // it passed through), and the requester's RTT, which this shard does not know (omitted, as
+    // when it is zero).
+    bool chained = publishing_ != nullptr && !publishing_->requester.empty();
+    out.requester = chained ? publishing_->requester : import.name;
+    std::string info = R"({"acc":")" + out.requester + (chained ? R"(","svc":")" + import.name : std::string()) + R"("})";
+    out.headers = proto::with_header(msg.headers, "Nats-Request-Info", info);
     out.payload = msg.payload;
     if (!msg.reply.empty()) {
-        const std::string& prefix = prefixes_[import.from_account];
-        std::string reply;
-        do {
-            reply = prefix + random_token(6);
-        } while (responses_.contains(reply));
-        responses_[reply] = {import.account, std::string(msg.reply), import.response_type, import.threshold_ns,
-                             base::wall_clock_ns()};
-        out.reply = reply;
-        out.response = std::move(reply);
+        out.reply = hand_over(import.from_account, import.account, msg.reply, import.response_type, import.threshold_ns);
+        out.responses.push_back(out.reply);
     }
     queue(std::move(out));
 }
 
-void ServiceImports::forward_response(const MsgView& msg) {
+void ServiceImports::forward_response(const Subscription& sub, const MsgView& msg) {
     auto it = responses_.find(std::string(msg.subject));
     if (it == responses_.end()) return;  // answered already, or forgotten: dropped
-    Response& response = it->second;
+    Response response = it->second;
     Outgoing out;
     out.account = response.account;
     out.subject = response.reply;
-    out.reply = msg.reply;
     out.headers = msg.headers;
     out.payload = msg.payload;
     // One response ends a singleton; an empty message ends a stream or chunked one.
-    bool last = response.type == config::ResponseType::kSingleton || (msg.headers.empty() && msg.payload.empty());
-    if (last) {
+    if (response.type == config::ResponseType::kSingleton || (msg.headers.empty() && msg.payload.empty())) {
         responses_.erase(it);
     } else {
-        response.last_ns = base::wall_clock_ns();
-        out.response = it->first;
+        it->second.last_ns = base::wall_clock_ns();
+        out.responses.push_back(it->first);
+    }
+    // The response's own reply subject leads back to the responder, as nats-server's response
+    // imports do; but a JetStream ack subject passes as it is (nats-server's exception, for pull
+    // consumers reached through another account).
+    if (msg.reply.starts_with("$JS.ACK.")) {
+        out.reply = msg.reply;
+    } else if (!msg.reply.empty()) {
+        out.reply = hand_over(response.account, sub.account, msg.reply, response.type, response.threshold_ns);
+        out.responses.push_back(out.reply);
     }
     queue(std::move(out));
 }
@@ -150,11 +170,15 @@ void ServiceImports::flush(const std::function<Routed(const MsgView&)>& publish)
         view.headers = out.headers;
         view.has_headers = !out.headers.empty();
         view.payload = out.payload;
+        publishing_ = &out;
         Routed routed = publish(view);
+        publishing_ = nullptr;
         if (routed == Routed::kFull) return;
         // Nobody took a request: its reply subject goes (nats-server's rsiNoDelivery); nobody
         // took a response: the requester is gone.
-        if (routed == Routed::kNoInterest && !out.response.empty()) responses_.erase(out.response);
+        if (routed == Routed::kNoInterest) {
+            for (const std::string& response : out.responses) responses_.erase(response);
+        }
         queued_bytes_ -= out.subject.size() + out.reply.size() + out.headers.size() + out.payload.size();
         queued_.pop_front();
     }

@@ -577,6 +577,69 @@ TEST(Accounts, AChunkedResponseEndsWithAnEmptyMessage) {
     EXPECT_TRUE(no_more_msgs(inbox.get(), 300ms));
 }
 
+// A response that asks for an answer (a reply subject of its own) gets one through the import
+// too: the requester sees a "_R_" subject of its account that leads back to the responder's,
+// never the responder's own subject (which would be just a subject of the requester's account).
+TEST(Accounts, AResponsesReplySubjectLeadsBackToTheResponder) {
+    TempFile config(".conf", kServicesConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr s = connect_user(server->url(), "s", "s"), a = connect_user(server->url(), "a", "a");
+    ASSERT_TRUE(s && a);
+    SubscriptionPtr requests = subscribe_sync(s.get(), "time.>");
+    SubscriptionPtr acks = subscribe_sync(s.get(), "svc.ack");
+    SubscriptionPtr inbox = subscribe_sync(a.get(), "my.inbox");
+    SubscriptionPtr tap = subscribe_sync(a.get(), "svc.ack");
+    ASSERT_EQ(natsConnection_Flush(s.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishRequestString(a.get(), "time.now", "my.inbox", "?"), NATS_OK);
+    MsgPtr request = next_msg(requests.get(), 2s);
+    ASSERT_NE(request, nullptr);
+    ASSERT_EQ(natsConnection_PublishRequestString(s.get(), natsMsg_GetReply(request.get()), "svc.ack", "tick"), NATS_OK);
+    MsgPtr response = next_msg(inbox.get(), 2s);
+    ASSERT_NE(response, nullptr);
+    EXPECT_EQ(msg_data(response.get()), "tick");
+    std::string reply = natsMsg_GetReply(response.get()) ? natsMsg_GetReply(response.get()) : "";
+    ASSERT_TRUE(reply.starts_with("_R_.")) << reply;
+    ASSERT_EQ(natsConnection_PublishString(a.get(), reply.c_str(), "ack!"), NATS_OK);
+    MsgPtr ack = next_msg(acks.get(), 2s);
+    ASSERT_NE(ack, nullptr);
+    EXPECT_EQ(msg_data(ack.get()), "ack!");
+    EXPECT_TRUE(no_more_msgs(tap.get(), 300ms));
+}
+
+// A request that an import forwards into an account that imports it on keeps its first
+// requester, and names the account it passed through; the response finds its way back.
+TEST(Accounts, AChainedRequestNamesItsFirstRequesterAndTheServiceBetween) {
+    TempFile config(".conf", R"(
+accounts {
+  SVC: { users: [ { user: s, password: s } ], exports: [ { service: "time.>" } ] }
+  MID: {
+    users: [ { user: m, password: m } ]
+    imports: [ { service: { account: SVC, subject: "time.>" }, to: "mid.>" } ]
+    exports: [ { service: "mid.>" } ]
+  }
+  APP: { users: [ { user: a, password: a } ], imports: [ { service: { account: MID, subject: "mid.>" } } ] }
+}
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr s = connect_user(server->url(), "s", "s"), a = connect_user(server->url(), "a", "a");
+    ASSERT_TRUE(s && a);
+    Responder responder;
+    responder.prefix = "tick ";
+    ASSERT_TRUE(responder.start(s.get(), "time.>"));
+    natsMsg* reply = nullptr;
+    ASSERT_EQ(natsConnection_RequestString(&reply, a.get(), "mid.now", "?", 2000), NATS_OK);
+    MsgPtr owned(reply);
+    EXPECT_EQ(msg_data(reply), "tick 0");
+    std::lock_guard lock(responder.mutex);
+    ASSERT_EQ(responder.subjects, std::vector<std::string>{"time.now"});
+    nlohmann::json info = nlohmann::json::parse(responder.request_infos[0], nullptr, false);
+    EXPECT_EQ(info.value("acc", ""), "APP") << responder.request_infos[0];
+    EXPECT_EQ(info.value("svc", ""), "MID") << responder.request_infos[0];
+}
+
 TEST(Accounts, WhatIsNotImportedStaysInItsAccount) {
     TempFile config(".conf", kServicesConfig);
     auto server = ServerProcess::start_under_test({"-c", config.path()});
