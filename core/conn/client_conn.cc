@@ -353,9 +353,8 @@ Subscriber::Delivery ClientConn::deliver(Subscription& via, const MsgView& msg) 
     // its deliver subject, still shows the stream subject unchanged, as nats-server's.
     std::string mapped;
     std::string_view routed = msg.subject;
-    if (!via.maps.empty()) {
-        mapped = msg.subject;
-        for (const SubjectMap* map : via.maps) mapped = map->apply(mapped);
+    if (via.map != nullptr) {
+        mapped = via.map->apply(msg.subject);
         routed = mapped;
     }
     std::string_view subject = msg.shown_subject.empty() ? routed : msg.shown_subject;
@@ -419,7 +418,7 @@ void ClientConn::add_shadows(Subscription& parent) {
         if (!parent.queue.empty()) shadow->queue = std::to_string(parent.account) + " " + parent.queue;
         shadow->sid = parent.sid;
         shadow->parent = &parent;
-        shadow->maps = std::move(path.maps);
+        shadow->map = path.map;
         host_->subscribe(*shadow);
         shadows_[parent.sid].push_back(std::move(shadow));
     }

@@ -52,29 +52,14 @@ std::optional<std::string> SubjectMap::reverse(std::string_view pattern) const {
     return fill(from_, capture(to_, *both));
 }
 
-namespace {
-
-void add_paths(uint32_t account, const std::string& pattern, const std::vector<const SubjectMap*>& maps, int depth,
-               const std::function<const std::vector<ImportedStream>&(uint32_t)>& imports_of,
-               std::vector<ImportPath>& out) {
-    constexpr int kImportDepthMax = 8;
-    if (depth >= kImportDepthMax) return;
-    for (const ImportedStream& imported : imports_of(account)) {
-        std::optional<std::string> wanted = imported.map.reverse(pattern);
-        if (!wanted) continue;
-        ImportPath path{imported.from_account, std::move(*wanted), {&imported.map}};
-        path.maps.insert(path.maps.end(), maps.begin(), maps.end());
-        out.push_back(path);
-        add_paths(path.account, path.pattern, path.maps, depth + 1, imports_of, out);
-    }
-}
-
-}  // namespace
-
 std::vector<ImportPath> import_paths(uint32_t account, std::string_view pattern,
                                      const std::function<const std::vector<ImportedStream>&(uint32_t)>& imports_of) {
     std::vector<ImportPath> out;
-    add_paths(account, std::string(pattern), {}, 0, imports_of, out);
+    for (const ImportedStream& imported : imports_of(account)) {
+        if (std::optional<std::string> wanted = imported.map.reverse(pattern)) {
+            out.push_back({imported.from_account, std::move(*wanted), &imported.map});
+        }
+    }
     return out;
 }
 

@@ -41,17 +41,18 @@ struct ImportedStream {
 };
 
 // Where a subscription also listens through its account's stream imports: an exporting
-// account, the pattern there, and the maps that take a subject from there back to the
-// subscription's account, in the order they apply.
+// account, the pattern there, and the map that takes a subject from there back to the
+// subscription's account.
 struct ImportPath {
     uint32_t account = 0;
     std::string pattern;
-    std::vector<const SubjectMap*> maps;
+    const SubjectMap* map = nullptr;
 };
 
 // The paths of a subscription to `pattern` in `account`: one for each stream import whose
-// subjects `pattern` covers, then on through the exporting account's own imports (a bounded
-// depth; the config refuses cycles). `imports_of` gives an account's stream imports.
+// subjects `pattern` covers. One step only, as nats-server's shadow subscriptions: what the
+// exporting account itself imports is not passed on. `imports_of` gives an account's stream
+// imports.
 std::vector<ImportPath> import_paths(uint32_t account, std::string_view pattern,
                                      const std::function<const std::vector<ImportedStream>&(uint32_t)>& imports_of);
 

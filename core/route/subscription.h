@@ -90,9 +90,9 @@ struct Subscription {
     int64_t delivered = 0;
     bool expired = false;  // reached max_msgs; removed right after the current delivery
     // A stream import's stand-in: a subscription of another account whose messages go to
-    // `parent` (same owner, sid, max and count), their subjects mapped by `maps` in order.
+    // `parent` (same owner, sid, max and count), their subjects mapped by `map`.
     Subscription* parent = nullptr;
-    std::vector<const SubjectMap*> maps;
+    const SubjectMap* map = nullptr;
     // A plain subscription whose connection moved here from shard `moved_from` (kNotMoved:
     // subscribed here). That shard still holds its interest towards every other shard and
     // forwards what matches it; `move_id` names the move there (core/shard/switch.h, "Moving

@@ -210,15 +210,14 @@ private:
     // stands in for, under the subject the imports map it to.
     class StandIn final : public Subscriber {
     public:
-        StandIn(Subscription& parent, ImportPath path) : parent_(parent), maps_(std::move(path.maps)) {
+        StandIn(Subscription& parent, ImportPath path) : parent_(parent), map_(*path.map) {
             sub.owner = this;
             sub.account = path.account;
             sub.subject = std::move(path.pattern);
             sub.sid = parent.sid;
         }
         Delivery deliver(Subscription&, const MsgView& msg) override {
-            std::string mapped(msg.subject);
-            for (const SubjectMap* map : maps_) mapped = map->apply(mapped);
+            std::string mapped = map_.apply(msg.subject);
             MsgView imported = msg;
             imported.subject = mapped;
             imported.account = parent_.account;
@@ -233,7 +232,7 @@ private:
 
     private:
         Subscription& parent_;
-        std::vector<const SubjectMap*> maps_;
+        const SubjectMap& map_;
     };
 
     void add_stand_ins(Subscription& sub, std::vector<std::unique_ptr<StandIn>>& out) {

@@ -400,6 +400,37 @@ TEST(Accounts, AStreamImportDeliversTheExportersMessagesUnderItsOwnSubjects) {
     EXPECT_TRUE(no_more_msgs(c_all.get(), 200ms));
 }
 
+// A stream import brings in what the exporter's clients publish, not what the exporter itself
+// imports: one step, as nats-server's shadow subscriptions.
+TEST(Accounts, AStreamImportDoesNotPassOnWhatTheExporterImports) {
+    TempFile config(".conf", R"(
+accounts {
+  A: { users: [ { user: a, password: a } ], exports: [ { stream: "ev.>" } ] }
+  B: {
+    users: [ { user: b, password: b } ]
+    imports: [ { stream: { account: A, subject: "ev.>" } } ]
+    exports: [ { stream: "ev.>" } ]
+  }
+  C: { users: [ { user: c, password: c } ], imports: [ { stream: { account: B, subject: "ev.>" }, prefix: c } ] }
+}
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr a = connect_user(server->url(), "a", "a"), b = connect_user(server->url(), "b", "b"),
+                  c = connect_user(server->url(), "c", "c");
+    ASSERT_TRUE(a && b && c);
+    SubscriptionPtr b_all = subscribe_sync(b.get(), "ev.>");
+    SubscriptionPtr c_all = subscribe_sync(c.get(), ">");
+    for (auto* conn : {b.get(), c.get()}) ASSERT_EQ(natsConnection_Flush(conn), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "ev.x", "1"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    EXPECT_EQ(next_of(b_all.get()), "ev.x 1");
+    ASSERT_EQ(natsConnection_PublishString(b.get(), "ev.y", "2"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(b.get()), NATS_OK);
+    EXPECT_EQ(next_of(c_all.get()), "c.ev.y 2");
+    EXPECT_TRUE(no_more_msgs(c_all.get(), 300ms));
+}
+
 TEST(Accounts, AnImportedStreamReachesAQueueGroupOnceAndCountsTowardsAutoUnsubscribe) {
     TempFile config(".conf", kImportsConfig);
     auto server = ServerProcess::start_under_test({"-c", config.path()});
