@@ -673,7 +673,9 @@ bool Consumer::pump(size_t budget) {
         }
     }
     if (budget == 0) more = true;
-    if (!push() && !stalled_on_acks && !held) process_waiting(true);
+    // Out of budget or outbox room is not the end of what is there: a no_wait request that
+    // got something ends (408) only when nothing more is left for it.
+    if (!push() && !stalled_on_acks && !held) process_waiting(!more);
     return more;
 }
 

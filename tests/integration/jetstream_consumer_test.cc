@@ -613,6 +613,24 @@ TEST_F(JetStreamConsumer, FetchReturnsWhatIsThereWhenTheBatchIsLarger) {
     EXPECT_EQ((std::vector<uint64_t>{4, 5}), stream_seqs_of(fetched.msgs));
 }
 
+// A no_wait request for more than one turn's deliveries still gets its whole batch from a
+// backlog (nats.go's Fetch asks no_wait for every batch above one).
+TEST_F(JetStreamConsumer, ANoWaitFetchTakesItsWholeBatchFromABacklog) {
+    create_stream("BIG", {"big"});
+    ASSERT_TRUE(publish_numbered("big", 700));
+    ConsumerConfig config("C");
+    SubscriptionPtr sub = pull_consumer("BIG", config);
+    ASSERT_NE(nullptr, sub);
+    jsFetchRequest request;
+    jsFetchRequest_Init(&request);
+    request.Batch = 600;
+    request.NoWait = true;
+    request.Expires = nanos(5000ms);
+    Fetched fetched = fetch_request(sub.get(), request);
+    ASSERT_EQ(NATS_OK, fetched.status) << fetched;
+    EXPECT_EQ(numbered(1, 600), data_of(fetched.msgs));
+}
+
 TEST_F(JetStreamConsumer, FetchMaxBytesStopsTheBatchEarly) {
     create_stream("BYTES", {"bytes"});
     for (int i = 0; i < 4; ++i) ASSERT_TRUE(publish(js(), "bytes", std::string(100, 'x')).ok());
