@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "%s\n%s\n", outcome.message.c_str(),
                          ringtail::config::usage_text().c_str());
             return 2;
-        case ringtail::config::FlagOutcome::Action::kConfigError:
+        case ringtail::config::FlagOutcome::Action::kFatal:
             std::fprintf(stderr, "ringtail: %s\n", outcome.message.c_str());
             return 1;
     }

@@ -303,9 +303,9 @@ std::optional<std::string> parse_cpu_list(std::string_view text, std::vector<int
     }
 }
 
-FlagOutcome fail(std::string message) {
+FlagOutcome fail(std::string message, FlagOutcome::Action action = FlagOutcome::Action::kError) {
     FlagOutcome outcome;
-    outcome.action = FlagOutcome::Action::kError;
+    outcome.action = action;
     outcome.message = std::move(message);
     return outcome;
 }
@@ -544,7 +544,7 @@ FlagOutcome parse_flags(int argc, const char* const* argv, Options& opts,
             outcome.action = FlagOutcome::Action::kShowHelp;
             return outcome;
         }
-        return fail(absl::StrCat("unrecognized command: ", go_quote(argv[index])));
+        return fail(absl::StrCat("unrecognized command: ", go_quote(argv[index])), FlagOutcome::Action::kFatal);
     }
 
     Options updated = opts;
@@ -552,13 +552,9 @@ FlagOutcome parse_flags(int argc, const char* const* argv, Options& opts,
     std::string config_path = config != nullptr ? config->text : std::string();
     if (!config_path.empty()) {
         absl::Status status = load_config_file(config_path, updated, warnings);
-        if (!status.ok()) {
-            FlagOutcome config_error = fail(std::string(status.message()));
-            config_error.action = FlagOutcome::Action::kConfigError;
-            return config_error;
-        }
+        if (!status.ok()) return fail(std::string(status.message()), FlagOutcome::Action::kFatal);
     } else if (is_on(FlagId::kCheckConfig)) {
-        return fail("must specify [-c, --config] option to check configuration file syntax");
+        return fail("must specify [-c, --config] option to check configuration file syntax", FlagOutcome::Action::kFatal);
     }
 
     for (const FlagUse& use : uses) apply_use(use, updated);

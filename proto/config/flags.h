@@ -8,9 +8,10 @@
 namespace ringtail::config {
 
 struct FlagOutcome {
-    // kConfigError: the flags were fine but the config file was not; nats-server prints one
-    // line and exits 1 (no usage), unlike a flag error (message, usage, exit 2).
-    enum class Action { kRun, kShowHelp, kShowVersion, kError, kConfigError };
+    // kFatal: the flags parsed but the run cannot go on (the config file did not load, an
+    // argument that is no flag, -t without -c); nats-server prints one line and exits 1 (its
+    // PrintAndDie, no usage), unlike a flag error (message, usage, exit 2).
+    enum class Action { kRun, kShowHelp, kShowVersion, kError, kFatal };
     Action action = Action::kRun;
     // For kError: the text to print on stderr, e.g. "flag provided but not defined: -foo".
     std::string message;
@@ -26,7 +27,7 @@ struct FlagOutcome {
 // applied over it, so flags win (nats-server re-parses the flags after the file).
 // Flags for features Ringtail lacks (TLS, clustering, --profile, --signal) are accepted and
 // listed in opts.unsupported_flags, unless their value leaves the feature off (--tls=false).
-// On kError `opts` is unchanged; config-file warnings are appended to `warnings` either way.
+// On kError and kFatal `opts` is unchanged; config-file warnings are appended to `warnings` either way.
 // With -t, a successful load returns kRun with opts.check_config set; the caller reports and
 // exits.
 [[nodiscard]] FlagOutcome parse_flags(int argc, const char* const* argv, Options& opts,

@@ -276,6 +276,20 @@ TEST(Cli, BadFlagValueExitsWithUsage) {
     expect_flag_error(run({"--port=abc"}), "invalid value \"abc\" for flag -port: parse error");
 }
 
+// An argument that is no flag, or -t without -c: nats-server's PrintAndDie, one line on stderr
+// naming the program and exit 1, no usage.
+TEST(Cli, AStrayArgumentOrACheckWithoutAConfigIsOneLineAndExitOne) {
+    for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"extra"}, "unrecognized command: \"extra\""},
+             {{"-t"}, "must specify [-c, --config] option to check configuration file syntax"}}) {
+        RunResult result = run(args);
+        EXPECT_EQ(1, result.status) << message;
+        EXPECT_TRUE(result.err.ends_with(": " + message + "\n")) << result.err;
+        EXPECT_EQ(result.err.size() - 1, result.err.find('\n')) << result.err;
+        EXPECT_EQ(std::string::npos, (result.out + result.err).find("Usage:")) << message;
+    }
+}
+
 // --- 2. -v / -h ----------------------------------------------------------------------------------
 
 TEST(Cli, VersionPrintsAVersionLineAndExitsZero) {

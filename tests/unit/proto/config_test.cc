@@ -87,9 +87,9 @@ Options flags_ok(const std::vector<std::string>& args) {
 }
 
 // Runs flags expected to fail and returns the message.
-std::string flags_error(const std::vector<std::string>& args) {
+std::string flags_error(const std::vector<std::string>& args, Action action = Action::kError) {
     FlagRun run = run_flags(args);
-    EXPECT_EQ(run.outcome.action, Action::kError);
+    EXPECT_EQ(run.outcome.action, action);
     return run.outcome.message;
 }
 
@@ -371,17 +371,17 @@ TEST(Flags, InvalidBooleanValueUsesGoMessage) {
 
 TEST(Flags, BooleanFlagDoesNotConsumeTheNextArgument) {
     // Like Go: "true" is the first non-flag argument, and not a known command.
-    EXPECT_EQ(flags_error({"-D", "true"}), "unrecognized command: \"true\"");
+    EXPECT_EQ(flags_error({"-D", "true"}, Action::kFatal), "unrecognized command: \"true\"");
 }
 
 TEST(Flags, ParsingStopsAtFirstNonFlagArgument) {
-    EXPECT_EQ(flags_error({"-p", "5000", "serve", "-p", "6000"}),
+    EXPECT_EQ(flags_error({"-p", "5000", "serve", "-p", "6000"}, Action::kFatal),
               "unrecognized command: \"serve\"");
-    EXPECT_EQ(flags_error({"-"}), "unrecognized command: \"-\"");
+    EXPECT_EQ(flags_error({"-"}, Action::kFatal), "unrecognized command: \"-\"");
 }
 
 TEST(Flags, DoubleDashEndsFlags) {
-    EXPECT_EQ(flags_error({"-D", "--", "-p", "5"}), "unrecognized command: \"-p\"");
+    EXPECT_EQ(flags_error({"-D", "--", "-p", "5"}, Action::kFatal), "unrecognized command: \"-p\"");
     FlagRun run = run_flags({"-D", "--"});
     EXPECT_EQ(run.outcome.action, Action::kRun);
     EXPECT_TRUE(run.opts.debug);
@@ -540,14 +540,14 @@ TEST(Flags, ConfigFileErrorIsAConfigErrorNamingFileAndLine) {
     TempDir dir;
     std::string conf = dir.write("nats.conf", "port: 4222\nmax_payload: [1]\n");
     FlagRun run = run_flags({"-c", conf, "-n", "x"});
-    EXPECT_EQ(run.outcome.action, Action::kConfigError);
+    EXPECT_EQ(run.outcome.action, Action::kFatal);
     EXPECT_EQ(run.outcome.message, conf + ":2:1: max_payload: expected an integer, got an array");
     EXPECT_EQ(run.opts.server_name, "");
 }
 
 TEST(Flags, MissingConfigFileIsAConfigError) {
     FlagRun run = run_flags({"-c", "/nonexistent/dir/nats.conf"});
-    EXPECT_EQ(run.outcome.action, Action::kConfigError);
+    EXPECT_EQ(run.outcome.action, Action::kFatal);
     EXPECT_EQ(run.outcome.message,
               "error opening config file: /nonexistent/dir/nats.conf: No such file or directory");
 }
@@ -557,12 +557,12 @@ TEST(Flags, AnUnknownConfigKeyStopsTheRun) {
     TempDir dir;
     std::string conf = dir.write("nats.conf", "port: 4333\nbogus: 1\n");
     FlagRun run = run_flags({"-c", conf});
-    EXPECT_EQ(run.outcome.action, Action::kConfigError);
+    EXPECT_EQ(run.outcome.action, Action::kFatal);
     EXPECT_EQ(run.outcome.message, conf + ":2:1: unknown field \"bogus\"");
 }
 
 TEST(Flags, CheckConfigNeedsAConfigFile) {
-    EXPECT_EQ(flags_error({"-t"}),
+    EXPECT_EQ(flags_error({"-t"}, Action::kFatal),
               "must specify [-c, --config] option to check configuration file syntax");
     TempDir dir;
     std::string conf = dir.write("nats.conf", "port: 4333\n");
