@@ -534,11 +534,14 @@ ClientConn::Auth ClientConn::check_user(const config::Options& server) {
     auto user = std::find_if(server.users.begin(), server.users.end(),
                              [&name](const config::User& u) { return u.nkey.empty() && u.user == name; });
     if (name.empty() || user == server.users.end()) return Auth::kFailed;
+    named_user_ = true;
     if (anonymous) {
-        options_.user = user->user;  // named so in logs and /connz, as nats-server does
+        // As nats-server: from here on the client is that user, by its name and password (named
+        // so in logs and /connz, checked so again at a reload, closed if a reload removes it).
+        options_.user = user->user;
+        options_.pass = user->password;
         return grant(*user);
     }
-    named_user_ = true;
     if (!auth::is_bcrypt(user->password)) {
         if (!auth::secrets_equal(options_.pass, user->password)) return Auth::kFailed;
         return grant(*user);

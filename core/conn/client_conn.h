@@ -284,7 +284,7 @@ private:
     void apply_limits();
     Auth auth_ = Auth::kUnchecked;
     bool rechecking_ = false;  // a reload asked for the credentials to be checked again
-    bool named_user_ = false;  // logged in as a users entry by its name or nkey (not no_auth_user)
+    bool named_user_ = false;  // logged in as a users entry (by its name, nkey or no_auth_user)
     // The user's permissions (null: everything allowed); those of a user whose bcrypt password
     // is being checked wait in granting_ for the verdict.
     std::unique_ptr<auth::ConnPermissions> permissions_;

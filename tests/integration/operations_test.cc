@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "tests/integration/nats_helpers.h"
+#include "tests/support/raw_client.h"
 #include "tests/support/server_process.h"
 
 namespace ringtail::test {
@@ -165,6 +166,10 @@ TEST(Operations, ReloadDropsANoAuthUserOnlyWithItsUser) {
     ASSERT_TRUE(anonymous);
     ConnectionPtr alice = connect_as(server->url(), "alice", "a");
     ASSERT_TRUE(alice);
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false}\r\nPING\r\n"));
+    ASSERT_TRUE(raw.read_until("PONG\r\n"));
     // Without no_auth_user but with its user: refused, as nats-server refuses it.
     write_file(conf.path(), users);
     ASSERT_EQ(0, kill(server->pid(), SIGHUP));
@@ -172,14 +177,28 @@ TEST(Operations, ReloadDropsANoAuthUserOnlyWithItsUser) {
         return server->log().find("config reload not supported for NoAuthUser: old=guest, new=") != std::string::npos;
     })) << server->log();
     EXPECT_EQ(natsConnection_FlushTimeout(anonymous.get(), 2000), NATS_OK);
+    // Another user's password changed: the clients that came in as guest are still guest.
+    write_file(conf.path(), "authorization { users: [{user: alice, password: a2}, {user: guest, password: g}] }\n"
+                            "no_auth_user: guest\n");
+    ASSERT_EQ(0, kill(server->pid(), SIGHUP));
+    EXPECT_TRUE(eventually([&] { return server->log().find("Reloaded: authorization users") != std::string::npos; }))
+        << server->log();
+    EXPECT_EQ(natsConnection_FlushTimeout(anonymous.get(), 2000), NATS_OK);
+    EXPECT_TRUE(natsConnection_IsClosed(alice.get()) || natsConnection_FlushTimeout(alice.get(), 2000) != NATS_OK);
+    alice = connect_as(server->url(), "alice", "a2");
+    ASSERT_TRUE(alice);
     // Both gone: applied. The clients that came in as guest are refused, the others stay.
-    write_file(conf.path(), "authorization { users: [{user: alice, password: a}] }\n");
+    write_file(conf.path(), "authorization { users: [{user: alice, password: a2}] }\n");
     ASSERT_EQ(0, kill(server->pid(), SIGHUP));
     EXPECT_TRUE(eventually([&] { return natsConnection_IsClosed(anonymous.get()); })) << server->log();
+    // Closed as a client whose user is gone, without an -ERR (nats-server's
+    // clientHasMovedToDifferentAccount): it is not an authorization violation.
+    EXPECT_TRUE(raw.wait_closed());
+    EXPECT_EQ(raw.received().find("-ERR"), std::string::npos) << raw.received();
     EXPECT_EQ(natsConnection_FlushTimeout(alice.get(), 2000), NATS_OK);
     natsStatus status = NATS_OK;
     EXPECT_EQ(connect(server->url(), &status), nullptr);
-    EXPECT_NE(connect_as(server->url(), "alice", "a"), nullptr);
+    EXPECT_NE(connect_as(server->url(), "alice", "a2"), nullptr);
 }
 
 TEST(Operations, ReloadWithoutAConfigFileIsAnError) {
