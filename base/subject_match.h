@@ -79,19 +79,6 @@ inline std::optional<std::string> pattern_intersection(std::string_view first, s
     }
 }
 
-// Whether `to` has the wildcards `from` has, in the same order: what a subject mapping from
-// one to the other needs ("a.*.>" to "b.c.*.>").
-inline bool same_wildcards(std::string_view from, std::string_view to) {
-    std::string wild_from, wild_to;
-    for (std::string_view token : subject_tokens(from)) {
-        if (token == "*" || token == ">") wild_from += token;
-    }
-    for (std::string_view token : subject_tokens(to)) {
-        if (token == "*" || token == ">") wild_to += token;
-    }
-    return wild_from == wild_to;
-}
-
 // Whether every subject `inner` matches, `outer` matches too ("a.b" and "a.*" in "a.>").
 inline bool pattern_is_subset(std::string_view inner, std::string_view outer) {
     std::vector<std::string_view> p = subject_tokens(inner);

@@ -171,6 +171,12 @@ std::variant<SubjectTransform, std::string> SubjectTransform::make(std::string_v
     return transform;
 }
 
+bool SubjectTransform::wildcards_only() const {
+    return std::all_of(tokens_.begin(), tokens_.end(), [](const Token& token) {
+        return token.kind == Token::Kind::kLiteral || token.kind == Token::Kind::kWildcard;
+    });
+}
+
 std::string SubjectTransform::apply(std::string_view subject) const {
     if (literal_) return destination_;
     std::vector<std::string_view> tokens = subject_tokens(subject);
@@ -202,6 +208,34 @@ std::string SubjectTransform::apply(std::string_view subject) const {
                 cut_token(token.cut, token.bytes, token.text, tokens[token.sources[0]], out);
                 break;
         }
+    }
+    return out;
+}
+
+std::optional<int> wildcard_placeholder(std::string_view token) {
+    if (token.size() > 1 && token[0] == '$') return number(token.substr(1));
+    if (token.size() > 4 && token.starts_with("{{") && token.ends_with("}}")) {
+        auto args = call_args(token, "wildcard");
+        if (args && args->size() == 1) return number((*args)[0]);
+    }
+    return std::nullopt;
+}
+
+std::string number_wildcards(std::string_view destination) {
+    std::string out;
+    int next = 0;
+    for (std::string_view token : subject_tokens(destination)) {
+        if (!out.empty()) out += '.';
+        out += token == "*" ? "$" + std::to_string(++next) : std::string(token);
+    }
+    return out;
+}
+
+std::string placeholders_as_wildcards(std::string_view destination) {
+    std::string out;
+    for (std::string_view token : subject_tokens(destination)) {
+        if (!out.empty()) out += '.';
+        out += wildcard_placeholder(token) ? std::string("*") : std::string(token);
     }
     return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -30,6 +31,8 @@ public:
 
     // `subject` (a literal that matches the source) mapped.
     std::string apply(std::string_view subject) const;
+    // Whether the destination only places the source's wildcards (no partition or cut).
+    bool wildcards_only() const;
 
 private:
     struct Token {
@@ -45,5 +48,14 @@ private:
     std::string destination_;
     std::vector<Token> tokens_;
 };
+
+// The wildcard a destination's token places: n for "$n" or "{{wildcard(n)}}" (the source's
+// n-th "*", from 1), nullopt for any other token.
+std::optional<int> wildcard_placeholder(std::string_view token);
+// A destination with each "*" numbered in order ("b.*.*" -> "b.$1.$2"), as nats-server's
+// transformTokenize turns an import's subject into a transform's destination.
+std::string number_wildcards(std::string_view destination);
+// The subjects a destination's placeholders stand for: each of them "*" ("b.$2.$1" -> "b.*.*").
+std::string placeholders_as_wildcards(std::string_view destination);
 
 }  // namespace ringtail::base

@@ -9,15 +9,23 @@
 
 namespace ringtail::core {
 
-// A stream import's subjects: what matches `from` in the exporting account is seen as `to` in
-// the importing account, `to`'s wildcards taking the tokens `from`'s matched, in order
-// (`from` "orders.*.>" to "shop.orders.*.>": "orders.eu.new.1" is seen as
-// "shop.orders.eu.new.1"). Plain data, shared read-only by the subscriptions that use it.
+// An import's subjects: what matches `from` in the exporting account is seen as `to` in the
+// importing account (a stream import), or the other way round (a service import, by
+// inverse()). `to` places `from`'s wildcards: each "*" the next one in order, "$n" or
+// "{{wildcard(n)}}" the n-th, ">" the trailing tokens (`from` "orders.*.>" to
+// "shop.orders.*.>": "orders.eu.new.1" is seen as "shop.orders.eu.new.1"; `from` "a.*.*" to
+// "b.$2.$1": "a.x.y" is seen as "b.y.x"). Plain data, shared read-only by the subscriptions
+// that use it.
 class SubjectMap {
 public:
-    // `to` has `from`'s wildcards in the same order (base::same_wildcards()).
+    // `to` places every wildcard of `from` (the config has checked it, as nats-server's
+    // newTransform does).
     SubjectMap(std::string_view from, std::string_view to);
 
+    // The map from `to`'s subjects back to `from`'s.
+    SubjectMap inverse() const;
+    // The subjects `to` stands for: a pattern, its placeholders "*".
+    std::string to_pattern() const;
     // What `subject` (a literal that matches `from`) is in the importing account.
     std::string apply(std::string_view subject) const;
     // The pattern of the exporting account's subjects that are seen as subjects `pattern`
@@ -25,13 +33,16 @@ public:
     std::optional<std::string> reverse(std::string_view pattern) const;
 
 private:
-    // `pattern` with each wildcard replaced by the next of `captured`, in order.
-    static std::string fill(const std::vector<std::string>& pattern, const std::vector<std::string>& captured);
+    SubjectMap() = default;
+    // `pattern` with its wildcards filled by `values` (by number, in order; a missing one left).
+    static std::string fill(const std::vector<std::string>& pattern, const std::vector<std::string>& values);
     // The tokens of `subject` at `pattern`'s wildcards ('>' takes the rest, joined).
     static std::vector<std::string> capture(const std::vector<std::string>& pattern, std::string_view subject);
 
-    std::vector<std::string> from_;
-    std::vector<std::string> to_;
+    std::vector<std::string> from_;  // a pattern
+    std::vector<std::string> to_;    // a pattern: each placeholder "*"
+    // Per wildcard of to_, in order: the wildcard of from_ it places (from 0, ">" last).
+    std::vector<size_t> placed_;
 };
 
 // One stream import of an account: the account it imports from and how subjects map.

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/subject_match.h"
+#include "base/subject_transform.h"
 #include "proto/headers.h"
 
 namespace ringtail::core {
@@ -41,13 +42,13 @@ ServiceImports::ServiceImports(const config::Options& options) : random_(std::ra
         uint32_t account = config::account_id(options, imported.account);
         auto import = std::make_unique<Import>(Import{
             account, config::account_id(options, imported.from_account),
-            std::string(config::account_name(options, account)), SubjectMap(imported.to, imported.subject),
+            std::string(config::account_name(options, account)), SubjectMap(imported.subject, imported.to).inverse(),
             exported != nullptr ? exported->response_type : config::ResponseType::kSingleton,
             exported != nullptr ? exported->response_threshold_ns : config::ServiceExport{}.response_threshold_ns,
             {}});
         import->sub.owner = this;
         import->sub.account = import->account;
-        import->sub.subject = imported.to;
+        import->sub.subject = base::placeholders_as_wildcards(imported.to);
         import->sub.sid = "svc:" + std::to_string(imports_.size());
         add_prefix(import->from_account);
         add_prefix(import->account);

@@ -1070,6 +1070,19 @@ void OptionsLoader::parse_imports(const std::string& account, const MapEntry& en
 
 namespace {
 
+// Why an import cannot map the exporter's `subject` to the importer's `to`, as nats-server's
+// newTransform sees it ("*" in `to` numbered in order); nullopt when it can. Ringtail's imports
+// place wildcards only (no partition or cut).
+std::optional<std::string> import_transform_error(const std::string& subject, const std::string& to) {
+    if (to == subject || subject.find_first_of("*>") == std::string::npos) return std::nullopt;
+    auto made = base::SubjectTransform::make(subject, base::number_wildcards(to));
+    if (const std::string* why = std::get_if<std::string>(&made)) return *why;
+    if (!std::get<base::SubjectTransform>(made).wildcards_only()) {
+        return "an import places wildcards only (\"$1\", \"{{wildcard(1)}}\"), no other function, in this ringtail version";
+    }
+    return std::nullopt;
+}
+
 // The first of `imports` (stream or service ones) whose subjects come back, through the
 // others, to the account that imports them.
 template <class Import>
@@ -1080,7 +1093,9 @@ std::optional<size_t> find_cycle(const std::vector<Import>& imports) {
             auto [account, subject] = todo.back();
             todo.pop_back();
             for (const Import& next : imports) {
-                if (next.account != account || !base::pattern_intersection(next.to, subject)) continue;
+                if (next.account != account || !base::pattern_intersection(base::placeholders_as_wildcards(next.to), subject)) {
+                    continue;
+                }
                 if (next.from_account == imports[i].account) return i;
                 todo.push_back({next.from_account, next.subject});
             }
@@ -1131,9 +1146,9 @@ void OptionsLoader::check_exports_and_imports() {
             fail("stream import not authorized");
             continue;
         }
-        if (!proto::is_valid_subject(imported.to) || !base::same_wildcards(imported.subject, imported.to)) {
+        if (auto why = import_transform_error(imported.subject, imported.to)) {
             fail(absl::StrCat("failed to create mapping transform for stream import subject \"", imported.subject,
-                              "\" to \"", imported.to, "\": its wildcards must be the subject's, in order"));
+                              "\" to \"", imported.to, "\": ", *why));
             continue;
         }
         bool duplicate = std::any_of(kept.begin(), kept.end(), [&](const StreamImport& other) {
@@ -1191,9 +1206,9 @@ void OptionsLoader::check_service_imports() {
             fail("service import not authorized");
             continue;
         }
-        if (imported.to != imported.subject && !base::same_wildcards(imported.to, imported.subject)) {
+        if (auto why = import_transform_error(imported.subject, imported.to)) {
             fail(absl::StrCat("failed to create mapping transform for service import subject \"", imported.to, "\" to \"",
-                              imported.subject, "\": its wildcards must be the subject's, in order"));
+                              imported.subject, "\": ", *why));
             continue;
         }
         kept.push_back(imported);

@@ -671,6 +671,41 @@ accounts {
     EXPECT_EQ(info.value("svc", ""), "MID") << responder.request_infos[0];
 }
 
+// "$n" in an import's `to` places the exporter's n-th wildcard: subjects can be reordered on
+// the way in (a stream) and on the way out (a service request).
+TEST(Accounts, AnImportPlacesTheExportersWildcardsByNumber) {
+    TempFile config(".conf", R"(
+accounts {
+  A: { users: [ { user: a, password: a } ], exports: [ { stream: "foo.*.*" }, { service: "svc.*.*" } ] }
+  B: {
+    users: [ { user: b, password: b } ]
+    imports: [
+      { stream: { account: A, subject: "foo.*.*" }, to: "bar.$2.$1" }
+      { service: { account: A, subject: "svc.*.*" }, to: "s.$2.$1" }
+    ]
+  }
+}
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr a = connect_user(server->url(), "a", "a"), b = connect_user(server->url(), "b", "b");
+    ASSERT_TRUE(a && b);
+    SubscriptionPtr streamed = subscribe_sync(b.get(), "bar.y.*");
+    Responder responder;
+    ASSERT_TRUE(responder.start(a.get(), "svc.>"));
+    ASSERT_EQ(natsConnection_Flush(b.get()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "foo.x.y", "1"), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishString(a.get(), "foo.y.x", "2"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(a.get()), NATS_OK);
+    EXPECT_EQ(next_of(streamed.get()), "bar.y.x 1");
+    EXPECT_TRUE(no_more_msgs(streamed.get(), 200ms));
+    natsMsg* reply = nullptr;
+    ASSERT_EQ(natsConnection_RequestString(&reply, b.get(), "s.p.q", "?", 2000), NATS_OK);
+    natsMsg_Destroy(reply);
+    std::lock_guard lock(responder.mutex);
+    EXPECT_EQ(responder.subjects, std::vector<std::string>{"svc.q.p"});
+}
+
 TEST(Accounts, WhatIsNotImportedStaysInItsAccount) {
     TempFile config(".conf", kServicesConfig);
     auto server = ServerProcess::start_under_test({"-c", config.path()});

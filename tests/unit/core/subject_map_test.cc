@@ -30,8 +30,6 @@ TEST(SubjectPatterns, IntersectionIsWhatBothMatch) {
     EXPECT_FALSE(base::pattern_is_subset("a.*", "a.b"));
     EXPECT_FALSE(base::pattern_is_subset("a.>", "a.*"));
     EXPECT_FALSE(base::pattern_is_subset("a", "a.>"));
-    EXPECT_TRUE(base::same_wildcards("a.*.>", "x.y.*.>"));
-    EXPECT_FALSE(base::same_wildcards("a.*.>", "x.>"));
 }
 
 // Random patterns and subjects over a small alphabet: the intersection matches exactly what
@@ -77,6 +75,27 @@ TEST(SubjectMap, MapsSubjectsAndFindsTheStandInPattern) {
     EXPECT_EQ(literal.apply("time.now"), "clock");
     EXPECT_EQ(literal.reverse("*"), "time.now");
     EXPECT_EQ(literal.reverse("clock.>"), std::nullopt);
+}
+
+// "$n" and "{{wildcard(n)}}" place the n-th wildcard wherever they stand; a "*" takes the next.
+TEST(SubjectMap, PlacedWildcardsReorderAndTheInverseMapsBack) {
+    SubjectMap swapped("foo.*.*", "bar.$2.{{ wildcard(1) }}");
+    EXPECT_EQ(swapped.to_pattern(), "bar.*.*");
+    EXPECT_EQ(swapped.apply("foo.x.y"), "bar.y.x");
+    EXPECT_EQ(swapped.reverse("bar.y.x"), "foo.x.y");
+    EXPECT_EQ(swapped.reverse("bar.y.*"), "foo.*.y");
+    EXPECT_EQ(swapped.reverse("bar.>"), "foo.*.*");
+    SubjectMap back = swapped.inverse();
+    EXPECT_EQ(back.apply("bar.y.x"), "foo.x.y");
+    EXPECT_EQ(back.to_pattern(), "foo.*.*");
+
+    SubjectMap tail("a.*.>", "b.$1.c.>");
+    EXPECT_EQ(tail.apply("a.1.2.3"), "b.1.c.2.3");
+    EXPECT_EQ(tail.reverse("b.*.c.2"), "a.*.2");
+    EXPECT_EQ(tail.inverse().apply("b.1.c.2.3"), "a.1.2.3");
+
+    // A service import whose exporter's subject is a literal: whatever the importer's.
+    EXPECT_EQ(SubjectMap("svc", "s.*").inverse().apply("s.x"), "svc");
 }
 
 // Subject mappings' destinations, as nats-server 2.9's transform builds and applies them.

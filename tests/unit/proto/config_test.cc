@@ -2020,6 +2020,28 @@ TEST(ConfigOptions, StreamExportsAndImportsAreCheckedAsNatsServerChecksThem) {
               "<string>:2:51: Error adding stream import \"y.>\": import forms a cycle");
 }
 
+// An import's `to` may place the exporter's wildcards by number, as nats-server's transforms do;
+// one that leaves a wildcard out is refused with nats-server's words, one with another function
+// (a partition) by name.
+TEST(ConfigOptions, AnImportPlacesTheExportersWildcardsByNumber) {
+    const std::string exporter = "accounts {\n  A: { exports: [ { stream: \"foo.*.*\" }, { service: \"svc.*.*\" } ] }\n";
+    Options opts = load_ok(exporter +
+                           "  B: { imports: [ { stream: { account: A, subject: \"foo.*.*\" }, to: \"bar.$2.$1\" },\n"
+                           "                  { service: { account: A, subject: \"svc.*.*\" }, to: \"s.{{wildcard(2)}}.$1\" } ] }\n}\n");
+    ASSERT_EQ(opts.stream_imports.size(), 1u);
+    EXPECT_EQ(opts.stream_imports[0].to, "bar.$2.$1");
+    ASSERT_EQ(opts.service_imports.size(), 1u);
+    EXPECT_EQ(opts.service_imports[0].to, "s.{{wildcard(2)}}.$1");
+    EXPECT_EQ(load_error(exporter + "  B: { imports: [ { stream: { account: A, subject: \"foo.*.*\" }, to: \"bar.$1\" } ] }\n}\n"),
+              "<string>:3:19: Error adding stream import \"foo.*.*\": failed to create mapping transform for stream import "
+              "subject \"foo.*.*\" to \"bar.$1\": invalid mapping destination: not using all of the token wildcard(s) in "
+              "bar.$1");
+    EXPECT_NE(load_error(exporter + "  B: { imports: [ { stream: { account: A, subject: \"foo.*.*\" }, "
+                                    "to: \"bar.{{partition(2,1)}}.$2\" } ] }\n}\n")
+                  .find("an import places wildcards only"),
+              std::string::npos);
+}
+
 TEST(ConfigOptions, ServiceExportsAndImportsAreCheckedAsNatsServerChecksThem) {
     const std::string exporter =
         "accounts {\n  A: { exports: [ { service: \"time.>\" }, { service: feed, response_type: Stream, "
@@ -2047,7 +2069,7 @@ TEST(ConfigOptions, ServiceExportsAndImportsAreCheckedAsNatsServerChecksThem) {
     EXPECT_EQ(load_error(with_b("{ service: { account: A } }")), "<string>:3:21: Expect an account name and a subject");
     EXPECT_EQ(load_error(with_b("{ service: { account: A, subject: \"time.*\" }, to: \"clock.>\" }")),
               "<string>:3:19: Error adding service import \"time.*\": failed to create mapping transform for service import "
-              "subject \"clock.>\" to \"time.*\": its wildcards must be the subject's, in order");
+              "subject \"clock.>\" to \"time.*\": invalid subject");
     EXPECT_EQ(load_error(with_b("{ service: { account: A, subject: feed } }, { service: { account: A, subject: \"time.x\" }, to: feed }")),
               "<string>:3:63: Duplicate service import subject \"feed\", previously used in import for account \"A\", subject \"feed\"");
     EXPECT_EQ(load_error(with_b("{ service: { account: A, subject: feed }, stream: { account: A, subject: feed } }")),
