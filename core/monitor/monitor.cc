@@ -992,9 +992,19 @@ void add_imports_and_exports(const config::Options& options, const std::string& 
     ojson mappings = ojson::object();
     for (const config::SubjectMapping& mapping : options.mappings) {
         if (!in(mapping.account)) continue;
+        // nats-server's: those of no cluster, then each cluster's.
+        std::vector<std::string> clusters{""};
+        for (const config::MappingDestination& destination : mapping.destinations) {
+            if (std::find(clusters.begin(), clusters.end(), destination.cluster) == clusters.end()) {
+                clusters.push_back(destination.cluster);
+            }
+        }
         ojson list = ojson::array();
-        for (const config::MappingDestination& destination : config::weighted_destinations(mapping)) {
-            list.push_back({{"subject", destination.subject}, {"weight", destination.weight}});
+        for (const std::string& cluster : clusters) {
+            for (const config::MappingDestination& destination : config::weighted_destinations(mapping, cluster)) {
+                list.push_back({{"subject", destination.subject}, {"weight", destination.weight}});
+                if (!cluster.empty()) list.back()["cluster"] = cluster;
+            }
         }
         mappings[mapping.source] = std::move(list);
     }

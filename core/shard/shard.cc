@@ -109,7 +109,7 @@ void Shard::build_mappings() {
         uint32_t account = config::account_id(options_, configured.account);
         if (account >= mappings_.size()) mappings_.resize(account + 1);
         std::vector<std::pair<uint32_t, std::optional<base::SubjectTransform>>> choices;
-        for (const config::MappingDestination& destination : config::weighted_destinations(configured)) {
+        for (const config::MappingDestination& destination : config::destinations_for(configured, options_.cluster_name)) {
             auto made = base::SubjectTransform::make(configured.source, destination.subject);
             if (auto* transform = std::get_if<base::SubjectTransform>(&made)) {
                 choices.emplace_back(destination.weight, std::move(*transform));

@@ -914,7 +914,11 @@ std::optional<MappingDestination> OptionsLoader::parse_destination(const Value& 
             }
             destination.weight = static_cast<uint32_t>(weight);
         } else if (key == "cluster") {
-            unsupported("mappings.cluster");
+            if (field.value.kind != ValueKind::kString) {
+                wrong_kind(field, "a cluster name");
+                return std::nullopt;
+            }
+            destination.cluster = field.value.text;
         } else if (!field.used_as_variable) {
             error(field.key_pos, absl::StrCat("unknown field \"", field.key, "\""));
         }
@@ -1792,27 +1796,29 @@ const AccountLimits* account_limits(const Options& options, uint32_t id) {
     return nullptr;
 }
 
-std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapping) {
-    std::vector<MappingDestination> out = mapping.destinations;
+std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapping, std::string_view cluster) {
+    std::vector<MappingDestination> out;
     uint32_t total = 0;
-    bool has_source = false;
-    for (const MappingDestination& destination : out) {
-        total += destination.weight;
+    bool has_source = false;  // among the destinations of any cluster, as nats-server's
+    for (const MappingDestination& destination : mapping.destinations) {
         has_source = has_source || destination.subject == mapping.source;
+        if (destination.cluster != cluster) continue;
+        out.push_back(destination);
+        total += destination.weight;
     }
     if (total != 100 && !has_source) {
-        std::string source;
-        int wildcard = 0;
-        for (std::string_view token : base::subject_tokens(mapping.source)) {
-            if (!source.empty()) source += '.';
-            source += token == "*" ? "$" + std::to_string(++wildcard) : std::string(token);
-        }
-        out.push_back({std::move(source), out.empty() ? 100 : 100 - total});
+        out.push_back({base::number_wildcards(mapping.source), out.empty() ? 100 : 100 - total, std::string(cluster)});
     }
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.weight < b.weight; });
     uint32_t sum = 0;
     for (MappingDestination& destination : out) destination.weight = sum += destination.weight;
     return out;
+}
+
+std::vector<MappingDestination> destinations_for(const SubjectMapping& mapping, std::string_view cluster) {
+    bool own = !cluster.empty() && std::any_of(mapping.destinations.begin(), mapping.destinations.end(),
+                                               [&](const MappingDestination& d) { return d.cluster == cluster; });
+    return weighted_destinations(mapping, own ? cluster : std::string_view());
 }
 
 bool imports_jetstream_api(const Options& options, std::string_view account) {

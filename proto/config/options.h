@@ -93,12 +93,15 @@ struct ServiceImport {
     bool operator==(const ServiceImport&) const = default;
 };
 
-// mappings { "source": "destination" | { destination, weight } | [ ... ] }, at the top level
-// (the global account) or in an account: what a client publishes on `source` is routed on a
-// destination instead, picked by weight (percent; what is left keeps the source).
+// mappings { "source": "destination" | { destination, weight, cluster } | [ ... ] }, at the top
+// level (the global account) or in an account: what a client publishes on `source` is routed
+// on a destination instead, picked by weight (percent; what is left keeps the source). The
+// destinations of a cluster, if there are any for the server's cluster name, are picked from
+// instead of those of none.
 struct MappingDestination {
     std::string subject;
     uint32_t weight = 100;
+    std::string cluster;  // empty: any
     bool operator==(const MappingDestination&) const = default;
 };
 struct SubjectMapping {
@@ -107,10 +110,12 @@ struct SubjectMapping {
     std::vector<MappingDestination> destinations;
     bool operator==(const SubjectMapping&) const = default;
 };
-// As nats-server's AddWeightedMappings keeps them (and /accountz lists them): what the weights
-// leave goes to the source itself (its wildcards as $1, $2, ...), unless the source is a
-// destination already; in ascending weight, each weight the sum of those up to it.
-std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapping);
+// As nats-server's AddWeightedMappings keeps those of `cluster` (and /accountz lists them):
+// what the weights leave goes to the source itself (its wildcards as $1, $2, ...), unless the
+// source is a destination already; in ascending weight, each weight the sum of those up to it.
+std::vector<MappingDestination> weighted_destinations(const SubjectMapping& mapping, std::string_view cluster = {});
+// The destinations a server of `cluster` picks from (those of its cluster, if any), weighted.
+std::vector<MappingDestination> destinations_for(const SubjectMapping& mapping, std::string_view cluster);
 
 // jetstream { limits }, nats-server's JSLimitOpts: what no consumer or stream may go beyond,
 // and the defaults they take under it (0: no limit).

@@ -812,6 +812,30 @@ TEST(Accounts, MappingsApplyWithoutAnyAuthentication) {
     EXPECT_EQ(next_of(sub.get()), "new.x m");
 }
 
+// A mapping's destinations of a cluster are what a server of that cluster picks from; a
+// server of another (or no) cluster picks from those of none (here: the source itself).
+TEST(Accounts, AMappingsClusterDestinationsApplyInThatClusterOnly) {
+    const std::string mappings = R"(
+mappings {
+  "a": [ { destination: "in.c1", weight: 100%, cluster: c1 } ]
+}
+)";
+    for (const auto& [cluster, expected] : std::vector<std::pair<std::string, std::string>>{
+             {"cluster { name: c1 }\n", "in.c1 m"}, {"cluster { name: c2 }\n", "a m"}, {"", "a m"}}) {
+        SCOPED_TRACE(cluster);
+        TempFile config(".conf", mappings + cluster);
+        auto server = ServerProcess::start_under_test({"-c", config.path()});
+        ASSERT_NE(server, nullptr);
+        ConnectionPtr nc = connect(server->url());
+        ASSERT_TRUE(nc);
+        SubscriptionPtr sub = subscribe_sync(nc.get(), ">");
+        ASSERT_EQ(natsConnection_Flush(nc.get()), NATS_OK);
+        ASSERT_EQ(natsConnection_PublishString(nc.get(), "a", "m"), NATS_OK);
+        ASSERT_EQ(natsConnection_Flush(nc.get()), NATS_OK);
+        EXPECT_EQ(next_of(sub.get()), expected);
+    }
+}
+
 TEST(Accounts, ABadAccountsBlockIsAConfigError) {
     for (const std::string& text : {
              std::string("accounts { $G: {} }\n"),

@@ -2114,8 +2114,12 @@ TEST(ConfigOptions, SubjectMappingsAreParsedAndCheckedAsNatsServerChecksThem) {
     EXPECT_EQ(load_error("mappings { \"a.*\": \"b.{{wildcard(2)}}\" }"),
               "<string>:1:12: Error adding mapping for \"a.*\" to \"b.{{wildcard(2)}}\" : invalid mapping destination: "
               "wildcard index out of range in {{wildcard(2)}}: [2]");
-    EXPECT_EQ(load_ok("mappings { a: { destination: b, cluster: c1 } }").unsupported_features,
-              (std::vector<std::string>{"mappings.cluster"}));
+    Options clustered = load_ok("mappings { a: { destination: b, cluster: c1 } }");
+    EXPECT_TRUE(clustered.unsupported_features.empty());
+    ASSERT_EQ(clustered.mappings.size(), 1u);
+    EXPECT_EQ(clustered.mappings[0].destinations, (std::vector<MappingDestination>{{"b", 100, "c1"}}));
+    EXPECT_EQ(destinations_for(clustered.mappings[0], "c1"), (std::vector<MappingDestination>{{"b", 100, "c1"}}));
+    EXPECT_EQ(destinations_for(clustered.mappings[0], "c2"), (std::vector<MappingDestination>{{"a", 100}}));
 }
 
 }  // namespace
