@@ -335,6 +335,8 @@ class OptionsLoader {
     void set_jetstream_domain(const MapEntry& field);
     void apply_jetstream_limits(const MapEntry& entry);
     void apply_cluster(const MapEntry& entry);
+    static bool is_port_zero(const MapEntry& field);
+    static bool configures_nothing(const MapEntry& entry, std::string_view key);
     std::optional<int64_t> get_storage_size(const MapEntry& entry, std::string_view name);
     void set_store_dir(const MapEntry& entry);
 
@@ -517,7 +519,7 @@ void OptionsLoader::apply_top(const MapEntry& entry) {
     } else if (key == "cluster") {
         apply_cluster(entry);
     } else if (contains(kUnsupportedKeys, key)) {
-        unsupported(key);
+        if (!configures_nothing(entry, key)) unsupported(key);
     } else if (contains(kIgnoredKeys, key)) {
         // Accepted for compatibility; has no effect here.
     } else {
@@ -1578,20 +1580,37 @@ void OptionsLoader::apply_jetstream(const MapEntry& entry) {
 }
 
 // parseCluster, for a cluster of one: a name and nothing else (routes, a listen port, cluster
-// authorization or TLS ask for clustering, which this version does not have).
+// authorization or TLS ask for clustering, which this version does not have; port 0 listens
+// nowhere, as in nats-server).
 void OptionsLoader::apply_cluster(const MapEntry& entry) {
     if (entry.value.kind != ValueKind::kMap) {
         unsupported("cluster");
         return;
     }
     for (const MapEntry& field : entry.value.map) {
-        if (field.used_as_variable) continue;
+        if (field.used_as_variable || is_port_zero(field)) continue;
         if (absl::AsciiStrToLower(field.key) != "name") {
             unsupported("cluster");
             continue;
         }
         if (auto name = get_string(field)) opts_.cluster_name = *name;
     }
+}
+
+bool OptionsLoader::is_port_zero(const MapEntry& field) {
+    return absl::AsciiStrToLower(field.key) == "port" && field.value.kind == ValueKind::kInteger && field.value.integer == 0;
+}
+
+// A block of a feature this version lacks that asks nothing of it, as nats-server reads it: empty
+// ("leafnodes {}", "websocket {}", "default_js_domain {}"), or a listener on port 0 (none), or
+// "prof_port: 0". Taken: there is nothing to ignore.
+bool OptionsLoader::configures_nothing(const MapEntry& entry, std::string_view key) {
+    if (key == "prof_port") return entry.value.kind == ValueKind::kInteger && entry.value.integer == 0;
+    constexpr std::string_view kBlocks[] = {"gateway", "leaf", "leafnodes", "websocket", "ws", "mqtt", "default_js_domain"};
+    if (entry.value.kind != ValueKind::kMap || !contains(kBlocks, key)) return false;
+    return std::all_of(entry.value.map.begin(), entry.value.map.end(), [&](const MapEntry& field) {
+        return field.used_as_variable || (key != "default_js_domain" && is_port_zero(field));
+    });
 }
 
 // parseJetStreamLimits: integers, and duplicate_window as a duration string.

@@ -840,6 +840,25 @@ TEST(Cli, BusyMonitorPortStopsTheServer) {
     EXPECT_NE(std::string::npos, (result.out + result.err).find(expected)) << result.out << result.err;
 }
 
+// Blocks of features this version lacks that ask nothing of them (empty, or a listener on port
+// 0) start the server as they start nats-server; one that asks for the feature is refused by
+// name before the server starts.
+TEST(Cli, ABlockThatConfiguresNothingStartsTheServer) {
+    TempFile config(".conf", "leafnodes {}\nwebsocket {}\nmqtt { port: 0 }\ncluster { port: 0 }\nprof_port: 0\n");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    EXPECT_NE(connect(server->url()), nullptr);
+}
+
+TEST(CliRingtail, ABlockThatAsksForAMissingFeatureIsRefused) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server has leaf nodes";
+    TempFile config(".conf", "leafnodes { port: 7422 }\n");
+    RunResult result = run({"-a", "127.0.0.1", "-p", "-1", "-c", config.path()});
+    EXPECT_EQ(1, result.status);
+    EXPECT_NE(std::string::npos, (result.out + result.err).find("not supported by this ringtail version: leafnodes"))
+        << result.out << result.err;
+}
+
 TEST(CliRingtail, HttpsMonitoringIsRefusedUntilThereIsTls) {
     if (!testing_ringtail()) GTEST_SKIP() << "nats-server serves HTTPS monitoring";
     RunResult result = run({"-a", "127.0.0.1", "-p", "-1", "-ms", "8443"});

@@ -1441,6 +1441,20 @@ TEST(ConfigOptions, UnsupportedFeaturesAreRecordedNotWarned) {
     EXPECT_TRUE(load_ok("no_header_support: true").no_header_support);
 }
 
+// A block of a missing feature that asks nothing of it (empty, or listening on port 0) is taken,
+// as nats-server takes it: there is nothing to refuse.
+TEST(ConfigOptions, ABlockThatConfiguresNothingIsTaken) {
+    for (const char* text : {"leafnodes {}", "websocket {}", "ws {}", "mqtt { port: 0 }", "gateway {}",
+                             "cluster { port: 0 }", "cluster { name: east, port: 0 }", "prof_port: 0",
+                             "default_js_domain {}"}) {
+        EXPECT_TRUE(load_ok(text).unsupported_features.empty()) << text;
+    }
+    for (const char* text : {"leafnodes { port: 7422 }", "websocket { port: 0, no_tls: true }", "prof_port: 6060",
+                             "tls {}", "default_js_domain { acc: dom }"}) {
+        EXPECT_FALSE(load_ok(text).unsupported_features.empty()) << text;
+    }
+}
+
 TEST(ConfigOptions, AClusterBlockWithOnlyANameNamesTheCluster) {
     LoadResult named = load("cluster { name: east }");
     ASSERT_TRUE(named.status.ok()) << named.status;
