@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <type_traits>
 
+#include "io/listener.h"
 #include "proto/config/conf.h"
 #include "proto/js/api.h"
 
@@ -52,7 +53,6 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     fixed("Host", now.host, fresh.host);
     fixed("Port", now.port, fresh.port);
     fixed("ServerName", now.server_name, fresh.server_name);
-    fixed("ClientAdvertise", now.client_advertise, fresh.client_advertise);
     fixed("HTTPHost", now.http_host, fresh.http_host);
     fixed("HTTPPort", now.http_port, fresh.http_port);
     fixed("HTTPSPort", now.https_port, fresh.https_port);
@@ -82,6 +82,12 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     if (!no_auth_user_dropped) fixed("NoAuthUser", now.no_auth_user, fresh.no_auth_user);
     fixed("SystemAccount", now.system_account, fresh.system_account);
     fixed("NoSystemAccount", now.no_system_account, fresh.no_system_account);
+    if (refused && !fresh.client_advertise.empty()) {
+        if (auto parsed = io::parse_host_port(fresh.client_advertise, 0); !parsed) {
+            refused = fail(Errc::kInvalid, "invalid ClientAdvertise value of " + fresh.client_advertise +
+                                               ", err=" + parsed.error().text);
+        }
+    }
     if (refused && now.store_dir != fresh.store_dir) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage dir");
     }
@@ -111,6 +117,7 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
         return changed;
     };
     // The lines in nats-server's order of options.
+    reloaded(now.client_advertise != fresh.client_advertise, "Reload: client_advertise = " + fresh.client_advertise);
     plan.logging |= reloaded(now.trace_verbose != fresh.trace_verbose, "Reloaded: trace_verbose = " + text(fresh.trace_verbose));
     plan.logging |= reloaded(now.trace != fresh.trace, "Reloaded: trace = " + text(fresh.trace));
     plan.logging |= reloaded(now.debug != fresh.debug, "Reloaded: debug = " + text(fresh.debug));

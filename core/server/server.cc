@@ -208,6 +208,13 @@ void Server::request_stop() {
     }
 }
 
+io::HostPort Server::advertised(const config::Options& options) const {
+    if (!options.client_advertise.empty()) {
+        if (auto parsed = io::parse_host_port(options.client_advertise, port_)) return {parsed->host, parsed->port};
+    }
+    return {options.host, port_};
+}
+
 config::Options Server::options_snapshot() const {
     std::lock_guard lock(options_mutex_);
     return options_;
@@ -219,8 +226,9 @@ proto::Info Server::info(const config::Options& options, uint64_t client_id, con
     info.server_id = server_id_;
     info.server_name = options.server_name;
     info.version = kNatsCompatVersion;
-    info.host = advertised_.host;
-    info.port = advertised_.port;
+    io::HostPort address = advertised(options);
+    info.host = address.host;
+    info.port = address.port;
     info.headers = !options.no_header_support;
     // A client that sends no credentials is let in as the no_auth_user, so INFO does not ask
     // for any (unless that user is the implicit one of a server with only a system account).
@@ -274,15 +282,11 @@ Result<void, Error> Server::start() {
         port_claim_fd_ = *claim;
     }
     port_ = port;
-    // nats-server's setInfoHostPort: clients are told the advertised address in INFO.
-    advertised_ = {options_.host, port_};
     if (!options_.client_advertise.empty()) {
-        auto advertised = io::parse_host_port(options_.client_advertise, port_);
-        if (!advertised) {
+        if (auto advertised = io::parse_host_port(options_.client_advertise, port_); !advertised) {
             return fail(Errc::kInvalid, "Error setting server INFO with ClientAdvertise value of " +
                                             options_.client_advertise + ", err=" + advertised.error().text);
         }
-        advertised_ = {advertised->host, advertised->port};
     }
 
     js_setups_.resize(shard_count_);

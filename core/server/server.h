@@ -156,13 +156,15 @@ public:
 private:
     void shard_main(uint32_t index, int cpu);
     [[nodiscard]] Result<void, Error> start_jetstream();
+    // What INFO tells clients (nats-server's setInfoHostPort): client_advertise (checked at the
+    // start and at each reload), else the listener's address.
+    io::HostPort advertised(const config::Options& options) const;
 
     config::Options options_;
     mutable std::mutex options_mutex_;  // options_ changes (main thread) against snapshots
     uint32_t shard_count_ = 1;
     std::vector<int> cpus_;
     int port_ = 0;
-    io::HostPort advertised_;  // what INFO tells clients: client_advertise, else the listener's
     std::string server_id_;
     int64_t start_ns_ = 0;
     std::atomic<int64_t> config_load_ns_{0};  // start, then each reload

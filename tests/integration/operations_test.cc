@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <nats/nats.h>
+#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -139,6 +140,30 @@ TEST(Operations, ReloadToABcryptPasswordChecksConnectedClientsAgain) {
     ASSERT_EQ(0, kill(server->pid(), SIGHUP));
     EXPECT_TRUE(eventually([&] { return natsConnection_IsClosed(client.get()); }));
     EXPECT_EQ(connect_as(server->url(), "bob", "s3cr3t-password"), nullptr);
+}
+
+// client_advertise reloads: a client that connects after the reload is told the new address.
+TEST(Operations, ReloadedClientAdvertiseIsWhatNewClientsAreTold) {
+    TempFile conf(".conf", "client_advertise: \"first.example:4333\"\n");
+    auto server = ServerProcess::start(binary(), with_shards({"-c", conf.path()}));
+    ASSERT_NE(server, nullptr);
+    auto info_of = [&] {
+        RawClient raw;
+        if (!raw.connect(server->port()) || !raw.read_info()) return nlohmann::json();
+        std::string line = raw.received().substr(5, raw.received().find("\r\n") - 5);
+        return nlohmann::json::parse(line, nullptr, false);
+    };
+    nlohmann::json before = info_of();
+    EXPECT_EQ(before.value("host", ""), "first.example");
+    EXPECT_EQ(before.value("port", 0), 4333);
+    write_file(conf.path(), "client_advertise: \"second.example:5444\"\n");
+    ASSERT_EQ(0, kill(server->pid(), SIGHUP));
+    ASSERT_TRUE(eventually([&] {
+        return server->log().find("Reload: client_advertise = second.example:5444") != std::string::npos;
+    })) << server->log();
+    nlohmann::json after = info_of();
+    EXPECT_EQ(after.value("host", ""), "second.example");
+    EXPECT_EQ(after.value("port", 0), 5444);
 }
 
 TEST(Operations, ReloadRefusesWhatCannotChangeAndKeepsServing) {
