@@ -233,6 +233,9 @@ Result<void, Error> JetStream::start() {
             report(kReportUnavailable, restored.config.name, stream.error().text);
             continue;
         }
+        // What max_age or a message TTL removed before the stop, or while the server was down,
+        // is gone before anyone can read the stream (nats-server expires at load too).
+        (*stream)->expire(base::wall_clock_ns());
         (*stream)->publish_state();
         log_info("  Restored stream '" + restored.config.name + "' on shard " + std::to_string(host_.shard_index()));
         streams_.emplace(restored.config.name, std::move(*stream));

@@ -366,6 +366,36 @@ TEST_P(JetStreamRestart, DeletedStreamsStayDeletedAndPurgesStayPurged) {
     EXPECT_EQ(5u, publish(js(), "purged", "next").seq);
 }
 
+// Messages max_age removed before the stop, or that grew too old while the server was down,
+// are gone before the first client can read the stream (nats-server expires them at load).
+TEST_P(JetStreamRestart, MessagesThatAgedOutStayGone) {
+    StreamConfig aged("AGED", {"aged"});
+    aged.raw.MaxAge = 1 * kNanosPerSecond;
+    ASSERT_EQ(NATS_OK, add_stream(js(), aged).status);
+    jsConsumerConfig consumer;
+    jsConsumerConfig_Init(&consumer);
+    consumer.Durable = "C";
+    consumer.AckPolicy = js_AckExplicit;
+    jsConsumerInfo* created = nullptr;
+    ASSERT_EQ(NATS_OK, js_AddConsumer(&created, js(), "AGED", &consumer, nullptr, nullptr));
+    jsConsumerInfo_Destroy(created);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(publish(js(), "aged", "old").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    ASSERT_TRUE(publish(js(), "aged", "ages while down").ok());
+
+    ASSERT_NO_FATAL_FAILURE(restart(GetParam(), {}, std::chrono::milliseconds(1300)));
+
+    StreamInfoPtr info = stream_info(js(), "AGED");
+    ASSERT_NE(info, nullptr);
+    EXPECT_EQ(0u, info->State.Msgs);
+    EXPECT_EQ(5u, info->State.FirstSeq);
+    EXPECT_EQ(4u, info->State.LastSeq);
+    jsConsumerInfo* state = nullptr;
+    ASSERT_EQ(NATS_OK, js_GetConsumerInfo(&state, js(), "AGED", "C", nullptr, nullptr));
+    EXPECT_EQ(0u, state->NumPending);
+    jsConsumerInfo_Destroy(state);
+}
+
 TEST_P(JetStreamRestart, ManyUnflushedPublishesSurvive) {
     // As many acknowledged messages as fit in a short burst, then the stop right away.
     StreamConfig config("BURST", {"burst.*"});

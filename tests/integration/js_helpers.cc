@@ -348,9 +348,10 @@ void JetStreamTest::SetUp() {
     ASSERT_TRUE(client_);
 }
 
-void JetStreamTest::restart(int signal, std::vector<std::string> args) {
+void JetStreamTest::restart(int signal, std::vector<std::string> args, std::chrono::milliseconds down) {
     client_ = {};
     server_->stop(signal);
+    std::this_thread::sleep_for(down);
     server_ = args.empty() ? start_js_server(store_) : ServerProcess::start_under_test(std::move(args));
     ASSERT_NE(server_, nullptr);
     client_ = connect_js(server_->url());

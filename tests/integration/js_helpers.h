@@ -212,7 +212,9 @@ class JetStreamTest : public ::testing::Test {
     // Stops the server with `signal`, starts a new one on the same store dir (the port may
     // change) and reconnects the client. With `args`, the new one is started with those
     // instead (a config naming the store dir, say).
-    void restart(int signal, std::vector<std::string> args = {});
+    // Stops the server with `signal`, keeps it down for `down`, and starts it again (with
+    // `args`, or as at first) on the same store.
+    void restart(int signal, std::vector<std::string> args = {}, std::chrono::milliseconds down = {});
     jsCtx* js() const { return client_.get(); }
     natsConnection* nc() const { return client_.nc(); }
 
