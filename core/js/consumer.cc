@@ -1096,6 +1096,15 @@ std::string Consumer::event_subject(std::string_view kind) const {
     return "$JS.EVENT." + std::string(kind) + "." + stream_.name() + "." + name_;
 }
 
+void Consumer::release_waiting_at_shutdown() {
+    for (const WaitingRequest& request : waiting_) {
+        send_status(request.reply, "409 Server Shutdown",
+                    "Nats-Pending-Messages: " + std::to_string(request.batch) +
+                        "\r\nNats-Pending-Bytes: " + std::to_string(request.max_bytes) + "\r\n");
+    }
+    waiting_.clear();
+}
+
 void Consumer::destroy() {
     if (destroyed_) return;
     send_action_advisory("DELETED", "delete");

@@ -114,6 +114,10 @@ public:
     void update(proto::js::ConsumerConfig config);
     // The consumer is deleted: waiting pull requests are told, its record is dropped.
     void destroy();
+    // The server stops: waiting pull requests are told (409 Server Shutdown, with what each
+    // still wanted, as nats-server's signalPullConsumers), so their clients need not wait out
+    // their expiry.
+    void release_waiting_at_shutdown();
     // 2.11's PAUSE: until `until_ns` (0: resume).
     void pause(int64_t until_ns);
 

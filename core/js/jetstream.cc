@@ -358,6 +358,10 @@ void JetStream::run_turn() {
     }
 }
 
+void JetStream::release_waiting_at_shutdown() {
+    for (auto& [name, stream] : streams_) stream->release_waiting_at_shutdown();
+}
+
 void JetStream::checkpoint() {
     for (auto& [name, stream] : streams_) stream->checkpoint();
 }

@@ -124,6 +124,9 @@ public:
     bool busy() const { return !ready_.empty(); }
     // At a clean stop, once every write is done: each stream indexes its sealed segments.
     void checkpoint();
+    // At a clean stop, before the clients go: every waiting pull request is told the server
+    // stops.
+    void release_waiting_at_shutdown();
     // `consumer` has work: pump it at the end of this turn.
     void consumer_ready(Consumer& consumer) { ready_.push_back(&consumer); }
     // `consumer` is going away: forget it.

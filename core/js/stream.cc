@@ -1493,6 +1493,10 @@ void Stream::interest_changed(bool lost) {
     for (auto& [name, consumer] : consumers_) consumer->interest_changed(lost);
 }
 
+void Stream::release_waiting_at_shutdown() {
+    for (auto& [name, consumer] : consumers_) consumer->release_waiting_at_shutdown();
+}
+
 void Stream::tick_consumers() {
     for (auto& origin : origins_) origin->tick();
     std::vector<std::string> gone;

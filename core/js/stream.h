@@ -101,6 +101,8 @@ public:
     // JetStream's tick: the consumers' own, and those inactive long enough go; the mirror's
     // and sources' health.
     void tick_consumers();
+    // The server stops: see Consumer::release_waiting_at_shutdown.
+    void release_waiting_at_shutdown();
 
     // ---- for its mirror and sources (core/js/source.h) ----
     JetStream& jetstream() { return js_; }

@@ -53,6 +53,9 @@ constexpr auto kTick = std::chrono::milliseconds(100);  // liveness checks and s
 // Output blocks left unused this long go back to the allocator (OutBlocks::trim()).
 constexpr auto kOutBlocksTrim = std::chrono::seconds(5);
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
+// How long a stopping shard with JetStream keeps its connections after telling the waiting
+// pull requests (Shard::begin_stop).
+constexpr auto kPullReleaseGrace = std::chrono::milliseconds(50);
 
 ClientConn::Identity peer_of(int fd, uint64_t client_id) {
     ClientConn::Identity identity{client_id, {}, 0};
@@ -87,7 +90,8 @@ Shard::Shard(Server& server, uint32_t index, int listen_fd, MeshLinks& links)
       listen_fd_(listen_fd),
       mesh_(index, links, *this),
       switch_(mesh_, uint64_t{index} * 7919 + 17, !options_.no_sublist_cache),
-      tick_([this] { on_tick(); }) {
+      tick_([this] { on_tick(); }),
+      stop_close_([this] { close_all_for_stop(); }) {
     switch_.set_adopter(this);
     build_stream_imports();
     build_mappings();
@@ -368,6 +372,7 @@ Result<void, Error> Shard::run(std::vector<js::ShardSetup> js_setups) {
     system_requests_.reset();
     disk_.reset();
     loop_.cancel(tick_);
+    loop_.cancel(stop_close_);
     // Connections the grace period did not see out: their peers learn now; the objects go
     // after the ring (see slots_).
     for (Slot& slot : slots_) {
@@ -484,6 +489,22 @@ void Shard::begin_stop() {
         msg.account = *system;
         (void)switch_.publish_here(msg);
     }
+    // nats-server's signalPullConsumers: waiting pull requests are told the server stops, and
+    // the connections stay a moment longer so that what was told reaches clients on every
+    // shard (nats-server waits 50 ms too).
+    for (JsAccount& account : js_) {
+        account.js->release_waiting_at_shutdown();
+        account.js->run_turn();
+    }
+    flush();
+    if (js_.empty()) {
+        close_all_for_stop();
+    } else {
+        loop_.schedule(stop_close_, io::Clock::now() + kPullReleaseGrace);
+    }
+}
+
+void Shard::close_all_for_stop() {
     for (Slot& slot : slots_) {
         if (slot.conn) slot.conn->close({}, "Server Shutdown");
     }

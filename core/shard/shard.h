@@ -91,6 +91,7 @@ private:
     Result<void, Error> start(std::vector<js::ShardSetup>& js_setups);
     void turn();
     void begin_stop();
+    void close_all_for_stop();
 
     // io::CompletionHandler
     void on_completion(uint64_t token, int32_t result, uint32_t flags) override;
@@ -226,6 +227,7 @@ private:
     static constexpr io::Clock::duration kMoveWaitMax = std::chrono::milliseconds(100);
     std::vector<Leaving> leaving_;
     io::Timer tick_;
+    io::Timer stop_close_;  // when a stopping shard closes its connections
 
     // Figures for monitoring (core/monitor/figures.h): what closed connections leave behind.
     uint64_t total_connections_ = 0;

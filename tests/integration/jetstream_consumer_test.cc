@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "tests/integration/js_helpers.h"
+#include "tests/support/raw_client.h"
 #include "tests/integration/nats_helpers.h"
 #include "tests/support/server_process.h"
 
@@ -1994,6 +1995,33 @@ TEST_F(JetStreamConsumer, WaitingPullRequestsTakeTurnsOneMessageEach) {
             ASSERT_NE(nullptr, got);
             EXPECT_EQ(want, msg_data(got.get()));
         }
+    }
+}
+
+// A pull request waiting when the server stops is told so (409 Server Shutdown, with what it
+// still wanted), as nats-server tells it, instead of being left to wait out its expiry; from
+// a connection on either shard.
+TEST_F(JetStreamConsumer, AWaitingPullRequestIsToldTheServerStops) {
+    create_stream("STOP", {"stop"});
+    ConsumerConfig config("C");
+    ASSERT_EQ(NATS_OK, add_consumer("STOP", config).status);
+    const std::string body = R"({"batch":3,"expires":30000000000})";
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 2; ++i) {
+        auto& client = clients.emplace_back(std::make_unique<RawClient>());
+        ASSERT_TRUE(client->connect(server_->port()));
+        ASSERT_TRUE(client->send("CONNECT {\"headers\":true,\"verbose\":false}\r\nSUB stop.inbox 1\r\nPUB "
+                                 "$JS.API.CONSUMER.MSG.NEXT.STOP.C stop.inbox " + std::to_string(body.size()) + "\r\n" +
+                                 body + "\r\nPING\r\n"));
+        ASSERT_TRUE(client->read_until("PONG\r\n"));
+    }
+    for (int i = 0; i < 100 && state("STOP", "C").num_waiting < 2; ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_EQ(2, state("STOP", "C").num_waiting);
+    server_->stop(SIGTERM);
+    for (auto& client : clients) {
+        EXPECT_TRUE(client->wait_closed());
+        EXPECT_NE(std::string::npos, client->received().find("NATS/1.0 409 Server Shutdown\r\nNats-Pending-Messages: 3\r\n"))
+            << client->received();
     }
 }
 
