@@ -316,6 +316,7 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
     if (ttls_started) read_ttls();
     set_subject_transform();
     log_->set_limits(store_limits());
+    expire(base::wall_clock_ns());  // a shorter max_age shows in the update's answer already
     if (subjects_changed) {
         unsubscribe_subjects();
         subscribe_subjects();

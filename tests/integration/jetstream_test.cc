@@ -571,6 +571,23 @@ TEST_F(JetStreamTest, UpdateChangesEveryEditableField) {
     EXPECT_TRUE(updated->Config->DenyPurge);
 }
 
+// A max_age lowered below the age of stored messages removes them before the update answers:
+// the stream info it returns already shows them gone.
+TEST_F(JetStreamTest, AShorterMaxAgeShowsInTheUpdatesAnswer) {
+    StreamConfig config("AGING", {"aging"});
+    ASSERT_EQ(NATS_OK, add_stream(js(), config).status);
+    ASSERT_TRUE(publish(js(), "aging", "old").ok());
+    ASSERT_TRUE(publish(js(), "aging", "old").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    ASSERT_TRUE(publish(js(), "aging", "new").ok());
+    config.raw.MaxAge = 1 * kNanosPerSecond;
+    StreamInfoPtr info;
+    ASSERT_EQ(NATS_OK, update_stream(js(), config, &info).status);
+    ASSERT_NE(nullptr, info);
+    EXPECT_EQ(1u, info->State.Msgs);
+    EXPECT_EQ(3u, info->State.FirstSeq);
+}
+
 TEST_F(JetStreamTest, UpdateRejectsChangesToFixedFields) {
     StreamConfig base("FIXED", {"fixed.*"});
     base.raw.DenyDelete = true;
