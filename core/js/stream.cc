@@ -1003,7 +1003,8 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
     json st = json::object();
     st["messages"] = state.msgs;
     st["bytes"] = state.bytes;
-    st["first_seq"] = state.last_seq == 0 ? 0 : state.first_seq;
+    // A stream never written to shows 0, as nats-server's; once purged, the next sequence (1).
+    st["first_seq"] = state.last_seq == 0 && !emptied_by_purge_ ? 0 : state.first_seq;
     st["first_ts"] = first_ts_text(state);
     st["last_seq"] = state.last_seq;
     st["last_ts"] = pjs::rfc3339(last_ts_ns_);
