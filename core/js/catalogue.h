@@ -29,6 +29,10 @@ struct StreamEntry {
     int64_t last_ts_ns = 0;
     uint64_t consumers = 0;         // all, as the account's count has them
     uint64_t public_consumers = 0;  // without the direct ones (Stream::public_consumer_count)
+    // A mirror's or sources' info as the owner last reported it (each tick): STREAM.INFO's
+    // "mirror" or "sources", each "active" given as the wall clock it was last heard at
+    // ("heard_ns", 0: never). Empty for a stream that has neither.
+    std::string origins;
 };
 
 // The account's streams: names, configs, placement and a recent state.

@@ -46,6 +46,7 @@ constexpr std::string_view kReportDeleted = "report.deleted"; // a delete forwar
 constexpr std::string_view kReportUnavailable = "report.unavailable";  // restored, but could not open
 constexpr std::string_view kReportConfig = "report.config";   // an update failed: the config it keeps (JSON)
 constexpr std::string_view kReportState = "report.state";     // StateReport
+constexpr std::string_view kReportOrigins = "report.origins"; // StreamEntry::origins
 // Starts the headers of a request forwarded to its owner: the client's request follows.
 constexpr std::string_view kAuditMark = "audit:";
 
@@ -237,6 +238,7 @@ Result<void, Error> JetStream::start() {
         // is gone before anyone can read the stream (nats-server expires at load too).
         (*stream)->expire(base::wall_clock_ns());
         (*stream)->publish_state();
+        (*stream)->report_origins();
         log_info("  Restored stream '" + restored.config.name + "' on shard " + std::to_string(host_.shard_index()));
         streams_.emplace(restored.config.name, std::move(*stream));
     }
@@ -830,6 +832,24 @@ void JetStream::api_names(const MsgView& msg, bool list) {
                                                  {"created", pjs::rfc3339(entry.created_ns)},
                                                  {"state", std::move(st)}});
         if (!setup_.domain.empty()) listed["domain"] = setup_.domain;
+        // As STREAM.INFO: the mirror or the sources, each active for as long as since it was
+        // last heard from (-1: never).
+        if (json origins = json::parse(entry.origins, nullptr, false); origins.is_object()) {
+            int64_t now = base::wall_clock_ns();
+            auto activate = [now](json& origin) {
+                int64_t heard = origin.value("heard_ns", int64_t{0});
+                origin.erase("heard_ns");
+                origin["active"] = heard == 0 ? int64_t{-1} : now - heard;
+            };
+            for (auto& [key, value] : origins.items()) {
+                if (value.is_array()) {
+                    for (json& origin : value) activate(origin);
+                } else {
+                    activate(value);
+                }
+                listed[key] = std::move(value);
+            }
+        }
     }
     // Go writes an empty names slice as null, the list as [].
     json out = {{"type", type}, {"total", total}, {"offset", offset}, {"limit", limit},
@@ -860,6 +880,10 @@ void JetStream::report_state(const Stream& stream, const store::StoreState& stat
     report(kReportState, stream.name(), {reinterpret_cast<const char*>(&body), sizeof body}, false);
 }
 
+void JetStream::report_origins(const Stream& stream, const std::string& origins) {
+    report(kReportOrigins, stream.name(), origins, false);
+}
+
 void JetStream::on_report(const MsgView& msg) {
     RT_ASSERT(setup_.catalogue != nullptr);
     size_t newline = msg.payload.find('\n');
@@ -886,6 +910,8 @@ void JetStream::on_report(const MsgView& msg) {
     } else if (msg.subject == kReportConfig && entry.ready) {
         // Sent after every update, applied or not, so the last one is what the owner runs.
         if (auto config = decided_config(json::parse(body, nullptr, false))) entry.config = std::move(*config);
+    } else if (msg.subject == kReportOrigins && entry.ready) {
+        entry.origins = body;
     } else if (msg.subject == kReportState && entry.ready) {
         StateReport report;
         RT_ASSERT(body.size() == sizeof report);
@@ -972,6 +998,7 @@ void JetStream::open_created(std::string_view name, const MsgView& msg) {
         existing = streams_.emplace(std::string(name), std::move(*stream)).first;
         report(kReportOpened, name);
         existing->second->publish_state();
+        existing->second->report_origins();
         send_stream_advisory(name, "CREATED", "create");
     }
     Stream& stream = *existing->second;

@@ -183,6 +183,8 @@ public:
     }
     // A stream's state changed: tell the catalogue.
     void report_state(const Stream& stream, const store::StoreState& state, int64_t first_ts_ns, int64_t last_ts_ns);
+    // A stream's mirror or sources info (StreamEntry::origins): tell the catalogue.
+    void report_origins(const Stream& stream, const std::string& origins);
 
 private:
     // Shard 0: a request on $JS.API.>, answered here or forwarded to the stream's owner.

@@ -363,9 +363,13 @@ void Origin::on_message(const MsgView& msg) {
     if (mirror_ && reply->pending < kDirectGetCaughtUp) stream_.mirror_caught_up();
 }
 
-nlohmann::json Origin::info() const {
-    nlohmann::json out = {{"name", name_}, {"lag", lag_},
-                          {"active", last_heard_ns_ == 0 ? int64_t{-1} : base::wall_clock_ns() - last_heard_ns_}};
+nlohmann::json Origin::info(bool heard_at) const {
+    nlohmann::json out = {{"name", name_}, {"lag", lag_}};
+    if (heard_at) {
+        out["heard_ns"] = last_heard_ns_;
+    } else {
+        out["active"] = last_heard_ns_ == 0 ? int64_t{-1} : base::wall_clock_ns() - last_heard_ns_;
+    }
     if (const auto external = config_.find("external"); external != config_.end() && external->is_object()) {
         out["external"] = {{"api", external->value("api", "")}, {"deliver", external->value("deliver", "")}};
     }

@@ -60,8 +60,9 @@ public:
 
     const std::string& name() const { return name_; }
     const nlohmann::json& config() const { return config_; }
-    // The StreamSourceInfo shape: {"name", "external", "lag", "active", "error"}.
-    nlohmann::json info() const;
+    // The StreamSourceInfo shape: {"name", "external", "lag", "active", "error"}; with
+    // `heard_at`, "heard_ns" (the wall clock it was last heard from, 0: never) for "active".
+    nlohmann::json info(bool heard_at = false) const;
 
 private:
     void setup();

@@ -1051,11 +1051,15 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
     out["created"] = pjs::rfc3339(created_ns_);
     out["state"] = std::move(st);
     if (!js_.domain().empty()) out["domain"] = js_.domain();
+    add_origins(out, false);
+}
+
+void Stream::add_origins(json& out, bool heard_at) const {
     if (config_.mirror.is_object() && !origins_.empty()) {
-        out["mirror"] = origins_.front()->info();
+        out["mirror"] = origins_.front()->info(heard_at);
     } else if (!origins_.empty()) {
         json sources = json::array();
-        for (const auto& origin : origins_) sources.push_back(origin->info());
+        for (const auto& origin : origins_) sources.push_back(origin->info(heard_at));
         out["sources"] = std::move(sources);
     }
 }
@@ -1484,6 +1488,7 @@ void Stream::update_sources() {
     for (const json* source : added) {
         origins_.push_back(std::make_unique<Origin>(*this, false, *source, resume[source_identity(*source)]));
     }
+    report_origins();
 }
 
 void Stream::stop_origins() {
@@ -1499,8 +1504,17 @@ void Stream::release_waiting_at_shutdown() {
     for (auto& [name, consumer] : consumers_) consumer->release_waiting_at_shutdown();
 }
 
+void Stream::report_origins() {
+    if (origins_.empty() && !origins_reported_) return;
+    json origins = json::object();
+    add_origins(origins, true);
+    js_.report_origins(*this, origins.empty() ? std::string() : origins.dump());
+    origins_reported_ = !origins_.empty();
+}
+
 void Stream::tick_consumers() {
     for (auto& origin : origins_) origin->tick();
+    report_origins();
     std::vector<std::string> gone;
     for (auto& [name, consumer] : consumers_) {
         consumer->on_tick();

@@ -77,6 +77,11 @@ public:
     // The stream_info shape ("config", "created", "state", "cluster") into `out`.
     void info_json(nlohmann::json& out, bool deleted_details, std::string_view subjects_filter,
                    size_t offset, size_t* subjects_total) const;
+    // "mirror" or "sources" as STREAM.INFO has them (Origin::info with `heard_at`), if any.
+    void add_origins(nlohmann::json& out, bool heard_at) const;
+    // Tells the catalogue the mirror's or sources' info (for STREAM.LIST): at the open, each
+    // tick and each change of sources.
+    void report_origins();
     // Interest sequence the stream's subscriptions need applied before a reply that announces
     // them (create, update).
     uint64_t interest_seq() const { return interest_seq_; }
@@ -255,6 +260,7 @@ private:
     bool mirror_caught_up_ = false;  // a mirror within a few messages of its origin, once
     std::vector<std::unique_ptr<Subscription>> direct_subs_;
     std::vector<std::unique_ptr<Origin>> origins_;  // the mirror, or the sources
+    bool origins_reported_ = false;  // the catalogue has origins of this stream
     uint64_t interest_seq_ = 0;
 
     // Replies awaiting their PubAck, tagged seq << 1 | duplicate, in seq order: released when

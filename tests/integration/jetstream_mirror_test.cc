@@ -520,5 +520,38 @@ TEST_F(JetStreamMirror, TheConsumersCopyingIntoMirrorsAndSourcesAreNotTheOrigins
     EXPECT_EQ(refused["error"]["err_code"], 10026) << refused;
 }
 
+// STREAM.LIST shows each stream's mirror or sources as STREAM.INFO does (tools build their
+// replication overviews from the list).
+TEST_F(JetStreamMirror, TheStreamListShowsMirrorsAndSources) {
+    ASSERT_TRUE(api_request(nc(), "$JS.API.STREAM.CREATE.ORIGIN", R"({"name":"ORIGIN","subjects":["orders.>"]})")
+                    .contains("config"));
+    ASSERT_TRUE(api_request(nc(), "$JS.API.STREAM.CREATE.COPY", R"({"name":"COPY","mirror":{"name":"ORIGIN"}})")
+                    .contains("config"));
+    ASSERT_TRUE(api_request(nc(), "$JS.API.STREAM.CREATE.SUM", R"({"name":"SUM","sources":[{"name":"ORIGIN"}]})")
+                    .contains("config"));
+    publish_n("orders.new", 2);
+    ASSERT_TRUE(settles_at("COPY", 2));
+    ASSERT_TRUE(settles_at("SUM", 2));
+    nlohmann::json list;
+    // Sources report each second: wait for them to have been heard from.
+    ASSERT_TRUE(wait_for([&] {
+        list = api_request(nc(), "$JS.API.STREAM.LIST", "");
+        return list["streams"].size() == 3 && list["streams"][0].contains("mirror") &&
+               list["streams"][0]["mirror"].value("active", int64_t{-1}) >= 0;
+    }, 5s)) << list;
+    const nlohmann::json& copy = list["streams"][0];
+    const nlohmann::json& origin = list["streams"][1];
+    const nlohmann::json& sum = list["streams"][2];
+    EXPECT_EQ(copy["config"]["name"], "COPY");
+    EXPECT_EQ(copy["mirror"]["name"], "ORIGIN") << copy;
+    EXPECT_EQ(copy["mirror"]["lag"], 0) << copy;
+    EXPECT_FALSE(copy.contains("sources"));
+    EXPECT_FALSE(origin.contains("mirror") || origin.contains("sources")) << origin;
+    ASSERT_EQ(sum["sources"].size(), 1u) << sum;
+    EXPECT_EQ(sum["sources"][0]["name"], "ORIGIN");
+    EXPECT_EQ(sum["sources"][0]["lag"], 0);
+    EXPECT_GE(sum["sources"][0].value("active", int64_t{-1}), 0) << sum;
+}
+
 }  // namespace
 }  // namespace ringtail::test
