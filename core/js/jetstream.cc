@@ -821,7 +821,7 @@ void JetStream::api_names(const MsgView& msg, bool list) {
         const store::StoreState& state = entry.state;
         json st = {{"messages", state.msgs},
                    {"bytes", state.bytes},
-                   {"first_seq", state.last_seq == 0 ? 0 : state.first_seq},
+                   {"first_seq", state.first_seq},  // as the owner shows it
                    {"first_ts", pjs::rfc3339(entry.first_ts_ns)},
                    {"last_seq", state.last_seq},
                    {"last_ts", pjs::rfc3339(entry.last_ts_ns)},

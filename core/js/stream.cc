@@ -943,6 +943,7 @@ void Stream::publish_state() {
     bytes_counter().fetch_add(static_cast<int64_t>(state.bytes) - static_cast<int64_t>(published_bytes_),
                               std::memory_order_relaxed);
     published_bytes_ = state.bytes;
+    state.first_seq = shown_first_seq(state);
     js_.report_state(*this, state, first_ts, last_ts_ns_);
 }
 
@@ -966,12 +967,16 @@ size_t Stream::public_consumer_count() const {
                                              [](const auto& entry) { return !entry.second->config().direct; }));
 }
 
+uint64_t Stream::shown_first_seq(const store::StoreState& state) const {
+    return state.last_seq == 0 && !emptied_by_purge_ ? 0 : state.first_seq;
+}
+
 void Stream::figures(const monitor::Query& query, monitor::StreamFigures& out) const {
     store::StoreState state = log_->state();
     out.name = config_.name;
     out.messages = state.msgs;
     out.bytes = state.bytes;
-    out.first_seq = state.last_seq == 0 ? 0 : state.first_seq;
+    out.first_seq = shown_first_seq(state);
     out.last_seq = state.last_seq;
     out.consumer_count = public_consumer_count();
     json consumer_detail = json::array();
@@ -1003,8 +1008,7 @@ void Stream::info_json(json& out, bool deleted_details, std::string_view subject
     json st = json::object();
     st["messages"] = state.msgs;
     st["bytes"] = state.bytes;
-    // A stream never written to shows 0, as nats-server's; once purged, the next sequence (1).
-    st["first_seq"] = state.last_seq == 0 && !emptied_by_purge_ ? 0 : state.first_seq;
+    st["first_seq"] = shown_first_seq(state);
     st["first_ts"] = first_ts_text(state);
     st["last_seq"] = state.last_seq;
     st["last_ts"] = pjs::rfc3339(last_ts_ns_);

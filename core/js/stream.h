@@ -77,6 +77,9 @@ public:
     // The stream_info shape ("config", "created", "state", "cluster") into `out`.
     void info_json(nlohmann::json& out, bool deleted_details, std::string_view subjects_filter,
                    size_t offset, size_t* subjects_total) const;
+    // The first sequence as nats-server shows it: 0 for a stream never written to; once
+    // purged, the next sequence (1).
+    uint64_t shown_first_seq(const store::StoreState& state) const;
     // "mirror" or "sources" as STREAM.INFO has them (Origin::info with `heard_at`), if any.
     void add_origins(nlohmann::json& out, bool heard_at) const;
     // Tells the catalogue the mirror's or sources' info (for STREAM.LIST): at the open, each
