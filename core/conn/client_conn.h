@@ -216,6 +216,7 @@ public:
     bool accepts(const Subscription& sub, const Subscriber* origin) const override;
     void expired(Subscription& sub) override;
     std::chrono::steady_clock::duration backed_up_for() const override;
+    bool takes_after_leaving() const override { return true; }
 
     // ---- proto::ParserHandler ----
     proto::Flow on_connect(std::string_view json) override;

@@ -73,6 +73,10 @@ public:
     // behind, as nats-server stalls a fast producer rather than cut off a slow reader at once.
     // The hold ends early once it is zero again.
     virtual std::chrono::steady_clock::duration backed_up_for() const { return {}; }
+    // Whether a queue subscription of this subscriber, once it left, may still take what other
+    // shards chose it for before they learnt it left (a client: Switch::unsubscribe). Such a
+    // delivery comes with a copy of the subscription.
+    virtual bool takes_after_leaving() const { return false; }
 
 protected:
     ~Subscriber() = default;

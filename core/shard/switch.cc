@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/subject_match.h"
 #include "core/server/log.h"
 
 namespace ringtail::core {
@@ -57,11 +58,35 @@ void Switch::unsubscribe(Subscription& sub) {
         }
         std::erase_if(held_, [&sub](const Held& held) { return held.sub == &sub; });
     } else if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) {
+        uint64_t announced = mesh_.interest_seq_sent();
         change_interest(sub, -1);
         ++interest_changes_;
         ++interest_losses_;
+        // The group's last member here left and the other shards are told: see departed_.
+        if (!sub.queue.empty() && !sub.expired && sub.parent == nullptr && sub.owner->takes_after_leaving() &&
+            mesh_.interest_seq_sent() != announced) {
+            auto copy = std::make_unique<Subscription>();
+            copy->owner = sub.owner;
+            copy->account = sub.account;
+            copy->subject = sub.subject;
+            copy->queue = sub.queue;
+            copy->sid = sub.sid;
+            departed_.push_back({std::move(copy), mesh_.interest_seq_sent()});
+        }
     }
-    forget(sub.owner);  // a hold on it ends early: harmless
+    release_holds(sub.owner);  // a hold on it ends early: harmless
+}
+
+Subscription* Switch::departed_member(uint64_t group, const MsgView& msg) {
+    std::erase_if(departed_, [this](const Departed& departed) { return mesh_.interest_applied(departed.interest_seq); });
+    for (Departed& departed : departed_) {
+        Subscription& sub = *departed.sub;
+        if (sub.account == msg.account && queue_id(sub.queue) == group &&
+            base::subject_matches(sub.subject, msg.subject)) {
+            return &sub;
+        }
+    }
+    return nullptr;
 }
 
 void Switch::hand_over(uint64_t handle, std::span<Subscription* const> subs, uint32_t target) {
@@ -218,6 +243,11 @@ bool Switch::reading(uint32_t from) {
 }
 
 void Switch::forget(const Subscriber* subscriber) {
+    release_holds(subscriber);
+    std::erase_if(departed_, [subscriber](const Departed& departed) { return departed.sub->owner == subscriber; });
+}
+
+void Switch::release_holds(const Subscriber* subscriber) {
     std::erase_if(publisher_holds_, [subscriber](const auto& entry) {
         return entry.first == subscriber || entry.second.on == subscriber;
     });
@@ -428,12 +458,20 @@ bool Switch::on_msg(uint32_t from, const MsgRecord& record) {
     for (size_t i = 0; i < record.queue_count(); ++i) queue_ids_.push_back(record.queue_id(i));
     decision_.plain.clear();
     decision_.groups.clear();
-    decide_arrival(routes(record.msg.account).sublist.match(record.msg.subject), record.plain,
-                   record.forwarded ? from : Subscription::kNotMoved, queue_ids_, decision_);
+    const LocalMatch& local = routes(record.msg.account).sublist.match(record.msg.subject);
+    decide_arrival(local, record.plain, record.forwarded ? from : Subscription::kNotMoved, queue_ids_, decision_);
+    departed_takers_.clear();
+    if (!departed_.empty()) {
+        for (uint64_t id : queue_ids_) {
+            bool here = std::any_of(local.queues.begin(), local.queues.end(), [id](const auto& group) { return group.id == id; });
+            if (Subscription* sub = here ? nullptr : departed_member(id, record.msg)) departed_takers_.push_back(sub);
+        }
+    }
     if (!record.move_ids.empty()) {
         std::erase_if(decision_.plain, [&record](const Subscription* sub) { return !record.for_move(sub->move_id); });
     }
     deliver(record.msg, nullptr, from);
+    for (Subscription* sub : departed_takers_) deliver_to(*sub, record.msg);
     if (backed_up_ == nullptr) return true;
     if (ring_holds_[from].on == nullptr) ++rings_held_;
     ring_holds_[from] = {backed_up_, Clock::now() + backed_up_for_};

@@ -130,7 +130,8 @@ public:
     bool held(const Subscriber* origin);
     // Whether a hold is waiting (the shard checks again each turn, and at least every tick).
     bool holding() const { return !publisher_holds_.empty() || rings_held_ > 0; }
-    // `subscriber` is going away: no hold may refer to it, by it or on it.
+    // `subscriber` is going away: no hold may refer to it, by it or on it, nor a departed
+    // queue subscription.
     void forget(const Subscriber* subscriber);
 
     // The first plain subscription of `owner` in `account` matching `subject`.
@@ -251,6 +252,20 @@ private:
     RouteDecision decision_;
     std::vector<uint64_t> queue_ids_;
     std::vector<Subscription*> expired_;
+    // Queue subscriptions that left (UNSUB) while other shards may not know yet: what they chose
+    // this shard for meanwhile still goes to the member, as nats-server's one sublist would
+    // have delivered it, rather than to nobody (the group has no member here any more). Kept
+    // until every shard has applied the departure (`interest_seq`): whatever they sent before
+    // has arrived by then, ahead of their acknowledgements. A copy: the client forgot its own.
+    struct Departed {
+        std::unique_ptr<Subscription> sub;
+        uint64_t interest_seq = 0;
+    };
+    std::vector<Departed> departed_;
+    std::vector<Subscription*> departed_takers_;  // scratch for on_msg()
+    void release_holds(const Subscriber* subscriber);
+    // The departed member of the group `group` (its queue_id) matching `msg`, if any still waits.
+    Subscription* departed_member(uint64_t group, const MsgView& msg);
 };
 
 }  // namespace ringtail::core

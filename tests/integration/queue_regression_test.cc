@@ -1,8 +1,11 @@
 // Queue-group cases found in review: each once crashed, stalled or misrouted ringtail.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "tests/integration/nats_helpers.h"
 #include "tests/support/raw_client.h"
@@ -103,6 +106,59 @@ TEST(QueueRegression, QueueMembersAreWeightedPerMemberAcrossShards) {
     // Expected 500 vs 1500; a per-shard weighting gives about 1000 vs 1000.
     EXPECT_LT(lone_count, 700) << lone_count << " vs " << crowd_count;
     EXPECT_GT(lone_count, 300) << lone_count << " vs " << crowd_count;
+}
+
+// A raw client on `shard` (any, against nats-server), connected with headers off.
+std::unique_ptr<RawClient> raw_on_shard(int port, int shard) {
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        auto client = std::make_unique<RawClient>();
+        if (!client->connect(port) || !client->read_info()) return nullptr;
+        const std::string& info = client->received();
+        size_t at = info.find("\"client_id\":");
+        uint64_t id = at == std::string::npos ? 0 : std::stoull(info.substr(at + 12));
+        if (!testing_ringtail() || static_cast<int>((id - 1) % kRingtailShards) == shard) {
+            if (!client->send("CONNECT {\"verbose\":false}\r\nPING\r\n") || !client->read_until("PONG\r\n")) return nullptr;
+            client->clear_received();
+            return client;
+        }
+    }
+    return nullptr;
+}
+
+// A queue member leaving while messages for it are on their way from another shard: each of
+// them still reaches the group, through the member that stays (nats-server's one sublist never
+// loses one).
+TEST(QueueRegression, AMemberLeavingOnAnotherShardLosesNoMessageOfTheGroup) {
+    auto server = ServerProcess::start_under_test();
+    ASSERT_TRUE(server);
+    auto leaver = raw_on_shard(server->port(), 1);
+    auto stayer = raw_on_shard(server->port(), 0);
+    auto publisher = raw_on_shard(server->port(), 0);
+    ASSERT_TRUE(leaver && stayer && publisher);
+    for (RawClient* member : {leaver.get(), stayer.get()}) {
+        ASSERT_TRUE(member->send("SUB q.d g 1\r\nPING\r\n"));
+        ASSERT_TRUE(member->read_until("PONG\r\n"));
+    }
+    constexpr int kMessages = 6000;
+    std::thread leave([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        leaver->send("UNSUB 1\r\n");
+    });
+    std::string batch;
+    for (int i = 0; i < 100; ++i) batch += "PUB q.d 1\r\nx\r\n";
+    for (int sent = 0; sent < kMessages; sent += 100) {
+        ASSERT_TRUE(publisher->send(batch));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    leave.join();
+    ASSERT_TRUE(publisher->send("PING\r\n"));
+    ASSERT_TRUE(publisher->read_until("PONG\r\n"));
+    for (RawClient* member : {leaver.get(), stayer.get()}) {
+        ASSERT_TRUE(member->send("PING\r\n"));
+        ASSERT_TRUE(member->read_until("PONG\r\n"));
+        member->read_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_EQ(kMessages, count_of(leaver->received(), "MSG q.d 1") + count_of(stayer->received(), "MSG q.d 1"));
 }
 
 }  // namespace
