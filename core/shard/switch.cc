@@ -63,6 +63,7 @@ void Switch::unsubscribe(Subscription& sub) {
         ++interest_changes_;
         ++interest_losses_;
         // The group's last member here left and the other shards are told: see departed_.
+        prune_departed();
         if (!sub.queue.empty() && !sub.expired && sub.parent == nullptr && sub.owner->takes_after_leaving() &&
             mesh_.interest_seq_sent() != announced) {
             auto copy = std::make_unique<Subscription>();
@@ -77,8 +78,12 @@ void Switch::unsubscribe(Subscription& sub) {
     release_holds(sub.owner);  // a hold on it ends early: harmless
 }
 
-Subscription* Switch::departed_member(uint64_t group, const MsgView& msg) {
+void Switch::prune_departed() {
     std::erase_if(departed_, [this](const Departed& departed) { return mesh_.interest_applied(departed.interest_seq); });
+}
+
+Subscription* Switch::departed_member(uint64_t group, const MsgView& msg) {
+    prune_departed();
     for (Departed& departed : departed_) {
         Subscription& sub = *departed.sub;
         if (sub.account == msg.account && queue_id(sub.queue) == group &&
@@ -460,18 +465,22 @@ bool Switch::on_msg(uint32_t from, const MsgRecord& record) {
     decision_.groups.clear();
     const LocalMatch& local = routes(record.msg.account).sublist.match(record.msg.subject);
     decide_arrival(local, record.plain, record.forwarded ? from : Subscription::kNotMoved, queue_ids_, decision_);
-    departed_takers_.clear();
+    // The groups with no member here, looked for among the departed once the rest is
+    // delivered (which may unsubscribe, and so change the sublist and the departed).
+    departed_groups_.clear();
     if (!departed_.empty()) {
         for (uint64_t id : queue_ids_) {
             bool here = std::any_of(local.queues.begin(), local.queues.end(), [id](const auto& group) { return group.id == id; });
-            if (Subscription* sub = here ? nullptr : departed_member(id, record.msg)) departed_takers_.push_back(sub);
+            if (!here) departed_groups_.push_back(id);
         }
     }
     if (!record.move_ids.empty()) {
         std::erase_if(decision_.plain, [&record](const Subscription* sub) { return !record.for_move(sub->move_id); });
     }
     deliver(record.msg, nullptr, from);
-    for (Subscription* sub : departed_takers_) deliver_to(*sub, record.msg);
+    for (uint64_t id : departed_groups_) {
+        if (Subscription* sub = departed_member(id, record.msg)) deliver_to(*sub, record.msg);
+    }
     if (backed_up_ == nullptr) return true;
     if (ring_holds_[from].on == nullptr) ++rings_held_;
     ring_holds_[from] = {backed_up_, Clock::now() + backed_up_for_};

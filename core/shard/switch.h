@@ -262,8 +262,11 @@ private:
         uint64_t interest_seq = 0;
     };
     std::vector<Departed> departed_;
-    std::vector<Subscription*> departed_takers_;  // scratch for on_msg()
+    std::vector<uint64_t> departed_groups_;  // scratch for on_msg()
     void release_holds(const Subscriber* subscriber);
+    // Drops the departed whose departure every shard has applied (at each departure too, so a
+    // connection that keeps joining and leaving groups keeps none for long).
+    void prune_departed();
     // The departed member of the group `group` (its queue_id) matching `msg`, if any still waits.
     Subscription* departed_member(uint64_t group, const MsgView& msg);
 };
