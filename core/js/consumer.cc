@@ -603,9 +603,7 @@ Consumer::WaitingRequest* Consumer::next_waiting(size_t bytes) {
                 request.max_bytes -= static_cast<int64_t>(bytes);
                 if (request.max_bytes == 0) request.batch = 1;  // this one, then done
             } else {
-                send_status(request.reply, "409 Message Size Exceeds MaxBytes",
-                            "Nats-Pending-Messages: " + std::to_string(request.batch) +
-                                "\r\nNats-Pending-Bytes: " + std::to_string(request.max_bytes) + "\r\n");
+                send_status(request.reply, "409 Message Size Exceeds MaxBytes", request.pending_headers());
                 waiting_.pop_front();
                 continue;
             }
@@ -798,9 +796,7 @@ void Consumer::process_waiting(bool end_of_stream) {
     std::erase_if(waiting_, [&](WaitingRequest& request) {
         bool expired = request.expires != io::Clock::time_point{} && now >= request.expires;
         if ((end_of_stream && request.no_wait && request.delivered > 0) || expired) {
-            send_status(request.reply, "408 Request Timeout",
-                        "Nats-Pending-Messages: " + std::to_string(request.batch) +
-                            "\r\nNats-Pending-Bytes: " + std::to_string(request.max_bytes) + "\r\n");
+            send_status(request.reply, "408 Request Timeout", request.pending_headers());
             return true;
         }
         if (!has_interest(request.reply)) return true;
@@ -1098,9 +1094,7 @@ std::string Consumer::event_subject(std::string_view kind) const {
 
 void Consumer::release_waiting_at_shutdown() {
     for (const WaitingRequest& request : waiting_) {
-        send_status(request.reply, "409 Server Shutdown",
-                    "Nats-Pending-Messages: " + std::to_string(request.batch) +
-                        "\r\nNats-Pending-Bytes: " + std::to_string(request.max_bytes) + "\r\n");
+        send_status(request.reply, "409 Server Shutdown", request.pending_headers());
     }
     waiting_.clear();
 }

@@ -132,6 +132,12 @@ private:
         std::chrono::nanoseconds heartbeat{0};
         io::Clock::time_point next_heartbeat{};
         bool no_wait = false;
+
+        // The headers of a status that ends it: what it still wanted.
+        std::string pending_headers() const {
+            return "Nats-Pending-Messages: " + std::to_string(batch) + "\r\nNats-Pending-Bytes: " +
+                   std::to_string(max_bytes) + "\r\n";
+        }
     };
 
     void subscribe_all();
