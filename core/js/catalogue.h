@@ -82,6 +82,10 @@ public:
     uint64_t api_errors() const;
     // The streams each shard holds open.
     std::vector<int64_t> streams_per_shard() const;
+    // What the account's streams reserve with their max_bytes, by storage: written by the
+    // account's catalogue (shard 0), read for the server-wide limits and the monitor.
+    std::atomic<int64_t> reserved_memory{0};
+    std::atomic<int64_t> reserved_store{0};
 
 private:
     std::vector<ShardCounters> shards_;

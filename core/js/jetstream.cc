@@ -191,8 +191,8 @@ pjs::StreamCheckOptions JetStream::check_options_for_account() const {
     return options;
 }
 
-std::optional<pjs::ApiError> JetStream::over_account_limits(const pjs::StreamConfig& config,
-                                                            const pjs::StreamConfig* before) const {
+std::optional<pjs::ApiError> JetStream::over_limits(const pjs::StreamConfig& config,
+                                                    const pjs::StreamConfig* before) const {
     const config::AccountJetStream& limits = setup_.limits;
     const auto& streams = setup_.catalogue->streams;
     if (before == nullptr && limits.max_streams > 0 && static_cast<int64_t>(streams.size()) >= limits.max_streams) {
@@ -203,8 +203,6 @@ std::optional<pjs::ApiError> JetStream::over_account_limits(const pjs::StreamCon
     }
     // What the account's other streams of this storage reserve with their max_bytes.
     bool memory = config.storage == pjs::Storage::kMemory;
-    int64_t account_max = memory ? limits.max_memory : limits.max_store;
-    if (account_max < 0) return std::nullopt;
     int64_t reserved = 0;
     for (const auto& [name, entry] : streams) {
         if (name != config.name && entry.config.storage == config.storage && entry.config.max_bytes > 0) {
@@ -217,10 +215,28 @@ std::optional<pjs::ApiError> JetStream::over_account_limits(const pjs::StreamCon
         reserved += before->max_bytes;  // as nats-server adds it, -1 included
         adds = std::max<int64_t>(config.max_bytes - before->max_bytes, 0);
     }
-    if (reserved + adds > account_max) {
-        return memory ? pjs::MemoryResourcesExceeded() : pjs::StorageResourcesExceeded();
+    auto exceeded = [memory] { return memory ? pjs::MemoryResourcesExceeded() : pjs::StorageResourcesExceeded(); };
+    int64_t account_max = memory ? limits.max_memory : limits.max_store;
+    if (account_max >= 0 && reserved + adds > account_max) return exceeded();
+    // The server's: what every account's streams reserve, this one's included (as nats-server
+    // counts, a create of a name that exists adds to what the stream holds).
+    int64_t everyone = 0;
+    for (const Counters* account : setup_.every_account) {
+        everyone += (memory ? account->reserved_memory : account->reserved_store).load(std::memory_order_relaxed);
     }
+    if (everyone + adds > (memory ? setup_.server_max_memory : setup_.server_max_store)) return exceeded();
     return std::nullopt;
+}
+
+void JetStream::count_reservations() {
+    int64_t memory = 0;
+    int64_t store = 0;
+    for (const auto& [name, entry] : setup_.catalogue->streams) {
+        if (entry.config.max_bytes <= 0) continue;
+        (entry.config.storage == pjs::Storage::kMemory ? memory : store) += entry.config.max_bytes;
+    }
+    setup_.counters->reserved_memory.store(memory, std::memory_order_relaxed);
+    setup_.counters->reserved_store.store(store, std::memory_order_relaxed);
 }
 
 Result<void, Error> JetStream::start() {
@@ -245,6 +261,7 @@ Result<void, Error> JetStream::start() {
     setup_.owned.clear();
     if (host_.shard_index() == 0) {
         RT_ASSERT(setup_.catalogue != nullptr);
+        if (setup_.enabled) count_reservations();
         api_sub_ = std::make_unique<Subscription>();
         api_sub_->owner = this;
         api_sub_->subject = "$JS.API.>";
@@ -316,6 +333,7 @@ void JetStream::run_turn() {
         audited_ = &audited;
         handle_api(msg);
         audited_ = nullptr;
+        if (setup_.enabled) count_reservations();
     }
     // Appends go out first, then consumers deliver what is durable (a memory stream's write
     // completes in the poll), then what the deliveries and acks wrote goes out too.
@@ -432,6 +450,7 @@ void JetStream::on_js_record(const MsgView& msg) {
         on_forward(msg);
     } else {
         on_report(msg);
+        count_reservations();
     }
 }
 
@@ -599,7 +618,7 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
     }
     // The account's limits before the config's own checks, and again once its defaults are
     // filled in, as nats-server checks them.
-    if (auto refused = over_account_limits(*parsed, nullptr)) {
+    if (auto refused = over_limits(*parsed, nullptr)) {
         api_error(msg.reply, kCreateType, *refused);
         return;
     }
@@ -610,7 +629,7 @@ void JetStream::api_create(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kCreateType, checked.error());
         return;
     }
-    if (auto refused = over_account_limits(*checked, nullptr)) {
+    if (auto refused = over_limits(*checked, nullptr)) {
         api_error(msg.reply, kCreateType, *refused);
         return;
     }
@@ -692,7 +711,7 @@ void JetStream::api_update(std::string_view name, const MsgView& msg) {
         api_error(msg.reply, kUpdateType, updated.error());
         return;
     }
-    if (auto refused = over_account_limits(*updated, &it->second.config)) {
+    if (auto refused = over_limits(*updated, &it->second.config)) {
         api_error(msg.reply, kUpdateType, *refused);
         return;
     }

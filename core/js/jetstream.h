@@ -49,6 +49,8 @@ struct ShardSetup {
     bool enabled = true;
     Counters* counters = nullptr;            // the account's figures, every shard's (none when not enabled)
     std::vector<const Counters*> every_account;  // every account's, for the server-wide limits
+    int64_t server_max_memory = 0;           // the server-wide limits (Server::js_max_memory())
+    int64_t server_max_store = 0;
     std::vector<RestoredStream> owned;       // streams on disk this shard opens at start
     std::unique_ptr<Catalogue> catalogue;    // shard 0 only
 };
@@ -214,11 +216,14 @@ private:
     proto::js::StreamCheckOptions check_options_for_account() const;
     // Shard 0: the config of the account's stream `name` in the catalogue (nullptr: none).
     const proto::js::StreamConfig* catalogued_config(std::string_view name) const;
-    // The account's limits on a new or changed stream (nats-server's
+    // The account's limits on a new or changed stream, then the server's on what every
+    // account's streams reserve with their max_bytes (nats-server's
     // jsNonClusteredStreamLimitsCheck and addStream's checkAllLimits), nullopt when it passes.
     // `before`: the config the stream had (on update).
-    std::optional<proto::js::ApiError> over_account_limits(const proto::js::StreamConfig& config,
-                                                           const proto::js::StreamConfig* before) const;
+    std::optional<proto::js::ApiError> over_limits(const proto::js::StreamConfig& config,
+                                                   const proto::js::StreamConfig* before) const;
+    // Shard 0: the account's reservations as its catalogue now has them, into its Counters.
+    void count_reservations();
     // STREAM.SNAPSHOT and STREAM.RESTORE: nats-server's checks, then its error.
     void api_backup(std::string_view op, std::string_view name, const MsgView& msg);
     // Shard 0: an owner's report.

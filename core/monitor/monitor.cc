@@ -1,7 +1,6 @@
 #include "core/monitor/monitor.h"
 
 #include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -106,24 +105,11 @@ int64_t resident_bytes() {
     return resident * sysconf(_SC_PAGESIZE);
 }
 
-// What nats-server reports when no limit is configured: 75% of the memory, and of the space
-// free where the store is.
-int64_t max_memory(const config::Options& options) {
-    if (options.max_memory_store_bytes >= 0) return options.max_memory_store_bytes;
-    return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 4 * 3;
-}
-
-int64_t max_storage(const config::Options& options, const std::string& store_dir) {
-    if (options.max_file_store_bytes >= 0) return options.max_file_store_bytes;
-    struct statvfs fs{};
-    if (statvfs(store_dir.c_str(), &fs) != 0) return 0;
-    return static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize) / 4 * 3;
-}
-
 ojson js_config(const Server& server) {
     config::Options options = server.options_snapshot();
-    std::string dir = server.store_dir() + "/jetstream";
-    ojson config = {{"max_memory", max_memory(options)}, {"max_storage", max_storage(options, dir)}, {"store_dir", dir}};
+    ojson config = {{"max_memory", server.js_max_memory()},
+                    {"max_storage", server.js_max_store()},
+                    {"store_dir", server.store_dir() + "/jetstream"}};
     // As nats-server 2.10 shows it: with "always", sync_always and its 2 minute default interval.
     constexpr int64_t kDefaultIntervalNs = 120'000'000'000;
     if (options.sync_interval.count() == 0) {
@@ -141,8 +127,8 @@ ojson js_stats(const Server& server, std::string_view account = {}) {
     Server::JsUsage usage = server.js_usage(account);
     return {{"memory", usage.memory_bytes},
             {"storage", usage.file_bytes},
-            {"reserved_memory", 0},
-            {"reserved_storage", 0},
+            {"reserved_memory", usage.reserved_memory},
+            {"reserved_storage", usage.reserved_store},
             {"accounts", server.js_accounts().size()},
             {"ha_assets", 0},
             {"api", {{"total", usage.api_total}, {"errors", usage.api_errors}}}};

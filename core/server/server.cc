@@ -4,11 +4,13 @@
 #include <pthread.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -54,6 +56,21 @@ std::vector<int> usable_cpus() {
     }
     if (cpus.empty()) cpus.push_back(0);
     return cpus;
+}
+
+// A size as nats-server logs it: "512 B", "17.66 GB" (powers of 1024).
+std::string friendly_bytes(int64_t bytes) {
+    if (bytes < 1024) return std::to_string(bytes) + " B";
+    static constexpr const char* kUnits[] = {"KB", "MB", "GB", "TB", "PB", "EB"};
+    double value = static_cast<double>(bytes);
+    int unit = -1;
+    while (value >= 1024 && unit < 5) {
+        value /= 1024;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f %s", value, kUnits[unit]);
+    return text;
 }
 
 }  // namespace
@@ -165,6 +182,8 @@ Server::JsUsage Server::js_usage(std::string_view account) const {
         usage.file_bytes += one.counters->file_bytes();
         usage.api_total += one.counters->api_total();
         usage.api_errors += one.counters->api_errors();
+        usage.reserved_memory += one.counters->reserved_memory.load(std::memory_order_relaxed);
+        usage.reserved_store += one.counters->reserved_store.load(std::memory_order_relaxed);
     }
     return usage;
 }
@@ -337,6 +356,16 @@ Result<void, Error> Server::start_jetstream() {
     std::error_code ec;
     std::filesystem::create_directories(js_store_dir_ + "/jetstream", ec);
     if (ec) return fail(Errc::kIo, "JetStream store directory " + js_store_dir_ + ": " + ec.message());
+    js_max_memory_ = options_.max_memory_store_bytes;
+    if (js_max_memory_ < 0) js_max_memory_ = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 4 * 3;
+    js_max_store_ = options_.max_file_store_bytes;
+    if (js_max_store_ < 0) {
+        struct statvfs fs{};
+        constexpr int64_t kUnknownSpace = int64_t{1} << 40;  // nats-server's guess: 1 TiB
+        js_max_store_ = statvfs((js_store_dir_ + "/jetstream").c_str(), &fs) == 0
+                            ? static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize) / 4 * 3
+                            : kUnknownSpace;
+    }
     // Two servers writing one store corrupt it: the directory is locked for as long as this
     // process lives (the kernel drops the lock however it ends).
     std::string locked = js_store_dir_ + "/jetstream";
@@ -372,6 +401,8 @@ Result<void, Error> Server::start_jetstream() {
             setup.limits = account.limits;
             setup.counters = account.counters.get();
             setup.every_account = every_account;
+            setup.server_max_memory = js_max_memory_;
+            setup.server_max_store = js_max_store_;
         }
         for (const auto& [name, entry] : catalogue->streams) {
             if (!entry.unavailable.empty()) {
@@ -399,12 +430,8 @@ Result<void, Error> Server::start_jetstream() {
     }
     log_info("Starting JetStream");
     log_info("---------------- JETSTREAM ----------------");
-    log_info("  Max Memory:      " + (options_.max_memory_store_bytes >= 0
-                                          ? std::to_string(options_.max_memory_store_bytes) + " B"
-                                          : std::string("unlimited")));
-    log_info("  Max Storage:     " + (options_.max_file_store_bytes >= 0
-                                          ? std::to_string(options_.max_file_store_bytes) + " B"
-                                          : std::string("unlimited")));
+    log_info("  Max Memory:      " + friendly_bytes(js_max_memory_));
+    log_info("  Max Storage:     " + friendly_bytes(js_max_store_));
     log_info("  Store Directory: \"" + js_store_dir_ + "/jetstream\"");
     if (!options_.jetstream_domain.empty()) log_info("  Domain:          " + options_.jetstream_domain);
     log_info(options_.sync_interval.count() == 0

@@ -83,11 +83,17 @@ public:
     // JetStream (with -js): where the store is, the accounts that have it, and what they use
     // (one account's, or with an empty name every account's).
     const std::string& store_dir() const { return js_store_dir_; }
+    // JetStream's server-wide limits, fixed at start as nats-server fixes them: max_memory and
+    // max_file_store as configured, else 75% of the memory and of the space free for the store.
+    int64_t js_max_memory() const { return js_max_memory_; }
+    int64_t js_max_store() const { return js_max_store_; }
     struct JsUsage {
         int64_t memory_bytes = 0;
         int64_t file_bytes = 0;
         uint64_t api_total = 0;
         uint64_t api_errors = 0;
+        int64_t reserved_memory = 0;  // by the streams' max_bytes
+        int64_t reserved_store = 0;
     };
     JsUsage js_usage(std::string_view account = {}) const;
     struct JsAccount {
@@ -190,6 +196,8 @@ private:
     uint32_t account_connections_count_ = 0;
     // JetStream (-js): what each shard starts with, handed over when its thread starts.
     std::string js_store_dir_;
+    int64_t js_max_memory_ = 0;
+    int64_t js_max_store_ = 0;
     int js_store_lock_fd_ = -1;  // flock'd: one server per store directory
     std::vector<JsAccount> js_accounts_;  // fixed at start
     std::vector<std::vector<js::ShardSetup>> js_setups_;  // by shard, one per account in js_accounts_

@@ -707,6 +707,69 @@ accounts {
     EXPECT_EQ(get_json(port, "/accountz?acc=$G")["account_detail"]["jetstream_enabled"], false);
 }
 
+// What streams reserve with max_bytes counts server-wide, across accounts and restarts: a stream
+// that would take the reservations past the server's max_memory or max_file_store is refused.
+TEST(Monitor, StreamsReserveTheServersJetStreamLimitsAcrossAccounts) {
+    StoreDir store;
+    TempFile config(".conf", R"(
+jetstream { max_mem: 10000, max_file: 100000 }
+accounts {
+  A: { jetstream: enabled, users: [ { user: a, password: a } ] }
+  B: { jetstream: enabled, users: [ { user: b, password: b } ] }
+}
+)");
+    std::vector<std::string> args = {"-js", "-sd", store.path(), "-c", config.path()};
+    auto server = start_monitored(args);
+    ASSERT_NE(server, nullptr);
+    auto connect_as = [&](const char* user) {
+        OptionsPtr options = make_options(server->url());
+        natsOptions_SetUserInfo(options.get(), user, user);
+        return connect_with(options.get());
+    };
+    auto create = [](natsConnection* nc, const std::string& name, const char* storage, int64_t max_bytes) {
+        json answer = api_request(nc, "$JS.API.STREAM.CREATE." + name,
+                                  json{{"name", name}, {"subjects", {name}}, {"storage", storage},
+                                       {"max_bytes", max_bytes}}.dump());
+        return answer.contains("error") ? answer["error"].value("err_code", -1) : 0;
+    };
+    ConnectionPtr a = connect_as("a");
+    ConnectionPtr b = connect_as("b");
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(create(a.get(), "MA", "memory", 6000), 0);
+    EXPECT_EQ(create(b.get(), "MB", "memory", 6000), 10028);  // insufficient memory resources
+    EXPECT_EQ(create(b.get(), "MB", "memory", 4000), 0);
+    EXPECT_EQ(create(b.get(), "FB", "file", 200000), 10047);  // insufficient storage resources
+    EXPECT_EQ(create(b.get(), "FB", "file", 30000), 0);
+    json varz = get_json(server->monitor_port(), "/varz")["jetstream"];
+    EXPECT_EQ(varz["config"]["max_memory"], 10000);
+    EXPECT_EQ(varz["config"]["max_storage"], 100000);
+    EXPECT_EQ(varz["stats"]["reserved_memory"], 10000);
+    EXPECT_EQ(varz["stats"]["reserved_storage"], 30000);
+    // An update reserves what it adds; a delete gives back what the stream held.
+    json grown = api_request(a.get(), "$JS.API.STREAM.UPDATE.MA",
+                             R"({"name":"MA","subjects":["MA"],"storage":"memory","max_bytes":7000})");
+    EXPECT_EQ(grown["error"].value("err_code", 0), 10028) << grown;
+    EXPECT_FALSE(api_request(a.get(), "$JS.API.STREAM.DELETE.MA").contains("error"));
+    json jsz = get_json(server->monitor_port(), "/jsz");
+    EXPECT_EQ(jsz["reserved_memory"], 4000);
+    EXPECT_EQ(jsz["reserved_storage"], 30000);
+
+    // A create of a name that exists counts what that stream holds too.
+    EXPECT_EQ(create(b.get(), "MB", "memory", 6001), 10028);
+
+    // After a restart, the file streams found on disk reserve again.
+    a.reset();
+    b.reset();
+    server->stop();
+    server = start_monitored(args);
+    ASSERT_NE(server, nullptr);
+    a = connect_as("a");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(get_json(server->monitor_port(), "/jsz")["reserved_storage"], 30000);
+    EXPECT_EQ(create(a.get(), "FA", "file", 80000), 10047);
+    EXPECT_EQ(create(a.get(), "FA", "file", 70000), 0);
+}
+
 TEST(Monitor, IndexJsonpAndBasePath) {
     TempFile conf(".conf", "http_base_path: \"/mon\"\n");
     auto server = start_monitored({"-c", conf.path()});
