@@ -640,6 +640,27 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
         ack_error(reply, pjs::InsufficientResources());
         return true;
     }
+    // Interest retention keeps a message only if some consumer wants its subject: nats-server
+    // skips it (the sequence advances, its id counts for duplicates) before the limits.
+    if (config_.retention == pjs::Retention::kInterest && !any_consumer_wants(subject)) {
+        uint64_t seq = log_->last_seq() + 1;
+        bool empty = log_->state().msgs == 0;
+        if (auto skipped = log_->skip(seq); !skipped) {
+            if (skipped.error() == Errc::kBusy) return false;
+            note_store_failure(skipped.error(), now);
+            ack_error(reply, pjs::StreamStoreFailed(errc_text(skipped.error())));
+            return true;
+        }
+        state_dirty_ = true;
+        if (empty) {
+            emptied_ = Emptied::kBySkip;
+            skipped_ns_ = now;
+        }
+        last_ts_ns_ = now;
+        remember_msg_id(msg_id, seq, now);
+        if (!reply.empty() && !config_.no_ack) ack_later(reply, seq, false);
+        return true;
+    }
     // nats-server stores, then takes the message back if it put the account over its limits.
     auto stored_bytes = config_.storage == pjs::Storage::kMemory ? memory_message_bytes : file_message_bytes;
     if (js_.over_account_limit(config_.storage, stored_bytes(subject.size(), headers.size(), payload.size()))) {
@@ -682,20 +703,10 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     if (ttl != 0 && config_.allow_msg_ttl) ttls_.add(*seq, now, ttl);
     if (republish_) republish(subject, headers, payload, *seq, subject_last);
     state_dirty_ = true;
-    emptied_by_purge_ = false;
+    emptied_ = Emptied::kOther;
     last_ts_ns_ = now;
-    last_msg_id_.assign(msg_id);
-    if (!msg_id.empty()) {
-        dedupe_[msg_id] = {*seq, now};
-        dedupe_order_.emplace_back(now, std::string(msg_id));
-    }
-    // Interest retention keeps a message only if some consumer wants its subject (nats-server
-    // skips the message but advances the sequence).
-    if (config_.retention == pjs::Retention::kInterest && !any_consumer_wants(subject)) {
-        (void)log_->remove(*seq);
-    } else {
-        for (auto& [name, consumer] : consumers_) consumer->on_appended(*seq, subject);
-    }
+    remember_msg_id(msg_id, *seq, now);
+    for (auto& [name, consumer] : consumers_) consumer->on_appended(*seq, subject);
     if (rollup_subject || rollup_all) {
         roll_up(rollup_subject ? subject : std::string_view());
         // Its PubAck waits for what it rolled up to be gone for good as well.
@@ -750,7 +761,7 @@ bool Stream::store_mirrored(std::string_view subject, std::string_view headers, 
     note_stored(now);
     if (config_.allow_msg_ttl) ttls_.note(*stored, ts, headers);
     if (republish_) republish(subject, headers, payload, *stored, subject_last);
-    emptied_by_purge_ = false;
+    emptied_ = Emptied::kOther;
     last_ts_ns_ = ts;
     for (auto& [name, consumer] : consumers_) consumer->on_appended(*stored, subject);
     // A rollup the origin applied is applied here too, where the mirror allows rollups (a KV
@@ -762,6 +773,13 @@ bool Stream::store_mirrored(std::string_view subject, std::string_view headers, 
         if (absl::EqualsIgnoreCase(value, "all")) roll_up({});
     }
     return true;
+}
+
+void Stream::remember_msg_id(std::string_view msg_id, uint64_t seq, int64_t now) {
+    last_msg_id_.assign(msg_id);
+    if (msg_id.empty()) return;
+    dedupe_[msg_id] = {seq, now};
+    dedupe_order_.emplace_back(now, std::string(msg_id));
 }
 
 void Stream::note_stored(int64_t now) {
@@ -870,7 +888,7 @@ void Stream::expire(int64_t now) {
     if (config_.allow_msg_ttl) removed = expire_by_ttl(now) || removed;
     if (removed) {
         state_dirty_ = true;
-        emptied_by_purge_ = false;
+        emptied_ = Emptied::kOther;
     }
 }
 
@@ -968,7 +986,7 @@ size_t Stream::public_consumer_count() const {
 }
 
 uint64_t Stream::shown_first_seq(const store::StoreState& state) const {
-    return state.last_seq == 0 && !emptied_by_purge_ ? 0 : state.first_seq;
+    return state.last_seq == 0 && emptied_ != Emptied::kByPurge ? 0 : state.first_seq;
 }
 
 void Stream::figures(const monitor::Query& query, monitor::StreamFigures& out) const {
@@ -1108,12 +1126,12 @@ std::string Stream::first_ts_text(const store::StoreState& state) const {
     if (state.msgs > 0) {
         if (auto first = log_->load(state.first_seq)) return pjs::rfc3339(first->timestamp_ns);
     }
-    // nats-server's file store, emptied other than by a purge, reports the Unix epoch; its
-    // memory store, and a purge, the zero time.
-    if (state.last_seq > 0 && !emptied_by_purge_ && config_.storage != pjs::Storage::kMemory) {
-        return "1970-01-01T00:00:00Z";
+    // nats-server's file store, emptied by skipping an unwanted message, reports when; emptied
+    // other than by a purge, the Unix epoch; its memory store, and a purge, the zero time.
+    if (state.last_seq == 0 || emptied_ == Emptied::kByPurge || config_.storage == pjs::Storage::kMemory) {
+        return pjs::rfc3339(0);
     }
-    return pjs::rfc3339(0);
+    return emptied_ == Emptied::kBySkip ? pjs::rfc3339(skipped_ns_) : "1970-01-01T00:00:00Z";
 }
 
 void Stream::handle_request(std::string_view op, std::string_view rest, const MsgView& msg) {
@@ -1204,7 +1222,7 @@ void Stream::api_purge(const MsgView& msg) {
     }
     first = purge_consumers(purge.subject, plain, first);
     // A filtered purge removes message by message, as a delete does.
-    emptied_by_purge_ = purge.subject.empty();
+    emptied_ = purge.subject.empty() ? Emptied::kByPurge : Emptied::kOther;
     // Answered once what it removed cannot come back.
     json answer = {{"type", kPurgeType}, {"success", true}, {"purged", *purged}};
     hold({.kind = Held::kPurge,
@@ -1315,7 +1333,7 @@ void Stream::api_msg_delete(const MsgView& msg) {
         return;
     }
     state_dirty_ = true;
-    emptied_by_purge_ = false;
+    emptied_ = Emptied::kOther;
     // Answered once the deletion is durable (its tombstone, and an erased record's rewrite):
     // until then a crash would bring the message back, or leave its bytes in the file.
     hold({.kind = Held::kDelete,

@@ -171,6 +171,9 @@ private:
     void note_store_failure(Errc error, int64_t now);
     // A message was stored: ends (and logs the end of) a stretch without space.
     void note_stored(int64_t now);
+    // The newest message's id, kept for Nats-Expected-Last-Msg-Id and, within the duplicate
+    // window, for duplicates.
+    void remember_msg_id(std::string_view msg_id, uint64_t seq, int64_t now);
     void prune_dedupe(int64_t now_ns);
     // Expiry by max_age where a message may be exempt (Nats-TTL: never) or leave a marker, and
     // by per-message TTL; each returns whether it removed anything.
@@ -309,7 +312,10 @@ private:
     std::vector<std::pair<uint64_t, uint64_t>> lost_;
     uint64_t lost_bytes_ = 0;
     bool verifying_ = true;  // maintain_log() has records left to check
-    bool emptied_by_purge_ = false;
+    // How the store last came to be empty, for first_seq and first_ts (first_ts_text()).
+    enum class Emptied : uint8_t { kOther, kByPurge, kBySkip };
+    Emptied emptied_ = Emptied::kOther;
+    int64_t skipped_ns_ = 0;  // with kBySkip: when
     // While the store has no room (kNoSpace): when that began and when it was last logged.
     mutable bool unreadable_logged_ = false;
     bool store_failure_logged_ = false;
