@@ -664,6 +664,11 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     // nats-server stores, then takes the message back if it put the account over its limits.
     auto stored_bytes = config_.storage == pjs::Storage::kMemory ? memory_message_bytes : file_message_bytes;
     if (js_.over_account_limit(config_.storage, stored_bytes(subject.size(), headers.size(), payload.size()))) {
+        // Its sequence stays used, as after nats-server took it back.
+        if (auto skipped = log_->skip(log_->last_seq() + 1); !skipped && skipped.error() == Errc::kBusy) return false;
+        state_dirty_ = true;
+        emptied_ = Emptied::kOther;
+        last_ts_ns_ = now;
         ack_error(reply, pjs::AccountResourcesExceeded());
         return true;
     }

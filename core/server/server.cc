@@ -377,6 +377,21 @@ Result<void, Error> Server::start_jetstream() {
         }
         return fail_errno(errno, "locking JetStream store directory " + locked);
     }
+    // As nats-server enables each account's JetStream: together, the accounts' limits fit the
+    // server's, or it does not start.
+    int64_t accounts_memory = 0;
+    int64_t accounts_store = 0;
+    for (const JsAccount& account : js_accounts_) {
+        accounts_memory += std::max<int64_t>(account.limits.max_memory, 0);
+        accounts_store += std::max<int64_t>(account.limits.max_store, 0);
+        const char* short_of = accounts_memory > js_max_memory_  ? "memory resources available (10028)"
+                               : accounts_store > js_max_store_ ? "storage resources available (10047)"
+                                                                : nullptr;
+        if (short_of != nullptr) {
+            return fail(Errc::kInvalid, std::string("Can't start JetStream: Error enabling jetstream on configured "
+                                                    "accounts: insufficient ") + short_of);
+        }
+    }
     std::vector<const js::Counters*> every_account;
     for (JsAccount& account : js_accounts_) {
         account.counters = std::make_unique<js::Counters>(shard_count_);

@@ -627,6 +627,30 @@ TEST(Cli, BadAccountsAndPermissionsExitOneWithNatsServersMessage) {
     }
 }
 
+// Accounts whose JetStream limits together exceed the server's: neither server starts.
+TEST(Cli, AccountLimitsBeyondTheServersStopTheStart) {
+    TempDir store;
+    const std::pair<std::string, const char*> cases[] = {
+        {"jetstream { store_dir: \"" + store.path() + "\", max_mem: 2M, max_file: 20M }\n"
+         "accounts { A: { jetstream: { max_mem: 5M, max_file: 10M }, users: [ { user: a, password: a } ] } }\n",
+         "insufficient memory resources available (10028)"},
+        {"jetstream { store_dir: \"" + store.path() + "\", max_mem: 2M, max_file: 20M }\n"
+         "accounts {\n  A: { jetstream: { max_mem: 1M, max_file: 15M }, users: [ { user: a, password: a } ] }\n"
+         "  B: { jetstream: { max_mem: 1M, max_file: 15M }, users: [ { user: b, password: b } ] }\n}\n",
+         "insufficient storage resources available (10047)"},
+    };
+    for (const auto& [text, message] : cases) {
+        TempFile config(".conf", text);
+        RunResult result = run({"-c", config.path(), "-p", "-1"});
+        EXPECT_EQ(result.status, 1) << text;
+        std::string output = result.out + result.err;
+        EXPECT_NE(output.find(std::string("Can't start JetStream: Error enabling jetstream on configured accounts: ") +
+                              message),
+                  std::string::npos)
+            << text << "\n" << output;
+    }
+}
+
 // Logging to the local syslog with no daemon listening would lose every line: both servers stop.
 TEST(Cli, SyslogWithoutALocalDaemonStops) {
     for (const char* path : {"/dev/log", "/var/run/syslog", "/var/run/log"}) {

@@ -286,6 +286,11 @@ TEST_F(JetStreamAccounts, StorageStopsAtTheAccountsLimits) {
     StreamInfoPtr info = stream_info(m.get(), "FILE");
     ASSERT_NE(info, nullptr);
     EXPECT_EQ(info->State.Msgs, static_cast<uint64_t>(stored));
+    // The refused message's sequence stays used (nats-server stores it, then takes it back).
+    ASSERT_EQ(err_code(api_request(m.nc(), "$JS.API.STREAM.MSG.DELETE.FILE", R"({"seq":1})")), 0);
+    PubOutcome next = publish(m.get(), "file", "small");
+    ASSERT_TRUE(next.ok()) << next;
+    EXPECT_EQ(next.seq, static_cast<uint64_t>(stored) + 2);
 }
 
 TEST_F(JetStreamAccounts, StreamsMustStateTheirSizeWhereTheAccountRequiresIt) {
