@@ -105,6 +105,8 @@ std::optional<ApiSubject> split_api(std::string_view api) {
         {"CONSUMER.PAUSE", Rest::kOneToken},     {"CONSUMER.LEADER.STEPDOWN", Rest::kOneToken},
         {"STREAM.SNAPSHOT", Rest::kNone},        {"STREAM.RESTORE", Rest::kNone},
         {"STREAM.LEADER.STEPDOWN", Rest::kNone}, {"STREAM.PEER.REMOVE", Rest::kNone},
+        {"STREAM.TEMPLATE.CREATE", Rest::kNone}, {"STREAM.TEMPLATE.INFO", Rest::kNone},
+        {"STREAM.TEMPLATE.DELETE", Rest::kNone},
     };
     for (const Op& op : kOps) {
         if (api.size() <= op.name.size() + 1 || !api.starts_with(op.name) || api[op.name.size()] != '.') continue;
@@ -139,6 +141,9 @@ std::string_view type_of(std::string_view op) {
     if (op == "STREAM.RESTORE") return pjs::kStreamRestoreResponse;
     if (op == "STREAM.LEADER.STEPDOWN") return "io.nats.jetstream.api.v1.stream_leader_stepdown_response";
     if (op == "STREAM.PEER.REMOVE") return "io.nats.jetstream.api.v1.stream_remove_peer_response";
+    if (op == "STREAM.TEMPLATE.CREATE") return "io.nats.jetstream.api.v1.stream_template_create_response";
+    if (op == "STREAM.TEMPLATE.INFO") return "io.nats.jetstream.api.v1.stream_template_info_response";
+    if (op == "STREAM.TEMPLATE.DELETE") return "io.nats.jetstream.api.v1.stream_template_delete_response";
     return kInfoType;
 }
 
@@ -483,8 +488,16 @@ void JetStream::handle_api(const MsgView& msg) {
         api_account_purge(api.substr(14), msg.reply);
         return;
     }
+    if (api == "STREAM.TEMPLATE.NAMES") {
+        api_template_names(msg);
+        return;
+    }
     std::optional<ApiSubject> parts = split_api(api);
     if (!parts) return;  // nats-server has no handler there either: no answer
+    if (parts->op.starts_with("STREAM.TEMPLATE.")) {
+        api_template(parts->op, parts->name, msg);
+        return;
+    }
     if (parts->op == "STREAM.LEADER.STEPDOWN" || parts->op == "STREAM.PEER.REMOVE") {
         api_error(msg.reply, type_of(parts->op), pjs::ClusterRequired());
         return;
@@ -546,6 +559,8 @@ void JetStream::answer_not_enabled(std::string_view api, std::string_view reply)
         type = kAccountInfoType;
     } else if (api == "STREAM.NAMES") {
         type = kNamesType;
+    } else if (api == "STREAM.TEMPLATE.NAMES") {
+        type = pjs::kStreamTemplateNamesResponse;
     } else if (api == "STREAM.LIST") {
         type = kListType;
     } else if (std::optional<ApiSubject> parts = split_api(api)) {
@@ -795,7 +810,9 @@ void JetStream::api_backup(std::string_view op, std::string_view name, const Msg
         } else if (!proto::is_valid_subject(deliver)) {
             api_error(msg.reply, type, pjs::SnapshotDeliverSubjectInvalid());
         } else {
-            api_error(msg.reply, type, pjs::StreamSnapshot("not supported by this ringtail version"));
+            // nats-server's memory store has no snapshot either, and says so in its words.
+            bool memory = setup_.catalogue->streams.at(std::string(name)).config.storage == pjs::Storage::kMemory;
+            api_error(msg.reply, type, pjs::StreamSnapshot(memory ? "no impl" : "not supported by this ringtail version"));
         }
         return;
     }
@@ -806,6 +823,40 @@ void JetStream::api_backup(std::string_view op, std::string_view name, const Msg
     } else {
         api_error(msg.reply, type, pjs::StreamRestore("not supported by this ringtail version"));
     }
+}
+
+void JetStream::api_template(std::string_view op, std::string_view name, const MsgView& msg) {
+    // Stream templates (deprecated by nats-server) are not kept here: none exists, and a create
+    // is refused after nats-server's own checks.
+    std::string_view type = type_of(op);
+    if (op == "STREAM.TEMPLATE.CREATE") {
+        RequestBody request(msg.payload);
+        std::string named = request.string("name");
+        if (!request.valid()) {
+            api_error(msg.reply, type, pjs::InvalidJSON());
+        } else if (named != name) {
+            api_error(msg.reply, type, pjs::TemplateNameNotMatchSubject());
+        } else {
+            api_error(msg.reply, type, pjs::StreamTemplateCreate("stream templates are not supported by this ringtail version"));
+        }
+        return;
+    }
+    api_error(msg.reply, type, is_empty_request(msg.payload) ? pjs::StreamTemplateNotFound() : pjs::NotEmptyRequest());
+}
+
+void JetStream::api_template_names(const MsgView& msg) {
+    RequestBody request(msg.payload);
+    (void)request.i64("offset");
+    if (!is_empty_request(msg.payload) && !request.valid()) {
+        api_error(msg.reply, pjs::kStreamTemplateNamesResponse, pjs::InvalidJSON());
+        return;
+    }
+    api_reply(msg.reply, json{{"type", pjs::kStreamTemplateNamesResponse},
+                              {"total", 0},
+                              {"offset", 0},
+                              {"limit", kNamesLimit},
+                              {"streams", json::array()}}
+                             .dump());
 }
 
 const pjs::StreamConfig* JetStream::local_stream_config(std::string_view name) const {

@@ -226,6 +226,10 @@ private:
     void count_reservations();
     // STREAM.SNAPSHOT and STREAM.RESTORE: nats-server's checks, then its error.
     void api_backup(std::string_view op, std::string_view name, const MsgView& msg);
+    // STREAM.TEMPLATE.CREATE, INFO and DELETE, and NAMES: answered as an account without
+    // templates, a create refused.
+    void api_template(std::string_view op, std::string_view name, const MsgView& msg);
+    void api_template_names(const MsgView& msg);
     // Shard 0: an owner's report.
     void on_report(const MsgView& msg);
     void report(std::string_view what, std::string_view name, std::string_view body = {}, bool wake = true);
