@@ -1023,6 +1023,7 @@ void Stream::figures(const monitor::Query& query, monitor::StreamFigures& out) c
     out.detail = {{"name", config_.name}, {"created", info["created"]}, {"state", info["state"]}};
     if (query.stream_configs) out.detail["config"] = info["config"];
     if (!consumer_detail.empty()) out.detail["consumer_detail"] = std::move(consumer_detail);
+    add_origins(out.detail, false);  // "mirror" or "sources", as in STREAM.INFO
 }
 
 void Stream::info_json(json& out, bool deleted_details, std::string_view subjects_filter, size_t offset,

@@ -707,6 +707,46 @@ accounts {
     EXPECT_EQ(get_json(port, "/accountz?acc=$G")["account_detail"]["jetstream_enabled"], false);
 }
 
+// /jsz's stream detail shows a mirror's and a sourcing stream's origins, as STREAM.INFO does.
+TEST(Monitor, JszShowsMirrorsAndSources) {
+    StoreDir store;
+    auto server = start_monitored({"-js", "-sd", store.path()});
+    ASSERT_NE(server, nullptr);
+    ConnectionPtr nc = connect(server->url());
+    ASSERT_NE(nc, nullptr);
+    for (const char* config : {R"({"name":"ORIGIN","subjects":["origin"]})", R"({"name":"COPY","mirror":{"name":"ORIGIN"}})",
+                               R"({"name":"GATHER","sources":[{"name":"ORIGIN"}]})"}) {
+        std::string name = json::parse(config)["name"];
+        json created = api_request(nc.get(), "$JS.API.STREAM.CREATE." + name, config);
+        ASSERT_FALSE(created.contains("error")) << created;
+    }
+    for (int i = 0; i < 2; ++i) {
+        json ack = api_request(nc.get(), "origin", "x");
+        ASSERT_EQ(ack.value("seq", 0), i + 1) << ack;
+    }
+    json details;
+    ASSERT_TRUE(wait_for(
+        [&] {
+            details = json::object();
+            json jsz = get_json(server->monitor_port(), "/jsz?streams=true");
+            for (const json& stream : jsz["account_details"][0]["stream_detail"]) {
+                details[stream["name"].get<std::string>()] = stream;
+            }
+            return details.size() == 3 && details["COPY"]["state"]["messages"] == 2 &&
+                   details["GATHER"]["state"]["messages"] == 2;
+        },
+        5s, 50ms))
+        << details;
+    EXPECT_FALSE(details["ORIGIN"].contains("mirror") || details["ORIGIN"].contains("sources")) << details["ORIGIN"];
+    const json& mirror = details["COPY"]["mirror"];
+    EXPECT_EQ(mirror["name"], "ORIGIN") << details["COPY"];
+    EXPECT_EQ(mirror["lag"], 0) << mirror;
+    EXPECT_TRUE(mirror["active"].is_number_integer()) << mirror;
+    ASSERT_EQ(details["GATHER"]["sources"].size(), 1u) << details["GATHER"];
+    EXPECT_EQ(details["GATHER"]["sources"][0]["name"], "ORIGIN");
+    EXPECT_EQ(details["GATHER"]["sources"][0]["lag"], 0);
+}
+
 // What streams reserve with max_bytes counts server-wide, across accounts and restarts: a stream
 // that would take the reservations past the server's max_memory or max_file_store is refused.
 TEST(Monitor, StreamsReserveTheServersJetStreamLimitsAcrossAccounts) {
