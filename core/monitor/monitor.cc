@@ -1074,9 +1074,9 @@ Response Monitor::accountz(const Params& params) {
     if (std::find(names.begin(), names.end(), account) == names.end()) {
         return bad_request("Account " + account + " does not exist");
     }
-    int64_t now = base::wall_clock_ns();
     // As nats-server's AccountInfo: is_system only when true, no mappings when there are none.
-    ojson account_detail = {{"account_name", account}, {"update_time", rfc3339(now)}};
+    // Updated when the config that defines it was loaded (at start, then by each reload).
+    ojson account_detail = {{"account_name", account}, {"update_time", rfc3339(server_.config_load_ns())}};
     if (account == system) account_detail["is_system"] = true;
     const bool jetstream = std::any_of(server_.js_accounts().begin(), server_.js_accounts().end(),
                                        [&](const Server::JsAccount& one) { return one.name == account; });

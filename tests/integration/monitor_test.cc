@@ -432,6 +432,10 @@ TEST(Monitor, JszReportsStreamsAndConsumers) {
                                   import["to"] == "$JS.API.>" && import["type"] == "service");
     }
     EXPECT_TRUE(js_import);
+    // The account was last updated when its config was loaded, not when asked about.
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(get_json(port, "/accountz?acc=$G")["account_detail"]["update_time"],
+              global["account_detail"]["update_time"]);
 
     json jsz = get_json(port, "/jsz");
     EXPECT_EQ(jsz["streams"], 1);
