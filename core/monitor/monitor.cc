@@ -134,6 +134,17 @@ ojson js_stats(const Server& server, std::string_view account = {}) {
             {"api", {{"total", usage.api_total}, {"errors", usage.api_errors}}}};
 }
 
+// The accounts the server has: the global one, the configured ones and the system account.
+std::vector<std::string> account_names(const config::Options& options) {
+    std::vector<std::string> names{"$G"};
+    names.insert(names.end(), options.accounts.begin(), options.accounts.end());
+    std::string system(config::system_account_name(options));
+    if (config::has_system_account(options) && std::find(names.begin(), names.end(), system) == names.end()) {
+        names.push_back(system);
+    }
+    return names;
+}
+
 // Seconds as Go marshals a float64: "2", "0.5".
 ojson seconds(std::chrono::milliseconds duration) {
     if (duration.count() % 1000 == 0) return duration.count() / 1000;
@@ -716,6 +727,19 @@ Response Monitor::connz(const Params& params, std::string_view filter_subject) {
         return bad_request("filter by subject only valid with account filtering");
     }
 
+    if (!account.empty()) {
+        std::vector<std::string> names = account_names(server_.options_snapshot());
+        if (std::find(names.begin(), names.end(), account) == names.end()) {
+            // As nats-server answers for an account it does not know: an empty page, no server id.
+            return json_response(ojson{{"server_id", ""},
+                                       {"now", rfc3339(base::wall_clock_ns())},
+                                       {"num_connections", 0},
+                                       {"total", 0},
+                                       {"offset", off},
+                                       {"limit", lim},
+                                       {"connections", nullptr}});
+        }
+    }
     Query query;
     query.connections = want_open;
     query.closed_connections = want_closed;
@@ -1064,9 +1088,7 @@ Response Monitor::accountz(const Params& params) {
                  {"now", rfc3339(base::wall_clock_ns())},
                  {"system_account", has_system ? ojson(system) : ojson(nullptr)}};
     std::string account = param(params, "acc");
-    std::vector<std::string> names{"$G"};
-    names.insert(names.end(), options.accounts.begin(), options.accounts.end());
-    if (has_system && std::find(names.begin(), names.end(), system) == names.end()) names.push_back(system);
+    std::vector<std::string> names = account_names(options);
     if (account.empty()) {
         out["accounts"] = names;
         return json_response(out);

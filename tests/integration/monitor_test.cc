@@ -648,6 +648,11 @@ accounts {
         EXPECT_EQ(conn["authorized_user"], "b");
     }
     EXPECT_EQ(get_json(port, "/connz?acc=A")["connections"].size(), 1u);
+    // An account the server does not have: an empty page without a server id.
+    json unknown = get_json(port, "/connz?acc=NOPE");
+    EXPECT_TRUE(unknown["connections"].is_null()) << unknown;
+    EXPECT_EQ(unknown["server_id"], "") << unknown;
+    EXPECT_EQ(unknown["total"], 0) << unknown;
 
     // nats-server lists its own $SYS.REQ.ACCOUNT.PING.* subscriptions in each account too.
     json subsz = get_json(port, "/subsz?acc=B&subs=true");
