@@ -491,7 +491,10 @@ std::optional<std::string> Monitor::system_answer(std::string_view subject, std:
         Query query;
         query.connections = true;
         stats["active_accounts"] = account_totals(server_.gather(query, kGatherTimeout)).size();
-        if (options.jetstream) stats["jetstream"] = varz["jetstream"];
+        if (options.jetstream) {
+            stats["jetstream"] = varz["jetstream"];
+            stats["jetstream"]["config"].erase("store_dir");  // nats-server keeps it to itself here
+        }
         return ojson{{"server", server_info()}, {"statsz", std::move(stats)}}.dump();
     }
     if (server_scope) {

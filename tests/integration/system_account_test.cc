@@ -525,6 +525,12 @@ system_account: SYS
     EXPECT_EQ(conns["leafnodes"], 0);
     EXPECT_TRUE(ask("$SYS.REQ.ACCOUNT.B.CONNS").is_discarded());               // no connections
     EXPECT_TRUE(ask("$SYS.REQ.ACCOUNT.A.CONNS", R"({"acc":"B"})").is_discarded());  // names another
+
+    // STATSZ: JetStream's limits and use, without the store directory.
+    json statsz = ask("$SYS.REQ.SERVER.PING.STATSZ");
+    const json& js_config = statsz["statsz"]["jetstream"]["config"];
+    EXPECT_TRUE(js_config.contains("max_memory")) << statsz.dump();
+    EXPECT_FALSE(js_config.contains("store_dir")) << statsz.dump();
 }
 
 // cluster { name } on a server without routes: nats-server names the cluster in INFO, /varz
