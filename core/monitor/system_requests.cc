@@ -87,9 +87,11 @@ void SystemRequests::send_account_connections(const std::string& account, Clock:
     } else {
         conns_heartbeats_[account] = now + kHeartbeat;
     }
-    // The older subject first, as nats-server sends both.
+    // The older subject first, as nats-server sends both, each with a server sequence of its own.
     server_.system_publish("$SYS.SERVER.ACCOUNT." + account + ".CONNS", event);
-    server_.system_publish("$SYS.ACCOUNT." + account + ".SERVER.CONNS", std::move(event));
+    nlohmann::ordered_json again = nlohmann::ordered_json::parse(event);
+    again["server"] = server_.system_server_info(server_.options_snapshot());
+    server_.system_publish("$SYS.ACCOUNT." + account + ".SERVER.CONNS", again.dump());
 }
 
 }  // namespace ringtail::core::monitor

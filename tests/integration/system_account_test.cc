@@ -366,6 +366,8 @@ TEST_F(SystemAccount, AnAccountsConnectionCountIsSentWhenItChanges) {
     MsgPtr joined_older = next_msg(older.get(), 2s);
     ASSERT_NE(joined_older, nullptr);
     EXPECT_EQ(payload_of(joined_older)["total_conns"], 1);
+    // Two messages, each with a server sequence of its own.
+    EXPECT_NE(payload_of(joined_older)["server"]["seq"], event["server"]["seq"]);
 
     a.reset();
     MsgPtr left = next_msg(updates.get(), 2s);
