@@ -229,6 +229,8 @@ Parser::Progress Parser::parse(std::string_view buffer, ParserHandler& handler) 
                 break;
             case Flow::kPause:
                 return {pos, ParseStatus::kPaused};
+            case Flow::kPauseAfter:
+                return {pos + line_bytes, ParseStatus::kPaused};
             case Flow::kStop:
                 return {pos + line_bytes, ParseStatus::kStopped};
         }

@@ -38,6 +38,7 @@ struct UnsubOp {
 enum class Flow : uint8_t {
     kContinue,  // op consumed, go on
     kPause,     // op NOT consumed (back-pressure); feed() returns kPaused and resume() retries it
+    kPauseAfter,  // op consumed; feed() returns kPaused and resume() goes on with the next
     kStop,      // the connection is closing; stop parsing
 };
 

@@ -171,6 +171,8 @@ bool ClientConn::resume() {
     if (closing_) return true;
     if (waiting_for_interest_) {
         if (!host_->interest_applied(interest_seq_needed_)) return false;
+        if (!awaited_reply_.empty() && Clock::now() < awaited_until_) return false;
+        awaited_reply_.clear();
         waiting_for_interest_ = false;
     }
     paused_ = false;
@@ -358,6 +360,7 @@ Subscriber::Delivery ClientConn::deliver(Subscription& via, const MsgView& msg) 
         routed = mapped;
     }
     std::string_view subject = msg.shown_subject.empty() ? routed : msg.shown_subject;
+    if (!awaited_reply_.empty() && routed == awaited_reply_) awaited_reply_.clear();  // resume() reads on
     if (permissions_) {
         if (permissions_->delivery_denied(sub.subject, routed)) return Delivery::kRefused;
         permissions_->delivered(msg.reply);
@@ -875,7 +878,28 @@ Flow ClientConn::on_pub(const proto::PubOp& op) {
         }
     }
     if (out_.size() != out_before) queued_output();
-    return closing_ ? Flow::kStop : Flow::kContinue;
+    if (closing_) return Flow::kStop;
+    if (outcome != Routed::kNoInterest && !op.reply.empty() && changes_jetstream(subject)) {
+        awaited_reply_.assign(op.reply);
+        awaited_until_ = Clock::now() + kJetStreamWait;
+        waiting_for_interest_ = true;
+        host_->wait_for_interest(*this);
+        socket_.stop_recv();
+        return Flow::kPauseAfter;
+    }
+    return Flow::kContinue;
+}
+
+bool ClientConn::changes_jetstream(std::string_view subject) {
+    constexpr std::string_view kApi = "$JS.API.";
+    if (!subject.starts_with(kApi)) return false;
+    subject.remove_prefix(kApi.size());
+    for (std::string_view op : {"STREAM.CREATE.", "STREAM.UPDATE.", "STREAM.DELETE.", "STREAM.PURGE.",
+                                "STREAM.MSG.DELETE.", "CONSUMER.CREATE.", "CONSUMER.DURABLE.CREATE.",
+                                "CONSUMER.DELETE."}) {
+        if (subject.starts_with(op)) return true;
+    }
+    return false;
 }
 
 Flow ClientConn::on_sub(const proto::SubOp& op) {

@@ -125,7 +125,8 @@ public:
     // A recv completion: `data` is what arrived (empty for an error or end of stream).
     void on_recv(int32_t result, uint32_t flags, std::string_view data);
     // Reading stops while paused (a ring is full), held at a PING (interest not yet applied
-    // everywhere) or at a CONNECT (its password being checked), and for good when closing.
+    // everywhere) or after a JetStream request (its answer not yet here), at a CONNECT (its
+    // password being checked), and for good when closing.
     bool reading_allowed() const {
         return !closing_ && !paused_ && !waiting_for_interest_ && !moving_ && auth_ != Auth::kVerifying;
     }
@@ -339,7 +340,17 @@ private:
     // up to interest_seq_needed_; until then parsing stops at the PING, so nothing the client
     // sent after it is answered before the PONG.
     uint64_t interest_seq_needed_ = 0;
-    bool waiting_for_interest_ = false;
+    bool waiting_for_interest_ = false;  // held at a PING, or after a JetStream request (below)
+    // nats-server carries out a JetStream request that creates, changes or removes a stream or
+    // consumer before it reads on, so what the client sends next (a publish to the new stream,
+    // a pull from the new consumer) finds it done. Here another shard carries it out: parsing
+    // stops after the request until its answer is delivered to this connection (the owner
+    // answers once every shard knows the new subscriptions), or for kJetStreamWait at most
+    // (the answer may go to another connection).
+    static bool changes_jetstream(std::string_view subject);
+    static constexpr Clock::duration kJetStreamWait = std::chrono::seconds(1);
+    std::string awaited_reply_;
+    Clock::time_point awaited_until_{};
 
     // Moving (see above): the shard its messages have gone to alone, how many in a row, and
     // whether the next PUB starts the move.

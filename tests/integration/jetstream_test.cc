@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -1542,6 +1543,40 @@ TEST_F(JetStreamTest, DirectGetsAreAnsweredOnceByAStreamOrItsMirrorFromEveryShar
     each_answered_once("both again");
     ASSERT_EQ(NATS_OK, delete_stream(js(), "DGO").status);
     each_answered_once("the stream deleted");
+}
+
+// A client may send what depends on a JetStream request right behind it, in the same write:
+// nats-server carries the request out before it reads on, so the publishes find the new
+// stream, the pull the new consumer, and a publish after a delete no stream.
+TEST_F(JetStreamTest, WhatFollowsARequestInTheSameWriteFindsItDone) {
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server_->port()));
+    ASSERT_TRUE(raw.read_info());
+    auto pub = [](const std::string& subject, const std::string& reply, const std::string& body) {
+        return "PUB " + subject + " " + reply + " " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+    };
+    ASSERT_TRUE(raw.send(
+        std::string("CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\r\nSUB _R.* 1\r\n") +
+        pub("$JS.API.STREAM.CREATE.S", "_R.create", R"({"name":"S","subjects":["s"]})") + pub("s", "_R.p1", "x") +
+        pub("s", "_R.p2", "y") +
+        pub("$JS.API.CONSUMER.DURABLE.CREATE.S.D", "_R.consumer",
+            R"({"stream_name":"S","config":{"durable_name":"D","ack_policy":"none"}})") +
+        pub("$JS.API.CONSUMER.MSG.NEXT.S.D", "_R.next", R"({"batch":2,"no_wait":true})") + "PING\r\n"));
+    ASSERT_TRUE(raw.read_until("$JS.ACK.S.D.1.2.2.")) << raw.received();
+    // (nats-server delivers to a pull in the background: the delete goes in a write of its own.)
+    ASSERT_TRUE(raw.send(pub("$JS.API.STREAM.DELETE.S", "_R.delete", "") + pub("s", "_R.p3", "z") + "PING\r\n"));
+    ASSERT_TRUE(raw.read_until("_R.p3")) << raw.received();
+    raw.read_for(std::chrono::milliseconds(200));
+    const std::string& got = raw.received();
+    // (nats-server writes its PubAck's MSG line with two spaces where the reply would be.)
+    EXPECT_TRUE(std::regex_search(got, std::regex(R"(MSG _R\.p1 1  ?23\r\n\{"stream":"S", "seq":1\})"))) << got;
+    EXPECT_TRUE(std::regex_search(got, std::regex(R"(MSG _R\.p2 1  ?23\r\n\{"stream":"S", "seq":2\})"))) << got;
+    // The pull gets both messages, on the stream's subject.
+    size_t first = got.find("MSG s 1 $JS.ACK.S.D.1.1.1.");
+    EXPECT_NE(first, std::string::npos) << got;
+    EXPECT_NE(got.find("MSG s 1 $JS.ACK.S.D.1.2.2.", first), std::string::npos) << got;
+    // After the delete, no responders.
+    EXPECT_NE(got.find("HMSG _R.p3 1 16 16\r\nNATS/1.0 503\r\n\r\n"), std::string::npos) << got;
 }
 
 }  // namespace

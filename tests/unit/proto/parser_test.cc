@@ -13,6 +13,7 @@ class Recorder : public ParserHandler {
 public:
     std::vector<std::string> ops;
     int pause_next_pubs = 0;
+    int pause_after_next_pubs = 0;
 
     Flow on_connect(std::string_view json) override { return add("CONNECT " + std::string(json)); }
     Flow on_pub(const PubOp& op) override {
@@ -20,9 +21,12 @@ public:
             --pause_next_pubs;
             return Flow::kPause;
         }
-        return add(std::string(op.has_headers ? "HPUB" : "PUB") + " [" + std::string(op.subject) +
-                   "] [" + std::string(op.reply) + "] [" + std::string(op.headers) + "] [" +
-                   std::string(op.payload) + "]");
+        Flow flow = add(std::string(op.has_headers ? "HPUB" : "PUB") + " [" + std::string(op.subject) +
+                        "] [" + std::string(op.reply) + "] [" + std::string(op.headers) + "] [" +
+                        std::string(op.payload) + "]");
+        if (pause_after_next_pubs == 0) return flow;
+        --pause_after_next_pubs;
+        return Flow::kPauseAfter;
     }
     Flow on_sub(const SubOp& op) override {
         return add("SUB [" + std::string(op.subject) + "] [" + std::string(op.queue) + "] [" +
@@ -129,6 +133,17 @@ TEST(Parser, PauseKeepsTheOpAndResumeDeliversItOnce) {
     recorder.pause_next_pubs = 1;
     EXPECT_EQ(parser.feed("PUB a 1\r\nx\r\nPING\r\n", recorder), ParseStatus::kPaused);
     EXPECT_TRUE(recorder.ops.empty());
+    EXPECT_EQ(parser.feed("PONG\r\n", recorder), ParseStatus::kOk);
+    EXPECT_EQ(recorder.ops, (std::vector<std::string>{"PUB [a] [] [] [x]", "PING", "PONG"}));
+}
+
+TEST(Parser, PauseAfterTakesTheOpAndResumeGoesOnWithTheNext) {
+    Parser parser({});
+    parser.set_headers_allowed(true);
+    Recorder recorder;
+    recorder.pause_after_next_pubs = 1;
+    EXPECT_EQ(parser.feed("PUB a 1\r\nx\r\nPING\r\n", recorder), ParseStatus::kPaused);
+    EXPECT_EQ(recorder.ops, (std::vector<std::string>{"PUB [a] [] [] [x]"}));
     EXPECT_EQ(parser.feed("PONG\r\n", recorder), ParseStatus::kOk);
     EXPECT_EQ(recorder.ops, (std::vector<std::string>{"PUB [a] [] [] [x]", "PING", "PONG"}));
 }
