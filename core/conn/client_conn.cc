@@ -103,6 +103,7 @@ void ClientConn::on_sent(int32_t result) {
     socket_.send_completed();
     if (result < 0) {
         out_.sent(0);
+        dropped_at_close_ = out_.size();  // what was pending, as /connz shows a closed one
         out_.clear();
         close({}, "Write Error");
         return;

@@ -300,7 +300,7 @@ private:
 
     // Output, appended in place and sent from there (see OutQueue).
     OutQueue out_;
-    size_t dropped_at_close_ = 0;  // output a slow consumer never got (/connz pending_bytes)
+    size_t dropped_at_close_ = 0;  // output dropped at the close, never sent (/connz pending_bytes)
     bool max_subs_logged_ = false;
     // Room asked for beyond a frame's variable parts (its verb, sizes, spaces and CRLFs).
     static constexpr size_t kFrameSlack = 64;

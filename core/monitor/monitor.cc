@@ -180,7 +180,7 @@ ojson conn_json(const ConnFigures& conn, int64_t now_ns, bool subs, bool subs_de
     out["rtt"] = proto::js::go_duration(conn.rtt_ns);
     out["uptime"] = Monitor::uptime(until - conn.start_ns);
     out["idle"] = Monitor::uptime(until - conn.last_activity_ns);
-    out["pending_bytes"] = closed ? 0 : conn.pending_bytes;
+    out["pending_bytes"] = conn.pending_bytes;  // for a closed one, what it left unsent
     out["in_msgs"] = conn.traffic.in_msgs;
     out["out_msgs"] = conn.traffic.out_msgs;
     out["in_bytes"] = conn.traffic.in_bytes;

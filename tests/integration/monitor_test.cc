@@ -258,6 +258,52 @@ TEST(Monitor, ConnzRemembersClosedConnections) {
     EXPECT_EQ(get_json(port, "/connz?state=closed&sort=reason")["connections"].size(), 1u);
 }
 
+// A client that stops reading and then resets its connection: the closed connection shows
+// what was still waiting to be sent to it.
+TEST(Monitor, AClosedConnectionShowsWhatWasLeftUnsent) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(server->port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    std::string hello = "CONNECT {\"verbose\":false}\r\nSUB flood 1\r\nPING\r\n";
+    ASSERT_EQ(send(fd, hello.data(), hello.size(), MSG_NOSIGNAL), static_cast<ssize_t>(hello.size()));
+    std::string got;
+    char buffer[4096];
+    while (got.find("PONG\r\n") == std::string::npos) {
+        ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+        ASSERT_GT(n, 0);
+        got.append(buffer, static_cast<size_t>(n));
+    }
+    // 16 MiB for a reader that takes nothing more: most of it waits in the server.
+    ConnectionPtr publisher = connect(server->url());
+    ASSERT_NE(publisher, nullptr);
+    std::string payload(64 * 1024, 'x');
+    for (int i = 0; i < 256; ++i) {
+        ASSERT_EQ(natsConnection_Publish(publisher.get(), "flood", payload.data(), static_cast<int>(payload.size())), NATS_OK);
+    }
+    ASSERT_EQ(natsConnection_FlushTimeout(publisher.get(), 5000), NATS_OK);
+    std::this_thread::sleep_for(200ms);
+    linger reset{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(fd);
+    json closed;
+    ASSERT_TRUE(wait_for(
+        [&] {
+            closed = get_json(server->monitor_port(), "/connz?state=closed");
+            return !closed["connections"].empty();
+        },
+        3s, 20ms));
+    const json& gone = closed["connections"][0];
+    EXPECT_GT(gone["pending_bytes"].get<int64_t>(), 0) << gone;
+}
+
 TEST(Monitor, BadQueriesGetNatsServersErrors) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);
