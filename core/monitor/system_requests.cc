@@ -17,12 +17,13 @@ void SystemRequests::start() {
         queue_.push_back(std::move(request));
         wake_.notify_one();
     });
-    server_.set_conns_handler([this](std::string account) {
+    server_.set_conns_handler([this](Server::ConnsChange change) {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
         // Changes that come faster than they are sent go out as one update, with the count
         // at the time it is sent.
-        conns_changed_.insert(std::move(account));
+        conns_changed_.insert(change.account);
+        if (!change.event_subject.empty() && events_.size() < kQueueMax) events_.push_back(std::move(change));
         wake_.notify_one();
     });
     thread_ = std::thread([this] { run(); });
@@ -45,6 +46,7 @@ void SystemRequests::run() {
     while (true) {
         std::optional<Server::SystemRequest> request;
         std::set<std::string> changed;
+        std::vector<Server::ConnsChange> events;
         {
             std::unique_lock lock(mutex_);
             Clock::time_point deadline = next_statsz;
@@ -56,6 +58,7 @@ void SystemRequests::run() {
                 queue_.pop_front();
             }
             changed.swap(conns_changed_);
+            events.swap(events_);
         }
         if (request) {
             if (auto answer = monitor_.system_request(request->subject, request->payload)) {
@@ -65,6 +68,13 @@ void SystemRequests::run() {
         Clock::time_point now = Clock::now();
         for (const auto& [account, due] : conns_heartbeats_) {
             if (due <= now) changed.insert(account);
+        }
+        // As nats-server: a connection's event after the account's update it caused.
+        for (Server::ConnsChange& event : events) {
+            if (changed.erase(event.account) > 0) send_account_connections(event.account, now);
+            nlohmann::ordered_json body = nlohmann::ordered_json::parse(event.event);
+            body["server"] = server_.system_server_info(server_.options_snapshot());
+            server_.system_publish(std::move(event.event_subject), body.dump());
         }
         for (const std::string& account : changed) send_account_connections(account, now);
         if (now >= next_statsz) {

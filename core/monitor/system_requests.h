@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/server/server.h"
 
@@ -21,7 +22,8 @@ class Monitor;
 // shards' figures as the monitoring port does, and shard 0 publishes it (Server::system_publish).
 // The same thread sends the system account's periodic messages: the server's statsz
 // ($SYS.SERVER.<id>.STATSZ) and each account's connection updates
-// ($SYS.ACCOUNT.<account>.SERVER.CONNS, on changes the shards report and every 30 s).
+// ($SYS.ACCOUNT.<account>.SERVER.CONNS, on changes the shards report and every 30 s), each
+// change's update before the client's CONNECT or DISCONNECT event that came with it.
 // Owner: main; start() before the server starts, stop() before the server is waited for.
 class SystemRequests {
 public:
@@ -46,6 +48,7 @@ private:
     std::condition_variable wake_;
     std::deque<Server::SystemRequest> queue_;  // bounded by kQueueMax: more are dropped
     std::set<std::string> conns_changed_;  // accounts whose connections changed since the last update
+    std::vector<Server::ConnsChange> events_;  // clients' CONNECT and DISCONNECT events, bounded by kQueueMax
     bool stopping_ = false;
     std::map<std::string, Clock::time_point> conns_heartbeats_;  // the thread's own: next update due
     std::thread thread_;

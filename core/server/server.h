@@ -119,11 +119,17 @@ public:
         if (system_handler_) system_handler_(std::move(request));
     }
     // A connection joined or left `account` (by name), for the handler set before start(),
-    // which sends nats-server's account connection update. Called from the shards; must not
-    // block.
-    void set_conns_handler(std::function<void(std::string)> handler) { conns_handler_ = std::move(handler); }
-    void account_conns_changed(std::string account) const {
-        if (conns_handler_) conns_handler_(std::move(account));
+    // which sends nats-server's account connection update, then the client's CONNECT or
+    // DISCONNECT event when it has one (`event_subject` empty: none), in nats-server's order.
+    // Called from the shards; must not block.
+    struct ConnsChange {
+        std::string account;
+        std::string event_subject;
+        std::string event;  // its "server" object is filled in when it is sent
+    };
+    void set_conns_handler(std::function<void(ConnsChange)> handler) { conns_handler_ = std::move(handler); }
+    void account_conns_changed(ConnsChange change) const {
+        if (conns_handler_) conns_handler_(std::move(change));
     }
     // Publishes `payload` on `subject` in the system account (or `account`), from shard 0
     // (from any thread).
@@ -189,7 +195,7 @@ private:
     std::vector<std::string> shard_errors_;
     std::atomic<bool> stop_requested_{false};
     std::function<void(SystemRequest)> system_handler_;
-    std::function<void(std::string)> conns_handler_;
+    std::function<void(ConnsChange)> conns_handler_;
     mutable std::atomic<uint64_t> system_seq_{0};
     std::atomic<uint64_t> accepts_{0};
     std::unique_ptr<std::atomic<int64_t>[]> account_connections_;

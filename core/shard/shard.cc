@@ -888,15 +888,19 @@ void Shard::client_event(const ClientConn& conn, ClientEvent kind) {
     if (!system) return;
     const bool connect = kind == ClientEvent::kConnect;
     std::string account(config::account_name(options_, conn.account()));
+    const bool refused = kind == ClientEvent::kAuthError;
     std::string subject;
-    if (kind == ClientEvent::kAuthError) {
+    if (refused) {
         subject = "$SYS.SERVER." + server_.server_id() + ".CLIENT.AUTH.ERR";
+        if (!switch_.has_interest(*system, subject)) return;
+    } else if (conn.account() == kGlobalAccount) {
+        if (connect) server_.account_conns_changed({account, {}, {}});
+        return;
     } else {
-        if (connect || conn.account() != kGlobalAccount) server_.account_conns_changed(account);
-        if (conn.account() == kGlobalAccount) return;
+        // Sent off the shard after the account's update, whoever listens by then (a client
+        // that subscribes right after its CONNECT hears of itself).
         subject = "$SYS.ACCOUNT." + account + (connect ? ".CONNECT" : ".DISCONNECT");
     }
-    if (!switch_.has_interest(*system, subject)) return;
     monitor::ConnFigures figures;
     int64_t wall_now = base::wall_clock_ns();
     conn.figures(figures, /*with_subs=*/false, io::Clock::now(), wall_now);
@@ -917,7 +921,7 @@ void Shard::client_event(const ClientConn& conn, ClientEvent kind) {
         {"type", connect ? "io.nats.server.advisory.v1.client_connect" : "io.nats.server.advisory.v1.client_disconnect"},
         {"id", js::random_token(22)},
         {"timestamp", proto::js::rfc3339(wall_now)},
-        {"server", server_.system_server_info(options_)},
+        {"server", refused ? server_.system_server_info(options_) : nullptr},  // numbered when sent
         {"client", std::move(client)}};
     if (!connect) {
         // As nats-server counts them: what the client sent is what the server took in.
@@ -926,6 +930,10 @@ void Shard::client_event(const ClientConn& conn, ClientEvent kind) {
         event["reason"] = conn.close_reason();
     }
     std::string payload = event.dump();
+    if (!refused) {
+        server_.account_conns_changed({std::move(account), std::move(subject), std::move(payload)});
+        return;
+    }
     MsgView msg;
     msg.subject = subject;
     msg.payload = payload;

@@ -138,11 +138,12 @@ private:
         leaving_.push_back({&conn, shard, mesh_.ends(), io::Clock::now()});
     }
     Adopted adopt(uint64_t handle) override;
-    // When the system account is defined: the $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT
-    // event for `conn` (not in the global account), when someone listens; and the account's
-    // connection update, sent off the shard (Server::account_conns_changed), as nats-server
-    // sends it: on every connect, and on every close outside the global account. A client
-    // refused at CONNECT is $SYS.SERVER.<id>.CLIENT.AUTH.ERR instead, whatever its account.
+    // When the system account is defined: the account's connection update, as nats-server
+    // sends it on every connect and on every close outside the global account, then the
+    // $SYS.ACCOUNT.<account>.CONNECT or .DISCONNECT event for `conn` (not in the global
+    // account), both sent off the shard (Server::account_conns_changed). A client refused at
+    // CONNECT is $SYS.SERVER.<id>.CLIENT.AUTH.ERR instead, whatever its account, when someone
+    // listens.
     enum class ClientEvent : uint8_t { kConnect, kDisconnect, kAuthError };
     void client_event(const ClientConn& conn, ClientEvent kind);
 

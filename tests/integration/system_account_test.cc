@@ -272,6 +272,32 @@ TEST_F(SystemAccount, ConnectsAndDisconnectsAreAnnounced) {
     EXPECT_EQ(next_connect(200ms), nullptr);
 }
 
+// As nats-server sends them: the account's connection update, then the event of the
+// connection that changed it; and a client that subscribes right behind its CONNECT hears of
+// its own connect.
+TEST_F(SystemAccount, AnAccountsUpdateComesBeforeTheEventOfTheConnectionThatChangedIt) {
+    SubscriptionPtr account_a = subscribe_sync(admin_.get(), "$SYS.ACCOUNT.A.>");
+    ASSERT_EQ(natsConnection_Flush(admin_.get()), NATS_OK);
+    auto next_subject = [&] {
+        MsgPtr msg = next_msg(account_a.get(), 2s);
+        return msg == nullptr ? std::string("(none)") : std::string(natsMsg_GetSubject(msg.get()));
+    };
+    ConnectionPtr a = connect_user(server_->url(), "a", "a");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(next_subject(), "$SYS.ACCOUNT.A.SERVER.CONNS");
+    EXPECT_EQ(next_subject(), "$SYS.ACCOUNT.A.CONNECT");
+    a.reset();
+    EXPECT_EQ(next_subject(), "$SYS.ACCOUNT.A.SERVER.CONNS");
+    EXPECT_EQ(next_subject(), "$SYS.ACCOUNT.A.DISCONNECT");
+
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server_->port()));
+    ASSERT_TRUE(raw.read_info());
+    ASSERT_TRUE(raw.send("CONNECT {\"verbose\":false,\"user\":\"admin\",\"pass\":\"s\"}\r\n"
+                         "SUB $SYS.ACCOUNT.SYS.CONNECT 1\r\nPING\r\n"));
+    EXPECT_TRUE(raw.read_until("MSG $SYS.ACCOUNT.SYS.CONNECT 1 ")) << raw.received();
+}
+
 // A client refused at CONNECT is announced on $SYS.SERVER.<id>.CLIENT.AUTH.ERR, as a
 // disconnect of the account it was in ($G), with the user it gave.
 TEST_F(SystemAccount, AClientRefusedAtConnectIsAnnounced) {
