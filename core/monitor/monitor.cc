@@ -1031,6 +1031,9 @@ void add_imports_and_exports(const config::Options& options, const std::string& 
         for (const char* subject : {"$SYS.REQ.ACCOUNT.*.CONNZ", "$SYS.REQ.ACCOUNT.*.STATZ"}) {
             exports.push_back({{"subject", subject}, {"type", "service"}, {"response_type", "Streamed"}});
         }
+        if (options.jetstream) {
+            exports.push_back({{"subject", "$JS.API.>"}, {"type", "service"}, {"response_type", "Singleton"}});
+        }
     }
     for (const config::ServiceExport& service : options.service_exports) {
         if (!in(service.account)) continue;
@@ -1068,8 +1071,10 @@ void add_imports_and_exports(const config::Options& options, const std::string& 
                     {"to", "$SYS.REQ.ACCOUNT." + account + "." + kind}, {"type", "service"}});
         }
     }
-    // nats-server serves an account's JetStream API through an import from its system account.
-    if (jetstream && account != system && config::has_system_account(options)) {
+    // nats-server serves the JetStream API through an import from its system account, in every
+    // account with JetStream and in those without that do not import the API from another.
+    if (options.jetstream && account != system && config::has_system_account(options) &&
+        (jetstream || !config::imports_jetstream_api(options, account))) {
         import({{"subject", "$JS.API.>"}, {"account", system}, {"to", "$JS.API.>"}, {"type", "service"}});
     }
     for (const config::ServiceImport& service : options.service_imports) {

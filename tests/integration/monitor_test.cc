@@ -760,6 +760,16 @@ accounts {
     EXPECT_EQ(get_json(port, "/accountz?acc=A")["account_detail"]["jetstream_enabled"], true);
     EXPECT_EQ(get_json(port, "/accountz?acc=C")["account_detail"]["jetstream_enabled"], false);
     EXPECT_EQ(get_json(port, "/accountz?acc=$G")["account_detail"]["jetstream_enabled"], false);
+    // The system account exports the API; every other account imports it, with JetStream of
+    // its own or without (it answers those that JetStream is not enabled for them).
+    auto has = [](const json& list, const char* subject) {
+        return std::any_of(list.begin(), list.end(), [&](const json& one) { return one["subject"] == subject; });
+    };
+    EXPECT_TRUE(has(get_json(port, "/accountz?acc=$SYS")["account_detail"]["exports"], "$JS.API.>"));
+    for (const char* account : {"A", "C"}) {
+        EXPECT_TRUE(has(get_json(port, std::string("/accountz?acc=") + account)["account_detail"]["imports"], "$JS.API.>"))
+            << account;
+    }
 }
 
 // /jsz's stream detail shows a mirror's and a sourcing stream's origins, as STREAM.INFO does.
