@@ -25,7 +25,7 @@ struct StreamEntry {
     // The state as the owner last reported it (at the end of a turn that changed it), for
     // STREAM.LIST and $JS.API.INFO. STREAM.INFO asks the owner instead.
     store::StoreState state;
-    int64_t first_ts_ns = 0;
+    std::string first_ts = "0001-01-01T00:00:00Z";  // as STREAM.INFO shows it (Go's zero time: none)
     int64_t last_ts_ns = 0;
     uint64_t consumers = 0;         // all, as the account's count has them
     uint64_t public_consumers = 0;  // without the direct ones (Stream::public_consumer_count)

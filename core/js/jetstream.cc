@@ -9,6 +9,7 @@
 #include "core/js/random.h"
 #include "core/js/request_body.h"
 #include "core/js/stream.h"
+#include "core/js/stream_requests.h"
 #include "core/server/log.h"
 #include "proto/subject.h"
 
@@ -52,7 +53,7 @@ constexpr std::string_view kAuditMark = "audit:";
 
 struct StateReport {
     store::StoreState state;
-    int64_t first_ts_ns;
+    char first_ts[48];  // RFC 3339, NUL-terminated
     int64_t last_ts_ns;
     uint64_t consumers;
     uint64_t public_consumers;
@@ -532,9 +533,10 @@ void JetStream::handle_api(const MsgView& msg) {
     bool ready = it != setup_.catalogue->streams.end() && it->second.ready;
     bool creates_consumer = parts->op == "CONSUMER.CREATE" || parts->op == "CONSUMER.DURABLE.CREATE";
     if (!ready) {
-        // nats-server's jsConsumerCreateRequest reads the request before it looks for the stream.
-        bool unreadable = creates_consumer && json::parse(msg.payload, nullptr, false).is_discarded();
-        api_error(msg.reply, type_of(parts->op), unreadable ? pjs::InvalidJSON() : pjs::StreamNotFound());
+        // nats-server reads a request's body (and checks a consumer's names) before it looks
+        // for the stream.
+        auto refused = refused_before_stream_lookup(parts->op, msg.subject, msg.payload);
+        api_error(msg.reply, type_of(parts->op), refused ? *refused : pjs::StreamNotFound());
         return;
     }
     if (creates_consumer && refuse_filter_elsewhere(it->second.config, msg)) {
@@ -892,7 +894,7 @@ void JetStream::api_names(const MsgView& msg, bool list) {
         json st = {{"messages", state.msgs},
                    {"bytes", state.bytes},
                    {"first_seq", state.first_seq},  // as the owner shows it
-                   {"first_ts", pjs::rfc3339(entry.first_ts_ns)},
+                   {"first_ts", entry.first_ts},
                    {"last_seq", state.last_seq},
                    {"last_ts", pjs::rfc3339(entry.last_ts_ns)},
                    {"consumer_count", entry.public_consumers}};
@@ -942,9 +944,10 @@ void JetStream::report(std::string_view what, std::string_view name, std::string
     }
 }
 
-void JetStream::report_state(const Stream& stream, const store::StoreState& state, int64_t first_ts_ns,
+void JetStream::report_state(const Stream& stream, const store::StoreState& state, std::string_view first_ts,
                              int64_t last_ts_ns) {
-    StateReport body{state, first_ts_ns, last_ts_ns, stream.consumer_count(), stream.public_consumer_count()};
+    StateReport body{state, {}, last_ts_ns, stream.consumer_count(), stream.public_consumer_count()};
+    first_ts.copy(body.first_ts, std::min(first_ts.size(), sizeof body.first_ts - 1));
     // Shard 0 reads it before it next answers a request (every request wakes it), so it is not
     // woken for it: a stream publishing on another shard would wake it at each of its turns.
     report(kReportState, stream.name(), {reinterpret_cast<const char*>(&body), sizeof body}, false);
@@ -987,7 +990,7 @@ void JetStream::on_report(const MsgView& msg) {
         RT_ASSERT(body.size() == sizeof report);
         std::memcpy(&report, body.data(), sizeof report);
         entry.state = report.state;
-        entry.first_ts_ns = report.first_ts_ns;
+        entry.first_ts = report.first_ts;
         entry.last_ts_ns = report.last_ts_ns;
         entry.consumers = report.consumers;
         entry.public_consumers = report.public_consumers;

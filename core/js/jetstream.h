@@ -183,9 +183,10 @@ public:
         answer();
         audited_ = outer;
     }
-    // A stream's state changed: tell the catalogue (`state` with the first sequence as the
-    // stream shows it, Stream::shown_first_seq).
-    void report_state(const Stream& stream, const store::StoreState& state, int64_t first_ts_ns, int64_t last_ts_ns);
+    // A stream's state changed: tell the catalogue (`state` with the first sequence, and
+    // `first_ts`, as the stream shows them: Stream::shown_first_seq, Stream::first_ts_text).
+    void report_state(const Stream& stream, const store::StoreState& state, std::string_view first_ts,
+                      int64_t last_ts_ns);
     // A stream's mirror or sources info (StreamEntry::origins): tell the catalogue.
     void report_origins(const Stream& stream, const std::string& origins);
 

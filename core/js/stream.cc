@@ -16,6 +16,7 @@
 #include "core/js/random.h"
 #include "core/js/jetstream.h"
 #include "core/js/request_body.h"
+#include "core/js/stream_requests.h"
 #include "core/js/source.h"
 #include "core/server/log.h"
 #include "proto/headers.h"
@@ -959,13 +960,10 @@ void Stream::publish_state() {
     if (!state_dirty_) return;
     state_dirty_ = false;
     store::StoreState state = log_->state();
-    int64_t first_ts = 0;
-    if (state.msgs > 0) {
-        if (auto first = log_->load(state.first_seq)) first_ts = first->timestamp_ns;
-    }
     bytes_counter().fetch_add(static_cast<int64_t>(state.bytes) - static_cast<int64_t>(published_bytes_),
                               std::memory_order_relaxed);
     published_bytes_ = state.bytes;
+    std::string first_ts = first_ts_text(state);
     state.first_seq = shown_first_seq(state);
     js_.report_state(*this, state, first_ts, last_ts_ns_);
 }
@@ -1163,45 +1161,30 @@ void Stream::handle_request(std::string_view op, std::string_view rest, const Ms
 }
 
 void Stream::api_info(const MsgView& msg) {
-    RequestBody request(msg.payload);
-    bool details = request.boolean("deleted_details");
-    std::string filter = request.string("subjects_filter");
-    int64_t offset_field = request.i64("offset");
-    size_t offset = static_cast<size_t>(std::max<int64_t>(0, offset_field));
-    if (!request.valid()) {
-        reply_error(msg.reply, kInfoType, pjs::InvalidJSON());
+    auto request = read_stream_info(msg.payload);
+    if (!request) {
+        reply_error(msg.reply, kInfoType, request.error());
         return;
     }
     json out = json::object();
     out["type"] = kInfoType;
     size_t total = 0;
-    info_json(out, details, filter, offset, &total);
+    info_json(out, request->deleted_details, request->subjects_filter, request->offset, &total);
     out["total"] = total;
-    out["offset"] = total == 0 ? 0 : std::min(offset, total);
+    out["offset"] = total == 0 ? 0 : std::min(request->offset, total);
     out["limit"] = total == 0 ? 0 : 100'000;
     reply_json(msg.reply, out);
 }
 
 void Stream::api_purge(const MsgView& msg) {
     // nats-server reads the request before it looks at the stream.
-    store::PurgeRequest purge;
     const bool plain = is_empty_request(msg.payload);
-    {
-        RequestBody request(msg.payload);
-        purge.subject = request.string("filter");
-        purge.up_to_seq = request.u64("seq");
-        purge.keep = request.u64("keep");
-        if (!request.valid()) {
-            reply_error(msg.reply, kPurgeType, pjs::InvalidJSON());
-            return;
-        }
-        if (purge.up_to_seq > 0 && purge.keep > 0) {
-            reply_error(msg.reply, kPurgeType, pjs::BadRequest());
-            return;
-        }
-        // nats-server's PurgeEx takes a sequence of 1 as none: everything (that matches) goes.
-        if (purge.up_to_seq == 1) purge.up_to_seq = 0;
+    auto read = read_purge(msg.payload);
+    if (!read) {
+        reply_error(msg.reply, kPurgeType, read.error());
+        return;
     }
+    store::PurgeRequest& purge = *read;
     if (config_.sealed) {
         reply_error(msg.reply, kPurgeType, pjs::StreamSealed());
         return;
@@ -1267,20 +1250,12 @@ uint64_t Stream::purge_consumers(const std::string& subject, bool plain, uint64_
 }
 
 void Stream::api_msg_get(const MsgView& msg) {
-    RequestBody request(msg.payload);
-    uint64_t seq = request.u64("seq");
-    std::string last_for = request.string("last_by_subj");
-    std::string next_for = request.string("next_by_subj");
-    if (!request.valid()) {
-        reply_error(msg.reply, kMsgGetType, pjs::InvalidJSON());
+    auto request = read_msg_get(msg.payload);
+    if (!request) {
+        reply_error(msg.reply, kMsgGetType, request.error());
         return;
     }
-    if ((seq > 0 && !last_for.empty()) || (seq == 0 && last_for.empty() && next_for.empty()) ||
-        (!last_for.empty() && !next_for.empty())) {
-        reply_error(msg.reply, kMsgGetType, pjs::BadRequest());
-        return;
-    }
-    Result<store::RecordView> record = lookup(seq, last_for, next_for);
+    Result<store::RecordView> record = lookup(request->seq, request->last_for, request->next_for);
     if (!record) {
         reply_error(msg.reply, kMsgGetType, pjs::NoMessageFound());
         return;
@@ -1299,6 +1274,12 @@ void Stream::api_msg_get(const MsgView& msg) {
 }
 
 void Stream::api_msg_delete(const MsgView& msg) {
+    // The request first, then the stream's rules, as nats-server checks them.
+    auto request = read_msg_delete(msg.payload);
+    if (!request) {
+        reply_error(msg.reply, kMsgDeleteType, request.error());
+        return;
+    }
     if (config_.sealed) {
         reply_error(msg.reply, kMsgDeleteType, pjs::StreamSealed());
         return;
@@ -1307,17 +1288,8 @@ void Stream::api_msg_delete(const MsgView& msg) {
         reply_error(msg.reply, kMsgDeleteType, pjs::StreamMsgDeleteFailed("message delete not permitted"));
         return;
     }
-    if (is_empty_request(msg.payload)) {
-        reply_error(msg.reply, kMsgDeleteType, pjs::BadRequest());
-        return;
-    }
-    RequestBody request(msg.payload);
-    uint64_t seq = request.u64("seq");
-    bool erase = !request.boolean("no_erase");
-    if (!request.valid()) {
-        reply_error(msg.reply, kMsgDeleteType, pjs::InvalidJSON());
-        return;
-    }
+    uint64_t seq = request->seq;
+    bool erase = request->erase;
     // Erased (the default, as in nats-server): the message's bytes also leave the files, its
     // record written again in place with nothing in it (StreamLog::remove).
     auto removed = log_->remove(seq, erase);
@@ -1744,6 +1716,13 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     }
     if (auto refused = pjs::check_consumer_name(checked)) {
         reply_error(msg.reply, kType, *refused);
+        return;
+    }
+    // nats-server's file store names a directory after the consumer: a name longer than a file
+    // name may be fails there.
+    constexpr size_t kMaxFileNameBytes = 255;
+    if (config_.storage == pjs::Storage::kFile && name.size() > kMaxFileNameBytes) {
+        reply_error(msg.reply, kType, pjs::ConsumerCreate("error creating store for consumer"));
         return;
     }
     pjs::ConsumerConfig config = pjs::created_consumer_config(std::move(checked));
