@@ -23,6 +23,13 @@ bool has_wildcard(std::string_view subject) {
     return false;
 }
 
+// A subject with an empty token ("a..b", ".a", "a.") matches no permission, as nats-server's
+// sublists match it: an allow list does not let it through, a deny list does not stop it.
+bool has_empty_token(std::string_view subject) {
+    return subject.empty() || subject.front() == '.' || subject.back() == '.' ||
+           subject.find("..") != std::string_view::npos;
+}
+
 }  // namespace
 
 Permissions::Permissions(const config::Permissions& config) : responses_(config.allow_responses) {
@@ -53,6 +60,7 @@ Permissions::Permissions(const config::Permissions& config) : responses_(config.
 }
 
 bool Permissions::may_publish(std::string_view subject) const {
+    if (has_empty_token(subject)) return !pub_allow_.has_value();
     if (pub_allow_.has_value() && !any_matches(*pub_allow_, subject)) return false;
     return !(pub_deny_.has_value() && any_matches(*pub_deny_, subject));
 }
@@ -79,6 +87,7 @@ bool Permissions::decides(const std::vector<Entry>& entries, std::string_view su
 }
 
 bool Permissions::may_subscribe(std::string_view subject, std::string_view queue) const {
+    if (has_empty_token(subject)) return !sub_allow_.has_value();
     bool allowed = true;
     bool any_queue_entry = false;
     bool plain = false;

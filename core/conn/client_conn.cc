@@ -939,14 +939,16 @@ Flow ClientConn::on_sub(const proto::SubOp& op) {
         queued_output();
         return Flow::kContinue;
     }
-    // Interest records carry 16-bit lengths; only a raised max_control_line reaches this.
-    if (!proto::is_valid_subject(op.subject) || op.subject.size() > 0xffff || op.queue.size() > 0xffff) {
-        proto::append_err(out(proto::err::kInvalidSubject.size() + kFrameSlack), proto::err::kInvalidSubject);
-        queued_output();
-        return Flow::kContinue;
-    }
+    // As nats-server: a sid in use keeps its subscription, whatever this SUB says (+OK).
     auto [it, inserted] = subs_.try_emplace(std::string(op.sid));
     if (inserted) {
+        // Interest records carry 16-bit lengths; only a raised max_control_line reaches this.
+        if (!proto::is_valid_subject(op.subject) || op.subject.size() > 0xffff || op.queue.size() > 0xffff) {
+            subs_.erase(it);
+            proto::append_err(out(proto::err::kInvalidSubject.size() + kFrameSlack), proto::err::kInvalidSubject);
+            queued_output();
+            return Flow::kContinue;
+        }
         it->second = std::make_unique<Subscription>();
         Subscription& sub = *it->second;
         sub.owner = this;

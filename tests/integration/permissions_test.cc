@@ -155,6 +155,28 @@ TEST(Permissions, AnEmptyListRestrictsNothing) {
     }
 }
 
+// A subject with an empty token matches no permission, as in nats-server's sublists: no allow
+// entry lets it through (a violation), no deny entry stops it (then the subject is invalid).
+TEST(Permissions, ASubjectWithAnEmptyTokenMatchesNoPermission) {
+    TempFile config(".conf", R"(authorization { users: [
+  { user: bob, password: b, permissions: { publish: "foo.>", subscribe: "foo.*" } }
+  { user: carol, password: c, permissions: { publish: { deny: "foo.bar" }, subscribe: { deny: ">" } } }
+] }
+)");
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient bob;
+    login(bob, server->port(), "bob", "b");
+    // (pedantic, as a CONNECT that does not say otherwise is, also says the subject is invalid)
+    EXPECT_EQ(exchange(bob, "PUB foo..bar 0\r\n\r\n"),
+              "-ERR 'Invalid Publish Subject'\r\n-ERR 'Permissions Violation for Publish to \"foo..bar\"'\r\nPONG\r\n");
+    EXPECT_EQ(exchange(bob, "SUB foo. 1\r\n"),
+              "-ERR 'Permissions Violation for Subscription to \"foo.\"'\r\nPONG\r\n");
+    RawClient carol;
+    login(carol, server->port(), "carol", "c");
+    EXPECT_EQ(exchange(carol, "SUB .foo 1\r\n"), "-ERR 'Invalid Subject'\r\nPONG\r\n");
+}
+
 // The queue group "_sys_" is the server's own: a client may not join it, with or without
 // permissions of its own.
 TEST(Permissions, NoClientJoinsTheSystemQueueGroup) {

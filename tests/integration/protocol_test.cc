@@ -51,6 +51,22 @@ TEST(Protocol, VerboseConnectionGetsOkForConnectPubSubAndUnsub) {
     EXPECT_FALSE(raw.closed());
 }
 
+// A SUB with a sid in use leaves that subscription as it is, as nats-server does, whatever
+// subject it names.
+TEST(Protocol, ASubWithASidInUseChangesNothing) {
+    auto server = ServerProcess::start_under_test();
+    ASSERT_NE(server, nullptr);
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server->port()));
+    ASSERT_TRUE(raw.read_info());
+    expect_reply(raw, "CONNECT {\"verbose\":true,\"pedantic\":false}\r\n", "+OK\r\n");
+    expect_reply(raw, "SUB foo 1\r\n", "+OK\r\n");
+    expect_reply(raw, "SUB foo..bar 1\r\n", "+OK\r\n");
+    expect_reply(raw, "SUB bar 1\r\n", "+OK\r\n");
+    expect_reply(raw, "PUB bar 1\r\nx\r\n", "+OK\r\n");
+    expect_reply(raw, "PUB foo 1\r\ny\r\n", "+OK\r\nMSG foo 1 1\r\ny\r\n");
+}
+
 TEST(Protocol, NonVerboseConnectionGetsNoOk) {
     auto server = ServerProcess::start_under_test();
     ASSERT_NE(server, nullptr);
