@@ -1,5 +1,8 @@
 #include "proto/info_connect.h"
 
+#include <cctype>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 namespace ringtail::proto {
@@ -45,12 +48,44 @@ bool take(const nlohmann::json& json, const char* key, T& out) {
     return true;
 }
 
+// Invalid UTF-8 sequences replaced by U+FFFD, as Go's JSON decoder reads them in strings.
+std::string valid_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t at = 0; at < text.size();) {
+        auto byte = static_cast<unsigned char>(text[at]);
+        size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xe ? 3 : (byte >> 3) == 0x1e ? 4 : 0;
+        bool valid = length > 0 && at + length <= text.size();
+        for (size_t i = 1; valid && i < length; ++i) valid = (static_cast<unsigned char>(text[at + i]) >> 6) == 0x2;
+        if (valid) {
+            out.append(text.substr(at, length));
+            at += length;
+        } else {
+            out.append("\xEF\xBF\xBD");
+            ++at;
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 bool decode_connect(std::string_view text, ConnectOptions& options) {
-    nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (json.is_discarded() || !json.is_object()) return false;
+    // As Go's json.Unmarshal fills nats-server's clientOpts: `null` changes nothing, keys match
+    // their fields whatever their case (the last one of a field wins), a value of the wrong
+    // type is an error.
+    auto document = nlohmann::ordered_json::parse(valid_utf8(text), nullptr, /*allow_exceptions=*/false);
+    if (document.is_discarded() || !(document.is_object() || document.is_null())) return false;
+    nlohmann::json json = nlohmann::json::object();
+    for (auto& [key, value] : document.items()) {
+        std::string field = key;
+        for (char& c : field) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        json[field] = value;
+    }
+    bool tls_required = false;
+    std::string jwt;
     return take(json, "verbose", options.verbose) && take(json, "pedantic", options.pedantic) &&
+           take(json, "tls_required", tls_required) && take(json, "jwt", jwt) &&
            take(json, "echo", options.echo) && take(json, "headers", options.headers) &&
            take(json, "no_responders", options.no_responders) &&
            take(json, "protocol", options.protocol) && take(json, "user", options.user) &&
