@@ -1718,8 +1718,8 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
         reply_error(msg.reply, kType, *refused);
         return;
     }
-    // nats-server's file store names a directory after the consumer: a name longer than a file
-    // name may be fails there.
+    // nats-server's file store names a directory after the consumer, which fails for a name
+    // longer than a file name may be.
     constexpr size_t kMaxFileNameBytes = 255;
     if (config_.storage == pjs::Storage::kFile && name.size() > kMaxFileNameBytes) {
         reply_error(msg.reply, kType, pjs::ConsumerCreate("error creating store for consumer"));
