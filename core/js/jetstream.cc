@@ -456,7 +456,9 @@ void JetStream::on_js_record(const MsgView& msg) {
         on_forward(msg);
     } else {
         on_report(msg);
-        count_reservations();
+        // Only these change what the catalogue's streams reserve (state reports come each turn
+        // a stream changes, and need no recount).
+        if (msg.subject == kReportFailed || msg.subject == kReportConfig) count_reservations();
     }
 }
 
