@@ -14,6 +14,7 @@ bool accepts(const Subscription& sub, const Subscriber* origin) {
 void RouteDecision::reset(uint32_t shards) {
     plain.clear();
     groups.clear();
+    group_ids.clear();
     copy.assign(shards, 0);
     forward.assign(shards, 0);
     queue_ids.resize(shards);  // the inner vectors keep their room from message to message
@@ -92,6 +93,7 @@ void decide_arrival(const LocalMatch& local, bool plain, uint32_t forwarded_from
         for (const auto& group : local.queues) {
             if (group.id != id) continue;
             out.groups.push_back(&group.members);
+            out.group_ids.push_back(id);
             break;
         }
     }

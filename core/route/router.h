@@ -22,6 +22,7 @@ using Random = std::minstd_rand;
 struct RouteDecision {
     std::vector<Subscription*> plain;
     std::vector<const std::vector<Subscription*>*> groups;
+    std::vector<uint64_t> group_ids;               // by group: its queue_id() (decide_arrival() only)
     std::vector<uint8_t> copy;                     // by shard: gets a copy
     std::vector<uint8_t> forward;                  // by shard: its copy is also for what moved there from here
     std::vector<std::vector<uint64_t>> queue_ids;  // by shard: queue groups it picks a member of
@@ -42,7 +43,8 @@ void decide_route(const LocalMatch& local, const InterestMap::MatchResult* remot
 // A message another shard sent here: every plain subscriber when `plain` (but those that
 // moved here: their old shard forwards what is theirs), those that moved here from
 // `forwarded_from` (Subscription::kNotMoved: none), and the queue groups in `queue_ids` (the
-// sender chose this shard for them). Fills `out.plain` and `out.groups`.
+// sender chose this shard for them) that have members here. Fills `out.plain`, `out.groups`
+// and `out.group_ids`.
 void decide_arrival(const LocalMatch& local, bool plain, uint32_t forwarded_from, std::span<const uint64_t> queue_ids,
                     RouteDecision& out);
 

@@ -32,6 +32,9 @@ struct MsgView {
     // kPublishedHere when published on the shard delivering it.
     static constexpr uint32_t kPublishedHere = UINT32_MAX;
     uint32_t from_shard = kPublishedHere;
+    // A queue group's message that the shard chosen for it had no member for, sent on from
+    // there (Switch::bounce()): it may arrive after later messages of its publisher.
+    bool rerouted = false;
 
     std::string_view subject_shown() const { return shown_subject.empty() ? subject : shown_subject; }
 };

@@ -16,10 +16,10 @@ constexpr size_t kBacklogRecordsMax = 4096;
 // Record codec
 
 void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const uint64_t> queue_ids, bool plain,
-                bool forwarded) {
+                bool forwarded, bool bounced) {
     RecordWriter writer(body);
     auto flags = static_cast<uint8_t>((msg.has_headers ? kMsgHeaders : 0) | (plain ? kMsgPlain : 0) |
-                                      (forwarded ? kMsgForwarded : 0));
+                                      (forwarded ? kMsgForwarded : 0) | (bounced ? kMsgBounced : 0));
     MsgHead head{static_cast<uint32_t>(msg.subject.size()),
                  static_cast<uint32_t>(msg.reply.size()),
                  static_cast<uint32_t>(msg.headers.size()),
@@ -53,6 +53,7 @@ MsgRecord decode_msg(std::span<const std::byte> body) {
     record.msg.account = head.account;
     record.plain = (head.flags & kMsgPlain) != 0;
     record.forwarded = (head.flags & kMsgForwarded) != 0;
+    record.msg.rerouted = (head.flags & kMsgBounced) != 0;
     std::string_view ids = reader.text(size_t{8} * head.queue_count);
     record.queue_ids = {reinterpret_cast<const std::byte*>(ids.data()), ids.size()};
     record.msg.total_size_text = reader.text(head.size_text_bytes & 0xf);
@@ -149,6 +150,14 @@ void Mesh::send_forwarded(uint32_t target, const MsgView& msg, std::span<const u
     std::string body(msg_record_base_bytes(msg) + 8 * move_ids.size(), '\0');
     encode_msg({reinterpret_cast<std::byte*>(body.data()), body.size()}, msg, move_ids, /*plain=*/false);
     push_control(target, RecordKind::kForwarded, body);
+}
+
+void Mesh::send_bounced(uint32_t target, const MsgView& msg, uint64_t group) {
+    RT_ASSERT(target != self_);
+    std::string body(msg_record_base_bytes(msg) + sizeof group, '\0');
+    encode_msg({reinterpret_cast<std::byte*>(body.data()), body.size()}, msg, {&group, 1}, /*plain=*/false,
+               /*forwarded=*/false, /*bounced=*/true);
+    push_control(target, RecordKind::kMsg, body);
 }
 
 void Mesh::send_move_record(uint32_t target, RecordKind kind, uint64_t move_id, uint64_t sub_id) {

@@ -98,6 +98,9 @@ public:
     // here to `target` only: a control record (it waits for room in order, never fails),
     // since what is drained cannot wait for room.
     void send_forwarded(uint32_t target, const MsgView& msg, std::span<const uint64_t> move_ids);
+    // A message another shard sent here for the queue group `group`, which has no member here
+    // to take it, for `target`'s members instead: a control record too.
+    void send_bounced(uint32_t target, const MsgView& msg, uint64_t group);
 
     // ---- control records ----
     // Announces an interest change in `account` to the other shards (each its own delta, none

@@ -48,6 +48,9 @@ inline constexpr uint8_t kMsgPlain = 2;    // deliver to the receiver's plain su
 // Deliver to the subscriptions that moved to the receiver from the sender, which forwards
 // what matches them (Switch, "Moving a connection with subscriptions").
 inline constexpr uint8_t kMsgForwarded = 4;
+// A queue group's message that the shard chosen for it found no member to take: sent on to a
+// shard with members, once only (Switch::bounce()).
+inline constexpr uint8_t kMsgBounced = 8;
 struct MsgHead {
     uint32_t subject_bytes;
     uint32_t reply_bytes;
@@ -116,7 +119,7 @@ struct MsgRecord {
 // Writes a kMsg (or, with no queue ids and no size digits, kJs) body of exactly
 // msg_record_base_bytes(msg) + 8 * queue_ids.size() bytes into `body`.
 void encode_msg(std::span<std::byte> body, const MsgView& msg, std::span<const uint64_t> queue_ids, bool plain,
-                bool forwarded = false);
+                bool forwarded = false, bool bounced = false);
 MsgRecord decode_msg(std::span<const std::byte> body);
 
 class RecordWriter {

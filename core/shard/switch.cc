@@ -399,8 +399,13 @@ size_t Switch::deliver(const MsgView& msg, const Subscriber* origin, uint32_t fr
             count += deliver_to(*sub, msg);
         }
     }
-    for (const std::vector<Subscription*>* members : decision_.groups) {
-        if (Subscription* sub = pick_member(*members, origin, random_)) count += deliver_to(*sub, msg);
+    for (size_t i = 0; i < decision_.groups.size(); ++i) {
+        Subscription* sub = pick_member(*decision_.groups[i], origin, random_);
+        if (sub != nullptr && deliver_to(*sub, msg)) {
+            ++count;
+        } else if (i < decision_.group_ids.size()) {
+            unserved_.push_back(decision_.group_ids[i]);
+        }
     }
     if (forward) {
         for (uint32_t target = 0; target < mesh_.shards(); ++target) {
@@ -463,28 +468,46 @@ bool Switch::on_msg(uint32_t from, const MsgRecord& record) {
     for (size_t i = 0; i < record.queue_count(); ++i) queue_ids_.push_back(record.queue_id(i));
     decision_.plain.clear();
     decision_.groups.clear();
+    decision_.group_ids.clear();
     const LocalMatch& local = routes(record.msg.account).sublist.match(record.msg.subject);
     decide_arrival(local, record.plain, record.forwarded ? from : Subscription::kNotMoved, queue_ids_, decision_);
-    // The groups with no member here, looked for among the departed once the rest is
-    // delivered (which may unsubscribe, and so change the sublist and the departed).
-    departed_groups_.clear();
-    if (!departed_.empty()) {
-        for (uint64_t id : queue_ids_) {
-            bool here = std::any_of(local.queues.begin(), local.queues.end(), [id](const auto& group) { return group.id == id; });
-            if (!here) departed_groups_.push_back(id);
-        }
+    // The groups no member here takes (none is left, or none can take it: deliver() adds
+    // those) go to a departed member, or else to another shard. Looked at once the rest is
+    // delivered, which may unsubscribe, and so change the sublist and the departed.
+    unserved_.clear();
+    for (uint64_t id : queue_ids_) {
+        if (std::ranges::find(decision_.group_ids, id) == decision_.group_ids.end()) unserved_.push_back(id);
     }
     if (!record.move_ids.empty()) {
         std::erase_if(decision_.plain, [&record](const Subscription* sub) { return !record.for_move(sub->move_id); });
     }
     deliver(record.msg, nullptr, from);
-    for (uint64_t id : departed_groups_) {
-        if (Subscription* sub = departed_member(id, record.msg)) deliver_to(*sub, record.msg);
+    for (uint64_t id : unserved_) {
+        Subscription* sub = departed_member(id, record.msg);
+        if (sub != nullptr && deliver_to(*sub, record.msg)) continue;
+        if (!record.msg.rerouted) bounce(id, record.msg);
     }
     if (backed_up_ == nullptr) return true;
     if (ring_holds_[from].on == nullptr) ++rings_held_;
     ring_holds_[from] = {backed_up_, Clock::now() + backed_up_for_};
     return false;
+}
+
+void Switch::bounce(uint64_t group, const MsgView& msg) {
+    for (const auto& remote_group : routes(msg.account).interest.match(msg.subject).queues) {
+        if (remote_group.id != group) continue;
+        int64_t total = 0;
+        for (const RemoteInterest* r : remote_group.members) total += r->refs;
+        if (total <= 0) return;
+        auto pick = static_cast<int64_t>(random_() % static_cast<uint64_t>(total));
+        for (const RemoteInterest* r : remote_group.members) {
+            if (pick < r->refs) {
+                mesh_.send_bounced(r->shard, msg, group);
+                return;
+            }
+            pick -= r->refs;
+        }
+    }
 }
 
 void Switch::on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,

@@ -262,7 +262,13 @@ private:
         uint64_t interest_seq = 0;
     };
     std::vector<Departed> departed_;
-    std::vector<uint64_t> departed_groups_;  // scratch for on_msg()
+    std::vector<uint64_t> unserved_;  // scratch for on_msg(): the groups no member here took
+    // A message another shard chose this shard for, for the group `group` (its queue_id), that
+    // no member here could take: the last one left or reached its auto-unsubscribe limit while
+    // the message was on its way. Sent on to a shard with members, as the replica knows them,
+    // as nats-server's one sublist would have picked a member that stays; once only, so shards
+    // whose replicas both lag cannot pass it back and forth.
+    void bounce(uint64_t group, const MsgView& msg);
     void release_holds(const Subscriber* subscriber);
     // Drops the departed whose departure every shard has applied (at each departure too, so a
     // connection that keeps joining and leaving groups keeps none for long).

@@ -161,5 +161,34 @@ TEST(QueueRegression, AMemberLeavingOnAnotherShardLosesNoMessageOfTheGroup) {
     EXPECT_EQ(kMessages, count_of(leaver->received(), "MSG q.d 1") + count_of(stayer->received(), "MSG q.d 1"));
 }
 
+// A queue member reaching its auto-unsubscribe limit while messages for the group are on their
+// way to its shard: what it can no longer take goes to a member on another shard, as
+// nats-server's one sublist picks the member that stays.
+TEST(QueueRegression, AMemberReachingItsAutoUnsubscribeLimitLosesNoMessageOfTheGroup) {
+    auto server = ServerProcess::start_under_test();
+    ASSERT_TRUE(server);
+    auto leaver = raw_on_shard(server->port(), 1);
+    auto stayer = raw_on_shard(server->port(), 0);
+    auto publisher = raw_on_shard(server->port(), 0);
+    ASSERT_TRUE(leaver && stayer && publisher);
+    ASSERT_TRUE(leaver->send("SUB q.max g 1\r\nUNSUB 1 20\r\nPING\r\n"));
+    ASSERT_TRUE(leaver->read_until("PONG\r\n"));
+    ASSERT_TRUE(stayer->send("SUB q.max g 1\r\nPING\r\n"));
+    ASSERT_TRUE(stayer->read_until("PONG\r\n"));
+    constexpr int kMessages = 4000;
+    std::string batch;
+    for (int i = 0; i < 200; ++i) batch += "PUB q.max 1\r\nx\r\n";
+    for (int sent = 0; sent < kMessages; sent += 200) ASSERT_TRUE(publisher->send(batch));
+    ASSERT_TRUE(publisher->send("PING\r\n"));
+    ASSERT_TRUE(publisher->read_until("PONG\r\n"));
+    for (RawClient* member : {leaver.get(), stayer.get()}) {
+        ASSERT_TRUE(member->send("PING\r\n"));
+        ASSERT_TRUE(member->read_until("PONG\r\n"));
+        member->read_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_EQ(20, count_of(leaver->received(), "MSG q.max 1"));
+    EXPECT_EQ(kMessages - 20, count_of(stayer->received(), "MSG q.max 1"));
+}
+
 }  // namespace
 }  // namespace ringtail::test

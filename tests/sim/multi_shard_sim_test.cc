@@ -6,7 +6,8 @@
 // oracle):
 //   - a message never reaches a subscriber of another account;
 //   - while subscriptions churn: a delivery always matches its subscription, no subscription
-//     gets a message twice, one publisher's messages arrive in order, a queue group gets a
+//     gets a message twice, one publisher's messages arrive in order (but a queue group's
+//     message sent on by a shard that no longer had a member for it), a queue group gets a
 //     message at most once, and a message refused for a full ring is retried, never lost;
 //   - once interest has settled: every matching plain subscription gets each message exactly
 //     once and every matching queue group exactly one copy;
@@ -443,10 +444,11 @@ private:
                     fail("sid " + delivery.sid + " got " + id_text(id) + " twice");
                     return;
                 }
-                // From one publisher (the id's high bits), counts only go up.
-                auto [last, fresh] = last_from_.try_emplace({sid, id >> 40}, id);
-                if (!fresh) {
-                    if (id <= last->second) {
+                // From one publisher (the id's high bits), counts only go up, but for a queue
+                // group's message that its shard had no member left for and sent on.
+                if (!delivery.rerouted) {
+                    auto [last, fresh] = last_from_.try_emplace({sid, id >> 40}, id);
+                    if (!fresh && id <= last->second) {
                         fail("sid " + delivery.sid + " got " + id_text(id) + " after " + id_text(last->second));
                         return;
                     }

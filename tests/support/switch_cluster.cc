@@ -43,7 +43,7 @@ void FakeSubscriber::unsubscribe_all(core::Switch& sw) {
 core::Subscriber::Delivery FakeSubscriber::deliver(core::Subscription& sub, const core::MsgView& msg) {
     if (closing || sub.expired) return Delivery::kRefused;
     got.push_back({sub.sid, std::string(msg.subject), std::string(msg.reply), std::string(msg.payload),
-                   msg.has_headers, std::string(msg.headers)});
+                   msg.has_headers, std::string(msg.headers), msg.rerouted});
     ++sub.delivered;
     return sub.max_msgs > 0 && sub.delivered >= sub.max_msgs ? Delivery::kDeliveredLast : Delivery::kDelivered;
 }

@@ -26,6 +26,7 @@ public:
         std::string payload;
         bool has_headers = false;
         std::string headers;
+        bool rerouted = false;
     };
     explicit FakeSubscriber(uint32_t shard, bool echo = true) : shard_(shard), echo_(echo) {}
 

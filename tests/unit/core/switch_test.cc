@@ -266,6 +266,44 @@ TEST(Switch, ASubscriptionWithAMaxIsRemovedOnItsLastMessageOnEveryShard) {
     EXPECT_EQ(cluster.at(0).publish(msg_of("m", "late"), nullptr), Routed::kNoInterest);
 }
 
+// A group's messages on their way to a shard whose last member reaches its max, or closes,
+// before they arrive: they go on to a member on another shard, once, rather than to nobody.
+TEST(Switch, AGroupsMessagesThatFindNoMemberLeftGoOnToAnotherShard) {
+    SwitchCluster cluster(3);
+    FakeSubscriber capped(1);
+    FakeSubscriber closing(1);
+    FakeSubscriber stayer(2);
+    capped.subscribe(cluster.at(1), "w", "g", "1", /*max_msgs=*/2);
+    closing.subscribe(cluster.at(1), "w", "g", "1");
+    stayer.subscribe(cluster.at(2), "w", "g", "1");
+    cluster.settle();
+    closing.closing = true;
+    const int kMessages = 60;
+    for (int i = 0; i < kMessages; ++i) cluster.at(0).publish(msg_of("w", std::to_string(i)), nullptr);
+    cluster.settle();
+    EXPECT_EQ(capped.got.size(), 2u);
+    EXPECT_TRUE(closing.got.empty());
+    EXPECT_EQ(capped.got.size() + stayer.got.size(), static_cast<size_t>(kMessages));
+    EXPECT_TRUE(std::ranges::any_of(stayer.got, [](const auto& got) { return got.rerouted; }));
+}
+
+// Sent on once only: a shard that finds no member for a message sent on drops it, so two
+// shards whose replicas both lag cannot pass it back and forth.
+TEST(Switch, AMessageSentOnIsNotSentOnAgain) {
+    SwitchCluster cluster(2);
+    FakeSubscriber first(0);
+    FakeSubscriber second(1);
+    first.subscribe(cluster.at(0), "w", "g", "1");
+    second.subscribe(cluster.at(1), "w", "g", "1");
+    cluster.settle();
+    first.closing = true;
+    second.closing = true;
+    for (int i = 0; i < 20; ++i) cluster.at(0).publish(msg_of("w", std::to_string(i)), nullptr);
+    cluster.settle();
+    EXPECT_TRUE(first.got.empty());
+    EXPECT_TRUE(second.got.empty());
+}
+
 TEST(Switch, NoInterestAnywhereIsReportedForNoResponders) {
     SwitchCluster cluster(2);
     FakeSubscriber requester(0, /*echo=*/false);
