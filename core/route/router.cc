@@ -21,16 +21,6 @@ void RouteDecision::reset(uint32_t shards) {
     for (auto& ids : queue_ids) ids.clear();
 }
 
-Subscription* pick_member(const std::vector<Subscription*>& members, const Subscriber* origin, Random& random) {
-    size_t count = members.size();
-    size_t start = random() % count;
-    for (size_t i = 0; i < count; ++i) {
-        Subscription* sub = members[(start + i) % count];
-        if (accepts(*sub, origin)) return sub;
-    }
-    return nullptr;
-}
-
 void decide_route(const LocalMatch& local, const InterestMap::MatchResult* remote, const Subscriber* origin,
                   Random& random, RouteDecision& out) {
     for (Subscription* sub : local.plain) {

@@ -48,8 +48,23 @@ void decide_route(const LocalMatch& local, const InterestMap::MatchResult* remot
 void decide_arrival(const LocalMatch& local, bool plain, uint32_t forwarded_from, std::span<const uint64_t> queue_ids,
                     RouteDecision& out);
 
-// One member of `members` that can take a message from `origin`: a random start, then the
-// first that accepts (nats-server's walk in processMsgResults). Null if none can.
-Subscription* pick_member(const std::vector<Subscription*>& members, const Subscriber* origin, Random& random);
+// One member of `members` that takes a message from `origin`: from a random start, the first
+// that accepts it and for which `take` (the delivery) succeeds, as nats-server's walk in
+// processMsgResults goes on past a member whose delivery fails. Null if none took it.
+template <class Take>
+Subscription* pick_member(const std::vector<Subscription*>& members, const Subscriber* origin, Random& random,
+                          Take&& take) {
+    size_t count = members.size();
+    size_t start = random() % count;
+    for (size_t i = 0; i < count; ++i) {
+        Subscription* sub = members[(start + i) % count];
+        if (!sub->expired && sub->owner->accepts(*sub, origin) && take(*sub)) return sub;
+    }
+    return nullptr;
+}
+// The member that would take it, if every delivery succeeded.
+inline Subscription* pick_member(const std::vector<Subscription*>& members, const Subscriber* origin, Random& random) {
+    return pick_member(members, origin, random, [](Subscription&) { return true; });
+}
 
 }  // namespace ringtail::core

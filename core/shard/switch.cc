@@ -400,8 +400,8 @@ size_t Switch::deliver(const MsgView& msg, const Subscriber* origin, uint32_t fr
         }
     }
     for (size_t i = 0; i < decision_.groups.size(); ++i) {
-        Subscription* sub = pick_member(*decision_.groups[i], origin, random_);
-        if (sub != nullptr && deliver_to(*sub, msg)) {
+        auto take = [&](Subscription& sub) { return deliver_to(sub, msg); };
+        if (pick_member(*decision_.groups[i], origin, random_, take) != nullptr) {
             ++count;
         } else if (i < decision_.group_ids.size()) {
             unserved_.push_back(decision_.group_ids[i]);

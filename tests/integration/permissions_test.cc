@@ -255,6 +255,32 @@ TEST(Permissions, AWildcardSubscriptionDoesNotGetWhatADenyEntryCovers) {
     EXPECT_EQ(limited.received().find("hidden"), std::string::npos) << limited.received();
 }
 
+// A queue member whose permissions deny the subject is passed over for one that may have it:
+// the group still gets every message (nats-server's walk goes on past a refused delivery).
+TEST(Permissions, AQueueMemberDeniedTheSubjectLeavesItToAnotherMember) {
+    TempFile config(".conf", kUsersConfig);
+    auto server = ServerProcess::start_under_test({"-c", config.path()});
+    ASSERT_NE(server, nullptr);
+    RawClient limited;
+    login(limited, server->port(), "limited", "limited-pass");
+    EXPECT_EQ(exchange(limited, "SUB allowed.* g 1\r\n"), "PONG\r\n");
+    RawClient admin;
+    login(admin, server->port(), "hashed", "s3cr3t-password");
+    EXPECT_EQ(exchange(admin, "SUB allowed.* g 1\r\n"), "PONG\r\n");
+    std::string batch;
+    for (int i = 0; i < 40; ++i) batch += "PUB allowed.hidden 1\r\nx\r\n";
+    exchange(admin, batch.c_str());
+    exchange(limited, "");
+    admin.read_for(std::chrono::milliseconds(300));
+    size_t got = 0;
+    for (size_t at = admin.received().find("MSG allowed.hidden 1 1"); at != std::string::npos;
+         at = admin.received().find("MSG allowed.hidden 1 1", at + 1)) {
+        ++got;
+    }
+    EXPECT_EQ(got, 40u) << admin.received();
+    EXPECT_EQ(limited.received().find("hidden"), std::string::npos) << limited.received();
+}
+
 TEST(Permissions, DefaultPermissionsApplyToUsersWithoutTheirOwn) {
     TempFile config(".conf", kUsersConfig);
     auto server = ServerProcess::start_under_test({"-c", config.path()});

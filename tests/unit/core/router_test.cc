@@ -141,6 +141,22 @@ TEST(Router, AMemberIsPickedAmongThoseThatCanTakeItNow) {
     EXPECT_EQ(pick_member(*decision.groups[0], nullptr, random), nullptr);
 }
 
+TEST(Router, AMemberWhoseDeliveryFailsIsPassedOverForTheNext) {
+    FakeSubscriber refusing(0), open(0);
+    Local local;
+    Subscription& refused = local.add(refusing, "work", "q");
+    Subscription& kept = local.add(open, "work", "q");
+    Random random(1);
+    RouteDecision decision;
+    decision.reset(1);
+    decide_route(local.sublist.match("work"), nullptr, nullptr, random, decision);
+    ASSERT_EQ(decision.groups.size(), 1u);
+    // As a delivery its permissions deny: it accepts, then refuses.
+    auto take = [&](Subscription& sub) { return &sub != &refused; };
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(pick_member(*decision.groups[0], nullptr, random, take), &kept);
+    EXPECT_EQ(pick_member(*decision.groups[0], nullptr, random, [](Subscription&) { return false; }), nullptr);
+}
+
 TEST(Router, AnArrivalDeliversToPlainSubscribersAndOneMemberOfEachNamedGroup) {
     FakeSubscriber a(1), b(1), c(1), d(1);
     Local local;
