@@ -291,6 +291,15 @@ Subscriber::Delivery Consumer::deliver(Subscription& sub, const MsgView& msg) {
 
 // nats-server's processAck.
 void Consumer::on_ack(std::string_view subject, std::string_view reply, std::string_view body) {
+    // Any ack is activity (nats-server's suppressDeletion): it restarts the inactive_threshold
+    // of a pull consumer, and of a push consumer whose subscriber has gone.
+    if (config_.inactive_threshold_ns > 0) {
+        if (!push()) {
+            last_request_ = io::Clock::now();
+        } else if (!active_) {
+            inactive_since_ = io::Clock::now();
+        }
+    }
     AckInfo info = ack_info(subject);
     bool confirm = !reply.empty() && info.sseq != 0 && info.sseq != UINT64_MAX;
     if (body.empty() || body == "+ACK" || body == "+OK") {

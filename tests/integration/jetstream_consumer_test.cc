@@ -783,6 +783,31 @@ TEST_F(JetStreamConsumer, InProgressExtendsTheAckWait) {
     EXPECT_EQ((Meta{"WPI", "C", 1, 2, 2, 0}), meta_of(again.msgs[0].get()));
 }
 
+// Acks, progress reports included, are activity: a worker that takes longer than the
+// inactive_threshold over a message, saying so, keeps its pull consumer; once it is quiet the
+// consumer goes.
+TEST_F(JetStreamConsumer, AcksKeepAPullConsumerPastItsInactiveThreshold) {
+    create_stream("BUSY", {"busy"});
+    ASSERT_TRUE(publish_numbered("busy", 1));
+    ConsumerConfig config("C");
+    config.ack_wait(30s);
+    config.raw.InactiveThreshold = nanos(500ms);
+    SubscriptionPtr sub = pull_consumer("BUSY", config);
+    ASSERT_NE(nullptr, sub);
+    Fetched first = fetch(sub.get(), 1, 2s);
+    ASSERT_EQ(1u, first.msgs.size()) << first;
+    for (int i = 0; i < 8; ++i) {
+        ASSERT_EQ(NATS_OK, natsMsg_InProgress(first.msgs[0].get(), nullptr));
+        std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_NE(nullptr, consumer_info("BUSY", "C")) << "gone while its worker reported progress";
+    ASSERT_EQ(NATS_OK, natsMsg_AckSync(first.msgs[0].get(), nullptr, nullptr));
+    std::this_thread::sleep_for(2500ms);
+    JsOutcome outcome;
+    EXPECT_EQ(nullptr, consumer_info("BUSY", "C", &outcome));
+    EXPECT_EQ(JSConsumerNotFoundErr, outcome.err_code) << outcome;
+}
+
 TEST_F(JetStreamConsumer, TermStopsRedelivery) {
     create_stream("TERM", {"term"});
     ASSERT_TRUE(publish_numbered("term", 2));
