@@ -940,14 +940,23 @@ void Consumer::on_appended(uint64_t seq, std::string_view subject) {
 void Consumer::on_removed(uint64_t seq, std::string_view subject, bool single) {
     if (seq >= sseq_ && npc_ > 0 && wants_subject(subject)) --npc_;
     // nats-server's decStreamPending: a message delivered and owed an ack that leaves the
-    // stream by itself (deleted, dropped by a limit, expired) counts as acked; what a purge
-    // takes, on_purged or on_purged_some settle. Only the consumer's own state changes here:
-    // the stream is in the middle of removing it.
+    // stream by itself (deleted, dropped by a limit, expired) counts as terminated; what a
+    // purge takes, on_purged or on_purged_some settle. Only the consumer's own state changes
+    // here (the advisory waits in the outbox): the stream is in the middle of removing it.
     if (!single) return;
     auto it = state_.pending.find(seq);
     if (it == state_.pending.end()) return;
     uint64_t dseq = it->second.consumer_seq;
+    auto redelivered = state_.redelivered.find(seq);
+    uint64_t deliveries = 1 + (redelivered == state_.redelivered.end() ? 0 : redelivered->second);
     if (!state_.on_acked(config_.ack_policy, seq, dseq)) return;
+    js_.send_event(event_subject("ADVISORY.CONSUMER.MSG_TERMINATED"), "io.nats.jetstream.advisory.v1.terminated",
+                   {{"stream", stream_.name()},
+                    {"consumer", name_},
+                    {"consumer_seq", dseq},
+                    {"stream_seq", seq},
+                    {"deliveries", deliveries},
+                    {"reason", "Unacknowledged message was deleted"}});
     floor_to_scanned();
     if (redeliver_set_.erase(seq) > 0) std::erase(redeliver_, seq);
     last_acked_ns_ = base::wall_clock_ns();

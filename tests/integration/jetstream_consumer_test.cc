@@ -1585,6 +1585,38 @@ TEST_F(JetStreamConsumer, TermWithReasonAnnouncesTheReason) {
     EXPECT_EQ(0u, info.value("num_ack_pending", 1u)) << info.dump();
 }
 
+// A message owed an ack that leaves the stream (deleted here; a limit or max_age likewise) is
+// terminated: nats-server announces it, with the reason its later versions give.
+TEST_F(JetStreamConsumer, AnUnackedMessageDeletedFromTheStreamIsAnnouncedAsTerminated) {
+    create_stream("GONEMSG", {"gonemsg"});
+    ASSERT_TRUE(publish_numbered("gonemsg", 2));
+    SubscriptionPtr advisories = subscribe_sync(nc(), "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.GONEMSG.C");
+    ASSERT_NE(nullptr, advisories);
+    ConsumerConfig config("C");
+    SubscriptionPtr sub = pull_consumer("GONEMSG", config);
+    ASSERT_NE(nullptr, sub);
+    Fetched fetched = fetch(sub.get(), 2, 2s);
+    ASSERT_EQ(2u, fetched.msgs.size()) << fetched;
+    json deleted = api_request(nc(), "$JS.API.STREAM.MSG.DELETE.GONEMSG", R"({"seq":2})");
+    ASSERT_TRUE(deleted.value("success", false)) << deleted.dump();
+
+    MsgPtr advisory = next_msg(advisories.get(), 2s);
+    ASSERT_NE(nullptr, advisory);
+    json body = json::parse(msg_data(advisory.get()), nullptr, false);
+    ASSERT_TRUE(body.is_object()) << msg_data(advisory.get());
+    EXPECT_EQ("io.nats.jetstream.advisory.v1.terminated", body.value("type", ""));
+    EXPECT_EQ(2u, body.value("stream_seq", 0u));
+    EXPECT_EQ(2u, body.value("consumer_seq", 0u));
+    EXPECT_EQ(1u, body.value("deliveries", 0u));
+    // nats-server 2.9 gives no reason.
+    if (testing_ringtail()) {
+        EXPECT_EQ("Unacknowledged message was deleted", body.value("reason", ""));
+    }
+    EXPECT_EQ(nullptr, next_msg(advisories.get(), 300ms)) << "one advisory for one message";
+    json info = api_request(nc(), "$JS.API.CONSUMER.INFO.GONEMSG.C");
+    EXPECT_EQ(1u, info.value("num_ack_pending", 0u)) << info.dump();
+}
+
 // --- The consumer management API, raw ----------------------------------------------------------
 
 TEST_F(JetStreamConsumer, RawInfoNamesListAndDelete) {
