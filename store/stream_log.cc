@@ -366,6 +366,9 @@ struct StreamLog::Segment {
     // undo it: until the log is durable up to here, nothing may write the drop down for it
     // (the file removed, an index or a compaction leaving the message out).
     uint64_t dropped_at = 0;
+    // The newest deletion (its ticket) that dropped a message of this segment: likewise until
+    // its tombstones are durable, or a crash would leave a deletion half done.
+    uint64_t dropped_ticket = 0;
     std::span<const std::byte> map;  // the whole file, read-only
     uint64_t write_offset = kPageBytes;    // where the next record goes
     uint64_t durable_offset = kPageBytes;  // [0, durable_offset) is on disk
@@ -1052,7 +1055,11 @@ bool StreamLog::indexable(const Segment& s) const {
     // Sealed segments only (the last one takes appends); one that holds damage is left to be
     // scanned, and reported, at every start.
     return !s.indexed && &s != segments_.back().get() && !s.damaged && !s.damaged_end && !s.lost_some &&
-           s.dropped_at <= durable_seq_;
+           drops_durable(s);
+}
+
+bool StreamLog::drops_durable(const Segment& s) const {
+    return s.dropped_at <= durable_seq_ && s.dropped_ticket <= tombstones_durable();
 }
 
 void StreamLog::encode_index(const Segment& s, std::vector<std::byte>& file) {
@@ -1574,6 +1581,7 @@ uint64_t StreamLog::tombstones_durable() const {
 void StreamLog::report_deletions() {
     if (sticky_error_ != Errc::kOk || deletions_reported_ == deletions_made_) return;
     drop_durable_marks();
+    release_front_segments();  // those a deletion emptied waited for its tombstones
     uint64_t durable = deletions_durable();
     if (durable <= deletions_reported_) return;
     deletions_reported_ = durable;
@@ -1621,7 +1629,7 @@ StreamLog::Segment* StreamLog::segment_for_mut(uint64_t seq) {
     return const_cast<Segment*>(segment_for(seq));
 }
 
-void StreamLog::drop(uint64_t seq) {
+void StreamLog::drop(uint64_t seq, uint64_t ticket) {
     Segment* s = segment_for_mut(seq);
     if (s == nullptr || s->deleted[seq - s->first_seq]) return;
     if (on_removed_) on_removed_(seq, subject_names_[s->subject_ids[seq - s->first_seq]]);
@@ -1631,6 +1639,7 @@ void StreamLog::drop(uint64_t seq) {
     s->deleted[i] = 1;
     --s->live;
     s->dropped_at = last_seq_;
+    s->dropped_ticket = std::max(s->dropped_ticket, ticket);
     --msgs_;
     bytes_ -= s->sizes[i];
     uint32_t id = s->subject_ids[i];
@@ -1825,7 +1834,7 @@ Result<bool> StreamLog::remove(uint64_t seq, bool erase) {
     if (deferred) deferred_.push_back({last_seq_, kind, seq, ticket});
     deletions_made_ = ticket;
     if (!deferred) mark_ticket(ticket);
-    drop(seq);
+    drop(seq, ticket);
     if (erase) erases_.push_back({seq, ticket});
     release_front_segments();  // a segment left with nothing live goes, and its bytes with it
     return true;
@@ -1949,7 +1958,7 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
         if (deferred) deferred_.push_back({last_seq_, kKindPurge, floor, ticket});
         for (uint64_t seq = first_live_; seq < floor && msgs_ > 0; ++seq) {
             if (!is_live(seq)) continue;
-            drop(seq);
+            drop(seq, ticket);
             ++removed;
         }
         deletions_made_ = ticket;
@@ -1972,7 +1981,7 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
             }
         }
         if (deferred) deferred_.push_back({last_seq_, kKindDelete, seq, ticket});
-        drop(seq);
+        drop(seq, ticket);
         ++removed;
     }
     deletions_made_ = ticket;
@@ -1987,7 +1996,7 @@ Result<uint64_t> StreamLog::compact(size_t segments_max) {
     for (size_t i = 0; i + 1 < segments_.size() && compacted < segments_max; ++i) {
         Segment& s = *segments_[i];
         uint64_t records = s.last_seq + 1 - s.first_seq;
-        if (records == 0 || s.live * 2 >= records || s.dropped_at > durable_seq_) continue;
+        if (records == 0 || s.live * 2 >= records || !drops_durable(s)) continue;
         if (s.id == erasing_segment_) continue;  // its file is being written
         if (auto ok = compact_segment(s); !ok) return std::unexpected(ok.error());
         ++compacted;
@@ -2093,11 +2102,12 @@ Result<bool> StreamLog::compact_segment(Segment& s) {
 
 void StreamLog::release_front_segments() {
     // A front segment with no live message goes, once nothing of it is in flight or unwritten
-    // and what emptied it is durable.
+    // and what emptied it is durable (the appends that took a limit over, the tombstones of
+    // a deletion).
     while (segments_.size() > 1) {
         Segment& front = *segments_.front();
         if (front.live != 0 || front.writes_count != 0 || front.write_offset != front.durable_offset) return;
-        if (front.dropped_at > durable_seq_ || front.id == erasing_segment_) return;
+        if (!drops_durable(front) || front.id == erasing_segment_) return;
         if (auto ok = remove_index(front); !ok) {
             sticky_error_ = ok.error();
             return;

@@ -305,7 +305,11 @@ private:
     [[nodiscard]] Result<bool> append_tombstone(uint32_t kind, uint64_t seq, int64_t timestamp_ns = 0);
     [[nodiscard]] Result<bool> persist_floor();
     // In-memory removal; the caller makes it durable (tombstone) or derivable (limits).
-    void drop(uint64_t seq);
+    // `ticket`: the deletion (remove(), purge()) it is part of, 0 for a limit's drop.
+    void drop(uint64_t seq, uint64_t ticket = 0);
+    // Whether what dropped messages of `s` is durable, so that the drops may be written down
+    // for it: the file removed, an index or a compaction leaving the messages out.
+    bool drops_durable(const Segment& s) const;
     // drop() for a limit the newest append took over; with a tombstone for a per-subject one.
     void drop_by_limit(uint64_t seq, bool tombstone);
     // Whether a deletion made now waits in deferred_ rather than being written at once.

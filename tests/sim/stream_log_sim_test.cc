@@ -15,7 +15,8 @@
 //   - under a limit, each subject (or the whole log) keeps at least as many messages from the
 //     oldest of the newest acknowledged ones it was allowed to keep: a drop never outlives the
 //     append that caused it;
-//   - a removal or purge the log reported durable (deletions_durable()) stays done, and once
+//   - a removal or purge the log reported durable (deletions_durable()) stays done, one not yet
+//     durable is undone whole or not at all, and once
 //     everything is written every deletion is reported durable (no answer waits forever); a
 //     removal with erase reported durable left none of the message's bytes in any file, and
 //     one whose tombstone was durable when a crash cut its erasure short none once settled.
@@ -222,6 +223,19 @@ std::string run_seed(uint64_t seed, Mode mode) {
                 if (ticket <= model.deletions_durable && seq <= last && log->contains(seq)) {
                     return "seq " + std::to_string(seq) + " back after its removal (ticket " + std::to_string(ticket) +
                            ") was reported durable (up to " + std::to_string(model.deletions_durable) + ")";
+                }
+            }
+        }
+        // A deletion is undone whole or not at all: a purge is never left half done.
+        if (!flipped && !limits) {
+            std::map<uint64_t, std::pair<uint64_t, uint64_t>> back_and_gone;  // by ticket: a seq of each
+            for (auto [seq, ticket] : model.tickets) {
+                if (seq > last || lost.contains(seq) || model.lost.contains(seq)) continue;
+                auto& [back, gone] = back_and_gone[ticket];
+                (log->contains(seq) ? back : gone) = seq;
+                if (back != 0 && gone != 0) {
+                    return "deletion " + std::to_string(ticket) + " half undone: seq " + std::to_string(back) +
+                           " back, seq " + std::to_string(gone) + " still gone";
                 }
             }
         }
