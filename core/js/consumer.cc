@@ -510,7 +510,7 @@ void Consumer::on_next_request(std::string_view reply, std::string_view body) {
         send_status(reply, "409 Exceeded MaxWaiting");
         return;
     }
-    if (request.batch <= 0) request.batch = 1;
+    // A batch of 0 or less (or none) still takes one message, and a timeout shows it as asked.
     last_request_ = request.received;
     waiting_.push_back(std::move(request));
     arm_waiting_timer();

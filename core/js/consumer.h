@@ -124,7 +124,7 @@ public:
 private:
     struct WaitingRequest {
         std::string reply;
-        int64_t batch = 1;      // messages still to send
+        int64_t batch = 1;      // messages still to send, but one at least (as asked when under 1)
         int64_t max_bytes = 0;  // bytes still allowed (0: no limit)
         int64_t delivered = 0;  // messages sent to it so far
         io::Clock::time_point expires{};   // zero: none
