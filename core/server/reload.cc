@@ -79,7 +79,12 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     bool no_auth_user_dropped = !now.no_auth_user.empty() && fresh.no_auth_user.empty() &&
                                 std::none_of(fresh.users.begin(), fresh.users.end(),
                                              [&](const config::User& user) { return user.user == now.no_auth_user; });
-    if (!no_auth_user_dropped) fixed("NoAuthUser", now.no_auth_user, fresh.no_auth_user);
+    // The stand-in that lets clients without credentials in where the system account is the only
+    // account is no configured no_auth_user: it comes and goes with the accounts.
+    auto configured = [](const std::string& user) {
+        return user == config::kSystemOnlyNoAuthUser ? std::string() : user;
+    };
+    if (!no_auth_user_dropped) fixed("NoAuthUser", configured(now.no_auth_user), configured(fresh.no_auth_user));
     fixed("SystemAccount", now.system_account, fresh.system_account);
     fixed("NoSystemAccount", now.no_system_account, fresh.no_system_account);
     if (refused && !fresh.client_advertise.empty()) {
@@ -88,12 +93,28 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
                                                ", err=" + parsed.error().text);
         }
     }
+    // In nats-server's order and words: a limit changed, or set where it was derived, at once;
+    // then the storage directory; then a limit or a directory that goes.
+    bool limit_goes = false;
+    for (auto [old_value, new_value] : {std::pair{now.max_memory_store_bytes, fresh.max_memory_store_bytes},
+                                        std::pair{now.max_file_store_bytes, fresh.max_file_store_bytes}}) {
+        if (!refused || old_value == new_value) continue;
+        if (new_value == -1) {
+            limit_goes = true;
+            continue;
+        }
+        refused = fail(Errc::kUnsupported, old_value == -1
+                                               ? "config reload not supported for jetstream dynamic max memory and store"
+                                               : "config reload not supported for jetstream max memory and store");
+    }
+    if (refused && now.store_dir != fresh.store_dir && !fresh.store_dir.empty()) {
+        refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage directory");
+    }
+    if (refused && limit_goes) {
+        refused = fail(Errc::kUnsupported, "config reload not supported for jetstream max memory and max store");
+    }
     if (refused && now.store_dir != fresh.store_dir) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage dir");
-    }
-    if (refused && (now.max_memory_store_bytes != fresh.max_memory_store_bytes ||
-                    now.max_file_store_bytes != fresh.max_file_store_bytes)) {
-        refused = fail(Errc::kUnsupported, "config reload not supported for jetstream max memory and max store");
     }
     // Each account's JetStream is fixed at start, and keeps the number routing knows its account by.
     if (refused && (now.account_jetstream != fresh.account_jetstream ||

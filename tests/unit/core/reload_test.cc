@@ -57,13 +57,35 @@ TEST(Reload, FixedOptionsAreRefusedWithNatsServersError) {
     fresh.jetstream_limits.duplicate_window = std::chrono::seconds(90);
     EXPECT_EQ(plan_reload(now, fresh).error().text,
               "config reload not supported for JetStreamLimits: old={0 0 0 0s}, new={0 100 0 1m30s}");
+    // The JetStream store in nats-server's words: a directory moved, or dropped (a temporary one).
     fresh = now;
     fresh.store_dir = "/elsewhere";
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for jetstream storage directory");
+    now.store_dir = "/here";
+    fresh.store_dir = "";
     EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for jetstream storage dir");
+    // A limit set where it was derived, changed, or dropped.
     fresh = now;
     fresh.max_file_store_bytes = 1 << 30;
     EXPECT_EQ(plan_reload(now, fresh).error().text,
+              "config reload not supported for jetstream dynamic max memory and store");
+    now.max_file_store_bytes = 1 << 30;
+    fresh.max_file_store_bytes = 1 << 20;
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for jetstream max memory and store");
+    fresh.max_file_store_bytes = -1;
+    EXPECT_EQ(plan_reload(now, fresh).error().text,
               "config reload not supported for jetstream max memory and max store");
+}
+
+// The stand-in no_auth_user of a server whose only account is the system account is no
+// configured one: naming that account the system account is refused as that, not as it.
+TEST(Reload, TheSystemOnlyStandInIsNoNoAuthUser) {
+    Options now;
+    now.accounts = {"SYS"};
+    Options fresh = now;
+    fresh.system_account = "SYS";
+    fresh.no_auth_user = std::string(config::kSystemOnlyNoAuthUser);
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for SystemAccount: old=, new=SYS");
 }
 
 TEST(Reload, AnAccountsJetStreamStaysAsItStarted) {
