@@ -137,36 +137,31 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
         if (changed) plan.lines.push_back(std::move(line));
         return changed;
     };
-    // The lines in nats-server's order of options.
+    // The lines in the order of nats-server's Options fields. It always reloads users and
+    // accounts (their mappings, exports and imports with them), and says so, changed or not.
     reloaded(now.client_advertise != fresh.client_advertise, "Reload: client_advertise = " + fresh.client_advertise);
-    plan.logging |= reloaded(now.trace_verbose != fresh.trace_verbose, "Reloaded: trace_verbose = " + text(fresh.trace_verbose));
     plan.logging |= reloaded(now.trace != fresh.trace, "Reloaded: trace = " + text(fresh.trace));
     plan.logging |= reloaded(now.debug != fresh.debug, "Reloaded: debug = " + text(fresh.debug));
+    plan.logging |= reloaded(now.trace_verbose != fresh.trace_verbose, "Reloaded: trace_verbose = " + text(fresh.trace_verbose));
     plan.logging |= reloaded(now.logtime != fresh.logtime, "Reloaded: logtime = " + text(fresh.logtime));
-    plan.logging |= reloaded(now.log_file != fresh.log_file, "Reloaded: log_file = " + fresh.log_file);
+    reloaded(now.max_connections != fresh.max_connections, "Reloaded: max_connections = " + text(fresh.max_connections));
+    plan.auth |= now.users != fresh.users || now.accounts != fresh.accounts;
+    reloaded(true, "Reloaded: authorization users");
+    reloaded(true, "Reloaded: accounts");
     plan.auth |= reloaded(now.user != fresh.user, "Reloaded: authorization username");
     plan.auth |= reloaded(now.password != fresh.password, "Reloaded: authorization password");
     plan.auth |= reloaded(now.token != fresh.token, "Reloaded: authorization token");
-    plan.auth |= reloaded(now.users != fresh.users, "Reloaded: authorization users");
-    plan.auth |= reloaded(now.accounts != fresh.accounts, "Reloaded: accounts");
-    // Mappings, exports and imports belong to accounts in nats-server (the top-level mappings
-    // to the global account).
-    reloaded(now.accounts == fresh.accounts &&
-                 (now.mappings != fresh.mappings || now.stream_exports != fresh.stream_exports ||
-                  now.stream_imports != fresh.stream_imports || now.service_exports != fresh.service_exports ||
-                  now.service_imports != fresh.service_imports),
-             "Reloaded: accounts");
+    reloaded(now.ping_interval != fresh.ping_interval, "Reloaded: ping_interval = " + text(fresh.ping_interval));
+    reloaded(now.ping_max != fresh.ping_max, "Reloaded: ping_max = " + text(fresh.ping_max));
     reloaded(now.auth_timeout != fresh.auth_timeout,
              "Reloaded: authorization timeout = " + text(static_cast<double>(fresh.auth_timeout.count()) / 1000.0));
-    reloaded(now.max_connections != fresh.max_connections, "Reloaded: max_connections = " + text(fresh.max_connections));
-    reloaded(now.pid_file != fresh.pid_file, "Reloaded: pid_file = " + fresh.pid_file);
-    reloaded(now.ports_file_dir != fresh.ports_file_dir, "Reloaded: ports_file_dir = " + fresh.ports_file_dir);
     reloaded(now.max_control_line_bytes != fresh.max_control_line_bytes,
              "Reloaded: max_control_line = " + text(fresh.max_control_line_bytes));
     reloaded(now.max_payload_bytes != fresh.max_payload_bytes, "Reloaded: max_payload = " + text(fresh.max_payload_bytes));
     reloaded(now.cluster_name != fresh.cluster_name, "Reloaded: cluster");
-    reloaded(now.ping_interval != fresh.ping_interval, "Reloaded: ping_interval = " + text(fresh.ping_interval));
-    reloaded(now.ping_max != fresh.ping_max, "Reloaded: ping_max = " + text(fresh.ping_max));
+    reloaded(now.pid_file != fresh.pid_file, "Reloaded: pid_file = " + fresh.pid_file);
+    reloaded(now.ports_file_dir != fresh.ports_file_dir, "Reloaded: ports_file_dir = " + fresh.ports_file_dir);
+    plan.logging |= reloaded(now.log_file != fresh.log_file, "Reloaded: log_file = " + fresh.log_file);
     reloaded(now.write_deadline != fresh.write_deadline, "Reloaded: write_deadline = " + text(fresh.write_deadline));
     reloaded(now.max_traced_msg_bytes != fresh.max_traced_msg_bytes,
              "Reloaded: max_traced_msg_len = " + text(fresh.max_traced_msg_bytes));

@@ -10,7 +10,7 @@ namespace ringtail::core {
 
 // What a reload (SIGHUP) changes, decided before anything is applied.
 struct ReloadPlan {
-    std::vector<std::string> lines;  // nats-server's "Reloaded: ..." lines, in its order
+    std::vector<std::string> lines;  // nats-server's "Reloaded: ..." lines, in its options' order
     bool logging = false;            // the logger must be reconfigured
     bool auth = false;               // clients' credentials must be checked again
 };

@@ -59,6 +59,26 @@ ConnectionPtr connect_as(const std::string& url, const char* user, const char* p
 // ---------------------------------------------------------------------------------------------
 // SIGHUP
 
+// The reload's lines come in the order of nats-server's options, which always reloads users
+// and accounts, changed or not.
+TEST(Operations, ReloadSaysWhatChangedInNatsServersOrder) {
+    TempFile conf(".conf", "max_payload: 2048\n");
+    auto server = ServerProcess::start(binary(), with_shards({"-c", conf.path()}));
+    ASSERT_NE(server, nullptr);
+    write_file(conf.path(), "max_payload: 4096\nping_interval: \"90s\"\ntrace: true\nwrite_deadline: \"3s\"\n");
+    ASSERT_EQ(0, kill(server->pid(), SIGHUP));
+    ASSERT_TRUE(eventually([&] { return server->log().find("Reloaded server configuration") != std::string::npos; }));
+    std::string log = server->log();
+    size_t at = 0;
+    for (const char* line : {"Reloaded: trace = true", "Reloaded: authorization users", "Reloaded: accounts",
+                             "Reloaded: ping_interval = 1m30s", "Reloaded: max_payload = 4096",
+                             "Reloaded: write_deadline = 3s", "Reloaded server configuration"}) {
+        size_t found = log.find(line, at);
+        EXPECT_NE(found, std::string::npos) << line << ", in order, in\n" << log;
+        if (found != std::string::npos) at = found;
+    }
+}
+
 // nats-server 2.9.10 closes every client when it reloads a config with an authorization block,
 // changed or not; Ringtail keeps the ones still allowed.
 TEST(Operations, ReloadUnderLoadKeepsTheClientsStillAllowed) {
