@@ -172,7 +172,7 @@ public:
     bool can_free();
 
     // Starts closing: `error` (when not empty) is sent as -ERR first; `reason` is what /connz
-    // shows and a debug line logs; `log_text` (when given) is logged as an error line too.
+    // shows and a debug line logs; `log_text` (when given) is logged as a notice too.
     void close(std::string_view error, std::string_view reason, std::string_view log_text = {});
     // An error line about this client, prefixed as nats-server's client lines are.
     void error_line(std::string_view text) const;

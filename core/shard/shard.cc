@@ -835,6 +835,7 @@ void Shard::close_clients(size_t count, std::string_view error, std::string_view
         if (count == 0) break;
         ClientConn* conn = slot.conn.get();
         if (conn == nullptr || conn->closing()) continue;
+        if (!error.empty()) conn->error_line(error);
         conn->close(error, reason);
         --count;
     }

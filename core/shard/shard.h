@@ -68,8 +68,8 @@ public:
     void apply_options(const config::Options& options, bool auth_changed);
     // Lame duck mode: no more connections; connected clients get an INFO with "ldm".
     void enter_lame_duck();
-    // Closes up to `count` clients, with `error` (an -ERR text; empty: none) and `reason`
-    // (lame duck mode: none, "Server Shutdown").
+    // Closes up to `count` clients, with `error` (an -ERR text, logged as an error line for
+    // each; empty: none) and `reason` (lame duck mode: none, "Server Shutdown").
     void close_clients(size_t count, std::string_view error, std::string_view reason);
     // Shard 0: publishes in the system account (an answer to a $SYS request), or in `account`
     // (an answer to its system import); when a ring is full, on a later turn.

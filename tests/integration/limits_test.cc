@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -87,6 +88,13 @@ TEST(Limits, LoweringMaxConnectionsClosesTheClientsOverIt) {
     EXPECT_EQ(closed, 2);
     EXPECT_NE(server->log().find("Closed 2 connections to fall within max_connections"), std::string::npos)
         << server->log();
+    // And an error line for each.
+    std::istringstream log(server->log());
+    int lines = 0;
+    for (std::string line; std::getline(log, line);) {
+        lines += line.find("[ERR]") != std::string::npos && line.ends_with(" - maximum connections exceeded");
+    }
+    EXPECT_EQ(lines, 2) << server->log();
 }
 
 // A negative max_connections is no limit, as nats-server checks only a positive one.
