@@ -50,30 +50,21 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
                                                    ": old=" + text(old_value) + ", new=" + text(new_value));
         }
     };
+    // In the order of nats-server's Options fields: the first refused is the one named.
+    fixed("ServerName", now.server_name, fresh.server_name);
     fixed("Host", now.host, fresh.host);
     fixed("Port", now.port, fresh.port);
-    fixed("ServerName", now.server_name, fresh.server_name);
-    fixed("HTTPHost", now.http_host, fresh.http_host);
-    fixed("HTTPPort", now.http_port, fresh.http_port);
-    fixed("HTTPSPort", now.https_port, fresh.https_port);
-    fixed("HTTPBasePath", now.http_base_path, fresh.http_base_path);
-    fixed("MaxPending", now.max_pending_bytes, fresh.max_pending_bytes);
-    fixed("MaxSubs", now.max_subscriptions, fresh.max_subscriptions);
-    fixed("MaxSubTokens", now.max_sub_tokens, fresh.max_sub_tokens);
+    if (refused && !fresh.client_advertise.empty()) {
+        if (auto parsed = io::parse_host_port(fresh.client_advertise, 0); !parsed) {
+            refused = fail(Errc::kInvalid, "invalid ClientAdvertise value of " + fresh.client_advertise +
+                                               ", err=" + parsed.error().text);
+        }
+    }
     fixed("NoSublistCache", now.no_sublist_cache, fresh.no_sublist_cache);
     fixed("NoHeaderSupport", now.no_header_support, fresh.no_header_support);
-    fixed("MaxClosedClients", now.max_closed_clients, fresh.max_closed_clients);
-    fixed("LameDuckDuration", now.lame_duck_duration, fresh.lame_duck_duration);
-    fixed("LameDuckGracePeriod", now.lame_duck_grace_period, fresh.lame_duck_grace_period);
-    fixed("LogSizeLimit", now.log_size_limit_bytes, fresh.log_size_limit_bytes);
-    fixed("LogMaxFiles", now.log_max_files, fresh.log_max_files);
     fixed("LogtimeUTC", now.log_utc, fresh.log_utc);
-    fixed("Syslog", now.syslog, fresh.syslog);
-    fixed("RemoteSyslog", now.remote_syslog, fresh.remote_syslog);
-    fixed("JetStream", now.jetstream, fresh.jetstream);
-    fixed("SyncInterval", now.sync_interval, fresh.sync_interval);
-    fixed("JetStreamDomain", now.jetstream_domain, fresh.jetstream_domain);
-    fixed("JetStreamLimits", now.jetstream_limits, fresh.jetstream_limits);
+    fixed("MaxSubs", now.max_subscriptions, fresh.max_subscriptions);
+    fixed("MaxSubTokens", now.max_sub_tokens, fresh.max_sub_tokens);
     // no_auth_user may only go away with its user (nats-server's rule): the clients that came in
     // as it are then refused as any client whose user is gone.
     bool no_auth_user_dropped = !now.no_auth_user.empty() && fresh.no_auth_user.empty() &&
@@ -87,14 +78,14 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
     if (!no_auth_user_dropped) fixed("NoAuthUser", configured(now.no_auth_user), configured(fresh.no_auth_user));
     fixed("SystemAccount", now.system_account, fresh.system_account);
     fixed("NoSystemAccount", now.no_system_account, fresh.no_system_account);
-    if (refused && !fresh.client_advertise.empty()) {
-        if (auto parsed = io::parse_host_port(fresh.client_advertise, 0); !parsed) {
-            refused = fail(Errc::kInvalid, "invalid ClientAdvertise value of " + fresh.client_advertise +
-                                               ", err=" + parsed.error().text);
-        }
-    }
-    // In nats-server's order and words: a limit changed, or set where it was derived, at once;
-    // then the storage directory; then a limit or a directory that goes.
+    fixed("HTTPHost", now.http_host, fresh.http_host);
+    fixed("HTTPPort", now.http_port, fresh.http_port);
+    fixed("HTTPBasePath", now.http_base_path, fresh.http_base_path);
+    fixed("HTTPSPort", now.https_port, fresh.https_port);
+    fixed("MaxPending", now.max_pending_bytes, fresh.max_pending_bytes);
+    fixed("JetStream", now.jetstream, fresh.jetstream);
+    // nats-server's words for its JetStream store: a limit changed, or set where it was
+    // derived, at once; the directory in its turn; a limit or a directory that goes, last.
     bool limit_goes = false;
     for (auto [old_value, new_value] : {std::pair{now.max_memory_store_bytes, fresh.max_memory_store_bytes},
                                         std::pair{now.max_file_store_bytes, fresh.max_file_store_bytes}}) {
@@ -107,9 +98,19 @@ Result<ReloadPlan, Error> plan_reload(const config::Options& now, const config::
                                                ? "config reload not supported for jetstream dynamic max memory and store"
                                                : "config reload not supported for jetstream max memory and store");
     }
+    fixed("JetStreamDomain", now.jetstream_domain, fresh.jetstream_domain);
+    fixed("JetStreamLimits", now.jetstream_limits, fresh.jetstream_limits);
+    fixed("SyncInterval", now.sync_interval, fresh.sync_interval);
     if (refused && now.store_dir != fresh.store_dir && !fresh.store_dir.empty()) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream storage directory");
     }
+    fixed("LogSizeLimit", now.log_size_limit_bytes, fresh.log_size_limit_bytes);
+    fixed("LogMaxFiles", now.log_max_files, fresh.log_max_files);
+    fixed("Syslog", now.syslog, fresh.syslog);
+    fixed("RemoteSyslog", now.remote_syslog, fresh.remote_syslog);
+    fixed("MaxClosedClients", now.max_closed_clients, fresh.max_closed_clients);
+    fixed("LameDuckDuration", now.lame_duck_duration, fresh.lame_duck_duration);
+    fixed("LameDuckGracePeriod", now.lame_duck_grace_period, fresh.lame_duck_grace_period);
     if (refused && limit_goes) {
         refused = fail(Errc::kUnsupported, "config reload not supported for jetstream max memory and max store");
     }

@@ -59,6 +59,11 @@ TEST(Reload, FixedOptionsAreRefusedWithNatsServersError) {
     fresh.jetstream_limits.duplicate_window = std::chrono::seconds(90);
     EXPECT_EQ(plan_reload(now, fresh).error().text,
               "config reload not supported for JetStreamLimits: old={0 0 0 0s}, new={0 100 0 1m30s}");
+    // Of several, the first of nats-server's fields is named.
+    fresh = now;
+    fresh.port = 4333;
+    fresh.server_name = "renamed";
+    EXPECT_EQ(plan_reload(now, fresh).error().text, "config reload not supported for ServerName: old=, new=renamed");
     // The JetStream store in nats-server's words: a directory moved, or dropped (a temporary one).
     fresh = now;
     fresh.store_dir = "/elsewhere";
