@@ -582,9 +582,17 @@ std::string ClientConn::auth_user() const {
 
 void ClientConn::error_line(std::string_view text) const { log_error(log_prefix_ + std::string(text)); }
 
-// nats-server's authViolation: the log names the user (or nkey) when the server has users.
+// nats-server's authViolation: the log names the nkey the client gave when the server has nkey
+// users, else the user name it gave (empty or not) when it has users.
 void ClientConn::auth_violation() {
-    error_line(host_->options().users.empty() ? std::string("authentication error") : "authentication error - " + auth_user());
+    const std::vector<config::User>& users = host_->options().users;
+    std::string line = "authentication error";
+    if (std::ranges::any_of(users, [](const config::User& user) { return !user.nkey.empty(); })) {
+        line += " - Nkey " + go_quote(options_.nkey);
+    } else if (!users.empty()) {
+        line += " - User " + go_quote(options_.user);
+    }
+    error_line(line);
     close(proto::err::kAuthorizationViolation, "Authentication Failure");
 }
 

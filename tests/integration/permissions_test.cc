@@ -92,6 +92,9 @@ TEST(Permissions, EachUserLogsInWithItsOwnPassword) {
     EXPECT_EQ(connect_as(server->url(), "admin", "limited-pass"), NATS_CONNECTION_AUTH_FAILED);
     EXPECT_EQ(connect_as(server->url(), "nobody", "admin-pass"), NATS_CONNECTION_AUTH_FAILED);
     EXPECT_EQ(connect_as(server->url(), nullptr, nullptr), NATS_CONNECTION_AUTH_FAILED);
+    // The log names the user the client gave, none included.
+    EXPECT_TRUE(wait_for_log(*server, "authentication error - User \"nobody\"")) << server->log();
+    EXPECT_TRUE(wait_for_log(*server, "authentication error - User \"\"\n")) << server->log();
 }
 
 // allowed_connection_types: a user whose list lacks STANDARD cannot log in as a NATS client.
