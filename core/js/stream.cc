@@ -702,6 +702,8 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     if (!seq) {
         if (seq.error() == Errc::kBusy) return false;
         note_store_failure(seq.error(), now);
+        // A copy from a source waits for room: its origin has moved past it.
+        if (sourced && seq.error() == Errc::kNoSpace) return false;
         ack_error(reply, pjs::StreamStoreFailed(errc_text(seq.error())));
         return true;
     }
@@ -744,10 +746,12 @@ bool Stream::store_mirrored(std::string_view subject, std::string_view headers, 
                             uint64_t seq, int64_t ts) {
     if (seq <= log_->last_seq()) return true;  // had it already
     int64_t now = base::wall_clock_ns();
+    // A copy the disk has no room for waits for it (as one the log is busy for): the origin
+    // has moved past it, and its sequence would be skipped for good.
     if (auto skipped = log_->skip(seq - 1); !skipped) {
         if (skipped.error() == Errc::kBusy) return false;
         note_store_failure(skipped.error(), now);
-        return true;
+        return skipped.error() != Errc::kNoSpace;
     }
     state_dirty_ = true;
     if (subject.empty()) return true;  // only the skip
@@ -762,7 +766,7 @@ bool Stream::store_mirrored(std::string_view subject, std::string_view headers, 
     if (!stored) {
         if (stored.error() == Errc::kBusy) return false;
         note_store_failure(stored.error(), now);
-        return true;
+        return stored.error() != Errc::kNoSpace;
     }
     note_stored(now);
     if (config_.allow_msg_ttl) ttls_.note(*stored, ts, headers);

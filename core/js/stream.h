@@ -141,7 +141,7 @@ private:
     store::StoreLimits store_limits() const;
 
     // The publish path.
-    struct Waiting {  // a publish the log had no room for yet (kBusy)
+    struct Waiting {  // a publish the log had no room for yet (kBusy; a copy: kNoSpace too)
         std::string subject, reply, headers, payload;
         uint64_t mirror_seq = 0;  // from the mirror's origin: its sequence and time
         int64_t mirror_ts = 0;

@@ -117,6 +117,57 @@ TEST(JetStreamFaults, AFullDiskRefusesPublishesThenResumesWhenSpaceIsFreed) {
     server.reset();
 }
 
+// A mirror and a stream sourcing from an origin whose copies find the disk full wait for room,
+// and then copy on from where they stopped: no origin message is skipped.
+TEST(JetStreamFaults, MirrorsAndSourcesOnAFullDiskSkipNothingOnceSpaceIsFreed) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
+    StoreDir store;
+    SmallFileSystem fs(store.path(), "64m");
+    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+    auto server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    for (const char* create : {R"({"name":"O","subjects":["o.>"],"storage":"memory"})",
+                               R"({"name":"M","mirror":{"name":"O"}})", R"({"name":"S","sources":[{"name":"O"}]})"}) {
+        std::string name = json::parse(create)["name"];
+        json created = api_request(client.nc(), "$JS.API.STREAM.CREATE." + name, create);
+        ASSERT_FALSE(created.contains("error")) << created.dump();
+    }
+    std::string filler = store.path() + "/filler";
+    {
+        std::ofstream out(filler, std::ios::binary);
+        std::string chunk(1 << 20, 'f');
+        while (fs.free_bytes() > (2u << 20)) out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    }
+    constexpr uint64_t kMessages = 2000;
+    std::string payload(2000, 'p');
+    for (uint64_t i = 0; i < kMessages; ++i) ASSERT_TRUE(publish(client.get(), "o.x", payload).ok()) << i;
+    auto mirror_full = [&] {
+        return server->log().find("[ERR] JetStream stream 'M': no space left") != std::string::npos;
+    };
+    EXPECT_TRUE(wait_for(mirror_full, std::chrono::seconds(5))) << server->log();
+
+    std::filesystem::remove(filler);
+    for (const char* name : {"M", "S"}) {
+        SCOPED_TRACE(name);
+        uint64_t msgs = 0;
+        EXPECT_TRUE(wait_for(
+            [&] {
+                StreamInfoPtr info = stream_info(client.get(), name);
+                msgs = info ? info->State.Msgs : 0;
+                return msgs == kMessages;
+            },
+            std::chrono::seconds(20)))
+            << msgs << " of " << kMessages;
+    }
+    MsgPtr last = get_msg(client.get(), "M", kMessages);
+    ASSERT_TRUE(last);
+    EXPECT_EQ(natsMsg_GetDataLength(last.get()), static_cast<int>(payload.size()));
+    client = {};
+    server.reset();
+}
+
 TEST_F(JetStreamTest, ASegmentPageThatCannotBeReadIsNotServedAndTheServerStaysUp) {
     if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's handling of read errors";
     StreamConfig config("READS", {"reads.>"});
