@@ -459,6 +459,14 @@ void Stream::hold(HeldReply held) {
 void Stream::release_held(bool all) {
     bool failed = log_->sticky_error() != Errc::kOk;
     std::erase_if(held_replies_, [&](const HeldReply& held) {
+        if (held.kind == Held::kConsumer) {
+            // A consumer log that failed leaves its consumers in memory: nothing to wait for.
+            bool settled = !consumer_log_ || consumer_log_->failed() ||
+                           consumer_log_->durable_seq() >= held.consumer_log_seq;
+            if (!settled && !all) return false;
+            js_.answer_kept(held.audit, [&] { js_.api_reply(held.reply, held.body, held.interest_seq); });
+            return true;
+        }
         bool due = log_->last_seq() >= held.last_seq && log_->durable_seq() >= held.durable_seq &&
                    log_->deletions_durable() >= held.ticket;
         if (!due && !all && !failed) return false;
@@ -1380,6 +1388,7 @@ Result<void, Error> Stream::open_consumers() {
     consumer_log_ = std::move(*log);
     consumer_log_->set_durable_callback([this](uint64_t seq) {
         for (auto& [name, consumer] : consumers_) consumer->on_log_durable(seq);
+        release_held(false);
     });
     for (auto& [id, recovered] : consumer_log_->take_recovered()) {
         auto config = recovered_consumer_config(recovered.config_json);
@@ -1582,7 +1591,11 @@ void Stream::api_consumer_delete(std::string_view name, const MsgView& msg) {
         return;
     }
     delete_consumer(std::string(name));
-    reply_json(msg.reply, {{"type", kType}, {"success", true}});
+    // Answered once the deletion is in the consumer log: a crash must not bring it back.
+    hold({.kind = Held::kConsumer,
+          .consumer_log_seq = consumer_log_ ? consumer_log_->last_written() : 0,
+          .reply = std::string(msg.reply),
+          .body = json({{"type", kType}, {"success", true}}).dump()});
 }
 
 // nats-server's jsConsumerNamesRequest and jsConsumerListRequest: sorted by name, paged.
@@ -1746,8 +1759,13 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     state_dirty_ = true;
     json out = created.info();
     out["type"] = kType;
-    // Pull requests and acks from any shard must find the consumer once the client has this.
-    reply_json(msg.reply, out, js_.host().interest_seq_sent());
+    // Pull requests and acks from any shard must find the consumer once the client has this,
+    // and a crash must not lose a consumer whose creation was answered.
+    hold({.kind = Held::kConsumer,
+          .consumer_log_seq = log != nullptr ? log->last_written() : 0,
+          .interest_seq = js_.host().interest_seq_sent(),
+          .reply = std::string(msg.reply),
+          .body = out.dump()});
 }
 
 }  // namespace ringtail::core::js

@@ -281,12 +281,15 @@ private:
     // past the end, until the skip queued in waiting_ reaches `last_seq`; a rollup's PubAck
     // until its message (`durable_seq`) and its purge are durable. If the log fails first, the
     // answer is the failure instead.
-    enum class Held : uint8_t { kDelete, kPurge, kPubAck };
+    // kConsumer: a consumer created or deleted, answered once the consumer log holds it.
+    enum class Held : uint8_t { kDelete, kPurge, kPubAck, kConsumer };
     struct HeldReply {
         Held kind;
         uint64_t last_seq = 0;
         uint64_t durable_seq = 0;
         uint64_t ticket = 0;
+        uint64_t consumer_log_seq = 0;
+        uint64_t interest_seq = 0;  // what the answer waits for besides (JetStream::send)
         std::string reply;
         std::string body;
         KeptAudit audit;

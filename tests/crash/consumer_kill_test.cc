@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -281,6 +282,83 @@ TEST_F(ConsumerKill, ConfirmedAcksSurviveSigkillAndEveryMessageIsDelivered) {
         if (HasFailure()) return;
     }
     EXPECT_EQ(0u, redelivered_after_confirm_);
+}
+
+// Consumers created and deleted by three clients while the server is SIGKILLed: every create and delete the
+// server answered stays done after the restart (an unanswered one may have happened or not).
+// nats-server 2.9.10 passes too: it writes a consumer's directory before it answers.
+class ConsumerCreateKill : public KillTest {
+ protected:
+    ConsumerCreateKill() : KillTest("consumer_create_kill") {}
+};
+
+TEST_F(ConsumerCreateKill, AnsweredCreatesAndDeletesSurviveSigkill) {
+    constexpr int kRounds = 8;
+    constexpr int kWorkers = 3;
+    std::mt19937_64 random(seed_);
+    std::mutex mutex;
+    std::set<std::string> live;     // answered created, not answered deleted
+    std::set<std::string> deleted;  // answered deleted
+    std::atomic<int> next{0};
+    for (int round = 0; round <= kRounds; ++round) {
+        std::unique_ptr<ServerProcess> server = start();
+        ASSERT_NE(server, nullptr);
+        ConnectionPtr connection = connect(server->url());
+        ASSERT_NE(connection, nullptr);
+        if (round == 0) {
+            auto created = api_request(connection.get(), "$JS.API.STREAM.CREATE.CC",
+                                       R"({"name":"CC","subjects":["cc"]})", kApiWait);
+            ASSERT_TRUE(created.has_value() && !created->contains("error"));
+        }
+        std::set<std::string> found;
+        for (size_t offset = 0;; offset = found.size()) {
+            auto names = api_request(connection.get(), "$JS.API.CONSUMER.NAMES.CC",
+                                     R"({"offset":)" + std::to_string(offset) + "}", kRecoveryWait);
+            ASSERT_TRUE(names.has_value());
+            if (!names->contains("consumers") || (*names)["consumers"].empty()) break;
+            for (const auto& name : (*names)["consumers"]) found.insert(name.get<std::string>());
+        }
+        for (const std::string& name : live) EXPECT_TRUE(found.contains(name)) << name << " lost in round " << round;
+        for (const std::string& name : deleted) EXPECT_FALSE(found.contains(name)) << name << " back in round " << round;
+        if (HasFailure() || round == kRounds) return;
+        live = found;  // what was in flight settled one way or the other
+        deleted.clear();
+        std::vector<std::thread> workers;
+        for (int w = 0; w < kWorkers; ++w) {
+            workers.emplace_back([&, w] {
+                ConnectionPtr own = connect(server->url());
+                if (!own) return;
+                std::mt19937_64 choose(seed_ + static_cast<uint64_t>(round * kWorkers + w));
+                while (true) {
+                    std::string name;
+                    bool remove = false;
+                    {
+                        std::lock_guard lock(mutex);
+                        remove = !live.empty() && choose() % 3 == 0;
+                        name = remove ? *std::next(live.begin(), static_cast<long>(choose() % live.size()))
+                                      : "C" + std::to_string(next++);
+                        if (remove) live.erase(name);  // in flight: either way until answered
+                    }
+                    auto answer = remove ? api_request(own.get(), "$JS.API.CONSUMER.DELETE.CC." + name, "",
+                                                       milliseconds(2000))
+                                         : api_request(own.get(), "$JS.API.CONSUMER.DURABLE.CREATE.CC." + name,
+                                                       R"({"stream_name":"CC","config":{"durable_name":")" + name +
+                                                           R"(","ack_policy":"explicit"}})",
+                                                       milliseconds(2000));
+                    if (!answer.has_value()) return;  // the server is gone: this went either way
+                    if (answer->contains("error")) continue;  // deleted by another worker meanwhile
+                    std::lock_guard lock(mutex);
+                    (remove ? deleted : live).insert(name);
+                }
+            });
+        }
+        std::this_thread::sleep_for(milliseconds(200 + static_cast<int>(random() % 1500)));
+        server->stop(SIGKILL);
+        for (std::thread& worker : workers) worker.join();
+        connection.reset();
+        std::printf("consumer_create_kill: round %d: %zu answered live, %zu answered deleted\n", round,
+                    live.size(), deleted.size());
+    }
 }
 
 }  // namespace
