@@ -153,7 +153,7 @@ bool ConsumerLog::append_queued() {
             failed_ = true;
             queued_.clear();
             log_error("JetStream consumer state could not be written (" + std::string(errc_text(seq.error())) +
-                      "): consumers go on in memory");
+                      "): consumers go on in memory, and new ones are refused, until a restart");
             return true;
         }
         queued_.pop_front();

@@ -73,8 +73,9 @@ public:
     void purge_when_durable();
 
     uint64_t durable_seq() const { return log_->durable_seq(); }
-    // The sequence that makes everything written so far durable (0 once the log failed).
-    uint64_t last_written() const { return failed_ ? 0 : log_->last_seq() + queued_.size(); }
+    // The sequence that makes everything written so far durable (UINT64_MAX once the log
+    // failed: none does).
+    uint64_t last_written() const { return failed_ ? UINT64_MAX : log_->last_seq() + queued_.size(); }
     bool failed() const { return failed_; }
     // Appends what waited, purges if due, and starts the write of what was appended.
     void flush();

@@ -460,11 +460,21 @@ void Stream::release_held(bool all) {
     bool failed = log_->sticky_error() != Errc::kOk;
     std::erase_if(held_replies_, [&](const HeldReply& held) {
         if (held.kind == Held::kConsumer) {
-            // A consumer log that failed leaves its consumers in memory: nothing to wait for.
-            bool settled = !consumer_log_ || consumer_log_->failed() ||
-                           consumer_log_->durable_seq() >= held.consumer_log_seq;
-            if (!settled && !all) return false;
-            js_.answer_kept(held.audit, [&] { js_.api_reply(held.reply, held.body, held.interest_seq); });
+            // Due once its record is durable; a consumer log that failed first never makes it so
+            // (its consumers go on in memory).
+            bool durable = !consumer_log_ || consumer_log_->durable_seq() >= held.consumer_log_seq;
+            bool lost = !durable && consumer_log_->failed();
+            if (!durable && !lost && !all) return false;
+            js_.answer_kept(held.audit, [&] {
+                if (lost && !held.created.empty() && consumers_.contains(held.created)) {
+                    // Its record never reached the disk: a restart would not know it.
+                    delete_consumer(held.created);
+                    reply_error(held.reply, pjs::kConsumerCreateResponse,
+                                pjs::ConsumerCreate("error creating store for consumer"));
+                } else {
+                    js_.api_reply(held.reply, held.body, held.interest_seq);
+                }
+            });
             return true;
         }
         bool due = log_->last_seq() >= held.last_seq && log_->durable_seq() >= held.durable_seq &&
@@ -1708,7 +1718,10 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
             if (!(*updated == consumer.config())) consumer.update(std::move(*updated));
             json out = consumer.info();
             out["type"] = kType;
-            reply_json(msg.reply, out);
+            hold({.kind = Held::kConsumer,
+                  .consumer_log_seq = consumer_log_ ? consumer_log_->last_written() : 0,
+                  .reply = std::string(msg.reply),
+                  .body = out.dump()});
             return;
         }
     }
@@ -1749,8 +1762,14 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
             name = random_token(8);
         } while (consumers_.contains(name));
     }
-    // State on disk for file streams unless the consumer asks for memory (mem_storage).
+    // State on disk for file streams unless the consumer asks for memory (mem_storage). A
+    // consumer log that failed (a full disk) cannot hold a new consumer: refused as nats-server
+    // refuses one whose store it cannot create, rather than kept in memory until a restart.
     ConsumerLog* log = consumer_log_ && !config.mem_storage ? consumer_log_.get() : nullptr;
+    if (log != nullptr && log->failed()) {
+        reply_error(msg.reply, kType, pjs::ConsumerCreate("error creating store for consumer"));
+        return;
+    }
     uint32_t id = consumer_log_ ? consumer_log_->next_id() : 0;
     auto consumer = std::make_unique<Consumer>(js_, *this, std::move(config), name, base::wall_clock_ns(), log, id);
     Consumer& created = *consumer;
@@ -1765,7 +1784,8 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
           .consumer_log_seq = log != nullptr ? log->last_written() : 0,
           .interest_seq = js_.host().interest_seq_sent(),
           .reply = std::string(msg.reply),
-          .body = out.dump()});
+          .body = out.dump(),
+          .created = log != nullptr ? name : std::string()});
 }
 
 }  // namespace ringtail::core::js

@@ -292,6 +292,7 @@ private:
         uint64_t interest_seq = 0;  // what the answer waits for besides (JetStream::send)
         std::string reply;
         std::string body;
+        std::string created;  // kConsumer: the consumer a create made
         KeptAudit audit;
     };
     std::deque<HeldReply> held_replies_;

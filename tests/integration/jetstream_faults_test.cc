@@ -168,6 +168,60 @@ TEST(JetStreamFaults, MirrorsAndSourcesOnAFullDiskSkipNothingOnceSpaceIsFreed) {
     server.reset();
 }
 
+// Consumers created on a full disk: each answered with success is there after a restart;
+// once their state cannot be written, new ones are refused as nats-server refuses them.
+TEST(JetStreamFaults, AConsumerAnsweredOnAFullDiskSurvivesARestart) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
+    StoreDir store;
+    SmallFileSystem fs(store.path(), "64m");
+    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+    auto server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    json created = api_request(client.nc(), "$JS.API.STREAM.CREATE.F", R"({"name":"F","subjects":["f"]})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    std::string filler = store.path() + "/filler";
+    {
+        std::ofstream out(filler, std::ios::binary);
+        std::string chunk(1 << 20, 'f');
+        while (fs.free_bytes() > (1u << 20)) out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    }
+    std::vector<std::string> answered;
+    json refused;
+    for (int i = 0; i < 6000 && refused.is_null(); ++i) {
+        std::string name = "C" + std::to_string(i);
+        json reply = api_request(client.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.F." + name,
+                                 R"({"stream_name":"F","config":{"durable_name":")" + name +
+                                     R"(","ack_policy":"explicit","description":")" + std::string(200, 'd') +
+                                     R"("}})");
+        if (reply.contains("error")) {
+            refused = reply;
+        } else {
+            answered.push_back(name);
+        }
+    }
+    ASSERT_FALSE(refused.is_null()) << "the consumer state never filled the disk";
+    EXPECT_EQ(refused["error"].value("err_code", 0), 10012) << refused.dump();
+    EXPECT_EQ(refused["error"].value("description", ""), "error creating store for consumer") << refused.dump();
+
+    std::filesystem::remove(filler);
+    client = {};
+    ASSERT_EQ(server->stop(SIGKILL), 128 + SIGKILL);
+    server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    for (size_t i = 0; i < answered.size(); i += 37) {
+        json info = api_request(client.nc(), "$JS.API.CONSUMER.INFO.F." + answered[i]);
+        EXPECT_FALSE(info.contains("error")) << answered[i] << ": " << info.dump();
+    }
+    json last = api_request(client.nc(), "$JS.API.CONSUMER.INFO.F." + answered.back());
+    EXPECT_FALSE(last.contains("error")) << answered.back() << ": " << last.dump();
+    client = {};
+    server.reset();
+}
+
 TEST_F(JetStreamTest, ASegmentPageThatCannotBeReadIsNotServedAndTheServerStaysUp) {
     if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's handling of read errors";
     StreamConfig config("READS", {"reads.>"});
