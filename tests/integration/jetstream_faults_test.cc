@@ -39,6 +39,14 @@ class SmallFileSystem {
         ::statvfs(path_.c_str(), &st);
         return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
     }
+    // Takes all but `leave` bytes with a file of its own; returns its path (remove it to free them).
+    std::string fill(uint64_t leave) const {
+        std::string filler = path_ + "/filler";
+        std::ofstream out(filler, std::ios::binary);
+        std::string chunk(1 << 20, 'f');
+        while (free_bytes() > leave) out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        return filler;
+    }
 
  private:
     std::string path_;
@@ -58,13 +66,7 @@ TEST(JetStreamFaults, AFullDiskRefusesPublishesThenResumesWhenSpaceIsFreed) {
     ASSERT_EQ(add_stream(client.get(), config).status, NATS_OK);
 
     // Everything but 3 MiB taken by something else.
-    std::string filler = store.path() + "/filler";
-    {
-        std::ofstream out(filler, std::ios::binary);
-        std::string chunk(1 << 20, 'f');
-        while (fs.free_bytes() > (4u << 20))
-            out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    }
+    std::string filler = fs.fill(4u << 20);
     std::string payload(4000, 'p');
     uint64_t acked = 0;
     PubOutcome refused;
@@ -134,12 +136,7 @@ TEST(JetStreamFaults, MirrorsAndSourcesOnAFullDiskSkipNothingOnceSpaceIsFreed) {
         json created = api_request(client.nc(), "$JS.API.STREAM.CREATE." + name, create);
         ASSERT_FALSE(created.contains("error")) << created.dump();
     }
-    std::string filler = store.path() + "/filler";
-    {
-        std::ofstream out(filler, std::ios::binary);
-        std::string chunk(1 << 20, 'f');
-        while (fs.free_bytes() > (2u << 20)) out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    }
+    std::string filler = fs.fill(2u << 20);
     constexpr uint64_t kMessages = 2000;
     std::string payload(2000, 'p');
     for (uint64_t i = 0; i < kMessages; ++i) ASSERT_TRUE(publish(client.get(), "o.x", payload).ok()) << i;
@@ -181,12 +178,7 @@ TEST(JetStreamFaults, AConsumerAnsweredOnAFullDiskSurvivesARestart) {
     ASSERT_TRUE(client);
     json created = api_request(client.nc(), "$JS.API.STREAM.CREATE.F", R"({"name":"F","subjects":["f"]})");
     ASSERT_FALSE(created.contains("error")) << created.dump();
-    std::string filler = store.path() + "/filler";
-    {
-        std::ofstream out(filler, std::ios::binary);
-        std::string chunk(1 << 20, 'f');
-        while (fs.free_bytes() > (1u << 20)) out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    }
+    std::string filler = fs.fill(1u << 20);
     std::vector<std::string> answered;
     json refused;
     for (int i = 0; i < 6000 && refused.is_null(); ++i) {
