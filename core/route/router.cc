@@ -3,14 +3,6 @@
 #include <algorithm>
 
 namespace ringtail::core {
-namespace {
-
-bool accepts(const Subscription& sub, const Subscriber* origin) {
-    return !sub.expired && sub.owner->accepts(sub, origin);
-}
-
-}  // namespace
-
 void RouteDecision::reset(uint32_t shards) {
     plain.clear();
     groups.clear();

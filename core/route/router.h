@@ -48,6 +48,11 @@ void decide_route(const LocalMatch& local, const InterestMap::MatchResult* remot
 void decide_arrival(const LocalMatch& local, bool plain, uint32_t forwarded_from, std::span<const uint64_t> queue_ids,
                     RouteDecision& out);
 
+// Whether `sub` can take a message from `origin` now (not at its max, its owner willing).
+inline bool accepts(const Subscription& sub, const Subscriber* origin) {
+    return !sub.expired && sub.owner->accepts(sub, origin);
+}
+
 // One member of `members` that takes a message from `origin`: from a random start, the first
 // that accepts it and for which `take` (the delivery) succeeds, as nats-server's walk in
 // processMsgResults goes on past a member whose delivery fails. Null if none took it.
@@ -58,7 +63,7 @@ Subscription* pick_member(const std::vector<Subscription*>& members, const Subsc
     size_t start = random() % count;
     for (size_t i = 0; i < count; ++i) {
         Subscription* sub = members[(start + i) % count];
-        if (!sub->expired && sub->owner->accepts(*sub, origin) && take(*sub)) return sub;
+        if (accepts(*sub, origin) && take(*sub)) return sub;
     }
     return nullptr;
 }
