@@ -484,7 +484,7 @@ StreamLog::StreamLog(Disk& disk, StreamLogOptions options) : disk_(disk), option
     RT_ASSERT(options_.tail_bytes_max >= 2 * options_.flush_bytes_max);
     RT_ASSERT(options_.tail_bytes_max % kPageBytes == 0);
     RT_ASSERT(options_.writes_in_flight_max >= 1 && options_.writes_in_flight_max <= kWritesInFlightMax);
-    uint64_t first = options_.first_segment_bytes != 0 ? options_.first_segment_bytes : options_.segment_bytes;
+    uint64_t first = first_segment_bytes();
     RT_ASSERT(first % kPageBytes == 0 && first <= options_.segment_bytes);
     next_segment_bytes_ = first;
 }
@@ -1308,15 +1308,17 @@ Result<bool> StreamLog::check_readable(const Segment& s, RecoveryReport* report)
     return std::unexpected(Errc::kIo);
 }
 
-Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64_t min_bytes, uint64_t skipped_from) {
+Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64_t min_bytes, uint64_t skipped_from,
+                                                     bool deletion) {
     // Nothing of the log changes until the file exists: a full disk is retried later.
     auto segment = std::make_unique<Segment>(disk_);
     segment->id = next_segment_id_;
     segment->path = options_.dir + "/" + segment_name(segment->id);
     segment->first_seq = first_seq;
     segment->last_seq = segment->durable_last_seq = first_seq - 1;
-    uint64_t bytes = std::max(next_segment_bytes_, (min_bytes + kPageBytes - 1) / kPageBytes * kPageBytes);
-    segment->bytes = bytes;
+    uint64_t needed = align_up(min_bytes);
+    uint64_t wanted = std::max(next_segment_bytes_, needed);
+    uint64_t bytes = wanted;
     std::unique_ptr<std::byte, AlignedFree> header(alloc_zeroed_pages(kPageBytes));
     segment->skipped_from = skipped_from;
     encode_header({header.get(), kPageBytes}, {first_seq, bytes, 0, skipped_from});
@@ -1327,17 +1329,28 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
         }
     } else {
         // In line, under a temporary name, so that a crash never leaves a headerless segment.
+        // Where the disk has no room for it, a smaller one will do: down to the first
+        // segment's size for messages, and to two pages for a deletion, so that a purge or a
+        // delete can always free space on a disk that messages filled.
+        uint64_t least = std::max(needed, deletion ? 2 * kPageBytes : first_segment_bytes());
         if (!segments_.empty()) ++rolls_waited_;
         std::string creating = options_.dir + "/create.tmp";
-        if (auto ok = disk_.create_file(creating, bytes, {header.get(), kPageBytes}); !ok) {
-            return std::unexpected(ok.error());
+        for (;;) {
+            auto ok = disk_.create_file(creating, bytes, {header.get(), kPageBytes});
+            if (ok) break;
+            uint64_t smaller = std::max(least, align_down(bytes / 2));
+            if (ok.error() != Errc::kNoSpace || smaller >= bytes) return std::unexpected(ok.error());
+            bytes = smaller;
+            encode_header({header.get(), kPageBytes}, {first_seq, bytes, 0, skipped_from});
         }
         if (auto ok = disk_.adopt_file(creating, segment->path, {header.get(), kPageBytes}); !ok) {
             return std::unexpected(ok.error());
         }
     }
+    segment->bytes = bytes;
     ++next_segment_id_;
-    next_segment_bytes_ = std::min(options_.segment_bytes, 2 * bytes);
+    // A smaller one made on a full disk leaves the size wanted next as it was.
+    if (bytes == wanted) next_segment_bytes_ = std::min(options_.segment_bytes, 2 * bytes);
     auto handle = disk_.open_file(segment->path);
     if (!handle) return std::unexpected(handle.error());
     segment->handle = *handle;
@@ -1428,7 +1441,7 @@ Result<StreamLog::Segment*> StreamLog::append_bytes(uint32_t kind, const RecordV
         // so recovery can tell a crash (only the last segment's tail is ever torn) from
         // damage. The roll waits for the last write (a few ms, once per segment).
         if (s->writes_count != 0 || s->write_offset != s->durable_offset) return std::unexpected(Errc::kBusy);
-        auto created = roll(bytes + kPageBytes);
+        auto created = roll(bytes + kPageBytes, 0, kind != kKindMessage && kind != kKindSkip);
         if (!created) return std::unexpected(created.error());
         s = *created;
         at = s->write_offset;
@@ -1804,10 +1817,10 @@ Result<bool> StreamLog::persist_floor() {
     return true;
 }
 
-Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes, uint64_t skipped_from) {
+Result<StreamLog::Segment*> StreamLog::roll(uint64_t min_bytes, uint64_t skipped_from, bool deletion) {
     Segment& sealed = *segments_.back();
     RT_ASSERT(sealed.writes_count == 0 && sealed.write_offset == sealed.durable_offset);
-    auto created = create_segment(last_seq_ + 1, min_bytes, skipped_from);  // takes the sealed one's tail
+    auto created = create_segment(last_seq_ + 1, min_bytes, skipped_from, deletion);  // takes the sealed one's tail
     if (!created) {
         // No room for the next segment: refused, not sticky. The segment stays active (all
         // of it durable), and the next append that needs a roll tries again, so publishing

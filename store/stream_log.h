@@ -296,9 +296,14 @@ private:
     static void mark_done(DiskWrite* op, int32_t result);
     // Reads "last.seq" and loses what the log lacks of it (see mark_durable()).
     void recover_mark(RecoveryReport* report);
-    // A segment of the next size, and at least `min_bytes`.
+    // A segment of the next size, and at least `min_bytes` (smaller on a full disk, see there;
+    // `deletion`: for a tombstone, which may take the smallest).
     // `skipped_from`: the segment starts after a skip of [skipped_from, first_seq).
-    [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0, uint64_t skipped_from = 0);
+    [[nodiscard]] Result<Segment*> create_segment(uint64_t first_seq, uint64_t min_bytes = 0, uint64_t skipped_from = 0,
+                                                  bool deletion = false);
+    uint64_t first_segment_bytes() const {
+        return options_.first_segment_bytes != 0 ? options_.first_segment_bytes : options_.segment_bytes;
+    }
     // Writes any record into the active segment's tail (messages and tombstones).
     [[nodiscard]] Result<Segment*> append_bytes(uint32_t kind, const RecordView& record, size_t bytes,
                                                 uint64_t& offset);
@@ -330,7 +335,7 @@ private:
     [[nodiscard]] Result<bool> compact_segment(Segment& segment);
     // Seals the active segment (everything in it durable, no write in flight) by starting the
     // next one, at least `min_bytes` large.
-    [[nodiscard]] Result<Segment*> roll(uint64_t min_bytes, uint64_t skipped_from = 0);
+    [[nodiscard]] Result<Segment*> roll(uint64_t min_bytes, uint64_t skipped_from = 0, bool deletion = false);
     // Writes the owed erasures whose tombstones are durable, one write at a time (see erases_).
     void erase_owed();
     static void erase_done(DiskWrite* op, int32_t result);

@@ -119,6 +119,63 @@ TEST(JetStreamFaults, AFullDiskRefusesPublishesThenResumesWhenSpaceIsFreed) {
     server.reset();
 }
 
+// A disk that messages filled is emptied the way an operator would: purging the stream frees
+// its space, with nothing else removed, and publishing resumes. (The purge's tombstone needs
+// a few bytes of its own, which a full disk still has: messages stop while some are left.)
+TEST(JetStreamFaults, APurgeOnAFullDiskFreesItsSpace) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
+    StoreDir store;
+    SmallFileSystem fs(store.path(), "64m");
+    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+    auto server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    StreamConfig config("FULL", {"full.>"});
+    ASSERT_EQ(add_stream(client.get(), config).status, NATS_OK);
+    std::string filler = fs.fill(24u << 20);
+    // Records of exactly a page (subject and payload with the record's framing): the last
+    // segment is left with no room even for the purge's tombstone.
+    std::string payload(4040, 'p');
+    uint64_t acked = 0;
+    PubOutcome refused;
+    for (int i = 0; i < 20000 && refused.outcome.err_code == 0; ++i) {
+        PubOutcome pub = publish(client.get(), "full.one", payload);
+        if (pub.ok()) {
+            acked = pub.seq;
+        } else {
+            refused = pub;
+        }
+    }
+    ASSERT_EQ(refused.outcome.err_code, 10077) << refused;  // the disk is full
+    // Messages used all but what a segment of the first size needs.
+    EXPECT_LT(fs.free_bytes(), 1u << 20);
+    uint64_t full = fs.free_bytes();
+
+    json purged = api_request(client.nc(), "$JS.API.STREAM.PURGE.FULL");
+    ASSERT_FALSE(purged.contains("error")) << purged.dump();
+    EXPECT_EQ(purged["purged"], acked);
+    EXPECT_TRUE(wait_for([&] { return fs.free_bytes() > full + (16u << 20); }, std::chrono::seconds(5)))
+        << fs.free_bytes();
+    PubOutcome resumed = publish(client.get(), "full.one", "resumed");
+    ASSERT_TRUE(resumed.ok()) << resumed;
+    EXPECT_EQ(resumed.seq, acked + 1);
+
+    // And it stays purged across a restart.
+    client = {};
+    ASSERT_EQ(server->stop(SIGKILL), 128 + SIGKILL);
+    server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    StreamInfoPtr info = stream_info(client.get(), "FULL");
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->State.Msgs, 1u);
+    EXPECT_EQ(info->State.FirstSeq, acked + 1);
+    client = {};
+    server.reset();
+}
+
 // A mirror and a stream sourcing from an origin whose copies find the disk full wait for room,
 // and then copy on from where they stopped: no origin message is skipped.
 TEST(JetStreamFaults, MirrorsAndSourcesOnAFullDiskSkipNothingOnceSpaceIsFreed) {

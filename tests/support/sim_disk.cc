@@ -21,7 +21,7 @@ Result<std::vector<std::string>> SimDisk::list_dir(const std::string& path) {
 Result<bool> SimDisk::create_file(const std::string& path, uint64_t bytes,
                                   std::span<const std::byte> first_page) {
     if (files_.contains(path)) return std::unexpected(Errc::kInvalid);
-    if (full_) return std::unexpected(Errc::kNoSpace);
+    if (full_ || bytes > room_) return std::unexpected(Errc::kNoSpace);
     std::vector<std::byte> file(bytes);
     std::memcpy(file.data(), first_page.data(), first_page.size());
     files_[path] = std::move(file);
@@ -122,7 +122,7 @@ Result<bool> SimDisk::write_sync(int handle, uint64_t offset, std::span<const st
 void SimDisk::prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) {
     // The file appears at once (a crash before the callback leaves it behind, to be cleaned
     // up by recovery); the completion waits in the queue like a write.
-    if (full_) {
+    if (full_ || bytes > room_) {
         queue_.push_back({path, 0, {}, op, ENOSPC, true});
         return;
     }
@@ -154,7 +154,7 @@ void SimDisk::write_file_async(const std::string& temp, const std::string& path,
                                store::DiskWrite* op) {
     // Like prepare_file: the file is in place at once, whole; the completion waits in the queue.
     (void)temp;
-    if (full_) {
+    if (full_ || data.size() > room_) {
         queue_.push_back({path, 0, {}, op, ENOSPC, true});
         return;
     }

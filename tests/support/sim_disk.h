@@ -62,6 +62,9 @@ public:
     // While full, creating a file (create_file, prepare_file) fails with ENOSPC; writes into
     // existing files, whose space is allocated, still succeed.
     void set_full(bool full) { full_ = full; }
+    // Room for files of at most `bytes` each (UINT64_MAX: any): a larger one fails as on a full
+    // disk, a smaller one still fits.
+    void set_room(uint64_t bytes) { room_ = bytes; }
     // Flips one random bit in the written part of a random file; returns the file's path.
     std::string flip_random_bit();
     // Flips the low bit of the byte at `offset` of `path`, in place (mappings see it).
@@ -98,6 +101,7 @@ private:
     std::deque<Pending> queue_;
     int fail_next_ = 0;
     bool full_ = false;
+    uint64_t room_ = UINT64_MAX;
     std::map<std::string, uint64_t> unreadable_pages_;  // by path
     std::map<int, std::span<std::byte>> buffers_;
     int next_buffer_ = 0;

@@ -650,6 +650,38 @@ TEST(StreamLog, FullDiskRefusesUntilSpaceIsFreedAndLosesNothing) {
     EXPECT_EQ(reopened->load(acked + 1)->payload, "after");
 }
 
+// Messages that filled the disk are purged: the purge's tombstone takes the little room left
+// (a segment of two pages), and the segments it emptied go.
+TEST(StreamLog, APurgeFindsRoomOnADiskThatMessagesFilled) {
+    SimDisk disk(7);
+    auto log = open_log(disk);
+    disk.set_room(2 * kPageBytes);
+    uint64_t acked = 0;
+    Result<uint64_t> appended = 0;
+    // Records of exactly a page: the last segment is left with no room even for a tombstone.
+    const std::string payload(4047, 'a');
+    ASSERT_EQ(record_bytes(1, 0, payload.size()), kPageBytes);
+    for (int i = 0; i < 10000 && appended; ++i) {
+        appended = log->append("s", "", payload, 0);
+        log->flush();
+        disk.complete();
+        if (appended) acked = *appended;
+    }
+    ASSERT_EQ(appended.error(), Errc::kNoSpace);
+    size_t files_full = disk.list_dir("/streams/S")->size();
+    auto purged = log->purge({});
+    ASSERT_TRUE(purged);
+    EXPECT_EQ(*purged, acked);
+    log->flush();
+    disk.complete();
+    EXPECT_EQ(log->state().msgs, 0u);
+    EXPECT_LT(disk.list_dir("/streams/S")->size(), files_full);  // the full segments are gone
+    log.reset();
+    auto reopened = open_log(disk);
+    EXPECT_EQ(reopened->state().msgs, 0u);
+    EXPECT_EQ(reopened->state().first_seq, acked + 1);
+}
+
 TEST(StreamLog, OversizedRecordIsRefused) {
     SimDisk disk(8);
     auto log = open_log(disk);
