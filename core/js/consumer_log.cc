@@ -70,6 +70,7 @@ Result<std::unique_ptr<ConsumerLog>, Error> ConsumerLog::open(store::Disk& disk,
                                      (report.detail.empty() ? std::string(errc_text(log.error())) : report.detail));
     }
     std::unique_ptr<ConsumerLog> consumers(new ConsumerLog(std::move(*log)));
+    consumers->recovery_detail_ = std::move(report.detail);
     consumers->replay();
     return consumers;
 }

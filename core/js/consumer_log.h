@@ -52,6 +52,8 @@ public:
     ConsumerLog(const ConsumerLog&) = delete;
     ConsumerLog& operator=(const ConsumerLog&) = delete;
 
+    // What recovery cut or lost and why (damage, a torn write); empty when nothing was.
+    const std::string& recovery_detail() const { return recovery_detail_; }
     // The consumers the log holds, by id (after open()); taken once.
     std::map<uint32_t, Recovered> take_recovered() { return std::move(recovered_); }
     // An id no consumer of this log has used.
@@ -102,6 +104,7 @@ private:
     void purge_below_oldest();
 
     std::unique_ptr<store::StreamLog> log_;
+    std::string recovery_detail_;
     std::map<uint32_t, Recovered> recovered_;
     std::map<uint32_t, uint64_t> base_seq_;  // by live consumer: the seq of its latest "S"
     std::deque<Queued> queued_;

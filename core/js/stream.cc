@@ -1396,6 +1396,10 @@ Result<void, Error> Stream::open_consumers() {
     auto log = ConsumerLog::open(js_.file_disk(), dir_ + "/consumers");
     if (!log) return std::unexpected(log.error());
     consumer_log_ = std::move(*log);
+    if (!consumer_log_->recovery_detail().empty()) {
+        // What was cut held consumers' changes, or whole consumers: they are lost.
+        log_warn("JetStream consumers of stream '" + config_.name + "' recovered: " + consumer_log_->recovery_detail());
+    }
     consumer_log_->set_durable_callback([this](uint64_t seq) {
         for (auto& [name, consumer] : consumers_) consumer->on_log_durable(seq);
         release_held(false);

@@ -570,6 +570,48 @@ TEST_F(JetStreamTest, AMissingLastSegmentIsReportedAndItsSequencesAreNeverReused
     EXPECT_EQ(after.seq, 601u);
 }
 
+// Damage in the consumers' state is reported, as damage to a stream's messages is: the
+// consumers written before it are there, and the WRN line says what was cut.
+TEST_F(JetStreamTest, DamagedConsumerStateIsReportedAndWhatPrecedesItIsKept) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's handling of damaged files";
+    using nlohmann::json;
+    StreamConfig config("CS", {"cs.>"});
+    ASSERT_EQ(add_stream(js(), config).status, NATS_OK);
+    for (int i = 0; i < 8; ++i) {
+        std::string name = "CONSUMER" + std::to_string(i);
+        json created = api_request(nc(), "$JS.API.CONSUMER.DURABLE.CREATE.CS." + name,
+                                   R"({"stream_name":"CS","config":{"durable_name":")" + name +
+                                       R"(","ack_policy":"explicit"}})");
+        ASSERT_FALSE(created.contains("error")) << created;
+    }
+    client_ = {};
+    ASSERT_EQ(server_->stop(SIGTERM), 0);
+
+    // A flipped byte in the record of the sixth consumer.
+    std::string segment = store_.path() + "/jetstream/$G/streams/CS/consumers/00000000000000000001.seg";
+    std::fstream file(segment, std::ios::in | std::ios::out | std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    size_t at = bytes.find("CONSUMER5");
+    ASSERT_NE(at, std::string::npos);
+    file.seekp(static_cast<std::streamoff>(at));
+    file.put('X');
+    file.close();
+
+    server_ = start_js_server(store_);
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    std::string log = server_->log();
+    EXPECT_NE(log.find("[WRN] JetStream consumers of stream 'CS' recovered: "), std::string::npos) << log;
+    EXPECT_NE(log.find("checksum mismatch"), std::string::npos) << log;
+    for (int i = 0; i < 5; ++i) {
+        json info = api_request(nc(), "$JS.API.CONSUMER.INFO.CS.CONSUMER" + std::to_string(i));
+        EXPECT_FALSE(info.contains("error")) << i << ": " << info;
+    }
+    json lost = api_request(nc(), "$JS.API.CONSUMER.INFO.CS.CONSUMER5");
+    EXPECT_EQ(lost["error"]["err_code"], 10014) << lost;  // consumer not found
+}
+
 // A stream delete renames the stream's directory out of the catalogue's sight before removing
 // it: a kill in between leaves that renamed directory, which the next start removes. (Before,
 // a kill during the removal could leave the config without the messages: the stream came back
