@@ -1001,6 +1001,10 @@ void Consumer::on_log_durable(uint64_t log_seq) {
     }
 }
 
+void Consumer::on_log_rewritten(uint64_t log_seq) {
+    for (auto& confirm : ack_confirms_) confirm.first = std::max(confirm.first, log_seq);
+}
+
 // nats-server's needAck: not yet delivered, or delivered and still owed an ack. (nats-server
 // also holds what lies between an ack-all or ack-none consumer's zero ack floor and its
 // start; nothing is owed there, so here it is not held.)

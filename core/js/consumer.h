@@ -75,6 +75,9 @@ public:
     void on_purged_some();
     // The consumer log made its records up to `log_seq` durable.
     void on_log_durable(uint64_t log_seq);
+    // The consumer log, failed for want of space, wrote every consumer again up to `log_seq`:
+    // the acks waiting to be confirmed waited for records never written, and wait for that.
+    void on_log_rewritten(uint64_t log_seq);
     // Writes the whole config and state to the log (its "S" record), so older records of
     // this consumer are no longer needed.
     void write_snapshot();

@@ -153,8 +153,13 @@ bool ConsumerLog::append_queued() {
             if (seq.error() == Errc::kBusy) return false;
             failed_ = true;
             queued_.clear();
-            log_error("JetStream consumer state could not be written (" + std::string(errc_text(seq.error())) +
-                      "): consumers go on in memory, and new ones are refused, until a restart");
+            bool reported = failure_ != Errc::kOk;  // a try to resume that found no room yet
+            failure_ = seq.error();
+            if (!reported) {
+                log_error("JetStream consumer state could not be written (" + std::string(errc_text(failure_)) +
+                          "): consumers go on in memory, and new ones are refused, until " +
+                          (failure_ == Errc::kNoSpace ? "there is room again" : "a restart"));
+            }
             return true;
         }
         queued_.pop_front();
@@ -215,8 +220,25 @@ uint64_t ConsumerLog::write_acked(uint32_t id, uint64_t sseq, uint64_t dseq) {
 void ConsumerLog::write_deleted(uint32_t id) {
     std::string payload;
     put(payload, id);
-    append("X", std::move(payload));
+    if (append("X", std::move(payload)) == 0) owed_deleted_.push_back(id);
     base_seq_.erase(id);
+}
+
+bool ConsumerLog::try_resume(int64_t now_ns, const std::function<void()>& write_all) {
+    if (!failed_ || failure_ != Errc::kNoSpace || now_ns < resume_after_ns_) return false;
+    resume_after_ns_ = now_ns + 1'000'000'000;
+    failed_ = false;
+    std::vector<uint32_t> deleted = std::move(owed_deleted_);
+    owed_deleted_.clear();
+    for (uint32_t id : deleted) write_deleted(id);
+    if (!failed_) write_all();
+    if (failed_) {
+        owed_deleted_ = std::move(deleted);
+        return false;
+    }
+    failure_ = Errc::kOk;
+    purge_when_durable();
+    return true;
 }
 
 bool ConsumerLog::wants_compaction() const {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -79,6 +80,11 @@ public:
     // failed: none does).
     uint64_t last_written() const { return failed_ ? UINT64_MAX : log_->last_seq() + queued_.size(); }
     bool failed() const { return failed_; }
+    // After a failure for want of space, at most once a second: takes writes again, writes
+    // the deletions made meanwhile and then, by `write_all`, every consumer's "S" (what was
+    // not written while failed is in those), and drops what lies below once that is durable.
+    // False while there is still no room (the log stays failed).
+    bool try_resume(int64_t now_ns, const std::function<void()>& write_all);
     // Appends what waited, purges if due, and starts the write of what was appended.
     void flush();
     void set_durable_callback(store::StreamLog::DurableCallback callback) {
@@ -110,6 +116,9 @@ private:
     std::deque<Queued> queued_;
     uint64_t purge_at_ = 0;  // purge once this seq is durable (0: no purge due)
     bool failed_ = false;
+    Errc failure_ = Errc::kOk;           // why the log failed: only kNoSpace passes
+    int64_t resume_after_ns_ = 0;        // the next try_resume() that tries
+    std::vector<uint32_t> owed_deleted_;  // consumers deleted while failed
     uint32_t id_next_ = 1;
 };
 

@@ -1551,9 +1551,17 @@ void Stream::tick_consumers() {
         log_debug("JetStream consumer '" + config_.name + " > " + name + "' deleted after inactivity");
         delete_consumer(name);
     }
-    if (consumer_log_ && consumer_log_->wants_compaction()) {
+    auto write_all = [&] {
         for (auto& [name, consumer] : consumers_) consumer->write_snapshot();
+    };
+    if (consumer_log_ && consumer_log_->wants_compaction()) {
+        write_all();
         consumer_log_->purge_when_durable();
+    }
+    if (consumer_log_ && consumer_log_->try_resume(base::wall_clock_ns(), write_all)) {
+        uint64_t rewritten = consumer_log_->last_written();
+        for (auto& [name, consumer] : consumers_) consumer->on_log_rewritten(rewritten);
+        log_info("JetStream consumer state of stream '" + config_.name + "' is written again");
     }
 }
 

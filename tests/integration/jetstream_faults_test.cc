@@ -271,6 +271,67 @@ TEST(JetStreamFaults, AConsumerAnsweredOnAFullDiskSurvivesARestart) {
     server.reset();
 }
 
+// The consumers' state, once it could not be written for want of space, is written whole again
+// when room comes back: new consumers are taken again, and what changed meanwhile (an ack, a
+// deletion) survives a restart.
+TEST(JetStreamFaults, ConsumerStateIsWrittenAgainOnceSpaceIsFreed) {
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
+    StoreDir store;
+    SmallFileSystem fs(store.path(), "64m");
+    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+    auto server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    JsClient client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    json created = api_request(client.nc(), "$JS.API.STREAM.CREATE.F", R"({"name":"F","subjects":["f"]})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(publish(client.get(), "f", "m").ok());
+    auto create = [&](const std::string& name) {
+        return api_request(client.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.F." + name,
+                           R"({"stream_name":"F","config":{"durable_name":")" + name +
+                               R"(","ack_policy":"explicit","description":")" + std::string(200, 'd') + R"("}})");
+    };
+    for (const char* name : {"WORKER", "GONE"}) ASSERT_FALSE(create(name).contains("error"));
+    std::string filler = fs.fill(1u << 20);
+    json refused;
+    for (int i = 0; i < 20000 && refused.is_null(); ++i) {
+        json reply = create("C" + std::to_string(i));
+        if (reply.contains("error")) refused = reply;
+    }
+    ASSERT_FALSE(refused.is_null()) << "the consumer state never filled the disk";
+    EXPECT_EQ(refused["error"].value("err_code", 0), 10012) << refused.dump();
+
+    // Meanwhile: a message acked, a consumer deleted.
+    MsgPtr delivered = raw_request(client.nc(), "$JS.API.CONSUMER.MSG.NEXT.F.WORKER", R"({"batch":1})",
+                                      std::chrono::seconds(2));
+    ASSERT_TRUE(delivered);
+    ASSERT_NE(natsMsg_GetReply(delivered.get()), nullptr);
+    ASSERT_EQ(natsConnection_PublishString(client.nc(), natsMsg_GetReply(delivered.get()), "+ACK"), NATS_OK);
+    json deleted = api_request(client.nc(), "$JS.API.CONSUMER.DELETE.F.GONE");
+    EXPECT_EQ(deleted.value("success", false), true) << deleted.dump();
+
+    std::filesystem::remove(filler);
+    EXPECT_TRUE(wait_for([&] { return server->log().find("'F' is written again") != std::string::npos; },
+                         std::chrono::seconds(5)))
+        << server->log();
+    json again = create("AFTER");
+    EXPECT_FALSE(again.contains("error")) << again.dump();
+
+    client = {};
+    ASSERT_EQ(server->stop(SIGKILL), 128 + SIGKILL);
+    server = start_js_server(store);
+    ASSERT_NE(server, nullptr);
+    client = connect_js(server->url());
+    ASSERT_TRUE(client);
+    json worker = api_request(client.nc(), "$JS.API.CONSUMER.INFO.F.WORKER");
+    EXPECT_EQ(worker["ack_floor"]["stream_seq"], 1) << worker.dump();
+    EXPECT_FALSE(api_request(client.nc(), "$JS.API.CONSUMER.INFO.F.AFTER").contains("error"));
+    json gone = api_request(client.nc(), "$JS.API.CONSUMER.INFO.F.GONE");
+    EXPECT_EQ(gone["error"]["err_code"], 10014) << gone.dump();
+    client = {};
+    server.reset();
+}
+
 TEST_F(JetStreamTest, ASegmentPageThatCannotBeReadIsNotServedAndTheServerStaysUp) {
     if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's handling of read errors";
     StreamConfig config("READS", {"reads.>"});
