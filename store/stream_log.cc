@@ -1338,6 +1338,8 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
         for (;;) {
             auto ok = disk_.create_file(creating, bytes, {header.get(), kPageBytes});
             if (ok) break;
+            // The spare being prepared may hold the room (until its own preparation fails).
+            if (ok.error() == Errc::kNoSpace && spare_ == Spare::kPreparing) return std::unexpected(Errc::kBusy);
             uint64_t smaller = std::max(least, align_down(bytes / 2));
             if (ok.error() != Errc::kNoSpace || smaller >= bytes) return std::unexpected(ok.error());
             bytes = smaller;
@@ -1349,8 +1351,12 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
     }
     segment->bytes = bytes;
     ++next_segment_id_;
-    // A smaller one made on a full disk leaves the size wanted next as it was.
-    if (bytes == wanted) next_segment_bytes_ = std::min(options_.segment_bytes, 2 * bytes);
+    // A smaller one made on a full disk leaves the size wanted next as it was; one of the
+    // size wanted says there is room for spares again.
+    if (bytes == wanted) {
+        next_segment_bytes_ = std::min(options_.segment_bytes, 2 * bytes);
+        spare_no_room_ = false;
+    }
     auto handle = disk_.open_file(segment->path);
     if (!handle) return std::unexpected(handle.error());
     segment->handle = *handle;
@@ -1398,6 +1404,9 @@ void StreamLog::maybe_prepare_spare(const Segment& active) {
     // stream never pays for one.
     if (next_segment_bytes_ != active.bytes && active.write_offset < active.bytes / 2) return;
     if (spare_ == Spare::kPreparing || (spare_ == Spare::kReady && spare_bytes_ == next_segment_bytes_)) return;
+    // On a full disk, a preparation that cannot succeed would only take the room appends need
+    // while it tries.
+    if (spare_no_room_) return;
     // A spare of another size (a record larger than it came) is prepared again.
     spare_ = Spare::kPreparing;
     spare_bytes_ = next_segment_bytes_;
@@ -1410,6 +1419,7 @@ void StreamLog::spare_done(DiskWrite* op, int32_t result) {
     StreamLog* log = static_cast<SpareOp*>(op)->log;
     // On failure the next roll creates its segment in line (and reports any error then).
     log->spare_ = result == 0 ? Spare::kReady : Spare::kNone;
+    if (result == -ENOSPC) log->spare_no_room_ = true;
 }
 
 void StreamLog::raise_record_size(size_t record_bytes) {
@@ -2215,6 +2225,13 @@ void StreamLog::flush() {
         while (flush_segment(*segment)) {
         }
     }
+}
+
+bool StreamLog::has_work() const {
+    if (!deferred_.empty() || floor_owed_ || !erases_.empty()) return true;
+    // Only the last segment takes writes: a roll waits until the one before is durable.
+    const Segment& active = *segments_.back();
+    return active.writes_count != 0 || active.write_offset > active.durable_offset;
 }
 
 bool StreamLog::flush_segment(Segment& s) {

@@ -218,6 +218,9 @@ public:
     // Submits the writes that make everything appended so far durable; first starts the
     // erasure owed (see remove()).
     void flush();
+    // Whether flush() has something to do, now or once writes in flight complete: appends not
+    // yet durable, deletions waiting, erasures owed.
+    bool has_work() const;
     // Makes room for records of up to `record_bytes` from now on (tail_bytes_max and
     // segment_bytes, to at least two such records); never lowers them. For a limit raised
     // while the log is open (a reload raising max_payload). Writes keep their size, and so
@@ -432,6 +435,7 @@ private:
     uint64_t next_segment_bytes_ = 0;  // the size of the next segment created
     SpareOp spare_op_;
     uint64_t rolls_waited_ = 0;  // rolls that found no spare ready and created one in line
+    bool spare_no_room_ = false;  // the last spare found no room: none until a segment of full size is made
     // The index of one sealed segment being written in the background (index_sealed()).
     struct IndexOp : DiskWrite {
         StreamLog* log = nullptr;

@@ -262,6 +262,7 @@ bool Consumer::wants_subject(std::string_view subject) const {
 
 void Consumer::signal() {
     if (signalled_ || destroyed_) return;
+    stream_.wake();  // what it does may write to the consumer log
     signalled_ = true;
     js_.consumer_ready(*this);
 }
@@ -279,6 +280,7 @@ bool Consumer::deliver_interest() const {
 
 Subscriber::Delivery Consumer::deliver(Subscription& sub, const MsgView& msg) {
     if (destroyed_) return Delivery::kRefused;
+    stream_.wake();  // an ack is written to the consumer log
     if (sub.subject.starts_with("$JS.ACK.")) {
         on_ack(msg.subject, msg.reply, msg.payload);
     } else if (sub.subject.starts_with("$JS.FC.")) {

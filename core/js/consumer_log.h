@@ -80,6 +80,8 @@ public:
     // failed: none does).
     uint64_t last_written() const { return failed_ ? UINT64_MAX : log_->last_seq() + queued_.size(); }
     bool failed() const { return failed_; }
+    // Whether flush() has something to do (see StreamLog::has_work()).
+    bool has_work() const { return !queued_.empty() || purge_at_ != 0 || log_->has_work(); }
     // After a failure for want of space, at most once a second: takes writes again, writes
     // the deletions made meanwhile and then, by `write_all`, every consumer's "S" (what was
     // not written while failed is in those), and drops what lies below once that is durable.

@@ -302,6 +302,22 @@ void JetStream::send_stream_advisory(std::string_view name, std::string_view eve
                "io.nats.jetstream.advisory.v1.stream_action", {{"stream", name}, {"action", action}});
 }
 
+void JetStream::activate(Stream& stream) {
+    stream.woken_ = true;
+    active_.push_back(&stream);
+}
+
+void JetStream::take_active() {
+    for (Stream* stream : active_) {
+        stream->woken_ = false;
+        if (!stream->in_turn_) {
+            stream->in_turn_ = true;
+            turn_.push_back(stream);
+        }
+    }
+    active_.clear();
+}
+
 void JetStream::pump_consumers() {
     // Consumers that still have work after their budget are listed again: the shard then
     // turns again without waiting (busy()).
@@ -342,8 +358,10 @@ void JetStream::run_turn() {
         if (setup_.enabled) count_reservations();
     }
     // Appends go out first, then consumers deliver what is durable (a memory stream's write
-    // completes in the poll), then what the deliveries and acks wrote goes out too.
-    for (auto& [name, stream] : streams_) stream->flush();
+    // completes in the poll), then what the deliveries and acks wrote goes out too. Only the
+    // streams woken since the last turn, or with work left from it, take part.
+    take_active();
+    for (Stream* stream : turn_) stream->flush();
     memory_disk_.poll();
     if (uint64_t changes = host_.interest_changes(); changes != interest_changes_seen_) {
         interest_changes_seen_ = changes;
@@ -352,9 +370,16 @@ void JetStream::run_turn() {
         for (auto& [name, stream] : streams_) stream->interest_changed(lost);
     }
     pump_consumers();
-    for (auto& [name, stream] : streams_) stream->flush();
+    take_active();
+    for (Stream* stream : turn_) stream->flush();
     memory_disk_.poll();
-    for (auto& [name, stream] : streams_) stream->publish_state();
+    take_active();
+    for (Stream* stream : turn_) stream->publish_state();
+    for (Stream* stream : turn_) {
+        stream->in_turn_ = false;
+        if (stream->has_work()) stream->wake();
+    }
+    turn_.clear();
     // A reply must not reach a client before the report it depends on reaches the catalogue
     // (a create's "opened", the state a PubAck implies): while reports to shard 0 wait for
     // ring room, replies wait too. Reports still in the ring are read by shard 0 before it
@@ -406,6 +431,7 @@ void JetStream::on_tick() {
         stream->expire(now);
         stream->tick_consumers();
         stream->maintain_log();
+        if (stream->has_work()) stream->wake();
     }
 }
 

@@ -129,6 +129,13 @@ public:
     // At a clean stop, before the clients go: every waiting pull request is told the server
     // stops.
     void release_waiting_at_shutdown();
+    // `stream` has work: flush it at the end of this turn (Stream::wake()).
+    void activate(Stream& stream);
+    // `stream` is going away: forget it.
+    void forget(Stream& stream) {
+        std::erase(active_, &stream);
+        std::erase(turn_, &stream);
+    }
     // `consumer` has work: pump it at the end of this turn.
     void consumer_ready(Consumer& consumer) { ready_.push_back(&consumer); }
     // `consumer` is going away: forget it.
@@ -280,6 +287,12 @@ private:
     const AuditedRequest* audited_ = nullptr;
     base::ByteFifo<5> outbox_;       // subject, shown subject, reply, headers, payload
     base::ByteFifo<5> sending_;      // the part of the outbox being published
+    // The streams with work (Stream::wake()), and those this turn flushes: a turn costs the
+    // streams in use, not every stream on the shard.
+    std::vector<Stream*> active_;
+    std::vector<Stream*> turn_;
+    // Moves the newly woken streams into turn_.
+    void take_active();
     std::vector<Consumer*> ready_;   // consumers with work this turn (each listed once)
     std::vector<Consumer*> pumping_;
     uint64_t interest_changes_seen_ = 0;  // host_.interest_changes() when the streams last looked

@@ -126,6 +126,7 @@ void Stream::republish(std::string_view subject, std::string_view headers, std::
 }
 
 Stream::~Stream() {
+    js_.forget(*this);
     js_.counters().streams.fetch_sub(1, std::memory_order_relaxed);
     origins_.clear();
     for (auto& [name, consumer] : consumers_) js_.consumer_gone(*consumer);
@@ -140,6 +141,7 @@ Result<std::unique_ptr<Stream>, Error> Stream::open(JetStream& js, const proto::
     if (auto opened = stream->open_consumers(); !opened) return std::unexpected(opened.error());
     stream->subscribe_subjects();
     stream->start_origins();
+    stream->wake();  // recovery may have left writes owed
     return stream;
 }
 
@@ -292,6 +294,7 @@ void Stream::unsubscribe_direct() {
 }
 
 Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
+    wake();
     // 2.10: new consumer_limits that consumers already exceed refuse the update.
     int64_t threshold = config.consumer_limits_inactive_threshold_ns;
     int64_t ack_pending = config.consumer_limits_max_ack_pending;
@@ -385,7 +388,17 @@ Subscriber::Delivery Stream::DirectGets::deliver(Subscription& sub, const MsgVie
     return Delivery::kDelivered;
 }
 
+void Stream::wake() {
+    if (!woken_) js_.activate(*this);
+}
+
+bool Stream::has_work() const {
+    return !waiting_.empty() || !held_replies_.empty() || !pending_acks_.empty() || state_dirty_ ||
+           log_->has_work() || (consumer_log_ && consumer_log_->has_work());
+}
+
 Subscriber::Delivery Stream::deliver(Subscription&, const MsgView& msg) {
+    wake();
     std::string_view subject = msg.subject;
     std::optional<std::string> transformed;
     // subject_transform (2.10): a publish matching its source is stored under its destination.
@@ -415,11 +428,13 @@ bool Stream::queue_waiting(Waiting waiting) {
 
 bool Stream::take_mirrored(std::string_view subject, std::string_view headers, std::string_view payload,
                            uint64_t seq, int64_t ts) {
+    wake();
     if (waiting_.empty() && process(subject, {}, headers, payload, seq, ts)) return true;
     return queue_waiting({std::string(subject), {}, std::string(headers), std::string(payload), seq, ts});
 }
 
 bool Stream::take_sourced(std::string_view subject, std::string_view headers, std::string_view payload) {
+    wake();
     if (waiting_.empty() && process(subject, {}, headers, payload, 0, 0, true)) return true;
     return queue_waiting({std::string(subject), {}, std::string(headers), std::string(payload), 0, 0, true});
 }
@@ -522,6 +537,7 @@ void Stream::ack_error(std::string_view reply, const proto::js::ApiError& error)
 }
 
 void Stream::on_durable(uint64_t durable_seq) {
+    wake();
     // Consumers deliver only what is on stable storage.
     for (auto& [name, consumer] : consumers_) consumer->signal();
     while (!pending_acks_.empty()) {
@@ -1161,6 +1177,7 @@ std::string Stream::first_ts_text(const store::StoreState& state) const {
 }
 
 void Stream::handle_request(std::string_view op, std::string_view rest, const MsgView& msg) {
+    wake();
     if (op == "STREAM.INFO") {
         api_info(msg);
     } else if (op == "STREAM.PURGE") {
@@ -1401,6 +1418,7 @@ Result<void, Error> Stream::open_consumers() {
         log_warn("JetStream consumers of stream '" + config_.name + "' recovered: " + consumer_log_->recovery_detail());
     }
     consumer_log_->set_durable_callback([this](uint64_t seq) {
+        wake();
         for (auto& [name, consumer] : consumers_) consumer->on_log_durable(seq);
         release_held(false);
     });
@@ -1524,6 +1542,7 @@ void Stream::stop_origins() {
 }
 
 void Stream::interest_changed(bool lost) {
+    if (!consumers_.empty()) wake();
     for (auto& [name, consumer] : consumers_) consumer->interest_changed(lost);
 }
 
@@ -1540,7 +1559,10 @@ void Stream::report_origins() {
 }
 
 void Stream::tick_consumers() {
-    for (auto& origin : origins_) origin->tick();
+    for (auto& origin : origins_) {
+        origin->tick();
+        origin->poll();  // a retry due while the stream is idle (flush() polls when it is not)
+    }
     report_origins();
     std::vector<std::string> gone;
     for (auto& [name, consumer] : consumers_) {

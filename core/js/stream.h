@@ -50,8 +50,12 @@ public:
     // reads slowly does (core/route/subscription.h).
     std::chrono::steady_clock::duration backed_up_for() const override;
 
-    // Per turn: retries appends that waited for room, submits the writes. The disk's poll,
-    // which runs the durable callbacks, comes after.
+    // Has JetStream flush it this turn (JetStream::activate()): a publish, a request, a write
+    // completed, a consumer's work. It stays listed, turn after turn, while it has_work().
+    void wake();
+    bool has_work() const;
+    // Per turn, while woken: retries appends that waited for room, submits the writes. The
+    // disk's poll, which runs the durable callbacks, comes after.
     void flush();
     void expire(int64_t now_ns);
     // JetStream's tick: checks a little more of what the log's segment indexes let recovery
@@ -328,6 +332,10 @@ private:
     int64_t no_space_logged_ns_ = 0;
     uint64_t published_bytes_ = 0;  // the bytes last added to the shard's counters
     bool state_dirty_ = true;
+    // JetStream's lists of the streams with work (JetStream::activate()).
+    friend class JetStream;
+    bool woken_ = false;   // in JetStream::active_
+    bool in_turn_ = false; // in JetStream::turn_
 };
 
 }  // namespace ringtail::core::js
