@@ -62,6 +62,9 @@ Result<void, Error> HttpServer::start() {
     http_->set_keep_alive_timeout(2);
     http_->set_keep_alive_max_count(1000);  // a scraper keeps its connection (Go's server sets no count)
     http_->set_payload_max_length(kBodyBytesMax);
+    // A response goes out as two writes (head, body): without this the body of each request
+    // after the first on a kept connection waits for the client's delayed ACK (40 ms).
+    http_->set_tcp_nodelay(true);
     auto serve = [this](const httplib::Request& request, httplib::Response& response) {
         response.set_header("Date", http_date());
         std::string_view path = request.path;
@@ -108,7 +111,13 @@ Result<void, Error> HttpServer::start() {
                                    ": bind: " + why);
     }
     port_ = bound;
-    thread_ = std::thread([this] { http_->listen_after_bind(); });
+    thread_ = std::thread([this] {
+        http_->listen_after_bind();
+        listen_returned_ = true;
+    });
+    // The library's stop() acts only on a server already running: one that came before the
+    // thread got there was lost, and the join in stop() never returned. Up and running first.
+    while (!http_->is_running() && !listen_returned_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return {};
 }
 

@@ -42,6 +42,7 @@ private:
     std::string base_path_;
     std::unique_ptr<httplib::Server> http_;
     std::thread thread_;
+    std::atomic<bool> listen_returned_ = false;  // the thread's listen is over (or never began)
 };
 
 }  // namespace ringtail::core::monitor

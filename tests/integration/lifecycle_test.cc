@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <csignal>
 #include <string>
@@ -55,6 +59,44 @@ TEST(Lifecycle, SigtermWithConnectedClientsShutsDownCleanly) {
 }
 
 // With debug logging each signal the server takes is named as Go names it.
+// A SIGTERM that comes while the server is still starting (here, at delays up to 60 ms after
+// the exec, the monitoring port among what it starts) stops it all the same. Before, one that
+// came before the monitoring listener's thread was up was lost on it, and the server never
+// exited.
+TEST(Lifecycle, SigtermWhileStartingStopsTheServer) {
+    std::string binary = testing_ringtail() ? ringtail_binary() : nats_server_binary();
+    int hung = 0;
+    for (int round = 0; round < 2; ++round) {
+        for (int delay_ms = 0; delay_ms < 60; delay_ms += 3) {
+            pid_t pid = ::fork();
+            ASSERT_GE(pid, 0);
+            if (pid == 0) {
+                int null = ::open("/dev/null", O_WRONLY);
+                ::dup2(null, 1);
+                ::dup2(null, 2);
+                ::execl(binary.c_str(), binary.c_str(), "-a", "127.0.0.1", "-p", "-1", "-m", "-1", nullptr);
+                ::_exit(127);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+            ::kill(pid, SIGTERM);
+            bool exited = false;
+            for (auto deadline = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < deadline;) {
+                if (::waitpid(pid, nullptr, WNOHANG) == pid) {
+                    exited = true;
+                    break;
+                }
+                std::this_thread::sleep_for(5ms);
+            }
+            if (!exited) {
+                ++hung;
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+            }
+        }
+    }
+    EXPECT_EQ(hung, 0) << "of 40 starts, stopped by SIGTERM after 0 to 60 ms";
+}
+
 TEST(Lifecycle, DebugLogNamesEachTrappedSignal) {
     auto server = ServerProcess::start_under_test({"-D"});
     ASSERT_NE(server, nullptr);
