@@ -17,6 +17,13 @@ namespace ringtail::store {
 namespace {
 
 constexpr uint64_t align_down(uint64_t n) { return n & ~uint64_t{kPageBytes - 1}; }
+
+bool has_wildcard(std::string_view subject) {
+    for (std::string_view token : base::subject_tokens(subject)) {
+        if (token == "*" || token == ">") return true;
+    }
+    return false;
+}
 constexpr uint64_t align_up(uint64_t n) { return align_down(n + kPageBytes - 1); }
 static_assert(align_up(4097) == 8192 && align_down(4097) == 4096 && align_up(4096) == 4096);
 
@@ -1990,9 +1997,20 @@ Result<uint64_t> StreamLog::purge(const PurgeRequest& request) {
         return removed;
     }
     std::vector<uint64_t> matching;
-    for (uint64_t seq = first_live_; seq <= last_seq_; ++seq) {
-        if (request.up_to_seq > 0 && seq >= request.up_to_seq) break;
-        if (is_live(seq) && base::subject_matches(request.subject, subject_of(seq))) matching.push_back(seq);
+    if (!has_wildcard(request.subject)) {
+        // One subject (a KV key's purge): its own messages only, not a scan of the stream.
+        if (auto it = subjects_.find(request.subject); it != subjects_.end()) {
+            const SubjectInfo& info = it->second;
+            for (uint64_t seq = info.first; seq <= info.last && matching.size() < info.count; ++seq) {
+                if (request.up_to_seq > 0 && seq >= request.up_to_seq) break;
+                if (is_live(seq) && subject_of(seq) == request.subject) matching.push_back(seq);
+            }
+        }
+    } else {
+        for (uint64_t seq = first_live_; seq <= last_seq_; ++seq) {
+            if (request.up_to_seq > 0 && seq >= request.up_to_seq) break;
+            if (is_live(seq) && base::subject_matches(request.subject, subject_of(seq))) matching.push_back(seq);
+        }
     }
     size_t keep = std::min<size_t>(request.keep, matching.size());
     matching.resize(matching.size() - keep);
