@@ -733,7 +733,7 @@ void Shard::figures(const monitor::Query& query, monitor::ShardFigures& out) {
     out.slow_consumers = slow_consumers_;
     out.connections_moved_in = moved_in_;
     out.sub_inserts = sub_inserts_;
-    out.sub_removes = sub_removes_;
+    out.sub_removes = sub_removes_ + switch_.expired_removed();
     out.sublists = switch_.sublist_figures();
     out.traffic = closed_traffic_;
     out.closed_accounts = closed_accounts_;

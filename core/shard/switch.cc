@@ -424,6 +424,7 @@ void Switch::remove_expired() {
     for (Subscription* sub : expired_) {
         unsubscribe(*sub);
         sub->owner->expired(*sub);
+        ++expired_removed_;
     }
     expired_.clear();
 }

@@ -153,6 +153,8 @@ public:
     size_t remote_interest_entries() const;
     // Each account's sublist statistics, by account id.
     std::vector<monitor::SublistFigures> sublist_figures() const;
+    // Subscriptions removed here, not by their owners: those that reached their max.
+    uint64_t expired_removed() const { return expired_removed_; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -262,6 +264,7 @@ private:
         uint64_t interest_seq = 0;
     };
     std::vector<Departed> departed_;
+    uint64_t expired_removed_ = 0;  // subscriptions removed at their auto-unsubscribe max
     std::vector<uint64_t> unserved_;  // scratch for on_msg(): the groups no member here took
     // A message another shard chose this shard for, for the group `group` (its queue_id), that
     // no member here could take: the last one left or reached its auto-unsubscribe limit while

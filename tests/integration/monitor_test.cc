@@ -369,6 +369,33 @@ TEST(Monitor, AnswersAnyMethodWithTheHeadersGoSends) {
     }
 }
 
+// A subscription that reached its auto-unsubscribe max is gone from the counts too: before,
+// the removal was never counted and the subscription count only grew.
+TEST(Monitor, SubscriptionsEndedByTheirMaxLeaveTheCounts) {
+    auto server = start_monitored();
+    ASSERT_NE(server, nullptr);
+    int port = server->monitor_port();
+    ConnectionPtr nc = connect(server->url());
+    ASSERT_TRUE(nc);
+    ASSERT_EQ(natsConnection_FlushTimeout(nc.get(), 2000), NATS_OK);
+    json before = get_json(port, "/subsz");
+    for (int i = 0; i < 20; ++i) {
+        natsSubscription* raw = nullptr;
+        std::string subject = "once." + std::to_string(i);
+        ASSERT_EQ(natsConnection_SubscribeSync(&raw, nc.get(), subject.c_str()), NATS_OK);
+        SubscriptionPtr sub(raw);
+        ASSERT_EQ(natsSubscription_AutoUnsubscribe(sub.get(), 1), NATS_OK);
+        ASSERT_EQ(natsConnection_PublishString(nc.get(), subject.c_str(), "last"), NATS_OK);
+        ASSERT_TRUE(next_msg(sub.get(), std::chrono::seconds(2))) << i;
+    }
+    ASSERT_EQ(natsConnection_FlushTimeout(nc.get(), 2000), NATS_OK);
+    json after = get_json(port, "/subsz");
+    EXPECT_EQ(after["num_subscriptions"], before["num_subscriptions"]) << after;
+    EXPECT_EQ(after["num_inserts"].get<int64_t>() - before["num_inserts"].get<int64_t>(), 20) << after;
+    EXPECT_EQ(after["num_removes"].get<int64_t>() - before["num_removes"].get<int64_t>(), 20) << after;
+    EXPECT_EQ(get_json(port, "/varz")["subscriptions"], before["num_subscriptions"]);
+}
+
 TEST(Monitor, SubszListsAndTestsSubscriptions) {
     auto server = start_monitored();
     ASSERT_NE(server, nullptr);
