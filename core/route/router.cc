@@ -23,11 +23,19 @@ void decide_route(const LocalMatch& local, const InterestMap::MatchResult* remot
         return;
     }
     for (const RemoteInterest* interest : remote->plain) out.copy[interest->shard] = 1;
+    // The members here that take the message weigh this shard's share: counted one by one in a
+    // small group; a large one weighs its size once one member is found to take it (a walk that
+    // stops at the first), so that a message costs no more with a thousand members than with ten.
+    constexpr size_t kCountedMembersMax = 64;
     auto choose = [&](uint64_t id, const std::vector<Subscription*>* members_local,
                       const std::vector<RemoteInterest*>* members_remote) {
         int64_t local_count = 0;
-        if (members_local != nullptr) {
+        if (members_local != nullptr && members_local->size() <= kCountedMembersMax) {
             for (const Subscription* sub : *members_local) local_count += accepts(*sub, origin);
+        } else if (members_local != nullptr &&
+                   std::any_of(members_local->begin(), members_local->end(),
+                               [&](const Subscription* sub) { return accepts(*sub, origin); })) {
+            local_count = static_cast<int64_t>(members_local->size());
         }
         int64_t total = local_count;
         if (members_remote != nullptr) {
