@@ -53,6 +53,25 @@ class SmallFileSystem {
     bool mounted_ = false;
 };
 
+// Publishes `payload` until the server refuses one, at most `attempts` times: the last
+// sequence acknowledged, and the refusal (not ok() when none came).
+struct UntilRefused {
+    uint64_t acked = 0;
+    PubOutcome refused;
+};
+UntilRefused publish_until_refused(jsCtx* js, const std::string& subject, const std::string& payload, int attempts) {
+    UntilRefused out;
+    for (int i = 0; i < attempts; ++i) {
+        PubOutcome pub = publish(js, subject, payload);
+        if (!pub.ok()) {
+            out.refused = pub;
+            break;
+        }
+        out.acked = pub.seq;
+    }
+    return out;
+}
+
 TEST(JetStreamFaults, AFullDiskRefusesPublishesThenResumesWhenSpaceIsFreed) {
     if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
     StoreDir store;
@@ -65,19 +84,10 @@ TEST(JetStreamFaults, AFullDiskRefusesPublishesThenResumesWhenSpaceIsFreed) {
     StreamConfig config("FULL", {"full.>"});
     ASSERT_EQ(add_stream(client.get(), config).status, NATS_OK);
 
-    // Everything but 3 MiB taken by something else.
+    // Everything but 4 MiB taken by something else.
     std::string filler = fs.fill(4u << 20);
     std::string payload(4000, 'p');
-    uint64_t acked = 0;
-    PubOutcome refused;
-    for (int i = 0; i < 5000; ++i) {
-        PubOutcome pub = publish(client.get(), "full.one", payload);
-        if (!pub.ok()) {
-            refused = pub;
-            break;
-        }
-        acked = pub.seq;
-    }
+    auto [acked, refused] = publish_until_refused(client.get(), "full.one", payload, 5000);
     ASSERT_FALSE(refused.ok()) << "the file system never filled";
     EXPECT_GT(acked, 0u);
     EXPECT_EQ(refused.outcome.err_code, 10077) << refused;  // stream store failed
@@ -137,16 +147,7 @@ TEST(JetStreamFaults, APurgeOnAFullDiskFreesItsSpace) {
     // Records of exactly a page (subject and payload with the record's framing): the last
     // segment is left with no room even for the purge's tombstone.
     std::string payload(4040, 'p');
-    uint64_t acked = 0;
-    PubOutcome refused;
-    for (int i = 0; i < 20000 && refused.outcome.err_code == 0; ++i) {
-        PubOutcome pub = publish(client.get(), "full.one", payload);
-        if (pub.ok()) {
-            acked = pub.seq;
-        } else {
-            refused = pub;
-        }
-    }
+    auto [acked, refused] = publish_until_refused(client.get(), "full.one", payload, 20000);
     ASSERT_EQ(refused.outcome.err_code, 10077) << refused;  // the disk is full
     // Messages used all but what a segment of the first size needs.
     EXPECT_LT(fs.free_bytes(), 1u << 20);
