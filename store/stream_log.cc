@@ -17,6 +17,8 @@ namespace ringtail::store {
 namespace {
 
 constexpr uint64_t align_down(uint64_t n) { return n & ~uint64_t{kPageBytes - 1}; }
+constexpr uint64_t align_up(uint64_t n) { return align_down(n + kPageBytes - 1); }
+static_assert(align_up(4097) == 8192 && align_down(4097) == 4096 && align_up(4096) == 4096);
 
 bool has_wildcard(std::string_view subject) {
     for (std::string_view token : base::subject_tokens(subject)) {
@@ -24,8 +26,6 @@ bool has_wildcard(std::string_view subject) {
     }
     return false;
 }
-constexpr uint64_t align_up(uint64_t n) { return align_down(n + kPageBytes - 1); }
-static_assert(align_up(4097) == 8192 && align_down(4097) == 4096 && align_up(4096) == 4096);
 
 // Segment header page, the first 4 KiB of every segment file:
 //   offset  bytes  field
