@@ -172,6 +172,13 @@ Result<void, Error> Stream::open_log(bool create) {
         options.dir = dir_ + "/msgs";
         options.message_bytes = file_message_bytes;
         options.first_segment_bytes = kFirstSegmentBytes;
+        // A stream capped by max_bytes gets segments of a quarter of it, as nats-server sizes
+        // its blocks: with the 64 MiB ones, a stream held to 16 MiB took up to 192 MiB of
+        // disk (the segment it fills, the one it empties and the spare).
+        if (config_.max_bytes > 0) {
+            uint64_t quarter = (static_cast<uint64_t>(config_.max_bytes) / 4 + 4095) / 4096 * 4096;
+            options.segment_bytes = std::clamp<uint64_t>(quarter, kFirstSegmentBytes, options.segment_bytes);
+        }
         if (create) {
             std::error_code ec;
             std::filesystem::create_directories(dir_, ec);

@@ -570,6 +570,26 @@ TEST_F(JetStreamTest, AMissingLastSegmentIsReportedAndItsSequencesAreNeverReused
     EXPECT_EQ(after.seq, 601u);
 }
 
+// A stream held to max_bytes takes disk in proportion to it: its segments are a quarter of
+// the limit (as nats-server sizes its blocks), not 64 MiB each. Before, a stream held to
+// 16 MiB took 128 MiB and more.
+TEST_F(JetStreamTest, AStreamHeldToMaxBytesTakesDiskInProportion) {
+    if (!testing_ringtail()) GTEST_SKIP() << "Ringtail's store layout";
+    StreamConfig config("CAPPED", {"capped"});
+    config.raw.MaxBytes = 16 << 20;
+    ASSERT_EQ(add_stream(js(), config).status, NATS_OK);
+    std::string payload(16 << 10, 'c');
+    for (int i = 0; i < 3000; ++i) ASSERT_TRUE(publish(js(), "capped", payload).ok()) << i;  // 48 MiB
+    StreamInfoPtr info = stream_info(js(), "CAPPED");
+    ASSERT_TRUE(info);
+    EXPECT_LE(info->State.Bytes, uint64_t{16} << 20);
+    uint64_t on_disk = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(store_.path() + "/jetstream/$G/streams/CAPPED/msgs")) {
+        if (entry.is_regular_file()) on_disk += entry.file_size();
+    }
+    EXPECT_LE(on_disk, uint64_t{32} << 20) << "bytes in the stream's files";
+}
+
 // Damage in the consumers' state is reported, as damage to a stream's messages is: the
 // consumers written before it are there, and the WRN line says what was cut.
 TEST_F(JetStreamTest, DamagedConsumerStateIsReportedAndWhatPrecedesItIsKept) {
