@@ -53,6 +53,26 @@ class SmallFileSystem {
     bool mounted_ = false;
 };
 
+// A server whose store is a 64 MiB tmpfs, and a client of it. Ringtail's behaviour alone:
+// nats-server 2.9 disables JetStream when its disk is full.
+class JetStreamOnASmallDisk : public ::testing::Test {
+ protected:
+    void SetUp() override {
+        if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
+        fs_ = std::make_unique<SmallFileSystem>(store_.path(), "64m");
+        if (!fs_->mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+        server_ = start_js_server(store_);
+        ASSERT_NE(server_, nullptr);
+        client_ = connect_js(server_->url());
+        ASSERT_TRUE(client_);
+    }
+
+    StoreDir store_;
+    std::unique_ptr<SmallFileSystem> fs_;  // unmounted after the server stops
+    std::unique_ptr<ServerProcess> server_;
+    JsClient client_;
+};
+
 // Publishes `payload` until the server refuses one, at most `attempts` times: the last
 // sequence acknowledged, and the refusal (not ok() when none came).
 struct UntilRefused {
@@ -72,136 +92,112 @@ UntilRefused publish_until_refused(jsCtx* js, const std::string& subject, const 
     return out;
 }
 
-TEST(JetStreamFaults, AFullDiskRefusesPublishesThenResumesWhenSpaceIsFreed) {
-    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
-    StoreDir store;
-    SmallFileSystem fs(store.path(), "64m");
-    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
-    auto server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    JsClient client = connect_js(server->url());
-    ASSERT_TRUE(client);
+TEST_F(JetStreamOnASmallDisk, AFullDiskRefusesPublishesThenResumesWhenSpaceIsFreed) {
     StreamConfig config("FULL", {"full.>"});
-    ASSERT_EQ(add_stream(client.get(), config).status, NATS_OK);
+    ASSERT_EQ(add_stream(client_.get(), config).status, NATS_OK);
 
     // Everything but 4 MiB taken by something else.
-    std::string filler = fs.fill(4u << 20);
+    std::string filler = fs_->fill(4u << 20);
     std::string payload(4000, 'p');
-    auto [acked, refused] = publish_until_refused(client.get(), "full.one", payload, 5000);
+    auto [acked, refused] = publish_until_refused(client_.get(), "full.one", payload, 5000);
     ASSERT_FALSE(refused.ok()) << "the file system never filled";
     EXPECT_GT(acked, 0u);
     EXPECT_EQ(refused.outcome.err_code, 10077) << refused;  // stream store failed
     EXPECT_NE(refused.outcome.text.find("no space"), std::string::npos) << refused;
-    EXPECT_FALSE(publish(client.get(), "full.one", payload).ok());  // still refused, still answered
-    std::string log = server->log();
+    EXPECT_FALSE(publish(client_.get(), "full.one", payload).ok());  // still refused, still answered
+    std::string log = server_->log();
     EXPECT_NE(log.find("[ERR] JetStream stream 'FULL': no space left in "), std::string::npos)
         << log;
 
     // Space is back: publishing resumes by itself, with the next sequence.
     std::filesystem::remove(filler);
-    PubOutcome resumed = publish(client.get(), "full.one", "resumed");
+    PubOutcome resumed = publish(client_.get(), "full.one", "resumed");
     ASSERT_TRUE(resumed.ok()) << resumed;
     EXPECT_EQ(resumed.seq, acked + 1);
-    EXPECT_TRUE(wait_for([&] { return server->log().find("has space again") != std::string::npos; },
+    EXPECT_TRUE(wait_for([&] { return server_->log().find("has space again") != std::string::npos; },
                          std::chrono::seconds(2)));
 
     // Nothing acknowledged was lost, across a restart too.
-    client = {};
-    ASSERT_EQ(server->stop(SIGTERM), 0);
-    server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    client = connect_js(server->url());
-    ASSERT_TRUE(client);
-    StreamInfoPtr info = stream_info(client.get(), "FULL");
+    client_ = {};
+    ASSERT_EQ(server_->stop(SIGTERM), 0);
+    server_ = start_js_server(store_);
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    StreamInfoPtr info = stream_info(client_.get(), "FULL");
     ASSERT_TRUE(info);
     EXPECT_EQ(info->State.Msgs, acked + 1);
     for (uint64_t seq = 1; seq <= acked; seq += 97) {
-        MsgPtr msg = get_msg(client.get(), "FULL", seq);
+        MsgPtr msg = get_msg(client_.get(), "FULL", seq);
         ASSERT_TRUE(msg) << seq;
         EXPECT_EQ(std::string(natsMsg_GetData(msg.get()), natsMsg_GetDataLength(msg.get())),
                   payload);
     }
-    MsgPtr last = get_msg(client.get(), "FULL", acked + 1);
+    MsgPtr last = get_msg(client_.get(), "FULL", acked + 1);
     ASSERT_TRUE(last);
     EXPECT_EQ(std::string(natsMsg_GetData(last.get()), natsMsg_GetDataLength(last.get())),
               "resumed");
-    client = {};
-    server.reset();
+    client_ = {};
+    server_.reset();
 }
 
 // A disk that messages filled is emptied the way an operator would: purging the stream frees
 // its space, with nothing else removed, and publishing resumes. (The purge's tombstone needs
 // a few bytes of its own, which a full disk still has: messages stop while some are left.)
-TEST(JetStreamFaults, APurgeOnAFullDiskFreesItsSpace) {
-    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
-    StoreDir store;
-    SmallFileSystem fs(store.path(), "64m");
-    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
-    auto server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    JsClient client = connect_js(server->url());
-    ASSERT_TRUE(client);
+TEST_F(JetStreamOnASmallDisk, APurgeOnAFullDiskFreesItsSpace) {
     StreamConfig config("FULL", {"full.>"});
-    ASSERT_EQ(add_stream(client.get(), config).status, NATS_OK);
-    std::string filler = fs.fill(24u << 20);
+    ASSERT_EQ(add_stream(client_.get(), config).status, NATS_OK);
+    std::string filler = fs_->fill(24u << 20);
     // Records of exactly a page (subject and payload with the record's framing): the last
     // segment is left with no room even for the purge's tombstone.
     std::string payload(4040, 'p');
-    auto [acked, refused] = publish_until_refused(client.get(), "full.one", payload, 20000);
+    auto [acked, refused] = publish_until_refused(client_.get(), "full.one", payload, 20000);
     ASSERT_EQ(refused.outcome.err_code, 10077) << refused;  // the disk is full
     // Messages used all but what a segment of the first size needs.
-    EXPECT_LT(fs.free_bytes(), 1u << 20);
-    uint64_t full = fs.free_bytes();
+    EXPECT_LT(fs_->free_bytes(), 1u << 20);
+    uint64_t full = fs_->free_bytes();
 
-    json purged = api_request(client.nc(), "$JS.API.STREAM.PURGE.FULL");
+    json purged = api_request(client_.nc(), "$JS.API.STREAM.PURGE.FULL");
     ASSERT_FALSE(purged.contains("error")) << purged.dump();
     EXPECT_EQ(purged["purged"], acked);
-    EXPECT_TRUE(wait_for([&] { return fs.free_bytes() > full + (16u << 20); }, std::chrono::seconds(5)))
-        << fs.free_bytes();
-    PubOutcome resumed = publish(client.get(), "full.one", "resumed");
+    EXPECT_TRUE(wait_for([&] { return fs_->free_bytes() > full + (16u << 20); }, std::chrono::seconds(5)))
+        << fs_->free_bytes();
+    PubOutcome resumed = publish(client_.get(), "full.one", "resumed");
     ASSERT_TRUE(resumed.ok()) << resumed;
     EXPECT_EQ(resumed.seq, acked + 1);
 
     // And it stays purged across a restart.
-    client = {};
-    ASSERT_EQ(server->stop(SIGKILL), 128 + SIGKILL);
-    server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    client = connect_js(server->url());
-    ASSERT_TRUE(client);
-    StreamInfoPtr info = stream_info(client.get(), "FULL");
+    client_ = {};
+    ASSERT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
+    server_ = start_js_server(store_);
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    StreamInfoPtr info = stream_info(client_.get(), "FULL");
     ASSERT_TRUE(info);
     EXPECT_EQ(info->State.Msgs, 1u);
     EXPECT_EQ(info->State.FirstSeq, acked + 1);
-    client = {};
-    server.reset();
+    client_ = {};
+    server_.reset();
 }
 
 // A mirror and a stream sourcing from an origin whose copies find the disk full wait for room,
 // and then copy on from where they stopped: no origin message is skipped.
-TEST(JetStreamFaults, MirrorsAndSourcesOnAFullDiskSkipNothingOnceSpaceIsFreed) {
-    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
-    StoreDir store;
-    SmallFileSystem fs(store.path(), "64m");
-    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
-    auto server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    JsClient client = connect_js(server->url());
-    ASSERT_TRUE(client);
+TEST_F(JetStreamOnASmallDisk, MirrorsAndSourcesOnAFullDiskSkipNothingOnceSpaceIsFreed) {
     for (const char* create : {R"({"name":"O","subjects":["o.>"],"storage":"memory"})",
                                R"({"name":"M","mirror":{"name":"O"}})", R"({"name":"S","sources":[{"name":"O"}]})"}) {
         std::string name = json::parse(create)["name"];
-        json created = api_request(client.nc(), "$JS.API.STREAM.CREATE." + name, create);
+        json created = api_request(client_.nc(), "$JS.API.STREAM.CREATE." + name, create);
         ASSERT_FALSE(created.contains("error")) << created.dump();
     }
-    std::string filler = fs.fill(2u << 20);
+    std::string filler = fs_->fill(2u << 20);
     constexpr uint64_t kMessages = 2000;
     std::string payload(2000, 'p');
-    for (uint64_t i = 0; i < kMessages; ++i) ASSERT_TRUE(publish(client.get(), "o.x", payload).ok()) << i;
+    for (uint64_t i = 0; i < kMessages; ++i) ASSERT_TRUE(publish(client_.get(), "o.x", payload).ok()) << i;
     auto mirror_full = [&] {
-        return server->log().find("[ERR] JetStream stream 'M': no space left") != std::string::npos;
+        return server_->log().find("[ERR] JetStream stream 'M': no space left") != std::string::npos;
     };
-    EXPECT_TRUE(wait_for(mirror_full, std::chrono::seconds(5))) << server->log();
+    EXPECT_TRUE(wait_for(mirror_full, std::chrono::seconds(5))) << server_->log();
 
     std::filesystem::remove(filler);
     for (const char* name : {"M", "S"}) {
@@ -209,39 +205,31 @@ TEST(JetStreamFaults, MirrorsAndSourcesOnAFullDiskSkipNothingOnceSpaceIsFreed) {
         uint64_t msgs = 0;
         EXPECT_TRUE(wait_for(
             [&] {
-                StreamInfoPtr info = stream_info(client.get(), name);
+                StreamInfoPtr info = stream_info(client_.get(), name);
                 msgs = info ? info->State.Msgs : 0;
                 return msgs == kMessages;
             },
             std::chrono::seconds(20)))
             << msgs << " of " << kMessages;
     }
-    MsgPtr last = get_msg(client.get(), "M", kMessages);
+    MsgPtr last = get_msg(client_.get(), "M", kMessages);
     ASSERT_TRUE(last);
     EXPECT_EQ(natsMsg_GetDataLength(last.get()), static_cast<int>(payload.size()));
-    client = {};
-    server.reset();
+    client_ = {};
+    server_.reset();
 }
 
 // Consumers created on a full disk: each answered with success is there after a restart;
 // once their state cannot be written, new ones are refused as nats-server refuses them.
-TEST(JetStreamFaults, AConsumerAnsweredOnAFullDiskSurvivesARestart) {
-    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
-    StoreDir store;
-    SmallFileSystem fs(store.path(), "64m");
-    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
-    auto server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    JsClient client = connect_js(server->url());
-    ASSERT_TRUE(client);
-    json created = api_request(client.nc(), "$JS.API.STREAM.CREATE.F", R"({"name":"F","subjects":["f"]})");
+TEST_F(JetStreamOnASmallDisk, AConsumerAnsweredOnAFullDiskSurvivesARestart) {
+    json created = api_request(client_.nc(), "$JS.API.STREAM.CREATE.F", R"({"name":"F","subjects":["f"]})");
     ASSERT_FALSE(created.contains("error")) << created.dump();
-    std::string filler = fs.fill(1u << 20);
+    std::string filler = fs_->fill(1u << 20);
     std::vector<std::string> answered;
     json refused;
     for (int i = 0; i < 6000 && refused.is_null(); ++i) {
         std::string name = "C" + std::to_string(i);
-        json reply = api_request(client.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.F." + name,
+        json reply = api_request(client_.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.F." + name,
                                  R"({"stream_name":"F","config":{"durable_name":")" + name +
                                      R"(","ack_policy":"explicit","description":")" + std::string(200, 'd') +
                                      R"("}})");
@@ -256,44 +244,36 @@ TEST(JetStreamFaults, AConsumerAnsweredOnAFullDiskSurvivesARestart) {
     EXPECT_EQ(refused["error"].value("description", ""), "error creating store for consumer") << refused.dump();
 
     std::filesystem::remove(filler);
-    client = {};
-    ASSERT_EQ(server->stop(SIGKILL), 128 + SIGKILL);
-    server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    client = connect_js(server->url());
-    ASSERT_TRUE(client);
+    client_ = {};
+    ASSERT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
+    server_ = start_js_server(store_);
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
     for (size_t i = 0; i < answered.size(); i += 37) {
-        json info = api_request(client.nc(), "$JS.API.CONSUMER.INFO.F." + answered[i]);
+        json info = api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F." + answered[i]);
         EXPECT_FALSE(info.contains("error")) << answered[i] << ": " << info.dump();
     }
-    json last = api_request(client.nc(), "$JS.API.CONSUMER.INFO.F." + answered.back());
+    json last = api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F." + answered.back());
     EXPECT_FALSE(last.contains("error")) << answered.back() << ": " << last.dump();
-    client = {};
-    server.reset();
+    client_ = {};
+    server_.reset();
 }
 
 // The consumers' state, once it could not be written for want of space, is written whole again
 // when room comes back: new consumers are taken again, and what changed meanwhile (an ack, a
 // deletion) survives a restart.
-TEST(JetStreamFaults, ConsumerStateIsWrittenAgainOnceSpaceIsFreed) {
-    if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
-    StoreDir store;
-    SmallFileSystem fs(store.path(), "64m");
-    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
-    auto server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    JsClient client = connect_js(server->url());
-    ASSERT_TRUE(client);
-    json created = api_request(client.nc(), "$JS.API.STREAM.CREATE.F", R"({"name":"F","subjects":["f"]})");
+TEST_F(JetStreamOnASmallDisk, ConsumerStateIsWrittenAgainOnceSpaceIsFreed) {
+    json created = api_request(client_.nc(), "$JS.API.STREAM.CREATE.F", R"({"name":"F","subjects":["f"]})");
     ASSERT_FALSE(created.contains("error")) << created.dump();
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(publish(client.get(), "f", "m").ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(publish(client_.get(), "f", "m").ok());
     auto create = [&](const std::string& name) {
-        return api_request(client.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.F." + name,
+        return api_request(client_.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.F." + name,
                            R"({"stream_name":"F","config":{"durable_name":")" + name +
                                R"(","ack_policy":"explicit","description":")" + std::string(200, 'd') + R"("}})");
     };
     for (const char* name : {"WORKER", "GONE"}) ASSERT_FALSE(create(name).contains("error"));
-    std::string filler = fs.fill(1u << 20);
+    std::string filler = fs_->fill(1u << 20);
     json refused;
     for (int i = 0; i < 20000 && refused.is_null(); ++i) {
         json reply = create("C" + std::to_string(i));
@@ -303,34 +283,34 @@ TEST(JetStreamFaults, ConsumerStateIsWrittenAgainOnceSpaceIsFreed) {
     EXPECT_EQ(refused["error"].value("err_code", 0), 10012) << refused.dump();
 
     // Meanwhile: a message acked, a consumer deleted.
-    MsgPtr delivered = raw_request(client.nc(), "$JS.API.CONSUMER.MSG.NEXT.F.WORKER", R"({"batch":1})",
+    MsgPtr delivered = raw_request(client_.nc(), "$JS.API.CONSUMER.MSG.NEXT.F.WORKER", R"({"batch":1})",
                                       std::chrono::seconds(2));
     ASSERT_TRUE(delivered);
     ASSERT_NE(natsMsg_GetReply(delivered.get()), nullptr);
-    ASSERT_EQ(natsConnection_PublishString(client.nc(), natsMsg_GetReply(delivered.get()), "+ACK"), NATS_OK);
-    json deleted = api_request(client.nc(), "$JS.API.CONSUMER.DELETE.F.GONE");
+    ASSERT_EQ(natsConnection_PublishString(client_.nc(), natsMsg_GetReply(delivered.get()), "+ACK"), NATS_OK);
+    json deleted = api_request(client_.nc(), "$JS.API.CONSUMER.DELETE.F.GONE");
     EXPECT_EQ(deleted.value("success", false), true) << deleted.dump();
 
     std::filesystem::remove(filler);
-    EXPECT_TRUE(wait_for([&] { return server->log().find("'F' is written again") != std::string::npos; },
+    EXPECT_TRUE(wait_for([&] { return server_->log().find("'F' is written again") != std::string::npos; },
                          std::chrono::seconds(5)))
-        << server->log();
+        << server_->log();
     json again = create("AFTER");
     EXPECT_FALSE(again.contains("error")) << again.dump();
 
-    client = {};
-    ASSERT_EQ(server->stop(SIGKILL), 128 + SIGKILL);
-    server = start_js_server(store);
-    ASSERT_NE(server, nullptr);
-    client = connect_js(server->url());
-    ASSERT_TRUE(client);
-    json worker = api_request(client.nc(), "$JS.API.CONSUMER.INFO.F.WORKER");
+    client_ = {};
+    ASSERT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
+    server_ = start_js_server(store_);
+    ASSERT_NE(server_, nullptr);
+    client_ = connect_js(server_->url());
+    ASSERT_TRUE(client_);
+    json worker = api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F.WORKER");
     EXPECT_EQ(worker["ack_floor"]["stream_seq"], 1) << worker.dump();
-    EXPECT_FALSE(api_request(client.nc(), "$JS.API.CONSUMER.INFO.F.AFTER").contains("error"));
-    json gone = api_request(client.nc(), "$JS.API.CONSUMER.INFO.F.GONE");
+    EXPECT_FALSE(api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F.AFTER").contains("error"));
+    json gone = api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F.GONE");
     EXPECT_EQ(gone["error"]["err_code"], 10014) << gone.dump();
-    client = {};
-    server.reset();
+    client_ = {};
+    server_.reset();
 }
 
 TEST_F(JetStreamTest, ASegmentPageThatCannotBeReadIsNotServedAndTheServerStaysUp) {
