@@ -582,8 +582,11 @@ Consumer::Next Consumer::next_message() {
         return {};
     }
     // Only what is on stable storage goes out: a message a crash could still lose is never
-    // shown to a consumer. Its durable callback signals the consumers.
-    if (seq > stream_.log().durable_seq()) return {};
+    // shown to a consumer. The stream's durable callback signals it then.
+    if (seq > stream_.log().durable_seq()) {
+        await_durable();
+        return {};
+    }
     sseq_ = seq + 1;
     if (npc_ > 0) --npc_;
     return {seq, 1};
@@ -934,13 +937,29 @@ void Consumer::on_tick() {
 // ---------------------------------------------------------------------------------------------
 // The stream's events
 
-void Consumer::on_appended(uint64_t seq, std::string_view subject) {
-    if (seq >= sseq_ && wants_subject(subject)) ++npc_;
+void Consumer::on_appended(uint64_t seq) {
+    if (seq >= sseq_) ++npc_;
+    // It goes out once durable (next_message()).
+    if (seq <= stream_.log().durable_seq()) {
+        signal();
+    } else {
+        await_durable();
+    }
+}
+
+void Consumer::await_durable() {
+    if (awaiting_durable_) return;
+    awaiting_durable_ = true;
+    stream_.await_durable(*this);
+}
+
+void Consumer::on_stream_durable() {
+    awaiting_durable_ = false;
     signal();
 }
 
-void Consumer::on_removed(uint64_t seq, std::string_view subject, bool single) {
-    if (seq >= sseq_ && npc_ > 0 && wants_subject(subject)) --npc_;
+void Consumer::on_removed(uint64_t seq, bool single) {
+    if (seq >= sseq_ && npc_ > 0) --npc_;
     // nats-server's decStreamPending: a message delivered and owed an ack that leaves the
     // stream by itself (deleted, dropped by a limit, expired) counts as terminated; what a
     // purge takes, on_purged or on_purged_some settle. Only the consumer's own state changes

@@ -66,9 +66,12 @@ public:
     void expired(Subscription&) override {}
 
     // ---- the stream's events ----
-    void on_appended(uint64_t seq, std::string_view subject);
+    // The stream stored `seq`, on a subject it wants (as on_removed; see ConsumerIndex).
+    void on_appended(uint64_t seq);
+    // The stream's log is durable further: what waited for it (Stream::await_durable) may go.
+    void on_stream_durable();
     // Message `seq` left the stream; `single`: deleted, dropped by a limit or expired, not purged.
-    void on_removed(uint64_t seq, std::string_view subject, bool single);
+    void on_removed(uint64_t seq, bool single);
     // The stream was purged: it now starts at `first_seq` (nats-server's consumer purge).
     void on_purged(uint64_t first_seq);
     // A purge took some of the messages delivered and owed an ack, not all below one point.
@@ -166,6 +169,8 @@ private:
         bool from_skip_list = false;
     };
     Next next_message();
+    // Waits for the stream's next durable callback (once however often asked).
+    void await_durable();
     uint64_t next_matching(uint64_t from) const;
     struct Prepared {
         std::string reply;
@@ -266,6 +271,7 @@ private:
     io::Timer waiting_timer_;    // pull request expiry and heartbeats
     io::Timer pace_timer_;       // a message held back by hold_until
     bool signalled_ = false;
+    bool awaiting_durable_ = false;  // listed by the stream (await_durable())
     bool destroyed_ = false;
     friend class JetStream;
 };

@@ -129,7 +129,7 @@ Stream::~Stream() {
     js_.forget(*this);
     js_.counters().streams.fetch_sub(1, std::memory_order_relaxed);
     origins_.clear();
-    for (auto& [name, consumer] : consumers_) js_.consumer_gone(*consumer);
+    for (auto& [name, consumer] : consumers_) forget_consumer(*consumer);
     consumers_.clear();
     unsubscribe_subjects();
 }
@@ -348,7 +348,7 @@ void Stream::destroy() {
     unsubscribe_subjects();
     for (auto& [name, consumer] : consumers_) {
         consumer->destroy();
-        js_.consumer_gone(*consumer);
+        forget_consumer(*consumer);
     }
     consumers_.clear();
     consumer_log_.reset();
@@ -545,8 +545,10 @@ void Stream::ack_error(std::string_view reply, const proto::js::ApiError& error)
 
 void Stream::on_durable(uint64_t durable_seq) {
     wake();
-    // Consumers deliver only what is on stable storage.
-    for (auto& [name, consumer] : consumers_) consumer->signal();
+    // Consumers deliver only what is on stable storage: those waiting for it look again.
+    std::vector<Consumer*> awaiting;
+    awaiting.swap(awaiting_durable_);
+    for (Consumer* consumer : awaiting) consumer->on_stream_durable();
     while (!pending_acks_.empty()) {
         auto pending = pending_acks_.front();
         uint64_t seq = pending.tag >> 1;
@@ -755,7 +757,7 @@ bool Stream::process(std::string_view subject, std::string_view reply, std::stri
     emptied_ = Emptied::kOther;
     last_ts_ns_ = now;
     remember_msg_id(msg_id, *seq, now);
-    for (auto& [name, consumer] : consumers_) consumer->on_appended(*seq, subject);
+    consumer_index_.for_each_wanting(subject, [&](Consumer& consumer) { consumer.on_appended(*seq); });
     if (rollup_subject || rollup_all) {
         roll_up(rollup_subject ? subject : std::string_view());
         // Its PubAck waits for what it rolled up to be gone for good as well.
@@ -814,7 +816,7 @@ bool Stream::store_mirrored(std::string_view subject, std::string_view headers, 
     if (republish_) republish(subject, headers, payload, *stored, subject_last);
     emptied_ = Emptied::kOther;
     last_ts_ns_ = ts;
-    for (auto& [name, consumer] : consumers_) consumer->on_appended(*stored, subject);
+    consumer_index_.for_each_wanting(subject, [&](Consumer& consumer) { consumer.on_appended(*stored); });
     // A rollup the origin applied is applied here too, where the mirror allows rollups (a KV
     // mirror after a key's purge holds what its origin holds).
     if (auto rollup = proto::header_value(headers, "Nats-Rollup");
@@ -1438,6 +1440,7 @@ Result<void, Error> Stream::open_consumers() {
         }
         auto consumer = std::make_unique<Consumer>(js_, *this, std::move(*config), recovered.name,
                                                    recovered.created_ns, consumer_log_.get(), id);
+        consumer_index_.add(*consumer);
         consumer->start_recovered(std::move(recovered.state));
         consumers_.emplace(recovered.name, std::move(consumer));
     }
@@ -1451,20 +1454,21 @@ uint64_t Stream::consumer_log_durable_seq() const { return consumer_log_ ? consu
 
 void Stream::on_removed(uint64_t seq, std::string_view subject) {
     if (ttls_.any_never()) ttls_.forget(seq);
-    for (auto& [name, consumer] : consumers_) consumer->on_removed(seq, subject, !purging_);
+    consumer_index_.for_each_wanting(subject, [&](Consumer& consumer) { consumer.on_removed(seq, !purging_); });
 }
 
 bool Stream::any_consumer_wants(std::string_view subject) const {
-    return std::any_of(consumers_.begin(), consumers_.end(),
-                       [&](const auto& entry) { return entry.second->wants_subject(subject); });
+    return consumer_index_.any_wanting(subject, [](const Consumer&) { return true; });
 }
 
 // nats-server's ackMsg and checkInterest.
 void Stream::acked_by(const Consumer& by, uint64_t seq) {
     if (config_.retention == pjs::Retention::kLimits || !log_->contains(seq)) return;
     std::string_view subject = log_->subject_at(seq);
-    for (const auto& [name, consumer] : consumers_) {
-        if (consumer.get() != &by && consumer->needs(seq, subject)) return;
+    if (consumer_index_.any_wanting(subject, [&](const Consumer& consumer) {
+            return &consumer != &by && consumer.needs(seq, subject);
+        })) {
+        return;
     }
     if (log_->remove(seq)) state_dirty_ = true;
 }
@@ -1605,10 +1609,16 @@ void Stream::delete_consumer(const std::string& name) {
         }
     }
     it->second->destroy();
-    js_.consumer_gone(*it->second);
+    forget_consumer(*it->second);
     consumers_.erase(it);
     if (consumers_.empty() && consumer_log_) consumer_log_->purge_when_durable();
     state_dirty_ = true;
+}
+
+void Stream::forget_consumer(Consumer& consumer) {
+    consumer_index_.remove(consumer);
+    std::erase(awaiting_durable_, &consumer);
+    js_.consumer_gone(consumer);
 }
 
 void Stream::api_consumer_info(std::string_view name, const MsgView& msg) {
@@ -1756,7 +1766,11 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
                 reply_error(msg.reply, kType, updated.error());
                 return;
             }
-            if (!(*updated == consumer.config())) consumer.update(std::move(*updated));
+            if (!(*updated == consumer.config())) {
+                consumer_index_.remove(consumer);
+                consumer.update(std::move(*updated));
+                consumer_index_.add(consumer);
+            }
             json out = consumer.info();
             out["type"] = kType;
             hold({.kind = Held::kConsumer,
@@ -1815,6 +1829,7 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     auto consumer = std::make_unique<Consumer>(js_, *this, std::move(config), name, base::wall_clock_ns(), log, id);
     Consumer& created = *consumer;
     consumers_.emplace(name, std::move(consumer));
+    consumer_index_.add(created);
     created.start_new();
     state_dirty_ = true;
     json out = created.info();

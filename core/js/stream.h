@@ -13,6 +13,7 @@
 #include "base/byte_fifo.h"
 #include "base/result.h"
 #include "base/string_map.h"
+#include "core/js/consumer_index.h"
 #include "core/js/jetstream.h"
 #include "core/js/message_ttl.h"
 #include "core/monitor/figures.h"
@@ -102,6 +103,9 @@ public:
     // work-queue streams drop it once no consumer owes an ack for it.
     void acked_by(const Consumer& by, uint64_t seq);
     uint64_t consumer_log_durable_seq() const;
+    // `consumer` waits for a message to be durable before it delivers it: the next durable
+    // callback calls its on_stream_durable().
+    void await_durable(Consumer& consumer) { awaiting_durable_.push_back(&consumer); }
     size_t consumer_count() const { return consumers_.size(); }
     // Those a client made: without the direct ones that copy into mirrors and sources, which
     // nats-server keeps out of the stream's count, its listings and max_consumers.
@@ -205,6 +209,8 @@ private:
     [[nodiscard]] Result<void, Error> open_consumers();
     void on_removed(uint64_t seq, std::string_view subject);
     void delete_consumer(const std::string& name);
+    // Out of the index and the lists that point to it, before it goes.
+    void forget_consumer(Consumer& consumer);
     void api_consumer_create(std::string_view op, const MsgView& msg);
     void api_consumer_info(std::string_view name, const MsgView& msg);
     void api_consumer_delete(std::string_view name, const MsgView& msg);
@@ -252,6 +258,8 @@ private:
     // streams only; declared first so that it outlives them).
     std::unique_ptr<ConsumerLog> consumer_log_;
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
+    mutable ConsumerIndex consumer_index_;  // mutable: its trie caches what it matched
+    std::vector<Consumer*> awaiting_durable_;  // each listed once (Consumer::on_stream_durable)
     std::vector<std::unique_ptr<Subscription>> subs_;
     // The direct gets the stream answers (subscribe_direct()): a subscriber of their own, so
     // that a get is never held behind the stream's write backlog (Stream::backed_up_for()),

@@ -976,6 +976,63 @@ TEST_F(JetStreamConsumer, FilterSubjectDeliversAndCountsOnlyMatchingMessages) {
               outcome.text);
 }
 
+// A stream finds the consumers a message is for by their filters: a consumer that changes its
+// filter, or goes, is found under the new one, or not at all, and a pull request waiting on a
+// filter is woken by the first message that matches it, among many consumers on other keys.
+TEST_F(JetStreamConsumer, MessagesReachTheConsumersTheirFiltersNameAfterUpdatesAndDeletes) {
+    // nats-server 2.9.10 keeps signalling an updated consumer under its old filter, so a pull
+    // request waits out its expiry; later versions move it to the new one (swapSigSubs).
+    if (!testing_ringtail()) GTEST_SKIP() << "nats-server 2.9.10 signals by the filter a consumer was created with";
+    create_stream("IDX", {"idx.*"});
+    for (int i = 0; i < 50; ++i) {
+        ConsumerConfig other("K" + std::to_string(i));
+        other.filter("idx.k" + std::to_string(i));
+        ASSERT_EQ(NATS_OK, add_consumer("IDX", other).status);
+    }
+    ConsumerConfig config("U");
+    config.filter("idx.a");
+    SubscriptionPtr sub = pull_consumer("IDX", config);
+    ASSERT_NE(nullptr, sub);
+
+    config.filter("idx.b");
+    ASSERT_EQ(NATS_OK, update_consumer("IDX", config).status);
+    ASSERT_TRUE(publish(js(), "idx.a", "a1").ok());
+    ASSERT_TRUE(publish(js(), "idx.b", "b2").ok());
+    EXPECT_EQ(1u, state("IDX", "U").num_pending);
+    Fetched fetched = fetch(sub.get(), 5, 500ms);
+    EXPECT_EQ((std::vector<std::string>{"b2"}), data_of(fetched.msgs)) << fetched;
+
+    config.filter("idx.*");
+    ASSERT_EQ(NATS_OK, update_consumer("IDX", config).status);
+    ASSERT_TRUE(publish(js(), "idx.c", "c3").ok());
+    EXPECT_EQ(1u, state("IDX", "U").num_pending);
+    fetched = fetch(sub.get(), 5, 500ms);
+    EXPECT_EQ((std::vector<std::string>{"c3"}), data_of(fetched.msgs)) << fetched;
+
+    // A fetch that waits is served by a match published while it waits.
+    config.filter("idx.k7");
+    ASSERT_EQ(NATS_OK, update_consumer("IDX", config).status);
+    std::thread publisher([&] {
+        std::this_thread::sleep_for(200ms);
+        EXPECT_TRUE(publish(js(), "idx.d", "d4").ok());
+        EXPECT_TRUE(publish(js(), "idx.k7", "k5").ok());
+    });
+    fetched = fetch(sub.get(), 1, 3s);
+    publisher.join();
+    EXPECT_EQ((std::vector<std::string>{"k5"}), data_of(fetched.msgs)) << fetched;
+    EXPECT_EQ(1u, state("IDX", "K7").num_pending);
+    EXPECT_EQ(0u, state("IDX", "K8").num_pending);
+
+    // Deleted consumers are no longer asked; those left still are.
+    for (int i = 0; i < 50; i += 2) {
+        ASSERT_EQ(NATS_OK, js_DeleteConsumer(js(), "IDX", ("K" + std::to_string(i)).c_str(), nullptr, nullptr));
+    }
+    ASSERT_TRUE(publish(js(), "idx.k8", "k6").ok());
+    ASSERT_TRUE(publish(js(), "idx.k9", "k7").ok());
+    EXPECT_EQ(1u, state("IDX", "K9").num_pending);
+    EXPECT_EQ(kNoState, state("IDX", "K8"));
+}
+
 TEST_F(JetStreamConsumer, StartPositionShowsInDeliveredAndNumPending) {
     create_stream("START", {"start.*"});
     // 1 start.a, 2 start.b, 3 start.c, 4 start.a, 5 start.b, 6 start.a
