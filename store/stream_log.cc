@@ -364,6 +364,12 @@ struct StreamLog::Segment {
     std::vector<uint32_t> subject_ids;
     std::vector<uint32_t> sizes;
     std::vector<int64_t> timestamps;
+    // [seq - first_seq]: how far ahead the next message of the same subject was appended, while
+    // this one was the subject's last live one (0: none since, or too far to keep). Following
+    // them from a live message visits its subject's later messages, deleted ones among them,
+    // so that dropping a subject's oldest (max_msgs_per_subject, a KV bucket's history) finds
+    // the next one without scanning every other subject's messages in between.
+    std::vector<uint32_t> next_same;
     // [seq - first_seq]: the message has headers, so that a recovery reading this segment's
     // index reads for on_recovered only the records that may matter to it.
     std::vector<uint8_t> with_headers;
@@ -401,6 +407,7 @@ struct StreamLog::Segment {
         subject_ids.push_back(0);
         sizes.push_back(0);
         timestamps.push_back(0);
+        next_same.push_back(0);
         with_headers.push_back(0);
     }
     void append_hole() {
@@ -409,6 +416,7 @@ struct StreamLog::Segment {
         subject_ids.push_back(0);
         sizes.push_back(0);
         timestamps.push_back(0);
+        next_same.push_back(0);
         with_headers.push_back(0);
     }
     Segment(const Segment&) = delete;
@@ -461,6 +469,7 @@ struct StreamLog::Segment {
         subject_ids.reserve(records);
         sizes.reserve(records);
         timestamps.reserve(records);
+        next_same.reserve(records);
         with_headers.reserve(records);
     }
 
@@ -891,6 +900,7 @@ Result<bool> StreamLog::recover_segment(Segment& s, RecoveryReport* report, bool
         s.subject_ids.push_back(0);  // set by recover() for the messages still live
         s.sizes.push_back(counted_bytes(decoded.record));
         s.timestamps.push_back(decoded.record.timestamp_ns);
+        s.next_same.push_back(0);  // set by recover(), as subject_ids
         s.with_headers.push_back(!decoded.record.headers.empty());
         s.newest = std::max(s.newest, decoded.record.timestamp_ns);
         last_timestamp_ = std::max(last_timestamp_, decoded.record.timestamp_ns);
@@ -1035,6 +1045,7 @@ bool StreamLog::load_index(Segment& s, int handle, RecoveryReport* report) {
     s.subject_ids = std::move(subject_ids);
     s.sizes = std::move(sizes);
     s.timestamps = std::move(timestamps);
+    s.next_same.assign(count, 0);
     s.with_headers = std::move(with_headers);
     s.tombstones = std::move(tombstones);
     s.index_subjects = std::move(subjects);
@@ -1504,6 +1515,7 @@ Result<uint64_t> StreamLog::append(std::string_view subject, std::string_view he
     s->deleted.push_back(0);
     s->sizes.push_back(counted_bytes(record));
     s->timestamps.push_back(timestamp_ns);
+    s->next_same.push_back(0);
     s->with_headers.push_back(!headers.empty());
     s->subject_ids.push_back(index_live(seq, key, s->sizes.back()));
     s->last_seq = seq;
@@ -1639,6 +1651,10 @@ uint32_t StreamLog::index_live(uint64_t seq, const base::HashedKey& subject, uin
             subject_names_[info.id] = subject.text;
         }
     }
+    if (info.count > 0 && seq > info.last && seq - info.last <= UINT32_MAX) {
+        Segment* s = segments_.back()->first_seq <= info.last ? segments_.back().get() : segment_for_mut(info.last);
+        s->next_same[info.last - s->first_seq] = static_cast<uint32_t>(seq - info.last);
+    }
     if (info.count == 0 || seq < info.first) info.first = seq;
     info.last = std::max(info.last, seq);
     ++info.count;
@@ -1684,7 +1700,7 @@ void StreamLog::drop(uint64_t seq, uint64_t ticket) {
     } else if (info.count == 1) {
         info.first = info.last = info.first == seq ? info.last : info.first;
     } else if (info.first == seq) {
-        info.first = find_subject(seq, info.last, id);
+        info.first = next_of_subject(seq, info.last, id);
     } else if (info.last == seq) {
         info.last = find_subject(seq, info.first, id);
     }
@@ -1707,6 +1723,18 @@ uint64_t StreamLog::find_subject(uint64_t from, uint64_t to, uint32_t subject_id
         }
     }
     return to;
+}
+
+uint64_t StreamLog::next_of_subject(uint64_t seq, uint64_t last, uint32_t subject_id) const {
+    while (true) {
+        const Segment* s = segment_for(seq);
+        RT_ASSERT(s != nullptr);
+        uint32_t link = s->next_same[seq - s->first_seq];
+        if (link == 0) return find_subject(seq, last, subject_id);
+        seq += link;
+        if (seq >= last) return last;
+        if (is_live(seq)) return seq;
+    }
 }
 
 void StreamLog::apply_limits(std::string_view subject_appended) {
@@ -2173,7 +2201,15 @@ Result<uint64_t> StreamLog::next_seq(uint64_t from, std::string_view filter) con
     if (!filter.empty() && literal) {
         auto it = subjects_.find(filter);
         if (it == subjects_.end() || from > it->second.last) return std::unexpected(Errc::kNotFound);
-        from = std::max(from, it->second.first);
+        const SubjectInfo& info = it->second;
+        if (from <= info.first) return info.first;
+        // From the message before, when it is one of the subject's (a consumer on one subject
+        // asks from the last it delivered); else comparing subject ids, reading no record.
+        const Segment* s = segment_for(from - 1);
+        RT_ASSERT(s != nullptr);  // the subject's first live message is at or before it
+        uint64_t i = from - 1 - s->first_seq;
+        if (!s->deleted[i] && s->subject_ids[i] == info.id) return next_of_subject(from - 1, info.last, info.id);
+        return find_subject(from - 1, info.last, info.id);
     }
     for (uint64_t seq = std::max(from, first_live_); seq <= last_seq_; ++seq) {
         if (!is_live(seq)) continue;

@@ -327,6 +327,9 @@ private:
     // The first live message of subject `subject_id` strictly between `from` and `to` (either
     // direction), else `to` (the subject's other end, known to be live).
     uint64_t find_subject(uint64_t from, uint64_t to, uint32_t subject_id) const;
+    // The first live message of subject `subject_id` after `seq`, one of its messages (live, or
+    // dropped just now), else `last` (its last live one): by the links appends left (next_same).
+    uint64_t next_of_subject(uint64_t seq, uint64_t last, uint32_t subject_id) const;
     // Counts a live message in the subject index and the totals; returns its subject's id.
     uint32_t index_live(uint64_t seq, const base::HashedKey& subject, uint32_t bytes);
     // The bytes `record` counts for in bytes() and max_bytes.

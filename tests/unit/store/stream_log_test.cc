@@ -435,6 +435,69 @@ TEST(StreamLog, PerSubjectLimitOfOneKeepsEachSubjectsEnds) {
     EXPECT_EQ(log->load_last("kv.a")->payload, "4");
 }
 
+// A subject's next message, found by the links appends leave from each message to the next of
+// its subject, agrees with a plain model through a per-subject limit's drops, deletions in the
+// middle and at the ends, subjects that empty and come back (their ids reused by others) and
+// reopens that rebuild the links.
+TEST(StreamLog, ASubjectsNextMessageAgreesWithAModelThroughDropsDeletesAndReopens) {
+    SimDisk disk(35);
+    auto options = small_options();
+    options.limits.max_msgs_per_subject = 3;
+    auto log = open_log(disk, options);
+    std::map<uint64_t, std::string> live;  // the model: seq -> subject
+    std::mt19937 random(35);
+    const std::vector<std::string> subjects = {"k.a", "k.b", "k.c", "k.d", "k.e", "k.f"};
+    auto check = [&](int step) {
+        for (const std::string& subject : subjects) {
+            for (uint64_t from = 1; from <= log->last_seq() + 1; ++from) {
+                auto expected = std::find_if(live.lower_bound(from), live.end(),
+                                             [&](const auto& entry) { return entry.second == subject; });
+                auto found = log->next_seq(from, subject);
+                if (expected == live.end()) {
+                    ASSERT_FALSE(found) << "step " << step << " " << subject << " from " << from;
+                } else {
+                    ASSERT_TRUE(found) << "step " << step << " " << subject << " from " << from;
+                    ASSERT_EQ(expected->first, *found) << "step " << step << " " << subject << " from " << from;
+                }
+            }
+        }
+    };
+    for (int step = 0; step < 1500; ++step) {
+        int op = static_cast<int>(random() % 20);
+        if (op < 14) {
+            // Mostly the first subjects, so that the others empty and come back.
+            const std::string& subject = subjects[random() % (random() % 3 == 0 ? subjects.size() : 3)];
+            auto seq = log->append(subject, "", "v", 0);
+            ASSERT_TRUE(seq);
+            live[*seq] = subject;
+            std::vector<uint64_t> of_subject;
+            for (const auto& [at, name] : live) {
+                if (name == subject) of_subject.push_back(at);
+            }
+            if (of_subject.size() > 3) live.erase(of_subject.front());
+        } else if (op < 18 && !live.empty()) {
+            auto it = std::next(live.begin(), static_cast<long>(random() % live.size()));
+            ASSERT_TRUE(log->remove(it->first));
+            live.erase(it);
+        } else if (op == 18) {
+            const std::string& subject = subjects[random() % subjects.size()];
+            ASSERT_TRUE(log->purge({.subject = subject}));
+            std::erase_if(live, [&](const auto& entry) { return entry.second == subject; });
+        } else {
+            log->flush();
+            disk.complete();
+            log.reset();
+            log = open_log(disk, options);
+            ASSERT_NE(nullptr, log);
+        }
+        log->flush();
+        disk.complete();
+        if (step % 10 == 0) check(step);
+        if (HasFatalFailure()) return;
+    }
+    check(1500);
+}
+
 // Whether any file of the log holds `text` (what a reader of the raw files would find).
 bool files_hold(SimDisk& disk, const std::string& dir, std::string_view text) {
     auto names = disk.list_dir(dir);
