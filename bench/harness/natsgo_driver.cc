@@ -67,7 +67,11 @@ std::vector<std::string> driver_args(const std::string& path, const Options& o) 
                                      "-drain-timeout",
                                      seconds_text(o.drain_timeout_s),
                                      "-storage",
-                                     o.storage};
+                                     o.storage,
+                                     "-keys",
+                                     std::to_string(o.keys),
+                                     "-history",
+                                     std::to_string(o.history)};
     if (o.js_sync) args.emplace_back("-sync");
     return args;
 }

@@ -282,9 +282,9 @@ Status resolve_defaults(Options& o) {
         return std::unexpected(std::string(
             "--client libnats drives pub, pubsub, fanout, queue, reqrep, js-consume and js-push"));
     }
-    if (o.client == "nats.go" && (is_consume_scenario(s) || s == "kv")) {
+    if (o.client == "nats.go" && is_consume_scenario(s)) {
         return std::unexpected(
-            std::string("--client nats.go drives pub, pubsub, fanout, queue, reqrep and js-pub"));
+            std::string("--client nats.go drives pub, pubsub, fanout, queue, reqrep, js-pub and kv"));
     }
     // The nats.go driver publishes as fast as its window allows: refuse a rate rather than
     // report an unpaced run as a paced one.
@@ -348,8 +348,10 @@ flags:
                     the core scenarios, js-consume and js-push (js_PullSubscribe + Fetch,
                     js_Subscribe with manual acks, js_PublishAsync; the prefill always uses the
                     harness's own client); nats.go, the official Go client, which most users
-                    run: the core scenarios and js-pub (js.Publish with --sync, else
-                    js.PublishAsync), one connection per publisher and subscriber, no --rate
+                    run: the core scenarios, js-pub (js.Publish with --sync, else
+                    js.PublishAsync) and kv (puts as js-pub's on the key's subject, a bucket
+                    from js.CreateKeyValue, gets with kv.Get one at a time), one connection per
+                    publisher and subscriber, no --rate
   --natsgo PATH     the nats.go driver (default: ringtail-bench-natsgo beside this binary)
   --keys N          kv: distinct keys (default 1000)
   --history N       kv: values kept per key, the bucket's history (default 1)

@@ -39,6 +39,8 @@ type config struct {
 	drainTimeout time.Duration
 	sync         bool
 	storage      string
+	keys         uint64 // kv: distinct keys per publisher
+	history      int    // kv: the bucket's history
 }
 
 // What ringtail-bench reads; the field names are its contract (natsgo_driver.cc).
@@ -774,8 +776,8 @@ func (p *jsPublisher) ack(pa *nats.PubAck, sentNs, now uint64) bool {
 }
 
 // publishSync: js.Publish, one PubAck outstanding.
-func publishSync(c *config, js nats.JetStreamContext, subject string, id int, p *jsPublisher,
-	deadlineNs uint64) {
+func publishSync(c *config, js nats.JetStreamContext, subject func(i uint64) string, id int,
+	p *jsPublisher, deadlineNs uint64) {
 	payload := bytes.Repeat([]byte{'x'}, c.sizeBytes)
 	count := share(c.count, c.pubs, id)
 	for i := uint64(0); i < count && !errs.failed(); i++ {
@@ -784,7 +786,7 @@ func publishSync(c *config, js nats.JetStreamContext, subject string, id int, p 
 			return
 		}
 		writeStamp(payload, uint32(id), i, sentNs)
-		pa, err := js.Publish(subject, payload)
+		pa, err := js.Publish(subject(i), payload)
 		if err != nil {
 			errs.add("js.Publish: " + err.Error())
 			return
@@ -805,8 +807,8 @@ type pendingAck struct {
 // the publisher takes the PubAcks that have come, oldest first, and times each then: late by at
 // most one publish, or, when the window is full, by the wake-up from nats.go's stall. At the end
 // it waits for the rest in order, as long as the drain timeout.
-func publishAsync(c *config, js nats.JetStreamContext, subject string, id int, p *jsPublisher,
-	deadlineNs uint64) {
+func publishAsync(c *config, js nats.JetStreamContext, subject func(i uint64) string, id int,
+	p *jsPublisher, deadlineNs uint64) {
 	var pending []pendingAck // oldest first from head
 	head := 0
 	// collect takes the resolved futures at the head; with a wait channel it waits for each
@@ -861,7 +863,7 @@ func publishAsync(c *config, js nats.JetStreamContext, subject string, id int, p
 		}
 		writeStamp(payload, uint32(id), i, sentNs)
 		// At the window the call waits for a PubAck, as long as the drain timeout.
-		future, err := js.PublishAsync(subject, payload, nats.StallWait(c.drainTimeout))
+		future, err := js.PublishAsync(subject(i), payload, nats.StallWait(c.drainTimeout))
 		if err != nil {
 			errs.add("js.PublishAsync: " + err.Error())
 			return
@@ -932,6 +934,37 @@ func publisherContext(c *config, id int) (nats.JetStreamContext, error) {
 	return js, nil
 }
 
+// publishAll runs the publishers, each with its own context, synchronously or with --window
+// PubAcks outstanding, until --count or --duration; returns when the last PubAck came and the
+// round trips of all.
+func publishAll(c *config, contexts []nats.JetStreamContext, subject func(id int, i uint64) string,
+	publishers []*jsPublisher, startNs uint64) (uint64, *histogram) {
+	deadlineNs := startNs + uint64(c.duration)
+	var wg sync.WaitGroup
+	for id := range publishers {
+		wg.Add(1)
+		go func(id int) {
+			defer wg.Done()
+			subjectOf := func(i uint64) string { return subject(id, i) }
+			if c.sync || c.window == 1 {
+				publishSync(c, contexts[id], subjectOf, id, publishers[id], deadlineNs)
+			} else {
+				publishAsync(c, contexts[id], subjectOf, id, publishers[id], deadlineNs)
+			}
+		}(id)
+	}
+	wg.Wait()
+	lastAckNs := startNs
+	roundTrip := newHistogram()
+	for _, p := range publishers {
+		if p.lastAckNs > lastAckNs {
+			lastAckNs = p.lastAckNs
+		}
+		roundTrip.merge(p.roundTrip)
+	}
+	return lastAckNs, roundTrip
+}
+
 // runJsPub: JetStream publishers into a fresh file (or memory) stream, deleted afterwards.
 func runJsPub(c *config, res *result) {
 	token := nuid.Next()
@@ -943,43 +976,17 @@ func runJsPub(c *config, res *result) {
 		return
 	}
 	defer adminJs.DeleteStream(stream) // whatever happened; a failure here changes nothing
-	oneAtATime := c.sync || c.window == 1
-
-	publishers := make([]*jsPublisher, c.pubs)
-	contexts := make([]nats.JetStreamContext, c.pubs)
-	for id := range publishers {
-		js, err := publisherContext(c, id)
-		if err != nil {
-			res.fail(err.Error())
-			return
-		}
-		publishers[id] = &jsPublisher{roundTrip: newHistogram()}
-		contexts[id] = js
+	publishers, contexts, err := publisherContexts(c)
+	if err != nil {
+		res.fail(err.Error())
+		return
 	}
 	startNs := nowNs()
-	deadlineNs := startNs + uint64(c.duration)
-	var wg sync.WaitGroup
-	for id := range publishers {
-		wg.Add(1)
-		go func(id int) {
-			defer wg.Done()
-			if oneAtATime {
-				publishSync(c, contexts[id], subject, id, publishers[id], deadlineNs)
-			} else {
-				publishAsync(c, contexts[id], subject, id, publishers[id], deadlineNs)
-			}
-		}(id)
-	}
-	wg.Wait()
-	lastAckNs := startNs
-	roundTrip := newHistogram()
+	lastAckNs, roundTrip := publishAll(c, contexts, func(int, uint64) string { return subject }, publishers,
+		startNs)
 	for _, p := range publishers {
 		res.Sent += p.sent
 		res.Received += p.acked
-		if p.lastAckNs > lastAckNs {
-			lastAckNs = p.lastAckNs
-		}
-		roundTrip.merge(p.roundTrip)
 	}
 	res.Expected = res.Sent
 	if e := errs.get(); e != "" {
@@ -1003,12 +1010,158 @@ func runJsPub(c *config, res *result) {
 	res.Checks = append(res.Checks, "one PubAck per message, no errors, no duplicates",
 		"the stream holds exactly the acked messages")
 	res.Rates = append(res.Rates, rate{"acked", res.Received, seconds(startNs, lastAckNs), true})
-	how := fmt.Sprintf("nats.go js.PublishAsync, %d outstanding", c.window)
-	if oneAtATime {
-		how = "nats.go js.Publish, synchronous"
-	}
-	res.Latencies = append(res.Latencies, latency{"PubAck round trip (" + how + ")", roundTrip.samples()})
+	res.Latencies = append(res.Latencies, latency{"PubAck round trip (" + publishHow(c) + ")", roundTrip.samples()})
 	res.ElapsedS = seconds(startNs, lastAckNs)
+}
+
+func publishHow(c *config) string {
+	if c.sync || c.window == 1 {
+		return "nats.go js.Publish, synchronous"
+	}
+	return fmt.Sprintf("nats.go js.PublishAsync, %d outstanding", c.window)
+}
+
+// publisherContexts opens the publishers' connections, each with its JetStream context.
+func publisherContexts(c *config) ([]*jsPublisher, []nats.JetStreamContext, error) {
+	publishers := make([]*jsPublisher, c.pubs)
+	contexts := make([]nats.JetStreamContext, c.pubs)
+	for id := range publishers {
+		js, err := publisherContext(c, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		publishers[id] = &jsPublisher{roundTrip: newHistogram()}
+		contexts[id] = js
+	}
+	return publishers, contexts, nil
+}
+
+// runKv: a KV bucket made by nats.go's CreateKeyValue with -history, deleted afterwards.
+// Publisher id puts to its -keys keys in turn ("k<id>_<n>"), with js.Publish or js.PublishAsync
+// on the key's subject (what kv.Put sends); then it gets as many values with kv.Get (a direct
+// get: nats.go's buckets allow them), one at a time, each checked to be the last one put.
+func runKv(c *config, res *result) {
+	bucket := "bench_" + nuid.Next()
+	admin, err := connect(c, "nats.go admin")
+	if err != nil {
+		res.fail(err.Error())
+		return
+	}
+	adminJs, err := admin.JetStream()
+	if err != nil {
+		res.fail("JetStream: " + err.Error())
+		return
+	}
+	storage := nats.FileStorage
+	if c.storage == "memory" {
+		storage = nats.MemoryStorage
+	}
+	_, err = adminJs.CreateKeyValue(&nats.KeyValueConfig{Bucket: bucket, History: uint8(c.history), Storage: storage})
+	if err != nil {
+		res.fail("js.CreateKeyValue: " + err.Error())
+		return
+	}
+	defer adminJs.DeleteKeyValue(bucket) // whatever happened; a failure here changes nothing
+	publishers, contexts, err := publisherContexts(c)
+	if err != nil {
+		res.fail(err.Error())
+		return
+	}
+	keyOf := func(id int, n uint64) string { return fmt.Sprintf("k%d_%d", id, n) }
+	startNs := nowNs()
+	lastAckNs, putTrip := publishAll(c, contexts, func(id int, i uint64) string {
+		return "$KV." + bucket + "." + keyOf(id, i%c.keys)
+	}, publishers, startNs)
+	var acked uint64
+	for _, p := range publishers {
+		res.Sent += p.sent
+		acked += p.acked
+	}
+	res.Expected, res.Received = res.Sent, acked
+	if e := errs.get(); e != "" {
+		res.fail("put: " + e)
+		return
+	}
+	if acked != res.Sent {
+		res.fail(fmt.Sprintf("LOSS: %d put, %d PubAcks", res.Sent, acked))
+		return
+	}
+
+	getStartNs := nowNs()
+	deadlineNs := getStartNs + uint64(c.duration)
+	getTrips := make([]*histogram, c.pubs)
+	gets := make([]uint64, c.pubs)
+	lastGetNs := make([]uint64, c.pubs)
+	var wg sync.WaitGroup
+	for id := range publishers {
+		getTrips[id] = newHistogram()
+		wg.Add(1)
+		go func(id int) {
+			defer wg.Done()
+			kv, err := contexts[id].KeyValue(bucket)
+			if err != nil {
+				errs.add("js.KeyValue: " + err.Error())
+				return
+			}
+			put := publishers[id].sent
+			if put == 0 {
+				errs.add("put: no value was stored")
+				return
+			}
+			keys := c.keys
+			if put < keys {
+				keys = put
+			}
+			count := share(c.count, c.pubs, id)
+			for j := uint64(0); j < count && !errs.failed(); j++ {
+				sentNs := nowNs()
+				if sentNs > deadlineNs {
+					return
+				}
+				n := j % keys
+				last := n + (put-1-n)/c.keys*c.keys // the last put to key n
+				entry, err := kv.Get(keyOf(id, n))
+				if err != nil {
+					errs.add("kv.Get: " + err.Error())
+					return
+				}
+				if got := readStamp(entry.Value()); !got.hasSeq || got.publisher != uint32(id) || got.seq != last {
+					errs.add(fmt.Sprintf("kv.Get of %s: value %d of publisher %d, not the last put (%d)",
+						keyOf(id, n), got.seq, got.publisher, last))
+					return
+				}
+				now := nowNs()
+				getTrips[id].record(now - sentNs)
+				gets[id]++
+				lastGetNs[id] = now
+			}
+		}(id)
+	}
+	wg.Wait()
+	getTrip := newHistogram()
+	var got uint64
+	lastNs := getStartNs
+	for id := range publishers {
+		got += gets[id]
+		getTrip.merge(getTrips[id])
+		if lastGetNs[id] > lastNs {
+			lastNs = lastGetNs[id]
+		}
+	}
+	res.Expected += got
+	res.Received += got
+	if e := errs.get(); e != "" {
+		res.fail("get: " + e)
+		return
+	}
+	res.Checks = append(res.Checks, "one PubAck per put, no errors",
+		"every get returned the last value put for its key")
+	res.Rates = append(res.Rates, rate{"put", acked, seconds(startNs, lastAckNs), true},
+		rate{"get", got, seconds(getStartNs, lastNs), true})
+	res.Latencies = append(res.Latencies,
+		latency{"put, PubAck round trip (" + publishHow(c) + " on the key's subject)", putTrip.samples()},
+		latency{"get, kv.Get round trip (one at a time)", getTrip.samples()})
+	res.ElapsedS = seconds(startNs, lastNs)
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -1025,7 +1178,9 @@ func parseFlags(args []string) (*config, error) {
 		"one outstanding; js-pub: PubAcks outstanding)")
 	drain := set.Float64("drain-timeout", 10, "seconds deliveries (PubAcks) may take after publishing")
 	set.BoolVar(&c.sync, "sync", false, "js-pub: one PubAck outstanding (js.Publish)")
-	set.StringVar(&c.storage, "storage", "file", "js-pub: stream storage, file or memory")
+	set.StringVar(&c.storage, "storage", "file", "js-pub, kv: stream storage, file or memory")
+	set.Uint64Var(&c.keys, "keys", 1000, "kv: distinct keys per publisher")
+	set.IntVar(&c.history, "history", 1, "kv: values kept per key, the bucket's history")
 	if err := set.Parse(args); err != nil {
 		return nil, err
 	}
@@ -1035,20 +1190,21 @@ func parseFlags(args []string) (*config, error) {
 	c.duration = time.Duration(*duration * 1e9)
 	c.drainTimeout = time.Duration(*drain * 1e9)
 	switch c.scenario {
-	case "pub", "pubsub", "fanout", "queue", "reqrep", "js-pub":
+	case "pub", "pubsub", "fanout", "queue", "reqrep", "js-pub", "kv":
 	default:
-		return nil, fmt.Errorf("-scenario is pub, pubsub, fanout, queue, reqrep or js-pub, not %q", c.scenario)
+		return nil, fmt.Errorf("-scenario is pub, pubsub, fanout, queue, reqrep, js-pub or kv, not %q", c.scenario)
 	}
 	switch {
 	case c.pubs < 1 || c.pubs >= 1<<16:
 		return nil, errors.New("-pubs is 1 to 65535")
 	case c.subs < 0:
 		return nil, errors.New("-subs must be >= 0")
-	case c.subs == 0 && c.scenario != "pub" && c.scenario != "js-pub":
+	case c.subs == 0 && c.scenario != "pub" && c.scenario != "js-pub" && c.scenario != "kv":
 		return nil, fmt.Errorf("%s needs -subs >= 1", c.scenario)
 	case c.sizeBytes < 0 || c.sizeBytes > 64<<20:
 		return nil, errors.New("-size is 0 to 64 MiB")
-	case c.sizeBytes < stampSeqBytes && (c.scenario == "queue" || c.scenario == "reqrep" || c.scenario == "js-pub"):
+	case c.sizeBytes < stampSeqBytes && (c.scenario == "queue" || c.scenario == "reqrep" || c.scenario == "js-pub" ||
+		c.scenario == "kv"):
 		// The stamp is how they check exactly-once delivery.
 		return nil, fmt.Errorf("%s needs -size >= %d", c.scenario, stampSeqBytes)
 	case c.count == 0:
@@ -1057,8 +1213,12 @@ func parseFlags(args []string) (*config, error) {
 		return nil, errors.New("-duration must be > 0")
 	case c.drainTimeout <= 0:
 		return nil, errors.New("-drain-timeout must be > 0")
-	case c.window < 0 || (c.scenario == "js-pub" && c.window < 1):
-		return nil, errors.New("-window must be >= 0 (js-pub: >= 1)")
+	case c.window < 0 || ((c.scenario == "js-pub" || c.scenario == "kv") && c.window < 1):
+		return nil, errors.New("-window must be >= 0 (js-pub, kv: >= 1)")
+	case c.keys < 1:
+		return nil, errors.New("-keys must be >= 1")
+	case c.history < 1 || c.history > 64:
+		return nil, errors.New("-history is 1 to 64, as for a KV bucket")
 	case c.storage != "file" && c.storage != "memory":
 		return nil, errors.New("-storage is file or memory")
 	}
@@ -1082,6 +1242,8 @@ func main() {
 		runReqrep(c, res)
 	case "js-pub":
 		runJsPub(c, res)
+	case "kv":
+		runKv(c, res)
 	default:
 		runCore(c, res)
 	}
