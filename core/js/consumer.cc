@@ -958,8 +958,8 @@ void Consumer::on_stream_durable() {
     signal();
 }
 
-void Consumer::on_removed(uint64_t seq, bool single) {
-    if (seq >= sseq_ && npc_ > 0) --npc_;
+void Consumer::on_removed(uint64_t seq, bool wanted, bool single) {
+    if (wanted && seq >= sseq_ && npc_ > 0) --npc_;
     // nats-server's decStreamPending: a message delivered and owed an ack that leaves the
     // stream by itself (deleted, dropped by a limit, expired) counts as terminated; what a
     // purge takes, on_purged or on_purged_some settle. Only the consumer's own state changes

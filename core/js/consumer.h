@@ -71,7 +71,9 @@ public:
     // The stream's log is durable further: what waited for it (Stream::await_durable) may go.
     void on_stream_durable();
     // Message `seq` left the stream; `single`: deleted, dropped by a limit or expired, not purged.
-    void on_removed(uint64_t seq, bool single);
+    // `wanted`: on a subject it wants; otherwise it may only have been delivered under the
+    // filter it had before an update.
+    void on_removed(uint64_t seq, bool wanted, bool single);
     // The stream was purged: it now starts at `first_seq` (nats-server's consumer purge).
     void on_purged(uint64_t first_seq);
     // A purge took some of the messages delivered and owed an ack, not all below one point.

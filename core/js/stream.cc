@@ -1454,7 +1454,12 @@ uint64_t Stream::consumer_log_durable_seq() const { return consumer_log_ ? consu
 
 void Stream::on_removed(uint64_t seq, std::string_view subject) {
     if (ttls_.any_never()) ttls_.forget(seq);
-    consumer_index_.for_each_wanting(subject, [&](Consumer& consumer) { consumer.on_removed(seq, !purging_); });
+    consumer_index_.for_each_wanting(subject, [&](Consumer& consumer) { consumer.on_removed(seq, true, !purging_); });
+    // nats-server tells every consumer (decStreamPending): one whose filter an update changed
+    // may owe an ack for a message its new filter does not take.
+    for (Consumer* consumer : refiltered_) {
+        if (!consumer->wants_subject(subject)) consumer->on_removed(seq, false, !purging_);
+    }
 }
 
 bool Stream::any_consumer_wants(std::string_view subject) const {
@@ -1618,6 +1623,7 @@ void Stream::delete_consumer(const std::string& name) {
 void Stream::forget_consumer(Consumer& consumer) {
     consumer_index_.remove(consumer);
     std::erase(awaiting_durable_, &consumer);
+    std::erase(refiltered_, &consumer);
     js_.consumer_gone(consumer);
 }
 
@@ -1767,9 +1773,14 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
                 return;
             }
             if (!(*updated == consumer.config())) {
+                bool refilter = updated->filter_subject != consumer.config().filter_subject ||
+                                updated->filter_subjects != consumer.config().filter_subjects;
                 consumer_index_.remove(consumer);
                 consumer.update(std::move(*updated));
                 consumer_index_.add(consumer);
+                if (refilter && std::find(refiltered_.begin(), refiltered_.end(), &consumer) == refiltered_.end()) {
+                    refiltered_.push_back(&consumer);
+                }
             }
             json out = consumer.info();
             out["type"] = kType;

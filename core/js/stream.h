@@ -260,6 +260,7 @@ private:
     std::map<std::string, std::unique_ptr<Consumer>> consumers_;
     mutable ConsumerIndex consumer_index_;  // mutable: its trie caches what it matched
     std::vector<Consumer*> awaiting_durable_;  // each listed once (Consumer::on_stream_durable)
+    std::vector<Consumer*> refiltered_;        // those an update gave another filter (on_removed)
     std::vector<std::unique_ptr<Subscription>> subs_;
     // The direct gets the stream answers (subscribe_direct()): a subscriber of their own, so
     // that a get is never held behind the stream's write backlog (Stream::backed_up_for()),

@@ -1033,6 +1033,24 @@ TEST_F(JetStreamConsumer, MessagesReachTheConsumersTheirFiltersNameAfterUpdatesA
     EXPECT_EQ(kNoState, state("IDX", "K8"));
 }
 
+// A message delivered under a consumer's old filter and still owed an ack stops being owed when
+// it leaves the stream, as any other (nats-server tells every consumer of a removal).
+TEST_F(JetStreamConsumer, AMessageOwedUnderAnOldFilterIsNoLongerOwedOnceRemoved) {
+    create_stream("REF", {"ref.*"});
+    ConsumerConfig config("R");
+    config.filter("ref.a");
+    SubscriptionPtr sub = pull_consumer("REF", config);
+    ASSERT_NE(nullptr, sub);
+    ASSERT_TRUE(publish(js(), "ref.a", "a1").ok());
+    Fetched fetched = fetch(sub.get(), 1, 2s);
+    ASSERT_EQ(1u, fetched.msgs.size()) << fetched;
+    config.filter("ref.b");
+    ASSERT_EQ(NATS_OK, update_consumer("REF", config).status);
+    EXPECT_EQ(1, state("REF", "R").num_ack_pending);
+    ASSERT_EQ(NATS_OK, js_DeleteMsg(js(), "REF", 1, nullptr, nullptr));
+    expect_state_reaches("REF", "R", {1, 1, 1, 1, 0, 0, 0, 0});
+}
+
 TEST_F(JetStreamConsumer, StartPositionShowsInDeliveredAndNumPending) {
     create_stream("START", {"start.*"});
     // 1 start.a, 2 start.b, 3 start.c, 4 start.a, 5 start.b, 6 start.a
