@@ -371,6 +371,7 @@ void Consumer::ack(uint64_t sseq, uint64_t dseq, uint64_t dc, std::string_view r
         if (log_seq <= stream_.consumer_log_durable_seq()) {
             js_.send({reply, {}, {}, {}, {}});
         } else {
+            if (ack_confirms_.empty()) stream_.await_log(*this);
             ack_confirms_.emplace_back(log_seq, std::string(reply));
         }
     }
@@ -1015,11 +1016,12 @@ void Consumer::on_purged_some() {
     signal();
 }
 
-void Consumer::on_log_durable(uint64_t log_seq) {
+bool Consumer::on_log_durable(uint64_t log_seq) {
     while (!ack_confirms_.empty() && ack_confirms_.front().first <= log_seq) {
         js_.send({ack_confirms_.front().second, {}, {}, {}, {}});
         ack_confirms_.pop_front();
     }
+    return !ack_confirms_.empty();
 }
 
 void Consumer::on_log_rewritten(uint64_t log_seq) {

@@ -78,8 +78,9 @@ public:
     void on_purged(uint64_t first_seq);
     // A purge took some of the messages delivered and owed an ack, not all below one point.
     void on_purged_some();
-    // The consumer log made its records up to `log_seq` durable.
-    void on_log_durable(uint64_t log_seq);
+    // The consumer log made its records up to `log_seq` durable. Returns whether AckSyncs
+    // still wait for more (Stream::await_log).
+    bool on_log_durable(uint64_t log_seq);
     // The consumer log, failed for want of space, wrote every consumer again up to `log_seq`:
     // the acks waiting to be confirmed waited for records never written, and wait for that.
     void on_log_rewritten(uint64_t log_seq);

@@ -1030,10 +1030,7 @@ void Stream::reply_error(std::string_view reply, std::string_view type, const pr
     js_.api_error(reply, type, error);
 }
 
-size_t Stream::public_consumer_count() const {
-    return static_cast<size_t>(std::count_if(consumers_.begin(), consumers_.end(),
-                                             [](const auto& entry) { return !entry.second->config().direct; }));
-}
+size_t Stream::public_consumer_count() const { return consumers_.size() - direct_consumers_; }
 
 uint64_t Stream::shown_first_seq(const store::StoreState& state) const {
     return state.last_seq == 0 && emptied_ != Emptied::kByPurge ? 0 : state.first_seq;
@@ -1428,7 +1425,7 @@ Result<void, Error> Stream::open_consumers() {
     }
     consumer_log_->set_durable_callback([this](uint64_t seq) {
         wake();
-        for (auto& [name, consumer] : consumers_) consumer->on_log_durable(seq);
+        std::erase_if(awaiting_log_, [&](Consumer* consumer) { return !consumer->on_log_durable(seq); });
         release_held(false);
     });
     for (auto& [id, recovered] : consumer_log_->take_recovered()) {
@@ -1440,7 +1437,7 @@ Result<void, Error> Stream::open_consumers() {
         }
         auto consumer = std::make_unique<Consumer>(js_, *this, std::move(*config), recovered.name,
                                                    recovered.created_ns, consumer_log_.get(), id);
-        consumer_index_.add(*consumer);
+        index_consumer(*consumer);
         consumer->start_recovered(std::move(recovered.state));
         consumers_.emplace(recovered.name, std::move(consumer));
     }
@@ -1559,7 +1556,8 @@ void Stream::stop_origins() {
 
 void Stream::interest_changed(bool lost) {
     if (!consumers_.empty()) wake();
-    for (auto& [name, consumer] : consumers_) consumer->interest_changed(lost);
+    // Only a push consumer looks at interest.
+    for (Consumer* consumer : push_consumers_) consumer->interest_changed(lost);
 }
 
 void Stream::release_waiting_at_shutdown() {
@@ -1620,10 +1618,23 @@ void Stream::delete_consumer(const std::string& name) {
     state_dirty_ = true;
 }
 
-void Stream::forget_consumer(Consumer& consumer) {
+void Stream::index_consumer(Consumer& consumer) {
+    consumer_index_.add(consumer);
+    if (consumer.push()) push_consumers_.push_back(&consumer);
+    if (consumer.config().direct) ++direct_consumers_;
+}
+
+void Stream::unindex_consumer(Consumer& consumer) {
     consumer_index_.remove(consumer);
+    std::erase(push_consumers_, &consumer);
+    if (consumer.config().direct) --direct_consumers_;
+}
+
+void Stream::forget_consumer(Consumer& consumer) {
+    unindex_consumer(consumer);
     std::erase(awaiting_durable_, &consumer);
     std::erase(refiltered_, &consumer);
+    std::erase(awaiting_log_, &consumer);
     js_.consumer_gone(consumer);
 }
 
@@ -1775,9 +1786,9 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
             if (!(*updated == consumer.config())) {
                 bool refilter = updated->filter_subject != consumer.config().filter_subject ||
                                 updated->filter_subjects != consumer.config().filter_subjects;
-                consumer_index_.remove(consumer);
+                unindex_consumer(consumer);
                 consumer.update(std::move(*updated));
-                consumer_index_.add(consumer);
+                index_consumer(consumer);
                 if (refilter && std::find(refiltered_.begin(), refiltered_.end(), &consumer) == refiltered_.end()) {
                     refiltered_.push_back(&consumer);
                 }
@@ -1840,7 +1851,7 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     auto consumer = std::make_unique<Consumer>(js_, *this, std::move(config), name, base::wall_clock_ns(), log, id);
     Consumer& created = *consumer;
     consumers_.emplace(name, std::move(consumer));
-    consumer_index_.add(created);
+    index_consumer(created);
     created.start_new();
     state_dirty_ = true;
     json out = created.info();

@@ -106,6 +106,9 @@ public:
     // `consumer` waits for a message to be durable before it delivers it: the next durable
     // callback calls its on_stream_durable().
     void await_durable(Consumer& consumer) { awaiting_durable_.push_back(&consumer); }
+    // `consumer` has AckSyncs waiting for the consumer log: its durable callback calls the
+    // consumer's on_log_durable() until none waits.
+    void await_log(Consumer& consumer) { awaiting_log_.push_back(&consumer); }
     size_t consumer_count() const { return consumers_.size(); }
     // Those a client made: without the direct ones that copy into mirrors and sources, which
     // nats-server keeps out of the stream's count, its listings and max_consumers.
@@ -209,7 +212,11 @@ private:
     [[nodiscard]] Result<void, Error> open_consumers();
     void on_removed(uint64_t seq, std::string_view subject);
     void delete_consumer(const std::string& name);
-    // Out of the index and the lists that point to it, before it goes.
+    // Into the index and the lists by its config, once made; out of them before an update
+    // changes the config (and in again after).
+    void index_consumer(Consumer& consumer);
+    void unindex_consumer(Consumer& consumer);
+    // Out of the index and every list that points to it, before it goes.
     void forget_consumer(Consumer& consumer);
     void api_consumer_create(std::string_view op, const MsgView& msg);
     void api_consumer_info(std::string_view name, const MsgView& msg);
@@ -261,6 +268,9 @@ private:
     mutable ConsumerIndex consumer_index_;  // mutable: its trie caches what it matched
     std::vector<Consumer*> awaiting_durable_;  // each listed once (Consumer::on_stream_durable)
     std::vector<Consumer*> refiltered_;        // those an update gave another filter (on_removed)
+    std::vector<Consumer*> awaiting_log_;      // each listed once (await_log)
+    std::vector<Consumer*> push_consumers_;    // for interest_changed()
+    size_t direct_consumers_ = 0;              // those that copy into mirrors and sources
     std::vector<std::unique_ptr<Subscription>> subs_;
     // The direct gets the stream answers (subscribe_direct()): a subscriber of their own, so
     // that a get is never held behind the stream's write backlog (Stream::backed_up_for()),
