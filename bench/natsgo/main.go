@@ -882,6 +882,13 @@ func publishAsync(c *config, js nats.JetStreamContext, subject func(i uint64) st
 	}
 }
 
+func storageType(c *config) nats.StorageType {
+	if c.storage == "memory" {
+		return nats.MemoryStorage
+	}
+	return nats.FileStorage
+}
+
 // createStream creates the stream ringtail-bench's own js-pub creates (scenarios_js.cc), over
 // one subject, and returns the JetStream context that is to delete it.
 func createStream(c *config, stream, subject string) (nats.JetStreamContext, error) {
@@ -893,15 +900,11 @@ func createStream(c *config, stream, subject string) (nats.JetStreamContext, err
 	if err != nil {
 		return nil, errors.New("JetStream: " + err.Error())
 	}
-	storage := nats.FileStorage
-	if c.storage == "memory" {
-		storage = nats.MemoryStorage
-	}
 	_, err = js.AddStream(&nats.StreamConfig{
 		Name:       stream,
 		Subjects:   []string{subject},
 		Retention:  nats.LimitsPolicy,
-		Storage:    storage,
+		Storage:    storageType(c),
 		Replicas:   1,
 		MaxMsgs:    -1,
 		MaxBytes:   -1,
@@ -1052,11 +1055,7 @@ func runKv(c *config, res *result) {
 		res.fail("JetStream: " + err.Error())
 		return
 	}
-	storage := nats.FileStorage
-	if c.storage == "memory" {
-		storage = nats.MemoryStorage
-	}
-	_, err = adminJs.CreateKeyValue(&nats.KeyValueConfig{Bucket: bucket, History: uint8(c.history), Storage: storage})
+	_, err = adminJs.CreateKeyValue(&nats.KeyValueConfig{Bucket: bucket, History: uint8(c.history), Storage: storageType(c)})
 	if err != nil {
 		res.fail("js.CreateKeyValue: " + err.Error())
 		return
