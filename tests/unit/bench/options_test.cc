@@ -144,12 +144,12 @@ TEST(Options, LibnatsDrivesTheConsumeScenariosButNotJsPubOrKv) {
     }
 }
 
-TEST(Options, NatsGoDrivesTheCoreScenariosAndJsPubOnly) {
-    for (std::string_view scenario : {"pub", "pubsub", "fanout", "queue", "reqrep", "js-pub"}) {
+TEST(Options, NatsGoDrivesTheCoreScenariosJsPubAndKvOnly) {
+    for (std::string_view scenario : {"pub", "pubsub", "fanout", "queue", "reqrep", "js-pub", "kv"}) {
         Options options = parse(scenario, {"--client", "nats.go"}).value();
         EXPECT_TRUE(resolve_defaults(options).has_value()) << scenario;
     }
-    for (std::string_view scenario : {"js-consume", "js-push", "kv"}) {
+    for (std::string_view scenario : {"js-consume", "js-push"}) {
         Options options = parse(scenario, {"--client", "nats.go"}).value();
         EXPECT_FALSE(resolve_defaults(options).has_value()) << scenario;
     }
