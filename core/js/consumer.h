@@ -98,6 +98,11 @@ public:
     // JetStream's tick (every 100 ms): push interest, heartbeats, pull requests that expired,
     // and whether an ephemeral consumer has been inactive long enough to go.
     void on_tick();
+    // Whether on_tick() has anything to do for its config: a push consumer's interest, an
+    // inactive_threshold, a pause to end. A durable pull consumer has none.
+    bool needs_ticks() const {
+        return push() || config_.inactive_threshold_ns > 0 || config_.pause_until_ns > 0;
+    }
     // Some interest changed on the shard: a push consumer without a subscriber looks again
     // at once, so a new subscriber is push_bound and served in this turn; when some was
     // `lost`, one with a subscriber looks too, so that its inactive_threshold counts from

@@ -1579,9 +1579,9 @@ void Stream::tick_consumers() {
     }
     report_origins();
     std::vector<std::string> gone;
-    for (auto& [name, consumer] : consumers_) {
+    for (Consumer* consumer : ticking_) {
         consumer->on_tick();
-        if (consumer->inactive_expired()) gone.push_back(name);
+        if (consumer->inactive_expired()) gone.push_back(consumer->name());
     }
     for (const std::string& name : gone) {
         log_debug("JetStream consumer '" + config_.name + " > " + name + "' deleted after inactivity");
@@ -1621,12 +1621,14 @@ void Stream::delete_consumer(const std::string& name) {
 void Stream::index_consumer(Consumer& consumer) {
     consumer_index_.add(consumer);
     if (consumer.push()) push_consumers_.push_back(&consumer);
+    if (consumer.needs_ticks()) ticking_.push_back(&consumer);
     if (consumer.config().direct) ++direct_consumers_;
 }
 
 void Stream::unindex_consumer(Consumer& consumer) {
     consumer_index_.remove(consumer);
     std::erase(push_consumers_, &consumer);
+    std::erase(ticking_, &consumer);
     if (consumer.config().direct) --direct_consumers_;
 }
 
@@ -1735,7 +1737,9 @@ void Stream::api_consumer_pause(std::string_view name, const MsgView& msg) {
         reply_error(msg.reply, kType, pjs::ConsumerNotFound());
         return;
     }
+    unindex_consumer(*it->second);
     it->second->pause(until_ns);
+    index_consumer(*it->second);
     int64_t now = base::wall_clock_ns();
     bool paused = until_ns > now;
     json out = {{"type", kType}, {"paused", paused}, {"pause_until", pjs::rfc3339(until_ns)}};

@@ -270,6 +270,7 @@ private:
     std::vector<Consumer*> refiltered_;        // those an update gave another filter (on_removed)
     std::vector<Consumer*> awaiting_log_;      // each listed once (await_log)
     std::vector<Consumer*> push_consumers_;    // for interest_changed()
+    std::vector<Consumer*> ticking_;           // those whose on_tick() has work (needs_ticks())
     size_t direct_consumers_ = 0;              // those that copy into mirrors and sources
     std::vector<std::unique_ptr<Subscription>> subs_;
     // The direct gets the stream answers (subscribe_direct()): a subscriber of their own, so
