@@ -61,10 +61,20 @@ class JetStreamOnASmallDisk : public ::testing::Test {
         if (!testing_ringtail()) GTEST_SKIP() << "nats-server disables JetStream when its disk is full";
         fs_ = std::make_unique<SmallFileSystem>(store_.path(), "64m");
         if (!fs_->mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+        start();
+    }
+
+    void start() {
         server_ = start_js_server(store_);
         ASSERT_NE(server_, nullptr);
         client_ = connect_js(server_->url());
         ASSERT_TRUE(client_);
+    }
+    // A crash, and the server started again on what it left.
+    void kill_and_restart() {
+        client_ = {};
+        ASSERT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
+        start();
     }
 
     StoreDir store_;
@@ -167,12 +177,7 @@ TEST_F(JetStreamOnASmallDisk, APurgeOnAFullDiskFreesItsSpace) {
     EXPECT_EQ(resumed.seq, acked + 1);
 
     // And it stays purged across a restart.
-    client_ = {};
-    ASSERT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
-    server_ = start_js_server(store_);
-    ASSERT_NE(server_, nullptr);
-    client_ = connect_js(server_->url());
-    ASSERT_TRUE(client_);
+    ASSERT_NO_FATAL_FAILURE(kill_and_restart());
     StreamInfoPtr info = stream_info(client_.get(), "FULL");
     ASSERT_TRUE(info);
     EXPECT_EQ(info->State.Msgs, 1u);
@@ -244,12 +249,7 @@ TEST_F(JetStreamOnASmallDisk, AConsumerAnsweredOnAFullDiskSurvivesARestart) {
     EXPECT_EQ(refused["error"].value("description", ""), "error creating store for consumer") << refused.dump();
 
     std::filesystem::remove(filler);
-    client_ = {};
-    ASSERT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
-    server_ = start_js_server(store_);
-    ASSERT_NE(server_, nullptr);
-    client_ = connect_js(server_->url());
-    ASSERT_TRUE(client_);
+    ASSERT_NO_FATAL_FAILURE(kill_and_restart());
     for (size_t i = 0; i < answered.size(); i += 37) {
         json info = api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F." + answered[i]);
         EXPECT_FALSE(info.contains("error")) << answered[i] << ": " << info.dump();
@@ -298,12 +298,7 @@ TEST_F(JetStreamOnASmallDisk, ConsumerStateIsWrittenAgainOnceSpaceIsFreed) {
     json again = create("AFTER");
     EXPECT_FALSE(again.contains("error")) << again.dump();
 
-    client_ = {};
-    ASSERT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
-    server_ = start_js_server(store_);
-    ASSERT_NE(server_, nullptr);
-    client_ = connect_js(server_->url());
-    ASSERT_TRUE(client_);
+    ASSERT_NO_FATAL_FAILURE(kill_and_restart());
     json worker = api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F.WORKER");
     EXPECT_EQ(worker["ack_floor"]["stream_seq"], 1) << worker.dump();
     EXPECT_FALSE(api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F.AFTER").contains("error"));
