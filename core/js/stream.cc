@@ -129,8 +129,7 @@ Stream::~Stream() {
     js_.forget(*this);
     js_.counters().streams.fetch_sub(1, std::memory_order_relaxed);
     origins_.clear();
-    for (auto& [name, consumer] : consumers_) forget_consumer(*consumer);
-    consumers_.clear();
+    forget_all_consumers();
     unsubscribe_subjects();
 }
 
@@ -346,11 +345,8 @@ Result<void, Error> Stream::update(const proto::js::StreamConfig& config) {
 void Stream::destroy() {
     stop_origins();
     unsubscribe_subjects();
-    for (auto& [name, consumer] : consumers_) {
-        consumer->destroy();
-        forget_consumer(*consumer);
-    }
-    consumers_.clear();
+    for (auto& [name, consumer] : consumers_) consumer->destroy();
+    forget_all_consumers();
     consumer_log_.reset();
     // Acks still pending would announce messages that are about to vanish: answer them now,
     // as nats-server's acks would have gone out already.
@@ -1638,6 +1634,18 @@ void Stream::forget_consumer(Consumer& consumer) {
     std::erase(refiltered_, &consumer);
     std::erase(awaiting_log_, &consumer);
     js_.consumer_gone(consumer);
+}
+
+void Stream::forget_all_consumers() {
+    for (auto& [name, consumer] : consumers_) js_.consumer_gone(*consumer);
+    consumer_index_ = ConsumerIndex();
+    awaiting_durable_.clear();
+    refiltered_.clear();
+    awaiting_log_.clear();
+    push_consumers_.clear();
+    ticking_.clear();
+    direct_consumers_ = 0;
+    consumers_.clear();
 }
 
 void Stream::api_consumer_info(std::string_view name, const MsgView& msg) {

@@ -218,6 +218,8 @@ private:
     void unindex_consumer(Consumer& consumer);
     // Out of the index and every list that points to it, before it goes.
     void forget_consumer(Consumer& consumer);
+    // All of them go (the stream does): the lists emptied at once, not one by one.
+    void forget_all_consumers();
     void api_consumer_create(std::string_view op, const MsgView& msg);
     void api_consumer_info(std::string_view name, const MsgView& msg);
     void api_consumer_delete(std::string_view name, const MsgView& msg);
