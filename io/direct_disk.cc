@@ -309,7 +309,20 @@ Result<std::vector<std::string>> DirectDisk::list_dir(const std::string& path) {
 
 Result<bool> DirectDisk::create_file(const std::string& path, uint64_t bytes,
                                      std::span<const std::byte> first_page) {
-    return make_file(path, bytes, first_page, zero_fill_pays(path));
+    if (auto ok = make_file(path, bytes, first_page, zero_fill_pays(path)); !ok) return ok;
+    return sync_dir(parent_of(path));
+}
+
+Result<bool> DirectDisk::create_file_as(const std::string& temp, const std::string& path, uint64_t bytes,
+                                        std::span<const std::byte> first_page) {
+    // The file is whole and synced before its name is: one sync of each, where create_file()
+    // then adopt_file() would sync the directory twice and write the first page twice.
+    if (auto ok = make_file(temp, bytes, first_page, zero_fill_pays(path)); !ok) return ok;
+    if (auto renamed = rename_no_replace(temp, path); !renamed) {
+        ::unlink(temp.c_str());
+        return renamed;
+    }
+    return sync_dir(parent_of(path));
 }
 
 bool DirectDisk::zero_fill_pays(const std::string& path) const {
@@ -353,7 +366,7 @@ Result<bool> DirectDisk::make_file(const std::string& path, uint64_t bytes, std:
         ::unlink(path.c_str());
         return fail(call, path, error);
     }
-    return sync_dir(parent_of(path));
+    return true;
 }
 
 Result<bool> DirectDisk::remove_file(const std::string& path) {

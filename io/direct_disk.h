@@ -68,6 +68,8 @@ public:
     void prepare_file(const std::string& path, uint64_t bytes, store::DiskWrite* op) override;
     Result<bool> adopt_file(const std::string& from, const std::string& to,
                             std::span<const std::byte> first_page) override;
+    Result<bool> create_file_as(const std::string& temp, const std::string& path, uint64_t bytes,
+                                std::span<const std::byte> first_page) override;
     Result<bool> replace_file(const std::string& from, const std::string& to) override;
     Result<bool> write_file(const std::string& path, std::span<const std::byte> data) override;
     void write_file_async(const std::string& temp, const std::string& path, std::span<const std::byte> data,
@@ -142,7 +144,8 @@ private:
     // Whether the new file `path` gets zeros written over its allocated space, judged by the
     // size of the recent writes into its directory.
     bool zero_fill_pays(const std::string& path) const;
-    // create_file(), zeros written or not (where fallocate is missing, they always are).
+    // create_file() but for the directory's fsync (the caller renames the file, then syncs
+    // that), zeros written or not (where fallocate is missing, they always are).
     [[nodiscard]] static Result<bool> make_file(const std::string& path, uint64_t bytes,
                                                 std::span<const std::byte> first_page, bool zero);
     // renameat2(RENAME_NOREPLACE), or where the file system lacks it, an equally safe way.

@@ -52,14 +52,22 @@ public:
     }
     virtual void close_file(int handle) = 0;
 
-    // Creates `path` like create_file() (allocated, reading as zeros, durable) but off the caller's
-    // thread: `op->done` runs from the owner's loop with 0 or -errno. Used to keep the next
+    // Creates `path` like create_file() (allocated, reading as zeros, its bytes durable) but off
+    // the caller's thread, and without syncing the directory: only adopt_file() gives it a name
+    // that lasts. `op->done` runs from the owner's loop with 0 or -errno. Used to keep the next
     // segment ready before it is needed.
     virtual void prepare_file(const std::string& path, uint64_t bytes, DiskWrite* op) = 0;
     // Writes `first_page` into the prepared file `from` and makes it durable, then renames it
     // to `to` and fsyncs the directory. A crash leaves either `from` or a complete `to`.
     [[nodiscard]] virtual Result<bool> adopt_file(const std::string& from, const std::string& to,
                                                   std::span<const std::byte> first_page) = 0;
+    // create_file() under the name `temp`, then renamed to `path` (never over an existing file)
+    // and the directory fsynced: a crash leaves `temp`, or `path` whole.
+    [[nodiscard]] virtual Result<bool> create_file_as(const std::string& temp, const std::string& path,
+                                                      uint64_t bytes, std::span<const std::byte> first_page) {
+        if (auto ok = create_file(temp, bytes, first_page); !ok) return ok;
+        return adopt_file(temp, path, first_page);
+    }
     // Creates `path` holding `data` (whole pages), without syncing it: for a file that checks
     // itself (a torn one is refused) and that the next start can do without. Fails if it exists.
     // The caller renames it into place.

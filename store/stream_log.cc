@@ -1354,7 +1354,7 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
         if (!segments_.empty()) ++rolls_waited_;
         std::string creating = options_.dir + "/create.tmp";
         for (;;) {
-            auto ok = disk_.create_file(creating, bytes, {header.get(), kPageBytes});
+            auto ok = disk_.create_file_as(creating, segment->path, bytes, {header.get(), kPageBytes});
             if (ok) break;
             // The spare being prepared may hold the room (until its own preparation fails).
             if (ok.error() == Errc::kNoSpace && spare_ == Spare::kPreparing) return std::unexpected(Errc::kBusy);
@@ -1362,9 +1362,6 @@ Result<StreamLog::Segment*> StreamLog::create_segment(uint64_t first_seq, uint64
             if (ok.error() != Errc::kNoSpace || smaller >= bytes) return std::unexpected(ok.error());
             bytes = smaller;
             encode_header({header.get(), kPageBytes}, {first_seq, bytes, 0, skipped_from});
-        }
-        if (auto ok = disk_.adopt_file(creating, segment->path, {header.get(), kPageBytes}); !ok) {
-            return std::unexpected(ok.error());
         }
     }
     segment->bytes = bytes;
