@@ -137,7 +137,7 @@ Result<std::unique_ptr<Stream>, Error> Stream::open(JetStream& js, const proto::
                                                     int64_t created_ns, bool create) {
     std::unique_ptr<Stream> stream(new Stream(js, config, created_ns));
     if (auto opened = stream->open_log(create); !opened) return std::unexpected(opened.error());
-    if (auto opened = stream->open_consumers(); !opened) return std::unexpected(opened.error());
+    if (auto opened = stream->open_consumers(create); !opened) return std::unexpected(opened.error());
     stream->subscribe_subjects();
     stream->start_origins();
     stream->wake();  // recovery may have left writes owed
@@ -179,9 +179,15 @@ Result<void, Error> Stream::open_log(bool create) {
             options.segment_bytes = std::clamp<uint64_t>(quarter, kFirstSegmentBytes, options.segment_bytes);
         }
         if (create) {
+            // The stream's directory durable in its parent; the messages' directory in it
+            // durable with meta.json (write_meta syncs the stream's directory), so the log
+            // finds it there and syncs nothing more.
+            if (auto made = js_.file_disk().make_dir(dir_); !made) {
+                return fail(made.error(), "creating " + dir_ + ": " + js_.file_disk().take_error());
+            }
             std::error_code ec;
-            std::filesystem::create_directories(dir_, ec);
-            if (ec) return fail(Errc::kIo, "creating " + dir_ + ": " + ec.message());
+            std::filesystem::create_directory(options.dir, ec);
+            if (ec) return fail(Errc::kIo, "creating " + options.dir + ": " + ec.message());
             if (auto written = write_meta(dir_, config_, created_ns_, js_.host().shard_index()); !written) {
                 return written;
             }
@@ -1409,9 +1415,18 @@ void Stream::api_direct_get(const MsgView& msg, std::string_view last_subject, b
 // ---------------------------------------------------------------------------------------------
 // Consumers
 
-Result<void, Error> Stream::open_consumers() {
-    // Memory streams keep their consumers' state in memory, as they keep their messages.
-    if (dir_.empty()) return {};
+Result<void, Error> Stream::open_consumers(bool create) {
+    // Memory streams keep their consumers' state in memory, as they keep their messages. A file
+    // stream's log of consumer state is made with its first consumer that keeps state on disk:
+    // many streams never have one (a KV bucket watched by ordered consumers, an object store),
+    // and making the log's file took about a third of a stream's creation.
+    if (dir_.empty() || create) return {};
+    std::error_code ec;
+    if (!std::filesystem::exists(dir_ + "/consumers", ec) && !ec) return {};
+    return open_consumer_log();
+}
+
+Result<void, Error> Stream::open_consumer_log() {
     auto log = ConsumerLog::open(js_.file_disk(), dir_ + "/consumers");
     if (!log) return std::unexpected(log.error());
     consumer_log_ = std::move(*log);
@@ -1854,6 +1869,14 @@ void Stream::api_consumer_create(std::string_view, const MsgView& msg) {
     // State on disk for file streams unless the consumer asks for memory (mem_storage). A
     // consumer log that failed (a full disk) cannot hold a new consumer: refused as nats-server
     // refuses one whose store it cannot create, rather than kept in memory until a restart.
+    if (!dir_.empty() && !config.mem_storage && !consumer_log_) {
+        if (auto opened = open_consumer_log(); !opened) {
+            log_warn("JetStream consumer '" + config_.name + " > " + name +
+                     "' could not be created: " + opened.error().text);
+            reply_error(msg.reply, kType, pjs::ConsumerCreate("error creating store for consumer"));
+            return;
+        }
+    }
     ConsumerLog* log = consumer_log_ && !config.mem_storage ? consumer_log_.get() : nullptr;
     if (log != nullptr && log->failed()) {
         reply_error(msg.reply, kType, pjs::ConsumerCreate("error creating store for consumer"));

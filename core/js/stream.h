@@ -209,7 +209,8 @@ private:
                    uint64_t subject_last);
 
     // Consumers.
-    [[nodiscard]] Result<void, Error> open_consumers();
+    [[nodiscard]] Result<void, Error> open_consumers(bool create);
+    [[nodiscard]] Result<void, Error> open_consumer_log();
     void on_removed(uint64_t seq, std::string_view subject);
     void delete_consumer(const std::string& name);
     // Into the index and the lists by its config, once made; out of them before an update

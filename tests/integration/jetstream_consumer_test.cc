@@ -2256,6 +2256,40 @@ TEST_F(JetStreamConsumer, DurableConsumerStateSurvivesARestart) {
     EXPECT_EQ((Meta{"KEEP", "KEEPER", 6, 8, 1, 0}), meta_of(next.msgs[0].get()));
 }
 
+// A stream's first consumer with state on disk may come long after the stream, after restarts
+// and after consumers that keep their state in memory; its state lasts through a kill all the
+// same, and the memory one is gone as on nats-server.
+TEST_F(JetStreamConsumer, AFirstDurableConsumerMadeAfterRestartsSurvivesAKill) {
+    // nats-server 2.9.10 writes a consumer's state behind its acks: a kill loses acked ones.
+    if (!testing_ringtail()) GTEST_SKIP() << "acks lost at a kill on nats-server";
+    create_stream("LATE", {"late"});
+    ASSERT_TRUE(publish_numbered("late", 3));
+    ASSERT_NO_FATAL_FAILURE(restart(SIGTERM));
+    nlohmann::json memory = api_request(nc(), "$JS.API.CONSUMER.DURABLE.CREATE.LATE.MEM",
+                                        R"({"stream_name":"LATE","config":{"durable_name":"MEM",)"
+                                        R"("ack_policy":"explicit","mem_storage":true}})");
+    ASSERT_FALSE(memory.contains("error")) << memory;
+    {
+        ConsumerConfig config("FIRST");
+        SubscriptionPtr sub = pull_consumer("LATE", config);
+        ASSERT_NE(nullptr, sub);
+        Fetched fetched = fetch(sub.get(), 3, 2s);
+        ASSERT_EQ(3u, fetched.msgs.size()) << fetched;
+        for (int i = 0; i < 2; ++i) ASSERT_EQ(NATS_OK, natsMsg_AckSync(fetched.msgs[i].get(), nullptr, nullptr));
+    }
+    ASSERT_NO_FATAL_FAILURE(restart(SIGKILL));
+    EXPECT_EQ((ConsumerState{.delivered_consumer = 3,
+                             .delivered_stream = 3,
+                             .ack_floor_consumer = 2,
+                             .ack_floor_stream = 2,
+                             .num_ack_pending = 1}),
+              state("LATE", "FIRST"));
+    nlohmann::json gone = api_request(nc(), "$JS.API.CONSUMER.INFO.LATE.MEM");
+    EXPECT_EQ(gone["error"]["err_code"], 10014) << gone;  // consumer not found
+    ASSERT_NO_FATAL_FAILURE(restart(SIGKILL));
+    EXPECT_EQ(3u, state("LATE", "FIRST").delivered_stream);
+}
+
 TEST_F(JetStreamConsumer, TheStreamsConsumerLimitsAreDefaultsCeilingsAndGuardUpdates) {
     if (!testing_ringtail()) GTEST_SKIP() << "consumer_limits came in nats-server 2.10";
     nlohmann::json created = api_request(
