@@ -1,7 +1,9 @@
 // A KV watch of many updates through nats.go's KeyValue API, timed, against any NATS server
 // with JetStream. Each round creates a history-1 bucket and starts a watcher of every key; then
 // WRITERS goroutines put UPDATES values of 128 B over KEYS keys (each waiting for its PubAck, so
-// WRITERS puts are outstanding) while the watcher receives every update; then a new watcher
+// WRITERS puts are outstanding), or with -async N one goroutine publishes them as a bulk load
+// does (js.PublishAsync to the keys' subjects, N PubAcks outstanding), while the watcher
+// receives every update; then a new watcher
 // replays the current value of every key. The watcher and the writers have a connection each.
 // Prints the put, live watch and replay rates per round, the CPU time (utime+stime from /proc)
 // the replay took in this client and, with -pid, in the server, and the server's over the whole
@@ -38,12 +40,12 @@ func cpuSeconds(pid int) float64 {
 	return (utime + stime) / 100 // USER_HZ
 }
 
-func jetStream(url string) (*nats.Conn, nats.JetStreamContext) {
+func jetStream(url string, options ...nats.JSOpt) (*nats.Conn, nats.JetStreamContext) {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		log.Fatal(err)
 	}
-	js, err := nc.JetStream()
+	js, err := nc.JetStream(options...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -68,13 +70,22 @@ func main() {
 	updates := flag.Int("updates", 100000, "values put per round")
 	keys := flag.Int("keys", 100000, "distinct keys")
 	writers := flag.Int("writers", 64, "goroutines putting (one put outstanding each)")
+	async := flag.Int("async", 0, "instead of -writers: one goroutine publishing the puts with "+
+		"js.PublishAsync to the keys' subjects, this many PubAcks outstanding (a bulk load)")
 	rounds := flag.Int("rounds", 3, "rounds")
 	pid := flag.Int("pid", 0, "the server's pid, for its CPU time")
 	flag.Parse()
 
+	var publishOptions []nats.JSOpt
+	if *async > 0 {
+		publishOptions = append(publishOptions, nats.PublishAsyncMaxPending(*async),
+			nats.PublishAsyncErrHandler(func(_ nats.JetStream, m *nats.Msg, err error) {
+				log.Fatalf("put to %s: %v", m.Subject, err)
+			}))
+	}
 	wc, wjs := jetStream(*url)
 	defer wc.Close()
-	pc, pjs := jetStream(*url)
+	pc, pjs := jetStream(*url, publishOptions...)
 	defer pc.Close()
 	value := make([]byte, 128)
 	cpu := 0.0
@@ -100,7 +111,21 @@ func main() {
 
 		began := time.Now()
 		var wg sync.WaitGroup
-		for w := 0; w < *writers; w++ {
+		if *async > 0 {
+			// The same puts as kv.Put makes, to $KV.<bucket>.<key>, acks checked at the end.
+			for i := 0; i < *updates; i++ {
+				subject := fmt.Sprintf("$KV.%s.key.%d", bucket, i%*keys)
+				if _, err := pjs.PublishAsync(subject, value); err != nil {
+					log.Fatal(err)
+				}
+			}
+			select {
+			case <-pjs.PublishAsyncComplete():
+			case <-time.After(time.Minute):
+				log.Fatalf("round %d: %d PubAcks still outstanding", round, pjs.PublishAsyncPending())
+			}
+		}
+		for w := 0; w < *writers && *async == 0; w++ {
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
