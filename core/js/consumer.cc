@@ -924,7 +924,6 @@ void Consumer::on_tick() {
         }
     };
     if (push()) {
-        check_interest(now);
         if (!active_ && threshold.count() > 0) expire_from(inactive_since_);
     } else if (threshold.count() > 0 && waiting_.empty()) {
         expire_from(last_request_);

@@ -95,18 +95,16 @@ public:
     // ---- work ----
     // Delivers what it can, at most `budget` messages. Returns true if it has more to do.
     bool pump(size_t budget);
-    // JetStream's tick (every 100 ms): push interest, heartbeats, pull requests that expired,
-    // and whether an ephemeral consumer has been inactive long enough to go.
+    // JetStream's tick (every 100 ms): whether the consumer has been inactive long enough to
+    // go, and whether its pause has ended.
     void on_tick();
-    // Whether on_tick() has anything to do for its config: a push consumer's interest, an
-    // inactive_threshold, a pause to end. A durable pull consumer has none.
-    bool needs_ticks() const {
-        return push() || config_.inactive_threshold_ns > 0 || config_.pause_until_ns > 0;
-    }
-    // Some interest changed on the shard: a push consumer without a subscriber looks again
-    // at once, so a new subscriber is push_bound and served in this turn; when some was
-    // `lost`, one with a subscriber looks too, so that its inactive_threshold counts from
-    // the loss (a trie walk per push consumer, on turns that saw a subscription go).
+    // Whether on_tick() has anything to do for its config: an inactive_threshold, a pause to
+    // end. A durable consumer has none.
+    bool needs_ticks() const { return config_.inactive_threshold_ns > 0 || config_.pause_until_ns > 0; }
+    // Interest in the deliver subject changed (JetStream calls only the push consumers of the
+    // subjects that changed): one without a subscriber looks again at once, so a new
+    // subscriber is push_bound and served in this turn; when some was `lost`, one with a
+    // subscriber looks too, so that its inactive_threshold counts from the loss.
     void interest_changed(bool lost);
     // Before an answer that shows push_bound: whether a push consumer has a subscriber now,
     // either way (a client that just closed is not bound, as nats-server's answer says).

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/route/subscription.h"
 #include "io/loop.h"
@@ -27,6 +30,11 @@ public:
     virtual uint64_t interest_changes() const = 0;
     // Moves whenever some interest went away (a part of interest_changes()).
     virtual uint64_t interest_losses() const = 0;
+    // While `on`, the account's interest changes keep their subjects and whether each was a
+    // loss, for take_interest_changes(), which moves them into `out`; it returns false when
+    // more changed than were kept (any subject may have changed).
+    virtual void watch_interest(bool on) = 0;
+    virtual bool take_interest_changes(std::vector<std::pair<std::string, bool>>& out) = 0;
     // Interest changes announced so far, and whether every shard has applied them up to `seq`.
     virtual uint64_t interest_seq_sent() const = 0;
     virtual bool interest_applied(uint64_t seq) const = 0;

@@ -153,6 +153,22 @@ std::string_view type_of(std::string_view op) {
 JetStream::JetStream(Host& host, store::Disk& file_disk, ShardSetup setup)
     : host_(host), file_disk_(file_disk), setup_(std::move(setup)), expiry_([this] { on_tick(); }) {}
 
+void JetStream::push_consumer_added(Consumer& consumer) {
+    if (push_consumers_.empty()) host_.watch_interest(true);
+    push_consumers_.emplace(consumer.config().deliver_subject, &consumer);
+}
+
+void JetStream::push_consumer_removed(Consumer& consumer) {
+    auto [first, last] = push_consumers_.equal_range(consumer.config().deliver_subject);
+    for (auto it = first; it != last; ++it) {
+        if (it->second == &consumer) {
+            push_consumers_.erase(it);
+            break;
+        }
+    }
+    if (push_consumers_.empty()) host_.watch_interest(false);
+}
+
 JetStream::~JetStream() {
     streams_.clear();
     if (api_sub_) host_.unsubscribe(*api_sub_);
@@ -367,7 +383,17 @@ void JetStream::run_turn() {
         interest_changes_seen_ = changes;
         bool lost = host_.interest_losses() != interest_losses_seen_;
         interest_losses_seen_ = host_.interest_losses();
-        for (auto& [name, stream] : streams_) stream->interest_changed(lost);
+        for (auto& [name, stream] : streams_) stream->interest_changed();
+        // A push consumer looks again when its deliver subject's interest changed: one without
+        // a subscriber whenever some came, one with a subscriber whenever some went.
+        if (host_.take_interest_changes(interest_changed_)) {
+            for (const auto& [subject, went] : interest_changed_) {
+                auto [first, last] = push_consumers_.equal_range(subject);
+                for (auto it = first; it != last; ++it) it->second->interest_changed(went);
+            }
+        } else {
+            for (auto& [subject, consumer] : push_consumers_) consumer->interest_changed(lost);
+        }
     }
     pump_consumers();
     take_active();

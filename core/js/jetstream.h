@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/byte_fifo.h"
@@ -140,6 +142,10 @@ public:
     void consumer_ready(Consumer& consumer) { ready_.push_back(&consumer); }
     // `consumer` is going away: forget it.
     void consumer_gone(Consumer& consumer) { std::erase(ready_, &consumer); }
+    // A push consumer made (or its config changed) and gone (or about to change): looked at
+    // when its deliver subject's interest changes.
+    void push_consumer_added(Consumer& consumer);
+    void push_consumer_removed(Consumer& consumer);
     Host& host() { return host_; }
     store::Disk& file_disk() { return file_disk_; }
     store::Disk& memory_disk() { return memory_disk_; }
@@ -275,6 +281,10 @@ private:
     store::Disk& file_disk_;
     store::MemoryDisk memory_disk_;
     ShardSetup setup_;
+    // The push consumers of this account's streams here, by deliver subject; before streams_,
+    // which remove theirs as they go.
+    std::unordered_multimap<std::string, Consumer*> push_consumers_;
+    std::vector<std::pair<std::string, bool>> interest_changed_;  // host_.take_interest_changes()
     std::map<std::string, std::unique_ptr<Stream>> streams_;
     std::unique_ptr<Subscription> api_sub_;
     std::deque<Request> requests_;   // $JS.API requests received this turn (shard 0)

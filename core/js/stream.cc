@@ -1565,10 +1565,9 @@ void Stream::stop_origins() {
     origins_.clear();
 }
 
-void Stream::interest_changed(bool lost) {
+void Stream::interest_changed() {
+    // A pull request whose requester went away is dropped at the next look.
     if (!consumers_.empty()) wake();
-    // Only a push consumer looks at interest.
-    for (Consumer* consumer : push_consumers_) consumer->interest_changed(lost);
 }
 
 void Stream::release_waiting_at_shutdown() {
@@ -1631,14 +1630,17 @@ void Stream::delete_consumer(const std::string& name) {
 
 void Stream::index_consumer(Consumer& consumer) {
     consumer_index_.add(consumer);
-    if (consumer.push()) push_consumers_.push_back(&consumer);
+    if (consumer.push()) {
+        push_consumers_.push_back(&consumer);
+        js_.push_consumer_added(consumer);
+    }
     if (consumer.needs_ticks()) ticking_.push_back(&consumer);
     if (consumer.config().direct) ++direct_consumers_;
 }
 
 void Stream::unindex_consumer(Consumer& consumer) {
     consumer_index_.remove(consumer);
-    std::erase(push_consumers_, &consumer);
+    if (std::erase(push_consumers_, &consumer) > 0) js_.push_consumer_removed(consumer);
     std::erase(ticking_, &consumer);
     if (consumer.config().direct) --direct_consumers_;
 }
@@ -1653,6 +1655,7 @@ void Stream::forget_consumer(Consumer& consumer) {
 
 void Stream::forget_all_consumers() {
     for (auto& [name, consumer] : consumers_) js_.consumer_gone(*consumer);
+    for (Consumer* consumer : push_consumers_) js_.push_consumer_removed(*consumer);
     consumer_index_ = ConsumerIndex();
     awaiting_durable_.clear();
     refiltered_.clear();

@@ -115,8 +115,9 @@ public:
     size_t public_consumer_count() const;
     // For /jsz and /metrics: counts always, the stream_detail JSON when the query asks.
     void figures(const monitor::Query& query, monitor::StreamFigures& out) const;
-    // Some interest changed on the shard, some was `lost` (Consumer::interest_changed).
-    void interest_changed(bool lost);
+    // Some interest changed on the shard (push consumers hear of their own subjects'
+    // changes from JetStream).
+    void interest_changed();
     // JetStream's tick: the consumers' own, and those inactive long enough go; the mirror's
     // and sources' health.
     void tick_consumers();
@@ -272,7 +273,7 @@ private:
     std::vector<Consumer*> awaiting_durable_;  // each listed once (Consumer::on_stream_durable)
     std::vector<Consumer*> refiltered_;        // those an update gave another filter (on_removed)
     std::vector<Consumer*> awaiting_log_;      // each listed once (await_log)
-    std::vector<Consumer*> push_consumers_;    // for interest_changed()
+    std::vector<Consumer*> push_consumers_;
     std::vector<Consumer*> ticking_;           // those whose on_tick() has work (needs_ticks())
     size_t direct_consumers_ = 0;              // those that copy into mirrors and sources
     std::vector<std::unique_ptr<Subscription>> subs_;

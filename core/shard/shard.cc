@@ -193,6 +193,10 @@ public:
     }
     uint64_t interest_changes() const override { return shard_.switch_.interest_changes(); }
     uint64_t interest_losses() const override { return shard_.switch_.interest_losses(); }
+    void watch_interest(bool on) override { shard_.switch_.watch_interest(account_, on); }
+    bool take_interest_changes(std::vector<std::pair<std::string, bool>>& out) override {
+        return shard_.switch_.take_interest_changes(account_, out);
+    }
     uint64_t interest_seq_sent() const override { return shard_.mesh_.interest_seq_sent(); }
     bool interest_applied(uint64_t seq) const override { return shard_.mesh_.interest_applied(seq); }
     bool publish(const MsgView& msg) override {

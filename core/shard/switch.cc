@@ -1,6 +1,7 @@
 #include "core/shard/switch.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/subject_match.h"
 #include "core/server/log.h"
@@ -46,7 +47,7 @@ size_t Switch::remote_interest_entries() const {
 void Switch::subscribe(Subscription& sub) {
     routes(sub.account).sublist.insert(sub.subject, sub.queue, &sub);
     change_interest(sub, +1);
-    ++interest_changes_;
+    note_interest_change(sub.account, sub.subject, false);
 }
 
 void Switch::unsubscribe(Subscription& sub) {
@@ -60,8 +61,7 @@ void Switch::unsubscribe(Subscription& sub) {
     } else if (routes(sub.account).sublist.remove(sub.subject, sub.queue, &sub)) {
         uint64_t announced = mesh_.interest_seq_sent();
         change_interest(sub, -1);
-        ++interest_changes_;
-        ++interest_losses_;
+        note_interest_change(sub.account, sub.subject, true);
         // The group's last member here left and the other shards are told: see departed_.
         prune_departed();
         if (!sub.queue.empty() && !sub.expired && sub.parent == nullptr && sub.owner->takes_after_leaving() &&
@@ -143,6 +143,7 @@ void Switch::on_conn(uint32_t from, uint64_t handle) {
         RT_ASSERT(move_id == 0 || sub->move_id == move_id);
         move_id = sub->move_id;
         routes(sub->account).sublist.insert(sub->subject, sub->queue, sub);
+        note_interest_change(sub->account, sub->subject, false);
         ++moved_here_[from];
     }
     if (move_id == 0) return;
@@ -172,6 +173,7 @@ void Switch::on_move_record(uint32_t from, RecordKind kind, uint64_t move_id, ui
             Forwarder& forwarder = **it;
             Routes& in = routes(forwarder.account);
             in.sublist.remove(forwarder.subject, {}, &forwarder);
+            note_interest_change(forwarder.account, forwarder.subject, true);
             announce(forwarder.account, forwarder.subject, {},
                      in.local_refs.forward(forwarder.subject, forwarder.target, -1));
             move->second.erase(it);
@@ -514,8 +516,37 @@ void Switch::bounce(uint64_t group, const MsgView& msg) {
 void Switch::on_interest(uint32_t from, uint32_t account, std::string_view subject, std::string_view queue,
                          int32_t delta) {
     routes(account).interest.apply(from, subject, queue, delta);
+    note_interest_change(account, subject, delta < 0);
+}
+
+void Switch::note_interest_change(uint32_t account, std::string_view subject, bool lost) {
     ++interest_changes_;
-    if (delta < 0) ++interest_losses_;
+    if (lost) ++interest_losses_;
+    Routes& in = routes(account);
+    if (!in.watched || in.overflowed) return;
+    // Past this many (a burst of subscriptions between two turns), looking at every push
+    // consumer once costs less than keeping the subjects.
+    constexpr size_t kKeptMax = 4096;
+    if (in.changed.size() >= kKeptMax) {
+        in.overflowed = true;
+        in.changed.clear();
+        return;
+    }
+    in.changed.emplace_back(subject, lost);
+}
+
+void Switch::watch_interest(uint32_t account, bool on) {
+    Routes& in = routes(account);
+    in.watched = on;
+    in.overflowed = false;
+    in.changed.clear();
+}
+
+bool Switch::take_interest_changes(uint32_t account, std::vector<std::pair<std::string, bool>>& out) {
+    Routes& in = routes(account);
+    out.clear();
+    out.swap(in.changed);
+    return !std::exchange(in.overflowed, false);
 }
 
 void Switch::on_js(uint32_t, const MsgView& msg) {

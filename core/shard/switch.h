@@ -147,6 +147,13 @@ public:
     uint64_t interest_changes() const { return interest_changes_; }
     // Of those, the subscriptions removed and the interest other shards lost.
     uint64_t interest_losses() const { return interest_losses_; }
+    // While `on`, each interest change in `account` keeps its subject (and whether it was a
+    // loss) for take_interest_changes(): JetStream's push consumers look again only when their
+    // deliver subject's interest changed, not at every change on the shard.
+    void watch_interest(uint32_t account, bool on);
+    // Moves the subjects kept since the last take into `out` (cleared first). False when more
+    // changed than are kept: then any subject may have changed.
+    bool take_interest_changes(uint32_t account, std::vector<std::pair<std::string, bool>>& out);
 
     Mesh& mesh() { return mesh_; }
     size_t subscriptions() const;
@@ -170,6 +177,10 @@ private:
         Sublist<Subscription> sublist;
         InterestMap interest;
         LocalInterest local_refs;
+        // watch_interest(): the subjects whose interest changed since the last take.
+        bool watched = false;
+        bool overflowed = false;
+        std::vector<std::pair<std::string, bool>> changed;
     };
     Routes& routes(uint32_t account);
     bool on_msg(uint32_t from, const MsgRecord& record) override;
@@ -187,6 +198,8 @@ private:
     // Removes the subscriptions that reached their max in the last deliveries.
     void remove_expired();
     void change_interest(const Subscription& sub, int32_t delta);
+    // Counts an interest change (see interest_changes()) and keeps its subject if watched.
+    void note_interest_change(uint32_t account, std::string_view subject, bool lost);
     void announce(uint32_t account, std::string_view subject, std::string_view queue, const InterestChange& change);
 
     // A subscription of a connection that moved away, as its old shard keeps it (see above).

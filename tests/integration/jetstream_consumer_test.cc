@@ -1233,6 +1233,35 @@ TEST_F(JetStreamConsumer, APushConsumerStartsOnlyForASubscriberOfItsOwnSubjectAn
     }
 }
 
+// A push consumer starts when its subscriber comes, also among a burst of other subscriptions
+// taken in at once (more than the server notes one by one), with no tick to fall back on.
+TEST_F(JetStreamConsumer, APushConsumerStartsForItsSubscriberAmongABurstOfSubscriptions) {
+    create_stream("BURST", {"burst"});
+    ASSERT_TRUE(publish_numbered("burst", 1));
+    const std::map<int, std::string> deliver = {{10, "EARLY"}, {5990, "LATE"}};
+    for (const auto& [at, name] : deliver) {
+        ConsumerConfig config(name.c_str());
+        config.deliver_subject("deliver.burst." + name);
+        ASSERT_EQ(NATS_OK, add_consumer("BURST", config).status);
+    }
+    // All 6,000 in one write.
+    std::string burst = "CONNECT {\"verbose\":false}\r\n";
+    for (int i = 0; i < 6000; ++i) {
+        auto it = deliver.find(i);
+        burst += "SUB deliver.burst." + (it != deliver.end() ? it->second : std::to_string(i)) + " " +
+                 std::to_string(i) + "\r\n";
+    }
+    RawClient raw;
+    ASSERT_TRUE(raw.connect(server_->port()));
+    ASSERT_TRUE(raw.read_info());
+    ASSERT_TRUE(raw.send(burst));
+    for (const auto& [at, name] : deliver) {
+        // Delivered under the stream's subject, to the subscription on the deliver subject.
+        EXPECT_TRUE(raw.read_until("MSG burst " + std::to_string(at) + " $JS.ACK.BURST." + name + ".", 2s))
+            << raw.received();
+    }
+}
+
 // An ephemeral push consumer's inactive_threshold counts from when its subscriber went away,
 // as nats-server's: one of 50 ms is gone 90 ms after the subscriber's connection closed (not
 // at a tick of the server's after it noticed, up to 200 ms later).
