@@ -1421,9 +1421,14 @@ Result<void, Error> Stream::open_consumers(bool create) {
     // many streams never have one (a KV bucket watched by ordered consumers, an object store),
     // and making the log's file took about a third of a stream's creation.
     if (dir_.empty() || create) return {};
+    // No segment there: none made yet, or the making of the first was cut short (a full disk,
+    // a crash); it is made with the next consumer, not now, when a full disk would keep the
+    // stream from opening.
     std::error_code ec;
-    if (!std::filesystem::exists(dir_ + "/consumers", ec) && !ec) return {};
-    return open_consumer_log();
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/consumers", ec)) {
+        if (entry.path().extension() == ".seg") return open_consumer_log();
+    }
+    return {};
 }
 
 Result<void, Error> Stream::open_consumer_log() {

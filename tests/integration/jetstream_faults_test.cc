@@ -260,6 +260,36 @@ TEST_F(JetStreamOnASmallDisk, AConsumerAnsweredOnAFullDiskSurvivesARestart) {
     server_.reset();
 }
 
+// A stream's consumer state gets its file with its first consumer. On a full disk that
+// consumer is refused; a restart still full opens the stream all the same; once there is room
+// the consumer is taken, and it survives a crash.
+TEST_F(JetStreamOnASmallDisk, AStreamsFirstConsumerRefusedOnAFullDiskIsTakenOnceSpaceIsFreed) {
+    json created = api_request(client_.nc(), "$JS.API.STREAM.CREATE.F", R"({"name":"F","subjects":["f"]})");
+    ASSERT_FALSE(created.contains("error")) << created.dump();
+    ASSERT_TRUE(publish(client_.get(), "f", "m").ok());
+    auto create = [&] {
+        return api_request(client_.nc(), "$JS.API.CONSUMER.DURABLE.CREATE.F.FIRST",
+                           R"({"stream_name":"F","config":{"durable_name":"FIRST","ack_policy":"explicit"}})");
+    };
+    std::string filler = fs_->fill(0);
+    json refused = create();
+    EXPECT_EQ(refused["error"].value("err_code", 0), 10012) << refused.dump();
+
+    ASSERT_NO_FATAL_FAILURE(kill_and_restart());
+    json info = api_request(client_.nc(), "$JS.API.STREAM.INFO.F");
+    EXPECT_EQ(info["state"].value("messages", 0), 1) << info.dump();
+
+    std::filesystem::remove(filler);
+    json taken = create();
+    EXPECT_FALSE(taken.contains("error")) << taken.dump();
+    ASSERT_NO_FATAL_FAILURE(kill_and_restart());
+    json after = api_request(client_.nc(), "$JS.API.CONSUMER.INFO.F.FIRST");
+    EXPECT_FALSE(after.contains("error")) << after.dump();
+    EXPECT_EQ(after.value("num_pending", 0), 1) << after.dump();
+    client_ = {};
+    server_.reset();
+}
+
 // The consumers' state, once it could not be written for want of space, is written whole again
 // when room comes back: new consumers are taken again, and what changed meanwhile (an ack, a
 // deletion) survives a restart.
