@@ -1444,6 +1444,7 @@ Result<void, Error> Stream::open_consumer_log() {
         std::erase_if(awaiting_log_, [&](Consumer* consumer) { return !consumer->on_log_durable(seq); });
         release_held(false);
     });
+    size_t count = 0;
     for (auto& [id, recovered] : consumer_log_->take_recovered()) {
         auto config = recovered_consumer_config(recovered.config_json);
         if (!config) {
@@ -1456,10 +1457,9 @@ Result<void, Error> Stream::open_consumer_log() {
         index_consumer(*consumer);
         consumer->start_recovered(std::move(recovered.state));
         consumers_.emplace(recovered.name, std::move(consumer));
+        ++count;
     }
-    if (!consumers_.empty()) {
-        log_info("  Recovered " + std::to_string(consumers_.size()) + " consumers for stream '" + config_.name + "'");
-    }
+    if (count != 0) log_info("  Recovered " + std::to_string(count) + " consumers for stream '" + config_.name + "'");
     return {};
 }
 

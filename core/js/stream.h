@@ -273,7 +273,7 @@ private:
     std::vector<Consumer*> awaiting_durable_;  // each listed once (Consumer::on_stream_durable)
     std::vector<Consumer*> refiltered_;        // those an update gave another filter (on_removed)
     std::vector<Consumer*> awaiting_log_;      // each listed once (await_log)
-    std::vector<Consumer*> push_consumers_;
+    std::vector<Consumer*> push_consumers_;    // also in JetStream's index, until they go
     std::vector<Consumer*> ticking_;           // those whose on_tick() has work (needs_ticks())
     size_t direct_consumers_ = 0;              // those that copy into mirrors and sources
     std::vector<std::unique_ptr<Subscription>> subs_;
