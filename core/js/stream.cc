@@ -42,7 +42,7 @@ constexpr size_t kWaitingHoldBytes = 8u << 20;
 // A memory stream's segments: anonymous mappings, paid for only where written.
 constexpr uint64_t kMemorySegmentBytes = 8u << 20;
 // Every log starts with a small segment; the next ones double (store/stream_log.h).
-constexpr uint64_t kFirstSegmentBytes = 256u << 10;
+constexpr uint64_t kFirstSegmentBytes = 1u << 20;
 // Direct gets: "$JS.API.DIRECT.GET.<stream>[.<last subject>]", taken by a queue group (the
 // stream, and its mirrors with mirror_direct).
 constexpr std::string_view kDirectGetPrefix = "$JS.API.DIRECT.GET.";
